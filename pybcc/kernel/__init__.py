@@ -1,0 +1,1 @@
+"""The kernel interface: system calls, UAPI constants, tracefs, feature probes."""
