@@ -1,0 +1,366 @@
+"""BTF: parse and write the BPF Type Format.
+
+One ``Type`` object per BTF type, ids as in the blob (0 is void). Split BTF
+(module or program BTF on top of vmlinux) is supported through ``base``.
+The format is described in the kernel's Documentation/bpf/btf.rst.
+"""
+import struct
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+MAGIC = 0xEB9F
+HEADER = struct.Struct("<HBBIIIII")
+
+# Kinds.
+UNKN, INT, PTR, ARRAY, STRUCT, UNION, ENUM, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT, \
+    FUNC, FUNC_PROTO, VAR, DATASEC, FLOAT, DECL_TAG, TYPE_TAG, ENUM64 = range(20)
+KIND_NAMES = ["UNKN", "INT", "PTR", "ARRAY", "STRUCT", "UNION", "ENUM", "FWD", "TYPEDEF",
+              "VOLATILE", "CONST", "RESTRICT", "FUNC", "FUNC_PROTO", "VAR", "DATASEC",
+              "FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64"]
+MODIFIERS = (TYPEDEF, VOLATILE, CONST, RESTRICT, TYPE_TAG)
+
+# INT encoding bits.
+INT_SIGNED, INT_CHAR, INT_BOOL = 1, 2, 4
+
+
+@dataclass
+class Member:
+    name: str
+    type: int
+    bit_offset: int
+    bitfield_size: int = 0   # 0 unless a bitfield
+
+
+@dataclass
+class EnumValue:
+    name: str
+    value: int
+
+
+@dataclass
+class Param:
+    name: str
+    type: int
+
+
+@dataclass
+class VarSecinfo:
+    type: int
+    offset: int
+    size: int
+
+
+@dataclass
+class Type:
+    id: int
+    kind: int
+    name: str = ""
+    size: int = 0            # INT/STRUCT/UNION/ENUM/FLOAT/DATASEC
+    ref: int = 0             # PTR/TYPEDEF/modifiers/FUNC/VAR/DECL_TAG: referenced type
+    kind_flag: bool = False
+    # INT
+    encoding: int = 0
+    bits: int = 0
+    int_offset: int = 0
+    # ARRAY
+    index_type: int = 0
+    nelems: int = 0
+    # STRUCT/UNION members, ENUM values, FUNC_PROTO params, DATASEC vars
+    members: List = field(default_factory=list)
+    # FUNC and VAR linkage, DECL_TAG component index
+    linkage: int = 0
+
+    @property
+    def kind_name(self):
+        return KIND_NAMES[self.kind]
+
+    @property
+    def signed(self):
+        if self.kind == INT:
+            return bool(self.encoding & INT_SIGNED)
+        if self.kind in (ENUM, ENUM64):
+            return self.kind_flag
+        return False
+
+    def __repr__(self):
+        return f"<BTF {self.kind_name} #{self.id} {self.name!r}>"
+
+
+VOID = Type(0, UNKN, "void")
+
+
+class BTF:
+    """A parsed BTF blob. ``types[id]`` is the Type with that id."""
+
+    def __init__(self, types, base=None, endian="<"):
+        self.base = base
+        self.endian = endian
+        self._own = types             # types of this blob, ids start at start_id
+        self.start_id = len(base) if base else 1
+        self._by_name = None
+
+    # --- reading -------------------------------------------------------------
+
+    @classmethod
+    def parse(cls, data, base=None):
+        data = memoryview(data)
+        magic = struct.unpack_from("<H", data)[0]
+        endian = "<" if magic == MAGIC else ">"
+        if magic != MAGIC and struct.unpack_from(">H", data)[0] != MAGIC:
+            raise ValueError("not BTF data (bad magic)")
+        _, _, _, hdr_len, type_off, type_len, str_off, str_len = struct.unpack_from(endian + "HBBIIIII", data)
+        types_raw = data[hdr_len + type_off:hdr_len + type_off + type_len]
+        strings = bytes(data[hdr_len + str_off:hdr_len + str_off + str_len])
+        base_strings = base._strings if base else b""
+        strs = base_strings + strings if base else strings
+
+        def name_at(off):
+            if off == 0:
+                return ""
+            return strs[off:strs.index(b"\0", off)].decode()
+
+        u32 = struct.Struct(endian + "I")
+        u32x3 = struct.Struct(endian + "III")
+        i32 = struct.Struct(endian + "i")
+        next_id = len(base) if base else 1
+        types = []
+        pos = 0
+        n = len(types_raw)
+        while pos < n:
+            name_off, info, size_or_type = u32x3.unpack_from(types_raw, pos)
+            pos += 12
+            kind = (info >> 24) & 0x1F
+            vlen = info & 0xFFFF
+            t = Type(next_id, kind, name_at(name_off), kind_flag=bool(info >> 31))
+            if kind in (INT, STRUCT, UNION, ENUM, FLOAT, DATASEC, ENUM64):
+                t.size = size_or_type
+            else:
+                t.ref = size_or_type
+            if kind == INT:
+                v = u32.unpack_from(types_raw, pos)[0]
+                pos += 4
+                t.encoding, t.int_offset, t.bits = (v >> 24) & 0xF, (v >> 16) & 0xFF, v & 0xFF
+            elif kind == ARRAY:
+                t.ref, t.index_type, t.nelems = u32x3.unpack_from(types_raw, pos)
+                pos += 12
+            elif kind in (STRUCT, UNION):
+                for _ in range(vlen):
+                    mname, mtype, moff = u32x3.unpack_from(types_raw, pos)
+                    pos += 12
+                    if t.kind_flag:
+                        t.members.append(Member(name_at(mname), mtype, moff & 0xFFFFFF, moff >> 24))
+                    else:
+                        t.members.append(Member(name_at(mname), mtype, moff))
+            elif kind == ENUM:
+                for _ in range(vlen):
+                    mname = u32.unpack_from(types_raw, pos)[0]
+                    val = i32.unpack_from(types_raw, pos + 4)[0]
+                    if not t.kind_flag:      # kind_flag marks a signed enum
+                        val &= 0xFFFFFFFF
+                    t.members.append(EnumValue(name_at(mname), val))
+                    pos += 8
+            elif kind == ENUM64:
+                for _ in range(vlen):
+                    mname, lo, hi = u32x3.unpack_from(types_raw, pos)
+                    pos += 12
+                    val = (hi << 32) | lo
+                    if t.kind_flag and val >> 63:
+                        val -= 1 << 64
+                    t.members.append(EnumValue(name_at(mname), val))
+            elif kind == FUNC_PROTO:
+                for _ in range(vlen):
+                    mname, mtype = struct.unpack_from(endian + "II", types_raw, pos)
+                    pos += 8
+                    t.members.append(Param(name_at(mname), mtype))
+            elif kind == VAR:
+                t.linkage = u32.unpack_from(types_raw, pos)[0]
+                pos += 4
+            elif kind == DATASEC:
+                for _ in range(vlen):
+                    t.members.append(VarSecinfo(*u32x3.unpack_from(types_raw, pos)))
+                    pos += 12
+            elif kind == DECL_TAG:
+                t.linkage = i32.unpack_from(types_raw, pos)[0]
+                pos += 4
+            elif kind == FUNC:
+                t.linkage = vlen
+            elif kind == FWD:
+                pass
+            types.append(t)
+            next_id += 1
+        btf = cls(types, base, endian)
+        btf._strings = strs
+        return btf
+
+    @classmethod
+    def load(cls, path, base=None):
+        with open(path, "rb") as f:
+            return cls.parse(f.read(), base)
+
+    @classmethod
+    def kernel(cls):
+        """The running kernel's BTF, parsed once per process."""
+        global _kernel_btf
+        if _kernel_btf is None:
+            _kernel_btf = cls.load("/sys/kernel/btf/vmlinux")
+        return _kernel_btf
+
+    # --- queries -------------------------------------------------------------
+
+    def __len__(self):
+        return self.start_id + len(self._own)
+
+    def __getitem__(self, type_id):
+        if type_id == 0:
+            return VOID
+        if type_id < self.start_id:
+            return self.base[type_id]
+        return self._own[type_id - self.start_id]
+
+    def __iter__(self):
+        """All types of this blob and its base, void excluded."""
+        if self.base:
+            yield from self.base
+        yield from self._own
+
+    @property
+    def own_types(self):
+        return self._own
+
+    def _index(self):
+        if self._by_name is None:
+            idx = {}
+            for t in self:
+                if t.name:
+                    idx.setdefault(t.name, []).append(t)
+            self._by_name = idx
+        return self._by_name
+
+    def find_all(self, name, kind=None):
+        found = self._index().get(name, [])
+        return [t for t in found if kind is None or t.kind == kind or
+                (isinstance(kind, tuple) and t.kind in kind)]
+
+    def find(self, name, kind=None):
+        """The first type called ``name`` (of ``kind``); KeyError if none."""
+        found = self.find_all(name, kind)
+        if not found:
+            what = f"{KIND_NAMES[kind].lower()} {name}" if isinstance(kind, int) else name
+            raise KeyError(f"no BTF type {what}")
+        return found[0]
+
+    def strip(self, t, keep_typedef=False):
+        """Follow typedefs and modifiers (const, volatile, ...) to the real type."""
+        if isinstance(t, int):
+            t = self[t]
+        while t.kind in MODIFIERS and not (keep_typedef and t.kind == TYPEDEF):
+            t = self[t.ref]
+        return t
+
+    def size_of(self, t):
+        t = self.strip(t)
+        if t.kind in (INT, STRUCT, UNION, ENUM, ENUM64, FLOAT, DATASEC):
+            return t.size
+        if t.kind == PTR:
+            return 8
+        if t.kind == ARRAY:
+            return t.nelems * self.size_of(t.ref)
+        if t.kind == VAR:
+            return self.size_of(t.ref)
+        raise ValueError(f"{t} has no size")
+
+    def align_of(self, t):
+        t = self.strip(t)
+        if t.kind in (INT, ENUM, ENUM64, FLOAT):
+            return min(t.size, 8) or 1
+        if t.kind == PTR:
+            return 8
+        if t.kind == ARRAY:
+            return self.align_of(t.ref)
+        if t.kind in (STRUCT, UNION):
+            return max((self.align_of(m.type) for m in t.members), default=1)
+        return 1
+
+    def type_name(self, t):
+        """A C spelling of a type, e.g. 'struct task_struct *'."""
+        if isinstance(t, int):
+            t = self[t]
+        if t.kind == UNKN:
+            return "void"
+        if t.kind == PTR:
+            return self.type_name(t.ref) + " *"
+        if t.kind in (CONST, VOLATILE, RESTRICT):
+            return f"{KIND_NAMES[t.kind].lower()} {self.type_name(t.ref)}"
+        if t.kind == TYPE_TAG:
+            return self.type_name(t.ref)
+        if t.kind == ARRAY:
+            return f"{self.type_name(t.ref)}[{t.nelems}]"
+        if t.kind in (STRUCT, UNION, ENUM, ENUM64, FWD):
+            tag = {STRUCT: "struct", UNION: "union", FWD: "union" if t.kind_flag else "struct"}.get(t.kind, "enum")
+            return f"{tag} {t.name}" if t.name else f"{tag} <anon>"
+        if t.kind == FUNC_PROTO:
+            return f"{self.type_name(t.ref)} (*)({', '.join(self.type_name(p.type) for p in t.members)})"
+        return t.name
+
+    # --- writing -------------------------------------------------------------
+
+    def to_bytes(self):
+        """Encode this blob's own types (not the base) as BTF."""
+        e = self.endian
+        strings = bytearray(b"\0")
+        offsets = {"": 0}
+
+        def s(name):
+            off = offsets.get(name)
+            if off is None:
+                off = offsets[name] = len(strings)
+                strings.extend(name.encode() + b"\0")
+            return off
+
+        out = bytearray()
+        for t in self._own:
+            vlen = len(t.members)
+            if t.kind == FUNC:
+                vlen = t.linkage
+            info = (t.kind << 24) | vlen | (int(t.kind_flag) << 31)
+            sz = t.size if t.kind in (INT, STRUCT, UNION, ENUM, FLOAT, DATASEC, ENUM64) else t.ref
+            if t.kind == ARRAY:
+                sz = 0
+            out += struct.pack(e + "III", s(t.name), info, sz)
+            if t.kind == INT:
+                out += struct.pack(e + "I", (t.encoding << 24) | (t.int_offset << 16) | t.bits)
+            elif t.kind == ARRAY:
+                out += struct.pack(e + "III", t.ref, t.index_type, t.nelems)
+            elif t.kind in (STRUCT, UNION):
+                for m in t.members:
+                    off = (m.bitfield_size << 24 | m.bit_offset) if t.kind_flag else m.bit_offset
+                    out += struct.pack(e + "III", s(m.name), m.type, off)
+            elif t.kind == ENUM:
+                for m in t.members:
+                    out += struct.pack(e + "II", s(m.name), m.value & 0xFFFFFFFF)
+            elif t.kind == ENUM64:
+                for m in t.members:
+                    v = m.value & 0xFFFFFFFFFFFFFFFF
+                    out += struct.pack(e + "III", s(m.name), v & 0xFFFFFFFF, v >> 32)
+            elif t.kind == FUNC_PROTO:
+                for m in t.members:
+                    out += struct.pack(e + "II", s(m.name), m.type)
+            elif t.kind == VAR:
+                out += struct.pack(e + "I", t.linkage)
+            elif t.kind == DATASEC:
+                for m in t.members:
+                    out += struct.pack(e + "III", m.type, m.offset, m.size)
+            elif t.kind == DECL_TAG:
+                out += struct.pack(e + "i", t.linkage)
+        hdr = struct.pack(e + "HBBIIIII", MAGIC, 1, 0, HEADER.size, 0, len(out), len(out), len(strings))
+        return hdr + bytes(out) + bytes(strings)
+
+    def add(self, t):
+        """Append a type to this blob; returns its new id."""
+        t.id = len(self)
+        self._own.append(t)
+        self._by_name = None
+        return t.id
+
+
+_kernel_btf: Optional[BTF] = None
