@@ -190,6 +190,7 @@ class BTF:
             next_id += 1
         btf = cls(types, base, endian)
         btf._strings = strs
+        btf._own_strings = strings if not base else b""
         return btf
 
     @classmethod
@@ -307,8 +308,10 @@ class BTF:
     def to_bytes(self):
         """Encode this blob's own types (not the base) as BTF."""
         e = self.endian
-        strings = bytearray(b"\0")
-        offsets = {"": 0}
+        # Keep the original string table so that string offsets held elsewhere
+        # (.BTF.ext line info) stay valid; new names are appended.
+        strings = bytearray(getattr(self, "_own_strings", b"\0") or b"\0")
+        offsets = _string_offsets(strings)
 
         def s(name):
             off = offsets.get(name)
@@ -361,6 +364,16 @@ class BTF:
         self._own.append(t)
         self._by_name = None
         return t.id
+
+
+def _string_offsets(table):
+    offsets, pos = {}, 0
+    while pos < len(table):
+        end = table.index(b"\0", pos)
+        offsets.setdefault(table[pos:end].decode(errors="replace"), pos)
+        pos = end + 1
+    offsets[""] = 0
+    return offsets
 
 
 _kernel_btf: Optional[BTF] = None
