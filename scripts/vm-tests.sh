@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# scripts/vm-tests.sh [PYTEST PATHS/ARGS...]
+#
+# Run pybcc's `vm`-marked tests (kprobes, fentry: what the host kernel lacks)
+# inside QEMU on stock Debian kernels, one boot per kernel. The guest sees the
+# host's root file system read-only over 9p (writes go to a tmpfs overlay), so
+# it uses the same python, pytest and `pip install -e .` of this repo.
+#
+#   sudo scripts/vm-tests.sh                          # all vm tests, both kernels
+#   sudo scripts/vm-tests.sh tests/test_vm_smoke.py   # only these paths
+#
+# Environment:
+#   PYBCC_VMTEST_KERNELS  Debian meta packages (default:
+#                         "linux-image-amd64 linux-image-6.12-amd64" = 6.1, 6.12)
+#   PYBCC_VMTEST_CACHE    where kernels and initramfs are kept
+#                         (default /var/cache/pybcc-vmtest; reused across runs)
+#   PYBCC_VMTEST_TIMEOUT  seconds per kernel before QEMU is killed (default 1800)
+#   VMTEST_*              passed on to scripts/vmtest/vmtest.sh (VMTEST_MEM,
+#                         VMTEST_CPUS, VMTEST_ACCEL, VMTEST_VERBOSE, ...)
+#
+# Exit status: 0 if every kernel's run passed or selected no tests (pytest 5,
+# reported as such); 1 if any run failed; 2 if the kernels cannot be set up.
+# See docs/VMTEST.md.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+HERE=$REPO/scripts/vmtest
+
+KERNELS=${PYBCC_VMTEST_KERNELS:-linux-image-amd64 linux-image-6.12-amd64}
+CACHE=${PYBCC_VMTEST_CACHE:-/var/cache/pybcc-vmtest}
+export VMTEST_CACHE=${VMTEST_CACHE:-$CACHE/vmcache}
+export VMTEST_TIMEOUT=${VMTEST_TIMEOUT:-${PYBCC_VMTEST_TIMEOUT:-1800}}
+# Inside the VM a missing kprobe/fentry is a failure, not a skip.
+export PYBCC_VMTEST=1
+export VMTEST_ENV="${VMTEST_ENV:-} PYBCC_VMTEST PYBCC_CACHE_DIR XDG_CACHE_HOME"
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
+
+[ "$(id -u)" = 0 ] || { echo "vm-tests: must run as root (apt, qemu, bpf in the guest)" >&2; exit 2; }
+
+# --- kernels (downloaded and unpacked once; idempotent) -----------------------
+t0=$(now)
+# shellcheck disable=SC2086
+setup_out=$(bash "$HERE/vmtest-setup.sh" "$CACHE" $KERNELS 2>&1)
+setup_rc=$?
+images=$(printf '%s\n' "$setup_out" | grep '/boot/vmlinuz-' || true)
+if [ $setup_rc -ne 0 ] || [ -z "$images" ]; then
+    printf '%s\n' "$setup_out" >&2
+    echo "vm-tests: kernel setup failed (rc=$setup_rc)" >&2
+    exit 2
+fi
+echo "vm-tests: kernels ready in $(secs "$t0" "$(now)") s under $CACHE"
+
+# --- byte-compile on the host: python under TCG is ~20x slower, and the guest
+# cannot keep what it compiles (its writes vanish with the tmpfs overlay) ----
+t0=$(now)
+python3 -m compileall -q -j 0 pybcc tests >/dev/null 2>&1 || true
+# pytest's assertion rewriting caches its own .pyc for test modules: collect
+# once on the host so the guest finds them.
+python3 -m pytest -m vm --collect-only -q -p no:cacheprovider "${@:-tests}" >/dev/null 2>&1 || true
+echo "vm-tests: byte-compiled on host in $(secs "$t0" "$(now)") s"
+
+# --- one boot per kernel --------------------------------------------------------
+cmd="python3 -m pytest -m vm -q -ra -p no:cacheprovider"
+for a in "${@:-tests}"; do cmd+=" $(printf '%q' "$a")"; done
+cmd="echo \"vm-tests: guest \$(uname -r), python \$(command -v python3)\"; $cmd"
+
+summary=()
+failed=0
+for img in $images; do
+    rel=${img##*/vmlinuz-}
+    echo
+    echo "=== vm-tests: kernel $rel ==="
+    t0=$(now)
+    bash "$HERE/vmtest.sh" "$img" "$cmd"
+    rc=$?
+    dt=$(secs "$t0" "$(now)")
+    case $rc in
+        0)   verdict="passed" ;;
+        5)   verdict="NO TESTS SELECTED (pytest exit 5; counted as success)" ;;
+        125) verdict="VM FAILED (no exit status from the guest)"; failed=1 ;;
+        124|137) verdict="TIMED OUT after ${VMTEST_TIMEOUT}s"; failed=1 ;;
+        *)   verdict="FAILED (pytest exit $rc)"; failed=1 ;;
+    esac
+    line="$(printf '%-26s %7ss boot+run  %s' "$rel" "$dt" "$verdict")"
+    echo "vm-tests: $line"
+    summary+=("$line")
+done
+
+echo
+echo "=== vm-tests summary ==="
+printf '  %s\n' "${summary[@]}"
+exit $failed
