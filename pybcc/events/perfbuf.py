@@ -1,0 +1,201 @@
+"""Perf buffer reader: one perf ring per CPU behind a PERF_EVENT_ARRAY map.
+
+BPF programs write with bpf_perf_event_output(ctx, map, BPF_F_CURRENT_CPU,
+data, size). For each online CPU we open a PERF_COUNT_SW_BPF_OUTPUT event,
+mmap its ring and store its fd in the map at that CPU's index.
+
+Record format (PERF_SAMPLE_RAW only): an 8-byte header (u32 type, u16 misc,
+u16 size), then u32 raw size and the raw bytes. The kernel pads the raw part
+so the record stays 8-byte aligned, so callers see ``size`` rounded up to
+4 mod 8 (an 8-byte payload arrives as 12 bytes), as with bcc.
+
+Lost samples: when a ring is full the kernel counts the drops and writes one
+PERF_RECORD_LOST into the ring the next time it has room. Every such count is
+added to ``.lost`` and, if given, passed to ``lost_callback(count)``. A count
+still pending in the kernel appears after that CPU's next successful write.
+"""
+import ctypes
+import mmap
+import os
+import struct
+
+from ..errors import BPFError
+from ..kernel import syscalls, uapi
+from ._cpus import online_cpus
+from ._reader import Reader, fd_of, map_info
+
+PAGE_SIZE = mmap.PAGESIZE
+
+# struct perf_event_mmap_page field offsets.
+_DATA_HEAD = 1024
+_DATA_TAIL = 1032
+_DATA_OFFSET = 1040
+_DATA_SIZE = 1048
+
+_U64 = struct.Struct("<Q")
+_HDR = struct.Struct("<I2xH")          # type, size (misc skipped)
+_LOST = struct.Struct("<8xQ")          # id skipped, lost count
+_SAMPLE = uapi.PERF_RECORD_SAMPLE
+_LOST_T = uapi.PERF_RECORD_LOST
+
+
+class _Ring:
+    __slots__ = ("cpu", "fd", "mm", "base", "size", "tail")
+
+    def __init__(self, cpu, fd, mm):
+        self.cpu, self.fd, self.mm = cpu, fd, mm
+        # data_offset/data_size exist since Linux 4.1; before, data starts
+        # one page in and fills the rest of the mapping.
+        self.base = _U64.unpack_from(mm, _DATA_OFFSET)[0] or PAGE_SIZE
+        self.size = _U64.unpack_from(mm, _DATA_SIZE)[0] or (len(mm) - PAGE_SIZE)
+        self.tail = _U64.unpack_from(mm, _DATA_TAIL)[0]
+
+
+class PerfBuffer(Reader):
+    """Reads a BPF_MAP_TYPE_PERF_EVENT_ARRAY.
+
+    callback(cpu, data: bytes, size) is called per sample; without a callback
+    samples wait in the batch returned by read_batch() as (cpu, bytes).
+    page_cnt: data pages per CPU (a power of two).
+    wakeup_watermark: wake the poller once this many bytes are in a ring
+    instead of on every sample (the default); samples below the watermark
+    are still drained when a poll times out.
+    """
+
+    def __init__(self, map, callback=None, lost_callback=None, page_cnt=8,
+                 wakeup_watermark=None, cpus=None, name="perf buffer"):
+        super().__init__(callback)
+        if page_cnt <= 0 or page_cnt & (page_cnt - 1):
+            raise ValueError(f"{name}: page_cnt must be a power of two, not {page_cnt}")
+        self.name = name
+        self.map_fd = fd_of(map)
+        self.lost_callback = lost_callback
+        self.lost = 0
+        self._lost_new = 0
+        self._rings = []
+        mtype, _, _, max_entries = map_info(self.map_fd)
+        if mtype != uapi.MapType.PERF_EVENT_ARRAY:
+            raise BPFError(f"{name}: map fd {self.map_fd} is a {uapi.MapType(mtype).name} map, "
+                           "not PERF_EVENT_ARRAY")
+        cpus = online_cpus() if cpus is None else list(cpus)
+        if cpus and max(cpus) >= max_entries:
+            raise BPFError(f"{name}: map has {max_entries} entries but CPU {max(cpus)} is "
+                           "online; size it with max_entries >= number of possible CPUs")
+        try:
+            for cpu in cpus:
+                self._rings.append(self._open_ring(cpu, page_cnt, wakeup_watermark))
+        except BaseException:
+            self.close()
+            raise
+
+    def _open_ring(self, cpu, page_cnt, watermark):
+        if watermark:
+            wake = dict(flags=uapi.PERF_ATTR_WATERMARK, wakeup_events=int(watermark))
+        else:
+            wake = dict(wakeup_events=1)
+        fd = syscalls.perf_event_open(
+            pid=-1, cpu=cpu, flags=uapi.PERF_FLAG_FD_CLOEXEC,
+            what=f"{self.name}: opening the BPF output event on CPU {cpu}",
+            type=uapi.PERF_TYPE_SOFTWARE, config=uapi.PERF_COUNT_SW_BPF_OUTPUT,
+            sample_type=uapi.PERF_SAMPLE_RAW, sample_period=1, **wake)
+        try:
+            mm = mmap.mmap(fd, (1 + page_cnt) * PAGE_SIZE, mmap.MAP_SHARED,
+                           mmap.PROT_READ | mmap.PROT_WRITE)
+        except OSError as e:
+            os.close(fd)
+            raise BPFError(f"{self.name}: mapping {page_cnt} pages on CPU {cpu}", e.errno)
+        ring = _Ring(cpu, fd, mm)
+        try:
+            syscalls.map_elem(uapi.Cmd.MAP_UPDATE_ELEM, self.map_fd,
+                              ctypes.c_uint32(cpu), ctypes.c_uint32(fd))
+        except BPFError as e:
+            mm.close()
+            os.close(fd)
+            raise BPFError(f"{self.name}: storing CPU {cpu}'s event in the map", e.errno)
+        return ring
+
+    @property
+    def cpus(self):
+        return [r.cpu for r in self._rings]
+
+    def _poll_fds(self):
+        return [(r.fd, r) for r in self._rings]
+
+    def _collect_all(self):
+        n = 0
+        for r in self._rings:
+            n += self._collect(r)
+        return n
+
+    def _collect(self, ring):
+        """Copy every complete record out of one ring, then free the space.
+        Returns how many samples it added to the pending batch."""
+        mm = ring.mm
+        head = _U64.unpack_from(mm, _DATA_HEAD)[0]
+        tail = ring.tail
+        if tail == head:
+            return 0
+        base, size, cpu = ring.base, ring.size, ring.cpu
+        mask = size - 1
+        pending = self._pending
+        before = len(pending)
+        append = pending.append
+        unpack_hdr = _HDR.unpack_from
+        lost = 0
+        while tail < head:
+            p = base + (tail & mask)
+            # Headers are 8-byte aligned, so a header itself never wraps.
+            rtype, rsize = unpack_hdr(mm, p)
+            if (tail & mask) + rsize <= size:
+                if rtype == _SAMPLE:
+                    append((cpu, mm[p + 12:p + rsize]))
+                elif rtype == _LOST_T:
+                    lost += _LOST.unpack_from(mm, p)[0]
+            else:
+                # The record wraps at the ring's end: join its two parts.
+                first = base + size - p
+                rec = mm[p:base + size] + mm[base:base + rsize - first]
+                if rtype == _SAMPLE:
+                    append((cpu, rec[12:]))
+                elif rtype == _LOST_T:
+                    lost += _LOST.unpack_from(rec, 0)[0]
+            tail += rsize
+        ring.tail = tail
+        _U64.pack_into(mm, _DATA_TAIL, tail)
+        if lost:
+            self.lost += lost
+            self._lost_new += lost
+        return len(pending) - before
+
+    def _deliver(self):
+        if self._lost_new and self.lost_callback is not None:
+            count, self._lost_new = self._lost_new, 0
+            self.lost_callback(count)
+        cb = self._callback
+        recs = self._pending
+        if cb is None or not recs:
+            return
+        self._pending = []
+        n = 0
+        try:
+            for cpu, data in recs:
+                n += 1
+                cb(cpu, data, len(data))
+        except BaseException:
+            self._requeue(recs, n)
+            raise
+
+    def close(self):
+        """Remove our events from the map, unmap the rings, close the fds."""
+        if self.closed:
+            return
+        self.closed = True
+        self._close_poller()
+        for r in getattr(self, "_rings", ()):
+            try:
+                syscalls.map_elem(uapi.Cmd.MAP_DELETE_ELEM, self.map_fd, ctypes.c_uint32(r.cpu))
+            except BPFError:
+                pass  # the map may already be gone
+            r.mm.close()
+            os.close(r.fd)
+        self._rings = []

@@ -1,0 +1,145 @@
+"""BPF ring buffer reader (BPF_MAP_TYPE_RINGBUF), one ring shared by all CPUs.
+
+Layout of the map's mmap: page 0 holds consumer_pos (we write it), page 1
+producer_pos (the kernel writes it), then the data area, which the kernel
+maps twice in a row so a record never wraps. We map page 0 read-write and
+the rest read-only.
+
+Each record: u32 length with BUSY (bit 31, still being written) and DISCARD
+(bit 30, dropped by bpf_ringbuf_discard) flags, u32 page offset, then the
+data padded to 8 bytes. We stop at the first BUSY record, skip DISCARDed
+ones, and publish consumer_pos after each pass so the kernel can reuse space.
+
+Wake-ups: the kernel wakes the poller when a record is committed and the
+reader has caught up, unless the program passes BPF_RB_NO_WAKEUP; such
+records are still read on the next wake-up or when a poll times out.
+
+Lost records: when the ring is full, bpf_ringbuf_reserve/output fail in the
+BPF program and the kernel reports nothing to user space. The program must
+count its failures (for example in an array map) for drops to be visible;
+pass ``lost_counter``, a callable returning that running total, and ``.lost``
+and ``lost_callback(count)`` report it. Without one, ``.lost`` is None
+(unknown), never a made-up 0.
+"""
+import mmap
+import struct
+
+from ..errors import BPFError
+from ..kernel import uapi
+from ._reader import Reader, fd_of, map_info
+
+PAGE_SIZE = mmap.PAGESIZE
+
+_U64 = struct.Struct("<Q")
+_U32 = struct.Struct("<I")
+_BUSY = uapi.BPF_RINGBUF_BUSY_BIT
+_DISCARD = uapi.BPF_RINGBUF_DISCARD_BIT
+_LEN_MASK = 0xFFFFFFFF & ~(_BUSY | _DISCARD)
+
+
+class RingBuffer(Reader):
+    """Reads a BPF_MAP_TYPE_RINGBUF map.
+
+    callback(data: bytes) is called per record; without a callback records
+    wait in the batch returned by read_batch() (a list of bytes).
+    lost_counter: optional callable returning the BPF side's count of failed
+    reservations (see the module notes); lost_callback(count) gets increases.
+    """
+
+    def __init__(self, map, callback=None, lost_counter=None, lost_callback=None,
+                 name="ring buffer"):
+        super().__init__(callback)
+        self.name = name
+        self.map_fd = fd_of(map)
+        self.lost_counter = lost_counter
+        self.lost_callback = lost_callback
+        self._lost_seen = 0
+        self._cons_mm = self._data = None
+        mtype, _, _, size = map_info(self.map_fd)
+        if mtype != uapi.MapType.RINGBUF:
+            raise BPFError(f"{name}: map fd {self.map_fd} is a {uapi.MapType(mtype).name} map, "
+                           "not RINGBUF")
+        self.size = size
+        self._mask = size - 1
+        try:
+            self._cons_mm = mmap.mmap(self.map_fd, PAGE_SIZE, mmap.MAP_SHARED,
+                                      mmap.PROT_READ | mmap.PROT_WRITE)
+            self._data = mmap.mmap(self.map_fd, PAGE_SIZE + 2 * size, mmap.MAP_SHARED,
+                                   mmap.PROT_READ, offset=PAGE_SIZE)
+        except OSError as e:
+            self.close()
+            raise BPFError(f"{name}: mapping the {size}-byte ring", e.errno)
+        self._cons = _U64.unpack_from(self._cons_mm, 0)[0]
+
+    def _poll_fds(self):
+        return [(self.map_fd, None)]
+
+    def _collect_all(self):
+        return self._collect(None)
+
+    def _collect(self, _key):
+        """Copy every committed record out, then publish consumer_pos.
+        Returns how many records it added to the pending batch."""
+        mm = self._data
+        cons = self._cons
+        mask = self._mask
+        pending = self._pending
+        before = len(pending)
+        append = pending.append
+        unpack = _U32.unpack_from
+        busy = False
+        while not busy:
+            prod = _U64.unpack_from(mm, 0)[0]
+            if cons >= prod:
+                break
+            start = cons
+            while cons < prod:
+                p = PAGE_SIZE + (cons & mask)
+                hdr = unpack(mm, p)[0]
+                if hdr & _BUSY:
+                    busy = True
+                    break
+                n = hdr & _LEN_MASK
+                cons += (n + 15) & ~7  # 8-byte header + data, 8-aligned
+                if not hdr & _DISCARD:
+                    append(mm[p + 8:p + 8 + n])
+            if cons != start:
+                self._cons = cons
+                _U64.pack_into(self._cons_mm, 0, cons)
+        return len(pending) - before
+
+    @property
+    def lost(self):
+        """Records the BPF side failed to reserve, or None if no counter was given."""
+        return None if self.lost_counter is None else self.lost_counter()
+
+    def _deliver(self):
+        if self.lost_callback is not None and self.lost_counter is not None:
+            total = self.lost_counter()
+            if total > self._lost_seen:
+                count, self._lost_seen = total - self._lost_seen, total
+                self.lost_callback(count)
+        cb = self._callback
+        recs = self._pending
+        if cb is None or not recs:
+            return
+        self._pending = []
+        n = 0
+        try:
+            for data in recs:
+                n += 1
+                cb(data)
+        except BaseException:
+            self._requeue(recs, n)
+            raise
+
+    def close(self):
+        """Unmap the ring. The map fd belongs to the caller and stays open."""
+        if self.closed:
+            return
+        self.closed = True
+        self._close_poller()
+        for mm in (self._cons_mm, self._data):
+            if mm is not None:
+                mm.close()
+        self._cons_mm = self._data = None

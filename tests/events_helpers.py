@@ -1,0 +1,196 @@
+"""Hand-built BPF programs and a tracepoint attach for the event reader tests.
+
+The program fires on syscalls/sys_enter_getppid for this process only and
+sends a 16-byte record: pid_tgid and a sequence number taken with an atomic
+fetch-add on counters[0]. A failed output increments counters[1], so the
+tests know exactly how many records the kernel refused.
+"""
+import ctypes
+import os
+
+from pybcc import asm
+from pybcc.kernel import syscalls, uapi
+
+TRACEPOINT = "syscalls/sys_enter_getppid"
+TRACEFS = "/sys/kernel/tracing"
+
+H_MAP_LOOKUP = 1
+H_GET_PID_TGID = 14
+H_PERF_OUTPUT = 25
+H_RINGBUF_OUTPUT = 130
+BPF_F_CURRENT_CPU = 0xFFFFFFFF
+BPF_RB_NO_WAKEUP = 1
+FETCH = 0x01
+
+
+def possible_cpus():
+    from pybcc.events._cpus import parse_cpu_list
+    with open("/sys/devices/system/cpu/possible") as f:
+        return parse_cpu_list(f.read())
+
+
+def create_map(mtype, key_size, value_size, max_entries, name):
+    return syscalls.map_create(map_type=mtype, key_size=key_size, value_size=value_size,
+                               max_entries=max_entries, map_name=name)
+
+
+def perf_map():
+    return create_map(uapi.MapType.PERF_EVENT_ARRAY, 4, 4, max(possible_cpus()) + 1, "events")
+
+
+def ringbuf_map(size):
+    return create_map(uapi.MapType.RINGBUF, 0, 0, size, "rb")
+
+
+def counters_map():
+    return create_map(uapi.MapType.ARRAY, 4, 8, 2, "counters")
+
+
+def read_counter(fd, idx):
+    val = ctypes.c_uint64()
+    syscalls.map_elem(uapi.Cmd.MAP_LOOKUP_ELEM, fd, ctypes.c_uint32(idx), val)
+    return val.value
+
+
+def _assemble(items):
+    """Items are Insn, lists (ld_imm64), label strings, or
+    ('jmp', op, reg, imm, label) for a forward/backward jump to a label."""
+    flat, labels, pc = [], {}, 0
+    for it in items:
+        if isinstance(it, str):
+            labels[it] = pc
+        else:
+            flat.append((pc, it))
+            pc += len(it) if isinstance(it, list) else 1
+    out = []
+    for pc, it in flat:
+        if isinstance(it, tuple):
+            _, op, reg, imm, label = it
+            it = asm.jmp_imm(op, reg, imm, labels[label] - pc - 1)
+        out.extend(it if isinstance(it, list) else [it])
+    return out
+
+
+def _bump(counters_fd, idx, fetch_to=None):
+    """counters[idx] += 1 (the old value into fetch_to); jumps to 'out' if absent."""
+    add = asm.atomic_add64(0, 1, 0)  # *(u64 *)(r0 + 0) += r1
+    if fetch_to is not None:
+        add.imm |= FETCH
+    items = [
+        asm.st_mem(asm.W, 10, -20, idx),
+        asm.ld_map_fd(1, counters_fd),
+        asm.mov64_reg(2, 10), asm.alu64_imm(asm.ADD, 2, -20),
+        asm.call_helper(H_MAP_LOOKUP),
+        ("jmp", asm.JEQ, 0, 0, "out"),
+        asm.mov64_imm(1, 1),
+        add,
+    ]
+    if fetch_to is not None:
+        items.append(asm.stx_mem(asm.DW, 10, 1, fetch_to))
+    return items
+
+
+def build_program(kind, out_fd, counters_fd, pid=None, rb_flags=0):
+    """kind is 'perf' (bpf_perf_event_output) or 'ringbuf' (bpf_ringbuf_output)."""
+    pid = os.getpid() if pid is None else pid
+    items = [
+        asm.mov64_reg(6, 1),
+        asm.call_helper(H_GET_PID_TGID),
+        asm.mov64_reg(7, 0),
+        asm.alu64_imm(asm.RSH, 0, 32),
+        ("jmp", asm.JNE, 0, pid, "out"),
+        asm.stx_mem(asm.DW, 10, 7, -16),
+    ]
+    items += _bump(counters_fd, 0, fetch_to=-8)
+    if kind == "perf":
+        items += [
+            asm.mov64_reg(1, 6), asm.ld_map_fd(2, out_fd),
+            asm.ld_imm64(3, BPF_F_CURRENT_CPU),
+            asm.mov64_reg(4, 10), asm.alu64_imm(asm.ADD, 4, -16),
+            asm.mov64_imm(5, 16),
+            asm.call_helper(H_PERF_OUTPUT),
+        ]
+    else:
+        items += [
+            asm.ld_map_fd(1, out_fd),
+            asm.mov64_reg(2, 10), asm.alu64_imm(asm.ADD, 2, -16),
+            asm.mov64_imm(3, 16), asm.mov64_imm(4, rb_flags),
+            asm.call_helper(H_RINGBUF_OUTPUT),
+        ]
+    items += [("jmp", asm.JEQ, 0, 0, "out")]
+    items += _bump(counters_fd, 1)
+    items += ["out", asm.mov64_imm(0, 0), asm.exit_insn()]
+    return _assemble(items)
+
+
+def load(insns):
+    code = asm.encode(insns)
+    buf = ctypes.create_string_buffer(code, len(code))
+    lic = ctypes.create_string_buffer(b"GPL")
+    log = ctypes.create_string_buffer(1 << 16)
+    fd, _ = syscalls.prog_load(prog_type=uapi.ProgType.TRACEPOINT, insn_cnt=len(insns),
+                               insns=syscalls.addr(buf), license=syscalls.addr(lic),
+                               log_level=1, log_size=len(log), log_buf=syscalls.addr(log))
+    if fd < 0:
+        raise OSError(-fd, "prog_load failed:\n" + log.value.decode(errors="replace"))
+    return fd
+
+
+def tracepoint_id(name=TRACEPOINT):
+    with open(f"{TRACEFS}/events/{name}/id") as f:
+        return int(f.read())
+
+
+def attach_tracepoint(prog_fd, name=TRACEPOINT):
+    """Returns the perf event fd; closing it detaches the program."""
+    fd = syscalls.perf_event_open(pid=-1, cpu=0, flags=uapi.PERF_FLAG_FD_CLOEXEC,
+                                  type=uapi.PERF_TYPE_TRACEPOINT, config=tracepoint_id(name),
+                                  sample_period=1, wakeup_events=1)
+    try:
+        syscalls.ioctl(fd, uapi.PERF_EVENT_IOC_SET_BPF, prog_fd)
+        syscalls.ioctl(fd, uapi.PERF_EVENT_IOC_ENABLE, 0)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+class Probe:
+    """Maps + program + attachment for one test; close() releases all."""
+
+    def __init__(self, kind, ringbuf_size=1 << 16, rb_flags=0):
+        self.fds = []
+        self.counters = self._keep(counters_map())
+        self.out = self._keep(perf_map() if kind == "perf" else ringbuf_map(ringbuf_size))
+        self.prog = self._keep(load(build_program(kind, self.out, self.counters,
+                                                  rb_flags=rb_flags)))
+        self.link = self._keep(attach_tracepoint(self.prog))
+
+    def _keep(self, fd):
+        self.fds.append(fd)
+        return fd
+
+    @property
+    def sent(self):
+        return read_counter(self.counters, 0)
+
+    @property
+    def failed(self):
+        return read_counter(self.counters, 1)
+
+    def close(self):
+        for fd in reversed(self.fds):
+            os.close(fd)
+        self.fds = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def trigger(n):
+    getppid = os.getppid
+    for _ in range(n):
+        getppid()
