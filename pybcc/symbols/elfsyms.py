@@ -1,0 +1,182 @@
+"""The function symbols of one ELF file (executable, shared library or vdso).
+
+Symbols come from .symtab and .dynsym; when the file is stripped, from its
+separate debug file (build-id or .gnu_debuglink) or, failing that, from the
+xz-compressed MiniDebugInfo in .gnu_debugdata (Fedora). Addresses are the
+file's link-time virtual addresses; the PT_LOAD segments translate them to
+and from file offsets, which is what uprobes and /proc/PID/maps speak.
+"""
+import bisect
+import lzma
+import os
+import re
+from collections import OrderedDict, namedtuple
+
+from . import debuginfo
+from .elf import STB_GLOBAL, STB_WEAK, STT_FUNC, STT_GNU_IFUNC, ElfError, ElfFile, hidden_versions
+
+Symbol = namedtuple("Symbol", "name vaddr size offset")
+
+_FUNC_TYPES = (STT_FUNC, STT_GNU_IFUNC)
+_BIND_RANK = {STB_GLOBAL: 0, STB_WEAK: 1}
+
+
+def _rank(name, bind):
+    # Among aliases at one address show the least-underscored, exported name:
+    # "getpid" rather than the global "__getpid" or the local "__GI___getpid".
+    return (len(name) - len(name.lstrip("_")), _BIND_RANK.get(bind, 2), len(name), name)
+
+
+class ElfSymbols:
+    """Function symbols of one file, sorted for address lookup and indexed by name."""
+
+    def __init__(self, path, open_path=None, image=None):
+        """``path`` is the name to report; the bytes come from ``open_path``
+        (default ``path``) or, for memory images such as the vdso, ``image``."""
+        self.path = path
+        self.debug_file = None
+        if image is not None:
+            elf = ElfFile(image)
+        else:
+            elf = ElfFile.open(open_path or path)
+        try:
+            self.elf_type = elf.type
+            self.build_id = elf.build_id()
+            self.loads = [(s.vaddr, s.offset, s.filesz, s.memsz) for s in elf.loads()]
+            raw = {}
+            self._collect(elf, raw)
+            if elf.section(".symtab") is None and image is None:
+                self._add_separate_debug(elf, open_path or path, raw)
+        finally:
+            elf.close()
+        self._build(raw)
+
+    def _collect(self, elf, raw):
+        for secname in (".symtab", ".dynsym"):
+            hidden = hidden_versions(elf) if secname == ".dynsym" else ()
+            for index, name, value, size, typ, bind, _ in elf.symbols(elf.section(secname)):
+                if typ not in _FUNC_TYPES or not name:
+                    continue
+                # Default version: plain names and "f@@V"; "f@V" and hidden
+                # .dynsym versions are compatibility copies.
+                default = index not in hidden and (b"@" not in name or b"@@" in name)
+                key = (value, name)
+                old = raw.get(key)
+                if old is None or (-size, bind, not default) < (-old[0], old[1], not old[2]):
+                    raw[key] = (size, bind, default)
+
+    def _add_separate_debug(self, elf, path, raw):
+        root = ""
+        m = re.match(r"(/proc/\d+/root)/", path)
+        if m:
+            root = m.group(1)
+        dbg = debuginfo.find_debug_file(path, self.build_id, elf.debuglink(), root)
+        if dbg:
+            try:
+                with ElfFile.open(dbg) as d:
+                    self._collect(d, raw)
+                self.debug_file = dbg
+                return
+            except (OSError, ElfError):
+                pass
+        mini = elf.section_data(elf.section(".gnu_debugdata"))
+        if mini:
+            try:
+                self._collect(ElfFile(lzma.decompress(mini)), raw)
+            except (lzma.LZMAError, ElfError):
+                pass
+
+    def _build(self, raw):
+        by_addr = {}
+        names = {}
+        for (addr, bname), (size, bind, default) in raw.items():
+            name = bname.decode("utf-8", "replace")
+            pref = (-size, _rank(name, bind))  # the widest symbol, then the nicest name
+            best = by_addr.get(addr)
+            if best is None or pref < best[2]:
+                by_addr[addr] = (size, name, pref)
+            # Default versions and exported definitions win a name over
+            # compatibility versions and local statics of the same name.
+            npref = (not default, _BIND_RANK.get(bind, 2))
+            for key in (name, name.split("@", 1)[0]) if "@" in name else (name,):
+                old = names.get(key)
+                if old is None or npref < old[2]:
+                    names[key] = (addr, size, npref)
+        order = sorted(by_addr)
+        self._addrs = order
+        self._sizes = [by_addr[a][0] for a in order]
+        self._names = [by_addr[a][1] for a in order]
+        self._index = {k: (v[0], v[1]) for k, v in names.items()}
+
+    def __len__(self):
+        return len(self._addrs)
+
+    def lookup(self, vaddr):
+        """(name, offset into it) of the function containing ``vaddr``, or None."""
+        i = bisect.bisect_right(self._addrs, vaddr) - 1
+        if i < 0:
+            return None
+        if self._sizes[i] == 0:  # assembly labels often have no size: take the nearest
+            return self._names[i], vaddr - self._addrs[i]
+        # A few steps back finds an enclosing function around a nested label.
+        for j in range(i, max(i - 8, -1), -1):
+            start, size = self._addrs[j], self._sizes[j]
+            if start <= vaddr < start + size:
+                return self._names[j], vaddr - start
+        return None
+
+    def find(self, name):
+        """The Symbol called ``name`` ("getpid", or versioned "memcpy@GLIBC_2.2.5"), or None."""
+        hit = self._index.get(name)
+        if hit is None:
+            return None
+        return Symbol(name, hit[0], hit[1], self.vaddr_to_offset(hit[0]))
+
+    def match(self, pattern):
+        """Symbols whose name matches the regular expression (for sym_re probes)."""
+        rx = re.compile(pattern)
+        seen = set()
+        out = []
+        for name, (addr, size) in self._index.items():
+            if addr not in seen and rx.fullmatch(name):
+                seen.add(addr)
+                out.append(Symbol(name, addr, size, self.vaddr_to_offset(addr)))
+        return sorted(out, key=lambda s: s.vaddr)
+
+    def vaddr_to_offset(self, vaddr):
+        """File offset of a link-time address: what a uprobe is attached at."""
+        for seg_vaddr, seg_off, filesz, _ in self.loads:
+            if seg_vaddr <= vaddr < seg_vaddr + filesz:
+                return vaddr - seg_vaddr + seg_off
+        return vaddr  # no segments (relocatable object): addresses are offsets
+
+    def offset_to_vaddr(self, offset):
+        """Link-time address of a file offset (from /proc/PID/maps)."""
+        for seg_vaddr, seg_off, filesz, _ in self.loads:
+            if seg_off <= offset < seg_off + filesz:
+                return offset - seg_off + seg_vaddr
+        return offset
+
+
+_CACHE = OrderedDict()
+_CACHE_MAX = 256
+
+
+def load(path, open_path=None):
+    """ElfSymbols for a file, cached by (device, inode, mtime, size).
+
+    The key follows the file, not the name, so one library seen through many
+    processes' /proc/PID/root or map_files paths is parsed once, and a
+    rebuilt binary at the same path is parsed again.
+    """
+    st = os.stat(open_path or path)
+    key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+    syms = _CACHE.get(key)
+    if syms is not None:
+        _CACHE.move_to_end(key)
+        return syms
+    syms = ElfSymbols(path, open_path)
+    _CACHE[key] = syms
+    if len(_CACHE) > _CACHE_MAX:
+        _CACHE.popitem(last=False)
+    return syms

@@ -1,0 +1,379 @@
+"""Symbol resolution: kallsyms, ELF tables, process maps, debug files, demangling."""
+import ctypes
+import lzma
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from pybcc import symbols as S
+from pybcc.symbols import debuginfo, elfsyms, kallsyms, libpath, perfmap, procmaps
+
+HAVE_GCC = shutil.which("gcc") is not None
+HAVE_GXX = shutil.which("g++") is not None
+HAVE_OBJCOPY = shutil.which("objcopy") is not None and shutil.which("strip") is not None
+
+C_PROG = r"""
+#include <stdio.h>
+#include <unistd.h>
+static int __attribute__((noinline)) hidden_helper(int x) { return x * 3 + 1; }
+int visible_function(int x) { return hidden_helper(x) + 2; }
+int main(void) {
+    printf("%lx %lx\n", (unsigned long)&hidden_helper, (unsigned long)&visible_function);
+    fflush(stdout);
+    char buf[8];
+    (void)!read(0, buf, sizeof buf);  /* wait until the test closes stdin */
+    return visible_function(1) == 0;
+}
+"""
+
+CXX_PROG = r"""
+#include <cstdio>
+#include <unistd.h>
+namespace shapes {
+struct Circle { double r; double area(int scale) const; };
+double __attribute__((noinline)) Circle::area(int scale) const { return 3.14 * r * r * scale; }
+}
+int main() {
+    double (shapes::Circle::*p)(int) const = &shapes::Circle::area;
+    void *addr; __builtin_memcpy(&addr, &p, sizeof addr);
+    std::printf("%lx\n", (unsigned long)addr);
+    std::fflush(stdout);
+    char buf[8];
+    (void)!read(0, buf, sizeof buf);
+    shapes::Circle c{2}; return c.area(1) < 0;
+}
+"""
+
+
+def _kallsyms_readable():
+    try:
+        with open("/proc/kallsyms") as f:
+            return int(f.readline().split()[0], 16) != 0
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+needs_kallsyms = pytest.mark.skipif(not _kallsyms_readable(),
+                                    reason="/proc/kallsyms shows no addresses (needs root)")
+needs_gcc = pytest.mark.skipif(not HAVE_GCC, reason="gcc not installed")
+
+
+def build(tmp_path, source=C_PROG, name="prog", extra=(), cc="gcc"):
+    ext = ".cc" if cc == "g++" else ".c"
+    src = tmp_path / (name + ext)
+    src.write_text(source)
+    out = tmp_path / name
+    subprocess.run([cc, "-g", "-O1", *extra, "-o", str(out), str(src)], check=True)
+    return str(out)
+
+
+class Child:
+    """A compiled program that prints its addresses and waits for stdin to close."""
+
+    def __init__(self, path):
+        self.proc = subprocess.Popen([path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addrs = [int(x, 16) for x in self.proc.stdout.readline().split()]
+        self.pid = self.proc.pid
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+        S.forget(self.pid)
+
+
+@pytest.fixture
+def child_of():
+    children = []
+
+    def start(path):
+        c = Child(path)
+        children.append(c)
+        return c
+    yield start
+    for c in children:
+        c.close()
+
+
+# ---- kernel symbols ---------------------------------------------------------
+
+def test_kallsyms_parse_synthetic(tmp_path):
+    f = tmp_path / "kallsyms"
+    f.write_text("ffffffff81000100 T beta\n"
+                 "ffffffff81000000 T alpha\n"
+                 "ffffffff81000100 t beta_alias\n"
+                 "ffffffffc0001000 t modfunc\t[mymod]\n")
+    k = kallsyms.KernelSymbols(str(f))
+    assert k.lookup(0xffffffff81000010) == ("alpha", 0x10, "kernel")
+    assert k.lookup(0xffffffffc0001004) == ("modfunc", 4, "mymod")
+    assert k.lookup(0x1000) is None
+    assert k.address("beta") == 0xffffffff81000100
+    assert k.address("modfunc", "mymod") == 0xffffffffc0001000
+    assert k.address("missing") is None
+    assert k.type_of("beta_alias") == "t"
+
+
+def test_kallsyms_zero_addresses_are_an_error(tmp_path):
+    f = tmp_path / "kallsyms"
+    f.write_text("0000000000000000 T a\n0000000000000000 T b\n")
+    with pytest.raises(S.KernelSymbols.__init__.__globals__["BPFError"]):
+        len(kallsyms.KernelSymbols(str(f)))
+
+
+@needs_kallsyms
+def test_kallsyms_round_trip():
+    addr = S.ksymname("schedule")
+    assert addr > 0
+    assert S.kernel_symbols().lookup(addr + 4) == ("schedule", 4, "kernel")
+    assert S.ksym(addr) == "schedule"
+    assert S.ksym(addr + 0x10, show_offset=True) == "schedule+0x10"
+    assert S.ksym(addr, show_module=True) == "schedule [kernel]"
+    assert S.ksymname("no_such_symbol_xyz") == -1
+    assert S.sym(addr, -1) == "schedule"
+    assert S.sym(0x10, -1, show_module=True) == "[unknown]"
+
+
+@needs_kallsyms
+def test_kallsyms_load_is_fast():
+    import time
+    t = time.perf_counter()
+    k = kallsyms.KernelSymbols()
+    assert len(k) > 1000
+    assert time.perf_counter() - t < 0.3 * 3  # generous: CI machines vary
+
+
+# ---- ELF tables ---------------------------------------------------------------
+
+def test_libc_getpid_by_name_and_address():
+    path = S.find_library("c")
+    assert path and os.path.basename(path).startswith("libc.so")
+    syms = S.load_elf(path)
+    getpid = syms.find("getpid")
+    assert getpid is not None and getpid.size > 0
+    assert syms.lookup(getpid.vaddr + 1) == ("getpid", 1)
+    # The same function as mapped into this very process.
+    libc = ctypes.CDLL(None)
+    addr = ctypes.cast(libc.getpid, ctypes.c_void_p).value
+    name, off, module = S.symbol_cache(os.getpid()).resolve(addr)
+    assert (name, off) == ("getpid", 0)
+    assert os.path.basename(module).startswith("libc.so")
+    assert S.symbol_cache(os.getpid()).resolve_name("c", "getpid") == addr
+    assert S.sym(addr + 2, os.getpid(), show_module=True, show_offset=True) == \
+        "getpid+0x2 [%s]" % os.path.basename(module)
+
+
+def test_symbol_address_for_uprobes():
+    path, offset, vaddr = S.symbol_address("c", "getpid")
+    assert path.endswith(".so.6")
+    with open(path, "rb") as f:  # the file offset must hold the function's first bytes
+        f.seek(offset)
+        assert len(f.read(4)) == 4
+    assert S.load_elf(path).offset_to_vaddr(offset) == vaddr
+    with pytest.raises(LookupError):
+        S.symbol_address("c", "no_such_function_xyz")
+    with pytest.raises(LookupError):
+        S.symbol_address("no_such_lib_xyz", "f")
+
+
+def test_elf_cache_reuses_and_notices_rebuild(tmp_path):
+    src = S.find_library("c")
+    a = S.load_elf(src)
+    assert S.load_elf(src) is a
+
+
+def test_pyelftools_agrees_on_symbols():
+    from elftools.elf.elffile import ELFFile
+    path = S.find_library("c")
+    ours = S.load_elf(path)
+    with open(path, "rb") as f:
+        dynsym = ELFFile(f).get_section_by_name(".dynsym")
+        theirs = {}
+        for s in dynsym.iter_symbols():
+            if s["st_info"]["type"] in ("STT_FUNC", "STT_GNU_IFUNC", "STT_LOOS") and s["st_shndx"] != "SHN_UNDEF" and s.name:
+                theirs.setdefault(s.name, set()).add(s["st_value"])
+    assert len(theirs) > 1000
+    for name, values in theirs.items():
+        # Several versions of one name: ours is the default one, among them.
+        hit = ours.find(name)
+        assert hit is not None and hit.vaddr in values, name
+    lio = ours.find("lio_listio64")
+    if lio is not None and len(theirs.get("lio_listio64", ())) > 1:
+        assert ours.lookup(lio.vaddr)[0] in ("lio_listio64", "lio_listio")
+
+
+# ---- library names --------------------------------------------------------------
+
+def test_find_library_forms():
+    libc = S.find_library("c")
+    assert S.find_library("libc") == libc
+    assert S.find_library("libc.so.6") == libc
+    assert S.find_library("/some/full/path.so") == "/some/full/path.so"
+    assert S.find_library("no_such_lib_xyz") is None
+    in_proc = S.find_library("c", os.getpid())
+    assert os.path.samefile(in_proc, libc)
+    assert S.find_binary("sh") and S.resolve_module("sh") == shutil.which("sh")
+
+
+def test_ld_so_cache_parse():
+    entries = libpath.read_ld_so_cache()
+    if not entries:
+        pytest.skip("no /etc/ld.so.cache")
+    assert any(so.startswith("libc.so") for so, _ in entries)
+    assert all(p.startswith("/") for _, p in entries)
+
+
+# ---- maps, perf maps, formatting -------------------------------------------------
+
+def test_parse_maps():
+    text = ("55d0c0000000-55d0c0001000 r--p 00000000 08:01 1234   /usr/bin/my prog\n"
+            "55d0c0001000-55d0c0002000 r-xp 00001000 08:01 1234   /usr/bin/my prog (deleted)\n"
+            "7ffd00000000-7ffd00002000 r-xp 00000000 00:00 0      [vdso]\n"
+            "7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \n")
+    m = procmaps.parse_maps(text)
+    assert [x.path for x in m] == ["/usr/bin/my prog", "/usr/bin/my prog", "[vdso]", ""]
+    assert m[1].deleted and not m[0].deleted and m[1].offset == 0x1000
+    assert procmaps.is_file_backed(m[0]) and not procmaps.is_file_backed(m[2])
+
+
+def test_perf_map(tmp_path):
+    f = tmp_path / "perf-1.map"
+    f.write_text("1000 20 jit_one\n0x2000 10 LazyCompile:*foo bar.js:1\nbogus\n")
+    pm = perfmap.PerfMap(str(f))
+    assert pm.lookup(0x1005) == ("jit_one", 5)
+    assert pm.lookup(0x2001) == ("LazyCompile:*foo bar.js:1", 1)
+    assert pm.lookup(0x1020) is None
+
+
+def test_format_symbol():
+    assert S.format_symbol("f", 0x12, "/lib/libx.so", True, True) == "f+0x12 [libx.so]"
+    assert S.format_symbol("f", 0x12, "/lib/libx.so") == "f"
+    assert S.format_symbol(None, 5, "/lib/libx.so", False, True) == "[unknown]"
+    assert S.format_symbol(None, 5, "/lib/libx.so", True, True) == "[unknown] [libx.so]"
+
+
+def test_demangle():
+    assert S.demangle("_ZN3foo3barEv") == "foo::bar()"
+    assert S.demangle("main") == "main"
+    assert S.demangle("_Znot_valid") == "_Znot_valid"
+
+
+# ---- live processes ------------------------------------------------------------------
+
+@needs_gcc
+@pytest.mark.parametrize("pie", ["-pie", "-no-pie"])
+def test_child_process_addresses(tmp_path, child_of, pie):
+    prog = build(tmp_path, extra=[pie, "-fPIE" if pie == "-pie" else "-fno-pie"])
+    c = child_of(prog)
+    helper, visible = c.addrs
+    r = S.symbol_cache(c.pid)
+    assert r.resolve(helper) == ("hidden_helper", 0, prog)
+    assert r.resolve(visible + 1)[:2] == ("visible_function", 1)
+    assert S.sym(helper, c.pid, show_module=True) == "hidden_helper [prog]"
+    assert r.resolve_name(prog, "visible_function") == visible
+    # The uprobe view: the file offset of the symbol maps back to the same place.
+    path, offset, vaddr = S.symbol_address(prog, "hidden_helper")
+    m = r.mapping(helper)
+    assert helper - m.start + m.offset == offset
+
+
+@needs_gcc
+def test_vdso_resolves():
+    r = S.symbol_cache(os.getpid())
+    vdso = [m for m in r._maps if m.path == "[vdso]"]
+    if not vdso:
+        pytest.skip("no vdso")
+    syms = r._symbols(vdso[0])
+    assert syms is not None and len(syms) > 0
+    name, off, module = r.resolve(vdso[0].start + syms._addrs[0])
+    assert module == "[vdso]" and name
+
+
+@needs_gcc
+def test_deleted_binary_still_resolves(tmp_path, child_of):
+    prog = build(tmp_path)
+    c = child_of(prog)
+    os.unlink(prog)
+    name, off, module = S.symbol_cache(c.pid).resolve(c.addrs[0])
+    assert (name, off, module) == ("hidden_helper", 0, prog)
+
+
+@needs_gcc
+def test_perf_map_for_anonymous_memory(child_of, tmp_path):
+    c = child_of(build(tmp_path))
+    anon = [m for m in procmaps.read_maps(c.pid) if not m.path]
+    if not anon:
+        pytest.skip("child has no anonymous mapping")
+    path = perfmap.perf_map_path(c.pid)
+    with open(path, "w") as f:
+        f.write("%x 40 jitted_thing\n" % anon[0].start)
+    try:
+        assert S.sym(anon[0].start + 8, c.pid, show_offset=True, show_module=True) == \
+            "jitted_thing+0x8 [%s]" % os.path.basename(path)
+    finally:
+        os.unlink(path)
+
+
+@pytest.mark.skipif(not HAVE_GXX, reason="g++ not installed")
+def test_cxx_demangled_in_stack(tmp_path, child_of):
+    prog = build(tmp_path, source=CXX_PROG, name="cxxprog", cc="g++")
+    c = child_of(prog)
+    r = S.symbol_cache(c.pid)
+    assert r.resolve(c.addrs[0])[0] == "shapes::Circle::area(int) const"
+    assert r.resolve(c.addrs[0], demangle=False)[0] == "_ZNK6shapes6Circle4areaEi"
+
+
+# ---- separate debug information -------------------------------------------------------
+
+def _split_debug(prog, debug):
+    subprocess.run(["objcopy", "--only-keep-debug", prog, debug], check=True)
+    subprocess.run(["strip", "--strip-all", prog], check=True)
+
+
+@pytest.mark.skipif(not (HAVE_GCC and HAVE_OBJCOPY), reason="needs gcc and binutils")
+def test_debuglink(tmp_path, child_of):
+    prog = build(tmp_path)
+    debug = prog + ".debug"
+    _split_debug(prog, debug)
+    subprocess.run(["objcopy", "--add-gnu-debuglink=" + debug, prog], check=True)
+    stripped = elfsyms.ElfSymbols(prog)
+    assert stripped.debug_file == debug
+    assert stripped.find("hidden_helper") is not None
+    c = child_of(prog)
+    assert S.symbol_cache(c.pid).resolve(c.addrs[0])[:2] == ("hidden_helper", 0)
+    # Moved under .debug/ it is still found; with a wrong CRC it is not.
+    os.mkdir(tmp_path / ".debug")
+    os.rename(debug, tmp_path / ".debug" / os.path.basename(debug))
+    assert elfsyms.ElfSymbols(prog).find("hidden_helper") is not None
+    with open(tmp_path / ".debug" / os.path.basename(debug), "ab") as f:
+        f.write(b"x")
+    assert elfsyms.ElfSymbols(prog).find("hidden_helper") is None
+
+
+@pytest.mark.skipif(not (HAVE_GCC and HAVE_OBJCOPY), reason="needs gcc and binutils")
+def test_build_id_debug_dir(tmp_path, monkeypatch):
+    prog = build(tmp_path, extra=["-Wl,--build-id"])
+    debug = str(tmp_path / "elsewhere.debug")
+    _split_debug(prog, debug)
+    bid = elfsyms.ElfSymbols(prog).build_id
+    assert bid
+    ddir = tmp_path / "debugroot"
+    (ddir / ".build-id" / bid[:2]).mkdir(parents=True)
+    os.rename(debug, ddir / ".build-id" / bid[:2] / (bid[2:] + ".debug"))
+    monkeypatch.setattr(debuginfo, "DEBUG_DIRS", [str(ddir)])
+    syms = elfsyms.ElfSymbols(prog)
+    assert syms.debug_file.startswith(str(ddir))
+    assert syms.find("hidden_helper") is not None
+
+
+@pytest.mark.skipif(not (HAVE_GCC and HAVE_OBJCOPY), reason="needs gcc and binutils")
+def test_minidebuginfo(tmp_path):
+    prog = build(tmp_path)
+    mini = str(tmp_path / "mini")
+    subprocess.run(["objcopy", "--only-keep-debug", "--strip-debug", prog, mini], check=True)
+    xz = tmp_path / "mini.xz"
+    xz.write_bytes(lzma.compress(open(mini, "rb").read()))
+    subprocess.run(["strip", "--strip-all", prog], check=True)
+    subprocess.run(["objcopy", "--add-section", ".gnu_debugdata=%s" % xz, prog], check=True)
+    assert elfsyms.ElfSymbols(prog).find("hidden_helper") is not None
