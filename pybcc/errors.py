@@ -40,7 +40,7 @@ class VerifierError(BPFError):
         self.source_line = source_line
 
     def __str__(self):
-        text = super().__str__()
+        text = self.message
         if self.log:
             tail = "\n".join(self.log.rstrip().splitlines()[-30:])
             text += "\nverifier log (last lines):\n" + tail

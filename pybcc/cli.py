@@ -1,0 +1,84 @@
+"""`pybcc TOOL [ARGS]`, `pybcc run SCRIPT [ARGS]`, `pybcc load OBJ.o`."""
+import argparse
+import importlib
+import pkgutil
+import sys
+import time
+
+
+def _load_command(argv):
+    p = argparse.ArgumentParser(prog="pybcc load",
+                                description="Load every program of a BPF object and report each.")
+    p.add_argument("object", help="a BPF ELF object (clang -target bpf -g)")
+    p.add_argument("--attach", action="store_true", help="also attach each program by its section name")
+    p.add_argument("--duration", type=float, default=0, help="stay attached this many seconds")
+    args = p.parse_args(argv)
+
+    from . import loader
+    from .errors import BPFError
+    try:
+        coll = loader.load(args.object, keep_going=True)
+    except BPFError as e:
+        print(f"{args.object}: {e}", file=sys.stderr)
+        return 1
+    failed = 0
+    with coll:
+        if coll.btf_error:
+            print(f"note: object BTF not loaded ({coll.btf_error}); loaded without type info")
+        for name, ps in coll.spec.programs.items():
+            kind = ps.sdef.prog_type.name.lower() if ps.sdef else "?"
+            if name in coll.programs:
+                status = "ok"
+                if args.attach:
+                    try:
+                        coll.programs[name].attach()
+                        status = "ok, attached"
+                    except BPFError as e:
+                        status, failed = f"attach failed: {e}", failed + 1
+            else:
+                err = coll.errors.get(name)
+                status = f"error: {str(err).splitlines()[0] if err else 'not loaded'}"
+                if err is not None and getattr(err, "source_line", None) is not None:
+                    status += "\n    " + "\n    ".join(str(err).splitlines()[1:2])
+                failed += 1
+            print(f"{name:<24} {kind:<16} {status}")
+        if args.attach and args.duration:
+            time.sleep(args.duration)
+    return 1 if failed else 0
+
+
+def _run_command(argv):
+    from .bcc_compat import run_script
+    return run_script(argv)
+
+
+def _tools():
+    from . import tools
+    return sorted(m.name for m in pkgutil.iter_modules(tools.__path__) if not m.name.startswith("_"))
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        try:
+            names = ", ".join(_tools())
+        except ImportError:
+            names = "(none yet)"
+        print("usage: pybcc TOOL [ARGS] | pybcc run SCRIPT [ARGS] | pybcc load OBJ.o [--attach]\n"
+              f"tools: {names}")
+        return 0
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "load":
+        return _load_command(rest)
+    if cmd == "run":
+        return _run_command(rest)
+    try:
+        mod = importlib.import_module(f"pybcc.tools.{cmd}")
+    except ModuleNotFoundError:
+        print(f"pybcc: no tool or command {cmd!r} (try: pybcc --help)", file=sys.stderr)
+        return 2
+    return mod.main(rest) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,578 @@
+"""ObjectSpec → kernel objects: BTF, maps, programs.
+
+The steps follow the object's own order of needs: CO-RE fixes instructions
+against the running kernel's types, externs are resolved, the object's BTF is
+loaded (for map and program type information), maps are created and filled,
+then each program is linked (its subprograms appended), its map and data
+references patched, and loaded. A rejected program raises VerifierError that
+points at the C line.
+"""
+import ctypes
+import os
+import platform
+import struct
+import copy
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+from . import asm, verifier
+from .btf import BTF
+from .btf import types as bt
+from .errors import BPFError, LoadError, NotSupportedError, VerifierError
+from .kernel import syscalls
+from .kernel.uapi import MapType, ProgType, BPF_F_SLEEPABLE
+from .object import MapSpec, ObjectSpec, PIN_BY_NAME, R_BPF_64_32, R_BPF_64_64, load_spec
+
+FUNC_INFO_REC = struct.Struct("<II")
+LINE_INFO_REC = struct.Struct("<IIII")
+POISON_HELPER = 0xBAD2310  # what an unresolvable CO-RE relocation is turned into
+DEFAULT_PIN_ROOT = "/sys/fs/bpf"
+
+
+@dataclass
+class LineInfo:
+    insn: int           # instruction index in the loaded program
+    file_off: int
+    line_off: int
+    line_col: int
+    file: str
+    text: str
+
+    @property
+    def line(self):
+        return self.line_col >> 10
+
+
+@dataclass
+class LinkedProgram:
+    insns: List[asm.Insn]
+    func_info: List[tuple]       # (insn, btf type id)
+    line_info: List[LineInfo]
+
+
+class Program:
+    """A loaded program. attach() picks the mechanism from its section name."""
+
+    def __init__(self, spec, fd, linked):
+        self.spec = spec
+        self.name = spec.name
+        self.fd = fd
+        self.line_info = linked.line_info
+        self.insn_count = len(linked.insns)
+        self.links = []
+
+    @property
+    def type(self):
+        return self.spec.prog_type
+
+    def attach(self, target=None, **kw):
+        """Attach by the section's convention; returns a Link (also kept here)."""
+        from .attach import auto
+        link = auto.attach_program(self, target, **kw)
+        self.links.append(link)
+        return link
+
+    def close(self):
+        for link in self.links:
+            link.close()
+        self.links = []
+        if self.fd is not None and self.fd >= 0:
+            os.close(self.fd)
+        self.fd = None
+
+
+class Collection:
+    """The loaded object: ``maps`` and ``programs`` by name."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.map_fds: Dict[str, int] = {}
+        self.programs: Dict[str, Program] = {}
+        self.errors: Dict[str, BPFError] = {}
+        self.btf_fd = None
+        self.btf_error = None
+        self._maps = {}
+
+    @property
+    def maps(self):
+        """Map objects by name (the global-data maps by section: ".bss", ...)."""
+        from .maps import open_map
+        for name, fd in self.map_fds.items():
+            if name not in self._maps:
+                self._maps[name] = open_map(fd, self.spec.maps.get(name) or self._extra_specs[name])
+        return self._maps
+
+    def __getitem__(self, name):
+        return self.maps[name]
+
+    def attach_all(self):
+        """Attach every program whose section says where (kprobe/..., tracepoint/...)."""
+        links = []
+        for prog in self.programs.values():
+            if prog.spec.sdef is not None and prog.spec.sdef.kind and prog.spec.target:
+                links.append(prog.attach())
+        return links
+
+    def close(self):
+        for prog in self.programs.values():
+            prog.close()
+        for m in self._maps.values():
+            m.close() if hasattr(m, "close") else None
+        for fd in self.map_fds.values():
+            try:
+                os.close(fd)
+            except OSError:
+                pass  # the map object closed it already
+        self.map_fds = {}
+        self._maps = {}
+        if self.btf_fd is not None:
+            os.close(self.btf_fd)
+            self.btf_fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def load(source, *, constants=None, programs=None, pin_root=DEFAULT_PIN_ROOT,
+         kernel_btf=None, keep_going=False):
+    """Load an object (path, bytes or ObjectSpec) into the kernel.
+
+    ``constants`` sets global variables (``const volatile`` ones included)
+    before load. ``programs`` limits loading to those names. With
+    ``keep_going``, a program that fails is recorded in ``errors`` and the
+    others are still loaded; otherwise the first failure raises.
+    """
+    spec = source if isinstance(source, ObjectSpec) else load_spec(source)
+    return _Loader(spec, kernel_btf, pin_root).run(constants or {}, programs, keep_going)
+
+
+class _Loader:
+    def __init__(self, spec, kernel_btf, pin_root):
+        self.spec = spec
+        self._kernel_btf = kernel_btf
+        self.pin_root = pin_root
+        self.coll = Collection(spec)
+        self.coll._extra_specs = {}
+        self.ext = None
+        self._str_offsets = None
+        if spec.btf_ext_data and spec.btf is not None:
+            from .btf.ext import BTFExt
+            self.ext = BTFExt.parse(spec.btf_ext_data, spec.btf)
+        self.insns = {name: [copy.copy(i) for i in s.insns] for name, s in spec.sections.items()}
+
+    @property
+    def kernel_btf(self):
+        if self._kernel_btf is None:
+            self._kernel_btf = BTF.kernel()
+        return self._kernel_btf
+
+    def run(self, constants, only, keep_going):
+        try:
+            self._apply_core()
+            self._layout_externs()
+            self._set_constants(constants)
+            self._load_btf()
+            self._create_maps()
+            for name, pspec in self.spec.programs.items():
+                if only is not None and name not in only:
+                    continue
+                try:
+                    self.coll.programs[name] = self._load_program(pspec)
+                except BPFError as e:
+                    if not keep_going:
+                        raise
+                    self.coll.errors[name] = e
+            self._fill_slots()
+        except BaseException:
+            self.coll.close()
+            raise
+        return self.coll
+
+    # --- CO-RE ---------------------------------------------------------------
+
+    def _apply_core(self):
+        if self.ext is None or not any(self.ext.core_relos.values()):
+            return
+        from .btf import core
+        for sec_name, relos in self.ext.core_relos.items():
+            if sec_name in self.insns and relos:
+                core.relocate(self.insns[sec_name], relos, self.spec.btf, self.kernel_btf,
+                              section=sec_name)
+
+    # --- externs ---------------------------------------------------------------
+
+    def _layout_externs(self):
+        """Give .kconfig externs a data map; find ksym externs in kernel BTF."""
+        self.ksyms = {}
+        kconfig = [e for e in self.spec.externs.values() if e.kind == "kconfig"]
+        if kconfig:
+            from .kconfig import kconfig_values
+            values = kconfig_values()
+            data, offsets = bytearray(), {}
+            for ext in kconfig:
+                size = self.spec.btf.size_of(ext.type_id)
+                align = self.spec.btf.align_of(ext.type_id)
+                data.extend(b"\0" * (-len(data) % align))
+                offsets[ext.name] = len(data)
+                data.extend(_kconfig_bytes(self.spec.btf, ext, values, size))
+            self.kconfig_offsets = offsets
+            self.coll._extra_specs[".kconfig"] = spec = MapSpec(
+                "kconfig"[:15], MapType.ARRAY, 4, max(len(data), 1), 1, flags=0x80 | 0x400,
+                data=bytearray(data or b"\0"), section=".kconfig", freeze=True)
+            self.spec.maps.setdefault(".kconfig", spec)
+        for ext in self.spec.externs.values():
+            if ext.kind == "kconfig":
+                continue
+            kind = bt.FUNC if ext.kind == "kfunc" else bt.VAR
+            found = self.kernel_btf.find_all(ext.name, kind)
+            if found:
+                self.ksyms[ext.name] = found[0].id
+            elif not ext.weak:
+                raise LoadError(f"{self.spec.path}: extern {ext.name} (__ksym) is not in the "
+                                f"kernel's BTF" + (" (data symbols need CONFIG_KALLSYMS_ALL and "
+                                                   "BTF for variables)" if kind == bt.VAR else ""))
+
+    def _set_constants(self, constants):
+        for name, value in constants.items():
+            var = self.spec.variables.get(name)
+            if var is None:
+                raise LoadError(f"{self.spec.path}: no global variable {name!r} "
+                                f"(have: {', '.join(sorted(self.spec.variables)) or 'none'})")
+            m = self.spec.maps[var.map_name]
+            m.data[var.offset:var.offset + var.size] = _encode_value(self.spec.btf, var, value)
+
+    # --- BTF -------------------------------------------------------------------
+
+    def _load_btf(self):
+        if self.spec.btf is None:
+            return
+        btf = _sanitized(self.spec.btf)
+        data = btf.to_bytes()
+        try:
+            self.coll.btf_fd = syscalls.btf_load(data)
+        except BPFError:
+            log = ctypes.create_string_buffer(1 << 20)
+            try:
+                self.coll.btf_fd = syscalls.btf_load(data, log, 1)
+            except BPFError as e:
+                # Load without type information rather than not at all.
+                self.coll.btf_error = f"{e}: {log.value.decode(errors='replace').strip()[-500:]}"
+
+    # --- maps ------------------------------------------------------------------
+
+    def _create_maps(self):
+        for name, ms in self.spec.maps.items():
+            self.coll.map_fds[name] = self._create_map(name, ms)
+
+    def _create_map(self, name, ms):
+        pin_path = None
+        if ms.pinning == PIN_BY_NAME:
+            pin_path = os.path.join(self.pin_root, ms.name)
+            if os.path.exists(pin_path):
+                return syscalls.obj_get(pin_path)
+        inner_fd = None
+        if ms.inner is not None:
+            inner_fd = self._create_map(name + ".inner", ms.inner)
+        try:
+            fd = self._map_create(ms, inner_fd, with_btf=self.coll.btf_fd is not None)
+        finally:
+            if inner_fd is not None:
+                os.close(inner_fd)
+        if ms.data is not None:
+            key = ctypes.c_uint32(0)
+            val = ctypes.create_string_buffer(bytes(ms.data), len(ms.data))
+            syscalls.map_elem(2, fd, key, val)
+            if ms.freeze:
+                syscalls.map_freeze(fd)
+        if pin_path:
+            syscalls.obj_pin(fd, pin_path)
+        return fd
+
+    def _map_create(self, ms, inner_fd, with_btf):
+        fields = dict(map_type=ms.type, key_size=ms.key_size, value_size=ms.value_size,
+                      max_entries=ms.max_entries, map_flags=ms.flags, numa_node=ms.numa_node,
+                      map_name=_map_name(ms.name), map_extra=ms.map_extra,
+                      inner_map_fd=inner_fd or 0)
+        if ms.type in (MapType.RINGBUF, MapType.USER_RINGBUF):
+            fields.update(key_size=0, value_size=0)
+        if ms.type == MapType.PERF_EVENT_ARRAY and not ms.max_entries:
+            fields["max_entries"] = os.cpu_count()
+        if with_btf and (ms.btf_value_type_id or ms.btf_key_type_id):
+            try:
+                return syscalls.map_create(
+                    **fields, btf_fd=self.coll.btf_fd, btf_key_type_id=ms.btf_key_type_id,
+                    btf_value_type_id=ms.btf_value_type_id)
+            except BPFError:
+                pass  # some map types take no BTF types on some kernels: retry without
+        try:
+            return syscalls.map_create(**fields)
+        except BPFError as e:
+            what = MapType(ms.type).name.lower() if ms.type in MapType._value2member_map_ else ms.type
+            raise LoadError(f"creating map {ms.name} (type {what}, key {ms.key_size} B, "
+                            f"value {ms.value_size} B, {ms.max_entries} entries)", e.errno) from None
+
+    def _fill_slots(self):
+        """Initial values of prog arrays and map-in-maps (from .rel.maps)."""
+        for name, ms in self.spec.maps.items():
+            for slot, target in ms.init_slots.items():
+                if ms.type == MapType.PROG_ARRAY:
+                    prog = self.coll.programs.get(target)
+                    if prog is None:
+                        continue
+                    value_fd = prog.fd
+                else:
+                    value_fd = self.coll.map_fds[target]
+                syscalls.map_elem(2, self.coll.map_fds[name], ctypes.c_uint32(slot),
+                                  ctypes.c_uint32(value_fd))
+
+    # --- programs ----------------------------------------------------------------
+
+    def _load_program(self, ps):
+        sdef = ps.sdef
+        if sdef is None:
+            raise LoadError(f"program {ps.name}: section {ps.section!r} does not say what "
+                            f"kind of program it is (use SEC(\"tracepoint/...\"), SEC(\"kprobe/...\"), ...)")
+        linked = self._link(ps)
+        fields = dict(prog_type=sdef.prog_type, expected_attach_type=sdef.attach_type or 0,
+                      prog_flags=BPF_F_SLEEPABLE if sdef.sleepable else 0,
+                      kern_version=ps.kern_version or _kernel_version_code(),
+                      prog_name=_map_name(ps.name))
+        if sdef.prog_type in (ProgType.TRACING, ProgType.LSM, ProgType.EXT) and sdef.attach_type is not None:
+            fields["attach_btf_id"] = self._attach_btf_id(ps)
+        return self._prog_load(ps, linked, fields)
+
+    def _attach_btf_id(self, ps):
+        sdef = ps.sdef
+        target = ps.target
+        if sdef.btf_prefix == "btf_trace_":
+            kinds, name = (bt.TYPEDEF,), "btf_trace_" + target
+        else:
+            kinds, name = (bt.FUNC,), sdef.btf_prefix + target
+        found = self.kernel_btf.find_all(name, kinds)
+        if not found:
+            raise LoadError(f"program {ps.name}: {name} is not in the kernel's BTF, so "
+                            f"{ps.section!r} cannot attach to it")
+        return found[0].id
+
+    def _prog_load(self, ps, linked, fields):
+        insn_bytes = asm.encode(linked.insns)
+        insns = ctypes.create_string_buffer(insn_bytes, len(insn_bytes))
+        lic = ctypes.create_string_buffer((ps.license or "GPL").encode())
+        keep = [insns, lic]
+        fields.update(insns=syscalls.addr(insns), insn_cnt=len(linked.insns), license=syscalls.addr(lic))
+        if self.coll.btf_fd is not None and linked.func_info:
+            fi = b"".join(FUNC_INFO_REC.pack(i, t) for i, t in linked.func_info)
+            li = b"".join(LINE_INFO_REC.pack(r.insn, r.file_off, r.line_off, r.line_col)
+                          for r in linked.line_info)
+            fib = ctypes.create_string_buffer(fi, len(fi))
+            lib = ctypes.create_string_buffer(li, max(len(li), 1))
+            keep += [fib, lib]
+            fields.update(prog_btf_fd=self.coll.btf_fd, func_info=syscalls.addr(fib),
+                          func_info_cnt=len(linked.func_info), func_info_rec_size=FUNC_INFO_REC.size)
+            if linked.line_info:
+                fields.update(line_info=syscalls.addr(lib), line_info_cnt=len(linked.line_info),
+                              line_info_rec_size=LINE_INFO_REC.size)
+        fd, _ = syscalls.prog_load(**fields)
+        if fd >= 0:
+            return Program(ps, fd, linked)
+        err = -fd
+        # Load again with the verifier's log: only on failure, it costs time.
+        size = 1 << 22
+        log = ctypes.create_string_buffer(size)
+        fd, _ = syscalls.prog_load(**fields, log_level=1, log_buf=syscalls.addr(log), log_size=size)
+        if fd >= 0:  # flaky first failure (e.g. EAGAIN): keep the program
+            return Program(ps, fd, linked)
+        text = log.value.decode(errors="replace")
+        if err == 1 and ps.sdef.prog_type in (ProgType.TRACING, ProgType.LSM) and not text.strip():
+            raise NotSupportedError(
+                f"program {ps.name} ({ps.section}): the kernel refuses {ps.sdef.prefix.rstrip('/')} "
+                f"programs (EPERM)", feature=ps.sdef.prefix.rstrip("/"),
+                alternative="a tracepoint, tp_btf or raw_tracepoint program", err=err)
+        if not text.strip():
+            raise LoadError(f"program {ps.name} ({ps.section}): the kernel refused to load it", err)
+        head, idx, rec = verifier.explain(ps.name, ps.section, text, linked.line_info)
+        raise VerifierError(head, text, err, idx, rec)
+
+    def _link(self, ps):
+        """The program's instructions with its subprograms appended and every
+        reference (maps, globals, calls, externs) patched."""
+        out: List[asm.Insn] = []
+        placed = {}
+        pending = []
+        func_info, line_info = [], []
+
+        def place(sec_name, start, end):
+            pos = len(out)
+            placed[(sec_name, start)] = pos
+            out.extend(copy.copy(i) for i in self.insns[sec_name][start:end])
+            pending.append((sec_name, start, end, pos))
+            self._rebase_ext(sec_name, start, end, pos, func_info, line_info)
+            return pos
+
+        def callee(sec_name, target):
+            pos = placed.get((sec_name, target))
+            if pos is None:
+                start, end = self._func_range(sec_name, target, ps)
+                pos = place(sec_name, start, end)
+            return pos
+
+        place(ps.section, ps.start, ps.end)
+        i = 0
+        while i < len(pending):
+            sec_name, start, end, pos = pending[i]
+            i += 1
+            relocs = self.spec.sections[sec_name].relocs
+            for k in range(start, end):
+                here = pos + k - start
+                insn = out[here]
+                rel = relocs.get(k)
+                if rel is not None:
+                    self._apply_reloc(ps, out, here, rel, callee)
+                elif insn.is_call() and insn.src == asm.PSEUDO_CALL:
+                    insn.imm = callee(sec_name, k + insn.imm + 1) - here - 1
+        func_info.sort()
+        line_info.sort(key=lambda r: r.insn)
+        return LinkedProgram(out, func_info, line_info)
+
+    def _func_range(self, sec_name, target, ps):
+        for start, end, _ in self.spec.sections[sec_name].funcs.values():
+            if start == target:
+                return start, end
+        raise LoadError(f"program {ps.name}: call to instruction {target} of {sec_name}, "
+                        f"which starts no function")
+
+    def _apply_reloc(self, ps, out, here, rel, callee):
+        insn = out[here]
+        where = f"program {ps.name}: instruction {here} refers to {rel.sym_name or rel.sym_section}"
+        if rel.type == R_BPF_64_32 and insn.is_call():
+            if rel.sym_section == "":  # an extern function: a kfunc
+                btf_id = self.ksyms.get(rel.sym_name)
+                if btf_id is None:
+                    raise LoadError(f"{where}, a kernel function not in the kernel's BTF")
+                insn.src, insn.imm, insn.off = asm.PSEUDO_KFUNC_CALL, btf_id, 0
+                return
+            target = rel.sym_value // asm.INSN_SIZE + insn.imm + 1
+            insn.src = asm.PSEUDO_CALL
+            insn.imm = callee(rel.sym_section, target) - here - 1
+            return
+        if rel.type != R_BPF_64_64 or not insn.is_ld_imm64():
+            raise LoadError(f"{where} with a relocation (type {rel.type}) pybcc does not handle")
+        nxt = out[here + 1]
+        sec = rel.sym_section
+        if sec in (".maps", "maps"):
+            insn.src, insn.imm, nxt.imm = asm.PSEUDO_MAP_FD, self.coll.map_fds[rel.sym_name], 0
+        elif sec in self.coll.map_fds and self.spec.maps[sec].data is not None:
+            off = rel.sym_value + insn.imm
+            insn.src, insn.imm, nxt.imm = asm.PSEUDO_MAP_VALUE, self.coll.map_fds[sec], off
+        elif sec in self.spec.sections:  # a function pointer (callbacks of bpf_loop, ...)
+            target = (rel.sym_value + insn.imm) // asm.INSN_SIZE
+            insn.src = asm.PSEUDO_FUNC
+            insn.imm = callee(sec, target) - here - 1
+            nxt.imm = 0
+        elif sec == "":
+            ext = self.spec.externs.get(rel.sym_name)
+            if ext is None:
+                raise LoadError(f"{where}, which nothing defines")
+            if ext.kind == "kconfig":
+                insn.src = asm.PSEUDO_MAP_VALUE
+                insn.imm = self.coll.map_fds[".kconfig"]
+                nxt.imm = self.kconfig_offsets[ext.name]
+            elif rel.sym_name in self.ksyms:
+                insn.src, insn.imm, nxt.imm = asm.PSEUDO_BTF_ID, self.ksyms[rel.sym_name], 0
+            else:  # a weak ksym the kernel lacks reads as NULL
+                insn.src, insn.imm, nxt.imm = 0, 0, 0
+        else:
+            raise LoadError(f"{where} in section {sec}, which is not a map or global data")
+
+    def _rebase_ext(self, sec_name, start, end, pos, func_info, line_info):
+        if self.ext is None:
+            return
+        for rec in self.ext.func_info.get(sec_name, ()):
+            k = rec.insn_off // asm.INSN_SIZE
+            if start <= k < end:
+                func_info.append((pos + k - start, rec.type_id))
+        if self._str_offsets is None:
+            self._str_offsets = bt._string_offsets(self.spec.btf._own_strings)
+        offsets = self._str_offsets
+        for rec in self.ext.line_info.get(sec_name, ()):
+            k = rec.insn_off // asm.INSN_SIZE
+            if start <= k < end:
+                line_info.append(LineInfo(pos + k - start, offsets.get(rec.file_name, 0),
+                                          offsets.get(rec.source, 0), (rec.line << 10) | rec.col,
+                                          rec.file_name, rec.source))
+
+
+def _map_name(name):
+    """Kernel object names: 15 characters of [A-Za-z0-9_.]."""
+    return "".join(c if c.isalnum() or c in "_." else "_" for c in name)[:15]
+
+
+def _kernel_version_code():
+    rel = platform.release().split("-")[0].split(".")
+    nums = [int("".join(ch for ch in p if ch.isdigit()) or 0) for p in rel[:3]] + [0, 0, 0]
+    return (nums[0] << 16) | (nums[1] << 8) | min(nums[2], 255)
+
+
+def _sanitized(btf):
+    """A copy of the object's BTF the kernel accepts: extern variables and
+    functions become ordinary ones, extern sections get a layout."""
+    clone = BTF(copy.deepcopy(btf.own_types))
+    clone._own_strings = btf._own_strings
+    clone._strings = btf._strings
+    for t in clone.own_types:
+        if t.kind == bt.VAR and t.linkage > 1:
+            t.linkage = 1
+        elif t.kind == bt.FUNC and t.linkage > 1:
+            t.linkage = 0
+        elif t.kind == bt.DATASEC and t.size == 0 and t.members:
+            off = 0
+            for v in t.members:
+                v.offset, off = off, off + max(v.size, 1)
+            t.size = off
+    # Extern functions (kfuncs) may not sit in a DATASEC.
+    for t in clone.own_types:
+        if t.kind == bt.DATASEC:
+            t.members = [v for v in t.members if clone[v.type].kind != bt.FUNC]
+    return clone
+
+
+def _encode_value(btf, var, value):
+    if isinstance(value, bool):
+        value = int(value)
+    if isinstance(value, int):
+        t = btf.strip(var.type_id) if btf is not None else None
+        signed = bool(t is not None and t.kind == bt.INT and t.encoding & bt.INT_SIGNED) or value < 0
+        return value.to_bytes(var.size, "little", signed=signed)
+    if isinstance(value, str):
+        value = value.encode()
+    if isinstance(value, (bytes, bytearray)):
+        if len(value) > var.size:
+            raise LoadError(f"value for {var.name} is {len(value)} bytes; the variable has {var.size}")
+        return bytes(value).ljust(var.size, b"\0")
+    if isinstance(value, ctypes.Structure) or isinstance(value, ctypes.Array):
+        return bytes(value)[:var.size].ljust(var.size, b"\0")
+    raise LoadError(f"cannot set {var.name} from a {type(value).__name__}")
+
+
+def _kconfig_bytes(btf, ext, values, size):
+    name = ext.name
+    if name == "LINUX_KERNEL_VERSION":
+        return _kernel_version_code().to_bytes(size, "little")
+    if name == "LINUX_HAS_SYSCALL_WRAPPER":
+        return (1).to_bytes(size, "little")
+    raw = values.get(name)
+    t = btf.strip(ext.type_id)
+    if raw is None:
+        if not ext.weak:
+            raise LoadError(f"extern {name} (__kconfig): the kernel configuration does not set it")
+        return bytes(size)
+    if t.kind == bt.ARRAY:
+        return raw.strip('"').encode()[:size - 1].ljust(size, b"\0")
+    if raw in ("y", "m", "n"):
+        if t.kind == bt.ENUM:   # enum libbpf_tristate: no, yes, module
+            return {"n": 0, "y": 1, "m": 2}[raw].to_bytes(size, "little")
+        return (1 if raw in ("y", "m") else 0).to_bytes(size, "little")
+    return (int(raw, 0) & ((1 << (8 * size)) - 1)).to_bytes(size, "little")

@@ -1,0 +1,371 @@
+"""ELF BPF objects (as clang writes them) → specs: programs, maps, globals.
+
+Nothing here touches the kernel. The loader turns an ObjectSpec into maps and
+programs; knowing the running kernel (CO-RE, externs) is the loader's job.
+"""
+import io
+import os
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from elftools.elf.elffile import ELFFile
+
+from . import asm, sections
+from .btf import BTF
+from .btf import types as bt
+from .errors import LoadError
+from .kernel.uapi import BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, MapType
+
+EM_BPF = 247
+SHF_EXECINSTR = 0x4
+SHN_UNDEF = 0
+R_BPF_64_64 = 1
+R_BPF_64_ABS64 = 2
+R_BPF_64_ABS32 = 3
+R_BPF_64_32 = 10
+
+# libbpf's pinning values for BTF-defined maps.
+PIN_NONE = 0
+PIN_BY_NAME = 1
+
+
+@dataclass
+class MapSpec:
+    name: str
+    type: int
+    key_size: int = 0
+    value_size: int = 0
+    max_entries: int = 0
+    flags: int = 0
+    numa_node: int = 0
+    map_extra: int = 0
+    pinning: int = PIN_NONE
+    btf_key_type_id: int = 0
+    btf_value_type_id: int = 0
+    inner: Optional["MapSpec"] = None
+    init_slots: Dict[int, str] = field(default_factory=dict)  # slot → map/program name
+    data: Optional[bytearray] = None  # initial contents of a global-data map
+    section: str = ""                 # ELF section of a global-data map
+    freeze: bool = False
+    btf: Optional[BTF] = None
+
+
+@dataclass
+class Reloc:
+    """A relocation against one instruction of an executable section."""
+    insn: int            # instruction index in the section
+    type: int            # R_BPF_*
+    sym_name: str
+    sym_section: str     # section the symbol is defined in ("" if undefined)
+    sym_value: int
+    sym_kind: str        # "func", "object", "section", "notype"
+    sym_bind: str        # "global", "local", "weak"
+
+
+@dataclass
+class Section:
+    """An executable section: its instructions and relocations."""
+    name: str
+    insns: List[asm.Insn]
+    relocs: Dict[int, Reloc] = field(default_factory=dict)
+    funcs: Dict[str, tuple] = field(default_factory=dict)  # name → (start, end, binding)
+
+
+@dataclass
+class ProgramSpec:
+    name: str
+    section: str
+    start: int           # first instruction in the section
+    end: int
+    sdef: Optional[sections.SectionDef]
+    target: str          # what the section name says to attach to
+    license: str = "GPL"
+    kern_version: int = 0
+
+    @property
+    def prog_type(self):
+        return self.sdef.prog_type if self.sdef else None
+
+
+@dataclass
+class Variable:
+    """A global variable in a global-data map, settable before load."""
+    name: str
+    map_name: str        # the MapSpec holding it (e.g. ".rodata")
+    offset: int
+    size: int
+    type_id: int
+
+
+@dataclass
+class Extern:
+    name: str
+    kind: str            # "kconfig", "ksym" (variable) or "kfunc"
+    type_id: int
+    weak: bool
+
+
+@dataclass
+class ObjectSpec:
+    path: str
+    btf: Optional[BTF]
+    btf_ext_data: Optional[bytes]
+    sections: Dict[str, Section]
+    programs: Dict[str, ProgramSpec]
+    maps: Dict[str, MapSpec]
+    variables: Dict[str, Variable]
+    externs: Dict[str, Extern]
+    license: str
+    kern_version: int
+
+
+def _sym_kind(sym):
+    return {"STT_FUNC": "func", "STT_OBJECT": "object", "STT_SECTION": "section"}.get(
+        sym["st_info"]["type"], "notype")
+
+
+def _sym_bind(sym):
+    return {"STB_GLOBAL": "global", "STB_WEAK": "weak"}.get(sym["st_info"]["bind"], "local")
+
+
+def _is_global_data(name):
+    return any(name == p or name.startswith(p + ".") for p in (".data", ".rodata", ".bss"))
+
+
+def load_spec(path_or_bytes, name=None):
+    """Parse a BPF ELF object (a path or its bytes) into an ObjectSpec."""
+    data = path_or_bytes
+    path = name or "<bytes>"
+    if isinstance(path_or_bytes, (str, os.PathLike)):
+        path = str(path_or_bytes)
+        with open(path, "rb") as f:
+            data = f.read()
+    return _Parser(data, path).parse()
+
+
+class _Parser:
+    def __init__(self, data, path):
+        self.path = path
+        try:
+            self.elf = ELFFile(io.BytesIO(data))
+        except Exception as e:
+            raise LoadError(f"{path}: not an ELF object ({e})")
+        if self.elf["e_machine"] not in ("EM_BPF", EM_BPF):
+            raise LoadError(f"{path}: not a BPF object (machine {self.elf['e_machine']})")
+        self.symtab = self.elf.get_section_by_name(".symtab")
+        if self.symtab is None:
+            raise LoadError(f"{path}: has no symbol table")
+        self.symbols = list(self.symtab.iter_symbols())
+        self.secnames = [s.name for s in self.elf.iter_sections()]
+
+    def _sec_name(self, idx):
+        return self.secnames[idx] if isinstance(idx, int) and idx < len(self.secnames) else ""
+
+    def parse(self):
+        elf = self.elf
+        btf_sec = elf.get_section_by_name(".BTF")
+        ext_sec = elf.get_section_by_name(".BTF.ext")
+        self.btf = BTF.parse(btf_sec.data()) if btf_sec is not None else None
+        license_sec = elf.get_section_by_name("license")
+        license = license_sec.data().split(b"\0")[0].decode() if license_sec is not None else ""
+        version_sec = elf.get_section_by_name("version")
+        kern_version = int.from_bytes(version_sec.data()[:4], "little") if version_sec is not None else 0
+
+        self._fixup_datasecs()
+        secs = self._exec_sections()
+        programs = self._programs(secs, license, kern_version)
+        maps, variables = self._global_data()
+        maps.update(self._btf_maps())
+        maps.update(self._legacy_maps())
+        return ObjectSpec(self.path, self.btf, ext_sec.data() if ext_sec is not None else None,
+                          secs, programs, maps, variables, self._externs(), license, kern_version)
+
+    # --- code ----------------------------------------------------------------
+
+    def _exec_sections(self):
+        secs = {}
+        for idx, s in enumerate(self.elf.iter_sections()):
+            if s["sh_type"] != "SHT_PROGBITS" or not (s["sh_flags"] & SHF_EXECINSTR) or not s.data_size:
+                continue
+            sec = Section(s.name, asm.decode(s.data()))
+            for sym in self.symbols:
+                if sym["st_shndx"] == idx and _sym_kind(sym) == "func":
+                    start = sym["st_value"] // asm.INSN_SIZE
+                    sec.funcs[sym.name] = (start, start + sym["st_size"] // asm.INSN_SIZE,
+                                           _sym_bind(sym))
+            secs[s.name] = sec
+        for rel in self.elf.iter_sections():
+            if rel["sh_type"] != "SHT_REL":
+                continue
+            target = self._sec_name(rel["sh_info"])
+            if target not in secs:
+                continue
+            for r in rel.iter_relocations():
+                sym = self.symbols[r["r_info_sym"]]
+                secs[target].relocs[r["r_offset"] // asm.INSN_SIZE] = Reloc(
+                    r["r_offset"] // asm.INSN_SIZE, r["r_info_type"], sym.name,
+                    self._sec_name(sym["st_shndx"]), sym["st_value"], _sym_kind(sym), _sym_bind(sym))
+        return secs
+
+    def _programs(self, secs, license, kern_version):
+        progs = {}
+        for sec in secs.values():
+            if sec.name == ".text":
+                continue  # subprograms, linked into the programs that call them
+            sdef, target = sections.lookup(sec.name)
+            for fname, (start, end, bind) in sec.funcs.items():
+                if bind == "local" and len(sec.funcs) > 1:
+                    continue  # a static helper placed in the program's section
+                progs[fname] = ProgramSpec(fname, sec.name, start, end, sdef, target, license, kern_version)
+        return progs
+
+    # --- BTF fix-ups -----------------------------------------------------------
+
+    def _fixup_datasecs(self):
+        """clang leaves DATASEC sizes and variable offsets zero: take them from ELF."""
+        if self.btf is None:
+            return
+        offsets = {}
+        for sym in self.symbols:
+            if _sym_kind(sym) == "object":
+                offsets[(self._sec_name(sym["st_shndx"]), sym.name)] = sym["st_value"]
+        for t in self.btf.own_types:
+            if t.kind != bt.DATASEC:
+                continue
+            sec = self.elf.get_section_by_name(t.name)
+            if sec is None:
+                # extern sections (.kconfig, .ksyms): the loader lays them out
+                continue
+            t.size = sec["sh_size"]
+            for v in t.members:
+                var = self.btf[v.type]
+                off = offsets.get((t.name, var.name))
+                if off is not None:
+                    v.offset = off
+            t.members.sort(key=lambda v: v.offset)
+
+    # --- maps ----------------------------------------------------------------
+
+    def _global_data(self):
+        maps, variables = {}, {}
+        base = os.path.basename(self.path).split(".")[0][:8] or "obj"
+        for s in self.elf.iter_sections():
+            if not _is_global_data(s.name) or (s["sh_flags"] & SHF_EXECINSTR) or not s["sh_size"]:
+                continue
+            if not s["sh_flags"] & 0x2:  # SHF_ALLOC
+                continue
+            data = bytearray(s["sh_size"]) if s["sh_type"] == "SHT_NOBITS" else bytearray(s.data())
+            rodata = s.name.startswith(".rodata")
+            value_type = 0
+            if self.btf is not None:
+                ds = self.btf.find_all(s.name, bt.DATASEC)
+                value_type = ds[0].id if ds else 0
+                for v in (ds[0].members if ds else []):
+                    var = self.btf[v.type]
+                    variables[var.name] = Variable(var.name, s.name, v.offset, v.size, var.ref)
+            maps[s.name] = MapSpec(
+                name=(base + s.name)[:15], type=MapType.ARRAY, key_size=4, value_size=len(data),
+                max_entries=1, flags=BPF_F_MMAPABLE | (BPF_F_RDONLY_PROG if rodata else 0),
+                btf_value_type_id=value_type, data=data, section=s.name, freeze=rodata, btf=self.btf)
+        return maps, variables
+
+    def _btf_maps(self):
+        if self.btf is None:
+            return {}
+        secs = self.btf.find_all(".maps", bt.DATASEC)
+        if not secs:
+            return {}
+        maps_sec = self.elf.get_section_by_name(".maps")
+        slots = self._map_slot_relocs()
+        maps = {}
+        for v in secs[0].members:
+            var = self.btf[v.type]
+            spec = self._map_from_btf(var.name, self.btf.strip(var.ref))
+            spec.btf = self.btf
+            # initial values of map-in-map / prog array slots come from .rel.maps
+            values = next((m for m in self.btf.strip(var.ref).members if m.name == "values"), None)
+            if values is not None and maps_sec is not None:
+                first = v.offset + values.bit_offset // 8
+                for off, target in slots.items():
+                    if first <= off < v.offset + v.size:
+                        spec.init_slots[(off - first) // 8] = target
+            maps[var.name] = spec
+        return maps
+
+    def _map_slot_relocs(self):
+        rel = self.elf.get_section_by_name(".rel.maps")
+        if rel is None:
+            return {}
+        return {r["r_offset"]: self.symbols[r["r_info_sym"]].name for r in rel.iter_relocations()}
+
+    def _map_from_btf(self, name, st):
+        if st.kind != bt.STRUCT:
+            raise LoadError(f"{self.path}: map {name} is not a struct in BTF")
+        spec = MapSpec(name, 0)
+        for m in st.members:
+            mt = self.btf.strip(m.type)
+            if m.name in ("type", "max_entries", "map_flags", "numa_node", "key_size",
+                          "value_size", "map_extra", "pinning"):
+                if mt.kind != bt.PTR or self.btf.strip(mt.ref).kind != bt.ARRAY:
+                    raise LoadError(f"{self.path}: map {name}: {m.name} must be __uint()")
+                val = self.btf.strip(mt.ref).nelems
+                attr = {"map_flags": "flags", "type": "type"}.get(m.name, m.name)
+                setattr(spec, attr, val)
+            elif m.name in ("key", "value"):
+                if mt.kind == bt.PTR:
+                    setattr(spec, f"btf_{m.name}_type_id", mt.ref)
+                    setattr(spec, f"{m.name}_size", self.btf.size_of(mt.ref))
+                else:
+                    raise LoadError(f"{self.path}: map {name}: {m.name} must be __type()")
+            elif m.name == "values":
+                # __array(values, struct inner) → array of pointers to the inner map def
+                elem = self.btf.strip(mt.ref) if mt.kind == bt.ARRAY else None
+                target = self.btf.strip(elem.ref) if elem is not None and elem.kind == bt.PTR else None
+                if target is not None and target.kind == bt.STRUCT:
+                    spec.inner = self._map_from_btf(name + ".inner", target)
+                    spec.inner.btf = self.btf
+                spec.value_size = spec.value_size or 4
+                spec.key_size = spec.key_size or 4
+        if spec.type in (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS, MapType.PROG_ARRAY,
+                         MapType.PERF_EVENT_ARRAY, MapType.CGROUP_ARRAY):
+            spec.key_size = spec.key_size or 4
+            spec.value_size = spec.value_size or 4
+        return spec
+
+    def _legacy_maps(self):
+        sec = self.elf.get_section_by_name("maps")
+        if sec is None:
+            return {}
+        idx = self.secnames.index("maps")
+        syms = sorted((s for s in self.symbols if s["st_shndx"] == idx and s.name),
+                      key=lambda s: s["st_value"])
+        data = sec.data()
+        maps = {}
+        for i, sym in enumerate(syms):
+            off = sym["st_value"]
+            end = syms[i + 1]["st_value"] if i + 1 < len(syms) else len(data)
+            fields = [int.from_bytes(data[o:o + 4], "little") for o in range(off, min(end, off + 28), 4)]
+            fields += [0] * (5 - len(fields))
+            maps[sym.name] = MapSpec(sym.name, fields[0], fields[1], fields[2], fields[3], fields[4])
+        return maps
+
+    def _externs(self):
+        externs = {}
+        if self.btf is None:
+            return externs
+        for sec_name, kind in ((".kconfig", "kconfig"), (".ksyms", "ksym")):
+            for ds in self.btf.find_all(sec_name, bt.DATASEC):
+                for v in ds.members:
+                    t = self.btf[v.type]
+                    k = "kfunc" if t.kind == bt.FUNC else kind
+                    externs[t.name] = Extern(t.name, k, t.id if t.kind == bt.FUNC else t.ref, False)
+        for sym in self.symbols:
+            if sym["st_shndx"] == "SHN_UNDEF" and sym.name and sym.name in externs:
+                externs[sym.name].weak = _sym_bind(sym) == "weak"
+        # kfuncs declared without __ksym still appear as undefined FUNC symbols
+        for sym in self.symbols:
+            if sym["st_shndx"] == "SHN_UNDEF" and sym.name and sym.name not in externs:
+                funcs = self.btf.find_all(sym.name, bt.FUNC)
+                if funcs:
+                    externs[sym.name] = Extern(sym.name, "kfunc", funcs[0].id, _sym_bind(sym) == "weak")
+        return externs
