@@ -1,8 +1,8 @@
 """Hand-built BPF programs and a tracepoint attach for the event reader tests.
 
 The program fires on syscalls/sys_enter_getppid for this process only and
-sends a 16-byte record: pid_tgid and a sequence number taken with an atomic
-fetch-add on counters[0]. A failed output increments counters[1], so the
+sends a record of 16 or 24 bytes: pid_tgid, a sequence number taken with an
+atomic fetch-add on counters[0], and (24 bytes) the MARKER constant. A failed output increments counters[1], so the
 tests know exactly how many records the kernel refused.
 """
 import ctypes
@@ -21,6 +21,7 @@ H_RINGBUF_OUTPUT = 130
 BPF_F_CURRENT_CPU = 0xFFFFFFFF
 BPF_RB_NO_WAKEUP = 1
 FETCH = 0x01
+MARKER = 0x5EED5EED
 
 
 def possible_cpus():
@@ -77,9 +78,9 @@ def _bump(counters_fd, idx, fetch_to=None):
     if fetch_to is not None:
         add.imm |= FETCH
     items = [
-        asm.st_mem(asm.W, 10, -20, idx),
+        asm.st_mem(asm.W, 10, -28, idx),
         asm.ld_map_fd(1, counters_fd),
-        asm.mov64_reg(2, 10), asm.alu64_imm(asm.ADD, 2, -20),
+        asm.mov64_reg(2, 10), asm.alu64_imm(asm.ADD, 2, -28),
         asm.call_helper(H_MAP_LOOKUP),
         ("jmp", asm.JEQ, 0, 0, "out"),
         asm.mov64_imm(1, 1),
@@ -90,8 +91,10 @@ def _bump(counters_fd, idx, fetch_to=None):
     return items
 
 
-def build_program(kind, out_fd, counters_fd, pid=None, rb_flags=0):
-    """kind is 'perf' (bpf_perf_event_output) or 'ringbuf' (bpf_ringbuf_output)."""
+def build_program(kind, out_fd, counters_fd, pid=None, rb_flags=0, size=16):
+    """kind is 'perf' (bpf_perf_event_output) or 'ringbuf' (bpf_ringbuf_output).
+    The record is built at r10-24: pid_tgid, sequence number, MARKER."""
+    assert size in (16, 24)
     pid = os.getpid() if pid is None else pid
     items = [
         asm.mov64_reg(6, 1),
@@ -99,22 +102,23 @@ def build_program(kind, out_fd, counters_fd, pid=None, rb_flags=0):
         asm.mov64_reg(7, 0),
         asm.alu64_imm(asm.RSH, 0, 32),
         ("jmp", asm.JNE, 0, pid, "out"),
-        asm.stx_mem(asm.DW, 10, 7, -16),
+        asm.stx_mem(asm.DW, 10, 7, -24),
+        asm.st_mem(asm.DW, 10, -8, MARKER),
     ]
-    items += _bump(counters_fd, 0, fetch_to=-8)
+    items += _bump(counters_fd, 0, fetch_to=-16)
     if kind == "perf":
         items += [
             asm.mov64_reg(1, 6), asm.ld_map_fd(2, out_fd),
             asm.ld_imm64(3, BPF_F_CURRENT_CPU),
-            asm.mov64_reg(4, 10), asm.alu64_imm(asm.ADD, 4, -16),
-            asm.mov64_imm(5, 16),
+            asm.mov64_reg(4, 10), asm.alu64_imm(asm.ADD, 4, -24),
+            asm.mov64_imm(5, size),
             asm.call_helper(H_PERF_OUTPUT),
         ]
     else:
         items += [
             asm.ld_map_fd(1, out_fd),
-            asm.mov64_reg(2, 10), asm.alu64_imm(asm.ADD, 2, -16),
-            asm.mov64_imm(3, 16), asm.mov64_imm(4, rb_flags),
+            asm.mov64_reg(2, 10), asm.alu64_imm(asm.ADD, 2, -24),
+            asm.mov64_imm(3, size), asm.mov64_imm(4, rb_flags),
             asm.call_helper(H_RINGBUF_OUTPUT),
         ]
     items += [("jmp", asm.JEQ, 0, 0, "out")]
@@ -158,12 +162,12 @@ def attach_tracepoint(prog_fd, name=TRACEPOINT):
 class Probe:
     """Maps + program + attachment for one test; close() releases all."""
 
-    def __init__(self, kind, ringbuf_size=1 << 16, rb_flags=0):
+    def __init__(self, kind, ringbuf_size=1 << 16, rb_flags=0, size=16):
         self.fds = []
         self.counters = self._keep(counters_map())
         self.out = self._keep(perf_map() if kind == "perf" else ringbuf_map(ringbuf_size))
         self.prog = self._keep(load(build_program(kind, self.out, self.counters,
-                                                  rb_flags=rb_flags)))
+                                                  rb_flags=rb_flags, size=size)))
         self.link = self._keep(attach_tracepoint(self.prog))
 
     def _keep(self, fd):

@@ -10,11 +10,15 @@ so the record stays 8-byte aligned, so callers see ``size`` rounded up to
 4 mod 8 (an 8-byte payload arrives as 12 bytes), as with bcc.
 
 Lost samples: when a ring is full the kernel counts the drops and writes one
-PERF_RECORD_LOST into the ring the next time it has room. Every such count is
-added to ``.lost`` and, if given, passed to ``lost_callback(count)``. A count
-still pending in the kernel appears after that CPU's next successful write.
+PERF_RECORD_LOST into the ring the next time it has room. Since Linux 6.0 the
+event's own lost counter can also be read at any time (PERF_FORMAT_LOST); we
+read it on every full drain (consume, read_batch, a poll that timed out), so
+drops show up even if that CPU never writes again. Every new drop is added to
+``.lost`` and, if given, passed to ``lost_callback(count)``; both sources
+count the same drops, so nothing is counted twice.
 """
 import ctypes
+import errno
 import mmap
 import os
 import struct
@@ -34,16 +38,53 @@ _DATA_SIZE = 1048
 
 _U64 = struct.Struct("<Q")
 _HDR = struct.Struct("<I2xH")          # type, size (misc skipped)
-_LOST = struct.Struct("<8xQ")          # id skipped, lost count
+_LOST = struct.Struct("<16xQ")         # header and id skipped, lost count
 _SAMPLE = uapi.PERF_RECORD_SAMPLE
 _LOST_T = uapi.PERF_RECORD_LOST
+PERF_FORMAT_LOST = 1 << 4  # read() also returns the event's lost count (6.0+)
+
+_lost_format_ok = True  # cleared once the kernel rejects PERF_FORMAT_LOST
+
+
+def _open_event(cpu, watermark, what):
+    """One BPF output event on ``cpu``; returns (fd, has PERF_FORMAT_LOST)."""
+    global _lost_format_ok
+    attr = dict(type=uapi.PERF_TYPE_SOFTWARE, config=uapi.PERF_COUNT_SW_BPF_OUTPUT,
+                sample_type=uapi.PERF_SAMPLE_RAW, sample_period=1)
+    if watermark:
+        attr.update(flags=uapi.PERF_ATTR_WATERMARK, wakeup_events=int(watermark))
+    else:
+        attr.update(wakeup_events=1)
+    while True:
+        if _lost_format_ok:
+            attr["read_format"] = PERF_FORMAT_LOST
+        try:
+            return _perf_event_open(cpu, attr, what), _lost_format_ok
+        except BPFError as e:
+            if e.errno != errno.EINVAL or not _lost_format_ok:
+                raise
+            _lost_format_ok = False
+            attr.pop("read_format")
+
+
+def _perf_event_open(cpu, attr, what):
+    # syscalls.perf_event_open's own ``flags`` argument (the syscall's) hides
+    # the attr ``flags`` bitfield we need for the watermark; pack it here.
+    buf = syscalls._pack(syscalls.PERF_ATTR, dict(attr, size=syscalls.PERF_ATTR_SIZE))
+    ret = syscalls._libc.syscall(syscalls._NR["perf_event_open"], buf, -1, cpu, -1,
+                                 uapi.PERF_FLAG_FD_CLOEXEC)
+    if ret < 0:
+        raise BPFError(what, ctypes.get_errno())
+    return ret
 
 
 class _Ring:
-    __slots__ = ("cpu", "fd", "mm", "base", "size", "tail")
+    __slots__ = ("cpu", "fd", "mm", "base", "size", "tail", "lost", "rec_lost")
 
     def __init__(self, cpu, fd, mm):
         self.cpu, self.fd, self.mm = cpu, fd, mm
+        self.lost = 0       # drops reported to the caller
+        self.rec_lost = 0   # drops seen in PERF_RECORD_LOST records
         # data_offset/data_size exist since Linux 4.1; before, data starts
         # one page in and fills the rest of the mapping.
         self.base = _U64.unpack_from(mm, _DATA_OFFSET)[0] or PAGE_SIZE
@@ -73,6 +114,7 @@ class PerfBuffer(Reader):
         self.lost = 0
         self._lost_new = 0
         self._rings = []
+        self._lost_readable = False
         mtype, _, _, max_entries = map_info(self.map_fd)
         if mtype != uapi.MapType.PERF_EVENT_ARRAY:
             raise BPFError(f"{name}: map fd {self.map_fd} is a {uapi.MapType(mtype).name} map, "
@@ -89,15 +131,8 @@ class PerfBuffer(Reader):
             raise
 
     def _open_ring(self, cpu, page_cnt, watermark):
-        if watermark:
-            wake = dict(flags=uapi.PERF_ATTR_WATERMARK, wakeup_events=int(watermark))
-        else:
-            wake = dict(wakeup_events=1)
-        fd = syscalls.perf_event_open(
-            pid=-1, cpu=cpu, flags=uapi.PERF_FLAG_FD_CLOEXEC,
-            what=f"{self.name}: opening the BPF output event on CPU {cpu}",
-            type=uapi.PERF_TYPE_SOFTWARE, config=uapi.PERF_COUNT_SW_BPF_OUTPUT,
-            sample_type=uapi.PERF_SAMPLE_RAW, sample_period=1, **wake)
+        fd, self._lost_readable = _open_event(
+            cpu, watermark, f"{self.name}: opening the BPF output event on CPU {cpu}")
         try:
             mm = mmap.mmap(fd, (1 + page_cnt) * PAGE_SIZE, mmap.MAP_SHARED,
                            mmap.PROT_READ | mmap.PROT_WRITE)
@@ -125,7 +160,24 @@ class PerfBuffer(Reader):
         n = 0
         for r in self._rings:
             n += self._collect(r)
+        self.update_lost()
         return n
+
+    def update_lost(self):
+        """Read each event's lost counter from the kernel (Linux 6.0+) and
+        report drops not yet seen as PERF_RECORD_LOST. Returns ``.lost``."""
+        if self._lost_readable:
+            for r in self._rings:
+                _, total = struct.unpack("<QQ", os.read(r.fd, 16))
+                self._credit_lost(r, total)
+        return self.lost
+
+    def _credit_lost(self, ring, total):
+        # Both sources are running totals of the same drops: report the excess.
+        if total > ring.lost:
+            self.lost += total - ring.lost
+            self._lost_new += total - ring.lost
+            ring.lost = total
 
     def _collect(self, ring):
         """Copy every complete record out of one ring, then free the space.
@@ -163,8 +215,8 @@ class PerfBuffer(Reader):
         ring.tail = tail
         _U64.pack_into(mm, _DATA_TAIL, tail)
         if lost:
-            self.lost += lost
-            self._lost_new += lost
+            ring.rec_lost += lost
+            self._credit_lost(ring, ring.rec_lost)
         return len(pending) - before
 
     def _deliver(self):
