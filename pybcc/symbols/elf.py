@@ -181,10 +181,11 @@ class ElfFile:
         (crc,) = struct.unpack_from(self._e + "I", data, crc_off)
         return data[:end].decode("utf-8", "replace"), crc
 
-    def symbols(self, sec):
+    def symbols(self, sec, types=None):
         """Yield (index, name_bytes, value, size, type, bind, shndx) for a symbol table section.
 
         Undefined symbols are skipped: they name functions of other modules.
+        ``types`` (a tuple of STT_* values) keeps only symbols of those types.
         """
         if sec is None or sec.type == SHT_NOBITS or not sec.size:
             return
@@ -201,11 +202,11 @@ class ElfFile:
         find = strtab.find
         for index, rec in enumerate(struct.iter_unpack(fmt, raw)):
             shndx = rec[i_shndx]
-            if shndx == SHN_UNDEF:
+            info = rec[i_info]
+            if shndx == SHN_UNDEF or (types and info & 0xF not in types):
                 continue
             off = rec[i_name]
             end = find(b"\0", off)
-            info = rec[i_info]
             yield index, strtab[off:end], rec[i_value], rec[i_size], info & 0xF, info >> 4, shndx
 
 

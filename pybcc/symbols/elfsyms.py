@@ -43,29 +43,26 @@ class ElfSymbols:
             self.elf_type = elf.type
             self.build_id = elf.build_id()
             self.loads = [(s.vaddr, s.offset, s.filesz, s.memsz) for s in elf.loads()]
-            raw = {}
-            self._collect(elf, raw)
+            entries = []
+            self._collect(elf, entries)
             if elf.section(".symtab") is None and image is None:
-                self._add_separate_debug(elf, open_path or path, raw)
+                self._add_separate_debug(elf, open_path or path, entries)
         finally:
             elf.close()
-        self._build(raw)
+        self._build(entries)
 
-    def _collect(self, elf, raw):
+    def _collect(self, elf, entries):
+        """Append (value, size, bind, is_default_version, name) per function."""
         for secname in (".symtab", ".dynsym"):
             hidden = hidden_versions(elf) if secname == ".dynsym" else ()
-            for index, name, value, size, typ, bind, _ in elf.symbols(elf.section(secname)):
-                if typ not in _FUNC_TYPES or not name:
-                    continue
-                # Default version: plain names and "f@@V"; "f@V" and hidden
-                # .dynsym versions are compatibility copies.
-                default = index not in hidden and (b"@" not in name or b"@@" in name)
-                key = (value, name)
-                old = raw.get(key)
-                if old is None or (-size, bind, not default) < (-old[0], old[1], not old[2]):
-                    raw[key] = (size, bind, default)
+            for index, name, value, size, _, bind, _ in elf.symbols(elf.section(secname), _FUNC_TYPES):
+                if name:
+                    # Default version: plain names and "f@@V"; "f@V" and hidden
+                    # .dynsym versions are compatibility copies.
+                    default = index not in hidden and (b"@" not in name or b"@@" in name)
+                    entries.append((value, size, bind, default, name))
 
-    def _add_separate_debug(self, elf, path, raw):
+    def _add_separate_debug(self, elf, path, entries):
         root = ""
         m = re.match(r"(/proc/\d+/root)/", path)
         if m:
@@ -74,7 +71,7 @@ class ElfSymbols:
         if dbg:
             try:
                 with ElfFile.open(dbg) as d:
-                    self._collect(d, raw)
+                    self._collect(d, entries)
                 self.debug_file = dbg
                 return
             except (OSError, ElfError):
@@ -82,26 +79,32 @@ class ElfSymbols:
         mini = elf.section_data(elf.section(".gnu_debugdata"))
         if mini:
             try:
-                self._collect(ElfFile(lzma.decompress(mini)), raw)
+                self._collect(ElfFile(lzma.decompress(mini)), entries)
             except (lzma.LZMAError, ElfError):
                 pass
 
-    def _build(self, raw):
-        by_addr = {}
-        names = {}
-        for (addr, bname), (size, bind, default) in raw.items():
+    def _build(self, entries):
+        by_addr = {}   # address -> (size, name, bind) of the symbol shown for it
+        names = {}     # name -> (address, size, preference)
+        get_rank = _BIND_RANK.get
+        for addr, size, bind, default, bname in entries:
             name = bname.decode("utf-8", "replace")
-            pref = (-size, _rank(name, bind))  # the widest symbol, then the nicest name
-            best = by_addr.get(addr)
-            if best is None or pref < best[2]:
-                by_addr[addr] = (size, name, pref)
+            cur = by_addr.get(addr)
+            if cur is None:
+                by_addr[addr] = (size, name, bind)
+            elif cur[1] != name and (-size, _rank(name, bind)) < (-cur[0], _rank(cur[1], cur[2])):
+                by_addr[addr] = (size, name, bind)  # the widest symbol, then the nicest name
             # Default versions and exported definitions win a name over
             # compatibility versions and local statics of the same name.
-            npref = (not default, _BIND_RANK.get(bind, 2))
-            for key in (name, name.split("@", 1)[0]) if "@" in name else (name,):
-                old = names.get(key)
-                if old is None or npref < old[2]:
-                    names[key] = (addr, size, npref)
+            pref = get_rank(bind, 2) + (0 if default else 4)
+            old = names.get(name)
+            if old is None or pref < old[2]:
+                names[name] = (addr, size, pref)
+            if "@" in name:
+                base = name.split("@", 1)[0]
+                old = names.get(base)
+                if old is None or pref < old[2]:
+                    names[base] = (addr, size, pref)
         order = sorted(by_addr)
         self._addrs = order
         self._sizes = [by_addr[a][0] for a in order]
