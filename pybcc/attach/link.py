@@ -1,0 +1,84 @@
+"""Link: one attachment of one program to one event.
+
+Closing the Link detaches the program. A Link owns file descriptors (a BPF
+link, one or more perf events) whose closing is the detach, so the kernel
+detaches by itself when the process dies, SIGKILL included; the only things
+that would outlive the process are tracefs probe events, which a Link removes
+through its cleanup callbacks on close.
+"""
+import ctypes
+import os
+
+from ..errors import BPFError
+from ..kernel import syscalls
+
+
+class Link:
+    """An attachment. ``fds`` are closed in order (BPF link before the perf
+    event it is bound to), then ``cleanups`` run (e.g. removing a tracefs
+    event, which the kernel refuses while a perf event still uses it)."""
+
+    def __init__(self, description, fds=(), cleanups=(), bpf_link=False):
+        self.description = description
+        self._fds = list(fds)
+        self._cleanups = list(cleanups)
+        self._bpf_link = bpf_link
+        self.closed = False
+
+    @property
+    def fd(self):
+        """The main fd: the BPF link when there is one, else the (first) perf event."""
+        return self._fds[0] if self._fds else None
+
+    @property
+    def fds(self):
+        return tuple(self._fds)
+
+    @property
+    def link_id(self):
+        """The kernel's id of the BPF link (as in `bpftool link`), or None."""
+        if not self._bpf_link or self.closed:
+            return None
+        info = ctypes.create_string_buffer(16)  # struct bpf_link_info: type, id, prog_id
+        syscalls.obj_info(self.fd, info)
+        return int.from_bytes(info.raw[4:8], "little")
+
+    def close(self):
+        """Detach. Safe to call more than once."""
+        if self.closed:
+            return
+        self.closed = True
+        errors = []
+        for fd in self._fds:
+            try:
+                os.close(fd)
+            except OSError as e:
+                errors.append(e)
+        for fn in self._cleanups:
+            try:
+                fn()
+            except (OSError, BPFError) as e:
+                errors.append(e)
+        self._fds, self._cleanups = [], []
+        if errors:
+            raise BPFError(f"detaching {self.description}: {errors[0]}",
+                           getattr(errors[0], "errno", 0) or 0)
+
+    detach = close
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        # Only fds and our own tracefs events are at stake; never raise here.
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __repr__(self):
+        state = "closed" if self.closed else f"fds={self._fds}"
+        return f"<Link {self.description} {state}>"

@@ -1,0 +1,58 @@
+"""Bind a program to an open perf event (tracepoint, kprobe, uprobe, sampling).
+
+Prefers a BPF link (BPF_LINK_CREATE, attach type PERF_EVENT, kernel >= 5.15),
+else PERF_EVENT_IOC_SET_BPF on the event fd. Either way the perf event fd is
+what keeps the attachment alive, so it dies with the process.
+"""
+import ctypes
+import os
+
+from ..errors import AttachError, BPFError
+from ..kernel import syscalls
+from ..kernel.uapi import (AttachType, PERF_EVENT_IOC_ENABLE, PERF_EVENT_IOC_SET_BPF,
+                           PERF_FLAG_FD_CLOEXEC)
+from .link import Link
+
+_EINVAL, _EOPNOTSUPP, _ENOTSUPP = 22, 95, 524
+
+
+def perf_open(pid=-1, cpu=0, attr_flags=0, what=None, **fields):
+    """perf_event_open(2) with attr.flags settable (syscalls.perf_event_open's
+    own ``flags`` argument is the syscall's, so attr.flags is packed here)."""
+    fields.setdefault("size", syscalls.PERF_ATTR_SIZE)
+    fields["flags"] = attr_flags
+    attr = syscalls._pack(syscalls.PERF_ATTR, fields)
+    ret = syscalls._libc.syscall(syscalls._NR["perf_event_open"], attr, pid, cpu, -1,
+                                 PERF_FLAG_FD_CLOEXEC)
+    if ret < 0:
+        raise BPFError(what or "perf_event_open", ctypes.get_errno())
+    return ret
+
+
+def attach_perf_fd(prog_fd, pfd, description, cleanups=(), cookie=0):
+    """Attach prog_fd to the perf event pfd; the returned Link owns pfd
+    (closed here too if attaching fails)."""
+    lfd = None
+    try:
+        try:
+            lfd = syscalls.link_create(prog_fd, pfd, AttachType.PERF_EVENT,
+                                       perf_event_bpf_cookie=cookie or None)
+        except BPFError as e:
+            if e.errno not in (_EINVAL, _EOPNOTSUPP, _ENOTSUPP) or cookie:
+                raise
+            lfd = None   # no perf links on this kernel: the older ioctl
+        if lfd is None:
+            syscalls.ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog_fd)
+        syscalls.ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0)
+    except BPFError as e:
+        for fd in (lfd, pfd):
+            if fd is not None:
+                os.close(fd)
+        for fn in cleanups:
+            try:
+                fn()
+            except (OSError, BPFError):
+                pass
+        raise AttachError(f"attaching program to {description}", e.errno) from None
+    fds = [pfd] if lfd is None else [lfd, pfd]
+    return Link(description, fds, cleanups, bpf_link=lfd is not None)
