@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from pybcc import symbols as S
+from pybcc.errors import BPFError
 from pybcc.symbols import debuginfo, elfsyms, kallsyms, libpath, perfmap, procmaps
 
 HAVE_GCC = shutil.which("gcc") is not None
@@ -118,7 +119,7 @@ def test_kallsyms_parse_synthetic(tmp_path):
 def test_kallsyms_zero_addresses_are_an_error(tmp_path):
     f = tmp_path / "kallsyms"
     f.write_text("0000000000000000 T a\n0000000000000000 T b\n")
-    with pytest.raises(S.KernelSymbols.__init__.__globals__["BPFError"]):
+    with pytest.raises(BPFError, match="zero addresses"):
         len(kallsyms.KernelSymbols(str(f)))
 
 
@@ -377,3 +378,71 @@ def test_minidebuginfo(tmp_path):
     subprocess.run(["strip", "--strip-all", prog], check=True)
     subprocess.run(["objcopy", "--add-section", ".gnu_debugdata=%s" % xz, prog], check=True)
     assert elfsyms.ElfSymbols(prog).find("hidden_helper") is not None
+
+
+# ---- containers ---------------------------------------------------------------------
+
+def _copy_with_libs(prog, root):
+    """Lay out prog and the shared libraries it needs under root, at their own paths."""
+    out = subprocess.run(["ldd", prog], capture_output=True, text=True, check=True).stdout
+    paths = [w for line in out.splitlines() for w in line.split() if w.startswith("/")]
+    os.makedirs(root / "bin")
+    shutil.copy(prog, root / "bin" / "prog")
+    for p in paths:
+        dest = root / p.lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(p, dest)
+
+
+needs_root_tools = pytest.mark.skipif(
+    not (HAVE_GCC and shutil.which("chroot") and shutil.which("ldd") and shutil.which("unshare")
+         and os.geteuid() == 0), reason="needs root, gcc, chroot, unshare, ldd")
+
+
+def _check_foreign_process(proc, module):
+    helper = int(proc.stdout.readline().split()[0], 16)
+    r = S.symbol_cache(proc.pid)
+    assert r.resolve(helper) == ("hidden_helper", 0, module)
+    addr = r.resolve_name("c", "getpid")
+    assert addr and r.resolve(addr)[:2] == ("getpid", 0)
+    assert os.path.basename(r.resolve(addr)[2]).startswith("libc.so")
+    return r
+
+
+@needs_root_tools
+def test_process_in_chroot(tmp_path):
+    prog = build(tmp_path)
+    root = tmp_path / "root"
+    _copy_with_libs(prog, root)
+    os.unlink(prog)  # only the copy inside the chroot exists
+    proc = subprocess.Popen(["chroot", str(root), "/bin/prog"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        # Seen from outside a chroot, maps shows our own view of the paths.
+        _check_foreign_process(proc, str(root / "bin" / "prog"))
+        libc = S.find_library("c", proc.pid)
+        assert libc.startswith(str(root)) and os.path.exists(libc)
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=10)
+        S.forget(proc.pid)
+
+
+@needs_root_tools
+def test_process_in_mount_namespace(tmp_path):
+    # Like a container: the binary lives on a mount only the process's namespace has.
+    prog = build(tmp_path)
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    script = f"mount -t tmpfs none {mnt} && cp {prog} {mnt}/prog && exec {mnt}/prog"
+    proc = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert not (mnt / "prog").exists()
+        r = _check_foreign_process(proc, str(mnt / "prog"))
+        assert S.find_library(str(mnt / "prog"), proc.pid) == f"/proc/{proc.pid}/root{mnt}/prog"
+        assert r.resolve_name(str(mnt / "prog"), "visible_function")
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=10)
+        S.forget(proc.pid)

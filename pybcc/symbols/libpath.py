@@ -78,18 +78,25 @@ def _our_machine():
 
 
 def _same_root(pid):
+    """Whether paths in ``pid``'s maps mean the same files as ours: same mount
+    namespace and same root directory (a chroot or container differs)."""
     try:
-        return os.stat(f"/proc/{pid}/root").st_ino == os.stat("/").st_ino and \
-            os.stat(f"/proc/{pid}/root").st_dev == os.stat("/").st_dev
+        if os.readlink(f"/proc/{pid}/ns/mnt") != os.readlink("/proc/self/ns/mnt"):
+            return False
+        theirs, ours = os.stat(f"/proc/{pid}/root"), os.stat("/")
+        return (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino)
     except OSError:
         return True
 
 
 def reachable_path(pid, path):
-    """``path`` as the process ``pid`` sees it, made openable from here."""
+    """``path`` as the process ``pid`` sees it, made openable from here: through
+    /proc/PID/root when the process lives in another mount namespace or root.
+    (For a chroot, maps already shows our own view of the path.)"""
     if pid is None or path.startswith("/proc/") or _same_root(pid):
         return path
-    return f"/proc/{pid}/root{path}"
+    rooted = f"/proc/{pid}/root{path}"
+    return rooted if os.path.exists(rooted) or not os.path.exists(path) else path
 
 
 def find_library(name, pid=None):

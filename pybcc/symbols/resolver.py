@@ -15,7 +15,7 @@ from .demangle import demangle as _demangle
 from .elf import ElfError
 from .format import format_symbol
 from .kallsyms import kernel_symbols
-from .libpath import find_library, find_binary
+from .libpath import resolve_module
 from .perfmap import PerfMap, perf_map_path
 from .procmaps import is_file_backed, open_path, read_maps, read_memory
 
@@ -127,13 +127,14 @@ class ProcessSymbols:
     def resolve_name(self, module, name):
         """Run-time address of ``name`` in ``module`` (path or short name) in this
         process, or None."""
-        path = module if module and "/" in module else (find_library(module) if module else None)
+        target = resolve_module(module, self.pid) if module else None
+        if module and target is None:
+            return None
         for m in self._maps:
             if not is_file_backed(m):
                 continue
-            if module and m.path != path and os.path.basename(m.path) != module:
-                if not (path and _same_file(m.path, path)):
-                    continue
+            if target and m.path != target and not _same_file(open_path(self.pid, m), target):
+                continue
             syms = self._symbols(m)
             sym = syms.find(name) if syms else None
             if sym is None:
@@ -182,7 +183,7 @@ def symbol_address(module, name, pid=None):
     """bcc's uprobe name resolution: (path, file offset, link-time address) of
     ``name`` in ``module`` (short name, soname, path or program on PATH).
     Raises LookupError with what was looked for when not found."""
-    path = find_library(module, pid) or find_binary(module) if module else None
+    path = resolve_module(module, pid) if module else None
     if path is None:
         raise LookupError(f"can't find library or program {module!r}")
     sym_ = elfsyms.load(path).find(name)
