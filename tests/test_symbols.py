@@ -446,3 +446,16 @@ def test_process_in_mount_namespace(tmp_path):
         proc.stdin.close()
         proc.wait(timeout=10)
         S.forget(proc.pid)
+
+
+def test_bytes_names_accepted():
+    assert S.find_library(b"c") == S.find_library("c")
+    assert S.symbol_address(b"c", b"getpid") == S.symbol_address("c", "getpid")
+    assert S.load_elf(S.find_library("c")).find(b"getpid") is not None
+
+
+def test_gone_process_is_unknown():
+    p = subprocess.Popen(["true"])
+    p.wait()
+    assert S.sym(0x401000, p.pid, show_module=True, show_offset=True) == "[unknown]"
+    S.forget(p.pid)

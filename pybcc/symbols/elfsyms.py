@@ -13,6 +13,7 @@ import re
 from collections import OrderedDict, namedtuple
 
 from . import debuginfo
+from .format import as_str
 from .elf import STB_GLOBAL, STB_WEAK, STT_FUNC, STT_GNU_IFUNC, ElfError, ElfFile, hidden_versions
 
 Symbol = namedtuple("Symbol", "name vaddr size offset")
@@ -130,6 +131,7 @@ class ElfSymbols:
 
     def find(self, name):
         """The Symbol called ``name`` ("getpid", or versioned "memcpy@GLIBC_2.2.5"), or None."""
+        name = as_str(name)
         hit = self._index.get(name)
         if hit is None:
             return None

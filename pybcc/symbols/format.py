@@ -4,6 +4,11 @@ import os
 UNKNOWN = "[unknown]"
 
 
+def as_str(value):
+    """Names may come as bytes, as bcc accepted them; we work in str."""
+    return value.decode() if isinstance(value, (bytes, bytearray)) else value
+
+
 def format_symbol(name, offset, module, show_module=False, show_offset=False):
     """Offsets are shown only for resolved names, and the module by base name,
     as bcc does; an unresolved address is "[unknown]" (plus its module)."""

@@ -8,6 +8,7 @@ Without CAP_SYSLOG every address reads as zero: that is reported, not guessed.
 import bisect
 
 from ..errors import BPFError
+from .format import as_str, format_symbol
 
 KALLSYMS = "/proc/kallsyms"
 
@@ -69,6 +70,7 @@ class KernelSymbols:
     def address(self, name, module=None):
         """Address of a symbol name, or None. Several static functions may
         share a name; the first (lowest address) is returned."""
+        name, module = as_str(name), as_str(module)
         if self._by_name is None:
             if self._addrs is None:
                 self._load()
@@ -104,7 +106,6 @@ def kernel_symbols():
 
 def ksym(addr, show_module=False, show_offset=False):
     """bcc's BPF.ksym: "name", "name+0x1a", "name [kernel]"; "[unknown]" if unresolvable."""
-    from .format import format_symbol
     hit = kernel_symbols().lookup(addr)
     if hit is None:
         return format_symbol(None, 0, None, show_module, show_offset)
@@ -113,5 +114,5 @@ def ksym(addr, show_module=False, show_offset=False):
 
 def ksymname(name):
     """bcc's BPF.ksymname: the address of a kernel symbol, -1 when absent."""
-    addr = kernel_symbols().address(name)
+    addr = kernel_symbols().address(as_str(name))
     return -1 if addr is None else addr

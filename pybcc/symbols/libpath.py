@@ -12,6 +12,7 @@ import shutil
 import struct
 
 from .elf import machine_of
+from .format import as_str
 from .procmaps import read_maps
 
 LD_SO_CACHE = "/etc/ld.so.cache"
@@ -101,6 +102,7 @@ def reachable_path(pid, path):
 
 def find_library(name, pid=None):
     """Path of a shared library given a short name, soname or path; None if unknown."""
+    name = as_str(name)
     if not name:
         return None
     if "/" in name:
@@ -127,6 +129,7 @@ def find_library(name, pid=None):
 
 def find_binary(name):
     """Path of an executable: as given when it has a slash, else searched on PATH."""
+    name = as_str(name)
     if "/" in name:
         return name if os.path.isfile(name) else None
     return shutil.which(name)

@@ -13,7 +13,7 @@ import time
 from . import elfsyms
 from .demangle import demangle as _demangle
 from .elf import ElfError
-from .format import format_symbol
+from .format import as_str, format_symbol
 from .kallsyms import kernel_symbols
 from .libpath import resolve_module
 from .perfmap import PerfMap, perf_map_path
@@ -127,6 +127,7 @@ class ProcessSymbols:
     def resolve_name(self, module, name):
         """Run-time address of ``name`` in ``module`` (path or short name) in this
         process, or None."""
+        module, name = as_str(module), as_str(name)
         target = resolve_module(module, self.pid) if module else None
         if module and target is None:
             return None
@@ -183,6 +184,7 @@ def symbol_address(module, name, pid=None):
     """bcc's uprobe name resolution: (path, file offset, link-time address) of
     ``name`` in ``module`` (short name, soname, path or program on PATH).
     Raises LookupError with what was looked for when not found."""
+    module, name = as_str(module), as_str(name)
     path = resolve_module(module, pid) if module else None
     if path is None:
         raise LookupError(f"can't find library or program {module!r}")
