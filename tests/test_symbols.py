@@ -3,14 +3,14 @@ import ctypes
 import lzma
 import os
 import shutil
-import subprocess
 import sys
+import subprocess
 
 import pytest
 
 from pybcc import symbols as S
 from pybcc.errors import BPFError
-from pybcc.symbols import debuginfo, elfsyms, kallsyms, libpath, perfmap, procmaps
+from pybcc.symbols import debuginfo, elfsyms, kallsyms, libpath, perfmap, procmaps, resolver
 
 HAVE_GCC = shutil.which("gcc") is not None
 HAVE_GXX = shutil.which("g++") is not None
@@ -459,3 +459,26 @@ def test_gone_process_is_unknown():
     p.wait()
     assert S.sym(0x401000, p.pid, show_module=True, show_offset=True) == "[unknown]"
     S.forget(p.pid)
+
+
+def test_library_loaded_after_first_look(monkeypatch):
+    # A dlopen after the resolver first read the maps: a miss rereads them.
+    monkeypatch.setattr(resolver, "MAPS_REFRESH_INTERVAL", 0)
+    code = ("import ctypes, sys; print('ready', flush=True); sys.stdin.readline(); "
+            "l = ctypes.CDLL('libstdc++.so.6'); "
+            "print(ctypes.cast(l.__cxa_demangle, ctypes.c_void_p).value, flush=True); sys.stdin.readline()")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        r = S.symbol_cache(proc.pid)
+        if any("libstdc++" in m.path for m in r._maps):
+            pytest.skip("libstdc++ already loaded at start")
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        addr = int(proc.stdout.readline())
+        assert r.resolve(addr, demangle=False)[:2] == ("__cxa_demangle", 0)
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=10)
+        S.forget(proc.pid)
