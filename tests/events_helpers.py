@@ -162,12 +162,12 @@ def attach_tracepoint(prog_fd, name=TRACEPOINT):
 class Probe:
     """Maps + program + attachment for one test; close() releases all."""
 
-    def __init__(self, kind, ringbuf_size=1 << 16, rb_flags=0, size=16):
+    def __init__(self, kind, ringbuf_size=1 << 16, rb_flags=0, size=16, pid=None):
         self.fds = []
         self.counters = self._keep(counters_map())
         self.out = self._keep(perf_map() if kind == "perf" else ringbuf_map(ringbuf_size))
         self.prog = self._keep(load(build_program(kind, self.out, self.counters,
-                                                  rb_flags=rb_flags, size=size)))
+                                                  rb_flags=rb_flags, size=size, pid=pid)))
         self.link = self._keep(attach_tracepoint(self.prog))
 
     def _keep(self, fd):

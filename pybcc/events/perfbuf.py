@@ -37,7 +37,6 @@ _DATA_OFFSET = 1040
 _DATA_SIZE = 1048
 
 _U64 = struct.Struct("<Q")
-_HDR = struct.Struct("<I2xH")          # type, size (misc skipped)
 _LOST = struct.Struct("<16xQ")         # header and id skipped, lost count
 _SAMPLE = uapi.PERF_RECORD_SAMPLE
 _LOST_T = uapi.PERF_RECORD_LOST
@@ -79,10 +78,11 @@ def _perf_event_open(cpu, attr, what):
 
 
 class _Ring:
-    __slots__ = ("cpu", "fd", "mm", "base", "size", "tail", "lost", "rec_lost")
+    __slots__ = ("cpu", "fd", "mm", "words", "base", "size", "tail", "lost", "rec_lost")
 
     def __init__(self, cpu, fd, mm):
         self.cpu, self.fd, self.mm = cpu, fd, mm
+        self.words = memoryview(mm).cast("I")  # indexing beats struct per record
         self.lost = 0       # drops reported to the caller
         self.rec_lost = 0   # drops seen in PERF_RECORD_LOST records
         # data_offset/data_size exist since Linux 4.1; before, data starts
@@ -189,23 +189,26 @@ class PerfBuffer(Reader):
             return 0
         base, size, cpu = ring.base, ring.size, ring.cpu
         mask = size - 1
+        words = ring.words
         pending = self._pending
         before = len(pending)
         append = pending.append
-        unpack_hdr = _HDR.unpack_from
         lost = 0
         while tail < head:
-            p = base + (tail & mask)
-            # Headers are 8-byte aligned, so a header itself never wraps.
-            rtype, rsize = unpack_hdr(mm, p)
-            if (tail & mask) + rsize <= size:
+            off = tail & mask
+            p = base + off
+            # Headers are 8-byte aligned, so a header itself never wraps:
+            # word 0 is the type, the top half of word 1 the record size.
+            rtype = words[p >> 2]
+            rsize = words[(p >> 2) + 1] >> 16
+            if off + rsize <= size:
                 if rtype == _SAMPLE:
                     append((cpu, mm[p + 12:p + rsize]))
                 elif rtype == _LOST_T:
                     lost += _LOST.unpack_from(mm, p)[0]
             else:
                 # The record wraps at the ring's end: join its two parts.
-                first = base + size - p
+                first = size - off
                 rec = mm[p:base + size] + mm[base:base + rsize - first]
                 if rtype == _SAMPLE:
                     append((cpu, rec[12:]))
@@ -248,6 +251,7 @@ class PerfBuffer(Reader):
                 syscalls.map_elem(uapi.Cmd.MAP_DELETE_ELEM, self.map_fd, ctypes.c_uint32(r.cpu))
             except BPFError:
                 pass  # the map may already be gone
+            r.words.release()
             r.mm.close()
             os.close(r.fd)
         self._rings = []

@@ -31,7 +31,6 @@ from ._reader import Reader, fd_of, map_info
 PAGE_SIZE = mmap.PAGESIZE
 
 _U64 = struct.Struct("<Q")
-_U32 = struct.Struct("<I")
 _BUSY = uapi.BPF_RINGBUF_BUSY_BIT
 _DISCARD = uapi.BPF_RINGBUF_DISCARD_BIT
 _LEN_MASK = 0xFFFFFFFF & ~(_BUSY | _DISCARD)
@@ -54,7 +53,7 @@ class RingBuffer(Reader):
         self.lost_counter = lost_counter
         self.lost_callback = lost_callback
         self._lost_seen = 0
-        self._cons_mm = self._data = None
+        self._cons_mm = self._data = self._words = None
         mtype, _, _, size = map_info(self.map_fd)
         if mtype != uapi.MapType.RINGBUF:
             raise BPFError(f"{name}: map fd {self.map_fd} is a {uapi.MapType(mtype).name} map, "
@@ -69,6 +68,7 @@ class RingBuffer(Reader):
         except OSError as e:
             self.close()
             raise BPFError(f"{name}: mapping the {size}-byte ring", e.errno)
+        self._words = memoryview(self._data).cast("I")  # indexing beats struct per record
         self._cons = _U64.unpack_from(self._cons_mm, 0)[0]
 
     def _poll_fds(self):
@@ -86,7 +86,7 @@ class RingBuffer(Reader):
         pending = self._pending
         before = len(pending)
         append = pending.append
-        unpack = _U32.unpack_from
+        words = self._words
         busy = False
         while not busy:
             prod = _U64.unpack_from(mm, 0)[0]
@@ -95,7 +95,7 @@ class RingBuffer(Reader):
             start = cons
             while cons < prod:
                 p = PAGE_SIZE + (cons & mask)
-                hdr = unpack(mm, p)[0]
+                hdr = words[p >> 2]
                 if hdr & _BUSY:
                     busy = True
                     break
@@ -139,7 +139,9 @@ class RingBuffer(Reader):
             return
         self.closed = True
         self._close_poller()
+        if self._words is not None:
+            self._words.release()
         for mm in (self._cons_mm, self._data):
             if mm is not None:
                 mm.close()
-        self._cons_mm = self._data = None
+        self._cons_mm = self._data = self._words = None
