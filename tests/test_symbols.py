@@ -482,3 +482,17 @@ def test_library_loaded_after_first_look(monkeypatch):
         proc.stdin.close()
         proc.wait(timeout=10)
         S.forget(proc.pid)
+
+
+def test_ifunc_resolves_to_implementation():
+    path = S.find_library("c")
+    sym = S.load_elf(path).find("memcpy")
+    if sym is None or not sym.ifunc:
+        pytest.skip("memcpy is not an IFUNC in this libc")
+    _, offset, vaddr = S.symbol_address("c", "memcpy")
+    assert offset != sym.offset
+    name = S.load_elf(path).lookup(vaddr)[0]
+    # The implementation this process's memcpy calls (e.g. __memmove_avx_unaligned_erms).
+    libc = ctypes.CDLL(None)
+    assert S.symbol_cache(os.getpid()).resolve(ctypes.cast(libc.memcpy, ctypes.c_void_p).value)[0] == name
+    assert S.symbol_address("c", "memcpy", resolve_ifunc=False)[1] == sym.offset

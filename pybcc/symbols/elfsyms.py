@@ -16,7 +16,9 @@ from . import debuginfo
 from .format import as_str
 from .elf import STB_GLOBAL, STB_WEAK, STT_FUNC, STT_GNU_IFUNC, ElfError, ElfFile, hidden_versions
 
-Symbol = namedtuple("Symbol", "name vaddr size offset")
+# ifunc: the symbol is a GNU indirect function, i.e. the resolver that picks
+# an implementation at load time (see ifunc.py), not the code that runs.
+Symbol = namedtuple("Symbol", "name vaddr size offset ifunc", defaults=(False,))
 
 _FUNC_TYPES = (STT_FUNC, STT_GNU_IFUNC)
 _BIND_RANK = {STB_GLOBAL: 0, STB_WEAK: 1}
@@ -45,6 +47,7 @@ class ElfSymbols:
             self.build_id = elf.build_id()
             self.loads = [(s.vaddr, s.offset, s.filesz, s.memsz) for s in elf.loads()]
             entries = []
+            self._ifuncs = set()
             self._collect(elf, entries)
             if elf.section(".symtab") is None and image is None:
                 self._add_separate_debug(elf, open_path or path, entries)
@@ -54,9 +57,12 @@ class ElfSymbols:
 
     def _collect(self, elf, entries):
         """Append (value, size, bind, is_default_version, name) per function."""
+        ifuncs = self._ifuncs
         for secname in (".symtab", ".dynsym"):
             hidden = hidden_versions(elf) if secname == ".dynsym" else ()
-            for index, name, value, size, _, bind, _ in elf.symbols(elf.section(secname), _FUNC_TYPES):
+            for index, name, value, size, typ, bind, _ in elf.symbols(elf.section(secname), _FUNC_TYPES):
+                if typ == STT_GNU_IFUNC:
+                    ifuncs.add(value)
                 if name:
                     # Default version: plain names and "f@@V"; "f@V" and hidden
                     # .dynsym versions are compatibility copies.
@@ -135,7 +141,7 @@ class ElfSymbols:
         hit = self._index.get(name)
         if hit is None:
             return None
-        return Symbol(name, hit[0], hit[1], self.vaddr_to_offset(hit[0]))
+        return Symbol(name, hit[0], hit[1], self.vaddr_to_offset(hit[0]), hit[0] in self._ifuncs)
 
     def match(self, pattern):
         """Symbols whose name matches the regular expression (for sym_re probes)."""
@@ -145,7 +151,7 @@ class ElfSymbols:
         for name, (addr, size) in self._index.items():
             if addr not in seen and rx.fullmatch(name):
                 seen.add(addr)
-                out.append(Symbol(name, addr, size, self.vaddr_to_offset(addr)))
+                out.append(Symbol(name, addr, size, self.vaddr_to_offset(addr), addr in self._ifuncs))
         return sorted(out, key=lambda s: s.vaddr)
 
     def vaddr_to_offset(self, vaddr):

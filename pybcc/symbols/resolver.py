@@ -14,6 +14,7 @@ from . import elfsyms
 from .demangle import demangle as _demangle
 from .elf import ElfError
 from .format import as_str, format_symbol
+from .ifunc import implementation_offset
 from .kallsyms import kernel_symbols
 from .libpath import resolve_module
 from .perfmap import PerfMap, perf_map_path
@@ -180,15 +181,22 @@ def sym(addr, pid, show_module=False, show_offset=False, demangle=True):
     return format_symbol(name, offset, module, show_module, show_offset)
 
 
-def symbol_address(module, name, pid=None):
+def symbol_address(module, name, pid=None, resolve_ifunc=True):
     """bcc's uprobe name resolution: (path, file offset, link-time address) of
     ``name`` in ``module`` (short name, soname, path or program on PATH).
+    For an IFUNC (glibc's memcpy, strlen, ...) the offset is that of the
+    implementation this CPU uses, which is where a uprobe fires.
     Raises LookupError with what was looked for when not found."""
     module, name = as_str(module), as_str(name)
     path = resolve_module(module, pid) if module else None
     if path is None:
         raise LookupError(f"can't find library or program {module!r}")
-    sym_ = elfsyms.load(path).find(name)
+    syms = elfsyms.load(path)
+    sym_ = syms.find(name)
     if sym_ is None:
         raise LookupError(f"can't find symbol {name!r} in {path}")
+    if sym_.ifunc and resolve_ifunc:
+        offset = implementation_offset(path, name)
+        if offset is not None:
+            return path, offset, syms.offset_to_vaddr(offset)
     return path, sym_.offset, sym_.vaddr
