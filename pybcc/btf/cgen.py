@@ -85,8 +85,12 @@ class CGenerator:
         n = self.names.get(tid)
         if n is None:
             t = self.T[tid]
-            ns = self.ident_names if t.kind == TYPEDEF else self.tag_names
             n = t.name
+            if t.kind == FWD:
+                # A forward declaration names whichever record has that name.
+                self.names[tid] = n
+                return n
+            ns = self.ident_names if t.kind == TYPEDEF else self.tag_names
             c = ns.get(n, 0) + 1
             ns[n] = c
             if c > 1:
@@ -274,6 +278,8 @@ class CGenerator:
             for m in t.members:
                 self.deps(m.type, True, tid)
             text = self.record(t, 0) + ";\n\n"
+        elif not t.members:
+            text = f"enum {self.name(tid)};\n\n"     # BTF of a forward-declared enum
         else:
             text = self.enum(t, 0) + ";\n\n"
         self.out.append(text)
@@ -460,3 +466,70 @@ class CGenerator:
 def generate(btf, type_tags=True):
     """C header text declaring all named types of ``btf`` (a BTF object)."""
     return CGenerator(btf, type_tags).generate()
+
+
+# Bump when the generated text changes, so cached headers are regenerated.
+GENERATOR_VERSION = "1"
+DEFAULT_CACHE_ROOT = "/var/cache/pybcc"
+_memo = {}
+
+
+def cache_root():
+    """Root of pybcc's caches: $PYBCC_CACHE_DIR, else /var/cache/pybcc."""
+    return os.environ.get("PYBCC_CACHE_DIR") or DEFAULT_CACHE_ROOT
+
+
+def _private_dir(path):
+    """Create ``path`` (mode 0700) and check nobody but us or root can write it."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    st = os.lstat(path)
+    if not os.path.isdir(path) or os.path.islink(path):
+        raise PermissionError(f"{path} is not a directory")
+    if st.st_uid not in (0, os.geteuid()) or st.st_mode & 0o022:
+        raise PermissionError(f"{path} is writable by other users; not using it as a cache")
+    return path
+
+
+def vmlinux_header(btf_path="/sys/kernel/btf/vmlinux", cache_dir=None):
+    """Directory holding a vmlinux.h generated from the BTF file ``btf_path``.
+
+    The header is generated once per BTF content (sha256) and kept under
+    ``<cache root>/vmlinux/<hash>/``; a cached header costs reading and hashing
+    the file, not parsing it. Non-root users without access to the root-owned
+    cache get one under ~/.cache/pybcc instead."""
+    with open(btf_path, "rb") as f:
+        data = f.read()
+    digest = hashlib.sha256(GENERATOR_VERSION.encode() + b"\0" + data).hexdigest()
+    roots = [cache_dir or os.path.join(cache_root(), "vmlinux")]
+    if cache_dir is None and "PYBCC_CACHE_DIR" not in os.environ and os.geteuid() != 0:
+        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        roots.append(os.path.join(xdg, "pybcc", "vmlinux"))
+    for root in roots:
+        d = os.path.join(root, digest)
+        if _memo.get(d) or os.path.isfile(os.path.join(d, "vmlinux.h")):
+            _memo[d] = True
+            return d
+    last = None
+    for root in roots:
+        d = os.path.join(root, digest)
+        try:
+            _private_dir(root)
+            _private_dir(d)
+        except PermissionError as e:
+            last = e
+            continue
+        from .types import BTF
+        text = generate(BTF.parse(data))
+        # Write then rename: readers never see a partial header.
+        fd, tmp = tempfile.mkstemp(prefix=".vmlinux.h.", dir=d)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, os.path.join(d, "vmlinux.h"))
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        _memo[d] = True
+        return d
+    raise PermissionError(f"cannot write the vmlinux.h cache: {last}")
