@@ -15,6 +15,10 @@
 #   PYBCC_VMTEST_CACHE    where kernels and initramfs are kept
 #                         (default /var/cache/pybcc-vmtest; reused across runs)
 #   PYBCC_VMTEST_TIMEOUT  seconds per kernel before QEMU is killed (default 1800)
+#   PYBCC_VMTEST_PRESELECT  1 (default): with no arguments, the guest collects only
+#                         the test files that hold vm tests; 0: all of tests/
+#   PYBCC_VMTEST_PYTEST_OPTS  extra pytest options in the guest (default
+#                         "-p no:hypothesispytest -p no:benchmark": slow to load)
 #   VMTEST_*              passed on to scripts/vmtest/vmtest.sh (VMTEST_MEM,
 #                         VMTEST_CPUS, VMTEST_ACCEL, VMTEST_VERBOSE, ...)
 #
@@ -55,15 +59,28 @@ echo "vm-tests: kernels ready in $(secs "$t0" "$(now)") s under $CACHE"
 # --- byte-compile on the host: python under TCG is ~20x slower, and the guest
 # cannot keep what it compiles (its writes vanish with the tmpfs overlay) ----
 t0=$(now)
+paths=("${@:-tests}")
 python3 -m compileall -q -j 0 pybcc tests >/dev/null 2>&1 || true
-# pytest's assertion rewriting caches its own .pyc for test modules: collect
-# once on the host so the guest finds them.
-python3 -m pytest -m vm --collect-only -q -p no:cacheprovider "${@:-tests}" >/dev/null 2>&1 || true
-echo "vm-tests: byte-compiled on host in $(secs "$t0" "$(now)") s"
+# Collecting on the host also writes pytest's assertion-rewritten .pyc of the
+# test modules, which the guest then finds; and it tells which test files hold
+# vm tests, so the guest imports only those (it still applies -m vm itself).
+# A module that skips itself at import on the host (no kprobes) collects
+# nothing here, hence also every file that mentions the marker.
+collected=$(python3 -m pytest -m vm --collect-only -q -p no:cacheprovider "${paths[@]}" 2>/dev/null \
+            | sed -n 's/::.*//p')
+if [ "${PYBCC_VMTEST_PRESELECT:-1}" = 1 ] && [ $# -eq 0 ]; then
+    mentioned=$(grep -rlE --include='test_*.py' --include='*_test.py' 'mark\.vm\b' tests 2>/dev/null)
+    sel=$(printf '%s\n' $collected $mentioned | sort -u | grep . || true)
+    [ -n "$sel" ] && mapfile -t paths <<<"$sel"
+fi
+echo "vm-tests: host prep (byte-compile, collect) $(secs "$t0" "$(now)") s; guest runs: ${paths[*]}"
 
 # --- one boot per kernel --------------------------------------------------------
-cmd="python3 -m pytest -m vm -q -ra -p no:cacheprovider"
-for a in "${@:-tests}"; do cmd+=" $(printf '%q' "$a")"; done
+# Plugins that cost seconds at start-up under TCG and that vm tests do not use
+# (hypothesis still works without its pytest plugin).
+OPTS=${PYBCC_VMTEST_PYTEST_OPTS--p no:hypothesispytest -p no:benchmark}
+cmd="python3 -m pytest -m vm -q -ra -p no:cacheprovider $OPTS"
+for a in "${paths[@]}"; do cmd+=" $(printf '%q' "$a")"; done
 cmd="echo \"vm-tests: guest \$(uname -r), python \$(command -v python3)\"; $cmd"
 
 summary=()
