@@ -18,6 +18,9 @@ H_MAP_LOOKUP = 1
 H_GET_PID_TGID = 14
 H_PERF_OUTPUT = 25
 H_RINGBUF_OUTPUT = 130
+H_RINGBUF_RESERVE = 131
+H_RINGBUF_SUBMIT = 132
+H_RINGBUF_DISCARD = 133
 BPF_F_CURRENT_CPU = 0xFFFFFFFF
 BPF_RB_NO_WAKEUP = 1
 FETCH = 0x01
@@ -92,8 +95,10 @@ def _bump(counters_fd, idx, fetch_to=None):
 
 
 def build_program(kind, out_fd, counters_fd, pid=None, rb_flags=0, size=16):
-    """kind is 'perf' (bpf_perf_event_output) or 'ringbuf' (bpf_ringbuf_output).
-    The record is built at r10-24: pid_tgid, sequence number, MARKER."""
+    """kind is 'perf' (bpf_perf_event_output), 'ringbuf' (bpf_ringbuf_output)
+    or 'reserve' (bpf_ringbuf_reserve, then submit even sequence numbers and
+    discard odd ones). The record is built at r10-24: pid_tgid, sequence
+    number, MARKER."""
     assert size in (16, 24)
     pid = os.getpid() if pid is None else pid
     items = [
@@ -114,15 +119,33 @@ def build_program(kind, out_fd, counters_fd, pid=None, rb_flags=0, size=16):
             asm.mov64_imm(5, size),
             asm.call_helper(H_PERF_OUTPUT),
         ]
-    else:
+    elif kind == "ringbuf":
         items += [
             asm.ld_map_fd(1, out_fd),
             asm.mov64_reg(2, 10), asm.alu64_imm(asm.ADD, 2, -24),
             asm.mov64_imm(3, size), asm.mov64_imm(4, rb_flags),
             asm.call_helper(H_RINGBUF_OUTPUT),
         ]
-    items += [("jmp", asm.JEQ, 0, 0, "out")]
-    items += _bump(counters_fd, 1)
+    else:
+        assert size == 16
+        items += [
+            asm.ld_map_fd(1, out_fd), asm.mov64_imm(2, size), asm.mov64_imm(3, 0),
+            asm.call_helper(H_RINGBUF_RESERVE),
+            ("jmp", asm.JEQ, 0, 0, "failed"),
+            asm.ldx_mem(asm.DW, 1, 10, -24), asm.stx_mem(asm.DW, 0, 1, 0),
+            asm.ldx_mem(asm.DW, 7, 10, -16), asm.stx_mem(asm.DW, 0, 7, 8),
+            asm.mov64_reg(1, 0), asm.mov64_imm(2, rb_flags),
+            asm.alu64_imm(asm.AND, 7, 1),
+            ("jmp", asm.JNE, 7, 0, "discard"),
+            asm.call_helper(H_RINGBUF_SUBMIT),
+            ("jmp", asm.JA, 0, 0, "out"),
+            "discard",
+            asm.call_helper(H_RINGBUF_DISCARD),
+            ("jmp", asm.JA, 0, 0, "out"),
+        ]
+    if kind != "reserve":
+        items += [("jmp", asm.JEQ, 0, 0, "out")]
+    items += ["failed"] + _bump(counters_fd, 1)
     items += ["out", asm.mov64_imm(0, 0), asm.exit_insn()]
     return _assemble(items)
 
@@ -166,6 +189,7 @@ class Probe:
         self.fds = []
         self.counters = self._keep(counters_map())
         self.out = self._keep(perf_map() if kind == "perf" else ringbuf_map(ringbuf_size))
+        self.kind = kind
         self.prog = self._keep(load(build_program(kind, self.out, self.counters,
                                                   rb_flags=rb_flags, size=size, pid=pid)))
         self.link = self._keep(attach_tracepoint(self.prog))

@@ -203,6 +203,18 @@ def test_ringbuf_no_wakeup_drained_on_timeout(probe):
     check_records(got, 10)
 
 
+def test_ringbuf_skips_discarded(probe):
+    p = probe("reserve", ringbuf_size=4096)
+    got = []
+    with RingBuffer(p.out, got.append) as rb:
+        for _ in range(10):              # 10 x 100 x 24 bytes: around the ring 5 times
+            h.trigger(100)
+            rb.consume()
+    assert p.failed == 0
+    seqs = sorted(REC.unpack_from(d)[1] for d in got)
+    assert seqs == list(range(0, 1000, 2))
+
+
 def test_ringbuf_wrong_map_type(probe):
     p = probe("perf")
     with pytest.raises(BPFError, match="not RINGBUF"):
@@ -263,3 +275,25 @@ def test_close_releases_everything(probe):
     assert _fd_count() == before
     pb.close()                      # idempotent
     poller.close()
+
+
+def test_perf_wakeup_events_batches(probe):
+    p = probe("perf")
+    got = []
+    with PerfBuffer(p.out, lambda c, d, s: got.append(d), wakeup_events=1000) as pb:
+        h.trigger(10)
+        assert pb.poll(50) == 10     # below wakeup_events: the timeout drains
+    check_records(got, 10)
+
+
+def test_poller_skips_closed_reader(probe):
+    p, r = probe("perf"), probe("ringbuf")
+    got = []
+    pb = PerfBuffer(p.out, lambda c, d, s: got.append(d))
+    rb = RingBuffer(r.out, lambda d: None)
+    with Poller([pb, rb]) as poller:
+        rb.close()
+        h.trigger(5)
+        assert drain(poller, 5) == 5
+        assert poller.readers == [pb]
+    check_records(got, 5)

@@ -45,15 +45,16 @@ PERF_FORMAT_LOST = 1 << 4  # read() also returns the event's lost count (6.0+)
 _lost_format_ok = True  # cleared once the kernel rejects PERF_FORMAT_LOST
 
 
-def _open_event(cpu, watermark, what):
+def _open_event(cpu, wakeup_events, watermark, what):
     """One BPF output event on ``cpu``; returns (fd, has PERF_FORMAT_LOST)."""
     global _lost_format_ok
     attr = dict(type=uapi.PERF_TYPE_SOFTWARE, config=uapi.PERF_COUNT_SW_BPF_OUTPUT,
                 sample_type=uapi.PERF_SAMPLE_RAW, sample_period=1)
     if watermark:
+        # wakeup_watermark shares its word with wakeup_events in the attr.
         attr.update(flags=uapi.PERF_ATTR_WATERMARK, wakeup_events=int(watermark))
     else:
-        attr.update(wakeup_events=1)
+        attr.update(wakeup_events=max(1, int(wakeup_events)))
     while True:
         if _lost_format_ok:
             attr["read_format"] = PERF_FORMAT_LOST
@@ -98,13 +99,17 @@ class PerfBuffer(Reader):
     callback(cpu, data: bytes, size) is called per sample; without a callback
     samples wait in the batch returned by read_batch() as (cpu, bytes).
     page_cnt: data pages per CPU (a power of two).
-    wakeup_watermark: wake the poller once this many bytes are in a ring
-    instead of on every sample (the default); samples below the watermark
-    are still drained when a poll times out.
+    wakeup_events: wake the poller every this many samples (1, the default,
+    is bcc's behaviour and costs a wake-up per event);
+    wakeup_watermark: or wake once this many bytes are in a ring.
+    Samples short of either are drained when a poll times out, so batch
+    with a finite poll timeout.
+    cpus: CPUs to open rings on (default: all online CPUs).
+    Not thread-safe: use a reader from one thread at a time.
     """
 
     def __init__(self, map, callback=None, lost_callback=None, page_cnt=8,
-                 wakeup_watermark=None, cpus=None, name="perf buffer"):
+                 wakeup_events=1, wakeup_watermark=None, cpus=None, name="perf buffer"):
         super().__init__(callback)
         if page_cnt <= 0 or page_cnt & (page_cnt - 1):
             raise ValueError(f"{name}: page_cnt must be a power of two, not {page_cnt}")
@@ -125,14 +130,16 @@ class PerfBuffer(Reader):
                            "online; size it with max_entries >= number of possible CPUs")
         try:
             for cpu in cpus:
-                self._rings.append(self._open_ring(cpu, page_cnt, wakeup_watermark))
+                self._rings.append(self._open_ring(cpu, page_cnt, wakeup_events,
+                                                   wakeup_watermark))
         except BaseException:
             self.close()
             raise
 
-    def _open_ring(self, cpu, page_cnt, watermark):
+    def _open_ring(self, cpu, page_cnt, wakeup_events, watermark):
         fd, self._lost_readable = _open_event(
-            cpu, watermark, f"{self.name}: opening the BPF output event on CPU {cpu}")
+            cpu, wakeup_events, watermark,
+            f"{self.name}: opening the BPF output event on CPU {cpu}")
         try:
             mm = mmap.mmap(fd, (1 + page_cnt) * PAGE_SIZE, mmap.MAP_SHARED,
                            mmap.PROT_READ | mmap.PROT_WRITE)
@@ -206,6 +213,8 @@ class PerfBuffer(Reader):
                     append((cpu, mm[p + 12:p + rsize]))
                 elif rtype == _LOST_T:
                     lost += _LOST.unpack_from(mm, p)[0]
+                elif rsize < 8:
+                    raise BPFError(f"{self.name}: corrupt record (size {rsize}) on CPU {cpu}")
             else:
                 # The record wraps at the ring's end: join its two parts.
                 first = size - off

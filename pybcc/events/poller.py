@@ -10,7 +10,8 @@ import select
 
 
 class Poller:
-    """Holds readers; ``owns`` (default) means close() closes them too."""
+    """Holds readers; ``owns`` (default) means close() closes them too.
+    A reader closed on its own is dropped the next time it is seen."""
 
     def __init__(self, readers=(), owns=True):
         self._ep = select.epoll()
@@ -39,7 +40,8 @@ class Poller:
                     self._ep.unregister(fd)
                 except OSError:
                     pass
-        self._readers.remove(reader)
+        if reader in self._readers:
+            self._readers.remove(reader)
 
     def poll(self, timeout_ms=-1):
         """Wait up to timeout_ms (-1: forever) and drain what is ready; on a
@@ -51,7 +53,12 @@ class Poller:
         ready = {}
         keys = self._keys
         for fd, _ in events:
-            reader, key = keys[fd]
+            reader, key = keys.get(fd, (None, None))
+            if reader is None:
+                continue
+            if reader.closed:           # closed on its own: stop waking for it
+                self.remove(reader)
+                continue
             n += reader._collect(key)
             ready[id(reader)] = reader
         for reader in ready.values():
@@ -60,10 +67,11 @@ class Poller:
 
     def consume(self):
         """Drain every reader without waiting. Returns how many records were read."""
+        live = [r for r in self._readers if not r.closed]
         n = 0
-        for r in self._readers:
+        for r in live:
             n += r._collect_all()
-        for r in self._readers:
+        for r in live:
             r._deliver()
         return n
 

@@ -43,6 +43,7 @@ class RingBuffer(Reader):
     wait in the batch returned by read_batch() (a list of bytes).
     lost_counter: optional callable returning the BPF side's count of failed
     reservations (see the module notes); lost_callback(count) gets increases.
+    Not thread-safe: use a reader from one thread at a time.
     """
 
     def __init__(self, map, callback=None, lost_counter=None, lost_callback=None,
