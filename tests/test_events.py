@@ -297,3 +297,13 @@ def test_poller_skips_closed_reader(probe):
         assert drain(poller, 5) == 5
         assert poller.readers == [pb]
     check_records(got, 5)
+
+
+def test_not_a_map(root):
+    r, w = os.pipe()
+    try:
+        with pytest.raises(BPFError, match="not an open BPF map"):
+            RingBuffer(r)
+    finally:
+        os.close(r)
+        os.close(w)

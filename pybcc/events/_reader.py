@@ -7,7 +7,8 @@ callback cannot make the kernel drop events while the ring sits full.
 import ctypes
 import struct
 
-from ..kernel import syscalls
+from ..errors import BPFError
+from ..kernel import syscalls, uapi
 
 
 def fd_of(obj):
@@ -15,12 +16,22 @@ def fd_of(obj):
     return obj if isinstance(obj, int) else obj.fd
 
 
-def map_info(fd):
+def map_info(fd, name):
     """(map_type, key_size, value_size, max_entries) of a map fd."""
     info = ctypes.create_string_buffer(80)
-    syscalls.obj_info(fd, info)
+    try:
+        syscalls.obj_info(fd, info)
+    except BPFError as e:
+        raise BPFError(f"{name}: fd {fd} is not an open BPF map", e.errno) from None
     t, _id, ks, vs, n = struct.unpack_from("<5I", info, 0)
     return t, ks, vs, n
+
+
+def map_type_name(mtype):
+    try:
+        return uapi.MapType(mtype).name
+    except ValueError:
+        return f"type {mtype}"
 
 
 class Reader:

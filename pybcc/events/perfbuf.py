@@ -26,7 +26,7 @@ import struct
 from ..errors import BPFError
 from ..kernel import syscalls, uapi
 from ._cpus import online_cpus
-from ._reader import Reader, fd_of, map_info
+from ._reader import Reader, fd_of, map_info, map_type_name
 
 PAGE_SIZE = mmap.PAGESIZE
 
@@ -92,6 +92,11 @@ class _Ring:
         self.size = _U64.unpack_from(mm, _DATA_SIZE)[0] or (len(mm) - PAGE_SIZE)
         self.tail = _U64.unpack_from(mm, _DATA_TAIL)[0]
 
+    def close(self):
+        self.words.release()  # mmap refuses to close while a view exists
+        self.mm.close()
+        os.close(self.fd)
+
 
 class PerfBuffer(Reader):
     """Reads a BPF_MAP_TYPE_PERF_EVENT_ARRAY.
@@ -120,9 +125,9 @@ class PerfBuffer(Reader):
         self._lost_new = 0
         self._rings = []
         self._lost_readable = False
-        mtype, _, _, max_entries = map_info(self.map_fd)
+        mtype, _, _, max_entries = map_info(self.map_fd, name)
         if mtype != uapi.MapType.PERF_EVENT_ARRAY:
-            raise BPFError(f"{name}: map fd {self.map_fd} is a {uapi.MapType(mtype).name} map, "
+            raise BPFError(f"{name}: map fd {self.map_fd} is a {map_type_name(mtype)} map, "
                            "not PERF_EVENT_ARRAY")
         cpus = online_cpus() if cpus is None else list(cpus)
         if cpus and max(cpus) >= max_entries:
@@ -151,8 +156,7 @@ class PerfBuffer(Reader):
             syscalls.map_elem(uapi.Cmd.MAP_UPDATE_ELEM, self.map_fd,
                               ctypes.c_uint32(cpu), ctypes.c_uint32(fd))
         except BPFError as e:
-            mm.close()
-            os.close(fd)
+            ring.close()
             raise BPFError(f"{self.name}: storing CPU {cpu}'s event in the map", e.errno)
         return ring
 
@@ -260,7 +264,5 @@ class PerfBuffer(Reader):
                 syscalls.map_elem(uapi.Cmd.MAP_DELETE_ELEM, self.map_fd, ctypes.c_uint32(r.cpu))
             except BPFError:
                 pass  # the map may already be gone
-            r.words.release()
-            r.mm.close()
-            os.close(r.fd)
+            r.close()
         self._rings = []

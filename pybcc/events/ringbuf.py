@@ -26,7 +26,7 @@ import struct
 
 from ..errors import BPFError
 from ..kernel import uapi
-from ._reader import Reader, fd_of, map_info
+from ._reader import Reader, fd_of, map_info, map_type_name
 
 PAGE_SIZE = mmap.PAGESIZE
 
@@ -55,9 +55,9 @@ class RingBuffer(Reader):
         self.lost_callback = lost_callback
         self._lost_seen = 0
         self._cons_mm = self._data = self._words = None
-        mtype, _, _, size = map_info(self.map_fd)
+        mtype, _, _, size = map_info(self.map_fd, name)
         if mtype != uapi.MapType.RINGBUF:
-            raise BPFError(f"{name}: map fd {self.map_fd} is a {uapi.MapType(mtype).name} map, "
+            raise BPFError(f"{name}: map fd {self.map_fd} is a {map_type_name(mtype)} map, "
                            "not RINGBUF")
         self.size = size
         self._mask = size - 1
