@@ -1,0 +1,56 @@
+"""Pick the map class for a map type and wrap an fd in it."""
+from ..kernel.uapi import MapType
+from .array import ArrayMap
+from .fdmaps import FdMap, MapInMap, PerfEventArrayMap, ProgArrayMap
+from .lpm import LpmTrieMap
+from .map import HashMap, Map
+from .percpu import PerCpuArrayMap, PerCpuHashMap
+from .queue import BloomFilterMap, QueueMap, StackMap
+from .spec import spec_field
+from .stacktrace import StackTraceMap
+from .storage import LocalStorageMap
+
+_CLASSES = {
+    MapType.HASH: HashMap,
+    MapType.LRU_HASH: HashMap,
+    MapType.ARRAY: ArrayMap,
+    MapType.PERCPU_HASH: PerCpuHashMap,
+    MapType.LRU_PERCPU_HASH: PerCpuHashMap,
+    MapType.PERCPU_ARRAY: PerCpuArrayMap,
+    MapType.LPM_TRIE: LpmTrieMap,
+    MapType.STACK_TRACE: StackTraceMap,
+    MapType.QUEUE: QueueMap,
+    MapType.STACK: StackMap,
+    MapType.BLOOM_FILTER: BloomFilterMap,
+    MapType.PROG_ARRAY: ProgArrayMap,
+    MapType.ARRAY_OF_MAPS: MapInMap,
+    MapType.HASH_OF_MAPS: MapInMap,
+    MapType.PERF_EVENT_ARRAY: PerfEventArrayMap,
+    MapType.CGROUP_ARRAY: FdMap,
+    MapType.DEVMAP: FdMap,
+    MapType.DEVMAP_HASH: FdMap,
+    MapType.CPUMAP: FdMap,
+    MapType.XSKMAP: FdMap,
+    MapType.SOCKMAP: FdMap,
+    MapType.SOCKHASH: FdMap,
+    MapType.REUSEPORT_SOCKARRAY: FdMap,
+    MapType.CGROUP_STORAGE: HashMap,
+    MapType.PERCPU_CGROUP_STORAGE: PerCpuHashMap,
+    MapType.SK_STORAGE: LocalStorageMap,
+    MapType.INODE_STORAGE: LocalStorageMap,
+    MapType.TASK_STORAGE: LocalStorageMap,
+    MapType.CGRP_STORAGE: LocalStorageMap,
+    # RINGBUF, USER_RINGBUF, STRUCT_OPS, ARENA: fd only (Map); the events
+    # package reads ring buffers.
+}
+
+
+def map_class(map_type):
+    """The class that gives access fitting ``map_type`` (Map if none)."""
+    return _CLASSES.get(map_type, Map)
+
+
+def open_map(fd, spec, **options):
+    """Wrap a map fd (owned from now on) in the class for spec.type.
+    Options: chars, as_ctypes, key_type, value_type (see Map)."""
+    return map_class(spec_field(spec, "type"))(fd, spec, **options)

@@ -1,0 +1,499 @@
+"""Maps and codecs, against the running kernel (root) and clang's BTF."""
+import ctypes
+import errno
+import os
+import shutil
+import socket
+import struct
+import subprocess
+
+import pytest
+
+from pybcc.btf import BTF, Member, Type
+from pybcc.btf import types as bt
+from pybcc.errors import BPFError, MapError
+from pybcc.kernel import syscalls
+from pybcc.kernel.uapi import BPF_F_NO_PREALLOC, BPF_NOEXIST, MapType, ProgType
+from pybcc import asm
+from pybcc.maps import (ArrayMap, BloomFilterMap, HashMap, LocalStorageMap, LpmTrieMap, Map,
+                        MapIndexError, MapInMap, MapSpec, PerCpuArrayMap, PerCpuHashMap,
+                        ProgArrayMap, QueueMap, StackMap, StackTraceMap, btf_codec, codec_for,
+                        map_class, num_possible_cpus, open_map, raw_codec, to_dict)
+from pybcc.maps.percpu import _parse_cpu_list
+
+CLANG = shutil.which("clang-16") or shutil.which("clang")
+
+TEST_C = r"""
+typedef unsigned char u8;
+typedef unsigned int u32;
+typedef unsigned long long u64;
+enum color { RED = 1, GREEN = 2, BLUE = -1 };
+enum big { HUGE = 0x100000000ULL };
+struct inner { short a; u8 raw[3]; };
+struct ev {
+    u32 pid;
+    char comm[16];
+    unsigned int flag1 : 1, level : 3;
+    int sbits : 5;
+    enum color c;
+    union { u32 u; float f; };
+    struct inner in[2];
+    long long big;
+    void *ptr;
+    double d;
+    _Bool ok;
+    int grid[2][3];
+    char names[2][4];
+    struct { u8 x; u8 y; };
+    enum big e64;
+    __int128 wide;
+};
+struct key { u32 pid; char comm[8]; };
+struct val { u64 count; u64 bytes; };
+
+struct ev ev_init = {
+    .pid = 42, .comm = "bash", .flag1 = 1, .level = 5, .sbits = -3, .c = BLUE,
+    .f = 1.5f, .in = {{1, {1, 2, 3}}, {-2, "xyz"}}, .big = -7, .ptr = (void *)0x1234,
+    .d = 2.5, .ok = 1, .grid = {{1, 2, 3}, {4, 5, -6}}, .names = {"ab", "cde"},
+    .x = 7, .y = 8, .e64 = HUGE, .wide = -2,
+};
+struct key key_g;
+struct val val_g;
+"""
+
+
+@pytest.fixture(scope="session")
+def obj(tmp_path_factory):
+    """(BTF, .data bytes, {symbol: offset in .data}) of TEST_C built by clang."""
+    if not CLANG:
+        pytest.skip("needs clang to build test BTF")
+    from elftools.elf.elffile import ELFFile
+    d = tmp_path_factory.mktemp("btf")
+    (d / "t.c").write_text(TEST_C)
+    subprocess.run([CLANG, "-O2", "-g", "-target", "bpf", "-c", str(d / "t.c"), "-o", str(d / "t.o")],
+                   check=True)
+    with open(d / "t.o", "rb") as f:
+        elf = ELFFile(f)
+        btf = BTF.parse(elf.get_section_by_name(".BTF").data())
+        data = elf.get_section_by_name(".data").data()
+        syms = {s.name: s["st_value"] for s in elf.get_section_by_name(".symtab").iter_symbols()}
+    return btf, data, syms
+
+
+def tid(btf, name, kind=bt.STRUCT):
+    return btf.find(name, kind).id
+
+
+# --- codecs (no kernel needed) ---------------------------------------------------------
+
+
+EV_VALUES = dict(pid=42, comm="bash", flag1=1, level=5, sbits=-3, c="BLUE", f=1.5,
+                 big=-7, ptr=0x1234, d=2.5, ok=True, grid=[[1, 2, 3], [4, 5, -6]],
+                 names=["ab", "cde"], x=7, y=8, e64=0x100000000, wide=-2,
+                 **{"in": [(1, b"\x01\x02\x03"), {"a": -2, "raw": b"xyz"}]})
+
+
+def test_codec_matches_clang_layout(obj):
+    btf, data, syms = obj
+    c = btf_codec(btf, tid(btf, "ev"))
+    assert c.size == btf[tid(btf, "ev")].size
+    raw = data[syms["ev_init"]:syms["ev_init"] + c.size]
+    ev = c.decode(raw)
+    assert ev.pid == 42 and ev.comm == "bash"
+    assert (ev.flag1, ev.level, ev.sbits) == (1, 5, -3)
+    assert ev.c == -1 and ev.c.name == "BLUE"
+    assert ev.f == 1.5 and ev.u == struct.unpack("<I", struct.pack("<f", 1.5))[0]
+    assert getattr(ev, "in")[0].raw == b"\x01\x02\x03" and getattr(ev, "in")[1].a == -2
+    assert (ev.big, ev.ptr, ev.d, ev.ok) == (-7, 0x1234, 2.5, True)
+    assert ev.grid == ((1, 2, 3), (4, 5, -6)) and ev.names == ("ab", "cde")
+    assert (ev.x, ev.y, ev.e64, ev.e64.name, ev.wide) == (7, 8, 0x100000000, "HUGE", -2)
+    # Encoding the same values gives clang's bytes exactly (padding is zero in .data).
+    assert bytes(c.encode(EV_VALUES)) == raw
+    assert bytes(c.encode(ev)) == raw                 # a decoded record encodes back
+    assert c.decode(bytes(c.encode(ev._asdict()))) == ev
+
+
+def test_codec_forms(obj):
+    btf, data, syms = obj
+    c = btf_codec(btf, tid(btf, "ev"), chars="bytes")
+    raw = data[syms["ev_init"]:syms["ev_init"] + c.size]
+    ev = c.decode(raw)
+    assert ev.comm == b"bash" and ev.names == (b"ab", b"cde")
+    d = to_dict(ev)
+    assert d["in"][1] == {"a": -2, "raw": b"xyz"} and d["grid"] == [[1, 2, 3], [4, 5, -6]]
+    # ctypes side: bcc-style attribute access, including bitfields and anonymous members.
+    o = c.decode_ctype(raw)
+    assert (o.pid, o.comm, o.level, o.sbits, o.f, o.x) == (42, b"bash", 5, -3, 1.5, 7)
+    o.level = 2
+    o.y = 9
+    assert c.decode(o).level == 2 and c.decode(o).y == 9 and c.decode(o).flag1 == 1
+    # Records are hashable and sortable (struct keys in dicts and sorted()).
+    k = btf_codec(btf, tid(btf, "key"))
+    a, b = k.decode(bytes(k.encode((1, "zz")))), k.decode(bytes(k.encode({"pid": 1, "comm": "aa"})))
+    assert sorted([a, b])[0] == b and len({a, b, a}) == 2
+    assert k.encode(k.ctype(pid=3)).pid == 3
+    with pytest.raises(ValueError):
+        k.encode((1, "much too long"))
+    with pytest.raises(ValueError):
+        k.encode({"nope": 1})
+    with pytest.raises(ValueError):
+        c.encode({"c": "PURPLE"})
+
+
+def test_codec_datasec_and_raw(obj):
+    btf, data, syms = obj
+    sec = btf.find(".data", bt.DATASEC)
+    c = btf_codec(btf, sec.id)
+    assert c.decode(data).ev_init.comm == "bash"
+    r = raw_codec(4)
+    assert r.decode(bytes(r.encode(7))) == 7 and r.ctype is ctypes.c_uint32
+    r = raw_codec(6)
+    assert r.decode(bytes(r.encode(b"abc"))) == b"abc\0\0\0"
+    # A BTF type whose size does not match the map falls back to raw bytes.
+    assert codec_for(btf, tid(btf, "val"), 4).ctype is ctypes.c_uint32
+
+
+def test_possible_cpus_parse():
+    assert _parse_cpu_list("0-3,5,7-8\n") == [0, 1, 2, 3, 5, 7, 8]
+    assert _parse_cpu_list("0") == [0]
+
+
+def test_map_class_choice():
+    assert map_class(MapType.HASH) is HashMap
+    assert map_class(MapType.PERCPU_ARRAY) is PerCpuArrayMap
+    assert map_class(MapType.RINGBUF) is Map
+    assert map_class(MapType.STACK_TRACE) is StackTraceMap
+    for t in MapType:
+        assert issubclass(map_class(t), Map)
+
+
+# --- kernel maps -----------------------------------------------------------------------
+
+
+def make(mtype, key_size=4, value_size=8, max_entries=64, flags=0, btf=None, key_id=0,
+         value_id=0, btf_fd=0, name="pybcc_test", inner_map_fd=0, map_extra=0, **options):
+    """Create a map in the kernel and wrap it; skip when this kernel refuses the type."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to use bpf(2)")
+    try:
+        fd = syscalls.map_create(map_type=int(mtype), key_size=key_size, value_size=value_size,
+                                 max_entries=max_entries, map_flags=flags, map_name=name,
+                                 btf_fd=btf_fd, btf_key_type_id=key_id if btf_fd else 0,
+                                 btf_value_type_id=value_id if btf_fd else 0,
+                                 inner_map_fd=inner_map_fd, map_extra=map_extra)
+    except BPFError as e:
+        if e.errno in (errno.EINVAL, errno.EPERM, errno.EOPNOTSUPP, 524):
+            pytest.skip(f"this kernel cannot create {mtype.name} maps: {e}")
+        raise
+    spec = MapSpec(name, mtype, key_size, value_size, max_entries, flags, btf, key_id, value_id)
+    return open_map(fd, spec, **options)
+
+
+@pytest.mark.parametrize("mtype", [MapType.HASH, MapType.LRU_HASH])
+def test_hash_round_trip(mtype):
+    with make(mtype) as m:
+        assert type(m) is HashMap and len(m) == 0 and list(m) == []
+        for i in range(20):
+            m[i] = i * i
+        assert m[7] == 49 and 7 in m and 99 not in m and m.get(99, "x") == "x"
+        assert len(m) == 20 and sorted(m) == list(range(20))
+        assert dict(m.items()) == {i: i * i for i in range(20)}
+        assert sorted(m.values()) == sorted(i * i for i in range(20))
+        del m[7]
+        with pytest.raises(KeyError):
+            m[7]
+        with pytest.raises(KeyError):
+            del m[7]
+        assert m.pop(8) == 64 and m.pop(8, None) is None
+        with pytest.raises(MapError) as e:
+            m.update_elem(1, 5, BPF_NOEXIST)
+        assert e.value.errno == errno.EEXIST and "pybcc_test" in str(e.value)
+        m.clear()
+        assert len(m) == 0
+
+
+def test_hash_delete_while_iterating():
+    with make(MapType.HASH) as m:
+        m.update_batch({i: i for i in range(50)})
+        seen = []
+        for k in m:
+            seen.append(k)
+            del m[k]
+        assert sorted(seen) == list(range(50)) and len(m) == 0
+
+
+def test_hash_batch_ops():
+    with make(MapType.HASH, max_entries=1000) as m:
+        m.update_batch({i: i + 1 for i in range(700)})
+        assert len(m) == 700
+        assert dict(m.lookup_batch(chunk=64)) == {i: i + 1 for i in range(700)}
+        m.delete_batch(list(range(100)) + [5000])      # a missing key is skipped
+        assert len(m) == 600
+        got = m.pop_all()
+        assert len(got) == 600 and len(m) == 0
+
+
+def test_hash_full_error():
+    with make(MapType.HASH, max_entries=2) as m:
+        m[1], m[2] = 1, 2
+        with pytest.raises(MapError) as e:
+            m[3] = 3
+        assert e.value.errno == errno.E2BIG and "max_entries=2" in str(e.value)
+
+
+def test_struct_keys_and_values(obj):
+    btf = obj[0]
+    key_id, val_id = tid(btf, "key"), tid(btf, "val")
+    with make(MapType.HASH, 12, 16, btf=btf, key_id=key_id, value_id=val_id) as m:
+        m[(1, "bash")] = {"count": 3, "bytes": 100}
+        m[{"pid": 2, "comm": "sh"}] = (1, 2)
+        assert m[(1, "bash")] == (3, 100) and m[(1, "bash")].bytes == 100
+        assert sorted(m) == [(1, "bash"), (2, "sh")]
+        k = next(iter(m))
+        assert k.comm in ("bash", "sh") and k in m
+        assert sorted(v.count for v in m.values()) == [1, 3]
+    # bcc style: ctypes Key/Leaf, char arrays as bytes.
+    with make(MapType.HASH, 12, 16, btf=btf, key_id=key_id, value_id=val_id,
+              chars="bytes", as_ctypes=True) as m:
+        m[m.Key(pid=5, comm=b"cat")] = m.Leaf(count=9)
+        k, v = m.items()[0]
+        assert isinstance(k, m.Key) and k.comm == b"cat" and v.count == 9
+
+
+def test_array():
+    with make(MapType.ARRAY, max_entries=8) as m:
+        assert type(m) is ArrayMap and len(m) == 8 and list(m) == list(range(8))
+        assert m[3] == 0
+        m[3] = 33
+        m[-1] = 7
+        assert m[3] == 33 and m[7] == 7 and 8 not in m
+        with pytest.raises(MapIndexError):
+            m[8]
+        with pytest.raises(KeyError):
+            m[100]
+        with pytest.raises(MapError, match="cannot be deleted"):
+            del m[3]
+        assert dict(m.items())[3] == 33
+        m.zero(3)
+        assert m[3] == 0
+        m.clear()
+        assert m.values() == [0] * 8
+    with make(MapType.ARRAY, max_entries=4, as_ctypes=True) as m:
+        m[1] = m.Leaf(5)
+        assert m[1].value == 5 and list(m)[1].value == 1
+
+
+@pytest.mark.parametrize("mtype", [MapType.PERCPU_HASH, MapType.LRU_PERCPU_HASH,
+                                   MapType.PERCPU_ARRAY])
+def test_percpu(mtype):
+    n = num_possible_cpus()
+    with make(mtype, value_size=4, max_entries=16) as m:
+        assert isinstance(m, (PerCpuHashMap, PerCpuArrayMap))
+        m[1] = list(range(1, n + 1))
+        m[2] = 5                                 # one value for every CPU
+        assert m[1] == list(range(1, n + 1)) and m[2] == [5] * n
+        assert m.sum(1) == n * (n + 1) // 2 and m.max(1) == n and m.average(2) == 5
+        items = dict(m.items())
+        assert items[1] == list(range(1, n + 1))
+        with pytest.raises(ValueError):
+            m[3] = [1] * (n + 1)
+        m.update_batch({4: [4] * n, 5: [5] * n})
+        assert m[5] == [5] * n
+        m.clear()
+        if mtype == MapType.PERCPU_ARRAY:
+            assert m[1] == [0] * n
+        else:
+            assert len(m) == 0
+
+
+def test_lpm_trie():
+    with make(MapType.LPM_TRIE, key_size=8, value_size=4, max_entries=16,
+              flags=BPF_F_NO_PREALLOC) as m:
+        assert type(m) is LpmTrieMap
+        m["10.0.0.0/8"] = 8
+        m[(16, "10.1.0.0")] = 16
+        m[(24, b"\xc0\xa8\x01")] = 24
+        assert m["10.1.2.3/32"] == 16 and m["10.9.9.9/32"] == 8 and m["192.168.1.7/32"] == 24
+        assert "11.0.0.0/32" not in m
+        assert sorted(m) == [(8, b"\n\0\0\0"), (16, b"\n\x01\0\0"), (24, b"\xc0\xa8\x01\0")]
+        del m["10.0.0.0/8"]
+        assert len(m) == 2
+        m.clear()
+        assert len(m) == 0
+
+
+@pytest.mark.parametrize("mtype,order", [(MapType.QUEUE, [1, 2, 3]), (MapType.STACK, [3, 2, 1])])
+def test_queue_stack(mtype, order):
+    with make(mtype, key_size=0, value_size=4, max_entries=3) as m:
+        assert isinstance(m, QueueMap) and (type(m) is StackMap) == (mtype == MapType.STACK)
+        with pytest.raises(KeyError):
+            m.pop()
+        for v in (1, 2, 3):
+            m.push(v)
+        with pytest.raises(MapError):
+            m.push(4)                            # full
+        assert m.peek() == order[0]
+        assert m.drain() == order
+        m.push(9)
+        m.clear()
+        with pytest.raises(KeyError):
+            m.peek()
+
+
+def test_bloom_filter():
+    with make(MapType.BLOOM_FILTER, key_size=0, value_size=4, max_entries=100) as m:
+        assert type(m) is BloomFilterMap
+        for v in (1, 10, 100):
+            m.push(v)
+        assert 10 in m and 100 in m
+        assert sum(1 for v in range(1000, 1100) if v in m) < 50
+
+
+def test_stack_trace():
+    with make(MapType.STACK_TRACE, key_size=4, value_size=8 * 127, max_entries=16) as m:
+        assert type(m) is StackTraceMap
+        with pytest.raises(KeyError):
+            m[0]
+        assert m.walk(0) == [] and len(m) == 0
+        raw = struct.pack("<4Q", 0xffffffff81000000, 0x401000, 0, 0) + bytes(8 * 123)
+        assert m._decode_value(raw) == [0xffffffff81000000, 0x401000]
+
+
+def trivial_prog():
+    insns = asm.encode([asm.mov64_imm(0, 0), asm.exit_insn()])
+    buf = ctypes.create_string_buffer(insns, len(insns))
+    lic = ctypes.create_string_buffer(b"GPL")
+    fd, _ = syscalls.prog_load(prog_type=int(ProgType.SOCKET_FILTER), insn_cnt=len(insns) // 8,
+                               insns=ctypes.addressof(buf), license=ctypes.addressof(lic))
+    assert fd >= 0, os.strerror(-fd)
+    return fd
+
+
+def obj_id(fd):
+    info = ctypes.create_string_buffer(256)
+    syscalls.obj_info(fd, info)
+    return struct.unpack_from("<I", info, 4)[0]
+
+
+def test_prog_array():
+    with make(MapType.PROG_ARRAY, value_size=4, max_entries=4) as m:
+        assert type(m) is ProgArrayMap
+        prog = trivial_prog()
+        try:
+            m[1] = prog
+            assert m[1] == obj_id(prog) and m.items() == [(1, obj_id(prog))] and len(m) == 1
+            with pytest.raises(KeyError):
+                m[0]
+            del m[1]
+            assert m.items() == []
+        finally:
+            os.close(prog)
+
+
+@pytest.mark.parametrize("mtype", [MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS])
+def test_map_in_map(mtype):
+    inner = make(MapType.HASH, name="inner")
+    inner[1] = 11
+    with make(mtype, value_size=4, max_entries=4, inner_map_fd=inner.fd) as m:
+        assert type(m) is MapInMap
+        m[2] = inner
+        assert m[2] == inner.info()["id"]
+        with m.get_map(2) as got:
+            assert type(got) is HashMap and got[1] == 11
+        del m[2]
+        assert m.items() == []
+    inner.close()
+
+
+def test_perf_event_array():
+    with make(MapType.PERF_EVENT_ARRAY, value_size=4, max_entries=num_possible_cpus()) as m:
+        pfd = syscalls.perf_event_open(pid=-1, cpu=0, type=1, config=10,   # software bpf-output
+                                       sample_type=1 << 10)
+        try:
+            m[0] = pfd
+            del m[0]
+        finally:
+            os.close(pfd)
+        with pytest.raises(TypeError):
+            m.items()
+
+
+def test_ringbuf_is_fd_only():
+    with make(MapType.RINGBUF, key_size=0, value_size=0, max_entries=4096 * 4) as m:
+        assert type(m) is Map and m.fileno() >= 0
+        assert not hasattr(m, "__getitem__")
+
+
+def storage_btf():
+    """BTF with int (1) and struct val {int a; long long b;} (3), loaded in the kernel."""
+    btf = BTF([])
+    btf.add(Type(0, bt.INT, "int", size=4, encoding=bt.INT_SIGNED, bits=32))
+    btf.add(Type(0, bt.INT, "long long", size=8, encoding=bt.INT_SIGNED, bits=64))
+    btf.add(Type(0, bt.STRUCT, "val", size=16, members=[Member("a", 1, 0), Member("b", 2, 64)]))
+    raw = btf.to_bytes()
+    return BTF.parse(raw), syscalls.btf_load(raw)
+
+
+@pytest.mark.parametrize("mtype", [MapType.TASK_STORAGE, MapType.SK_STORAGE])
+def test_local_storage(mtype):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to use bpf(2)")
+    btf, btf_fd = storage_btf()
+    try:
+        m = make(mtype, 4, 16, max_entries=0, flags=BPF_F_NO_PREALLOC, btf=btf, key_id=1,
+                 value_id=3, btf_fd=btf_fd)
+    finally:
+        os.close(btf_fd)
+    owner = os.pidfd_open(os.getpid()) if mtype == MapType.TASK_STORAGE else socket.socket()
+    with m:
+        assert type(m) is LocalStorageMap
+        with pytest.raises(KeyError):
+            m[owner]
+        m[owner] = {"a": 1, "b": -2}
+        assert m[owner] == (1, -2) and m[owner].b == -2
+        del m[owner]
+        assert owner not in m
+        with pytest.raises(TypeError, match="cannot be iterated"):
+            len(m)
+    if isinstance(owner, int):
+        os.close(owner)
+    else:
+        owner.close()
+
+
+def test_pin_round_trip(obj):
+    if not os.path.ismount("/sys/fs/bpf"):
+        pytest.skip("bpffs is not mounted at /sys/fs/bpf")
+    btf, btf_fd = storage_btf()
+    path = f"/sys/fs/bpf/pybcc_test_{os.getpid()}"
+    try:
+        m = make(MapType.HASH, 4, 16, btf=btf, key_id=1, value_id=3, btf_fd=btf_fd, name="pinme")
+    finally:
+        os.close(btf_fd)
+    with m:
+        m[5] = (1, 2)
+        m.pin(path)
+        try:
+            assert os.path.exists(path)
+            with Map.from_pinned(path) as p:
+                assert type(p) is HashMap and p.name == "pinme" and p.max_entries == 64
+                assert p.spec.btf is not None and p[5].b == 2     # BTF recovered from the kernel
+                p[6] = (3, 4)
+            assert m[6] == (3, 4)
+            with Map.from_id(m.info()["id"]) as q:
+                assert sorted(q) == [5, 6]
+        finally:
+            m.unpin()
+        assert not os.path.exists(path)
+        with pytest.raises(MapError):
+            Map.from_pinned(path)
+
+
+def test_close():
+    m = make(MapType.HASH)
+    fd = m.fd
+    with m:
+        pass
+    assert m.fd is None
+    with pytest.raises(OSError):
+        os.fstat(fd)
