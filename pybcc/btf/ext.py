@@ -1,0 +1,110 @@
+""".BTF.ext: per-instruction debug and relocation records of a BPF object.
+
+Layout (kernel Documentation/bpf/btf.rst, "BTF.ext section"): a header
+(magic 0xeB9F, version, flags, hdr_len, then offset/length pairs for
+func_info, line_info and, when hdr_len allows, core_relo), offsets counted
+from the end of the header. Each info block starts with a u32 record size,
+followed by groups of {u32 section name offset, u32 count, records...}.
+Names and source lines are offsets into the .BTF string table.
+"""
+import struct
+from dataclasses import dataclass
+from typing import Dict, List
+
+MAGIC = 0xEB9F
+
+
+@dataclass
+class FuncInfo:
+    insn_off: int       # bytes from the start of the ELF section
+    type_id: int        # BTF FUNC type
+    name: str = ""
+
+    @property
+    def insn(self):
+        return self.insn_off // 8
+
+
+@dataclass
+class LineInfo:
+    insn_off: int       # bytes from the start of the ELF section
+    file_name: str
+    source: str         # text of the source line, as clang recorded it
+    line: int
+    col: int
+
+    @property
+    def insn(self):
+        return self.insn_off // 8
+
+
+@dataclass
+class CoreRelo:
+    insn_off: int       # bytes from the start of the ELF section
+    type_id: int        # local (program BTF) root type
+    access: str         # access string, e.g. "0:1:2"
+    kind: int
+
+    @property
+    def insn(self):
+        return self.insn_off // 8
+
+
+class BTFExt:
+    def __init__(self):
+        self.func_info: Dict[str, List[FuncInfo]] = {}
+        self.line_info: Dict[str, List[LineInfo]] = {}
+        self.core_relos: Dict[str, List[CoreRelo]] = {}
+
+    @classmethod
+    def parse(cls, data, btf):
+        data = bytes(data)
+        if len(data) < 8:
+            raise ValueError(".BTF.ext too short")
+        if struct.unpack_from("<H", data)[0] == MAGIC:
+            e = "<"
+        elif struct.unpack_from(">H", data)[0] == MAGIC:
+            e = ">"
+        else:
+            raise ValueError("not .BTF.ext data (bad magic)")
+        hdr_len = struct.unpack_from(e + "I", data, 4)[0]
+        fields = struct.unpack_from(e + "IIII", data, 8)
+        core = struct.unpack_from(e + "II", data, 24) if hdr_len >= 32 else (0, 0)
+        strs = btf._strings
+
+        def name(off):
+            if off == 0 or off >= len(strs):
+                return ""
+            return strs[off:strs.index(b"\0", off)].decode(errors="replace")
+
+        ext = cls()
+        for (off, length), min_rec, make, out in (
+                ((fields[0], fields[1]), 8, lambda r: FuncInfo(r[0], r[1], btf[r[1]].name if r[1] < len(btf) else ""),
+                 ext.func_info),
+                ((fields[2], fields[3]), 16, lambda r: LineInfo(r[0], name(r[1]), name(r[2]), r[3] >> 10, r[3] & 0x3FF),
+                 ext.line_info),
+                (core, 16, lambda r: CoreRelo(r[0], r[1], name(r[2]), r[3]), ext.core_relos)):
+            if length:
+                _parse_block(data[hdr_len + off:hdr_len + off + length], e, min_rec, name, make, out)
+        return ext
+
+
+def _parse_block(block, e, min_rec, name, make, out):
+    """One info block: record size, then {sec name, count, records} groups."""
+    if len(block) < 4:
+        raise ValueError(".BTF.ext info block truncated")
+    rec_size = struct.unpack_from(e + "I", block)[0]
+    if rec_size < min_rec:
+        raise ValueError(f".BTF.ext record size {rec_size} < {min_rec}")
+    nwords = min_rec // 4
+    fmt = struct.Struct(e + "I" * nwords)   # newer, longer records keep this prefix
+    pos = 4
+    while pos + 8 <= len(block):
+        sec_off, count = struct.unpack_from(e + "II", block, pos)
+        pos += 8
+        if pos + count * rec_size > len(block):
+            raise ValueError(".BTF.ext info group truncated")
+        recs = out.setdefault(name(sec_off), [])
+        for _ in range(count):
+            recs.append(make(fmt.unpack_from(block, pos)))
+            pos += rec_size
