@@ -307,3 +307,94 @@ def test_not_a_map(root):
     finally:
         os.close(r)
         os.close(w)
+
+
+# --- record parsing on fake rings (no root) ---------------------------------
+
+def _fake_perf_ring(records, start):
+    """A PerfBuffer over an anonymous 1-page ring holding ``records`` (raw
+    record bytes) written from position ``start``, wrapping at the end."""
+    import mmap
+    from pybcc.events import perfbuf
+    mm = mmap.mmap(-1, 2 * mmap.PAGESIZE)
+    size = mmap.PAGESIZE
+    struct.pack_into("<QQQQ", mm, 1024, 0, start, mmap.PAGESIZE, size)
+    pos = start
+    for rec in records:
+        for i, b in enumerate(rec):
+            mm[size + (pos + i) % size] = b
+        pos += len(rec)
+    struct.pack_into("<Q", mm, 1024, pos)               # data_head
+    pb = object.__new__(perfbuf.PerfBuffer)
+    perfbuf.Reader.__init__(pb, None)
+    pb.name, pb.lost, pb._lost_new, pb.lost_callback = "fake", 0, 0, None
+    pb._lost_readable = False
+    ring = perfbuf._Ring(3, -1, mm)
+    pb._rings = []                                      # close() must not touch the fake
+    return pb, ring, mm, pos
+
+
+def _sample(payload):
+    raw = struct.pack("<I", len(payload)) + payload
+    raw += b"\0" * (-(8 + len(raw)) % 8)
+    return struct.pack("<IHH", 9, 0, 8 + len(raw)) + raw
+
+
+def _lost(n):
+    return struct.pack("<IHHQQ", 2, 0, 24, 77, n)
+
+
+@pytest.mark.parametrize("start", [4096 - 8, 4096 - 16, 4096 - 24, 4096 * 5 - 40, 0])
+def test_perf_parse_wrapping_records(start):
+    recs = [_sample(b"A" * 20), _lost(5), _sample(b"B" * 4), _lost(2), _sample(b"C" * 100)]
+    pb, ring, mm, end = _fake_perf_ring(recs, start)
+    assert pb._collect(ring) == 3
+    assert [(c, d[:len(p)]) for (c, d), p in zip(pb._pending, [b"A" * 20, b"B" * 4, b"C" * 100])] \
+        == [(3, b"A" * 20), (3, b"B" * 4), (3, b"C" * 100)]
+    assert pb.lost == 7
+    assert struct.unpack_from("<Q", mm, 1032)[0] == end    # data_tail published
+    assert pb._collect(ring) == 0
+    ring.words.release()
+
+
+def _fake_ringbuf(entries, start=0, size=4096):
+    """A RingBuffer over anonymous memory laid out like the kernel's mapping,
+    with the data area repeated so records run on past its end."""
+    import mmap
+    from pybcc.events import ringbuf
+    page = mmap.PAGESIZE
+    data = mmap.mmap(-1, page + 2 * size)
+    cons = mmap.mmap(-1, page)
+    struct.pack_into("<Q", cons, 0, start)
+    pos = start
+    for flags, payload in entries:
+        rec = struct.pack("<II", len(payload) | flags, 0) + payload
+        rec += b"\0" * (-len(rec) % 8)
+        off = pos % size
+        for copy in (off, off + size):            # both views of the data area
+            if copy + len(rec) <= 2 * size:
+                data[page + copy:page + copy + len(rec)] = rec
+        wrapped = off + len(rec) - size
+        if wrapped > 0:
+            data[page:page + wrapped] = rec[len(rec) - wrapped:]
+        pos += len(rec)
+    struct.pack_into("<Q", data, 0, pos)          # producer_pos
+    rb = object.__new__(ringbuf.RingBuffer)
+    ringbuf.Reader.__init__(rb, None)
+    rb.size, rb._mask, rb._cons_mm, rb._data = size, size - 1, cons, data
+    rb._words = memoryview(data).cast("I")
+    rb._cons = start
+    rb.lost_counter = rb.lost_callback = None
+    return rb, cons
+
+
+def test_ringbuf_parse_busy_discard_wrap():
+    from pybcc.kernel import uapi
+    entries = [(0, b"one"), (uapi.BPF_RINGBUF_DISCARD_BIT, b"gone"), (0, b"two" * 10),
+               (uapi.BPF_RINGBUF_BUSY_BIT, b"later"), (0, b"after busy")]
+    rb, cons = _fake_ringbuf(entries, start=4096 * 3 - 16)
+    assert rb._collect(None) == 2
+    assert rb.read_batch() == [b"one", b"two" * 10]
+    # consumer_pos stops at the busy record: 16 + 16 + 40 bytes in
+    assert struct.unpack_from("<Q", cons, 0)[0] == 4096 * 3 - 16 + 72
+    rb.close()
