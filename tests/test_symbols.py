@@ -496,3 +496,12 @@ def test_ifunc_resolves_to_implementation():
     libc = ctypes.CDLL(None)
     assert S.symbol_cache(os.getpid()).resolve(ctypes.cast(libc.memcpy, ctypes.c_void_p).value)[0] == name
     assert S.symbol_address("c", "memcpy", resolve_ifunc=False)[1] == sym.offset
+
+
+def test_pattern_matching():
+    syms = S.load_elf(S.find_library("c"))
+    found = syms.match(r"getpp?id$")
+    assert {s.name for s in found} >= {"getpid", "getppid"}
+    if _kallsyms_readable():
+        names = S.kernel_symbols().functions(r"vfs_rea")
+        assert names and all(n.startswith("vfs_rea") for n in names)

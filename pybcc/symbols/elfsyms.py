@@ -144,12 +144,13 @@ class ElfSymbols:
         return Symbol(name, hit[0], hit[1], self.vaddr_to_offset(hit[0]), hit[0] in self._ifuncs)
 
     def match(self, pattern):
-        """Symbols whose name matches the regular expression (for sym_re probes)."""
+        """Symbols whose name matches the regular expression (re.match, as
+        bcc's sym_re), one per address."""
         rx = re.compile(pattern)
         seen = set()
         out = []
         for name, (addr, size) in self._index.items():
-            if addr not in seen and rx.fullmatch(name):
+            if addr not in seen and rx.match(name):
                 seen.add(addr)
                 out.append(Symbol(name, addr, size, self.vaddr_to_offset(addr), addr in self._ifuncs))
         return sorted(out, key=lambda s: s.vaddr)
