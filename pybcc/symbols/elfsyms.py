@@ -10,6 +10,7 @@ import bisect
 import lzma
 import os
 import re
+import stat
 from collections import OrderedDict, namedtuple
 
 from . import debuginfo
@@ -182,6 +183,8 @@ def load(path, open_path=None):
     rebuilt binary at the same path is parsed again.
     """
     st = os.stat(open_path or path)
+    if not stat.S_ISREG(st.st_mode):  # mapped devices (/dev/dri, ...): never open them
+        raise ElfError(f"{path}: not a regular file")
     key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
     syms = _CACHE.get(key)
     if syms is not None:
