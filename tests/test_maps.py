@@ -57,6 +57,12 @@ struct ev ev_init = {
     .d = 2.5, .ok = 1, .grid = {{1, 2, 3}, {4, 5, -6}}, .names = {"ab", "cde"},
     .x = 7, .y = 8, .e64 = HUGE, .wide = -2,
 };
+struct tricky {
+    union { unsigned int word; struct { unsigned int lo : 4, mid : 12; enum color col : 8; }; };
+    struct { union { char tag[3]; u8 tag_raw[3]; }; };
+    long long last : 40;
+};
+struct tricky tricky_init = { .lo = 3, .mid = 0xabc, .col = GREEN, .tag = "ok", .last = -5 };
 struct key key_g;
 struct val val_g;
 """
@@ -140,9 +146,41 @@ def test_codec_forms(obj):
         c.encode({"c": "PURPLE"})
 
 
+def test_codec_nested_anonymous_and_bitfields(obj):
+    btf, data, syms = obj
+    c = btf_codec(btf, tid(btf, "tricky"))
+    raw = data[syms["tricky_init"]:syms["tricky_init"] + c.size]
+    t = c.decode(raw)
+    assert (t.lo, t.mid, t.col, t.col.name, t.tag, t.tag_raw, t.last) == \
+        (3, 0xabc, 2, "GREEN", "ok", b"ok\0", -5)
+    assert t.word == 3 | 0xabc << 4 | 2 << 16
+    assert repr(t.col) == "color.GREEN" and str(t.col) == "2"
+    assert bytes(c.encode(dict(lo=3, mid=0xabc, col="GREEN", tag="ok", last=-5))) == raw
+    o = c.ctype()
+    o.word = 0xffffffff
+    o.last = -1
+    assert c.decode(o).mid == 0xfff and c.decode(o).last == -1
+
+
+def test_codec_old_style_bitfields():
+    # BTF without kind_flag: the bitfield width lives in the member's INT type.
+    btf = BTF([])
+    btf.add(Type(0, bt.INT, "unsigned int", size=4, bits=32))
+    btf.add(Type(0, bt.INT, "int", size=4, encoding=bt.INT_SIGNED, bits=3))
+    btf.add(Type(0, bt.STRUCT, "s", size=8, members=[Member("a", 2, 0), Member("b", 2, 3),
+                                                      Member("c", 1, 32)]))
+    btf = BTF.parse(btf.to_bytes())
+    c = btf_codec(btf, 3)
+    assert c.decode(struct.pack("<II", 0b101 | 0b011 << 3, 9)) == (-3, 3, 9)
+    assert struct.unpack("<II", bytes(c.encode((-1, 1, 2)))) == (0b111 | 0b001 << 3, 2)
+
+
 def test_codec_datasec_and_raw(obj):
     btf, data, syms = obj
     sec = btf.find(".data", bt.DATASEC)
+    for v in sec.members:          # what the loader does: real offsets and sizes
+        v.offset = syms[btf[v.type].name]
+    sec.size = len(data)
     c = btf_codec(btf, sec.id)
     assert c.decode(data).ev_init.comm == "bash"
     r = raw_codec(4)
@@ -208,6 +246,8 @@ def test_hash_round_trip(mtype):
         with pytest.raises(MapError) as e:
             m.update_elem(1, 5, BPF_NOEXIST)
         assert e.value.errno == errno.EEXIST and "pybcc_test" in str(e.value)
+        m.zero()
+        assert set(m.values()) == {0} and len(m) == 18
         m.clear()
         assert len(m) == 0
 
@@ -276,6 +316,9 @@ def test_array():
         assert dict(m.items())[3] == 33
         m.zero(3)
         assert m[3] == 0
+        m[2] = 5
+        m.zero()
+        assert m[2] == 0
         m.clear()
         assert m.values() == [0] * 8
     with make(MapType.ARRAY, max_entries=4, as_ctypes=True) as m:
@@ -304,6 +347,13 @@ def test_percpu(mtype):
             assert m[1] == [0] * n
         else:
             assert len(m) == 0
+
+
+def test_percpu_ctypes_mode():
+    n = num_possible_cpus()
+    with make(MapType.PERCPU_ARRAY, value_size=8, max_entries=2, as_ctypes=True) as m:
+        m[0] = [m.Leaf(i) for i in range(n)]
+        assert [v.value for v in m[0]] == list(range(n)) and m.sum(0) == sum(range(n))
 
 
 def test_lpm_trie():
@@ -391,15 +441,24 @@ def test_prog_array():
 
 
 @pytest.mark.parametrize("mtype", [MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS])
-def test_map_in_map(mtype):
-    inner = make(MapType.HASH, name="inner")
-    inner[1] = 11
+def test_map_in_map(mtype, obj):
+    inner = make(MapType.HASH, 4, 16, name="inner")
+    inner[1] = b"eleven"                 # no BTF: 16 raw bytes
     with make(mtype, value_size=4, max_entries=4, inner_map_fd=inner.fd) as m:
         assert type(m) is MapInMap
         m[2] = inner
         assert m[2] == inner.info()["id"]
         with m.get_map(2) as got:
-            assert type(got) is HashMap and got[1] == 11
+            assert type(got) is HashMap and got[1] == b"eleven".ljust(16, b"\0")
+        m.spec.inner = MapSpec(btf=obj[0], btf_key_type_id=0,
+                               btf_value_type_id=tid(obj[0], "val"))
+        with make(MapType.HASH, 4, 16, name="inner2") as inner2:
+            inner2[1] = (5, 6)
+            m[3] = inner2
+            with pytest.raises(MapError):          # sizes differ from the template map
+                m[0] = make(MapType.HASH, 4, 4, max_entries=1)
+        with m.get_map(3) as got:                    # inner map BTF from the loader's spec
+            assert got[1].bytes == 6
         del m[2]
         assert m.items() == []
     inner.close()

@@ -45,9 +45,12 @@ class ArrayMap(HashMap):
         raise MapError(f"map {self.name!r}: array elements cannot be deleted, only "
                        f"overwritten; use zero(key) or m[key] = 0 to reset one, clear() for all")
 
-    def zero(self, key):
-        """Reset one element to all-zero bytes."""
-        self._update_buf(self._encode_key(key), ctypes.create_string_buffer(self._value_buf_size), key)
+    def zero(self, key=None):
+        """Reset one element, or without a key all of them, to all-zero bytes."""
+        if key is None:
+            self.clear()
+        else:
+            self._update_buf(self._encode_key(key), ctypes.create_string_buffer(self._value_buf_size), key)
 
     def clear(self):
         """Zero every element (arrays cannot be emptied)."""

@@ -401,6 +401,8 @@ def _bytes_to_c(ct, n, str_ok):
             return v
         if isinstance(v, str) and str_ok:
             v = v.encode()
+        elif isinstance(v, int):     # bytes(5) would be five zero bytes
+            raise TypeError(f"{ct.__name__} takes bytes, not an int")
         v = bytes(v)
         if len(v) > n:
             raise ValueError(f"{len(v)} bytes do not fit in {n}")

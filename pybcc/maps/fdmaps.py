@@ -6,6 +6,8 @@ Values go in as file descriptors (an int, or any object with fileno() or
 maps), a socket cookie (sockmaps) or the stored number (devmap ifindex,
 cpumap queue size).
 """
+import os
+
 from . import codec as _codec
 from .map import HashMap
 
@@ -34,9 +36,6 @@ class FdMap(HashMap):
     def _encode_value(self, value):
         return self.value_codec.encode(fd_of(value))
 
-    def _decode_value(self, buf, offset=0):
-        return self.value_codec.decode(buf, offset)
-
     def items(self):
         # Kernel objects are looked up one by one: batch lookups are refused
         # for most of these map types.
@@ -60,9 +59,31 @@ class MapInMap(FdMap):
     """ARRAY_OF_MAPS / HASH_OF_MAPS: m[k] = inner map (fd); m[k] → its id."""
 
     def get_map(self, key, **options):
-        """Open the inner map stored at ``key`` as a map object."""
-        from .map import Map
-        return Map.from_id(self[key], **options)
+        """Open the inner map stored at ``key`` as a map object. Its BTF comes
+        from the kernel, or else from the inner map spec the loader gave us."""
+        from ..errors import BPFError, MapError
+        from ..kernel import syscalls
+        from ..kernel.uapi import Cmd
+        from .factory import open_map
+        from .spec import spec_field, spec_from_fd
+        map_id = self[key]
+        if not isinstance(map_id, int):       # as_ctypes mode
+            map_id = map_id.value
+        try:
+            fd = syscalls.fd_by_id(Cmd.MAP_GET_FD_BY_ID, map_id)
+        except BPFError as e:
+            raise self._error("opening inner map", e, key) from None
+        try:
+            spec = spec_from_fd(fd)
+        except BPFError as e:
+            os.close(fd)
+            raise MapError(f"map {self.name!r}: reading inner map info failed", e.errno) from None
+        inner = spec_field(self.spec, "inner") or spec_field(self.spec, "inner_map")
+        if spec.btf is None and spec_field(inner, "btf") is not None:
+            spec.btf = inner.btf
+            spec.btf_key_type_id = spec_field(inner, "btf_key_type_id", 0)
+            spec.btf_value_type_id = spec_field(inner, "btf_value_type_id", 0)
+        return open_map(fd, spec, **options)
 
 
 class PerfEventArrayMap(FdMap):

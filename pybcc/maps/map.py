@@ -11,7 +11,7 @@ import os
 
 from ..errors import BPFError, MapError
 from ..kernel import syscalls
-from ..kernel.uapi import BPF_ANY, Cmd, MapType
+from ..kernel.uapi import BPF_ANY, BPF_EXIST, Cmd, MapType
 from . import codec as _codec
 from .spec import spec_field, spec_from_fd
 
@@ -242,6 +242,19 @@ class HashMap(Map):
 
     def __delitem__(self, key):
         self._delete_buf(self._encode_key(key), key)
+
+    def zero(self, key=None):
+        """Set one value, or without a key every value, to all-zero bytes (bcc's zero())."""
+        zero = ctypes.create_string_buffer(self._value_buf_size)
+        if key is not None:
+            self._update_buf(self._encode_key(key), zero, key)
+            return
+        for kbuf in self._key_bufs():
+            try:
+                self._update_buf(kbuf, zero, flags=BPF_EXIST)
+            except MapError as e:
+                if e.errno != errno.ENOENT:     # deleted meanwhile: nothing to zero
+                    raise
 
     def __contains__(self, key):
         try:
