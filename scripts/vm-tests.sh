@@ -96,8 +96,7 @@ for img in $images; do
     case $rc in
         0)   verdict="passed" ;;
         5)   verdict="NO TESTS SELECTED (pytest exit 5; counted as success)" ;;
-        125) verdict="VM FAILED (no exit status from the guest)"; failed=1 ;;
-        124|137) verdict="TIMED OUT after ${VMTEST_TIMEOUT}s"; failed=1 ;;
+        125) verdict="VM FAILED (no exit status from the guest: crashed, or killed after ${VMTEST_TIMEOUT}s)"; failed=1 ;;
         *)   verdict="FAILED (pytest exit $rc)"; failed=1 ;;
     esac
     line="$(printf '%-26s %7ss boot+run  %s' "$rel" "$dt" "$verdict")"
