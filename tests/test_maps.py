@@ -453,13 +453,14 @@ def test_map_in_map(mtype, obj):
         m.spec.inner = MapSpec(btf=obj[0], btf_key_type_id=0,
                                btf_value_type_id=tid(obj[0], "val"))
         with make(MapType.HASH, 4, 16, name="inner2") as inner2:
-            inner2[1] = (5, 6)
+            inner2[1] = struct.pack("<QQ", 5, 6)
             m[3] = inner2
             with pytest.raises(MapError):          # sizes differ from the template map
                 m[0] = make(MapType.HASH, 4, 4, max_entries=1)
         with m.get_map(3) as got:                    # inner map BTF from the loader's spec
             assert got[1].bytes == 6
         del m[2]
+        del m[3]
         assert m.items() == []
     inner.close()
 
