@@ -12,6 +12,7 @@ import os
 import platform
 import struct
 import copy
+import dataclasses
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
@@ -105,6 +106,22 @@ class Collection:
     def __getitem__(self, name):
         return self.maps[name]
 
+    def load_program(self, name, sdef=None, target=None):
+        """Load one program now (once); ``sdef``/``target`` override what its
+        section says (the bcc front end decides program types at run time)."""
+        prog = self.programs.get(name)
+        if prog is not None:
+            return prog
+        ps = self.spec.programs.get(name)
+        if ps is None:
+            raise LoadError(f"no program {name!r} in {self.spec.path} "
+                            f"(have: {', '.join(sorted(self.spec.programs)) or 'none'})")
+        if sdef is not None:
+            ps = dataclasses.replace(ps, sdef=sdef, target=ps.target if target is None else target)
+        prog = self.programs[name] = self._loader._load_program(ps)
+        self._loader._fill_slots()
+        return prog
+
     def attach_all(self):
         """Attach every program whose section says where (kprobe/..., tracepoint/...)."""
         links = []
@@ -141,7 +158,8 @@ def load(source, *, constants=None, programs=None, pin_root=DEFAULT_PIN_ROOT,
     """Load an object (path, bytes or ObjectSpec) into the kernel.
 
     ``constants`` sets global variables (``const volatile`` ones included)
-    before load. ``programs`` limits loading to those names. With
+    before load. ``programs`` limits loading to those names (an empty list
+    loads none: load them later with Collection.load_program). With
     ``keep_going``, a program that fails is recorded in ``errors`` and the
     others are still loaded; otherwise the first failure raises.
     """
@@ -156,8 +174,10 @@ class _Loader:
         self.pin_root = pin_root
         self.coll = Collection(spec)
         self.coll._extra_specs = {}
+        self.coll._loader = self
         self.ext = None
         self._str_offsets = None
+        self._filled = set()
         if spec.btf_ext_data and spec.btf is not None:
             from .btf.ext import BTFExt
             self.ext = BTFExt.parse(spec.btf_ext_data, spec.btf)
@@ -177,7 +197,7 @@ class _Loader:
             self._load_btf()
             self._create_maps()
             for name, pspec in self.spec.programs.items():
-                if only is not None and name not in only:
+                if (only is not None and name not in only) or (only is None and pspec.sdef is None):
                     continue
                 try:
                     self.coll.programs[name] = self._load_program(pspec)
@@ -320,8 +340,9 @@ class _Loader:
             for slot, target in ms.init_slots.items():
                 if ms.type == MapType.PROG_ARRAY:
                     prog = self.coll.programs.get(target)
-                    if prog is None:
+                    if prog is None or (name, slot) in self._filled:
                         continue
+                    self._filled.add((name, slot))
                     value_fd = prog.fd
                 else:
                     value_fd = self.coll.map_fds[target]

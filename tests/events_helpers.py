@@ -170,7 +170,7 @@ def tracepoint_id(name=TRACEPOINT):
 
 def attach_tracepoint(prog_fd, name=TRACEPOINT):
     """Returns the perf event fd; closing it detaches the program."""
-    fd = syscalls.perf_event_open(pid=-1, cpu=0, flags=uapi.PERF_FLAG_FD_CLOEXEC,
+    fd = syscalls.perf_event_open(pid=-1, cpu=0,
                                   type=uapi.PERF_TYPE_TRACEPOINT, config=tracepoint_id(name),
                                   sample_period=1, wakeup_events=1)
     try:

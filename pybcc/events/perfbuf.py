@@ -68,14 +68,7 @@ def _open_event(cpu, wakeup_events, watermark, what):
 
 
 def _perf_event_open(cpu, attr, what):
-    # syscalls.perf_event_open's own ``flags`` argument (the syscall's) hides
-    # the attr ``flags`` bitfield we need for the watermark; pack it here.
-    buf = syscalls._pack(syscalls.PERF_ATTR, dict(attr, size=syscalls.PERF_ATTR_SIZE))
-    ret = syscalls._libc.syscall(syscalls._NR["perf_event_open"], buf, -1, cpu, -1,
-                                 uapi.PERF_FLAG_FD_CLOEXEC)
-    if ret < 0:
-        raise BPFError(what, ctypes.get_errno())
-    return ret
+    return syscalls.perf_event_open(pid=-1, cpu=cpu, what=what, **attr)
 
 
 class _Ring:

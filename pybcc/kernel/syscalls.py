@@ -13,7 +13,7 @@ import platform
 import struct
 
 from ..errors import BPFError
-from .uapi import Cmd
+from .uapi import PERF_FLAG_FD_CLOEXEC, Cmd
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
@@ -252,17 +252,19 @@ def prog_bind_map(prog_fd, map_fd):
 PERF_ATTR = {
     "type": (0, "I"), "size": (4, "I"), "config": (8, "Q"), "sample_period": (16, "Q"),
     "sample_type": (24, "Q"), "read_format": (32, "Q"), "flags": (40, "Q"),
-    "wakeup_events": (48, "I"), "bp_type": (52, "I"), "config1": (56, "Q"),
+    "wakeup_events": (48, "I"), "wakeup_watermark": (48, "I"), "bp_type": (52, "I"),
+    "config1": (56, "Q"),
     "config2": (64, "Q"), "branch_sample_type": (72, "Q"),
 }
 PERF_ATTR_SIZE = 128
 
 
-def perf_event_open(pid=-1, cpu=0, group_fd=-1, flags=0, what=None, **fields):
-    """perf_event_open(2) with attr fields by name; returns the fd."""
-    fields.setdefault("size", PERF_ATTR_SIZE)
-    attr = _pack(PERF_ATTR, fields)
-    ret = _libc.syscall(_NR["perf_event_open"], attr, pid, cpu, group_fd, flags)
+def perf_event_open(pid=-1, cpu=0, group_fd=-1, open_flags=PERF_FLAG_FD_CLOEXEC, what=None, **attr):
+    """perf_event_open(2) with perf_event_attr fields by name (``flags`` is the
+    attr bitfield word; ``open_flags`` the syscall's own flags); returns the fd."""
+    attr.setdefault("size", PERF_ATTR_SIZE)
+    buf = _pack(PERF_ATTR, attr)
+    ret = _libc.syscall(_NR["perf_event_open"], buf, pid, cpu, group_fd, open_flags)
     if ret < 0:
         raise BPFError(what or "perf_event_open", ctypes.get_errno())
     return ret
