@@ -89,10 +89,51 @@ def _pybcc_headers_digest():
     return _headers_digest
 
 
+KERNEL_BTF = "/sys/kernel/btf/vmlinux"
+_CGEN_SOURCE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                            "btf", "cgen.py")
+_vmlinux_memo = {}
+
+
+def _kernel_vmlinux_dir():
+    """Directory of the running kernel's vmlinux.h.
+
+    Asking cgen costs reading and hashing the whole kernel BTF (tens of ms),
+    too slow for a cache hit. The kernel BTF cannot change without a reboot,
+    so the answer is remembered per boot (and per cgen.py version) on disk."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            boot = f.read().strip()
+        st = os.stat(KERNEL_BTF)
+        gen = os.stat(_CGEN_SOURCE)
+        key = f"{boot}:{st.st_size}:{st.st_mtime_ns}:{gen.st_size}:{gen.st_mtime_ns}"
+    except OSError:
+        key = None
+    if key and key in _vmlinux_memo:
+        return _vmlinux_memo[key]
+    path = None
+    try:
+        path = os.path.join(cache.private_dir(), "vmlinux-dirs.json")
+    except (OSError, CompileError):
+        pass
+    known = (cache.read_json(path) or {}) if path and key else {}
+    d = known.get(key)
+    if not d or not os.path.isfile(os.path.join(d, "vmlinux.h")):
+        from ..btf.cgen import vmlinux_header  # lazy: a layer below, maybe absent
+        d = vmlinux_header(KERNEL_BTF)
+        if path and key:
+            try:
+                cache.write_json(path, {key: d})
+            except OSError:
+                pass
+    if key:
+        _vmlinux_memo[key] = d
+    return d
+
+
 def _vmlinux_dir(vmlinux):
     if vmlinux is True:
-        from ..btf.cgen import vmlinux_header  # lazy: another layer, maybe absent
-        return vmlinux_header()
+        return _kernel_vmlinux_dir()
     if not vmlinux:
         return None
     return os.fspath(vmlinux)

@@ -20,6 +20,7 @@ from ..errors import CompileError
 from . import cache
 
 MIN_CLANG = 11
+ZIGLANG_MODULE = "ziglang"
 _CLANG_NAMES = ["clang"] + [f"clang-{v}" for v in range(22, MIN_CLANG - 1, -1)]
 
 INSTALL_HINT = ("install one with `apt install clang` (or dnf/apk/pacman install clang), "
@@ -115,7 +116,7 @@ def _system_clang(tried, refresh):
 
 def _ziglang(tried, refresh):
     try:
-        spec = importlib.util.find_spec("ziglang")
+        spec = importlib.util.find_spec(ZIGLANG_MODULE)
     except (ImportError, ValueError):
         spec = None
     if spec is None or not spec.submodule_search_locations:
