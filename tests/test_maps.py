@@ -494,7 +494,56 @@ def storage_btf():
     return BTF.parse(raw), syscalls.btf_load(raw)
 
 
-@pytest.mark.parametrize("mtype", [MapType.TASK_STORAGE, MapType.SK_STORAGE])
+def test_devmap_and_sockmap():
+    with make(MapType.DEVMAP, value_size=4, max_entries=4) as m:
+        m[0] = socket.if_nametoindex("lo")          # devmap values are ifindexes
+        assert m[0] == socket.if_nametoindex("lo") and m.items() == [(0, m[0])]
+        del m[0]
+        assert len(m) == 0
+    with make(MapType.SOCKMAP, value_size=8, max_entries=4) as m, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        m[1] = s                                     # a socket in, its cookie out
+        cookie = struct.unpack("<Q", s.getsockopt(socket.SOL_SOCKET, 57, 8))[0]   # SO_COOKIE
+        assert m[1] == cookie
+        del m[1]
+        assert m.items() == []
+
+
+def open_cgroup():
+    """An fd of the cgroup v2 root (BPF takes only v2 cgroups)."""
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            dev, path, fstype = line.split()[:3]
+            if fstype == "cgroup2":
+                return os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    pytest.skip("no cgroup2 hierarchy mounted")
+
+
+def test_cgroup_array():
+    with make(MapType.CGROUP_ARRAY, value_size=4, max_entries=2) as m:
+        cg = open_cgroup()
+        try:
+            m[0] = cg
+            with pytest.raises(MapError, match="not supported"):
+                m[0]                                 # the kernel does not read it back
+            del m[0]
+        finally:
+            os.close(cg)
+
+
+def storage_owner(mtype):
+    if mtype == MapType.TASK_STORAGE:
+        return os.pidfd_open(os.getpid())
+    if mtype == MapType.SK_STORAGE:
+        return socket.socket()
+    if mtype == MapType.CGRP_STORAGE:
+        return open_cgroup()
+    return open(__file__)
+
+
+@pytest.mark.parametrize("mtype", [MapType.TASK_STORAGE, MapType.SK_STORAGE,
+                                   MapType.INODE_STORAGE, MapType.CGRP_STORAGE])
 def test_local_storage(mtype):
     if os.geteuid() != 0:
         pytest.skip("needs root to use bpf(2)")
@@ -504,7 +553,7 @@ def test_local_storage(mtype):
                  value_id=3, btf_fd=btf_fd)
     finally:
         os.close(btf_fd)
-    owner = os.pidfd_open(os.getpid()) if mtype == MapType.TASK_STORAGE else socket.socket()
+    owner = storage_owner(mtype)
     with m:
         assert type(m) is LocalStorageMap
         with pytest.raises(KeyError):
