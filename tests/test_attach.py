@@ -328,14 +328,32 @@ def test_kprobe_multi(counter):
 @pytest.mark.parametrize("kind", ["fentry", "fexit"])
 def test_fentry(counter, kind):
     need(features.has_fentry(), "fentry not supported by this kernel")
-    attach_type, btf_id = btf_target(kind, "__x64_sys_getppid")
+    # __x64_sys_getppid has no BTF (no-argument syscall wrapper); ksys_read has.
+    attach_type, btf_id = btf_target(kind, "ksys_read")
     fd = counter.program(ProgType.TRACING, tgid=os.getpid(),
                          expected_attach_type=attach_type, attach_btf_id=btf_id)
-    with tracing.attach_btf_program(fd, kind, "__x64_sys_getppid"):
-        for _ in range(10):
-            os.getppid()
-    os.getppid()
-    assert counter.value == 10
+    zero = os.open("/dev/zero", os.O_RDONLY)
+    try:
+        with tracing.attach_btf_program(fd, kind, "ksys_read") as link:
+            assert link.link_id
+            for _ in range(10):
+                os.read(zero, 1)
+        os.read(zero, 1)
+    finally:
+        os.close(zero)
+    assert 10 <= counter.value <= 12
+
+
+@pytest.mark.vm
+def test_lsm(counter):
+    need(features.has_lsm(), "BPF LSM not enabled on this kernel")
+    attach_type, btf_id = btf_target("lsm", "file_open")
+    fd = counter.program(ProgType.LSM, tgid=os.getpid(),
+                         expected_attach_type=attach_type, attach_btf_id=btf_id)
+    with tracing.attach_lsm(fd, "file_open"):
+        for _ in range(3):
+            os.close(os.open("/dev/null", os.O_RDONLY))
+    assert counter.value >= 3
 
 
 # --- uprobes -------------------------------------------------------------------
