@@ -18,7 +18,7 @@ from pybcc import asm
 from pybcc.maps import (ArrayMap, BloomFilterMap, HashMap, LocalStorageMap, LpmTrieMap, Map,
                         MapIndexError, MapInMap, MapSpec, PerCpuArrayMap, PerCpuHashMap,
                         ProgArrayMap, QueueMap, StackMap, StackTraceMap, btf_codec, codec_for,
-                        map_class, num_possible_cpus, open_map, raw_codec, to_dict)
+                        create_map, map_class, num_possible_cpus, open_map, raw_codec, to_dict)
 from pybcc.maps.percpu import _parse_cpu_list
 
 CLANG = shutil.which("clang-16") or shutil.which("clang")
@@ -596,6 +596,16 @@ def test_pin_round_trip(obj):
         assert not os.path.exists(path)
         with pytest.raises(MapError):
             Map.from_pinned(path)
+
+
+def test_create_map():
+    if os.geteuid() != 0:
+        pytest.skip("needs root to use bpf(2)")
+    with create_map(MapSpec("my-counts!", MapType.HASH, 4, 8, 16)) as m:
+        m[1] = 2
+        assert m[1] == 2 and m.info()["name"] == "my_counts_"
+    with pytest.raises(MapError, match="creating HASH map"):
+        create_map(MapSpec("bad", MapType.HASH, 0, 8, 16))
 
 
 def test_close():

@@ -1,11 +1,12 @@
 """Map objects (dict-like access to BPF maps) and their key/value codecs.
 
 ``open_map(fd, spec)`` wraps a map fd in the class fitting its type;
+``create_map(spec)`` creates a map without an ELF object;
 ``Map.from_pinned(path)`` / ``Map.from_id(id)`` open existing maps.
 """
 from .array import ArrayMap, MapIndexError  # noqa: F401
 from .codec import Codec, EnumInt, Record, btf_codec, codec_for, ctype_codec, raw_codec, to_dict  # noqa: F401
-from .factory import map_class, open_map  # noqa: F401
+from .factory import create_map, map_class, open_map  # noqa: F401
 from .fdmaps import FdMap, MapInMap, PerfEventArrayMap, ProgArrayMap, fd_of  # noqa: F401
 from .lpm import LpmTrieMap  # noqa: F401
 from .map import HashMap, Map  # noqa: F401

@@ -1,6 +1,5 @@
 """Keyless maps: queues and stacks (push/pop/peek) and bloom filters
 (push/contains). Their elements have no keys, so no dict access."""
-import ctypes
 import errno
 
 from ..errors import BPFError
@@ -13,7 +12,7 @@ class QueueMap(Map):
     """FIFO (QUEUE) or, as StackMap, LIFO (STACK) of values."""
 
     def push(self, value, flags=BPF_ANY):
-        """Add a value; flags=BPF_EXIST (or overwrite=True) drops the oldest when full."""
+        """Add a value; flags=BPF_EXIST drops the oldest value when full."""
         self._update_buf(None, self._encode_value(value), flags=flags)
 
     def push_overwrite(self, value):
