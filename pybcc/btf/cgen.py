@@ -7,6 +7,8 @@ natural alignment cannot reproduce the offsets, ``mode`` on enums whose size
 is not 4).  ``vmlinux_header(path)`` returns a directory holding a cached
 vmlinux.h for a BTF file.
 """
+import contextlib
+import gc
 import hashlib
 import os
 import sys
@@ -51,6 +53,19 @@ _EPILOGUE = """
 
 #endif /* __VMLINUX_H__ */
 """
+
+
+@contextlib.contextmanager
+def _no_gc():
+    # Parsing and generating make ~10^6 objects and no cycles worth collecting;
+    # the collector's full passes over them would double the run time.
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class _Layout:
@@ -426,37 +441,41 @@ class CGenerator:
 
     # --- driver --------------------------------------------------------------
 
-    def generate(self):
+    def _emit_all(self):
         T = self.T
         referenced = bytearray(len(T))
         for t in T:
-            k = t.kind
-            if k in (STRUCT, UNION, FUNC_PROTO):
+            if t.kind in (STRUCT, UNION, FUNC_PROTO):
                 for m in t.members:
                     referenced[m.type] = 1
             if t.ref:
                 referenced[t.ref] = 1
+        for t in T:
+            k = t.kind
+            if k == STRUCT or k == UNION:
+                if t.name:
+                    self.define(t.id)
+            elif k == TYPEDEF:
+                self.define_typedef(t.id, True)
+            elif k == ENUM or k == ENUM64:
+                if t.name:
+                    self.define(t.id)
+                elif not referenced[t.id]:
+                    # Anonymous enums nobody uses exist for their constants.
+                    self.out.append(self.enum(t, 0) + ";\n\n")
+            elif k == FWD and t.name:
+                self.declare(t.id)
+
+    def generate(self):
         self.out.append(_PROLOGUE)
         if self.type_tags:
             self.out.append(_TAG_PROLOGUE)
         self.out.append("\n")
         old = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(old, 50000))
+        sys.setrecursionlimit(max(old, 20000))     # by-value nesting recurses
         try:
-            for t in T:
-                k = t.kind
-                if k == STRUCT or k == UNION:
-                    if t.name:
-                        self.define(t.id)
-                elif k == TYPEDEF:
-                    self.define_typedef(t.id, True)
-                elif k == ENUM or k == ENUM64:
-                    if t.name:
-                        self.define(t.id)
-                    elif not referenced[t.id]:
-                        self.out.append(self.enum(t, 0) + ";\n\n")
-                elif k == FWD and t.name:
-                    self.declare(t.id)
+            with _no_gc():
+                self._emit_all()
         finally:
             sys.setrecursionlimit(old)
         self.out.append(_EPILOGUE)
@@ -519,7 +538,8 @@ def vmlinux_header(btf_path="/sys/kernel/btf/vmlinux", cache_dir=None):
             last = e
             continue
         from .types import BTF
-        text = generate(BTF.parse(data))
+        with _no_gc():
+            text = generate(BTF.parse(data))
         # Write then rename: readers never see a partial header.
         fd, tmp = tempfile.mkstemp(prefix=".vmlinux.h.", dir=d)
         try:

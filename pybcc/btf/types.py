@@ -273,7 +273,7 @@ class BTF:
     def align_of(self, t):
         t = self.strip(t)
         if t.kind in (INT, ENUM, ENUM64, FLOAT):
-            return min(t.size, 8) or 1
+            return min(t.size, 16) or 1   # __int128 is 16-aligned (x86-64 and -target bpf)
         if t.kind == PTR:
             return 8
         if t.kind == ARRAY:
