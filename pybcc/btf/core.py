@@ -22,6 +22,7 @@ guide"), and the instruction is patched:
 replay the result as plain tuples so a loader can cache it per
 (object, kernel BTF).
 """
+import gc
 import weakref
 from dataclasses import dataclass, field
 from typing import List, Optional
@@ -58,6 +59,8 @@ class _Poison(Exception):
 
 def essential_name(name):
     """``task_struct___old`` → ``task_struct``: drop the last ``X___Y`` flavor."""
+    if "___" not in name:
+        return name
     for i in range(len(name) - 5, -1, -1):
         if name[i] != "_" and name[i + 1:i + 4] == "___" and name[i + 4] != "_":
             return name[:i + 1]
@@ -275,10 +278,13 @@ def types_match(lb, lid, tb, tid, behind_ptr=False, level=32):
                 return lk == tk or (tk == FWD and tt.kind_flag == (lk == UNION))
             if lk != tk or len(lt.members) > len(tt.members):
                 return False
+            by_name = {}
+            for tm in tt.members:
+                by_name.setdefault(essential_name(tm.name), []).append(tm)
             for lm in lt.members:
-                if not any(_names_match(lm.name, tm.name) and
-                           types_match(lb, lm.type, tb, tm.type, behind_ptr, level - 1)
-                           for tm in tt.members):
+                # An anonymous local member can only match an anonymous target one.
+                if not any(types_match(lb, lm.type, tb, tm.type, behind_ptr, level - 1)
+                           for tm in by_name.get(essential_name(lm.name), ())):
                     return False
             return True
         if lk != tk:
@@ -505,10 +511,19 @@ def _candidates_index(btf):
     """essential name → [type ids] over every named type of ``btf``."""
     idx = _index_cache.get(btf)
     if idx is None:
-        idx = {}
-        for t in btf:
-            if t.name:
-                idx.setdefault(essential_name(t.name), []).append(t.id)
+        # The cyclic GC would rescan the kernel's ~100k types every few
+        # thousand new lists here (4x slower); none of this is garbage.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            idx = {}
+            for t in btf:
+                name = t.name
+                if name:
+                    idx.setdefault(essential_name(name), []).append(t.id)
+        finally:
+            if was_enabled:
+                gc.enable()
         _index_cache[btf] = idx
     return idx
 
@@ -682,3 +697,18 @@ def apply_patches(insns, patch_list):
     for i, code, dst, src, off, imm in patch_list:
         ins = insns[i]
         ins.code, ins.dst, ins.src, ins.off, ins.imm = code, dst, src, off, imm
+
+
+def explain_poison(results, verifier_log):
+    """If the verifier rejected a program for reaching a poisoned instruction
+    ("invalid func unknown#195896080"), the relocation's message; else None.
+    Instruction numbers must be those the relocation results use."""
+    import re
+    found = re.findall(r"^(\d+): \(85\) call unknown#%d" % POISON_HELPER, verifier_log, re.M)
+    if not found:
+        return None
+    insn = int(found[-1])
+    for r in results:
+        if r.poison and any(p[0] == insn for p in r.patch):
+            return r.message()
+    return f"insn #{insn} was poisoned by a CO-RE relocation that could not be resolved"
