@@ -13,7 +13,7 @@ from pybcc.btf import BTF, Member, Type
 from pybcc.btf import types as bt
 from pybcc.errors import BPFError, MapError
 from pybcc.kernel import syscalls
-from pybcc.kernel.uapi import BPF_F_NO_PREALLOC, BPF_NOEXIST, MapType, ProgType
+from pybcc.kernel.uapi import BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_NOEXIST, MapType, ProgType
 from pybcc import asm
 from pybcc.maps import (ArrayMap, BloomFilterMap, HashMap, LocalStorageMap, LpmTrieMap, Map,
                         MapIndexError, MapInMap, MapSpec, PerCpuArrayMap, PerCpuHashMap,
@@ -596,6 +596,30 @@ def test_pin_round_trip(obj):
         assert not os.path.exists(path)
         with pytest.raises(MapError):
             Map.from_pinned(path)
+
+
+def test_array_mmap(obj):
+    btf = obj[0]
+    val_id = tid(btf, "val")
+    with make(MapType.ARRAY, 4, 16, max_entries=3, flags=BPF_F_MMAPABLE, btf=btf,
+              value_id=val_id) as m:
+        m[1] = (5, 6)
+        v = m.view(1)
+        assert (v.count, v.bytes) == (5, 6)
+        v.count = 50                                 # straight into the map's memory
+        assert m[1] == (50, 6)
+        with pytest.raises(MapError):               # no freezing while writably mapped
+            m.freeze()
+        del v
+    with make(MapType.ARRAY, 4, 16, max_entries=1, flags=BPF_F_MMAPABLE, btf=btf,
+              value_id=val_id) as m:
+        m[0] = (7, 8)
+        m.freeze()                                   # what the loader does to .rodata
+        with pytest.raises(MapError):
+            m[0] = (1, 1)
+        assert m.view(0).bytes == 8                  # a read-only mapping
+    with make(MapType.ARRAY, 4, 8) as m, pytest.raises(MapError, match="MMAPABLE"):
+        m.view(0)
 
 
 def test_create_map():

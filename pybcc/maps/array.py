@@ -1,10 +1,11 @@
 """ArrayMap: a fixed-length map indexed 0..max_entries-1 whose elements
 always exist (they start zeroed and cannot be deleted)."""
 import ctypes
+import mmap
 import struct
 
 from ..errors import MapError
-from ..kernel.uapi import Cmd
+from ..kernel.uapi import BPF_F_MMAPABLE, Cmd
 from .map import _UNSUPPORTED, HashMap
 
 
@@ -67,3 +68,40 @@ class ArrayMap(HashMap):
                     raise
         for i in range(n):
             self._update_buf(ctypes.c_uint32(i), ctypes.create_string_buffer(zero, vs), i)
+
+    # --- memory-mapped access (BPF_F_MMAPABLE: global data and shared arrays) ---
+
+    _mmap = None
+
+    def view(self, index=0):
+        """A live ctypes view of element ``index`` in the map's own memory:
+        reads and writes need no syscall. Needs BPF_F_MMAPABLE. A frozen map
+        (e.g. .rodata) gives a read-only copy; a writably mapped map cannot be
+        frozen any more."""
+        if not self.flags & BPF_F_MMAPABLE:
+            raise MapError(f"map {self.name!r} was not created with BPF_F_MMAPABLE; "
+                           "use m[index] instead")
+        i = self._index(index)
+        if self._mmap is None:
+            stride = (self.value_size + 7) & ~7          # the kernel's element size
+            length = max(stride * self.max_entries, 1)
+            try:
+                self._mmap = mmap.mmap(self.fd, length, mmap.MAP_SHARED,
+                                       mmap.PROT_READ | mmap.PROT_WRITE)
+            except PermissionError:                   # frozen: read-only for us
+                self._mmap = mmap.mmap(self.fd, length, mmap.MAP_SHARED, mmap.PROT_READ)
+        stride = (self.value_size + 7) & ~7
+        ct = self.value_codec.ctype
+        try:
+            return ct.from_buffer(self._mmap, i * stride)
+        except TypeError:                             # read-only mapping: a copy
+            return ct.from_buffer_copy(self._mmap, i * stride)
+
+    def close(self):
+        if self._mmap is not None:
+            try:
+                self._mmap.close()
+            except BufferError:     # views still alive: the mapping goes with them
+                pass
+            self._mmap = None
+        super().close()

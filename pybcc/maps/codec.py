@@ -317,7 +317,6 @@ class _Builder:
         if ctypes.sizeof(ct) != size:
             raise NotImplementedError(f"layout of {t.name} is {ctypes.sizeof(ct)} bytes, BTF says {size}")
         rec = record_class(t.name, names)
-        ct._record_ = rec
 
         getter = operator.attrgetter(*[c[0] for c in conv]) if conv else (lambda v: ())
         single = len(conv) == 1

@@ -236,6 +236,10 @@ class HashMap(Map):
     def __setitem__(self, key, value):
         self._update_buf(self._encode_key(key), self._encode_value(value), key)
 
+    def lookup_elem(self, key, flags=0):
+        """Look up with explicit flags (BPF_F_LOCK for values holding a bpf_spin_lock)."""
+        return self._decode_value(self._lookup_buf(self._encode_key(key), key, flags))
+
     def update_elem(self, key, value, flags=BPF_ANY):
         """Set with explicit flags: BPF_NOEXIST (insert only), BPF_EXIST (replace only)."""
         self._update_buf(self._encode_key(key), self._encode_value(value), key, flags)
