@@ -344,7 +344,9 @@ class CGenerator:
                 if _QUAL[k] not in quals:
                     quals.append(_QUAL[k])
             elif k == TYPE_TAG:
-                if self.type_tags:
+                # kind_flag marks a compiler attribute (e.g. GCC's address_space),
+                # not a btf_type_tag: meaningless, even harmful, in a BPF program.
+                if self.type_tags and not t.kind_flag:
                     tags.append(f'{_TAG_MACRO}("{t.name}")')
             elif k == ARRAY:
                 if d[:1] == "*":
@@ -398,6 +400,8 @@ class CGenerator:
         lay = self.layout(t.id)
         kw = "struct" if t.kind == STRUCT else "union"
         head = f"{kw} {self.name(t.id)} {{" if t.name else f"{kw} {{"
+        if not lay.items:
+            return head + "}" + (" __attribute__((packed))" if lay.packed else "")
         tabs = "\t" * (indent + 1)
         lines = [head]
         add = lines.append
@@ -488,7 +492,7 @@ def generate(btf, type_tags=True):
 
 
 # Bump when the generated text changes, so cached headers are regenerated.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 DEFAULT_CACHE_ROOT = "/var/cache/pybcc"
 _memo = {}
 
