@@ -346,8 +346,14 @@ class _Loader:
                     value_fd = prog.fd
                 else:
                     value_fd = self.coll.map_fds[target]
-                syscalls.map_elem(2, self.coll.map_fds[name], ctypes.c_uint32(slot),
-                                  ctypes.c_uint32(value_fd))
+                try:
+                    syscalls.map_elem(2, self.coll.map_fds[name], ctypes.c_uint32(slot),
+                                      ctypes.c_uint32(value_fd))
+                except BPFError as e:
+                    hint = (" (a prog array holds programs of one type only)"
+                            if ms.type == MapType.PROG_ARRAY else "")
+                    raise LoadError(f"putting {target} into slot {slot} of map {name}{hint}",
+                                    e.errno) from None
 
     # --- programs ----------------------------------------------------------------
 

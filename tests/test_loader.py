@@ -1,0 +1,155 @@
+"""The loader against the real kernel: objects compiled from tests/bpf/*.bpf.c."""
+import ctypes
+import errno
+import os
+import platform
+import subprocess
+import sys
+
+import pytest
+
+from pybcc import compiler, loader
+from pybcc.attach.tracepoint import attach_tracepoint
+from pybcc.errors import BPFError, LoadError, VerifierError
+from pybcc.kernel import syscalls
+from pybcc.object import load_spec
+
+HERE = os.path.dirname(__file__)
+pytestmark = pytest.mark.usefixtures("root")
+
+
+def build(name):
+    path = os.path.join(HERE, "bpf", name)
+    return compiler.compile(open(path).read(), filename=path)
+
+
+def u32(v):
+    return ctypes.c_uint32(v)
+
+
+def lookup(fd, key, size=8):
+    val = ctypes.create_string_buffer(size)
+    syscalls.map_elem(1, fd, key, val)
+    return int.from_bytes(val.raw, "little", signed=True)
+
+
+def _raw_global(coll, section, offset, size):
+    spec = coll.spec.maps[section]
+    val = ctypes.create_string_buffer(spec.value_size)
+    syscalls.map_elem(1, coll.map_fds[section], u32(0), val)
+    return int.from_bytes(val.raw[offset:offset + size], "little", signed=True)
+
+
+def var(coll, name):
+    v = coll.spec.variables[name]
+    return _raw_global(coll, v.map_name, v.offset, v.size)
+
+
+def test_spec_lists_programs_maps_and_globals():
+    spec = load_spec(build("loader_basic.bpf.c"))
+    assert list(spec.programs) == ["count_getppid"]
+    assert spec.programs["count_getppid"].target == "syscalls/sys_enter_getppid"
+    assert {"counts", ".bss", ".data", ".rodata"} <= set(spec.maps)
+    assert spec.maps["counts"].key_size == 4 and spec.maps["counts"].value_size == 8
+    assert spec.maps["counts"].max_entries == 128
+    assert {"target_tgid", "weight", "last_ppid", "calls_data"} <= set(spec.variables)
+
+
+def test_load_attach_count_with_constants_core_and_calls():
+    obj = build("loader_basic.bpf.c")
+    with loader.load(obj, constants={"target_tgid": os.getpid(), "weight": 3}) as coll:
+        prog = coll.programs["count_getppid"]
+        assert coll.btf_fd is not None and coll.btf_error is None
+        link = attach_tracepoint(prog.fd, "syscalls", "sys_enter_getppid")
+        try:
+            for _ in range(5):
+                os.getppid()
+        finally:
+            link.close()
+        # weight=3 through two calls deep: 5 calls x 3
+        assert lookup(coll.map_fds["counts"], u32(os.getpid())) == 15
+        # the CO-RE chain task->real_parent->tgid read the real parent
+        assert var(coll, "last_ppid") == os.getppid()
+        assert var(coll, "calls_data") == 105
+        assert var(coll, "weight") == 3
+
+
+def test_constant_filter_excludes_other_processes():
+    obj = build("loader_basic.bpf.c")
+    with loader.load(obj, constants={"target_tgid": 1}) as coll:  # init never calls getppid
+        link = attach_tracepoint(coll.programs["count_getppid"].fd, "syscalls", "sys_enter_getppid")
+        os.getppid()
+        link.close()
+        with pytest.raises(BPFError) as ei:
+            lookup(coll.map_fds["counts"], u32(os.getpid()))
+        assert ei.value.errno == errno.ENOENT
+
+
+def test_unknown_constant_is_named():
+    with pytest.raises(LoadError, match="no global variable 'nope'"):
+        loader.load(build("loader_basic.bpf.c"), constants={"nope": 1})
+
+
+def test_verifier_error_names_instruction_and_c_line():
+    obj = build("verifier_reject.bpf.c")
+    with pytest.raises(VerifierError) as ei:
+        loader.load(obj)
+    err = ei.value
+    head = str(err).splitlines()
+    assert "deref_without_check" in head[0]
+    assert "instruction" in head[0] and "map_value_or_null" in head[0]
+    assert "verifier_reject.bpf.c:16" in head[1] and "return *v;" in head[1]
+    assert err.source_line.line == 16
+    assert "processed" in err.log or "R0" in err.log
+
+
+def test_keep_going_loads_the_others():
+    with loader.load(build("verifier_reject.bpf.c"), keep_going=True) as coll:
+        assert "fine" in coll.programs
+        assert isinstance(coll.errors["deref_without_check"], VerifierError)
+
+
+def test_map_in_map_prog_array_and_kconfig():
+    obj = build("loader_links.bpf.c")
+    with loader.load(obj) as coll:
+        assert {"use_inner", "tail_target"} <= set(coll.programs)
+        link = attach_tracepoint(coll.programs["use_inner"].fd, "syscalls", "sys_enter_getppid")
+        os.getppid()
+        link.close()
+        # outer[1] is inner_b: the program counted there
+        assert lookup(coll.map_fds["inner_b"], u32(0)) >= 1
+        assert lookup(coll.map_fds["inner_a"], u32(0)) == 0
+        # the prog array slot 1 holds tail_target
+        val = ctypes.c_uint32()
+        syscalls.map_elem(1, coll.map_fds["jumps"], u32(1), val)
+        assert val.value > 0  # a program id
+        major, minor = (int(x) for x in platform.release().split(".")[:2])
+        assert var(coll, "seen_version") >> 8 == (major << 8) | minor
+        assert var(coll, "seen_bpf_syscall") == 1
+        assert var(coll, "seen_missing") == 0
+
+
+def test_cli_load_reports_each_program():
+    obj = build("verifier_reject.bpf.c")
+    out = subprocess.run([sys.executable, "-m", "pybcc", "load", obj], capture_output=True, text=True)
+    assert out.returncode == 1
+    lines = out.stdout.splitlines()
+    assert any(ln.split()[:3] == ["fine", "raw_tracepoint", "ok"] for ln in lines), out.stdout
+    assert any(ln.startswith("deref_without_check") and "error" in ln for ln in lines), out.stdout
+    assert any("verifier_reject.bpf.c:16" in ln for ln in lines), out.stdout
+
+
+def test_nothing_left_after_close():
+    before = _prog_ids()
+    with loader.load(build("loader_basic.bpf.c")) as coll:
+        assert _prog_ids() - before
+    assert not (_prog_ids() - before)
+
+
+def _prog_ids():
+    ids, cur = set(), 0
+    while True:
+        cur = syscalls.next_id(11, cur)  # PROG_GET_NEXT_ID
+        if cur is None:
+            return ids
+        ids.add(cur)
