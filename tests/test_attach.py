@@ -21,8 +21,9 @@ from pybcc.errors import AttachError, BPFError, NotSupportedError
 from pybcc.attach import (Link, attach_fentry, attach_kprobe, attach_kprobe_multi,
                           attach_kretprobe, attach_perf_event, attach_raw_tracepoint,
                           attach_socket, attach_tc, attach_tp_btf, attach_tracepoint,
-                          attach_uprobe, attach_uretprobe, attach_xdp, btf_target)
-from pybcc.attach import elf, perf, tracing
+                          attach_uprobe, attach_uprobe_multi, attach_uretprobe, attach_xdp,
+                          btf_target)
+from pybcc.attach import elf, kprobe, perf, tracing
 from pybcc.attach.uprobe import attach_uprobe_tracefs, resolve
 from pybcc.kernel import features, syscalls, tracefs
 from pybcc.kernel.uapi import (AttachType, Cmd, MapType, ProgType, PERF_COUNT_HW_CPU_CYCLES,
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.usefixtures("root")
 
 HELPER_MAP_LOOKUP = 1
 HELPER_GET_PID_TGID = 14
+HELPER_GET_ATTACH_COOKIE = 174
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -44,6 +46,18 @@ class Counter:
         self.map_fd = syscalls.map_create(map_type=MapType.ARRAY, key_size=4, value_size=8,
                                           max_entries=1)
         self.fds = [self.map_fd]
+
+    def cookie_program(self, prog_type, **load):
+        """A program that stores bpf_get_attach_cookie() in the slot."""
+        insns = [asm.call_helper(HELPER_GET_ATTACH_COOKIE), asm.mov64_reg(7, 0),
+                 asm.st_mem(asm.W, 10, -4, 0), asm.mov64_reg(2, 10),
+                 asm.alu64_imm(asm.ADD, 2, -4), asm.ld_map_fd(1, self.map_fd),
+                 asm.call_helper(HELPER_MAP_LOOKUP), asm.jmp_imm(asm.JEQ, 0, 0, 1),
+                 asm.stx_mem(asm.DW, 0, 7, 0), asm.mov64_imm(0, 0), asm.exit_insn()]
+        fd, log = features.load_program(prog_type, insns, log=True, **load)
+        assert fd >= 0, f"load failed: {os.strerror(-fd)}\n{log}"
+        self.fds.append(fd)
+        return fd
 
     def program(self, prog_type, tgid=None, ret=0, **load):
         count = asm.flatten([
@@ -200,6 +214,13 @@ def test_tracepoint_ioctl_fallback(counter, monkeypatch):
     assert counter.value == 7
 
 
+def test_tracepoint_cookie(counter):
+    fd = counter.cookie_program(ProgType.TRACEPOINT)
+    with attach_tracepoint(fd, "syscalls:sys_enter_getppid", cookie=0x1234_5678_9abc):
+        os.getppid()
+    assert counter.value == 0x1234_5678_9abc
+
+
 def test_tracepoint_missing(counter):
     fd = counter.program(ProgType.TRACEPOINT)
     with pytest.raises(AttachError) as ei:
@@ -267,6 +288,13 @@ def test_kprobe_not_supported_message(counter):
     assert ei.value.feature == "kprobe"
     with pytest.raises(NotSupportedError):
         attach_kretprobe(fd, "do_sys_openat2")
+
+
+def test_syscall_function_name():
+    name = kprobe.syscall_function("openat")
+    assert name.endswith("sys_openat")
+    with open("/proc/kallsyms") as f:
+        assert any(line.split()[2] == name for line in f if len(line.split()) >= 3)
 
 
 def test_kprobe_multi_not_supported_message(counter):
@@ -462,6 +490,26 @@ def test_uprobe_libc_getpid_self(counter):
         for _ in range(10):
             os.getpid()
     assert counter.value >= 10
+
+
+def test_uprobe_multi(counter, target_bin):
+    fd = counter.program(ProgType.KPROBE, expected_attach_type=AttachType.TRACE_UPROBE_MULTI)
+    if not features.has_uprobe_multi():
+        with pytest.raises(NotSupportedError):
+            attach_uprobe_multi(fd, target_bin, ["pybcc_target", "main"])
+        return
+    with attach_uprobe_multi(fd, target_bin, ["pybcc_target", "main"]) as link:
+        assert "2 places" in link.description
+        run_target(target_bin, 6)
+    assert counter.value == 7
+    with attach_uprobe_multi(fd, target_bin, r"^pybcc_targ", retprobe=True):
+        run_target(target_bin, 2)
+    assert counter.value == 9
+
+
+def test_uprobe_symbol_regex(target_bin):
+    assert elf.match_symbols(target_bin, r"^pybcc_t") == ["pybcc_target"]
+    assert "main" in elf.match_symbols(target_bin, r"^ma")
 
 
 def test_uprobe_tracefs_fallback(counter, target_bin):

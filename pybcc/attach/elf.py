@@ -1,5 +1,6 @@
 """ELF symbol → file offset, which is what the kernel's uprobes take."""
 import os
+import re
 import shutil
 import subprocess
 
@@ -50,6 +51,17 @@ def symbol_offset(path, name, functions_only=True):
             raise AttachError(f"{path} has no {'function' if functions_only else 'symbol'} "
                               f"{name} (stripped binary? try an offset)")
         return vaddr_to_offset(elf, sym.entry.st_value)
+
+
+def match_symbols(path, regex):
+    """Names of the defined functions of ``path`` matching ``regex`` (re.search
+    semantics, as bcc's sym_re), sorted, without duplicates."""
+    pat = re.compile(regex)
+    with open(path, "rb") as f:
+        elf = ELFFile(f)
+        return sorted({sym.name.split("@", 1)[0] for sym in _symbols(elf)
+                       if sym.entry.st_shndx != "SHN_UNDEF" and sym.entry.st_value
+                       and sym.entry.st_info.type in _FUNC_TYPES and pat.search(sym.name)})
 
 
 def address_offset(path, vaddr):

@@ -6,6 +6,7 @@ when the kernel has no kprobes at all (CONFIG_KPROBES off).
 """
 import ctypes
 import fnmatch
+import functools
 
 from ..errors import AttachError, BPFError, NotSupportedError
 from ..kernel import features, syscalls, tracefs
@@ -94,6 +95,27 @@ def kernel_functions(pattern):
             if len(parts) >= 3 and parts[1] in "tT" and fnmatch.fnmatchcase(parts[2], pattern):
                 out.append(parts[2])
     return sorted(set(out))
+
+
+@functools.lru_cache(maxsize=None)
+def syscall_prefix():
+    """How this kernel names syscall entry functions: "__x64_sys_" on x86_64
+    since 4.17, "__arm64_sys_" on arm64, "sys_" before."""
+    names = {}
+    with open("/proc/kallsyms") as f:
+        for line in f:
+            name = line.rstrip("\n").split(" ", 2)[-1]
+            if name.endswith("sys_bpf"):
+                names[name] = True
+    for prefix in ("__x64_sys_", "__arm64_sys_", "__s390x_sys_", "sys_"):
+        if prefix + "bpf" in names:
+            return prefix
+    return "sys_"
+
+
+def syscall_function(name):
+    """Kernel function of syscall ``name`` ("openat" → "__x64_sys_openat")."""
+    return syscall_prefix() + name
 
 
 def attach_kprobe_multi(prog_fd, funcs, retprobe=False, cookies=None):

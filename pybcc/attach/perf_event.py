@@ -28,7 +28,8 @@ def attach_perf_event(prog_fd, ev_type=PERF_TYPE_SOFTWARE, ev_config=PERF_COUNT_
     all processes or just ``pid``. Give sample_period or sample_freq."""
     if bool(sample_period) == bool(sample_freq):
         raise ValueError("give exactly one of sample_period and sample_freq")
-    cpus = online_cpus() if cpu < 0 else [cpu]
+    # A process is followed on whatever CPU it runs: one event (cpu -1) is enough.
+    cpus = [cpu] if cpu >= 0 or pid > 0 else online_cpus()
     how = f"freq={sample_freq}" if sample_freq else f"period={sample_period}"
     what = f"perf event type={ev_type} config={ev_config} {how}" + \
         (f" pid={pid}" if pid > 0 else "")

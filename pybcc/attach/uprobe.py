@@ -6,9 +6,10 @@ away with its fd; tracefs uprobe_events only when the PMU is missing.
 import ctypes
 
 from ..errors import AttachError, BPFError, NotSupportedError
-from ..kernel import features, tracefs
-from ..kernel.uapi import PERF_TYPE_TRACEPOINT
+from ..kernel import features, syscalls, tracefs
+from ..kernel.uapi import AttachType, BPF_F_UPROBE_MULTI_RETURN, PERF_TYPE_TRACEPOINT
 from . import elf
+from .link import Link
 from .perf import attach_perf_fd, perf_open
 
 
@@ -96,3 +97,40 @@ def attach_uprobe_tracefs(prog_fd, path, off, retprobe=False, pid=-1, ref_ctr_of
         remove()
         raise AttachError(f"opening {what}", e.errno) from None
     return attach_perf_fd(prog_fd, pfd, what, cleanups=[remove], cookie=cookie)
+
+
+def attach_uprobe_multi(prog_fd, path, symbols=None, offsets=None, retprobe=False, pid=-1,
+                        ref_ctr_offsets=None, cookies=None):
+    """One link on many places of one binary (Linux 6.6): ``symbols`` is a
+    list of names or a regex, ``offsets`` a list of file offsets. The program
+    must be loaded with expected_attach_type TRACE_UPROBE_MULTI."""
+    path = elf.find_binary(path)
+    if isinstance(symbols, str):
+        symbols = elf.match_symbols(path, symbols)
+        if not symbols:
+            raise AttachError(f"uprobe_multi: no function of {path} matches")
+    offs = list(offsets or []) + [elf.symbol_offset(path, s) for s in symbols or []]
+    if not offs:
+        raise AttachError("uprobe_multi: give symbols or offsets")
+    kind = "uretprobe_multi" if retprobe else "uprobe_multi"
+    what = f"{kind} {path} ({len(offs)} places)" + (f" (pid {pid})" if pid > 0 else "")
+    if not features.has_uprobe_multi():
+        raise NotSupportedError(f"{kind} links are not available on this kernel (Linux 6.6+)",
+                                feature="uprobe_multi",
+                                alternative="one uprobe per place (attach_uprobe)")
+
+    def u64s(values):
+        return (ctypes.c_uint64 * len(values))(*values) if values else None
+    cpath = ctypes.create_string_buffer(path.encode())
+    arrays = [u64s(offs), u64s(ref_ctr_offsets), u64s(cookies)]
+    addr = [ctypes.addressof(a) if a is not None else None for a in arrays]
+    try:
+        fd = syscalls.link_create(
+            prog_fd, 0, AttachType.TRACE_UPROBE_MULTI, uprobe_multi_path=ctypes.addressof(cpath),
+            uprobe_multi_offsets=addr[0], uprobe_multi_ref_ctr_offsets=addr[1],
+            uprobe_multi_cookies=addr[2], uprobe_multi_cnt=len(offs),
+            uprobe_multi_flags=BPF_F_UPROBE_MULTI_RETURN if retprobe else 0,
+            uprobe_multi_pid=pid if pid > 0 else 0)
+    except BPFError as e:
+        raise AttachError(f"attaching {what}", e.errno) from None
+    return Link(what, [fd], bpf_link=True)

@@ -294,6 +294,27 @@ def has_kprobe_multi():
         os.close(fd)
 
 
+@functools.lru_cache(maxsize=None)
+def has_uprobe_multi():
+    """uprobe_multi links (Linux 6.6). A directory as the path makes a kernel
+    that knows them answer EBADF before any probe is placed."""
+    fd = _try_load_keep(ProgType.KPROBE, expected_attach_type=AttachType.TRACE_UPROBE_MULTI)
+    if fd < 0:
+        return False
+    path = ctypes.create_string_buffer(b"/")
+    offs = (ctypes.c_uint64 * 1)(0)
+    try:
+        os.close(syscalls.link_create(fd, 0, AttachType.TRACE_UPROBE_MULTI,
+                                      uprobe_multi_path=ctypes.addressof(path),
+                                      uprobe_multi_offsets=ctypes.addressof(offs),
+                                      uprobe_multi_cnt=1))
+        return True   # not expected, but it did attach
+    except BPFError as e:
+        return e.errno == 9  # EBADF
+    finally:
+        os.close(fd)
+
+
 def _tracing_works(prog_type, attach_type, target_id):
     """Load a no-op program on target_id and attach it for an instant."""
     if not target_id:
@@ -368,7 +389,7 @@ def summary():
     out = {f"prog_type:{t.name}": prog_type_supported(t) for t in ProgType if t}
     out.update({f"map_type:{t.name}": map_type_supported(t) for t in MapType if t})
     for fn in (has_bpf_link, has_perf_link, has_kprobe_pmu, has_uprobe_pmu, has_kprobes,
-               has_uprobes, has_kprobe_multi, has_fentry, has_tp_btf, has_lsm, has_tcx,
+               has_uprobes, has_kprobe_multi, has_uprobe_multi, has_fentry, has_tp_btf, has_lsm, has_tcx,
                has_ringbuf, hardware_perf_events):
         out[fn.__name__] = fn()
     return out

@@ -208,6 +208,7 @@ def add_probe_event(kind, name, target, retprobe=False, maxactive=0):
     """Create GROUP/name probing ``target`` ("func+off" or "/path:0xoff(0xref)").
 
     Returns the event's tracepoint id."""
+    _remove_stale_once()
     prefix = "r" if retprobe else "p"
     if retprobe and maxactive:
         prefix += str(maxactive)
@@ -259,3 +260,12 @@ def remove_stale_probe_events():
                 except BPFError:
                     pass    # still in use (EBUSY): leave it
     return removed
+
+
+@functools.lru_cache(maxsize=None)
+def _remove_stale_once():
+    """Before the first event this process creates, clear what killed ones left."""
+    try:
+        remove_stale_probe_events()
+    except (OSError, BPFError):
+        pass
