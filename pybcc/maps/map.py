@@ -34,6 +34,10 @@ class Map:
         self.spec = spec
         self.name = spec_field(spec, "name", "") or ""
         self.type = spec_field(spec, "type", MapType.UNSPEC)
+        try:
+            self.type = MapType(self.type)     # specs may carry a plain int
+        except ValueError:
+            pass                               # a type newer than our table
         self.key_size = spec_field(spec, "key_size", 0)
         self.value_size = spec_field(spec, "value_size", 0)
         self.max_entries = spec_field(spec, "max_entries", 0)
