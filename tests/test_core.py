@@ -545,6 +545,19 @@ def test_btf_ext_parse(tmp_path):
     assert all(0 <= r.kind <= 12 and r.access for r in relos)
     assert any(r.kind == core.FIELD_LSHIFT_U64 for r in relos)
     assert ".text" in ext.core_relos     # the subprogram's
+    # Kernel-format records: instruction units, relative to the program.
+    import struct
+    from pybcc.btf import ext as extmod
+    name, sec, start, count = next(f for f in obj.funcs if f[0] == "bitfields")
+    mine = extmod.for_program(lines, start, count)
+    raw = extmod.encode_line_info(mine, start)
+    assert len(raw) == 16 * len(mine) and mine
+    off, fname, lsrc, lc = struct.unpack_from("<IIII", raw)
+    assert off == mine[0].insn - start >= 0 and lc >> 10 == mine[0].line
+    assert obj.btf._strings[lsrc:].split(b"\0")[0].decode() == mine[0].source
+    fi = extmod.for_program(ext.func_info[sec], start, count)
+    assert struct.unpack("<II", extmod.encode_func_info(fi, start)) == (0, fi[0].type_id)
+    assert obj.btf[fi[0].type_id].name == "bitfields"
 
 
 def test_essential_name():

@@ -32,6 +32,8 @@ class LineInfo:
     source: str         # text of the source line, as clang recorded it
     line: int
     col: int
+    file_name_off: int = 0   # the raw string offsets, as the kernel wants them
+    line_off: int = 0
 
     @property
     def insn(self):
@@ -44,6 +46,7 @@ class CoreRelo:
     type_id: int        # local (program BTF) root type
     access: str         # access string, e.g. "0:1:2"
     kind: int
+    access_off: int = 0  # raw string offset of ``access``
 
     @property
     def insn(self):
@@ -81,9 +84,9 @@ class BTFExt:
         for (off, length), min_rec, make, out in (
                 ((fields[0], fields[1]), 8, lambda r: FuncInfo(r[0], r[1], btf[r[1]].name if r[1] < len(btf) else ""),
                  ext.func_info),
-                ((fields[2], fields[3]), 16, lambda r: LineInfo(r[0], name(r[1]), name(r[2]), r[3] >> 10, r[3] & 0x3FF),
+                ((fields[2], fields[3]), 16, lambda r: LineInfo(r[0], name(r[1]), name(r[2]), r[3] >> 10, r[3] & 0x3FF, r[1], r[2]),
                  ext.line_info),
-                (core, 16, lambda r: CoreRelo(r[0], r[1], name(r[2]), r[3]), ext.core_relos)):
+                (core, 16, lambda r: CoreRelo(r[0], r[1], name(r[2]), r[3], r[2]), ext.core_relos)):
             if length:
                 _parse_block(data[hdr_len + off:hdr_len + off + length], e, min_rec, name, make, out)
         return ext
@@ -108,3 +111,31 @@ def _parse_block(block, e, min_rec, name, make, out):
         for _ in range(count):
             recs.append(make(fmt.unpack_from(block, pos)))
             pos += rec_size
+
+
+# --- records for BPF_PROG_LOAD ------------------------------------------------
+# The kernel takes these as arrays of fixed records whose insn_off counts
+# instructions from the start of the program (not bytes from the section).
+
+FUNC_INFO_SIZE, LINE_INFO_SIZE, CORE_RELO_SIZE = 8, 16, 16
+
+
+def encode_func_info(records, first_insn=0):
+    """bpf_func_info array for a program starting at section insn ``first_insn``."""
+    return b"".join(struct.pack("<II", r.insn - first_insn, r.type_id) for r in records)
+
+
+def encode_line_info(records, first_insn=0):
+    return b"".join(struct.pack("<IIII", r.insn - first_insn, r.file_name_off, r.line_off,
+                                (r.line << 10) | r.col) for r in records)
+
+
+def encode_core_relos(records, first_insn=0):
+    """bpf_core_relo array, for kernels that apply CO-RE themselves."""
+    return b"".join(struct.pack("<IIII", r.insn - first_insn, r.type_id, r.access_off, r.kind)
+                    for r in records)
+
+
+def for_program(records, first_insn, count):
+    """The records that fall inside instructions [first_insn, first_insn+count)."""
+    return [r for r in records if first_insn <= r.insn < first_insn + count]
