@@ -622,6 +622,45 @@ def test_array_mmap(obj):
         m.view(0)
 
 
+LOADER_C = r"""
+typedef unsigned int u32;
+typedef unsigned long long u64;
+#define SEC(x) __attribute__((section(x), used))
+struct key { u32 pid; char comm[8]; };
+struct val { u64 count; u64 bytes; };
+struct {
+    int (*type)[1];
+    int (*max_entries)[64];
+    struct key *key;
+    struct val *value;
+} counts SEC(".maps");
+volatile u64 hits = 3;
+volatile int zeroed;
+const volatile int limit = 7;
+char name[8] = "hello";
+SEC("socket") int prog(void *ctx) { hits++; return 0; }
+char LICENSE[] SEC("license") = "GPL";
+"""
+
+
+def test_maps_from_the_loader(tmp_path):
+    """The loader's specs (plain int types, DATASEC values) through open_map."""
+    loader = pytest.importorskip("pybcc.loader")
+    if not CLANG or os.geteuid() != 0:
+        pytest.skip("needs clang and root")
+    (tmp_path / "p.c").write_text(LOADER_C)
+    subprocess.run([CLANG, "-O2", "-g", "-target", "bpf", "-c", str(tmp_path / "p.c"),
+                    "-o", str(tmp_path / "p.o")], check=True)
+    with loader.load(str(tmp_path / "p.o")) as coll:
+        counts = coll.maps["counts"]
+        assert type(counts) is HashMap and counts.type == MapType.HASH
+        counts[(1, "x")] = (2, 3)
+        assert counts.items() == [((1, "x"), (2, 3))] and counts[(1, "x")].bytes == 3
+        data = coll.maps[".data"][0]
+        assert (data.hits, data.name) == (3, "hello")
+        assert coll.maps[".rodata"][0].limit == 7 and coll.maps[".bss"][0].zeroed == 0
+
+
 def test_create_map():
     if os.geteuid() != 0:
         pytest.skip("needs root to use bpf(2)")
