@@ -502,14 +502,19 @@ def cache_root():
     return os.environ.get("PYBCC_CACHE_DIR") or DEFAULT_CACHE_ROOT
 
 
-def _private_dir(path):
-    """Create ``path`` (mode 0700) and check nobody but us or root can write it."""
-    os.makedirs(path, mode=0o700, exist_ok=True)
+def _check_private(path):
+    """Raise unless ``path`` is a real directory only we (or root) can write."""
     st = os.lstat(path)
     if not os.path.isdir(path) or os.path.islink(path):
         raise PermissionError(f"{path} is not a directory")
     if st.st_uid not in (0, os.geteuid()) or st.st_mode & 0o022:
         raise PermissionError(f"{path} is writable by other users; not using it as a cache")
+
+
+def _private_dir(path):
+    """Create ``path`` (mode 0700) if needed and check it is private."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    _check_private(path)
     return path
 
 
@@ -529,7 +534,11 @@ def vmlinux_header(btf_path="/sys/kernel/btf/vmlinux", cache_dir=None):
         roots.append(os.path.join(xdg, "pybcc", "vmlinux"))
     for root in roots:
         d = os.path.join(root, digest)
-        if _memo.get(d) or os.path.isfile(os.path.join(d, "vmlinux.h")):
+        if _memo.get(d):
+            return d
+        if os.path.isfile(os.path.join(d, "vmlinux.h")):
+            _check_private(root)
+            _check_private(d)
             _memo[d] = True
             return d
     last = None
@@ -557,3 +566,9 @@ def vmlinux_header(btf_path="/sys/kernel/btf/vmlinux", cache_dir=None):
         _memo[d] = True
         return d
     raise PermissionError(f"cannot write the vmlinux.h cache: {last}")
+
+
+if __name__ == "__main__":
+    # python -m pybcc.btf.cgen [BTF_FILE] > vmlinux.h
+    from .types import BTF
+    sys.stdout.write(generate(BTF.load(sys.argv[1] if len(sys.argv) > 1 else "/sys/kernel/btf/vmlinux")))
