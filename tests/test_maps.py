@@ -661,6 +661,58 @@ def test_maps_from_the_loader(tmp_path):
         assert coll.maps[".rodata"][0].limit == 7 and coll.maps[".bss"][0].zeroed == 0
 
 
+STACK_C = r"""
+typedef unsigned int u32;
+typedef unsigned long long u64;
+#define SEC(x) __attribute__((section(x), used))
+struct {
+    int (*type)[7];
+    int (*max_entries)[128];
+    u32 *key;
+    u64 (*value)[127];
+} stacks SEC(".maps");
+volatile int last_id = -1;
+volatile int my_pid;
+static long (*bpf_get_stackid)(void *ctx, void *map, u64 flags) = (void *)27;
+static u64 (*bpf_get_current_pid_tgid)(void) = (void *)14;
+SEC("raw_tp/sys_enter") int prog(void *ctx) {
+    if ((bpf_get_current_pid_tgid() >> 32) == my_pid)
+        last_id = bpf_get_stackid(ctx, &stacks, 0);
+    return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+"""
+
+
+def test_stack_trace_from_a_program(tmp_path):
+    """A kernel stack recorded by bpf_get_stackid, read back as addresses."""
+    loader = pytest.importorskip("pybcc.loader")
+    if not CLANG or os.geteuid() != 0:
+        pytest.skip("needs clang and root")
+    (tmp_path / "s.c").write_text(STACK_C)
+    subprocess.run([CLANG, "-O2", "-g", "-target", "bpf", "-c", str(tmp_path / "s.c"),
+                    "-o", str(tmp_path / "s.o")], check=True)
+    with loader.load(str(tmp_path / "s.o")) as coll:
+        coll.maps[".bss"][0] = {"my_pid": os.getpid()}
+        prog = coll.load_program("prog")
+        try:
+            link = syscalls.raw_tracepoint_open("sys_enter", prog.fd)
+        except BPFError as e:
+            pytest.skip(f"raw tracepoints unavailable: {e}")
+        try:
+            os.getppid()
+        finally:
+            os.close(link)
+        stack_id = coll.maps[".data"][0].last_id
+        stacks = coll.maps["stacks"]
+        assert stack_id >= 0 and type(stacks) is StackTraceMap
+        addrs = stacks.walk(stack_id)
+        assert addrs and all(a >= 0xffff800000000000 for a in addrs)
+        assert stacks.items()[0][1] == addrs
+        stacks.clear()
+        assert stacks.walk(stack_id) == [] and len(stacks) == 0
+
+
 def test_create_map():
     if os.geteuid() != 0:
         pytest.skip("needs root to use bpf(2)")
