@@ -1,0 +1,1 @@
+"""Output formats: histograms, tables, folded stacks, JSON."""

@@ -1,0 +1,103 @@
+"""Histograms in bcc's exact text format (log2 and linear buckets).
+
+``vals`` is a list indexed by bucket slot; for log2 histograms slot i holds
+values in [2^(i-1), 2^i - 1] (slot 0 is the value 0), as bpf_log2l() fills it.
+Each function returns the text; print_* write it to stdout.
+"""
+import sys
+import time
+
+STARS_MAX = 40
+
+
+def stars(val, val_max, width):
+    """The bar: width * val / val_max stars, '+' at the end when val overflows."""
+    if val_max <= 0:
+        return ""
+    n = 0
+    while n <= width * val / val_max - 1 and n < width:
+        n += 1
+    bar = "*" * n
+    if val > val_max:
+        bar = bar[:-1] + "+"
+    return bar
+
+
+def _last_nonzero(vals):
+    last = -1
+    for i, v in enumerate(vals):
+        if v > 0:
+            last = i
+    return last
+
+
+def log2_hist_text(vals, val_type="value", strip_leading_zero=False):
+    idx_max = _last_nonzero(vals)
+    val_max = max(vals, default=0)
+    if idx_max <= 32:
+        header = "     %-19s : count     distribution" % val_type
+        row, width = "%10d -> %-10d : %-8d |%-*s|", STARS_MAX
+    else:
+        header = "               %-29s : count     distribution" % val_type
+        row, width = "%20d -> %-20d : %-8d |%-*s|", STARS_MAX // 2
+    lines = [header] if idx_max > 0 else []
+    for i in range(1, idx_max + 1):
+        low, high = (1 << i) >> 1, (1 << i) - 1
+        if low == high:
+            low -= 1
+        val = vals[i]
+        if strip_leading_zero and not val:
+            continue
+        strip_leading_zero = False
+        lines.append(row % (low, high, val, width, stars(val, val_max, width)))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def linear_hist_text(vals, val_type="value", strip_leading_zero=False):
+    idx_max = _last_nonzero(vals)
+    val_max = max(vals, default=0)
+    lines = ["     %-13s : count     distribution" % val_type] if idx_max >= 0 else []
+    for i in range(0, idx_max + 1):
+        val = vals[i]
+        if strip_leading_zero and not val:
+            continue
+        strip_leading_zero = False
+        lines.append("        %-10d : %-8d |%-*s|" % (i, val, STARS_MAX, stars(val, val_max, STARS_MAX)))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def print_log2_hist(vals, val_type="value", strip_leading_zero=False, file=None):
+    (file or sys.stdout).write(log2_hist_text(vals, val_type, strip_leading_zero))
+
+
+def print_linear_hist(vals, val_type="value", strip_leading_zero=False, file=None):
+    (file or sys.stdout).write(linear_hist_text(vals, val_type, strip_leading_zero))
+
+
+def log2_hist_dict(vals, val_type="value", section_bucket=None):
+    """bcc's print_json_hist record: ts, val_type, data [{interval-start,
+    interval-end, count}], plus the section (name, value) when given."""
+    data = []
+    for i in range(1, _last_nonzero(vals) + 1):
+        low, high = (1 << i) >> 1, (1 << i) - 1
+        if low == high:
+            low -= 1
+        data.append({"interval-start": low, "interval-end": high, "count": int(vals[i])})
+    out = {"ts": time.strftime("%Y-%m-%d %H:%M:%S"), "val_type": val_type, "data": data}
+    if section_bucket:
+        out[section_bucket[0]] = section_bucket[1]
+    return out
+
+
+def print_json_hist(vals, val_type="value", section_bucket=None, file=None):
+    # bcc prints the Python dict itself (not JSON text); keep that.
+    print(log2_hist_dict(vals, val_type, section_bucket), file=file or sys.stdout)
+
+
+def buckets_from_map(items, slots=None):
+    """Turn {slot: count} into a dense list (as many slots as the largest used)."""
+    items = dict(items)
+    n = max(items, default=-1) + 1
+    if slots is not None:
+        n = max(n, slots)
+    return [items.get(i, 0) for i in range(n)]
