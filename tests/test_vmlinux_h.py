@@ -207,6 +207,18 @@ def synthetic():
         # over-aligned: 64-byte struct with one int (aligned(64) in the source)
         Type(0, STRUCT, "cacheline", size=64, members=[Member("i", 1, 0)]),  # 30
         Type(0, STRUCT, "holds_cl", size=128, members=[Member("c", 2, 0), Member("cl", 30, 512)]),  # 31
+        Type(0, ENUM, "", size=1, members=[EnumValue("ANON_A", 1)]),    # 32 one-byte anonymous enum
+        I("__int128 unsigned", 16, 0),                                   # 33
+        Type(0, PTR, ref=8),                                             # 34 int (*)[2][3]
+        Type(0, FUNC_PROTO, ref=14, members=[Param("", 1)]),             # 35 cb_t *(int)
+        Type(0, PTR, ref=35),                                            # 36
+        Type(0, VOLATILE, ref=1),                                        # 37
+        Type(0, STRUCT, "misc", size=64, members=[
+            Member("e", 32, 0), Member("big", 33, 128), Member("pa", 34, 256),
+            Member("getcb", 36, 320), Member("vi", 37, 384)]),           # 38
+        # a union wider than its members (aligned(8) on an int member in the source)
+        Type(0, UNION, "wide", size=8, members=[Member("i", 1, 0)]),     # 39
+        Type(0, STRUCT, "holds_wide", size=16, members=[Member("c", 2, 0), Member("w", 39, 64)]),  # 40
     )
 
 
@@ -222,10 +234,12 @@ def test_synthetic_layouts(tmp_path, type_tags):
     assert "struct opaque;" in text
     assert ("__pybcc_type_tag(\"user\")" in text) == type_tags
     assert text.index("typedef struct lst lst_t;") < text.index("struct lst {")
+    assert "int (*pa)[2][3];" in text and "cb_t *(*getcb)(int);" in text
     checks = layout_checks(btf, gen)
     assert len(checks) > 20
     src = "#include \"vmlinux.h\"\n" + "\n".join(checks) + "\n" + \
-        "int use(struct user *u, struct with_enums *w) { return u->f(0, 1) + BIG_B + SM_A + w->e1; }\n"
+        "int use(struct user *u, struct with_enums *w) { return u->f(0, 1) + BIG_B + SM_A + w->e1; }\n" \
+        "int use2(struct misc *m) { return (*m->pa)[1][2] + m->getcb(1)(0) + m->vi + ANON_A; }\n"
     compile_bpf(tmp_path, text, src)
 
 
