@@ -262,6 +262,22 @@ def test_hash_delete_while_iterating():
         assert sorted(seen) == list(range(50)) and len(m) == 0
 
 
+def test_hash_iteration_survives_other_deletions():
+    # Deleting the key the iterator holds next makes the kernel restart from
+    # the first key: the iterator must neither repeat keys nor loop.
+    with make(MapType.HASH) as m:
+        m.update_batch({i: i for i in range(50)})
+        seen, gone = [], set()
+        for k in m:
+            assert k not in seen
+            seen.append(k)
+            m.pop(k, None)
+            for other in list(m)[:2]:          # two keys the iterator has not reached
+                gone.add(other)
+                del m[other]
+        assert set(seen) | gone == set(range(50)) and len(m) == 0
+
+
 def test_hash_batch_ops():
     with make(MapType.HASH, max_entries=1000) as m:
         m.update_batch({i: i + 1 for i in range(700)})
