@@ -86,6 +86,17 @@ def test_constant_filter_excludes_other_processes():
         assert ei.value.errno == errno.ENOENT
 
 
+def test_attach_by_section_name_and_detach_on_close():
+    with loader.load(build("loader_basic.bpf.c"), constants={"target_tgid": os.getpid()}) as coll:
+        links = coll.attach_all()
+        assert len(links) == 1 and "sys_enter_getppid" in links[0].description
+        os.getppid()
+        assert lookup(coll.map_fds["counts"], u32(os.getpid())) == 1
+        links[0].close()
+        os.getppid()
+        assert lookup(coll.map_fds["counts"], u32(os.getpid())) == 1
+
+
 def test_unknown_constant_is_named():
     with pytest.raises(LoadError, match="no global variable 'nope'"):
         loader.load(build("loader_basic.bpf.c"), constants={"nope": 1})

@@ -1,0 +1,70 @@
+"""Attach a loaded program where its section name says (libbpf conventions).
+
+tracepoint/CAT/NAME, raw_tp/NAME, tp_btf/NAME, fentry/FUNC, lsm/HOOK,
+kprobe/FUNC[+OFF], kretprobe/FUNC, ksyscall/NAME, uprobe/PATH:SYM[+OFF],
+perf_event, xdp, socket, tc. Keyword arguments supply what a section name
+cannot (a pid, an interface, a socket, a sample period).
+"""
+import platform
+
+from ..errors import AttachError
+from . import kprobe, perf_event, raw_tracepoint, socket, tc, tracepoint, tracing, uprobe, xdp
+
+_SYSCALL_PREFIX = {"x86_64": "__x64_sys_", "aarch64": "__arm64_sys_"}
+
+
+def syscall_function(name):
+    """The kernel function behind syscall ``name`` (with the arch wrapper prefix)."""
+    return _SYSCALL_PREFIX.get(platform.machine(), "sys_") + name
+
+
+def _split_offset(target):
+    if "+" in target:
+        name, off = target.rsplit("+", 1)
+        return name, int(off, 0)
+    return target, 0
+
+
+def attach_program(prog, target=None, **kw):
+    """Attach ``prog`` (a loader.Program) by its section; ``target``
+    overrides the part after the section prefix."""
+    sdef = prog.spec.sdef
+    target = prog.spec.target if target is None else target
+    kind = sdef.kind if sdef else ""
+    fd = prog.fd
+    where = f"program {prog.name} ({prog.spec.section})"
+    if kind == "tracepoint":
+        if "/" not in target and ":" not in target:
+            raise AttachError(f"{where}: a tracepoint is named CATEGORY/NAME, not {target!r}")
+        cat, name = target.replace(":", "/").split("/", 1)
+        return tracepoint.attach_tracepoint(fd, cat, name, **kw)
+    if kind == "raw_tracepoint":
+        return raw_tracepoint.attach_raw_tracepoint(fd, target)
+    if kind in ("tracing", "lsm"):
+        name = {"tp_btf/": "tp_btf", "lsm/": "lsm", "lsm.s/": "lsm"}.get(
+            sdef.prefix, sdef.prefix.split("/")[0].split(".")[0])
+        return tracing.attach_btf_program(fd, name, target, **kw)
+    if kind == "kprobe":
+        func, off = _split_offset(target)
+        return kprobe.attach_kprobe(fd, func, offset=off, retprobe=sdef.retprobe, **kw)
+    if kind == "ksyscall":
+        return kprobe.attach_kprobe(fd, syscall_function(target), retprobe=sdef.retprobe, **kw)
+    if kind == "uprobe":
+        path, _, sym = target.partition(":")
+        if not path or not sym:
+            raise AttachError(f"{where}: a uprobe section is uprobe/PATH:SYMBOL[+OFFSET]; "
+                              f"give the target as attach(target='PATH:SYMBOL')")
+        sym, off = _split_offset(sym)
+        return uprobe.attach_uprobe(fd, path, sym, offset=off, retprobe=sdef.retprobe, **kw)
+    if kind == "perf_event":
+        return perf_event.attach_perf_event(fd, **kw)
+    if kind == "xdp":
+        return xdp.attach_xdp(fd, **kw)
+    if kind == "socket":
+        return socket.attach_socket(fd, **kw)
+    if kind in ("tc", "tcx"):
+        if kind == "tcx":
+            kw.setdefault("direction", "egress" if "egress" in sdef.prefix else "ingress")
+        return tc.attach_tc(fd, **kw)
+    raise AttachError(f"{where}: pybcc cannot attach this kind of program by its section "
+                      f"name; attach it by hand")
