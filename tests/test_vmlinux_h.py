@@ -313,11 +313,11 @@ def test_kernel_layouts(kernel, tmp_path):
 @need_kernel_btf
 def test_generation_speed(kernel):
     btf, _, _ = kernel
-    t = time.perf_counter()
+    # CPU time, not wall time: test hosts are often busy with other work.
+    t = time.process_time()
     cgen.generate(btf)
-    elapsed = time.perf_counter() - t
-    # The target is < 2 s on an idle machine; allow for a loaded test host.
-    assert elapsed < 8, f"generation took {elapsed:.1f}s"
+    elapsed = time.process_time() - t
+    assert elapsed < 2, f"generation took {elapsed:.1f}s of CPU"
 
 
 # --- the cache -------------------------------------------------------------------
