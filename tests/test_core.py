@@ -190,6 +190,8 @@ struct flex { int n; int data[]; };
 union un { int i; long l; };
 struct kinds { int e; struct two s; int arr[4]; long long l; char c; int *p; };
 enum big { BIG_A = 0x100000000ULL, BIG_B = -2LL };
+enum uns { UNS_HI = 0xfffffff0U, UNS_LO = 2 };
+enum uns g_uns;
 enum sgn { SGN_M = -1, SGN_P = 1 };
 struct bits g_bits; struct two g_two; struct two___v2 g_two2; struct same g_same;
 struct same___v2 g_same2; struct flex g_flex; union un g_un; struct kinds g_kinds;
@@ -442,7 +444,7 @@ def libbpf_driver(tmp_path_factory):
 
 
 _EVENT = re.compile(r"prog '(\w+)': relo #(\d+): (?:patched insn #(\d+) \(\S+\) (off|imm|imm64|mem_sz) "
-                    r"(\d+) -> (\d+)|substituting insn #(\d+) w/ invalid insn|failed to relocate)")
+                    r"(\d+) -> (\d+)|substituting insn #(\d+) w/ invalid insn|failed to (?:relocate|patch insn))")
 
 
 def libbpf_relocate(driver, obj_path, target=None):
@@ -611,6 +613,31 @@ def test_errors_vs_libbpf(tmp_path, libbpf_driver, name):
     assert "raw_tracepoint/sys_enter" in msg and "insn #" in msg, msg
     theirs, _, log = libbpf_relocate(libbpf_driver, o, target_path)
     assert any(ev[0][0] == "error" for ev in theirs.values()), log
+
+
+UNSIGNED_ENUM_SRC = PRELUDE + r"""
+enum uns___l { UNS_HI___l = 0x80000000U, UNS_LO___l = 1 };
+SEC("raw_tracepoint/sys_enter")
+int uns(void *ctx) { out[0] = bpf_core_enum_value(enum uns___l, UNS_HI___l); return 0; }
+"""
+
+
+@needs_clang
+def test_unsigned_enum_value(tmp_path, libbpf_driver):
+    """A deliberate difference: libbpf 1.1 sign-extends every 32-bit enum
+    value, so it refuses clang's (zero-extended) 0x80000000 in an ld_imm64
+    and would load 0xfffffffffffffff0 for the unsigned 0xfffffff0. BTF says
+    these enums are unsigned (kind_flag 0): pybcc keeps them unsigned."""
+    target_path = raw_btf(compile_bpf(tmp_path, "target", TARGET_SRC), tmp_path / "target.btf")
+    o = compile_bpf(tmp_path, "uns", UNSIGNED_ENUM_SRC)
+    ours, insns = Obj(o).relocate(BTF.load(str(target_path)))
+    (res,) = ours.values()
+    assert (res.orig, res.new) == (0x80000000, 0xFFFFFFF0)
+    lo, hi = insns["uns"][res.insn], insns["uns"][res.insn + 1]
+    assert (lo.imm & 0xFFFFFFFF, hi.imm) == (0xFFFFFFF0, 0)
+    theirs, _, log = libbpf_relocate(libbpf_driver, o, target_path)
+    if theirs.get(("uns", 0)) != [("error", 0, 0)]:
+        assert theirs[("uns", 0)] == [("imm64", res.insn, 0xFFFFFFF0)], log
 
 
 @needs_clang

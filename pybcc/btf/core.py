@@ -49,8 +49,8 @@ MAX_SPEC_LEN = 64
 _SIZE_CODES = {1: asm.B, 2: asm.H, 4: asm.W, 8: asm.DW}
 
 
-class _Fail(Exception):
-    """A relocation cannot be resolved; turned into a LoadError with context."""
+class _Fail(LoadError):
+    """A relocation cannot be resolved; relocate() re-raises it with context."""
 
 
 class _Poison(Exception):
@@ -517,7 +517,7 @@ def _candidates_index(btf):
         gc.disable()
         try:
             idx = {}
-            for t in btf:
+            for t in btf.own_types:     # a module's BTF: not its vmlinux base
                 name = t.name
                 if name:
                     idx.setdefault(essential_name(name), []).append(t.id)
@@ -543,7 +543,8 @@ def find_candidates(local_btf, local_id, targets):
 # --- resolving and patching -------------------------------------------------------
 
 def resolve(relo, local_btf, targets, insn=None, cache=None):
-    """Resolve one CoreRelo; raises _Fail on errors. No instruction is touched."""
+    """Resolve one CoreRelo to a Relocation (nothing patched yet); raises
+    LoadError. ``cache`` (a dict) keeps candidate lists between calls."""
     if isinstance(targets, BTF):
         targets = [targets]
     kind = relo.kind
