@@ -133,13 +133,12 @@ class Collection:
     def close(self):
         for prog in self.programs.values():
             prog.close()
-        for m in self._maps.values():
-            m.close() if hasattr(m, "close") else None
-        for fd in self.map_fds.values():
-            try:
+        for name, fd in self.map_fds.items():
+            m = self._maps.get(name)
+            if m is not None:
+                m.close()   # the map object owns its fd
+            else:
                 os.close(fd)
-            except OSError:
-                pass  # the map object closed it already
         self.map_fds = {}
         self._maps = {}
         if self.btf_fd is not None:
