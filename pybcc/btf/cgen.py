@@ -92,6 +92,7 @@ class CGenerator:
         self.ident_names = {}             # typedefs and enumerators: name -> count
         self.layouts = {}
         self.sizes = {}
+        self.busy = set()                 # anonymous types being walked (guards malformed BTF)
         self.out = []
 
     # --- names ---------------------------------------------------------------
@@ -157,6 +158,8 @@ class CGenerator:
         lay = self.layouts.get(tid)
         if lay is None:
             t = self.T[tid]
+            # Placeholder first: a record containing itself (malformed BTF) must not loop.
+            self.layouts[tid] = _Layout([], True, 1)
             plan = self._plan_union if t.kind == UNION else self._plan_struct
             lay = plan(t, False) or plan(t, True)
             if lay is None:           # inconsistent BTF: emit members as they are
@@ -253,8 +256,12 @@ class CGenerator:
             k = t.kind
         if k == STRUCT or k == UNION:
             if not t.name:
+                if t.id in self.busy:         # only in malformed BTF
+                    return
+                self.busy.add(t.id)
                 for m in t.members:
                     self.deps(m.type, True, cont)
+                self.busy.discard(t.id)
             elif by_value and self.state[t.id] != _VISITING:
                 self.define(t.id)
             else:
@@ -382,7 +389,12 @@ class CGenerator:
         k = t.kind
         if k in (STRUCT, UNION):
             if not t.name:
-                return self.record(t, indent)
+                if t.id in self.busy:         # an anonymous record inside itself: malformed BTF
+                    return "void"
+                self.busy.add(t.id)
+                text = self.record(t, indent)
+                self.busy.discard(t.id)
+                return text
             return ("struct " if k == STRUCT else "union ") + self.name(t.id)
         if k == TYPEDEF:
             return self.name(t.id)
