@@ -411,3 +411,37 @@ def test_foreign_layouts(foreign, tmp_path):
 def test_foreign_fixture_dir(foreign):
     d = btf_fixtures.foreign_vmlinux_h_dir()
     assert open(os.path.join(d, "vmlinux.h")).read() == foreign[3]
+
+
+@need_clang
+@pytest.mark.parametrize("codec", ["xz", "gzip", "bzip2"])
+def test_extract_from_bzimage(tmp_path, codec):
+    """A fake bzImage: setup header with the payload fields, then a compressed ELF."""
+    import bz2
+    import gzip
+    import lzma
+    src = tmp_path / "e.c"
+    src.write_text("struct s { long a; } v;\n")
+    subprocess.run([CLANG, "-target", "bpf", "-g", "-c", str(src), "-o", str(tmp_path / "e.o")], check=True)
+    elf = (tmp_path / "e.o").read_bytes()
+    payload = {"xz": lambda b: lzma.compress(b, format=lzma.FORMAT_XZ),
+               "gzip": gzip.compress, "bzip2": bz2.compress}[codec](elf)
+    setup = bytearray(5 * 512)                # setup_sects = 4, plus the boot sector
+    setup[0x1F1] = 4
+    setup[0x202:0x206] = b"HdrS"
+    struct.pack_into("<II", setup, 0x248, 100, len(payload))
+    image = bytes(setup) + b"\0" * 100 + payload + b"trailer"
+    (tmp_path / "vmlinuz").write_bytes(image)
+    btf = BTF.parse(btf_from_vmlinuz(str(tmp_path / "vmlinuz")))
+    assert btf.find("s", STRUCT).size == 8
+
+
+def test_malformed_btf_terminates():
+    # An anonymous struct pointing to itself, a struct containing itself.
+    b = make_btf(Type(0, INT, "int", size=4, encoding=1, bits=32),
+                 Type(0, STRUCT, "", size=8, members=[Member("p", 3, 0)]),
+                 Type(0, PTR, ref=2),
+                 Type(0, TYPEDEF, "T", ref=2),
+                 Type(0, STRUCT, "self", size=4, members=[Member("s", 5, 0)]))
+    text = cgen.generate(b)
+    assert "} T;" in text and "struct self {" in text
