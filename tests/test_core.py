@@ -192,6 +192,7 @@ struct kinds { int e; struct two s; int arr[4]; long long l; char c; int *p; };
 enum big { BIG_A = 0x100000000ULL, BIG_B = -2LL };
 enum uns { UNS_HI = 0xfffffff0U, UNS_LO = 2 };
 enum uns g_uns;
+struct widen { long pad; unsigned long long v; unsigned short w; } g_widen;
 enum sgn { SGN_M = -1, SGN_P = 1 };
 struct bits g_bits; struct two g_two; struct two___v2 g_two2; struct same g_same;
 struct same___v2 g_same2; struct flex g_flex; union un g_un; struct kinds g_kinds;
@@ -207,6 +208,7 @@ struct un___s { int i; } PAI;
 enum big___l { BIG_A___l = 1, BIG_B___l = 2 };
 enum sgn___l { SGN_M___l = 1, SGN_P___l = 2 };
 enum e___k { E_ONE = 1 };
+struct widen___l { unsigned int v; unsigned int w; } PAI;
 struct kinds___l { enum e___k e; union { int a; } s; int arr[2]; unsigned int l; char c; long p; } PAI;
 
 SEC("raw_tracepoint/sys_enter")
@@ -234,6 +236,11 @@ int custom(void *ctx)
 	out[i++] = k->l;
 	out[i++] = k->c;
 	out[i++] = bpf_core_field_exists(k->p);
+	struct widen___l *w = (void *)b;
+	out[i++] = w->v;          /* 4 -> 8 byte load */
+	w->w = 3;                 /* ST: 4 -> 2 byte store */
+	w->v = out[1];            /* STX */
+	sm->a = 7;
 	return 0;
 }
 """
