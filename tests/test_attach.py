@@ -18,7 +18,7 @@ import pytest
 
 from pybcc import asm
 from pybcc.errors import AttachError, BPFError, NotSupportedError
-from pybcc.attach import (Link, attach_fentry, attach_kprobe, attach_kprobe_multi,
+from pybcc.attach import (Link, attach_kprobe, attach_kprobe_multi,
                           attach_kretprobe, attach_perf_event, attach_raw_tracepoint,
                           attach_socket, attach_tc, attach_tp_btf, attach_tracepoint,
                           attach_uprobe, attach_uprobe_multi, attach_uretprobe, attach_xdp,

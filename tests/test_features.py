@@ -22,7 +22,7 @@ PROJECT_HOST = platform.release().startswith("6.18") and \
 
 _CACHED = [features.prog_type_supported, features.map_type_supported, features.helper_supported,
            features.has_bpf_link, features.has_perf_link, features.pmu_type, features.pmu_format,
-           features.has_kprobe_multi, features.has_fentry, features.has_tp_btf, features.has_lsm,
+           features.has_kprobe_multi, features.has_uprobe_multi, features.has_fentry, features.has_tp_btf, features.has_lsm,
            features.has_tcx, features._perf_opens]
 
 
@@ -98,6 +98,7 @@ def test_project_host_facts():
     assert features.prog_type_supported(ProgType.TRACING)   # via tp_btf
     assert not features.hardware_perf_events()
     assert features.has_tcx()
+    assert features.has_uprobe_multi()
 
 
 def test_probes_are_cached():

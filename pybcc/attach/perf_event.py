@@ -1,7 +1,5 @@
 """Sampling perf events (PERF_EVENT programs): one event per CPU, each
 firing every ``sample_period`` events or ``sample_freq`` times a second."""
-import os
-
 from ..errors import AttachError, BPFError, NotSupportedError
 from ..kernel.uapi import (PERF_ATTR_FREQ, PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_HARDWARE,
                            PERF_TYPE_HW_CACHE, PERF_TYPE_SOFTWARE)

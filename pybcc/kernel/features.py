@@ -13,8 +13,8 @@ import struct
 from .. import asm
 from ..errors import BPFError
 from . import syscalls, tracefs
-from .uapi import AttachType, MapType, ProgType, BPF_F_NO_PREALLOC, BPF_F_SLEEPABLE, \
-    BPF_F_MMAPABLE
+from .uapi import (AttachType, MapType, ProgType, BPF_F_MMAPABLE, BPF_F_NO_PREALLOC,
+                   BPF_F_SLEEPABLE, PERF_TYPE_TRACEPOINT)
 
 _PMU_DIR = "/sys/bus/event_source/devices"
 
@@ -52,8 +52,13 @@ def _ret0():
     return [asm.mov64_imm(0, 0), asm.exit_insn()]
 
 
+def _load(prog_type, insns=None, **fields):
+    """fd of a loaded no-op (or given) program, or -errno."""
+    return load_program(prog_type, insns or _ret0(), **fields)[0]
+
+
 def _try_load(prog_type, **fields):
-    fd, _ = load_program(prog_type, _ret0(), **fields)
+    fd = _load(prog_type, **fields)
     if fd >= 0:
         os.close(fd)
     return fd
@@ -104,15 +109,17 @@ def _int_btf():
 
 def _map_attrs(map_type):
     plain = dict(key_size=4, value_size=4, max_entries=1)
+    page = os.sysconf("SC_PAGE_SIZE")
     special = {
         MapType.STACK_TRACE: dict(key_size=4, value_size=8, max_entries=1),
-        MapType.LPM_TRIE: dict(key_size=8, value_size=4, max_entries=1, map_flags=BPF_F_NO_PREALLOC),
+        MapType.LPM_TRIE: dict(key_size=8, value_size=4, max_entries=1,
+                               map_flags=BPF_F_NO_PREALLOC),
         MapType.CGROUP_STORAGE: dict(key_size=16, value_size=8, max_entries=0),
         MapType.PERCPU_CGROUP_STORAGE: dict(key_size=16, value_size=8, max_entries=0),
         MapType.QUEUE: dict(key_size=0, value_size=4, max_entries=1),
         MapType.STACK: dict(key_size=0, value_size=4, max_entries=1),
-        MapType.RINGBUF: dict(key_size=0, value_size=0, max_entries=os.sysconf("SC_PAGE_SIZE")),
-        MapType.USER_RINGBUF: dict(key_size=0, value_size=0, max_entries=os.sysconf("SC_PAGE_SIZE")),
+        MapType.RINGBUF: dict(key_size=0, value_size=0, max_entries=page),
+        MapType.USER_RINGBUF: dict(key_size=0, value_size=0, max_entries=page),
         MapType.BLOOM_FILTER: dict(key_size=0, value_size=4, max_entries=1),
         MapType.ARENA: dict(key_size=0, value_size=0, max_entries=1, map_flags=BPF_F_MMAPABLE),
     }
@@ -191,12 +198,11 @@ def has_perf_link():
     """BPF_LINK_CREATE accepts perf event fds (tracepoints, kprobes, uprobes)."""
     pfd = prog = -1
     try:
-        prog = _try_load_keep(ProgType.TRACEPOINT)
+        prog = _load(ProgType.TRACEPOINT)
         if prog < 0:
             return False
-        from .uapi import PERF_TYPE_TRACEPOINT
-        pfd = syscalls.perf_event_open(type=PERF_TYPE_TRACEPOINT,
-                                       config=tracefs.tracepoint_id("syscalls", "sys_enter_getppid"),
+        tp_id = tracefs.tracepoint_id("syscalls", "sys_enter_getppid")
+        pfd = syscalls.perf_event_open(type=PERF_TYPE_TRACEPOINT, config=tp_id,
                                        sample_period=1, cpu=0)
         os.close(syscalls.link_create(prog, pfd, AttachType.PERF_EVENT))
         return True
@@ -206,11 +212,6 @@ def has_perf_link():
         for fd in (pfd, prog):
             if fd >= 0:
                 os.close(fd)
-
-
-def _try_load_keep(prog_type, insns=None, **fields):
-    fd, _ = load_program(prog_type, insns or _ret0(), **fields)
-    return fd
 
 
 @functools.lru_cache(maxsize=None)
@@ -274,7 +275,7 @@ def _attach_for_a_moment(prog_fd, attach_type):
 @functools.lru_cache(maxsize=None)
 def has_kprobe_multi():
     """kprobe_multi links (fprobe): attach a no-op program to a common function."""
-    fd = _try_load_keep(ProgType.KPROBE, expected_attach_type=AttachType.TRACE_KPROBE_MULTI)
+    fd = _load(ProgType.KPROBE, expected_attach_type=AttachType.TRACE_KPROBE_MULTI)
     if fd < 0:
         return False
     try:
@@ -298,7 +299,7 @@ def has_kprobe_multi():
 def has_uprobe_multi():
     """uprobe_multi links (Linux 6.6). A directory as the path makes a kernel
     that knows them answer EBADF before any probe is placed."""
-    fd = _try_load_keep(ProgType.KPROBE, expected_attach_type=AttachType.TRACE_UPROBE_MULTI)
+    fd = _load(ProgType.KPROBE, expected_attach_type=AttachType.TRACE_UPROBE_MULTI)
     if fd < 0:
         return False
     path = ctypes.create_string_buffer(b"/")
@@ -319,7 +320,7 @@ def _tracing_works(prog_type, attach_type, target_id):
     """Load a no-op program on target_id and attach it for an instant."""
     if not target_id:
         return False
-    fd = _try_load_keep(prog_type, expected_attach_type=attach_type, attach_btf_id=target_id)
+    fd = _load(prog_type, expected_attach_type=attach_type, attach_btf_id=target_id)
     if fd < 0:
         return False
     try:
@@ -356,7 +357,7 @@ def has_lsm():
 @functools.lru_cache(maxsize=None)
 def has_tcx():
     """tcx links (BPF_LINK_CREATE with TCX_INGRESS) exist; probed on loopback."""
-    fd = _try_load_keep(ProgType.SCHED_CLS, [asm.mov64_imm(0, -1), asm.exit_insn()])
+    fd = _load(ProgType.SCHED_CLS, [asm.mov64_imm(0, -1), asm.exit_insn()])
     if fd < 0:
         return False
     try:
@@ -389,7 +390,7 @@ def summary():
     out = {f"prog_type:{t.name}": prog_type_supported(t) for t in ProgType if t}
     out.update({f"map_type:{t.name}": map_type_supported(t) for t in MapType if t})
     for fn in (has_bpf_link, has_perf_link, has_kprobe_pmu, has_uprobe_pmu, has_kprobes,
-               has_uprobes, has_kprobe_multi, has_uprobe_multi, has_fentry, has_tp_btf, has_lsm, has_tcx,
-               has_ringbuf, hardware_perf_events):
+               has_uprobes, has_kprobe_multi, has_uprobe_multi, has_fentry, has_tp_btf, has_lsm,
+               has_tcx, has_ringbuf, hardware_perf_events):
         out[fn.__name__] = fn()
     return out
