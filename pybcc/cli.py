@@ -77,7 +77,8 @@ def main(argv=None):
     except ModuleNotFoundError:
         print(f"pybcc: no tool or command {cmd!r} (try: pybcc --help)", file=sys.stderr)
         return 2
-    return mod.main(rest) or 0
+    from .tools._runtime import run_tool
+    return run_tool(mod.main, rest) or 0
 
 
 if __name__ == "__main__":

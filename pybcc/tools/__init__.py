@@ -1,0 +1,1 @@
+"""bcc's tools, rebuilt on pybcc: one module and one .bpf.c per tool."""

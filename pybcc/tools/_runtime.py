@@ -1,0 +1,165 @@
+"""What every tool shares: its BPF object, attach choices, event loop, exit.
+
+A tool's BPF C is ``pybcc/tools/NAME.bpf.c``, configured with ``const
+volatile`` globals, so one cached object serves every invocation.
+"""
+import os
+import signal
+import sys
+import time
+
+from .. import compiler, loader
+from ..errors import AttachError, BPFError, LoadError, NotSupportedError
+from ..kernel import features
+
+TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
+INCLUDE_DIR = os.path.join(TOOLS_DIR, "include")
+
+
+def handle_signals():
+    """Ctrl-C and SIGTERM end the tool through KeyboardInterrupt, so cleanup
+    runs even when the shell started us with SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
+class Tool:
+    """A tool's loaded BPF object. Programs load on demand, so a program
+    the running kernel cannot take is skipped in favour of a fallback."""
+
+    def __init__(self, name, constants=None, events=False):
+        constants = dict(constants or {})
+        self.use_ringbuf = events and features.has_ringbuf()
+        if events:
+            constants["use_ringbuf"] = self.use_ringbuf
+        src = os.path.join(TOOLS_DIR, name + ".bpf.c")
+        obj = compiler.compile(src, include_dirs=[INCLUDE_DIR])
+        self.coll = loader.load(obj, constants=constants, programs=[])
+        self.links = []
+        self.mechanisms = []   # what attached: "tracepoint syscalls/sys_enter_execve", ...
+        self.reader = None
+        self.lost = 0
+
+    @property
+    def maps(self):
+        return self.coll.maps
+
+    def attach(self, prog_name, target=None, **kw):
+        """Load and attach one program; returns its Link."""
+        prog = self.coll.load_program(prog_name)
+        link = prog.attach(target, **kw)
+        self.links.append(link)
+        self.mechanisms.append(link.description)
+        return link
+
+    def attach_first(self, *choices):
+        """Attach the first of (program, target) choices the kernel takes,
+        e.g. a tp_btf program, else its raw tracepoint twin. Returns the
+        program name used; raises the first choice's error if none works."""
+        first_error = None
+        for choice in choices:
+            prog_name, target = choice if isinstance(choice, tuple) else (choice, None)
+            try:
+                self.attach(prog_name, target)
+                return prog_name
+            except (NotSupportedError, AttachError, LoadError) as e:
+                first_error = first_error or e
+        raise first_error
+
+    # --- events ----------------------------------------------------------------
+
+    def open_events(self, callback, page_cnt=64):
+        """Deliver each event's bytes to ``callback(data)``, from the ring
+        buffer or perf buffer the BPF side writes to (see tool.h)."""
+        from ..events import PerfBuffer, RingBuffer
+        if self.use_ringbuf:
+            self.reader = RingBuffer(self.coll.map_fds["events_rb"], callback,
+                                     lost_counter=self._ringbuf_drops)
+        else:
+            self.reader = PerfBuffer(self.coll.map_fds["events_pb"],
+                                     lambda cpu, data, size: callback(data),
+                                     lost_callback=self._perf_lost, page_cnt=page_cnt)
+        return self.reader
+
+    def _perf_lost(self, count):
+        self.lost += count
+        print(f"Possibly lost {count} samples", file=sys.stderr)
+
+    def _ringbuf_drops(self):
+        total = sum(self.maps["events_dropped"][0])
+        if total > self.lost:
+            print(f"Possibly lost {total - self.lost} samples", file=sys.stderr)
+            self.lost = total
+        return total
+
+    def poll(self, timeout_ms=100):
+        self.reader.poll(timeout_ms)
+        if self.use_ringbuf:
+            self._ringbuf_drops()
+
+    def close(self):
+        for link in self.links:
+            link.close()
+        self.links = []
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
+        self.coll.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def stream_events(tool, duration=None, should_stop=None):
+    """Poll until Ctrl-C, ``duration`` seconds, or should_stop() is true."""
+    deadline = time.monotonic() + duration if duration else None
+    try:
+        while True:
+            tool.poll(100)
+            if should_stop is not None and should_stop():
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+    except KeyboardInterrupt:
+        pass
+
+
+def sleep_intervals(interval, count=None, duration=None):
+    """Yield after each ``interval`` seconds; stop on count, duration or Ctrl-C.
+    Yields True for the last interval."""
+    start = time.monotonic()
+    n = 0
+    try:
+        while True:
+            time.sleep(interval)
+            n += 1
+            last = (count is not None and n >= count) or \
+                   (duration is not None and time.monotonic() - start >= duration)
+            yield last
+            if last:
+                return
+    except KeyboardInterrupt:
+        yield True
+
+
+def fail(message, code=1):
+    """Print an error the way tools do and exit."""
+    print(message, file=sys.stderr)
+    sys.exit(code)
+
+
+def run_tool(main_fn, argv):
+    """Run a tool's main with clean errors and exit codes."""
+    handle_signals()
+    try:
+        return main_fn(argv)
+    except BPFError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,86 @@
+/* Shared BPF-side pieces of pybcc's tools.
+ *
+ * Events go out through a ring buffer when the kernel has one and a perf
+ * buffer otherwise; the Python side sets use_ringbuf before load. Both maps
+ * exist in every object (one compiled object serves every kernel), and the
+ * unused one costs one page. Ring buffer drops are counted in
+ * events_dropped because the kernel does not report them.
+ */
+#ifndef __PYBCC_TOOL_H
+#define __PYBCC_TOOL_H
+
+#include <bpf/bpf_helpers.h>
+
+const volatile bool use_ringbuf = false;
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 256 * 1024);
+} events_rb SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+    __uint(key_size, sizeof(u32));
+    __uint(value_size, sizeof(u32));
+} events_pb SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, u32);
+    __type(value, u64);
+} events_dropped SEC(".maps");
+
+static __always_inline void pybcc_count_drop(void)
+{
+    u32 zero = 0;
+    u64 *n = bpf_map_lookup_elem(&events_dropped, &zero);
+    if (n)
+        *n += 1;
+}
+
+/* Send one event of ``size`` bytes from ``data`` (any memory the program can read). */
+static __always_inline void emit_event(void *ctx, void *data, u64 size)
+{
+    if (use_ringbuf) {
+        if (bpf_ringbuf_output(&events_rb, data, size, 0))
+            pybcc_count_drop();
+    } else {
+        bpf_perf_event_output(ctx, &events_pb, BPF_F_CURRENT_CPU, data, size);
+    }
+}
+
+/* Per-CPU scratch space for events too big for the 512-byte stack. */
+#define DEFINE_SCRATCH(vtype, name)                     \
+    struct {                                            \
+        __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);        \
+        __uint(max_entries, 1);                         \
+        __type(key, u32);                               \
+        __type(value, vtype);                           \
+    } name SEC(".maps")
+
+static __always_inline void *scratch(void *map)
+{
+    u32 zero = 0;
+    return bpf_map_lookup_elem(map, &zero);
+}
+
+/* log2 of a value, as bcc's bpf_log2l: slot i holds [2^(i-1), 2^i). */
+static __always_inline u32 log2_u64(u64 v)
+{
+    u32 r = 0, shift;
+    shift = (v > 0xFFFFFFFF) << 5; v >>= shift; r |= shift;
+    shift = (v > 0xFFFF) << 4; v >>= shift; r |= shift;
+    shift = (v > 0xFF) << 3; v >>= shift; r |= shift;
+    shift = (v > 0xF) << 2; v >>= shift; r |= shift;
+    shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+    r |= (v >> 1);
+    return r;
+}
+
+static __always_inline u32 log2_slot(u64 v)
+{
+    return v ? log2_u64(v) + 1 : 0;
+}
+
+#endif

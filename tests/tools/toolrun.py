@@ -1,0 +1,74 @@
+"""Run a pybcc tool as a user would, in the background, and read its output."""
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+
+class RunningTool:
+    """``pybcc TOOL ARGS`` in a child with the default SIGINT handler (a
+    background job may inherit SIGINT ignored; Python then never sees Ctrl-C)."""
+
+    def __init__(self, tool, *args, ready=None, timeout=60):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pybcc", tool, *map(str, args)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        self.lines = []
+        self._ready = threading.Event()
+        self._ready_text = ready
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        if ready is not None and not self._ready.wait(timeout):
+            self.stop()
+            raise AssertionError(f"{tool} did not print {ready!r} within {timeout}s:\n"
+                                 f"{self.stdout}\n{self.stderr}")
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+            if self._ready_text is not None and self._ready_text in line:
+                self._ready.set()
+        self._ready.set()
+
+    @property
+    def stdout(self):
+        return "\n".join(self.lines)
+
+    def wait_for(self, predicate, timeout=15):
+        """Wait until some output line satisfies predicate; return it (or None)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for line in list(self.lines):
+                if predicate(line):
+                    return line
+            if self.proc.poll() is not None and not self._reader.is_alive():
+                break
+            time.sleep(0.05)
+        return None
+
+    def stop(self, sig=signal.SIGINT, timeout=20):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._reader.join(5)
+        self.stderr = self.proc.stderr.read()
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def run_tool(tool, *args, timeout=60):
+    """Run a tool to completion (it must stop by itself); returns CompletedProcess."""
+    return subprocess.run([sys.executable, "-m", "pybcc", tool, *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout)
