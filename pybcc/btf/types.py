@@ -4,6 +4,8 @@ One ``Type`` object per BTF type, ids as in the blob (0 is void). Split BTF
 (module or program BTF on top of vmlinux) is supported through ``base``.
 The format is described in the kernel's Documentation/bpf/btf.rst.
 """
+import contextlib
+import gc
 import struct
 from dataclasses import dataclass, field
 from typing import List, Optional
@@ -103,6 +105,12 @@ class BTF:
 
     @classmethod
     def parse(cls, data, base=None):
+        # ~130k objects at once: the cyclic GC would rescan them over and over.
+        with _gc_paused():
+            return cls._parse(data, base)
+
+    @classmethod
+    def _parse(cls, data, base=None):
         data = memoryview(data)
         magic = struct.unpack_from("<H", data)[0]
         endian = "<" if magic == MAGIC else ">"
@@ -231,9 +239,10 @@ class BTF:
     def _index(self):
         if self._by_name is None:
             idx = {}
-            for t in self:
-                if t.name:
-                    idx.setdefault(t.name, []).append(t)
+            with _gc_paused():
+                for t in self:
+                    if t.name:
+                        idx.setdefault(t.name, []).append(t)
             self._by_name = idx
         return self._by_name
 
@@ -364,6 +373,17 @@ class BTF:
         self._own.append(t)
         self._by_name = None
         return t.id
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _string_offsets(table):
