@@ -471,3 +471,22 @@ def test_target_arch_names():
     assert build.target_arch("aarch64") == "arm64"
     assert "-D__TARGET_ARCH_" + build.target_arch() in build.base_flags(
         discover.Compiler("clang", ("clang",), "/usr/bin/clang", "16.0.0"))
+
+
+def test_prune_removes_old_objects(clang):
+    from pybcc.compiler import prune
+    obj = bpf_compile("int old_one;\n", vmlinux=False, compiler=clang)
+    keep = bpf_compile("int new_one;\n", vmlinux=False, compiler=clang)
+    os.utime(obj, (1, 1))
+    assert prune(30) >= 1
+    assert not os.path.exists(obj) and os.path.exists(keep)
+
+
+@pytest.mark.parametrize("which", ["clang", "zig"])
+def test_errno_headers_without_kernel_headers(which, request):
+    comp = request.getfixturevalue(which)
+    src = "#include <asm-generic/errno.h>\n#include <linux/errno.h>\n#include <asm/errno.h>\n" \
+          "#include <bpf/bpf_helpers.h>\n" \
+          "_Static_assert(ENOENT == 2 && EEXIST == 17 && EOPNOTSUPP == 95, \"errno\");\n" \
+          "int f(void *ctx) { return -EAGAIN; }\n"
+    check_object(bpf_compile(src, vmlinux=False, compiler=comp))

@@ -22,6 +22,9 @@ from .discover import Compiler, cache_tmpdir, find_compiler
 log = logging.getLogger("pybcc.compiler")
 
 INCLUDE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
+# Kernel UAPI bits (errno numbers) that BPF programs include; searched after
+# the system's headers, so only fill what is missing (always, for ziglang).
+COMPAT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compat")
 KEY_VERSION = b"pybcc-compiler-1"
 
 # Diagnostics that bcc-style and libbpf-style programs trigger harmlessly.
@@ -77,13 +80,14 @@ def _pybcc_headers_digest():
     global _headers_digest
     if _headers_digest is None:
         h = hashlib.sha256()
-        for d, dirs, files in sorted(os.walk(INCLUDE_DIR)):
+        for d, dirs, files in sorted(w for top in (INCLUDE_DIR, COMPAT_DIR)
+                                     for w in os.walk(top)):
             dirs.sort()
             for name in sorted(files):
                 p = os.path.join(d, name)
                 with open(p, "rb") as f:
                     data = f.read()
-                h.update(os.path.relpath(p, INCLUDE_DIR).encode() + b"\0")
+                h.update(p.encode() + b"\0")
                 h.update(len(data).to_bytes(8, "little") + data)
         _headers_digest = h.hexdigest()
     return _headers_digest
@@ -181,7 +185,7 @@ def compile(source, cflags=(), include_dirs=(), *, filename=None, line_map=None,
         flags += ["-I", d]
     if vmdir:
         flags += ["-I", vmdir]
-    flags += ["-I", INCLUDE_DIR]
+    flags += ["-I", INCLUDE_DIR, "-idirafter", COMPAT_DIR]
     if src_dir:
         flags += ["-iquote", src_dir]
     flags += [os.fspath(f) for f in cflags]
@@ -203,7 +207,7 @@ def compile(source, cflags=(), include_dirs=(), *, filename=None, line_map=None,
     if use_cache and _hit(obj, meta):
         return obj
     deps = _run(comp, flags, body, display, line_map, obj,
-                skip=[INCLUDE_DIR] + ([vmdir] if vmdir else []))
+                skip=[INCLUDE_DIR, COMPAT_DIR] + ([vmdir] if vmdir else []))
     cache.write_json(meta, {"display": display, "compiler": comp.identity,
                             "deps": [[p, *_stamp(p), _sha(p)] for p in deps]})
     return obj

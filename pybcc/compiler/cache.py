@@ -9,6 +9,7 @@ import json
 import os
 import stat
 import tempfile
+import time
 
 from ..errors import CompileError
 
@@ -21,11 +22,17 @@ def cache_root():
     env = os.environ.get("PYBCC_CACHE_DIR")
     if env:
         return env
-    if os.geteuid() != 0 and not os.access(os.path.dirname(DEFAULT_ROOT), os.W_OK) \
-            and not os.path.isdir(DEFAULT_ROOT):
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-        return os.path.join(base, "pybcc")
-    return DEFAULT_ROOT
+    if os.geteuid() == 0:
+        return DEFAULT_ROOT
+    # Another user's (root's) cache is not ours to write or trust.
+    try:
+        if os.stat(DEFAULT_ROOT).st_uid == os.geteuid():
+            return DEFAULT_ROOT
+    except OSError:
+        if os.access(os.path.dirname(DEFAULT_ROOT), os.W_OK):
+            return DEFAULT_ROOT
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.path.join(base, "pybcc")
 
 
 def private_dir(*parts):
@@ -74,3 +81,25 @@ def read_json(path):
 
 def write_json(path, obj):
     write_atomic(path, json.dumps(obj, sort_keys=True).encode())
+
+
+def prune(max_age_days=30):
+    """Delete cached objects not used for max_age_days (by access time, which
+    relatime still updates daily). Returns the number of files removed."""
+    d = os.path.join(cache_root(), "objects")
+    cutoff = time.time() - max_age_days * 86400
+    removed = 0
+    try:
+        names = os.listdir(d)
+    except OSError:
+        return 0
+    for name in names:
+        p = os.path.join(d, name)
+        try:
+            st = os.stat(p)
+            if max(st.st_atime, st.st_mtime) < cutoff:
+                os.unlink(p)
+                removed += 1
+        except OSError:
+            pass
+    return removed

@@ -83,6 +83,10 @@ enum libbpf_pin_type {
 	LIBBPF_PIN_BY_NAME,
 };
 
+#ifndef NULL
+#define NULL ((void *)0)
+#endif
+
 #ifndef offsetof
 #define offsetof(type, member) __builtin_offsetof(type, member)
 #endif

@@ -1,0 +1,2 @@
+/* pybcc fallback header. */
+#include <asm-generic/errno.h>
