@@ -4,29 +4,19 @@ Prefers a BPF link (BPF_LINK_CREATE, attach type PERF_EVENT, kernel >= 5.15),
 else PERF_EVENT_IOC_SET_BPF on the event fd. Either way the perf event fd is
 what keeps the attachment alive, so it dies with the process.
 """
-import ctypes
 import os
 
 from ..errors import AttachError, BPFError
 from ..kernel import syscalls
-from ..kernel.uapi import (AttachType, PERF_EVENT_IOC_ENABLE, PERF_EVENT_IOC_SET_BPF,
-                           PERF_FLAG_FD_CLOEXEC)
+from ..kernel.uapi import AttachType, PERF_EVENT_IOC_ENABLE, PERF_EVENT_IOC_SET_BPF
 from .link import Link
 
 _EINVAL, _EOPNOTSUPP, _ENOTSUPP = 22, 95, 524
 
 
 def perf_open(pid=-1, cpu=0, attr_flags=0, what=None, **fields):
-    """perf_event_open(2) with attr.flags settable (syscalls.perf_event_open's
-    own ``flags`` argument is the syscall's, so attr.flags is packed here)."""
-    fields.setdefault("size", syscalls.PERF_ATTR_SIZE)
-    fields["flags"] = attr_flags
-    attr = syscalls._pack(syscalls.PERF_ATTR, fields)
-    ret = syscalls._libc.syscall(syscalls._NR["perf_event_open"], attr, pid, cpu, -1,
-                                 PERF_FLAG_FD_CLOEXEC)
-    if ret < 0:
-        raise BPFError(what or "perf_event_open", ctypes.get_errno())
-    return ret
+    """perf_event_open(2); ``attr_flags`` is the attr's bitfield word."""
+    return syscalls.perf_event_open(pid=pid, cpu=cpu, what=what, flags=attr_flags, **fields)
 
 
 def attach_perf_fd(prog_fd, pfd, description, cleanups=(), cookie=0):
