@@ -25,6 +25,7 @@ _QUAL = {CONST: "const", VOLATILE: "volatile", RESTRICT: "restrict"}
 _ENUM_MODE = {1: "byte", 2: "HI", 8: "DI"}
 # Unnamed bitfield types used for padding, by storage-unit width in bits.
 _PAD_TYPES = ((8, "char"), (16, "short"), (32, "int"), (64, "long"))
+_ORDERED_KINDS = (CONST, VOLATILE, RESTRICT, TYPE_TAG, ARRAY, PTR, FUNC_PROTO)
 # Compiler built-ins that must not be redeclared.
 _SKIP_TYPEDEFS = {"__builtin_va_list"}
 
@@ -279,6 +280,53 @@ class CGenerator:
         elif k == FWD:
             self.declare(t.id, cont)
 
+    def value_deps(self, tid, cont, through_ptr=False):
+        """Define what a use of ``tid`` needs complete, and typedefs reached
+        through pointers that need no forward declaration (bpftool's order).
+        Returns False if the type needs a forward declaration to be used."""
+        T = self.T
+        t = T[tid]
+        k = t.kind
+        while k in (CONST, VOLATILE, RESTRICT, TYPE_TAG, ARRAY, PTR):
+            if k == PTR:
+                through_ptr = True
+            t = T[t.ref]
+            k = t.kind
+        if k == STRUCT or k == UNION:
+            if not t.name:
+                if t.id not in self.busy:
+                    self.busy.add(t.id)
+                    for m in t.members:
+                        self.value_deps(m.type, cont)
+                    self.busy.discard(t.id)
+                return True
+            if through_ptr or self.state[t.id] == _VISITING:
+                return self.state[t.id] == _DONE
+            self.define(t.id)
+        elif k == TYPEDEF:
+            st = self.state[t.id]
+            if st == _DONE and (through_ptr or self.complete[t.id]):
+                return True
+            if not through_ptr:
+                self.define_typedef(t.id, True)
+            elif st == _VISITING or not self.value_deps(t.ref, cont, True):
+                return False
+            else:
+                self.define_typedef(t.id, False)
+        elif k == ENUM or k == ENUM64:
+            if t.name:
+                self.define(t.id)
+        elif k == FUNC_PROTO:
+            strong = self.value_deps(t.ref, cont, through_ptr)
+            for p in t.members:
+                if p.type and not self.value_deps(p.type, cont, through_ptr):
+                    strong = False
+            return strong
+        elif k == FWD:
+            if t.name:
+                self.declare(t.id, cont)
+        return True
+
     def declare(self, tid, cont=0):
         if tid == cont or self.declared[tid] or self.state[tid] == _DONE:
             return
@@ -297,6 +345,10 @@ class CGenerator:
         self.state[tid] = _VISITING
         t = self.T[tid]
         if t.kind in (STRUCT, UNION):
+            # Types used by value first, then forward declarations for the
+            # rest: the order bpftool emits them in.
+            for m in t.members:
+                self.value_deps(m.type, tid)
             for m in t.members:
                 self.deps(m.type, True, tid)
             text = self.record(t, 0) + ";\n\n"
@@ -316,6 +368,10 @@ class CGenerator:
                 self.deps(t.ref, True, tid)
             return
         if t.name in _SKIP_TYPEDEFS:
+            # Not declared, but what it refers to still is (as bpftool does).
+            if st == _NONE:
+                self.state[tid] = _DONE
+                self.deps(t.ref, by_value, tid)
             return
         if st == _VISITING:
             # Reached again through a pointer while its target is being defined
@@ -481,6 +537,10 @@ class CGenerator:
                     self.out.append(self.enum(t, 0) + ";\n\n")
             elif k == FWD and t.name:
                 self.declare(t.id)
+            elif k in _ORDERED_KINDS:
+                # bpftool visits these too, which pulls in what they use by value
+                # (a `const struct x` defines struct x here); same order, same ___N names.
+                self.value_deps(t.id, 0)
 
     def generate(self):
         self.out.append(_PROLOGUE)
@@ -503,10 +563,19 @@ def generate(btf, type_tags=True):
     return CGenerator(btf, type_tags).generate()
 
 
-# Bump when the generated text changes, so cached headers are regenerated.
-GENERATOR_VERSION = "2"
+def _generator_id():
+    """Hash of the code that produces the header: a changed generator (or BTF
+    parser) gets fresh cache entries without anyone remembering to bump a version."""
+    h = hashlib.sha256()
+    for path in (__file__, bt.__file__):
+        with open(path, "rb") as f:
+            h.update(f.read())
+    return h.digest()
+
+
 DEFAULT_CACHE_ROOT = "/var/cache/pybcc"
-_memo = {}
+_memo = {}          # cache directories known to hold a header
+_gen_id = None
 
 
 def cache_root():
@@ -539,7 +608,10 @@ def vmlinux_header(btf_path="/sys/kernel/btf/vmlinux", cache_dir=None):
     cache get one under ~/.cache/pybcc instead."""
     with open(btf_path, "rb") as f:
         data = f.read()
-    digest = hashlib.sha256(GENERATOR_VERSION.encode() + b"\0" + data).hexdigest()
+    global _gen_id
+    if _gen_id is None:
+        _gen_id = _generator_id()
+    digest = hashlib.sha256(_gen_id + data).hexdigest()
     roots = [cache_dir or os.path.join(cache_root(), "vmlinux")]
     if cache_dir is None and "PYBCC_CACHE_DIR" not in os.environ and os.geteuid() != 0:
         xdg = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
@@ -562,9 +634,8 @@ def vmlinux_header(btf_path="/sys/kernel/btf/vmlinux", cache_dir=None):
         except PermissionError as e:
             last = e
             continue
-        from .types import BTF
         with _no_gc():
-            text = generate(BTF.parse(data))
+            text = generate(bt.BTF.parse(data))
         # Write then rename: readers never see a partial header.
         fd, tmp = tempfile.mkstemp(prefix=".vmlinux.h.", dir=d)
         try:
@@ -582,5 +653,4 @@ def vmlinux_header(btf_path="/sys/kernel/btf/vmlinux", cache_dir=None):
 
 if __name__ == "__main__":
     # python -m pybcc.btf.cgen [BTF_FILE] > vmlinux.h
-    from .types import BTF
-    sys.stdout.write(generate(BTF.load(sys.argv[1] if len(sys.argv) > 1 else "/sys/kernel/btf/vmlinux")))
+    sys.stdout.write(generate(bt.BTF.load(sys.argv[1] if len(sys.argv) > 1 else "/sys/kernel/btf/vmlinux")))
