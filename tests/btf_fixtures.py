@@ -66,8 +66,13 @@ def _download_btf(dest_dir):
 
 
 def _cached():
-    found = sorted(glob.glob(os.path.join(btf_cache_dir(), "vmlinux-6.1*.btf")))
-    return found[-1] if found else None
+    # Also look in the default place: tests often point PYBCC_CACHE_DIR at a
+    # temporary directory, and the download is 70 MB.
+    for d in (btf_cache_dir(), os.path.join(cgen.DEFAULT_CACHE_ROOT, "test-btf")):
+        found = sorted(glob.glob(os.path.join(d, "vmlinux-6.1*.btf")))
+        if found:
+            return found[-1]
+    return None
 
 
 def foreign_btf_path():
