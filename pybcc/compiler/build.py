@@ -251,6 +251,10 @@ def _run(comp: Compiler, flags, body, display, line_map, out, skip=()):
         depfile = os.path.join(tmp, "out.d")
         argv = [*comp.argv, *flags, "-c", src, "-o", tmp_obj, "-MD", "-MF", depfile]
         env = dict(os.environ, **dict(comp.env)) if comp.env else None
+        if comp.kind == "zig":
+            # zig keeps a copy of every output in its local cache: make that
+            # the scratch dir, which goes away with this compile.
+            env["ZIG_LOCAL_CACHE_DIR"] = os.path.join(tmp, "zig")
         try:
             r = _exec(argv, env)
         except OSError as e:
