@@ -1,0 +1,24 @@
+"""bcc's Python API on pybcc: ``from bcc import BPF`` scripts run unchanged
+(through `pybcc run SCRIPT`, or ``from pybcc.bcc import BPF``).
+
+Modules, one concept each:
+  bpf.py         the BPF class: build, load, tables, buffers, lifetime
+  source.py      C text → rewritten C → cached object (+ what to auto-attach)
+  probes.py      attach_*/detach_* methods
+  kernelinfo.py  static queries: syscall names, kernel functions, tracepoints,
+                 support_*, kernel BTF types, ksym/sym
+  tracepipe.py   trace_print / trace_fields / trace_readline
+  table.py       bcc's table classes (HashTable, Array, PerCpuHash, ...)
+  text.py        Text: the str returned where bcc returned bytes
+  constants.py   BPF program types, PerfType, PerfSWConfig, PerfHWConfig, ...
+  utils.py, containers.py, syscall.py, tcp.py, usdt.py: bcc's helper modules
+"""
+from .bpf import BPF  # noqa: F401
+from .constants import (DEBUG_BPF, DEBUG_BPF_REGISTER_STATE, DEBUG_BTF,  # noqa: F401
+                        DEBUG_LLVM_IR, DEBUG_PREPROCESSOR, DEBUG_SOURCE, BPFAttachType,
+                        BPFProgType, PerfHWConfig, PerfSWConfig, PerfType)
+from .text import Text  # noqa: F401
+from .usdt import USDT, USDTException  # noqa: F401
+from .utils import ArgString, printb  # noqa: F401
+
+TRACEFS = "/sys/kernel/tracing"

@@ -1,0 +1,352 @@
+"""The BPF class: bcc's entry point.
+
+    b = BPF(text=C)        rewrite (bcc dialect) → compile (cached) → load maps
+                           → attach kprobe__*/tracepoint__*/... functions
+    b["counts"]            a table (table.py)
+    b.attach_*(...)        probes.py
+    b.trace_print()        tracepipe.py
+    b.ksym(addr), ...      kernelinfo.py (static)
+    b.perf_buffer_poll()   perf/ring buffers opened through tables
+
+Programs are loaded on first use (load_func or an attach_* call), each with
+the program type the caller asks for, as bcc does.
+"""
+import atexit
+import weakref
+
+from .. import loader, sections
+from ..errors import BPFError, LoadError, NotSupportedError
+from ..kernel import features
+from ..object import load_spec
+from . import source
+from .constants import BPFAttachType, BPFProgType
+from .kernelinfo import KernelInfo
+from .probes import Probes, _kfunc_target
+from .table import Table
+from .text import as_str
+from .tracepipe import TracePipe
+
+# Program type → the section convention it is loaded as.
+_SECTION_OF_TYPE = {
+    BPFProgType.SOCKET_FILTER: "socket",
+    BPFProgType.KPROBE: "kprobe/",
+    BPFProgType.SCHED_CLS: "tc",
+    BPFProgType.SCHED_ACT: "action",
+    BPFProgType.TRACEPOINT: "tracepoint/",
+    BPFProgType.XDP: "xdp",
+    BPFProgType.PERF_EVENT: "perf_event",
+    BPFProgType.CGROUP_SKB: "cgroup/skb",
+    BPFProgType.CGROUP_SOCK: "cgroup/sock",
+    BPFProgType.SOCK_OPS: "sockops",
+    BPFProgType.SK_SKB: "sk_skb",
+    BPFProgType.CGROUP_DEVICE: "cgroup/dev",
+    BPFProgType.SK_MSG: "sk_msg",
+    BPFProgType.RAW_TRACEPOINT: "raw_tp/",
+    BPFProgType.CGROUP_SOCK_ADDR: "cgroup/connect4",
+    BPFProgType.CGROUP_SYSCTL: "cgroup/sysctl",
+    BPFProgType.CGROUP_SOCKOPT: "cgroup/getsockopt",
+    BPFProgType.LSM: "lsm/",
+    BPFProgType.SK_LOOKUP: "sk_lookup",
+}
+_TRACING_SECTION = {BPFAttachType.TRACE_FENTRY: "fentry/", BPFAttachType.TRACE_FEXIT: "fexit/",
+                    BPFAttachType.TRACE_RAW_TP: "tp_btf/",
+                    BPFAttachType.MODIFY_RETURN: "fmod_ret/"}
+
+
+class BPF(KernelInfo, Probes, TracePipe):
+    """Compile, load and attach a BPF program written in C."""
+
+    # program types (BPF.KPROBE, ...: set below), XDP actions and flags
+    XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT = range(5)
+    XDP_FLAGS_UPDATE_IF_NOEXIST = 1 << 0
+    XDP_FLAGS_SKB_MODE = 1 << 1
+    XDP_FLAGS_DRV_MODE = 1 << 2
+    XDP_FLAGS_HW_MODE = 1 << 3
+    XDP_FLAGS_REPLACE = 1 << 4
+    TRACE_FENTRY = BPFAttachType.TRACE_FENTRY
+    TRACE_FEXIT = BPFAttachType.TRACE_FEXIT
+    CLOCK_MONOTONIC = 1
+
+    def __init__(self, src_file=b"", hdr_file=b"", text=None, debug=0, cflags=[],
+                 usdt_contexts=[], allow_rlimit=True, device=None,
+                 attach_usdt_ignore_pid=False):
+        self.debug = debug
+        self.funcs = {}
+        self.tables = {}
+        self.perf_buffers = {}
+        self._ring_buffers = {}
+        self._perf_poller = self._ring_poller = None
+        self._links = {}
+        self._coll = None
+        self._closed = False
+        cflags = [as_str(f) for f in cflags or ()]
+        if hdr_file:
+            cflags += ["-include", as_str(hdr_file)]
+        if usdt_contexts:
+            c_text, _ = source.read_source(text, src_file)
+            text = "".join(as_str(ctx.get_text()) for ctx in usdt_contexts) + c_text
+        self._build = source.build(text, src_file, cflags, debug)
+        spec = load_spec(self._build.obj_path)
+        self._coll = loader.load(spec, programs=[])
+        ref = weakref.ref(self)
+        atexit.register(lambda: ref() is not None and ref().cleanup())
+        try:
+            for ctx in usdt_contexts:
+                ctx.attach_uprobes(self, attach_usdt_ignore_pid)
+            self._auto_attach(spec)
+        except BaseException:
+            self.cleanup()
+            raise
+
+    # --- programs ---------------------------------------------------------------
+
+    def _auto_attach(self, spec):
+        todo = self._build.auto_attach if self._build.frontend else source.section_auto_attach(spec)
+        for fn_name, kind, target in todo:
+            kind = source.normalize_kind(kind)
+            if kind == "kprobe":
+                self.attach_kprobe(event=target, fn_name=fn_name)
+            elif kind == "kretprobe":
+                self.attach_kretprobe(event=target, fn_name=fn_name)
+            elif kind == "tracepoint":
+                self.attach_tracepoint(tp=target.replace("/", ":", 1), fn_name=fn_name)
+            elif kind == "raw_tracepoint":
+                self.attach_raw_tracepoint(tp=target, fn_name=fn_name)
+            elif kind in ("kfunc", "kretfunc"):
+                self._attach_kfunc(fn_name, target, kind == "kretfunc")
+            elif kind == "lsm":
+                self._attach_lsm(fn_name, target)
+            elif kind == "tp_btf":
+                self._attach_tp_btf(fn_name, target)
+            else:
+                raise NotSupportedError(f"{fn_name}: automatic attachment of kind {kind!r} "
+                                        f"is not supported")
+
+    def _program_spec(self, name):
+        ps = self._coll.spec.programs.get(name)
+        if ps is None:
+            have = ", ".join(sorted(self._coll.spec.programs)) or "none"
+            raise LoadError(f"Failed to load BPF program {name}: no such function in the "
+                            f"program (have: {have})")
+        return ps
+
+    def _load_with_section(self, name, prefix, target=""):
+        """Load function ``name`` as the program kind of section ``prefix``."""
+        name = as_str(name)
+        fn = self.funcs.get(name)
+        if fn is not None:
+            return fn
+        ps = self._program_spec(name)
+        sdef, _ = sections.lookup(prefix + target if prefix.endswith("/") else prefix)
+        own = ps.sdef
+        if own is not None and own.prog_type == sdef.prog_type and \
+                own.attach_type == sdef.attach_type and (ps.target or not target):
+            fn = self._coll.load_program(name)          # its section says it all
+        else:
+            fn = self._coll.load_program(name, sdef=sdef, target=target or ps.target)
+        self.funcs[name] = fn
+        return fn
+
+    def load_func(self, func_name, prog_type, device=None, attach_type=-1):
+        """Load function ``func_name`` as a program of ``prog_type`` (BPF.KPROBE,
+        BPF.TRACEPOINT, BPF.XDP, ...); returns an object with .fd and .name.
+        Loaded once: later calls return the same program."""
+        name = as_str(func_name)
+        if name in self.funcs:
+            return self.funcs[name]
+        if prog_type == BPFProgType.TRACING:
+            if attach_type == -1:
+                attach_type = (BPFAttachType.TRACE_FEXIT if name.startswith("kretfunc__")
+                               else BPFAttachType.TRACE_FENTRY)
+            prefix = _TRACING_SECTION.get(attach_type)
+            if prefix is None:
+                raise NotSupportedError(f"load_func({name}): TRACING attach type "
+                                        f"{attach_type} is not supported by pybcc")
+            if prefix != "tp_btf/" and not features.has_fentry():
+                raise NotSupportedError(f"cannot load {name}: BPF trampolines (fentry/fexit) "
+                                        f"are refused by this kernel", feature="fentry",
+                                        alternative="a tracepoint or a kprobe")
+            target = _kfunc_target(name, "kfunc__", "kretfunc__", "kmod_ret__")
+            return self._load_with_section(name, prefix, target)
+        if prog_type == BPFProgType.LSM:
+            return self._load_with_section(name, "lsm/", _kfunc_target(name, "lsm__"))
+        prefix = _SECTION_OF_TYPE.get(prog_type)
+        if prefix is None:
+            raise NotSupportedError(f"load_func({name}): program type {prog_type} is not "
+                                    f"supported by pybcc")
+        return self._load_with_section(name, prefix)
+
+    def dump_func(self, func_name):
+        """The function's BPF instructions as compiled (before relocation), as bytes."""
+        from .. import asm
+        ps = self._program_spec(as_str(func_name))
+        insns = self._coll.spec.sections[ps.section].insns[ps.start:ps.end]
+        return asm.encode(insns)
+
+    # --- tables -----------------------------------------------------------------
+
+    def get_table(self, name, keytype=None, leaftype=None, reducer=None):
+        """The table (map) called ``name``; keytype/leaftype override the
+        ctypes classes derived from BTF; reducer folds per-CPU values."""
+        name = as_str(name)
+        custom = keytype is not None or leaftype is not None or reducer is not None
+        if not custom and name in self.tables:
+            return self.tables[name]
+        fd = self._coll.map_fds.get(name)
+        if fd is None:
+            raise KeyError(f"Cannot find table {name}" +
+                           (f" (tables: {', '.join(sorted(self._user_tables()))})"
+                            if self._user_tables() else ""))
+        t = Table(self, fd, self._coll.spec.maps[name], name, keytype, leaftype, reducer)
+        old = self.tables.get(name)
+        if old is not None and old is not t:
+            old.close()
+        self.tables[name] = t
+        return t
+
+    def _user_tables(self):
+        return [n for n in self._coll.map_fds if not n.startswith(".")]
+
+    def __getitem__(self, key):
+        return self.get_table(key)
+
+    def __setitem__(self, key, leaf):
+        self.tables[as_str(key)] = leaf
+
+    def __delitem__(self, key):
+        t = self.tables.pop(as_str(key), None)
+        if t is not None:
+            t.close()
+
+    def __contains__(self, key):
+        return as_str(key) in self._coll.map_fds
+
+    def __iter__(self):
+        return iter(self._user_tables())
+
+    def __len__(self):
+        return len(self._user_tables())
+
+    def _event_type(self, table_name):
+        """The ctypes class of the struct a program submits to ``table_name``."""
+        from ..btf import types as bt
+        from ..maps import btf_codec
+        type_name = self._build.perf_submits.get(table_name)
+        if not type_name:
+            raise BPFError(f"table {table_name!r}: cannot tell which struct its events are "
+                           f"(no {table_name}.perf_submit()/ringbuf_output() of a struct "
+                           f"seen); decode with ctypes.cast(data, ctypes.POINTER(YourStruct))")
+        btf = self._coll.spec.btf
+        bare = type_name.split()[-1] if type_name.split()[0] in ("struct", "union") else type_name
+        found = btf.find_all(bare, (bt.STRUCT, bt.UNION, bt.TYPEDEF)) if btf else []
+        if not found:
+            raise BPFError(f"table {table_name!r}: the program's BTF has no type {type_name}")
+        return btf_codec(btf, found[0].id, chars="bytes").ctype
+
+    # --- perf and ring buffers ---------------------------------------------------
+
+    def _add_perf_buffer(self, name, reader):
+        from ..events import Poller
+        self._close_perf_buffer(name)
+        self.perf_buffers[name] = reader
+        if self._perf_poller is None:
+            self._perf_poller = Poller(owns=False)
+        self._perf_poller.add(reader)
+
+    def _close_perf_buffer(self, name):
+        reader = self.perf_buffers.pop(name, None)
+        if reader is not None:
+            if self._perf_poller is not None:
+                self._perf_poller.remove(reader)
+            reader.close()
+
+    def _add_ring_buffer(self, name, reader):
+        from ..events import Poller
+        self._close_ring_buffer(name)
+        self._ring_buffers[name] = reader
+        if self._ring_poller is None:
+            self._ring_poller = Poller(owns=False)
+        self._ring_poller.add(reader)
+
+    def _close_ring_buffer(self, name):
+        reader = self._ring_buffers.pop(name, None)
+        if reader is not None:
+            if self._ring_poller is not None:
+                self._ring_poller.remove(reader)
+            reader.close()
+
+    def perf_buffer_poll(self, timeout=-1):
+        """Wait up to ``timeout`` ms (-1: forever) for perf buffer records and
+        call their callbacks. Returns how many records were read."""
+        if self._perf_poller is None:
+            raise BPFError("perf_buffer_poll: no perf buffer is open "
+                           "(call b[\"events\"].open_perf_buffer(callback) first)")
+        return self._perf_poller.poll(timeout)
+
+    kprobe_poll = perf_buffer_poll
+
+    def perf_buffer_consume(self):
+        """Read what the perf buffers hold, without waiting."""
+        return self._perf_poller.consume() if self._perf_poller else 0
+
+    def ring_buffer_poll(self, timeout=-1):
+        """Wait up to ``timeout`` ms for ring buffer records and call back."""
+        if self._ring_poller is None:
+            raise BPFError("ring_buffer_poll: no ring buffer is open "
+                           "(call b[\"events\"].open_ring_buffer(callback) first)")
+        return self._ring_poller.poll(timeout)
+
+    def ring_buffer_consume(self):
+        return self._ring_poller.consume() if self._ring_poller else 0
+
+    def ring_buffer_check(self):
+        return self.ring_buffer_consume()
+
+    # --- lifetime ---------------------------------------------------------------
+
+    def cleanup(self):
+        """Detach everything, close buffers, tables and programs. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._close_links()
+        for name in list(self.perf_buffers):
+            self._close_perf_buffer(name)
+        for name in list(self._ring_buffers):
+            self._close_ring_buffer(name)
+        for poller in (self._perf_poller, self._ring_poller):
+            if poller is not None:
+                poller.close()
+        self._perf_poller = self._ring_poller = None
+        for t in self.tables.values():
+            try:
+                t.close()
+            except (OSError, BPFError):
+                pass
+        self.tables = {}
+        self.trace_close()
+        if self._coll is not None:
+            self._coll.close()
+        self.funcs = {}
+
+    close = cleanup
+
+    def free_bcc_memory(self):
+        return 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+    def __del__(self):
+        try:
+            self.cleanup()
+        except Exception:
+            pass
+
+
+for _name, _value in vars(BPFProgType).items():
+    if not _name.startswith("_"):
+        setattr(BPF, _name, _value)

@@ -1,0 +1,371 @@
+"""BPF's attach_* / detach_* methods: one Link per attachment, kept by kind
+so that detach_*, num_open_* and cleanup() find them.
+
+Where this kernel lacks the mechanism (kprobes, fentry, LSM) the method
+raises NotSupportedError naming what to use instead (a tracepoint, usually).
+"""
+import re
+import socket
+
+from .. import attach as _attach
+from .. import symbols
+from ..attach import alternatives
+from ..errors import AttachError, BPFError, NotSupportedError
+from ..kernel import features, syscalls
+from .text import as_str
+
+_NON_IDENT = re.compile(r"[^a-zA-Z0-9_]")
+_SYSCALL_PREFIX_RE = re.compile(r"^(sys_|__x64_sys_|__x32_compat_sys_|__ia32_compat_sys_|"
+                                r"__arm64_sys_|__s390x_sys_|__s390_sys_|__riscv_sys_)")
+_xdp_links = {}      # device → Link: attach_xdp is static in bcc, the link lives here
+
+
+def _kfunc_target(fn_name, *prefixes):
+    for p in prefixes:
+        if fn_name.startswith(p + "vmlinux__"):
+            return fn_name[len(p) + len("vmlinux__"):]
+        if fn_name.startswith(p):
+            return fn_name[len(p):]
+    return fn_name
+
+
+class Probes:
+    """Mixed into BPF; needs self.load_func and self._links (kind → {key: Link})."""
+
+    def _add_link(self, kind, key, link):
+        self._links.setdefault(kind, {})[key] = link
+        return link
+
+    def _drop_links(self, kind, match):
+        """Close and forget the links of ``kind`` whose key satisfies ``match``;
+        returns how many."""
+        table = self._links.get(kind, {})
+        keys = [k for k in table if match(k)]
+        for k in keys:
+            table.pop(k).close()
+        return len(keys)
+
+    # --- kprobes -------------------------------------------------------------------
+
+    def fix_syscall_fnname(self, name):
+        """A syscall function name with this kernel's prefix (sys_clone → __x64_sys_clone)."""
+        name = as_str(name)
+        m = _SYSCALL_PREFIX_RE.match(name)
+        if m:
+            return self.get_syscall_prefix() + name[m.end():]
+        return name
+
+    @staticmethod
+    def _require_kprobes(func):
+        if not features.has_kprobes():
+            raise NotSupportedError(
+                f"cannot probe kernel function {func}: this kernel has no kprobes "
+                f"(CONFIG_KPROBES off)", feature="kprobe",
+                alternative=alternatives.instead_of_kprobe(func))
+
+    def _attach_kprobe(self, event, fn_name, retprobe, event_off=0, event_re="", maxactive=0):
+        event, fn_name, event_re = as_str(event), as_str(fn_name), as_str(event_re)
+        kind = "kretprobe" if retprobe else "kprobe"
+        if event_re:
+            matched = self.get_kprobe_functions(event_re)
+            self._require_kprobes(matched[0] if matched else event_re)
+            done, last = 0, None
+            for func in matched:
+                try:
+                    self._attach_kprobe(func, fn_name, retprobe, maxactive=maxactive)
+                    done += 1
+                except AttachError as e:
+                    last = e
+            if not done:
+                raise AttachError(f"no {kind} attached: no kernel function matching "
+                                  f"{event_re!r} could be probed" + (f" ({last})" if last else ""))
+            return self
+        event = self.fix_syscall_fnname(event)
+        self._require_kprobes(event)
+        key = ("r_" if retprobe else "p_") + _NON_IDENT.sub("_", event) + \
+            (f"_{event_off}" if event_off else "")
+        if key in self._links.get("kprobe", {}):
+            raise AttachError(f"{kind} {event} is already attached")
+        fn = self.load_func(fn_name, self.KPROBE)
+        if retprobe:
+            link = _attach.attach_kretprobe(fn.fd, event, maxactive=maxactive)
+        else:
+            link = _attach.attach_kprobe(fn.fd, event, event_off)
+        self._add_link("kprobe", key, link)
+        return self
+
+    def attach_kprobe(self, event=b"", event_off=0, fn_name=b"", event_re=b""):
+        """Run ``fn_name`` when kernel function ``event`` (or every function
+        matching ``event_re``) is entered."""
+        return self._attach_kprobe(event, fn_name, False, event_off, event_re)
+
+    def attach_kretprobe(self, event=b"", fn_name=b"", event_re=b"", maxactive=0):
+        """Run ``fn_name`` when kernel function ``event`` returns."""
+        return self._attach_kprobe(event, fn_name, True, 0, event_re, maxactive)
+
+    def _detach_kprobe(self, event, retprobe):
+        event = self.fix_syscall_fnname(as_str(event))
+        prefix = ("r_" if retprobe else "p_") + _NON_IDENT.sub("_", event)
+        if not self._drop_links("kprobe", lambda k: k == prefix or k.startswith(prefix + "_")):
+            raise AttachError(f"{'kretprobe' if retprobe else 'kprobe'} {event} is not attached")
+
+    def detach_kprobe(self, event, fn_name=None):
+        self._detach_kprobe(event, False)
+
+    def detach_kretprobe(self, event, fn_name=None):
+        self._detach_kprobe(event, True)
+
+    def num_open_kprobes(self):
+        return len(self._links.get("kprobe", {}))
+
+    # --- tracepoints ------------------------------------------------------------------
+
+    def attach_tracepoint(self, tp=b"", tp_re=b"", fn_name=b""):
+        """Run ``fn_name`` on tracepoint ``tp`` ("category:name"), or on every
+        tracepoint matching ``tp_re``."""
+        tp, tp_re, fn_name = as_str(tp), as_str(tp_re), as_str(fn_name)
+        if tp_re:
+            tps = self.get_tracepoints(tp_re)
+            if not tps:
+                raise AttachError(f"no tracepoint matches {tp_re!r}")
+            for one in tps:
+                self.attach_tracepoint(tp=one, fn_name=fn_name)
+            return self
+        tp = tp.replace("/", ":", 1) if ":" not in tp else tp
+        fn = self.load_func(fn_name, self.TRACEPOINT)
+        self._add_link("tracepoint", (tp, fn_name), _attach.attach_tracepoint(fn.fd, tp))
+        return self
+
+    def detach_tracepoint(self, tp=b""):
+        tp = as_str(tp)
+        if not self._drop_links("tracepoint", lambda k: k[0] == tp):
+            raise AttachError(f"tracepoint {tp} is not attached")
+
+    def num_open_tracepoints(self):
+        return len(self._links.get("tracepoint", {}))
+
+    def attach_raw_tracepoint(self, tp=b"", fn_name=b""):
+        """Run ``fn_name`` on raw tracepoint ``tp`` ("sched_switch")."""
+        tp, fn_name = as_str(tp), as_str(fn_name)
+        if tp in self._links.get("raw_tracepoint", {}):
+            raise AttachError(f"raw tracepoint {tp} has been attached")
+        fn = self.load_func(fn_name, self.RAW_TRACEPOINT)
+        self._add_link("raw_tracepoint", tp, _attach.attach_raw_tracepoint(fn.fd, tp))
+        return self
+
+    def detach_raw_tracepoint(self, tp=b""):
+        tp = as_str(tp)
+        if not self._drop_links("raw_tracepoint", lambda k: k == tp):
+            raise AttachError(f"raw tracepoint {tp} is not attached")
+
+    def _attach_tp_btf(self, fn_name, target):
+        fn = self._load_with_section(fn_name, "tp_btf/", target)
+        self._add_link("tp_btf", fn_name, _attach.attach_tp_btf(fn.fd, target))
+
+    # --- BTF-based: kfunc (fentry/fexit), LSM -------------------------------------------
+
+    def _attach_kfunc(self, fn_name, target, ret):
+        kind = "kretfunc" if ret else "kfunc"
+        if not features.has_fentry():
+            raise NotSupportedError(
+                f"cannot attach {kind} {fn_name} to {target}: BPF trampolines (fentry/fexit) "
+                f"are refused by this kernel", feature="fentry",
+                alternative=alternatives.instead_of_fentry(target))
+        if fn_name in self._links.get("kfunc", {}):
+            raise AttachError(f"{kind} {fn_name} is already attached")
+        fn = self._load_with_section(fn_name, "fexit/" if ret else "fentry/", target)
+        self._add_link("kfunc", fn_name, _attach.attach_btf_program(
+            fn.fd, "fexit" if ret else "fentry", target))
+        return self
+
+    def attach_kfunc(self, fn_name=b""):
+        """Attach kfunc__[vmlinux__]FUNC to FUNC's entry (fentry)."""
+        fn_name = as_str(fn_name)
+        return self._attach_kfunc(fn_name, _kfunc_target(fn_name, "kfunc__"), False)
+
+    def attach_kretfunc(self, fn_name=b""):
+        """Attach kretfunc__[vmlinux__]FUNC to FUNC's return (fexit)."""
+        fn_name = as_str(fn_name)
+        return self._attach_kfunc(fn_name, _kfunc_target(fn_name, "kretfunc__"), True)
+
+    def detach_kfunc(self, fn_name=b""):
+        fn_name = as_str(fn_name)
+        if not self._drop_links("kfunc", lambda k: k == fn_name):
+            raise AttachError(f"kfunc {fn_name} is not attached")
+
+    detach_kretfunc = detach_kfunc
+
+    def _attach_lsm(self, fn_name, hook):
+        if not features.has_lsm():
+            raise NotSupportedError(
+                f"cannot attach LSM program {fn_name} to hook {hook}: BPF LSM is not "
+                f"enabled in this kernel (CONFIG_BPF_LSM and 'bpf' in lsm=)", feature="lsm")
+        if fn_name in self._links.get("lsm", {}):
+            raise AttachError(f"LSM program {fn_name} is already attached")
+        fn = self._load_with_section(fn_name, "lsm/", hook)
+        self._add_link("lsm", fn_name, _attach.attach_lsm(fn.fd, hook))
+        return self
+
+    def attach_lsm(self, fn_name=b""):
+        """Attach lsm__HOOK to LSM hook HOOK."""
+        fn_name = as_str(fn_name)
+        return self._attach_lsm(fn_name, _kfunc_target(fn_name, "lsm__"))
+
+    def detach_lsm(self, fn_name=b""):
+        fn_name = as_str(fn_name)
+        if not self._drop_links("lsm", lambda k: k == fn_name):
+            raise AttachError(f"LSM program {fn_name} is not attached")
+
+    # --- uprobes -----------------------------------------------------------------------
+
+    @staticmethod
+    def _uprobe_target(name, sym, addr, pid, sym_off):
+        """(binary path, file offset) for bcc's name/sym/addr arguments."""
+        name, sym = as_str(name), as_str(sym)
+        spid = pid if pid and pid > 0 else None
+        if addr is not None:
+            path = symbols.resolve_module(name, spid) if name else None
+            if path is None:
+                raise AttachError(f"can't find library or program {name!r}")
+            return path, _attach.uprobe.resolve(path, address=addr)[1] + sym_off
+        if not sym:
+            raise AttachError("uprobe: give sym=, sym_re= or addr=")
+        try:
+            path, offset, _ = symbols.symbol_address(name, sym, spid)
+        except LookupError as e:
+            raise AttachError(f"could not determine address of symbol {sym} in {name}: {e}") from None
+        return path, offset + sym_off
+
+    def _attach_uprobe(self, retprobe, name, sym, sym_re, addr, fn_name, pid, sym_off):
+        fn_name = as_str(fn_name)
+        if sym_re:
+            found = self.get_user_functions_and_addresses(name, sym_re)
+            if not found:
+                raise AttachError(f"no function of {as_str(name)} matches {as_str(sym_re)!r}")
+            for _, vaddr in found:
+                self._attach_uprobe(retprobe, name, "", "", vaddr, fn_name, pid, 0)
+            return self
+        path, offset = self._uprobe_target(name, sym, addr, pid, sym_off)
+        key = ("r" if retprobe else "p", path, offset, pid)
+        if key in self._links.get("uprobe", {}):
+            raise AttachError(f"{'uretprobe' if retprobe else 'uprobe'} at {path}:{offset:#x} "
+                              f"is already attached")
+        fn = self.load_func(fn_name, self.KPROBE)
+        link = _attach.attach_uprobe(fn.fd, path, offset=offset, retprobe=retprobe, pid=pid)
+        self._add_link("uprobe", key, link)
+        return self
+
+    def attach_uprobe(self, name=b"", sym=b"", sym_re=b"", addr=None, fn_name=b"", pid=-1,
+                      sym_off=0):
+        """Run ``fn_name`` when function ``sym`` (or address ``addr``, or each
+        function matching ``sym_re``) of library/program ``name`` ("c",
+        "libc.so.6", a path) is called; ``pid`` limits it to one process."""
+        return self._attach_uprobe(False, name, sym, sym_re, addr, fn_name, pid, sym_off)
+
+    def attach_uretprobe(self, name=b"", sym=b"", sym_re=b"", addr=None, fn_name=b"", pid=-1,
+                         sym_off=0):
+        """Run ``fn_name`` when the function returns."""
+        return self._attach_uprobe(True, name, sym, sym_re, addr, fn_name, pid, sym_off)
+
+    def _detach_uprobe(self, retprobe, name, sym, addr, pid, sym_off):
+        path, offset = self._uprobe_target(name, sym, addr, pid, sym_off)
+        key = ("r" if retprobe else "p", path, offset, pid)
+        if not self._drop_links("uprobe", lambda k: k == key):
+            raise AttachError(f"{'uretprobe' if retprobe else 'uprobe'} at {path}:{offset:#x} "
+                              f"is not attached")
+
+    def detach_uprobe(self, name=b"", sym=b"", addr=None, pid=-1, sym_off=0):
+        self._detach_uprobe(False, name, sym, addr, pid, sym_off)
+
+    def detach_uretprobe(self, name=b"", sym=b"", addr=None, pid=-1, sym_off=0):
+        self._detach_uprobe(True, name, sym, addr, pid, sym_off)
+
+    def num_open_uprobes(self):
+        return len(self._links.get("uprobe", {}))
+
+    # --- perf events ---------------------------------------------------------------------
+
+    def attach_perf_event(self, ev_type=-1, ev_config=-1, fn_name=b"", sample_period=0,
+                          sample_freq=0, pid=-1, cpu=-1, group_fd=-1):
+        """Run ``fn_name`` every ``sample_period`` events (or ``sample_freq``
+        times a second) of perf event (ev_type, ev_config), on every CPU or ``cpu``."""
+        if group_fd != -1:
+            raise NotSupportedError("attach_perf_event: event groups (group_fd) are not "
+                                    "supported by pybcc", feature="perf event groups")
+        fn = self.load_func(fn_name, self.PERF_EVENT)
+        link = _attach.attach_perf_event(fn.fd, ev_type, ev_config, sample_period,
+                                         sample_freq, pid, cpu)
+        key = (ev_type, ev_config)
+        old = self._links.get("perf_event", {}).get(key)
+        if old is not None:          # bcc keeps one attachment per (type, config)
+            old.close()
+        self._add_link("perf_event", key, link)
+        return self
+
+    def detach_perf_event(self, ev_type=-1, ev_config=-1):
+        if not self._drop_links("perf_event", lambda k: k == (ev_type, ev_config)):
+            raise AttachError(f"perf event type {ev_type} config {ev_config} is not attached")
+
+    # --- network and cgroups --------------------------------------------------------------
+
+    @staticmethod
+    def attach_xdp(dev, fn, flags=0):
+        """Attach XDP program ``fn`` (from load_func) to device ``dev``. The
+        attachment is a BPF link: it ends with detach_xdp or this process."""
+        dev = as_str(dev)
+        old = _xdp_links.pop(dev, None)
+        if old is not None:
+            old.close()
+        mode_flags = flags & 0xE        # SKB/DRV/HW mode bits; link_create takes no others
+        _xdp_links[dev] = _attach.attach_xdp(fn.fd, dev, flags=mode_flags)
+
+    @staticmethod
+    def detach_xdp(dev, flags=0):
+        link = _xdp_links.pop(as_str(dev), None)
+        if link is not None:
+            link.close()
+
+    @staticmethod
+    def attach_raw_socket(fn, dev):
+        """Attach SOCKET_FILTER ``fn`` to a new raw socket on ``dev``; the
+        socket's fd is left in fn.sock (as bcc does)."""
+        sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW | socket.SOCK_NONBLOCK,
+                             socket.htons(0x0003))  # ETH_P_ALL
+        try:
+            if as_str(dev):
+                sock.bind((as_str(dev), 0))
+            link = _attach.attach_socket(fn.fd, sock)
+        except OSError as e:
+            sock.close()
+            raise AttachError(f"raw socket on {as_str(dev)!r}", e.errno or 0) from None
+        fn.sock = sock.fileno()
+        fn._socket, fn._socket_link = sock, link
+
+    @staticmethod
+    def attach_func(fn, attachable_fd, attach_type, flags=0):
+        """BPF_PROG_ATTACH ``fn`` to a cgroup/sockmap fd."""
+        try:
+            syscalls.prog_attach(fn.fd, attachable_fd, attach_type, flags)
+        except BPFError as e:
+            raise AttachError(f"attaching {fn.name} (attach type {attach_type}) to fd "
+                              f"{attachable_fd}", e.errno) from None
+
+    @staticmethod
+    def detach_func(fn, attachable_fd, attach_type):
+        try:
+            syscalls.prog_detach(fn.fd, attachable_fd, attach_type)
+        except BPFError as e:
+            raise AttachError(f"detaching {fn.name} (attach type {attach_type}) from fd "
+                              f"{attachable_fd}", e.errno) from None
+
+    def _close_links(self):
+        errors = []
+        for kind in list(self._links):
+            for link in self._links.pop(kind).values():
+                try:
+                    link.close()
+                except (OSError, BPFError) as e:
+                    errors.append(e)
+        return errors
+
+

@@ -1,0 +1,112 @@
+"""From the user's C (bcc dialect or plain libbpf-style C) to an object
+file and the facts the BPF class needs about it.
+
+The bcc dialect goes through pybcc.frontend.rewrite (tables, probe-name
+conventions, struct types of perf_submit). Plain C is compiled as is; its
+programs are then found by their ELF sections, and those whose section names
+an event (SEC("tracepoint/sched/sched_switch"), SEC("raw_tp/sys_enter"), ...)
+are attached automatically, as bcc attaches kprobe__* functions.
+"""
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+from .constants import DEBUG_PREPROCESSOR, DEBUG_SOURCE
+from .text import as_str
+
+
+@dataclass
+class Build:
+    obj_path: str
+    functions: List[str]                       # program functions, bcc-dialect mode
+    auto_attach: List[Tuple[str, str, str]]    # (function, kind, target)
+    perf_submits: Dict[str, str] = field(default_factory=dict)
+    tables: Dict[str, object] = field(default_factory=dict)
+    c_text: str = ""
+    frontend: bool = False
+
+
+def _frontend():
+    try:
+        from ..frontend import rewrite
+    except ImportError:
+        return None
+    return rewrite
+
+
+def read_source(text, src_file):
+    """(C text, filename for messages)."""
+    if text is not None:
+        return as_str(text), "<text>"
+    src_file = as_str(src_file)
+    if not src_file:
+        raise ValueError("BPF() needs text= or src_file=")
+    path = src_file
+    if not os.path.isabs(path) and not os.path.exists(path):
+        # bcc looks next to the running script too
+        here = os.path.dirname(os.path.abspath(sys.argv[0] if sys.argv and sys.argv[0] else "."))
+        if os.path.exists(os.path.join(here, path)):
+            path = os.path.join(here, path)
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        return f.read(), path
+
+
+def build(text, src_file="", cflags=(), debug=0):
+    """Rewrite (when the front end is there) and compile; the object is cached."""
+    from ..compiler import compile as compile_c
+    c_text, filename = read_source(text, src_file)
+    cflags = [as_str(f) for f in cflags or ()]
+    include_dirs = [os.path.dirname(os.path.abspath(filename))] if filename != "<text>" else []
+    rewrite = _frontend()
+    if rewrite is None:
+        if debug & (DEBUG_SOURCE | DEBUG_PREPROCESSOR):
+            print(c_text, file=sys.stderr)
+        obj = compile_c(c_text, cflags, include_dirs, filename=filename)
+        return Build(obj, [], [], c_text=c_text)
+    r = rewrite(c_text, filename=filename, cflags=tuple(cflags))
+    if debug & (DEBUG_SOURCE | DEBUG_PREPROCESSOR):
+        print(r.c_text, file=sys.stderr)
+    obj = compile_c(r.c_text, cflags, include_dirs, filename=filename,
+                    line_map=getattr(r, "line_map", None))
+    return Build(obj, list(getattr(r, "functions", []) or []),
+                 [tuple(a) for a in getattr(r, "auto_attach", []) or []],
+                 dict(getattr(r, "perf_submits", {}) or {}),
+                 dict(getattr(r, "tables", {}) or {}), r.c_text, frontend=True)
+
+
+# Section kinds (pybcc.sections) → bcc attach kinds, for plain C.
+def section_auto_attach(spec):
+    """(function, kind, target) for each program whose section names its event."""
+    out = []
+    for name, ps in spec.programs.items():
+        sdef, target = ps.sdef, ps.target
+        if sdef is None or not target:
+            continue
+        prefix = sdef.prefix
+        if sdef.kind == "tracepoint":
+            out.append((name, "tracepoint", target.replace("/", ":", 1)))
+        elif sdef.kind == "raw_tracepoint":
+            out.append((name, "raw_tracepoint", target))
+        elif sdef.kind == "kprobe":
+            out.append((name, "kretprobe" if sdef.retprobe else "kprobe", target))
+        elif prefix.startswith("fentry"):
+            out.append((name, "kfunc", target))
+        elif prefix.startswith("fexit"):
+            out.append((name, "kretfunc", target))
+        elif prefix.startswith("lsm/"):
+            out.append((name, "lsm", target))
+        elif prefix.startswith("tp_btf"):
+            out.append((name, "tp_btf", target))
+    return out
+
+
+_KIND_ALIASES = {"tp": "tracepoint", "raw_tp": "raw_tracepoint", "fentry": "kfunc",
+                 "fexit": "kretfunc", "kfunc": "kfunc", "kretfunc": "kretfunc",
+                 "raw_tracepoint": "raw_tracepoint", "tracepoint": "tracepoint",
+                 "kprobe": "kprobe", "kretprobe": "kretprobe", "lsm": "lsm",
+                 "tp_btf": "tp_btf"}
+
+
+def normalize_kind(kind):
+    return _KIND_ALIASES.get(kind, kind)

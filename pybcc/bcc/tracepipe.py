@@ -1,0 +1,98 @@
+"""bcc's trace_pipe readers: bpf_trace_printk() output as lines or fields.
+
+A trace_pipe line looks like
+    "            bash-1234    [001] d..31  5678.123456: bpf_trace_printk: hello"
+(older kernels: no "bpf_trace_printk:" tag but the probe's address). The
+pipe is shared by every reader on the machine: each line goes to one reader.
+"""
+import os
+import re
+import sys
+
+from ..kernel import tracefs
+from .text import Text, text
+
+# task-pid, [cpu], flags (optional, at least on old kernels), timestamp, rest
+_LINE = re.compile(rb"^\s*(.+?)-(\d+)\s+(?:\(\s*[-\d]+\)\s+)?\[(\d+)\]\s+(?:(\S+)\s+)?(\d+\.\d+):\s?(.*)$")
+_UNKNOWN = (Text("Unknown"), 0, 0, Text("Unknown"), 0.0, Text("Unknown"))
+
+
+def parse_line(line):
+    """(task, pid, cpu, flags, ts, msg) of one trace_pipe line, or None for
+    lines that are not events (e.g. "CPU:3 [LOST 12 EVENTS]")."""
+    if isinstance(line, str):
+        line = line.encode("utf-8", "surrogateescape")
+    line = line.rstrip(b"\n")
+    if line.startswith(b"CPU:"):
+        return None
+    m = _LINE.match(line)
+    if m is None:
+        return _UNKNOWN
+    task, pid, cpu, flags, ts, rest = m.groups()
+    # rest: "bpf_trace_printk: msg" or "0x00000001: msg" (the probe address)
+    tag, sep, msg = rest.partition(b": ")
+    if not sep or b" " in tag:
+        msg = rest
+    return (text(task.strip()), int(pid), int(cpu), text(flags or b""), float(ts), text(msg))
+
+
+class TracePipe:
+    """Mixed into BPF: trace_open/trace_readline/trace_fields/trace_print."""
+
+    tracefile = None
+
+    def trace_open(self, nonblocking=False):
+        """Open trace_pipe (once; reopened to switch blocking mode)."""
+        if self.tracefile is not None and self._trace_nonblocking == nonblocking:
+            return self.tracefile
+        self.trace_close()
+        flags = os.O_RDONLY | (os.O_NONBLOCK if nonblocking else 0)
+        fd = os.open(tracefs.path("trace_pipe"), flags)
+        self.tracefile = os.fdopen(fd, "rb", buffering=0)
+        self._trace_nonblocking = nonblocking
+        self._trace_buf = b""
+        return self.tracefile
+
+    def trace_close(self):
+        if self.tracefile is not None:
+            self.tracefile.close()
+            self.tracefile = None
+
+    def trace_readline(self, nonblocking=False):
+        """One line of trace_pipe (Text, no newline); None when nonblocking and
+        nothing is there."""
+        f = self.trace_open(nonblocking)
+        while b"\n" not in self._trace_buf:
+            try:
+                chunk = f.read(4096)
+            except BlockingIOError:
+                chunk = None
+            if not chunk:
+                if nonblocking:
+                    return None
+                continue
+            self._trace_buf += chunk
+        line, self._trace_buf = self._trace_buf.split(b"\n", 1)
+        return text(line)
+
+    def trace_fields(self, nonblocking=False):
+        """(task, pid, cpu, flags, ts, msg) of the next event line; a tuple
+        of six Nones when nonblocking and nothing is there."""
+        while True:
+            line = self.trace_readline(nonblocking)
+            if line is None:
+                return (None,) * 6
+            fields = parse_line(bytes(line))
+            if fields is not None:
+                return fields
+
+    def trace_print(self, fmt=None):
+        """Print trace_pipe forever; ``fmt`` formats the fields
+        ("{0} {1} {5}": task, pid, cpu, flags, ts, msg)."""
+        while True:
+            if fmt:
+                line = fmt.format(*self.trace_fields())
+            else:
+                line = self.trace_readline()
+            print(line)
+            sys.stdout.flush()
