@@ -152,7 +152,7 @@ char LICENSE[] SEC("license") = "GPL";
 """
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def private_cache(tmp_path_factory):
     """The tests use their own cache root, not /var/cache/pybcc."""
     old = os.environ.get("PYBCC_CACHE_DIR")
@@ -166,7 +166,7 @@ def private_cache(tmp_path_factory):
     discover._memo.clear()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def vmlinux_dir(tmp_path_factory):
     """A directory with vmlinux.h: pybcc's generator, else bpftool, else skip."""
     try:
@@ -188,7 +188,7 @@ def vmlinux_dir(tmp_path_factory):
     pytest.skip("no vmlinux.h: needs /sys/kernel/btf/vmlinux and pybcc.btf.cgen or bpftool")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def clang():
     comp = discover.system_clang()
     if comp is None:
@@ -196,7 +196,7 @@ def clang():
     return comp
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def zig():
     comp = discover.ziglang_compiler()
     if comp is None:
