@@ -312,6 +312,12 @@ _DIAG = re.compile(r"^(?P<file>[^\s:][^:]*):(?P<line>\d+):(?:(?P<col>\d+):)? "
                    r"(?P<sev>fatal error|error|warning|note|remark): (?P<msg>.*)$")
 
 
+def line_mapper(line_map):
+    """The compiled-line -> user-line function compile() uses for line_map
+    (None if there is no map); for mapping BTF line info the same way."""
+    return _mapper(line_map)
+
+
 def _mapper(line_map):
     if line_map is None:
         return None
