@@ -22,6 +22,7 @@ from .btf import types as bt
 from .errors import BPFError, LoadError, NotSupportedError, VerifierError
 from .kernel import syscalls
 from .kernel.uapi import MapType, ProgType, BPF_F_SLEEPABLE
+from .kernel_memo import KernelMemo
 from .object import MapSpec, ObjectSpec, PIN_BY_NAME, R_BPF_64_32, R_BPF_64_64, load_spec
 
 FUNC_INFO_REC = struct.Struct("<II")
@@ -120,6 +121,7 @@ class Collection:
             ps = dataclasses.replace(ps, sdef=sdef, target=ps.target if target is None else target)
         prog = self.programs[name] = self._loader._load_program(ps)
         self._loader._fill_slots()
+        self._loader.kernel.save()
         return prog
 
     def attach_all(self):
@@ -169,7 +171,7 @@ def load(source, *, constants=None, programs=None, pin_root=DEFAULT_PIN_ROOT,
 class _Loader:
     def __init__(self, spec, kernel_btf, pin_root):
         self.spec = spec
-        self._kernel_btf = kernel_btf
+        self.kernel = KernelMemo(spec.digest, kernel_btf)
         self.pin_root = pin_root
         self.coll = Collection(spec)
         self.coll._extra_specs = {}
@@ -181,12 +183,6 @@ class _Loader:
             from .btf.ext import BTFExt
             self.ext = BTFExt.parse(spec.btf_ext_data, spec.btf)
         self.insns = {name: [copy.copy(i) for i in s.insns] for name, s in spec.sections.items()}
-
-    @property
-    def kernel_btf(self):
-        if self._kernel_btf is None:
-            self._kernel_btf = BTF.kernel()
-        return self._kernel_btf
 
     def run(self, constants, only, keep_going):
         try:
@@ -205,6 +201,7 @@ class _Loader:
                         raise
                     self.coll.errors[name] = e
             self._fill_slots()
+            self.kernel.save()
         except BaseException:
             self.coll.close()
             raise
@@ -217,9 +214,15 @@ class _Loader:
             return
         from .btf import core
         for sec_name, relos in self.ext.core_relos.items():
-            if sec_name in self.insns and relos:
-                core.relocate(self.insns[sec_name], relos, self.spec.btf, self.kernel_btf,
-                              section=sec_name)
+            if sec_name not in self.insns or not relos:
+                continue
+            patches = self.kernel.core_patches(sec_name)
+            if patches is None:
+                results = core.relocate(self.insns[sec_name], relos, self.spec.btf,
+                                        self.kernel.btf, section=sec_name)
+                self.kernel.set_core_patches(sec_name, core.patches(results))
+            else:
+                core.apply_patches(self.insns[sec_name], patches)
 
     # --- externs ---------------------------------------------------------------
 
@@ -246,9 +249,9 @@ class _Loader:
             if ext.kind == "kconfig":
                 continue
             kind = bt.FUNC if ext.kind == "kfunc" else bt.VAR
-            found = self.kernel_btf.find_all(ext.name, kind)
-            if found:
-                self.ksyms[ext.name] = found[0].id
+            type_id = self.kernel.type_id(ext.name, (kind,))
+            if type_id is not None:
+                self.ksyms[ext.name] = type_id
             elif not ext.weak:
                 raise LoadError(f"{self.spec.path}: extern {ext.name} (__ksym) is not in the "
                                 f"kernel's BTF" + (" (data symbols need CONFIG_KALLSYMS_ALL and "
@@ -377,11 +380,11 @@ class _Loader:
             kinds, name = (bt.TYPEDEF,), "btf_trace_" + target
         else:
             kinds, name = (bt.FUNC,), sdef.btf_prefix + target
-        found = self.kernel_btf.find_all(name, kinds)
-        if not found:
+        type_id = self.kernel.type_id(name, kinds)
+        if type_id is None:
             raise LoadError(f"program {ps.name}: {name} is not in the kernel's BTF, so "
                             f"{ps.section!r} cannot attach to it")
-        return found[0].id
+        return type_id
 
     def _prog_load(self, ps, linked, fields):
         insn_bytes = asm.encode(linked.insns)
@@ -543,26 +546,27 @@ def _kernel_version_code():
 
 
 def _sanitized(btf):
-    """A copy of the object's BTF the kernel accepts: extern variables and
-    functions become ordinary ones, extern sections get a layout."""
-    clone = BTF(copy.deepcopy(btf.own_types))
-    clone._own_strings = btf._own_strings
-    clone._strings = btf._strings
-    for t in clone.own_types:
+    """Make the object's BTF acceptable to the kernel, in place: extern
+    variables and functions become ordinary ones, extern sections (.kconfig,
+    .ksyms) get a layout and lose their functions. Nothing that decodes
+    values depends on what changes."""
+    for t in btf.own_types:
         if t.kind == bt.VAR and t.linkage > 1:
             t.linkage = 1
         elif t.kind == bt.FUNC and t.linkage > 1:
             t.linkage = 0
-        elif t.kind == bt.DATASEC and t.size == 0 and t.members:
+    for t in btf.own_types:
+        if t.kind != bt.DATASEC:
+            continue
+        if any(btf[v.type].kind == bt.FUNC for v in t.members):
+            t.members = [v for v in t.members if btf[v.type].kind != bt.FUNC]
+            t.size = 0
+        if t.size == 0 and t.members:
             off = 0
             for v in t.members:
                 v.offset, off = off, off + max(v.size, 1)
             t.size = off
-    # Extern functions (kfuncs) may not sit in a DATASEC.
-    for t in clone.own_types:
-        if t.kind == bt.DATASEC:
-            t.members = [v for v in t.members if clone[v.type].kind != bt.FUNC]
-    return clone
+    return btf
 
 
 def _encode_value(btf, var, value):

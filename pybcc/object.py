@@ -3,6 +3,7 @@
 Nothing here touches the kernel. The loader turns an ObjectSpec into maps and
 programs; knowing the running kernel (CO-RE, externs) is the loader's job.
 """
+import hashlib
 import io
 import os
 from dataclasses import dataclass, field
@@ -117,6 +118,7 @@ class ObjectSpec:
     externs: Dict[str, Extern]
     license: str
     kern_version: int
+    digest: str = ""          # sha256 of the ELF bytes
 
 
 def _sym_kind(sym):
@@ -140,7 +142,9 @@ def load_spec(path_or_bytes, name=None):
         path = str(path_or_bytes)
         with open(path, "rb") as f:
             data = f.read()
-    return _Parser(data, path).parse()
+    spec = _Parser(data, path).parse()
+    spec.digest = hashlib.sha256(data).hexdigest()
+    return spec
 
 
 class _Parser:

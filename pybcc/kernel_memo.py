@@ -1,0 +1,78 @@
+"""What an object needs to know about the running kernel, remembered.
+
+Resolving CO-RE relocations and finding kernel type ids needs the kernel's
+BTF, which costs about a second to parse. The answers depend only on the
+object and on the kernel that is running, so they are kept on disk per
+(object digest, boot) and a warm start does not parse the kernel BTF at all.
+"""
+import hashlib
+import os
+
+from .btf import BTF
+
+_VMLINUX = "/sys/kernel/btf/vmlinux"
+
+
+def kernel_identity():
+    """Changes whenever the kernel (and so its BTF) can have changed: per boot."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            boot = f.read().strip()
+        return f"{boot}-{os.stat(_VMLINUX).st_size}"
+    except OSError:
+        return None
+
+
+class KernelMemo:
+    """Kernel type ids and CO-RE patches for one object, from disk when known.
+
+    ``btf`` is the kernel BTF, parsed only when an answer is missing.
+    Passing an explicit ``btf`` (a foreign kernel's) disables the memo."""
+
+    def __init__(self, object_digest, btf=None):
+        self._btf = btf
+        self.path = None
+        self.data = {"ids": {}, "core": {}}
+        self.dirty = False
+        ident = kernel_identity() if btf is None and object_digest else None
+        if ident:
+            from .compiler import cache
+            key = hashlib.sha256(f"{object_digest}:{ident}".encode()).hexdigest()
+            try:
+                self.path = os.path.join(cache.private_dir("kernel-memo"), key + ".json")
+            except Exception:
+                self.path = None    # an unusable cache only costs time
+            stored = cache.read_json(self.path) if self.path else None
+            if isinstance(stored, dict):
+                self.data.update(stored)
+
+    @property
+    def btf(self):
+        if self._btf is None:
+            self._btf = BTF.kernel()
+        return self._btf
+
+    def type_id(self, name, kinds):
+        """The first kernel BTF type id named ``name`` of ``kinds``; None if none."""
+        key = f"{','.join(map(str, kinds))}:{name}"
+        if key not in self.data["ids"]:
+            found = self.btf.find_all(name, tuple(kinds))
+            self.data["ids"][key] = found[0].id if found else None
+            self.dirty = True
+        return self.data["ids"][key]
+
+    def core_patches(self, section):
+        return self.data["core"].get(section)
+
+    def set_core_patches(self, section, patches):
+        self.data["core"][section] = [list(p) for p in patches]
+        self.dirty = True
+
+    def save(self):
+        if self.dirty and self.path:
+            from .compiler import cache
+            try:
+                cache.write_json(self.path, self.data)
+            except OSError:
+                pass
+            self.dirty = False
