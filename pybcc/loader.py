@@ -228,7 +228,8 @@ class _Loader:
 
     def _layout_externs(self):
         """Give .kconfig externs a data map; find ksym externs in kernel BTF."""
-        self.ksyms = {}
+        self.ksyms = {}       # typed ksym/kfunc name → kernel BTF id
+        self.ksym_addrs = {}  # untyped ksym name → address
         kconfig = [e for e in self.spec.externs.values() if e.kind == "kconfig"]
         if kconfig:
             from .kconfig import kconfig_values
@@ -249,6 +250,16 @@ class _Loader:
             if ext.kind == "kconfig":
                 continue
             kind = bt.FUNC if ext.kind == "kfunc" else bt.VAR
+            if kind == bt.VAR and self.spec.btf.strip(ext.type_id).kind == bt.UNKN:
+                # an untyped (void) ksym is an address from kallsyms, as in libbpf
+                from .symbols import ksymname
+                addr = ksymname(ext.name)
+                if addr is not None and addr >= 0:
+                    self.ksym_addrs[ext.name] = addr
+                elif not ext.weak:
+                    raise LoadError(f"{self.spec.path}: extern {ext.name} (__ksym) is not in "
+                                    f"/proc/kallsyms (data symbols need CONFIG_KALLSYMS_ALL)")
+                continue
             type_id = self.kernel.type_id(ext.name, (kind,))
             if type_id is not None:
                 self.ksyms[ext.name] = type_id
@@ -511,6 +522,9 @@ class _Loader:
                 nxt.imm = self.kconfig_offsets[ext.name]
             elif rel.sym_name in self.ksyms:
                 insn.src, insn.imm, nxt.imm = asm.PSEUDO_BTF_ID, self.ksyms[rel.sym_name], 0
+            elif rel.sym_name in self.ksym_addrs:
+                addr = self.ksym_addrs[rel.sym_name]
+                insn.src, insn.imm, nxt.imm = 0, addr & 0xFFFFFFFF, addr >> 32
             else:  # a weak ksym the kernel lacks reads as NULL
                 insn.src, insn.imm, nxt.imm = 0, 0, 0
         else:

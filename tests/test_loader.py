@@ -174,3 +174,14 @@ def _prog_ids():
         if cur is None:
             return ids
         ids.add(cur)
+
+
+def test_untyped_ksym_from_kallsyms_and_weak_missing_is_zero():
+    from pybcc.symbols import ksymname
+    with loader.load(build("loader_ksym.bpf.c")) as coll:
+        coll.attach_all()
+        os.getppid()
+        assert var(coll, "seen_sched") & (2**64 - 1) == ksymname("schedule")
+        # bpf_prog_active is a data symbol: absent from kallsyms without KALLSYMS_ALL
+        expected = ksymname("bpf_prog_active")
+        assert var(coll, "seen_active") == (expected if expected and expected > 0 else 0)
