@@ -1,0 +1,337 @@
+"""Implicit kernel reads (bcc's "magic" dereferences), found in clang's AST.
+
+A load through a pointer to a kernel struct (declared in vmlinux.h) is not
+allowed in kprobe/tracepoint programs: the verifier wants bpf_probe_read.
+clang tells us exactly where the loads are: every load is an
+ImplicitCastExpr<LValueToRValue>. When the loaded lvalue lives in kernel
+memory (p->field with p a kernel pointer, chains of . and [] below it) its
+source range is wrapped in _PYBCC_READ(...). Address-of (&p->f), array members
+that decay to pointers and assignment targets are not loads, so they stay.
+
+To keep the AST small and fast, vmlinux.h and pybcc's headers are parsed once
+into a precompiled header (cached on disk): the AST dump then holds only the
+program's own declarations.
+
+The same AST gives the record types submitted to perf and ring buffers.
+"""
+import functools
+import hashlib
+import json
+import logging
+import os
+import re
+import subprocess
+
+log = logging.getLogger("pybcc.frontend")
+
+# Program context and UAPI structs: loads from them are direct.
+_CTX_RECORDS = {"__sk_buff", "xdp_md", "sk_msg_md", "sk_reuseport_md", "pt_regs"}
+# Functions with one of these parameters are networking programs: no implicit reads.
+_NET_RECORDS = {"__sk_buff", "xdp_md", "sk_msg_md", "bpf_sock_ops", "bpf_sock_addr",
+                "sk_reuseport_md", "bpf_sk_lookup", "bpf_sockopt", "bpf_sysctl",
+                "bpf_cgroup_dev_ctx"}
+_KERNEL_BPF_RECORDS = {"bpf_prog", "bpf_map", "bpf_prog_aux", "bpf_array", "bpf_link",
+                       "bpf_insn_aux_data", "bpf_verifier_env"}
+_MAP_VALUE_HELPERS = {"bpf_map_lookup_elem", "bpf_ringbuf_reserve", "bpf_sk_storage_get",
+                      "bpf_task_storage_get", "bpf_inode_storage_get", "bpf_get_local_storage",
+                      "bpf_cgrp_storage_get", "bpf_map_lookup_percpu_elem"}
+_PTR_RE = re.compile(r"^(?:(?:const|volatile)\s+)*(struct|union)\s+(\w+)\s*\*\s*(?:const\s*)?$")
+
+
+@functools.lru_cache(maxsize=4)
+def vmlinux_names(vmlinux_h):
+    """(record names, typedef and enum type names) declared in a vmlinux.h."""
+    with open(vmlinux_h, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    records = set(re.findall(r"^(?:struct|union) (\w+) \{", text, re.M))
+    types = set(re.findall(r"^typedef [^;]*?\b(\w+)(?:\[\w*\])?;", text, re.M))
+    types |= set(re.findall(r"^(?:struct|union|enum) (\w+)", text, re.M))
+    return frozenset(records), frozenset(types)
+
+
+def _setup(cflags):
+    from .. import compiler
+    from ..compiler import build
+    comp = compiler.find_compiler()
+    vmdir = build._vmlinux_dir(True)
+    flags = build.base_flags(comp) + ["-I", vmdir, "-I", build.include_dir()] + [os.fspath(f) for f in cflags]
+    return comp, vmdir, flags
+
+
+def _pch(comp, flags, vmdir, header):
+    """Path of the precompiled header for `header`, built once per (compiler,
+    flags, vmlinux.h, headers)."""
+    from ..compiler import build, cache
+    from ..compiler.discover import cache_tmpdir
+    h = hashlib.sha256(b"pybcc-frontend-pch-1")
+    with open(header, "rb") as f:
+        hdr = f.read()
+    for part in (comp.identity, vmdir, build._pybcc_headers_digest(), *flags):
+        h.update(part.encode() + b"\0")
+    h.update(hdr)
+    path = os.path.join(cache.private_dir("frontend"), h.hexdigest() + ".pch")
+    if os.path.exists(path):
+        return path
+    with cache_tmpdir() as tmp:
+        out = os.path.join(tmp, "h.pch")
+        r = _exec([*comp.argv, *flags, "-x", "c-header", header, "-o", out], comp)
+        if r.returncode != 0:
+            raise RuntimeError(f"precompiling {header} failed:\n{r.stderr[-3000:]}")
+        os.replace(out, path)
+    return path
+
+
+def _exec(argv, comp):
+    env = dict(os.environ, **dict(comp.env)) if comp.env else None
+    return subprocess.run(argv, capture_output=True, text=True, errors="replace",
+                          env=env, stdin=subprocess.DEVNULL)
+
+
+def ast_dump(c_text, header, cflags=()):
+    """clang's JSON AST of c_text (main-file declarations only), or None when
+    clang rejects the text (the real compile will report why)."""
+    from ..compiler.discover import cache_tmpdir
+    comp, vmdir, flags = _setup(cflags)
+    pch = _pch(comp, flags, vmdir, header)
+    with cache_tmpdir() as tmp:
+        src = os.path.join(tmp, "frontend.c")
+        with open(src, "w", encoding="utf-8", errors="surrogateescape") as f:
+            f.write(c_text)
+        r = _exec([*comp.argv, *flags, "-include-pch", pch, "-fsyntax-only",
+                   "-Xclang", "-ast-dump=json", src], comp)
+    if r.returncode != 0 or not r.stdout:
+        log.debug("AST pass failed: %s", r.stderr[-2000:])
+        return None, src, vmdir
+    return json.loads(r.stdout), src, vmdir
+
+
+def _mark_files(node, cur):
+    """The dump names a location's file only when it changes: give every
+    location its file (in document order)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, dict):
+            if "offset" in n:
+                if "file" in n:
+                    cur[0] = n["file"]
+                n["_file"] = cur[0]
+            stack.extend(reversed(list(n.values())))
+        elif isinstance(n, list):
+            stack.extend(reversed(n))
+
+
+def _strip(e, kinds=("ImplicitCastExpr", "ParenExpr")):
+    while e.get("kind") in kinds and e.get("inner"):
+        e = e["inner"][0]
+    return e
+
+
+def _type(e):
+    t = e.get("type") or {}
+    return t.get("desugaredQualType") or t.get("qualType") or ""
+
+
+def _record_of_pointer(tstr):
+    m = _PTR_RE.match(tstr.strip())
+    return m.group(2) if m else None
+
+
+def _calls(e, names):
+    """Does the subtree call one of `names`?"""
+    stack = [e]
+    while stack:
+        n = stack.pop()
+        if n.get("kind") == "CallExpr" and n.get("inner"):
+            callee = _strip(n["inner"][0])
+            if callee.get("kind") == "DeclRefExpr" and \
+                    callee.get("referencedDecl", {}).get("name") in names:
+                return True
+        stack.extend(n.get("inner", ()))
+    return False
+
+
+class _Analysis:
+    def __init__(self, text, main, records, typed):
+        self.data = text.encode("utf-8", "surrogateescape")   # clang's offsets count bytes
+        self.main = main
+        self.records = records
+        self.typed = set(typed)
+        self.ranges = set()
+        self.map_vars = set()     # ids of pointer variables holding map values
+        self.submits = {}         # table → C type of submitted records
+
+    # -- locations --
+
+    def _loc(self, loc, want_end):
+        if "spellingLoc" in loc:
+            sp, ex = loc["spellingLoc"], loc["expansionLoc"]
+            if ex.get("isMacroArgExpansion") and sp.get("_file") == self.main:
+                return "arg", sp["offset"] + (sp["tokLen"] if want_end else 0), ex
+            return "body", None, ex
+        if loc.get("_file") != self.main or "offset" not in loc:
+            return "none", None, None
+        return "plain", loc["offset"] + (loc["tokLen"] if want_end else 0), None
+
+    def span(self, e):
+        r = e.get("range")
+        if not r:
+            return None
+        bk, b, bex = self._loc(r["begin"], False)
+        ek, en, _ = self._loc(r["end"], True)
+        if ek == "plain" and bk in ("arg", "body") and bex is not None and bex.get("_file") == self.main:
+            if bk == "body" or not self._balanced(b, en):
+                b = bex["offset"]
+            bk = "plain"
+        if bk != ek or bk not in ("plain", "arg") or b is None or en is None or b >= en:
+            return None
+        if not self._balanced(b, en):
+            return None
+        return b, en
+
+    def _balanced(self, b, e):
+        depth = 0
+        for ch in self.data[b:e]:
+            if ch in b"([{":
+                depth += 1
+            elif ch in b")]}":
+                depth -= 1
+                if depth < 0:
+                    return False
+        return depth == 0
+
+    # -- kernel memory --
+
+    def _exempt(self, base, rec):
+        if rec in _CTX_RECORDS and rec != "pt_regs":
+            return True
+        if rec.startswith("bpf_") and rec not in _KERNEL_BPF_RECORDS:
+            return True
+        b = _strip(base)
+        k = b.get("kind")
+        if k == "DeclRefExpr":
+            ref = b.get("referencedDecl", {})
+            if ref.get("kind") == "ParmVarDecl" and rec == "pt_regs":
+                return True      # the program's own context
+            if ref.get("id") in self.map_vars:
+                return True
+        if k == "UnaryOperator" and b.get("opcode") == "&":
+            return True          # &local->field: a stack object
+        if _calls(base, _MAP_VALUE_HELPERS):
+            return True
+        return False
+
+    def kmem(self, e):
+        e = _strip(e, ("ParenExpr",))
+        k = e.get("kind")
+        if k == "MemberExpr" and e.get("inner"):
+            base = e["inner"][0]
+            if e.get("isArrow"):
+                rec = _record_of_pointer(_type(base))
+                return bool(rec and rec in self.records and not self._exempt(base, rec))
+            return self.kmem(base)
+        if k == "ArraySubscriptExpr" and e.get("inner"):
+            base = e["inner"][0]
+            if base.get("kind") == "ImplicitCastExpr" and base.get("castKind") == "ArrayToPointerDecay":
+                return self.kmem(base["inner"][0])
+        return False
+
+    # -- walk --
+
+    def function(self, fn):
+        if fn.get("name") in self.typed:
+            return
+        params = [p for p in fn.get("inner", ()) if p.get("kind") == "ParmVarDecl"]
+        for p in params:
+            rec = _record_of_pointer(_type(p))
+            if rec in _NET_RECORDS:
+                return
+        body = [c for c in fn.get("inner", ()) if c.get("kind") == "CompoundStmt"]
+        for b in body:
+            self.walk(b, [])
+
+    def walk(self, n, parents):
+        stack = [(n, parents)]
+        while stack:
+            n, parents = stack.pop()
+            k = n.get("kind")
+            if k == "VarDecl" and n.get("inner") and _record_of_pointer(_type(n)) is not None:
+                if _calls(n["inner"][0], _MAP_VALUE_HELPERS):
+                    self.map_vars.add(n.get("id"))
+            elif k == "ImplicitCastExpr" and n.get("castKind") == "LValueToRValue" and n.get("inner"):
+                sub = n["inner"][0]
+                if self.kmem(sub):
+                    s = self.span(_strip(sub, ("ParenExpr",)))
+                    if s:
+                        self.ranges.add(s)
+            elif k == "CallExpr" and n.get("inner"):
+                self.call(n, parents)
+            kids = n.get("inner", ())
+            chain = parents + [n]
+            for c in reversed(kids):
+                stack.append((c, chain))
+
+    def call(self, n, parents):
+        callee = _strip(n["inner"][0])
+        name = callee.get("referencedDecl", {}).get("name") if callee.get("kind") == "DeclRefExpr" else None
+        args = n["inner"][1:]
+        where = {"bpf_perf_event_output": (1, 3), "bpf_ringbuf_output": (0, 1),
+                 "bpf_ringbuf_reserve": (0, None)}.get(name)
+        if where is None or len(args) <= where[0]:
+            return
+        m = _strip(args[where[0]], ("ImplicitCastExpr", "ParenExpr", "CStyleCastExpr"))
+        if m.get("kind") != "UnaryOperator" or m.get("opcode") != "&":
+            return
+        ref = _strip(m["inner"][0])
+        table = ref.get("referencedDecl", {}).get("name")
+        if not table:
+            return
+        if where[1] is not None:
+            if len(args) <= where[1]:
+                return
+            t = _type(_strip(args[where[1]], ("ImplicitCastExpr", "ParenExpr")))
+        else:
+            t = ""
+            for p in reversed(parents):
+                if p.get("kind") in ("ImplicitCastExpr", "CStyleCastExpr") and \
+                        p.get("castKind") in ("BitCast", "NoOp"):
+                    t = (p.get("type") or {}).get("qualType", "")
+                    break
+                if p.get("kind") not in ("ParenExpr",):
+                    break
+        t = t.strip()
+        if t.endswith("*") and t[:-1].strip() not in ("void", "const void", "char", "const char"):
+            self.submits.setdefault(table, re.sub(r"^const\s+", "", t[:-1].strip()))
+
+
+def analyse(c_text, header, cflags=(), typed=()):
+    """-> (c_text with implicit reads, {table: submitted C type}). Without a
+    usable AST the text is returned unchanged."""
+    dump, main, vmdir = ast_dump(c_text, header, cflags)
+    if dump is None:
+        return c_text, {}
+    _mark_files(dump, [None])
+    records, _ = vmlinux_names(os.path.join(vmdir, "vmlinux.h"))
+    a = _Analysis(c_text, main, records, typed)
+    for d in dump.get("inner", ()):
+        if d.get("kind") == "FunctionDecl" and d.get("inner"):
+            loc = d.get("loc", {})
+            if loc.get("_file", main) == main or "spellingLoc" in loc:
+                a.function(d)
+    return insert_reads(c_text, a.ranges), a.submits
+
+
+def insert_reads(text, ranges):
+    """Wrap each (begin, end) byte-offset range of text in _PYBCC_READ(...)."""
+    text = text.encode("utf-8", "surrogateescape")
+    opens, closes = {}, {}
+    for b, e in ranges:
+        opens[b] = opens.get(b, 0) + 1
+        closes[e] = closes.get(e, 0) + 1
+    out, prev = [], 0
+    for pos in sorted(set(opens) | set(closes)):
+        out.append(text[prev:pos])
+        out.append(b")" * closes.get(pos, 0) + b"_PYBCC_READ(" * opens.get(pos, 0))
+        prev = pos
+    out.append(text[prev:])
+    return b"".join(out).decode("utf-8", "surrogateescape")
