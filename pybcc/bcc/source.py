@@ -5,9 +5,11 @@ The bcc dialect goes through pybcc.frontend.rewrite (tables, probe-name
 conventions, struct types of perf_submit). Plain C is compiled as is; its
 programs are then found by their ELF sections, and those whose section names
 an event (SEC("tracepoint/sched/sched_switch"), SEC("raw_tp/sys_enter"), ...)
-are attached automatically, as bcc attaches kprobe__* functions.
+are attached automatically, as bcc attaches kprobe__* functions. Text is
+plain C when some function is placed with SEC("kind/...").
 """
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
@@ -25,6 +27,16 @@ class Build:
     tables: Dict[str, object] = field(default_factory=dict)
     c_text: str = ""
     frontend: bool = False
+
+
+# A function placed in a program section by SEC("kind/...") marks plain
+# libbpf-style C; data sections (.maps, license, .rodata, ...) do not.
+_PROGRAM_SEC = re.compile(r'\bSEC\s*\(\s*"(?!\.|license")[^"]+"\s*\)')
+
+
+def is_libbpf_c(c_text):
+    """Whether the text is plain libbpf-style C (programs marked with SEC())."""
+    return _PROGRAM_SEC.search(c_text) is not None
 
 
 def _frontend():
@@ -58,7 +70,7 @@ def build(text, src_file="", cflags=(), debug=0):
     c_text, filename = read_source(text, src_file)
     cflags = [as_str(f) for f in cflags or ()]
     include_dirs = [os.path.dirname(os.path.abspath(filename))] if filename != "<text>" else []
-    rewrite = _frontend()
+    rewrite = None if is_libbpf_c(c_text) else _frontend()
     if rewrite is None:
         if debug & (DEBUG_SOURCE | DEBUG_PREPROCESSOR):
             print(c_text, file=sys.stderr)
