@@ -1,6 +1,7 @@
 """`pybcc TOOL [ARGS]`, `pybcc run SCRIPT [ARGS]`, `pybcc load OBJ.o`."""
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 import time
@@ -53,8 +54,16 @@ def _run_command(argv):
 
 
 def _tools():
+    """Tool modules: those with a main() (helpers like procutil have none)."""
     from . import tools
-    return sorted(m.name for m in pkgutil.iter_modules(tools.__path__) if not m.name.startswith("_"))
+    names = []
+    for m in pkgutil.iter_modules(tools.__path__):
+        path = os.path.join(tools.__path__[0], m.name + ".py")
+        if not m.name.startswith("_") and os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                if "\ndef main(" in f.read():
+                    names.append(m.name)
+    return sorted(names)
 
 
 def main(argv=None):

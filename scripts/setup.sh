@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# Install what pybcc needs on a Debian 12 machine (as root) and mount the
-# kernel file systems it uses. Safe to run again.
+# Install what pybcc and its tests need on a Debian 12 machine (as root) and
+# mount the kernel file systems it uses. Safe to run again.
+#   clang-16        compiles BPF C (any clang >= 11, or pip's ziglang, works too)
+#   bpftool, libbpf-dev   test oracles (libbpf loads the same objects)
+#   systemtap-sdt-dev     <sys/sdt.h> for the USDT test programs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-if ! command -v clang-16 >/dev/null || ! command -v bpftool >/dev/null; then
+packages=(clang-16 llvm-16 bpftool libbpf-dev systemtap-sdt-dev gcc make)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
-    apt-get install -y -qq clang-16 llvm-16 bpftool libbpf-dev >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 python3 -m pip install -q -e '.[test,compiler]'
+command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing || true
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || true
