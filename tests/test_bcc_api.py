@@ -1,0 +1,259 @@
+"""The bcc-compatible API (pybcc.bcc): unit tests without BPF, then every
+script in tests/bcc_scripts/ run for real through `pybcc run`.
+
+Scripts are written as bcc scripts (`from bcc import BPF`); each checks its
+own results and prints "PASS <name>", or "SKIP: <reason>" when this kernel
+lacks what it needs.
+"""
+import contextlib
+import ctypes as ct
+import glob
+import io
+import os
+import re
+import subprocess
+import sys
+import types
+
+import pytest
+
+from pybcc.bcc import table as bcc_table
+from pybcc.bcc.text import Text
+from pybcc.bcc.tracepipe import parse_line
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPTS = sorted(glob.glob(os.path.join(ROOT, "tests", "bcc_scripts", "*.py")))
+SCRIPTS = [s for s in SCRIPTS if os.path.basename(s) != "scriptlib.py"]
+
+
+# --- Text: str where bcc returned bytes ---------------------------------------------
+
+def test_text_acts_as_bytes_and_str():
+    t = Text("do_sys_open")
+    assert t == "do_sys_open" and t == b"do_sys_open"
+    assert t.decode() == "do_sys_open" and t.decode("utf-8", "replace") == "do_sys_open"
+    assert b"%s+0x1" % t == b"do_sys_open+0x1"
+    assert b"[" + t == b"[do_sys_open" and t + b"]" == b"do_sys_open]"
+    assert "%s" % t == "do_sys_open" and t + "!" == "do_sys_open!"
+    assert t.startswith(b"do_") and t.endswith("open")
+    assert {t: 1}["do_sys_open"] == 1
+
+
+# --- histograms: bcc's exact text --------------------------------------------------------
+
+class _Fake(bcc_table.TableBase):
+    """A table without a kernel map: Key and items are given."""
+
+    def __init__(self, key, pairs):
+        self.Key = key
+        self.name = "fake"
+        self._pairs = pairs
+
+    def items(self):
+        return list(self._pairs)
+
+
+def _printed(fn, *a, **kw):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        fn(*a, **kw)
+    return out.getvalue()
+
+
+def _log2_table(counts):
+    return _Fake(ct.c_int, [(ct.c_int(k), ct.c_ulong(v)) for k, v in counts.items()])
+
+
+LOG2_GOLDEN = """\
+     usecs               : count     distribution
+         0 -> 1          : 0        |                                        |
+         2 -> 3          : 0        |                                        |
+         4 -> 7          : 0        |                                        |
+         8 -> 15         : 0        |                                        |
+        16 -> 31         : 0        |                                        |
+        32 -> 63         : 0        |                                        |
+        64 -> 127        : 1        |                                        |
+       128 -> 255        : 12       |*********                               |
+       256 -> 511        : 15       |***********                             |
+       512 -> 1023       : 43       |*********************************       |
+      1024 -> 2047       : 52       |****************************************|
+      2048 -> 4095       : 47       |************************************    |
+      4096 -> 8191       : 52       |****************************************|
+      8192 -> 16383      : 36       |***************************             |
+     16384 -> 32767      : 15       |***********                             |
+     32768 -> 65535      : 2        |*                                       |
+     65536 -> 131071     : 2        |*                                       |
+"""
+
+
+def test_log2_hist_golden():
+    counts = {7: 1, 8: 12, 9: 15, 10: 43, 11: 52, 12: 47, 13: 52, 14: 36, 15: 15, 16: 2, 17: 2}
+    assert _printed(_log2_table(counts).print_log2_hist, "usecs") == LOG2_GOLDEN
+
+
+def test_log2_hist_strip_leading_zero_and_empty():
+    t = _log2_table({3: 4, 5: 2})
+    assert _printed(t.print_log2_hist, strip_leading_zero=True) == (
+        "     value               : count     distribution\n"
+        "         4 -> 7          : 4        |****************************************|\n"
+        "         8 -> 15         : 0        |                                        |\n"
+        "        16 -> 31         : 2        |********************                    |\n")
+    assert _printed(_log2_table({}).print_log2_hist) == ""
+    # only slot 0 (the value 0) set: bcc prints nothing either
+    assert _printed(_log2_table({0: 5}).print_log2_hist) == ""
+
+
+def test_log2_hist_wide_buckets():
+    text = _printed(_log2_table({1: 1, 40: 3}).print_log2_hist, "ns")
+    lines = text.splitlines()
+    assert lines[0] == "               ns                            : count     distribution"
+    assert lines[1] == "                   0 -> 1                    : 1        |******              |"
+    assert lines[40] == "        549755813888 -> 1099511627775        : 3        |********************|"
+
+
+def test_linear_hist_golden():
+    t = _Fake(ct.c_int, [(ct.c_int(0), ct.c_ulong(1776)), (ct.c_int(2), ct.c_ulong(300)),
+                         (ct.c_int(3), ct.c_ulong(2000))])
+    assert _printed(t.print_linear_hist, "runqlen") == (
+        "     runqlen       : count     distribution\n"
+        "        0          : 1776     |" + "*" * 35 + " " * 5 + "|\n"
+        "        1          : 0        |                                        |\n"
+        "        2          : 300      |******                                  |\n"
+        "        3          : 2000     |****************************************|\n")
+    t = _Fake(ct.c_int, [(ct.c_int(2000), ct.c_ulong(1))])
+    with pytest.raises(IndexError, match="exceeds max of 1025"):
+        t.print_linear_hist()
+
+
+class _DiskKey(ct.Structure):
+    _fields_ = [("disk", ct.c_char * 8), ("slot", ct.c_ulonglong)]
+
+
+def _sectioned():
+    def k(disk, slot):
+        return _DiskKey(disk, slot)
+    return _Fake(_DiskKey, [(k(b"sda", 1), ct.c_ulong(2)), (k(b"sdb", 2), ct.c_ulong(4)),
+                            (k(b"sda", 3), ct.c_ulong(6))])
+
+
+def test_sectioned_log2_hist():
+    text = _printed(_sectioned().print_log2_hist, "usecs", "disk",
+                    section_print_fn=lambda d: d.decode(),
+                    bucket_sort_fn=lambda b: sorted(b))
+    assert text == (
+        "\ndisk = sda\n"
+        "     usecs               : count     distribution\n"
+        "         0 -> 1          : 2        |*************                           |\n"
+        "         2 -> 3          : 0        |                                        |\n"
+        "         4 -> 7          : 6        |****************************************|\n"
+        "\ndisk = sdb\n"
+        "     usecs               : count     distribution\n"
+        "         0 -> 1          : 0        |                                        |\n"
+        "         2 -> 3          : 4        |****************************************|\n")
+    # without section_print_fn the bucket is shown with %r, as bcc does
+    assert "\nBucket ptr = b'sda'\n" in _printed(_sectioned().print_log2_hist)
+
+
+def test_json_hist():
+    text = _printed(_log2_table({1: 3, 3: 5}).print_json_hist, "usecs")
+    d = eval(text)   # bcc prints the dict itself
+    assert d["val_type"] == "usecs" and re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", d["ts"])
+    assert d["data"] == [{"interval-start": 0, "interval-end": 1, "count": 3},
+                         {"interval-start": 2, "interval-end": 3, "count": 0},
+                         {"interval-start": 4, "interval-end": 7, "count": 5}]
+    sec = [eval(line) for line in _printed(_sectioned().print_json_hist, "usecs", "disk",
+                                          section_print_fn=bytes.decode).splitlines()]
+    assert [s["disk"] for s in sec] == ["sda", "sdb"]
+
+
+def test_hist_of_per_cpu_values_sums_cpus():
+    arr = (ct.c_ulong * 2)(3, 4)
+    t = _Fake(ct.c_int, [(ct.c_int(1), arr)])
+    assert ": 7 " in _printed(t.print_log2_hist)
+
+
+# --- trace_pipe lines ------------------------------------------------------------------
+
+@pytest.mark.parametrize("line,want", [
+    (b"           <...>-1234    [001] d..31  5678.123456: bpf_trace_printk: hello world",
+     ("<...>", 1234, 1, "d..31", 5678.123456, "hello world")),
+    (b"     python3-99 [000] ....  12.5: 0x00000001: Hello, World!",
+     ("python3", 99, 0, "....", 12.5, "Hello, World!")),
+    (b" kworker/u8:2-123     [003] .N...  100.000001: bpf_trace_printk: a: b",
+     ("kworker/u8:2", 123, 3, ".N...", 100.000001, "a: b")),
+    (b"   my-task-name-7 [002] ..... 1.000000: bpf_trace_printk: x",
+     ("my-task-name", 7, 2, ".....", 1.0, "x")),
+])
+def test_parse_trace_line(line, want):
+    got = parse_line(line)
+    assert got == want
+    assert got[0] == want[0].encode()          # bytes comparisons keep working
+
+
+def test_parse_trace_line_skips_lost_events():
+    assert parse_line(b"CPU:1 [LOST 35 EVENTS]") is None
+
+
+# --- helper modules -----------------------------------------------------------------------
+
+def test_helper_modules():
+    from pybcc.bcc import containers, syscall, tcp
+    from pybcc.bcc.utils import ArgString, printb
+    assert tcp.tcpstate[1] == "ESTABLISHED" and tcp.tcpstate[12] == "NEW_SYN_RECV"
+    assert tcp.flags2str(tcp.TCPHDR_SYN | tcp.TCPHDR_ACK) == "SYN|ACK"
+    if syscall.syscalls():
+        assert syscall.syscall_name(0) == b"read" and syscall.syscall_name(0) == "read"
+    assert syscall.syscall_name(99999) == "[unknown: 99999]"
+    text = containers.filter_by_containers(types.SimpleNamespace(cgroupmap=None, mntnsmap=None))
+    assert "container_should_be_filtered" in text and "BPF_TABLE_PINNED" not in text
+    text = containers.filter_by_containers(
+        types.SimpleNamespace(cgroupmap="/sys/fs/bpf/cg", mntnsmap="/sys/fs/bpf/mnt"))
+    assert '"/sys/fs/bpf/cg"' in text and '"/sys/fs/bpf/mnt"' in text
+    assert bytes(ArgString("comm")) == b"comm" and str(ArgString(b"x")) == "x"
+    out = io.BytesIO()
+    printb(b"raw \xff bytes", file=types.SimpleNamespace(buffer=out, flush=lambda: None))
+    assert out.getvalue() == b"raw \xff bytes\n"
+
+
+def test_usdt_is_a_stub():
+    from pybcc.bcc import USDT
+    from pybcc.errors import NotSupportedError
+    with pytest.raises(NotSupportedError, match="USDT"):
+        USDT(pid=1)
+
+
+def test_import_bcc_through_run(tmp_path):
+    script = tmp_path / "s.py"
+    script.write_text("import sys, bcc, bcc.table, bcc.utils\n"
+                      "from bcc import BPF, PerfType, PerfSWConfig\n"
+                      "from bcc.utils import printb\n"
+                      "from bcc.syscall import syscall_name\n"
+                      "from bcc.tcp import tcpstate\n"
+                      "from bcc.containers import filter_by_containers\n"
+                      "assert BPF.__module__ == 'pybcc.bcc.bpf' and bcc.table.HashTable\n"
+                      "assert BPF.KPROBE == 2 and BPF.TRACEPOINT == 5 and BPF.XDP_PASS == 2\n"
+                      "assert PerfType.SOFTWARE == 1 and PerfSWConfig.CPU_CLOCK == 0\n"
+                      "print(sys.argv[1:], __name__)\n"
+                      "sys.exit(3)\n")
+    r = subprocess.run([sys.executable, "-m", "pybcc", "run", str(script), "-x", "y"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 3, r.stderr
+    assert r.stdout == "['-x', 'y'] __main__\n"
+
+
+# --- the scripts, for real ---------------------------------------------------------------
+
+def run_script(path, timeout=120, env=None):
+    return subprocess.run([sys.executable, "-m", "pybcc", "run", path], capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT, env=env)
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[os.path.basename(s)[:-3] for s in SCRIPTS])
+def test_script(root, script):
+    r = run_script(script)
+    name = os.path.basename(script)[:-3]
+    skip = re.search(r"^SKIP: (.*)$", r.stdout, re.M)
+    if skip and r.returncode == 0:
+        pytest.skip(skip.group(1))
+    assert r.returncode == 0 and f"PASS {name}" in r.stdout, \
+        f"exit {r.returncode}\nstdout:\n{r.stdout[-3000:]}\nstderr:\n{r.stderr[-3000:]}"
