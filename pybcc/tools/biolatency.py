@@ -1,0 +1,126 @@
+"""biolatency: summarize block device I/O latency as a histogram (bcc's flags and output)."""
+import argparse
+import sys
+import time
+
+from ..output.histogram import print_json_hist, print_log2_hist
+from ._runtime import Tool, fail, run_tool, sleep_intervals
+from .disks import disk_devt
+
+EXAMPLES = """examples:
+    ./biolatency                    # summarize block I/O latency as a histogram
+    ./biolatency 1 10               # print 1 second summaries, 10 times
+    ./biolatency -mT 1              # 1s summaries, milliseconds, and timestamps
+    ./biolatency -Q                 # include OS queued time in I/O time
+    ./biolatency -D                 # show each disk device separately
+    ./biolatency -F                 # show I/O flags separately
+    ./biolatency -j                 # print a dictionary
+    ./biolatency -e                 # show extension summary(total, average)
+    ./biolatency -d sdc             # Trace sdc only
+"""
+
+NSLOTS = 65
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description="Summarize block device I/O latency as a histogram",
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=EXAMPLES)
+    p.add_argument("-T", "--timestamp", action="store_true", help="include timestamp on output")
+    p.add_argument("-Q", "--queued", action="store_true", help="include OS queued time in I/O time")
+    p.add_argument("-m", "--milliseconds", action="store_true", help="millisecond histogram")
+    p.add_argument("-D", "--disks", action="store_true", help="print a histogram per disk device")
+    p.add_argument("-F", "--flags", action="store_true", help="print a histogram per set of I/O flags")
+    p.add_argument("-e", "--extension", action="store_true", help="summarize average/total value")
+    p.add_argument("interval", nargs="?", default=99999999, type=int, help="output interval, in seconds")
+    p.add_argument("count", nargs="?", default=99999999, type=int, help="number of outputs")
+    p.add_argument("-j", "--json", action="store_true", help="json output")
+    p.add_argument("-d", "--disk", type=str, help="Trace this disk only")
+    return p.parse_args(argv)
+
+
+# The op and flag bits of cmd_flags, as blk_fill_rwbs() reads them.
+REQ_OPS = {0: "Read", 1: "Write", 2: "Flush", 3: "Discard", 5: "SecureErase",
+           6: "ZoneReset", 7: "WriteSame", 9: "WriteZeros"}
+REQ_OP_BITS = 8
+REQ_FLAG_NAMES = [   # (bit, prefix), applied in this order: the last ends up first
+    (3, "Sync"), (4, "Metadata"), (9, "ForcedUnitAccess"), (5, "Priority"),
+    (6, "NoMerge"), (7, "Idle"), (11, "ReadAhead"), (12, "Background"), (13, "NoWait"),
+]
+
+
+def flags_text(flags):
+    desc = REQ_OPS.get(flags & ((1 << REQ_OP_BITS) - 1), "Unknown")
+    for bit, name in REQ_FLAG_NAMES:
+        if flags & (1 << (REQ_OP_BITS + bit)):
+            desc = name + "-" + desc
+    return desc
+
+
+def collect(hists_map, section):
+    """{section value: slot counts} from the map, emptying it. log2_slot()
+    puts 0 in slot 0, which bcc's histogram never prints: bcc counts 0 in
+    the "0 -> 1" slot, so do we."""
+    out = {}
+    for key, count in hists_map.pop_all():
+        sec = section(key) if section else None
+        out.setdefault(sec, [0] * NSLOTS)[min(max(key.slot, 1), NSLOTS - 1)] += count
+    return out
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.flags and args.disks:
+        fail("ERROR: can only use -D or -F. Exiting.")
+    constants = {"targ_queued": args.queued, "targ_ms": args.milliseconds,
+                 "per_disk": args.disks, "per_flag": args.flags}
+    if args.disk is not None:
+        devt = disk_devt(args.disk)
+        if devt is None:
+            fail("no such disk '%s'" % args.disk)
+        constants.update(filter_dev=True, targ_major=devt[0], targ_minor=devt[1])
+    label = "msecs" if args.milliseconds else "usecs"
+    if args.disks:
+        header, section = "disk", (lambda k: k.disk or "<unknown>")
+    elif args.flags:
+        header, section = "flags", (lambda k: k.flags)
+    else:
+        header, section = None, None
+
+    with Tool("biolatency", constants) as tool:
+        if args.queued:
+            tool.attach_first("io_start_btf", "io_start_raw", "rq_insert_btf", "rq_insert_raw")
+        tool.attach_first("rq_issue_btf", "rq_issue_raw")
+        tool.attach_first("rq_complete_btf", "rq_complete_raw")
+        if not args.json:
+            print("Tracing block device I/O... Hit Ctrl-C to end.", flush=True)
+
+        for last in sleep_intervals(args.interval, args.count):
+            print()
+            if args.timestamp:
+                print("%-8s" % time.strftime("%H:%M:%S"))
+            hists = collect(tool.maps["hists"], section)
+            for sec in sorted(hists):
+                vals = hists[sec]
+                shown = flags_text(sec) if args.flags else sec
+                if args.json:
+                    print_json_hist(vals, label, (header, shown) if header else None)
+                    continue
+                if header:
+                    print("\n%s = %s" % (header, shown))
+                print_log2_hist(vals, label)
+            ext = tool.maps["extension"]
+            if args.extension and not args.json:
+                total, count = ext[0].total, ext[0].count
+                if count > 0:
+                    print("\navg = %ld %s, total: %ld %s, count: %ld\n" %
+                          (total / count, label, total, label, count))
+            ext[0] = (0, 0)
+            sys.stdout.flush()
+            if last:
+                break
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_tool(main, sys.argv[1:]))
