@@ -1,0 +1,51 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pybcc.tools.exitsnoop import exit_text
+
+from .toolrun import RunningTool
+
+pytestmark = pytest.mark.usefixtures("root")
+
+
+def test_exit_text_formats():
+    assert exit_text(0, 0) == "0"
+    assert exit_text(3, 0) == "code 3"
+    assert exit_text(0, 9) == "signal 9 (KILL)"
+    assert exit_text(0, 0x80 | 11) == "signal 11 (SEGV), core dumped "
+
+
+def test_exitsnoop_exit_code_and_signal():
+    with RunningTool("exitsnoop", "-x", "--label=", ready="PCOMM") as t:
+        assert t.lines[0].split() == ["LABEL", "PCOMM", "PID", "PPID", "TID", "AGE(s)",
+                                      "EXIT_CODE"]
+        code = subprocess.Popen(["sh", "-c", "sleep 0.2; exit 3"])
+        code.wait()
+        killed = subprocess.Popen(["sleep", "30"])
+        killed.terminate()
+        killed.wait()
+        ok = subprocess.Popen(["true"])
+        ok.wait()
+        line = t.wait_for(lambda ln: ln.split()[2:3] == [str(code.pid)])
+        line2 = t.wait_for(lambda ln: ln.split()[2:3] == [str(killed.pid)])
+    assert line is not None and line2 is not None, t.stdout
+    f = line.split()
+    assert f[0] == "exit" and f[1] == "sh" and f[3] == str(os.getpid()) and f[4] == f[2], line
+    assert 0.15 <= float(f[5]) < 10, line
+    assert line.endswith("code 3"), line
+    assert line2.split()[1] == "sleep" and line2.endswith("signal 15 (TERM)"), line2
+    # -x leaves out exit(0)
+    assert not any(ln.split()[2:3] == [str(ok.pid)] for ln in t.lines), t.stdout
+
+
+def test_exitsnoop_pid_ends_after_that_process():
+    child = subprocess.Popen(["sh", "-c", "read x; exit 0"], stdin=subprocess.PIPE)
+    with RunningTool("exitsnoop", "-p", child.pid, ready="PCOMM") as t:
+        child.communicate(b"\n")
+        t.proc.wait(20)
+        line = t.wait_for(lambda ln: ln.split()[1:2] == [str(child.pid)])
+    assert line is not None and line.endswith(" 0"), t.stdout
+    assert t.proc.returncode == 0
