@@ -1,0 +1,64 @@
+// killsnoop: signals sent with kill(2), from the syscalls tracepoints; the
+// enter side keeps the arguments per thread, the exit side adds the result.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <pybcc/tool.h>
+
+struct event {
+    u32 pid;
+    s32 tpid;
+    s32 sig;
+    s32 ret;
+    char comm[16];
+};
+
+const volatile u32 targ_pid = 0;
+const volatile s32 targ_tpid = 0;
+const volatile s32 targ_sig = 0;
+const volatile bool failed_only = false;
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, u32);
+    __type(value, struct event);
+} values SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_enter_kill")
+int kill_enter(struct trace_event_raw_sys_enter *ctx)
+{
+    u64 id = bpf_get_current_pid_tgid();
+    u32 pid = id >> 32, tid = (u32)id;
+    s32 tpid = (s32)ctx->args[0], sig = (s32)ctx->args[1];
+    struct event e = {};
+
+    if (targ_tpid && tpid != targ_tpid)
+        return 0;
+    if (targ_pid && pid != targ_pid)
+        return 0;
+    if (targ_sig && sig != targ_sig)
+        return 0;
+    e.pid = pid;
+    e.tpid = tpid;
+    e.sig = sig;
+    bpf_get_current_comm(e.comm, sizeof(e.comm));
+    bpf_map_update_elem(&values, &tid, &e, BPF_ANY);
+    return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_kill")
+int kill_exit(struct trace_event_raw_sys_exit *ctx)
+{
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    struct event *e = bpf_map_lookup_elem(&values, &tid);
+
+    if (!e)
+        return 0;
+    e->ret = ctx->ret;
+    if (!(failed_only && e->ret >= 0))
+        emit_event(ctx, e, sizeof(*e));
+    bpf_map_delete_elem(&values, &tid);
+    return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
