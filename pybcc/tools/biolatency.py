@@ -57,15 +57,29 @@ def flags_text(flags):
     return desc
 
 
-def collect(hists_map, section):
-    """{section value: slot counts} from the map, emptying it. log2_slot()
+def collect(hists_map, section=None):
+    """{section value: slot counts} from a map of {..., slot} keys, emptying
+    it (section(key) picks the section, None for one histogram). log2_slot()
     puts 0 in slot 0, which bcc's histogram never prints: bcc counts 0 in
-    the "0 -> 1" slot, so do we."""
+    the "0 -> 1" slot, so do we. The other histogram tools use this too."""
     out = {}
     for key, count in hists_map.pop_all():
         sec = section(key) if section else None
         out.setdefault(sec, [0] * NSLOTS)[min(max(key.slot, 1), NSLOTS - 1)] += count
     return out
+
+
+def print_hists(hists, label, header=None, shown=str, json=False):
+    """Print each section's histogram in bcc's format: "\n<header> = <name>"
+    above each when keyed, a print_json_hist dict per section with json."""
+    for sec in sorted(hists):
+        vals = hists[sec]
+        if json:
+            print_json_hist(vals, label, (header, shown(sec)) if header else None)
+            continue
+        if header:
+            print("\n%s = %s" % (header, shown(sec)))
+        print_log2_hist(vals, label)
 
 
 def main(argv=None):
@@ -99,16 +113,8 @@ def main(argv=None):
             print()
             if args.timestamp:
                 print("%-8s" % time.strftime("%H:%M:%S"))
-            hists = collect(tool.maps["hists"], section)
-            for sec in sorted(hists):
-                vals = hists[sec]
-                shown = flags_text(sec) if args.flags else sec
-                if args.json:
-                    print_json_hist(vals, label, (header, shown) if header else None)
-                    continue
-                if header:
-                    print("\n%s = %s" % (header, shown))
-                print_log2_hist(vals, label)
+            print_hists(collect(tool.maps["hists"], section), label, header,
+                        flags_text if args.flags else str, args.json)
             ext = tool.maps["extension"]
             if args.extension and not args.json:
                 total, count = ext[0].total, ext[0].count

@@ -1,0 +1,159 @@
+// runqlat: run queue latency, from wakeup (or involuntary switch-out while
+// runnable) to the task's next switch-in, as log2 histograms.
+// Each hook has a tp_btf and a raw_tp twin; task fields are read with CO-RE.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <pybcc/tool.h>
+
+#define TASK_RUNNING 0
+
+struct hist_key {
+    u32 id;         // tgid, tid or pid namespace inode, by mode
+    u32 pad;
+    u64 slot;
+};
+
+enum { KEY_NONE, KEY_PID, KEY_TID, KEY_PIDNS };
+
+const volatile bool targ_ms = false;
+const volatile u32 targ_tgid = 0;
+const volatile int key_mode = KEY_NONE;
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, u32);
+    __type(value, u64);
+} start SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, struct hist_key);
+    __type(value, u64);
+} hists SEC(".maps");
+
+/* Kernels before 5.14 called __state "state". */
+struct task_struct___old {
+    long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline long task_state(struct task_struct *t)
+{
+    struct task_struct___old *old = (void *)t;
+
+    if (bpf_core_field_exists(old->state))
+        return BPF_CORE_READ(old, state);
+    return BPF_CORE_READ(t, __state);
+}
+
+static __always_inline u32 pidns_of(struct task_struct *t)
+{
+    struct pid *pid = BPF_CORE_READ(t, thread_pid);
+    unsigned int level = BPF_CORE_READ(pid, level);
+
+    return BPF_CORE_READ(pid, numbers[level].ns, ns.inum);
+}
+
+static __always_inline bool skip(u32 tgid, u32 pid)
+{
+    return pid == 0 || (targ_tgid && tgid != targ_tgid);
+}
+
+static __always_inline int enqueue(struct task_struct *p)
+{
+    u32 tgid = BPF_CORE_READ(p, tgid), pid = BPF_CORE_READ(p, pid);
+    u64 ts;
+
+    if (skip(tgid, pid))
+        return 0;
+    ts = bpf_ktime_get_ns();
+    bpf_map_update_elem(&start, &pid, &ts, BPF_ANY);
+    return 0;
+}
+
+static __always_inline void add(void *map, void *key)
+{
+    u64 one = 1, *n = bpf_map_lookup_elem(map, key);
+
+    if (n)
+        __sync_fetch_and_add(n, 1);
+    else if (bpf_map_update_elem(map, key, &one, BPF_NOEXIST))
+        if ((n = bpf_map_lookup_elem(map, key)))
+            __sync_fetch_and_add(n, 1);
+}
+
+static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next)
+{
+    struct hist_key key = {};
+    u32 tgid, pid;
+    u64 *tsp, delta;
+
+    // preempted while runnable: it waits on the run queue from now
+    if (task_state(prev) == TASK_RUNNING)
+        enqueue(prev);
+
+    tgid = BPF_CORE_READ(next, tgid);
+    pid = BPF_CORE_READ(next, pid);
+    if (skip(tgid, pid))
+        return 0;
+    tsp = bpf_map_lookup_elem(&start, &pid);
+    if (!tsp)
+        return 0;       // enqueued before we started
+    delta = bpf_ktime_get_ns() - *tsp;
+    bpf_map_delete_elem(&start, &pid);
+    if ((s64)delta < 0)
+        return 0;
+    delta /= targ_ms ? 1000000 : 1000;
+
+    key.slot = log2_slot(delta);
+    if (key_mode == KEY_PID)
+        key.id = tgid;
+    else if (key_mode == KEY_TID)
+        key.id = pid;
+    else if (key_mode == KEY_PIDNS)
+        key.id = pidns_of(next);
+    add(&hists, &key);
+    return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int wakeup_btf(u64 *ctx)
+{
+    return enqueue((struct task_struct *)ctx[0]);
+}
+
+SEC("raw_tp/sched_wakeup")
+int wakeup_raw(u64 *ctx)
+{
+    return enqueue((struct task_struct *)ctx[0]);
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int wakeup_new_btf(u64 *ctx)
+{
+    return enqueue((struct task_struct *)ctx[0]);
+}
+
+SEC("raw_tp/sched_wakeup_new")
+int wakeup_new_raw(u64 *ctx)
+{
+    return enqueue((struct task_struct *)ctx[0]);
+}
+
+/* sched_switch(bool preempt, struct task_struct *prev, struct task_struct *next, ...) */
+SEC("tp_btf/sched_switch")
+int switch_btf(u64 *ctx)
+{
+    return on_switch((struct task_struct *)ctx[1], (struct task_struct *)ctx[2]);
+}
+
+SEC("raw_tp/sched_switch")
+int switch_raw(u64 *ctx)
+{
+    return on_switch((struct task_struct *)ctx[1], (struct task_struct *)ctx[2]);
+}
+
+char LICENSE[] SEC("license") = "GPL";

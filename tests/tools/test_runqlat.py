@@ -1,0 +1,48 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .toolrun import RunningTool
+from .test_biolatency import hist_sections
+
+pytestmark = pytest.mark.usefixtures("root")
+
+# Waits for a line on stdin, then sleeps briefly 300 times: each wakeup is
+# one run queue wait.
+SLEEPER = "import sys, time\nsys.stdin.readline()\nfor _ in range(300): time.sleep(0.001)\n"
+
+
+def test_runqlat_per_pid_histogram_for_one_process():
+    child = subprocess.Popen([sys.executable, "-c", SLEEPER], stdin=subprocess.PIPE, text=True)
+    try:
+        with RunningTool("runqlat", "-P", "-p", child.pid, ready="Tracing run queue latency") as t:
+            child.stdin.write("go\n")
+            child.stdin.close()
+            child.wait(20)
+    finally:
+        child.kill()
+    assert t.proc.returncode == 0, t.stderr
+    sections = hist_sections(t.lines, "pid")
+    assert list(sections) == [str(child.pid)], t.stdout      # -p: nothing else
+    rows = sections[str(child.pid)]
+    assert sum(c for _, _, c in rows) >= 300, t.stdout
+    # most waits are short: the median bucket is under 100 ms
+    counts = [c for _, _, c in rows]
+    half, acc = sum(counts) / 2, 0
+    for low, high, c in rows:
+        acc += c
+        if acc >= half:
+            assert high < 100_000, t.stdout
+            break
+
+
+def test_runqlat_pidns_interval_count():
+    with RunningTool("runqlat", "--pidnss", "-m", "-T", "1", "2", ready="Tracing") as t:
+        t.proc.wait(10)
+    assert t.proc.returncode == 0, t.stderr
+    inum = os.readlink("/proc/self/ns/pid").split("[")[1].rstrip("]")
+    sections = hist_sections(t.lines, "pidns")
+    assert inum in sections, t.stdout
+    assert sum(1 for ln in t.lines if ln.startswith("     msecs")) >= 2, t.stdout
