@@ -112,7 +112,7 @@ class _Rewriter:
         return j if hi is None or j < hi else hi
 
     def _collect_defines(self):
-        defs = {}
+        defs = {k: str(v) for k, v in T.MAP_FLAGS.items()}
         for f in self.cflags:
             if f.startswith("-D"):
                 k, _, v = f[2:].partition("=")
@@ -317,7 +317,8 @@ class _Rewriter:
             if "[" in ptype:
                 ptype = ptype[:ptype.index("[")] + "*"
             src = f"PT_REGS_PARM{n}_CORE_SYSCALL(__pybcc_regs)" if syscall else f"PT_REGS_PARM{n}({ctx})"
-            out.append(f"{ptype} {pname} = ({ptype}){src};")
+            sep = "" if ptype.endswith("*") else " "
+            out.append(f"{ptype}{sep}{pname} = ({ptype}){src};")
         return " ".join(out) + " "
 
     def _probe_macro(self, i, j, decl_start):

@@ -12,11 +12,12 @@ class TableDecl:
     key_type: str            # C type ("" when the map has no key type)
     leaf_type: str           # C type ("" when the map has no value type)
     max_entries: Optional[int]   # None when it is an expression we could not evaluate
-    flags: int = 0
+    flags: Optional[int] = 0     # None when it is an expression we could not evaluate
     pinned: Optional[str] = None
     kind: str = ""           # bcc's table kind string ("hash", "histogram", ...)
     max_entries_expr: str = ""
     inner_map: str = ""      # map-in-map: the template inner map's name
+    flags_expr: str = "0"
 
 
 # bcc's BPF_TABLE type strings
@@ -38,6 +39,14 @@ TABLE_TYPES = {
     "bloom_filter": MapType.BLOOM_FILTER, "user_ringbuf": MapType.USER_RINGBUF,
 }
 
+# Map flags bcc programs name (enum values in the UAPI).
+MAP_FLAGS = {
+    "BPF_F_NO_PREALLOC": 1, "BPF_F_NO_COMMON_LRU": 2, "BPF_F_NUMA_NODE": 4,
+    "BPF_F_RDONLY": 8, "BPF_F_WRONLY": 16, "BPF_F_STACK_BUILD_ID": 32,
+    "BPF_F_ZERO_SEED": 64, "BPF_F_RDONLY_PROG": 128, "BPF_F_WRONLY_PROG": 256,
+    "BPF_F_CLONE": 512, "BPF_F_MMAPABLE": 1024, "BPF_F_PRESERVE_ELEMS": 2048,
+    "BPF_F_INNER_MAP": 4096,
+}
 BPF_F_NO_PREALLOC = 1
 BPF_F_STACK_BUILD_ID = 1 << 5
 STACK_DEPTH = 127      # PERF_MAX_STACK_DEPTH, bcc's BPF_MAX_STACK_DEPTH
@@ -85,9 +94,9 @@ def parse_macro(macro, args, evaluate):
             raise MacroError(f"{macro}: {name!r} is not a valid table name")
         size = str(size)
         fl = flags if isinstance(flags, int) else evaluate(flags)
-        if fl is None:
-            raise MacroError(f"{macro}: cannot evaluate the flags {flags!r}")
-        return TableDecl(name, mt, key, leaf, evaluate(size), fl, pinned, kind, size)
+        d = TableDecl(name, mt, key, leaf, evaluate(size), fl, pinned, kind, size)
+        d.flags_expr = str(flags)
+        return d
 
     if macro in ("BPF_HASH", "BPF_PERCPU_HASH", "BPF_LRU_HASH", "BPF_LRU_PERCPU_HASH",
                  "BPF_LPM_TRIE"):
@@ -166,8 +175,6 @@ def parse_macro(macro, args, evaluate):
         d = mk(kind, a[1], a[2], a[3], a[4], flags, pinned=pinned)
     else:
         raise MacroError(f"unknown map macro {macro}")
-    if d.map_type in _SIZED or d.map_type == MapType.RINGBUF:
-        pass
     return d
 
 
@@ -203,8 +210,8 @@ def emit(d):
             parts.append(f"__type(value, {d.leaf_type})")
     if d.max_entries_expr.strip() not in ("", "0"):
         parts.append(f"__uint(max_entries, {d.max_entries_expr})")
-    if d.flags:
-        parts.append(f"__uint(map_flags, {d.flags})")
+    if d.flags is None or d.flags:
+        parts.append(f"__uint(map_flags, {d.flags if d.flags is not None else d.flags_expr})")
     return "struct { %s; } %s SEC(\".maps\");" % ("; ".join(parts), d.name)
 
 

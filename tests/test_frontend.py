@@ -1,0 +1,760 @@
+"""The bcc C dialect front end: rewritten text (no root), then real programs
+rewritten, compiled, loaded, attached, triggered and read back (root).
+
+Kernel tests filter on this process (`const volatile` target_tgid set at
+load) because other tests may run at the same time. kprobe/fentry/LSM tests
+are marked `vm`: they run on a stock kernel and skip where the feature is
+missing.
+"""
+import ctypes
+import os
+import re
+import struct
+import subprocess
+import tempfile
+
+import pytest
+
+from pybcc import sections
+from pybcc.errors import CompileError
+from pybcc.frontend import rewrite
+from pybcc.frontend.implicit import insert_reads
+from pybcc.frontend.lexer import tokenize
+from pybcc.frontend.tracepoints import struct_text
+from pybcc.kernel import features, tracefs
+from pybcc.kernel.tracefs import parse_format
+from pybcc.kernel.uapi import MapType
+
+NR_GETPPID = 110  # x86_64
+
+
+def rw(text, **kw):
+    kw.setdefault("implicit_reads", False)
+    return rewrite(text, **kw)
+
+
+def body(r):
+    """The rewritten user part (after the #line directive)."""
+    return r.c_text.split("#line 1 ", 1)[1].split("\n", 1)[1]
+
+
+# --- unit: lexer and text --------------------------------------------------------
+
+def test_tokenize_round_trip():
+    text = '#include <x>\n#define A(x) \\\n  x + 1\nint a = \'"\'; /* c\n */ s = "a\\"b"; x->y;\n'
+    toks = tokenize(text)
+    assert "".join(t.text for t in toks) == text
+    assert [t.kind for t in toks if t.kind == "pp"] == ["pp", "pp"]
+    assert any(t.text == "->" for t in toks)
+
+
+def test_lines_are_preserved():
+    text = """BPF_HASH(a,
+             u32,
+             u64);
+int kprobe__vfs_read(struct pt_regs *ctx,
+                     struct file *file)
+{
+    u32 k = 1;
+    a.update(&k,
+             &k);
+    return 0;
+}
+"""
+    r = rw(text)
+    b = body(r)
+    assert b.count("\n") == text.count("\n")
+    lines = b.split("\n")
+    assert "return 0;" in lines[9]
+    assert "bpf_map_update_elem" in lines[7]
+    assert r.line_map[:3] == [1, 2, 3]
+
+
+# --- unit: tables -------------------------------------------------------------------
+
+def test_table_defaults():
+    r = rw("""
+BPF_HASH(h1);
+BPF_HASH(h2, struct key_t);
+BPF_HASH(h3, u32, struct val_t, 128);
+BPF_ARRAY(a1);
+BPF_ARRAY(a2, u32, 4);
+BPF_HISTOGRAM(hist);
+BPF_HISTOGRAM(hist2, struct hkey_t, 32);
+BPF_PERF_OUTPUT(events);
+BPF_RINGBUF_OUTPUT(rb, 8);
+BPF_STACK_TRACE(stacks, 1024);
+BPF_PERCPU_ARRAY(pa, u64, 2);
+BPF_PERCPU_HASH(ph, u32);
+BPF_TABLE("lru_hash", u32, u64, lru, 100);
+BPF_F_TABLE("hash", u32, u64, nopre, 100, BPF_F_NO_PREALLOC);
+BPF_LPM_TRIE(trie, struct lpm_key);
+BPF_PROG_ARRAY(jumps, 8);
+BPF_QUEUE(q, u32, 16);
+BPF_STACK(st, u64, 16);
+BPF_TASK_STORAGE(ts, u64);
+BPF_CGROUP_ARRAY(cg, 4);
+BPF_TABLE_PINNED("hash", u32, u64, pinned, 10, "/sys/fs/bpf/x");
+#define N 3
+BPF_ARRAY(sized, u64, N * 2);
+""")
+    t = r.tables
+    assert (t["h1"].map_type, t["h1"].key_type, t["h1"].leaf_type, t["h1"].max_entries) == \
+        (MapType.HASH, "u64", "u64", 10240)
+    assert (t["h2"].key_type, t["h2"].leaf_type) == ("struct key_t", "u64")
+    assert (t["h3"].leaf_type, t["h3"].max_entries) == ("struct val_t", 128)
+    assert (t["a1"].map_type, t["a1"].key_type, t["a1"].leaf_type, t["a1"].max_entries) == \
+        (MapType.ARRAY, "int", "u64", 10240)
+    assert (t["a2"].leaf_type, t["a2"].max_entries) == ("u32", 4)
+    assert (t["hist"].map_type, t["hist"].key_type, t["hist"].max_entries, t["hist"].kind) == \
+        (MapType.ARRAY, "int", 64, "histogram")
+    assert (t["hist2"].map_type, t["hist2"].key_type) == (MapType.HASH, "struct hkey_t")
+    assert t["events"].map_type == MapType.PERF_EVENT_ARRAY
+    assert (t["rb"].map_type, t["rb"].max_entries) == (MapType.RINGBUF, 8 * 4096)
+    assert (t["stacks"].map_type, t["stacks"].max_entries) == (MapType.STACK_TRACE, 1024)
+    assert t["pa"].map_type == MapType.PERCPU_ARRAY and t["ph"].map_type == MapType.PERCPU_HASH
+    assert t["lru"].map_type == MapType.LRU_HASH
+    assert t["nopre"].flags == 1
+    assert (t["trie"].map_type, t["trie"].flags) == (MapType.LPM_TRIE, 1)
+    assert t["jumps"].map_type == MapType.PROG_ARRAY
+    assert t["q"].map_type == MapType.QUEUE and t["q"].key_type == ""
+    assert t["st"].map_type == MapType.STACK
+    assert t["ts"].map_type == MapType.TASK_STORAGE and t["ts"].flags == 1
+    assert t["cg"].map_type == MapType.CGROUP_ARRAY
+    assert t["pinned"].pinned == "/sys/fs/bpf/x"
+    assert t["sized"].max_entries == 6
+    b = body(r)
+    assert 'h3 SEC(".maps")' in b and "__type(value, struct val_t)" in b
+
+
+def test_table_errors_name_the_line():
+    with pytest.raises(CompileError) as ei:
+        rw("\n\nBPF_HASH();\n")
+    assert ei.value.line == 3 and "BPF_HASH" in str(ei.value)
+    with pytest.raises(CompileError) as ei:
+        rw('BPF_TABLE("nosuch", u32, u64, x, 1);\n')
+    assert "unknown table type" in str(ei.value) and ei.value.line == 1
+
+
+# --- unit: methods --------------------------------------------------------------
+
+def test_methods_rewritten():
+    r = rw("""
+BPF_HASH(h, u32, u64);
+BPF_PERF_OUTPUT(events);
+BPF_STACK_TRACE(stacks, 16);
+BPF_PROG_ARRAY(jmp, 4);
+BPF_RINGBUF_OUTPUT(rb, 1);
+int f(struct pt_regs *ctx) {
+    u32 k = 0; u64 v = 1;
+    u64 *p = h.lookup(&k);
+    h.update(&k, &v); h.insert(&k, &v); h.delete(&k);
+    p = h.lookup_or_try_init(&k, &v);
+    h.increment(k); h.increment(k, 2); h.atomic_increment(k);
+    events.perf_submit(ctx, &v, sizeof(v));
+    int id = stacks.get_stackid(ctx, 0);
+    jmp.call(ctx, 1);
+    rb.ringbuf_output(&v, sizeof(v), 0);
+    u64 *e = rb.ringbuf_reserve(sizeof(u64));
+    if (e) rb.ringbuf_submit(e, 0);
+    h.update(&k, h.lookup(&k));
+    return 0;
+}
+""")
+    b = body(r)
+    assert "h.lookup" not in b and "h.update" not in b
+    assert "bpf_map_lookup_elem((void *)&h, &k)" in b
+    assert "bpf_map_update_elem((void *)&h, &k, &v, BPF_ANY)" in b
+    assert "BPF_NOEXIST" in b and "bpf_map_delete_elem((void *)&h, &k)" in b
+    assert "__sync_fetch_and_add" in b
+    assert "bpf_perf_event_output(ctx, (void *)&events, BPF_F_CURRENT_CPU, &v, sizeof(v))" in b
+    assert "bpf_get_stackid(ctx, (void *)&stacks, 0)" in b
+    assert "bpf_tail_call(ctx, (void *)&jmp, 1)" in b
+    assert "bpf_ringbuf_reserve((void *)&rb, sizeof(u64), 0)" in b
+    # nested method calls are rewritten inside arguments
+    assert "bpf_map_update_elem((void *)&h, &k, ((__typeof__(h.value))bpf_map_lookup_elem" in b
+    assert r.functions == ["f"]
+
+
+def test_unknown_method_and_wrong_table():
+    with pytest.raises(CompileError) as ei:
+        rw("BPF_HASH(h);\nint f(void *ctx) {\n  h.frobnicate(1);\n  return 0; }\n")
+    assert ei.value.line == 3 and "frobnicate" in str(ei.value) and "<text>:3" in str(ei.value)
+    with pytest.raises(CompileError) as ei:
+        rw("BPF_HASH(h);\nint f(void *ctx) {\n  u64 v;\n  h.perf_submit(ctx, &v, 8);\n  return 0; }\n")
+    assert ei.value.line == 4 and "BPF_PERF_OUTPUT" in str(ei.value)
+    with pytest.raises(CompileError) as ei:
+        rw("BPF_HASH(h);\nint f(void *ctx) {\n  h.lookup(1, 2);\n  return 0; }\n")
+    assert ei.value.line == 3 and "takes 1 argument" in str(ei.value)
+
+
+def test_methods_in_defines():
+    r = rw("#define BUMP(k) counts.increment(k)\nBPF_HASH(counts);\n"
+           "int f(void *ctx) { BUMP(1); return 0; }\n")
+    assert "counts.increment" not in r.c_text and "__sync" not in r.c_text
+    assert "#define BUMP(k) ({" in r.c_text
+
+
+# --- unit: printk ------------------------------------------------------------------
+
+def test_printk_checks():
+    ok = rw('int f(void *ctx) { bpf_trace_printk("a %d %s\\n", 1, "x"); '
+            'bpf_trace_printk("100%% %llx %pK" "\\n", 1ULL, ctx); return 0; }')
+    assert ok.c_text.count("__pybcc_trace_printk(") == 2
+    bad = [('bpf_trace_printk("%d %d %d %d", 1, 2, 3, 4);', "at most 3"),
+           ('bpf_trace_printk("%f", 1);', "unsupported conversion"),
+           ('bpf_trace_printk("%d %d", 1);', "2 conversions but 1 argument"),
+           ('char *s = "x"; bpf_trace_printk(s);', "string literal")]
+    for code, msg in bad:
+        with pytest.raises(CompileError) as ei:
+            rw("int f(void *ctx) {\n" + code + "\nreturn 0; }")
+        assert msg in str(ei.value) and ei.value.line == 2, code
+
+
+# --- unit: functions, probes, conventions ---------------------------------------
+
+def test_functions_and_auto_attach():
+    r = rw("""
+static int helper(int x) { return x; }
+static inline int helper2(int x) { return x; }
+int kprobe__vfs_read(struct pt_regs *ctx) { return 0; }
+int kretprobe__vfs_write(struct pt_regs *ctx) { return 0; }
+int tracepoint__sched__sched_switch(void *args) { return 0; }
+int raw_tracepoint__sys_enter(struct bpf_raw_tracepoint_args *ctx) { return 0; }
+int on_event(struct pt_regs *ctx) { return 0; }
+int no_args(void) { return 0; }
+RAW_TRACEPOINT_PROBE(sched_switch) { return 0; }
+KFUNC_PROBE(vfs_open, const struct path *path, struct file *file) { return 0; }
+KRETFUNC_PROBE(vfs_read, struct file *file, char *buf, size_t count, loff_t *pos, ssize_t ret) { return 0; }
+LSM_PROBE(file_open, struct file *file) { return 0; }
+KMOD_RET(do_sys_open, int dfd, const char *name) { return 0; }
+MODULE_KFUNC_PROBE(kvm, kvm_vcpu_ioctl, struct file *f) { return 0; }
+int kfunc__vmlinux__do_exit(u64 *ctx) { return 0; }
+""")
+    assert r.functions == [
+        "kprobe__vfs_read", "kretprobe__vfs_write", "tracepoint__sched__sched_switch",
+        "raw_tracepoint__sys_enter", "on_event", "raw_tracepoint__sched_switch",
+        "kfunc__vmlinux__vfs_open", "kretfunc__vmlinux__vfs_read", "lsm__file_open",
+        "kmod_ret__do_sys_open", "kfunc__kvm__kvm_vcpu_ioctl", "kfunc__vmlinux__do_exit"]
+    assert r.auto_attach == [
+        ("kprobe__vfs_read", "kprobe", "vfs_read"),
+        ("kretprobe__vfs_write", "kretprobe", "vfs_write"),
+        ("tracepoint__sched__sched_switch", "tracepoint", "sched:sched_switch"),
+        ("raw_tracepoint__sys_enter", "raw_tracepoint", "sys_enter"),
+        ("raw_tracepoint__sched_switch", "raw_tracepoint", "sched_switch"),
+        ("kfunc__vmlinux__vfs_open", "kfunc", "vfs_open"),
+        ("kretfunc__vmlinux__vfs_read", "kretfunc", "vfs_read"),
+        ("lsm__file_open", "lsm", "file_open"),
+        ("kmod_ret__do_sys_open", "kmod_ret", "do_sys_open"),
+        ("kfunc__kvm__kvm_vcpu_ioctl", "kfunc", "kvm:kvm_vcpu_ioctl"),
+        ("kfunc__vmlinux__do_exit", "kfunc", "do_exit")]
+    b = body(r)
+    for f in r.functions:
+        assert f'section(".bpf.fn.{f}")' in b
+    assert '.bpf.fn.helper' not in b and '.bpf.fn.no_args' not in b
+    assert "(struct file *)ctx[1]" in b and "(ssize_t)ctx[4]" in b
+    assert b.count("\n") == 16
+
+
+def test_kprobe_parameters():
+    r = rw("int kprobe__do_sys_openat2(struct pt_regs *ctx, int dfd,\n"
+           "    const char __user *filename, struct open_how *how) {\n  return dfd; }\n"
+           "int syscall__execve(struct pt_regs *ctx, const char __user *filename,\n"
+           "    const char __user *const __user *argv) { return 0; }\n")
+    b = body(r)
+    assert "int kprobe__do_sys_openat2(struct pt_regs *ctx\n" in b
+    assert "int dfd = (int)PT_REGS_PARM1(ctx);" in b
+    assert "const char *filename = (const char *)PT_REGS_PARM2(ctx);" in b, b
+    assert "struct open_how *how = (struct open_how *)PT_REGS_PARM3(ctx);" in b
+    assert "struct pt_regs *__pybcc_regs = (struct pt_regs *)PT_REGS_PARM1(ctx);" in b
+    assert "(const char *)PT_REGS_PARM1_CORE_SYSCALL(__pybcc_regs)" in b
+    assert "PT_REGS_PARM2_CORE_SYSCALL(__pybcc_regs)" in b
+    assert b.count("\n") == 5
+
+
+def test_includes_dropped_and_license():
+    r = rw("#include <linux/sched.h>\n#include <net/sock.h>\n#include <uapi/linux/ptrace.h>\n"
+           "#include <bcc/proto.h>\n#include \"mine.h\"\nint x;\n")
+    b = body(r)
+    assert "linux/sched.h" not in b and "bcc/proto.h" not in b and '#include "mine.h"' in b
+    assert b.startswith("\n\n\n\n")
+    assert 'SEC("license")' in r.c_text
+    r = rw('char _license[] SEC("license") = "Dual BSD/GPL";\n')
+    assert r.c_text.count('SEC("license")') == 1
+
+
+# --- unit: tracepoint structs ------------------------------------------------------
+
+FMT = """name: fake
+ID: 1
+format:
+	field:unsigned short common_type;	offset:0;	size:2;	signed:0;
+	field:unsigned char common_flags;	offset:2;	size:1;	signed:0;
+	field:unsigned char common_preempt_count;	offset:3;	size:1;	signed:0;
+	field:int common_pid;	offset:4;	size:4;	signed:1;
+
+	field:int __syscall_nr;	offset:8;	size:4;	signed:1;
+	field:int dfd;	offset:16;	size:8;	signed:0;
+	field:const char * filename;	offset:24;	size:8;	signed:0;
+	field:char comm[16];	offset:32;	size:16;	signed:0;
+	field:__data_loc char[] name;	offset:48;	size:4;	signed:0;
+	field:struct weird * w;	offset:52;	size:8;	signed:0;
+	field:u8 bytes[3];	offset:60;	size:3;	signed:0;
+
+print fmt: "x"
+"""
+
+
+def test_tracepoint_struct_layout():
+    s = struct_text("cat", "ev", frozenset(), fmt=parse_format(FMT))
+    assert s.startswith("struct tracepoint__cat__ev {")
+    assert "__u64 dfd" in s and "const char * filename" in s and "char comm[16]" in s
+    assert "__u32 data_loc_name" in s and "void * w" in s and "__u8 bytes[3]" in s
+    assert "__attribute__((packed))" in s   # w at 52 is not 8-aligned
+    assert "char __pad_" in s and "== 60" in s
+
+
+# --- unit: implicit reads ----------------------------------------------------------
+
+def test_insert_reads_nesting():
+    text = "x = t->a->b + f(t->c);"
+    b = text.index("t->a->b")
+    ranges = {(b, b + len("t->a")), (b, b + len("t->a->b")),
+              (text.index("t->c"), text.index("t->c") + 4)}
+    assert insert_reads(text, ranges) == \
+        "x = _PYBCC_READ(_PYBCC_READ(t->a)->b) + f(_PYBCC_READ(t->c));"
+
+
+IMPLICIT = r"""
+struct data_t { u32 pid; };
+BPF_HASH(m, u32, struct data_t);
+#define PARENT(t) t->real_parent
+#define ID(x) x
+int f(struct pt_regs *ctx) {
+    struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+    struct data_t d = {}, *dp;
+    u32 k = 0;
+    d.pid = t->real_parent->tgid;
+    d.pid = ID(t->pid);
+    d.pid = PARENT(t)->pid;
+    char *c = t->comm;
+    void *a = &t->pid;
+    unsigned long ip = ctx->ip;
+    dp = m.lookup(&k);
+    if (dp) d.pid = dp->pid;
+    char c0 = t->comm[0];
+    u64 vr = t->se.vruntime;
+    return 0;
+}
+int g(struct __sk_buff *skb) { struct iphdr *ip = (void *)(long)skb->data; return ip->ttl; }
+"""
+
+
+def _user_lines(r):
+    return body(r).split("\n")
+
+
+def test_implicit_reads_from_ast():
+    r = rewrite(IMPLICIT)
+    lines = _user_lines(r)
+    assert "_PYBCC_READ(_PYBCC_READ(t->real_parent)->tgid)" in lines[9]
+    assert "ID(_PYBCC_READ(t->pid))" in lines[10]
+    assert "_PYBCC_READ(PARENT(t)->pid)" in lines[11]
+    assert "_PYBCC_READ" not in lines[12]      # array decays: address only
+    assert "_PYBCC_READ" not in lines[13]      # address-of
+    assert "_PYBCC_READ" not in lines[14]      # the context
+    assert "_PYBCC_READ" not in lines[16]      # map value
+    assert "_PYBCC_READ(t->comm[0])" in lines[17]
+    assert "_PYBCC_READ(t->se.vruntime)" in lines[18]
+    assert "_PYBCC_READ" not in lines[21]      # networking: packet/ctx access stays direct
+
+
+# --- kernel tests ---------------------------------------------------------------------
+
+def _kernel_ready():
+    if os.geteuid() != 0:
+        pytest.skip("needs root to use bpf(2)")
+
+
+def build(text, constants=None, cflags=()):
+    from pybcc.compiler import compile
+    from pybcc.loader import load
+    r = rewrite(text, cflags=cflags)
+    obj = compile(r.c_text, cflags, filename=r.filename, line_map=r.line_map)
+    coll = load(obj, programs=[], constants=constants or {})
+    return r, coll
+
+
+def load_fn(coll, name, section, target=""):
+    sdef, _ = sections.lookup(section)
+    return coll.load_program(name, sdef=sdef, target=target)
+
+
+def attach_tp(prog, cat, ev):
+    from pybcc.attach import attach_tracepoint
+    return attach_tracepoint(prog.fd, cat, ev)
+
+
+FILTER = "const volatile u32 target_tgid = 0;\n"
+MINE = "if ((bpf_get_current_pid_tgid() >> 32) != target_tgid) return 0;"
+
+
+@pytest.fixture
+def kernel():
+    _kernel_ready()
+    tracefs.mount_point()
+    colls = []
+    yield colls
+    for c in colls:
+        c.close()
+
+
+def test_tracepoint_probe_and_implicit_reads(kernel):
+    text = FILTER + r"""
+#include <linux/sched.h>
+struct data_t { u32 pid; u32 ppid; char comm[TASK_COMM_LEN]; };
+BPF_HASH(counts, u32);
+BPF_ARRAY(last, struct data_t, 1);
+BPF_PERF_OUTPUT(events);
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+    """ + MINE + r"""
+    struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+    struct data_t d = {};
+    int zero = 0;
+    d.pid = t->tgid;
+    d.ppid = t->real_parent->tgid;
+    bpf_get_current_comm(&d.comm, sizeof(d.comm));
+    counts.increment(d.ppid);
+    last.update(&zero, &d);
+    events.perf_submit(args, &d, sizeof(d));
+    return args->__syscall_nr == 110 ? 0 : 1;
+}
+"""
+    r, coll = build(text, {"target_tgid": os.getpid()})
+    kernel.append(coll)
+    assert r.perf_submits == {"events": "struct data_t"}
+    assert coll.spec.btf.find_all("data_t")        # kept in BTF for the event decoder
+    p = load_fn(coll, "tracepoint__syscalls__sys_enter_getppid", "tracepoint/")
+    with attach_tp(p, "syscalls", "sys_enter_getppid"):
+        os.getppid()
+        os.getppid()
+    counts = dict(coll["counts"].items())
+    assert counts == {os.getppid(): 2}
+    d = coll["last"][0]
+    assert (d.pid, d.ppid) == (os.getpid(), os.getppid())
+
+
+def test_tracepoint_function_convention_and_user_strings(kernel):
+    text = FILTER + r"""
+struct path_t { char name[64]; };
+BPF_ARRAY(paths, struct path_t, 1);
+BPF_ARRAY(flags, u64, 1);
+int tracepoint__syscalls__sys_enter_openat(struct tracepoint__syscalls__sys_enter_openat *args)
+{
+    """ + MINE + r"""
+    int zero = 0;
+    struct path_t *p = paths.lookup(&zero);
+    if (!p)
+        return 0;
+    bpf_probe_read_user_str(p->name, sizeof(p->name), args->filename);
+    u64 fl = args->flags;
+    flags.update(&zero, &fl);
+    return 0;
+}
+"""
+    r, coll = build(text, {"target_tgid": os.getpid()})
+    kernel.append(coll)
+    assert r.auto_attach == [("tracepoint__syscalls__sys_enter_openat", "tracepoint",
+                              "syscalls:sys_enter_openat")]
+    p = load_fn(coll, r.functions[0], "tracepoint/")
+    path = f"/tmp/pybcc-frontend-{os.getpid()}-nonexistent"
+    with attach_tp(p, "syscalls", "sys_enter_openat"):
+        try:
+            os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            pass
+    assert coll["paths"][0].name == path
+    assert coll["flags"][0] == os.O_RDONLY | os.O_CLOEXEC
+
+
+def test_tracepoint_data_loc(kernel):
+    text = FILTER + r"""
+struct exec_t { char a[32]; char b[32]; u32 pid; };
+BPF_ARRAY(execs, struct exec_t, 1);
+TRACEPOINT_PROBE(sched, sched_process_exec) {
+    struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+    if (t->real_parent->tgid != target_tgid)
+        return 0;
+    int zero = 0;
+    struct exec_t *e = execs.lookup(&zero);
+    if (!e)
+        return 0;
+    TP_DATA_LOC_READ_STR(e->a, filename, sizeof(e->a));
+    TP_DATA_LOC_READ_CONST(e->b, filename, 8);
+    e->pid = args->pid;
+    return 0;
+}
+"""
+    r, coll = build(text, {"target_tgid": os.getpid()})
+    kernel.append(coll)
+    p = load_fn(coll, r.functions[0], "tracepoint/")
+    true = "/bin/true" if os.path.exists("/bin/true") else "/usr/bin/true"
+    with attach_tp(p, "sched", "sched_process_exec"):
+        child = subprocess.Popen([true])
+        child.wait()
+    e = coll["execs"][0]
+    assert e.a == true
+    assert e.b[:8] == e.a[:8]
+    assert e.pid == child.pid
+
+
+def test_raw_tracepoint_probe(kernel):
+    text = FILTER + r"""
+BPF_ARRAY(hits, u64, 1);
+RAW_TRACEPOINT_PROBE(sys_enter) {
+    """ + MINE + r"""
+    if (ctx->args[1] != 110)
+        return 0;
+    int zero = 0;
+    u64 *v = hits.lookup(&zero);
+    if (v)
+        __sync_fetch_and_add(v, 1);
+    return 0;
+}
+"""
+    from pybcc.attach import attach_raw_tracepoint
+    r, coll = build(text, {"target_tgid": os.getpid()})
+    kernel.append(coll)
+    assert r.auto_attach == [("raw_tracepoint__sys_enter", "raw_tracepoint", "sys_enter")]
+    p = load_fn(coll, "raw_tracepoint__sys_enter", "raw_tracepoint/")
+    with attach_raw_tracepoint(p.fd, "sys_enter"):
+        for _ in range(3):
+            os.getppid()
+    assert coll["hits"][0] == 3
+
+
+def test_map_methods_in_kernel(kernel):
+    text = FILTER + r"""
+struct val_t { u64 count; u64 total; };
+BPF_HASH(vals, u32, struct val_t);
+BPF_HASH(gone, u32, u32);
+BPF_HISTOGRAM(dist);
+BPF_PERCPU_ARRAY(pcpu, u64, 1);
+BPF_TABLE("lru_hash", u32, u64, lru, 16);
+BPF_F_TABLE("hash", u32, u64, nopre, 16, BPF_F_NO_PREALLOC);
+BPF_QUEUE(queue, u32, 8);
+BPF_HASH(atomics, u32, u64);
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+    """ + MINE + r"""
+    u32 k = 7, one = 1;
+    struct val_t zero = {};
+    struct val_t *v = vals.lookup_or_try_init(&k, &zero);
+    if (v) {
+        v->count++;
+        v->total += 10;
+    }
+    gone.update(&k, &k);
+    gone.delete(&k);
+    dist.increment(bpf_log2l(1000));
+    dist.increment(bpf_log2l(1000), 2);
+    pcpu.increment(0);
+    u64 x = 5;
+    lru.update(&one, &x);
+    nopre.insert(&one, &x);
+    nopre.insert(&one, &one);
+    queue.push(&k, 0);
+    atomics.atomic_increment(k, 3);
+    return 0;
+}
+"""
+    r, coll = build(text, {"target_tgid": os.getpid()})
+    kernel.append(coll)
+    p = load_fn(coll, r.functions[0], "tracepoint/")
+    with attach_tp(p, "syscalls", "sys_enter_getppid"):
+        os.getppid()
+        os.getppid()
+    v = coll["vals"][7]
+    assert (v.count, v.total) == (2, 20)
+    assert dict(coll["gone"].items()) == {}
+    assert coll["dist"][10] == 6          # log2l(1000) + 1 == 10, 3 per call
+    assert sum(coll["pcpu"][0]) == 2
+    assert dict(coll["lru"].items()) == {1: 5}
+    assert dict(coll["nopre"].items()) == {1: 5}   # insert does not overwrite
+    assert coll["queue"].pop() == 7
+    assert dict(coll["atomics"].items()) == {7: 6}
+    assert coll["nopre"].spec.flags & 1
+
+
+def test_stack_trace_and_ringbuf(kernel):
+    text = FILTER + r"""
+struct event_t { u32 pid; int stack; };
+BPF_STACK_TRACE(stacks, 128);
+BPF_RINGBUF_OUTPUT(rb, 4);
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+    """ + MINE + r"""
+    struct event_t *e = rb.ringbuf_reserve(sizeof(struct event_t));
+    if (!e)
+        return 0;
+    e->pid = bpf_get_current_pid_tgid() >> 32;
+    e->stack = stacks.get_stackid(args, 0);
+    rb.ringbuf_submit(e, 0);
+    return 0;
+}
+"""
+    from pybcc.events import RingBuffer
+    r, coll = build(text, {"target_tgid": os.getpid()})
+    kernel.append(coll)
+    assert r.perf_submits == {"rb": "struct event_t"}
+    p = load_fn(coll, r.functions[0], "tracepoint/")
+    with attach_tp(p, "syscalls", "sys_enter_getppid"):
+        os.getppid()
+    ring = RingBuffer(coll.map_fds["rb"])
+    try:
+        recs = ring.read_batch() if hasattr(ring, "read_batch") else []
+        if not recs:
+            ring.poll(100)
+            recs = ring.read_batch()
+    finally:
+        ring.close()
+    assert len(recs) == 1
+    pid, stack = struct.unpack_from("<Ii", recs[0])
+    assert pid == os.getpid() and stack >= 0
+    assert stack in dict(coll["stacks"].items())
+
+
+def test_printk_program_loads(kernel):
+    text = FILTER + r"""
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+    """ + MINE + r"""
+    bpf_trace_printk("pybcc getppid %d %s\n", args->__syscall_nr, "x");
+    return 0;
+}
+"""
+    r, coll = build(text, {"target_tgid": os.getpid()})
+    kernel.append(coll)
+    p = load_fn(coll, r.functions[0], "tracepoint/")
+    with attach_tp(p, "syscalls", "sys_enter_getppid"):
+        os.getppid()
+
+
+def test_compiler_errors_name_user_lines(kernel):
+    from pybcc.compiler import compile
+    text = "BPF_HASH(h);\n\nint f(struct pt_regs *ctx) {\n  u32 k = 0;\n  h.update(&k, &k);\n  return undefined_thing;\n}\n"
+    r = rewrite(text)
+    with pytest.raises(CompileError) as ei:
+        compile(r.c_text, filename=r.filename, line_map=r.line_map)
+    assert ei.value.line == 6
+    assert "<text>:6" in str(ei.value) and "undefined_thing" in str(ei.value)
+
+
+def test_tracepoint_missing(kernel):
+    with pytest.raises(CompileError) as ei:
+        rewrite("\nTRACEPOINT_PROBE(nosuchcat, nosuchevent) { return 0; }\n")
+    assert ei.value.line == 2 and "nosuchcat:nosuchevent" in str(ei.value)
+
+
+# --- VM tests: kprobes, fentry, LSM -----------------------------------------------
+
+@pytest.mark.vm
+def test_kprobe_typed_args(kernel):
+    if not features.has_kprobes():
+        pytest.skip("kprobes are not available on this kernel")
+    from pybcc.attach import attach_kprobe
+    text = FILTER + r"""
+struct path_t { char name[64]; u64 flags; };
+BPF_ARRAY(paths, struct path_t, 1);
+int kprobe__do_sys_openat2(struct pt_regs *ctx, int dfd, const char __user *filename,
+                           struct open_how *how)
+{
+    """ + MINE + r"""
+    int zero = 0;
+    struct path_t *p = paths.lookup(&zero);
+    if (!p)
+        return 0;
+    bpf_probe_read_user_str(p->name, sizeof(p->name), filename);
+    p->flags = how->flags;
+    return 0;
+}
+"""
+    r, coll = build(text, {"target_tgid": os.getpid()})
+    kernel.append(coll)
+    p = load_fn(coll, r.functions[0], "kprobe/")
+    path = f"/tmp/pybcc-frontend-kp-{os.getpid()}"
+    with attach_kprobe(p.fd, "do_sys_openat2"):
+        try:
+            os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            pass
+    got = coll["paths"][0]
+    assert got.name == path
+    assert got.flags == os.O_RDONLY | os.O_CLOEXEC
+
+
+@pytest.mark.vm
+def test_syscall_wrapper_args(kernel):
+    if not features.has_kprobes():
+        pytest.skip("kprobes are not available on this kernel")
+    from pybcc.attach import attach_kprobe
+    from pybcc.attach.kprobe import syscall_function
+    text = FILTER + r"""
+struct path_t { char name[64]; u64 flags; };
+BPF_ARRAY(paths, struct path_t, 1);
+int syscall__openat(struct pt_regs *ctx, int dfd, const char __user *filename, int flags)
+{
+    """ + MINE + r"""
+    int zero = 0;
+    struct path_t *p = paths.lookup(&zero);
+    if (!p)
+        return 0;
+    bpf_probe_read_user_str(p->name, sizeof(p->name), filename);
+    p->flags = flags;
+    return 0;
+}
+"""
+    r, coll = build(text, {"target_tgid": os.getpid()})
+    kernel.append(coll)
+    p = load_fn(coll, r.functions[0], "kprobe/")
+    path = f"/tmp/pybcc-frontend-sc-{os.getpid()}"
+    with attach_kprobe(p.fd, syscall_function("openat")):
+        try:
+            os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            pass
+    got = coll["paths"][0]
+    assert got.name == path
+    assert got.flags == os.O_RDONLY | os.O_CLOEXEC
+
+
+@pytest.mark.vm
+def test_kfunc_probe_typed_args(kernel):
+    if not features.has_fentry():
+        pytest.skip("fentry is not available on this kernel")
+    from pybcc.attach import attach_fentry
+    text = FILTER + r"""
+struct path_t { char name[64]; u64 flags; };
+BPF_ARRAY(paths, struct path_t, 1);
+KFUNC_PROBE(do_sys_openat2, int dfd, const char *filename, struct open_how *how)
+{
+    """ + MINE + r"""
+    int zero = 0;
+    struct path_t *p = paths.lookup(&zero);
+    if (!p)
+        return 0;
+    bpf_probe_read_user_str(p->name, sizeof(p->name), filename);
+    p->flags = how->flags;
+    return 0;
+}
+"""
+    r, coll = build(text, {"target_tgid": os.getpid()})
+    kernel.append(coll)
+    assert r.auto_attach == [("kfunc__vmlinux__do_sys_openat2", "kfunc", "do_sys_openat2")]
+    p = load_fn(coll, r.functions[0], "fentry/", "do_sys_openat2")
+    path = f"/tmp/pybcc-frontend-kf-{os.getpid()}"
+    with attach_fentry(p.fd, "do_sys_openat2"):
+        try:
+            os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            pass
+    got = coll["paths"][0]
+    assert got.name == path
+    assert got.flags == os.O_RDONLY | os.O_CLOEXEC
