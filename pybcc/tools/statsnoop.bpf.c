@@ -1,0 +1,87 @@
+// statsnoop: stat()-family syscalls through the syscalls tracepoints. The
+// enter side keeps the path pointer per thread; the exit side reads it and
+// sends one event with the result.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <pybcc/tool.h>
+
+#define NAME_LEN 256
+
+struct event {
+    u64 ts_ns;
+    u32 pid;
+    s32 ret;
+    char comm[16];
+    char fname[NAME_LEN];
+};
+
+const volatile u32 targ_pid = 0;
+const volatile bool failed_only = false;
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, u32);
+    __type(value, const char *);
+} paths SEC(".maps");
+
+DEFINE_SCRATCH(struct event, scratch_event);
+
+static __always_inline int trace_enter(const char *fname)
+{
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tid = (u32)id;
+
+    if (targ_pid && (id >> 32) != targ_pid)
+        return 0;
+    bpf_map_update_elem(&paths, &tid, &fname, BPF_ANY);
+    return 0;
+}
+
+static __always_inline int trace_exit(void *ctx, long ret)
+{
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tid = (u32)id;
+    const char **fname = bpf_map_lookup_elem(&paths, &tid);
+    struct event *e;
+
+    if (!fname)
+        return 0;
+    if (failed_only && ret >= 0)
+        goto cleanup;
+    e = scratch(&scratch_event);
+    if (!e)
+        goto cleanup;
+    e->ts_ns = bpf_ktime_get_ns();
+    e->pid = id >> 32;
+    e->ret = ret;
+    bpf_get_current_comm(e->comm, sizeof(e->comm));
+    if (bpf_probe_read_user_str(e->fname, sizeof(e->fname), *fname) < 0)
+        e->fname[0] = 0;
+    emit_event(ctx, e, sizeof(*e));
+cleanup:
+    bpf_map_delete_elem(&paths, &tid);
+    return 0;
+}
+
+/* The path is the first argument of statfs/newstat/newlstat, the second
+ * (after dfd) of newfstatat/statx. */
+SEC("tracepoint/syscalls/sys_enter_newstat")
+int enter_path_arg0(struct trace_event_raw_sys_enter *ctx)
+{
+    return trace_enter((const char *)ctx->args[0]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_newfstatat")
+int enter_path_arg1(struct trace_event_raw_sys_enter *ctx)
+{
+    return trace_enter((const char *)ctx->args[1]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_newstat")
+int stat_exit(struct trace_event_raw_sys_exit *ctx)
+{
+    return trace_exit(ctx, ctx->ret);
+}
+
+char LICENSE[] SEC("license") = "GPL";

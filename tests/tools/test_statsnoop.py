@@ -1,0 +1,52 @@
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from .toolrun import RunningTool
+
+pytestmark = pytest.mark.usefixtures("root")
+
+STATTER = """
+import os, sys
+print(os.getpid(), flush=True)
+os.stat(sys.argv[1])
+try:
+    os.stat(sys.argv[2])
+except FileNotFoundError:
+    pass
+os.statvfs(sys.argv[1])
+"""
+
+
+def test_statsnoop_stat_statfs_and_failure(tmp_path):
+    marker = tmp_path / f"pybcc-{uuid.uuid4().hex[:8]}"
+    marker.write_text("x")
+    missing = tmp_path / f"pybcc-missing-{uuid.uuid4().hex[:8]}"
+    with RunningTool("statsnoop", "-t", ready="PATH") as t:
+        assert t.lines[0].split() == ["TIME(s)", "PID", "COMM", "FD", "ERR", "PATH"]
+        pid = int(subprocess.run([sys.executable, "-c", STATTER, marker, missing],
+                                 capture_output=True, text=True, check=True).stdout)
+        ok = t.wait_for(lambda ln: ln.endswith(str(marker)) and ln.split()[1] == str(pid))
+        bad = t.wait_for(lambda ln: ln.endswith(str(missing)))
+        # stat and statfs (statvfs) both on the marker
+        t.wait_for(lambda ln: sum(ln.endswith(str(marker)) for ln in t.lines) >= 2, timeout=5)
+    assert ok is not None and bad is not None, t.stdout
+    f = ok.split()
+    assert float(f[0]) >= 0 and f[2].startswith("python") and f[3:5] == ["0", "0"], ok
+    assert bad.split()[1:2] == [str(pid)] and bad.split()[3:5] == ["-1", "2"], bad
+    assert sum(ln.endswith(str(marker)) for ln in t.lines) >= 2, t.stdout
+
+
+def test_statsnoop_failed_only_and_pid():
+    missing = f"/nonexistent-pybcc-{uuid.uuid4().hex[:8]}"
+    child = subprocess.Popen([sys.executable, "-c", "import os,sys; sys.stdin.readline(); "
+                              "[os.path.exists(p) for p in ('/', sys.argv[1])]", missing],
+                             stdin=subprocess.PIPE, text=True)
+    with RunningTool("statsnoop", "-x", "-p", child.pid, ready="PATH") as t:
+        child.communicate("go\n")
+        line = t.wait_for(lambda ln: ln.endswith(missing))
+    assert line is not None and line.split()[0] == str(child.pid), t.stdout
+    assert all(ln.split()[0] == str(child.pid) and ln.split()[3] != "0"
+               for ln in t.lines[1:]), t.stdout
