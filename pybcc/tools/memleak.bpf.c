@@ -1,0 +1,334 @@
+// memleak: outstanding allocations by stack.
+// User mode: uprobes on libc's allocators (size at entry, address at return).
+// Kernel mode: the kmem/percpu tracepoints, which carry size and address at once.
+// Every live allocation sits in `allocs` (address -> size, time, stack); a
+// free removes it. `combined_allocs` keeps per-stack totals for --combined-only.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <pybcc/tool.h>
+
+struct alloc_info {
+    u64 size;
+    u64 timestamp_ns;
+    s64 stack_id;
+};
+
+struct combined_alloc_info {
+    u64 total_size;
+    u64 number_of_allocs;
+};
+
+/* -t: one event per call */
+enum { EV_ALLOC_ENTER = 1, EV_ALLOC_EXIT = 2, EV_FREE = 3 };
+struct memleak_trace {
+    u32 kind;
+    u32 pid;
+    u64 size;
+    u64 address;
+    char comm[16];
+};
+
+const volatile u64 min_size = 0;
+const volatile u64 max_size = (u64)-1;
+const volatile u64 sample_rate = 1;
+const volatile bool trace_all = false;
+const volatile bool user_stacks = false;
+const volatile bool wa_missing_free = false;
+const volatile u64 page_size = 4096;
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, u32);
+    __type(value, u64);
+} sizes SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1000000);
+    __type(key, u64);
+    __type(value, struct alloc_info);
+} allocs SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, u32);
+    __type(value, u64);
+} memptrs SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_STACK_TRACE);
+    __uint(max_entries, 10240);
+    __uint(key_size, sizeof(u32));
+    __uint(value_size, 127 * sizeof(u64));
+} stack_traces SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, u64);
+    __type(value, struct combined_alloc_info);
+} combined_allocs SEC(".maps");
+
+static __always_inline void trace(void *ctx, u32 kind, u64 size, u64 address)
+{
+    struct memleak_trace e = {};
+
+    if (!trace_all)
+        return;
+    e.kind = kind;
+    e.pid = bpf_get_current_pid_tgid() >> 32;
+    e.size = size;
+    e.address = address;
+    bpf_get_current_comm(e.comm, sizeof(e.comm));
+    emit_event(ctx, &e, sizeof(e));
+}
+
+static __always_inline void combined_add(u64 stack_id, u64 size)
+{
+    struct combined_alloc_info zero = {}, *c;
+
+    c = bpf_map_lookup_elem(&combined_allocs, &stack_id);
+    if (!c) {
+        bpf_map_update_elem(&combined_allocs, &stack_id, &zero, BPF_NOEXIST);
+        c = bpf_map_lookup_elem(&combined_allocs, &stack_id);
+        if (!c)
+            return;
+    }
+    __sync_fetch_and_add(&c->total_size, size);
+    __sync_fetch_and_add(&c->number_of_allocs, 1);
+}
+
+static __always_inline void combined_del(u64 stack_id, u64 size)
+{
+    struct combined_alloc_info *c = bpf_map_lookup_elem(&combined_allocs, &stack_id);
+
+    if (!c)
+        return;
+    c->total_size = size >= c->total_size ? 0 : c->total_size - size;
+    if (c->number_of_allocs > 0)
+        c->number_of_allocs -= 1;
+}
+
+/* Whether an allocation of this size is one we keep (-z/-Z, -s). */
+static __always_inline bool wanted(u64 size)
+{
+    if (size < min_size || size > max_size)
+        return false;
+    if (sample_rate > 1 && bpf_ktime_get_ns() % sample_rate != 0)
+        return false;
+    return true;
+}
+
+static __always_inline int record_alloc(void *ctx, u64 size, u64 address)
+{
+    struct alloc_info info = {};
+
+    if (address != 0) {
+        info.size = size;
+        info.timestamp_ns = bpf_ktime_get_ns();
+        info.stack_id = bpf_get_stackid(ctx, &stack_traces, user_stacks ? BPF_F_USER_STACK : 0);
+        bpf_map_update_elem(&allocs, &address, &info, BPF_ANY);
+        combined_add(info.stack_id, info.size);
+    }
+    trace(ctx, EV_ALLOC_EXIT, size, address);
+    return 0;
+}
+
+static __always_inline int record_free(void *ctx, u64 address)
+{
+    struct alloc_info *info = bpf_map_lookup_elem(&allocs, &address);
+
+    if (!info)
+        return 0;
+    u64 size = info->size;
+    combined_del(info->stack_id, size);
+    bpf_map_delete_elem(&allocs, &address);
+    trace(ctx, EV_FREE, size, address);
+    return 0;
+}
+
+/* ---- user mode: entry saves the size per thread, return records it ---- */
+
+static __always_inline int alloc_enter(void *ctx, u64 size)
+{
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+
+    if (!wanted(size))
+        return 0;
+    bpf_map_update_elem(&sizes, &tid, &size, BPF_ANY);
+    trace(ctx, EV_ALLOC_ENTER, size, 0);
+    return 0;
+}
+
+static __always_inline int alloc_exit(void *ctx, u64 address)
+{
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    u64 *size = bpf_map_lookup_elem(&sizes, &tid);
+
+    if (!size)
+        return 0;   /* entry filtered out or missed */
+    u64 sz = *size;
+    bpf_map_delete_elem(&sizes, &tid);
+    return record_alloc(ctx, sz, address);
+}
+
+SEC("uprobe")
+int malloc_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM1(ctx)); }
+SEC("uretprobe")
+int malloc_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
+
+SEC("uprobe")
+int calloc_enter(struct pt_regs *ctx)
+{
+    return alloc_enter(ctx, PT_REGS_PARM1(ctx) * PT_REGS_PARM2(ctx));
+}
+SEC("uretprobe")
+int calloc_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
+
+SEC("uprobe")
+int realloc_enter(struct pt_regs *ctx)
+{
+    record_free(ctx, PT_REGS_PARM1(ctx));
+    return alloc_enter(ctx, PT_REGS_PARM2(ctx));
+}
+SEC("uretprobe")
+int realloc_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
+
+SEC("uprobe")
+int mmap_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM2(ctx)); }
+SEC("uretprobe")
+int mmap_exit(struct pt_regs *ctx)
+{
+    u64 ret = PT_REGS_RC(ctx);
+    return alloc_exit(ctx, ret == (u64)-1 ? 0 : ret);   /* MAP_FAILED */
+}
+
+SEC("uprobe")
+int posix_memalign_enter(struct pt_regs *ctx)
+{
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    u64 memptr = PT_REGS_PARM1(ctx);
+
+    bpf_map_update_elem(&memptrs, &tid, &memptr, BPF_ANY);
+    return alloc_enter(ctx, PT_REGS_PARM3(ctx));
+}
+SEC("uretprobe")
+int posix_memalign_exit(struct pt_regs *ctx)
+{
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    u64 *memptr = bpf_map_lookup_elem(&memptrs, &tid);
+    u64 addr = 0;
+
+    if (!memptr)
+        return 0;
+    void *where = (void *)*memptr;
+    bpf_map_delete_elem(&memptrs, &tid);
+    if (PT_REGS_RC(ctx) != 0 || bpf_probe_read_user(&addr, sizeof(addr), where))
+        addr = 0;
+    return alloc_exit(ctx, addr);
+}
+
+SEC("uprobe")
+int aligned_alloc_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM2(ctx)); }
+SEC("uretprobe")
+int aligned_alloc_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
+
+SEC("uprobe")
+int valloc_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM1(ctx)); }
+SEC("uretprobe")
+int valloc_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
+
+SEC("uprobe")
+int memalign_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM2(ctx)); }
+SEC("uretprobe")
+int memalign_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
+
+SEC("uprobe")
+int pvalloc_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM1(ctx)); }
+SEC("uretprobe")
+int pvalloc_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
+
+SEC("uprobe")
+int free_enter(struct pt_regs *ctx) { return record_free(ctx, PT_REGS_PARM1(ctx)); }
+
+SEC("uprobe")
+int munmap_enter(struct pt_regs *ctx) { return record_free(ctx, PT_REGS_PARM1(ctx)); }
+
+/* ---- kernel mode: tracepoints ---- */
+
+static __always_inline int kernel_alloc(void *ctx, u64 size, u64 address)
+{
+    if (wa_missing_free)
+        record_free(ctx, address);
+    if (!wanted(size))
+        return 0;
+    trace(ctx, EV_ALLOC_ENTER, size, 0);
+    return record_alloc(ctx, size, address);
+}
+
+SEC("tracepoint/kmem/kmalloc")
+int kmalloc(struct trace_event_raw_kmalloc *args)
+{
+    return kernel_alloc(args, args->bytes_alloc, (u64)args->ptr);
+}
+
+SEC("tracepoint/kmem/kmalloc_node")
+int kmalloc_node(struct trace_event_raw_kmalloc *args)
+{
+    return kernel_alloc(args, args->bytes_alloc, (u64)args->ptr);
+}
+
+SEC("tracepoint/kmem/kfree")
+int kfree(struct trace_event_raw_kfree *args)
+{
+    return record_free(args, (u64)args->ptr);
+}
+
+SEC("tracepoint/kmem/kmem_cache_alloc")
+int kmem_cache_alloc(struct trace_event_raw_kmem_cache_alloc *args)
+{
+    return kernel_alloc(args, args->bytes_alloc, (u64)args->ptr);
+}
+
+SEC("tracepoint/kmem/kmem_cache_alloc_node")
+int kmem_cache_alloc_node(struct trace_event_raw_kmem_cache_alloc *args)
+{
+    return kernel_alloc(args, args->bytes_alloc, (u64)args->ptr);
+}
+
+SEC("tracepoint/kmem/kmem_cache_free")
+int kmem_cache_free(struct trace_event_raw_kmem_cache_free *args)
+{
+    return record_free(args, (u64)args->ptr);
+}
+
+/* Pages are keyed by page frame number: both page allocator interfaces see it. */
+SEC("tracepoint/kmem/mm_page_alloc")
+int mm_page_alloc(struct trace_event_raw_mm_page_alloc *args)
+{
+    return kernel_alloc(args, page_size << args->order, args->pfn);
+}
+
+SEC("tracepoint/kmem/mm_page_free")
+int mm_page_free(struct trace_event_raw_mm_page_free *args)
+{
+    return record_free(args, args->pfn);
+}
+
+SEC("tracepoint/percpu/percpu_alloc_percpu")
+int percpu_alloc_percpu(struct trace_event_raw_percpu_alloc_percpu *args)
+{
+    return kernel_alloc(args, args->size, (u64)args->ptr);
+}
+
+SEC("tracepoint/percpu/percpu_free_percpu")
+int percpu_free_percpu(struct trace_event_raw_percpu_free_percpu *args)
+{
+    return record_free(args, (u64)args->ptr);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,111 @@
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from .toolrun import RunningTool, run_tool
+
+pytestmark = pytest.mark.usefixtures("root")
+
+# Each leak_* function leaks a known amount through one allocator;
+# freed_all allocates through several and frees everything.
+LEAKY_C = r"""
+#define _GNU_SOURCE
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define N __attribute__((noinline))
+static void *keep[64]; static int nkeep;
+N static void hold(void *p) { keep[nkeep++] = p; memset(p, 1, 1); }
+
+N void leak_malloc(void)  { for (int i = 0; i < 3; i++) hold(malloc(1001)); }
+N void leak_calloc(void)  { for (int i = 0; i < 2; i++) hold(calloc(7, 151)); }
+N void leak_realloc(void) { void *p = malloc(50); hold(realloc(p, 2003)); }
+N void leak_posix_memalign(void) { void *p; posix_memalign(&p, 64, 3005); hold(p); }
+N void leak_aligned_alloc(void) { hold(aligned_alloc(128, 4224)); }
+N void leak_valloc(void)  { hold(valloc(5007)); }
+N void leak_memalign(void) { hold(memalign(32, 6009)); }
+N void leak_pvalloc(void) { hold(pvalloc(7011)); }
+N void leak_mmap(void) { hold(mmap(NULL, 3 * 4096, PROT_READ|PROT_WRITE,
+                                   MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)); }
+N void freed_all(void) {
+    for (int i = 0; i < 5; i++) free(malloc(777));
+    free(calloc(3, 333));
+    free(realloc(malloc(10), 555));
+    void *p; posix_memalign(&p, 64, 999); free(p);
+    free(memalign(64, 888));
+    free(aligned_alloc(64, 640));
+    munmap(mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0), 4096);
+}
+int main(int argc, char **argv) {
+    leak_malloc(); leak_calloc(); leak_realloc(); leak_posix_memalign(); leak_aligned_alloc();
+    leak_valloc(); leak_memalign(); leak_pvalloc(); leak_mmap(); freed_all();
+    sleep(atoi(argv[1]));
+    return 0;
+}
+"""
+
+EXPECTED = {"leak_malloc": (3003, 3), "leak_calloc": (2114, 2), "leak_realloc": (2003, 1),
+            "leak_posix_memalign": (3005, 1), "leak_aligned_alloc": (4224, 1),
+            "leak_valloc": (5007, 1), "leak_memalign": (6009, 1), "leak_pvalloc": (7011, 1),
+            "leak_mmap": (12288, 1)}
+
+
+@pytest.fixture(scope="module")
+def leaky(tmp_path_factory):
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is needed to build the leaking test program")
+    d = tmp_path_factory.mktemp("memleak")
+    (d / "leaky.c").write_text(LEAKY_C)
+    # -O0 keeps each loop's calls at one call site, so one stack per leak_* function
+    subprocess.run(["gcc", "-O0", "-fno-omit-frame-pointer", "-o", str(d / "leaky"),
+                    str(d / "leaky.c")], check=True)
+    return str(d / "leaky")
+
+
+def reports(stdout):
+    """The last report: {innermost function of ours: (bytes, allocations)}."""
+    blocks = stdout.split("Top ")
+    last = blocks[-1]
+    found = {}
+    for m in re.finditer(r"\t(\d+) bytes in (\d+) allocations from stack\n((?:\t\t.*\n?)+)", last):
+        frames = m.group(3).split("\n")
+        names = [re.search(r"\t\t(?:0x[0-9a-f]{16}\t)?(\S+?)(?:\+0x[0-9a-f]+)? ", f + " ")
+                 for f in frames if f.strip()]
+        names = [n.group(1) for n in names if n]
+        ours = next((n for n in names if n.startswith(("leak_", "freed_"))), None)
+        if ours:
+            assert ours not in found, last
+            found[ours] = (int(m.group(1)), int(m.group(2)))
+    return found
+
+
+def test_memleak_reports_exact_leaks_per_stack(leaky):
+    r = run_tool("memleak", "-T", "30", "-c", f"{leaky} 4", "1", "2")
+    assert r.returncode == 0, r.stderr
+    assert "Executing '%s 4' and tracing the resulting process." % leaky in r.stdout
+    assert re.search(r"^\[\d\d:\d\d:\d\d\] Top 30 stacks with outstanding allocations:$",
+                     r.stdout, re.M), r.stdout
+    assert re.search(r"^\t\t0x[0-9a-f]{16}\tleak_mmap\+0x[0-9a-f]+ \[leaky\]$", r.stdout, re.M)
+    assert reports(r.stdout) == EXPECTED, r.stdout
+
+
+def test_memleak_combined_only_and_size_filter(leaky):
+    r = run_tool("memleak", "--combined-only", "-z", "3000", "-Z", "6000", "-T", "30",
+                 "-c", f"{leaky} 3", "1", "1")
+    assert r.returncode == 0, r.stderr
+    want = {k: v for k, v in EXPECTED.items() if 3000 <= v[0] // v[1] <= 6000}
+    assert reports(r.stdout) == want, r.stdout
+
+
+def test_memleak_kernel_mode_stacks():
+    with RunningTool("memleak", "-T", "3", "1", ready="Top 3 stacks") as t:
+        line = t.wait_for(lambda ln: ln.endswith("[kernel]"))
+    assert "Attaching to kernel allocators, Ctrl+C to quit." in t.lines[0]
+    assert line is not None and re.match(r"\t\t0x[0-9a-f]{16}\t\w+", line), t.stdout
+    assert re.search(r"^\t\d+ bytes in \d+ allocations from stack$", t.stdout, re.M)
+    assert t.proc.returncode == 0, t.stderr
