@@ -1,0 +1,208 @@
+// biosnoop: one event per completed block I/O request, with the process
+// that created it, its disk, sector, size and latency.
+// Each hook has a tp_btf and a raw_tp twin; requests are read with CO-RE.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <pybcc/tool.h>
+
+#define DISK_NAME_LEN 32
+#define REQ_OP_MASK 0xff
+#define OP_WRITE 1
+
+enum { P_UNKNOWN, P_SEQUENTIAL, P_RANDOM };
+
+struct start_req {
+    u64 ts;
+    u64 data_len;
+    u64 sector;
+};
+
+struct who {
+    u64 ts;         // creation time (queued time with -Q)
+    u32 pid;
+    char comm[16];
+};
+
+struct event {
+    u64 ts;         // usecs
+    u64 delta;      // issue to completion, ns
+    u64 qdelta;     // creation to issue, ns
+    u64 sector;
+    u64 len;
+    u32 pid;
+    u32 rwflag;
+    u32 pattern;
+    char comm[16];
+    char disk[DISK_NAME_LEN];
+};
+
+const volatile bool filter_dev = false;
+const volatile u32 targ_major = 0;
+const volatile u32 targ_minor = 0;
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, struct request *);
+    __type(value, struct start_req);
+} start SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, struct request *);
+    __type(value, struct who);
+} infobyreq SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1024);
+    __type(key, u64);       // major << 32 | first_minor
+    __type(value, u64);     // the sector after the last request's end
+} last_sectors SEC(".maps");
+
+struct request___old {
+    struct gendisk *rq_disk;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct gendisk *rq_disk(struct request *rq)
+{
+    struct request___old *old = (void *)rq;
+
+    if (bpf_core_field_exists(old->rq_disk))
+        return BPF_CORE_READ(old, rq_disk);
+    return BPF_CORE_READ(rq, q, disk);
+}
+
+static __always_inline int wanted(struct request *rq)
+{
+    struct gendisk *disk;
+
+    if (!filter_dev)
+        return 1;
+    disk = rq_disk(rq);
+    return disk && BPF_CORE_READ(disk, major) == targ_major &&
+           BPF_CORE_READ(disk, first_minor) == targ_minor;
+}
+
+/* The request is created in the context of the process doing the I/O. */
+static __always_inline int trace_create(struct request *rq)
+{
+    struct who w = {};
+
+    if (!wanted(rq))
+        return 0;
+    w.ts = bpf_ktime_get_ns();
+    w.pid = bpf_get_current_pid_tgid() >> 32;
+    bpf_get_current_comm(&w.comm, sizeof(w.comm));
+    bpf_map_update_elem(&infobyreq, &rq, &w, BPF_ANY);
+    return 0;
+}
+
+static __always_inline int trace_issue(struct request *rq)
+{
+    struct start_req s = {};
+
+    if (!wanted(rq))
+        return 0;
+    s.ts = bpf_ktime_get_ns();
+    s.data_len = BPF_CORE_READ(rq, __data_len);
+    s.sector = BPF_CORE_READ(rq, __sector);
+    bpf_map_update_elem(&start, &rq, &s, BPF_ANY);
+    return 0;
+}
+
+static __always_inline int trace_done(void *ctx, struct request *rq)
+{
+    struct start_req *s;
+    struct who *w;
+    struct gendisk *disk;
+    struct event e = {};
+    u64 now, devkey, *last, next;
+
+    s = bpf_map_lookup_elem(&start, &rq);
+    if (!s)
+        return 0;       // issued before we started
+    now = bpf_ktime_get_ns();
+    e.ts = now / 1000;
+    e.delta = now - s->ts;
+    e.len = s->data_len;
+    e.sector = s->sector;
+    w = bpf_map_lookup_elem(&infobyreq, &rq);
+    if (w) {
+        e.pid = w->pid;
+        __builtin_memcpy(e.comm, w->comm, sizeof(e.comm));
+        if (w->ts && w->ts <= s->ts)
+            e.qdelta = s->ts - w->ts;
+    } else {
+        e.comm[0] = '?';
+    }
+    e.rwflag = (BPF_CORE_READ(rq, cmd_flags) & REQ_OP_MASK) == OP_WRITE;
+
+    disk = rq_disk(rq);
+    if (disk) {
+        BPF_CORE_READ_STR_INTO(&e.disk, disk, disk_name);
+        devkey = (u64)BPF_CORE_READ(disk, major) << 32 | BPF_CORE_READ(disk, first_minor);
+        last = bpf_map_lookup_elem(&last_sectors, &devkey);
+        if (last)
+            e.pattern = *last == e.sector ? P_SEQUENTIAL : P_RANDOM;
+        next = e.sector + e.len / 512;
+        bpf_map_update_elem(&last_sectors, &devkey, &next, BPF_ANY);
+    }
+    emit_event(ctx, &e, sizeof(e));
+    bpf_map_delete_elem(&start, &rq);
+    bpf_map_delete_elem(&infobyreq, &rq);
+    return 0;
+}
+
+SEC("tp_btf/block_io_start")
+int io_start_btf(u64 *ctx)
+{
+    return trace_create((struct request *)ctx[0]);
+}
+
+SEC("raw_tp/block_io_start")
+int io_start_raw(u64 *ctx)
+{
+    return trace_create((struct request *)ctx[0]);
+}
+
+SEC("tp_btf/block_rq_insert")
+int rq_insert_btf(u64 *ctx)
+{
+    return trace_create((struct request *)ctx[0]);
+}
+
+SEC("raw_tp/block_rq_insert")
+int rq_insert_raw(u64 *ctx)
+{
+    return trace_create((struct request *)ctx[0]);
+}
+
+SEC("tp_btf/block_rq_issue")
+int rq_issue_btf(u64 *ctx)
+{
+    return trace_issue((struct request *)ctx[0]);
+}
+
+SEC("raw_tp/block_rq_issue")
+int rq_issue_raw(u64 *ctx)
+{
+    return trace_issue((struct request *)ctx[0]);
+}
+
+SEC("tp_btf/block_rq_complete")
+int rq_complete_btf(u64 *ctx)
+{
+    return trace_done(ctx, (struct request *)ctx[0]);
+}
+
+SEC("raw_tp/block_rq_complete")
+int rq_complete_raw(u64 *ctx)
+{
+    return trace_done(ctx, (struct request *)ctx[0]);
+}
+
+char LICENSE[] SEC("license") = "GPL";
