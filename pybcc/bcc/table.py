@@ -286,19 +286,29 @@ class QueueStack(TableBase, _maps.QueueMap):
         raise TypeError(f"table {self.name!r}: queues and stacks have no length")
 
 
-class ProgArray(TableBase, _maps.ProgArrayMap):
+class _FdValues:
+    """Values given as bcc scripts give them: ctypes ints (ct.c_int(fd)),
+    objects with .fd (programs, tables) or plain fds."""
+
+    def _encode_value(self, value):
+        if isinstance(value, ct._SimpleCData):
+            value = value.value
+        return super()._encode_value(value)
+
+
+class ProgArray(TableBase, _FdValues, _maps.ProgArrayMap):
     """Tail-call table: table[i] = b.load_func(...) (or a program fd)."""
 
 
-class ArrayOfMaps(TableBase, _maps.MapInMap):
+class ArrayOfMaps(TableBase, _FdValues, _maps.MapInMap):
     pass
 
 
-class HashOfMaps(TableBase, _maps.MapInMap):
+class HashOfMaps(TableBase, _FdValues, _maps.MapInMap):
     pass
 
 
-class CgroupArray(TableBase, _maps.FdMap):
+class CgroupArray(TableBase, _FdValues, _maps.FdMap):
     """table[i] = a cgroup directory path or an open fd of one."""
 
     def __setitem__(self, key, leaf):
@@ -312,15 +322,15 @@ class CgroupArray(TableBase, _maps.FdMap):
             _maps.FdMap.__setitem__(self, key, leaf)
 
 
-class DevMap(TableBase, _maps.FdMap):
+class DevMap(TableBase, _FdValues, _maps.FdMap):
     pass
 
 
-class CpuMap(TableBase, _maps.FdMap):
+class CpuMap(TableBase, _FdValues, _maps.FdMap):
     pass
 
 
-class XskMap(TableBase, _maps.FdMap):
+class XskMap(TableBase, _FdValues, _maps.FdMap):
     pass
 
 

@@ -20,6 +20,10 @@ SEC("tracepoint/syscalls/sys_enter_getppid")
 int count(void *ctx)
 {
     u32 pid = bpf_get_current_pid_tgid() >> 32;
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    /* only this process and its children: other tests run alongside */
+    if (pid != TARGET && BPF_CORE_READ(task, real_parent, tgid) != TARGET)
+        return 0;
     u64 one = 1, *v = bpf_map_lookup_elem(&counts, &pid);
     if (v)
         __sync_fetch_and_add(v, 1);
@@ -27,7 +31,7 @@ int count(void *ctx)
         bpf_map_update_elem(&counts, &pid, &one, BPF_NOEXIST);
     return 0;
 }
-"""
+""".replace("TARGET", str(os.getpid()))
 
 b = BPF(text=prog)
 for _ in range(7):
