@@ -1,0 +1,138 @@
+// cpudist: on-CPU (or, with targ_offcpu, off-CPU) time per task as log2
+// histograms, from sched_switch (tp_btf, else raw_tp).
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <pybcc/tool.h>
+
+struct start_key {
+    u32 pid;
+    u32 cpu;        // only for pid 0: each CPU has its own idle task
+};
+
+struct hist_key {
+    u64 id;
+    u64 slot;
+};
+
+struct ext_val {
+    u64 total;
+    u64 count;
+};
+
+enum { KEY_NONE, KEY_PID, KEY_TID };
+
+const volatile bool targ_offcpu = false;
+const volatile bool targ_ms = false;
+const volatile bool include_idle = false;
+const volatile u32 targ_tgid = 0;
+const volatile int key_mode = KEY_NONE;
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536);
+    __type(key, struct start_key);
+    __type(value, u64);
+} start SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536);
+    __type(key, struct hist_key);
+    __type(value, u64);
+} hists SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, u32);
+    __type(value, struct ext_val);
+} extension SEC(".maps");
+
+static __always_inline bool skip(u32 tgid, u32 pid)
+{
+    if (targ_tgid && tgid != targ_tgid)
+        return true;
+    return pid == 0 && !include_idle;
+}
+
+static __always_inline void start_key(struct start_key *k, u32 pid, u32 cpu)
+{
+    k->pid = pid;
+    k->cpu = pid ? 0 : cpu;
+}
+
+static __always_inline void store_start(u32 tgid, u32 pid, u32 cpu, u64 ts)
+{
+    struct start_key k;
+
+    if (skip(tgid, pid))
+        return;
+    start_key(&k, pid, cpu);
+    bpf_map_update_elem(&start, &k, &ts, BPF_ANY);
+}
+
+static __always_inline void update_hist(u32 tgid, u32 pid, u32 cpu, u64 ts)
+{
+    struct hist_key key = {};
+    struct start_key k;
+    struct ext_val *ext;
+    u64 *tsp, delta, one = 1, *n;
+    u32 zero = 0;
+
+    if (skip(tgid, pid))
+        return;
+    start_key(&k, pid, cpu);
+    tsp = bpf_map_lookup_elem(&start, &k);
+    if (!tsp || ts < *tsp)
+        return;
+    delta = (ts - *tsp) / (targ_ms ? 1000000 : 1000);
+    key.slot = log2_slot(delta);
+    if (key_mode == KEY_PID)
+        key.id = tgid;
+    else if (key_mode == KEY_TID)
+        key.id = pid;
+    n = bpf_map_lookup_elem(&hists, &key);
+    if (n)
+        __sync_fetch_and_add(n, 1);
+    else if (bpf_map_update_elem(&hists, &key, &one, BPF_NOEXIST))
+        if ((n = bpf_map_lookup_elem(&hists, &key)))
+            __sync_fetch_and_add(n, 1);
+    ext = bpf_map_lookup_elem(&extension, &zero);
+    if (ext) {
+        __sync_fetch_and_add(&ext->total, delta);
+        __sync_fetch_and_add(&ext->count, 1);
+    }
+}
+
+static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next)
+{
+    u64 ts = bpf_ktime_get_ns();
+    u32 cpu = bpf_get_smp_processor_id();
+    u32 ptgid = BPF_CORE_READ(prev, tgid), ppid = BPF_CORE_READ(prev, pid);
+    u32 ntgid = BPF_CORE_READ(next, tgid), npid = BPF_CORE_READ(next, pid);
+
+    if (targ_offcpu) {
+        store_start(ptgid, ppid, cpu, ts);      // prev leaves the CPU
+        update_hist(ntgid, npid, cpu, ts);      // next's time away ends
+    } else {
+        update_hist(ptgid, ppid, cpu, ts);      // prev's time on the CPU ends
+        store_start(ntgid, npid, cpu, ts);
+    }
+    return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int switch_btf(u64 *ctx)
+{
+    return on_switch((struct task_struct *)ctx[1], (struct task_struct *)ctx[2]);
+}
+
+SEC("raw_tp/sched_switch")
+int switch_raw(u64 *ctx)
+{
+    return on_switch((struct task_struct *)ctx[1], (struct task_struct *)ctx[2]);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,88 @@
+"""cpudist: summarize on- and off-CPU time per task as a histogram (bcc's flags and output)."""
+import argparse
+import sys
+import time
+
+from ._runtime import Tool, run_tool, sleep_intervals
+from .biolatency import collect, print_hists
+
+EXAMPLES = """examples:
+    cpudist              # summarize on-CPU time as a histogram
+    cpudist -O           # summarize off-CPU time as a histogram
+    cpudist 1 10         # print 1 second summaries, 10 times
+    cpudist -mT 1        # 1s summaries, milliseconds, and timestamps
+    cpudist -P           # show each PID separately
+    cpudist -p 185       # trace PID 185 only
+    cpudist -I           # include CPU idle time
+    cpudist -e           # show extension summary (average/total/count)
+"""
+
+KEY_NONE, KEY_PID, KEY_TID = range(3)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description="Summarize on- and off-CPU time per task as a histogram.",
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=EXAMPLES)
+    p.add_argument("-O", "--offcpu", action="store_true", help="measure off-CPU time")
+    p.add_argument("-T", "--timestamp", action="store_true", help="include timestamp on output")
+    p.add_argument("-m", "--milliseconds", action="store_true", help="millisecond histogram")
+    p.add_argument("-P", "--pids", action="store_true", help="print a histogram per process ID")
+    p.add_argument("-L", "--tids", action="store_true", help="print a histogram per thread ID")
+    p.add_argument("-p", "--pid", type=int, help="trace this PID only")
+    p.add_argument("-I", "--include-idle", action="store_true", help="include CPU idle time")
+    p.add_argument("-e", "--extension", action="store_true",
+                   help="show extension summary (average/total/count)")
+    p.add_argument("interval", nargs="?", default=99999999, type=int, help="output interval, in seconds")
+    p.add_argument("count", nargs="?", default=99999999, type=int, help="number of outputs")
+    return p.parse_args(argv)
+
+
+def pid_to_comm(pid):
+    # bcc keeps /proc's trailing newline, so a blank line follows the header
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return "%d %s" % (pid, f.read())
+    except OSError:
+        return str(pid)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.tids:
+        mode, header = KEY_TID, "tid"
+    elif args.pids:
+        mode, header = KEY_PID, "pid"
+    else:
+        mode, header = KEY_NONE, None
+    constants = {"targ_offcpu": args.offcpu, "targ_ms": args.milliseconds,
+                 "include_idle": args.include_idle, "key_mode": mode}
+    if args.pid:
+        constants["targ_tgid"] = args.pid
+    label = "msecs" if args.milliseconds else "usecs"
+
+    with Tool("cpudist", constants) as tool:
+        tool.attach_first("switch_btf", "switch_raw")
+        print("Tracing %s-CPU time... Hit Ctrl-C to end." % ("off" if args.offcpu else "on"),
+              flush=True)
+        for last in sleep_intervals(args.interval, args.count):
+            print()
+            if args.timestamp:
+                print("%-8s" % time.strftime("%H:%M:%S"))
+            section = (lambda k: k.id) if header else None
+            print_hists(collect(tool.maps["hists"], section), label, header, pid_to_comm)
+            ext = tool.maps["extension"]
+            if args.extension:
+                total, count = ext[0].total, ext[0].count
+                if count > 0:
+                    print("\navg = %ld %s, total: %ld %s, count: %ld\n" %
+                          (total / count, label, total, label, count))
+            ext[0] = (0, 0)
+            sys.stdout.flush()
+            if last:
+                break
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_tool(main, sys.argv[1:]))

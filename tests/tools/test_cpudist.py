@@ -1,0 +1,39 @@
+import subprocess
+import sys
+
+import pytest
+
+from .toolrun import RunningTool
+from .test_biolatency import hist_sections
+
+pytestmark = pytest.mark.usefixtures("root")
+
+# Waits for a line on stdin, then sleeps 50 ms ten times.
+SLEEPER = "import sys, time\nsys.stdin.readline()\nfor _ in range(10): time.sleep(0.05)\n"
+
+
+def test_cpudist_offcpu_sees_50ms_sleeps_of_one_process():
+    child = subprocess.Popen([sys.executable, "-c", SLEEPER], stdin=subprocess.PIPE, text=True)
+    try:
+        with RunningTool("cpudist", "-O", "-m", "-P", "-e", "-p", child.pid,
+                         ready="Tracing off-CPU time... Hit Ctrl-C to end.") as t:
+            child.stdin.write("go\n")
+            child.stdin.close()
+            child.wait(20)
+    finally:
+        child.kill()
+    assert t.proc.returncode == 0, t.stderr
+    # bcc's section line is "pid = PID COMM" (plus /proc's newline); the
+    # process is gone by now, so just the pid
+    sections = hist_sections(t.lines, "pid")
+    assert list(sections) == [str(child.pid)], t.stdout
+    rows = {(lo, hi): c for lo, hi, c in sections[str(child.pid)]}
+    assert rows.get((32, 63), 0) >= 8, t.stdout
+    assert any(ln.startswith("avg = ") and "msecs" in ln for ln in t.lines), t.stdout
+
+
+def test_cpudist_oncpu_interval_count():
+    with RunningTool("cpudist", "-T", "1", "1", ready="Tracing on-CPU time") as t:
+        t.proc.wait(10)
+    assert t.proc.returncode == 0, t.stderr
+    assert any(ln.split()[:1] == ["usecs"] for ln in t.lines), t.stdout
