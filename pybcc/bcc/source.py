@@ -8,6 +8,7 @@ an event (SEC("tracepoint/sched/sched_switch"), SEC("raw_tp/sys_enter"), ...)
 are attached automatically, as bcc attaches kprobe__* functions. Text is
 plain C when some function is placed with SEC("kind/...").
 """
+import hashlib
 import os
 import re
 import sys
@@ -76,7 +77,7 @@ def build(text, src_file="", cflags=(), debug=0):
             print(c_text, file=sys.stderr)
         obj = compile_c(c_text, cflags, include_dirs, filename=filename)
         return Build(obj, [], [], c_text=c_text)
-    r = rewrite(c_text, filename=filename, cflags=tuple(cflags))
+    r = _rewrite_cached(rewrite, c_text, filename, cflags)
     if debug & (DEBUG_SOURCE | DEBUG_PREPROCESSOR):
         print(r.c_text, file=sys.stderr)
     obj = compile_c(r.c_text, cflags, include_dirs, filename=filename,
@@ -85,6 +86,66 @@ def build(text, src_file="", cflags=(), debug=0):
                  [tuple(a) for a in getattr(r, "auto_attach", []) or []],
                  dict(getattr(r, "perf_submits", {}) or {}),
                  dict(getattr(r, "tables", {}) or {}), r.c_text, frontend=True)
+
+
+# --- a per-boot cache of the front end's output ------------------------------------
+#
+# Rewriting reads tracepoint formats and the kernel's type names, which stay
+# the same until reboot; the result is kept per boot, keyed by the text, the
+# flags and the front end's own files, so a cached start skips it.
+
+def _boot_id():
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def _frontend_stamp():
+    from .. import frontend
+    parts = []
+    for d in frontend.__path__:
+        for root, dirs, files in os.walk(d):
+            dirs[:] = [x for x in dirs if x != "__pycache__"]
+            for name in sorted(files):
+                st = os.stat(os.path.join(root, name))
+                parts.append(f"{os.path.join(root, name)}:{st.st_mtime_ns}:{st.st_size}")
+    return "\n".join(sorted(parts))
+
+
+class _Cached:
+    def __init__(self, d):
+        self.c_text = d["c_text"]
+        self.line_map = d["line_map"]
+        self.functions = d["functions"]
+        self.auto_attach = [tuple(a) for a in d["auto_attach"]]
+        self.perf_submits = d["perf_submits"]
+        self.tables = {}
+
+
+def _rewrite_cached(rewrite, c_text, filename, cflags):
+    from ..compiler import cache
+    h = hashlib.sha256()
+    for part in ("1", _boot_id(), _frontend_stamp(), filename, c_text, *cflags):
+        b = part.encode("utf-8", "surrogateescape")
+        h.update(len(b).to_bytes(8, "little") + b)
+    try:
+        path = os.path.join(cache.private_dir("bcc-rewrites"), h.hexdigest() + ".json")
+    except Exception:           # no usable cache directory: just rewrite
+        return rewrite(c_text, filename=filename, cflags=tuple(cflags))
+    hit = cache.read_json(path)
+    if hit is not None:
+        try:
+            return _Cached(hit)
+        except (KeyError, TypeError):
+            pass
+    r = rewrite(c_text, filename=filename, cflags=tuple(cflags))
+    lm = getattr(r, "line_map", None)
+    cache.write_json(path, {"c_text": r.c_text, "line_map": lm if isinstance(lm, list) else None,
+                            "functions": list(r.functions), "auto_attach": [list(a) for a in r.auto_attach],
+                            "perf_submits": dict(r.perf_submits)})
+    return r
 
 
 # Section kinds (pybcc.sections) → bcc attach kinds, for plain C.
