@@ -369,6 +369,16 @@ def test_implicit_reads_from_ast():
     assert "_PYBCC_READ" not in lines[21]      # networking: packet/ctx access stays direct
 
 
+def test_rewrite_cache(monkeypatch):
+    from pybcc.frontend import implicit
+    text = "BPF_HASH(cached_%d);\nint f(struct pt_regs *ctx) { return 0; }\n" % os.getpid()
+    first = rewrite(text)
+    monkeypatch.setattr(implicit, "ast_dump", lambda *a, **k: pytest.fail("clang ran on a cache hit"))
+    again = rewrite(text)
+    assert again == first
+    assert again.tables[f"cached_{os.getpid()}"].map_type is MapType.HASH
+
+
 # --- kernel tests ---------------------------------------------------------------------
 
 def _kernel_ready():

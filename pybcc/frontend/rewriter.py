@@ -8,6 +8,9 @@ ends with a #line directive, so the compiler (and BTF line info) report the
 user's own line numbers. Implicit kernel reads are added afterwards from
 clang's AST (implicit.py).
 """
+import dataclasses
+import hashlib
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -17,6 +20,7 @@ from ..errors import CompileError
 from . import tables as T
 from .lexer import match_paren, match_paren_back, significant, split_args, text_of, tokenize
 
+log = logging.getLogger("pybcc.frontend")
 INCLUDE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
 HEADER = os.path.join(INCLUDE_DIR, "pybcc_bcc.h")
 
@@ -587,17 +591,32 @@ def _license_needed(text):
     return not re.search(r'SEC\s*\(\s*"license"|section\s*\(\s*"license"|\b_license\b|BPF_LICENSE', text)
 
 
-def rewrite(text, filename="<text>", cflags=(), implicit_reads=True):
+def rewrite(text, filename="<text>", cflags=(), implicit_reads=True, use_cache=True):
     """Rewrite a bcc program (the text given to BPF(text=...)) into plain C.
 
     Raises CompileError naming the user's line for dialect errors (unknown
     table method, bad macro arguments, missing tracepoint, bad printk format).
+    Results are cached on disk (keyed by the text, flags, pybcc's front end
+    and the kernel's BTF), so a program seen before costs no clang run.
     """
-    from ..kernel import tracefs
-    from . import implicit, tracepoints
     if isinstance(text, bytes):
         text = text.decode("utf-8", "surrogateescape")
     filename = os.fspath(filename) if filename else "<text>"
+    cflags = tuple(os.fspath(f) for f in cflags)
+    key = _cache_key(text, filename, cflags, implicit_reads) if use_cache else None
+    if key:
+        hit = _cache_get(key)
+        if hit is not None:
+            return hit
+    r = _rewrite(text, filename, cflags, implicit_reads)
+    if key:
+        _cache_put(key, r)
+    return r
+
+
+def _rewrite(text, filename, cflags, implicit_reads):
+    from ..kernel import tracefs
+    from . import implicit, tracepoints
     rw = _Rewriter(text, filename, cflags).run()
     body = rw.apply()
 
@@ -637,3 +656,77 @@ def rewrite(text, filename="<text>", cflags=(), implicit_reads=True):
     return Rewritten(c_text=c_text, line_map=list(range(1, nlines + 1)), tables=rw.tables,
                      functions=rw.functions, auto_attach=rw.auto_attach, perf_submits=perf,
                      filename=filename, typed_functions=list(rw.typed))
+
+
+# --- cache ---------------------------------------------------------------------
+
+CACHE_VERSION = b"pybcc-frontend-1"
+_sources_digest = None
+
+
+def _frontend_digest():
+    """Hash of the front end's own code and headers (once per process)."""
+    global _sources_digest
+    if _sources_digest is None:
+        h = hashlib.sha256(CACHE_VERSION)
+        here = os.path.dirname(os.path.abspath(__file__))
+        for d, dirs, files in sorted(os.walk(here)):
+            dirs[:] = sorted(x for x in dirs if x != "__pycache__")
+            for name in sorted(files):
+                if name.endswith((".py", ".h")):
+                    with open(os.path.join(d, name), "rb") as f:
+                        h.update(name.encode() + b"\0" + f.read())
+        _sources_digest = h.hexdigest()
+    return _sources_digest
+
+
+def _cache_key(text, filename, cflags, implicit_reads):
+    try:
+        from ..compiler import build, find_compiler
+        parts = [_frontend_digest(), build._pybcc_headers_digest(), build._vmlinux_dir(True),
+                 find_compiler().identity, text, filename, str(implicit_reads), *cflags]
+    except Exception as e:  # no compiler or BTF: the rewrite itself will say so
+        log.debug("front-end cache disabled: %s", e)
+        return None
+    h = hashlib.sha256()
+    for p in parts:
+        b = p.encode("utf-8", "surrogateescape")
+        h.update(len(b).to_bytes(8, "little") + b)
+    return h.hexdigest()
+
+
+def _cache_path(key):
+    from ..compiler import cache
+    return os.path.join(cache.private_dir("frontend"), key + ".json")
+
+
+def _cache_get(key):
+    from ..compiler import cache
+    try:
+        d = cache.read_json(_cache_path(key))
+        if not d:
+            return None
+        tables = {}
+        for name, t in d["tables"].items():
+            t = dict(t, map_type=T.MapType(t["map_type"]))
+            tables[name] = T.TableDecl(**t)
+        return Rewritten(c_text=d["c_text"], line_map=d["line_map"], tables=tables,
+                         functions=d["functions"], auto_attach=[tuple(a) for a in d["auto_attach"]],
+                         perf_submits=d["perf_submits"], filename=d["filename"],
+                         typed_functions=d["typed_functions"])
+    except (OSError, KeyError, TypeError, ValueError) as e:
+        log.debug("front-end cache entry unusable: %s", e)
+        return None
+
+
+def _cache_put(key, r):
+    from ..compiler import cache
+    d = {"c_text": r.c_text, "line_map": r.line_map,
+         "tables": {n: dict(dataclasses.asdict(t), map_type=int(t.map_type)) for n, t in r.tables.items()},
+         "functions": r.functions, "auto_attach": [list(a) for a in r.auto_attach],
+         "perf_submits": r.perf_submits, "filename": r.filename,
+         "typed_functions": r.typed_functions}
+    try:
+        cache.write_json(_cache_path(key), d)
+    except OSError as e:
+        log.debug("cannot write the front-end cache: %s", e)

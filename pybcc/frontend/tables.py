@@ -18,6 +18,7 @@ class TableDecl:
     max_entries_expr: str = ""
     inner_map: str = ""      # map-in-map: the template inner map's name
     flags_expr: str = "0"
+    line: int = 0            # the user's line of the macro
 
 
 # bcc's BPF_TABLE type strings

@@ -320,6 +320,11 @@ unsigned long long load_word(void *skb, unsigned long long off) asm("llvm.bpf.lo
 #define MINOR(dev) ((unsigned int)((dev) & MINORMASK))
 #define MKDEV(ma, mi) (((ma) << MINORBITS) | (mi))
 #define DISK_NAME_LEN 32
+#define NAME_MAX 255
+#define PATH_MAX 4096
+#define XATTR_NAME_MAX 255
+#define XATTR_SIZE_MAX 65536
+#define ARG_MAX 131072
 
 #define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, val) (*(volatile __typeof__(x) *)&(x) = (val))
