@@ -15,7 +15,7 @@ import atexit
 import weakref
 
 from .. import loader, sections
-from ..errors import BPFError, LoadError, NotSupportedError
+from ..errors import BPFError, LoadError, NotSupportedError, VerifierError
 from ..kernel import features
 from ..object import load_spec
 from . import source
@@ -139,13 +139,27 @@ class BPF(KernelInfo, Probes, TracePipe):
         ps = self._program_spec(name)
         sdef, _ = sections.lookup(prefix + target if prefix.endswith("/") else prefix)
         own = ps.sdef
-        if own is not None and own.prog_type == sdef.prog_type and \
-                own.attach_type == sdef.attach_type and (ps.target or not target):
-            fn = self._coll.load_program(name)          # its section says it all
-        else:
-            fn = self._coll.load_program(name, sdef=sdef, target=target or ps.target)
+        try:
+            if own is not None and own.prog_type == sdef.prog_type and \
+                    own.attach_type == sdef.attach_type and (ps.target or not target):
+                fn = self._coll.load_program(name)          # its section says it all
+            else:
+                fn = self._coll.load_program(name, sdef=sdef, target=target or ps.target)
+        except VerifierError as e:
+            self._explain(e)
+            raise
         self.funcs[name] = fn
         return fn
+
+    def _explain(self, err):
+        """Give a verifier error the user's own line of C."""
+        where = getattr(err, "source_line", None)
+        line = getattr(where, "line", None)
+        if not line:
+            return
+        text = source.source_line(self._build, line)
+        if text and text not in err.message:
+            err.message += f"\n  {self._build.filename}:{line}: {text}"
 
     def load_func(self, func_name, prog_type, device=None, attach_type=-1):
         """Load function ``func_name`` as a program of ``prog_type`` (BPF.KPROBE,

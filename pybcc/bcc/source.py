@@ -28,6 +28,8 @@ class Build:
     tables: Dict[str, object] = field(default_factory=dict)
     c_text: str = ""
     frontend: bool = False
+    user_text: str = ""                        # the text as the user wrote it
+    filename: str = "<text>"
 
 
 # A function placed in a program section by SEC("kind/...") marks plain
@@ -76,7 +78,7 @@ def build(text, src_file="", cflags=(), debug=0):
         if debug & (DEBUG_SOURCE | DEBUG_PREPROCESSOR):
             print(c_text, file=sys.stderr)
         obj = compile_c(c_text, cflags, include_dirs, filename=filename)
-        return Build(obj, [], [], c_text=c_text)
+        return Build(obj, [], [], c_text=c_text, user_text=c_text, filename=filename)
     r = _rewrite_cached(rewrite, c_text, filename, cflags)
     if debug & (DEBUG_SOURCE | DEBUG_PREPROCESSOR):
         print(r.c_text, file=sys.stderr)
@@ -85,7 +87,14 @@ def build(text, src_file="", cflags=(), debug=0):
     return Build(obj, list(getattr(r, "functions", []) or []),
                  [tuple(a) for a in getattr(r, "auto_attach", []) or []],
                  dict(getattr(r, "perf_submits", {}) or {}),
-                 dict(getattr(r, "tables", {}) or {}), r.c_text, frontend=True)
+                 dict(getattr(r, "tables", {}) or {}), r.c_text, frontend=True,
+                 user_text=c_text, filename=filename)
+
+
+def source_line(build, line):
+    """Line ``line`` of the user's text (stripped), or ""."""
+    lines = build.user_text.splitlines()
+    return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
 
 # --- a per-boot cache of the front end's output ------------------------------------
