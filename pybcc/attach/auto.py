@@ -2,6 +2,7 @@
 
 tracepoint/CAT/NAME, raw_tp/NAME, tp_btf/NAME, fentry/FUNC, lsm/HOOK,
 kprobe/FUNC[+OFF], kretprobe/FUNC, ksyscall/NAME, uprobe/PATH:SYM[+OFF],
+usdt/PATH:PROVIDER:NAME,
 perf_event, xdp, socket, tc. Keyword arguments supply what a section name
 cannot (a pid, an interface, a socket, a sample period).
 """
@@ -56,6 +57,14 @@ def attach_program(prog, target=None, **kw):
                               f"give the target as attach(target='PATH:SYMBOL')")
         sym, off = _split_offset(sym)
         return uprobe.attach_uprobe(fd, path, sym, offset=off, retprobe=sdef.retprobe, **kw)
+    if kind == "usdt":
+        # usdt/PATH:PROVIDER:NAME (the path itself may hold colons)
+        parts = target.rsplit(":", 2)
+        if len(parts) != 3 or not all(parts):
+            raise AttachError(f"{where}: a USDT section is usdt/PATH:PROVIDER:NAME; give "
+                              f"the target as attach(target='PATH:PROVIDER:NAME')")
+        from ..usdt.attach import attach_usdt
+        return attach_usdt(kw.pop("collection", None), prog, parts[0], parts[1], parts[2], **kw)
     if kind == "perf_event":
         return perf_event.attach_perf_event(fd, **kw)
     if kind == "xdp":
