@@ -1,0 +1,213 @@
+// tcpconnect: active TCP connections (connect()).
+// With kprobes: tcp_v4_connect/tcp_v6_connect entry saves the socket, the
+// return reports it (bcc's way). Without: the sock:inet_sock_set_state
+// tracepoint (CLOSE -> SYN_SENT, in the connecting task) saves the socket and
+// the connect() syscall's exit reports it, when the local port is assigned.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <pybcc/tool.h>
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define MAX_PORTS 64
+
+struct event {
+    u64 ts_us;
+    u32 pid;
+    u32 uid;
+    u16 af;
+    u16 lport;
+    u16 dport;
+    u16 pad;
+    u8 saddr[16];
+    u8 daddr[16];
+    char task[16];
+};
+
+struct flow_key {
+    u16 af;
+    u16 dport;
+    u8 saddr[16];
+    u8 daddr[16];
+};
+
+const volatile u32 targ_tgid = 0;
+const volatile u32 targ_uid = (u32)-1;
+const volatile u16 targ_family = 0;          /* 0: both */
+const volatile u32 n_ports = 0;
+const volatile u16 ports[MAX_PORTS] = {};    /* host byte order */
+const volatile bool do_count = false;
+
+/* A connect in progress, per thread: the socket, and what the tracepoint saw. */
+struct pending {
+    struct sock *sk;
+    bool have_addrs;
+    struct event e;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, u32);
+    __type(value, struct pending);
+} pendings SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, struct flow_key);
+    __type(value, u64);
+} counts SEC(".maps");
+
+static __always_inline bool task_wanted(void)
+{
+    u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    u32 uid = (u32)bpf_get_current_uid_gid();
+
+    if (targ_tgid && tgid != targ_tgid)
+        return false;
+    if (targ_uid != (u32)-1 && uid != targ_uid)
+        return false;
+    return true;
+}
+
+static __always_inline struct pending *save_sock(struct sock *sk)
+{
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    struct pending p = {.sk = sk};
+
+    if (!task_wanted())
+        return NULL;
+    bpf_map_update_elem(&pendings, &tid, &p, BPF_ANY);
+    return bpf_map_lookup_elem(&pendings, &tid);
+}
+
+static __always_inline bool port_wanted(u16 dport)
+{
+    if (!n_ports)
+        return true;
+    for (int i = 0; i < MAX_PORTS; i++) {
+        if (i >= n_ports)
+            break;
+        if (ports[i] == dport)
+            return true;
+    }
+    return false;
+}
+
+/* The thread's pending connect is done: count it or send it. Addresses come
+ * from the socket unless the tracepoint saved them (a refused connect has
+ * cleared the socket's by the time connect() returns). */
+static __always_inline int report(void *ctx, bool ok)
+{
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    struct pending *p = bpf_map_lookup_elem(&pendings, &tid);
+
+    if (!p)
+        return 0;
+    struct sock *sk = p->sk;
+    struct event *ep = &p->e;
+    if (!ok)
+        goto out;
+    if (!p->have_addrs) {
+        ep->af = BPF_CORE_READ(sk, __sk_common.skc_family);
+        ep->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+        if (ep->af == AF_INET) {
+            BPF_CORE_READ_INTO((u32 *)ep->saddr, sk, __sk_common.skc_rcv_saddr);
+            BPF_CORE_READ_INTO((u32 *)ep->daddr, sk, __sk_common.skc_daddr);
+        } else {
+            BPF_CORE_READ_INTO(&ep->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+            BPF_CORE_READ_INTO(&ep->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+        }
+    }
+    ep->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+    if ((targ_family && ep->af != targ_family) || !port_wanted(ep->dport))
+        goto out;
+
+    if (do_count) {
+        struct flow_key key = {.af = ep->af, .dport = ep->dport};
+        u64 one = 1, *n;
+        __builtin_memcpy(key.saddr, ep->saddr, 16);
+        __builtin_memcpy(key.daddr, ep->daddr, 16);
+        n = bpf_map_lookup_elem(&counts, &key);
+        if (n)
+            __sync_fetch_and_add(n, 1);
+        else
+            bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST);
+        goto out;
+    }
+    ep->ts_us = bpf_ktime_get_ns() / 1000;
+    ep->pid = bpf_get_current_pid_tgid() >> 32;
+    ep->uid = (u32)bpf_get_current_uid_gid();
+    bpf_get_current_comm(ep->task, sizeof(ep->task));
+    emit_event(ctx, ep, sizeof(*ep));
+out:
+    bpf_map_delete_elem(&pendings, &tid);
+    return 0;
+}
+
+/* ---- kprobes (bcc's mechanism) ---- */
+
+SEC("kprobe/tcp_v4_connect")
+int BPF_KPROBE(tcp_v4_connect_entry, struct sock *sk)
+{
+    save_sock(sk);
+    return 0;
+}
+
+SEC("kretprobe/tcp_v4_connect")
+int BPF_KRETPROBE(tcp_v4_connect_return, int ret)
+{
+    return report(ctx, ret == 0);
+}
+
+SEC("kprobe/tcp_v6_connect")
+int BPF_KPROBE(tcp_v6_connect_entry, struct sock *sk)
+{
+    save_sock(sk);
+    return 0;
+}
+
+SEC("kretprobe/tcp_v6_connect")
+int BPF_KRETPROBE(tcp_v6_connect_return, int ret)
+{
+    return report(ctx, ret == 0);
+}
+
+/* ---- tracepoints ---- */
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int connect_state(struct trace_event_raw_inet_sock_set_state *args)
+{
+    if (args->protocol != IPPROTO_TCP || args->newstate != TCP_SYN_SENT ||
+        args->oldstate != TCP_CLOSE)
+        return 0;
+    struct pending *p = save_sock((struct sock *)args->skaddr);
+    if (!p)
+        return 0;
+    p->have_addrs = true;
+    p->e.af = args->family;
+    p->e.dport = args->dport;      /* the tracepoint gives host order */
+    /* copied with probe reads: the verifier refuses moved ctx pointers */
+    if (args->family == AF_INET) {
+        bpf_probe_read_kernel(p->e.saddr, 4, args->saddr);
+        bpf_probe_read_kernel(p->e.daddr, 4, args->daddr);
+    } else {
+        bpf_probe_read_kernel(p->e.saddr, 16, args->saddr_v6);
+        bpf_probe_read_kernel(p->e.daddr, 16, args->daddr_v6);
+    }
+    return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int connect_exit(struct trace_event_raw_sys_exit *args)
+{
+    /* whatever connect() returns (-EINPROGRESS, -ECONNREFUSED), the SYN went out */
+    return report(args, true);
+}
+
+char LICENSE[] SEC("license") = "GPL";

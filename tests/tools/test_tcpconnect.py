@@ -1,0 +1,79 @@
+import os
+import socket
+
+import pytest
+
+from pybcc.kernel import features
+
+from .toolrun import RunningTool
+
+pytestmark = pytest.mark.usefixtures("root")
+
+
+def local_server(family=socket.AF_INET, host="127.0.0.1"):
+    srv = socket.socket(family)
+    srv.bind((host, 0))
+    srv.listen()
+    return srv
+
+
+def test_tcpconnect_shows_local_connect():
+    srv = local_server()
+    port = srv.getsockname()[1]
+    with RunningTool("tcpconnect", "-L", "-U", "-t", ready="DPORT") as t:
+        assert t.lines[-1].split() == ["TIME(s)", "UID", "PID", "COMM", "IP", "SADDR",
+                                       "LPORT", "DADDR", "DPORT"]
+        c = socket.create_connection(("127.0.0.1", port))
+        lport = c.getsockname()[1]
+        line = t.wait_for(lambda ln: ln.split()[-1:] == [str(port)])
+        c.close()
+    srv.close()
+    assert line is not None, t.stdout + t.stderr
+    f = line.split()
+    comm = open(f"/proc/{os.getpid()}/comm").read().strip()[:12]
+    assert f[1:] == [str(os.getuid()), str(os.getpid()), comm,
+                     "4", "127.0.0.1", str(lport), "127.0.0.1", str(port)], line
+    assert float(f[0]) >= 0
+    assert t.proc.returncode == 0, t.stderr
+
+
+def test_tcpconnect_port_filter_ipv6_and_count():
+    srv = local_server()
+    port = srv.getsockname()[1]
+    other = local_server()
+    other_port = other.getsockname()[1]
+    with RunningTool("tcpconnect", "-c", "-P", str(port), ready="Hit Ctrl-C") as t:
+        for _ in range(3):
+            socket.create_connection(("127.0.0.1", port)).close()
+        socket.create_connection(("127.0.0.1", other_port)).close()
+        c6 = socket.socket(socket.AF_INET6)
+        with pytest.raises(OSError):          # refused: nothing listens on ::1 there
+            c6.connect(("::1", port))
+        c6.close()
+    srv.close()
+    other.close()
+    assert t.proc.returncode == 0, t.stderr
+    rows = [ln.split() for ln in t.lines if ln.strip()]
+    assert ["LADDR", "RADDR", "RPORT", "CONNECTS"] in rows
+    body = rows[rows.index(["LADDR", "RADDR", "RPORT", "CONNECTS"]) + 1:]
+    assert ["127.0.0.1", "127.0.0.1", str(port), "3"] in body, t.stdout
+    assert ["::1", "::1", str(port), "1"] in body or ["::", "::1", str(port), "1"] in body, t.stdout
+    assert not any(r[2] == str(other_port) for r in body)
+
+
+@pytest.mark.vm
+def test_tcpconnect_kprobe_path():
+    if not features.has_kprobes():
+        if os.environ.get("PYBCC_VMTEST"):
+            pytest.fail("the VM kernel should have kprobes")
+        pytest.skip("no kprobes on this kernel: tcpconnect uses the tracepoint pair")
+    srv = local_server()
+    port = srv.getsockname()[1]
+    with RunningTool("tcpconnect", "-L", ready="DPORT") as t:
+        c = socket.create_connection(("127.0.0.1", port))
+        lport = c.getsockname()[1]
+        line = t.wait_for(lambda ln: ln.split()[-1:] == [str(port)])
+        c.close()
+    srv.close()
+    assert line is not None, t.stdout + t.stderr
+    assert line.split()[-3:] == [str(lport), "127.0.0.1", str(port)]
