@@ -1,0 +1,139 @@
+// tcplife: one line per TCP session when it closes, with its lifespan and
+// bytes, from sock:inet_sock_set_state. The session's birth is its first
+// early state; the process is the one that connected (SYN_SENT) or closed
+// it first from the server side (LAST_ACK), else whoever runs at close.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <pybcc/tool.h>
+
+#define AF_INET 2
+#define IPPROTO_TCP 6
+#define MAX_PORTS 64
+
+struct event {
+    u64 ts_us;
+    u64 span_us;
+    u64 rx_b;
+    u64 tx_b;
+    u32 pid;
+    u16 af;
+    u16 lport;
+    u16 dport;
+    u16 pad[3];
+    u8 saddr[16];
+    u8 daddr[16];
+    char task[16];
+};
+
+struct id {
+    u32 pid;
+    char task[16];
+};
+
+const volatile u32 targ_tgid = 0;
+const volatile u16 targ_family = 0;
+const volatile u32 n_lports = 0;
+const volatile u16 lports[MAX_PORTS] = {};
+const volatile u32 n_dports = 0;
+const volatile u16 dports[MAX_PORTS] = {};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, u64);
+    __type(value, u64);
+} birth SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, u64);
+    __type(value, struct id);
+} whoami SEC(".maps");
+
+static __always_inline bool in_list(const volatile u16 *list, u32 n, u16 port)
+{
+    if (!n)
+        return true;
+    for (int i = 0; i < MAX_PORTS; i++) {
+        if (i >= n)
+            break;
+        if (list[i] == port)
+            return true;
+    }
+    return false;
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int set_state(struct trace_event_raw_inet_sock_set_state *args)
+{
+    u64 sk = (u64)args->skaddr;
+    int newstate = args->newstate;
+    u32 pid = bpf_get_current_pid_tgid() >> 32;
+    struct event e = {};
+
+    if (args->protocol != IPPROTO_TCP)
+        return 0;
+    e.lport = args->sport;
+    e.dport = args->dport;
+    if (!in_list(lports, n_lports, e.lport) || !in_list(dports, n_dports, e.dport)) {
+        bpf_map_delete_elem(&birth, &sk);
+        return 0;
+    }
+    /* any early state: the PID is not reliable yet, so filter later */
+    if (newstate < TCP_FIN_WAIT1) {
+        u64 ts = bpf_ktime_get_ns();
+        bpf_map_update_elem(&birth, &sk, &ts, BPF_ANY);
+    }
+    if (newstate == TCP_SYN_SENT || newstate == TCP_LAST_ACK) {
+        if (targ_tgid && pid != targ_tgid)
+            return 0;
+        struct id me = {.pid = pid};
+        bpf_get_current_comm(me.task, sizeof(me.task));
+        bpf_map_update_elem(&whoami, &sk, &me, BPF_ANY);
+    }
+    if (newstate != TCP_CLOSE)
+        return 0;
+
+    u64 *tsp = bpf_map_lookup_elem(&birth, &sk);
+    if (!tsp) {
+        bpf_map_delete_elem(&whoami, &sk);
+        return 0;           /* born before we started */
+    }
+    u64 now = bpf_ktime_get_ns();
+    e.span_us = (now - *tsp) / 1000;
+    bpf_map_delete_elem(&birth, &sk);
+
+    struct id *me = bpf_map_lookup_elem(&whoami, &sk);
+    if (me) {
+        pid = me->pid;
+        __builtin_memcpy(e.task, me->task, sizeof(e.task));
+        bpf_map_delete_elem(&whoami, &sk);
+    } else {
+        bpf_get_current_comm(e.task, sizeof(e.task));
+    }
+    if (targ_tgid && pid != targ_tgid)
+        return 0;
+    e.af = args->family;
+    if (targ_family && e.af != targ_family)
+        return 0;
+
+    struct tcp_sock *tp = (struct tcp_sock *)sk;
+    e.rx_b = BPF_CORE_READ(tp, bytes_received);
+    e.tx_b = BPF_CORE_READ(tp, bytes_acked);
+    e.ts_us = now / 1000;
+    e.pid = pid;
+    /* probe reads: the verifier refuses moved ctx pointers */
+    if (e.af == AF_INET) {
+        bpf_probe_read_kernel(e.saddr, 4, args->saddr);
+        bpf_probe_read_kernel(e.daddr, 4, args->daddr);
+    } else {
+        bpf_probe_read_kernel(e.saddr, 16, args->saddr_v6);
+        bpf_probe_read_kernel(e.daddr, 16, args->daddr_v6);
+    }
+    emit_event(args, &e, sizeof(e));
+    return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
