@@ -248,7 +248,14 @@ def run_script(path, timeout=120, env=None):
                           text=True, timeout=timeout, cwd=ROOT, env=env)
 
 
-@pytest.mark.parametrize("script", SCRIPTS, ids=[os.path.basename(s)[:-3] for s in SCRIPTS])
+def _script_params():
+    """vm_*.py need kprobes/fentry: also run in the stock-kernel VM (-m vm)."""
+    for s in SCRIPTS:
+        name = os.path.basename(s)[:-3]
+        yield pytest.param(s, id=name, marks=[pytest.mark.vm] if name.startswith("vm_") else [])
+
+
+@pytest.mark.parametrize("script", list(_script_params()))
 def test_script(root, script):
     r = run_script(script)
     name = os.path.basename(script)[:-3]
