@@ -369,6 +369,31 @@ def test_implicit_reads_from_ast():
     assert "_PYBCC_READ" not in lines[21]      # networking: packet/ctx access stays direct
 
 
+def test_user_parameters_read_as_user_memory():
+    r = rewrite("int kprobe__sys_bind(struct pt_regs *ctx, int fd, struct sockaddr __user *addr,\n"
+                "    struct sockaddr *kaddr) {\n"
+                "  int a = addr->sa_family;\n  int b = kaddr->sa_family;\n  return a + b; }\n",
+                use_cache=False)
+    lines = _user_lines(r)
+    assert "_PYBCC_READ_USER(addr->sa_family)" in lines[2]
+    assert "_PYBCC_READ(kaddr->sa_family)" in lines[3]
+
+
+def test_printk_in_define_and_version_code():
+    r = rw('#define DBG(fmt, ...) bpf_trace_printk(fmt, ##__VA_ARGS__)\n'
+           'int f(void *ctx) { DBG("%d\\n", LINUX_VERSION_CODE); return 0; }\n')
+    assert "#define DBG(fmt, ...) __pybcc_trace_printk(fmt, ##__VA_ARGS__)" in r.c_text
+    assert "#define LINUX_VERSION_CODE KERNEL_VERSION(" in r.c_text
+
+
+def test_record_types_declared_in_functions_are_not_kept():
+    r = rewrite("BPF_PERF_OUTPUT(ev);\nint f(struct pt_regs *ctx) {\n"
+                "  struct local_t { int x; } l = {};\n"
+                "  ev.perf_submit(ctx, &l, sizeof(l)); return 0; }\n", use_cache=False)
+    assert r.perf_submits == {}
+    assert "__pybcc_record_type" not in r.c_text
+
+
 def test_rewrite_cache(monkeypatch):
     from pybcc.frontend import implicit
     text = "BPF_HASH(cached_%d);\nint f(struct pt_regs *ctx) { return 0; }\n" % os.getpid()
@@ -593,6 +618,37 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
     assert coll["queue"].pop() == 7
     assert dict(coll["atomics"].items()) == {7: 6}
     assert coll["nopre"].spec.flags & 1
+
+
+def test_map_in_map_and_typedef_records(kernel):
+    text = FILTER + r"""
+typedef struct { u32 pid; u64 hits; } ev_t;
+BPF_ARRAY(inner, u64, 4);
+BPF_ARRAY_OF_MAPS(outer, "inner", 2);
+BPF_HASH_OF_MAPS(houter, u32, "inner", 2);
+BPF_PERF_OUTPUT(events);
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+    """ + MINE + r"""
+    int k = 0;
+    ev_t e = {};
+    void *m = outer.lookup(&k);
+    if (m) {
+        u64 *v = bpf_map_lookup_elem(m, &k);
+        if (v)
+            e.hits = *v;
+    }
+    events.perf_submit(args, &e, sizeof(e));
+    return 0;
+}
+"""
+    r, coll = build(text, {"target_tgid": os.getpid()})
+    kernel.append(coll)
+    assert r.perf_submits == {"events": "ev_t"}
+    assert coll.spec.btf.find_all("ev_t")
+    assert r.tables["outer"].inner_map == "inner"
+    assert r.tables["houter"].map_type == MapType.HASH_OF_MAPS
+    load_fn(coll, r.functions[0], "tracepoint/")
+    assert coll.spec.maps["outer"].inner is not None
 
 
 def test_stack_trace_and_ringbuf(kernel):

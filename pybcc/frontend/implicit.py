@@ -152,12 +152,16 @@ def _calls(e, names):
 
 
 class _Analysis:
-    def __init__(self, text, main, records, typed):
+    def __init__(self, text, main, records, typed, user_vars=None):
         self.data = text.encode("utf-8", "surrogateescape")   # clang's offsets count bytes
         self.main = main
         self.records = records
         self.typed = set(typed)
         self.ranges = set()
+        self.user_ranges = set()  # reads of user memory (__user kprobe parameters)
+        self.user_vars = user_vars or {}
+        self.cur_user = ()
+        self.top_types = set()    # record and typedef names declared at file scope
         self.map_vars = set()     # ids of pointer variables holding map values
         self.submits = {}         # table → C type of submitted records
 
@@ -238,9 +242,22 @@ class _Analysis:
 
     # -- walk --
 
+    def is_user(self, e):
+        """Is e's kernel-memory base a __user parameter (not a chain through kernel memory)?"""
+        e = _strip(e, ("ParenExpr",))
+        while e.get("kind") in ("MemberExpr", "ArraySubscriptExpr") and e.get("inner"):
+            base = e["inner"][0]
+            if e.get("kind") == "MemberExpr" and e.get("isArrow"):
+                b = _strip(base)
+                return b.get("kind") == "DeclRefExpr" and \
+                    b.get("referencedDecl", {}).get("name") in self.cur_user
+            e = _strip(base, ("ParenExpr", "ImplicitCastExpr"))
+        return False
+
     def function(self, fn):
         if fn.get("name") in self.typed:
             return
+        self.cur_user = set(self.user_vars.get(fn.get("name"), ()))
         params = [p for p in fn.get("inner", ()) if p.get("kind") == "ParmVarDecl"]
         for p in params:
             rec = _record_of_pointer(_type(p))
@@ -263,7 +280,7 @@ class _Analysis:
                 if self.kmem(sub):
                     s = self.span(_strip(sub, ("ParenExpr",)))
                     if s:
-                        self.ranges.add(s)
+                        (self.user_ranges if self.is_user(sub) else self.ranges).add(s)
             elif k == "CallExpr" and n.get("inner"):
                 self.call(n, parents)
             kids = n.get("inner", ())
@@ -304,7 +321,7 @@ class _Analysis:
             self.submits.setdefault(table, re.sub(r"^const\s+", "", t[:-1].strip()))
 
 
-def analyse(c_text, header, cflags=(), typed=()):
+def analyse(c_text, header, cflags=(), typed=(), user_vars=None):
     """-> (c_text with implicit reads, {table: submitted C type}). Without a
     usable AST the text is returned unchanged."""
     dump, main, vmdir = ast_dump(c_text, header, cflags)
@@ -312,26 +329,35 @@ def analyse(c_text, header, cflags=(), typed=()):
         return c_text, {}
     _mark_files(dump, [None])
     records, _ = vmlinux_names(os.path.join(vmdir, "vmlinux.h"))
-    a = _Analysis(c_text, main, records, typed)
+    a = _Analysis(c_text, main, records, typed, user_vars)
     for d in dump.get("inner", ()):
+        if d.get("kind") in ("RecordDecl", "TypedefDecl") and d.get("name"):
+            a.top_types.add(d["name"])
         if d.get("kind") == "FunctionDecl" and d.get("inner"):
             loc = d.get("loc", {})
             if loc.get("_file", main) == main or "spellingLoc" in loc:
                 a.function(d)
-    return insert_reads(c_text, a.ranges), a.submits
+    # Record types declared inside a function cannot be named at file scope.
+    submits = {t: c for t, c in a.submits.items()
+               if c.split()[-1] in a.top_types or c.split()[-1] in records}
+    return insert_reads(c_text, a.ranges, a.user_ranges), submits
 
 
-def insert_reads(text, ranges):
-    """Wrap each (begin, end) byte-offset range of text in _PYBCC_READ(...)."""
+def insert_reads(text, ranges, user_ranges=()):
+    """Wrap each (begin, end) byte-offset range of text in _PYBCC_READ(...)
+    (_PYBCC_READ_USER(...) for user_ranges)."""
     text = text.encode("utf-8", "surrogateescape")
     opens, closes = {}, {}
-    for b, e in ranges:
-        opens[b] = opens.get(b, 0) + 1
-        closes[e] = closes.get(e, 0) + 1
+    for rs, macro in ((ranges, b"_PYBCC_READ("), (user_ranges, b"_PYBCC_READ_USER(")):
+        for b, e in rs:
+            opens.setdefault(b, []).append((e, macro))
+            closes[e] = closes.get(e, 0) + 1
     out, prev = [], 0
     for pos in sorted(set(opens) | set(closes)):
         out.append(text[prev:pos])
-        out.append(b")" * closes.get(pos, 0) + b"_PYBCC_READ(" * opens.get(pos, 0))
+        # outer (longer) ranges open first
+        opening = b"".join(m for _, m in sorted(opens.get(pos, ()), key=lambda x: -x[0]))
+        out.append(b")" * closes.get(pos, 0) + opening)
         prev = pos
     out.append(text[prev:])
     return b"".join(out).decode("utf-8", "surrogateescape")

@@ -104,6 +104,8 @@ class _Rewriter:
         self.edits = []           # (lo, hi, text): replace toks[lo:hi]
         self.defines = self._collect_defines()
         self.counter = 0
+        self.in_define = False
+        self.user_vars = {}       # function → parameters declared __user (user memory)
 
     # --- helpers ------------------------------------------------------------
 
@@ -240,6 +242,7 @@ class _Rewriter:
             sub = _Rewriter.__new__(_Rewriter)
             sub.__dict__.update(self.__dict__)
             sub.toks = body
+            sub.in_define = True   # the format may be a macro parameter: checked by clang
             self.edits.append((i, i + 1, m.group(1) + sub._expr(0, len(body))))
 
     def _tp_struct_ref(self, tok):
@@ -321,6 +324,8 @@ class _Rewriter:
             if "[" in ptype:
                 ptype = ptype[:ptype.index("[")] + "*"
             src = f"PT_REGS_PARM{n}_CORE_SYSCALL(__pybcc_regs)" if syscall else f"PT_REGS_PARM{n}({ctx})"
+            if "__user" in p:
+                self.user_vars.setdefault(name, []).append(pname)
             sep = "" if ptype.endswith("*") else " "
             out.append(f"{ptype}{sep}{pname} = ({ptype}){src};")
         return " ".join(out) + " "
@@ -414,7 +419,8 @@ class _Rewriter:
                     if q < 0 or q >= hi:
                         raise self.err(t, "bpf_trace_printk: unbalanced parentheses")
                     spans = split_args(toks, p + 1, q)
-                    self._check_printk(spans, t)
+                    if not (self.in_define and not self._literal_format(spans)):
+                        self._check_printk(spans, t)
                     args = [text_of(toks, *spans[0])] + [self._expr(a, b) for a, b in spans[1:]]
                     out.append(_fit("__pybcc_trace_printk(" + ",".join(args) + ")", text_of(toks, k, q + 1)))
                     k = q + 1
@@ -422,6 +428,10 @@ class _Rewriter:
             out.append(t.text)
             k += 1
         return "".join(out)
+
+    def _literal_format(self, spans):
+        lits = [t for t in self.toks[spans[0][0]:spans[0][1]] if t.kind not in ("ws", "comment")] if spans else []
+        return bool(lits) and all(t.kind == "string" for t in lits)
 
     def _check_printk(self, spans, tok):
         if not spans:
@@ -449,7 +459,12 @@ class _Rewriter:
         a = [x.strip() for x in args]
         if method == "lookup":
             need(1)
+            if not T.has_btf_value(d):
+                return f"bpf_map_lookup_elem({m}, {a[0]})"
             return f"((__typeof__({table}.value))bpf_map_lookup_elem({m}, {a[0]}))"
+        if method in ("lookup_or_init", "lookup_or_try_init", "increment", "atomic_increment") \
+                and not T.has_btf_value(d):
+            raise self.err(tok, f"{table}.{method}() needs a table with a value type")
         if method in ("update", "insert"):
             need(2)
             flag = "BPF_ANY" if method == "update" else "BPF_NOEXIST"
@@ -635,13 +650,17 @@ def _rewrite(text, filename, cflags, implicit_reads):
             raise error(filename, line, f"tracepoint {cat}:{ev} does not exist on this kernel ({e})") from None
         except Exception as e:
             raise error(filename, line, f"tracepoint {cat}:{ev}: cannot read its format: {e}") from None
+    rel = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", os.uname().release)
+    if rel:
+        prelude.append("#define LINUX_VERSION_CODE KERNEL_VERSION(%s, %s, %s)"
+                       % (rel.group(1), rel.group(2), rel.group(3) or 0))
     if _license_needed(text):
         prelude.append('char _license[] SEC("license") = "GPL";')
     prelude.append('#line 1 "%s"' % filename.replace("\\", "\\\\").replace('"', '\\"'))
     c_text = "\n".join(prelude) + "\n" + body
     submits = {}
     if implicit_reads:
-        c_text, submits = implicit.analyse(c_text, HEADER, cflags, rw.typed)
+        c_text, submits = implicit.analyse(c_text, HEADER, cflags, rw.typed, rw.user_vars)
     perf = {}
     keep = []
     for name, d in rw.tables.items():

@@ -203,7 +203,6 @@ def emit(d):
         parts.append(f"__uint(value_size, sizeof({d.leaf_type or 'int'}))")
     elif mt in (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS):
         parts.append(f"__type(key, {d.key_type})")
-        parts.append(f"__array(values, typeof({d.inner_map}))")
     else:
         if d.key_type:
             parts.append(f"__type(key, {d.key_type})")
@@ -213,7 +212,15 @@ def emit(d):
         parts.append(f"__uint(max_entries, {d.max_entries_expr})")
     if d.flags is None or d.flags:
         parts.append(f"__uint(map_flags, {d.flags if d.flags is not None else d.flags_expr})")
+    if mt in (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS):
+        parts.append(f"__array(values, typeof({d.inner_map}))")  # a flexible array: last
     return "struct { %s; } %s SEC(\".maps\");" % ("; ".join(parts), d.name)
+
+
+def has_btf_value(d):
+    """Does the emitted map definition have a `value` member (for __typeof__)?"""
+    return bool(d.leaf_type) and d.map_type not in _SIZED and \
+        d.map_type not in (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS, MapType.RINGBUF)
 
 
 def _array_elem(t):
