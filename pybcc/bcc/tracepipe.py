@@ -42,15 +42,15 @@ class TracePipe:
     tracefile = None
 
     def trace_open(self, nonblocking=False):
-        """Open trace_pipe (once; reopened to switch blocking mode)."""
-        if self.tracefile is not None and self._trace_nonblocking == nonblocking:
-            return self.tracefile
-        self.trace_close()
-        flags = os.O_RDONLY | (os.O_NONBLOCK if nonblocking else 0)
-        fd = os.open(tracefs.path("trace_pipe"), flags)
-        self.tracefile = os.fdopen(fd, "rb", buffering=0)
-        self._trace_nonblocking = nonblocking
-        self._trace_buf = b""
+        """Open trace_pipe once; later calls only switch blocking mode."""
+        if self.tracefile is None:
+            fd = os.open(tracefs.path("trace_pipe"), os.O_RDONLY)
+            self.tracefile = os.fdopen(fd, "rb", buffering=0)
+            self._trace_buf = b""
+            self._trace_nonblocking = False
+        if self._trace_nonblocking != nonblocking:
+            os.set_blocking(self.tracefile.fileno(), not nonblocking)
+            self._trace_nonblocking = nonblocking
         return self.tracefile
 
     def trace_close(self):
