@@ -1,0 +1,127 @@
+// profile: sample stacks at a timed interval (a software cpu-clock perf
+// event on each CPU) and count them by (pid, comm, user stack, kernel stack).
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <pybcc/tool.h>
+
+struct key_t {
+    u32 pid;
+    s32 user_stack_id;
+    s32 kernel_stack_id;
+    u32 pad;
+    u64 kernel_ip;
+    char name[16];
+};
+
+enum { FILTER_NONE, FILTER_TGID, FILTER_TID };
+
+const volatile int filter_mode = FILTER_NONE;
+const volatile bool include_idle = false;
+const volatile bool user_stacks = true;
+const volatile bool kernel_stacks = true;
+const volatile bool filter_cgroup = false;
+const volatile bool filter_mntns = false;
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 40960);
+    __type(key, struct key_t);
+    __type(value, u64);
+} counts SEC(".maps");
+
+/* max_entries comes from --stack-storage-size */
+struct {
+    __uint(type, BPF_MAP_TYPE_STACK_TRACE);
+    __uint(max_entries, 16384);
+    __uint(key_size, sizeof(u32));
+    __uint(value_size, 127 * sizeof(u64));
+} stack_traces SEC(".maps");
+
+/* -p/-L: the pids or tids to sample */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1024);
+    __type(key, u32);
+    __type(value, u8);
+} targets SEC(".maps");
+
+/* bcc's container filters; the tool puts the user's pinned maps in their place */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1024);
+    __type(key, u64);
+    __type(value, u64);
+} cgroupset SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1024);
+    __type(key, u64);
+    __type(value, u32);
+} mount_ns_set SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, u32);
+    __type(value, u64);
+} dropped SEC(".maps");
+
+static __always_inline bool container_filtered(void)
+{
+    if (filter_cgroup) {
+        u64 cg = bpf_get_current_cgroup_id();
+        if (!bpf_map_lookup_elem(&cgroupset, &cg))
+            return true;
+    }
+    if (filter_mntns) {
+        struct task_struct *task = (void *)bpf_get_current_task();
+        u64 ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+        if (!bpf_map_lookup_elem(&mount_ns_set, &ns))
+            return true;
+    }
+    return false;
+}
+
+SEC("perf_event")
+int do_sample(struct bpf_perf_event_data *ctx)
+{
+    u64 id = bpf_get_current_pid_tgid(), one = 1, *n;
+    u32 tgid = id >> 32, tid = (u32)id, zero = 0;
+    struct key_t key = {};
+
+    if (tid == 0 && !include_idle)
+        return 0;
+    if (filter_mode == FILTER_TGID && !bpf_map_lookup_elem(&targets, &tgid))
+        return 0;
+    if (filter_mode == FILTER_TID && !bpf_map_lookup_elem(&targets, &tid))
+        return 0;
+    if (container_filtered())
+        return 0;
+
+    key.pid = tgid;
+    bpf_get_current_comm(&key.name, sizeof(key.name));
+    key.user_stack_id = user_stacks ? bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK) : -1;
+    key.kernel_stack_id = kernel_stacks ? bpf_get_stackid(ctx, &stack_traces, 0) : -1;
+    if (key.kernel_stack_id >= 0) {
+        u64 ip = PT_REGS_IP(&ctx->regs);
+        if ((s64)ip < 0)        // a kernel address (upper half)
+            key.kernel_ip = ip;
+    }
+
+    n = bpf_map_lookup_elem(&counts, &key);
+    if (n) {
+        __sync_fetch_and_add(n, 1);
+    } else if (bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST)) {
+        n = bpf_map_lookup_elem(&counts, &key);
+        if (n)
+            __sync_fetch_and_add(n, 1);
+        else if ((n = bpf_map_lookup_elem(&dropped, &zero)))
+            *n += 1;    // counts is full
+    }
+    return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,170 @@
+"""profile: sample CPU stack traces at a timed interval (bcc's flags and output)."""
+import argparse
+import sys
+import time
+
+from ..kernel.uapi import PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_SOFTWARE
+from ._runtime import fail, run_tool
+from .stacks import StackPrinter, StackTool, stack_context
+
+EXAMPLES = """examples:
+    ./profile             # profile stack traces at 49 Hertz until Ctrl-C
+    ./profile -F 99       # profile stack traces at 99 Hertz
+    ./profile -c 1000000  # profile stack traces every 1 in a million events
+    ./profile 5           # profile at 49 Hertz for 5 seconds only
+    ./profile -f 5        # output in folded format for flame graphs
+    ./profile -p 185      # only profile process with PID 185
+    ./profile -L 185      # only profile thread with TID 185
+    ./profile -U          # only show user space stacks (no kernel)
+    ./profile -K          # only show kernel space stacks (no user)
+    ./profile --cgroupmap mappath  # only trace cgroups in this BPF map
+    ./profile --mntnsmap mappath   # only trace mount namespaces in the map
+"""
+
+FILTER_NONE, FILTER_TGID, FILTER_TID = range(3)
+
+
+def positive_int(val):
+    try:
+        ival = int(val)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be an integer")
+    if ival < 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return ival
+
+
+def positive_nonzero_int(val):
+    ival = positive_int(val)
+    if ival == 0:
+        raise argparse.ArgumentTypeError("must be nonzero")
+    return ival
+
+
+def positive_int_list(val):
+    return [positive_int(v) for v in val.split(",")]
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description="Profile CPU stack traces at a timed interval",
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=EXAMPLES)
+    threads = p.add_mutually_exclusive_group()
+    threads.add_argument("-p", "--pid", type=positive_int_list,
+                         help="profile process with one or more comma separated PIDs only")
+    threads.add_argument("-L", "--tid", type=positive_int_list,
+                         help="profile thread with one or more comma separated TIDs only")
+    stacks = p.add_mutually_exclusive_group()
+    stacks.add_argument("-U", "--user-stacks-only", action="store_true",
+                        help="show stacks from user space only (no kernel space stacks)")
+    stacks.add_argument("-K", "--kernel-stacks-only", action="store_true",
+                        help="show stacks from kernel space only (no user space stacks)")
+    sample = p.add_mutually_exclusive_group()
+    sample.add_argument("-F", "--frequency", type=positive_int, help="sample frequency, Hertz")
+    sample.add_argument("-c", "--count", type=positive_int, help="sample period, number of events")
+    p.add_argument("-d", "--delimited", action="store_true",
+                   help="insert delimiter between kernel/user stacks")
+    p.add_argument("-a", "--annotations", action="store_true",
+                   help="add _[k] annotations to kernel frames")
+    p.add_argument("-I", "--include-idle", action="store_true", help="include CPU idle stacks")
+    p.add_argument("-f", "--folded", action="store_true",
+                   help="output folded format, one line per stack (for flame graphs)")
+    p.add_argument("--stack-storage-size", default=16384, type=positive_nonzero_int,
+                   help="the number of unique stack traces that can be stored and "
+                        "displayed (default %(default)s)")
+    p.add_argument("duration", nargs="?", default=99999999, type=positive_nonzero_int,
+                   help="duration of trace, in seconds")
+    p.add_argument("-C", "--cpu", type=int, default=-1, help="cpu number to run profile on")
+    p.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
+    p.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.pid is not None:
+        mode, targets, thread_context = FILTER_TGID, args.pid, "PID %s" % args.pid
+    elif args.tid is not None:
+        mode, targets, thread_context = FILTER_TID, args.tid, "TID %s" % args.tid
+    else:
+        mode, targets, thread_context = FILTER_NONE, [], "all threads"
+    constants = {"filter_mode": mode, "include_idle": args.include_idle,
+                 "user_stacks": not args.kernel_stacks_only,
+                 "kernel_stacks": not args.user_stacks_only,
+                 "filter_cgroup": bool(args.cgroupmap), "filter_mntns": bool(args.mntnsmap)}
+    pinned = {}
+    if args.cgroupmap:
+        pinned["cgroupset"] = args.cgroupmap
+    if args.mntnsmap:
+        pinned["mount_ns_set"] = args.mntnsmap
+    if args.frequency:
+        freq, period = args.frequency, 0
+    elif args.count:
+        freq, period = 0, args.count
+    else:
+        freq, period = 49, 0
+    if not freq and not period:
+        fail("profile: the sample frequency or count must be nonzero")
+    sample_context = "%d Hertz" % freq if freq else "every %d events" % period
+
+    try:
+        tool = StackTool("profile", constants, map_sizes={"stack_traces": args.stack_storage_size},
+                         pinned=pinned)
+    except (OSError, ValueError) as e:
+        fail("profile: cannot use the pinned map: %s" % e)
+    with tool:
+        for t in targets:
+            tool.maps["targets"][t] = 1
+        tool.attach("do_sample", ev_type=PERF_TYPE_SOFTWARE, ev_config=PERF_COUNT_SW_CPU_CLOCK,
+                    sample_freq=freq, sample_period=period, cpu=args.cpu)
+        if not args.folded:
+            header = "Sampling at %s of %s by %s stack" % (
+                sample_context, thread_context,
+                stack_context(args.user_stacks_only, args.kernel_stacks_only))
+            if args.cpu >= 0:
+                header += " on CPU#%d" % args.cpu
+            if args.duration < 99999999:
+                header += " for %d secs." % args.duration
+            else:
+                header += "... Hit Ctrl-C to end."
+            print(header, flush=True)
+        try:
+            time.sleep(args.duration)
+        except KeyboardInterrupt:
+            pass
+        for link in tool.links:     # stop sampling before the (slow) report
+            link.close()
+        tool.links = []
+        if not args.folded:
+            print()
+        report(tool, args)
+    return 0
+
+
+def report(tool, args):
+    printer = StackPrinter(tool.maps["stack_traces"], user=not args.kernel_stacks_only,
+                           kernel=not args.user_stacks_only, delimited=args.delimited,
+                           annotations=args.annotations)
+    out = sys.stdout
+    for k, v in sorted(tool.maps["counts"].items(), key=lambda kv: kv[1]):
+        printer.account(k.user_stack_id, k.kernel_stack_id)
+        if args.folded:
+            out.write("%s %d\n" % (printer.folded(k.name, k.user_stack_id, k.kernel_stack_id,
+                                                  k.pid, k.kernel_ip), v))
+        else:
+            for line in printer.lines(k.user_stack_id, k.kernel_stack_id, k.pid, k.kernel_ip):
+                out.write(line + "\n")
+            out.write("    %-16s %s (%d)\n" % ("-", k.name, k.pid))
+            out.write("        %d\n\n" % v)
+    out.flush()
+    if printer.missing:
+        hint = " Consider increasing --stack-storage-size." if 17 in printer.missing_errnos else ""
+        print("WARNING: %d stack traces could not be displayed.%s" % (printer.missing, hint),
+              file=sys.stderr)
+    dropped = sum(tool.maps["dropped"][0])
+    if dropped:
+        print("WARNING: %d samples were dropped: the counts map is full." % dropped, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(run_tool(main, sys.argv[1:]))
