@@ -54,6 +54,10 @@ class StackTool(Tool):
         self._pinned = []
 
 
+TRACING_FRAMES = ("bpf_prog_", "bpf_trace_run", "__traceiter_", "__bpf_trace_", "trace_call_bpf",
+                  "perf_trace_", "bpf_get_stack")
+
+
 def stack_id_err(stack_id):
     """A failed stack id worth reporting; -EFAULT just means there is no
     such stack (no user stack in a kernel thread)."""
@@ -64,8 +68,13 @@ class StackPrinter:
     """Turns (user stack id, kernel stack id) into bcc's text, counting the
     stacks that could not be shown."""
 
-    def __init__(self, stack_map, user=True, kernel=True, delimited=False, annotations=False):
+    def __init__(self, stack_map, user=True, kernel=True, delimited=False, annotations=False,
+                 skip_tracing=False):
+        """``skip_tracing``: drop the innermost kernel frames that belong to
+        the tracing machinery (the BPF program, bpf_trace_run, the
+        tracepoint's iterator), which a stack taken in a tracepoint starts with."""
         self.stacks = stack_map
+        self.skip_tracing = skip_tracing
         self.user, self.kernel = user, kernel
         self.delimited = delimited and user and kernel
         self.annotations = annotations
@@ -97,7 +106,11 @@ class StackPrinter:
         addrs = self.stacks.walk(kernel_id) if kernel_id >= 0 else []
         if kernel_id >= 0 and first_ip and (not addrs or addrs[0] != first_ip):
             addrs = [first_ip] + addrs
-        return [self.ksym(a) for a in addrs]
+        names = [self.ksym(a) for a in addrs]
+        if self.skip_tracing:
+            while names and names[0].startswith(TRACING_FRAMES):
+                names.pop(0)
+        return names
 
     def user_frames(self, user_id, pid):
         addrs = self.stacks.walk(user_id) if user_id >= 0 else []

@@ -1,0 +1,84 @@
+import subprocess
+import sys
+
+import pytest
+
+from .toolrun import RunningTool, run_tool
+
+pytestmark = pytest.mark.usefixtures("root")
+
+# Sleeps 100 ms at a time until killed (folded output has no header to wait for).
+LOOPER = "import time\nwhile True: time.sleep(0.1)\n"
+# Waits for a line on stdin, then sleeps 100 ms five times.
+SLEEPER = "import sys, time\nsys.stdin.readline()\nfor _ in range(5): time.sleep(0.1)\n"
+
+
+def comm_of(pid):
+    with open(f"/proc/{pid}/comm") as f:
+        return f.read().strip()
+
+
+def folded(lines):
+    out = []
+    for ln in lines:
+        stack, _, value = ln.rpartition(" ")
+        if stack and value.isdigit():
+            out.append((stack.split(";"), int(value)))
+    return out
+
+
+def folded_run(*tool_args):
+    """offcputime -f for 3 seconds on a child sleeping in a loop."""
+    child = subprocess.Popen([sys.executable, "-c", LOOPER])
+    try:
+        comm = comm_of(child.pid)
+        r = run_tool("offcputime", "-f", *tool_args, "-p", child.pid, "3", timeout=60)
+    finally:
+        child.kill()
+        child.wait()
+    assert r.returncode == 0, r.stderr
+    return comm, folded(r.stdout.splitlines())
+
+
+def test_offcputime_folded_sleeps_of_one_process():
+    comm, stacks = folded_run("-K")
+    assert stacks
+    assert all(frames[0] == comm for frames, _ in stacks), stacks
+    sleeps = [(f, v) for f, v in stacks if any("nanosleep" in x for x in f)]
+    # at least a second of the 3 traced is spent in 100 ms sleeps (the
+    # rest may go to start-up on a busy machine), never more than 3 s
+    assert 1_000_000 <= sum(v for _, v in sleeps) <= 3_500_000, stacks
+    assert any(x == "schedule" or x.startswith("__schedule") for f, _ in sleeps for x in f)
+
+
+def test_offcputime_min_block_time_filters_short_sleeps():
+    comm, stacks = folded_run("-m", "1000000")
+    assert not any(any("nanosleep" in x for x in f) for f, _ in stacks), stacks
+
+
+def test_offcputime_multiline_output_names_the_thread():
+    child = subprocess.Popen([sys.executable, "-c", SLEEPER], stdin=subprocess.PIPE, text=True)
+    try:
+        comm = comm_of(child.pid)
+        with RunningTool("offcputime", "-K", "-p", child.pid,
+                         ready="Tracing off-CPU time (us) of PID %d by kernel stack... "
+                               "Hit Ctrl-C to end." % child.pid) as t:
+            child.stdin.write("go\n")
+            child.stdin.close()
+            child.wait(20)
+    finally:
+        child.kill()
+        child.wait()
+    assert t.proc.returncode == 0, t.stderr
+    owner = "    %-16s %s (%d)" % ("-", comm, child.pid)
+    assert owner in t.lines, t.stdout
+    i = t.lines.index(owner)
+    assert int(t.lines[i + 1]) > 0
+    # the frames above it are kernel functions, innermost first
+    assert t.lines[i - 1].startswith("    ") and t.lines[i - 1].strip(), t.stdout
+
+
+def test_offcputime_kernel_threads_with_user_stacks_is_an_error():
+    r = run_tool("offcputime", "-k", "-U", "1")
+    assert r.returncode == 2
+    assert "doesn't make sense" in r.stderr
