@@ -1,0 +1,89 @@
+// stackcount: count the stacks that lead to an event (kprobe, uprobe,
+// USDT probe or tracepoint); one program per probe kind, all sharing the body.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <pybcc/tool.h>
+
+struct key_t {
+    u32 tgid;           // 0xffffffff unless per process
+    s32 kernel_stack_id;
+    s32 user_stack_id;
+    char name[16];
+};
+
+const volatile bool per_pid = false;
+const volatile u32 targ_tgid = 0;
+const volatile s32 targ_cpu = -1;
+const volatile bool user_stacks = true;
+const volatile bool kernel_stacks = true;
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, struct key_t);
+    __type(value, u64);
+} counts SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_STACK_TRACE);
+    __uint(max_entries, 1024);
+    __uint(key_size, sizeof(u32));
+    __uint(value_size, 127 * sizeof(u64));
+} stack_traces SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, u32);
+    __type(value, u64);
+} dropped SEC(".maps");
+
+static __always_inline int count(void *ctx)
+{
+    u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
+    struct key_t key = {};
+    u64 one = 1, *n;
+
+    if (targ_tgid && tgid != targ_tgid)
+        return 0;
+    if (targ_cpu >= 0 && bpf_get_smp_processor_id() != (u32)targ_cpu)
+        return 0;
+    key.tgid = 0xffffffff;
+    if (per_pid) {
+        key.tgid = tgid;
+        bpf_get_current_comm(&key.name, sizeof(key.name));
+    }
+    key.user_stack_id = user_stacks ? bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK) : -1;
+    key.kernel_stack_id = kernel_stacks ? bpf_get_stackid(ctx, &stack_traces, 0) : -1;
+
+    n = bpf_map_lookup_elem(&counts, &key);
+    if (n) {
+        __sync_fetch_and_add(n, 1);
+    } else if (bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST)) {
+        if ((n = bpf_map_lookup_elem(&counts, &key)))
+            __sync_fetch_and_add(n, 1);
+        else if ((n = bpf_map_lookup_elem(&dropped, &zero)))
+            *n += 1;    // counts is full
+    }
+    return 0;
+}
+
+SEC("kprobe")
+int count_kprobe(void *ctx)
+{
+    return count(ctx);
+}
+
+SEC("uprobe")
+int count_uprobe(void *ctx)
+{
+    return count(ctx);
+}
+
+SEC("tracepoint")
+int count_tracepoint(void *ctx)
+{
+    return count(ctx);
+}
+
+char LICENSE[] SEC("license") = "GPL";

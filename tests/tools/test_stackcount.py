@@ -1,0 +1,146 @@
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from pybcc.kernel import features
+
+from .toolrun import RunningTool, run_tool
+
+pytestmark = pytest.mark.usefixtures("root")
+
+# Calls a distinctively named function 50 times per line read on stdin.
+MARKER_C = r"""
+#include <stdio.h>
+__attribute__((noinline)) int pybcc_probe_marker(int i) { return i * 2; }
+int main(void)
+{
+    char line[16];
+    int sum = 0;
+    while (fgets(line, sizeof(line), stdin))
+        for (int i = 0; i < 50; i++)
+            sum += pybcc_probe_marker(i);
+    return sum == 42;
+}
+"""
+
+# Calls getppid() 100 times once a line arrives on stdin.
+GETPPID = "import os, sys\nsys.stdin.readline()\nfor _ in range(100): os.getppid()\n"
+
+
+@pytest.fixture(scope="module")
+def marker_binary(tmp_path_factory):
+    cc = shutil.which("gcc") or shutil.which("cc") or shutil.which("clang")
+    if cc is None:
+        pytest.skip("no C compiler to build the probed program")
+    d = tmp_path_factory.mktemp("marker")
+    (d / "marker.c").write_text(MARKER_C)
+    subprocess.run([cc, "-O0", "-g", "-fno-omit-frame-pointer", "-o", str(d / "pybccmarker"),
+                    str(d / "marker.c")], check=True)
+    return str(d / "pybccmarker")
+
+
+def test_stackcount_tracepoint_per_process_kernel_stacks():
+    child = subprocess.Popen([sys.executable, "-c", GETPPID], stdin=subprocess.PIPE, text=True)
+    try:
+        with RunningTool("stackcount", "-P", "-K", "t:syscalls:sys_enter_getppid",
+                         ready='Tracing 1 functions for "t:syscalls:sys_enter_getppid"... '
+                               'Hit Ctrl-C to end.') as t:
+            child.stdin.write("go\n")
+            child.stdin.close()
+            child.wait(20)
+    finally:
+        child.kill()
+        child.wait()
+    assert t.proc.returncode == 0, t.stderr
+    assert t.lines[-1] == "Detaching..."
+    owner = [i for i, ln in enumerate(t.lines) if ln.endswith(" [%d]" % child.pid)]
+    assert owner, t.stdout
+    assert sum(int(t.lines[i + 1]) for i in owner) == 100, t.stdout
+    # kernel frames, two spaces in, from the syscall entry path
+    frames = [ln for ln in t.lines if ln.startswith("  ") and not ln.startswith("    ")]
+    assert any("syscall" in f for f in frames), t.stdout
+
+
+def test_stackcount_uprobe_user_stacks_of_one_pid(marker_binary):
+    child = subprocess.Popen([marker_binary], stdin=subprocess.PIPE, text=True)
+    try:
+        with RunningTool("stackcount", "-U", "-p", child.pid, f"{marker_binary}:pybcc_probe_*",
+                         ready="Tracing 1 functions for") as t:
+            child.stdin.write("go\n")
+            child.stdin.flush()
+            t.wait_for(lambda ln: False, timeout=1)
+        out = t.lines
+    finally:
+        child.kill()
+        child.wait()
+    assert t.proc.returncode == 0, t.stderr
+    assert "  pybcc_probe_marker" in out, t.stdout
+    i = out.index("  pybcc_probe_marker")
+    assert out[i + 1] == "  main", t.stdout
+    # -p: no "comm [pid]" line; the count follows the frames
+    count_line = next(ln for ln in out[i:] if ln.startswith("    "))
+    assert count_line == "    50", t.stdout
+
+
+DEBIAN_PYTHON = "/usr/bin/python3.11"
+CALLER = "import time\ndef marker(): pass\nt = time.time() + 20\n" \
+         "while time.time() < t:\n    marker(); time.sleep(0.01)\n"
+
+
+def test_stackcount_usdt_probe_of_one_pid():
+    import os
+    from pybcc import usdt
+    if not os.path.exists(DEBIAN_PYTHON) or not any(
+            p.name == "function__return" for p in usdt.list_probes(DEBIAN_PYTHON)):
+        pytest.skip(f"no {DEBIAN_PYTHON} built with USDT probes")
+    child = subprocess.Popen([DEBIAN_PYTHON, "-c", CALLER])
+    try:
+        # (CPython 3.11 fires function__return for Python calls; not function__entry)
+        with RunningTool("stackcount", "-U", "-p", child.pid,
+                         f"u:{DEBIAN_PYTHON}:function__ret*",
+                         ready='Tracing 1 functions for "u:') as t:
+            t.wait_for(lambda ln: False, timeout=1.5)
+    finally:
+        child.kill()
+        child.wait()
+    assert t.proc.returncode == 0, t.stderr
+    counts = [int(ln) for ln in t.lines if ln.startswith("    ") and ln.strip().isdigit()]
+    # about 100 calls a second
+    assert counts and sum(counts) >= 30, t.stdout
+
+
+def test_stackcount_folded_and_duration():
+    r = run_tool("stackcount", "-f", "-D", "1", "t:sched:sched_switch", timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = [ln for ln in r.stdout.splitlines() if ln]
+    assert lines, r.stdout
+    for ln in lines:
+        stack, _, n = ln.rpartition(" ")
+        assert n.isdigit() and int(n) > 0, ln
+    # without -P there is no process name: the line starts with ";"
+    assert all(ln.startswith(";") for ln in lines), r.stdout
+
+
+def test_stackcount_kernel_function_without_kprobes_says_so():
+    if features.has_kprobes():
+        pytest.skip("this kernel has kprobes")
+    r = run_tool("stackcount", "-D", "1", "vfs_read")
+    assert r.returncode == 1
+    assert "kprobes" in r.stderr and "t:CATEGORY:EVENT" in r.stderr, r.stderr
+
+
+@pytest.mark.vm
+def test_stackcount_kernel_function_with_kprobes():
+    if not features.has_kprobes():
+        pytest.skip("needs kprobes (runs in the stock-kernel VM)")
+    r = run_tool("stackcount", "-K", "-D", "2", "vfs_rea*", timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("Tracing ") and 'functions for "vfs_rea*"' in r.stdout
+    assert "  vfs_read" in r.stdout.splitlines(), r.stdout
+
+
+def test_stackcount_bad_probe_type():
+    r = run_tool("stackcount", "x:lib:func")
+    assert r.returncode == 1 and "Type must be 'p', 't', or 'u'" in r.stderr
