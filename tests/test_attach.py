@@ -715,3 +715,21 @@ def test_sigkill_tracefs_event_is_cleaned_up(target_bin):
     assert _wait_gone(lambda: mine[0] not in tracefs.remove_stale_probe_events() and
                       mine[0] in tracefs.list_probe_events("uprobe"))
     assert mine[0] not in tracefs.list_probe_events("uprobe")
+
+
+def test_uprobe_refuses_avx512_instruction(tmp_path):
+    """A uprobe on an EVEX (AVX-512) instruction crashes every process that
+    runs it on this kernel: pybcc refuses it before asking the kernel."""
+    if os.uname().machine != "x86_64":
+        pytest.skip("x86-64 only")
+    import shutil
+    from pybcc.attach.uprobe import attach_uprobe, attach_uprobe_multi
+    binary = tmp_path / "evex"
+    shutil.copy("/bin/true", binary)
+    with open(binary, "r+b") as f:
+        f.seek(0x1000)
+        f.write(bytes([0x62, 0xE2, 0x7D, 0x48, 0x7A, 0xC6]))  # vpbroadcastb %esi,%zmm16
+    with pytest.raises(AttachError, match="AVX-512"):
+        attach_uprobe(-1, str(binary), offset=0x1000)
+    with pytest.raises(AttachError, match="AVX-512"):
+        attach_uprobe_multi(-1, str(binary), offsets=[0x1000])

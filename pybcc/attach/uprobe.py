@@ -4,6 +4,7 @@ Uses the uprobe PMU (perf_event_open with the uprobe type), whose probe goes
 away with its fd; tracefs uprobe_events only when the PMU is missing.
 """
 import ctypes
+import platform
 
 from ..errors import AttachError, BPFError, NotSupportedError
 from ..kernel import features, syscalls, tracefs
@@ -37,6 +38,7 @@ def attach_uprobe(prog_fd, path, symbol=None, offset=0, address=None, retprobe=F
     the kernel increments while the probe exists."""
     path, off = resolve(path, symbol, offset, address)
     what = _what(retprobe, path, symbol, off, pid)
+    _refuse_unsafe_instruction(path, off, what)
     if features.has_uprobe_pmu():
         return _attach_pmu(prog_fd, path, off, retprobe, pid, ref_ctr_offset, cookie, what)
     if tracefs.has_probe_events("uprobe"):
@@ -48,6 +50,28 @@ def attach_uprobe(prog_fd, path, symbol=None, offset=0, address=None, retprobe=F
 
 def attach_uretprobe(prog_fd, path, symbol=None, **kw):
     return attach_uprobe(prog_fd, path, symbol, retprobe=True, **kw)
+
+
+# x86-64 EVEX prefix (AVX-512). Seen here: a uprobe on glibc's
+# __memset_avx512_unaligned_erms, which starts with an EVEX instruction, made
+# every process on the machine crash; the kernel accepts the probe anyway.
+_EVEX = 0x62
+
+
+def _refuse_unsafe_instruction(path, off, what):
+    """Raise AttachError for a probe point whose instruction uprobes mangle."""
+    if platform.machine() != "x86_64":
+        return
+    try:
+        with open(path, "rb") as f:
+            f.seek(off)
+            first = f.read(1)
+    except OSError:
+        return  # the kernel will say what is wrong with the path
+    if first and first[0] == _EVEX:
+        raise AttachError(f"refusing {what}: the instruction there is an AVX-512 (EVEX) one, "
+                          f"which uprobes single-step wrongly (processes crash); probe the "
+                          f"caller, or another implementation of the function")
 
 
 def _open_args(pid):
@@ -114,6 +138,8 @@ def attach_uprobe_multi(prog_fd, path, symbols=None, offsets=None, retprobe=Fals
         raise AttachError("uprobe_multi: give symbols or offsets")
     kind = "uretprobe_multi" if retprobe else "uprobe_multi"
     what = f"{kind} {path} ({len(offs)} places)" + (f" (pid {pid})" if pid > 0 else "")
+    for off in offs:
+        _refuse_unsafe_instruction(path, off, f"{kind} {path}:{off:#x}")
     if not features.has_uprobe_multi():
         raise NotSupportedError(f"{kind} links are not available on this kernel (Linux 6.6+)",
                                 feature="uprobe_multi",
