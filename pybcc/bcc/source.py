@@ -82,6 +82,7 @@ def build(text, src_file="", cflags=(), debug=0):
     r = _rewrite_cached(rewrite, c_text, filename, cflags)
     if debug & (DEBUG_SOURCE | DEBUG_PREPROCESSOR):
         print(r.c_text, file=sys.stderr)
+    include_dirs += [d for d in getattr(r, "include_dirs", ()) if d not in include_dirs]
     obj = compile_c(r.c_text, cflags, include_dirs, filename=filename,
                     line_map=getattr(r, "line_map", None))
     return Build(obj, list(getattr(r, "functions", []) or []),
@@ -130,13 +131,14 @@ class _Cached:
         self.functions = d["functions"]
         self.auto_attach = [tuple(a) for a in d["auto_attach"]]
         self.perf_submits = d["perf_submits"]
+        self.include_dirs = tuple(d.get("include_dirs", ()))
         self.tables = {}
 
 
 def _rewrite_cached(rewrite, c_text, filename, cflags):
     from ..compiler import cache
     h = hashlib.sha256()
-    for part in ("1", _boot_id(), _frontend_stamp(), filename, c_text, *cflags):
+    for part in ("2", _boot_id(), _frontend_stamp(), filename, c_text, *cflags):
         b = part.encode("utf-8", "surrogateescape")
         h.update(len(b).to_bytes(8, "little") + b)
     try:
@@ -153,7 +155,8 @@ def _rewrite_cached(rewrite, c_text, filename, cflags):
     lm = getattr(r, "line_map", None)
     cache.write_json(path, {"c_text": r.c_text, "line_map": lm if isinstance(lm, list) else None,
                             "functions": list(r.functions), "auto_attach": [list(a) for a in r.auto_attach],
-                            "perf_submits": dict(r.perf_submits)})
+                            "perf_submits": dict(r.perf_submits),
+                            "include_dirs": list(getattr(r, "include_dirs", ()))})
     return r
 
 
