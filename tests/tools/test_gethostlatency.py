@@ -1,0 +1,32 @@
+import subprocess
+import sys
+
+import pytest
+
+from .toolrun import RunningTool
+
+pytestmark = pytest.mark.usefixtures("root")
+
+RESOLVER = """
+import os, socket, sys
+sys.stdin.readline()
+socket.getaddrinfo("localhost", 80)
+socket.gethostbyname("localhost")
+"""
+
+
+@pytest.mark.parametrize("by_pid", [False, True])
+def test_gethostlatency_times_lookups(by_pid):
+    child = subprocess.Popen([sys.executable, "-c", RESOLVER], stdin=subprocess.PIPE, text=True)
+    extra = ["-p", child.pid] if by_pid else []
+    with RunningTool("gethostlatency", *extra, ready="HOST") as t:
+        assert t.lines[0].split() == ["TIME", "PID", "COMM", "LATms", "HOST"]
+        child.communicate("go\n")
+        t.wait_for(lambda ln: sum(ln.split()[1:2] == [str(child.pid)] for ln in t.lines) >= 2)
+    mine = [ln.split() for ln in t.lines[1:] if ln.split()[1:2] == [str(child.pid)]]
+    assert len(mine) == 2, t.stdout          # getaddrinfo, then gethostbyname
+    for f in mine:
+        assert f[2].startswith("python") and f[4] == "localhost", t.stdout
+        assert 0 <= float(f[3]) < 5000, t.stdout
+    if by_pid:
+        assert len(t.lines) == 3, t.stdout
