@@ -1,0 +1,56 @@
+// funccount: count calls of kernel functions, user functions and
+// tracepoints. One program per attach kind, attached once per matched probe;
+// each attachment carries a cookie (probe index + 1) that selects the
+// counter, so one compiled object serves any number of probes.
+// The section targets are placeholders: user space names each probe.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#define MAX_PROBES 4096
+
+const volatile u32 targ_pid = 0;
+const volatile s32 targ_cpu = -1;
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, MAX_PROBES);
+    __type(key, u32);
+    __type(value, u64);
+} counts SEC(".maps");
+
+static __always_inline int count(void *ctx)
+{
+    u32 idx = (u32)bpf_get_attach_cookie(ctx) - 1;
+    u64 *val;
+
+    if (targ_pid && (bpf_get_current_pid_tgid() >> 32) != targ_pid)
+        return 0;
+    if (targ_cpu >= 0 && bpf_get_smp_processor_id() != (u32)targ_cpu)
+        return 0;
+    val = bpf_map_lookup_elem(&counts, &idx);
+    if (val)
+        *val += 1;
+    return 0;
+}
+
+/* kprobes and uprobes (both KPROBE programs) */
+SEC("kprobe/funccount")
+int count_probe(void *ctx)
+{
+    return count(ctx);
+}
+
+/* many kernel functions on one kprobe_multi link */
+SEC("kprobe.multi/funccount")
+int count_kprobe_multi(void *ctx)
+{
+    return count(ctx);
+}
+
+SEC("tracepoint/funccount/any")
+int count_tracepoint(void *ctx)
+{
+    return count(ctx);
+}
+
+char LICENSE[] SEC("license") = "GPL";

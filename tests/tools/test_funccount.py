@@ -1,0 +1,92 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pybcc.kernel import features
+from pybcc.tools.funccount import parse_pattern
+
+from .toolrun import RunningTool, run_tool
+
+pytestmark = pytest.mark.usefixtures("root")
+
+# Waits for a line, then calls getppid() 500 times (libc getppid → syscall).
+WORKER = """
+import os, sys
+sys.stdin.readline()
+for _ in range(500):
+    os.getppid()
+"""
+
+
+def worker():
+    return subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE, text=True)
+
+
+def counted(lines):
+    """{FUNC: COUNT} of the last summary."""
+    i = max([n for n, ln in enumerate(lines) if ln.split() == ["FUNC", "COUNT"]], default=0)
+    return {ln.split()[0]: int(ln.split()[1]) for ln in lines[i + 1:]
+            if len(ln.split()) == 2 and ln.split()[1].isdigit()}
+
+
+def test_parse_pattern():
+    assert parse_pattern("vfs_*") == ("p", "", "^vfs_.*$")
+    assert parse_pattern("c:malloc") == ("p", "c", "^malloc$")
+    assert parse_pattern("p:c:mal*") == ("p", "c", "^mal.*$")
+    assert parse_pattern("t:sched:sched_fork") == ("t", "", "^sched:sched_fork$")
+    assert parse_pattern("^vfs.*", use_regex=True) == ("p", "", "^vfs.*")
+    with pytest.raises(ValueError):
+        parse_pattern("x:a:b")
+
+
+@pytest.mark.parametrize("pattern,name", [
+    ("t:syscalls:sys_enter_getppi*", "syscalls:sys_enter_getppid"),
+    ("c:getppid", "getppid"),
+])
+def test_funccount_counts_one_process(pattern, name):
+    child = worker()
+    with RunningTool("funccount", "-p", child.pid, "-T", pattern,
+                     ready="Hit Ctrl-C to end.") as t:
+        assert t.lines[0] == f'Tracing 1 functions for "{pattern}"... Hit Ctrl-C to end.'
+        child.communicate("go\n")
+    assert t.lines[-1] == "Detaching...", t.stdout + t.stderr
+    assert counted(t.lines) == {name: 500}, t.stdout
+
+
+def test_funccount_interval_duration_and_usdt():
+    r = run_tool("funccount", "-i", "1", "-d", "2", "t:syscalls:sys_enter_getppid")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("FUNC") == 2 and r.stdout.splitlines()[-1] == "Detaching..."
+    r = run_tool("funccount", "u:c:nothing")
+    assert r.returncode == 1 and "USDT" in r.stderr
+    r = run_tool("funccount", "t:nosuchcat:nosuchevent")
+    assert r.returncode == 1 and "No functions matched" in r.stderr
+
+
+def test_funccount_kernel_functions_without_kprobes_says_so():
+    if features.has_kprobes():
+        pytest.skip("this kernel has kprobes")
+    r = run_tool("funccount", "vfs_read")
+    assert r.returncode == 1
+    assert "kprobes are not available" in r.stderr and "t:" in r.stderr
+
+
+@pytest.mark.vm
+@pytest.mark.parametrize("pattern", [["__x64_sys_getppi*"],          # one kprobe
+                                     ["-r", "^__x64_sys_get(ppid|pgrp|sid)$"]])  # kprobe_multi
+def test_funccount_kprobe(pattern):
+    if not features.has_kprobes():
+        if os.environ.get("PYBCC_VMTEST"):
+            pytest.fail("the VM kernel should have kprobes")
+        pytest.skip("kprobes are not available on this kernel")
+    child = worker()
+    # the VM runs under TCG when KVM is missing: everything is ~20x slower
+    t = RunningTool("funccount", "-p", child.pid, *pattern, ready="Hit Ctrl-C to end.",
+                    timeout=300)
+    child.communicate("go\n")
+    t.stop(timeout=120)
+    assert counted(t.lines).get("__x64_sys_getppid") == 500, t.stdout + t.stderr
+    if pattern[0] == "-r":
+        assert t.lines[0].startswith("Tracing 3 functions"), t.stdout
