@@ -490,9 +490,12 @@ class _Loader:
         if rel.type == R_BPF_64_32 and insn.is_call():
             if rel.sym_section == "":  # an extern function: a kfunc
                 btf_id = self.ksyms.get(rel.sym_name)
-                if btf_id is None:
+                ext = self.spec.externs.get(rel.sym_name)
+                if btf_id is None and not (ext is not None and ext.weak):
                     raise LoadError(f"{where}, a kernel function not in the kernel's BTF")
-                insn.src, insn.imm, insn.off = asm.PSEUDO_KFUNC_CALL, btf_id, 0
+                # A weak kfunc the kernel lacks becomes call 0, which the
+                # verifier accepts as dead code behind bpf_ksym_exists().
+                insn.src, insn.imm, insn.off = asm.PSEUDO_KFUNC_CALL, btf_id or 0, 0
                 return
             target = rel.sym_value // asm.INSN_SIZE + insn.imm + 1
             insn.src = asm.PSEUDO_CALL
@@ -564,9 +567,15 @@ def _sanitized(btf):
     variables and functions become ordinary ones, extern sections (.kconfig,
     .ksyms) get a layout and lose their functions. Nothing that decodes
     values depends on what changes."""
+    int_id = None
     for t in btf.own_types:
         if t.kind == bt.VAR and t.linkage > 1:
             t.linkage = 1
+            if btf.strip(t.ref).kind == bt.UNKN:
+                # an untyped ksym (const void): the kernel wants a sized type
+                if int_id is None:
+                    int_id = _int_type(btf)
+                t.ref = int_id
         elif t.kind == bt.FUNC and t.linkage > 1:
             t.linkage = 0
     for t in btf.own_types:
@@ -578,9 +587,18 @@ def _sanitized(btf):
         if t.size == 0 and t.members:
             off = 0
             for v in t.members:
-                v.offset, off = off, off + max(v.size, 1)
+                v.size = btf.size_of(btf[v.type].ref)
+                v.offset, off = off, off + v.size
             t.size = off
     return btf
+
+
+def _int_type(btf):
+    """The id of a 4-byte signed int in ``btf``, added if it has none."""
+    for t in btf.own_types:
+        if t.kind == bt.INT and t.size == 4 and t.encoding & bt.INT_SIGNED and t.bits == 32:
+            return t.id
+    return btf.add(bt.Type(0, bt.INT, "int", size=4, encoding=bt.INT_SIGNED, bits=32))
 
 
 def _encode_value(btf, var, value):
