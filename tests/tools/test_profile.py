@@ -102,13 +102,16 @@ def test_profile_mntnsmap_filters_by_mount_namespace(spinner):
     try:
         ns = os.stat(f"/proc/{spinner.pid}/ns/mnt").st_ino
         m[struct.pack("<Q", ns)] = struct.pack("<I", 1)
-        r = run_tool("profile", "-f", "-F", "99", "--mntnsmap", path, "1", timeout=60)
+        # -p too: only the spinner's stacks to symbolize, so it stays quick
+        r = run_tool("profile", "-f", "-F", "99", "-p", spinner.pid, "--mntnsmap", path, "1",
+                     timeout=60)
         assert r.returncode == 0, r.stderr
         assert any(ln.startswith("pybccspin;") for ln in r.stdout.splitlines()), r.stdout
         # a namespace nobody is in: nothing sampled
         m.clear()
         m[struct.pack("<Q", 1)] = struct.pack("<I", 1)
-        r = run_tool("profile", "-f", "-F", "99", "--mntnsmap", path, "1", timeout=60)
+        r = run_tool("profile", "-f", "-F", "99", "-p", spinner.pid, "--mntnsmap", path, "1",
+                     timeout=60)
         assert r.returncode == 0 and r.stdout.strip() == "", r.stdout
     finally:
         m.unpin(path)

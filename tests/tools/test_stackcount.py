@@ -119,8 +119,10 @@ def test_stackcount_folded_and_duration():
     for ln in lines:
         stack, _, n = ln.rpartition(" ")
         assert n.isdigit() and int(n) > 0, ln
-    # without -P there is no process name: the line starts with ";"
-    assert all(ln.startswith(";") for ln in lines), r.stdout
+    # without -P there is no process name: the line starts with ";" (or is
+    # just the count when both stacks were lost, as in bcc)
+    assert all(ln.startswith(";") or ln.lstrip().isdigit() for ln in lines), r.stdout
+    assert any(ln.startswith(";") for ln in lines), r.stdout
 
 
 def test_stackcount_kernel_function_without_kprobes_says_so():
