@@ -215,17 +215,10 @@ def test_helper_modules():
     assert out.getvalue() == b"raw \xff bytes\n"
 
 
-def test_usdt_is_a_stub():
-    from pybcc.bcc import USDT
-    from pybcc.errors import NotSupportedError
-    with pytest.raises(NotSupportedError, match="USDT"):
-        USDT(pid=1)
-
-
 def test_import_bcc_through_run(tmp_path):
     script = tmp_path / "s.py"
     script.write_text("import sys, bcc, bcc.table, bcc.utils\n"
-                      "from bcc import BPF, PerfType, PerfSWConfig\n"
+                      "from bcc import BPF, PerfType, PerfSWConfig, USDT\n"
                       "from bcc.utils import printb\n"
                       "from bcc.syscall import syscall_name\n"
                       "from bcc.tcp import tcpstate\n"
