@@ -178,19 +178,25 @@ def _map_name_by_id(map_id, memo={}):
 
 
 def xlated(fd):
-    """The program's instructions after the verifier, with map ids blanked
-    (they differ from load to load).
+    """The program's instructions after the verifier, normalized, and its
+    (nr_func_info, nr_line_info).
 
-    Offsets into the .kconfig map are blanked too: that map is private to
-    the object and libbpf orders its externs by alignment, size and name
-    while pybcc keeps declaration order; either layout is correct."""
+    Normalized: map ids blanked (they differ from load to load); offsets
+    into the .kconfig map blanked (the map is private to the object: libbpf
+    orders its externs by alignment, size and name, pybcc by declaration;
+    either is correct); subprograms put in one canonical order (libbpf
+    appends them depth-first, pybcc breadth-first; either is correct)."""
     info = ctypes.create_string_buffer(_INFO_SIZE)
     syscalls.obj_info(fd, info)
     n = struct.unpack_from("<I", info, 20)[0]
+    nfunc = struct.unpack_from("<I", info, 144)[0]
     buf = ctypes.create_string_buffer(max(n, 8))
+    fbuf = ctypes.create_string_buffer(max(nfunc * 8, 8))
     info = ctypes.create_string_buffer(_INFO_SIZE)
     struct.pack_into("<I", info, 20, n)
     struct.pack_into("<Q", info, 32, ctypes.addressof(buf))
+    if nfunc:
+        struct.pack_into("<IQI", info, 132, 8, ctypes.addressof(fbuf), nfunc)
     syscalls.obj_info(fd, info)
     btf_info = struct.unpack_from("<II", info, 144)
     raw = bytearray(buf.raw[:n])
@@ -201,7 +207,54 @@ def xlated(fd):
             if (raw[off + 1] >> 4) == PSEUDO_MAP_VALUE and _map_name_by_id(map_id).endswith("kconfig"):
                 raw[off + 12:off + 16] = b"\0\0\0\0"
             raw[off + 4:off + 8] = b"\0\0\0\0"
-    return bytes(raw), btf_info
+    starts = [struct.unpack_from("<I", fbuf, 8 * k)[0] for k in range(nfunc)]
+    return _canonical_order(raw, starts), btf_info
+
+
+CALL, PSEUDO_CALL, PSEUDO_FUNC = 0x85, 1, 4
+
+
+def _canonical_order(raw, starts):
+    """Functions of an xlated program (starts: first insn of each, from
+    func_info) in breadth-first order of first reference from the main one,
+    references renumbered to that order. In xlated code a bpf-to-bpf call
+    has imm = callee's subprogram index (off: its old relative offset), and
+    a callback's ld_imm64 has imm = start insn and the next imm = index."""
+    if len(starts) < 2 or starts[0] != 0:
+        return bytes(raw)
+    ninsn = len(raw) // 8
+    bounds = list(zip(starts, starts[1:] + [ninsn]))
+
+    def refs(k):
+        a, b = bounds[k]
+        for i in range(a, b):
+            o = 8 * i
+            if raw[o] == CALL and raw[o + 1] >> 4 == PSEUDO_CALL:
+                yield o, "call", struct.unpack_from("<i", raw, o + 4)[0]
+            elif raw[o] == LD_IMM64 and raw[o + 1] >> 4 == PSEUDO_FUNC and i + 1 < ninsn:
+                yield o, "func", struct.unpack_from("<i", raw, o + 12)[0]
+
+    order, seen = [0], {0}
+    for k in order:
+        for _, _, callee in refs(k):
+            if 0 <= callee < len(bounds) and callee not in seen:
+                seen.add(callee)
+                order.append(callee)
+    order += [k for k in range(len(bounds)) if k not in seen]
+    rank = {k: r for r, k in enumerate(order)}
+    out = bytearray()
+    for k in order:
+        a, b = bounds[k]
+        body = bytearray(raw[8 * a:8 * b])
+        for o, kind, callee in refs(k):
+            o -= 8 * a
+            if kind == "call":
+                struct.pack_into("<hi", body, o + 2, 0, rank.get(callee, -1))
+            else:
+                struct.pack_into("<i", body, o + 4, 0)
+                struct.pack_into("<i", body, o + 12, rank.get(callee, -1))
+        out += body
+    return bytes(out)
 
 
 # --- the pybcc side ---------------------------------------------------------------
@@ -359,9 +412,10 @@ def _report(runs):
 # owner of the file at fault fixes it): (source file name, program) → reason.
 KNOWN_BUGS = {
     ("globals.bpf.c", "globals_raw"):
-        "loader._sanitized keeps .ksyms variables' types: an untyped ksym (const void) "
-        "makes the kernel reject the object's BTF, so programs load without func_info "
-        "and bpf_loop callbacks fail (see test_untyped_ksym_keeps_btf)",
+        "loader._sanitized keeps .ksyms variables' types and gives them size 1 in the "
+        "DATASEC: an untyped (const void) or typed ksym makes the kernel reject the "
+        "object's BTF, so programs load without func_info and bpf_loop callbacks fail "
+        "(see test_untyped_ksym_keeps_btf, test_typed_ksym_keeps_btf)",
     ("globals.bpf.c", "globals_btf"): "same as globals_raw: loads, but without BTF",
     ("loader_ksym.bpf.c", "k"): "same as globals_raw: loads, but without BTF",
     ("globals.bpf.c", "weak_kfunc"):
@@ -452,6 +506,34 @@ char LICENSE[] SEC("license") = "GPL";
                    strict=False)
 def test_untyped_ksym_keeps_btf():
     obj = compiler.compile(UNTYPED_KSYM_WITH_CALLBACK, filename="untyped_ksym.bpf.c")
+    with loader.load(obj, keep_going=True) as coll:
+        assert coll.btf_error is None
+        assert "prog" in coll.programs, coll.errors
+
+
+TYPED_KSYM_WITH_CALLBACK = r"""
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+extern const int pybcc_oracle_typed_nope __ksym __weak;
+u64 out;
+static long cb(u32 i, void *ctx) { out += i; return 0; }
+SEC("raw_tp/sys_enter")
+int prog(void *ctx) {
+    if (bpf_ksym_exists(&pybcc_oracle_typed_nope))
+        out = pybcc_oracle_typed_nope;
+    bpf_loop(4, cb, NULL, 0);
+    return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+"""
+
+
+@pytest.mark.xfail(reason="pybcc/loader.py _sanitized: a typed ksym keeps its type but gets "
+                          "size 1 in the .ksyms DATASEC (the kernel wants >= the type's size); "
+                          "libbpf lays every ksym out as a 4-byte int — fix in the oracle report",
+                   strict=False)
+def test_typed_ksym_keeps_btf():
+    obj = compiler.compile(TYPED_KSYM_WITH_CALLBACK, filename="typed_ksym.bpf.c")
     with loader.load(obj, keep_going=True) as coll:
         assert coll.btf_error is None
         assert "prog" in coll.programs, coll.errors
