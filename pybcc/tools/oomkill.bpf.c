@@ -31,8 +31,14 @@ int BPF_KPROBE(oom_kill_process, struct oom_control *oc, const char *message)
     return 0;
 }
 
+/* The record since Linux 6.3; older kernels have the pid alone. */
+struct trace_event_raw_mark_victim___comm {
+    int pid;
+    u32 __data_loc_comm;
+} __attribute__((preserve_access_index));
+
 SEC("tracepoint/oom/mark_victim")
-int mark_victim(struct trace_event_raw_mark_victim *ctx)
+int mark_victim(struct trace_event_raw_mark_victim___comm *ctx)
 {
     struct event e = {};
 

@@ -1,0 +1,177 @@
+"""capable: trace security capability checks (bcc's columns and flags).
+
+Hooks, best first: kprobe or fentry on cap_capable() (they see whether a
+check is audited and INSETID), else the capability:cap_capable tracepoint
+(Linux 6.14), which does not: every check is then shown, as with -v, and
+AUDIT/INSETID read N/A. PID is the process id and TID the thread id.
+"""
+import argparse
+import ctypes
+import errno
+import os
+import sys
+from time import strftime
+
+from ..errors import BPFError, NotSupportedError
+from ..kernel import features, tracefs
+from ..symbols import sym
+from ._runtime import Tool, stream_events
+from .opensnoop import ContainerSets
+
+EXAMPLES = """examples:
+    ./capable             # trace capability checks
+    ./capable -v          # verbose: include non-audit checks
+    ./capable -p 181      # only trace PID 181
+    ./capable -K          # add kernel stacks to trace
+    ./capable -U          # add user-space stacks to trace
+    ./capable -x          # extra fields: show TID and INSETID columns
+    ./capable --unique    # don't repeat stacks for the same pid or cgroup
+    ./capable --cgroupmap mappath  # only trace cgroups in this BPF map
+    ./capable --mntnsmap mappath   # only trace mount namespaces in the map
+"""
+
+# include/uapi/linux/capability.h
+CAPABILITIES = [
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+]
+
+# where the tracepoint's fields must be for cap_capable_tp (capable.bpf.c)
+TP_LAYOUT = {"cap": 32, "ret": 36}
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description="Trace security capability checks", epilog=EXAMPLES,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-v", "--verbose", action="store_true", help="include non-audit checks")
+    p.add_argument("-p", "--pid", type=int, help="trace this PID only")
+    p.add_argument("-K", "--kernel-stack", action="store_true", help="output kernel stack trace")
+    p.add_argument("-U", "--user-stack", action="store_true", help="output user stack trace")
+    p.add_argument("-x", "--extra", action="store_true",
+                   help="show extra fields in TID and INSETID columns")
+    p.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
+    p.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
+    p.add_argument("--unique", action="store_true",
+                   help="don't repeat stacks for the same pid or cgroup")
+    p.add_argument("--duration", type=float, help="stop after this many seconds (pybcc extension)")
+    return p.parse_args(argv)
+
+
+class Event(ctypes.Structure):
+    _fields_ = [("tgid", ctypes.c_uint32), ("pid", ctypes.c_uint32), ("uid", ctypes.c_uint32),
+                ("cap", ctypes.c_int32), ("audit", ctypes.c_int32), ("insetid", ctypes.c_int32),
+                ("comm", ctypes.c_char * 16), ("kernel_stack_id", ctypes.c_int32),
+                ("user_stack_id", ctypes.c_int32)]
+
+
+def cap_name(cap):
+    return CAPABILITIES[cap] if 0 <= cap < len(CAPABILITIES) else "?"
+
+
+def tracepoint_usable():
+    """Whether capability:cap_capable exists with the layout the program reads."""
+    try:
+        fmt = tracefs.tracepoint_format("capability", "cap_capable")
+    except (OSError, BPFError):
+        return False
+    fields = {f.name: f.offset for f in fmt.fields}
+    return all(fields.get(k) == v for k, v in TP_LAYOUT.items())
+
+
+def open_tool(constants):
+    """The tool on the best hook here; returns (tool, program name)."""
+    choices = ["cap_capable_kprobe", "cap_capable_fentry"]
+    tp = tracepoint_usable()
+    if tp:
+        choices.append("cap_capable_tp")
+    tool = Tool("capable", constants, events=True)
+    try:
+        return tool, tool.attach_first(*choices)
+    except NotSupportedError:
+        tool.close()
+        if tp:
+            raise
+        raise NotSupportedError(
+            "capable needs a kprobe or fentry on cap_capable() or the capability:cap_capable "
+            "tracepoint (Linux 6.14); this kernel has none of them (kprobes "
+            f"{'present' if features.has_kprobes() else 'missing'}, fentry "
+            f"{'present' if features.has_fentry() else 'missing'})", feature="kprobe",
+            alternative="a kernel with kprobes or fentry, or Linux 6.14+") from None
+    except BaseException:
+        tool.close()
+        raise
+
+
+def print_stack(tool, stack_id, kind, pid):
+    # -EFAULT: no stack of that kind here (a kernel stack in user code)
+    if stack_id < 0 and stack_id != -errno.EFAULT:
+        print("    [Missed %s Stack]" % kind)
+        return
+    if stack_id < 0:
+        return
+    for addr in tool.maps["stacks"].walk(stack_id):
+        print("        %s" % sym(addr, pid, show_module=True, show_offset=True))
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    constants = {"verbose": args.verbose, "kernel_stack": args.kernel_stack,
+                 "user_stack": args.user_stack, "unique": args.unique,
+                 "self_pid": os.getpid(), "filter_cgroup": bool(args.cgroupmap),
+                 "filter_mntns": bool(args.mntnsmap)}
+    if args.pid:
+        constants["targ_pid"] = args.pid
+    tool, used = open_tool(constants)
+    with tool:
+        containers = ContainerSets(tool, args.cgroupmap, args.mntnsmap)
+        containers.sync()
+        if used == "cap_capable_tp" and not args.verbose:
+            print("note: the capability:cap_capable tracepoint does not say whether a check "
+                  "is audited: showing all checks (as -v); AUDIT reads N/A", file=sys.stderr)
+
+        def na(v):
+            return str(v) if v != -1 else "N/A"
+
+        def on_event(data):
+            e = Event.from_buffer_copy(data[:ctypes.sizeof(Event)])
+            comm = e.comm.decode(errors="replace")
+            if args.extra:
+                print("%-9s %-6d %-6d %-6d %-16s %-4d %-20s %-6s %s" % (
+                    strftime("%H:%M:%S"), e.uid, e.tgid, e.pid, comm, e.cap, cap_name(e.cap),
+                    na(e.audit), na(e.insetid)))
+            else:
+                print("%-9s %-6d %-6d %-16s %-4d %-20s %-6s" % (
+                    strftime("%H:%M:%S"), e.uid, e.tgid, comm, e.cap, cap_name(e.cap),
+                    na(e.audit)))
+            if args.kernel_stack:
+                print_stack(tool, e.kernel_stack_id, "Kernel", -1)
+            if args.user_stack:
+                print_stack(tool, e.user_stack_id, "User", e.tgid)
+            sys.stdout.flush()
+
+        tool.open_events(on_event)
+        if args.extra:
+            print("%-9s %-6s %-6s %-6s %-16s %-4s %-20s %-6s %s" % (
+                "TIME", "UID", "PID", "TID", "COMM", "CAP", "NAME", "AUDIT", "INSETID"))
+        else:
+            print("%-9s %-6s %-6s %-16s %-4s %-20s %-6s" % (
+                "TIME", "UID", "PID", "COMM", "CAP", "NAME", "AUDIT"))
+        sys.stdout.flush()
+
+        def should_stop():
+            containers.sync()
+            return False
+        stream_events(tool, args.duration, should_stop)
+    return 0
+
+
+if __name__ == "__main__":
+    from ._runtime import run_tool
+    sys.exit(run_tool(main, sys.argv[1:]))

@@ -1,0 +1,74 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pybcc.kernel import features
+from pybcc.tools.capable import cap_name, open_tool, tracepoint_usable
+
+from .toolrun import RunningTool
+
+pytestmark = pytest.mark.usefixtures("root")
+
+# Raising its own priority makes the kernel check CAP_SYS_NICE (23).
+NICER = """
+import os, sys
+sys.stdin.readline()
+os.nice(-1)
+"""
+
+
+def have_hook():
+    return features.has_kprobes() or features.has_fentry() or tracepoint_usable()
+
+
+def nice_check(extra=(), timeout=60):
+    if not have_hook():
+        pytest.skip("no kprobe, fentry or capability:cap_capable tracepoint here")
+    child = subprocess.Popen([sys.executable, "-c", NICER], stdin=subprocess.PIPE, text=True)
+    with RunningTool("capable", "-x", "-p", child.pid, *extra, ready="INSETID",
+                     timeout=timeout) as t:
+        child.communicate("go\n")
+        line = t.wait_for(lambda ln: "CAP_SYS_NICE" in ln, timeout=timeout)
+    assert line is not None, t.stdout + t.stderr
+    f = line.split()
+    assert t.lines[0].split() == ["TIME", "UID", "PID", "TID", "COMM", "CAP", "NAME", "AUDIT",
+                                  "INSETID"]
+    assert f[1:7] == ["0", str(child.pid), str(child.pid), f[4], "23", "CAP_SYS_NICE"], line
+    assert f[4].startswith("python"), line
+    assert all(ln.split()[2] == str(child.pid) for ln in t.lines[1:] if ln[:1].isdigit())
+    return f, t
+
+
+def test_cap_names():
+    assert cap_name(21) == "CAP_SYS_ADMIN" and cap_name(40) == "CAP_CHECKPOINT_RESTORE"
+    assert cap_name(99) == "?"
+
+
+def test_capable_sees_cap_sys_nice():
+    f, t = nice_check()
+    if not (features.has_kprobes() or features.has_fentry()):
+        assert f[7:] == ["N/A", "N/A"], f          # the tracepoint cannot tell
+        assert "does not say whether a check is audited" in t.stderr
+
+
+def test_capable_without_any_hook_says_what_is_missing():
+    if have_hook():
+        pytest.skip("this kernel has a hook for capable")
+    with pytest.raises(Exception) as ei:
+        open_tool({})
+    assert "kprobe or fentry on cap_capable()" in str(ei.value)
+
+
+@pytest.mark.vm
+def test_capable_kprobe_path():
+    if not features.has_kprobes():
+        if os.environ.get("PYBCC_VMTEST"):
+            pytest.fail("the VM kernel should have kprobes")
+        pytest.skip("kprobes are not available on this kernel")
+    tool, used = open_tool({})
+    tool.close()
+    assert used == "cap_capable_kprobe"
+    f, _ = nice_check(timeout=300)
+    assert f[7:] == ["1", "0"], f                  # audited, not INSETID
