@@ -70,3 +70,39 @@ def test_opensnoop_duration_and_bad_flag():
                         "-b", "8"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0].split() == ["PID", "COMM", "FD", "ERR", "PATH"]
+
+
+def _pinned_set(path, keys):
+    """A pinned hash map u64 → u64 as bcc's --cgroupmap/--mntnsmap expect."""
+    from pybcc.maps.factory import create_map
+    from pybcc.maps.spec import MapSpec
+    m = create_map(MapSpec(name="pybcc_test_set", key_size=8, value_size=8, max_entries=16))
+    for k in keys:
+        m[k.to_bytes(8, "little")] = (0).to_bytes(8, "little")
+    m.pin(str(path))
+    return m
+
+
+@pytest.mark.parametrize("flag", ["--mntnsmap", "--cgroupmap"])
+def test_opensnoop_container_maps(flag, tmp_path):
+    if not os.path.isdir("/sys/fs/bpf"):
+        pytest.skip("no bpffs at /sys/fs/bpf")
+    pin = f"/sys/fs/bpf/pybcc-test-{uuid.uuid4().hex[:8]}"
+    if flag == "--mntnsmap":
+        mine = os.stat("/proc/self/ns/mnt").st_ino
+    else:
+        mine = os.stat("/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified")
+                       else "/sys/fs/cgroup").st_ino
+    marker = tmp_path / f"pybcc-{uuid.uuid4().hex[:8]}"
+    m = _pinned_set(pin, [12345])          # not ours: nothing traced
+    try:
+        with RunningTool("opensnoop", flag, pin, ready="PATH") as t:
+            run_opener(str(marker))
+            assert t.wait_for(lambda ln: str(marker) in ln, timeout=1.5) is None, t.stdout
+            m[mine.to_bytes(8, "little")] = (0).to_bytes(8, "little")   # now ours
+            t.wait_for(lambda ln: False, timeout=1.2)      # the set is re-read every second
+            run_opener(str(marker))
+            assert t.wait_for(lambda ln: str(marker) in ln) is not None, t.stdout + t.stderr
+    finally:
+        m.unpin(pin)
+        m.close()
