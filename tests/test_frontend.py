@@ -344,6 +344,8 @@ int f(struct pt_regs *ctx) {
     if (dp) d.pid = dp->pid;
     char c0 = t->comm[0];
     u64 vr = t->se.vruntime;
+    struct pt_regs *regs = (struct pt_regs *)PT_REGS_PARM1(ctx);
+    long r2 = PT_REGS_PARM2(regs) + PT_REGS_PARM1(ctx);
     return 0;
 }
 int g(struct __sk_buff *skb) { struct iphdr *ip = (void *)(long)skb->data; return ip->ttl; }
@@ -359,14 +361,16 @@ def test_implicit_reads_from_ast():
     lines = _user_lines(r)
     assert "_PYBCC_READ(_PYBCC_READ(t->real_parent)->tgid)" in lines[9]
     assert "ID(_PYBCC_READ(t->pid))" in lines[10]
-    assert "_PYBCC_READ(PARENT(t)->pid)" in lines[11]
+    assert "_PYBCC_READ(_PYBCC_READ(PARENT(t))->pid)" in lines[11]
     assert "_PYBCC_READ" not in lines[12]      # array decays: address only
     assert "_PYBCC_READ" not in lines[13]      # address-of
     assert "_PYBCC_READ" not in lines[14]      # the context
     assert "_PYBCC_READ" not in lines[16]      # map value
     assert "_PYBCC_READ(t->comm[0])" in lines[17]
     assert "_PYBCC_READ(t->se.vruntime)" in lines[18]
-    assert "_PYBCC_READ" not in lines[21]      # networking: packet/ctx access stays direct
+    assert "(struct pt_regs *)PT_REGS_PARM1(ctx);" in lines[19]
+    assert "_PYBCC_READ(PT_REGS_PARM2(regs)) + PT_REGS_PARM1(ctx);" in lines[20]
+    assert "_PYBCC_READ" not in lines[23]      # networking: packet/ctx access stays direct
 
 
 def test_user_parameters_read_as_user_memory():
@@ -719,12 +723,311 @@ def test_tracepoint_missing(kernel):
     assert ei.value.line == 2 and "nosuchcat:nosuchevent" in str(ei.value)
 
 
+# bcc tools' programs (kprobe ones are loaded, not attached: the verifier
+# accepts or rejects the implicit reads without needing kprobes).
+EXECSNOOP = r"""
+#include <uapi/linux/ptrace.h>
+#include <linux/sched.h>
+#include <linux/fs.h>
+
+#define ARGSIZE  128
+
+enum event_type {
+    EVENT_ARG,
+    EVENT_RET,
+};
+
+struct data_t {
+    u32 pid;  // PID as in the userspace term (i.e. task->tgid in kernel)
+    u32 ppid; // Parent PID as in the userspace term (i.e task->real_parent->tgid in kernel)
+    u32 uid;
+    char comm[TASK_COMM_LEN];
+    enum event_type type;
+    char argv[ARGSIZE];
+    int retval;
+};
+
+BPF_PERF_OUTPUT(events);
+
+static int __submit_arg(struct pt_regs *ctx, void *ptr, struct data_t *data)
+{
+    bpf_probe_read_user(data->argv, sizeof(data->argv), ptr);
+    events.perf_submit(ctx, data, sizeof(struct data_t));
+    return 1;
+}
+
+static int submit_arg(struct pt_regs *ctx, void *ptr, struct data_t *data)
+{
+    const char *argp = NULL;
+    bpf_probe_read_user(&argp, sizeof(argp), ptr);
+    if (argp) {
+        return __submit_arg(ctx, (void *)(argp), data);
+    }
+    return 0;
+}
+
+int syscall__execve(struct pt_regs *ctx,
+    const char __user *filename,
+    const char __user *const __user *__argv,
+    const char __user *const __user *__envp)
+{
+    u32 uid = bpf_get_current_uid_gid() & 0xffffffff;
+    // create data here and pass to submit_arg to save stack space (#555)
+    struct data_t data = {};
+    struct task_struct *task;
+
+    data.pid = bpf_get_current_pid_tgid() >> 32;
+
+    task = (struct task_struct *)bpf_get_current_task();
+    // Some kernels, like Ubuntu 4.13.0-generic, return 0
+    // as the real_parent->tgid.
+    // We use the get_ppid function as a fallback in those cases. (#1883)
+    data.ppid = task->real_parent->tgid;
+
+    bpf_get_current_comm(&data.comm, sizeof(data.comm));
+    data.type = EVENT_ARG;
+
+    __submit_arg(ctx, (void *)filename, &data);
+
+    // skip first arg, as we submitted filename
+    #pragma unroll
+    for (int i = 1; i < 20; i++) {
+        if (submit_arg(ctx, (void *)&__argv[i], &data) == 0)
+             goto out;
+    }
+
+    // handle truncated argument list
+    char ellipsis[] = "...";
+    __submit_arg(ctx, (void *)ellipsis, &data);
+out:
+    return 0;
+}
+
+int do_ret_sys_execve(struct pt_regs *ctx)
+{
+    struct data_t data = {};
+    struct task_struct *task;
+
+    u32 uid = bpf_get_current_uid_gid() & 0xffffffff;
+    data.pid = bpf_get_current_pid_tgid() >> 32;
+    data.uid = uid;
+
+    task = (struct task_struct *)bpf_get_current_task();
+    data.ppid = task->real_parent->tgid;
+
+    bpf_get_current_comm(&data.comm, sizeof(data.comm));
+    data.type = EVENT_RET;
+    data.retval = PT_REGS_RC(ctx);
+    events.perf_submit(ctx, &data, sizeof(data));
+
+    return 0;
+}
+"""
+
+TCPCONNECT = r"""
+#include <uapi/linux/ptrace.h>
+#include <net/sock.h>
+#include <bcc/proto.h>
+
+BPF_HASH(currsock, u32, struct sock *);
+
+// separate data structs for ipv4 and ipv6
+struct ipv4_data_t {
+    u64 ts_us;
+    u32 pid;
+    u32 uid;
+    u32 saddr;
+    u32 daddr;
+    u64 ip;
+    u16 lport;
+    u16 dport;
+    char task[TASK_COMM_LEN];
+};
+BPF_PERF_OUTPUT(ipv4_events);
+
+struct ipv6_data_t {
+    u64 ts_us;
+    u32 pid;
+    u32 uid;
+    unsigned __int128 saddr;
+    unsigned __int128 daddr;
+    u64 ip;
+    u16 lport;
+    u16 dport;
+    char task[TASK_COMM_LEN];
+};
+BPF_PERF_OUTPUT(ipv6_events);
+
+// separate flow keys per address family
+struct ipv4_flow_key_t {
+    u32 saddr;
+    u32 daddr;
+    u16 dport;
+};
+BPF_HASH(ipv4_count, struct ipv4_flow_key_t);
+
+int trace_connect_entry(struct pt_regs *ctx, struct sock *sk)
+{
+    u64 pid_tgid = bpf_get_current_pid_tgid();
+    u32 pid = pid_tgid >> 32;
+    u32 tid = pid_tgid;
+    u32 uid = bpf_get_current_uid_gid();
+    currsock.update(&tid, &sk);
+    return 0;
+};
+
+static int trace_connect_return(struct pt_regs *ctx, short ipver)
+{
+    int ret = PT_REGS_RC(ctx);
+    u64 pid_tgid = bpf_get_current_pid_tgid();
+    u32 pid = pid_tgid >> 32;
+    u32 tid = pid_tgid;
+
+    struct sock **skpp;
+    skpp = currsock.lookup(&tid);
+    if (skpp == 0) {
+        return 0;   // missed entry
+    }
+
+    if (ret != 0) {
+        currsock.delete(&tid);
+        return 0;
+    }
+
+    // pull in details
+    struct sock *skp = *skpp;
+    u16 lport = skp->__sk_common.skc_num;
+    u16 dport = skp->__sk_common.skc_dport;
+
+    if (ipver == 4) {
+        struct ipv4_data_t data4 = {.pid = pid, .ip = ipver};
+        data4.uid = bpf_get_current_uid_gid();
+        data4.ts_us = bpf_ktime_get_ns() / 1000;
+        data4.saddr = skp->__sk_common.skc_rcv_saddr;
+        data4.daddr = skp->__sk_common.skc_daddr;
+        data4.lport = lport;
+        data4.dport = ntohs(dport);
+        bpf_get_current_comm(&data4.task, sizeof(data4.task));
+        ipv4_events.perf_submit(ctx, &data4, sizeof(data4));
+    } else {
+        struct ipv6_data_t data6 = {.pid = pid, .ip = ipver};
+        data6.uid = bpf_get_current_uid_gid();
+        data6.ts_us = bpf_ktime_get_ns() / 1000;
+        bpf_probe_read_kernel(&data6.saddr, sizeof(data6.saddr),
+            skp->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32);
+        bpf_probe_read_kernel(&data6.daddr, sizeof(data6.daddr),
+            skp->__sk_common.skc_v6_daddr.in6_u.u6_addr32);
+        data6.lport = lport;
+        data6.dport = ntohs(dport);
+        bpf_get_current_comm(&data6.task, sizeof(data6.task));
+        ipv6_events.perf_submit(ctx, &data6, sizeof(data6));
+    }
+
+    currsock.delete(&tid);
+
+    return 0;
+}
+
+int trace_connect_v4_return(struct pt_regs *ctx)
+{
+    return trace_connect_return(ctx, 4);
+}
+
+int trace_connect_v6_return(struct pt_regs *ctx)
+{
+    return trace_connect_return(ctx, 6);
+}
+"""
+
+BIOLATENCY = r"""
+#include <uapi/linux/ptrace.h>
+#include <linux/blk-mq.h>
+
+typedef struct disk_key {
+    char disk[DISK_NAME_LEN];
+    u64 slot;
+} disk_key_t;
+
+typedef struct flag_key {
+    u64 flags;
+    u64 slot;
+} flag_key_t;
+
+typedef struct ext_val {
+    u64 total;
+    u64 count;
+} ext_val_t;
+
+struct start_key {
+    dev_t dev;
+    u32 _pad;
+    sector_t sector;
+};
+
+BPF_HASH(start, struct request *);
+BPF_HISTOGRAM(dist, disk_key_t);
+
+// time block I/O
+int trace_req_start(struct pt_regs *ctx, struct request *req)
+{
+    u64 ts = bpf_ktime_get_ns();
+    start.update(&req, &ts);
+    return 0;
+}
+
+// output
+int trace_req_done(struct pt_regs *ctx, struct request *req)
+{
+    u64 *tsp, delta;
+
+    // fetch timestamp and calculate delta
+    tsp = start.lookup(&req);
+    if (tsp == 0) {
+        return 0;   // missed issue
+    }
+    delta = bpf_ktime_get_ns() - *tsp;
+    delta /= 1000;
+
+    // store as histogram
+    disk_key_t key = {.slot = bpf_log2l(delta)};
+    void *__tmp = (void *)req->q->disk->disk_name;
+    bpf_probe_read_kernel(&key.disk, sizeof(key.disk), __tmp);
+    dist.atomic_increment(key);
+
+    start.delete(&req);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("prog", ["EXECSNOOP", "TCPCONNECT", "BIOLATENCY", "IMPLICIT"])
+def test_bcc_tool_programs_load(kernel, prog):
+    r, coll = build(globals()[prog])
+    kernel.append(coll)
+    for f in r.functions:
+        if f == "g":
+            continue        # the socket-filter half of IMPLICIT
+        load_fn(coll, f, "kprobe/")
+    if prog == "EXECSNOOP":
+        assert r.perf_submits == {"events": "struct data_t"}
+
+
 # --- VM tests: kprobes, fentry, LSM -----------------------------------------------
+
+IN_VM = os.environ.get("PYBCC_VMTEST") == "1"
+
+
+def need(cond, why):
+    """Skip on kernels without the feature; inside the test VM that is a failure."""
+    if not cond:
+        if IN_VM:
+            pytest.fail(why + " (inside the test VM)")
+        pytest.skip(why)
+
 
 @pytest.mark.vm
 def test_kprobe_typed_args(kernel):
-    if not features.has_kprobes():
-        pytest.skip("kprobes are not available on this kernel")
+    need(features.has_kprobes(), "kprobes are not available on this kernel")
     from pybcc.attach import attach_kprobe
     text = FILTER + r"""
 struct path_t { char name[64]; u64 flags; };
@@ -758,8 +1061,7 @@ int kprobe__do_sys_openat2(struct pt_regs *ctx, int dfd, const char __user *file
 
 @pytest.mark.vm
 def test_syscall_wrapper_args(kernel):
-    if not features.has_kprobes():
-        pytest.skip("kprobes are not available on this kernel")
+    need(features.has_kprobes(), "kprobes are not available on this kernel")
     from pybcc.attach import attach_kprobe
     from pybcc.attach.kprobe import syscall_function
     text = FILTER + r"""
@@ -793,8 +1095,7 @@ int syscall__openat(struct pt_regs *ctx, int dfd, const char __user *filename, i
 
 @pytest.mark.vm
 def test_kfunc_probe_typed_args(kernel):
-    if not features.has_fentry():
-        pytest.skip("fentry is not available on this kernel")
+    need(features.has_fentry(), "fentry is not available on this kernel")
     from pybcc.attach import attach_fentry
     text = FILTER + r"""
 struct path_t { char name[64]; u64 flags; };
@@ -824,3 +1125,28 @@ KFUNC_PROBE(do_sys_openat2, int dfd, const char *filename, struct open_how *how)
     got = coll["paths"][0]
     assert got.name == path
     assert got.flags == os.O_RDONLY | os.O_CLOEXEC
+
+
+@pytest.mark.vm
+def test_kretfunc_probe_return_value(kernel):
+    need(features.has_fentry(), "fexit is not available on this kernel")
+    from pybcc.attach import attach_fexit
+    text = FILTER + r"""
+BPF_ARRAY(rets, long, 1);
+KRETFUNC_PROBE(do_sys_openat2, int dfd, const char *filename, struct open_how *how, long ret)
+{
+    """ + MINE + r"""
+    int zero = 0;
+    rets.update(&zero, &ret);
+    return 0;
+}
+"""
+    r, coll = build(text, {"target_tgid": os.getpid()})
+    kernel.append(coll)
+    p = load_fn(coll, r.functions[0], "fexit/", "do_sys_openat2")
+    with attach_fexit(p.fd, "do_sys_openat2"):
+        try:
+            os.open(f"/tmp/pybcc-frontend-kr-{os.getpid()}", os.O_RDONLY)
+        except FileNotFoundError:
+            pass
+    assert coll["rets"][0] == -2      # -ENOENT

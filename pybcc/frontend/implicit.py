@@ -35,6 +35,9 @@ _KERNEL_BPF_RECORDS = {"bpf_prog", "bpf_map", "bpf_prog_aux", "bpf_array", "bpf_
 _MAP_VALUE_HELPERS = {"bpf_map_lookup_elem", "bpf_ringbuf_reserve", "bpf_sk_storage_get",
                       "bpf_task_storage_get", "bpf_inode_storage_get", "bpf_get_local_storage",
                       "bpf_cgrp_storage_get", "bpf_map_lookup_percpu_elem"}
+# Register macros whose expansion is a plain load (the _CORE/_SYSCALL ones read already).
+_REGS_MACRO = re.compile(rb"PT_REGS_(?:PARM[1-6]|RET|FP|RC|SP|IP)\s*\(")
+_DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+(\w+)\([^)]*\)((?:[^\n\\]|\\.|\\\n)*)", re.M)
 _PTR_RE = re.compile(r"^(?:(?:const|volatile)\s+)*(struct|union)\s+(\w+)\s*\*\s*(?:const\s*)?$")
 
 
@@ -162,6 +165,13 @@ class _Analysis:
         self.user_vars = user_vars or {}
         self.cur_user = ()
         self.top_types = set()    # record and typedef names declared at file scope
+        self.defines = {}         # function-like macro → (body start, end) offsets, parens stripped
+        for m in _DEFINE.finditer(self.data):
+            body = m.group(2)
+            lead = len(body) - len(body.lstrip(b" \t(")) if body.lstrip(b" \t(") else 0
+            trail = len(body.rstrip(b" \t\\\n)"))
+            if trail > lead:
+                self.defines[m.group(1)] = (m.start(2) + lead, m.start(2) + trail)
         self.map_vars = set()     # ids of pointer variables holding map values
         self.submits = {}         # table → C type of submitted records
 
@@ -182,7 +192,10 @@ class _Analysis:
         if not r:
             return None
         bk, b, bex = self._loc(r["begin"], False)
-        ek, en, _ = self._loc(r["end"], True)
+        ek, en, eex = self._loc(r["end"], True)
+        if bk in ("arg", "body") and ek == "body" and bex and eex and \
+                bex.get("offset") == eex.get("offset") and bex.get("_file") == self.main:
+            return self._whole_macro(r, bex["offset"])
         if ek == "plain" and bk in ("arg", "body") and bex is not None and bex.get("_file") == self.main:
             if bk == "body" or not self._balanced(b, en):
                 b = bex["offset"]
@@ -192,6 +205,44 @@ class _Analysis:
         if not self._balanced(b, en):
             return None
         return b, en
+
+    def _whole_macro(self, r, off):
+        """A node made by one macro invocation, when the node is the macro's
+        whole expansion: PT_REGS_xxx(regs) on a pt_regs pointer that is not
+        the context, or a #define of the program like P(t) -> t->parent.
+        Returns the invocation's range, or None."""
+        m = _REGS_MACRO.match(self.data, off)
+        if not m:
+            m = re.compile(rb"(\w+)\s*\(").match(self.data, off)
+            d = self.defines.get(m.group(1)) if m else None
+            if d is None:
+                return None
+            start, end = d
+            sp_b = r["begin"].get("spellingLoc", {})
+            sp_e = r["end"].get("spellingLoc", {})
+            if sp_e.get("_file") != self.main or sp_e.get("offset", -1) + sp_e.get("tokLen", 0) != end:
+                return None
+            if r["begin"]["expansionLoc"].get("isMacroArgExpansion"):
+                if not re.match(rb"\(*\s*[A-Za-z_]\w*", self.data[start:end]):
+                    return None
+            elif sp_b.get("_file") != self.main or sp_b.get("offset") != start:
+                return None
+        return self._invocation_end(off)
+
+    def _invocation_end(self, off):
+        depth = 0
+        i0 = self.data.find(b"(", off)
+        if i0 < 0:
+            return None
+        for i in range(i0, len(self.data)):
+            c = self.data[i:i + 1]
+            if c == b"(":
+                depth += 1
+            elif c == b")":
+                depth -= 1
+                if depth == 0:
+                    return off, i + 1
+        return None
 
     def _balanced(self, b, e):
         depth = 0
