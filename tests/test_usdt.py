@@ -489,3 +489,37 @@ def test_bcc_python_function_entry(py_child):
         assert any(b"pybcc_usdt_distinctive_fn" in n for n in names), names
     finally:
         b.cleanup()
+
+
+def test_bcc_with_libbpf_style_text(target, child):
+    """BPF(text=...) of plain libbpf C (BPF_USDT) with a USDT context."""
+    need_root()
+    BPF, USDT = _bcc()
+    prog = r"""
+    #include "vmlinux.h"
+    #include <bpf/bpf_helpers.h>
+    #include <bpf/usdt.bpf.h>
+    long seen_y = 0, seen_i = 0;
+    SEC("usdt")
+    int BPF_USDT(on_probe, int i, long neg, const char *s, long y)
+    {
+        seen_i = i;
+        seen_y = y;
+        return 0;
+    }
+    char LICENSE[] SEC("license") = "GPL";
+    """
+    u = USDT(path=target)
+    u.enable_probe("test:probe", "on_probe")
+    b = BPF(text=prog, usdt_contexts=[u])
+    try:
+        bss = b._coll.maps[".bss"]
+        end = time.time() + 5
+        while time.time() < end:
+            v = bss[0]
+            if v.seen_y:
+                break
+            time.sleep(0.02)
+        assert v.seen_y == 42 + v.seen_i
+    finally:
+        b.cleanup()

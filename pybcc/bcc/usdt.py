@@ -24,7 +24,9 @@ from ..usdt import spec as _spec
 from .text import as_str
 
 # Prepended to the user's program text by BPF(text=..., usdt_contexts=[...]).
-_TEXT = r"""#include <bpf/usdt.bpf.h>
+_TEXT = r"""#include <vmlinux.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/usdt.bpf.h>
 /* bcc's USDT argument readers (pybcc: specs come from the attach cookie). */
 #define bpf_usdt_readarg(index, ctx, addr) ({ \
 	long __pybcc_uv = 0; \

@@ -210,6 +210,8 @@ def attach_usdt(collection, prog, target, provider, name, pid=-1, cookie=0):
     def release():
         for data in taken:
             table.release(data)
+        if table is not None and not table.by_bytes:
+            _tables.pop(map_id, None)    # the map may be gone; its id is not reused soon
         for ip in ips:
             try:
                 syscalls.map_elem(Cmd.MAP_DELETE_ELEM, ip_fd, ctypes.c_long(ip))
