@@ -176,6 +176,14 @@ int f(struct pt_regs *ctx) {
     assert r.functions == ["f"]
 
 
+def test_line_directive_in_text():
+    # A caller that prepends its own C ends it with #line 1: errors still name the user's lines.
+    prefix = "#define HELPER 1\nstatic int h(void) { return HELPER; }\n#line 1 \"<text>\"\n"
+    with pytest.raises(CompileError) as ei:
+        rw(prefix + "BPF_HASH(h);\nint f(void *ctx) {\n  h.nosuch(1);\n  return 0; }\n")
+    assert ei.value.line == 3
+
+
 def test_unknown_method_and_wrong_table():
     with pytest.raises(CompileError) as ei:
         rw("BPF_HASH(h);\nint f(void *ctx) {\n  h.frobnicate(1);\n  return 0; }\n")

@@ -55,7 +55,9 @@ _C_KEYWORDS = {"if", "while", "for", "switch", "return", "sizeof", "do", "else",
 @dataclass
 class Rewritten:
     c_text: str                  # the C to compile
-    line_map: list               # item i: user line of compiled line i + 1 (None: generated)
+    # Item i: user line of compiled line i + 1. The prelude ends with #line 1,
+    # so the compiler already reports the user's lines: the map is the identity.
+    line_map: list
     tables: Dict[str, T.TableDecl]
     functions: List[str]         # BPF programs, in text order
     auto_attach: List[Tuple[str, str, str]]   # (function, kind, target)
@@ -103,6 +105,11 @@ class _Rewriter:
         self.tp_structs = {}      # struct name → (category, event, line)
         self.edits = []           # (lo, hi, text): replace toks[lo:hi]
         self.defines = self._collect_defines()
+        self.line_directives = []   # (physical line of a #line directive, its number)
+        for t in self.toks:
+            m = re.match(r"\s*#\s*(?:line\s+)?(\d+)(?:\s|$)", t.text) if t.kind == "pp" else None
+            if m:
+                self.line_directives.append((t.line, int(m.group(1))))
         self.counter = 0
         self.in_define = False
         self.user_vars = {}       # function → parameters declared __user (user memory)
@@ -111,7 +118,15 @@ class _Rewriter:
 
     def err(self, tok_or_line, msg):
         line = tok_or_line if isinstance(tok_or_line, int) else tok_or_line.line
-        return error(self.filename, line, msg)
+        return error(self.filename, self.presumed(line), msg)
+
+    def presumed(self, line):
+        """The line as the compiler reports it: text prepended to the user's
+        program (the facade's USDT helpers) can end with #line 1 "name"."""
+        for at, n in reversed(self.line_directives):
+            if line > at:
+                return n + line - at - 1
+        return line
 
     def sig(self, i, hi=None):
         j = significant(self.toks, i)
