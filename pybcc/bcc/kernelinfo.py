@@ -59,11 +59,11 @@ class KernelInfo:
     @staticmethod
     def get_kprobe_functions(event_re):
         """Kernel functions matching the regular expression (re.match), from
-        /proc/kallsyms, minus the kprobe blacklist; restricted to
-        available_filter_functions when that file is readable (it is not on
-        every kernel: then the list may name functions that cannot be probed).
-        Note that a kernel without kprobes still has a list of functions:
-        BPF.support_kprobe() tells whether they can be probed."""
+        /proc/kallsyms, minus the kprobe blacklist. Unlike bcc, functions
+        missing from available_filter_functions are kept: kprobes do not
+        need ftrace (e.g. __x64_sys_getpid is not ftrace-able on 6.1 but
+        kprobes attach to it). A kernel without kprobes still has a list:
+        BPF.support_kprobe() says whether anything can be probed."""
         event_re = as_str(event_re)
         names = symbols.kernel_symbols().functions(event_re)
         black = set()
@@ -73,17 +73,7 @@ class KernelInfo:
             if lines:
                 black = {ln.split()[1] for ln in lines if len(ln.split()) > 1}
                 break
-        avail = _read_lines(os.path.join(tracefs.mount_point(), "available_filter_functions"))
-        if avail is not None:
-            avail = {ln.split()[0] for ln in avail if ln}
-        out = []
-        for name in names:
-            if name.startswith(_SKIP_PREFIXES) or name in black:
-                continue
-            if avail is not None and name not in avail:
-                continue
-            out.append(Text(name))
-        return out
+        return [Text(n) for n in names if not n.startswith(_SKIP_PREFIXES) and n not in black]
 
     @staticmethod
     def tracepoint_exists(category, event):

@@ -13,7 +13,7 @@ b = BPF(text="""
 BPF_HASH(entries, u32, u64);
 BPF_HASH(results, u32, s64);
 
-KFUNC_PROBE(vfs_read, struct file *file, char *buf, size_t count)
+KFUNC_PROBE(vfs_read, struct file *file, char *buf, size_t count, loff_t *pos)
 {
     u32 pid = bpf_get_current_pid_tgid() >> 32;
     if (pid == TARGET)
@@ -21,7 +21,7 @@ KFUNC_PROBE(vfs_read, struct file *file, char *buf, size_t count)
     return 0;
 }
 
-KRETFUNC_PROBE(vfs_read, struct file *file, char *buf, size_t count, ssize_t ret)
+KRETFUNC_PROBE(vfs_read, struct file *file, char *buf, size_t count, loff_t *pos, ssize_t ret)
 {
     u32 pid = bpf_get_current_pid_tgid() >> 32;
     s64 r = ret;
