@@ -82,10 +82,11 @@ class Probes:
             return self
         event = self.fix_syscall_fnname(event)
         self._require_kprobes(event)
-        key = ("r_" if retprobe else "p_") + _NON_IDENT.sub("_", event) + \
-            (f"_{event_off}" if event_off else "")
+        # bcc's bookkeeping: event name → functions attached to it
+        key = (("r_" if retprobe else "p_") + _NON_IDENT.sub("_", event) +
+               (f"_{event_off}" if event_off else ""), fn_name)
         if key in self._links.get("kprobe", {}):
-            raise AttachError(f"{kind} {event} is already attached")
+            raise AttachError(f"{fn_name} is already attached to {kind} {event}")
         fn = self.load_func(fn_name, self.KPROBE)
         if retprobe:
             link = _attach.attach_kretprobe(fn.fd, event, maxactive=maxactive)
@@ -103,20 +104,26 @@ class Probes:
         """Run ``fn_name`` when kernel function ``event`` returns."""
         return self._attach_kprobe(event, fn_name, True, 0, event_re, maxactive)
 
-    def _detach_kprobe(self, event, retprobe):
+    def _detach_kprobe(self, event, retprobe, fn_name):
         event = self.fix_syscall_fnname(as_str(event))
-        prefix = ("r_" if retprobe else "p_") + _NON_IDENT.sub("_", event)
-        if not self._drop_links("kprobe", lambda k: k == prefix or k.startswith(prefix + "_")):
+        fn_name = as_str(fn_name) if fn_name else None
+        ev = ("r_" if retprobe else "p_") + _NON_IDENT.sub("_", event)
+
+        def match(k):
+            return (k[0] == ev or k[0].startswith(ev + "_")) and fn_name in (None, k[1])
+        if not self._drop_links("kprobe", match):
             raise AttachError(f"{'kretprobe' if retprobe else 'kprobe'} {event} is not attached")
 
     def detach_kprobe(self, event, fn_name=None):
-        self._detach_kprobe(event, False)
+        """Detach ``fn_name`` (default: every function) from kprobe ``event``."""
+        self._detach_kprobe(event, False, fn_name)
 
     def detach_kretprobe(self, event, fn_name=None):
-        self._detach_kprobe(event, True)
+        self._detach_kprobe(event, True, fn_name)
 
     def num_open_kprobes(self):
-        return len(self._links.get("kprobe", {}))
+        """How many kernel functions are probed (entry and return count apart)."""
+        return len({k[0] for k in self._links.get("kprobe", {})})
 
     # --- tracepoints ------------------------------------------------------------------
 
