@@ -1,7 +1,6 @@
 import ctypes
 import socket
 import struct
-import time
 
 import pytest
 

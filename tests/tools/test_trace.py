@@ -1,0 +1,89 @@
+import os
+import shutil
+import subprocess
+import threading
+import uuid
+
+import pytest
+
+from pybcc.kernel import features
+
+from .toolrun import RunningTool, run_tool
+
+pytestmark = pytest.mark.usefixtures("root")
+
+MARKER_C = r"""
+#include <stdlib.h>
+__attribute__((noinline)) int marker_fn(int x, const char *s) { return x + s[0]; }
+int main(int argc, char **argv) {
+    int r = 0;
+    for (int i = 1; i < argc; i++)
+        r += marker_fn(atoi(argv[i]), argv[i]);
+    return r & 1;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def marker_bin(tmp_path_factory):
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is needed to build the uprobe target")
+    d = tmp_path_factory.mktemp("trace")
+    (d / "marker.c").write_text(MARKER_C)
+    subprocess.run(["gcc", "-O1", "-o", str(d / "marker"), str(d / "marker.c")], check=True)
+    return str(d / "marker")
+
+
+def test_trace_tracepoint_field_string():
+    path = f"/tmp/pybcc-trace-{uuid.uuid4().hex[:8]}"
+    probe = 't:syscalls:sys_enter_openat "open %s", args->filename'
+    with RunningTool("trace", probe, ready="FUNC") as t:
+        assert t.lines[0].split() == ["PID", "TID", "COMM", "FUNC", "-"]
+        tid = [None]
+
+        def opener():
+            tid[0] = threading.get_native_id()
+            try:
+                open(path)
+            except FileNotFoundError:
+                pass
+        th = threading.Thread(target=opener)
+        th.start()
+        th.join()
+        line = t.wait_for(lambda ln: path in ln)
+    assert line is not None, t.stdout + t.stderr
+    f = line.split()
+    assert f[0] == str(os.getpid()) and f[1] == str(tid[0]), line
+    assert f[-3:] == ["sys_enter_openat", "open", path], line
+    assert t.proc.returncode == 0, t.stderr
+
+
+def test_trace_uprobe_arg_filter_and_max_events(marker_bin):
+    probe = f'p:{marker_bin}:marker_fn (arg1 > 4000) "x=%d s=%s", arg1, arg2'
+    with RunningTool("trace", "-M", "2", "-T", probe, ready="FUNC") as t:
+        p = subprocess.Popen([marker_bin, "17", "4242", "99", "5005"])
+        p.wait()
+        line = t.wait_for(lambda ln: "x=5005" in ln)
+        t.proc.wait(15)           # -M 2: it stops by itself after two events
+    assert line is not None, t.stdout + t.stderr
+    events = [ln for ln in t.lines if "marker_fn" in ln]
+    assert len(events) == 2, t.stdout
+    f = events[0].split()
+    assert f[1] == f[2] == str(p.pid) and f[3] == "marker" and f[4] == "marker_fn", events[0]
+    assert events[0].endswith("x=4242 s=4242") and events[1].endswith("x=5005 s=5005"), t.stdout
+    assert ":" in f[0]            # -T: HH:MM:SS
+    assert t.proc.returncode == 0, t.stderr
+
+
+def test_trace_kprobe_says_not_supported():
+    if features.has_kprobes():
+        pytest.skip("this kernel has kprobes")
+    r = run_tool("trace", "do_sys_openat2")
+    assert r.returncode == 1
+    assert "kprobes" in r.stderr and "t:syscalls:sys_enter_openat" in r.stderr, r.stderr
+
+
+def test_trace_bad_probe_is_reported():
+    r = run_tool("trace", 'x:foo:bar "%d", arg1')
+    assert r.returncode == 1
+    assert "probe type must be" in r.stderr + r.stdout
