@@ -522,3 +522,16 @@ def test_bcc_with_libbpf_style_text(target, child):
         assert v.seen_y == 42 + v.seen_i
     finally:
         b.cleanup()
+
+
+def test_bcc_errors_name_user_lines(target):
+    """get_text() is prepended to the program; errors still give the user's line."""
+    need_root()
+    BPF, USDT = _bcc()
+    from pybcc.errors import CompileError
+    u = USDT(path=target)
+    u.enable_probe("test:probe", "on_probe")
+    with pytest.raises(CompileError) as ei:
+        BPF(text="int on_probe(struct pt_regs *ctx) {\n  long v;\n  v = v +;\n"
+                 "  return 0;\n}\n", usdt_contexts=[u])
+    assert ":3:" in str(ei.value) or ei.value.line == 3, str(ei.value)[:500]

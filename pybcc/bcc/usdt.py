@@ -46,6 +46,7 @@ static __always_inline int __pybcc_usdt_readarg_p(int index, struct pt_regs *ctx
 }
 #define bpf_usdt_readarg_p(index, ctx, buf, len) \
 	__pybcc_usdt_readarg_p((index), (struct pt_regs *)(ctx), (void *)(buf), (len))
+#line 1
 """
 
 _CTYPES = {(1, True): "int8_t", (1, False): "uint8_t", (2, True): "int16_t",
@@ -186,7 +187,8 @@ class USDT:
         return self
 
     def get_text(self):
-        """C to compile before the program: <bpf/usdt.bpf.h> and bcc's readers."""
+        """C to compile before the program: <bpf/usdt.bpf.h> and bcc's readers,
+        ending with #line 1 so that errors name the user's own lines."""
         return _TEXT
 
     def get_probe_arg_ctype(self, probe_name, arg_index):
