@@ -116,6 +116,10 @@ class BPF(KernelInfo, Probes, TracePipe):
                 self._attach_kfunc(fn_name, target, kind == "kretfunc")
             elif kind == "lsm":
                 self._attach_lsm(fn_name, target)
+            elif kind in ("uprobe", "uretprobe"):
+                binary, _, func = target.rpartition(":")
+                attach = self.attach_uretprobe if kind == "uretprobe" else self.attach_uprobe
+                attach(name=binary, sym=func, fn_name=fn_name)
             elif kind == "tp_btf":
                 self._attach_tp_btf(fn_name, target)
             else:

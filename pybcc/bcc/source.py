@@ -175,6 +175,8 @@ def section_auto_attach(spec):
             out.append((name, "raw_tracepoint", target))
         elif sdef.kind == "kprobe":
             out.append((name, "kretprobe" if sdef.retprobe else "kprobe", target))
+        elif sdef.kind == "uprobe" and ":" in target:     # uprobe/BINARY:FUNCTION
+            out.append((name, "uretprobe" if sdef.retprobe else "uprobe", target))
         elif prefix.startswith("fentry"):
             out.append((name, "kfunc", target))
         elif prefix.startswith("fexit"):
@@ -190,7 +192,7 @@ _KIND_ALIASES = {"tp": "tracepoint", "raw_tp": "raw_tracepoint", "fentry": "kfun
                  "fexit": "kretfunc", "kfunc": "kfunc", "kretfunc": "kretfunc",
                  "raw_tracepoint": "raw_tracepoint", "tracepoint": "tracepoint",
                  "kprobe": "kprobe", "kretprobe": "kretprobe", "lsm": "lsm",
-                 "tp_btf": "tp_btf"}
+                 "tp_btf": "tp_btf", "uprobe": "uprobe", "uretprobe": "uretprobe"}
 
 
 def normalize_kind(kind):

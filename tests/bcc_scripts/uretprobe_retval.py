@@ -1,4 +1,4 @@
-# uretprobe: the return value of libc's getpid() in a child equals its pid.
+# uretprobe (attached from its SEC name, libbpf style): the return value of libc's getpid() in a child equals its pid.
 import os
 import subprocess
 import sys
@@ -14,7 +14,7 @@ struct {
     __type(value, u64);
 } rets SEC(".maps");
 
-SEC("uretprobe")
+SEC("uretprobe/libc.so.6:getpid")
 int ret_getpid(struct pt_regs *ctx)
 {
     u32 pid = bpf_get_current_pid_tgid() >> 32;
@@ -24,8 +24,8 @@ int ret_getpid(struct pt_regs *ctx)
 }
 """
 
-b = BPF(text=prog)
-b.attach_uretprobe(name="c", sym="getpid", fn_name="ret_getpid")
+b = BPF(text=prog)      # the section names the probe: attached already
+check(b.num_open_uprobes() == 1, "uretprobe from the section name")
 child = subprocess.run([sys.executable, "-c",
                         "import ctypes, os; ctypes.CDLL('libc.so.6').getpid(); print(os.getpid())"],
                        capture_output=True, text=True, check=True)
