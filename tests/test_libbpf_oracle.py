@@ -408,20 +408,10 @@ def _report(runs):
 
 # --- the assertions -----------------------------------------------------------------
 
-# Disagreements diagnosed, with a minimal reproducer below (xfail until the
-# owner of the file at fault fixes it): (source file name, program) → reason.
-KNOWN_BUGS = {
-    ("globals.bpf.c", "globals_raw"):
-        "loader._sanitized keeps .ksyms variables' types and gives them size 1 in the "
-        "DATASEC: an untyped (const void) or typed ksym makes the kernel reject the "
-        "object's BTF, so programs load without func_info and bpf_loop callbacks fail "
-        "(see test_untyped_ksym_keeps_btf, test_typed_ksym_keeps_btf)",
-    ("globals.bpf.c", "globals_btf"): "same as globals_raw: loads, but without BTF",
-    ("loader_ksym.bpf.c", "k"): "same as globals_raw: loads, but without BTF",
-    ("globals.bpf.c", "weak_kfunc"):
-        "a call to a __weak kfunc the kernel lacks raises LoadError; libbpf emits "
-        "call imm=0 off=0 for the verifier to prune (see test_missing_weak_kfunc_call)",
-}
+# Disagreements diagnosed but not yet fixed (each with a minimal reproducer
+# below): (source file name, program) → reason. The reproducers of fixed ones
+# stay as regression tests.
+KNOWN_BUGS = {}
 
 
 def _known(r, n):
@@ -501,9 +491,6 @@ char LICENSE[] SEC("license") = "GPL";
 """
 
 
-@pytest.mark.xfail(reason="pybcc/loader.py _sanitized: .ksyms VARs keep their (void) type; "
-                          "libbpf retypes them as int — fix proposed in the oracle report",
-                   strict=False)
 def test_untyped_ksym_keeps_btf():
     obj = compiler.compile(UNTYPED_KSYM_WITH_CALLBACK, filename="untyped_ksym.bpf.c")
     with loader.load(obj, keep_going=True) as coll:
@@ -528,10 +515,6 @@ char LICENSE[] SEC("license") = "GPL";
 """
 
 
-@pytest.mark.xfail(reason="pybcc/loader.py _sanitized: a typed ksym keeps its type but gets "
-                          "size 1 in the .ksyms DATASEC (the kernel wants >= the type's size); "
-                          "libbpf lays every ksym out as a 4-byte int — fix in the oracle report",
-                   strict=False)
 def test_typed_ksym_keeps_btf():
     obj = compiler.compile(TYPED_KSYM_WITH_CALLBACK, filename="typed_ksym.bpf.c")
     with loader.load(obj, keep_going=True) as coll:
@@ -553,9 +536,6 @@ char LICENSE[] SEC("license") = "GPL";
 """
 
 
-@pytest.mark.xfail(reason="pybcc/loader.py _apply_reloc: a call to a missing __weak kfunc "
-                          "raises instead of becoming call imm=0 off=0 (libbpf) — fix in report",
-                   strict=False)
 def test_missing_weak_kfunc_call():
     obj = compiler.compile(MISSING_WEAK_KFUNC, filename="weak_kfunc.bpf.c")
     with loader.load(obj, keep_going=True) as coll:

@@ -367,6 +367,14 @@ def _error(output, display, rc):
             first = i
             break
     if first is None:
+        # The BPF back end reports "Error at line N: ..." before its stack dump.
+        backend = next((ln for ln in lines if re.match(r"^(.*Error at line \d+: |fatal error: )", ln)), None)
+        if backend is not None:
+            m = re.search(r"Error at line (\d+): (.*)", backend)
+            where = f"{display}:{m.group(1)}: " if m else f"{display}: "
+            return CompileError(f"{where}error: {m.group(2) if m else backend.strip()}",
+                                output=output, filename=display,
+                                line=int(m.group(1)) if m else None)
         tail = "\n".join(lines[-20:]) or f"exit status {rc}, no output"
         return CompileError(f"compiling {display} failed: {tail}", output=output, filename=display)
     m = _DIAG.match(lines[first])

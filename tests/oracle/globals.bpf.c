@@ -24,9 +24,6 @@ const volatile u64 custom_ro SEC(".rodata.custom") = 42;
 extern unsigned int LINUX_KERNEL_VERSION __kconfig;
 extern bool CONFIG_BPF_JIT __kconfig __weak;
 extern char CONFIG_DEFAULT_HOSTNAME[16] __kconfig __weak;
-/* libbpf's bpf_helpers.h defines enum libbpf_tristate (libbpf insists on
- * that name); pybcc's does not (yet) */
-enum libbpf_tristate { TRI_NO = 0, TRI_YES = 1, TRI_MODULE = 2 };
 extern enum libbpf_tristate CONFIG_BPF_SYSCALL __kconfig __weak;
 extern int CONFIG_PYBCC_ORACLE_NOPE __kconfig __weak;
 extern u64 CONFIG_HZ __kconfig __weak;

@@ -47,6 +47,13 @@
 /* Externs resolved by the loader: kernel symbols and Kconfig values. */
 #define __ksym __attribute__((section(".ksyms")))
 #define __kconfig __attribute__((section(".kconfig")))
+
+/* The type of tristate (y/m/n) __kconfig externs; the loader knows it by name. */
+enum libbpf_tristate {
+	TRI_NO = 0,
+	TRI_YES = 1,
+	TRI_MODULE = 2,
+};
 #define __private(name) SEC(".data." #name) __hidden __attribute__((aligned(8)))
 
 /* BTF tags understood by the verifier (clang >= 14). */
