@@ -72,7 +72,8 @@ def main(argv=None):
         fail("tcpconnect: -d/--dns is not supported by pybcc (it needs kprobes on "
              "udp_recvmsg and a DNS parser)")
     if args.ebpf:
-        fail("tcpconnect: --ebpf: pybcc's BPF program is pybcc/tools/tcpconnect.bpf.c")
+        print(open(__file__.replace(".py", ".bpf.c")).read())
+        return 0
     constants = {"do_count": args.count}
     if args.pid is not None:
         constants["targ_tgid"] = args.pid

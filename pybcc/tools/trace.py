@@ -11,6 +11,7 @@ import re
 import sys
 import time
 
+from ..errors import MapError
 from ..symbols import ksym, sym
 from ._runtime import run_tool, stream_events
 from .probespec import Generator, GeneratedTool, SpecError, attach_probe, parse_trace_probe
@@ -331,6 +332,10 @@ def main(argv=None):
             fd = os.open(args.cgroup_path, os.O_RDONLY)
             try:
                 tool.maps["__cgroup"][0] = fd
+            except MapError as e:
+                print(f"trace: -c {args.cgroup_path}: not a cgroup v2 directory ({e})",
+                      file=sys.stderr)
+                return 1
             finally:
                 os.close(fd)
         try:

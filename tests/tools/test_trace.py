@@ -87,3 +87,23 @@ def test_trace_bad_probe_is_reported():
     r = run_tool("trace", 'x:foo:bar "%d", arg1')
     assert r.returncode == 1
     assert "probe type must be" in r.stderr + r.stdout
+
+
+@pytest.mark.vm
+def test_trace_kprobe_user_string_and_retprobe():
+    if not features.has_kprobes():
+        if os.environ.get("PYBCC_VMTEST"):
+            pytest.fail("the VM kernel should have kprobes")
+        pytest.skip("no kprobes on this kernel")
+    path = f"/tmp/pybcc-trace-{uuid.uuid4().hex[:8]}"
+    with RunningTool("trace", 'do_sys_openat2 "%s", arg2@user',
+                     'r::do_sys_openat2 (retval < 0) "ret=%d", retval', ready="FUNC") as t:
+        try:
+            open(path)
+        except FileNotFoundError:
+            pass
+        line = t.wait_for(lambda ln: path in ln, timeout=60)
+        ret = t.wait_for(lambda ln: "ret=-2" in ln and ln.split()[0] == str(os.getpid()),
+                         timeout=60)
+    assert line is not None and line.split()[3] == "do_sys_openat2", t.stdout + t.stderr
+    assert ret is not None, t.stdout + t.stderr
