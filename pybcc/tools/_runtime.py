@@ -50,6 +50,8 @@ class Tool:
         link = prog.attach(target, **kw)
         self.links.append(link)
         self.mechanisms.append(link.description)
+        if os.environ.get("PYBCC_DEBUG"):
+            print(f"pybcc: attached {link.description}", file=sys.stderr)
         return link
 
     def attach_first(self, *choices):
