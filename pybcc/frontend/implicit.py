@@ -52,6 +52,24 @@ def vmlinux_names(vmlinux_h):
     return frozenset(records), frozenset(types)
 
 
+@functools.lru_cache(maxsize=4)
+def vmlinux_bitfields(vmlinux_h):
+    """{(record, member)} of the bitfields in a vmlinux.h (members of nested
+    anonymous structs count as the outer record's, as C lets you name them)."""
+    out, rec = set(), None
+    with open(vmlinux_h, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.startswith(("struct ", "union ")) and line.rstrip().endswith("{"):
+                rec = line.split()[1]
+            elif line.startswith("};"):
+                rec = None
+            elif rec and ":" in line:
+                m = re.search(r"(\w+): \d+;", line)
+                if m:
+                    out.add((rec, m.group(1)))
+    return frozenset(out)
+
+
 def _setup(cflags):
     from .. import compiler
     from ..compiler import build
@@ -155,12 +173,14 @@ def _calls(e, names):
 
 
 class _Analysis:
-    def __init__(self, text, main, records, typed, user_vars=None):
+    def __init__(self, text, main, records, typed, user_vars=None, bitfields=frozenset()):
         self.data = text.encode("utf-8", "surrogateescape")   # clang's offsets count bytes
         self.main = main
         self.records = records
         self.typed = set(typed)
         self.ranges = set()
+        self.bitfields = bitfields
+        self.bf_edits = set()     # (begin, end, base_end, member_off): bitfield reads
         self.user_ranges = set()  # reads of user memory (__user kprobe parameters)
         self.user_vars = user_vars or {}
         self.cur_user = ()
@@ -293,6 +313,23 @@ class _Analysis:
 
     # -- walk --
 
+    def bitfield(self, e, s):
+        """A read of a bitfield member (p->bits) cannot take an address: read
+        it with BPF_CORE_READ_BITFIELD_PROBED(p, bits) instead."""
+        if e.get("kind") != "MemberExpr" or not e.get("isArrow"):
+            return False
+        base = e["inner"][0]
+        rec = _record_of_pointer(_type(base))
+        name = e.get("name", "").encode()
+        if (rec, e.get("name")) not in self.bitfields:
+            return False
+        bs = self.span(_strip(base, ("ParenExpr", "ImplicitCastExpr")))
+        member = s[1] - len(name)
+        if not bs or self.data[member:s[1]] != name or self.data[bs[1]:member].strip() != b"->":
+            return False
+        self.bf_edits.add((s[0], s[1], bs[1], member))
+        return True
+
     def is_user(self, e):
         """Is e's kernel-memory base a __user parameter (not a chain through kernel memory)?"""
         e = _strip(e, ("ParenExpr",))
@@ -330,7 +367,9 @@ class _Analysis:
                 sub = n["inner"][0]
                 if self.kmem(sub):
                     s = self.span(_strip(sub, ("ParenExpr",)))
-                    if s:
+                    if s and self.bitfield(_strip(sub, ("ParenExpr",)), s):
+                        pass
+                    elif s:
                         (self.user_ranges if self.is_user(sub) else self.ranges).add(s)
             elif k == "CallExpr" and n.get("inner"):
                 self.call(n, parents)
@@ -380,7 +419,8 @@ def analyse(c_text, header, cflags=(), typed=(), user_vars=None):
         return c_text, {}
     _mark_files(dump, [None])
     records, _ = vmlinux_names(os.path.join(vmdir, "vmlinux.h"))
-    a = _Analysis(c_text, main, records, typed, user_vars)
+    a = _Analysis(c_text, main, records, typed, user_vars,
+                  vmlinux_bitfields(os.path.join(vmdir, "vmlinux.h")))
     for d in dump.get("inner", ()):
         if d.get("kind") in ("RecordDecl", "TypedefDecl") and d.get("name"):
             a.top_types.add(d["name"])
@@ -391,21 +431,33 @@ def analyse(c_text, header, cflags=(), typed=(), user_vars=None):
     # Record types declared inside a function cannot be named at file scope.
     submits = {t: c for t, c in a.submits.items()
                if c.split()[-1] in a.top_types or c.split()[-1] in records}
-    return insert_reads(c_text, a.ranges, a.user_ranges), submits
+    return insert_reads(c_text, a.ranges, a.user_ranges, a.bf_edits), submits
 
 
-def insert_reads(text, ranges, user_ranges=()):
+def insert_reads(text, ranges, user_ranges=(), bitfields=()):
     """Wrap each (begin, end) byte-offset range of text in _PYBCC_READ(...)
-    (_PYBCC_READ_USER(...) for user_ranges)."""
+    (_PYBCC_READ_USER(...) for user_ranges); bitfields (begin, end, base_end,
+    member) become _PYBCC_READ_BF(base, member)."""
     text = text.encode("utf-8", "surrogateescape")
-    opens, closes = {}, {}
+    opens, closes, skips = {}, {}, {}
     for rs, macro in ((ranges, b"_PYBCC_READ("), (user_ranges, b"_PYBCC_READ_USER(")):
         for b, e in rs:
             opens.setdefault(b, []).append((e, macro))
             closes[e] = closes.get(e, 0) + 1
+    for b, e, base_end, member in bitfields:
+        opens.setdefault(b, []).append((e, b"_PYBCC_READ_BF("))
+        closes[e] = closes.get(e, 0) + 1
+        opens.setdefault(base_end, [])
+        skips[base_end] = member        # "->" becomes ", "
     out, prev = [], 0
     for pos in sorted(set(opens) | set(closes)):
+        if pos < prev:
+            continue
         out.append(text[prev:pos])
+        if pos in skips:
+            out.append(b")" * closes.get(pos, 0) + b", ")
+            prev = skips[pos]
+            continue
         # outer (longer) ranges open first
         opening = b"".join(m for _, m in sorted(opens.get(pos, ()), key=lambda x: -x[0]))
         out.append(b")" * closes.get(pos, 0) + opening)

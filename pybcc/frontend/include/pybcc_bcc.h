@@ -35,6 +35,8 @@
 #define _PYBCC_READ_USER(e) ({ __typeof__(e) __pybcc_v; \
 	bpf_probe_read_user((void *)&__pybcc_v, sizeof(__pybcc_v), (const void *)&(e)); __pybcc_v; })
 
+#define _PYBCC_READ_BF(s, field) BPF_CORE_READ_BITFIELD_PROBED(s, field)
+
 /* bcc's bpf_trace_printk(fmt, ...): the format is a literal, kept on the stack
  * (as bcc does) so programs need no .rodata. */
 #define __pybcc_trace_printk(fmt, ...) ({ char ____fmt[] = fmt; \
