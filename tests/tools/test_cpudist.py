@@ -27,8 +27,9 @@ def test_cpudist_offcpu_sees_50ms_sleeps_of_one_process():
     # process is gone by now, so just the pid
     sections = hist_sections(t.lines, "pid")
     assert list(sections) == [str(child.pid)], t.stdout
-    rows = {(lo, hi): c for lo, hi, c in sections[str(child.pid)]}
-    assert rows.get((32, 63), 0) >= 8, t.stdout
+    # ten 50 ms sleeps: 32-63 ms, or a bucket more when the machine is busy
+    slept = sum(c for lo, hi, c in sections[str(child.pid)] if 32 <= lo and hi <= 127)
+    assert slept >= 8, t.stdout
     assert any(ln.startswith("avg = ") and "msecs" in ln for ln in t.lines), t.stdout
 
 
