@@ -94,6 +94,33 @@ def print_json_hist(vals, val_type="value", section_bucket=None, file=None):
     print(log2_hist_dict(vals, val_type, section_bucket), file=file or sys.stdout)
 
 
+LOG2_SLOTS = 65   # log2 slots of a u64, as the tools' BPF side fills them
+
+
+def collect_sections(hist_map, section=None, slots=LOG2_SLOTS):
+    """Empty a BPF map keyed by {..., slot} into {section: [count per slot]}.
+    ``section(key)`` names a key's section (None: one histogram). Slot 0 is
+    folded into slot 1, where bcc counts the value 0 ("0 -> 1")."""
+    out = {}
+    for key, count in hist_map.pop_all():
+        sec = section(key) if section else None
+        out.setdefault(sec, [0] * slots)[min(max(key.slot, 1), slots - 1)] += count
+    return out
+
+
+def print_sections(hists, label, header=None, shown=str, json=False):
+    """Each section's log2 histogram in bcc's format, "\n<header> = <name>"
+    above each when keyed; with json, a print_json_hist record per section."""
+    for sec in sorted(hists):
+        vals = hists[sec]
+        if json:
+            print_json_hist(vals, label, (header, shown(sec)) if header else None)
+            continue
+        if header:
+            print("\n%s = %s" % (header, shown(sec)))
+        print_log2_hist(vals, label)
+
+
 def buckets_from_map(items, slots=None):
     """Turn {slot: count} into a dense list (as many slots as the largest used)."""
     items = dict(items)

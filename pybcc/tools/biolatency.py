@@ -3,7 +3,7 @@ import argparse
 import sys
 import time
 
-from ..output.histogram import print_json_hist, print_log2_hist
+from ..output.histogram import collect_sections, print_sections
 from ._runtime import Tool, fail, run_tool, sleep_intervals
 from .disks import disk_devt
 
@@ -19,7 +19,6 @@ EXAMPLES = """examples:
     ./biolatency -d sdc             # Trace sdc only
 """
 
-NSLOTS = 65
 
 
 def parse_args(argv):
@@ -57,31 +56,6 @@ def flags_text(flags):
     return desc
 
 
-def collect(hists_map, section=None):
-    """{section value: slot counts} from a map of {..., slot} keys, emptying
-    it (section(key) picks the section, None for one histogram). log2_slot()
-    puts 0 in slot 0, which bcc's histogram never prints: bcc counts 0 in
-    the "0 -> 1" slot, so do we. The other histogram tools use this too."""
-    out = {}
-    for key, count in hists_map.pop_all():
-        sec = section(key) if section else None
-        out.setdefault(sec, [0] * NSLOTS)[min(max(key.slot, 1), NSLOTS - 1)] += count
-    return out
-
-
-def print_hists(hists, label, header=None, shown=str, json=False):
-    """Print each section's histogram in bcc's format: "\n<header> = <name>"
-    above each when keyed, a print_json_hist dict per section with json."""
-    for sec in sorted(hists):
-        vals = hists[sec]
-        if json:
-            print_json_hist(vals, label, (header, shown(sec)) if header else None)
-            continue
-        if header:
-            print("\n%s = %s" % (header, shown(sec)))
-        print_log2_hist(vals, label)
-
-
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.flags and args.disks:
@@ -113,7 +87,7 @@ def main(argv=None):
             print()
             if args.timestamp:
                 print("%-8s" % time.strftime("%H:%M:%S"))
-            print_hists(collect(tool.maps["hists"], section), label, header,
+            print_sections(collect_sections(tool.maps["hists"], section), label, header,
                         flags_text if args.flags else str, args.json)
             ext = tool.maps["extension"]
             if args.extension and not args.json:

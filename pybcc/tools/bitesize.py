@@ -4,7 +4,7 @@ import sys
 import time
 
 from ._runtime import Tool, run_tool
-from .biolatency import collect, print_hists
+from ..output.histogram import collect_sections, print_sections
 
 
 def parse_args(argv):
@@ -22,7 +22,7 @@ def main(argv=None):
             time.sleep(99999999)
         except KeyboardInterrupt:
             pass
-        print_hists(collect(tool.maps["hists"], lambda k: k.comm), "Kbytes", "Process Name")
+        print_sections(collect_sections(tool.maps["hists"], lambda k: k.comm), "Kbytes", "Process Name")
     return 0
 
 

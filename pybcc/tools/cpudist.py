@@ -4,7 +4,7 @@ import sys
 import time
 
 from ._runtime import Tool, run_tool, sleep_intervals
-from .biolatency import collect, print_hists
+from ..output.histogram import collect_sections, print_sections
 
 EXAMPLES = """examples:
     cpudist              # summarize on-CPU time as a histogram
@@ -70,7 +70,7 @@ def main(argv=None):
             if args.timestamp:
                 print("%-8s" % time.strftime("%H:%M:%S"))
             section = (lambda k: k.id) if header else None
-            print_hists(collect(tool.maps["hists"], section), label, header, pid_to_comm)
+            print_sections(collect_sections(tool.maps["hists"], section), label, header, pid_to_comm)
             ext = tool.maps["extension"]
             if args.extension:
                 total, count = ext[0].total, ext[0].count

@@ -4,7 +4,7 @@ import sys
 import time
 
 from ._runtime import Tool, fail, run_tool, sleep_intervals
-from .biolatency import collect, print_hists
+from ..output.histogram import collect_sections, print_sections
 
 EXAMPLES = """examples:
     ./hardirqs            # sum hard irq event time
@@ -61,7 +61,7 @@ def main(argv=None):
             if args.timestamp:
                 print("%-8s" % time.strftime("%H:%M:%S"))
             if args.dist:
-                print_hists(collect(tool.maps["dist"], lambda k: k.name), label, "hardirq")
+                print_sections(collect_sections(tool.maps["dist"], lambda k: k.name), label, "hardirq")
             else:
                 print("%-26s %11s" % ("HARDIRQ", "TOTAL_" + label))
                 for k, v in sorted(tool.maps["dist"].pop_all(), key=lambda kv: kv[1]):

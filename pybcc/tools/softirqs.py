@@ -4,7 +4,7 @@ import sys
 import time
 
 from ._runtime import Tool, fail, run_tool, sleep_intervals
-from .biolatency import collect, print_hists
+from ..output.histogram import collect_sections, print_sections
 from .hardirqs import MODE_COUNT, MODE_DIST, MODE_TIME, units
 
 EXAMPLES = """examples:
@@ -61,8 +61,8 @@ def main(argv=None):
             if args.timestamp:
                 print("%-8s" % time.strftime("%H:%M:%S"))
             if args.dist:
-                hists = collect(tool.maps["dist"], lambda k: k.vec)
-                print_hists(hists, label, "softirq", vec_to_name)
+                hists = collect_sections(tool.maps["dist"], lambda k: k.vec)
+                print_sections(hists, label, "softirq", vec_to_name)
             else:
                 print("%-16s %11s" % ("SOFTIRQ", "TOTAL_" + label))
                 for k, v in sorted(tool.maps["dist"].pop_all(), key=lambda kv: kv[1]):

@@ -65,7 +65,7 @@ static __always_inline void *scratch(void *map)
     return bpf_map_lookup_elem(map, &zero);
 }
 
-/* log2 of a value, as bcc's bpf_log2l: slot i holds [2^(i-1), 2^i). */
+/* log2 of a value (0 for 0 and 1). */
 static __always_inline u32 log2_u64(u64 v)
 {
     u32 r = 0, shift;
@@ -78,9 +78,11 @@ static __always_inline u32 log2_u64(u64 v)
     return r;
 }
 
+/* The histogram slot of a value, as bcc's bpf_log2l(): slot i > 1 holds
+ * [2^(i-1), 2^i), and slot 1 holds both 0 and 1 (bcc's "0 -> 1" row). */
 static __always_inline u32 log2_slot(u64 v)
 {
-    return v ? log2_u64(v) + 1 : 0;
+    return log2_u64(v) + 1;
 }
 
 #endif
