@@ -14,10 +14,9 @@ import struct
 import copy
 import dataclasses
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from . import asm, verifier
-from .btf import BTF
 from .btf import types as bt
 from .errors import BPFError, LoadError, NotSupportedError, VerifierError
 from .kernel import syscalls
@@ -155,7 +154,7 @@ class Collection:
 
 
 def load(source, *, constants=None, programs=None, pin_root=DEFAULT_PIN_ROOT,
-         kernel_btf=None, keep_going=False):
+         kernel_btf=None, keep_going=False, map_sizes=None, reuse_maps=None):
     """Load an object (path, bytes or ObjectSpec) into the kernel.
 
     ``constants`` sets global variables (``const volatile`` ones included)
@@ -163,9 +162,18 @@ def load(source, *, constants=None, programs=None, pin_root=DEFAULT_PIN_ROOT,
     loads none: load them later with Collection.load_program). With
     ``keep_going``, a program that fails is recorded in ``errors`` and the
     others are still loaded; otherwise the first failure raises.
+    ``map_sizes`` ({name: max_entries}) resizes maps before they are made;
+    ``reuse_maps`` ({name: fd}) makes programs use an existing map (e.g. one
+    pinned by someone else) instead of creating it.
     """
     spec = source if isinstance(source, ObjectSpec) else load_spec(source)
-    return _Loader(spec, kernel_btf, pin_root).run(constants or {}, programs, keep_going)
+    for name, size in (map_sizes or {}).items():
+        if name not in spec.maps:
+            raise LoadError(f"{spec.path}: no map {name!r} to resize")
+        spec.maps[name] = dataclasses.replace(spec.maps[name], max_entries=size)
+    loader = _Loader(spec, kernel_btf, pin_root)
+    loader.reuse = dict(reuse_maps or {})
+    return loader.run(constants or {}, programs, keep_going)
 
 
 class _Loader:
@@ -179,6 +187,7 @@ class _Loader:
         self.ext = None
         self._str_offsets = None
         self._filled = set()
+        self.reuse = {}
         if spec.btf_ext_data and spec.btf is not None:
             from .btf.ext import BTFExt
             self.ext = BTFExt.parse(spec.btf_ext_data, spec.btf)
@@ -301,6 +310,8 @@ class _Loader:
             self.coll.map_fds[name] = self._create_map(name, ms)
 
     def _create_map(self, name, ms):
+        if name in self.reuse:
+            return _reuse_map(name, ms, self.reuse[name])
         pin_path = None
         if ms.pinning == PIN_BY_NAME:
             pin_path = os.path.join(self.pin_root, ms.name)
@@ -549,6 +560,21 @@ class _Loader:
                 line_info.append(LineInfo(pos + k - start, offsets.get(rec.file_name, 0),
                                           offsets.get(rec.source, 0), (rec.line << 10) | rec.col,
                                           rec.file_name, rec.source))
+
+
+MAP_INFO = struct.Struct("<IIIIII")   # bpf_map_info: type, id, key/value size, max entries, flags
+
+
+def _reuse_map(name, ms, fd):
+    """A duplicate of ``fd`` to stand for map ``name``, if it is compatible."""
+    info = ctypes.create_string_buffer(MAP_INFO.size)
+    syscalls.obj_info(fd, info)
+    mtype, _, key_size, value_size, _, _ = MAP_INFO.unpack(info.raw)
+    if (mtype, key_size, value_size) != (ms.type, ms.key_size, ms.value_size):
+        raise LoadError(f"map {name}: the map given to reuse has type {mtype}, key {key_size} B, "
+                        f"value {value_size} B; the program expects type {ms.type}, key "
+                        f"{ms.key_size} B, value {ms.value_size} B")
+    return os.dup(fd)
 
 
 def _map_name(name):

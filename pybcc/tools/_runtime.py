@@ -10,7 +10,7 @@ import time
 
 from .. import compiler, loader
 from ..errors import AttachError, BPFError, LoadError, NotSupportedError
-from ..kernel import features
+from ..kernel import features, syscalls
 
 TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
 INCLUDE_DIR = os.path.join(TOOLS_DIR, "include")
@@ -27,14 +27,22 @@ class Tool:
     """A tool's loaded BPF object. Programs load on demand, so a program
     the running kernel cannot take is skipped in favour of a fallback."""
 
-    def __init__(self, name, constants=None, events=False):
+    def __init__(self, name, constants=None, events=False, map_sizes=None, pinned=None):
+        """``map_sizes``: {map: max_entries}; ``pinned``: {map: bpffs path}
+        of a map someone else made (bcc's --cgroupmap/--mntnsmap)."""
         constants = dict(constants or {})
         self.use_ringbuf = events and features.has_ringbuf()
         if events:
             constants["use_ringbuf"] = self.use_ringbuf
         src = os.path.join(TOOLS_DIR, name + ".bpf.c")
         obj = compiler.compile(src, include_dirs=[INCLUDE_DIR])
-        self.coll = loader.load(obj, constants=constants, programs=[])
+        reuse = {m: syscalls.obj_get(path) for m, path in (pinned or {}).items()}
+        try:
+            self.coll = loader.load(obj, constants=constants, programs=[],
+                                    map_sizes=map_sizes, reuse_maps=reuse)
+        finally:
+            for fd in reuse.values():
+                os.close(fd)
         self.links = []
         self.mechanisms = []   # what attached: "tracepoint syscalls/sys_enter_execve", ...
         self.reader = None

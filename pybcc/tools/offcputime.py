@@ -3,9 +3,9 @@ import argparse
 import sys
 import time
 
-from ._runtime import run_tool
+from ._runtime import Tool, run_tool
 from .profile import positive_int, positive_nonzero_int
-from .stacks import StackPrinter, StackTool, stack_context
+from .stacks import StackPrinter, stack_context
 
 EXAMPLES = """examples:
     ./offcputime             # trace off-CPU stack time until Ctrl-C
@@ -84,7 +84,7 @@ def main(argv=None):
                  "user_stacks": not args.kernel_stacks_only,
                  "kernel_stacks": not args.user_stacks_only}
 
-    with StackTool("offcputime", constants,
+    with Tool("offcputime", constants,
                    map_sizes={"stack_traces": args.stack_storage_size}) as tool:
         tool.attach_first("switch_btf", "switch_raw")
         if not args.folded:

@@ -4,8 +4,8 @@ import sys
 import time
 
 from ..kernel.uapi import PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_SOFTWARE
-from ._runtime import fail, run_tool
-from .stacks import StackPrinter, StackTool, stack_context
+from ._runtime import Tool, fail, run_tool
+from .stacks import StackPrinter, stack_context
 
 EXAMPLES = """examples:
     ./profile             # profile stack traces at 49 Hertz until Ctrl-C
@@ -108,7 +108,7 @@ def main(argv=None):
     sample_context = "%d Hertz" % freq if freq else "every %d events" % period
 
     try:
-        tool = StackTool("profile", constants, map_sizes={"stack_traces": args.stack_storage_size},
+        tool = Tool("profile", constants, map_sizes={"stack_traces": args.stack_storage_size},
                          pinned=pinned)
     except (OSError, ValueError) as e:
         fail("profile: cannot use the pinned map: %s" % e)

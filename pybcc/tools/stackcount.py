@@ -12,10 +12,10 @@ import sys
 import time
 
 from .. import symbols
-from ..errors import AttachError, BPFError, LoadError, NotSupportedError
+from ..errors import AttachError, LoadError, NotSupportedError
 from ..kernel import features, tracefs
-from ._runtime import TOOLS_DIR, fail, run_tool
-from .stacks import StackTool, stack_id_err
+from ._runtime import TOOLS_DIR, Tool, fail, run_tool
+from .stacks import stack_id_err
 
 EXAMPLES = """examples:
     ./stackcount submit_bio         # count kernel stack traces for submit_bio
@@ -157,7 +157,7 @@ def main(argv=None):
         print("/* constants: %s; probe: type %s, library %r, pattern %r */"
               % (constants, kind, library, rx))
 
-    with StackTool("stackcount", constants) as tool:
+    with Tool("stackcount", constants) as tool:
         try:
             matched = attach_probes(tool, kind, library, rx, args.pid)
         except (AttachError, LoadError, OSError) as e:

@@ -1,57 +1,9 @@
 """What the stack tools share (profile, offcputime, stackcount): a Tool whose
 map sizes and pinned maps are chosen at run time, and bcc's two ways of
 printing a stack: one frame per line, or folded for flame graphs."""
-import dataclasses
 import errno
-import os
 
-from .. import compiler, loader
-from ..maps import Map
-from ..object import load_spec
 from ..symbols import ksym, sym
-from ._runtime import INCLUDE_DIR, TOOLS_DIR, Tool
-
-
-class StackTool(Tool):
-    """A Tool whose maps can be resized (``map_sizes``: {name: max_entries},
-    e.g. the stack trace map from --stack-storage-size) and whose filter
-    maps can be maps pinned by someone else (``pinned``: {name: path}, as
-    bcc's --cgroupmap/--mntnsmap); one cached object still serves all."""
-
-    def __init__(self, name, constants=None, map_sizes=None, pinned=None):
-        self.use_ringbuf = False
-        obj = compiler.compile(os.path.join(TOOLS_DIR, name + ".bpf.c"), include_dirs=[INCLUDE_DIR])
-        spec = load_spec(obj)
-        for map_name, size in (map_sizes or {}).items():
-            spec.maps[map_name] = dataclasses.replace(spec.maps[map_name], max_entries=size)
-        self.coll = loader.load(spec, constants=dict(constants or {}), programs=[])
-        self.links, self.mechanisms, self.reader, self.lost = [], [], None, 0
-        self._pinned = []
-        try:
-            for map_name, path in (pinned or {}).items():
-                self._use_pinned(map_name, path)
-        except BaseException:
-            self.close()
-            raise
-
-    def _use_pinned(self, name, path):
-        # Programs load on demand and take map fds from map_fds when they
-        # load, so putting the pinned map there first makes them use it.
-        ours = self.coll.spec.maps[name]
-        m = Map.from_pinned(path)
-        if (m.key_size, m.value_size) != (ours.key_size, ours.value_size):
-            m.close()
-            raise ValueError(f"{path}: key/value sizes {m.key_size}/{m.value_size}, "
-                             f"expected {ours.key_size}/{ours.value_size}")
-        os.close(self.coll.map_fds[name])
-        self.coll.map_fds[name] = os.dup(m.fd)
-        self._pinned.append(m)
-
-    def close(self):
-        super().close()
-        for m in self._pinned:
-            m.close()
-        self._pinned = []
 
 
 TRACING_FRAMES = ("bpf_prog_", "bpf_trace_run", "__traceiter_", "__bpf_trace_", "trace_call_bpf",

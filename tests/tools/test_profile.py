@@ -50,8 +50,10 @@ def test_profile_folded_shows_demangled_busy_function(spinner):
     total = sum(int(ln.rsplit(" ", 1)[1]) for ln in lines)
     hot = [ln for ln in lines if ";main;pybcc_test::busy_spin_marker(" in ln]
     assert hot, r.stdout
-    # nearly every sample is in the loop (at 199 Hz for 2 s, on a shared CPU)
-    assert sum(int(ln.rsplit(" ", 1)[1]) for ln in hot) >= 0.8 * total >= 40, r.stdout
+    # nearly every sample is in the loop; 199 Hz for 2 s gives ~400 on an idle
+    # CPU, far fewer when the spinner shares a loaded machine
+    assert total >= 20, r.stdout
+    assert sum(int(ln.rsplit(" ", 1)[1]) for ln in hot) >= 0.8 * total, r.stdout
 
 
 def test_profile_multiline_kernel_and_user_with_delimiter(spinner):
