@@ -265,6 +265,29 @@ int kfunc__vmlinux__do_exit(u64 *ctx) { return 0; }
     assert b.count("\n") == 16
 
 
+def test_libbpf_style_programs_keep_their_sections():
+    r = rewrite(r"""#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+char LICENSE[] SEC("license") = "GPL";
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int count(void *ctx) { return 0; }
+SEC("fentry/vfs_read")
+int BPF_PROG(on_read, struct file *file) { return file->f_mode; }
+SEC("kprobe/vfs_read")
+int BPF_KPROBE(kp_read, struct file *file) { return file->f_mode; }
+SEC("tp_btf/sched_switch") int tb(u64 *ctx) { struct task_struct *t = (void *)ctx[1]; return t->pid; }
+SEC("xdp") int pass(struct xdp_md *ctx) { return XDP_PASS; }
+""", use_cache=False)
+    assert r.functions == ["count", "on_read", "kp_read", "tb", "pass"]
+    assert r.auto_attach == [("count", "tracepoint", "syscalls:sys_enter_getppid"),
+                             ("on_read", "kfunc", "vfs_read"), ("kp_read", "kprobe", "vfs_read"),
+                             ("tb", "tp_btf", "sched_switch")]
+    lines = _user_lines(r)
+    assert ".bpf.fn." not in r.c_text
+    assert "_PYBCC_READ" not in lines[6] and "_PYBCC_READ" not in lines[9]   # typed BTF
+    assert "_PYBCC_READ(file->f_mode)" in lines[8]                            # kprobe
+
+
 def test_kprobe_parameters():
     r = rw("int kprobe__do_sys_openat2(struct pt_regs *ctx, int dfd,\n"
            "    const char __user *filename, struct open_how *how) {\n  return dfd; }\n"

@@ -48,6 +48,11 @@ _NAME_KINDS = (("kprobe__", "kprobe"), ("kretprobe__", "kretprobe"),
 _SYSCALL_PREFIXES = ("syscall__", "kprobe__sys_", "kprobe____x64_sys_", "kprobe____arm64_sys_",
                      "kprobe____s390x_sys_", "kprobe____riscv_sys_", "kprobe____ia32_sys_")
 
+# libbpf's program macros: name → typed BTF arguments (no implicit reads)
+_LIBBPF_MACROS = {"BPF_PROG": True, "BPF_PROG2": True, "BPF_KPROBE": False, "BPF_KRETPROBE": False,
+                  "BPF_KSYSCALL": False, "BPF_KPROBE_SYSCALL": False, "BPF_UPROBE": False,
+                  "BPF_URETPROBE": False, "BPF_USDT": False}
+
 _C_KEYWORDS = {"if", "while", "for", "switch", "return", "sizeof", "do", "else", "case",
                "__attribute__", "typeof", "__typeof__", "_Static_assert", "asm", "__asm__"}
 
@@ -297,7 +302,18 @@ class _Rewriter:
         self._scan_tp_refs(lp, rp)
         body = self._expr(lbrace + 1, rbrace)
         prologue = ""
-        if not is_static and not _is_void_params(params):
+        section = re.search(r'\b(?:SEC|section)\s*\(\s*"([^"]*)"', text_of(toks, decl_start, ni)) \
+            if decl_start is not None else None
+        if section:
+            # libbpf-style C: the program names its own section (and maybe
+            # uses BPF_PROG(name, ...)-style macros)
+            if name in _LIBBPF_MACROS and params:
+                typed = _LIBBPF_MACROS[name]
+                name = params[0].strip()
+                if typed:
+                    self.typed.append("____" + name)
+            self._explicit_section(name, section.group(1))
+        elif not is_static and not _is_void_params(params):
             self.functions.append(name)
             self._conventions(name, toks[ni])
             self.edits.append((decl_start, decl_start, self._section(name)))
@@ -307,6 +323,27 @@ class _Rewriter:
                 self.edits.append((lp + 1, rp, _fit(params[0], text_of(toks, lp + 1, rp))))
         self.edits.append((lbrace, rbrace + 1, "{" + prologue + body + "}"))
         return True
+
+    def _explicit_section(self, name, sec):
+        from .. import sections
+        sdef, target = sections.lookup(sec)
+        if sdef is None:
+            return
+        self.functions.append(name)
+        p = sdef.prefix
+        if p.startswith(("fentry", "fexit", "fmod_ret", "lsm", "tp_btf", "iter", "struct_ops")):
+            self.typed += [name, "____" + name]
+        if not target:
+            return
+        kind = {"tracepoint": "tracepoint", "raw_tracepoint": "raw_tracepoint"}.get(sdef.kind)
+        if sdef.kind == "kprobe":
+            kind = "kretprobe" if sdef.retprobe else "kprobe"
+        for pre, k in (("fentry", "kfunc"), ("fexit", "kretfunc"), ("fmod_ret", "kmod_ret"),
+                       ("lsm/", "lsm"), ("tp_btf", "tp_btf")):
+            if p.startswith(pre):
+                kind = k
+        if kind:
+            self.auto_attach.append((name, kind, target.replace("/", ":", 1) if kind == "tracepoint" else target))
 
     def _conventions(self, name, tok):
         for prefix, kind in _NAME_KINDS:
