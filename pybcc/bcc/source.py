@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 from .constants import DEBUG_PREPROCESSOR, DEBUG_SOURCE
 from .text import as_str

@@ -1,5 +1,4 @@
 # uretprobe (attached from its SEC name, libbpf style): the return value of libc's getpid() in a child equals its pid.
-import os
 import subprocess
 import sys
 
