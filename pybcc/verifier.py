@@ -27,6 +27,13 @@ def reason(log):
     return lines[-1] if lines else ""
 
 
+def display_name(path):
+    """A file name as the user knows it: clang prefixes pseudo-files such as
+    "<text>" (BPF(text=...)) with its working directory; drop that."""
+    i = path.find("/<")
+    return path[i + 1:] if i >= 0 and path.endswith(">") else path
+
+
 def source_of(line_info, insn_idx):
     """The LineInfo whose range holds ``insn_idx`` (records sorted by insn)."""
     best = None
@@ -48,5 +55,5 @@ def explain(prog_name, section, log, line_info):
         head += f" at instruction {idx} ({text})"
     head += f": {why}"
     if rec is not None:
-        head += f"\n  at {rec.file}:{rec.line}: {rec.text.strip()}"
+        head += f"\n  at {display_name(rec.file)}:{rec.line}: {rec.text.strip()}"
     return head, idx, rec
