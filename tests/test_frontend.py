@@ -433,6 +433,16 @@ def test_record_types_declared_in_functions_are_not_kept():
     assert "__pybcc_record_type" not in r.c_text
 
 
+def test_stale_precompiled_header_is_rebuilt():
+    from pybcc.frontend import HEADER
+    rewrite("int f(struct pt_regs *ctx) { return 0; }", use_cache=False)   # PCH exists
+    st = os.stat(HEADER)
+    os.utime(HEADER, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))   # same content, newer
+    r = rewrite("int f(struct pt_regs *ctx) { struct task_struct *t = (void *)bpf_get_current_task();"
+                " return t->pid; }", use_cache=False)
+    assert "_PYBCC_READ(t->pid)" in r.c_text
+
+
 def test_rewrite_cache(monkeypatch):
     from pybcc.frontend import implicit
     text = "BPF_HASH(cached_%d);\nint f(struct pt_regs *ctx) { return 0; }\n" % os.getpid()

@@ -113,13 +113,24 @@ def ast_dump(c_text, header, cflags=()):
     clang rejects the text (the real compile will report why)."""
     from ..compiler.discover import cache_tmpdir
     comp, vmdir, flags = _setup(cflags)
-    pch = _pch(comp, flags, vmdir, header)
-    with cache_tmpdir() as tmp:
-        src = os.path.join(tmp, "frontend.c")
-        with open(src, "w", encoding="utf-8", errors="surrogateescape") as f:
-            f.write(c_text)
-        r = _exec([*comp.argv, *flags, "-include-pch", pch, "-fsyntax-only",
-                   "-Xclang", "-ast-dump=json", src], comp)
+    for attempt in (1, 2):
+        pch = _pch(comp, flags, vmdir, header)
+        with cache_tmpdir() as tmp:
+            src = os.path.join(tmp, "frontend.c")
+            with open(src, "w", encoding="utf-8", errors="surrogateescape") as f:
+                f.write(c_text)
+            r = _exec([*comp.argv, *flags, "-include-pch", pch, "-fsyntax-only",
+                       "-Xclang", "-ast-dump=json", src], comp)
+        # A header touched since the PCH was built (same content, new mtime)
+        # makes clang refuse the PCH: build it again, once.
+        if r.returncode != 0 and attempt == 1 and re.search(r"precompiled header|PCH", r.stderr):
+            log.debug("rebuilding %s: %s", pch, r.stderr[:500])
+            try:
+                os.unlink(pch)
+            except OSError:
+                pass
+            continue
+        break
     if r.returncode != 0 or not r.stdout:
         log.debug("AST pass failed: %s", r.stderr[-2000:])
         return None, src, vmdir
