@@ -13,7 +13,7 @@ from datetime import datetime
 from ..errors import NotSupportedError
 from ..kernel import tracefs
 from ..symbols import find_library, resolve_module, sym, symbol_cache
-from ._runtime import Tool, fail, run_tool, sleep_intervals, stream_events
+from ._runtime import Tool, fail, run_tool, stream_events
 
 EXAMPLES = """
 EXAMPLES:
@@ -248,11 +248,17 @@ def main(argv=None):
                 stream_events(tool)
                 return 0
             report = print_outstanding_combined if args.combined_only else print_outstanding
-            for _last in sleep_intervals(args.interval, args.count):
+            printed = 0
+            while args.count is None or printed < args.count:
+                try:
+                    time.sleep(args.interval)
+                except KeyboardInterrupt:
+                    break               # as bcc: Ctrl-C ends without another report
                 if not kernel_trace:
                     symbol_cache(pid).refresh()     # keep the maps of a process that may exit
                 report(tool, args, report_pid)
                 sys.stdout.flush()
+                printed += 1
     finally:
         if release is not None:     # attaching failed: let the command go on untraced
             release()

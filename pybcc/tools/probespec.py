@@ -252,7 +252,8 @@ PRELUDE = """#include "vmlinux.h"
 """
 
 ALIASES = [
-    (r"\$retval\b|\bretval\b", "PT_REGS_RC(ctx)"),
+    # signed, so that "retval < 0" means what it says
+    (r"\$retval\b|\bretval\b", "((long)PT_REGS_RC(ctx))"),
     (r"\$uid\b", "((u32)bpf_get_current_uid_gid())"),
     (r"\$gid\b", "((u32)(bpf_get_current_uid_gid() >> 32))"),
     (r"\$pid\b", "((u32)bpf_get_current_pid_tgid())"),

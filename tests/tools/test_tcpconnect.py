@@ -69,10 +69,11 @@ def test_tcpconnect_kprobe_path():
         pytest.skip("no kprobes on this kernel: tcpconnect uses the tracepoint pair")
     srv = local_server()
     port = srv.getsockname()[1]
-    with RunningTool("tcpconnect", "-L", ready="DPORT") as t:
+    # the VM compiles for its own kernel, slowly
+    with RunningTool("tcpconnect", "-L", ready="DPORT", timeout=600) as t:
         c = socket.create_connection(("127.0.0.1", port))
         lport = c.getsockname()[1]
-        line = t.wait_for(lambda ln: ln.split()[-1:] == [str(port)])
+        line = t.wait_for(lambda ln: ln.split()[-1:] == [str(port)], timeout=60)
         c.close()
     srv.close()
     assert line is not None, t.stdout + t.stderr

@@ -97,7 +97,8 @@ def test_trace_kprobe_user_string_and_retprobe():
         pytest.skip("no kprobes on this kernel")
     path = f"/tmp/pybcc-trace-{uuid.uuid4().hex[:8]}"
     with RunningTool("trace", 'do_sys_openat2 "%s", arg2@user',
-                     'r::do_sys_openat2 (retval < 0) "ret=%d", retval', ready="FUNC") as t:
+                     'r::do_sys_openat2 (retval < 0) "ret=%d", retval', ready="FUNC",
+                     timeout=600) as t:   # the VM compiles for its own kernel, slowly
         try:
             open(path)
         except FileNotFoundError:
