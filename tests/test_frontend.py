@@ -379,6 +379,7 @@ int f(struct pt_regs *ctx) {
     struct pt_regs *regs = (struct pt_regs *)PT_REGS_PARM1(ctx);
     long r2 = PT_REGS_PARM2(regs) + PT_REGS_PARM1(ctx);
     u32 io = t->in_iowait + t->real_parent->in_iowait;
+    int deref = (*t).pid + t[0].tgid; struct list_head lh = *(&t->tasks);
     return 0;
 }
 int g(struct __sk_buff *skb) { struct iphdr *ip = (void *)(long)skb->data; return ip->ttl; }
@@ -405,7 +406,9 @@ def test_implicit_reads_from_ast():
     assert "_PYBCC_READ(PT_REGS_PARM2(regs)) + PT_REGS_PARM1(ctx);" in lines[20]
     assert "_PYBCC_READ_BF(t, in_iowait) + _PYBCC_READ_BF(_PYBCC_READ(t->real_parent), in_iowait)" \
         in lines[21]                           # bitfields
-    assert "_PYBCC_READ" not in lines[24]      # networking: packet/ctx access stays direct
+    assert "_PYBCC_READ((*t).pid) + _PYBCC_READ(t[0].tgid)" in lines[22]
+    assert "lh = _PYBCC_READ(*(&t->tasks));" in lines[22]
+    assert "_PYBCC_READ" not in lines[25]      # networking: packet/ctx access stays direct
 
 
 def test_user_parameters_read_as_user_memory():

@@ -302,7 +302,7 @@ class _Analysis:
             if ref.get("id") in self.map_vars:
                 return True
         if k == "UnaryOperator" and b.get("opcode") == "&":
-            return True          # &local->field: a stack object
+            return not self.kmem(b["inner"][0])   # (&local)->field: a stack object
         if _calls(base, _MAP_VALUE_HELPERS):
             return True
         return False
@@ -320,7 +320,14 @@ class _Analysis:
             base = e["inner"][0]
             if base.get("kind") == "ImplicitCastExpr" and base.get("castKind") == "ArrayToPointerDecay":
                 return self.kmem(base["inner"][0])
+            return self._kernel_pointer(base)      # p[i] on a kernel struct pointer
+        if k == "UnaryOperator" and e.get("opcode") == "*" and e.get("inner"):
+            return self._kernel_pointer(e["inner"][0])   # *p on a kernel struct pointer
         return False
+
+    def _kernel_pointer(self, p):
+        rec = _record_of_pointer(_type(p))
+        return bool(rec and rec in self.records and not self._exempt(p, rec))
 
     # -- walk --
 
