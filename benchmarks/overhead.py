@@ -51,9 +51,9 @@ def with_tool(openloop, path, argv, env, n=N):
     """-> dict(elapsed, cpu, tool_cpu) or dict(error)"""
     errf = tempfile.TemporaryFile()
     tool = bl.Child(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf)
-    n = bl.wait_attached_fds(tool.pid, timeout=90, alive=tool.alive)
+    nfd = bl.wait_attached_fds(tool.pid, timeout=90, alive=tool.alive)
     res = {}
-    if n > 0 and tool.alive():
+    if nfd > 0 and tool.alive():
         time.sleep(0.3)
         res["elapsed"], res["cpu"] = workload(openloop, path, n)
         res["n"] = n

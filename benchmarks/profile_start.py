@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Where a pybcc tool's start-up goes, in CPU time (not wall time, which on a
+shared machine mostly measures the other tenants).
+
+  python3 benchmarks/profile_start.py execsnoop [--cold] [--cprofile [--top 25]]
+
+First the phases: a few functions wrapped with CPU timers (process_time, and
+RUSAGE_CHILDREN for clang), which distorts nothing. With --cprofile, also runs `pybcc TOOL --duration`-like start-up (the tool is stopped right after
+it attached: SIGINT to itself from a timer) under cProfile with
+time.process_time as the clock, with PYBCC_CACHE_DIR warm (run once first)
+or empty (--cold), then prints the phases (imports, compile/cache,
+BTF parsing, load, attach) and the top functions by own CPU time.
+"""
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+CHILD = r"""
+import cProfile, os, signal, sys, threading, time, pstats
+tool, out, stop_after = sys.argv[1], sys.argv[2], float(sys.argv[3])
+prof = cProfile.Profile(time.process_time)
+# stop once the tool prints its header/"Tracing" line (it has attached then)
+real_stdout = sys.stdout
+class Watch:
+    def write(self, s):
+        if not getattr(self, "armed", False) and s.strip():
+            self.armed = True
+            threading.Timer(stop_after, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        return len(s)
+    def flush(self):
+        pass
+sys.stdout = Watch()
+prof.enable()
+from pybcc.cli import main
+try:
+    main([tool])
+except SystemExit:
+    pass
+prof.disable()
+prof.dump_stats(out)
+"""
+
+# --- phases: wrap a few functions with CPU timers (no profiler distortion) ---------
+PHASE_CHILD = r"""
+import os, resource, signal, sys, threading, time, json, functools, importlib
+tool, out = sys.argv[1], sys.argv[2]
+pt = time.process_time
+def children():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+acc = {}
+depth = {}
+def wrap(label, fn):
+    @functools.wraps(fn)
+    def w(*a, **k):
+        if depth.get(label):
+            return fn(*a, **k)
+        depth[label] = 1
+        t0, c0, w0 = pt(), children(), time.perf_counter()
+        try:
+            return fn(*a, **k)
+        finally:
+            depth[label] = 0
+            e = acc.setdefault(label, [0.0, 0.0, 0.0, 0])
+            e[0] += pt() - t0; e[1] += children() - c0; e[2] += time.perf_counter() - w0; e[3] += 1
+    return w
+marks = {"interpreter start-up (before main)": pt()}
+t0 = pt()
+import pybcc.cli
+from pybcc.btf import types as T, cgen
+from pybcc.compiler import build
+from pybcc import loader
+marks["import cli + btf/compiler/loader"] = pt() - t0
+T.BTF.parse = classmethod(wrap("BTF.parse (all blobs)", T.BTF.parse.__func__))
+cgen.vmlinux_header = wrap("vmlinux.h: cgen.vmlinux_header (incl. its BTF parse)", cgen.vmlinux_header)
+build._exec = wrap("clang run (build._exec)", build._exec)
+build.compile = wrap("compiler.compile total (cache lookup or build)", build.compile)
+loader._Loader._apply_core = wrap("loader CO-RE (_apply_core, incl. kernel BTF)", loader._Loader._apply_core)
+loader.load = wrap("loader.load total", loader.load)
+import pybcc.compiler
+pybcc.compiler.compile = build.compile
+t0 = pt()
+mod = importlib.import_module("pybcc.tools." + tool)
+marks["import tool module (+_runtime, rest of pybcc)"] = pt() - t0
+from pybcc.tools import _runtime
+_runtime.Tool.attach = wrap("program load + attach (Tool.attach)", _runtime.Tool.attach)
+_runtime.Tool.__init__ = wrap("Tool() (compile + load)", _runtime.Tool.__init__)
+_runtime.Tool.open_events = wrap("open event reader", _runtime.Tool.open_events)
+class Watch:
+    armed = False
+    def write(self, s):
+        if not self.armed and s.strip():
+            self.armed = True
+            marks["until first output (attached)"] = pt() - tstart
+            threading.Timer(0.05, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        return len(s)
+    def flush(self): pass
+sys.stdout = Watch()
+tstart = pt()
+try:
+    _runtime.run_tool(mod.main, [])
+except SystemExit:
+    pass
+marks["total process CPU (self)"] = pt()
+marks["children CPU (clang)"] = children()
+ru = resource.getrusage(resource.RUSAGE_SELF)
+marks["peak RSS MB (self)"] = ru.ru_maxrss / 1024
+json.dump({"marks": marks, "acc": acc}, open(out, "w"))
+"""
+
+
+def phases(tool, cold):
+    import json
+    cache = tempfile.mkdtemp(prefix="pybcc-prof-cache-")
+    env = dict(os.environ, PYBCC_CACHE_DIR=cache)
+    out = os.path.join(cache, "phases.json")
+    if not cold:
+        subprocess.run([sys.executable, "-c", PHASE_CHILD, tool, out], env=env, check=False,
+                       stderr=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-c", PHASE_CHILD, tool, out], env=env, check=False)
+    with open(out) as f:
+        d = json.load(f)
+    lines = [f"{tool} {'cold' if cold else 'warm'} start-up, CPU seconds (wrapped timers, no profiler):"]
+    for k, v in d["marks"].items():
+        lines.append(f"  {k:55} {v:8.3f}")
+    for k, (cpu, child, wall, n) in d["acc"].items():
+        lines.append(f"  {k:55} {cpu:8.3f}  (+children {child:.3f}, wall {wall:.3f}, calls {n})")
+    return "\n".join(lines)
+
+
+PHASES = [
+    ("imports (all modules)", "<frozen importlib._bootstrap>", "_find_and_load"),
+    ("compile(): cache lookup or clang", "pybcc/compiler/build.py", "compile"),
+    ("vmlinux.h generation", "pybcc/btf/cgen.py", "vmlinux_header"),
+    ("BTF parsing (all)", "pybcc/btf/types.py", "parse"),
+    ("kernel BTF load", "pybcc/btf/types.py", "kernel"),
+    ("loader.load (ELF+BTF parse, CO-RE, maps)", "pybcc/loader.py", "load"),
+    ("object spec parse (ELF)", "pybcc/object.py", "load_spec"),
+    ("CO-RE relocation", "pybcc/loader.py", "_apply_core"),
+    ("program load (verifier)", "pybcc/tools/_runtime.py", "attach"),
+    ("feature probes", "pybcc/kernel/features.py", None),
+    ("event reader open", "pybcc/tools/_runtime.py", "open_events"),
+    ("run_tool (everything after cli import)", "pybcc/tools/_runtime.py", "run_tool"),
+]
+
+
+def phase_times(stats):
+    out = []
+    for label, fname, func in PHASES:
+        best = 0.0
+        for (f, _line, fn), (_cc, _nc, _tt, ct, _callers) in stats.stats.items():
+            if fname in f and (func is None or fn == func):
+                best = max(best, ct) if func else best + _tt
+        out.append((label, best))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("tool")
+    ap.add_argument("--cold", action="store_true")
+    ap.add_argument("--top", type=int, default=20)
+    ap.add_argument("--cprofile", action="store_true", help="also run under cProfile (inflates Python time)")
+    args = ap.parse_args()
+    print(phases(args.tool, args.cold))
+    if not args.cprofile:
+        return
+    cache = tempfile.mkdtemp(prefix="pybcc-prof-cache-")
+    env = dict(os.environ, PYBCC_CACHE_DIR=cache)
+    prof = os.path.join(cache, "start.prof")
+    if not args.cold:
+        subprocess.run([sys.executable, "-c", CHILD, args.tool, prof, "0.05"], env=env, check=False,
+                       stderr=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-c", CHILD, args.tool, prof, "0.05"], env=env, check=False)
+    st = pstats.Stats(prof)
+    total = max(ct for (_cc, _nc, _tt, ct, _c) in st.stats.values())
+    print(f"{args.tool} {'cold' if args.cold else 'warm'} start-up, CPU seconds under cProfile "
+          f"(profiling inflates pure-Python code ~1.5-2x): total {total:.3f}")
+    for label, t in phase_times(st):
+        print(f"  {label:45} {t:7.3f}")
+    s = io.StringIO()
+    pstats.Stats(prof, stream=s).sort_stats("tottime").print_stats(args.top)
+    print("\n".join(line for line in s.getvalue().splitlines() if line.strip())[:6000])
+    s = io.StringIO()
+    pstats.Stats(prof, stream=s).sort_stats("cumulative").print_stats(args.top + 15)
+    print("\n".join(line for line in s.getvalue().splitlines() if line.strip()))
+
+
+if __name__ == "__main__":
+    main()
