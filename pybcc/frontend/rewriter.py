@@ -104,6 +104,7 @@ class _Rewriter:
         self.cflags = list(cflags)
         self.toks = tokenize(text)
         self.tables = {}
+        self.table_at = {}        # token index of a map macro → its TableDecl
         self.functions = []
         self.auto_attach = []
         self.typed = []
@@ -238,15 +239,11 @@ class _Rewriter:
                         raise self.err(t, f"table {d.name!r} is declared twice")
                     d.line = t.line
                     self.tables[d.name] = d
+                    self.table_at[i] = d
 
     def _map_macro(self, i, j):
         end = match_paren(self.toks, j)
-        args = [text_of(self.toks, a, b).strip() for a, b in split_args(self.toks, j + 1, end)]
-        name = args[0] if args and self.toks[i].text not in ("BPF_TABLE", "BPF_F_TABLE") \
-            and not self.toks[i].text.startswith("BPF_TABLE_") else (args[3] if len(args) > 3 else "")
-        d = self.tables.get(name.strip())
-        if d is None:
-            d = next(x for x in self.tables.values() if x.line == self.toks[i].line)
+        d = self.table_at[i]
         self.edits.append((i, end + 1, _fit(T.emit(d).rstrip(";"), text_of(self.toks, i, end + 1))))
         return end + 1
 
