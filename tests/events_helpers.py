@@ -28,7 +28,7 @@ MARKER = 0x5EED5EED
 
 
 def possible_cpus():
-    from pybcc.events._cpus import parse_cpu_list
+    from pybcc.kernel.cpus import parse_cpu_list
     with open("/sys/devices/system/cpu/possible") as f:
         return parse_cpu_list(f.read())
 

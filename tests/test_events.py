@@ -7,7 +7,7 @@ import pytest
 
 from pybcc.errors import BPFError
 from pybcc.events import PerfBuffer, Poller, RingBuffer
-from pybcc.events._cpus import parse_cpu_list
+from pybcc.kernel.cpus import parse_cpu_list
 
 import events_helpers as h
 

@@ -19,7 +19,7 @@ from pybcc.maps import (ArrayMap, BloomFilterMap, HashMap, LocalStorageMap, LpmT
                         MapIndexError, MapInMap, MapSpec, PerCpuArrayMap, PerCpuHashMap,
                         ProgArrayMap, QueueMap, StackMap, StackTraceMap, btf_codec, codec_for,
                         create_map, map_class, num_possible_cpus, open_map, raw_codec, to_dict)
-from pybcc.maps.percpu import _parse_cpu_list
+from pybcc.kernel.cpus import parse_cpu_list
 
 CLANG = shutil.which("clang-16") or shutil.which("clang")
 
@@ -192,8 +192,8 @@ def test_codec_datasec_and_raw(obj):
 
 
 def test_possible_cpus_parse():
-    assert _parse_cpu_list("0-3,5,7-8\n") == [0, 1, 2, 3, 5, 7, 8]
-    assert _parse_cpu_list("0") == [0]
+    assert parse_cpu_list("0-3,5,7-8\n") == [0, 1, 2, 3, 5, 7, 8]
+    assert parse_cpu_list("0") == [0]
 
 
 def test_map_class_choice():

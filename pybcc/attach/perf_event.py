@@ -3,21 +3,11 @@ firing every ``sample_period`` events or ``sample_freq`` times a second."""
 from ..errors import AttachError, BPFError, NotSupportedError
 from ..kernel.uapi import (PERF_ATTR_FREQ, PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_HARDWARE,
                            PERF_TYPE_HW_CACHE, PERF_TYPE_SOFTWARE)
+from ..kernel.cpus import online_cpus
 from .link import Link
 from .perf import attach_perf_fd, perf_open
 
 _ENOENT, _EOPNOTSUPP = 2, 95
-
-
-def online_cpus():
-    """CPU numbers from /sys/devices/system/cpu/online ("0-3,6")."""
-    with open("/sys/devices/system/cpu/online") as f:
-        text = f.read().strip()
-    cpus = []
-    for part in text.split(","):
-        lo, _, hi = part.partition("-")
-        cpus.extend(range(int(lo), int(hi or lo) + 1))
-    return cpus
 
 
 def attach_perf_event(prog_fd, ev_type=PERF_TYPE_SOFTWARE, ev_config=PERF_COUNT_SW_CPU_CLOCK,

@@ -387,7 +387,7 @@ class PerfEventArray(_EventDecoder, TableBase, _maps.PerfEventArrayMap):
     def open_perf_event(self, typ, config, pid=-1):
         """Fill the array with one counter per CPU (read with bpf_perf_event_read)."""
         from ..attach.perf import perf_open
-        from ..events._cpus import online_cpus
+        from ..kernel.cpus import online_cpus
         self._counters = getattr(self, "_counters", [])
         for cpu in online_cpus():
             try:

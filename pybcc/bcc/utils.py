@@ -2,7 +2,7 @@
 import os
 import sys
 
-from ..events._cpus import online_cpus, parse_cpu_list
+from ..kernel.cpus import online_cpus, possible_cpus
 from .text import as_str
 
 
@@ -11,8 +11,7 @@ def get_online_cpus():
 
 
 def get_possible_cpus():
-    with open("/sys/devices/system/cpu/possible") as f:
-        return parse_cpu_list(f.read())
+    return list(possible_cpus())
 
 
 def detect_language(candidates, pid):

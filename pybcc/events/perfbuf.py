@@ -25,7 +25,7 @@ import struct
 
 from ..errors import BPFError
 from ..kernel import syscalls, uapi
-from ._cpus import online_cpus
+from ..kernel.cpus import online_cpus
 from ._reader import Reader, fd_of, map_info, map_type_name
 
 PAGE_SIZE = mmap.PAGESIZE

@@ -5,27 +5,10 @@ the value size rounded up to 8 bytes. Values decode to a list indexed by
 position in the possible-CPU mask (which is 0..N-1 on real machines).
 """
 import ctypes
-import functools
 
+from ..kernel.cpus import possible_cpus
 from .array import ArrayMap
 from .map import HashMap
-
-
-def _parse_cpu_list(text):
-    cpus = []
-    for part in text.strip().split(","):
-        if not part:
-            continue
-        lo, _, hi = part.partition("-")
-        cpus.extend(range(int(lo), int(hi or lo) + 1))
-    return cpus
-
-
-@functools.lru_cache(maxsize=None)
-def possible_cpus():
-    """The CPU numbers in /sys/devices/system/cpu/possible."""
-    with open("/sys/devices/system/cpu/possible") as f:
-        return tuple(_parse_cpu_list(f.read()))
 
 
 def num_possible_cpus():
