@@ -599,7 +599,10 @@ def _private_dir(path):
     return path
 
 
-def vmlinux_header(btf_path="/sys/kernel/btf/vmlinux", cache_dir=None):
+_KERNEL_BTF = "/sys/kernel/btf/vmlinux"
+
+
+def vmlinux_header(btf_path=_KERNEL_BTF, cache_dir=None):
     """Directory holding a vmlinux.h generated from the BTF file ``btf_path``.
 
     The header is generated once per BTF content (sha256) and kept under
@@ -635,7 +638,10 @@ def vmlinux_header(btf_path="/sys/kernel/btf/vmlinux", cache_dir=None):
             last = e
             continue
         with _no_gc():
-            text = generate(bt.BTF.parse(data))
+            # The running kernel's BTF is usually wanted again in this process
+            # (CO-RE, attach targets): parse it once.
+            btf = bt.BTF.kernel() if btf_path == _KERNEL_BTF else bt.BTF.parse(data)
+            text = generate(btf)
         # Write then rename: readers never see a partial header.
         fd, tmp = tempfile.mkstemp(prefix=".vmlinux.h.", dir=d)
         try:

@@ -75,7 +75,7 @@ def include_dir():
 _headers_digest = None
 
 
-def _pybcc_headers_digest():
+def headers_digest():
     """Hash of all of pybcc's headers, computed once per process."""
     global _headers_digest
     if _headers_digest is None:
@@ -135,7 +135,7 @@ def _kernel_vmlinux_dir():
     return d
 
 
-def _vmlinux_dir(vmlinux):
+def vmlinux_dir(vmlinux):
     if vmlinux is True:
         return _kernel_vmlinux_dir()
     if not vmlinux:
@@ -178,7 +178,7 @@ def compile(source, cflags=(), include_dirs=(), *, filename=None, line_map=None,
     """
     text, display, src_dir = _read_source(source, filename)
     comp = compiler or find_compiler()
-    vmdir = _vmlinux_dir(vmlinux)
+    vmdir = vmlinux_dir(vmlinux)
     flags = base_flags(comp)
     incs = [os.path.abspath(os.fspath(d)) for d in include_dirs]
     for d in incs:
@@ -197,7 +197,7 @@ def compile(source, cflags=(), include_dirs=(), *, filename=None, line_map=None,
         return os.fspath(output)
 
     h = hashlib.sha256(KEY_VERSION)
-    for part in (body, comp.identity, _pybcc_headers_digest(), vmdir or "", *flags):
+    for part in (body, comp.identity, headers_digest(), vmdir or "", *flags):
         b = part.encode("utf-8", "surrogateescape")
         h.update(len(b).to_bytes(8, "little") + b)
     key = h.hexdigest()

@@ -74,7 +74,7 @@ def _setup(cflags):
     from .. import compiler
     from ..compiler import build
     comp = compiler.find_compiler()
-    vmdir = build._vmlinux_dir(True)
+    vmdir = build.vmlinux_dir(True)
     flags = build.base_flags(comp) + ["-I", vmdir, "-I", build.include_dir()] + [os.fspath(f) for f in cflags]
     return comp, vmdir, flags
 
@@ -87,7 +87,7 @@ def _pch(comp, flags, vmdir, header):
     h = hashlib.sha256(b"pybcc-frontend-pch-1")
     with open(header, "rb") as f:
         hdr = f.read()
-    for part in (comp.identity, vmdir, build._pybcc_headers_digest(), *flags):
+    for part in (comp.identity, vmdir, build.headers_digest(), *flags):
         h.update(part.encode() + b"\0")
     h.update(hdr)
     path = os.path.join(cache.private_dir("frontend"), h.hexdigest() + ".pch")

@@ -689,7 +689,7 @@ def _rewrite(text, filename, cflags, implicit_reads):
     if rw.tp_structs:
         try:
             from ..compiler import build
-            _, known = implicit.vmlinux_names(os.path.join(build._vmlinux_dir(True), "vmlinux.h"))
+            _, known = implicit.vmlinux_names(os.path.join(build.vmlinux_dir(True), "vmlinux.h"))
         except Exception:  # no BTF or no header: pointer fields become void *
             pass
     for sname, (cat, ev, line) in rw.tp_structs.items():
@@ -751,7 +751,7 @@ def _frontend_digest():
 def _cache_key(text, filename, cflags, implicit_reads):
     try:
         from ..compiler import build, find_compiler
-        parts = [_frontend_digest(), build._pybcc_headers_digest(), build._vmlinux_dir(True),
+        parts = [_frontend_digest(), build.headers_digest(), build.vmlinux_dir(True),
                  find_compiler().identity, text, filename, str(implicit_reads), *cflags]
     except Exception as e:  # no compiler or BTF: the rewrite itself will say so
         log.debug("front-end cache disabled: %s", e)

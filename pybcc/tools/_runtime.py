@@ -8,12 +8,11 @@ import signal
 import sys
 import time
 
-from .. import compiler, loader
+from .. import loader
 from ..errors import AttachError, BPFError, LoadError, NotSupportedError
 from ..kernel import features, syscalls
+from .prebuilt import INCLUDE_DIR, TOOLS_DIR, tool_object  # noqa: F401 (tools import these)
 
-TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
-INCLUDE_DIR = os.path.join(TOOLS_DIR, "include")
 
 
 def handle_signals():
@@ -34,8 +33,7 @@ class Tool:
         self.use_ringbuf = events and features.has_ringbuf()
         if events:
             constants["use_ringbuf"] = self.use_ringbuf
-        src = os.path.join(TOOLS_DIR, name + ".bpf.c")
-        obj = compiler.compile(src, include_dirs=[INCLUDE_DIR])
+        obj = tool_object(name)
         reuse = {m: syscalls.obj_get(path) for m, path in (pinned or {}).items()}
         try:
             self.coll = loader.load(obj, constants=constants, programs=[],
