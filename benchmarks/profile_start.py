@@ -12,6 +12,8 @@ or empty (--cold), then prints the phases (imports, compile/cache,
 BTF parsing, load, attach) and the top functions by own CPU time.
 """
 import argparse
+import atexit
+import shutil
 import cProfile
 import io
 import os
@@ -127,6 +129,7 @@ def phases(tool, cold):
     subprocess.run([sys.executable, "-c", PHASE_CHILD, tool, out], env=env, check=False)
     with open(out) as f:
         d = json.load(f)
+    shutil.rmtree(cache, ignore_errors=True)
     lines = [f"{tool} {'cold' if cold else 'warm'} start-up, CPU seconds (wrapped timers, no profiler):"]
     for k, v in d["marks"].items():
         lines.append(f"  {k:55} {v:8.3f}")
@@ -180,6 +183,7 @@ def main():
                        stderr=subprocess.DEVNULL)
     subprocess.run([sys.executable, "-c", CHILD, args.tool, prof, "0.05"], env=env, check=False)
     st = pstats.Stats(prof)
+    atexit.register(shutil.rmtree, cache, True)
     total = max(ct for (_cc, _nc, _tt, ct, _c) in st.stats.values())
     print(f"{args.tool} {'cold' if args.cold else 'warm'} start-up, CPU seconds under cProfile "
           f"(profiling inflates pure-Python code ~1.5-2x): total {total:.3f}")
