@@ -87,7 +87,15 @@ def main(argv=None):
         print(f"pybcc: no tool or command {cmd!r} (try: pybcc --help)", file=sys.stderr)
         return 2
     from .tools._runtime import run_tool
-    return run_tool(mod.main, rest) or 0
+    rc = run_tool(mod.main, rest) or 0
+    # The tool has detached and closed everything. Leave without freeing the
+    # parsed kernel BTF object by object (~130k objects: up to 0.6 s of CPU).
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:
+        pass
+    os._exit(rc)
 
 
 if __name__ == "__main__":

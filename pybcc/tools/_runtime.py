@@ -3,6 +3,7 @@
 A tool's BPF C is ``pybcc/tools/NAME.bpf.c``, configured with ``const
 volatile`` globals, so one cached object serves every invocation.
 """
+import mmap
 import os
 import signal
 import sys
@@ -13,6 +14,11 @@ from ..errors import AttachError, BPFError, LoadError, NotSupportedError
 from ..kernel import features, syscalls
 from .prebuilt import INCLUDE_DIR, TOOLS_DIR, tool_object  # noqa: F401 (tools import these)
 
+
+
+# Ring buffer for events: room for bursts of ~3,000 events (a 256 KB
+# one lost events at 40k/s in benchmarks/).
+RINGBUF_SIZE = 1 << 20
 
 
 def handle_signals():
@@ -26,13 +32,21 @@ class Tool:
     """A tool's loaded BPF object. Programs load on demand, so a program
     the running kernel cannot take is skipped in favour of a fallback."""
 
-    def __init__(self, name, constants=None, events=False, map_sizes=None, pinned=None):
-        """``map_sizes``: {map: max_entries}; ``pinned``: {map: bpffs path}
+    def __init__(self, name, constants=None, events=False, map_sizes=None, pinned=None,
+                 ringbuf_size=RINGBUF_SIZE):
+        """``events``: the tool sends events (ring buffer where the kernel has
+        one, else perf buffer; PYBCC_EVENTS=perf|ringbuf chooses);
+        ``map_sizes``: {map: max_entries}; ``pinned``: {map: bpffs path}
         of a map someone else made (bcc's --cgroupmap/--mntnsmap)."""
         constants = dict(constants or {})
-        self.use_ringbuf = events and features.has_ringbuf()
+        map_sizes = dict(map_sizes or {})
+        choice = os.environ.get("PYBCC_EVENTS", "")
+        self.use_ringbuf = events and choice != "perf" and (
+            choice == "ringbuf" or features.has_ringbuf())
         if events:
             constants["use_ringbuf"] = self.use_ringbuf
+            if self.use_ringbuf:
+                map_sizes.setdefault("events_rb", ringbuf_size)
         obj = tool_object(name)
         reuse = {m: syscalls.obj_get(path) for m, path in (pinned or {}).items()}
         try:
@@ -84,9 +98,12 @@ class Tool:
             self.reader = RingBuffer(self.coll.map_fds["events_rb"], callback,
                                      lost_counter=self._ringbuf_drops)
         else:
+            # Wake when a quarter of a CPU's ring is full, not per event (the
+            # poll timeout bounds the delay): waking costs the traced workload.
             self.reader = PerfBuffer(self.coll.map_fds["events_pb"],
                                      lambda cpu, data, size: callback(data),
-                                     lost_callback=self._perf_lost, page_cnt=page_cnt)
+                                     lost_callback=self._perf_lost, page_cnt=page_cnt,
+                                     wakeup_watermark=page_cnt * mmap.PAGESIZE // 4)
         return self.reader
 
     def _perf_lost(self, count):
@@ -127,6 +144,7 @@ def stream_events(tool, duration=None, should_stop=None):
     try:
         while True:
             tool.poll(100)
+            sys.stdout.flush()   # once per batch: tools print events unflushed
             if should_stop is not None and should_stop():
                 break
             if deadline is not None and time.monotonic() >= deadline:

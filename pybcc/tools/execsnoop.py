@@ -92,7 +92,7 @@ def main(argv=None):
             out += "%-16s %-7d %-7s %3d %s" % (e.comm.decode(errors="replace"), e.pid,
                                               str(ppid) if ppid > 0 else "?", e.retval,
                                               argv_text.decode(errors="replace"))
-            print(out, flush=True)
+            print(out)
 
         tool.open_events(on_event)
         header = ""

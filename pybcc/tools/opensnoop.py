@@ -159,7 +159,7 @@ def main(argv=None):
             name = e.name
             if args.full_path and e.dir_size:
                 name = join_path(name, bytes(data[HEADER_SIZE:HEADER_SIZE + e.dir_size]))
-            print((out + name).decode(errors="replace"), flush=True)
+            print((out + name).decode(errors="replace"))
 
         tool.open_events(on_event, page_cnt=args.buffer_pages or 64)
         header = ""
