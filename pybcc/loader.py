@@ -18,6 +18,7 @@ from typing import Dict, List
 
 from . import asm, verifier
 from .btf import types as bt
+from .btf.core import POISON_HELPER
 from .errors import BPFError, LoadError, NotSupportedError, VerifierError
 from .kernel import syscalls
 from .kernel.uapi import MapType, ProgType, BPF_F_SLEEPABLE
@@ -26,7 +27,6 @@ from .object import MapSpec, ObjectSpec, PIN_BY_NAME, R_BPF_64_32, R_BPF_64_64, 
 
 FUNC_INFO_REC = struct.Struct("<II")
 LINE_INFO_REC = struct.Struct("<IIII")
-POISON_HELPER = 0xBAD2310  # what an unresolvable CO-RE relocation is turned into
 DEFAULT_PIN_ROOT = "/sys/fs/bpf"
 
 
@@ -445,6 +445,10 @@ class _Loader:
         if not text.strip():
             raise LoadError(f"program {ps.name} ({ps.section}): the kernel refused to load it", err)
         head, idx, rec = verifier.explain(ps.name, ps.section, text, linked.line_info)
+        if "unknown#%d" % POISON_HELPER in text:
+            head += ("\n  (that instruction was poisoned by pybcc: a CO-RE relocation found no "
+                     "matching field or type in this kernel's BTF; guard it with "
+                     "bpf_core_field_exists() or similar)")
         raise VerifierError(head, text, err, idx, rec)
 
     def _link(self, ps):

@@ -185,3 +185,10 @@ def test_untyped_ksym_from_kallsyms_and_weak_missing_is_zero():
         # bpf_prog_active is a data symbol: absent from kallsyms without KALLSYMS_ALL
         expected = ksymname("bpf_prog_active")
         assert var(coll, "seen_active") == (expected if expected and expected > 0 else 0)
+
+
+def test_unresolvable_core_relocation_is_explained():
+    with pytest.raises(VerifierError) as ei:
+        loader.load(build("loader_poison.bpf.c"))
+    assert "CO-RE relocation found no matching field" in str(ei.value)
+    assert "loader_poison.bpf.c:" in str(ei.value)
