@@ -5,7 +5,7 @@ import time
 
 from ._runtime import Tool, run_tool
 from .profile import positive_int, positive_nonzero_int
-from .stacks import StackPrinter, stack_context
+from .stacks import StackPrinter, stack_context, write_counts
 
 EXAMPLES = """examples:
     ./offcputime             # trace off-CPU stack time until Ctrl-C
@@ -112,19 +112,8 @@ def report(tool, args):
     printer = StackPrinter(tool.maps["stack_traces"], user=not args.kernel_stacks_only,
                            kernel=not args.user_stacks_only, delimited=args.delimited,
                            skip_tracing=True)
-    out = sys.stdout
     # user stacks are symbolized by tgid: one symbol table per process
-    for k, v in sorted(tool.maps["counts"].items(), key=lambda kv: kv[1]):
-        printer.account(k.user_stack_id, k.kernel_stack_id)
-        if args.folded:
-            out.write("%s %d\n" % (printer.folded(k.name, k.user_stack_id, k.kernel_stack_id,
-                                                  k.tgid), v))
-        else:
-            for line in printer.lines(k.user_stack_id, k.kernel_stack_id, k.tgid):
-                out.write(line + "\n")
-            out.write("    %-16s %s (%d)\n" % ("-", k.name, k.pid))
-            out.write("        %d\n\n" % v)
-    out.flush()
+    write_counts(printer, tool.maps["counts"].items(), args.folded, sym_pid=lambda k: k.tgid)
     if printer.missing:
         hint = " Consider increasing --stack-storage-size." if 12 in printer.missing_errnos else ""
         print("WARNING: %d stack traces lost and could not be displayed.%s" %

@@ -5,7 +5,7 @@ import time
 
 from ..kernel.uapi import PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_SOFTWARE
 from ._runtime import Tool, fail, run_tool
-from .stacks import StackPrinter, stack_context
+from .stacks import StackPrinter, stack_context, write_counts
 
 EXAMPLES = """examples:
     ./profile             # profile stack traces at 49 Hertz until Ctrl-C
@@ -145,18 +145,8 @@ def report(tool, args):
     printer = StackPrinter(tool.maps["stack_traces"], user=not args.kernel_stacks_only,
                            kernel=not args.user_stacks_only, delimited=args.delimited,
                            annotations=args.annotations)
-    out = sys.stdout
-    for k, v in sorted(tool.maps["counts"].items(), key=lambda kv: kv[1]):
-        printer.account(k.user_stack_id, k.kernel_stack_id)
-        if args.folded:
-            out.write("%s %d\n" % (printer.folded(k.name, k.user_stack_id, k.kernel_stack_id,
-                                                  k.pid, k.kernel_ip), v))
-        else:
-            for line in printer.lines(k.user_stack_id, k.kernel_stack_id, k.pid, k.kernel_ip):
-                out.write(line + "\n")
-            out.write("    %-16s %s (%d)\n" % ("-", k.name, k.pid))
-            out.write("        %d\n\n" % v)
-    out.flush()
+    write_counts(printer, tool.maps["counts"].items(), args.folded, sym_pid=lambda k: k.pid,
+                 first_ip=lambda k: k.kernel_ip)
     if printer.missing:
         hint = " Consider increasing --stack-storage-size." if 17 in printer.missing_errnos else ""
         print("WARNING: %d stack traces could not be displayed.%s" % (printer.missing, hint),

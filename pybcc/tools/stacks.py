@@ -2,6 +2,7 @@
 map sizes and pinned maps are chosen at run time, and bcc's two ways of
 printing a stack: one frame per line, or folded for flame graphs."""
 import errno
+import sys
 
 from ..symbols import ksym, sym
 
@@ -101,6 +102,24 @@ class StackPrinter:
             else:
                 out.extend("    " + f for f in self.user_frames(user_id, pid))
         return out
+
+
+def write_counts(printer, counts, folded, sym_pid, first_ip=lambda k: 0):
+    """bcc's report for profile and offcputime: each (key, count) of
+    ``counts``, smallest count first, folded or one frame per line.
+    ``sym_pid(key)`` is the process whose symbols the user stack uses."""
+    out = sys.stdout
+    for k, v in sorted(counts, key=lambda kv: kv[1]):
+        printer.account(k.user_stack_id, k.kernel_stack_id)
+        if folded:
+            out.write("%s %d\n" % (printer.folded(k.name, k.user_stack_id, k.kernel_stack_id,
+                                                  sym_pid(k), first_ip(k)), v))
+        else:
+            for line in printer.lines(k.user_stack_id, k.kernel_stack_id, sym_pid(k), first_ip(k)):
+                out.write(line + "\n")
+            out.write("    %-16s %s (%d)\n" % ("-", k.name, k.pid))
+            out.write("        %d\n\n" % v)
+    out.flush()
 
 
 def stack_context(user_only, kernel_only):
