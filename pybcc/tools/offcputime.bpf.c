@@ -6,6 +6,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/stacks.h>
 
 #define PF_KTHREAD 0x00200000
 
@@ -30,8 +31,6 @@ const volatile bool filter_state = false;
 const volatile long targ_state = 0;
 const volatile u64 min_block_us = 1;
 const volatile u64 max_block_us = (u64)-1;
-const volatile bool user_stacks = true;
-const volatile bool kernel_stacks = true;
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -46,14 +45,6 @@ struct {
     __type(key, u32);
     __type(value, struct start_t);
 } start SEC(".maps");
-
-/* max_entries comes from --stack-storage-size */
-struct {
-    __uint(type, BPF_MAP_TYPE_STACK_TRACE);
-    __uint(max_entries, 1024);
-    __uint(key_size, sizeof(u32));
-    __uint(value_size, 127 * sizeof(u64));
-} stack_traces SEC(".maps");
 
 /* [0] start times later than end times, [1] counts or start full */
 struct {
@@ -115,7 +106,7 @@ static __always_inline bool wanted(struct task_struct *t)
 static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct task_struct *next)
 {
     struct start_t *s, st = {};
-    u64 now = bpf_ktime_get_ns(), delta, *n;
+    u64 now = bpf_ktime_get_ns(), delta;
     u32 pid;
 
     // prev (the current task) blocks here: remember when and where
@@ -123,9 +114,7 @@ static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct
         st.ts = now;
         st.key.pid = BPF_CORE_READ(prev, pid);
         st.key.tgid = BPF_CORE_READ(prev, tgid);
-        st.key.user_stack_id = user_stacks ?
-            bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK) : -1;
-        st.key.kernel_stack_id = kernel_stacks ? bpf_get_stackid(ctx, &stack_traces, 0) : -1;
+        get_stack_ids(ctx, &st.key.user_stack_id, &st.key.kernel_stack_id);
         bpf_get_current_comm(&st.key.name, sizeof(st.key.name));
         if (bpf_map_update_elem(&start, &st.key.pid, &st, BPF_ANY))
             problem(1);
@@ -142,17 +131,8 @@ static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct
         return 0;
     }
     delta = (now - s->ts) / 1000;
-    if (delta >= min_block_us && delta <= max_block_us) {
-        n = bpf_map_lookup_elem(&counts, &s->key);
-        if (n) {
-            __sync_fetch_and_add(n, delta);
-        } else if (bpf_map_update_elem(&counts, &s->key, &delta, BPF_NOEXIST)) {
-            if ((n = bpf_map_lookup_elem(&counts, &s->key)))
-                __sync_fetch_and_add(n, delta);
-            else
-                problem(1);
-        }
-    }
+    if (delta >= min_block_us && delta <= max_block_us && !count_add(&counts, &s->key, delta))
+        problem(1);
     bpf_map_delete_elem(&start, &pid);
     return 0;
 }

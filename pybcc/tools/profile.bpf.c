@@ -5,6 +5,8 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#define STACK_STORAGE_SIZE 16384     // --stack-storage-size
+#include <pybcc/stacks.h>
 
 struct key_t {
     u32 pid;
@@ -19,8 +21,6 @@ enum { FILTER_NONE, FILTER_TGID, FILTER_TID };
 
 const volatile int filter_mode = FILTER_NONE;
 const volatile bool include_idle = false;
-const volatile bool user_stacks = true;
-const volatile bool kernel_stacks = true;
 const volatile bool filter_cgroup = false;
 const volatile bool filter_mntns = false;
 
@@ -30,14 +30,6 @@ struct {
     __type(key, struct key_t);
     __type(value, u64);
 } counts SEC(".maps");
-
-/* max_entries comes from --stack-storage-size */
-struct {
-    __uint(type, BPF_MAP_TYPE_STACK_TRACE);
-    __uint(max_entries, 16384);
-    __uint(key_size, sizeof(u32));
-    __uint(value_size, 127 * sizeof(u64));
-} stack_traces SEC(".maps");
 
 /* -p/-L: the pids or tids to sample */
 struct {
@@ -88,7 +80,7 @@ static __always_inline bool container_filtered(void)
 SEC("perf_event")
 int do_sample(struct bpf_perf_event_data *ctx)
 {
-    u64 id = bpf_get_current_pid_tgid(), one = 1, *n;
+    u64 id = bpf_get_current_pid_tgid(), *n;
     u32 tgid = id >> 32, tid = (u32)id, zero = 0;
     struct key_t key = {};
 
@@ -103,24 +95,15 @@ int do_sample(struct bpf_perf_event_data *ctx)
 
     key.pid = tgid;
     bpf_get_current_comm(&key.name, sizeof(key.name));
-    key.user_stack_id = user_stacks ? bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK) : -1;
-    key.kernel_stack_id = kernel_stacks ? bpf_get_stackid(ctx, &stack_traces, 0) : -1;
+    get_stack_ids(ctx, &key.user_stack_id, &key.kernel_stack_id);
     if (key.kernel_stack_id >= 0) {
         u64 ip = PT_REGS_IP(&ctx->regs);
         if ((s64)ip < 0)        // a kernel address (upper half)
             key.kernel_ip = ip;
     }
 
-    n = bpf_map_lookup_elem(&counts, &key);
-    if (n) {
-        __sync_fetch_and_add(n, 1);
-    } else if (bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST)) {
-        n = bpf_map_lookup_elem(&counts, &key);
-        if (n)
-            __sync_fetch_and_add(n, 1);
-        else if ((n = bpf_map_lookup_elem(&dropped, &zero)))
-            *n += 1;    // counts is full
-    }
+    if (!count_add(&counts, &key, 1) && (n = bpf_map_lookup_elem(&dropped, &zero)))
+        *n += 1;    // counts is full
     return 0;
 }
 

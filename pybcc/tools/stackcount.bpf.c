@@ -3,6 +3,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <pybcc/tool.h>
+#include <pybcc/stacks.h>
 
 struct key_t {
     u32 tgid;           // 0xffffffff unless per process
@@ -14,8 +15,6 @@ struct key_t {
 const volatile bool per_pid = false;
 const volatile u32 targ_tgid = 0;
 const volatile s32 targ_cpu = -1;
-const volatile bool user_stacks = true;
-const volatile bool kernel_stacks = true;
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -23,13 +22,6 @@ struct {
     __type(key, struct key_t);
     __type(value, u64);
 } counts SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_STACK_TRACE);
-    __uint(max_entries, 1024);
-    __uint(key_size, sizeof(u32));
-    __uint(value_size, 127 * sizeof(u64));
-} stack_traces SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -42,7 +34,7 @@ static __always_inline int count(void *ctx)
 {
     u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
     struct key_t key = {};
-    u64 one = 1, *n;
+    u64 *n;
 
     if (targ_tgid && tgid != targ_tgid)
         return 0;
@@ -53,18 +45,10 @@ static __always_inline int count(void *ctx)
         key.tgid = tgid;
         bpf_get_current_comm(&key.name, sizeof(key.name));
     }
-    key.user_stack_id = user_stacks ? bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK) : -1;
-    key.kernel_stack_id = kernel_stacks ? bpf_get_stackid(ctx, &stack_traces, 0) : -1;
+    get_stack_ids(ctx, &key.user_stack_id, &key.kernel_stack_id);
 
-    n = bpf_map_lookup_elem(&counts, &key);
-    if (n) {
-        __sync_fetch_and_add(n, 1);
-    } else if (bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST)) {
-        if ((n = bpf_map_lookup_elem(&counts, &key)))
-            __sync_fetch_and_add(n, 1);
-        else if ((n = bpf_map_lookup_elem(&dropped, &zero)))
-            *n += 1;    // counts is full
-    }
+    if (!count_add(&counts, &key, 1) && (n = bpf_map_lookup_elem(&dropped, &zero)))
+        *n += 1;    // counts is full
     return 0;
 }
 
