@@ -6,13 +6,6 @@
 
 #define IRQ_NONE 0
 
-enum { MODE_TIME, MODE_COUNT, MODE_DIST };
-
-struct entry_key {
-    u32 tid;        // with the CPU: irqs hit the idle task (tid 0) on every CPU
-    u32 cpu;
-};
-
 struct irq_name {
     char name[32];
 };
@@ -27,41 +20,7 @@ struct entry_val {
     struct irq_name name;
 };
 
-const volatile int mode = MODE_TIME;
-const volatile u64 factor = 1000;
-const volatile s32 targ_cpu = -1;
-
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct entry_key);
-    __type(value, struct entry_val);
-} start SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct irq_key);
-    __type(value, u64);
-} dist SEC(".maps");
-
-static __always_inline void add(struct irq_key *key, u64 n)
-{
-    u64 *v = bpf_map_lookup_elem(&dist, key);
-
-    if (v)
-        __sync_fetch_and_add(v, n);
-    else if (bpf_map_update_elem(&dist, key, &n, BPF_NOEXIST))
-        if ((v = bpf_map_lookup_elem(&dist, key)))
-            __sync_fetch_and_add(v, n);
-}
-
-static __always_inline bool this_cpu(struct entry_key *k)
-{
-    k->tid = (u32)bpf_get_current_pid_tgid();
-    k->cpu = bpf_get_smp_processor_id();
-    return targ_cpu < 0 || k->cpu == (u32)targ_cpu;
-}
+#include <pybcc/irqtime.h>
 
 SEC("tracepoint/irq/irq_handler_entry")
 int handler_entry(struct trace_event_raw_irq_handler_entry *ctx)
@@ -95,14 +54,10 @@ int handler_exit(struct trace_event_raw_irq_handler_exit *ctx)
     if (ctx->ret != IRQ_NONE) {
         delta = bpf_ktime_get_ns() - v->ts;
         __builtin_memcpy(key.name, v->name.name, sizeof(key.name));
-        if (mode == MODE_COUNT) {
+        if (mode == MODE_COUNT)
             add(&key, 1);
-        } else if (mode == MODE_DIST) {
-            key.slot = log2_slot(delta / factor);
-            add(&key, 1);
-        } else {
-            add(&key, delta);
-        }
+        else
+            add_time(&key, delta);
     }
     bpf_map_delete_elem(&start, &k);
     return 0;

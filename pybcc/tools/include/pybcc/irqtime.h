@@ -1,0 +1,65 @@
+/* BPF-side pieces of hardirqs and softirqs: per-CPU entry timestamps and
+ * the totals map. The tool defines struct entry_val (starting with u64 ts)
+ * and struct irq_key (with a u64 slot) before including this header.
+ */
+#ifndef __PYBCC_IRQTIME_H
+#define __PYBCC_IRQTIME_H
+
+#include <bpf/bpf_helpers.h>
+
+enum { MODE_TIME, MODE_COUNT, MODE_DIST };
+
+const volatile int mode = MODE_TIME;
+const volatile u64 factor = 1000;
+const volatile s32 targ_cpu = -1;
+
+struct entry_key {
+    u32 tid;        // with the CPU: irqs run in the idle task (tid 0) of every CPU
+    u32 cpu;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, struct entry_key);
+    __type(value, struct entry_val);
+} start SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, struct irq_key);
+    __type(value, u64);
+} dist SEC(".maps");
+
+static __always_inline void add(struct irq_key *key, u64 n)
+{
+    u64 *v = bpf_map_lookup_elem(&dist, key);
+
+    if (v)
+        __sync_fetch_and_add(v, n);
+    else if (bpf_map_update_elem(&dist, key, &n, BPF_NOEXIST))
+        if ((v = bpf_map_lookup_elem(&dist, key)))
+            __sync_fetch_and_add(v, n);
+}
+
+/* Fills k for the current task and CPU; false when -c excludes this CPU. */
+static __always_inline bool this_cpu(struct entry_key *k)
+{
+    k->tid = (u32)bpf_get_current_pid_tgid();
+    k->cpu = bpf_get_smp_processor_id();
+    return targ_cpu < 0 || k->cpu == (u32)targ_cpu;
+}
+
+/* A time in mode MODE_DIST is counted in its log2 slot, else summed. */
+static __always_inline void add_time(struct irq_key *key, u64 delta)
+{
+    if (mode == MODE_DIST) {
+        key->slot = log2_slot(delta / factor);
+        add(key, 1);
+    } else {
+        add(key, delta);
+    }
+}
+
+#endif
