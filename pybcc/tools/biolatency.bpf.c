@@ -8,8 +8,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
-
-#define DISK_NAME_LEN 32
+#include <pybcc/blockio.h>
 
 struct hist_key {
     char disk[DISK_NAME_LEN];
@@ -26,9 +25,6 @@ const volatile bool targ_queued = false;
 const volatile bool targ_ms = false;
 const volatile bool per_disk = false;
 const volatile bool per_flag = false;
-const volatile bool filter_dev = false;
-const volatile u32 targ_major = 0;
-const volatile u32 targ_minor = 0;
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -50,31 +46,6 @@ struct {
     __type(key, u32);
     __type(value, struct ext_val);
 } extension SEC(".maps");
-
-/* Kernels before 5.16 had the gendisk in the request itself. */
-struct request___old {
-    struct gendisk *rq_disk;
-} __attribute__((preserve_access_index));
-
-static __always_inline struct gendisk *rq_disk(struct request *rq)
-{
-    struct request___old *old = (void *)rq;
-
-    if (bpf_core_field_exists(old->rq_disk))
-        return BPF_CORE_READ(old, rq_disk);
-    return BPF_CORE_READ(rq, q, disk);
-}
-
-static __always_inline int wanted(struct request *rq)
-{
-    struct gendisk *disk;
-
-    if (!filter_dev)
-        return 1;
-    disk = rq_disk(rq);
-    return disk && BPF_CORE_READ(disk, major) == targ_major &&
-           BPF_CORE_READ(disk, first_minor) == targ_minor;
-}
 
 /* flags: BPF_ANY for the earliest hook in use; BPF_NOEXIST on issue when
  * the queued time was already recorded. */
@@ -100,7 +71,7 @@ static __always_inline void add(void *map, void *key)
             __sync_fetch_and_add(n, 1);
 }
 
-static __always_inline int trace_done(struct request *rq)
+static __always_inline int trace_done(void *ctx, struct request *rq)
 {
     struct hist_key key = {};
     struct ext_val *ext;
@@ -134,54 +105,21 @@ static __always_inline int trace_done(struct request *rq)
     return 0;
 }
 
-SEC("tp_btf/block_rq_issue")
-int rq_issue_btf(u64 *ctx)
+static __always_inline int trace_issue(void *ctx, struct request *rq)
 {
-    return trace_start((struct request *)ctx[0], targ_queued ? BPF_NOEXIST : BPF_ANY);
+    return trace_start(rq, targ_queued ? BPF_NOEXIST : BPF_ANY);
 }
 
-SEC("raw_tp/block_rq_issue")
-int rq_issue_raw(u64 *ctx)
+static __always_inline int trace_queued(void *ctx, struct request *rq)
 {
-    return trace_start((struct request *)ctx[0], targ_queued ? BPF_NOEXIST : BPF_ANY);
+    return trace_start(rq, BPF_ANY);
 }
 
+RQ_HOOK(rq_issue, block_rq_issue, trace_issue)
 /* -Q: block_io_start fires where the request is accounted (as bcc's
  * blk_account_io_start); older kernels lack it, so block_rq_insert. */
-SEC("tp_btf/block_io_start")
-int io_start_btf(u64 *ctx)
-{
-    return trace_start((struct request *)ctx[0], BPF_ANY);
-}
-
-SEC("raw_tp/block_io_start")
-int io_start_raw(u64 *ctx)
-{
-    return trace_start((struct request *)ctx[0], BPF_ANY);
-}
-
-SEC("tp_btf/block_rq_insert")
-int rq_insert_btf(u64 *ctx)
-{
-    return trace_start((struct request *)ctx[0], BPF_ANY);
-}
-
-SEC("raw_tp/block_rq_insert")
-int rq_insert_raw(u64 *ctx)
-{
-    return trace_start((struct request *)ctx[0], BPF_ANY);
-}
-
-SEC("tp_btf/block_rq_complete")
-int rq_complete_btf(u64 *ctx)
-{
-    return trace_done((struct request *)ctx[0]);
-}
-
-SEC("raw_tp/block_rq_complete")
-int rq_complete_raw(u64 *ctx)
-{
-    return trace_done((struct request *)ctx[0]);
-}
+RQ_HOOK(io_start, block_io_start, trace_queued)
+RQ_HOOK(rq_insert, block_rq_insert, trace_queued)
+RQ_HOOK(rq_complete, block_rq_complete, trace_done)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -6,8 +6,8 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/blockio.h>
 
-#define DISK_NAME_LEN 32
 #define REQ_OP_MASK 0xff
 #define OP_WRITE 1
 
@@ -38,10 +38,6 @@ struct event {
     char disk[DISK_NAME_LEN];
 };
 
-const volatile bool filter_dev = false;
-const volatile u32 targ_major = 0;
-const volatile u32 targ_minor = 0;
-
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 10240);
@@ -63,32 +59,8 @@ struct {
     __type(value, u64);     // the sector after the last request's end
 } last_sectors SEC(".maps");
 
-struct request___old {
-    struct gendisk *rq_disk;
-} __attribute__((preserve_access_index));
-
-static __always_inline struct gendisk *rq_disk(struct request *rq)
-{
-    struct request___old *old = (void *)rq;
-
-    if (bpf_core_field_exists(old->rq_disk))
-        return BPF_CORE_READ(old, rq_disk);
-    return BPF_CORE_READ(rq, q, disk);
-}
-
-static __always_inline int wanted(struct request *rq)
-{
-    struct gendisk *disk;
-
-    if (!filter_dev)
-        return 1;
-    disk = rq_disk(rq);
-    return disk && BPF_CORE_READ(disk, major) == targ_major &&
-           BPF_CORE_READ(disk, first_minor) == targ_minor;
-}
-
 /* The request is created in the context of the process doing the I/O. */
-static __always_inline int trace_create(struct request *rq)
+static __always_inline int trace_create(void *ctx, struct request *rq)
 {
     struct who w = {};
 
@@ -101,7 +73,7 @@ static __always_inline int trace_create(struct request *rq)
     return 0;
 }
 
-static __always_inline int trace_issue(struct request *rq)
+static __always_inline int trace_issue(void *ctx, struct request *rq)
 {
     struct start_req s = {};
 
@@ -157,52 +129,9 @@ static __always_inline int trace_done(void *ctx, struct request *rq)
     return 0;
 }
 
-SEC("tp_btf/block_io_start")
-int io_start_btf(u64 *ctx)
-{
-    return trace_create((struct request *)ctx[0]);
-}
-
-SEC("raw_tp/block_io_start")
-int io_start_raw(u64 *ctx)
-{
-    return trace_create((struct request *)ctx[0]);
-}
-
-SEC("tp_btf/block_rq_insert")
-int rq_insert_btf(u64 *ctx)
-{
-    return trace_create((struct request *)ctx[0]);
-}
-
-SEC("raw_tp/block_rq_insert")
-int rq_insert_raw(u64 *ctx)
-{
-    return trace_create((struct request *)ctx[0]);
-}
-
-SEC("tp_btf/block_rq_issue")
-int rq_issue_btf(u64 *ctx)
-{
-    return trace_issue((struct request *)ctx[0]);
-}
-
-SEC("raw_tp/block_rq_issue")
-int rq_issue_raw(u64 *ctx)
-{
-    return trace_issue((struct request *)ctx[0]);
-}
-
-SEC("tp_btf/block_rq_complete")
-int rq_complete_btf(u64 *ctx)
-{
-    return trace_done(ctx, (struct request *)ctx[0]);
-}
-
-SEC("raw_tp/block_rq_complete")
-int rq_complete_raw(u64 *ctx)
-{
-    return trace_done(ctx, (struct request *)ctx[0]);
-}
+RQ_HOOK(io_start, block_io_start, trace_create)
+RQ_HOOK(rq_insert, block_rq_insert, trace_create)
+RQ_HOOK(rq_issue, block_rq_issue, trace_issue)
+RQ_HOOK(rq_complete, block_rq_complete, trace_done)
 
 char LICENSE[] SEC("license") = "GPL";

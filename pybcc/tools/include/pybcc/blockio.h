@@ -1,0 +1,57 @@
+/* BPF-side pieces of the block I/O tools (biolatency, biosnoop): a
+ * request's disk on old and new kernels, the -d disk filter, and each
+ * block_rq tracepoint hook as a tp_btf program with a raw_tp twin (the
+ * Python side attaches whichever the kernel takes).
+ */
+#ifndef __PYBCC_BLOCKIO_H
+#define __PYBCC_BLOCKIO_H
+
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+#define DISK_NAME_LEN 32
+
+const volatile bool filter_dev = false;
+const volatile u32 targ_major = 0;
+const volatile u32 targ_minor = 0;
+
+/* Kernels before 5.16 had the gendisk in the request itself. */
+struct request___old {
+    struct gendisk *rq_disk;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct gendisk *rq_disk(struct request *rq)
+{
+    struct request___old *old = (void *)rq;
+
+    if (bpf_core_field_exists(old->rq_disk))
+        return BPF_CORE_READ(old, rq_disk);
+    return BPF_CORE_READ(rq, q, disk);
+}
+
+static __always_inline int wanted(struct request *rq)
+{
+    struct gendisk *disk;
+
+    if (!filter_dev)
+        return 1;
+    disk = rq_disk(rq);
+    return disk && BPF_CORE_READ(disk, major) == targ_major &&
+           BPF_CORE_READ(disk, first_minor) == targ_minor;
+}
+
+/* Programs NAME_btf and NAME_raw on tracepoint TP, whose first argument is
+ * the request; both return FN(ctx, request). */
+#define RQ_HOOK(name, tp, fn)                                   \
+    SEC("tp_btf/" #tp)                                          \
+    int name##_btf(u64 *ctx)                                    \
+    {                                                           \
+        return fn(ctx, (struct request *)ctx[0]);               \
+    }                                                           \
+    SEC("raw_tp/" #tp)                                          \
+    int name##_raw(u64 *ctx)                                    \
+    {                                                           \
+        return fn(ctx, (struct request *)ctx[0]);               \
+    }
+
+#endif
