@@ -2,13 +2,12 @@
 import argparse
 import ctypes
 import socket
-import struct
 import sys
-import time
 
 from ..errors import AttachError, LoadError, NotSupportedError
 from ..kernel import features
 from ._runtime import Tool, fail, run_tool, stream_events
+from .inet import family_constants, format_addr, parse_ports, ports_constant, wait_for_interrupt
 
 EXAMPLES = """examples:
     ./tcpconnect           # trace all TCP connect()s
@@ -79,10 +78,7 @@ def main(argv=None):
         constants["targ_tgid"] = args.pid
     if args.uid is not None:
         constants["targ_uid"] = args.uid
-    if args.ipv4:
-        constants["targ_family"] = socket.AF_INET
-    elif args.ipv6:
-        constants["targ_family"] = socket.AF_INET6
+    constants.update(family_constants(args))
     if args.port:
         ports = parse_ports(args.port, "tcpconnect")
         constants["n_ports"] = len(ports)
@@ -142,28 +138,6 @@ def main(argv=None):
     return 0
 
 
-# --- shared with tcplife and tcpretrans ------------------------------------------
-
-def format_addr(af, raw):
-    """An address from the 16 bytes the BPF side fills (IPv4 in the first 4)."""
-    raw = bytes(raw)
-    return socket.inet_ntop(af, raw[:4] if af == socket.AF_INET else raw[:16])
-
-
-def parse_ports(text, tool):
-    try:
-        ports = [int(p) for p in text.split(",") if p.strip()]
-    except ValueError:
-        fail(f"{tool}: ports must be comma-separated numbers, not {text!r}")
-    if not ports or len(ports) > 64 or not all(0 < p < 65536 for p in ports):
-        fail(f"{tool}: give 1 to 64 ports between 1 and 65535")
-    return ports
-
-
-def ports_constant(ports):
-    return struct.pack(f"<{64}H", *(ports + [0] * (64 - len(ports))))
-
-
 def attach_pairs(tool, choices):
     """Attach the first set of programs that all attach (kprobes, then
     tracepoints); a partly attached set is undone before the next try."""
@@ -180,16 +154,6 @@ def attach_pairs(tool, choices):
                 link.close()
             del tool.links[done:], tool.mechanisms[done:]
     raise first_error
-
-
-def wait_for_interrupt(banner):
-    """Count modes: print the banner, then nothing to read until Ctrl-C."""
-    try:
-        print(banner, flush=True)
-        while True:
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import sys
 import time
 
 from ._runtime import Tool, run_tool, stream_events
-from .tcpconnect import format_addr, parse_ports, ports_constant
+from .inet import family_constants, format_addr, parse_ports, ports_constant
 
 EXAMPLES = """examples:
     ./tcplife           # trace all TCP connect()s
@@ -60,10 +60,7 @@ def main(argv=None):
     constants = {}
     if args.pid is not None:
         constants["targ_tgid"] = args.pid
-    if args.ipv4:
-        constants["targ_family"] = socket.AF_INET
-    elif args.ipv6:
-        constants["targ_family"] = socket.AF_INET6
+    constants.update(family_constants(args))
     if args.localport:
         ports = parse_ports(args.localport, "tcplife")
         constants.update(n_lports=len(ports), lports=ports_constant(ports))

@@ -7,7 +7,7 @@ import time
 
 from ..errors import AttachError, LoadError, NotSupportedError
 from ._runtime import Tool, run_tool, stream_events
-from .tcpconnect import format_addr, wait_for_interrupt
+from .inet import family_constants, format_addr, wait_for_interrupt
 
 EXAMPLES = """examples:
     ./tcpretrans           # trace TCP retransmits
@@ -50,10 +50,7 @@ def main(argv=None):
         print(open(__file__.replace(".py", ".bpf.c")).read())
         return 0
     constants = {"do_count": args.count}
-    if args.ipv4:
-        constants["targ_family"] = socket.AF_INET
-    elif args.ipv6:
-        constants["targ_family"] = socket.AF_INET6
+    constants.update(family_constants(args))
 
     with Tool("tcpretrans", constants, events=not args.count) as tool:
         tool.attach_first("retransmit_tp", "retransmit_kprobe")
