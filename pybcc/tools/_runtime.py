@@ -19,6 +19,10 @@ from .prebuilt import INCLUDE_DIR, TOOLS_DIR, tool_object  # noqa: F401 (tools i
 # Ring buffer for events: room for bursts of ~3,000 events (a 256 KB
 # one lost events at 40k/s in benchmarks/).
 RINGBUF_SIZE = 1 << 20
+# Wake the reader once this fraction of the ring is waiting, not per event
+# (see tool.h): per-event wake-ups cost the traced workload and the reader.
+# The poll timeout (100 ms) bounds the delay at low rates.
+RINGBUF_WAKEUP_FRACTION = 8
 
 
 def handle_signals():
@@ -47,6 +51,8 @@ class Tool:
             constants["use_ringbuf"] = self.use_ringbuf
             if self.use_ringbuf:
                 map_sizes.setdefault("events_rb", ringbuf_size)
+                constants.setdefault("ringbuf_wakeup_bytes",
+                                     map_sizes["events_rb"] // RINGBUF_WAKEUP_FRACTION)
         obj = tool_object(name)
         reuse = {m: syscalls.obj_get(path) for m, path in (pinned or {}).items()}
         try:

@@ -5,6 +5,14 @@
  * exist in every object (one compiled object serves every kernel), and the
  * unused one costs one page. Ring buffer drops are counted in
  * events_dropped because the kernel does not report them.
+ *
+ * Ring buffer wake-ups: by default the kernel wakes the reader for every
+ * record committed while the reader is caught up, i.e. nearly every event
+ * at moderate rates (an irq_work IPI on the producer's CPU plus a reader
+ * wake-up per event). With ringbuf_wakeup_bytes set, records are written
+ * with BPF_RB_NO_WAKEUP while less than that many bytes wait in the ring,
+ * and with BPF_RB_FORCE_WAKEUP once more do; the reader's poll timeout
+ * picks up the rest.
  */
 #ifndef __PYBCC_TOOL_H
 #define __PYBCC_TOOL_H
@@ -12,6 +20,11 @@
 #include <bpf/bpf_helpers.h>
 
 const volatile bool use_ringbuf = false;
+const volatile u64 ringbuf_wakeup_bytes = 0;   /* 0: the kernel's per-record wake-ups */
+
+#define PYBCC_RB_NO_WAKEUP 1       /* BPF_RB_NO_WAKEUP */
+#define PYBCC_RB_FORCE_WAKEUP 2    /* BPF_RB_FORCE_WAKEUP */
+#define PYBCC_RB_AVAIL_DATA 0      /* BPF_RB_AVAIL_DATA */
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -43,7 +56,13 @@ static __always_inline void pybcc_count_drop(void)
 static __always_inline void emit_event(void *ctx, void *data, u64 size)
 {
     if (use_ringbuf) {
-        if (bpf_ringbuf_output(&events_rb, data, size, 0))
+        u64 flags = 0;
+        if (ringbuf_wakeup_bytes) {
+            u64 avail = bpf_ringbuf_query(&events_rb, PYBCC_RB_AVAIL_DATA);
+            flags = avail + size >= ringbuf_wakeup_bytes ? PYBCC_RB_FORCE_WAKEUP
+                                                         : PYBCC_RB_NO_WAKEUP;
+        }
+        if (bpf_ringbuf_output(&events_rb, data, size, flags))
             pybcc_count_drop();
     } else {
         bpf_perf_event_output(ctx, &events_pb, BPF_F_CURRENT_CPU, data, size);
