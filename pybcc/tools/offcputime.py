@@ -1,11 +1,10 @@
 """offcputime: summarize off-CPU time by stack trace (bcc's flags and output)."""
 import argparse
 import sys
-import time
 
 from ._runtime import Tool, run_tool
 from .profile import positive_int, positive_nonzero_int
-from .stacks import StackPrinter, stack_context, write_counts
+from .stacks import StackPrinter, stack_context, trace_until_done, write_counts
 
 EXAMPLES = """examples:
     ./offcputime             # trace off-CPU stack time until Ctrl-C
@@ -87,23 +86,9 @@ def main(argv=None):
     with Tool("offcputime", constants,
                    map_sizes={"stack_traces": args.stack_storage_size}) as tool:
         tool.attach_first("switch_btf", "switch_raw")
-        if not args.folded:
-            header = "Tracing off-CPU time (us) of %s by %s stack" % (
-                thread_context, stack_context(args.user_stacks_only, args.kernel_stacks_only))
-            if args.duration < 99999999:
-                header += " for %d secs." % args.duration
-            else:
-                header += "... Hit Ctrl-C to end."
-            print(header, flush=True)
-        try:
-            time.sleep(args.duration)
-        except KeyboardInterrupt:
-            pass
-        for link in tool.links:     # stop tracing before the (slow) report
-            link.close()
-        tool.links = []
-        if not args.folded:
-            print()
+        header = "Tracing off-CPU time (us) of %s by %s stack" % (
+            thread_context, stack_context(args.user_stacks_only, args.kernel_stacks_only))
+        trace_until_done(tool, header, args.duration, args.folded)
         report(tool, args)
     return 0
 

@@ -1,11 +1,10 @@
 """profile: sample CPU stack traces at a timed interval (bcc's flags and output)."""
 import argparse
 import sys
-import time
 
 from ..kernel.uapi import PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_SOFTWARE
 from ._runtime import Tool, fail, run_tool
-from .stacks import StackPrinter, stack_context, write_counts
+from .stacks import StackPrinter, stack_context, trace_until_done, write_counts
 
 EXAMPLES = """examples:
     ./profile             # profile stack traces at 49 Hertz until Ctrl-C
@@ -117,26 +116,12 @@ def main(argv=None):
             tool.maps["targets"][t] = 1
         tool.attach("do_sample", ev_type=PERF_TYPE_SOFTWARE, ev_config=PERF_COUNT_SW_CPU_CLOCK,
                     sample_freq=freq, sample_period=period, cpu=args.cpu)
-        if not args.folded:
-            header = "Sampling at %s of %s by %s stack" % (
-                sample_context, thread_context,
-                stack_context(args.user_stacks_only, args.kernel_stacks_only))
-            if args.cpu >= 0:
-                header += " on CPU#%d" % args.cpu
-            if args.duration < 99999999:
-                header += " for %d secs." % args.duration
-            else:
-                header += "... Hit Ctrl-C to end."
-            print(header, flush=True)
-        try:
-            time.sleep(args.duration)
-        except KeyboardInterrupt:
-            pass
-        for link in tool.links:     # stop sampling before the (slow) report
-            link.close()
-        tool.links = []
-        if not args.folded:
-            print()
+        header = "Sampling at %s of %s by %s stack" % (
+            sample_context, thread_context,
+            stack_context(args.user_stacks_only, args.kernel_stacks_only))
+        if args.cpu >= 0:
+            header += " on CPU#%d" % args.cpu
+        trace_until_done(tool, header, args.duration, args.folded)
         report(tool, args)
     return 0
 

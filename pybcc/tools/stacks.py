@@ -3,6 +3,7 @@ map sizes and pinned maps are chosen at run time, and bcc's two ways of
 printing a stack: one frame per line, or folded for flame graphs."""
 import errno
 import sys
+import time
 
 from ..symbols import ksym, sym
 
@@ -102,6 +103,27 @@ class StackPrinter:
             else:
                 out.extend("    " + f for f in self.user_frames(user_id, pid))
         return out
+
+
+def trace_until_done(tool, header, duration, folded):
+    """Print ``header`` (not in folded output) with bcc's ending, trace for
+    ``duration`` seconds or until Ctrl-C, then detach so that the slow report
+    (symbolizing) does not count itself."""
+    if not folded:
+        if duration < 99999999:
+            header += " for %d secs." % duration
+        else:
+            header += "... Hit Ctrl-C to end."
+        print(header, flush=True)
+    try:
+        time.sleep(duration)
+    except KeyboardInterrupt:
+        pass
+    for link in tool.links:
+        link.close()
+    tool.links = []
+    if not folded:
+        print()
 
 
 def write_counts(printer, counts, folded, sym_pid, first_ip=lambda k: 0):
