@@ -9,16 +9,13 @@
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
 #include <pybcc/blockio.h>
+#include <pybcc/counts.h>
+#include <pybcc/extension.h>
 
 struct hist_key {
     char disk[DISK_NAME_LEN];
     u64 flags;
     u64 slot;
-};
-
-struct ext_val {
-    u64 total;
-    u64 count;
 };
 
 const volatile bool targ_queued = false;
@@ -40,13 +37,6 @@ struct {
     __type(value, u64);
 } hists SEC(".maps");
 
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, u32);
-    __type(value, struct ext_val);
-} extension SEC(".maps");
-
 /* flags: BPF_ANY for the earliest hook in use; BPF_NOEXIST on issue when
  * the queued time was already recorded. */
 static __always_inline int trace_start(struct request *rq, u64 flags)
@@ -60,23 +50,10 @@ static __always_inline int trace_start(struct request *rq, u64 flags)
     return 0;
 }
 
-static __always_inline void add(void *map, void *key)
-{
-    u64 one = 1, *n = bpf_map_lookup_elem(map, key);
-
-    if (n)
-        __sync_fetch_and_add(n, 1);
-    else if (bpf_map_update_elem(map, key, &one, BPF_NOEXIST))
-        if ((n = bpf_map_lookup_elem(map, key)))
-            __sync_fetch_and_add(n, 1);
-}
-
 static __always_inline int trace_done(void *ctx, struct request *rq)
 {
     struct hist_key key = {};
-    struct ext_val *ext;
     u64 *tsp, delta;
-    u32 zero = 0;
 
     tsp = bpf_map_lookup_elem(&start, &rq);
     if (!tsp)
@@ -95,13 +72,9 @@ static __always_inline int trace_done(void *ctx, struct request *rq)
     }
     if (per_flag)
         key.flags = BPF_CORE_READ(rq, cmd_flags);
-    add(&hists, &key);
+    map_add(&hists, &key, 1);
 
-    ext = bpf_map_lookup_elem(&extension, &zero);
-    if (ext) {
-        __sync_fetch_and_add(&ext->total, delta);
-        __sync_fetch_and_add(&ext->count, 1);
-    }
+    extension_add(delta);
     return 0;
 }
 

@@ -5,6 +5,8 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/counts.h>
+#include <pybcc/extension.h>
 
 struct start_key {
     u32 pid;
@@ -14,11 +16,6 @@ struct start_key {
 struct hist_key {
     u64 id;
     u64 slot;
-};
-
-struct ext_val {
-    u64 total;
-    u64 count;
 };
 
 enum { KEY_NONE, KEY_PID, KEY_TID };
@@ -42,13 +39,6 @@ struct {
     __type(key, struct hist_key);
     __type(value, u64);
 } hists SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, u32);
-    __type(value, struct ext_val);
-} extension SEC(".maps");
 
 static __always_inline bool skip(u32 tgid, u32 pid)
 {
@@ -77,9 +67,7 @@ static __always_inline void update_hist(u32 tgid, u32 pid, u32 cpu, u64 ts)
 {
     struct hist_key key = {};
     struct start_key k;
-    struct ext_val *ext;
-    u64 *tsp, delta, one = 1, *n;
-    u32 zero = 0;
+    u64 *tsp, delta;
 
     if (skip(tgid, pid))
         return;
@@ -93,17 +81,8 @@ static __always_inline void update_hist(u32 tgid, u32 pid, u32 cpu, u64 ts)
         key.id = tgid;
     else if (key_mode == KEY_TID)
         key.id = pid;
-    n = bpf_map_lookup_elem(&hists, &key);
-    if (n)
-        __sync_fetch_and_add(n, 1);
-    else if (bpf_map_update_elem(&hists, &key, &one, BPF_NOEXIST))
-        if ((n = bpf_map_lookup_elem(&hists, &key)))
-            __sync_fetch_and_add(n, 1);
-    ext = bpf_map_lookup_elem(&extension, &zero);
-    if (ext) {
-        __sync_fetch_and_add(&ext->total, delta);
-        __sync_fetch_and_add(&ext->count, 1);
-    }
+    map_add(&hists, &key, 1);
+    extension_add(delta);
 }
 
 static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next)

@@ -7,6 +7,7 @@
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
 #include <pybcc/stacks.h>
+#include <pybcc/task.h>
 
 #define PF_KTHREAD 0x00200000
 
@@ -53,19 +54,6 @@ struct {
     __type(key, u32);
     __type(value, u64);
 } problems SEC(".maps");
-
-struct task_struct___old {
-    long state;
-} __attribute__((preserve_access_index));
-
-static __always_inline long task_state(struct task_struct *t)
-{
-    struct task_struct___old *old = (void *)t;
-
-    if (bpf_core_field_exists(old->state))
-        return BPF_CORE_READ(old, state);
-    return BPF_CORE_READ(t, __state);
-}
 
 static __always_inline void problem(u32 which)
 {
@@ -131,7 +119,7 @@ static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct
         return 0;
     }
     delta = (now - s->ts) / 1000;
-    if (delta >= min_block_us && delta <= max_block_us && !count_add(&counts, &s->key, delta))
+    if (delta >= min_block_us && delta <= max_block_us && !map_add(&counts, &s->key, delta))
         problem(1);
     bpf_map_delete_elem(&start, &pid);
     return 0;

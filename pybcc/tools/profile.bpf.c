@@ -102,7 +102,7 @@ int do_sample(struct bpf_perf_event_data *ctx)
             key.kernel_ip = ip;
     }
 
-    if (!count_add(&counts, &key, 1) && (n = bpf_map_lookup_elem(&dropped, &zero)))
+    if (!map_add(&counts, &key, 1) && (n = bpf_map_lookup_elem(&dropped, &zero)))
         *n += 1;    // counts is full
     return 0;
 }

@@ -6,6 +6,8 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/counts.h>
+#include <pybcc/task.h>
 
 #define TASK_RUNNING 0
 
@@ -35,20 +37,6 @@ struct {
     __type(value, u64);
 } hists SEC(".maps");
 
-/* Kernels before 5.14 called __state "state". */
-struct task_struct___old {
-    long state;
-} __attribute__((preserve_access_index));
-
-static __always_inline long task_state(struct task_struct *t)
-{
-    struct task_struct___old *old = (void *)t;
-
-    if (bpf_core_field_exists(old->state))
-        return BPF_CORE_READ(old, state);
-    return BPF_CORE_READ(t, __state);
-}
-
 static __always_inline u32 pidns_of(struct task_struct *t)
 {
     struct pid *pid = BPF_CORE_READ(t, thread_pid);
@@ -72,17 +60,6 @@ static __always_inline int enqueue(struct task_struct *p)
     ts = bpf_ktime_get_ns();
     bpf_map_update_elem(&start, &pid, &ts, BPF_ANY);
     return 0;
-}
-
-static __always_inline void add(void *map, void *key)
-{
-    u64 one = 1, *n = bpf_map_lookup_elem(map, key);
-
-    if (n)
-        __sync_fetch_and_add(n, 1);
-    else if (bpf_map_update_elem(map, key, &one, BPF_NOEXIST))
-        if ((n = bpf_map_lookup_elem(map, key)))
-            __sync_fetch_and_add(n, 1);
 }
 
 static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next)
@@ -115,7 +92,7 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
         key.id = pid;
     else if (key_mode == KEY_PIDNS)
         key.id = pidns_of(next);
-    add(&hists, &key);
+    map_add(&hists, &key, 1);
     return 0;
 }
 

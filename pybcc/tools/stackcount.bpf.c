@@ -47,7 +47,7 @@ static __always_inline int count(void *ctx)
     }
     get_stack_ids(ctx, &key.user_stack_id, &key.kernel_stack_id);
 
-    if (!count_add(&counts, &key, 1) && (n = bpf_map_lookup_elem(&dropped, &zero)))
+    if (!map_add(&counts, &key, 1) && (n = bpf_map_lookup_elem(&dropped, &zero)))
         *n += 1;    // counts is full
     return 0;
 }

@@ -6,6 +6,7 @@
 #define __PYBCC_IRQTIME_H
 
 #include <bpf/bpf_helpers.h>
+#include <pybcc/counts.h>
 
 enum { MODE_TIME, MODE_COUNT, MODE_DIST };
 
@@ -34,13 +35,7 @@ struct {
 
 static __always_inline void add(struct irq_key *key, u64 n)
 {
-    u64 *v = bpf_map_lookup_elem(&dist, key);
-
-    if (v)
-        __sync_fetch_and_add(v, n);
-    else if (bpf_map_update_elem(&dist, key, &n, BPF_NOEXIST))
-        if ((v = bpf_map_lookup_elem(&dist, key)))
-            __sync_fetch_and_add(v, n);
+    map_add(&dist, key, n);
 }
 
 /* Fills k for the current task and CPU; false when -c excludes this CPU. */

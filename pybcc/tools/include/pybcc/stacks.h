@@ -1,12 +1,13 @@
 /* BPF-side pieces of the stack tools (profile, offcputime, stackcount):
- * the stack map, which stacks to take, and adding to a count keyed by them.
- * The Python side sets user_stacks/kernel_stacks before load and may resize
- * stack_traces (--stack-storage-size).
+ * the stack map and which stacks to take. The Python side sets
+ * user_stacks/kernel_stacks before load and may resize stack_traces
+ * (--stack-storage-size).
  */
 #ifndef __PYBCC_STACKS_H
 #define __PYBCC_STACKS_H
 
 #include <bpf/bpf_helpers.h>
+#include <pybcc/counts.h>
 
 #ifndef STACK_STORAGE_SIZE
 #define STACK_STORAGE_SIZE 1024
@@ -27,25 +28,6 @@ static __always_inline void get_stack_ids(void *ctx, s32 *user_id, s32 *kernel_i
 {
     *user_id = user_stacks ? bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK) : -1;
     *kernel_id = kernel_stacks ? bpf_get_stackid(ctx, &stack_traces, 0) : -1;
-}
-
-/* counts[key] += delta; false when the map is full. When two CPUs create
- * the same key at once, BPF_NOEXIST fails for one: it adds to the other's. */
-static __always_inline bool count_add(void *counts, void *key, u64 delta)
-{
-    u64 *n = bpf_map_lookup_elem(counts, key);
-
-    if (n) {
-        __sync_fetch_and_add(n, delta);
-        return true;
-    }
-    if (!bpf_map_update_elem(counts, key, &delta, BPF_NOEXIST))
-        return true;
-    n = bpf_map_lookup_elem(counts, key);
-    if (!n)
-        return false;
-    __sync_fetch_and_add(n, delta);
-    return true;
 }
 
 #endif
