@@ -5,6 +5,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/twins.h>
 #include <pybcc/counts.h>
 #include <pybcc/extension.h>
 
@@ -102,16 +103,7 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
     return 0;
 }
 
-SEC("tp_btf/sched_switch")
-int switch_btf(u64 *ctx)
-{
-    return on_switch((struct task_struct *)ctx[1], (struct task_struct *)ctx[2]);
-}
-
-SEC("raw_tp/sched_switch")
-int switch_raw(u64 *ctx)
-{
-    return on_switch((struct task_struct *)ctx[1], (struct task_struct *)ctx[2]);
-}
+BTF_RAW_TP(switch, sched_switch,
+           on_switch((struct task_struct *)ctx[1], (struct task_struct *)ctx[2]))
 
 char LICENSE[] SEC("license") = "GPL";

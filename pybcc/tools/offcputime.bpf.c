@@ -6,6 +6,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/twins.h>
 #include <pybcc/stacks.h>
 #include <pybcc/task.h>
 
@@ -125,16 +126,7 @@ static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct
     return 0;
 }
 
-SEC("tp_btf/sched_switch")
-int switch_btf(u64 *ctx)
-{
-    return on_switch(ctx, (struct task_struct *)ctx[1], (struct task_struct *)ctx[2]);
-}
-
-SEC("raw_tp/sched_switch")
-int switch_raw(u64 *ctx)
-{
-    return on_switch(ctx, (struct task_struct *)ctx[1], (struct task_struct *)ctx[2]);
-}
+BTF_RAW_TP(switch, sched_switch,
+           on_switch(ctx, (struct task_struct *)ctx[1], (struct task_struct *)ctx[2]))
 
 char LICENSE[] SEC("license") = "GPL";

@@ -6,6 +6,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/twins.h>
 #include <pybcc/counts.h>
 #include <pybcc/task.h>
 
@@ -96,41 +97,11 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
     return 0;
 }
 
-SEC("tp_btf/sched_wakeup")
-int wakeup_btf(u64 *ctx)
-{
-    return enqueue((struct task_struct *)ctx[0]);
-}
-
-SEC("raw_tp/sched_wakeup")
-int wakeup_raw(u64 *ctx)
-{
-    return enqueue((struct task_struct *)ctx[0]);
-}
-
-SEC("tp_btf/sched_wakeup_new")
-int wakeup_new_btf(u64 *ctx)
-{
-    return enqueue((struct task_struct *)ctx[0]);
-}
-
-SEC("raw_tp/sched_wakeup_new")
-int wakeup_new_raw(u64 *ctx)
-{
-    return enqueue((struct task_struct *)ctx[0]);
-}
+BTF_RAW_TP(wakeup, sched_wakeup, enqueue((struct task_struct *)ctx[0]))
+BTF_RAW_TP(wakeup_new, sched_wakeup_new, enqueue((struct task_struct *)ctx[0]))
 
 /* sched_switch(bool preempt, struct task_struct *prev, struct task_struct *next, ...) */
-SEC("tp_btf/sched_switch")
-int switch_btf(u64 *ctx)
-{
-    return on_switch((struct task_struct *)ctx[1], (struct task_struct *)ctx[2]);
-}
-
-SEC("raw_tp/sched_switch")
-int switch_raw(u64 *ctx)
-{
-    return on_switch((struct task_struct *)ctx[1], (struct task_struct *)ctx[2]);
-}
+BTF_RAW_TP(switch, sched_switch,
+           on_switch((struct task_struct *)ctx[1], (struct task_struct *)ctx[2]))
 
 char LICENSE[] SEC("license") = "GPL";

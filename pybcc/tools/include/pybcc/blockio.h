@@ -1,13 +1,13 @@
 /* BPF-side pieces of the block I/O tools (biolatency, biosnoop): a
  * request's disk on old and new kernels, the -d disk filter, and each
- * block_rq tracepoint hook as a tp_btf program with a raw_tp twin (the
- * Python side attaches whichever the kernel takes).
+ * block_rq tracepoint hook as a tp_btf/raw_tp twin.
  */
 #ifndef __PYBCC_BLOCKIO_H
 #define __PYBCC_BLOCKIO_H
 
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <pybcc/twins.h>
 
 #define DISK_NAME_LEN 32
 
@@ -42,16 +42,6 @@ static __always_inline int wanted(struct request *rq)
 
 /* Programs NAME_btf and NAME_raw on tracepoint TP, whose first argument is
  * the request; both return FN(ctx, request). */
-#define RQ_HOOK(name, tp, fn)                                   \
-    SEC("tp_btf/" #tp)                                          \
-    int name##_btf(u64 *ctx)                                    \
-    {                                                           \
-        return fn(ctx, (struct request *)ctx[0]);               \
-    }                                                           \
-    SEC("raw_tp/" #tp)                                          \
-    int name##_raw(u64 *ctx)                                    \
-    {                                                           \
-        return fn(ctx, (struct request *)ctx[0]);               \
-    }
+#define RQ_HOOK(name, tp, fn) BTF_RAW_TP(name, tp, fn(ctx, (struct request *)ctx[0]))
 
 #endif
