@@ -16,6 +16,13 @@ def format_addr(af, raw):
     return socket.inet_ntop(af, raw[:4] if af == socket.AF_INET else raw[:16])
 
 
+def add_family_args(parser):
+    """bcc's -4/-6, read back by family_constants."""
+    g = parser.add_mutually_exclusive_group()
+    g.add_argument("-4", "--ipv4", action="store_true", help="trace IPv4 family only")
+    g.add_argument("-6", "--ipv6", action="store_true", help="trace IPv6 family only")
+
+
 def family_constants(args):
     """targ_family for -4 or -6; nothing traces both."""
     if args.ipv4:

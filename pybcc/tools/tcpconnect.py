@@ -7,7 +7,8 @@ import sys
 from ..errors import AttachError, LoadError, NotSupportedError
 from ..kernel import features
 from ._runtime import Tool, fail, run_tool, stream_events
-from .inet import family_constants, format_addr, parse_ports, ports_constant, wait_for_interrupt
+from .inet import (add_family_args, family_constants, format_addr, parse_ports, ports_constant,
+                   wait_for_interrupt)
 
 EXAMPLES = """examples:
     ./tcpconnect           # trace all TCP connect()s
@@ -33,9 +34,7 @@ def parse_args(argv):
     p.add_argument("-t", "--timestamp", action="store_true", help="include timestamp on output")
     p.add_argument("-p", "--pid", type=int, help="trace this PID only")
     p.add_argument("-P", "--port", help="comma-separated list of destination ports to trace.")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("-4", "--ipv4", action="store_true", help="trace IPv4 family only")
-    g.add_argument("-6", "--ipv6", action="store_true", help="trace IPv6 family only")
+    add_family_args(p)
     p.add_argument("-L", "--lport", action="store_true", help="include LPORT on output")
     p.add_argument("-U", "--print-uid", action="store_true", help="include UID on output")
     p.add_argument("-u", "--uid", type=int, help="trace this UID only")

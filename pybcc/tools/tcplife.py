@@ -6,7 +6,7 @@ import sys
 import time
 
 from ._runtime import Tool, run_tool, stream_events
-from .inet import family_constants, format_addr, parse_ports, ports_constant
+from .inet import add_family_args, family_constants, format_addr, parse_ports, ports_constant
 
 EXAMPLES = """examples:
     ./tcplife           # trace all TCP connect()s
@@ -36,9 +36,7 @@ def parse_args(argv):
     p.add_argument("-p", "--pid", type=int, help="trace this PID only")
     p.add_argument("-L", "--localport", help="comma-separated list of local ports to trace.")
     p.add_argument("-D", "--remoteport", help="comma-separated list of remote ports to trace.")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("-4", "--ipv4", action="store_true", help="trace IPv4 family only")
-    g.add_argument("-6", "--ipv6", action="store_true", help="trace IPv6 family only")
+    add_family_args(p)
     p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 

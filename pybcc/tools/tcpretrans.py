@@ -7,7 +7,7 @@ import time
 
 from ..errors import AttachError, LoadError, NotSupportedError
 from ._runtime import Tool, run_tool, stream_events
-from .inet import family_constants, format_addr, wait_for_interrupt
+from .inet import add_family_args, family_constants, format_addr, wait_for_interrupt
 
 EXAMPLES = """examples:
     ./tcpretrans           # trace TCP retransmits
@@ -30,9 +30,7 @@ def parse_args(argv):
                    help="include tail loss probe attempts")
     p.add_argument("-c", "--count", action="store_true",
                    help="count occurred retransmits per flow")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("-4", "--ipv4", action="store_true", help="trace IPv4 family only")
-    g.add_argument("-6", "--ipv6", action="store_true", help="trace IPv6 family only")
+    add_family_args(p)
     p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
