@@ -144,12 +144,16 @@ class Tool:
         self.close()
 
 
-def stream_events(tool, duration=None, should_stop=None):
-    """Poll until Ctrl-C, ``duration`` seconds, or should_stop() is true."""
+def stream_events(tool, duration=None, should_stop=None, on_batch=None):
+    """Poll until Ctrl-C, ``duration`` seconds, or should_stop() is true.
+    ``on_batch()`` runs after each drained batch (and once at the end), before
+    stdout is flushed: tools that collect their lines per event write them there."""
     deadline = time.monotonic() + duration if duration else None
     try:
         while True:
             tool.poll(100)
+            if on_batch is not None:
+                on_batch()
             sys.stdout.flush()   # once per batch: tools print events unflushed
             if should_stop is not None and should_stop():
                 break
@@ -157,6 +161,9 @@ def stream_events(tool, duration=None, should_stop=None):
                 break
     except KeyboardInterrupt:
         pass
+    finally:
+        if on_batch is not None:
+            on_batch()
 
 
 def sleep_intervals(interval, count=None, duration=None):

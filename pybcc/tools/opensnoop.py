@@ -2,6 +2,7 @@
 import argparse
 import ctypes
 import os
+import struct
 import sys
 import time
 
@@ -59,6 +60,9 @@ class Event(ctypes.Structure):
 
 
 HEADER_SIZE = ctypes.sizeof(Event)
+# The same layout for the per-event path: struct beats ctypes' from_buffer_copy.
+EVENT = struct.Struct("<QIIIiiI16s256s")
+assert EVENT.size == HEADER_SIZE
 
 
 class ContainerSets:
@@ -139,27 +143,43 @@ def main(argv=None):
                 if required:
                     raise
 
+        unpack = EVENT.unpack_from
+        lines = []
+        add = lines.append
+        show_tid = args.tid is not None
+        plain = not (args.timestamp or args.print_uid or args.extended_fields or args.full_path)
+
         def on_event(data):
             nonlocal initial_ts
-            e = Event.from_buffer_copy(data[:HEADER_SIZE])
-            if name_filter and name_filter not in e.comm:
+            ts_us, pid, tid, uid, ret, flags, dir_size, comm, name = unpack(data)
+            comm = comm.partition(b"\0")[0]
+            if name_filter and name_filter not in comm:
                 return
-            fd, err = (e.ret, 0) if e.ret >= 0 else (-1, -e.ret)
+            fd, err = (ret, 0) if ret >= 0 else (-1, -ret)
+            name = name.partition(b"\0")[0]
+            if plain:
+                add(b"%-6d %-16s %4d %3d %s\n" % (tid if show_tid else pid, comm, fd, err, name))
+                return
             if not initial_ts:
-                initial_ts = e.ts_us
+                initial_ts = ts_us
             out = b""
             if args.timestamp:
-                out += b"%-14.9f" % ((e.ts_us - initial_ts) / 1000000)
+                out += b"%-14.9f" % ((ts_us - initial_ts) / 1000000)
             if args.print_uid:
-                out += b"%-6d" % e.uid
-            out += b"%-6d %-16s %4d %3d " % (e.tid if args.tid is not None else e.pid,
-                                             e.comm, fd, err)
+                out += b"%-6d" % uid
+            out += b"%-6d %-16s %4d %3d " % (tid if show_tid else pid, comm, fd, err)
             if args.extended_fields:
-                out += b"%08o " % (e.flags & 0xffffffff)
-            name = e.name
-            if args.full_path and e.dir_size:
-                name = join_path(name, bytes(data[HEADER_SIZE:HEADER_SIZE + e.dir_size]))
-            print((out + name).decode(errors="replace"))
+                out += b"%08o " % (flags & 0xffffffff)
+            if args.full_path and dir_size:
+                name = join_path(name, bytes(data[HEADER_SIZE:HEADER_SIZE + dir_size]))
+            add(out + name + b"\n")
+
+        def write_batch():
+            # one decode and one write per drained batch, not per event
+            if lines:
+                text = b"".join(lines).decode(errors="replace")
+                lines.clear()
+                sys.stdout.write(text)
 
         tool.open_events(on_event, page_cnt=args.buffer_pages or 64)
         header = ""
@@ -176,7 +196,7 @@ def main(argv=None):
         def should_stop():
             containers.sync()
             return False
-        stream_events(tool, args.duration, should_stop)
+        stream_events(tool, args.duration, should_stop, on_batch=write_batch)
     return 0
 
 
