@@ -19,6 +19,8 @@
 #                         the test files that hold vm tests; 0: all of tests/
 #   PYBCC_VMTEST_PYTEST_OPTS  extra pytest options in the guest (default
 #                         "-p no:hypothesispytest -p no:benchmark": slow to load)
+#   PYBCC_VMTEST_LSM      1 (default): boot with lsm=CONFIG_LSM plus bpf when the
+#                         kernel has CONFIG_BPF_LSM=y (BPF LSM tests); 0: don't
 #   VMTEST_FS             virtiofs (default when a virtiofsd is installed) or 9p
 #   VMTEST_*              passed on to scripts/vmtest/vmtest.sh (VMTEST_MEM,
 #                         VMTEST_CPUS, VMTEST_ACCEL, VMTEST_VERBOSE, ...)
@@ -91,6 +93,24 @@ OPTS=${PYBCC_VMTEST_PYTEST_OPTS--p no:hypothesispytest -p no:benchmark}
 cmd="python3 -m pytest -m vm -q -ra -p no:cacheprovider $OPTS"
 for a in "${paths[@]}"; do cmd+=" $(printf '%q' "$a")"; done
 cmd="echo \"vm-tests: guest \$(uname -r), python \$(command -v python3)\"; $cmd"
+# ... and which LSMs are active (BPF LSM programs need "bpf" among them).
+cmd="mount -t securityfs securityfs /sys/kernel/security 2>/dev/null; echo \"vm-tests: guest LSMs \$(cat /sys/kernel/security/lsm 2>/dev/null)\"; $cmd"
+
+# BPF LSM: a kernel built with CONFIG_BPF_LSM=y runs BPF LSM programs only when
+# "bpf" is in its active LSM list, i.e. in lsm= or, without lsm=, in CONFIG_LSM.
+# Boot with lsm= set explicitly to CONFIG_LSM plus bpf (Debian's 6.1 and 6.12
+# already list bpf, so for them this changes nothing but makes it visible in
+# /proc/cmdline). An lsm= in VMTEST_APPEND or PYBCC_VMTEST_LSM=0 leaves it alone.
+kernel_append() {   # IMAGE RELEASE -> " lsm=..." or nothing
+    local cfg lsm
+    [ "${PYBCC_VMTEST_LSM:-1}" = 1 ] || return 0
+    case " ${VMTEST_APPEND:-} " in *" lsm="*) return 0 ;; esac
+    cfg=$(dirname "$1")/config-$2
+    [ -r "$cfg" ] && grep -qx 'CONFIG_BPF_LSM=y' "$cfg" || return 0
+    lsm=$(sed -n 's/^CONFIG_LSM="\(.*\)"$/\1/p' "$cfg")
+    case ",$lsm," in *,bpf,*) ;; *) lsm=${lsm:+$lsm,}bpf ;; esac
+    printf ' lsm=%s' "$lsm"
+}
 
 summary=()
 failed=0
@@ -99,12 +119,14 @@ for img in $images; do
     echo
     echo "=== vm-tests: kernel $rel ==="
     t0=$(now)
-    bash "$HERE/vmtest.sh" "$img" "$cmd"
+    append=$(kernel_append "$img" "$rel")
+    [ -n "$append" ] && echo "vm-tests: kernel command line +$append"
+    VMTEST_APPEND="${VMTEST_APPEND:-}$append" bash "$HERE/vmtest.sh" "$img" "$cmd"
     rc=$?
     if [ $rc = 125 ] && [ "$VMTEST_FS" = virtiofs ] && \
        [ "$(awk -v a="$t0" -v b="$(now)" 'BEGIN{print (b-a < 120)}')" = 1 ]; then
         echo "vm-tests: the VM did not come up over virtiofs; retrying over 9p"
-        VMTEST_FS=9p bash "$HERE/vmtest.sh" "$img" "$cmd"
+        VMTEST_APPEND="${VMTEST_APPEND:-}$append" VMTEST_FS=9p bash "$HERE/vmtest.sh" "$img" "$cmd"
         rc=$?
     fi
     dt=$(secs "$t0" "$(now)")

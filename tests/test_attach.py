@@ -372,16 +372,62 @@ def test_fentry(counter, kind):
     assert 10 <= counter.value <= 12
 
 
+def need_lsm():
+    """BPF LSM: skip on kernels without it; inside the test VM (PYBCC_VMTEST=1,
+    booted with lsm=...,bpf by scripts/vm-tests.sh) that is a failure."""
+    if features.has_lsm():
+        return
+    why = "BPF LSM not enabled on this kernel (CONFIG_BPF_LSM and 'bpf' in lsm=)"
+    if os.environ.get("PYBCC_VMTEST") == "1":
+        try:
+            with open("/sys/kernel/security/lsm") as f:
+                why += f"; active LSMs: {f.read().strip()}"
+        except OSError as e:
+            why += f"; /sys/kernel/security/lsm: {e.strerror}"
+        pytest.fail(why + " (inside the test VM)")
+    pytest.skip(why)
+
+
 @pytest.mark.vm
 def test_lsm(counter):
-    need(features.has_lsm(), "BPF LSM not enabled on this kernel")
+    need_lsm()
     attach_type, btf_id = btf_target("lsm", "file_open")
     fd = counter.program(ProgType.LSM, tgid=os.getpid(),
                          expected_attach_type=attach_type, attach_btf_id=btf_id)
-    with tracing.attach_lsm(fd, "file_open"):
+    with tracing.attach_lsm(fd, "file_open") as link:
+        assert link.link_id
         for _ in range(3):
             os.close(os.open("/dev/null", os.O_RDONLY))
-    assert counter.value >= 3
+    os.close(os.open("/dev/null", os.O_RDONLY))     # detached: not counted
+    assert counter.value == 3
+
+
+@pytest.mark.vm
+def test_lsm_denies(counter):
+    """An LSM program's return value is the hook's verdict: -EPERM from
+    file_open makes open() fail, for this process only, until detached."""
+    need_lsm()
+    attach_type, btf_id = btf_target("lsm", "file_open")
+    count = [asm.st_mem(asm.W, 10, -4, 0), asm.mov64_reg(2, 10), asm.alu64_imm(asm.ADD, 2, -4),
+             asm.ld_map_fd(1, counter.map_fd), asm.call_helper(HELPER_MAP_LOOKUP),
+             asm.jmp_imm(asm.JEQ, 0, 0, 2), asm.mov64_imm(1, 1), asm.atomic_add64(0, 1, 0)]
+    count = asm.flatten(count)
+    insns = asm.flatten([
+        asm.call_helper(HELPER_GET_PID_TGID), asm.alu64_imm(asm.RSH, 0, 32),
+        asm.jmp_imm(asm.JEQ, 0, os.getpid(), 2),
+        asm.mov64_imm(0, 0), asm.exit_insn(),                   # other processes: allow
+        count, asm.mov64_imm(0, -1), asm.exit_insn()])          # this one: -EPERM
+    fd, log = features.load_program(ProgType.LSM, insns, log=True,
+                                    expected_attach_type=attach_type, attach_btf_id=btf_id)
+    assert fd >= 0, f"load failed: {os.strerror(-fd)}\n{log}"
+    counter.fds.append(fd)
+    with tracing.attach_lsm(fd, "file_open"):
+        with pytest.raises(PermissionError):
+            os.open("/dev/null", os.O_RDONLY)
+        # another process is not affected
+        assert subprocess.run(["/bin/sh", "-c", "exec cat /dev/null"]).returncode == 0
+    os.close(os.open("/dev/null", os.O_RDONLY))
+    assert counter.value == 1
 
 
 # --- uprobes -------------------------------------------------------------------

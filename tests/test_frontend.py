@@ -1198,3 +1198,49 @@ KRETFUNC_PROBE(do_sys_openat2, int dfd, const char *filename, struct open_how *h
         except FileNotFoundError:
             pass
     assert coll["rets"][0] == -2      # -ENOENT
+
+
+@pytest.mark.vm
+def test_lsm_probe_counts_and_denies():
+    """LSM_PROBE through bcc's API: auto-attached to the hook, typed hook
+    arguments, and the return value is the verdict (-EPERM denies the open)."""
+    need(features.has_lsm(), "BPF LSM is not enabled on this kernel "
+                             "(CONFIG_BPF_LSM and 'bpf' in lsm=)")
+    from pybcc import BPF
+    # /dev/null, not a file under /tmp: in the VM / is an overlay, and opening
+    # an overlay file runs file_open twice (overlay file, then the real one).
+    path = "/dev/null"
+    text = r"""
+struct seen_t { char name[64]; u64 count; };
+BPF_ARRAY(seen, struct seen_t, 1);
+BPF_ARRAY(deny, u32, 1);
+LSM_PROBE(file_open, struct file *file)
+{
+    if ((bpf_get_current_pid_tgid() >> 32) != TGID)
+        return 0;
+    int zero = 0;
+    struct seen_t *s = seen.lookup(&zero);
+    if (s) {
+        s->count++;
+        bpf_probe_read_kernel_str(s->name, sizeof(s->name), file->f_path.dentry->d_name.name);
+    }
+    u32 *d = deny.lookup(&zero);
+    return d && *d ? -EPERM : 0;
+}
+""".replace("TGID", str(os.getpid()))
+    with BPF(text=text) as b:
+        seen, deny = b["seen"], b["deny"]
+        before = seen[ctypes.c_int(0)].count
+        os.close(os.open(path, os.O_RDONLY))
+        got = seen[ctypes.c_int(0)]
+        assert got.count == before + 1
+        assert got.name == b"null"
+        deny[ctypes.c_int(0)] = ctypes.c_uint32(1)
+        try:
+            with pytest.raises(PermissionError):
+                os.open(path, os.O_RDONLY)
+        finally:
+            deny[ctypes.c_int(0)] = ctypes.c_uint32(0)
+        assert seen[ctypes.c_int(0)].count == before + 2
+        os.close(os.open(path, os.O_RDONLY))      # allowed again
+    os.close(os.open(path, os.O_RDONLY))          # detached with the BPF object
