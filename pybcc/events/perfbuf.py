@@ -72,11 +72,15 @@ def _perf_event_open(cpu, attr, what):
 
 
 class _Ring:
-    __slots__ = ("cpu", "fd", "mm", "words", "base", "size", "tail", "lost", "rec_lost")
+    __slots__ = ("cpu", "fd", "mm", "words", "qwords", "base", "size", "tail", "lost", "rec_lost")
 
     def __init__(self, cpu, fd, mm):
         self.cpu, self.fd, self.mm = cpu, fd, mm
         self.words = memoryview(mm).cast("I")  # indexing beats struct per record
+        # data_head/data_tail go through a u64 view: its item access is one
+        # 8-byte load/store, where struct's "<Q" packs byte by byte, and the
+        # kernel reading a torn data_tail sees a full ring and drops samples.
+        self.qwords = memoryview(mm).cast("Q")
         self.lost = 0       # drops reported to the caller
         self.rec_lost = 0   # drops seen in PERF_RECORD_LOST records
         # data_offset/data_size exist since Linux 4.1; before, data starts
@@ -87,6 +91,7 @@ class _Ring:
 
     def close(self):
         self.words.release()  # mmap refuses to close while a view exists
+        self.qwords.release()
         self.mm.close()
         os.close(self.fd)
 
@@ -187,7 +192,7 @@ class PerfBuffer(Reader):
         """Copy every complete record out of one ring, then free the space.
         Returns how many samples it added to the pending batch."""
         mm = ring.mm
-        head = _U64.unpack_from(mm, _DATA_HEAD)[0]
+        head = ring.qwords[_DATA_HEAD >> 3]
         tail = ring.tail
         if tail == head:
             return 0
@@ -222,7 +227,7 @@ class PerfBuffer(Reader):
                     lost += _LOST.unpack_from(rec, 0)[0]
             tail += rsize
         ring.tail = tail
-        _U64.pack_into(mm, _DATA_TAIL, tail)
+        ring.qwords[_DATA_TAIL >> 3] = tail   # one 8-byte store (see _Ring)
         if lost:
             ring.rec_lost += lost
             self._credit_lost(ring, ring.rec_lost)

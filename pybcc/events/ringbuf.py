@@ -54,7 +54,7 @@ class RingBuffer(Reader):
         self.lost_counter = lost_counter
         self.lost_callback = lost_callback
         self._lost_seen = 0
-        self._cons_mm = self._data = self._words = None
+        self._cons_mm = self._data = self._words = self._prod_q = self._cons_q = None
         mtype, _, _, size = map_info(self.map_fd, name)
         if mtype != uapi.MapType.RINGBUF:
             raise BPFError(f"{name}: map fd {self.map_fd} is a {map_type_name(mtype)} map, "
@@ -70,7 +70,19 @@ class RingBuffer(Reader):
             self.close()
             raise BPFError(f"{name}: mapping the {size}-byte ring", e.errno)
         self._words = memoryview(self._data).cast("I")  # indexing beats struct per record
-        self._cons = _U64.unpack_from(self._cons_mm, 0)[0]
+        # producer_pos and consumer_pos go through u64 views: item access is
+        # one 8-byte load/store, where struct's "<Q" packs byte by byte; the
+        # kernel reading a torn (smaller) consumer_pos sees a full ring and
+        # drops records.
+        self._cons = self._u64_views()[1][0]
+
+    _prod_q = _cons_q = None
+
+    def _u64_views(self):
+        if self._prod_q is None:
+            self._prod_q = memoryview(self._data).cast("Q")
+            self._cons_q = memoryview(self._cons_mm).cast("Q")
+        return self._prod_q, self._cons_q
 
     def _poll_fds(self):
         return [(self.map_fd, None)]
@@ -88,9 +100,10 @@ class RingBuffer(Reader):
         before = len(pending)
         append = pending.append
         words = self._words
+        prod_q, cons_q = self._u64_views()
         busy = False
         while not busy:
-            prod = _U64.unpack_from(mm, 0)[0]
+            prod = prod_q[0]
             if cons >= prod:
                 break
             start = cons
@@ -106,7 +119,7 @@ class RingBuffer(Reader):
                     append(mm[p + 8:p + 8 + n])
             if cons != start:
                 self._cons = cons
-                _U64.pack_into(self._cons_mm, 0, cons)
+                cons_q[0] = cons   # one 8-byte store (see __init__)
         return len(pending) - before
 
     @property
@@ -140,9 +153,10 @@ class RingBuffer(Reader):
             return
         self.closed = True
         self._close_poller()
-        if self._words is not None:
-            self._words.release()
+        for view in (self._words, self._prod_q, self._cons_q):
+            if view is not None:
+                view.release()
         for mm in (self._cons_mm, self._data):
             if mm is not None:
                 mm.close()
-        self._cons_mm = self._data = self._words = None
+        self._cons_mm = self._data = self._words = self._prod_q = self._cons_q = None
