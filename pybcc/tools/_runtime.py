@@ -162,6 +162,13 @@ def stream_events(tool, duration=None, should_stop=None, on_batch=None):
     except KeyboardInterrupt:
         pass
     finally:
+        # events wait in the ring below the wake-up mark: print what the
+        # kernel committed before we stopped
+        try:
+            if tool.reader is not None:
+                tool.poll(0)
+        except (KeyboardInterrupt, BPFError):
+            pass
         if on_batch is not None:
             on_batch()
 

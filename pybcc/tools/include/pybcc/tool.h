@@ -10,9 +10,11 @@
  * record committed while the reader is caught up, i.e. nearly every event
  * at moderate rates (an irq_work IPI on the producer's CPU plus a reader
  * wake-up per event). With ringbuf_wakeup_bytes set, records are written
- * with BPF_RB_NO_WAKEUP while less than that many bytes wait in the ring,
- * and with BPF_RB_FORCE_WAKEUP once more do; the reader's poll timeout
- * picks up the rest.
+ * with BPF_RB_NO_WAKEUP, except the one that makes the waiting data cross
+ * a multiple of that many bytes, written with BPF_RB_FORCE_WAKEUP; the
+ * reader's poll timeout picks up the rest. (A crossing missed because
+ * another CPU reserved between the query and the output is caught at the
+ * next multiple.)
  */
 #ifndef __PYBCC_TOOL_H
 #define __PYBCC_TOOL_H
@@ -59,8 +61,11 @@ static __always_inline void emit_event(void *ctx, void *data, u64 size)
         u64 flags = 0;
         if (ringbuf_wakeup_bytes) {
             u64 avail = bpf_ringbuf_query(&events_rb, PYBCC_RB_AVAIL_DATA);
-            flags = avail + size >= ringbuf_wakeup_bytes ? PYBCC_RB_FORCE_WAKEUP
-                                                         : PYBCC_RB_NO_WAKEUP;
+            /* wake once per ringbuf_wakeup_bytes of backlog (when this record
+             * crosses a multiple of it), not on every record above it: each
+             * forced wake-up is an irq_work (a self-IPI) on the producer */
+            flags = avail / ringbuf_wakeup_bytes != (avail + size) / ringbuf_wakeup_bytes
+                    ? PYBCC_RB_FORCE_WAKEUP : PYBCC_RB_NO_WAKEUP;
         }
         if (bpf_ringbuf_output(&events_rb, data, size, flags))
             pybcc_count_drop();
