@@ -48,7 +48,7 @@ def parse_args(argv):
     p.add_argument("-b", "--buffer-pages", type=int,
                    help="size of the perf ring buffer (must be a power of two number of "
                         "pages and defaults to 64); given, events use a perf buffer of "
-                        "this size instead of the 256 KiB ring buffer")
+                        "this size instead of the 1 MiB ring buffer")
     return p.parse_args(argv)
 
 
