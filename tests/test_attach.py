@@ -372,19 +372,30 @@ def test_fentry(counter, kind):
     assert 10 <= counter.value <= 12
 
 
+def active_lsms():
+    """The kernel's active LSM list, or None when securityfs is unreadable."""
+    try:
+        with open("/sys/kernel/security/lsm") as f:
+            return f.read().strip().split(",")
+    except OSError:
+        return None
+
+
 def need_lsm():
     """BPF LSM: skip on kernels without it; inside the test VM (PYBCC_VMTEST=1,
-    booted with lsm=...,bpf by scripts/vm-tests.sh) that is a failure."""
-    if features.has_lsm():
+    booted with lsm=...,bpf by scripts/vm-tests.sh) that is a failure.
+    features.has_lsm() alone is not enough: with CONFIG_BPF_LSM=y but "bpf"
+    not in lsm=, LSM programs load and attach and then never run."""
+    lsms = active_lsms()
+    why = None
+    if not features.has_lsm():
+        why = "BPF LSM not enabled on this kernel (CONFIG_BPF_LSM and 'bpf' in lsm=)"
+    elif lsms is not None and "bpf" not in lsms:
+        why = "BPF LSM programs load but 'bpf' is not among the active LSMs"
+    if why is None:
         return
-    why = "BPF LSM not enabled on this kernel (CONFIG_BPF_LSM and 'bpf' in lsm=)"
     if os.environ.get("PYBCC_VMTEST") == "1":
-        try:
-            with open("/sys/kernel/security/lsm") as f:
-                why += f"; active LSMs: {f.read().strip()}"
-        except OSError as e:
-            why += f"; /sys/kernel/security/lsm: {e.strerror}"
-        pytest.fail(why + " (inside the test VM)")
+        pytest.fail(f"{why}; active LSMs: {lsms} (inside the test VM)")
     pytest.skip(why)
 
 

@@ -1206,6 +1206,14 @@ def test_lsm_probe_counts_and_denies():
     arguments, and the return value is the verdict (-EPERM denies the open)."""
     need(features.has_lsm(), "BPF LSM is not enabled on this kernel "
                              "(CONFIG_BPF_LSM and 'bpf' in lsm=)")
+    # With CONFIG_BPF_LSM=y but "bpf" not in lsm=, LSM programs load and
+    # attach (has_lsm() is True) and then never run.
+    try:
+        with open("/sys/kernel/security/lsm") as f:
+            lsms = f.read().strip().split(",")
+    except OSError:
+        lsms = None
+    need(lsms is None or "bpf" in lsms, f"'bpf' is not among the active LSMs: {lsms}")
     from pybcc import BPF
     # /dev/null, not a file under /tmp: in the VM / is an overlay, and opening
     # an overlay file runs file_open twice (overlay file, then the real one).
