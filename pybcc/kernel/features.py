@@ -8,6 +8,7 @@ still refused (e.g. fentry here: the trampoline exists, the load gets EPERM).
 import ctypes
 import functools
 import os
+import subprocess
 import struct
 
 from .. import asm
@@ -349,9 +350,28 @@ def has_tp_btf():
 
 @functools.lru_cache(maxsize=None)
 def has_lsm():
-    """BPF LSM programs load and attach (needs CONFIG_BPF_LSM and "bpf" in lsm=)."""
+    """BPF LSM programs load, attach and run (CONFIG_BPF_LSM and "bpf" in lsm=).
+
+    Without "bpf" among the active LSMs a program still loads and attaches
+    but never runs, so the active list decides when securityfs shows it."""
+    active = _active_lsms()
+    if active is not None and "bpf" not in active:
+        return False
     return _tracing_works(ProgType.LSM, AttachType.LSM_MAC,
                           _btf_func_id(("bpf_lsm_file_open",)))
+
+
+def _active_lsms():
+    """The active LSM names from securityfs (mounted if needed), or None."""
+    path = "/sys/kernel/security/lsm"
+    if not os.path.exists(path) and os.geteuid() == 0:
+        subprocess.run(["mount", "-t", "securityfs", "securityfs", "/sys/kernel/security"],
+                       capture_output=True)
+    try:
+        with open(path) as f:
+            return f.read().strip().split(",")
+    except OSError:
+        return None
 
 
 @functools.lru_cache(maxsize=None)
