@@ -16,7 +16,7 @@ def test_biosnoop_shows_direct_writes_of_dd():
     os.close(fd)
     try:
         with RunningTool("biosnoop", "-Q", "-P", "-d", disk, ready="LAT(ms)") as t:
-            assert t.lines[-1].split() == ["TIME(s)", "COMM", "PID", "DISK", "T", "SECTOR",
+            assert t.header.split() == ["TIME(s)", "COMM", "PID", "DISK", "T", "SECTOR",
                                            "BYTES", "P", "QUE(ms)", "LAT(ms)"]
             dd = subprocess.Popen(["dd", "if=/dev/zero", f"of={path}", "bs=16k", "count=20",
                                    "oflag=direct"], stderr=subprocess.DEVNULL)

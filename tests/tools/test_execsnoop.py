@@ -12,8 +12,7 @@ pytestmark = pytest.mark.usefixtures("root")
 def test_execsnoop_shows_marker_exec_with_fields():
     marker = f"pybcc-{uuid.uuid4().hex[:8]}"
     with RunningTool("execsnoop", "-U", ready="PCOMM") as t:
-        header = next(ln for ln in t.lines if "PCOMM" in ln)
-        assert header.split() == ["UID", "PCOMM", "PID", "PPID", "RET", "ARGS"]
+        assert t.header.split() == ["UID", "PCOMM", "PID", "PPID", "RET", "ARGS"]
         child = subprocess.Popen(["/bin/echo", marker, "two words"], stdout=subprocess.DEVNULL)
         child.wait()
         line = t.wait_for(lambda ln: marker in ln)

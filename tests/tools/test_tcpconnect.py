@@ -21,7 +21,7 @@ def test_tcpconnect_shows_local_connect():
     srv = local_server()
     port = srv.getsockname()[1]
     with RunningTool("tcpconnect", "-L", "-U", "-t", ready="DPORT") as t:
-        assert t.lines[-1].split() == ["TIME(s)", "UID", "PID", "COMM", "IP", "SADDR",
+        assert t.header.split() == ["TIME(s)", "UID", "PID", "COMM", "IP", "SADDR",
                                        "LPORT", "DADDR", "DPORT"]
         c = socket.create_connection(("127.0.0.1", port))
         lport = c.getsockname()[1]

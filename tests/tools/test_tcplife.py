@@ -24,7 +24,7 @@ def test_tcplife_session_with_bytes_and_lifespan():
         conn.close()
 
     with RunningTool("tcplife", "-w", "-D", str(port), ready="RPORT") as t:
-        assert t.lines[-1].split() == ["PID", "COMM", "IP", "LADDR", "LPORT", "RADDR",
+        assert t.header.split() == ["PID", "COMM", "IP", "LADDR", "LPORT", "RADDR",
                                        "RPORT", "TX_KB", "RX_KB", "MS"]
         th = threading.Thread(target=serve)
         th.start()

@@ -26,7 +26,7 @@ def test_tcpretrans_shows_loopback_retransmit():
     srv.listen()
     port = srv.getsockname()[1]
     with RunningTool("tcpretrans", "-s", ready="STATE") as t:
-        assert t.lines[-1].split() == ["TIME", "PID", "IP", "LADDR:LPORT", "T>", "RADDR:RPORT",
+        assert t.header.split() == ["TIME", "PID", "IP", "LADDR:LPORT", "T>", "RADDR:RPORT",
                                        "STATE", "SEQ"]
         c = socket.create_connection(("127.0.0.1", port))
         conn, _ = srv.accept()

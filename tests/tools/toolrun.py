@@ -34,6 +34,11 @@ class RunningTool:
         self._ready.set()
 
     @property
+    def header(self):
+        """The line that had the ``ready`` text (events may follow it at once)."""
+        return next(ln for ln in self.lines if self._ready_text in ln)
+
+    @property
     def stdout(self):
         return "\n".join(self.lines)
 
