@@ -7,6 +7,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/containers.h>
 
 #define CAP_OPT_NOAUDIT 0x2
 #define CAP_OPT_INSETID 0x4
@@ -47,8 +48,6 @@ const volatile bool verbose = false;
 const volatile bool kernel_stack = false;
 const volatile bool user_stack = false;
 const volatile bool unique = false;
-const volatile bool filter_cgroup = false;
-const volatile bool filter_mntns = false;
 
 struct {
     __uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -63,37 +62,6 @@ struct {
     __type(key, struct repeat_t);
     __type(value, u64);
 } seen SEC(".maps");
-
-/* Copies of the --cgroupmap / --mntnsmap sets, kept in sync by user space. */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, u64);
-    __type(value, u8);
-} cgroup_set SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, u64);
-    __type(value, u8);
-} mntns_set SEC(".maps");
-
-static __always_inline bool container_filtered(void)
-{
-    if (filter_cgroup) {
-        u64 id = bpf_get_current_cgroup_id();
-        if (!bpf_map_lookup_elem(&cgroup_set, &id))
-            return true;
-    }
-    if (filter_mntns) {
-        struct task_struct *task = (void *)bpf_get_current_task();
-        u64 inum = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
-        if (!bpf_map_lookup_elem(&mntns_set, &inum))
-            return true;
-    }
-    return false;
-}
 
 static __always_inline int handle(void *ctx, int cap, int audit, int insetid)
 {

@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/containers.h>
 
 #define NAME_LEN 256
 #define MAX_DEPTH 32          /* directory levels walked for --full-path */
@@ -36,8 +37,6 @@ const volatile u32 targ_uid = (u32)-1;
 const volatile s32 flags_mask = 0;        /* 0: no flag filter */
 const volatile bool failed_only = false;
 const volatile bool full_path = false;
-const volatile bool filter_cgroup = false;
-const volatile bool filter_mntns = false;
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -46,38 +45,7 @@ struct {
     __type(value, struct args_t);
 } start SEC(".maps");
 
-/* Copies of the --cgroupmap / --mntnsmap sets, kept in sync by user space. */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, u64);
-    __type(value, u8);
-} cgroup_set SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, u64);
-    __type(value, u8);
-} mntns_set SEC(".maps");
-
 DEFINE_SCRATCH(struct event, scratch_event);
-
-static __always_inline bool container_filtered(void)
-{
-    if (filter_cgroup) {
-        u64 id = bpf_get_current_cgroup_id();
-        if (!bpf_map_lookup_elem(&cgroup_set, &id))
-            return true;
-    }
-    if (filter_mntns) {
-        struct task_struct *task = (void *)bpf_get_current_task();
-        u64 inum = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
-        if (!bpf_map_lookup_elem(&mntns_set, &inum))
-            return true;
-    }
-    return false;
-}
 
 static __always_inline int trace_enter(const char *fname, s64 dfd, s32 flags)
 {
