@@ -121,6 +121,17 @@ def print_sections(hists, label, header=None, shown=str, json=False):
         print_log2_hist(vals, label)
 
 
+def print_extension_summary(ext_map, label, show=True):
+    """bcc's -e line ("avg = ..., total: ..., count: ...") from the one-slot
+    {total, count} map the tools' BPF side fills (pybcc/extension.h), which
+    is then reset for the next interval."""
+    total, count = ext_map[0].total, ext_map[0].count
+    if show and count > 0:
+        print("\navg = %ld %s, total: %ld %s, count: %ld\n" %
+              (total / count, label, total, label, count))
+    ext_map[0] = (0, 0)
+
+
 def buckets_from_map(items, slots=None):
     """Turn {slot: count} into a dense list (as many slots as the largest used)."""
     items = dict(items)

@@ -3,7 +3,7 @@ import argparse
 import sys
 import time
 
-from ..output.histogram import collect_sections, print_sections
+from ..output.histogram import collect_sections, print_extension_summary, print_sections
 from ._runtime import Tool, fail, run_tool, sleep_intervals
 from .disks import disk_devt
 
@@ -89,13 +89,8 @@ def main(argv=None):
                 print("%-8s" % time.strftime("%H:%M:%S"))
             print_sections(collect_sections(tool.maps["hists"], section), label, header,
                         flags_text if args.flags else str, args.json)
-            ext = tool.maps["extension"]
-            if args.extension and not args.json:
-                total, count = ext[0].total, ext[0].count
-                if count > 0:
-                    print("\navg = %ld %s, total: %ld %s, count: %ld\n" %
-                          (total / count, label, total, label, count))
-            ext[0] = (0, 0)
+            print_extension_summary(tool.maps["extension"], label,
+                                    args.extension and not args.json)
             sys.stdout.flush()
             if last:
                 break

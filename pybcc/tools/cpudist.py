@@ -4,7 +4,7 @@ import sys
 import time
 
 from ._runtime import Tool, run_tool, sleep_intervals
-from ..output.histogram import collect_sections, print_sections
+from ..output.histogram import collect_sections, print_extension_summary, print_sections
 
 EXAMPLES = """examples:
     cpudist              # summarize on-CPU time as a histogram
@@ -71,13 +71,7 @@ def main(argv=None):
                 print("%-8s" % time.strftime("%H:%M:%S"))
             section = (lambda k: k.id) if header else None
             print_sections(collect_sections(tool.maps["hists"], section), label, header, pid_to_comm)
-            ext = tool.maps["extension"]
-            if args.extension:
-                total, count = ext[0].total, ext[0].count
-                if count > 0:
-                    print("\navg = %ld %s, total: %ld %s, count: %ld\n" %
-                          (total / count, label, total, label, count))
-            ext[0] = (0, 0)
+            print_extension_summary(tool.maps["extension"], label, args.extension)
             sys.stdout.flush()
             if last:
                 break
