@@ -13,7 +13,7 @@ import shutil
 import sys
 
 from .. import compiler
-from ..compiler import cache
+from .. import cache
 
 TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
 INCLUDE_DIR = os.path.join(TOOLS_DIR, "include")
