@@ -21,9 +21,12 @@ from .btf import types as bt
 from .btf.core import POISON_HELPER
 from .errors import BPFError, LoadError, NotSupportedError, VerifierError
 from .kernel import syscalls
-from .kernel.uapi import MapType, ProgType, BPF_F_SLEEPABLE
+from .kernel.uapi import (BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BPF_F_SLEEPABLE, Cmd, MapType,
+                          ProgType)
 from .kernel_memo import KernelMemo
-from .object import MapSpec, ObjectSpec, PIN_BY_NAME, R_BPF_64_32, R_BPF_64_64, load_spec
+from .maps.factory import create_fd
+from .maps.spec import PIN_BY_NAME, MapSpec
+from .object import ObjectSpec, R_BPF_64_32, R_BPF_64_64, load_spec
 
 FUNC_INFO_REC = struct.Struct("<II")
 LINE_INFO_REC = struct.Struct("<IIII")
@@ -252,7 +255,7 @@ class _Loader:
                 data.extend(_kconfig_bytes(self.spec.btf, ext, values, size))
             self.kconfig_offsets = offsets
             self.coll._extra_specs[".kconfig"] = spec = MapSpec(
-                "kconfig"[:15], MapType.ARRAY, 4, max(len(data), 1), 1, flags=0x80 | 0x400,
+                "kconfig", MapType.ARRAY, 4, max(len(data), 1), 1, flags=BPF_F_RDONLY_PROG | BPF_F_MMAPABLE,
                 data=bytearray(data or b"\0"), section=".kconfig", freeze=True)
             self.spec.maps.setdefault(".kconfig", spec)
         for ext in self.spec.externs.values():
@@ -321,42 +324,23 @@ class _Loader:
         if ms.inner is not None:
             inner_fd = self._create_map(name + ".inner", ms.inner)
         try:
-            fd = self._map_create(ms, inner_fd, with_btf=self.coll.btf_fd is not None)
+            fd = create_fd(ms, self.coll.btf_fd, inner_fd)
+        except BPFError as e:
+            what = MapType(ms.type).name.lower() if ms.type in MapType._value2member_map_ else ms.type
+            raise LoadError(f"creating map {ms.name} (type {what}, key {ms.key_size} B, "
+                            f"value {ms.value_size} B, {ms.max_entries} entries)", e.errno) from None
         finally:
             if inner_fd is not None:
                 os.close(inner_fd)
         if ms.data is not None:
             key = ctypes.c_uint32(0)
             val = ctypes.create_string_buffer(bytes(ms.data), len(ms.data))
-            syscalls.map_elem(2, fd, key, val)
+            syscalls.map_elem(Cmd.MAP_UPDATE_ELEM, fd, key, val)
             if ms.freeze:
                 syscalls.map_freeze(fd)
         if pin_path:
             syscalls.obj_pin(fd, pin_path)
         return fd
-
-    def _map_create(self, ms, inner_fd, with_btf):
-        fields = dict(map_type=ms.type, key_size=ms.key_size, value_size=ms.value_size,
-                      max_entries=ms.max_entries, map_flags=ms.flags, numa_node=ms.numa_node,
-                      map_name=_map_name(ms.name), map_extra=ms.map_extra,
-                      inner_map_fd=inner_fd or 0)
-        if ms.type in (MapType.RINGBUF, MapType.USER_RINGBUF):
-            fields.update(key_size=0, value_size=0)
-        if ms.type == MapType.PERF_EVENT_ARRAY and not ms.max_entries:
-            fields["max_entries"] = os.cpu_count()
-        if with_btf and (ms.btf_value_type_id or ms.btf_key_type_id):
-            try:
-                return syscalls.map_create(
-                    **fields, btf_fd=self.coll.btf_fd, btf_key_type_id=ms.btf_key_type_id,
-                    btf_value_type_id=ms.btf_value_type_id)
-            except BPFError:
-                pass  # some map types take no BTF types on some kernels: retry without
-        try:
-            return syscalls.map_create(**fields)
-        except BPFError as e:
-            what = MapType(ms.type).name.lower() if ms.type in MapType._value2member_map_ else ms.type
-            raise LoadError(f"creating map {ms.name} (type {what}, key {ms.key_size} B, "
-                            f"value {ms.value_size} B, {ms.max_entries} entries)", e.errno) from None
 
     def _fill_slots(self):
         """Initial values of prog arrays and map-in-maps (from .rel.maps)."""
@@ -371,7 +355,7 @@ class _Loader:
                 else:
                     value_fd = self.coll.map_fds[target]
                 try:
-                    syscalls.map_elem(2, self.coll.map_fds[name], ctypes.c_uint32(slot),
+                    syscalls.map_elem(Cmd.MAP_UPDATE_ELEM, self.coll.map_fds[name], ctypes.c_uint32(slot),
                                       ctypes.c_uint32(value_fd))
                 except BPFError as e:
                     hint = (" (a prog array holds programs of one type only)"
@@ -390,7 +374,7 @@ class _Loader:
         fields = dict(prog_type=sdef.prog_type, expected_attach_type=sdef.attach_type or 0,
                       prog_flags=BPF_F_SLEEPABLE if sdef.sleepable else 0,
                       kern_version=ps.kern_version or _kernel_version_code(),
-                      prog_name=_map_name(ps.name))
+                      prog_name=syscalls.object_name(ps.name))
         if sdef.prog_type in (ProgType.TRACING, ProgType.LSM, ProgType.EXT) and sdef.attach_type is not None:
             fields["attach_btf_id"] = self._attach_btf_id(ps)
         return self._prog_load(ps, linked, fields)
@@ -566,24 +550,15 @@ class _Loader:
                                           rec.file_name, rec.source))
 
 
-MAP_INFO = struct.Struct("<IIIIII")   # bpf_map_info: type, id, key/value size, max entries, flags
-
-
 def _reuse_map(name, ms, fd):
     """A duplicate of ``fd`` to stand for map ``name``, if it is compatible."""
-    info = ctypes.create_string_buffer(MAP_INFO.size)
-    syscalls.obj_info(fd, info)
-    mtype, _, key_size, value_size, _, _ = MAP_INFO.unpack(info.raw)
+    info = syscalls.map_info(fd)
+    mtype, key_size, value_size = info["type"], info["key_size"], info["value_size"]
     if (mtype, key_size, value_size) != (ms.type, ms.key_size, ms.value_size):
         raise LoadError(f"map {name}: the map given to reuse has type {mtype}, key {key_size} B, "
                         f"value {value_size} B; the program expects type {ms.type}, key "
                         f"{ms.key_size} B, value {ms.value_size} B")
     return os.dup(fd)
-
-
-def _map_name(name):
-    """Kernel object names: 15 characters of [A-Za-z0-9_.]."""
-    return "".join(c if c.isalnum() or c in "_." else "_" for c in name)[:15]
 
 
 def _kernel_version_code():
