@@ -12,8 +12,8 @@ import pytest
 from pybcc import compiler, loader
 from pybcc.attach.tracepoint import attach_tracepoint
 from pybcc.errors import BPFError, LoadError, VerifierError
-from pybcc.kernel import syscalls
-from pybcc.object import load_spec
+from pybcc.kernel import bpf
+from pybcc.elf_reader import load_spec
 
 HERE = os.path.dirname(__file__)
 pytestmark = pytest.mark.usefixtures("root")
@@ -30,14 +30,14 @@ def u32(v):
 
 def lookup(fd, key, size=8):
     val = ctypes.create_string_buffer(size)
-    syscalls.map_elem(1, fd, key, val)
+    bpf.map_elem(1, fd, key, val)
     return int.from_bytes(val.raw, "little", signed=True)
 
 
 def _raw_global(coll, section, offset, size):
     spec = coll.spec.maps[section]
     val = ctypes.create_string_buffer(spec.value_size)
-    syscalls.map_elem(1, coll.map_fds[section], u32(0), val)
+    bpf.map_elem(1, coll.map_fds[section], u32(0), val)
     return int.from_bytes(val.raw[offset:offset + size], "little", signed=True)
 
 
@@ -133,7 +133,7 @@ def test_map_in_map_prog_array_and_kconfig():
         assert lookup(coll.map_fds["inner_a"], u32(0)) == 0
         # the prog array slot 1 holds tail_target
         val = ctypes.c_uint32()
-        syscalls.map_elem(1, coll.map_fds["jumps"], u32(1), val)
+        bpf.map_elem(1, coll.map_fds["jumps"], u32(1), val)
         assert val.value > 0  # a program id
         major, minor = (int(x) for x in platform.release().split(".")[:2])
         assert var(coll, "seen_version") >> 8 == (major << 8) | minor
@@ -163,14 +163,14 @@ def test_nothing_left_after_close():
 
 def _prog_id(fd):
     info = ctypes.create_string_buffer(8)   # struct bpf_prog_info: type, id
-    syscalls.obj_info(fd, info)
+    bpf.obj_info(fd, info)
     return int.from_bytes(info.raw[4:8], "little")
 
 
 def _prog_ids():
     ids, cur = set(), 0
     while True:
-        cur = syscalls.next_id(11, cur)  # PROG_GET_NEXT_ID
+        cur = bpf.next_id(11, cur)  # PROG_GET_NEXT_ID
         if cur is None:
             return ids
         ids.add(cur)

@@ -29,7 +29,7 @@ def layout(spec, kernel):
     out = Externs()
     kconfig = [e for e in spec.externs.values() if e.kind == "kconfig"]
     if kconfig:
-        from ..kconfig import kconfig_values
+        from ..kernel.kconfig import kconfig_values
         values = kconfig_values()
         data = bytearray()
         for ext in kconfig:

@@ -8,7 +8,7 @@ from time import strftime
 
 from ._runtime import TOOLS_DIR, Tool, sleep_intervals
 from .procutil import comm_of
-from .syscalls_table import syscall_name, syscall_number, syscalls
+from ..kernel.syscall_names import syscall_name, syscall_number, syscalls
 
 
 def errno_arg(text):
