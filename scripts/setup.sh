@@ -20,6 +20,6 @@ python3 -m pip install -q -e '.[test,compiler]'
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 # Compile the tools once now (CO-RE objects load on any kernel), so that a
 # tool's first run needs no compiler and no vmlinux.h.
-python3 -m pybcc.tools.prebuilt
+python3 -m pybcc.tools.lib.prebuilt
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing || true
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || true

@@ -5,8 +5,8 @@ import re
 import sys
 import time
 
-from ._runtime import Tool, run_tool, stream_events
-from .procutil import ppid_of
+from .lib.runtime import Tool, run_tool, stream_events
+from .lib.procutil import ppid_of
 
 EXAMPLES = """examples:
     ./execsnoop           # trace all exec() syscalls

@@ -3,7 +3,7 @@ import shutil
 
 import pytest
 
-from pybcc.tools import prebuilt
+from pybcc.tools.lib import prebuilt
 
 pytestmark = pytest.mark.usefixtures("root")
 

@@ -9,9 +9,9 @@ import signal
 import sys
 import time
 
-from .. import loader
-from ..errors import AttachError, BPFError, LoadError, NotSupportedError
-from ..kernel import features, syscalls
+from ... import loader
+from ...errors import AttachError, BPFError, LoadError, NotSupportedError
+from ...kernel import features, syscalls
 from .prebuilt import INCLUDE_DIR, TOOLS_DIR, tool_object  # noqa: F401 (tools import these)
 
 
@@ -99,7 +99,7 @@ class Tool:
     def open_events(self, callback, page_cnt=64):
         """Deliver each event's bytes to ``callback(data)``, from the ring
         buffer or perf buffer the BPF side writes to (see tool.h)."""
-        from ..events import PerfBuffer, RingBuffer
+        from ...events import PerfBuffer, RingBuffer
         if self.use_ringbuf:
             self.reader = RingBuffer(self.coll.map_fds["events_rb"], callback,
                                      lost_counter=self._ringbuf_drops)

@@ -1,7 +1,7 @@
 """Tool objects compiled ahead of time, as libbpf-tools ships its own.
 
 CO-RE makes an object compiled once (against any vmlinux.h) load on every
-kernel, so `python3 -m pybcc.tools.prebuilt` (run by scripts/setup.sh)
+kernel, so `python3 -m pybcc.tools.lib.prebuilt` (run by scripts/setup.sh)
 compiles every tool into pybcc/tools/prebuilt/, and a tool's first run then
 needs neither a compiler nor a generated vmlinux.h. A prebuilt object is used
 only while its source and pybcc's headers are unchanged; otherwise the tool
@@ -12,10 +12,10 @@ import os
 import shutil
 import sys
 
-from .. import compiler
-from ..compiler import cache
+from ... import compiler
+from ...compiler import cache
 
-TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
+TOOLS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INCLUDE_DIR = os.path.join(TOOLS_DIR, "include")
 PREBUILT_DIR = os.path.join(TOOLS_DIR, "prebuilt")
 
