@@ -15,6 +15,7 @@ import platform
 import re
 import subprocess
 
+from ..cache import boot_id
 from ..errors import CompileError
 from . import cache
 from .discover import Compiler, cache_tmpdir, find_compiler
@@ -107,11 +108,10 @@ def _kernel_vmlinux_dir():
     too slow for a cache hit. The kernel BTF cannot change without a reboot,
     so the answer is remembered per boot (and per cgen.py version) on disk."""
     try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            boot = f.read().strip()
+        boot = boot_id()
         st = os.stat(KERNEL_BTF)
         gen = os.stat(_CGEN_SOURCE)
-        key = f"{boot}:{st.st_size}:{st.st_mtime_ns}:{gen.st_size}:{gen.st_mtime_ns}"
+        key = f"{boot}:{st.st_size}:{st.st_mtime_ns}:{gen.st_size}:{gen.st_mtime_ns}" if boot else None
     except OSError:
         key = None
     if key and key in _vmlinux_memo:

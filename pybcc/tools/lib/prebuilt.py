@@ -20,7 +20,7 @@ import sys
 import tempfile
 
 from ... import compiler
-from ...compiler import cache
+from ... import cache
 from ...compiler.build import COMPAT_DIR
 from ...compiler.build import INCLUDE_DIR as COMPILER_INCLUDE_DIR
 
