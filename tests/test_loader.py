@@ -141,6 +141,50 @@ def test_map_in_map_prog_array_and_kconfig():
         assert var(coll, "seen_missing") == 0
 
 
+def test_virtual_kconfig_externs():
+    """libbpf's LINUX_HAS_BPF_COOKIE, LINUX_HAS_SYSCALL_WRAPPER and
+    LINUX_KERNEL_VERSION, read by a program; a weak extern no kernel sets is 0."""
+    with loader.load(build("loader_virtual_kconfig.bpf.c")) as coll:
+        link = attach_tracepoint(coll.programs["read_virtual_kconfig"].fd, "syscalls", "sys_enter_getppid")
+        os.getppid()
+        link.close()
+        major, minor = (int(x) for x in platform.release().split(".")[:2])
+        assert var(coll, "seen_version") >> 8 == (major << 8) | minor
+        # bpf_get_attach_cookie arrived in 5.15; x86-64 has had syscall wrappers since 4.17.
+        assert var(coll, "seen_cookie") == int((major, minor) >= (5, 15))
+        if platform.machine() == "x86_64":
+            assert var(coll, "seen_wrapper") == 1
+        assert var(coll, "seen_missing") == 0
+
+
+def _embedded_bpf_objects(path):
+    """The BPF ELF objects a libbpf skeleton binary carries (its .rodata holds them)."""
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    out, i = [], data.find(b"\x7fELF", 1)
+    while i > 0:
+        if data[i + 4] == 2 and struct.unpack_from("<H", data, i + 18)[0] == 247:   # ELF64, EM_BPF
+            shoff, = struct.unpack_from("<Q", data, i + 0x28)
+            shentsize, shnum = struct.unpack_from("<HH", data, i + 0x3a)
+            out.append(data[i:i + shoff + shentsize * shnum])
+        i = data.find(b"\x7fELF", i + 1)
+    return out
+
+
+def test_libbpf_tools_javagc_loads():
+    """libbpf-tools' javagc uses LINUX_HAS_BPF_COOKIE (through usdt.bpf.h)."""
+    if not os.path.exists("/usr/sbin/javagc"):
+        pytest.skip("needs libbpf-tools (/usr/sbin/javagc)")
+    objs = _embedded_bpf_objects("/usr/sbin/javagc")
+    assert objs, "no BPF object found inside /usr/sbin/javagc"
+    spec = load_spec(objs[0], name="javagc.bpf.o")
+    assert "LINUX_HAS_BPF_COOKIE" in spec.externs
+    with loader.load(spec) as coll:
+        assert not coll.errors
+        assert {"handle_gc_start", "handle_gc_end"} <= set(coll.programs)
+
+
 def test_cli_load_reports_each_program():
     obj = build("verifier_reject.bpf.c")
     out = subprocess.run([sys.executable, "-m", "pybcc", "load", obj], capture_output=True, text=True)

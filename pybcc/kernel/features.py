@@ -182,6 +182,26 @@ def helper_supported(prog_type, helper_id):
                                       "program of this type cannot use helper"))
 
 
+def has_bpf_cookie():
+    """bpf_get_attach_cookie exists (Linux 5.15+), as libbpf probes it."""
+    return helper_supported(ProgType.TRACEPOINT, 174)     # BPF_FUNC_get_attach_cookie
+
+
+_SYSCALL_PREFIX = {"x86_64": "__x64_", "aarch64": "__arm64_", "s390x": "__s390x_",
+                   "riscv64": "__riscv_", "ppc64le": "", "loongarch64": ""}
+
+
+@functools.lru_cache(maxsize=None)
+def has_syscall_wrapper():
+    """Syscalls enter through pt_regs wrappers (__x64_sys_bpf, ...:
+    CONFIG_ARCH_HAS_SYSCALL_WRAPPER), so BPF_KSYSCALL programs read their
+    arguments one pt_regs further; libbpf's LINUX_HAS_SYSCALL_WRAPPER."""
+    import platform
+    from ..symbols.kallsyms import ksymname
+    prefix = _SYSCALL_PREFIX.get(platform.machine(), "")
+    return bool(prefix) and ksymname(prefix + "sys_bpf") > 0
+
+
 # --- link and attach mechanisms -----------------------------------------------
 
 @functools.lru_cache(maxsize=None)
