@@ -18,7 +18,7 @@ from .. import asm
 from ..btf import types as bt
 from ..btf.core import POISON_HELPER
 from ..errors import BPFError, LoadError, NotSupportedError, VerifierError
-from ..kernel import bpf
+from ..kernel import bpf, memlock
 from ..kernel.uapi import BPF_F_SLEEPABLE, Cmd, MapType, ProgType
 from ..maps.factory import create_fd
 from ..maps.spec import PIN_BY_NAME
@@ -376,7 +376,8 @@ class Loader:
                 f"programs (EPERM)", feature=ps.sdef.prefix.rstrip("/"),
                 alternative="a tracepoint, tp_btf or raw_tracepoint program", err=err)
         if not text.strip():
-            raise LoadError(f"program {ps.name} ({ps.section}): the kernel refused to load it", err)
+            raise LoadError(f"program {ps.name} ({ps.section}): the kernel refused to load it"
+                            f"{memlock.explain(err)}", err)
         head, idx, rec = verifier.explain(ps.name, ps.section, text, linked.line_info)
         if "unknown#%d" % POISON_HELPER in text:
             head += ("\n  (that instruction was poisoned by pybcc: a CO-RE relocation found no "
