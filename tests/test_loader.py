@@ -141,6 +141,7 @@ def test_map_in_map_prog_array_and_kconfig():
         assert var(coll, "seen_missing") == 0
 
 
+@pytest.mark.vm   # also on 5.10 in the VM
 def test_virtual_kconfig_externs():
     """libbpf's LINUX_HAS_BPF_COOKIE, LINUX_HAS_SYSCALL_WRAPPER and
     LINUX_KERNEL_VERSION, read by a program; a weak extern no kernel sets is 0."""
@@ -155,6 +156,58 @@ def test_virtual_kconfig_externs():
         if platform.machine() == "x86_64":
             assert var(coll, "seen_wrapper") == 1
         assert var(coll, "seen_missing") == 0
+
+
+NEWER_BTF_KINDS = ("FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64")
+
+
+def _load_btf_kinds(coll):
+    link = attach_tracepoint(coll.programs["count_kinds"].fd, "syscalls", "sys_enter_getppid")
+    os.getppid()
+    link.close()
+    assert var(coll, "hits") >= 1
+    assert var(coll, "big_seen") == 0x100000001
+    # map values still decode by the object's own types
+    data = coll.maps[".data"][0]
+    assert int(data.pybcc_big_value) == 0x100000001 and int(data.pybcc_signed_value) == -1
+    assert data.pybcc_ratio == 1.5
+
+
+@pytest.mark.vm   # also on 5.10 in the VM
+def test_btf_kinds_load_on_this_kernel():
+    """An object using FLOAT, DECL_TAG, TYPE_TAG and ENUM64 loads with its BTF;
+    on a kernel lacking a kind (5.10 in the VM) the loader rewrites it."""
+    from pybcc.btf import types as bt
+    from pybcc.kernel import features
+    spec = load_spec(build("loader_btf_kinds.bpf.c"))
+    kinds = {bt.KIND_NAMES[t.kind] for t in spec.btf.own_types}
+    assert set(NEWER_BTF_KINDS) <= kinds, kinds
+    missing = [k for k in NEWER_BTF_KINDS if not features.btf_kind_supported(getattr(bt, k))]
+    major, minor = (int(x) for x in platform.release().split(".")[:2])
+    if (major, minor) >= (6, 0):
+        assert missing == []
+    elif (major, minor) < (5, 13):
+        assert missing == list(NEWER_BTF_KINDS)
+    with loader.load(spec) as coll:
+        assert coll.btf_fd is not None and coll.btf_error is None, coll.btf_error
+        _load_btf_kinds(coll)
+
+
+def test_btf_kinds_rewritten_as_for_an_older_kernel(monkeypatch):
+    """The rewrite itself, checked against this kernel: with every newer kind
+    treated as missing, the rewritten BTF must still load, with the programs'
+    func_info and line_info, and the original types still decode the maps."""
+    from pybcc.btf import types as bt
+    from pybcc.loader import sanitize
+    monkeypatch.setattr(sanitize.features, "btf_kind_supported", lambda kind: False)
+    spec = load_spec(build("loader_btf_kinds.bpf.c"))
+    with loader.load(spec) as coll:
+        assert coll.btf_fd is not None and coll.btf_error is None, coll.btf_error
+        assert coll.programs["count_kinds"].line_info
+        _load_btf_kinds(coll)
+    rewritten = sanitize.sanitized(load_spec(build("loader_btf_kinds.bpf.c")).btf)
+    assert not {bt.FLOAT, bt.DECL_TAG, bt.TYPE_TAG, bt.ENUM64} & {t.kind for t in rewritten.own_types}
+    assert not any(t.kind == bt.ENUM and t.kind_flag for t in rewritten.own_types)
 
 
 def _embedded_bpf_objects(path):
@@ -172,6 +225,7 @@ def _embedded_bpf_objects(path):
     return out
 
 
+@pytest.mark.vm   # also on 5.10 in the VM
 def test_libbpf_tools_javagc_loads():
     """libbpf-tools' javagc uses LINUX_HAS_BPF_COOKIE (through usdt.bpf.h)."""
     if not os.path.exists("/usr/sbin/javagc"):

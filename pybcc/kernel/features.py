@@ -202,6 +202,31 @@ def has_syscall_wrapper():
     return bool(prefix) and ksymname(prefix + "sys_bpf") > 0
 
 
+@functools.lru_cache(maxsize=None)
+def btf_kind_supported(kind):
+    """Whether the kernel accepts BTF types of ``kind`` (FLOAT: 5.13, DECL_TAG:
+    5.16, TYPE_TAG: 5.17, ENUM64: 6.0): load a tiny BTF blob that uses it."""
+    from ..btf import types as bt
+    types = [bt.Type(1, bt.INT, "int", size=4, encoding=bt.INT_SIGNED, bits=32)]
+    if kind == bt.FLOAT:
+        types.append(bt.Type(2, bt.FLOAT, "float", size=4))
+    elif kind == bt.DECL_TAG:
+        types += [bt.Type(2, bt.STRUCT, "s", size=4, members=[bt.Member("a", 1, 0)]),
+                  bt.Type(3, bt.DECL_TAG, "tag", ref=2, linkage=-1)]
+    elif kind == bt.TYPE_TAG:
+        types += [bt.Type(2, bt.TYPE_TAG, "tag", ref=1), bt.Type(3, bt.PTR, ref=2)]
+    elif kind == bt.ENUM64:
+        types.append(bt.Type(2, bt.ENUM64, "e", size=8, members=[bt.EnumValue("E", 1 << 40)]))
+    else:
+        raise ValueError(f"no probe for BTF kind {kind}")
+    try:
+        fd = bpf.btf_load(bt.BTF(types).to_bytes())
+    except BPFError:
+        return False
+    os.close(fd)
+    return True
+
+
 # --- link and attach mechanisms -----------------------------------------------
 
 @functools.lru_cache(maxsize=None)
