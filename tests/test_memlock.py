@@ -62,3 +62,35 @@ def test_says_so_when_the_limit_cannot_be_raised():
         assert "RLIMIT_MEMLOCK" in r.stdout and "ulimit -l" in r.stdout, r.stdout
     else:
         assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_execsnoop_under_a_small_limit():
+    """The issue's report: on 5.10, `pybcc execsnoop` stopped with EPERM
+    creating its maps. Under a 64 KiB limit it must trace an exec."""
+    import resource
+    import select
+    import signal
+    import time
+
+    def child_setup():
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_MEMLOCK, (64 << 10, 64 << 10))
+
+    tool = subprocess.Popen([sys.executable, "-m", "pybcc", "execsnoop"], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=child_setup)
+    out = []
+    try:
+        deadline = time.time() + 300        # TCG in the VM is slow
+        marker = f"pybcc-memlock-{os.getpid()}"
+        while time.time() < deadline and not any(marker in ln for ln in out):
+            if any("PCOMM" in ln for ln in out):
+                subprocess.run(["/bin/echo", marker], stdout=subprocess.DEVNULL)
+            if select.select([tool.stdout], [], [], 0.5)[0]:
+                line = tool.stdout.readline()
+                if not line:
+                    break
+                out.append(line)
+    finally:
+        tool.send_signal(signal.SIGINT)
+        rest, err = tool.communicate(timeout=60)
+    assert any(marker in ln for ln in out), "".join(out) + rest + err

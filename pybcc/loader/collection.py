@@ -270,7 +270,8 @@ class Loader:
         except BPFError as e:
             what = MapType(ms.type).name.lower() if ms.type in MapType._value2member_map_ else ms.type
             raise LoadError(f"creating map {ms.name} (type {what}, key {ms.key_size} B, "
-                            f"value {ms.value_size} B, {ms.max_entries} entries)", e.errno) from None
+                            f"value {ms.value_size} B, {ms.max_entries} entries)"
+                            f"{memlock.explain(e.errno)}", e.errno) from None
         finally:
             if inner_fd is not None:
                 os.close(inner_fd)

@@ -3,7 +3,7 @@ import dataclasses
 import os
 
 from ..errors import BPFError, MapError
-from ..kernel import bpf
+from ..kernel import bpf, memlock
 from ..kernel.uapi import MapType
 from .array import ArrayMap
 from .fdmaps import FdMap, MapInMap, PerfEventArrayMap, ProgArrayMap
@@ -100,5 +100,5 @@ def create_map(spec, btf_fd=None, inner_map_fd=0, map_extra=0, **options):
     try:
         fd = create_fd(spec, btf_fd or None, inner_map_fd)
     except BPFError as e:
-        raise MapError(f"creating {describe(spec)} failed", e.errno) from None
+        raise MapError(f"creating {describe(spec)} failed{memlock.explain(e.errno)}", e.errno) from None
     return open_map(fd, spec, **options)
