@@ -17,10 +17,10 @@ import pytest
 
 from pybcc import sections
 from pybcc.errors import CompileError
-from pybcc.frontend import rewrite
-from pybcc.frontend.implicit import insert_reads
-from pybcc.frontend.lexer import tokenize
-from pybcc.frontend.tracepoints import struct_text
+from pybcc.bcc.dialect import rewrite
+from pybcc.bcc.dialect.implicit import insert_reads
+from pybcc.bcc.dialect.lexer import tokenize
+from pybcc.bcc.dialect.tracepoints import struct_text
 from pybcc.kernel import features, tracefs
 from pybcc.kernel.tracefs import parse_format
 from pybcc.kernel.uapi import MapType
@@ -437,7 +437,7 @@ def test_record_types_declared_in_functions_are_not_kept():
 
 
 def test_stale_precompiled_header_is_rebuilt():
-    from pybcc.frontend import HEADER
+    from pybcc.bcc.dialect import HEADER
     rewrite("int f(struct pt_regs *ctx) { return 0; }", use_cache=False)   # PCH exists
     st = os.stat(HEADER)
     os.utime(HEADER, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))   # same content, newer
@@ -447,7 +447,7 @@ def test_stale_precompiled_header_is_rebuilt():
 
 
 def test_rewrite_cache(monkeypatch):
-    from pybcc.frontend import implicit
+    from pybcc.bcc.dialect import implicit
     text = "BPF_HASH(cached_%d);\nint f(struct pt_regs *ctx) { return 0; }\n" % os.getpid()
     first = rewrite(text)
     monkeypatch.setattr(implicit, "ast_dump", lambda *a, **k: pytest.fail("clang ran on a cache hit"))

@@ -1,7 +1,7 @@
 """From the user's C (bcc dialect or plain libbpf-style C) to an object
 file and the facts the BPF class needs about it.
 
-The bcc dialect goes through pybcc.frontend.rewrite (tables, probe-name
+The bcc dialect goes through pybcc.bcc.dialect.rewrite (tables, probe-name
 conventions, struct types of perf_submit). Plain C is compiled as is; its
 programs are then found by their ELF sections, and those whose section names
 an event (SEC("tracepoint/sched/sched_switch"), SEC("raw_tp/sys_enter"), ...)
@@ -44,7 +44,7 @@ def is_libbpf_c(c_text):
 
 def _frontend():
     try:
-        from ..frontend import rewrite
+        from .dialect import rewrite
     except ImportError:
         return None
     return rewrite
@@ -113,9 +113,9 @@ def _boot_id():
 
 
 def _frontend_stamp():
-    from .. import frontend
+    from . import dialect
     parts = []
-    for d in frontend.__path__:
+    for d in dialect.__path__:
         for root, dirs, files in os.walk(d):
             dirs[:] = [x for x in dirs if x != "__pycache__"]
             for name in sorted(files):

@@ -16,11 +16,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Tuple
 
-from ..errors import CompileError
+from ...errors import CompileError
 from . import tables as T
 from .lexer import match_paren, match_paren_back, significant, split_args, text_of, tokenize
 
-log = logging.getLogger("pybcc.frontend")
+log = logging.getLogger("pybcc.bcc.dialect")
 INCLUDE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
 HEADER = os.path.join(INCLUDE_DIR, "pybcc_bcc.h")
 
@@ -322,7 +322,7 @@ class _Rewriter:
         return True
 
     def _explicit_section(self, name, sec):
-        from .. import sections
+        from ... import sections
         sdef, target = sections.lookup(sec)
         if sdef is None:
             return
@@ -679,7 +679,7 @@ def rewrite(text, filename="<text>", cflags=(), implicit_reads=True, use_cache=T
 
 
 def _rewrite(text, filename, cflags, implicit_reads):
-    from ..kernel import tracefs
+    from ...kernel import tracefs
     from . import implicit, tracepoints
     rw = _Rewriter(text, filename, cflags).run()
     body = rw.apply()
@@ -688,7 +688,7 @@ def _rewrite(text, filename, cflags, implicit_reads):
     known = frozenset()
     if rw.tp_structs:
         try:
-            from ..compiler import build
+            from ...compiler import build
             _, known = implicit.vmlinux_names(os.path.join(build.vmlinux_dir(True), "vmlinux.h"))
         except Exception:  # no BTF or no header: pointer fields become void *
             pass
@@ -750,7 +750,7 @@ def _frontend_digest():
 
 def _cache_key(text, filename, cflags, implicit_reads):
     try:
-        from ..compiler import build, find_compiler
+        from ...compiler import build, find_compiler
         parts = [_frontend_digest(), build.headers_digest(), build.vmlinux_dir(True),
                  find_compiler().identity, text, filename, str(implicit_reads), *cflags]
     except Exception as e:  # no compiler or BTF: the rewrite itself will say so
@@ -764,12 +764,12 @@ def _cache_key(text, filename, cflags, implicit_reads):
 
 
 def _cache_path(key):
-    from ..compiler import cache
+    from ...compiler import cache
     return os.path.join(cache.private_dir("frontend"), key + ".json")
 
 
 def _cache_get(key):
-    from ..compiler import cache
+    from ...compiler import cache
     try:
         d = cache.read_json(_cache_path(key))
         if not d:
@@ -788,7 +788,7 @@ def _cache_get(key):
 
 
 def _cache_put(key, r):
-    from ..compiler import cache
+    from ...compiler import cache
     d = {"c_text": r.c_text, "line_map": r.line_map,
          "tables": {n: dict(dataclasses.asdict(t), map_type=int(t.map_type)) for n, t in r.tables.items()},
          "functions": r.functions, "auto_attach": [list(a) for a in r.auto_attach],

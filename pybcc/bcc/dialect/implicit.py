@@ -22,7 +22,7 @@ import os
 import re
 import subprocess
 
-log = logging.getLogger("pybcc.frontend")
+log = logging.getLogger("pybcc.bcc.dialect")
 
 # Program context and UAPI structs: loads from them are direct.
 _CTX_RECORDS = {"__sk_buff", "xdp_md", "sk_msg_md", "sk_reuseport_md", "pt_regs"}
@@ -71,8 +71,8 @@ def vmlinux_bitfields(vmlinux_h):
 
 
 def _setup(cflags):
-    from .. import compiler
-    from ..compiler import build
+    from ... import compiler
+    from ...compiler import build
     comp = compiler.find_compiler()
     vmdir = build.vmlinux_dir(True)
     flags = build.base_flags(comp) + ["-I", vmdir, "-I", build.include_dir()] + [os.fspath(f) for f in cflags]
@@ -82,8 +82,8 @@ def _setup(cflags):
 def _pch(comp, flags, vmdir, header):
     """Path of the precompiled header for `header`, built once per (compiler,
     flags, vmlinux.h, headers)."""
-    from ..compiler import build, cache
-    from ..compiler.discover import cache_tmpdir
+    from ...compiler import build, cache
+    from ...compiler.discover import cache_tmpdir
     h = hashlib.sha256(b"pybcc-frontend-pch-1")
     with open(header, "rb") as f:
         hdr = f.read()
@@ -111,7 +111,7 @@ def _exec(argv, comp):
 def ast_dump(c_text, header, cflags=()):
     """clang's JSON AST of c_text (main-file declarations only), or None when
     clang rejects the text (the real compile will report why)."""
-    from ..compiler.discover import cache_tmpdir
+    from ...compiler.discover import cache_tmpdir
     comp, vmdir, flags = _setup(cflags)
     for attempt in (1, 2):
         pch = _pch(comp, flags, vmdir, header)
