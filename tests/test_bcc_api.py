@@ -39,6 +39,26 @@ def test_text_acts_as_bytes_and_str():
     assert {t: 1}["do_sys_open"] == 1
 
 
+# --- sections: one map to bcc's attach kinds ----------------------------------------
+
+@pytest.mark.parametrize("section,kind", [
+    ("kprobe/do_sys_open", "kprobe"), ("kretprobe/do_sys_open", "kretprobe"),
+    ("ksyscall/openat", "ksyscall"), ("kretsyscall/openat", "kretsyscall"),
+    ("tracepoint/sched/sched_switch", "tracepoint"), ("tp/sched/sched_switch", "tracepoint"),
+    ("raw_tp/sys_enter", "raw_tracepoint"), ("tp_btf/sched_switch", "tp_btf"),
+    ("fentry/vfs_read", "kfunc"), ("fexit.s/vfs_read", "kretfunc"),
+    ("fmod_ret/x", "kmod_ret"), ("lsm/file_open", "lsm"), ("lsm.s/file_open", "lsm"),
+    ("uprobe/bin:f", "uprobe"), ("uretprobe.s/bin:f", "uretprobe"),
+    ("kprobe.multi/vfs_*", "kprobe_multi"), ("kretprobe.multi/vfs_*", "kretprobe_multi"),
+    ("uprobe.multi/bin:f*", "uprobe_multi"), ("usdt/bin:p:n", "usdt"),
+    ("xdp", ""), ("socket", ""), ("cgroup/skb", ""), ("nothing/known", ""),
+])
+def test_section_bcc_kind(section, kind):
+    from pybcc import sections
+    sdef, _ = sections.lookup(section)
+    assert sections.bcc_kind(sdef) == kind
+
+
 # --- histograms: bcc's exact text --------------------------------------------------------
 
 class _Fake(bcc_table.TableBase):

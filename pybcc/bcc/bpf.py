@@ -103,7 +103,7 @@ class BPF(KernelInfo, Probes, TracePipe):
     def _auto_attach(self, spec):
         todo = self._build.auto_attach if self._build.frontend else source.section_auto_attach(spec)
         for fn_name, kind, target in todo:
-            kind = source.normalize_kind(kind)
+            kind = sections.normalize_kind(kind)
             if kind == "kprobe":
                 self.attach_kprobe(event=target, fn_name=fn_name)
             elif kind == "kretprobe":
@@ -122,9 +122,25 @@ class BPF(KernelInfo, Probes, TracePipe):
                 attach(name=binary, sym=func, fn_name=fn_name)
             elif kind == "tp_btf":
                 self._attach_tp_btf(fn_name, target)
+            elif kind in ("ksyscall", "kretsyscall"):
+                attach = self.attach_kretprobe if kind == "kretsyscall" else self.attach_kprobe
+                attach(event=self.get_syscall_fnname(target), fn_name=fn_name)
+            elif kind == "kmod_ret":
+                self._attach_kmod_ret(fn_name, target)
+            elif not self._build.frontend:
+                self._attach_by_section(fn_name)
             else:
                 raise NotSupportedError(f"{fn_name}: automatic attachment of kind {kind!r} "
                                         f"is not supported")
+
+    def _attach_by_section(self, fn_name):
+        """Plain C whose section bcc has no method for (usdt/, kprobe.multi/,
+        uprobe.multi/, ...): attach it as its section says."""
+        from .. import autoattach
+        prog = self.funcs.get(fn_name) or self._coll.load_program(fn_name)
+        self.funcs[fn_name] = prog
+        kw = {"collection": self._coll} if prog.spec.sdef.kind == "usdt" else {}
+        self._add_link("section", fn_name, autoattach.attach_program(prog, **kw))
 
     def _program_spec(self, name):
         ps = self._coll.spec.programs.get(name)

@@ -185,6 +185,16 @@ class Probes:
             fn.fd, "fexit" if ret else "fentry", target))
         return self
 
+    def _attach_kmod_ret(self, fn_name, target):
+        """KMOD_RET(func, ...): a BPF_MODIFY_RETURN (fmod_ret) program on ``func``."""
+        if not features.has_fentry():
+            raise NotSupportedError(
+                f"cannot attach fmod_ret {fn_name} to {target}: BPF trampolines are refused "
+                f"by this kernel", feature="fentry")
+        fn = self._load_with_section(fn_name, "fmod_ret/", target)
+        self._add_link("kfunc", fn_name, _attach.attach_btf_program(fn.fd, "fmod_ret", target))
+        return self
+
     def attach_kfunc(self, fn_name=b""):
         """Attach kfunc__[vmlinux__]FUNC to FUNC's entry (fentry)."""
         fn_name = as_str(fn_name)

@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Dict, List, Tuple
 
+from .. import sections
 from .constants import DEBUG_PREPROCESSOR, DEBUG_SOURCE
 from .text import as_str
 
@@ -160,40 +161,18 @@ def _rewrite_cached(rewrite, c_text, filename, cflags):
     return r
 
 
-# Section kinds (pybcc.sections) → bcc attach kinds, for plain C.
 def section_auto_attach(spec):
-    """(function, kind, target) for each program whose section names its event."""
+    """(function, bcc kind, target) for each program of plain C whose section
+    names its event."""
     out = []
     for name, ps in spec.programs.items():
-        sdef, target = ps.sdef, ps.target
-        if sdef is None or not target:
+        kind = sections.bcc_kind(ps.sdef)
+        if not kind or not ps.target:
             continue
-        prefix = sdef.prefix
-        if sdef.kind == "tracepoint":
-            out.append((name, "tracepoint", target.replace("/", ":", 1)))
-        elif sdef.kind == "raw_tracepoint":
-            out.append((name, "raw_tracepoint", target))
-        elif sdef.kind == "kprobe":
-            out.append((name, "kretprobe" if sdef.retprobe else "kprobe", target))
-        elif sdef.kind == "uprobe" and ":" in target:     # uprobe/BINARY:FUNCTION
-            out.append((name, "uretprobe" if sdef.retprobe else "uprobe", target))
-        elif prefix.startswith("fentry"):
-            out.append((name, "kfunc", target))
-        elif prefix.startswith("fexit"):
-            out.append((name, "kretfunc", target))
-        elif prefix.startswith("lsm/"):
-            out.append((name, "lsm", target))
-        elif prefix.startswith("tp_btf"):
-            out.append((name, "tp_btf", target))
+        target = ps.target
+        if kind == "tracepoint":
+            target = target.replace("/", ":", 1)
+        elif kind in ("uprobe", "uretprobe") and ":" not in target:
+            continue                    # uprobe/BINARY:FUNCTION names its own event
+        out.append((name, kind, target))
     return out
-
-
-_KIND_ALIASES = {"tp": "tracepoint", "raw_tp": "raw_tracepoint", "fentry": "kfunc",
-                 "fexit": "kretfunc", "kfunc": "kfunc", "kretfunc": "kretfunc",
-                 "raw_tracepoint": "raw_tracepoint", "tracepoint": "tracepoint",
-                 "kprobe": "kprobe", "kretprobe": "kretprobe", "lsm": "lsm",
-                 "tp_btf": "tp_btf", "uprobe": "uprobe", "uretprobe": "uretprobe"}
-
-
-def normalize_kind(kind):
-    return _KIND_ALIASES.get(kind, kind)

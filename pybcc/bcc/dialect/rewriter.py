@@ -327,19 +327,10 @@ class _Rewriter:
         if sdef is None:
             return
         self.functions.append(name)
-        p = sdef.prefix
-        if p.startswith(("fentry", "fexit", "fmod_ret", "lsm", "tp_btf", "iter", "struct_ops")):
+        if sections.is_typed(sdef):
             self.typed += [name, "____" + name]
-        if not target:
-            return
-        kind = {"tracepoint": "tracepoint", "raw_tracepoint": "raw_tracepoint"}.get(sdef.kind)
-        if sdef.kind == "kprobe":
-            kind = "kretprobe" if sdef.retprobe else "kprobe"
-        for pre, k in (("fentry", "kfunc"), ("fexit", "kretfunc"), ("fmod_ret", "kmod_ret"),
-                       ("lsm/", "lsm"), ("tp_btf", "tp_btf")):
-            if p.startswith(pre):
-                kind = k
-        if kind:
+        kind = sections.bcc_kind(sdef)
+        if kind and target:
             self.auto_attach.append((name, kind, target.replace("/", ":", 1) if kind == "tracepoint" else target))
 
     def _conventions(self, name, tok):
