@@ -8,7 +8,6 @@ an event (SEC("tracepoint/sched/sched_switch"), SEC("raw_tp/sys_enter"), ...)
 are attached automatically, as bcc attaches kprobe__* functions. Text is
 plain C when some function is placed with SEC("kind/...").
 """
-import hashlib
 import os
 import re
 import sys
@@ -17,6 +16,7 @@ from typing import Dict, List, Tuple
 
 from .. import sections
 from .constants import DEBUG_PREPROCESSOR, DEBUG_SOURCE
+from .dialect import rewrite
 from .text import as_str
 
 
@@ -43,14 +43,6 @@ def is_libbpf_c(c_text):
     return _PROGRAM_SEC.search(c_text) is not None
 
 
-def _frontend():
-    try:
-        from .dialect import rewrite
-    except ImportError:
-        return None
-    return rewrite
-
-
 def read_source(text, src_file):
     """(C text, filename for messages)."""
     if text is not None:
@@ -74,22 +66,21 @@ def build(text, src_file="", cflags=(), debug=0):
     c_text, filename = read_source(text, src_file)
     cflags = [as_str(f) for f in cflags or ()]
     include_dirs = [os.path.dirname(os.path.abspath(filename))] if filename != "<text>" else []
-    rewrite = None if is_libbpf_c(c_text) else _frontend()
-    if rewrite is None:
+    if is_libbpf_c(c_text):
         if debug & (DEBUG_SOURCE | DEBUG_PREPROCESSOR):
             print(c_text, file=sys.stderr)
         obj = compile_c(c_text, cflags, include_dirs, filename=filename)
         return Build(obj, [], [], c_text=c_text, user_text=c_text, filename=filename)
-    r = _rewrite_cached(rewrite, c_text, filename, cflags)
+    # The dialect caches its own output (one rewrite cache, keyed by the text,
+    # flags, its code and the kernel's BTF), and the compiler its objects.
+    # TODO: both move to the common cache module (issue #9 item 7) when it lands.
+    r = rewrite(c_text, filename=filename, cflags=tuple(cflags))
     if debug & (DEBUG_SOURCE | DEBUG_PREPROCESSOR):
         print(r.c_text, file=sys.stderr)
-    include_dirs += [d for d in getattr(r, "include_dirs", ()) if d not in include_dirs]
-    obj = compile_c(r.c_text, cflags, include_dirs, filename=filename,
-                    line_map=getattr(r, "line_map", None))
-    return Build(obj, list(getattr(r, "functions", []) or []),
-                 [tuple(a) for a in getattr(r, "auto_attach", []) or []],
-                 dict(getattr(r, "perf_submits", {}) or {}),
-                 dict(getattr(r, "tables", {}) or {}), r.c_text, frontend=True,
+    include_dirs += [d for d in r.include_dirs if d not in include_dirs]
+    obj = compile_c(r.c_text, cflags, include_dirs, filename=filename, line_map=r.line_map)
+    return Build(obj, list(r.functions), [tuple(a) for a in r.auto_attach],
+                 dict(r.perf_submits), dict(r.tables), r.c_text, frontend=True,
                  user_text=c_text, filename=filename)
 
 
@@ -97,68 +88,6 @@ def source_line(build, line):
     """Line ``line`` of the user's text (stripped), or ""."""
     lines = build.user_text.splitlines()
     return lines[line - 1].strip() if 0 < line <= len(lines) else ""
-
-
-# --- a per-boot cache of the front end's output ------------------------------------
-#
-# Rewriting reads tracepoint formats and the kernel's type names, which stay
-# the same until reboot; the result is kept per boot, keyed by the text, the
-# flags and the front end's own files, so a cached start skips it.
-
-def _boot_id():
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
-def _frontend_stamp():
-    from . import dialect
-    parts = []
-    for d in dialect.__path__:
-        for root, dirs, files in os.walk(d):
-            dirs[:] = [x for x in dirs if x != "__pycache__"]
-            for name in sorted(files):
-                st = os.stat(os.path.join(root, name))
-                parts.append(f"{os.path.join(root, name)}:{st.st_mtime_ns}:{st.st_size}")
-    return "\n".join(sorted(parts))
-
-
-class _Cached:
-    def __init__(self, d):
-        self.c_text = d["c_text"]
-        self.line_map = d["line_map"]
-        self.functions = d["functions"]
-        self.auto_attach = [tuple(a) for a in d["auto_attach"]]
-        self.perf_submits = d["perf_submits"]
-        self.include_dirs = tuple(d.get("include_dirs", ()))
-        self.tables = {}
-
-
-def _rewrite_cached(rewrite, c_text, filename, cflags):
-    from ..compiler import cache
-    h = hashlib.sha256()
-    for part in ("2", _boot_id(), _frontend_stamp(), filename, c_text, *cflags):
-        b = part.encode("utf-8", "surrogateescape")
-        h.update(len(b).to_bytes(8, "little") + b)
-    try:
-        path = os.path.join(cache.private_dir("bcc-rewrites"), h.hexdigest() + ".json")
-    except Exception:           # no usable cache directory: just rewrite
-        return rewrite(c_text, filename=filename, cflags=tuple(cflags))
-    hit = cache.read_json(path)
-    if hit is not None:
-        try:
-            return _Cached(hit)
-        except (KeyError, TypeError):
-            pass
-    r = rewrite(c_text, filename=filename, cflags=tuple(cflags))
-    lm = getattr(r, "line_map", None)
-    cache.write_json(path, {"c_text": r.c_text, "line_map": lm if isinstance(lm, list) else None,
-                            "functions": list(r.functions), "auto_attach": [list(a) for a in r.auto_attach],
-                            "perf_submits": dict(r.perf_submits),
-                            "include_dirs": list(getattr(r, "include_dirs", ()))})
-    return r
 
 
 def section_auto_attach(spec):
