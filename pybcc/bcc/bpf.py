@@ -78,6 +78,7 @@ class BPF(KernelInfo, Probes, TracePipe):
         self._perf_poller = self._ring_poller = None
         self._links = {}
         self._coll = None
+        self._variants = {}         # variant → Collection sharing this program's maps
         self._closed = False
         cflags = [as_str(f) for f in cflags or ()]
         if hdr_file:
@@ -170,6 +171,25 @@ class BPF(KernelInfo, Probes, TracePipe):
             raise
         self.funcs[name] = fn
         return fn
+
+    def _load_variant(self, name, variant):
+        """Function ``name`` of the program compiled as ``variant`` (a kprobe
+        program that runs on a stand-in tracepoint, see fallbacks.py), loaded
+        with this program's maps; None for plain C (not rewritten by pybcc)."""
+        if not self._build.frontend:
+            return None
+        coll = self._variants.get(variant)
+        if coll is None:
+            spec = load_spec(source.build_variant(self._build, variant))
+            coll = loader.load(spec, programs=[], reuse_maps=dict(self._coll.map_fds))
+            self._variants[variant] = coll
+        prefix = "tracepoint/" if variant == "syscall_tp" else "raw_tp/"
+        sdef, _ = sections.lookup(prefix)
+        try:
+            return coll.load_program(as_str(name), sdef=sdef, target="")
+        except VerifierError as e:
+            self._explain(e)
+            raise
 
     def _explain(self, err):
         """Give a verifier error the user's own line of C."""
@@ -359,6 +379,9 @@ class BPF(KernelInfo, Probes, TracePipe):
                 pass
         self.tables = {}
         self.trace_close()
+        for coll in self._variants.values():
+            coll.close()
+        self._variants = {}
         if self._coll is not None:
             self._coll.close()
         self.funcs = {}

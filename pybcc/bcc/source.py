@@ -31,6 +31,8 @@ class Build:
     frontend: bool = False
     user_text: str = ""                        # the text as the user wrote it
     filename: str = "<text>"
+    cflags: List[str] = field(default_factory=list)
+    include_dirs: List[str] = field(default_factory=list)
 
 
 # A function placed in a program section by SEC("kind/...") marks plain
@@ -81,7 +83,19 @@ def build(text, src_file="", cflags=(), debug=0):
     obj = compile_c(r.c_text, cflags, include_dirs, filename=filename, line_map=r.line_map)
     return Build(obj, list(r.functions), [tuple(a) for a in r.auto_attach],
                  dict(r.perf_submits), dict(r.tables), r.c_text, frontend=True,
-                 user_text=c_text, filename=filename)
+                 user_text=c_text, filename=filename, cflags=cflags, include_dirs=include_dirs)
+
+
+# Variants of a bcc program, compiled on demand: kprobe programs whose register
+# reads map onto a stand-in tracepoint's record (pybcc_bcc.h, fallbacks.py).
+VARIANT_DEFINES = {"syscall_tp": "-D__PYBCC_SYSCALL_TP", "raw_tp": "-D__PYBCC_RAW_TP"}
+
+
+def build_variant(build, variant):
+    """The object of ``build``'s rewritten C compiled as ``variant``."""
+    from ..compiler import compile as compile_c
+    return compile_c(build.c_text, build.cflags + [VARIANT_DEFINES[variant]], build.include_dirs,
+                     filename=build.filename)
 
 
 def source_line(build, line):

@@ -212,6 +212,7 @@ class _Rewriter:
                     raise self.err(t, "unbalanced '{'")
                 if not self._function(decl_start, i, end):
                     self._scan_tp_refs(i, end)
+                    self._kernel_struct_copy(decl_start, i, end)
                     i = end + 1
                     continue
                 decl_start = None
@@ -261,6 +262,20 @@ class _Rewriter:
             sub.toks = body
             sub.in_define = True   # the format may be a macro parameter: checked by clang
             self.edits.append((i, i + 1, m.group(1) + sub._expr(0, len(body))))
+
+    def _kernel_struct_copy(self, decl_start, lbrace, rbrace):
+        """Scripts copy kernel structs that headers keep private (struct
+        mnt_namespace, struct nameidata, ...); vmlinux.h has the kernel's own
+        definition, with the offsets of the running kernel: drop the copy's
+        body so that the kernel's wins (``struct X {...} v;`` → ``struct X v;``)."""
+        if decl_start is None:
+            return
+        head = [t for t in self.toks[decl_start:lbrace] if t.kind not in ("ws", "comment")]
+        if len(head) != 2 or head[0].text not in ("struct", "union") or head[1].kind != "ident":
+            return
+        if head[1].text not in _kernel_records():
+            return
+        self.edits.append((lbrace, rbrace + 1, "\n" * text_of(self.toks, lbrace, rbrace + 1).count("\n")))
 
     def _tp_struct_ref(self, tok):
         m = re.fullmatch(r"tracepoint__(\w+?)__(\w+)", tok.text)
@@ -354,7 +369,7 @@ class _Rewriter:
         out = []
         syscall = name.startswith(_SYSCALL_PREFIXES)
         if syscall:
-            out.append(f"struct pt_regs *__pybcc_regs = (struct pt_regs *)PT_REGS_PARM1({ctx});")
+            out.append(f"struct pt_regs *__pybcc_regs = __PYBCC_SYSCALL_REGS({ctx});")
         if len(params) > (6 if syscall else 8):
             raise self.err(tok, f"{name}: too many parameters to read from registers")
         for n, p in enumerate(params, 1):
@@ -363,7 +378,7 @@ class _Rewriter:
                 raise self.err(tok, f"{name}: cannot parse parameter {p.strip()!r}")
             if "[" in ptype:
                 ptype = ptype[:ptype.index("[")] + "*"
-            src = f"PT_REGS_PARM{n}_CORE_SYSCALL(__pybcc_regs)" if syscall else f"PT_REGS_PARM{n}({ctx})"
+            src = f"__PYBCC_SYSCALL_ARG({n}, __pybcc_regs)" if syscall else f"PT_REGS_PARM{n}({ctx})"
             if "__user" in p:
                 self.user_vars.setdefault(name, []).append(pname)
             sep = "" if ptype.endswith("*") else " "
@@ -640,6 +655,18 @@ def check_printk_format(fmt, nargs, err):
     if convs != nargs:
         raise err(f"bpf_trace_printk: the format has {convs} conversion{'s' if convs != 1 else ''} "
                   f"but {nargs} argument{'s' if nargs != 1 else ''} follow it")
+
+
+def _kernel_records():
+    """Struct and union names of the running kernel's vmlinux.h (empty
+    without BTF or a compiler)."""
+    try:
+        from ...compiler import build
+        from . import implicit
+        records, _ = implicit.vmlinux_names(os.path.join(build.vmlinux_dir(True), "vmlinux.h"))
+        return records
+    except Exception:
+        return frozenset()
 
 
 def _license_needed(text):
