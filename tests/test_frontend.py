@@ -242,7 +242,7 @@ int kfunc__vmlinux__do_exit(u64 *ctx) { return 0; }
 """)
     assert r.functions == [
         "kprobe__vfs_read", "kretprobe__vfs_write", "tracepoint__sched__sched_switch",
-        "raw_tracepoint__sys_enter", "on_event", "raw_tracepoint__sched_switch",
+        "raw_tracepoint__sys_enter", "on_event", "no_args", "raw_tracepoint__sched_switch",
         "kfunc__vmlinux__vfs_open", "kretfunc__vmlinux__vfs_read", "lsm__file_open",
         "kmod_ret__do_sys_open", "kfunc__kvm__kvm_vcpu_ioctl", "kfunc__vmlinux__do_exit"]
     assert r.auto_attach == [
@@ -260,7 +260,7 @@ int kfunc__vmlinux__do_exit(u64 *ctx) { return 0; }
     b = body(r)
     for f in r.functions:
         assert f'section(".bpf.fn.{f}")' in b
-    assert '.bpf.fn.helper' not in b and '.bpf.fn.no_args' not in b
+    assert '.bpf.fn.helper' not in b
     assert "(struct file *)ctx[1]" in b and "(ssize_t)ctx[4]" in b
     assert b.count("\n") == 16
 
@@ -298,9 +298,10 @@ def test_kprobe_parameters():
     assert "int dfd = (int)PT_REGS_PARM1(ctx);" in b
     assert "const char *filename = (const char *)PT_REGS_PARM2(ctx);" in b, b
     assert "struct open_how *how = (struct open_how *)PT_REGS_PARM3(ctx);" in b
-    assert "struct pt_regs *__pybcc_regs = (struct pt_regs *)PT_REGS_PARM1(ctx);" in b
-    assert "(const char *)PT_REGS_PARM1_CORE_SYSCALL(__pybcc_regs)" in b
-    assert "PT_REGS_PARM2_CORE_SYSCALL(__pybcc_regs)" in b
+    # the syscall's own registers (or, compiled for a stand-in tracepoint, its record)
+    assert "struct pt_regs *__pybcc_regs = __PYBCC_SYSCALL_REGS(ctx);" in b
+    assert "(const char *)__PYBCC_SYSCALL_ARG(1, __pybcc_regs)" in b
+    assert "__PYBCC_SYSCALL_ARG(2, __pybcc_regs)" in b
     assert b.count("\n") == 5
 
 

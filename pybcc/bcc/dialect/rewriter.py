@@ -325,11 +325,13 @@ class _Rewriter:
                 if typed:
                     self.typed.append("____" + name)
             self._explicit_section(name, section.group(1))
-        elif not is_static and not _is_void_params(params):
+        elif not is_static and not {"inline", "__inline", "__always_inline"} & set(decl):
+            # bcc makes every function of the program that is not static a
+            # program, with or without parameters (runqlen's do_perf_event())
             self.functions.append(name)
             self._conventions(name, toks[ni])
             self.edits.append((decl_start, decl_start, self._section(name)))
-            first = _param_name(params[0])
+            first = _param_name(params[0]) if params else (None, "")
             if len(params) > 1 and first[0] and "pt_regs" in first[1] and "*" in first[1]:
                 prologue = self._kprobe_prologue(name, first[0], params[1:], toks[ni])
                 self.edits.append((lp + 1, rp, _fit(params[0], text_of(toks, lp + 1, rp))))
