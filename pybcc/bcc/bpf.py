@@ -85,7 +85,8 @@ class BPF(KernelInfo, Probes, TracePipe):
             cflags += ["-include", as_str(hdr_file)]
         if usdt_contexts:
             c_text, _ = source.read_source(text, src_file)
-            text = "".join(as_str(ctx.get_text()) for ctx in usdt_contexts) + c_text
+            # every context gives the same readers: once is enough
+            text = "".join(dict.fromkeys(as_str(ctx.get_text()) for ctx in usdt_contexts)) + c_text
         self._build = source.build(text, src_file, cflags, debug)
         spec = load_spec(self._build.obj_path)
         self._coll = loader.load(spec, programs=[])
