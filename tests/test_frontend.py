@@ -1253,3 +1253,30 @@ LSM_PROBE(file_open, struct file *file)
         assert seen[ctypes.c_int(0)].count == before + 2
         os.close(os.open(path, os.O_RDONLY))      # allowed again
     os.close(os.open(path, os.O_RDONLY))          # detached with the BPF object
+
+
+def test_conditionals_decided_by_the_preprocessor():
+    """A table declared in both branches of an #ifdef, a probe under #if:
+    only what the preprocessor keeps exists (ppchcalls, syscount, ucalls)."""
+    text = """
+#include <linux/sched.h>
+#define MODE 2
+#ifdef FOO
+BPF_HASH(t, u32, u64);
+int kprobe__vfs_read(struct pt_regs *ctx) { return 0; }
+#else
+BPF_ARRAY(t, u64, 4);
+#if MODE == 2 && LINUX_VERSION_CODE >= KERNEL_VERSION(4, 0, 0)
+TRACEPOINT_PROBE(sched, sched_switch) { return 0; }
+#elif MODE == 3
+int kprobe__vfs_write(struct pt_regs *ctx) { return 0; }
+#endif
+#endif
+"""
+    r = rewrite(text, use_cache=False)
+    assert r.functions == ["tracepoint__sched__sched_switch"]
+    assert [a[1] for a in r.auto_attach] == ["tracepoint"]
+    assert r.tables["t"].map_type.name == "ARRAY"
+    assert r.c_text.count("\n") >= text.count("\n")        # lines kept for messages
+    r = rewrite(text, cflags=("-DFOO",), use_cache=False)
+    assert r.functions == ["kprobe__vfs_read"] and r.tables["t"].map_type.name == "HASH"

@@ -250,8 +250,7 @@ class _Rewriter:
 
     def _pp(self, i):
         t = self.toks[i]
-        m = re.match(r"\s*#\s*include\s*<([^>]+)>", t.text)
-        if m and m.group(1).startswith(_DROPPED_INCLUDES):
+        if _dropped_include(t):
             self.edits.append((i, i + 1, "\n" * t.text.count("\n")))
             return
         m = re.match(r"(\s*#\s*define\s+[A-Za-z_]\w*(?:\([^)]*\))?)(.*)$", t.text, re.S)
@@ -659,6 +658,12 @@ def check_printk_format(fmt, nargs, err):
                   f"but {nargs} argument{'s' if nargs != 1 else ''} follow it")
 
 
+def _dropped_include(tok):
+    """#include <linux/...> and the like: pybcc_bcc.h gives what they would."""
+    m = re.match(r"\s*#\s*include\s*<([^>]+)>", tok.text)
+    return bool(m and m.group(1).startswith(_DROPPED_INCLUDES))
+
+
 def _kernel_records():
     """Struct and union names of the running kernel's vmlinux.h (empty
     without BTF or a compiler)."""
@@ -700,7 +705,15 @@ def rewrite(text, filename="<text>", cflags=(), implicit_reads=True, use_cache=T
 
 def _rewrite(text, filename, cflags, implicit_reads):
     from ...kernel import tracefs
-    from . import implicit, tracepoints
+    from . import conditionals, implicit, tracepoints
+    version = ""
+    rel = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", os.uname().release)
+    if rel:
+        version = ("#define LINUX_VERSION_CODE KERNEL_VERSION(%s, %s, %s)"
+                   % (rel.group(1), rel.group(2), rel.group(3) or 0))
+    user_dirs = [os.path.dirname(os.path.abspath(filename))] if filename != "<text>" else []
+    text = conditionals.drop_untaken(text, f'#include "{HEADER}"\n{version}', cflags,
+                                     user_dirs + [INCLUDE_DIR], _dropped_include)
     rw = _Rewriter(text, filename, cflags).run()
     body = rw.apply()
 
@@ -719,10 +732,8 @@ def _rewrite(text, filename, cflags, implicit_reads):
             raise error(filename, line, f"tracepoint {cat}:{ev} does not exist on this kernel ({e})") from None
         except Exception as e:
             raise error(filename, line, f"tracepoint {cat}:{ev}: cannot read its format: {e}") from None
-    rel = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", os.uname().release)
-    if rel:
-        prelude.append("#define LINUX_VERSION_CODE KERNEL_VERSION(%s, %s, %s)"
-                       % (rel.group(1), rel.group(2), rel.group(3) or 0))
+    if version:
+        prelude.append(version)
     if _license_needed(text):
         prelude.append('char _license[] SEC("license") = "GPL";')
     prelude.append('#line 1 "%s"' % filename.replace("\\", "\\\\").replace('"', '\\"'))
