@@ -296,3 +296,16 @@ def test_script(root, script):
         pytest.skip(skip.group(1))
     assert r.returncode == 0 and f"PASS {name}" in r.stdout, \
         f"exit {r.returncode}\nstdout:\n{r.stdout[-3000:]}\nstderr:\n{r.stderr[-3000:]}"
+
+
+def test_compile_error_names_the_users_line_and_column():
+    from pybcc.bcc import BPF
+    from pybcc.errors import CompileError
+    user = "int kprobe__nothing(struct pt_regs *ctx) { u32 k = 0; counts.increment(k); return nope; }"
+    with pytest.raises(CompileError) as e:
+        BPF(text="\nBPF_HASH(counts, u32, u64);\n" + user + "\n")
+    col = user.index("nope") + 1
+    lines = str(e.value).splitlines()
+    assert lines[0] == f"<text>:3:{col}: error: use of undeclared identifier 'nope'"
+    assert lines[1] == user and lines[2] == " " * (col - 1) + "^"
+    assert ".bpf.fn." not in str(e.value) and e.value.line == 3

@@ -16,7 +16,8 @@ from typing import Dict, List, Tuple
 
 from .. import sections
 from .constants import DEBUG_PREPROCESSOR, DEBUG_SOURCE
-from .dialect import rewrite
+from ..errors import CompileError
+from .dialect import diagnostics, rewrite
 from .text import as_str
 
 
@@ -80,7 +81,10 @@ def build(text, src_file="", cflags=(), debug=0):
     if debug & (DEBUG_SOURCE | DEBUG_PREPROCESSOR):
         print(r.c_text, file=sys.stderr)
     include_dirs += [d for d in r.include_dirs if d not in include_dirs]
-    obj = compile_c(r.c_text, cflags, include_dirs, filename=filename, line_map=r.line_map)
+    try:
+        obj = compile_c(r.c_text, cflags, include_dirs, filename=filename, line_map=r.line_map)
+    except CompileError as e:
+        raise _in_user_text(e, r.c_text, c_text, filename) from None
     return Build(obj, list(r.functions), [tuple(a) for a in r.auto_attach],
                  dict(r.perf_submits), dict(r.tables), r.c_text, frontend=True,
                  user_text=c_text, filename=filename, cflags=cflags, include_dirs=include_dirs)
@@ -96,6 +100,16 @@ def build_variant(build, variant):
     from ..compiler import compile as compile_c
     return compile_c(build.c_text, build.cflags + [VARIANT_DEFINES[variant]], build.include_dirs,
                      filename=build.filename)
+
+
+def _in_user_text(err, compiled, user, filename):
+    """The compile error with the user's lines and columns (dialect/diagnostics.py)."""
+    body = compiled.split("\n#line 1 ", 1)[-1].split("\n", 1)[-1]
+    args = (filename, body.splitlines(), user.splitlines())
+    out = CompileError(diagnostics.in_user_text(err.message, *args),
+                       diagnostics.in_user_text(err.output or "", *args),
+                       filename=err.filename, line=err.line)
+    return out
 
 
 def source_line(build, line):
