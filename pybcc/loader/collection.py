@@ -52,8 +52,8 @@ class Program:
 
     def attach(self, target=None, **kw):
         """Attach by the section's convention; returns a Link (also kept here)."""
-        from ..attach import auto
-        link = auto.attach_program(self, target, **kw)
+        from .. import autoattach
+        link = autoattach.attach_program(self, target, **kw)
         self.links.append(link)
         return link
 
