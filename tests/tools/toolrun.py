@@ -98,3 +98,13 @@ def run_tool(tool, *args, timeout=60):
     """Run a tool to completion (it must stop by itself); returns CompletedProcess."""
     return subprocess.run([sys.executable, "-m", "pybcc", tool, *map(str, args)],
                           capture_output=True, text=True, timeout=timeout)
+
+
+def run_bad_input(tool, *args):
+    """Run a tool with a bad value; returns its one stderr line after checking
+    what a user must see: exit code 2, that one line, no traceback."""
+    r = run_tool(tool, *args)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, \
+        f"{tool} {args}: exit {r.returncode}\n{r.stderr}"
+    return lines[0]
