@@ -5,7 +5,7 @@ import tempfile
 
 import pytest
 
-from .toolrun import RunningTool
+from .toolrun import RunningTool, run_bad_input
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -80,3 +80,29 @@ def test_biolatency_flags_and_interval_count_stop_by_themselves():
     writes = {k: v for k, v in sections.items() if k.endswith("Write")}
     assert sum(c for rows in writes.values() for _, _, c in rows) >= 100, t.stdout
     assert any(ln.split()[0] == "msecs" for ln in t.lines if ln.startswith("     ")), t.stdout
+
+
+def test_biolatency_json_per_disk_counts_direct_writes():
+    """--json: one object per interval, the disk as a label, bcc's log2 bounds,
+    and the -e total/count; -d keeps other disks out."""
+    directory, disk = block_dir()
+    with RunningTool("biolatency", "--json", "-D", "-e", "-d", disk,
+                     ready="Tracing block device I/O") as t:
+        direct_writes(directory, 200)
+    assert t.proc.returncode == 0, t.stderr
+    objs = t.json_records()
+    assert objs and all(o["unit"] == "usecs" and "ts" in o for o in objs), t.stdout
+    hists = [h for o in objs for h in o["histograms"]]
+    assert {h["labels"]["disk"] for h in hists} == {disk}, t.stdout
+    buckets = [b for h in hists for b in h["buckets"]]
+    assert sum(b["count"] for b in buckets) >= 200, t.stdout
+    assert all(b["high"] == 1 or b["high"] == 2 * b["low"] - 1 for b in buckets), t.stdout
+    ext = [o["extension"] for o in objs]
+    assert sum(e["count"] for e in ext) >= 200, t.stdout
+    assert sum(e["total"] for e in ext) > 0, t.stdout
+
+
+@pytest.mark.parametrize("args", [["-1"], ["1", "x"], ["0"], ["-d", "nosuchdisk-pybcc"],
+                                  ["--duration", "-2"], ["--nosuchflag"]])
+def test_biolatency_bad_input_is_one_line(args):
+    run_bad_input("biolatency", *args)
