@@ -34,6 +34,6 @@ def test_bitesize_json_interval_has_dd_in_the_64k_bucket():
     assert sum(b["count"] for b in dd if (b["low"], b["high"]) == (64, 127)) >= 50, t.stdout
 
 
-@pytest.mark.parametrize("args", [["-1"], ["1", "x"], ["--duration", "0"], ["-p", "1"]])
+@pytest.mark.parametrize("args", [["-1"], ["1", "x"], ["--duration", "0"]])
 def test_bitesize_bad_input_is_one_line(args):
     run_bad_input("bitesize", *args)

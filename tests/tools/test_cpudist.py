@@ -65,7 +65,7 @@ def test_cpudist_json_offcpu_buckets_of_one_process():
     assert count >= 10 and total >= 8 * 50, t.stdout
 
 
-@pytest.mark.parametrize("args", [["-p", "999999999"], ["-p", "abc"], ["-1"], ["1", "0"],
+@pytest.mark.parametrize("args", [["-p", "999999999"], ["-p", "abc"], ["-1"],
                                   ["--duration", "x"]])
 def test_cpudist_bad_input_is_one_line(args):
     run_bad_input("cpudist", *args)

@@ -86,6 +86,6 @@ def test_runqlen_json_per_cpu_and_occupancy_under_load():
     assert all(20 < row["runqocc"] <= 100 for row in o["rows"]), occ.stdout
 
 
-@pytest.mark.parametrize("args", [["-1"], ["1", "-3"], ["x"], ["--duration", "0"]])
+@pytest.mark.parametrize("args", [["-1"], ["x"], ["--duration", "0"]])
 def test_runqlen_bad_input_is_one_line(args):
     run_bad_input("runqlen", *args)

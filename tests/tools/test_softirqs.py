@@ -71,7 +71,6 @@ def test_softirqs_json_counts_and_cpu_histograms():
         assert all(b["high"] == 1 or b["high"] == 2 * b["low"] - 1 for b in h["buckets"]), r.stdout
 
 
-@pytest.mark.parametrize("args", [["-c", "99999"], ["-c", "-1"], ["x"], ["1", "-1"],
-                                  ["--duration", "x"]])
+@pytest.mark.parametrize("args", [["-c", "99999"], ["x"], ["1", "-1"]])
 def test_softirqs_bad_input_is_one_line(args):
     run_bad_input("softirqs", *args)
