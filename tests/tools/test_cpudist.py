@@ -12,16 +12,23 @@ pytestmark = pytest.mark.usefixtures("root")
 SLEEPER = "import sys, time\nsys.stdin.readline()\nfor _ in range(10): time.sleep(0.05)\n"
 
 
-def test_cpudist_offcpu_sees_50ms_sleeps_of_one_process():
+def offcpu_of_sleeper(*args):
+    """cpudist -O -m -P -e (and ``args``) on a sleeper, from before its first
+    sleep until it exits; returns (the stopped RunningTool, the sleeper)."""
     child = subprocess.Popen([sys.executable, "-c", SLEEPER], stdin=subprocess.PIPE, text=True)
     try:
-        with RunningTool("cpudist", "-O", "-m", "-P", "-e", "-p", child.pid,
+        with RunningTool("cpudist", *args, "-O", "-m", "-P", "-e", "-p", child.pid,
                          ready="Tracing off-CPU time... Hit Ctrl-C to end.") as t:
             child.stdin.write("go\n")
             child.stdin.close()
             child.wait(20)
     finally:
         child.kill()
+    return t, child
+
+
+def test_cpudist_offcpu_sees_50ms_sleeps_of_one_process():
+    t, child = offcpu_of_sleeper()
     assert t.proc.returncode == 0, t.stderr
     # bcc's section line is "pid = PID COMM" (plus /proc's newline); the
     # process is gone by now, so just the pid
@@ -43,15 +50,7 @@ def test_cpudist_oncpu_interval_count():
 def test_cpudist_json_offcpu_buckets_of_one_process():
     """--json: per-pid histograms of this test's sleeper only (-p), with the
     ten 50 ms sleeps in the msecs buckets and the -e total/count."""
-    child = subprocess.Popen([sys.executable, "-c", SLEEPER], stdin=subprocess.PIPE, text=True)
-    try:
-        with RunningTool("cpudist", "--json", "-O", "-m", "-P", "-e", "-p", child.pid,
-                         ready="Tracing off-CPU time... Hit Ctrl-C to end.") as t:
-            child.stdin.write("go\n")
-            child.stdin.close()
-            child.wait(20)
-    finally:
-        child.kill()
+    t, child = offcpu_of_sleeper("--json")
     assert t.proc.returncode == 0, t.stderr
     objs = t.json_records()
     assert objs and all(o["unit"] == "msecs" for o in objs), t.stdout
