@@ -1,27 +1,57 @@
 """bitesize: block I/O size histogram per process name (bcc's output; bcc's
-tool takes no options: interval, count and -T are libbpf-tools')."""
+tool takes no options: -c, -p, -d, -T, interval and count are libbpf-tools')."""
 import sys
 
 from ..output.histogram import collect_sections, sections_json, sections_text
-from .lib.args import add_duration, add_interval_count, add_json, tool_parser
+from .lib.args import add_duration, add_interval_count, add_json, pid, tool_parser
+from .lib.disks import disk_devt
 from .lib.report import report_loop
 from .lib.runtime import Tool, run_tool, status
+
+COMM_LEN = 16   # the kernel's TASK_COMM_LEN, NUL included
 
 EXAMPLES = """examples:
     ./bitesize              # block I/O size histograms per process name, at Ctrl-C
     ./bitesize -T 1 10      # print 1 second summaries with timestamps, 10 times
+    ./bitesize -c fio       # trace processes whose name starts with fio only
+    ./bitesize -p 185       # trace PID 185 only
+    ./bitesize -d sdc       # trace sdc only
     ./bitesize --json 1     # NDJSON, one object per 1s interval (pybcc)
 """
 
 
 def parse_args(argv):
     p = tool_parser("bitesize", "Summarize block device I/O size as a histogram "
-                                "per process name; Ctrl-C prints it and exits", EXAMPLES)
+                                "per process name", EXAMPLES)
     p.add_argument("-T", "--timestamp", action="store_true", help="include timestamp on output")
+    p.add_argument("-c", "--comm", help="trace processes whose name starts with COMM only")
+    p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
+    p.add_argument("-d", "--disk", help="trace this disk only")
     add_interval_count(p)
     add_duration(p)
     add_json(p)
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.comm is not None and not 0 < len(args.comm.encode()) < COMM_LEN:
+        p.error(f"-c: a process name has 1 to {COMM_LEN - 1} bytes, not {args.comm!r}")
+    args.devt = None
+    if args.disk is not None:
+        args.devt = disk_devt(args.disk)
+        if args.devt is None:
+            p.error("no such disk '%s'" % args.disk)
+    return args
+
+
+def constants(args):
+    """The BPF program's filters (bitesize.bpf.c) for parse_args' result."""
+    out = {}
+    if args.pid:
+        out["targ_tgid"] = args.pid
+    if args.comm:
+        out["targ_comm"] = args.comm
+    if args.devt:
+        major, minor = args.devt
+        out.update(filter_dev=True, targ_dev=major << 20 | minor)   # the kernel's dev_t
+    return out
 
 
 def main(argv=None):
@@ -32,7 +62,7 @@ def main(argv=None):
         return sections_json(hists, "Kbytes", "comm") if json else \
             sections_text(hists, "Kbytes", "Process Name")
 
-    with Tool("bitesize") as tool:
+    with Tool("bitesize", constants(args)) as tool:
         tool.attach("rq_issue")
         status("Tracing block I/O... Hit Ctrl-C to end.", args.json)
         # bcc prints the histograms right under ^C, without a blank line

@@ -45,7 +45,7 @@ TOOLS = [
     _t("biosnoop", "Block I/O", "Trace block device I/O with PID and latency",
        "tp_btf block_io_start/rq_issue/rq_complete (raw_tp fallback)"),
     _t("bitesize", "Block I/O", "Summarize block I/O size as a histogram per process",
-       "tracepoint block:block_rq_issue", differs="adds libbpf-tools' interval, count and -T"),
+       "tracepoint block:block_rq_issue", differs="adds libbpf-tools' -c, -p, -d, -T, interval and count"),
     _t("runqlat", "Scheduler and CPU", "Summarize run queue (scheduler) latency as a histogram",
        "tp_btf sched_wakeup/wakeup_new/switch (raw_tp fallback)"),
     _t("runqlen", "Scheduler and CPU", "Summarize scheduler run queue length as a histogram",

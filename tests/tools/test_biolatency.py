@@ -29,12 +29,13 @@ def block_dir():
     pytest.skip("no directory on a real block device (overlay/tmpfs only)")
 
 
-def direct_writes(directory, count=200, bs="4k"):
-    """``count`` O_DIRECT writes of ``bs`` bytes each, synchronously."""
+def direct_writes(directory, count=200, bs="4k", dd="dd"):
+    """``count`` O_DIRECT writes of ``bs`` bytes each, synchronously, by
+    ``dd`` (a path to run it under another name)."""
     fd, path = tempfile.mkstemp(dir=directory, prefix="pybcc-dd-")
     os.close(fd)
     try:
-        r = subprocess.run(["dd", "if=/dev/zero", f"of={path}", f"bs={bs}", f"count={count}",
+        r = subprocess.run([dd, "if=/dev/zero", f"of={path}", f"bs={bs}", f"count={count}",
                             "oflag=direct"], capture_output=True, text=True)
         if r.returncode != 0:
             pytest.skip(f"O_DIRECT writes fail here: {r.stderr.strip()}")
