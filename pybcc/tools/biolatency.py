@@ -4,7 +4,7 @@ import sys
 from ..output.histogram import (collect_sections, extension_text, log2_hist_dict,
                                 sections_json, sections_text, take_extension)
 from .lib.args import add_duration, add_interval_count, add_json, tool_parser
-from .lib.disks import disk_devt
+from .lib.disks import disk_arg
 from .lib.report import report_loop
 from .lib.runtime import Tool, fail, run_tool, status
 
@@ -34,16 +34,10 @@ def parse_args(argv):
     # bcc's -j prints each histogram as a Python dict (not JSON); --json is NDJSON
     p.add_argument("-j", dest="dict", action="store_true",
                    help="print a dictionary per histogram (bcc's -j; for JSON use --json)")
-    p.add_argument("-d", "--disk", type=str, help="Trace this disk only")
+    p.add_argument("-d", "--disk", type=disk_arg, help="Trace this disk only")
     add_duration(p)
     add_json(p)
-    args = p.parse_args(argv)
-    args.devt = None
-    if args.disk is not None:
-        args.devt = disk_devt(args.disk)
-        if args.devt is None:
-            p.error("no such disk '%s'" % args.disk)
-    return args
+    return p.parse_args(argv)
 
 
 # The op and flag bits of cmd_flags, as blk_fill_rwbs() reads them.
@@ -70,8 +64,8 @@ def main(argv=None):
         fail("ERROR: can only use -D or -F. Exiting.")
     constants = {"targ_queued": args.queued, "targ_ms": args.milliseconds,
                  "per_disk": args.disks, "per_flag": args.flags}
-    if args.devt is not None:
-        constants.update(filter_dev=True, targ_major=args.devt[0], targ_minor=args.devt[1])
+    if args.disk is not None:
+        constants.update(filter_dev=True, targ_major=args.disk[0], targ_minor=args.disk[1])
     label = "msecs" if args.milliseconds else "usecs"
     shown = str
     if args.disks:

@@ -1,10 +1,11 @@
 """bitesize: block I/O size histogram per process name (bcc's output; bcc's
 tool takes no options: -c, -p, -d, -T, interval and count are libbpf-tools')."""
+import argparse
 import sys
 
 from ..output.histogram import collect_sections, sections_json, sections_text
 from .lib.args import add_duration, add_interval_count, add_json, pid, tool_parser
-from .lib.disks import disk_devt
+from .lib.disks import disk_arg
 from .lib.report import report_loop
 from .lib.runtime import Tool, run_tool, status
 
@@ -20,25 +21,25 @@ EXAMPLES = """examples:
 """
 
 
+def comm_prefix(text):
+    if not 0 < len(text.encode()) < COMM_LEN:
+        raise argparse.ArgumentTypeError(
+            f"a process name has 1 to {COMM_LEN - 1} bytes, not {text!r}")
+    return text
+
+
 def parse_args(argv):
     p = tool_parser("bitesize", "Summarize block device I/O size as a histogram "
                                 "per process name", EXAMPLES)
     p.add_argument("-T", "--timestamp", action="store_true", help="include timestamp on output")
-    p.add_argument("-c", "--comm", help="trace processes whose name starts with COMM only")
+    p.add_argument("-c", "--comm", type=comm_prefix,
+                   help="trace processes whose name starts with COMM only")
     p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
-    p.add_argument("-d", "--disk", help="trace this disk only")
+    p.add_argument("-d", "--disk", type=disk_arg, help="trace this disk only")
     add_interval_count(p)
     add_duration(p)
     add_json(p)
-    args = p.parse_args(argv)
-    if args.comm is not None and not 0 < len(args.comm.encode()) < COMM_LEN:
-        p.error(f"-c: a process name has 1 to {COMM_LEN - 1} bytes, not {args.comm!r}")
-    args.devt = None
-    if args.disk is not None:
-        args.devt = disk_devt(args.disk)
-        if args.devt is None:
-            p.error("no such disk '%s'" % args.disk)
-    return args
+    return p.parse_args(argv)
 
 
 def constants(args):
@@ -48,8 +49,8 @@ def constants(args):
         out["targ_tgid"] = args.pid
     if args.comm:
         out["targ_comm"] = args.comm
-    if args.devt:
-        major, minor = args.devt
+    if args.disk:
+        major, minor = args.disk
         out.update(filter_dev=True, targ_dev=major << 20 | minor)   # the kernel's dev_t
     return out
 
