@@ -107,3 +107,19 @@ def test_biolatency_json_per_disk_counts_direct_writes():
                                   ["--duration", "-2"]])
 def test_biolatency_bad_input_is_one_line(args):
     run_bad_input("biolatency", *args)
+
+
+def test_biolatency_j_is_bccs_dict_print():
+    """-j stays bcc's: a Python dict per histogram (not JSON), no "Tracing" line."""
+    import ast
+    directory, disk = block_dir()
+    # nothing is printed before the first report: write until the tool ends
+    with RunningTool("biolatency", "-j", "-D", "-d", disk, "1", "2") as t:
+        while t.proc.poll() is None:
+            direct_writes(directory, 20)
+    assert t.proc.returncode == 0, t.stderr
+    dicts = [ast.literal_eval(ln) for ln in t.lines if ln.startswith("{")]
+    assert dicts and not any(ln.startswith("Tracing") for ln in t.lines), t.stdout
+    assert all(d["val_type"] == "usecs" and d["disk"] == disk for d in dicts), t.stdout
+    assert sum(b["count"] for d in dicts for b in d["data"]) >= 20, t.stdout
+    assert set(dicts[0]["data"][0]) == {"interval-start", "interval-end", "count"}, t.stdout
