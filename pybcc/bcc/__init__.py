@@ -19,9 +19,11 @@ Modules, one concept each:
 from .bpf import BPF  # noqa: F401
 from .constants import (DEBUG_BPF, DEBUG_BPF_REGISTER_STATE, DEBUG_BTF,  # noqa: F401
                         DEBUG_LLVM_IR, DEBUG_PREPROCESSOR, DEBUG_SOURCE, BPFAttachType,
-                        BPFProgType, PerfHWConfig, PerfSWConfig, PerfType)
+                        BPFProgType, PerfEventSampleFormat, PerfHWConfig, PerfSWConfig,
+                        PerfType, XDPAction, XDPFlags)
 from .usdt import USDT, USDTException  # noqa: F401
 from .utils import ArgString, StrcmpRewrite, printb  # noqa: F401
 from .version import __version__  # noqa: F401
 
 TRACEFS = "/sys/kernel/tracing"
+DEBUGFS = "/sys/kernel/debug"
