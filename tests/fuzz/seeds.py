@@ -1,6 +1,6 @@
 """Real inputs the fuzz targets start from, built once per process.
 
-- the tools' compiled objects (pybcc/tools/prebuilt/*.bpf.o), without their
+- the tools' compiled objects (pybcc/tools/prebuilt/ARCH/*.bpf.o), without their
   DWARF (llvm-objcopy --strip-debug) so that mutations land in what pybcc reads;
 - the running kernel's BTF, cut down to the types the tools' CO-RE
   relocations need (pointers to structs become forward declarations);
@@ -25,7 +25,12 @@ from pybcc.btf.ext import BTFExt
 from pybcc.symbols.elf import ElfFile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PREBUILT = os.path.join(ROOT, "pybcc", "tools", "prebuilt")
+try:
+    from pybcc.tools.lib.prebuilt import PREBUILT_DIR
+    from pybcc import compiler as _compiler
+    PREBUILT = os.path.join(PREBUILT_DIR, _compiler.target_arch())
+except ImportError:     # before the tools' library moved
+    PREBUILT = os.path.join(ROOT, "pybcc", "tools", "prebuilt")
 # A few small and a few CO-RE-heavy tools keep the runs short but varied.
 SEED_TOOLS = ["funccount", "bitesize", "killsnoop", "execsnoop", "opensnoop", "tcplife",
               "runqlat", "memleak"]
@@ -53,7 +58,7 @@ def objects():
         if os.path.exists(path):
             out[name] = _strip_debug(path)
     if not out:
-        raise RuntimeError(f"no tool objects in {PREBUILT}: run python3 -m pybcc.tools.prebuilt")
+        raise RuntimeError(f"no tool objects in {PREBUILT}: run python3 -m pybcc.tools.lib.prebuilt")
     return out
 
 

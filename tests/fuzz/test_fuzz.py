@@ -17,7 +17,7 @@ SECONDS = float(os.environ.get("PYBCC_FUZZ_SECONDS", "3"))
 @pytest.fixture(scope="module", autouse=True)
 def _seeds():
     if not os.path.exists(os.path.join(seeds.PREBUILT, "execsnoop.bpf.o")):
-        pytest.skip("no tool objects: run python3 -m pybcc.tools.prebuilt")
+        pytest.skip("no tool objects: run python3 -m pybcc.tools.lib.prebuilt")
 
 
 @pytest.mark.parametrize("name", [t.name for t in targets.TARGETS])
