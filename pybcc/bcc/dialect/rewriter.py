@@ -397,6 +397,8 @@ class _Rewriter:
         if lb >= len(toks) or not toks[lb].is_("{"):
             raise self.err(t, f"{macro}(...) must be followed by a function body")
         rb = match_paren(toks, lb)
+        if rb < 0:
+            raise self.err(toks[lb], "unbalanced '{'")
         orig = text_of(toks, i, end + 1)
         if macro == "TRACEPOINT_PROBE":
             if len(args) != 2 or not all(a.isidentifier() for a in args):
