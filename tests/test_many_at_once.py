@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import many_at_once as m
-from pybcc import object as objmod
+from pybcc import elf_reader as objmod
 
 
 @pytest.fixture
