@@ -6,12 +6,12 @@ import os
 import sys
 from time import strftime
 
+from ..kernel.syscall_names import syscall_name, syscall_number, syscalls
 from ..output.table import Column, Table
 from .lib.args import add_json, pid, positive_int, tool_parser
 from .lib.procutil import comm_of
 from .lib.report import FOREVER, report_loop
 from .lib.runtime import TOOLS_DIR, Tool, status
-from .lib.syscalls_table import syscall_name, syscall_number, syscalls
 
 EXAMPLES = """examples:
     ./syscount                 # count syscalls, print the top 10 at Ctrl-C
