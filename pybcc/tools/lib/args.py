@@ -79,3 +79,14 @@ def regex(text):
     except re.error as e:
         raise argparse.ArgumentTypeError(f"bad regular expression {text!r}: {e}") from None
     return text
+
+
+def uid(text):
+    """A user id: 0 up to 2**32 - 2 (-1, 0xffffffff, means "no user")."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid uid {text!r}") from None
+    if not 0 <= v < 0xffffffff:
+        raise argparse.ArgumentTypeError(f"uid out of range: {v}")
+    return v
