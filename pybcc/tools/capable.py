@@ -16,7 +16,7 @@ from ..errors import BPFError, NotSupportedError
 from ..kernel import features, tracefs
 from ..symbols import sym
 from .lib.runtime import Tool, stream_events
-from .opensnoop import ContainerSets
+from .lib.containers import ContainerSets
 
 EXAMPLES = """examples:
     ./capable             # trace capability checks

@@ -2,12 +2,13 @@
 import argparse
 import os
 import sys
-import time
 
 from ..errors import BPFError
 from ..output.table import Column, Table
 from .lib.args import add_json, pid, positive_float, positive_int, tool_parser, uid
+from .lib.containers import ContainerSets
 from .lib.runtime import Tool, stream_events
+from .lib.timestamps import SinceFirst
 
 EXAMPLES = """examples:
     ./opensnoop                        # trace all open() syscalls
@@ -67,10 +68,10 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
-def columns(args, since_first):
+def columns(args):
     """bcc's columns over a decoded event (its name the full path with -F)."""
     return [
-        Column("TIME(s)", "%-14.9f", since_first) if args.timestamp else None,
+        Column("TIME(s)", "%-14.9f", SinceFirst("ts_us", 1e6)) if args.timestamp else None,
         Column("UID", "%-6d", "uid") if args.print_uid else None,
         Column("TID", "%-6d ", "tid") if args.tid is not None else Column("PID", "%-6d ", "pid"),
         Column("COMM", "%-16s ", "comm"),
@@ -79,37 +80,6 @@ def columns(args, since_first):
         Column("FLAGS", "%08o ", "flags", head="%-9s") if args.extended_fields else None,
         Column("PATH", "%s", "name"),
     ]
-
-
-class ContainerSets:
-    """Mirror bcc's --cgroupmap/--mntnsmap pinned hash maps (keys: cgroup
-    ids, mount namespace inode numbers) into the tool's own sets, re-read
-    every second so changes to the pinned map take effect."""
-
-    def __init__(self, tool, cgroupmap, mntnsmap):
-        from ..maps.map import Map
-        self.pairs = []
-        for path, name in ((cgroupmap, "cgroup_set"), (mntnsmap, "mntns_set")):
-            if path:
-                self.pairs.append((Map.from_pinned(path), tool.maps[name]))
-        self.next_sync = 0
-
-    @staticmethod
-    def _key(k):
-        if isinstance(k, (bytes, bytearray)):
-            return int.from_bytes(bytes(k)[:8], sys.byteorder)
-        return int(k)
-
-    def sync(self):
-        if not self.pairs or time.monotonic() < self.next_sync:
-            return
-        self.next_sync = time.monotonic() + 1
-        for source, ours in self.pairs:
-            wanted = {self._key(k) for k in source.keys()}
-            for k in [k for k in ours.keys() if k not in wanted]:
-                del ours[k]
-            for k in wanted:
-                ours[k] = 1
 
 
 def join_path(name, dir_bytes):
@@ -135,8 +105,7 @@ def main(argv=None):
     name_filter = args.name.encode() if args.name else None
     # -b asks for a perf buffer of that many pages; otherwise a ring buffer.
     use_perf = args.buffer_pages is not None
-    first_ts = 0
-    table = Table(columns(args, lambda e: (e.ts_us - first_ts) / 1000000), json=args.json)
+    table = Table(columns(args), json=args.json)
 
     with Tool("opensnoop", constants, events=not use_perf) as tool:
         containers = ContainerSets(tool, args.cgroupmap, args.mntnsmap)
@@ -160,12 +129,9 @@ def main(argv=None):
         line_format = table.bytes_format()
 
         def each_event(data):
-            nonlocal first_ts
             e = decode(data)
             if name_filter and name_filter not in e.comm:
                 return
-            if not first_ts:
-                first_ts = e.ts_us
             if full_path and e.dir_size:
                 e = type(e)(e[:-1] + (join_path(e.name, bytes(data[dir_at:dir_at + e.dir_size])),))
             add(table.format(e).encode() if args.json else line_format % table.values(e))
