@@ -4,7 +4,7 @@ import tempfile
 
 import pytest
 
-from .toolrun import RunningTool
+from .toolrun import RunningTool, bad_input
 from .test_biolatency import block_dir
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -41,3 +41,32 @@ def test_biosnoop_rejects_unknown_disk():
     from .toolrun import run_tool
     r = run_tool("biosnoop", "-d", "nosuchdisk0")
     assert r.returncode == 1 and "no such disk 'nosuchdisk0'" in r.stderr
+
+
+def test_biosnoop_json_has_the_io_fields():
+    directory, disk = block_dir()
+    fd, path = tempfile.mkstemp(dir=directory, prefix="pybcc-biosnoop-")
+    os.close(fd)
+    try:
+        with RunningTool("biosnoop", "--json", "-Q", "-d", disk, ready="LAT(ms)") as t:
+            dd = subprocess.Popen(["dd", "if=/dev/zero", f"of={path}", "bs=8k", "count=10",
+                                   "oflag=direct"], stderr=subprocess.DEVNULL)
+            assert dd.wait() == 0
+            t.wait_for(lambda ln: sum(f'"pid": {dd.pid},' in x for x in t.lines) >= 10)
+    finally:
+        os.unlink(path)
+    writes = [r for r in t.json_records() if r["pid"] == dd.pid and r["rw"] == "W"]
+    assert len(writes) >= 10, t.stdout
+    for r in writes:
+        assert set(r) == {"time_s", "comm", "pid", "disk", "rw", "sector", "bytes", "que_ms",
+                          "lat_ms"}, r
+        assert (r["comm"], r["disk"], r["bytes"]) == ("dd", disk, 8192), r
+        assert r["sector"] >= 0 and 0 <= r["que_ms"] < 10_000 and 0 <= r["lat_ms"] < 10_000
+    times = [r["time_s"] for r in writes]
+    assert times == sorted(times) and times[0] >= 0
+    assert all(ln.startswith("{") for ln in t.lines), t.stdout
+
+
+@pytest.mark.parametrize("args", [["--duration", "-1"], ["--duration", "x"], ["-d"]])
+def test_biosnoop_bad_input(args):
+    bad_input("biosnoop", *args)
