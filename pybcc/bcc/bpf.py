@@ -12,12 +12,14 @@ Programs are loaded on first use (load_func or an attach_* call), each with
 the program type the caller asks for, as bcc does.
 """
 import atexit
+import ctypes as ct
+import os
 import weakref
 
 from .. import loader, sections
 from ..errors import BPFError, LoadError, NotSupportedError, VerifierError
 from ..kernel import features
-from ..object import load_spec
+from ..elf_reader import load_spec
 from . import source
 from .constants import BPFAttachType, BPFProgType
 from .kernelinfo import KernelInfo
@@ -78,13 +80,15 @@ class BPF(KernelInfo, Probes, TracePipe):
         self._perf_poller = self._ring_poller = None
         self._links = {}
         self._coll = None
+        self._variants = {}         # variant → Collection sharing this program's maps
         self._closed = False
         cflags = [as_str(f) for f in cflags or ()]
         if hdr_file:
             cflags += ["-include", as_str(hdr_file)]
         if usdt_contexts:
             c_text, _ = source.read_source(text, src_file)
-            text = "".join(as_str(ctx.get_text()) for ctx in usdt_contexts) + c_text
+            # every context gives the same readers: once is enough
+            text = "".join(dict.fromkeys(as_str(ctx.get_text()) for ctx in usdt_contexts)) + c_text
         self._build = source.build(text, src_file, cflags, debug)
         spec = load_spec(self._build.obj_path)
         self._coll = loader.load(spec, programs=[])
@@ -103,7 +107,7 @@ class BPF(KernelInfo, Probes, TracePipe):
     def _auto_attach(self, spec):
         todo = self._build.auto_attach if self._build.frontend else source.section_auto_attach(spec)
         for fn_name, kind, target in todo:
-            kind = source.normalize_kind(kind)
+            kind = sections.normalize_kind(kind)
             if kind == "kprobe":
                 self.attach_kprobe(event=target, fn_name=fn_name)
             elif kind == "kretprobe":
@@ -122,9 +126,25 @@ class BPF(KernelInfo, Probes, TracePipe):
                 attach(name=binary, sym=func, fn_name=fn_name)
             elif kind == "tp_btf":
                 self._attach_tp_btf(fn_name, target)
+            elif kind in ("ksyscall", "kretsyscall"):
+                attach = self.attach_kretprobe if kind == "kretsyscall" else self.attach_kprobe
+                attach(event=self.get_syscall_fnname(target), fn_name=fn_name)
+            elif kind == "kmod_ret":
+                self._attach_kmod_ret(fn_name, target)
+            elif not self._build.frontend:
+                self._attach_by_section(fn_name)
             else:
                 raise NotSupportedError(f"{fn_name}: automatic attachment of kind {kind!r} "
                                         f"is not supported")
+
+    def _attach_by_section(self, fn_name):
+        """Plain C whose section bcc has no method for (usdt/, kprobe.multi/,
+        uprobe.multi/, ...): attach it as its section says."""
+        from .. import autoattach
+        prog = self.funcs.get(fn_name) or self._coll.load_program(fn_name)
+        self.funcs[fn_name] = prog
+        kw = {"collection": self._coll} if prog.spec.sdef.kind == "usdt" else {}
+        self._add_link("section", fn_name, autoattach.attach_program(prog, **kw))
 
     def _program_spec(self, name):
         ps = self._coll.spec.programs.get(name)
@@ -154,6 +174,25 @@ class BPF(KernelInfo, Probes, TracePipe):
             raise
         self.funcs[name] = fn
         return fn
+
+    def _load_variant(self, name, variant):
+        """Function ``name`` of the program compiled as ``variant`` (a kprobe
+        program that runs on a stand-in tracepoint, see fallbacks.py), loaded
+        with this program's maps; None for plain C (not rewritten by pybcc)."""
+        if not self._build.frontend:
+            return None
+        coll = self._variants.get(variant)
+        if coll is None:
+            spec = load_spec(source.build_variant(self._build, variant))
+            coll = loader.load(spec, programs=[], reuse_maps=dict(self._coll.map_fds))
+            self._variants[variant] = coll
+        prefix = "tracepoint/" if variant == "syscall_tp" else "raw_tp/"
+        sdef, _ = sections.lookup(prefix)
+        try:
+            return coll.load_program(as_str(name), sdef=sdef, target="")
+        except VerifierError as e:
+            self._explain(e)
+            raise
 
     def _explain(self, err):
         """Give a verifier error the user's own line of C."""
@@ -193,6 +232,45 @@ class BPF(KernelInfo, Probes, TracePipe):
             raise NotSupportedError(f"load_func({name}): program type {prog_type} is not "
                                     f"supported by pybcc")
         return self._load_with_section(name, prefix)
+
+    def load_funcs(self, prog_type=BPFProgType.KPROBE):
+        """Load every function of the program as ``prog_type``; returns them."""
+        names = self._build.functions or sorted(self._coll.spec.programs)
+        return [self.load_func(name, prog_type) for name in names]
+
+    # C type names → ctypes classes, as bcc has them
+    str2ctype = {
+        "_Bool": ct.c_bool, "char": ct.c_char, "wchar_t": ct.c_wchar,
+        "unsigned char": ct.c_ubyte, "short": ct.c_short, "unsigned short": ct.c_ushort,
+        "int": ct.c_int, "unsigned int": ct.c_uint, "long": ct.c_long,
+        "unsigned long": ct.c_ulong, "long long": ct.c_longlong,
+        "unsigned long long": ct.c_ulonglong, "float": ct.c_float, "double": ct.c_double,
+        "long double": ct.c_longdouble, "__int128": ct.c_int64 * 2,
+        "unsigned __int128": ct.c_uint64 * 2,
+    }
+
+    @staticmethod
+    def generate_auto_includes(program_words):
+        """bcc adds kernel #includes for types a program names; pybcc's
+        dialect header has every kernel type already (vmlinux.h)."""
+        return ""
+
+    @staticmethod
+    def add_prefix(prefix, name):
+        return name if name.startswith(prefix) else prefix + name
+
+    @staticmethod
+    def get_probe_limit():
+        limit = os.environ.get("BCC_PROBE_LIMIT", "")
+        return int(limit) if limit.isdigit() else 1000
+
+    def attach_fmod_ret(self, fn_name=b""):
+        """Attach kmod_ret__FUNC (KMOD_RET) to FUNC as BPF_MODIFY_RETURN."""
+        fn_name = as_str(fn_name)
+        fn_name = fn_name if fn_name.startswith("kmod_ret__") else "kmod_ret__" + fn_name
+        return self._attach_kmod_ret(fn_name, _kfunc_target(fn_name, "kmod_ret__"))
+
+    detach_fmod_ret = Probes.detach_kfunc
 
     def dump_func(self, func_name):
         """The function's BPF instructions as compiled (before relocation), as bytes."""
@@ -343,6 +421,9 @@ class BPF(KernelInfo, Probes, TracePipe):
                 pass
         self.tables = {}
         self.trace_close()
+        for coll in self._variants.values():
+            coll.close()
+        self._variants = {}
         if self._coll is not None:
             self._coll.close()
         self.funcs = {}

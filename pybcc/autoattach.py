@@ -1,22 +1,21 @@
 """Attach a loaded program where its section name says (libbpf conventions).
 
 tracepoint/CAT/NAME, raw_tp/NAME, tp_btf/NAME, fentry/FUNC, lsm/HOOK,
-kprobe/FUNC[+OFF], kretprobe/FUNC, ksyscall/NAME, uprobe/PATH:SYM[+OFF],
-usdt/PATH:PROVIDER:NAME,
+kprobe/FUNC[+OFF], kretprobe/FUNC, ksyscall/NAME, kprobe.multi/PATTERN,
+uprobe/PATH:SYM[+OFF], uprobe.multi/PATH:PATTERN, usdt/PATH:PROVIDER:NAME,
 perf_event, xdp, socket, tc. Keyword arguments supply what a section name
 cannot (a pid, an interface, a socket, a sample period).
+
+This module sits above attach/ and usdt/ (a USDT section needs both); the
+section conventions themselves live in pybcc.sections.
 """
-import platform
+import fnmatch
 
-from ..errors import AttachError
-from . import kprobe, perf_event, raw_tracepoint, socket, tc, tracepoint, tracing, uprobe, xdp
+from .attach import kprobe, perf_event, raw_tracepoint, socket, tc, tracepoint, tracing, uprobe, xdp
+from .errors import AttachError
+from .usdt.attach import attach_usdt
 
-_SYSCALL_PREFIX = {"x86_64": "__x64_sys_", "aarch64": "__arm64_sys_"}
-
-
-def syscall_function(name):
-    """The kernel function behind syscall ``name`` (with the arch wrapper prefix)."""
-    return _SYSCALL_PREFIX.get(platform.machine(), "sys_") + name
+syscall_function = kprobe.syscall_function
 
 
 def _split_offset(target):
@@ -24,6 +23,11 @@ def _split_offset(target):
         name, off = target.rsplit("+", 1)
         return name, int(off, 0)
     return target, 0
+
+
+def _glob_regex(pattern):
+    """A libbpf glob ("malloc*") as a regex matching whole names only."""
+    return "^" + fnmatch.translate(pattern)
 
 
 def attach_program(prog, target=None, **kw):
@@ -50,6 +54,11 @@ def attach_program(prog, target=None, **kw):
         return kprobe.attach_kprobe(fd, func, offset=off, retprobe=sdef.retprobe, **kw)
     if kind == "ksyscall":
         return kprobe.attach_kprobe(fd, syscall_function(target), retprobe=sdef.retprobe, **kw)
+    if kind == "kprobe_multi":
+        if not target:
+            raise AttachError(f"{where}: a kprobe.multi section is kprobe.multi/PATTERN; "
+                              f"give the target as attach(target='PATTERN')")
+        return kprobe.attach_kprobe_multi(fd, target, retprobe=sdef.retprobe, **kw)
     if kind == "uprobe":
         path, _, sym = target.partition(":")
         if not path or not sym:
@@ -57,13 +66,19 @@ def attach_program(prog, target=None, **kw):
                               f"give the target as attach(target='PATH:SYMBOL')")
         sym, off = _split_offset(sym)
         return uprobe.attach_uprobe(fd, path, sym, offset=off, retprobe=sdef.retprobe, **kw)
+    if kind == "uprobe_multi":
+        path, _, pattern = target.rpartition(":")
+        if not path or not pattern:
+            raise AttachError(f"{where}: a uprobe.multi section is uprobe.multi/PATH:PATTERN; "
+                              f"give the target as attach(target='PATH:PATTERN')")
+        return uprobe.attach_uprobe_multi(fd, path, symbols=_glob_regex(pattern),
+                                          retprobe=sdef.retprobe, **kw)
     if kind == "usdt":
         # usdt/PATH:PROVIDER:NAME (the path itself may hold colons)
         parts = target.rsplit(":", 2)
         if len(parts) != 3 or not all(parts):
             raise AttachError(f"{where}: a USDT section is usdt/PATH:PROVIDER:NAME; give "
                               f"the target as attach(target='PATH:PROVIDER:NAME')")
-        from ..usdt.attach import attach_usdt
         return attach_usdt(kw.pop("collection", None), prog, parts[0], parts[1], parts[2], **kw)
     if kind == "perf_event":
         return perf_event.attach_perf_event(fd, **kw)

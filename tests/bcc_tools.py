@@ -1,0 +1,254 @@
+"""Run Debian's bcc tools (bpfcc-tools: /usr/sbin/NAME-bpfcc), unmodified,
+under `pybcc run`, with some activity around each, and classify the run:
+
+    works     ran, no traceback, printed data (and what the tool's entry in
+              TOOLS says it must show, when it says)
+    refuses   stopped with one clear line: this kernel lacks what it needs
+              (pybcc's NotSupportedError, or the tool's own check)
+    needs     the tool needs a program that is not here (a java, ruby, mysqld
+              process) or is not a Python tool (reset-trace)
+    fails     anything else: a pybcc gap
+
+    python3 tests/bcc_tools.py [NAME...]     prints the table
+"""
+import concurrent.futures
+import glob
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MARK = "pybccmark"
+
+# Arguments a tool needs to do something, and (optionally) a regex its output
+# must match to count as working (the activity below makes it true).
+TOOLS = {
+    "argdist": (["-C", "t:syscalls:sys_enter_kill():int:args->sig", "-i", "1"], r"COUNT"),
+    "biolatency": (["1", "2"], None),
+    "biolatpcts": (["-i", "1", "vda"], None),
+    "cachetop": (["1"], None),
+    "dirtop": (["-d", "/tmp", "1", "1"], None),
+    "netqtop": (["-n", "lo", "-i", "1"], None),
+    "biopattern": (["1", "1"], None),
+    "bitesize": ([], None),
+    "capable": ([], None),
+    "cpudist": (["1", "1"], r"usecs"),
+    "dbslower": (["mysql"], None),
+    "dbstat": (["mysql"], None),
+    "deadlock": (["1"], None),
+    "execsnoop": ([], MARK),
+    "exitsnoop": ([], MARK),
+    "funccount": (["-d", "2", "c:getpid"], r"getpid"),
+    "funcinterval": (["-d", "2", "c:getpid"], None),
+    "funclatency": (["-d", "2", "c:getpid"], None),
+    "funcslower": (["-u", "0", "c:getpid"], None),
+    "hardirqs": (["1", "1"], None),
+    "inject": (["kmalloc", "-I", "linux/mm.h", "should_failslab(struct kmem_cache *s, gfp_t gfpflags)"], None),
+    "killsnoop": ([], r"\bsh\s+0\s"),
+    "mountsnoop": ([], r"mount\("),
+    "offcputime": (["1"], None),
+    "offwaketime": (["1"], None),
+    "profile": (["1"], None),
+    "runqlat": (["1", "1"], r"usecs"),
+    "runqlen": (["1", "1"], r"runqlen"),
+    "shmsnoop": ([], r"SHMGET"),
+    "softirqs": (["1", "1"], r"SOFTIRQ"),
+    "stackcount": (["-D", "2", "c:getpid"], None),
+    "statsnoop": ([], r"pybcc-act|hostname"),
+    "syncsnoop": ([], r"sync"),
+    "syscount": (["-d", "2"], r"SYSCALL"),
+    "tplist": (["sched:sched_switch"], r"sched:sched_switch"),
+    "opensnoop": ([], r"pybcc-act|hostname"),
+    "trace": (["t:syscalls:sys_enter_kill \"%d\", args->sig"], r"\bsh\b"),
+    "tcpconnect": ([], r"127\.0\.0\.1"),
+    "tcpaccept": ([], r"127\.0\.0\.1"),
+    "tcplife": ([], r"127\.0\.0\.1"),
+    "tcpstates": ([], r"127\.0\.0\.1"),
+    "threadsnoop": ([], None),
+    "ttysnoop": (["/dev/null"], None),
+    "vfsstat": (["1", "1"], None),
+    "wakeuptime": (["1"], None),
+}
+for _name in ("filetop", "biotop", "tcptop", "slabratetop"):
+    TOOLS.setdefault(_name, (["1", "1"], None))
+# Language tools (Debian's wrappers run ucalls/uflow/... -l LANG): PID is
+# filled in with a process of that language when one can be started here.
+LANGUAGES = {"python": ["/usr/bin/python3", "-c", "import time\nwhile True: time.sleep(0.01)"]}
+
+# What the kernel refusing looks like: pybcc's one line, or the tool's own check.
+REFUSAL = re.compile(r"this kernel|kernel (?:does not|doesn't|lacks)|CONFIG_|"
+                     r"not supported|no kprobes|refused by|kernel version|requires? .*kernel|"
+                     r"not available on this", re.I)
+
+ACTIVITY = r"""
+cp /bin/true /tmp/%(mark)s 2>/dev/null; /tmp/%(mark)s; rm -f /tmp/%(mark)s
+ls / >/dev/null; stat /etc/hostname >/dev/null; cat /etc/hostname >/dev/null; sync
+dd if=/dev/zero of=/tmp/pybcc-act bs=4k count=32 conv=fsync 2>/dev/null; cat /tmp/pybcc-act >/dev/null
+stat /tmp/pybcc-act >/dev/null; rm -f /tmp/pybcc-act
+kill -0 $$
+mkdir -p /tmp/pybcc-mnt && mount -t tmpfs none /tmp/pybcc-mnt 2>/dev/null && umount /tmp/pybcc-mnt
+python3 - <<'PY'
+import ctypes, socket, os, threading
+libc = ctypes.CDLL(None)
+libc.shmat.restype = ctypes.c_void_p
+k = libc.shmget(0, 4096, 0o1600); a = libc.shmat(k, None, 0)
+libc.shmdt(ctypes.c_void_p(a)); libc.shmctl(k, 0, None)
+for _ in range(50):
+    libc.getpid()
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+c = socket.create_connection(s.getsockname()); a, _ = s.accept()
+c.sendall(b"x" * 1000); a.recv(1000); c.close(); a.close(); s.close()
+t = threading.Thread(target=lambda: None); t.start(); t.join()
+PY
+sleep 0.3
+"""
+
+
+def tool_names():
+    return sorted(os.path.basename(p)[:-len("-bpfcc")] for p in glob.glob("/usr/sbin/*-bpfcc"))
+
+
+def _read_until_output(proc, limit):
+    """Wait until the tool prints its first line (it is running) or exits."""
+    import select
+    out = b""
+    end = time.time() + limit
+    while time.time() < end and proc.poll() is None:
+        r, _, _ = select.select([proc.stdout], [], [], 0.2)
+        if r:
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            out += chunk
+            if b"\n" in out:
+                break
+    return out
+
+
+def command(name):
+    """(script, args) to run for tool ``name``; Debian's language tools are
+    bash wrappers ("$lib/ucalls -l java "$@""): run the script they call."""
+    path = f"/usr/sbin/{name}-bpfcc"
+    with open(path, errors="replace") as f:
+        text = f.read()
+    args, _ = TOOLS.get(name, ([], None))
+    if text.startswith("#!/bin/bash") or text.startswith("#!/bin/sh"):
+        m = re.search(r'^\$lib/(\w+) (.*?)\s*"\$@"', text, re.M)
+        if not m:
+            return None, None
+        return f"/usr/sbin/{m.group(1)}", m.group(2).split() + list(args)
+    return path, list(args)
+
+
+def _language_process(script, args):
+    """A process of the language a u* tool wants (its pid goes last), or None."""
+    if "-l" not in args:
+        return None
+    lang = args[args.index("-l") + 1]
+    argv = LANGUAGES.get(lang)
+    if argv is None or not os.path.exists(argv[0]):
+        return None
+    return subprocess.Popen(argv)
+
+
+def run_tool(name, startup=60, window=1.5):
+    """(class, detail, seconds, stdout, stderr) of one tool's run."""
+    _, expect = TOOLS.get(name, ([], None))
+    script, args = command(name)
+    t0 = time.time()
+    if script is None:
+        return "needs", "not a Python tool", 0.0, "", ""
+    lang_proc = None
+    if "-l" in args:
+        lang_proc = _language_process(script, args)
+        if lang_proc is None:
+            return "needs", f"no {args[args.index('-l') + 1]} runtime here", 0.0, "", ""
+        args = args + ([] if os.path.basename(script) == "ustat" else [str(lang_proc.pid)])
+    try:
+        return _run(script, args, expect, startup, window, t0)
+    finally:
+        if lang_proc is not None:
+            lang_proc.kill()
+            lang_proc.wait()
+
+
+def _run(script, args, expect, startup, window, t0):
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env.pop("PYBCC_DEBUG", None)
+    proc = subprocess.Popen([sys.executable, "-m", "pybcc", "run", script, *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            cwd=ROOT, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    out = _read_until_output(proc, startup)
+    if proc.poll() is None:
+        time.sleep(1.0)     # tools open their buffers after the header
+        subprocess.run(["sh", "-c", ACTIVITY % {"mark": MARK}], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=30)
+        time.sleep(window)
+        proc.send_signal(signal.SIGINT)
+    try:
+        more, err = proc.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        more, err = proc.communicate()
+    out = (out + more).decode(errors="replace")
+    err = err.decode(errors="replace")
+    seconds = time.time() - t0
+    return classify(proc.returncode, out, err, expect) + (seconds, out, err)
+
+
+# What tools print when something they need is not running here.
+NEEDS = re.compile(r"pidof|USAGE: mysqld|no such process|No such process|Is the process", re.I)
+# Tools' own checks of the kernel, printed on stdout.
+OWN_REFUSAL = re.compile(r"^(ERROR|WARNING): .*(kallsyms|not available|not found|traceable)|"
+                         r"Failed to attach to a hardware event|only support Intel", re.M)
+
+
+def classify(rc, out, err, expect):
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    last = lines[-1] if lines else ""
+    if NEEDS.search(last) or NEEDS.search(out[:300]):
+        return "needs", (last or out.strip().splitlines()[0])[:200]
+    if OWN_REFUSAL.search(out) or OWN_REFUSAL.search(last):
+        m = OWN_REFUSAL.search(out) or OWN_REFUSAL.search(last)
+        line = (out + "\n" + last)[m.start():].splitlines()[0]
+        return "refuses", line[:200]
+    traceback = "Traceback (most recent call last)" in err
+    interrupted = traceback and last.startswith("KeyboardInterrupt")
+    if traceback and not interrupted:
+        return "fails", last[:200]
+    if rc not in (0, -signal.SIGINT, 130, 1) and not interrupted:
+        return "fails", f"exit {rc}: {last[:200]}"
+    if rc == 1 and not out.strip():
+        if REFUSAL.search(err):
+            return "refuses", last[:200]
+        return "fails", last[:200] or "exit 1, no output"
+    if expect and not re.search(expect, out):
+        if REFUSAL.search(err):
+            return "refuses", last[:200]
+        return "fails", f"ran, but no {expect!r} in its output" + (f" ({last[:120]})" if last else "")
+    if not out.strip():
+        return "fails", "ran, printed nothing" + (f" ({last[:120]})" if last else "")
+    return "works", (out.strip().splitlines() or [""])[0][:80]
+
+
+def run_all(names, workers=3):
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        futures = {n: pool.submit(run_tool, n) for n in names}
+        return {n: f.result() for n, f in futures.items()}
+
+
+if __name__ == "__main__":
+    names = sys.argv[1:] or tool_names()
+    t0 = time.time()
+    results = run_all(names)
+    for n in names:
+        cls, detail, secs = results[n][:3]
+        print(f"{n:<16} {cls:<8} {secs:5.1f}s  {detail}")
+    counts = {}
+    for r in results.values():
+        counts[r[0]] = counts.get(r[0], 0) + 1
+    print(f"# {len(names)} tools in {time.time() - t0:.0f}s: {counts}")
