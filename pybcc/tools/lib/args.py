@@ -81,12 +81,18 @@ def regex(text):
     return text
 
 
-def uid(text):
-    """A user id: 0 up to 2**32 - 2 (-1, 0xffffffff, means "no user")."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid uid {text!r}") from None
-    if not 0 <= v < 0xffffffff:
-        raise argparse.ArgumentTypeError(f"uid out of range: {v}")
-    return v
+def int_between(low, high, what):
+    """A validating type: an int from ``low`` to ``high``, e.g. a signal number."""
+    def check(text):
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}") from None
+        if not low <= v <= high:
+            raise argparse.ArgumentTypeError(f"{what} out of range ({low} to {high}): {v}")
+        return v
+    return check
+
+
+# a user id: (u32)-1 means "no user"
+uid = int_between(0, 0xfffffffe, "uid")
