@@ -5,7 +5,7 @@ import signal
 import sys
 
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, tool_parser
+from .lib.args import add_duration, add_json, int_between, pid, tool_parser
 from .lib.runtime import TOOLS_DIR, Tool, stream_events
 from .lib.timestamps import wall_clock
 
@@ -18,26 +18,9 @@ EXAMPLES = """examples:
 """
 
 
-def signal_number(text):
-    """0 (any signal, as bcc) up to SIGRTMAX."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid signal number {text!r}") from None
-    if not 0 <= v <= signal.SIGRTMAX:
-        raise argparse.ArgumentTypeError(f"no signal {v} (1 to {int(signal.SIGRTMAX)})")
-    return v
-
-
-def target_pid(text):
-    """kill(2)'s pid argument: an int (negative for a process group)."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid pid {text!r}") from None
-    if not -2**31 <= v < 2**31:
-        raise argparse.ArgumentTypeError(f"pid out of range: {v}")
-    return v
+# -s 0 is any signal, as in bcc; -T is kill(2)'s pid (negative: a process group)
+signal_number = int_between(0, int(signal.SIGRTMAX), "signal number")
+target_pid = int_between(-2**31, 2**31 - 1, "pid")
 
 
 def parse_args(argv):
