@@ -5,7 +5,7 @@ import tempfile
 
 import pytest
 
-from .toolrun import RunningTool, run_bad_input
+from .toolrun import RunningTool, bad_input
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -106,7 +106,7 @@ def test_biolatency_json_per_disk_counts_direct_writes():
 @pytest.mark.parametrize("args", [["-1"], ["1", "x"], ["-d", "nosuchdisk-pybcc"],
                                   ["--duration", "-2"]])
 def test_biolatency_bad_input_is_one_line(args):
-    run_bad_input("biolatency", *args)
+    bad_input("biolatency", *args)
 
 
 def test_biolatency_j_is_bccs_dict_print():

@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from .toolrun import RunningTool, run_bad_input
+from .toolrun import RunningTool, bad_input
 from .test_biolatency import block_dir, direct_writes, hist_sections
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -79,4 +79,4 @@ def test_bitesize_pid_filter_shows_that_process_only(tmp_path):
                                   ["-p", "999999999"], ["-d", "nosuchdisk-pybcc"],
                                   ["-c", "a-name-longer-than-15"]])
 def test_bitesize_bad_input_is_one_line(args):
-    run_bad_input("bitesize", *args)
+    bad_input("bitesize", *args)

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from .toolrun import RunningTool, run_bad_input
+from .toolrun import RunningTool, bad_input
 from .test_biolatency import hist_sections
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -67,4 +67,4 @@ def test_cpudist_json_offcpu_buckets_of_one_process():
 @pytest.mark.parametrize("args", [["-p", "999999999"], ["-p", "abc"], ["-1"],
                                   ["--duration", "x"]])
 def test_cpudist_bad_input_is_one_line(args):
-    run_bad_input("cpudist", *args)
+    bad_input("cpudist", *args)

@@ -7,7 +7,7 @@ import pytest
 from pybcc.kernel import features
 from pybcc.tools.funccount import parse_pattern
 
-from .toolrun import RunningTool, run_bad_input, run_tool
+from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -115,4 +115,4 @@ def test_funccount_json_counts_one_process_per_interval():
 @pytest.mark.parametrize("args", [["-p", "999999999", "c:malloc"], ["-c", "99999", "c:malloc"],
                                   ["-i", "-1", "c:malloc"], ["-r", "("], ["a:b:c:d"]])
 def test_funccount_bad_input_is_one_line(args):
-    run_bad_input("funccount", *args)
+    bad_input("funccount", *args)

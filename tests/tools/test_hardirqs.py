@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from .toolrun import RunningTool, run_bad_input
+from .toolrun import RunningTool, bad_input
 from .test_biolatency import block_dir, direct_writes, hist_sections
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -85,4 +85,4 @@ def test_hardirqs_json_counts_and_histograms():
 @pytest.mark.parametrize("args", [["-c", "99999"], ["-c", "x"], ["-1"],
                                   ["--duration", "-1"]])
 def test_hardirqs_bad_input_is_one_line(args):
-    run_bad_input("hardirqs", *args)
+    bad_input("hardirqs", *args)

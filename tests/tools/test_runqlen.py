@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from .toolrun import run_bad_input, run_tool
+from .toolrun import bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -88,4 +88,4 @@ def test_runqlen_json_per_cpu_and_occupancy_under_load():
 
 @pytest.mark.parametrize("args", [["-1"], ["x"], ["--duration", "0"]])
 def test_runqlen_bad_input_is_one_line(args):
-    run_bad_input("runqlen", *args)
+    bad_input("runqlen", *args)

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from .toolrun import RunningTool, run_bad_input, run_tool
+from .toolrun import RunningTool, bad_input, run_tool
 from .test_biolatency import hist_sections
 from .test_hardirqs import rows
 
@@ -73,4 +73,4 @@ def test_softirqs_json_counts_and_cpu_histograms():
 
 @pytest.mark.parametrize("args", [["-c", "99999"], ["x"], ["1", "-1"]])
 def test_softirqs_bad_input_is_one_line(args):
-    run_bad_input("softirqs", *args)
+    bad_input("softirqs", *args)

@@ -6,7 +6,7 @@ import pytest
 
 from pybcc.kernel.syscall_names import syscall_name, syscall_number
 
-from .toolrun import RunningTool, run_bad_input, run_tool
+from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -121,4 +121,4 @@ def test_syscount_json_interval_and_duration():
 @pytest.mark.parametrize("args", [["-p", "999999999"], ["-t", "x"], ["-i", "0"],
                                   ["-T", "x"], ["-e", "ENOSUCH"]])
 def test_syscount_bad_input_is_one_line(args):
-    run_bad_input("syscount", *args)
+    bad_input("syscount", *args)

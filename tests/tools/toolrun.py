@@ -99,11 +99,11 @@ def run_tool(tool, *args, timeout=60):
                           capture_output=True, text=True, timeout=timeout)
 
 
-def run_bad_input(tool, *args):
-    """Run a tool with a bad value; returns its one stderr line after checking
-    what a user must see: exit code 2, that one line, no traceback."""
+def bad_input(tool, *args, code=2):
+    """Run a tool with a bad argument: it must exit with ``code`` after one
+    line on stderr and no traceback. Returns that line."""
     r = run_tool(tool, *args)
     lines = r.stderr.strip().splitlines()
-    assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, \
-        f"{tool} {args}: exit {r.returncode}\n{r.stderr}"
+    assert r.returncode == code and len(lines) == 1 and "Traceback" not in r.stderr, \
+        (tool, args, r.returncode, r.stderr)
     return lines[0]
