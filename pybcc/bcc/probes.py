@@ -377,6 +377,10 @@ class Probes:
         _xdp_links[dev] = _attach.attach_xdp(fn.fd, dev, flags=mode_flags)
 
     @staticmethod
+    def remove_xdp(dev, flags=0):
+        Probes.detach_xdp(dev, flags)
+
+    @staticmethod
     def detach_xdp(dev, flags=0):
         link = _xdp_links.pop(as_str(dev), None)
         if link is not None:
