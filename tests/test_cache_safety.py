@@ -9,7 +9,7 @@ import pytest
 from pybcc import cache
 from pybcc import compiler
 from pybcc.errors import CompileError
-from pybcc.object import load_spec
+from pybcc.elf_reader import load_spec
 
 PROG = r'''
 

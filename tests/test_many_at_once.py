@@ -6,12 +6,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 
 import pytest
 
 import many_at_once as m
-from pybcc import object as objmod
+from pybcc import elf_reader as objmod
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import struct
 import subprocess
 import tempfile
 
-from pybcc import object as objmod
+from pybcc import elf_reader as objmod
 from pybcc.btf import BTF
 from pybcc.btf import types as bt
 from pybcc.btf.ext import BTFExt

@@ -156,13 +156,13 @@ class Target:
 
 class ObjectTarget(Target):
     name = "object"
-    modules = ("pybcc/object.py", "pybcc/sections.py", "pybcc/asm.py")
+    modules = ("pybcc/elf_reader.py", "pybcc/sections.py", "pybcc/asm.py")
 
     def strategy(self):
         return labelled(seeds.objects())
 
     def check(self, value):
-        from pybcc import object as objmod
+        from pybcc import elf_reader as objmod
         label, data = value
         objmod.load_spec(data, label)
 

@@ -90,7 +90,7 @@ def test_btf_ext_rejects_short():
 
 
 def test_object_rejects_bad_section_offsets():
-    from pybcc import object as objmod
+    from pybcc import elf_reader as objmod
     data = bytearray(seeds.objects()["bitesize"])
     struct.pack_into("<Q", data, 0x28, 1 << 62)             # e_shoff far past the end
     with pytest.raises(LoadError):
