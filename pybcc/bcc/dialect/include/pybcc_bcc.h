@@ -351,6 +351,10 @@ unsigned long long load_word(void *skb, unsigned long long off) asm("llvm.bpf.lo
 /* More kernel macros bcc's tools use (surveyed from bcc's tools and examples). */
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
+#define min(x, y) ({ __typeof__(x) __pybcc_min_a = (x); __typeof__(y) __pybcc_min_b = (y); \
+	__pybcc_min_a < __pybcc_min_b ? __pybcc_min_a : __pybcc_min_b; })
+#define max(x, y) ({ __typeof__(x) __pybcc_max_a = (x); __typeof__(y) __pybcc_max_b = (y); \
+	__pybcc_max_a > __pybcc_max_b ? __pybcc_max_a : __pybcc_max_b; })
 #define min_t(type, x, y) ({ type __pybcc_x = (x); type __pybcc_y = (y); \
 	__pybcc_x < __pybcc_y ? __pybcc_x : __pybcc_y; })
 #define max_t(type, x, y) ({ type __pybcc_x = (x); type __pybcc_y = (y); \
