@@ -57,4 +57,5 @@ def types_not_in_kernel(output, kernel_records):
         return []
     found = re.findall(r"(?:incomplete definition of type|incomplete type) '(struct|union) (\w+)'",
                        output)
-    return sorted({f"{kind} {name}" for kind, name in found if name not in kernel_records})
+    return sorted({f"{kind} {name}" for kind, name in found if name not in kernel_records
+                   and "__kernel_" + name not in kernel_records})

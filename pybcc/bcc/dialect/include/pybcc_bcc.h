@@ -414,6 +414,9 @@ static __always_inline unsigned char *skb_transport_header(const struct sk_buff 
 #define tcp_hdr(skb) ((struct tcphdr *)skb_transport_header(skb))
 #define udp_hdr(skb) ((struct udphdr *)skb_transport_header(skb))
 
+/* Type names the kernel headers define as macros. */
+#define sockaddr_storage __kernel_sockaddr_storage
+
 /* Member aliases the kernel headers define as macros (include/net/sock.h,
  * inet_sock.h): sk->sk_state is sk->__sk_common.skc_state. */
 #define sk_node __sk_common.skc_node
