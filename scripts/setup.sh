@@ -3,12 +3,13 @@
 # mount the kernel file systems it uses. Safe to run again.
 #   clang-16        compiles BPF C (any clang >= 11, or pip's ziglang, works too)
 #   bpftool, libbpf-dev   test oracles (libbpf loads the same objects)
+#   libbpf-tools          their objects are loaded by the tests (javagc)
 #   systemtap-sdt-dev     <sys/sdt.h> for the USDT test programs
 #   bpfcc-tools           bcc's own tools, run unmodified by `pytest -m bcctools`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-packages=(clang-16 llvm-16 bpftool libbpf-dev systemtap-sdt-dev gcc make bpfcc-tools)
+packages=(clang-16 llvm-16 bpftool libbpf-dev libbpf-tools systemtap-sdt-dev gcc make bpfcc-tools)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -20,7 +21,13 @@ fi
 python3 -m pip install -q -e '.[test,compiler]'
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 # Compile the tools once now (CO-RE objects load on any kernel), so that a
-# tool's first run needs no compiler and no vmlinux.h.
-python3 -m pybcc.tools.prebuilt
+# tool's first run needs no compiler and no vmlinux.h; and for arm64 too,
+# against Debian's arm64 kernel (the wheel carries both; tests check them).
+python3 -m pybcc.tools.lib.prebuilt
+if arm64_kernel=$(bash scripts/arm64-kernel.sh); then
+    python3 -m pybcc.tools.lib.prebuilt --arch arm64 --btf "$arm64_kernel"
+else
+    echo "setup: no arm64 kernel image; arm64 objects not built" >&2
+fi
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing || true
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || true

@@ -19,7 +19,7 @@ import weakref
 from .. import loader, sections
 from ..errors import BPFError, LoadError, NotSupportedError, VerifierError
 from ..kernel import features
-from ..object import load_spec
+from ..elf_reader import load_spec
 from . import source
 from .constants import BPFAttachType, BPFProgType
 from .kernelinfo import KernelInfo

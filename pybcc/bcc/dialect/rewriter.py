@@ -397,6 +397,8 @@ class _Rewriter:
         if lb >= len(toks) or not toks[lb].is_("{"):
             raise self.err(t, f"{macro}(...) must be followed by a function body")
         rb = match_paren(toks, lb)
+        if rb < 0:
+            raise self.err(toks[lb], "unbalanced '{'")
         orig = text_of(toks, i, end + 1)
         if macro == "TRACEPOINT_PROBE":
             if len(args) != 2 or not all(a.isidentifier() for a in args):
@@ -796,12 +798,12 @@ def _cache_key(text, filename, cflags, implicit_reads):
 
 
 def _cache_path(key):
-    from ...compiler import cache
+    from ... import cache
     return os.path.join(cache.private_dir("frontend"), key + ".json")
 
 
 def _cache_get(key):
-    from ...compiler import cache
+    from ... import cache
     try:
         d = cache.read_json(_cache_path(key))
         if not d:
@@ -820,7 +822,7 @@ def _cache_get(key):
 
 
 def _cache_put(key, r):
-    from ...compiler import cache
+    from ... import cache
     d = {"c_text": r.c_text, "line_map": r.line_map,
          "tables": {n: dict(dataclasses.asdict(t), map_type=int(t.map_type)) for n, t in r.tables.items()},
          "functions": r.functions, "auto_attach": [list(a) for a in r.auto_attach],

@@ -13,6 +13,7 @@ import platform
 import struct
 
 from ..errors import BPFError
+from . import memlock
 from .uapi import PERF_FLAG_FD_CLOEXEC, Cmd
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -128,8 +129,21 @@ def call(cmd, layout, what=None, **fields):
     return bpf(cmd, attr, what), attr
 
 
+def _creating(cmd, attr, what):
+    """bpf(2) for a command that creates a kernel object: first make sure the
+    locked-memory limit will not refuse it (memlock.py), and say so if it does."""
+    memlock.ensure()
+    try:
+        return bpf(cmd, attr, what)
+    except BPFError as e:
+        hint = memlock.explain(e.errno)
+        if hint:
+            e.message += hint
+        raise
+
+
 def map_create(what=None, **fields):
-    return call(Cmd.MAP_CREATE, MAP_CREATE, what, **fields)[0]
+    return _creating(Cmd.MAP_CREATE, _pack(MAP_CREATE, fields), what)
 
 
 def map_elem(cmd, fd, key, value=None, flags=0):
@@ -154,6 +168,7 @@ def map_batch(cmd, fd, in_batch, out_batch, keys, values, count, elem_flags=0):
 def prog_load(**fields):
     """PROG_LOAD; returns (fd or -errno, true log size). Never raises: the
     caller owns the log buffer and decides how to report a rejection."""
+    memlock.ensure()
     attr = _pack(PROG_LOAD, fields)
     ret = _libc.syscall(_NR["bpf"], int(Cmd.PROG_LOAD), attr, _ATTR_SIZE)
     if ret < 0:
@@ -163,10 +178,10 @@ def prog_load(**fields):
 
 def btf_load(data, log_buf=None, log_level=0):
     blob = ctypes.create_string_buffer(bytes(data), len(data))
-    return call(Cmd.BTF_LOAD, BTF_LOAD, "loading BTF",
-                btf=addr(blob), btf_size=len(data), btf_log_buf=addr(log_buf),
-                btf_log_size=len(log_buf) if log_buf is not None else 0,
-                btf_log_level=log_level)[0]
+    attr = _pack(BTF_LOAD, dict(btf=addr(blob), btf_size=len(data), btf_log_buf=addr(log_buf),
+                                btf_log_size=len(log_buf) if log_buf is not None else 0,
+                                btf_log_level=log_level))
+    return _creating(Cmd.BTF_LOAD, attr, "loading BTF")
 
 
 def obj_pin(fd, path):
@@ -184,6 +199,43 @@ def obj_info(fd, info_buf):
     _, attr = call(Cmd.OBJ_GET_INFO_BY_FD, OBJ_INFO, None, bpf_fd=fd,
                    info_len=len(info_buf), info=addr(info_buf))
     return _unpack(OBJ_INFO, attr, "info_len")
+
+
+# struct bpf_map_info and struct bpf_btf_info (the fields pybcc reads).
+MAP_INFO = {
+    "type": (0, "I"), "id": (4, "I"), "key_size": (8, "I"), "value_size": (12, "I"),
+    "max_entries": (16, "I"), "map_flags": (20, "I"), "name": (24, "16s"),
+    "btf_id": (64, "I"), "btf_key_type_id": (68, "I"), "btf_value_type_id": (72, "I"),
+}
+MAP_INFO_SIZE = 96
+BTF_INFO = {"btf": (0, "Q"), "btf_size": (8, "I"), "id": (12, "I")}
+BTF_INFO_SIZE = 32
+
+
+def map_info(fd):
+    """The kernel's bpf_map_info for a map fd, as a dict (``name`` a str)."""
+    buf = ctypes.create_string_buffer(MAP_INFO_SIZE)
+    obj_info(fd, buf)
+    info = {k: _unpack(MAP_INFO, buf, k) for k in MAP_INFO}
+    info["name"] = info["name"].split(b"\0", 1)[0].decode(errors="replace")
+    return info
+
+
+def btf_data(fd):
+    """The raw BTF of a loaded BTF object (fd)."""
+    buf = ctypes.create_string_buffer(BTF_INFO_SIZE)
+    obj_info(fd, buf)
+    size = _unpack(BTF_INFO, buf, "btf_size")
+    data = ctypes.create_string_buffer(size)
+    buf = ctypes.create_string_buffer(BTF_INFO_SIZE)    # second call: point .btf at our buffer
+    struct.pack_into("<QI", buf, 0, ctypes.addressof(data), size)
+    obj_info(fd, buf)
+    return data.raw
+
+
+def object_name(name):
+    """A map or program name as the kernel takes it: 15 characters of [A-Za-z0-9_.]."""
+    return "".join(c if (c.isascii() and c.isalnum()) or c in "_." else "_" for c in name or "")[:15]
 
 
 def next_id(cmd, start_id):

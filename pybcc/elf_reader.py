@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
+from elftools.common.exceptions import ELFError
+from elftools.construct.core import ConstructError
 from elftools.elf.elffile import ELFFile
 
 from . import asm, sections
@@ -16,6 +18,7 @@ from .btf import BTF
 from .btf import types as bt
 from .errors import LoadError
 from .kernel.uapi import BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, MapType
+from .maps.spec import PIN_BY_NAME, PIN_NONE, MapSpec  # noqa: F401  (the specs an object holds)
 
 EM_BPF = 247
 SHF_EXECINSTR = 0x4
@@ -25,30 +28,9 @@ R_BPF_64_ABS64 = 2
 R_BPF_64_ABS32 = 3
 R_BPF_64_32 = 10
 
-# libbpf's pinning values for BTF-defined maps.
-PIN_NONE = 0
-PIN_BY_NAME = 1
-
-
-@dataclass
-class MapSpec:
-    name: str
-    type: int
-    key_size: int = 0
-    value_size: int = 0
-    max_entries: int = 0
-    flags: int = 0
-    numa_node: int = 0
-    map_extra: int = 0
-    pinning: int = PIN_NONE
-    btf_key_type_id: int = 0
-    btf_value_type_id: int = 0
-    inner: Optional["MapSpec"] = None
-    init_slots: Dict[int, str] = field(default_factory=dict)  # slot → map/program name
-    data: Optional[bytearray] = None  # initial contents of a global-data map
-    section: str = ""                 # ELF section of a global-data map
-    freeze: bool = False
-    btf: Optional[BTF] = None
+# Global data beyond this is a corrupt header, not a map (the kernel's own
+# limit, KMALLOC_MAX_SIZE, is a few MB): do not allocate it.
+MAX_GLOBAL_DATA = 1 << 26
 
 
 @dataclass
@@ -142,7 +124,14 @@ def load_spec(path_or_bytes, name=None):
         path = str(path_or_bytes)
         with open(path, "rb") as f:
             data = f.read()
-    spec = _Parser(data, path).parse()
+    try:
+        spec = _Parser(data, path).parse()
+    except LoadError:
+        raise
+    except (ELFError, ConstructError, ValueError, IndexError, KeyError, OverflowError,
+            UnicodeDecodeError) as e:
+        # pyelftools reads lazily: a corrupt object fails anywhere in parse()
+        raise LoadError(f"{path}: malformed BPF object ({type(e).__name__}: {e})") from None
     spec.digest = hashlib.sha256(data).hexdigest()
     return spec
 
@@ -258,6 +247,8 @@ class _Parser:
                 continue
             if not s["sh_flags"] & 0x2:  # SHF_ALLOC
                 continue
+            if s["sh_size"] > MAX_GLOBAL_DATA:
+                raise LoadError(f"{self.path}: section {s.name} of {s['sh_size']} bytes is too big for a map")
             data = bytearray(s["sh_size"]) if s["sh_type"] == "SHT_NOBITS" else bytearray(s.data())
             rodata = s.name.startswith(".rodata")
             value_type = 0
@@ -305,7 +296,7 @@ class _Parser:
     def _map_from_btf(self, name, st):
         if st.kind != bt.STRUCT:
             raise LoadError(f"{self.path}: map {name} is not a struct in BTF")
-        spec = MapSpec(name, 0)
+        spec = MapSpec(name, 0, key_size=0, value_size=0, max_entries=0)
         for m in st.members:
             mt = self.btf.strip(m.type)
             if m.name in ("type", "max_entries", "map_flags", "numa_node", "key_size",
