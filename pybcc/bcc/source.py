@@ -75,8 +75,8 @@ def build(text, src_file="", cflags=(), debug=0):
         obj = compile_c(c_text, cflags, include_dirs, filename=filename)
         return Build(obj, [], [], c_text=c_text, user_text=c_text, filename=filename)
     # The dialect caches its own output (one rewrite cache, keyed by the text,
-    # flags, its code and the kernel's BTF), and the compiler its objects.
-    # TODO: both move to the common cache module (issue #9 item 7) when it lands.
+    # flags, its code and the kernel's BTF), and the compiler its objects,
+    # both in pybcc.cache.
     r = rewrite(c_text, filename=filename, cflags=tuple(cflags))
     if debug & (DEBUG_SOURCE | DEBUG_PREPROCESSOR):
         print(r.c_text, file=sys.stderr)
