@@ -81,6 +81,9 @@ def main(argv=None):
         return _load_command(rest)
     if cmd == "run":
         return _run_command(rest)
+    if cmd == "exporter":
+        from .exporter.cli import main as exporter_main
+        return exporter_main(rest)
     try:
         mod = importlib.import_module(f"pybcc.tools.{cmd}")
     except ModuleNotFoundError:

@@ -1,0 +1,44 @@
+// Off-CPU time: from a task's switch-out while blocked (not runnable) to
+// its next switch-in, one histogram in ns. Preemptions (switched out while
+// runnable) are run-queue waits, counted by runqueue and not here.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <pybcc/twins.h>
+#include <pybcc/task.h>
+#include <exporter/metrics.h>
+
+#define TASK_RUNNING 0
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 16384);
+    __type(key, u32);
+    __type(value, u64);
+} blocked_at SEC(".maps");
+
+METRIC_MAP(offcpu, u32, struct hist, 1);
+
+static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next)
+{
+    u32 tid = BPF_CORE_READ(prev, pid), zero = 0;
+    u64 now = bpf_ktime_get_ns(), *ts;
+    s64 delta;
+
+    if (tid && task_state(prev) != TASK_RUNNING)
+        bpf_map_update_elem(&blocked_at, &tid, &now, BPF_ANY);
+    tid = BPF_CORE_READ(next, pid);
+    ts = bpf_map_lookup_elem(&blocked_at, &tid);
+    if (!ts)
+        return 0;
+    delta = now - *ts;
+    bpf_map_delete_elem(&blocked_at, &tid);
+    if (delta >= 0)
+        hist_add(&offcpu, &zero, delta);
+    return 0;
+}
+
+BTF_RAW_TP(switch, sched_switch,
+           on_switch((struct task_struct *)ctx[1], (struct task_struct *)ctx[2]))
+
+char LICENSE[] SEC("license") = "GPL";
