@@ -5,7 +5,7 @@ enable a set by name in the config.
 Options every set takes: max_series (per metric), max_entries (size of the
 set's kernel maps: the kernel-side cap), top_comm (N comm values, the rest
 as "other"), cgroup_regex (keep series of matching cgroup paths). syscalls
-also takes by_cgroup (add cgroup and container_id labels).
+and off_cpu also take by_cgroup (add cgroup and container_id labels).
 """
 import re
 
@@ -48,18 +48,23 @@ def run_queue(opts):
     ], {}
 
 
+def _cgroup_labels(opts, field):
+    if not opts.get("by_cgroup", False):
+        return []
+    return [_lb("cgroup", field, "cgroup"), _lb("container_id", field, "container_id")]
+
+
 def off_cpu(opts):
     return "offcpu", [_twin("switch")], [
         Metric("pybcc_off_cpu_seconds", "histogram",
                "Time tasks spend blocked off-CPU, from switch-out to switch-in.",
-               "offcpu", scale=NS, slot_range=histograms.NS_RANGE),
-    ], {}
+               "offcpu", _cgroup_labels(opts, None), scale=NS, slot_range=histograms.NS_RANGE),
+    ], {"by_cgroup": bool(opts.get("by_cgroup", False))}
 
 
 def syscalls(opts):
     by_cgroup = bool(opts.get("by_cgroup", False))
-    extra = [_lb("cgroup", "cgroup", "cgroup"), _lb("container_id", "cgroup", "container_id")] \
-        if by_cgroup else []
+    extra = _cgroup_labels(opts, "cgroup")
     return "syscalls", [_twin("sys_exit")], [
         Metric("pybcc_syscalls_total", "counter", "System calls completed, by name.",
                "calls", [_lb("syscall", "nr", "syscall")] + extra),
@@ -153,7 +158,7 @@ def page_cache(opts):
 SETS = {
     "block_io": (block_io, set()),
     "run_queue": (run_queue, set()),
-    "off_cpu": (off_cpu, set()),
+    "off_cpu": (off_cpu, {"by_cgroup"}),
     "syscalls": (syscalls, {"by_cgroup"}),
     "tcp": (tcp, set()),
     "oom": (oom, set()),

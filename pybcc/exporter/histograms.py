@@ -25,6 +25,8 @@ def boundary(slot):
 def to_base(value, scale):
     """value (kernel unit) in the base unit; dividing by 10^9 rather than
     multiplying by 1e-9 keeps labels like 1.023e-06 free of rounding noise."""
+    if scale == 1:
+        return value        # ints stay exact (bytes, counts)
     if scale < 1:
         return value / round(1 / scale)
     return value * scale

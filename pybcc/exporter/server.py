@@ -7,7 +7,7 @@ import threading
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from prometheus_client import make_wsgi_app
-from prometheus_client.exposition import ThreadingWSGIServer
+from prometheus_client.exposition import ThreadingWSGIServer, choose_encoder
 
 DEFAULT_LISTEN = "127.0.0.1:9435"
 
@@ -27,6 +27,21 @@ def parse_listen(text):
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, *args):
         pass
+
+
+def _tolerant_accept(app):
+    """An Accept header prometheus-client cannot parse (it answers 500 for
+    e.g. 'application/openmetrics-text; version=x') gets the text format."""
+    def wrapped(environ, start_response):
+        accept = environ.get("HTTP_ACCEPT")
+        if accept is not None:
+            try:
+                choose_encoder(accept)
+            except Exception:
+                environ = dict(environ)
+                del environ["HTTP_ACCEPT"]
+        return app(environ, start_response)
+    return wrapped
 
 
 def _basic_auth(app, users):
@@ -60,7 +75,7 @@ def _basic_auth(app, users):
 def serve(registry, listen, web=None):
     """Start serving /metrics in a thread; returns the server (shutdown() stops it)."""
     host, port = parse_listen(listen)
-    app = make_wsgi_app(registry)
+    app = _tolerant_accept(make_wsgi_app(registry))
     if web is not None and web.users:
         app = _basic_auth(app, web.users)
 

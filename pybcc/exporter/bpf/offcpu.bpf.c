@@ -10,31 +10,44 @@
 
 #define TASK_RUNNING 0
 
+const volatile bool by_cgroup = false;
+
+struct blocked {
+    u64 ts;
+    u64 cgroup;         /* of the task, when by_cgroup */
+};
+
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 16384);
     __type(key, u32);
-    __type(value, u64);
+    __type(value, struct blocked);
 } blocked_at SEC(".maps");
 
-METRIC_MAP(offcpu, u32, struct hist, 1);
+METRIC_MAP(offcpu, u64, struct hist, 1024);     /* by cgroup id (0: all) */
 
 static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next)
 {
-    u32 tid = BPF_CORE_READ(prev, pid), zero = 0;
-    u64 now = bpf_ktime_get_ns(), *ts;
+    u32 tid = BPF_CORE_READ(prev, pid);
+    struct blocked b = { .ts = bpf_ktime_get_ns() }, *bp;
+    u64 cgroup;
     s64 delta;
 
-    if (tid && task_state(prev) != TASK_RUNNING)
-        bpf_map_update_elem(&blocked_at, &tid, &now, BPF_ANY);
+    if (tid && task_state(prev) != TASK_RUNNING) {
+        /* sched_switch runs in prev's context: current is prev */
+        if (by_cgroup)
+            b.cgroup = bpf_get_current_cgroup_id();
+        bpf_map_update_elem(&blocked_at, &tid, &b, BPF_ANY);
+    }
     tid = BPF_CORE_READ(next, pid);
-    ts = bpf_map_lookup_elem(&blocked_at, &tid);
-    if (!ts)
+    bp = bpf_map_lookup_elem(&blocked_at, &tid);
+    if (!bp)
         return 0;
-    delta = now - *ts;
+    delta = b.ts - bp->ts;
+    cgroup = bp->cgroup;
     bpf_map_delete_elem(&blocked_at, &tid);
     if (delta >= 0)
-        hist_add(&offcpu, &zero, delta);
+        hist_add(&offcpu, &cgroup, delta);
     return 0;
 }
 
