@@ -4,10 +4,12 @@
 #   clang-16        compiles BPF C (any clang >= 11, or pip's ziglang, works too)
 #   bpftool, libbpf-dev   test oracles (libbpf loads the same objects)
 #   systemtap-sdt-dev     <sys/sdt.h> for the USDT test programs
+#   prometheus            the real server tests/exporter/test_prometheus.py scrapes with
+#   openssl               certificates for the exporter's TLS test
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-packages=(clang-16 llvm-16 bpftool libbpf-dev systemtap-sdt-dev gcc make)
+packages=(clang-16 llvm-16 bpftool libbpf-dev systemtap-sdt-dev gcc make prometheus openssl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -16,10 +18,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-python3 -m pip install -q -e '.[test,compiler]'
+python3 -m pip install -q -e '.[test,compiler,exporter]'
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 # Compile the tools once now (CO-RE objects load on any kernel), so that a
 # tool's first run needs no compiler and no vmlinux.h.
 python3 -m pybcc.tools.prebuilt
+python3 -m pybcc.exporter.objects
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing || true
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || true
