@@ -65,9 +65,12 @@ def off_cpu(opts):
 def syscalls(opts):
     by_cgroup = bool(opts.get("by_cgroup", False))
     extra = _cgroup_labels(opts, "cgroup")
+    name = [_lb("syscall", "nr" if by_cgroup else None, "syscall")]
     return "syscalls", [_twin("sys_exit")], [
+        # without by_cgroup, all calls are in a per-CPU array by number
         Metric("pybcc_syscalls_total", "counter", "System calls completed, by name.",
-               "calls", [_lb("syscall", "nr", "syscall")] + extra),
+               "calls" if by_cgroup else "calls_by_nr", name + extra,
+               skip_zero=not by_cgroup),
         Metric("pybcc_syscall_errors_total", "counter",
                "System calls that failed, by name and errno.",
                "calls", [_lb("syscall", "nr", "syscall"), _lb("errno", "err", "errno")] + extra,

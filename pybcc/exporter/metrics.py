@@ -39,6 +39,7 @@ class Metric:
     slot_range: Optional[Tuple[int, int]] = None
     bucket_field: Optional[str] = None
     key_filter: Optional[Callable[[object], bool]] = None
+    skip_zero: bool = False              # array maps: entries never written are 0
     limits: Limits = field(default_factory=Limits)
     reader: Optional[Callable[[dict], dict]] = None   # computes {labels: value} from the maps
     decode_errors: int = 0
@@ -89,13 +90,15 @@ def read_series(metric, maps):
     for key, value in maps[metric.map].items():
         if metric.key_filter is not None and not metric.key_filter(key):
             continue
+        value = _per_cpu_sum(value)
+        if metric.skip_zero and not value:
+            continue
         try:
             labels = tuple(lb.decode(key if lb.field is None else _field(key, lb.field))
                            for lb in metric.labels)
         except (DecodeError, AttributeError, ValueError, TypeError, KeyError):
             metric.decode_errors += 1
             continue
-        value = _per_cpu_sum(value)
         if metric.kind == "histogram":
             if metric.bucket_field is not None:
                 slot = int(_field(key, metric.bucket_field))
