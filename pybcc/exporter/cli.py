@@ -25,6 +25,9 @@ def main(argv=None):
     p.add_argument("--listen", help=f"HOST:PORT to serve /metrics on (default {server.DEFAULT_LISTEN}, "
                                     "or the config's listen:)")
     p.add_argument("--web-config", help="Prometheus web-config file: TLS and basic auth")
+    p.add_argument("--no-bpf-stats", action="store_true",
+                   help="leave the kernel's BPF run-time stats off (no per-program run count/time "
+                        "self-metrics; saves two clock reads per program run)")
     p.add_argument("--check", action="store_true", help="check the config (and compile its programs), then exit")
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
 
@@ -41,4 +44,4 @@ def main(argv=None):
         print("pybcc exporter: needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs",
               file=sys.stderr)
         return 1
-    return daemon.run(args.config, args.listen, args.web_config)
+    return daemon.run(args.config, args.listen, args.web_config, bpf_stats=not args.no_bpf_stats)

@@ -139,7 +139,7 @@ class Daemon:
         self.stats_fd = None
 
 
-def run(config_path, listen=None, web_config=None):
+def run(config_path, listen=None, web_config=None, bpf_stats=True):
     """Run until SIGINT/SIGTERM; SIGHUP reloads. Returns the exit code."""
     try:
         planned, data = plan(config_path)
@@ -156,7 +156,7 @@ def run(config_path, listen=None, web_config=None):
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGHUP, lambda *_: hup.set())
-    d.stats_fd = selfmetrics.enable_bpf_stats()
+    d.stats_fd = selfmetrics.enable_bpf_stats() if bpf_stats else None
     try:
         d.apply(planned)
         if planned and not d.sets:
