@@ -13,8 +13,13 @@ soak      The exporter alone for MINUTES, scraped every 15 s as Prometheus
           would: its own CPU (% of one CPU), RSS every scrape, and the time
           its BPF programs ran in other processes (the kernel's BPF stats).
 
+syscall-cost  Only system calls (3 per loop: open, read, close of /dev/zero):
+          the added nanoseconds per system call with the syscalls set alone,
+          the most frequent hook of the default sets.
+
 usage: python3 benchmarks/exporter_overhead.py overhead [--rounds 11]
        python3 benchmarks/exporter_overhead.py soak [--minutes 10]
+       python3 benchmarks/exporter_overhead.py syscall-cost [--rounds 11]
 Results as JSON on stdout; a summary on stderr.
 """
 import argparse
@@ -62,8 +67,8 @@ def block_dir():
     sys.exit("no directory on a block device for the O_DIRECT writes")
 
 
-def run_workload(exe, directory):
-    out = subprocess.run([exe, directory] + [str(n) for n in WORK], capture_output=True,
+def run_workload(exe, directory, work=WORK):
+    out = subprocess.run([exe, directory] + [str(n) for n in work], capture_output=True,
                          text=True, check=True).stdout.split()
     return float(out[0]), float(out[1])
 
@@ -127,33 +132,48 @@ class LibbpfTools:
                 p.kill()
 
 
-def overhead(rounds):
+def _config(tmp, name, sets):
+    path = os.path.join(tmp, name + ".yml")
+    with open(path, "w") as f:
+        f.write("sets: [%s]\n" % ", ".join(sets))
+    return ["--config", path]
+
+
+def overhead(rounds, work=None, conds=None):
+    from pybcc.exporter.builtin import DEFAULT_SETS
     tmp = tempfile.mkdtemp(prefix="pybcc-exporter-bench-")
     exe, directory = build(tmp), block_dir()
-    run_workload(exe, directory)     # warm caches
-    conds = ["none", "pybcc exporter (default sets)", "libbpf-tools aggregators x5"]
-    res = {c: [] for c in conds}
+    work = work or WORK
+    run_workload(exe, directory, work)     # warm caches
+    conds = conds or {
+        "none": None,
+        "pybcc exporter (default sets)": [],
+        "pybcc exporter (default sets but syscalls)":
+            _config(tmp, "nosys", [s for s in DEFAULT_SETS if s != "syscalls"]),
+        "libbpf-tools aggregators x5": "libbpf-tools"}
+    names = list(conds)
+    res = {c: [] for c in names}
     notes = {}
     for r in range(rounds):
-        for cond in conds[r % 3:] + conds[:r % 3]:
-            tracer = None
-            if cond.startswith("pybcc"):
-                tracer = Exporter()
-                time.sleep(1)
-            elif cond.startswith("libbpf"):
+        for cond in names[r % len(names):] + names[:r % len(names)]:
+            tracer, how = None, conds[cond]
+            if how == "libbpf-tools":
                 tracer = LibbpfTools()
                 if tracer.failed:
                     notes[cond] = f"not started: {tracer.failed}"
-            elapsed, cpu = run_workload(exe, directory)
+            elif how is not None:
+                tracer = Exporter(how)
+                time.sleep(1)
+            elapsed, cpu = run_workload(exe, directory, work)
             if tracer is not None:
                 tracer.stop()
             res[cond].append((elapsed, cpu))
         log(f"round {r + 1}/{rounds}: " + ", ".join(
-            f"{c}: cpu {res[c][-1][1]:.3f}s" for c in conds))
+            f"{c}: cpu {res[c][-1][1]:.3f}s" for c in names))
     base_cpu = statistics.median(c for _, c in res["none"])
     base_wall = statistics.median(e for e, _ in res["none"])
     summary = {}
-    for c in conds:
+    for c in names:
         cpu = statistics.median(x for _, x in res[c])
         wall = statistics.median(e for e, _ in res[c])
         summary[c] = {"cpu_median_s": cpu, "wall_median_s": wall,
@@ -162,8 +182,23 @@ def overhead(rounds):
                       "cpu_runs": [x for _, x in res[c]], "wall_runs": [e for e, _ in res[c]]}
         log(f"{c:34s} cpu {cpu:.3f}s ({summary[c]['cpu_overhead_pct']:+.2f}%)  "
             f"wall {wall:.3f}s ({summary[c]['wall_overhead_pct']:+.2f}%)")
-    return {"workload": dict(zip(("syscalls", "writes", "connects", "execs"), WORK)),
-            "rounds": rounds, "results": summary, "notes": notes}
+    return {"workload": dict(zip(("syscall_loops", "writes", "connects", "execs"), work)),
+            "rounds": rounds, "results": summary, "notes": notes,
+            "load_average": os.getloadavg()}
+
+
+def syscall_cost(rounds):
+    loops = 1_000_000
+    tmp = tempfile.mkdtemp(prefix="pybcc-exporter-bench-")
+    out = overhead(rounds, work=(loops, 0, 0, 0), conds={
+        "none": None, "pybcc exporter (syscalls set)": _config(tmp, "sys", ["syscalls"]),
+        "pybcc exporter (syscalls set, --no-bpf-stats)":
+            _config(tmp, "sys2", ["syscalls"]) + ["--no-bpf-stats"]})
+    base = out["results"]["none"]["cpu_median_s"]
+    for c, r in out["results"].items():
+        r["added_ns_per_syscall"] = (r["cpu_median_s"] - base) / (3 * loops) * 1e9
+        log(f"{c:46s} {r['added_ns_per_syscall']:+.0f} ns per system call")
+    return out
 
 
 def _metric(text, name, labels=""):
@@ -206,14 +241,20 @@ def soak(minutes, interval):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("mode", choices=["overhead", "soak"])
+    p.add_argument("mode", choices=["overhead", "soak", "syscall-cost"])
     p.add_argument("--rounds", type=int, default=11)
     p.add_argument("--minutes", type=float, default=10)
     p.add_argument("--interval", type=float, default=15)
     a = p.parse_args()
     if os.geteuid() != 0:
         sys.exit("needs root")
-    result = overhead(a.rounds) if a.mode == "overhead" else soak(a.minutes, a.interval)
+    sys.path.insert(0, REPO)
+    if a.mode == "overhead":
+        result = overhead(a.rounds)
+    elif a.mode == "syscall-cost":
+        result = syscall_cost(a.rounds)
+    else:
+        result = soak(a.minutes, a.interval)
     json.dump(result, sys.stdout, indent=1)
     print()
 
