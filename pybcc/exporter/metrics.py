@@ -70,11 +70,15 @@ def _field(obj, path):
     return obj
 
 
-def _per_cpu_sum(values):
+def _per_cpu_sum(values, value_field=None):
+    """A value of a per-CPU map (a list, one per CPU) summed over the CPUs;
+    ``value_field`` picks a member of struct values first."""
     if not isinstance(values, list):
         return values
     if values and hasattr(values[0], "slots"):
         return sum((Hist(v.slots, v.sum) for v in values), Hist([], 0))
+    if value_field is not None:
+        return sum(_field(v, value_field) for v in values)
     return sum(values)
 
 
@@ -90,7 +94,8 @@ def read_series(metric, maps):
     for key, value in maps[metric.map].items():
         if metric.key_filter is not None and not metric.key_filter(key):
             continue
-        value = _per_cpu_sum(value)
+        per_cpu = isinstance(value, list)
+        value = _per_cpu_sum(value, metric.value_field)
         if metric.skip_zero and not value:
             continue
         try:
@@ -108,7 +113,7 @@ def read_series(metric, maps):
                 value = Hist(slots, low * value)
             else:
                 value = Hist(value.slots, value.sum)
-        elif metric.value_field is not None:
+        elif metric.value_field is not None and not per_cpu:
             value = _field(value, metric.value_field)
         series[labels] = series[labels] + value if labels in series else value
     return metric.limits.apply([lb.name for lb in metric.labels], series, _add)

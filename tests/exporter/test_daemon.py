@@ -78,6 +78,8 @@ sets:
   process: {}
   tcp: {}
   page_cache: {}
+  run_queue: {}
+  irq: {}
 """ + LSEEK_PROGRAM
     offsets = [0, 1, 2, 3, 4, 7, 8, 4095, 4096, 65535, 65536, 1 << 30]
     with Exporter(tmp_path, config) as exp, Cgroup(f"pybcc-exp-{os.getpid()}") as cg:
@@ -111,6 +113,14 @@ sets:
                 le = float(lb["le"])
                 assert n == 3 * sum(1 for o in offsets if o <= le), (name, le, n)
         assert value(s, "test_lseek_offset_bytes_sum", **ours) == 3 * sum(offsets)
+
+        # per-CPU maps summed over CPUs: a histogram whose buckets only grow, IRQ totals
+        rq = sorted((float(lb["le"]), n) for lb, n in matching(s, "pybcc_run_queue_latency_seconds_bucket"))
+        assert len(rq) == 27 and rq[-1][1] == value(s, "pybcc_run_queue_latency_seconds_count") > 0
+        assert all(a[1] <= b[1] for a, b in zip(rq, rq[1:])), rq
+        assert value(s, "pybcc_run_queue_latency_seconds_sum") > 0
+        timer = value(s, "pybcc_softirqs_total", vector="timer")
+        assert timer > 0 and value(s, "pybcc_softirq_seconds_total", vector="timer") > 0
 
         # page cache needs fentry or kprobes: where the kernel has neither it is
         # reported and the other sets run
