@@ -147,10 +147,10 @@ PHASES = [
     ("loader.load (ELF+BTF parse, CO-RE, maps)", "pybcc/loader.py", "load"),
     ("object spec parse (ELF)", "pybcc/object.py", "load_spec"),
     ("CO-RE relocation", "pybcc/loader.py", "_apply_core"),
-    ("program load (verifier)", "pybcc/tools/_runtime.py", "attach"),
+    ("program load (verifier)", "pybcc/tools/lib/runtime.py", "attach"),
     ("feature probes", "pybcc/kernel/features.py", None),
-    ("event reader open", "pybcc/tools/_runtime.py", "open_events"),
-    ("run_tool (everything after cli import)", "pybcc/tools/_runtime.py", "run_tool"),
+    ("event reader open", "pybcc/tools/lib/runtime.py", "open_events"),
+    ("run_tool (everything after cli import)", "pybcc/tools/lib/runtime.py", "run_tool"),
 ]
 
 

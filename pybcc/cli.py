@@ -2,7 +2,6 @@
 import argparse
 import importlib
 import os
-import pkgutil
 import sys
 import time
 
@@ -53,43 +52,34 @@ def _run_command(argv):
     return run_script(argv)
 
 
-def _tools():
-    """Tool modules: those with a main() (helpers like procutil have none)."""
-    from . import tools
-    names = []
-    for m in pkgutil.iter_modules(tools.__path__):
-        path = os.path.join(tools.__path__[0], m.name + ".py")
-        if not m.name.startswith("_") and os.path.exists(path):
-            with open(path, encoding="utf-8") as f:
-                if "\ndef main(" in f.read():
-                    names.append(m.name)
-    return sorted(names)
-
-
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
-        try:
-            names = ", ".join(_tools())
-        except ImportError:
-            names = "(none yet)"
+        from .tools import registry
         print("usage: pybcc TOOL [ARGS] | pybcc run SCRIPT [ARGS] | pybcc load OBJ.o [--attach]\n"
-              f"tools: {names}")
+              "       (pybcc TOOL -h: the tool's flags; --json: NDJSON output)\n\n"
+              + registry.help_text())
         return 0
     cmd, rest = argv[0], argv[1:]
     if cmd == "load":
         return _load_command(rest)
     if cmd == "run":
         return _run_command(rest)
+<<<<<<< HEAD
     if cmd == "exporter":
         from .exporter.cli import main as exporter_main
         return exporter_main(rest)
     try:
         mod = importlib.import_module(f"pybcc.tools.{cmd}")
     except ModuleNotFoundError:
+=======
+    from .tools import registry
+    if cmd not in registry.BY_NAME:
+>>>>>>> main
         print(f"pybcc: no tool or command {cmd!r} (try: pybcc --help)", file=sys.stderr)
         return 2
-    from .tools._runtime import run_tool
+    mod = importlib.import_module(f"pybcc.tools.{cmd}")
+    from .tools.lib.runtime import run_tool
     rc = run_tool(mod.main, rest) or 0
     # The tool has detached and closed everything. Leave without freeing the
     # parsed kernel BTF object by object (~130k objects: up to 0.6 s of CPU).

@@ -1,7 +1,7 @@
 """The exporter's BPF objects: prebuilt when current, else compiled.
 
 Built-in metric sets live in pybcc/exporter/bpf/NAME.bpf.c. As with the
-tools (pybcc/tools/prebuilt.py), `python3 -m pybcc.exporter.objects` (run by
+tools (pybcc/tools/lib/prebuilt.py), `python3 -m pybcc.exporter.objects` (run by
 scripts/setup.sh) compiles them once into bpf/prebuilt/, so the daemon's
 start needs no compiler while the sources and headers are unchanged.
 Custom programs of the config compile through the object cache.
@@ -13,7 +13,7 @@ import sys
 
 from .. import compiler
 from ..compiler import cache
-from ..tools.prebuilt import INCLUDE_DIR as TOOLS_INCLUDE_DIR
+from ..tools.lib.prebuilt import INCLUDE_DIR as TOOLS_INCLUDE_DIR
 
 BPF_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bpf")
 INCLUDE_DIRS = [TOOLS_INCLUDE_DIR, os.path.join(BPF_DIR, "include")]

@@ -13,8 +13,8 @@ import time
 from time import strftime
 
 from ..output.histogram import buckets_from_map, print_log2_hist
-from ._runtime import run_tool
-from .probespec import (Generator, GeneratedTool, SpecError, attach_probe, parse_specifier,
+from .lib.runtime import run_tool
+from .lib.probespec import (Generator, GeneratedTool, SpecError, attach_probe, parse_specifier,
                         split_top)
 
 EXAMPLES = """
@@ -118,7 +118,7 @@ class Probe:
         self.spec = parse_specifier(text)
         spec = self.spec
         if spec.probe_type == "u":
-            from .probespec import usdt_not_supported
+            from .lib.probespec import usdt_not_supported
             raise usdt_not_supported(spec)
         self.is_default_expr = not spec.exprs
         if self.is_default_expr:

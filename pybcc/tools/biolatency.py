@@ -4,8 +4,8 @@ import sys
 import time
 
 from ..output.histogram import collect_sections, print_extension_summary, print_sections
-from ._runtime import Tool, fail, run_tool, sleep_intervals
-from .disks import disk_devt
+from .lib.runtime import Tool, fail, run_tool, sleep_intervals
+from .lib.disks import disk_devt
 
 EXAMPLES = """examples:
     ./biolatency                    # summarize block I/O latency as a histogram

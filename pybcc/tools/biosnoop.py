@@ -3,8 +3,8 @@ import argparse
 import ctypes
 import sys
 
-from ._runtime import Tool, fail, run_tool, stream_events
-from .disks import disk_devt
+from .lib.runtime import Tool, fail, run_tool, stream_events
+from .lib.disks import disk_devt
 
 EXAMPLES = """examples:
     ./biosnoop           # trace all block I/O

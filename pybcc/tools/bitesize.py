@@ -3,7 +3,7 @@ import argparse
 import sys
 import time
 
-from ._runtime import Tool, run_tool
+from .lib.runtime import Tool, run_tool
 from ..output.histogram import collect_sections, print_sections
 
 

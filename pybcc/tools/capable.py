@@ -15,7 +15,7 @@ from time import strftime
 from ..errors import BPFError, NotSupportedError
 from ..kernel import features, tracefs
 from ..symbols import sym
-from ._runtime import Tool, stream_events
+from .lib.runtime import Tool, stream_events
 from .opensnoop import ContainerSets
 
 EXAMPLES = """examples:
@@ -173,5 +173,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from ._runtime import run_tool
+    from .lib.runtime import run_tool
     sys.exit(run_tool(main, sys.argv[1:]))

@@ -3,7 +3,7 @@ import argparse
 import sys
 import time
 
-from ._runtime import Tool, run_tool, sleep_intervals
+from .lib.runtime import Tool, run_tool, sleep_intervals
 from ..output.histogram import collect_sections, print_extension_summary, print_sections
 
 EXAMPLES = """examples:

@@ -7,7 +7,7 @@ import sys
 from datetime import datetime, timezone
 from time import strftime
 
-from ._runtime import TOOLS_DIR, Tool, fail, stream_events
+from .lib.runtime import TOOLS_DIR, Tool, fail, stream_events
 
 EXAMPLES = """examples:
     exitsnoop                # trace all process termination
@@ -111,5 +111,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from ._runtime import run_tool
+    from .lib.runtime import run_tool
     sys.exit(run_tool(main, sys.argv[1:]))

@@ -16,7 +16,7 @@ from ..kernel import features, tracefs
 from ..symbols import elfsyms
 from ..symbols.ifunc import implementation_offset
 from ..symbols.libpath import resolve_module
-from ._runtime import TOOLS_DIR, Tool, fail, sleep_intervals
+from .lib.runtime import TOOLS_DIR, Tool, fail, sleep_intervals
 
 EXAMPLES = """examples:
     ./funccount 'vfs_*'             # count kernel fns starting with "vfs"
@@ -263,5 +263,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from ._runtime import run_tool
+    from .lib.runtime import run_tool
     sys.exit(run_tool(main, sys.argv[1:]))

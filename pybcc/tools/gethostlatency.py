@@ -8,7 +8,7 @@ from time import strftime
 from ..attach import uprobe
 from ..symbols import elfsyms
 from ..symbols.libpath import find_library
-from ._runtime import TOOLS_DIR, Tool, fail, stream_events
+from .lib.runtime import TOOLS_DIR, Tool, fail, stream_events
 
 EXAMPLES = """examples:
     ./gethostlatency           # time getaddrinfo/gethostbyname[2] calls
@@ -74,5 +74,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from ._runtime import run_tool
+    from .lib.runtime import run_tool
     sys.exit(run_tool(main, sys.argv[1:]))

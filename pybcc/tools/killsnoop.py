@@ -5,7 +5,7 @@ import os
 import sys
 from time import strftime
 
-from ._runtime import TOOLS_DIR, Tool, stream_events
+from .lib.runtime import TOOLS_DIR, Tool, stream_events
 
 EXAMPLES = """examples:
     ./killsnoop           # trace all kill() signals
@@ -76,5 +76,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from ._runtime import run_tool
+    from .lib.runtime import run_tool
     sys.exit(run_tool(main, sys.argv[1:]))

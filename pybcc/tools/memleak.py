@@ -13,7 +13,7 @@ from datetime import datetime
 from ..errors import NotSupportedError
 from ..kernel import tracefs
 from ..symbols import find_library, resolve_module, sym, symbol_cache
-from ._runtime import Tool, fail, run_tool, stream_events
+from .lib.runtime import Tool, fail, run_tool, stream_events
 
 EXAMPLES = """
 EXAMPLES:

@@ -2,9 +2,9 @@
 import argparse
 import sys
 
-from ._runtime import Tool, run_tool
+from .lib.runtime import Tool, run_tool
 from .profile import positive_int, positive_nonzero_int
-from .stacks import StackPrinter, stack_context, trace_until_done, write_counts
+from .lib.stacks import StackPrinter, stack_context, trace_until_done, write_counts
 
 EXAMPLES = """examples:
     ./offcputime             # trace off-CPU stack time until Ctrl-C

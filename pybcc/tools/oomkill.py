@@ -11,8 +11,8 @@ import os
 import sys
 from time import strftime
 
-from ._runtime import Tool, stream_events
-from .procutil import comm_of
+from .lib.runtime import Tool, stream_events
+from .lib.procutil import comm_of
 
 LOADAVG = "/proc/loadavg"
 
@@ -75,5 +75,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from ._runtime import run_tool
+    from .lib.runtime import run_tool
     sys.exit(run_tool(main, sys.argv[1:]))

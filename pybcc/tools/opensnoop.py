@@ -7,7 +7,7 @@ import sys
 import time
 
 from ..errors import BPFError
-from ._runtime import Tool, fail, stream_events
+from .lib.runtime import Tool, fail, stream_events
 
 EXAMPLES = """examples:
     ./opensnoop                        # trace all open() syscalls
@@ -201,5 +201,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from ._runtime import run_tool
+    from .lib.runtime import run_tool
     sys.exit(run_tool(main, sys.argv[1:]))

@@ -3,8 +3,8 @@ import argparse
 import sys
 
 from ..kernel.uapi import PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_SOFTWARE
-from ._runtime import Tool, fail, run_tool
-from .stacks import StackPrinter, stack_context, trace_until_done, write_counts
+from .lib.runtime import Tool, fail, run_tool
+from .lib.stacks import StackPrinter, stack_context, trace_until_done, write_counts
 
 EXAMPLES = """examples:
     ./profile             # profile stack traces at 49 Hertz until Ctrl-C

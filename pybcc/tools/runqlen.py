@@ -5,7 +5,7 @@ import time
 
 from ..kernel.uapi import PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_SOFTWARE
 from ..output.histogram import print_linear_hist
-from ._runtime import Tool, run_tool, sleep_intervals
+from .lib.runtime import Tool, run_tool, sleep_intervals
 
 EXAMPLES = """examples:
     ./runqlen            # summarize run queue length as a histogram

@@ -1,8 +1,8 @@
 """softirqs: summarize soft IRQ event time (bcc's flags and output)."""
 import sys
 
-from ._runtime import Tool, run_tool
-from . import irqs
+from .lib.runtime import Tool, run_tool
+from .lib import irqs
 
 EXAMPLES = """examples:
     ./softirqs            # sum soft irq event time

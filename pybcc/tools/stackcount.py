@@ -14,8 +14,8 @@ import time
 from .. import symbols
 from ..errors import AttachError, LoadError, NotSupportedError
 from ..kernel import features, tracefs
-from ._runtime import TOOLS_DIR, Tool, fail, run_tool
-from .stacks import stack_id_err
+from .lib.runtime import TOOLS_DIR, Tool, fail, run_tool
+from .lib.stacks import stack_id_err
 
 EXAMPLES = """examples:
     ./stackcount submit_bio         # count kernel stack traces for submit_bio

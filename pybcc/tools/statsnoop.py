@@ -9,7 +9,7 @@ import os
 import sys
 
 from ..errors import BPFError
-from ._runtime import TOOLS_DIR, Tool, stream_events
+from .lib.runtime import TOOLS_DIR, Tool, stream_events
 
 EXAMPLES = """examples:
     ./statsnoop           # trace all stat() syscalls
@@ -85,5 +85,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from ._runtime import run_tool
+    from .lib.runtime import run_tool
     sys.exit(run_tool(main, sys.argv[1:]))

@@ -6,9 +6,9 @@ import os
 import sys
 from time import strftime
 
-from ._runtime import TOOLS_DIR, Tool, sleep_intervals
-from .procutil import comm_of
-from .syscalls_table import syscall_name, syscall_number, syscalls
+from .lib.runtime import TOOLS_DIR, Tool, sleep_intervals
+from .lib.procutil import comm_of
+from .lib.syscalls_table import syscall_name, syscall_number, syscalls
 
 
 def errno_arg(text):
@@ -127,5 +127,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from ._runtime import run_tool
+    from .lib.runtime import run_tool
     sys.exit(run_tool(main, sys.argv[1:]))

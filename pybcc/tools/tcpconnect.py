@@ -6,8 +6,8 @@ import sys
 
 from ..errors import AttachError, LoadError, NotSupportedError
 from ..kernel import features
-from ._runtime import Tool, fail, run_tool, stream_events
-from .inet import (add_family_args, family_constants, format_addr, parse_ports, ports_constant,
+from .lib.runtime import Tool, fail, run_tool, stream_events
+from .lib.inet import (add_family_args, family_constants, format_addr, parse_ports, ports_constant,
                    wait_for_interrupt)
 
 EXAMPLES = """examples:

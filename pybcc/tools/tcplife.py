@@ -5,8 +5,8 @@ import socket
 import sys
 import time
 
-from ._runtime import Tool, run_tool, stream_events
-from .inet import add_family_args, family_constants, format_addr, parse_ports, ports_constant
+from .lib.runtime import Tool, run_tool, stream_events
+from .lib.inet import add_family_args, family_constants, format_addr, parse_ports, ports_constant
 
 EXAMPLES = """examples:
     ./tcplife           # trace all TCP connect()s

@@ -6,8 +6,8 @@ import sys
 import time
 
 from ..errors import AttachError, LoadError, NotSupportedError
-from ._runtime import Tool, run_tool, stream_events
-from .inet import add_family_args, family_constants, format_addr, wait_for_interrupt
+from .lib.runtime import Tool, run_tool, stream_events
+from .lib.inet import add_family_args, family_constants, format_addr, wait_for_interrupt
 
 EXAMPLES = """examples:
     ./tcpretrans           # trace TCP retransmits

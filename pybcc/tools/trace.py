@@ -13,8 +13,8 @@ import time
 
 from ..errors import MapError
 from ..symbols import ksym, sym
-from ._runtime import run_tool, stream_events
-from .probespec import Generator, GeneratedTool, SpecError, attach_probe, parse_trace_probe
+from .lib.runtime import run_tool, stream_events
+from .lib.probespec import Generator, GeneratedTool, SpecError, attach_probe, parse_trace_probe
 
 EXAMPLES = """
 EXAMPLES:

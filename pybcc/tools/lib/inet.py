@@ -5,7 +5,7 @@ import socket
 import struct
 import time
 
-from ._runtime import fail
+from .runtime import fail
 
 MAX_PORTS = 64      # the size of the BPF side's port arrays
 

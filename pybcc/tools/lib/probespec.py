@@ -22,11 +22,11 @@ import re
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from .. import compiler, loader
-from ..errors import NotSupportedError
-from ..kernel import features, tracefs
-from ..symbols import resolve_module
-from ._runtime import INCLUDE_DIR, Tool
+from ... import compiler, loader
+from ...errors import NotSupportedError
+from ...kernel import features, tracefs
+from ...symbols import resolve_module
+from .runtime import INCLUDE_DIR, Tool
 
 PROBE_TYPES = {"p": "p", "k": "p", "r": "r", "t": "t", "u": "u", "U": "u"}
 

@@ -5,8 +5,8 @@ import argparse
 import sys
 import time
 
-from ._runtime import fail, sleep_intervals
-from ..output.histogram import collect_sections, print_sections
+from .runtime import fail, sleep_intervals
+from ...output.histogram import collect_sections, print_sections
 
 MODE_TIME, MODE_COUNT, MODE_DIST = range(3)
 

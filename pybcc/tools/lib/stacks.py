@@ -5,7 +5,7 @@ import errno
 import sys
 import time
 
-from ..symbols import ksym, sym
+from ...symbols import ksym, sym
 
 
 TRACING_FRAMES = ("bpf_prog_", "bpf_trace_run", "__traceiter_", "__bpf_trace_", "trace_call_bpf",

@@ -1,0 +1,134 @@
+"""The list of tools: name, subsystem, one-line description, and how each gets
+its data (on a kernel without kprobes, like the project machines, and on a
+stock distribution kernel), with what differs from bcc's tool.
+
+`pybcc --help` and docs/TOOLS.md are made from this list (a test keeps the
+document in step), so a tool exists for users once it is listed here.
+"""
+from dataclasses import dataclass
+
+# Subsystems, in the order `pybcc --help` shows them.
+SUBSYSTEMS = ("Processes", "Files", "Block I/O", "Scheduler and CPU", "Memory",
+              "Network", "Syscalls", "Generic probes")
+
+
+@dataclass(frozen=True)
+class ToolInfo:
+    name: str
+    subsystem: str
+    description: str
+    mechanism_here: str     # on a kernel without kprobes/fentry (tracepoints, tp_btf, uprobes)
+    mechanism_stock: str    # on a stock kernel with kprobes and fentry
+    differs: str = ""       # what differs from bcc's tool ("" when nothing)
+
+
+def _t(name, subsystem, description, here, stock=None, differs=""):
+    return ToolInfo(name, subsystem, description, here, stock or here, differs)
+
+
+TOOLS = [
+    _t("execsnoop", "Processes", "Trace new processes via exec() syscalls",
+       "tracepoints syscalls:sys_enter/exit_execve"),
+    _t("exitsnoop", "Processes", "Trace process termination (exit and fatal signals)",
+       "tracepoint sched:sched_process_exit", differs="--timespec refused (RHEL 7 only)"),
+    _t("killsnoop", "Processes", "Trace signals issued by the kill() syscall",
+       "tracepoints syscalls:sys_enter/exit_kill"),
+    _t("capable", "Processes", "Trace security capability checks",
+       "tracepoint capability:cap_capable (6.14+)", "kprobe cap_capable",
+       "the tracepoint lacks audit/INSETID: shown N/A"),
+    _t("opensnoop", "Files", "Trace open(), openat() and openat2()",
+       "syscall tracepoints open/openat/openat2"),
+    _t("statsnoop", "Files", "Trace stat() syscalls", "stat-family syscall tracepoints"),
+    _t("biolatency", "Block I/O", "Summarize block device I/O latency as a histogram",
+       "tp_btf block_rq_issue/complete (raw_tp fallback)"),
+    _t("biosnoop", "Block I/O", "Trace block device I/O with PID and latency",
+       "tp_btf block_io_start/rq_issue/rq_complete (raw_tp fallback)"),
+    _t("bitesize", "Block I/O", "Summarize block I/O size as a histogram per process",
+       "tracepoint block:block_rq_issue"),
+    _t("runqlat", "Scheduler and CPU", "Summarize run queue (scheduler) latency as a histogram",
+       "tp_btf sched_wakeup/wakeup_new/switch (raw_tp fallback)"),
+    _t("runqlen", "Scheduler and CPU", "Summarize scheduler run queue length as a histogram",
+       "99 Hz cpu-clock perf event, CO-RE read of the CPU's runqueue",
+       differs="counts the whole CPU's nr_running, not the CFS queue's"),
+    _t("cpudist", "Scheduler and CPU", "Summarize on- and off-CPU time per task as a histogram",
+       "tp_btf sched_switch (raw_tp fallback)"),
+    _t("offcputime", "Scheduler and CPU", "Summarize off-CPU time by stack trace",
+       "tp_btf sched_switch + stack maps"),
+    _t("profile", "Scheduler and CPU", "Sample CPU stack traces at a timed interval",
+       "cpu-clock perf events + stack maps"),
+    _t("hardirqs", "Scheduler and CPU", "Summarize hard IRQ (interrupt) event time",
+       "tracepoints irq:irq_handler_entry/exit"),
+    _t("softirqs", "Scheduler and CPU", "Summarize soft IRQ event time",
+       "tracepoints irq:softirq_entry/exit"),
+    _t("memleak", "Memory", "Show outstanding memory allocations by stack",
+       "uprobes on libc's allocators; kmem/percpu tracepoints for the kernel",
+       differs="-t prints its own trace lines; --combined-only omits fully freed stacks"),
+    _t("oomkill", "Memory", "Trace the out-of-memory killer",
+       "tracepoint oom:mark_victim", "kprobe oom_kill_process",
+       "with the tracepoint, 'pages' is RAM+swap of the victim"),
+    _t("tcpconnect", "Network", "Trace active TCP connections (connect())",
+       "sock:inet_sock_set_state + connect() syscall exit", "kprobes tcp_v4/v6_connect",
+       "-d/--dns refused; LPORT 0 for refused connects with the tracepoint"),
+    _t("tcplife", "Network", "Trace TCP sessions with their lifespan and throughput",
+       "tracepoint sock:inet_sock_set_state"),
+    _t("tcpretrans", "Network", "Trace TCP retransmits",
+       "raw tracepoint tcp_retransmit_skb", differs="-l needs kprobes or fentry"),
+    _t("gethostlatency", "Network", "Show latency of getaddrinfo/gethostbyname[2] calls",
+       "uprobes/uretprobes on libc"),
+    _t("syscount", "Syscalls", "Summarize syscall counts and latencies",
+       "tracepoints raw_syscalls:sys_enter/exit"),
+    _t("funccount", "Generic probes", "Count kernel functions, user functions and tracepoints",
+       "tracepoints and uprobes", "kprobe_multi/kprobes for kernel functions",
+       "u: (USDT) refused; kernel functions need kprobes"),
+    _t("stackcount", "Generic probes", "Count events and their stack traces",
+       "tracepoints, uprobes, USDT", "kprobes for kernel functions"),
+    _t("trace", "Generic probes", "Print a message when functions or tracepoints fire",
+       "tracepoints and uprobes", "kprobes/kretprobes for kernel functions",
+       "U: (USDT) and -s refused"),
+    _t("argdist", "Generic probes", "Histograms and counts of function arguments",
+       "tracepoints and uprobes", "kprobes/kretprobes for kernel functions",
+       "U: (USDT) refused"),
+]
+
+BY_NAME = {t.name: t for t in TOOLS}
+
+
+def names():
+    return sorted(BY_NAME)
+
+
+def help_text():
+    """The tools grouped by subsystem, one line each, for `pybcc --help`."""
+    lines = []
+    for sub in SUBSYSTEMS:
+        group = [t for t in TOOLS if t.subsystem == sub]
+        if not group:
+            continue
+        lines.append(f"{sub}:")
+        lines += [f"  {t.name:<16} {t.description}" for t in group]
+    return "\n".join(lines)
+
+
+def markdown():
+    """docs/TOOLS.md: one table row per tool (made by `python3 -m pybcc.tools.registry`)."""
+    out = ["# pybcc's tools", "",
+           "Generated from pybcc/tools/registry.py by `python3 -m pybcc.tools.registry "
+           "> docs/TOOLS.md`; a test checks it is current.", "",
+           "Every tool takes bcc's flags and prints bcc's output; `--json` prints "
+           "NDJSON (one object per event, or one per interval for histograms and counts).",
+           ""]
+    for sub in SUBSYSTEMS:
+        group = [t for t in TOOLS if t.subsystem == sub]
+        if not group:
+            continue
+        out += [f"## {sub}", "",
+                "| tool | description | mechanism without kprobes | on stock kernels | differs from bcc |",
+                "|---|---|---|---|---|"]
+        out += [f"| {t.name} | {t.description} | {t.mechanism_here} | {t.mechanism_stock} | "
+                f"{t.differs or '—'} |" for t in group]
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")
