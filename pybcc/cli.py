@@ -65,17 +65,11 @@ def main(argv=None):
         return _load_command(rest)
     if cmd == "run":
         return _run_command(rest)
-<<<<<<< HEAD
     if cmd == "exporter":
         from .exporter.cli import main as exporter_main
         return exporter_main(rest)
-    try:
-        mod = importlib.import_module(f"pybcc.tools.{cmd}")
-    except ModuleNotFoundError:
-=======
     from .tools import registry
     if cmd not in registry.BY_NAME:
->>>>>>> main
         print(f"pybcc: no tool or command {cmd!r} (try: pybcc --help)", file=sys.stderr)
         return 2
     mod = importlib.import_module(f"pybcc.tools.{cmd}")
