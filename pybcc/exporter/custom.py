@@ -21,8 +21,14 @@ which map gives which metric, how keys decode into labels, and the unit.
               map: lat                  # value: struct hist (exporter/metrics.h)
               unit: ns
               bucket_field: slot        # or: key field with the log2 slot, u64 counts
+                                        # ("key" for a scalar key, as BPF_HISTOGRAM's)
 
 Decoders are those of decoders.py (syscall, errno, cgroup, ip, port, ...).
+
+``dialect: bcc`` takes a program in bcc's C dialect instead (BPF_HASH(...),
+TRACEPOINT_PROBE(...), kprobe__NAME, ...): it is compiled by pybcc's bcc
+front end and attached by bcc's naming conventions, as `BPF(text=...)`
+would; its tables are read as maps, by the same declarations.
 """
 import os
 
@@ -33,7 +39,8 @@ from .metricset import Hook, RunningSet
 from .metrics import Label, Metric
 
 UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "bytes": 1.0, "none": 1.0}
-PROGRAM_KEYS = {"name", "source", "attach", "constants", "metrics", "include_dirs", "max_series"}
+PROGRAM_KEYS = {"name", "source", "dialect", "attach", "constants", "metrics", "include_dirs",
+                "max_series", "cflags"}
 METRIC_KEYS = {"name", "help", "map", "labels", "value_field", "unit", "bucket_field"}
 LABEL_KEYS = {"name", "field", "decoder"}
 
@@ -105,13 +112,70 @@ def make_program(where, node, max_series):
                for m in get(where, mnode, kind, list, default=[])]
     if not metrics:
         raise where.error(node, "metrics", f"program {name}: no metrics declared")
+    dialect = get(where, node, "dialect", str, default="libbpf",
+                  check=lambda d: None if d in ("libbpf", "bcc") else "libbpf or bcc")
+    cflags = [str(f) for f in get(where, node, "cflags", list, default=[])]
+    from ..errors import BPFError
+    if dialect == "bcc":
+        for key in ("attach", "constants", "include_dirs"):
+            if key in node:
+                raise where.error(node, key, f"program {name}: {key}: not for dialect bcc "
+                                             "(bcc attaches by its naming conventions)")
+        try:
+            from ..bcc import source as bcc_source
+            obj = bcc_source.build(None, source, cflags).obj_path     # compile errors now
+        except BPFError as e:
+            raise where.error(node, "source", f"program {name}: {str(e).strip()}") from None
+        return BccProgramSet(name, source, cflags, metrics,
+                             options={"config": dict(node), "object": obj})
     attach = get(where, node, "attach", list)
     hooks = [Hook((p,)) for p in attach] if attach else None
     include_dirs = [os.path.join(base, d) for d in get(where, node, "include_dirs", list, default=[])]
-    from ..errors import BPFError
     try:
-        obj = objects.custom_object(source, include_dirs)
+        obj = objects.custom_object(source, include_dirs + [os.path.dirname(source)], cflags)
     except BPFError as e:
         raise where.error(node, "source", f"program {name}: {str(e).strip()}") from None
     return RunningSet(name, obj, hooks, metrics, dict(get(where, node, "constants", dict, default={})),
                       options={"config": dict(node), "object": obj})
+
+
+class BccProgramSet(RunningSet):
+    """A custom program in bcc's dialect, run by pybcc's BPF facade."""
+
+    def __init__(self, name, source, cflags, metrics, options):
+        super().__init__(name, None, [], metrics, options=options)
+        self.source = source
+        self.cflags = cflags
+        self.bpf = None
+        self._maps = {}
+
+    def start(self):
+        from ..bcc import BPF
+        try:
+            self.bpf = BPF(src_file=self.source, cflags=self.cflags)
+        except BaseException:
+            self.close()
+            raise
+        self.attached = sorted(self.bpf.funcs.items())
+        return self
+
+    def maps(self):
+        # pybcc's own map objects on the tables' fds: str names, ints, records
+        from ..maps import open_map
+        for name in {m.map for m in self.metrics}:
+            if name not in self._maps:
+                table = self.bpf.get_table(name)
+                self._maps[name] = open_map(os.dup(table.fd), table.spec)
+        return self._maps
+
+    def map_full(self):
+        return 0
+
+    def close(self):
+        for m in self._maps.values():
+            m.close()
+        self._maps = {}
+        if self.bpf is not None:
+            self.bpf.cleanup()
+            self.bpf = None
+        self.attached = []

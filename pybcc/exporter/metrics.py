@@ -65,6 +65,9 @@ class Hist:
 
 
 def _field(obj, path):
+    if path == "key":         # the whole key, when it is a scalar (bcc's BPF_HISTOGRAM)
+        if not hasattr(obj, "key"):
+            return obj
     for part in path.split("."):
         obj = getattr(obj, part)
     return obj

@@ -64,8 +64,11 @@ class RunningSet:
                 first_error = first_error or e
         return first_error
 
+    def maps(self):
+        return self.coll.maps
+
     def collect(self):
-        maps = self.coll.maps
+        maps = self.maps()
         for metric in self.metrics:
             yield family(metric, read_series(metric, maps))
 

@@ -47,10 +47,10 @@ def builtin_object(name):
     return compiler.compile(src, include_dirs=INCLUDE_DIRS)
 
 
-def custom_object(path, include_dirs=()):
+def custom_object(path, include_dirs=(), cflags=()):
     """Compile a user's libbpf-style .bpf.c (the exporter's and the tools'
     headers are on the include path)."""
-    return compiler.compile(path, include_dirs=list(include_dirs) + INCLUDE_DIRS)
+    return compiler.compile(path, cflags=list(cflags), include_dirs=list(include_dirs) + INCLUDE_DIRS)
 
 
 def prebuild():

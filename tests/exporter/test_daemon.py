@@ -147,6 +147,40 @@ sets:
         assert matching(s, "pybcc_exporter_collect_duration_seconds", set="tcp")
 
 
+def test_custom_program_in_the_bcc_dialect(tmp_path):
+    config = f"""
+programs:
+  - name: kills
+    dialect: bcc
+    source: {HERE}/bpf/kill_counter.c
+    metrics:
+      counters:
+        - name: test_kills_total
+          map: kills
+          labels:
+            - {{name: comm, field: comm, decoder: string}}
+            - {{name: signal, field: sig, decoder: {{static_map: {{0: probe}}}}}}
+      histograms:
+        - name: test_kill_pid_log2
+          map: pids
+          bucket_field: key
+"""
+    with Exporter(tmp_path, config) as exp:
+        code = "import os\nfor _ in range(7): os.kill(os.getpid(), 0)"
+        child = subprocess.Popen([sys.executable, "-c",
+                                  "open('/proc/self/comm', 'w').write('pybcckiller')\n" + code])
+        assert child.wait(30) == 0
+        s = exp.samples()
+        assert value(s, "test_kills_total", comm="pybcckiller", signal="probe") == 7
+        assert value(s, "pybcc_exporter_programs_attached", set="kills") == 1
+        # the pids histogram: bcc's bpf_log2l slots; our pid is in the bucket
+        # le = 2^i - 1 with 2^(i-1) <= pid, and not in the one before
+        assert value(s, "test_kill_pid_log2_count") >= 7
+        cumulative = dict((float(lb["le"]), n) for lb, n in matching(s, "test_kill_pid_log2_bucket"))
+        i = child.pid.bit_length()
+        assert cumulative[(1 << i) - 1] - cumulative[(1 << (i - 1)) - 1] >= 7, cumulative
+
+
 def test_accept_header_negotiation_and_concurrent_scrapes(tmp_path):
     with Exporter(tmp_path, "sets: [syscalls, irq]\n") as exp:
         status, ctype, body = exp.scrape(accept="application/openmetrics-text; version=1.0.0")
