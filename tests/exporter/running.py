@@ -166,3 +166,52 @@ def tls_context():
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     return ctx
+
+
+OOM_HOG = """
+open('/proc/self/comm', 'w').write({comm!r})
+hog = []
+while True:
+    hog.append(bytearray(1 << 20))
+"""
+
+
+def memory_cgroup(name, limit=48 << 20):
+    """A memory-limited cgroup of our own: its procs file, or skip. cgroup v2
+    where the memory controller is there, else the v1 memory hierarchy."""
+    import pytest
+    from pybcc.exporter.decoders import cgroup2_root
+    v2 = cgroup2_root()
+    try:
+        with open(os.path.join(v2, "cgroup.controllers")) as f:
+            has_memory = "memory" in f.read().split()
+    except OSError:
+        has_memory = False
+    candidates = [(v2, "memory.max")] if has_memory else []
+    candidates.append(("/sys/fs/cgroup/memory", "memory.limit_in_bytes"))
+    for root, limit_file in candidates:
+        path = os.path.join(root, name)
+        try:
+            if root == v2:
+                with open(os.path.join(v2, "cgroup.subtree_control"), "w") as f:
+                    f.write("+memory")
+            os.mkdir(path)
+            with open(os.path.join(path, limit_file), "w") as f:
+                f.write(str(limit))
+            return path
+        except OSError:
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
+    pytest.skip("no memory cgroup to cause an OOM kill in")
+
+
+def oom_kill(cgroup_path, comm):
+    """Run a memory hog in ``cgroup_path`` until the OOM killer kills it."""
+    def enter():
+        with open(os.path.join(cgroup_path, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+    r = subprocess.run([sys.executable, "-c", OOM_HOG.format(comm=comm)], preexec_fn=enter,
+                       capture_output=True, timeout=60)
+    assert r.returncode == -signal.SIGKILL, (r.returncode, r.stderr[-500:])

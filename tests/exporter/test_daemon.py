@@ -15,8 +15,8 @@ import pytest
 
 from pybcc.exporter import histograms
 
-from .running import (WORKTREE, Cgroup, Exporter, bad_lseeks, matching, tls_context, value,
-                      wait_until)
+from .running import (WORKTREE, Cgroup, Exporter, bad_lseeks, matching, memory_cgroup, oom_kill,
+                      tls_context, value, wait_until)
 
 pytestmark = pytest.mark.usefixtures("root")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -179,6 +179,26 @@ programs:
         cumulative = dict((float(lb["le"]), n) for lb, n in matching(s, "test_kill_pid_log2_bucket"))
         i = child.pid.bit_length()
         assert cumulative[(1 << i) - 1] - cumulative[(1 << (i - 1)) - 1] >= 7, cumulative
+
+
+def test_oom_kills_are_counted_by_victim_comm(tmp_path):
+    with Exporter(tmp_path, "sets: [oom]\n") as exp:
+        path = memory_cgroup(f"pybcc-exp-oom{os.getpid()}")
+        try:
+            oom_kill(path, "pybccoomhog")
+            oom_kill(path, "pybccoomhog")
+        finally:
+            wait_until(lambda: _try_rmdir(path), timeout=10)
+        s = exp.samples()
+        assert value(s, "pybcc_oom_kills_total", comm="pybccoomhog") == 2
+
+
+def _try_rmdir(path):
+    try:
+        os.rmdir(path)
+        return True
+    except OSError:
+        return False
 
 
 def test_accept_header_negotiation_and_concurrent_scrapes(tmp_path):
