@@ -64,6 +64,20 @@ def loopback_connects(n):
     return port
 
 
+def refused_connects(n):
+    """``n`` connects to a port nobody listens on: the kernel drops each SYN
+    (reason NO_SOCKET) and answers with a reset."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))       # reserved, never listening
+    port = closed.getsockname()[1]
+    for _ in range(n):
+        try:
+            socket.create_connection(("127.0.0.1", port)).close()
+        except ConnectionRefusedError:
+            pass
+    closed.close()
+
+
 def named_execs(tmp_path, name, n):
     exe = tmp_path / name
     shutil.copy("/bin/true", exe)
@@ -86,6 +100,7 @@ sets:
         bad_lseeks(cg, offsets * 3)
         named_execs(tmp_path, "pybccexptrue", 5)
         port = loopback_connects(20)
+        refused_connects(10)
         s = wait_until(lambda: (lambda s: s if value(
             s, "pybcc_tcp_accepts_total", family="ipv4", port=str(port)) >= 20 else None)(
             exp.samples()), timeout=10) or exp.samples()
@@ -103,6 +118,8 @@ sets:
         assert value(s, "pybcc_tcp_accepts_total", family="ipv4", port=str(port)) == 20
         assert value(s, "pybcc_tcp_state_transitions_total",
                      old_state="SYN_SENT", new_state="ESTABLISHED") >= 20
+        # drops by the kernel's own reason names
+        assert value(s, "pybcc_tcp_drops_total", reason="NO_SOCKET") >= 10
 
         # the custom program: counter with a static_map decoder, both histogram layouts
         assert value(s, "test_lseeks_total", comm="pybccexplseek", whence="set") == 3 * len(offsets)
