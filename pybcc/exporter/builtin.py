@@ -209,8 +209,14 @@ def make_set(name, opts, max_series=DEFAULT_MAX_SERIES):
             regex=re.compile(regex) if regex and "cgroup" in names else None,
             top_label="comm" if "comm" in names else None,
             top_n=opts.get("top_comm", DEFAULT_TOP_COMM) if "comm" in names else 0)
+    obj = objects.builtin_object(obj_name)
     map_sizes = {}
     if "max_entries" in opts:
-        map_sizes = {m.map: opts["max_entries"] for m in metrics if m.reader is None}
-    return RunningSet(name, objects.builtin_object(obj_name), hooks, metrics,
-                      constants, map_sizes, options=dict(opts))
+        # hash maps only: an array's size is its index range (syscall numbers)
+        from ..kernel.uapi import MapType
+        from ..object import load_spec
+        spec = load_spec(obj)
+        hashes = {MapType.HASH, MapType.PERCPU_HASH, MapType.LRU_HASH, MapType.LRU_PERCPU_HASH}
+        map_sizes = {m.map: opts["max_entries"] for m in metrics
+                     if m.reader is None and spec.maps[m.map].type in hashes}
+    return RunningSet(name, obj, hooks, metrics, constants, map_sizes, options=dict(opts))

@@ -280,7 +280,7 @@ def test_reload_keeps_counters_of_unchanged_sets(tmp_path):
 def test_series_caps_count_what_they_drop(tmp_path):
     config = """
 sets:
-  syscalls: {by_cgroup: true, max_series: 3}
+  syscalls: {by_cgroup: true, max_series: 3, max_entries: 8}
   process: {top_comm: 2}
 """
     with Exporter(tmp_path, config) as exp:
@@ -291,6 +291,8 @@ sets:
         assert len(matching(s, "pybcc_syscalls_total")) == 3
         assert value(s, "pybcc_exporter_series_dropped", set="syscalls",
                      metric="pybcc_syscalls_total") > 0
+        # the kernel map holds 8 (cgroup, syscall, errno) keys: the rest are lost, and counted
+        assert value(s, "pybcc_exporter_lost_events_total", set="syscalls") > 0
         comms = {lb["comm"] for lb, _ in matching(s, "pybcc_process_execs_total")}
         assert len(comms) <= 3 and "other" in comms, comms
 
