@@ -25,7 +25,6 @@ Results as JSON on stdout; a summary on stderr.
 import argparse
 import json
 import os
-import re
 import signal
 import socket
 import statistics

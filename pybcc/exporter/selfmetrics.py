@@ -8,7 +8,6 @@ closes, however the process ends.
 import ctypes
 import os
 import struct
-import time
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
@@ -108,10 +107,6 @@ class SelfCollector:
                                     "When the exporter started (Unix time).")
         started.add_metric([], d.started)
         yield started
-
-
-def now():
-    return time.time()
 
 
 def close_fd(fd):

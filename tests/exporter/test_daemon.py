@@ -1,7 +1,6 @@
 """`pybcc exporter` end to end against the real kernel: exact activity in a
 cgroup of our own, label decoding, custom programs, self-metrics, limits,
 Accept negotiation, reload, TLS/basic auth, and SIGKILL cleanup."""
-import ctypes
 import os
 import shutil
 import signal
@@ -13,7 +12,6 @@ import time
 
 import pytest
 
-from pybcc.exporter import histograms
 
 from .running import (WORKTREE, Cgroup, Exporter, bad_lseeks, matching, memory_cgroup, oom_kill,
                       tls_context, value, wait_until)
