@@ -466,7 +466,7 @@ class DialectTarget(Target):
         return mutated_texts(seeds.bcc_programs()).map(lambda t: ("", t))
 
     def check(self, value):
-            from pybcc.bcc.dialect import rewrite
+        from pybcc.bcc.dialect import rewrite
         _, text = value
         rewrite(text, implicit_reads=False, use_cache=False)
 
