@@ -89,6 +89,10 @@ TOOLS = [
     _t("argdist", "Generic probes", "Histograms and counts of function arguments",
        "tracepoints and uprobes", "kprobes/kretprobes for kernel functions",
        "U: (USDT) refused"),
+    # issue #10, networking tools (nettools branch)
+    _t("tcpstates", "Network", "Trace TCP session state changes and durations",
+       "tracepoint sock:inet_sock_set_state",
+       differs="-Y needs python3-systemd (as bcc); --json skaddr is hex text"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

@@ -89,3 +89,31 @@ def write_counts(table, rows):
     table.print_header()
     for r in rows:
         table.write(r)
+
+
+# The kernel's TCP states, named as bcc's tcp.state2str names them
+TCP_STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2",
+              6: "TIME_WAIT", 7: "CLOSE", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN",
+              11: "CLOSING", 12: "NEW_SYN_RECV"}
+
+
+def tcp_state_name(state):
+    return TCP_STATES.get(state, str(state))
+
+
+def add_port_args(parser):
+    """bcc's -L/--localport and -D/--remoteport lists, read back by port_constants."""
+    parser.add_argument("-L", "--localport", type=ports,
+                        help="comma-separated list of local ports to trace.")
+    parser.add_argument("-D", "--remoteport", type=ports,
+                        help="comma-separated list of remote ports to trace.")
+
+
+def port_constants(args):
+    """The BPF side's lports/dports lists (pybcc/inet.h port_in_list) for -L/-D."""
+    constants = {}
+    if args.localport:
+        constants.update(n_lports=len(args.localport), lports=ports_constant(args.localport))
+    if args.remoteport:
+        constants.update(n_dports=len(args.remoteport), dports=ports_constant(args.remoteport))
+    return constants
