@@ -93,6 +93,9 @@ TOOLS = [
     _t("tcpstates", "Network", "Trace TCP session state changes and durations",
        "tracepoint sock:inet_sock_set_state",
        differs="-Y needs python3-systemd (as bcc); --json skaddr is hex text"),
+    _t("tcpaccept", "Network", "Trace TCP accepts",
+       "tracepoints syscalls:sys_exit_accept/accept4, CO-RE walk fd -> socket",
+       differs="syscall exit, not inet_csk_accept: io_uring accepts are not seen"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
