@@ -96,6 +96,9 @@ TOOLS = [
     _t("tcpaccept", "Network", "Trace TCP accepts",
        "tracepoints syscalls:sys_exit_accept/accept4, CO-RE walk fd -> socket",
        differs="syscall exit, not inet_csk_accept: io_uring accepts are not seen"),
+    _t("tcpconnlat", "Network", "Trace TCP connects and show connection latency",
+       "tracepoint sock:inet_sock_set_state (SYN_SENT -> ESTABLISHED)",
+       differs="starts at SYN_SENT, after connect()'s route lookup, not at tcp_v4_connect entry"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
