@@ -99,6 +99,10 @@ TOOLS = [
     _t("tcpconnlat", "Network", "Trace TCP connects and show connection latency",
        "tracepoint sock:inet_sock_set_state (SYN_SENT -> ESTABLISHED)",
        differs="starts at SYN_SENT, after connect()'s route lookup, not at tcp_v4_connect entry"),
+    _t("tcpdrop", "Network", "Trace TCP drops by the kernel, with the drop reason",
+       "tracepoint skb:kfree_skb (reason: 5.17+; rx_sk: 6.13+) + stack map",
+       differs="kernel stacks only with -S (bcc always prints them); no tcp_drop kprobe "
+       "for kernels before 5.17"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
