@@ -103,6 +103,9 @@ TOOLS = [
        "tracepoint skb:kfree_skb (reason: 5.17+; rx_sk: 6.13+) + stack map",
        differs="kernel stacks only with -S (bcc always prints them); no tcp_drop kprobe "
        "for kernels before 5.17"),
+    _t("tcprtt", "Network", "Summarize TCP RTT as a histogram",
+       "raw tracepoint tcp_probe (kprobe tcp_rcv_established before 4.16)",
+       differs="-b/-B key IPv6 sockets too (bcc: IPv4 only)"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

@@ -117,3 +117,14 @@ def port_constants(args):
     if args.remoteport:
         constants.update(n_dports=len(args.remoteport), dports=ports_constant(args.remoteport))
     return constants
+
+
+def ip_address(text):
+    """argparse type: an IPv4 or IPv6 address, as (family, 16 bytes) for the BPF side."""
+    for af in (socket.AF_INET, socket.AF_INET6):
+        try:
+            raw = socket.inet_pton(af, text)
+        except OSError:
+            continue
+        return af, raw.ljust(16, b"\0")
+    raise argparse.ArgumentTypeError(f"not an IPv4 or IPv6 address: {text!r}")
