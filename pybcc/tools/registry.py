@@ -106,6 +106,9 @@ TOOLS = [
     _t("tcprtt", "Network", "Summarize TCP RTT as a histogram",
        "raw tracepoint tcp_probe (kprobe tcp_rcv_established before 4.16)",
        differs="-b/-B key IPv6 sockets too (bcc: IPv4 only)"),
+    _t("bindsnoop", "Network", "Trace binds on IPv4/IPv6 sockets",
+       "tracepoints syscalls:sys_enter/exit_bind (user sockaddr) + CO-RE walk fd -> socket",
+       differs="bind() syscalls only (not in-kernel binds); -E -w shows strerror of the error"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

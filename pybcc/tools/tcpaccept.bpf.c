@@ -9,6 +9,7 @@
 #include <pybcc/tool.h>
 #include <pybcc/inet.h>
 #include <pybcc/containers.h>
+#include <pybcc/fdsock.h>
 
 struct event {
     u64 ts_us;
@@ -27,21 +28,6 @@ const volatile u32 targ_tgid = 0;
 const volatile u16 targ_family = 0;
 const volatile u32 n_lports = 0;
 const volatile u16 lports[PYBCC_MAX_PORTS] = {};
-
-/* The socket behind the current task's file descriptor fd. */
-static __always_inline struct sock *fd_sock(long fd)
-{
-    struct task_struct *task = (void *)bpf_get_current_task();
-    struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
-    struct file *file = NULL;
-    struct socket *sock;
-
-    bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-    if (!file)
-        return NULL;
-    sock = BPF_CORE_READ(file, private_data);
-    return sock ? BPF_CORE_READ(sock, sk) : NULL;
-}
 
 static __always_inline int accepted(void *ctx, long fd)
 {
