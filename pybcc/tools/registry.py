@@ -109,6 +109,9 @@ TOOLS = [
     _t("bindsnoop", "Network", "Trace binds on IPv4/IPv6 sockets",
        "tracepoints syscalls:sys_enter/exit_bind (user sockaddr) + CO-RE walk fd -> socket",
        differs="bind() syscalls only (not in-kernel binds); -E -w shows strerror of the error"),
+    _t("tcpsynbl", "Network", "Show the TCP SYN backlog as histograms per backlog limit",
+       "tracepoint sock:inet_sock_set_state LISTEN -> SYN_RECV (the child's copy of the "
+       "listener's backlog)", differs="adds --duration and --json"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
