@@ -112,6 +112,10 @@ TOOLS = [
     _t("tcpsynbl", "Network", "Show the TCP SYN backlog as histograms per backlog limit",
        "tracepoint sock:inet_sock_set_state LISTEN -> SYN_RECV (the child's copy of the "
        "listener's backlog)", differs="adds --duration and --json"),
+    _t("tcptop", "Network", "Summarize TCP send/recv throughput by host",
+       "raw tracepoints sock_send_length/sock_recv_length (6.5+)",
+       "6.12: the sock tracepoints; 6.1: kprobes tcp_sendmsg/tcp_cleanup_rbuf",
+       "6.5+: bytes each call moved (bcc: bytes asked of tcp_sendmsg); --json adds exact bytes"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
