@@ -44,10 +44,8 @@ static __always_inline int accepted(void *ctx, long fd)
     sk = fd_sock(fd);
     if (!sk)
         return 0;
-    if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != PYBCC_IPPROTO_TCP)
-        return 0;
-    e.af = BPF_CORE_READ(sk, __sk_common.skc_family);
-    if (e.af != PYBCC_AF_INET && e.af != PYBCC_AF_INET6)
+    e.af = tcp_sock_family(sk);
+    if (!e.af)
         return 0;
     if (targ_family && e.af != targ_family)
         return 0;

@@ -75,14 +75,7 @@ int set_state(struct trace_event_raw_inet_sock_set_state *args)
     e.ts_us = now / 1000;
     e.lport = args->sport;
     e.dport = args->dport;
-    /* probe reads: the verifier refuses moved ctx pointers */
-    if (af == PYBCC_AF_INET) {
-        bpf_probe_read_kernel(e.saddr, 4, args->saddr);
-        bpf_probe_read_kernel(e.daddr, 4, args->daddr);
-    } else {
-        bpf_probe_read_kernel(e.saddr, 16, args->saddr_v6);
-        bpf_probe_read_kernel(e.daddr, 16, args->daddr_v6);
-    }
+    set_state_addrs(args, af, e.saddr, e.daddr);
     emit_event(args, &e, sizeof(e));
     return 0;
 }

@@ -59,10 +59,8 @@ int kfree_skb(struct trace_event_raw_kfree_skb *args)
         sk = BPF_CORE_READ(rx, rx_sk);
     if (!sk)
         return 0;
-    if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != PYBCC_IPPROTO_TCP)
-        return 0;
-    u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-    if (family != PYBCC_AF_INET && family != PYBCC_AF_INET6)
+    u16 family = tcp_sock_family(sk);
+    if (!family)
         return 0;
     if (targ_family && family != targ_family)
         return 0;

@@ -1,6 +1,5 @@
 """tcprtt: summarize TCP smoothed RTT as histograms (bcc's flags and output)."""
 import argparse
-import socket
 import sys
 
 from ..output.histogram import collect_sections, sections_json, sections_text

@@ -65,14 +65,7 @@ int set_state(struct trace_event_raw_inet_sock_set_state *args)
     e.newstate = args->newstate;
     e.pid = bpf_get_current_pid_tgid() >> 32;
     bpf_get_current_comm(e.task, sizeof(e.task));
-    /* probe reads: the verifier refuses moved ctx pointers */
-    if (e.af == PYBCC_AF_INET) {
-        bpf_probe_read_kernel(e.saddr, 4, args->saddr);
-        bpf_probe_read_kernel(e.daddr, 4, args->daddr);
-    } else {
-        bpf_probe_read_kernel(e.saddr, 16, args->saddr_v6);
-        bpf_probe_read_kernel(e.daddr, 16, args->daddr_v6);
-    }
+    set_state_addrs(args, e.af, e.saddr, e.daddr);
     emit_event(args, &e, sizeof(e));
 
     if (e.newstate == TCP_CLOSE)

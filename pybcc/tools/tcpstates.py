@@ -1,14 +1,12 @@
 """tcpstates: TCP state changes with the time spent in each state (bcc's columns and flags)."""
 import argparse
-import re
 import sys
 
-from ..output.table import Column, Table, json_key
+from ..output.table import Table
 from .lib.args import add_duration, add_json, tool_parser
-from .lib.inet import (add_family_args, add_port_args, daddr, family_constants, ip_version,
-                       port_constants, saddr, tcp_state_name)
+from .lib.inet import (add_family_args, add_port_args, daddr, family_constants, ip_column,
+                       ip_version, layout_columns, port_constants, saddr, tcp_state_name)
 from .lib.runtime import Tool, fail, run_tool, stream_events
-from .lib.timestamps import SinceFirst, wall_clock
 
 EXAMPLES = """examples:
     ./tcpstates           # trace all TCP state changes
@@ -56,18 +54,14 @@ LAYOUTS = {
              "%-16s %-5s %-16.16s %-2s %-39s %-5s %-39s %-5s %-11s -> %-11s %s"),
     "csv": ("%x,%d,%s,%s,%s,%s,%s,%d,%s,%s,%.3f", "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s"),
 }
-_PIECE = re.compile(r"%[-0-9.]*[a-z][^%]*")   # a conversion with the separator after it
 
 
 def columns(args):
-    layout = "csv" if args.csv else "wide" if args.wide else "default"
-    show_ip = args.wide or args.csv
-    values, heads = (_PIECE.findall(f) for f in LAYOUTS[layout])
-    main = [
+    return layout_columns(args, LAYOUTS, [
         ("SKADDR", "skaddr", lambda e: "%x" % e.skaddr),
         ("C-PID", "pid", None),
         ("C-COMM", "task", None),
-        ("IP" if show_ip else "", lambda e: str(ip_version(e)) if show_ip else "", ip_version),
+        ip_column(args),
         ("LADDR", saddr, None),
         ("LPORT", "lport", None),
         ("RADDR", daddr, None),
@@ -75,13 +69,7 @@ def columns(args):
         ("OLDSTATE", lambda e: tcp_state_name(e.oldstate), None),
         ("NEWSTATE", lambda e: tcp_state_name(e.newstate), None),
         ("MS", lambda e: e.span_us / 1000, None),
-    ]
-    return [
-        Column("TIME", "%s," if args.csv else "%-8s ", wall_clock) if args.time else None,
-        Column("TIME(s)", "%.6f," if args.csv else "%-9.6f ", SinceFirst("ts_us", 1e6))
-        if args.timestamp else None,
-    ] + [Column(title, fmt, get, head=head, key=json_key(title or "IP"), json=json)
-         for (title, get, json), fmt, head in zip(main, values, heads)]
+    ])
 
 
 def journal_sender():

@@ -50,10 +50,8 @@ static __always_inline int count_bytes(struct sock *sk, long bytes, bool sent)
     key.pid = bpf_get_current_pid_tgid() >> 32;
     if (targ_tgid && key.pid != targ_tgid)
         return 0;
-    if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != PYBCC_IPPROTO_TCP)
-        return 0;
-    key.af = BPF_CORE_READ(sk, __sk_common.skc_family);
-    if (key.af != PYBCC_AF_INET && key.af != PYBCC_AF_INET6)
+    key.af = tcp_sock_family(sk);
+    if (!key.af)
         return 0;
     if (targ_family && key.af != targ_family)
         return 0;

@@ -1,4 +1,3 @@
-import ctypes
 import socket
 import subprocess
 import sys

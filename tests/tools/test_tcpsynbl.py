@@ -3,6 +3,7 @@ import time
 
 import pytest
 
+from .test_tcprtt import histogram
 from .toolrun import RunningTool, bad_input
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -23,23 +24,12 @@ def unaccepted_connections(n, family=socket.AF_INET, host="127.0.0.1"):
     srv.close()
 
 
-def section(lines, title):
-    i = lines.index(title)
-    out = {}
-    for ln in lines[i + 2:]:
-        f = ln.split()
-        if len(f) < 5 or f[1] != "->":
-            break
-        out[int(f[0])] = int(f[4])
-    return out
-
-
 def test_tcpsynbl_backlog_histogram():
     with RunningTool("tcpsynbl", ready="Tracing SYN backlog") as t:
         unaccepted_connections(10)
     assert t.proc.returncode == 0, t.stderr
     # backlogs 0..9 in log2 buckets: 0-1, 2-3, 4-7, 8-15
-    assert section(t.lines, f"backlog_max = {BACKLOG}") == {0: 2, 2: 2, 4: 4, 8: 2}, t.stdout
+    assert histogram(t.lines, f"backlog_max = {BACKLOG}") == {0: 2, 2: 2, 4: 4, 8: 2}, t.stdout
     assert "     backlog             : count     distribution" in t.lines
 
 

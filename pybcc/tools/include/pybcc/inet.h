@@ -35,4 +35,29 @@ static __always_inline void sock_addrs(struct sock *sk, u16 af, u8 *saddr, u8 *d
     }
 }
 
+/* The addresses sock:inet_sock_set_state carries, by probe reads (the
+ * verifier refuses moved ctx pointers). */
+static __always_inline void set_state_addrs(struct trace_event_raw_inet_sock_set_state *args,
+                                            u16 af, u8 *saddr, u8 *daddr)
+{
+    if (af == PYBCC_AF_INET) {
+        bpf_probe_read_kernel(saddr, 4, args->saddr);
+        bpf_probe_read_kernel(daddr, 4, args->daddr);
+    } else {
+        bpf_probe_read_kernel(saddr, 16, args->saddr_v6);
+        bpf_probe_read_kernel(daddr, 16, args->daddr_v6);
+    }
+}
+
+/* A TCP socket's family, or 0 when it is not TCP over IPv4/IPv6. */
+static __always_inline u16 tcp_sock_family(struct sock *sk)
+{
+    u16 af;
+
+    if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != PYBCC_IPPROTO_TCP)
+        return 0;
+    af = BPF_CORE_READ(sk, __sk_common.skc_family);
+    return af == PYBCC_AF_INET || af == PYBCC_AF_INET6 ? af : 0;
+}
+
 #endif
