@@ -12,6 +12,7 @@ pytestmark = pytest.mark.usefixtures("root")
 IP_FREEBIND = 15
 
 
+@pytest.mark.vm      # also on stock kernels: inet_sock option bitfields before 6.6
 def test_bindsnoop_binds_with_options_and_errors():
     with RunningTool("bindsnoop", "-E", "-U", "-p", os.getpid(), ready="OPTS") as t:
         assert t.header.split() == ["UID", "RC", "PID", "COMM", "PROT", "ADDR", "PORT", "OPTS",

@@ -84,3 +84,22 @@ def test_tcptop_json_exact_bytes_ipv6():
 @pytest.mark.parametrize("args", [["0"], ["1", "x"], ["-p", "x"], ["-4", "-6"]])
 def test_tcptop_bad_input(args):
     bad_input("tcptop", *args)
+
+
+@pytest.mark.vm
+def test_tcptop_kprobe_path():
+    """The path of kernels before 6.5 (bcc's): kprobes on tcp_sendmsg and
+    tcp_cleanup_rbuf, forced even where the sock tracepoints exist."""
+    from pybcc.kernel import features
+    from pybcc.tools.lib.runtime import Tool
+    if not features.has_kprobes():
+        if os.environ.get("PYBCC_VMTEST"):
+            pytest.fail("the VM kernel should have kprobes")
+        pytest.skip("kprobes are not available on this kernel")
+    with Tool("tcptop", {"targ_tgid": os.getpid()}) as tool:
+        tool.attach("send_kprobe")
+        tool.attach("recv_kprobe")
+        port, lport = transfer()
+        flows = {(k.lport, k.dport): v for k, v in tool.maps["flows"].items()}
+    assert flows[(lport, port)].sent == SIZE and flows[(lport, port)].received == 0, flows
+    assert flows[(port, lport)].received == SIZE and flows[(port, lport)].sent == 0, flows
