@@ -466,10 +466,7 @@ class DialectTarget(Target):
         return mutated_texts(seeds.bcc_programs()).map(lambda t: ("", t))
 
     def check(self, value):
-        try:
-            from pybcc.bcc.dialect import rewrite
-        except ImportError:
-            from pybcc.frontend import rewrite
+        from pybcc.bcc.dialect import rewrite
         _, text = value
         rewrite(text, implicit_reads=False, use_cache=False)
 
