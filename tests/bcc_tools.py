@@ -38,7 +38,9 @@ TOOLS = {
     "cpudist": (["1", "1"], r"usecs"),
     "dbslower": (["mysql"], None),
     "dbstat": (["mysql"], None),
-    "deadlock": (["1"], None),
+    # this (Python) process; glibc 2.34+ has the pthread functions in libc
+    "deadlock": (["--binary", "/lib/x86_64-linux-gnu/libc.so.6", str(os.getpid())], None),
+    "ttysnoop": (["/dev/null"], None),
     "execsnoop": ([], MARK),
     "exitsnoop": ([], MARK),
     "funccount": (["-d", "2", "c:getpid"], r"getpid"),
@@ -68,7 +70,6 @@ TOOLS = {
     "tcplife": ([], r"127\.0\.0\.1"),
     "tcpstates": ([], r"127\.0\.0\.1"),
     "threadsnoop": ([], None),
-    "ttysnoop": (["/dev/null"], None),
     "vfsstat": (["1", "1"], None),
     "wakeuptime": (["1"], None),
 }
@@ -201,7 +202,8 @@ def _run(script, args, expect, startup, window, t0):
 
 
 # What tools print when something they need is not running here.
-NEEDS = re.compile(r"pidof|USAGE: mysqld|no such process|No such process|Is the process", re.I)
+NEEDS = re.compile(r"pidof|USAGE: mysqld|no such process|No such process|Is the process|"
+                   r"nocbreak|setupterm|_curses", re.I)
 # Tools' own checks of the kernel, printed on stdout.
 OWN_REFUSAL = re.compile(r"^(ERROR|WARNING): .*(kallsyms|not available|not found|traceable)|"
                          r"Failed to attach to a hardware event|only support Intel", re.M)
@@ -222,9 +224,9 @@ def classify(rc, out, err, expect):
         return "fails", last[:200]
     if rc not in (0, -signal.SIGINT, 130, 1) and not interrupted:
         return "fails", f"exit {rc}: {last[:200]}"
+    if rc == 1 and REFUSAL.search(last):
+        return "refuses", last[:200]
     if rc == 1 and not out.strip():
-        if REFUSAL.search(err):
-            return "refuses", last[:200]
         return "fails", last[:200] or "exit 1, no output"
     if expect and not re.search(expect, out):
         if REFUSAL.search(err):
@@ -232,6 +234,8 @@ def classify(rc, out, err, expect):
         return "fails", f"ran, but no {expect!r} in its output" + (f" ({last[:120]})" if last else "")
     if not out.strip():
         return "fails", "ran, printed nothing" + (f" ({last[:120]})" if last else "")
+    if re.search(r"could not determine address|Failed to attach|cannot attach", out + err):
+        return "fails", (last or out.strip().splitlines()[0])[:200]
     return "works", (out.strip().splitlines() or [""])[0][:80]
 
 
@@ -241,14 +245,17 @@ def run_all(names, workers=3):
         return {n: f.result() for n, f in futures.items()}
 
 
-if __name__ == "__main__":
-    names = sys.argv[1:] or tool_names()
-    t0 = time.time()
-    results = run_all(names)
-    for n in names:
-        cls, detail, secs = results[n][:3]
-        print(f"{n:<16} {cls:<8} {secs:5.1f}s  {detail}")
+def table(results, seconds):
+    """The classification as text: one line per tool, then the counts."""
+    lines = [f"{n:<16} {r[0]:<8} {r[2]:5.1f}s  {r[1]}" for n, r in sorted(results.items())]
     counts = {}
     for r in results.values():
         counts[r[0]] = counts.get(r[0], 0) + 1
-    print(f"# {len(names)} tools in {time.time() - t0:.0f}s: {counts}")
+    lines.append(f"# {len(results)} tools in {seconds:.0f}s: {counts}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    names = sys.argv[1:] or tool_names()
+    t0 = time.time()
+    print(table(run_all(names), time.time() - t0), end="")

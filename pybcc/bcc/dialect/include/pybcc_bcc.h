@@ -351,6 +351,10 @@ unsigned long long load_word(void *skb, unsigned long long off) asm("llvm.bpf.lo
 /* More kernel macros bcc's tools use (surveyed from bcc's tools and examples). */
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
+#define min(x, y) ({ __typeof__(x) __pybcc_min_a = (x); __typeof__(y) __pybcc_min_b = (y); \
+	__pybcc_min_a < __pybcc_min_b ? __pybcc_min_a : __pybcc_min_b; })
+#define max(x, y) ({ __typeof__(x) __pybcc_max_a = (x); __typeof__(y) __pybcc_max_b = (y); \
+	__pybcc_max_a > __pybcc_max_b ? __pybcc_max_a : __pybcc_max_b; })
 #define min_t(type, x, y) ({ type __pybcc_x = (x); type __pybcc_y = (y); \
 	__pybcc_x < __pybcc_y ? __pybcc_x : __pybcc_y; })
 #define max_t(type, x, y) ({ type __pybcc_x = (x); type __pybcc_y = (y); \
@@ -362,6 +366,8 @@ unsigned long long load_word(void *skb, unsigned long long off) asm("llvm.bpf.lo
 #define REQ_OP_BITS 8
 #define REQ_OP_MASK ((1 << REQ_OP_BITS) - 1)
 #define PAGE_ALLOC_COSTLY_ORDER 3
+#define READ 0
+#define WRITE 1
 #define FMODE_CREATED 0x100000
 #define SCM_RIGHTS 0x01
 #define SOL_IP 0
@@ -405,10 +411,21 @@ static __always_inline unsigned char *skb_transport_header(const struct sk_buff 
 {
 	return BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, transport_header);
 }
+static __always_inline bool skb_rx_queue_recorded(const struct sk_buff *skb)
+{
+	return BPF_CORE_READ(skb, queue_mapping) != 0;
+}
+static __always_inline u16 skb_get_rx_queue(const struct sk_buff *skb)
+{
+	return BPF_CORE_READ(skb, queue_mapping) - 1;
+}
 #define ip_hdr(skb) ((struct iphdr *)skb_network_header(skb))
 #define ipv6_hdr(skb) ((struct ipv6hdr *)skb_network_header(skb))
 #define tcp_hdr(skb) ((struct tcphdr *)skb_transport_header(skb))
 #define udp_hdr(skb) ((struct udphdr *)skb_transport_header(skb))
+
+/* Type names the kernel headers define as macros. */
+#define sockaddr_storage __kernel_sockaddr_storage
 
 /* Member aliases the kernel headers define as macros (include/net/sock.h,
  * inet_sock.h): sk->sk_state is sk->__sk_common.skc_state. */
