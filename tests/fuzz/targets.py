@@ -459,8 +459,7 @@ class CodecTarget(Target):
 class DialectTarget(Target):
     """The bcc C dialect rewriter (without clang's implicit-read analysis)."""
     name = "dialect"
-    modules = ("pybcc/frontend/rewriter.py", "pybcc/frontend/lexer.py", "pybcc/frontend/tables.py",
-               "pybcc/bcc/dialect")
+    modules = ("pybcc/bcc/dialect",)
 
     def strategy(self):
         return mutated_texts(seeds.bcc_programs()).map(lambda t: ("", t))
