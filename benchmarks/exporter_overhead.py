@@ -147,8 +147,8 @@ def overhead(rounds, work=None, conds=None):
     conds = conds or {
         "none": None,
         "pybcc exporter (default sets)": [],
-        "pybcc exporter (default sets but syscalls)":
-            _config(tmp, "nosys", [s for s in DEFAULT_SETS if s != "syscalls"]),
+        "pybcc exporter (default sets plus syscalls)":
+            _config(tmp, "withsys", DEFAULT_SETS + ["syscalls"]),
         "libbpf-tools aggregators x5": "libbpf-tools"}
     names = list(conds)
     res = {c: [] for c in names}
