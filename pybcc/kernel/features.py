@@ -8,7 +8,6 @@ still refused (e.g. fentry here: the trampoline exists, the load gets EPERM).
 import ctypes
 import functools
 import os
-import subprocess
 import struct
 
 from .. import asm
@@ -410,6 +409,7 @@ def _active_lsms():
     """The active LSM names from securityfs (mounted if needed), or None."""
     path = "/sys/kernel/security/lsm"
     if not os.path.exists(path) and os.geteuid() == 0:
+        import subprocess
         subprocess.run(["mount", "-t", "securityfs", "securityfs", "/sys/kernel/security"],
                        capture_output=True)
     try:

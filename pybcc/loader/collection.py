@@ -16,7 +16,6 @@ from typing import Dict
 
 from .. import asm
 from ..btf import types as bt
-from ..btf.core import POISON_HELPER
 from ..errors import BPFError, LoadError, NotSupportedError, VerifierError
 from ..kernel import bpf, memlock
 from ..kernel.uapi import BPF_F_SLEEPABLE, Cmd, MapType, ProgType
@@ -380,6 +379,7 @@ class Loader:
             raise LoadError(f"program {ps.name} ({ps.section}): the kernel refused to load it"
                             f"{memlock.explain(err)}", err)
         head, idx, rec = verifier.explain(ps.name, ps.section, text, linked.line_info)
+        from ..btf.core import POISON_HELPER
         if "unknown#%d" % POISON_HELPER in text:
             head += ("\n  (that instruction was poisoned by pybcc: a CO-RE relocation found no "
                      "matching field or type in this kernel's BTF; guard it with "

@@ -19,12 +19,16 @@ import shutil
 import sys
 import tempfile
 
-from ... import compiler
 from ... import cache
-from ...compiler.build import COMPAT_DIR
-from ...compiler.build import INCLUDE_DIR as COMPILER_INCLUDE_DIR
+from ...kernel.arch import target_arch
 
 TOOLS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# pybcc.compiler's header directories (compiler/build.py: INCLUDE_DIR,
+# COMPAT_DIR), named here so that a start from a prebuilt object does not
+# import the compiler layer.
+_COMPILER_DIR = os.path.join(os.path.dirname(TOOLS_DIR), "compiler")
+COMPILER_INCLUDE_DIR = os.path.join(_COMPILER_DIR, "include")
+COMPAT_DIR = os.path.join(_COMPILER_DIR, "compat")
 INCLUDE_DIR = os.path.join(TOOLS_DIR, "include")
 PREBUILT_DIR = os.path.join(TOOLS_DIR, "prebuilt")
 
@@ -53,7 +57,7 @@ def _source_digest(src):
 
 
 def _paths(name, arch=None):
-    obj = os.path.join(PREBUILT_DIR, arch or compiler.target_arch(), name + ".bpf.o")
+    obj = os.path.join(PREBUILT_DIR, arch or target_arch(), name + ".bpf.o")
     return os.path.join(TOOLS_DIR, name + ".bpf.c"), obj, obj + ".sha256"
 
 
@@ -72,7 +76,10 @@ def current_object(name, arch=None):
 
 def tool_object(name):
     """The compiled object of tool ``name``: prebuilt if current, else compiled."""
-    return current_object(name) or compiler.compile(
+    if (obj := current_object(name)):
+        return obj
+    from ... import compiler
+    return compiler.compile(
         os.path.join(TOOLS_DIR, name + ".bpf.c"), include_dirs=[INCLUDE_DIR])
 
 
@@ -84,6 +91,7 @@ def prebuild(arch=None, vmlinux_dir=True, force=False):
     """Compile every tool's .bpf.c into PREBUILT_DIR/ARCH (those not current
     yet, or all with ``force``); returns the names built. ``vmlinux_dir``: a
     directory with that architecture's vmlinux.h (default: the running kernel's)."""
+    from ... import compiler
     built = []
     for name in tool_names():
         if not force and current_object(name, arch):
@@ -116,7 +124,8 @@ def main(argv=None):
                                  "for its vmlinux.h (needed with --arch)")
     p.add_argument("--force", action="store_true", help="rebuild objects that are current too")
     args = p.parse_args(argv)
-    if args.arch and args.arch != compiler.target_arch() and not args.btf:
+    from ... import compiler
+    if args.arch and args.arch != target_arch() and not args.btf:
         p.error("--arch needs --btf (a kernel image of that architecture)")
     if args.btf:
         # a directory that stays the same between runs, so the compile cache hits
@@ -130,7 +139,7 @@ def main(argv=None):
         names = prebuild(args.arch, vmdir, args.force)
     else:
         names = prebuild(args.arch, force=args.force)
-    where = os.path.join(PREBUILT_DIR, args.arch or compiler.target_arch())
+    where = os.path.join(PREBUILT_DIR, args.arch or target_arch())
     print(f"prebuilt {len(names)} tool objects in {where} ({len(tool_names()) - len(names)} "
           "already current)", file=sys.stderr)
 
