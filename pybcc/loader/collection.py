@@ -24,7 +24,6 @@ from ..maps.spec import PIN_BY_NAME
 from ..elf_reader import ObjectSpec, load_spec
 from . import externs
 from .externs import kernel_version_code
-from . import verifier
 from .linker import Linker
 from .memo import KernelMemo
 from .sanitize import sanitized
@@ -235,8 +234,10 @@ class Loader:
     def _load_btf(self):
         if self.spec.btf is None:
             return
-        btf = sanitized(self.spec.btf)
-        data = btf.to_bytes()
+        data = self.kernel.btf_blob()
+        if data is None:
+            data = sanitized(self.spec.btf).to_bytes()
+            self.kernel.set_btf_blob(data)
         try:
             self.coll.btf_fd = bpf.btf_load(data)
         except BPFError:
@@ -378,6 +379,7 @@ class Loader:
         if not text.strip():
             raise LoadError(f"program {ps.name} ({ps.section}): the kernel refused to load it"
                             f"{memlock.explain(err)}", err)
+        from . import verifier   # its patterns are compiled only after a rejection
         head, idx, rec = verifier.explain(ps.name, ps.section, text, linked.line_info)
         from ..btf.core import POISON_HELPER
         if "unknown#%d" % POISON_HELPER in text:

@@ -1,10 +1,14 @@
 """What an object needs to know about the running kernel, remembered.
 
+Also kept: the object's BTF as rewritten for this kernel (sanitize.py), so a
+warm start loads it without rebuilding the blob.
+
 Resolving CO-RE relocations and finding kernel type ids needs the kernel's
 BTF, which costs about a second to parse. The answers depend only on the
 object and on the kernel that is running, so they are kept on disk per
 (object digest, boot) and a warm start does not parse the kernel BTF at all.
 """
+import base64
 import hashlib
 import os
 
@@ -55,6 +59,15 @@ class KernelMemo:
 
     def set_core_patches(self, section, patches):
         self.data["core"][section] = [list(p) for p in patches]
+        self.dirty = True
+
+    def btf_blob(self):
+        """The object's BTF as this kernel takes it (see sanitize.py), or None."""
+        blob = self.data.get("btf")
+        return base64.b64decode(blob) if isinstance(blob, str) else None
+
+    def set_btf_blob(self, data):
+        self.data["btf"] = base64.b64encode(data).decode()
         self.dirty = True
 
     def save(self):
