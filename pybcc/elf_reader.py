@@ -7,7 +7,6 @@ A parsed object is remembered in pybcc's cache, keyed by the object's
 digest: a tool's second start reads its spec back (a few ms) instead of
 importing pyelftools and parsing the ELF again.
 """
-import hashlib
 import io
 import os
 import pickle
@@ -126,7 +125,7 @@ def load_spec(path_or_bytes, name=None, memo=True):
         path = str(path_or_bytes)
         with open(path, "rb") as f:
             data = f.read()
-    digest = hashlib.sha256(data).hexdigest()
+    digest = cache.sha256(data).hexdigest()
     memo_path = _memo_path(digest) if memo else None
     spec = _read_memo(memo_path) if memo_path else None
     if spec is not None:
@@ -174,7 +173,7 @@ def _memo_path(digest):
                 stamps.append(f"{rel}:{st.st_size}:{st.st_mtime_ns}")
             except OSError:
                 stamps.append(rel)
-        _code_id = hashlib.sha256(";".join(stamps).encode()).hexdigest()[:16]
+        _code_id = cache.sha256(";".join(stamps).encode()).hexdigest()[:16]
     try:
         return os.path.join(cache.private_dir("object-specs"), f"{digest}-{_code_id}.pickle")
     except OSError:

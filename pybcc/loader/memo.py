@@ -9,7 +9,6 @@ object and on the kernel that is running, so they are kept on disk per
 (object digest, boot) and a warm start does not parse the kernel BTF at all.
 """
 import base64
-import hashlib
 import os
 
 from .. import cache
@@ -30,7 +29,7 @@ class KernelMemo:
         self.dirty = False
         ident = kernel_identity() if btf is None and object_digest else None
         if ident:
-            key = hashlib.sha256(f"{object_digest}:{ident}".encode()).hexdigest()
+            key = cache.sha256(f"{object_digest}:{ident}".encode()).hexdigest()
             try:
                 self.path = os.path.join(cache.private_dir("kernel-memo"), key + ".json")
             except OSError:

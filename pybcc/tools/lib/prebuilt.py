@@ -13,7 +13,6 @@ source through the object cache as before.
     python3 -m pybcc.tools.lib.prebuilt --arch arm64 --btf /boot/vmlinuz-...-arm64
 """
 import argparse
-import hashlib
 import os
 import shutil
 import sys
@@ -39,7 +38,7 @@ def _headers_digest():
     """Contents of every header a tool can include, by relative name."""
     global _headers
     if _headers is None:
-        h = hashlib.sha256()
+        h = cache.sha256()
         for top in (INCLUDE_DIR, COMPILER_INCLUDE_DIR, COMPAT_DIR):
             for d, dirs, files in sorted(os.walk(top)):
                 dirs.sort()
@@ -53,7 +52,7 @@ def _headers_digest():
 
 def _source_digest(src):
     with open(src, "rb") as f:
-        return hashlib.sha256(_headers_digest().encode() + f.read()).hexdigest()
+        return cache.sha256(_headers_digest().encode() + f.read()).hexdigest()
 
 
 def _paths(name, arch=None):
@@ -124,12 +123,11 @@ def main(argv=None):
                                  "for its vmlinux.h (needed with --arch)")
     p.add_argument("--force", action="store_true", help="rebuild objects that are current too")
     args = p.parse_args(argv)
-    from ... import compiler
     if args.arch and args.arch != target_arch() and not args.btf:
         p.error("--arch needs --btf (a kernel image of that architecture)")
     if args.btf:
         # a directory that stays the same between runs, so the compile cache hits
-        vmdir = cache.private_dir("vmlinux-" + hashlib.sha256(
+        vmdir = cache.private_dir("vmlinux-" + cache.sha256(
             os.path.abspath(args.btf).encode() + str(os.stat(args.btf).st_mtime_ns).encode()
         ).hexdigest()[:16])
         if not os.path.exists(os.path.join(vmdir, "vmlinux.h")):
