@@ -164,7 +164,7 @@ class ObjectTarget(Target):
     def check(self, value):
         from pybcc import elf_reader as objmod
         label, data = value
-        objmod.load_spec(data, label)
+        objmod.load_spec(data, label, memo=False)
 
 
 class BTFTarget(Target):
