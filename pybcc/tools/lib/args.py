@@ -79,3 +79,15 @@ def regex(text):
     except re.error as e:
         raise argparse.ArgumentTypeError(f"bad regular expression {text!r}: {e}") from None
     return text
+
+
+def cpu(text):
+    """An online CPU's number."""
+    from ...kernel.cpus import online_cpus
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid cpu {text!r}") from None
+    if v not in online_cpus():
+        raise argparse.ArgumentTypeError(f"cpu {v} is not online")
+    return v
