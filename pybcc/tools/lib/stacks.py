@@ -107,10 +107,11 @@ class StackPrinter:
         return [Frame(a, sym(a, pid, show_module=self.modules, show_offset=self.offsets), False)
                 for a in self.stacks.walk(user_id)]
 
-    def stack(self, comm, pid, user_id, kernel_id, value, sym_pid=None, first_ip=0, **fields):
+    def stack(self, comm, pid, user_id, kernel_id, value, sym_pid=None, first_ip=0, fields=None):
         """The Stack of one map entry; ``sym_pid``: the process whose symbols
-        the user stack uses (default ``pid``). Unreadable stacks are counted
-        (bcc counts each once)."""
+        the user stack uses (default ``pid``); ``fields``: more for its JSON
+        object (they may replace comm and pid there). Unreadable stacks are
+        counted (bcc counts each once)."""
         missed = []
         if self.kernel and self._note(kernel_id):
             missed.append("kernel")
