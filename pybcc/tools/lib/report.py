@@ -14,7 +14,7 @@ FOREVER = 99999999   # bcc's default interval: report only at Ctrl-C
 
 
 def report_loop(report, interval=FOREVER, count=None, duration=None, json=False,
-                timestamp=False, blank_line=True):
+                timestamp=False, blank_line=True, before_last=None):
     """Call ``report`` each ``interval`` seconds, ``count`` times or for
     ``duration`` seconds, or until Ctrl-C (which reports once more).
 
@@ -23,6 +23,8 @@ def report_loop(report, interval=FOREVER, count=None, duration=None, json=False,
     if duration and interval >= FOREVER:
         interval = duration
     for last in sleep_intervals(interval, count, duration):
+        if last and before_last is not None:
+            before_last()
         if json:
             write_json({"ts": round(time.time(), 6), **report(True)})
         else:
