@@ -1,3 +1,4 @@
+import json
 import shutil
 import subprocess
 import sys
@@ -148,3 +149,62 @@ def test_stackcount_kernel_function_with_kprobes():
 def test_stackcount_bad_probe_type():
     r = run_tool("stackcount", "x:lib:func")
     assert r.returncode == 1 and "Type must be 'p', 't', or 'u'" in r.stderr
+
+
+def test_stackcount_json_per_process_counts():
+    child = subprocess.Popen([sys.executable, "-c", GETPPID], stdin=subprocess.PIPE, text=True)
+    try:
+        with open(f"/proc/{child.pid}/comm") as f:
+            comm = f.read().strip()
+        with RunningTool("stackcount", "--json", "-P", "-K", "t:syscalls:sys_enter_getppid",
+                         ready='Tracing 1 functions for') as t:
+            child.stdin.write("go\n")
+            child.stdin.close()
+            child.wait(20)
+    finally:
+        child.kill()
+        child.wait()
+    assert t.proc.returncode == 0, t.stderr
+    assert "Detaching..." in t.stderr       # stdout is JSON lines only
+    [report] = t.json_records()             # one interval: until Ctrl-C
+    assert report["unit"] == "events" and isinstance(report["ts"], float), report
+    ours = [s for s in report["stacks"] if s["pid"] == child.pid]
+    assert ours and all(s["comm"] == comm for s in ours), report
+    assert sum(s["value"] for s in ours) == 100, report
+    frames = [f for s in ours for f in s["frames"]]
+    assert frames and all(f["kernel"] for f in frames), report
+    assert any("syscall" in f["function"] for f in frames), report
+
+
+def test_stackcount_json_intervals_without_per_process():
+    r = run_tool("stackcount", "--json", "-i", "1", "-D", "2", "t:sched:sched_switch",
+                 timeout=60)
+    assert r.returncode == 0, r.stderr
+    reports = [json.loads(ln) for ln in r.stdout.splitlines()]
+    assert len(reports) == 2, r.stdout
+    assert all(s["pid"] is None and s["comm"] is None and s["value"] > 0
+               for rep in reports for s in rep["stacks"]), r.stdout
+    assert any(rep["stacks"] for rep in reports), r.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-i", "abc", "t:sched:sched_switch"], "-i/--interval: invalid number 'abc'"),
+    (["-D", "-1", "t:sched:sched_switch"], "must be positive"),
+    (["-p", "999999999", "t:sched:sched_switch"], "no process with pid 999999999"),
+    (["-c", "4096", "t:sched:sched_switch"], "cpu 4096 is not online"),
+    (["-f", "--json", "t:sched:sched_switch"], "not allowed with"),
+    (["-K", "-U", "t:sched:sched_switch"], "mutually exclusive"),
+    ([], "required: pattern"),
+])
+def test_stackcount_bad_input_is_one_line(args, message):
+    r = run_tool("stackcount", *args)
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_stackcount_missing_tracepoint_or_library_is_one_line():
+    for pattern in ("t:nosuch:tracepoint", "pybcc_no_such_lib:func"):
+        r = run_tool("stackcount", pattern)
+        assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -226,11 +226,16 @@ def trace_until_done(tool, header, duration, folded, json=False):
         time.sleep(duration)
     except KeyboardInterrupt:
         pass
+    detach(tool)
+    if not folded and not json:
+        print()
+
+
+def detach(tool):
+    """Stop counting: close every link (the maps stay readable)."""
     for link in tool.links:
         link.close()
     tool.links = []
-    if not folded and not json:
-        print()
 
 
 def stack_context(user_only, kernel_only):
