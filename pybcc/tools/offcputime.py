@@ -4,8 +4,14 @@ import sys
 
 from .lib.args import pid, positive_int, tool_parser
 from .lib.runtime import Tool, run_tool
-from .lib.stacks import (StackPrinter, by_value, missing_warning, stack_context,
-                         trace_until_done, write_stacks)
+from .lib.stacks import (
+    StackPrinter,
+    by_value,
+    missing_warning,
+    stack_context,
+    trace_until_done,
+    write_stacks,
+)
 
 EXAMPLES = """examples:
     ./offcputime             # trace off-CPU stack time until Ctrl-C

@@ -4,8 +4,14 @@ import sys
 from ..kernel.uapi import PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_SOFTWARE
 from .lib.args import cpu, pid, positive_int, tool_parser
 from .lib.runtime import Tool, fail, run_tool
-from .lib.stacks import (StackPrinter, by_value, missing_warning, stack_context,
-                         trace_until_done, write_stacks)
+from .lib.stacks import (
+    StackPrinter,
+    by_value,
+    missing_warning,
+    stack_context,
+    trace_until_done,
+    write_stacks,
+)
 
 EXAMPLES = """examples:
     ./profile             # profile stack traces at 49 Hertz until Ctrl-C
