@@ -179,9 +179,10 @@ def stream_events(tool, duration=None, should_stop=None, on_batch=None):
             on_batch()
 
 
-def sleep_intervals(interval, count=None, duration=None):
+def sleep_intervals(interval, count=None, duration=None, yield_on_interrupt=True):
     """Yield after each ``interval`` seconds; stop on count, duration or Ctrl-C.
-    Yields True for the last interval."""
+    Yields True for the last interval (and once more at Ctrl-C, unless
+    ``yield_on_interrupt`` is false)."""
     deadline = time.monotonic() + duration if duration else None
     n = 0
     try:
@@ -195,7 +196,8 @@ def sleep_intervals(interval, count=None, duration=None):
             if last:
                 return
     except KeyboardInterrupt:
-        yield True
+        if yield_on_interrupt:
+            yield True
 
 
 def status(message, json=False):
