@@ -91,3 +91,13 @@ def cpu(text):
     if v not in online_cpus():
         raise argparse.ArgumentTypeError(f"cpu {v} is not online")
     return v
+
+
+def non_negative_int(text):
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {v}")
+    return v
