@@ -5,16 +5,25 @@ Each invocation generates C for its probes (see probespec); the compiler
 caches objects by text, so repeating a command compiles nothing.
 """
 import argparse
-import ctypes
+import json
 import os
 import re
 import sys
 import time
 
 from ..errors import MapError
+from ..output.table import Column, Table
 from ..symbols import ksym, sym
-from .lib.runtime import run_tool, stream_events
-from .lib.probespec import Generator, GeneratedTool, SpecError, attach_probe, parse_trace_probe
+from .lib.args import non_negative_int, pid, positive_int, tool_parser
+from .lib.probespec import (
+    GeneratedTool,
+    Generator,
+    SpecError,
+    attach_probe,
+    parse_trace_probe,
+)
+from .lib.runtime import fail, run_tool, stream_events
+from .lib.stacks import StackPrinter, frames_json
 
 EXAMPLES = """
 EXAMPLES:
@@ -65,33 +74,41 @@ C_TYPES = {"u": "unsigned int", "d": "int", "lu": "unsigned long", "ld": "long",
            "llu": "unsigned long long", "lld": "long long", "hu": "unsigned short",
            "hd": "short", "x": "unsigned int", "lx": "unsigned long", "llx": "unsigned long long",
            "c": "char", "K": "unsigned long long", "U": "unsigned long long"}
-CTYPES = {"u": ctypes.c_uint, "d": ctypes.c_int, "lu": ctypes.c_ulong, "ld": ctypes.c_long,
-          "llu": ctypes.c_ulonglong, "lld": ctypes.c_longlong, "hu": ctypes.c_ushort,
-          "hd": ctypes.c_short, "x": ctypes.c_uint, "lx": ctypes.c_ulong,
-          "llx": ctypes.c_ulonglong, "c": ctypes.c_char, "K": ctypes.c_ulonglong,
-          "U": ctypes.c_ulonglong}
 CONVERSION = re.compile(r"%(s|llu|lld|llx|lu|ld|lx|hu|hd|u|d|x|c|K|U)")
 
 
+JSON_HELP = ("print one JSON object per event: the columns (time, cpu, pid, tid, comm, "
+             "func, message) and with -K/-U the frames (innermost first, each {function, "
+             "kernel, address}); with -A each distinct event once, with its count "
+             "(pybcc extension)")
+MAX_STRING_SIZE = 4096      # -Z: a string is copied into the event
+
+
+def string_size(text):
+    v = positive_int(text)
+    if v > MAX_STRING_SIZE:
+        raise argparse.ArgumentTypeError(f"at most {MAX_STRING_SIZE}, not {v}")
+    return v
+
+
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Attach to functions and print trace messages.",
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=EXAMPLES)
-    p.add_argument("-b", "--buffer-pages", type=int, default=64,
+    p = tool_parser("trace", "Attach to functions and print trace messages.", EXAMPLES)
+    p.add_argument("-b", "--buffer-pages", type=positive_int, default=64,
                    help="number of pages to use for perf_events ring buffer (default: %(default)d)")
-    p.add_argument("-p", "--pid", type=int, metavar="PID", dest="tgid",
+    p.add_argument("-p", "--pid", type=pid, metavar="PID", dest="tgid",
                    help="id of the process to trace (optional)")
-    p.add_argument("-L", "--tid", type=int, metavar="TID", dest="pid",
+    p.add_argument("-L", "--tid", type=pid, metavar="TID", dest="pid",
                    help="id of the thread to trace (optional)")
-    p.add_argument("--uid", type=int, metavar="UID", dest="uid",
+    p.add_argument("--uid", type=non_negative_int, metavar="UID", dest="uid",
                    help="id of the user to trace (optional)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="print resulting BPF program code before executing")
-    p.add_argument("-Z", "--string-size", type=int, default=80,
+    p.add_argument("-Z", "--string-size", type=string_size, default=80,
                    help="maximum size to read from strings")
     p.add_argument("-S", "--include-self", action="store_true",
                    help="do not filter trace's own pid from the trace")
-    p.add_argument("-M", "--max-events", type=int, help="number of events to print before quitting")
+    p.add_argument("-M", "--max-events", type=positive_int,
+                   help="number of events to print before quitting")
     p.add_argument("-t", "--timestamp", action="store_true",
                    help="print timestamp column (offset from trace start)")
     p.add_argument("-u", "--unix-timestamp", action="store_true",
@@ -119,11 +136,16 @@ def parse_args(argv):
                         "or relative to default kernel header search path")
     p.add_argument("-A", "--aggregate", action="store_true", help="aggregate amount of each trace")
     p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     args = p.parse_args(argv)
     if args.tgid and args.pid:
         p.error("only one of -p and -L may be specified")
     if args.aggregate and args.max_events is None:
         p.error("-M/--max-events should be specified with -A/--aggregate")
+    if args.unix_timestamp and not args.timestamp:
+        p.error("-u/--unix-timestamp requires -t")
+    if args.cgroup_path is not None and not os.path.isdir(args.cgroup_path):
+        p.error(f"-c {args.cgroup_path}: no such cgroup directory")
     return args
 
 
@@ -144,7 +166,7 @@ class Probe:
         fmt = re.sub(r"%(llx|lx|x)", "%x", fmt)
         self.python_format = re.sub("%K|%U", "%s", fmt).encode().decode("unicode_escape")
         self.name = f"probe_{re.sub(r'[^A-Za-z0-9_]', '_', self.display)}_{index + 1}"
-        self.event_class = self._event_class()
+        self.record = None      # the event's decoder, from the loaded object's BTF
 
     @property
     def display(self):
@@ -153,17 +175,6 @@ class Probe:
     @property
     def trivial(self):
         return self.python_format == ""
-
-    def _event_class(self):
-        fields = [("probe", ctypes.c_uint32), ("tgid", ctypes.c_uint32),
-                  ("pid", ctypes.c_uint32), ("uid", ctypes.c_uint32),
-                  ("ts", ctypes.c_uint64), ("cpu", ctypes.c_uint32),
-                  ("kstack", ctypes.c_int32), ("ustack", ctypes.c_int32),
-                  ("comm", ctypes.c_char * 16)]
-        for i, t in enumerate(self.types):
-            fields.append((f"v{i}", ctypes.c_char * self.args.string_size if t == "s"
-                           else CTYPES[t]))
-        return type(f"Event{self.index}", (ctypes.Structure,), {"_pack_": 1, "_fields_": fields})
 
     def generate(self, gen):
         spec = self.spec
@@ -215,7 +226,7 @@ class Probe:
             if t == "s":
                 v = v.decode("utf-8", "replace")
             elif t == "c":
-                v = v.decode("latin-1")
+                v = chr(v & 0xff)
             elif t == "K":
                 v = ksym(v, show_offset=True)
             elif t == "U":
@@ -277,34 +288,47 @@ def generate(probes, args):
     return gen.text()
 
 
-def stack_text(tool, stack_id, pid, with_address):
+def stack_text(frames, stack_id, with_address):
+    """bcc's stack under an event: frames 8 spaces in, or the failed id."""
     if stack_id < 0:
         return "        %d" % stack_id
-    out = ""
-    for addr in tool.maps["stacks"].walk(stack_id):
-        out += "        "
-        if with_address:
-            out += "%16x " % addr
-        out += "%s\n" % sym(addr, pid, show_module=True, show_offset=True)
-    return out
+    return "".join("        " + ("%16x " % f.address if with_address else "") + f.name + "\n"
+                   for f in frames)
+
+
+def columns(args, trivial, first_ts, first_ts_real):
+    """bcc's columns; a row is (probe, event, message)."""
+    time_col = None
+    if args.timestamp:
+        def seconds(row):
+            offset = (row[1].ts - first_ts) / 1e9
+            return offset + first_ts_real if args.unix_timestamp else offset
+        time_col = Column("TIME", "%-17s " if args.unix_timestamp else "%-8s ",
+                          lambda row: ("%.6f" % seconds(row))[:17 if args.unix_timestamp else 8],
+                          json=seconds)
+    elif args.time:
+        time_col = Column("TIME", "%-8s ", lambda row: time.strftime("%H:%M:%S"))
+    return [
+        time_col,
+        Column("CPU", "%-3s ", lambda row: row[1].cpu) if args.print_cpu else None,
+        Column("PID", "%-7d ", lambda row: row[1].tgid),
+        Column("TID", "%-7d ", lambda row: row[1].pid),
+        Column("COMM", "%-15s ", lambda row: row[1].comm),
+        Column("FUNC", "%-16s ", lambda row: row[0].display),
+        Column("" if trivial else "-", "%s", lambda row: row[2], key="message"),
+    ]
 
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.sym_file_list is not None:
-        print("trace: -s/--sym_file_list (build-id stacks with separate symbol files) is not "
-              "supported by pybcc; stacks are symbolized from the running processes",
-              file=sys.stderr)
-        return 1
-    if args.unix_timestamp and not args.timestamp:
-        print("trace: -u/--unix-timestamp requires -t", file=sys.stderr)
-        return 1
+        fail("trace: -s/--sym_file_list (build-id stacks with separate symbol files) is not "
+             "supported by pybcc; stacks are symbolized from the running processes")
     try:
         probes = [Probe(i, text, args) for i, text in enumerate(args.probes)]
         text = generate(probes, args)
     except SpecError as e:
-        print(e, file=sys.stderr)
-        return 1
+        fail(str(e))
     if args.verbose or args.ebpf:
         print(text)
         if args.ebpf:
@@ -320,9 +344,8 @@ def main(argv=None):
     if not args.include_self:
         constants["self_tgid"] = os.getpid()
 
-    first_ts = time.monotonic_ns()
-    first_ts_real = time.time()
-    print_time = args.timestamp or args.time
+    table = Table(columns(args, all(p.trivial for p in probes), time.monotonic_ns(), time.time()),
+                  json=args.json)
     name = (args.name or "").encode()
     state = {"count": 0, "done": False}
     aggregate = {}
@@ -333,69 +356,71 @@ def main(argv=None):
             try:
                 tool.maps["__cgroup"][0] = fd
             except MapError as e:
-                print(f"trace: -c {args.cgroup_path}: not a cgroup v2 directory ({e})",
-                      file=sys.stderr)
-                return 1
+                fail(f"trace: -c {args.cgroup_path}: not a cgroup v2 directory ({e})")
             finally:
                 os.close(fd)
         try:
             for probe in probes:
                 attach_probe(tool, probe.name, probe.spec, args.tgid or -1)
+                probe.record = tool.record(f"{probe.name}_data")
         except SpecError as e:
-            print(e, file=sys.stderr)
-            return 1
+            fail(str(e))
+        printer = StackPrinter(tool.maps["stacks"], user=args.user_stack,
+                               kernel=args.kernel_stack, offsets=True, modules=True)
+
+        def event_text(row):
+            e = row[1]
+            out = table.text(row) + "\n"
+            if args.kernel_stack:
+                out += stack_text(printer.kernel_frames(e.kstack) if e.kstack >= 0 else [],
+                                  e.kstack, args.address)
+            if args.user_stack:
+                out += stack_text(printer.user_frames(e.ustack, e.tgid) if e.ustack >= 0 else [],
+                                  e.ustack, args.address)
+            return out
+
+        def event_json(row):
+            e = row[1]
+            out = table.as_dict(row)
+            if args.kernel_stack or args.user_stack:
+                stack = printer.stack(e.comm, e.tgid, e.ustack, e.kstack, 1)
+                out.update(frames_json(stack))
+            return out
 
         def on_event(data):
             if state["done"]:
                 return
-            index = int.from_bytes(bytes(data[:4]), "little")
-            probe = probes[index]
-            e = probe.event_class.from_buffer_copy(bytes(data[:ctypes.sizeof(probe.event_class)]))
+            probe = probes[int.from_bytes(bytes(data[:4]), "little")]
+            e = probe.record.decode(data)
             if name not in e.comm:
                 return
             msg = probe.message(e)
             if args.msg_filter and args.msg_filter not in msg:
                 return
-            out = ""
-            if print_time:
-                if args.timestamp:
-                    offset = (e.ts - first_ts) / 1e9
-                    stamp = "%.6f" % (offset + first_ts_real if args.unix_timestamp else offset)
-                else:
-                    stamp = time.strftime("%H:%M:%S")
-                out += "%-17s " % stamp[:17] if args.unix_timestamp else "%-8s " % stamp[:8]
-            if args.print_cpu:
-                out += "%-3s " % e.cpu
-            out += "%-7d %-7d %-15s %-16s %s\n" % (e.tgid, e.pid, e.comm.decode("utf-8", "replace"),
-                                                  probe.display, msg)
-            if args.kernel_stack:
-                out += stack_text(tool, e.kstack, -1, args.address)
-            if args.user_stack:
-                out += stack_text(tool, e.ustack, e.tgid, args.address)
+            row = (probe, e, msg)
+            if args.json:
+                out = json.dumps(event_json(row)) + "\n"
+            else:
+                out = event_text(row)
             if args.aggregate:
                 aggregate[out] = aggregate.get(out, 0) + 1
             else:
                 sys.stdout.write(out)
-                if args.kernel_stack or args.user_stack:
+                if (args.kernel_stack or args.user_stack) and not args.json:
                     sys.stdout.write("\n")
-                sys.stdout.flush()
             state["count"] += 1
             if args.max_events is not None and state["count"] >= args.max_events:
                 state["done"] = True
 
         tool.open_events(on_event, page_cnt=args.buffer_pages)
-        header = ""
-        if print_time:
-            header += ("%-17s " if args.unix_timestamp else "%-8s ") % "TIME"
-        if args.print_cpu:
-            header += "%-3s " % "CPU"
-        trivial = all(p.trivial for p in probes)
-        print(header + "%-7s %-7s %-15s %-16s %s" % ("PID", "TID", "COMM", "FUNC",
-                                                     "-" if not trivial else ""), flush=True)
+        table.print_header()
         stream_events(tool, should_stop=lambda: state["done"])
         if args.aggregate and state["done"]:
             for k, v in sorted(aggregate.items(), key=lambda kv: kv[1], reverse=True):
-                sys.stdout.write("%s-->COUNT %d\n\n" % (k, v))
+                if args.json:
+                    sys.stdout.write(json.dumps({**json.loads(k), "count": v}) + "\n")
+                else:
+                    sys.stdout.write("%s-->COUNT %d\n\n" % (k, v))
             sys.stdout.flush()
     return 0
 

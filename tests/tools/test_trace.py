@@ -14,11 +14,14 @@ pytestmark = pytest.mark.usefixtures("root")
 
 MARKER_C = r"""
 #include <stdlib.h>
+#include <unistd.h>
 __attribute__((noinline)) int marker_fn(int x, const char *s) { return x + s[0]; }
 int main(int argc, char **argv) {
     int r = 0;
     for (int i = 1; i < argc; i++)
         r += marker_fn(atoi(argv[i]), argv[i]);
+    if (getenv("MARKER_HOLD"))      /* stay, so that its stacks can be symbolized */
+        sleep(atoi(getenv("MARKER_HOLD")));
     return r & 1;
 }
 """
@@ -30,7 +33,8 @@ def marker_bin(tmp_path_factory):
         pytest.skip("gcc is needed to build the uprobe target")
     d = tmp_path_factory.mktemp("trace")
     (d / "marker.c").write_text(MARKER_C)
-    subprocess.run(["gcc", "-O1", "-o", str(d / "marker"), str(d / "marker.c")], check=True)
+    subprocess.run(["gcc", "-O1", "-fno-omit-frame-pointer", "-o", str(d / "marker"),
+                    str(d / "marker.c")], check=True)
     return str(d / "marker")
 
 
@@ -108,3 +112,73 @@ def test_trace_kprobe_user_string_and_retprobe():
                          timeout=60)
     assert line is not None and line.split()[3] == "do_sys_openat2", t.stdout + t.stderr
     assert ret is not None, t.stdout + t.stderr
+
+
+def test_trace_json_tracepoint_event_fields():
+    path = f"/tmp/pybcc-trace-{uuid.uuid4().hex[:8]}"
+    with RunningTool("trace", "--json", "-C", 't:syscalls:sys_enter_openat "open %s", '
+                     'args->filename', ready="FUNC") as t:
+        tid = [None]
+
+        def opener():
+            tid[0] = threading.get_native_id()
+            try:
+                open(path)
+            except FileNotFoundError:
+                pass
+        th = threading.Thread(target=opener)
+        th.start()
+        th.join()
+        rec = t.wait_for_record(lambda r: r["message"] == "open " + path)
+    assert rec is not None, t.stdout + t.stderr
+    assert rec["pid"] == os.getpid() and rec["tid"] == tid[0], rec
+    assert rec["func"] == "sys_enter_openat" and isinstance(rec["cpu"], int), rec
+    with open("/proc/self/comm") as f:         # a new thread starts with its process's
+        assert rec["comm"] == f.read().strip(), rec
+    assert "frames" not in rec, rec
+    # the header goes to stderr; stdout is JSON lines only
+    assert "PID     TID     COMM" in t.stderr and all(ln.startswith("{") for ln in t.lines)
+
+
+def test_trace_json_uprobe_with_user_stack_and_aggregate(marker_bin):
+    probe = f'p:{marker_bin}:marker_fn "x=%d", arg1'
+    with RunningTool("trace", "--json", "-U", "-M", "3", "-A", probe, ready="FUNC") as t:
+        p = subprocess.Popen([marker_bin, "7", "7", "7"], env=dict(os.environ, MARKER_HOLD="20"))
+        try:
+            t.proc.wait(15)           # -M 3: it stops by itself
+        finally:
+            p.kill()
+            p.wait()
+    records = t.json_records()
+    # -A: the three identical events as one record with its count
+    assert len(records) == 1, t.stdout
+    rec = records[0]
+    assert rec["count"] == 3 and rec["pid"] == rec["tid"] == p.pid, rec
+    assert rec["comm"] == "marker" and rec["message"] == "x=7", rec
+    assert rec["frames"] and not any(f["kernel"] for f in rec["frames"]), rec
+    assert rec["frames"][0]["function"].startswith("marker_fn+0x0 [marker]"), rec
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-p", "abc", "t:syscalls:sys_enter_openat"], "invalid pid 'abc'"),
+    (["-L", "999999999", "t:syscalls:sys_enter_openat"], "no process with pid 999999999"),
+    (["-Z", "-5", "t:syscalls:sys_enter_openat"], "must be positive"),
+    (["-Z", "100000", "t:syscalls:sys_enter_openat"], "at most 4096"),
+    (["-M", "0", "t:syscalls:sys_enter_openat"], "must be positive"),
+    (["-b", "x", "t:syscalls:sys_enter_openat"], "invalid number 'x'"),
+    (["-u", "t:syscalls:sys_enter_openat"], "requires -t"),
+    (["-A", "t:syscalls:sys_enter_openat"], "should be specified with -A"),
+    (["-c", "/nonexistent-cgroup", "t:syscalls:sys_enter_openat"], "no such cgroup"),
+    ([], "required: probe"),
+])
+def test_trace_bad_input_is_one_line(args, message):
+    r = run_tool("trace", *args)
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_trace_missing_tracepoint_is_one_line():
+    r = run_tool("trace", "t:pybcc_nosuch:event")
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "pybcc_nosuch:event" in r.stderr and len(r.stderr.strip().splitlines()) == 1

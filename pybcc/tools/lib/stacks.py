@@ -170,10 +170,15 @@ class StackPrinter:
         """A Stack as a JSON object: comm, pid, the tool's fields, the frames
         innermost first ({function, kernel, address}), the stacks that could
         not be read, and the value with its unit."""
-        return {"comm": stack.comm, "pid": stack.pid, **stack.fields,
-                "frames": [{"function": f.name, "kernel": f.kernel, "address": f.address}
-                           for f in stack.frames()],
-                "missed": list(stack.missed), "value": stack.value, "unit": unit}
+        return {"comm": stack.comm, "pid": stack.pid, **stack.fields, **frames_json(stack),
+                "value": stack.value, "unit": unit}
+
+
+def frames_json(stack):
+    """A Stack's frames, innermost first, and the stacks that could not be read."""
+    return {"frames": [{"function": f.name, "kernel": f.kernel, "address": f.address}
+                       for f in stack.frames()],
+            "missed": list(stack.missed)}
 
 
 def folded_stacks(printer, stacks):
