@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from .toolrun import RunningTool
+from .toolrun import RunningTool, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -58,3 +58,54 @@ def test_argdist_count_with_label_and_filter(reader):
     assert line is not None, t.stdout + t.stderr
     assert "big reads" in t.lines and "\tCOUNT      EVENT" in t.lines, t.stdout
     assert not any("args->count = 100" in ln for ln in t.lines), t.stdout
+
+
+def test_argdist_json_histogram_and_counts(reader):
+    child, go = reader
+    hist = "t:syscalls:sys_enter_read():u64:args->count"
+    count = "t:syscalls:sys_enter_read():u64:args->count#read sizes"
+    with RunningTool("argdist", "--json", "-c", "-p", child.pid, "-H", hist, "-C", count,
+                     ready="Tracing 2 probes") as t:
+        go.touch()
+        rec = t.wait_for_record(lambda r: any(c["values"] == {"args->count": 100}
+                                              and c["count"] == 7
+                                              for p in r["probes"] for c in p.get("counts", [])))
+    assert rec is not None, t.stdout + t.stderr
+    assert isinstance(rec["ts"], float)
+    counts, histogram = rec["probes"]
+    assert counts["label"] == "read sizes" and counts["specifier"] == count, counts
+    assert {"count": 50, "values": {"args->count": 3000}} in counts["counts"], counts
+    assert histogram["label"] == "args->count", histogram
+    buckets = {(b["low"], b["high"]): b["count"] for b in histogram["buckets"]}
+    assert buckets[(2048, 4095)] == 50 and buckets[(64, 127)] == 7, histogram
+    assert all(ln.startswith("{") for ln in t.lines), t.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-p", "abc", "-C", "t:syscalls:sys_enter_read()"], "invalid pid 'abc'"),
+    (["-t", "999999999", "-C", "t:syscalls:sys_enter_read()"], "no process with pid 999999999"),
+    (["-i", "0", "-C", "t:syscalls:sys_enter_read()"], "must be positive"),
+    (["-i", "-1", "-C", "t:syscalls:sys_enter_read()"], "must be positive"),
+    (["-d", "x", "-C", "t:syscalls:sys_enter_read()"], "invalid number 'x'"),
+    (["-n", "abc", "-C", "t:syscalls:sys_enter_read()"], "invalid number 'abc'"),
+    (["-z", "0", "-C", "t:syscalls:sys_enter_read()"], "must be positive"),
+    (["-T", "-2", "-C", "t:syscalls:sys_enter_read()"], "must not be negative"),
+    ([], "at least one specifier is required"),
+])
+def test_argdist_bad_input_is_one_line(args, message):
+    r = run_tool("argdist", *args)
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("t:pybcc_nosuch:event():u64:args->x", "pybcc_nosuch:event"),
+    ("p:pybcc_no_such_lib:foo()", "unable to find library pybcc_no_such_lib"),
+    ("x:lib:func", "probe type must be"),
+])
+def test_argdist_bad_probe_is_one_line(spec, message):
+    r = run_tool("argdist", "-C", spec)
+    assert r.returncode == 1, r.stderr
+    assert message in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
