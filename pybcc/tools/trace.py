@@ -10,6 +10,7 @@ import os
 import re
 import sys
 import time
+from operator import itemgetter
 
 from ..errors import MapError
 from ..output.table import Column, Table
@@ -167,6 +168,8 @@ class Probe:
         self.python_format = re.sub("%K|%U", "%s", fmt).encode().decode("unicode_escape")
         self.name = f"probe_{re.sub(r'[^A-Za-z0-9_]', '_', self.display)}_{index + 1}"
         self.record = None      # the event's decoder, from the loaded object's BTF
+        # the values that are not printed as they come (strings, chars, symbols)
+        self.converted = [(i, t) for i, t in enumerate(self.types) if t in "scKU"]
 
     @property
     def display(self):
@@ -219,21 +222,26 @@ class Probe:
         body += "    emit_event(ctx, __data, sizeof(*__data));\n    return 0;\n}\n"
         gen.add(body)
 
+    FIXED_FIELDS = 9        # probe .. comm: the values follow (see generate)
+
     def message(self, e):
-        values = []
-        for i, t in enumerate(self.types):
-            v = getattr(e, f"v{i}")
-            if t == "s":
-                v = v.decode("utf-8", "replace")
-            elif t == "c":
-                v = chr(v & 0xff)
-            elif t == "K":
-                v = ksym(v, show_offset=True)
-            elif t == "U":
-                v = sym(v, e.tgid, show_module=True, show_offset=True)
-            values.append(v)
+        values = e[self.FIXED_FIELDS:]
+        if self.converted:
+            values = list(values)
+            for i, t in self.converted:
+                v = values[i]
+                if t == "s":
+                    v = v.decode("utf-8", "replace")
+                elif t == "c":
+                    v = chr(v & 0xff)
+                elif t == "K":
+                    v = ksym(v, show_offset=True)
+                else:   # U
+                    v = sym(v, e.tgid, show_module=True, show_offset=True)
+                values[i] = v
+            values = tuple(values)
         try:
-            return self.python_format % tuple(values)
+            return self.python_format % values
         except (TypeError, ValueError):
             return self.python_format + " " + " ".join(map(str, values))
 
@@ -296,27 +304,45 @@ def stack_text(frames, stack_id, with_address):
                    for f in frames)
 
 
-def columns(args, trivial, first_ts, first_ts_real):
-    """bcc's columns; a row is (probe, event, message)."""
-    time_col = None
+def columns(args, trivial):
+    """bcc's columns over a row of values (see row_values)."""
+    cols = []
     if args.timestamp:
-        def seconds(row):
-            offset = (row[1].ts - first_ts) / 1e9
-            return offset + first_ts_real if args.unix_timestamp else offset
-        time_col = Column("TIME", "%-17s " if args.unix_timestamp else "%-8s ",
-                          lambda row: ("%.6f" % seconds(row))[:17 if args.unix_timestamp else 8],
-                          json=seconds)
+        # the full "%.6f" text, cut to the column in text (as bcc), a number in JSON
+        width = 17 if args.unix_timestamp else 8
+        cols.append(Column("TIME", "%%-%d.%ds " % (width, width), itemgetter(len(cols)),
+                           json=lambda row, i=len(cols): float(row[i])))
     elif args.time:
-        time_col = Column("TIME", "%-8s ", lambda row: time.strftime("%H:%M:%S"))
-    return [
-        time_col,
-        Column("CPU", "%-3s ", lambda row: row[1].cpu) if args.print_cpu else None,
-        Column("PID", "%-7d ", lambda row: row[1].tgid),
-        Column("TID", "%-7d ", lambda row: row[1].pid),
-        Column("COMM", "%-15s ", lambda row: row[1].comm),
-        Column("FUNC", "%-16s ", lambda row: row[0].display),
-        Column("" if trivial else "-", "%s", lambda row: row[2], key="message"),
+        cols.append(Column("TIME", "%-8s ", itemgetter(len(cols))))
+    if args.print_cpu:
+        cols.append(Column("CPU", "%-3s ", itemgetter(len(cols))))
+    n = len(cols)
+    return cols + [
+        Column("PID", "%-7d ", itemgetter(n)),
+        Column("TID", "%-7d ", itemgetter(n + 1)),
+        Column("COMM", "%-15s ", itemgetter(n + 2)),
+        Column("FUNC", "%-16s ", itemgetter(n + 3)),
+        Column("" if trivial else "-", "%s", itemgetter(n + 4), key="message"),
     ]
+
+
+def row_values(args, first_ts, first_ts_real):
+    """f(probe, event, message) → the row's values, in the columns' order."""
+    prefix = []
+    if args.timestamp:
+        def stamp(e):
+            offset = (e.ts - first_ts) / 1e9
+            return "%.6f" % (offset + first_ts_real if args.unix_timestamp else offset)
+        prefix.append(stamp)
+    elif args.time:
+        prefix.append(lambda e: time.strftime("%H:%M:%S"))
+    if args.print_cpu:
+        prefix.append(lambda e: e.cpu)
+
+    def values(probe, e, msg):
+        row = (e.tgid, e.pid, e.comm.decode("utf-8", "replace"), probe.display, msg)
+        return tuple(get(e) for get in prefix) + row if prefix else row
+    return values
 
 
 def main(argv=None):
@@ -344,8 +370,9 @@ def main(argv=None):
     if not args.include_self:
         constants["self_tgid"] = os.getpid()
 
-    table = Table(columns(args, all(p.trivial for p in probes), time.monotonic_ns(), time.time()),
-                  json=args.json)
+    table = Table(columns(args, all(p.trivial for p in probes)), json=args.json)
+    line_format = "".join(c.fmt for c in table.columns) + "\n"     # text: one % per event
+    values = row_values(args, time.monotonic_ns(), time.time())
     name = (args.name or "").encode()
     state = {"count": 0, "done": False}
     aggregate = {}
@@ -368,9 +395,8 @@ def main(argv=None):
         printer = StackPrinter(tool.maps["stacks"], user=args.user_stack,
                                kernel=args.kernel_stack, offsets=True, modules=True)
 
-        def event_text(row):
-            e = row[1]
-            out = table.text(row) + "\n"
+        def event_text(e, row):
+            out = line_format % row
             if args.kernel_stack:
                 out += stack_text(printer.kernel_frames(e.kstack) if e.kstack >= 0 else [],
                                   e.kstack, args.address)
@@ -379,29 +405,27 @@ def main(argv=None):
                                   e.ustack, args.address)
             return out
 
-        def event_json(row):
-            e = row[1]
+        def event_json(e, row):
             out = table.as_dict(row)
             if args.kernel_stack or args.user_stack:
                 stack = printer.stack(e.comm, e.tgid, e.ustack, e.kstack, 1)
                 out.update(frames_json(stack))
             return out
 
+        only_probe = probes[0] if len(probes) == 1 else None
+
         def on_event(data):
             if state["done"]:
                 return
-            probe = probes[int.from_bytes(bytes(data[:4]), "little")]
+            probe = only_probe or probes[int.from_bytes(data[:4], "little")]
             e = probe.record.decode(data)
             if name not in e.comm:
                 return
             msg = probe.message(e)
             if args.msg_filter and args.msg_filter not in msg:
                 return
-            row = (probe, e, msg)
-            if args.json:
-                out = json.dumps(event_json(row)) + "\n"
-            else:
-                out = event_text(row)
+            row = values(probe, e, msg)
+            out = json.dumps(event_json(e, row)) + "\n" if args.json else event_text(e, row)
             if args.aggregate:
                 aggregate[out] = aggregate.get(out, 0) + 1
             else:

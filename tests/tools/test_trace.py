@@ -41,7 +41,8 @@ def marker_bin(tmp_path_factory):
 def test_trace_tracepoint_field_string():
     path = f"/tmp/pybcc-trace-{uuid.uuid4().hex[:8]}"
     probe = 't:syscalls:sys_enter_openat "open %s", args->filename'
-    with RunningTool("trace", probe, ready="FUNC") as t:
+    # -p: only our opens (a busy machine opens more than trace can print)
+    with RunningTool("trace", "-p", os.getpid(), probe, ready="FUNC") as t:
         assert t.lines[0].split() == ["PID", "TID", "COMM", "FUNC", "-"]
         tid = [None]
 
@@ -116,8 +117,8 @@ def test_trace_kprobe_user_string_and_retprobe():
 
 def test_trace_json_tracepoint_event_fields():
     path = f"/tmp/pybcc-trace-{uuid.uuid4().hex[:8]}"
-    with RunningTool("trace", "--json", "-C", 't:syscalls:sys_enter_openat "open %s", '
-                     'args->filename', ready="FUNC") as t:
+    with RunningTool("trace", "--json", "-C", "-p", os.getpid(),
+                     't:syscalls:sys_enter_openat "open %s", args->filename', ready="FUNC") as t:
         tid = [None]
 
         def opener():
