@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from ... import compiler, loader
+from ... import compiler
 from ...errors import NotSupportedError
 from ...kernel import features, tracefs
 from ...symbols import resolve_module
@@ -451,16 +451,8 @@ class GeneratedTool(Tool):
     """A Tool whose BPF C is generated text rather than a NAME.bpf.c file."""
 
     def __init__(self, text, name, constants=None, events=False):
-        constants = dict(constants or {})
-        self.use_ringbuf = events and features.has_ringbuf()
-        if events:
-            constants["use_ringbuf"] = self.use_ringbuf
         obj = compiler.compile(text, include_dirs=[INCLUDE_DIR], filename=f"{name}.bpf.c")
-        self.coll = loader.load(obj, constants=constants, programs=[])
-        self.links = []
-        self.mechanisms = []
-        self.reader = None
-        self.lost = 0
+        super().__init__(name, constants, events=events, obj=obj)
 
 
 def attach_probe(tool, prog_name, spec, pid=-1):
