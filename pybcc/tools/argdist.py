@@ -5,7 +5,6 @@ syntax, flags and output).
 Each invocation generates C for its probes (see probespec); the compiler
 caches objects by text, so repeating a command compiles nothing.
 """
-import argparse
 import dataclasses
 import re
 import sys
@@ -21,6 +20,7 @@ from .lib.probespec import (
     attach_probe,
     parse_specifier,
     split_top,
+    string_size,
 )
 from .lib.report import report_loop
 from .lib.runtime import fail, run_tool, status
@@ -87,14 +87,6 @@ argdist -H 'p:c:sleep(u32 seconds):u32:seconds' \\
 JSON_HELP = ("print one JSON object per interval: per probe its label, and its histogram "
              "buckets (low, high, count) or its counts (count and the values of the "
              "expressions) (pybcc extension)")
-MAX_STRING_SIZE = 4096      # -z: strings are part of a map key
-
-
-def string_size(text):
-    v = positive_int(text)
-    if v > MAX_STRING_SIZE:
-        raise argparse.ArgumentTypeError(f"at most {MAX_STRING_SIZE}, not {v}")
-    return v
 
 
 def parse_args(argv):

@@ -15,6 +15,7 @@ from ..kernel import tracefs
 from ..output.table import write_json
 from ..symbols import find_library, resolve_module, symbol_cache
 from .lib.args import non_negative_int, pid, positive_int, tool_parser
+from .lib.procutil import comm_of
 from .lib.report import report_loop
 from .lib.runtime import Tool, run_tool, status, stream_events
 from .lib.stacks import StackPrinter
@@ -241,14 +242,6 @@ def trace_calls(tool, json):
     stream_events(tool)
 
 
-def process_comm(pid):
-    try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.ebpf:
@@ -288,16 +281,17 @@ def main(argv=None):
             # frames with their module and offset, as bcc's memleak shows them
             printer = StackPrinter(tool.maps["stack_traces"], user=not kernel_trace,
                                    kernel=kernel_trace, offsets=True, modules=True)
-            comm = "" if kernel_trace else process_comm(pid)
             sym_pid = -1 if kernel_trace else pid
             collect = combined if args.combined_only else outstanding
+            comm = [""]     # the process's name, read when reporting (-c: after its exec)
 
             def stack(stack_id, size, count):
-                return stack_of(printer, stack_id, size, count, kernel_trace, comm, sym_pid)
+                return stack_of(printer, stack_id, size, count, kernel_trace, comm[0], sym_pid)
 
             def report(json):
                 if not kernel_trace:
                     symbol_cache(pid).refresh()     # keep the maps of a process that may exit
+                    comm[0] = comm_of(pid) or comm[0]
                 allocs, stacks = collect(tool, args, stack)
                 return report_json(printer, args, allocs, stacks) if json else \
                     report_text(args, allocs, stacks)

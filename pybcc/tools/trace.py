@@ -22,6 +22,7 @@ from .lib.probespec import (
     SpecError,
     attach_probe,
     parse_trace_probe,
+    string_size,
 )
 from .lib.runtime import fail, run_tool, stream_events
 from .lib.stacks import StackPrinter, frames_json
@@ -82,14 +83,6 @@ JSON_HELP = ("print one JSON object per event: the columns (time, cpu, pid, tid,
              "func, message) and with -K/-U the frames (innermost first, each {function, "
              "kernel, address}); with -A each distinct event once, with its count "
              "(pybcc extension)")
-MAX_STRING_SIZE = 4096      # -Z: a string is copied into the event
-
-
-def string_size(text):
-    v = positive_int(text)
-    if v > MAX_STRING_SIZE:
-        raise argparse.ArgumentTypeError(f"at most {MAX_STRING_SIZE}, not {v}")
-    return v
 
 
 def parse_args(argv):

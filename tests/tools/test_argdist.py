@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from .badinput import assert_one_line_error
 from .toolrun import RunningTool, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -93,10 +94,7 @@ def test_argdist_json_histogram_and_counts(reader):
     ([], "at least one specifier is required"),
 ])
 def test_argdist_bad_input_is_one_line(args, message):
-    r = run_tool("argdist", *args)
-    assert r.returncode == 2, r.stderr
-    assert message in r.stderr and "Traceback" not in r.stderr, r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert_one_line_error(run_tool("argdist", *args), message)
 
 
 @pytest.mark.parametrize("spec, message", [
@@ -105,7 +103,4 @@ def test_argdist_bad_input_is_one_line(args, message):
     ("x:lib:func", "probe type must be"),
 ])
 def test_argdist_bad_probe_is_one_line(spec, message):
-    r = run_tool("argdist", "-C", spec)
-    assert r.returncode == 1, r.stderr
-    assert message in r.stderr and "Traceback" not in r.stderr, r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert_one_line_error(run_tool("argdist", "-C", spec), message, code=1)

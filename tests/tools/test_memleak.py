@@ -5,6 +5,7 @@ import subprocess
 
 import pytest
 
+from .badinput import assert_one_line_error
 from .toolrun import RunningTool, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -165,7 +166,4 @@ def test_memleak_trace_calls_text_and_json(leaky):
     (["-c", "/nonexistent/pybcc-cmd"], "no such command: /nonexistent/pybcc-cmd"),
 ])
 def test_memleak_bad_input_is_one_line(args, message):
-    r = run_tool("memleak", *args)
-    assert r.returncode == 2, r.stderr
-    assert message in r.stderr and "Traceback" not in r.stderr, r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert_one_line_error(run_tool("memleak", *args), message)

@@ -4,6 +4,7 @@ import sys
 
 import pytest
 
+from .badinput import assert_one_line_error
 from .toolrun import RunningTool, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -119,7 +120,4 @@ def test_offcputime_json_sleeps_of_one_process():
     (["0"], "must be positive"),
 ])
 def test_offcputime_bad_input_is_one_line(args, message):
-    r = run_tool("offcputime", *args)
-    assert r.returncode == 2, r.stderr
-    assert message in r.stderr and "Traceback" not in r.stderr, r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert_one_line_error(run_tool("offcputime", *args), message)

@@ -7,6 +7,7 @@ import pytest
 
 from pybcc.kernel import features
 
+from .badinput import assert_one_line_error
 from .toolrun import RunningTool, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -151,19 +152,24 @@ def test_stackcount_bad_probe_type():
     assert r.returncode == 1 and "Type must be 'p', 't', or 'u'" in r.stderr
 
 
-def test_stackcount_json_per_process_counts():
+def getppid_run(*tool_args):
+    """stackcount TOOL_ARGS while a child calls getppid() 100 times: (child, its comm, the tool)."""
     child = subprocess.Popen([sys.executable, "-c", GETPPID], stdin=subprocess.PIPE, text=True)
     try:
         with open(f"/proc/{child.pid}/comm") as f:
             comm = f.read().strip()
-        with RunningTool("stackcount", "--json", "-P", "-K", "t:syscalls:sys_enter_getppid",
-                         ready='Tracing 1 functions for') as t:
+        with RunningTool("stackcount", *tool_args, ready='Tracing 1 functions for') as t:
             child.stdin.write("go\n")
             child.stdin.close()
             child.wait(20)
     finally:
         child.kill()
         child.wait()
+    return child, comm, t
+
+
+def test_stackcount_json_per_process_counts():
+    child, comm, t = getppid_run("--json", "-P", "-K", "t:syscalls:sys_enter_getppid")
     assert t.proc.returncode == 0, t.stderr
     assert "Detaching..." in t.stderr       # stdout is JSON lines only
     [report] = t.json_records()             # one interval: until Ctrl-C
@@ -197,14 +203,10 @@ def test_stackcount_json_intervals_without_per_process():
     ([], "required: pattern"),
 ])
 def test_stackcount_bad_input_is_one_line(args, message):
-    r = run_tool("stackcount", *args)
-    assert r.returncode == 2, r.stderr
-    assert message in r.stderr and "Traceback" not in r.stderr, r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert_one_line_error(run_tool("stackcount", *args), message)
 
 
 def test_stackcount_missing_tracepoint_or_library_is_one_line():
-    for pattern in ("t:nosuch:tracepoint", "pybcc_no_such_lib:func"):
-        r = run_tool("stackcount", pattern)
-        assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
-        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert_one_line_error(run_tool("stackcount", "t:nosuch:tracepoint"), "nosuch:tracepoint", 1)
+    assert_one_line_error(run_tool("stackcount", "pybcc_no_such_lib:func"),
+                          "unable to find library pybcc_no_such_lib", 1)

@@ -8,6 +8,7 @@ import pytest
 
 from pybcc.kernel import features
 
+from .badinput import assert_one_line_error
 from .toolrun import RunningTool, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -38,27 +39,33 @@ def marker_bin(tmp_path_factory):
     return str(d / "marker")
 
 
+def open_in_thread(path):
+    """Try to open ``path`` from a new thread of this process; its tid."""
+    tid = []
+
+    def opener():
+        tid.append(threading.get_native_id())
+        try:
+            open(path)
+        except FileNotFoundError:
+            pass
+    th = threading.Thread(target=opener)
+    th.start()
+    th.join()
+    return tid[0]
+
+
 def test_trace_tracepoint_field_string():
     path = f"/tmp/pybcc-trace-{uuid.uuid4().hex[:8]}"
     probe = 't:syscalls:sys_enter_openat "open %s", args->filename'
     # -p: only our opens (a busy machine opens more than trace can print)
     with RunningTool("trace", "-p", os.getpid(), probe, ready="FUNC") as t:
         assert t.lines[0].split() == ["PID", "TID", "COMM", "FUNC", "-"]
-        tid = [None]
-
-        def opener():
-            tid[0] = threading.get_native_id()
-            try:
-                open(path)
-            except FileNotFoundError:
-                pass
-        th = threading.Thread(target=opener)
-        th.start()
-        th.join()
+        tid = open_in_thread(path)
         line = t.wait_for(lambda ln: path in ln)
     assert line is not None, t.stdout + t.stderr
     f = line.split()
-    assert f[0] == str(os.getpid()) and f[1] == str(tid[0]), line
+    assert f[0] == str(os.getpid()) and f[1] == str(tid), line
     assert f[-3:] == ["sys_enter_openat", "open", path], line
     assert t.proc.returncode == 0, t.stderr
 
@@ -119,20 +126,10 @@ def test_trace_json_tracepoint_event_fields():
     path = f"/tmp/pybcc-trace-{uuid.uuid4().hex[:8]}"
     with RunningTool("trace", "--json", "-C", "-p", os.getpid(),
                      't:syscalls:sys_enter_openat "open %s", args->filename', ready="FUNC") as t:
-        tid = [None]
-
-        def opener():
-            tid[0] = threading.get_native_id()
-            try:
-                open(path)
-            except FileNotFoundError:
-                pass
-        th = threading.Thread(target=opener)
-        th.start()
-        th.join()
+        tid = open_in_thread(path)
         rec = t.wait_for_record(lambda r: r["message"] == "open " + path)
     assert rec is not None, t.stdout + t.stderr
-    assert rec["pid"] == os.getpid() and rec["tid"] == tid[0], rec
+    assert rec["pid"] == os.getpid() and rec["tid"] == tid, rec
     assert rec["func"] == "sys_enter_openat" and isinstance(rec["cpu"], int), rec
     with open("/proc/self/comm") as f:         # a new thread starts with its process's
         assert rec["comm"] == f.read().strip(), rec
@@ -173,13 +170,8 @@ def test_trace_json_uprobe_with_user_stack_and_aggregate(marker_bin):
     ([], "required: probe"),
 ])
 def test_trace_bad_input_is_one_line(args, message):
-    r = run_tool("trace", *args)
-    assert r.returncode == 2, r.stderr
-    assert message in r.stderr and "Traceback" not in r.stderr, r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert_one_line_error(run_tool("trace", *args), message)
 
 
 def test_trace_missing_tracepoint_is_one_line():
-    r = run_tool("trace", "t:pybcc_nosuch:event")
-    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
-    assert "pybcc_nosuch:event" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert_one_line_error(run_tool("trace", "t:pybcc_nosuch:event"), "pybcc_nosuch:event", code=1)

@@ -17,6 +17,7 @@ signature's parameter names, and STRCMP("literal", expr). These tools
 generate C per invocation (that is inherent); the compiler caches by text, so
 running the same command again compiles nothing.
 """
+import argparse
 import os
 import re
 from dataclasses import dataclass, field
@@ -26,9 +27,19 @@ from ... import compiler
 from ...errors import NotSupportedError
 from ...kernel import features, tracefs
 from ...symbols import resolve_module
+from .args import positive_int
 from .runtime import INCLUDE_DIR, Tool
 
 PROBE_TYPES = {"p": "p", "k": "p", "r": "r", "t": "t", "u": "u", "U": "u"}
+MAX_STRING_SIZE = 4096      # -Z/-z: a string is copied into an event or a map key
+
+
+def string_size(text):
+    """The tools' -Z/-z: how much of a string to copy (1..MAX_STRING_SIZE)."""
+    v = positive_int(text)
+    if v > MAX_STRING_SIZE:
+        raise argparse.ArgumentTypeError(f"at most {MAX_STRING_SIZE}, not {v}")
+    return v
 
 
 class SpecError(ValueError):
