@@ -134,9 +134,6 @@ class Probe:
         self.kind = kind            # "freq" or "hist"
         self.spec = parse_specifier(text)
         spec = self.spec
-        if spec.probe_type == "u":
-            from .lib.probespec import usdt_not_supported
-            raise usdt_not_supported(spec)
         self.is_default_expr = not spec.exprs
         if self.is_default_expr:
             if spec.probe_type != "r" and kind == "hist":

@@ -13,6 +13,7 @@ from .. import symbols
 from ..errors import AttachError, LoadError, NotSupportedError
 from ..kernel import features, tracefs
 from .lib.args import cpu, pid, positive_int, tool_parser
+from .lib.probespec import SpecError, attach_usdt_probe
 from .lib.report import FOREVER, report_loop
 from .lib.runtime import TOOLS_DIR, Tool, fail, run_tool, status
 from .lib.stacks import StackPrinter, by_value, detach, folded_line, folded_stacks
@@ -129,11 +130,8 @@ def attach_probes(tool, kind, library, rx, pid):
             if not pid and probe.bin_path != library:
                 continue
             if re.match(rx, probe.name):
-                prog = tool.coll.load_program("count_uprobe")
-                link = usdt.attach_usdt(tool.coll, prog, probe.bin_path, probe.provider,
-                                        probe.name, pid=pid or -1)
-                tool.links.append(link)
-                tool.mechanisms.append(link.description)
+                attach_usdt_probe(tool, "count_uprobe", probe.bin_path, probe.provider,
+                                  probe.name, pid or -1)
                 matched += 1
     return matched
 
@@ -161,7 +159,7 @@ def main(argv=None):
     with Tool("stackcount", constants) as tool:
         try:
             matched = attach_probes(tool, kind, library, rx, args.pid)
-        except (AttachError, LoadError, OSError) as e:
+        except (AttachError, LoadError, OSError, SpecError) as e:
             fail(str(e))
         if matched == 0:
             fail("No functions matched by pattern %s" % rx)

@@ -69,6 +69,10 @@ trace 'p::SyS_nanosleep(struct timespec *ts) "sleep for %lld ns", ts->tv_nsec'
 trace -c /sys/fs/cgroup/system.slice/workload.service '__x64_sys_nanosleep' '__x64_sys_clone'
         Trace nanosleep/clone syscall calls only under workload.service
         cgroup hierarchy.
+trace -p 1234 'u:/usr/bin/python3.11:function__entry "%s", arg2' 'u:/usr/bin/python3.11:line (0)'
+        Print the Python functions that process 1234 calls (USDT probes, with
+        their arguments as arg1, arg2, ...; CPython 3.11 fires function__entry
+        only while its line probe is enabled, hence the second, silent probe)
 """
 
 # printf conversions bcc's trace accepts, and the C type each one carries

@@ -1,3 +1,4 @@
+import os
 import re
 import subprocess
 import sys
@@ -104,3 +105,35 @@ def test_argdist_bad_input_is_one_line(args, message):
 ])
 def test_argdist_bad_probe_is_one_line(spec, message):
     assert_one_line_error(run_tool("argdist", "-C", spec), message, code=1)
+
+
+PYTHON = "/usr/bin/python3.11"     # Debian's, built with USDT probes
+PY_CALLER = ("import time\ndef pybcc_argdist_fn():\n    return 1\nt = time.time() + 30\n"
+             "while time.time() < t:\n    pybcc_argdist_fn(); time.sleep(0.01)\n")
+
+
+def test_argdist_usdt_probe_counts_and_histogram():
+    from pybcc import usdt
+    if not os.path.exists(PYTHON) or not any(
+            p.name == "function__return" for p in usdt.list_probes(PYTHON)):
+        pytest.skip(f"no {PYTHON} built with USDT probes")
+    child = subprocess.Popen([PYTHON, "-c", PY_CALLER])
+    try:
+        # function__return's arguments: file name, function name, line number
+        with RunningTool("argdist", "--json", "-p", child.pid,
+                         "-C", f"u:{PYTHON}:function__return():char*:arg2",
+                         "-H", f"u:{PYTHON}:function__return():int:arg3",
+                         ready="Tracing 2 probes") as t:
+            rec = t.wait_for_record(lambda r: any(
+                c["values"] == {"arg2": "pybcc_argdist_fn"} and c["count"] >= 20
+                for c in r["probes"][0]["counts"]))
+    finally:
+        child.kill()
+        child.wait()
+    assert rec is not None, t.stdout + t.stderr
+    counts, histogram = rec["probes"]
+    [ours] = [c["count"] for c in counts["counts"] if c["values"] == {"arg2": "pybcc_argdist_fn"}]
+    assert ours <= 110, rec                 # at most 100 calls in the 1 s interval
+    # the function returns at line 3: bucket 2..3 has at least our calls
+    assert any(b["low"] == 2 and b["high"] == 3 and b["count"] >= ours
+               for b in histogram["buckets"]), rec

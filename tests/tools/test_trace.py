@@ -175,3 +175,43 @@ def test_trace_bad_input_is_one_line(args, message):
 
 def test_trace_missing_tracepoint_is_one_line():
     assert_one_line_error(run_tool("trace", "t:pybcc_nosuch:event"), "pybcc_nosuch:event", code=1)
+
+
+PYTHON = "/usr/bin/python3.11"     # Debian's, built with USDT probes
+PY_CALLER = ("import time\ndef pybcc_usdt_fn():\n    return 1\nt = time.time() + 30\n"
+             "while time.time() < t:\n    pybcc_usdt_fn(); time.sleep(0.01)\n")
+
+
+def python_with_usdt():
+    """A python3.11 child calling pybcc_usdt_fn 100 times a second."""
+    from pybcc import usdt
+    if not os.path.exists(PYTHON) or not any(
+            p.name == "function__entry" for p in usdt.list_probes(PYTHON)):
+        pytest.skip(f"no {PYTHON} built with USDT probes")
+    return subprocess.Popen([PYTHON, "-c", PY_CALLER])
+
+
+def test_trace_usdt_probes_with_arguments():
+    child = python_with_usdt()
+    try:
+        # CPython 3.11 fires function__entry only while python:line is
+        # enabled: the third probe (never printing) enables it
+        with RunningTool("trace", "-p", child.pid,
+                         f'u:{PYTHON}:function__entry "%s:%d %s", arg1, arg3, arg2',
+                         f'u:{PYTHON}:python:function__return "ret %s", arg2',
+                         f"u:{PYTHON}:line (0)", ready="FUNC") as t:
+            entry = t.wait_for(lambda ln: ln.endswith(" <string>:2 pybcc_usdt_fn"))
+            ret = t.wait_for(lambda ln: ln.endswith(" ret pybcc_usdt_fn"))
+    finally:
+        child.kill()
+        child.wait()
+    assert entry is not None and ret is not None, t.stdout + t.stderr
+    assert entry.split()[:4] == [str(child.pid), str(child.pid), "python3.11", "function__entry"]
+    assert ret.split()[3] == "python:function__return", ret
+    assert t.proc.returncode == 0, t.stderr
+
+
+def test_trace_usdt_probe_not_in_binary_is_one_line():
+    python_with_usdt().kill()
+    assert_one_line_error(run_tool("trace", f"u:{PYTHON}:pybcc_no_such_probe"),
+                          "pybcc_no_such_probe not found", code=1)

@@ -20,11 +20,12 @@ running the same command again compiles nothing.
 import argparse
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import List, Optional
 
 from ... import compiler
-from ...errors import NotSupportedError
+from ...errors import AttachError, NotSupportedError
 from ...kernel import features, tracefs
 from ...symbols import resolve_module
 from .args import positive_int
@@ -61,7 +62,14 @@ class Spec:
 
     @property
     def is_user(self):
-        return self.probe_type in ("p", "r") and bool(self.library)
+        """A probe in user space (a uprobe or a USDT probe): its pointers are user memory."""
+        return self.probe_type == "u" or (self.probe_type in ("p", "r") and bool(self.library))
+
+    @property
+    def usdt_probe(self):
+        """(provider or None, name) of a USDT probe: u:LIB:[PROVIDER:]NAME."""
+        provider, _, name = self.function.rpartition(":")
+        return provider or None, name
 
     @property
     def tp_category(self):
@@ -293,6 +301,7 @@ class Generator:
                 self.parts.append("#include <%s>\n" % inc)
         self.streq_count = 0
         self.tp_structs = {}
+        self.usdt = False               # <bpf/usdt.bpf.h> is included
 
     def add(self, text):
         self.parts.append(text)
@@ -312,7 +321,12 @@ class Generator:
                           r"({ u64 __v = 0; struct pt_regs *__r = (struct pt_regs *)"
                           r"PT_REGS_PARM1(ctx); bpf_probe_read_kernel(&__v, sizeof(__v), "
                           r"&PT_REGS_PARM\1(__r)); __v; })", expr)
-        elif spec.probe_type != "u":
+        elif spec.probe_type == "u":
+            # the probe's arguments, as its note describes them (<bpf/usdt.bpf.h>)
+            expr = re.sub(r"\barg(1[0-2]|[1-9])\b",
+                          lambda m: f"({{ long __a = 0; bpf_usdt_arg(ctx, {int(m.group(1)) - 1}, "
+                                    f"&__a); __a; }})", expr)
+        else:
             expr = re.sub(r"\barg([1-6])\b", r"PT_REGS_PARM\1(ctx)", expr)
         for pat, repl in ALIASES:
             expr = re.sub(pat, repl, expr)
@@ -394,7 +408,10 @@ static __always_inline bool {name}(void *p)
             return (f'SEC("tracepoint/{spec.library}/{spec.function}")\n'
                     f"int {name}(struct {struct} *args)\n{{\n    void *ctx = args;\n")
         if spec.probe_type == "u":
-            raise usdt_not_supported(spec)
+            if not self.usdt:
+                self.usdt = True
+                self.parts.insert(1, "#include <bpf/usdt.bpf.h>\n")
+            return f'SEC("usdt")\nint {name}(struct pt_regs *ctx)\n{{\n'
         if spec.is_user:
             sec = "uretprobe" if spec.probe_type == "r" else "uprobe"
         else:
@@ -450,12 +467,6 @@ def is_syscall_kprobe(spec):
         spec.function.startswith(("__x64_sys_", "__arm64_sys_"))
 
 
-def usdt_not_supported(spec):
-    return NotSupportedError(
-        f"USDT probes ({spec.raw}) are not supported by pybcc yet",
-        feature="usdt", alternative="a uprobe on the function around the probe (p:LIB:FUNC)")
-
-
 # --- loading and attaching -------------------------------------------------------------
 
 class GeneratedTool(Tool):
@@ -471,7 +482,8 @@ def attach_probe(tool, prog_name, spec, pid=-1):
     if spec.probe_type == "t":
         return tool.attach(prog_name)
     if spec.probe_type == "u":
-        raise usdt_not_supported(spec)
+        provider, name = spec.usdt_probe
+        return attach_usdt_probe(tool, prog_name, spec.library or pid, provider, name, pid)
     if spec.is_user:
         path = resolve_module(spec.library, pid if pid and pid > 0 else None)
         if not path:
@@ -486,3 +498,21 @@ def attach_probe(tool, prog_name, spec, pid=-1):
                         "e.g. 't:syscalls:sys_enter_openat \"%s\", args->filename'")
     target = spec.function + (f"+{spec.offset}" if spec.offset else "")
     return tool.attach(prog_name, target)
+
+
+def attach_usdt_probe(tool, prog_name, target, provider, name, pid=-1):
+    """Attach a program to USDT probe [provider:]name of ``target`` (a binary
+    or library path or name, or a pid); ``pid`` > 0: only in that process."""
+    from ... import usdt
+    if not target or (isinstance(target, int) and target <= 0):
+        raise SpecError(f"USDT probe {name}: give its binary or library (u:LIB:PROBE) or -p PID")
+    try:
+        link = usdt.attach_usdt(tool.coll, prog_name, target, provider, name,
+                                pid=pid if pid and pid > 0 else -1)
+    except AttachError as e:
+        raise SpecError(str(e)) from None
+    tool.links.append(link)
+    tool.mechanisms.append(link.description)
+    if os.environ.get("PYBCC_DEBUG"):
+        print(f"pybcc: attached {link.description}", file=sys.stderr)
+    return link
