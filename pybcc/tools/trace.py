@@ -24,8 +24,8 @@ from .lib.probespec import (
     parse_trace_probe,
     string_size,
 )
-from .lib.runtime import fail, run_tool, stream_events
-from .lib.stacks import StackPrinter, frames_json
+from .lib.runtime import fail, run_tool, status, stream_events
+from .lib.stacks import BuildIdSymbols, StackPrinter, frames_json
 
 EXAMPLES = """
 EXAMPLES:
@@ -69,6 +69,9 @@ trace 'p::SyS_nanosleep(struct timespec *ts) "sleep for %lld ns", ts->tv_nsec'
 trace -c /sys/fs/cgroup/system.slice/workload.service '__x64_sys_nanosleep' '__x64_sys_clone'
         Trace nanosleep/clone syscall calls only under workload.service
         cgroup hierarchy.
+trace -s /lib/x86_64-linux-gnu/libc.so.6,/bin/ping 'p:c:inet_pton' -U
+        Trace inet_pton and name the user stack's frames from these files (by
+        their build ids)
 trace -p 1234 'u:/usr/bin/python3.11:function__entry "%s", arg2' 'u:/usr/bin/python3.11:line (0)'
         Print the Python functions that process 1234 calls (USDT probes, with
         their arguments as arg1, arg2, ...; CPython 3.11 fires function__entry
@@ -122,7 +125,9 @@ def parse_args(argv):
                    help="allow to use STRCMP with binary values")
     p.add_argument("-s", "--sym_file_list", type=str, metavar="SYM_FILE_LIST",
                    dest="sym_file_list",
-                   help="comma separated list of symbol files to use for symbol resolution")
+                   help="comma separated list of symbol files to use for symbol resolution "
+                        "(of -U stacks, recorded as build id and offset: they resolve after "
+                        "the process is gone)")
     p.add_argument("-K", "--kernel-stack", action="store_true", help="output kernel stack trace")
     p.add_argument("-U", "--user-stack", action="store_true", help="output user stack trace")
     p.add_argument("-a", "--address", action="store_true", help="print virtual address in stacks")
@@ -144,6 +149,12 @@ def parse_args(argv):
         p.error("-u/--unix-timestamp requires -t")
     if args.cgroup_path is not None and not os.path.isdir(args.cgroup_path):
         p.error(f"-c {args.cgroup_path}: no such cgroup directory")
+    args.build_ids = None
+    if args.sym_file_list:
+        try:
+            args.build_ids = BuildIdSymbols(args.sym_file_list.split(","))
+        except ValueError as e:
+            p.error(f"-s: {e}")
     return args
 
 
@@ -208,7 +219,7 @@ class Probe:
                  "    bpf_get_current_comm(__data->comm, sizeof(__data->comm));\n"
                  "    __data->kstack = with_kstack ? bpf_get_stackid(ctx, &stacks, 0) : -1;\n"
                  "    __data->ustack = with_ustack ? "
-                 "bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK) : -1;\n")
+                 "bpf_get_stackid(ctx, &USTACKS, BPF_F_USER_STACK) : -1;\n")
         for i, (t, value) in enumerate(zip(self.types, self.tp.values)):
             user = prefer_user or re.search(r"\barg[1-6]@user\b", value) is not None
             expr = gen.rewrite(value, spec, user)
@@ -272,6 +283,18 @@ static __always_inline bool pybcc_wanted(u32 tgid, u32 tid, u32 uid)
 }
 """
 
+# -s: user stacks as (build id, file offset) frames, named from the given files
+BUILD_ID_STACKS_C = """
+struct {
+    __uint(type, BPF_MAP_TYPE_STACK_TRACE);
+    __uint(max_entries, 1024);
+    __uint(map_flags, BPF_F_STACK_BUILD_ID);
+    __uint(key_size, sizeof(u32));
+    __uint(value_size, 127 * sizeof(struct bpf_stack_build_id));
+} ustacks SEC(".maps");
+#define USTACKS ustacks
+"""
+
 CGROUP_C = """
 struct {
     __uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
@@ -286,6 +309,7 @@ def generate(probes, args):
     gen = Generator(args.string_size, args.include or (), bin_cmp=args.bin_cmp)
     gen.cgroup = args.cgroup_path is not None
     gen.add(COMMON_C)
+    gen.add(BUILD_ID_STACKS_C if args.sym_file_list else "#define USTACKS stacks\n")
     if gen.cgroup:
         gen.add(CGROUP_C)
     for probe in probes:
@@ -344,9 +368,6 @@ def row_values(args, first_ts, first_ts_real):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.sym_file_list is not None:
-        fail("trace: -s/--sym_file_list (build-id stacks with separate symbol files) is not "
-             "supported by pybcc; stacks are symbolized from the running processes")
     try:
         probes = [Probe(i, text, args) for i, text in enumerate(args.probes)]
         text = generate(probes, args)
@@ -390,7 +411,11 @@ def main(argv=None):
         except SpecError as e:
             fail(str(e))
         printer = StackPrinter(tool.maps["stacks"], user=args.user_stack,
-                               kernel=args.kernel_stack, offsets=True, modules=True)
+                               kernel=args.kernel_stack, offsets=True, modules=True,
+                               user_map=tool.maps["ustacks"] if args.build_ids else None,
+                               build_ids=args.build_ids)
+        if args.build_ids:
+            status("Note: Kernel bpf will report stack map with ip/build_id", args.json)
 
         def event_text(e, row):
             out = line_format % row

@@ -215,3 +215,26 @@ def test_trace_usdt_probe_not_in_binary_is_one_line():
     python_with_usdt().kill()
     assert_one_line_error(run_tool("trace", f"u:{PYTHON}:pybcc_no_such_probe"),
                           "pybcc_no_such_probe not found", code=1)
+
+
+def test_trace_sym_file_list_names_user_frames_by_build_id(marker_bin):
+    from pybcc.symbols import load_elf
+    if not load_elf(marker_bin).build_id:
+        pytest.skip("the C compiler made no build id")
+    probe = f'p:{marker_bin}:marker_fn "x=%d", arg1'
+    # the frames are recorded as (build id, offset) and named from the files
+    # given to -s: the process is gone by then, and that does not matter
+    with RunningTool("trace", "-U", "-M", "1", "-s", f"{marker_bin},libc.so.6", probe,
+                     ready="FUNC") as t:
+        subprocess.run([marker_bin, "31"])
+        t.proc.wait(15)
+    assert t.lines[0] == "Note: Kernel bpf will report stack map with ip/build_id", t.stdout
+    i = next(i for i, ln in enumerate(t.lines) if ln.endswith("x=31"))
+    assert t.lines[i + 1] == "        marker_fn+0x0 [marker]", t.stdout
+    assert t.lines[i + 2].endswith(" [libc.so.6]") and "[unknown]" not in t.lines[i + 2], t.stdout
+
+
+def test_trace_sym_file_list_must_exist():
+    assert_one_line_error(run_tool("trace", "-U", "-s", "/nonexistent/pybcc-sym",
+                                   "t:syscalls:sys_enter_getppid"),
+                          "-s: no such binary or library: /nonexistent/pybcc-sym")

@@ -7,12 +7,13 @@ folded for flame graphs (``folded_stacks`` yields the (frames, value) pairs),
 or as a JSON object with the frames as a list, each marked kernel or user.
 """
 import errno
+import os
 import sys
 import time
 from typing import NamedTuple
 
 from ...output.table import write_json
-from ...symbols import ksym, sym
+from ...symbols import format_symbol, ksym, load_elf, resolve_module, sym
 from .runtime import status
 
 TRACING_FRAMES = ("bpf_prog_", "bpf_trace_run", "__traceiter_", "__bpf_trace_", "trace_call_bpf",
@@ -23,6 +24,44 @@ def stack_id_err(stack_id):
     """A failed stack id worth reporting; -EFAULT just means there is no
     such stack (no user stack in a kernel thread)."""
     return stack_id < 0 and stack_id != -errno.EFAULT
+
+
+class BuildIdSymbols:
+    """Names for user frames recorded as (build id, file offset) by a stack
+    map with BPF_F_STACK_BUILD_ID (trace -s): looked up in the given binaries
+    and libraries by their build ids, so they outlive the traced process."""
+
+    VALID, IP = 1, 2        # BPF_STACK_BUILD_ID_VALID, BPF_STACK_BUILD_ID_IP
+
+    def __init__(self, names):
+        """``names``: paths or names of binaries and libraries. Raises
+        ValueError naming one that is missing or has no build id."""
+        self.files = {}
+        for name in names:
+            path = resolve_module(name)
+            if path is None or not os.path.isfile(path):
+                raise ValueError(f"no such binary or library: {name}")
+            try:
+                build_id = load_elf(path).build_id
+            except (OSError, ValueError) as e:      # ElfError is a ValueError
+                raise ValueError(f"{path}: {e}") from None
+            if not build_id:
+                raise ValueError(f"{path} has no build id")
+            self.files[bytes.fromhex(build_id).ljust(20, b"\0")] = path
+
+    def name(self, frame, pid, modules, offsets):
+        """The frame's text; a frame recorded without its build id (IP) is
+        named from the process, as a plain stack's."""
+        status, build_id, value = frame
+        if status == self.IP:
+            return sym(value, pid, show_module=modules, show_offset=offsets)
+        path = self.files.get(build_id) if status == self.VALID else None
+        if path is None:
+            return format_symbol(None, 0, None, modules, offsets)
+        syms = load_elf(path)
+        hit = syms.lookup(syms.offset_to_vaddr(value))
+        name, off = hit if hit else (None, 0)
+        return format_symbol(name, off, path, modules, offsets)
 
 
 class Frame(NamedTuple):
@@ -54,7 +93,7 @@ class StackPrinter:
 
     def __init__(self, stack_map, user=True, kernel=True, delimited=False, annotations=False,
                  skip_tracing=False, offsets=False, modules=False, missed_markers=True,
-                 always_delimit=False):
+                 always_delimit=False, user_map=None, build_ids=None):
         """``user``/``kernel``: which stacks are shown; ``delimited``: "-"
         between them (when both are there, or always with ``always_delimit``,
         as stackcount does); ``annotations``: "_[k]" after kernel names;
@@ -62,8 +101,12 @@ class StackPrinter:
         ``missed_markers``: bcc's "[Missed User Stack]" where a stack could
         not be read; ``skip_tracing``: drop the innermost kernel frames that
         belong to the tracing machinery (the BPF program, bpf_trace_run, the
-        tracepoint's iterator), which a stack taken in a tracepoint starts with."""
+        tracepoint's iterator), which a stack taken in a tracepoint starts with;
+        ``user_map``/``build_ids``: user stacks in their own map, as build-id
+        frames named by a BuildIdSymbols."""
         self.stacks = stack_map
+        self.user_map = user_map or stack_map
+        self.build_ids = build_ids
         self.skip_tracing = skip_tracing
         self.user, self.kernel = user, kernel
         self.delimited = delimited and user and kernel
@@ -104,8 +147,12 @@ class StackPrinter:
         return frames
 
     def user_frames(self, user_id, pid):
+        frames = self.user_map.walk(user_id)
+        if self.build_ids is not None:
+            return [Frame(f[2], self.build_ids.name(f, pid, self.modules, self.offsets), False)
+                    for f in frames]
         return [Frame(a, sym(a, pid, show_module=self.modules, show_offset=self.offsets), False)
-                for a in self.stacks.walk(user_id)]
+                for a in frames]
 
     def stack(self, comm, pid, user_id, kernel_id, value, sym_pid=None, first_ip=0, fields=None):
         """The Stack of one map entry; ``sym_pid``: the process whose symbols
