@@ -1,4 +1,5 @@
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -238,3 +239,19 @@ def test_trace_sym_file_list_must_exist():
     assert_one_line_error(run_tool("trace", "-U", "-s", "/nonexistent/pybcc-sym",
                                    "t:syscalls:sys_enter_getppid"),
                           "-s: no such binary or library: /nonexistent/pybcc-sym")
+
+
+def test_trace_kernel_stack_under_each_event():
+    with RunningTool("trace", "-K", "-a", "-M", "2", "-p", os.getpid(),
+                     't:syscalls:sys_enter_getppid "ppid"', ready="FUNC") as t:
+        os.getppid()
+        os.getppid()
+        t.proc.wait(15)
+    events = [i for i, ln in enumerate(t.lines) if ln.endswith("sys_enter_getppid ppid")]
+    assert len(events) == 2, t.stdout
+    # 8 spaces, the address (-a), name+offset [kernel]; a blank line ends the stack
+    end = t.lines.index("", events[0])
+    frames = t.lines[events[0] + 1:end]
+    assert frames and all(re.match(r"^        [0-9a-f]{16} \w+\+0x[0-9a-f]+ \[kernel\]$", f)
+                          for f in frames), t.stdout
+    assert any("syscall" in f for f in frames), t.stdout
