@@ -15,7 +15,7 @@ from operator import itemgetter
 from ..errors import MapError
 from ..output.table import Column, Table
 from ..symbols import ksym, sym
-from .lib.args import non_negative_int, pid, positive_int, tool_parser
+from .lib.args import pid, positive_int, tool_parser, uid
 from .lib.probespec import (
     GeneratedTool,
     Generator,
@@ -100,7 +100,7 @@ def parse_args(argv):
                    help="id of the process to trace (optional)")
     p.add_argument("-L", "--tid", type=pid, metavar="TID", dest="pid",
                    help="id of the thread to trace (optional)")
-    p.add_argument("--uid", type=non_negative_int, metavar="UID", dest="uid",
+    p.add_argument("--uid", type=uid, metavar="UID", dest="uid",
                    help="id of the user to trace (optional)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="print resulting BPF program code before executing")

@@ -148,7 +148,7 @@ def test_profile_json_one_object_per_stack(spinner):
     (["-c", "-5"], "must be positive"),
     (["-p", "999999999"], "no process with pid 999999999"),
     (["-L", "1,x"], "invalid pid 'x'"),
-    (["-C", "4096", "1"], "cpu 4096 is not online"),
+    (["-C", "4096", "1"], "no CPU 4096"),
     (["--stack-storage-size", "0"], "must be positive"),
     (["-f", "--json"], "not allowed with"),
     (["0"], "must be positive"),
