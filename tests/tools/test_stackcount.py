@@ -8,6 +8,7 @@ import pytest
 from pybcc.kernel import features
 
 from .badinput import assert_one_line_error
+from .pyusdt import PYTHON, python_calling
 from .toolrun import RunningTool, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -43,18 +44,26 @@ def marker_binary(tmp_path_factory):
     return str(d / "pybccmarker")
 
 
-def test_stackcount_tracepoint_per_process_kernel_stacks():
+def getppid_run(*tool_args):
+    """stackcount TOOL_ARGS while a child calls getppid() 100 times: (child, its comm, the tool)."""
     child = subprocess.Popen([sys.executable, "-c", GETPPID], stdin=subprocess.PIPE, text=True)
     try:
-        with RunningTool("stackcount", "-P", "-K", "t:syscalls:sys_enter_getppid",
-                         ready='Tracing 1 functions for "t:syscalls:sys_enter_getppid"... '
-                               'Hit Ctrl-C to end.') as t:
+        with open(f"/proc/{child.pid}/comm") as f:
+            comm = f.read().strip()
+        with RunningTool("stackcount", *tool_args, ready='Tracing 1 functions for') as t:
             child.stdin.write("go\n")
             child.stdin.close()
             child.wait(20)
     finally:
         child.kill()
         child.wait()
+    return child, comm, t
+
+
+def test_stackcount_tracepoint_per_process_kernel_stacks():
+    child, _, t = getppid_run("-P", "-K", "t:syscalls:sys_enter_getppid")
+    assert t.header == ('Tracing 1 functions for "t:syscalls:sys_enter_getppid"... '
+                        'Hit Ctrl-C to end.'), t.stdout
     assert t.proc.returncode == 0, t.stderr
     assert t.lines[-1] == "Detaching..."
     owner = [i for i, ln in enumerate(t.lines) if ln.endswith(" [%d]" % child.pid)]
@@ -86,22 +95,12 @@ def test_stackcount_uprobe_user_stacks_of_one_pid(marker_binary):
     assert count_line == "    50", t.stdout
 
 
-DEBIAN_PYTHON = "/usr/bin/python3.11"
-CALLER = "import time\ndef marker(): pass\nt = time.time() + 20\n" \
-         "while time.time() < t:\n    marker(); time.sleep(0.01)\n"
-
-
 def test_stackcount_usdt_probe_of_one_pid():
-    import os
-    from pybcc import usdt
-    if not os.path.exists(DEBIAN_PYTHON) or not any(
-            p.name == "function__return" for p in usdt.list_probes(DEBIAN_PYTHON)):
-        pytest.skip(f"no {DEBIAN_PYTHON} built with USDT probes")
-    child = subprocess.Popen([DEBIAN_PYTHON, "-c", CALLER])
+    child = python_calling("marker", seconds=20)
     try:
         # (CPython 3.11 fires function__return for Python calls; not function__entry)
         with RunningTool("stackcount", "-U", "-p", child.pid,
-                         f"u:{DEBIAN_PYTHON}:function__ret*",
+                         f"u:{PYTHON}:function__ret*",
                          ready='Tracing 1 functions for "u:') as t:
             t.wait_for(lambda ln: False, timeout=1.5)
     finally:
@@ -150,22 +149,6 @@ def test_stackcount_kernel_function_with_kprobes():
 def test_stackcount_bad_probe_type():
     r = run_tool("stackcount", "x:lib:func")
     assert r.returncode == 1 and "Type must be 'p', 't', or 'u'" in r.stderr
-
-
-def getppid_run(*tool_args):
-    """stackcount TOOL_ARGS while a child calls getppid() 100 times: (child, its comm, the tool)."""
-    child = subprocess.Popen([sys.executable, "-c", GETPPID], stdin=subprocess.PIPE, text=True)
-    try:
-        with open(f"/proc/{child.pid}/comm") as f:
-            comm = f.read().strip()
-        with RunningTool("stackcount", *tool_args, ready='Tracing 1 functions for') as t:
-            child.stdin.write("go\n")
-            child.stdin.close()
-            child.wait(20)
-    finally:
-        child.kill()
-        child.wait()
-    return child, comm, t
 
 
 def test_stackcount_json_per_process_counts():

@@ -10,6 +10,7 @@ import pytest
 from pybcc.kernel import features
 
 from .badinput import assert_one_line_error
+from .pyusdt import PYTHON, python_calling
 from .toolrun import RunningTool, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -178,22 +179,8 @@ def test_trace_missing_tracepoint_is_one_line():
     assert_one_line_error(run_tool("trace", "t:pybcc_nosuch:event"), "pybcc_nosuch:event", code=1)
 
 
-PYTHON = "/usr/bin/python3.11"     # Debian's, built with USDT probes
-PY_CALLER = ("import time\ndef pybcc_usdt_fn():\n    return 1\nt = time.time() + 30\n"
-             "while time.time() < t:\n    pybcc_usdt_fn(); time.sleep(0.01)\n")
-
-
-def python_with_usdt():
-    """A python3.11 child calling pybcc_usdt_fn 100 times a second."""
-    from pybcc import usdt
-    if not os.path.exists(PYTHON) or not any(
-            p.name == "function__entry" for p in usdt.list_probes(PYTHON)):
-        pytest.skip(f"no {PYTHON} built with USDT probes")
-    return subprocess.Popen([PYTHON, "-c", PY_CALLER])
-
-
 def test_trace_usdt_probes_with_arguments():
-    child = python_with_usdt()
+    child = python_calling("pybcc_usdt_fn")
     try:
         # CPython 3.11 fires function__entry only while python:line is
         # enabled: the third probe (never printing) enables it
@@ -213,7 +200,7 @@ def test_trace_usdt_probes_with_arguments():
 
 
 def test_trace_usdt_probe_not_in_binary_is_one_line():
-    python_with_usdt().kill()
+    python_calling("pybcc_usdt_fn", seconds=0).wait()      # (skips without the probes)
     assert_one_line_error(run_tool("trace", f"u:{PYTHON}:pybcc_no_such_probe"),
                           "pybcc_no_such_probe not found", code=1)
 
