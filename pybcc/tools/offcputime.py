@@ -113,7 +113,8 @@ def main(argv=None):
     return 0
 
 
-def report(tool, args):
+def counted_stacks(tool, args):
+    """The printer and the off-CPU stacks, least time first."""
     printer = StackPrinter(tool.maps["stack_traces"], user=not args.kernel_stacks_only,
                            kernel=not args.user_stacks_only, delimited=args.delimited,
                            skip_tracing=True)
@@ -123,6 +124,11 @@ def report(tool, args):
                                     sym_pid=k.tgid,
                                     fields={"pid": k.tgid, "tid": k.pid})
                       for k, v in tool.maps["counts"].items())
+    return printer, stacks
+
+
+def report(tool, args):
+    printer, stacks = counted_stacks(tool, args)
     write_stacks(printer, stacks, args.folded, args.json, unit="us")
     missing_warning(printer, "lost and could not be displayed", 12)
     negative, full = (sum(v) for v in (tool.maps["problems"][0], tool.maps["problems"][1]))

@@ -117,13 +117,19 @@ def main(argv=None):
     return 0
 
 
-def report(tool, args):
+def counted_stacks(tool, args):
+    """The printer and the sampled stacks, smallest count first."""
     printer = StackPrinter(tool.maps["stack_traces"], user=not args.kernel_stacks_only,
                            kernel=not args.user_stacks_only, delimited=args.delimited,
                            annotations=args.annotations)
     stacks = by_value(printer.stack(k.name, k.pid, k.user_stack_id, k.kernel_stack_id, v,
                                     first_ip=k.kernel_ip)
                       for k, v in tool.maps["counts"].items())
+    return printer, stacks
+
+
+def report(tool, args):
+    printer, stacks = counted_stacks(tool, args)
     write_stacks(printer, stacks, args.folded, args.json, unit="samples")
     missing_warning(printer, "could not be displayed", 17)
     dropped = sum(tool.maps["dropped"][0])
