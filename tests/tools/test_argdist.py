@@ -129,3 +129,15 @@ def test_argdist_usdt_probe_counts_and_histogram():
     # (its probe attached after the counting one: it may have fewer)
     full = [(b["low"], b["high"], b["count"]) for b in histogram["buckets"] if b["count"]]
     assert len(full) == 1 and full[0][:2] == (2, 3) and full[0][2] >= 20, rec
+
+
+def test_argdist_reads_through_pointers(points):
+    binary, header = points
+    spec = f"p:{binary}:walk(struct point *p):int:p->next->x:p->y == 7"
+    with RunningTool("argdist", "--json", "-c", "-I", header, "-C", spec,
+                     ready="Tracing 1 probes") as t:
+        for _ in range(3):
+            subprocess.run([binary, "5"])
+        rec = t.wait_for_record(lambda r: r["probes"][0]["counts"])
+    assert rec is not None, t.stdout + t.stderr
+    assert rec["probes"][0]["counts"] == [{"count": 3, "values": {"p->next->x": 6}}], rec

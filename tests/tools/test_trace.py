@@ -242,3 +242,15 @@ def test_trace_kernel_stack_under_each_event():
     assert frames and all(re.match(r"^        [0-9a-f]{16} \w+\+0x[0-9a-f]+ \[kernel\]$", f)
                           for f in frames), t.stdout
     assert any("syscall" in f for f in frames), t.stdout
+
+
+def test_trace_reads_through_pointers(points):
+    binary, header = points
+    # p->y and p->next->x are user memory: read, not loaded directly
+    probe = f'p:{binary}:walk(struct point *p) (p->next->y > 40) "y=%d next.x=%d", p->y, p->next->x'
+    with RunningTool("trace", "-I", header, "-M", "1", probe, ready="FUNC") as t:
+        subprocess.run([binary, "10"])     # filtered out: next->y is 12
+        subprocess.run([binary, "40"])
+        t.proc.wait(15)
+    assert [ln.split()[-2:] for ln in t.lines if "walk" in ln] == [["y=7", "next.x=41"]], \
+        t.stdout + t.stderr

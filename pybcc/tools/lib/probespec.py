@@ -315,6 +315,7 @@ class Generator:
         """Turn a tool expression into C valid inside the probe function."""
         expr = re.sub(r"\b(arg[1-6])@user\b", r"\1", expr)
         expr = self._rewrite_strcmp(expr, spec, user_strings)
+        expr = read_through_pointers(expr, spec, user_strings)
         if is_syscall_kprobe(spec):
             # the syscall wrapper's one argument is the user's pt_regs
             expr = re.sub(r"\barg([1-6])\b",
@@ -460,6 +461,37 @@ def _field_decl(f):
     if "*" in f.type:
         return f"unsigned long {f.name};"
     return f"{_INT_TYPES.get((f.size, f.signed), 'u64')} {f.name};"
+
+
+_CHAIN = re.compile(r"(?<![\w.>$])([A-Za-z_]\w*)((?:\s*(?:->|\.)\s*[A-Za-z_]\w*)+)")
+_HOP = re.compile(r"(->|\.)\s*([A-Za-z_]\w*)")
+
+
+def read_through_pointers(expr, spec, user):
+    """``p->a.b->c`` as probe reads, one per "->" (a probe may not load
+    through a pointer it was given): user memory for user-space probes (and
+    syscall arguments), else kernel memory. A tracepoint's ``args->field``
+    is the probe's own context, read directly."""
+    kind = "user" if user else "kernel"
+
+    def reads(m):
+        hops = _HOP.findall(m.group(2))
+        value, i, n, steps = m.group(1), 0, 0, []
+        if value == "args" and spec.probe_type == "t" and hops[0][0] == "->":
+            value, i = "args->" + hops[0][1], 1
+        while i < len(hops) and hops[i][0] == ".":
+            value, i = value + "." + hops[i][1], i + 1
+        while i < len(hops):        # hops[i] is a "->": read what it leads to
+            path, i = f"{value}->{hops[i][1]}", i + 1
+            while i < len(hops) and hops[i][0] == ".":
+                path, i = path + "." + hops[i][1], i + 1
+            value, n = f"__deref{n}", n + 1
+            steps.append(f"typeof({path}) {value}; "
+                         f"bpf_probe_read_{kind}(&{value}, sizeof({value}), &{path});")
+        if not steps:
+            return m.group(0)
+        return "({ " + " ".join(steps) + f" {value}; }})"
+    return _CHAIN.sub(reads, expr)
 
 
 def is_syscall_kprobe(spec):
