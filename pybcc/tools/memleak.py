@@ -14,7 +14,7 @@ from ..errors import NotSupportedError
 from ..kernel import tracefs
 from ..output.table import write_json
 from ..symbols import find_library, resolve_module, symbol_cache
-from .lib.args import non_negative_int, pid, positive_int, tool_parser
+from .lib.args import add_duration, non_negative_int, pid, positive_int, tool_parser
 from .lib.procutil import comm_of
 from .lib.report import report_loop
 from .lib.runtime import Tool, run_tool, status, stream_events
@@ -100,6 +100,7 @@ def parse_args(argv):
     p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--percpu", action="store_true", help="trace percpu allocations")
     p.add_argument("--json", action="store_true", help=JSON_HELP)
+    add_duration(p, "stop after this many seconds (pybcc extension)")
     args = p.parse_args(argv)
     if args.min_size is not None and args.max_size is not None and args.min_size > args.max_size:
         p.error("min_size (-z) can't be greater than max_size (-Z)")
@@ -225,7 +226,7 @@ TRACE_TEXT = {1: "alloc entered, size = {size}",
 TRACE_EVENTS = {1: "alloc_enter", 2: "alloc_exit", 3: "free_enter"}
 
 
-def trace_calls(tool, json):
+def trace_calls(tool, json, duration=None):
     """-t: one line (or JSON object) per allocator call."""
     record = tool.record("memleak_trace")
 
@@ -239,7 +240,7 @@ def trace_calls(tool, json):
             msg = TRACE_TEXT[e.kind].format(size=e.size, address=e.address)
             sys.stdout.write("%-16s %-7d %s\n" % (comm, e.pid, msg))
     tool.open_events(on_event)
-    stream_events(tool)
+    stream_events(tool, duration)
 
 
 def main(argv=None):
@@ -276,7 +277,7 @@ def main(argv=None):
                 release()
                 release = None
             if args.trace:
-                trace_calls(tool, args.json)
+                trace_calls(tool, args.json, args.duration)
                 return 0
             # frames with their module and offset, as bcc's memleak shows them
             printer = StackPrinter(tool.maps["stack_traces"], user=not kernel_trace,
@@ -295,8 +296,8 @@ def main(argv=None):
                 allocs, stacks = collect(tool, args, stack)
                 return report_json(printer, args, allocs, stacks) if json else \
                     report_text(args, allocs, stacks)
-            report_loop(report, args.interval, args.count, json=args.json, blank_line=False,
-                        report_at_interrupt=False)
+            report_loop(report, args.interval, args.count, args.duration, json=args.json,
+                        blank_line=False, report_at_interrupt=False)
     finally:
         if release is not None:     # attaching failed: let the command go on untraced
             release()

@@ -15,7 +15,7 @@ from operator import itemgetter
 from ..errors import MapError
 from ..output.table import Column, Table
 from ..symbols import ksym, sym
-from .lib.args import pid, positive_int, tool_parser, uid
+from .lib.args import add_duration, pid, positive_int, tool_parser, uid
 from .lib.probespec import (
     GeneratedTool,
     Generator,
@@ -140,6 +140,7 @@ def parse_args(argv):
     p.add_argument("-A", "--aggregate", action="store_true", help="aggregate amount of each trace")
     p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help=JSON_HELP)
+    add_duration(p, "stop after this many seconds (pybcc extension)")
     args = p.parse_args(argv)
     if args.tgid and args.pid:
         p.error("only one of -p and -L may be specified")
@@ -460,7 +461,7 @@ def main(argv=None):
 
         tool.open_events(on_event, page_cnt=args.buffer_pages)
         table.print_header()
-        stream_events(tool, should_stop=lambda: state["done"])
+        stream_events(tool, args.duration, should_stop=lambda: state["done"])
         if args.aggregate and state["done"]:
             for k, v in sorted(aggregate.items(), key=lambda kv: kv[1], reverse=True):
                 if args.json:

@@ -167,3 +167,9 @@ def test_memleak_trace_calls_text_and_json(leaky):
 ])
 def test_memleak_bad_input_is_one_line(args, message):
     assert_one_line_error(run_tool("memleak", *args), message)
+
+
+def test_memleak_duration_ends_after_the_report(leaky):
+    r = run_tool("memleak", "--duration", "2", "-c", f"{leaky} 10", "1")
+    assert r.returncode == 0, r.stderr
+    assert len(re.findall(r"Top 10 stacks with outstanding allocations:", r.stdout)) == 2, r.stdout

@@ -254,3 +254,10 @@ def test_trace_reads_through_pointers(points):
         t.proc.wait(15)
     assert [ln.split()[-2:] for ln in t.lines if "walk" in ln] == [["y=7", "next.x=41"]], \
         t.stdout + t.stderr
+
+
+def test_trace_duration_stops_it():
+    r = run_tool("trace", "--duration", "1", "-p", os.getpid(), "t:syscalls:sys_enter_getppid",
+                 timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0].split() == ["PID", "TID", "COMM", "FUNC"], r.stdout
