@@ -89,6 +89,9 @@ def main(argv=None):
         return _load_command(rest)
     if cmd == "run":
         return _need_privileges(rest[1:] if rest else rest) or _run_command(rest)
+    if cmd == "exporter":
+        from .exporter.cli import main as exporter_main
+        return _need_privileges(rest) or exporter_main(rest)
     from .tools import registry
     if cmd not in registry.BY_NAME:
         print(f"pybcc: no tool or command {cmd!r} (try: pybcc --help)", file=sys.stderr)

@@ -6,10 +6,13 @@
 #   libbpf-tools          their objects are loaded by the tests (javagc)
 #   systemtap-sdt-dev     <sys/sdt.h> for the USDT test programs
 #   bpfcc-tools           bcc's own tools, run unmodified by `pytest -m bcctools`
+#   prometheus            the real server tests/exporter/test_prometheus.py scrapes with
+#   openssl               certificates for the exporter's TLS test
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-packages=(clang-16 llvm-16 bpftool libbpf-dev libbpf-tools systemtap-sdt-dev gcc make bpfcc-tools)
+packages=(clang-16 llvm-16 bpftool libbpf-dev libbpf-tools systemtap-sdt-dev gcc make bpfcc-tools
+          prometheus openssl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -18,7 +21,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-python3 -m pip install -q -e '.[test,compiler]'
+python3 -m pip install -q -e '.[test,compiler,exporter]'
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 # Compile the tools once now (CO-RE objects load on any kernel), so that a
 # tool's first run needs no compiler and no vmlinux.h; and for arm64 too,
@@ -29,5 +32,7 @@ if arm64_kernel=$(bash scripts/arm64-kernel.sh); then
 else
     echo "setup: no arm64 kernel image; arm64 objects not built" >&2
 fi
+# and the exporter's built-in metric sets
+python3 -m pybcc.exporter.objects
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing || true
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || true
