@@ -334,7 +334,7 @@ def main(argv=None):
         for probe in probes:
             probe.generate(gen, args.string_size)
     except SpecError as e:
-        fail(str(e))
+        fail(str(e), e.exit_code)
     text = gen.text()
     if args.verbose:
         print(text)
@@ -349,7 +349,7 @@ def main(argv=None):
             for probe in probes:
                 probe.attach(tool, args.pid or -1)
         except SpecError as e:
-            fail(str(e))
+            fail(str(e), e.exit_code)
         if args.json:
             status("Tracing %d probes... Hit Ctrl-C to end." % len(probes), True)
 

@@ -10,14 +10,13 @@ import sys
 import time
 from datetime import datetime
 
-from ..errors import NotSupportedError
 from ..kernel import tracefs
 from ..output.table import write_json
 from ..symbols import find_library, resolve_module, symbol_cache
 from .lib.args import add_duration, non_negative_int, pid, positive_int, tool_parser
 from .lib.procutil import comm_of
 from .lib.report import report_loop
-from .lib.runtime import Tool, run_tool, status, stream_events
+from .lib.runtime import Tool, fail, run_tool, status, stream_events
 from .lib.stacks import StackPrinter
 
 EXAMPLES = """
@@ -141,8 +140,8 @@ def start_command(command):
 
 def attach_user(tool, obj, pid):
     path = find_library(obj, pid) or resolve_module(obj, pid)
-    if path is None:
-        raise NotSupportedError(f"memleak: can't find the object {obj!r} (-O) to probe")
+    if path is None or not os.path.exists(path):
+        fail(f"memleak: can't find the object {obj!r} (-O) to probe", 2)
     for name, optional in USER_ALLOCATORS:
         try:
             tool.attach(name + "_enter", f"{path}:{name}", pid=pid)

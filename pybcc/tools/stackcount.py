@@ -69,7 +69,9 @@ def parse_args(argv):
 
 
 class ProbeError(Exception):
-    pass
+    def __init__(self, message, exit_code=1):
+        super().__init__(message)
+        self.exit_code = exit_code     # 2: names a library that is not there
 
 
 def parse_probe(pattern, use_regex):
@@ -91,8 +93,8 @@ def parse_probe(pattern, use_regex):
         rx = "^" + rx.replace("*", ".*") + "$"
     if (kind == "p" and library) or kind == "u":
         path = symbols.find_library(library) or symbols.find_binary(library)
-        if not path:
-            raise ProbeError("unable to find library %s" % library)
+        if not path or not os.path.exists(path):
+            raise ProbeError("unable to find library %s" % library, exit_code=2)
         library = path
     return kind, library, rx
 
@@ -144,8 +146,11 @@ def main(argv=None):
         args.perpid = True
     try:
         kind, library, rx = parse_probe(args.pattern, args.regexp)
+        re.compile(rx)
     except ProbeError as e:
-        fail(str(e))
+        fail(str(e), e.exit_code)
+    except re.error as e:
+        fail(f"bad regular expression {rx!r}: {e}", 2)
     constants = {"per_pid": args.perpid, "targ_tgid": args.pid or 0,
                  "targ_cpu": args.cpu if args.cpu is not None else -1,
                  "user_stacks": not args.kernel_stacks_only,
@@ -162,7 +167,7 @@ def main(argv=None):
         except (AttachError, LoadError, OSError, SpecError) as e:
             fail(str(e))
         if matched == 0:
-            fail("No functions matched by pattern %s" % rx)
+            fail("No functions matched by pattern %s" % rx, 2)
         if not args.folded:
             status('Tracing %d functions for "%s"... Hit Ctrl-C to end.' % (matched, args.pattern),
                    args.json)

@@ -15,7 +15,7 @@ from operator import itemgetter
 from ..errors import MapError
 from ..output.table import Column, Table
 from ..symbols import ksym, sym
-from .lib.args import add_duration, pid, positive_int, tool_parser, uid
+from .lib.args import add_duration, pid, positive_int, regex, tool_parser, uid
 from .lib.probespec import (
     GeneratedTool,
     Generator,
@@ -118,7 +118,8 @@ def parse_args(argv):
     p.add_argument("-C", "--print_cpu", action="store_true", help="print CPU id")
     p.add_argument("-c", "--cgroup-path", type=str, metavar="CGROUP_PATH", dest="cgroup_path",
                    help="cgroup path")
-    p.add_argument("-n", "--name", type=str, help="only print process names containing this name")
+    p.add_argument("-n", "--name", type=regex,
+                   help="only print process names containing this name")
     p.add_argument("-f", "--msg-filter", type=str, dest="msg_filter",
                    help="only print the msg of event containing this string")
     p.add_argument("-B", "--bin_cmp", action="store_true",
@@ -373,7 +374,7 @@ def main(argv=None):
         probes = [Probe(i, text, args) for i, text in enumerate(args.probes)]
         text = generate(probes, args)
     except SpecError as e:
-        fail(str(e))
+        fail(str(e), e.exit_code)
     if args.verbose or args.ebpf:
         print(text)
         if args.ebpf:
@@ -410,7 +411,7 @@ def main(argv=None):
                 attach_probe(tool, probe.name, probe.spec, args.tgid or -1)
                 probe.record = tool.record(f"{probe.name}_data")
         except SpecError as e:
-            fail(str(e))
+            fail(str(e), e.exit_code)
         printer = StackPrinter(tool.maps["stacks"], user=args.user_stack,
                                kernel=args.kernel_stack, offsets=True, modules=True,
                                user_map=tool.maps["ustacks"] if args.build_ids else None,

@@ -98,13 +98,13 @@ def test_argdist_bad_input_is_one_line(args, message):
     assert_one_line_error(run_tool("argdist", *args), message)
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("t:pybcc_nosuch:event():u64:args->x", "pybcc_nosuch:event"),
-    ("p:pybcc_no_such_lib:foo()", "unable to find library pybcc_no_such_lib"),
-    ("x:lib:func", "probe type must be"),
+@pytest.mark.parametrize("spec, message, code", [
+    ("t:pybcc_nosuch:event():u64:args->x", "pybcc_nosuch:event", 2),
+    ("p:pybcc_no_such_lib:foo()", "unable to find library pybcc_no_such_lib", 2),
+    ("x:lib:func", "probe type must be", 1),
 ])
-def test_argdist_bad_probe_is_one_line(spec, message):
-    assert_one_line_error(run_tool("argdist", "-C", spec), message, code=1)
+def test_argdist_bad_probe_is_one_line(spec, message, code):
+    assert_one_line_error(run_tool("argdist", "-C", spec), message, code)
 
 
 def test_argdist_usdt_probe_counts_and_histogram():

@@ -44,7 +44,13 @@ def string_size(text):
 
 
 class SpecError(ValueError):
-    """A probe specifier that does not parse."""
+    """A probe specifier that does not parse, or names what is not there:
+    bad input, exit status 2 as for a bad flag value (an unknown probe type
+    keeps the 1 it always had)."""
+
+    def __init__(self, message, exit_code=2):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 @dataclass
@@ -154,7 +160,8 @@ def parse_specifier(text):
         bail("at least the probe type, library, and function signature must be specified")
     kind, library, rest = parts
     if kind not in PROBE_TYPES:
-        bail(f"probe type must be 'p', 'r', 't', or 'u' but got '{kind}'")
+        raise SpecError(f"error parsing probe '{raw}': probe type must be 'p', 'r', 't', "
+                        f"or 'u' but got '{kind}'", exit_code=1)
     kind = PROBE_TYPES[kind]
     m = re.match(r"\s*([^:(\s]+)\s*", rest)
     if not m:
@@ -227,7 +234,8 @@ def parse_trace_probe(text):
         parts = ["p", parts[0], parts[1]]
     kind = parts[0] or "p"
     if kind not in PROBE_TYPES:
-        bail(f"probe type must be '', 'p', 't', 'r', or 'u', but got '{kind}'")
+        raise SpecError(f"error in probe '{raw}': probe type must be '', 'p', 't', 'r', or 'u', "
+                        f"but got '{kind}'", exit_code=1)
     kind = PROBE_TYPES[kind]
     func, offset = _split_offset(parts[-1], raw)
     if kind == "t":
@@ -518,7 +526,7 @@ def attach_probe(tool, prog_name, spec, pid=-1):
         return attach_usdt_probe(tool, prog_name, spec.library or pid, provider, name, pid)
     if spec.is_user:
         path = resolve_module(spec.library, pid if pid and pid > 0 else None)
-        if not path:
+        if not path or not os.path.exists(path):
             raise SpecError(f"unable to find library {spec.library}")
         target = f"{path}:{spec.function}" + (f"+{spec.offset}" if spec.offset else "")
         return tool.attach(prog_name, target, pid=pid if pid and pid > 0 else -1)
