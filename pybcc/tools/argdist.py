@@ -21,6 +21,7 @@ from .lib.probespec import (
     parse_specifier,
     split_top,
     string_size,
+    user_target,
 )
 from .lib.report import report_loop
 from .lib.runtime import fail, run_tool, status
@@ -329,6 +330,9 @@ def main(argv=None):
         probes = [Probe(i, "freq", s) for i, s in enumerate(args.countspecifier or [])]
         probes += [Probe(len(probes) + i, "hist", s)
                    for i, s in enumerate(args.histspecifier or [])]
+        for probe in probes:
+            if probe.spec.is_user and probe.spec.probe_type != "u":
+                user_target(probe.spec, args.pid or -1)
         gen = Generator(args.string_size, args.include or ())
         gen.add(COMMON_C)
         for probe in probes:

@@ -107,6 +107,8 @@ def parse_args(argv):
         p.error("give either -p PID or -c COMMAND, not both")
     if args.percpu and (args.pid != -1 or args.command):
         p.error("--percpu traces the kernel's percpu allocator; drop -p/-c")
+    if "/" in args.obj and not os.path.exists(args.obj):
+        p.error(f"-O: no such file: {args.obj}")
     if args.command is not None:
         argv = shlex.split(args.command)
         if not argv or shutil.which(argv[0]) is None:

@@ -23,6 +23,7 @@ from .lib.probespec import (
     attach_probe,
     parse_trace_probe,
     string_size,
+    user_target,
 )
 from .lib.runtime import fail, run_tool, status, stream_events
 from .lib.stacks import BuildIdSymbols, StackPrinter, frames_json
@@ -372,6 +373,9 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         probes = [Probe(i, text, args) for i, text in enumerate(args.probes)]
+        for probe in probes:
+            if probe.spec.is_user and probe.spec.probe_type != "u":
+                user_target(probe.spec, args.tgid or -1)
         text = generate(probes, args)
     except SpecError as e:
         fail(str(e), e.exit_code)

@@ -517,6 +517,15 @@ class GeneratedTool(Tool):
         super().__init__(name, constants, events=events, obj=obj)
 
 
+def user_target(spec, pid=-1):
+    """The path of a uprobe's binary or library; SpecError (exit 2) when it
+    is not there (checked before compiling, so a typo fails at once)."""
+    path = resolve_module(spec.library, pid if pid and pid > 0 else None)
+    if not path or not os.path.exists(path):
+        raise SpecError(f"unable to find library {spec.library}")
+    return path
+
+
 def attach_probe(tool, prog_name, spec, pid=-1):
     """Attach one generated probe function where its specifier says."""
     if spec.probe_type == "t":
@@ -525,9 +534,7 @@ def attach_probe(tool, prog_name, spec, pid=-1):
         provider, name = spec.usdt_probe
         return attach_usdt_probe(tool, prog_name, spec.library or pid, provider, name, pid)
     if spec.is_user:
-        path = resolve_module(spec.library, pid if pid and pid > 0 else None)
-        if not path or not os.path.exists(path):
-            raise SpecError(f"unable to find library {spec.library}")
+        path = user_target(spec, pid)
         target = f"{path}:{spec.function}" + (f"+{spec.offset}" if spec.offset else "")
         return tool.attach(prog_name, target, pid=pid if pid and pid > 0 else -1)
     if not features.has_kprobes():
