@@ -214,7 +214,7 @@ def make_set(name, opts, max_series=DEFAULT_MAX_SERIES):
     if "max_entries" in opts:
         # hash maps only: an array's size is its index range (syscall numbers)
         from ..kernel.uapi import MapType
-        from ..object import load_spec
+        from ..elf_reader import load_spec
         spec = load_spec(obj)
         hashes = {MapType.HASH, MapType.PERCPU_HASH, MapType.LRU_HASH, MapType.LRU_PERCPU_HASH}
         map_sizes = {m.map: opts["max_entries"] for m in metrics

@@ -89,6 +89,33 @@ TOOLS = [
     _t("argdist", "Generic probes", "Histograms and counts of function arguments",
        "tracepoints and uprobes", "kprobes/kretprobes for kernel functions",
        "U: (USDT) refused"),
+    # issue #10, networking tools (nettools branch)
+    _t("tcpstates", "Network", "Trace TCP session state changes and durations",
+       "tracepoint sock:inet_sock_set_state",
+       differs="-Y needs python3-systemd (as bcc); --json skaddr is hex text"),
+    _t("tcpaccept", "Network", "Trace TCP accepts",
+       "tracepoints syscalls:sys_exit_accept/accept4, CO-RE walk fd -> socket",
+       differs="syscall exit, not inet_csk_accept: io_uring accepts are not seen"),
+    _t("tcpconnlat", "Network", "Trace TCP connects and show connection latency",
+       "tracepoint sock:inet_sock_set_state (SYN_SENT -> ESTABLISHED)",
+       differs="starts at SYN_SENT, after connect()'s route lookup, not at tcp_v4_connect entry"),
+    _t("tcpdrop", "Network", "Trace TCP drops by the kernel, with the drop reason",
+       "tracepoint skb:kfree_skb (reason: 5.17+; rx_sk: 6.13+) + stack map",
+       differs="kernel stacks only with -S (bcc always prints them); no tcp_drop kprobe "
+       "for kernels before 5.17"),
+    _t("tcprtt", "Network", "Summarize TCP RTT as a histogram",
+       "raw tracepoint tcp_probe (kprobe tcp_rcv_established before 4.16)",
+       differs="-b/-B key IPv6 sockets too (bcc: IPv4 only)"),
+    _t("bindsnoop", "Network", "Trace binds on IPv4/IPv6 sockets",
+       "tracepoints syscalls:sys_enter/exit_bind (user sockaddr) + CO-RE walk fd -> socket",
+       differs="bind() syscalls only (not in-kernel binds); -E -w shows strerror of the error"),
+    _t("tcpsynbl", "Network", "Show the TCP SYN backlog as histograms per backlog limit",
+       "tracepoint sock:inet_sock_set_state LISTEN -> SYN_RECV (the child's copy of the "
+       "listener's backlog)", differs="adds --duration and --json"),
+    _t("tcptop", "Network", "Summarize TCP send/recv throughput by host",
+       "raw tracepoints sock_send_length/sock_recv_length (6.5+)",
+       "6.12: the sock tracepoints; 6.1: kprobes tcp_sendmsg/tcp_cleanup_rbuf",
+       "6.5+: bytes each call moved (bcc: bytes asked of tcp_sendmsg); --json adds exact bytes"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

@@ -459,17 +459,13 @@ class CodecTarget(Target):
 class DialectTarget(Target):
     """The bcc C dialect rewriter (without clang's implicit-read analysis)."""
     name = "dialect"
-    modules = ("pybcc/frontend/rewriter.py", "pybcc/frontend/lexer.py", "pybcc/frontend/tables.py",
-               "pybcc/bcc/dialect")
+    modules = ("pybcc/bcc/dialect",)
 
     def strategy(self):
         return mutated_texts(seeds.bcc_programs()).map(lambda t: ("", t))
 
     def check(self, value):
-        try:
-            from pybcc.bcc.dialect import rewrite
-        except ImportError:
-            from pybcc.frontend import rewrite
+        from pybcc.bcc.dialect import rewrite
         _, text = value
         rewrite(text, implicit_reads=False, use_cache=False)
 
