@@ -5,8 +5,8 @@ import sys
 from .lib.args import pid, positive_int, tool_parser
 from .lib.runtime import Tool, run_tool
 from .lib.stacks import (
-    StackPrinter,
     by_value,
+    flags_printer,
     missing_warning,
     stack_context,
     trace_until_done,
@@ -115,9 +115,7 @@ def main(argv=None):
 
 def counted_stacks(tool, args):
     """The printer and the off-CPU stacks, least time first."""
-    printer = StackPrinter(tool.maps["stack_traces"], user=not args.kernel_stacks_only,
-                           kernel=not args.user_stacks_only, delimited=args.delimited,
-                           skip_tracing=True)
+    printer = flags_printer(tool, args, skip_tracing=True)
     # bcc shows the thread id; user stacks are symbolized by tgid (one
     # symbol table per process)
     stacks = by_value(printer.stack(k.name, k.pid, k.user_stack_id, k.kernel_stack_id, v,

@@ -5,8 +5,8 @@ from ..kernel.uapi import PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_SOFTWARE
 from .lib.args import cpu, pid, positive_int, tool_parser
 from .lib.runtime import Tool, fail, run_tool
 from .lib.stacks import (
-    StackPrinter,
     by_value,
+    flags_printer,
     missing_warning,
     stack_context,
     trace_until_done,
@@ -119,9 +119,7 @@ def main(argv=None):
 
 def counted_stacks(tool, args):
     """The printer and the sampled stacks, smallest count first."""
-    printer = StackPrinter(tool.maps["stack_traces"], user=not args.kernel_stacks_only,
-                           kernel=not args.user_stacks_only, delimited=args.delimited,
-                           annotations=args.annotations)
+    printer = flags_printer(tool, args, annotations=args.annotations)
     stacks = by_value(printer.stack(k.name, k.pid, k.user_stack_id, k.kernel_stack_id, v,
                                     first_ip=k.kernel_ip)
                       for k, v in tool.maps["counts"].items())

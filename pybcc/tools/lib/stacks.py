@@ -228,6 +228,13 @@ def frames_json(stack):
             "missed": list(stack.missed)}
 
 
+def flags_printer(tool, args, **options):
+    """The StackPrinter of a tool with bcc's -U/-K/-d flags, over its
+    stack_traces map."""
+    return StackPrinter(tool.maps["stack_traces"], user=not args.kernel_stacks_only,
+                        kernel=not args.user_stacks_only, delimited=args.delimited, **options)
+
+
 def folded_stacks(printer, stacks):
     """(frames, value) for each Stack, frames outermost first with the comm
     at the root: the input of flame graphs (bcc's folded lines)."""
