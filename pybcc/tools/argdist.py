@@ -5,17 +5,26 @@ syntax, flags and output).
 Each invocation generates C for its probes (see probespec); the compiler
 caches objects by text, so repeating a command compiles nothing.
 """
-import argparse
 import dataclasses
 import re
 import sys
-import time
 from time import strftime
 
-from ..output.histogram import buckets_from_map, print_log2_hist
-from .lib.runtime import run_tool
-from .lib.probespec import (Generator, GeneratedTool, SpecError, attach_probe, parse_specifier,
-                        split_top)
+from ..output.histogram import buckets_from_map, log2_buckets, log2_hist_text
+from ..output.table import Column, Table
+from .lib.args import non_negative_int, pid, positive_int, tool_parser
+from .lib.probespec import (
+    GeneratedTool,
+    Generator,
+    SpecError,
+    attach_probe,
+    parse_specifier,
+    split_top,
+    string_size,
+    user_target,
+)
+from .lib.report import report_loop
+from .lib.runtime import fail, run_tool, status
 
 EXAMPLES = """
 Probe specifier syntax:
@@ -76,23 +85,28 @@ argdist -H 'p:c:sleep(u32 seconds):u32:seconds' \\
 """
 
 
+JSON_HELP = ("print one JSON object per interval: per probe its label, and its histogram "
+             "buckets (low, high, count) or its counts (count and the values of the "
+             "expressions) (pybcc extension)")
+
+
 def parse_args(argv):
-    p = argparse.ArgumentParser(
-        description="Trace a function and display a summary of its parameter values.",
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES)
-    p.add_argument("-p", "--pid", type=int, help="id of the process to trace (optional)")
-    p.add_argument("-t", "--tid", type=int, help="id of the thread to trace (optional)")
-    p.add_argument("-z", "--string-size", default=80, type=int,
+    p = tool_parser("argdist", "Trace a function and display a summary of its parameter values.",
+                    EXAMPLES)
+    p.add_argument("-p", "--pid", type=pid, help="id of the process to trace (optional)")
+    p.add_argument("-t", "--tid", type=pid, help="id of the thread to trace (optional)")
+    p.add_argument("-z", "--string-size", default=80, type=string_size,
                    help="maximum string size to read from char* arguments")
-    p.add_argument("-i", "--interval", default=1, type=int,
+    p.add_argument("-i", "--interval", default=1, type=positive_int,
                    help="output interval, in seconds (default 1 second)")
-    p.add_argument("-d", "--duration", type=int, help="total duration of trace, in seconds")
-    p.add_argument("-n", "--number", type=int, dest="count", help="number of outputs")
+    p.add_argument("-d", "--duration", type=positive_int,
+                   help="total duration of trace, in seconds")
+    p.add_argument("-n", "--number", type=positive_int, dest="count", help="number of outputs")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="print resulting BPF program code before executing")
     p.add_argument("-c", "--cumulative", action="store_true",
                    help="do not clear histograms and freq counts at each interval")
-    p.add_argument("-T", "--top", type=int,
+    p.add_argument("-T", "--top", type=non_negative_int,
                    help="number of top results to show (not applicable to histograms)")
     p.add_argument("-H", "--histogram", action="append", dest="histspecifier",
                    metavar="specifier",
@@ -104,7 +118,11 @@ def parse_args(argv):
                    help="additional header files to include in the BPF program "
                         "as either full path, or relative to current working directory, "
                         "or relative to default kernel header search path")
-    return p.parse_args(argv)
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
+    args = p.parse_args(argv)
+    if not args.countspecifier and not args.histspecifier:
+        p.error("at least one specifier is required")
+    return args
 
 
 def _is_string(t):
@@ -117,9 +135,6 @@ class Probe:
         self.kind = kind            # "freq" or "hist"
         self.spec = parse_specifier(text)
         spec = self.spec
-        if spec.probe_type == "u":
-            from .lib.probespec import usdt_not_supported
-            raise usdt_not_supported(spec)
         self.is_default_expr = not spec.exprs
         if self.is_default_expr:
             if spec.probe_type != "r" and kind == "hist":
@@ -226,33 +241,60 @@ class Probe:
     def _value_text(self, v):
         return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
 
-    def display(self, tool, top, cumulative):
+    def _event_text(self, key):
+        if self.is_default_expr:
+            return "total calls" if self.spec.probe_type != "r" else \
+                "retval = %s" % self._value_text(key[0])
+        return ", ".join("%s = %s" % (self.display_exprs[i], self._value_text(v))
+                         for i, v in enumerate(key))
+
+    def _event_json(self, key):
+        if self.is_default_expr:
+            return {} if self.spec.probe_type != "r" else {"retval": key[0]}
+        return {self.display_exprs[i]: self._value_text(v) if isinstance(v, bytes) else v
+                for i, v in enumerate(key)}
+
+    def counts_table(self, json):
+        """bcc's frequency rows; a row is (key, count)."""
+        return Table([Column("COUNT", "\t%-10s ", lambda row: row[1]),
+                      Column("EVENT", "%s", lambda row: self._event_text(row[0]), key="values",
+                             json=lambda row: self._event_json(row[0]))], json=json)
+
+    def collect(self, tool, top, cumulative):
+        """This interval's (key, count) items; the map is cleared unless
+        ``cumulative``. Counts: smallest first, the ``top`` ones."""
         data = tool.maps[self.map_name]
         items = list(data.items())
-        if self.kind == "freq":
-            print(self.label())
-            print("\t%-10s %s" % ("COUNT", "EVENT"))
-            items.sort(key=lambda kv: kv[1])
-            if top is not None:
-                items = items[-top:] if top > 0 else []
-            for key, value in items:
-                if self.is_default_expr:
-                    text = "total calls" if self.spec.probe_type != "r" else \
-                        "retval = %s" % self._value_text(key[0])
-                else:
-                    text = ", ".join("%s = %s" % (self.display_exprs[i], self._value_text(v))
-                                     for i, v in enumerate(key))
-                print("\t%-10s %s" % (value, text))
-        else:
-            label = self.spec.label or (self.display_exprs[0] if not self.is_default_expr
-                                        else "retval")
-            print_log2_hist(buckets_from_map(items), val_type=label)
         if not cumulative:
-            for key, _ in items if self.kind == "hist" else list(data.items()):
+            for key, _ in items:
                 try:
                     del data[key]
                 except KeyError:
                     pass
+        if self.kind == "freq":
+            items.sort(key=lambda kv: kv[1])
+            if top is not None:
+                items = items[-top:] if top > 0 else []
+        return items
+
+    def hist_label(self):
+        return self.spec.label or (self.display_exprs[0] if not self.is_default_expr
+                                   else "retval")
+
+    def text(self, items):
+        if self.kind == "hist":
+            return log2_hist_text(buckets_from_map(items), val_type=self.hist_label())
+        table = self.counts_table(False)
+        return "".join([self.label() + "\n", table.header_text() + "\n"] +
+                       [table.format(row) for row in items])
+
+    def as_dict(self, items):
+        if self.kind == "hist":
+            return {"label": self.hist_label(), "specifier": self.spec.raw,
+                    "buckets": log2_buckets(buckets_from_map(items))}
+        table = self.counts_table(True)
+        return {"label": self.label(), "specifier": self.spec.raw,
+                "counts": [table.as_dict(row) for row in items]}
 
 
 COMMON_C = """
@@ -288,16 +330,15 @@ def main(argv=None):
         probes = [Probe(i, "freq", s) for i, s in enumerate(args.countspecifier or [])]
         probes += [Probe(len(probes) + i, "hist", s)
                    for i, s in enumerate(args.histspecifier or [])]
-        if not probes:
-            print("at least one specifier is required")
-            return 1
+        for probe in probes:
+            if probe.spec.is_user and probe.spec.probe_type != "u":
+                user_target(probe.spec, args.pid or -1)
         gen = Generator(args.string_size, args.include or ())
         gen.add(COMMON_C)
         for probe in probes:
             probe.generate(gen, args.string_size)
     except SpecError as e:
-        print(e)
-        return 1
+        fail(str(e), e.exit_code)
     text = gen.text()
     if args.verbose:
         print(text)
@@ -312,26 +353,19 @@ def main(argv=None):
             for probe in probes:
                 probe.attach(tool, args.pid or -1)
         except SpecError as e:
-            print(e)
-            return 1
-        count, seconds = 0, 0
-        start = time.monotonic()
-        try:
-            while True:
-                time.sleep(args.interval)
-                seconds += args.interval
-                print("[%s]" % strftime("%H:%M:%S"))
-                for probe in probes:
-                    probe.display(tool, args.top, args.cumulative)
-                sys.stdout.flush()
-                count += 1
-                if args.count is not None and count >= args.count:
-                    break
-                if args.duration and (seconds >= args.duration or
-                                      time.monotonic() - start >= args.duration):
-                    break
-        except KeyboardInterrupt:
-            pass
+            fail(str(e), e.exit_code)
+        if args.json:
+            status("Tracing %d probes... Hit Ctrl-C to end." % len(probes), True)
+
+        def report(json):
+            collected = [(p, p.collect(tool, args.top, args.cumulative)) for p in probes]
+            if json:
+                return {"probes": [p.as_dict(items) for p, items in collected]}
+            return "[%s]\n" % strftime("%H:%M:%S") + "".join(p.text(items)
+                                                              for p, items in collected)
+        # as bcc: Ctrl-C ends without another report
+        report_loop(report, args.interval, args.count, args.duration, args.json,
+                    blank_line=False, report_at_interrupt=False)
     return 0
 
 

@@ -29,6 +29,7 @@ struct memleak_trace {
     u64 address;
     char comm[16];
 };
+PYBCC_RECORD(memleak_trace);
 
 const volatile u64 min_size = 0;
 const volatile u64 max_size = (u64)-1;

@@ -1,19 +1,23 @@
 """memleak: outstanding allocations by stack, in user processes or the kernel
 (bcc's flags and report layout)."""
 import argparse
-import ctypes
 import os
 import resource
 import shlex
+import shutil
 import signal
 import sys
 import time
 from datetime import datetime
 
-from ..errors import NotSupportedError
 from ..kernel import tracefs
-from ..symbols import find_library, resolve_module, sym, symbol_cache
-from .lib.runtime import Tool, fail, run_tool, stream_events
+from ..output.table import write_json
+from ..symbols import find_library, resolve_module, symbol_cache
+from .lib.args import add_duration, non_negative_int, pid, positive_int, tool_parser
+from .lib.procutil import comm_of
+from .lib.report import report_loop
+from .lib.runtime import Tool, fail, run_tool, status, stream_events
+from .lib.stacks import StackPrinter
 
 EXAMPLES = """
 EXAMPLES:
@@ -57,44 +61,59 @@ KERNEL_TRACEPOINTS = [("kmem", "kmalloc"), ("kmem", "kmalloc_node"), ("kmem", "k
 PERCPU_TRACEPOINTS = [("percpu", "percpu_alloc_percpu"), ("percpu", "percpu_free_percpu")]
 
 
+JSON_HELP = ("print NDJSON: with -t one object per call (comm, pid, event, size, address); "
+             "else one object per interval: unit (bytes) and stacks, each with frames "
+             "(innermost first, each {function, kernel, address}), value (bytes) and "
+             "allocations, plus with -a the allocations (address, size) (pybcc extension)")
+
+
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=DESCRIPTION, epilog=EXAMPLES,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("-p", "--pid", type=int, default=-1,
+    p = tool_parser("memleak", DESCRIPTION, EXAMPLES)
+    p.add_argument("-p", "--pid", type=pid, default=-1,
                    help="the PID to trace; if not specified, trace kernel allocs")
     p.add_argument("-t", "--trace", action="store_true",
                    help="print trace messages for each alloc/free call")
-    p.add_argument("interval", nargs="?", default=5, type=int,
+    p.add_argument("interval", nargs="?", default=5, type=positive_int,
                    help="interval in seconds to print outstanding allocations")
-    p.add_argument("count", nargs="?", type=int,
+    p.add_argument("count", nargs="?", type=positive_int,
                    help="number of times to print the report before exiting")
     p.add_argument("-a", "--show-allocs", action="store_true",
                    help="show allocation addresses and sizes as well as call stacks")
-    p.add_argument("-o", "--older", default=500, type=int,
+    p.add_argument("-o", "--older", default=500, type=non_negative_int,
                    help="prune allocations younger than this age in milliseconds")
     p.add_argument("-c", "--command", help="execute and trace the specified command")
     p.add_argument("--combined-only", action="store_true",
                    help="show combined allocation statistics only")
     p.add_argument("--wa-missing-free", action="store_true",
                    help="Workaround to alleviate misjudgments when free is missing")
-    p.add_argument("-s", "--sample-rate", default=1, type=int,
+    p.add_argument("-s", "--sample-rate", default=1, type=positive_int,
                    help="sample every N-th allocation to decrease the overhead")
-    p.add_argument("-T", "--top", type=int, default=10,
+    p.add_argument("-T", "--top", type=non_negative_int, default=10,
                    help="display only this many top allocating stacks (by size)")
-    p.add_argument("-z", "--min-size", type=int,
+    p.add_argument("-z", "--min-size", type=non_negative_int,
                    help="capture only allocations larger than this size")
-    p.add_argument("-Z", "--max-size", type=int,
+    p.add_argument("-Z", "--max-size", type=non_negative_int,
                    help="capture only allocations smaller than this size")
     p.add_argument("-O", "--obj", type=str, default="c",
                    help="attach to allocator functions in the specified object")
     p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--percpu", action="store_true", help="trace percpu allocations")
-    return p.parse_args(argv)
-
-
-class TraceEvent(ctypes.Structure):
-    _fields_ = [("kind", ctypes.c_uint32), ("pid", ctypes.c_uint32), ("size", ctypes.c_uint64),
-                ("address", ctypes.c_uint64), ("comm", ctypes.c_char * 16)]
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
+    add_duration(p, "stop after this many seconds (pybcc extension)")
+    args = p.parse_args(argv)
+    if args.min_size is not None and args.max_size is not None and args.min_size > args.max_size:
+        p.error("min_size (-z) can't be greater than max_size (-Z)")
+    if args.pid != -1 and args.command:
+        p.error("give either -p PID or -c COMMAND, not both")
+    if args.percpu and (args.pid != -1 or args.command):
+        p.error("--percpu traces the kernel's percpu allocator; drop -p/-c")
+    if "/" in args.obj and not os.path.exists(args.obj):
+        p.error(f"-O: no such file: {args.obj}")
+    if args.command is not None:
+        argv = shlex.split(args.command)
+        if not argv or shutil.which(argv[0]) is None:
+            p.error(f"-c: no such command: {argv[0] if argv else repr(args.command)}")
+    return args
 
 
 def start_command(command):
@@ -123,8 +142,8 @@ def start_command(command):
 
 def attach_user(tool, obj, pid):
     path = find_library(obj, pid) or resolve_module(obj, pid)
-    if path is None:
-        raise NotSupportedError(f"memleak: can't find the object {obj!r} (-O) to probe")
+    if path is None or not os.path.exists(path):
+        fail(f"memleak: can't find the object {obj!r} (-O) to probe", 2)
     for name, optional in USER_ALLOCATORS:
         try:
             tool.attach(name + "_enter", f"{path}:{name}", pid=pid)
@@ -142,67 +161,91 @@ def attach_kernel(tool, percpu):
             tool.attach(name)
 
 
-def frames(tool, stack_id, pid, with_address):
-    out = []
-    for addr in tool.maps["stack_traces"].walk(stack_id):
-        text = sym(addr, pid, show_module=True, show_offset=True)
-        out.append("0x%016x\t%s" % (addr, text) if with_address else text)
-    return out
+def stack_of(printer, stack_id, value, allocations, kernel, comm, pid):
+    """A Stack of allocations: the stack is the kernel's in kernel mode."""
+    user_id, kernel_id = (-1, stack_id) if kernel else (stack_id, -1)
+    return printer.stack(comm, pid, user_id, kernel_id, value,
+                         fields={"allocations": allocations})
 
 
-def print_outstanding(tool, args, pid):
-    print("[%s] Top %d stacks with outstanding allocations:" %
-          (datetime.now().strftime("%H:%M:%S"), args.top))
+def outstanding(tool, args, stack):
+    """bcc's default report: the live allocations older than -o, and their
+    stacks by size (the top ones, smallest first)."""
     now = time.monotonic_ns()
     min_age_ns = args.older * 1000000
-    by_stack = {}    # stack id -> [size, count]
+    allocs, by_stack = [], {}    # stack id -> [size, count]
     for address, info in sorted(tool.maps["allocs"].items(), key=lambda a: a[1].size):
         if now - min_age_ns < info.timestamp_ns or info.stack_id < 0:
             continue
         entry = by_stack.setdefault(info.stack_id, [0, 0])
         entry[0] += info.size
         entry[1] += 1
-        if args.show_allocs:
-            print("\taddr = %x size = %s" % (address, info.size))
+        allocs.append((address, info.size))
     shown = sorted(by_stack.items(), key=lambda kv: kv[1][0])[-args.top:] if args.top > 0 else []
-    for stack_id, (size, count) in shown:
-        print("\t%d bytes in %d allocations from stack\n\t\t%s" %
-              (size, count, "\n\t\t".join(frames(tool, stack_id, pid, True))))
+    return allocs, [stack(sid, size, count) for sid, (size, count) in shown]
 
 
-def print_outstanding_combined(tool, args, pid):
+def combined(tool, args, stack):
+    """--combined-only: per-stack totals (the top ones, smallest first)."""
     stacks = sorted(tool.maps["combined_allocs"].items(), key=lambda kv: -kv[1].total_size)
-    entries = []
+    out = []
     for stack_id, info in stacks:
-        if len(entries) >= args.top:
+        if len(out) >= args.top:
             break
         if info.number_of_allocs == 0:      # everything from this stack was freed
             continue
-        trace = frames(tool, stack_id, pid, False) if stack_id < (1 << 63) else []
-        text = "\n\t\t".join(trace) if trace else "stack information lost"
-        entries.append("\t%d bytes in %d allocations from stack\n\t\t%s" %
-                       (info.total_size, info.number_of_allocs, text))
-    print("[%s] Top %d stacks with outstanding allocations:" %
-          (datetime.now().strftime("%H:%M:%S"), args.top))
-    if entries:
-        print("\n".join(reversed(entries)))
+        if stack_id >= 1 << 63:             # the key is a u64: a failed (negative) id
+            stack_id -= 1 << 64
+        out.append(stack(stack_id, info.total_size, info.number_of_allocs))
+    return [], list(reversed(out))
+
+
+def report_text(args, allocs, stacks):
+    out = ["[%s] Top %d stacks with outstanding allocations:\n" %
+           (datetime.now().strftime("%H:%M:%S"), args.top)]
+    out += ["\taddr = %x size = %s\n" % a for a in allocs if args.show_allocs]
+    for s in stacks:
+        if args.combined_only:
+            trace = [f.name for f in s.frames()] or ["stack information lost"]
+        else:
+            trace = ["0x%016x\t%s" % (f.address, f.name) for f in s.frames()]
+        out.append("\t%d bytes in %d allocations from stack\n\t\t%s\n" %
+                   (s.value, s.fields["allocations"], "\n\t\t".join(trace)))
+    return "".join(out)
+
+
+def report_json(printer, args, allocs, stacks):
+    out = {"unit": "bytes", "stacks": [printer.as_dict(s, "bytes") for s in stacks]}
+    if args.show_allocs:
+        out["allocs"] = [{"address": a, "size": size} for a, size in allocs]
+    return out
 
 
 TRACE_TEXT = {1: "alloc entered, size = {size}",
               2: "alloc exited, size = {size}, result = {address:x}",
               3: "free entered, address = {address:x}, size = {size}"}
+TRACE_EVENTS = {1: "alloc_enter", 2: "alloc_exit", 3: "free_enter"}
+
+
+def trace_calls(tool, json, duration=None):
+    """-t: one line (or JSON object) per allocator call."""
+    record = tool.record("memleak_trace")
+
+    def on_event(data):
+        e = record.decode(data)
+        comm = e.comm.decode(errors="replace")
+        if json:
+            write_json({"comm": comm, "pid": e.pid, "event": TRACE_EVENTS[e.kind],
+                        "size": e.size, "address": e.address})
+        else:
+            msg = TRACE_TEXT[e.kind].format(size=e.size, address=e.address)
+            sys.stdout.write("%-16s %-7d %s\n" % (comm, e.pid, msg))
+    tool.open_events(on_event)
+    stream_events(tool, duration)
 
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.min_size is not None and args.max_size is not None and args.min_size > args.max_size:
-        fail("min_size (-z) can't be greater than max_size (-Z)")
-    if args.sample_rate < 1:
-        fail("memleak: the sample rate (-s) must be at least 1")
-    if args.interval < 1:
-        fail("memleak: the interval must be at least 1 second")
-    if args.pid != -1 and args.command:
-        fail("memleak: give either -p PID or -c COMMAND, not both")
     if args.ebpf:
         with open(os.path.join(os.path.dirname(__file__), "memleak.bpf.c")) as f:
             print(f.read())
@@ -210,8 +253,6 @@ def main(argv=None):
 
     pid = args.pid
     kernel_trace = pid == -1 and args.command is None
-    if args.percpu and not kernel_trace:
-        fail("memleak: --percpu traces the kernel's percpu allocator; drop -p/-c")
     constants = {"trace_all": args.trace, "user_stacks": not kernel_trace,
                  "sample_rate": args.sample_rate, "wa_missing_free": args.wa_missing_free,
                  "page_size": resource.getpagesize()}
@@ -222,43 +263,42 @@ def main(argv=None):
 
     child = release = None
     if args.command is not None:
-        print("Executing '%s' and tracing the resulting process." % args.command, flush=True)
+        status("Executing '%s' and tracing the resulting process." % args.command, args.json)
         child, release = start_command(args.command)
         pid = child
     try:
         with Tool("memleak", constants, events=True) as tool:
             if kernel_trace:
                 attach_kernel(tool, args.percpu)
-                print("Attaching to kernel allocators, Ctrl+C to quit.")
+                status("Attaching to kernel allocators, Ctrl+C to quit.", args.json)
             else:
                 attach_user(tool, args.obj, pid)
-                print("Attaching to pid %d, Ctrl+C to quit." % pid)
-            sys.stdout.flush()
+                status("Attaching to pid %d, Ctrl+C to quit." % pid, args.json)
             if release is not None:
                 release()
                 release = None
-            report_pid = pid if not kernel_trace else -1
             if args.trace:
-                def on_event(data):
-                    e = TraceEvent.from_buffer_copy(bytes(data[:ctypes.sizeof(TraceEvent)]))
-                    msg = TRACE_TEXT[e.kind].format(size=e.size, address=e.address)
-                    print("%-16s %-7d %s" % (e.comm.decode(errors="replace"), e.pid, msg),
-                          flush=True)
-                tool.open_events(on_event)
-                stream_events(tool)
+                trace_calls(tool, args.json, args.duration)
                 return 0
-            report = print_outstanding_combined if args.combined_only else print_outstanding
-            printed = 0
-            while args.count is None or printed < args.count:
-                try:
-                    time.sleep(args.interval)
-                except KeyboardInterrupt:
-                    break               # as bcc: Ctrl-C ends without another report
+            # frames with their module and offset, as bcc's memleak shows them
+            printer = StackPrinter(tool.maps["stack_traces"], user=not kernel_trace,
+                                   kernel=kernel_trace, offsets=True, modules=True)
+            sym_pid = -1 if kernel_trace else pid
+            collect = combined if args.combined_only else outstanding
+            comm = [""]     # the process's name, read when reporting (-c: after its exec)
+
+            def stack(stack_id, size, count):
+                return stack_of(printer, stack_id, size, count, kernel_trace, comm[0], sym_pid)
+
+            def report(json):
                 if not kernel_trace:
                     symbol_cache(pid).refresh()     # keep the maps of a process that may exit
-                report(tool, args, report_pid)
-                sys.stdout.flush()
-                printed += 1
+                    comm[0] = comm_of(pid) or comm[0]
+                allocs, stacks = collect(tool, args, stack)
+                return report_json(printer, args, allocs, stacks) if json else \
+                    report_text(args, allocs, stacks)
+            report_loop(report, args.interval, args.count, args.duration, json=args.json,
+                        blank_line=False, report_at_interrupt=False)
     finally:
         if release is not None:     # attaching failed: let the command go on untraced
             release()

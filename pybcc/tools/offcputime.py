@@ -2,9 +2,16 @@
 import argparse
 import sys
 
+from .lib.args import pid, positive_int, tool_parser
 from .lib.runtime import Tool, run_tool
-from .profile import positive_int, positive_nonzero_int
-from .lib.stacks import StackPrinter, stack_context, trace_until_done, write_counts
+from .lib.stacks import (
+    by_value,
+    flags_printer,
+    missing_warning,
+    stack_context,
+    trace_until_done,
+    write_stacks,
+)
 
 EXAMPLES = """examples:
     ./offcputime             # trace off-CPU stack time until Ctrl-C
@@ -23,15 +30,26 @@ EXAMPLES = """examples:
 THREADS_ALL, THREADS_TGID, THREADS_TID, THREADS_USER, THREADS_KERNEL = range(5)
 U64_MAX = (1 << 64) - 1
 
+JSON_HELP = ("print one JSON object per stack: comm, pid, tid, frames (innermost first, "
+             "each {function, kernel, address}), value and unit (us) (pybcc extension)")
+
+
+def state_mask(text):
+    try:
+        v = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid state mask {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {v}")
+    return v
+
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Summarize off-CPU time by stack trace",
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=EXAMPLES)
+    p = tool_parser("offcputime", "Summarize off-CPU time by stack trace", EXAMPLES)
     threads = p.add_mutually_exclusive_group()
-    threads.add_argument("-p", "--pid", metavar="PID", dest="tgid", type=positive_int,
+    threads.add_argument("-p", "--pid", metavar="PID", dest="tgid", type=pid,
                          help="trace this PID only")
-    threads.add_argument("-t", "--tid", metavar="TID", dest="pid", type=positive_int,
+    threads.add_argument("-t", "--tid", metavar="TID", dest="pid", type=pid,
                          help="trace this TID only")
     threads.add_argument("-u", "--user-threads-only", action="store_true",
                          help="user threads only (no kernel threads)")
@@ -44,18 +62,20 @@ def parse_args(argv):
                         help="show stacks from kernel space only (no user space stacks)")
     p.add_argument("-d", "--delimited", action="store_true",
                    help="insert delimiter between kernel/user stacks")
-    p.add_argument("-f", "--folded", action="store_true", help="output folded format")
-    p.add_argument("--stack-storage-size", default=1024, type=positive_nonzero_int,
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("-f", "--folded", action="store_true", help="output folded format")
+    out.add_argument("--json", action="store_true", help=JSON_HELP)
+    p.add_argument("--stack-storage-size", default=1024, type=positive_int,
                    help="the number of unique stack traces that can be stored and "
                         "displayed (default 1024)")
-    p.add_argument("duration", nargs="?", default=99999999, type=positive_nonzero_int,
+    p.add_argument("duration", nargs="?", default=99999999, type=positive_int,
                    help="duration of trace, in seconds")
-    p.add_argument("-m", "--min-block-time", default=1, type=positive_nonzero_int,
+    p.add_argument("-m", "--min-block-time", default=1, type=positive_int,
                    help="the amount of time in microseconds over which we store traces (default 1)")
-    p.add_argument("-M", "--max-block-time", default=U64_MAX, type=positive_nonzero_int,
+    p.add_argument("-M", "--max-block-time", default=U64_MAX, type=positive_int,
                    help="the amount of time in microseconds under which we store traces "
                         "(default U64_MAX)")
-    p.add_argument("--state", type=positive_int,
+    p.add_argument("--state", type=state_mask,
                    help="filter on this thread state bitmask (eg, 2 == TASK_UNINTERRUPTIBLE) "
                         "see include/linux/sched.h")
     return p.parse_args(argv)
@@ -88,21 +108,27 @@ def main(argv=None):
         tool.attach_first("switch_btf", "switch_raw")
         header = "Tracing off-CPU time (us) of %s by %s stack" % (
             thread_context, stack_context(args.user_stacks_only, args.kernel_stacks_only))
-        trace_until_done(tool, header, args.duration, args.folded)
+        trace_until_done(tool, header, args.duration, args.folded, args.json)
         report(tool, args)
     return 0
 
 
+def counted_stacks(tool, args):
+    """The printer and the off-CPU stacks, least time first."""
+    printer = flags_printer(tool, args, skip_tracing=True)
+    # bcc shows the thread id; user stacks are symbolized by tgid (one
+    # symbol table per process)
+    stacks = by_value(printer.stack(k.name, k.pid, k.user_stack_id, k.kernel_stack_id, v,
+                                    sym_pid=k.tgid,
+                                    fields={"pid": k.tgid, "tid": k.pid})
+                      for k, v in tool.maps["counts"].items())
+    return printer, stacks
+
+
 def report(tool, args):
-    printer = StackPrinter(tool.maps["stack_traces"], user=not args.kernel_stacks_only,
-                           kernel=not args.user_stacks_only, delimited=args.delimited,
-                           skip_tracing=True)
-    # user stacks are symbolized by tgid: one symbol table per process
-    write_counts(printer, tool.maps["counts"].items(), args.folded, sym_pid=lambda k: k.tgid)
-    if printer.missing:
-        hint = " Consider increasing --stack-storage-size." if 12 in printer.missing_errnos else ""
-        print("WARNING: %d stack traces lost and could not be displayed.%s" %
-              (printer.missing, hint), file=sys.stderr)
+    printer, stacks = counted_stacks(tool, args)
+    write_stacks(printer, stacks, args.folded, args.json, unit="us")
+    missing_warning(printer, "lost and could not be displayed", 12)
     negative, full = (sum(v) for v in (tool.maps["problems"][0], tool.maps["problems"][1]))
     if negative:
         print("WARN: Skipped %d events with negative duration" % negative, file=sys.stderr)

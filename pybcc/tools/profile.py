@@ -1,10 +1,17 @@
 """profile: sample CPU stack traces at a timed interval (bcc's flags and output)."""
-import argparse
 import sys
 
 from ..kernel.uapi import PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_SOFTWARE
+from .lib.args import cpu, pid, positive_int, tool_parser
 from .lib.runtime import Tool, fail, run_tool
-from .lib.stacks import StackPrinter, stack_context, trace_until_done, write_counts
+from .lib.stacks import (
+    by_value,
+    flags_printer,
+    missing_warning,
+    stack_context,
+    trace_until_done,
+    write_stacks,
+)
 
 EXAMPLES = """examples:
     ./profile             # profile stack traces at 49 Hertz until Ctrl-C
@@ -22,36 +29,21 @@ EXAMPLES = """examples:
 
 FILTER_NONE, FILTER_TGID, FILTER_TID = range(3)
 
-
-def positive_int(val):
-    try:
-        ival = int(val)
-    except ValueError:
-        raise argparse.ArgumentTypeError("must be an integer")
-    if ival < 0:
-        raise argparse.ArgumentTypeError("must be positive")
-    return ival
+JSON_HELP = ("print one JSON object per stack: comm, pid, frames (innermost first, "
+             "each {function, kernel, address}), value and unit (samples) (pybcc extension)")
 
 
-def positive_nonzero_int(val):
-    ival = positive_int(val)
-    if ival == 0:
-        raise argparse.ArgumentTypeError("must be nonzero")
-    return ival
-
-
-def positive_int_list(val):
-    return [positive_int(v) for v in val.split(",")]
+def pid_list(text):
+    """-p/-L: comma separated ids of processes or threads that exist now."""
+    return [pid(v) for v in text.split(",")]
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Profile CPU stack traces at a timed interval",
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=EXAMPLES)
+    p = tool_parser("profile", "Profile CPU stack traces at a timed interval", EXAMPLES)
     threads = p.add_mutually_exclusive_group()
-    threads.add_argument("-p", "--pid", type=positive_int_list,
+    threads.add_argument("-p", "--pid", type=pid_list,
                          help="profile process with one or more comma separated PIDs only")
-    threads.add_argument("-L", "--tid", type=positive_int_list,
+    threads.add_argument("-L", "--tid", type=pid_list,
                          help="profile thread with one or more comma separated TIDs only")
     stacks = p.add_mutually_exclusive_group()
     stacks.add_argument("-U", "--user-stacks-only", action="store_true",
@@ -60,20 +52,23 @@ def parse_args(argv):
                         help="show stacks from kernel space only (no user space stacks)")
     sample = p.add_mutually_exclusive_group()
     sample.add_argument("-F", "--frequency", type=positive_int, help="sample frequency, Hertz")
-    sample.add_argument("-c", "--count", type=positive_int, help="sample period, number of events")
+    sample.add_argument("-c", "--count", type=positive_int,
+                        help="sample period, number of events")
     p.add_argument("-d", "--delimited", action="store_true",
                    help="insert delimiter between kernel/user stacks")
     p.add_argument("-a", "--annotations", action="store_true",
                    help="add _[k] annotations to kernel frames")
     p.add_argument("-I", "--include-idle", action="store_true", help="include CPU idle stacks")
-    p.add_argument("-f", "--folded", action="store_true",
-                   help="output folded format, one line per stack (for flame graphs)")
-    p.add_argument("--stack-storage-size", default=16384, type=positive_nonzero_int,
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("-f", "--folded", action="store_true",
+                     help="output folded format, one line per stack (for flame graphs)")
+    out.add_argument("--json", action="store_true", help=JSON_HELP)
+    p.add_argument("--stack-storage-size", default=16384, type=positive_int,
                    help="the number of unique stack traces that can be stored and "
                         "displayed (default %(default)s)")
-    p.add_argument("duration", nargs="?", default=99999999, type=positive_nonzero_int,
+    p.add_argument("duration", nargs="?", default=99999999, type=positive_int,
                    help="duration of trace, in seconds")
-    p.add_argument("-C", "--cpu", type=int, default=-1, help="cpu number to run profile on")
+    p.add_argument("-C", "--cpu", type=cpu, default=-1, help="cpu number to run profile on")
     p.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
     p.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
     return p.parse_args(argv)
@@ -96,14 +91,10 @@ def main(argv=None):
         pinned["cgroupset"] = args.cgroupmap
     if args.mntnsmap:
         pinned["mount_ns_set"] = args.mntnsmap
-    if args.frequency:
-        freq, period = args.frequency, 0
-    elif args.count:
+    if args.count:
         freq, period = 0, args.count
     else:
-        freq, period = 49, 0
-    if not freq and not period:
-        fail("profile: the sample frequency or count must be nonzero")
+        freq, period = args.frequency or 49, 0
     sample_context = "%d Hertz" % freq if freq else "every %d events" % period
 
     try:
@@ -121,21 +112,24 @@ def main(argv=None):
             stack_context(args.user_stacks_only, args.kernel_stacks_only))
         if args.cpu >= 0:
             header += " on CPU#%d" % args.cpu
-        trace_until_done(tool, header, args.duration, args.folded)
+        trace_until_done(tool, header, args.duration, args.folded, args.json)
         report(tool, args)
     return 0
 
 
+def counted_stacks(tool, args):
+    """The printer and the sampled stacks, smallest count first."""
+    printer = flags_printer(tool, args, annotations=args.annotations)
+    stacks = by_value(printer.stack(k.name, k.pid, k.user_stack_id, k.kernel_stack_id, v,
+                                    first_ip=k.kernel_ip)
+                      for k, v in tool.maps["counts"].items())
+    return printer, stacks
+
+
 def report(tool, args):
-    printer = StackPrinter(tool.maps["stack_traces"], user=not args.kernel_stacks_only,
-                           kernel=not args.user_stacks_only, delimited=args.delimited,
-                           annotations=args.annotations)
-    write_counts(printer, tool.maps["counts"].items(), args.folded, sym_pid=lambda k: k.pid,
-                 first_ip=lambda k: k.kernel_ip)
-    if printer.missing:
-        hint = " Consider increasing --stack-storage-size." if 17 in printer.missing_errnos else ""
-        print("WARNING: %d stack traces could not be displayed.%s" % (printer.missing, hint),
-              file=sys.stderr)
+    printer, stacks = counted_stacks(tool, args)
+    write_stacks(printer, stacks, args.folded, args.json, unit="samples")
+    missing_warning(printer, "could not be displayed", 17)
     dropped = sum(tool.maps["dropped"][0])
     if dropped:
         print("WARNING: %d samples were dropped: the counts map is full." % dropped, file=sys.stderr)

@@ -5,17 +5,18 @@ Probes: ``func`` or ``p::func`` or ``k:func`` (kernel function: kprobe),
 (tracepoint), ``u:lib:probe`` (USDT probe); ``*`` wildcards, or regular
 expressions with -r.
 """
-import argparse
 import os
 import re
 import sys
-import time
 
 from .. import symbols
 from ..errors import AttachError, LoadError, NotSupportedError
 from ..kernel import features, tracefs
-from .lib.runtime import TOOLS_DIR, Tool, fail, run_tool
-from .lib.stacks import stack_id_err
+from .lib.args import cpu, pid, positive_int, tool_parser
+from .lib.probespec import SpecError, attach_usdt_probe
+from .lib.report import FOREVER, report_loop
+from .lib.runtime import TOOLS_DIR, Tool, fail, run_tool, status
+from .lib.stacks import StackPrinter, by_value, detach, folded_line, folded_stacks
 
 EXAMPLES = """examples:
     ./stackcount submit_bio         # count kernel stack traces for submit_bio
@@ -35,14 +36,18 @@ EXAMPLES = """examples:
 """
 
 
+JSON_HELP = ("print one JSON object per interval: ts, unit (events) and stacks, each with "
+             "comm and pid (with -P or -p), frames (innermost first, each {function, kernel, "
+             "address}) and value (pybcc extension)")
+
+
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Count events and their stack traces",
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=EXAMPLES)
-    p.add_argument("-p", "--pid", type=int, help="trace this PID only")
-    p.add_argument("-c", "--cpu", type=int, help="trace this CPU only")
-    p.add_argument("-i", "--interval", help="summary interval, seconds")
-    p.add_argument("-D", "--duration", help="total duration of trace, seconds")
+    p = tool_parser("stackcount", "Count events and their stack traces", EXAMPLES)
+    p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
+    p.add_argument("-c", "--cpu", type=cpu, help="trace this CPU only")
+    p.add_argument("-i", "--interval", type=positive_int, help="summary interval, seconds")
+    p.add_argument("-D", "--duration", type=positive_int,
+                   help="total duration of trace, seconds")
     p.add_argument("-T", "--timestamp", action="store_true", help="include timestamp on output")
     p.add_argument("-r", "--regexp", action="store_true",
                    help='use regular expressions. Default is "*" wildcards only.')
@@ -54,7 +59,9 @@ def parse_args(argv):
     p.add_argument("-v", "--verbose", action="store_true", help="show raw addresses")
     p.add_argument("-d", "--delimited", action="store_true",
                    help="insert delimiter between kernel/user stacks")
-    p.add_argument("-f", "--folded", action="store_true", help="output folded format")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("-f", "--folded", action="store_true", help="output folded format")
+    out.add_argument("--json", action="store_true", help=JSON_HELP)
     p.add_argument("--debug", action="store_true",
                    help="print BPF program before starting (for debugging purposes)")
     p.add_argument("pattern", help="search expression for events")
@@ -62,7 +69,9 @@ def parse_args(argv):
 
 
 class ProbeError(Exception):
-    pass
+    def __init__(self, message, exit_code=1):
+        super().__init__(message)
+        self.exit_code = exit_code     # 2: names a library that is not there
 
 
 def parse_probe(pattern, use_regex):
@@ -84,8 +93,8 @@ def parse_probe(pattern, use_regex):
         rx = "^" + rx.replace("*", ".*") + "$"
     if (kind == "p" and library) or kind == "u":
         path = symbols.find_library(library) or symbols.find_binary(library)
-        if not path:
-            raise ProbeError("unable to find library %s" % library)
+        if not path or not os.path.exists(path):
+            raise ProbeError("unable to find library %s" % library, exit_code=2)
         library = path
     return kind, library, rx
 
@@ -123,30 +132,25 @@ def attach_probes(tool, kind, library, rx, pid):
             if not pid and probe.bin_path != library:
                 continue
             if re.match(rx, probe.name):
-                prog = tool.coll.load_program("count_uprobe")
-                link = usdt.attach_usdt(tool.coll, prog, probe.bin_path, probe.provider,
-                                        probe.name, pid=pid or -1)
-                tool.links.append(link)
-                tool.mechanisms.append(link.description)
+                attach_usdt_probe(tool, "count_uprobe", probe.bin_path, probe.provider,
+                                  probe.name, pid or -1)
                 matched += 1
     return matched
 
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.duration and not args.interval:
-        args.interval = args.duration
-    if not args.interval:
-        args.interval = 99999999
     if args.kernel_stacks_only and args.user_stacks_only:
-        fail("ERROR: -K and -U are mutually exclusive. If you want both stacks, that is the default.")
-    if args.pid is not None and args.pid > 0:
+        fail("ERROR: -K and -U are mutually exclusive. If you want both stacks, that is the default.", 2)
+    if args.pid is not None:
         args.perpid = True
-    need_delimiter = args.delimited and not (args.kernel_stacks_only or args.user_stacks_only)
     try:
         kind, library, rx = parse_probe(args.pattern, args.regexp)
+        re.compile(rx)
     except ProbeError as e:
-        fail(str(e))
+        fail(str(e), e.exit_code)
+    except re.error as e:
+        fail(f"bad regular expression {rx!r}: {e}", 2)
     constants = {"per_pid": args.perpid, "targ_tgid": args.pid or 0,
                  "targ_cpu": args.cpu if args.cpu is not None else -1,
                  "user_stacks": not args.kernel_stacks_only,
@@ -160,81 +164,65 @@ def main(argv=None):
     with Tool("stackcount", constants) as tool:
         try:
             matched = attach_probes(tool, kind, library, rx, args.pid)
-        except (AttachError, LoadError, OSError) as e:
+        except (AttachError, LoadError, OSError, SpecError) as e:
             fail(str(e))
         if matched == 0:
-            fail("No functions matched by pattern %s" % rx)
+            fail("No functions matched by pattern %s" % rx, 2)
         if not args.folded:
-            print('Tracing %d functions for "%s"... Hit Ctrl-C to end.' % (matched, args.pattern),
-                  flush=True)
-        interval, duration = int(args.interval), int(args.duration) if args.duration else 0
-        seconds, exiting = 0, False
-        while True:
-            try:
-                time.sleep(interval)
-                seconds += interval
-            except KeyboardInterrupt:
-                exiting = True
-            if duration and seconds >= duration:
-                exiting = True
-            if exiting:     # stop counting before the (slow) last report
-                for link in tool.links:
-                    link.close()
-                tool.links = []
-            if not args.folded:
-                print()
-            if args.timestamp:
-                print("%-8s" % time.strftime("%H:%M:%S"))
-            report(tool, args, need_delimiter)
-            if exiting:
-                if not args.folded:
-                    print("Detaching...")
-                sys.stdout.flush()
-                return 0
+            status('Tracing %d functions for "%s"... Hit Ctrl-C to end.' % (matched, args.pattern),
+                   args.json)
+        report_loop(lambda json: report(tool, args, json), args.interval or FOREVER, None,
+                    args.duration, args.json, args.timestamp, blank_line=not args.folded,
+                    before_last=lambda: detach(tool))
+        if not args.folded:
+            status("Detaching...", args.json)
+    return 0
 
 
-def report(tool, args, need_delimiter):
-    stacks = tool.maps["stack_traces"]
-    out = sys.stdout
-    missing = 0
+def counted_stacks(tool, args):
+    """The counted stacks, emptied from the map, smallest count first, and
+    the printer that shows them."""
+    printer = StackPrinter(tool.maps["stack_traces"], user=not args.kernel_stacks_only,
+                           kernel=not args.user_stacks_only, delimited=args.delimited,
+                           always_delimit=True, offsets=args.offset, missed_markers=False)
+    stacks = by_value(
+        printer.stack(k.name, k.tgid, k.user_stack_id, k.kernel_stack_id, v,
+                      fields=None if args.perpid else {"comm": None, "pid": None})
+        for k, v in tool.maps["counts"].pop_all())
+    return printer, stacks
 
-    def kname(addr):
-        return symbols.ksym(addr, show_offset=args.offset)
 
-    def uname(addr, pid):
-        return symbols.sym(addr, pid, show_offset=args.offset)
+def stack_text(printer, stack, args):
+    """bcc's stackcount block: frames two spaces in (with -v their
+    addresses), the process (without -p), the count."""
+    def frame(f):
+        return "  " + ("%-16x " % f.address if args.verbose else "") + f.name + "\n"
+    out = "".join(frame(f) for f in stack.kernel or [])
+    if printer.delimited:
+        out += "    --\n"
+    out += "".join(frame(f) for f in stack.user or [])
+    if not args.pid and stack.pid != 0xffffffff:
+        out += "    %s [%d]\n" % (stack.comm, stack.pid)
+    return out + "    %d\n\n" % stack.value
 
-    def frame(addr, name):
-        return "  " + ("%-16x " % addr if args.verbose else "") + name
 
-    for k, v in sorted(tool.maps["counts"].pop_all(), key=lambda kv: kv[1]):
-        missing += (not args.kernel_stacks_only and stack_id_err(k.user_stack_id)) + \
-            (not args.user_stacks_only and stack_id_err(k.kernel_stack_id))
-        user = stacks.walk(k.user_stack_id) if k.user_stack_id >= 0 else []
-        kernel = stacks.walk(k.kernel_stack_id) if k.kernel_stack_id >= 0 else []
-        if args.folded:
-            line = [k.name] + [uname(a, k.tgid) for a in reversed(user)] + \
-                (["-"] if need_delimiter else []) + [kname(a) for a in reversed(kernel)]
-            out.write("%s %d\n" % (";".join(line), v))
-        else:
-            for a in kernel:
-                out.write(frame(a, kname(a)) + "\n")
-            if need_delimiter:
-                out.write("    --\n")
-            for a in user:
-                out.write(frame(a, uname(a, k.tgid)) + "\n")
-            if not args.pid and k.tgid != 0xffffffff:
-                out.write("    %s [%d]\n" % (k.name, k.tgid))
-            out.write("    %d\n\n" % v)
-    out.flush()
-    if missing:
+def report(tool, args, json):
+    printer, stacks = counted_stacks(tool, args)
+    if json:
+        out = {"unit": "events", "stacks": [printer.as_dict(s, "events") for s in stacks]}
+    elif args.folded:
+        out = "".join(folded_line(frames, value) for frames, value in folded_stacks(printer, stacks))
+    else:
+        out = "".join(stack_text(printer, s, args) for s in stacks)
+    if printer.missing:
         print("WARNING: %d stack traces could not be displayed (stack map full or hash "
-              "collisions)." % missing, file=sys.stderr)
+              "collisions)." % printer.missing, file=sys.stderr)
     dropped = sum(tool.maps["dropped"][0])
     if dropped > tool.lost:
         print("WARNING: %d events were not counted: the counts map is full." %
               (dropped - tool.lost), file=sys.stderr)
         tool.lost = dropped
+    return out
 
 
 if __name__ == "__main__":

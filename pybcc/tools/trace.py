@@ -5,16 +5,28 @@ Each invocation generates C for its probes (see probespec); the compiler
 caches objects by text, so repeating a command compiles nothing.
 """
 import argparse
-import ctypes
+import json
 import os
 import re
 import sys
 import time
+from operator import itemgetter
 
 from ..errors import MapError
+from ..output.table import Column, Table
 from ..symbols import ksym, sym
-from .lib.runtime import run_tool, stream_events
-from .lib.probespec import Generator, GeneratedTool, SpecError, attach_probe, parse_trace_probe
+from .lib.args import add_duration, pid, positive_int, regex, tool_parser, uid
+from .lib.probespec import (
+    GeneratedTool,
+    Generator,
+    SpecError,
+    attach_probe,
+    parse_trace_probe,
+    string_size,
+    user_target,
+)
+from .lib.runtime import fail, run_tool, status, stream_events
+from .lib.stacks import BuildIdSymbols, StackPrinter, frames_json
 
 EXAMPLES = """
 EXAMPLES:
@@ -58,6 +70,13 @@ trace 'p::SyS_nanosleep(struct timespec *ts) "sleep for %lld ns", ts->tv_nsec'
 trace -c /sys/fs/cgroup/system.slice/workload.service '__x64_sys_nanosleep' '__x64_sys_clone'
         Trace nanosleep/clone syscall calls only under workload.service
         cgroup hierarchy.
+trace -s /lib/x86_64-linux-gnu/libc.so.6,/bin/ping 'p:c:inet_pton' -U
+        Trace inet_pton and name the user stack's frames from these files (by
+        their build ids)
+trace -p 1234 'u:/usr/bin/python3.11:function__entry "%s", arg2' 'u:/usr/bin/python3.11:line (0)'
+        Print the Python functions that process 1234 calls (USDT probes, with
+        their arguments as arg1, arg2, ...; CPython 3.11 fires function__entry
+        only while its line probe is enabled, hence the second, silent probe)
 """
 
 # printf conversions bcc's trace accepts, and the C type each one carries
@@ -65,33 +84,33 @@ C_TYPES = {"u": "unsigned int", "d": "int", "lu": "unsigned long", "ld": "long",
            "llu": "unsigned long long", "lld": "long long", "hu": "unsigned short",
            "hd": "short", "x": "unsigned int", "lx": "unsigned long", "llx": "unsigned long long",
            "c": "char", "K": "unsigned long long", "U": "unsigned long long"}
-CTYPES = {"u": ctypes.c_uint, "d": ctypes.c_int, "lu": ctypes.c_ulong, "ld": ctypes.c_long,
-          "llu": ctypes.c_ulonglong, "lld": ctypes.c_longlong, "hu": ctypes.c_ushort,
-          "hd": ctypes.c_short, "x": ctypes.c_uint, "lx": ctypes.c_ulong,
-          "llx": ctypes.c_ulonglong, "c": ctypes.c_char, "K": ctypes.c_ulonglong,
-          "U": ctypes.c_ulonglong}
 CONVERSION = re.compile(r"%(s|llu|lld|llx|lu|ld|lx|hu|hd|u|d|x|c|K|U)")
 
 
+JSON_HELP = ("print one JSON object per event: the columns (time, cpu, pid, tid, comm, "
+             "func, message) and with -K/-U the frames (innermost first, each {function, "
+             "kernel, address}); with -A each distinct event once, with its count "
+             "(pybcc extension)")
+
+
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Attach to functions and print trace messages.",
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=EXAMPLES)
-    p.add_argument("-b", "--buffer-pages", type=int, default=64,
+    p = tool_parser("trace", "Attach to functions and print trace messages.", EXAMPLES)
+    p.add_argument("-b", "--buffer-pages", type=positive_int, default=64,
                    help="number of pages to use for perf_events ring buffer (default: %(default)d)")
-    p.add_argument("-p", "--pid", type=int, metavar="PID", dest="tgid",
+    p.add_argument("-p", "--pid", type=pid, metavar="PID", dest="tgid",
                    help="id of the process to trace (optional)")
-    p.add_argument("-L", "--tid", type=int, metavar="TID", dest="pid",
+    p.add_argument("-L", "--tid", type=pid, metavar="TID", dest="pid",
                    help="id of the thread to trace (optional)")
-    p.add_argument("--uid", type=int, metavar="UID", dest="uid",
+    p.add_argument("--uid", type=uid, metavar="UID", dest="uid",
                    help="id of the user to trace (optional)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="print resulting BPF program code before executing")
-    p.add_argument("-Z", "--string-size", type=int, default=80,
+    p.add_argument("-Z", "--string-size", type=string_size, default=80,
                    help="maximum size to read from strings")
     p.add_argument("-S", "--include-self", action="store_true",
                    help="do not filter trace's own pid from the trace")
-    p.add_argument("-M", "--max-events", type=int, help="number of events to print before quitting")
+    p.add_argument("-M", "--max-events", type=positive_int,
+                   help="number of events to print before quitting")
     p.add_argument("-t", "--timestamp", action="store_true",
                    help="print timestamp column (offset from trace start)")
     p.add_argument("-u", "--unix-timestamp", action="store_true",
@@ -100,14 +119,17 @@ def parse_args(argv):
     p.add_argument("-C", "--print_cpu", action="store_true", help="print CPU id")
     p.add_argument("-c", "--cgroup-path", type=str, metavar="CGROUP_PATH", dest="cgroup_path",
                    help="cgroup path")
-    p.add_argument("-n", "--name", type=str, help="only print process names containing this name")
+    p.add_argument("-n", "--name", type=regex,
+                   help="only print process names containing this name")
     p.add_argument("-f", "--msg-filter", type=str, dest="msg_filter",
                    help="only print the msg of event containing this string")
     p.add_argument("-B", "--bin_cmp", action="store_true",
                    help="allow to use STRCMP with binary values")
     p.add_argument("-s", "--sym_file_list", type=str, metavar="SYM_FILE_LIST",
                    dest="sym_file_list",
-                   help="comma separated list of symbol files to use for symbol resolution")
+                   help="comma separated list of symbol files to use for symbol resolution "
+                        "(of -U stacks, recorded as build id and offset: they resolve after "
+                        "the process is gone)")
     p.add_argument("-K", "--kernel-stack", action="store_true", help="output kernel stack trace")
     p.add_argument("-U", "--user-stack", action="store_true", help="output user stack trace")
     p.add_argument("-a", "--address", action="store_true", help="print virtual address in stacks")
@@ -119,11 +141,23 @@ def parse_args(argv):
                         "or relative to default kernel header search path")
     p.add_argument("-A", "--aggregate", action="store_true", help="aggregate amount of each trace")
     p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
+    add_duration(p, "stop after this many seconds (pybcc extension)")
     args = p.parse_args(argv)
     if args.tgid and args.pid:
         p.error("only one of -p and -L may be specified")
     if args.aggregate and args.max_events is None:
         p.error("-M/--max-events should be specified with -A/--aggregate")
+    if args.unix_timestamp and not args.timestamp:
+        p.error("-u/--unix-timestamp requires -t")
+    if args.cgroup_path is not None and not os.path.isdir(args.cgroup_path):
+        p.error(f"-c {args.cgroup_path}: no such cgroup directory")
+    args.build_ids = None
+    if args.sym_file_list:
+        try:
+            args.build_ids = BuildIdSymbols(args.sym_file_list.split(","))
+        except ValueError as e:
+            p.error(f"-s: {e}")
     return args
 
 
@@ -144,7 +178,9 @@ class Probe:
         fmt = re.sub(r"%(llx|lx|x)", "%x", fmt)
         self.python_format = re.sub("%K|%U", "%s", fmt).encode().decode("unicode_escape")
         self.name = f"probe_{re.sub(r'[^A-Za-z0-9_]', '_', self.display)}_{index + 1}"
-        self.event_class = self._event_class()
+        self.record = None      # the event's decoder, from the loaded object's BTF
+        # the values that are not printed as they come (strings, chars, symbols)
+        self.converted = [(i, t) for i, t in enumerate(self.types) if t in "scKU"]
 
     @property
     def display(self):
@@ -153,17 +189,6 @@ class Probe:
     @property
     def trivial(self):
         return self.python_format == ""
-
-    def _event_class(self):
-        fields = [("probe", ctypes.c_uint32), ("tgid", ctypes.c_uint32),
-                  ("pid", ctypes.c_uint32), ("uid", ctypes.c_uint32),
-                  ("ts", ctypes.c_uint64), ("cpu", ctypes.c_uint32),
-                  ("kstack", ctypes.c_int32), ("ustack", ctypes.c_int32),
-                  ("comm", ctypes.c_char * 16)]
-        for i, t in enumerate(self.types):
-            fields.append((f"v{i}", ctypes.c_char * self.args.string_size if t == "s"
-                           else CTYPES[t]))
-        return type(f"Event{self.index}", (ctypes.Structure,), {"_pack_": 1, "_fields_": fields})
 
     def generate(self, gen):
         spec = self.spec
@@ -197,7 +222,7 @@ class Probe:
                  "    bpf_get_current_comm(__data->comm, sizeof(__data->comm));\n"
                  "    __data->kstack = with_kstack ? bpf_get_stackid(ctx, &stacks, 0) : -1;\n"
                  "    __data->ustack = with_ustack ? "
-                 "bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK) : -1;\n")
+                 "bpf_get_stackid(ctx, &USTACKS, BPF_F_USER_STACK) : -1;\n")
         for i, (t, value) in enumerate(zip(self.types, self.tp.values)):
             user = prefer_user or re.search(r"\barg[1-6]@user\b", value) is not None
             expr = gen.rewrite(value, spec, user)
@@ -208,21 +233,26 @@ class Probe:
         body += "    emit_event(ctx, __data, sizeof(*__data));\n    return 0;\n}\n"
         gen.add(body)
 
+    FIXED_FIELDS = 9        # probe .. comm: the values follow (see generate)
+
     def message(self, e):
-        values = []
-        for i, t in enumerate(self.types):
-            v = getattr(e, f"v{i}")
-            if t == "s":
-                v = v.decode("utf-8", "replace")
-            elif t == "c":
-                v = v.decode("latin-1")
-            elif t == "K":
-                v = ksym(v, show_offset=True)
-            elif t == "U":
-                v = sym(v, e.tgid, show_module=True, show_offset=True)
-            values.append(v)
+        values = e[self.FIXED_FIELDS:]
+        if self.converted:
+            values = list(values)
+            for i, t in self.converted:
+                v = values[i]
+                if t == "s":
+                    v = v.decode("utf-8", "replace")
+                elif t == "c":
+                    v = chr(v & 0xff)
+                elif t == "K":
+                    v = ksym(v, show_offset=True)
+                else:   # U
+                    v = sym(v, e.tgid, show_module=True, show_offset=True)
+                values[i] = v
+            values = tuple(values)
         try:
-            return self.python_format % tuple(values)
+            return self.python_format % values
         except (TypeError, ValueError):
             return self.python_format + " " + " ".join(map(str, values))
 
@@ -256,6 +286,18 @@ static __always_inline bool pybcc_wanted(u32 tgid, u32 tid, u32 uid)
 }
 """
 
+# -s: user stacks as (build id, file offset) frames, named from the given files
+BUILD_ID_STACKS_C = """
+struct {
+    __uint(type, BPF_MAP_TYPE_STACK_TRACE);
+    __uint(max_entries, 1024);
+    __uint(map_flags, BPF_F_STACK_BUILD_ID);
+    __uint(key_size, sizeof(u32));
+    __uint(value_size, 127 * sizeof(struct bpf_stack_build_id));
+} ustacks SEC(".maps");
+#define USTACKS ustacks
+"""
+
 CGROUP_C = """
 struct {
     __uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
@@ -270,6 +312,7 @@ def generate(probes, args):
     gen = Generator(args.string_size, args.include or (), bin_cmp=args.bin_cmp)
     gen.cgroup = args.cgroup_path is not None
     gen.add(COMMON_C)
+    gen.add(BUILD_ID_STACKS_C if args.sym_file_list else "#define USTACKS stacks\n")
     if gen.cgroup:
         gen.add(CGROUP_C)
     for probe in probes:
@@ -277,34 +320,65 @@ def generate(probes, args):
     return gen.text()
 
 
-def stack_text(tool, stack_id, pid, with_address):
+def stack_text(frames, stack_id, with_address):
+    """bcc's stack under an event: frames 8 spaces in, or the failed id."""
     if stack_id < 0:
         return "        %d" % stack_id
-    out = ""
-    for addr in tool.maps["stacks"].walk(stack_id):
-        out += "        "
-        if with_address:
-            out += "%16x " % addr
-        out += "%s\n" % sym(addr, pid, show_module=True, show_offset=True)
-    return out
+    return "".join("        " + ("%16x " % f.address if with_address else "") + f.name + "\n"
+                   for f in frames)
+
+
+def columns(args, trivial):
+    """bcc's columns over a row of values (see row_values)."""
+    cols = []
+    if args.timestamp:
+        # the full "%.6f" text, cut to the column in text (as bcc), a number in JSON
+        width = 17 if args.unix_timestamp else 8
+        cols.append(Column("TIME", "%%-%d.%ds " % (width, width), itemgetter(len(cols)),
+                           json=lambda row, i=len(cols): float(row[i])))
+    elif args.time:
+        cols.append(Column("TIME", "%-8s ", itemgetter(len(cols))))
+    if args.print_cpu:
+        cols.append(Column("CPU", "%-3s ", itemgetter(len(cols))))
+    n = len(cols)
+    return cols + [
+        Column("PID", "%-7d ", itemgetter(n)),
+        Column("TID", "%-7d ", itemgetter(n + 1)),
+        Column("COMM", "%-15s ", itemgetter(n + 2)),
+        Column("FUNC", "%-16s ", itemgetter(n + 3)),
+        Column("" if trivial else "-", "%s", itemgetter(n + 4), key="message"),
+    ]
+
+
+def row_values(args, first_ts, first_ts_real):
+    """f(probe, event, message) → the row's values, in the columns' order."""
+    prefix = []
+    if args.timestamp:
+        def stamp(e):
+            offset = (e.ts - first_ts) / 1e9
+            return "%.6f" % (offset + first_ts_real if args.unix_timestamp else offset)
+        prefix.append(stamp)
+    elif args.time:
+        prefix.append(lambda e: time.strftime("%H:%M:%S"))
+    if args.print_cpu:
+        prefix.append(lambda e: e.cpu)
+
+    def values(probe, e, msg):
+        row = (e.tgid, e.pid, e.comm.decode("utf-8", "replace"), probe.display, msg)
+        return tuple(get(e) for get in prefix) + row if prefix else row
+    return values
 
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.sym_file_list is not None:
-        print("trace: -s/--sym_file_list (build-id stacks with separate symbol files) is not "
-              "supported by pybcc; stacks are symbolized from the running processes",
-              file=sys.stderr)
-        return 1
-    if args.unix_timestamp and not args.timestamp:
-        print("trace: -u/--unix-timestamp requires -t", file=sys.stderr)
-        return 1
     try:
         probes = [Probe(i, text, args) for i, text in enumerate(args.probes)]
+        for probe in probes:
+            if probe.spec.is_user and probe.spec.probe_type != "u":
+                user_target(probe.spec, args.tgid or -1)
         text = generate(probes, args)
     except SpecError as e:
-        print(e, file=sys.stderr)
-        return 1
+        fail(str(e), e.exit_code)
     if args.verbose or args.ebpf:
         print(text)
         if args.ebpf:
@@ -320,9 +394,9 @@ def main(argv=None):
     if not args.include_self:
         constants["self_tgid"] = os.getpid()
 
-    first_ts = time.monotonic_ns()
-    first_ts_real = time.time()
-    print_time = args.timestamp or args.time
+    table = Table(columns(args, all(p.trivial for p in probes)), json=args.json)
+    line_format = "".join(c.fmt for c in table.columns) + "\n"     # text: one % per event
+    values = row_values(args, time.monotonic_ns(), time.time())
     name = (args.name or "").encode()
     state = {"count": 0, "done": False}
     aggregate = {}
@@ -333,69 +407,72 @@ def main(argv=None):
             try:
                 tool.maps["__cgroup"][0] = fd
             except MapError as e:
-                print(f"trace: -c {args.cgroup_path}: not a cgroup v2 directory ({e})",
-                      file=sys.stderr)
-                return 1
+                fail(f"trace: -c {args.cgroup_path}: not a cgroup v2 directory ({e})")
             finally:
                 os.close(fd)
         try:
             for probe in probes:
                 attach_probe(tool, probe.name, probe.spec, args.tgid or -1)
+                probe.record = tool.record(f"{probe.name}_data")
         except SpecError as e:
-            print(e, file=sys.stderr)
-            return 1
+            fail(str(e), e.exit_code)
+        printer = StackPrinter(tool.maps["stacks"], user=args.user_stack,
+                               kernel=args.kernel_stack, offsets=True, modules=True,
+                               user_map=tool.maps["ustacks"] if args.build_ids else None,
+                               build_ids=args.build_ids)
+        if args.build_ids:
+            status("Note: Kernel bpf will report stack map with ip/build_id", args.json)
+
+        def event_text(e, row):
+            out = line_format % row
+            if args.kernel_stack:
+                out += stack_text(printer.kernel_frames(e.kstack) if e.kstack >= 0 else [],
+                                  e.kstack, args.address)
+            if args.user_stack:
+                out += stack_text(printer.user_frames(e.ustack, e.tgid) if e.ustack >= 0 else [],
+                                  e.ustack, args.address)
+            return out
+
+        def event_json(e, row):
+            out = table.as_dict(row)
+            if args.kernel_stack or args.user_stack:
+                stack = printer.stack(e.comm, e.tgid, e.ustack, e.kstack, 1)
+                out.update(frames_json(stack))
+            return out
+
+        only_probe = probes[0] if len(probes) == 1 else None
 
         def on_event(data):
             if state["done"]:
                 return
-            index = int.from_bytes(bytes(data[:4]), "little")
-            probe = probes[index]
-            e = probe.event_class.from_buffer_copy(bytes(data[:ctypes.sizeof(probe.event_class)]))
+            probe = only_probe or probes[int.from_bytes(data[:4], "little")]
+            e = probe.record.decode(data)
             if name not in e.comm:
                 return
             msg = probe.message(e)
             if args.msg_filter and args.msg_filter not in msg:
                 return
-            out = ""
-            if print_time:
-                if args.timestamp:
-                    offset = (e.ts - first_ts) / 1e9
-                    stamp = "%.6f" % (offset + first_ts_real if args.unix_timestamp else offset)
-                else:
-                    stamp = time.strftime("%H:%M:%S")
-                out += "%-17s " % stamp[:17] if args.unix_timestamp else "%-8s " % stamp[:8]
-            if args.print_cpu:
-                out += "%-3s " % e.cpu
-            out += "%-7d %-7d %-15s %-16s %s\n" % (e.tgid, e.pid, e.comm.decode("utf-8", "replace"),
-                                                  probe.display, msg)
-            if args.kernel_stack:
-                out += stack_text(tool, e.kstack, -1, args.address)
-            if args.user_stack:
-                out += stack_text(tool, e.ustack, e.tgid, args.address)
+            row = values(probe, e, msg)
+            out = json.dumps(event_json(e, row)) + "\n" if args.json else event_text(e, row)
             if args.aggregate:
                 aggregate[out] = aggregate.get(out, 0) + 1
             else:
                 sys.stdout.write(out)
-                if args.kernel_stack or args.user_stack:
+                if (args.kernel_stack or args.user_stack) and not args.json:
                     sys.stdout.write("\n")
-                sys.stdout.flush()
             state["count"] += 1
             if args.max_events is not None and state["count"] >= args.max_events:
                 state["done"] = True
 
         tool.open_events(on_event, page_cnt=args.buffer_pages)
-        header = ""
-        if print_time:
-            header += ("%-17s " if args.unix_timestamp else "%-8s ") % "TIME"
-        if args.print_cpu:
-            header += "%-3s " % "CPU"
-        trivial = all(p.trivial for p in probes)
-        print(header + "%-7s %-7s %-15s %-16s %s" % ("PID", "TID", "COMM", "FUNC",
-                                                     "-" if not trivial else ""), flush=True)
-        stream_events(tool, should_stop=lambda: state["done"])
+        table.print_header()
+        stream_events(tool, args.duration, should_stop=lambda: state["done"])
         if args.aggregate and state["done"]:
             for k, v in sorted(aggregate.items(), key=lambda kv: kv[1], reverse=True):
-                sys.stdout.write("%s-->COUNT %d\n\n" % (k, v))
+                if args.json:
+                    sys.stdout.write(json.dumps({**json.loads(k), "count": v}) + "\n")
+                else:
+                    sys.stdout.write("%s-->COUNT %d\n\n" % (k, v))
             sys.stdout.flush()
     return 0
 

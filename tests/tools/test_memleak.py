@@ -1,9 +1,11 @@
+import json
 import re
 import shutil
 import subprocess
 
 import pytest
 
+from .badinput import assert_one_line_error
 from .toolrun import RunningTool, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -111,3 +113,63 @@ def test_memleak_kernel_mode_stacks():
     assert line is not None and re.match(r"\t\t0x[0-9a-f]{16}\t\w+", line), t.stdout
     assert re.search(r"^\t\d+ bytes in \d+ allocations from stack$", t.stdout, re.M)
     assert t.proc.returncode == 0, t.stderr
+
+
+def test_memleak_json_reports_exact_leaks_per_stack(leaky):
+    r = run_tool("memleak", "--json", "-T", "30", "-c", f"{leaky} 10", "1", "2")
+    assert r.returncode == 0, r.stderr
+    assert "Executing '%s 10' and tracing the resulting process." % leaky in r.stderr
+    reports = [json.loads(ln) for ln in r.stdout.splitlines()]
+    assert len(reports) == 2 and all(rep["unit"] == "bytes" for rep in reports), r.stdout
+    found = {}
+    for s in reports[-1]["stacks"]:
+        assert s["unit"] == "bytes" and s["comm"] == "leaky", s
+        assert all(not f["kernel"] for f in s["frames"]), s
+        # frames are "name+0xoff [module]", innermost first
+        names = [f["function"].split("+")[0] for f in s["frames"]]
+        ours = next((n for n in names if n.startswith(("leak_", "freed_"))), None)
+        if ours:
+            found[ours] = (s["value"], s["allocations"])
+    assert found == EXPECTED, r.stdout
+
+
+def test_memleak_trace_calls_text_and_json(leaky):
+    with RunningTool("memleak", "-t", "-c", f"{leaky} 5", ready="Attaching to pid") as t:
+        child = re.search(r"Attaching to pid (\d+)", t.stdout).group(1)
+        line = t.wait_for(lambda ln: ln.endswith("alloc entered, size = 6009"))
+        free = t.wait_for(lambda ln: re.search(r"free entered, address = [0-9a-f]+, size = 777$",
+                                               ln))
+    assert line is not None and line.split()[:2] == ["leaky", child], t.stdout
+    assert free is not None, t.stdout
+
+    with RunningTool("memleak", "-t", "--json", "-c", f"{leaky} 5",
+                     ready="Attaching to pid") as t:
+        rec = t.wait_for_record(lambda e: e["event"] == "alloc_enter" and e["size"] == 6009)
+        ret = t.wait_for_record(lambda e: e["event"] == "alloc_exit" and e["size"] == 6009)
+        free = t.wait_for_record(lambda e: e["event"] == "free_enter" and e["size"] == 777)
+    assert rec is not None and rec["comm"] == "leaky", t.stdout + t.stderr
+    child = int(re.search(r"Attaching to pid (\d+)", t.stderr).group(1))
+    assert rec["pid"] == child and ret["pid"] == child and ret["address"] > 0, t.stdout
+    assert free is not None and free["address"] > 0, t.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-p", "abc"], "invalid pid 'abc'"),
+    (["-p", "999999999"], "no process with pid 999999999"),
+    (["0"], "must be positive"),
+    (["5", "-1"], "must be positive"),
+    (["-s", "0"], "must be positive"),
+    (["-o", "-5"], "must not be negative"),
+    (["-z", "10", "-Z", "5"], "can't be greater than max_size"),
+    (["-p", "1", "-c", "true"], "not both"),
+    (["--percpu", "-c", "true"], "drop -p/-c"),
+    (["-c", "/nonexistent/pybcc-cmd"], "no such command: /nonexistent/pybcc-cmd"),
+])
+def test_memleak_bad_input_is_one_line(args, message):
+    assert_one_line_error(run_tool("memleak", *args), message)
+
+
+def test_memleak_duration_ends_after_the_report(leaky):
+    r = run_tool("memleak", "--duration", "2", "-c", f"{leaky} 10", "1")
+    assert r.returncode == 0, r.stderr
+    assert len(re.findall(r"Top 10 stacks with outstanding allocations:", r.stdout)) == 2, r.stdout

@@ -1,8 +1,10 @@
+import json
 import subprocess
 import sys
 
 import pytest
 
+from .badinput import assert_one_line_error
 from .toolrun import RunningTool, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -82,3 +84,40 @@ def test_offcputime_kernel_threads_with_user_stacks_is_an_error():
     r = run_tool("offcputime", "-k", "-U", "1")
     assert r.returncode == 2
     assert "doesn't make sense" in r.stderr
+
+
+def test_offcputime_json_sleeps_of_one_process():
+    child = subprocess.Popen([sys.executable, "-c", LOOPER])
+    try:
+        comm = comm_of(child.pid)
+        r = run_tool("offcputime", "--json", "-K", "-p", child.pid, "3", timeout=60)
+    finally:
+        child.kill()
+        child.wait()
+    assert r.returncode == 0, r.stderr
+    assert "Tracing off-CPU time (us) of PID %d by kernel stack for 3 secs." % child.pid \
+        in r.stderr
+    records = [json.loads(ln) for ln in r.stdout.splitlines()]
+    assert records and all(rec["pid"] == child.pid and rec["tid"] == child.pid and
+                           rec["comm"] == comm and rec["unit"] == "us" for rec in records), r.stdout
+    # -K: kernel frames only, innermost first (the scheduler before the syscall)
+    assert all(f["kernel"] for rec in records for f in rec["frames"]), r.stdout
+    sleeps = [rec for rec in records if any("nanosleep" in f["function"] for f in rec["frames"])]
+    assert 1_000_000 <= sum(rec["value"] for rec in sleeps) <= 3_500_000, r.stdout
+    names = [f["function"] for f in sleeps[-1]["frames"]]
+    sched = next(i for i, n in enumerate(names) if n == "schedule" or n.startswith("__schedule"))
+    assert sched < next(i for i, n in enumerate(names) if "nanosleep" in n), names
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-p", "abc"], "invalid pid 'abc'"),
+    (["-t", "999999999"], "no process with pid 999999999"),
+    (["-m", "0"], "must be positive"),
+    (["-M", "x"], "invalid number 'x'"),
+    (["--state", "-1"], "must not be negative"),
+    (["--stack-storage-size", "-3"], "must be positive"),
+    (["-f", "--json"], "not allowed with"),
+    (["0"], "must be positive"),
+])
+def test_offcputime_bad_input_is_one_line(args, message):
+    assert_one_line_error(run_tool("offcputime", *args), message)

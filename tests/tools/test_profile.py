@@ -1,8 +1,10 @@
+import json
 import shutil
 import subprocess
 
 import pytest
 
+from .badinput import assert_one_line_error
 from .toolrun import RunningTool, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -118,3 +120,38 @@ def test_profile_mntnsmap_filters_by_mount_namespace(spinner):
     finally:
         m.unpin(path)
         m.close()
+
+
+def test_profile_json_one_object_per_stack(spinner):
+    r = run_tool("profile", "--json", "-F", "199", "-p", spinner.pid, "2", timeout=60)
+    assert r.returncode == 0, r.stderr
+    # the header goes to stderr; stdout is JSON lines only
+    assert "Sampling at 199 Hertz of PID [%d]" % spinner.pid in r.stderr
+    records = [json.loads(ln) for ln in r.stdout.splitlines()]
+    assert records and all(rec["pid"] == spinner.pid and rec["comm"] == "pybccspin"
+                           and rec["unit"] == "samples" and rec["value"] > 0
+                           for rec in records), r.stdout
+    total = sum(rec["value"] for rec in records)
+    hot = [rec for rec in records
+           if any(f["function"].startswith("pybcc_test::busy_spin_marker(") and not f["kernel"]
+                  for f in rec["frames"])]
+    assert total >= 20 and sum(rec["value"] for rec in hot) >= 0.8 * total, r.stdout
+    # innermost first: the loop, then main (user frames come after kernel ones)
+    user = [f["function"] for f in hot[-1]["frames"] if not f["kernel"]]
+    assert user[0].startswith("pybcc_test::busy_spin_marker(") and user[1] == "main", user
+    assert all(isinstance(f["address"], int) for rec in records for f in rec["frames"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-F", "abc"], "-F/--frequency: invalid number 'abc'"),
+    (["-F", "0"], "must be positive"),
+    (["-c", "-5"], "must be positive"),
+    (["-p", "999999999"], "no process with pid 999999999"),
+    (["-L", "1,x"], "invalid pid 'x'"),
+    (["-C", "4096", "1"], "no CPU 4096"),
+    (["--stack-storage-size", "0"], "must be positive"),
+    (["-f", "--json"], "not allowed with"),
+    (["0"], "must be positive"),
+])
+def test_profile_bad_input_is_one_line(args, message):
+    assert_one_line_error(run_tool("profile", *args), message)

@@ -1,3 +1,4 @@
+import json
 import shutil
 import subprocess
 import sys
@@ -6,6 +7,8 @@ import pytest
 
 from pybcc.kernel import features
 
+from .badinput import assert_one_line_error
+from .pyusdt import PYTHON, python_calling
 from .toolrun import RunningTool, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -41,18 +44,26 @@ def marker_binary(tmp_path_factory):
     return str(d / "pybccmarker")
 
 
-def test_stackcount_tracepoint_per_process_kernel_stacks():
+def getppid_run(*tool_args):
+    """stackcount TOOL_ARGS while a child calls getppid() 100 times: (child, its comm, the tool)."""
     child = subprocess.Popen([sys.executable, "-c", GETPPID], stdin=subprocess.PIPE, text=True)
     try:
-        with RunningTool("stackcount", "-P", "-K", "t:syscalls:sys_enter_getppid",
-                         ready='Tracing 1 functions for "t:syscalls:sys_enter_getppid"... '
-                               'Hit Ctrl-C to end.') as t:
+        with open(f"/proc/{child.pid}/comm") as f:
+            comm = f.read().strip()
+        with RunningTool("stackcount", *tool_args, ready='Tracing 1 functions for') as t:
             child.stdin.write("go\n")
             child.stdin.close()
             child.wait(20)
     finally:
         child.kill()
         child.wait()
+    return child, comm, t
+
+
+def test_stackcount_tracepoint_per_process_kernel_stacks():
+    child, _, t = getppid_run("-P", "-K", "t:syscalls:sys_enter_getppid")
+    assert t.header == ('Tracing 1 functions for "t:syscalls:sys_enter_getppid"... '
+                        'Hit Ctrl-C to end.'), t.stdout
     assert t.proc.returncode == 0, t.stderr
     assert t.lines[-1] == "Detaching..."
     owner = [i for i, ln in enumerate(t.lines) if ln.endswith(" [%d]" % child.pid)]
@@ -84,22 +95,12 @@ def test_stackcount_uprobe_user_stacks_of_one_pid(marker_binary):
     assert count_line == "    50", t.stdout
 
 
-DEBIAN_PYTHON = "/usr/bin/python3.11"
-CALLER = "import time\ndef marker(): pass\nt = time.time() + 20\n" \
-         "while time.time() < t:\n    marker(); time.sleep(0.01)\n"
-
-
 def test_stackcount_usdt_probe_of_one_pid():
-    import os
-    from pybcc import usdt
-    if not os.path.exists(DEBIAN_PYTHON) or not any(
-            p.name == "function__return" for p in usdt.list_probes(DEBIAN_PYTHON)):
-        pytest.skip(f"no {DEBIAN_PYTHON} built with USDT probes")
-    child = subprocess.Popen([DEBIAN_PYTHON, "-c", CALLER])
+    child = python_calling("marker", seconds=20)
     try:
         # (CPython 3.11 fires function__return for Python calls; not function__entry)
         with RunningTool("stackcount", "-U", "-p", child.pid,
-                         f"u:{DEBIAN_PYTHON}:function__ret*",
+                         f"u:{PYTHON}:function__ret*",
                          ready='Tracing 1 functions for "u:') as t:
             t.wait_for(lambda ln: False, timeout=1.5)
     finally:
@@ -148,3 +149,47 @@ def test_stackcount_kernel_function_with_kprobes():
 def test_stackcount_bad_probe_type():
     r = run_tool("stackcount", "x:lib:func")
     assert r.returncode == 1 and "Type must be 'p', 't', or 'u'" in r.stderr
+
+
+def test_stackcount_json_per_process_counts():
+    child, comm, t = getppid_run("--json", "-P", "-K", "t:syscalls:sys_enter_getppid")
+    assert t.proc.returncode == 0, t.stderr
+    assert "Detaching..." in t.stderr       # stdout is JSON lines only
+    [report] = t.json_records()             # one interval: until Ctrl-C
+    assert report["unit"] == "events" and isinstance(report["ts"], float), report
+    ours = [s for s in report["stacks"] if s["pid"] == child.pid]
+    assert ours and all(s["comm"] == comm for s in ours), report
+    assert sum(s["value"] for s in ours) == 100, report
+    frames = [f for s in ours for f in s["frames"]]
+    assert frames and all(f["kernel"] for f in frames), report
+    assert any("syscall" in f["function"] for f in frames), report
+
+
+def test_stackcount_json_intervals_without_per_process():
+    r = run_tool("stackcount", "--json", "-i", "1", "-D", "2", "t:sched:sched_switch",
+                 timeout=60)
+    assert r.returncode == 0, r.stderr
+    reports = [json.loads(ln) for ln in r.stdout.splitlines()]
+    assert len(reports) == 2, r.stdout
+    assert all(s["pid"] is None and s["comm"] is None and s["value"] > 0
+               for rep in reports for s in rep["stacks"]), r.stdout
+    assert any(rep["stacks"] for rep in reports), r.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-i", "abc", "t:sched:sched_switch"], "-i/--interval: invalid number 'abc'"),
+    (["-D", "-1", "t:sched:sched_switch"], "must be positive"),
+    (["-p", "999999999", "t:sched:sched_switch"], "no process with pid 999999999"),
+    (["-c", "4096", "t:sched:sched_switch"], "no CPU 4096"),
+    (["-f", "--json", "t:sched:sched_switch"], "not allowed with"),
+    (["-K", "-U", "t:sched:sched_switch"], "mutually exclusive"),
+    ([], "required: pattern"),
+])
+def test_stackcount_bad_input_is_one_line(args, message):
+    assert_one_line_error(run_tool("stackcount", *args), message)
+
+
+def test_stackcount_missing_tracepoint_or_library_is_one_line():
+    assert_one_line_error(run_tool("stackcount", "t:nosuch:tracepoint"), "nosuch:tracepoint")
+    assert_one_line_error(run_tool("stackcount", "pybcc_no_such_lib:func"),
+                          "unable to find library pybcc_no_such_lib")

@@ -107,3 +107,13 @@ def int_between(low, high, what):
 
 # a user id: (u32)-1 means "no user"
 uid = int_between(0, 0xfffffffe, "uid")
+
+
+def non_negative_int(text):
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {v}")
+    return v

@@ -17,22 +17,40 @@ signature's parameter names, and STRCMP("literal", expr). These tools
 generate C per invocation (that is inherent); the compiler caches by text, so
 running the same command again compiles nothing.
 """
+import argparse
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from ... import compiler, loader
-from ...errors import NotSupportedError
+from ... import compiler
+from ...errors import AttachError, NotSupportedError
 from ...kernel import features, tracefs
 from ...symbols import resolve_module
+from .args import positive_int
 from .runtime import INCLUDE_DIR, Tool
 
 PROBE_TYPES = {"p": "p", "k": "p", "r": "r", "t": "t", "u": "u", "U": "u"}
+MAX_STRING_SIZE = 4096      # -Z/-z: a string is copied into an event or a map key
+
+
+def string_size(text):
+    """The tools' -Z/-z: how much of a string to copy (1..MAX_STRING_SIZE)."""
+    v = positive_int(text)
+    if v > MAX_STRING_SIZE:
+        raise argparse.ArgumentTypeError(f"at most {MAX_STRING_SIZE}, not {v}")
+    return v
 
 
 class SpecError(ValueError):
-    """A probe specifier that does not parse."""
+    """A probe specifier that does not parse, or names what is not there:
+    bad input, exit status 2 as for a bad flag value (an unknown probe type
+    keeps the 1 it always had)."""
+
+    def __init__(self, message, exit_code=2):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 @dataclass
@@ -50,7 +68,14 @@ class Spec:
 
     @property
     def is_user(self):
-        return self.probe_type in ("p", "r") and bool(self.library)
+        """A probe in user space (a uprobe or a USDT probe): its pointers are user memory."""
+        return self.probe_type == "u" or (self.probe_type in ("p", "r") and bool(self.library))
+
+    @property
+    def usdt_probe(self):
+        """(provider or None, name) of a USDT probe: u:LIB:[PROVIDER:]NAME."""
+        provider, _, name = self.function.rpartition(":")
+        return provider or None, name
 
     @property
     def tp_category(self):
@@ -135,7 +160,8 @@ def parse_specifier(text):
         bail("at least the probe type, library, and function signature must be specified")
     kind, library, rest = parts
     if kind not in PROBE_TYPES:
-        bail(f"probe type must be 'p', 'r', 't', or 'u' but got '{kind}'")
+        raise SpecError(f"error parsing probe '{raw}': probe type must be 'p', 'r', 't', "
+                        f"or 'u' but got '{kind}'", exit_code=1)
     kind = PROBE_TYPES[kind]
     m = re.match(r"\s*([^:(\s]+)\s*", rest)
     if not m:
@@ -208,7 +234,8 @@ def parse_trace_probe(text):
         parts = ["p", parts[0], parts[1]]
     kind = parts[0] or "p"
     if kind not in PROBE_TYPES:
-        bail(f"probe type must be '', 'p', 't', 'r', or 'u', but got '{kind}'")
+        raise SpecError(f"error in probe '{raw}': probe type must be '', 'p', 't', 'r', or 'u', "
+                        f"but got '{kind}'", exit_code=1)
     kind = PROBE_TYPES[kind]
     func, offset = _split_offset(parts[-1], raw)
     if kind == "t":
@@ -282,6 +309,7 @@ class Generator:
                 self.parts.append("#include <%s>\n" % inc)
         self.streq_count = 0
         self.tp_structs = {}
+        self.usdt = False               # <bpf/usdt.bpf.h> is included
 
     def add(self, text):
         self.parts.append(text)
@@ -295,13 +323,19 @@ class Generator:
         """Turn a tool expression into C valid inside the probe function."""
         expr = re.sub(r"\b(arg[1-6])@user\b", r"\1", expr)
         expr = self._rewrite_strcmp(expr, spec, user_strings)
+        expr = read_through_pointers(expr, spec, user_strings)
         if is_syscall_kprobe(spec):
             # the syscall wrapper's one argument is the user's pt_regs
             expr = re.sub(r"\barg([1-6])\b",
                           r"({ u64 __v = 0; struct pt_regs *__r = (struct pt_regs *)"
                           r"PT_REGS_PARM1(ctx); bpf_probe_read_kernel(&__v, sizeof(__v), "
                           r"&PT_REGS_PARM\1(__r)); __v; })", expr)
-        elif spec.probe_type != "u":
+        elif spec.probe_type == "u":
+            # the probe's arguments, as its note describes them (<bpf/usdt.bpf.h>)
+            expr = re.sub(r"\barg(1[0-2]|[1-9])\b",
+                          lambda m: f"({{ long __a = 0; bpf_usdt_arg(ctx, {int(m.group(1)) - 1}, "
+                                    f"&__a); __a; }})", expr)
+        else:
             expr = re.sub(r"\barg([1-6])\b", r"PT_REGS_PARM\1(ctx)", expr)
         for pat, repl in ALIASES:
             expr = re.sub(pat, repl, expr)
@@ -383,7 +417,10 @@ static __always_inline bool {name}(void *p)
             return (f'SEC("tracepoint/{spec.library}/{spec.function}")\n'
                     f"int {name}(struct {struct} *args)\n{{\n    void *ctx = args;\n")
         if spec.probe_type == "u":
-            raise usdt_not_supported(spec)
+            if not self.usdt:
+                self.usdt = True
+                self.parts.insert(1, "#include <bpf/usdt.bpf.h>\n")
+            return f'SEC("usdt")\nint {name}(struct pt_regs *ctx)\n{{\n'
         if spec.is_user:
             sec = "uretprobe" if spec.probe_type == "r" else "uprobe"
         else:
@@ -434,15 +471,40 @@ def _field_decl(f):
     return f"{_INT_TYPES.get((f.size, f.signed), 'u64')} {f.name};"
 
 
+_CHAIN = re.compile(r"(?<![\w.>$])([A-Za-z_]\w*)((?:\s*(?:->|\.)\s*[A-Za-z_]\w*)+)")
+_HOP = re.compile(r"(->|\.)\s*([A-Za-z_]\w*)")
+
+
+def read_through_pointers(expr, spec, user):
+    """``p->a.b->c`` as probe reads, one per "->" (a probe may not load
+    through a pointer it was given): user memory for user-space probes (and
+    syscall arguments), else kernel memory. A tracepoint's ``args->field``
+    is the probe's own context, read directly."""
+    kind = "user" if user else "kernel"
+
+    def reads(m):
+        hops = _HOP.findall(m.group(2))
+        value, i, n, steps = m.group(1), 0, 0, []
+        if value == "args" and spec.probe_type == "t" and hops[0][0] == "->":
+            value, i = "args->" + hops[0][1], 1
+        while i < len(hops) and hops[i][0] == ".":
+            value, i = value + "." + hops[i][1], i + 1
+        while i < len(hops):        # hops[i] is a "->": read what it leads to
+            path, i = f"{value}->{hops[i][1]}", i + 1
+            while i < len(hops) and hops[i][0] == ".":
+                path, i = path + "." + hops[i][1], i + 1
+            value, n = f"__deref{n}", n + 1
+            steps.append(f"typeof({path}) {value}; "
+                         f"bpf_probe_read_{kind}(&{value}, sizeof({value}), &{path});")
+        if not steps:
+            return m.group(0)
+        return "({ " + " ".join(steps) + f" {value}; }})"
+    return _CHAIN.sub(reads, expr)
+
+
 def is_syscall_kprobe(spec):
     return spec.probe_type in ("p", "r") and not spec.library and \
         spec.function.startswith(("__x64_sys_", "__arm64_sys_"))
-
-
-def usdt_not_supported(spec):
-    return NotSupportedError(
-        f"USDT probes ({spec.raw}) are not supported by pybcc yet",
-        feature="usdt", alternative="a uprobe on the function around the probe (p:LIB:FUNC)")
 
 
 # --- loading and attaching -------------------------------------------------------------
@@ -451,16 +513,17 @@ class GeneratedTool(Tool):
     """A Tool whose BPF C is generated text rather than a NAME.bpf.c file."""
 
     def __init__(self, text, name, constants=None, events=False):
-        constants = dict(constants or {})
-        self.use_ringbuf = events and features.has_ringbuf()
-        if events:
-            constants["use_ringbuf"] = self.use_ringbuf
         obj = compiler.compile(text, include_dirs=[INCLUDE_DIR], filename=f"{name}.bpf.c")
-        self.coll = loader.load(obj, constants=constants, programs=[])
-        self.links = []
-        self.mechanisms = []
-        self.reader = None
-        self.lost = 0
+        super().__init__(name, constants, events=events, obj=obj)
+
+
+def user_target(spec, pid=-1):
+    """The path of a uprobe's binary or library; SpecError (exit 2) when it
+    is not there (checked before compiling, so a typo fails at once)."""
+    path = resolve_module(spec.library, pid if pid and pid > 0 else None)
+    if not path or not os.path.exists(path):
+        raise SpecError(f"unable to find library {spec.library}")
+    return path
 
 
 def attach_probe(tool, prog_name, spec, pid=-1):
@@ -468,11 +531,10 @@ def attach_probe(tool, prog_name, spec, pid=-1):
     if spec.probe_type == "t":
         return tool.attach(prog_name)
     if spec.probe_type == "u":
-        raise usdt_not_supported(spec)
+        provider, name = spec.usdt_probe
+        return attach_usdt_probe(tool, prog_name, spec.library or pid, provider, name, pid)
     if spec.is_user:
-        path = resolve_module(spec.library, pid if pid and pid > 0 else None)
-        if not path:
-            raise SpecError(f"unable to find library {spec.library}")
+        path = user_target(spec, pid)
         target = f"{path}:{spec.function}" + (f"+{spec.offset}" if spec.offset else "")
         return tool.attach(prog_name, target, pid=pid if pid and pid > 0 else -1)
     if not features.has_kprobes():
@@ -483,3 +545,21 @@ def attach_probe(tool, prog_name, spec, pid=-1):
                         "e.g. 't:syscalls:sys_enter_openat \"%s\", args->filename'")
     target = spec.function + (f"+{spec.offset}" if spec.offset else "")
     return tool.attach(prog_name, target)
+
+
+def attach_usdt_probe(tool, prog_name, target, provider, name, pid=-1):
+    """Attach a program to USDT probe [provider:]name of ``target`` (a binary
+    or library path or name, or a pid); ``pid`` > 0: only in that process."""
+    from ... import usdt
+    if not target or (isinstance(target, int) and target <= 0):
+        raise SpecError(f"USDT probe {name}: give its binary or library (u:LIB:PROBE) or -p PID")
+    try:
+        link = usdt.attach_usdt(tool.coll, prog_name, target, provider, name,
+                                pid=pid if pid and pid > 0 else -1)
+    except AttachError as e:
+        raise SpecError(str(e)) from None
+    tool.links.append(link)
+    tool.mechanisms.append(link.description)
+    if os.environ.get("PYBCC_DEBUG"):
+        print(f"pybcc: attached {link.description}", file=sys.stderr)
+    return link

@@ -14,7 +14,8 @@ FOREVER = 99999999   # bcc's default interval: report only at Ctrl-C
 
 
 def report_loop(report, interval=FOREVER, count=None, duration=None, json=False,
-                timestamp=False, blank_line=True):
+                timestamp=False, blank_line=True, before_last=None,
+                report_at_interrupt=True):
     """Call ``report`` each ``interval`` seconds, ``count`` times or for
     ``duration`` seconds, or until Ctrl-C (which reports once more).
 
@@ -22,7 +23,9 @@ def report_loop(report, interval=FOREVER, count=None, duration=None, json=False,
     report. JSON: ``{"ts": epoch seconds, **report(True)}``."""
     if duration and interval >= FOREVER:
         interval = duration
-    for last in sleep_intervals(interval, count, duration):
+    for last in sleep_intervals(interval, count, duration, report_at_interrupt):
+        if last and before_last is not None:
+            before_last()
         if json:
             write_json({"ts": round(time.time(), 6), **report(True)})
         else:

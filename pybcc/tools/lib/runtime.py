@@ -37,11 +37,13 @@ class Tool:
     the running kernel cannot take is skipped in favour of a fallback."""
 
     def __init__(self, name, constants=None, events=False, map_sizes=None, pinned=None,
-                 ringbuf_size=RINGBUF_SIZE):
+                 ringbuf_size=RINGBUF_SIZE, obj=None):
         """``events``: the tool sends events (ring buffer where the kernel has
         one, else perf buffer; PYBCC_EVENTS=perf|ringbuf chooses);
         ``map_sizes``: {map: max_entries}; ``pinned``: {map: bpffs path}
-        of a map someone else made (bcc's --cgroupmap/--mntnsmap)."""
+        of a map someone else made (bcc's --cgroupmap/--mntnsmap); ``obj``:
+        the compiled object, when it is not the tool's NAME.bpf.c (trace and
+        argdist generate their C)."""
         constants = dict(constants or {})
         map_sizes = dict(map_sizes or {})
         choice = os.environ.get("PYBCC_EVENTS", "")
@@ -53,7 +55,7 @@ class Tool:
                 map_sizes.setdefault("events_rb", ringbuf_size)
                 constants.setdefault("ringbuf_wakeup_bytes",
                                      map_sizes["events_rb"] // RINGBUF_WAKEUP_FRACTION)
-        obj = tool_object(name)
+        obj = obj or tool_object(name)
         reuse = {m: bpf.obj_get(path) for m, path in (pinned or {}).items()}
         try:
             self.coll = loader.load(obj, constants=constants, programs=[],
@@ -179,9 +181,10 @@ def stream_events(tool, duration=None, should_stop=None, on_batch=None):
             on_batch()
 
 
-def sleep_intervals(interval, count=None, duration=None):
+def sleep_intervals(interval, count=None, duration=None, yield_on_interrupt=True):
     """Yield after each ``interval`` seconds; stop on count, duration or Ctrl-C.
-    Yields True for the last interval."""
+    Yields True for the last interval (and once more at Ctrl-C, unless
+    ``yield_on_interrupt`` is false)."""
     deadline = time.monotonic() + duration if duration else None
     n = 0
     try:
@@ -195,7 +198,8 @@ def sleep_intervals(interval, count=None, duration=None):
             if last:
                 return
     except KeyboardInterrupt:
-        yield True
+        if yield_on_interrupt:
+            yield True
 
 
 def status(message, json=False):

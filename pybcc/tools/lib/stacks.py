@@ -1,12 +1,20 @@
-"""What the stack tools share (profile, offcputime, stackcount): a Tool whose
-map sizes and pinned maps are chosen at run time, and bcc's two ways of
-printing a stack: one frame per line, or folded for flame graphs."""
+"""What the stack tools share (profile, offcputime, stackcount, memleak, trace).
+
+A counted stack becomes a ``Stack``: who (comm, pid), its kernel and user
+frames innermost first, and its value (samples, microseconds, bytes, ...).
+From there it is written in one of bcc's two layouts, one frame per line or
+folded for flame graphs (``folded_stacks`` yields the (frames, value) pairs),
+or as a JSON object with the frames as a list, each marked kernel or user.
+"""
 import errno
+import os
 import sys
 import time
+from typing import NamedTuple
 
-from ...symbols import ksym, sym
-
+from ...output.table import write_json
+from ...symbols import format_symbol, ksym, load_elf, resolve_module, sym
+from .runtime import status
 
 TRACING_FRAMES = ("bpf_prog_", "bpf_trace_run", "__traceiter_", "__bpf_trace_", "trace_call_bpf",
                   "perf_trace_", "bpf_get_stack")
@@ -18,132 +26,286 @@ def stack_id_err(stack_id):
     return stack_id < 0 and stack_id != -errno.EFAULT
 
 
+class BuildIdSymbols:
+    """Names for user frames recorded as (build id, file offset) by a stack
+    map with BPF_F_STACK_BUILD_ID (trace -s): looked up in the given binaries
+    and libraries by their build ids, so they outlive the traced process."""
+
+    VALID, IP = 1, 2        # BPF_STACK_BUILD_ID_VALID, BPF_STACK_BUILD_ID_IP
+
+    def __init__(self, names):
+        """``names``: paths or names of binaries and libraries. Raises
+        ValueError naming one that is missing or has no build id."""
+        self.files = {}
+        for name in names:
+            path = resolve_module(name)
+            if path is None or not os.path.isfile(path):
+                raise ValueError(f"no such binary or library: {name}")
+            try:
+                build_id = load_elf(path).build_id
+            except (OSError, ValueError) as e:      # ElfError is a ValueError
+                raise ValueError(f"{path}: {e}") from None
+            if not build_id:
+                raise ValueError(f"{path} has no build id")
+            self.files[bytes.fromhex(build_id).ljust(20, b"\0")] = path
+
+    def name(self, frame, pid, modules, offsets):
+        """The frame's text; a frame recorded without its build id (IP) is
+        named from the process, as a plain stack's."""
+        status, build_id, value = frame
+        if status == self.IP:
+            return sym(value, pid, show_module=modules, show_offset=offsets)
+        path = self.files.get(build_id) if status == self.VALID else None
+        if path is None:
+            return format_symbol(None, 0, None, modules, offsets)
+        syms = load_elf(path)
+        hit = syms.lookup(syms.offset_to_vaddr(value))
+        name, off = hit if hit else (None, 0)
+        return format_symbol(name, off, path, modules, offsets)
+
+
+class Frame(NamedTuple):
+    address: int
+    name: str
+    kernel: bool
+
+
+class Stack:
+    """One counted stack. ``kernel``/``user``: frames innermost first, None
+    when there was no stack id (not asked for, or no such stack); ``missed``:
+    "kernel"/"user" when that stack could not be read (bcc's "[Missed ...
+    Stack]"); ``fields``: what else the tool reports with it (JSON only)."""
+    __slots__ = ("comm", "pid", "kernel", "user", "missed", "value", "fields")
+
+    def __init__(self, comm, pid, kernel, user, missed, value, fields=None):
+        self.comm = comm.decode(errors="replace") if isinstance(comm, bytes) else comm
+        self.pid, self.kernel, self.user = pid, kernel, user
+        self.missed, self.value, self.fields = missed, value, fields or {}
+
+    def frames(self):
+        """Every frame innermost first: the kernel's, then the user's."""
+        return (self.kernel or []) + (self.user or [])
+
+
 class StackPrinter:
-    """Turns (user stack id, kernel stack id) into bcc's text, counting the
+    """Turns stack ids into Stacks and Stacks into bcc's text, counting the
     stacks that could not be shown."""
 
     def __init__(self, stack_map, user=True, kernel=True, delimited=False, annotations=False,
-                 skip_tracing=False):
-        """``skip_tracing``: drop the innermost kernel frames that belong to
-        the tracing machinery (the BPF program, bpf_trace_run, the
-        tracepoint's iterator), which a stack taken in a tracepoint starts with."""
+                 skip_tracing=False, offsets=False, modules=False, missed_markers=True,
+                 always_delimit=False, user_map=None, build_ids=None):
+        """``user``/``kernel``: which stacks are shown; ``delimited``: "-"
+        between them (when both are there, or always with ``always_delimit``,
+        as stackcount does); ``annotations``: "_[k]" after kernel names;
+        ``offsets``/``modules``: "name+0x1a", "name [module]";
+        ``missed_markers``: bcc's "[Missed User Stack]" where a stack could
+        not be read; ``skip_tracing``: drop the innermost kernel frames that
+        belong to the tracing machinery (the BPF program, bpf_trace_run, the
+        tracepoint's iterator), which a stack taken in a tracepoint starts with;
+        ``user_map``/``build_ids``: user stacks in their own map, as build-id
+        frames named by a BuildIdSymbols."""
         self.stacks = stack_map
+        self.user_map = user_map or stack_map
+        self.build_ids = build_ids
         self.skip_tracing = skip_tracing
         self.user, self.kernel = user, kernel
         self.delimited = delimited and user and kernel
+        self.always_delimit = always_delimit
         self.annotations = annotations
+        self.offsets, self.modules = offsets, modules
+        self.missed_markers = missed_markers
         self.missing = 0
         self.missing_errnos = set()
         self._kcache = {}
+
+    # --- stack ids → Stack ----------------------------------------------------------
 
     def _note(self, stack_id):
         if stack_id_err(stack_id):
             self.missing += 1
             self.missing_errnos.add(-stack_id)
-
-    def account(self, user_id, kernel_id):
-        """Count this entry's unusable stacks (bcc counts each once)."""
-        if self.kernel:
-            self._note(kernel_id)
-        if self.user:
-            self._note(user_id)
+            return True
+        return False
 
     def ksym(self, addr):
         name = self._kcache.get(addr)
         if name is None:
-            name = self._kcache[addr] = ksym(addr) + ("_[k]" if self.annotations else "")
+            name = self._kcache[addr] = ksym(addr, show_module=self.modules,
+                                             show_offset=self.offsets)
         return name
 
     def kernel_frames(self, kernel_id, first_ip=0):
-        """Names innermost first; ``first_ip`` (the sampled instruction) is
+        """Frames innermost first; ``first_ip`` (the sampled instruction) is
         put in front when the stack does not start with it."""
-        addrs = self.stacks.walk(kernel_id) if kernel_id >= 0 else []
-        if kernel_id >= 0 and first_ip and (not addrs or addrs[0] != first_ip):
+        addrs = self.stacks.walk(kernel_id)
+        if first_ip and (not addrs or addrs[0] != first_ip):
             addrs = [first_ip] + addrs
-        names = [self.ksym(a) for a in addrs]
+        frames = [Frame(a, self.ksym(a), True) for a in addrs]
         if self.skip_tracing:
-            while names and names[0].startswith(TRACING_FRAMES):
-                names.pop(0)
-        return names
+            while frames and frames[0].name.startswith(TRACING_FRAMES):
+                frames.pop(0)
+        return frames
 
     def user_frames(self, user_id, pid):
-        addrs = self.stacks.walk(user_id) if user_id >= 0 else []
-        return [sym(a, pid) for a in addrs]
+        frames = self.user_map.walk(user_id)
+        if self.build_ids is not None:
+            return [Frame(f[2], self.build_ids.name(f, pid, self.modules, self.offsets), False)
+                    for f in frames]
+        return [Frame(a, sym(a, pid, show_module=self.modules, show_offset=self.offsets), False)
+                for a in frames]
 
-    def folded(self, comm, user_id, kernel_id, pid, first_ip=0):
-        """comm;user frames outermost first;-;kernel frames (without the count)."""
-        line = [comm]
-        if self.user:
-            if stack_id_err(user_id):
-                line.append("[Missed User Stack]")
-            else:
-                line.extend(reversed(self.user_frames(user_id, pid)))
-        if self.kernel:
-            if self.delimited and kernel_id >= 0 and user_id >= 0:
-                line.append("-")
-            if stack_id_err(kernel_id):
-                line.append("[Missed Kernel Stack]")
-            else:
-                line.extend(reversed(self.kernel_frames(kernel_id, first_ip)))
-        return ";".join(line)
+    def stack(self, comm, pid, user_id, kernel_id, value, sym_pid=None, first_ip=0, fields=None):
+        """The Stack of one map entry; ``sym_pid``: the process whose symbols
+        the user stack uses (default ``pid``); ``fields``: more for its JSON
+        object (they may replace comm and pid there). Unreadable stacks are
+        counted (bcc counts each once)."""
+        missed = []
+        if self.kernel and self._note(kernel_id):
+            missed.append("kernel")
+        if self.user and self._note(user_id):
+            missed.append("user")
+        kernel = self.kernel_frames(kernel_id, first_ip) if self.kernel and kernel_id >= 0 else None
+        user = self.user_frames(user_id, pid if sym_pid is None else sym_pid) \
+            if self.user and user_id >= 0 else None
+        return Stack(comm, pid, kernel, user, missed, value, fields)
 
-    def lines(self, user_id, kernel_id, pid, first_ip=0):
-        """One frame per line, kernel first, innermost first, 4 spaces in."""
+    # --- Stack → text ----------------------------------------------------------------
+
+    def _name(self, frame):
+        return frame.name + "_[k]" if frame.kernel and self.annotations else frame.name
+
+    def _delimit(self, stack):
+        return self.delimited and (self.always_delimit or
+                                   (stack.kernel is not None and stack.user is not None))
+
+    def lines(self, stack, indent="    "):
+        """One frame per line, kernel first, innermost first."""
         out = []
         if self.kernel:
-            if stack_id_err(kernel_id):
-                out.append("    [Missed Kernel Stack]")
+            if "kernel" in stack.missed and self.missed_markers:
+                out.append(indent + "[Missed Kernel Stack]")
             else:
-                out.extend("    " + f for f in self.kernel_frames(kernel_id, first_ip))
+                out.extend(indent + self._name(f) for f in stack.kernel or [])
         if self.user:
-            if self.delimited and user_id >= 0 and kernel_id >= 0:
+            if self._delimit(stack):
                 out.append("    --")
-            if stack_id_err(user_id):
-                out.append("    [Missed User Stack]")
+            if "user" in stack.missed and self.missed_markers:
+                out.append(indent + "[Missed User Stack]")
             else:
-                out.extend("    " + f for f in self.user_frames(user_id, pid))
+                out.extend(indent + self._name(f) for f in stack.user or [])
         return out
 
+    def folded_frames(self, stack):
+        """comm, then the user frames outermost first, "-", then the kernel
+        frames outermost first: bcc's folded line without its count."""
+        out = [stack.comm]
+        if self.user:
+            if "user" in stack.missed and self.missed_markers:
+                out.append("[Missed User Stack]")
+            else:
+                out.extend(self._name(f) for f in reversed(stack.user or []))
+        if self.kernel:
+            if self._delimit(stack):
+                out.append("-")
+            if "kernel" in stack.missed and self.missed_markers:
+                out.append("[Missed Kernel Stack]")
+            else:
+                out.extend(self._name(f) for f in reversed(stack.kernel or []))
+        return out
 
-def trace_until_done(tool, header, duration, folded):
-    """Print ``header`` (not in folded output) with bcc's ending, trace for
-    ``duration`` seconds or until Ctrl-C, then detach so that the slow report
-    (symbolizing) does not count itself."""
+    def as_dict(self, stack, unit):
+        """A Stack as a JSON object: comm, pid, the tool's fields, the frames
+        innermost first ({function, kernel, address}), the stacks that could
+        not be read, and the value with its unit."""
+        return {"comm": stack.comm, "pid": stack.pid, **stack.fields, **frames_json(stack),
+                "value": stack.value, "unit": unit}
+
+
+def frames_json(stack):
+    """A Stack's frames, innermost first, and the stacks that could not be read."""
+    return {"frames": [{"function": f.name, "kernel": f.kernel, "address": f.address}
+                       for f in stack.frames()],
+            "missed": list(stack.missed)}
+
+
+def flags_printer(tool, args, **options):
+    """The StackPrinter of a tool with bcc's -U/-K/-d flags, over its
+    stack_traces map."""
+    return StackPrinter(tool.maps["stack_traces"], user=not args.kernel_stacks_only,
+                        kernel=not args.user_stacks_only, delimited=args.delimited, **options)
+
+
+def folded_stacks(printer, stacks):
+    """(frames, value) for each Stack, frames outermost first with the comm
+    at the root: the input of flame graphs (bcc's folded lines)."""
+    for stack in stacks:
+        yield printer.folded_frames(stack), stack.value
+
+
+def folded_line(frames, value):
+    return "%s %d\n" % (";".join(frames), value)
+
+
+def write_stacks(printer, stacks, folded=False, json=False, unit="samples"):
+    """bcc's report for profile and offcputime (the Stacks sorted smallest
+    value first): folded lines, one frame per line with "- comm (pid)" and
+    the value, or one JSON object per stack."""
+    out = sys.stdout
+    if json:
+        for s in stacks:
+            write_json(printer.as_dict(s, unit))
+    elif folded:
+        for frames, value in folded_stacks(printer, stacks):
+            out.write(folded_line(frames, value))
+    else:
+        for s in stacks:
+            for line in printer.lines(s):
+                out.write(line + "\n")
+            out.write("    %-16s %s (%d)\n" % ("-", s.comm, s.pid))
+            out.write("        %d\n\n" % s.value)
+    out.flush()
+
+
+def by_value(stacks):
+    """Stacks smallest value first, as bcc prints them."""
+    return sorted(stacks, key=lambda s: s.value)
+
+
+def trace_until_done(tool, header, duration, folded, json=False):
+    """Print ``header`` (not in folded output; on stderr with --json) with
+    bcc's ending, trace for ``duration`` seconds or until Ctrl-C, then
+    detach so that the slow report (symbolizing) does not count itself."""
     if not folded:
         if duration < 99999999:
             header += " for %d secs." % duration
         else:
             header += "... Hit Ctrl-C to end."
-        print(header, flush=True)
+        status(header, json)
     try:
         time.sleep(duration)
     except KeyboardInterrupt:
         pass
-    for link in tool.links:
-        link.close()
-    tool.links = []
-    if not folded:
+    detach(tool)
+    if not folded and not json:
         print()
 
 
-def write_counts(printer, counts, folded, sym_pid, first_ip=lambda k: 0):
-    """bcc's report for profile and offcputime: each (key, count) of
-    ``counts``, smallest count first, folded or one frame per line.
-    ``sym_pid(key)`` is the process whose symbols the user stack uses."""
-    out = sys.stdout
-    for k, v in sorted(counts, key=lambda kv: kv[1]):
-        printer.account(k.user_stack_id, k.kernel_stack_id)
-        if folded:
-            out.write("%s %d\n" % (printer.folded(k.name, k.user_stack_id, k.kernel_stack_id,
-                                                  sym_pid(k), first_ip(k)), v))
-        else:
-            for line in printer.lines(k.user_stack_id, k.kernel_stack_id, sym_pid(k), first_ip(k)):
-                out.write(line + "\n")
-            out.write("    %-16s %s (%d)\n" % ("-", k.name, k.pid))
-            out.write("        %d\n\n" % v)
-    out.flush()
+def detach(tool):
+    """Stop counting: close every link (the maps stay readable)."""
+    for link in tool.links:
+        link.close()
+    tool.links = []
 
 
 def stack_context(user_only, kernel_only):
     """bcc's phrase for which stacks are collected."""
     return "user" if user_only else "kernel" if kernel_only else "user + kernel"
+
+
+def missing_warning(printer, what, full_errno):
+    """bcc's warning for stacks that could not be shown, with its hint when
+    the stack map was full (``full_errno``)."""
+    if printer.missing:
+        hint = " Consider increasing --stack-storage-size." \
+            if full_errno in printer.missing_errnos else ""
+        print("WARNING: %d stack traces %s.%s" % (printer.missing, what, hint), file=sys.stderr)
