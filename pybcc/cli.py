@@ -65,6 +65,9 @@ def main(argv=None):
         return _load_command(rest)
     if cmd == "run":
         return _run_command(rest)
+    if cmd == "flamegraph":
+        from .output.flamegraph_cli import main as flamegraph_main
+        return flamegraph_main(rest)
     from .tools import registry
     if cmd not in registry.BY_NAME:
         print(f"pybcc: no tool or command {cmd!r} (try: pybcc --help)", file=sys.stderr)

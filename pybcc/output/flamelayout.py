@@ -1,0 +1,100 @@
+"""Where each frame of a flame graph goes, before any drawing.
+
+Stacks are sorted so that stacks sharing a prefix are neighbours; one sweep
+over them then opens and closes frames like brackets (a frame spans the
+counts of every stack passing through it). Positions are in count units
+(samples, µs, bytes), not pixels, so the drawing can scale them freely.
+
+Frames narrower than ``min_count`` are not drawn one by one: neighbouring
+narrow siblings merge into one block (drawn if the block is wide enough), and
+their descendants, narrower still, are dropped. So the number of frames drawn,
+and the file size, follow the picture's width, not the number of stacks.
+"""
+from dataclasses import dataclass
+
+ROOT_NAME = "all"
+
+
+@dataclass
+class Frame:
+    name: str
+    depth: int        # 0 is the root ("all")
+    start: float      # offset from the left, in count units
+    count: float      # width, in count units
+    delta: float = 0  # differential graphs: after - before, over the frame's stacks
+    merged: int = 0   # >0: a block standing for this many narrow sibling frames
+
+
+@dataclass
+class Layout:
+    frames: list      # root first, then frames in closing order
+    total: float
+    max_depth: int
+    stacks: int       # unique stacks laid out
+
+
+def layout(stacks, min_count=0, differential=False):
+    """Frames for ``stacks``: {"a;b;c": count}, or with ``differential``
+    {"a;b;c": (before, after)} where widths are ``after`` and each frame
+    carries after - before summed over its stacks."""
+    if differential:
+        items = sorted((s.split(";"), after, after - before) for s, (before, after) in stacks.items())
+    else:
+        items = sorted((s.split(";"), count, 0) for s, count in stacks.items())
+    frames = []
+    pending = {}          # depth -> [start, end, n, delta at start, delta at end]
+    names, starts, delta_starts = [], [], []   # the open frames, outermost first
+    x = 0.0
+    delta_sum = 0.0
+    max_depth = 0
+
+    def flush(depth):
+        block = pending.pop(depth, None)
+        if block and block[1] - block[0] >= min_count and block[1] > block[0]:
+            start, end, n, d0, d1 = block
+            frames.append(Frame("[%d narrow frames]" % n, depth, start, end - start, d1 - d0, merged=n))
+
+    def close(level):
+        """Close open frame ``level`` (depth level + 1) at the current x."""
+        name, start, d0 = names.pop(), starts.pop(), delta_starts.pop()
+        depth = level + 1
+        flush(depth + 1)
+        width = x - start
+        if width <= 0:
+            return
+        if width >= min_count:
+            flush(depth)
+            frames.append(Frame(name, depth, start, width, delta_sum - d0))
+            return
+        block = pending.get(depth)
+        if block and block[1] == start:
+            block[1], block[2], block[4] = x, block[2] + 1, delta_sum
+        else:
+            flush(depth)
+            pending[depth] = [start, x, 1, d0, delta_sum]
+
+    previous = []
+    used = 0
+    for frames_of_stack, count, delta in items:
+        if count <= 0 and not delta:
+            continue
+        used += 1
+        common, limit = 0, min(len(previous), len(frames_of_stack))
+        while common < limit and previous[common] == frames_of_stack[common]:
+            common += 1
+        while len(names) > common:
+            close(len(names) - 1)
+        for name in frames_of_stack[common:]:
+            names.append(name)
+            starts.append(x)
+            delta_starts.append(delta_sum)
+        if count > 0:
+            max_depth = max(max_depth, len(frames_of_stack))
+        x += count
+        delta_sum += delta
+        previous = frames_of_stack
+    while names:
+        close(len(names) - 1)
+    flush(1)
+    root = Frame(ROOT_NAME, 0, 0.0, x, delta_sum)
+    return Layout([root] + frames, x, max_depth, used)
