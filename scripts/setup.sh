@@ -4,10 +4,11 @@
 #   clang-16        compiles BPF C (any clang >= 11, or pip's ziglang, works too)
 #   bpftool, libbpf-dev   test oracles (libbpf loads the same objects)
 #   systemtap-sdt-dev     <sys/sdt.h> for the USDT test programs
+#   chromium, chromium-driver   headless browser for the flame graph/heat map tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-packages=(clang-16 llvm-16 bpftool libbpf-dev systemtap-sdt-dev gcc make)
+packages=(clang-16 llvm-16 bpftool libbpf-dev systemtap-sdt-dev gcc make chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,0 +1,189 @@
+"""pybcc's SVG pictures opened in a real browser (headless Chromium from
+Debian's packages, driven by selenium): widths to the pixel, zoom and reset,
+search and its percent, the details line, heat map cells. Each test keeps a
+screenshot and prints where."""
+import os
+import re
+from collections import namedtuple
+
+import pytest
+
+import browser
+from pybcc.output import flamegraph, folded, heatmap
+
+PLOT_WIDTH = 1200 - 2 * flamegraph.XPAD
+
+STACKS = {
+    "python3;_start;main;compute_[i];busy": 300,
+    "python3;_start;main;compute_[i];spin": 120,
+    "python3;_start;main;io;read;-;entry_SYSCALL_64;ksys_read": 107,
+    "python3;_start;main;io;write_[j]": 50,
+    "python3;_start;main": 50,
+    "swapper;cpu_idle_[k]": 500,
+    "kworker;worker_thread_[k];process_one_work_[k];ksys_read_[k]": 23,
+}
+TOTAL = sum(STACKS.values())
+
+
+@pytest.fixture(scope="module")
+def driver():
+    d = browser.start_browser()
+    yield d
+    browser.stop_browser(d)
+
+
+@pytest.fixture
+def page(driver, tmp_path):
+    def open_svg(svg, name):
+        path = tmp_path / name
+        path.write_text(svg, encoding="utf-8")
+        driver.get("file://%s" % path)
+        return driver
+    return open_svg
+
+
+def keep_screenshot(driver, name):
+    path = os.path.join(browser.artifact_dir(), name)
+    driver.save_screenshot(path)
+    print("screenshot:", path)
+    return path
+
+
+Frame = namedtuple("Frame", "name x width shown fill faded")
+
+
+def frames(driver):
+    """name -> (x, width, displayed, fill) of each frame, as the browser lays it out."""
+    rows = driver.execute_script("""
+        var out = [];
+        for (var g of document.getElementById("frames").children) {
+          var r = g.getElementsByTagName("rect")[0], box = r.getBoundingClientRect();
+          var t = g.getElementsByTagName("title")[0].textContent;
+          out.push([t.slice(0, t.lastIndexOf(" (")), box.x, box.width,
+                    getComputedStyle(g).display !== "none", r.getAttribute("fill"),
+                    g.classList.contains("parent")]);
+        }
+        return out;""")
+    found = {"_all_": [Frame(*row) for row in rows]}
+    for f in found["_all_"]:
+        found.setdefault(f.name, f)       # names drawn twice (ksys_read): the first
+    return found
+
+
+def frame_sum(name_pattern):
+    """Samples of the stacks with a frame matching the pattern (each stack once)."""
+    return sum(v for s, v in STACKS.items()
+               if any(re.search(name_pattern, flamegraph.frame_kind(f)[1]) for f in s.split(";")))
+
+
+def test_widths_proportional_to_counts(page):
+    d = page(flamegraph.render(STACKS, subtitle="test"), "widths.svg")
+    got = frames(d)
+    lay_counts = {"all": TOTAL, "python3": 627, "main": 627, "compute": 420, "busy": 300,
+                  "spin": 120, "io": 157, "write": 50, "swapper": 500, "cpu_idle": 500,
+                  "kworker": 23}
+    for name, count in lay_counts.items():
+        assert got[name].shown
+        assert abs(got[name].width - count * PLOT_WIDTH / TOTAL) < 0.5, got[name]
+    # Frames side by side: busy starts where main's own 50 samples end.
+    assert abs(got["busy"].x - (got["main"].x + 50 * PLOT_WIDTH / TOTAL)) < 0.5
+    keep_screenshot(d, "flamegraph-widths.png")
+
+
+def test_click_zooms_and_reset_restores(page):
+    d = page(flamegraph.render(STACKS), "zoom.svg")
+    before = frames(d)
+    reset = d.find_element("id", "resetzoom")
+    assert not reset.is_displayed()
+    compute = next(e for e in d.find_elements("css selector", "#frames g")
+                   if e.find_element("tag name", "title").get_attribute("textContent").startswith("compute "))
+    compute.find_element("tag name", "rect").click()
+    got = frames(d)
+    assert abs(got["compute"].width - PLOT_WIDTH) < 0.5
+    assert abs(got["compute"].x - flamegraph.XPAD) < 0.5
+    assert abs(got["busy"].width - 300 / 420 * PLOT_WIDTH) < 0.5
+    assert abs(got["spin"].width - 120 / 420 * PLOT_WIDTH) < 0.5
+    assert got["main"].shown and got["main"].faded          # ancestor: shown, faded
+    assert abs(got["main"].width - PLOT_WIDTH) < 0.5
+    assert not got["swapper"].shown and not got["io"].shown  # outside the zoomed frame
+    assert reset.is_displayed()
+    keep_screenshot(d, "flamegraph-zoomed.png")
+    reset.click()
+    after = frames(d)
+    assert not reset.is_displayed()
+    for name in ("all", "compute", "busy", "io", "swapper", "main"):
+        assert (after[name].x, after[name].width) == pytest.approx((before[name].x, before[name].width),
+                                                                    abs=0.01)
+        assert after[name].shown and not after[name].faded
+
+
+def test_search_highlights_and_reports_the_share(page):
+    d = page(flamegraph.render(STACKS), "search.svg")
+    d.find_element("id", "search").click()
+    alert = d.switch_to.alert
+    alert.send_keys("read$")
+    alert.accept()
+    got = frames(d)
+    highlighted = sorted(f.name for f in got["_all_"] if f.fill == flamegraph.MATCH_COLOR)
+    assert highlighted == ["ksys_read", "ksys_read", "read", "worker_thread"]
+    assert got["busy"].fill != flamegraph.MATCH_COLOR
+    expected = 100.0 * frame_sum("read$") / TOTAL       # 130 of 1150: nested matches count once
+    matched = d.find_element("id", "matched")
+    assert matched.text == "Matched: %.2f%%" % expected == "Matched: 11.30%"
+    keep_screenshot(d, "flamegraph-search.png")
+    d.find_element("id", "search").click()             # "Reset Search"
+    assert not matched.is_displayed()
+    assert all(f.fill != flamegraph.MATCH_COLOR for f in frames(d)["_all_"])
+
+
+def test_details_line_shows_frame_count_and_percent(page):
+    from selenium.webdriver.common.action_chains import ActionChains
+    d = page(flamegraph.render(STACKS), "details.svg")
+    busy = next(e for e in d.find_elements("css selector", "#frames rect")
+                if e.find_element("xpath", "..").find_element("tag name", "title")
+                .get_attribute("textContent").startswith("busy "))
+    ActionChains(d).move_to_element(busy).perform()
+    assert d.find_element("id", "details").text == "Frame: busy (300 samples, 26.09%)"
+    offcpu = page(flamegraph.render({"sshd;poll_[k]": 53200, "sshd;read_[k]": 800}, unit="us"),
+                  "offcpu.svg")
+    poll = offcpu.find_elements("css selector", "#frames rect")[1]
+    ActionChains(offcpu).move_to_element(poll).perform()
+    assert offcpu.find_element("id", "details").text == "Frame: poll (53.20 ms, 98.52%)"
+
+
+def test_inverted_puts_the_root_on_top(page):
+    d = page(flamegraph.render(STACKS, inverted=True), "icicle.svg")
+    y = d.execute_script("""
+        var out = {};
+        for (var g of document.getElementById("frames").children) {
+          var t = g.getElementsByTagName("title")[0].textContent;
+          out[t.slice(0, t.lastIndexOf(" ("))] = g.getElementsByTagName("rect")[0].getBoundingClientRect().y;
+        }
+        return out;""")
+    assert y["all"] < y["python3"] < y["main"] < y["busy"]
+    keep_screenshot(d, "flamegraph-icicle.png")
+
+
+def test_heatmap_cell_click_shows_its_count(page):
+    h = heatmap.HeatMap(start=0.0, what="I/Os")
+    for i in range(40):
+        h.add(0.5, 100)
+    h.add(3.5, 5000)
+    d = page(h.render(title="test"), "heatmap.svg")
+    cells = d.find_elements("css selector", "#cells rect")
+    assert len(cells) == 2
+    cells[0].click()
+    assert d.find_element("id", "details").text == "0-1s, 64 µs to 127 µs: 40 I/Os"
+    colors = [c.get_attribute("fill") for c in cells]
+    assert colors[0] != colors[1]            # 40 events darker than 1
+    keep_screenshot(d, "heatmap.png")
+
+
+def test_big_profile_stays_quick(page):
+    """10,000 unique stacks: searching answers within a frame or two of the eye."""
+    stacks = {"comm;f%d;g%d;h%d;leaf%d" % (i % 7, i % 53, i % 211, i): 1 + i % 13 for i in range(10000)}
+    d = page(flamegraph.render(stacks), "big.svg")
+    ms = d.execute_script("""var t = performance.now(); window.flamegraph.search("g1");
+                             window.flamegraph.zoom(1); window.flamegraph.unzoom();
+                             return performance.now() - t;""")
+    assert ms < 1000
