@@ -72,10 +72,17 @@ def _shade(name, salt):
     return (h & 0xff) / 256.0, ((h >> 8) & 0xff) / 256.0, ((h >> 16) & 0xff) / 256.0
 
 
-def frame_color(kind, name):
+def frame_color(kind, name, kinds_known=True):
+    """``kinds_known``: the profile marks its kernel/inlined/JIT frames, so
+    user frames take reds that orange kernel frames stand out from; else
+    every frame gets the classic red-to-yellow."""
     a, b, c = _shade(name, kind)
-    if kind == "kernel":          # orange
-        rgb = (220 + 35 * a, 110 + 60 * b, 30 * c)
+    if kind == "user" and not kinds_known:
+        rgb = (205 + 50 * c, 230 * a, 55 * b)
+    elif kind == "user":          # reds
+        rgb = (200 + 55 * c, 40 + 70 * a, 40 + 50 * b)
+    elif kind == "kernel":        # orange
+        rgb = (235 + 20 * a, 140 + 45 * b, 40 * c)
     elif kind == "inlined":       # aqua
         rgb = (60 + 60 * a, 190 + 50 * b, 190 + 50 * b)
     elif kind == "jit":           # green
@@ -84,8 +91,6 @@ def frame_color(kind, name):
         rgb = (130 + 50 * a, 120 + 50 * b, 220 + 35 * c)
     elif kind == "special":       # grey
         rgb = (180 + 20 * a,) * 3
-    else:                         # user: red to yellow
-        rgb = (205 + 50 * c, 230 * a, 55 * b)
     return "#%02x%02x%02x" % tuple(int(v) for v in rgb)
 
 
@@ -148,6 +153,7 @@ def render(stacks, title=None, subtitle=None, unit="samples", width=1200, min_wi
     height = top + bottom + (lay.max_depth + 1) * FRAME_HEIGHT
     scale = plot_width / lay.total if lay.total else 0
     max_delta = max((abs(f.delta) for f in lay.frames[1:]), default=0)
+    kinds_known = any(frame_kind(f.name)[0] not in ("user", "special") for f in lay.frames)
 
     out = []
     add = out.append
@@ -204,7 +210,7 @@ def render(stacks, title=None, subtitle=None, unit="samples", width=1200, min_wi
             info += "; change %s%s, %+.2f%%" % (sign, format_amount(abs(f.delta), count_name), change)
             fill = diff_color(f.delta, max_delta)
         else:
-            fill = frame_color(kind, name)
+            fill = frame_color(kind, name, kinds_known)
         add('<g><title>%s (%s)</title><rect x="%.2f" y="%d" width="%.2f" height="%d" fill="%s" '
             'rx="2" ry="2"/><text x="%.2f" y="%.1f">%s</text></g>\n'
             % (_escape(name), info, x, y, w, FRAME_HEIGHT - 1, fill, x + 3,
