@@ -42,6 +42,7 @@ def layout(stacks, min_count=0, differential=False):
     else:
         items = sorted((s.split(";"), count, 0) for s, count in stacks.items())
     frames = []
+    emit = frames.append
     pending = {}          # depth -> [start, end, n, delta at start, delta at end]
     names, starts, delta_starts = [], [], []   # the open frames, outermost first
     x = 0.0
@@ -49,29 +50,35 @@ def layout(stacks, min_count=0, differential=False):
     max_depth = 0
 
     def flush(depth):
-        block = pending.pop(depth, None)
-        if block and block[1] - block[0] >= min_count and block[1] > block[0]:
-            start, end, n, d0, d1 = block
-            frames.append(Frame("[%d narrow frames]" % n, depth, start, end - start, d1 - d0, merged=n))
+        start, end, n, d0, d1 = pending.pop(depth)
+        if end - start >= min_count and end > start:
+            emit(Frame("[%d narrow frames]" % n, depth, start, end - start, d1 - d0, merged=n))
 
-    def close(level):
-        """Close open frame ``level`` (depth level + 1) at the current x."""
-        name, start, d0 = names.pop(), starts.pop(), delta_starts.pop()
-        depth = level + 1
-        flush(depth + 1)
-        width = x - start
-        if width <= 0:
-            return
-        if width >= min_count:
-            flush(depth)
-            frames.append(Frame(name, depth, start, width, delta_sum - d0))
-            return
-        block = pending.get(depth)
-        if block and block[1] == start:
-            block[1], block[2], block[4] = x, block[2] + 1, delta_sum
-        else:
-            flush(depth)
-            pending[depth] = [start, x, 1, d0, delta_sum]
+    def close_to(level):
+        """Close the open frames deeper than ``level`` at the current x,
+        innermost first. (The hot loop: every frame of every stack ends here.)"""
+        while len(names) > level:
+            depth = len(names)
+            name, start, d0 = names.pop(), starts.pop(), delta_starts.pop()
+            if depth + 1 in pending:            # narrow children: done
+                flush(depth + 1)
+            width = x - start
+            if width <= 0:                      # only in the "before" profile
+                continue
+            if width >= min_count:
+                if depth in pending:
+                    flush(depth)
+                emit(Frame(name, depth, start, width, delta_sum - d0))
+            else:
+                block = pending.get(depth)
+                if block is not None and block[1] == start:
+                    block[1] = x
+                    block[2] += 1
+                    block[4] = delta_sum
+                else:
+                    if block is not None:
+                        flush(depth)
+                    pending[depth] = [start, x, 1, d0, delta_sum]
 
     previous = []
     used = 0
@@ -82,19 +89,18 @@ def layout(stacks, min_count=0, differential=False):
         common, limit = 0, min(len(previous), len(frames_of_stack))
         while common < limit and previous[common] == frames_of_stack[common]:
             common += 1
-        while len(names) > common:
-            close(len(names) - 1)
+        close_to(common)
         for name in frames_of_stack[common:]:
             names.append(name)
             starts.append(x)
             delta_starts.append(delta_sum)
-        if count > 0:
-            max_depth = max(max_depth, len(frames_of_stack))
+        if count > 0 and len(frames_of_stack) > max_depth:
+            max_depth = len(frames_of_stack)
         x += count
         delta_sum += delta
         previous = frames_of_stack
-    while names:
-        close(len(names) - 1)
-    flush(1)
+    close_to(0)
+    if 1 in pending:
+        flush(1)
     root = Frame(ROOT_NAME, 0, 0.0, x, delta_sum)
     return Layout([root] + frames, x, max_depth, used)
