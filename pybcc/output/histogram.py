@@ -108,17 +108,25 @@ def collect_sections(hist_map, section=None, slots=LOG2_SLOTS):
     return out
 
 
-def print_sections(hists, label, header=None, shown=str, json=False):
+def sections_text(hists, label, header=None, shown=str):
     """Each section's log2 histogram in bcc's format, "\n<header> = <name>"
-    above each when keyed; with json, a print_json_hist record per section."""
+    above each when keyed."""
+    out = []
     for sec in sorted(hists):
-        vals = hists[sec]
-        if json:
-            print_json_hist(vals, label, (header, shown(sec)) if header else None)
-            continue
         if header:
-            print("\n%s = %s" % (header, shown(sec)))
-        print_log2_hist(vals, label)
+            out.append("\n%s = %s\n" % (header, shown(sec)))
+        out.append(log2_hist_text(hists[sec], label))
+    return "".join(out)
+
+
+def print_sections(hists, label, header=None, shown=str, json=False):
+    """sections_text() on stdout; with json, bcc's -j: a print_json_hist
+    record per section."""
+    if not json:
+        sys.stdout.write(sections_text(hists, label, header, shown))
+        return
+    for sec in sorted(hists):
+        print_json_hist(hists[sec], label, (header, shown(sec)) if header else None)
 
 
 def print_extension_summary(ext_map, label, show=True):
@@ -139,3 +147,32 @@ def buckets_from_map(items, slots=None):
     if slots is not None:
         n = max(n, slots)
     return [items.get(i, 0) for i in range(n)]
+
+
+# --- JSON -----------------------------------------------------------------------
+
+
+def log2_buckets(vals):
+    """[{low, high, count}] for slots 1 .. the last non-empty one, with the
+    bounds bcc's text shows (slot 1 is "0 -> 1")."""
+    out = []
+    for i in range(1, _last_nonzero(vals) + 1):
+        low, high = (1 << i) >> 1, (1 << i) - 1
+        if low == high:
+            low -= 1
+        out.append({"low": low, "high": high, "count": int(vals[i])})
+    return out
+
+
+def linear_buckets(vals, step=1, base=0):
+    """[{low, high, count}] for linear slots of ``step`` from ``base``."""
+    return [{"low": base + i * step, "high": base + (i + 1) * step - 1, "count": int(v)}
+            for i, v in enumerate(vals[:_last_nonzero(vals) + 1])]
+
+
+def sections_json(hists, unit, header=None, shown=str, buckets=log2_buckets):
+    """One interval's histograms as one JSON object: the unit, and per
+    section (a disk, a pid, ... named ``header``) its label and buckets."""
+    return {"unit": unit, "histograms": [
+        {"labels": {header: shown(sec)} if header else {}, "buckets": buckets(hists[sec])}
+        for sec in sorted(hists)]}

@@ -1,12 +1,12 @@
 """execsnoop: trace new processes via exec() syscalls (bcc's columns and flags)."""
-import argparse
-import ctypes
 import re
 import sys
 import time
 
-from .lib.runtime import Tool, run_tool, stream_events
+from ..output.table import Column, Table
+from .lib.args import add_duration, add_json, regex, tool_parser
 from .lib.procutil import ppid_of
+from .lib.runtime import Tool, run_tool, stream_events
 
 EXAMPLES = """examples:
     ./execsnoop           # trace all exec() syscalls
@@ -23,30 +23,39 @@ EXAMPLES = """examples:
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Trace exec() syscalls", epilog=EXAMPLES,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser("execsnoop", "Trace exec() syscalls", EXAMPLES)
     p.add_argument("-T", "--time", action="store_true", help="include time column on output (HH:MM:SS)")
     p.add_argument("-t", "--timestamp", action="store_true", help="include timestamp on output")
     p.add_argument("-x", "--fails", action="store_true", help="include failed exec()s")
     p.add_argument("-u", "--uid", type=int, help="trace this UID only")
     p.add_argument("-q", "--quote", action="store_true",
                    help='Add quotemarks (") around arguments.')
-    p.add_argument("-n", "--name", help="only print commands matching this name (regex), any arg")
-    p.add_argument("-l", "--line", help="only print commands where arg contains this line (regex)")
+    p.add_argument("-n", "--name", type=regex, help="only print commands matching this name (regex), any arg")
+    p.add_argument("-l", "--line", type=regex, help="only print commands where arg contains this line (regex)")
     p.add_argument("-U", "--print-uid", action="store_true", help="print UID column")
     p.add_argument("--max-args", default="20", help="maximum number of arguments parsed and displayed, defaults to 20")
     p.add_argument("-P", "--ppid", type=int, help="trace this parent PID only")
-    p.add_argument("--duration", type=float, help="stop after this many seconds (pybcc extension)")
+    add_duration(p, "stop after this many seconds (pybcc extension)")
+    add_json(p)
     return p.parse_args(argv)
 
 
-class Event(ctypes.Structure):
-    _fields_ = [("pid", ctypes.c_uint32), ("ppid", ctypes.c_uint32), ("uid", ctypes.c_uint32),
-                ("retval", ctypes.c_int32), ("args_count", ctypes.c_int32),
-                ("args_size", ctypes.c_uint32), ("comm", ctypes.c_char * 16)]
-
-
-HEADER_SIZE = ctypes.sizeof(Event)
+def columns(args, start):
+    """bcc's columns; the process's columns read from the row (event, argv text)."""
+    def ppid(row):
+        e = row[0]
+        return e.ppid if e.ppid > 0 else ppid_of(e.pid)
+    return [
+        Column("TIME", "%-9s", lambda row: time.strftime("%H:%M:%S")) if args.time else None,
+        Column("TIME(s)", "%-8.3f", lambda row: time.time() - start) if args.timestamp else None,
+        Column("UID", "%-6d", lambda row: row[0].uid) if args.print_uid else None,
+        Column("PCOMM", "%-16s ", lambda row: row[0].comm, key="comm"),
+        Column("PID", "%-7d ", lambda row: row[0].pid),
+        Column("PPID", "%-7s ", lambda row: str(ppid(row)) if ppid(row) > 0 else "?",
+               json=lambda row: ppid(row) if ppid(row) > 0 else None),
+        Column("RET", "%3d ", lambda row: row[0].retval),
+        Column("ARGS", "%s", lambda row: row[1]),
+    ]
 
 
 def main(argv=None):
@@ -62,15 +71,16 @@ def main(argv=None):
         constants["targ_ppid"] = args.ppid
     name_re = re.compile(args.name.encode()) if args.name else None
     line_re = re.compile(args.line.encode()) if args.line else None
-    start = time.time()
+    table = Table(columns(args, time.time()), json=args.json)
 
     with Tool("execsnoop", constants, events=True) as tool:
         tool.attach("execve_enter")
         tool.attach("execve_exit")
+        record = tool.record("event", tail="args")
 
         def on_event(data):
-            e = Event.from_buffer_copy(data[:HEADER_SIZE])
-            raw = bytes(data[HEADER_SIZE:HEADER_SIZE + e.args_size])
+            e = record.decode(data)
+            raw = bytes(data[record.size:record.size + e.args_size])
             argv_list = raw.split(b"\0")[:-1] if raw else []
             if e.args_count > len(argv_list):
                 argv_list.append(b"...")
@@ -81,31 +91,12 @@ def main(argv=None):
                 return
             if line_re and not line_re.search(argv_text):
                 return
-            out = ""
-            if args.time:
-                out += "%-9s" % time.strftime("%H:%M:%S")
-            if args.timestamp:
-                out += "%-8.3f" % (time.time() - start)
-            if args.print_uid:
-                out += "%-6d" % e.uid
-            ppid = e.ppid if e.ppid > 0 else ppid_of(e.pid)
-            out += "%-16s %-7d %-7s %3d %s" % (e.comm.decode(errors="replace"), e.pid,
-                                              str(ppid) if ppid > 0 else "?", e.retval,
-                                              argv_text.decode(errors="replace"))
-            print(out)
+            table.write((e, argv_text))
 
         tool.open_events(on_event)
-        header = ""
-        if args.time:
-            header += "%-9s" % "TIME"
-        if args.timestamp:
-            header += "%-8s" % "TIME(s)"
-        if args.print_uid:
-            header += "%-6s" % "UID"
-        print(header + "%-16s %-7s %-7s %3s %s" % ("PCOMM", "PID", "PPID", "RET", "ARGS"), flush=True)
+        table.print_header()
         stream_events(tool, args.duration)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(run_tool(main, sys.argv[1:]))

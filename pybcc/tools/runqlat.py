@@ -1,10 +1,10 @@
 """runqlat: summarize run queue (scheduler) latency as a histogram (bcc's flags and output)."""
-import argparse
 import sys
-import time
 
-from .lib.runtime import Tool, run_tool, sleep_intervals
-from ..output.histogram import collect_sections, print_sections
+from ..output.histogram import collect_sections, sections_json, sections_text
+from .lib.args import add_duration, add_interval_count, add_json, pid, tool_parser
+from .lib.report import report_loop
+from .lib.runtime import Tool, run_tool, status
 
 EXAMPLES = """examples:
     ./runqlat            # summarize run queue latency as a histogram
@@ -18,17 +18,16 @@ KEY_NONE, KEY_PID, KEY_TID, KEY_PIDNS = range(4)
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Summarize run queue (scheduler) latency as a histogram",
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=EXAMPLES)
+    p = tool_parser("runqlat", "Summarize run queue (scheduler) latency as a histogram", EXAMPLES)
     p.add_argument("-T", "--timestamp", action="store_true", help="include timestamp on output")
     p.add_argument("-m", "--milliseconds", action="store_true", help="millisecond histogram")
     p.add_argument("-P", "--pids", action="store_true", help="print a histogram per process ID")
     p.add_argument("--pidnss", action="store_true", help="print a histogram per PID namespace")
     p.add_argument("-L", "--tids", action="store_true", help="print a histogram per thread ID")
-    p.add_argument("-p", "--pid", type=int, help="trace this PID only")
-    p.add_argument("interval", nargs="?", default=99999999, type=int, help="output interval, in seconds")
-    p.add_argument("count", nargs="?", default=99999999, type=int, help="number of outputs")
+    p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
+    add_interval_count(p)
+    add_duration(p)
+    add_json(p)
     return p.parse_args(argv)
 
 
@@ -52,17 +51,14 @@ def main(argv=None):
         tool.attach_first("wakeup_btf", "wakeup_raw")
         tool.attach_first("wakeup_new_btf", "wakeup_new_raw")
         tool.attach_first("switch_btf", "switch_raw")
-        print("Tracing run queue latency... Hit Ctrl-C to end.", flush=True)
+        status("Tracing run queue latency... Hit Ctrl-C to end.", args.json)
+        section = (lambda k: k.id) if header else None
 
-        for last in sleep_intervals(args.interval, args.count):
-            print()
-            if args.timestamp:
-                print("%-8s" % time.strftime("%H:%M:%S"))
-            section = (lambda k: k.id) if header else None
-            print_sections(collect_sections(tool.maps["hists"], section), label, header)
-            sys.stdout.flush()
-            if last:
-                break
+        def report(json):
+            hists = collect_sections(tool.maps["hists"], section)
+            return sections_json(hists, label, header) if json else \
+                sections_text(hists, label, header)
+        report_loop(report, args.interval, args.count, args.duration, args.json, args.timestamp)
     return 0
 
 

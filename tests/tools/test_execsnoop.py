@@ -48,3 +48,15 @@ def test_execsnoop_max_args_and_name_filter():
         assert line is not None, t.stdout
     assert line.endswith(f"/bin/echo {marker} b ...")
     assert not any(marker in ln and ln.split()[0] == "true" for ln in t.lines)
+
+
+def test_execsnoop_json_has_the_exec_fields():
+    marker = f"pybcc-{uuid.uuid4().hex[:8]}"
+    with RunningTool("execsnoop", "--json", ready="PCOMM") as t:
+        child = subprocess.Popen(["/bin/echo", marker, "two words"], stdout=subprocess.DEVNULL)
+        child.wait()
+        rec = t.wait_for_record(lambda r: marker in r["args"])
+    assert rec is not None, t.stdout
+    assert rec == {"comm": "echo", "pid": child.pid, "ppid": os.getpid(), "ret": 0,
+                   "args": f"/bin/echo {marker} two words"}
+    assert all(ln.startswith("{") for ln in t.lines), t.stdout   # stdout is JSON lines only

@@ -46,3 +46,26 @@ def test_runqlat_pidns_interval_count():
     sections = hist_sections(t.lines, "pidns")
     assert inum in sections, t.stdout
     assert sum(1 for ln in t.lines if ln.startswith("     msecs")) >= 2, t.stdout
+
+
+def test_runqlat_json_interval_has_log2_buckets_in_usecs():
+    """One JSON object per interval: buckets with bcc's bounds; this test's own
+    sleeping process makes sure there are wake-ups to count (-p filters to it)."""
+    import json
+    import subprocess
+    import sys
+    sleeper = subprocess.Popen([sys.executable, "-c",
+                                "import time\nfor _ in range(400): time.sleep(0.005)"])
+    try:
+        r = subprocess.run([sys.executable, "-m", "pybcc", "runqlat", "--json", "-p",
+                            str(sleeper.pid), "1", "2"], capture_output=True, text=True, timeout=60)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert r.returncode == 0, r.stderr
+    objs = [json.loads(ln) for ln in r.stdout.splitlines()]
+    assert len(objs) == 2 and all(o["unit"] == "usecs" for o in objs), r.stdout
+    buckets = [b for o in objs for h in o["histograms"] for b in h["buckets"]]
+    assert sum(b["count"] for b in buckets) > 0, r.stdout
+    for b in buckets:
+        assert b["high"] == 1 or b["high"] == 2 * b["low"] - 1, b

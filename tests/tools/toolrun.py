@@ -1,4 +1,5 @@
 """Run a pybcc tool as a user would, in the background, and read its output."""
+import json
 import os
 import signal
 import subprocess
@@ -17,10 +18,14 @@ class RunningTool:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.lines = []
+        self.err_lines = []
         self._ready = threading.Event()
         self._ready_text = ready
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+        # With --json, the header and "Tracing..." go to stderr: readiness shows there.
+        self._err_reader = threading.Thread(target=self._read_err, daemon=True)
+        self._err_reader.start()
         if ready is not None and not self._ready.wait(timeout):
             self.stop()
             raise AssertionError(f"{tool} did not print {ready!r} within {timeout}s:\n"
@@ -33,6 +38,12 @@ class RunningTool:
                 self._ready.set()
         self._ready.set()
 
+    def _read_err(self):
+        for line in self.proc.stderr:
+            self.err_lines.append(line.rstrip("\n"))
+            if self._ready_text is not None and self._ready_text in line:
+                self._ready.set()
+
     @property
     def header(self):
         """The line that had the ``ready`` text (events may follow it at once)."""
@@ -41,6 +52,15 @@ class RunningTool:
     @property
     def stdout(self):
         return "\n".join(self.lines)
+
+    def json_records(self):
+        """stdout's lines parsed as JSON (with --json every line is one object)."""
+        return [json.loads(ln) for ln in list(self.lines) if ln.strip()]
+
+    def wait_for_record(self, predicate, timeout=15):
+        """Wait for a JSON line whose object satisfies predicate; return it (or None)."""
+        found = self.wait_for(lambda ln: ln.startswith("{") and predicate(json.loads(ln)), timeout)
+        return json.loads(found) if found is not None else None
 
     def wait_for(self, predicate, timeout=15):
         """Wait until some output line satisfies predicate; return it (or None)."""
@@ -63,7 +83,8 @@ class RunningTool:
             self.proc.kill()
             self.proc.wait()
         self._reader.join(5)
-        self.stderr = self.proc.stderr.read()
+        self._err_reader.join(5)
+        self.stderr = "\n".join(self.err_lines)
         return self.proc.returncode
 
     def __enter__(self):

@@ -70,6 +70,12 @@ class Tool:
     def maps(self):
         return self.coll.maps
 
+    def record(self, name="event", tail=None):
+        """The decoder of ``struct name`` records, laid out from the object's
+        BTF (see pybcc/events/records.py)."""
+        from ...events.records import record_type
+        return record_type(self.coll.spec.btf, name, tail)
+
     def attach(self, prog_name, target=None, **kw):
         """Load and attach one program; returns its Link."""
         prog = self.coll.load_program(prog_name)
@@ -176,19 +182,28 @@ def stream_events(tool, duration=None, should_stop=None, on_batch=None):
 def sleep_intervals(interval, count=None, duration=None):
     """Yield after each ``interval`` seconds; stop on count, duration or Ctrl-C.
     Yields True for the last interval."""
-    start = time.monotonic()
+    deadline = time.monotonic() + duration if duration else None
     n = 0
     try:
         while True:
-            time.sleep(interval)
+            time.sleep(interval if deadline is None else
+                       max(0, min(interval, deadline - time.monotonic())))
             n += 1
             last = (count is not None and n >= count) or \
-                   (duration is not None and time.monotonic() - start >= duration)
+                   (deadline is not None and time.monotonic() >= deadline)
             yield last
             if last:
                 return
     except KeyboardInterrupt:
         yield True
+
+
+def status(message, json=False):
+    """A line for the person watching ("Tracing... Hit Ctrl-C to end."): on
+    stdout as bcc prints it, or on stderr when stdout carries JSON lines."""
+    out = sys.stderr if json else sys.stdout
+    out.write(message + "\n")
+    out.flush()
 
 
 def fail(message, code=1):

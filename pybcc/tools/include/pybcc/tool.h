@@ -74,6 +74,12 @@ static __always_inline void emit_event(void *ctx, void *data, u64 size)
     }
 }
 
+/* Keep ``struct name`` in the object's BTF, where the Python side finds the
+ * layout of the records it decodes (pybcc/events/records.py), even when no
+ * map or global variable names the struct. Costs 8 bytes of .rodata. */
+#define PYBCC_RECORD(name) \
+    struct name *const volatile __pybcc_record_##name __attribute__((used)) = 0
+
 /* Per-CPU scratch space for events too big for the 512-byte stack. */
 #define DEFINE_SCRATCH(vtype, name)                     \
     struct {                                            \
