@@ -143,7 +143,7 @@ def test_heatmap_cells():
     assert h.cells == {(0, 0): 1, (0, 1): 1, (0, 2): 2, (0, 7): 2, (2, 13): 1, (3, 2): 4}
     svg = h.render(title="Block I/O latency")
     assert "<title>0-1s, 64 µs to 127 µs: 2 I/Os</title>" in svg
-    assert "<title>2-3s, 4.096 ms to 8.191 ms: 1 I/Os</title>" in svg
+    assert "<title>2-3s, 4.1 ms to 8.19 ms: 1 I/Os</title>" in svg
 
 
 def run_cli(args, stdin=None):

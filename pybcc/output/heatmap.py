@@ -8,7 +8,7 @@ import html
 import math
 
 WIDTH = 1200
-LEFT, RIGHT, TOP, BOTTOM = 90, 110, 60, 60
+LEFT, RIGHT, TOP, BOTTOM = 80, 160, 60, 60
 ROW_HEIGHT_MAX = 18
 LOW, HIGH = (255, 238, 170), (160, 0, 0)   # colours of the smallest and largest counts
 
@@ -46,9 +46,9 @@ def slot_range(slot):
 def format_latency(value, unit):
     if unit == "usecs":
         if value >= 1000000:
-            return "%g s" % (value / 1e6)
+            return "%.3g s" % (value / 1e6)
         if value >= 1000:
-            return "%g ms" % (value / 1000.0)
+            return "%.3g ms" % (value / 1000.0)
         return "%d µs" % value
     if unit == "nsecs":
         return format_latency(value / 1000.0, "usecs") if value >= 1000 else "%d ns" % value

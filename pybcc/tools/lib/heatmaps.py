@@ -1,0 +1,94 @@
+"""--heatmap FILE.svg for the latency tools: time on x, latency bucket on y.
+
+Histogram tools (runqlat) keep a log2 histogram in a map; a ``HistogramTap``
+empties it once a second into a heat map column and keeps the sums, which the
+tool's own report then takes instead of reading the map. Event tools
+(biosnoop) add each event's latency as it arrives.
+"""
+import os
+import shlex
+import sys
+import threading
+import time
+
+from ...output.heatmap import HeatMap
+from ...output.histogram import collect_sections
+
+HELP = "also draw a latency heat map (time x latency, count as colour) into this SVG file"
+
+
+def add_heatmap_arg(parser):
+    parser.add_argument("--heatmap", metavar="FILE.svg", help=HELP)
+
+
+def check_writable(path, tool):
+    """Fail at start, not after a long trace, when the file cannot be written."""
+    try:
+        with open(path, "a"):
+            pass
+    except OSError as e:
+        print("%s: cannot write %s: %s" % (tool, path, e.strerror), file=sys.stderr)
+        sys.exit(1)
+
+
+def command_line(tool, argv):
+    return "pybcc %s %s" % (tool, " ".join(shlex.quote(a) for a in argv))
+
+
+def write_heatmap(heatmap, path, title, command, started):
+    seconds = time.monotonic() - started
+    subtitle = "%s · %.1f s · %s %s" % (command, seconds, "{:,}".format(heatmap.total()), heatmap.what)
+    tmp = path + ".tmp"
+    heatmap.write(tmp, title=title, subtitle=subtitle)
+    os.replace(tmp, path)
+
+
+class HistogramTap:
+    """Empties ``hist_map`` each ``column_seconds`` into ``heatmap`` (all
+    sections summed into one column), keeping per-section sums for ``take``."""
+
+    def __init__(self, hist_map, unit, what, section=None, column_seconds=1.0):
+        self.hist_map, self.section = hist_map, section
+        self.heatmap = HeatMap(column_seconds, unit, start=0.0, what=what)
+        self.column_seconds = column_seconds
+        self.started = time.monotonic()
+        self.sums = {}
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="heatmap", daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        next_tick = self.started + self.column_seconds
+        while not self.stopped.wait(max(0.0, next_tick - time.monotonic())):
+            self.tick(next_tick - self.column_seconds)
+            next_tick += self.column_seconds
+
+    def tick(self, column_start=None):
+        """Move the map's counts into the heat map column that began at
+        ``column_start`` (monotonic time; default: now) and into the sums."""
+        with self.lock:
+            when = time.monotonic() if column_start is None else column_start
+            hists = collect_sections(self.hist_map, self.section)
+            column = None
+            for sec, slots in hists.items():
+                mine = self.sums.setdefault(sec, [0] * len(slots))
+                for i, n in enumerate(slots):
+                    mine[i] += n
+                column = slots if column is None else [a + b for a, b in zip(column, slots)]
+            if column:
+                self.heatmap.add_histogram(when - self.started, column)
+
+    def take(self):
+        """The histograms summed since the last take (what the tool reports)."""
+        self.tick()
+        with self.lock:
+            sums, self.sums = self.sums, {}
+        return sums
+
+    def finish(self, path, title, command):
+        """Stop ticking and write the SVG (after the tool's last report)."""
+        self.stopped.set()
+        self.thread.join()
+        self.tick()
+        write_heatmap(self.heatmap, path, title, command, self.started)
