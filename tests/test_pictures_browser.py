@@ -115,6 +115,12 @@ def test_click_zooms_and_reset_restores(page):
         assert (after[name].x, after[name].width) == pytest.approx((before[name].x, before[name].width),
                                                                     abs=0.01)
         assert after[name].shown and not after[name].faded
+    # A frame too narrow for a label gets one when zooming widens it.
+    label = "return [...document.querySelectorAll('#frames text')].map(t => t.textContent)"
+    assert "kworker" not in d.execute_script(label)
+    d.execute_script("window.flamegraph.zoom(window.flamegraph.names.indexOf('kworker'))")
+    assert "kworker" in d.execute_script(label)
+    assert "process_one_work" in d.execute_script(label)
 
 
 def test_search_highlights_and_reports_the_share(page):

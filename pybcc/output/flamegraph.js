@@ -15,7 +15,7 @@
     var g = groups[i];
     g.fgIndex = i;
     rects[i] = g.getElementsByTagName("rect")[0];
-    texts[i] = g.getElementsByTagName("text")[0];
+    texts[i] = g.getElementsByTagName("text")[0] || null;
     var title = g.getElementsByTagName("title")[0].textContent;
     var cut = title.lastIndexOf(" (");
     names[i] = cut >= 0 ? title.slice(0, cut) : title;
@@ -40,8 +40,15 @@
     var r = rects[i], t = texts[i];
     r.setAttribute("x", x.toFixed(2));
     r.setAttribute("width", width.toFixed(2));
-    t.setAttribute("x", (x + 3).toFixed(2));
     var text = label(i, width);
+    if (!t) {
+      if (!text) return;
+      // Frames too narrow for a label at first are drawn without one.
+      t = texts[i] = document.createElementNS(NS, "text");
+      t.setAttribute("y", (parseFloat(r.getAttribute("y")) + fg.frameHeight - 4.5).toFixed(1));
+      groups[i].appendChild(t);
+    }
+    t.setAttribute("x", (x + 3).toFixed(2));
     if (t.textContent !== text) t.textContent = text;
   }
 

@@ -174,6 +174,7 @@ def render(stacks, title=None, subtitle=None, unit="samples", width=1200, min_wi
         ".button:hover { text-decoration: underline; }\n"
         ".hide { display: none; }\n"
         "#frames g { cursor: pointer; }\n"
+        "#frames rect { rx: 2px; ry: 2px; }\n"
         "#frames g:hover rect { stroke: #000; stroke-width: 0.5; }\n"
         "#frames text { pointer-events: none; }\n"
         ".parent { opacity: 0.5; }\n"
@@ -211,14 +212,15 @@ def render(stacks, title=None, subtitle=None, unit="samples", width=1200, min_wi
             fill = diff_color(f.delta, max_delta)
         else:
             fill = frame_color(kind, name, kinds_known)
-        add('<g><title>%s (%s)</title><rect x="%.2f" y="%d" width="%.2f" height="%d" fill="%s" '
-            'rx="2" ry="2"/><text x="%.2f" y="%.1f">%s</text></g>\n'
-            % (_escape(name), info, x, y, w, FRAME_HEIGHT - 1, fill, x + 3,
-               y + FRAME_HEIGHT - 4.5, _escape(_label(name, w))))
+        label = _label(name, w)
+        text = '<text x="%.2f" y="%.1f">%s</text>' % (x + 3, y + FRAME_HEIGHT - 4.5, _escape(label)) \
+            if label else ""     # the script adds labels to frames that zooming widens
+        add('<g><title>%s (%s)</title><rect x="%.2f" y="%d" width="%.2f" height="%d" fill="%s"/>%s</g>\n'
+            % (_escape(name), info, x, y, w, FRAME_HEIGHT - 1, fill, text))
         data.extend((_num(f.start), _num(f.count), str(f.depth)))
     add("</g>\n")
     settings = {"total": lay.total, "plotWidth": plot_width, "xpad": XPAD, "fontSize": FONT_SIZE,
-                "fontWidth": FONT_WIDTH, "matchColor": MATCH_COLOR, "detailsPrefix": "Frame: "}
+                "fontWidth": FONT_WIDTH, "frameHeight": FRAME_HEIGHT, "matchColor": MATCH_COLOR, "detailsPrefix": "Frame: "}
     settings_json = json.dumps(settings)[:-1]
     add('<script type="text/ecmascript"><![CDATA[\nvar FG = %s, "frames": [%s]};\n]]></script>\n'
         % (settings_json, ",".join(data)))
