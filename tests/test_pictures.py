@@ -178,3 +178,33 @@ def test_cli_bad_input_is_one_line(tmp_path):
         r = run_cli(args, stdin)
         assert r.returncode == 1
         assert r.stderr.count("\n") == 1 and message in r.stderr, r.stderr
+
+
+def test_svg_is_well_formed_xml_with_awkward_names():
+    import xml.etree.ElementTree as ET
+    stacks = {"a<b>;operator&&(x)_[k];\"q\"'s;ctl\x01char": 5, "std::vector<int>::push_back 1": 3,
+              "]]>;x": 1}
+    for options in ({}, {"inverted": True}):
+        root = ET.fromstring(flamegraph.render(stacks, **options))
+        titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}title")]
+        assert "operator&&(x) (5 samples, 55.56%)" in titles
+        assert "a<b> (5 samples, 55.56%)" in titles
+    h = heatmap.HeatMap(start=0.0, what="<I/Os>")
+    h.add(0, 5)
+    ET.fromstring(h.render(title="a & b"))
+
+
+def test_stackfile_format_follows_flags_and_file_name():
+    import argparse
+    from pybcc.tools.lib import stackfile
+    p = argparse.ArgumentParser()
+    p.add_argument("-f", "--folded", action="store_true")
+    stackfile.add_arguments(p)
+    cases = {(): None, ("-f",): "folded", ("-o", "x.svg"): "svg", ("-o", "x.json"): "speedscope",
+             ("-o", "x.txt"): "folded", ("--format", "svg"): "svg",
+             ("--format", "folded", "-o", "x.svg"): "folded"}
+    for argv, fmt in cases.items():
+        args = p.parse_args(argv)
+        assert stackfile.chosen_format(args) == fmt, argv
+    assert stackfile.quiet(p.parse_args(["--format", "svg"]))
+    assert not stackfile.quiet(p.parse_args(["-o", "x.svg"]))

@@ -5,7 +5,6 @@ empties it once a second into a heat map column and keeps the sums, which the
 tool's own report then takes instead of reading the map. Event tools
 (biosnoop) add each event's latency as it arrives.
 """
-import os
 import shlex
 import sys
 import threading
@@ -38,9 +37,7 @@ def command_line(tool, argv):
 def write_heatmap(heatmap, path, title, command, started):
     seconds = time.monotonic() - started
     subtitle = "%s · %.1f s · %s %s" % (command, seconds, "{:,}".format(heatmap.total()), heatmap.what)
-    tmp = path + ".tmp"
-    heatmap.write(tmp, title=title, subtitle=subtitle)
-    os.replace(tmp, path)
+    heatmap.write(path, title=title, subtitle=subtitle)
 
 
 class HistogramTap:

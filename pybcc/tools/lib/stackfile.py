@@ -1,0 +1,87 @@
+"""--format folded|svg|speedscope and -o FILE for the stack tools (profile,
+offcputime, stackcount, memleak): the counted stacks as folded text, an
+interactive flame graph, or a speedscope profile, on stdout or in a file.
+
+bcc's -f stays what it is: folded text on stdout. In an SVG, kernel frames
+carry _[k] whatever -a says, so that they are drawn in their own colour.
+"""
+import shlex
+import sys
+import time
+
+from ...output import flamegraph, folded, speedscope
+
+FORMATS = ("folded", "svg", "speedscope")
+FORMAT_HELP = ("write the stacks as folded text, an interactive flame graph (svg) or "
+               "speedscope JSON (pybcc extension)")
+OUTPUT_HELP = ("write the --format output into FILE instead of stdout (the format follows "
+               "the name: .svg, .json, else folded, unless --format says)")
+
+
+def add_arguments(parser):
+    parser.add_argument("--format", choices=FORMATS, help=FORMAT_HELP)
+    parser.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
+
+
+def chosen_format(args):
+    """None (bcc's text report), or one of FORMATS."""
+    if args.format:
+        return args.format
+    if args.output:
+        name = args.output.lower()
+        return "svg" if name.endswith(".svg") else "speedscope" if name.endswith(".json") else "folded"
+    return "folded" if getattr(args, "folded", False) else None
+
+
+def quiet(args):
+    """True when stdout carries only the stacks (no header, no blank lines)."""
+    return chosen_format(args) is not None and not args.output
+
+
+def check_writable(args, tool):
+    """Fail at start, not after a long trace, when -o cannot be written."""
+    if args.output:
+        try:
+            with open(args.output, "a"):
+                pass
+        except OSError as e:
+            print("%s: cannot write %s: %s" % (tool, args.output, e.strerror), file=sys.stderr)
+            sys.exit(1)
+
+
+class StackFile:
+    """Collects {folded stack: count} and writes it in the chosen format."""
+
+    def __init__(self, args, tool, argv, unit="samples", title="Flame Graph", count_name=None):
+        self.format = chosen_format(args)
+        self.output = args.output
+        self.tool, self.unit, self.title = tool, unit, title
+        self.count_name = count_name
+        self.command = "pybcc %s %s" % (tool, " ".join(shlex.quote(a) for a in argv))
+        self.started = time.monotonic()
+
+    @property
+    def annotate_kernel(self):
+        return self.format == "svg"
+
+    def write(self, stacks):
+        fmt = self.format
+        total = folded.total(stacks)
+        if fmt == "folded":
+            text = folded.format_lines(stacks)
+        elif fmt == "speedscope":
+            text = speedscope.dumps(stacks, name=self.command, unit=self.unit)
+        else:
+            amount = flamegraph.format_amount(total, self.count_name or self.unit)
+            subtitle = "%s · %.1f s · %s · %s" % (self.command, time.monotonic() - self.started,
+                                                   amount, time.strftime("%Y-%m-%d %H:%M:%S"))
+            text = flamegraph.render(stacks, title=self.title, subtitle=subtitle, unit=self.unit,
+                                     count_name=self.count_name)
+        if not self.output:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            return
+        with open(self.output, "w", encoding="utf-8") as f:
+            f.write(text)
+        print("%s: wrote %s (%s, %d stacks)" % (self.tool, self.output, fmt, len(stacks)),
+              file=sys.stderr)
