@@ -8,20 +8,9 @@ object and on the kernel that is running, so they are kept on disk per
 import hashlib
 import os
 
+from . import cache
 from .btf import BTF
-
-_VMLINUX = "/sys/kernel/btf/vmlinux"
-
-
-def kernel_identity():
-    """Changes whenever the kernel (and so its BTF) can have changed: per boot."""
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            boot = f.read().strip()
-        return f"{boot}-{os.stat(_VMLINUX).st_size}"
-    except OSError:
-        return None
-
+from .cache import kernel_identity  # noqa: F401  (callers ask for it here)
 
 class KernelMemo:
     """Kernel type ids and CO-RE patches for one object, from disk when known.
@@ -36,11 +25,10 @@ class KernelMemo:
         self.dirty = False
         ident = kernel_identity() if btf is None and object_digest else None
         if ident:
-            from .compiler import cache
             key = hashlib.sha256(f"{object_digest}:{ident}".encode()).hexdigest()
             try:
                 self.path = os.path.join(cache.private_dir("kernel-memo"), key + ".json")
-            except Exception:
+            except OSError:
                 self.path = None    # an unusable cache only costs time
             stored = cache.read_json(self.path) if self.path else None
             if isinstance(stored, dict):
@@ -70,7 +58,6 @@ class KernelMemo:
 
     def save(self):
         if self.dirty and self.path:
-            from .compiler import cache
             try:
                 cache.write_json(self.path, self.data)
             except OSError:

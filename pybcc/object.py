@@ -16,6 +16,7 @@ from .btf import BTF
 from .btf import types as bt
 from .errors import LoadError
 from .kernel.uapi import BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, MapType
+from .maps.spec import PIN_BY_NAME, PIN_NONE, MapSpec  # noqa: F401  (the specs an object holds)
 
 EM_BPF = 247
 SHF_EXECINSTR = 0x4
@@ -24,32 +25,6 @@ R_BPF_64_64 = 1
 R_BPF_64_ABS64 = 2
 R_BPF_64_ABS32 = 3
 R_BPF_64_32 = 10
-
-# libbpf's pinning values for BTF-defined maps.
-PIN_NONE = 0
-PIN_BY_NAME = 1
-
-
-@dataclass
-class MapSpec:
-    name: str
-    type: int
-    key_size: int = 0
-    value_size: int = 0
-    max_entries: int = 0
-    flags: int = 0
-    numa_node: int = 0
-    map_extra: int = 0
-    pinning: int = PIN_NONE
-    btf_key_type_id: int = 0
-    btf_value_type_id: int = 0
-    inner: Optional["MapSpec"] = None
-    init_slots: Dict[int, str] = field(default_factory=dict)  # slot → map/program name
-    data: Optional[bytearray] = None  # initial contents of a global-data map
-    section: str = ""                 # ELF section of a global-data map
-    freeze: bool = False
-    btf: Optional[BTF] = None
-
 
 @dataclass
 class Reloc:
@@ -305,7 +280,7 @@ class _Parser:
     def _map_from_btf(self, name, st):
         if st.kind != bt.STRUCT:
             raise LoadError(f"{self.path}: map {name} is not a struct in BTF")
-        spec = MapSpec(name, 0)
+        spec = MapSpec(name, 0, key_size=0, value_size=0, max_entries=0)
         for m in st.members:
             mt = self.btf.strip(m.type)
             if m.name in ("type", "max_entries", "map_flags", "numa_node", "key_size",

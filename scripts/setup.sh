@@ -20,7 +20,13 @@ fi
 python3 -m pip install -q -e '.[test,compiler]'
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 # Compile the tools once now (CO-RE objects load on any kernel), so that a
-# tool's first run needs no compiler and no vmlinux.h.
+# tool's first run needs no compiler and no vmlinux.h; and for arm64 too,
+# against Debian's arm64 kernel (the wheel carries both; tests check them).
 python3 -m pybcc.tools.lib.prebuilt
+if arm64_kernel=$(bash scripts/arm64-kernel.sh); then
+    python3 -m pybcc.tools.lib.prebuilt --arch arm64 --btf "$arm64_kernel"
+else
+    echo "setup: no arm64 kernel image; arm64 objects not built" >&2
+fi
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing || true
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || true

@@ -4,8 +4,8 @@ foreign_btf_path()        path of the raw BTF of Debian's linux-image-6.1.*-amd6
 foreign_vmlinux_h_dir()   directory with a vmlinux.h generated from it
 
 Both skip the calling test (pytest.skip) with the reason when the package
-cannot be downloaded. The BTF is kept in <cache root>/test-btf/ (default
-/var/cache/pybcc/test-btf/, root is $PYBCC_CACHE_DIR when set).
+cannot be downloaded. The BTF is kept in the tests' own data directory
+(tests/testdata.py: /var/cache/pybcc-test/btf/ by default), not in pybcc's cache.
 """
 import fcntl
 import glob
@@ -18,12 +18,13 @@ import pytest
 
 from pybcc.btf import cgen
 from pybcc.btf.extract import btf_from_vmlinuz
+from testdata import data_dir
 
 _memo = {}
 
 
 def btf_cache_dir():
-    return os.path.join(cgen.cache_root(), "test-btf")
+    return data_dir("btf")
 
 
 def _debian_61_package():
@@ -66,13 +67,8 @@ def _download_btf(dest_dir):
 
 
 def _cached():
-    # Also look in the default place: tests often point PYBCC_CACHE_DIR at a
-    # temporary directory, and the download is 70 MB.
-    for d in (btf_cache_dir(), os.path.join(cgen.DEFAULT_CACHE_ROOT, "test-btf")):
-        found = sorted(glob.glob(os.path.join(d, "vmlinux-6.1*.btf")))
-        if found:
-            return found[-1]
-    return None
+    found = sorted(glob.glob(os.path.join(btf_cache_dir(), "vmlinux-6.1*.btf")))
+    return found[-1] if found else None
 
 
 def foreign_btf_path():

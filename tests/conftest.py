@@ -1,7 +1,18 @@
 import os
+import shutil
 import subprocess
+import tempfile
 
 import pytest
+
+# pybcc's cache (compiled objects, vmlinux.h, kernel memo) goes to a private
+# directory for this test session, set before anything imports pybcc, so the
+# tests never read or leave anything in the machine's /var/cache/pybcc. Tools
+# the tests start inherit it. Data the tests themselves download (a foreign
+# kernel's BTF, the libbpf oracle driver) is kept across sessions in
+# tests/testdata.py's data_dir() instead.
+_SESSION_CACHE = tempfile.mkdtemp(prefix="pybcc-test-cache-")
+os.environ["PYBCC_CACHE_DIR"] = _SESSION_CACHE
 
 
 def pytest_configure(config):
@@ -9,6 +20,10 @@ def pytest_configure(config):
         for fs, path in (("tracefs", "/sys/kernel/tracing"), ("bpf", "/sys/fs/bpf")):
             if subprocess.run(["mountpoint", "-q", path]).returncode != 0:
                 subprocess.run(["mount", "-t", fs, fs, path], check=False)
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(_SESSION_CACHE, ignore_errors=True)
 
 
 @pytest.fixture

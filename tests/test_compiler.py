@@ -17,6 +17,8 @@ from pybcc.compiler import compile as bpf_compile
 from pybcc.errors import CompileError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The session's cache root, set by conftest.py before this module was imported.
+SESSION_CACHE = os.environ["PYBCC_CACHE_DIR"]
 INCLUDE = build.include_dir()
 
 SMALL = """\
@@ -171,12 +173,8 @@ def vmlinux_dir(tmp_path_factory):
     """A directory with vmlinux.h: pybcc's generator, else bpftool, else skip."""
     try:
         from pybcc.btf.cgen import vmlinux_header
-        # The shared cache: generating the header takes seconds.
-        saved = os.environ.pop("PYBCC_CACHE_DIR")
-        try:
-            return vmlinux_header()
-        finally:
-            os.environ["PYBCC_CACHE_DIR"] = saved
+        # The session's cache (conftest.py): generating the header takes seconds.
+        return vmlinux_header(cache_dir=os.path.join(SESSION_CACHE, "vmlinux"))
     except Exception:
         pass
     d = tmp_path_factory.mktemp("vmlinux")

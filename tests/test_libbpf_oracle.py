@@ -34,6 +34,7 @@ import pytest
 from pybcc import compiler, loader
 from pybcc.errors import BPFError
 from pybcc.kernel import syscalls
+from testdata import data_dir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -56,10 +57,7 @@ def corpus_sources():
 # --- the libbpf side -----------------------------------------------------------
 
 def _cache_dir():
-    root = os.environ.get("PYBCC_CACHE_DIR") or "/var/cache/pybcc"
-    d = os.path.join(root, "test-oracle")
-    os.makedirs(d, exist_ok=True)
-    return d
+    return data_dir("oracle")
 
 
 _driver_memo = {}

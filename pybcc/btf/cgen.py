@@ -12,8 +12,8 @@ import gc
 import hashlib
 import os
 import sys
-import tempfile
 
+from .. import cache
 from . import types as bt
 from .types import (ARRAY, CONST, ENUM, ENUM64, FLOAT, FUNC_PROTO, FWD, INT, PTR, RESTRICT,
                     STRUCT, TYPE_TAG, TYPEDEF, UNION, VOLATILE)
@@ -573,31 +573,8 @@ def _generator_id():
     return h.digest()
 
 
-DEFAULT_CACHE_ROOT = "/var/cache/pybcc"
 _memo = {}          # cache directories known to hold a header
 _gen_id = None
-
-
-def cache_root():
-    """Root of pybcc's caches: $PYBCC_CACHE_DIR, else /var/cache/pybcc."""
-    return os.environ.get("PYBCC_CACHE_DIR") or DEFAULT_CACHE_ROOT
-
-
-def _check_private(path):
-    """Raise unless ``path`` is a real directory only we (or root) can write."""
-    st = os.lstat(path)
-    if not os.path.isdir(path) or os.path.islink(path):
-        raise PermissionError(f"{path} is not a directory")
-    if st.st_uid not in (0, os.geteuid()) or st.st_mode & 0o022:
-        raise PermissionError(f"{path} is writable by other users; not using it as a cache")
-
-
-def _private_dir(path):
-    """Create ``path`` (mode 0700) if needed and check it is private."""
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    _check_private(path)
-    return path
-
 
 _KERNEL_BTF = "/sys/kernel/btf/vmlinux"
 
@@ -607,54 +584,35 @@ def vmlinux_header(btf_path=_KERNEL_BTF, cache_dir=None):
 
     The header is generated once per BTF content (sha256) and kept under
     ``<cache root>/vmlinux/<hash>/``; a cached header costs reading and hashing
-    the file, not parsing it. Non-root users without access to the root-owned
-    cache get one under ~/.cache/pybcc instead."""
+    the file, not parsing it. The cache root is pybcc.cache's."""
     with open(btf_path, "rb") as f:
         data = f.read()
     global _gen_id
     if _gen_id is None:
         _gen_id = _generator_id()
     digest = hashlib.sha256(_gen_id + data).hexdigest()
-    roots = [cache_dir or os.path.join(cache_root(), "vmlinux")]
-    if cache_dir is None and "PYBCC_CACHE_DIR" not in os.environ and os.geteuid() != 0:
-        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-        roots.append(os.path.join(xdg, "pybcc", "vmlinux"))
-    for root in roots:
-        d = os.path.join(root, digest)
-        if _memo.get(d):
-            return d
-        if os.path.isfile(os.path.join(d, "vmlinux.h")):
-            _check_private(root)
-            _check_private(d)
-            _memo[d] = True
-            return d
-    last = None
-    for root in roots:
-        d = os.path.join(root, digest)
-        try:
-            _private_dir(root)
-            _private_dir(d)
-        except PermissionError as e:
-            last = e
-            continue
-        with _no_gc():
-            # The running kernel's BTF is usually wanted again in this process
-            # (CO-RE, attach targets): parse it once.
-            btf = bt.BTF.kernel() if btf_path == _KERNEL_BTF else bt.BTF.parse(data)
-            text = generate(btf)
-        # Write then rename: readers never see a partial header.
-        fd, tmp = tempfile.mkstemp(prefix=".vmlinux.h.", dir=d)
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, os.path.join(d, "vmlinux.h"))
-        except BaseException:
-            os.unlink(tmp)
-            raise
+    root = cache_dir or os.path.join(cache.root(), "vmlinux")
+    d = os.path.join(root, digest)
+    if _memo.get(d):
+        return d
+    if os.path.isfile(os.path.join(d, "vmlinux.h")):
+        cache.check_private(root)
+        cache.check_private(d)
         _memo[d] = True
         return d
-    raise PermissionError(f"cannot write the vmlinux.h cache: {last}")
+    if cache_dir is None:
+        cache.private_dir("vmlinux", digest)
+    else:
+        cache.private_dir(digest, base=cache_dir)
+    with _no_gc():
+        # The running kernel's BTF is usually wanted again in this process
+        # (CO-RE, attach targets): parse it once.
+        btf = bt.BTF.kernel() if btf_path == _KERNEL_BTF else bt.BTF.parse(data)
+        text = generate(btf)
+    # Readers never see a partial header.
+    cache.write_atomic(os.path.join(d, "vmlinux.h"), text.encode(), mode=0o644)
+    _memo[d] = True
+    return d
 
 
 if __name__ == "__main__":

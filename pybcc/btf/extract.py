@@ -83,12 +83,48 @@ def btf_from_elf(data):
     return sec.data()
 
 
+# A BTF header as the kernel build writes it: magic, version 1, flags 0, 24-byte header.
+_BTF_HEADER = struct.Struct("<HBBIIIII")
+_BTF_HEADER_START = b"\x9f\xeb\x01\x00\x18\x00\x00\x00"
+
+
+def btf_from_raw_image(data):
+    """The kernel's BTF inside an uncompressed boot Image (arm64's vmlinuz,
+    which has no ELF headers): the largest well-formed BTF blob in it."""
+    best = None
+    pos = data.find(_BTF_HEADER_START)
+    while pos != -1:
+        if pos + _BTF_HEADER.size <= len(data):
+            _, _, _, hdr_len, type_off, type_len, str_off, str_len = \
+                _BTF_HEADER.unpack_from(data, pos)
+            end = pos + hdr_len + str_off + str_len
+            if type_off == 0 and str_off == type_len and end <= len(data) and str_len \
+                    and data[pos + hdr_len + str_off] == 0:
+                if best is None or end - pos > len(best):
+                    best = data[pos:end]
+        pos = data.find(_BTF_HEADER_START, pos + 1)
+    if best is None:
+        raise ValueError("no BTF found in the kernel image "
+                         "(built without CONFIG_DEBUG_INFO_BTF?)")
+    return best
+
+
+def _is_arm64_image(data):
+    # arm64 boot protocol: "ARM\x64" at offset 56
+    return data[56:60] == b"ARM\x64"
+
+
 def btf_from_vmlinuz(path):
-    """Raw BTF of a kernel image file: a bzImage, an ELF vmlinux, or raw BTF."""
+    """Raw BTF of a kernel image file: a bzImage, an arm64 Image (plain or
+    gzip-compressed), an ELF vmlinux, or raw BTF."""
     with open(path, "rb") as f:
         data = f.read()
     if data[:2] in BTF_MAGIC:
         return data
+    if data[:2] == b"\x1f\x8b":
+        data = zlib.decompress(data, 16 + zlib.MAX_WBITS)
+    if _is_arm64_image(data):
+        return btf_from_raw_image(data)
     if data[:4] != ELF_MAGIC:
         data = vmlinux_from_bzimage(data)
     return btf_from_elf(data)

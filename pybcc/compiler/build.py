@@ -15,6 +15,7 @@ import platform
 import re
 import subprocess
 
+from ..cache import boot_id
 from ..errors import CompileError
 from . import cache
 from .discover import Compiler, cache_tmpdir, find_compiler
@@ -60,11 +61,12 @@ def target_arch(machine=None):
     return _ARCH.get(m, m)
 
 
-def base_flags(compiler):
-    """The flags pybcc gives every compile, before include dirs and user flags."""
+def base_flags(compiler, arch=None):
+    """The flags pybcc gives every compile, before include dirs and user flags.
+    ``arch``: the kernel architecture the object is for (default: this one)."""
     return [*compiler.flags, "-O2", "-g", "-mcpu=v3", "-fno-stack-protector",
             "-fno-color-diagnostics", "-fmessage-length=0",
-            f"-D__TARGET_ARCH_{target_arch()}", *QUIET_FLAGS]
+            f"-D__TARGET_ARCH_{arch or target_arch()}", *QUIET_FLAGS]
 
 
 def include_dir():
@@ -106,11 +108,10 @@ def _kernel_vmlinux_dir():
     too slow for a cache hit. The kernel BTF cannot change without a reboot,
     so the answer is remembered per boot (and per cgen.py version) on disk."""
     try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            boot = f.read().strip()
+        boot = boot_id()
         st = os.stat(KERNEL_BTF)
         gen = os.stat(_CGEN_SOURCE)
-        key = f"{boot}:{st.st_size}:{st.st_mtime_ns}:{gen.st_size}:{gen.st_mtime_ns}"
+        key = f"{boot}:{st.st_size}:{st.st_mtime_ns}:{gen.st_size}:{gen.st_mtime_ns}" if boot else None
     except OSError:
         key = None
     if key and key in _vmlinux_memo:
@@ -158,7 +159,7 @@ def _read_source(source, filename):
 
 
 def compile(source, cflags=(), include_dirs=(), *, filename=None, line_map=None,
-            vmlinux=True, compiler=None, use_cache=True, output=None):
+            vmlinux=True, compiler=None, use_cache=True, output=None, arch=None):
     """Compile BPF C and return the path of the object file.
 
     source       C text, or a path (os.PathLike, or a str naming an existing
@@ -175,11 +176,13 @@ def compile(source, cflags=(), include_dirs=(), *, filename=None, line_map=None,
     compiler     a Compiler (default: find_compiler()).
     use_cache    False to always compile (the result still lands in the cache).
     output       write the object here instead of the cache (no cache lookup).
+    arch         the kernel architecture to build for (x86, arm64, ...; default:
+                 this machine's), with a ``vmlinux`` directory of that kernel.
     """
     text, display, src_dir = _read_source(source, filename)
     comp = compiler or find_compiler()
     vmdir = vmlinux_dir(vmlinux)
-    flags = base_flags(comp)
+    flags = base_flags(comp, arch)
     incs = [os.path.abspath(os.fspath(d)) for d in include_dirs]
     for d in incs:
         flags += ["-I", d]

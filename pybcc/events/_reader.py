@@ -4,8 +4,6 @@ A reader copies records out of its ring into ``_pending`` and gives the ring
 space back to the kernel *before* any Python callback runs, so a slow
 callback cannot make the kernel drop events while the ring sits full.
 """
-import ctypes
-import struct
 
 from ..errors import BPFError
 from ..kernel import syscalls, uapi
@@ -18,13 +16,11 @@ def fd_of(obj):
 
 def map_info(fd, name):
     """(map_type, key_size, value_size, max_entries) of a map fd."""
-    info = ctypes.create_string_buffer(80)
     try:
-        syscalls.obj_info(fd, info)
+        info = syscalls.map_info(fd)
     except BPFError as e:
         raise BPFError(f"{name}: fd {fd} is not an open BPF map", e.errno) from None
-    t, _id, ks, vs, n = struct.unpack_from("<5I", info, 0)
-    return t, ks, vs, n
+    return info["type"], info["key_size"], info["value_size"], info["max_entries"]
 
 
 def map_type_name(mtype):

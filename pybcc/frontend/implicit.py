@@ -82,7 +82,8 @@ def _setup(cflags):
 def _pch(comp, flags, vmdir, header):
     """Path of the precompiled header for `header`, built once per (compiler,
     flags, vmlinux.h, headers)."""
-    from ..compiler import build, cache
+    from .. import cache
+    from ..compiler import build
     from ..compiler.discover import cache_tmpdir
     h = hashlib.sha256(b"pybcc-frontend-pch-1")
     with open(header, "rb") as f:

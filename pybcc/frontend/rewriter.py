@@ -764,12 +764,12 @@ def _cache_key(text, filename, cflags, implicit_reads):
 
 
 def _cache_path(key):
-    from ..compiler import cache
+    from .. import cache
     return os.path.join(cache.private_dir("frontend"), key + ".json")
 
 
 def _cache_get(key):
-    from ..compiler import cache
+    from .. import cache
     try:
         d = cache.read_json(_cache_path(key))
         if not d:
@@ -788,7 +788,7 @@ def _cache_get(key):
 
 
 def _cache_put(key, r):
-    from ..compiler import cache
+    from .. import cache
     d = {"c_text": r.c_text, "line_map": r.line_map,
          "tables": {n: dict(dataclasses.asdict(t), map_type=int(t.map_type)) for n, t in r.tables.items()},
          "functions": r.functions, "auto_attach": [list(a) for a in r.auto_attach],

@@ -186,6 +186,43 @@ def obj_info(fd, info_buf):
     return _unpack(OBJ_INFO, attr, "info_len")
 
 
+# struct bpf_map_info and struct bpf_btf_info (the fields pybcc reads).
+MAP_INFO = {
+    "type": (0, "I"), "id": (4, "I"), "key_size": (8, "I"), "value_size": (12, "I"),
+    "max_entries": (16, "I"), "map_flags": (20, "I"), "name": (24, "16s"),
+    "btf_id": (64, "I"), "btf_key_type_id": (68, "I"), "btf_value_type_id": (72, "I"),
+}
+MAP_INFO_SIZE = 96
+BTF_INFO = {"btf": (0, "Q"), "btf_size": (8, "I"), "id": (12, "I")}
+BTF_INFO_SIZE = 32
+
+
+def map_info(fd):
+    """The kernel's bpf_map_info for a map fd, as a dict (``name`` a str)."""
+    buf = ctypes.create_string_buffer(MAP_INFO_SIZE)
+    obj_info(fd, buf)
+    info = {k: _unpack(MAP_INFO, buf, k) for k in MAP_INFO}
+    info["name"] = info["name"].split(b"\0", 1)[0].decode(errors="replace")
+    return info
+
+
+def btf_data(fd):
+    """The raw BTF of a loaded BTF object (fd)."""
+    buf = ctypes.create_string_buffer(BTF_INFO_SIZE)
+    obj_info(fd, buf)
+    size = _unpack(BTF_INFO, buf, "btf_size")
+    data = ctypes.create_string_buffer(size)
+    buf = ctypes.create_string_buffer(BTF_INFO_SIZE)    # second call: point .btf at our buffer
+    struct.pack_into("<QI", buf, 0, ctypes.addressof(data), size)
+    obj_info(fd, buf)
+    return data.raw
+
+
+def object_name(name):
+    """A map or program name as the kernel takes it: 15 characters of [A-Za-z0-9_.]."""
+    return "".join(c if (c.isascii() and c.isalnum()) or c in "_." else "_" for c in name or "")[:15]
+
+
 def next_id(cmd, start_id):
     """PROG/MAP/LINK/BTF_GET_NEXT_ID; returns the next id or None at the end."""
     try:

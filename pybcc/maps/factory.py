@@ -1,5 +1,6 @@
-"""Pick the map class for a map type and wrap an fd in it; create plain maps."""
-import re
+"""Pick the map class for a map type and wrap an fd in it; create maps."""
+import dataclasses
+import os
 
 from ..errors import BPFError, MapError
 from ..kernel import syscalls
@@ -10,7 +11,6 @@ from .lpm import LpmTrieMap
 from .map import HashMap, Map
 from .percpu import PerCpuArrayMap, PerCpuHashMap
 from .queue import BloomFilterMap, QueueMap, StackMap
-from .spec import spec_field
 from .stacktrace import StackTraceMap
 from .storage import LocalStorageMap
 
@@ -57,25 +57,48 @@ def map_class(map_type):
 def open_map(fd, spec, **options):
     """Wrap a map fd (owned from now on) in the class for spec.type.
     Options: chars, as_ctypes, key_type, value_type (see Map)."""
-    return map_class(spec_field(spec, "type"))(fd, spec, **options)
+    return map_class(spec.type if spec is not None else None)(fd, spec, **options)
 
 
-def create_map(spec, btf_fd=0, inner_map_fd=0, map_extra=0, **options):
+def create_fd(spec, btf_fd=None, inner_map_fd=0):
+    """Create the kernel map ``spec`` describes and return its fd: the one
+    place pybcc calls BPF_MAP_CREATE. With ``btf_fd`` (the spec's BTF loaded
+    into the kernel) the map carries its key/value type ids, when the kernel
+    takes them for that map type. Raises BPFError with the kernel's errno."""
+    fields = dict(map_type=int(spec.type), key_size=spec.key_size, value_size=spec.value_size,
+                  max_entries=spec.max_entries, map_flags=spec.flags or 0,
+                  numa_node=spec.numa_node, map_name=syscalls.object_name(spec.name),
+                  map_extra=spec.map_extra, inner_map_fd=inner_map_fd or 0)
+    if spec.type in (MapType.RINGBUF, MapType.USER_RINGBUF):
+        fields.update(key_size=0, value_size=0)
+    if spec.type == MapType.PERF_EVENT_ARRAY and not spec.max_entries:
+        fields["max_entries"] = os.cpu_count()
+    if btf_fd is not None and (spec.btf_key_type_id or spec.btf_value_type_id):
+        try:
+            return syscalls.map_create(**fields, btf_fd=btf_fd, btf_key_type_id=spec.btf_key_type_id,
+                                       btf_value_type_id=spec.btf_value_type_id)
+        except BPFError:
+            pass  # some map types take no BTF types on some kernels: retry without
+    return syscalls.map_create(**fields)
+
+
+def describe(spec):
+    """'HASH map 'name' (key 4 B, value 8 B, 16 entries)', for error messages."""
+    t = getattr(spec.type, "name", spec.type)
+    return (f"{t} map {syscalls.object_name(spec.name)!r} (key {spec.key_size} B, value "
+            f"{spec.value_size} B, {spec.max_entries} entries)")
+
+
+def create_map(spec, btf_fd=None, inner_map_fd=0, map_extra=0, **options):
     """Create a map from ``spec`` alone (no ELF object) and wrap it.
 
     The kernel checks the BTF type ids only when ``btf_fd`` (the spec's BTF
     loaded with syscalls.btf_load) is given; the codecs use spec.btf either way.
     """
-    name = re.sub(r"[^A-Za-z0-9_.]", "_", spec_field(spec, "name", "") or "")[:15]
+    if map_extra:
+        spec = dataclasses.replace(spec, map_extra=map_extra)
     try:
-        fd = syscalls.map_create(
-            map_type=int(spec.type), key_size=spec.key_size, value_size=spec.value_size,
-            max_entries=spec.max_entries, map_flags=spec_field(spec, "flags", 0) or 0,
-            map_name=name, btf_fd=btf_fd, inner_map_fd=inner_map_fd, map_extra=map_extra,
-            btf_key_type_id=spec_field(spec, "btf_key_type_id", 0) if btf_fd else 0,
-            btf_value_type_id=spec_field(spec, "btf_value_type_id", 0) if btf_fd else 0)
+        fd = create_fd(spec, btf_fd or None, inner_map_fd)
     except BPFError as e:
-        t = getattr(spec.type, "name", spec.type)
-        raise MapError(f"creating {t} map {name!r} (key {spec.key_size} B, value "
-                       f"{spec.value_size} B, {spec.max_entries} entries) failed", e.errno) from None
+        raise MapError(f"creating {describe(spec)} failed", e.errno) from None
     return open_map(fd, spec, **options)

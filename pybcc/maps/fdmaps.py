@@ -65,7 +65,7 @@ class MapInMap(FdMap):
         from ..kernel import syscalls
         from ..kernel.uapi import Cmd
         from .factory import open_map
-        from .spec import spec_field, spec_from_fd
+        from .spec import spec_from_fd
         map_id = self[key]
         if not isinstance(map_id, int):       # as_ctypes mode
             map_id = map_id.value
@@ -78,11 +78,11 @@ class MapInMap(FdMap):
         except BPFError as e:
             os.close(fd)
             raise MapError(f"map {self.name!r}: reading inner map info failed", e.errno) from None
-        inner = spec_field(self.spec, "inner") or spec_field(self.spec, "inner_map")
-        if spec.btf is None and spec_field(inner, "btf") is not None:
+        inner = self.spec.inner
+        if spec.btf is None and inner is not None and inner.btf is not None:
             spec.btf = inner.btf
-            spec.btf_key_type_id = spec_field(inner, "btf_key_type_id", 0)
-            spec.btf_value_type_id = spec_field(inner, "btf_value_type_id", 0)
+            spec.btf_key_type_id = inner.btf_key_type_id
+            spec.btf_value_type_id = inner.btf_value_type_id
         return open_map(fd, spec, **options)
 
 

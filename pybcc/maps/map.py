@@ -13,7 +13,7 @@ from ..errors import BPFError, MapError
 from ..kernel import syscalls
 from ..kernel.uapi import BPF_ANY, BPF_EXIST, Cmd, MapType
 from . import codec as _codec
-from .spec import spec_field, spec_from_fd
+from .spec import MapSpec, spec_from_fd
 
 ENOTSUPP = 524          # the kernel's internal "not supported", leaked to user space
 _UNSUPPORTED = (ENOTSUPP, errno.EOPNOTSUPP)
@@ -31,18 +31,20 @@ class Map:
 
     def __init__(self, fd, spec, chars="str", as_ctypes=False, key_type=None, value_type=None):
         self.fd = fd
+        if spec is None:        # a bare fd: nothing known but the fd
+            spec = MapSpec(type=MapType.UNSPEC, key_size=0, value_size=0, max_entries=0)
         self.spec = spec
-        self.name = spec_field(spec, "name", "") or ""
-        self.type = spec_field(spec, "type", MapType.UNSPEC)
+        self.name = spec.name or ""
+        self.type = spec.type
         try:
-            self.type = MapType(self.type)     # specs may carry a plain int
+            self.type = MapType(self.type)     # a plain int from an ELF object
         except ValueError:
             pass                               # a type newer than our table
-        self.key_size = spec_field(spec, "key_size", 0)
-        self.value_size = spec_field(spec, "value_size", 0)
-        self.max_entries = spec_field(spec, "max_entries", 0)
-        self.flags = spec_field(spec, "flags", 0) or 0
-        self.btf = spec_field(spec, "btf")
+        self.key_size = spec.key_size
+        self.value_size = spec.value_size
+        self.max_entries = spec.max_entries
+        self.flags = spec.flags or 0
+        self.btf = spec.btf
         self.chars = chars
         self.as_ctypes = as_ctypes
         self.pinned_path = None
@@ -54,7 +56,7 @@ class Map:
             return _codec.ctype_codec(ctype, self.chars)
         if not size:
             return None
-        return _codec.codec_for(self.btf, spec_field(self.spec, btf_field, 0), size, self.chars)
+        return _codec.codec_for(self.btf, getattr(self.spec, btf_field), size, self.chars)
 
     # bcc scripts build keys and values with these: table.Key(5), table.Leaf()
     @property

@@ -1,22 +1,23 @@
-"""What a map object needs to know about its map, and how to learn it from the kernel.
-
-The loader may hand map objects its own spec class: anything with these
-attribute names works (missing ones default as below).
+"""MapSpec: one map described before it exists (from an ELF object, or
+written by hand for create_map), and recovered from the kernel for an open fd.
 """
-import ctypes
 import os
-import struct
-from dataclasses import dataclass
-from typing import Any, Optional
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional
 
 from ..kernel import syscalls
+from ..kernel.syscalls import map_info  # noqa: F401  (maps.map_info)
 from ..kernel.uapi import Cmd, MapType
+
+# libbpf's pinning values for BTF-defined maps (LIBBPF_PIN_*).
+PIN_NONE = 0
+PIN_BY_NAME = 1
 
 
 @dataclass
 class MapSpec:
     name: str = ""
-    type: MapType = MapType.HASH
+    type: MapType = MapType.HASH    # a plain int for a type newer than MapType
     key_size: int = 4
     value_size: int = 4
     max_entries: int = 1
@@ -25,34 +26,15 @@ class MapSpec:
     btf_key_type_id: int = 0
     btf_value_type_id: int = 0
     inner: Optional["MapSpec"] = None   # map-in-map: the inner maps' spec
-    pinning: Any = None
+    pinning: int = PIN_NONE
     id: int = 0                     # the kernel's map id, when known
-
-
-def spec_field(spec, name, default=None):
-    return getattr(spec, name, default) if spec is not None else default
-
-
-# struct bpf_map_info (linux/bpf.h): the fields we use, at their offsets.
-_MAP_INFO = {"type": (0, "I"), "id": (4, "I"), "key_size": (8, "I"), "value_size": (12, "I"),
-             "max_entries": (16, "I"), "map_flags": (20, "I"), "name": (24, "16s"),
-             "btf_id": (64, "I"), "btf_key_type_id": (68, "I"), "btf_value_type_id": (72, "I")}
-# struct bpf_btf_info.
-_BTF_INFO = {"btf": (0, "Q"), "btf_size": (8, "I"), "id": (12, "I")}
-
-
-def _get(layout, buf, name):
-    off, fmt = layout[name]
-    return struct.unpack_from("<" + fmt, buf, off)[0]
-
-
-def map_info(fd):
-    """The kernel's bpf_map_info for a map fd, as a dict."""
-    buf = ctypes.create_string_buffer(96)
-    syscalls.obj_info(fd, buf)
-    info = {k: _get(_MAP_INFO, buf, k) for k in _MAP_INFO}
-    info["name"] = info["name"].split(b"\0", 1)[0].decode(errors="replace")
-    return info
+    numa_node: int = 0
+    map_extra: int = 0
+    # From an ELF object:
+    init_slots: Dict[int, str] = field(default_factory=dict)  # slot → map/program name
+    data: Optional[bytearray] = None  # initial contents of a global-data map
+    section: str = ""                 # ELF section of a global-data map
+    freeze: bool = False              # freeze after filling (.rodata, .kconfig)
 
 
 def btf_by_id(btf_id):
@@ -63,14 +45,7 @@ def btf_by_id(btf_id):
     except OSError:
         return None
     try:
-        buf = ctypes.create_string_buffer(32)
-        syscalls.obj_info(fd, buf)
-        size = _get(_BTF_INFO, buf, "btf_size")
-        data = ctypes.create_string_buffer(size)
-        buf = ctypes.create_string_buffer(32)     # second call: point .btf at our buffer
-        struct.pack_into("<QI", buf, 0, ctypes.addressof(data), size)
-        syscalls.obj_info(fd, buf)
-        raw = data.raw
+        raw = syscalls.btf_data(fd)
     finally:
         os.close(fd)
     try:
@@ -81,7 +56,7 @@ def btf_by_id(btf_id):
 
 def spec_from_fd(fd, with_btf=True):
     """A MapSpec recovered from the kernel for an open map fd (pinned or by id)."""
-    info = map_info(fd)
+    info = syscalls.map_info(fd)
     try:
         mtype = MapType(info["type"])
     except ValueError:

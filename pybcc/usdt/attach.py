@@ -98,11 +98,8 @@ class USDTLink(Link):
 
 
 def _map_info(fd):
-    info = ctypes.create_string_buffer(88)   # struct bpf_map_info head
-    syscalls.obj_info(fd, info)
-    type_, map_id, _, value_size, max_entries = struct.unpack_from("<IIIII", info.raw, 0)
-    name = info.raw[24:40].split(b"\0", 1)[0].decode()
-    return map_id, name, value_size, max_entries
+    info = syscalls.map_info(fd)
+    return info["id"], info["name"], info["value_size"], info["max_entries"]
 
 
 def _maps_of_program(prog_fd):

@@ -41,9 +41,8 @@ def pt_regs_offsets():
         return _offsets
     path = None
     try:
-        from ..compiler import cache
-        from ..kernel_memo import kernel_identity
-        ident = kernel_identity()
+        from .. import cache
+        ident = cache.kernel_identity()
         if ident:
             key = hashlib.sha256(f"pt_regs:{ident}".encode()).hexdigest()[:32]
             path = f"{cache.private_dir('usdt')}/{key}.json"
@@ -59,7 +58,7 @@ def pt_regs_offsets():
         _offsets = dict(_X86_FIXED)
     if path:
         try:
-            from ..compiler import cache
+            from .. import cache
             cache.write_json(path, _offsets)
         except Exception:
             pass

@@ -1,60 +1,97 @@
 """Tool objects compiled ahead of time, as libbpf-tools ships its own.
 
-CO-RE makes an object compiled once (against any vmlinux.h) load on every
-kernel, so `python3 -m pybcc.tools.lib.prebuilt` (run by scripts/setup.sh)
-compiles every tool into pybcc/tools/prebuilt/, and a tool's first run then
-needs neither a compiler nor a generated vmlinux.h. A prebuilt object is used
-only while its source and pybcc's headers are unchanged; otherwise the tool
-compiles its source through the object cache as before.
+CO-RE makes an object compiled once (against any vmlinux.h of the same
+architecture) load on every kernel, so `python3 -m pybcc.tools.lib.prebuilt`
+(run by scripts/setup.sh, and before a wheel is built) compiles every tool
+into pybcc/tools/prebuilt/ARCH/, and a tool's first run then needs neither a
+compiler nor a generated vmlinux.h. A prebuilt object is used only while its
+source and pybcc's headers are unchanged (a digest of their contents, not of
+their paths, so an installed wheel matches); otherwise the tool compiles its
+source through the object cache as before.
+
+    python3 -m pybcc.tools.lib.prebuilt                      # this machine's arch
+    python3 -m pybcc.tools.lib.prebuilt --arch arm64 --btf /boot/vmlinuz-...-arm64
 """
+import argparse
 import hashlib
 import os
 import shutil
 import sys
+import tempfile
 
 from ... import compiler
-from ...compiler import cache
+from ... import cache
+from ...compiler.build import COMPAT_DIR
+from ...compiler.build import INCLUDE_DIR as COMPILER_INCLUDE_DIR
 
 TOOLS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INCLUDE_DIR = os.path.join(TOOLS_DIR, "include")
 PREBUILT_DIR = os.path.join(TOOLS_DIR, "prebuilt")
 
+_headers = None
+
+
+def _headers_digest():
+    """Contents of every header a tool can include, by relative name."""
+    global _headers
+    if _headers is None:
+        h = hashlib.sha256()
+        for top in (INCLUDE_DIR, COMPILER_INCLUDE_DIR, COMPAT_DIR):
+            for d, dirs, files in sorted(os.walk(top)):
+                dirs.sort()
+                for name in sorted(files):
+                    path = os.path.join(d, name)
+                    with open(path, "rb") as f:
+                        h.update(os.path.relpath(path, top).encode() + b"\0" + f.read())
+        _headers = h.hexdigest()
+    return _headers
+
 
 def _source_digest(src):
-    h = hashlib.sha256(compiler.headers_digest().encode())
-    for path in [src] + sorted(os.path.join(d, f) for d, _, fs in os.walk(INCLUDE_DIR) for f in fs):
-        with open(path, "rb") as f:
-            h.update(path.encode() + b"\0" + f.read())
-    return h.hexdigest()
+    with open(src, "rb") as f:
+        return hashlib.sha256(_headers_digest().encode() + f.read()).hexdigest()
 
 
-def _paths(name):
-    obj = os.path.join(PREBUILT_DIR, name + ".bpf.o")
+def _paths(name, arch=None):
+    obj = os.path.join(PREBUILT_DIR, arch or compiler.target_arch(), name + ".bpf.o")
     return os.path.join(TOOLS_DIR, name + ".bpf.c"), obj, obj + ".sha256"
 
 
-def tool_object(name):
-    """The compiled object of tool ``name``: prebuilt if current, else compiled."""
-    src, obj, stamp = _paths(name)
+def current_object(name, arch=None):
+    """The prebuilt object of tool ``name`` for ``arch`` if it was built from
+    today's source and headers, else None."""
+    src, obj, stamp = _paths(name, arch)
     try:
         with open(stamp) as f:
             if f.read().strip() == _source_digest(src) and os.path.exists(obj):
                 return obj
     except OSError:
         pass
-    return compiler.compile(src, include_dirs=[INCLUDE_DIR])
+    return None
 
 
-def prebuild():
-    """Compile every tool's .bpf.c into PREBUILT_DIR; returns the names built."""
-    os.makedirs(PREBUILT_DIR, exist_ok=True)
+def tool_object(name):
+    """The compiled object of tool ``name``: prebuilt if current, else compiled."""
+    return current_object(name) or compiler.compile(
+        os.path.join(TOOLS_DIR, name + ".bpf.c"), include_dirs=[INCLUDE_DIR])
+
+
+def tool_names():
+    return sorted(f[:-len(".bpf.c")] for f in os.listdir(TOOLS_DIR) if f.endswith(".bpf.c"))
+
+
+def prebuild(arch=None, vmlinux_dir=True, force=False):
+    """Compile every tool's .bpf.c into PREBUILT_DIR/ARCH (those not current
+    yet, or all with ``force``); returns the names built. ``vmlinux_dir``: a
+    directory with that architecture's vmlinux.h (default: the running kernel's)."""
     built = []
-    for fname in sorted(os.listdir(TOOLS_DIR)):
-        if not fname.endswith(".bpf.c"):
+    for name in tool_names():
+        if not force and current_object(name, arch):
             continue
-        name = fname[:-len(".bpf.c")]
-        src, obj, stamp = _paths(name)
-        compiled = compiler.compile(src, include_dirs=[INCLUDE_DIR])
+        src, obj, stamp = _paths(name, arch)
+        os.makedirs(os.path.dirname(obj), exist_ok=True)
+        compiled = compiler.compile(src, include_dirs=[INCLUDE_DIR], arch=arch,
+                                    vmlinux=vmlinux_dir)
         shutil.copyfile(compiled, obj + ".tmp")
         os.replace(obj + ".tmp", obj)
         cache.write_atomic(stamp, _source_digest(src).encode())
@@ -62,6 +99,41 @@ def prebuild():
     return built
 
 
+def write_vmlinux_h(kernel_image, directory):
+    """vmlinux.h of another kernel (a vmlinuz, vmlinux or raw BTF file) in ``directory``."""
+    from ...btf import cgen, extract, types
+    btf = types.BTF.parse(extract.btf_from_vmlinuz(kernel_image))
+    with open(os.path.join(directory, "vmlinux.h"), "w") as f:
+        f.write(cgen.generate(btf))
+    return directory
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python3 -m pybcc.tools.lib.prebuilt",
+                                description="Compile every tool's BPF object ahead of time.")
+    p.add_argument("--arch", help="kernel architecture to build for (x86, arm64; default: this one)")
+    p.add_argument("--btf", help="that architecture's kernel image (vmlinuz) or BTF file, "
+                                 "for its vmlinux.h (needed with --arch)")
+    p.add_argument("--force", action="store_true", help="rebuild objects that are current too")
+    args = p.parse_args(argv)
+    if args.arch and args.arch != compiler.target_arch() and not args.btf:
+        p.error("--arch needs --btf (a kernel image of that architecture)")
+    if args.btf:
+        # a directory that stays the same between runs, so the compile cache hits
+        vmdir = cache.private_dir("vmlinux-" + hashlib.sha256(
+            os.path.abspath(args.btf).encode() + str(os.stat(args.btf).st_mtime_ns).encode()
+        ).hexdigest()[:16])
+        if not os.path.exists(os.path.join(vmdir, "vmlinux.h")):
+            with tempfile.TemporaryDirectory(dir=vmdir) as d:   # then one atomic rename
+                write_vmlinux_h(args.btf, d)
+                os.replace(os.path.join(d, "vmlinux.h"), os.path.join(vmdir, "vmlinux.h"))
+        names = prebuild(args.arch, vmdir, args.force)
+    else:
+        names = prebuild(args.arch, force=args.force)
+    where = os.path.join(PREBUILT_DIR, args.arch or compiler.target_arch())
+    print(f"prebuilt {len(names)} tool objects in {where} ({len(tool_names()) - len(names)} "
+          "already current)", file=sys.stderr)
+
+
 if __name__ == "__main__":
-    names = prebuild()
-    print(f"prebuilt {len(names)} tool objects in {PREBUILT_DIR}", file=sys.stderr)
+    main()

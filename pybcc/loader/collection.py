@@ -1,54 +1,37 @@
-"""ObjectSpec → kernel objects: BTF, maps, programs.
+"""ObjectSpec → kernel objects: BTF, maps, programs (a Collection).
 
 The steps follow the object's own order of needs: CO-RE fixes instructions
 against the running kernel's types, externs are resolved, the object's BTF is
 loaded (for map and program type information), maps are created and filled,
-then each program is linked (its subprograms appended), its map and data
-references patched, and loaded. A rejected program raises VerifierError that
-points at the C line.
+then each program is linked (linker.py: its subprograms appended, its map and
+data references patched) and loaded. A rejected program raises
+VerifierError that points at the C line.
 """
-import ctypes
-import os
-import platform
-import struct
 import copy
+import ctypes
 import dataclasses
-from dataclasses import dataclass
-from typing import Dict, List
+import os
+import struct
+from typing import Dict
 
-from . import asm, verifier
-from .btf import types as bt
-from .btf.core import POISON_HELPER
-from .errors import BPFError, LoadError, NotSupportedError, VerifierError
-from .kernel import syscalls
-from .kernel.uapi import MapType, ProgType, BPF_F_SLEEPABLE
-from .kernel_memo import KernelMemo
-from .object import MapSpec, ObjectSpec, PIN_BY_NAME, R_BPF_64_32, R_BPF_64_64, load_spec
+from .. import asm, verifier
+from ..btf import types as bt
+from ..btf.core import POISON_HELPER
+from ..errors import BPFError, LoadError, NotSupportedError, VerifierError
+from ..kernel import syscalls
+from ..kernel.uapi import BPF_F_SLEEPABLE, Cmd, MapType, ProgType
+from ..kernel_memo import KernelMemo
+from ..maps.factory import create_fd
+from ..maps.spec import PIN_BY_NAME
+from ..object import ObjectSpec, load_spec
+from . import externs
+from .externs import kernel_version_code
+from .linker import Linker
+from .sanitize import sanitized
 
 FUNC_INFO_REC = struct.Struct("<II")
 LINE_INFO_REC = struct.Struct("<IIII")
 DEFAULT_PIN_ROOT = "/sys/fs/bpf"
-
-
-@dataclass
-class LineInfo:
-    insn: int           # instruction index in the loaded program
-    file_off: int
-    line_off: int
-    line_col: int
-    file: str
-    text: str
-
-    @property
-    def line(self):
-        return self.line_col >> 10
-
-
-@dataclass
-class LinkedProgram:
-    insns: List[asm.Insn]
-    func_info: List[tuple]       # (insn, btf type id)
-    line_info: List[LineInfo]
 
 
 class Program:
@@ -68,7 +51,7 @@ class Program:
 
     def attach(self, target=None, **kw):
         """Attach by the section's convention; returns a Link (also kept here)."""
-        from .attach import auto
+        from ..attach import auto
         link = auto.attach_program(self, target, **kw)
         self.links.append(link)
         return link
@@ -85,8 +68,9 @@ class Program:
 class Collection:
     """The loaded object: ``maps`` and ``programs`` by name."""
 
-    def __init__(self, spec):
+    def __init__(self, spec, loader=None):
         self.spec = spec
+        self.loader = loader    # loads programs later (load_program); a Loader
         self.map_fds: Dict[str, int] = {}
         self.programs: Dict[str, Program] = {}
         self.errors: Dict[str, BPFError] = {}
@@ -97,10 +81,10 @@ class Collection:
     @property
     def maps(self):
         """Map objects by name (the global-data maps by section: ".bss", ...)."""
-        from .maps import open_map
+        from ..maps import open_map
         for name, fd in self.map_fds.items():
             if name not in self._maps:
-                self._maps[name] = open_map(fd, self.spec.maps.get(name) or self._extra_specs[name])
+                self._maps[name] = open_map(fd, self.spec.maps[name])
         return self._maps
 
     def __getitem__(self, name):
@@ -118,9 +102,8 @@ class Collection:
                             f"(have: {', '.join(sorted(self.spec.programs)) or 'none'})")
         if sdef is not None:
             ps = dataclasses.replace(ps, sdef=sdef, target=ps.target if target is None else target)
-        prog = self.programs[name] = self._loader._load_program(ps)
-        self._loader._fill_slots()
-        self._loader.kernel.save()
+        prog = self.programs[name] = self.loader.load_program(ps)
+        self.loader.finish()
         return prog
 
     def attach_all(self):
@@ -142,6 +125,7 @@ class Collection:
                 os.close(fd)
         self.map_fds = {}
         self._maps = {}
+        self.loader = None
         if self.btf_fd is not None:
             os.close(self.btf_fd)
             self.btf_fd = None
@@ -171,32 +155,35 @@ def load(source, *, constants=None, programs=None, pin_root=DEFAULT_PIN_ROOT,
         if name not in spec.maps:
             raise LoadError(f"{spec.path}: no map {name!r} to resize")
         spec.maps[name] = dataclasses.replace(spec.maps[name], max_entries=size)
-    loader = _Loader(spec, kernel_btf, pin_root)
-    loader.reuse = dict(reuse_maps or {})
+    loader = Loader(spec, kernel_btf, pin_root, reuse_maps)
     return loader.run(constants or {}, programs, keep_going)
 
 
-class _Loader:
-    def __init__(self, spec, kernel_btf, pin_root):
+class Loader:
+    """Turns one ObjectSpec into a Collection; stays with the Collection to
+    load its programs on demand (Collection.load_program)."""
+
+    def __init__(self, spec, kernel_btf=None, pin_root=DEFAULT_PIN_ROOT, reuse_maps=None):
         self.spec = spec
         self.kernel = KernelMemo(spec.digest, kernel_btf)
         self.pin_root = pin_root
-        self.coll = Collection(spec)
-        self.coll._extra_specs = {}
-        self.coll._loader = self
+        self.coll = Collection(spec, self)
         self.ext = None
-        self._str_offsets = None
         self._filled = set()
-        self.reuse = {}
+        self.reuse = dict(reuse_maps or {})
         if spec.btf_ext_data and spec.btf is not None:
-            from .btf.ext import BTFExt
+            from ..btf.ext import BTFExt
             self.ext = BTFExt.parse(spec.btf_ext_data, spec.btf)
         self.insns = {name: [copy.copy(i) for i in s.insns] for name, s in spec.sections.items()}
+        self.linker = None
 
     def run(self, constants, only, keep_going):
         try:
             self._apply_core()
-            self._layout_externs()
+            found = externs.layout(self.spec, self.kernel)
+            if found.kconfig_map is not None:
+                self.spec.maps[".kconfig"] = found.kconfig_map
+            self.linker = Linker(self.spec, self.insns, self.ext, found)
             self._set_constants(constants)
             self._load_btf()
             self._create_maps()
@@ -204,13 +191,12 @@ class _Loader:
                 if (only is not None and name not in only) or (only is None and pspec.sdef is None):
                     continue
                 try:
-                    self.coll.programs[name] = self._load_program(pspec)
+                    self.coll.programs[name] = self.load_program(pspec)
                 except BPFError as e:
                     if not keep_going:
                         raise
                     self.coll.errors[name] = e
-            self._fill_slots()
-            self.kernel.save()
+            self.finish()
         except BaseException:
             self.coll.close()
             raise
@@ -221,7 +207,7 @@ class _Loader:
     def _apply_core(self):
         if self.ext is None or not any(self.ext.core_relos.values()):
             return
-        from .btf import core
+        from ..btf import core
         for sec_name, relos in self.ext.core_relos.items():
             if sec_name not in self.insns or not relos:
                 continue
@@ -234,48 +220,6 @@ class _Loader:
                 core.apply_patches(self.insns[sec_name], patches)
 
     # --- externs ---------------------------------------------------------------
-
-    def _layout_externs(self):
-        """Give .kconfig externs a data map; find ksym externs in kernel BTF."""
-        self.ksyms = {}       # typed ksym/kfunc name → kernel BTF id
-        self.ksym_addrs = {}  # untyped ksym name → address
-        kconfig = [e for e in self.spec.externs.values() if e.kind == "kconfig"]
-        if kconfig:
-            from .kconfig import kconfig_values
-            values = kconfig_values()
-            data, offsets = bytearray(), {}
-            for ext in kconfig:
-                size = self.spec.btf.size_of(ext.type_id)
-                align = self.spec.btf.align_of(ext.type_id)
-                data.extend(b"\0" * (-len(data) % align))
-                offsets[ext.name] = len(data)
-                data.extend(_kconfig_bytes(self.spec.btf, ext, values, size))
-            self.kconfig_offsets = offsets
-            self.coll._extra_specs[".kconfig"] = spec = MapSpec(
-                "kconfig"[:15], MapType.ARRAY, 4, max(len(data), 1), 1, flags=0x80 | 0x400,
-                data=bytearray(data or b"\0"), section=".kconfig", freeze=True)
-            self.spec.maps.setdefault(".kconfig", spec)
-        for ext in self.spec.externs.values():
-            if ext.kind == "kconfig":
-                continue
-            kind = bt.FUNC if ext.kind == "kfunc" else bt.VAR
-            if kind == bt.VAR and self.spec.btf.strip(ext.type_id).kind == bt.UNKN:
-                # an untyped (void) ksym is an address from kallsyms, as in libbpf
-                from .symbols import ksymname
-                addr = ksymname(ext.name)
-                if addr is not None and addr >= 0:
-                    self.ksym_addrs[ext.name] = addr
-                elif not ext.weak:
-                    raise LoadError(f"{self.spec.path}: extern {ext.name} (__ksym) is not in "
-                                    f"/proc/kallsyms (data symbols need CONFIG_KALLSYMS_ALL)")
-                continue
-            type_id = self.kernel.type_id(ext.name, (kind,))
-            if type_id is not None:
-                self.ksyms[ext.name] = type_id
-            elif not ext.weak:
-                raise LoadError(f"{self.spec.path}: extern {ext.name} (__ksym) is not in the "
-                                f"kernel's BTF" + (" (data symbols need CONFIG_KALLSYMS_ALL and "
-                                                   "BTF for variables)" if kind == bt.VAR else ""))
 
     def _set_constants(self, constants):
         for name, value in constants.items():
@@ -291,7 +235,7 @@ class _Loader:
     def _load_btf(self):
         if self.spec.btf is None:
             return
-        btf = _sanitized(self.spec.btf)
+        btf = sanitized(self.spec.btf)
         data = btf.to_bytes()
         try:
             self.coll.btf_fd = syscalls.btf_load(data)
@@ -321,42 +265,29 @@ class _Loader:
         if ms.inner is not None:
             inner_fd = self._create_map(name + ".inner", ms.inner)
         try:
-            fd = self._map_create(ms, inner_fd, with_btf=self.coll.btf_fd is not None)
+            fd = create_fd(ms, self.coll.btf_fd, inner_fd)
+        except BPFError as e:
+            what = MapType(ms.type).name.lower() if ms.type in MapType._value2member_map_ else ms.type
+            raise LoadError(f"creating map {ms.name} (type {what}, key {ms.key_size} B, "
+                            f"value {ms.value_size} B, {ms.max_entries} entries)", e.errno) from None
         finally:
             if inner_fd is not None:
                 os.close(inner_fd)
         if ms.data is not None:
             key = ctypes.c_uint32(0)
             val = ctypes.create_string_buffer(bytes(ms.data), len(ms.data))
-            syscalls.map_elem(2, fd, key, val)
+            syscalls.map_elem(Cmd.MAP_UPDATE_ELEM, fd, key, val)
             if ms.freeze:
                 syscalls.map_freeze(fd)
         if pin_path:
             syscalls.obj_pin(fd, pin_path)
         return fd
 
-    def _map_create(self, ms, inner_fd, with_btf):
-        fields = dict(map_type=ms.type, key_size=ms.key_size, value_size=ms.value_size,
-                      max_entries=ms.max_entries, map_flags=ms.flags, numa_node=ms.numa_node,
-                      map_name=_map_name(ms.name), map_extra=ms.map_extra,
-                      inner_map_fd=inner_fd or 0)
-        if ms.type in (MapType.RINGBUF, MapType.USER_RINGBUF):
-            fields.update(key_size=0, value_size=0)
-        if ms.type == MapType.PERF_EVENT_ARRAY and not ms.max_entries:
-            fields["max_entries"] = os.cpu_count()
-        if with_btf and (ms.btf_value_type_id or ms.btf_key_type_id):
-            try:
-                return syscalls.map_create(
-                    **fields, btf_fd=self.coll.btf_fd, btf_key_type_id=ms.btf_key_type_id,
-                    btf_value_type_id=ms.btf_value_type_id)
-            except BPFError:
-                pass  # some map types take no BTF types on some kernels: retry without
-        try:
-            return syscalls.map_create(**fields)
-        except BPFError as e:
-            what = MapType(ms.type).name.lower() if ms.type in MapType._value2member_map_ else ms.type
-            raise LoadError(f"creating map {ms.name} (type {what}, key {ms.key_size} B, "
-                            f"value {ms.value_size} B, {ms.max_entries} entries)", e.errno) from None
+    def finish(self):
+        """After loading programs: fill prog-array and map-in-map slots,
+        remember what was learnt about the kernel."""
+        self._fill_slots()
+        self.kernel.save()
 
     def _fill_slots(self):
         """Initial values of prog arrays and map-in-maps (from .rel.maps)."""
@@ -371,7 +302,7 @@ class _Loader:
                 else:
                     value_fd = self.coll.map_fds[target]
                 try:
-                    syscalls.map_elem(2, self.coll.map_fds[name], ctypes.c_uint32(slot),
+                    syscalls.map_elem(Cmd.MAP_UPDATE_ELEM, self.coll.map_fds[name], ctypes.c_uint32(slot),
                                       ctypes.c_uint32(value_fd))
                 except BPFError as e:
                     hint = (" (a prog array holds programs of one type only)"
@@ -381,16 +312,17 @@ class _Loader:
 
     # --- programs ----------------------------------------------------------------
 
-    def _load_program(self, ps):
+    def load_program(self, ps):
+        """Link and load one ProgramSpec; returns a Program."""
         sdef = ps.sdef
         if sdef is None:
             raise LoadError(f"program {ps.name}: section {ps.section!r} does not say what "
                             f"kind of program it is (use SEC(\"tracepoint/...\"), SEC(\"kprobe/...\"), ...)")
-        linked = self._link(ps)
+        linked = self.linker.link(ps, self.coll.map_fds)
         fields = dict(prog_type=sdef.prog_type, expected_attach_type=sdef.attach_type or 0,
                       prog_flags=BPF_F_SLEEPABLE if sdef.sleepable else 0,
-                      kern_version=ps.kern_version or _kernel_version_code(),
-                      prog_name=_map_name(ps.name))
+                      kern_version=ps.kern_version or kernel_version_code(),
+                      prog_name=syscalls.object_name(ps.name))
         if sdef.prog_type in (ProgType.TRACING, ProgType.LSM, ProgType.EXT) and sdef.attach_type is not None:
             fields["attach_btf_id"] = self._attach_btf_id(ps)
         return self._prog_load(ps, linked, fields)
@@ -451,184 +383,17 @@ class _Loader:
                      "bpf_core_field_exists() or similar)")
         raise VerifierError(head, text, err, idx, rec)
 
-    def _link(self, ps):
-        """The program's instructions with its subprograms appended and every
-        reference (maps, globals, calls, externs) patched."""
-        out: List[asm.Insn] = []
-        placed = {}
-        pending = []
-        func_info, line_info = [], []
-
-        def place(sec_name, start, end):
-            pos = len(out)
-            placed[(sec_name, start)] = pos
-            out.extend(copy.copy(i) for i in self.insns[sec_name][start:end])
-            pending.append((sec_name, start, end, pos))
-            self._rebase_ext(sec_name, start, end, pos, func_info, line_info)
-            return pos
-
-        def callee(sec_name, target):
-            pos = placed.get((sec_name, target))
-            if pos is None:
-                start, end = self._func_range(sec_name, target, ps)
-                pos = place(sec_name, start, end)
-            return pos
-
-        place(ps.section, ps.start, ps.end)
-        i = 0
-        while i < len(pending):
-            sec_name, start, end, pos = pending[i]
-            i += 1
-            relocs = self.spec.sections[sec_name].relocs
-            for k in range(start, end):
-                here = pos + k - start
-                insn = out[here]
-                rel = relocs.get(k)
-                if rel is not None:
-                    self._apply_reloc(ps, out, here, rel, callee)
-                elif insn.is_call() and insn.src == asm.PSEUDO_CALL:
-                    insn.imm = callee(sec_name, k + insn.imm + 1) - here - 1
-        func_info.sort()
-        line_info.sort(key=lambda r: r.insn)
-        return LinkedProgram(out, func_info, line_info)
-
-    def _func_range(self, sec_name, target, ps):
-        for start, end, _ in self.spec.sections[sec_name].funcs.values():
-            if start == target:
-                return start, end
-        raise LoadError(f"program {ps.name}: call to instruction {target} of {sec_name}, "
-                        f"which starts no function")
-
-    def _apply_reloc(self, ps, out, here, rel, callee):
-        insn = out[here]
-        where = f"program {ps.name}: instruction {here} refers to {rel.sym_name or rel.sym_section}"
-        if rel.type == R_BPF_64_32 and insn.is_call():
-            if rel.sym_section == "":  # an extern function: a kfunc
-                btf_id = self.ksyms.get(rel.sym_name)
-                ext = self.spec.externs.get(rel.sym_name)
-                if btf_id is None and not (ext is not None and ext.weak):
-                    raise LoadError(f"{where}, a kernel function not in the kernel's BTF")
-                # A weak kfunc the kernel lacks becomes call 0, which the
-                # verifier accepts as dead code behind bpf_ksym_exists().
-                insn.src, insn.imm, insn.off = asm.PSEUDO_KFUNC_CALL, btf_id or 0, 0
-                return
-            target = rel.sym_value // asm.INSN_SIZE + insn.imm + 1
-            insn.src = asm.PSEUDO_CALL
-            insn.imm = callee(rel.sym_section, target) - here - 1
-            return
-        if rel.type != R_BPF_64_64 or not insn.is_ld_imm64():
-            raise LoadError(f"{where} with a relocation (type {rel.type}) pybcc does not handle")
-        nxt = out[here + 1]
-        sec = rel.sym_section
-        if sec in (".maps", "maps"):
-            insn.src, insn.imm, nxt.imm = asm.PSEUDO_MAP_FD, self.coll.map_fds[rel.sym_name], 0
-        elif sec in self.coll.map_fds and self.spec.maps[sec].data is not None:
-            off = rel.sym_value + insn.imm
-            insn.src, insn.imm, nxt.imm = asm.PSEUDO_MAP_VALUE, self.coll.map_fds[sec], off
-        elif sec in self.spec.sections:  # a function pointer (callbacks of bpf_loop, ...)
-            target = (rel.sym_value + insn.imm) // asm.INSN_SIZE
-            insn.src = asm.PSEUDO_FUNC
-            insn.imm = callee(sec, target) - here - 1
-            nxt.imm = 0
-        elif sec == "":
-            ext = self.spec.externs.get(rel.sym_name)
-            if ext is None:
-                raise LoadError(f"{where}, which nothing defines")
-            if ext.kind == "kconfig":
-                insn.src = asm.PSEUDO_MAP_VALUE
-                insn.imm = self.coll.map_fds[".kconfig"]
-                nxt.imm = self.kconfig_offsets[ext.name]
-            elif rel.sym_name in self.ksyms:
-                insn.src, insn.imm, nxt.imm = asm.PSEUDO_BTF_ID, self.ksyms[rel.sym_name], 0
-            elif rel.sym_name in self.ksym_addrs:
-                addr = self.ksym_addrs[rel.sym_name]
-                insn.src, insn.imm, nxt.imm = 0, addr & 0xFFFFFFFF, addr >> 32
-            else:  # a weak ksym the kernel lacks reads as NULL
-                insn.src, insn.imm, nxt.imm = 0, 0, 0
-        else:
-            raise LoadError(f"{where} in section {sec}, which is not a map or global data")
-
-    def _rebase_ext(self, sec_name, start, end, pos, func_info, line_info):
-        if self.ext is None:
-            return
-        for rec in self.ext.func_info.get(sec_name, ()):
-            k = rec.insn_off // asm.INSN_SIZE
-            if start <= k < end:
-                func_info.append((pos + k - start, rec.type_id))
-        if self._str_offsets is None:
-            self._str_offsets = bt._string_offsets(self.spec.btf._own_strings)
-        offsets = self._str_offsets
-        for rec in self.ext.line_info.get(sec_name, ()):
-            k = rec.insn_off // asm.INSN_SIZE
-            if start <= k < end:
-                line_info.append(LineInfo(pos + k - start, offsets.get(rec.file_name, 0),
-                                          offsets.get(rec.source, 0), (rec.line << 10) | rec.col,
-                                          rec.file_name, rec.source))
-
-
-MAP_INFO = struct.Struct("<IIIIII")   # bpf_map_info: type, id, key/value size, max entries, flags
 
 
 def _reuse_map(name, ms, fd):
     """A duplicate of ``fd`` to stand for map ``name``, if it is compatible."""
-    info = ctypes.create_string_buffer(MAP_INFO.size)
-    syscalls.obj_info(fd, info)
-    mtype, _, key_size, value_size, _, _ = MAP_INFO.unpack(info.raw)
+    info = syscalls.map_info(fd)
+    mtype, key_size, value_size = info["type"], info["key_size"], info["value_size"]
     if (mtype, key_size, value_size) != (ms.type, ms.key_size, ms.value_size):
         raise LoadError(f"map {name}: the map given to reuse has type {mtype}, key {key_size} B, "
                         f"value {value_size} B; the program expects type {ms.type}, key "
                         f"{ms.key_size} B, value {ms.value_size} B")
     return os.dup(fd)
-
-
-def _map_name(name):
-    """Kernel object names: 15 characters of [A-Za-z0-9_.]."""
-    return "".join(c if c.isalnum() or c in "_." else "_" for c in name)[:15]
-
-
-def _kernel_version_code():
-    rel = platform.release().split("-")[0].split(".")
-    nums = [int("".join(ch for ch in p if ch.isdigit()) or 0) for p in rel[:3]] + [0, 0, 0]
-    return (nums[0] << 16) | (nums[1] << 8) | min(nums[2], 255)
-
-
-def _sanitized(btf):
-    """Make the object's BTF acceptable to the kernel, in place: extern
-    variables and functions become ordinary ones, extern sections (.kconfig,
-    .ksyms) get a layout and lose their functions. Nothing that decodes
-    values depends on what changes."""
-    int_id = None
-    for t in btf.own_types:
-        if t.kind == bt.VAR and t.linkage > 1:
-            t.linkage = 1
-            if btf.strip(t.ref).kind == bt.UNKN:
-                # an untyped ksym (const void): the kernel wants a sized type
-                if int_id is None:
-                    int_id = _int_type(btf)
-                t.ref = int_id
-        elif t.kind == bt.FUNC and t.linkage > 1:
-            t.linkage = 0
-    for t in btf.own_types:
-        if t.kind != bt.DATASEC:
-            continue
-        if any(btf[v.type].kind == bt.FUNC for v in t.members):
-            t.members = [v for v in t.members if btf[v.type].kind != bt.FUNC]
-            t.size = 0
-        if t.size == 0 and t.members:
-            off = 0
-            for v in t.members:
-                v.size = btf.size_of(btf[v.type].ref)
-                v.offset, off = off, off + v.size
-            t.size = off
-    return btf
-
-
-def _int_type(btf):
-    """The id of a 4-byte signed int in ``btf``, added if it has none."""
-    for t in btf.own_types:
-        if t.kind == bt.INT and t.size == 4 and t.encoding & bt.INT_SIGNED and t.bits == 32:
-            return t.id
-    return btf.add(bt.Type(0, bt.INT, "int", size=4, encoding=bt.INT_SIGNED, bits=32))
 
 
 def _encode_value(btf, var, value):
@@ -647,24 +412,3 @@ def _encode_value(btf, var, value):
     if isinstance(value, ctypes.Structure) or isinstance(value, ctypes.Array):
         return bytes(value)[:var.size].ljust(var.size, b"\0")
     raise LoadError(f"cannot set {var.name} from a {type(value).__name__}")
-
-
-def _kconfig_bytes(btf, ext, values, size):
-    name = ext.name
-    if name == "LINUX_KERNEL_VERSION":
-        return _kernel_version_code().to_bytes(size, "little")
-    if name == "LINUX_HAS_SYSCALL_WRAPPER":
-        return (1).to_bytes(size, "little")
-    raw = values.get(name)
-    t = btf.strip(ext.type_id)
-    if raw is None:
-        if not ext.weak:
-            raise LoadError(f"extern {name} (__kconfig): the kernel configuration does not set it")
-        return bytes(size)
-    if t.kind == bt.ARRAY:
-        return raw.strip('"').encode()[:size - 1].ljust(size, b"\0")
-    if raw in ("y", "m", "n"):
-        if t.kind == bt.ENUM:   # enum libbpf_tristate: no, yes, module
-            return {"n": 0, "y": 1, "m": 2}[raw].to_bytes(size, "little")
-        return (1 if raw in ("y", "m") else 0).to_bytes(size, "little")
-    return (int(raw, 0) & ((1 << (8 * size)) - 1)).to_bytes(size, "little")

@@ -1,0 +1,123 @@
+"""pybcc's on-disk cache: one root, one boot identity, one permission check.
+
+Everything pybcc remembers across runs lives under one root: compiled
+objects (compiler/), generated vmlinux.h headers (btf/cgen), the per-boot
+kernel memo (kernel/memo), compiler facts, front-end rewrites.
+
+The root is $PYBCC_CACHE_DIR when set, else /var/cache/pybcc for root (or a
+user owning it), else $XDG_CACHE_HOME/pybcc (~/.cache/pybcc). Directories
+are created 0700 and must belong to us or to root and be writable by nobody
+else: objects from this cache are loaded into the kernel.
+
+This module sits on the ground floor: it imports only pybcc.errors.
+"""
+import json
+import os
+import stat
+import tempfile
+
+from .errors import BPFError
+
+DEFAULT_ROOT = "/var/cache/pybcc"
+ENV = "PYBCC_CACHE_DIR"
+
+_KERNEL_BTF = "/sys/kernel/btf/vmlinux"
+_checked = set()
+
+
+class CacheDirError(BPFError, PermissionError):
+    """A cache directory is unsafe to use (wrong owner, writable by others)."""
+
+
+def root():
+    """The cache root directory (not created here)."""
+    env = os.environ.get(ENV)
+    if env:
+        return env
+    if os.geteuid() == 0:
+        return DEFAULT_ROOT
+    # Another user's (root's) cache is not ours to write or trust.
+    try:
+        if os.stat(DEFAULT_ROOT).st_uid == os.geteuid():
+            return DEFAULT_ROOT
+    except OSError:
+        if os.access(os.path.dirname(DEFAULT_ROOT), os.W_OK):
+            return DEFAULT_ROOT
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.path.join(base, "pybcc")
+
+
+def check_private(path):
+    """Raise CacheDirError unless ``path`` is a real directory owned by us or
+    root that neither group nor others can write."""
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid not in (0, os.geteuid()) or st.st_mode & 0o022:
+        uid = os.geteuid()
+        raise CacheDirError(
+            f"refusing to use cache directory {path}: it must be a directory owned by uid "
+            f"{uid} and not writable by group or others "
+            f"(fix it with: chown {uid} {path} && chmod 700 {path}, or set {ENV})")
+
+
+def private_dir(*parts, base=None):
+    """Return <root>/parts... (or <base>/parts...), created 0700, after checking
+    every level from the root down is private (see check_private)."""
+    top = base or root()
+    path = os.path.join(top, *parts)
+    if path in _checked:
+        return path
+    for i in range(len(parts) + 1):
+        d = os.path.join(top, *parts[:i])
+        os.makedirs(d, mode=0o700, exist_ok=True)     # 0700 at every level we create
+        check_private(d)
+    _checked.add(path)
+    return path
+
+
+def boot_id():
+    """This boot's random id ("" when unreadable)."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def kernel_identity():
+    """Changes whenever the kernel (and so its BTF) can have changed: per boot.
+    None when it cannot be told (then nothing per-kernel should be cached)."""
+    boot = boot_id()
+    try:
+        return f"{boot}-{os.stat(_KERNEL_BTF).st_size}" if boot else None
+    except OSError:
+        return None
+
+
+def write_atomic(path, data, mode=None):
+    """Write bytes to path so readers see the old file or the whole new one."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def read_json(path):
+    """The JSON value stored at path; None when missing or unreadable."""
+    try:
+        with open(path, "rb") as f:
+            return json.loads(f.read())
+    except (OSError, ValueError):
+        return None
+
+
+def write_json(path, obj):
+    write_atomic(path, json.dumps(obj, sort_keys=True).encode())

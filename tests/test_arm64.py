@@ -1,0 +1,65 @@
+"""arm64: every tool compiles for arm64 against the vmlinux.h of Debian's arm64
+kernel (its BTF extracted from the vmlinuz), and each object's CO-RE
+relocations resolve against that kernel's BTF exactly as the x86-64 object's
+resolve against the running kernel: the same count, and the same set left
+unresolved (fields a tool guards with bpf_core_field_exists)."""
+import copy
+import os
+import subprocess
+
+import pytest
+
+from pybcc.btf import core, extract, types
+from pybcc.btf.ext import BTFExt
+from pybcc.object import load_spec
+from pybcc.tools.lib import prebuilt
+from pybcc.tools.lib.prebuilt import tool_names
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def arm64_kernel():
+    r = subprocess.run(["bash", os.path.join(ROOT, "scripts", "arm64-kernel.sh")],
+                       capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        pytest.skip(f"Debian's arm64 kernel could not be had: {r.stderr.strip()[-300:]}")
+    return r.stdout.strip().splitlines()[-1]
+
+
+def _relocations(obj, kernel_btf):
+    """(count, unresolved set) of an object's CO-RE relocations against a kernel BTF."""
+    spec = load_spec(obj)
+    if not spec.btf_ext_data:
+        return 0, set()
+    ext = BTFExt.parse(spec.btf_ext_data, spec.btf)
+    count, unresolved = 0, set()
+    for sec, relos in ext.core_relos.items():
+        if sec not in spec.sections or not relos:
+            continue
+        insns = [copy.copy(i) for i in spec.sections[sec].insns]
+        for r in core.relocate(insns, relos, spec.btf, kernel_btf, section=sec):
+            count += 1
+            if r.poison or (r.kind_name.endswith("EXISTS") and r.new == 0):
+                unresolved.add((sec, r.kind_name, r.local))
+    return count, unresolved
+
+
+def test_arm64_btf_comes_out_of_the_plain_image(arm64_kernel):
+    btf = types.BTF.parse(extract.btf_from_vmlinuz(arm64_kernel))
+    assert btf.find("user_pt_regs") and btf.find("task_struct")
+    assert len(btf) > 50000
+
+
+def test_every_tool_builds_for_arm64_and_relocates_like_x86(arm64_kernel):
+    """The arm64 objects scripts/setup.sh prebuilt (as the wheel carries them),
+    current for today's sources, against the arm64 kernel's BTF."""
+    arm_btf = types.BTF.parse(extract.btf_from_vmlinuz(arm64_kernel))
+    host_btf = types.BTF.kernel()
+    for name in tool_names():
+        arm_obj = prebuilt.current_object(name, "arm64")
+        assert arm_obj, f"{name}: no current arm64 object (scripts/setup.sh builds them)"
+        x86_obj = prebuilt.tool_object(name)
+        arm = _relocations(arm_obj, arm_btf)
+        x86 = _relocations(x86_obj, host_btf)
+        assert arm == x86, f"{name}: arm64 {arm} vs x86-64 {x86}"
