@@ -208,3 +208,38 @@ def test_stackfile_format_follows_flags_and_file_name():
         assert stackfile.chosen_format(args) == fmt, argv
     assert stackfile.quiet(p.parse_args(["--format", "svg"]))
     assert not stackfile.quiet(p.parse_args(["-o", "x.svg"]))
+
+
+def test_layout_matches_a_plain_tree_count():
+    """Each frame path appears once, with the sum of the stacks under it
+    (names chosen so that text order and frame order differ)."""
+    import random
+    rng = random.Random(7)
+    names = ["a", "a!", "a b", "b", "a;"[:1] + "~", "0"]
+    stacks = {}
+    for _ in range(300):
+        stack = ";".join(rng.choice(names) for _ in range(rng.randint(1, 5)))
+        stacks[stack] = stacks.get(stack, 0) + rng.randint(1, 9)
+    expected = {}
+    for stack, count in stacks.items():
+        frames = stack.split(";")
+        for i in range(1, len(frames) + 1):
+            path = tuple(frames[:i])
+            expected[path] = expected.get(path, 0) + count
+    lay = flamelayout.layout(stacks)
+    by_depth = {}
+    for f in lay.frames:
+        by_depth.setdefault(f.depth, []).append(f)
+
+    def path(f):
+        if f.depth == 0:
+            return ()
+        parent = next(p for p in by_depth[f.depth - 1]
+                      if p.start <= f.start and f.start + f.count <= p.start + p.count)
+        return path(parent) + (f.name,)
+    got = {}
+    for f in lay.frames[1:]:
+        p = path(f)
+        assert p not in got, p
+        got[p] = f.count
+    assert got == expected

@@ -33,14 +33,22 @@ class Layout:
     stacks: int       # unique stacks laid out
 
 
+def _sort_key(item):
+    return item[0] + ";"
+
+
 def layout(stacks, min_count=0, differential=False):
     """Frames for ``stacks``: {"a;b;c": count}, or with ``differential``
     {"a;b;c": (before, after)} where widths are ``after`` and each frame
     carries after - before summed over its stacks."""
+    # Sorting the texts with ";" appended puts every stack that shares a
+    # frame prefix side by side (string prefix = frame prefix), and compares
+    # faster than lists of frames would.
     if differential:
-        items = sorted((s.split(";"), after, after - before) for s, (before, after) in stacks.items())
+        items = [(s.split(";"), after, after - before)
+                 for s, (before, after) in sorted(stacks.items(), key=_sort_key)]
     else:
-        items = sorted((s.split(";"), count, 0) for s, count in stacks.items())
+        items = [(s.split(";"), count, 0) for s, count in sorted(stacks.items(), key=_sort_key)]
     frames = []
     emit = frames.append
     pending = {}          # depth -> [start, end, n, delta at start, delta at end]
