@@ -48,7 +48,7 @@ class HistogramTap:
         self.hist_map, self.section = hist_map, section
         self.heatmap = HeatMap(column_seconds, unit, start=0.0, what=what)
         self.column_seconds = column_seconds
-        self.started = time.monotonic()
+        self.started = self.last_tick = time.monotonic()
         self.sums = {}
         self.lock = threading.Lock()
         self.stopped = threading.Event()
@@ -58,14 +58,19 @@ class HistogramTap:
     def _run(self):
         next_tick = self.started + self.column_seconds
         while not self.stopped.wait(max(0.0, next_tick - time.monotonic())):
-            self.tick(next_tick - self.column_seconds)
+            self.tick()
             next_tick += self.column_seconds
 
-    def tick(self, column_start=None):
-        """Move the map's counts into the heat map column that began at
-        ``column_start`` (monotonic time; default: now) and into the sums."""
+    def tick(self):
+        """Move the map's counts into the heat map and into the sums. They
+        belong to the column holding the middle of the time since the last
+        tick; a short remainder (the last report) joins the column before."""
         with self.lock:
-            when = time.monotonic() if column_start is None else column_start
+            now = time.monotonic()
+            span = now - self.last_tick
+            when = self.last_tick + span / 2 if span >= self.column_seconds / 2 \
+                else self.last_tick - self.column_seconds / 2
+            self.last_tick = now
             hists = collect_sections(self.hist_map, self.section)
             column = None
             for sec, slots in hists.items():
