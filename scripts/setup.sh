@@ -18,6 +18,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 python3 -m pip install -q -e '.[test,compiler]'
+# speedscope's own viewer, for the test that opens our speedscope files in it
+if command -v npm >/dev/null 2>&1 && [ ! -d /var/cache/pybcc-npm/node_modules/speedscope ]; then
+    npm install --silent --no-audit --no-fund --prefix /var/cache/pybcc-npm speedscope@1.25.0 || true
+fi
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 # Compile the tools once now (CO-RE objects load on any kernel), so that a
 # tool's first run needs no compiler and no vmlinux.h; and for arm64 too,

@@ -4,6 +4,7 @@ search and its percent, the details line, heat map cells. Each test keeps a
 screenshot and prints where."""
 import os
 import re
+import time
 from collections import namedtuple
 
 import pytest
@@ -193,3 +194,38 @@ def test_big_profile_stays_quick(page):
                              window.flamegraph.zoom(1); window.flamegraph.unzoom();
                              return performance.now() - t;""")
     assert ms < 1000
+
+
+SPEEDSCOPE = os.environ.get("PYBCC_SPEEDSCOPE_DIR",
+                            "/var/cache/pybcc-npm/node_modules/speedscope/dist/release")
+
+
+def test_speedscope_opens_our_file(driver, tmp_path):
+    """speedscope's own importer (its npm package, loaded the way its command
+    line does) reads --format speedscope output with our totals."""
+    import base64
+    import json
+    from pybcc.output import speedscope
+    index = os.path.join(SPEEDSCOPE, "index.html")
+    if not os.path.exists(index):
+        pytest.skip("speedscope's npm package is not installed (scripts/setup.sh installs it "
+                    "when npm is there)")
+    data = speedscope.dumps(STACKS, name="pybcc test profile").encode()
+    loader = tmp_path / "load.js"
+    loader.write_text("speedscope.loadFileFromBase64(%s, %s)"
+                      % (json.dumps("test.speedscope.json"), json.dumps(base64.b64encode(data).decode())))
+    driver.get("file://%s#localProfilePath=%s&view=sandwich" % (index, loader))
+    rows = {}
+    for _ in range(100):
+        text = driver.execute_script("return document.body.innerText")
+        rows = {m.group(3): (int(m.group(1)), int(m.group(2))) for m in
+                re.finditer(r"(\d+) \([^)]*\)\s+(\d+) \([^)]*\)\s+(\S+)", text)}
+        if "busy" in rows:
+            break
+        time.sleep(0.05)
+    assert driver.title == "pybcc test profile - speedscope"
+    assert rows["busy"] == (300, 300)
+    assert rows["compute_[i]"] == (420, 0)
+    assert rows["main"] == (627, 50)
+    assert rows["ksys_read"] == (107, 107) and rows["ksys_read_[k]"] == (23, 23)
+    keep_screenshot(driver, "speedscope-sandwich.png")
