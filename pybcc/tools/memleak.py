@@ -14,6 +14,7 @@ from ..errors import NotSupportedError
 from ..kernel import tracefs
 from ..symbols import find_library, resolve_module, sym, symbol_cache
 from .lib.runtime import Tool, fail, run_tool, stream_events
+from .lib import stackfile
 
 EXAMPLES = """
 EXAMPLES:
@@ -36,6 +37,9 @@ EXAMPLES:
         allocations that are at least one minute (60 seconds) old
 ./memleak -s 5
         Trace roughly every 5th allocation, to reduce overhead
+./memleak -p $(pidof allocs) --output leaks.svg
+        Also draw all outstanding bytes by stack as a flame graph, rewritten
+        every interval (--format svg|speedscope|folded on stdout: at the end)
 """
 
 DESCRIPTION = """
@@ -89,12 +93,21 @@ def parse_args(argv):
                    help="attach to allocator functions in the specified object")
     p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--percpu", action="store_true", help="trace percpu allocations")
+    stackfile.add_arguments(p, short_output=False)
     return p.parse_args(argv)
 
 
 class TraceEvent(ctypes.Structure):
     _fields_ = [("kind", ctypes.c_uint32), ("pid", ctypes.c_uint32), ("size", ctypes.c_uint64),
                 ("address", ctypes.c_uint64), ("comm", ctypes.c_char * 16)]
+
+
+def process_name(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip() or str(pid)
+    except OSError:
+        return "pid %d" % pid
 
 
 def start_command(command):
@@ -188,13 +201,43 @@ def print_outstanding_combined(tool, args, pid):
         print("\n".join(reversed(entries)))
 
 
+def outstanding_stacks(tool, args, pid, root, kernel):
+    """{folded stack: outstanding bytes} for every stack (not only the top
+    ones): what --format and --output draw."""
+    sizes = {}      # stack id -> bytes
+    if args.combined_only:
+        for stack_id, info in tool.maps["combined_allocs"].items():
+            if info.number_of_allocs and stack_id < (1 << 63):
+                sizes[stack_id] = sizes.get(stack_id, 0) + info.total_size
+    else:
+        oldest = time.monotonic_ns() - args.older * 1000000
+        for _, info in tool.maps["allocs"].items():
+            if info.timestamp_ns <= oldest and info.stack_id >= 0:
+                sizes[info.stack_id] = sizes.get(info.stack_id, 0) + info.size
+    suffix = "_[k]" if kernel else ""
+    stacks = {}
+    for stack_id, size in sizes.items():
+        names = [sym(a, pid) + suffix for a in tool.maps["stack_traces"].walk(stack_id)]
+        line = ";".join([root] + names[::-1])
+        stacks[line] = stacks.get(line, 0) + size
+    return stacks
+
+
 TRACE_TEXT = {1: "alloc entered, size = {size}",
               2: "alloc exited, size = {size}, result = {address:x}",
               3: "free entered, address = {address:x}, size = {size}"}
 
 
 def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    picture = None
+    if stackfile.requested(args):
+        if args.trace:
+            fail("memleak: -t prints each call; --format and --output draw outstanding stacks")
+        picture = stackfile.StackFile(args, "memleak", argv, unit="bytes", total_label="%s outstanding",
+                                      title="Memory Leak Flame Graph")
+    quiet = stackfile.quiet(args)
     if args.min_size is not None and args.max_size is not None and args.min_size > args.max_size:
         fail("min_size (-z) can't be greater than max_size (-Z)")
     if args.sample_rate < 1:
@@ -229,10 +272,12 @@ def main(argv=None):
         with Tool("memleak", constants, events=True) as tool:
             if kernel_trace:
                 attach_kernel(tool, args.percpu)
-                print("Attaching to kernel allocators, Ctrl+C to quit.")
+                if not quiet:
+                    print("Attaching to kernel allocators, Ctrl+C to quit.")
             else:
                 attach_user(tool, args.obj, pid)
-                print("Attaching to pid %d, Ctrl+C to quit." % pid)
+                if not quiet:
+                    print("Attaching to pid %d, Ctrl+C to quit." % pid)
             sys.stdout.flush()
             if release is not None:
                 release()
@@ -248,7 +293,10 @@ def main(argv=None):
                 stream_events(tool)
                 return 0
             report = print_outstanding_combined if args.combined_only else print_outstanding
+            root = "kernel" if kernel_trace else process_name(pid)
             printed = 0
+            if picture:
+                picture.start_clock()
             while args.count is None or printed < args.count:
                 try:
                     time.sleep(args.interval)
@@ -256,9 +304,15 @@ def main(argv=None):
                     break               # as bcc: Ctrl-C ends without another report
                 if not kernel_trace:
                     symbol_cache(pid).refresh()     # keep the maps of a process that may exit
-                report(tool, args, report_pid)
+                if not quiet:
+                    report(tool, args, report_pid)
+                if picture and picture.output:  # the file follows each interval
+                    picture.write(outstanding_stacks(tool, args, report_pid, root, kernel_trace))
                 sys.stdout.flush()
                 printed += 1
+            if picture:
+                picture.stop_clock()
+                picture.write(outstanding_stacks(tool, args, report_pid, root, kernel_trace))
     finally:
         if release is not None:     # attaching failed: let the command go on untraced
             release()

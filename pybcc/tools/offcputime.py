@@ -5,6 +5,7 @@ import sys
 from .lib.runtime import Tool, run_tool
 from .profile import positive_int, positive_nonzero_int
 from .lib.stacks import StackPrinter, stack_context, trace_until_done, write_counts
+from .lib import stackfile
 
 EXAMPLES = """examples:
     ./offcputime             # trace off-CPU stack time until Ctrl-C
@@ -18,6 +19,7 @@ EXAMPLES = """examples:
     ./offcputime -k          # only trace kernel threads (no user)
     ./offcputime -U          # only show user space stacks (no kernel)
     ./offcputime -K          # only show kernel space stacks (no user)
+    ./offcputime -o off.svg 5   # 5 seconds, as a flame graph of off-CPU time (µs)
 """
 
 THREADS_ALL, THREADS_TGID, THREADS_TID, THREADS_USER, THREADS_KERNEL = range(5)
@@ -58,11 +60,17 @@ def parse_args(argv):
     p.add_argument("--state", type=positive_int,
                    help="filter on this thread state bitmask (eg, 2 == TASK_UNINTERRUPTIBLE) "
                         "see include/linux/sched.h")
+    stackfile.add_arguments(p)
     return p.parse_args(argv)
 
 
 def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    picture = None
+    if stackfile.requested(args):
+        picture = stackfile.StackFile(args, "offcputime", argv, unit="us", total_label="%s off-CPU",
+                                      title="Off-CPU Time Flame Graph")
     if args.kernel_threads_only and args.user_stacks_only:
         print("ERROR: Displaying user stacks for kernel threads doesn't make sense.", file=sys.stderr)
         return 2
@@ -88,17 +96,22 @@ def main(argv=None):
         tool.attach_first("switch_btf", "switch_raw")
         header = "Tracing off-CPU time (us) of %s by %s stack" % (
             thread_context, stack_context(args.user_stacks_only, args.kernel_stacks_only))
-        trace_until_done(tool, header, args.duration, args.folded)
-        report(tool, args)
+        if picture:
+            picture.start_clock()
+        trace_until_done(tool, header, args.duration, stackfile.quiet(args))
+        report(tool, args, picture)
     return 0
 
 
-def report(tool, args):
+def report(tool, args, picture=None):
     printer = StackPrinter(tool.maps["stack_traces"], user=not args.kernel_stacks_only,
                            kernel=not args.user_stacks_only, delimited=args.delimited,
-                           skip_tracing=True)
+                           skip_tracing=True, annotations=bool(picture and picture.annotate_kernel))
     # user stacks are symbolized by tgid: one symbol table per process
-    write_counts(printer, tool.maps["counts"].items(), args.folded, sym_pid=lambda k: k.tgid)
+    if picture:
+        picture.write(picture.folded_counts(printer, tool.maps["counts"].items(), lambda k: k.tgid))
+    else:
+        write_counts(printer, tool.maps["counts"].items(), args.folded, sym_pid=lambda k: k.tgid)
     if printer.missing:
         hint = " Consider increasing --stack-storage-size." if 12 in printer.missing_errnos else ""
         print("WARNING: %d stack traces lost and could not be displayed.%s" %

@@ -5,6 +5,7 @@ import sys
 from ..kernel.uapi import PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_SOFTWARE
 from .lib.runtime import Tool, fail, run_tool
 from .lib.stacks import StackPrinter, stack_context, trace_until_done, write_counts
+from .lib import stackfile
 
 EXAMPLES = """examples:
     ./profile             # profile stack traces at 49 Hertz until Ctrl-C
@@ -18,6 +19,8 @@ EXAMPLES = """examples:
     ./profile -K          # only show kernel space stacks (no user)
     ./profile --cgroupmap mappath  # only trace cgroups in this BPF map
     ./profile --mntnsmap mappath   # only trace mount namespaces in the map
+    ./profile -o cpu.svg 10        # 10 seconds, as an interactive flame graph
+    ./profile --format speedscope 10 > cpu.json   # for speedscope.app
 """
 
 FILTER_NONE, FILTER_TGID, FILTER_TID = range(3)
@@ -76,11 +79,14 @@ def parse_args(argv):
     p.add_argument("-C", "--cpu", type=int, default=-1, help="cpu number to run profile on")
     p.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
     p.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
+    stackfile.add_arguments(p)
     return p.parse_args(argv)
 
 
 def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    picture = stackfile.StackFile(args, "profile", argv) if stackfile.requested(args) else None
     if args.pid is not None:
         mode, targets, thread_context = FILTER_TGID, args.pid, "PID %s" % args.pid
     elif args.tid is not None:
@@ -121,17 +127,23 @@ def main(argv=None):
             stack_context(args.user_stacks_only, args.kernel_stacks_only))
         if args.cpu >= 0:
             header += " on CPU#%d" % args.cpu
-        trace_until_done(tool, header, args.duration, args.folded)
-        report(tool, args)
+        if picture:
+            picture.start_clock()
+        trace_until_done(tool, header, args.duration, stackfile.quiet(args))
+        report(tool, args, picture)
     return 0
 
 
-def report(tool, args):
+def report(tool, args, picture=None):
     printer = StackPrinter(tool.maps["stack_traces"], user=not args.kernel_stacks_only,
                            kernel=not args.user_stacks_only, delimited=args.delimited,
-                           annotations=args.annotations)
-    write_counts(printer, tool.maps["counts"].items(), args.folded, sym_pid=lambda k: k.pid,
-                 first_ip=lambda k: k.kernel_ip)
+                           annotations=args.annotations or (picture and picture.annotate_kernel))
+    if picture:
+        picture.write(picture.folded_counts(printer, tool.maps["counts"].items(), lambda k: k.pid,
+                                            lambda k: k.kernel_ip))
+    else:
+        write_counts(printer, tool.maps["counts"].items(), args.folded, sym_pid=lambda k: k.pid,
+                     first_ip=lambda k: k.kernel_ip)
     if printer.missing:
         hint = " Consider increasing --stack-storage-size." if 17 in printer.missing_errnos else ""
         print("WARNING: %d stack traces could not be displayed.%s" % (printer.missing, hint),

@@ -16,6 +16,7 @@ from ..errors import AttachError, LoadError, NotSupportedError
 from ..kernel import features, tracefs
 from .lib.runtime import TOOLS_DIR, Tool, fail, run_tool
 from .lib.stacks import stack_id_err
+from .lib import stackfile
 
 EXAMPLES = """examples:
     ./stackcount submit_bio         # count kernel stack traces for submit_bio
@@ -32,6 +33,7 @@ EXAMPLES = """examples:
     ./stackcount -p 185 u:node:*    # count stacks for all USDT probes in node
     ./stackcount -K t:sched:sched_switch   # kernel stacks only
     ./stackcount -U t:sched:sched_switch   # user stacks only
+    ./stackcount -D 5 -o sw.svg t:sched:sched_switch   # 5 seconds, as a flame graph
 """
 
 
@@ -58,6 +60,7 @@ def parse_args(argv):
     p.add_argument("--debug", action="store_true",
                    help="print BPF program before starting (for debugging purposes)")
     p.add_argument("pattern", help="search expression for events")
+    stackfile.add_arguments(p)
     return p.parse_args(argv)
 
 
@@ -133,7 +136,13 @@ def attach_probes(tool, kind, library, rx, pid):
 
 
 def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    picture = None
+    if stackfile.requested(args):
+        picture = stackfile.StackFile(args, "stackcount", argv, unit="count", count_name="events",
+                                      title="Stack Count Flame Graph")
+    quiet = stackfile.quiet(args)
     if args.duration and not args.interval:
         args.interval = args.duration
     if not args.interval:
@@ -164,9 +173,11 @@ def main(argv=None):
             fail(str(e))
         if matched == 0:
             fail("No functions matched by pattern %s" % rx)
-        if not args.folded:
+        if not quiet:
             print('Tracing %d functions for "%s"... Hit Ctrl-C to end.' % (matched, args.pattern),
                   flush=True)
+        if picture:
+            picture.start_clock()
         interval, duration = int(args.interval), int(args.duration) if args.duration else 0
         seconds, exiting = 0, False
         while True:
@@ -181,25 +192,29 @@ def main(argv=None):
                 for link in tool.links:
                     link.close()
                 tool.links = []
-            if not args.folded:
+            if not quiet:
                 print()
-            if args.timestamp:
+            if args.timestamp and not (picture and quiet):
                 print("%-8s" % time.strftime("%H:%M:%S"))
-            report(tool, args, need_delimiter)
+            report(tool, args, need_delimiter, picture, exiting)
             if exiting:
-                if not args.folded:
+                if not quiet:
                     print("Detaching...")
                 sys.stdout.flush()
                 return 0
 
 
-def report(tool, args, need_delimiter):
+def report(tool, args, need_delimiter, picture=None, final=True):
+    """bcc's report of this interval's counts; with ``picture`` (--format,
+    -o), the counts add up over the run and go out as one profile (into -o's
+    file at each interval, or on stdout at the end)."""
     stacks = tool.maps["stack_traces"]
     out = sys.stdout
     missing = 0
 
     def kname(addr):
-        return symbols.ksym(addr, show_offset=args.offset)
+        name = symbols.ksym(addr, show_offset=args.offset)
+        return name + "_[k]" if picture and picture.annotate_kernel else name
 
     def uname(addr, pid):
         return symbols.sym(addr, pid, show_offset=args.offset)
@@ -212,10 +227,14 @@ def report(tool, args, need_delimiter):
             (not args.user_stacks_only and stack_id_err(k.kernel_stack_id))
         user = stacks.walk(k.user_stack_id) if k.user_stack_id >= 0 else []
         kernel = stacks.walk(k.kernel_stack_id) if k.kernel_stack_id >= 0 else []
-        if args.folded:
-            line = [k.name] + [uname(a, k.tgid) for a in reversed(user)] + \
-                (["-"] if need_delimiter else []) + [kname(a) for a in reversed(kernel)]
-            out.write("%s %d\n" % (";".join(line), v))
+        if args.folded or picture:
+            line = ";".join([k.name] + [uname(a, k.tgid) for a in reversed(user)] +
+                            (["-"] if need_delimiter else []) + [kname(a) for a in reversed(kernel)])
+            if picture:
+                line = line.lstrip(";")     # no comm without -P
+                picture.stacks[line] = picture.stacks.get(line, 0) + v
+            else:
+                out.write("%s %d\n" % (line, v))
         else:
             for a in kernel:
                 out.write(frame(a, kname(a)) + "\n")
@@ -227,6 +246,10 @@ def report(tool, args, need_delimiter):
                 out.write("    %s [%d]\n" % (k.name, k.tgid))
             out.write("    %d\n\n" % v)
     out.flush()
+    if picture and (final or picture.output):
+        if final:
+            picture.stop_clock()
+        picture.write(picture.stacks)
     if missing:
         print("WARNING: %d stack traces could not be displayed (stack map full or hash "
               "collisions)." % missing, file=sys.stderr)

@@ -10,8 +10,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from .toolrun import RunningTool
+from pybcc.output import flamegraph
+from .toolrun import RunningTool, run_tool
 from .test_biolatency import hist_sections
+from .test_memleak import EXPECTED as LEAKS, leaky  # noqa: F401 (fixture)
+from .test_profile import spinner, spinner_binary  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -60,3 +63,122 @@ def test_runqlat_heatmap_unwritable_path_is_one_line():
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 1
     assert r.stderr == "runqlat: cannot write /nonexistent/x.svg: No such file or directory\n"
+
+
+def flame_frames(path):
+    """[(name, count, depth, fill)] of the frames an SVG flame graph draws;
+    counts from the script's exact data, names from the titles."""
+    text = open(path, encoding="utf-8").read()
+    root = ET.fromstring(text)
+    data = json.loads(re.search(r"var FG = (\{.*?\});\n", text).group(1))
+    numbers = data["frames"]
+    frames = []
+    for i, g in enumerate(root.find(SVG + "g[@id='frames']")):
+        title = g.find(SVG + "title").text
+        frames.append((title[:title.rindex(" (")], numbers[3 * i + 1], numbers[3 * i + 2],
+                       g.find(SVG + "rect").get("fill")))
+    return root, frames
+
+
+def by_name(frames):
+    out = {}
+    for name, count, _, _ in frames:
+        out[name] = out.get(name, 0) + count
+    return out
+
+
+def test_profile_svg_and_speedscope_of_a_busy_process(spinner, tmp_path):
+    out = tmp_path / "cpu.svg"
+    r = run_tool("profile", "-F", "199", "-p", spinner.pid, "-o", out, "2", timeout=90)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("Sampling at 199 Hertz of PID [%d] by user + kernel stack for 2 secs."
+                               % spinner.pid)
+    assert "profile: wrote %s (svg, " % out in r.stderr
+    root, frames = flame_frames(out)
+    assert root.find(SVG + "text[@id='title']").text == "Flame Graph"
+    subtitle = root.find(SVG + "text[@id='subtitle']").text
+    assert subtitle.startswith("pybcc profile -F 199 -p %d -o %s 2 · " % (spinner.pid, out))
+    total = frames[0][1]
+    assert frames[0][0] == "all" and total >= 20
+    assert re.search(r" · {:,} samples · ".format(int(total)), subtitle)
+    names = by_name(frames)
+    assert names["pybccspin"] == total                  # -p: only our process
+    hot = sum(c for n, c, _, _ in frames if n.startswith("pybcc_test::busy_spin_marker("))
+    assert hot >= 0.8 * total
+    r = run_tool("profile", "-F", "199", "-p", spinner.pid, "--format", "speedscope", "1", timeout=90)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)                          # stdout carries only the JSON
+    (prof,) = doc["profiles"]
+    names = [f["name"] for f in doc["shared"]["frames"]]
+    assert sum(prof["weights"]) == prof["endValue"] > 0
+    assert all(names[s[0]] == "pybccspin" for s in prof["samples"])
+    assert "pybcc_test::busy_spin_marker(unsigned long volatile*)" in names
+
+
+SLEEPS = "import sys, time\nsys.stdin.readline()\nfor _ in range(20): time.sleep(0.05)\n"
+
+
+def test_offcputime_svg_counts_microseconds_of_sleep(tmp_path):
+    out = tmp_path / "off.svg"
+    child = subprocess.Popen([sys.executable, "-c", SLEEPS], stdin=subprocess.PIPE, text=True)
+    try:
+        with RunningTool("offcputime", "-p", child.pid, "-o", out,
+                         ready="Tracing off-CPU time (us) of PID %d" % child.pid) as t:
+            child.stdin.write("go\n")
+            child.stdin.close()
+            child.wait(20)
+    finally:
+        child.kill()
+        child.wait()
+    assert t.proc.returncode == 0, t.stderr
+    root, frames = flame_frames(out)
+    assert root.find(SVG + "text[@id='title']").text == "Off-CPU Time Flame Graph"
+    assert " off-CPU · " in root.find(SVG + "text[@id='subtitle']").text
+    sleeps = sum(c for n, c, _, _ in frames if "nanosleep" in n and n.startswith("__x64_sys"))
+    assert 1_000_000 <= sleeps <= 3_000_000, frames        # 20 sleeps of 50 ms, in µs
+    # kernel frames are marked for colour, and their names shown without the mark
+    schedule = [f for f in frames if f[0] == "schedule"]
+    assert schedule and all(f[3] == flamegraph.frame_color("kernel", "schedule") for f in schedule)
+    title = [e.text for e in root.iter(SVG + "title") if e.text.startswith("all (")][0]
+    assert re.fullmatch(r"all \([\d.]+ (ms|s), 100.00%\)", title)
+
+
+def test_stackcount_svg_counts_every_event(tmp_path):
+    out = tmp_path / "sc.svg"
+    script = "import os, sys\nsys.stdin.readline()\nfor _ in range(200): os.getppid()\n"
+    child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, text=True)
+    try:
+        with RunningTool("stackcount", "-p", child.pid, "-o", out, "t:syscalls:sys_enter_getppid",
+                         ready="Tracing 1 functions") as t:
+            child.stdin.write("go\n")
+            child.stdin.close()
+            child.wait(20)
+    finally:
+        child.kill()
+        child.wait()
+    assert t.proc.returncode == 0, t.stderr
+    root, frames = flame_frames(out)
+    assert frames[0][:2] == ("all", 200)
+    assert "<title>all (200 events, 100.00%)</title>" in open(out).read()
+    assert root.find(SVG + "text[@id='title']").text == "Stack Count Flame Graph"
+
+
+def test_memleak_svg_has_each_leak_in_bytes(leaky, tmp_path):  # noqa: F811
+    out = tmp_path / "leaks.svg"
+    r = run_tool("memleak", "-c", f"{leaky} 10", "--output", out, "1", "2", timeout=90)
+    assert r.returncode == 0, r.stderr
+    assert "Top 10 stacks with outstanding allocations" in r.stdout   # the text report goes on
+    root, frames = flame_frames(out)
+    assert root.find(SVG + "text[@id='title']").text == "Memory Leak Flame Graph"
+    names = by_name(frames)
+    assert {n: names.get(n) for n in LEAKS} == {n: size for n, (size, _) in LEAKS.items()}
+    assert "<title>leak_mmap (12.0 KiB, " in open(out).read()
+    r = run_tool("memleak", "-c", f"{leaky} 10", "--format", "folded", "1", "1", timeout=90)
+    assert r.returncode == 0, r.stderr
+    stacks = {}
+    for line in r.stdout.splitlines():
+        stack, count = line.rsplit(" ", 1)
+        leak = next((f for f in stack.split(";") if f.startswith("leak_")), None)
+        if leak:
+            stacks[leak] = stacks.get(leak, 0) + int(count)
+    assert stacks == {n: size for n, (size, _) in LEAKS.items()}, r.stdout

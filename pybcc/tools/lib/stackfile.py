@@ -18,9 +18,17 @@ OUTPUT_HELP = ("write the --format output into FILE instead of stdout (the forma
                "the name: .svg, .json, else folded, unless --format says)")
 
 
-def add_arguments(parser):
+def add_arguments(parser, short_output=True):
+    """``short_output=False`` where bcc's tool already has -o (memleak's --older)."""
     parser.add_argument("--format", choices=FORMATS, help=FORMAT_HELP)
-    parser.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
+    names = ("-o", "--output") if short_output else ("--output",)
+    parser.add_argument(*names, metavar="FILE", help=OUTPUT_HELP)
+
+
+def requested(args):
+    """True when --format or -o asks for this module's output (-f alone
+    keeps bcc's own folded lines)."""
+    return bool(args.format or args.output)
 
 
 def chosen_format(args):
@@ -52,17 +60,43 @@ def check_writable(args, tool):
 class StackFile:
     """Collects {folded stack: count} and writes it in the chosen format."""
 
-    def __init__(self, args, tool, argv, unit="samples", title="Flame Graph", count_name=None):
+    def __init__(self, args, tool, argv, unit="samples", title="Flame Graph", count_name=None,
+                 total_label="%s"):
+        check_writable(args, tool)
         self.format = chosen_format(args)
         self.output = args.output
         self.tool, self.unit, self.title = tool, unit, title
         self.count_name = count_name
+        self.total_label = total_label      # the subtitle's total: "%s off-CPU"
         self.command = "pybcc %s %s" % (tool, " ".join(shlex.quote(a) for a in argv))
         self.started = time.monotonic()
+        self.traced = None
+        self.stacks = {}        # for tools that add up counts over intervals
 
     @property
     def annotate_kernel(self):
         return self.format == "svg"
+
+    def start_clock(self):
+        """The trace begins (after loading and attaching)."""
+        self.started = time.monotonic()
+
+    def stop_clock(self):
+        """The trace ended (the subtitle's duration leaves out symbolizing)."""
+        if self.traced is None:
+            self.traced = time.monotonic() - self.started
+
+    def folded_counts(self, printer, counts, sym_pid, first_ip=lambda k: 0):
+        """{folded stack: count} from a counts map's (key, count) pairs, as
+        lib.stacks.write_counts would print them (stacks that fold the same
+        add up)."""
+        self.stop_clock()
+        stacks = {}
+        for k, v in counts:
+            printer.account(k.user_stack_id, k.kernel_stack_id)
+            line = printer.folded(k.name, k.user_stack_id, k.kernel_stack_id, sym_pid(k), first_ip(k))
+            stacks[line] = stacks.get(line, 0) + v
+        return stacks
 
     def write(self, stacks):
         fmt = self.format
@@ -72,8 +106,9 @@ class StackFile:
         elif fmt == "speedscope":
             text = speedscope.dumps(stacks, name=self.command, unit=self.unit)
         else:
-            amount = flamegraph.format_amount(total, self.count_name or self.unit)
-            subtitle = "%s · %.1f s · %s · %s" % (self.command, time.monotonic() - self.started,
+            amount = self.total_label % flamegraph.format_amount(total, self.count_name or self.unit)
+            seconds = self.traced if self.traced is not None else time.monotonic() - self.started
+            subtitle = "%s · %.1f s · %s · %s" % (self.command, seconds,
                                                    amount, time.strftime("%Y-%m-%d %H:%M:%S"))
             text = flamegraph.render(stacks, title=self.title, subtitle=subtitle, unit=self.unit,
                                      count_name=self.count_name)
