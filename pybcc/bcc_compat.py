@@ -11,6 +11,8 @@ import os
 import runpy
 import sys
 
+from .errors import BPFError
+
 TARGET = "pybcc.bcc"
 
 
@@ -66,6 +68,13 @@ def run_script(argv):
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
     try:
         runpy.run_path(script, run_name="__main__")
+    except BPFError as e:
+        # What the kernel or the compiler refused, said once (a kernel that
+        # lacks a feature names the alternative); PYBCC_DEBUG=1 shows where.
+        if os.environ.get("PYBCC_DEBUG"):
+            raise
+        print(f"{os.path.basename(script)}: {e}", file=sys.stderr)
+        return 1
     except SystemExit as e:
         if e.code is None or isinstance(e.code, int):
             return e.code or 0

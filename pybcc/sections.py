@@ -1,4 +1,11 @@
-"""ELF section names (libbpf's SEC() conventions) → program type and attach kind."""
+"""ELF section names (libbpf's SEC() conventions) → program type and attach kind.
+
+One place for the conventions: lookup() gives a section's SectionDef (program
+type, expected attach type, how to attach) and bcc_kind() the name bcc's API
+uses for the same attachment ("kprobe", "kretfunc", "tracepoint", ...), which
+the bcc dialect and the BPF class attach by. pybcc.autoattach attaches a
+loaded program by its section.
+"""
 from dataclasses import dataclass
 from typing import Optional
 
@@ -118,3 +125,43 @@ def lookup(section):
         elif section == d.prefix or section.startswith(d.prefix + "/"):
             return d, section[len(d.prefix) + 1:]
     return None, ""
+
+
+# Attach kinds of SectionDef → bcc's names, where bcc has one.
+_BCC_KIND = {"tracepoint": "tracepoint", "raw_tracepoint": "raw_tracepoint",
+             "kprobe": "kprobe", "ksyscall": "ksyscall", "uprobe": "uprobe", "usdt": "usdt",
+             "kprobe_multi": "kprobe_multi", "uprobe_multi": "uprobe_multi"}
+_BCC_RET_KIND = {"kprobe": "kretprobe", "ksyscall": "kretsyscall", "uprobe": "uretprobe",
+                 "kprobe_multi": "kretprobe_multi", "uprobe_multi": "uretprobe_multi"}
+# BTF-targeted programs: by the section's own prefix.
+_BCC_BTF_KIND = (("fentry", "kfunc"), ("fexit", "kretfunc"), ("fmod_ret", "kmod_ret"),
+                 ("lsm/", "lsm"), ("lsm.s/", "lsm"), ("tp_btf/", "tp_btf"))
+
+
+def bcc_kind(sdef):
+    """bcc's attach kind of a section ("kprobe", "kretprobe", "tracepoint",
+    "raw_tracepoint", "uprobe", "kfunc", "lsm", "tp_btf", ...), or "" when
+    bcc attaches such programs by hand (xdp, socket, cgroup, ...)."""
+    if sdef is None:
+        return ""
+    for prefix, kind in _BCC_BTF_KIND:
+        if sdef.prefix.startswith(prefix):
+            return kind
+    if sdef.retprobe:
+        return _BCC_RET_KIND.get(sdef.kind, "")
+    return _BCC_KIND.get(sdef.kind, "")
+
+
+# bcc's and libbpf's spellings of the same kind (tp, raw_tp, fentry, ...) → bcc's.
+_KIND_ALIASES = {"tp": "tracepoint", "raw_tp": "raw_tracepoint", "fentry": "kfunc",
+                 "fexit": "kretfunc", "fmod_ret": "kmod_ret"}
+
+
+def normalize_kind(kind):
+    return _KIND_ALIASES.get(kind, kind)
+
+
+def is_typed(sdef):
+    """Programs whose context is BTF-typed arguments (no implicit reads)."""
+    return sdef is not None and sdef.prefix.startswith(
+        ("fentry", "fexit", "fmod_ret", "lsm", "tp_btf", "iter", "struct_ops"))

@@ -18,7 +18,7 @@ import types
 import pytest
 
 from pybcc.bcc import table as bcc_table
-from pybcc.bcc.text import Text
+from pybcc.bcc.text import as_bytes, as_str
 from pybcc.bcc.tracepipe import parse_line
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,17 +26,55 @@ SCRIPTS = sorted(glob.glob(os.path.join(ROOT, "tests", "bcc_scripts", "*.py")))
 SCRIPTS = [s for s in SCRIPTS if os.path.basename(s) != "scriptlib.py"]
 
 
-# --- Text: str where bcc returned bytes ---------------------------------------------
+# --- bytes where bcc returns bytes ------------------------------------------------------
 
-def test_text_acts_as_bytes_and_str():
-    t = Text("do_sys_open")
-    assert t == "do_sys_open" and t == b"do_sys_open"
-    assert t.decode() == "do_sys_open" and t.decode("utf-8", "replace") == "do_sys_open"
-    assert b"%s+0x1" % t == b"do_sys_open+0x1"
-    assert b"[" + t == b"[do_sys_open" and t + b"]" == b"do_sys_open]"
-    assert "%s" % t == "do_sys_open" and t + "!" == "do_sys_open!"
-    assert t.startswith(b"do_") and t.endswith("open")
-    assert {t: 1}["do_sys_open"] == 1
+def test_bytes_at_the_edge():
+    assert as_bytes("do_sys_open") == b"do_sys_open" and as_bytes(b"x") == b"x"
+    assert as_bytes(None) is None and as_str(b"\xff") == "\udcff"
+    assert as_bytes(as_str(b"raw \xff")) == b"raw \xff"
+
+
+def test_bcc_api_returns_bytes(root):
+    from pybcc.bcc import BPF, syscall
+    addr = BPF.ksymname("vfs_read")
+    assert addr > 0
+    assert BPF.ksym(addr) == b"vfs_read" and BPF.ksym(addr, show_module=True) == b"vfs_read [kernel]"
+    assert BPF.ksym(addr + 3, show_offset=True).split(b"+") == [b"vfs_read", b"0x3"]
+    assert BPF.sym(addr, -1) == b"vfs_read"
+    assert BPF.get_syscall_fnname("clone").endswith(b"sys_clone")
+    assert BPF.get_syscall_fnname(b"clone") == BPF.get_syscall_prefix() + b"clone"
+    assert all(isinstance(tp, bytes) for tp in BPF.get_tracepoints(b"sched:sched_switch"))
+    assert BPF.get_tracepoints("sched:sched_switch") == [b"sched:sched_switch"]
+    libc = BPF.find_library("c")
+    assert isinstance(libc, bytes) and b"libc" in libc
+    assert isinstance(BPF.find_exe("sh"), bytes)
+    names = BPF.get_user_functions(b"c", b"getpid$")
+    assert names == {b"getpid"}
+    assert syscall.syscall_name(0) == b"read" and isinstance(syscall.syscalls[0], bytes)
+    if not BPF.support_kprobe():
+        assert BPF.get_kprobe_functions(b"vfs_.*") == set()
+    else:
+        assert b"vfs_read" in BPF.get_kprobe_functions(b"vfs_rea.")
+
+
+# --- sections: one map to bcc's attach kinds ----------------------------------------
+
+@pytest.mark.parametrize("section,kind", [
+    ("kprobe/do_sys_open", "kprobe"), ("kretprobe/do_sys_open", "kretprobe"),
+    ("ksyscall/openat", "ksyscall"), ("kretsyscall/openat", "kretsyscall"),
+    ("tracepoint/sched/sched_switch", "tracepoint"), ("tp/sched/sched_switch", "tracepoint"),
+    ("raw_tp/sys_enter", "raw_tracepoint"), ("tp_btf/sched_switch", "tp_btf"),
+    ("fentry/vfs_read", "kfunc"), ("fexit.s/vfs_read", "kretfunc"),
+    ("fmod_ret/x", "kmod_ret"), ("lsm/file_open", "lsm"), ("lsm.s/file_open", "lsm"),
+    ("uprobe/bin:f", "uprobe"), ("uretprobe.s/bin:f", "uretprobe"),
+    ("kprobe.multi/vfs_*", "kprobe_multi"), ("kretprobe.multi/vfs_*", "kretprobe_multi"),
+    ("uprobe.multi/bin:f*", "uprobe_multi"), ("usdt/bin:p:n", "usdt"),
+    ("xdp", ""), ("socket", ""), ("cgroup/skb", ""), ("nothing/known", ""),
+])
+def test_section_bcc_kind(section, kind):
+    from pybcc import sections
+    sdef, _ = sections.lookup(section)
+    assert sections.bcc_kind(sdef) == kind
 
 
 # --- histograms: bcc's exact text --------------------------------------------------------
@@ -186,12 +224,13 @@ def test_hist_of_per_cpu_values_sums_cpus():
 ])
 def test_parse_trace_line(line, want):
     got = parse_line(line)
-    assert got == want
-    assert got[0] == want[0].encode()          # bytes comparisons keep working
+    task, pid, cpu, flags, ts, msg = want
+    assert got == (task.encode(), pid, cpu, flags.encode(), ts, msg.encode())
 
 
-def test_parse_trace_line_skips_lost_events():
+def test_parse_trace_line_skips_lost_events_and_blank_lines():
     assert parse_line(b"CPU:1 [LOST 35 EVENTS]") is None
+    assert parse_line(b"") is None and parse_line(b"\n") is None
 
 
 # --- helper modules -----------------------------------------------------------------------
@@ -201,9 +240,9 @@ def test_helper_modules():
     from pybcc.bcc.utils import ArgString, printb
     assert tcp.tcpstate[1] == "ESTABLISHED" and tcp.tcpstate[12] == "NEW_SYN_RECV"
     assert tcp.flags2str(tcp.TCPHDR_SYN | tcp.TCPHDR_ACK) == "SYN|ACK"
-    if syscall.syscalls():
-        assert syscall.syscall_name(0) == b"read" and syscall.syscall_name(0) == "read"
-    assert syscall.syscall_name(99999) == "[unknown: 99999]"
+    if syscall.syscalls:
+        assert syscall.syscall_name(0) == b"read"
+    assert syscall.syscall_name(99999) == b"[unknown: 99999]"
     text = containers.filter_by_containers(types.SimpleNamespace(cgroupmap=None, mntnsmap=None))
     assert "container_should_be_filtered" in text and "BPF_TABLE_PINNED" not in text
     text = containers.filter_by_containers(
@@ -257,3 +296,16 @@ def test_script(root, script):
         pytest.skip(skip.group(1))
     assert r.returncode == 0 and f"PASS {name}" in r.stdout, \
         f"exit {r.returncode}\nstdout:\n{r.stdout[-3000:]}\nstderr:\n{r.stderr[-3000:]}"
+
+
+def test_compile_error_names_the_users_line_and_column():
+    from pybcc.bcc import BPF
+    from pybcc.errors import CompileError
+    user = "int kprobe__nothing(struct pt_regs *ctx) { u32 k = 0; counts.increment(k); return nope; }"
+    with pytest.raises(CompileError) as e:
+        BPF(text="\nBPF_HASH(counts, u32, u64);\n" + user + "\n")
+    col = user.index("nope") + 1
+    lines = str(e.value).splitlines()
+    assert lines[0] == f"<text>:3:{col}: error: use of undeclared identifier 'nope'"
+    assert lines[1] == user and lines[2] == " " * (col - 1) + "^"
+    assert ".bpf.fn." not in str(e.value) and e.value.line == 3

@@ -17,10 +17,10 @@ import pytest
 
 from pybcc import sections
 from pybcc.errors import CompileError
-from pybcc.frontend import rewrite
-from pybcc.frontend.implicit import insert_reads
-from pybcc.frontend.lexer import tokenize
-from pybcc.frontend.tracepoints import struct_text
+from pybcc.bcc.dialect import rewrite
+from pybcc.bcc.dialect.implicit import insert_reads
+from pybcc.bcc.dialect.lexer import tokenize
+from pybcc.bcc.dialect.tracepoints import struct_text
 from pybcc.kernel import features, tracefs
 from pybcc.kernel.tracefs import parse_format
 from pybcc.kernel.uapi import MapType
@@ -242,7 +242,7 @@ int kfunc__vmlinux__do_exit(u64 *ctx) { return 0; }
 """)
     assert r.functions == [
         "kprobe__vfs_read", "kretprobe__vfs_write", "tracepoint__sched__sched_switch",
-        "raw_tracepoint__sys_enter", "on_event", "raw_tracepoint__sched_switch",
+        "raw_tracepoint__sys_enter", "on_event", "no_args", "raw_tracepoint__sched_switch",
         "kfunc__vmlinux__vfs_open", "kretfunc__vmlinux__vfs_read", "lsm__file_open",
         "kmod_ret__do_sys_open", "kfunc__kvm__kvm_vcpu_ioctl", "kfunc__vmlinux__do_exit"]
     assert r.auto_attach == [
@@ -260,7 +260,7 @@ int kfunc__vmlinux__do_exit(u64 *ctx) { return 0; }
     b = body(r)
     for f in r.functions:
         assert f'section(".bpf.fn.{f}")' in b
-    assert '.bpf.fn.helper' not in b and '.bpf.fn.no_args' not in b
+    assert '.bpf.fn.helper' not in b
     assert "(struct file *)ctx[1]" in b and "(ssize_t)ctx[4]" in b
     assert b.count("\n") == 16
 
@@ -298,9 +298,10 @@ def test_kprobe_parameters():
     assert "int dfd = (int)PT_REGS_PARM1(ctx);" in b
     assert "const char *filename = (const char *)PT_REGS_PARM2(ctx);" in b, b
     assert "struct open_how *how = (struct open_how *)PT_REGS_PARM3(ctx);" in b
-    assert "struct pt_regs *__pybcc_regs = (struct pt_regs *)PT_REGS_PARM1(ctx);" in b
-    assert "(const char *)PT_REGS_PARM1_CORE_SYSCALL(__pybcc_regs)" in b
-    assert "PT_REGS_PARM2_CORE_SYSCALL(__pybcc_regs)" in b
+    # the syscall's own registers (or, compiled for a stand-in tracepoint, its record)
+    assert "struct pt_regs *__pybcc_regs = __PYBCC_SYSCALL_REGS(ctx);" in b
+    assert "(const char *)__PYBCC_SYSCALL_ARG(1, __pybcc_regs)" in b
+    assert "__PYBCC_SYSCALL_ARG(2, __pybcc_regs)" in b
     assert b.count("\n") == 5
 
 
@@ -437,7 +438,7 @@ def test_record_types_declared_in_functions_are_not_kept():
 
 
 def test_stale_precompiled_header_is_rebuilt():
-    from pybcc.frontend import HEADER
+    from pybcc.bcc.dialect import HEADER
     rewrite("int f(struct pt_regs *ctx) { return 0; }", use_cache=False)   # PCH exists
     st = os.stat(HEADER)
     os.utime(HEADER, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))   # same content, newer
@@ -447,7 +448,7 @@ def test_stale_precompiled_header_is_rebuilt():
 
 
 def test_rewrite_cache(monkeypatch):
-    from pybcc.frontend import implicit
+    from pybcc.bcc.dialect import implicit
     text = "BPF_HASH(cached_%d);\nint f(struct pt_regs *ctx) { return 0; }\n" % os.getpid()
     first = rewrite(text)
     monkeypatch.setattr(implicit, "ast_dump", lambda *a, **k: pytest.fail("clang ran on a cache hit"))
@@ -1252,3 +1253,30 @@ LSM_PROBE(file_open, struct file *file)
         assert seen[ctypes.c_int(0)].count == before + 2
         os.close(os.open(path, os.O_RDONLY))      # allowed again
     os.close(os.open(path, os.O_RDONLY))          # detached with the BPF object
+
+
+def test_conditionals_decided_by_the_preprocessor():
+    """A table declared in both branches of an #ifdef, a probe under #if:
+    only what the preprocessor keeps exists (ppchcalls, syscount, ucalls)."""
+    text = """
+#include <linux/sched.h>
+#define MODE 2
+#ifdef FOO
+BPF_HASH(t, u32, u64);
+int kprobe__vfs_read(struct pt_regs *ctx) { return 0; }
+#else
+BPF_ARRAY(t, u64, 4);
+#if MODE == 2 && LINUX_VERSION_CODE >= KERNEL_VERSION(4, 0, 0)
+TRACEPOINT_PROBE(sched, sched_switch) { return 0; }
+#elif MODE == 3
+int kprobe__vfs_write(struct pt_regs *ctx) { return 0; }
+#endif
+#endif
+"""
+    r = rewrite(text, use_cache=False)
+    assert r.functions == ["tracepoint__sched__sched_switch"]
+    assert [a[1] for a in r.auto_attach] == ["tracepoint"]
+    assert r.tables["t"].map_type.name == "ARRAY"
+    assert r.c_text.count("\n") >= text.count("\n")        # lines kept for messages
+    r = rewrite(text, cflags=("-DFOO",), use_cache=False)
+    assert r.functions == ["kprobe__vfs_read"] and r.tables["t"].map_type.name == "HASH"

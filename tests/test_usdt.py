@@ -426,7 +426,8 @@ def test_bcc_get_text_compiles(target):
     probes = {p.short_name(): p for p in u.enumerate_probes()}
     assert probes["test:probe"].num_locations == 1 and probes["test:probe"].semaphore
     assert probes["test:probe"].get_location(0).num_arguments == 6
-    assert u.enumerate_active_probes()[0][1] == "on_probe"
+    assert u.enumerate_active_probes()[0][1] == b"on_probe"
+    assert probes["test:probe"].bin_path == target.encode()      # bytes, as in bcc
 
 
 def test_bcc_enable_missing_probe(target):
@@ -441,9 +442,10 @@ def test_bcc_usdt_end_to_end(target, child):
     BPF, USDT = _bcc()
     u = USDT(pid=child.pid)
     u.enable_probe("probe", "on_probe")
+    assert _sema_is(child, 1)          # enabled: counted up at once, as bcc does
     b = BPF(text=BCC_PROG, usdt_contexts=[u])
     try:
-        assert _sema_is(child, 1)
+        assert _sema_is(child, 1)      # attached: the kernel's count only
         end = time.time() + 5
         while time.time() < end:
             v = b["vals"][0]
@@ -454,6 +456,41 @@ def test_bcc_usdt_end_to_end(target, child):
         assert v.neg == -1000000000000 - v.i and v.y == 42 + v.i and v.g == 77 + v.i
     finally:
         b.cleanup()
+    assert _sema_is(child, 0)
+
+
+def test_bcc_two_contexts(target, child):
+    """One program for several processes (dbslower, dbstat): each context's
+    readers are the same text, compiled once."""
+    need_root()
+    BPF, USDT = _bcc()
+    other = subprocess.Popen([target], stdout=subprocess.PIPE, text=True)
+    try:
+        other.stdout.readline()
+        us = [USDT(pid=p.pid) for p in (child, other)]
+        for u in us:
+            u.enable_probe("probe", "on_probe")
+        b = BPF(text=BCC_PROG, usdt_contexts=us)
+        try:
+            assert _sema_is(child, 1) and _sema_is(other, 1)
+        finally:
+            b.cleanup()
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_bcc_enable_probe_counts_semaphore(target, child):
+    """ustat's way: enable probes, attach the uprobes by hand; the semaphore
+    is set from enable_probe until the USDT object goes."""
+    need_root()
+    _, USDT = _bcc()
+    u = USDT(pid=child.pid)
+    u.enable_probe("test:probe", "on_probe")
+    assert _sema_is(child, 1)
+    del u
+    import gc
+    gc.collect()
     assert _sema_is(child, 0)
 
 

@@ -9,7 +9,8 @@ Modules, one concept each:
                  support_*, kernel BTF types, ksym/sym
   tracepipe.py   trace_print / trace_fields / trace_readline
   table.py       bcc's table classes (HashTable, Array, PerCpuHash, ...)
-  text.py        Text: the str returned where bcc returned bytes
+  text.py        bytes and str at the API's edge (bcc returns bytes)
+  fallbacks.py   the tracepoint that stands in for a kprobe where kprobes are missing
   constants.py   BPF program types, PerfType, PerfSWConfig, PerfHWConfig, ...
   utils.py, containers.py, syscall.py, tcp.py, usdt.py: bcc's helper modules
 """
@@ -17,7 +18,6 @@ from .bpf import BPF  # noqa: F401
 from .constants import (DEBUG_BPF, DEBUG_BPF_REGISTER_STATE, DEBUG_BTF,  # noqa: F401
                         DEBUG_LLVM_IR, DEBUG_PREPROCESSOR, DEBUG_SOURCE, BPFAttachType,
                         BPFProgType, PerfHWConfig, PerfSWConfig, PerfType)
-from .text import Text  # noqa: F401
 from .usdt import USDT, USDTException  # noqa: F401
 from .utils import ArgString, printb  # noqa: F401
 

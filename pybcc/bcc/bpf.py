@@ -78,13 +78,15 @@ class BPF(KernelInfo, Probes, TracePipe):
         self._perf_poller = self._ring_poller = None
         self._links = {}
         self._coll = None
+        self._variants = {}         # variant → Collection sharing this program's maps
         self._closed = False
         cflags = [as_str(f) for f in cflags or ()]
         if hdr_file:
             cflags += ["-include", as_str(hdr_file)]
         if usdt_contexts:
             c_text, _ = source.read_source(text, src_file)
-            text = "".join(as_str(ctx.get_text()) for ctx in usdt_contexts) + c_text
+            # every context gives the same readers: once is enough
+            text = "".join(dict.fromkeys(as_str(ctx.get_text()) for ctx in usdt_contexts)) + c_text
         self._build = source.build(text, src_file, cflags, debug)
         spec = load_spec(self._build.obj_path)
         self._coll = loader.load(spec, programs=[])
@@ -103,7 +105,7 @@ class BPF(KernelInfo, Probes, TracePipe):
     def _auto_attach(self, spec):
         todo = self._build.auto_attach if self._build.frontend else source.section_auto_attach(spec)
         for fn_name, kind, target in todo:
-            kind = source.normalize_kind(kind)
+            kind = sections.normalize_kind(kind)
             if kind == "kprobe":
                 self.attach_kprobe(event=target, fn_name=fn_name)
             elif kind == "kretprobe":
@@ -122,9 +124,25 @@ class BPF(KernelInfo, Probes, TracePipe):
                 attach(name=binary, sym=func, fn_name=fn_name)
             elif kind == "tp_btf":
                 self._attach_tp_btf(fn_name, target)
+            elif kind in ("ksyscall", "kretsyscall"):
+                attach = self.attach_kretprobe if kind == "kretsyscall" else self.attach_kprobe
+                attach(event=self.get_syscall_fnname(target), fn_name=fn_name)
+            elif kind == "kmod_ret":
+                self._attach_kmod_ret(fn_name, target)
+            elif not self._build.frontend:
+                self._attach_by_section(fn_name)
             else:
                 raise NotSupportedError(f"{fn_name}: automatic attachment of kind {kind!r} "
                                         f"is not supported")
+
+    def _attach_by_section(self, fn_name):
+        """Plain C whose section bcc has no method for (usdt/, kprobe.multi/,
+        uprobe.multi/, ...): attach it as its section says."""
+        from .. import autoattach
+        prog = self.funcs.get(fn_name) or self._coll.load_program(fn_name)
+        self.funcs[fn_name] = prog
+        kw = {"collection": self._coll} if prog.spec.sdef.kind == "usdt" else {}
+        self._add_link("section", fn_name, autoattach.attach_program(prog, **kw))
 
     def _program_spec(self, name):
         ps = self._coll.spec.programs.get(name)
@@ -154,6 +172,25 @@ class BPF(KernelInfo, Probes, TracePipe):
             raise
         self.funcs[name] = fn
         return fn
+
+    def _load_variant(self, name, variant):
+        """Function ``name`` of the program compiled as ``variant`` (a kprobe
+        program that runs on a stand-in tracepoint, see fallbacks.py), loaded
+        with this program's maps; None for plain C (not rewritten by pybcc)."""
+        if not self._build.frontend:
+            return None
+        coll = self._variants.get(variant)
+        if coll is None:
+            spec = load_spec(source.build_variant(self._build, variant))
+            coll = loader.load(spec, programs=[], reuse_maps=dict(self._coll.map_fds))
+            self._variants[variant] = coll
+        prefix = "tracepoint/" if variant == "syscall_tp" else "raw_tp/"
+        sdef, _ = sections.lookup(prefix)
+        try:
+            return coll.load_program(as_str(name), sdef=sdef, target="")
+        except VerifierError as e:
+            self._explain(e)
+            raise
 
     def _explain(self, err):
         """Give a verifier error the user's own line of C."""
@@ -343,6 +380,9 @@ class BPF(KernelInfo, Probes, TracePipe):
                 pass
         self.tables = {}
         self.trace_close()
+        for coll in self._variants.values():
+            coll.close()
+        self._variants = {}
         if self._coll is not None:
             self._coll.close()
         self.funcs = {}

@@ -13,7 +13,7 @@ import time
 from .. import symbols
 from ..kernel import features, tracefs
 from ..kernel.uapi import ProgType
-from .text import Text, as_str, text
+from .text import as_bytes, as_str
 
 SYSCALL_PREFIXES = ("sys_", "__x64_sys_", "__x32_compat_sys_", "__ia32_compat_sys_",
                     "__arm64_sys_", "__s390x_sys_", "__s390_sys_", "__riscv_sys_")
@@ -21,6 +21,7 @@ SYSCALL_PREFIXES = ("sys_", "__x64_sys_", "__x32_compat_sys_", "__ia32_compat_sy
 _SKIP_PREFIXES = ("_kbl_addr_", "__perf", "perf_", "__SCT__", "bpf_trace_", "__bpf_trace",
                   "__traceiter_", "__probestub_")
 _syscall_prefix = None
+_build_id_modules = {}      # build id (bytes) → path, from add_module()
 
 
 def _read_lines(path):
@@ -49,23 +50,26 @@ class KernelInfo:
                 if symbols.ksymname(prefix + "bpf") != -1:
                     _syscall_prefix = prefix
                     break
-        return Text(_syscall_prefix)
+        return as_bytes(_syscall_prefix)
 
     @staticmethod
     def get_syscall_fnname(name):
-        """The kernel function of syscall ``name`` ("clone" → "__x64_sys_clone")."""
-        return Text(KernelInfo.get_syscall_prefix() + as_str(name))
+        """The kernel function of syscall ``name`` (b"clone" → b"__x64_sys_clone")."""
+        return KernelInfo.get_syscall_prefix() + as_bytes(name)
 
     @staticmethod
     def get_kprobe_functions(event_re):
-        """Kernel functions matching the regular expression (re.match), from
-        /proc/kallsyms, minus the kprobe blacklist. Unlike bcc, functions
-        missing from available_filter_functions are kept: kprobes do not
-        need ftrace (e.g. __x64_sys_getpid is not ftrace-able on 6.1 but
-        kprobes attach to it). A kernel without kprobes still has a list:
-        BPF.support_kprobe() says whether anything can be probed."""
-        event_re = as_str(event_re)
-        names = symbols.kernel_symbols().functions(event_re)
+        """The set of kernel functions (bytes) whose whole name matches the
+        regular expression, from /proc/kallsyms, minus the kprobe blacklist.
+        Empty where this kernel has no kprobes, as bcc's list is empty where
+        nothing can be probed, so scripts take their tracepoint paths.
+        Unlike bcc, functions missing from available_filter_functions are
+        kept: kprobes do not need ftrace (e.g. __x64_sys_getpid is not
+        ftrace-able on 6.1 but kprobes attach to it)."""
+        if not features.has_kprobes():
+            return set()
+        rx = re.compile(as_str(event_re))
+        names = symbols.kernel_symbols().functions(rx.pattern)
         black = set()
         for path in ("/sys/kernel/debug/kprobes/blacklist",
                      os.path.join(tracefs.mount_point(), "..", "debug", "kprobes", "blacklist")):
@@ -73,7 +77,8 @@ class KernelInfo:
             if lines:
                 black = {ln.split()[1] for ln in lines if len(ln.split()) > 1}
                 break
-        return [Text(n) for n in names if not n.startswith(_SKIP_PREFIXES) and n not in black]
+        return {as_bytes(n) for n in names if rx.fullmatch(n) and
+                not n.startswith(_SKIP_PREFIXES) and n not in black and ".cold" not in n}
 
     @staticmethod
     def tracepoint_exists(category, event):
@@ -81,9 +86,9 @@ class KernelInfo:
 
     @staticmethod
     def get_tracepoints(tp_re):
-        """Tracepoints "category:name" matching the regular expression (re.match)."""
+        """Tracepoints b"category:name" matching the regular expression (re.match)."""
         rx = re.compile(as_str(tp_re))
-        return [Text(tp) for tp in tracefs.list_tracepoints() if rx.match(tp)]
+        return [as_bytes(tp) for tp in tracefs.list_tracepoints() if rx.match(tp)]
 
     # --- what this kernel supports ---------------------------------------------------
 
@@ -152,8 +157,8 @@ class KernelInfo:
 
     @staticmethod
     def ksym(addr, show_module=False, show_offset=False):
-        """Kernel address → "name" ("name+0x1a", "name [kernel]"); "[unknown]"."""
-        return Text(symbols.ksym(addr, show_module, show_offset))
+        """Kernel address → b"name" (b"name+0x1a", b"name [kernel]"); b"[unknown]"."""
+        return as_bytes(symbols.ksym(addr, show_module, show_offset))
 
     @staticmethod
     def ksymname(name):
@@ -162,42 +167,71 @@ class KernelInfo:
 
     @staticmethod
     def sym(addr, pid, show_module=False, show_offset=False, demangle=True):
-        """User address of process ``pid`` (negative: kernel) → name."""
+        """User address of process ``pid`` (negative: kernel) → b"name". A
+        frame of a build-id stack (BPF_STACK_TRACE_BUILDID) is resolved
+        through the modules given to add_module()."""
+        if isinstance(addr, tuple) or hasattr(addr, "build_id"):
+            return as_bytes(_build_id_sym(addr, show_module, show_offset))
         if pid is None or pid < 0:
             return KernelInfo.ksym(addr, show_module, show_offset)
-        return Text(symbols.sym(addr, pid, show_module, show_offset, demangle))
+        return as_bytes(symbols.sym(addr, pid, show_module, show_offset, demangle))
 
     @staticmethod
-    def find_library(libname):
-        return text(symbols.find_library(as_str(libname)))
+    def find_library(libname, pid=0):
+        return as_bytes(symbols.find_library(as_str(libname), pid or None))
 
     @staticmethod
     def find_exe(bin_path):
-        return text(symbols.find_binary(as_str(bin_path)))
+        return as_bytes(symbols.find_binary(as_str(bin_path)))
 
     @staticmethod
     def get_user_functions_and_addresses(name, sym_re):
-        """[(name, link-time address)] of functions of binary/library ``name``
-        matching ``sym_re``."""
+        """[(b"name", link-time address)] of functions of binary/library
+        ``name`` matching ``sym_re``."""
         path = symbols.resolve_module(as_str(name))
         if path is None:
             raise ValueError(f"can't find library or program {as_str(name)!r}")
-        return [(Text(s.name), s.vaddr) for s in symbols.load_elf(path).match(as_str(sym_re))]
+        return [(as_bytes(s.name), s.vaddr) for s in symbols.load_elf(path).match(as_str(sym_re))]
 
     @staticmethod
     def get_user_functions(name, sym_re):
-        return [n for n, _ in KernelInfo.get_user_functions_and_addresses(name, sym_re)]
+        return {n for n, _ in KernelInfo.get_user_functions_and_addresses(name, sym_re)}
 
     @staticmethod
     def get_user_addresses(name, sym_re):
-        return [a for _, a in KernelInfo.get_user_functions_and_addresses(name, sym_re)]
+        return {a for _, a in KernelInfo.get_user_functions_and_addresses(name, sym_re)}
 
     @staticmethod
     def add_module(modname):
-        """bcc loads a module's symbols on demand; kallsyms has them all here."""
+        """Make a binary or library known to sym() for build-id stacks
+        (kernel modules: kallsyms has them all already)."""
+        path = symbols.resolve_module(as_str(modname))
+        if path is None:
+            return False
+        build_id = symbols.load_elf(path).build_id
+        if build_id:
+            _build_id_modules[bytes.fromhex(build_id).ljust(20, b"\0")] = path
         return True
 
     @staticmethod
     def monotonic_time():
         """CLOCK_MONOTONIC in nanoseconds: the clock of bpf_ktime_get_ns()."""
         return time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+
+
+def _build_id_sym(frame, show_module, show_offset):
+    """sym() of one build-id frame: (status, build id, offset) or an object
+    with .status, .build_id and .offset."""
+    if isinstance(frame, tuple):
+        status, build_id, offset = frame
+    else:
+        status, build_id, offset = frame.status, bytes(frame.build_id), frame.offset
+    path = _build_id_modules.get(bytes(build_id).ljust(20, b"\0"))
+    if status != 1 or path is None:        # BPF_STACK_BUILD_ID_VALID
+        return symbols.format_symbol(None, offset, None, show_module, show_offset)
+    syms = symbols.load_elf(path)
+    hit = syms.lookup(syms.offset_to_vaddr(offset))
+    if hit is None:
+        return symbols.format_symbol(None, offset, path, show_module, show_offset)
+    name, off = hit
+    return symbols.format_symbol(name, off, path, show_module, show_offset)

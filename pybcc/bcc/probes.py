@@ -4,15 +4,18 @@ so that detach_*, num_open_* and cleanup() find them.
 Where this kernel lacks the mechanism (kprobes, fentry, LSM) the method
 raises NotSupportedError naming what to use instead (a tracepoint, usually).
 """
+import os
 import re
 import socket
+import sys
 
 from .. import attach as _attach
 from .. import symbols
 from ..attach import alternatives
 from ..errors import AttachError, BPFError, NotSupportedError
 from ..kernel import features, syscalls
-from .text import as_str
+from . import fallbacks
+from .text import as_bytes, as_str
 
 _NON_IDENT = re.compile(r"[^a-zA-Z0-9_]")
 _SYSCALL_PREFIX_RE = re.compile(r"^(sys_|__x64_sys_|__x32_compat_sys_|__ia32_compat_sys_|"
@@ -48,12 +51,13 @@ class Probes:
     # --- kprobes -------------------------------------------------------------------
 
     def fix_syscall_fnname(self, name):
-        """A syscall function name with this kernel's prefix (sys_clone → __x64_sys_clone)."""
+        """A syscall function name with this kernel's prefix (b"sys_clone" →
+        b"__x64_sys_clone"), as bytes."""
         name = as_str(name)
         m = _SYSCALL_PREFIX_RE.match(name)
         if m:
-            return self.get_syscall_prefix() + name[m.end():]
-        return name
+            return self.get_syscall_prefix() + as_bytes(name[m.end():])
+        return as_bytes(name)
 
     @staticmethod
     def _require_kprobes(func):
@@ -67,8 +71,12 @@ class Probes:
         event, fn_name, event_re = as_str(event), as_str(fn_name), as_str(event_re)
         kind = "kretprobe" if retprobe else "kprobe"
         if event_re:
-            matched = self.get_kprobe_functions(event_re)
-            self._require_kprobes(matched[0] if matched else event_re)
+            if features.has_kprobes():
+                matched = sorted(as_str(f) for f in self.get_kprobe_functions(event_re))
+            else:       # only syscall functions have stand-ins here
+                matched = fallbacks.syscall_functions(event_re, as_str(self.get_syscall_prefix()))
+                if not matched:
+                    self._require_kprobes(event_re)
             done, last = 0, None
             for func in matched:
                 try:
@@ -80,13 +88,18 @@ class Probes:
                 raise AttachError(f"no {kind} attached: no kernel function matching "
                                   f"{event_re!r} could be probed" + (f" ({last})" if last else ""))
             return self
-        event = self.fix_syscall_fnname(event)
-        self._require_kprobes(event)
+        event = as_str(self.fix_syscall_fnname(event))
         # bcc's bookkeeping: event name → functions attached to it
         key = (("r_" if retprobe else "p_") + _NON_IDENT.sub("_", event) +
                (f"_{event_off}" if event_off else ""), fn_name)
         if key in self._links.get("kprobe", {}):
             raise AttachError(f"{fn_name} is already attached to {kind} {event}")
+        if not features.has_kprobes() and not event_off:
+            link = self._attach_stand_in(event, fn_name, retprobe)
+            if link is not None:
+                self._add_link("kprobe", key, link)
+                return self
+        self._require_kprobes(event)
         fn = self.load_func(fn_name, self.KPROBE)
         if retprobe:
             link = _attach.attach_kretprobe(fn.fd, event, maxactive=maxactive)
@@ -94,6 +107,33 @@ class Probes:
             link = _attach.attach_kprobe(fn.fd, event, event_off)
         self._add_link("kprobe", key, link)
         return self
+
+    def _attach_stand_in(self, func, fn_name, retprobe):
+        """Without kprobes: run the kprobe program ``fn_name`` on the
+        tracepoint that stands in for ``func`` (fallbacks.py); None if none does."""
+        kind = "kretprobe" if retprobe else "kprobe"
+        tp = fallbacks.syscall_tracepoint(func, retprobe)
+        raw = None if tp or retprobe else fallbacks.raw_tracepoint(func)
+        if tp is None and raw is None:
+            if fallbacks.is_syscall_function(func):
+                # e.g. __x64_sys_stat: a syscall function without syscall
+                # tracepoints (and never called through them): nothing to see
+                print(f"pybcc: {kind} {func} ({fn_name}) is not traced: this kernel has no "
+                      f"kprobes and no syscalls:sys_enter_* tracepoint for it", file=sys.stderr)
+                return _attach.Link(f"{kind} {func} (not traced)")
+            return None
+        fn = self._load_variant(fn_name, "syscall_tp" if tp else "raw_tp")
+        if fn is None:
+            return None
+        if tp:
+            link = _attach.attach_tracepoint(fn.fd, tp)
+        else:
+            link = _attach.attach_raw_tracepoint(fn.fd, raw)
+        if os.environ.get("PYBCC_DEBUG"):
+            print(f"pybcc: {kind} {func} ({fn_name}) runs on "
+                  f"{'tracepoint ' + tp if tp else 'raw tracepoint ' + raw}: "
+                  f"this kernel has no kprobes", file=sys.stderr)
+        return link
 
     def attach_kprobe(self, event=b"", event_off=0, fn_name=b"", event_re=b""):
         """Run ``fn_name`` when kernel function ``event`` (or every function
@@ -105,7 +145,7 @@ class Probes:
         return self._attach_kprobe(event, fn_name, True, 0, event_re, maxactive)
 
     def _detach_kprobe(self, event, retprobe, fn_name):
-        event = self.fix_syscall_fnname(as_str(event))
+        event = as_str(self.fix_syscall_fnname(event))
         fn_name = as_str(fn_name) if fn_name else None
         ev = ("r_" if retprobe else "p_") + _NON_IDENT.sub("_", event)
 
@@ -183,6 +223,16 @@ class Probes:
         fn = self._load_with_section(fn_name, "fexit/" if ret else "fentry/", target)
         self._add_link("kfunc", fn_name, _attach.attach_btf_program(
             fn.fd, "fexit" if ret else "fentry", target))
+        return self
+
+    def _attach_kmod_ret(self, fn_name, target):
+        """KMOD_RET(func, ...): a BPF_MODIFY_RETURN (fmod_ret) program on ``func``."""
+        if not features.has_fentry():
+            raise NotSupportedError(
+                f"cannot attach fmod_ret {fn_name} to {target}: BPF trampolines are refused "
+                f"by this kernel", feature="fentry")
+        fn = self._load_with_section(fn_name, "fmod_ret/", target)
+        self._add_link("kfunc", fn_name, _attach.attach_btf_program(fn.fd, "fmod_ret", target))
         return self
 
     def attach_kfunc(self, fn_name=b""):

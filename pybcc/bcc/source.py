@@ -1,21 +1,23 @@
 """From the user's C (bcc dialect or plain libbpf-style C) to an object
 file and the facts the BPF class needs about it.
 
-The bcc dialect goes through pybcc.frontend.rewrite (tables, probe-name
+The bcc dialect goes through pybcc.bcc.dialect.rewrite (tables, probe-name
 conventions, struct types of perf_submit). Plain C is compiled as is; its
 programs are then found by their ELF sections, and those whose section names
 an event (SEC("tracepoint/sched/sched_switch"), SEC("raw_tp/sys_enter"), ...)
 are attached automatically, as bcc attaches kprobe__* functions. Text is
 plain C when some function is placed with SEC("kind/...").
 """
-import hashlib
 import os
 import re
 import sys
 from dataclasses import dataclass, field
 from typing import Dict, List, Tuple
 
+from .. import sections
 from .constants import DEBUG_PREPROCESSOR, DEBUG_SOURCE
+from ..errors import CompileError
+from .dialect import diagnostics, rewrite
 from .text import as_str
 
 
@@ -30,6 +32,8 @@ class Build:
     frontend: bool = False
     user_text: str = ""                        # the text as the user wrote it
     filename: str = "<text>"
+    cflags: List[str] = field(default_factory=list)
+    include_dirs: List[str] = field(default_factory=list)
 
 
 # A function placed in a program section by SEC("kind/...") marks plain
@@ -40,14 +44,6 @@ _PROGRAM_SEC = re.compile(r'\bSEC\s*\(\s*"(?!\.|license")[^"]+"\s*\)')
 def is_libbpf_c(c_text):
     """Whether the text is plain libbpf-style C (programs marked with SEC())."""
     return _PROGRAM_SEC.search(c_text) is not None
-
-
-def _frontend():
-    try:
-        from ..frontend import rewrite
-    except ImportError:
-        return None
-    return rewrite
 
 
 def read_source(text, src_file):
@@ -73,23 +69,47 @@ def build(text, src_file="", cflags=(), debug=0):
     c_text, filename = read_source(text, src_file)
     cflags = [as_str(f) for f in cflags or ()]
     include_dirs = [os.path.dirname(os.path.abspath(filename))] if filename != "<text>" else []
-    rewrite = None if is_libbpf_c(c_text) else _frontend()
-    if rewrite is None:
+    if is_libbpf_c(c_text):
         if debug & (DEBUG_SOURCE | DEBUG_PREPROCESSOR):
             print(c_text, file=sys.stderr)
         obj = compile_c(c_text, cflags, include_dirs, filename=filename)
         return Build(obj, [], [], c_text=c_text, user_text=c_text, filename=filename)
-    r = _rewrite_cached(rewrite, c_text, filename, cflags)
+    # The dialect caches its own output (one rewrite cache, keyed by the text,
+    # flags, its code and the kernel's BTF), and the compiler its objects.
+    # TODO: both move to the common cache module (issue #9 item 7) when it lands.
+    r = rewrite(c_text, filename=filename, cflags=tuple(cflags))
     if debug & (DEBUG_SOURCE | DEBUG_PREPROCESSOR):
         print(r.c_text, file=sys.stderr)
-    include_dirs += [d for d in getattr(r, "include_dirs", ()) if d not in include_dirs]
-    obj = compile_c(r.c_text, cflags, include_dirs, filename=filename,
-                    line_map=getattr(r, "line_map", None))
-    return Build(obj, list(getattr(r, "functions", []) or []),
-                 [tuple(a) for a in getattr(r, "auto_attach", []) or []],
-                 dict(getattr(r, "perf_submits", {}) or {}),
-                 dict(getattr(r, "tables", {}) or {}), r.c_text, frontend=True,
-                 user_text=c_text, filename=filename)
+    include_dirs += [d for d in r.include_dirs if d not in include_dirs]
+    try:
+        obj = compile_c(r.c_text, cflags, include_dirs, filename=filename, line_map=r.line_map)
+    except CompileError as e:
+        raise _in_user_text(e, r.c_text, c_text, filename) from None
+    return Build(obj, list(r.functions), [tuple(a) for a in r.auto_attach],
+                 dict(r.perf_submits), dict(r.tables), r.c_text, frontend=True,
+                 user_text=c_text, filename=filename, cflags=cflags, include_dirs=include_dirs)
+
+
+# Variants of a bcc program, compiled on demand: kprobe programs whose register
+# reads map onto a stand-in tracepoint's record (pybcc_bcc.h, fallbacks.py).
+VARIANT_DEFINES = {"syscall_tp": "-D__PYBCC_SYSCALL_TP", "raw_tp": "-D__PYBCC_RAW_TP"}
+
+
+def build_variant(build, variant):
+    """The object of ``build``'s rewritten C compiled as ``variant``."""
+    from ..compiler import compile as compile_c
+    return compile_c(build.c_text, build.cflags + [VARIANT_DEFINES[variant]], build.include_dirs,
+                     filename=build.filename)
+
+
+def _in_user_text(err, compiled, user, filename):
+    """The compile error with the user's lines and columns (dialect/diagnostics.py)."""
+    body = compiled.split("\n#line 1 ", 1)[-1].split("\n", 1)[-1]
+    args = (filename, body.splitlines(), user.splitlines())
+    out = CompileError(diagnostics.in_user_text(err.message, *args),
+                       diagnostics.in_user_text(err.output or "", *args),
+                       filename=err.filename, line=err.line)
+    return out
 
 
 def source_line(build, line):
@@ -98,102 +118,18 @@ def source_line(build, line):
     return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
 
-# --- a per-boot cache of the front end's output ------------------------------------
-#
-# Rewriting reads tracepoint formats and the kernel's type names, which stay
-# the same until reboot; the result is kept per boot, keyed by the text, the
-# flags and the front end's own files, so a cached start skips it.
-
-def _boot_id():
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
-def _frontend_stamp():
-    from .. import frontend
-    parts = []
-    for d in frontend.__path__:
-        for root, dirs, files in os.walk(d):
-            dirs[:] = [x for x in dirs if x != "__pycache__"]
-            for name in sorted(files):
-                st = os.stat(os.path.join(root, name))
-                parts.append(f"{os.path.join(root, name)}:{st.st_mtime_ns}:{st.st_size}")
-    return "\n".join(sorted(parts))
-
-
-class _Cached:
-    def __init__(self, d):
-        self.c_text = d["c_text"]
-        self.line_map = d["line_map"]
-        self.functions = d["functions"]
-        self.auto_attach = [tuple(a) for a in d["auto_attach"]]
-        self.perf_submits = d["perf_submits"]
-        self.include_dirs = tuple(d.get("include_dirs", ()))
-        self.tables = {}
-
-
-def _rewrite_cached(rewrite, c_text, filename, cflags):
-    from ..compiler import cache
-    h = hashlib.sha256()
-    for part in ("2", _boot_id(), _frontend_stamp(), filename, c_text, *cflags):
-        b = part.encode("utf-8", "surrogateescape")
-        h.update(len(b).to_bytes(8, "little") + b)
-    try:
-        path = os.path.join(cache.private_dir("bcc-rewrites"), h.hexdigest() + ".json")
-    except Exception:           # no usable cache directory: just rewrite
-        return rewrite(c_text, filename=filename, cflags=tuple(cflags))
-    hit = cache.read_json(path)
-    if hit is not None:
-        try:
-            return _Cached(hit)
-        except (KeyError, TypeError):
-            pass
-    r = rewrite(c_text, filename=filename, cflags=tuple(cflags))
-    lm = getattr(r, "line_map", None)
-    cache.write_json(path, {"c_text": r.c_text, "line_map": lm if isinstance(lm, list) else None,
-                            "functions": list(r.functions), "auto_attach": [list(a) for a in r.auto_attach],
-                            "perf_submits": dict(r.perf_submits),
-                            "include_dirs": list(getattr(r, "include_dirs", ()))})
-    return r
-
-
-# Section kinds (pybcc.sections) → bcc attach kinds, for plain C.
 def section_auto_attach(spec):
-    """(function, kind, target) for each program whose section names its event."""
+    """(function, bcc kind, target) for each program of plain C whose section
+    names its event."""
     out = []
     for name, ps in spec.programs.items():
-        sdef, target = ps.sdef, ps.target
-        if sdef is None or not target:
+        kind = sections.bcc_kind(ps.sdef)
+        if not kind or not ps.target:
             continue
-        prefix = sdef.prefix
-        if sdef.kind == "tracepoint":
-            out.append((name, "tracepoint", target.replace("/", ":", 1)))
-        elif sdef.kind == "raw_tracepoint":
-            out.append((name, "raw_tracepoint", target))
-        elif sdef.kind == "kprobe":
-            out.append((name, "kretprobe" if sdef.retprobe else "kprobe", target))
-        elif sdef.kind == "uprobe" and ":" in target:     # uprobe/BINARY:FUNCTION
-            out.append((name, "uretprobe" if sdef.retprobe else "uprobe", target))
-        elif prefix.startswith("fentry"):
-            out.append((name, "kfunc", target))
-        elif prefix.startswith("fexit"):
-            out.append((name, "kretfunc", target))
-        elif prefix.startswith("lsm/"):
-            out.append((name, "lsm", target))
-        elif prefix.startswith("tp_btf"):
-            out.append((name, "tp_btf", target))
+        target = ps.target
+        if kind == "tracepoint":
+            target = target.replace("/", ":", 1)
+        elif kind in ("uprobe", "uretprobe") and ":" not in target:
+            continue                    # uprobe/BINARY:FUNCTION names its own event
+        out.append((name, kind, target))
     return out
-
-
-_KIND_ALIASES = {"tp": "tracepoint", "raw_tp": "raw_tracepoint", "fentry": "kfunc",
-                 "fexit": "kretfunc", "kfunc": "kfunc", "kretfunc": "kretfunc",
-                 "raw_tracepoint": "raw_tracepoint", "tracepoint": "tracepoint",
-                 "kprobe": "kprobe", "kretprobe": "kretprobe", "lsm": "lsm",
-                 "tp_btf": "tp_btf", "uprobe": "uprobe", "uretprobe": "uretprobe"}
-
-
-def normalize_kind(kind):
-    return _KIND_ALIASES.get(kind, kind)

@@ -1,7 +1,7 @@
-"""bcc.syscall: syscall numbers → names for this machine's architecture.
+"""bcc.syscall: syscall numbers → names (bytes) for this machine's architecture.
 
-The table is read once from the C library's <asm/unistd*.h> headers, or,
-failing those, from `ausyscall --dump`. Unknown numbers read "[unknown: N]",
+The table is read at import from the C library's <asm/unistd*.h> headers, or,
+failing those, from `ausyscall --dump`. Unknown numbers read b"[unknown: N]",
 as in bcc.
 """
 import glob
@@ -10,7 +10,6 @@ import platform
 import re
 import subprocess
 
-from .text import Text
 
 _DEFINE = re.compile(r"^#define\s+__NR_(\w+)\s+(\d+)\s*$", re.M)
 _HEADERS = {
@@ -20,7 +19,6 @@ _HEADERS = {
     "ppc64le": ["asm/unistd_64.h", "asm/unistd.h"],
     "s390x": ["asm/unistd_64.h"],
 }
-_table = None
 
 
 def _from_headers():
@@ -53,15 +51,14 @@ def _from_ausyscall():
     return names
 
 
-def syscalls():
-    """{number: name} for this architecture (empty if no source is available)."""
-    global _table
-    if _table is None:
-        _table = _from_headers() or _from_ausyscall()
-    return _table
+def _load():
+    return {n: name.encode() for n, name in (_from_headers() or _from_ausyscall()).items()}
+
+
+# {number: b"name"} for this architecture (empty if no source is available), as bcc has it.
+syscalls = _load()
 
 
 def syscall_name(syscall_num):
-    """The name of syscall ``syscall_num`` ("read"), "[unknown: N]" if not known."""
-    name = syscalls().get(int(syscall_num))
-    return Text(name if name is not None else "[unknown: %d]" % syscall_num)
+    """The name of syscall ``syscall_num`` (b"read"), b"[unknown: N]" if not known."""
+    return syscalls.get(int(syscall_num), b"[unknown: %d]" % syscall_num)

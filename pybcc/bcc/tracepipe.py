@@ -10,16 +10,15 @@ import re
 import sys
 
 from ..kernel import tracefs
-from .text import Text, text
 
 # task-pid, [cpu], flags (optional, at least on old kernels), timestamp, rest
 _LINE = re.compile(rb"^\s*(.+?)-(\d+)\s+(?:\(\s*[-\d]+\)\s+)?\[(\d+)\]\s+(?:(\S+)\s+)?(\d+\.\d+):\s?(.*)$")
-_UNKNOWN = (Text("Unknown"), 0, 0, Text("Unknown"), 0.0, Text("Unknown"))
 
 
 def parse_line(line):
-    """(task, pid, cpu, flags, ts, msg) of one trace_pipe line, or None for
-    lines that are not events (e.g. "CPU:3 [LOST 12 EVENTS]")."""
+    """(task, pid, cpu, flags, ts, msg) of one trace_pipe line (bytes where
+    bcc gives bytes), or None for lines that are not events: blank lines,
+    "CPU:3 [LOST 12 EVENTS]" (bcc skips both)."""
     if isinstance(line, str):
         line = line.encode("utf-8", "surrogateescape")
     line = line.rstrip(b"\n")
@@ -27,13 +26,13 @@ def parse_line(line):
         return None
     m = _LINE.match(line)
     if m is None:
-        return _UNKNOWN
+        return None
     task, pid, cpu, flags, ts, rest = m.groups()
     # rest: "bpf_trace_printk: msg" or "0x00000001: msg" (the probe address)
     tag, sep, msg = rest.partition(b": ")
     if not sep or b" " in tag:
         msg = rest
-    return (text(task.strip()), int(pid), int(cpu), text(flags or b""), float(ts), text(msg))
+    return (task.strip(), int(pid), int(cpu), flags or b"", float(ts), msg)
 
 
 class TracePipe:
@@ -59,8 +58,8 @@ class TracePipe:
             self.tracefile = None
 
     def trace_readline(self, nonblocking=False):
-        """One line of trace_pipe (Text, no newline); None when nonblocking and
-        nothing is there."""
+        """One line of trace_pipe (bytes, no newline); None when nonblocking
+        and nothing is there."""
         f = self.trace_open(nonblocking)
         while b"\n" not in self._trace_buf:
             try:
@@ -73,7 +72,7 @@ class TracePipe:
                 continue
             self._trace_buf += chunk
         line, self._trace_buf = self._trace_buf.split(b"\n", 1)
-        return text(line)
+        return line.rstrip()
 
     def trace_fields(self, nonblocking=False):
         """(task, pid, cpu, flags, ts, msg) of the next event line; a tuple
@@ -82,7 +81,7 @@ class TracePipe:
             line = self.trace_readline(nonblocking)
             if line is None:
                 return (None,) * 6
-            fields = parse_line(bytes(line))
+            fields = parse_line(line)
             if fields is not None:
                 return fields
 

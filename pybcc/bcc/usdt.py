@@ -15,16 +15,20 @@ The BPF class calls ``ctx.attach_uprobes(bpf, attach_usdt_ignore_pid)``
 after loading the program, for each context in usdt_contexts.
 """
 import os
+import struct
 import sys
+import weakref
 
 from .. import usdt as _usdt
 from ..errors import AttachError, BPFError
 from ..usdt import args as _args
 from ..usdt import spec as _spec
-from .text import as_str
+from .text import as_bytes, as_str
 
 # Prepended to the user's program text by BPF(text=..., usdt_contexts=[...]).
-_TEXT = r"""#include <vmlinux.h>
+_TEXT = r"""#ifndef __PYBCC_USDT_READERS
+#define __PYBCC_USDT_READERS
+#include <vmlinux.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/usdt.bpf.h>
 /* bcc's USDT argument readers (pybcc: specs come from the attach cookie). */
@@ -46,6 +50,7 @@ static __always_inline int __pybcc_usdt_readarg_p(int index, struct pt_regs *ctx
 }
 #define bpf_usdt_readarg_p(index, ctx, buf, len) \
 	__pybcc_usdt_readarg_p((index), (struct pt_regs *)(ctx), (void *)(buf), (len))
+#endif
 #line 1
 """
 
@@ -84,7 +89,7 @@ class USDTProbeLocation:
     def __init__(self, loc):
         self._loc = loc
         self.address = loc.pc
-        self.bin_path = loc.path
+        self.bin_path = as_bytes(loc.path)
         self._parsed = None
 
     def _args(self):
@@ -100,7 +105,7 @@ class USDTProbeLocation:
         return USDTProbeArgument(self._args()[index])
 
     def __str__(self):
-        return f"{self.bin_path} 0x{self.address:x}"
+        return f"{self.bin_path.decode()} 0x{self.address:x}"
 
 
 class USDTProbe:
@@ -108,22 +113,60 @@ class USDTProbe:
 
     def __init__(self, probe):
         self._probe = probe
-        self.provider = probe.provider
-        self.name = probe.name
-        self.bin_path = probe.bin_path
+        self.provider = as_bytes(probe.provider)       # bytes, as in bcc
+        self.name = as_bytes(probe.name)
+        self.bin_path = as_bytes(probe.bin_path)
         self.semaphore = probe.semaphore
         self.num_locations = probe.num_locations
         self.num_arguments = probe.num_arguments
 
     def short_name(self):
-        return f"{self.provider}:{self.name}"
+        return f"{self.provider.decode()}:{self.name.decode()}"
 
     def get_location(self, index):
         return USDTProbeLocation(self._probe.locations[index])
 
     def __str__(self):
-        return f"{self.provider}:{self.name} [sema 0x{self.semaphore:x}]\n" + \
-            f"  {self.num_locations} location(s)\n  {self.num_arguments} argument(s)"
+        return f"{self.short_name()} [sema 0x{self.semaphore:x}]"
+
+
+def _add_to_semaphores(pid, locs, delta):
+    """Add ``delta`` to the semaphores of ``locs`` in process ``pid`` (each
+    address once); returns the locations changed. A process that is gone
+    or refuses is left alone."""
+    from ..symbols import procmaps
+    changed, seen = [], set()
+    try:
+        maps = procmaps.read_maps(pid)
+        mem = open(f"/proc/{pid}/mem", "r+b", buffering=0)
+    except OSError:
+        return changed
+    with mem:
+        for loc in locs:
+            if not loc.semaphore_offset:
+                continue
+            try:
+                inode = os.stat(loc.path).st_ino
+            except OSError:
+                continue
+            for m in maps:
+                if m.inode != inode or "w" not in m.perms or \
+                        not m.offset <= loc.semaphore_offset < m.offset + m.end - m.start:
+                    continue
+                addr = m.start + loc.semaphore_offset - m.offset
+                if addr in seen:
+                    break
+                seen.add(addr)
+                try:
+                    mem.seek(addr)
+                    value = struct.unpack("<H", mem.read(2))[0]
+                    mem.seek(addr)
+                    mem.write(struct.pack("<H", max(0, min(0xFFFF, value + delta))))
+                    changed.append(loc)
+                except (OSError, struct.error):
+                    pass
+                break
+    return changed
 
 
 def _split_probe(probe):
@@ -152,6 +195,7 @@ class USDT:
                                     f"no such file")
             self.path = resolved
         self._enabled = []          # (provider or None, name, fn_name, [Location])
+        self._semaphores = []       # finalizers giving back enable_probe's counts
         self._links = []
 
     def _locations(self):
@@ -175,6 +219,13 @@ class USDT:
                                 f"support (e.g. --with-dtrace); list probes with "
                                 f"USDT(...).enumerate_probes() or tplist") from None
         self._enabled.append((provider, name, fn_name, locs))
+        if self.pid:
+            # bcc counts a probe's semaphore up as soon as it is enabled on a
+            # process (tools such as ustat attach the uprobes themselves)
+            bumped = _add_to_semaphores(self.pid, locs, 1)
+            if bumped:
+                self._semaphores.append(
+                    weakref.finalize(self, _add_to_semaphores, self.pid, bumped, -1))
 
     def enable_probe_or_bail(self, probe, fn_name):
         try:
@@ -206,7 +257,7 @@ class USDT:
     def enumerate_active_probes(self):
         """(binary path, function, address, pid) per enabled location, as bcc
         returns them (address is the link-time address of the probe)."""
-        return [(loc.path, fn_name, loc.pc, self.pid if self.pid else -1)
+        return [(as_bytes(loc.path), as_bytes(fn_name), loc.pc, self.pid if self.pid else -1)
                 for _, _, fn_name, locs in self._enabled for loc in locs]
 
     def attach_uprobes(self, bpf, attach_usdt_ignore_pid=False):
@@ -229,4 +280,8 @@ class USDT:
                 key = f"usdt_{provider or ''}_{name}_{fn_name}_{path}_{pid}"
                 if hasattr(bpf, "_add_link"):
                     bpf._add_link("uprobe", key, link)
+        # The kernel counts the semaphores now, while the uprobes exist.
+        for undo in self._semaphores:
+            undo()
+        self._semaphores = []
         return self

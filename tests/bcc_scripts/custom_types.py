@@ -48,7 +48,7 @@ while time.time() < deadline:
     if line is None:
         os.getppid()
         time.sleep(0.05)
-    elif "readline-test %d" % os.getpid() in line:
+    elif b"readline-test %d" % os.getpid() in line:
         break
-check(line and line.endswith("readline-test %d" % os.getpid()), "trace_readline: %r" % line)
+check(line and line.endswith(b"readline-test %d" % os.getpid()), "trace_readline: %r" % line)
 passed("custom_types")

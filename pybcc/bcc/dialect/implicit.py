@@ -22,7 +22,7 @@ import os
 import re
 import subprocess
 
-log = logging.getLogger("pybcc.frontend")
+log = logging.getLogger("pybcc.bcc.dialect")
 
 # Program context and UAPI structs: loads from them are direct.
 _CTX_RECORDS = {"__sk_buff", "xdp_md", "sk_msg_md", "sk_reuseport_md", "pt_regs"}
@@ -71,8 +71,8 @@ def vmlinux_bitfields(vmlinux_h):
 
 
 def _setup(cflags):
-    from .. import compiler
-    from ..compiler import build
+    from ... import compiler
+    from ...compiler import build
     comp = compiler.find_compiler()
     vmdir = build.vmlinux_dir(True)
     flags = build.base_flags(comp) + ["-I", vmdir, "-I", build.include_dir()] + [os.fspath(f) for f in cflags]
@@ -82,9 +82,9 @@ def _setup(cflags):
 def _pch(comp, flags, vmdir, header):
     """Path of the precompiled header for `header`, built once per (compiler,
     flags, vmlinux.h, headers)."""
-    from .. import cache
-    from ..compiler import build
-    from ..compiler.discover import cache_tmpdir
+    from ... import cache
+    from ...compiler import build
+    from ...compiler.discover import cache_tmpdir
     h = hashlib.sha256(b"pybcc-frontend-pch-1")
     with open(header, "rb") as f:
         hdr = f.read()
@@ -112,7 +112,7 @@ def _exec(argv, comp):
 def ast_dump(c_text, header, cflags=()):
     """clang's JSON AST of c_text (main-file declarations only), or None when
     clang rejects the text (the real compile will report why)."""
-    from ..compiler.discover import cache_tmpdir
+    from ...compiler.discover import cache_tmpdir
     comp, vmdir, flags = _setup(cflags)
     for attempt in (1, 2):
         pch = _pch(comp, flags, vmdir, header)
@@ -205,7 +205,9 @@ class _Analysis:
             if trail > lead:
                 self.defines[m.group(1)] = (m.start(2) + lead, m.start(2) + trail)
         self.map_vars = set()     # ids of pointer variables holding map values
+        self.kptr_vars = set()    # ids of pointer variables holding kernel addresses
         self.submits = {}         # table → C type of submitted records
+        self.own_functions = set()  # the program's own function names
 
     # -- locations --
 
@@ -308,9 +310,19 @@ class _Analysis:
             return True
         return False
 
+    def _kptr(self, base):
+        """Is ``base`` (casts aside) a variable that holds a kernel address?"""
+        b = _strip(base, ("ImplicitCastExpr", "ParenExpr", "CStyleCastExpr"))
+        return b.get("kind") == "DeclRefExpr" and \
+            b.get("referencedDecl", {}).get("id") in self.kptr_vars
+
     def kmem(self, e):
         e = _strip(e, ("ParenExpr",))
         k = e.get("kind")
+        if k in ("MemberExpr", "ArraySubscriptExpr", "UnaryOperator") and e.get("inner") and \
+                (k != "MemberExpr" or e.get("isArrow")) and (k != "UnaryOperator" or e.get("opcode") == "*") \
+                and self._kptr(e["inner"][0]):
+            return True
         if k == "MemberExpr" and e.get("inner"):
             base = e["inner"][0]
             if e.get("isArrow"):
@@ -374,14 +386,51 @@ class _Analysis:
         for b in body:
             self.walk(b, [])
 
+    def _from_kernel(self, e):
+        """Does a pointer value come from kernel memory: an expression that
+        reads kernel memory (task->se.cfs_rq, skb->head + off), uses a
+        kernel address held in a variable, or calls one of the program's own
+        functions (skb_to_tcphdr(skb))? Map values are not."""
+        if _calls(e, _MAP_VALUE_HELPERS):
+            return False
+        stack = [e]
+        while stack:
+            n = stack.pop()
+            k = n.get("kind")
+            if k == "ImplicitCastExpr" and n.get("castKind") == "LValueToRValue" and n.get("inner"):
+                if self.kmem(n["inner"][0]) or self._kptr(n["inner"][0]):
+                    return True
+            elif k == "CallExpr" and n.get("inner"):
+                callee = _strip(n["inner"][0])
+                ref = callee.get("referencedDecl", {}) if callee.get("kind") == "DeclRefExpr" else {}
+                name = ref.get("name", "")
+                if name and not name.startswith(("bpf_", "__builtin", "__pybcc", "_PYBCC")) and \
+                        name in self.own_functions and "*" in _type(n):
+                    return True
+            elif k == "UnaryOperator" and n.get("opcode") == "&":
+                continue          # an address taken is not a load
+            stack.extend(n.get("inner", ()))
+        return False
+
+    def _note_pointer(self, var_id, var_type, value):
+        if "*" in var_type and var_id is not None and self._from_kernel(value):
+            self.kptr_vars.add(var_id)
+
     def walk(self, n, parents):
         stack = [(n, parents)]
         while stack:
             n, parents = stack.pop()
             k = n.get("kind")
-            if k == "VarDecl" and n.get("inner") and _record_of_pointer(_type(n)) is not None:
-                if _calls(n["inner"][0], _MAP_VALUE_HELPERS):
+            if k == "VarDecl" and n.get("inner"):
+                if _record_of_pointer(_type(n)) is not None and _calls(n["inner"][0], _MAP_VALUE_HELPERS):
                     self.map_vars.add(n.get("id"))
+                else:
+                    self._note_pointer(n.get("id"), _type(n), n["inner"][0])
+            elif k == "BinaryOperator" and n.get("opcode") == "=" and len(n.get("inner", ())) == 2:
+                lhs = _strip(n["inner"][0])
+                if lhs.get("kind") == "DeclRefExpr":
+                    ref = lhs.get("referencedDecl", {})
+                    self._note_pointer(ref.get("id"), _type(lhs), n["inner"][1])
             elif k == "ImplicitCastExpr" and n.get("castKind") == "LValueToRValue" and n.get("inner"):
                 sub = n["inner"][0]
                 if self.kmem(sub):
@@ -440,6 +489,11 @@ def analyse(c_text, header, cflags=(), typed=(), user_vars=None):
     records, _ = vmlinux_names(os.path.join(vmdir, "vmlinux.h"))
     a = _Analysis(c_text, main, records, typed, user_vars,
                   vmlinux_bitfields(os.path.join(vmdir, "vmlinux.h")))
+    for d in dump.get("inner", ()):
+        loc = d.get("loc", {})
+        if d.get("kind") == "FunctionDecl" and d.get("inner") and \
+                (loc.get("_file", main) == main or "spellingLoc" in loc):
+            a.own_functions.add(d.get("name"))
     for d in dump.get("inner", ()):
         if d.get("kind") in ("RecordDecl", "TypedefDecl") and d.get("name"):
             a.top_types.add(d["name"])

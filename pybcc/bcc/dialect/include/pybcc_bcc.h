@@ -348,4 +348,53 @@ unsigned long long load_word(void *skb, unsigned long long off) asm("llvm.bpf.lo
 #define cpu_to_be32(x) bpf_htonl(x)
 #define cpu_to_be64(x) bpf_cpu_to_be64(x)
 
+/* Register reads of kprobe programs. pybcc compiles a program a second time
+ * for kernels without kprobes: with __PYBCC_SYSCALL_TP its kprobes on
+ * syscall functions run on syscalls:sys_enter_NAME / sys_exit_NAME, whose
+ * records hold the arguments (and the return value) at offset 16; with
+ * __PYBCC_RAW_TP its kprobes run on a raw tracepoint that carries the
+ * function's own arguments (pybcc.bcc.fallbacks lists the pairs). */
+#if defined(__PYBCC_SYSCALL_TP) || defined(__PYBCC_RAW_TP)
+#ifdef __PYBCC_SYSCALL_TP
+#define __PYBCC_ARG(x, n) (((const unsigned long *)(x))[1 + (n)])
+#else
+#define __PYBCC_ARG(x, n) (((const unsigned long *)(x))[(n) - 1])
+#endif
+#undef PT_REGS_PARM1
+#undef PT_REGS_PARM2
+#undef PT_REGS_PARM3
+#undef PT_REGS_PARM4
+#undef PT_REGS_PARM5
+#undef PT_REGS_PARM6
+#undef PT_REGS_RC
+#undef PT_REGS_PARM1_CORE
+#undef PT_REGS_PARM2_CORE
+#undef PT_REGS_PARM3_CORE
+#undef PT_REGS_PARM4_CORE
+#undef PT_REGS_PARM5_CORE
+#undef PT_REGS_PARM6_CORE
+#undef PT_REGS_RC_CORE
+#define PT_REGS_PARM1(x) __PYBCC_ARG(x, 1)
+#define PT_REGS_PARM2(x) __PYBCC_ARG(x, 2)
+#define PT_REGS_PARM3(x) __PYBCC_ARG(x, 3)
+#define PT_REGS_PARM4(x) __PYBCC_ARG(x, 4)
+#define PT_REGS_PARM5(x) __PYBCC_ARG(x, 5)
+#define PT_REGS_PARM6(x) __PYBCC_ARG(x, 6)
+#define PT_REGS_PARM1_CORE(x) __PYBCC_ARG(x, 1)
+#define PT_REGS_PARM2_CORE(x) __PYBCC_ARG(x, 2)
+#define PT_REGS_PARM3_CORE(x) __PYBCC_ARG(x, 3)
+#define PT_REGS_PARM4_CORE(x) __PYBCC_ARG(x, 4)
+#define PT_REGS_PARM5_CORE(x) __PYBCC_ARG(x, 5)
+#define PT_REGS_PARM6_CORE(x) __PYBCC_ARG(x, 6)
+/* sys_exit_NAME: long ret at offset 16 */
+#define PT_REGS_RC(x) (((const long *)(x))[2])
+#define PT_REGS_RC_CORE(x) PT_REGS_RC(x)
+#define __PYBCC_SYSCALL_REGS(ctx) ((struct pt_regs *)(ctx))
+#define __PYBCC_SYSCALL_ARG(n, regs) PT_REGS_PARM##n(regs)
+#else
+/* A syscall function's own argument is the user's registers. */
+#define __PYBCC_SYSCALL_REGS(ctx) ((struct pt_regs *)PT_REGS_PARM1(ctx))
+#define __PYBCC_SYSCALL_ARG(n, regs) PT_REGS_PARM##n##_CORE_SYSCALL(regs)
+#endif
+
 #endif /* __PYBCC_BCC_H */

@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from typing import Optional
 
-from ..kernel.uapi import MapType
+from ...kernel.uapi import MapType
 
 
 @dataclass

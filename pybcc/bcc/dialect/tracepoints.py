@@ -1,7 +1,7 @@
 """Structs for tracepoint arguments (bcc's `args`), from tracefs format files."""
 import re
 
-from ..kernel import tracefs
+from ...kernel import tracefs
 
 _C_WORDS = {"const", "volatile", "unsigned", "signed", "char", "short", "int", "long",
             "void", "struct", "union", "enum", "_Bool", "float", "double"}

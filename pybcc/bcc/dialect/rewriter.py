@@ -16,11 +16,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Tuple
 
-from ..errors import CompileError
+from ...errors import CompileError
 from . import tables as T
 from .lexer import match_paren, match_paren_back, significant, split_args, text_of, tokenize
 
-log = logging.getLogger("pybcc.frontend")
+log = logging.getLogger("pybcc.bcc.dialect")
 INCLUDE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
 HEADER = os.path.join(INCLUDE_DIR, "pybcc_bcc.h")
 
@@ -212,6 +212,7 @@ class _Rewriter:
                     raise self.err(t, "unbalanced '{'")
                 if not self._function(decl_start, i, end):
                     self._scan_tp_refs(i, end)
+                    self._kernel_struct_copy(decl_start, i, end)
                     i = end + 1
                     continue
                 decl_start = None
@@ -249,8 +250,7 @@ class _Rewriter:
 
     def _pp(self, i):
         t = self.toks[i]
-        m = re.match(r"\s*#\s*include\s*<([^>]+)>", t.text)
-        if m and m.group(1).startswith(_DROPPED_INCLUDES):
+        if _dropped_include(t):
             self.edits.append((i, i + 1, "\n" * t.text.count("\n")))
             return
         m = re.match(r"(\s*#\s*define\s+[A-Za-z_]\w*(?:\([^)]*\))?)(.*)$", t.text, re.S)
@@ -261,6 +261,20 @@ class _Rewriter:
             sub.toks = body
             sub.in_define = True   # the format may be a macro parameter: checked by clang
             self.edits.append((i, i + 1, m.group(1) + sub._expr(0, len(body))))
+
+    def _kernel_struct_copy(self, decl_start, lbrace, rbrace):
+        """Scripts copy kernel structs that headers keep private (struct
+        mnt_namespace, struct nameidata, ...); vmlinux.h has the kernel's own
+        definition, with the offsets of the running kernel: drop the copy's
+        body so that the kernel's wins (``struct X {...} v;`` → ``struct X v;``)."""
+        if decl_start is None:
+            return
+        head = [t for t in self.toks[decl_start:lbrace] if t.kind not in ("ws", "comment")]
+        if len(head) != 2 or head[0].text not in ("struct", "union") or head[1].kind != "ident":
+            return
+        if head[1].text not in _kernel_records():
+            return
+        self.edits.append((lbrace, rbrace + 1, "\n" * text_of(self.toks, lbrace, rbrace + 1).count("\n")))
 
     def _tp_struct_ref(self, tok):
         m = re.fullmatch(r"tracepoint__(\w+?)__(\w+)", tok.text)
@@ -310,11 +324,13 @@ class _Rewriter:
                 if typed:
                     self.typed.append("____" + name)
             self._explicit_section(name, section.group(1))
-        elif not is_static and not _is_void_params(params):
+        elif not is_static and not {"inline", "__inline", "__always_inline"} & set(decl):
+            # bcc makes every function of the program that is not static a
+            # program, with or without parameters (runqlen's do_perf_event())
             self.functions.append(name)
             self._conventions(name, toks[ni])
             self.edits.append((decl_start, decl_start, self._section(name)))
-            first = _param_name(params[0])
+            first = _param_name(params[0]) if params else (None, "")
             if len(params) > 1 and first[0] and "pt_regs" in first[1] and "*" in first[1]:
                 prologue = self._kprobe_prologue(name, first[0], params[1:], toks[ni])
                 self.edits.append((lp + 1, rp, _fit(params[0], text_of(toks, lp + 1, rp))))
@@ -322,24 +338,15 @@ class _Rewriter:
         return True
 
     def _explicit_section(self, name, sec):
-        from .. import sections
+        from ... import sections
         sdef, target = sections.lookup(sec)
         if sdef is None:
             return
         self.functions.append(name)
-        p = sdef.prefix
-        if p.startswith(("fentry", "fexit", "fmod_ret", "lsm", "tp_btf", "iter", "struct_ops")):
+        if sections.is_typed(sdef):
             self.typed += [name, "____" + name]
-        if not target:
-            return
-        kind = {"tracepoint": "tracepoint", "raw_tracepoint": "raw_tracepoint"}.get(sdef.kind)
-        if sdef.kind == "kprobe":
-            kind = "kretprobe" if sdef.retprobe else "kprobe"
-        for pre, k in (("fentry", "kfunc"), ("fexit", "kretfunc"), ("fmod_ret", "kmod_ret"),
-                       ("lsm/", "lsm"), ("tp_btf", "tp_btf")):
-            if p.startswith(pre):
-                kind = k
-        if kind:
+        kind = sections.bcc_kind(sdef)
+        if kind and target:
             self.auto_attach.append((name, kind, target.replace("/", ":", 1) if kind == "tracepoint" else target))
 
     def _conventions(self, name, tok):
@@ -363,7 +370,7 @@ class _Rewriter:
         out = []
         syscall = name.startswith(_SYSCALL_PREFIXES)
         if syscall:
-            out.append(f"struct pt_regs *__pybcc_regs = (struct pt_regs *)PT_REGS_PARM1({ctx});")
+            out.append(f"struct pt_regs *__pybcc_regs = __PYBCC_SYSCALL_REGS({ctx});")
         if len(params) > (6 if syscall else 8):
             raise self.err(tok, f"{name}: too many parameters to read from registers")
         for n, p in enumerate(params, 1):
@@ -372,7 +379,7 @@ class _Rewriter:
                 raise self.err(tok, f"{name}: cannot parse parameter {p.strip()!r}")
             if "[" in ptype:
                 ptype = ptype[:ptype.index("[")] + "*"
-            src = f"PT_REGS_PARM{n}_CORE_SYSCALL(__pybcc_regs)" if syscall else f"PT_REGS_PARM{n}({ctx})"
+            src = f"__PYBCC_SYSCALL_ARG({n}, __pybcc_regs)" if syscall else f"PT_REGS_PARM{n}({ctx})"
             if "__user" in p:
                 self.user_vars.setdefault(name, []).append(pname)
             sep = "" if ptype.endswith("*") else " "
@@ -651,6 +658,24 @@ def check_printk_format(fmt, nargs, err):
                   f"but {nargs} argument{'s' if nargs != 1 else ''} follow it")
 
 
+def _dropped_include(tok):
+    """#include <linux/...> and the like: pybcc_bcc.h gives what they would."""
+    m = re.match(r"\s*#\s*include\s*<([^>]+)>", tok.text)
+    return bool(m and m.group(1).startswith(_DROPPED_INCLUDES))
+
+
+def _kernel_records():
+    """Struct and union names of the running kernel's vmlinux.h (empty
+    without BTF or a compiler)."""
+    try:
+        from ...compiler import build
+        from . import implicit
+        records, _ = implicit.vmlinux_names(os.path.join(build.vmlinux_dir(True), "vmlinux.h"))
+        return records
+    except Exception:
+        return frozenset()
+
+
 def _license_needed(text):
     return not re.search(r'SEC\s*\(\s*"license"|section\s*\(\s*"license"|\b_license\b|BPF_LICENSE', text)
 
@@ -679,8 +704,16 @@ def rewrite(text, filename="<text>", cflags=(), implicit_reads=True, use_cache=T
 
 
 def _rewrite(text, filename, cflags, implicit_reads):
-    from ..kernel import tracefs
-    from . import implicit, tracepoints
+    from ...kernel import tracefs
+    from . import conditionals, implicit, tracepoints
+    version = ""
+    rel = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", os.uname().release)
+    if rel:
+        version = ("#define LINUX_VERSION_CODE KERNEL_VERSION(%s, %s, %s)"
+                   % (rel.group(1), rel.group(2), rel.group(3) or 0))
+    user_dirs = [os.path.dirname(os.path.abspath(filename))] if filename != "<text>" else []
+    text = conditionals.drop_untaken(text, f'#include "{HEADER}"\n{version}', cflags,
+                                     user_dirs + [INCLUDE_DIR], _dropped_include)
     rw = _Rewriter(text, filename, cflags).run()
     body = rw.apply()
 
@@ -688,7 +721,7 @@ def _rewrite(text, filename, cflags, implicit_reads):
     known = frozenset()
     if rw.tp_structs:
         try:
-            from ..compiler import build
+            from ...compiler import build
             _, known = implicit.vmlinux_names(os.path.join(build.vmlinux_dir(True), "vmlinux.h"))
         except Exception:  # no BTF or no header: pointer fields become void *
             pass
@@ -699,10 +732,8 @@ def _rewrite(text, filename, cflags, implicit_reads):
             raise error(filename, line, f"tracepoint {cat}:{ev} does not exist on this kernel ({e})") from None
         except Exception as e:
             raise error(filename, line, f"tracepoint {cat}:{ev}: cannot read its format: {e}") from None
-    rel = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", os.uname().release)
-    if rel:
-        prelude.append("#define LINUX_VERSION_CODE KERNEL_VERSION(%s, %s, %s)"
-                       % (rel.group(1), rel.group(2), rel.group(3) or 0))
+    if version:
+        prelude.append(version)
     if _license_needed(text):
         prelude.append('char _license[] SEC("license") = "GPL";')
     prelude.append('#line 1 "%s"' % filename.replace("\\", "\\\\").replace('"', '\\"'))
@@ -750,7 +781,7 @@ def _frontend_digest():
 
 def _cache_key(text, filename, cflags, implicit_reads):
     try:
-        from ..compiler import build, find_compiler
+        from ...compiler import build, find_compiler
         parts = [_frontend_digest(), build.headers_digest(), build.vmlinux_dir(True),
                  find_compiler().identity, text, filename, str(implicit_reads), *cflags]
     except Exception as e:  # no compiler or BTF: the rewrite itself will say so
@@ -764,12 +795,12 @@ def _cache_key(text, filename, cflags, implicit_reads):
 
 
 def _cache_path(key):
-    from .. import cache
+    from ... import cache
     return os.path.join(cache.private_dir("frontend"), key + ".json")
 
 
 def _cache_get(key):
-    from .. import cache
+    from ... import cache
     try:
         d = cache.read_json(_cache_path(key))
         if not d:
@@ -788,7 +819,7 @@ def _cache_get(key):
 
 
 def _cache_put(key, r):
-    from .. import cache
+    from ... import cache
     d = {"c_text": r.c_text, "line_map": r.line_map,
          "tables": {n: dict(dataclasses.asdict(t), map_type=int(t.map_type)) for n, t in r.tables.items()},
          "functions": r.functions, "auto_attach": [list(a) for a in r.auto_attach],

@@ -1,6 +1,6 @@
 """The bcc C dialect front end: a bcc program (BPF(text=...)) → plain C.
 
-    from pybcc.frontend import rewrite
+    from pybcc.bcc.dialect import rewrite
     r = rewrite(text, filename="<text>", cflags=())
     obj = pybcc.compiler.compile(r.c_text, cflags, filename=r.filename, line_map=r.line_map)
 
