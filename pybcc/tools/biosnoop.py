@@ -2,15 +2,19 @@
 import argparse
 import ctypes
 import sys
+import time
 
+from ..output.heatmap import HeatMap
 from .lib.runtime import Tool, fail, run_tool, stream_events
 from .lib.disks import disk_devt
+from .lib.heatmaps import add_heatmap_arg, check_writable, command_line, write_heatmap
 
 EXAMPLES = """examples:
     ./biosnoop           # trace all block I/O
     ./biosnoop -Q        # include OS queued time
     ./biosnoop -d sdc    # trace sdc only
     ./biosnoop -P        # display block I/O pattern
+    ./biosnoop --heatmap io.svg --duration 60   # and a latency heat map of the minute
 """
 
 
@@ -23,6 +27,7 @@ def parse_args(argv):
     p.add_argument("-P", "--pattern", action="store_true",
                    help="display block I/O pattern (sequential or random)")
     p.add_argument("--duration", type=float, help="stop after this many seconds (pybcc extension)")
+    add_heatmap_arg(p)
     return p.parse_args(argv)
 
 
@@ -37,7 +42,12 @@ PATTERNS = {1: "S", 2: "R"}
 
 
 def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    heat = None
+    if args.heatmap:
+        check_writable(args.heatmap, "biosnoop")
+        heat = HeatMap(unit="usecs", what="I/Os")      # LAT(ms), in 1 s columns
     constants = {}
     if args.disk is not None:
         devt = disk_devt(args.disk)
@@ -66,6 +76,8 @@ def main(argv=None):
             if args.queue:
                 out += "%7.2f " % (e.qdelta / 1000000)
             print(out + "%7.2f" % (e.delta / 1000000), flush=True)
+            if heat:
+                heat.add(e.ts / 1e6, e.delta / 1000)
 
         tool.open_events(on_event)
         header = "%-11s %-14s %-7s %-9s %-1s %-10s %-7s" % (
@@ -75,7 +87,11 @@ def main(argv=None):
         if args.queue:
             header += "%7s " % "QUE(ms)"
         print(header + "%7s" % "LAT(ms)", flush=True)
+        started = time.monotonic()
         stream_events(tool, args.duration)
+    if heat:
+        write_heatmap(heat, args.heatmap, "Block I/O Latency Heat Map", command_line("biosnoop", argv),
+                      started)
     return 0
 
 

@@ -182,3 +182,22 @@ def test_memleak_svg_has_each_leak_in_bytes(leaky, tmp_path):  # noqa: F811
         if leak:
             stacks[leak] = stacks.get(leak, 0) + int(count)
     assert stacks == {n: size for n, (size, _) in LEAKS.items()}, r.stdout
+
+
+def test_biosnoop_heatmap_has_every_printed_io(tmp_path):
+    from .test_biolatency import block_dir, direct_writes
+    directory, disk = block_dir()
+    out = tmp_path / "io.svg"
+    with RunningTool("biosnoop", "-d", disk, "--heatmap", out, ready="LAT(ms)") as t:
+        direct_writes(directory, 200)
+        t.wait_for(lambda ln: False, timeout=0.5)
+    assert t.proc.returncode == 0, t.stderr
+    events = [ln for ln in t.lines if re.match(r"\d+\.\d{6} ", ln)]
+    assert len(events) >= 200, t.stdout
+    root, cells = heatmap_cells(out)
+    assert root.find(SVG + "text[@id='title']").text == "Block I/O Latency Heat Map"
+    assert sum(c for _, _, c, _ in cells) == len(events)
+    assert all(what == "I/Os" for _, _, _, what in cells)
+    subtitle = root.find(SVG + "text[@id='subtitle']").text
+    assert subtitle.startswith("pybcc biosnoop -d %s --heatmap %s · " % (disk, out))
+    assert subtitle.endswith(" · {:,} I/Os".format(len(events)))
