@@ -57,6 +57,7 @@ def main(argv=None):
     if not argv or argv[0] in ("-h", "--help"):
         from .tools import registry
         print("usage: pybcc TOOL [ARGS] | pybcc run SCRIPT [ARGS] | pybcc load OBJ.o [--attach]\n"
+              "       pybcc flamegraph FOLDED|- > out.svg (folded stacks drawn as a flame graph)\n"
               "       (pybcc TOOL -h: the tool's flags; --json: NDJSON output)\n\n"
               + registry.help_text())
         return 0
