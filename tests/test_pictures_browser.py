@@ -10,7 +10,7 @@ from collections import namedtuple
 import pytest
 
 import browser
-from pybcc.output import flamegraph, folded, heatmap
+from pybcc.output import flamegraph, heatmap
 
 PLOT_WIDTH = 1200 - 2 * flamegraph.XPAD
 

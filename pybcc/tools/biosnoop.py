@@ -7,7 +7,8 @@ import time
 from ..output.heatmap import HeatMap
 from .lib.runtime import Tool, fail, run_tool, stream_events
 from .lib.disks import disk_devt
-from .lib.heatmaps import add_heatmap_arg, check_writable, command_line, write_heatmap
+from .lib.heatmaps import add_heatmap_arg, command_line, write_heatmap
+from .lib.outfile import check_writable
 
 EXAMPLES = """examples:
     ./biosnoop           # trace all block I/O

@@ -3,7 +3,8 @@ import sys
 
 from ..output.histogram import collect_sections, sections_json, sections_text
 from .lib.args import add_duration, add_interval_count, add_json, pid, tool_parser
-from .lib.heatmaps import HistogramTap, add_heatmap_arg, check_writable, command_line
+from .lib.heatmaps import HistogramTap, add_heatmap_arg, command_line
+from .lib.outfile import check_writable
 from .lib.report import report_loop
 from .lib.runtime import Tool, run_tool, status
 

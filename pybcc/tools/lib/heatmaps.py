@@ -6,7 +6,6 @@ tool's own report then takes instead of reading the map. Event tools
 (biosnoop) add each event's latency as it arrives.
 """
 import shlex
-import sys
 import threading
 import time
 
@@ -18,16 +17,6 @@ HELP = "also draw a latency heat map (time x latency, count as colour) into this
 
 def add_heatmap_arg(parser):
     parser.add_argument("--heatmap", metavar="FILE.svg", help=HELP)
-
-
-def check_writable(path, tool):
-    """Fail at start, not after a long trace, when the file cannot be written."""
-    try:
-        with open(path, "a"):
-            pass
-    except OSError as e:
-        print("%s: cannot write %s: %s" % (tool, path, e.strerror), file=sys.stderr)
-        sys.exit(1)
 
 
 def command_line(tool, argv):

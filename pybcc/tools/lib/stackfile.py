@@ -10,6 +10,7 @@ import sys
 import time
 
 from ...output import flamegraph, folded, speedscope
+from .outfile import check_writable
 
 FORMATS = ("folded", "svg", "speedscope")
 FORMAT_HELP = ("write the stacks as folded text, an interactive flame graph (svg) or "
@@ -46,23 +47,13 @@ def quiet(args):
     return chosen_format(args) is not None and not args.output
 
 
-def check_writable(args, tool):
-    """Fail at start, not after a long trace, when -o cannot be written."""
-    if args.output:
-        try:
-            with open(args.output, "a"):
-                pass
-        except OSError as e:
-            print("%s: cannot write %s: %s" % (tool, args.output, e.strerror), file=sys.stderr)
-            sys.exit(1)
-
-
 class StackFile:
     """Collects {folded stack: count} and writes it in the chosen format."""
 
     def __init__(self, args, tool, argv, unit="samples", title="Flame Graph", count_name=None,
                  total_label="%s"):
-        check_writable(args, tool)
+        if args.output:
+            check_writable(args.output, tool)
         self.format = chosen_format(args)
         self.output = args.output
         self.tool, self.unit, self.title = tool, unit, title
