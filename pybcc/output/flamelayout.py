@@ -55,7 +55,6 @@ def layout(stacks, min_count=0, differential=False):
     names, starts, delta_starts = [], [], []   # the open frames, outermost first
     x = 0.0
     delta_sum = 0.0
-    max_depth = 0
 
     def flush(depth):
         start, end, n, d0, d1 = pending.pop(depth)
@@ -88,27 +87,32 @@ def layout(stacks, min_count=0, differential=False):
                         flush(depth)
                     pending[depth] = [start, x, 1, d0, delta_sum]
 
-    previous = []
-    used = 0
-    for frames_of_stack, count, delta in items:
-        if count <= 0 and not delta:
-            continue
-        used += 1
-        common, limit = 0, min(len(previous), len(frames_of_stack))
-        while common < limit and previous[common] == frames_of_stack[common]:
-            common += 1
+    # Frames a stack shares with neither neighbour, below the first such
+    # frame, have only this stack's count and no siblings: when that count
+    # is narrow they are never drawn, so they are not even opened.
+    items = [item for item in items if item[1] > 0 or item[2]]
+    shared = [0] * (len(items) + 1)     # shared[i]: frames stack i shares with stack i - 1
+    for i in range(1, len(items)):
+        a, b = items[i - 1][0], items[i][0]
+        n, limit = 0, min(len(a), len(b))
+        while n < limit and a[n] == b[n]:
+            n += 1
+        shared[i] = n
+    for i, (frames_of_stack, count, delta) in enumerate(items):
+        common = shared[i]
         close_to(common)
-        for name in frames_of_stack[common:]:
+        keep = len(frames_of_stack)
+        if count < min_count:
+            keep = min(keep, max(common, shared[i + 1]) + 1)
+        for name in frames_of_stack[common:keep]:
             names.append(name)
             starts.append(x)
             delta_starts.append(delta_sum)
-        if count > 0 and len(frames_of_stack) > max_depth:
-            max_depth = len(frames_of_stack)
         x += count
         delta_sum += delta
-        previous = frames_of_stack
     close_to(0)
     if 1 in pending:
         flush(1)
     root = Frame(ROOT_NAME, 0, 0.0, x, delta_sum)
-    return Layout([root] + frames, x, max_depth, used)
+    max_depth = max((f.depth for f in frames), default=0)
+    return Layout([root] + frames, x, max_depth, len(items))
