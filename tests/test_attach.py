@@ -585,8 +585,10 @@ def test_uprobe_tracefs_fallback(counter, target_bin):
 # --- perf events -----------------------------------------------------------------
 
 def _spin(seconds):
-    end = time.time() + seconds
-    while time.time() < end:
+    """Burn ``seconds`` of this thread's CPU time (not wall time: on a busy
+    machine a wall second may hold only a little CPU), at most 30 s of wall."""
+    end, give_up = time.thread_time() + seconds, time.time() + 30
+    while time.thread_time() < end and time.time() < give_up:
         pass
 
 
