@@ -89,15 +89,15 @@ def by_name(frames):
 
 def test_profile_svg_and_speedscope_of_a_busy_process(spinner, tmp_path):
     out = tmp_path / "cpu.svg"
-    r = run_tool("profile", "-F", "199", "-p", spinner.pid, "-o", out, "2", timeout=90)
+    r = run_tool("profile", "-F", "499", "-p", spinner.pid, "-o", out, "2", timeout=90)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("Sampling at 199 Hertz of PID [%d] by user + kernel stack for 2 secs."
+    assert r.stdout.startswith("Sampling at 499 Hertz of PID [%d] by user + kernel stack for 2 secs."
                                % spinner.pid)
     assert "profile: wrote %s (svg, " % out in r.stderr
     root, frames = flame_frames(out)
     assert root.find(SVG + "text[@id='title']").text == "Flame Graph"
     subtitle = root.find(SVG + "text[@id='subtitle']").text
-    assert subtitle.startswith("pybcc profile -F 199 -p %d -o %s 2 · " % (spinner.pid, out))
+    assert subtitle.startswith("pybcc profile -F 499 -p %d -o %s 2 · " % (spinner.pid, out))
     total = frames[0][1]
     assert frames[0][0] == "all" and total >= 20
     assert re.search(r" · {:,} samples · ".format(int(total)), subtitle)
@@ -135,7 +135,8 @@ def test_offcputime_svg_counts_microseconds_of_sleep(tmp_path):
     assert root.find(SVG + "text[@id='title']").text == "Off-CPU Time Flame Graph"
     assert " off-CPU · " in root.find(SVG + "text[@id='subtitle']").text
     sleeps = sum(c for n, c, _, _ in frames if "nanosleep" in n and n.startswith("__x64_sys"))
-    assert 1_000_000 <= sleeps <= 3_000_000, frames        # 20 sleeps of 50 ms, in µs
+    # 20 sleeps of 50 ms, in µs (more on a busy machine: waits for a CPU count too)
+    assert 1_000_000 <= sleeps <= 10_000_000, frames
     # kernel frames are marked for colour, and their names shown without the mark
     schedule = [f for f in frames if f[0] == "schedule"]
     assert schedule and all(f[3] == flamegraph.frame_color("kernel", "schedule") for f in schedule)
