@@ -28,6 +28,7 @@ def test_parse_adds_repeated_stacks_and_rejects_bad_lines():
     assert stacks["python3;_start;main;io;read;-;entry_SYSCALL_64;ksys_read"] == 107
     assert folded.total(stacks) == 1007
     assert folded.parse(["a;b 1.5", "# comment", "", "a;b 2"]) == {"a;b": 3.5}
+    assert folded.parse(["a;f(int, char) 3", "a;f(int, char)\t4\n"]) == {"a;f(int, char)": 7}
     with pytest.raises(folded.FoldedError, match="x.folded:2: not a folded stack line"):
         folded.parse(["a;b 1", "a;b many"], "x.folded")
 

@@ -29,10 +29,11 @@ def parse(lines, source="<input>"):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        stack, _, count = line.rpartition(" ")
+        parts = line.rsplit(None, 1)     # frame names may hold spaces; the count is last
         try:
-            if not stack:
+            if len(parts) != 2:
                 raise ValueError
+            stack, count = parts
             value = parse_count(count)
         except ValueError:
             raise FoldedError("%s:%d: not a folded stack line (expected 'frame;frame;... COUNT'): %.60r"
