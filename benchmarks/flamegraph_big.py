@@ -46,7 +46,7 @@ def main():
     t = time.perf_counter()
     svg = flamegraph.render(stacks, subtitle="synthetic: %d unique stacks" % len(stacks))
     render_s = time.perf_counter() - t
-    frames = svg.count("<g><title>")
+    frames = len(flamegraph.read_frames(svg))
     out_dir = args.keep or tempfile.mkdtemp(prefix="pybcc-fg-")
     path = os.path.join(out_dir, "big.svg")
     with open(path, "w") as f:

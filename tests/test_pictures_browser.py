@@ -10,7 +10,7 @@ from collections import namedtuple
 import pytest
 
 import browser
-from pybcc.output import flamegraph, heatmap
+from pybcc.output import flamegraph, folded, heatmap
 
 PLOT_WIDTH = 1200 - 2 * flamegraph.XPAD
 
@@ -54,21 +54,25 @@ Frame = namedtuple("Frame", "name x width shown fill faded")
 
 
 def frames(driver):
-    """name -> (x, width, displayed, fill) of each frame, as the browser lays it out."""
+    """The frames as the browser lays them out, in drawing order under "_all_"
+    and by name (the first frame of each name)."""
     rows = driver.execute_script("""
-        var out = [];
-        for (var g of document.getElementById("frames").children) {
-          var r = g.getElementsByTagName("rect")[0], box = r.getBoundingClientRect();
-          var t = g.getElementsByTagName("title")[0].textContent;
-          out.push([t.slice(0, t.lastIndexOf(" (")), box.x, box.width,
-                    getComputedStyle(g).display !== "none", r.getAttribute("fill"),
-                    g.classList.contains("parent")]);
+        var fg = window.flamegraph, out = [];
+        for (var i = 0; i < fg.frames; i++) {
+          var r = fg.rects[i], box = r.getBoundingClientRect();
+          out.push([fg.names[i], box.x, box.width, getComputedStyle(r).display !== "none",
+                    r.getAttribute("fill"), r.classList.contains("parent")]);
         }
         return out;""")
     found = {"_all_": [Frame(*row) for row in rows]}
     for f in found["_all_"]:
         found.setdefault(f.name, f)       # names drawn twice (ksys_read): the first
     return found
+
+
+def rect_of(driver, name):
+    return driver.execute_script(
+        "var fg = window.flamegraph; return fg.rects[fg.names.indexOf(arguments[0])]", name)
 
 
 def frame_sum(name_pattern):
@@ -96,9 +100,7 @@ def test_click_zooms_and_reset_restores(page):
     before = frames(d)
     reset = d.find_element("id", "resetzoom")
     assert not reset.is_displayed()
-    compute = next(e for e in d.find_elements("css selector", "#frames g")
-                   if e.find_element("tag name", "title").get_attribute("textContent").startswith("compute "))
-    compute.find_element("tag name", "rect").click()
+    rect_of(d, "compute").click()
     got = frames(d)
     assert abs(got["compute"].width - PLOT_WIDTH) < 0.5
     assert abs(got["compute"].x - flamegraph.XPAD) < 0.5
@@ -143,29 +145,36 @@ def test_search_highlights_and_reports_the_share(page):
     assert all(f.fill != flamegraph.MATCH_COLOR for f in frames(d)["_all_"])
 
 
-def test_details_line_shows_frame_count_and_percent(page):
+def test_details_line_and_tooltip_show_frame_count_and_percent(page):
     from selenium.webdriver.common.action_chains import ActionChains
     d = page(flamegraph.render(STACKS), "details.svg")
-    busy = next(e for e in d.find_elements("css selector", "#frames rect")
-                if e.find_element("xpath", "..").find_element("tag name", "title")
-                .get_attribute("textContent").startswith("busy "))
+    busy = rect_of(d, "busy")
     ActionChains(d).move_to_element(busy).perform()
     assert d.find_element("id", "details").text == "Frame: busy (300 samples, 26.09%)"
-    offcpu = page(flamegraph.render({"sshd;poll_[k]": 53200, "sshd;read_[k]": 800}, unit="us"),
-                  "offcpu.svg")
-    poll = offcpu.find_elements("css selector", "#frames rect")[1]
-    ActionChains(offcpu).move_to_element(poll).perform()
-    assert offcpu.find_element("id", "details").text == "Frame: poll (53.20 ms, 98.52%)"
+    # the browser's own tooltip: a <title> made on the first hover
+    assert busy.find_element("tag name", "title").get_attribute("textContent") == \
+        "busy (300 samples, 26.09%)"
+    for stacks, unit, name, text in (
+            ({"sshd;poll_[k]": 53200, "sshd;read_[k]": 800}, "us", "poll", "poll (53.20 ms, 98.52%)"),
+            ({"sshd;poll_[k]": 532, "sshd;read_[k]": 800}, "us", "poll", "poll (532 µs, 39.94%)"),
+            ({"app;malloc_big": 3 << 20, "app;small": 1000}, "bytes", "malloc_big",
+             "malloc_big (3.0 MiB, 99.97%)"),
+            ({"app;small": 1000}, "bytes", "small", "small (1,000 bytes, 100.00%)")):
+        d = page(flamegraph.render(stacks, unit=unit), "units.svg")
+        ActionChains(d).move_to_element(rect_of(d, name)).perform()
+        assert d.find_element("id", "details").text == "Frame: " + text
+    d = page(flamegraph.render(folded.pair({"a;b": 10, "a;c": 30}, {"a;b": 25, "a;c": 30}),
+                               differential=True), "diff.svg")
+    ActionChains(d).move_to_element(rect_of(d, "b")).perform()
+    assert d.find_element("id", "details").text == \
+        "Frame: b (25 samples, 45.45%; change +15 samples, +27.27%)"
 
 
 def test_inverted_puts_the_root_on_top(page):
     d = page(flamegraph.render(STACKS, inverted=True), "icicle.svg")
     y = d.execute_script("""
-        var out = {};
-        for (var g of document.getElementById("frames").children) {
-          var t = g.getElementsByTagName("title")[0].textContent;
-          out[t.slice(0, t.lastIndexOf(" ("))] = g.getElementsByTagName("rect")[0].getBoundingClientRect().y;
-        }
+        var fg = window.flamegraph, out = {};
+        for (var i = 0; i < fg.frames; i++) out[fg.names[i]] = fg.rects[i].getBoundingClientRect().y;
         return out;""")
     assert y["all"] < y["python3"] < y["main"] < y["busy"]
     keep_screenshot(d, "flamegraph-icicle.png")

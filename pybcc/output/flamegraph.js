@@ -1,25 +1,30 @@
-// Interactivity of pybcc's flame graph SVG: zoom, search, details.
-// The frames are static SVG (the picture shows without scripts); FG holds,
-// per frame in document order, its start, count and depth in count units.
+// Interactivity of pybcc's flame graph SVG: zoom, search, details, tooltips.
+// The frames are static SVG (the picture shows without scripts): one <rect>
+// each, followed by its <text> label when one fits. FG holds, per frame in
+// drawing order, its start, count, depth and name (and change, in
+// differential graphs), in count units.
 "use strict";
 (function () {
   var NS = "http://www.w3.org/2000/svg";
-  var fg = FG, n = fg.frames.length / 3;
+  var fg = FG, stride = fg.stride, n = fg.frames.length / stride;
   var start = new Float64Array(n), count = new Float64Array(n), depth = new Int32Array(n);
+  var delta = new Float64Array(n), names = new Array(n);
   for (var i = 0; i < n; i++) {
-    start[i] = fg.frames[3 * i]; count[i] = fg.frames[3 * i + 1]; depth[i] = fg.frames[3 * i + 2];
+    var row = i * stride;
+    start[i] = fg.frames[row]; count[i] = fg.frames[row + 1]; depth[i] = fg.frames[row + 2];
+    names[i] = fg.names[fg.frames[row + 3]];
+    if (stride > 4) delta[i] = fg.frames[row + 4];
   }
-  var groups = document.getElementById("frames").children;
-  var rects = new Array(n), texts = new Array(n), names = new Array(n), fills = new Array(n);
-  for (i = 0; i < n; i++) {
-    var g = groups[i];
-    g.fgIndex = i;
-    rects[i] = g.getElementsByTagName("rect")[0];
-    texts[i] = g.getElementsByTagName("text")[0] || null;
-    var title = g.getElementsByTagName("title")[0].textContent;
-    var cut = title.lastIndexOf(" (");
-    names[i] = cut >= 0 ? title.slice(0, cut) : title;
-    fills[i] = rects[i].getAttribute("fill");
+  var layer = document.getElementById("frames");
+  var rects = new Array(n), texts = new Array(n), fills = new Array(n);
+  var k = -1;
+  for (var el = layer.firstElementChild; el; el = el.nextElementSibling) {
+    if (el.tagName === "rect") {
+      k++;
+      rects[k] = el; texts[k] = null; fills[k] = el.getAttribute("fill"); el.fgIndex = k;
+    } else if (el.tagName === "text") {
+      texts[k] = el;
+    }
   }
   var details = document.getElementById("details");
   var matched = document.getElementById("matched");
@@ -28,6 +33,42 @@
   var charWidth = fg.fontSize * fg.fontWidth;
   var eps = fg.total * 1e-9;
   var zoomed = -1, searchRe = null;
+
+  function number(v) {
+    return Number.isInteger(v) ? v.toLocaleString("en-US")
+      : v.toLocaleString("en-US", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+  }
+
+  // A count with its unit, as the Python side writes it (format_amount).
+  function amount(v, unit) {
+    if (unit === "ns") { v = v / 1000; unit = "us"; }
+    if (unit === "us") {
+      if (v < 1000) return number(v) + " µs";
+      if (v < 1e6) return (v / 1000).toFixed(2) + " ms";
+      return (v / 1e6).toFixed(2) + " s";
+    }
+    if (unit === "bytes") {
+      if (v < 1024) return number(v) + " bytes";
+      if (v >= 1073741824) return (v / 1073741824).toFixed(1) + " GiB";
+      if (v >= 1048576) return (v / 1048576).toFixed(1) + " MiB";
+      return (v / 1024).toFixed(1) + " KiB";
+    }
+    if (unit === "count") return number(v);
+    return number(v) + " " + unit;
+  }
+
+  function percent(v) { return (fg.total ? 100 * v / fg.total : 0).toFixed(2) + "%"; }
+
+  // "name (1,234 samples, 12.34%)": the tooltip and the details line.
+  function info(i) {
+    var text = names[i] + " (" + amount(count[i], fg.unit) + ", " + percent(count[i]);
+    if (fg.differential) {
+      var d = delta[i];
+      text += "; change " + (d >= 0 ? "+" : "-") + amount(Math.abs(d), fg.unit) + ", " +
+        (d >= 0 ? "+" : "-") + percent(Math.abs(d));
+    }
+    return text + ")";
+  }
 
   function label(i, width) {
     var fit = Math.floor((width - 6) / charWidth);
@@ -46,10 +87,18 @@
       // Frames too narrow for a label at first are drawn without one.
       t = texts[i] = document.createElementNS(NS, "text");
       t.setAttribute("y", (parseFloat(r.getAttribute("y")) + fg.frameHeight - 4.5).toFixed(1));
-      groups[i].appendChild(t);
+      layer.insertBefore(t, r.nextSibling);
     }
     t.setAttribute("x", (x + 3).toFixed(2));
     if (t.textContent !== text) t.textContent = text;
+  }
+
+  function show(i, visible, faded) {
+    var r = rects[i], t = texts[i];
+    if (visible) { r.removeAttribute("display"); if (t) t.removeAttribute("display"); }
+    else { r.setAttribute("display", "none"); if (t) t.setAttribute("display", "none"); }
+    r.classList.toggle("parent", faded);
+    if (t) t.classList.toggle("parent", faded);
   }
 
   // Zoom: frame z spans the whole width; its ancestors stay full width and
@@ -58,17 +107,15 @@
     var zs = start[z], ze = start[z] + count[z], zd = depth[z];
     var scale = fg.plotWidth / count[z];
     for (var i = 0; i < n; i++) {
-      var s = start[i], e = s + count[i], g = groups[i];
+      var s = start[i], e = s + count[i];
       if (depth[i] >= zd && s >= zs - eps && e <= ze + eps) {
         place(i, fg.xpad + (s - zs) * scale, count[i] * scale);
-        g.removeAttribute("display");
-        g.classList.remove("parent");
+        show(i, true, false);
       } else if (depth[i] < zd && s <= zs + eps && e >= ze - eps) {
         place(i, fg.xpad, fg.plotWidth);
-        g.removeAttribute("display");
-        g.classList.add("parent");
+        show(i, true, true);
       } else {
-        g.setAttribute("display", "none");
+        show(i, false, false);
       }
     }
     zoomed = z;
@@ -79,8 +126,7 @@
     var scale = fg.plotWidth / fg.total;
     for (var i = 0; i < n; i++) {
       place(i, fg.xpad + start[i] * scale, count[i] * scale);
-      groups[i].removeAttribute("display");
-      groups[i].classList.remove("parent");
+      show(i, true, false);
     }
     zoomed = -1;
     resetZoom.classList.add("hide");
@@ -98,14 +144,14 @@
     }
     hits.sort(function (a, b) { return start[a] - start[b] || depth[a] - depth[b]; });
     var covered = 0, reach = -Infinity;
-    for (var k = 0; k < hits.length; k++) {
-      var s = start[hits[k]], e = s + count[hits[k]];
+    for (var h = 0; h < hits.length; h++) {
+      var s = start[hits[h]], e = s + count[hits[h]];
       if (e <= reach) continue;
       covered += e - Math.max(s, reach);
       reach = e;
     }
     searchRe = pattern;
-    matched.textContent = "Matched: " + (100 * covered / fg.total).toFixed(2) + "%";
+    matched.textContent = "Matched: " + percent(covered);
     matched.classList.remove("hide");
     searchButton.textContent = "Reset Search";
     return covered;
@@ -124,21 +170,21 @@
     if (pattern) search(pattern);
   }
 
-  function frameOf(node) {
-    while (node && node.fgIndex === undefined) node = node.parentNode;
-    return node ? node.fgIndex : -1;
-  }
-
-  var frameLayer = document.getElementById("frames");
-  frameLayer.addEventListener("click", function (ev) {
-    var i = frameOf(ev.target);
-    if (i >= 0) zoom(i);
+  layer.addEventListener("click", function (ev) {
+    if (ev.target.fgIndex !== undefined) zoom(ev.target.fgIndex);
   });
-  frameLayer.addEventListener("mouseover", function (ev) {
-    var i = frameOf(ev.target);
-    if (i >= 0) details.textContent = fg.detailsPrefix + groups[i].getElementsByTagName("title")[0].textContent;
+  layer.addEventListener("mouseover", function (ev) {
+    var r = ev.target, i = r.fgIndex;
+    if (i === undefined) return;
+    var text = info(i);
+    details.textContent = fg.detailsPrefix + text;
+    if (!r.firstChild) {      // the browser's own tooltip, made when first needed
+      var title = document.createElementNS(NS, "title");
+      title.textContent = text;
+      r.appendChild(title);
+    }
   });
-  frameLayer.addEventListener("mouseout", function () { details.textContent = " "; });
+  layer.addEventListener("mouseout", function () { details.textContent = " "; });
   resetZoom.addEventListener("click", unzoom);
   searchButton.addEventListener("click", askSearch);
   document.addEventListener("keydown", function (ev) {
@@ -150,5 +196,5 @@
 
   // For scripts and tests driving the page.
   window.flamegraph = { zoom: zoom, unzoom: unzoom, search: search, resetSearch: resetSearch,
-                        frames: n, names: names };
+                        info: info, frames: n, names: names, rects: rects, texts: texts };
 })();

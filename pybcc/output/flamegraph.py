@@ -173,9 +173,8 @@ def render(stacks, title=None, subtitle=None, unit="samples", width=1200, min_wi
         ".button { cursor: pointer; opacity: 0.9; }\n"
         ".button:hover { text-decoration: underline; }\n"
         ".hide { display: none; }\n"
-        "#frames g { cursor: pointer; }\n"
-        "#frames rect { rx: 2px; ry: 2px; }\n"
-        "#frames g:hover rect { stroke: #000; stroke-width: 0.5; }\n"
+        "#frames rect { rx: 2px; ry: 2px; cursor: pointer; }\n"
+        "#frames rect:hover { stroke: #000; stroke-width: 0.5; }\n"
         "#frames text { pointer-events: none; }\n"
         ".parent { opacity: 0.5; }\n"
         "</style>\n" % (FONT_SIZE, FONT_SIZE + 5))
@@ -192,7 +191,11 @@ def render(stacks, title=None, subtitle=None, unit="samples", width=1200, min_wi
 
     add('<g id="frames">\n')
     data = []
-    count_name = count_name or unit
+    # Each frame is one <rect> (and a <text> label when it fits): no <title>
+    # and no <g> per frame, which halves what the browser parses and lays
+    # out. Names, counts and the tooltips' text live in the script's data.
+    name_index = {}
+    names = []
     for f in lay.frames:
         kind, name = frame_kind(f.name)
         if f.depth == 0:
@@ -203,31 +206,54 @@ def render(stacks, title=None, subtitle=None, unit="samples", width=1200, min_wi
             y = top + f.depth * FRAME_HEIGHT
         else:
             y = height - bottom - (f.depth + 1) * FRAME_HEIGHT
-        share = 100.0 * f.count / lay.total if lay.total else 0
-        info = "%s, %.2f%%" % (format_amount(f.count, count_name), share)
-        if differential:
-            change = 100.0 * f.delta / lay.total if lay.total else 0
-            sign = "+" if f.delta >= 0 else "-"
-            info += "; change %s%s, %+.2f%%" % (sign, format_amount(abs(f.delta), count_name), change)
-            fill = diff_color(f.delta, max_delta)
-        else:
-            fill = frame_color(kind, name, kinds_known)
+        fill = diff_color(f.delta, max_delta) if differential else frame_color(kind, name, kinds_known)
+        add('<rect x="%.2f" y="%d" width="%.2f" height="%d" fill="%s"/>'
+            % (x, y, w, FRAME_HEIGHT - 1, fill))
         label = _label(name, w)
-        text = '<text x="%.2f" y="%.1f">%s</text>' % (x + 3, y + FRAME_HEIGHT - 4.5, _escape(label)) \
-            if label else ""     # the script adds labels to frames that zooming widens
-        add('<g><title>%s (%s)</title><rect x="%.2f" y="%d" width="%.2f" height="%d" fill="%s"/>%s</g>\n'
-            % (_escape(name), info, x, y, w, FRAME_HEIGHT - 1, fill, text))
-        data.extend((_num(f.start), _num(f.count), str(f.depth)))
+        if label:       # (the script adds labels to frames that zooming widens)
+            add('<text x="%.2f" y="%.1f">%s</text>' % (x + 3, y + FRAME_HEIGHT - 4.5, _escape(label)))
+        add("\n")
+        i = name_index.get(name)
+        if i is None:
+            i = name_index[name] = len(names)
+            names.append(name)
+        data.extend((_num(f.start), _num(f.count), str(f.depth), str(i)))
+        if differential:
+            data.append(_num(f.delta))
     add("</g>\n")
     settings = {"total": lay.total, "plotWidth": plot_width, "xpad": XPAD, "fontSize": FONT_SIZE,
-                "fontWidth": FONT_WIDTH, "frameHeight": FRAME_HEIGHT, "matchColor": MATCH_COLOR, "detailsPrefix": "Frame: "}
-    settings_json = json.dumps(settings)[:-1]
+                "fontWidth": FONT_WIDTH, "frameHeight": FRAME_HEIGHT, "matchColor": MATCH_COLOR,
+                "detailsPrefix": "Frame: ", "unit": count_name or unit, "differential": differential,
+                "stride": 5 if differential else 4, "names": names}
+    # ">" only occurs inside JSON strings: escaping it keeps "]]>" out of the CDATA.
+    settings_json = json.dumps(settings, ensure_ascii=False)[:-1].replace(">", "\\u003e")
     add('<script type="text/ecmascript"><![CDATA[\nvar FG = %s, "frames": [%s]};\n]]></script>\n'
         % (settings_json, ",".join(data)))
     with open(SCRIPT, encoding="utf-8") as f:
         add('<script type="text/ecmascript"><![CDATA[\n%s]]></script>\n' % f.read())
     add("</svg>\n")
     return "".join(out)
+
+
+def read_frames(svg_text):
+    """The frames of an SVG written by render(), from its data: a list of
+    dicts (name, start, count, depth, and delta when differential), root
+    first, in drawing order; with "fill" from the drawing. For tests and
+    tools that check a picture."""
+    import xml.etree.ElementTree as ET
+    data = json.loads(re.search(r"var FG = (\{.*?\});\n", svg_text).group(1))
+    stride, numbers = data["stride"], data["frames"]
+    ns = "{http://www.w3.org/2000/svg}"
+    rects = ET.fromstring(svg_text).find(ns + "g[@id='frames']").findall(ns + "rect")
+    frames = []
+    for i in range(len(numbers) // stride):
+        row = numbers[i * stride:(i + 1) * stride]
+        frame = {"name": data["names"][row[3]], "start": row[0], "count": row[1], "depth": row[2],
+                 "fill": rects[i].get("fill")}
+        if stride == 5:
+            frame["delta"] = row[4]
+        frames.append(frame)
+    return frames
 
 
 def write(path_or_file, stacks, **options):

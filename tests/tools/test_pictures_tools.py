@@ -66,18 +66,15 @@ def test_runqlat_heatmap_unwritable_path_is_one_line():
 
 
 def flame_frames(path):
-    """[(name, count, depth, fill)] of the frames an SVG flame graph draws;
-    counts from the script's exact data, names from the titles."""
+    """(SVG root, [(name, count, depth, fill)]) of a flame graph's frames,
+    from the picture's own data."""
     text = open(path, encoding="utf-8").read()
-    root = ET.fromstring(text)
-    data = json.loads(re.search(r"var FG = (\{.*?\});\n", text).group(1))
-    numbers = data["frames"]
-    frames = []
-    for i, g in enumerate(root.find(SVG + "g[@id='frames']")):
-        title = g.find(SVG + "title").text
-        frames.append((title[:title.rindex(" (")], numbers[3 * i + 1], numbers[3 * i + 2],
-                       g.find(SVG + "rect").get("fill")))
-    return root, frames
+    frames = [(f["name"], f["count"], f["depth"], f["fill"]) for f in flamegraph.read_frames(text)]
+    return ET.fromstring(text), frames
+
+
+def unit_of(path):
+    return re.search(r'"unit": "([^"]*)"', open(path, encoding="utf-8").read()).group(1)
 
 
 def by_name(frames):
@@ -140,8 +137,7 @@ def test_offcputime_svg_counts_microseconds_of_sleep(tmp_path):
     # kernel frames are marked for colour, and their names shown without the mark
     schedule = [f for f in frames if f[0] == "schedule"]
     assert schedule and all(f[3] == flamegraph.frame_color("kernel", "schedule") for f in schedule)
-    title = [e.text for e in root.iter(SVG + "title") if e.text.startswith("all (")][0]
-    assert re.fullmatch(r"all \([\d.]+ (ms|s), 100.00%\)", title)
+    assert unit_of(out) == "us"
 
 
 def test_stackcount_svg_counts_every_event(tmp_path):
@@ -160,7 +156,7 @@ def test_stackcount_svg_counts_every_event(tmp_path):
     assert t.proc.returncode == 0, t.stderr
     root, frames = flame_frames(out)
     assert frames[0][:2] == ("all", 200)
-    assert "<title>all (200 events, 100.00%)</title>" in open(out).read()
+    assert unit_of(out) == "events"
     assert root.find(SVG + "text[@id='title']").text == "Stack Count Flame Graph"
 
 
@@ -173,7 +169,7 @@ def test_memleak_svg_has_each_leak_in_bytes(leaky, tmp_path):  # noqa: F811
     assert root.find(SVG + "text[@id='title']").text == "Memory Leak Flame Graph"
     names = by_name(frames)
     assert {n: names.get(n) for n in LEAKS} == {n: size for n, (size, _) in LEAKS.items()}
-    assert "<title>leak_mmap (12.0 KiB, " in open(out).read()
+    assert unit_of(out) == "bytes"
     r = run_tool("memleak", "-c", f"{leaky} 10", "--format", "folded", "1", "1", timeout=90)
     assert r.returncode == 0, r.stderr
     stacks = {}
