@@ -145,7 +145,7 @@ PHASES = [
     ("BTF parsing (all)", "pybcc/btf/types.py", "parse"),
     ("kernel BTF load", "pybcc/btf/types.py", "kernel"),
     ("loader.load (ELF+BTF parse, CO-RE, maps)", "pybcc/loader.py", "load"),
-    ("object spec parse (ELF)", "pybcc/object.py", "load_spec"),
+    ("object spec parse (ELF)", "pybcc/elf_reader.py", "load_spec"),
     ("CO-RE relocation", "pybcc/loader.py", "_apply_core"),
     ("program load (verifier)", "pybcc/tools/lib/runtime.py", "attach"),
     ("feature probes", "pybcc/kernel/features.py", None),

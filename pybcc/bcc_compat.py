@@ -53,6 +53,17 @@ def install():
         sys.meta_path.insert(0, BccFinder())
 
 
+def _mount_debugfs():
+    """bcc scripts read /sys/kernel/debug/tracing (older ones hard-code it,
+    and it holds the kprobe blacklist): mount debugfs as bcc's setup has it."""
+    path = "/sys/kernel/debug"
+    if os.geteuid() != 0 or not os.path.isdir(path) or os.path.ismount(path):
+        return
+    import subprocess
+    subprocess.run(["mount", "-t", "debugfs", "debugfs", path],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+
 def run_script(argv):
     """Run a bcc script with its arguments; returns the exit status."""
     if not argv or argv[0] in ("-h", "--help"):
@@ -64,6 +75,7 @@ def run_script(argv):
         print(f"pybcc run: {script}: no such file", file=sys.stderr)
         return 2
     install()
+    _mount_debugfs()
     sys.argv = list(argv)
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
     try:

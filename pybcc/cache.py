@@ -9,11 +9,19 @@ user owning it), else $XDG_CACHE_HOME/pybcc (~/.cache/pybcc). Directories
 are created 0700 and must belong to us or to root and be writable by nobody
 else: objects from this cache are loaded into the kernel.
 
+Entries that feed the kernel or the compiler (objects, vmlinux.h, JSON
+memos) are written with a digest beside them (NAME.sha256) and read only
+after entry_ok(): a regular file owned by us or root, not writable by group
+or others, in a private directory, whose content still has its digest. An
+entry that fails is removed with a one-line warning, and rebuilt.
+
 This module sits on the ground floor: it imports only pybcc.errors.
 """
+import hashlib
 import json
 import os
 import stat
+import sys
 import tempfile
 
 from .errors import BPFError
@@ -110,8 +118,72 @@ def write_atomic(path, data, mode=None):
         raise
 
 
+def _digest(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def seal(path):
+    """Record the digest of the cache entry at ``path`` (NAME.sha256)."""
+    with open(path, "rb") as f:
+        write_atomic(path + ".sha256", _digest(f.read()).encode())
+
+
+def write_entry(path, data, mode=None):
+    """write_atomic, and the digest that entry_ok() checks."""
+    write_atomic(path, data, mode)
+    write_atomic(path + ".sha256", _digest(data).encode())
+
+
+def _entry_problem(path):
+    """Why the entry at ``path`` must not be used; None when it may.
+    Raises FileNotFoundError when there is no entry."""
+    st = os.lstat(path)
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file"
+    if st.st_uid not in (0, os.geteuid()):
+        return f"is owned by uid {st.st_uid}"
+    if st.st_mode & 0o022:
+        return "is writable by group or others"
+    try:
+        check_private(os.path.dirname(path) or ".")
+    except CacheDirError:
+        return "is in a directory others can write"
+    try:
+        with open(path + ".sha256", "rb") as f:
+            want = f.read().decode("ascii", "replace").strip()
+    except FileNotFoundError:
+        return "has no digest"
+    with open(path, "rb") as f:
+        if _digest(f.read()) != want:
+            return "was modified or truncated"
+    return None
+
+
+def entry_ok(path):
+    """Whether the cache entry at ``path`` may be used (see the module
+    docstring). A bad one is removed, with a warning, so it is rebuilt."""
+    try:
+        problem = _entry_problem(path)
+    except FileNotFoundError:
+        return False
+    except OSError as e:
+        problem = f"cannot be read ({e.strerror})"
+    if problem is None:
+        return True
+    print(f"pybcc: warning: cache entry {path} {problem}: not used, rebuilding it", file=sys.stderr)
+    for p in (path, path + ".sha256"):
+        try:
+            os.unlink(p)
+        except OSError:
+            pass
+    return False
+
+
 def read_json(path):
-    """The JSON value stored at path; None when missing or unreadable."""
+    """The JSON value stored at path; None when missing, unreadable or
+    refused by entry_ok()."""
+    if not entry_ok(path):
+        return None
     try:
         with open(path, "rb") as f:
             return json.loads(f.read())
@@ -120,4 +192,4 @@ def read_json(path):
 
 
 def write_json(path, obj):
-    write_atomic(path, json.dumps(obj, sort_keys=True).encode())
+    write_entry(path, json.dumps(obj, sort_keys=True).encode())

@@ -52,6 +52,30 @@ def _run_command(argv):
     return run_script(argv)
 
 
+CAP_SYS_ADMIN, CAP_PERFMON, CAP_BPF = 21, 38, 39
+
+
+def _can_trace():
+    """Whether this process holds what loading and attaching BPF programs
+    takes: CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON (Linux 5.8+)."""
+    try:
+        with open("/proc/self/status") as f:
+            eff = next(int(ln.split()[1], 16) for ln in f if ln.startswith("CapEff:"))
+    except (OSError, StopIteration, ValueError):
+        return os.geteuid() == 0
+    has = lambda cap: bool(eff >> cap & 1)  # noqa: E731
+    return has(CAP_SYS_ADMIN) or (has(CAP_BPF) and has(CAP_PERFMON))
+
+
+def _need_privileges(rest):
+    """One line and exit status 1 when tracing cannot work (help still does)."""
+    if "-h" in rest or "--help" in rest or _can_trace():
+        return None
+    print("pybcc: tracing needs root, or CAP_BPF with CAP_PERFMON (try again with sudo)",
+          file=sys.stderr)
+    return 1
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
@@ -65,14 +89,20 @@ def main(argv=None):
     if cmd == "load":
         return _load_command(rest)
     if cmd == "run":
+<<<<<<< HEAD
         return _run_command(rest)
     if cmd == "flamegraph":
         from .output.flamegraph_cli import main as flamegraph_main
         return flamegraph_main(rest)
+=======
+        return _need_privileges(rest[1:] if rest else rest) or _run_command(rest)
+>>>>>>> main
     from .tools import registry
     if cmd not in registry.BY_NAME:
         print(f"pybcc: no tool or command {cmd!r} (try: pybcc --help)", file=sys.stderr)
         return 2
+    if _need_privileges(rest):
+        return 1
     mod = importlib.import_module(f"pybcc.tools.{cmd}")
     from .tools.lib.runtime import run_tool
     rc = run_tool(mod.main, rest) or 0

@@ -68,3 +68,8 @@ class NotSupportedError(BPFError):
 
 class MapError(BPFError):
     """A map operation failed for a reason other than a missing key."""
+
+
+class FormatError(BPFError, ValueError):
+    """Input data (ELF, BTF, .BTF.ext, notes, format files, records) is malformed.
+    Also a ValueError, so callers that catch ValueError keep working."""

@@ -3,12 +3,15 @@
 # mount the kernel file systems it uses. Safe to run again.
 #   clang-16        compiles BPF C (any clang >= 11, or pip's ziglang, works too)
 #   bpftool, libbpf-dev   test oracles (libbpf loads the same objects)
+#   libbpf-tools          their objects are loaded by the tests (javagc)
 #   systemtap-sdt-dev     <sys/sdt.h> for the USDT test programs
+#   bpfcc-tools           bcc's own tools, run unmodified by `pytest -m bcctools`
 #   chromium, chromium-driver   headless browser for the flame graph/heat map tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-packages=(clang-16 llvm-16 bpftool libbpf-dev systemtap-sdt-dev gcc make chromium chromium-driver)
+packages=(clang-16 llvm-16 bpftool libbpf-dev libbpf-tools systemtap-sdt-dev gcc make bpfcc-tools
+          chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

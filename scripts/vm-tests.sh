@@ -10,8 +10,12 @@
 #   sudo scripts/vm-tests.sh tests/test_vm_smoke.py   # only these paths
 #
 # Environment:
-#   PYBCC_VMTEST_KERNELS  Debian meta packages (default:
-#                         "linux-image-amd64 linux-image-6.12-amd64" = 6.1, 6.12)
+#   PYBCC_VMTEST_KERNELS  Debian meta packages (default: "linux-image-amd64
+#                         linux-image-6.12-amd64 bullseye:linux-image-amd64" =
+#                         6.1, 6.12 and Debian 11's 5.10). SUITE:PACKAGE comes
+#                         from that Debian suite through a private apt sources
+#                         list and state under the cache dir (the host's apt
+#                         configuration is not changed).
 #   PYBCC_VMTEST_CACHE    where kernels and initramfs are kept
 #                         (default /var/cache/pybcc-vmtest; reused across runs)
 #   PYBCC_VMTEST_TIMEOUT  seconds per kernel before QEMU is killed (default 1800)
@@ -33,7 +37,7 @@ cd "$(dirname "$0")/.."
 REPO=$(pwd)
 HERE=$REPO/scripts/vmtest
 
-KERNELS=${PYBCC_VMTEST_KERNELS:-linux-image-amd64 linux-image-6.12-amd64}
+KERNELS=${PYBCC_VMTEST_KERNELS:-linux-image-amd64 linux-image-6.12-amd64 bullseye:linux-image-amd64}
 CACHE=${PYBCC_VMTEST_CACHE:-/var/cache/pybcc-vmtest}
 export VMTEST_CACHE=${VMTEST_CACHE:-$CACHE/vmcache}
 export VMTEST_TIMEOUT=${VMTEST_TIMEOUT:-${PYBCC_VMTEST_TIMEOUT:-1800}}
@@ -55,10 +59,42 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
 [ "$(id -u)" = 0 ] || { echo "vm-tests: must run as root (apt, qemu, bpf in the guest)" >&2; exit 2; }
 
 # --- kernels (downloaded and unpacked once; idempotent) -----------------------
+# private_apt SUITE: an APT_CONFIG file whose sources list, package lists and
+# download cache live under $CACHE/apt-SUITE, for kernels from another Debian
+# release (bullseye's 5.10); refreshed once a day.
+private_apt() {
+    local suite=$1 d=$CACHE/apt-$1
+    mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/sources.list.d"
+    printf '%s\n' \
+        "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" \
+        "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security $suite-security main" \
+        >"$d/sources.list"
+    printf '%s\n' "Dir::Etc::SourceList \"$d/sources.list\";" \
+        "Dir::Etc::SourceParts \"$d/sources.list.d\";" "Dir::State::Lists \"$d/lists\";" \
+        "Dir::State::status \"/dev/null\";" "Dir::Cache \"$d/cache\";" >"$d/apt.conf"
+    if [ -z "$(find "$d/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null)" ]; then
+        APT_CONFIG=$d/apt.conf apt-get -q -o Acquire::Retries=3 update >&2 || return 1
+    fi
+    echo "$d/apt.conf"
+}
+
 t0=$(now)
-# shellcheck disable=SC2086
-setup_out=$(bash "$HERE/vmtest-setup.sh" "$CACHE" $KERNELS 2>&1)
-setup_rc=$?
+host_kernels=() setup_out="" setup_rc=0
+for k in $KERNELS; do case $k in *:*) ;; *) host_kernels+=("$k") ;; esac; done
+# The host's own kernels first: this also installs qemu and friends with the
+# host's apt (never through a private one). With only SUITE:PACKAGE kernels
+# asked for, it still runs (for the tools) but its kernel is not booted.
+if [ ${#host_kernels[@]} -gt 0 ]; then
+    setup_out=$(bash "$HERE/vmtest-setup.sh" "$CACHE" "${host_kernels[@]}" 2>&1) || setup_rc=$?
+else
+    out=$(bash "$HERE/vmtest-setup.sh" "$CACHE" 2>&1) || { setup_rc=$?; setup_out=$out; }
+fi
+for k in $KERNELS; do
+    case $k in *:*) ;; *) continue ;; esac
+    conf=$(private_apt "${k%%:*}") || { setup_rc=1; setup_out+=$'\n'"apt update for ${k%%:*} failed"; continue; }
+    out=$(APT_CONFIG=$conf bash "$HERE/vmtest-setup.sh" "$CACHE" "${k#*:}" 2>&1) || setup_rc=$?
+    setup_out+=$'\n'"$out"
+done
 images=$(printf '%s\n' "$setup_out" | grep '/boot/vmlinuz-' || true)
 if [ $setup_rc -ne 0 ] || [ -z "$images" ]; then
     printf '%s\n' "$setup_out" >&2

@@ -4,8 +4,10 @@ under `pybcc run`, with some activity around each, and classify the run:
     works     ran, no traceback, printed data (and what the tool's entry in
               TOOLS says it must show, when it says)
     refuses   stopped with one clear line: this kernel lacks what it needs
-    fails     anything else (a pybcc gap, or a tool that needs a program
-              that is not running here)
+              (pybcc's NotSupportedError, or the tool's own check)
+    needs     the tool needs a program that is not here (a java, ruby, mysqld
+              process) or is not a Python tool (reset-trace)
+    fails     anything else: a pybcc gap
 
     python3 tests/bcc_tools.py [NAME...]     prints the table
 """
@@ -26,7 +28,10 @@ MARK = "pybccmark"
 TOOLS = {
     "argdist": (["-C", "t:syscalls:sys_enter_kill():int:args->sig", "-i", "1"], r"COUNT"),
     "biolatency": (["1", "2"], None),
-    "biolatpcts": (["-i", "1"], None),
+    "biolatpcts": (["-i", "1", "vda"], None),
+    "cachetop": (["1"], None),
+    "dirtop": (["-d", "/tmp", "1", "1"], None),
+    "netqtop": (["-n", "lo", "-i", "1"], None),
     "biopattern": (["1", "1"], None),
     "bitesize": ([], None),
     "capable": ([], None),
@@ -41,10 +46,9 @@ TOOLS = {
     "funclatency": (["-d", "2", "c:getpid"], None),
     "funcslower": (["-u", "0", "c:getpid"], None),
     "hardirqs": (["1", "1"], None),
-    "inject": (["kmalloc", "-I", "linux/mm.h"], None),
+    "inject": (["kmalloc", "-I", "linux/mm.h", "should_failslab(struct kmem_cache *s, gfp_t gfpflags)"], None),
     "killsnoop": ([], r"\bsh\s+0\s"),
     "mountsnoop": ([], r"mount\("),
-    "opensnoop": ([], r"pybcc-act"),
     "offcputime": (["1"], None),
     "offwaketime": (["1"], None),
     "profile": (["1"], None),
@@ -57,7 +61,8 @@ TOOLS = {
     "syncsnoop": ([], r"sync"),
     "syscount": (["-d", "2"], r"SYSCALL"),
     "tplist": (["sched:sched_switch"], r"sched:sched_switch"),
-    "trace": (["t:syscalls:sys_enter_kill \"%d\", args->sig"], r"kill|PID"),
+    "opensnoop": ([], r"pybcc-act|hostname"),
+    "trace": (["t:syscalls:sys_enter_kill \"%d\", args->sig"], r"\bsh\b"),
     "tcpconnect": ([], r"127\.0\.0\.1"),
     "tcpaccept": ([], r"127\.0\.0\.1"),
     "tcplife": ([], r"127\.0\.0\.1"),
@@ -67,13 +72,11 @@ TOOLS = {
     "vfsstat": (["1", "1"], None),
     "wakeuptime": (["1"], None),
 }
-for _lang in ("java", "node", "perl", "php", "python", "ruby", "tcl"):
-    for _kind in ("calls", "flow", "gc", "objnew", "stat", "threads"):
-        TOOLS.setdefault(_lang + _kind, (["1"] if _kind == "stat" else [str(os.getpid())], None))
-TOOLS["pythonstat"] = (["1", "1"], None)
-for _name in ("cobjnew", "cachetop", "filetop", "biotop", "tcptop", "dirtop", "slabratetop",
-              "netqtop"):
-    TOOLS.setdefault(_name, (["1", "1"] if _name != "cobjnew" else [str(os.getpid())], None))
+for _name in ("filetop", "biotop", "tcptop", "slabratetop"):
+    TOOLS.setdefault(_name, (["1", "1"], None))
+# Language tools (Debian's wrappers run ucalls/uflow/... -l LANG): PID is
+# filled in with a process of that language when one can be started here.
+LANGUAGES = {"python": ["/usr/bin/python3", "-c", "import time\nwhile True: time.sleep(0.01)"]}
 
 # What the kernel refusing looks like: pybcc's one line, or the tool's own check.
 REFUSAL = re.compile(r"this kernel|kernel (?:does not|doesn't|lacks)|CONFIG_|"
@@ -125,13 +128,57 @@ def _read_until_output(proc, limit):
     return out
 
 
-def run_tool(name, startup=45, window=1.5):
+def command(name):
+    """(script, args) to run for tool ``name``; Debian's language tools are
+    bash wrappers ("$lib/ucalls -l java "$@""): run the script they call."""
+    path = f"/usr/sbin/{name}-bpfcc"
+    with open(path, errors="replace") as f:
+        text = f.read()
+    args, _ = TOOLS.get(name, ([], None))
+    if text.startswith("#!/bin/bash") or text.startswith("#!/bin/sh"):
+        m = re.search(r'^\$lib/(\w+) (.*?)\s*"\$@"', text, re.M)
+        if not m:
+            return None, None
+        return f"/usr/sbin/{m.group(1)}", m.group(2).split() + list(args)
+    return path, list(args)
+
+
+def _language_process(script, args):
+    """A process of the language a u* tool wants (its pid goes last), or None."""
+    if "-l" not in args:
+        return None
+    lang = args[args.index("-l") + 1]
+    argv = LANGUAGES.get(lang)
+    if argv is None or not os.path.exists(argv[0]):
+        return None
+    return subprocess.Popen(argv)
+
+
+def run_tool(name, startup=60, window=1.5):
     """(class, detail, seconds, stdout, stderr) of one tool's run."""
-    args, expect = TOOLS.get(name, ([], None))
+    _, expect = TOOLS.get(name, ([], None))
+    script, args = command(name)
     t0 = time.time()
+    if script is None:
+        return "needs", "not a Python tool", 0.0, "", ""
+    lang_proc = None
+    if "-l" in args:
+        lang_proc = _language_process(script, args)
+        if lang_proc is None:
+            return "needs", f"no {args[args.index('-l') + 1]} runtime here", 0.0, "", ""
+        args = args + ([] if os.path.basename(script) == "ustat" else [str(lang_proc.pid)])
+    try:
+        return _run(script, args, expect, startup, window, t0)
+    finally:
+        if lang_proc is not None:
+            lang_proc.kill()
+            lang_proc.wait()
+
+
+def _run(script, args, expect, startup, window, t0):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env.pop("PYBCC_DEBUG", None)
-    proc = subprocess.Popen([sys.executable, "-m", "pybcc", "run", f"/usr/sbin/{name}-bpfcc", *args],
+    proc = subprocess.Popen([sys.executable, "-m", "pybcc", "run", script, *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                             cwd=ROOT, env=env,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
@@ -153,9 +200,22 @@ def run_tool(name, startup=45, window=1.5):
     return classify(proc.returncode, out, err, expect) + (seconds, out, err)
 
 
+# What tools print when something they need is not running here.
+NEEDS = re.compile(r"pidof|USAGE: mysqld|no such process|No such process|Is the process", re.I)
+# Tools' own checks of the kernel, printed on stdout.
+OWN_REFUSAL = re.compile(r"^(ERROR|WARNING): .*(kallsyms|not available|not found|traceable)|"
+                         r"Failed to attach to a hardware event|only support Intel", re.M)
+
+
 def classify(rc, out, err, expect):
     lines = [ln for ln in err.splitlines() if ln.strip()]
     last = lines[-1] if lines else ""
+    if NEEDS.search(last) or NEEDS.search(out[:300]):
+        return "needs", (last or out.strip().splitlines()[0])[:200]
+    if OWN_REFUSAL.search(out) or OWN_REFUSAL.search(last):
+        m = OWN_REFUSAL.search(out) or OWN_REFUSAL.search(last)
+        line = (out + "\n" + last)[m.start():].splitlines()[0]
+        return "refuses", line[:200]
     traceback = "Traceback (most recent call last)" in err
     interrupted = traceback and last.startswith("KeyboardInterrupt")
     if traceback and not interrupted:
@@ -175,7 +235,7 @@ def classify(rc, out, err, expect):
     return "works", (out.strip().splitlines() or [""])[0][:80]
 
 
-def run_all(names, workers=2):
+def run_all(names, workers=3):
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
         futures = {n: pool.submit(run_tool, n) for n in names}
         return {n: f.result() for n, f in futures.items()}

@@ -9,7 +9,7 @@ import ctypes
 import os
 
 from pybcc import asm
-from pybcc.kernel import syscalls, uapi
+from pybcc.kernel import bpf, uapi
 
 TRACEPOINT = "syscalls/sys_enter_getppid"
 TRACEFS = "/sys/kernel/tracing"
@@ -34,7 +34,7 @@ def possible_cpus():
 
 
 def create_map(mtype, key_size, value_size, max_entries, name):
-    return syscalls.map_create(map_type=mtype, key_size=key_size, value_size=value_size,
+    return bpf.map_create(map_type=mtype, key_size=key_size, value_size=value_size,
                                max_entries=max_entries, map_name=name)
 
 
@@ -52,7 +52,7 @@ def counters_map():
 
 def read_counter(fd, idx):
     val = ctypes.c_uint64()
-    syscalls.map_elem(uapi.Cmd.MAP_LOOKUP_ELEM, fd, ctypes.c_uint32(idx), val)
+    bpf.map_elem(uapi.Cmd.MAP_LOOKUP_ELEM, fd, ctypes.c_uint32(idx), val)
     return val.value
 
 
@@ -155,9 +155,9 @@ def load(insns):
     buf = ctypes.create_string_buffer(code, len(code))
     lic = ctypes.create_string_buffer(b"GPL")
     log = ctypes.create_string_buffer(1 << 16)
-    fd, _ = syscalls.prog_load(prog_type=uapi.ProgType.TRACEPOINT, insn_cnt=len(insns),
-                               insns=syscalls.addr(buf), license=syscalls.addr(lic),
-                               log_level=1, log_size=len(log), log_buf=syscalls.addr(log))
+    fd, _ = bpf.prog_load(prog_type=uapi.ProgType.TRACEPOINT, insn_cnt=len(insns),
+                               insns=bpf.addr(buf), license=bpf.addr(lic),
+                               log_level=1, log_size=len(log), log_buf=bpf.addr(log))
     if fd < 0:
         raise OSError(-fd, "prog_load failed:\n" + log.value.decode(errors="replace"))
     return fd
@@ -170,12 +170,12 @@ def tracepoint_id(name=TRACEPOINT):
 
 def attach_tracepoint(prog_fd, name=TRACEPOINT):
     """Returns the perf event fd; closing it detaches the program."""
-    fd = syscalls.perf_event_open(pid=-1, cpu=0,
+    fd = bpf.perf_event_open(pid=-1, cpu=0,
                                   type=uapi.PERF_TYPE_TRACEPOINT, config=tracepoint_id(name),
                                   sample_period=1, wakeup_events=1)
     try:
-        syscalls.ioctl(fd, uapi.PERF_EVENT_IOC_SET_BPF, prog_fd)
-        syscalls.ioctl(fd, uapi.PERF_EVENT_IOC_ENABLE, 0)
+        bpf.ioctl(fd, uapi.PERF_EVENT_IOC_SET_BPF, prog_fd)
+        bpf.ioctl(fd, uapi.PERF_EVENT_IOC_ENABLE, 0)
     except BaseException:
         os.close(fd)
         raise

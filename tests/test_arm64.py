@@ -11,7 +11,7 @@ import pytest
 
 from pybcc.btf import core, extract, types
 from pybcc.btf.ext import BTFExt
-from pybcc.object import load_spec
+from pybcc.elf_reader import load_spec
 from pybcc.tools.lib import prebuilt
 from pybcc.tools.lib.prebuilt import tool_names
 

@@ -25,7 +25,7 @@ from pybcc.attach import (Link, attach_kprobe, attach_kprobe_multi,
                           btf_target)
 from pybcc.attach import elf, kprobe, perf, tracing
 from pybcc.attach.uprobe import attach_uprobe_tracefs, resolve
-from pybcc.kernel import features, syscalls, tracefs
+from pybcc.kernel import features, bpf, tracefs
 from pybcc.kernel.uapi import (AttachType, Cmd, MapType, ProgType, PERF_COUNT_HW_CPU_CYCLES,
                                PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_HARDWARE, PERF_TYPE_SOFTWARE)
 
@@ -43,7 +43,7 @@ class Counter:
     """A one-slot array map and a program that increments it."""
 
     def __init__(self):
-        self.map_fd = syscalls.map_create(map_type=MapType.ARRAY, key_size=4, value_size=8,
+        self.map_fd = bpf.map_create(map_type=MapType.ARRAY, key_size=4, value_size=8,
                                           max_entries=1)
         self.fds = [self.map_fd]
 
@@ -77,7 +77,7 @@ class Counter:
     @property
     def value(self):
         val = ctypes.c_uint64()
-        syscalls.map_elem(Cmd.MAP_LOOKUP_ELEM, self.map_fd, ctypes.c_uint32(0), val)
+        bpf.map_elem(Cmd.MAP_LOOKUP_ELEM, self.map_fd, ctypes.c_uint32(0), val)
         return val.value
 
     def close(self):
@@ -94,13 +94,13 @@ def counter():
 
 def prog_id(prog_fd):
     info = ctypes.create_string_buffer(256)  # struct bpf_prog_info: type, id, ...
-    syscalls.obj_info(prog_fd, info)
+    bpf.obj_info(prog_fd, info)
     return int.from_bytes(info.raw[4:8], "little")
 
 
 def id_exists(get_fd_cmd, obj_id):
     try:
-        os.close(syscalls.fd_by_id(get_fd_cmd, obj_id))
+        os.close(bpf.fd_by_id(get_fd_cmd, obj_id))
         return True
     except BPFError as e:
         assert e.errno == 2, e
@@ -204,7 +204,7 @@ def test_tracepoint_ioctl_fallback(counter, monkeypatch):
     """Kernels before perf links: PERF_EVENT_IOC_SET_BPF."""
     def no_links(*a, **kw):
         raise BPFError("link_create", 22)
-    monkeypatch.setattr(perf.syscalls, "link_create", no_links)
+    monkeypatch.setattr(perf.bpf, "link_create", no_links)
     fd = counter.program(ProgType.TRACEPOINT, tgid=os.getpid())
     with attach_tracepoint(fd, "syscalls", "sys_enter_getppid") as link:
         assert link.link_id is None and len(link.fds) == 1

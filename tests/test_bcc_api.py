@@ -309,3 +309,52 @@ def test_compile_error_names_the_users_line_and_column():
     assert lines[0] == f"<text>:3:{col}: error: use of undeclared identifier 'nope'"
     assert lines[1] == user and lines[2] == " " * (col - 1) + "^"
     assert ".bpf.fn." not in str(e.value) and e.value.line == 3
+
+
+def test_key_leaf_text_form(root):
+    """key_sprintf/leaf_sprintf/key_scanf/leaf_scanf, bcc's text form."""
+    from pybcc.bcc import BPF
+    b = BPF(text="""
+struct name_t { char name[8]; char path[8]; };
+struct leaf_t { u32 a[3]; u64 b; struct name_t n[2]; };
+BPF_HASH(t, u32, struct leaf_t, 4);
+int on_x(void *ctx) { return 0; }
+""")
+    try:
+        t = b["t"]
+        assert t.key_sprintf(t.Key(2)) == b"0x2" and t.key_scanf(b"0x2").value == 2
+        leaf = t.Leaf()
+        leaf.a[0], leaf.a[2], leaf.b, leaf.n[1].name = 1, 3, 4, b"comm"
+        s = t.leaf_sprintf(leaf)
+        assert s == b'{ [ 0x1 0x0 0x3 ] 0x4 [ { "" "" } { "comm" "" } ] }'
+        back = t.leaf_scanf(s)
+        assert list(back.a) == [1, 0, 3] and back.b == 4 and back.n[1].name == b"comm"
+    finally:
+        b.cleanup()
+
+
+def test_more_bcc_modules(tmp_path):
+    from pybcc.bcc import BPF, StrcmpRewrite, __version__
+    from pybcc.bcc.tcp import state2str
+    assert state2str(10) == "LISTEN" and state2str(99) == "99"
+    assert __version__ and isinstance(BPF.support_fmod_ret(), bool)
+    r = StrcmpRewrite.rewrite_expr('STRCMP("bash", arg1) && arg2 > 1', False, True, [], "", 3)
+    assert r["expr"] == 'streq_3("bash", arg1) && arg2 > 1' and r["probeid"] == 4
+    assert "static inline bool streq_3" in r["streq_functions"]
+    assert "bpf_probe_read_user" in r["streq_functions"]
+    # bcc.exec: the command waits for cmd_ready(), then runs and is reaped
+    script = tmp_path / "s.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from bcc.exec import run_cmd, cmd_ready, cmd_exited\n"
+        f"pid = run_cmd(['sh', '-c', 'echo ran > {tmp_path}/out'])\n"
+        "time.sleep(0.3)\n"
+        f"assert not os.path.exists('{tmp_path}/out') and not cmd_exited()\n"
+        "cmd_ready()\n"
+        "end = time.time() + 10\n"
+        "while not cmd_exited() and time.time() < end:\n"
+        "    time.sleep(0.05)\n"
+        "print('exited', cmd_exited(), open(sys.argv[1]).read().strip())\n")
+    r = subprocess.run([sys.executable, "-m", "pybcc", "run", str(script), str(tmp_path / "out")],
+                       capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.stdout == "exited 1 ran\n", r.stderr

@@ -677,17 +677,17 @@ def test_value_check(tmp_path):
 
 def _load_and_run(name, insns):
     import ctypes
-    from pybcc.kernel import syscalls
+    from pybcc.kernel import bpf
     code = ctypes.create_string_buffer(asm.encode(insns))
     lic = ctypes.create_string_buffer(b"GPL")
     log = ctypes.create_string_buffer(1 << 16)
-    fd, _ = syscalls.prog_load(prog_type=17, insn_cnt=len(insns), insns=ctypes.addressof(code),
+    fd, _ = bpf.prog_load(prog_type=17, insn_cnt=len(insns), insns=ctypes.addressof(code),
                                license=ctypes.addressof(lic), log_level=1, log_size=len(log),
                                log_buf=ctypes.addressof(log), prog_name=name.encode()[:15])
     if fd < 0:
         return None, log.value.decode(errors="replace")
     try:
-        return syscalls.prog_test_run(fd, ctx=bytes(8), repeat=0)[0], ""   # raw_tp: repeat must be 0
+        return bpf.prog_test_run(fd, ctx=bytes(8), repeat=0)[0], ""   # raw_tp: repeat must be 0
     finally:
         os.close(fd)
 

@@ -8,10 +8,8 @@ missing.
 """
 import ctypes
 import os
-import re
 import struct
 import subprocess
-import tempfile
 
 import pytest
 

@@ -33,7 +33,7 @@ import pytest
 
 from pybcc import compiler, loader
 from pybcc.errors import BPFError
-from pybcc.kernel import syscalls
+from pybcc.kernel import bpf
 from testdata import data_dir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -102,7 +102,7 @@ def _pinned(d):
     """{program name: normalized xlated insns} for every pin under d."""
     out = {}
     for name in sorted(os.listdir(d)):
-        fd = syscalls.obj_get(os.path.join(d, name))
+        fd = bpf.obj_get(os.path.join(d, name))
         try:
             out[name] = xlated(fd)
         finally:
@@ -165,7 +165,7 @@ def _map_name_by_id(map_id, memo={}):
         from pybcc.kernel.uapi import Cmd
         from pybcc.maps.spec import map_info
         try:
-            fd = syscalls.fd_by_id(Cmd.MAP_GET_FD_BY_ID, map_id)
+            fd = bpf.fd_by_id(Cmd.MAP_GET_FD_BY_ID, map_id)
         except OSError:
             return ""
         try:
@@ -185,7 +185,7 @@ def xlated(fd):
     either is correct); subprograms put in one canonical order (libbpf
     appends them depth-first, pybcc breadth-first; either is correct)."""
     info = ctypes.create_string_buffer(_INFO_SIZE)
-    syscalls.obj_info(fd, info)
+    bpf.obj_info(fd, info)
     n = struct.unpack_from("<I", info, 20)[0]
     nfunc = struct.unpack_from("<I", info, 144)[0]
     buf = ctypes.create_string_buffer(max(n, 8))
@@ -195,7 +195,7 @@ def xlated(fd):
     struct.pack_into("<Q", info, 32, ctypes.addressof(buf))
     if nfunc:
         struct.pack_into("<IQI", info, 132, 8, ctypes.addressof(fbuf), nfunc)
-    syscalls.obj_info(fd, info)
+    bpf.obj_info(fd, info)
     btf_info = struct.unpack_from("<II", info, 144)
     raw = bytearray(buf.raw[:n])
     for off in range(0, len(raw) - 8, 8):
@@ -315,7 +315,7 @@ def run_object(src, flavor, vmlinux, tag):
     except BPFError as e:
         run.compile_error = str(e).splitlines()[0][:300]
         return run
-    from pybcc.object import load_spec
+    from pybcc.elf_reader import load_spec
     spec = load_spec(run.obj)
     run.programs = [n for n, p in spec.programs.items()]
     run.libbpf, run.libbpf_whole_error = libbpf_load(run.obj, run.programs, tag)

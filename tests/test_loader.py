@@ -12,8 +12,8 @@ import pytest
 from pybcc import compiler, loader
 from pybcc.attach.tracepoint import attach_tracepoint
 from pybcc.errors import BPFError, LoadError, VerifierError
-from pybcc.kernel import syscalls
-from pybcc.object import load_spec
+from pybcc.kernel import bpf
+from pybcc.elf_reader import load_spec
 
 HERE = os.path.dirname(__file__)
 pytestmark = pytest.mark.usefixtures("root")
@@ -30,14 +30,14 @@ def u32(v):
 
 def lookup(fd, key, size=8):
     val = ctypes.create_string_buffer(size)
-    syscalls.map_elem(1, fd, key, val)
+    bpf.map_elem(1, fd, key, val)
     return int.from_bytes(val.raw, "little", signed=True)
 
 
 def _raw_global(coll, section, offset, size):
     spec = coll.spec.maps[section]
     val = ctypes.create_string_buffer(spec.value_size)
-    syscalls.map_elem(1, coll.map_fds[section], u32(0), val)
+    bpf.map_elem(1, coll.map_fds[section], u32(0), val)
     return int.from_bytes(val.raw[offset:offset + size], "little", signed=True)
 
 
@@ -133,12 +133,110 @@ def test_map_in_map_prog_array_and_kconfig():
         assert lookup(coll.map_fds["inner_a"], u32(0)) == 0
         # the prog array slot 1 holds tail_target
         val = ctypes.c_uint32()
-        syscalls.map_elem(1, coll.map_fds["jumps"], u32(1), val)
+        bpf.map_elem(1, coll.map_fds["jumps"], u32(1), val)
         assert val.value > 0  # a program id
         major, minor = (int(x) for x in platform.release().split(".")[:2])
         assert var(coll, "seen_version") >> 8 == (major << 8) | minor
         assert var(coll, "seen_bpf_syscall") == 1
         assert var(coll, "seen_missing") == 0
+
+
+@pytest.mark.vm   # also on 5.10 in the VM
+def test_virtual_kconfig_externs():
+    """libbpf's LINUX_HAS_BPF_COOKIE, LINUX_HAS_SYSCALL_WRAPPER and
+    LINUX_KERNEL_VERSION, read by a program; a weak extern no kernel sets is 0."""
+    with loader.load(build("loader_virtual_kconfig.bpf.c")) as coll:
+        link = attach_tracepoint(coll.programs["read_virtual_kconfig"].fd, "syscalls", "sys_enter_getppid")
+        os.getppid()
+        link.close()
+        major, minor = (int(x) for x in platform.release().split(".")[:2])
+        assert var(coll, "seen_version") >> 8 == (major << 8) | minor
+        # bpf_get_attach_cookie arrived in 5.15; x86-64 has had syscall wrappers since 4.17.
+        assert var(coll, "seen_cookie") == int((major, minor) >= (5, 15))
+        if platform.machine() == "x86_64":
+            assert var(coll, "seen_wrapper") == 1
+        assert var(coll, "seen_missing") == 0
+
+
+NEWER_BTF_KINDS = ("FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64")
+
+
+def _load_btf_kinds(coll):
+    link = attach_tracepoint(coll.programs["count_kinds"].fd, "syscalls", "sys_enter_getppid")
+    os.getppid()
+    link.close()
+    assert var(coll, "hits") >= 1
+    assert var(coll, "big_seen") == 0x100000001
+    # map values still decode by the object's own types
+    data = coll.maps[".data"][0]
+    assert int(data.pybcc_big_value) == 0x100000001 and int(data.pybcc_signed_value) == -1
+    assert data.pybcc_ratio == 1.5
+
+
+@pytest.mark.vm   # also on 5.10 in the VM
+def test_btf_kinds_load_on_this_kernel():
+    """An object using FLOAT, DECL_TAG, TYPE_TAG and ENUM64 loads with its BTF;
+    on a kernel lacking a kind (5.10 in the VM) the loader rewrites it."""
+    from pybcc.btf import types as bt
+    from pybcc.kernel import features
+    spec = load_spec(build("loader_btf_kinds.bpf.c"))
+    kinds = {bt.KIND_NAMES[t.kind] for t in spec.btf.own_types}
+    assert set(NEWER_BTF_KINDS) <= kinds, kinds
+    missing = [k for k in NEWER_BTF_KINDS if not features.btf_kind_supported(getattr(bt, k))]
+    major, minor = (int(x) for x in platform.release().split(".")[:2])
+    if (major, minor) >= (6, 0):
+        assert missing == []
+    elif (major, minor) < (5, 13):
+        assert missing == list(NEWER_BTF_KINDS)
+    with loader.load(spec) as coll:
+        assert coll.btf_fd is not None and coll.btf_error is None, coll.btf_error
+        _load_btf_kinds(coll)
+
+
+def test_btf_kinds_rewritten_as_for_an_older_kernel(monkeypatch):
+    """The rewrite itself, checked against this kernel: with every newer kind
+    treated as missing, the rewritten BTF must still load, with the programs'
+    func_info and line_info, and the original types still decode the maps."""
+    from pybcc.btf import types as bt
+    from pybcc.loader import sanitize
+    monkeypatch.setattr(sanitize.features, "btf_kind_supported", lambda kind: False)
+    spec = load_spec(build("loader_btf_kinds.bpf.c"))
+    with loader.load(spec) as coll:
+        assert coll.btf_fd is not None and coll.btf_error is None, coll.btf_error
+        assert coll.programs["count_kinds"].line_info
+        _load_btf_kinds(coll)
+    rewritten = sanitize.sanitized(load_spec(build("loader_btf_kinds.bpf.c")).btf)
+    assert not {bt.FLOAT, bt.DECL_TAG, bt.TYPE_TAG, bt.ENUM64} & {t.kind for t in rewritten.own_types}
+    assert not any(t.kind == bt.ENUM and t.kind_flag for t in rewritten.own_types)
+
+
+def _embedded_bpf_objects(path):
+    """The BPF ELF objects a libbpf skeleton binary carries (its .rodata holds them)."""
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    out, i = [], data.find(b"\x7fELF", 1)
+    while i > 0:
+        if data[i + 4] == 2 and struct.unpack_from("<H", data, i + 18)[0] == 247:   # ELF64, EM_BPF
+            shoff, = struct.unpack_from("<Q", data, i + 0x28)
+            shentsize, shnum = struct.unpack_from("<HH", data, i + 0x3a)
+            out.append(data[i:i + shoff + shentsize * shnum])
+        i = data.find(b"\x7fELF", i + 1)
+    return out
+
+
+@pytest.mark.vm   # also on 5.10 in the VM
+def test_libbpf_tools_javagc_loads():
+    """libbpf-tools' javagc uses LINUX_HAS_BPF_COOKIE (through usdt.bpf.h)."""
+    if not os.path.exists("/usr/sbin/javagc"):
+        pytest.skip("needs libbpf-tools (/usr/sbin/javagc)")
+    objs = _embedded_bpf_objects("/usr/sbin/javagc")
+    assert objs, "no BPF object found inside /usr/sbin/javagc"
+    spec = load_spec(objs[0], name="javagc.bpf.o")
+    assert "LINUX_HAS_BPF_COOKIE" in spec.externs
+    with loader.load(spec) as coll:
+        assert not coll.errors
+        assert {"handle_gc_start", "handle_gc_end"} <= set(coll.programs)
 
 
 def test_cli_load_reports_each_program():
@@ -163,14 +261,14 @@ def test_nothing_left_after_close():
 
 def _prog_id(fd):
     info = ctypes.create_string_buffer(8)   # struct bpf_prog_info: type, id
-    syscalls.obj_info(fd, info)
+    bpf.obj_info(fd, info)
     return int.from_bytes(info.raw[4:8], "little")
 
 
 def _prog_ids():
     ids, cur = set(), 0
     while True:
-        cur = syscalls.next_id(11, cur)  # PROG_GET_NEXT_ID
+        cur = bpf.next_id(11, cur)  # PROG_GET_NEXT_ID
         if cur is None:
             return ids
         ids.add(cur)

@@ -12,7 +12,7 @@ import pytest
 from pybcc.btf import BTF, Member, Type
 from pybcc.btf import types as bt
 from pybcc.errors import BPFError, MapError
-from pybcc.kernel import syscalls
+from pybcc.kernel import bpf
 from pybcc.kernel.uapi import BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_NOEXIST, MapType, ProgType
 from pybcc import asm
 from pybcc.maps import (ArrayMap, BloomFilterMap, HashMap, LocalStorageMap, LpmTrieMap, Map,
@@ -214,7 +214,7 @@ def make(mtype, key_size=4, value_size=8, max_entries=64, flags=0, btf=None, key
     if os.geteuid() != 0:
         pytest.skip("needs root to use bpf(2)")
     try:
-        fd = syscalls.map_create(map_type=int(mtype), key_size=key_size, value_size=value_size,
+        fd = bpf.map_create(map_type=int(mtype), key_size=key_size, value_size=value_size,
                                  max_entries=max_entries, map_flags=flags, map_name=name,
                                  btf_fd=btf_fd, btf_key_type_id=key_id if btf_fd else 0,
                                  btf_value_type_id=value_id if btf_fd else 0,
@@ -429,7 +429,7 @@ def trivial_prog():
     insns = asm.encode([asm.mov64_imm(0, 0), asm.exit_insn()])
     buf = ctypes.create_string_buffer(insns, len(insns))
     lic = ctypes.create_string_buffer(b"GPL")
-    fd, _ = syscalls.prog_load(prog_type=int(ProgType.SOCKET_FILTER), insn_cnt=len(insns) // 8,
+    fd, _ = bpf.prog_load(prog_type=int(ProgType.SOCKET_FILTER), insn_cnt=len(insns) // 8,
                                insns=ctypes.addressof(buf), license=ctypes.addressof(lic))
     assert fd >= 0, os.strerror(-fd)
     return fd
@@ -437,7 +437,7 @@ def trivial_prog():
 
 def obj_id(fd):
     info = ctypes.create_string_buffer(256)
-    syscalls.obj_info(fd, info)
+    bpf.obj_info(fd, info)
     return struct.unpack_from("<I", info, 4)[0]
 
 
@@ -483,7 +483,7 @@ def test_map_in_map(mtype, obj):
 
 def test_perf_event_array():
     with make(MapType.PERF_EVENT_ARRAY, value_size=4, max_entries=num_possible_cpus()) as m:
-        pfd = syscalls.perf_event_open(pid=-1, cpu=0, type=1, config=10,   # software bpf-output
+        pfd = bpf.perf_event_open(pid=-1, cpu=0, type=1, config=10,   # software bpf-output
                                        sample_type=1 << 10)
         try:
             m[0] = pfd
@@ -507,7 +507,7 @@ def storage_btf():
     btf.add(Type(0, bt.INT, "long long", size=8, encoding=bt.INT_SIGNED, bits=64))
     btf.add(Type(0, bt.STRUCT, "val", size=16, members=[Member("a", 1, 0), Member("b", 2, 64)]))
     raw = btf.to_bytes()
-    return BTF.parse(raw), syscalls.btf_load(raw)
+    return BTF.parse(raw), bpf.btf_load(raw)
 
 
 def test_devmap_and_sockmap():
@@ -712,7 +712,7 @@ def test_stack_trace_from_a_program(tmp_path):
         coll.maps[".bss"][0] = {"my_pid": os.getpid()}
         prog = coll.load_program("prog")
         try:
-            link = syscalls.raw_tracepoint_open("sys_enter", prog.fd)
+            link = bpf.raw_tracepoint_open("sys_enter", prog.fd)
         except BPFError as e:
             pytest.skip(f"raw tracepoints unavailable: {e}")
         try:

@@ -70,7 +70,7 @@ def test_decoder_follows_the_struct_in_c(change_struct):
 
 
 def test_missing_struct_names_the_fix(tmp_path):
-    from pybcc import object as elf_object
+    from pybcc import elf_reader as elf_object
     obj = compiler.compile(_killsnoop_source(False), include_dirs=[INCLUDE_DIR])
     with pytest.raises(RecordError, match="PYBCC_RECORD"):
         record_type(elf_object.load_spec(obj).btf, "no_such_record")

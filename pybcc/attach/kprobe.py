@@ -9,7 +9,7 @@ import fnmatch
 import functools
 
 from ..errors import AttachError, BPFError, NotSupportedError
-from ..kernel import features, syscalls, tracefs
+from ..kernel import features, bpf, tracefs
 from ..kernel.uapi import AttachType, BPF_F_KPROBE_MULTI_RETURN, PERF_TYPE_TRACEPOINT
 from . import alternatives
 from .link import Link
@@ -140,7 +140,7 @@ def attach_kprobe_multi(prog_fd, funcs, retprobe=False, cookies=None):
     syms = (ctypes.c_uint64 * len(names))(*[ctypes.addressof(n) for n in names])
     cks = (ctypes.c_uint64 * len(funcs))(*cookies) if cookies else None
     try:
-        fd = syscalls.link_create(
+        fd = bpf.link_create(
             prog_fd, 0, AttachType.TRACE_KPROBE_MULTI,
             kprobe_multi_flags=BPF_F_KPROBE_MULTI_RETURN if retprobe else 0,
             kprobe_multi_cnt=len(funcs), kprobe_multi_syms=ctypes.addressof(syms),

@@ -10,7 +10,7 @@ import ctypes
 import os
 
 from ..errors import BPFError
-from ..kernel import syscalls
+from ..kernel import bpf
 
 
 class Link:
@@ -40,7 +40,7 @@ class Link:
         if not self._bpf_link or self.closed:
             return None
         info = ctypes.create_string_buffer(16)  # struct bpf_link_info: type, id, prog_id
-        syscalls.obj_info(self.fd, info)
+        bpf.obj_info(self.fd, info)
         return int.from_bytes(info.raw[4:8], "little")
 
     def close(self):

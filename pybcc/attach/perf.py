@@ -7,7 +7,7 @@ what keeps the attachment alive, so it dies with the process.
 import os
 
 from ..errors import AttachError, BPFError
-from ..kernel import syscalls
+from ..kernel import bpf
 from ..kernel.uapi import AttachType, PERF_EVENT_IOC_ENABLE, PERF_EVENT_IOC_SET_BPF
 from .link import Link
 
@@ -16,7 +16,7 @@ _EINVAL, _EOPNOTSUPP, _ENOTSUPP = 22, 95, 524
 
 def perf_open(pid=-1, cpu=0, attr_flags=0, what=None, **fields):
     """perf_event_open(2); ``attr_flags`` is the attr's bitfield word."""
-    return syscalls.perf_event_open(pid=pid, cpu=cpu, what=what, flags=attr_flags, **fields)
+    return bpf.perf_event_open(pid=pid, cpu=cpu, what=what, flags=attr_flags, **fields)
 
 
 def attach_perf_fd(prog_fd, pfd, description, cleanups=(), cookie=0):
@@ -25,15 +25,15 @@ def attach_perf_fd(prog_fd, pfd, description, cleanups=(), cookie=0):
     lfd = None
     try:
         try:
-            lfd = syscalls.link_create(prog_fd, pfd, AttachType.PERF_EVENT,
+            lfd = bpf.link_create(prog_fd, pfd, AttachType.PERF_EVENT,
                                        perf_event_bpf_cookie=cookie or None)
         except BPFError as e:
             if e.errno not in (_EINVAL, _EOPNOTSUPP, _ENOTSUPP) or cookie:
                 raise
             lfd = None   # no perf links on this kernel: the older ioctl
         if lfd is None:
-            syscalls.ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog_fd)
-        syscalls.ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0)
+            bpf.ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog_fd)
+        bpf.ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0)
     except BPFError as e:
         for fd in (lfd, pfd):
             if fd is not None:

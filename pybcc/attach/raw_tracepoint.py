@@ -1,6 +1,6 @@
 """Raw tracepoints: RAW_TRACEPOINT programs see the tracepoint's raw arguments."""
 from ..errors import AttachError, BPFError
-from ..kernel import syscalls, tracefs
+from ..kernel import bpf, tracefs
 from .link import Link
 
 
@@ -21,7 +21,7 @@ def attach_raw_tracepoint(prog_fd, name):
         name = name.split(":", 1)[1]
     what = f"raw tracepoint {name}"
     try:
-        fd = syscalls.raw_tracepoint_open(name, prog_fd)
+        fd = bpf.raw_tracepoint_open(name, prog_fd)
     except BPFError as e:
         if e.errno == 2:  # ENOENT
             raise AttachError(f"{what} does not exist on this kernel{_suggest(name)}",

@@ -2,7 +2,7 @@
 links (Linux 6.6). Older kernels need netlink clsact filters, which pybcc
 does not implement yet."""
 from ..errors import AttachError, BPFError, NotSupportedError
-from ..kernel import features, syscalls
+from ..kernel import features, bpf
 from ..kernel.uapi import AttachType
 from .link import Link
 from .xdp import ifindex
@@ -20,7 +20,7 @@ def attach_tc(prog_fd, dev, direction="ingress"):
                                 "pybcc does not implement netlink clsact filters yet",
                                 feature="tcx")
     try:
-        fd = syscalls.link_create(prog_fd, ifindex(dev), DIRECTIONS[direction])
+        fd = bpf.link_create(prog_fd, ifindex(dev), DIRECTIONS[direction])
     except BPFError as e:
         raise AttachError(f"attaching {what}", e.errno) from None
     return Link(what, [fd], bpf_link=True)

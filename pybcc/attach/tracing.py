@@ -4,7 +4,7 @@ The target is fixed when the program is loaded (expected_attach_type and
 attach_btf_id, see btf_target); attaching only creates the link.
 """
 from ..errors import AttachError, BPFError, NotSupportedError
-from ..kernel import features, syscalls
+from ..kernel import features, bpf
 from ..kernel.uapi import AttachType
 from . import alternatives
 from .link import Link
@@ -56,11 +56,11 @@ def attach_btf_program(prog_fd, kind, name="", cookie=0):
     what = f"{kind} {name}".strip()
     try:
         try:
-            fd = syscalls.link_create(prog_fd, 0, attach_type, tracing_cookie=cookie or None)
+            fd = bpf.link_create(prog_fd, 0, attach_type, tracing_cookie=cookie or None)
         except BPFError as e:
             if e.errno != _EINVAL or cookie:
                 raise
-            fd = syscalls.raw_tracepoint_open(None, prog_fd)   # kernels before 5.x links
+            fd = bpf.raw_tracepoint_open(None, prog_fd)   # kernels before 5.x links
     except BPFError as e:
         ensure_supported(kind, name)
         raise AttachError(f"attaching {what}", e.errno) from None

@@ -7,7 +7,7 @@ import ctypes
 import platform
 
 from ..errors import AttachError, BPFError, NotSupportedError
-from ..kernel import features, syscalls, tracefs
+from ..kernel import features, bpf, tracefs
 from ..kernel.uapi import AttachType, BPF_F_UPROBE_MULTI_RETURN, PERF_TYPE_TRACEPOINT
 from . import elf
 from .link import Link
@@ -151,7 +151,7 @@ def attach_uprobe_multi(prog_fd, path, symbols=None, offsets=None, retprobe=Fals
     arrays = [u64s(offs), u64s(ref_ctr_offsets), u64s(cookies)]
     addr = [ctypes.addressof(a) if a is not None else None for a in arrays]
     try:
-        fd = syscalls.link_create(
+        fd = bpf.link_create(
             prog_fd, 0, AttachType.TRACE_UPROBE_MULTI, uprobe_multi_path=ctypes.addressof(cpath),
             uprobe_multi_offsets=addr[0], uprobe_multi_ref_ctr_offsets=addr[1],
             uprobe_multi_cookies=addr[2], uprobe_multi_cnt=len(offs),

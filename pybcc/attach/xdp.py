@@ -2,7 +2,7 @@
 import socket
 
 from ..errors import AttachError, BPFError
-from ..kernel import syscalls
+from ..kernel import bpf
 from ..kernel.uapi import AttachType, XDP_FLAGS_DRV_MODE, XDP_FLAGS_HW_MODE, XDP_FLAGS_SKB_MODE
 from .link import Link
 
@@ -27,7 +27,7 @@ def attach_xdp(prog_fd, dev, mode="", flags=0):
     flags |= MODES[mode]
     what = f"XDP on {dev}" + (f" ({mode})" if mode else "")
     try:
-        fd = syscalls.link_create(prog_fd, idx, AttachType.XDP, flags=flags)
+        fd = bpf.link_create(prog_fd, idx, AttachType.XDP, flags=flags)
     except BPFError as e:
         hint = " (another XDP program is attached)" if e.errno == 16 else ""
         raise AttachError(f"attaching {what}{hint}", e.errno) from None

@@ -12,13 +12,18 @@ Modules, one concept each:
   text.py        bytes and str at the API's edge (bcc returns bytes)
   fallbacks.py   the tracepoint that stands in for a kprobe where kprobes are missing
   constants.py   BPF program types, PerfType, PerfSWConfig, PerfHWConfig, ...
-  utils.py, containers.py, syscall.py, tcp.py, usdt.py: bcc's helper modules
+  utils.py, containers.py, syscall.py, tcp.py, usdt.py, exec.py, version.py:
+                 bcc's helper modules
+  ctext.py       bcc's text form of table keys and values (key_sprintf, ...)
 """
 from .bpf import BPF  # noqa: F401
 from .constants import (DEBUG_BPF, DEBUG_BPF_REGISTER_STATE, DEBUG_BTF,  # noqa: F401
                         DEBUG_LLVM_IR, DEBUG_PREPROCESSOR, DEBUG_SOURCE, BPFAttachType,
-                        BPFProgType, PerfHWConfig, PerfSWConfig, PerfType)
+                        BPFProgType, PerfEventSampleFormat, PerfHWConfig, PerfSWConfig,
+                        PerfType, XDPAction, XDPFlags)
 from .usdt import USDT, USDTException  # noqa: F401
-from .utils import ArgString, printb  # noqa: F401
+from .utils import ArgString, StrcmpRewrite, printb  # noqa: F401
+from .version import __version__  # noqa: F401
 
 TRACEFS = "/sys/kernel/tracing"
+DEBUGFS = "/sys/kernel/debug"

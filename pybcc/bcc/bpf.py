@@ -12,12 +12,14 @@ Programs are loaded on first use (load_func or an attach_* call), each with
 the program type the caller asks for, as bcc does.
 """
 import atexit
+import ctypes as ct
+import os
 import weakref
 
 from .. import loader, sections
 from ..errors import BPFError, LoadError, NotSupportedError, VerifierError
 from ..kernel import features
-from ..object import load_spec
+from ..elf_reader import load_spec
 from . import source
 from .constants import BPFAttachType, BPFProgType
 from .kernelinfo import KernelInfo
@@ -230,6 +232,45 @@ class BPF(KernelInfo, Probes, TracePipe):
             raise NotSupportedError(f"load_func({name}): program type {prog_type} is not "
                                     f"supported by pybcc")
         return self._load_with_section(name, prefix)
+
+    def load_funcs(self, prog_type=BPFProgType.KPROBE):
+        """Load every function of the program as ``prog_type``; returns them."""
+        names = self._build.functions or sorted(self._coll.spec.programs)
+        return [self.load_func(name, prog_type) for name in names]
+
+    # C type names → ctypes classes, as bcc has them
+    str2ctype = {
+        "_Bool": ct.c_bool, "char": ct.c_char, "wchar_t": ct.c_wchar,
+        "unsigned char": ct.c_ubyte, "short": ct.c_short, "unsigned short": ct.c_ushort,
+        "int": ct.c_int, "unsigned int": ct.c_uint, "long": ct.c_long,
+        "unsigned long": ct.c_ulong, "long long": ct.c_longlong,
+        "unsigned long long": ct.c_ulonglong, "float": ct.c_float, "double": ct.c_double,
+        "long double": ct.c_longdouble, "__int128": ct.c_int64 * 2,
+        "unsigned __int128": ct.c_uint64 * 2,
+    }
+
+    @staticmethod
+    def generate_auto_includes(program_words):
+        """bcc adds kernel #includes for types a program names; pybcc's
+        dialect header has every kernel type already (vmlinux.h)."""
+        return ""
+
+    @staticmethod
+    def add_prefix(prefix, name):
+        return name if name.startswith(prefix) else prefix + name
+
+    @staticmethod
+    def get_probe_limit():
+        limit = os.environ.get("BCC_PROBE_LIMIT", "")
+        return int(limit) if limit.isdigit() else 1000
+
+    def attach_fmod_ret(self, fn_name=b""):
+        """Attach kmod_ret__FUNC (KMOD_RET) to FUNC as BPF_MODIFY_RETURN."""
+        fn_name = as_str(fn_name)
+        fn_name = fn_name if fn_name.startswith("kmod_ret__") else "kmod_ret__" + fn_name
+        return self._attach_kmod_ret(fn_name, _kfunc_target(fn_name, "kmod_ret__"))
+
+    detach_fmod_ret = Probes.detach_kfunc
 
     def dump_func(self, func_name):
         """The function's BPF instructions as compiled (before relocation), as bytes."""

@@ -37,3 +37,20 @@ globals().update({f"BPF_MAP_TYPE_{m.name}": int(m) for m in uapi.MapType if m.na
 BPF_ANY = 0
 BPF_NOEXIST = 1
 BPF_EXIST = 2
+
+
+class PerfEventSampleFormat:
+    """perf_event_sample_format bits (uapi/linux/perf_event.h)."""
+    (IP, TID, TIME, ADDR, READ, CALLCHAIN, ID, CPU, PERIOD, STREAM_ID, RAW, BRANCH_STACK,
+     REGS_USER, STACK_USER, WEIGHT, DATA_SRC, IDENTIFIER, TRANSACTION, REGS_INTR, PHYS_ADDR,
+     AUX, CGROUP, DATA_PAGE_SIZE, CODE_PAGE_SIZE, WEIGHT_STRUCT) = (1 << n for n in range(25))
+
+
+class XDPAction:
+    """xdp_action (uapi/linux/bpf.h)."""
+    XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT = range(5)
+
+
+class XDPFlags:
+    """XDP_FLAGS_* (uapi/linux/if_link.h)."""
+    UPDATE_IF_NOEXIST, SKB_MODE, DRV_MODE, HW_MODE, REPLACE = (1 << n for n in range(5))

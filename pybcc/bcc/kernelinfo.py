@@ -102,6 +102,12 @@ class KernelInfo:
         return features.has_fentry()
 
     @staticmethod
+    def support_fmod_ret():
+        """BPF_MODIFY_RETURN programs load and attach here (they need trampolines)."""
+        return features.has_fentry() and \
+            KernelInfo.kernel_enum_has_val("bpf_attach_type", "BPF_MODIFY_RETURN")
+
+    @staticmethod
     def support_lsm():
         return features.has_lsm()
 

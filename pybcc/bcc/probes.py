@@ -13,7 +13,7 @@ from .. import attach as _attach
 from .. import symbols
 from ..attach import alternatives
 from ..errors import AttachError, BPFError, NotSupportedError
-from ..kernel import features, syscalls
+from ..kernel import bpf, features
 from . import fallbacks
 from .text import as_bytes, as_str
 
@@ -377,6 +377,10 @@ class Probes:
         _xdp_links[dev] = _attach.attach_xdp(fn.fd, dev, flags=mode_flags)
 
     @staticmethod
+    def remove_xdp(dev, flags=0):
+        Probes.detach_xdp(dev, flags)
+
+    @staticmethod
     def detach_xdp(dev, flags=0):
         link = _xdp_links.pop(as_str(dev), None)
         if link is not None:
@@ -402,7 +406,7 @@ class Probes:
     def attach_func(fn, attachable_fd, attach_type, flags=0):
         """BPF_PROG_ATTACH ``fn`` to a cgroup/sockmap fd."""
         try:
-            syscalls.prog_attach(fn.fd, attachable_fd, attach_type, flags)
+            bpf.prog_attach(fn.fd, attachable_fd, attach_type, flags)
         except BPFError as e:
             raise AttachError(f"attaching {fn.name} (attach type {attach_type}) to fd "
                               f"{attachable_fd}", e.errno) from None
@@ -410,7 +414,7 @@ class Probes:
     @staticmethod
     def detach_func(fn, attachable_fd, attach_type):
         try:
-            syscalls.prog_detach(fn.fd, attachable_fd, attach_type)
+            bpf.prog_detach(fn.fd, attachable_fd, attach_type)
         except BPFError as e:
             raise AttachError(f"detaching {fn.name} (attach type {attach_type}) from fd "
                               f"{attachable_fd}", e.errno) from None

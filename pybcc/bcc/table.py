@@ -16,6 +16,7 @@ from .. import maps as _maps
 from ..errors import BPFError
 from ..kernel.uapi import MapType
 from ..output import histogram
+from . import ctext
 from .constants import *  # noqa: F401,F403  (bcc.table exports the map type numbers)
 from .text import as_str
 
@@ -55,6 +56,20 @@ class TableBase:
 
     def get_fd(self):
         return self.fd
+
+    # --- bcc's text form of keys and values (ctext.py) ---------------------------
+
+    def key_sprintf(self, key):
+        return ctext.sprintf(key, self.Key)
+
+    def leaf_sprintf(self, leaf):
+        return ctext.sprintf(leaf, getattr(self, "sLeaf", None) or self.Leaf)
+
+    def key_scanf(self, key_str):
+        return ctext.sscanf(key_str, self.Key)
+
+    def leaf_scanf(self, leaf_str):
+        return ctext.sscanf(leaf_str, getattr(self, "sLeaf", None) or self.Leaf)
 
     # --- iteration, as bcc: iterkeys/itervalues/iteritems ---------------------
 

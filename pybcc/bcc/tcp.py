@@ -34,3 +34,8 @@ _FLAG_NAMES = [(TCPHDR_FIN, "FIN"), (TCPHDR_SYN, "SYN"), (TCPHDR_RST, "RST"),
 def flags2str(flags):
     """"SYN|ACK" for the set TCP header flags."""
     return "|".join(name for bit, name in _FLAG_NAMES if flags & bit)
+
+
+def state2str(state):
+    """"ESTABLISHED" for 1; unknown states as their number."""
+    return tcpstate.get(state, str(state))

@@ -1,5 +1,6 @@
 """bcc.utils: small helpers bcc scripts import."""
 import os
+import re
 import sys
 
 from ..kernel.cpus import online_cpus, possible_cpus
@@ -84,5 +85,41 @@ def _assert_is_bytes(arg):
     return arg
 
 
-__all__ = ["get_online_cpus", "get_possible_cpus", "detect_language", "printb", "ArgString",
+class StrcmpRewrite:
+    """STRCMP("literal", expr) in trace/argdist filter expressions → a call
+    of a generated function comparing the string at expr with the literal."""
+
+    @staticmethod
+    def _generate_streq_function(string, probe_read_func, streq_functions, probeid):
+        fname = "streq_%d" % probeid
+        streq_functions += f"""
+static inline bool {fname}(char const *unused, uintptr_t addr) {{
+    char want[] = {string};
+    char got[sizeof(want)];
+    {probe_read_func}(&got, sizeof(got), (void *)addr);
+    for (int i = 0; i < sizeof(want) - 1; ++i)
+        if (want[i] != got[i])
+            return false;
+    return true;
+}}
+"""
+        return fname, streq_functions
+
+    @staticmethod
+    def rewrite_expr(expr, bin_cmp, is_user, probe_user_list, streq_functions, probeid):
+        """{"expr", "streq_functions", "probeid"} after rewriting each
+        STRCMP("s", arg) of ``expr``; user memory (``is_user`` or an arg in
+        ``probe_user_list``) is read with bpf_probe_read_user."""
+        pattern = r'STRCMP\("([^"]+)",(.+?)\)' if bin_cmp else r'STRCMP\(("[^"]+"),(.+?)\)'
+        for m in re.finditer(pattern, expr):
+            user = is_user or m.group(2).strip() in probe_user_list
+            reader = "bpf_probe_read_user" if user else "bpf_probe_read"
+            fname, streq_functions = StrcmpRewrite._generate_streq_function(
+                m.group(1), reader, streq_functions, probeid)
+            probeid += 1
+            expr = expr.replace("STRCMP", fname, 1)
+        return {"expr": expr, "streq_functions": streq_functions, "probeid": probeid}
+
+
+__all__ = ["StrcmpRewrite", "get_online_cpus", "get_possible_cpus", "detect_language", "printb", "ArgString",
            "warn_with_traceback", "FILESYSTEMENCODING"]

@@ -598,6 +598,7 @@ def vmlinux_header(btf_path=_KERNEL_BTF, cache_dir=None):
     if os.path.isfile(os.path.join(d, "vmlinux.h")):
         cache.check_private(root)
         cache.check_private(d)
+    if cache.entry_ok(os.path.join(d, "vmlinux.h")):
         _memo[d] = True
         return d
     if cache_dir is None:
@@ -610,7 +611,7 @@ def vmlinux_header(btf_path=_KERNEL_BTF, cache_dir=None):
         btf = bt.BTF.kernel() if btf_path == _KERNEL_BTF else bt.BTF.parse(data)
         text = generate(btf)
     # Readers never see a partial header.
-    cache.write_atomic(os.path.join(d, "vmlinux.h"), text.encode(), mode=0o644)
+    cache.write_entry(os.path.join(d, "vmlinux.h"), text.encode(), mode=0o644)
     _memo[d] = True
     return d
 

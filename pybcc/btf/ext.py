@@ -11,6 +11,8 @@ import struct
 from dataclasses import dataclass
 from typing import Dict, List
 
+from ..errors import FormatError
+
 MAGIC = 0xEB9F
 
 
@@ -61,15 +63,24 @@ class BTFExt:
 
     @classmethod
     def parse(cls, data, btf):
+        try:
+            return cls._parse(data, btf)
+        except FormatError:
+            raise
+        except (struct.error, ValueError, IndexError) as e:
+            raise FormatError(f"malformed .BTF.ext: {e}") from None
+
+    @classmethod
+    def _parse(cls, data, btf):
         data = bytes(data)
         if len(data) < 8:
-            raise ValueError(".BTF.ext too short")
+            raise FormatError(".BTF.ext too short")
         if struct.unpack_from("<H", data)[0] == MAGIC:
             e = "<"
         elif struct.unpack_from(">H", data)[0] == MAGIC:
             e = ">"
         else:
-            raise ValueError("not .BTF.ext data (bad magic)")
+            raise FormatError("not .BTF.ext data (bad magic)")
         hdr_len = struct.unpack_from(e + "I", data, 4)[0]
         fields = struct.unpack_from(e + "IIII", data, 8)
         core = struct.unpack_from(e + "II", data, 24) if hdr_len >= 32 else (0, 0)
@@ -95,10 +106,10 @@ class BTFExt:
 def _parse_block(block, e, min_rec, name, make, out):
     """One info block: record size, then {sec name, count, records} groups."""
     if len(block) < 4:
-        raise ValueError(".BTF.ext info block truncated")
+        raise FormatError(".BTF.ext info block truncated")
     rec_size = struct.unpack_from(e + "I", block)[0]
     if rec_size < min_rec:
-        raise ValueError(f".BTF.ext record size {rec_size} < {min_rec}")
+        raise FormatError(f".BTF.ext record size {rec_size} < {min_rec}")
     nwords = min_rec // 4
     fmt = struct.Struct(e + "I" * nwords)   # newer, longer records keep this prefix
     pos = 4
@@ -106,7 +117,7 @@ def _parse_block(block, e, min_rec, name, make, out):
         sec_off, count = struct.unpack_from(e + "II", block, pos)
         pos += 8
         if pos + count * rec_size > len(block):
-            raise ValueError(".BTF.ext info group truncated")
+            raise FormatError(".BTF.ext info group truncated")
         recs = out.setdefault(name(sec_off), [])
         for _ in range(count):
             recs.append(make(fmt.unpack_from(block, pos)))

@@ -10,6 +10,8 @@ import struct
 from dataclasses import dataclass, field
 from typing import List, Optional
 
+from ..errors import FormatError
+
 MAGIC = 0xEB9F
 HEADER = struct.Struct("<HBBIIIII")
 
@@ -20,6 +22,8 @@ KIND_NAMES = ["UNKN", "INT", "PTR", "ARRAY", "STRUCT", "UNION", "ENUM", "FWD", "
               "VOLATILE", "CONST", "RESTRICT", "FUNC", "FUNC_PROTO", "VAR", "DATASEC",
               "FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64"]
 MODIFIERS = (TYPEDEF, VOLATILE, CONST, RESTRICT, TYPE_TAG)
+# Deeper type chains are loops in a corrupt blob (the kernel's own limit is 32).
+MAX_DEPTH = 64
 
 # INT encoding bits.
 INT_SIGNED, INT_CHAR, INT_BOOL = 1, 2, 4
@@ -107,7 +111,13 @@ class BTF:
     def parse(cls, data, base=None):
         # ~130k objects at once: the cyclic GC would rescan them over and over.
         with _gc_paused():
-            return cls._parse(data, base)
+            try:
+                return cls._parse(data, base)
+            except FormatError:
+                raise
+            except (struct.error, ValueError, IndexError, UnicodeDecodeError) as e:
+                # A truncated or corrupt blob: offsets past its end, bad names.
+                raise FormatError(f"malformed BTF: {e}") from None
 
     @classmethod
     def _parse(cls, data, base=None):
@@ -115,10 +125,12 @@ class BTF:
         magic = struct.unpack_from("<H", data)[0]
         endian = "<" if magic == MAGIC else ">"
         if magic != MAGIC and struct.unpack_from(">H", data)[0] != MAGIC:
-            raise ValueError("not BTF data (bad magic)")
+            raise FormatError("not BTF data (bad magic)")
         _, _, _, hdr_len, type_off, type_len, str_off, str_len = struct.unpack_from(endian + "HBBIIIII", data)
         types_raw = data[hdr_len + type_off:hdr_len + type_off + type_len]
         strings = bytes(data[hdr_len + str_off:hdr_len + str_off + str_len])
+        if strings[-1:] != b"\0" or (not base and strings[:1] != b"\0"):
+            raise FormatError("BTF string section must start and end with a NUL byte")
         base_strings = base._strings if base else b""
         strs = base_strings + strings if base else strings
 
@@ -139,6 +151,8 @@ class BTF:
             pos += 12
             kind = (info >> 24) & 0x1F
             vlen = info & 0xFFFF
+            if kind > ENUM64:
+                raise FormatError(f"BTF type #{next_id} has unknown kind {kind}")
             t = Type(next_id, kind, name_at(name_off), kind_flag=bool(info >> 31))
             if kind in (INT, STRUCT, UNION, ENUM, FLOAT, DATASEC, ENUM64):
                 t.size = size_or_type
@@ -224,7 +238,10 @@ class BTF:
             return VOID
         if type_id < self.start_id:
             return self.base[type_id]
-        return self._own[type_id - self.start_id]
+        try:
+            return self._own[type_id - self.start_id]
+        except IndexError:
+            raise FormatError(f"BTF type id {type_id} does not exist (the last is {len(self) - 1})") from None
 
     def __iter__(self):
         """All types of this blob and its base, void excluded."""
@@ -263,8 +280,12 @@ class BTF:
         """Follow typedefs and modifiers (const, volatile, ...) to the real type."""
         if isinstance(t, int):
             t = self[t]
+        steps = 0
         while t.kind in MODIFIERS and not (keep_typedef and t.kind == TYPEDEF):
             t = self[t.ref]
+            steps += 1
+            if steps > MAX_DEPTH:
+                raise FormatError(f"BTF type loop through {t}")
         return t
 
     def size_of(self, t):
@@ -291,25 +312,28 @@ class BTF:
             return max((self.align_of(m.type) for m in t.members), default=1)
         return 1
 
-    def type_name(self, t):
+    def type_name(self, t, _depth=0):
         """A C spelling of a type, e.g. 'struct task_struct *'."""
         if isinstance(t, int):
             t = self[t]
+        if _depth > MAX_DEPTH:
+            raise FormatError(f"BTF type loop through {t}")
+        _depth += 1
         if t.kind == UNKN:
             return "void"
         if t.kind == PTR:
-            return self.type_name(t.ref) + " *"
+            return self.type_name(t.ref, _depth) + " *"
         if t.kind in (CONST, VOLATILE, RESTRICT):
-            return f"{KIND_NAMES[t.kind].lower()} {self.type_name(t.ref)}"
+            return f"{KIND_NAMES[t.kind].lower()} {self.type_name(t.ref, _depth)}"
         if t.kind == TYPE_TAG:
-            return self.type_name(t.ref)
+            return self.type_name(t.ref, _depth)
         if t.kind == ARRAY:
-            return f"{self.type_name(t.ref)}[{t.nelems}]"
+            return f"{self.type_name(t.ref, _depth)}[{t.nelems}]"
         if t.kind in (STRUCT, UNION, ENUM, ENUM64, FWD):
             tag = {STRUCT: "struct", UNION: "union", FWD: "union" if t.kind_flag else "struct"}.get(t.kind, "enum")
             return f"{tag} {t.name}" if t.name else f"{tag} <anon>"
         if t.kind == FUNC_PROTO:
-            return f"{self.type_name(t.ref)} (*)({', '.join(self.type_name(p.type) for p in t.members)})"
+            return f"{self.type_name(t.ref, _depth)} (*)({', '.join(self.type_name(p.type, _depth) for p in t.members)})"
         return t.name
 
     # --- writing -------------------------------------------------------------

@@ -15,6 +15,7 @@ import platform
 import re
 import subprocess
 
+from .. import cache as _cache
 from ..cache import boot_id
 from ..errors import CompileError
 from . import cache
@@ -211,6 +212,7 @@ def compile(source, cflags=(), include_dirs=(), *, filename=None, line_map=None,
         return obj
     deps = _run(comp, flags, body, display, line_map, obj,
                 skip=[INCLUDE_DIR, COMPAT_DIR] + ([vmdir] if vmdir else []))
+    _cache.seal(obj)
     cache.write_json(meta, {"display": display, "compiler": comp.identity,
                             "deps": [[p, *_stamp(p), _sha(p)] for p in deps]})
     return obj
@@ -218,7 +220,7 @@ def compile(source, cflags=(), include_dirs=(), *, filename=None, line_map=None,
 
 def _hit(obj, meta):
     m = cache.read_json(meta)
-    if m is None or not os.path.exists(obj):
+    if m is None or not _cache.entry_ok(obj):
         return False
     for path, size, mtime, digest in m.get("deps", ()):
         try:

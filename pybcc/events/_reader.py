@@ -6,7 +6,7 @@ callback cannot make the kernel drop events while the ring sits full.
 """
 
 from ..errors import BPFError
-from ..kernel import syscalls, uapi
+from ..kernel import bpf, uapi
 
 
 def fd_of(obj):
@@ -17,7 +17,7 @@ def fd_of(obj):
 def map_info(fd, name):
     """(map_type, key_size, value_size, max_entries) of a map fd."""
     try:
-        info = syscalls.map_info(fd)
+        info = bpf.map_info(fd)
     except BPFError as e:
         raise BPFError(f"{name}: fd {fd} is not an open BPF map", e.errno) from None
     return info["type"], info["key_size"], info["value_size"], info["max_entries"]

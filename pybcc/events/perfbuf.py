@@ -24,7 +24,7 @@ import os
 import struct
 
 from ..errors import BPFError
-from ..kernel import syscalls, uapi
+from ..kernel import bpf, uapi
 from ..kernel.cpus import online_cpus
 from ._reader import Reader, fd_of, map_info, map_type_name
 
@@ -68,7 +68,7 @@ def _open_event(cpu, wakeup_events, watermark, what):
 
 
 def _perf_event_open(cpu, attr, what):
-    return syscalls.perf_event_open(pid=-1, cpu=cpu, what=what, **attr)
+    return bpf.perf_event_open(pid=-1, cpu=cpu, what=what, **attr)
 
 
 class _Ring:
@@ -151,7 +151,7 @@ class PerfBuffer(Reader):
             raise BPFError(f"{self.name}: mapping {page_cnt} pages on CPU {cpu}", e.errno)
         ring = _Ring(cpu, fd, mm)
         try:
-            syscalls.map_elem(uapi.Cmd.MAP_UPDATE_ELEM, self.map_fd,
+            bpf.map_elem(uapi.Cmd.MAP_UPDATE_ELEM, self.map_fd,
                               ctypes.c_uint32(cpu), ctypes.c_uint32(fd))
         except BPFError as e:
             ring.close()
@@ -259,7 +259,7 @@ class PerfBuffer(Reader):
         self._close_poller()
         for r in getattr(self, "_rings", ()):
             try:
-                syscalls.map_elem(uapi.Cmd.MAP_DELETE_ELEM, self.map_fd, ctypes.c_uint32(r.cpu))
+                bpf.map_elem(uapi.Cmd.MAP_DELETE_ELEM, self.map_fd, ctypes.c_uint32(r.cpu))
             except BPFError:
                 pass  # the map may already be gone
             r.close()

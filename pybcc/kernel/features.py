@@ -13,7 +13,7 @@ import struct
 
 from .. import asm
 from ..errors import BPFError
-from . import syscalls, tracefs
+from . import bpf, tracefs
 from .uapi import (AttachType, MapType, ProgType, BPF_F_MMAPABLE, BPF_F_NO_PREALLOC,
                    BPF_F_SLEEPABLE, PERF_TYPE_TRACEPOINT)
 
@@ -42,9 +42,9 @@ def load_program(prog_type, insns, log=False, **fields):
     buf = ctypes.create_string_buffer(code, len(code))
     lic = ctypes.create_string_buffer(b"GPL")
     logbuf = ctypes.create_string_buffer(1 << 16) if log else None
-    fd, _ = syscalls.prog_load(prog_type=int(prog_type), insns=syscalls.addr(buf),
-                               insn_cnt=len(code) // asm.INSN_SIZE, license=syscalls.addr(lic),
-                               log_level=1 if log else 0, log_buf=syscalls.addr(logbuf),
+    fd, _ = bpf.prog_load(prog_type=int(prog_type), insns=bpf.addr(buf),
+                               insn_cnt=len(code) // asm.INSN_SIZE, license=bpf.addr(lic),
+                               log_level=1 if log else 0, log_buf=bpf.addr(logbuf),
                                log_size=len(logbuf) if log else 0, **fields)
     return fd, (logbuf.value.decode(errors="replace") if log else "")
 
@@ -105,7 +105,7 @@ def _int_btf():
     strings = b"\0int\0"
     types = struct.pack("<IIII", 1, 1 << 24, 4, (1 << 24) | 32)  # INT, signed, 32 bits
     hdr = struct.pack("<HBBIIIII", 0xEB9F, 1, 0, 24, 0, len(types), len(types), len(strings))
-    return syscalls.btf_load(hdr + types + strings)
+    return bpf.btf_load(hdr + types + strings)
 
 
 def _map_attrs(map_type):
@@ -142,7 +142,7 @@ def map_type_supported(map_type):
     close = []
     try:
         if map_type in (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS):
-            inner = syscalls.map_create(map_type=MapType.ARRAY, key_size=4, value_size=4,
+            inner = bpf.map_create(map_type=MapType.ARRAY, key_size=4, value_size=4,
                                         max_entries=1)
             close.append(inner)
             attrs["inner_map_fd"] = inner
@@ -151,7 +151,7 @@ def map_type_supported(map_type):
             close.append(btf_fd)
             attrs.update(max_entries=0, map_flags=BPF_F_NO_PREALLOC, btf_fd=btf_fd,
                          btf_key_type_id=1, btf_value_type_id=1)
-        close.append(syscalls.map_create(map_type=int(map_type), **attrs))
+        close.append(bpf.map_create(map_type=int(map_type), **attrs))
         return True
     except BPFError:
         return False
@@ -182,13 +182,58 @@ def helper_supported(prog_type, helper_id):
                                       "program of this type cannot use helper"))
 
 
+def has_bpf_cookie():
+    """bpf_get_attach_cookie exists (Linux 5.15+), as libbpf probes it."""
+    return helper_supported(ProgType.TRACEPOINT, 174)     # BPF_FUNC_get_attach_cookie
+
+
+_SYSCALL_PREFIX = {"x86_64": "__x64_", "aarch64": "__arm64_", "s390x": "__s390x_",
+                   "riscv64": "__riscv_", "ppc64le": "", "loongarch64": ""}
+
+
+@functools.lru_cache(maxsize=None)
+def has_syscall_wrapper():
+    """Syscalls enter through pt_regs wrappers (__x64_sys_bpf, ...:
+    CONFIG_ARCH_HAS_SYSCALL_WRAPPER), so BPF_KSYSCALL programs read their
+    arguments one pt_regs further; libbpf's LINUX_HAS_SYSCALL_WRAPPER."""
+    import platform
+    from ..symbols.kallsyms import ksymname
+    prefix = _SYSCALL_PREFIX.get(platform.machine(), "")
+    return bool(prefix) and ksymname(prefix + "sys_bpf") > 0
+
+
+@functools.lru_cache(maxsize=None)
+def btf_kind_supported(kind):
+    """Whether the kernel accepts BTF types of ``kind`` (FLOAT: 5.13, DECL_TAG:
+    5.16, TYPE_TAG: 5.17, ENUM64: 6.0): load a tiny BTF blob that uses it."""
+    from ..btf import types as bt
+    types = [bt.Type(1, bt.INT, "int", size=4, encoding=bt.INT_SIGNED, bits=32)]
+    if kind == bt.FLOAT:
+        types.append(bt.Type(2, bt.FLOAT, "float", size=4))
+    elif kind == bt.DECL_TAG:
+        types += [bt.Type(2, bt.STRUCT, "s", size=4, members=[bt.Member("a", 1, 0)]),
+                  bt.Type(3, bt.DECL_TAG, "tag", ref=2, linkage=-1)]
+    elif kind == bt.TYPE_TAG:
+        types += [bt.Type(2, bt.TYPE_TAG, "tag", ref=1), bt.Type(3, bt.PTR, ref=2)]
+    elif kind == bt.ENUM64:
+        types.append(bt.Type(2, bt.ENUM64, "e", size=8, members=[bt.EnumValue("E", 1 << 40)]))
+    else:
+        raise ValueError(f"no probe for BTF kind {kind}")
+    try:
+        fd = bpf.btf_load(bt.BTF(types).to_bytes())
+    except BPFError:
+        return False
+    os.close(fd)
+    return True
+
+
 # --- link and attach mechanisms -----------------------------------------------
 
 @functools.lru_cache(maxsize=None)
 def has_bpf_link():
     """BPF_LINK_CREATE exists (an invalid fd then gives EBADF, not EINVAL)."""
     try:
-        syscalls.link_create(0xFFFFFFFF, 0xFFFFFFFF, AttachType.PERF_EVENT)
+        bpf.link_create(0xFFFFFFFF, 0xFFFFFFFF, AttachType.PERF_EVENT)
     except BPFError as e:
         return e.errno == 9  # EBADF
     return True
@@ -203,9 +248,9 @@ def has_perf_link():
         if prog < 0:
             return False
         tp_id = tracefs.tracepoint_id("syscalls", "sys_enter_getppid")
-        pfd = syscalls.perf_event_open(type=PERF_TYPE_TRACEPOINT, config=tp_id,
+        pfd = bpf.perf_event_open(type=PERF_TYPE_TRACEPOINT, config=tp_id,
                                        sample_period=1, cpu=0)
-        os.close(syscalls.link_create(prog, pfd, AttachType.PERF_EVENT))
+        os.close(bpf.link_create(prog, pfd, AttachType.PERF_EVENT))
         return True
     except BPFError:
         return False
@@ -265,11 +310,11 @@ def _attach_for_a_moment(prog_fd, attach_type):
     """Attach a loaded BTF-targeted program and detach it at once (LINK_CREATE,
     or RAW_TRACEPOINT_OPEN without a name on kernels before links for these)."""
     try:
-        fd = syscalls.link_create(prog_fd, 0, attach_type)
+        fd = bpf.link_create(prog_fd, 0, attach_type)
     except BPFError as e:
         if e.errno != 22:  # EINVAL: this kernel wants the older call
             raise
-        fd = syscalls.raw_tracepoint_open(None, prog_fd)
+        fd = bpf.raw_tracepoint_open(None, prog_fd)
     os.close(fd)
 
 
@@ -284,7 +329,7 @@ def has_kprobe_multi():
             sym = ctypes.create_string_buffer(name.encode())
             syms = (ctypes.c_uint64 * 1)(ctypes.addressof(sym))
             try:
-                os.close(syscalls.link_create(fd, 0, AttachType.TRACE_KPROBE_MULTI,
+                os.close(bpf.link_create(fd, 0, AttachType.TRACE_KPROBE_MULTI,
                                               kprobe_multi_cnt=1,
                                               kprobe_multi_syms=ctypes.addressof(syms)))
                 return True
@@ -306,7 +351,7 @@ def has_uprobe_multi():
     path = ctypes.create_string_buffer(b"/")
     offs = (ctypes.c_uint64 * 1)(0)
     try:
-        os.close(syscalls.link_create(fd, 0, AttachType.TRACE_UPROBE_MULTI,
+        os.close(bpf.link_create(fd, 0, AttachType.TRACE_UPROBE_MULTI,
                                       uprobe_multi_path=ctypes.addressof(path),
                                       uprobe_multi_offsets=ctypes.addressof(offs),
                                       uprobe_multi_cnt=1))
@@ -381,7 +426,7 @@ def has_tcx():
     if fd < 0:
         return False
     try:
-        os.close(syscalls.link_create(fd, 1, AttachType.TCX_INGRESS))  # ifindex 1 is lo
+        os.close(bpf.link_create(fd, 1, AttachType.TCX_INGRESS))  # ifindex 1 is lo
         return True
     except BPFError:
         return False
@@ -398,7 +443,7 @@ def hardware_perf_events():
 @functools.lru_cache(maxsize=None)
 def _perf_opens(ptype, config):
     try:
-        os.close(syscalls.perf_event_open(type=ptype, config=config, sample_period=1 << 30,
+        os.close(bpf.perf_event_open(type=ptype, config=config, sample_period=1 << 30,
                                           cpu=0))
         return True
     except BPFError:

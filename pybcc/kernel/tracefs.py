@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from ..errors import AttachError, BPFError
+from ..errors import AttachError, BPFError, FormatError
 
 _CANDIDATES = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
 
@@ -138,6 +138,8 @@ def _parse_decl(decl):
         if m.group(1).isdigit():
             array_len = int(m.group(1))
     m = re.search(r"(\w+)$", decl)
+    if m is None:
+        raise FormatError(f"tracepoint format: field {decl!r} has no name")
     name = m.group(1)
     ctype = decl[:m.start()].strip() + suffix
     return name, ctype, array_len, data_loc
@@ -151,6 +153,8 @@ def parse_format(text):
         if s.startswith("name:"):
             name = s[5:].strip()
         elif s.startswith("ID:"):
+            if not re.fullmatch(r"[0-9]+", s[3:].strip()):
+                raise FormatError(f"tracepoint format: bad ID line {s!r}")
             tp_id = int(s[3:])
         elif s.startswith("print fmt:"):
             print_fmt = s[len("print fmt:"):].strip()

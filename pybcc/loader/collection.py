@@ -14,19 +14,20 @@ import os
 import struct
 from typing import Dict
 
-from .. import asm, verifier
+from .. import asm
 from ..btf import types as bt
 from ..btf.core import POISON_HELPER
 from ..errors import BPFError, LoadError, NotSupportedError, VerifierError
-from ..kernel import syscalls
+from ..kernel import bpf, memlock
 from ..kernel.uapi import BPF_F_SLEEPABLE, Cmd, MapType, ProgType
-from ..kernel_memo import KernelMemo
 from ..maps.factory import create_fd
 from ..maps.spec import PIN_BY_NAME
-from ..object import ObjectSpec, load_spec
+from ..elf_reader import ObjectSpec, load_spec
 from . import externs
 from .externs import kernel_version_code
+from . import verifier
 from .linker import Linker
+from .memo import KernelMemo
 from .sanitize import sanitized
 
 FUNC_INFO_REC = struct.Struct("<II")
@@ -51,8 +52,8 @@ class Program:
 
     def attach(self, target=None, **kw):
         """Attach by the section's convention; returns a Link (also kept here)."""
-        from ..attach import auto
-        link = auto.attach_program(self, target, **kw)
+        from .. import autoattach
+        link = autoattach.attach_program(self, target, **kw)
         self.links.append(link)
         return link
 
@@ -238,11 +239,11 @@ class Loader:
         btf = sanitized(self.spec.btf)
         data = btf.to_bytes()
         try:
-            self.coll.btf_fd = syscalls.btf_load(data)
+            self.coll.btf_fd = bpf.btf_load(data)
         except BPFError:
             log = ctypes.create_string_buffer(1 << 20)
             try:
-                self.coll.btf_fd = syscalls.btf_load(data, log, 1)
+                self.coll.btf_fd = bpf.btf_load(data, log, 1)
             except BPFError as e:
                 # Load without type information rather than not at all.
                 self.coll.btf_error = f"{e}: {log.value.decode(errors='replace').strip()[-500:]}"
@@ -260,7 +261,7 @@ class Loader:
         if ms.pinning == PIN_BY_NAME:
             pin_path = os.path.join(self.pin_root, ms.name)
             if os.path.exists(pin_path):
-                return syscalls.obj_get(pin_path)
+                return bpf.obj_get(pin_path)
         inner_fd = None
         if ms.inner is not None:
             inner_fd = self._create_map(name + ".inner", ms.inner)
@@ -269,18 +270,19 @@ class Loader:
         except BPFError as e:
             what = MapType(ms.type).name.lower() if ms.type in MapType._value2member_map_ else ms.type
             raise LoadError(f"creating map {ms.name} (type {what}, key {ms.key_size} B, "
-                            f"value {ms.value_size} B, {ms.max_entries} entries)", e.errno) from None
+                            f"value {ms.value_size} B, {ms.max_entries} entries)"
+                            f"{memlock.explain(e.errno)}", e.errno) from None
         finally:
             if inner_fd is not None:
                 os.close(inner_fd)
         if ms.data is not None:
             key = ctypes.c_uint32(0)
             val = ctypes.create_string_buffer(bytes(ms.data), len(ms.data))
-            syscalls.map_elem(Cmd.MAP_UPDATE_ELEM, fd, key, val)
+            bpf.map_elem(Cmd.MAP_UPDATE_ELEM, fd, key, val)
             if ms.freeze:
-                syscalls.map_freeze(fd)
+                bpf.map_freeze(fd)
         if pin_path:
-            syscalls.obj_pin(fd, pin_path)
+            bpf.obj_pin(fd, pin_path)
         return fd
 
     def finish(self):
@@ -302,7 +304,7 @@ class Loader:
                 else:
                     value_fd = self.coll.map_fds[target]
                 try:
-                    syscalls.map_elem(Cmd.MAP_UPDATE_ELEM, self.coll.map_fds[name], ctypes.c_uint32(slot),
+                    bpf.map_elem(Cmd.MAP_UPDATE_ELEM, self.coll.map_fds[name], ctypes.c_uint32(slot),
                                       ctypes.c_uint32(value_fd))
                 except BPFError as e:
                     hint = (" (a prog array holds programs of one type only)"
@@ -322,7 +324,7 @@ class Loader:
         fields = dict(prog_type=sdef.prog_type, expected_attach_type=sdef.attach_type or 0,
                       prog_flags=BPF_F_SLEEPABLE if sdef.sleepable else 0,
                       kern_version=ps.kern_version or kernel_version_code(),
-                      prog_name=syscalls.object_name(ps.name))
+                      prog_name=bpf.object_name(ps.name))
         if sdef.prog_type in (ProgType.TRACING, ProgType.LSM, ProgType.EXT) and sdef.attach_type is not None:
             fields["attach_btf_id"] = self._attach_btf_id(ps)
         return self._prog_load(ps, linked, fields)
@@ -345,7 +347,7 @@ class Loader:
         insns = ctypes.create_string_buffer(insn_bytes, len(insn_bytes))
         lic = ctypes.create_string_buffer((ps.license or "GPL").encode())
         keep = [insns, lic]
-        fields.update(insns=syscalls.addr(insns), insn_cnt=len(linked.insns), license=syscalls.addr(lic))
+        fields.update(insns=bpf.addr(insns), insn_cnt=len(linked.insns), license=bpf.addr(lic))
         if self.coll.btf_fd is not None and linked.func_info:
             fi = b"".join(FUNC_INFO_REC.pack(i, t) for i, t in linked.func_info)
             li = b"".join(LINE_INFO_REC.pack(r.insn, r.file_off, r.line_off, r.line_col)
@@ -353,19 +355,19 @@ class Loader:
             fib = ctypes.create_string_buffer(fi, len(fi))
             lib = ctypes.create_string_buffer(li, max(len(li), 1))
             keep += [fib, lib]
-            fields.update(prog_btf_fd=self.coll.btf_fd, func_info=syscalls.addr(fib),
+            fields.update(prog_btf_fd=self.coll.btf_fd, func_info=bpf.addr(fib),
                           func_info_cnt=len(linked.func_info), func_info_rec_size=FUNC_INFO_REC.size)
             if linked.line_info:
-                fields.update(line_info=syscalls.addr(lib), line_info_cnt=len(linked.line_info),
+                fields.update(line_info=bpf.addr(lib), line_info_cnt=len(linked.line_info),
                               line_info_rec_size=LINE_INFO_REC.size)
-        fd, _ = syscalls.prog_load(**fields)
+        fd, _ = bpf.prog_load(**fields)
         if fd >= 0:
             return Program(ps, fd, linked)
         err = -fd
         # Load again with the verifier's log: only on failure, it costs time.
         size = 1 << 22
         log = ctypes.create_string_buffer(size)
-        fd, _ = syscalls.prog_load(**fields, log_level=1, log_buf=syscalls.addr(log), log_size=size)
+        fd, _ = bpf.prog_load(**fields, log_level=1, log_buf=bpf.addr(log), log_size=size)
         if fd >= 0:  # flaky first failure (e.g. EAGAIN): keep the program
             return Program(ps, fd, linked)
         text = log.value.decode(errors="replace")
@@ -375,7 +377,8 @@ class Loader:
                 f"programs (EPERM)", feature=ps.sdef.prefix.rstrip("/"),
                 alternative="a tracepoint, tp_btf or raw_tracepoint program", err=err)
         if not text.strip():
-            raise LoadError(f"program {ps.name} ({ps.section}): the kernel refused to load it", err)
+            raise LoadError(f"program {ps.name} ({ps.section}): the kernel refused to load it"
+                            f"{memlock.explain(err)}", err)
         head, idx, rec = verifier.explain(ps.name, ps.section, text, linked.line_info)
         if "unknown#%d" % POISON_HELPER in text:
             head += ("\n  (that instruction was poisoned by pybcc: a CO-RE relocation found no "
@@ -387,7 +390,7 @@ class Loader:
 
 def _reuse_map(name, ms, fd):
     """A duplicate of ``fd`` to stand for map ``name``, if it is compatible."""
-    info = syscalls.map_info(fd)
+    info = bpf.map_info(fd)
     mtype, key_size, value_size = info["type"], info["key_size"], info["value_size"]
     if (mtype, key_size, value_size) != (ms.type, ms.key_size, ms.value_size):
         raise LoadError(f"map {name}: the map given to reuse has type {mtype}, key {key_size} B, "

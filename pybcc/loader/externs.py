@@ -11,6 +11,7 @@ from typing import Dict, Optional
 
 from ..btf import types as bt
 from ..errors import LoadError
+from ..kernel import features
 from ..kernel.uapi import BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, MapType
 from ..maps.spec import MapSpec
 
@@ -29,7 +30,7 @@ def layout(spec, kernel):
     out = Externs()
     kconfig = [e for e in spec.externs.values() if e.kind == "kconfig"]
     if kconfig:
-        from ..kconfig import kconfig_values
+        from ..kernel.kconfig import kconfig_values
         values = kconfig_values()
         data = bytearray()
         for ext in kconfig:
@@ -72,12 +73,20 @@ def kernel_version_code():
     return (nums[0] << 16) | (nums[1] << 8) | min(nums[2], 255)
 
 
+# libbpf's virtual __kconfig externs: facts about the running kernel that no
+# CONFIG_ line states (LINUX_KERNEL_VERSION is computed above).
+_VIRTUAL = {
+    "LINUX_HAS_BPF_COOKIE": features.has_bpf_cookie,
+    "LINUX_HAS_SYSCALL_WRAPPER": features.has_syscall_wrapper,
+}
+
+
 def _kconfig_bytes(btf, ext, values, size):
     name = ext.name
     if name == "LINUX_KERNEL_VERSION":
         return kernel_version_code().to_bytes(size, "little")
-    if name == "LINUX_HAS_SYSCALL_WRAPPER":
-        return (1).to_bytes(size, "little")
+    if name in _VIRTUAL:
+        return int(_VIRTUAL[name]()).to_bytes(size, "little")
     raw = values.get(name)
     t = btf.strip(ext.type_id)
     if raw is None:

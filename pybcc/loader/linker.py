@@ -13,7 +13,7 @@ from typing import List
 
 from .. import asm
 from ..btf import types as bt
-from ..object import R_BPF_64_32, R_BPF_64_64
+from ..elf_reader import R_BPF_64_32, R_BPF_64_64
 from ..errors import LoadError
 
 

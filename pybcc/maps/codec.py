@@ -21,6 +21,7 @@ are properties over a hidden byte storage field, for the same reason.
 import ctypes
 import operator
 
+from ..errors import FormatError
 from ..btf import types as bt
 
 _INTS = {(1, False): ctypes.c_uint8, (2, False): ctypes.c_uint16,
@@ -467,7 +468,13 @@ class Codec:
         return v if isinstance(v, _CData) and not self._simple else ct(v)
 
     def decode(self, buf, offset=0):
-        obj = self.ctype.from_buffer_copy(buf, offset) if offset or not isinstance(buf, self.ctype) else buf
+        if offset or not isinstance(buf, self.ctype):
+            try:
+                obj = self.ctype.from_buffer_copy(buf, offset)
+            except ValueError as e:     # a short (torn) record
+                raise FormatError(f"cannot decode {self.ctype.__name__}: {e}") from None
+        else:
+            obj = buf
         return self._to_py(obj.value if self._simple else obj)
 
     def decode_ctype(self, buf, offset=0):

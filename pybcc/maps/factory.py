@@ -3,7 +3,7 @@ import dataclasses
 import os
 
 from ..errors import BPFError, MapError
-from ..kernel import syscalls
+from ..kernel import bpf, memlock
 from ..kernel.uapi import MapType
 from .array import ArrayMap
 from .fdmaps import FdMap, MapInMap, PerfEventArrayMap, ProgArrayMap
@@ -67,7 +67,7 @@ def create_fd(spec, btf_fd=None, inner_map_fd=0):
     takes them for that map type. Raises BPFError with the kernel's errno."""
     fields = dict(map_type=int(spec.type), key_size=spec.key_size, value_size=spec.value_size,
                   max_entries=spec.max_entries, map_flags=spec.flags or 0,
-                  numa_node=spec.numa_node, map_name=syscalls.object_name(spec.name),
+                  numa_node=spec.numa_node, map_name=bpf.object_name(spec.name),
                   map_extra=spec.map_extra, inner_map_fd=inner_map_fd or 0)
     if spec.type in (MapType.RINGBUF, MapType.USER_RINGBUF):
         fields.update(key_size=0, value_size=0)
@@ -75,17 +75,17 @@ def create_fd(spec, btf_fd=None, inner_map_fd=0):
         fields["max_entries"] = os.cpu_count()
     if btf_fd is not None and (spec.btf_key_type_id or spec.btf_value_type_id):
         try:
-            return syscalls.map_create(**fields, btf_fd=btf_fd, btf_key_type_id=spec.btf_key_type_id,
+            return bpf.map_create(**fields, btf_fd=btf_fd, btf_key_type_id=spec.btf_key_type_id,
                                        btf_value_type_id=spec.btf_value_type_id)
         except BPFError:
             pass  # some map types take no BTF types on some kernels: retry without
-    return syscalls.map_create(**fields)
+    return bpf.map_create(**fields)
 
 
 def describe(spec):
     """'HASH map 'name' (key 4 B, value 8 B, 16 entries)', for error messages."""
     t = getattr(spec.type, "name", spec.type)
-    return (f"{t} map {syscalls.object_name(spec.name)!r} (key {spec.key_size} B, value "
+    return (f"{t} map {bpf.object_name(spec.name)!r} (key {spec.key_size} B, value "
             f"{spec.value_size} B, {spec.max_entries} entries)")
 
 
@@ -93,12 +93,12 @@ def create_map(spec, btf_fd=None, inner_map_fd=0, map_extra=0, **options):
     """Create a map from ``spec`` alone (no ELF object) and wrap it.
 
     The kernel checks the BTF type ids only when ``btf_fd`` (the spec's BTF
-    loaded with syscalls.btf_load) is given; the codecs use spec.btf either way.
+    loaded with bpf.btf_load) is given; the codecs use spec.btf either way.
     """
     if map_extra:
         spec = dataclasses.replace(spec, map_extra=map_extra)
     try:
         fd = create_fd(spec, btf_fd or None, inner_map_fd)
     except BPFError as e:
-        raise MapError(f"creating {describe(spec)} failed", e.errno) from None
+        raise MapError(f"creating {describe(spec)} failed{memlock.explain(e.errno)}", e.errno) from None
     return open_map(fd, spec, **options)

@@ -62,7 +62,7 @@ class MapInMap(FdMap):
         """Open the inner map stored at ``key`` as a map object. Its BTF comes
         from the kernel, or else from the inner map spec the loader gave us."""
         from ..errors import BPFError, MapError
-        from ..kernel import syscalls
+        from ..kernel import bpf
         from ..kernel.uapi import Cmd
         from .factory import open_map
         from .spec import spec_from_fd
@@ -70,7 +70,7 @@ class MapInMap(FdMap):
         if not isinstance(map_id, int):       # as_ctypes mode
             map_id = map_id.value
         try:
-            fd = syscalls.fd_by_id(Cmd.MAP_GET_FD_BY_ID, map_id)
+            fd = bpf.fd_by_id(Cmd.MAP_GET_FD_BY_ID, map_id)
         except BPFError as e:
             raise self._error("opening inner map", e, key) from None
         try:

@@ -10,7 +10,7 @@ import errno
 import os
 
 from ..errors import BPFError, MapError
-from ..kernel import syscalls
+from ..kernel import bpf
 from ..kernel.uapi import BPF_ANY, BPF_EXIST, Cmd, MapType
 from . import codec as _codec
 from .spec import MapSpec, spec_from_fd
@@ -98,7 +98,7 @@ class Map:
     def pin(self, path):
         """Pin the map at ``path`` (on a bpffs, e.g. /sys/fs/bpf/NAME)."""
         try:
-            syscalls.obj_pin(self.fd, path)
+            bpf.obj_pin(self.fd, path)
         except BPFError as e:
             raise MapError(f"map {self.name!r}: pinning at {path} failed", e.errno) from None
         self.pinned_path = path
@@ -117,7 +117,7 @@ class Map:
         """Open a pinned map. Type, sizes and BTF come from the kernel; called
         on Map itself, the class fitting the map's type is chosen."""
         try:
-            fd = syscalls.obj_get(path)
+            fd = bpf.obj_get(path)
         except BPFError as e:
             raise MapError(f"opening pinned map {path} failed", e.errno) from None
         m = cls._from_fd(fd, **options)
@@ -128,7 +128,7 @@ class Map:
     def from_id(cls, map_id, **options):
         """Open a map by its kernel id (bpftool map list shows them)."""
         try:
-            fd = syscalls.fd_by_id(Cmd.MAP_GET_FD_BY_ID, map_id)
+            fd = bpf.fd_by_id(Cmd.MAP_GET_FD_BY_ID, map_id)
         except BPFError as e:
             raise MapError(f"opening map id {map_id} failed", e.errno) from None
         return cls._from_fd(fd, **options)
@@ -153,7 +153,7 @@ class Map:
     def freeze(self):
         """Make the map read-only for user space (BPF programs may still write)."""
         try:
-            syscalls.map_freeze(self.fd)
+            bpf.map_freeze(self.fd)
         except BPFError as e:
             raise self._error("freeze", e) from None
 
@@ -194,7 +194,7 @@ class Map:
         """The raw value buffer for ``kbuf``; KeyError if absent."""
         vbuf = ctypes.create_string_buffer(self._value_buf_size)
         try:
-            syscalls.map_elem(cmd, self.fd, kbuf, vbuf, flags)
+            bpf.map_elem(cmd, self.fd, kbuf, vbuf, flags)
         except BPFError as e:
             if e.errno == errno.ENOENT:
                 raise KeyError(key) from None
@@ -203,13 +203,13 @@ class Map:
 
     def _update_buf(self, kbuf, vbuf, key=None, flags=BPF_ANY):
         try:
-            syscalls.map_elem(Cmd.MAP_UPDATE_ELEM, self.fd, kbuf, vbuf, flags)
+            bpf.map_elem(Cmd.MAP_UPDATE_ELEM, self.fd, kbuf, vbuf, flags)
         except BPFError as e:
             raise self._error("update", e, key) from None
 
     def _delete_buf(self, kbuf, key=None):
         try:
-            syscalls.map_elem(Cmd.MAP_DELETE_ELEM, self.fd, kbuf)
+            bpf.map_elem(Cmd.MAP_DELETE_ELEM, self.fd, kbuf)
         except BPFError as e:
             if e.errno == errno.ENOENT:
                 raise KeyError(key) from None
@@ -219,7 +219,7 @@ class Map:
         """The key after ``kbuf`` (the first key for None) as bytes; None at the end."""
         nxt = ctypes.create_string_buffer(self.key_size)
         try:
-            syscalls.map_elem(Cmd.MAP_GET_NEXT_KEY, self.fd, kbuf, nxt)
+            bpf.map_elem(Cmd.MAP_GET_NEXT_KEY, self.fd, kbuf, nxt)
         except BPFError as e:
             if e.errno == errno.ENOENT:
                 return None
@@ -374,7 +374,7 @@ class HashMap(Map):
     def _batch_call(self, cmd, in_batch, out_batch, keys, values, count, flags=0):
         """One batch syscall; returns (count done, finished?)."""
         try:
-            n = syscalls.map_batch(cmd, self.fd, in_batch, out_batch, keys, values, count, flags)
+            n = bpf.map_batch(cmd, self.fd, in_batch, out_batch, keys, values, count, flags)
             return n, False
         except BPFError as e:
             if e.errno == errno.ENOENT:

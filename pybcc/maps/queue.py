@@ -3,7 +3,7 @@
 import errno
 
 from ..errors import BPFError
-from ..kernel import syscalls
+from ..kernel import bpf
 from ..kernel.uapi import BPF_ANY, BPF_EXIST, Cmd
 from .map import Map
 
@@ -61,7 +61,7 @@ class BloomFilterMap(Map):
     def __contains__(self, value):
         vbuf = self._encode_value(value)
         try:
-            syscalls.map_elem(Cmd.MAP_LOOKUP_ELEM, self.fd, None, vbuf)
+            bpf.map_elem(Cmd.MAP_LOOKUP_ELEM, self.fd, None, vbuf)
         except BPFError as e:
             if e.errno == errno.ENOENT:
                 return False

@@ -5,8 +5,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
-from ..kernel import syscalls
-from ..kernel.syscalls import map_info  # noqa: F401  (maps.map_info)
+from ..kernel import bpf
+from ..kernel.bpf import map_info  # noqa: F401  (maps.map_info)
 from ..kernel.uapi import Cmd, MapType
 
 # libbpf's pinning values for BTF-defined maps (LIBBPF_PIN_*).
@@ -41,11 +41,11 @@ def btf_by_id(btf_id):
     """Fetch and parse the BTF object ``btf_id`` from the kernel (None if gone)."""
     from ..btf import BTF
     try:
-        fd = syscalls.fd_by_id(Cmd.BTF_GET_FD_BY_ID, btf_id)
+        fd = bpf.fd_by_id(Cmd.BTF_GET_FD_BY_ID, btf_id)
     except OSError:
         return None
     try:
-        raw = syscalls.btf_data(fd)
+        raw = bpf.btf_data(fd)
     finally:
         os.close(fd)
     try:
@@ -56,7 +56,7 @@ def btf_by_id(btf_id):
 
 def spec_from_fd(fd, with_btf=True):
     """A MapSpec recovered from the kernel for an open map fd (pinned or by id)."""
-    info = syscalls.map_info(fd)
+    info = bpf.map_info(fd)
     try:
         mtype = MapType(info["type"])
     except ValueError:

@@ -9,6 +9,8 @@ import mmap
 import os
 import struct
 
+from ..errors import FormatError
+
 SHT_SYMTAB = 2
 SHT_NOBITS = 8
 SHT_DYNSYM = 11
@@ -28,7 +30,7 @@ SHN_XINDEX = 0xFFFF
 NT_GNU_BUILD_ID = 3
 
 
-class ElfError(ValueError):
+class ElfError(FormatError):
     """The data is not an ELF file this reader understands."""
 
 
@@ -59,6 +61,8 @@ class ElfFile:
             raise ElfError("unknown ELF class or byte order")
         self.data = data
         self.is64 = cls == 2
+        if self.is64 and len(data) < 64:
+            raise ElfError("ELF header truncated")
         e = "<" if enc == 1 else ">"
         self._e = e
         if self.is64:
@@ -103,6 +107,8 @@ class ElfFile:
         out = []
         if not off or not num or off + entsize * num > len(self.data):
             return out
+        if entsize < struct.calcsize(fmt):
+            raise ElfError(f"program header size {entsize} is too small")
         for i in range(num):
             f = struct.unpack_from(fmt, self.data, off + i * entsize)
             if self.is64:
@@ -116,6 +122,8 @@ class ElfFile:
         fmt = self._e + ("IIQQQQIIQQ" if self.is64 else "IIIIIIIIII")
         if not off or off >= len(self.data):
             return []
+        if entsize < struct.calcsize(fmt) or off + struct.calcsize(fmt) > len(self.data):
+            raise ElfError(f"section header size {entsize} is too small or past the end")
         raw0 = struct.unpack_from(fmt, self.data, off)
         if num == 0:  # more than 0xff00 sections: the count lives in section 0
             num = raw0[5]

@@ -13,7 +13,7 @@ from array import array
 import operator
 from itertools import accumulate, islice
 
-from ..errors import BPFError
+from ..errors import BPFError, FormatError
 from .format import as_str, format_symbol
 
 KALLSYMS = "/proc/kallsyms"
@@ -36,7 +36,10 @@ class KernelSymbols:
         lines = data.splitlines()
         # Line i starts at the sum of the lengths before it, plus i newlines.
         ends = list(accumulate(map(len, lines)))
-        addrs = [int(line[:width], 16) for line in lines]
+        try:
+            addrs = [int(line[:width], 16) for line in lines]
+        except ValueError as e:
+            raise FormatError(f"{self.path}: not a kallsyms table ({e})") from None
         del lines
         if addrs and not any(addrs[:1000]):
             raise BPFError(f"{self.path} shows zero addresses: reading kernel symbols needs "
@@ -50,7 +53,10 @@ class KernelSymbols:
             starts = array("Q", [starts[i] for i in order])
             addrs = [addrs[i] for i in order]
         self._width = width
-        self._addrs = array("Q", addrs)
+        try:
+            self._addrs = array("Q", addrs)
+        except OverflowError:
+            raise FormatError(f"{self.path}: an address is wider than 64 bits") from None
         self._starts = starts
         self._data = data
 
@@ -68,8 +74,9 @@ class KernelSymbols:
         data = self._data
         end = data.index(b"\n", pos)
         name, _, mod = data[pos + self._width + 3:end].partition(b"\t")
-        module = mod.strip(b"[]").decode() if mod else None
-        return name.decode(), chr(data[pos + self._width + 1]), module
+        module = mod.strip(b"[]").decode(errors="replace") if mod else None
+        kind = chr(data[pos + self._width + 1]) if pos + self._width + 1 < end else "?"
+        return name.decode(errors="replace"), kind, module
 
     def __len__(self):
         self._ensure()
@@ -125,7 +132,7 @@ class KernelSymbols:
         rx = re.compile(pattern)
         out = set()
         for m in re.finditer(rb"^[0-9a-f]+ [tTwW] ([^\t\n]+)", self._data, re.M):
-            name = m.group(1).decode()
+            name = m.group(1).decode(errors="replace")
             if rx.match(name):
                 out.add(name)
         return sorted(out)

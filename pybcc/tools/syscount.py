@@ -8,7 +8,7 @@ from time import strftime
 
 from .lib.runtime import TOOLS_DIR, Tool, sleep_intervals
 from .lib.procutil import comm_of
-from .lib.syscalls_table import syscall_name, syscall_number, syscalls
+from ..kernel.syscall_names import syscall_name, syscall_number, syscalls
 
 
 def errno_arg(text):

@@ -16,7 +16,7 @@ from .. import symbols
 from ..attach.link import Link
 from ..attach.uprobe import attach_uprobe
 from ..errors import AttachError, BPFError, NotSupportedError
-from ..kernel import syscalls
+from ..kernel import bpf
 from ..kernel.uapi import Cmd
 from . import notes, spec as S
 from .args import parse_args
@@ -98,25 +98,25 @@ class USDTLink(Link):
 
 
 def _map_info(fd):
-    info = syscalls.map_info(fd)
+    info = bpf.map_info(fd)
     return info["id"], info["name"], info["value_size"], info["max_entries"]
 
 
 def _maps_of_program(prog_fd):
     """{map name: fd} of the maps a loaded program uses (fds are ours to close)."""
     info = ctypes.create_string_buffer(256)
-    syscalls.obj_info(prog_fd, info)
+    bpf.obj_info(prog_fd, info)
     (nr,) = struct.unpack_from("<I", info.raw, 52)
     if not nr:
         return {}
     ids = (ctypes.c_uint32 * nr)()
     info = ctypes.create_string_buffer(256)
     struct.pack_into("<IQ", info, 52, nr, ctypes.addressof(ids))
-    syscalls.obj_info(prog_fd, info)
+    bpf.obj_info(prog_fd, info)
     out = {}
     for map_id in ids:
         try:
-            fd = syscalls.fd_by_id(Cmd.MAP_GET_FD_BY_ID, map_id)
+            fd = bpf.fd_by_id(Cmd.MAP_GET_FD_BY_ID, map_id)
         except BPFError:
             continue
         name = _map_info(fd)[1]
@@ -211,7 +211,7 @@ def attach_usdt(collection, prog, target, provider, name, pid=-1, cookie=0):
             _tables.pop(map_id, None)    # the map may be gone; its id is not reused soon
         for ip in ips:
             try:
-                syscalls.map_elem(Cmd.MAP_DELETE_ELEM, ip_fd, ctypes.c_long(ip))
+                bpf.map_elem(Cmd.MAP_DELETE_ELEM, ip_fd, ctypes.c_long(ip))
             except BPFError:
                 pass
         for fd in owned:
@@ -227,7 +227,7 @@ def attach_usdt(collection, prog, target, provider, name, pid=-1, cookie=0):
                 slot, new = table.take(data)
                 taken.append(data)
                 if new:
-                    syscalls.map_elem(Cmd.MAP_UPDATE_ELEM, specs_fd, ctypes.c_int(slot),
+                    bpf.map_elem(Cmd.MAP_UPDATE_ELEM, specs_fd, ctypes.c_int(slot),
                                       ctypes.create_string_buffer(data, len(data)))
                 if use_ip:
                     ip = notes.runtime_address(pid, loc) if pid > 0 or loc.elf_type == 2 else None
@@ -236,7 +236,7 @@ def attach_usdt(collection, prog, target, provider, name, pid=-1, cookie=0):
                             f"{what} in {loc.path}: this kernel has no BPF cookies, so USDT "
                             f"arguments of a shared library or PIE need a pid",
                             feature="bpf_get_attach_cookie")
-                    syscalls.map_elem(Cmd.MAP_UPDATE_ELEM, ip_fd, ctypes.c_long(ip),
+                    bpf.map_elem(Cmd.MAP_UPDATE_ELEM, ip_fd, ctypes.c_long(ip),
                                       ctypes.c_int(slot))
                     ips.append(ip)
             links.append(attach_uprobe(prog_fd, loc.path, offset=loc.offset, pid=pid,

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from pybcc.tools.lib.syscalls_table import syscall_name, syscall_number
+from pybcc.kernel.syscall_names import syscall_name, syscall_number
 
 from .toolrun import RunningTool, run_tool
 

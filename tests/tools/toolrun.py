@@ -1,6 +1,5 @@
 """Run a pybcc tool as a user would, in the background, and read its output."""
 import json
-import os
 import signal
 import subprocess
 import sys

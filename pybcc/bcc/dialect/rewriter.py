@@ -397,6 +397,8 @@ class _Rewriter:
         if lb >= len(toks) or not toks[lb].is_("{"):
             raise self.err(t, f"{macro}(...) must be followed by a function body")
         rb = match_paren(toks, lb)
+        if rb < 0:
+            raise self.err(toks[lb], "unbalanced '{'")
         orig = text_of(toks, i, end + 1)
         if macro == "TRACEPOINT_PROBE":
             if len(args) != 2 or not all(a.isidentifier() for a in args):
@@ -705,19 +707,20 @@ def rewrite(text, filename="<text>", cflags=(), implicit_reads=True, use_cache=T
 
 def _rewrite(text, filename, cflags, implicit_reads):
     from ...kernel import tracefs
-    from . import conditionals, implicit, tracepoints
+    from . import conditionals, implicit, kernel_macros, tracepoints
     version = ""
     rel = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", os.uname().release)
     if rel:
         version = ("#define LINUX_VERSION_CODE KERNEL_VERSION(%s, %s, %s)"
                    % (rel.group(1), rel.group(2), rel.group(3) or 0))
     user_dirs = [os.path.dirname(os.path.abspath(filename))] if filename != "<text>" else []
-    text = conditionals.drop_untaken(text, f'#include "{HEADER}"\n{version}', cflags,
+    kernel = kernel_macros.defines()
+    text = conditionals.drop_untaken(text, f'#include "{HEADER}"\n{kernel}\n{version}', cflags,
                                      user_dirs + [INCLUDE_DIR], _dropped_include)
     rw = _Rewriter(text, filename, cflags).run()
     body = rw.apply()
 
-    prelude = [f'#include "{HEADER}"']
+    prelude = [f'#include "{HEADER}"', kernel]
     known = frozenset()
     if rw.tp_structs:
         try:

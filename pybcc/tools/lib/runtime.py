@@ -11,7 +11,7 @@ import time
 
 from ... import loader
 from ...errors import AttachError, BPFError, LoadError, NotSupportedError
-from ...kernel import features, syscalls
+from ...kernel import bpf, features
 from .prebuilt import INCLUDE_DIR, TOOLS_DIR, tool_object  # noqa: F401 (tools import these)
 
 
@@ -54,7 +54,7 @@ class Tool:
                 constants.setdefault("ringbuf_wakeup_bytes",
                                      map_sizes["events_rb"] // RINGBUF_WAKEUP_FRACTION)
         obj = tool_object(name)
-        reuse = {m: syscalls.obj_get(path) for m, path in (pinned or {}).items()}
+        reuse = {m: bpf.obj_get(path) for m, path in (pinned or {}).items()}
         try:
             self.coll = loader.load(obj, constants=constants, programs=[],
                                     map_sizes=map_sizes, reuse_maps=reuse)

@@ -348,6 +348,110 @@ unsigned long long load_word(void *skb, unsigned long long off) asm("llvm.bpf.lo
 #define cpu_to_be32(x) bpf_htonl(x)
 #define cpu_to_be64(x) bpf_cpu_to_be64(x)
 
+/* More kernel macros bcc's tools use (surveyed from bcc's tools and examples). */
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define min_t(type, x, y) ({ type __pybcc_x = (x); type __pybcc_y = (y); \
+	__pybcc_x < __pybcc_y ? __pybcc_x : __pybcc_y; })
+#define max_t(type, x, y) ({ type __pybcc_x = (x); type __pybcc_y = (y); \
+	__pybcc_x > __pybcc_y ? __pybcc_x : __pybcc_y; })
+#define clamp_t(type, v, lo, hi) min_t(type, max_t(type, v, lo), hi)
+#define clamp(v, lo, hi) clamp_t(__typeof__(v), v, lo, hi)
+#define div_u64(dividend, divisor) ((u64)(dividend) / (u32)(divisor))
+#define div64_u64(dividend, divisor) ((u64)(dividend) / (u64)(divisor))
+#define REQ_OP_BITS 8
+#define REQ_OP_MASK ((1 << REQ_OP_BITS) - 1)
+#define PAGE_ALLOC_COSTLY_ORDER 3
+#define FMODE_CREATED 0x100000
+#define SCM_RIGHTS 0x01
+#define SOL_IP 0
+#define SOL_SOCKET 1
+#define SOL_TCP 6
+#define SO_REUSEADDR 2
+#define SO_REUSEPORT 15
+#define SO_BINDTODEVICE 25
+#define IP_FREEBIND 15
+#define IP_TRANSPARENT 19
+#define IP_BIND_ADDRESS_NO_PORT 24
+#define CAP_CHOWN 0
+#define CAP_DAC_OVERRIDE 1
+#define CAP_KILL 5
+#define CAP_SETUID 7
+#define CAP_NET_BIND_SERVICE 10
+#define CAP_NET_ADMIN 12
+#define CAP_NET_RAW 13
+#define CAP_SYS_PTRACE 19
+#define CAP_SYS_ADMIN 21
+#define CAP_SYS_RESOURCE 24
+#define CAP_BPF 39
+#define CAP_PERFMON 38
+#define CAP_OPT_NONE 0x0
+#define CAP_OPT_NOAUDIT 0x2
+#define CAP_OPT_INSETID 0x4
+
+/* Accessors that are inline functions in kernel headers. */
+#define inet_sk(sk) ((struct inet_sock *)(sk))
+#define inet_csk(sk) ((struct inet_connection_sock *)(sk))
+#define tcp_sk(sk) ((struct tcp_sock *)(sk))
+#define udp_sk(sk) ((struct udp_sock *)(sk))
+#define inet_twsk(sk) ((struct inet_timewait_sock *)(sk))
+#define inet_rsk(sk) ((struct inet_request_sock *)(sk))
+#define TCP_SKB_CB(skb) ((struct tcp_skb_cb *)&((skb)->cb[0]))
+static __always_inline unsigned char *skb_network_header(const struct sk_buff *skb)
+{
+	return BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, network_header);
+}
+static __always_inline unsigned char *skb_transport_header(const struct sk_buff *skb)
+{
+	return BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, transport_header);
+}
+#define ip_hdr(skb) ((struct iphdr *)skb_network_header(skb))
+#define ipv6_hdr(skb) ((struct ipv6hdr *)skb_network_header(skb))
+#define tcp_hdr(skb) ((struct tcphdr *)skb_transport_header(skb))
+#define udp_hdr(skb) ((struct udphdr *)skb_transport_header(skb))
+
+/* Member aliases the kernel headers define as macros (include/net/sock.h,
+ * inet_sock.h): sk->sk_state is sk->__sk_common.skc_state. */
+#define sk_node __sk_common.skc_node
+#define sk_nulls_node __sk_common.skc_nulls_node
+#define sk_refcnt __sk_common.skc_refcnt
+#define sk_tx_queue_mapping __sk_common.skc_tx_queue_mapping
+#define sk_hash __sk_common.skc_hash
+#define sk_portpair __sk_common.skc_portpair
+#define sk_num __sk_common.skc_num
+#define sk_dport __sk_common.skc_dport
+#define sk_addrpair __sk_common.skc_addrpair
+#define sk_daddr __sk_common.skc_daddr
+#define sk_rcv_saddr __sk_common.skc_rcv_saddr
+#define sk_family __sk_common.skc_family
+#define sk_state __sk_common.skc_state
+#define sk_bound_dev_if __sk_common.skc_bound_dev_if
+#define sk_bind_node __sk_common.skc_bind_node
+#define sk_prot __sk_common.skc_prot
+#define sk_net __sk_common.skc_net
+#define sk_v6_daddr __sk_common.skc_v6_daddr
+#define sk_v6_rcv_saddr __sk_common.skc_v6_rcv_saddr
+#define sk_cookie __sk_common.skc_cookie
+#define sk_flags __sk_common.skc_flags
+#define sk_rxhash __sk_common.skc_rxhash
+#define inet_daddr sk.__sk_common.skc_daddr
+#define inet_rcv_saddr sk.__sk_common.skc_rcv_saddr
+#define inet_dport sk.__sk_common.skc_dport
+#define inet_num sk.__sk_common.skc_num
+#define ir_loc_addr req.__req_common.skc_rcv_saddr
+#define ir_rmt_addr req.__req_common.skc_daddr
+#define ir_num req.__req_common.skc_num
+#define ir_rmt_port req.__req_common.skc_dport
+#define ir_v6_rmt_addr req.__req_common.skc_v6_daddr
+#define ir_v6_loc_addr req.__req_common.skc_v6_rcv_saddr
+#define ir_iif req.__req_common.skc_bound_dev_if
+#define tw_family __tw_common.skc_family
+#define tw_state __tw_common.skc_state
+#define tw_daddr __tw_common.skc_daddr
+#define tw_rcv_saddr __tw_common.skc_rcv_saddr
+#define tw_dport __tw_common.skc_dport
+#define tw_num __tw_common.skc_num
+
 /* Register reads of kprobe programs. pybcc compiles a program a second time
  * for kernels without kprobes: with __PYBCC_SYSCALL_TP its kprobes on
  * syscall functions run on syscalls:sys_enter_NAME / sys_exit_NAME, whose

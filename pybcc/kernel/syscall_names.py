@@ -1,4 +1,5 @@
-"""Syscall numbers and names, per architecture, for the tools and the bcc facade.
+"""Syscall numbers and names, per architecture: pybcc's one table (the tools,
+bcc.syscall).
 
 The tables come from the kernel's UAPI unistd headers (x86_64: asm/unistd_64.h;
 arm64, riscv64, loongarch64: asm-generic/unistd.h with the 64-bit names),

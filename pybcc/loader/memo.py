@@ -8,9 +8,10 @@ object and on the kernel that is running, so they are kept on disk per
 import hashlib
 import os
 
-from . import cache
-from .btf import BTF
-from .cache import kernel_identity  # noqa: F401  (callers ask for it here)
+from .. import cache
+from ..btf import BTF
+from ..cache import kernel_identity
+
 
 class KernelMemo:
     """Kernel type ids and CO-RE patches for one object, from disk when known.

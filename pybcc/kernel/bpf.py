@@ -13,6 +13,7 @@ import platform
 import struct
 
 from ..errors import BPFError
+from . import memlock
 from .uapi import PERF_FLAG_FD_CLOEXEC, Cmd
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -128,8 +129,21 @@ def call(cmd, layout, what=None, **fields):
     return bpf(cmd, attr, what), attr
 
 
+def _creating(cmd, attr, what):
+    """bpf(2) for a command that creates a kernel object: first make sure the
+    locked-memory limit will not refuse it (memlock.py), and say so if it does."""
+    memlock.ensure()
+    try:
+        return bpf(cmd, attr, what)
+    except BPFError as e:
+        hint = memlock.explain(e.errno)
+        if hint:
+            e.message += hint
+        raise
+
+
 def map_create(what=None, **fields):
-    return call(Cmd.MAP_CREATE, MAP_CREATE, what, **fields)[0]
+    return _creating(Cmd.MAP_CREATE, _pack(MAP_CREATE, fields), what)
 
 
 def map_elem(cmd, fd, key, value=None, flags=0):
@@ -154,6 +168,7 @@ def map_batch(cmd, fd, in_batch, out_batch, keys, values, count, elem_flags=0):
 def prog_load(**fields):
     """PROG_LOAD; returns (fd or -errno, true log size). Never raises: the
     caller owns the log buffer and decides how to report a rejection."""
+    memlock.ensure()
     attr = _pack(PROG_LOAD, fields)
     ret = _libc.syscall(_NR["bpf"], int(Cmd.PROG_LOAD), attr, _ATTR_SIZE)
     if ret < 0:
@@ -163,10 +178,10 @@ def prog_load(**fields):
 
 def btf_load(data, log_buf=None, log_level=0):
     blob = ctypes.create_string_buffer(bytes(data), len(data))
-    return call(Cmd.BTF_LOAD, BTF_LOAD, "loading BTF",
-                btf=addr(blob), btf_size=len(data), btf_log_buf=addr(log_buf),
-                btf_log_size=len(log_buf) if log_buf is not None else 0,
-                btf_log_level=log_level)[0]
+    attr = _pack(BTF_LOAD, dict(btf=addr(blob), btf_size=len(data), btf_log_buf=addr(log_buf),
+                                btf_log_size=len(log_buf) if log_buf is not None else 0,
+                                btf_log_level=log_level))
+    return _creating(Cmd.BTF_LOAD, attr, "loading BTF")
 
 
 def obj_pin(fd, path):

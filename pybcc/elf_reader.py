@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
+from elftools.common.exceptions import ELFError
+from elftools.construct.core import ConstructError
 from elftools.elf.elffile import ELFFile
 
 from . import asm, sections
@@ -25,6 +27,11 @@ R_BPF_64_64 = 1
 R_BPF_64_ABS64 = 2
 R_BPF_64_ABS32 = 3
 R_BPF_64_32 = 10
+
+# Global data beyond this is a corrupt header, not a map (the kernel's own
+# limit, KMALLOC_MAX_SIZE, is a few MB): do not allocate it.
+MAX_GLOBAL_DATA = 1 << 26
+
 
 @dataclass
 class Reloc:
@@ -117,7 +124,14 @@ def load_spec(path_or_bytes, name=None):
         path = str(path_or_bytes)
         with open(path, "rb") as f:
             data = f.read()
-    spec = _Parser(data, path).parse()
+    try:
+        spec = _Parser(data, path).parse()
+    except LoadError:
+        raise
+    except (ELFError, ConstructError, ValueError, IndexError, KeyError, OverflowError,
+            UnicodeDecodeError) as e:
+        # pyelftools reads lazily: a corrupt object fails anywhere in parse()
+        raise LoadError(f"{path}: malformed BPF object ({type(e).__name__}: {e})") from None
     spec.digest = hashlib.sha256(data).hexdigest()
     return spec
 
@@ -233,6 +247,8 @@ class _Parser:
                 continue
             if not s["sh_flags"] & 0x2:  # SHF_ALLOC
                 continue
+            if s["sh_size"] > MAX_GLOBAL_DATA:
+                raise LoadError(f"{self.path}: section {s.name} of {s['sh_size']} bytes is too big for a map")
             data = bytearray(s["sh_size"]) if s["sh_type"] == "SHT_NOBITS" else bytearray(s.data())
             rodata = s.name.startswith(".rodata")
             value_type = 0

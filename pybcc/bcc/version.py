@@ -1,0 +1,2 @@
+"""bcc.version: the version of bcc's Python API that pybcc implements."""
+__version__ = "0.35.0"
