@@ -89,14 +89,10 @@ def main(argv=None):
     if cmd == "load":
         return _load_command(rest)
     if cmd == "run":
-<<<<<<< HEAD
-        return _run_command(rest)
+        return _need_privileges(rest[1:] if rest else rest) or _run_command(rest)
     if cmd == "flamegraph":
         from .output.flamegraph_cli import main as flamegraph_main
         return flamegraph_main(rest)
-=======
-        return _need_privileges(rest[1:] if rest else rest) or _run_command(rest)
->>>>>>> main
     from .tools import registry
     if cmd not in registry.BY_NAME:
         print(f"pybcc: no tool or command {cmd!r} (try: pybcc --help)", file=sys.stderr)

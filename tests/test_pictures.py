@@ -3,7 +3,6 @@ the layout's numbers, speedscope's documented format, the SVG's size, and
 `pybcc flamegraph` as users run it."""
 import json
 import os
-import re
 import subprocess
 import sys
 

@@ -84,7 +84,7 @@ def by_name(frames):
     return out
 
 
-def test_profile_svg_and_speedscope_of_a_busy_process(spinner, tmp_path):
+def test_profile_svg_and_speedscope_of_a_busy_process(spinner, tmp_path):  # noqa: F811
     out = tmp_path / "cpu.svg"
     r = run_tool("profile", "-F", "499", "-p", spinner.pid, "-o", out, "2", timeout=90)
     assert r.returncode == 0, r.stderr
