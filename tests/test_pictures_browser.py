@@ -82,8 +82,16 @@ def frame_sum(name_pattern):
 
 
 def test_widths_proportional_to_counts(page):
-    d = page(flamegraph.render(STACKS, subtitle="test"), "widths.svg")
+    svg = flamegraph.render(STACKS, subtitle="test")
+    d = page(svg, "widths.svg")
     got = frames(d)
+    # every frame, to the pixel: x from where it starts, width from its count
+    data = flamegraph.read_frames(svg)
+    assert len(data) == len(got["_all_"]) == 19
+    for want, box in zip(data, got["_all_"]):
+        assert want["name"] == box.name
+        assert abs(box.x - (flamegraph.XPAD + want["start"] * PLOT_WIDTH / TOTAL)) < 0.5, box
+        assert abs(box.width - want["count"] * PLOT_WIDTH / TOTAL) < 0.5, box
     lay_counts = {"all": TOTAL, "python3": 627, "main": 627, "compute": 420, "busy": 300,
                   "spin": 120, "io": 157, "write": 50, "swapper": 500, "cpu_idle": 500,
                   "kworker": 23}
