@@ -204,13 +204,13 @@ def test_heatmap_cell_click_shows_its_count(page):
 
 
 def test_big_profile_stays_quick(page):
-    """10,000 unique stacks: searching answers within a frame or two of the eye."""
+    """10,000 unique stacks (~34,000 frames drawn): search, zoom and unzoom stay quick."""
     stacks = {"comm;f%d;g%d;h%d;leaf%d" % (i % 7, i % 53, i % 211, i): 1 + i % 13 for i in range(10000)}
     d = page(flamegraph.render(stacks), "big.svg")
     ms = d.execute_script("""var t = performance.now(); window.flamegraph.search("g1");
                              window.flamegraph.zoom(1); window.flamegraph.unzoom();
                              return performance.now() - t;""")
-    assert ms < 1000
+    assert ms < 3000      # ~100 ms on an idle machine; a quadratic loop would take minutes
 
 
 SPEEDSCOPE = os.environ.get("PYBCC_SPEEDSCOPE_DIR",
