@@ -72,6 +72,13 @@ def test_differential_frames_carry_the_change():
     drawn = {f["name"]: f for f in flamegraph.read_frames(svg)}
     assert (drawn["b"]["count"], drawn["b"]["delta"], drawn["b"]["fill"]) == (25, 15, "#ff0000")
     assert drawn["c"]["fill"] == "#ffffff"
+    # --negate: before's widths, so the stack that went away shows, in blue
+    svg = flamegraph.render(folded.pair(before, after), differential=True, negate=True)
+    drawn = {f["name"]: f for f in flamegraph.read_frames(svg)}
+    assert (drawn["gone"]["count"], drawn["gone"]["delta"]) == (5, -5)
+    assert drawn["gone"]["fill"].endswith("ff") and drawn["gone"]["fill"] != "#ffffff"
+    assert (drawn["b"]["count"], drawn["b"]["delta"]) == (10, 15)
+    assert drawn["all"]["count"] == 45
 
 
 def test_svg_size_follows_frames_drawn_not_samples():

@@ -134,17 +134,24 @@ def _num(v):
 
 
 def render(stacks, title=None, subtitle=None, unit="samples", width=1200, min_width=0.1,
-           inverted=False, differential=False, count_name=None):
+           inverted=False, differential=False, count_name=None, negate=False):
     """The SVG text for ``stacks`` ({"a;b;c": count}; with ``differential``,
     {"a;b;c": (before, after)}: widths show ``after``, colours the change).
-    ``min_width`` is in pixels: narrower frames merge (see flamelayout)."""
+    ``min_width`` is in pixels: narrower frames merge (see flamelayout).
+    ``negate``: differential widths from ``before`` instead (frames that
+    shrank or went away show), colours and changes still after - before."""
     if unit not in UNITS:
         raise ValueError("unit must be one of %s" % ", ".join(UNITS))
     stacks = annotate_delimited(stacks)
+    if differential and negate:
+        stacks = {stack: (after, before) for stack, (before, after) in stacks.items()}
     plot_width = width - 2 * XPAD
     total = sum(v[1] for v in stacks.values()) if differential else sum(stacks.values())
     min_count = min_width * total / plot_width if total else 0
     lay = flamelayout.layout(stacks, min_count, differential)
+    if differential and negate:
+        for f in lay.frames:
+            f.delta = -f.delta
     if title is None:
         title = "Differential Flame Graph" if differential else \
             "Icicle Graph" if inverted else "Flame Graph"

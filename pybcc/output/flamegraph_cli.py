@@ -11,6 +11,7 @@ EXAMPLES = """examples:
     pybcc offcputime -f 5 | pybcc flamegraph --unit us --title "Off-CPU Time" > off.svg
     pybcc flamegraph --inverted out.folded > icicle.svg
     pybcc flamegraph --diff before.folded after.folded > diff.svg   # red grew, blue shrank
+    pybcc flamegraph --diff --negate before.folded after.folded > gone.svg  # BEFORE's widths
     pybcc flamegraph --format speedscope out.folded -o out.speedscope.json
 """
 
@@ -35,6 +36,9 @@ def parse_args(argv):
     p.add_argument("--diff", action="store_true",
                    help="differential: two files, BEFORE AFTER; widths from AFTER, red where a "
                         "frame grew, blue where it shrank")
+    p.add_argument("--negate", action="store_true",
+                   help="with --diff: widths from BEFORE (shows what shrank or went away); "
+                        "colours still red for growth, blue for shrinkage")
     p.add_argument("--normalize", action="store_true",
                    help="with --diff: scale BEFORE to AFTER's total first")
     p.add_argument("--title", help="title (default: Flame Graph)")
@@ -49,6 +53,8 @@ def parse_args(argv):
                    help="output: svg (default), speedscope JSON, or folded (merged input)")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
     args = p.parse_args(argv)
+    if (args.negate or args.normalize) and not args.diff:
+        p.error("--negate and --normalize go with --diff")
     if args.diff and len(args.files) != 2:
         p.error("--diff needs two files: BEFORE AFTER")
     if args.width < 100:
@@ -70,7 +76,7 @@ def main(argv=None):
         before, after = profiles
         if args.normalize:
             before = folded.normalize(before, after)
-        stacks, merged = folded.pair(before, after), after
+        stacks, merged = folded.pair(before, after), before if args.negate else after
     else:
         stacks = merged = folded.merge(*profiles)
     if not merged:
@@ -83,7 +89,7 @@ def main(argv=None):
     else:
         text = flamegraph.render(stacks, title=args.title, subtitle=args.subtitle, unit=args.unit,
                                  width=args.width, min_width=args.minwidth, inverted=args.inverted,
-                                 differential=args.diff)
+                                 differential=args.diff, negate=args.negate)
     if not args.output:
         sys.stdout.write(text)
         sys.stdout.flush()
