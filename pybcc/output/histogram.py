@@ -140,6 +140,23 @@ def print_extension_summary(ext_map, label, show=True):
     ext_map[0] = (0, 0)
 
 
+def take_extension(ext_map):
+    """(total, count) of the -e summary's one-slot map (pybcc/extension.h)
+    since the last call; the map is reset for the next interval."""
+    total, count = ext_map[0].total, ext_map[0].count
+    ext_map[0] = (0, 0)
+    return total, count
+
+
+def extension_text(total, count, label):
+    """bcc's -e lines ("\navg = ..., total: ..., count: ...\n\n"), or "" when
+    nothing was counted."""
+    if count <= 0:
+        return ""
+    return "\navg = %ld %s, total: %ld %s, count: %ld\n\n" % (
+        total / count, label, total, label, count)
+
+
 def buckets_from_map(items, slots=None):
     """Turn {slot: count} into a dense list (as many slots as the largest used)."""
     items = dict(items)

@@ -1,11 +1,12 @@
 """biolatency: summarize block device I/O latency as a histogram (bcc's flags and output)."""
-import argparse
 import sys
-import time
 
-from ..output.histogram import collect_sections, print_extension_summary, print_sections
-from .lib.runtime import Tool, fail, run_tool, sleep_intervals
-from .lib.disks import disk_devt
+from ..output.histogram import (collect_sections, extension_text, log2_hist_dict,
+                                sections_json, sections_text, take_extension)
+from .lib.args import add_duration, add_interval_count, add_json, tool_parser
+from .lib.disks import disk_arg
+from .lib.report import report_loop
+from .lib.runtime import Tool, fail, run_tool, status
 
 EXAMPLES = """examples:
     ./biolatency                    # summarize block I/O latency as a histogram
@@ -17,24 +18,25 @@ EXAMPLES = """examples:
     ./biolatency -j                 # print a dictionary
     ./biolatency -e                 # show extension summary(total, average)
     ./biolatency -d sdc             # Trace sdc only
+    ./biolatency --json 1 5         # NDJSON, one object per 1s interval (pybcc)
 """
 
 
-
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Summarize block device I/O latency as a histogram",
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=EXAMPLES)
+    p = tool_parser("biolatency", "Summarize block device I/O latency as a histogram", EXAMPLES)
     p.add_argument("-T", "--timestamp", action="store_true", help="include timestamp on output")
     p.add_argument("-Q", "--queued", action="store_true", help="include OS queued time in I/O time")
     p.add_argument("-m", "--milliseconds", action="store_true", help="millisecond histogram")
     p.add_argument("-D", "--disks", action="store_true", help="print a histogram per disk device")
     p.add_argument("-F", "--flags", action="store_true", help="print a histogram per set of I/O flags")
     p.add_argument("-e", "--extension", action="store_true", help="summarize average/total value")
-    p.add_argument("interval", nargs="?", default=99999999, type=int, help="output interval, in seconds")
-    p.add_argument("count", nargs="?", default=99999999, type=int, help="number of outputs")
-    p.add_argument("-j", "--json", action="store_true", help="json output")
-    p.add_argument("-d", "--disk", type=str, help="Trace this disk only")
+    add_interval_count(p)
+    # bcc's -j prints each histogram as a Python dict (not JSON); --json is NDJSON
+    p.add_argument("-j", dest="dict", action="store_true",
+                   help="print a dictionary per histogram (bcc's -j; for JSON use --json)")
+    p.add_argument("-d", "--disk", type=disk_arg, help="Trace this disk only")
+    add_duration(p)
+    add_json(p)
     return p.parse_args(argv)
 
 
@@ -63,37 +65,39 @@ def main(argv=None):
     constants = {"targ_queued": args.queued, "targ_ms": args.milliseconds,
                  "per_disk": args.disks, "per_flag": args.flags}
     if args.disk is not None:
-        devt = disk_devt(args.disk)
-        if devt is None:
-            fail("no such disk '%s'" % args.disk)
-        constants.update(filter_dev=True, targ_major=devt[0], targ_minor=devt[1])
+        constants.update(filter_dev=True, targ_major=args.disk[0], targ_minor=args.disk[1])
     label = "msecs" if args.milliseconds else "usecs"
+    shown = str
     if args.disks:
         header, section = "disk", (lambda k: k.disk or "<unknown>")
     elif args.flags:
-        header, section = "flags", (lambda k: k.flags)
+        header, section, shown = "flags", (lambda k: k.flags), flags_text
     else:
         header, section = None, None
+
+    def report(json):
+        hists = collect_sections(tool.maps["hists"], section)
+        total, count = take_extension(tool.maps["extension"])
+        if json:
+            out = sections_json(hists, label, header, shown)
+            if args.extension:
+                out["extension"] = {"total": total, "count": count}
+            return out
+        if args.dict:
+            return "".join("%s\n" % log2_hist_dict(hists[sec], label,
+                                                    (header, shown(sec)) if header else None)
+                           for sec in sorted(hists))
+        return sections_text(hists, label, header, shown) + \
+            (extension_text(total, count, label) if args.extension else "")
 
     with Tool("biolatency", constants) as tool:
         if args.queued:
             tool.attach_first("io_start_btf", "io_start_raw", "rq_insert_btf", "rq_insert_raw")
         tool.attach_first("rq_issue_btf", "rq_issue_raw")
         tool.attach_first("rq_complete_btf", "rq_complete_raw")
-        if not args.json:
-            print("Tracing block device I/O... Hit Ctrl-C to end.", flush=True)
-
-        for last in sleep_intervals(args.interval, args.count):
-            print()
-            if args.timestamp:
-                print("%-8s" % time.strftime("%H:%M:%S"))
-            print_sections(collect_sections(tool.maps["hists"], section), label, header,
-                        flags_text if args.flags else str, args.json)
-            print_extension_summary(tool.maps["extension"], label,
-                                    args.extension and not args.json)
-            sys.stdout.flush()
-            if last:
-                break
+        if not args.dict:
+            status("Tracing block device I/O... Hit Ctrl-C to end.", args.json)
+        report_loop(report, args.interval, args.count, args.duration, args.json, args.timestamp)
     return 0
 
 

@@ -37,6 +37,7 @@ struct event {
     char comm[16];
     char disk[DISK_NAME_LEN];
 };
+PYBCC_RECORD(event);
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);

@@ -23,6 +23,7 @@ struct event {
     s32 kernel_stack_id;
     s32 user_stack_id;
 };
+PYBCC_RECORD(event);
 
 struct repeat_t {
     s32 cap;

@@ -5,18 +5,18 @@ check is audited and INSETID), else the capability:cap_capable tracepoint
 (Linux 6.14), which does not: every check is then shown, as with -v, and
 AUDIT/INSETID read N/A. PID is the process id and TID the thread id.
 """
-import argparse
-import ctypes
 import errno
 import os
 import sys
-from time import strftime
 
 from ..errors import BPFError, NotSupportedError
 from ..kernel import features, tracefs
+from ..output.table import Column, Table, write_json
 from ..symbols import sym
+from .lib.args import add_duration, add_json, pid, tool_parser
+from .lib.containers import ContainerSets
 from .lib.runtime import Tool, stream_events
-from .opensnoop import ContainerSets
+from .lib.timestamps import wall_clock
 
 EXAMPLES = """examples:
     ./capable             # trace capability checks
@@ -48,10 +48,9 @@ TP_LAYOUT = {"cap": 32, "ret": 36}
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Trace security capability checks", epilog=EXAMPLES,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser("capable", "Trace security capability checks", EXAMPLES)
     p.add_argument("-v", "--verbose", action="store_true", help="include non-audit checks")
-    p.add_argument("-p", "--pid", type=int, help="trace this PID only")
+    p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
     p.add_argument("-K", "--kernel-stack", action="store_true", help="output kernel stack trace")
     p.add_argument("-U", "--user-stack", action="store_true", help="output user stack trace")
     p.add_argument("-x", "--extra", action="store_true",
@@ -60,15 +59,9 @@ def parse_args(argv):
     p.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
     p.add_argument("--unique", action="store_true",
                    help="don't repeat stacks for the same pid or cgroup")
-    p.add_argument("--duration", type=float, help="stop after this many seconds (pybcc extension)")
+    add_duration(p, "stop after this many seconds (pybcc extension)")
+    add_json(p)
     return p.parse_args(argv)
-
-
-class Event(ctypes.Structure):
-    _fields_ = [("tgid", ctypes.c_uint32), ("pid", ctypes.c_uint32), ("uid", ctypes.c_uint32),
-                ("cap", ctypes.c_int32), ("audit", ctypes.c_int32), ("insetid", ctypes.c_int32),
-                ("comm", ctypes.c_char * 16), ("kernel_stack_id", ctypes.c_int32),
-                ("user_stack_id", ctypes.c_int32)]
 
 
 def cap_name(cap):
@@ -109,15 +102,37 @@ def open_tool(constants):
         raise
 
 
-def print_stack(tool, stack_id, kind, pid):
+def stack(tool, stack_id, kind, pid):
+    """The stack's lines as bcc prints them under the event."""
     # -EFAULT: no stack of that kind here (a kernel stack in user code)
     if stack_id < 0 and stack_id != -errno.EFAULT:
-        print("    [Missed %s Stack]" % kind)
-        return
+        return ["    [Missed %s Stack]" % kind]
     if stack_id < 0:
-        return
-    for addr in tool.maps["stacks"].walk(stack_id):
-        print("        %s" % sym(addr, pid, show_module=True, show_offset=True))
+        return []
+    return ["        %s" % sym(addr, pid, show_module=True, show_offset=True)
+            for addr in tool.maps["stacks"].walk(stack_id)]
+
+
+def not_known(v):
+    """AUDIT and INSETID: -1 where the hook cannot tell."""
+    return None if v == -1 else v
+
+
+def columns(args):
+    return [
+        Column("TIME", "%-9s ", wall_clock),
+        Column("UID", "%-6d ", "uid"),
+        Column("PID", "%-6d ", "tgid"),
+        Column("TID", "%-6d ", "pid") if args.extra else None,
+        Column("COMM", "%-16s ", "comm"),
+        Column("CAP", "%-4d ", "cap"),
+        Column("NAME", "%-20s ", lambda e: cap_name(e.cap)),
+        Column("AUDIT", "%-6s " if args.extra else "%-6s",
+               lambda e: "N/A" if e.audit == -1 else str(e.audit),
+               json=lambda e: not_known(e.audit)),
+        Column("INSETID", "%s", lambda e: "N/A" if e.insetid == -1 else str(e.insetid),
+               json=lambda e: not_known(e.insetid)) if args.extra else None,
+    ]
 
 
 def main(argv=None):
@@ -128,6 +143,7 @@ def main(argv=None):
                  "filter_mntns": bool(args.mntnsmap)}
     if args.pid:
         constants["targ_pid"] = args.pid
+    table = Table(columns(args), json=args.json)
     tool, used = open_tool(constants)
     with tool:
         containers = ContainerSets(tool, args.cgroupmap, args.mntnsmap)
@@ -135,35 +151,26 @@ def main(argv=None):
         if used == "cap_capable_tp" and not args.verbose:
             print("note: the capability:cap_capable tracepoint does not say whether a check "
                   "is audited: showing all checks (as -v); AUDIT reads N/A", file=sys.stderr)
-
-        def na(v):
-            return str(v) if v != -1 else "N/A"
+        decode = tool.record("event").decode
 
         def on_event(data):
-            e = Event.from_buffer_copy(data[:ctypes.sizeof(Event)])
-            comm = e.comm.decode(errors="replace")
-            if args.extra:
-                print("%-9s %-6d %-6d %-6d %-16s %-4d %-20s %-6s %s" % (
-                    strftime("%H:%M:%S"), e.uid, e.tgid, e.pid, comm, e.cap, cap_name(e.cap),
-                    na(e.audit), na(e.insetid)))
-            else:
-                print("%-9s %-6d %-6d %-16s %-4d %-20s %-6s" % (
-                    strftime("%H:%M:%S"), e.uid, e.tgid, comm, e.cap, cap_name(e.cap),
-                    na(e.audit)))
+            e = decode(data)
+            stacks = {}
             if args.kernel_stack:
-                print_stack(tool, e.kernel_stack_id, "Kernel", -1)
+                stacks["kernel_stack"] = stack(tool, e.kernel_stack_id, "Kernel", -1)
             if args.user_stack:
-                print_stack(tool, e.user_stack_id, "User", e.tgid)
-            sys.stdout.flush()
+                stacks["user_stack"] = stack(tool, e.user_stack_id, "User", e.tgid)
+            if args.json:   # the stacks' frames as lists
+                write_json({**table.as_dict(e),
+                            **{k: [ln.strip() for ln in v] for k, v in stacks.items()}})
+                return
+            table.write(e)
+            for lines in stacks.values():
+                for line in lines:
+                    print(line)
 
         tool.open_events(on_event)
-        if args.extra:
-            print("%-9s %-6s %-6s %-6s %-16s %-4s %-20s %-6s %s" % (
-                "TIME", "UID", "PID", "TID", "COMM", "CAP", "NAME", "AUDIT", "INSETID"))
-        else:
-            print("%-9s %-6s %-6s %-16s %-4s %-20s %-6s" % (
-                "TIME", "UID", "PID", "COMM", "CAP", "NAME", "AUDIT"))
-        sys.stdout.flush()
+        table.print_header()
 
         def should_stop():
             containers.sync()

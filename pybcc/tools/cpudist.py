@@ -1,10 +1,11 @@
 """cpudist: summarize on- and off-CPU time per task as a histogram (bcc's flags and output)."""
-import argparse
 import sys
-import time
 
-from .lib.runtime import Tool, run_tool, sleep_intervals
-from ..output.histogram import collect_sections, print_extension_summary, print_sections
+from ..output.histogram import (collect_sections, extension_text, sections_json,
+                                sections_text, take_extension)
+from .lib.args import add_duration, add_interval_count, add_json, pid, tool_parser
+from .lib.report import report_loop
+from .lib.runtime import Tool, run_tool, status
 
 EXAMPLES = """examples:
     cpudist              # summarize on-CPU time as a histogram
@@ -15,26 +16,27 @@ EXAMPLES = """examples:
     cpudist -p 185       # trace PID 185 only
     cpudist -I           # include CPU idle time
     cpudist -e           # show extension summary (average/total/count)
+    cpudist --json 1 5   # NDJSON, one object per 1s interval (pybcc)
 """
 
 KEY_NONE, KEY_PID, KEY_TID = range(3)
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Summarize on- and off-CPU time per task as a histogram.",
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=EXAMPLES)
+    p = tool_parser("cpudist", "Summarize on- and off-CPU time per task as a histogram.",
+                    EXAMPLES)
     p.add_argument("-O", "--offcpu", action="store_true", help="measure off-CPU time")
     p.add_argument("-T", "--timestamp", action="store_true", help="include timestamp on output")
     p.add_argument("-m", "--milliseconds", action="store_true", help="millisecond histogram")
     p.add_argument("-P", "--pids", action="store_true", help="print a histogram per process ID")
     p.add_argument("-L", "--tids", action="store_true", help="print a histogram per thread ID")
-    p.add_argument("-p", "--pid", type=int, help="trace this PID only")
+    p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
     p.add_argument("-I", "--include-idle", action="store_true", help="include CPU idle time")
     p.add_argument("-e", "--extension", action="store_true",
                    help="show extension summary (average/total/count)")
-    p.add_argument("interval", nargs="?", default=99999999, type=int, help="output interval, in seconds")
-    p.add_argument("count", nargs="?", default=99999999, type=int, help="number of outputs")
+    add_interval_count(p)
+    add_duration(p)
+    add_json(p)
     return p.parse_args(argv)
 
 
@@ -61,20 +63,24 @@ def main(argv=None):
         constants["targ_tgid"] = args.pid
     label = "msecs" if args.milliseconds else "usecs"
 
+    section = (lambda k: k.id) if header else None
+
+    def report(json):
+        hists = collect_sections(tool.maps["hists"], section)
+        total, count = take_extension(tool.maps["extension"])
+        if json:
+            out = sections_json(hists, label, header)
+            if args.extension:
+                out["extension"] = {"total": total, "count": count}
+            return out
+        return sections_text(hists, label, header, pid_to_comm) + \
+            (extension_text(total, count, label) if args.extension else "")
+
     with Tool("cpudist", constants) as tool:
         tool.attach_first("switch_btf", "switch_raw")
-        print("Tracing %s-CPU time... Hit Ctrl-C to end." % ("off" if args.offcpu else "on"),
-              flush=True)
-        for last in sleep_intervals(args.interval, args.count):
-            print()
-            if args.timestamp:
-                print("%-8s" % time.strftime("%H:%M:%S"))
-            section = (lambda k: k.id) if header else None
-            print_sections(collect_sections(tool.maps["hists"], section), label, header, pid_to_comm)
-            print_extension_summary(tool.maps["extension"], label, args.extension)
-            sys.stdout.flush()
-            if last:
-                break
+        status("Tracing %s-CPU time... Hit Ctrl-C to end." % ("off" if args.offcpu else "on"),
+               args.json)
+        report_loop(report, args.interval, args.count, args.duration, args.json, args.timestamp)
     return 0
 
 

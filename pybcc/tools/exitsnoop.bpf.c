@@ -15,6 +15,7 @@ struct event {
     u32 sig_info;
     char comm[16];
 };
+PYBCC_RECORD(event);
 
 const volatile u32 targ_pid = 0;
 const volatile bool per_thread = false;

@@ -1,12 +1,13 @@
 """exitsnoop: trace process termination (exit, fatal signal), bcc's columns and flags."""
 import argparse
-import ctypes
 import os
 import signal
 import sys
 from datetime import datetime, timezone
 from time import strftime
 
+from ..output.table import Column, Table
+from .lib.args import add_duration, add_json, pid, tool_parser
 from .lib.runtime import TOOLS_DIR, Tool, fail, stream_events
 
 EXAMPLES = """examples:
@@ -21,26 +22,20 @@ EXAMPLES = """examples:
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Trace all process termination (exit, fatal signal)",
-                                epilog=EXAMPLES,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser("exitsnoop", "Trace all process termination (exit, fatal signal)",
+                    EXAMPLES)
     p.add_argument("-t", "--timestamp", action="store_true",
                    help="include timestamp (local time default)")
     p.add_argument("--utc", action="store_true", help="include timestamp in UTC (-t implied)")
-    p.add_argument("-p", "--pid", type=int, help="trace this PID only")
+    p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
     p.add_argument("--label", help="label each line")
     p.add_argument("-x", "--failed", action="store_true", help="trace only fails, exclude exit(0)")
     p.add_argument("--per-thread", action="store_true", help="trace per thread termination")
     p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--timespec", action="store_true", help=argparse.SUPPRESS)
+    add_duration(p, "stop after this many seconds (pybcc extension)")
+    add_json(p)
     return p.parse_args(argv)
-
-
-class Event(ctypes.Structure):
-    _fields_ = [("start_time", ctypes.c_uint64), ("exit_time", ctypes.c_uint64),
-                ("pid", ctypes.c_uint32), ("tid", ctypes.c_uint32), ("ppid", ctypes.c_uint32),
-                ("exit_code", ctypes.c_int32), ("sig_info", ctypes.c_uint32),
-                ("comm", ctypes.c_char * 16)]
 
 
 def signame(sig):
@@ -63,6 +58,31 @@ def exit_text(exit_code, sig_info):
     return out
 
 
+def exit_json(e):
+    """EXIT_CODE for machines: the code, the signal (or null), core dumped."""
+    return {"code": e.exit_code, "signal": (e.sig_info & 0x7F) or None,
+            "core_dumped": bool(e.sig_info & 0x80)}
+
+
+def columns(args):
+    def now(e):
+        t = datetime.now(timezone.utc) if args.utc else datetime.now()
+        return t.strftime("%H:%M:%S.%f")[:-3]
+    return [
+        Column("TIME-" + ("UTC" if args.utc else strftime("%Z")), "%-13s", now, key="time")
+        if args.timestamp else None,
+        Column("LABEL", "%-6s", lambda e: args.label or "exit")
+        if args.label is not None else None,
+        Column("PCOMM", "%-16s ", "comm"),
+        Column("PID", "%-7d ", "pid"),
+        Column("PPID", "%-7d ", "ppid"),
+        Column("TID", "%-7d ", "tid"),
+        Column("AGE(s)", "%-7.2f ", lambda e: (e.exit_time - e.start_time) / 1e9, key="age_s"),
+        Column("EXIT_CODE", "%s", lambda e: exit_text(e.exit_code, e.sig_info), head="%-10s",
+               json=exit_json),
+    ]
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.timespec:
@@ -77,36 +97,23 @@ def main(argv=None):
     constants = {"per_thread": args.per_thread, "failed_only": args.failed}
     if args.pid is not None:
         constants["targ_pid"] = args.pid
+    table = Table(columns(args), json=args.json)
     seen_target = False
 
     with Tool("exitsnoop", constants, events=True) as tool:
         tool.attach("sched_process_exit")
+        decode = tool.record("event").decode
 
         def on_event(data):
             nonlocal seen_target
-            e = Event.from_buffer_copy(data[:ctypes.sizeof(Event)])
-            out = ""
-            if args.timestamp:
-                now = datetime.now(timezone.utc) if args.utc else datetime.now()
-                out += "%-13s" % now.strftime("%H:%M:%S.%f")[:-3]
-            if args.label is not None:
-                out += "%-6s" % (args.label or "exit")
-            age = (e.exit_time - e.start_time) / 1e9
-            out += "%-16s %-7d %-7d %-7d %-7.2f " % (e.comm.decode(errors="replace"), e.pid,
-                                                     e.ppid, e.tid, age)
-            print(out + exit_text(e.exit_code, e.sig_info), flush=True)
+            table.write(decode(data))
             seen_target = True
 
         tool.open_events(on_event)
-        header = ""
-        if args.timestamp:
-            header += "%-13s" % ("TIME-" + ("UTC" if args.utc else strftime("%Z")))
-        if args.label is not None:
-            header += "%-6s" % "LABEL"
-        print(header + "%-16s %-7s %-7s %-7s %-7s %-10s" %
-              ("PCOMM", "PID", "PPID", "TID", "AGE(s)", "EXIT_CODE"), flush=True)
+        table.print_header()
         # With -p, bcc's exitsnoop ends once that process has exited.
-        stream_events(tool, should_stop=lambda: args.pid is not None and seen_target)
+        stream_events(tool, args.duration,
+                      should_stop=lambda: args.pid is not None and seen_target)
     return 0
 
 

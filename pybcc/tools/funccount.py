@@ -4,11 +4,9 @@ Probe specifiers, as bcc's: FUNC or p::FUNC (kernel function), LIB:FUNC or
 p:LIB:FUNC or /PATH:FUNC (user function), t:CAT:EVENT (tracepoint),
 u:LIB:PROBE (USDT). '*' is a wildcard unless -r makes the pattern a regex.
 """
-import argparse
 import os
 import re
 import sys
-from time import strftime
 
 from ..attach import alternatives, kprobe, tracepoint, uprobe
 from ..errors import AttachError, BPFError, NotSupportedError
@@ -16,7 +14,10 @@ from ..kernel import features, tracefs
 from ..symbols import elfsyms
 from ..symbols.ifunc import implementation_offset
 from ..symbols.libpath import resolve_module
-from .lib.runtime import TOOLS_DIR, Tool, fail, sleep_intervals
+from ..output.table import Column, Table
+from .lib.args import add_json, cpu, pid, positive_int, tool_parser
+from .lib.report import FOREVER, report_loop
+from .lib.runtime import TOOLS_DIR, Tool, fail, status
 
 EXAMPLES = """examples:
     ./funccount 'vfs_*'             # count kernel fns starting with "vfs"
@@ -31,26 +32,34 @@ EXAMPLES = """examples:
     ./funccount -p 185 go:os.*      # count all "os.*" calls in libgo, PID 185
     ./funccount ./test:read*        # count "read*" calls in the ./test binary
     ./funccount -c 1 'vfs_*'        # count vfs calls on CPU 1 only
+    ./funccount --json -i 1 c:malloc  # NDJSON, one object per 1s interval (pybcc)
 """
 
 MAX_PROBES = 4096          # the counters array in funccount.bpf.c
 
+COLUMNS = [Column("FUNC", "%-36s ", lambda r: r[0]), Column("COUNT", "%8d", lambda r: r[1])]
+
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Count functions, tracepoints, and USDT probes",
-                                epilog=EXAMPLES,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("-p", "--pid", type=int, help="trace this PID only")
-    p.add_argument("-i", "--interval", type=int, help="summary interval, seconds")
-    p.add_argument("-d", "--duration", type=int, help="total duration of trace, seconds")
+    p = tool_parser("funccount", "Count functions, tracepoints, and USDT probes", EXAMPLES)
+    p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
+    p.add_argument("-i", "--interval", type=positive_int, help="summary interval, seconds")
+    p.add_argument("-d", "--duration", type=positive_int,
+                   help="total duration of trace, seconds")
     p.add_argument("-T", "--timestamp", action="store_true", help="include timestamp on output")
     p.add_argument("-r", "--regexp", action="store_true",
                    help="use regular expressions. Default is \"*\" wildcards only.")
     p.add_argument("-D", "--debug", action="store_true",
                    help="print BPF program before starting (for debugging purposes)")
-    p.add_argument("-c", "--cpu", type=int, help="trace this CPU only")
+    p.add_argument("-c", "--cpu", type=cpu, help="trace this CPU only")
+    add_json(p)
     p.add_argument("pattern", help="search expression for events")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    try:
+        re.compile(parse_pattern(args.pattern, args.regexp)[2])
+    except (ValueError, re.error) as e:
+        p.error(f"bad pattern {args.pattern!r}: {e}")
+    return args
 
 
 def parse_pattern(pattern, use_regex=False):
@@ -233,7 +242,17 @@ def main(argv=None):
             print(f.read())
         for i, name in enumerate(probes.names):
             print(f"// cookie {i + 1}: {name}")
-    interval = args.interval or args.duration or 99999999
+    table = Table(COLUMNS, json=args.json)
+
+    def report(json):
+        totals = [(name, sum(counts[i])) for i, name in enumerate(probes.names)]
+        for i, (_, n) in enumerate(totals):
+            if n:
+                counts[i] = 0
+        rows = sorted(((name, n) for name, n in totals if n), key=lambda r: r[1])
+        if json:
+            return {"rows": [table.as_dict(r) for r in rows]}
+        return "".join(line + "\n" for line in [table.header_text(), *map(table.text, rows)])
 
     with Tool("funccount", constants) as tool:
         failed = probes.attach(tool)
@@ -241,24 +260,11 @@ def main(argv=None):
             print(f"warning: {name} not traced: {e}", file=sys.stderr)
         matched = len(probes.names) - len(failed)
         counts = tool.maps["counts"]
-        print('Tracing %d functions for "%s"... Hit Ctrl-C to end.' % (matched, args.pattern),
-              flush=True)
-        for last in sleep_intervals(interval, duration=args.duration):
-            print()
-            if args.timestamp:
-                print("%-8s" % strftime("%H:%M:%S"))
-            print("%-36s %8s" % ("FUNC", "COUNT"))
-            totals = [(name, sum(counts[i])) for i, name in enumerate(probes.names)]
-            for name, n in sorted(totals, key=lambda t: t[1]):
-                if n:
-                    print("%-36s %8d" % (name, n))
-            if last:
-                print("Detaching...", flush=True)
-            else:
-                for i, (_, n) in enumerate(totals):
-                    if n:
-                        counts[i] = 0
-            sys.stdout.flush()
+        status('Tracing %d functions for "%s"... Hit Ctrl-C to end.' % (matched, args.pattern),
+               args.json)
+        report_loop(report, args.interval or FOREVER, None, args.duration, args.json,
+                    args.timestamp)
+        status("Detaching...", args.json)
     return 0
 
 

@@ -15,6 +15,7 @@ struct event {
     char comm[16];
     char host[HOST_LEN];
 };
+PYBCC_RECORD(event);
 
 struct start_t {
     u64 ts;

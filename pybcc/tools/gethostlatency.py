@@ -1,14 +1,15 @@
 """gethostlatency: show latency of getaddrinfo/gethostbyname[2] calls (bcc's columns and flags)."""
 import argparse
-import ctypes
 import os
 import sys
-from time import strftime
 
 from ..attach import uprobe
+from ..output.table import Column, Table
 from ..symbols import elfsyms
 from ..symbols.libpath import find_library
+from .lib.args import add_duration, add_json, pid, tool_parser
 from .lib.runtime import TOOLS_DIR, Tool, fail, stream_events
+from .lib.timestamps import wall_clock
 
 EXAMPLES = """examples:
     ./gethostlatency           # time getaddrinfo/gethostbyname[2] calls
@@ -19,19 +20,22 @@ FUNCTIONS = ("getaddrinfo", "gethostbyname", "gethostbyname2")
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Show latency for getaddrinfo/gethostbyname[2] calls",
-                                epilog=EXAMPLES,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("-p", "--pid", help="trace this PID only", type=int, default=-1)
+    p = tool_parser("gethostlatency", "Show latency for getaddrinfo/gethostbyname[2] calls",
+                    EXAMPLES)
+    p.add_argument("-p", "--pid", help="trace this PID only", type=pid)
     p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--duration", type=float, help="stop after this many seconds (pybcc extension)")
+    add_duration(p, "stop after this many seconds (pybcc extension)")
+    add_json(p)
     return p.parse_args(argv)
 
 
-class Event(ctypes.Structure):
-    _fields_ = [("delta_ns", ctypes.c_uint64), ("pid", ctypes.c_uint32),
-                ("pad", ctypes.c_uint32), ("comm", ctypes.c_char * 16),
-                ("host", ctypes.c_char * 80)]
+COLUMNS = [
+    Column("TIME", "%-9s ", wall_clock),
+    Column("PID", "%-7d ", "pid"),
+    Column("COMM", "%-16s ", "comm"),
+    Column("LATms", "%10.2f ", lambda e: e.delta_ns / 1e6, key="lat_ms"),
+    Column("HOST", "%s", "host"),
+]
 
 
 def main(argv=None):
@@ -40,11 +44,12 @@ def main(argv=None):
         with open(os.path.join(TOOLS_DIR, "gethostlatency.bpf.c")) as f:
             print(f.read())
         return 0
-    pid = args.pid if args.pid > 0 else None
+    pid = args.pid
     libc = find_library("c", pid)
     if not libc:
         fail("gethostlatency: cannot find libc" + (f" of PID {pid}" if pid else ""))
     constants = {"targ_pid": pid} if pid else {}
+    table = Table(COLUMNS, json=args.json)
 
     with Tool("gethostlatency", constants, events=True) as tool:
         entry = tool.coll.load_program("lookup_entry")
@@ -60,15 +65,9 @@ def main(argv=None):
                 tool.links.append(uprobe.attach_uprobe(prog.fd, libc, offset=sym.offset,
                                                        retprobe=retprobe, pid=pid or -1))
 
-        def on_event(data):
-            e = Event.from_buffer_copy(data[:ctypes.sizeof(Event)])
-            print("%-9s %-7d %-16s %10.2f %s" % (strftime("%H:%M:%S"), e.pid,
-                                                 e.comm.decode(errors="replace"),
-                                                 e.delta_ns / 1e6,
-                                                 e.host.decode(errors="replace")), flush=True)
-
-        tool.open_events(on_event)
-        print("%-9s %-7s %-16s %10s %s" % ("TIME", "PID", "COMM", "LATms", "HOST"), flush=True)
+        decode = tool.record("event").decode
+        tool.open_events(lambda data: table.write(decode(data)))
+        table.print_header()
         stream_events(tool, args.duration)
     return 0
 

@@ -1,11 +1,13 @@
 """killsnoop: trace signals issued by the kill() syscall (bcc's columns and flags)."""
 import argparse
-import ctypes
 import os
+import signal
 import sys
-from time import strftime
 
+from ..output.table import Column, Table
+from .lib.args import add_duration, add_json, int_between, pid, tool_parser
 from .lib.runtime import TOOLS_DIR, Tool, stream_events
+from .lib.timestamps import wall_clock
 
 EXAMPLES = """examples:
     ./killsnoop           # trace all kill() signals
@@ -16,24 +18,23 @@ EXAMPLES = """examples:
 """
 
 
+# -s 0 is any signal, as in bcc; -T is kill(2)'s pid (negative: a process group)
+signal_number = int_between(0, int(signal.SIGRTMAX), "signal number")
+target_pid = int_between(-2**31, 2**31 - 1, "pid")
+
+
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Trace signals issued by the kill() syscall",
-                                epilog=EXAMPLES,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser("killsnoop", "Trace signals issued by the kill() syscall", EXAMPLES)
     p.add_argument("-x", "--failed", action="store_true", help="only show failed kill syscalls")
-    p.add_argument("-p", "--pid", type=int,
+    p.add_argument("-p", "--pid", type=pid,
                    help="trace this PID only which is the sender of signal")
-    p.add_argument("-T", "--tpid", type=int,
+    p.add_argument("-T", "--tpid", type=target_pid,
                    help="trace this target PID only which is the receiver of signal")
-    p.add_argument("-s", "--signal", type=int, help="trace this signal only")
+    p.add_argument("-s", "--signal", type=signal_number, help="trace this signal only")
     p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--duration", type=float, help="stop after this many seconds (pybcc extension)")
+    add_duration(p, "stop after this many seconds (pybcc extension)")
+    add_json(p)
     return p.parse_args(argv)
-
-
-class Event(ctypes.Structure):
-    _fields_ = [("pid", ctypes.c_uint32), ("tpid", ctypes.c_int32), ("sig", ctypes.c_int32),
-                ("ret", ctypes.c_int32), ("comm", ctypes.c_char * 16)]
 
 
 def pid_width():
@@ -43,6 +44,18 @@ def pid_width():
             return len(f.read().strip()) + 1
     except OSError:
         return 6
+
+
+def columns():
+    w = pid_width()
+    return [
+        Column("TIME", "%-9s ", wall_clock),
+        Column("PID", f"%-{w}d ", "pid"),
+        Column("COMM", "%-16s ", "comm"),
+        Column("SIG", "%-4d ", "sig"),
+        Column("TPID", f"%-{w}d ", "tpid"),
+        Column("RESULT", "%d", "ret"),
+    ]
 
 
 def main(argv=None):
@@ -56,21 +69,14 @@ def main(argv=None):
                         ("targ_sig", args.signal)):
         if value:
             constants[name] = value
-    w = pid_width()
+    table = Table(columns(), json=args.json)
 
     with Tool("killsnoop", constants, events=True) as tool:
         tool.attach("kill_enter")
         tool.attach("kill_exit")
-
-        def on_event(data):
-            e = Event.from_buffer_copy(data[:ctypes.sizeof(Event)])
-            print("%-9s %-*d %-16s %-4d %-*d %d" % (strftime("%H:%M:%S"), w, e.pid,
-                                                   e.comm.decode(errors="replace"), e.sig,
-                                                   w, e.tpid, e.ret), flush=True)
-
-        tool.open_events(on_event)
-        print("%-9s %-*s %-16s %-4s %-*s %s" % ("TIME", w, "PID", "COMM", "SIG", w, "TPID",
-                                               "RESULT"), flush=True)
+        decode = tool.record("event").decode
+        tool.open_events(lambda data: table.write(decode(data)))
+        table.print_header()
         stream_events(tool, args.duration)
     return 0
 

@@ -15,6 +15,7 @@ struct event {
     char fcomm[16];
     char tcomm[16];
 };
+PYBCC_RECORD(event);
 
 SEC("kprobe/oom_kill_process")
 int BPF_KPROBE(oom_kill_process, struct oom_control *oc, const char *message)

@@ -5,26 +5,35 @@ oom:mark_victim tracepoint is used. It does not carry the OOM context, so
 "pages" is then the system's RAM + swap in pages, which is what a global
 OOM counts (a memory-cgroup OOM counts the cgroup's limit instead).
 """
-import argparse
-import ctypes
+import collections
 import os
 import sys
 from time import strftime
 
-from .lib.runtime import Tool, stream_events
+from ..output.table import Column, Table
+from .lib.args import add_duration, add_json, tool_parser
 from .lib.procutil import comm_of
+from .lib.runtime import Tool, status, stream_events
 
 LOADAVG = "/proc/loadavg"
 
-
-class Event(ctypes.Structure):
-    _fields_ = [("fpid", ctypes.c_uint32), ("tpid", ctypes.c_uint32), ("pages", ctypes.c_uint64),
-                ("fcomm", ctypes.c_char * 16), ("tcomm", ctypes.c_char * 16)]
+# bcc's one sentence per kill, cut into columns at its values
+COLUMNS = [
+    Column("TIME", "%s Triggered by ", "time"),
+    Column("FPID", "PID %d ", "fpid"),
+    Column("FCOMM", '("%s"), OOM kill of ', "fcomm"),
+    Column("TPID", "PID %d ", "tpid"),
+    Column("TCOMM", '("%s"), ', "tcomm"),
+    Column("PAGES", "%d pages, ", "pages"),
+    Column("LOADAVG", "loadavg: %s", "loadavg"),
+]
+Kill = collections.namedtuple("Kill", [c.attr for c in COLUMNS])
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Trace OOM killer")
-    p.add_argument("--duration", type=float, help="stop after this many seconds (pybcc extension)")
+    p = tool_parser("oomkill", "Trace OOM killer")
+    add_duration(p, "stop after this many seconds (pybcc extension)")
+    add_json(p)
     return p.parse_args(argv)
 
 
@@ -38,10 +47,15 @@ def system_pages():
     return kb * 1024 // os.sysconf("SC_PAGE_SIZE")
 
 
+def kill_row(e, loadavg, when=None):
+    """The event as printed: where the hook could not tell the pages or
+    the victim's name (the tracepoint), the system's pages and /proc's comm."""
+    return Kill(when or strftime("%H:%M:%S"), e.fpid, e.fcomm, e.tpid,
+                e.tcomm or comm_of(e.tpid), e.pages or system_pages(), loadavg)
+
+
 def format_event(e, loadavg, when=None):
-    return ('%s Triggered by PID %d ("%s"), OOM kill of PID %d ("%s"), %d pages, loadavg: %s'
-            % (when or strftime("%H:%M:%S"), e.fpid, e.fcomm.decode(errors="replace"), e.tpid,
-               e.tcomm.decode(errors="replace"), e.pages, loadavg))
+    return Table(COLUMNS).text(kill_row(e, loadavg, when))
 
 
 def open_tool():
@@ -57,19 +71,17 @@ def open_tool():
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    table = Table(COLUMNS, json=args.json)
     tool, _ = open_tool()
     with tool:
+        decode = tool.record("event").decode
+
         def on_event(data):
-            e = Event.from_buffer_copy(data[:ctypes.sizeof(Event)])
-            if not e.pages:
-                e.pages = system_pages()
-            if not e.tcomm:
-                e.tcomm = comm_of(e.tpid).encode()
             with open(LOADAVG) as f:
-                print(format_event(e, f.read().rstrip()), flush=True)
+                table.write(kill_row(decode(data), f.read().rstrip()))
 
         tool.open_events(on_event)
-        print("Tracing OOM kills... Ctrl-C to stop.", flush=True)
+        status("Tracing OOM kills... Ctrl-C to stop.", args.json)
         stream_events(tool, args.duration)
     return 0
 

@@ -18,13 +18,16 @@ struct args_t {
     s32 flags;
 };
 
+/* fd and err as bcc prints them (fd -1 and err = -ret on failure), so the
+ * Python side shows every column straight from a field */
 struct event {
     u64 ts_us;
     u32 pid;
     u32 tid;
     u32 uid;
-    s32 ret;
-    s32 flags;
+    s32 fd;
+    s32 err;
+    u32 flags;
     u32 dir_size;             /* bytes used in dir (0: no directory part) */
     char comm[16];
     char name[NAME_LEN];
@@ -148,7 +151,8 @@ static __always_inline int trace_exit(void *ctx, long ret)
     e->pid = id >> 32;
     e->tid = tid;
     e->uid = (u32)bpf_get_current_uid_gid();
-    e->ret = ret;
+    e->fd = ret >= 0 ? ret : -1;
+    e->err = ret >= 0 ? 0 : -ret;
     e->flags = ap->flags;
     e->dir_size = 0;
     bpf_get_current_comm(e->comm, sizeof(e->comm));

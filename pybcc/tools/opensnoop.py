@@ -1,13 +1,14 @@
 """opensnoop: trace open(), openat() and openat2() (bcc's columns and flags)."""
 import argparse
-import ctypes
 import os
-import struct
 import sys
-import time
 
 from ..errors import BPFError
-from .lib.runtime import Tool, fail, stream_events
+from ..output.table import Column, Table
+from .lib.args import add_json, pid, positive_float, positive_int, tool_parser, uid
+from .lib.containers import ContainerSets
+from .lib.runtime import Tool, stream_events
+from .lib.timestamps import SinceFirst
 
 EXAMPLES = """examples:
     ./opensnoop                        # trace all open() syscalls
@@ -27,82 +28,58 @@ EXAMPLES = """examples:
 """
 
 
+def open_flag(name):
+    """An O_* name (bcc's -f): its value."""
+    if not name.startswith("O_") or not hasattr(os, name):
+        raise argparse.ArgumentTypeError(f"Bad flag: {name}")
+    return getattr(os, name)
+
+
+def pages(text):
+    n = positive_int(text)
+    if n & (n - 1):
+        raise argparse.ArgumentTypeError(f"must be a power of two, not {n}")
+    return n
+
+
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Trace open() syscalls", epilog=EXAMPLES,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser("opensnoop", "Trace open() syscalls", EXAMPLES)
     p.add_argument("-T", "--timestamp", action="store_true", help="include timestamp on output")
     p.add_argument("-U", "--print-uid", action="store_true", help="print UID column")
     p.add_argument("-x", "--failed", action="store_true", help="only show failed opens")
-    p.add_argument("-p", "--pid", type=int, help="trace this PID only")
-    p.add_argument("-t", "--tid", type=int, help="trace this TID only")
+    p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
+    p.add_argument("-t", "--tid", type=pid, help="trace this TID only")
     p.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
     p.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
-    p.add_argument("-u", "--uid", type=int, help="trace this UID only")
-    p.add_argument("-d", "--duration", type=float, help="total duration of trace in seconds")
+    p.add_argument("-u", "--uid", type=uid, help="trace this UID only")
+    p.add_argument("-d", "--duration", type=positive_float,
+                   help="total duration of trace in seconds")
     p.add_argument("-n", "--name", help="only print process names containing this name")
     p.add_argument("-e", "--extended_fields", action="store_true", help="show extended fields")
-    p.add_argument("-f", "--flag_filter", action="append",
+    p.add_argument("-f", "--flag_filter", action="append", type=open_flag,
                    help="filter on flags argument (e.g., O_WRONLY)")
     p.add_argument("-F", "--full-path", action="store_true",
                    help="show full path for an open file with relative path")
-    p.add_argument("-b", "--buffer-pages", type=int,
+    p.add_argument("-b", "--buffer-pages", type=pages,
                    help="size of the perf ring buffer (must be a power of two number of "
                         "pages and defaults to 64); given, events use a perf buffer of "
                         "this size instead of the 1 MiB ring buffer")
+    add_json(p)
     return p.parse_args(argv)
 
 
-class Event(ctypes.Structure):
-    _fields_ = [("ts_us", ctypes.c_uint64), ("pid", ctypes.c_uint32), ("tid", ctypes.c_uint32),
-                ("uid", ctypes.c_uint32), ("ret", ctypes.c_int32), ("flags", ctypes.c_int32),
-                ("dir_size", ctypes.c_uint32), ("comm", ctypes.c_char * 16),
-                ("name", ctypes.c_char * 256)]
-
-
-HEADER_SIZE = ctypes.sizeof(Event)
-# The same layout for the per-event path: struct beats ctypes' from_buffer_copy.
-EVENT = struct.Struct("<QIIIiiI16s256s")
-assert EVENT.size == HEADER_SIZE
-
-
-class ContainerSets:
-    """Mirror bcc's --cgroupmap/--mntnsmap pinned hash maps (keys: cgroup
-    ids, mount namespace inode numbers) into the tool's own sets, re-read
-    every second so changes to the pinned map take effect."""
-
-    def __init__(self, tool, cgroupmap, mntnsmap):
-        from ..maps.map import Map
-        self.pairs = []
-        for path, name in ((cgroupmap, "cgroup_set"), (mntnsmap, "mntns_set")):
-            if path:
-                self.pairs.append((Map.from_pinned(path), tool.maps[name]))
-        self.next_sync = 0
-
-    @staticmethod
-    def _key(k):
-        if isinstance(k, (bytes, bytearray)):
-            return int.from_bytes(bytes(k)[:8], sys.byteorder)
-        return int(k)
-
-    def sync(self):
-        if not self.pairs or time.monotonic() < self.next_sync:
-            return
-        self.next_sync = time.monotonic() + 1
-        for source, ours in self.pairs:
-            wanted = {self._key(k) for k in source.keys()}
-            for k in [k for k in ours.keys() if k not in wanted]:
-                del ours[k]
-            for k in wanted:
-                ours[k] = 1
-
-
-def flag_mask(names):
-    mask = 0
-    for flag in names or []:
-        if not flag.startswith("O_") or not hasattr(os, flag):
-            fail(f"Bad flag: {flag}")
-        mask |= getattr(os, flag)
-    return mask
+def columns(args):
+    """bcc's columns over a decoded event (its name the full path with -F)."""
+    return [
+        Column("TIME(s)", "%-14.9f", SinceFirst("ts_us", 1e6)) if args.timestamp else None,
+        Column("UID", "%-6d", "uid") if args.print_uid else None,
+        Column("TID", "%-6d ", "tid") if args.tid is not None else Column("PID", "%-6d ", "pid"),
+        Column("COMM", "%-16s ", "comm"),
+        Column("FD", "%4d ", "fd"),
+        Column("ERR", "%3d ", "err"),
+        Column("FLAGS", "%08o ", "flags", head="%-9s") if args.extended_fields else None,
+        Column("PATH", "%s", "name"),
+    ]
 
 
 def join_path(name, dir_bytes):
@@ -114,11 +91,10 @@ def join_path(name, dir_bytes):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.buffer_pages is not None and (args.buffer_pages <= 0 or
-                                          args.buffer_pages & (args.buffer_pages - 1)):
-        fail("-b/--buffer-pages must be a power of two")
-    constants = {"failed_only": args.failed, "full_path": args.full_path,
-                 "flags_mask": flag_mask(args.flag_filter),
+    mask = 0
+    for flag in args.flag_filter or []:
+        mask |= flag
+    constants = {"failed_only": args.failed, "full_path": args.full_path, "flags_mask": mask,
                  "filter_cgroup": bool(args.cgroupmap), "filter_mntns": bool(args.mntnsmap)}
     if args.tid is not None:          # TID trumps PID
         constants["targ_tid"] = args.tid
@@ -129,7 +105,7 @@ def main(argv=None):
     name_filter = args.name.encode() if args.name else None
     # -b asks for a perf buffer of that many pages; otherwise a ring buffer.
     use_perf = args.buffer_pages is not None
-    initial_ts = 0
+    table = Table(columns(args), json=args.json)
 
     with Tool("opensnoop", constants, events=not use_perf) as tool:
         containers = ContainerSets(tool, args.cgroupmap, args.mntnsmap)
@@ -143,36 +119,33 @@ def main(argv=None):
                 if required:
                     raise
 
-        unpack = EVENT.unpack_from
+        record = tool.record("event", tail="dir")
+        decode, dir_at = record.decode, record.size
         lines = []
         add = lines.append
-        show_tid = args.tid is not None
-        plain = not (args.timestamp or args.print_uid or args.extended_fields or args.full_path)
+        full_path = args.full_path
+        # Lines are collected as bytes and decoded once per batch: the
+        # per-event path is what the traced workload waits for at high rates.
+        line_format = table.bytes_format()
 
-        def on_event(data):
-            nonlocal initial_ts
-            ts_us, pid, tid, uid, ret, flags, dir_size, comm, name = unpack(data)
-            comm = comm.partition(b"\0")[0]
-            if name_filter and name_filter not in comm:
+        def each_event(data):
+            e = decode(data)
+            if name_filter and name_filter not in e.comm:
                 return
-            fd, err = (ret, 0) if ret >= 0 else (-1, -ret)
-            name = name.partition(b"\0")[0]
-            if plain:
-                add(b"%-6d %-16s %4d %3d %s\n" % (tid if show_tid else pid, comm, fd, err, name))
-                return
-            if not initial_ts:
-                initial_ts = ts_us
-            out = b""
-            if args.timestamp:
-                out += b"%-14.9f" % ((ts_us - initial_ts) / 1000000)
-            if args.print_uid:
-                out += b"%-6d" % uid
-            out += b"%-6d %-16s %4d %3d " % (tid if show_tid else pid, comm, fd, err)
-            if args.extended_fields:
-                out += b"%08o " % (flags & 0xffffffff)
-            if args.full_path and dir_size:
-                name = join_path(name, bytes(data[HEADER_SIZE:HEADER_SIZE + dir_size]))
-            add(out + name + b"\n")
+            if full_path and e.dir_size:
+                e = type(e)(e[:-1] + (join_path(e.name, bytes(data[dir_at:dir_at + e.dir_size])),))
+            add(table.format(e).encode() if args.json else line_format % table.values(e))
+
+        # bcc's default columns are all fields: format those straight from the
+        # record's bytes, without building a Record (a third of the cost)
+        fields = table.attributes()
+        values = record.values_getter(fields) if fields else None
+        comm_at = fields.index("comm") if fields else None
+
+        def each_plain_event(data):
+            v = values(data)
+            if not name_filter or name_filter in v[comm_at]:
+                add(line_format % v)
 
         def write_batch():
             # one decode and one write per drained batch, not per event
@@ -181,17 +154,9 @@ def main(argv=None):
                 lines.clear()
                 sys.stdout.write(text)
 
-        tool.open_events(on_event, page_cnt=args.buffer_pages or 64)
-        header = ""
-        if args.timestamp:
-            header += "%-14s" % "TIME(s)"
-        if args.print_uid:
-            header += "%-6s" % "UID"
-        header += "%-6s %-16s %4s %3s " % ("TID" if args.tid is not None else "PID",
-                                          "COMM", "FD", "ERR")
-        if args.extended_fields:
-            header += "%-9s" % "FLAGS"
-        print(header + "PATH", flush=True)
+        plain = fields and not full_path and not args.json
+        tool.open_events(each_plain_event if plain else each_event, page_cnt=args.buffer_pages or 64)
+        table.print_header()
 
         def should_stop():
             containers.sync()

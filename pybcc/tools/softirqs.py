@@ -1,7 +1,7 @@
 """softirqs: summarize soft IRQ event time (bcc's flags and output)."""
 import sys
 
-from .lib.runtime import Tool, run_tool
+from .lib.runtime import Tool, run_tool, status
 from .lib import irqs
 
 EXAMPLES = """examples:
@@ -11,6 +11,7 @@ EXAMPLES = """examples:
     ./softirqs 1 10       # print 1 second summaries, 10 times
     ./softirqs -NT 1      # 1s summaries, nanoseconds, and timestamps
     ./softirqs -c 1       # sum soft irq event time on CPU 1 only
+    ./softirqs --json 1   # NDJSON, one object per 1s interval (pybcc)
 """
 
 # softirq_to_name[] of kernel/softirq.c
@@ -23,8 +24,8 @@ def vec_to_name(vec):
 
 
 def parse_args(argv):
-    return irqs.parse_args(argv, "Summarize soft irq event time as histograms.", EXAMPLES,
-                           "--events", "show the number of soft irq events", "count")
+    return irqs.parse_args(argv, "softirqs", "Summarize soft irq event time as histograms.",
+                           EXAMPLES, "--events", "show the number of soft irq events", "count")
 
 
 def main(argv=None):
@@ -33,10 +34,8 @@ def main(argv=None):
         tool.attach("softirq_entry")
         if not args.events:
             tool.attach("softirq_exit")
-        if args.events:
-            print("Tracing soft irq events... Hit Ctrl-C to end.", flush=True)
-        else:
-            print("Tracing soft irq event time... Hit Ctrl-C to end.", flush=True)
+        status("Tracing soft irq event%s... Hit Ctrl-C to end." % ("s" if args.events else " time"),
+               args.json)
         irqs.report(tool, args, "softirq", 16, lambda k: k.vec, vec_to_name)
     return 0
 

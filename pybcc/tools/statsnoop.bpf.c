@@ -7,10 +7,12 @@
 
 #define NAME_LEN 256
 
+/* fd and err as bcc prints them: fd -1 and err = -ret on failure */
 struct event {
     u64 ts_ns;
     u32 pid;
-    s32 ret;
+    s32 fd;
+    s32 err;
     char comm[16];
     char fname[NAME_LEN];
 };
@@ -54,7 +56,8 @@ static __always_inline int trace_exit(void *ctx, long ret)
         goto cleanup;
     e->ts_ns = bpf_ktime_get_ns();
     e->pid = id >> 32;
-    e->ret = ret;
+    e->fd = ret >= 0 ? ret : -1;
+    e->err = ret >= 0 ? 0 : -ret;
     bpf_get_current_comm(e->comm, sizeof(e->comm));
     if (bpf_probe_read_user_str(e->fname, sizeof(e->fname), *fname) < 0)
         e->fname[0] = 0;

@@ -6,9 +6,24 @@ import os
 import sys
 from time import strftime
 
-from .lib.runtime import TOOLS_DIR, Tool, sleep_intervals
-from .lib.procutil import comm_of
 from ..kernel.syscall_names import syscall_name, syscall_number, syscalls
+from ..output.table import Column, Table
+from .lib.args import add_json, pid, positive_int, tool_parser
+from .lib.procutil import comm_of
+from .lib.report import FOREVER, report_loop
+from .lib.runtime import TOOLS_DIR, Tool, status
+
+EXAMPLES = """examples:
+    ./syscount                 # count syscalls, print the top 10 at Ctrl-C
+    ./syscount -P              # count by process instead of by syscall
+    ./syscount -L -i 1         # with their latency, every second
+    ./syscount -x -p 185       # failed syscalls of PID 185 only
+    ./syscount -e ENOENT       # syscalls that returned ENOENT
+    ./syscount --syscall read  # the read syscall only
+    ./syscount --json -i 1     # NDJSON, one object per 1s interval (pybcc)
+"""
+
+NO_SYSCALL = 0xFFFFFFFF   # the id of a syscall exit without a syscall (-1)
 
 
 def errno_arg(text):
@@ -23,13 +38,15 @@ def errno_arg(text):
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Summarize syscall counts and latencies.")
-    p.add_argument("-p", "--pid", type=int, help="trace only this pid")
-    p.add_argument("-t", "--tid", type=int, help="trace only this tid")
-    p.add_argument("-c", "--ppid", type=int, help="trace only child of this pid")
-    p.add_argument("-i", "--interval", type=int, help="print summary at this interval (seconds)")
-    p.add_argument("-d", "--duration", type=int, help="total duration of trace, in seconds")
-    p.add_argument("-T", "--top", type=int, default=10,
+    p = tool_parser("syscount", "Summarize syscall counts and latencies.", EXAMPLES)
+    p.add_argument("-p", "--pid", type=pid, help="trace only this pid")
+    p.add_argument("-t", "--tid", type=pid, help="trace only this tid")
+    p.add_argument("-c", "--ppid", type=pid, help="trace only child of this pid")
+    p.add_argument("-i", "--interval", type=positive_int,
+                   help="print summary at this interval (seconds)")
+    p.add_argument("-d", "--duration", type=positive_int,
+                   help="total duration of trace, in seconds")
+    p.add_argument("-T", "--top", type=positive_int, default=10,
                    help="print only the top syscalls by count or latency")
     p.add_argument("-x", "--failures", action="store_true",
                    help="trace only failed syscalls (return < 0)")
@@ -45,7 +62,24 @@ def parse_args(argv):
     p.add_argument("--syscall", type=str,
                    help="trace this syscall only (use option -l to get all recognized syscalls)")
     p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
+    add_json(p)
     return p.parse_args(argv)
+
+
+def columns(args):
+    """bcc's columns; a row is (syscall number or pid, {count, total_ns, comm})."""
+    if args.process:
+        what = [Column("PID", "%-6d ", lambda r: r[0]),
+                Column("COMM", "%-15s ", lambda r: comm_of(r[0]) or r[1].comm or "[unknown]")]
+    else:
+        what = [Column("SYSCALL", "%-22s ", lambda r: syscall_name(r[0]))]
+    if not args.latency:
+        return what + [Column("COUNT", "%8d", lambda r: r[1].count)]
+    if args.milliseconds:
+        time = Column("TIME (ms)", "%16.6f", lambda r: r[1].total_ns / 1e6)
+    else:
+        time = Column("TIME (us)", "%16.3f", lambda r: r[1].total_ns / 1e3)
+    return what + [Column("COUNT", "%8d ", lambda r: r[1].count), time]
 
 
 def print_list():
@@ -80,49 +114,34 @@ def main(argv=None):
         constants["targ_ppid"] = args.ppid
     if args.errno:
         constants["targ_errno"] = args.errno
-    interval = args.interval or args.duration or 99999999
+    table = Table(columns(args), json=args.json)
+    unit = ("msecs" if args.milliseconds else "usecs") if args.latency else "count"
 
-    agg_colname = "PID    COMM" if args.process else "SYSCALL"
-    time_colname = "TIME (ms)" if args.milliseconds else "TIME (us)"
-
-    def agg_colval(key, value):
-        if args.process:
-            comm = comm_of(key) or value.comm or "[unknown]"
-            return "%-6d %-15s" % (key, comm)
-        return syscall_name(key)
+    def report(json):
+        rows = [(k, v) for k, v in tool.maps["data"].pop_all() if k != NO_SYSCALL]
+        if args.latency:
+            rows.sort(key=lambda r: -r[1].total_ns)
+        else:
+            rows.sort(key=lambda r: -r[1].count)
+        rows = rows[:args.top]
+        if json:
+            return {"unit": unit, "rows": [table.as_dict(r) for r in rows]}
+        return "".join(["[%s]\n" % strftime("%H:%M:%S"), table.header_text(), "\n",
+                        *(table.text(r) + "\n" for r in rows), "\n"])
 
     with Tool("syscount", constants) as tool:
         if args.latency:
             tool.attach("sys_enter")
         tool.attach("sys_exit")
-        data = tool.maps["data"]
-
-        def print_stats():
-            items = [(k, v) for k, v in data.pop_all() if k != 0xFFFFFFFF]
-            print("[%s]" % strftime("%H:%M:%S"))
-            if args.latency:
-                print("%-22s %8s %16s" % (agg_colname, "COUNT", time_colname))
-                items.sort(key=lambda kv: -kv[1].total_ns)
-                fmt = "%-22s %8d " + ("%16.6f" if args.milliseconds else "%16.3f")
-                for k, v in items[:args.top]:
-                    print(fmt % (agg_colval(k, v), v.count,
-                                 v.total_ns / (1e6 if args.milliseconds else 1e3)))
-            else:
-                print("%-22s %8s" % (agg_colname, "COUNT"))
-                items.sort(key=lambda kv: -kv[1].count)
-                for k, v in items[:args.top]:
-                    print("%-22s %8d" % (agg_colval(k, v), v.count))
-            print("", flush=True)
-
+        failed = "failed " if args.failures else ""
         if args.syscall is not None:
-            print("Tracing %ssyscall '%s'... Ctrl+C to quit." %
-                  ("failed " if args.failures else "", args.syscall), flush=True)
+            status("Tracing %ssyscall '%s'... Ctrl+C to quit." % (failed, args.syscall), args.json)
         else:
-            print("Tracing %ssyscalls, printing top %d... Ctrl+C to quit." %
-                  ("failed " if args.failures else "", args.top), flush=True)
-        for _ in sleep_intervals(interval, duration=args.duration):
-            print_stats()
-        print("Detaching...", flush=True)
+            status("Tracing %ssyscalls, printing top %d... Ctrl+C to quit." % (failed, args.top),
+                   args.json)
+        report_loop(report, args.interval or FOREVER, None, args.duration, args.json,
+                    blank_line=False)
+        status("Detaching...", args.json)
     return 0
 
 

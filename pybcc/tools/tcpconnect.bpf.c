@@ -27,6 +27,7 @@ struct event {
     u8 daddr[16];
     char task[16];
 };
+PYBCC_RECORD(event);
 
 struct flow_key {
     u16 af;

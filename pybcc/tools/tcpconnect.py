@@ -1,14 +1,15 @@
 """tcpconnect: trace active TCP connections (bcc's columns and flags)."""
 import argparse
-import ctypes
-import socket
 import sys
 
 from ..errors import AttachError, LoadError, NotSupportedError
 from ..kernel import features
-from .lib.runtime import Tool, fail, run_tool, stream_events
-from .lib.inet import (add_family_args, family_constants, format_addr, parse_ports, ports_constant,
-                   wait_for_interrupt)
+from ..output.table import Column, Table
+from .lib.args import add_duration, add_json, pid, tool_parser, uid
+from .lib.inet import (add_family_args, by_family, daddr, family_constants, ip_version, ports,
+                       ports_constant, saddr, wait_for_interrupt, write_counts)
+from .lib.runtime import Tool, fail, run_tool, status, stream_events
+from .lib.timestamps import SinceFirst
 
 EXAMPLES = """examples:
     ./tcpconnect           # trace all TCP connect()s
@@ -29,15 +30,15 @@ EXAMPLES = """examples:
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Trace TCP connects", epilog=EXAMPLES,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser("tcpconnect", "Trace TCP connects", EXAMPLES)
     p.add_argument("-t", "--timestamp", action="store_true", help="include timestamp on output")
-    p.add_argument("-p", "--pid", type=int, help="trace this PID only")
-    p.add_argument("-P", "--port", help="comma-separated list of destination ports to trace.")
+    p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
+    p.add_argument("-P", "--port", type=ports,
+                   help="comma-separated list of destination ports to trace.")
     add_family_args(p)
     p.add_argument("-L", "--lport", action="store_true", help="include LPORT on output")
     p.add_argument("-U", "--print-uid", action="store_true", help="include UID on output")
-    p.add_argument("-u", "--uid", type=int, help="trace this UID only")
+    p.add_argument("-u", "--uid", type=uid, help="trace this UID only")
     p.add_argument("-c", "--count", action="store_true",
                    help="count connects per src ip and dest ip/port")
     p.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
@@ -45,14 +46,32 @@ def parse_args(argv):
     p.add_argument("-d", "--dns", action="store_true",
                    help="include likely DNS query associated with each connect")
     p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
+    add_duration(p, "stop after this many seconds (pybcc extension)")
+    add_json(p)
     return p.parse_args(argv)
 
 
-class Event(ctypes.Structure):
-    _fields_ = [("ts_us", ctypes.c_uint64), ("pid", ctypes.c_uint32), ("uid", ctypes.c_uint32),
-                ("af", ctypes.c_uint16), ("lport", ctypes.c_uint16), ("dport", ctypes.c_uint16),
-                ("pad", ctypes.c_uint16), ("saddr", ctypes.c_uint8 * 16),
-                ("daddr", ctypes.c_uint8 * 16), ("task", ctypes.c_char * 16)]
+def columns(args):
+    return [
+        Column("TIME(s)", "%-9.3f", SinceFirst("ts_us", 1e6)) if args.timestamp else None,
+        Column("UID", "%-6d", "uid") if args.print_uid else None,
+        Column("PID", "%-7d ", "pid"),
+        Column("COMM", "%-12.12s ", "task"),
+        Column("IP", "%-2d ", ip_version),
+        Column("SADDR", "%-16s ", saddr),
+        Column("LPORT", "%-6d ", "lport") if args.lport else None,
+        Column("DADDR", "%-16s ", daddr),
+        Column("DPORT", "%-6d ", "dport", head="%-6s"),
+    ]
+
+
+# count mode: a row is (flow key, connects)
+COUNT_COLUMNS = [
+    Column("LADDR", "%-25s ", lambda kv: saddr(kv[0])),
+    Column("RADDR", "%-25s ", lambda kv: daddr(kv[0])),
+    Column("RPORT", "%-20s ", lambda kv: kv[0].dport),
+    Column("CONNECTS", "%-10d", lambda kv: kv[1], head="%-10s"),
+]
 
 
 # kprobes where the kernel has them (bcc's way), else the tracepoint pair
@@ -79,61 +98,24 @@ def main(argv=None):
         constants["targ_uid"] = args.uid
     constants.update(family_constants(args))
     if args.port:
-        ports = parse_ports(args.port, "tcpconnect")
-        constants["n_ports"] = len(ports)
-        constants["ports"] = ports_constant(ports)
+        constants["n_ports"] = len(args.port)
+        constants["ports"] = ports_constant(args.port)
 
     with Tool("tcpconnect", constants, events=not args.count) as tool:
         choices = MECHANISMS if features.has_kprobes() else MECHANISMS[1:]
         attach_pairs(tool, choices)
         if args.count:
-            wait_for_interrupt("Tracing connect ... Hit Ctrl-C to end")
-            print("\n%-25s %-25s %-20s %-10s" % ("LADDR", "RADDR", "RPORT", "CONNECTS"))
-            rows = sorted(tool.maps["counts"].items(), key=lambda kv: -kv[1])
-            for af in (socket.AF_INET, socket.AF_INET6):
-                for key, n in rows:
-                    if key.af == af:
-                        print("%s %-10d" % ("%-25s %-25s %-20s" % (
-                            format_addr(af, key.saddr), format_addr(af, key.daddr), key.dport), n))
+            wait_for_interrupt("Tracing connect ... Hit Ctrl-C to end", args.json, args.duration)
+            counts = sorted(tool.maps["counts"].items(), key=lambda kv: -kv[1])
+            write_counts(Table(COUNT_COLUMNS, json=args.json), by_family(counts))
             return 0
 
-        print("Tracing connect ... Hit Ctrl-C to end", flush=True)
-        start_ts = [0]
-
-        def on_event(data):
-            e = Event.from_buffer_copy(bytes(data[:ctypes.sizeof(Event)]))
-            out = ""
-            if args.timestamp:
-                if start_ts[0] == 0:
-                    start_ts[0] = e.ts_us
-                out += "%-9.3f" % ((e.ts_us - start_ts[0]) / 1000000)
-            if args.print_uid:
-                out += "%-6d" % e.uid
-            ip = 4 if e.af == socket.AF_INET else 6
-            comm = e.task.decode(errors="replace")
-            saddr, daddr = format_addr(e.af, bytes(e.saddr)), format_addr(e.af, bytes(e.daddr))
-            if args.lport:
-                out += "%-7d %-12.12s %-2d %-16s %-6d %-16s %-6d " % (
-                    e.pid, comm, ip, saddr, e.lport, daddr, e.dport)
-            else:
-                out += "%-7d %-12.12s %-2d %-16s %-16s %-6d " % (
-                    e.pid, comm, ip, saddr, daddr, e.dport)
-            print(out, flush=True)
-
-        tool.open_events(on_event)
-        header = ""
-        if args.timestamp:
-            header += "%-9s" % "TIME(s)"
-        if args.print_uid:
-            header += "%-6s" % "UID"
-        if args.lport:
-            header += "%-7s %-12s %-2s %-16s %-6s %-16s %-6s" % (
-                "PID", "COMM", "IP", "SADDR", "LPORT", "DADDR", "DPORT")
-        else:
-            header += "%-7s %-12s %-2s %-16s %-16s %-6s" % (
-                "PID", "COMM", "IP", "SADDR", "DADDR", "DPORT")
-        print(header, flush=True)
-        stream_events(tool)
+        status("Tracing connect ... Hit Ctrl-C to end", args.json)
+        table = Table(columns(args), json=args.json)
+        decode = tool.record("event").decode
+        tool.open_events(lambda data: table.write(decode(data)))
+        table.print_header()
+        stream_events(tool, args.duration)
     return 0
 
 

@@ -25,6 +25,7 @@ struct event {
     u8 daddr[16];
     char task[16];
 };
+PYBCC_RECORD(event);
 
 struct id {
     u32 pid;

@@ -23,6 +23,7 @@ struct event {
     u8 saddr[16];
     u8 daddr[16];
 };
+PYBCC_RECORD(event);
 
 struct flow_key {
     u16 af;

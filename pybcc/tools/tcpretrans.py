@@ -1,13 +1,14 @@
 """tcpretrans: trace TCP retransmits (bcc's columns and flags)."""
 import argparse
-import ctypes
-import socket
 import sys
-import time
 
 from ..errors import AttachError, LoadError, NotSupportedError
-from .lib.runtime import Tool, run_tool, stream_events
-from .lib.inet import add_family_args, family_constants, format_addr, wait_for_interrupt
+from ..output.table import Column, Table
+from .lib.args import add_duration, add_json, tool_parser
+from .lib.inet import (add_family_args, by_family, daddr, family_constants, ip_version, saddr,
+                       wait_for_interrupt, write_counts)
+from .lib.runtime import Tool, run_tool, status, stream_events
+from .lib.timestamps import wall_clock
 
 EXAMPLES = """examples:
     ./tcpretrans           # trace TCP retransmits
@@ -23,8 +24,7 @@ STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FI
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Trace TCP retransmits", epilog=EXAMPLES,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser("tcpretrans", "Trace TCP retransmits", EXAMPLES)
     p.add_argument("-s", "--sequence", action="store_true", help="display TCP sequence numbers")
     p.add_argument("-l", "--lossprobe", action="store_true",
                    help="include tail loss probe attempts")
@@ -32,14 +32,42 @@ def parse_args(argv):
                    help="count occurred retransmits per flow")
     add_family_args(p)
     p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
+    add_duration(p, "stop after this many seconds (pybcc extension)")
+    add_json(p)
     return p.parse_args(argv)
 
 
-class Event(ctypes.Structure):
-    _fields_ = [("pid", ctypes.c_uint32), ("seq", ctypes.c_uint32), ("af", ctypes.c_uint16),
-                ("lport", ctypes.c_uint16), ("dport", ctypes.c_uint16), ("type", ctypes.c_uint8),
-                ("state", ctypes.c_uint8), ("saddr", ctypes.c_uint8 * 16),
-                ("daddr", ctypes.c_uint8 * 16)]
+def local(e):
+    return "%s:%d" % (saddr(e), e.lport)
+
+
+def remote(e):
+    return "%s:%d" % (daddr(e), e.dport)
+
+
+def columns(args):
+    state = lambda e: STATES.get(e.state, str(e.state))   # noqa: E731
+    return [
+        Column("TIME", "%-8s ", wall_clock),
+        Column("PID", "%-7d ", "pid"),
+        Column("IP", "%-2d ", ip_version),
+        Column("LADDR:LPORT", "%-20s ", local),
+        Column("T", "%1s> ", lambda e: TYPES.get(e.type, "?"), key="type"),
+        Column("RADDR:RPORT", "%-20s", remote),
+        Column("STATE", " %-12s " if args.sequence else " %s", state,
+               head=" %-12s " if args.sequence else " %-4s"),
+        Column("SEQ", "%s", "seq", head="%-10s") if args.sequence else None,
+    ]
+
+
+# count mode: a row is (flow key, retransmits); bcc's header and rows do not align
+COUNT_COLUMNS = [
+    Column("LADDR:LPORT", "%-20s <-> ", lambda kv: "[%s]#%d" % (saddr(kv[0]), kv[0].lport),
+           head="%-25s "),
+    Column("RADDR:RPORT", "%-20s ", lambda kv: "[%s]#%d" % (daddr(kv[0]), kv[0].dport),
+           head="%-25s "),
+    Column("RETRANSMITS", "%10d", lambda kv: kv[1], head="%-10s"),
+]
 
 
 def main(argv=None):
@@ -61,35 +89,18 @@ def main(argv=None):
                     f"fentry on tcp_send_loss_probe, and this kernel allows neither ({e}). "
                     "Run without -l to see retransmits.") from None
         if args.count:
-            wait_for_interrupt("Tracing retransmits ... Hit Ctrl-C to end")
-            print("\n%-25s %-25s %-10s" % ("LADDR:LPORT", "RADDR:RPORT", "RETRANSMITS"))
-            rows = sorted(tool.maps["counts"].items(), key=lambda kv: kv[1])
-            for af in (socket.AF_INET, socket.AF_INET6):
-                for k, n in rows:
-                    if k.af == af:
-                        print("%s %10d" % ("%-20s <-> %-20s" % (
-                            "[%s]#%d" % (format_addr(af, k.saddr), k.lport),
-                            "[%s]#%d" % (format_addr(af, k.daddr), k.dport)), n))
+            wait_for_interrupt("Tracing retransmits ... Hit Ctrl-C to end", args.json,
+                               args.duration)
+            counts = sorted(tool.maps["counts"].items(), key=lambda kv: kv[1])
+            write_counts(Table(COUNT_COLUMNS, json=args.json), by_family(counts))
             return 0
 
-        def on_event(data):
-            e = Event.from_buffer_copy(bytes(data[:ctypes.sizeof(Event)]))
-            ip = 4 if e.af == socket.AF_INET else 6
-            out = "%-8s %-7d %-2d %-20s %1s> %-20s" % (
-                time.strftime("%H:%M:%S"), e.pid, ip,
-                "%s:%d" % (format_addr(e.af, e.saddr), e.lport), TYPES.get(e.type, "?"),
-                "%s:%d" % (format_addr(e.af, e.daddr), e.dport))
-            state = STATES.get(e.state, str(e.state))
-            out += " %-12s %s" % (state, e.seq) if args.sequence else " %s" % state
-            print(out, flush=True)
-
-        tool.open_events(on_event)
-        print("Tracing retransmits ... Hit Ctrl-C to end")
-        header = "%-8s %-7s %-2s %-20s %1s> %-20s" % ("TIME", "PID", "IP", "LADDR:LPORT", "T",
-                                                     "RADDR:RPORT")
-        header += " %-12s %-10s" % ("STATE", "SEQ") if args.sequence else " %-4s" % "STATE"
-        print(header, flush=True)
-        stream_events(tool)
+        table = Table(columns(args), json=args.json)
+        decode = tool.record("event").decode
+        tool.open_events(lambda data: table.write(decode(data)))
+        status("Tracing retransmits ... Hit Ctrl-C to end", args.json)
+        table.print_header()
+        stream_events(tool, args.duration)
     return 0
 
 

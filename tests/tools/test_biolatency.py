@@ -5,7 +5,7 @@ import tempfile
 
 import pytest
 
-from .toolrun import RunningTool
+from .toolrun import RunningTool, bad_input
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -29,12 +29,13 @@ def block_dir():
     pytest.skip("no directory on a real block device (overlay/tmpfs only)")
 
 
-def direct_writes(directory, count=200, bs="4k"):
-    """``count`` O_DIRECT writes of ``bs`` bytes each, synchronously."""
+def direct_writes(directory, count=200, bs="4k", dd="dd"):
+    """``count`` O_DIRECT writes of ``bs`` bytes each, synchronously, by
+    ``dd`` (a path to run it under another name)."""
     fd, path = tempfile.mkstemp(dir=directory, prefix="pybcc-dd-")
     os.close(fd)
     try:
-        r = subprocess.run(["dd", "if=/dev/zero", f"of={path}", f"bs={bs}", f"count={count}",
+        r = subprocess.run([dd, "if=/dev/zero", f"of={path}", f"bs={bs}", f"count={count}",
                             "oflag=direct"], capture_output=True, text=True)
         if r.returncode != 0:
             pytest.skip(f"O_DIRECT writes fail here: {r.stderr.strip()}")
@@ -80,3 +81,45 @@ def test_biolatency_flags_and_interval_count_stop_by_themselves():
     writes = {k: v for k, v in sections.items() if k.endswith("Write")}
     assert sum(c for rows in writes.values() for _, _, c in rows) >= 100, t.stdout
     assert any(ln.split()[0] == "msecs" for ln in t.lines if ln.startswith("     ")), t.stdout
+
+
+def test_biolatency_json_per_disk_counts_direct_writes():
+    """--json: one object per interval, the disk as a label, bcc's log2 bounds,
+    and the -e total/count; -d keeps other disks out."""
+    directory, disk = block_dir()
+    with RunningTool("biolatency", "--json", "-D", "-e", "-d", disk,
+                     ready="Tracing block device I/O") as t:
+        direct_writes(directory, 200)
+    assert t.proc.returncode == 0, t.stderr
+    objs = t.json_records()
+    assert objs and all(o["unit"] == "usecs" and "ts" in o for o in objs), t.stdout
+    hists = [h for o in objs for h in o["histograms"]]
+    assert {h["labels"]["disk"] for h in hists} == {disk}, t.stdout
+    buckets = [b for h in hists for b in h["buckets"]]
+    assert sum(b["count"] for b in buckets) >= 200, t.stdout
+    assert all(b["high"] == 1 or b["high"] == 2 * b["low"] - 1 for b in buckets), t.stdout
+    ext = [o["extension"] for o in objs]
+    assert sum(e["count"] for e in ext) >= 200, t.stdout
+    assert sum(e["total"] for e in ext) > 0, t.stdout
+
+
+@pytest.mark.parametrize("args", [["-1"], ["1", "x"], ["-d", "nosuchdisk-pybcc"],
+                                  ["--duration", "-2"]])
+def test_biolatency_bad_input_is_one_line(args):
+    bad_input("biolatency", *args)
+
+
+def test_biolatency_j_is_bccs_dict_print():
+    """-j stays bcc's: a Python dict per histogram (not JSON), no "Tracing" line."""
+    import ast
+    directory, disk = block_dir()
+    # nothing is printed before the first report: write until the tool ends
+    with RunningTool("biolatency", "-j", "-D", "-d", disk, "1", "2") as t:
+        while t.proc.poll() is None:
+            direct_writes(directory, 20)
+    assert t.proc.returncode == 0, t.stderr
+    dicts = [ast.literal_eval(ln) for ln in t.lines if ln.startswith("{")]
+    assert dicts and not any(ln.startswith("Tracing") for ln in t.lines), t.stdout
+    assert all(d["val_type"] == "usecs" and d["disk"] == disk for d in dicts), t.stdout
+    assert sum(b["count"] for d in dicts for b in d["data"]) >= 20, t.stdout
+    assert set(dicts[0]["data"][0]) == {"interval-start", "interval-end", "count"}, t.stdout

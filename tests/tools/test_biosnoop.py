@@ -4,27 +4,37 @@ import tempfile
 
 import pytest
 
-from .toolrun import RunningTool
+from .toolrun import RunningTool, bad_input
 from .test_biolatency import block_dir
 
 pytestmark = pytest.mark.usefixtures("root")
 
 
-def test_biosnoop_shows_direct_writes_of_dd():
+def traced_dd(tool_args, bs, count, written):
+    """biosnoop on the test directory's disk while dd writes ``count``
+    direct blocks of ``bs``; written(t, pid) says when all are seen.
+    Returns the stopped tool, dd's pid and the disk."""
     directory, disk = block_dir()
     fd, path = tempfile.mkstemp(dir=directory, prefix="pybcc-biosnoop-")
     os.close(fd)
     try:
-        with RunningTool("biosnoop", "-Q", "-P", "-d", disk, ready="LAT(ms)") as t:
-            assert t.header.split() == ["TIME(s)", "COMM", "PID", "DISK", "T", "SECTOR",
-                                           "BYTES", "P", "QUE(ms)", "LAT(ms)"]
-            dd = subprocess.Popen(["dd", "if=/dev/zero", f"of={path}", "bs=16k", "count=20",
-                                   "oflag=direct"], stderr=subprocess.DEVNULL)
+        with RunningTool("biosnoop", *tool_args, "-d", disk, ready="LAT(ms)") as t:
+            dd = subprocess.Popen(["dd", "if=/dev/zero", f"of={path}", f"bs={bs}",
+                                   f"count={count}", "oflag=direct"], stderr=subprocess.DEVNULL)
             assert dd.wait() == 0
-            pid = str(dd.pid)
-            t.wait_for(lambda ln: len([x for x in t.lines if f" {pid} " in x and " W " in x]) >= 20)
+            t.wait_for(lambda ln: written(t, dd.pid))
     finally:
         os.unlink(path)
+    return t, dd.pid, disk
+
+
+def test_biosnoop_shows_direct_writes_of_dd():
+    def written(t, pid):
+        return len([x for x in t.lines if f" {pid} " in x and " W " in x]) >= 20
+    t, pid, disk = traced_dd(["-Q", "-P"], "16k", 20, written)
+    assert t.header.split() == ["TIME(s)", "COMM", "PID", "DISK", "T", "SECTOR",
+                                "BYTES", "P", "QUE(ms)", "LAT(ms)"]
+    pid = str(pid)
     assert t.proc.returncode == 0, t.stderr
     writes = [ln.split() for ln in t.lines if f" {pid} " in ln and " W " in ln]
     assert len(writes) >= 20, t.stdout
@@ -41,3 +51,24 @@ def test_biosnoop_rejects_unknown_disk():
     from .toolrun import run_tool
     r = run_tool("biosnoop", "-d", "nosuchdisk0")
     assert r.returncode == 1 and "no such disk 'nosuchdisk0'" in r.stderr
+
+
+def test_biosnoop_json_has_the_io_fields():
+    def written(t, pid):
+        return sum(f'"pid": {pid},' in x for x in t.lines) >= 10
+    t, pid, disk = traced_dd(["--json", "-Q"], "8k", 10, written)
+    writes = [r for r in t.json_records() if r["pid"] == pid and r["rw"] == "W"]
+    assert len(writes) >= 10, t.stdout
+    for r in writes:
+        assert set(r) == {"time_s", "comm", "pid", "disk", "rw", "sector", "bytes", "que_ms",
+                          "lat_ms"}, r
+        assert (r["comm"], r["disk"], r["bytes"]) == ("dd", disk, 8192), r
+        assert r["sector"] >= 0 and 0 <= r["que_ms"] < 10_000 and 0 <= r["lat_ms"] < 10_000
+    times = [r["time_s"] for r in writes]
+    assert times == sorted(times) and times[0] >= 0
+    assert all(ln.startswith("{") for ln in t.lines), t.stdout
+
+
+@pytest.mark.parametrize("args", [["--duration", "-1"], ["--duration", "x"], ["-d"]])
+def test_biosnoop_bad_input(args):
+    bad_input("biosnoop", *args)

@@ -7,7 +7,7 @@ import pytest
 from pybcc.kernel import features
 from pybcc.tools.capable import cap_name, open_tool, tracepoint_usable
 
-from .toolrun import RunningTool
+from .toolrun import RunningTool, bad_input
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -72,3 +72,31 @@ def test_capable_kprobe_path():
     assert used == "cap_capable_kprobe"
     f, _ = nice_check(timeout=300)
     assert f[7:] == ["1", "0"], f                  # audited, not INSETID
+
+
+def test_capable_json_has_the_check_fields():
+    if not have_hook():
+        pytest.skip("no kprobe, fentry or capability:cap_capable tracepoint here")
+    child = subprocess.Popen([sys.executable, "-c", NICER], stdin=subprocess.PIPE, text=True)
+    with RunningTool("capable", "--json", "-x", "-K", "-p", child.pid, ready="INSETID") as t:
+        child.communicate("go\n")
+        rec = t.wait_for_record(lambda r: r["name"] == "CAP_SYS_NICE")
+    assert rec is not None, t.stdout + t.stderr
+    stack = rec.pop("kernel_stack")
+    assert rec == {"time": rec["time"], "uid": 0, "pid": child.pid, "tid": child.pid,
+                   "comm": "python3", "cap": 23, "name": "CAP_SYS_NICE",
+                   "audit": rec["audit"], "insetid": rec["insetid"]}
+    known = features.has_kprobes() or features.has_fentry()
+    assert (rec["audit"], rec["insetid"]) == ((1, 0) if known else (None, None))
+    assert stack and all(isinstance(f, str) and f for f in stack), stack
+    assert all(ln.startswith("{") for ln in t.lines), t.stdout
+
+
+@pytest.mark.parametrize("args", [["-p", "x"], ["-p", "999999999"], ["--duration", "x"]])
+def test_capable_bad_input(args):
+    bad_input("capable", *args)
+
+
+def test_capable_missing_pinned_map():
+    assert "no-such-map" in bad_input("capable", "--mntnsmap", "/sys/fs/bpf/no-such-map",
+                                      code=1)

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from .toolrun import RunningTool
+from .toolrun import RunningTool, bad_input
 from .test_biolatency import hist_sections
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -12,16 +12,23 @@ pytestmark = pytest.mark.usefixtures("root")
 SLEEPER = "import sys, time\nsys.stdin.readline()\nfor _ in range(10): time.sleep(0.05)\n"
 
 
-def test_cpudist_offcpu_sees_50ms_sleeps_of_one_process():
+def offcpu_of_sleeper(*args):
+    """cpudist -O -m -P -e (and ``args``) on a sleeper, from before its first
+    sleep until it exits; returns (the stopped RunningTool, the sleeper)."""
     child = subprocess.Popen([sys.executable, "-c", SLEEPER], stdin=subprocess.PIPE, text=True)
     try:
-        with RunningTool("cpudist", "-O", "-m", "-P", "-e", "-p", child.pid,
+        with RunningTool("cpudist", *args, "-O", "-m", "-P", "-e", "-p", child.pid,
                          ready="Tracing off-CPU time... Hit Ctrl-C to end.") as t:
             child.stdin.write("go\n")
             child.stdin.close()
             child.wait(20)
     finally:
         child.kill()
+    return t, child
+
+
+def test_cpudist_offcpu_sees_50ms_sleeps_of_one_process():
+    t, child = offcpu_of_sleeper()
     assert t.proc.returncode == 0, t.stderr
     # bcc's section line is "pid = PID COMM" (plus /proc's newline); the
     # process is gone by now, so just the pid
@@ -38,3 +45,26 @@ def test_cpudist_oncpu_interval_count():
         t.proc.wait(10)
     assert t.proc.returncode == 0, t.stderr
     assert any(ln.split()[:1] == ["usecs"] for ln in t.lines), t.stdout
+
+
+def test_cpudist_json_offcpu_buckets_of_one_process():
+    """--json: per-pid histograms of this test's sleeper only (-p), with the
+    ten 50 ms sleeps in the msecs buckets and the -e total/count."""
+    t, child = offcpu_of_sleeper("--json")
+    assert t.proc.returncode == 0, t.stderr
+    objs = t.json_records()
+    assert objs and all(o["unit"] == "msecs" for o in objs), t.stdout
+    hists = [h for o in objs for h in o["histograms"]]
+    assert {h["labels"]["pid"] for h in hists} == {str(child.pid)}, t.stdout
+    slept = sum(b["count"] for h in hists for b in h["buckets"]
+                if 32 <= b["low"] and b["high"] <= 127)
+    assert slept >= 8, t.stdout
+    count = sum(o["extension"]["count"] for o in objs)
+    total = sum(o["extension"]["total"] for o in objs)
+    assert count >= 10 and total >= 8 * 50, t.stdout
+
+
+@pytest.mark.parametrize("args", [["-p", "999999999"], ["-p", "abc"], ["-1"],
+                                  ["--duration", "x"]])
+def test_cpudist_bad_input_is_one_line(args):
+    bad_input("cpudist", *args)

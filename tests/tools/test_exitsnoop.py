@@ -5,7 +5,7 @@ import pytest
 
 from pybcc.tools.exitsnoop import exit_text
 
-from .toolrun import RunningTool
+from .toolrun import RunningTool, bad_input
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -48,3 +48,28 @@ def test_exitsnoop_pid_ends_after_that_process():
         line = t.wait_for(lambda ln: ln.split()[1:2] == [str(child.pid)])
     assert line is not None and line.endswith(" 0"), t.stdout
     assert t.proc.returncode == 0
+
+
+def test_exitsnoop_json_has_the_exit_fields():
+    with RunningTool("exitsnoop", "--json", "--utc", "--label=", "-x", ready="PCOMM") as t:
+        code = subprocess.Popen(["sh", "-c", "sleep 0.2; exit 3"])
+        code.wait()
+        killed = subprocess.Popen(["sleep", "30"])
+        killed.kill()
+        killed.wait()
+        rec = t.wait_for_record(lambda r: r["pid"] == code.pid)
+        rec2 = t.wait_for_record(lambda r: r["pid"] == killed.pid)
+    assert rec is not None and rec2 is not None, t.stdout
+    assert rec == {"time": rec["time"], "label": "exit", "pcomm": "sh", "pid": code.pid,
+                   "ppid": os.getpid(), "tid": code.pid, "age_s": rec["age_s"],
+                   "exit_code": {"code": 3, "signal": None, "core_dumped": False}}
+    assert 0.15 <= rec["age_s"] < 10 and len(rec["time"]) == 12
+    assert rec2["pcomm"] == "sleep"
+    assert rec2["exit_code"] == {"code": 0, "signal": 9, "core_dumped": False}
+    assert all(ln.startswith("{") for ln in t.lines), t.stdout
+
+
+@pytest.mark.parametrize("args", [["-p", "x"], ["-p", "999999999"], ["--duration", "-2"],
+                                  ["--label"]])
+def test_exitsnoop_bad_input(args):
+    bad_input("exitsnoop", *args)

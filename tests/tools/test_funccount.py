@@ -7,7 +7,7 @@ import pytest
 from pybcc.kernel import features
 from pybcc.tools.funccount import parse_pattern
 
-from .toolrun import RunningTool, run_tool
+from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -93,3 +93,26 @@ def test_funccount_kprobe(pattern):
     assert counted(t.lines).get("__x64_sys_getppid") == 500, t.stdout + t.stderr
     if pattern[0] == "-r":
         assert t.lines[0].startswith("Tracing 3 functions"), t.stdout
+
+
+def test_funccount_json_counts_one_process_per_interval():
+    """--json: one object per interval, rows {func, count} as the text's
+    columns; this test's child (-p) makes exactly 500 calls."""
+    child = worker()
+    with RunningTool("funccount", "--json", "-p", child.pid, "-i", "1",
+                     "t:syscalls:sys_enter_getppi*", ready="Hit Ctrl-C to end.") as t:
+        child.communicate("go\n")
+        assert t.wait_for_record(lambda o: o["rows"]), t.stdout   # an interval's report
+    assert t.proc.returncode == 0, t.stderr
+    assert "Detaching..." in t.stderr                    # stdout is JSON only
+    objs = t.json_records()
+    assert all(isinstance(o["ts"], float) for o in objs), t.stdout
+    rows = [r for o in objs for r in o["rows"]]
+    assert {r["func"] for r in rows} == {"syscalls:sys_enter_getppid"}, t.stdout
+    assert sum(r["count"] for r in rows) == 500, t.stdout
+
+
+@pytest.mark.parametrize("args", [["-p", "999999999", "c:malloc"], ["-c", "99999", "c:malloc"],
+                                  ["-i", "-1", "c:malloc"], ["-r", "("], ["a:b:c:d"]])
+def test_funccount_bad_input_is_one_line(args):
+    bad_input("funccount", *args)

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from .toolrun import RunningTool
+from .toolrun import RunningTool, bad_input
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -30,3 +30,21 @@ def test_gethostlatency_times_lookups(by_pid):
         assert 0 <= float(f[3]) < 5000, t.stdout
     if by_pid:
         assert len(t.lines) == 3, t.stdout
+
+
+def test_gethostlatency_json_has_the_lookup_fields():
+    child = subprocess.Popen([sys.executable, "-c", RESOLVER], stdin=subprocess.PIPE, text=True)
+    with RunningTool("gethostlatency", "--json", "-p", child.pid, ready="HOST") as t:
+        child.communicate("go\n")
+        t.wait_for(lambda ln: len(t.lines) >= 2)
+    recs = t.json_records()
+    assert len(recs) == 2, t.stdout          # getaddrinfo, then gethostbyname
+    for r in recs:
+        assert r == {"time": r["time"], "pid": child.pid, "comm": "python3",
+                     "lat_ms": r["lat_ms"], "host": "localhost"}, r
+        assert 0 <= r["lat_ms"] < 5000
+
+
+@pytest.mark.parametrize("args", [["-p", "x"], ["-p", "999999999"], ["--duration", "0"]])
+def test_gethostlatency_bad_input(args):
+    bad_input("gethostlatency", *args)

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from .toolrun import RunningTool
+from .toolrun import RunningTool, bad_input
 from .test_biolatency import block_dir, direct_writes, hist_sections
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -56,3 +56,33 @@ def test_hardirqs_count_with_time_options_is_rejected():
     from .toolrun import run_tool
     r = run_tool("hardirqs", "-C", "-d")
     assert r.returncode == 1 and "can't be used with time-based options" in r.stderr
+
+
+def test_hardirqs_json_counts_and_histograms():
+    """--json: rows {hardirq, total} per interval with -C, histograms labelled
+    by handler with -d; this test's O_DIRECT writes cause the interrupts."""
+    directory, _ = block_dir()
+    with RunningTool("hardirqs", "--json", "-C", ready="Tracing hard irq events") as t:
+        direct_writes(directory, 100)
+    assert t.proc.returncode == 0, t.stderr
+    [obj] = t.json_records()
+    assert obj["unit"] == "count" and isinstance(obj["ts"], float), t.stdout
+    assert all(set(r) == {"hardirq", "total"} for r in obj["rows"]), t.stdout
+    assert sum(r["total"] for r in obj["rows"]) >= 50, t.stdout
+    totals = [r["total"] for r in obj["rows"]]
+    assert totals == sorted(totals), t.stdout
+
+    with RunningTool("hardirqs", "--json", "-d", "-N", "2", "1", ready="Tracing hard irq") as t:
+        direct_writes(directory, 100)
+        t.proc.wait(15)
+    assert t.proc.returncode == 0, t.stderr
+    [obj] = t.json_records()
+    assert obj["unit"] == "nsecs", t.stdout
+    assert any(sum(b["count"] for b in h["buckets"]) >= 50 for h in obj["histograms"]), t.stdout
+    assert all(h["labels"]["hardirq"] for h in obj["histograms"]), t.stdout
+
+
+@pytest.mark.parametrize("args", [["-c", "99999"], ["-c", "x"], ["-1"],
+                                  ["--duration", "-1"]])
+def test_hardirqs_bad_input_is_one_line(args):
+    bad_input("hardirqs", *args)

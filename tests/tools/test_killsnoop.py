@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from .toolrun import RunningTool
+from .toolrun import RunningTool, bad_input
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -47,3 +47,24 @@ def test_killsnoop_failed_only_and_target_filter():
     with RunningTool("killsnoop", "-T", victim.pid + 100000, ready="TPID") as t:
         subprocess.run([sys.executable, "-c", KILLER], check=True, capture_output=True)
     assert len(t.lines) == 1, t.stdout
+
+
+def test_killsnoop_json_has_the_kill_fields():
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.readline()\n" + KILLER],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    with RunningTool("killsnoop", "--json", "-p", child.pid, ready="TPID") as t:
+        child.communicate("go\n")
+        ok = t.wait_for_record(lambda r: r["tpid"] == child.pid)
+        failed = t.wait_for_record(lambda r: r["tpid"] == 4194305)
+    assert ok is not None and failed is not None, t.stdout
+    assert ok == {"time": ok["time"], "pid": child.pid, "comm": "python3", "sig": 0,
+                  "tpid": child.pid, "result": 0}
+    assert (failed["pid"], failed["sig"], failed["result"]) == (child.pid, 0, -3)   # ESRCH
+    assert len(ok["time"]) == 8 and ok["time"].count(":") == 2
+    assert all(ln.startswith("{") for ln in t.lines), t.stdout
+
+
+@pytest.mark.parametrize("args", [["-p", "x"], ["-p", "-1"], ["-s", "200"], ["-s", "KILL"],
+                                  ["-T", "x"], ["-T", str(2**40)], ["--duration", "0"]])
+def test_killsnoop_bad_input(args):
+    bad_input("killsnoop", *args)

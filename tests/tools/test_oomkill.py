@@ -1,20 +1,45 @@
 import os
+from types import SimpleNamespace
 
 import pytest
 
 from pybcc.kernel import features
-from pybcc.tools.oomkill import Event, format_event, open_tool, system_pages
+from pybcc.tools.oomkill import COLUMNS, format_event, kill_row, open_tool, system_pages
 
-from .toolrun import RunningTool, run_tool
+from pybcc.output.table import Table
+
+from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
 
 
 def test_oomkill_line_format():
-    e = Event(fpid=123, tpid=456, pages=2048, fcomm=b"stress", tcomm=b"hog")
+    # the record's fields as the BTF decoder gives them (char[] as bytes)
+    e = SimpleNamespace(fpid=123, tpid=456, pages=2048, fcomm=b"stress", tcomm=b"hog")
     line = format_event(e, "0.50 0.40 0.30 1/100 4242", when="12:34:56")
     assert line == ('12:34:56 Triggered by PID 123 ("stress"), OOM kill of PID 456 ("hog"), '
                     '2048 pages, loadavg: 0.50 0.40 0.30 1/100 4242')
+
+
+def test_oomkill_json_row():
+    e = SimpleNamespace(fpid=123, tpid=os.getpid(), pages=0, fcomm=b"stress", tcomm=b"")
+    row = Table(COLUMNS, json=True).as_dict(kill_row(e, "0.50 0.40", when="12:34:56"))
+    with open(f"/proc/{os.getpid()}/comm") as f:
+        comm = f.read().strip()
+    # the tracepoint's missing values filled in: the victim's name, the system's pages
+    assert row == {"time": "12:34:56", "fpid": 123, "fcomm": "stress", "tpid": os.getpid(),
+                   "tcomm": comm, "pages": system_pages(), "loadavg": "0.50 0.40"}
+
+
+def test_oomkill_json_mode_keeps_stdout_for_json():
+    r = run_tool("oomkill", "--json", "--duration", "0.5")
+    assert r.returncode == 0 and r.stdout == "", (r.stdout, r.stderr)
+    assert r.stderr == "Tracing OOM kills... Ctrl-C to stop.\n"
+
+
+@pytest.mark.parametrize("args", [["--duration", "-1"], ["--duration", "x"], ["extra"]])
+def test_oomkill_bad_input(args):
+    bad_input("oomkill", *args)
 
 
 def test_system_pages():

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from .toolrun import RunningTool
+from .toolrun import RunningTool, bad_input
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -70,6 +70,69 @@ def test_opensnoop_duration_and_bad_flag():
                         "-b", "8"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0].split() == ["PID", "COMM", "FD", "ERR", "PATH"]
+
+
+# Opens each path of argv (relative to its cwd) once told to go on stdin,
+# so that a tool can be started with -p on it first; prints each result.
+GATED_OPENER = """
+import os, sys
+sys.stdin.readline()
+for path in sys.argv[1:]:
+    try:
+        print(os.open(path, os.O_RDONLY), flush=True)
+    except OSError as e:
+        print(-e.errno, flush=True)
+"""
+
+
+def run_gated_opener(tool_args, paths, cwd=None):
+    """Run opensnoop with tool_args and -p on a child that opens paths;
+    returns the tool (stopped), the child's pid and its results."""
+    child = subprocess.Popen([sys.executable, "-c", GATED_OPENER, *paths], cwd=cwd, text=True,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    with RunningTool("opensnoop", *tool_args, "-p", child.pid, ready="PATH") as t:
+        results = [int(x) for x in child.communicate("go\n", timeout=30)[0].split()]
+        names = {os.path.basename(p) for p in paths}
+        t.wait_for(lambda ln: names <= {os.path.basename(x.rstrip('"}')) for x in t.lines},
+                   timeout=10)
+    return t, child.pid, results
+
+
+def test_opensnoop_json_has_the_open_fields(tmp_path):
+    (tmp_path / "present").write_text("x")
+    missing = f"pybcc-missing-{uuid.uuid4().hex[:8]}"
+    # -F -e -U: the full path, the flags and the uid (the Record path)
+    t, pid, (fd, err) = run_gated_opener(["--json", "-F", "-e", "-U"], ["present", missing],
+                                         cwd=tmp_path)
+    recs = {r["path"]: r for r in t.json_records()}
+    ok, bad = recs.get(str(tmp_path / "present")), recs.get(str(tmp_path / missing))
+    assert ok is not None and bad is not None, t.stdout
+    assert ok == {"uid": os.getuid(), "pid": pid, "comm": "python3", "fd": fd, "err": 0,
+                  "flags": ok["flags"], "path": str(tmp_path / "present")}
+    assert ok["flags"] & 0o3 == os.O_RDONLY
+    assert (bad["pid"], bad["fd"], bad["err"]) == (pid, -1, -err) == (pid, -1, 2)
+    assert all(ln.startswith("{") for ln in t.lines), t.stdout   # stdout is JSON lines only
+
+
+def test_opensnoop_json_plain_columns(tmp_path):
+    marker = tmp_path / f"pybcc-{uuid.uuid4().hex[:8]}"
+    marker.write_text("x")
+    t, pid, (fd,) = run_gated_opener(["--json", "-n", "python"], [str(marker)])
+    recs = [r for r in t.json_records() if r["path"] == str(marker)]
+    assert recs == [{"pid": pid, "comm": "python3", "fd": fd, "err": 0, "path": str(marker)}]
+
+
+@pytest.mark.parametrize("args", [
+    ["-p", "abc"], ["-p", "-3"], ["-t", "999999999"], ["-u", "-5"], ["-u", "4294967296"],
+    ["-d", "-1"], ["-d", "x"], ["-b", "3"], ["-b", "0"], ["-f", "WRONLY"]])
+def test_opensnoop_bad_input(args):
+    bad_input("opensnoop", *args)
+
+
+def test_opensnoop_missing_pinned_map():
+    line = bad_input("opensnoop", "--cgroupmap", f"/sys/fs/bpf/pybcc-none-{uuid.uuid4().hex}",
+                     code=1)
+    assert "pybcc-none-" in line
 
 
 def _pinned_set(path, keys):

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from .toolrun import RunningTool
+from .toolrun import RunningTool, bad_input
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -50,3 +50,26 @@ def test_statsnoop_failed_only_and_pid():
     assert line is not None and line.split()[0] == str(child.pid), t.stdout
     assert all(ln.split()[0] == str(child.pid) and ln.split()[3] != "0"
                for ln in t.lines[1:]), t.stdout
+
+
+def test_statsnoop_json_has_the_stat_fields():
+    missing = f"/nonexistent-pybcc-{uuid.uuid4().hex[:8]}"
+    child = subprocess.Popen([sys.executable, "-c", "import os,sys; sys.stdin.readline(); "
+                              "os.stat('/'); os.path.exists(sys.argv[1])", missing],
+                             stdin=subprocess.PIPE, text=True)
+    with RunningTool("statsnoop", "--json", "-t", "-p", child.pid, ready="PATH") as t:
+        child.communicate("go\n")
+        bad = t.wait_for_record(lambda r: r["path"] == missing)
+        ok = t.wait_for_record(lambda r: r["path"] == "/")
+    assert bad is not None and ok is not None, t.stdout
+    assert bad == {"time_s": bad["time_s"], "pid": child.pid, "comm": "python3", "fd": -1,
+                   "err": 2, "path": missing}
+    assert (ok["pid"], ok["fd"], ok["err"]) == (child.pid, 0, 0)
+    assert 0 <= ok["time_s"] <= bad["time_s"] < 5
+    assert all(ln.startswith("{") for ln in t.lines), t.stdout
+
+
+@pytest.mark.parametrize("args", [["-p", "x"], ["-p", "0"], ["-p", "999999999"],
+                                  ["--duration", "-1"], ["--duration", "soon"], ["-z"]])
+def test_statsnoop_bad_input(args):
+    bad_input("statsnoop", *args)

@@ -5,7 +5,7 @@ import pytest
 
 from pybcc.kernel import features
 
-from .toolrun import RunningTool
+from .toolrun import RunningTool, bad_input
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -59,6 +59,44 @@ def test_tcpconnect_port_filter_ipv6_and_count():
     assert ["127.0.0.1", "127.0.0.1", str(port), "3"] in body, t.stdout
     assert ["::1", "::1", str(port), "1"] in body or ["::", "::1", str(port), "1"] in body, t.stdout
     assert not any(r[2] == str(other_port) for r in body)
+
+
+def test_tcpconnect_json_has_the_connect_fields():
+    srv = local_server()
+    port = srv.getsockname()[1]
+    with RunningTool("tcpconnect", "--json", "-L", "-U", "-t", "-p", os.getpid(),
+                     ready="DPORT") as t:
+        c = socket.create_connection(("127.0.0.1", port))
+        lport = c.getsockname()[1]
+        rec = t.wait_for_record(lambda r: r["dport"] == port)
+        c.close()
+    srv.close()
+    assert rec is not None, t.stdout + t.stderr
+    comm = open(f"/proc/{os.getpid()}/comm").read().strip()
+    assert rec == {"time_s": rec["time_s"], "uid": os.getuid(), "pid": os.getpid(),
+                   "comm": comm, "ip": 4, "saddr": "127.0.0.1", "lport": lport,
+                   "daddr": "127.0.0.1", "dport": port}
+    assert rec["time_s"] >= 0
+    assert all(ln.startswith("{") for ln in t.lines), t.stdout
+
+
+def test_tcpconnect_count_json():
+    srv = local_server()
+    port = srv.getsockname()[1]
+    with RunningTool("tcpconnect", "--json", "-c", "-P", port, ready="Hit Ctrl-C") as t:
+        for _ in range(2):
+            socket.create_connection(("127.0.0.1", port)).close()
+    srv.close()
+    assert t.proc.returncode == 0, t.stderr
+    assert t.json_records() == [{"rows": [{"laddr": "127.0.0.1", "raddr": "127.0.0.1",
+                                           "rport": port, "connects": 2}]}], t.stdout
+
+
+@pytest.mark.parametrize("args", [["-P", "80,x"], ["-P", "0"], ["-P", "70000"],
+                                  ["-P", ",".join(["1"] * 65)], ["-p", "x"], ["-u", "-1"],
+                                  ["--duration", "-5"], ["-4", "-6"]])
+def test_tcpconnect_bad_input(args):
+    bad_input("tcpconnect", *args)
 
 
 @pytest.mark.vm

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from .toolrun import RunningTool
+from .toolrun import RunningTool, bad_input
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -48,3 +48,35 @@ def test_tcplife_session_with_bytes_and_lifespan():
     # the server's side of it is filtered out by -D (its remote port is ours)
     assert not any(ln.split()[4:5] == [str(port)] for ln in t.lines), t.stdout
     assert t.proc.returncode == 0, t.stderr
+
+
+def test_tcplife_json_has_the_session_fields():
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    port = srv.getsockname()[1]
+    with RunningTool("tcplife", "--json", "-t", "-D", str(port), ready="RPORT") as t:
+        c = socket.create_connection(("127.0.0.1", port))
+        conn, _ = srv.accept()
+        lport = c.getsockname()[1]
+        c.sendall(b"x" * 5000)
+        conn.sendall(b"y" * 3 * 1024)
+        conn.recv(65536)
+        c.recv(65536)
+        time.sleep(0.1)
+        c.close()
+        conn.close()
+        rec = t.wait_for_record(lambda r: r["lport"] == lport)
+    srv.close()
+    assert rec is not None, t.stdout + t.stderr
+    assert rec == {"time_s": 0.0, "pid": os.getpid(), "comm": rec["comm"], "ip": 4,
+                   "laddr": "127.0.0.1", "lport": lport, "raddr": "127.0.0.1", "rport": port,
+                   "tx_kb": 4, "rx_kb": 3, "ms": rec["ms"]}, rec
+    assert 50 <= rec["ms"] < 10000
+    assert all(ln.startswith("{") for ln in t.lines), t.stdout
+
+
+@pytest.mark.parametrize("args", [["-L", "x"], ["-D", "0"], ["-p", "-1"], ["--duration", "x"],
+                                  ["-4", "-6"]])
+def test_tcplife_bad_input(args):
+    bad_input("tcplife", *args)

@@ -1,10 +1,11 @@
 import ctypes
 import socket
 import struct
+import time
 
 import pytest
 
-from .toolrun import RunningTool, run_tool
+from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -44,6 +45,56 @@ def test_tcpretrans_shows_loopback_retransmit():
     assert f[2:] [:5] == ["4", f"127.0.0.1:{lport}", "R>", f"127.0.0.1:{port}", "ESTABLISHED"], line
     assert int(f[7]) > 0, line
     assert t.proc.returncode == 0, (t.stdout, t.stderr)
+
+
+def retransmit_on_loopback(*tool_args, ready="STATE"):
+    """A loopback connection whose peer drops everything: returns the tool
+    (stopped) and the client's (local, remote) ports."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    port = srv.getsockname()[1]
+    with RunningTool("tcpretrans", *tool_args, ready=ready) as t:
+        c = socket.create_connection(("127.0.0.1", port))
+        conn, _ = srv.accept()
+        keep = drop_all_input(conn)
+        lport = c.getsockname()[1]
+        c.sendall(b"lost")
+        if "-c" in tool_args:      # counts are printed at the end: give it time
+            time.sleep(1.5)
+        else:
+            t.wait_for(lambda ln: f"{lport}" in ln and f"{port}" in ln, timeout=10)
+        c.close()
+        conn.close()
+        del keep
+    srv.close()
+    return t, lport, port
+
+
+def test_tcpretrans_json_has_the_retransmit_fields():
+    t, lport, port = retransmit_on_loopback("--json", "-s")
+    recs = [r for r in t.json_records() if r["laddr_lport"] == f"127.0.0.1:{lport}"]
+    assert recs, t.stdout + t.stderr
+    r = recs[0]
+    assert r == {"time": r["time"], "pid": r["pid"], "ip": 4, "laddr_lport": f"127.0.0.1:{lport}",
+                 "type": "R", "raddr_rport": f"127.0.0.1:{port}", "state": "ESTABLISHED",
+                 "seq": r["seq"]}, r
+    assert r["seq"] > 0
+    assert all(ln.startswith("{") for ln in t.lines), t.stdout
+
+
+def test_tcpretrans_count_json():
+    t, lport, port = retransmit_on_loopback("--json", "-c", ready="Hit Ctrl-C")
+    assert t.proc.returncode == 0, t.stderr
+    [result] = t.json_records()
+    mine = [r for r in result["rows"] if r["laddr_lport"] == f"[127.0.0.1]#{lport}"]
+    assert len(mine) == 1 and mine[0]["raddr_rport"] == f"[127.0.0.1]#{port}", result
+    assert mine[0]["retransmits"] >= 1
+
+
+@pytest.mark.parametrize("args", [["-4", "-6"], ["--duration", "0"], ["-x"]])
+def test_tcpretrans_bad_input(args):
+    bad_input("tcpretrans", *args)
 
 
 def test_tcpretrans_lossprobe_needs_kprobe_or_fentry():

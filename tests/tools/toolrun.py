@@ -97,3 +97,13 @@ def run_tool(tool, *args, timeout=60):
     """Run a tool to completion (it must stop by itself); returns CompletedProcess."""
     return subprocess.run([sys.executable, "-m", "pybcc", tool, *map(str, args)],
                           capture_output=True, text=True, timeout=timeout)
+
+
+def bad_input(tool, *args, code=2):
+    """Run a tool with a bad argument: it must exit with ``code`` after one
+    line on stderr and no traceback. Returns that line."""
+    r = run_tool(tool, *args)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == code and len(lines) == 1 and "Traceback" not in r.stderr, \
+        (tool, args, r.returncode, r.stderr)
+    return lines[0]

@@ -79,3 +79,31 @@ def regex(text):
     except re.error as e:
         raise argparse.ArgumentTypeError(f"bad regular expression {text!r}: {e}") from None
     return text
+
+
+def cpu(text):
+    """A CPU of this machine (an absent one would trace nothing, silently)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid CPU number {text!r}") from None
+    if not 0 <= v < (os.cpu_count() or 1):
+        raise argparse.ArgumentTypeError(f"no CPU {v} (CPUs are 0-{(os.cpu_count() or 1) - 1})")
+    return v
+
+
+def int_between(low, high, what):
+    """A validating type: an int from ``low`` to ``high``, e.g. a signal number."""
+    def check(text):
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}") from None
+        if not low <= v <= high:
+            raise argparse.ArgumentTypeError(f"{what} out of range ({low} to {high}): {v}")
+        return v
+    return check
+
+
+# a user id: (u32)-1 means "no user"
+uid = int_between(0, 0xfffffffe, "uid")

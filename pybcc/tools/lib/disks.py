@@ -1,4 +1,5 @@
 """Block devices by name and by number, for tools' disk filters and columns."""
+import argparse
 import os
 
 
@@ -10,6 +11,15 @@ def disk_devt(name):
     except OSError:
         return None
     return os.major(st.st_rdev), os.minor(st.st_rdev)
+
+
+def disk_arg(text):
+    """An argparse type for -d/--disk: the disk's (major, minor), or a
+    one-line error when there is no such block device."""
+    devt = disk_devt(text)
+    if devt is None:
+        raise argparse.ArgumentTypeError(f"no such disk '{text}'")
+    return devt
 
 
 def disk_name(major, minor):

@@ -1,29 +1,27 @@
 """What hardirqs and softirqs share: bcc's flags, the constants their BPF
-programs take (include/pybcc/irqtime.h), and the interval loop that prints
-totals or histograms."""
-import argparse
-import sys
-import time
-
-from .runtime import fail, sleep_intervals
-from ...output.histogram import collect_sections, print_sections
+programs take (include/pybcc/irqtime.h), and the report of each interval:
+totals per handler, or histograms."""
+from .args import add_duration, add_interval_count, add_json, cpu, tool_parser
+from .report import report_loop
+from .runtime import fail
+from ...output.histogram import collect_sections, sections_json, sections_text
+from ...output.table import Column, Table
 
 MODE_TIME, MODE_COUNT, MODE_DIST = range(3)
 
 
-def parse_args(argv, description, examples, count_option, count_help, outputs_name):
+def parse_args(argv, name, description, examples, count_option, count_help, outputs_name):
     """bcc's flags; ``count_option`` (-C) and ``outputs_name`` are spelled
     differently by the two tools, so that usage text stays bcc's."""
-    p = argparse.ArgumentParser(description=description,
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=examples)
+    p = tool_parser(name, description, examples)
     p.add_argument("-T", "--timestamp", action="store_true", help="include timestamp on output")
     p.add_argument("-N", "--nanoseconds", action="store_true", help="output in nanoseconds")
     p.add_argument("-C", count_option, action="store_true", help=count_help)
     p.add_argument("-d", "--dist", action="store_true", help="show distributions as histograms")
-    p.add_argument("-c", "--cpu", type=int, help="trace this CPU only")
-    p.add_argument("interval", nargs="?", default=99999999, type=int, help="output interval, in seconds")
-    p.add_argument(outputs_name, nargs="?", default=99999999, type=int, help="number of outputs")
+    p.add_argument("-c", "--cpu", type=cpu, help="trace this CPU only")
+    add_interval_count(p, outputs_name)
+    add_duration(p)
+    add_json(p)
     args = p.parse_args(argv)
     args.counting = getattr(args, count_option[2:])
     args.outputs = getattr(args, outputs_name)
@@ -49,20 +47,24 @@ def constants(args):
 
 
 def report(tool, args, kind, width, section, shown=str):
-    """Each interval: histograms by ``section(key)`` with -d, else totals
-    (column ``width`` wide) named ``shown(section(key))``; ``kind`` is
-    "hardirq" or "softirq"."""
+    """Report each interval until count, --duration or Ctrl-C: histograms by
+    ``section(key)`` with -d, else totals (in a column ``width`` wide) named
+    ``shown(section(key))``; ``kind`` is "hardirq" or "softirq"."""
     factor, label = units(args.counting, args.nanoseconds)
-    for last in sleep_intervals(args.interval, args.outputs):
-        print()
-        if args.timestamp:
-            print("%-8s" % time.strftime("%H:%M:%S"))
+    totals = Table([Column(kind.upper(), "%%-%ds " % width, lambda r: r[0]),
+                    Column("TOTAL_" + label, "%11d", lambda r: r[1] / factor, key="total",
+                           json=lambda r: r[1] / factor if factor != 1 else r[1])])
+
+    def one_interval(json):
         if args.dist:
-            print_sections(collect_sections(tool.maps["dist"], section), label, kind, shown)
-        else:
-            print("%-*s %11s" % (width, kind.upper(), "TOTAL_" + label))
-            for k, v in sorted(tool.maps["dist"].pop_all(), key=lambda kv: kv[1]):
-                print("%-*s %11d" % (width, shown(section(k)), v / factor))
-        sys.stdout.flush()
-        if last:
-            break
+            hists = collect_sections(tool.maps["dist"], section)
+            return sections_json(hists, label, kind, shown) if json else \
+                sections_text(hists, label, kind, shown)
+        rows = sorted(((shown(section(k)), v) for k, v in tool.maps["dist"].pop_all()),
+                      key=lambda r: r[1])
+        if json:
+            return {"unit": label, "rows": [totals.as_dict(r) for r in rows]}
+        return "".join(line + "\n" for line in [totals.header_text(), *map(totals.text, rows)])
+
+    report_loop(one_interval, args.interval, args.outputs, args.duration, args.json,
+                args.timestamp)
