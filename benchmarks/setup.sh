@@ -26,6 +26,8 @@ if [ -n "$need" ]; then
         { apt-get update -qq >&2; apt-get install -y -qq --no-install-recommends $need >&2; }
 fi
 command -v py-spy >/dev/null || pip install -q py-spy >&2 2>/dev/null || true
+# the soak's plot (benchmarks/soak.py) and the fuzz coverage (benchmarks/fuzz.py)
+python3 -c "import matplotlib, coverage" 2>/dev/null || pip install -q matplotlib coverage >&2 || true
 [ -e /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
 awk '$2 == "/sys/fs/bpf" {f=1} END {exit !f}' /proc/mounts || mount -t bpf bpf /sys/fs/bpf 2>/dev/null || true
 # bcc wants one kernel tree (BCC_KERNEL_SOURCE) but Debian splits headers into

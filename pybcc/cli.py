@@ -93,6 +93,9 @@ def main(argv=None):
     if cmd == "flamegraph":
         from .output.flamegraph_cli import main as flamegraph_main
         return flamegraph_main(rest)
+    if cmd == "exporter":
+        from .exporter.cli import main as exporter_main
+        return _need_privileges(rest) or exporter_main(rest)
     from .tools import registry
     if cmd not in registry.BY_NAME:
         print(f"pybcc: no tool or command {cmd!r} (try: pybcc --help)", file=sys.stderr)

@@ -6,12 +6,14 @@
 #   libbpf-tools          their objects are loaded by the tests (javagc)
 #   systemtap-sdt-dev     <sys/sdt.h> for the USDT test programs
 #   bpfcc-tools           bcc's own tools, run unmodified by `pytest -m bcctools`
+#   prometheus            the real server tests/exporter/test_prometheus.py scrapes with
+#   openssl               certificates for the exporter's TLS test
 #   chromium, chromium-driver   headless browser for the flame graph/heat map tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 packages=(clang-16 llvm-16 bpftool libbpf-dev libbpf-tools systemtap-sdt-dev gcc make bpfcc-tools
-          chromium chromium-driver)
+          prometheus openssl chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -20,7 +22,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-python3 -m pip install -q -e '.[test,compiler]'
+python3 -m pip install -q -e '.[test,compiler,exporter]'
 # speedscope's own viewer, for the test that opens our speedscope files in it
 if command -v npm >/dev/null 2>&1 && [ ! -d /var/cache/pybcc-npm/node_modules/speedscope ]; then
     npm install --silent --no-audit --no-fund --prefix /var/cache/pybcc-npm speedscope@1.25.0 || true
@@ -35,5 +37,7 @@ if arm64_kernel=$(bash scripts/arm64-kernel.sh); then
 else
     echo "setup: no arm64 kernel image; arm64 objects not built" >&2
 fi
+# and the exporter's built-in metric sets
+python3 -m pybcc.exporter.objects
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing || true
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || true

@@ -38,7 +38,8 @@ TOOLS = {
     "cpudist": (["1", "1"], r"usecs"),
     "dbslower": (["mysql"], None),
     "dbstat": (["mysql"], None),
-    "deadlock": (["1"], None),
+    "deadlock": ([str(os.getpid())], None),     # this (Python) process
+    "ttysnoop": (["/dev/null"], None),
     "execsnoop": ([], MARK),
     "exitsnoop": ([], MARK),
     "funccount": (["-d", "2", "c:getpid"], r"getpid"),
@@ -68,7 +69,6 @@ TOOLS = {
     "tcplife": ([], r"127\.0\.0\.1"),
     "tcpstates": ([], r"127\.0\.0\.1"),
     "threadsnoop": ([], None),
-    "ttysnoop": (["/dev/null"], None),
     "vfsstat": (["1", "1"], None),
     "wakeuptime": (["1"], None),
 }
@@ -241,14 +241,17 @@ def run_all(names, workers=3):
         return {n: f.result() for n, f in futures.items()}
 
 
-if __name__ == "__main__":
-    names = sys.argv[1:] or tool_names()
-    t0 = time.time()
-    results = run_all(names)
-    for n in names:
-        cls, detail, secs = results[n][:3]
-        print(f"{n:<16} {cls:<8} {secs:5.1f}s  {detail}")
+def table(results, seconds):
+    """The classification as text: one line per tool, then the counts."""
+    lines = [f"{n:<16} {r[0]:<8} {r[2]:5.1f}s  {r[1]}" for n, r in sorted(results.items())]
     counts = {}
     for r in results.values():
         counts[r[0]] = counts.get(r[0], 0) + 1
-    print(f"# {len(names)} tools in {time.time() - t0:.0f}s: {counts}")
+    lines.append(f"# {len(results)} tools in {seconds:.0f}s: {counts}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    names = sys.argv[1:] or tool_names()
+    t0 = time.time()
+    print(table(run_all(names), time.time() - t0), end="")

@@ -358,3 +358,18 @@ def test_more_bcc_modules(tmp_path):
     r = subprocess.run([sys.executable, "-m", "pybcc", "run", str(script), str(tmp_path / "out")],
                        capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert r.stdout == "exited 1 ran\n", r.stderr
+
+
+def test_sym_of_build_id_frames():
+    """BPF_STACK_TRACE_BUILDID frames: (status, build id, file offset), resolved
+    through the modules given to add_module()."""
+    from pybcc import symbols
+    from pybcc.bcc import BPF
+    libc = BPF.find_library("c")
+    assert BPF.add_module(libc)
+    syms = symbols.load_elf(libc.decode())
+    getpid = syms.find("getpid")
+    frame = (1, bytes.fromhex(syms.build_id), getpid.offset + 2)
+    assert BPF.sym(frame, -1) == b"getpid"
+    assert BPF.sym(frame, -1, show_offset=True, show_module=True) == b"getpid+0x2 [libc.so.6]"
+    assert BPF.sym((2, b"\0" * 20, 0x1234), -1) == b"[unknown]"     # only an address

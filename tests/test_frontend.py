@@ -1278,3 +1278,51 @@ int kprobe__vfs_write(struct pt_regs *ctx) { return 0; }
     assert r.c_text.count("\n") >= text.count("\n")        # lines kept for messages
     r = rewrite(text, cflags=("-DFOO",), use_cache=False)
     assert r.functions == ["kprobe__vfs_read"] and r.tables["t"].map_type.name == "HASH"
+
+
+POINTERS_FROM_KERNEL = """
+struct cfs_rq_partial { struct load_weight load; unsigned int nr_running, h_nr_running; };
+static inline struct tcphdr *skb_to_tcphdr(const struct sk_buff *skb)
+{
+    return (struct tcphdr *)(skb->head + skb->transport_header);
+}
+BPF_ARRAY(out, u64, 2);
+TRACEPOINT_PROBE(sched, sched_switch)
+{
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    struct cfs_rq_partial *my_q = NULL;
+    my_q = (struct cfs_rq_partial *)task->se.cfs_rq;
+    u64 len = my_q->nr_running;
+    int k = 0;
+    out.update(&k, &len);
+    return 0;
+}
+int on_skb(struct pt_regs *ctx, struct sock *sk, struct sk_buff *skb)
+{
+    struct tcphdr *tcp = skb_to_tcphdr(skb);
+    u64 flags = ((u_int8_t *)tcp)[13];
+    int k = 1;
+    out.update(&k, &flags);
+    return 0;
+}
+"""
+
+
+def test_implicit_reads_through_pointers_from_kernel_memory():
+    """A pointer taken from kernel memory (task->se.cfs_rq into the script's
+    own struct) or from the program's own function (skb_to_tcphdr) is kernel
+    memory too (cpuunclaimed, runqlen, tcpdrop)."""
+    lines = _user_lines(rewrite(POINTERS_FROM_KERNEL))
+    assert "_PYBCC_READ(task->se.cfs_rq)" in lines[11]
+    assert "_PYBCC_READ(my_q->nr_running)" in lines[12]
+    assert "_PYBCC_READ(((u_int8_t *)tcp)[13])" in lines[20]
+
+
+def test_implicit_reads_through_pointers_load(root):
+    from pybcc.bcc import BPF
+    b = BPF(text=POINTERS_FROM_KERNEL)
+    try:
+        b.load_func("tracepoint__sched__sched_switch", BPF.TRACEPOINT)   # the verifier agrees
+        b.load_func("on_skb", BPF.KPROBE)
+    finally:
+        b.cleanup()

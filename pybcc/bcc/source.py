@@ -75,8 +75,8 @@ def build(text, src_file="", cflags=(), debug=0):
         obj = compile_c(c_text, cflags, include_dirs, filename=filename)
         return Build(obj, [], [], c_text=c_text, user_text=c_text, filename=filename)
     # The dialect caches its own output (one rewrite cache, keyed by the text,
-    # flags, its code and the kernel's BTF), and the compiler its objects.
-    # TODO: both move to the common cache module (issue #9 item 7) when it lands.
+    # flags, its code and the kernel's BTF), and the compiler its objects,
+    # both in pybcc.cache.
     r = rewrite(c_text, filename=filename, cflags=tuple(cflags))
     if debug & (DEBUG_SOURCE | DEBUG_PREPROCESSOR):
         print(r.c_text, file=sys.stderr)
@@ -106,10 +106,22 @@ def _in_user_text(err, compiled, user, filename):
     """The compile error with the user's lines and columns (dialect/diagnostics.py)."""
     body = compiled.split("\n#line 1 ", 1)[-1].split("\n", 1)[-1]
     args = (filename, body.splitlines(), user.splitlines())
-    out = CompileError(diagnostics.in_user_text(err.message, *args),
-                       diagnostics.in_user_text(err.output or "", *args),
-                       filename=err.filename, line=err.line)
-    return out
+    message = diagnostics.in_user_text(err.message, *args)
+    output = diagnostics.in_user_text(err.output or "", *args)
+    missing = diagnostics.types_not_in_kernel(output, _kernel_records())
+    if missing:
+        message += (f"\nnote: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in "
+                    f"this kernel's BTF (a module that is not loaded, or a kernel without it)")
+    return CompileError(message, output, filename=err.filename, line=err.line)
+
+
+def _kernel_records():
+    try:
+        from ..compiler import build
+        from .dialect import implicit
+        return implicit.vmlinux_names(os.path.join(build.vmlinux_dir(True), "vmlinux.h"))[0]
+    except Exception:
+        return None
 
 
 def source_line(build, line):

@@ -62,7 +62,7 @@ got = b["reads"][b["reads"].Key(os.getpid())].value
 check(got == n == 7, "vfs_read returned %d (read %d)" % (got, n))
 
 prefix = b.get_syscall_prefix()
-b.attach_kprobe(event_re="^" + prefix + "getp(p?)id$", fn_name="any_getp")
+b.attach_kprobe(event_re=b"^" + prefix + b"getp(p?)id$", fn_name="any_getp")
 # getppid now has two functions on it: still one probed function
 check(b.num_open_kprobes() == 4, "event_re attached 2 (%d open)" % b.num_open_kprobes())
 os.getpid()

@@ -48,3 +48,14 @@ def in_user_text(output, filename, compiled_lines, user_lines):
                 out.append(" " * (col - 1) + "^")
                 k += 1
     return "\n".join(out)
+
+
+def types_not_in_kernel(output, kernel_records):
+    """"struct X" named by clang as incomplete or unknown that the kernel's
+    BTF does not have either (so no header would help)."""
+    if kernel_records is None:
+        return []
+    found = re.findall(r"(?:incomplete definition of type|incomplete type) '(struct|union) (\w+)'",
+                       output)
+    return sorted({f"{kind} {name}" for kind, name in found if name not in kernel_records
+                   and "__kernel_" + name not in kernel_records})

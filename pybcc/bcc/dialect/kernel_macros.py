@@ -25,7 +25,7 @@ def defines():
     """#define lines for the running kernel (one string)."""
     out = []
     try:
-        from ...kconfig import kconfig_values
+        from ...kernel.kconfig import kconfig_values
         for name, value in kconfig_values().items():
             if value == "y":
                 out.append(f"#define {name} 1")

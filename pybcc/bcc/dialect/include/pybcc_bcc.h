@@ -351,6 +351,10 @@ unsigned long long load_word(void *skb, unsigned long long off) asm("llvm.bpf.lo
 /* More kernel macros bcc's tools use (surveyed from bcc's tools and examples). */
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
+#define min(x, y) ({ __typeof__(x) __pybcc_min_a = (x); __typeof__(y) __pybcc_min_b = (y); \
+	__pybcc_min_a < __pybcc_min_b ? __pybcc_min_a : __pybcc_min_b; })
+#define max(x, y) ({ __typeof__(x) __pybcc_max_a = (x); __typeof__(y) __pybcc_max_b = (y); \
+	__pybcc_max_a > __pybcc_max_b ? __pybcc_max_a : __pybcc_max_b; })
 #define min_t(type, x, y) ({ type __pybcc_x = (x); type __pybcc_y = (y); \
 	__pybcc_x < __pybcc_y ? __pybcc_x : __pybcc_y; })
 #define max_t(type, x, y) ({ type __pybcc_x = (x); type __pybcc_y = (y); \
@@ -409,6 +413,9 @@ static __always_inline unsigned char *skb_transport_header(const struct sk_buff 
 #define ipv6_hdr(skb) ((struct ipv6hdr *)skb_network_header(skb))
 #define tcp_hdr(skb) ((struct tcphdr *)skb_transport_header(skb))
 #define udp_hdr(skb) ((struct udphdr *)skb_transport_header(skb))
+
+/* Type names the kernel headers define as macros. */
+#define sockaddr_storage __kernel_sockaddr_storage
 
 /* Member aliases the kernel headers define as macros (include/net/sock.h,
  * inet_sock.h): sk->sk_state is sk->__sk_common.skc_state. */

@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Exporter benchmark: what `pybcc exporter` (the default metric sets) costs.
+
+overhead  A mixed workload (workloads/mixed.c: open/read/close, 4 KiB
+          O_DIRECT writes + fdatasync, loopback TCP connects, fork+exec) runs
+          with no tracer, with the exporter, and with libbpf-tools'
+          aggregating tools side by side (biolatency -D, runqlat, syscount,
+          hardirqs, softirqs: the nearest thing to ebpf_exporter the package
+          registries have). Rounds are interleaved; medians of the workload's
+          CPU time (the BPF programs run in its context, so their cost lands
+          there) and wall time.
+soak      The exporter alone for MINUTES, scraped every 15 s as Prometheus
+          would: its own CPU (% of one CPU), RSS every scrape, and the time
+          its BPF programs ran in other processes (the kernel's BPF stats).
+
+syscall-cost  Only system calls (3 per loop: open, read, close of /dev/zero):
+          the added nanoseconds per system call with the syscalls set alone,
+          the most frequent hook of the default sets.
+
+usage: python3 benchmarks/exporter_overhead.py overhead [--rounds 11]
+       python3 benchmarks/exporter_overhead.py soak [--minutes 10]
+       python3 benchmarks/exporter_overhead.py syscall-cost [--rounds 11]
+Results as JSON on stdout; a summary on stderr.
+"""
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+PY = os.environ.get("PYBCC_PYTHON", sys.executable)
+WORK = (300_000, 1000, 3000, 300)     # syscalls, writes, connects, execs
+LIBBPF_TOOLS = [["/usr/sbin/biolatency", "-D", "3600"], ["/usr/sbin/runqlat", "3600"],
+                ["/usr/sbin/syscount", "-i", "3600"], ["/usr/sbin/hardirqs", "3600"],
+                ["/usr/sbin/softirqs", "3600"]]
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def build(tmp):
+    exe = os.path.join(tmp, "mixed")
+    subprocess.run(["gcc", "-O2", "-o", exe, os.path.join(HERE, "workloads", "mixed.c")], check=True)
+    return exe
+
+
+def block_dir():
+    for d in ("/var/tmp", tempfile.gettempdir(), REPO):
+        if os.major(os.stat(d).st_dev) != 0:
+            return d
+    sys.exit("no directory on a block device for the O_DIRECT writes")
+
+
+def run_workload(exe, directory, work=WORK):
+    out = subprocess.run([exe, directory] + [str(n) for n in work], capture_output=True,
+                         text=True, check=True).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def proc_cpu(pid):
+    """user+sys seconds of a live process."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Exporter:
+    def __init__(self, args=()):
+        self.port = free_port()
+        self.err = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen([PY, "-m", "pybcc", "exporter", "--listen",
+                                      f"127.0.0.1:{self.port}", *args], cwd=REPO,
+                                     stdout=subprocess.DEVNULL, stderr=self.err,
+                                     start_new_session=True)
+        deadline = time.monotonic() + 90
+        while True:
+            self.err.seek(0)
+            text = self.err.read()
+            if "serving" in text:
+                break
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"exporter did not start: {text}")
+            time.sleep(0.1)
+
+    def scrape(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=30) as r:
+            return r.read().decode()
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(30)
+
+
+class LibbpfTools:
+    def __init__(self):
+        self.procs = [subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                       start_new_session=True) for argv in LIBBPF_TOOLS]
+        time.sleep(3)     # they print nothing when attached; they load in well under this
+        self.failed = [(a[0], p.stderr.read().decode().strip().splitlines()[-1:])
+                       for a, p in zip(LIBBPF_TOOLS, self.procs) if p.poll() is not None]
+
+    def stop(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in self.procs:
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def _config(tmp, name, sets):
+    path = os.path.join(tmp, name + ".yml")
+    with open(path, "w") as f:
+        f.write("sets: [%s]\n" % ", ".join(sets))
+    return ["--config", path]
+
+
+def overhead(rounds, work=None, conds=None):
+    from pybcc.exporter.builtin import DEFAULT_SETS
+    tmp = tempfile.mkdtemp(prefix="pybcc-exporter-bench-")
+    exe, directory = build(tmp), block_dir()
+    work = work or WORK
+    run_workload(exe, directory, work)     # warm caches
+    conds = conds or {
+        "none": None,
+        "pybcc exporter (default sets)": [],
+        "pybcc exporter (default sets but syscalls)":
+            _config(tmp, "nosys", [s for s in DEFAULT_SETS if s != "syscalls"]),
+        "libbpf-tools aggregators x5": "libbpf-tools"}
+    names = list(conds)
+    res = {c: [] for c in names}
+    notes = {}
+    for r in range(rounds):
+        for cond in names[r % len(names):] + names[:r % len(names)]:
+            tracer, how = None, conds[cond]
+            if how == "libbpf-tools":
+                tracer = LibbpfTools()
+                if tracer.failed:
+                    notes[cond] = f"not started: {tracer.failed}"
+            elif how is not None:
+                tracer = Exporter(how)
+                time.sleep(1)
+            elapsed, cpu = run_workload(exe, directory, work)
+            if tracer is not None:
+                tracer.stop()
+            res[cond].append((elapsed, cpu))
+        log(f"round {r + 1}/{rounds}: " + ", ".join(
+            f"{c}: cpu {res[c][-1][1]:.3f}s" for c in names))
+    base_cpu = statistics.median(c for _, c in res["none"])
+    base_wall = statistics.median(e for e, _ in res["none"])
+    summary = {}
+    for c in names:
+        cpu = statistics.median(x for _, x in res[c])
+        wall = statistics.median(e for e, _ in res[c])
+        summary[c] = {"cpu_median_s": cpu, "wall_median_s": wall,
+                      "cpu_overhead_pct": 100 * (cpu - base_cpu) / base_cpu,
+                      "wall_overhead_pct": 100 * (wall - base_wall) / base_wall,
+                      "cpu_runs": [x for _, x in res[c]], "wall_runs": [e for e, _ in res[c]]}
+        log(f"{c:34s} cpu {cpu:.3f}s ({summary[c]['cpu_overhead_pct']:+.2f}%)  "
+            f"wall {wall:.3f}s ({summary[c]['wall_overhead_pct']:+.2f}%)")
+    return {"workload": dict(zip(("syscall_loops", "writes", "connects", "execs"), work)),
+            "rounds": rounds, "results": summary, "notes": notes,
+            "load_average": os.getloadavg()}
+
+
+def syscall_cost(rounds):
+    loops = 1_000_000
+    tmp = tempfile.mkdtemp(prefix="pybcc-exporter-bench-")
+    out = overhead(rounds, work=(loops, 0, 0, 0), conds={
+        "none": None, "pybcc exporter (syscalls set)": _config(tmp, "sys", ["syscalls"]),
+        "pybcc exporter (syscalls set, --no-bpf-stats)":
+            _config(tmp, "sys2", ["syscalls"]) + ["--no-bpf-stats"]})
+    base = out["results"]["none"]["cpu_median_s"]
+    for c, r in out["results"].items():
+        r["added_ns_per_syscall"] = (r["cpu_median_s"] - base) / (3 * loops) * 1e9
+        log(f"{c:46s} {r['added_ns_per_syscall']:+.0f} ns per system call")
+    return out
+
+
+def _metric(text, name, labels=""):
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + ("{" if labels is None else labels)) or \
+                (labels == "" and line.startswith(name + " ")):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def soak(minutes, interval):
+    exp = Exporter()
+    start_cpu, t0 = proc_cpu(exp.proc.pid), time.monotonic()
+    first = exp.scrape()
+    bpf0 = _metric(first, "pybcc_exporter_bpf_program_run_seconds_total", None)
+    curve = []
+    scrape_times = []
+    while time.monotonic() - t0 < minutes * 60:
+        time.sleep(interval)
+        s0 = time.monotonic()
+        text = exp.scrape()
+        scrape_times.append(time.monotonic() - s0)
+        curve.append((round(time.monotonic() - t0), round(proc_rss_mb(exp.proc.pid), 2)))
+    elapsed = time.monotonic() - t0
+    cpu = proc_cpu(exp.proc.pid) - start_cpu
+    bpf = _metric(text, "pybcc_exporter_bpf_program_run_seconds_total", None) - bpf0
+    series = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
+    exp.stop()
+    out = {"minutes": minutes, "scrape_interval_s": interval, "exporter_cpu_s": cpu,
+           "exporter_cpu_pct_of_one_cpu": 100 * cpu / elapsed,
+           "bpf_programs_cpu_pct_of_one_cpu": 100 * bpf / elapsed,
+           "scrape_seconds_median": statistics.median(scrape_times),
+           "series_per_scrape": series,
+           "rss_mb_first": curve[0][1], "rss_mb_last": curve[-1][1],
+           "rss_mb_max": max(r for _, r in curve), "rss_curve": curve}
+    log(json.dumps({k: v for k, v in out.items() if k != "rss_curve"}, indent=1))
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("mode", choices=["overhead", "soak", "syscall-cost"])
+    p.add_argument("--rounds", type=int, default=11)
+    p.add_argument("--minutes", type=float, default=10)
+    p.add_argument("--interval", type=float, default=15)
+    a = p.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("needs root")
+    sys.path.insert(0, REPO)
+    if a.mode == "overhead":
+        result = overhead(a.rounds)
+    elif a.mode == "syscall-cost":
+        result = syscall_cost(a.rounds)
+    else:
+        result = soak(a.minutes, a.interval)
+    json.dump(result, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+// Hard IRQ time by handler name and soft IRQ time by vector, in ns, with
+// counts. Entry timestamps are per CPU: handlers of one kind do not nest.
+// The totals are per-CPU maps too: IRQs are frequent, and plain adds to
+// this CPU's copy avoid atomics on cache lines that every CPU writes.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <pybcc/twins.h>
+#include <exporter/metrics.h>
+
+enum { HARD, SOFT, KINDS };
+
+struct irq_name {
+    char name[32];
+};
+
+struct irq_time {
+    u64 ns;
+    u64 count;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, KINDS);
+    __type(key, u32);
+    __type(value, u64);
+} entered SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+    __uint(max_entries, 512);
+    __type(key, struct irq_name);
+    __type(value, struct irq_time);
+} hard SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+    __uint(max_entries, 16);
+    __type(key, u32);
+    __type(value, struct irq_time);
+} soft SEC(".maps");
+
+static __always_inline int enter(u32 kind)
+{
+    u64 *ts = bpf_map_lookup_elem(&entered, &kind);
+
+    if (ts)
+        *ts = bpf_ktime_get_ns();
+    return 0;
+}
+
+/* ns since enter(kind), 0 if it was not seen */
+static __always_inline u64 leave(u32 kind)
+{
+    u64 *ts = bpf_map_lookup_elem(&entered, &kind), delta;
+
+    if (!ts || !*ts)
+        return 0;
+    delta = bpf_ktime_get_ns() - *ts;
+    *ts = 0;
+    return delta;
+}
+
+static __always_inline void add_time(void *map, void *key, u64 ns)
+{
+    struct irq_time *t = bpf_map_lookup_elem(map, key), zero = {};
+
+    if (!t) {
+        bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
+        t = bpf_map_lookup_elem(map, key);
+        if (!t) {
+            note_map_full();
+            return;
+        }
+    }
+    t->ns += ns;        // this CPU's copy
+    t->count += 1;
+}
+
+static __always_inline int hard_exit(struct irqaction *action)
+{
+    struct irq_name key = {};
+    u64 ns = leave(HARD);
+
+    if (!ns)
+        return 0;
+    bpf_probe_read_kernel_str(&key.name, sizeof(key.name), BPF_CORE_READ(action, name));
+    add_time(&hard, &key, ns);
+    return 0;
+}
+
+static __always_inline int soft_exit(u32 vec)
+{
+    u64 ns = leave(SOFT);
+
+    if (ns)
+        add_time(&soft, &vec, ns);
+    return 0;
+}
+
+/* irq_handler_entry(int irq, struct irqaction *action); exit adds int ret */
+BTF_RAW_TP(hard_entry, irq_handler_entry, enter(HARD))
+BTF_RAW_TP(hard_exit, irq_handler_exit, hard_exit((struct irqaction *)ctx[1]))
+/* softirq_entry(unsigned int vec_nr) */
+BTF_RAW_TP(soft_entry, softirq_entry, enter(SOFT))
+BTF_RAW_TP(soft_exit, softirq_exit, soft_exit((u32)ctx[0]))
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,91 @@
+// TCP: state changes (from which connects and accepts follow), connects by
+// remote port, accepts by local port, retransmits by state, and drops of
+// TCP packets by the kernel's drop reason.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <pybcc/twins.h>
+#include <exporter/metrics.h>
+
+#define IPPROTO_TCP_ 6
+#define ETH_P_IP_ 0x0800
+#define ETH_P_IPV6_ 0x86DD
+#define TCP_ESTABLISHED_ 1
+#define TCP_SYN_SENT_ 2
+#define TCP_SYN_RECV_ 3
+#define TCP_CLOSE_ 7
+
+struct transition {
+    u32 old_state;
+    u32 new_state;
+};
+
+struct port_key {
+    u16 family;
+    u16 port;
+};
+
+METRIC_MAP(transitions, struct transition, u64, 256);
+METRIC_MAP(connects, struct port_key, u64, 1024);
+METRIC_MAP(accepts, struct port_key, u64, 1024);
+METRIC_MAP(retransmits, u32, u64, 32);          /* by TCP state */
+METRIC_MAP(drops, u32, u64, 512);               /* by enum skb_drop_reason */
+
+static __always_inline int on_state(const struct sock *sk, int old_state, int new_state)
+{
+    struct transition t = { .old_state = old_state, .new_state = new_state };
+    struct port_key pk = {};
+
+    if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP_)
+        return 0;
+    counter_add(&transitions, &t, 1);
+    pk.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+    if (old_state == TCP_CLOSE_ && new_state == TCP_SYN_SENT_) {
+        pk.port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+        counter_add(&connects, &pk, 1);
+    } else if (old_state == TCP_SYN_RECV_ && new_state == TCP_ESTABLISHED_) {
+        pk.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+        counter_add(&accepts, &pk, 1);
+    }
+    return 0;
+}
+
+static __always_inline int on_retransmit(const struct sock *sk)
+{
+    u32 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+
+    counter_add(&retransmits, &state, 1);
+    return 0;
+}
+
+/* The IP protocol of a packet: read from its network header. */
+static __always_inline u8 ip_protocol(struct sk_buff *skb)
+{
+    u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+    unsigned char *nh = BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, network_header);
+    u8 p = 0;
+
+    if (proto == ETH_P_IP_)
+        bpf_probe_read_kernel(&p, 1, nh + offsetof(struct iphdr, protocol));
+    else if (proto == ETH_P_IPV6_)
+        bpf_probe_read_kernel(&p, 1, nh + offsetof(struct ipv6hdr, nexthdr));
+    return p;
+}
+
+static __always_inline int on_drop(struct sk_buff *skb, u32 reason)
+{
+    if (ip_protocol(skb) == IPPROTO_TCP_)
+        counter_add(&drops, &reason, 1);
+    return 0;
+}
+
+/* inet_sock_set_state(sk, oldstate, newstate) */
+BTF_RAW_TP(set_state, inet_sock_set_state,
+           on_state((const struct sock *)ctx[0], (int)ctx[1], (int)ctx[2]))
+/* tcp_retransmit_skb(sk, skb, ...) */
+BTF_RAW_TP(retransmit, tcp_retransmit_skb, on_retransmit((const struct sock *)ctx[0]))
+/* kfree_skb(skb, location, reason, ...) */
+BTF_RAW_TP(kfree_skb, kfree_skb, on_drop((struct sk_buff *)ctx[0], (u32)ctx[2]))
+
+char LICENSE[] SEC("license") = "GPL";

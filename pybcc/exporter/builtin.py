@@ -1,0 +1,222 @@
+"""The built-in metric sets: each names its BPF object (bpf/NAME.bpf.c),
+the hooks to attach, and the metrics read from its maps. No C to write:
+enable a set by name in the config.
+
+Options every set takes: max_series (per metric), max_entries (size of the
+set's kernel maps: the kernel-side cap), top_comm (N comm values, the rest
+as "other"), cgroup_regex (keep series of matching cgroup paths). syscalls
+and off_cpu also take by_cgroup (add cgroup and container_id labels).
+"""
+import re
+
+from . import decoders, histograms, objects
+from .config import get, positive
+from .limits import Limits
+from .metricset import Hook, RunningSet
+from .metrics import Label, Metric
+
+NS = 1e-9
+COMMON_OPTIONS = {"max_series", "max_entries", "top_comm", "cgroup_regex"}
+
+
+def _twin(name):
+    """A tp_btf program and its raw_tp twin (pybcc/twins.h)."""
+    return Hook((name + "_btf", name + "_raw"))
+
+
+def _lb(name, field, decoder, **options):
+    return Label(name, field, decoders.make(decoder, **options))
+
+
+def block_io(opts):
+    labels = lambda: [_lb("disk", "disk", "string"), _lb("op", "op", "block_op")]  # noqa: E731
+    return "blockio", [_twin("rq_issue"), _twin("rq_complete")], [
+        Metric("pybcc_block_io_latency_seconds", "histogram",
+               "Block I/O latency from issue to completion, by disk and operation.",
+               "latency", labels(), scale=NS, slot_range=histograms.NS_RANGE),
+        Metric("pybcc_block_io_size_bytes", "histogram",
+               "Block I/O request size, by disk and operation.",
+               "size", labels(), slot_range=histograms.BYTES_RANGE),
+    ], {}
+
+
+def run_queue(opts):
+    return "runqueue", [_twin("wakeup"), _twin("wakeup_new"), _twin("switch")], [
+        Metric("pybcc_run_queue_latency_seconds", "histogram",
+               "Time tasks wait on a run queue, from wakeup or preemption to running.",
+               "latency", scale=NS, slot_range=histograms.NS_RANGE),
+    ], {}
+
+
+def _cgroup_labels(opts, field):
+    if not opts.get("by_cgroup", False):
+        return []
+    return [_lb("cgroup", field, "cgroup"), _lb("container_id", field, "container_id")]
+
+
+def off_cpu(opts):
+    return "offcpu", [_twin("switch")], [
+        Metric("pybcc_off_cpu_seconds", "histogram",
+               "Time tasks spend blocked off-CPU, from switch-out to switch-in.",
+               "offcpu", _cgroup_labels(opts, None), scale=NS, slot_range=histograms.NS_RANGE),
+    ], {"by_cgroup": bool(opts.get("by_cgroup", False))}
+
+
+def syscalls(opts):
+    by_cgroup = bool(opts.get("by_cgroup", False))
+    extra = _cgroup_labels(opts, "cgroup")
+    name = [_lb("syscall", "nr" if by_cgroup else None, "syscall")]
+    return "syscalls", [_twin("sys_exit")], [
+        # without by_cgroup, all calls are in a per-CPU array by number
+        Metric("pybcc_syscalls_total", "counter", "System calls completed, by name.",
+               "calls" if by_cgroup else "calls_by_nr", name + extra,
+               skip_zero=not by_cgroup),
+        Metric("pybcc_syscall_errors_total", "counter",
+               "System calls that failed, by name and errno.",
+               "calls", [_lb("syscall", "nr", "syscall"), _lb("errno", "err", "errno")] + extra,
+               key_filter=lambda k: k.err != 0),
+    ], {"by_cgroup": by_cgroup}
+
+
+def tcp(opts):
+    state = lambda name, field: _lb(name, field, "tcp_state")  # noqa: E731
+    port = lambda: [_lb("family", "family", "address_family"), _lb("port", "port", "port")]  # noqa: E731
+    return "tcp", [_twin("set_state"), _twin("retransmit"), _twin("kfree_skb")], [
+        Metric("pybcc_tcp_state_transitions_total", "counter", "TCP socket state changes.",
+               "transitions", [state("old_state", "old_state"), state("new_state", "new_state")]),
+        Metric("pybcc_tcp_connects_total", "counter",
+               "Active TCP opens (CLOSE to SYN_SENT), by remote port.", "connects", port()),
+        Metric("pybcc_tcp_accepts_total", "counter",
+               "Passive TCP opens (SYN_RECV to ESTABLISHED), by local port.", "accepts", port()),
+        Metric("pybcc_tcp_retransmits_total", "counter",
+               "TCP segments retransmitted, by socket state.", "retransmits",
+               [state("state", None)]),
+        Metric("pybcc_tcp_drops_total", "counter",
+               "TCP packets the kernel dropped, by drop reason.", "drops",
+               [_lb("reason", None, "drop_reason")]),
+    ], {}
+
+
+def oom(opts):
+    return "oom", [_twin("mark_victim")], [
+        Metric("pybcc_oom_kills_total", "counter", "Processes killed by the OOM killer, by comm.",
+               "kills", [_lb("comm", "comm", "string")]),
+    ], {}
+
+
+def process(opts):
+    return "process", [_twin("exec"), _twin("exit")], [
+        Metric("pybcc_process_execs_total", "counter", "Successful execs, by new comm.",
+               "execs", [_lb("comm", "comm", "string")]),
+        Metric("pybcc_process_exits_total", "counter", "Process exits, by comm.",
+               "exits", [_lb("comm", "comm", "string")]),
+    ], {}
+
+
+def irq(opts):
+    name = lambda: [_lb("name", "name", "string")]  # noqa: E731
+    vec = lambda: [_lb("vector", None, "softirq")]  # noqa: E731
+    return "irq", [_twin("hard_entry"), _twin("hard_exit"), _twin("soft_entry"),
+                   _twin("soft_exit")], [
+        Metric("pybcc_hardirq_seconds_total", "counter", "Time in hard IRQ handlers, by handler.",
+               "hard", name(), value_field="ns", scale=NS),
+        Metric("pybcc_hardirqs_total", "counter", "Hard IRQ handler runs, by handler.",
+               "hard", name(), value_field="count"),
+        Metric("pybcc_softirq_seconds_total", "counter", "Time in soft IRQs, by vector.",
+               "soft", vec(), value_field="ns", scale=NS),
+        Metric("pybcc_softirqs_total", "counter", "Soft IRQ runs, by vector.",
+               "soft", vec(), value_field="count"),
+    ], {}
+
+
+ACCESSES, MISSES, DIRTIED = 0, 1, 2
+
+
+def _pages(maps):
+    return {k: v for k, v in maps["pages"].items()}
+
+
+def page_cache(opts):
+    def one(which):
+        return lambda maps: {(): _pages(maps).get(which, 0)}
+
+    def hits(maps):
+        p = _pages(maps)
+        # a miss also marks its page accessed; bcc's cachestat subtracts them too
+        return {(): max(0, p.get(ACCESSES, 0) - p.get(MISSES, 0))}
+    return "pagecache", [Hook(("accessed_fentry", "accessed_kprobe")), _twin("added"),
+                         _twin("dirtied")], [
+        Metric("pybcc_page_cache_accesses_total", "counter", "Page cache pages accessed.",
+               "pages", reader=one(ACCESSES)),
+        Metric("pybcc_page_cache_misses_total", "counter",
+               "Pages added to the page cache (misses).", "pages", reader=one(MISSES)),
+        Metric("pybcc_page_cache_hits_total", "counter", "Page cache accesses that hit.",
+               "pages", reader=hits),
+        Metric("pybcc_page_cache_dirtied_total", "counter", "Page cache pages dirtied.",
+               "pages", reader=one(DIRTIED)),
+    ], {}
+
+
+# name -> (builder, set-specific options)
+SETS = {
+    "block_io": (block_io, set()),
+    "run_queue": (run_queue, set()),
+    "off_cpu": (off_cpu, {"by_cgroup"}),
+    "syscalls": (syscalls, {"by_cgroup"}),
+    "tcp": (tcp, set()),
+    "oom": (oom, set()),
+    "process": (process, set()),
+    "irq": (irq, set()),
+    "page_cache": (page_cache, set()),
+}
+# What runs with no config: cheap, always-on monitoring.
+DEFAULT_SETS = ["block_io", "run_queue", "syscalls", "tcp", "oom", "process", "irq"]
+DEFAULT_MAX_SERIES = 2000
+DEFAULT_TOP_COMM = 50
+
+
+def check_options(where, name, opts):
+    """Checks a set's options (ConfigError with file:line)."""
+    from .config import check_keys
+    if name not in SETS:
+        raise where.error(opts, None, f"no metric set {name!r} "
+                                      f"(built-in sets: {', '.join(sorted(SETS))})")
+    check_keys(where, opts, COMMON_OPTIONS | SETS[name][1], f"set {name}")
+    get(where, opts, "max_series", int, check=positive, what=f"{name}.max_series")
+    get(where, opts, "max_entries", int, check=positive, what=f"{name}.max_entries")
+    get(where, opts, "top_comm", int, check=positive, what=f"{name}.top_comm")
+    get(where, opts, "by_cgroup", bool, what=f"{name}.by_cgroup")
+
+    def regex_ok(v):
+        try:
+            re.compile(v)
+        except re.error as e:
+            return f"bad regular expression: {e}"
+        return None
+    get(where, opts, "cgroup_regex", str, check=regex_ok, what=f"{name}.cgroup_regex")
+
+
+def make_set(name, opts, max_series=DEFAULT_MAX_SERIES):
+    """A RunningSet (not started) of built-in set ``name`` with ``opts``."""
+    builder, _ = SETS[name]
+    obj_name, hooks, metrics, constants = builder(opts)
+    regex = opts.get("cgroup_regex")
+    for m in metrics:
+        names = [lb.name for lb in m.labels]
+        m.limits = Limits(
+            max_series=opts.get("max_series", max_series),
+            regex_label="cgroup" if regex and "cgroup" in names else None,
+            regex=re.compile(regex) if regex and "cgroup" in names else None,
+            top_label="comm" if "comm" in names else None,
+            top_n=opts.get("top_comm", DEFAULT_TOP_COMM) if "comm" in names else 0)
+    obj = objects.builtin_object(obj_name)
+    map_sizes = {}
+    if "max_entries" in opts:
+        # hash maps only: an array's size is its index range (syscall numbers)
+        from ..kernel.uapi import MapType
+        from ..object import load_spec
+        spec = load_spec(obj)
+        hashes = {MapType.HASH, MapType.PERCPU_HASH, MapType.LRU_HASH, MapType.LRU_PERCPU_HASH}
+        map_sizes = {m.map: opts["max_entries"] for m in metrics
+                     if m.reader is None and spec.maps[m.map].type in hashes}
+    return RunningSet(name, obj, hooks, metrics, constants, map_sizes, options=dict(opts))

@@ -1,0 +1,91 @@
+"""HTTP side: prometheus-client's WSGI app (text format or OpenMetrics, by
+the Accept header) in a threaded server, with optional TLS and basic auth
+from a web-config file."""
+import base64
+import socket
+import threading
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+from prometheus_client import make_wsgi_app
+from prometheus_client.exposition import ThreadingWSGIServer, choose_encoder
+
+DEFAULT_LISTEN = "127.0.0.1:9435"
+
+
+class ListenError(ValueError):
+    pass
+
+
+def parse_listen(text):
+    """'HOST:PORT' or '[v6]:PORT' -> (host, port)."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise ListenError(f"bad listen address {text!r} (expected HOST:PORT, e.g. {DEFAULT_LISTEN})")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def _tolerant_accept(app):
+    """An Accept header prometheus-client cannot parse (it answers 500 for
+    e.g. 'application/openmetrics-text; version=x') gets the text format."""
+    def wrapped(environ, start_response):
+        accept = environ.get("HTTP_ACCEPT")
+        if accept is not None:
+            try:
+                choose_encoder(accept)
+            except Exception:
+                environ = dict(environ)
+                del environ["HTTP_ACCEPT"]
+        return app(environ, start_response)
+    return wrapped
+
+
+def _basic_auth(app, users):
+    import bcrypt
+    checked = {}     # (user, password) -> ok; bcrypt is slow on purpose, scrapes are frequent
+
+    def guarded(environ, start_response):
+        header = environ.get("HTTP_AUTHORIZATION", "")
+        ok = False
+        if header.startswith("Basic "):
+            try:
+                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                user, password = "", ""
+            hashed = users.get(user)
+            if hashed is not None:
+                key = (user, password)
+                if key not in checked:
+                    if len(checked) > 64:
+                        checked.clear()
+                    checked[key] = bcrypt.checkpw(password.encode(), hashed)
+                ok = checked[key]
+        if not ok:
+            start_response("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="pybcc"'),
+                                                 ("Content-Type", "text/plain")])
+            return [b"Unauthorized\n"]
+        return app(environ, start_response)
+    return guarded
+
+
+def serve(registry, listen, web=None):
+    """Start serving /metrics in a thread; returns the server (shutdown() stops it)."""
+    host, port = parse_listen(listen)
+    app = _tolerant_accept(make_wsgi_app(registry))
+    if web is not None and web.users:
+        app = _basic_auth(app, web.users)
+
+    class Server(ThreadingWSGIServer):
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        daemon_threads = True
+
+    httpd = make_server(host, port, app, Server, handler_class=_QuietHandler)
+    if web is not None and web.ssl_context is not None:
+        httpd.socket = web.ssl_context.wrap_socket(httpd.socket, server_side=True)
+    t = threading.Thread(target=httpd.serve_forever, name="pybcc-exporter-http", daemon=True)
+    t.start()
+    return httpd
