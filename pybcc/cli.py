@@ -81,6 +81,7 @@ def main(argv=None):
     if not argv or argv[0] in ("-h", "--help"):
         from .tools import registry
         print("usage: pybcc TOOL [ARGS] | pybcc run SCRIPT [ARGS] | pybcc load OBJ.o [--attach]\n"
+              "       pybcc flamegraph FOLDED|- > out.svg (folded stacks drawn as a flame graph)\n"
               "       (pybcc TOOL -h: the tool's flags; --json: NDJSON output)\n\n"
               + registry.help_text())
         return 0
@@ -89,6 +90,9 @@ def main(argv=None):
         return _load_command(rest)
     if cmd == "run":
         return _need_privileges(rest[1:] if rest else rest) or _run_command(rest)
+    if cmd == "flamegraph":
+        from .output.flamegraph_cli import main as flamegraph_main
+        return flamegraph_main(rest)
     if cmd == "exporter":
         from .exporter.cli import main as exporter_main
         return _need_privileges(rest) or exporter_main(rest)

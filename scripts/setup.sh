@@ -8,11 +8,12 @@
 #   bpfcc-tools           bcc's own tools, run unmodified by `pytest -m bcctools`
 #   prometheus            the real server tests/exporter/test_prometheus.py scrapes with
 #   openssl               certificates for the exporter's TLS test
+#   chromium, chromium-driver   headless browser for the flame graph/heat map tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 packages=(clang-16 llvm-16 bpftool libbpf-dev libbpf-tools systemtap-sdt-dev gcc make bpfcc-tools
-          prometheus openssl)
+          prometheus openssl chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -22,6 +23,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 python3 -m pip install -q -e '.[test,compiler,exporter]'
+# speedscope's own viewer, for the test that opens our speedscope files in it
+if command -v npm >/dev/null 2>&1 && [ ! -d /var/cache/pybcc-npm/node_modules/speedscope ]; then
+    npm install --silent --no-audit --no-fund --prefix /var/cache/pybcc-npm speedscope@1.25.0 || true
+fi
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 # Compile the tools once now (CO-RE objects load on any kernel), so that a
 # tool's first run needs no compiler and no vmlinux.h; and for arm64 too,

@@ -1,9 +1,13 @@
 """biosnoop: trace block device I/O with PID and latency (bcc's flags and columns)."""
 import sys
+import time
 
+from ..output.heatmap import HeatMap
 from ..output.table import Column, Table
 from .lib.args import add_duration, add_json, tool_parser
 from .lib.disks import disk_arg
+from .lib.heatmaps import add_heatmap_arg, command_line, write_heatmap
+from .lib.outfile import check_writable
 from .lib.runtime import Tool, run_tool, stream_events
 from .lib.timestamps import SinceFirst
 
@@ -12,6 +16,7 @@ EXAMPLES = """examples:
     ./biosnoop -Q        # include OS queued time
     ./biosnoop -d sdc    # trace sdc only
     ./biosnoop -P        # display block I/O pattern
+    ./biosnoop --heatmap io.svg --duration 60   # and a latency heat map of the minute
 """
 
 
@@ -23,6 +28,7 @@ def parse_args(argv):
                    help="display block I/O pattern (sequential or random)")
     add_duration(p, "stop after this many seconds (pybcc extension)")
     add_json(p)
+    add_heatmap_arg(p)
     return p.parse_args(argv)
 
 
@@ -47,7 +53,12 @@ def columns(args):
 
 
 def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    heat = None
+    if args.heatmap:
+        check_writable(args.heatmap, "biosnoop")
+        heat = HeatMap(unit="usecs", what="I/Os")      # LAT(ms), in 1 s columns
     constants = {}
     if args.disk is not None:
         constants.update(filter_dev=True, targ_major=args.disk[0], targ_minor=args.disk[1])
@@ -60,9 +71,19 @@ def main(argv=None):
         tool.attach_first("rq_issue_btf", "rq_issue_raw")
         tool.attach_first("rq_complete_btf", "rq_complete_raw")
         decode = tool.record("event").decode
-        tool.open_events(lambda data: table.write(decode(data)))
+
+        def on_event(data):
+            event = decode(data)
+            table.write(event)
+            if heat:
+                heat.add(event.ts / 1e6, event.delta / 1000)
+        tool.open_events(on_event)
         table.print_header()
+        started = time.monotonic()
         stream_events(tool, args.duration)
+    if heat:
+        write_heatmap(heat, args.heatmap, "Block I/O Latency Heat Map", command_line("biosnoop", argv),
+                      started)
     return 0
 
 

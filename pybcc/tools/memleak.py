@@ -12,7 +12,8 @@ from datetime import datetime
 
 from ..kernel import tracefs
 from ..output.table import write_json
-from ..symbols import find_library, resolve_module, symbol_cache
+from ..symbols import find_library, resolve_module, sym, symbol_cache
+from .lib import stackfile
 from .lib.args import add_duration, non_negative_int, pid, positive_int, tool_parser
 from .lib.procutil import comm_of
 from .lib.report import report_loop
@@ -40,6 +41,9 @@ EXAMPLES:
         allocations that are at least one minute (60 seconds) old
 ./memleak -s 5
         Trace roughly every 5th allocation, to reduce overhead
+./memleak -p $(pidof allocs) --output leaks.svg
+        Also draw all outstanding bytes by stack as a flame graph, rewritten
+        every interval (--format svg|speedscope|folded on stdout: at the end)
 """
 
 DESCRIPTION = """
@@ -100,6 +104,7 @@ def parse_args(argv):
     p.add_argument("--percpu", action="store_true", help="trace percpu allocations")
     p.add_argument("--json", action="store_true", help=JSON_HELP)
     add_duration(p, "stop after this many seconds (pybcc extension)")
+    stackfile.add_arguments(p, short_output=False)
     args = p.parse_args(argv)
     if args.min_size is not None and args.max_size is not None and args.min_size > args.max_size:
         p.error("min_size (-z) can't be greater than max_size (-Z)")
@@ -221,6 +226,28 @@ def report_json(printer, args, allocs, stacks):
     return out
 
 
+def outstanding_stacks(tool, args, pid, root, kernel):
+    """{folded stack: outstanding bytes} for every stack (not only the top
+    ones): what --format and --output draw."""
+    sizes = {}      # stack id -> bytes
+    if args.combined_only:
+        for stack_id, info in tool.maps["combined_allocs"].items():
+            if info.number_of_allocs and stack_id < (1 << 63):
+                sizes[stack_id] = sizes.get(stack_id, 0) + info.total_size
+    else:
+        oldest = time.monotonic_ns() - args.older * 1000000
+        for _, info in tool.maps["allocs"].items():
+            if info.timestamp_ns <= oldest and info.stack_id >= 0:
+                sizes[info.stack_id] = sizes.get(info.stack_id, 0) + info.size
+    suffix = "_[k]" if kernel else ""
+    stacks = {}
+    for stack_id, size in sizes.items():
+        names = [sym(a, pid) + suffix for a in tool.maps["stack_traces"].walk(stack_id)]
+        line = ";".join([root] + names[::-1])
+        stacks[line] = stacks.get(line, 0) + size
+    return stacks
+
+
 TRACE_TEXT = {1: "alloc entered, size = {size}",
               2: "alloc exited, size = {size}, result = {address:x}",
               3: "free entered, address = {address:x}, size = {size}"}
@@ -245,7 +272,15 @@ def trace_calls(tool, json, duration=None):
 
 
 def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    picture = None
+    if stackfile.requested(args):
+        if args.trace:
+            fail("memleak: -t prints each call; --format and --output draw outstanding stacks", 2)
+        picture = stackfile.StackFile(args, "memleak", argv, unit="bytes", total_label="%s outstanding",
+                                      title="Memory Leak Flame Graph")
+    quiet = stackfile.quiet(args)       # stdout carries only the picture
     if args.ebpf:
         with open(os.path.join(os.path.dirname(__file__), "memleak.bpf.c")) as f:
             print(f.read())
@@ -270,10 +305,12 @@ def main(argv=None):
         with Tool("memleak", constants, events=True) as tool:
             if kernel_trace:
                 attach_kernel(tool, args.percpu)
-                status("Attaching to kernel allocators, Ctrl+C to quit.", args.json)
+                if not quiet:
+                    status("Attaching to kernel allocators, Ctrl+C to quit.", args.json)
             else:
                 attach_user(tool, args.obj, pid)
-                status("Attaching to pid %d, Ctrl+C to quit." % pid, args.json)
+                if not quiet:
+                    status("Attaching to pid %d, Ctrl+C to quit." % pid, args.json)
             if release is not None:
                 release()
                 release = None
@@ -294,11 +331,23 @@ def main(argv=None):
                 if not kernel_trace:
                     symbol_cache(pid).refresh()     # keep the maps of a process that may exit
                     comm[0] = comm_of(pid) or comm[0]
+                if picture and picture.output:      # the file follows each interval
+                    picture.write(outstanding_stacks(tool, args, sym_pid, root(), kernel_trace))
+                if quiet:
+                    return ""
                 allocs, stacks = collect(tool, args, stack)
                 return report_json(printer, args, allocs, stacks) if json else \
                     report_text(args, allocs, stacks)
+
+            def root():
+                return "kernel" if kernel_trace else (comm_of(pid) or "pid %d" % pid)
+            if picture:
+                picture.start_clock()
             report_loop(report, args.interval, args.count, args.duration, json=args.json,
                         blank_line=False, report_at_interrupt=False)
+            if picture:
+                picture.stop_clock()
+                picture.write(outstanding_stacks(tool, args, sym_pid, root(), kernel_trace))
     finally:
         if release is not None:     # attaching failed: let the command go on untraced
             release()

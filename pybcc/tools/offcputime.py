@@ -3,6 +3,7 @@ import argparse
 import sys
 
 from .lib.args import pid, positive_int, tool_parser
+from .lib import stackfile
 from .lib.runtime import Tool, run_tool
 from .lib.stacks import (
     by_value,
@@ -25,6 +26,7 @@ EXAMPLES = """examples:
     ./offcputime -k          # only trace kernel threads (no user)
     ./offcputime -U          # only show user space stacks (no kernel)
     ./offcputime -K          # only show kernel space stacks (no user)
+    ./offcputime -o off.svg 5   # 5 seconds, as a flame graph of off-CPU time (µs)
 """
 
 THREADS_ALL, THREADS_TGID, THREADS_TID, THREADS_USER, THREADS_KERNEL = range(5)
@@ -78,11 +80,17 @@ def parse_args(argv):
     p.add_argument("--state", type=state_mask,
                    help="filter on this thread state bitmask (eg, 2 == TASK_UNINTERRUPTIBLE) "
                         "see include/linux/sched.h")
+    stackfile.add_arguments(p)
     return p.parse_args(argv)
 
 
 def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    picture = None
+    if stackfile.requested(args):
+        picture = stackfile.StackFile(args, "offcputime", argv, unit="us", total_label="%s off-CPU",
+                                      title="Off-CPU Time Flame Graph")
     if args.kernel_threads_only and args.user_stacks_only:
         print("ERROR: Displaying user stacks for kernel threads doesn't make sense.", file=sys.stderr)
         return 2
@@ -108,14 +116,16 @@ def main(argv=None):
         tool.attach_first("switch_btf", "switch_raw")
         header = "Tracing off-CPU time (us) of %s by %s stack" % (
             thread_context, stack_context(args.user_stacks_only, args.kernel_stacks_only))
-        trace_until_done(tool, header, args.duration, args.folded, args.json)
-        report(tool, args)
+        if picture:
+            picture.start_clock()
+        trace_until_done(tool, header, args.duration, args.folded or stackfile.quiet(args), args.json)
+        report(tool, args, picture)
     return 0
 
 
-def counted_stacks(tool, args):
+def counted_stacks(tool, args, annotations=False):
     """The printer and the off-CPU stacks, least time first."""
-    printer = flags_printer(tool, args, skip_tracing=True)
+    printer = flags_printer(tool, args, skip_tracing=True, annotations=annotations)
     # bcc shows the thread id; user stacks are symbolized by tgid (one
     # symbol table per process)
     stacks = by_value(printer.stack(k.name, k.pid, k.user_stack_id, k.kernel_stack_id, v,
@@ -125,9 +135,13 @@ def counted_stacks(tool, args):
     return printer, stacks
 
 
-def report(tool, args):
-    printer, stacks = counted_stacks(tool, args)
-    write_stacks(printer, stacks, args.folded, args.json, unit="us")
+def report(tool, args, picture=None):
+    printer, stacks = counted_stacks(tool, args, annotations=bool(picture and picture.annotate_kernel))
+    if picture:
+        picture.stop_clock()      # the trace ended before symbolizing
+        picture.write(picture.fold(printer, stacks))
+    else:
+        write_stacks(printer, stacks, args.folded, args.json, unit="us")
     missing_warning(printer, "lost and could not be displayed", 12)
     negative, full = (sum(v) for v in (tool.maps["problems"][0], tool.maps["problems"][1]))
     if negative:

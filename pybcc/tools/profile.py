@@ -3,6 +3,7 @@ import sys
 
 from ..kernel.uapi import PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_SOFTWARE
 from .lib.args import cpu, pid, positive_int, tool_parser
+from .lib import stackfile
 from .lib.runtime import Tool, fail, run_tool
 from .lib.stacks import (
     by_value,
@@ -25,6 +26,8 @@ EXAMPLES = """examples:
     ./profile -K          # only show kernel space stacks (no user)
     ./profile --cgroupmap mappath  # only trace cgroups in this BPF map
     ./profile --mntnsmap mappath   # only trace mount namespaces in the map
+    ./profile -o cpu.svg 10        # 10 seconds, as an interactive flame graph
+    ./profile --format speedscope 10 > cpu.json   # for speedscope.app
 """
 
 FILTER_NONE, FILTER_TGID, FILTER_TID = range(3)
@@ -71,11 +74,14 @@ def parse_args(argv):
     p.add_argument("-C", "--cpu", type=cpu, default=-1, help="cpu number to run profile on")
     p.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
     p.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
+    stackfile.add_arguments(p)
     return p.parse_args(argv)
 
 
 def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    picture = stackfile.StackFile(args, "profile", argv) if stackfile.requested(args) else None
     if args.pid is not None:
         mode, targets, thread_context = FILTER_TGID, args.pid, "PID %s" % args.pid
     elif args.tid is not None:
@@ -112,23 +118,29 @@ def main(argv=None):
             stack_context(args.user_stacks_only, args.kernel_stacks_only))
         if args.cpu >= 0:
             header += " on CPU#%d" % args.cpu
-        trace_until_done(tool, header, args.duration, args.folded, args.json)
-        report(tool, args)
+        if picture:
+            picture.start_clock()
+        trace_until_done(tool, header, args.duration, args.folded or stackfile.quiet(args), args.json)
+        report(tool, args, picture)
     return 0
 
 
-def counted_stacks(tool, args):
+def counted_stacks(tool, args, annotations=False):
     """The printer and the sampled stacks, smallest count first."""
-    printer = flags_printer(tool, args, annotations=args.annotations)
+    printer = flags_printer(tool, args, annotations=args.annotations or annotations)
     stacks = by_value(printer.stack(k.name, k.pid, k.user_stack_id, k.kernel_stack_id, v,
                                     first_ip=k.kernel_ip)
                       for k, v in tool.maps["counts"].items())
     return printer, stacks
 
 
-def report(tool, args):
-    printer, stacks = counted_stacks(tool, args)
-    write_stacks(printer, stacks, args.folded, args.json, unit="samples")
+def report(tool, args, picture=None):
+    printer, stacks = counted_stacks(tool, args, annotations=bool(picture and picture.annotate_kernel))
+    if picture:
+        picture.stop_clock()      # the trace ended before symbolizing
+        picture.write(picture.fold(printer, stacks))
+    else:
+        write_stacks(printer, stacks, args.folded, args.json, unit="samples")
     missing_warning(printer, "could not be displayed", 17)
     dropped = sum(tool.maps["dropped"][0])
     if dropped:

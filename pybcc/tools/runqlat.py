@@ -3,6 +3,8 @@ import sys
 
 from ..output.histogram import collect_sections, sections_json, sections_text
 from .lib.args import add_duration, add_interval_count, add_json, pid, tool_parser
+from .lib.heatmaps import HistogramTap, add_heatmap_arg, command_line
+from .lib.outfile import check_writable
 from .lib.report import report_loop
 from .lib.runtime import Tool, run_tool, status
 
@@ -12,6 +14,7 @@ EXAMPLES = """examples:
     ./runqlat -mT 1      # 1s summaries, milliseconds, and timestamps
     ./runqlat -P         # show each PID separately
     ./runqlat -p 185     # trace PID 185 only
+    ./runqlat --heatmap rq.svg 10  # 10 s, and a latency heat map (1 s columns)
 """
 
 KEY_NONE, KEY_PID, KEY_TID, KEY_PIDNS = range(4)
@@ -28,11 +31,15 @@ def parse_args(argv):
     add_interval_count(p)
     add_duration(p)
     add_json(p)
+    add_heatmap_arg(p)
     return p.parse_args(argv)
 
 
 def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    if args.heatmap:
+        check_writable(args.heatmap, "runqlat")
     # bcc's precedence: -L over -P, either over --pidnss
     if args.tids:
         mode, header = KEY_TID, "tid"
@@ -53,12 +60,16 @@ def main(argv=None):
         tool.attach_first("switch_btf", "switch_raw")
         status("Tracing run queue latency... Hit Ctrl-C to end.", args.json)
         section = (lambda k: k.id) if header else None
+        tap = HistogramTap(tool.maps["hists"], label, "run queue waits", section) \
+            if args.heatmap else None
 
         def report(json):
-            hists = collect_sections(tool.maps["hists"], section)
+            hists = tap.take() if tap else collect_sections(tool.maps["hists"], section)
             return sections_json(hists, label, header) if json else \
                 sections_text(hists, label, header)
         report_loop(report, args.interval, args.count, args.duration, args.json, args.timestamp)
+        if tap:
+            tap.finish(args.heatmap, "Run Queue Latency Heat Map", command_line("runqlat", argv))
     return 0
 
 

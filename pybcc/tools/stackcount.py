@@ -12,6 +12,7 @@ import sys
 from .. import symbols
 from ..errors import AttachError, LoadError, NotSupportedError
 from ..kernel import features, tracefs
+from .lib import stackfile
 from .lib.args import cpu, pid, positive_int, tool_parser
 from .lib.probespec import SpecError, attach_usdt_probe
 from .lib.report import FOREVER, report_loop
@@ -33,6 +34,7 @@ EXAMPLES = """examples:
     ./stackcount -p 185 u:node:*    # count stacks for all USDT probes in node
     ./stackcount -K t:sched:sched_switch   # kernel stacks only
     ./stackcount -U t:sched:sched_switch   # user stacks only
+    ./stackcount -D 5 -o sw.svg t:sched:sched_switch   # 5 seconds, as a flame graph
 """
 
 
@@ -65,6 +67,7 @@ def parse_args(argv):
     p.add_argument("--debug", action="store_true",
                    help="print BPF program before starting (for debugging purposes)")
     p.add_argument("pattern", help="search expression for events")
+    stackfile.add_arguments(p)
     return p.parse_args(argv)
 
 
@@ -139,7 +142,13 @@ def attach_probes(tool, kind, library, rx, pid):
 
 
 def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    picture = None
+    if stackfile.requested(args):
+        picture = stackfile.StackFile(args, "stackcount", argv, unit="count", count_name="events",
+                                      title="Stack Count Flame Graph")
+    quiet = args.folded or stackfile.quiet(args)    # stdout carries only the stacks
     if args.kernel_stacks_only and args.user_stacks_only:
         fail("ERROR: -K and -U are mutually exclusive. If you want both stacks, that is the default.", 2)
     if args.pid is not None:
@@ -168,23 +177,33 @@ def main(argv=None):
             fail(str(e))
         if matched == 0:
             fail("No functions matched by pattern %s" % rx, 2)
-        if not args.folded:
+        if not quiet:
             status('Tracing %d functions for "%s"... Hit Ctrl-C to end.' % (matched, args.pattern),
                    args.json)
-        report_loop(lambda json: report(tool, args, json), args.interval or FOREVER, None,
-                    args.duration, args.json, args.timestamp, blank_line=not args.folded,
-                    before_last=lambda: detach(tool))
-        if not args.folded:
+        if picture:
+            picture.start_clock()
+        last = []
+
+        def before_last():
+            detach(tool)
+            last.append(True)
+            if picture:
+                picture.stop_clock()
+        report_loop(lambda json: report(tool, args, json, picture, bool(last)),
+                    args.interval or FOREVER, None, args.duration, args.json,
+                    args.timestamp and not quiet, blank_line=not quiet, before_last=before_last)
+        if not quiet:
             status("Detaching...", args.json)
     return 0
 
 
-def counted_stacks(tool, args):
+def counted_stacks(tool, args, annotations=False):
     """The counted stacks, emptied from the map, smallest count first, and
     the printer that shows them."""
     printer = StackPrinter(tool.maps["stack_traces"], user=not args.kernel_stacks_only,
                            kernel=not args.user_stacks_only, delimited=args.delimited,
-                           always_delimit=True, offsets=args.offset, missed_markers=False)
+                           always_delimit=True, offsets=args.offset, missed_markers=False,
+                           annotations=annotations)
     stacks = by_value(
         printer.stack(k.name, k.tgid, k.user_stack_id, k.kernel_stack_id, v,
                       fields=None if args.perpid else {"comm": None, "pid": None})
@@ -206,9 +225,17 @@ def stack_text(printer, stack, args):
     return out + "    %d\n\n" % stack.value
 
 
-def report(tool, args, json):
-    printer, stacks = counted_stacks(tool, args)
-    if json:
+def report(tool, args, json, picture=None, final=True):
+    """This interval's counts as bcc prints them; with ``picture`` (--format,
+    -o) they add up over the run into one profile, written into -o's file at
+    each interval, or on stdout at the end."""
+    printer, stacks = counted_stacks(tool, args, bool(picture and picture.annotate_kernel))
+    if picture:
+        picture.fold(printer, stacks, into=picture.stacks)
+        if final or picture.output:
+            picture.write(picture.stacks)
+        out = ""
+    elif json:
         out = {"unit": "events", "stacks": [printer.as_dict(s, "events") for s in stacks]}
     elif args.folded:
         out = "".join(folded_line(frames, value) for frames, value in folded_stacks(printer, stacks))
