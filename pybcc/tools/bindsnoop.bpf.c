@@ -76,13 +76,18 @@ struct inet_sock___old {
     u8 bind_address_no_port: 1;
 } __attribute__((preserve_access_index));
 
+/* ... and since 6.6, so that the object builds against any kernel's vmlinux.h */
+struct inet_sock___new {
+    unsigned long inet_flags;
+} __attribute__((preserve_access_index));
+
 #define INET_FLAGS_FREEBIND_BIT 11
 #define INET_FLAGS_TRANSPARENT_BIT 15
 #define INET_FLAGS_BIND_ADDRESS_NO_PORT_BIT 18
 
 static __always_inline u8 bind_options(struct sock *sk)
 {
-    struct inet_sock *inet = (void *)sk;
+    struct inet_sock___new *inet = (void *)sk;
     struct inet_sock___old *old = (void *)sk;
     struct sock_common *skc = &sk->__sk_common;
     u8 opts = 0;
