@@ -89,6 +89,10 @@ TOOLS = [
     _t("argdist", "Generic probes", "Histograms and counts of function arguments",
        "tracepoints and uprobes", "kprobes/kretprobes for kernel functions",
        "U: (USDT) refused"),
+    # issue #12 (cputools): CPU, scheduler, signals, threads
+    _t("sigsnoop", "Processes", "Trace standard and real-time signals",
+       "tracepoint signal:signal_generate; -k: syscalls kill/tkill/tgkill",
+       differs="libbpf-tools' tool (bcc has none); -k reads TCOMM from /proc"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
