@@ -93,6 +93,8 @@ TOOLS = [
     _t("sigsnoop", "Processes", "Trace standard and real-time signals",
        "tracepoint signal:signal_generate; -k: syscalls kill/tkill/tgkill",
        differs="libbpf-tools' tool (bcc has none); -k reads TCOMM from /proc"),
+    _t("pidpersec", "Processes", "Count new processes (via fork) per second",
+       "tracepoint sched:sched_process_fork", differs="-p PID (only that process's forks) added"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
