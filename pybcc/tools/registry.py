@@ -95,6 +95,8 @@ TOOLS = [
        differs="libbpf-tools' tool (bcc has none); -k reads TCOMM from /proc"),
     _t("pidpersec", "Processes", "Count new processes (via fork) per second",
        "tracepoint sched:sched_process_fork", differs="-p PID (only that process's forks) added"),
+    _t("threadsnoop", "Processes", "List new threads created with pthread_create()",
+       "uprobe on libc pthread_create", differs="-p PID added"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
