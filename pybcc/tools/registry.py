@@ -97,6 +97,8 @@ TOOLS = [
        "tracepoint sched:sched_process_fork", differs="-p PID (only that process's forks) added"),
     _t("threadsnoop", "Processes", "List new threads created with pthread_create()",
        "uprobe on libc pthread_create", differs="-p PID added"),
+    _t("runqslower", "Scheduler and CPU", "Trace high run queue latency",
+       "tp_btf sched_wakeup/wakeup_new/switch (raw_tp fallback)"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
