@@ -48,6 +48,9 @@ TOOLS = [
        "tracepoint block:block_rq_issue", differs="adds libbpf-tools' -c, -p, -d, -T, interval and count"),
     _t("runqlat", "Scheduler and CPU", "Summarize run queue (scheduler) latency as a histogram",
        "tp_btf sched_wakeup/wakeup_new/switch (raw_tp fallback)"),
+    _t("bpflist", "Generic probes", "Display processes currently using BPF programs and maps",
+       "/proc/PID/fd links; -v: tracefs kprobe/uprobe_events",
+       differs="-v counts only probes named the bcc way (_bcc_PID); pybcc's own are perf links"),
     _t("runqlen", "Scheduler and CPU", "Summarize scheduler run queue length as a histogram",
        "99 Hz cpu-clock perf event, CO-RE read of the CPU's runqueue",
        differs="counts the whole CPU's nr_running, not the CFS queue's"),
@@ -99,6 +102,9 @@ TOOLS = [
        "uprobe on libc pthread_create", differs="-p PID added"),
     _t("runqslower", "Scheduler and CPU", "Trace high run queue latency",
        "tp_btf sched_wakeup/wakeup_new/switch (raw_tp fallback)"),
+    _t("bpflist", "Generic probes", "Display processes currently using BPF programs and maps",
+       "/proc/PID/fd links; -v: tracefs kprobe/uprobe_events",
+       differs="-v counts only probes named the bcc way (_bcc_PID); pybcc's own are perf links"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
