@@ -53,6 +53,9 @@ TOOLS = [
     _t("bpflist", "Generic probes", "Display processes currently using BPF programs and maps",
        "/proc/PID/fd links; -v: tracefs kprobe/uprobe_events",
        differs="-v counts only probes named the bcc way (_bcc_PID); pybcc's own are perf links"),
+    _t("tplist", "Generic probes", "Display kernel tracepoints or USDT probes and their formats",
+       "tracefs events/*/format; USDT notes of ELF files",
+       differs="--json added; -vv shows link-time probe addresses, also with -p"),
     _t("runqlen", "Scheduler and CPU", "Summarize scheduler run queue length as a histogram",
        "99 Hz cpu-clock perf event, CO-RE read of the CPU's runqueue",
        differs="counts the whole CPU's nr_running, not the CFS queue's"),
@@ -109,6 +112,9 @@ TOOLS = [
     _t("bpflist", "Generic probes", "Display processes currently using BPF programs and maps",
        "/proc/PID/fd links; -v: tracefs kprobe/uprobe_events",
        differs="-v counts only probes named the bcc way (_bcc_PID); pybcc's own are perf links"),
+    _t("tplist", "Generic probes", "Display kernel tracepoints or USDT probes and their formats",
+       "tracefs events/*/format; USDT notes of ELF files",
+       differs="--json added; -vv shows link-time probe addresses, also with -p"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
