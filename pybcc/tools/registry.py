@@ -119,7 +119,7 @@ TOOLS = [
     # issue #12 (cputools): CPU, scheduler, signals, threads
     _t("sigsnoop", "Processes", "Trace standard and real-time signals",
        "tracepoint signal:signal_generate; -k: syscalls kill/tkill/tgkill",
-       differs="libbpf-tools' tool (bcc has none); -k reads TCOMM from /proc"),
+       differs="libbpf-tools' tool (bcc has none); -s takes 1..64; -k reads TCOMM from /proc"),
     _t("pidpersec", "Processes", "Count new processes (via fork) per second",
        "tracepoint sched:sched_process_fork", differs="-p PID (only that process's forks) added"),
     _t("threadsnoop", "Processes", "List new threads created with pthread_create()",
