@@ -116,6 +116,24 @@ TOOLS = [
        "raw tracepoints sock_send_length/sock_recv_length (6.5+)",
        "6.12: the sock tracepoints; 6.1: kprobes tcp_sendmsg/tcp_cleanup_rbuf",
        "6.5+: bytes each call moved (bcc: bytes asked of tcp_sendmsg); --json adds exact bytes"),
+    # issue #12 (cputools): CPU, scheduler, signals, threads
+    _t("sigsnoop", "Processes", "Trace standard and real-time signals",
+       "tracepoint signal:signal_generate; -k: syscalls kill/tkill/tgkill",
+       differs="libbpf-tools' tool (bcc has none); -s takes 1..64; -k reads TCOMM from /proc"),
+    _t("pidpersec", "Processes", "Count new processes (via fork) per second",
+       "tracepoint sched:sched_process_fork", differs="-p PID (only that process's forks) added"),
+    _t("threadsnoop", "Processes", "List new threads created with pthread_create()",
+       "uprobe on libc pthread_create", differs="-p PID added"),
+    _t("runqslower", "Scheduler and CPU", "Trace high run queue latency",
+       "tp_btf sched_wakeup/wakeup_new/switch (raw_tp fallback)"),
+    _t("wqlat", "Scheduler and CPU", "Summarize workqueue request latency as histograms",
+       "tracepoints workqueue:workqueue_queue_work/execute_start"),
+    _t("bpflist", "Generic probes", "Display processes currently using BPF programs and maps",
+       "/proc/PID/fd links; -v: tracefs kprobe/uprobe_events",
+       differs="-v counts only probes named the bcc way (_bcc_PID); pybcc's own are perf links"),
+    _t("tplist", "Generic probes", "Display kernel tracepoints or USDT probes and their formats",
+       "tracefs events/*/format; USDT notes of ELF files",
+       differs="--json added; -vv shows link-time probe addresses, also with -p"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

@@ -1,0 +1,103 @@
+"""sigsnoop: trace standard and real-time signals (libbpf-tools' columns and flags)."""
+import argparse
+import sys
+
+from ..output.table import Column, Table
+from .lib.args import add_duration, add_json, pid, tool_parser
+from .lib.runtime import Tool, run_tool, stream_events
+from .lib.timestamps import wall_clock
+
+EXAMPLES = """examples:
+    sigsnoop             # trace signals system-wide
+    sigsnoop -k          # trace signals issued by kill syscall only
+    sigsnoop -x          # trace failed signals only
+    sigsnoop -p 1216     # only trace PID 1216
+    sigsnoop -s 1,9,15   # trace signal 1, 9, 15
+
+TCOMM is the target's comm as the kernel records it; with -k it is read from
+/proc when the event is printed (empty if the target has gone).
+"""
+
+# The names libbpf-tools prints with -n; 32 and up are the real-time signals.
+SIGNAL_NAMES = ["N/A"] + (
+    "SIGHUP SIGINT SIGQUIT SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGKILL SIGUSR1 "
+    "SIGSEGV SIGUSR2 SIGPIPE SIGALRM SIGTERM SIGSTKFLT SIGCHLD SIGCONT SIGSTOP "
+    "SIGTSTP SIGTTIN SIGTTOU SIGURG SIGXCPU SIGXFSZ SIGVTALRM SIGPROF SIGWINCH "
+    "SIGIO SIGPWR SIGSYS").split() + [f"SIGNAL-{n}" for n in range(32, 65)]
+
+
+def signal_list(text):
+    """-s 1,9,15: a bit mask with bit (sig - 1) set for each signal."""
+    mask = 0
+    for part in text.split(","):
+        try:
+            sig = int(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid signal {part!r}") from None
+        if not 1 <= sig <= 64:
+            raise argparse.ArgumentTypeError(f"signal must be 1..64, not {sig}")
+        mask |= 1 << (sig - 1)
+    return mask
+
+
+def parse_args(argv):
+    p = tool_parser("sigsnoop", "Trace standard and real-time signals.", EXAMPLES)
+    p.add_argument("-x", "--failed", action="store_true", help="Trace failed signals only.")
+    p.add_argument("-k", "--kill", action="store_true",
+                   help="Trace signals issued by kill syscall only.")
+    p.add_argument("-p", "--pid", type=pid, help="Process ID to trace")
+    p.add_argument("-s", "--signal", type=signal_list, help="Signals to trace (comma list).")
+    p.add_argument("-n", "--name", action="store_true",
+                   help="Output signal name instead of signal number.")
+    add_duration(p, "stop after this many seconds (pybcc extension)")
+    add_json(p)
+    return p.parse_args(argv)
+
+
+def proc_comm(tpid):
+    try:
+        with open(f"/proc/{abs(tpid)}/comm", "rb") as f:
+            return f.read().rstrip(b"\n")
+    except OSError:
+        return b""
+
+
+def columns(args):
+    def sig(e):
+        return SIGNAL_NAMES[e.sig] if args.name and 0 <= e.sig < len(SIGNAL_NAMES) else e.sig
+    return [
+        Column("TIME", "%-8s ", wall_clock),
+        Column("PID", "%-7d ", "pid"),
+        Column("COMM", "%-16s ", "comm"),
+        Column("SIG", "%-12s ", sig),
+        Column("TPID", "%-7d ", "tpid"),
+        Column("TCOMM", "%-16s ", lambda e: e.tcomm or (proc_comm(e.tpid) if args.kill else b"")),
+        Column("RESULT", "%-6d", "ret"),
+    ]
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    constants = {"failed_only": args.failed}
+    if args.pid:
+        constants["filtered_pid"] = args.pid
+    if args.signal:
+        constants["target_signals"] = args.signal
+    table = Table(columns(args), json=args.json)
+
+    with Tool("sigsnoop", constants, events=True) as tool:
+        if args.kill:
+            for call in ("kill", "tkill", "tgkill"):
+                tool.attach(f"{call}_entry")
+                tool.attach(f"{call}_return")
+        else:
+            tool.attach("sig_generate")
+        decode = tool.record("event").decode
+        tool.open_events(lambda data: table.write(decode(data)))
+        table.print_header()
+        stream_events(tool, args.duration)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_tool(main, sys.argv[1:]))

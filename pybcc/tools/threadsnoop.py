@@ -1,0 +1,70 @@
+"""threadsnoop: list new threads created through pthread_create() (bcc's columns)."""
+import sys
+
+from ..attach import uprobe
+from ..output.table import Column, Table
+from ..symbols import elfsyms
+from ..symbols.libpath import find_library
+from ..symbols.resolver import sym
+from .lib.args import add_duration, add_json, pid, tool_parser
+from .lib.runtime import Tool, fail, run_tool, stream_events
+from .lib.timestamps import SinceFirst
+
+EXAMPLES = """examples:
+    ./threadsnoop           # trace pthread_create() in every process using libc
+    ./threadsnoop -p 181    # only PID 181 (pybcc extension)
+
+A uprobe on libc's pthread_create, as in bcc: threads made without libc's
+pthread_create (Go, raw clone()) are not shown.
+"""
+
+
+def parse_args(argv):
+    p = tool_parser("threadsnoop", "List new thread creation.", EXAMPLES)
+    p.add_argument("-p", "--pid", type=pid, help="trace this PID only (pybcc extension)")
+    add_duration(p, "stop after this many seconds (pybcc extension)")
+    add_json(p)
+    return p.parse_args(argv)
+
+
+def start_routine(e):
+    """bcc's FUNC: the start routine's symbol, or its address when unknown."""
+    name = sym(e.start, e.pid)
+    name = name.decode(errors="replace") if isinstance(name, bytes) else name
+    return hex(e.start) if name == "[unknown]" else name
+
+
+def columns():
+    since_first = SinceFirst("ts", 1e6)
+    return [
+        Column("TIME(ms)", "%-10d ", lambda e: int(since_first(e)), key="time_ms"),
+        Column("PID", "%-6d ", "pid"),
+        Column("COMM", "%-16s ", "comm"),
+        Column("FUNC", "%s", start_routine),
+    ]
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    libc = find_library("c", args.pid)
+    if not libc:
+        fail("threadsnoop: cannot find libc" + (f" of PID {args.pid}" if args.pid else ""))
+    func = elfsyms.load(libc).find("pthread_create")
+    if func is None:
+        fail(f"threadsnoop: {libc} has no pthread_create")
+    constants = {"targ_pid": args.pid} if args.pid else {}
+    table = Table(columns(), json=args.json)
+
+    with Tool("threadsnoop", constants, events=True) as tool:
+        prog = tool.coll.load_program("pthread_create_entry")
+        tool.links.append(uprobe.attach_uprobe(prog.fd, libc, offset=func.offset,
+                                               pid=args.pid or -1))
+        decode = tool.record("event").decode
+        tool.open_events(lambda data: table.write(decode(data)))
+        table.print_header()
+        stream_events(tool, args.duration)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_tool(main, sys.argv[1:]))
