@@ -89,6 +89,10 @@ TOOLS = [
     _t("argdist", "Generic probes", "Histograms and counts of function arguments",
        "tracepoints and uprobes", "kprobes/kretprobes for kernel functions",
        "U: (USDT) refused"),
+    # issue #11 (storage, file systems, memory): fstools
+    _t("syncsnoop", "Files", "Trace sync() family syscalls",
+       "tracepoints syscalls:sys_enter_{sync,fsync,fdatasync,msync,sync_file_range,syncfs}",
+       differs="bcc uses kprobes on the syscall functions; same calls and columns"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
