@@ -93,6 +93,10 @@ TOOLS = [
     _t("syncsnoop", "Files", "Trace sync() family syscalls",
        "tracepoints syscalls:sys_enter_{sync,fsync,fdatasync,msync,sync_file_range,syncfs}",
        differs="bcc uses kprobes on the syscall functions; same calls and columns"),
+    _t("mountsnoop", "Files", "Trace mount() and umount() syscalls",
+       "tracepoints syscalls:sys_enter/exit_mount and _umount",
+       differs="fsopen/fsconfig/fsmount/move_mount (new mount API) not shown; "
+               "strings cut at 255 bytes"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
