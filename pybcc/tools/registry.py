@@ -97,6 +97,10 @@ TOOLS = [
        "tracepoints syscalls:sys_enter/exit_mount and _umount",
        differs="fsopen/fsconfig/fsmount/move_mount (new mount API) not shown; "
                "strings cut at 255 bytes"),
+    _t("biotop", "Block I/O", "Block device (disk) I/O by process, top-like (-C: plain)",
+       "tp_btf block_io_start/block_rq_issue/block_rq_complete (raw_tp twins)",
+       "the same (block_rq_insert before 6.5)",
+       "requests created before start show as COMM '?' PID 0"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
