@@ -101,6 +101,10 @@ TOOLS = [
        "tp_btf block_io_start/block_rq_issue/block_rq_complete (raw_tp twins)",
        "the same (block_rq_insert before 6.5)",
        "requests created before start show as COMM '?' PID 0"),
+    _t("biopattern", "Block I/O", "Random vs sequential block I/O per disk (libbpf-tools)",
+       "tp_btf block_rq_complete (raw_tp twin)",
+       differs="libbpf-tools' tool (bcc has none); the first request of an interval "
+               "is compared with the one before it"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
