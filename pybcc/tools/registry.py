@@ -105,6 +105,10 @@ TOOLS = [
        "tp_btf block_rq_complete (raw_tp twin)",
        differs="libbpf-tools' tool (bcc has none); the first request of an interval "
                "is compared with the one before it"),
+    _t("vfsstat", "Files", "Count some VFS calls per second",
+       "syscalls tracepoints (read/write/fsync/open/mknod/unlink/mkdir/rmdir families)",
+       differs="counts syscalls, not vfs_* calls: readv/sendfile/kernel-internal I/O "
+               "not counted; see -h for each column"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
