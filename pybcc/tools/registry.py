@@ -109,6 +109,9 @@ TOOLS = [
        "syscalls tracepoints (read/write/fsync/open/mknod/unlink/mkdir/rmdir families)",
        differs="counts syscalls, not vfs_* calls: readv/sendfile/kernel-internal I/O "
                "not counted; see -h for each column"),
+    _t("filelife", "Files", "Trace the lifespan of short-lived files",
+       "syscalls tracepoints: open*/creat exit (FMODE_CREATED via the fd), unlink/unlinkat",
+       differs="matched by file name, not dentry; mknod-made files not seen"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
