@@ -112,6 +112,9 @@ TOOLS = [
     _t("filelife", "Files", "Trace the lifespan of short-lived files",
        "syscalls tracepoints: open*/creat exit (FMODE_CREATED via the fd), unlink/unlinkat",
        differs="matched by file name, not dentry; mknod-made files not seen"),
+    _t("shmsnoop", "Memory", "Trace shm*() syscalls",
+       "tracepoints syscalls:sys_enter/exit_shm{get,at,dt,ctl}",
+       differs="bcc uses kprobes/kretprobes; same calls and columns"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
