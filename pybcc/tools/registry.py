@@ -115,6 +115,10 @@ TOOLS = [
     _t("shmsnoop", "Memory", "Trace shm*() syscalls",
        "tracepoints syscalls:sys_enter/exit_shm{get,at,dt,ctl}",
        differs="bcc uses kprobes/kretprobes; same calls and columns"),
+    _t("drsnoop", "Memory", "Trace direct reclaim with its latency",
+       "tracepoints vmscan:mm_vmscan_direct_reclaim_begin/end (--memcg: memcg_reclaim too)",
+       differs="-v needs vm_zone_stat in /proc/kallsyms (refused in one line without); "
+               "--memcg added"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
