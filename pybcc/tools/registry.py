@@ -134,6 +134,37 @@ TOOLS = [
     _t("tplist", "Generic probes", "Display kernel tracepoints or USDT probes and their formats",
        "tracefs events/*/format; USDT notes of ELF files",
        differs="--json added; -vv shows link-time probe addresses, also with -p"),
+
+    # issue #11 (storage, file systems, memory): fstools
+    _t("syncsnoop", "Files", "Trace sync() family syscalls",
+       "tracepoints syscalls:sys_enter_{sync,fsync,fdatasync,msync,sync_file_range,syncfs}",
+       differs="bcc uses kprobes on the syscall functions; same calls and columns"),
+    _t("mountsnoop", "Files", "Trace mount() and umount() syscalls",
+       "tracepoints syscalls:sys_enter/exit_mount and _umount",
+       differs="fsopen/fsconfig/fsmount/move_mount (new mount API) not shown; "
+               "strings cut at 255 bytes"),
+    _t("biotop", "Block I/O", "Block device (disk) I/O by process, top-like (-C: plain)",
+       "tp_btf block_io_start/block_rq_issue/block_rq_complete (raw_tp twins)",
+       "the same (block_rq_insert before 6.5)",
+       "requests created before start show as COMM '?' PID 0"),
+    _t("biopattern", "Block I/O", "Random vs sequential block I/O per disk (libbpf-tools)",
+       "tp_btf block_rq_complete (raw_tp twin)",
+       differs="libbpf-tools' tool (bcc has none); the first request of an interval "
+               "is compared with the one before it"),
+    _t("vfsstat", "Files", "Count some VFS calls per second",
+       "syscalls tracepoints (read/write/fsync/open/mknod/unlink/mkdir/rmdir families)",
+       differs="counts syscalls, not vfs_* calls: readv/sendfile/kernel-internal I/O "
+               "not counted; see -h for each column"),
+    _t("filelife", "Files", "Trace the lifespan of short-lived files",
+       "syscalls tracepoints: open*/creat exit (FMODE_CREATED via the fd), unlink/unlinkat",
+       differs="matched by file name, not dentry; mknod-made files not seen"),
+    _t("shmsnoop", "Memory", "Trace shm*() syscalls",
+       "tracepoints syscalls:sys_enter/exit_shm{get,at,dt,ctl}",
+       differs="bcc uses kprobes/kretprobes; same calls and columns"),
+    _t("drsnoop", "Memory", "Trace direct reclaim with its latency",
+       "tracepoints vmscan:mm_vmscan_direct_reclaim_begin/end (--memcg: memcg_reclaim too)",
+       differs="-v needs vm_zone_stat in /proc/kallsyms (refused in one line without); "
+               "--memcg added"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

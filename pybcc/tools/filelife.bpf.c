@@ -1,0 +1,142 @@
+// filelife: how long files lived, from creation to deletion. A successful
+// open/openat/openat2/creat whose file has FMODE_CREATED marks a birth
+// (keyed by the file's name, as the dentry gives it); unlink/unlinkat of
+// that name reports the age. bcc keys on the dentry with kprobes.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <pybcc/tool.h>
+#include <pybcc/files.h>
+
+#define NAME_LEN 64
+#define PATH_LEN 256
+#define FMODE_CREATED 0x100000
+#define AT_REMOVEDIR 0x200
+
+struct event {
+    u64 delta_ms;
+    u32 pid;
+    char comm[16];
+    char fname[NAME_LEN];
+};
+PYBCC_RECORD(event);
+
+struct born {
+    u64 ts;
+    char fname[NAME_LEN];
+};
+
+const volatile u32 targ_pid = 0;
+
+/* Keyed by a hash of the name: the key of a name seen as a dentry's and as
+ * the tail of a user's path is then the same without copying it around. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 8192);
+    __type(key, u64);
+    __type(value, struct born);
+} birth SEC(".maps");
+
+DEFINE_SCRATCH(char[PATH_LEN], path_scratch);
+
+#define FNV_OFFSET 14695981039346656037ULL
+#define FNV_PRIME 1099511628211ULL
+
+/* FNV-1a of the last '/'-separated component of s[0..len) */
+static __always_inline u64 name_hash(const char *s, int len)
+{
+    u64 h = FNV_OFFSET;
+    int i;
+
+    for (i = 0; i < PATH_LEN; i++) {
+        if (i >= len || !s[i])
+            break;
+        if (s[i] == '/')
+            h = FNV_OFFSET;
+        else
+            h = (h ^ (u8)s[i]) * FNV_PRIME;
+    }
+    return h;
+}
+
+static __always_inline bool skip(void)
+{
+    return targ_pid && (bpf_get_current_pid_tgid() >> 32) != targ_pid;
+}
+
+static __always_inline int created(long fd)
+{
+    struct born b = {};
+    struct file *f;
+    u64 key;
+    int len;
+
+    if (fd < 0 || skip())
+        return 0;
+    f = current_fd_file(fd);
+    if (!f || !(BPF_CORE_READ(f, f_mode) & FMODE_CREATED))
+        return 0;
+    len = bpf_probe_read_kernel_str(b.fname, sizeof(b.fname),
+                                    BPF_CORE_READ(f, f_path.dentry, d_name.name));
+    if (len <= 1)
+        return 0;
+    key = name_hash(b.fname, len);
+    b.ts = bpf_ktime_get_ns();
+    bpf_map_update_elem(&birth, &key, &b, BPF_ANY);
+    return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int exit_openat(struct trace_event_raw_sys_exit *ctx) { return created(ctx->ret); }
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int exit_open(struct trace_event_raw_sys_exit *ctx) { return created(ctx->ret); }
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int exit_openat2(struct trace_event_raw_sys_exit *ctx) { return created(ctx->ret); }
+
+SEC("tracepoint/syscalls/sys_exit_creat")
+int exit_creat(struct trace_event_raw_sys_exit *ctx) { return created(ctx->ret); }
+
+/* A user path being unlinked: report the file of its last component's name. */
+static __always_inline int deleted(void *ctx, const char *upath)
+{
+    char *path = scratch(&path_scratch);
+    struct event e = {};
+    struct born *b;
+    u64 key;
+    int len;
+
+    if (!path || skip())
+        return 0;
+    len = bpf_probe_read_user_str(path, PATH_LEN, upath);
+    if (len <= 1)
+        return 0;
+    key = name_hash(path, len);
+    b = bpf_map_lookup_elem(&birth, &key);
+    if (!b)
+        return 0;       // created before tracing, or not a file we saw made
+    e.delta_ms = (bpf_ktime_get_ns() - b->ts) / 1000000;
+    e.pid = bpf_get_current_pid_tgid() >> 32;
+    bpf_get_current_comm(e.comm, sizeof(e.comm));
+    __builtin_memcpy(e.fname, b->fname, sizeof(e.fname));
+    bpf_map_delete_elem(&birth, &key);
+    emit_event(ctx, &e, sizeof(e));
+    return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_unlinkat")
+int enter_unlinkat(struct trace_event_raw_sys_enter *ctx)
+{
+    if (ctx->args[2] & AT_REMOVEDIR)
+        return 0;
+    return deleted(ctx, (const char *)ctx->args[1]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_unlink")
+int enter_unlink(struct trace_event_raw_sys_enter *ctx)
+{
+    return deleted(ctx, (const char *)ctx->args[0]);
+}
+
+char LICENSE[] SEC("license") = "GPL";

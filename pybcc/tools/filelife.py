@@ -1,0 +1,63 @@
+"""filelife: trace the lifespan of short-lived files (bcc's columns)."""
+import sys
+from time import strftime
+
+from ..errors import BPFError
+from ..output.table import Column, Table
+from .lib.args import add_duration, add_json, pid, tool_parser
+from .lib.runtime import Tool, run_tool, stream_events
+
+EXAMPLES = """examples:
+    ./filelife           # trace lifecycle of file(create->remove)
+    ./filelife -p 181    # only trace PID 181
+    ./filelife --json    # NDJSON, one object per deleted file (pybcc)
+
+Source: the syscalls tracepoints (bcc: kprobes on vfs_create/vfs_open/
+vfs_unlink). A file is born when open/openat/openat2/creat creates it
+(FMODE_CREATED on the new file) and dies when unlink/unlinkat removes a file
+of that name. Differs from bcc: files are matched by name (the last path
+component, up to 63 bytes), not by dentry, so two files of the same name in
+different directories can be confused; files made by mknod() are not seen;
+deletions that fail are reported too. -p filters both the creating and the
+deleting process.
+"""
+
+COLUMNS = [
+    Column("TIME", "%-8s ", lambda e: strftime("%H:%M:%S")),
+    Column("PID", "%-7d ", lambda e: e.pid),
+    Column("COMM", "%-16s ", lambda e: e.comm),
+    Column("AGE(s)", "%-7.2f ", lambda e: e.delta_ms / 1000),
+    Column("FILE", "%s", lambda e: e.fname),
+]
+
+
+def parse_args(argv):
+    p = tool_parser("filelife", "Trace lifecycle of file", EXAMPLES)
+    p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
+    add_duration(p, "stop after this many seconds (pybcc)")
+    add_json(p)
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    constants = {"targ_pid": args.pid} if args.pid else {}
+    table = Table(COLUMNS, json=args.json)
+    with Tool("filelife", constants, events=True) as tool:
+        for prog, required in (("exit_openat", True), ("enter_unlinkat", True),
+                               ("exit_open", False), ("exit_openat2", False),
+                               ("exit_creat", False), ("enter_unlink", False)):
+            try:
+                tool.attach(prog)
+            except BPFError:
+                if required:
+                    raise
+        record = tool.record("event")
+        tool.open_events(lambda data: table.write(record.decode(data)))
+        table.print_header()
+        stream_events(tool, args.duration)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_tool(main, sys.argv[1:]))

@@ -1,0 +1,111 @@
+// mountsnoop: mount() and umount2() from the syscalls tracepoints. The
+// enter side keeps the arguments per thread; the exit side adds the return
+// value and sends one event.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <pybcc/tool.h>
+#include <pybcc/containers.h>
+
+#define STR_LEN 256
+
+enum call { CALL_MOUNT = 1, CALL_UMOUNT = 2 };
+
+struct event {
+    u64 mnt_ns;
+    u64 flags;
+    s64 retval;
+    u32 pid;
+    u32 tid;
+    u32 ppid;
+    u32 call;
+    char comm[16];
+    char pcomm[16];
+    char source[STR_LEN];
+    char target[STR_LEN];
+    char type[STR_LEN];
+    char data[STR_LEN];
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1024);
+    __type(key, u32);
+    __type(value, struct event);
+} calls SEC(".maps");
+
+DEFINE_SCRATCH(struct event, empty_event);
+
+/* A new per-thread record with the caller's identity, or NULL. */
+static __always_inline struct event *begin(u32 call)
+{
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tid = (u32)id;
+    struct task_struct *task = (void *)bpf_get_current_task();
+    struct event *zero, *e;
+
+    if (container_filtered())
+        return NULL;
+    zero = scratch(&empty_event);
+    if (!zero || bpf_map_update_elem(&calls, &tid, zero, BPF_ANY))
+        return NULL;
+    e = bpf_map_lookup_elem(&calls, &tid);
+    if (!e)
+        return NULL;
+    e->call = call;
+    e->pid = id >> 32;
+    e->tid = tid;
+    e->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+    e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+    BPF_CORE_READ_STR_INTO(&e->pcomm, task, real_parent, comm);
+    bpf_get_current_comm(e->comm, sizeof(e->comm));
+    return e;
+}
+
+SEC("tracepoint/syscalls/sys_enter_mount")
+int mount_enter(struct trace_event_raw_sys_enter *ctx)
+{
+    struct event *e = begin(CALL_MOUNT);
+
+    if (!e)
+        return 0;
+    bpf_probe_read_user_str(e->source, STR_LEN, (const char *)ctx->args[0]);
+    bpf_probe_read_user_str(e->target, STR_LEN, (const char *)ctx->args[1]);
+    bpf_probe_read_user_str(e->type, STR_LEN, (const char *)ctx->args[2]);
+    e->flags = ctx->args[3];
+    bpf_probe_read_user_str(e->data, STR_LEN, (const char *)ctx->args[4]);
+    return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_umount")
+int umount_enter(struct trace_event_raw_sys_enter *ctx)
+{
+    struct event *e = begin(CALL_UMOUNT);
+
+    if (!e)
+        return 0;
+    bpf_probe_read_user_str(e->target, STR_LEN, (const char *)ctx->args[0]);
+    e->flags = ctx->args[1];
+    return 0;
+}
+
+static __always_inline int finish(struct trace_event_raw_sys_exit *ctx)
+{
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    struct event *e = bpf_map_lookup_elem(&calls, &tid);
+
+    if (!e)
+        return 0;
+    e->retval = ctx->ret;
+    emit_event(ctx, e, sizeof(*e));
+    bpf_map_delete_elem(&calls, &tid);
+    return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_mount")
+int mount_exit(struct trace_event_raw_sys_exit *ctx) { return finish(ctx); }
+
+SEC("tracepoint/syscalls/sys_exit_umount")
+int umount_exit(struct trace_event_raw_sys_exit *ctx) { return finish(ctx); }
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,84 @@
+"""vfsstat: count some VFS calls per second (bcc's columns)."""
+import sys
+from time import strftime
+
+from ..errors import BPFError
+from ..output.table import Column, Table
+from .lib.args import add_json, pid, positive_int, tool_parser
+from .lib.report import report_loop
+from .lib.runtime import Tool
+
+EXAMPLES = """examples:
+    ./vfsstat             # count some VFS calls per second
+    ./vfsstat -p 185      # trace PID 185 only
+    ./vfsstat 2 5         # print 2 second summaries, 5 times
+    ./vfsstat --json 1 3  # NDJSON, one object per interval (pybcc)
+
+Source: the syscalls tracepoints, not bcc's kprobes/fentry on vfs_* functions,
+so each column counts the syscalls that reach that function:
+  READ/s    read, pread64 (not readv/preadv/sendfile/splice, nor the kernel's own reads)
+  WRITE/s   write, pwrite64 (likewise)
+  FSYNC/s   fsync, fdatasync (not msync(MS_SYNC))
+  OPEN/s    open, openat, openat2, creat, open_by_handle_at that succeed (not exec's opens)
+  CREATE/s  mknod/mknodat of regular files (as vfs_create; open(O_CREAT) is not it)
+  UNLINK/s  unlink, unlinkat;  MKDIR/s mkdir, mkdirat;  RMDIR/s rmdir, unlinkat(AT_REMOVEDIR)
+Calls that fail before the file system are counted (bcc counts them only if
+they reach vfs_*), except OPEN.
+"""
+
+STATS = ("READ", "WRITE", "FSYNC", "OPEN", "CREATE", "UNLINK", "MKDIR", "RMDIR")
+PROGRAMS = ["enter_read", "enter_pread64", "enter_write", "enter_pwrite64", "enter_fsync",
+            "enter_fdatasync", "enter_mkdir", "enter_mkdirat", "enter_rmdir", "enter_unlink",
+            "enter_unlinkat", "enter_mknod", "enter_mknodat", "exit_open", "exit_openat",
+            "exit_openat2", "exit_creat", "exit_open_by_handle_at"]
+# syscalls some architectures lack (arm64 has only the *at forms)
+OPTIONAL = {"enter_mkdir", "enter_rmdir", "enter_unlink", "enter_mknod", "exit_open",
+            "exit_openat2", "exit_creat", "exit_open_by_handle_at"}
+
+
+def parse_args(argv):
+    p = tool_parser("vfsstat", "Count some VFS calls.", EXAMPLES)
+    p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
+    p.add_argument("interval", nargs="?", default=1, type=positive_int,
+                   help="output interval, in seconds")
+    p.add_argument("count", nargs="?", default=99999999, type=positive_int,
+                   help="number of outputs")
+    add_json(p)
+    return p.parse_args(argv)
+
+
+def columns():
+    """bcc's columns; a row is {stat: calls per second}."""
+    return [Column("TIME", "%-8s: ", lambda r: strftime("%H:%M:%S"), head="%-8s  ")] + [
+        Column(s + "/s", " %8d", lambda r, s=s: r[s], key=s.lower()) for s in STATS]
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    constants = {"targ_pid": args.pid} if args.pid else {}
+    table = Table(columns(), json=args.json)
+    last = [0] * (len(STATS) + 1)
+
+    def report(json):
+        totals = [sum(tool.maps["stats"][i]) for i in range(len(STATS) + 1)]
+        row = {s: (totals[i] - last[i]) // args.interval for i, s in enumerate(STATS, 1)}
+        last[:] = totals
+        if json:
+            return table.as_dict(row)
+        return table.text(row) + "\n"
+
+    with Tool("vfsstat", constants) as tool:
+        for prog in PROGRAMS:
+            try:
+                tool.attach(prog)
+            except BPFError:
+                if prog not in OPTIONAL:
+                    raise
+        table.print_header()
+        report_loop(report, args.interval, args.count, None, args.json, blank_line=False)
+    return 0
+
+
+if __name__ == "__main__":
+    from .lib.runtime import run_tool
+    sys.exit(run_tool(main, sys.argv[1:]))
