@@ -84,11 +84,9 @@ TOOLS = [
     _t("stackcount", "Generic probes", "Count events and their stack traces",
        "tracepoints, uprobes, USDT", "kprobes for kernel functions"),
     _t("trace", "Generic probes", "Print a message when functions or tracepoints fire",
-       "tracepoints and uprobes", "kprobes/kretprobes for kernel functions",
-       "U: (USDT) and -s refused"),
+       "tracepoints, uprobes and USDT", "kprobes/kretprobes for kernel functions"),
     _t("argdist", "Generic probes", "Histograms and counts of function arguments",
-       "tracepoints and uprobes", "kprobes/kretprobes for kernel functions",
-       "U: (USDT) refused"),
+       "tracepoints, uprobes and USDT", "kprobes/kretprobes for kernel functions"),
     # issue #10, networking tools (nettools branch)
     _t("tcpstates", "Network", "Trace TCP session state changes and durations",
        "tracepoint sock:inet_sock_set_state",
