@@ -113,12 +113,12 @@ class Exporter:
 
 
 class LibbpfTools:
-    def __init__(self):
+    def __init__(self, tools=LIBBPF_TOOLS):
         self.procs = [subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                       start_new_session=True) for argv in LIBBPF_TOOLS]
+                                       start_new_session=True) for argv in tools]
         time.sleep(3)     # they print nothing when attached; they load in well under this
         self.failed = [(a[0], p.stderr.read().decode().strip().splitlines()[-1:])
-                       for a, p in zip(LIBBPF_TOOLS, self.procs) if p.poll() is not None]
+                       for a, p in zip(tools, self.procs) if p.poll() is not None]
 
     def stop(self):
         for p in self.procs:
@@ -147,8 +147,8 @@ def overhead(rounds, work=None, conds=None):
     conds = conds or {
         "none": None,
         "pybcc exporter (default sets)": [],
-        "pybcc exporter (default sets but syscalls)":
-            _config(tmp, "nosys", [s for s in DEFAULT_SETS if s != "syscalls"]),
+        "pybcc exporter (default sets plus syscalls)":
+            _config(tmp, "withsys", DEFAULT_SETS + ["syscalls"]),
         "libbpf-tools aggregators x5": "libbpf-tools"}
     names = list(conds)
     res = {c: [] for c in names}
@@ -156,8 +156,8 @@ def overhead(rounds, work=None, conds=None):
     for r in range(rounds):
         for cond in names[r % len(names):] + names[:r % len(names)]:
             tracer, how = None, conds[cond]
-            if how == "libbpf-tools":
-                tracer = LibbpfTools()
+            if how == "libbpf-tools" or isinstance(how, tuple):
+                tracer = LibbpfTools(*([list(how)] if isinstance(how, tuple) else []))
                 if tracer.failed:
                     notes[cond] = f"not started: {tracer.failed}"
             elif how is not None:
@@ -192,7 +192,8 @@ def syscall_cost(rounds):
     out = overhead(rounds, work=(loops, 0, 0, 0), conds={
         "none": None, "pybcc exporter (syscalls set)": _config(tmp, "sys", ["syscalls"]),
         "pybcc exporter (syscalls set, --no-bpf-stats)":
-            _config(tmp, "sys2", ["syscalls"]) + ["--no-bpf-stats"]})
+            _config(tmp, "sys2", ["syscalls"]) + ["--no-bpf-stats"],
+        "libbpf-tools syscount": (["/usr/sbin/syscount", "-i", "3600"],)})
     base = out["results"]["none"]["cpu_median_s"]
     for c, r in out["results"].items():
         r["added_ns_per_syscall"] = (r["cpu_median_s"] - base) / (3 * loops) * 1e9

@@ -4,6 +4,7 @@ target: executions, line coverage of its modules (coverage.py) and findings.
 
   python3 benchmarks/fuzz.py                    # 60 s per target
   python3 benchmarks/fuzz.py --seconds 10 --only btf,core
+  python3 benchmarks/fuzz.py --no-coverage          # executions at full speed
   python3 benchmarks/fuzz.py --keep             # save findings under tests/data/fuzz/
 
 The targets, seeds and strategies are those of tests/fuzz (hypothesis); the
@@ -19,7 +20,8 @@ import sys
 import time
 import warnings
 
-# coverage.py's tracer slows the readers several times: allow for it.
+# coverage.py's tracer slows the readers several times: allow for it
+# (--no-coverage sets it back to 3 s).
 os.environ.setdefault("PYBCC_FUZZ_DEADLINE", "15")
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -35,6 +37,8 @@ def main():
     p.add_argument("--only", help="comma-separated target names: " + ",".join(targets.BY_NAME))
     p.add_argument("--keep", action="store_true", help="save findings as regression inputs")
     p.add_argument("--json", help="also write the results to this file")
+    p.add_argument("--no-coverage", action="store_true",
+                   help="count executions at full speed, without coverage.py")
     args = p.parse_args()
     warnings.simplefilter("ignore")
     chosen = [targets.BY_NAME[n] for n in args.only.split(",")] if args.only else targets.TARGETS
@@ -42,6 +46,10 @@ def main():
         import coverage
     except ImportError:
         coverage = None
+    if args.no_coverage:
+        coverage = None
+        os.environ["PYBCC_FUZZ_DEADLINE"] = "3"
+        targets.DEADLINE = 3.0
     rows = []
     print(f"{'target':<12} {'seconds':>7} {'execs':>7} {'execs/s':>8} {'coverage':>9}  findings")
     for t in chosen:

@@ -14,7 +14,6 @@ BTF parsing, load, attach) and the top functions by own CPU time.
 import argparse
 import atexit
 import shutil
-import cProfile
 import io
 import os
 import pstats

@@ -90,8 +90,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--minutes", type=float, default=60)
     p.add_argument("--sample", type=float, default=60, help="seconds between samples (default 60)")
-    p.add_argument("--warmup", type=float, default=0.2, help="fraction of the run left out of the flatness check")
-    p.add_argument("--out", default=os.path.join(HERE, "soak"), help="directory for CSV, PNG and tool output")
+    p.add_argument("--warmup", type=float, default=0.2,
+                   help="fraction of the run left out of the flatness check (at least 60 s)")
+    p.add_argument("--out", default=os.path.join(HERE, "soak"), help="directory for the CSV and the PNG")
     args = p.parse_args()
     if args.minutes <= 0 or args.sample <= 0 or not 0 <= args.warmup < 1:
         p.error("--minutes and --sample must be positive, --warmup in [0, 1)")
@@ -100,7 +101,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="pybcc-soak-", dir="/var/tmp") as tmpdir:
         env_cache = tempfile.mkdtemp(prefix="pybcc-soak-cache-")
         os.environ["PYBCC_CACHE_DIR"] = env_cache
-        tools = [Tool(a, args.out) for a in TOOLS]
+        tools = [Tool(a, tmpdir) for a in TOOLS]    # their output: counted, then deleted
         load = workload(stop, tmpdir)
         rows, last_cpu = [], {}
         t0 = time.monotonic()
@@ -136,6 +137,10 @@ def main():
                 except subprocess.TimeoutExpired:
                     t.proc.kill()
             subprocess.run(["rm", "-rf", env_cache])
+            for t in tools:
+                t.out.close()
+                with open(t.out.name, "rb") as f:
+                    t.lines_out = sum(1 for _ in f)
     csv_path = os.path.join(args.out, "soak.csv")
     with open(csv_path, "w", newline="") as f:
         w = csv.writer(f)
@@ -143,8 +148,9 @@ def main():
         w.writerows(rows)
     # Flatness after warm-up.
     ok = True
-    cut = args.minutes * 60 * args.warmup
-    print("\ntool         rss growth  fds growth  cpu % (mean)  lost events  status")
+    # Start-up (BTF, maps, attach) on a busy machine can take most of a minute.
+    cut = max(args.minutes * 60 * args.warmup, 60)
+    print("\ntool         rss growth  fds growth  cpu % (mean)  lost events  lines out  status")
     summary = []
     for t in tools:
         mine = [r for r in rows if r[1] == t.name and r[0] >= cut and r[2] != ""]
@@ -152,10 +158,12 @@ def main():
         fds = flat([r[3] for r in mine])
         cpu = sum(r[4] for r in mine) / len(mine) if mine else 0.0
         died = any(r[6] == "exited" for r in rows if r[1] == t.name)
-        good = not died and rss <= 0.05 and fds <= 0.05
+        good = not died and rss <= 0.05 and fds <= 0.05 and len(mine) >= 2
         ok &= good
-        status = "ok" if good else ("DIED " + " | ".join(t.err_tail) if died else "GREW")
-        print(f"{t.name:<12} {rss * 100:9.1f} % {fds * 100:9.1f} % {cpu:12.1f} {t.lost:12d}  {status}")
+        status = "ok" if good else ("DIED " + " | ".join(t.err_tail) if died else
+                                    "too short: under 2 samples after warm-up" if len(mine) < 2 else "GREW")
+        print(f"{t.name:<12} {rss * 100:9.1f} % {fds * 100:9.1f} % {cpu:12.1f} {t.lost:12d} "
+              f"{t.lines_out:10d}  {status}")
         summary.append((t.name, rss, fds, cpu, t.lost, status))
     png = plot(rows, tools, args.out)
     print(f"\nCSV: {csv_path}" + (f"\nplot: {png}" if png else "\nplot: matplotlib not installed"))

@@ -10,12 +10,19 @@ This module sits above attach/ and usdt/ (a USDT section needs both); the
 section conventions themselves live in pybcc.sections.
 """
 import fnmatch
+import importlib
 
-from .attach import kprobe, perf_event, raw_tracepoint, socket, tc, tracepoint, tracing, uprobe, xdp
 from .errors import AttachError
-from .usdt.attach import attach_usdt
 
-syscall_function = kprobe.syscall_function
+
+def _attach_module(name):
+    # Only the attach kind in use is imported (uprobes bring the symbol
+    # readers, sockets the socket module): a tool's start stays cheap.
+    return importlib.import_module(f"pybcc.attach.{name}")
+
+
+def syscall_function(name):
+    return _attach_module("kprobe").syscall_function(name)
 
 
 def _split_offset(target):
@@ -42,36 +49,36 @@ def attach_program(prog, target=None, **kw):
         if "/" not in target and ":" not in target:
             raise AttachError(f"{where}: a tracepoint is named CATEGORY/NAME, not {target!r}")
         cat, name = target.replace(":", "/").split("/", 1)
-        return tracepoint.attach_tracepoint(fd, cat, name, **kw)
+        return _attach_module("tracepoint").attach_tracepoint(fd, cat, name, **kw)
     if kind == "raw_tracepoint":
-        return raw_tracepoint.attach_raw_tracepoint(fd, target)
+        return _attach_module("raw_tracepoint").attach_raw_tracepoint(fd, target)
     if kind in ("tracing", "lsm"):
         name = {"tp_btf/": "tp_btf", "lsm/": "lsm", "lsm.s/": "lsm"}.get(
             sdef.prefix, sdef.prefix.split("/")[0].split(".")[0])
-        return tracing.attach_btf_program(fd, name, target, **kw)
+        return _attach_module("tracing").attach_btf_program(fd, name, target, **kw)
     if kind == "kprobe":
         func, off = _split_offset(target)
-        return kprobe.attach_kprobe(fd, func, offset=off, retprobe=sdef.retprobe, **kw)
+        return _attach_module("kprobe").attach_kprobe(fd, func, offset=off, retprobe=sdef.retprobe, **kw)
     if kind == "ksyscall":
-        return kprobe.attach_kprobe(fd, syscall_function(target), retprobe=sdef.retprobe, **kw)
+        return _attach_module("kprobe").attach_kprobe(fd, syscall_function(target), retprobe=sdef.retprobe, **kw)
     if kind == "kprobe_multi":
         if not target:
             raise AttachError(f"{where}: a kprobe.multi section is kprobe.multi/PATTERN; "
                               f"give the target as attach(target='PATTERN')")
-        return kprobe.attach_kprobe_multi(fd, target, retprobe=sdef.retprobe, **kw)
+        return _attach_module("kprobe").attach_kprobe_multi(fd, target, retprobe=sdef.retprobe, **kw)
     if kind == "uprobe":
         path, _, sym = target.partition(":")
         if not path or not sym:
             raise AttachError(f"{where}: a uprobe section is uprobe/PATH:SYMBOL[+OFFSET]; "
                               f"give the target as attach(target='PATH:SYMBOL')")
         sym, off = _split_offset(sym)
-        return uprobe.attach_uprobe(fd, path, sym, offset=off, retprobe=sdef.retprobe, **kw)
+        return _attach_module("uprobe").attach_uprobe(fd, path, sym, offset=off, retprobe=sdef.retprobe, **kw)
     if kind == "uprobe_multi":
         path, _, pattern = target.rpartition(":")
         if not path or not pattern:
             raise AttachError(f"{where}: a uprobe.multi section is uprobe.multi/PATH:PATTERN; "
                               f"give the target as attach(target='PATH:PATTERN')")
-        return uprobe.attach_uprobe_multi(fd, path, symbols=_glob_regex(pattern),
+        return _attach_module("uprobe").attach_uprobe_multi(fd, path, symbols=_glob_regex(pattern),
                                           retprobe=sdef.retprobe, **kw)
     if kind == "usdt":
         # usdt/PATH:PROVIDER:NAME (the path itself may hold colons)
@@ -79,16 +86,17 @@ def attach_program(prog, target=None, **kw):
         if len(parts) != 3 or not all(parts):
             raise AttachError(f"{where}: a USDT section is usdt/PATH:PROVIDER:NAME; give "
                               f"the target as attach(target='PATH:PROVIDER:NAME')")
+        from .usdt.attach import attach_usdt
         return attach_usdt(kw.pop("collection", None), prog, parts[0], parts[1], parts[2], **kw)
     if kind == "perf_event":
-        return perf_event.attach_perf_event(fd, **kw)
+        return _attach_module("perf_event").attach_perf_event(fd, **kw)
     if kind == "xdp":
-        return xdp.attach_xdp(fd, **kw)
+        return _attach_module("xdp").attach_xdp(fd, **kw)
     if kind == "socket":
-        return socket.attach_socket(fd, **kw)
+        return _attach_module("socket").attach_socket(fd, **kw)
     if kind in ("tc", "tcx"):
         if kind == "tcx":
             kw.setdefault("direction", "egress" if "egress" in sdef.prefix else "ingress")
-        return tc.attach_tc(fd, **kw)
+        return _attach_module("tc").attach_tc(fd, **kw)
     raise AttachError(f"{where}: pybcc cannot attach this kind of program by its section "
                       f"name; attach it by hand")

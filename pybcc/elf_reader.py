@@ -2,18 +2,18 @@
 
 Nothing here touches the kernel. The loader turns an ObjectSpec into maps and
 programs; knowing the running kernel (CO-RE, externs) is the loader's job.
+
+A parsed object is remembered in pybcc's cache, keyed by the object's
+digest: a tool's second start reads its spec back (a few ms) instead of
+importing pyelftools and parsing the ELF again.
 """
-import hashlib
 import io
 import os
+import pickle
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-from elftools.common.exceptions import ELFError
-from elftools.construct.core import ConstructError
-from elftools.elf.elffile import ELFFile
-
-from . import asm, sections
+from . import asm, cache, sections
 from .btf import BTF
 from .btf import types as bt
 from .errors import LoadError
@@ -116,28 +116,86 @@ def _is_global_data(name):
     return any(name == p or name.startswith(p + ".") for p in (".data", ".rodata", ".bss"))
 
 
-def load_spec(path_or_bytes, name=None):
-    """Parse a BPF ELF object (a path or its bytes) into an ObjectSpec."""
+def load_spec(path_or_bytes, name=None, memo=True):
+    """Parse a BPF ELF object (a path or its bytes) into an ObjectSpec.
+    With ``memo``, a spec parsed before (same bytes) comes from the cache."""
     data = path_or_bytes
     path = name or "<bytes>"
     if isinstance(path_or_bytes, (str, os.PathLike)):
         path = str(path_or_bytes)
         with open(path, "rb") as f:
             data = f.read()
+    digest = cache.sha256(data).hexdigest()
+    memo_path = _memo_path(digest) if memo else None
+    spec = _read_memo(memo_path) if memo_path else None
+    if spec is not None:
+        spec.path = path
+        return spec
+    spec = _parse(data, path)
+    spec.digest = digest
+    if memo_path:
+        try:
+            cache.write_entry(memo_path, pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass    # an unusable cache only costs time
+    return spec
+
+
+def _parse(data, path):
+    from elftools.common.exceptions import ELFError
+    from elftools.construct.core import ConstructError
     try:
-        spec = _Parser(data, path).parse()
+        return _Parser(data, path).parse()
     except LoadError:
         raise
     except (ELFError, ConstructError, ValueError, IndexError, KeyError, OverflowError,
             UnicodeDecodeError) as e:
         # pyelftools reads lazily: a corrupt object fails anywhere in parse()
         raise LoadError(f"{path}: malformed BPF object ({type(e).__name__}: {e})") from None
-    spec.digest = hashlib.sha256(data).hexdigest()
-    return spec
+
+
+# The memo holds pickled spec classes: it is only valid for the code that
+# wrote it, so its key covers the modules whose classes it holds.
+_SPEC_MODULES = ("elf_reader.py", "asm.py", "sections.py", "btf/types.py", "maps/spec.py")
+_code_id = None
+
+
+def _memo_path(digest):
+    """Where the spec of the object with ``digest`` is remembered; None when
+    the cache cannot be used."""
+    global _code_id
+    if _code_id is None:
+        here = os.path.dirname(os.path.abspath(__file__))
+        stamps = []
+        for rel in _SPEC_MODULES:
+            try:
+                st = os.stat(os.path.join(here, rel))
+                stamps.append(f"{rel}:{st.st_size}:{st.st_mtime_ns}")
+            except OSError:
+                stamps.append(rel)
+        _code_id = cache.sha256(";".join(stamps).encode()).hexdigest()[:16]
+    try:
+        return os.path.join(cache.private_dir("object-specs"), f"{digest}-{_code_id}.pickle")
+    except OSError:
+        return None
+
+
+def _read_memo(path):
+    # entry_ok(): private directory, our file, digest intact (see pybcc.cache);
+    # the pickle is as trusted as the objects the same cache feeds the kernel.
+    if not cache.entry_ok(path):
+        return None
+    try:
+        with open(path, "rb") as f:
+            spec = pickle.load(f)
+    except Exception:  # noqa: BLE001 (a stale or foreign pickle: parse again)
+        return None
+    return spec if isinstance(spec, ObjectSpec) else None
 
 
 class _Parser:
     def __init__(self, data, path):
+        from elftools.elf.elffile import ELFFile
         self.path = path
         try:
             self.elf = ELFFile(io.BytesIO(data))

@@ -38,7 +38,8 @@ TOOLS = {
     "cpudist": (["1", "1"], r"usecs"),
     "dbslower": (["mysql"], None),
     "dbstat": (["mysql"], None),
-    "deadlock": ([str(os.getpid())], None),     # this (Python) process
+    # this (Python) process; glibc 2.34+ has the pthread functions in libc
+    "deadlock": (["--binary", "/lib/x86_64-linux-gnu/libc.so.6", str(os.getpid())], None),
     "ttysnoop": (["/dev/null"], None),
     "execsnoop": ([], MARK),
     "exitsnoop": ([], MARK),
@@ -201,7 +202,8 @@ def _run(script, args, expect, startup, window, t0):
 
 
 # What tools print when something they need is not running here.
-NEEDS = re.compile(r"pidof|USAGE: mysqld|no such process|No such process|Is the process", re.I)
+NEEDS = re.compile(r"pidof|USAGE: mysqld|no such process|No such process|Is the process|"
+                   r"nocbreak|setupterm|_curses", re.I)
 # Tools' own checks of the kernel, printed on stdout.
 OWN_REFUSAL = re.compile(r"^(ERROR|WARNING): .*(kallsyms|not available|not found|traceable)|"
                          r"Failed to attach to a hardware event|only support Intel", re.M)
@@ -222,9 +224,9 @@ def classify(rc, out, err, expect):
         return "fails", last[:200]
     if rc not in (0, -signal.SIGINT, 130, 1) and not interrupted:
         return "fails", f"exit {rc}: {last[:200]}"
+    if rc == 1 and REFUSAL.search(last):
+        return "refuses", last[:200]
     if rc == 1 and not out.strip():
-        if REFUSAL.search(err):
-            return "refuses", last[:200]
         return "fails", last[:200] or "exit 1, no output"
     if expect and not re.search(expect, out):
         if REFUSAL.search(err):
@@ -232,6 +234,8 @@ def classify(rc, out, err, expect):
         return "fails", f"ran, but no {expect!r} in its output" + (f" ({last[:120]})" if last else "")
     if not out.strip():
         return "fails", "ran, printed nothing" + (f" ({last[:120]})" if last else "")
+    if re.search(r"could not determine address|Failed to attach|cannot attach", out + err):
+        return "fails", (last or out.strip().splitlines()[0])[:200]
     return "works", (out.strip().splitlines() or [""])[0][:80]
 
 

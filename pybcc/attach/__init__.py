@@ -1,14 +1,30 @@
 """Attach loaded programs to events. Each function returns a Link; closing
-it detaches, and nothing stays attached after the process exits."""
-from .link import Link  # noqa: F401
-from .tracepoint import attach_tracepoint  # noqa: F401
-from .raw_tracepoint import attach_raw_tracepoint  # noqa: F401
-from .tp_btf import attach_tp_btf  # noqa: F401
-from .tracing import (attach_fentry, attach_fexit, attach_fmod_ret, attach_lsm,  # noqa: F401
-                      attach_btf_program, btf_target)
-from .kprobe import attach_kprobe, attach_kretprobe, attach_kprobe_multi  # noqa: F401
-from .uprobe import attach_uprobe, attach_uretprobe, attach_uprobe_multi  # noqa: F401
-from .perf_event import attach_perf_event  # noqa: F401
-from .socket import attach_socket  # noqa: F401
-from .xdp import attach_xdp  # noqa: F401
-from .tc import attach_tc  # noqa: F401
+it detaches, and nothing stays attached after the process exits.
+
+The functions are imported on first use (``pybcc.attach.attach_uprobe``
+brings the symbol readers): a tool pays only for the kinds it attaches."""
+import importlib
+
+_WHERE = {
+    "Link": "link",
+    "attach_tracepoint": "tracepoint",
+    "attach_raw_tracepoint": "raw_tracepoint",
+    "attach_tp_btf": "tp_btf",
+    "attach_fentry": "tracing", "attach_fexit": "tracing", "attach_fmod_ret": "tracing",
+    "attach_lsm": "tracing", "attach_btf_program": "tracing", "btf_target": "tracing",
+    "attach_kprobe": "kprobe", "attach_kretprobe": "kprobe", "attach_kprobe_multi": "kprobe",
+    "attach_uprobe": "uprobe", "attach_uretprobe": "uprobe", "attach_uprobe_multi": "uprobe",
+    "attach_perf_event": "perf_event",
+    "attach_socket": "socket",
+    "attach_xdp": "xdp",
+    "attach_tc": "tc",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    mod = _WHERE.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'pybcc.attach' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{mod}"), name)

@@ -11,13 +11,13 @@ import errno
 import hashlib
 import logging
 import os
-import platform
 import re
 import subprocess
 
 from .. import cache as _cache
 from ..cache import boot_id
 from ..errors import CompileError
+from ..kernel.arch import target_arch  # noqa: F401  (compiler.target_arch)
 from . import cache
 from .discover import Compiler, cache_tmpdir, find_compiler
 
@@ -49,18 +49,6 @@ QUIET_FLAGS = (
     "-Wno-error=incompatible-function-pointer-types",
     "-Wno-error=implicit-function-declaration",
 )
-
-_ARCH = {"x86_64": "x86", "amd64": "x86", "i386": "x86", "i686": "x86",
-         "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm", "armv6l": "arm",
-         "s390x": "s390", "ppc64le": "powerpc", "ppc64": "powerpc",
-         "riscv64": "riscv", "loongarch64": "loongarch", "mips64": "mips", "mips": "mips"}
-
-
-def target_arch(machine=None):
-    """The kernel's name for the architecture (as in __TARGET_ARCH_<name>)."""
-    m = machine or platform.machine()
-    return _ARCH.get(m, m)
-
 
 def base_flags(compiler, arch=None):
     """The flags pybcc gives every compile, before include dirs and user flags.

@@ -11,7 +11,7 @@ import re
 import socket
 import time
 
-from ..tools.lib.syscalls_table import syscall_name
+from ..kernel.syscall_names import syscall_name
 
 # REQ_OP_* of include/linux/blk_types.h (the low 8 bits of cmd_flags).
 BLOCK_OPS = {0: "read", 1: "write", 2: "flush", 3: "discard", 5: "secure_erase",

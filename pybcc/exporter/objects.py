@@ -12,7 +12,7 @@ import shutil
 import sys
 
 from .. import compiler
-from ..compiler import cache
+from .. import cache
 from ..tools.lib.prebuilt import INCLUDE_DIR as TOOLS_INCLUDE_DIR
 
 BPF_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bpf")

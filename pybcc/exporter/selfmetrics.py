@@ -12,7 +12,7 @@ import struct
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from ..errors import BPFError
-from ..kernel import syscalls
+from ..kernel import bpf
 from ..kernel.uapi import Cmd
 
 BPF_STATS_RUN_TIME = 0
@@ -26,7 +26,7 @@ def enable_bpf_stats():
     """An fd that keeps BPF run-time stats on, or None where the kernel
     (before 5.8) or our privileges do not allow it."""
     try:
-        return syscalls.call(Cmd.ENABLE_STATS, {"type": (0, "I")}, "enabling BPF stats",
+        return bpf.call(Cmd.ENABLE_STATS, {"type": (0, "I")}, "enabling BPF stats",
                              type=BPF_STATS_RUN_TIME)[0]
     except BPFError:
         return None
@@ -35,7 +35,7 @@ def enable_bpf_stats():
 def program_stats(fd):
     """(run count, run time in ns) of a loaded program."""
     buf = ctypes.create_string_buffer(PROG_INFO_SIZE)
-    syscalls.obj_info(fd, buf)
+    bpf.obj_info(fd, buf)
     return (struct.unpack_from("<Q", buf, RUN_CNT_OFFSET)[0],
             struct.unpack_from("<Q", buf, RUN_TIME_NS_OFFSET)[0])
 

@@ -9,7 +9,6 @@ that each one reads like the C union member it mirrors.
 """
 import ctypes
 import os
-import platform
 import struct
 
 from ..errors import BPFError
@@ -22,7 +21,7 @@ _libc.syscall.restype = ctypes.c_long
 _NR = {
     "x86_64": {"bpf": 321, "perf_event_open": 298},
     "aarch64": {"bpf": 280, "perf_event_open": 241},
-}[platform.machine()]
+}[os.uname().machine]
 
 # Larger than any kernel's union bpf_attr; the kernel accepts a larger size as
 # long as the bytes it does not know are zero, which they are.

@@ -8,10 +8,9 @@ still refused (e.g. fentry here: the trampoline exists, the load gets EPERM).
 import ctypes
 import functools
 import os
-import subprocess
 import struct
 
-from .. import asm
+from .. import asm, cache
 from ..errors import BPFError
 from . import bpf, tracefs
 from .uapi import (AttachType, MapType, ProgType, BPF_F_MMAPABLE, BPF_F_NO_PREALLOC,
@@ -66,12 +65,44 @@ def _try_load(prog_type, **fields):
 
 
 def btf_id(name, kind):
-    """Id of a vmlinux BTF type (kind as a pybcc.btf kind number), or None."""
-    try:
-        from ..btf import BTF
-        return BTF.kernel().find(name, kind).id
-    except (ImportError, KeyError, OSError):
-        return None
+    """Id of a vmlinux BTF type (kind as a pybcc.btf kind number), or None.
+    Remembered per boot (see _boot_btf_ids): parsing the kernel's BTF costs
+    ~0.5 s CPU and ~100 MB, too much for a tool that only asks whether
+    fentry works after a kprobe was refused."""
+    ids, path = _boot_btf_ids()
+    key = f"{int(kind)}:{name}"
+    if key not in ids:
+        try:
+            from ..btf import BTF
+            ids[key] = BTF.kernel().find(name, kind).id
+        except (ImportError, KeyError, OSError):
+            ids[key] = None
+        if path:
+            try:
+                cache.write_json(path, ids)
+            except OSError:
+                pass    # an unusable cache only costs time
+    return ids[key]
+
+
+_btf_ids = None
+
+
+def _boot_btf_ids():
+    """({"KIND:NAME": id or None}, its file) for this boot's kernel."""
+    global _btf_ids
+    if _btf_ids is None:
+        ident = cache.kernel_identity()
+        path = None
+        if ident:
+            try:
+                path = os.path.join(cache.private_dir("kernel-memo"),
+                                    "btf-ids-" + cache.sha256(ident.encode()).hexdigest()[:32] + ".json")
+            except OSError:
+                path = None
+        stored = cache.read_json(path) if path else None
+        _btf_ids = (stored if isinstance(stored, dict) else {}, path)
+    return _btf_ids
 
 
 def _btf_func_id(names):
@@ -410,6 +441,7 @@ def _active_lsms():
     """The active LSM names from securityfs (mounted if needed), or None."""
     path = "/sys/kernel/security/lsm"
     if not os.path.exists(path) and os.geteuid() == 0:
+        import subprocess
         subprocess.run(["mount", "-t", "securityfs", "securityfs", "/sys/kernel/security"],
                        capture_output=True)
     try:

@@ -6,7 +6,6 @@ Their names carry the creator's pid so that stale ones can be removed later
 (remove_stale_probe_events).
 """
 import ctypes
-import difflib
 import fnmatch
 import functools
 import os
@@ -77,6 +76,7 @@ def tracepoint_exists(category, name=None):
 
 def _not_found(category, name):
     full = f"{category}:{name}"
+    import difflib  # only to suggest names after a miss
     close = difflib.get_close_matches(full, list_tracepoints(), n=5, cutoff=0.6)
     msg = f"tracepoint {full} does not exist on this kernel"
     if close:

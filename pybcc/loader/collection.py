@@ -7,7 +7,6 @@ then each program is linked (linker.py: its subprograms appended, its map and
 data references patched) and loaded. A rejected program raises
 VerifierError that points at the C line.
 """
-import copy
 import ctypes
 import dataclasses
 import os
@@ -16,7 +15,6 @@ from typing import Dict
 
 from .. import asm
 from ..btf import types as bt
-from ..btf.core import POISON_HELPER
 from ..errors import BPFError, LoadError, NotSupportedError, VerifierError
 from ..kernel import bpf, memlock
 from ..kernel.uapi import BPF_F_SLEEPABLE, Cmd, MapType, ProgType
@@ -25,7 +23,6 @@ from ..maps.spec import PIN_BY_NAME
 from ..elf_reader import ObjectSpec, load_spec
 from . import externs
 from .externs import kernel_version_code
-from . import verifier
 from .linker import Linker
 from .memo import KernelMemo
 from .sanitize import sanitized
@@ -175,7 +172,11 @@ class Loader:
         if spec.btf_ext_data and spec.btf is not None:
             from ..btf.ext import BTFExt
             self.ext = BTFExt.parse(spec.btf_ext_data, spec.btf)
-        self.insns = {name: [copy.copy(i) for i in s.insns] for name, s in spec.sections.items()}
+        # our own copies to patch (the spec may serve other loads); built
+        # field by field, which is several times cheaper than copy.copy
+        Insn = asm.Insn
+        self.insns = {name: [Insn(i.code, i.dst, i.src, i.off, i.imm) for i in s.insns]
+                      for name, s in spec.sections.items()}
         self.linker = None
 
     def run(self, constants, only, keep_going):
@@ -236,8 +237,10 @@ class Loader:
     def _load_btf(self):
         if self.spec.btf is None:
             return
-        btf = sanitized(self.spec.btf)
-        data = btf.to_bytes()
+        data = self.kernel.btf_blob()
+        if data is None:
+            data = sanitized(self.spec.btf).to_bytes()
+            self.kernel.set_btf_blob(data)
         try:
             self.coll.btf_fd = bpf.btf_load(data)
         except BPFError:
@@ -379,7 +382,9 @@ class Loader:
         if not text.strip():
             raise LoadError(f"program {ps.name} ({ps.section}): the kernel refused to load it"
                             f"{memlock.explain(err)}", err)
+        from . import verifier   # its patterns are compiled only after a rejection
         head, idx, rec = verifier.explain(ps.name, ps.section, text, linked.line_info)
+        from ..btf.core import POISON_HELPER
         if "unknown#%d" % POISON_HELPER in text:
             head += ("\n  (that instruction was poisoned by pybcc: a CO-RE relocation found no "
                      "matching field or type in this kernel's BTF; guard it with "

@@ -5,7 +5,7 @@ libbpf's virtual LINUX_* ones) in a read-only ".kconfig" data map; typed
 __ksym variables and kfuncs get kernel BTF ids; untyped __ksym variables get
 addresses from kallsyms. The linker patches the references.
 """
-import platform
+import os
 from dataclasses import dataclass, field
 from typing import Dict, Optional
 
@@ -68,7 +68,7 @@ def layout(spec, kernel):
 
 def kernel_version_code():
     """KERNEL_VERSION(a, b, c) of the running kernel, as libbpf computes it."""
-    rel = platform.release().split("-")[0].split(".")
+    rel = os.uname().release.split("-")[0].split(".")
     nums = [int("".join(ch for ch in p if ch.isdigit()) or 0) for p in rel[:3]] + [0, 0, 0]
     return (nums[0] << 16) | (nums[1] << 8) | min(nums[2], 255)
 

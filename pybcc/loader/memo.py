@@ -1,11 +1,14 @@
 """What an object needs to know about the running kernel, remembered.
 
+Also kept: the object's BTF as rewritten for this kernel (sanitize.py), so a
+warm start loads it without rebuilding the blob.
+
 Resolving CO-RE relocations and finding kernel type ids needs the kernel's
 BTF, which costs about a second to parse. The answers depend only on the
 object and on the kernel that is running, so they are kept on disk per
 (object digest, boot) and a warm start does not parse the kernel BTF at all.
 """
-import hashlib
+import base64
 import os
 
 from .. import cache
@@ -26,7 +29,7 @@ class KernelMemo:
         self.dirty = False
         ident = kernel_identity() if btf is None and object_digest else None
         if ident:
-            key = hashlib.sha256(f"{object_digest}:{ident}".encode()).hexdigest()
+            key = cache.sha256(f"{object_digest}:{ident}".encode()).hexdigest()
             try:
                 self.path = os.path.join(cache.private_dir("kernel-memo"), key + ".json")
             except OSError:
@@ -55,6 +58,15 @@ class KernelMemo:
 
     def set_core_patches(self, section, patches):
         self.data["core"][section] = [list(p) for p in patches]
+        self.dirty = True
+
+    def btf_blob(self):
+        """The object's BTF as this kernel takes it (see sanitize.py), or None."""
+        blob = self.data.get("btf")
+        return base64.b64decode(blob) if isinstance(blob, str) else None
+
+    def set_btf_blob(self, data):
+        self.data["btf"] = base64.b64encode(data).decode()
         self.dirty = True
 
     def save(self):

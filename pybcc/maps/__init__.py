@@ -3,15 +3,34 @@
 ``open_map(fd, spec)`` wraps a map fd in the class fitting its type;
 ``create_map(spec)`` creates a map without an ELF object;
 ``Map.from_pinned(path)`` / ``Map.from_id(id)`` open existing maps.
+
+Names are imported on first use, so loading an object does not import
+every map class and the codecs.
 """
-from .array import ArrayMap, MapIndexError  # noqa: F401
-from .codec import Codec, EnumInt, Record, btf_codec, codec_for, ctype_codec, raw_codec, to_dict  # noqa: F401
-from .factory import create_map, map_class, open_map  # noqa: F401
-from .fdmaps import FdMap, MapInMap, PerfEventArrayMap, ProgArrayMap, fd_of  # noqa: F401
-from .lpm import LpmTrieMap  # noqa: F401
-from .map import HashMap, Map  # noqa: F401
-from .percpu import PerCpuArrayMap, PerCpuHashMap, num_possible_cpus, possible_cpus  # noqa: F401
-from .queue import BloomFilterMap, QueueMap, StackMap  # noqa: F401
-from .spec import MapSpec, map_info, spec_from_fd  # noqa: F401
-from .stacktrace import StackTraceMap  # noqa: F401
-from .storage import LocalStorageMap  # noqa: F401
+import importlib
+
+_WHERE = {
+    "ArrayMap": "array", "MapIndexError": "array",
+    "Codec": "codec", "EnumInt": "codec", "Record": "codec", "btf_codec": "codec",
+    "codec_for": "codec", "ctype_codec": "codec", "raw_codec": "codec", "to_dict": "codec",
+    "create_map": "factory", "map_class": "factory", "open_map": "factory",
+    "FdMap": "fdmaps", "MapInMap": "fdmaps", "PerfEventArrayMap": "fdmaps",
+    "ProgArrayMap": "fdmaps", "fd_of": "fdmaps",
+    "LpmTrieMap": "lpm",
+    "HashMap": "map", "Map": "map",
+    "PerCpuArrayMap": "percpu", "PerCpuHashMap": "percpu", "num_possible_cpus": "percpu",
+    "possible_cpus": "percpu",
+    "BloomFilterMap": "queue", "QueueMap": "queue", "StackMap": "queue",
+    "MapSpec": "spec", "map_info": "spec", "spec_from_fd": "spec",
+    "StackTraceMap": "stacktrace",
+    "LocalStorageMap": "storage",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    mod = _WHERE.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'pybcc.maps' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{mod}"), name)

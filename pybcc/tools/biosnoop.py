@@ -3,8 +3,8 @@ import sys
 
 from ..output.table import Column, Table
 from .lib.args import add_duration, add_json, tool_parser
-from .lib.disks import disk_devt
-from .lib.runtime import Tool, fail, run_tool, stream_events
+from .lib.disks import disk_arg
+from .lib.runtime import Tool, run_tool, stream_events
 from .lib.timestamps import SinceFirst
 
 EXAMPLES = """examples:
@@ -18,7 +18,7 @@ EXAMPLES = """examples:
 def parse_args(argv):
     p = tool_parser("biosnoop", "Trace block I/O", EXAMPLES)
     p.add_argument("-Q", "--queue", action="store_true", help="include OS queued time")
-    p.add_argument("-d", "--disk", type=str, help="trace this disk only")
+    p.add_argument("-d", "--disk", type=disk_arg, help="trace this disk only")
     p.add_argument("-P", "--pattern", action="store_true",
                    help="display block I/O pattern (sequential or random)")
     add_duration(p, "stop after this many seconds (pybcc extension)")
@@ -50,10 +50,7 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     constants = {}
     if args.disk is not None:
-        devt = disk_devt(args.disk)
-        if devt is None:
-            fail("no such disk '%s'" % args.disk)
-        constants.update(filter_dev=True, targ_major=devt[0], targ_minor=devt[1])
+        constants.update(filter_dev=True, targ_major=args.disk[0], targ_minor=args.disk[1])
     table = Table(columns(args), json=args.json)
 
     with Tool("biosnoop", constants, events=True) as tool:

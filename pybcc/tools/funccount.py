@@ -230,8 +230,10 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         probes = Probes(args.pattern, args.regexp, args.pid)
-    except ValueError as e:
-        fail(str(e))
+    except ValueError as e:       # the pattern names nothing: bad input
+        fail(str(e), code=2)
+    except FileNotFoundError as e:   # a library or binary that is not there
+        fail(f"can't read {e.filename}: {e.strerror}", code=2)
     constants = {}
     if args.pid:
         constants["targ_pid"] = args.pid

@@ -11,7 +11,7 @@ from ..output.table import Column, Table
 from .lib.args import add_json, pid, positive_int, tool_parser
 from .lib.procutil import comm_of
 from .lib.report import FOREVER, report_loop
-from .lib.runtime import TOOLS_DIR, Tool, status
+from .lib.runtime import TOOLS_DIR, Tool, fail, status
 
 EXAMPLES = """examples:
     ./syscount                 # count syscalls, print the top 10 at Ctrl-C
@@ -101,9 +101,8 @@ def main(argv=None):
                  "by_process": args.process}
     if args.syscall is not None:
         nr = syscall_number(args.syscall)
-        if nr is None:
-            print("Error: syscall '%s' not found. Exiting." % args.syscall)
-            return 1
+        if nr is None:   # bcc's words, as a one-line usage error
+            fail("Error: syscall '%s' not found. Exiting." % args.syscall, code=2)
         constants["targ_syscall"] = nr
     # bcc applies one of -p, -t, -c, in that order
     if args.pid:

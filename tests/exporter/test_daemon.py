@@ -310,10 +310,10 @@ def _prog_ids(pid):
 
 def _prog_exists(prog_id):
     from pybcc.errors import BPFError
-    from pybcc.kernel import syscalls
+    from pybcc.kernel import bpf
     from pybcc.kernel.uapi import Cmd
     try:
-        os.close(syscalls.fd_by_id(Cmd.PROG_GET_FD_BY_ID, prog_id))
+        os.close(bpf.fd_by_id(Cmd.PROG_GET_FD_BY_ID, prog_id))
         return True
     except BPFError:
         return False

@@ -8,7 +8,7 @@ import pytest
 from pybcc import loader
 from pybcc.exporter import histograms, objects
 from pybcc.exporter.metrics import Metric, family, read_series
-from pybcc.kernel import syscalls
+from pybcc.kernel import bpf
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -50,7 +50,7 @@ def test_every_log2_boundary_counts_values_on_both_sides_exactly(hist_probe):
         b = (1 << i) - 1
         values += [b, b + 1]
     for v in values:
-        syscalls.prog_test_run(fd, ctx=struct.pack("<Q", v), repeat=0)   # raw_tp takes no repeat
+        bpf.prog_test_run(fd, ctx=struct.pack("<Q", v), repeat=0)   # raw_tp takes no repeat
     metric = Metric("test_values", "histogram", "h", "values")
     series = read_series(metric, coll.maps)
     h = series[()]

@@ -164,7 +164,7 @@ class ObjectTarget(Target):
     def check(self, value):
         from pybcc import elf_reader as objmod
         label, data = value
-        objmod.load_spec(data, label)
+        objmod.load_spec(data, label, memo=False)
 
 
 class BTFTarget(Target):
@@ -459,17 +459,13 @@ class CodecTarget(Target):
 class DialectTarget(Target):
     """The bcc C dialect rewriter (without clang's implicit-read analysis)."""
     name = "dialect"
-    modules = ("pybcc/frontend/rewriter.py", "pybcc/frontend/lexer.py", "pybcc/frontend/tables.py",
-               "pybcc/bcc/dialect")
+    modules = ("pybcc/bcc/dialect",)
 
     def strategy(self):
         return mutated_texts(seeds.bcc_programs()).map(lambda t: ("", t))
 
     def check(self, value):
-        try:
-            from pybcc.bcc.dialect import rewrite
-        except ImportError:
-            from pybcc.frontend import rewrite
+        from pybcc.bcc.dialect import rewrite
         _, text = value
         rewrite(text, implicit_reads=False, use_cache=False)
 

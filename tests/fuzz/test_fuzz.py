@@ -115,10 +115,7 @@ def test_codec_rejects_a_short_record():
 
 
 def test_dialect_unbalanced_probe_body_is_an_error_not_a_hang():
-    try:
-        from pybcc.bcc.dialect import rewrite
-    except ImportError:
-        from pybcc.frontend import rewrite
+    from pybcc.bcc.dialect import rewrite
     text = "TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {)\n return 0;\n}\n"
     with targets.deadline(), pytest.raises(BPFError, match="unbalanced"):
         rewrite(text, implicit_reads=False, use_cache=False)

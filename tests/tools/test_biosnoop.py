@@ -50,7 +50,7 @@ def test_biosnoop_shows_direct_writes_of_dd():
 def test_biosnoop_rejects_unknown_disk():
     from .toolrun import run_tool
     r = run_tool("biosnoop", "-d", "nosuchdisk0")
-    assert r.returncode == 1 and "no such disk 'nosuchdisk0'" in r.stderr
+    assert r.returncode == 2 and "no such disk 'nosuchdisk0'" in r.stderr
 
 
 def test_biosnoop_json_has_the_io_fields():

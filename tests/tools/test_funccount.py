@@ -61,8 +61,8 @@ def test_funccount_interval_duration_and_usdt():
     assert r.stdout.count("FUNC") == 2 and r.stdout.splitlines()[-1] == "Detaching..."
     r = run_tool("funccount", "u:c:nothing")
     assert r.returncode == 1 and "USDT" in r.stderr
-    r = run_tool("funccount", "t:nosuchcat:nosuchevent")
-    assert r.returncode == 1 and "No functions matched" in r.stderr
+    r = run_tool("funccount", "t:nosuchcat:nosuchevent")   # bad input: exit 2
+    assert r.returncode == 2 and "No functions matched" in r.stderr
 
 
 def test_funccount_kernel_functions_without_kprobes_says_so():

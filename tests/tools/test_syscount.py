@@ -81,7 +81,7 @@ def test_syscount_duration_list_and_errors():
     r = run_tool("syscount", "-l")
     assert "getppid" in r.stdout.split()
     r = run_tool("syscount", "--syscall", "nope")
-    assert r.returncode == 1 and "syscall 'nope' not found" in r.stdout
+    assert r.returncode == 2 and "syscall 'nope' not found" in r.stderr
 
 
 def test_syscount_json_counts_latency_and_processes():

@@ -1,12 +1,14 @@
-"""What the TCP tools (tcpconnect, tcplife, tcpretrans) share: addresses as
+"""What the TCP tools (tcpconnect, tcplife, tcpretrans, tcpstates, ...) share: addresses as
 the BPF side stores them, the -4/-6 and port filters, and their count modes."""
 import argparse
+import re
 import socket
 import struct
 import time
 
-from ...output.table import write_json
+from ...output.table import Column, json_key, write_json
 from .runtime import status
+from .timestamps import SinceFirst, wall_clock
 
 MAX_PORTS = 64      # the size of the BPF side's port arrays
 
@@ -89,3 +91,68 @@ def write_counts(table, rows):
     table.print_header()
     for r in rows:
         table.write(r)
+
+
+# The kernel's TCP states, named as bcc's tcp.state2str names them
+TCP_STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2",
+              6: "TIME_WAIT", 7: "CLOSE", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN",
+              11: "CLOSING", 12: "NEW_SYN_RECV"}
+
+
+def tcp_state_name(state):
+    return TCP_STATES.get(state, str(state))
+
+
+def add_port_args(parser):
+    """bcc's -L/--localport and -D/--remoteport lists, read back by port_constants."""
+    parser.add_argument("-L", "--localport", type=ports,
+                        help="comma-separated list of local ports to trace.")
+    parser.add_argument("-D", "--remoteport", type=ports,
+                        help="comma-separated list of remote ports to trace.")
+
+
+def port_constants(args):
+    """The BPF side's lports/dports lists (pybcc/inet.h port_in_list) for -L/-D."""
+    constants = {}
+    if args.localport:
+        constants.update(n_lports=len(args.localport), lports=ports_constant(args.localport))
+    if args.remoteport:
+        constants.update(n_dports=len(args.remoteport), dports=ports_constant(args.remoteport))
+    return constants
+
+
+def ip_address(text):
+    """argparse type: an IPv4 or IPv6 address, as (family, 16 bytes) for the BPF side."""
+    for af in (socket.AF_INET, socket.AF_INET6):
+        try:
+            raw = socket.inet_pton(af, text)
+        except OSError:
+            continue
+        return af, raw.ljust(16, b"\0")
+    raise argparse.ArgumentTypeError(f"not an IPv4 or IPv6 address: {text!r}")
+
+
+# a printf conversion with the separator after it
+_PIECE = re.compile(r"%[-0-9.]*[a-z][^%]*")
+
+
+def layout_columns(args, layouts, main):
+    """The columns of a session tool with bcc's three layouts (tcpstates):
+    ``layouts`` maps "default"/"wide"/"csv" to bcc's (value format, header
+    format); ``main`` lists (title, getter, json getter) per conversion.
+    -T/-t put TIME/TIME(s) in front; the IP column's title is empty in the
+    default layout, as bcc prints it."""
+    layout = "csv" if args.csv else "wide" if args.wide else "default"
+    values, heads = (_PIECE.findall(f) for f in layouts[layout])
+    return [
+        Column("TIME", "%s," if args.csv else "%-8s ", wall_clock) if args.time else None,
+        Column("TIME(s)", "%.6f," if args.csv else "%-9.6f ", SinceFirst("ts_us", 1e6))
+        if args.timestamp else None,
+    ] + [Column(title, fmt, get, head=head, key=json_key(title or "IP"), json=json)
+         for (title, get, json), fmt, head in zip(main, values, heads)]
+
+
+def ip_column(args):
+    """(title, getter, json getter) of bcc's IP column: shown with -w or -s only."""
+    show = args.wide or args.csv
+    return ("IP" if show else "", lambda e: str(ip_version(e)) if show else "", ip_version)

@@ -13,18 +13,21 @@ source through the object cache as before.
     python3 -m pybcc.tools.lib.prebuilt --arch arm64 --btf /boot/vmlinuz-...-arm64
 """
 import argparse
-import hashlib
 import os
 import shutil
 import sys
 import tempfile
 
-from ... import compiler
 from ... import cache
-from ...compiler.build import COMPAT_DIR
-from ...compiler.build import INCLUDE_DIR as COMPILER_INCLUDE_DIR
+from ...kernel.arch import target_arch
 
 TOOLS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# pybcc.compiler's header directories (compiler/build.py: INCLUDE_DIR,
+# COMPAT_DIR), named here so that a start from a prebuilt object does not
+# import the compiler layer.
+_COMPILER_DIR = os.path.join(os.path.dirname(TOOLS_DIR), "compiler")
+COMPILER_INCLUDE_DIR = os.path.join(_COMPILER_DIR, "include")
+COMPAT_DIR = os.path.join(_COMPILER_DIR, "compat")
 INCLUDE_DIR = os.path.join(TOOLS_DIR, "include")
 PREBUILT_DIR = os.path.join(TOOLS_DIR, "prebuilt")
 
@@ -35,7 +38,7 @@ def _headers_digest():
     """Contents of every header a tool can include, by relative name."""
     global _headers
     if _headers is None:
-        h = hashlib.sha256()
+        h = cache.sha256()
         for top in (INCLUDE_DIR, COMPILER_INCLUDE_DIR, COMPAT_DIR):
             for d, dirs, files in sorted(os.walk(top)):
                 dirs.sort()
@@ -49,11 +52,11 @@ def _headers_digest():
 
 def _source_digest(src):
     with open(src, "rb") as f:
-        return hashlib.sha256(_headers_digest().encode() + f.read()).hexdigest()
+        return cache.sha256(_headers_digest().encode() + f.read()).hexdigest()
 
 
 def _paths(name, arch=None):
-    obj = os.path.join(PREBUILT_DIR, arch or compiler.target_arch(), name + ".bpf.o")
+    obj = os.path.join(PREBUILT_DIR, arch or target_arch(), name + ".bpf.o")
     return os.path.join(TOOLS_DIR, name + ".bpf.c"), obj, obj + ".sha256"
 
 
@@ -72,7 +75,10 @@ def current_object(name, arch=None):
 
 def tool_object(name):
     """The compiled object of tool ``name``: prebuilt if current, else compiled."""
-    return current_object(name) or compiler.compile(
+    if (obj := current_object(name)):
+        return obj
+    from ... import compiler
+    return compiler.compile(
         os.path.join(TOOLS_DIR, name + ".bpf.c"), include_dirs=[INCLUDE_DIR])
 
 
@@ -84,6 +90,7 @@ def prebuild(arch=None, vmlinux_dir=True, force=False):
     """Compile every tool's .bpf.c into PREBUILT_DIR/ARCH (those not current
     yet, or all with ``force``); returns the names built. ``vmlinux_dir``: a
     directory with that architecture's vmlinux.h (default: the running kernel's)."""
+    from ... import compiler
     built = []
     for name in tool_names():
         if not force and current_object(name, arch):
@@ -116,11 +123,11 @@ def main(argv=None):
                                  "for its vmlinux.h (needed with --arch)")
     p.add_argument("--force", action="store_true", help="rebuild objects that are current too")
     args = p.parse_args(argv)
-    if args.arch and args.arch != compiler.target_arch() and not args.btf:
+    if args.arch and args.arch != target_arch() and not args.btf:
         p.error("--arch needs --btf (a kernel image of that architecture)")
     if args.btf:
         # a directory that stays the same between runs, so the compile cache hits
-        vmdir = cache.private_dir("vmlinux-" + hashlib.sha256(
+        vmdir = cache.private_dir("vmlinux-" + cache.sha256(
             os.path.abspath(args.btf).encode() + str(os.stat(args.btf).st_mtime_ns).encode()
         ).hexdigest()[:16])
         if not os.path.exists(os.path.join(vmdir, "vmlinux.h")):
@@ -130,7 +137,7 @@ def main(argv=None):
         names = prebuild(args.arch, vmdir, args.force)
     else:
         names = prebuild(args.arch, force=args.force)
-    where = os.path.join(PREBUILT_DIR, args.arch or compiler.target_arch())
+    where = os.path.join(PREBUILT_DIR, args.arch or target_arch())
     print(f"prebuilt {len(names)} tool objects in {where} ({len(tool_names()) - len(names)} "
           "already current)", file=sys.stderr)
 

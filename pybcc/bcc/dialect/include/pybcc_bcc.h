@@ -366,6 +366,8 @@ unsigned long long load_word(void *skb, unsigned long long off) asm("llvm.bpf.lo
 #define REQ_OP_BITS 8
 #define REQ_OP_MASK ((1 << REQ_OP_BITS) - 1)
 #define PAGE_ALLOC_COSTLY_ORDER 3
+#define READ 0
+#define WRITE 1
 #define FMODE_CREATED 0x100000
 #define SCM_RIGHTS 0x01
 #define SOL_IP 0
@@ -408,6 +410,14 @@ static __always_inline unsigned char *skb_network_header(const struct sk_buff *s
 static __always_inline unsigned char *skb_transport_header(const struct sk_buff *skb)
 {
 	return BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, transport_header);
+}
+static __always_inline bool skb_rx_queue_recorded(const struct sk_buff *skb)
+{
+	return BPF_CORE_READ(skb, queue_mapping) != 0;
+}
+static __always_inline u16 skb_get_rx_queue(const struct sk_buff *skb)
+{
+	return BPF_CORE_READ(skb, queue_mapping) - 1;
 }
 #define ip_hdr(skb) ((struct iphdr *)skb_network_header(skb))
 #define ipv6_hdr(skb) ((struct ipv6hdr *)skb_network_header(skb))

@@ -1,0 +1,143 @@
+"""bindsnoop: trace bind() on IPv4/IPv6 sockets (bcc's columns and flags)."""
+import argparse
+import os
+import socket
+import sys
+
+from ..output.table import Column, Table
+from .lib.args import add_duration, add_json, pid, tool_parser, uid
+from .lib.containers import ContainerSets
+from .lib.inet import format_addr, ports, ports_constant, wait_for_interrupt, write_counts
+from .lib.runtime import Tool, run_tool, status, stream_events
+from .lib.timestamps import SinceFirst
+
+EXAMPLES = """examples:
+    ./bindsnoop           # trace all TCP bind()s
+    ./bindsnoop -t        # include timestamps
+    ./bindsnoop -w        # wider columns (fit IPv6)
+    ./bindsnoop -p 181    # only trace PID 181
+    ./bindsnoop -P 80     # only trace port 80
+    ./bindsnoop -P 80,81  # only trace port 80 and 81
+    ./bindsnoop -U        # include UID
+    ./bindsnoop -u 1000   # only trace UID 1000
+    ./bindsnoop -E        # report bind errors
+    ./bindsnoop --count   # count bind per src ip
+    ./bindsnoop --cgroupmap mappath  # only trace cgroups in this BPF map
+    ./bindsnoop --mntnsmap  mappath  # only trace mount namespaces in the map
+
+it is reporting socket options set before the bins call
+impacting system call behavior:
+ SOL_IP     IP_FREEBIND              F....
+ SOL_IP     IP_TRANSPARENT           .T...
+ SOL_IP     IP_BIND_ADDRESS_NO_PORT  ..N..
+ SOL_SOCKET SO_REUSEADDR             ...R.
+ SOL_SOCKET SO_REUSEPORT             ....r
+
+ SO_BINDTODEVICE interface is reported as "IF" index
+
+pybcc traces the bind() syscall (bcc: inet_bind/inet6_bind), so binds made
+inside the kernel or through io_uring are not seen; ADDR is the address
+asked for.
+"""
+
+# protocol numbers → bcc's names (the IPPROTO_* constants of the socket module)
+PROTOCOLS = {v: k[len("IPPROTO_"):] for k, v in vars(socket).items()
+             if k.startswith("IPPROTO_") and isinstance(v, int)}
+
+
+def parse_args(argv):
+    p = tool_parser("bindsnoop", "Trace TCP binds", EXAMPLES)
+    p.add_argument("-t", "--timestamp", action="store_true", help="include timestamp on output")
+    p.add_argument("-w", "--wide", action="store_true",
+                   help="wide column output (fits IPv6 addresses)")
+    p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
+    p.add_argument("-P", "--port", type=ports, help="comma-separated list of ports to trace.")
+    p.add_argument("-E", "--errors", action="store_true", help="include errors in the output.")
+    p.add_argument("-U", "--print-uid", action="store_true", help="include UID on output")
+    p.add_argument("-u", "--uid", type=uid, help="trace this UID only")
+    p.add_argument("--count", action="store_true", help="count binds per src ip and port")
+    p.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
+    p.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
+    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--debug-source", action="store_true", help=argparse.SUPPRESS)
+    add_duration(p, "stop after this many seconds (pybcc extension)")
+    add_json(p)
+    return p.parse_args(argv)
+
+
+def opts_text(bits):
+    return "".join(c if bits & (1 << i) else "." for i, c in enumerate("FTNRr"))
+
+
+def address(e):
+    return format_addr(e.af, e.addr)
+
+
+def columns(args):
+    wide = args.wide
+    return [
+        Column("TIME(s)", "%-9.6f ", SinceFirst("ts_us", 1e6)) if args.timestamp else None,
+        Column("UID", "%6d ", "uid") if args.print_uid else None,
+        # bcc's RC: the return code, or with -w its error text
+        (Column("RC", "%-25s ", lambda e: os.strerror(-e.ret), key="rc", json="ret") if wide
+         else Column("RC", "%3s ", "ret", key="rc")) if args.errors else None,
+        Column("PID", "%10d " if wide else "%8d ", "pid"),
+        Column("COMM", "%-12.12s ", "task"),
+        Column("PROT", "%-4s " if wide else "%-4.4s ", lambda e: PROTOCOLS.get(e.protocol, "UNKNOWN"),
+               head="%-4s "),
+        Column("ADDR", "%-39s " if wide else "%-15.15s ", address,
+               head="%-39s " if wide else "%-15s "),
+        Column("PORT", "%5d ", "port", head="%-5s "),
+        Column("OPTS", "%-5s ", lambda e: opts_text(e.opts), head="%5s "),
+        Column("IF", "%2d", "bound_dev_if", head="%2s"),
+    ]
+
+
+COUNT_COLUMNS = [
+    Column("LADDR", "%-32s ", lambda kv: format_addr(kv[0].af, kv[0].addr)),
+    Column("LPORT", "%20s     ", lambda kv: kv[0].port),
+    Column("BINDS", "%-10d", lambda kv: kv[1], head="%-10s"),
+]
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.ebpf:
+        print(open(__file__.replace(".py", ".bpf.c")).read())
+        return 0
+    constants = {"show_errors": args.errors, "do_count": args.count,
+                 "filter_cgroup": bool(args.cgroupmap), "filter_mntns": bool(args.mntnsmap)}
+    if args.pid is not None:
+        constants["targ_tgid"] = args.pid
+    if args.uid is not None:
+        constants.update(filter_uid=True, targ_uid=args.uid)
+    if args.port:
+        constants.update(n_ports=len(args.port), ports=ports_constant(args.port))
+
+    with Tool("bindsnoop", constants, events=not args.count) as tool:
+        containers = ContainerSets(tool, args.cgroupmap, args.mntnsmap)
+        containers.sync()
+        tool.attach("bind_enter")
+        tool.attach("bind_exit")
+        if args.count:
+            wait_for_interrupt("Tracing binds ... Hit Ctrl-C to end", args.json, args.duration)
+            rows = sorted(tool.maps["counts"].items(), key=lambda kv: kv[1], reverse=True)
+            rows = [kv for af in (socket.AF_INET, socket.AF_INET6) for kv in rows
+                    if kv[0].af == af]
+            write_counts(Table(COUNT_COLUMNS, json=args.json), rows)
+            return 0
+        table = Table(columns(args), json=args.json)
+        decode = tool.record("event").decode
+        tool.open_events(lambda data: table.write(decode(data)))
+        status("Tracing binds ... Hit Ctrl-C to end", args.json)
+        table.print_header()
+
+        def should_stop():
+            containers.sync()
+            return False
+        stream_events(tool, args.duration, should_stop)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_tool(main, sys.argv[1:]))

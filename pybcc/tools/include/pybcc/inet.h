@@ -1,0 +1,63 @@
+/* BPF-side pieces of the TCP tools: bcc's -L/-D port lists (filled by
+ * lib/inet.py's ports_constant) and the 16-byte address copies the Python
+ * side's format_addr reads back. */
+#ifndef __PYBCC_INET_H
+#define __PYBCC_INET_H
+
+#define PYBCC_AF_INET 2
+#define PYBCC_AF_INET6 10
+#define PYBCC_IPPROTO_TCP 6
+#define PYBCC_MAX_PORTS 64     /* lib/inet.py MAX_PORTS */
+
+/* true when the list is empty (no filter) or holds port */
+static __always_inline bool port_in_list(const volatile u16 *list, u32 n, u16 port)
+{
+    if (!n)
+        return true;
+    for (int i = 0; i < PYBCC_MAX_PORTS; i++) {
+        if (i >= n)
+            break;
+        if (list[i] == port)
+            return true;
+    }
+    return false;
+}
+
+/* The socket's local and remote addresses into 16-byte arrays (IPv4 in the first 4). */
+static __always_inline void sock_addrs(struct sock *sk, u16 af, u8 *saddr, u8 *daddr)
+{
+    if (af == PYBCC_AF_INET) {
+        BPF_CORE_READ_INTO((u32 *)saddr, sk, __sk_common.skc_rcv_saddr);
+        BPF_CORE_READ_INTO((u32 *)daddr, sk, __sk_common.skc_daddr);
+    } else {
+        BPF_CORE_READ_INTO((u8 (*)[16])saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+        BPF_CORE_READ_INTO((u8 (*)[16])daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+    }
+}
+
+/* The addresses sock:inet_sock_set_state carries, by probe reads (the
+ * verifier refuses moved ctx pointers). */
+static __always_inline void set_state_addrs(struct trace_event_raw_inet_sock_set_state *args,
+                                            u16 af, u8 *saddr, u8 *daddr)
+{
+    if (af == PYBCC_AF_INET) {
+        bpf_probe_read_kernel(saddr, 4, args->saddr);
+        bpf_probe_read_kernel(daddr, 4, args->daddr);
+    } else {
+        bpf_probe_read_kernel(saddr, 16, args->saddr_v6);
+        bpf_probe_read_kernel(daddr, 16, args->daddr_v6);
+    }
+}
+
+/* A TCP socket's family, or 0 when it is not TCP over IPv4/IPv6. */
+static __always_inline u16 tcp_sock_family(struct sock *sk)
+{
+    u16 af;
+
+    if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != PYBCC_IPPROTO_TCP)
+        return 0;
+    af = BPF_CORE_READ(sk, __sk_common.skc_family);
+    return af == PYBCC_AF_INET || af == PYBCC_AF_INET6 ? af : 0;
+}
+
+#endif

@@ -1,0 +1,75 @@
+// tcpaccept: TCP connections accepted by a process, at the exit of the
+// accept()/accept4() syscalls: the process context gives PID and COMM (the
+// connection itself completes in softirq, whose PID would be meaningless),
+// and the returned fd leads through the task's file table to the socket.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <pybcc/tool.h>
+#include <pybcc/inet.h>
+#include <pybcc/containers.h>
+#include <pybcc/fdsock.h>
+
+struct event {
+    u64 ts_us;
+    u32 pid;
+    u16 af;
+    u16 lport;
+    u16 dport;
+    u16 pad[3];
+    u8 saddr[16];
+    u8 daddr[16];
+    char task[16];
+};
+PYBCC_RECORD(event);
+
+const volatile u32 targ_tgid = 0;
+const volatile u16 targ_family = 0;
+const volatile u32 n_lports = 0;
+const volatile u16 lports[PYBCC_MAX_PORTS] = {};
+
+static __always_inline int accepted(void *ctx, long fd)
+{
+    struct event e = {};
+    struct sock *sk;
+
+    if (fd < 0)
+        return 0;
+    e.pid = bpf_get_current_pid_tgid() >> 32;
+    if (targ_tgid && e.pid != targ_tgid)
+        return 0;
+    if (container_filtered())
+        return 0;
+    sk = fd_sock(fd);
+    if (!sk)
+        return 0;
+    e.af = tcp_sock_family(sk);
+    if (!e.af)
+        return 0;
+    if (targ_family && e.af != targ_family)
+        return 0;
+    e.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+    if (!port_in_list(lports, n_lports, e.lport))
+        return 0;
+    e.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+    sock_addrs(sk, e.af, e.saddr, e.daddr);
+    e.ts_us = bpf_ktime_get_ns() / 1000;
+    bpf_get_current_comm(e.task, sizeof(e.task));
+    emit_event(ctx, &e, sizeof(e));
+    return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int accept_exit(struct trace_event_raw_sys_exit *args)
+{
+    return accepted(args, args->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int accept4_exit(struct trace_event_raw_sys_exit *args)
+{
+    return accepted(args, args->ret);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,94 @@
+"""tcpaccept: TCP connections accepted by processes (bcc's columns and flags)."""
+import argparse
+import sys
+
+from ..errors import BPFError
+from ..output.table import Column, Table
+from .lib.args import add_duration, add_json, pid, tool_parser
+from .lib.containers import ContainerSets
+from .lib.inet import (add_family_args, daddr, family_constants, ip_version, ports,
+                       ports_constant, saddr)
+from .lib.runtime import Tool, run_tool, stream_events
+from .lib.timestamps import SinceFirst, wall_clock
+
+EXAMPLES = """examples:
+    ./tcpaccept           # trace all TCP accept()s
+    ./tcpaccept -t        # include timestamps
+    ./tcpaccept -P 80,81  # only trace port 80 and 81
+    ./tcpaccept -p 181    # only trace PID 181
+    ./tcpaccept --cgroupmap mappath  # only trace cgroups in this BPF map
+    ./tcpaccept --mntnsmap mappath   # only trace mount namespaces in the map
+    ./tcpaccept -4        # trace IPv4 family
+    ./tcpaccept -6        # trace IPv6 family
+
+pybcc traces the accept()/accept4() syscalls' return (bcc: inet_csk_accept),
+so PID/COMM are always the accepting process; accepts made through io_uring
+are not seen.
+"""
+
+
+def parse_args(argv):
+    p = tool_parser("tcpaccept", "Trace TCP accepts", EXAMPLES)
+    p.add_argument("-T", "--time", action="store_true",
+                   help="include time column on output (HH:MM:SS)")
+    p.add_argument("-t", "--timestamp", action="store_true", help="include timestamp on output")
+    p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
+    p.add_argument("-P", "--port", type=ports,
+                   help="comma-separated list of local ports to trace")
+    add_family_args(p)
+    p.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
+    p.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
+    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
+    add_duration(p, "stop after this many seconds (pybcc extension)")
+    add_json(p)
+    return p.parse_args(argv)
+
+
+def columns(args):
+    return [
+        Column("TIME", "%-9s", wall_clock) if args.time else None,
+        Column("TIME(s)", "%-9.3f", SinceFirst("ts_us", 1e6)) if args.timestamp else None,
+        Column("PID", "%-7d ", "pid"),
+        Column("COMM", "%-12.12s ", "task"),
+        Column("IP", "%-2d ", ip_version),
+        Column("RADDR", "%-16s ", daddr),
+        Column("RPORT", "%-5d ", "dport"),
+        Column("LADDR", "%-16s ", saddr),
+        Column("LPORT", "%-5d", "lport"),
+    ]
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.ebpf:
+        print(open(__file__.replace(".py", ".bpf.c")).read())
+        return 0
+    constants = family_constants(args)
+    constants.update(filter_cgroup=bool(args.cgroupmap), filter_mntns=bool(args.mntnsmap))
+    if args.pid is not None:
+        constants["targ_tgid"] = args.pid
+    if args.port:
+        constants.update(n_lports=len(args.port), lports=ports_constant(args.port))
+    table = Table(columns(args), json=args.json)
+
+    with Tool("tcpaccept", constants, events=True) as tool:
+        containers = ContainerSets(tool, args.cgroupmap, args.mntnsmap)
+        containers.sync()
+        tool.attach("accept4_exit")
+        try:
+            tool.attach("accept_exit")     # accept() is accept4() on some architectures
+        except BPFError:
+            pass
+        decode = tool.record("event").decode
+        tool.open_events(lambda data: table.write(decode(data)))
+        table.print_header()
+
+        def should_stop():
+            containers.sync()
+            return False
+        stream_events(tool, args.duration, should_stop)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_tool(main, sys.argv[1:]))

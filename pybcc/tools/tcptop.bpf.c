@@ -1,0 +1,106 @@
+// tcptop: TCP bytes sent and received per process and connection, summed in
+// the kernel. sock:sock_send_length/sock_recv_length (Linux 6.5+) report
+// what each sendmsg/recvmsg moved, in the calling process; older kernels
+// use bcc's kprobes on tcp_sendmsg (bytes asked) and tcp_cleanup_rbuf
+// (bytes copied). Both are read as raw tracepoints/kprobes with the socket.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <pybcc/tool.h>
+#include <pybcc/inet.h>
+#include <pybcc/containers.h>
+
+#define MSG_PEEK 2
+
+struct flow_key {
+    u32 pid;
+    u16 af;
+    u16 lport;
+    u16 dport;
+    u16 pad[3];
+    u8 saddr[16];
+    u8 daddr[16];
+    char name[16];
+};
+
+struct traffic {
+    u64 sent;
+    u64 received;
+};
+
+const volatile u32 targ_tgid = 0;
+const volatile u16 targ_family = 0;
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, struct flow_key);
+    __type(value, struct traffic);
+} flows SEC(".maps");
+
+static __always_inline int count_bytes(struct sock *sk, long bytes, bool sent)
+{
+    struct flow_key key = {};
+    struct traffic *t;
+
+    if (bytes <= 0 || !sk)
+        return 0;
+    key.pid = bpf_get_current_pid_tgid() >> 32;
+    if (targ_tgid && key.pid != targ_tgid)
+        return 0;
+    key.af = tcp_sock_family(sk);
+    if (!key.af)
+        return 0;
+    if (targ_family && key.af != targ_family)
+        return 0;
+    if (container_filtered())
+        return 0;
+    key.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+    key.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+    sock_addrs(sk, key.af, key.saddr, key.daddr);
+    bpf_get_current_comm(key.name, sizeof(key.name));
+
+    t = bpf_map_lookup_elem(&flows, &key);
+    if (!t) {
+        struct traffic zero = {};
+        bpf_map_update_elem(&flows, &key, &zero, BPF_NOEXIST);
+        t = bpf_map_lookup_elem(&flows, &key);
+        if (!t)
+            return 0;
+    }
+    if (sent)
+        __sync_fetch_and_add(&t->sent, bytes);
+    else
+        __sync_fetch_and_add(&t->received, bytes);
+    return 0;
+}
+
+SEC("raw_tp/sock_send_length")
+int BPF_PROG(send_tp, struct sock *sk, int ret, int flags)
+{
+    return count_bytes(sk, ret, true);
+}
+
+SEC("raw_tp/sock_recv_length")
+int BPF_PROG(recv_tp, struct sock *sk, int ret, int flags)
+{
+    if (flags & MSG_PEEK)       /* the data stays queued: counted when read */
+        return 0;
+    return count_bytes(sk, ret, false);
+}
+
+SEC("kprobe/tcp_sendmsg")
+int BPF_KPROBE(send_kprobe, struct sock *sk, struct msghdr *msg, size_t size)
+{
+    return count_bytes(sk, size, true);
+}
+
+SEC("kprobe/tcp_cleanup_rbuf")
+int BPF_KPROBE(recv_kprobe, struct sock *sk, int copied)
+{
+    return count_bytes(sk, copied, false);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,71 @@
+"""Start-up must not regress: a warm start of pybcc's tools, as a ratio to
+libbpf-tools' execsnoop measured in the same run (so a busy or slow machine
+moves both), stays within 30 % of the figures committed in
+benchmarks/warm_start.json (written by `benchmarks/warm_start.py
+--write-figures`, shown in benchmarks/RESULTS.md).
+
+Also checked: a warm start imports neither pyelftools nor OpenSSL, and
+does not parse the kernel's BTF."""
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+import pytest
+
+BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks")
+sys.path.insert(0, BENCH)
+import warm_start  # noqa: E402
+
+TOOLS = ("execsnoop", "runqlat")
+RUNS = 3
+SLACK = 1.30
+
+
+def _pybcc(tool):
+    return [warm_start.bl.PY, "-m", "pybcc", tool] + warm_start.TOOL_ARGS.get(tool, [])
+
+
+@pytest.fixture
+def warm_env(root, tmp_path):
+    if not os.access(f"/usr/sbin/{warm_start.REFERENCE}", os.X_OK):
+        pytest.skip(f"libbpf-tools' {warm_start.REFERENCE} is not installed (scripts/setup.sh)")
+    env = dict(os.environ, PYBCC_CACHE_DIR=str(tmp_path))
+    warm_start.compile_bytecode()
+    for tool in TOOLS:
+        r = warm_start.measure(_pybcc(tool), env)   # fills the caches
+        assert r.ready is not None, f"{tool} did not attach: {r.error}"
+    return env
+
+
+def test_warm_start_within_30_percent_of_committed_figures(warm_env):
+    with open(warm_start.FIGURES) as f:
+        committed = json.load(f)["norm"]
+    ref, cpu = [], {t: [] for t in TOOLS}
+    for _ in range(RUNS):
+        ref.append(warm_start.measure([f"/usr/sbin/{warm_start.REFERENCE}"], warm_env).cpu)
+        for tool in TOOLS:
+            r = warm_start.measure(_pybcc(tool), warm_env)
+            assert r.ready is not None, f"{tool} did not attach: {r.error}"
+            cpu[tool].append(r.cpu)
+    ref_cpu = statistics.median(ref)
+    for tool in TOOLS:
+        ratio = statistics.median(cpu[tool]) / ref_cpu
+        assert ratio <= committed[tool] * SLACK, (
+            f"{tool}: warm start {statistics.median(cpu[tool]):.3f} s CPU = {ratio:.2f} × "
+            f"libbpf-tools' execsnoop ({ref_cpu:.3f} s); committed {committed[tool]:.2f} × "
+            f"(limit {committed[tool] * SLACK:.2f} ×)")
+
+
+def test_warm_start_loads_no_elf_parser_no_openssl_no_kernel_btf(warm_env):
+    code = ("import sys, pybcc.btf.types as bt\n"
+            "from pybcc.tools.lib.runtime import Tool\n"
+            "with Tool('runqlat', {}) as t:\n"
+            "    t.attach_first('wakeup_btf', 'wakeup_raw')\n"
+            "print(sorted(m for m in ('elftools', 'hashlib', '_hashlib') if m in sys.modules),"
+            " bt._kernel_btf is None)\n")
+    out = subprocess.run([sys.executable, "-c", code], env=warm_env, capture_output=True, text=True,
+                         cwd=os.path.dirname(BENCH), timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["[]", "True"], out.stdout
