@@ -3,7 +3,7 @@ import sys
 from time import strftime
 
 from ..output.table import Column, Table
-from .lib.args import add_json, pid, positive_int, tool_parser
+from .lib.args import add_interval_count, add_json, pid, positive_int, tool_parser
 from .lib.disks import disk_name
 from .lib.report import report_loop
 from .lib.runtime import Tool, status
@@ -30,10 +30,7 @@ def parse_args(argv):
     p.add_argument("-r", "--maxrows", default=20, type=positive_int,
                    help="maximum rows to print, default 20")
     p.add_argument("-p", "--pid", type=pid, metavar="PID", help="trace this PID only")
-    p.add_argument("interval", nargs="?", default=1, type=positive_int,
-                   help="output interval, in seconds")
-    p.add_argument("count", nargs="?", default=99999999, type=positive_int,
-                   help="number of outputs")
+    add_interval_count(p, interval=1)
     add_json(p)
     return p.parse_args(argv)
 

@@ -4,7 +4,8 @@ import sys
 
 from ..output.table import Column, Table
 from .lib.args import add_json, pid, positive_float, tool_parser, uid
-from .lib.runtime import Tool, fail, run_tool, stream_events
+from .lib.runtime import Tool, fail, run_tool
+from .lib.snoop import attach_all, print_events
 from .lib.timestamps import SinceFirst
 
 EXAMPLES = """examples:
@@ -85,20 +86,9 @@ def main(argv=None):
     table = Table(columns(args), json=args.json)
 
     with Tool("drsnoop", constants, events=True) as tool:
-        tool.attach("direct_begin")
-        tool.attach("direct_end")
-        if args.memcg:
-            tool.attach("memcg_begin")
-            tool.attach("memcg_end")
-        record = tool.record("event")
-
-        def on_event(data):
-            e = record.decode(data)
-            if name is None or name in e.comm:
-                table.write(e)
-        tool.open_events(on_event)
-        table.print_header()
-        stream_events(tool, args.duration)
+        memcg = ("memcg_begin", "memcg_end") if args.memcg else ()
+        attach_all(tool, ("direct_begin", "direct_end") + memcg)
+        print_events(tool, table, args.duration, comm=name)
     return 0
 
 

@@ -2,10 +2,10 @@
 import sys
 from time import strftime
 
-from ..errors import BPFError
 from ..output.table import Column, Table
 from .lib.args import add_duration, add_json, pid, tool_parser
-from .lib.runtime import Tool, run_tool, stream_events
+from .lib.runtime import Tool, run_tool
+from .lib.snoop import attach_all, print_events
 
 EXAMPLES = """examples:
     ./filelife           # trace lifecycle of file(create->remove)
@@ -44,18 +44,9 @@ def main(argv=None):
     constants = {"targ_pid": args.pid} if args.pid else {}
     table = Table(COLUMNS, json=args.json)
     with Tool("filelife", constants, events=True) as tool:
-        for prog, required in (("exit_openat", True), ("enter_unlinkat", True),
-                               ("exit_open", False), ("exit_openat2", False),
-                               ("exit_creat", False), ("enter_unlink", False)):
-            try:
-                tool.attach(prog)
-            except BPFError:
-                if required:
-                    raise
-        record = tool.record("event")
-        tool.open_events(lambda data: table.write(record.decode(data)))
-        table.print_header()
-        stream_events(tool, args.duration)
+        optional = ("exit_open", "exit_openat2", "exit_creat", "enter_unlink")
+        attach_all(tool, ("exit_openat", "enter_unlinkat") + optional, optional)
+        print_events(tool, table, args.duration)
     return 0
 
 

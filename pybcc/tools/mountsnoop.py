@@ -5,7 +5,8 @@ import sys
 from ..output.table import Column, Table
 from .lib.args import add_duration, add_json, tool_parser
 from .lib.containers import ContainerSets
-from .lib.runtime import Tool, run_tool, stream_events
+from .lib.runtime import Tool, run_tool
+from .lib.snoop import attach_all, print_events
 
 EXAMPLES = """examples:
     ./mountsnoop                     # trace mount() and umount() system-wide
@@ -99,16 +100,12 @@ def main(argv=None):
     with Tool("mountsnoop", constants, events=True) as tool:
         containers = ContainerSets(tool, args.cgroupmap, args.mntnsmap)
         containers.sync()
-        for prog in ("mount_enter", "mount_exit", "umount_enter", "umount_exit"):
-            tool.attach(prog)
-        record = tool.record("event")
-        tool.open_events(lambda data: table.write(record.decode(data)))
-        table.print_header()
+        attach_all(tool, ("mount_enter", "mount_exit", "umount_enter", "umount_exit"))
 
         def should_stop():
             containers.sync()
             return False
-        stream_events(tool, args.duration, should_stop)
+        print_events(tool, table, args.duration, should_stop=should_stop)
     return 0
 
 

@@ -3,7 +3,8 @@ import sys
 
 from ..output.table import Column, Table
 from .lib.args import add_json, pid, positive_float, tool_parser
-from .lib.runtime import Tool, run_tool, stream_events
+from .lib.runtime import Tool, run_tool
+from .lib.snoop import attach_all, print_events
 from .lib.timestamps import SinceFirst
 
 EXAMPLES = """examples:
@@ -91,18 +92,9 @@ def main(argv=None):
     table = Table(columns(args), json=args.json)
 
     with Tool("shmsnoop", constants, events=True) as tool:
-        for sc in ("shmget", "shmat", "shmdt", "shmctl"):
-            tool.attach(f"enter_{sc}")
-            tool.attach(f"exit_{sc}")
-        record = tool.record("event")
-
-        def on_event(data):
-            e = record.decode(data)
-            if name is None or name in e.comm:
-                table.write(e)
-        tool.open_events(on_event)
-        table.print_header()
-        stream_events(tool, args.duration)
+        attach_all(tool, [f"{side}_{sc}" for sc in ("shmget", "shmat", "shmdt", "shmctl")
+                          for side in ("enter", "exit")])
+        print_events(tool, table, args.duration, comm=name)
     return 0
 
 

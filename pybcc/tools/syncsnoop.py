@@ -3,7 +3,8 @@ import sys
 
 from ..output.table import Column, Table
 from .lib.args import add_duration, add_json, pid, tool_parser
-from .lib.runtime import Tool, run_tool, stream_events
+from .lib.runtime import Tool, run_tool
+from .lib.snoop import attach_all, print_events
 
 EXAMPLES = """examples:
     ./syncsnoop              # trace sync, fsync, fdatasync, msync, sync_file_range, syncfs
@@ -44,12 +45,8 @@ def main(argv=None):
     constants = {"targ_pid": args.pid} if args.pid else {}
     table = Table(COLUMNS, json=args.json)
     with Tool("syncsnoop", constants, events=True) as tool:
-        for prog in PROGRAMS:
-            tool.attach(prog)
-        record = tool.record("event")
-        tool.open_events(lambda data: table.write(record.decode(data)))
-        table.print_header()
-        stream_events(tool, args.duration)
+        attach_all(tool, PROGRAMS)
+        print_events(tool, table, args.duration)
     return 0
 
 

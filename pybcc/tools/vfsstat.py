@@ -2,11 +2,11 @@
 import sys
 from time import strftime
 
-from ..errors import BPFError
 from ..output.table import Column, Table
-from .lib.args import add_json, pid, positive_int, tool_parser
+from .lib.args import add_interval_count, add_json, pid, tool_parser
 from .lib.report import report_loop
 from .lib.runtime import Tool
+from .lib.snoop import attach_all
 
 EXAMPLES = """examples:
     ./vfsstat             # count some VFS calls per second
@@ -39,10 +39,7 @@ OPTIONAL = {"enter_mkdir", "enter_rmdir", "enter_unlink", "enter_mknod", "exit_o
 def parse_args(argv):
     p = tool_parser("vfsstat", "Count some VFS calls.", EXAMPLES)
     p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
-    p.add_argument("interval", nargs="?", default=1, type=positive_int,
-                   help="output interval, in seconds")
-    p.add_argument("count", nargs="?", default=99999999, type=positive_int,
-                   help="number of outputs")
+    add_interval_count(p, interval=1)
     add_json(p)
     return p.parse_args(argv)
 
@@ -68,12 +65,7 @@ def main(argv=None):
         return table.text(row) + "\n"
 
     with Tool("vfsstat", constants) as tool:
-        for prog in PROGRAMS:
-            try:
-                tool.attach(prog)
-            except BPFError:
-                if prog not in OPTIONAL:
-                    raise
+        attach_all(tool, PROGRAMS, OPTIONAL)
         table.print_header()
         report_loop(report, args.interval, args.count, None, args.json, blank_line=False)
     return 0

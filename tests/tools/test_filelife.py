@@ -1,4 +1,3 @@
-import os
 import subprocess
 import sys
 import uuid
@@ -19,6 +18,7 @@ import ctypes, os, sys, time
 d, tag = sys.argv[1], sys.argv[2]
 libc = ctypes.CDLL(None, use_errno=True)
 c = os.path.join(d, tag + "-C"); open(c, "w").close()
+os.write(1, b"ready\n")
 sys.stdin.readline()
 os.close(os.open(os.path.join(d, tag + "-A"), os.O_CREAT | os.O_WRONLY, 0o600))
 os.close(libc.creat(os.path.join(d, tag + "-B").encode(), 0o600))
@@ -38,6 +38,7 @@ def run_worker(directory, *tool_args):
     child = subprocess.Popen([sys.executable, "-c", WORKER, directory, tag],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
+        assert child.stdout.readline() == "ready\n"   # C exists before tracing starts
         with RunningTool("filelife", "-p", child.pid, *tool_args, ready="AGE(s)") as t:
             child.stdin.write("go\n")
             child.stdin.flush()

@@ -13,6 +13,7 @@ WORKER = r"""
 import os, stat, sys, tempfile
 d = tempfile.mkdtemp(prefix="pybcc-vfsstat-")
 zero = os.open("/dev/zero", os.O_RDONLY)
+os.write(1, b"ready\n")
 sys.stdin.readline()
 for _ in range(30): os.read(zero, 16)
 fd = os.open(os.path.join(d, "f"), os.O_WRONLY | os.O_CREAT)
@@ -43,6 +44,8 @@ def run_worker(*tool_args):
     child = subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True)
     try:
+        # the child is set up and blocked in read() before tracing starts
+        assert child.stdout.readline() == "ready\n"
         with RunningTool("vfsstat", "-p", child.pid, *tool_args, "1", ready="READ/s") as t:
             child.stdin.write("go\n")
             child.stdin.flush()

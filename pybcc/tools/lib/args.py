@@ -34,9 +34,9 @@ def add_duration(p, help="total duration of trace, in seconds"):
     p.add_argument("--duration", type=positive_float, help=help)
 
 
-def add_interval_count(p, count_name="count"):
+def add_interval_count(p, count_name="count", interval=99999999):
     """bcc's positional [interval [count]]: report each interval seconds, count times."""
-    p.add_argument("interval", nargs="?", default=99999999, type=positive_int,
+    p.add_argument("interval", nargs="?", default=interval, type=positive_int,
                    help="output interval, in seconds")
     p.add_argument(count_name, nargs="?", default=99999999, type=positive_int,
                    help="number of outputs")
