@@ -113,7 +113,8 @@ TOOLS = [
     _t("tcptop", "Network", "Summarize TCP send/recv throughput by host",
        "raw tracepoints sock_send_length/sock_recv_length (6.5+)",
        "6.12: the sock tracepoints; 6.1: kprobes tcp_sendmsg/tcp_cleanup_rbuf",
-       "6.5+: bytes each call moved (bcc: bytes asked of tcp_sendmsg); --json adds exact bytes"),
+       "6.5+: bytes each call moved (bcc: bytes asked of tcp_sendmsg); --json adds exact bytes; "
+       "on 5.10 the kprobe path counts some received bytes twice, as bcc does"),
     # issue #12 (cputools): CPU, scheduler, signals, threads
     _t("sigsnoop", "Processes", "Trace standard and real-time signals",
        "tracepoint signal:signal_generate; -k: syscalls kill/tkill/tgkill",

@@ -102,4 +102,12 @@ def test_tcptop_kprobe_path():
         port, lport = transfer()
         flows = {(k.lport, k.dport): v for k, v in tool.maps["flows"].items()}
     assert flows[(lport, port)].sent == SIZE and flows[(lport, port)].received == 0, flows
-    assert flows[(port, lport)].received == SIZE and flows[(port, lport)].sent == 0, flows
+    received = flows[(port, lport)].received
+    assert flows[(port, lport)].sent == 0, flows
+    if tuple(map(int, os.uname().release.split(".")[:2])) >= (6, 0):
+        assert received == SIZE, flows
+    else:
+        # Linux 5.10's tcp_recvmsg also calls tcp_cleanup_rbuf inside its
+        # wait loop with the bytes copied so far, so the kprobe counts some
+        # bytes twice, as bcc's tcptop does there: never fewer than sent.
+        assert SIZE <= received < 2 * SIZE, flows
