@@ -1,8 +1,8 @@
 """arm64: every tool compiles for arm64 against the vmlinux.h of Debian's arm64
 kernel (its BTF extracted from the vmlinuz), and each object's CO-RE
-relocations resolve against that kernel's BTF exactly as the x86-64 object's
-resolve against the running kernel: the same count, and the same set left
-unresolved (fields a tool guards with bpf_core_field_exists)."""
+relocations resolve against that kernel's BTF as the x86-64 object's resolve against the
+running kernel: the same count, and nothing left unresolved but the
+flavours a tool declares for other kernel versions (struct x___old)."""
 import copy
 import os
 import subprocess
@@ -60,6 +60,11 @@ def test_every_tool_builds_for_arm64_and_relocates_like_x86(arm64_kernel):
         arm_obj = prebuilt.current_object(name, "arm64")
         assert arm_obj, f"{name}: no current arm64 object (scripts/setup.sh builds them)"
         x86_obj = prebuilt.tool_object(name)
-        arm = _relocations(arm_obj, arm_btf)
-        x86 = _relocations(x86_obj, host_btf)
-        assert arm == x86, f"{name}: arm64 {arm} vs x86-64 {x86}"
+        (arm_count, arm_left), (x86_count, x86_left) = (
+            _relocations(arm_obj, arm_btf), _relocations(x86_obj, host_btf))
+        assert arm_count == x86_count, f"{name}: {arm_count} relocations on arm64, {x86_count} on x86-64"
+        # What does not resolve may differ between 6.1 (arm64) and the running
+        # kernel, but only for the flavours (struct x___old/___new) a tool
+        # declares for other kernel versions and guards: never a plain type.
+        for sec, kind, access in arm_left | x86_left:
+            assert "___" in access.split(".")[0], f"{name}: {sec}: {kind} of {access} does not resolve"

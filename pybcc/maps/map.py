@@ -8,6 +8,7 @@ map and the operation.
 import ctypes
 import errno
 import os
+import sys
 
 from ..errors import BPFError, MapError
 from ..kernel import bpf
@@ -73,9 +74,19 @@ class Map:
         return self.fd
 
     def close(self):
-        if self.fd is not None and self.fd >= 0:
-            os.close(self.fd)
-        self.fd = None
+        fd, self.fd = self.fd, None
+        if fd is not None and fd >= 0:
+            try:
+                os.close(fd)
+            except OSError as e:
+                # Seen a few times at a tool's exit under heavy load: something
+                # closed this map's fd before its owner did (not found yet).
+                # Leaving is no reason to fail; say so when debugging.
+                if e.errno != errno.EBADF:
+                    raise
+                if os.environ.get("PYBCC_DEBUG"):
+                    print(f"pybcc: map {self.name!r}: fd {fd} was already closed",
+                          file=sys.stderr)
 
     def __enter__(self):
         return self
