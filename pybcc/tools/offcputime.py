@@ -11,7 +11,6 @@ from .lib.stacks import (
     missing_warning,
     stack_context,
     trace_until_done,
-    write_stacks,
 )
 
 EXAMPLES = """examples:
@@ -137,11 +136,7 @@ def counted_stacks(tool, args, annotations=False):
 
 def report(tool, args, picture=None):
     printer, stacks = counted_stacks(tool, args, annotations=bool(picture and picture.annotate_kernel))
-    if picture:
-        picture.stop_clock()      # the trace ended before symbolizing
-        picture.write(picture.fold(printer, stacks))
-    else:
-        write_stacks(printer, stacks, args.folded, args.json, unit="us")
+    stackfile.report_stacks(picture, printer, stacks, args, "us")
     missing_warning(printer, "lost and could not be displayed", 12)
     negative, full = (sum(v) for v in (tool.maps["problems"][0], tool.maps["problems"][1]))
     if negative:

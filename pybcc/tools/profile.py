@@ -11,7 +11,6 @@ from .lib.stacks import (
     missing_warning,
     stack_context,
     trace_until_done,
-    write_stacks,
 )
 
 EXAMPLES = """examples:
@@ -136,11 +135,7 @@ def counted_stacks(tool, args, annotations=False):
 
 def report(tool, args, picture=None):
     printer, stacks = counted_stacks(tool, args, annotations=bool(picture and picture.annotate_kernel))
-    if picture:
-        picture.stop_clock()      # the trace ended before symbolizing
-        picture.write(picture.fold(printer, stacks))
-    else:
-        write_stacks(printer, stacks, args.folded, args.json, unit="samples")
+    stackfile.report_stacks(picture, printer, stacks, args, "samples")
     missing_warning(printer, "could not be displayed", 17)
     dropped = sum(tool.maps["dropped"][0])
     if dropped:

@@ -47,6 +47,17 @@ def quiet(args):
     return chosen_format(args) is not None and not args.output
 
 
+def report_stacks(picture, printer, stacks, args, unit):
+    """profile's and offcputime's report: the Stacks as the picture asks
+    (--format, -o), else as bcc prints them (lib.stacks.write_stacks)."""
+    if picture:
+        picture.stop_clock()      # the trace ended before symbolizing
+        picture.write(picture.fold(printer, stacks))
+    else:
+        from .stacks import write_stacks
+        write_stacks(printer, stacks, args.folded, args.json, unit=unit)
+
+
 class StackFile:
     """Collects {folded stack: count} and writes it in the chosen format."""
 
