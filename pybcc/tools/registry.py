@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 # Subsystems, in the order `pybcc --help` shows them.
 SUBSYSTEMS = ("Processes", "Files", "Block I/O", "Scheduler and CPU", "Memory",
-              "Network", "Syscalls", "Generic probes")
+              "Network", "Syscalls", "Generic probes", "Language runtimes")
 
 
 @dataclass(frozen=True)
@@ -20,10 +20,29 @@ class ToolInfo:
     mechanism_here: str     # on a kernel without kprobes/fentry (tracepoints, tp_btf, uprobes)
     mechanism_stock: str    # on a stock kernel with kprobes and fentry
     differs: str = ""       # what differs from bcc's tool ("" when nothing)
+    alias_of: str = ""      # a name bcc installs for another tool with fixed flags
+    alias_args: tuple = ()  # (pythoncalls = ucalls -l python)
+
+    @property
+    def module(self):
+        """The module in pybcc/tools/ that runs the tool."""
+        return self.alias_of or self.name
 
 
 def _t(name, subsystem, description, here, stock=None, differs=""):
     return ToolInfo(name, subsystem, description, here, stock or here, differs)
+
+
+_LANG_NAMES = {"java": "Java", "node": "Node.js", "perl": "Perl", "php": "PHP",
+               "python": "Python", "ruby": "Ruby", "tcl": "Tcl", "c": "C"}
+
+
+def _aliases(tool, suffix, description, languages):
+    """The names bcc installs for ``tool -l LANG`` (pythoncalls, javagc, ...)."""
+    return [ToolInfo(f"{lang}{suffix}", "Language runtimes",
+                     f"{description} {_LANG_NAMES[lang]} (= {tool} -l {lang})",
+                     f"as {tool}", f"as {tool}", alias_of=tool, alias_args=("-l", lang))
+            for lang in languages]
 
 
 TOOLS = [
@@ -164,9 +183,24 @@ TOOLS = [
        "tracepoints vmscan:mm_vmscan_direct_reclaim_begin/end (--memcg: memcg_reclaim too)",
        differs="-v needs vm_zone_stat in /proc/kallsyms (refused in one line without); "
                "--memcg added"),
+    # issue 10: user runtimes
+    _t("ucalls", "Language runtimes", "Summarize method calls (and syscalls) of a process "
+       "in Java, Perl, PHP, Python, Ruby, Tcl",
+       "USDT method__entry/return (per runtime) + tracepoints raw_syscalls:sys_enter/exit",
+       differs="CPython 3.11: enables python:line's semaphore too (else function__entry "
+               "never fires); Java names read with their lengths; --json, --duration"),
+    *_aliases("ucalls", "calls", "Summarize method calls in", ("java", "perl", "php", "python",
+                                                              "ruby", "tcl")),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
+
+
+def command(name, argv):
+    """(module name, argv) that run tool ``name``: an alias runs its tool
+    with its fixed flags first."""
+    info = BY_NAME[name]
+    return info.module, list(info.alias_args) + list(argv)
 
 
 def names():
