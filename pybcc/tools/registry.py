@@ -191,6 +191,11 @@ TOOLS = [
                "never fires); Java names read with their lengths; --json, --duration"),
     *_aliases("ucalls", "calls", "Summarize method calls in", ("java", "perl", "php", "python",
                                                               "ruby", "tcl")),
+    _t("uflow", "Language runtimes", "Trace method execution flow in Java, Perl, PHP, Python, "
+       "Ruby, Tcl", "USDT method__entry/return (per runtime), ring buffer",
+       differs="CPython 3.11: enables python:line's semaphore; --json, --duration"),
+    *_aliases("uflow", "flow", "Trace method execution flow in", ("java", "perl", "php",
+                                                                 "python", "ruby", "tcl")),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

@@ -26,6 +26,7 @@ from ...errors import AttachError
 # counted from 1 as bcc's bpf_usdt_readarg(N) does; 0 = not there.
 CLASS, CLASS_LEN, METHOD, METHOD_LEN = 0, 4, 8, 12
 RETURN_BIT = 1 << 16
+LANG_STR = 80       # bytes of a class or method name, NUL included (bcc's)
 
 
 def cookie_of(class_arg=0, class_len=0, method_arg=0, method_len=0, is_return=False):
