@@ -196,6 +196,12 @@ TOOLS = [
        differs="CPython 3.11: enables python:line's semaphore; --json, --duration"),
     *_aliases("uflow", "flow", "Trace method execution flow in", ("java", "perl", "php",
                                                                  "python", "ruby", "tcl")),
+    _t("ugc", "Language runtimes", "Summarize garbage collections in Java, Node.js, Python, Ruby",
+       "USDT GC begin/end probes (per runtime), ring buffer",
+       differs="GC begin/end paired per thread and per probe pair; Java and Python "
+               "descriptions printed (bcc's formatters return nothing); --json, --duration"),
+    *_aliases("ugc", "gc", "Summarize garbage collections in", ("java", "node", "python",
+                                                               "ruby")),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

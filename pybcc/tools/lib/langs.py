@@ -59,6 +59,15 @@ class GC:
     begin_args: Tuple[int, int] = (0, 0)
     end_args: Tuple[int, int] = (0, 0)
     strings: Tuple[Tuple[int, int], Tuple[int, int]] = ((0, 0), (0, 0))
+    which_arg: int = 0      # the argument telling apart pairs that nest (Java's pool)
+
+    def cookies(self, index):
+        """(begin's, end's) cookies (ugc.bpf.c): the pair's index, 4-bit
+        argument numbers, and the "which" argument at bit 32."""
+        def pack(nrs):
+            return index | sum(nr << (8 + 4 * i) for i, nr in enumerate(nrs)) | \
+                self.which_arg << 32
+        return pack(self.begin_args), pack(self.end_args + self.strings[0] + self.strings[1])
 
 
 @dataclass(frozen=True)
@@ -102,7 +111,7 @@ LANGS = {lang.name: lang for lang in [
          gc=(GC("mem__pool__gc__begin", "mem__pool__gc__end",
                 lambda e: "%s %s used=%d->%d max=%d->%d" % (
                     e.string1, e.string2, e.field1, e.field3, e.field2, e.field4),
-                begin_args=(6, 8), end_args=(6, 8), strings=((1, 2), (3, 4))),
+                begin_args=(6, 8), end_args=(6, 8), strings=((1, 2), (3, 4)), which_arg=3),
              GC("gc__begin", "gc__end", lambda e: "no additional info available")),
          allocs=(Alloc("object__alloc", name_arg=2, name_len=3, size_arg=4),),
          stats={"gc__begin": "GC", "mem__pool__gc__begin": "GC", "thread__start": "THREAD",

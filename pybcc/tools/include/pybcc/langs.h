@@ -27,9 +27,11 @@ static __always_inline long lang_arg(struct pt_regs *ctx, u32 nr)
     return v;
 }
 
-/* The string at argument ``arg`` into buf (LANG_STR bytes, zeroed by the
- * caller); ``len_arg`` gives its length when it is not NUL-terminated. */
-static __always_inline void lang_string(struct pt_regs *ctx, char *buf, u32 arg, u32 len_arg)
+/* The string at argument ``arg`` into buf (``size`` bytes, a constant,
+ * zeroed by the caller); ``len_arg`` gives its length when it is not
+ * NUL-terminated. */
+static __always_inline void lang_string(struct pt_regs *ctx, char *buf, u32 size, u32 arg,
+                                        u32 len_arg)
 {
     void *ptr;
     u64 len;
@@ -38,12 +40,12 @@ static __always_inline void lang_string(struct pt_regs *ctx, char *buf, u32 arg,
         return;
     ptr = (void *)lang_arg(ctx, arg);
     if (!len_arg) {
-        bpf_probe_read_user_str(buf, LANG_STR, ptr);
+        bpf_probe_read_user_str(buf, size, ptr);
         return;
     }
     len = lang_arg(ctx, len_arg);
-    if (len > LANG_STR - 1)
-        len = LANG_STR - 1;
+    if (len > size - 1)
+        len = size - 1;
     bpf_probe_read_user(buf, len, ptr);
 }
 
@@ -53,8 +55,8 @@ static __always_inline void lang_method(struct pt_regs *ctx, struct method_name 
 {
     u64 c = bpf_usdt_cookie(ctx);
 
-    lang_string(ctx, m->clazz, c & 0xf, (c >> 4) & 0xf);
-    lang_string(ctx, m->method, (c >> 8) & 0xf, (c >> 12) & 0xf);
+    lang_string(ctx, m->clazz, LANG_STR, c & 0xf, (c >> 4) & 0xf);
+    lang_string(ctx, m->method, LANG_STR, (c >> 8) & 0xf, (c >> 12) & 0xf);
 }
 
 /* Does nothing: a uprobe that holds a USDT semaphore up (langs.py's
