@@ -202,6 +202,13 @@ TOOLS = [
                "descriptions printed (bcc's formatters return nothing); --json, --duration"),
     *_aliases("ugc", "gc", "Summarize garbage collections in", ("java", "node", "python",
                                                                "ruby")),
+    _t("uobjnew", "Language runtimes", "Summarize object allocations in C (malloc), Java, Ruby, Tcl",
+       "USDT allocation probes (per runtime); uprobe on libc malloc for C",
+       differs="--json, --duration"),
+    *_aliases("uobjnew", "objnew", "Summarize object allocations in", ("java", "ruby", "tcl")),
+    ToolInfo("cobjnew", "Language runtimes", "Summarize C allocations (malloc) by block size "
+             "(= uobjnew -l c)", "as uobjnew", "as uobjnew", alias_of="uobjnew",
+             alias_args=("-l", "c")),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

@@ -190,6 +190,18 @@ def start_plain(program, seconds=30):
     return child
 
 
+def second_line(t, predicate, timeout=20):
+    """The second output line of RunningTool ``t`` that satisfies
+    ``predicate``: the first interval started while probes were attached."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = [ln for ln in list(t.lines) if predicate(ln)]
+        if len(found) > 1:
+            return found[1]
+        time.sleep(0.1)
+    raise AssertionError(t.stdout + "\n" + "\n".join(t.err_lines))
+
+
 def stop(child):
     if child.poll() is None:
         child.send_signal(signal.SIGKILL)

@@ -2,30 +2,18 @@
 the process's syscalls, from each runtime Debian ships with USDT probes."""
 import json
 import re
-import time
 
 import pytest
 
 from .badinput import assert_one_line_error
-from .runtimes import start_java, start_php, start_plain, start_python, start_ruby, stop
+from .runtimes import (second_line, start_java, start_php, start_plain, start_python,
+                       start_ruby, stop)
 from .toolrun import RunningTool, run_tool
-
-
-def _second(t, predicate, timeout=20):
-    """The second output line that satisfies ``predicate`` (the first
-    interval started while the probes were being attached)."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        found = [ln for ln in list(t.lines) if predicate(ln)]
-        if len(found) > 1:
-            return found[1]
-        time.sleep(0.1)
-    raise AssertionError(t.stdout + "\n" + "\n".join(t.err_lines))
 
 
 def _calls(t, method, timeout=20):
     """(line, '# CALLS') of ``method`` in the second interval that shows it."""
-    line = _second(t, lambda ln: ln.startswith(method + " "), timeout)
+    line = second_line(t, lambda ln: ln.startswith(method + " "), timeout)
     return line, int(line.split()[1])
 
 
@@ -48,7 +36,7 @@ def test_ucalls_latency_json_and_syscalls():
     try:
         with RunningTool("ucalls", "-l", "python", "-L", "-S", "-m", "--json", child.pid, 1,
                          ready="Tracing calls") as t:
-            rec = json.loads(_second(t, lambda ln: '"<string>.pybcc_outer"' in ln))
+            rec = json.loads(second_line(t, lambda ln: '"<string>.pybcc_outer"' in ln))
     finally:
         stop(child)
     rows = {r["method"]: r for r in rec["rows"]}
