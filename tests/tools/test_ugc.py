@@ -1,7 +1,6 @@
 """ugc against real runtimes: each collection the marker program asks for."""
 import re
 
-
 from .badinput import assert_one_line_error
 from .runtimes import start_java, start_plain, start_python, start_ruby, stop
 from .toolrun import RunningTool, run_tool
