@@ -1,7 +1,5 @@
 """ustat against real runtimes: the per-second rates of the marker programs
 (100 pybcc_outer + 100 pybcc_tick calls, 5 collections, 5 threads a second)."""
-import pytest
-
 from .badinput import assert_one_line_error
 from .runtimes import start_java, start_python, start_ruby, stop
 from .toolrun import run_tool
