@@ -216,6 +216,12 @@ TOOLS = [
                "named once; -p PID and --json added; probes attached once, not per interval"),
     *_aliases("ustat", "stat", "Activity stats of", ("java", "node", "perl", "php", "python",
                                                     "ruby", "tcl")),
+    _t("uthreads", "Language runtimes", "Trace thread creation in C (pthreads) and Java",
+       "uprobe/uretprobe pthread_create + tracepoint sched:sched_process_fork; USDT "
+       "hotspot thread__start/stop",
+       differs="pthreads from pthread_create + the fork tracepoint (Debian's glibc has no "
+               "pthread_start USDT probe, which bcc needs); --json, --duration"),
+    *_aliases("uthreads", "threads", "Trace thread creation in", ("java",)),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

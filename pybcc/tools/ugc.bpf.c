@@ -22,6 +22,7 @@ struct gc_start {
 };
 
 struct event {
+    u64 ts;             /* at the end */
     u64 probe_index;
     u64 elapsed_ns;
     u64 field1;         /* kept at begin */
@@ -70,7 +71,8 @@ int gc_end(struct pt_regs *ctx)
 
     if (!s)
         return 0;   /* missed the begin on this thread */
-    e.elapsed_ns = bpf_ktime_get_ns() - s->start_ns;
+    e.ts = bpf_ktime_get_ns();
+    e.elapsed_ns = e.ts - s->start_ns;
     e.probe_index = key.index;
     e.field1 = s->field1;
     e.field2 = s->field2;

@@ -55,14 +55,15 @@ def main(argv=None):
         return 0
     lang = langs.LANGS[language]
     unit = "ms" if args.milliseconds else "us"
-    start = [time.monotonic()]
+    start = time.monotonic_ns()       # CLOCK_MONOTONIC, as bpf_ktime_get_ns
     table = Table([
-        Column("START", "%-8.3f ", lambda r: time.monotonic() - start[0], key="start_s"),
+        Column("START", "%-8.3f ", lambda r: (r[0].ts - start) / 1e9, key="start_s"),
         Column(f"TIME ({unit})", "%-8.2f ",
                lambda r: r[0].elapsed_ns / (1e6 if args.milliseconds else 1e3),
                key=f"time_{unit}"),
         Column("DESCRIPTION", "%s", lambda r: r[1], head="%-40s")], json=args.json)
     with Tool("ugc", {"min_ns": args.minimum * 1000000}, events=True) as tool:
+        start = time.monotonic_ns()     # loaded: the next events are ours
         at = langs.Attacher(tool, lang, args.pid)
         attached = []
         for index, gc in enumerate(lang.gc):
@@ -75,7 +76,6 @@ def main(argv=None):
             fail(f"error: {at.path} has none of {language}'s GC probes "
                  f"({', '.join(gc.begin for gc in lang.gc)})")
         record = tool.record("event")
-        start[0] = time.monotonic()
 
         def on_event(data):
             e = record.decode(data)
