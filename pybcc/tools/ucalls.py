@@ -62,14 +62,11 @@ def columns(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    language = args.language or langs.detect_language(args.pid, LANGUAGES)
-    if language == "none":
-        language = None
+    language = None if args.language == "none" else \
+        args.language or langs.detect_language(args.pid, LANGUAGES)
     if not language and not args.syscalls:
         fail("Nothing to do; use -S to trace syscalls.")
-    if args.ebpf or args.verbose:
-        if langs.show_source("ucalls", args.ebpf):
-            return 0
+    langs.show_source(args, "ucalls")
     lang = langs.LANGS[language] if language else None
     table = Table(columns(args), json=args.json)
 

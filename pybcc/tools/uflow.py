@@ -62,11 +62,7 @@ def columns(start):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    language = args.language or langs.detect_language(args.pid, LANGUAGES)
-    if not language:
-        fail("No language detected; use -l to trace a language.")
-    if (args.ebpf or args.verbose) and langs.show_source("uflow", args.ebpf):
-        return 0
+    language = langs.language_of(args, LANGUAGES, "uflow")
     lang = langs.LANGS[language]
     constants = {"class_prefix": prefix(args.clazz, "class"),
                  "method_prefix": prefix(args.method, "method")}

@@ -48,11 +48,7 @@ class Text:
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    language = args.language or langs.detect_language(args.pid, LANGUAGES)
-    if not language:
-        fail("No language detected; use -l to trace a language.")
-    if (args.ebpf or args.verbose) and langs.show_source("ugc", args.ebpf):
-        return 0
+    language = langs.language_of(args, LANGUAGES, "ugc")
     lang = langs.LANGS[language]
     unit = "ms" if args.milliseconds else "us"
     start = time.monotonic_ns()       # CLOCK_MONOTONIC, as bpf_ktime_get_ns

@@ -60,11 +60,7 @@ def attach(tool, language, lang, pid):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    language = args.language or langs.detect_language(args.pid, LANGUAGES)
-    if not language:
-        fail("No language detected; use -l to trace a language.")
-    if (args.ebpf or args.verbose) and langs.show_source("uobjnew", args.ebpf):
-        return 0
+    language = langs.language_of(args, LANGUAGES, "uobjnew")
     kinds = {}
 
     def name(k):

@@ -137,9 +137,8 @@ def columns(interval):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.ebpf or args.debug:
-        if langs.show_source("ustat", args.ebpf):
-            return 0
+    args.verbose = args.debug
+    langs.show_source(args, "ustat")
     languages = [args.language] if args.language else LANGUAGES
     table = Table(columns(args.interval), json=args.json)
 

@@ -35,9 +35,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    language = args.language or langs.detect_language(args.pid, LANGUAGES)
-    if (args.ebpf or args.verbose) and langs.show_source("uthreads", args.ebpf):
-        return 0
+    language = langs.language_of(args, LANGUAGES, "uthreads", required=False)
     libc = find_library("c", args.pid)
     if not libc:
         fail(f"error: process {args.pid} maps no libc (pthread_create)")

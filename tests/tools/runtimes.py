@@ -190,6 +190,18 @@ def start_plain(program, seconds=30):
     return child
 
 
+def start_c(tmp_path, name, source, args, flags=(), **popen):
+    """Build ``source`` with gcc and start it with ``args``; skips without gcc."""
+    if shutil.which("gcc") is None:
+        pytest.skip(f"gcc is needed to build {name}")
+    (tmp_path / f"{name}.c").write_text(source)
+    subprocess.run(["gcc", "-O1", *flags, "-o", str(tmp_path / name),
+                    str(tmp_path / f"{name}.c")], check=True)
+    child = subprocess.Popen([str(tmp_path / name), *args], **popen)
+    time.sleep(0.2)
+    return child
+
+
 def second_line(t, predicate, timeout=20):
     """The second output line of RunningTool ``t`` that satisfies
     ``predicate``: the first interval started while probes were attached."""

@@ -1,13 +1,9 @@
 """uobjnew and cobjnew against real allocations: a C program's malloc(12345)
 100 times a second, and Java and Ruby objects."""
-import shutil
-import subprocess
-import time
-
 import pytest
 
 from .badinput import assert_one_line_error
-from .runtimes import second_line, start_java, start_ruby, stop
+from .runtimes import second_line, start_c, start_java, start_ruby, stop
 from .toolrun import RunningTool, run_tool
 
 MALLOCS_C = r"""
@@ -28,13 +24,7 @@ int main(int argc, char **argv) {
 
 @pytest.fixture
 def mallocs(tmp_path):
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc is needed to build the malloc() caller")
-    (tmp_path / "mallocs.c").write_text(MALLOCS_C)
-    subprocess.run(["gcc", "-O1", "-o", str(tmp_path / "mallocs"), str(tmp_path / "mallocs.c")],
-                   check=True)
-    child = subprocess.Popen([str(tmp_path / "mallocs"), "3000"])
-    time.sleep(0.2)
+    child = start_c(tmp_path, "mallocs", MALLOCS_C, ["3000"])
     yield child
     stop(child)
 

@@ -1,14 +1,12 @@
 """uthreads against real threads: a C program's pthreads (it prints each
 thread's id, which the tool must show) and a JVM's named threads."""
 import re
-import shutil
 import subprocess
-import time
 
 import pytest
 
 from .badinput import assert_one_line_error
-from .runtimes import start_java, stop
+from .runtimes import start_c, start_java, stop
 from .toolrun import RunningTool, run_tool
 
 THREADS_C = r"""
@@ -36,14 +34,8 @@ int main(int argc, char **argv) {
 
 @pytest.fixture
 def threads(tmp_path):
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc is needed to build the pthread program")
-    (tmp_path / "threads.c").write_text(THREADS_C)
-    subprocess.run(["gcc", "-O1", "-pthread", "-o", str(tmp_path / "threads"),
-                    str(tmp_path / "threads.c")], check=True)
-    child = subprocess.Popen([str(tmp_path / "threads"), "300"], stdout=subprocess.PIPE,
-                             text=True)
-    time.sleep(0.2)
+    child = start_c(tmp_path, "threads", THREADS_C, ["300"], ["-pthread"],
+                    stdout=subprocess.PIPE, text=True)
     yield child
     stop(child)
 

@@ -331,10 +331,25 @@ def add_common_args(p, candidates, language_help="language to trace", pid_help=N
     p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
 
 
-def show_source(name, exit_after):
+def language_of(args, candidates, tool, required=True):
+    """-l's language, else the process's (bcc's detection); one line and
+    exit when none and ``required``. Then -v/--ebpf (show_source)."""
+    from .runtime import fail
+    language = args.language or detect_language(args.pid, candidates)
+    if required and not language:
+        fail("No language detected; use -l to trace a language.")
+    show_source(args, tool)
+    return language
+
+
+def show_source(args, tool):
     """-v/--ebpf: print the tool's BPF C (the same for every language: the
-    probes' argument numbers travel in the attachments' cookies)."""
-    from .prebuilt import TOOLS_DIR
-    with open(os.path.join(TOOLS_DIR, name + ".bpf.c")) as f:
-        print(f.read())
-    return exit_after
+    probes' argument numbers travel in the attachments' cookies); --ebpf
+    then exits."""
+    if args.ebpf or args.verbose:
+        import sys
+        from .prebuilt import TOOLS_DIR
+        with open(os.path.join(TOOLS_DIR, tool + ".bpf.c")) as f:
+            print(f.read())
+        if args.ebpf:
+            sys.exit(0)
