@@ -222,6 +222,9 @@ TOOLS = [
        differs="pthreads from pthread_create + the fork tracepoint (Debian's glibc has no "
                "pthread_start USDT probe, which bcc needs); --json, --duration"),
     *_aliases("uthreads", "threads", "Trace thread creation in", ("java",)),
+    _t("bashreadline", "Processes", "Print entered bash commands from all running shells",
+       "uretprobe on readline_internal_teardown or readline (bash or libreadline)",
+       differs="-s alone finds the system's libreadline; --json, --duration"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
