@@ -28,14 +28,33 @@ TOOL_ARGS = {
     "stackcount": ["t:syscalls:sys_enter_openat"],
     "trace": ["t:syscalls:sys_enter_openat"],
     "argdist": ["-C", "t:syscalls:sys_enter_openat():int:args->flags"],
+    # the u* tools trace one process: "{pid}" is a python3.11 (USDT probes) this run starts
+    "ucalls": ["-l", "python", "{pid}"],
+    "uflow": ["-l", "python", "{pid}"],
+    "ugc": ["-l", "python", "{pid}"],
+    "uobjnew": ["-l", "c", "{pid}"],
+    "uthreads": ["{pid}"],
+    "ustat": ["-p", "{pid}"],
 }
+_target = None
+
+
+def target_pid():
+    """The pid of a /usr/bin/python3.11 that sleeps in a loop, started once."""
+    global _target
+    if _target is None:
+        import atexit
+        _target = subprocess.Popen(["/usr/bin/python3.11", "-c",
+                                    "import time\nwhile True: time.sleep(0.01)"])
+        atexit.register(_target.kill)
+    return str(_target.pid)
 REFERENCE = "execsnoop"
 
 
 def registry_tools():
     sys.path.insert(0, bl.REPO)
     from pybcc.tools import registry
-    return [t.name for t in registry.TOOLS]
+    return [t.name for t in registry.TOOLS if not getattr(t, "alias_of", "")]   # aliases: same code
 
 
 def compile_bytecode():
@@ -105,7 +124,8 @@ def measure_bare(env):
 
 
 def impls(tool):
-    out = [("pybcc warm", [bl.PY, "-m", "pybcc", tool] + TOOL_ARGS.get(tool, []))]
+    args = [target_pid() if a == "{pid}" else a for a in TOOL_ARGS.get(tool, [])]
+    out = [("pybcc warm", [bl.PY, "-m", "pybcc", tool] + args)]
     if os.access(f"/usr/sbin/{tool}", os.X_OK):
         out.append(("libbpf-tools", [f"/usr/sbin/{tool}"]))
     bt = os.path.join(bl.HERE, "bpftrace", tool + ".bt")
