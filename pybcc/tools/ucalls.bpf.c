@@ -6,6 +6,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "pybcc/langs.h"
+#include "pybcc/maps.h"
 
 const volatile u32 targ_pid = 0;
 const volatile bool latency = false;
@@ -25,52 +26,23 @@ struct sys_entry {
     u64 id;
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct method_name);
-    __type(value, struct info);
-} calls SEC(".maps");
+HASH_MAP(calls, struct method_name, struct info, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct entry_key);
-    __type(value, u64);
-} entry SEC(".maps");
+HASH_MAP(entry, struct entry_key, u64, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, u64);
-    __type(value, struct info);
-} syscalls SEC(".maps");
+HASH_MAP(syscalls, u64, struct info, 1024);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u64);
-    __type(value, struct sys_entry);
-} sysentry SEC(".maps");
+HASH_MAP(sysentry, u64, struct sys_entry, 10240);
 
 /* the key does not fit the 512-byte stack twice: one per CPU */
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, u32);
-    __type(value, struct entry_key);
-} scratch_key SEC(".maps");
+PERCPU_ARRAY_MAP(scratch_key, u32, struct entry_key, 1);
 
 static __always_inline void add(void *map, void *key, u64 ns)
 {
-    struct info *info = bpf_map_lookup_elem(map, key), zero = {};
+    struct info zero = {}, *info = lookup_or_init(map, key, &zero);
 
-    if (!info) {
-        bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
-        info = bpf_map_lookup_elem(map, key);
-        if (!info)
-            return;
-    }
+    if (!info)
+        return;
     __sync_fetch_and_add(&info->num_calls, 1);
     if (ns)
         __sync_fetch_and_add(&info->total_ns, ns);

@@ -21,12 +21,7 @@ struct event {
 };
 PYBCC_RECORD(event);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u64);
-    __type(value, u64);
-} depths SEC(".maps");
+HASH_MAP(depths, u64, u64, 10240);
 
 DEFINE_SCRATCH(struct event, scratch_event);
 
@@ -52,13 +47,9 @@ int method_event(struct pt_regs *ctx)
     if (!starts_with(e->m.clazz, class_prefix) || !starts_with(e->m.method, method_prefix))
         return 0;
     e->pid_tgid = bpf_get_current_pid_tgid();
-    depth = bpf_map_lookup_elem(&depths, &e->pid_tgid);
-    if (!depth) {
-        bpf_map_update_elem(&depths, &e->pid_tgid, &zero, BPF_NOEXIST);
-        depth = bpf_map_lookup_elem(&depths, &e->pid_tgid);
-        if (!depth)
-            return 0;
-    }
+    depth = lookup_or_init(&depths, &e->pid_tgid, &zero);
+    if (!depth)
+        return 0;
     if (is_return) {
         e->depth = *depth | RETURN_FLAG;
         if (*depth)

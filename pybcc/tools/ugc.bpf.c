@@ -34,12 +34,7 @@ struct event {
 };
 PYBCC_RECORD(event);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct gc_key);
-    __type(value, struct gc_start);
-} starts SEC(".maps");
+HASH_MAP(starts, struct gc_key, struct gc_start, 10240);
 
 /* cookie: probe index (bits 0-7), 4-bit argument numbers from bit 8, and
  * at bit 32 the argument that tells apart begin/end pairs that nest on a

@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "pybcc/langs.h"
+#include "pybcc/maps.h"
 
 #define NAME_LEN 50     /* bcc's */
 
@@ -19,23 +20,14 @@ struct alloc_val {
     u64 num_allocs;
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct alloc_key);
-    __type(value, struct alloc_val);
-} allocs SEC(".maps");
+HASH_MAP(allocs, struct alloc_key, struct alloc_val, 10240);
 
 static __always_inline void count(struct alloc_key *key, u64 size)
 {
-    struct alloc_val *v = bpf_map_lookup_elem(&allocs, key), zero = {};
+    struct alloc_val zero = {}, *v = lookup_or_init(&allocs, key, &zero);
 
-    if (!v) {
-        bpf_map_update_elem(&allocs, key, &zero, BPF_NOEXIST);
-        v = bpf_map_lookup_elem(&allocs, key);
-        if (!v)
-            return;
-    }
+    if (!v)
+        return;
     __sync_fetch_and_add(&v->num_allocs, 1);
     __sync_fetch_and_add(&v->total_size, size);
 }

@@ -5,18 +5,14 @@
 #include <bpf/bpf_helpers.h>
 #include "pybcc/counts.h"
 #include "pybcc/langs.h"
+#include "pybcc/maps.h"
 
 struct stat_key {
     u32 tgid;
     u32 category;       /* index in langs.py CATEGORIES */
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct stat_key);
-    __type(value, u64);
-} counts SEC(".maps");
+HASH_MAP(counts, struct stat_key, u64, 10240);
 
 SEC("usdt")
 int count_event(struct pt_regs *ctx)

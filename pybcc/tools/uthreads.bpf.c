@@ -22,12 +22,7 @@ struct event {
 };
 PYBCC_RECORD(event);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, u64);
-} creating SEC(".maps");        /* caller's tid → start routine, inside pthread_create */
+HASH_MAP(creating, u32, u64, 10240);        /* caller's tid → start routine, inside pthread_create */
 
 SEC("uprobe")
 int BPF_KPROBE(pthread_create_enter, void *thread, void *attr, void *start_routine)
