@@ -2,6 +2,7 @@
 the process's syscalls, from each runtime Debian ships with USDT probes."""
 import json
 import re
+import time
 
 import pytest
 
@@ -99,3 +100,41 @@ def test_ucalls_bad_input():
     assert_one_line_error(run_tool("ucalls", "-l", "python", "999999999"), "no process")
     r = run_tool("ucalls", "-l", "none", "1")
     assert r.returncode == 1 and r.stderr.strip() == "Nothing to do; use -S to trace syscalls."
+
+
+def _semaphores(pid, names):
+    """{probe: its USDT semaphore's value} in python process ``pid``."""
+    import os
+    from pybcc import usdt
+    from pybcc.symbols import procmaps
+    from .runtimes import PYTHON
+    probes = {p.name: p for p in usdt.list_probes(PYTHON) if p.name in names}
+    ino = os.stat(PYTHON).st_ino
+    out = {}
+    with open(f"/proc/{pid}/mem", "rb") as mem:
+        for name, p in probes.items():
+            off = p.semaphore_offset
+            m = next(m for m in procmaps.read_maps(pid) if m.inode == ino and
+                     m.offset <= off < m.offset + (m.end - m.start))
+            mem.seek(m.start + off - m.offset)
+            out[name] = int.from_bytes(mem.read(2), "little")
+    return out
+
+
+def test_semaphores_go_back_to_zero_when_ucalls_is_killed():
+    """python:line's semaphore (held up so that function__entry fires) and
+    function__entry's are the kernel's to put back: SIGKILL leaves none up."""
+    import signal
+    child = start_python()
+    names = ("function__entry", "line")
+    try:
+        assert _semaphores(child.pid, names) == {"function__entry": 0, "line": 0}
+        with RunningTool("ucalls", "-l", "python", child.pid, 1, ready="Tracing calls") as t:
+            up = _semaphores(child.pid, names)
+            t.stop(signal.SIGKILL)
+        time.sleep(0.5)
+        down = _semaphores(child.pid, names)
+    finally:
+        stop(child)
+    assert up == {"function__entry": 1, "line": 1}, up
+    assert down == {"function__entry": 0, "line": 0}, down
