@@ -21,7 +21,7 @@ EXAMPLES = f"""examples:
     ./ucalls -l php 443 -LS     # trace PHP calls and syscalls with latency
     ./ucalls -l python 2020 -mL # trace Python calls including latency in ms
 
-Python: {langs.HELP_PYTHON}.
+{langs.HELP_PYTHON}
 Ruby: C methods (cmethod__entry/return) are counted too (bcc: Ruby methods
 only), since Ruby 2.5+ fires method__entry only while the process has a
 TracePoint enabled. Debian 12 ships the probes in python3.11, openjdk

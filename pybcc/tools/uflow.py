@@ -17,7 +17,7 @@ EXAMPLES = f"""examples:
     ./uflow -C '<stdin>' -l python 180 # trace only REPL-defined methods
 
 TIME(us) is, as in bcc, the seconds since tracing started.
-Python: {langs.HELP_PYTHON}.
+{langs.HELP_PYTHON}
 Ruby 2.5+ fires method__entry/return only while the process has a TracePoint
 enabled; its C methods (cmethod__*) always show.
 """

@@ -28,7 +28,7 @@ ruby, tcl) each interval; the probes go on the runtime's file once, for every
 process that runs it (new ones included). Processes whose runtime has no
 USDT probes are not listed: ustat says once how many it skipped (Debian 12's
 node, perl and tcl have none).
-Python: {langs.HELP_PYTHON}.
+{langs.HELP_PYTHON}
 Ruby 2.5+ fires method__entry only while the process has a TracePoint
 enabled; cmethod__entry (C methods) always.
 """
