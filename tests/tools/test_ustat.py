@@ -1,7 +1,7 @@
 """ustat against real runtimes: the per-second rates of the marker programs
 (100 pybcc_outer + 100 pybcc_tick calls, 5 collections, 5 threads a second)."""
 from .badinput import assert_one_line_error
-from .runtimes import start_java, start_python, start_ruby, stop
+from .runtimes import start_java, start_php, start_python, start_ruby, stop
 from .toolrun import run_tool
 
 HEADER = "PID    CMDLINE              METHOD/s   GC/s   OBJNEW/s   CLOAD/s  EXC/s  THR/s "
@@ -64,3 +64,15 @@ def test_ustat_bad_input():
     assert_one_line_error(run_tool("ustat", "-S", "bytes"), "invalid choice")
     assert_one_line_error(run_tool("ustat", "-r", "0"), "must be positive")
     assert_one_line_error(run_tool("ustat", "-p", "999999999"), "no process")
+
+
+def test_phpstat_method_rate():
+    child = start_php()       # USE_ZEND_DTRACE=1: PHP's probes fire
+    try:
+        r = run_tool("phpstat", "-C", "-p", child.pid, 1, 3, timeout=60)
+    finally:
+        stop(child)
+    assert r.returncode == 0, r.stderr
+    row = _rows(r.stdout, child.pid)[-1]
+    # pybcc_outer and pybcc_tick, 100 times a second each (and the runtime's own)
+    assert 120 <= int(row[-6]) <= 400, r.stdout
