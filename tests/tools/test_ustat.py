@@ -1,7 +1,7 @@
 """ustat against real runtimes: the per-second rates of the marker programs
 (100 pybcc_outer + 100 pybcc_tick calls, 5 collections, 5 threads a second)."""
 from .badinput import assert_one_line_error
-from .runtimes import start_java, start_php, start_python, start_ruby, stop
+from .runtimes import start_java, start_php, start_plain, start_python, start_ruby, stop
 from .toolrun import run_tool
 
 HEADER = "PID    CMDLINE              METHOD/s   GC/s   OBJNEW/s   CLOAD/s  EXC/s  THR/s "
@@ -76,3 +76,15 @@ def test_phpstat_method_rate():
     row = _rows(r.stdout, child.pid)[-1]
     # pybcc_outer and pybcc_tick, 100 times a second each (and the runtime's own)
     assert 120 <= int(row[-6]) <= 400, r.stdout
+
+
+def test_perlstat_says_perl_has_no_probes():
+    child = start_plain("perl")
+    try:
+        r = run_tool("perlstat", "-C", "-p", child.pid, 1, 1, timeout=60)
+    finally:
+        stop(child)
+    assert r.returncode == 0, r.stderr
+    assert "skipped 1 perl process(es) without USDT probes: Debian 12's perl is built " \
+           "without USDT probes" in r.stderr, r.stderr
+    assert not _rows(r.stdout, child.pid), r.stdout

@@ -21,7 +21,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional, Tuple
 
-from ...errors import AttachError
+from ...errors import AttachError, BPFError
 
 # Cookie fields (see include/pybcc/langs.h): 4 bits per argument number,
 # counted from 1 as bcc's bpf_usdt_readarg(N) does; 0 = not there.
@@ -292,7 +292,7 @@ class Attacher:
             try:
                 link = attach_uprobe(prog.fd, self.path, offset=offset, pid=self.pid,
                                      ref_ctr_offset=loc.semaphore_offset)
-            except AttachError:
+            except BPFError:
                 link = None      # e.g. someone else's uprobe there with another ref_ctr
         if link is None:
             link = attach_uprobe(prog.fd, self.path, offset=loc.offset, pid=self.pid,
