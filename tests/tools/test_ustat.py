@@ -88,3 +88,15 @@ def test_perlstat_says_perl_has_no_probes():
     assert "skipped 1 perl process(es) without USDT probes: Debian 12's perl is built " \
            "without USDT probes" in r.stderr, r.stderr
     assert not _rows(r.stdout, child.pid), r.stdout
+
+
+def test_rubystat_every_ruby_process():
+    """Without -p: the probes go on libruby once, for every ruby process."""
+    child = start_ruby()
+    try:
+        r = run_tool("rubystat", "-C", 1, 3, timeout=60)
+    finally:
+        stop(child)
+    assert r.returncode == 0, r.stderr
+    rows = _rows(r.stdout, child.pid)
+    assert len(rows) == 3 and int(rows[-1][-6]) >= 100, r.stdout
