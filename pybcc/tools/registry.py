@@ -209,8 +209,8 @@ TOOLS = [
     ToolInfo("cobjnew", "Language runtimes", "Summarize C allocations (malloc) by block size "
              "(= uobjnew -l c)", "as uobjnew", "as uobjnew", alias_of="uobjnew",
              alias_args=("-l", "c")),
-    _t("ustat", "Language runtimes", "Activity stats (method calls, GCs, allocations, class "
-       "loads, exceptions, threads) of language runtimes, top-like",
+    _t("ustat", "Language runtimes", "Per-process calls, GCs, objects, class loads, exceptions "
+       "and threads of language runtimes, top-like",
        "USDT probes (per runtime), one uprobe set per runtime file for all its processes",
        differs="processes found by executable, not comm; those without probes skipped and "
                "named once; -p PID and --json added; probes attached once, not per interval"),
