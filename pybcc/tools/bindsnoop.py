@@ -7,8 +7,9 @@ import sys
 from ..output.table import Column, Table
 from .lib.args import add_duration, add_json, pid, tool_parser, uid
 from .lib.containers import ContainerSets
-from .lib.inet import format_addr, ports, ports_constant, wait_for_interrupt, write_counts
-from .lib.runtime import Tool, run_tool, status, stream_events
+from .lib.inet import (by_family, format_addr, pid_constant, ports, ports_constant,
+                       print_source, stream_table, wait_for_interrupt, write_counts)
+from .lib.runtime import Tool, run_tool
 from .lib.timestamps import SinceFirst
 
 EXAMPLES = """examples:
@@ -102,13 +103,10 @@ COUNT_COLUMNS = [
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.ebpf:
-        print(open(__file__.replace(".py", ".bpf.c")).read())
+    if print_source(args, __file__):
         return 0
-    constants = {"show_errors": args.errors, "do_count": args.count,
+    constants = {"show_errors": args.errors, "do_count": args.count, **pid_constant(args),
                  "filter_cgroup": bool(args.cgroupmap), "filter_mntns": bool(args.mntnsmap)}
-    if args.pid is not None:
-        constants["targ_tgid"] = args.pid
     if args.uid is not None:
         constants.update(filter_uid=True, targ_uid=args.uid)
     if args.port:
@@ -122,20 +120,10 @@ def main(argv=None):
         if args.count:
             wait_for_interrupt("Tracing binds ... Hit Ctrl-C to end", args.json, args.duration)
             rows = sorted(tool.maps["counts"].items(), key=lambda kv: kv[1], reverse=True)
-            rows = [kv for af in (socket.AF_INET, socket.AF_INET6) for kv in rows
-                    if kv[0].af == af]
-            write_counts(Table(COUNT_COLUMNS, json=args.json), rows)
+            write_counts(Table(COUNT_COLUMNS, json=args.json), by_family(rows))
             return 0
-        table = Table(columns(args), json=args.json)
-        decode = tool.record("event").decode
-        tool.open_events(lambda data: table.write(decode(data)))
-        status("Tracing binds ... Hit Ctrl-C to end", args.json)
-        table.print_header()
-
-        def should_stop():
-            containers.sync()
-            return False
-        stream_events(tool, args.duration, should_stop)
+        stream_table(tool, Table(columns(args), json=args.json), args,
+                     "Tracing binds ... Hit Ctrl-C to end", containers)
     return 0
 
 

@@ -164,6 +164,11 @@ TOOLS = [
        "tracepoints vmscan:mm_vmscan_direct_reclaim_begin/end (--memcg: memcg_reclaim too)",
        differs="-v needs vm_zone_stat in /proc/kallsyms (refused in one line without); "
                "--memcg added"),
+    # issue 10: networking
+    _t("tcptracer", "Network", "Trace TCP connections: connect, accept and close",
+       "tracepoint sock:inet_sock_set_state + syscalls:sys_exit_accept/accept4 (fd -> socket)",
+       differs="X at the first close step (close/shutdown, or a reset), not tcp_close; "
+               "io_uring accepts not seen; --json addresses without brackets"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

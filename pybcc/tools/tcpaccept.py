@@ -2,13 +2,13 @@
 import argparse
 import sys
 
-from ..errors import BPFError
 from ..output.table import Column, Table
 from .lib.args import add_duration, add_json, pid, tool_parser
 from .lib.containers import ContainerSets
-from .lib.inet import (add_family_args, daddr, family_constants, ip_version, ports,
-                       ports_constant, saddr)
-from .lib.runtime import Tool, run_tool, stream_events
+from .lib.inet import (add_family_args, attach_accept_exits, daddr, family_constants,
+                       ip_version, pid_constant, ports, ports_constant, print_source, saddr,
+                       stream_table)
+from .lib.runtime import Tool, run_tool
 from .lib.timestamps import SinceFirst, wall_clock
 
 EXAMPLES = """examples:
@@ -60,13 +60,10 @@ def columns(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.ebpf:
-        print(open(__file__.replace(".py", ".bpf.c")).read())
+    if print_source(args, __file__):
         return 0
-    constants = family_constants(args)
-    constants.update(filter_cgroup=bool(args.cgroupmap), filter_mntns=bool(args.mntnsmap))
-    if args.pid is not None:
-        constants["targ_tgid"] = args.pid
+    constants = {**family_constants(args), **pid_constant(args),
+                 "filter_cgroup": bool(args.cgroupmap), "filter_mntns": bool(args.mntnsmap)}
     if args.port:
         constants.update(n_lports=len(args.port), lports=ports_constant(args.port))
     table = Table(columns(args), json=args.json)
@@ -74,19 +71,8 @@ def main(argv=None):
     with Tool("tcpaccept", constants, events=True) as tool:
         containers = ContainerSets(tool, args.cgroupmap, args.mntnsmap)
         containers.sync()
-        tool.attach("accept4_exit")
-        try:
-            tool.attach("accept_exit")     # accept() is accept4() on some architectures
-        except BPFError:
-            pass
-        decode = tool.record("event").decode
-        tool.open_events(lambda data: table.write(decode(data)))
-        table.print_header()
-
-        def should_stop():
-            containers.sync()
-            return False
-        stream_events(tool, args.duration, should_stop)
+        attach_accept_exits(tool)
+        stream_table(tool, table, args, containers=containers)
     return 0
 
 

@@ -7,13 +7,9 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
-#include <bpf/bpf_endian.h>
 #include <pybcc/tool.h>
-
-#define AF_INET 2
-#define AF_INET6 10
-#define IPPROTO_TCP 6
-#define MAX_PORTS 64
+#include <pybcc/inet.h>
+#include <pybcc/counts.h>
 
 struct event {
     u64 ts_us;
@@ -40,7 +36,7 @@ const volatile u32 targ_tgid = 0;
 const volatile u32 targ_uid = (u32)-1;
 const volatile u16 targ_family = 0;          /* 0: both */
 const volatile u32 n_ports = 0;
-const volatile u16 ports[MAX_PORTS] = {};    /* host byte order */
+const volatile u16 ports[PYBCC_MAX_PORTS] = {};    /* host byte order */
 const volatile bool do_count = false;
 
 /* A connect in progress, per thread: the socket, and what the tracepoint saw. */
@@ -87,19 +83,6 @@ static __always_inline struct pending *save_sock(struct sock *sk)
     return bpf_map_lookup_elem(&pendings, &tid);
 }
 
-static __always_inline bool port_wanted(u16 dport)
-{
-    if (!n_ports)
-        return true;
-    for (int i = 0; i < MAX_PORTS; i++) {
-        if (i >= n_ports)
-            break;
-        if (ports[i] == dport)
-            return true;
-    }
-    return false;
-}
-
 /* The thread's pending connect is done: count it or send it. Addresses come
  * from the socket unless the tracepoint saved them (a refused connect has
  * cleared the socket's by the time connect() returns). */
@@ -116,29 +99,17 @@ static __always_inline int report(void *ctx, bool ok)
         goto out;
     if (!p->have_addrs) {
         ep->af = BPF_CORE_READ(sk, __sk_common.skc_family);
-        ep->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-        if (ep->af == AF_INET) {
-            BPF_CORE_READ_INTO((u32 *)ep->saddr, sk, __sk_common.skc_rcv_saddr);
-            BPF_CORE_READ_INTO((u32 *)ep->daddr, sk, __sk_common.skc_daddr);
-        } else {
-            BPF_CORE_READ_INTO(&ep->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-            BPF_CORE_READ_INTO(&ep->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-        }
+        SOCK_ENDPOINTS(sk, ep);
     }
     ep->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-    if ((targ_family && ep->af != targ_family) || !port_wanted(ep->dport))
+    if ((targ_family && ep->af != targ_family) || !port_in_list(ports, n_ports, ep->dport))
         goto out;
 
     if (do_count) {
         struct flow_key key = {.af = ep->af, .dport = ep->dport};
-        u64 one = 1, *n;
         __builtin_memcpy(key.saddr, ep->saddr, 16);
         __builtin_memcpy(key.daddr, ep->daddr, 16);
-        n = bpf_map_lookup_elem(&counts, &key);
-        if (n)
-            __sync_fetch_and_add(n, 1);
-        else
-            bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST);
+        map_add(&counts, &key, 1);
         goto out;
     }
     ep->ts_us = bpf_ktime_get_ns() / 1000;
@@ -184,23 +155,14 @@ int BPF_KRETPROBE(tcp_v6_connect_return, int ret)
 SEC("tracepoint/sock/inet_sock_set_state")
 int connect_state(struct trace_event_raw_inet_sock_set_state *args)
 {
-    if (args->protocol != IPPROTO_TCP || args->newstate != TCP_SYN_SENT ||
+    if (args->protocol != PYBCC_IPPROTO_TCP || args->newstate != TCP_SYN_SENT ||
         args->oldstate != TCP_CLOSE)
         return 0;
     struct pending *p = save_sock((struct sock *)args->skaddr);
     if (!p)
         return 0;
     p->have_addrs = true;
-    p->e.af = args->family;
-    p->e.dport = args->dport;      /* the tracepoint gives host order */
-    /* copied with probe reads: the verifier refuses moved ctx pointers */
-    if (args->family == AF_INET) {
-        bpf_probe_read_kernel(p->e.saddr, 4, args->saddr);
-        bpf_probe_read_kernel(p->e.daddr, 4, args->daddr);
-    } else {
-        bpf_probe_read_kernel(p->e.saddr, 16, args->saddr_v6);
-        bpf_probe_read_kernel(p->e.daddr, 16, args->daddr_v6);
-    }
+    SET_STATE_ENDPOINTS(args, &p->e);   /* lport is 0 yet: read at the exit */
     return 0;
 }
 

@@ -6,9 +6,10 @@ from ..errors import AttachError, LoadError, NotSupportedError
 from ..kernel import features
 from ..output.table import Column, Table
 from .lib.args import add_duration, add_json, pid, tool_parser, uid
-from .lib.inet import (add_family_args, by_family, daddr, family_constants, ip_version, ports,
-                       ports_constant, saddr, wait_for_interrupt, write_counts)
-from .lib.runtime import Tool, fail, run_tool, status, stream_events
+from .lib.inet import (add_family_args, by_family, daddr, family_constants, ip_version,
+                       pid_constant, ports, ports_constant, print_source, saddr, stream_table,
+                       wait_for_interrupt, write_counts)
+from .lib.runtime import Tool, fail, run_tool
 from .lib.timestamps import SinceFirst
 
 EXAMPLES = """examples:
@@ -88,12 +89,9 @@ def main(argv=None):
     if args.dns:
         fail("tcpconnect: -d/--dns is not supported by pybcc (it needs kprobes on "
              "udp_recvmsg and a DNS parser)")
-    if args.ebpf:
-        print(open(__file__.replace(".py", ".bpf.c")).read())
+    if print_source(args, __file__):
         return 0
-    constants = {"do_count": args.count}
-    if args.pid is not None:
-        constants["targ_tgid"] = args.pid
+    constants = {"do_count": args.count, **pid_constant(args)}
     if args.uid is not None:
         constants["targ_uid"] = args.uid
     constants.update(family_constants(args))
@@ -110,12 +108,8 @@ def main(argv=None):
             write_counts(Table(COUNT_COLUMNS, json=args.json), by_family(counts))
             return 0
 
-        status("Tracing connect ... Hit Ctrl-C to end", args.json)
-        table = Table(columns(args), json=args.json)
-        decode = tool.record("event").decode
-        tool.open_events(lambda data: table.write(decode(data)))
-        table.print_header()
-        stream_events(tool, args.duration)
+        stream_table(tool, Table(columns(args), json=args.json), args,
+                     "Tracing connect ... Hit Ctrl-C to end")
     return 0
 
 

@@ -73,9 +73,7 @@ int set_state(struct trace_event_raw_inet_sock_set_state *args)
     if (newstate != TCP_ESTABLISHED || e.delta_us < min_us)
         return 0;
     e.ts_us = now / 1000;
-    e.lport = args->sport;
-    e.dport = args->dport;
-    set_state_addrs(args, af, e.saddr, e.daddr);
+    SET_STATE_ENDPOINTS(args, &e);
     emit_event(args, &e, sizeof(e));
     return 0;
 }

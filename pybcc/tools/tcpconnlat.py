@@ -4,8 +4,9 @@ import sys
 
 from ..output.table import Column, Table
 from .lib.args import add_duration, add_json, pid, tool_parser
-from .lib.inet import add_family_args, daddr, family_constants, ip_version, saddr
-from .lib.runtime import Tool, run_tool, stream_events
+from .lib.inet import (add_family_args, daddr, family_constants, ip_version, pid_constant,
+                       saddr, stream_table)
+from .lib.runtime import Tool, run_tool
 from .lib.timestamps import SinceFirst
 
 EXAMPLES = """examples:
@@ -69,19 +70,14 @@ def main(argv=None):
         print(open(__file__.replace(".py", ".bpf.c")).read())
         if args.ebpf:
             return 0
-    constants = family_constants(args)
     # bcc rounds fractions to the microsecond
-    constants["min_us"] = int(args.duration_ms * 1000)
-    if args.pid is not None:
-        constants["targ_tgid"] = args.pid
+    constants = {**family_constants(args), **pid_constant(args),
+                 "min_us": int(args.duration_ms * 1000)}
     table = Table(columns(args), json=args.json)
 
     with Tool("tcpconnlat", constants, events=True) as tool:
         tool.attach("set_state")
-        decode = tool.record("event").decode
-        tool.open_events(lambda data: table.write(decode(data)))
-        table.print_header()
-        stream_events(tool, args.duration)
+        stream_table(tool, table, args)
     return 0
 
 

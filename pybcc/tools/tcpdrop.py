@@ -10,8 +10,9 @@ from ..kernel import tracefs
 from ..output.table import Column, Table, write_json
 from ..symbols.kallsyms import ksym
 from .lib.args import add_duration, add_json, pid, tool_parser
-from .lib.inet import add_family_args, family_constants, format_addr, tcp_state_name
-from .lib.runtime import Tool, fail, run_tool, stream_events
+from .lib.inet import (add_family_args, family_constants, format_addr, print_source,
+                       stream_table, tcp_state_name)
+from .lib.runtime import Tool, fail, run_tool
 from .lib.stacks import TRACING_FRAMES
 from .lib.timestamps import wall_clock
 
@@ -88,8 +89,7 @@ def kernel_stack(stacks, stack_id):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.ebpf:
-        print(open(__file__.replace(".py", ".bpf.c")).read())
+    if print_source(args, __file__):
         return 0
     if args.pid_netns and args.netns_id:
         fail("ERROR: --pid_netns and --netns-id not allowed together")
@@ -108,10 +108,8 @@ def main(argv=None):
     with Tool("tcpdrop", constants, events=True) as tool:
         tool.attach("kfree_skb")
         stacks = tool.maps["stack_traces"]
-        decode = tool.record("event").decode
 
-        def on_event(data):
-            e = decode(data)
+        def write(e):
             frames = kernel_stack(stacks, e.stack_id) if args.stack else []
             if args.json:
                 row = table.as_dict(e)
@@ -123,9 +121,7 @@ def main(argv=None):
             if args.stack:
                 table.out.write("".join("\t%s\n" % f for f in frames) + "\n")
 
-        tool.open_events(on_event)
-        table.print_header()
-        stream_events(tool, args.duration)
+        stream_table(tool, table, args, write=write)
     return 0
 
 

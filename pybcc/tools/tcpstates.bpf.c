@@ -46,13 +46,11 @@ int set_state(struct trace_event_raw_inet_sock_set_state *args)
 
     if (args->protocol != PYBCC_IPPROTO_TCP)
         return 0;
-    e.lport = args->sport;
-    e.dport = args->dport;
+    SET_STATE_ENDPOINTS(args, &e);
     if (!port_in_list(lports, n_lports, e.lport) || !port_in_list(dports, n_dports, e.dport)) {
         bpf_map_delete_elem(&last, &sk);
         return 0;
     }
-    e.af = args->family;
     if (targ_family && e.af != targ_family)
         return 0;
 
@@ -65,7 +63,6 @@ int set_state(struct trace_event_raw_inet_sock_set_state *args)
     e.newstate = args->newstate;
     e.pid = bpf_get_current_pid_tgid() >> 32;
     bpf_get_current_comm(e.task, sizeof(e.task));
-    set_state_addrs(args, e.af, e.saddr, e.daddr);
     emit_event(args, &e, sizeof(e));
 
     if (e.newstate == TCP_CLOSE)

@@ -7,7 +7,6 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
-#include <bpf/bpf_endian.h>
 #include <pybcc/tool.h>
 #include <pybcc/inet.h>
 #include <pybcc/containers.h>
@@ -57,9 +56,7 @@ static __always_inline int count_bytes(struct sock *sk, long bytes, bool sent)
         return 0;
     if (container_filtered())
         return 0;
-    key.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-    key.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-    sock_addrs(sk, key.af, key.saddr, key.daddr);
+    SOCK_ENDPOINTS(sk, &key);
     bpf_get_current_comm(key.name, sizeof(key.name));
 
     t = bpf_map_lookup_elem(&flows, &key);

@@ -8,7 +8,7 @@ from ..errors import AttachError, LoadError, NotSupportedError
 from ..output.table import Column, Table, write_json
 from .lib.args import add_duration, add_json, pid, positive_int, tool_parser
 from .lib.containers import ContainerSets
-from .lib.inet import add_family_args, daddr, family_constants, saddr
+from .lib.inet import add_family_args, daddr, family_constants, pid_constant, print_source, saddr
 from .lib.runtime import Tool, run_tool, sleep_intervals, status
 
 EXAMPLES = """examples:
@@ -105,13 +105,10 @@ def report(flows, args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.ebpf:
-        print(open(__file__.replace(".py", ".bpf.c")).read())
+    if print_source(args, __file__):
         return 0
-    constants = family_constants(args)
-    constants.update(filter_cgroup=bool(args.cgroupmap), filter_mntns=bool(args.mntnsmap))
-    if args.pid is not None:
-        constants["targ_tgid"] = args.pid
+    constants = {**family_constants(args), **pid_constant(args),
+                 "filter_cgroup": bool(args.cgroupmap), "filter_mntns": bool(args.mntnsmap)}
 
     with Tool("tcptop", constants) as tool:
         containers = ContainerSets(tool, args.cgroupmap, args.mntnsmap)
