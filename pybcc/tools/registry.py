@@ -169,6 +169,10 @@ TOOLS = [
        "tracepoint sock:inet_sock_set_state + syscalls:sys_exit_accept/accept4 (fd -> socket)",
        differs="X at the first close step (close/shutdown, or a reset), not tcp_close; "
                "io_uring accepts not seen; --json addresses without brackets"),
+    _t("solisten", "Network", "Trace listen() on TCP sockets",
+       "tracepoints syscalls:sys_enter/exit_listen, CO-RE walk fd -> socket",
+       differs="listen() syscall, not inet_listen: io_uring listens and failed calls not "
+               "shown; NETNS is real (bcc prints 0)"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

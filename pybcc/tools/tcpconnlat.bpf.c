@@ -12,12 +12,7 @@ struct event {
     u64 ts_us;
     u64 delta_us;
     u32 pid;
-    u16 af;
-    u16 lport;
-    u16 dport;
-    u16 pad[3];
-    u8 saddr[16];
-    u8 daddr[16];
+    INET_ENDPOINTS;
     char task[16];
 };
 PYBCC_RECORD(event);

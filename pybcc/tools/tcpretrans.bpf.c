@@ -15,23 +15,15 @@
 struct event {
     u32 pid;
     u32 seq;
-    u16 af;
-    u16 lport;
-    u16 dport;
     u8 type;
     u8 state;
-    u8 saddr[16];
-    u8 daddr[16];
+    u16 pad;
+    INET_ENDPOINTS;
 };
 PYBCC_RECORD(event);
 
 struct flow_key {
-    u16 af;
-    u16 lport;
-    u16 dport;
-    u16 pad;
-    u8 saddr[16];
-    u8 daddr[16];
+    INET_ENDPOINTS;
 };
 
 const volatile u16 targ_family = 0;

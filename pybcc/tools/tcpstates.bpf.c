@@ -12,14 +12,9 @@ struct event {
     u64 skaddr;
     u64 span_us;
     u32 pid;
-    u16 af;
-    u16 lport;
-    u16 dport;
-    u16 pad;
     int oldstate;
     int newstate;
-    u8 saddr[16];
-    u8 daddr[16];
+    INET_ENDPOINTS;
     char task[16];
 };
 PYBCC_RECORD(event);

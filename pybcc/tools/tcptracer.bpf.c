@@ -26,13 +26,8 @@ struct event {
     u64 ts_ns;
     u32 pid;
     u32 netns;
-    u16 af;
-    u16 lport;
-    u16 dport;
-    u8 type;
-    u8 pad;
-    u8 saddr[16];
-    u8 daddr[16];
+    u32 type;
+    INET_ENDPOINTS;
     char task[16];
 };
 PYBCC_RECORD(event);

@@ -1,9 +1,8 @@
 import os
-import subprocess
-import sys
 
 import pytest
 
+from .netns import netns_fixture, run_python  # noqa: F401 (the netns fixture)
 from .toolrun import RunningTool, bad_input
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -31,24 +30,9 @@ print(os.getpid(), cpid, port, cport, os.stat("/proc/self/ns/net").st_ino, flush
 """
 
 
-@pytest.fixture
-def netns():
-    """A network namespace with lo up: (name, inode)."""
-    name = f"pybcc-tcptracer-{os.getpid()}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
-        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
-        yield name, os.stat(f"/run/netns/{name}").st_ino
-    finally:
-        subprocess.run(["ip", "netns", "del", name])
-
 
 def session(family="4", netns=None):
-    cmd = [sys.executable, "-c", SESSION, family]
-    if netns:
-        cmd = ["ip", "netns", "exec", netns] + cmd
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=True).stdout
-    return tuple(map(int, out.split()))
+    return run_python(SESSION, family, netns=netns)
 
 
 def test_tcptracer_connect_accept_close():

@@ -14,6 +14,16 @@
 #define PYBCC_IPPROTO_TCP 6
 #define PYBCC_MAX_PORTS 64     /* lib/inet.py MAX_PORTS */
 
+/* A record's endpoint fields, as SOCK_ENDPOINTS and SET_STATE_ENDPOINTS fill
+ * them and lib/inet.py's saddr/daddr/ip_version read them. */
+#define INET_ENDPOINTS      \
+    u16 af;                 \
+    u16 lport;              \
+    u16 dport;              \
+    u16 endpoints_pad;      \
+    u8 saddr[16];           \
+    u8 daddr[16]
+
 /* true when the list is empty (no filter) or holds port */
 static __always_inline bool port_in_list(const volatile u16 *list, u32 n, u16 port)
 {
