@@ -173,6 +173,11 @@ TOOLS = [
        "tracepoints syscalls:sys_enter/exit_listen, CO-RE walk fd -> socket",
        differs="listen() syscall, not inet_listen: io_uring listens and failed calls not "
                "shown; NETNS is real (bcc prints 0)"),
+    _t("tcpcong", "Network", "Summarize TCP congestion control state durations",
+       "raw tracepoint tcp:tcp_cong_state_set (6.0+)",
+       "the tracepoint (6.0+); before: fexit, else kprobe/kretprobe on the state-changing "
+       "functions",
+       differs="adds --json and --duration"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

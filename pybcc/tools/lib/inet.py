@@ -214,3 +214,14 @@ def add_layout_args(parser):
     parser.add_argument("-w", "--wide", action="store_true",
                         help="wide column output (fits IPv6 addresses)")
     parser.add_argument("-s", "--csv", action="store_true", help="comma separated values output")
+
+
+def port_range(text):
+    """argparse type: bcc's port range "LOW-HIGH" or one port, as (low, high)."""
+    try:
+        bounds = sorted(int(p) for p in text.split("-"))
+    except ValueError:
+        bounds = []
+    if len(bounds) not in (1, 2) or not all(0 <= p < 65536 for p in bounds):
+        raise argparse.ArgumentTypeError(f"a port or a range of ports LOW-HIGH, not {text!r}")
+    return bounds[0], bounds[-1]
