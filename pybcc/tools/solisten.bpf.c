@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/maps.h>
 #include <pybcc/inet.h>
 #include <pybcc/fdsock.h>
 
@@ -27,12 +28,7 @@ const volatile u32 targ_tgid = 0;
 const volatile u32 targ_netns = 0;
 
 /* thread -> the listen() it is in */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, struct call);
-} calls SEC(".maps");
+HASH_MAP(calls, u32, struct call, 10240);
 
 SEC("tracepoint/syscalls/sys_enter_listen")
 int listen_enter(struct trace_event_raw_sys_enter *args)

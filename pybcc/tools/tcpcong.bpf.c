@@ -8,6 +8,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/maps.h>
 #include <pybcc/inet.h>
 #include <pybcc/counts.h>
 
@@ -35,27 +36,12 @@ const volatile bool targ_ms = false;     /* histogram slots of ms, not us */
 const volatile u16 lport_min = 0, lport_max = 0xffff;
 const volatile u16 dport_min = 0, dport_max = 0xffff;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct flow_key);
-    __type(value, struct flow);
-} flows SEC(".maps");
+HASH_MAP(flows, struct flow_key, struct flow, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, struct hist_key);
-    __type(value, u64);
-} hists SEC(".maps");
+HASH_MAP(hists, struct hist_key, u64, 1024);
 
 /* kprobe path: the socket at the entry of the function running on a thread */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, struct sock *);
-} entered SEC(".maps");
+HASH_MAP(entered, u32, struct sock *, 10240);
 
 /* The flow of sk enters ``state``: account the time spent in the one before. */
 static __always_inline int state_set(struct sock *sk, u32 state)

@@ -8,6 +8,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/maps.h>
 #include <pybcc/inet.h>
 #include <pybcc/counts.h>
 
@@ -41,19 +42,9 @@ struct pending {
     struct event e;
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, struct pending);
-} pendings SEC(".maps");
+HASH_MAP(pendings, u32, struct pending, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct flow_key);
-    __type(value, u64);
-} counts SEC(".maps");
+HASH_MAP(counts, struct flow_key, u64, 10240);
 
 static __always_inline bool task_wanted(void)
 {

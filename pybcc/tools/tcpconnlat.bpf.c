@@ -6,6 +6,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/maps.h>
 #include <pybcc/inet.h>
 
 struct event {
@@ -27,12 +28,7 @@ const volatile u32 targ_tgid = 0;
 const volatile u16 targ_family = 0;
 const volatile u64 min_us = 0;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u64);
-    __type(value, struct start);
-} starts SEC(".maps");
+HASH_MAP(starts, u64, struct start, 10240);
 
 SEC("tracepoint/sock/inet_sock_set_state")
 int set_state(struct trace_event_raw_inet_sock_set_state *args)

@@ -6,6 +6,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/maps.h>
 #include <pybcc/inet.h>
 
 struct event {
@@ -31,19 +32,9 @@ const volatile u16 lports[PYBCC_MAX_PORTS] = {};
 const volatile u32 n_dports = 0;
 const volatile u16 dports[PYBCC_MAX_PORTS] = {};
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u64);
-    __type(value, u64);
-} birth SEC(".maps");
+HASH_MAP(birth, u64, u64, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u64);
-    __type(value, struct id);
-} whoami SEC(".maps");
+HASH_MAP(whoami, u64, struct id, 10240);
 
 SEC("tracepoint/sock/inet_sock_set_state")
 int set_state(struct trace_event_raw_inet_sock_set_state *args)

@@ -6,6 +6,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/maps.h>
 #include <pybcc/inet.h>
 #include <pybcc/counts.h>
 
@@ -29,12 +30,7 @@ struct flow_key {
 const volatile u16 targ_family = 0;
 const volatile bool do_count = false;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct flow_key);
-    __type(value, u64);
-} counts SEC(".maps");
+HASH_MAP(counts, struct flow_key, u64, 10240);
 
 static __always_inline int trace_event(void *ctx, struct sock *sk, struct sk_buff *skb, u8 type)
 {

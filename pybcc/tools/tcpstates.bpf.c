@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/maps.h>
 #include <pybcc/inet.h>
 
 struct event {
@@ -26,12 +27,7 @@ const volatile u32 n_dports = 0;
 const volatile u16 dports[PYBCC_MAX_PORTS] = {};
 
 /* socket → when it entered its current state */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u64);
-    __type(value, u64);
-} last SEC(".maps");
+HASH_MAP(last, u64, u64, 10240);
 
 SEC("tracepoint/sock/inet_sock_set_state")
 int set_state(struct trace_event_raw_inet_sock_set_state *args)

@@ -8,6 +8,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/maps.h>
 #include <pybcc/inet.h>
 #include <pybcc/containers.h>
 
@@ -27,12 +28,7 @@ struct traffic {
 const volatile u32 targ_tgid = 0;
 const volatile u16 targ_family = 0;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct flow_key);
-    __type(value, struct traffic);
-} flows SEC(".maps");
+HASH_MAP(flows, struct flow_key, struct traffic, 10240);
 
 static __always_inline int count_bytes(struct sock *sk, long bytes, bool sent)
 {

@@ -14,6 +14,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/maps.h>
 #include <pybcc/inet.h>
 #include <pybcc/containers.h>
 #include <pybcc/fdsock.h>
@@ -42,12 +43,7 @@ const volatile u32 targ_netns = 0;
 const volatile u16 targ_family = 0;
 
 /* socket -> the process that connected or accepted it */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u64);
-    __type(value, struct owner);
-} owners SEC(".maps");
+HASH_MAP(owners, u64, struct owner, 10240);
 
 /* The current process as owner, or false when -p or the container sets exclude it. */
 static __always_inline bool current_owner(struct owner *o)
