@@ -5,10 +5,11 @@ import socket
 import sys
 
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, tool_parser, uid
+from .lib.args import pid, tool_parser, uid
 from .lib.containers import ContainerSets
-from .lib.inet import (by_family, format_addr, pid_constant, ports, ports_constant,
-                       print_source, stream_table, wait_for_interrupt, write_counts)
+from .lib.inet import (add_container_args, by_family, container_constants, format_addr,
+                       parse_tool_args, pid_constant, ports, ports_constant, print_source,
+                       stream_table, wait_for_interrupt, write_counts)
 from .lib.runtime import Tool, run_tool
 from .lib.timestamps import SinceFirst
 
@@ -57,13 +58,9 @@ def parse_args(argv):
     p.add_argument("-U", "--print-uid", action="store_true", help="include UID on output")
     p.add_argument("-u", "--uid", type=uid, help="trace this UID only")
     p.add_argument("--count", action="store_true", help="count binds per src ip and port")
-    p.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
-    p.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
+    add_container_args(p)
     p.add_argument("--debug-source", action="store_true", help=argparse.SUPPRESS)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_tool_args(p, argv)
 
 
 def opts_text(bits):
@@ -106,7 +103,7 @@ def main(argv=None):
     if print_source(args, __file__):
         return 0
     constants = {"show_errors": args.errors, "do_count": args.count, **pid_constant(args),
-                 "filter_cgroup": bool(args.cgroupmap), "filter_mntns": bool(args.mntnsmap)}
+                 **container_constants(args)}
     if args.uid is not None:
         constants.update(filter_uid=True, targ_uid=args.uid)
     if args.port:

@@ -1,11 +1,10 @@
 """solisten: trace listen() on TCP sockets (bcc's columns and flags)."""
-import argparse
 import socket
 import sys
 
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, tool_parser
-from .lib.inet import netns_inode, pid_constant, print_source, saddr, stream_table
+from .lib.args import pid, tool_parser
+from .lib.inet import netns_inode, parse_tool_args, pid_constant, print_source, saddr, stream_table
 from .lib.runtime import Tool, run_tool
 
 EXAMPLES = """examples:
@@ -26,10 +25,7 @@ def parse_args(argv):
     p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
     p.add_argument("-n", "--netns", default=0, type=netns_inode,
                    help="trace this Network Namespace only")
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_tool_args(p, argv)
 
 
 def protocol(e):

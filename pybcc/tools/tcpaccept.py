@@ -1,13 +1,12 @@
 """tcpaccept: TCP connections accepted by processes (bcc's columns and flags)."""
-import argparse
 import sys
 
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, tool_parser
+from .lib.args import pid, tool_parser
 from .lib.containers import ContainerSets
-from .lib.inet import (add_family_args, attach_accept_exits, daddr, family_constants,
-                       ip_version, pid_constant, ports, ports_constant, print_source, saddr,
-                       stream_table)
+from .lib.inet import (add_container_args, add_family_args, attach_accept_exits,
+                       container_constants, daddr, family_constants, ip_version, parse_tool_args,
+                       pid_constant, ports, ports_constant, print_source, saddr, stream_table)
 from .lib.runtime import Tool, run_tool
 from .lib.timestamps import SinceFirst, wall_clock
 
@@ -36,12 +35,8 @@ def parse_args(argv):
     p.add_argument("-P", "--port", type=ports,
                    help="comma-separated list of local ports to trace")
     add_family_args(p)
-    p.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
-    p.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
-    return p.parse_args(argv)
+    add_container_args(p)
+    return parse_tool_args(p, argv)
 
 
 def columns(args):
@@ -63,7 +58,7 @@ def main(argv=None):
     if print_source(args, __file__):
         return 0
     constants = {**family_constants(args), **pid_constant(args),
-                 "filter_cgroup": bool(args.cgroupmap), "filter_mntns": bool(args.mntnsmap)}
+                 **container_constants(args)}
     if args.port:
         constants.update(n_lports=len(args.port), lports=ports_constant(args.port))
     table = Table(columns(args), json=args.json)

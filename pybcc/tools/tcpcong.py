@@ -1,13 +1,12 @@
 """tcpcong: time TCP flows spend in each congestion control state (bcc's columns and flags)."""
-import argparse
 import socket
 import sys
 
 from ..errors import AttachError, LoadError, NotSupportedError
 from ..output.histogram import collect_sections, sections_json, sections_text
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_interval_count, add_json, tool_parser
-from .lib.inet import daddr, port_range, print_source, saddr
+from .lib.args import add_interval_count, tool_parser
+from .lib.inet import daddr, parse_tool_args, port_range, print_source, saddr
 from .lib.report import report_loop
 from .lib.runtime import Tool, run_tool, status
 
@@ -40,10 +39,7 @@ def parse_args(argv):
     p.add_argument("-d", "--dist", action="store_true", help="show distributions as histograms")
     p.add_argument("-u", "--microseconds", action="store_true", help="output in microseconds")
     add_interval_count(p, "outputs")
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_tool_args(p, argv)
 
 
 def flow_table(v6, unit, json):

@@ -1,14 +1,13 @@
 """tcpconnect: trace active TCP connections (bcc's columns and flags)."""
-import argparse
 import sys
 
 from ..errors import AttachError, LoadError, NotSupportedError
 from ..kernel import features
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, tool_parser, uid
-from .lib.inet import (add_family_args, by_family, daddr, family_constants, ip_version,
-                       pid_constant, ports, ports_constant, print_source, saddr, stream_table,
-                       wait_for_interrupt, write_counts)
+from .lib.args import pid, tool_parser, uid
+from .lib.inet import (add_container_args, add_family_args, by_family, daddr, family_constants,
+                       ip_version, parse_tool_args, pid_constant, ports, ports_constant,
+                       print_source, saddr, stream_table, wait_for_interrupt, write_counts)
 from .lib.runtime import Tool, fail, run_tool
 from .lib.timestamps import SinceFirst
 
@@ -42,14 +41,10 @@ def parse_args(argv):
     p.add_argument("-u", "--uid", type=uid, help="trace this UID only")
     p.add_argument("-c", "--count", action="store_true",
                    help="count connects per src ip and dest ip/port")
-    p.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
-    p.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
+    add_container_args(p)
     p.add_argument("-d", "--dns", action="store_true",
                    help="include likely DNS query associated with each connect")
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_tool_args(p, argv)
 
 
 def columns(args):

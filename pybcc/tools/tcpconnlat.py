@@ -3,9 +3,9 @@ import argparse
 import sys
 
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, tool_parser
-from .lib.inet import (add_family_args, daddr, family_constants, ip_version, pid_constant,
-                       saddr, stream_table)
+from .lib.args import pid, tool_parser
+from .lib.inet import (add_family_args, daddr, family_constants, ip_version, parse_tool_args,
+                       pid_constant, saddr, stream_table)
 from .lib.runtime import Tool, run_tool
 from .lib.timestamps import SinceFirst
 
@@ -44,10 +44,7 @@ def parse_args(argv):
                    help="minimum duration to trace (ms)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="print the BPF program for debugging purposes")
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_tool_args(p, argv)
 
 
 def columns(args):

@@ -1,5 +1,4 @@
 """tcpdrop: TCP packets dropped by the kernel, with the drop reason (bcc's columns and flags)."""
-import argparse
 import os
 import re
 import socket
@@ -9,9 +8,9 @@ from ..errors import BPFError
 from ..kernel import tracefs
 from ..output.table import Column, Table, write_json
 from ..symbols.kallsyms import ksym
-from .lib.args import add_duration, add_json, pid, tool_parser
-from .lib.inet import (add_family_args, family_constants, format_addr, print_source,
-                       stream_table, tcp_state_name)
+from .lib.args import pid, tool_parser
+from .lib.inet import (add_family_args, family_constants, format_addr, parse_tool_args,
+                       print_source, stream_table, tcp_state_name)
 from .lib.runtime import Tool, fail, run_tool
 from .lib.stacks import TRACING_FRAMES
 from .lib.timestamps import wall_clock
@@ -37,10 +36,7 @@ def parse_args(argv):
                    help="print the kernel stack of each drop")
     p.add_argument("--netns-id", type=int, default=0, help="the netns id to filter by")
     p.add_argument("--pid-netns", type=pid, default=0, help="the pid whose netns to filter by")
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_tool_args(p, argv)
 
 
 def drop_reasons():

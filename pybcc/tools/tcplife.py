@@ -1,12 +1,11 @@
 """tcplife: TCP sessions with their lifespan and throughput (bcc's columns and flags)."""
-import argparse
 import sys
 
 from ..output.table import Table
-from .lib.args import add_duration, add_json, pid, tool_parser
-from .lib.inet import (add_family_args, add_layout_args, add_port_args, daddr,
-                       family_constants, ip_column, layout_columns, pid_constant,
-                       port_constants, print_source, saddr, stream_table)
+from .lib.args import pid, tool_parser
+from .lib.inet import (add_family_args, add_layout_args, add_port_args, daddr, family_constants,
+                       ip_column, layout_columns, parse_tool_args, pid_constant, port_constants,
+                       print_source, saddr, stream_table)
 from .lib.runtime import Tool, run_tool
 
 EXAMPLES = """examples:
@@ -29,10 +28,7 @@ def parse_args(argv):
     p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
     add_port_args(p)
     add_family_args(p)
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_tool_args(p, argv)
 
 
 # bcc's three layouts (value format, header format); the default fits 80 columns

@@ -1,13 +1,12 @@
 """tcpretrans: trace TCP retransmits (bcc's columns and flags)."""
-import argparse
 import sys
 
 from ..errors import AttachError, LoadError, NotSupportedError
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, tool_parser
+from .lib.args import tool_parser
 from .lib.inet import (add_family_args, by_family, daddr, family_constants, ip_version,
-                       print_source, saddr, stream_table, tcp_state_name, wait_for_interrupt,
-                       write_counts)
+                       parse_tool_args, print_source, saddr, stream_table, tcp_state_name,
+                       wait_for_interrupt, write_counts)
 from .lib.runtime import Tool, run_tool
 from .lib.timestamps import wall_clock
 
@@ -29,10 +28,7 @@ def parse_args(argv):
     p.add_argument("-c", "--count", action="store_true",
                    help="count occurred retransmits per flow")
     add_family_args(p)
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_tool_args(p, argv)
 
 
 def local(e):

@@ -1,11 +1,10 @@
 """tcpstates: TCP state changes with the time spent in each state (bcc's columns and flags)."""
-import argparse
 import sys
 
 from ..output.table import Table
-from .lib.args import add_duration, add_json, tool_parser
-from .lib.inet import (add_family_args, add_layout_args, add_port_args, daddr,
-                       family_constants, ip_column, ip_version, layout_columns, port_constants,
+from .lib.args import tool_parser
+from .lib.inet import (add_family_args, add_layout_args, add_port_args, daddr, family_constants,
+                       ip_column, ip_version, layout_columns, parse_tool_args, port_constants,
                        print_source, saddr, stream_table, tcp_state_name)
 from .lib.runtime import Tool, fail, run_tool
 
@@ -32,13 +31,10 @@ def parse_args(argv):
     p = tool_parser("tcpstates", "Trace TCP session state changes and durations", EXAMPLES)
     add_layout_args(p)
     add_port_args(p)
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("-Y", "--journal", action="store_true",
                    help="log session state changes to the systemd journal")
     add_family_args(p)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_tool_args(p, argv)
 
 
 # bcc's three layouts (value format, header format)

@@ -1,14 +1,13 @@
 """tcptracer: TCP connections connected, accepted and closed (bcc's columns and flags)."""
-import argparse
 import socket
 import sys
 
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, tool_parser
+from .lib.args import pid, tool_parser
 from .lib.containers import ContainerSets
-from .lib.inet import (add_family_args, attach_accept_exits, daddr, family_constants,
-                       ip_version, netns_inode, pid_constant, print_source, saddr,
-                       stream_table)
+from .lib.inet import (add_container_args, add_family_args, attach_accept_exits,
+                       container_constants, daddr, family_constants, ip_version, netns_inode,
+                       parse_tool_args, pid_constant, print_source, saddr, stream_table)
 from .lib.runtime import Tool, run_tool
 from .lib.timestamps import SinceFirst
 
@@ -41,15 +40,11 @@ def parse_args(argv):
     p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
     p.add_argument("-N", "--netns", default=0, type=netns_inode,
                    help="trace this Network Namespace only")
-    p.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
-    p.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
+    add_container_args(p)
     add_family_args(p)
     p.add_argument("-v", "--verbose", action="store_true",
                    help="include Network Namespace in the output")
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_tool_args(p, argv)
 
 
 def bracketed(address):
@@ -83,7 +78,7 @@ def main(argv=None):
     if print_source(args, __file__):
         return 0
     constants = {**family_constants(args), **pid_constant(args), "targ_netns": args.netns,
-                 "filter_cgroup": bool(args.cgroupmap), "filter_mntns": bool(args.mntnsmap)}
+                 **container_constants(args)}
     table = Table(columns(args), json=args.json)
 
     with Tool("tcptracer", constants, events=True) as tool:

@@ -8,7 +8,7 @@ import time
 
 from ...errors import BPFError
 from ...output.table import Column, json_key, write_json
-from .args import int_between
+from .args import add_duration, add_json, int_between
 from .runtime import status, stream_events
 from .timestamps import SinceFirst, wall_clock
 
@@ -225,3 +225,23 @@ def port_range(text):
     if len(bounds) not in (1, 2) or not all(0 <= p < 65536 for p in bounds):
         raise argparse.ArgumentTypeError(f"a port or a range of ports LOW-HIGH, not {text!r}")
     return bounds[0], bounds[-1]
+
+
+def parse_tool_args(parser, argv, duration=True):
+    """The flags the networking tools end with (bcc's hidden --ebpf, pybcc's
+    --duration and --json), then the parse."""
+    parser.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
+    if duration:
+        add_duration(parser, "stop after this many seconds (pybcc extension)")
+    add_json(parser)
+    return parser.parse_args(argv)
+
+
+def add_container_args(parser):
+    """bcc's --cgroupmap/--mntnsmap (lib/containers.py, pybcc/containers.h)."""
+    parser.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
+    parser.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
+
+
+def container_constants(args):
+    return {"filter_cgroup": bool(args.cgroupmap), "filter_mntns": bool(args.mntnsmap)}
