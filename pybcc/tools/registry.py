@@ -178,6 +178,10 @@ TOOLS = [
        "the tracepoint (6.0+); before: fexit, else kprobe/kretprobe on the state-changing "
        "functions",
        differs="adds --json and --duration"),
+    _t("tcpsubnet", "Network", "Summarize TCP bytes sent by destination subnet",
+       "raw tracepoint sock:sock_send_length (6.5+)",
+       "sock:sock_send_length (6.5+), else kprobe tcp_sendmsg",
+       differs="6.5+: bytes each send moved, not bytes asked of tcp_sendmsg; adds --duration"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

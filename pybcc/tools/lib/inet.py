@@ -227,13 +227,14 @@ def port_range(text):
     return bounds[0], bounds[-1]
 
 
-def parse_tool_args(parser, argv, duration=True):
+def parse_tool_args(parser, argv, duration=True, json=True):
     """The flags the networking tools end with (bcc's hidden --ebpf, pybcc's
-    --duration and --json), then the parse."""
+    --duration and --json, unless the tool has its own), then the parse."""
     parser.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
     if duration:
         add_duration(parser, "stop after this many seconds (pybcc extension)")
-    add_json(parser)
+    if json:
+        add_json(parser)
     return parser.parse_args(argv)
 
 
