@@ -185,6 +185,11 @@ TOOLS = [
     _t("tcppktlat", "Network", "Trace latency from TCP segment arrival to its read by the application",
        "tp_btf tcp:tcp_probe/tcp_rcv_space_adjust/tcp_destroy_sock (raw_tp twins)",
        differs="libbpf-tools' tool (bcc has none); adds --json and --duration"),
+    _t("sofdsnoop", "Network", "Trace file descriptors passed over sockets (SCM_RIGHTS)",
+       "tracepoints syscalls:sys_enter_sendmsg, sys_enter/exit_recvmsg (cmsg read from the "
+       "caller's msghdr)",
+       differs="first control message of sendmsg/recvmsg only (sendmmsg/recvmmsg not seen); "
+               "RECV shows the receiver's fd numbers"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
