@@ -190,6 +190,10 @@ TOOLS = [
        "caller's msghdr)",
        differs="first control message of sendmsg/recvmsg only (sendmmsg/recvmmsg not seen); "
                "RECV shows the receiver's fd numbers"),
+    _t("netqtop", "Network", "Summarize packets per queue of a network interface, by size",
+       "tp_btf net:net_dev_start_xmit, net:netif_receive_skb (raw_tp twins)",
+       differs="adds --json and --duration; a bad interface or interval is an error (exit "
+               "1/2), not a message with exit 0"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
