@@ -11,6 +11,7 @@
 #include <pybcc/maps.h>
 #include <pybcc/inet.h>
 #include <pybcc/counts.h>
+#include <pybcc/containers.h>
 
 struct event {
     u64 ts_us;
@@ -55,7 +56,7 @@ static __always_inline bool task_wanted(void)
         return false;
     if (targ_uid != (u32)-1 && uid != targ_uid)
         return false;
-    return true;
+    return !container_filtered();
 }
 
 static __always_inline struct pending *save_sock(struct sock *sk)

@@ -5,9 +5,11 @@ from ..errors import AttachError, LoadError, NotSupportedError
 from ..kernel import features
 from ..output.table import Column, Table
 from .lib.args import pid, tool_parser, uid
-from .lib.inet import (add_container_args, add_family_args, by_family, daddr, family_constants,
-                       ip_version, parse_tool_args, pid_constant, ports, ports_constant,
-                       print_source, saddr, stream_table, wait_for_interrupt, write_counts)
+from .lib.containers import ContainerSets
+from .lib.inet import (add_container_args, add_family_args, by_family, container_constants,
+                       daddr, family_constants, ip_version, parse_tool_args, pid_constant, ports,
+                       ports_constant, print_source, saddr, stream_table, wait_for_interrupt,
+                       write_counts)
 from .lib.runtime import Tool, fail, run_tool
 from .lib.timestamps import SinceFirst
 
@@ -78,15 +80,12 @@ MECHANISMS = [["tcp_v4_connect_entry", "tcp_v4_connect_return",
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.cgroupmap or args.mntnsmap:
-        fail("tcpconnect: --cgroupmap/--mntnsmap are not supported by pybcc yet; "
-             "filter with -p PID or -u UID instead")
     if args.dns:
         fail("tcpconnect: -d/--dns is not supported by pybcc (it needs kprobes on "
              "udp_recvmsg and a DNS parser)")
     if print_source(args, __file__):
         return 0
-    constants = {"do_count": args.count, **pid_constant(args)}
+    constants = {"do_count": args.count, **pid_constant(args), **container_constants(args)}
     if args.uid is not None:
         constants["targ_uid"] = args.uid
     constants.update(family_constants(args))
@@ -95,6 +94,8 @@ def main(argv=None):
         constants["ports"] = ports_constant(args.port)
 
     with Tool("tcpconnect", constants, events=not args.count) as tool:
+        containers = ContainerSets(tool, args.cgroupmap, args.mntnsmap)
+        containers.sync()       # count mode: the sets as they are at the start
         choices = MECHANISMS if features.has_kprobes() else MECHANISMS[1:]
         attach_pairs(tool, choices)
         if args.count:
@@ -104,7 +105,7 @@ def main(argv=None):
             return 0
 
         stream_table(tool, Table(columns(args), json=args.json), args,
-                     "Tracing connect ... Hit Ctrl-C to end")
+                     "Tracing connect ... Hit Ctrl-C to end", containers)
     return 0
 
 

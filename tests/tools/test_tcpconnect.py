@@ -116,3 +116,36 @@ def test_tcpconnect_kprobe_path():
     srv.close()
     assert line is not None, t.stdout + t.stderr
     assert line.split()[-3:] == [str(lport), "127.0.0.1", str(port)]
+
+
+@pytest.mark.parametrize("flag", ["--mntnsmap", "--cgroupmap"])
+def test_tcpconnect_container_maps(flag):
+    """bcc's --cgroupmap/--mntnsmap: only connects from the sets in the pinned map."""
+    import uuid
+    from pybcc.maps.factory import create_map
+    from pybcc.maps.spec import MapSpec
+    if not os.path.isdir("/sys/fs/bpf"):
+        pytest.skip("no bpffs at /sys/fs/bpf")
+    if flag == "--mntnsmap":
+        mine = os.stat("/proc/self/ns/mnt").st_ino
+    else:
+        mine = os.stat("/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified")
+                       else "/sys/fs/cgroup").st_ino
+    pin = f"/sys/fs/bpf/pybcc-test-{uuid.uuid4().hex[:8]}"
+    m = create_map(MapSpec(name="pybcc_test_set", key_size=8, value_size=8, max_entries=16))
+    m[(12345).to_bytes(8, "little")] = bytes(8)          # not ours: nothing traced
+    m.pin(pin)
+    srv = local_server()
+    port = srv.getsockname()[1]
+    try:
+        with RunningTool("tcpconnect", flag, pin, ready="DPORT") as t:
+            socket.create_connection(("127.0.0.1", port)).close()
+            assert t.wait_for(lambda ln: ln.split()[-1:] == [str(port)], timeout=1.5) is None
+            m[mine.to_bytes(8, "little")] = bytes(8)     # now ours; re-read every second
+            t.wait_for(lambda ln: False, timeout=1.2)
+            socket.create_connection(("127.0.0.1", port)).close()
+            assert t.wait_for(lambda ln: ln.split()[-1:] == [str(port)]) is not None, t.stdout
+    finally:
+        srv.close()
+        m.unpin(pin)
+        m.close()
