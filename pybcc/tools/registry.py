@@ -69,7 +69,8 @@ TOOLS = [
        "with the tracepoint, 'pages' is RAM+swap of the victim"),
     _t("tcpconnect", "Network", "Trace active TCP connections (connect())",
        "sock:inet_sock_set_state + connect() syscall exit", "kprobes tcp_v4/v6_connect",
-       "-d/--dns refused; LPORT 0 for refused connects with the tracepoint"),
+       "-d: names from uprobes on libc getaddrinfo (bcc: DNS answers via udp_recvmsg), so "
+       "other resolvers are not seen; LPORT 0 for refused connects with the tracepoint"),
     _t("tcplife", "Network", "Trace TCP sessions with their lifespan and throughput",
        "tracepoint sock:inet_sock_set_state"),
     _t("tcpretrans", "Network", "Trace TCP retransmits",

@@ -1,9 +1,12 @@
 """tcpconnect: trace active TCP connections (bcc's columns and flags)."""
 import sys
 
+from ..attach import uprobe
 from ..errors import AttachError, LoadError, NotSupportedError
 from ..kernel import features
 from ..output.table import Column, Table
+from ..symbols import elfsyms
+from ..symbols.libpath import find_library
 from .lib.args import pid, tool_parser, uid
 from .lib.containers import ContainerSets
 from .lib.inet import (add_container_args, add_family_args, by_family, container_constants,
@@ -28,6 +31,10 @@ EXAMPLES = """examples:
     ./tcpconnect -L        # include LPORT while printing outputs
     ./tcpconnect --cgroupmap mappath  # only trace cgroups in this BPF map
     ./tcpconnect --mntnsmap mappath   # only trace mount namespaces in the map
+
+-d takes names from uprobes on libc's getaddrinfo() (bcc parses DNS answers
+seen by udp_recvmsg): names resolved by other resolvers (Go's, c-ares, a
+cache) are not seen, and names from /etc/hosts are.
 """
 
 
@@ -46,10 +53,13 @@ def parse_args(argv):
     add_container_args(p)
     p.add_argument("-d", "--dns", action="store_true",
                    help="include likely DNS query associated with each connect")
-    return parse_tool_args(p, argv)
+    args = parse_tool_args(p, argv)
+    if args.dns and args.count:
+        p.error("-d/--dns may not be combined with -c/--count")
+    return args
 
 
-def columns(args):
+def columns(args, query=None):
     return [
         Column("TIME(s)", "%-9.3f", SinceFirst("ts_us", 1e6)) if args.timestamp else None,
         Column("UID", "%-6d", "uid") if args.print_uid else None,
@@ -60,7 +70,33 @@ def columns(args):
         Column("LPORT", "%-6d ", "lport") if args.lport else None,
         Column("DADDR", "%-16s ", daddr),
         Column("DPORT", "%-6d ", "dport", head="%-6s"),
+        Column("QUERY", "%s", query) if query else None,
     ]
+
+
+# -d: bcc's note when the lookup came well before the connect
+DNS_DELAY_MS = 100
+
+
+def dns_names(tool):
+    """-d: uprobes on libc's getaddrinfo; returns the QUERY column's getter:
+    the name last resolved to the event's remote address, as bcc shows it."""
+    libc = find_library("c")
+    sym = elfsyms.load(libc).find("getaddrinfo") if libc else None
+    if sym is None:
+        fail("tcpconnect: -d needs libc's getaddrinfo, and no libc with it was found")
+    for prog, retprobe in (("getaddrinfo_entry", False), ("getaddrinfo_return", True)):
+        fd = tool.coll.load_program(prog).fd
+        tool.links.append(uprobe.attach_uprobe(fd, libc, offset=sym.offset, retprobe=retprobe))
+
+    def query(e):
+        if not e.query_ts:
+            return "localhost" if daddr(e) in ("127.0.0.1", "::1") else "No DNS Query"
+        name = e.query if isinstance(e.query, str) else \
+            bytes(e.query).split(b"\0")[0].decode(errors="replace")
+        delay_ms = (e.ts_us * 1000 - e.query_ts) / 1e6
+        return name + (" (%.3fms)" % delay_ms if delay_ms > DNS_DELAY_MS else "")
+    return query
 
 
 # count mode: a row is (flow key, connects)
@@ -80,12 +116,10 @@ MECHANISMS = [["tcp_v4_connect_entry", "tcp_v4_connect_return",
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.dns:
-        fail("tcpconnect: -d/--dns is not supported by pybcc (it needs kprobes on "
-             "udp_recvmsg and a DNS parser)")
     if print_source(args, __file__):
         return 0
-    constants = {"do_count": args.count, **pid_constant(args), **container_constants(args)}
+    constants = {"do_count": args.count, "want_dns": args.dns, **pid_constant(args),
+                 **container_constants(args)}
     if args.uid is not None:
         constants["targ_uid"] = args.uid
     constants.update(family_constants(args))
@@ -98,13 +132,14 @@ def main(argv=None):
         containers.sync()       # count mode: the sets as they are at the start
         choices = MECHANISMS if features.has_kprobes() else MECHANISMS[1:]
         attach_pairs(tool, choices)
+        query = dns_names(tool) if args.dns else None
         if args.count:
             wait_for_interrupt("Tracing connect ... Hit Ctrl-C to end", args.json, args.duration)
             counts = sorted(tool.maps["counts"].items(), key=lambda kv: -kv[1])
             write_counts(Table(COUNT_COLUMNS, json=args.json), by_family(counts))
             return 0
 
-        stream_table(tool, Table(columns(args), json=args.json), args,
+        stream_table(tool, Table(columns(args, query), json=args.json), args,
                      "Tracing connect ... Hit Ctrl-C to end", containers)
     return 0
 

@@ -149,3 +149,42 @@ def test_tcpconnect_container_maps(flag):
         srv.close()
         m.unpin(pin)
         m.close()
+
+
+# Resolves a name that only a private /etc/hosts knows (bind-mounted in a
+# mount namespace of its own), waits, connects to its address, then by name.
+DNS_CLIENT = r"""
+import socket, sys, time
+port = int(sys.argv[1])
+socket.getaddrinfo("pybcc-dns-test.example", port)
+time.sleep(0.3)
+socket.create_connection(("127.0.0.9", port)).close()
+socket.create_connection(("pybcc-dns-test.example", port)).close()
+"""
+
+
+def test_tcpconnect_dns(tmp_path):
+    import subprocess
+    import sys
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.9 pybcc-dns-test.example\n")
+    srv = local_server(host="127.0.0.9")
+    port = srv.getsockname()[1]
+    with RunningTool("tcpconnect", "-d", "-P", port, ready="QUERY") as t:
+        assert t.header.split() == ["PID", "COMM", "IP", "SADDR", "DADDR", "DPORT", "QUERY"]
+        subprocess.run(["unshare", "-m", "sh", "-c",
+                        f'mount --bind {hosts} /etc/hosts && exec "$@"', "sh",
+                        sys.executable, "-c", DNS_CLIENT, str(port)], check=True, timeout=30)
+        t.wait_for(lambda ln: len([x for x in t.lines if str(port) in x.split()]) >= 2)
+    srv.close()
+    mine = [ln.split()[4:] for ln in t.lines if ln.split()[5:6] == [str(port)]]
+    assert len(mine) == 2 and all(m[:3] == ["127.0.0.9", str(port), "pybcc-dns-test.example"]
+                                  for m in mine), t.stdout
+    # the first connect came 300 ms after the lookup (a numeric address looks
+    # nothing up), bcc's "(N.NNNms)" note; the second right after its own lookup
+    assert len(mine[0]) == 4 and 300 <= float(mine[0][3].strip("()ms")) < 2000, t.stdout
+    assert len(mine[1]) == 3, t.stdout
+
+
+def test_tcpconnect_dns_bad_combination():
+    assert "-c/--count" in bad_input("tcpconnect", "-d", "-c")
