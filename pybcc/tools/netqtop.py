@@ -3,10 +3,10 @@ import os
 import sys
 import time
 
-from ..output.table import write_json
 from .lib.args import positive_float, tool_parser
 from .lib.inet import parse_tool_args, print_source
-from .lib.runtime import Tool, fail, run_tool, sleep_intervals, status
+from .lib.report import report_loop
+from .lib.runtime import Tool, fail, run_tool, status
 
 EXAMPLES = """examples:
     ./netqtop -n lo -i 1      # traffic on lo's queues, every second
@@ -90,20 +90,18 @@ def main(argv=None):
         tool.attach_first("receive_skb_btf", "receive_skb_raw")
         # on stderr: bcc prints nothing before the first interval
         status(f"Tracing the queues of {args.name}... Hit Ctrl-C to end.", json=True)
-        for last in sleep_intervals(args.interval, None, args.duration):
+
+        def report(as_json):
             tables = {m: queue_rows(dict(tool.maps[m].pop_all()), n) for m, n in counts.items()}
-            if args.json:
-                write_json({"ts": round(time.time(), 6), "device": args.name,
-                            **{m[:2]: table_json(*t, args.interval) for m, t in tables.items()}})
-            else:
-                sys.stdout.write(time.asctime() + "\nTX\n"
-                                 + table_text(*tables["tx_q"], args.interval, args.throughput)
-                                 + "\nRX\n"
-                                 + table_text(*tables["rx_q"], args.interval, args.throughput)
-                                 + "-" * (95 if args.throughput else 77) + "\n")
-            sys.stdout.flush()
-            if last:
-                break
+            if as_json:
+                return {"device": args.name,
+                        **{m[:2]: table_json(*t, args.interval) for m, t in tables.items()}}
+            return (time.asctime() + "\nTX\n"
+                    + table_text(*tables["tx_q"], args.interval, args.throughput) + "\nRX\n"
+                    + table_text(*tables["rx_q"], args.interval, args.throughput)
+                    + "-" * (95 if args.throughput else 77) + "\n")
+        report_loop(report, args.interval, duration=args.duration, json=args.json,
+                    blank_line=False)
     return 0
 
 

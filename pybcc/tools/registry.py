@@ -182,7 +182,8 @@ TOOLS = [
     _t("tcpsubnet", "Network", "Summarize TCP bytes sent by destination subnet",
        "raw tracepoint sock:sock_send_length (6.5+)",
        "sock:sock_send_length (6.5+), else kprobe tcp_sendmsg",
-       differs="6.5+: bytes each send moved, not bytes asked of tcp_sendmsg; adds --duration"),
+       differs="6.5+: bytes each send moved, not bytes asked of tcp_sendmsg; -J objects also "
+               "carry ts; adds --duration"),
     _t("tcppktlat", "Network", "Trace latency from TCP segment arrival to its read by the application",
        "tp_btf tcp:tcp_probe/tcp_rcv_space_adjust/tcp_destroy_sock (raw_tp twins)",
        differs="libbpf-tools' tool (bcc has none); adds --json and --duration"),

@@ -55,12 +55,9 @@ int listen_exit(struct trace_event_raw_sys_exit *args)
     if (!c)
         return 0;
     e.backlog = c->backlog;
-    sk = args->ret ? NULL : fd_sock(c->fd);
+    sk = args->ret ? NULL : fd_tcp_sock(c->fd, &e.af);
     bpf_map_delete_elem(&calls, &tid);
     if (!sk)
-        return 0;
-    e.af = tcp_sock_family(sk);
-    if (!e.af)
         return 0;
     e.netns = sock_netns(sk);
     if (targ_netns && e.netns != targ_netns)

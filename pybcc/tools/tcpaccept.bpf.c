@@ -35,11 +35,8 @@ static __always_inline int accepted(void *ctx, long fd)
         return 0;
     if (container_filtered())
         return 0;
-    sk = fd_sock(fd);
+    sk = fd_tcp_sock(fd, &e.af);
     if (!sk)
-        return 0;
-    e.af = tcp_sock_family(sk);
-    if (!e.af)
         return 0;
     if (targ_family && e.af != targ_family)
         return 0;

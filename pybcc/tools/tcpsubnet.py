@@ -1,6 +1,5 @@
 """tcpsubnet: summarize TCP bytes sent by destination subnet (bcc's flags and output)."""
 import argparse
-import json
 import socket
 import struct
 import sys
@@ -9,7 +8,8 @@ from datetime import datetime
 from ..errors import AttachError, LoadError, NotSupportedError
 from .lib.args import positive_int, tool_parser
 from .lib.inet import parse_tool_args, print_source
-from .lib.runtime import Tool, run_tool, sleep_intervals, status
+from .lib.report import report_loop
+from .lib.runtime import Tool, run_tool, status
 
 EXAMPLES = """examples:
     ./tcpsubnet                 # Trace TCP sent to the default subnets:
@@ -85,13 +85,13 @@ def attach(tool):
 
 
 def report(sent, subnets, show, as_json):
-    """One interval: bcc's "[date time]" and a line per subnet, most bytes first."""
+    """One interval: bcc's "[date time]" and a line per subnet, most bytes first,
+    or bcc's -J object."""
     now = datetime.now()
     rows = sorted(sent.pop_all(), key=lambda kv: kv[1], reverse=True)
     if as_json:
-        entries = {subnets[k][0]: show(v) for k, v in rows}
-        return json.dumps({"date": now.strftime("%x"), "time": now.strftime("%X"),
-                           "entries": entries}) + "\n"
+        return {"date": now.strftime("%x"), "time": now.strftime("%X"),
+                "entries": {subnets[k][0]: show(v) for k, v in rows}}
     return now.strftime("[%x %X]\n") + "".join(
         "%-21s %6d\n" % (subnets[k][0], show(v)) for k, v in rows)
 
@@ -108,12 +108,9 @@ def main(argv=None):
         attach(tool)
         if not args.json:
             status("Tracing... Output every %d secs. Hit Ctrl-C to end" % args.interval)
-        for last in sleep_intervals(args.interval, None, args.duration):
-            sys.stdout.write(report(tool.maps["sent"], args.subnets, FORMATS[args.format],
-                                    args.json))
-            sys.stdout.flush()
-            if last:
-                break
+        report_loop(lambda as_json: report(tool.maps["sent"], args.subnets,
+                                           FORMATS[args.format], as_json),
+                    args.interval, duration=args.duration, json=args.json, blank_line=False)
     return 0
 
 

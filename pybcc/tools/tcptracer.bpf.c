@@ -121,11 +121,8 @@ static __always_inline int accepted(void *ctx, long fd)
 
     if (fd < 0 || !current_owner(&me))
         return 0;
-    sk = fd_sock(fd);
+    sk = fd_tcp_sock(fd, &e.af);
     if (!sk)
-        return 0;
-    e.af = tcp_sock_family(sk);
-    if (!e.af)
         return 0;
     SOCK_ENDPOINTS(sk, &e);
     key = (u64)sk;

@@ -46,7 +46,7 @@ def test_tcpsubnet_json_and_format():
         send_bytes()
         t.wait_for(lambda ln: f"{HOST}/32" in ln, timeout=10)
     records = [json.loads(ln) for ln in t.lines]
-    assert all(set(r) == {"date", "time", "entries"} for r in records), t.stdout
+    assert all(set(r) == {"ts", "date", "time", "entries"} for r in records), t.stdout
     kbytes = sum(r["entries"].get(f"{HOST}/32", 0) for r in records)
     assert kbytes == pytest.approx(SIZE / 1024), t.stdout
 
