@@ -7,7 +7,6 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include <pybcc/tool.h>
-#include <pybcc/maps.h>
 #include <pybcc/inet.h>
 #include <pybcc/containers.h>
 #include <pybcc/fdsock.h>

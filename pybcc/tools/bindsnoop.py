@@ -8,7 +8,7 @@ from ..output.table import Column, Table
 from .lib.args import pid, tool_parser, uid
 from .lib.containers import ContainerSets
 from .lib.inet import (add_container_args, by_family, container_constants, format_addr,
-                       parse_tool_args, pid_constant, ports, ports_constant, print_source,
+                       parse_tool_args, pid_constant, ports, ports_constant,
                        stream_table, wait_for_interrupt, write_counts)
 from .lib.runtime import Tool, run_tool
 from .lib.timestamps import SinceFirst
@@ -100,8 +100,6 @@ COUNT_COLUMNS = [
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if print_source(args, __file__):
-        return 0
     constants = {"show_errors": args.errors, "do_count": args.count, **pid_constant(args),
                  **container_constants(args)}
     if args.uid is not None:

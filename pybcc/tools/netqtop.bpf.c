@@ -5,7 +5,6 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
-#include <pybcc/maps.h>
 #include <pybcc/twins.h>
 
 #define MAX_QUEUES 1024

@@ -4,7 +4,7 @@ import sys
 import time
 
 from .lib.args import positive_float, tool_parser
-from .lib.inet import parse_tool_args, print_source
+from .lib.inet import parse_tool_args
 from .lib.report import report_loop
 from .lib.runtime import Tool, fail, run_tool, status
 
@@ -82,8 +82,6 @@ def table_json(rows, total, interval):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if print_source(args, __file__):
-        return 0
     counts = dict(zip(("tx_q", "rx_q"), queue_counts(args.name)))
     with Tool("netqtop", {"targ_name": args.name.encode().ljust(16, b"\0")}) as tool:
         tool.attach_first("start_xmit_btf", "start_xmit_raw")

@@ -6,7 +6,6 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <pybcc/tool.h>
-#include <pybcc/maps.h>
 
 #define SEND 0
 #define RECV 1

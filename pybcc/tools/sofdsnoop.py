@@ -4,7 +4,7 @@ import sys
 
 from ..output.table import Column, Table
 from .lib.args import pid, positive_float, positive_int, tool_parser
-from .lib.inet import parse_tool_args, pid_constant, print_source, stream_table
+from .lib.inet import parse_tool_args, pid_constant, stream_table
 from .lib.runtime import Tool, run_tool
 from .lib.timestamps import SinceFirst
 
@@ -70,8 +70,6 @@ def columns(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if print_source(args, __file__):
-        return 0
     constants = {**pid_constant(args), "targ_tid": args.tid or 0}
     name = args.name.encode() if args.name else None
     table = Table(columns(args), json=args.json)

@@ -4,7 +4,7 @@ import sys
 
 from ..output.table import Column, Table
 from .lib.args import pid, tool_parser
-from .lib.inet import netns_inode, parse_tool_args, pid_constant, print_source, saddr, stream_table
+from .lib.inet import netns_inode, parse_tool_args, pid_constant, saddr, stream_table
 from .lib.runtime import Tool, run_tool
 
 EXAMPLES = """examples:
@@ -46,8 +46,6 @@ def columns(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if print_source(args, __file__):
-        return 0
     constants = {**pid_constant(args), "targ_netns": args.netns}
     with Tool("solisten", constants, events=True) as tool:
         tool.attach("listen_enter")

@@ -6,7 +6,7 @@ from .lib.args import pid, tool_parser
 from .lib.containers import ContainerSets
 from .lib.inet import (add_container_args, add_family_args, attach_accept_exits,
                        container_constants, daddr, family_constants, ip_version, parse_tool_args,
-                       pid_constant, ports, ports_constant, print_source, saddr, stream_table)
+                       pid_constant, ports, ports_constant, saddr, stream_table)
 from .lib.runtime import Tool, run_tool
 from .lib.timestamps import SinceFirst, wall_clock
 
@@ -55,8 +55,6 @@ def columns(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if print_source(args, __file__):
-        return 0
     constants = {**family_constants(args), **pid_constant(args),
                  **container_constants(args)}
     if args.port:

@@ -6,7 +6,7 @@ from ..errors import AttachError, LoadError, NotSupportedError
 from ..output.histogram import collect_sections, sections_json, sections_text
 from ..output.table import Column, Table
 from .lib.args import add_interval_count, tool_parser
-from .lib.inet import daddr, parse_tool_args, port_range, print_source, saddr
+from .lib.inet import daddr, parse_tool_args, port_range, saddr
 from .lib.report import report_loop
 from .lib.runtime import Tool, run_tool, status
 
@@ -89,8 +89,6 @@ def attach(tool):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if print_source(args, __file__):
-        return 0
     unit = "us" if args.microseconds else "ms"
     constants = {"do_dist": args.dist, "targ_ms": not args.microseconds}
     for name, bounds in (("lport", args.localport), ("dport", args.remoteport)):

@@ -10,7 +10,6 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
-#include <pybcc/maps.h>
 #include <pybcc/inet.h>
 #include <pybcc/counts.h>
 #include <pybcc/containers.h>
@@ -69,12 +68,7 @@ struct lookup {
     void **res;
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct dns_key);
-    __type(value, struct dns_name);
-} dns_names SEC(".maps");
+LRU_HASH_MAP(dns_names, struct dns_key, struct dns_name, 10240);
 
 HASH_MAP(lookups, u32, struct lookup, 10240);   /* thread -> its getaddrinfo() */
 

@@ -1,18 +1,16 @@
 """tcpconnect: trace active TCP connections (bcc's columns and flags)."""
 import sys
 
-from ..attach import uprobe
 from ..errors import AttachError, LoadError, NotSupportedError
 from ..kernel import features
 from ..output.table import Column, Table
-from ..symbols import elfsyms
 from ..symbols.libpath import find_library
 from .lib.args import pid, tool_parser, uid
 from .lib.containers import ContainerSets
-from .lib.inet import (add_container_args, add_family_args, by_family, container_constants,
-                       daddr, family_constants, ip_version, parse_tool_args, pid_constant, ports,
-                       ports_constant, print_source, saddr, stream_table, wait_for_interrupt,
-                       write_counts)
+from .lib.inet import (add_container_args, add_family_args, by_family, connect_columns,
+                       container_constants, daddr, family_constants, parse_tool_args,
+                       pid_constant, ports, ports_constant, saddr, stream_table,
+                       wait_for_interrupt, write_counts)
 from .lib.runtime import Tool, fail, run_tool
 from .lib.timestamps import SinceFirst
 
@@ -63,12 +61,7 @@ def columns(args, query=None):
     return [
         Column("TIME(s)", "%-9.3f", SinceFirst("ts_us", 1e6)) if args.timestamp else None,
         Column("UID", "%-6d", "uid") if args.print_uid else None,
-        Column("PID", "%-7d ", "pid"),
-        Column("COMM", "%-12.12s ", "task"),
-        Column("IP", "%-2d ", ip_version),
-        Column("SADDR", "%-16s ", saddr),
-        Column("LPORT", "%-6d ", "lport") if args.lport else None,
-        Column("DADDR", "%-16s ", daddr),
+        *connect_columns(args),
         Column("DPORT", "%-6d ", "dport", head="%-6s"),
         Column("QUERY", "%s", query) if query else None,
     ]
@@ -82,12 +75,9 @@ def dns_names(tool):
     """-d: uprobes on libc's getaddrinfo; returns the QUERY column's getter:
     the name last resolved to the event's remote address, as bcc shows it."""
     libc = find_library("c")
-    sym = elfsyms.load(libc).find("getaddrinfo") if libc else None
-    if sym is None:
+    if not (libc and tool.attach_uprobe("getaddrinfo_entry", libc, "getaddrinfo") and
+            tool.attach_uprobe("getaddrinfo_return", libc, "getaddrinfo", retprobe=True)):
         fail("tcpconnect: -d needs libc's getaddrinfo, and no libc with it was found")
-    for prog, retprobe in (("getaddrinfo_entry", False), ("getaddrinfo_return", True)):
-        fd = tool.coll.load_program(prog).fd
-        tool.links.append(uprobe.attach_uprobe(fd, libc, offset=sym.offset, retprobe=retprobe))
 
     def query(e):
         if not e.query_ts:
@@ -116,8 +106,6 @@ MECHANISMS = [["tcp_v4_connect_entry", "tcp_v4_connect_return",
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if print_source(args, __file__):
-        return 0
     constants = {"do_count": args.count, "want_dns": args.dns, **pid_constant(args),
                  **container_constants(args)}
     if args.uid is not None:

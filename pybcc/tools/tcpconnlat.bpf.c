@@ -6,7 +6,6 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
-#include <pybcc/maps.h>
 #include <pybcc/inet.h>
 
 struct event {

@@ -4,8 +4,8 @@ import sys
 
 from ..output.table import Column, Table
 from .lib.args import pid, tool_parser
-from .lib.inet import (add_family_args, daddr, family_constants, ip_version, parse_tool_args,
-                       pid_constant, saddr, stream_table)
+from .lib.inet import (add_family_args, connect_columns, family_constants, parse_tool_args,
+                       pid_constant, stream_table)
 from .lib.runtime import Tool, run_tool
 from .lib.timestamps import SinceFirst
 
@@ -50,12 +50,7 @@ def parse_args(argv):
 def columns(args):
     return [
         Column("TIME(s)", "%-9.3f", SinceFirst("ts_us", 1e6)) if args.timestamp else None,
-        Column("PID", "%-7d ", "pid"),
-        Column("COMM", "%-12.12s ", "task"),
-        Column("IP", "%-2d ", ip_version),
-        Column("SADDR", "%-16s ", saddr),
-        Column("LPORT", "%-6d ", "lport") if args.lport else None,
-        Column("DADDR", "%-16s ", daddr),
+        *connect_columns(args),
         Column("DPORT", "%-5d ", "dport"),
         Column("LAT(ms)", "%.2f", lambda e: e.delta_us / 1000, key="lat_ms"),
     ]
@@ -63,10 +58,8 @@ def columns(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.ebpf or args.verbose:
+    if args.verbose:
         print(open(__file__.replace(".py", ".bpf.c")).read())
-        if args.ebpf:
-            return 0
     # bcc rounds fractions to the microsecond
     constants = {**family_constants(args), **pid_constant(args),
                  "min_us": int(args.duration_ms * 1000)}

@@ -10,7 +10,7 @@ from ..output.table import Column, Table, write_json
 from ..symbols.kallsyms import ksym
 from .lib.args import pid, tool_parser
 from .lib.inet import (add_family_args, family_constants, format_addr, parse_tool_args,
-                       print_source, stream_table, tcp_state_name)
+                       stream_table, tcp_state_name)
 from .lib.runtime import Tool, fail, run_tool
 from .lib.stacks import TRACING_FRAMES
 from .lib.timestamps import wall_clock
@@ -85,8 +85,6 @@ def kernel_stack(stacks, stack_id):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if print_source(args, __file__):
-        return 0
     if args.pid_netns and args.netns_id:
         fail("ERROR: --pid_netns and --netns-id not allowed together")
     netns = os.stat(f"/proc/{args.pid_netns}/ns/net").st_ino if args.pid_netns else args.netns_id

@@ -5,7 +5,7 @@ from ..output.table import Table
 from .lib.args import pid, tool_parser
 from .lib.inet import (add_family_args, add_layout_args, add_port_args, daddr, family_constants,
                        ip_column, layout_columns, parse_tool_args, pid_constant, port_constants,
-                       print_source, saddr, stream_table)
+                       saddr, stream_table)
 from .lib.runtime import Tool, run_tool
 
 EXAMPLES = """examples:
@@ -58,8 +58,6 @@ def columns(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if print_source(args, __file__):
-        return 0
     constants = {**pid_constant(args), **family_constants(args), **port_constants(args)}
     table = Table(columns(args), json=args.json)
 

@@ -4,7 +4,7 @@ import sys
 
 from ..output.table import Column, Table
 from .lib.args import int_between, pid, positive_int, tool_parser
-from .lib.inet import daddr, parse_tool_args, pid_constant, print_source, saddr, stream_table
+from .lib.inet import daddr, parse_tool_args, pid_constant, saddr, stream_table
 from .lib.runtime import Tool, run_tool
 from .lib.timestamps import wall_clock
 
@@ -59,8 +59,6 @@ def columns(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if print_source(args, __file__):
-        return 0
     constants = {**pid_constant(args), "targ_tid": args.tid or 0, "targ_lport": args.lport or 0,
                  "targ_rport": args.rport or 0, "min_us": args.min_us}
     with Tool("tcppktlat", constants, events=True) as tool:

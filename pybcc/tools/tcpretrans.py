@@ -5,7 +5,7 @@ from ..errors import AttachError, LoadError, NotSupportedError
 from ..output.table import Column, Table
 from .lib.args import tool_parser
 from .lib.inet import (add_family_args, by_family, daddr, family_constants, ip_version,
-                       parse_tool_args, print_source, saddr, stream_table, tcp_state_name,
+                       parse_tool_args, saddr, stream_table, tcp_state_name,
                        wait_for_interrupt, write_counts)
 from .lib.runtime import Tool, run_tool
 from .lib.timestamps import wall_clock
@@ -66,8 +66,6 @@ COUNT_COLUMNS = [
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if print_source(args, __file__):
-        return 0
     constants = {"do_count": args.count}
     constants.update(family_constants(args))
 

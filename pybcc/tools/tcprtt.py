@@ -75,10 +75,8 @@ def constants_for(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.debug or args.ebpf:
+    if args.debug:
         print(open(__file__.replace(".py", ".bpf.c")).read())
-        if args.ebpf:
-            return 0
     label = "msecs" if args.milliseconds else "usecs"
     header = ("Local Address" if args.byladdr else "Remote Address" if args.byraddr
               else "All Addresses")

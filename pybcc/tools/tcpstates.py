@@ -5,7 +5,7 @@ from ..output.table import Table
 from .lib.args import tool_parser
 from .lib.inet import (add_family_args, add_layout_args, add_port_args, daddr, family_constants,
                        ip_column, ip_version, layout_columns, parse_tool_args, port_constants,
-                       print_source, saddr, stream_table, tcp_state_name)
+                       saddr, stream_table, tcp_state_name)
 from .lib.runtime import Tool, fail, run_tool
 
 EXAMPLES = """examples:
@@ -86,8 +86,6 @@ def journal_sender():
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if print_source(args, __file__):
-        return 0
     journal = journal_sender() if args.journal else None
     constants = family_constants(args)
     constants.update(port_constants(args))

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from ..errors import AttachError, LoadError, NotSupportedError
 from .lib.args import positive_int, tool_parser
-from .lib.inet import parse_tool_args, print_source
+from .lib.inet import parse_tool_args
 from .lib.report import report_loop
 from .lib.runtime import Tool, run_tool, status
 
@@ -98,8 +98,6 @@ def report(sent, subnets, show, as_json):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if print_source(args, __file__):
-        return 0
     if args.verbose:
         print(f"DEBUG:root:Starting with the following args:\nDEBUG:root:{args}\n"
               "DEBUG:root:Packets are going to be categorized in the following subnets:\n"

@@ -8,7 +8,6 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
-#include <pybcc/maps.h>
 #include <pybcc/inet.h>
 #include <pybcc/containers.h>
 

@@ -8,7 +8,7 @@ from ..output.table import Column, Table, write_json
 from .lib.args import pid, positive_int, tool_parser
 from .lib.containers import ContainerSets
 from .lib.inet import (add_container_args, add_family_args, container_constants, daddr,
-                       family_constants, parse_tool_args, pid_constant, print_source, saddr)
+                       family_constants, parse_tool_args, pid_constant, saddr)
 from .lib.runtime import Tool, run_tool, sleep_intervals, status
 
 EXAMPLES = """examples:
@@ -101,8 +101,6 @@ def report(flows, args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if print_source(args, __file__):
-        return 0
     constants = {**family_constants(args), **pid_constant(args),
                  **container_constants(args)}
 

@@ -8,7 +8,7 @@ import time
 
 from ...errors import BPFError
 from ...output.table import Column, json_key, write_json
-from .args import add_duration, add_json, int_between
+from .args import add_duration, add_ebpf, add_json, int_between
 from .runtime import status, stream_events
 from .timestamps import SinceFirst, wall_clock
 
@@ -163,13 +163,6 @@ def ip_column(args):
     return ("IP" if show else "", lambda e: str(ip_version(e)) if show else "", ip_version)
 
 
-def print_source(args, module_file):
-    """bcc's --ebpf: print the tool's BPF C; true when it did."""
-    if args.ebpf:
-        print(open(module_file.replace(".py", ".bpf.c")).read())
-    return args.ebpf
-
-
 def pid_constant(args):
     """targ_tgid for -p PID; nothing when every process is traced."""
     return {} if args.pid is None else {"targ_tgid": args.pid}
@@ -230,7 +223,7 @@ def port_range(text):
 def parse_tool_args(parser, argv, duration=True, json=True):
     """The flags the networking tools end with (bcc's hidden --ebpf, pybcc's
     --duration and --json, unless the tool has its own), then the parse."""
-    parser.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
+    add_ebpf(parser, parser.prog.split()[-1])
     if duration:
         add_duration(parser, "stop after this many seconds (pybcc extension)")
     if json:
@@ -246,3 +239,16 @@ def add_container_args(parser):
 
 def container_constants(args):
     return {"filter_cgroup": bool(args.cgroupmap), "filter_mntns": bool(args.mntnsmap)}
+
+
+def connect_columns(args):
+    """The process and flow columns of tcpconnect and tcpconnlat, PID to DADDR
+    (LPORT with -L)."""
+    return [
+        Column("PID", "%-7d ", "pid"),
+        Column("COMM", "%-12.12s ", "task"),
+        Column("IP", "%-2d ", ip_version),
+        Column("SADDR", "%-16s ", saddr),
+        Column("LPORT", "%-6d ", "lport") if args.lport else None,
+        Column("DADDR", "%-16s ", daddr),
+    ]
