@@ -35,6 +35,7 @@ TOOL_ARGS = {
     "uobjnew": ["-l", "c", "{pid}"],
     "uthreads": ["{pid}"],
     "ustat": ["-p", "{pid}"],
+    "netqtop": ["-n", "lo"],
 }
 _target = None
 

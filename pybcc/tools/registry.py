@@ -88,7 +88,8 @@ TOOLS = [
        "with the tracepoint, 'pages' is RAM+swap of the victim"),
     _t("tcpconnect", "Network", "Trace active TCP connections (connect())",
        "sock:inet_sock_set_state + connect() syscall exit", "kprobes tcp_v4/v6_connect",
-       "-d/--dns refused; LPORT 0 for refused connects with the tracepoint"),
+       "-d: names from uprobes on libc getaddrinfo (bcc: DNS answers via udp_recvmsg), so "
+       "other resolvers are not seen; LPORT 0 for refused connects with the tracepoint"),
     _t("tcplife", "Network", "Trace TCP sessions with their lifespan and throughput",
        "tracepoint sock:inet_sock_set_state"),
     _t("tcpretrans", "Network", "Trace TCP retransmits",
@@ -225,6 +226,37 @@ TOOLS = [
     _t("bashreadline", "Processes", "Print entered bash commands from all running shells",
        "uretprobe on readline_internal_teardown or readline (bash or libreadline)",
        differs="-s alone finds the system's libreadline; --json, --duration"),
+    # issue 10: networking
+    _t("tcptracer", "Network", "Trace TCP connections: connect, accept and close",
+       "tracepoint sock:inet_sock_set_state + syscalls:sys_exit_accept/accept4 (fd -> socket)",
+       differs="X at the first close step (close/shutdown, or a reset), not tcp_close; "
+               "io_uring accepts not seen; --json addresses without brackets"),
+    _t("solisten", "Network", "Trace listen() on TCP sockets",
+       "tracepoints syscalls:sys_enter/exit_listen, CO-RE walk fd -> socket",
+       differs="listen() syscall, not inet_listen: io_uring listens and failed calls not "
+               "shown; NETNS is real (bcc prints 0)"),
+    _t("tcpcong", "Network", "Summarize TCP congestion control state durations",
+       "raw tracepoint tcp:tcp_cong_state_set (6.0+)",
+       "the tracepoint (6.0+); before: fexit, else kprobe/kretprobe on the state-changing "
+       "functions",
+       differs="adds --json and --duration"),
+    _t("tcpsubnet", "Network", "Summarize TCP bytes sent by destination subnet",
+       "raw tracepoint sock:sock_send_length (6.5+)",
+       "sock:sock_send_length (6.5+), else kprobe tcp_sendmsg",
+       differs="6.5+: bytes each send moved, not bytes asked of tcp_sendmsg; -J objects also "
+               "carry ts; adds --duration"),
+    _t("tcppktlat", "Network", "Trace latency from TCP segment arrival to its read by the application",
+       "tp_btf tcp:tcp_probe/tcp_rcv_space_adjust/tcp_destroy_sock (raw_tp twins)",
+       differs="libbpf-tools' tool (bcc has none); adds --json and --duration"),
+    _t("sofdsnoop", "Network", "Trace file descriptors passed over sockets (SCM_RIGHTS)",
+       "tracepoints syscalls:sys_enter_sendmsg, sys_enter/exit_recvmsg (cmsg read from the "
+       "caller's msghdr)",
+       differs="first control message of sendmsg/recvmsg only (sendmmsg/recvmmsg not seen); "
+               "RECV shows the receiver's fd numbers"),
+    _t("netqtop", "Network", "Summarize packets per queue of a network interface, by size",
+       "tp_btf net:net_dev_start_xmit, net:netif_receive_skb (raw_tp twins)",
+       differs="adds --json and --duration; a bad interface or interval is an error (exit "
+               "1/2), not a message with exit 0"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
