@@ -164,6 +164,13 @@ TOOLS = [
        "tracepoints vmscan:mm_vmscan_direct_reclaim_begin/end (--memcg: memcg_reclaim too)",
        differs="-v needs vm_zone_stat in /proc/kallsyms (refused in one line without); "
                "--memcg added"),
+    # issue 10: tls and databases
+    _t("sslsniff", "Network", "Sniff the plain text of OpenSSL, GnuTLS and NSS reads/writes",
+       "uprobes/uretprobes on SSL_read/write(_ex), SSL_do_handshake, gnutls_record_recv/send, "
+       "NSPR PR_Read/Write/Recv/Send",
+       differs="also SSL_read_ex/SSL_write_ex (what Python and OpenSSL 3 programs call); "
+               "--handshake turns on -l; --max-buffer-size at most 16384; -c is matched "
+               "in the kernel; a missing library is named, not an error"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

@@ -1,0 +1,159 @@
+import subprocess
+import sys
+
+import pytest
+
+from .badinput import assert_one_line_error
+from .toolrun import RunningTool, bad_input, run_tool
+
+pytestmark = pytest.mark.usefixtures("root")
+
+# A TLS server (a thread) and client in one Python process, through Python's
+# ssl module (OpenSSL's SSL_read_ex/SSL_write_ex, SSL_do_handshake). It starts
+# when told on stdin, so the tool is attached by then.
+TLS_PAIR = r"""
+import socket, ssl, sys, threading
+cert, key, marker = sys.argv[1:4]
+server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+server.load_cert_chain(cert, key)
+client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+client.load_verify_locations(cert)
+listener = socket.create_server(("127.0.0.1", 0))
+
+def serve():
+    conn, _ = listener.accept()
+    with server.wrap_socket(conn, server_side=True) as s:
+        s.sendall(b"reply " + s.recv(65536))
+
+sys.stdin.readline()
+t = threading.Thread(target=serve)
+t.start()
+sock = socket.create_connection(listener.getsockname())
+with client.wrap_socket(sock, server_hostname="localhost") as c:
+    c.sendall(marker.encode())
+    got = b""
+    while len(got) < len(marker) + 6:
+        got += c.recv(65536)
+t.join()
+"""
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", d / "key.pem",
+                    "-out", d / "cert.pem", "-days", "2", "-subj", "/CN=localhost"],
+                   check=True, capture_output=True)
+    return str(d / "cert.pem"), str(d / "key.pem")
+
+
+def tls_pair(cert, marker):
+    return subprocess.Popen([sys.executable, "-c", TLS_PAIR, *cert, marker],
+                            stdin=subprocess.PIPE, text=True)
+
+
+def run_pair(child):
+    child.communicate("go\n", timeout=30)
+    assert child.returncode == 0
+
+
+def events_of(lines, pid):
+    """(header fields, data lines) of each event line of ``pid``."""
+    out = []
+    for i, ln in enumerate(lines):
+        f = ln.split()
+        if len(f) >= 5 and f[0] in ("READ/RECV", "WRITE/SEND", "HANDSHAKE") and f[3] == str(pid):
+            data = []
+            if i + 1 < len(lines) and lines[i + 1] == "----- DATA -----":
+                for d in lines[i + 2:]:
+                    if d.startswith("----- END DATA"):
+                        break
+                    data.append(d)
+            out.append((f, data))
+    return out
+
+
+def test_sslsniff_shows_reads_and_writes_in_plain_text(cert):
+    marker = "pybcc-sslsniff-marker-7731"
+    reply = "reply " + marker
+    child = tls_pair(cert, marker)
+    with RunningTool("sslsniff", "-p", child.pid, ready="FUNC") as t:
+        assert t.lines[0].split() == ["FUNC", "TIME(s)", "COMM", "PID", "LEN"]
+        run_pair(child)
+        t.wait_for(lambda ln: len([e for e in events_of(t.lines, child.pid)
+                                   if e[1]]) >= 4)
+    evs = events_of(t.lines, child.pid)
+    seen = sorted((f[0], int(f[4]), "\n".join(d)) for f, d in evs)
+    assert seen == sorted([("WRITE/SEND", len(marker), marker),
+                           ("READ/RECV", len(marker), marker),
+                           ("WRITE/SEND", len(reply), reply),
+                           ("READ/RECV", len(reply), reply)]), t.stdout
+    for f, _ in evs:
+        assert f[2] == "python3" and float(f[1]) >= 0, t.stdout
+    # bcc's layout: the line, the data between marks, then two blank lines
+    i = t.lines.index(marker)
+    assert t.lines[i - 1] == "----- DATA -----" and t.lines[i + 1] == "----- END DATA -----"
+    assert t.lines[i + 2] == "" and t.lines[i + 3] == ""
+
+
+def test_sslsniff_latency_handshake_extra_columns(cert):
+    marker = "pybcc-sslsniff-latency-5120"
+    child = tls_pair(cert, marker)
+    with RunningTool("sslsniff", "-p", child.pid, "-x", "-l", "--handshake", "--hexdump",
+                     ready="FUNC") as t:
+        assert t.lines[0].split() == ["FUNC", "TIME(s)", "COMM", "PID", "LEN", "UID", "TID",
+                                      "LAT(ms)"]
+        run_pair(child)
+        t.wait_for(lambda ln: len(events_of(t.lines, child.pid)) >= 6)
+    evs = events_of(t.lines, child.pid)
+    handshakes = [f for f, _ in evs if f[0] == "HANDSHAKE"]
+    assert len(handshakes) == 2, t.stdout     # client and server
+    tids = set()
+    for f, _ in evs:
+        assert f[5] == "0" and 0 <= float(f[7]) < 5000, t.stdout   # UID, LAT(ms)
+        tids.add(f[6])
+    assert len(tids) == 2 and str(child.pid) in tids, t.stdout     # client thread, server thread
+    assert all(f[4] == "0" for f in handshakes), t.stdout
+    # --hexdump: 32 hex digits a line
+    sent = [d for f, d in evs if f[0] == "WRITE/SEND" and f[4] == str(len(marker))]
+    assert len(sent) == 1 and "".join(sent[0]) == marker.encode().hex(), t.stdout
+    assert [len(x) for x in sent[0]] == [32, 22], t.stdout
+
+
+def test_sslsniff_json_hexdump_and_truncation(cert):
+    marker = "pybcc-sslsniff-json-" + "x" * 40
+    child = tls_pair(cert, marker)
+    with RunningTool("sslsniff", "--json", "-c", "python3", "--hexdump",
+                     "--max-buffer-size", "20", ready="FUNC") as t:
+        run_pair(child)
+        t.wait_for_record(lambda r: r["pid"] == child.pid and r["func"] == "READ/RECV"
+                          and r["len"] == len(marker) + 6)
+    mine = [r for r in t.json_records() if r["pid"] == child.pid]
+    writes = [r for r in mine if r["func"] == "WRITE/SEND" and r["len"] == len(marker)]
+    assert len(writes) == 1, mine
+    w = writes[0]
+    assert w["comm"] == "python3" and w["data"] == marker[:20].encode().hex()
+    assert w["truncated"] == len(marker) - 20 and w["time_s"] >= 0
+    assert set(w) == {"func", "time_s", "comm", "pid", "len", "data", "truncated"}
+
+
+def test_sslsniff_no_openssl_sees_nothing_of_python(cert):
+    child = tls_pair(cert, "pybcc-sslsniff-none")
+    with RunningTool("sslsniff", "--no-openssl", ready="FUNC") as t:
+        run_pair(child)
+        t.wait_for(lambda ln: False, timeout=1)
+    assert events_of(t.lines, child.pid) == [], t.stdout
+
+
+def test_sslsniff_without_libraries_says_so(cert):
+    r = run_tool("sslsniff", "-o", "-g", "-n")
+    assert_one_line_error(r, "no TLS library function to trace", code=1)
+
+
+@pytest.mark.parametrize("args", [["-p", "x"], ["-p", "999999999"], ["-u", "-1"],
+                                  ["--max-buffer-size", "0"], ["--max-buffer-size", "100000"],
+                                  ["--extra-lib", "foo:/bin/true"], ["--extra-lib", "openssl"],
+                                  ["--extra-lib", "openssl:/nonexistent"]])
+def test_sslsniff_bad_input(args):
+    bad_input("sslsniff", *args)
