@@ -12,6 +12,7 @@ too: on a loaded machine every CPU figure is inflated, that one included.
 run: that ratio is what tests/test_startup.py compares with the figures
 committed in benchmarks/warm_start.json.
 """
+import glob
 import json
 import os
 import shutil
@@ -28,6 +29,9 @@ TOOL_ARGS = {
     "stackcount": ["t:syscalls:sys_enter_openat"],
     "trace": ["t:syscalls:sys_enter_openat"],
     "argdist": ["-C", "t:syscalls:sys_enter_openat():int:args->flags"],
+    # the database tools probe a server binary (USDT in Debian's PostgreSQL)
+    "dbslower": ["postgres", "-x"] + sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))[-1:],
+    "dbstat": ["postgres", "-x"] + sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))[-1:],
 }
 REFERENCE = "execsnoop"
 

@@ -24,23 +24,23 @@ PID also covers its children (PostgreSQL's backends under the postmaster).
 """
 
 
-def add_db_args(p):
-    """The arguments dbslower and dbstat share."""
+def add_db_args(p, threshold):
+    """The arguments dbslower and dbstat share; ``threshold`` -m's default."""
     p.add_argument("-v", "--verbose", action="store_true", help="print the BPF program")
     p.add_argument("db", choices=sorted(ENGINES), help="the database engine to use")
     p.add_argument("-p", "--pid", type=pid, nargs="*", dest="pids", metavar="PID",
                    help="the pid(s) to trace")
+    p.add_argument("-x", "--exe", type=str, dest="path", metavar="PATH",
+                   help="path to binary")
+    p.add_argument("-m", "--threshold", type=non_negative_int, default=threshold,
+                   help="trace queries slower than this threshold (ms)")
+    add_ebpf(p, "dbslower")
 
 
 def parse_args(argv):
     p = tool_parser("dbslower", "Trace MySQL and PostgreSQL queries slower than a threshold",
                     EXAMPLES)
-    add_db_args(p)
-    p.add_argument("-x", "--exe", type=str, dest="path", metavar="PATH",
-                   help="path to binary")
-    p.add_argument("-m", "--threshold", type=non_negative_int, default=1,
-                   help="trace queries slower than this threshold (ms)")
-    add_ebpf(p, "dbslower")
+    add_db_args(p, threshold=1)
     add_duration(p, "stop after this many seconds (pybcc extension)")
     add_json(p)
     return p.parse_args(argv)
@@ -64,6 +64,13 @@ def print_source(verbose):
         os.environ["PYBCC_DEBUG"] = "1"
 
 
+def traced_text(args, pids):
+    """What the "Tracing database queries for ..." line names."""
+    if args.path and not args.pids:
+        return f"application {args.path}"
+    return "pids " + ", ".join(map(str, pids))
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     print_source(args.verbose)
@@ -71,12 +78,8 @@ def main(argv=None):
     binaries, pids = targets(engine, args.pids, args.path)
     probes = QueryProbes(engine, binaries, pids, min_ns=args.threshold * 1000000)
     with probes as tool:
-        if args.path and not args.pids:
-            what = f"application {args.path}"
-        else:
-            what = "pids " + ", ".join(map(str, pids))
-        status(f"Tracing database queries for {what} slower than {args.threshold} ms...",
-               args.json)
+        status(f"Tracing database queries for {traced_text(args, pids)} slower than "
+               f"{args.threshold} ms...", args.json)
         since = lambda e: (e.timestamp - probes.start_ns) / 1e9   # noqa: E731
         from ..output.table import Table
         print_events(tool, Table(query_columns(since), json=args.json), args.duration)

@@ -4,8 +4,8 @@ import sys
 import time
 
 from ..output.histogram import collect_sections, sections_json, sections_text
-from .dbslower import add_db_args, print_source
-from .lib.args import add_duration, add_json, non_negative_int, positive_int, tool_parser
+from .dbslower import add_db_args, print_source, traced_text
+from .lib.args import add_duration, add_json, positive_int, tool_parser
 from .lib.dbprobes import ENGINES, QueryProbes, targets
 from .lib.report import FOREVER, report_loop
 from .lib.runtime import run_tool, status
@@ -16,10 +16,11 @@ EXAMPLES = """
     dbstat mysql -u     # display query latencies in microseconds (default: ms)
     dbstat mysql -m 5   # trace only queries slower than 5ms
     dbstat mysql -p 408 # trace queries in a specific process
+    dbstat mysql -x $(which mysqld)  # trace every server of this binary (pybcc)
 
 USDT probes (query__start/done) where the server has them, else a uprobe on
 dispatch_command (MySQL, MariaDB) or exec_simple_query (PostgreSQL, needs its
-symbols). Without -p: every running mysqld/mariadbd or postgres, including
+symbols). Without -p or -x: every running mysqld/mariadbd or postgres, including
 processes that start later (bcc: the pids running at start). A -p PID also
 covers its children (PostgreSQL's backends under the postmaster).
 """
@@ -28,9 +29,7 @@ covers its children (PostgreSQL's backends under the postmaster).
 def parse_args(argv):
     p = tool_parser("dbstat", "Display a histogram of MySQL and PostgreSQL query latencies",
                     EXAMPLES)
-    add_db_args(p)
-    p.add_argument("-m", "--threshold", type=non_negative_int, default=0,
-                   help="trace queries slower than this threshold (ms)")
+    add_db_args(p, threshold=0)
     p.add_argument("-u", "--microseconds", action="store_true",
                    help="display query latencies in microseconds (default: milliseconds)")
     p.add_argument("-i", "--interval", type=positive_int, default=FOREVER,
@@ -44,13 +43,13 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     print_source(args.verbose)
     engine = ENGINES[args.db]
-    binaries, pids = targets(engine, args.pids, None)
+    binaries, pids = targets(engine, args.pids, args.path)
     unit = "us" if args.microseconds else "ms"
     label = f"query latency ({unit})"
     with QueryProbes(engine, binaries, pids, min_ns=args.threshold * 1000000,
                      hist_unit_ns=1000 if args.microseconds else 1000000) as tool:
-        status("Tracing database queries for pids %s slower than %d ms..." %
-               (", ".join(map(str, pids)), args.threshold), args.json)
+        status(f"Tracing database queries for {traced_text(args, pids)} slower than "
+               f"{args.threshold} ms...", args.json)
 
         def report(json):
             hists = collect_sections(tool.maps["hists"])

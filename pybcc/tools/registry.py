@@ -179,7 +179,7 @@ TOOLS = [
     _t("dbstat", "Network", "Display a histogram of MySQL/MariaDB and PostgreSQL query latencies",
        "USDT query__start/done (Debian's PostgreSQL), else uprobes on dispatch_command "
        "(MySQL, Debian's MariaDB) or exec_simple_query",
-       differs="as dbslower; adds --duration and --json"),
+       differs="as dbslower; adds dbslower's -x PATH, --duration and --json"),
     _t("mysqld_qslower", "Network", "Trace MySQL/MariaDB server queries slower than a threshold",
        "USDT mysql:query__start/done, else uprobes on dispatch_command (Debian's MariaDB)",
        differs="the uprobe fallback (bcc: USDT only); adds --duration and --json"),

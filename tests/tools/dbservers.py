@@ -107,7 +107,8 @@ class MariaDB:
 _started = {}    # one server of each kind for the whole test session
 
 
-def _server(request, cls):
+def shared_server(request, cls):
+    """The session's server of class ``cls`` (Postgres, MariaDB), started on first use."""
     if os.geteuid() != 0:
         pytest.skip("needs root to use bpf(2) and to start the servers")
     if cls not in _started:
@@ -116,16 +117,89 @@ def _server(request, cls):
     return _started[cls]
 
 
-@pytest.fixture(scope="module")
-def postgres(request):
-    return _server(request, Postgres)
-
-
-@pytest.fixture(scope="module")
-def mariadb(request):
-    return _server(request, MariaDB)
-
-
 def query_lines(lines, marker):
     """The (TIME(s), PID, MS, QUERY) fields of the output lines with ``marker``."""
     return [ln.split(None, 3) for ln in lines if marker in ln and not ln.startswith("Tracing")]
+
+
+# A stand-in for MySQL 5.7+/8 (not in Debian): dispatch_command under its
+# C++ name, with COM_DATA's query pointer first and the command last, and,
+# built with -DWITH_USDT, the probes of a MySQL built with DTrace. It runs
+# each "MS QUERY" line of its stdin as a COM_QUERY that takes MS ms (and a
+# COM_PING around it, which the tools must skip), then prints "ok".
+FAKE_MYSQLD_C = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef WITH_USDT
+#include <sys/sdt.h>
+#define QUERY_START(q) DTRACE_PROBE5(mysql, query__start, q, 1, "db", "user", "host")
+#define QUERY_DONE() DTRACE_PROBE1(mysql, query__done, 0)
+#else
+#define QUERY_START(q)
+#define QUERY_DONE()
+#endif
+
+struct com_query { const char *query; unsigned int length; };
+union COM_DATA { struct com_query com_query; char pad[64]; };
+enum { COM_QUERY = 3, COM_PING = 14 };
+
+int dispatch_command(void *thd, const union COM_DATA *data, int command)
+    __asm__("_Z16dispatch_commandP3THDPK8COM_DATA19enum_server_command");
+
+__attribute__((noinline)) int dispatch_command(void *thd, const union COM_DATA *data,
+                                               int command)
+{
+    if (command == COM_QUERY) {
+        const char *q = data->com_query.query;
+        QUERY_START(q);
+        usleep(1000 * atoi(q));
+        QUERY_DONE();
+    }
+    return 0;
+}
+
+int main(void)
+{
+    char line[1024];
+    while (fgets(line, sizeof(line), stdin)) {
+        union COM_DATA data = {0};
+        line[strcspn(line, "\n")] = 0;
+        data.com_query.query = line;
+        data.com_query.length = strlen(line);
+        dispatch_command(NULL, &data, COM_PING);
+        dispatch_command(NULL, &data, COM_QUERY);
+        printf("ok\n");
+        fflush(stdout);
+    }
+    return 0;
+}
+"""
+
+
+class FakeMysqld:
+    """The stand-in built in ``directory`` as "mysqld" and started; ``query("MS text")``."""
+
+    def __init__(self, directory, usdt):
+        if shutil.which("gcc") is None:
+            pytest.skip("gcc is needed to build the stand-in mysqld")
+        os.makedirs(directory, exist_ok=True)
+        src = os.path.join(directory, "mysqld.c")
+        self.path = os.path.join(directory, "mysqld")
+        with open(src, "w") as f:
+            f.write(FAKE_MYSQLD_C)
+        subprocess.run(["gcc", "-O1", "-o", self.path, src] + (["-DWITH_USDT"] if usdt else []),
+                       check=True)
+        self.proc = subprocess.Popen([self.path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+        self.pid = self.proc.pid
+
+    def query(self, text):
+        self.proc.stdin.write(text + "\n")
+        self.proc.stdin.flush()
+        assert self.proc.stdout.readline() == "ok\n"
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(10)

@@ -1,10 +1,20 @@
 import pytest
 
 from .badinput import assert_one_line_error
-from .dbservers import mariadb, postgres, query_lines  # noqa: F401 (fixtures)
+from .dbservers import MariaDB, Postgres, query_lines, shared_server
 from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
+
+
+@pytest.fixture(scope="module")
+def postgres(request):
+    return shared_server(request, Postgres)
+
+
+@pytest.fixture(scope="module")
+def mariadb(request):
+    return shared_server(request, MariaDB)
 
 HEADER = ["TIME(s)", "PID", "MS", "QUERY"]
 

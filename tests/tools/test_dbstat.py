@@ -2,10 +2,20 @@ import re
 
 import pytest
 
-from .dbservers import mariadb, postgres  # noqa: F401 (fixtures)
+from .dbservers import MariaDB, Postgres, shared_server
 from .toolrun import RunningTool, bad_input
 
 pytestmark = pytest.mark.usefixtures("root")
+
+
+@pytest.fixture(scope="module")
+def postgres(request):
+    return shared_server(request, Postgres)
+
+
+@pytest.fixture(scope="module")
+def mariadb(request):
+    return shared_server(request, MariaDB)
 
 
 def buckets(text):

@@ -3,10 +3,15 @@ import os
 import pytest
 
 from .badinput import assert_one_line_error
-from .dbservers import mariadb, query_lines  # noqa: F401 (fixtures)
+from .dbservers import FakeMysqld, MariaDB, query_lines, shared_server
 from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
+
+
+@pytest.fixture(scope="module")
+def mariadb(request):
+    return shared_server(request, MariaDB)
 
 
 def test_mysqld_qslower_slow_queries(mariadb):
@@ -34,6 +39,28 @@ def test_mysqld_qslower_every_query_json_128_characters(mariadb):
     assert rec is not None, (t.stdout, t.stderr)
     assert rec["query"] == long_query[:128] and rec["pid"] == mariadb.pid, rec
     assert rec["ms"] >= 0 and rec["time_s"] == 0
+
+
+@pytest.mark.parametrize("usdt", [False, True], ids=["mysql8-uprobe", "mysql-usdt"])
+def test_mysqld_qslower_mysql_8_forms(usdt, tmp_path, monkeypatch):
+    """MySQL 5.7+'s dispatch_command(THD *, const COM_DATA *, command), and
+    the USDT probes of a MySQL built with DTrace, on a stand-in mysqld."""
+    monkeypatch.setenv("PYBCC_DEBUG", "1")
+    server = FakeMysqld(str(tmp_path), usdt)
+    try:
+        with RunningTool("mysqld_qslower", server.pid, "10", ready="QUERY") as t:
+            server.query("1 /* pybcc-qslower-fake-fast */")
+            server.query("50 /* pybcc-qslower-fake-slow */")
+            t.wait_for(lambda ln: "pybcc-qslower-fake-slow" in ln)
+    finally:
+        server.stop()
+    rows = query_lines(t.lines, "pybcc-qslower-fake")
+    assert len(rows) == 1, t.stdout
+    assert rows[0][1] == str(server.pid) and 50 <= float(rows[0][2]) < 2000, t.stdout
+    assert rows[0][3] == "50 /* pybcc-qslower-fake-slow */", t.stdout
+    mechanism = "usdt mysql:query__start" if usdt else \
+        "uprobe %s:_Z16dispatch_commandP3THDPK8COM_DATA19enum_server_command" % server.path
+    assert f"pybcc: attached {mechanism}" in t.stderr, t.stderr
 
 
 @pytest.mark.parametrize("args", [[], ["x"], ["999999999"], ["1", "-1"], ["1", "abc"]])
