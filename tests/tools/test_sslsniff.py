@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -8,23 +9,28 @@ from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
 
-# A TLS server (a thread) and client in one Python process, through Python's
-# ssl module (OpenSSL's SSL_read_ex/SSL_write_ex, SSL_do_handshake). It starts
-# when told on stdin, so the tool is attached by then.
-TLS_PAIR = r"""
+# A TLS server in Python's ssl module: it answers one connection's message
+# with "reply " + the message.
+TLS_SERVER = r"""
 import socket, ssl, sys, threading
-cert, key, marker = sys.argv[1:4]
+cert, key = sys.argv[1:3]
 server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 server.load_cert_chain(cert, key)
-client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-client.load_verify_locations(cert)
 listener = socket.create_server(("127.0.0.1", 0))
 
 def serve():
     conn, _ = listener.accept()
     with server.wrap_socket(conn, server_side=True) as s:
         s.sendall(b"reply " + s.recv(65536))
+"""
 
+# That server (a thread) and a client in one Python process, both through
+# OpenSSL (SSL_read_ex/SSL_write_ex, SSL_do_handshake). It starts when told
+# on stdin, so the tool is attached by then.
+TLS_PAIR = TLS_SERVER + r"""
+marker = sys.argv[3]
+client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+client.load_verify_locations(cert)
 sys.stdin.readline()
 t = threading.Thread(target=serve)
 t.start()
@@ -35,6 +41,59 @@ with client.wrap_socket(sock, server_hostname="localhost") as c:
     while len(got) < len(marker) + 6:
         got += c.recv(65536)
 t.join()
+"""
+
+# A GnuTLS client (gnutls_record_send/recv): connects to PORT when told on
+# stdin, sends MARKER, reads the reply.
+GNUTLS_CLIENT_C = r"""
+#include <arpa/inet.h>
+#include <gnutls/gnutls.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+    const char *marker = argv[2];
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1]))};
+    gnutls_certificate_credentials_t cred;
+    gnutls_session_t session;
+    char buf[4096], go[8];
+    size_t got = 0;
+    int fd, ret;
+
+    if (!fgets(go, sizeof(go), stdin))
+        return 1;
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+        return 2;
+    gnutls_certificate_allocate_credentials(&cred);
+    gnutls_init(&session, GNUTLS_CLIENT);
+    gnutls_set_default_priority(session);
+    gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, cred);
+    gnutls_transport_set_int(session, fd);
+    do {
+        ret = gnutls_handshake(session);
+    } while (ret < 0 && !gnutls_error_is_fatal(ret));
+    if (ret < 0)
+        return 3;
+    if (gnutls_record_send(session, marker, strlen(marker)) != (ssize_t)strlen(marker))
+        return 4;
+    while (got < strlen(marker) + 6) {
+        ret = gnutls_record_recv(session, buf + got, sizeof(buf) - got);
+        if (ret < 0 && !gnutls_error_is_fatal(ret))
+            continue;
+        if (ret <= 0) {
+            fprintf(stderr, "gnutls_record_recv: %s\n", gnutls_strerror(ret));
+            return 5;
+        }
+        got += ret;
+    }
+    gnutls_bye(session, GNUTLS_SHUT_RDWR);
+    return 0;
+}
 """
 
 
@@ -51,6 +110,14 @@ def cert(tmp_path_factory):
 def tls_pair(cert, marker):
     return subprocess.Popen([sys.executable, "-c", TLS_PAIR, *cert, marker],
                             stdin=subprocess.PIPE, text=True)
+
+
+def tls_server(cert):
+    """The server alone, in a child; returns (child, port)."""
+    code = TLS_SERVER + "print(listener.getsockname()[1], flush=True)\nserve()\n"
+    child = subprocess.Popen([sys.executable, "-c", code, *cert], stdout=subprocess.PIPE,
+                             text=True)
+    return child, int(child.stdout.readline())
 
 
 def run_pair(child):
@@ -149,6 +216,30 @@ def test_sslsniff_no_openssl_sees_nothing_of_python(cert):
 def test_sslsniff_without_libraries_says_so(cert):
     r = run_tool("sslsniff", "-o", "-g", "-n")
     assert_one_line_error(r, "no TLS library function to trace", code=1)
+
+
+def test_sslsniff_gnutls_client(cert, tmp_path):
+    if not os.path.exists("/usr/include/gnutls/gnutls.h"):
+        pytest.skip("libgnutls28-dev is not installed (scripts/setup.sh installs it)")
+    (tmp_path / "client.c").write_text(GNUTLS_CLIENT_C)
+    subprocess.run(["gcc", "-O1", "-o", tmp_path / "client", tmp_path / "client.c", "-lgnutls"],
+                   check=True)
+    marker = "pybcc-sslsniff-gnutls-4242"
+    server, port = tls_server(cert)
+    client = subprocess.Popen([tmp_path / "client", str(port), marker], stdin=subprocess.PIPE,
+                              text=True)
+    try:
+        with RunningTool("sslsniff", "-p", client.pid, "-x", ready="FUNC") as t:
+            client.communicate("go\n", timeout=30)
+            assert client.returncode == 0
+            t.wait_for(lambda ln: len(events_of(t.lines, client.pid)) >= 2)
+    finally:
+        server.wait(10)
+    evs = events_of(t.lines, client.pid)
+    assert sorted((f[0], int(f[4]), "\n".join(d)) for f, d in evs) == [
+        ("READ/RECV", len(marker) + 6, "reply " + marker),
+        ("WRITE/SEND", len(marker), marker)], t.stdout
+    assert all(f[2] == "client" and f[6] == str(client.pid) for f, _ in evs), t.stdout
 
 
 @pytest.mark.parametrize("args", [["-p", "x"], ["-p", "999999999"], ["-u", "-1"],
