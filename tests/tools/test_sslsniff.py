@@ -96,6 +96,66 @@ int main(int argc, char **argv)
 }
 """
 
+# The same client in NSS (SSL_ImportFD; PR_Write/PR_Read on the SSL socket).
+NSS_CLIENT_C = r"""
+#include <nss.h>
+#include <ssl.h>
+#include <prio.h>
+#include <prnetdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static SECStatus trust_any(void *arg, PRFileDesc *fd, PRBool checksig, PRBool isServer)
+{
+    return SECSuccess;          /* the test's self-signed certificate */
+}
+
+int main(int argc, char **argv)
+{
+    const char *marker = argv[2];
+    char buf[4096], go[8];
+    PRNetAddr addr;
+    PRFileDesc *fd;
+    int got = 0, n;
+
+    if (!fgets(go, sizeof(go), stdin))
+        return 1;
+    if (NSS_NoDB_Init(NULL) != SECSuccess || NSS_SetDomesticPolicy() != SECSuccess)
+        return 2;
+    fd = SSL_ImportFD(NULL, PR_NewTCPSocket());
+    if (!fd)
+        return 3;
+    SSL_OptionSet(fd, SSL_SECURITY, PR_TRUE);
+    SSL_OptionSet(fd, SSL_HANDSHAKE_AS_CLIENT, PR_TRUE);
+    SSL_SetURL(fd, "localhost");
+    SSL_AuthCertificateHook(fd, trust_any, NULL);
+    PR_InitializeNetAddr(PR_IpAddrLoopback, atoi(argv[1]), &addr);
+    if (PR_Connect(fd, &addr, PR_INTERVAL_NO_TIMEOUT) != PR_SUCCESS)
+        return 4;
+    if (SSL_ForceHandshake(fd) != SECSuccess)
+        return 5;
+    if (PR_Write(fd, marker, strlen(marker)) != (int)strlen(marker))
+        return 6;
+    while (got < (int)strlen(marker) + 6) {
+        n = PR_Read(fd, buf + got, sizeof(buf) - got);
+        if (n <= 0)
+            return 7;
+        got += n;
+    }
+    PR_Close(fd);
+    NSS_Shutdown();
+    return 0;
+}
+"""
+
+# client: (source, the header it needs, gcc's flags)
+CLIENTS = {
+    "gnutls": (GNUTLS_CLIENT_C, "/usr/include/gnutls/gnutls.h", ["-lgnutls"]),
+    "nss": (NSS_CLIENT_C, "/usr/include/nss/ssl.h",
+            ["-I/usr/include/nss", "-I/usr/include/nspr", "-lnss3", "-lssl3", "-lnspr4"]),
+}
+
 
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory):
@@ -218,13 +278,15 @@ def test_sslsniff_without_libraries_says_so(cert):
     assert_one_line_error(r, "no TLS library function to trace", code=1)
 
 
-def test_sslsniff_gnutls_client(cert, tmp_path):
-    if not os.path.exists("/usr/include/gnutls/gnutls.h"):
-        pytest.skip("libgnutls28-dev is not installed (scripts/setup.sh installs it)")
-    (tmp_path / "client.c").write_text(GNUTLS_CLIENT_C)
-    subprocess.run(["gcc", "-O1", "-o", tmp_path / "client", tmp_path / "client.c", "-lgnutls"],
+@pytest.mark.parametrize("library", sorted(CLIENTS))
+def test_sslsniff_gnutls_and_nss_clients(library, cert, tmp_path):
+    source, header, flags = CLIENTS[library]
+    if not os.path.exists(header):
+        pytest.skip(f"{header} is missing (scripts/setup.sh installs libgnutls28-dev, libnss3-dev)")
+    (tmp_path / "client.c").write_text(source)
+    subprocess.run(["gcc", "-O1", "-o", tmp_path / "client", tmp_path / "client.c", *flags],
                    check=True)
-    marker = "pybcc-sslsniff-gnutls-4242"
+    marker = f"pybcc-sslsniff-{library}-4242"
     server, port = tls_server(cert)
     client = subprocess.Popen([tmp_path / "client", str(port), marker], stdin=subprocess.PIPE,
                               text=True)
