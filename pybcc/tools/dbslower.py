@@ -75,8 +75,8 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     print_source(args.verbose)
     engine = ENGINES[args.db]
-    binaries, pids = targets(engine, args.pids, args.path)
-    probes = QueryProbes(engine, binaries, pids, min_ns=args.threshold * 1000000)
+    binaries, pids, keep = targets(engine, args.pids, args.path)
+    probes = QueryProbes(engine, binaries, keep, min_ns=args.threshold * 1000000)
     with probes as tool:
         status(f"Tracing database queries for {traced_text(args, pids)} slower than "
                f"{args.threshold} ms...", args.json)

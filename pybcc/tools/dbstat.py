@@ -43,10 +43,10 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     print_source(args.verbose)
     engine = ENGINES[args.db]
-    binaries, pids = targets(engine, args.pids, args.path)
+    binaries, pids, keep = targets(engine, args.pids, args.path)
     unit = "us" if args.microseconds else "ms"
     label = f"query latency ({unit})"
-    with QueryProbes(engine, binaries, pids, min_ns=args.threshold * 1000000,
+    with QueryProbes(engine, binaries, keep, min_ns=args.threshold * 1000000,
                      hist_unit_ns=1000 if args.microseconds else 1000000) as tool:
         status(f"Tracing database queries for {traced_text(args, pids)} slower than "
                f"{args.threshold} ms...", args.json)

@@ -50,6 +50,17 @@ def test_dbslower_postgres_json_every_query(postgres):
     assert rec["query"] == "select 1 /* pybcc-dbslower-pg-json */" and 0 <= rec["ms"] < 1000
 
 
+def test_dbslower_postgres_every_server_without_pids(postgres):
+    """Without -p: the running servers (named on the status line, as bcc's
+    pidof) and any process of their binary, such as a new backend."""
+    with RunningTool("dbslower", "postgres", "-m", "0", ready="QUERY") as t:
+        assert str(postgres.pid) in t.lines[0].split("pids ")[1].split(" slower")[0].split(", ")
+        postgres.query("select 3 /* pybcc-dbslower-pg-all */")
+        t.wait_for(lambda ln: "pybcc-dbslower-pg-all" in ln)
+    rows = query_lines(t.lines, "pybcc-dbslower-pg-all")
+    assert len(rows) == 1 and rows[0][3] == "select 3 /* pybcc-dbslower-pg-all */", t.stdout
+
+
 def test_dbslower_mariadb_uprobe_on_dispatch_command(mariadb):
     """Debian's MariaDB has no USDT probes: the uprobe path, by -x PATH as bcc's."""
     with RunningTool("dbslower", "mysql", "-x", mariadb.mysqld, "-m", "100",

@@ -251,7 +251,7 @@ def test_sslsniff_latency_handshake_extra_columns(cert):
 def test_sslsniff_json_hexdump_and_truncation(cert):
     marker = "pybcc-sslsniff-json-" + "x" * 40
     child = tls_pair(cert, marker)
-    with RunningTool("sslsniff", "--json", "-c", "python3", "--hexdump",
+    with RunningTool("sslsniff", "--json", "-c", "python3", "-u", "0", "--hexdump",
                      "--max-buffer-size", "20", ready="FUNC") as t:
         run_pair(child)
         t.wait_for_record(lambda r: r["pid"] == child.pid and r["func"] == "READ/RECV"
@@ -271,6 +271,14 @@ def test_sslsniff_no_openssl_sees_nothing_of_python(cert):
         run_pair(child)
         t.wait_for(lambda ln: False, timeout=1)
     assert events_of(t.lines, child.pid) == [], t.stdout
+
+
+def test_sslsniff_uid_filter(cert):
+    child = tls_pair(cert, "pybcc-sslsniff-uid")
+    with RunningTool("sslsniff", "-p", child.pid, "-u", "12345", ready="FUNC") as t:
+        run_pair(child)
+        t.wait_for(lambda ln: False, timeout=1)
+    assert events_of(t.lines, child.pid) == [], t.stdout     # the child runs as root
 
 
 def test_sslsniff_without_libraries_says_so(cert):

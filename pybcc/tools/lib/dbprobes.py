@@ -94,12 +94,14 @@ def attach_server(tool, engine, path):
 
 
 def targets(engine, pids, path):
-    """(binaries to probe, pids to keep or None for all): -x PATH, -p PIDS,
-    else every running server of ``engine``."""
+    """(binaries to probe, pids the status line names, pids to keep or None
+    for every process of the binaries): -x PATH, -p PIDS, else every running
+    server of ``engine`` (and those that start later)."""
     if path:
         if not os.path.isfile(path):
             fail(f"no such file: {path}", code=2)
-        return [path], pids or None
+        return [path], pids or [], pids or None
+    keep = pids or None
     pids = pids or server_pids(engine)
     if not pids:
         fail(f"no {' or '.join(engine.comms)} process is running (give -p PID or -x PATH)")
@@ -108,23 +110,23 @@ def targets(engine, pids, path):
         b = binary_of(pid)
         if b not in binaries:
             binaries.append(b)
-    return binaries, pids
+    return binaries, pids, keep
 
 
 class QueryProbes:
     """The loaded dbslower.bpf.c with its probes attached: ``min_ns`` the
     threshold, ``hist_unit_ns`` set for dbstat's histogram."""
 
-    def __init__(self, engine, binaries, pids=None, min_ns=0, hist_unit_ns=None):
+    def __init__(self, engine, binaries, keep=None, min_ns=0, hist_unit_ns=None):
         from .prebuilt import tool_object
-        constants = {"min_ns": min_ns, "filter_pids": bool(pids)}
+        constants = {"min_ns": min_ns, "filter_pids": bool(keep)}
         if hist_unit_ns:
             constants.update(histogram=True, hist_unit_ns=hist_unit_ns)
         self.tool = Tool("dbslower", constants, events=not hist_unit_ns,
                          obj=tool_object("dbslower"))
         self.start_ns = time.monotonic_ns()   # bpf_ktime_get_ns's clock
         try:
-            for pid in pids or ():
+            for pid in keep or ():
                 self.tool.maps["pids"][pid] = 1
             self.mechanisms = [attach_server(self.tool, engine, b) for b in binaries]
         except BaseException:
