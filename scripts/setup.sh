@@ -10,13 +10,13 @@
 #   openssl               certificates for the exporter's TLS test
 #   chromium, chromium-driver   headless browser for the flame graph/heat map tests
 #   postgresql, mariadb-server-core, mariadb-client-core   servers the database tools' tests start
-#   libgnutls28-dev, libnss3-dev   GnuTLS and NSS clients the sslsniff test builds
+#   libgnutls28-dev, libnss3-dev, libssl-dev   TLS clients the sslsniff test builds
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 packages=(clang-16 llvm-16 bpftool libbpf-dev libbpf-tools systemtap-sdt-dev gcc make bpfcc-tools
           prometheus openssl chromium chromium-driver
-          postgresql mariadb-server-core mariadb-client-core libgnutls28-dev libnss3-dev)
+          postgresql mariadb-server-core mariadb-client-core libgnutls28-dev libnss3-dev libssl-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

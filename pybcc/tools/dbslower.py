@@ -3,7 +3,7 @@ threshold (bcc's columns and flags)."""
 import os
 import sys
 
-from ..output.table import Column
+from ..output.table import Column, Table
 from .lib.args import add_duration, add_ebpf, add_json, non_negative_int, pid, tool_parser
 from .lib.dbprobes import ENGINES, QueryProbes, query_text, targets
 from .lib.runtime import run_tool, status
@@ -81,7 +81,6 @@ def main(argv=None):
         status(f"Tracing database queries for {traced_text(args, pids)} slower than "
                f"{args.threshold} ms...", args.json)
         since = lambda e: (e.timestamp - probes.start_ns) / 1e9   # noqa: E731
-        from ..output.table import Table
         print_events(tool, Table(query_columns(since), json=args.json), args.duration)
     return 0
 

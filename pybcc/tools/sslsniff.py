@@ -6,8 +6,11 @@ import os
 import sys
 import textwrap
 
+from ..errors import BPFError
 from ..output.table import Column, Table, write_json
+from ..symbols import elfsyms
 from ..symbols.libpath import find_library
+from ..symbols.procmaps import read_maps
 from .lib.args import add_duration, add_ebpf, add_json, int_between, pid, tool_parser, uid
 from .lib.runtime import Tool, fail, run_tool, stream_events
 from .lib.snoop import set_constants
@@ -170,6 +173,31 @@ def attach_library(tool, lib, path, args):
     return attached
 
 
+def library_of(lib, pid):
+    """The library's file: with a pid, one that process maps, or its own
+    executable when the library is linked into it."""
+    path = find_library(lib.short_name, pid)
+    if not pid:
+        return path
+    try:
+        inode = os.stat(path).st_ino if path else None
+        if inode and any(m.inode == inode for m in read_maps(pid)):
+            return path
+    except OSError:
+        pass
+    return linked_into(lib, pid)
+
+
+def linked_into(lib, pid):
+    """The executable of ``pid`` when the library is linked into it
+    (statically linked OpenSSL, as in some builds of node or nginx), else None."""
+    exe = f"/proc/{pid}/exe"
+    try:
+        return exe if elfsyms.load(exe).find(lib.functions[0][0]) else None
+    except (OSError, BPFError):
+        return None
+
+
 def libraries(args):
     """(Library, path) to trace, and a note for each wanted library not found."""
     chosen, notes = [], []
@@ -177,7 +205,7 @@ def libraries(args):
         if not getattr(args, name):
             continue
         lib = LIBRARIES[name]
-        path = find_library(lib.short_name, args.pid)
+        path = library_of(lib, args.pid)
         if path:
             chosen.append((lib, path))
         else:

@@ -149,11 +149,56 @@ int main(int argc, char **argv)
 }
 """
 
-# client: (source, the header it needs, gcc's flags)
+# The same client in OpenSSL, linked statically (SSL_write/SSL_read in the
+# executable itself, as some builds of node or nginx have them).
+OPENSSL_CLIENT_C = r"""
+#include <arpa/inet.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+    const char *marker = argv[2];
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1]))};
+    char buf[4096], go[8];
+    int fd, n, got = 0;
+    SSL_CTX *ctx;
+    SSL *ssl;
+
+    if (!fgets(go, sizeof(go), stdin))
+        return 1;
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+        return 2;
+    ctx = SSL_CTX_new(TLS_client_method());
+    ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_connect(ssl) != 1)
+        return 3;
+    if (SSL_write(ssl, marker, strlen(marker)) != (int)strlen(marker))
+        return 4;
+    while (got < (int)strlen(marker) + 6) {
+        n = SSL_read(ssl, buf + got, sizeof(buf) - got);
+        if (n <= 0)
+            return 5;
+        got += n;
+    }
+    SSL_shutdown(ssl);
+    return 0;
+}
+"""
+
+# client: (source, a file it needs, gcc's flags)
 CLIENTS = {
     "gnutls": (GNUTLS_CLIENT_C, "/usr/include/gnutls/gnutls.h", ["-lgnutls"]),
     "nss": (NSS_CLIENT_C, "/usr/include/nss/ssl.h",
             ["-I/usr/include/nss", "-I/usr/include/nspr", "-lnss3", "-lssl3", "-lnspr4"]),
+    "openssl-static": (OPENSSL_CLIENT_C, "/usr/include/openssl/ssl.h",
+                       ["-Wl,-Bstatic", "-lssl", "-lcrypto", "-Wl,-Bdynamic", "-lpthread"]),
 }
 
 
@@ -287,10 +332,11 @@ def test_sslsniff_without_libraries_says_so(cert):
 
 
 @pytest.mark.parametrize("library", sorted(CLIENTS))
-def test_sslsniff_gnutls_and_nss_clients(library, cert, tmp_path):
+def test_sslsniff_gnutls_nss_and_static_openssl_clients(library, cert, tmp_path):
     source, header, flags = CLIENTS[library]
     if not os.path.exists(header):
-        pytest.skip(f"{header} is missing (scripts/setup.sh installs libgnutls28-dev, libnss3-dev)")
+        pytest.skip(f"{header} is missing (scripts/setup.sh installs libgnutls28-dev, "
+                    f"libnss3-dev, libssl-dev)")
     (tmp_path / "client.c").write_text(source)
     subprocess.run(["gcc", "-O1", "-o", tmp_path / "client", tmp_path / "client.c", *flags],
                    check=True)

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from ...errors import AttachError
+from ...symbols.libpath import reachable_path
 from .runtime import Tool, fail
 
 
@@ -33,9 +34,10 @@ ENGINES = {
     "postgres": Engine("postgres", ("postgres",), "postgresql"),
 }
 
-# dispatch_command's mangled name tells where the command is: MySQL 5.7+
-# passes a COM_DATA (the command last), older MySQL and MariaDB the command first
-DISPATCH_COMMAND = r"\w+dispatch_command\w+"
+# dispatch_command(...) by its C++ name, which tells where the command is:
+# MySQL 5.7+ passes a COM_DATA (the command last), older MySQL and MariaDB
+# the command first
+DISPATCH_COMMAND = r"_Z16dispatch_command\w+"
 
 
 def server_pids(engine):
@@ -58,7 +60,6 @@ def binary_of(pid):
         path = os.readlink(f"/proc/{pid}/exe")
     except OSError:
         fail(f"cannot read the executable of PID {pid}")
-    from ...symbols.libpath import reachable_path
     return reachable_path(pid, path)
 
 
@@ -69,12 +70,12 @@ def has_usdt(path, provider):
 
 
 def attach_server(tool, engine, path):
-    """Attach the start and done programs to the server binary ``path``;
-    returns the mechanism, for the status line and the debug output."""
+    """Attach the start and done programs to the server binary ``path``
+    (PYBCC_DEBUG=1 shows which)."""
     if has_usdt(path, engine.provider):
         for prog, probe in (("start_usdt", "query__start"), ("done_usdt", "query__done")):
             tool.attach(prog, f"{path}:{engine.provider}:{probe}", collection=tool.coll)
-        return "usdt"
+        return
     if engine.name == "mysql":
         from ...symbols import elfsyms
         found = elfsyms.load(path).match(DISPATCH_COMMAND)
@@ -90,7 +91,6 @@ def attach_server(tool, engine, path):
                           f"done (built without DTrace) nor the symbol {func} (install its "
                           f"debug symbols)")
     tool.attach_uprobe("done_uprobe", path, func, retprobe=True)
-    return "uprobe"
 
 
 def targets(engine, pids, path):
@@ -118,17 +118,16 @@ class QueryProbes:
     threshold, ``hist_unit_ns`` set for dbstat's histogram."""
 
     def __init__(self, engine, binaries, keep=None, min_ns=0, hist_unit_ns=None):
-        from .prebuilt import tool_object
         constants = {"min_ns": min_ns, "filter_pids": bool(keep)}
         if hist_unit_ns:
             constants.update(histogram=True, hist_unit_ns=hist_unit_ns)
-        self.tool = Tool("dbslower", constants, events=not hist_unit_ns,
-                         obj=tool_object("dbslower"))
+        self.tool = Tool("dbslower", constants, events=not hist_unit_ns)
         self.start_ns = time.monotonic_ns()   # bpf_ktime_get_ns's clock
         try:
             for pid in keep or ():
                 self.tool.maps["pids"][pid] = 1
-            self.mechanisms = [attach_server(self.tool, engine, b) for b in binaries]
+            for binary in binaries:
+                attach_server(self.tool, engine, binary)
         except BaseException:
             self.tool.close()
             raise
