@@ -42,26 +42,9 @@ const volatile bool filter_pids = false;
 
 /* -p: these processes and their children (PostgreSQL forks a backend per
  * connection from the postmaster) */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, u32);
-    __type(value, u8);
-} pids SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, struct start);
-} starts SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 64);
-    __type(key, struct hist_key);
-    __type(value, u64);
-} hists SEC(".maps");
+HASH_MAP(pids, u32, u8, 1024);
+HASH_MAP(starts, u32, struct start, 10240);     /* per thread: the query running */
+HASH_MAP(hists, struct hist_key, u64, 64);      /* dbstat */
 
 DEFINE_SCRATCH(struct start, scratch_start);
 DEFINE_SCRATCH(struct event, scratch_event);

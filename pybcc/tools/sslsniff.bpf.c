@@ -40,19 +40,8 @@ const volatile u32 targ_uid = (u32)-1;
 const volatile char targ_comm[16] = {};   /* -c: exact command name, "" for any */
 const volatile u32 max_buf = 8192;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, struct call);
-} calls SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, u64);
-} handshakes SEC(".maps");
+HASH_MAP(calls, u32, struct call, 10240);      /* per thread */
+HASH_MAP(handshakes, u32, u64, 10240);          /* per thread: SSL_do_handshake's start */
 
 DEFINE_SCRATCH(struct event, scratch_event);
 
