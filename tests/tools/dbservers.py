@@ -117,6 +117,15 @@ def shared_server(request, cls):
     return _started[cls]
 
 
+def server_fixture(cls, name):
+    """A module fixture ``name`` giving the session's ``cls`` server:
+    ``postgres = server_fixture(Postgres, "postgres")`` in a test module."""
+    @pytest.fixture(scope="module", name=name)
+    def fixture(request):
+        return shared_server(request, cls)
+    return fixture
+
+
 def query_lines(lines, marker):
     """The (TIME(s), PID, MS, QUERY) fields of the output lines with ``marker``."""
     return [ln.split(None, 3) for ln in lines if marker in ln and not ln.startswith("Tracing")]

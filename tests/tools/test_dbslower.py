@@ -1,20 +1,12 @@
 import pytest
 
 from .badinput import assert_one_line_error
-from .dbservers import MariaDB, Postgres, query_lines, shared_server
+from .dbservers import MariaDB, Postgres, query_lines, server_fixture
 from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
-
-
-@pytest.fixture(scope="module")
-def postgres(request):
-    return shared_server(request, Postgres)
-
-
-@pytest.fixture(scope="module")
-def mariadb(request):
-    return shared_server(request, MariaDB)
+postgres_server = server_fixture(Postgres, "postgres")
+mariadb_server = server_fixture(MariaDB, "mariadb")
 
 HEADER = ["TIME(s)", "PID", "MS", "QUERY"]
 

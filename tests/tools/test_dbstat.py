@@ -2,20 +2,12 @@ import re
 
 import pytest
 
-from .dbservers import MariaDB, Postgres, shared_server
+from .dbservers import MariaDB, Postgres, server_fixture
 from .toolrun import RunningTool, bad_input
 
 pytestmark = pytest.mark.usefixtures("root")
-
-
-@pytest.fixture(scope="module")
-def postgres(request):
-    return shared_server(request, Postgres)
-
-
-@pytest.fixture(scope="module")
-def mariadb(request):
-    return shared_server(request, MariaDB)
+postgres_server = server_fixture(Postgres, "postgres")
+mariadb_server = server_fixture(MariaDB, "mariadb")
 
 
 def buckets(text):

@@ -3,15 +3,11 @@ import os
 import pytest
 
 from .badinput import assert_one_line_error
-from .dbservers import FakeMysqld, MariaDB, query_lines, shared_server
+from .dbservers import FakeMysqld, MariaDB, query_lines, server_fixture
 from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
-
-
-@pytest.fixture(scope="module")
-def mariadb(request):
-    return shared_server(request, MariaDB)
+mariadb_server = server_fixture(MariaDB, "mariadb")
 
 
 def test_mysqld_qslower_slow_queries(mariadb):

@@ -43,31 +43,43 @@ with client.wrap_socket(sock, server_hostname="localhost") as c:
 t.join()
 """
 
-# A GnuTLS client (gnutls_record_send/recv): connects to PORT when told on
-# stdin, sends MARKER, reads the reply.
-GNUTLS_CLIENT_C = r"""
+# The TLS clients below: "CLIENT PORT MARKER" waits for a line on stdin,
+# connects to 127.0.0.1:PORT, sends MARKER and reads the reply.
+CLIENT_PRELUDE = r"""
 #include <arpa/inet.h>
-#include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+static int connect_when_told(const char *port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(atoi(port))};
+    char go[8];
+    int fd;
+
+    if (!fgets(go, sizeof(go), stdin))
+        return -1;
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    return connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -1 : fd;
+}
+"""
+
+# GnuTLS: gnutls_record_send/recv
+GNUTLS_CLIENT_C = CLIENT_PRELUDE + r"""
+#include <gnutls/gnutls.h>
+
 int main(int argc, char **argv)
 {
     const char *marker = argv[2];
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1]))};
     gnutls_certificate_credentials_t cred;
     gnutls_session_t session;
-    char buf[4096], go[8];
+    char buf[4096];
     size_t got = 0;
-    int fd, ret;
+    int fd = connect_when_told(argv[1]), ret;
 
-    if (!fgets(go, sizeof(go), stdin))
-        return 1;
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+    if (fd < 0)
         return 2;
     gnutls_certificate_allocate_credentials(&cred);
     gnutls_init(&session, GNUTLS_CLIENT);
@@ -85,10 +97,8 @@ int main(int argc, char **argv)
         ret = gnutls_record_recv(session, buf + got, sizeof(buf) - got);
         if (ret < 0 && !gnutls_error_is_fatal(ret))
             continue;
-        if (ret <= 0) {
-            fprintf(stderr, "gnutls_record_recv: %s\n", gnutls_strerror(ret));
+        if (ret <= 0)
             return 5;
-        }
         got += ret;
     }
     gnutls_bye(session, GNUTLS_SHUT_RDWR);
@@ -96,7 +106,41 @@ int main(int argc, char **argv)
 }
 """
 
-# The same client in NSS (SSL_ImportFD; PR_Write/PR_Read on the SSL socket).
+# OpenSSL, linked statically: SSL_write/SSL_read in the executable itself,
+# as some builds of node or nginx have them
+OPENSSL_CLIENT_C = CLIENT_PRELUDE + r"""
+#include <openssl/ssl.h>
+
+int main(int argc, char **argv)
+{
+    const char *marker = argv[2];
+    char buf[4096];
+    int fd = connect_when_told(argv[1]), n, got = 0;
+    SSL_CTX *ctx;
+    SSL *ssl;
+
+    if (fd < 0)
+        return 2;
+    ctx = SSL_CTX_new(TLS_client_method());
+    ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_connect(ssl) != 1)
+        return 3;
+    if (SSL_write(ssl, marker, strlen(marker)) != (int)strlen(marker))
+        return 4;
+    while (got < (int)strlen(marker) + 6) {
+        n = SSL_read(ssl, buf + got, sizeof(buf) - got);
+        if (n <= 0)
+            return 5;
+        got += n;
+    }
+    SSL_shutdown(ssl);
+    return 0;
+}
+"""
+
+# NSS: SSL_ImportFD, then PR_Write/PR_Read on the SSL socket (its own
+# connect, through NSPR)
 NSS_CLIENT_C = r"""
 #include <nss.h>
 #include <ssl.h>
@@ -145,49 +189,6 @@ int main(int argc, char **argv)
     }
     PR_Close(fd);
     NSS_Shutdown();
-    return 0;
-}
-"""
-
-# The same client in OpenSSL, linked statically (SSL_write/SSL_read in the
-# executable itself, as some builds of node or nginx have them).
-OPENSSL_CLIENT_C = r"""
-#include <arpa/inet.h>
-#include <openssl/ssl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-int main(int argc, char **argv)
-{
-    const char *marker = argv[2];
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1]))};
-    char buf[4096], go[8];
-    int fd, n, got = 0;
-    SSL_CTX *ctx;
-    SSL *ssl;
-
-    if (!fgets(go, sizeof(go), stdin))
-        return 1;
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-        return 2;
-    ctx = SSL_CTX_new(TLS_client_method());
-    ssl = SSL_new(ctx);
-    SSL_set_fd(ssl, fd);
-    if (SSL_connect(ssl) != 1)
-        return 3;
-    if (SSL_write(ssl, marker, strlen(marker)) != (int)strlen(marker))
-        return 4;
-    while (got < (int)strlen(marker) + 6) {
-        n = SSL_read(ssl, buf + got, sizeof(buf) - got);
-        if (n <= 0)
-            return 5;
-        got += n;
-    }
-    SSL_shutdown(ssl);
     return 0;
 }
 """
