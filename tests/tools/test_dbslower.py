@@ -78,6 +78,16 @@ def test_dbslower_mariadb_by_pid(mariadb):
     assert len(rows) == 1 and int(rows[0][1]) == mariadb.pid, t.stdout
 
 
+def test_dbslower_verbose_prints_the_program_and_the_probes(postgres):
+    r = run_tool("dbslower", "postgres", "-x", postgres.postgres, "-v", "--duration", "0.5")
+    assert r.returncode == 0, r.stderr
+    assert "BPF_USDT(start_usdt" in r.stdout, r.stdout
+    assert f"pybcc: attached usdt postgresql:query__start of {postgres.postgres}" in r.stderr
+    assert r.stdout.splitlines()[-2:] == [
+        f"Tracing database queries for application {postgres.postgres} slower than 1 ms...",
+        "%-14s %-7s %8s %s" % ("TIME(s)", "PID", "MS", "QUERY")], r.stdout
+
+
 @pytest.mark.parametrize("args", [["oracle"], ["postgres", "-m", "-1"], ["postgres", "-m", "x"],
                                   ["mysql", "-p", "999999999"], ["mysql", "-x", "/nonexistent"]])
 def test_dbslower_bad_input(args):

@@ -327,6 +327,14 @@ def test_sslsniff_uid_filter(cert):
     assert events_of(t.lines, child.pid) == [], t.stdout     # the child runs as root
 
 
+def test_sslsniff_debug_prints_the_program_and_the_probes():
+    r = run_tool("sslsniff", "-d", "--no-gnutls", "--no-nss", "--duration", "0.5")
+    assert r.returncode == 0, r.stderr
+    assert "BPF_UPROBE(rw_ex_enter" in r.stdout, r.stdout
+    assert "SSL_read_ex" in r.stderr and "pybcc: attached uretprobe" in r.stderr, r.stderr
+    assert "gnutls" not in r.stderr, r.stderr
+
+
 def test_sslsniff_without_libraries_says_so(cert):
     r = run_tool("sslsniff", "-o", "-g", "-n")
     assert_one_line_error(r, "no TLS library function to trace", code=1)
