@@ -131,12 +131,14 @@ def query_lines(lines, marker):
     return [ln.split(None, 3) for ln in lines if marker in ln and not ln.startswith("Tracing")]
 
 
-# A stand-in for MySQL 5.7+/8 (not in Debian): dispatch_command under its
-# C++ name, with COM_DATA's query pointer first and the command last, and,
-# built with -DWITH_USDT, the probes of a MySQL built with DTrace. It runs
-# each "MS QUERY" line of its stdin as a COM_QUERY that takes MS ms (and a
-# COM_PING around it, which the tools must skip), then prints "ok".
-FAKE_MYSQLD_C = r"""
+# Stand-ins for servers Debian does not ship: MySQL 5.7+/8, whose
+# dispatch_command (under its C++ name) takes COM_DATA's query pointer first
+# and the command last, with -DWITH_USDT the probes of a MySQL built with
+# DTrace; with -DPOSTGRES, a PostgreSQL without USDT probes but with its
+# symbols (exec_simple_query). Each runs the "MS QUERY" lines of its stdin
+# as queries that take MS ms (MySQL: a COM_PING around each, which the tools
+# must skip), and prints "ok" after each.
+STAND_IN_C = r"""
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +152,17 @@ FAKE_MYSQLD_C = r"""
 #define QUERY_DONE()
 #endif
 
+#ifdef POSTGRES
+static __attribute__((noinline, noclone)) void exec_simple_query(const char *query_string)
+{
+    usleep(1000 * atoi(query_string));
+}
+
+static void run(const char *line)
+{
+    exec_simple_query(line);
+}
+#else
 struct com_query { const char *query; unsigned int length; };
 union COM_DATA { struct com_query com_query; char pad[64]; };
 enum { COM_QUERY = 3, COM_PING = 14 };
@@ -169,16 +182,22 @@ __attribute__((noinline)) int dispatch_command(void *thd, const union COM_DATA *
     return 0;
 }
 
+static void run(const char *line)
+{
+    union COM_DATA data = {0};
+    data.com_query.query = line;
+    data.com_query.length = strlen(line);
+    dispatch_command(NULL, &data, COM_PING);
+    dispatch_command(NULL, &data, COM_QUERY);
+}
+#endif
+
 int main(void)
 {
     char line[1024];
     while (fgets(line, sizeof(line), stdin)) {
-        union COM_DATA data = {0};
         line[strcspn(line, "\n")] = 0;
-        data.com_query.query = line;
-        data.com_query.length = strlen(line);
-        dispatch_command(NULL, &data, COM_PING);
-        dispatch_command(NULL, &data, COM_QUERY);
+        run(line);
         printf("ok\n");
         fflush(stdout);
     }
@@ -187,19 +206,22 @@ int main(void)
 """
 
 
-class FakeMysqld:
-    """The stand-in built in ``directory`` as "mysqld" and started; ``query("MS text")``."""
+class StandIn:
+    """A stand-in server (``kind`` "mysqld", "mysqld-usdt" or "postgres")
+    built in ``directory`` under its server's name and started;
+    ``query("MS text")`` runs one query."""
 
-    def __init__(self, directory, usdt):
+    FLAGS = {"mysqld": [], "mysqld-usdt": ["-DWITH_USDT"], "postgres": ["-DPOSTGRES"]}
+
+    def __init__(self, directory, kind):
         if shutil.which("gcc") is None:
-            pytest.skip("gcc is needed to build the stand-in mysqld")
+            pytest.skip("gcc is needed to build the stand-in server")
         os.makedirs(directory, exist_ok=True)
-        src = os.path.join(directory, "mysqld.c")
-        self.path = os.path.join(directory, "mysqld")
+        src = os.path.join(directory, "server.c")
+        self.path = os.path.join(directory, kind.split("-")[0])
         with open(src, "w") as f:
-            f.write(FAKE_MYSQLD_C)
-        subprocess.run(["gcc", "-O1", "-o", self.path, src] + (["-DWITH_USDT"] if usdt else []),
-                       check=True)
+            f.write(STAND_IN_C)
+        subprocess.run(["gcc", "-O1", "-o", self.path, src] + self.FLAGS[kind], check=True)
         self.proc = subprocess.Popen([self.path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True)
         self.pid = self.proc.pid

@@ -3,7 +3,7 @@ import os
 import pytest
 
 from .badinput import assert_one_line_error
-from .dbservers import FakeMysqld, MariaDB, query_lines, server_fixture
+from .dbservers import StandIn, MariaDB, query_lines, server_fixture
 from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -42,7 +42,7 @@ def test_mysqld_qslower_mysql_8_forms(usdt, tmp_path, monkeypatch):
     """MySQL 5.7+'s dispatch_command(THD *, const COM_DATA *, command), and
     the USDT probes of a MySQL built with DTrace, on a stand-in mysqld."""
     monkeypatch.setenv("PYBCC_DEBUG", "1")
-    server = FakeMysqld(str(tmp_path), usdt)
+    server = StandIn(str(tmp_path), "mysqld-usdt" if usdt else "mysqld")
     try:
         with RunningTool("mysqld_qslower", server.pid, "10", ready="QUERY") as t:
             server.query("1 /* pybcc-qslower-fake-fast */")
