@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from .toolrun import RunningTool
+
 
 def _wait_for(path, proc=None, timeout=30):
     deadline = time.time() + timeout
@@ -234,3 +236,21 @@ class StandIn:
     def stop(self):
         self.proc.stdin.close()
         self.proc.wait(10)
+
+
+def slow_query_on_stand_in(directory, kind, tool, *args, threshold_ms=10, marker="standin"):
+    """Start ``tool *args`` (PID stands for the stand-in's pid) with a
+    threshold of ``threshold_ms`` ms, run a fast and a slow query with
+    ``marker`` on a stand-in ``kind`` server; returns (the tool run, the
+    server, the slow query, its output rows with the marker)."""
+    slow = f"{threshold_ms * 4} /* pybcc-{marker}-slow */"
+    server = StandIn(directory, kind)
+    argv = [server.pid if a == "PID" else a for a in args]
+    try:
+        with RunningTool(tool, *argv, ready="QUERY") as t:
+            server.query(f"1 /* pybcc-{marker}-fast */")
+            server.query(slow)
+            t.wait_for(lambda ln: slow in ln)
+    finally:
+        server.stop()
+    return t, server, slow, query_lines(t.lines, f"pybcc-{marker}")

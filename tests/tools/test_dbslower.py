@@ -1,7 +1,7 @@
 import pytest
 
 from .badinput import assert_one_line_error
-from .dbservers import MariaDB, Postgres, StandIn, query_lines, server_fixture
+from .dbservers import MariaDB, Postgres, query_lines, server_fixture, slow_query_on_stand_in
 from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -82,19 +82,11 @@ def test_dbslower_postgres_uprobe_on_exec_simple_query(tmp_path, monkeypatch):
     """A PostgreSQL without USDT probes but with its symbols (a stand-in):
     the uprobe path, as bcc's has it only for MySQL."""
     monkeypatch.setenv("PYBCC_DEBUG", "1")
-    server = StandIn(str(tmp_path), "postgres")
-    try:
-        with RunningTool("dbslower", "postgres", "-p", server.pid, "-m", "10",
-                         ready="QUERY") as t:
-            server.query("1 /* pybcc-dbslower-standin-fast */")
-            server.query("40 /* pybcc-dbslower-standin-slow */")
-            t.wait_for(lambda ln: "pybcc-dbslower-standin-slow" in ln)
-    finally:
-        server.stop()
-    rows = query_lines(t.lines, "pybcc-dbslower-standin")
+    t, server, slow, rows = slow_query_on_stand_in(str(tmp_path), "postgres", "dbslower",
+                                                   "postgres", "-p", "PID", "-m", "10")
     assert len(rows) == 1, t.stdout
     assert rows[0][1] == str(server.pid) and 40 <= float(rows[0][2]) < 2000, t.stdout
-    assert rows[0][3] == "40 /* pybcc-dbslower-standin-slow */", t.stdout
+    assert rows[0][3] == slow, t.stdout
     assert f"pybcc: attached uprobe {server.path}:exec_simple_query" in t.stderr, t.stderr
 
 

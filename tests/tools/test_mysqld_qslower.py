@@ -3,7 +3,7 @@ import os
 import pytest
 
 from .badinput import assert_one_line_error
-from .dbservers import StandIn, MariaDB, query_lines, server_fixture
+from .dbservers import MariaDB, query_lines, server_fixture, slow_query_on_stand_in
 from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -42,18 +42,11 @@ def test_mysqld_qslower_mysql_8_forms(usdt, tmp_path, monkeypatch):
     """MySQL 5.7+'s dispatch_command(THD *, const COM_DATA *, command), and
     the USDT probes of a MySQL built with DTrace, on a stand-in mysqld."""
     monkeypatch.setenv("PYBCC_DEBUG", "1")
-    server = StandIn(str(tmp_path), "mysqld-usdt" if usdt else "mysqld")
-    try:
-        with RunningTool("mysqld_qslower", server.pid, "10", ready="QUERY") as t:
-            server.query("1 /* pybcc-qslower-fake-fast */")
-            server.query("50 /* pybcc-qslower-fake-slow */")
-            t.wait_for(lambda ln: "pybcc-qslower-fake-slow" in ln)
-    finally:
-        server.stop()
-    rows = query_lines(t.lines, "pybcc-qslower-fake")
+    t, server, slow, rows = slow_query_on_stand_in(
+        str(tmp_path), "mysqld-usdt" if usdt else "mysqld", "mysqld_qslower", "PID", "10")
     assert len(rows) == 1, t.stdout
-    assert rows[0][1] == str(server.pid) and 50 <= float(rows[0][2]) < 2000, t.stdout
-    assert rows[0][3] == "50 /* pybcc-qslower-fake-slow */", t.stdout
+    assert rows[0][1] == str(server.pid) and 40 <= float(rows[0][2]) < 2000, t.stdout
+    assert rows[0][3] == slow, t.stdout
     mechanism = "usdt mysql:query__start" if usdt else \
         "uprobe %s:_Z16dispatch_commandP3THDPK8COM_DATA19enum_server_command" % server.path
     assert f"pybcc: attached {mechanism}" in t.stderr, t.stderr
