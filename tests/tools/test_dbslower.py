@@ -24,6 +24,7 @@ def test_dbslower_postgres_usdt_slow_query_with_its_text(postgres):
         postgres.query(fast)
         postgres.query(slow)
         t.wait_for(lambda ln: "pybcc-dbslower-pg-slow" in ln)
+    assert t.proc.returncode == 0, t.stderr       # Ctrl-C: a clean exit
     rows = query_lines(t.lines, "pybcc-dbslower-pg-slow")
     assert len(rows) == 1, t.stdout
     secs, pid, ms, query = rows[0]

@@ -22,6 +22,7 @@ def test_dbstat_postgres_histogram_in_ms(postgres):
                               f"slower than 0 ms...")
         postgres.query("select pg_sleep(0.3) /* pybcc-dbstat-pg */")
         postgres.query("select 1 /* pybcc-dbstat-pg-fast */")
+    assert t.proc.returncode == 0, t.stderr       # Ctrl-C: the report, then a clean exit
     assert re.fullmatch(r"\[\d\d:\d\d:\d\d\]", t.lines[1]), t.stdout
     assert t.lines[2] == "     query latency (ms)  : count     distribution", t.stdout
     b = buckets(t.stdout)

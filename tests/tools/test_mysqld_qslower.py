@@ -19,6 +19,7 @@ def test_mysqld_qslower_slow_queries(mariadb):
         mariadb.query("select sleep(0.3) /* pybcc-qslower-slow */")
         mariadb.query("select sleep(0.2) /* pybcc-qslower-slow2 */")
         t.wait_for(lambda ln: "pybcc-qslower-slow2" in ln)
+    assert t.proc.returncode == 0, t.stderr       # Ctrl-C: a clean exit
     first, second = query_lines(t.lines, "pybcc-qslower-slow")
     assert first[0] == "0.000000" and first[1] == str(mariadb.pid), t.stdout
     assert 300 <= float(first[2]) < 3000 and 200 <= float(second[2]) < 3000, t.stdout

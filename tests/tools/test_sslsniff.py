@@ -256,6 +256,7 @@ def test_sslsniff_shows_reads_and_writes_in_plain_text(cert):
         run_pair(child)
         t.wait_for(lambda ln: len([e for e in events_of(t.lines, child.pid)
                                    if e[1]]) >= 4)
+    assert t.proc.returncode == 0, t.stderr       # Ctrl-C: a clean exit
     evs = events_of(t.lines, child.pid)
     seen = sorted((f[0], int(f[4]), "\n".join(d)) for f, d in evs)
     assert seen == sorted([("WRITE/SEND", len(marker), marker),
