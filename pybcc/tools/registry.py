@@ -169,8 +169,8 @@ TOOLS = [
        "uprobes/uretprobes on SSL_read/write(_ex), SSL_do_handshake, gnutls_record_recv/send, "
        "NSPR PR_Read/Write/Recv/Send",
        differs="also SSL_read_ex/SSL_write_ex (what Python and OpenSSL 3 programs call); "
-               "-p finds the libraries the process maps, or OpenSSL/GnuTLS/NSS linked into its "
-               "executable; --handshake turns on -l; --max-buffer-size at most 16384; "
+               "-p takes the libraries the process maps, or OpenSSL/GnuTLS/NSS linked into its "
+               "executable, else the system's; --handshake turns on -l; --max-buffer-size at most 16384; "
                "a missing library is named, not an error; adds --duration and --json"),
     _t("dbslower", "Network", "Trace MySQL/MariaDB and PostgreSQL queries slower than a threshold",
        "USDT query__start/done (Debian's PostgreSQL), else uprobes on dispatch_command "

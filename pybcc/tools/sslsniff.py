@@ -174,8 +174,9 @@ def attach_library(tool, lib, path, args):
 
 
 def library_of(lib, pid):
-    """The library's file: with a pid, one that process maps, or its own
-    executable when the library is linked into it."""
+    """The library's file. With a pid: the one that process maps, else its
+    own executable when the library is linked into it, else the system's
+    (the process may load it later: a uprobe covers later mappings too)."""
     path = find_library(lib.short_name, pid)
     if not pid:
         return path
@@ -185,7 +186,7 @@ def library_of(lib, pid):
             return path
     except OSError:
         pass
-    return linked_into(lib, pid)
+    return linked_into(lib, pid) or path
 
 
 def linked_into(lib, pid):

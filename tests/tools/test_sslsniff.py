@@ -213,8 +213,11 @@ def cert(tmp_path_factory):
     return str(d / "cert.pem"), str(d / "key.pem")
 
 
-def tls_pair(cert, marker):
-    return subprocess.Popen([sys.executable, "-c", TLS_PAIR, *cert, marker],
+def tls_pair(cert, marker, late=False):
+    """The pair in a child; ``late``: it loads OpenSSL only when told to start."""
+    code = "import sys\nsys.stdin.readline()\n" + TLS_PAIR.replace("sys.stdin.readline()\n", "") \
+        if late else TLS_PAIR
+    return subprocess.Popen([sys.executable, "-c", code, *cert, marker],
                             stdin=subprocess.PIPE, text=True)
 
 
@@ -269,6 +272,18 @@ def test_sslsniff_shows_reads_and_writes_in_plain_text(cert):
     i = t.lines.index(marker)
     assert t.lines[i - 1] == "----- DATA -----" and t.lines[i + 1] == "----- END DATA -----"
     assert t.lines[i + 2] == "" and t.lines[i + 3] == ""
+
+
+def test_sslsniff_pid_that_loads_openssl_later(cert):
+    """-p with OpenSSL not mapped yet: the system's library, whose probes
+    cover the mapping the process makes later."""
+    marker = "pybcc-sslsniff-late-9001"
+    child = tls_pair(cert, marker, late=True)
+    with RunningTool("sslsniff", "-p", child.pid, ready="FUNC") as t:
+        run_pair(child)
+        t.wait_for(lambda ln: len([e for e in events_of(t.lines, child.pid) if e[1]]) >= 4)
+    assert sorted(f[0] for f, d in events_of(t.lines, child.pid) if marker in "\n".join(d)) == \
+        ["READ/RECV", "READ/RECV", "WRITE/SEND", "WRITE/SEND"], t.stdout
 
 
 def test_sslsniff_latency_handshake_extra_columns(cert):
