@@ -75,7 +75,7 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     print_source(args.verbose)
     engine = ENGINES[args.db]
-    binaries, pids, keep = targets(engine, args.pids, args.path)
+    binaries, pids, keep = targets("dbslower", engine, args.pids, args.path)
     probes = QueryProbes(engine, binaries, keep, min_ns=args.threshold * 1000000)
     with probes as tool:
         status(f"Tracing database queries for {traced_text(args, pids)} slower than "

@@ -43,7 +43,7 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     print_source(args.verbose)
     engine = ENGINES[args.db]
-    binaries, pids, keep = targets(engine, args.pids, args.path)
+    binaries, pids, keep = targets("dbstat", engine, args.pids, args.path)
     unit = "us" if args.microseconds else "ms"
     label = f"query latency ({unit})"
     with QueryProbes(engine, binaries, keep, min_ns=args.threshold * 1000000,

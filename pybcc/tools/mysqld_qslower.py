@@ -45,7 +45,7 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     engine = ENGINES["mysql"]
-    with QueryProbes(engine, [binary_of(args.pid)], [args.pid],
+    with QueryProbes(engine, [binary_of(args.pid, "mysqld_qslower")], [args.pid],
                      min_ns=int(float(args.min_ms) * 1000000)) as tool:
         status("Tracing MySQL server queries for PID %d slower than %s ms..." %
                (args.pid, args.min_ms), args.json)

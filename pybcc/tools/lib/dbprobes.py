@@ -54,12 +54,12 @@ def server_pids(engine):
     return sorted(found)
 
 
-def binary_of(pid):
+def binary_of(pid, tool):
     """The server's executable, opened through /proc (any mount namespace)."""
     try:
         path = os.readlink(f"/proc/{pid}/exe")
     except OSError:
-        fail(f"cannot read the executable of PID {pid}")
+        fail(f"{tool}: cannot read the executable of PID {pid}")
     return reachable_path(pid, path)
 
 
@@ -93,21 +93,22 @@ def attach_server(tool, engine, path):
     tool.attach_uprobe("done_uprobe", path, func, retprobe=True)
 
 
-def targets(engine, pids, path):
+def targets(tool, engine, pids, path):
     """(binaries to probe, pids the status line names, pids to keep or None
     for every process of the binaries): -x PATH, -p PIDS, else every running
     server of ``engine`` (and those that start later)."""
     if path:
         if not os.path.isfile(path):
-            fail(f"no such file: {path}", code=2)
+            fail(f"{tool}: no such file: {path}", code=2)
         return [path], pids or [], pids or None
     keep = pids or None
     pids = pids or server_pids(engine)
     if not pids:
-        fail(f"no {' or '.join(engine.comms)} process is running (give -p PID or -x PATH)")
+        fail(f"{tool}: no {' or '.join(engine.comms)} process is running "
+             f"(give -p PID or -x PATH)")
     binaries = []
     for pid in pids:
-        b = binary_of(pid)
+        b = binary_of(pid, tool)
         if b not in binaries:
             binaries.append(b)
     return binaries, pids, keep
