@@ -12,6 +12,7 @@ too: on a loaded machine every CPU figure is inflated, that one included.
 run: that ratio is what tests/test_startup.py compares with the figures
 committed in benchmarks/warm_start.json.
 """
+import glob
 import json
 import os
 import shutil
@@ -36,6 +37,9 @@ TOOL_ARGS = {
     "uthreads": ["{pid}"],
     "ustat": ["-p", "{pid}"],
     "netqtop": ["-n", "lo"],
+    # the database tools probe a server binary (USDT in Debian's PostgreSQL)
+    "dbslower": ["postgres", "-x"] + sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))[-1:],
+    "dbstat": ["postgres", "-x"] + sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))[-1:],
 }
 _target = None
 

@@ -257,6 +257,28 @@ TOOLS = [
        "tp_btf net:net_dev_start_xmit, net:netif_receive_skb (raw_tp twins)",
        differs="adds --json and --duration; a bad interface or interval is an error (exit "
                "1/2), not a message with exit 0"),
+    # issue 10: tls and databases
+    _t("sslsniff", "Network", "Sniff the plain text of OpenSSL, GnuTLS and NSS reads/writes",
+       "uprobes/uretprobes on SSL_read/write(_ex), SSL_do_handshake, gnutls_record_recv/send, "
+       "NSPR PR_Read/Write/Recv/Send",
+       differs="also SSL_read_ex/SSL_write_ex (what Python and OpenSSL 3 programs call); "
+               "-p takes the libraries the process maps, or OpenSSL/GnuTLS/NSS linked into its "
+               "executable, else the system's; --handshake turns on -l; --max-buffer-size at most 16384; "
+               "a missing library is named, not an error; adds --duration and --json"),
+    _t("dbslower", "Network", "Trace MySQL/MariaDB and PostgreSQL queries slower than a threshold",
+       "USDT query__start/done (Debian's PostgreSQL), else uprobes on dispatch_command "
+       "(MySQL, Debian's MariaDB) or exec_simple_query",
+       differs="uprobes for PostgreSQL too, given its symbols; without -p, servers that start "
+               "later are traced; -p PID also covers its children (PostgreSQL backends); "
+               "QUERY is text (bcc on Python 3 prints b'...')"),
+    _t("dbstat", "Network", "Display a histogram of MySQL/MariaDB and PostgreSQL query latencies",
+       "USDT query__start/done (Debian's PostgreSQL), else uprobes on dispatch_command "
+       "(MySQL, Debian's MariaDB) or exec_simple_query",
+       differs="as dbslower; adds dbslower's -x PATH, --duration and --json"),
+    _t("mysqld_qslower", "Network", "Trace MySQL/MariaDB server queries slower than a threshold",
+       "USDT mysql:query__start/done, else uprobes on dispatch_command (Debian's MariaDB)",
+       differs="the uprobe fallback (bcc: USDT only); QUERY is text (bcc on Python 3 prints "
+               "b'...'); adds --duration and --json"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
