@@ -164,6 +164,11 @@ TOOLS = [
        "tracepoints vmscan:mm_vmscan_direct_reclaim_begin/end (--memcg: memcg_reclaim too)",
        differs="-v needs vm_zone_stat in /proc/kallsyms (refused in one line without); "
                "--memcg added"),
+    # issue 11: file systems and VFS
+    _t("filetop", "Files", "File reads and writes by process, top-like",
+       "syscall tracepoints read/write/pread64/pwrite64/readv/writev/preadv(2)/pwritev(2) "
+       "+ CO-RE walk fd → file → dentry/inode",
+       differs="bytes transferred, not requested; sendfile/splice/io_uring not seen"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

@@ -1,0 +1,89 @@
+// filetop: reads and writes by thread and file, counted in the kernel.
+// The read/write syscalls (rwcalls.h) give the fd; the file, its name,
+// inode and type come from the fd (fdfile.h). bcc counts at vfs_read/
+// vfs_write kprobes with the requested size; here the bytes transferred.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <pybcc/fdfile.h>
+#include <pybcc/rwcalls.h>
+
+struct info_t {
+    u64 inode;
+    u32 dev;
+    u32 rdev;
+    u32 pid;            /* thread id, bcc's TID column */
+    u32 name_len;
+    char comm[16];
+    char name[FDFILE_NAME_LEN];
+    char type;          /* R regular, S socket, O other */
+};
+
+struct val_t {
+    u64 reads;
+    u64 writes;
+    u64 rbytes;
+    u64 wbytes;
+};
+
+const volatile u32 targ_tgid = 0;
+const volatile bool all_files = false;
+const volatile u64 dir_ino = 0;     /* -d: only files in this directory */
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, struct info_t);
+    __type(value, struct val_t);
+} counts SEC(".maps");
+
+static __always_inline bool rw_wanted(void)
+{
+    return !targ_tgid || (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+}
+
+static __always_inline int rw_done(void *ctx, const struct rw_call *c, long ret)
+{
+    struct fdfile_info fi = {};
+    struct info_t info = {};
+    struct val_t *v, zero = {};
+    struct file *f = current_fd_file(c->fd);
+    u16 fmt;
+
+    if (!f)
+        return 0;
+    fdfile_read(f, &fi);
+    fmt = fi.mode & FDFILE_S_IFMT;
+    if (fi.name_len == 0 || (!all_files && fmt != FDFILE_S_IFREG))
+        return 0;
+    if (dir_ino && dentry_parent_ino(fdfile_dentry(f)) != dir_ino)
+        return 0;
+    info.inode = fi.ino;
+    info.dev = fi.dev;
+    info.rdev = fi.rdev;
+    info.pid = (u32)bpf_get_current_pid_tgid();
+    info.name_len = fi.name_len;
+    __builtin_memcpy(info.name, fi.name, sizeof(info.name));
+    bpf_get_current_comm(info.comm, sizeof(info.comm));
+    info.type = fmt == FDFILE_S_IFREG ? 'R' : fmt == FDFILE_S_IFSOCK ? 'S' : 'O';
+
+    v = bpf_map_lookup_elem(&counts, &info);
+    if (!v) {
+        bpf_map_update_elem(&counts, &info, &zero, BPF_NOEXIST);
+        v = bpf_map_lookup_elem(&counts, &info);
+        if (!v)
+            return 0;
+    }
+    if (c->write) {
+        __sync_fetch_and_add(&v->writes, 1);
+        if (ret > 0)
+            __sync_fetch_and_add(&v->wbytes, ret);
+    } else {
+        __sync_fetch_and_add(&v->reads, 1);
+        if (ret > 0)
+            __sync_fetch_and_add(&v->rbytes, ret);
+    }
+    return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
