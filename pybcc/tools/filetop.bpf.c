@@ -1,11 +1,10 @@
 // filetop: reads and writes by thread and file, counted in the kernel.
-// The read/write syscalls (rwcalls.h) give the fd; the file, its name,
-// inode and type come from the fd (fdfile.h). bcc counts at vfs_read/
-// vfs_write kprobes with the requested size; here the bytes transferred.
+// The events come from rwcalls.h: bcc's kprobes on vfs_read/vfs_write
+// (requested sizes) where the kernel has kprobes, else the read/write
+// syscalls (bytes transferred), the file found from the fd (fdfile.h).
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
-#include <pybcc/fdfile.h>
 #include <pybcc/rwcalls.h>
 
 struct info_t {
@@ -47,11 +46,9 @@ static __always_inline int rw_done(void *ctx, const struct rw_call *c, long ret)
     struct fdfile_info fi = {};
     struct info_t info = {};
     struct val_t *v, zero = {};
-    struct file *f = current_fd_file(c->fd);
+    struct file *f = c->file;
     u16 fmt;
 
-    if (!f)
-        return 0;
     fdfile_read(f, &fi);
     fmt = fi.mode & FDFILE_S_IFMT;
     if (fi.name_len == 0 || (!all_files && fmt != FDFILE_S_IFREG))

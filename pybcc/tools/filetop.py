@@ -19,13 +19,15 @@ EXAMPLES = """examples:
     ./filetop 5 --write-only  # 5 second summaries, only write operations traced
     ./filetop -C --json 1 5   # NDJSON, one object per interval (pybcc)
 
-Source: the read/write syscall tracepoints (read, pread64, readv, preadv,
-preadv2 and their write twins), with the file found from the fd through the
-task's file table (bcc: kprobes on vfs_read/vfs_write). Differs from bcc:
-R_Kb/W_Kb count the bytes transferred (the syscall's result), where bcc
-counts the bytes requested; I/O that does not pass through these syscalls
-(sendfile, splice, copy_file_range, io_uring, kernel-internal reads such as
-exec) is not seen. FILE is the name's last component, cut to 32 bytes ("...").
+Source: kprobes on vfs_read/vfs_write, as bcc, where the kernel has kprobes;
+else the read/write syscall tracepoints (read, pread64, readv, preadv,
+preadv2 and their write twins) with the file found from the fd through the
+task's file table. With the tracepoints (PYBCC_DEBUG=1 says which): R_Kb/W_Kb
+count the bytes transferred (the syscall's result), where bcc counts the
+bytes requested; readv/writev are counted (bcc's vfs_read does not see them);
+I/O that does not pass through these syscalls (sendfile, splice,
+copy_file_range, io_uring, the kernel's own reads such as exec's) is not.
+FILE is the name's last component, cut to 32 bytes ("...").
 """
 
 SORTS = ("all", "reads", "writes", "rbytes", "wbytes")

@@ -167,8 +167,9 @@ TOOLS = [
     # issue 11: file systems and VFS
     _t("filetop", "Files", "File reads and writes by process, top-like",
        "syscall tracepoints read/write/pread64/pwrite64/readv/writev/preadv(2)/pwritev(2) "
-       "+ CO-RE walk fd → file → dentry/inode",
-       differs="bytes transferred, not requested; sendfile/splice/io_uring not seen"),
+       "+ CO-RE walk fd → file → dentry/inode", "kprobes vfs_read/vfs_write (bcc's)",
+       differs="without kprobes: bytes transferred, not requested; readv/writev counted; "
+               "sendfile/splice/io_uring not seen"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

@@ -3,6 +3,8 @@ import time
 
 import pytest
 
+from pybcc.kernel import features
+
 from .fileio import FileWorker
 from .loopdev import loop_device
 from .toolrun import RunningTool, bad_input
@@ -90,3 +92,16 @@ def test_filetop_bad_input(args):
 
 def test_filetop_missing_directory():
     bad_input("filetop", "-d", "/nonexistent/pybcc", code=1)
+
+
+@pytest.mark.vm
+def test_filetop_kprobe_path_counts_requested_sizes(tmp_path, monkeypatch):
+    if not features.has_kprobes():
+        if os.environ.get("PYBCC_VMTEST"):
+            pytest.fail("the VM kernel should have kprobes")
+        pytest.skip("kprobes are not available on this kernel")
+    monkeypatch.setenv("PYBCC_DEBUG", "1")
+    t, w = traced(str(tmp_path), "1")
+    assert "kprobe" in t.stderr and "vfs_read" in t.stderr, t.stderr
+    # vfs_read/vfs_write see read/pread and write/pwrite, not readv/writev
+    assert rows_of(t, w.name)[0] == [7, 13, 36, 64], t.stdout

@@ -1,23 +1,32 @@
-/* The read and write syscalls (read, pread64, readv, preadv, preadv2 and the
- * write twins) as one pair of events: the fd and start time saved at the
- * syscall's entry, and handed with the result to the tool at its exit. For
- * tools that bcc builds on kprobes of vfs_read/vfs_write (filetop,
- * fileslower, dirtop); here the file is found from the fd (fdfile.h).
+/* File reads and writes as one event per call, for tools that bcc builds on
+ * kprobes of vfs_read/vfs_write (filetop, fileslower, dirtop). Two sources:
+ *
+ * - the read/write syscalls (read, pread64, readv, preadv, preadv2 and the
+ *   write twins): the fd and start time saved at the syscall's entry, the
+ *   file found from the fd (fdfile.h) at its exit, with the result;
+ * - kprobes on vfs_read/vfs_write (bcc's), where the kernel has kprobes:
+ *   the file and the requested size from the function's arguments, at its
+ *   entry, or at its return with RW_AT_RETURN defined (for a latency).
  *
  * The tool defines, after including this header:
  *   static __always_inline bool rw_wanted(void);   // filters at entry (pid...)
- *   static __always_inline int rw_done(void *ctx, const struct rw_call *c, long ret);
- * and attaches the programs named in pybcc/tools/lib/rwcalls.py.
+ *   static __always_inline int rw_done(void *ctx, const struct rw_call *c, long bytes);
+ * and attaches through pybcc/tools/lib/rwcalls.py. ``bytes`` is the syscall's
+ * result (bytes transferred, or -errno) or vfs_*'s requested size.
  */
 #ifndef __PYBCC_RWCALLS_H
 #define __PYBCC_RWCALLS_H
 
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <pybcc/fdfile.h>
 
 struct rw_call {
+    struct file *file;
     u64 ts;         /* bpf_ktime_get_ns() at entry */
-    s32 fd;
-    u32 write;      /* 1 for the write syscalls */
+    u64 size;       /* vfs_*'s requested size (kprobes) */
+    s32 fd;         /* the syscall's fd (tracepoints) */
+    u32 write;      /* 1 for writes */
 };
 
 struct {
@@ -28,31 +37,47 @@ struct {
 } rw_calls SEC(".maps");
 
 static __always_inline bool rw_wanted(void);
-static __always_inline int rw_done(void *ctx, const struct rw_call *c, long ret);
+static __always_inline int rw_done(void *ctx, const struct rw_call *c, long bytes);
+
+static __always_inline int rw_save(struct rw_call *c)
+{
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+
+    if (!rw_wanted())
+        return 0;
+    c->ts = bpf_ktime_get_ns();
+    bpf_map_update_elem(&rw_calls, &tid, c, BPF_ANY);
+    return 0;
+}
+
+/* The call saved at entry, removed from the map; false if none. */
+static __always_inline bool rw_take(struct rw_call *c)
+{
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    struct rw_call *p = bpf_map_lookup_elem(&rw_calls, &tid);
+
+    if (!p)
+        return false;
+    *c = *p;
+    bpf_map_delete_elem(&rw_calls, &tid);
+    return true;
+}
 
 static __always_inline int rw_enter(long fd, u32 write)
 {
-    u32 tid = (u32)bpf_get_current_pid_tgid();
     struct rw_call c = {.fd = fd, .write = write};
 
-    if (fd < 0 || !rw_wanted())
-        return 0;
-    c.ts = bpf_ktime_get_ns();
-    bpf_map_update_elem(&rw_calls, &tid, &c, BPF_ANY);
-    return 0;
+    return fd < 0 ? 0 : rw_save(&c);
 }
 
 static __always_inline int rw_exit(void *ctx, long ret)
 {
-    u32 tid = (u32)bpf_get_current_pid_tgid();
-    struct rw_call *p = bpf_map_lookup_elem(&rw_calls, &tid);
     struct rw_call c;
 
-    if (!p)
+    if (!rw_take(&c))
         return 0;
-    c = *p;
-    bpf_map_delete_elem(&rw_calls, &tid);
-    return rw_done(ctx, &c, ret);
+    c.file = current_fd_file(c.fd);
+    return c.file ? rw_done(ctx, &c, ret) : 0;
 }
 
 #define RW_SYSCALL(name, write)                                                \
@@ -73,5 +98,42 @@ RW_SYSCALL(pwrite64, 1)
 RW_SYSCALL(writev, 1)
 RW_SYSCALL(pwritev, 1)
 RW_SYSCALL(pwritev2, 1)
+
+static __always_inline int rw_vfs_entry(void *ctx, struct file *file, u64 size, u32 write)
+{
+    struct rw_call c = {.file = file, .size = size, .write = write};
+
+#ifdef RW_AT_RETURN
+    return rw_save(&c);
+#else
+    if (!rw_wanted())
+        return 0;
+    c.ts = bpf_ktime_get_ns();
+    return rw_done(ctx, &c, size);
+#endif
+}
+
+SEC("kprobe/vfs_read")
+int BPF_KPROBE(rw_kprobe_read, struct file *file, char *buf, size_t count)
+{ return rw_vfs_entry(ctx, file, count, 0); }
+
+SEC("kprobe/vfs_write")
+int BPF_KPROBE(rw_kprobe_write, struct file *file, const char *buf, size_t count)
+{ return rw_vfs_entry(ctx, file, count, 1); }
+
+#ifdef RW_AT_RETURN
+static __always_inline int rw_vfs_return(void *ctx)
+{
+    struct rw_call c;
+
+    return rw_take(&c) ? rw_done(ctx, &c, c.size) : 0;
+}
+
+SEC("kretprobe/vfs_read")
+int BPF_KRETPROBE(rw_kretprobe_read) { return rw_vfs_return(ctx); }
+
+SEC("kretprobe/vfs_write")
+int BPF_KRETPROBE(rw_kretprobe_write) { return rw_vfs_return(ctx); }
+#endif
 
 #endif
