@@ -170,6 +170,10 @@ TOOLS = [
        "+ CO-RE walk fd → file → dentry/inode", "kprobes vfs_read/vfs_write (bcc's)",
        differs="without kprobes: bytes transferred, not requested; readv/writev counted; "
                "sendfile/splice/io_uring not seen"),
+    _t("fileslower", "Files", "Trace slow synchronous file reads and writes",
+       "syscall tracepoints read/write families entry → exit + CO-RE walk fd → file",
+       "kprobes/kretprobes vfs_read/vfs_write (bcc's)",
+       differs="without kprobes: whole-syscall latency, bytes transferred; readv/writev included"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

@@ -1,8 +1,22 @@
 """A child process that does a known pattern of file reads and writes when
-told to, for the tests of filetop, fileslower and dirtop."""
+told to, for the tests of filetop, fileslower and dirtop; and the check that
+their kprobe paths' tests (vm) can run."""
+import os
 import subprocess
 import sys
 import uuid
+
+import pytest
+
+from pybcc.kernel import features
+
+
+def require_kprobes():
+    """Skip without kprobes; in the VM (PYBCC_VMTEST) their absence fails."""
+    if not features.has_kprobes():
+        if os.environ.get("PYBCC_VMTEST"):
+            pytest.fail("the VM kernel should have kprobes")
+        pytest.skip("kprobes are not available on this kernel")
 
 # On "go": in file DIR/TAG.dat, 10 write() of 4 KiB, 3 pwrite() of 8 KiB and
 # 2 writev() of 2 x 1 KiB (15 writes, 68 KiB); then 5 read() of 4 KiB, 2

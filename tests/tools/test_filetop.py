@@ -3,9 +3,7 @@ import time
 
 import pytest
 
-from pybcc.kernel import features
-
-from .fileio import FileWorker
+from .fileio import FileWorker, require_kprobes
 from .loopdev import loop_device
 from .toolrun import RunningTool, bad_input
 
@@ -96,10 +94,7 @@ def test_filetop_missing_directory():
 
 @pytest.mark.vm
 def test_filetop_kprobe_path_counts_requested_sizes(tmp_path, monkeypatch):
-    if not features.has_kprobes():
-        if os.environ.get("PYBCC_VMTEST"):
-            pytest.fail("the VM kernel should have kprobes")
-        pytest.skip("kprobes are not available on this kernel")
+    require_kprobes()
     monkeypatch.setenv("PYBCC_DEBUG", "1")
     t, w = traced(str(tmp_path), "1")
     assert "kprobe" in t.stderr and "vfs_read" in t.stderr, t.stderr
