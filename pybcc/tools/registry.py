@@ -174,6 +174,10 @@ TOOLS = [
        "syscall tracepoints read/write families entry → exit + CO-RE walk fd → file",
        "kprobes/kretprobes vfs_read/vfs_write (bcc's)",
        differs="without kprobes: whole-syscall latency, bytes transferred; readv/writev included"),
+    _t("filegone", "Files", "Trace why a file is gone (deleted or renamed)",
+       "syscall tracepoints unlink/unlinkat/rmdir/rename/renameat/renameat2 entry + exit",
+       "kprobes/kretprobes vfs_unlink/vfs_rmdir/vfs_rename (bcc's)",
+       differs="without kprobes: the name is the path's last component, not the dentry's"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

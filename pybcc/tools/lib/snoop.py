@@ -2,6 +2,7 @@
 optional where a syscall is missing on an architecture), then print each
 decoded event as a table row until Ctrl-C or --duration."""
 from ...errors import BPFError
+from ...kernel import features
 from .runtime import stream_events
 
 
@@ -13,6 +14,23 @@ def attach_all(tool, programs, optional=()):
         except BPFError:
             if prog not in optional:
                 raise
+
+
+def attach_kprobes_or(tool, kprobes, fallback, optional=()):
+    """bcc's kprobes (all of ``kprobes``) where the kernel has kprobes, else
+    the ``fallback`` programs (tracepoints; those in ``optional`` may be
+    missing). Returns "kprobe" or "tracepoint": the source used."""
+    if features.has_kprobes():
+        try:
+            attach_all(tool, kprobes)
+            return "kprobe"
+        except BPFError:
+            for link in tool.links:     # a half-attached set
+                link.close()
+            tool.links.clear()
+            tool.mechanisms.clear()
+    attach_all(tool, fallback, optional)
+    return "tracepoint"
 
 
 def print_events(tool, table, duration=None, comm=None, should_stop=None):
