@@ -3,9 +3,8 @@ import os
 import sys
 
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, tool_parser
 from .lib.runtime import Tool
-from .lib.snoop import attach_kprobes_or, print_events
+from .lib.snoop import attach_kprobes_or, print_events, parse_pid_snoop_args
 from .lib.timestamps import wall_clock
 
 EXAMPLES = """examples:
@@ -52,11 +51,7 @@ COLUMNS = [
 
 
 def parse_args(argv):
-    p = tool_parser("filegone", "Trace why file gone (deleted or renamed)", EXAMPLES)
-    p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
-    add_duration(p, "stop after this many seconds (pybcc)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_pid_snoop_args("filegone", "Trace why file gone (deleted or renamed)", EXAMPLES, argv)
 
 
 def main(argv=None):

@@ -3,9 +3,8 @@ import sys
 from time import strftime
 
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, tool_parser
 from .lib.runtime import Tool, run_tool
-from .lib.snoop import attach_all, print_events
+from .lib.snoop import attach_all, print_events, parse_pid_snoop_args
 
 EXAMPLES = """examples:
     ./filelife           # trace lifecycle of file(create->remove)
@@ -32,11 +31,7 @@ COLUMNS = [
 
 
 def parse_args(argv):
-    p = tool_parser("filelife", "Trace lifecycle of file", EXAMPLES)
-    p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
-    add_duration(p, "stop after this many seconds (pybcc)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_pid_snoop_args("filelife", "Trace lifecycle of file", EXAMPLES, argv)
 
 
 def main(argv=None):

@@ -2,9 +2,8 @@
 import sys
 
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, tool_parser
 from .lib.runtime import Tool, run_tool
-from .lib.snoop import attach_all, print_events
+from .lib.snoop import attach_all, print_events, parse_pid_snoop_args
 
 EXAMPLES = """examples:
     ./syncsnoop              # trace sync, fsync, fdatasync, msync, sync_file_range, syncfs
@@ -22,11 +21,7 @@ PROGRAMS = ("enter_sync", "enter_fsync", "enter_fdatasync", "enter_msync",
 
 
 def parse_args(argv):
-    p = tool_parser("syncsnoop", "Trace sync() family syscalls.", EXAMPLES)
-    p.add_argument("-p", "--pid", type=pid, help="trace this PID only (pybcc)")
-    add_duration(p, "stop after this many seconds (pybcc)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_pid_snoop_args("syncsnoop", "Trace sync() family syscalls.", EXAMPLES, argv, pid_help="trace this PID only (pybcc)")
 
 
 def call_name(e):

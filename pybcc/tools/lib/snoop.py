@@ -3,7 +3,17 @@ optional where a syscall is missing on an architecture), then print each
 decoded event as a table row until Ctrl-C or --duration."""
 from ...errors import BPFError
 from ...kernel import features
+from .args import add_duration, add_json, pid, tool_parser
 from .runtime import stream_events
+
+
+def parse_pid_snoop_args(name, description, examples, argv, pid_help="trace this PID only"):
+    """The flags of a snoop tool that has no others: -p, --duration, --json."""
+    p = tool_parser(name, description, examples)
+    p.add_argument("-p", "--pid", type=pid, help=pid_help)
+    add_duration(p, "stop after this many seconds (pybcc)")
+    add_json(p)
+    return p.parse_args(argv)
 
 
 def attach_all(tool, programs, optional=()):
