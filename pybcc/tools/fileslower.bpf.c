@@ -20,14 +20,8 @@ struct event {
 };
 PYBCC_RECORD(event);
 
-const volatile u32 targ_tgid = 0;
 const volatile bool all_files = false;
 const volatile u64 min_us = 10000;
-
-static __always_inline bool rw_wanted(void)
-{
-    return !targ_tgid || (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
-}
 
 static __always_inline int rw_done(void *ctx, const struct rw_call *c, long bytes)
 {

@@ -18,14 +18,6 @@ struct info_t {
     char type;          /* R regular, S socket, O other */
 };
 
-struct val_t {
-    u64 reads;
-    u64 writes;
-    u64 rbytes;
-    u64 wbytes;
-};
-
-const volatile u32 targ_tgid = 0;
 const volatile bool all_files = false;
 const volatile u64 dir_ino = 0;     /* -d: only files in this directory */
 
@@ -33,19 +25,13 @@ struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 10240);
     __type(key, struct info_t);
-    __type(value, struct val_t);
+    __type(value, struct rw_counts);
 } counts SEC(".maps");
 
-static __always_inline bool rw_wanted(void)
-{
-    return !targ_tgid || (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
-}
-
-static __always_inline int rw_done(void *ctx, const struct rw_call *c, long ret)
+static __always_inline int rw_done(void *ctx, const struct rw_call *c, long bytes)
 {
     struct fdfile_info fi = {};
     struct info_t info = {};
-    struct val_t *v, zero = {};
     struct file *f = c->file;
     u16 fmt;
 
@@ -63,23 +49,7 @@ static __always_inline int rw_done(void *ctx, const struct rw_call *c, long ret)
     __builtin_memcpy(info.name, fi.name, sizeof(info.name));
     bpf_get_current_comm(info.comm, sizeof(info.comm));
     info.type = fmt == FDFILE_S_IFREG ? 'R' : fmt == FDFILE_S_IFSOCK ? 'S' : 'O';
-
-    v = bpf_map_lookup_elem(&counts, &info);
-    if (!v) {
-        bpf_map_update_elem(&counts, &info, &zero, BPF_NOEXIST);
-        v = bpf_map_lookup_elem(&counts, &info);
-        if (!v)
-            return 0;
-    }
-    if (c->write) {
-        __sync_fetch_and_add(&v->writes, 1);
-        if (ret > 0)
-            __sync_fetch_and_add(&v->wbytes, ret);
-    } else {
-        __sync_fetch_and_add(&v->reads, 1);
-        if (ret > 0)
-            __sync_fetch_and_add(&v->rbytes, ret);
-    }
+    rw_count(&counts, &info, c, bytes);
     return 0;
 }
 

@@ -3,10 +3,10 @@ import os
 import sys
 
 from ..output.table import Column, Table
-from .lib.args import add_interval_count, add_json, pid, positive_int, tool_parser
+from .lib.args import add_interval_count, add_json, tool_parser
 from .lib.runtime import Tool, fail, status
 from .lib.rwcalls import attach_rw
-from .lib.top import top_loop
+from .lib.top import add_top_args, rw_sort_key, top_loop
 
 EXAMPLES = """examples:
     ./filetop                 # file I/O top, 1 second refresh
@@ -30,7 +30,6 @@ copy_file_range, io_uring, the kernel's own reads such as exec's) is not.
 FILE is the name's last component, cut to 32 bytes ("...").
 """
 
-SORTS = ("all", "reads", "writes", "rbytes", "wbytes")
 DNAME_INLINE_LEN = 32
 
 
@@ -53,22 +52,11 @@ COLUMNS = [
 ]
 
 
-def sort_key(sort):
-    if sort == "all":
-        return lambda r: r[1].rbytes + r[1].wbytes + r[1].reads + r[1].writes
-    return lambda r: getattr(r[1], sort)
-
-
 def parse_args(argv):
     p = tool_parser("filetop", "File reads and writes by process", EXAMPLES)
     p.add_argument("-a", "--all-files", action="store_true",
                    help="include non-regular file types (sockets, FIFOs, etc)")
-    p.add_argument("-C", "--noclear", action="store_true", help="don't clear the screen")
-    p.add_argument("-r", "--maxrows", default=20, type=positive_int,
-                   help="maximum rows to print, default 20")
-    p.add_argument("-s", "--sort", default="all", choices=SORTS,
-                   help="sort column, default all")
-    p.add_argument("-p", "--pid", type=pid, metavar="PID", help="trace this PID only")
+    add_top_args(p)
     p.add_argument("--read-only", action="store_true", help="trace only reads")
     p.add_argument("--write-only", action="store_true", help="trace only writes")
     p.add_argument("-d", "--directory", help="trace this directory only")
@@ -93,7 +81,7 @@ def main(argv=None):
         status(f"Tracing directory: {args.directory} (Inode: {constants['dir_ino']})", args.json)
     with Tool("filetop", constants) as tool:
         attach_rw(tool, reads=not args.write_only, writes=not args.read_only)
-        top_loop(tool.maps["counts"].pop_all, sort_key(args.sort),
+        top_loop(tool.maps["counts"].pop_all, rw_sort_key(args.sort),
                  Table(COLUMNS, json=args.json), args)
     return 0
 

@@ -178,6 +178,11 @@ TOOLS = [
        "syscall tracepoints unlink/unlinkat/rmdir/rename/renameat/renameat2 entry + exit",
        "kprobes/kretprobes vfs_unlink/vfs_rmdir/vfs_rename (bcc's)",
        differs="without kprobes: the name is the path's last component, not the dentry's"),
+    _t("dirtop", "Files", "File reads and writes by directory, top-like",
+       "syscall tracepoints read/write families + CO-RE walk fd → file → dentry ancestors",
+       "kprobes vfs_read/vfs_write (bcc's)",
+       differs="without kprobes: bytes transferred, not requested; readv/writev counted; "
+               "up to 1024 directories (bcc: 15)"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

@@ -3,10 +3,28 @@ screen cleared (or, with -C, a blank line), the time and load average, then
 the table's header and the biggest rows; with --json one object per interval."""
 from time import strftime
 
+from .args import pid, positive_int
 from .report import report_loop
 from .runtime import status
 
 CLEAR_SCREEN = "\033[H\033[J"
+SORTS = ("all", "reads", "writes", "rbytes", "wbytes")
+
+
+def add_top_args(p):
+    """bcc's -C, -r, -s and -p of filetop and dirtop."""
+    p.add_argument("-C", "--noclear", action="store_true", help="don't clear the screen")
+    p.add_argument("-r", "--maxrows", default=20, type=positive_int,
+                   help="maximum rows to print, default 20")
+    p.add_argument("-s", "--sort", default="all", choices=SORTS, help="sort column, default all")
+    p.add_argument("-p", "--pid", type=pid, metavar="PID", help="trace this PID only")
+
+
+def rw_sort_key(sort):
+    """-s: the order of (key, struct rw_counts) rows; "all" adds up every count."""
+    if sort == "all":
+        return lambda r: r[1].rbytes + r[1].wbytes + r[1].reads + r[1].writes
+    return lambda r: getattr(r[1], sort)
 
 
 def loadavg():

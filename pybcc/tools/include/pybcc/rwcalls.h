@@ -8,11 +8,11 @@
  *   the file and the requested size from the function's arguments, at its
  *   entry, or at its return with RW_AT_RETURN defined (for a latency).
  *
- * The tool defines, after including this header:
- *   static __always_inline bool rw_wanted(void);   // filters at entry (pid...)
+ * The tool defines, after including this header,
  *   static __always_inline int rw_done(void *ctx, const struct rw_call *c, long bytes);
- * and attaches through pybcc/tools/lib/rwcalls.py. ``bytes`` is the syscall's
- * result (bytes transferred, or -errno) or vfs_*'s requested size.
+ * sets targ_tgid (-p) and attaches through pybcc/tools/lib/rwcalls.py.
+ * ``bytes`` is the syscall's result (bytes transferred, or -errno) or
+ * vfs_*'s requested size.
  */
 #ifndef __PYBCC_RWCALLS_H
 #define __PYBCC_RWCALLS_H
@@ -36,7 +36,13 @@ struct {
     __type(value, struct rw_call);
 } rw_calls SEC(".maps");
 
-static __always_inline bool rw_wanted(void);
+const volatile u32 targ_tgid = 0;    /* only this process (-p) */
+
+static __always_inline bool rw_wanted(void)
+{
+    return !targ_tgid || (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+}
+
 static __always_inline int rw_done(void *ctx, const struct rw_call *c, long bytes);
 
 static __always_inline int rw_save(struct rw_call *c)
@@ -120,6 +126,39 @@ int BPF_KPROBE(rw_kprobe_read, struct file *file, char *buf, size_t count)
 SEC("kprobe/vfs_write")
 int BPF_KPROBE(rw_kprobe_write, struct file *file, const char *buf, size_t count)
 { return rw_vfs_entry(ctx, file, count, 1); }
+
+/* The counts of a top-like tool (filetop, dirtop), one per key of ``counts``. */
+struct rw_counts {
+    u64 reads;
+    u64 writes;
+    u64 rbytes;
+    u64 wbytes;
+};
+
+/* Count call ``c`` that moved ``bytes`` (if positive) under ``key`` of hash
+ * map ``counts`` (values struct rw_counts). */
+static __always_inline void rw_count(void *counts, const void *key,
+                                     const struct rw_call *c, long bytes)
+{
+    struct rw_counts *v, zero = {};
+
+    v = bpf_map_lookup_elem(counts, key);
+    if (!v) {
+        bpf_map_update_elem(counts, key, &zero, BPF_NOEXIST);
+        v = bpf_map_lookup_elem(counts, key);
+        if (!v)
+            return;
+    }
+    if (c->write) {
+        __sync_fetch_and_add(&v->writes, 1);
+        if (bytes > 0)
+            __sync_fetch_and_add(&v->wbytes, bytes);
+    } else {
+        __sync_fetch_and_add(&v->reads, 1);
+        if (bytes > 0)
+            __sync_fetch_and_add(&v->rbytes, bytes);
+    }
+}
 
 #ifdef RW_AT_RETURN
 static __always_inline int rw_vfs_return(void *ctx)
