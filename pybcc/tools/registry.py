@@ -183,6 +183,11 @@ TOOLS = [
        "kprobes vfs_read/vfs_write (bcc's)",
        differs="without kprobes: bytes transferred, not requested; readv/writev counted; "
                "up to 1024 directories (bcc: 15)"),
+    _t("vfscount", "Files", "Count VFS calls by function",
+       "tracepoint raw_syscalls:sys_enter, each syscall counted as the vfs_* function it reaches",
+       "kprobes (kprobe_multi) on vfs_* (bcc's)",
+       differs="without kprobes: syscalls counted at entry; kernel-internal vfs_* calls "
+               "not seen; see -h for the mapping"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
