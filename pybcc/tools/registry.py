@@ -138,9 +138,10 @@ TOOLS = [
     _t("syncsnoop", "Files", "Trace sync() family syscalls",
        "tracepoints syscalls:sys_enter_{sync,fsync,fdatasync,msync,sync_file_range,syncfs}",
        differs="bcc uses kprobes on the syscall functions; same calls and columns"),
-    _t("mountsnoop", "Files", "Trace mount() and umount() syscalls",
-       "tracepoints syscalls:sys_enter/exit_mount and _umount",
-       differs="fsopen/fsconfig/fsmount/move_mount (new mount API) not shown; "
+    _t("mountsnoop", "Files", "Trace mount() and umount() syscalls, and the new mount API",
+       "tracepoints syscalls:sys_enter/exit_mount, _umount, _fsopen, _fsconfig, _fsmount, "
+       "_move_mount",
+       differs="adds the new mount API calls as libbpf-tools' mountsnoop; "
                "strings cut at 255 bytes"),
     _t("biotop", "Block I/O", "Block device (disk) I/O by process, top-like (-C: plain)",
        "tp_btf block_io_start/block_rq_issue/block_rq_complete (raw_tp twins)",
