@@ -132,9 +132,14 @@ static __always_inline void dentry_name(struct dentry *d, char *name)
  * dir, dentry); struct renamedata came with the same change. */
 static __always_inline int kprobe_delete(struct pt_regs *ctx)
 {
-    struct dentry *d = bpf_core_type_exists(struct renamedata)
-        ? (struct dentry *)PT_REGS_PARM3(ctx) : (struct dentry *)PT_REGS_PARM2(ctx);
+    /* both read first: a choice of ctx offset is refused by the verifier */
+    u64 arg2 = PT_REGS_PARM2(ctx), arg3 = PT_REGS_PARM3(ctx);
+    struct dentry *d;
     struct event *e = start('D');
+
+    barrier_var(arg2);
+    barrier_var(arg3);
+    d = (struct dentry *)(bpf_core_type_exists(struct renamedata) ? arg3 : arg2);
 
     if (e)
         dentry_name(d, e->fname);

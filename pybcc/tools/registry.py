@@ -195,6 +195,12 @@ TOOLS = [
        "kprobes page_cache_ra_order, filemap_alloc_folio, folio_mark_accessed (bcc's)",
        differs="without kprobes: a use is a read or mmap fault-around of the folio; "
                "-d stops the tool"),
+    _t("dcstat", "Files", "Directory entry cache (dcache) statistics",
+       "none: refuses in one line (the dcache has no tracepoints)",
+       "kprobes lookup_fast, kretprobe d_lookup (bcc's)"),
+    _t("dcsnoop", "Files", "Trace directory entry cache (dcache) lookups",
+       "none: refuses in one line (the dcache has no tracepoints)",
+       "kprobes lookup_fast, d_lookup + kretprobe (bcc's)"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
