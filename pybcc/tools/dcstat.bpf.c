@@ -4,37 +4,25 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <pybcc/percpu_counters.h>
 
 enum stats { S_REFS = 1, S_SLOW, S_MISS, S_MAXSTAT };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, S_MAXSTAT);
-    __type(key, u32);
-    __type(value, u64);
-} stats SEC(".maps");
-
-static __always_inline void count(u32 key)
-{
-    u64 *v = bpf_map_lookup_elem(&stats, &key);
-
-    if (v)
-        *v += 1;
-}
+DEFINE_PERCPU_COUNTERS(stats, S_MAXSTAT, u64);
 
 SEC("kprobe/lookup_fast")
 int count_fast(struct pt_regs *ctx)
 {
-    count(S_REFS);
+    counter_add(&stats, S_REFS, 1);
     return 0;
 }
 
 SEC("kretprobe/d_lookup")
 int count_lookup(struct pt_regs *ctx)
 {
-    count(S_SLOW);
+    counter_add(&stats, S_SLOW, 1);
     if (PT_REGS_RC(ctx) == 0)
-        count(S_MISS);
+        counter_add(&stats, S_MISS, 1);
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <pybcc/tool.h>
+#include <pybcc/percpu_counters.h>
 
 #define MAX_SLOTS 64
 #define MAX_SCAN 128        /* pages of one access looked up */
@@ -66,40 +67,20 @@ struct {
 } birth_by_page SEC(".maps");
 
 /* [0]: pages read ahead and not yet used (may go below 0 within an interval) */
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, u32);
-    __type(value, s64);
-} pages SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, MAX_SLOTS);
-    __type(key, u32);
-    __type(value, u64);
-} dist SEC(".maps");
+DEFINE_PERCPU_COUNTERS(pages, 1, s64);
+DEFINE_PERCPU_COUNTERS(dist, MAX_SLOTS, u64);
 
 static __always_inline void add_pages(s64 n)
 {
-    u32 zero = 0;
-    s64 *v = bpf_map_lookup_elem(&pages, &zero);
-
-    if (v)
-        *v += n;
+    counter_add(&pages, 0, n);
 }
 
 /* ``n`` pages used ``age_ns`` after they were read ahead */
 static __always_inline void used(u64 age_ns, u64 n)
 {
     u32 slot = log2_slot(age_ns / 1000000);   /* bcc's bpf_log2l */
-    u64 *v;
 
-    if (slot >= MAX_SLOTS)
-        slot = MAX_SLOTS - 1;
-    v = bpf_map_lookup_elem(&dist, &slot);
-    if (v)
-        *v += n;
+    counter_add(&dist, slot < MAX_SLOTS ? slot : MAX_SLOTS - 1, n);
     add_pages(-(s64)n);
 }
 

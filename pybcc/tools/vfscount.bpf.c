@@ -6,6 +6,7 @@
 // uses funccount's object on vfs_* (as bcc does).
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <pybcc/percpu_counters.h>
 
 #define NR_SLOTS 1024
 #define VARIANT 512
@@ -18,12 +19,7 @@ const volatile s64 nr_unlinkat = -1;
 const volatile s64 nr_mknod = -1;
 const volatile s64 nr_mknodat = -1;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, NR_SLOTS);
-    __type(key, u32);
-    __type(value, u64);
-} counts SEC(".maps");
+DEFINE_PERCPU_COUNTERS(counts, NR_SLOTS, u64);
 
 static __always_inline bool is_regular(u64 mode)
 {
@@ -35,7 +31,6 @@ int sys_enter(struct trace_event_raw_sys_enter *ctx)
 {
     s64 nr = ctx->id;
     u32 slot;
-    u64 *v;
 
     if (nr < 0 || nr >= VARIANT)
         return 0;
@@ -44,9 +39,7 @@ int sys_enter(struct trace_event_raw_sys_enter *ctx)
         (nr == nr_mknod && is_regular(ctx->args[1])) ||
         (nr == nr_mknodat && is_regular(ctx->args[2])))
         slot += VARIANT;
-    v = bpf_map_lookup_elem(&counts, &slot);
-    if (v)
-        *v += 1;
+    counter_add(&counts, slot, 1);
     return 0;
 }
 

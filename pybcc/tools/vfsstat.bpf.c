@@ -3,6 +3,7 @@
 // Per-CPU counters that only grow; user space reports the difference.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <pybcc/percpu_counters.h>
 
 enum stat_types {
     S_READ = 1,
@@ -22,22 +23,13 @@ enum stat_types {
 
 const volatile u32 targ_pid = 0;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, S_MAXSTAT);
-    __type(key, u32);
-    __type(value, u64);
-} stats SEC(".maps");
+DEFINE_PERCPU_COUNTERS(stats, S_MAXSTAT, u64);
 
 static __always_inline int count(u32 key)
 {
-    u64 *v;
-
     if (targ_pid && (bpf_get_current_pid_tgid() >> 32) != targ_pid)
         return 0;
-    v = bpf_map_lookup_elem(&stats, &key);
-    if (v)
-        *v += 1;
+    counter_add(&stats, key, 1);
     return 0;
 }
 
