@@ -23,12 +23,7 @@ struct entry_t {
     char name[MAX_FILE_LEN];
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);               /* thread id */
-    __type(value, struct entry_t);
-} entrybypid SEC(".maps");
+HASH_MAP(entrybypid, u32, struct entry_t, 10240);  /* thread id */
 
 static __always_inline int submit(void *ctx, const char *name, u32 type)
 {

@@ -4,6 +4,7 @@
 // kprobes, else the read/write syscalls with the file found from the fd.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <pybcc/maps.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/rwcalls.h>
 
@@ -15,19 +16,9 @@ struct info_t {
 
 
 /* the inode numbers of the directories to watch (filled by user space) */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, u64);
-    __type(value, u8);
-} dirs SEC(".maps");
+HASH_MAP(dirs, u64, u8, 1024);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, struct info_t);
-    __type(value, struct rw_counts);
-} counts SEC(".maps");
+HASH_MAP(counts, struct info_t, struct rw_counts, 1024);
 
 static __always_inline int rw_done(void *ctx, const struct rw_call *c, long bytes)
 {

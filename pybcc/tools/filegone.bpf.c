@@ -22,12 +22,7 @@ PYBCC_RECORD(event);
 
 const volatile u32 targ_tgid = 0;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);               /* thread id */
-    __type(value, struct event);
-} currdata SEC(".maps");
+HASH_MAP(currdata, u32, struct event, 10240);  /* thread id */
 
 /* Never written: the zeros a thread's event starts from (too big for the stack). */
 DEFINE_SCRATCH(struct event, zero_event);

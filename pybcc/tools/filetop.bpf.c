@@ -4,6 +4,7 @@
 // syscalls (bytes transferred), the file found from the fd (fdfile.h).
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <pybcc/maps.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/rwcalls.h>
 
@@ -21,12 +22,7 @@ struct info_t {
 const volatile bool all_files = false;
 const volatile u64 dir_ino = 0;     /* -d: only files in this directory */
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct info_t);
-    __type(value, struct rw_counts);
-} counts SEC(".maps");
+HASH_MAP(counts, struct info_t, struct rw_counts, 10240);
 
 static __always_inline int rw_done(void *ctx, const struct rw_call *c, long bytes)
 {

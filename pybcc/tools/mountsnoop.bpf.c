@@ -41,12 +41,7 @@ struct event {
     char data[STR_LEN];
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, u32);
-    __type(value, struct event);
-} calls SEC(".maps");
+HASH_MAP(calls, u32, struct event, 1024);
 
 DEFINE_SCRATCH(struct event, empty_event);
 

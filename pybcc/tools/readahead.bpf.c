@@ -37,34 +37,14 @@ struct window {
     u32 dev;
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);               /* thread id */
-    __type(value, struct window);
-} ra_window SEC(".maps");
+HASH_MAP(ra_window, u32, struct window, 10240);  /* thread id */
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
-    __type(key, struct page_key);
-    __type(value, struct birth_t);
-} birth SEC(".maps");
+HASH_MAP(birth, struct page_key, struct birth_t, 65536);
 
 /* kprobe path: threads in the readahead function, pages by address */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, u8);
-} in_readahead SEC(".maps");
+HASH_MAP(in_readahead, u32, u8, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
-    __type(key, u64);
-    __type(value, u64);
-} birth_by_page SEC(".maps");
+HASH_MAP(birth_by_page, u64, u64, 65536);
 
 /* [0]: pages read ahead and not yet used (may go below 0 within an interval) */
 DEFINE_PERCPU_COUNTERS(pages, 1, s64);

@@ -4,14 +4,9 @@
 #define __PYBCC_PERCPU_COUNTERS_H
 
 #include <bpf/bpf_helpers.h>
+#include <pybcc/maps.h>
 
-#define DEFINE_PERCPU_COUNTERS(name, n, vtype)          \
-    struct {                                            \
-        __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);        \
-        __uint(max_entries, n);                         \
-        __type(key, u32);                               \
-        __type(value, vtype);                           \
-    } name SEC(".maps")
+#define DEFINE_PERCPU_COUNTERS(name, n, vtype) PERCPU_ARRAY_MAP(name, u32, vtype, n)
 
 /* map[index] += delta on this CPU */
 static __always_inline void counter_add(void *map, u32 index, s64 delta)

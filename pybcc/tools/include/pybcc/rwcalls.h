@@ -18,6 +18,7 @@
 #define __PYBCC_RWCALLS_H
 
 #include <bpf/bpf_helpers.h>
+#include <pybcc/maps.h>
 #include <bpf/bpf_tracing.h>
 #include <pybcc/fdfile.h>
 
@@ -29,12 +30,7 @@ struct rw_call {
     u32 write;      /* 1 for writes */
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);               /* thread id */
-    __type(value, struct rw_call);
-} rw_calls SEC(".maps");
+HASH_MAP(rw_calls, u32, struct rw_call, 10240);  /* thread id */
 
 const volatile u32 targ_tgid = 0;    /* only this process (-p) */
 
