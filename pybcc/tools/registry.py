@@ -153,8 +153,9 @@ TOOLS = [
                "is compared with the one before it"),
     _t("vfsstat", "Files", "Count some VFS calls per second",
        "syscalls tracepoints (read/write/fsync/open/mknod/unlink/mkdir/rmdir families)",
-       differs="counts syscalls, not vfs_* calls: readv/sendfile/kernel-internal I/O "
-               "not counted; see -h for each column"),
+       "kprobes vfs_read/write/fsync_range/open/create/unlink/mkdir/rmdir (bcc's)",
+       differs="without kprobes: counts syscalls, not vfs_* calls: readv/sendfile/"
+               "kernel-internal I/O not counted; see -h for each column"),
     _t("filelife", "Files", "Trace the lifespan of short-lived files",
        "syscalls tracepoints: open*/creat exit (FMODE_CREATED via the fd), unlink/unlinkat",
        differs="matched by file name, not dentry; mknod-made files not seen"),

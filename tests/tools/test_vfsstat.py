@@ -3,6 +3,7 @@ import sys
 
 import pytest
 
+from .fileio import require_kprobes
 from .toolrun import RunningTool, bad_input
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -74,6 +75,17 @@ def test_vfsstat_json():
     recs = t.json_records()
     assert set(recs[0]) == {"ts", "time", *EXPECTED}
     assert {k: sum(r[k] for r in recs) for k in EXPECTED} == EXPECTED, t.stdout
+
+
+@pytest.mark.vm
+def test_vfsstat_kprobe_path(monkeypatch):
+    require_kprobes()
+    monkeypatch.setenv("PYBCC_DEBUG", "1")
+    t = run_worker()
+    assert "kprobe vfs_read" in t.stderr, t.stderr
+    rows = [ln.split()[1:] for ln in t.lines if ln != t.header]
+    sums = [sum(int(r[i]) for r in rows) for i in range(8)]
+    assert dict(zip(EXPECTED, sums)) == EXPECTED, t.stdout
 
 
 @pytest.mark.parametrize("args", [["0"], ["1", "0"], ["-p", "x"], ["x"]])
