@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from .fileio import require_kprobes
+from .fileio import load_modules, require_kprobes
 from .loopdev import loop_device
 from .toolrun import RunningTool, bad_input
 
@@ -80,6 +80,7 @@ def test_readahead_json_and_duration():
 @pytest.mark.vm
 def test_readahead_kprobe_path(monkeypatch):
     require_kprobes()
+    load_modules("loop", "ext4")
     monkeypatch.setenv("PYBCC_DEBUG", "1")
     t = traced()
     assert "kprobe" in t.stderr and "ra" in t.stderr, t.stderr
