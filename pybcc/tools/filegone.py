@@ -2,9 +2,8 @@
 import os
 import sys
 
-from ..output.table import Column, Table
-from .lib.runtime import Tool
-from .lib.snoop import attach_kprobes_or, print_events, parse_pid_snoop_args
+from ..output.table import Column
+from .lib.snoop import attach_kprobes_or, parse_pid_snoop_args, set_constants, snoop
 from .lib.timestamps import wall_clock
 
 EXAMPLES = """examples:
@@ -51,19 +50,18 @@ COLUMNS = [
 
 
 def parse_args(argv):
-    return parse_pid_snoop_args("filegone", "Trace why file gone (deleted or renamed)", EXAMPLES, argv)
+    return parse_pid_snoop_args("filegone", "Trace why file gone (deleted or renamed)",
+                                EXAMPLES, argv)
+
+
+SYSCALLS = [f"{side}_{sc}" for sc in ("unlinkat", "renameat2", "unlink", "rmdir", "renameat")
+            for side in ("enter", "exit")] + ["enter_rename_sc", "exit_rename"]
 
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    constants = {"targ_tgid": args.pid} if args.pid else {}
-    with Tool("filegone", constants, events=True) as tool:
-        syscalls = [f"{side}_{sc}" for sc in ("unlinkat", "renameat2", "unlink", "rmdir",
-                                               "renameat") for side in ("enter", "exit")]
-        syscalls += ["enter_rename_sc", "exit_rename"]
-        attach_kprobes_or(tool, KPROBES, syscalls, OPTIONAL)
-        print_events(tool, Table(COLUMNS, json=args.json), args.duration)
-    return 0
+    return snoop("filegone", args, COLUMNS, set_constants(targ_tgid=args.pid),
+                 attach=lambda tool: attach_kprobes_or(tool, KPROBES, SYSCALLS, OPTIONAL))
 
 
 if __name__ == "__main__":
