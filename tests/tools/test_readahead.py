@@ -56,8 +56,9 @@ def check_text(t):
     assert "Histogram of read-ahead used page age (ms):" in t.lines
     hist = hist_rows(t.lines)
     assert sum(hist.values()) >= 600, t.stdout           # every page read was read ahead
-    # pages read ahead before the 0.4 s pause and used after it
-    assert sum(n for (low, _), n in hist.items() if low >= 256) >= 50, t.stdout
+    # pages read ahead before the 0.4 s pause and used after it (the async
+    # window: 40 pages on 6.1's 128 KiB default read-ahead, more on 6.18's)
+    assert sum(n for (low, _), n in hist.items() if low >= 256) >= 16, t.stdout
 
 
 def test_readahead_used_pages_and_their_age():
@@ -74,7 +75,7 @@ def test_readahead_json_and_duration():
     assert set(rec) == {"ts", "unused_pages", "unit", "histograms"} and rec["unit"] == "ms"
     buckets = rec["histograms"][0]["buckets"]
     assert sum(b["count"] for b in buckets) >= 600, rec
-    assert sum(b["count"] for b in buckets if b["low"] >= 256) >= 50, rec
+    assert sum(b["count"] for b in buckets if b["low"] >= 256) >= 16, rec
 
 
 @pytest.mark.vm
