@@ -5,7 +5,7 @@ import time
 from ..output.table import Column, Table
 from .lib.args import add_duration, add_json, non_negative_int, pid, tool_parser
 from .lib.runtime import Tool, status
-from .lib.rwcalls import attach_rw
+from .lib.rwcalls import attach_rw, dentry_name
 from .lib.snoop import print_events
 
 EXAMPLES = """examples:
@@ -24,14 +24,6 @@ does not pass through these syscalls (sendfile, splice, io_uring, the
 kernel's own reads) is not. As bcc: only files with ->read_iter/->write_iter
 (synchronous I/O), regular files unless -a, names cut to 32 bytes ("...").
 """
-DNAME_INLINE_LEN = 32
-
-
-def file_name(e):
-    name = e.name.decode(errors="replace") if isinstance(e.name, bytes) else e.name
-    return name[:-3] + "..." if e.name_len > DNAME_INLINE_LEN else name
-
-
 def columns(start):
     return [
         Column("TIME(s)", "%-8.3f ", lambda e: time.time() - start),
@@ -40,7 +32,7 @@ def columns(start):
         Column("D", "%1s ", lambda e: "W" if e.mode else "R"),
         Column("BYTES", "%-7s ", "sz", key="bytes"),
         Column("LAT(ms)", "%7.2f ", lambda e: e.delta_us / 1000),
-        Column("FILENAME", "%s", file_name),
+        Column("FILENAME", "%s", lambda e: dentry_name(e.name, e.name_len)),
     ]
 
 

@@ -5,7 +5,7 @@ import sys
 from ..output.table import Column, Table
 from .lib.args import add_interval_count, add_json, tool_parser
 from .lib.runtime import Tool, fail, status
-from .lib.rwcalls import attach_rw
+from .lib.rwcalls import attach_rw, dentry_name
 from .lib.top import add_top_args, rw_sort_key, top_loop
 
 EXAMPLES = """examples:
@@ -30,15 +30,6 @@ copy_file_range, io_uring, the kernel's own reads such as exec's) is not.
 FILE is the name's last component, cut to 32 bytes ("...").
 """
 
-DNAME_INLINE_LEN = 32
-
-
-def file_name(row):
-    k = row[0]
-    name = k.name.decode(errors="replace") if isinstance(k.name, bytes) else k.name
-    return name[:-3] + "..." if k.name_len > DNAME_INLINE_LEN else name
-
-
 # a row is (key, value) of the counts map
 COLUMNS = [
     Column("TID", "%-7d ", lambda r: r[0].pid),
@@ -48,7 +39,7 @@ COLUMNS = [
     Column("R_Kb", "%-7d ", lambda r: r[1].rbytes // 1024),
     Column("W_Kb", "%-7d ", lambda r: r[1].wbytes // 1024),
     Column("T", "%1s ", lambda r: chr(r[0].type) if isinstance(r[0].type, int) else r[0].type),
-    Column("FILE", "%s", file_name),
+    Column("FILE", "%s", lambda r: dentry_name(r[0].name, r[0].name_len)),
 ]
 
 

@@ -100,3 +100,9 @@ def test_filetop_kprobe_path_counts_requested_sizes(tmp_path, monkeypatch):
     assert "kprobe" in t.stderr and "vfs_read" in t.stderr, t.stderr
     # vfs_read/vfs_write see read/pread and write/pwrite, not readv/writev
     assert rows_of(t, w.name)[0] == [7, 13, 36, 64], t.stdout
+
+
+def test_names_cut_as_bcc_cuts_them():
+    from pybcc.tools.lib.rwcalls import dentry_name
+    assert dentry_name(b"x" * 32, 32) == "x" * 32
+    assert dentry_name(b"y" * 39, 50) == "y" * 29 + "..."

@@ -6,6 +6,15 @@ from .snoop import attach_kprobes_or
 
 READS = ("read", "pread64", "readv", "preadv", "preadv2")
 WRITES = ("write", "pwrite64", "writev", "pwritev", "pwritev2")
+DNAME_INLINE_LEN = 32      # the bytes of a name bcc's filetop and fileslower show
+
+
+def dentry_name(name, name_len):
+    """A name as bcc shows it: its first 32 bytes, ending in "..." when cut."""
+    name = name.decode(errors="replace") if isinstance(name, bytes) else name
+    return name[:DNAME_INLINE_LEN - 3] + "..." if name_len > DNAME_INLINE_LEN else name
+
+
 REQUIRED = {"rw_enter_read", "rw_exit_read", "rw_enter_write", "rw_exit_write"}
 
 

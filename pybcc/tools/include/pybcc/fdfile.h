@@ -16,7 +16,9 @@
 #include <bpf/bpf_core_read.h>
 #include <pybcc/files.h>        /* current_fd_file(fd) */
 
-#define FDFILE_NAME_LEN 32      /* bcc's filetop/fileslower DNAME_INLINE_LEN */
+/* bcc shows 32 bytes of a name (DNAME_INLINE_LEN); 40 keeps a 32-byte name
+ * whole with its NUL, and tells a longer one by name_len */
+#define FDFILE_NAME_LEN 40
 
 /* i_mode's file types (S_IFMT bits), as <sys/stat.h> gives them */
 #define FDFILE_S_IFMT  0170000
