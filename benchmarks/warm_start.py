@@ -40,6 +40,7 @@ TOOL_ARGS = {
     # the database tools probe a server binary (USDT in Debian's PostgreSQL)
     "dbslower": ["postgres", "-x"] + sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))[-1:],
     "dbstat": ["postgres", "-x"] + sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))[-1:],
+    "dirtop": ["-d", "/tmp"],
 }
 _target = None
 

@@ -158,9 +158,10 @@ TOOLS = [
     _t("syncsnoop", "Files", "Trace sync() family syscalls",
        "tracepoints syscalls:sys_enter_{sync,fsync,fdatasync,msync,sync_file_range,syncfs}",
        differs="bcc uses kprobes on the syscall functions; same calls and columns"),
-    _t("mountsnoop", "Files", "Trace mount() and umount() syscalls",
-       "tracepoints syscalls:sys_enter/exit_mount and _umount",
-       differs="fsopen/fsconfig/fsmount/move_mount (new mount API) not shown; "
+    _t("mountsnoop", "Files", "Trace mount() and umount() syscalls, and the new mount API",
+       "tracepoints syscalls:sys_enter/exit_mount, _umount, _fsopen, _fsconfig, _fsmount, "
+       "_move_mount",
+       differs="adds the new mount API calls as libbpf-tools' mountsnoop; "
                "strings cut at 255 bytes"),
     _t("biotop", "Block I/O", "Block device (disk) I/O by process, top-like (-C: plain)",
        "tp_btf block_io_start/block_rq_issue/block_rq_complete (raw_tp twins)",
@@ -172,8 +173,9 @@ TOOLS = [
                "is compared with the one before it"),
     _t("vfsstat", "Files", "Count some VFS calls per second",
        "syscalls tracepoints (read/write/fsync/open/mknod/unlink/mkdir/rmdir families)",
-       differs="counts syscalls, not vfs_* calls: readv/sendfile/kernel-internal I/O "
-               "not counted; see -h for each column"),
+       "kprobes vfs_read/write/fsync_range/open/create/unlink/mkdir/rmdir (bcc's)",
+       differs="without kprobes: counts syscalls, not vfs_* calls: readv/sendfile/"
+               "kernel-internal I/O not counted; see -h for each column"),
     _t("filelife", "Files", "Trace the lifespan of short-lived files",
        "syscalls tracepoints: open*/creat exit (FMODE_CREATED via the fd), unlink/unlinkat",
        differs="matched by file name, not dentry; mknod-made files not seen"),
@@ -279,6 +281,42 @@ TOOLS = [
        "USDT mysql:query__start/done, else uprobes on dispatch_command (Debian's MariaDB)",
        differs="the uprobe fallback (bcc: USDT only); QUERY is text (bcc on Python 3 prints "
                "b'...'); adds --duration and --json"),
+    # issue 11: file systems and VFS
+    _t("filetop", "Files", "File reads and writes by process, top-like",
+       "syscall tracepoints read/write/pread64/pwrite64/readv/writev/preadv(2)/pwritev(2) "
+       "+ CO-RE walk fd → file → dentry/inode", "kprobes vfs_read/vfs_write (bcc's)",
+       differs="without kprobes: bytes transferred, not requested; readv/writev counted; "
+               "sendfile/splice/io_uring not seen"),
+    _t("fileslower", "Files", "Trace slow synchronous file reads and writes",
+       "syscall tracepoints read/write families entry → exit + CO-RE walk fd → file",
+       "kprobes/kretprobes vfs_read/vfs_write (bcc's)",
+       differs="without kprobes: whole-syscall latency, bytes transferred; readv/writev included"),
+    _t("filegone", "Files", "Trace why a file is gone (deleted or renamed)",
+       "syscall tracepoints unlink/unlinkat/rmdir/rename/renameat/renameat2 entry + exit",
+       "kprobes/kretprobes vfs_unlink/vfs_rmdir/vfs_rename (bcc's)",
+       differs="without kprobes: the name is the path's last component, not the dentry's"),
+    _t("dirtop", "Files", "File reads and writes by directory, top-like",
+       "syscall tracepoints read/write families + CO-RE walk fd → file → dentry ancestors",
+       "kprobes vfs_read/vfs_write (bcc's)",
+       differs="without kprobes: bytes transferred, not requested; readv/writev counted; "
+               "up to 1024 directories (bcc: 15)"),
+    _t("vfscount", "Files", "Count VFS calls by function",
+       "tracepoint raw_syscalls:sys_enter, each syscall counted as the vfs_* function it reaches",
+       "kprobes (kprobe_multi) on vfs_* (bcc's)",
+       differs="without kprobes: syscalls counted at entry; kernel-internal vfs_* calls "
+               "not seen; see -h for the mapping"),
+    _t("readahead", "Memory", "Show the performance of the read-ahead cache",
+       "tracepoints readahead:page_cache_ra_unbounded/ra_order + filemap:"
+       "mm_filemap_add_to_page_cache/get_pages/map_pages (6.11+)",
+       "kprobes page_cache_ra_order, filemap_alloc_folio, folio_mark_accessed (bcc's)",
+       differs="without kprobes: a use is a read or mmap fault-around of the folio; "
+               "-d stops the tool"),
+    _t("dcstat", "Files", "Directory entry cache (dcache) statistics",
+       "none: refuses in one line (the dcache has no tracepoints)",
+       "kprobes lookup_fast, kretprobe d_lookup (bcc's)"),
+    _t("dcsnoop", "Files", "Trace directory entry cache (dcache) lookups",
+       "none: refuses in one line (the dcache has no tracepoints)",
+       "kprobes lookup_fast, d_lookup + kretprobe (bcc's)"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
