@@ -1,0 +1,315 @@
+/* Timing one file system's reads, writes, opens, fsyncs and getattrs from
+ * entry to return (fsdist, fsslower, and bcc's ext4dist, xfsslower, ...).
+ *
+ * Three ways in; the Python side (tools/lib/fsops.py) attaches one:
+ *  - fentry/fexit on the file system's own functions (ext4_file_read_iter,
+ *    ...), else kprobes/kretprobes on them: bcc's and libbpf-tools' data;
+ *  - the syscall tracepoints (read/write/open/fsync/stat families), with a
+ *    CO-RE walk fd -> file -> inode -> super block that keeps the files of
+ *    the wanted file system only: kernels without kprobes and fentry.
+ * Files are matched by their super block's magic (ext2/3/4 share one, as
+ * they share ext4's functions; nfs and nfs4 too), or, for a file system
+ * pybcc has no table entry for, by its type's name.
+ *
+ * The including tool defines, before including this header:
+ *   static int fs_op_done(void *ctx, u32 op, struct fs_start *s, struct file *f,
+ *                         u64 end_ns, s64 ret);
+ * called once per timed operation of the wanted file system (f may be NULL
+ * for getattr through a kprobe). */
+#ifndef __PYBCC_FSLATENCY_H
+#define __PYBCC_FSLATENCY_H
+
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <pybcc/files.h>
+
+enum fs_op { F_READ, F_WRITE, F_OPEN, F_FSYNC, F_GETATTR, F_MAX_OP };
+
+#define FS_NAME_LEN 16
+#define S_IFMT 0170000
+#define S_IFREG 0100000
+#define AT_EMPTY_PATH 0x1000
+#define WHOLE_FILE 0x7fffffffffffffffLL   /* fsync(2)'s range end: LLONG_MAX */
+
+const volatile u32 targ_tgid = 0;
+const volatile u64 fs_magic = 0;                 /* 0: match fs_name instead */
+const volatile char fs_name[FS_NAME_LEN] = {};
+
+struct fs_start {
+    u64 ts;
+    s64 offset;
+    s64 end;            /* fsync's range end */
+    struct file *file;  /* NULL for an open until it returns */
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, u32);
+    __type(value, struct fs_start);
+} fs_starts SEC(".maps");
+
+static int fs_op_done(void *ctx, u32 op, struct fs_start *s, struct file *f,
+                      u64 end_ns, s64 ret);
+
+/* A regular file of the wanted file system (as the file system's
+ * file_operations see: not its directories, fifos or device nodes). */
+static __always_inline bool fs_wanted(struct file *f)
+{
+    struct inode *inode = BPF_CORE_READ(f, f_inode);
+    struct super_block *sb = BPF_CORE_READ(inode, i_sb);
+    char name[FS_NAME_LEN];
+    int i;
+
+    if (!sb || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
+        return false;
+    if (fs_magic)
+        return BPF_CORE_READ(sb, s_magic) == fs_magic;
+    if (bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(sb, s_type, name)) <= 0)
+        return false;
+    for (i = 0; i < FS_NAME_LEN; i++) {
+        if (name[i] != fs_name[i])
+            return false;
+        if (!name[i])
+            break;
+    }
+    return true;
+}
+
+/* An operation starts on file f (NULL: an open, whose file comes at its return). */
+static __always_inline int fs_enter(struct file *f, s64 offset, s64 end)
+{
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tid = id;
+    struct fs_start s = {};
+
+    if (targ_tgid && (id >> 32) != targ_tgid)
+        return 0;
+    if (f && !fs_wanted(f))
+        return 0;
+    s.ts = bpf_ktime_get_ns();
+    s.offset = offset;
+    s.end = end;
+    s.file = f;
+    bpf_map_update_elem(&fs_starts, &tid, &s, BPF_ANY);
+    return 0;
+}
+
+/* An operation returns ret; opened is the file an open made (else NULL). */
+static __always_inline int fs_exit(void *ctx, u32 op, s64 ret, struct file *opened)
+{
+    u32 tid = bpf_get_current_pid_tgid();
+    u64 end_ns = bpf_ktime_get_ns();
+    struct fs_start *s = bpf_map_lookup_elem(&fs_starts, &tid);
+    struct file *f;
+
+    if (!s)
+        return 0;       /* started before tracing, or not the wanted file system */
+    f = s->file ? s->file : opened;
+    if (op == F_OPEN && !s->file && (!f || !fs_wanted(f)))
+        goto out;
+    /* only a getattr through a kprobe/fentry has no file (an entry left from
+     * before the exits were attached has none either: dropped) */
+    if (!f && op != F_GETATTR)
+        goto out;
+    if ((s64)(end_ns - s->ts) >= 0)
+        fs_op_done(ctx, op, s, f, end_ns, ret);
+out:
+    bpf_map_delete_elem(&fs_starts, &tid);
+    return 0;
+}
+
+/* ---- the syscall tracepoints (one program serves a family of syscalls) ---- */
+
+static __always_inline s64 file_pos(struct file *f)
+{
+    return f ? BPF_CORE_READ(f, f_pos) : 0;
+}
+
+/* read, write, readv, writev, fstat: the fd is the first argument */
+SEC("tracepoint/syscalls/sys_enter_read")
+int sys_enter_fd(struct trace_event_raw_sys_enter *ctx)
+{
+    struct file *f = current_fd_file(ctx->args[0]);
+
+    return f ? fs_enter(f, file_pos(f), 0) : 0;
+}
+
+/* pread64, pwrite64, preadv, pwritev, preadv2, pwritev2: the position is
+ * the fourth (-1: the file's, for preadv2/pwritev2) */
+SEC("tracepoint/syscalls/sys_enter_pread64")
+int sys_enter_fd_pos(struct trace_event_raw_sys_enter *ctx)
+{
+    struct file *f = current_fd_file(ctx->args[0]);
+    s64 pos = ctx->args[3];
+
+    return f ? fs_enter(f, pos == -1 ? file_pos(f) : pos, 0) : 0;
+}
+
+/* open, openat, openat2, creat */
+SEC("tracepoint/syscalls/sys_enter_openat")
+int sys_enter_open(struct trace_event_raw_sys_enter *ctx)
+{
+    return fs_enter(NULL, 0, 0);
+}
+
+/* fsync, fdatasync: the whole file */
+SEC("tracepoint/syscalls/sys_enter_fsync")
+int sys_enter_fsync(struct trace_event_raw_sys_enter *ctx)
+{
+    struct file *f = current_fd_file(ctx->args[0]);
+
+    return f ? fs_enter(f, 0, WHOLE_FILE) : 0;
+}
+
+/* fstatat(dfd, "", ..., AT_EMPTY_PATH) and statx(dfd, "", AT_EMPTY_PATH, ...):
+ * a getattr of an open file (path lookups are not followed here) */
+static __always_inline int enter_stat_fd(long dfd, const char *path, long flags)
+{
+    char first = 0;
+    struct file *f;
+
+    if (!(flags & AT_EMPTY_PATH))
+        return 0;
+    if (path)
+        bpf_probe_read_user(&first, 1, path);
+    if (first)
+        return 0;
+    f = current_fd_file(dfd);
+    return f ? fs_enter(f, 0, 0) : 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_newfstatat")
+int sys_enter_fstatat(struct trace_event_raw_sys_enter *ctx)
+{
+    return enter_stat_fd(ctx->args[0], (const char *)ctx->args[1], ctx->args[3]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_statx")
+int sys_enter_statx(struct trace_event_raw_sys_enter *ctx)
+{
+    return enter_stat_fd(ctx->args[0], (const char *)ctx->args[1], ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_read")
+int sys_exit_read(struct trace_event_raw_sys_exit *ctx) { return fs_exit(ctx, F_READ, ctx->ret, NULL); }
+
+SEC("tracepoint/syscalls/sys_exit_write")
+int sys_exit_write(struct trace_event_raw_sys_exit *ctx) { return fs_exit(ctx, F_WRITE, ctx->ret, NULL); }
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int sys_exit_open(struct trace_event_raw_sys_exit *ctx)
+{
+    /* the result, as the file system's open returns it: 0 or an error */
+    return fs_exit(ctx, F_OPEN, ctx->ret >= 0 ? 0 : ctx->ret,
+                   ctx->ret >= 0 ? current_fd_file(ctx->ret) : NULL);
+}
+
+SEC("tracepoint/syscalls/sys_exit_fsync")
+int sys_exit_fsync(struct trace_event_raw_sys_exit *ctx) { return fs_exit(ctx, F_FSYNC, ctx->ret, NULL); }
+
+SEC("tracepoint/syscalls/sys_exit_newfstatat")
+int sys_exit_getattr(struct trace_event_raw_sys_exit *ctx) { return fs_exit(ctx, F_GETATTR, ctx->ret, NULL); }
+
+/* ---- kprobes on the file system's functions (target given at attach) ---- */
+
+/* read_iter/write_iter(struct kiocb *, struct iov_iter *) */
+SEC("kprobe/fs_rw")
+int BPF_KPROBE(kp_rw, struct kiocb *iocb)
+{
+    return fs_enter(BPF_CORE_READ(iocb, ki_filp), BPF_CORE_READ(iocb, ki_pos), 0);
+}
+
+/* open(struct inode *, struct file *) */
+SEC("kprobe/fs_open")
+int BPF_KPROBE(kp_open, struct inode *inode, struct file *file)
+{
+    return fs_enter(file, 0, 0);
+}
+
+/* fsync(struct file *, loff_t start, loff_t end, int datasync) */
+SEC("kprobe/fs_fsync")
+int BPF_KPROBE(kp_fsync, struct file *file, loff_t start, loff_t end)
+{
+    return fs_enter(file, start, end);
+}
+
+/* getattr: the functions are the file system's own; no file is at hand */
+SEC("kprobe/fs_getattr")
+int BPF_KPROBE(kp_getattr)
+{
+    return fs_enter(NULL, 0, 0);
+}
+
+SEC("kretprobe/fs_read")
+int BPF_KRETPROBE(kret_read, long ret) { return fs_exit(ctx, F_READ, ret, NULL); }
+
+SEC("kretprobe/fs_write")
+int BPF_KRETPROBE(kret_write, long ret) { return fs_exit(ctx, F_WRITE, ret, NULL); }
+
+SEC("kretprobe/fs_open")
+int BPF_KRETPROBE(kret_open, int ret) { return fs_exit(ctx, F_OPEN, ret, NULL); }
+
+SEC("kretprobe/fs_fsync")
+int BPF_KRETPROBE(kret_fsync, int ret) { return fs_exit(ctx, F_FSYNC, ret, NULL); }
+
+SEC("kretprobe/fs_getattr")
+int BPF_KRETPROBE(kret_getattr, int ret) { return fs_exit(ctx, F_GETATTR, ret, NULL); }
+
+/* ---- fentry/fexit: one program per function (the target is fixed at load) ---- */
+
+/* read_iter/write_iter(struct kiocb *, struct iov_iter *) */
+#define FS_FENTRY_RW(name, op)                                                  \
+    SEC("fentry/fs_" #name)                                                     \
+    int BPF_PROG(fe_##name, struct kiocb *iocb)                                 \
+    {                                                                           \
+        return fs_enter(iocb->ki_filp, iocb->ki_pos, 0);                        \
+    }                                                                           \
+    SEC("fexit/fs_" #name)                                                      \
+    int BPF_PROG(fx_##name, struct kiocb *iocb, struct iov_iter *iter, long ret) \
+    {                                                                           \
+        return fs_exit(ctx, op, ret, NULL);                                     \
+    }
+
+FS_FENTRY_RW(read, F_READ)
+FS_FENTRY_RW(write, F_WRITE)
+
+SEC("fentry/fs_open")
+int BPF_PROG(fe_open, struct inode *inode, struct file *file)
+{
+    return fs_enter(file, 0, 0);
+}
+
+SEC("fexit/fs_open")
+int BPF_PROG(fx_open, struct inode *inode, struct file *file, int ret)
+{
+    return fs_exit(ctx, F_OPEN, ret, NULL);
+}
+
+SEC("fentry/fs_fsync")
+int BPF_PROG(fe_fsync, struct file *file, loff_t start, loff_t end)
+{
+    return fs_enter(file, start, end);
+}
+
+SEC("fexit/fs_fsync")
+int BPF_PROG(fx_fsync, struct file *file, loff_t start, loff_t end, int datasync, int ret)
+{
+    return fs_exit(ctx, F_FSYNC, ret, NULL);
+}
+
+SEC("fentry/fs_getattr")
+int BPF_PROG(fe_getattr)
+{
+    return fs_enter(NULL, 0, 0);
+}
+
+/* the argument count differs between kernels: the result is not read */
+SEC("fexit/fs_getattr")
+int BPF_PROG(fx_getattr)
+{
+    return fs_exit(ctx, F_GETATTR, 0, NULL);
+}
+
+#endif

@@ -1,0 +1,217 @@
+"""The file systems fsdist and fsslower know (and bcc's per-file-system
+tools: ext4dist, xfsslower, ...), and how their operations get timed on the
+running kernel (the BPF side is pybcc/fslatency.h).
+
+Best first: fentry/fexit on the file system's own functions, else kprobes on
+them (bcc's and libbpf-tools' data); without either, the syscall tracepoints
+with a walk from the fd to the file's super block, which time the whole
+syscall (VFS included) and do not see mmap'ed I/O or io_uring.
+"""
+import os
+from dataclasses import dataclass, field
+
+from ...errors import BPFError
+
+READ, WRITE, OPEN, FSYNC, GETATTR = range(5)
+OP_NAMES = ("read", "write", "open", "fsync", "getattr")
+
+
+@dataclass(frozen=True)
+class FileSystem:
+    name: str                   # -t's name, as /proc/filesystems lists it
+    title: str                  # as bcc's messages write it ("XFS")
+    magic: int                  # its super block's s_magic
+    functions: dict = field(default_factory=dict)  # op -> alternatives, best first;
+    #   an alternative is a tuple of functions attached together
+    kernel_names: tuple = ()    # its names in /proc/filesystems (default: name)
+    module_dir: str = ""        # its directory under the kernel's modules (default: name)
+
+
+def _fs(name, title, magic, read, write, open_, fsync, getattr_=None, **kw):
+    funcs = {READ: read, WRITE: write, OPEN: open_, FSYNC: fsync}
+    if getattr_:
+        funcs[GETATTR] = getattr_
+    funcs = {op: [a if isinstance(a, tuple) else (a,) for a in alts]
+             for op, alts in funcs.items()}
+    return FileSystem(name, title, magic, funcs, **kw)
+
+
+# Functions as libbpf-tools' fsdist names them, then bcc's older choices
+# (generic_* is safe: files are also matched by super block magic).
+FILESYSTEMS = {fs.name: fs for fs in (
+    _fs("ext4", "ext4", 0xEF53, ["ext4_file_read_iter", "generic_file_read_iter"],
+        ["ext4_file_write_iter"], ["ext4_file_open"], ["ext4_sync_file"],
+        ["ext4_file_getattr"], kernel_names=("ext4", "ext3", "ext2")),
+    _fs("xfs", "XFS", 0x58465342, ["xfs_file_read_iter"], ["xfs_file_write_iter"],
+        ["xfs_file_open"], ["xfs_file_fsync"]),
+    _fs("btrfs", "btrfs", 0x9123683E, ["btrfs_file_read_iter", "generic_file_read_iter"],
+        ["btrfs_file_write_iter"], ["btrfs_file_open", "generic_file_open"],
+        ["btrfs_sync_file"]),
+    _fs("nfs", "NFS", 0x6969, ["nfs_file_read"], ["nfs_file_write"],
+        [("nfs_file_open", "nfs4_file_open"), "nfs_file_open"], ["nfs_file_fsync"],
+        ["nfs_getattr"], kernel_names=("nfs", "nfs4")),
+    _fs("f2fs", "f2fs", 0xF2F52010, ["f2fs_file_read_iter", "generic_file_read_iter"],
+        ["f2fs_file_write_iter"], ["f2fs_file_open"], ["f2fs_sync_file"], ["f2fs_getattr"]),
+    _fs("fuse", "fuse", 0x65735546, ["fuse_file_read_iter"], ["fuse_file_write_iter"],
+        ["fuse_open"], ["fuse_fsync"], ["fuse_getattr"], kernel_names=("fuse", "fuseblk")),
+    _fs("bcachefs", "bcachefs", 0xCA451A4E, ["bch2_read_iter"], ["bch2_write_iter"],
+        ["bch2_open"], ["bch2_fsync"], ["bch2_getattr"]),
+    _fs("zfs", "ZFS", 0x2FC12FC1, ["zpl_iter_read"], ["zpl_iter_write"], ["zpl_open"],
+        ["zpl_fsync"], module_dir="zfs"),
+)}
+
+# The syscall tracepoints: (program, syscalls) to start an operation, and the
+# program that ends it. Syscalls an architecture lacks are skipped.
+SYSCALL_ENTERS = {
+    READ: [("sys_enter_fd", ("read", "readv")),
+           ("sys_enter_fd_pos", ("pread64", "preadv", "preadv2"))],
+    WRITE: [("sys_enter_fd", ("write", "writev")),
+            ("sys_enter_fd_pos", ("pwrite64", "pwritev", "pwritev2"))],
+    OPEN: [("sys_enter_open", ("open", "openat", "openat2", "creat"))],
+    FSYNC: [("sys_enter_fsync", ("fsync", "fdatasync"))],
+    GETATTR: [("sys_enter_fd", ("newfstat",)), ("sys_enter_fstatat", ("newfstatat",)),
+              ("sys_enter_statx", ("statx",))],
+}
+SYSCALL_EXITS = {READ: "sys_exit_read", WRITE: "sys_exit_write", OPEN: "sys_exit_open",
+                 FSYNC: "sys_exit_fsync", GETATTR: "sys_exit_getattr"}
+KPROBE_ENTERS = {READ: "kp_rw", WRITE: "kp_rw", OPEN: "kp_open", FSYNC: "kp_fsync",
+                 GETATTR: "kp_getattr"}
+FENTRY_NAMES = {READ: "read", WRITE: "write", OPEN: "open", FSYNC: "fsync",
+                GETATTR: "getattr"}
+
+SYSCALLS_NOTE = """\
+Mechanism: fentry/fexit on the file system's functions where the kernel
+allows them, else kprobes (as bcc). Without either (PYBCC_DEBUG=1 tells),
+the syscall tracepoints: read/readv/pread64/preadv/preadv2, the write
+family likewise, open/openat/openat2/creat, fsync/fdatasync{getattr}, keeping
+the files of this file system (the fd's file -> inode -> super block). That
+times the whole syscall, VFS layer included; mmap'ed I/O, io_uring, aio,
+sendfile/splice and I/O done inside the kernel are not seen."""
+
+
+def syscalls_note(getattr_=False):
+    return SYSCALLS_NOTE.format(getattr=", and fstat/fstatat/statx of an open\n"
+                                "file (not stat of a path) as getattr" if getattr_ else "")
+
+
+def lookup(name):
+    """The FileSystem for -t NAME: one of the table's, or any other file system
+    the kernel has (matched by its type's name, through the syscalls only).
+    None when the kernel does not know that name."""
+    fs = FILESYSTEMS.get(name)
+    if fs is not None:
+        return fs
+    if name in _registered():
+        return FileSystem(name, name, 0)
+    return None
+
+
+def _registered():
+    try:
+        with open("/proc/filesystems") as f:
+            return {line.split()[-1] for line in f if line.strip()}
+    except OSError:
+        return set()
+
+
+def absence(fs):
+    """None when the kernel has ``fs``, else one line saying why not."""
+    names = fs.kernel_names or (fs.name,)
+    if _registered() & set(names):
+        return None
+    release = os.uname().release
+    moddir = f"/lib/modules/{release}/kernel/fs/{fs.module_dir or fs.name}"
+    if os.path.isdir(moddir) or os.path.isdir(f"/lib/modules/{release}/extra/{fs.name}"):
+        return f"{fs.name} is a module of this kernel that is not loaded (modprobe {fs.name})"
+    return (f"{fs.name} is not in this kernel ({release}): not in /proc/filesystems "
+            f"and no module for it")
+
+
+def attach(tool, fs, ops):
+    """Attach the timing of ``ops`` on ``fs``; returns the mechanism used."""
+    from ...kernel import features
+    if fs.functions and (features.has_fentry() or features.has_kprobes()):
+        try:
+            return _attach_functions(tool, fs, ops, features.has_fentry())
+        except BPFError as e:
+            _detach_all(tool)
+            _debug(f"{fs.name}'s functions: {e}; using the syscall tracepoints")
+    _attach_syscalls(tool, ops)
+    return "syscall tracepoints"
+
+
+def _debug(message):
+    if os.environ.get("PYBCC_DEBUG"):
+        import sys
+        print(f"pybcc: {message}", file=sys.stderr)
+
+
+def _detach_all(tool):
+    for link in tool.links:
+        link.close()
+    tool.links.clear()
+    tool.mechanisms.clear()
+
+
+def _attach_functions(tool, fs, ops, fentry):
+    kinds = set()
+    for op in ops:
+        alternatives = fs.functions.get(op)
+        if not alternatives:
+            continue
+        error = None
+        for funcs in alternatives:
+            try:
+                kinds.add(_attach_op_functions(tool, op, funcs, fentry))
+                break
+            except BPFError as e:
+                error = error or e
+        else:
+            raise error
+    return " and ".join(sorted(kinds)) + f" on {fs.name}'s functions"
+
+
+def _attach_op_functions(tool, op, funcs, fentry):
+    if fentry and len(funcs) == 1:
+        try:
+            name = FENTRY_NAMES[op]
+            _load_for(tool, "fe_" + name, funcs[0])
+            _load_for(tool, "fx_" + name, funcs[0])
+            tool.attach("fx_" + name, funcs[0])
+            tool.attach("fe_" + name, funcs[0])
+            return "fentry/fexit"
+        except BPFError as e:
+            _debug(f"fentry on {funcs[0]}: {e}; trying a kprobe")
+    exit_prog = "kret_" + OP_NAMES[op]
+    for func in funcs:
+        tool.attach(exit_prog, func)
+        tool.attach(KPROBE_ENTERS[op], func)
+    return "kprobes"
+
+
+def _load_for(tool, prog, func):
+    """Load an fentry/fexit program for ``func`` (its target is fixed at load)."""
+    spec = tool.coll.spec.programs[prog]
+    tool.coll.load_program(prog, sdef=spec.sdef, target=func)
+
+
+def _attach_syscalls(tool, ops):
+    # exits first: an enter whose exit is not attached yet would leave an entry
+    for op in ops:
+        for syscall in (s for _, group in SYSCALL_ENTERS[op] for s in group):
+            _attach_optional(tool, SYSCALL_EXITS[op], f"syscalls/sys_exit_{syscall}", syscall)
+    for op in ops:
+        for prog, group in SYSCALL_ENTERS[op]:
+            for syscall in group:
+                _attach_optional(tool, prog, f"syscalls/sys_enter_{syscall}", syscall)
+
+
+REQUIRED_SYSCALLS = {"read", "write", "openat", "fsync", "newfstatat"}
+
+
+def _attach_optional(tool, prog, target, syscall):
+    try:
+        tool.attach(prog, target)
+    except BPFError:
+        if syscall in REQUIRED_SYSCALLS:
+            raise

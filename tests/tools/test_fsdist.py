@@ -1,0 +1,94 @@
+"""fsdist and bcc's ext4dist/xfsdist/btrfsdist on real file systems made on
+loop devices: the count of each operation of a child, in one histogram per
+operation; nothing from the same operations on other file systems."""
+import re
+import signal
+
+import pytest
+
+from .fsworker import COUNTS, Worker, mounted  # noqa: F401 (fixture)
+from .toolrun import RunningTool, bad_input, run_tool
+
+pytestmark = pytest.mark.usefixtures("root")
+
+
+def traced(tool, fsdir, fstype, *args, ready):
+    """Run the child's operations under the tool; the report comes at Ctrl-C."""
+    with Worker(fsdir, fstype) as w:
+        t = RunningTool(tool, "-p", w.pid, *args, ready=ready)
+        try:
+            w.run()
+        finally:
+            assert t.stop(signal.SIGINT) == 0, t.stderr
+    return t
+
+
+def text_counts(text, header):
+    """{operation: total count} from histograms under "operation = 'NAME'"."""
+    counts, op = {}, None
+    for line in text.splitlines():
+        m = re.match(r"operation = '(\w+)'$", line)
+        if m:
+            op = m.group(1)
+            continue
+        m = re.match(r"\s+(\d+) -> (\d+)\s+: (\d+)\s+\|", line)
+        if m and op:
+            counts[op] = counts.get(op, 0) + int(m.group(3))
+        elif line.strip() and op and not line.strip().startswith(header):
+            raise AssertionError(f"unexpected line {line!r}")
+    return counts
+
+
+def test_fsdist_json_counts_each_operation(mounted):
+    fstype, mnt = mounted
+    t = traced("fsdist", mnt, fstype, "-t", fstype, "--json",
+               ready=f"Tracing {fstype} operation latency... Hit Ctrl-C to end.")
+    [rec] = t.json_records()
+    assert rec["unit"] == "usecs"
+    got = {h["labels"]["operation"]: sum(b["count"] for b in h["buckets"])
+           for h in rec["histograms"]}
+    want = dict(COUNTS)
+    if fstype in ("xfs", "btrfs"):     # libbpf-tools times getattr for ext4/nfs/f2fs/fuse only
+        del want["getattr"]
+    assert got == want, rec
+
+
+def test_bcc_dist_text_and_milliseconds(mounted):
+    fstype, mnt = mounted
+    title = {"xfs": "XFS"}.get(fstype, fstype)
+    t = traced(fstype + "dist", mnt, fstype, "-m",
+               ready=f"Tracing {title} operation latency... Hit Ctrl-C to end.")
+    out = t.stdout
+    assert "operation = 'read'\n     msecs               : count     distribution" in out, out
+    counts = text_counts(out.split("\n", 1)[1], "msecs")
+    want = {k: v for k, v in COUNTS.items() if k != "getattr"}   # bcc: no getattr
+    assert counts == want, out
+    # the sections come in bcc's order, each after a blank line
+    assert [ln for ln in t.lines if ln.startswith("operation")] == \
+        ["operation = 'read'", "operation = 'write'", "operation = 'open'", "operation = 'fsync'"]
+
+
+def test_intervals_with_timestamps():
+    r = run_tool("ext4dist", "1", "2")
+    assert r.returncode == 0, r.stderr
+    stamps = [ln for ln in r.stdout.splitlines() if re.fullmatch(r"\d\d:\d\d:\d\d:", ln)]
+    assert len(stamps) == 2, r.stdout
+    r = run_tool("ext4dist", "-T", "1", "1")
+    assert not re.search(r"^\d\d:\d\d:\d\d:$", r.stdout, re.M), r.stdout
+    r = run_tool("fsdist", "-t", "ext4", "-T", "1", "1")
+    assert re.search(r"^\d\d:\d\d:\d\d\s*$", r.stdout, re.M), r.stdout
+
+
+def test_file_systems_this_kernel_lacks_say_so():
+    assert "zfs is not in this kernel" in bad_input("zfsdist", code=1)
+    for tool in ("nfsdist",):
+        line = bad_input(tool, code=1)
+        assert "not in this kernel" in line or "not loaded" in line, line
+
+
+def test_bad_input():
+    assert "invalid filesystem" in bad_input("fsdist", "-t", "nosuchfs")
+    assert "required" in bad_input("fsdist")
+    bad_input("fsdist", "-t", "ext4", "0")
+    bad_input("ext4dist", "-p", "abc")
+    bad_input("xfsdist", "1", "x")
