@@ -9,11 +9,12 @@
 #   prometheus            the real server tests/exporter/test_prometheus.py scrapes with
 #   openssl               certificates for the exporter's TLS test
 #   chromium, chromium-driver   headless browser for the flame graph/heat map tests
+#   xfsprogs, btrfs-progs, f2fs-tools   mkfs for the per-file-system tools' tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 packages=(clang-16 llvm-16 bpftool libbpf-dev libbpf-tools systemtap-sdt-dev gcc make bpfcc-tools
-          prometheus openssl chromium chromium-driver)
+          prometheus openssl chromium chromium-driver xfsprogs btrfs-progs f2fs-tools)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
