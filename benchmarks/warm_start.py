@@ -28,6 +28,8 @@ TOOL_ARGS = {
     "stackcount": ["t:syscalls:sys_enter_openat"],
     "trace": ["t:syscalls:sys_enter_openat"],
     "argdist": ["-C", "t:syscalls:sys_enter_openat():int:args->flags"],
+    "fsdist": ["-t", "ext4"],
+    "fsslower": ["-t", "ext4"],
 }
 REFERENCE = "execsnoop"
 

@@ -15,12 +15,7 @@ struct hist_key {
 
 const volatile bool targ_ms = false;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, struct hist_key);
-    __type(value, u64);
-} hists SEC(".maps");
+HASH_MAP(hists, struct hist_key, u64, 1024);
 
 #include <pybcc/fslatency.h>
 

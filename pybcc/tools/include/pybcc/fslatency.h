@@ -23,6 +23,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include <pybcc/files.h>
+#include <pybcc/maps.h>
 
 enum fs_op { F_READ, F_WRITE, F_OPEN, F_FSYNC, F_GETATTR, F_MAX_OP };
 
@@ -43,12 +44,7 @@ struct fs_start {
     struct file *file;  /* NULL for an open until it returns */
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, struct fs_start);
-} fs_starts SEC(".maps");
+HASH_MAP(fs_starts, u32, struct fs_start, 10240);     /* by thread id */
 
 static int fs_op_done(void *ctx, u32 op, struct fs_start *s, struct file *f,
                       u64 end_ns, s64 ret);
