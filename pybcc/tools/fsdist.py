@@ -31,13 +31,14 @@ BCC_EXAMPLES = """examples:
 # the operations bcc's tool of each file system times
 BCC_OPS = {"nfs": (fsops.READ, fsops.WRITE, fsops.OPEN, fsops.GETATTR)}
 BCC_DEFAULT_OPS = (fsops.READ, fsops.WRITE, fsops.OPEN, fsops.FSYNC)
+FSDIST_OPS = BCC_DEFAULT_OPS + (fsops.GETATTR,)   # getattr where the file system has one
 
 
 def parse_args(argv, bcc_fs=None):
     """fsdist's flags, or (bcc_fs: a FileSystem) those of bcc's tool for it."""
     if bcc_fs is None:
         p = tool_parser("fsdist", "Summarize file system operations latency.", EXAMPLES
-                        + "\n" + fsops.syscalls_note(True))
+                        + "\n" + fsops.syscalls_note(FSDIST_OPS))
         p.add_argument("-t", "--type", metavar="FS", required=True,
                        help="which file system to trace: btrfs/ext4/fuse/nfs/xfs/f2fs/bcachefs/zfs")
         p.add_argument("-T", "--timestamp", action="store_true", help="print timestamp")
@@ -47,7 +48,7 @@ def parse_args(argv, bcc_fs=None):
         name = bcc_fs.name + "dist"
         p = tool_parser(name, f"Summarize {bcc_fs.title} operation latency",
                         BCC_EXAMPLES.format(name=name) + "\n"
-                        + fsops.syscalls_note(bcc_fs.name == "nfs"))
+                        + fsops.syscalls_note(BCC_OPS.get(bcc_fs.name, BCC_DEFAULT_OPS)))
         p.add_argument("-T", "--notimestamp", action="store_true",
                        help="don't include timestamp on interval output")
         p.add_argument("-m", "--milliseconds", action="store_true", help="output in milliseconds")
@@ -81,9 +82,8 @@ def bcc_main(fs_name, argv=None):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     fs = args.fs
-    ops = [fsops.READ, fsops.WRITE, fsops.OPEN, fsops.FSYNC]
-    if fsops.GETATTR in fs.functions or not fs.functions:
-        ops.append(fsops.GETATTR)
+    ops = [op for op in FSDIST_OPS
+           if op != fsops.GETATTR or op in fs.functions or not fs.functions]
     return trace(args, ops, bcc_style=False)
 
 
@@ -94,6 +94,7 @@ def trace(args, ops, bcc_style):
         fail(f"{fs.name + 'dist' if bcc_style else 'fsdist'}: {missing}")
     constants = {"targ_ms": args.milliseconds, "fs_magic": fs.magic,
                  "fs_name": fs.name[:15]}
+    constants.update(fsops.syscall_constants(ops))
     if args.pid:
         constants["targ_tgid"] = args.pid
     label = "msecs" if args.milliseconds else "usecs"

@@ -30,6 +30,8 @@ BCC_EXAMPLES = """examples:
 """
 
 LLONG_MAX = (1 << 63) - 1
+NFS_NOTE = ("\nDiffers from bcc: no COMMIT (C) rows (bcc times them from the "
+            "nfs:nfs_initiate_commit/nfs_commit_done tracepoints).")
 BCC_OPS = {"nfs": (fsops.READ, fsops.WRITE, fsops.OPEN, fsops.GETATTR)}
 BCC_DEFAULT_OPS = (fsops.READ, fsops.WRITE, fsops.OPEN, fsops.FSYNC)
 BCC_LETTERS = "RWOSG"        # bcc: S for fsync, nfsslower's G for getattr
@@ -40,7 +42,7 @@ def parse_args(argv, bcc_fs=None):
     """fsslower's flags, or (bcc_fs: a FileSystem) those of bcc's tool for it."""
     if bcc_fs is None:
         p = tool_parser("fsslower", "Trace file system operations slower than a threshold.",
-                        EXAMPLES + "\n" + fsops.syscalls_note())
+                        EXAMPLES + "\n" + fsops.syscalls_note(BCC_DEFAULT_OPS))
         p.add_argument("-t", "--type", metavar="FS", required=True,
                        help="which file system to trace: btrfs/ext4/fuse/nfs/xfs/f2fs/bcachefs/zfs")
         p.add_argument("-p", "--pid", type=pid, help="process ID to trace")
@@ -56,7 +58,8 @@ def parse_args(argv, bcc_fs=None):
                 "supports NFSv{3,4}" if bcc_fs.name == "nfs" else
                 f"Trace common {bcc_fs.title} file operations slower than a threshold")
         p = tool_parser(name, what, BCC_EXAMPLES.format(name=name, csv=csv_flag) + "\n"
-                        + fsops.syscalls_note(bcc_fs.name == "nfs"))
+                        + fsops.syscalls_note(BCC_OPS.get(bcc_fs.name, BCC_DEFAULT_OPS))
+                        + NFS_NOTE * (bcc_fs.name == "nfs"))
         p.add_argument("-" + csv_flag, "--csv", action="store_true",
                        help="just print fields: comma-separated values")
         p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
@@ -153,6 +156,7 @@ def trace(args, name, ops, columns, banner, fsync_range):
         fail(f"{name}: {missing}")
     constants = {"min_ns": args.min_ms * 1000000, "fs_magic": fs.magic,
                  "fs_name": fs.name[:15], "fsync_range_size": fsync_range}
+    constants.update(fsops.syscall_constants(ops))
     if args.pid:
         constants["targ_tgid"] = args.pid
     table = Table(columns, json=args.json)

@@ -54,12 +54,14 @@ def fs_in_kernel(fstype):
         return any(line.split()[-1] == fstype for line in f if line.strip())
 
 
-@pytest.fixture(scope="module", params=["ext4", "xfs", "btrfs"])
+@pytest.fixture(scope="module", params=["ext4", "xfs", "btrfs", "f2fs"])
 def mounted(request):
     """(fstype, mount point) of a fresh file system on a loop device."""
     fstype = request.param
     if os.geteuid() != 0:
         pytest.skip("needs root")
+    if not fs_in_kernel(fstype) and shutil.which("modprobe"):
+        subprocess.run(["modprobe", "-q", fstype], capture_output=True)   # stock kernels
     if not fs_in_kernel(fstype):
         pytest.skip(f"{fstype} is not in this kernel")
     if not shutil.which(f"mkfs.{fstype}"):

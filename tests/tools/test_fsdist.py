@@ -39,8 +39,7 @@ def text_counts(text, header):
     return counts
 
 
-def test_fsdist_json_counts_each_operation(mounted):
-    fstype, mnt = mounted
+def check_fsdist_json(fstype, mnt):
     t = traced("fsdist", mnt, fstype, "-t", fstype, "--json",
                ready=f"Tracing {fstype} operation latency... Hit Ctrl-C to end.")
     [rec] = t.json_records()
@@ -51,10 +50,28 @@ def test_fsdist_json_counts_each_operation(mounted):
     if fstype in ("xfs", "btrfs"):     # libbpf-tools times getattr for ext4/nfs/f2fs/fuse only
         del want["getattr"]
     assert got == want, rec
+    return t
+
+
+def test_fsdist_json_counts_each_operation(mounted):
+    check_fsdist_json(*mounted)
+
+
+@pytest.mark.vm
+def test_fsdist_on_the_file_systems_functions(mounted, monkeypatch):
+    """Where fentry or kprobes exist: bcc's functions, the same counts."""
+    from pybcc.kernel import features
+    if not (features.has_fentry() or features.has_kprobes()):
+        pytest.skip("needs fentry or kprobes (the syscall path is tested above)")
+    monkeypatch.setenv("PYBCC_DEBUG", "1")
+    t = check_fsdist_json(*mounted)
+    assert "raw_syscalls" not in t.stderr, t.stderr
 
 
 def test_bcc_dist_text_and_milliseconds(mounted):
     fstype, mnt = mounted
+    if fstype == "f2fs":
+        pytest.skip("bcc has no f2fsdist")
     title = {"xfs": "XFS"}.get(fstype, fstype)
     t = traced(fstype + "dist", mnt, fstype, "-m",
                ready=f"Tracing {title} operation latency... Hit Ctrl-C to end.")

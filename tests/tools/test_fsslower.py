@@ -21,8 +21,7 @@ def traced(tool, fsdir, fstype, *args, ready):
     return t
 
 
-def test_fsslower_json_each_operation_on_its_file_system(mounted):
-    fstype, mnt = mounted
+def check_fsslower_json(fstype, mnt):
     t = traced("fsslower", mnt, fstype, "-t", fstype, "-m", "0", "--json",
                ready=f"Tracing {fstype} operations... Hit Ctrl-C to end.")
     recs = [r for r in t.json_records() if r["filename"].startswith(MARK)]
@@ -36,6 +35,27 @@ def test_fsslower_json_each_operation_on_its_file_system(mounted):
     assert by_op["O"] == [(0, 0)], t.stdout
     assert by_op["F"] == [(LLONG_MAX, 0)], t.stdout      # libbpf-tools: fsync's whole range
     assert set(by_op) == {"R", "W", "O", "F"}
+    return t
+
+
+def test_fsslower_json_each_operation_on_its_file_system(mounted, monkeypatch):
+    monkeypatch.setenv("PYBCC_DEBUG", "1")
+    t = check_fsslower_json(*mounted)
+    if "tracepoint raw_syscalls" not in t.stderr:
+        assert "fentry" in t.stderr or "kprobe" in t.stderr, t.stderr
+
+
+@pytest.mark.vm
+def test_fsslower_on_the_file_systems_functions(mounted, monkeypatch):
+    """Where fentry or kprobes exist: bcc's functions, the same records."""
+    from pybcc.kernel import features
+    if not (features.has_fentry() or features.has_kprobes()):
+        pytest.skip("needs fentry or kprobes (the syscall path is tested above)")
+    monkeypatch.setenv("PYBCC_DEBUG", "1")
+    fstype, mnt = mounted
+    t = check_fsslower_json(fstype, mnt)
+    assert "raw_syscalls" not in t.stderr, t.stderr
+    assert "fentry" in t.stderr or "kprobe" in t.stderr, t.stderr
 
 
 def test_bcc_slower_text_columns(mounted):

@@ -3,9 +3,9 @@ tools: ext4dist, xfsslower, ...), and how their operations get timed on the
 running kernel (the BPF side is pybcc/fslatency.h).
 
 Best first: fentry/fexit on the file system's own functions, else kprobes on
-them (bcc's and libbpf-tools' data); without either, the syscall tracepoints
-with a walk from the fd to the file's super block, which time the whole
-syscall (VFS included) and do not see mmap'ed I/O or io_uring.
+them (bcc's and libbpf-tools' data); without either, the raw_syscalls
+tracepoints with a walk from the fd to the file's super block, which time the
+whole syscall (VFS included) and do not see mmap'ed I/O or io_uring.
 """
 import os
 from dataclasses import dataclass, field
@@ -60,20 +60,19 @@ FILESYSTEMS = {fs.name: fs for fs in (
         ["zpl_fsync"], module_dir="zfs"),
 )}
 
-# The syscall tracepoints: (program, syscalls) to start an operation, and the
-# program that ends it. Syscalls an architecture lacks are skipped.
-SYSCALL_ENTERS = {
-    READ: [("sys_enter_fd", ("read", "readv")),
-           ("sys_enter_fd_pos", ("pread64", "preadv", "preadv2"))],
-    WRITE: [("sys_enter_fd", ("write", "writev")),
-            ("sys_enter_fd_pos", ("pwrite64", "pwritev", "pwritev2"))],
-    OPEN: [("sys_enter_open", ("open", "openat", "openat2", "creat"))],
-    FSYNC: [("sys_enter_fsync", ("fsync", "fdatasync"))],
-    GETATTR: [("sys_enter_fd", ("newfstat",)), ("sys_enter_fstatat", ("newfstatat",)),
-              ("sys_enter_statx", ("statx",))],
+# The syscalls that time each operation, by how the BPF side reads them
+# (enum sc_how in fslatency.h). Names as pybcc/kernel/syscall_names.py has
+# them; syscalls an architecture lacks are skipped.
+SC_FD, SC_FD_POS, SC_OPEN, SC_FSYNC, SC_FSTATAT, SC_STATX = range(1, 7)
+SYSCALLS = {
+    READ: [(SC_FD, ("read", "readv")), (SC_FD_POS, ("pread64", "preadv", "preadv2"))],
+    WRITE: [(SC_FD, ("write", "writev")), (SC_FD_POS, ("pwrite64", "pwritev", "pwritev2"))],
+    OPEN: [(SC_OPEN, ("open", "openat", "openat2", "creat"))],
+    FSYNC: [(SC_FSYNC, ("fsync", "fdatasync"))],
+    GETATTR: [(SC_FD, ("fstat",)), (SC_FSTATAT, ("newfstatat",)),
+              (SC_STATX, ("statx",))],
 }
-SYSCALL_EXITS = {READ: "sys_exit_read", WRITE: "sys_exit_write", OPEN: "sys_exit_open",
-                 FSYNC: "sys_exit_fsync", GETATTR: "sys_exit_getattr"}
+SC_MAX = 512
 KPROBE_ENTERS = {READ: "kp_rw", WRITE: "kp_rw", OPEN: "kp_open", FSYNC: "kp_fsync",
                  GETATTR: "kp_getattr"}
 FENTRY_NAMES = {READ: "read", WRITE: "write", OPEN: "open", FSYNC: "fsync",
@@ -82,16 +81,23 @@ FENTRY_NAMES = {READ: "read", WRITE: "write", OPEN: "open", FSYNC: "fsync",
 SYSCALLS_NOTE = """\
 Mechanism: fentry/fexit on the file system's functions where the kernel
 allows them, else kprobes (as bcc). Without either (PYBCC_DEBUG=1 tells),
-the syscall tracepoints: read/readv/pread64/preadv/preadv2, the write
-family likewise, open/openat/openat2/creat, fsync/fdatasync{getattr}, keeping
-the files of this file system (the fd's file -> inode -> super block). That
-times the whole syscall, VFS layer included; mmap'ed I/O, io_uring, aio,
-sendfile/splice and I/O done inside the kernel are not seen."""
+the raw_syscalls tracepoints, on the regular files of this file system
+(found from the fd: file -> inode -> super block):
+{ops}
+That times the whole syscall, VFS layer included; mmap'ed I/O, io_uring,
+aio, sendfile/splice, I/O done inside the kernel and 32-bit processes are
+not seen."""
 
 
-def syscalls_note(getattr_=False):
-    return SYSCALLS_NOTE.format(getattr=", and fstat/fstatat/statx of an open\n"
-                                "file (not stat of a path) as getattr" if getattr_ else "")
+def syscalls_note(ops):
+    """The help's note on how ``ops`` are timed."""
+    lines = []
+    for op in ops:
+        names = ", ".join(n for _, group in SYSCALLS[op] for n in group)
+        if op == GETATTR:
+            names = "fstat, and fstatat/statx of an fd (not stat of a path)"
+        lines.append("  %-8s %s" % (OP_NAMES[op] + ":", names))
+    return SYSCALLS_NOTE.format(ops="\n".join(lines))
 
 
 def lookup(name):
@@ -128,7 +134,8 @@ def absence(fs):
 
 
 def attach(tool, fs, ops):
-    """Attach the timing of ``ops`` on ``fs``; returns the mechanism used."""
+    """Attach the timing of ``ops`` on ``fs``; returns the mechanism used.
+    The tool's constants must include syscall_constants(ops)."""
     from ...kernel import features
     if fs.functions and (features.has_fentry() or features.has_kprobes()):
         try:
@@ -136,7 +143,7 @@ def attach(tool, fs, ops):
         except BPFError as e:
             _detach_all(tool)
             _debug(f"{fs.name}'s functions: {e}; using the syscall tracepoints")
-    _attach_syscalls(tool, ops)
+    _attach_syscalls(tool)
     return "syscall tracepoints"
 
 
@@ -195,23 +202,20 @@ def _load_for(tool, prog, func):
     tool.coll.load_program(prog, sdef=spec.sdef, target=func)
 
 
-def _attach_syscalls(tool, ops):
-    # exits first: an enter whose exit is not attached yet would leave an entry
+def syscall_constants(ops, machine=None):
+    """sc_how and sc_op (fslatency.h) for ``ops``: what each syscall number is."""
+    from ...kernel.syscall_names import syscall_number
+    how, op_of = bytearray(SC_MAX), bytearray(SC_MAX)
     for op in ops:
-        for syscall in (s for _, group in SYSCALL_ENTERS[op] for s in group):
-            _attach_optional(tool, SYSCALL_EXITS[op], f"syscalls/sys_exit_{syscall}", syscall)
-    for op in ops:
-        for prog, group in SYSCALL_ENTERS[op]:
-            for syscall in group:
-                _attach_optional(tool, prog, f"syscalls/sys_enter_{syscall}", syscall)
+        for kind, names in SYSCALLS[op]:
+            for name in names:
+                nr = syscall_number(name, machine)
+                if nr is not None and nr < SC_MAX:
+                    how[nr], op_of[nr] = kind, op
+    return {"sc_how": bytes(how), "sc_op": bytes(op_of)}
 
 
-REQUIRED_SYSCALLS = {"read", "write", "openat", "fsync", "newfstatat"}
-
-
-def _attach_optional(tool, prog, target, syscall):
-    try:
-        tool.attach(prog, target)
-    except BPFError:
-        if syscall in REQUIRED_SYSCALLS:
-            raise
+def _attach_syscalls(tool):
+    # the exit first: an entry whose exit is not attached yet would stay
+    tool.attach("fs_sys_exit")
+    tool.attach("fs_sys_enter")

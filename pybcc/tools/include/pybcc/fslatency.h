@@ -4,8 +4,8 @@
  * Three ways in; the Python side (tools/lib/fsops.py) attaches one:
  *  - fentry/fexit on the file system's own functions (ext4_file_read_iter,
  *    ...), else kprobes/kretprobes on them: bcc's and libbpf-tools' data;
- *  - the syscall tracepoints (read/write/open/fsync/stat families), with a
- *    CO-RE walk fd -> file -> inode -> super block that keeps the files of
+ *  - the raw_syscalls tracepoints (read/write/open/fsync/stat families), with
+ *    a CO-RE walk fd -> file -> inode -> super block that keeps the files of
  *    the wanted file system only: kernels without kprobes and fentry.
  * Files are matched by their super block's magic (ext2/3/4 share one, as
  * they share ext4's functions; nfs and nfs4 too), or, for a file system
@@ -116,97 +116,104 @@ out:
     return 0;
 }
 
-/* ---- the syscall tracepoints (one program serves a family of syscalls) ---- */
+/* ---- the syscall tracepoints ----
+ * raw_syscalls:sys_enter/sys_exit, told by the syscall number (the Python
+ * side fills sc_how/sc_op for this architecture's numbers) what a syscall
+ * is: two tracepoints, where one per syscall (~20 of them) would each cost a
+ * grace period when detached (seconds at exit). */
+
+enum sc_how {
+    SC_NONE,
+    SC_FD,          /* read, write, readv, writev, fstat: the fd is the first argument */
+    SC_FD_POS,      /* pread64, preadv, preadv2 and the write twins: position 4th (-1: the file's) */
+    SC_OPEN,        /* open, openat, openat2, creat: the file comes with the result */
+    SC_FSYNC,       /* fsync, fdatasync: the whole file */
+    SC_FSTATAT,     /* newfstatat(dfd, "", buf, AT_EMPTY_PATH) */
+    SC_STATX,       /* statx(dfd, "", AT_EMPTY_PATH, ...) */
+};
+
+#define SC_MAX 512
+const volatile u8 sc_how[SC_MAX] = {};
+const volatile u8 sc_op[SC_MAX] = {};
+
+/* x86's 32-bit tasks number their syscalls differently: not traced */
+struct thread_info___x86 {
+    u32 status;
+} __attribute__((preserve_access_index));
+#define TS_COMPAT 0x0002
+
+static __always_inline bool compat_task(void)
+{
+    struct task_struct *t = (void *)bpf_get_current_task();
+    struct thread_info___x86 *ti = (void *)&t->thread_info;
+
+    if (bpf_core_field_exists(ti->status))
+        return BPF_CORE_READ(ti, status) & TS_COMPAT;
+    return false;
+}
 
 static __always_inline s64 file_pos(struct file *f)
 {
-    return f ? BPF_CORE_READ(f, f_pos) : 0;
+    return BPF_CORE_READ(f, f_pos);
 }
 
-/* read, write, readv, writev, fstat: the fd is the first argument */
-SEC("tracepoint/syscalls/sys_enter_read")
-int sys_enter_fd(struct trace_event_raw_sys_enter *ctx)
-{
-    struct file *f = current_fd_file(ctx->args[0]);
-
-    return f ? fs_enter(f, file_pos(f), 0) : 0;
-}
-
-/* pread64, pwrite64, preadv, pwritev, preadv2, pwritev2: the position is
- * the fourth (-1: the file's, for preadv2/pwritev2) */
-SEC("tracepoint/syscalls/sys_enter_pread64")
-int sys_enter_fd_pos(struct trace_event_raw_sys_enter *ctx)
-{
-    struct file *f = current_fd_file(ctx->args[0]);
-    s64 pos = ctx->args[3];
-
-    return f ? fs_enter(f, pos == -1 ? file_pos(f) : pos, 0) : 0;
-}
-
-/* open, openat, openat2, creat */
-SEC("tracepoint/syscalls/sys_enter_openat")
-int sys_enter_open(struct trace_event_raw_sys_enter *ctx)
-{
-    return fs_enter(NULL, 0, 0);
-}
-
-/* fsync, fdatasync: the whole file */
-SEC("tracepoint/syscalls/sys_enter_fsync")
-int sys_enter_fsync(struct trace_event_raw_sys_enter *ctx)
-{
-    struct file *f = current_fd_file(ctx->args[0]);
-
-    return f ? fs_enter(f, 0, WHOLE_FILE) : 0;
-}
-
-/* fstatat(dfd, "", ..., AT_EMPTY_PATH) and statx(dfd, "", AT_EMPTY_PATH, ...):
- * a getattr of an open file (path lookups are not followed here) */
-static __always_inline int enter_stat_fd(long dfd, const char *path, long flags)
+/* fstatat/statx of an fd's own file (AT_EMPTY_PATH and ""): a getattr of an
+ * open file; stat of a path is not followed here */
+static __always_inline struct file *stat_fd_file(long dfd, const char *path, long flags)
 {
     char first = 0;
-    struct file *f;
 
     if (!(flags & AT_EMPTY_PATH))
-        return 0;
+        return NULL;
     if (path)
         bpf_probe_read_user(&first, 1, path);
-    if (first)
+    return first ? NULL : current_fd_file(dfd);
+}
+
+SEC("tracepoint/raw_syscalls/sys_enter")
+int fs_sys_enter(struct trace_event_raw_sys_enter *ctx)
+{
+    long nr = ctx->id;
+    struct file *f = NULL;
+    s64 pos;
+    u8 how;
+
+    if (nr < 0 || nr >= SC_MAX)
         return 0;
-    f = current_fd_file(dfd);
-    return f ? fs_enter(f, 0, 0) : 0;
+    how = sc_how[nr];
+    if (how == SC_NONE || compat_task())
+        return 0;
+    switch (how) {
+    case SC_OPEN:
+        return fs_enter(NULL, 0, 0);
+    case SC_FSTATAT:
+        f = stat_fd_file(ctx->args[0], (const char *)ctx->args[1], ctx->args[3]);
+        return f ? fs_enter(f, 0, 0) : 0;
+    case SC_STATX:
+        f = stat_fd_file(ctx->args[0], (const char *)ctx->args[1], ctx->args[2]);
+        return f ? fs_enter(f, 0, 0) : 0;
+    }
+    f = current_fd_file(ctx->args[0]);
+    if (!f)
+        return 0;
+    if (how == SC_FSYNC)
+        return fs_enter(f, 0, WHOLE_FILE);
+    pos = how == SC_FD_POS ? (s64)ctx->args[3] : -1;
+    return fs_enter(f, pos == -1 ? file_pos(f) : pos, 0);
 }
 
-SEC("tracepoint/syscalls/sys_enter_newfstatat")
-int sys_enter_fstatat(struct trace_event_raw_sys_enter *ctx)
+SEC("tracepoint/raw_syscalls/sys_exit")
+int fs_sys_exit(struct trace_event_raw_sys_exit *ctx)
 {
-    return enter_stat_fd(ctx->args[0], (const char *)ctx->args[1], ctx->args[3]);
-}
+    long nr = ctx->id, ret = ctx->ret;
 
-SEC("tracepoint/syscalls/sys_enter_statx")
-int sys_enter_statx(struct trace_event_raw_sys_enter *ctx)
-{
-    return enter_stat_fd(ctx->args[0], (const char *)ctx->args[1], ctx->args[2]);
-}
-
-SEC("tracepoint/syscalls/sys_exit_read")
-int sys_exit_read(struct trace_event_raw_sys_exit *ctx) { return fs_exit(ctx, F_READ, ctx->ret, NULL); }
-
-SEC("tracepoint/syscalls/sys_exit_write")
-int sys_exit_write(struct trace_event_raw_sys_exit *ctx) { return fs_exit(ctx, F_WRITE, ctx->ret, NULL); }
-
-SEC("tracepoint/syscalls/sys_exit_openat")
-int sys_exit_open(struct trace_event_raw_sys_exit *ctx)
-{
+    if (nr < 0 || nr >= SC_MAX || sc_how[nr] == SC_NONE)
+        return 0;
+    if (sc_how[nr] != SC_OPEN)
+        return fs_exit(ctx, sc_op[nr], ret, NULL);
     /* the result, as the file system's open returns it: 0 or an error */
-    return fs_exit(ctx, F_OPEN, ctx->ret >= 0 ? 0 : ctx->ret,
-                   ctx->ret >= 0 ? current_fd_file(ctx->ret) : NULL);
+    return fs_exit(ctx, F_OPEN, ret >= 0 ? 0 : ret, ret >= 0 ? current_fd_file(ret) : NULL);
 }
-
-SEC("tracepoint/syscalls/sys_exit_fsync")
-int sys_exit_fsync(struct trace_event_raw_sys_exit *ctx) { return fs_exit(ctx, F_FSYNC, ctx->ret, NULL); }
-
-SEC("tracepoint/syscalls/sys_exit_newfstatat")
-int sys_exit_getattr(struct trace_event_raw_sys_exit *ctx) { return fs_exit(ctx, F_GETATTR, ctx->ret, NULL); }
 
 /* ---- kprobes on the file system's functions (target given at attach) ---- */
 
