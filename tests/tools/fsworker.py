@@ -73,7 +73,7 @@ def mounted(request):
 def other_dirs(fstype):
     """Directories on other file systems: tmpfs, and /var/tmp when it is not
     ``fstype`` (it is ext4 on the project machines)."""
-    dirs = ["/dev/shm"]
+    dirs = ["/dev/shm"] if fstype != "tmpfs" else []
     with open("/proc/self/mounts") as f:
         mounts = {line.split()[1]: line.split()[2] for line in f}
     var = max((m for m in mounts if "/var/tmp".startswith(m)), key=len)

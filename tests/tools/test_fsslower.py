@@ -58,6 +58,15 @@ def test_fsslower_on_the_file_systems_functions(mounted, monkeypatch):
     assert "fentry" in t.stderr or "kprobe" in t.stderr, t.stderr
 
 
+def test_any_file_system_of_the_kernel_by_name():
+    """pybcc: -t takes a file system outside libbpf-tools' list (tmpfs here),
+    matched by its type's name through the syscalls."""
+    with open("/proc/self/mounts") as f:
+        if ("/dev/shm", "tmpfs") not in {tuple(ln.split()[1:3]) for ln in f}:
+            pytest.skip("/dev/shm is not a tmpfs mount")
+    check_fsslower_json("tmpfs", "/dev/shm")
+
+
 def test_bcc_slower_text_columns(mounted):
     fstype, mnt = mounted
     name = fstype + "slower"
