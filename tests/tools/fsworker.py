@@ -60,8 +60,9 @@ def mounted(request):
     fstype = request.param
     if os.geteuid() != 0:
         pytest.skip("needs root")
-    if not fs_in_kernel(fstype) and shutil.which("modprobe"):
-        subprocess.run(["modprobe", "-q", fstype], capture_output=True)   # stock kernels
+    if shutil.which("modprobe"):     # stock kernels: loop and file systems are modules
+        for module in ("loop", fstype):
+            subprocess.run(["modprobe", "-q", module], capture_output=True)
     if not fs_in_kernel(fstype):
         pytest.skip(f"{fstype} is not in this kernel")
     if not shutil.which(f"mkfs.{fstype}"):

@@ -12,10 +12,10 @@ from .toolrun import RunningTool, bad_input, run_tool
 pytestmark = pytest.mark.usefixtures("root")
 
 
-def traced(tool, fsdir, fstype, *args, ready):
+def traced(tool, fsdir, fstype, *args, ready, timeout=60):
     """Run the child's operations under the tool; the report comes at Ctrl-C."""
     with Worker(fsdir, fstype) as w:
-        t = RunningTool(tool, "-p", w.pid, *args, ready=ready)
+        t = RunningTool(tool, "-p", w.pid, *args, ready=ready, timeout=timeout)
         try:
             w.run()
         finally:
@@ -39,8 +39,8 @@ def text_counts(text, header):
     return counts
 
 
-def check_fsdist_json(fstype, mnt):
-    t = traced("fsdist", mnt, fstype, "-t", fstype, "--json",
+def check_fsdist_json(fstype, mnt, timeout=60):
+    t = traced("fsdist", mnt, fstype, "-t", fstype, "--json", timeout=timeout,
                ready=f"Tracing {fstype} operation latency... Hit Ctrl-C to end.")
     [rec] = t.json_records()
     assert rec["unit"] == "usecs"
@@ -64,7 +64,7 @@ def test_fsdist_on_the_file_systems_functions(mounted, monkeypatch):
     if not (features.has_fentry() or features.has_kprobes()):
         pytest.skip("needs fentry or kprobes (the syscall path is tested above)")
     monkeypatch.setenv("PYBCC_DEBUG", "1")
-    t = check_fsdist_json(*mounted)
+    t = check_fsdist_json(*mounted, timeout=300)     # attaching is slow under TCG
     assert "raw_syscalls" not in t.stderr, t.stderr
 
 

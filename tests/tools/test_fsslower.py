@@ -12,17 +12,17 @@ pytestmark = pytest.mark.usefixtures("root")
 LLONG_MAX = (1 << 63) - 1
 
 
-def traced(tool, fsdir, fstype, *args, ready):
+def traced(tool, fsdir, fstype, *args, ready, timeout=60):
     with Worker(fsdir, fstype) as w:
-        with RunningTool(tool, "-p", w.pid, *args, ready=ready) as t:
+        with RunningTool(tool, "-p", w.pid, *args, ready=ready, timeout=timeout) as t:
             w.run()
             # 11 operations on our file: wait for their events to drain
             t.wait_for(lambda ln: sum(MARK + "-file" in x for x in t.lines) >= 11, timeout=10)
     return t
 
 
-def check_fsslower_json(fstype, mnt):
-    t = traced("fsslower", mnt, fstype, "-t", fstype, "-m", "0", "--json",
+def check_fsslower_json(fstype, mnt, timeout=60):
+    t = traced("fsslower", mnt, fstype, "-t", fstype, "-m", "0", "--json", timeout=timeout,
                ready=f"Tracing {fstype} operations... Hit Ctrl-C to end.")
     recs = [r for r in t.json_records() if r["filename"].startswith(MARK)]
     assert {r["filename"] for r in recs} == {MARK + "-file"}, t.stdout   # no other fs
@@ -53,7 +53,7 @@ def test_fsslower_on_the_file_systems_functions(mounted, monkeypatch):
         pytest.skip("needs fentry or kprobes (the syscall path is tested above)")
     monkeypatch.setenv("PYBCC_DEBUG", "1")
     fstype, mnt = mounted
-    t = check_fsslower_json(fstype, mnt)
+    t = check_fsslower_json(fstype, mnt, timeout=300)     # attaching is slow under TCG
     assert "raw_syscalls" not in t.stderr, t.stderr
     assert "fentry" in t.stderr or "kprobe" in t.stderr, t.stderr
 
