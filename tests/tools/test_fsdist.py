@@ -65,7 +65,7 @@ def test_fsdist_on_the_file_systems_functions(mounted, monkeypatch):
         pytest.skip("needs fentry or kprobes (the syscall path is tested above)")
     monkeypatch.setenv("PYBCC_DEBUG", "1")
     t = check_fsdist_json(*mounted, timeout=300)     # attaching is slow under TCG
-    assert "raw_syscalls" not in t.stderr, t.stderr
+    assert "sys_exit" not in t.stderr, t.stderr
 
 
 def test_bcc_dist_text_and_milliseconds(mounted):
@@ -109,3 +109,23 @@ def test_bad_input():
     bad_input("fsdist", "-t", "ext4", "0")
     bad_input("ext4dist", "-p", "abc")
     bad_input("xfsdist", "1", "x")
+
+
+def test_classic_tracepoints_where_raw_ones_are_not_used(mounted):
+    """Architectures other than x86/arm64 time syscalls through the classic
+    raw_syscalls tracepoints: the same counts."""
+    from pybcc.output.histogram import collect_sections
+    from pybcc.tools.lib import fsops
+    from pybcc.tools.lib.runtime import Tool
+    fstype, mnt = mounted
+    if fstype != "ext4":
+        pytest.skip("one file system is enough for the fallback")
+    with Worker(mnt, fstype) as w:
+        constants = {"fs_magic": fsops.FILESYSTEMS[fstype].magic, "targ_tgid": w.pid,
+                     **fsops.syscall_constants(range(5))}
+        with Tool("fsdist", constants) as tool:
+            tool.attach("fs_sys_exit")
+            tool.attach("fs_sys_enter")
+            w.run()
+            hists = collect_sections(tool.maps["hists"], lambda k: k.op)
+    assert {fsops.OP_NAMES[op]: sum(v) for op, v in hists.items()} == COUNTS

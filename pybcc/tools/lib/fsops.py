@@ -3,11 +3,13 @@ tools: ext4dist, xfsslower, ...), and how their operations get timed on the
 running kernel (the BPF side is pybcc/fslatency.h).
 
 Best first: fentry/fexit on the file system's own functions, else kprobes on
-them (bcc's and libbpf-tools' data); without either, the raw_syscalls
-tracepoints with a walk from the fd to the file's super block, which time the
-whole syscall (VFS included) and do not see mmap'ed I/O or io_uring.
+them (bcc's and libbpf-tools' data); without either, the sys_enter/sys_exit
+tracepoints (raw ones on x86 and arm64) with a walk from the fd to the file's
+super block, which time the whole syscall (VFS included) and do not see
+mmap'ed I/O or io_uring.
 """
 import os
+import platform
 from dataclasses import dataclass, field
 
 from ...errors import BPFError
@@ -81,7 +83,7 @@ FENTRY_NAMES = {READ: "read", WRITE: "write", OPEN: "open", FSYNC: "fsync",
 SYSCALLS_NOTE = """\
 Mechanism: fentry/fexit on the file system's functions where the kernel
 allows them, else kprobes (as bcc). Without either (PYBCC_DEBUG=1 tells),
-the raw_syscalls tracepoints, on the regular files of this file system
+the sys_enter/sys_exit tracepoints, on the regular files of this file system
 (found from the fd: file -> inode -> super block):
 {ops}
 That times the whole syscall, VFS layer included; mmap'ed I/O, io_uring,
@@ -216,6 +218,15 @@ def syscall_constants(ops, machine=None):
 
 
 def _attach_syscalls(tool):
-    # the exit first: an entry whose exit is not attached yet would stay
+    # the exit first: an entry whose exit is not attached yet would stay.
+    # Raw tracepoints where the BPF side reads this architecture's pt_regs.
+    if platform.machine() in ("x86_64", "aarch64"):
+        try:
+            tool.attach("fs_sys_exit_raw")
+            tool.attach("fs_sys_enter_raw")
+            return
+        except BPFError as e:
+            _detach_all(tool)
+            _debug(f"raw_syscalls raw tracepoints: {e}; using the classic ones")
     tool.attach("fs_sys_exit")
     tool.attach("fs_sys_enter")

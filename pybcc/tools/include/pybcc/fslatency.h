@@ -4,8 +4,8 @@
  * Three ways in; the Python side (tools/lib/fsops.py) attaches one:
  *  - fentry/fexit on the file system's own functions (ext4_file_read_iter,
  *    ...), else kprobes/kretprobes on them: bcc's and libbpf-tools' data;
- *  - the raw_syscalls tracepoints (read/write/open/fsync/stat families), with
- *    a CO-RE walk fd -> file -> inode -> super block that keeps the files of
+ *  - the sys_enter/sys_exit tracepoints (read/write/open/fsync/stat syscalls),
+ *    with a CO-RE walk fd -> file -> inode -> super block that keeps the files of
  *    the wanted file system only: kernels without kprobes and fentry.
  * Files are matched by their super block's magic (ext2/3/4 share one, as
  * they share ext4's functions; nfs and nfs4 too), or, for a file system
@@ -58,32 +58,37 @@ static __always_inline bool fs_wanted(struct file *f)
     char name[FS_NAME_LEN];
     int i;
 
-    if (!sb || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
+    /* the cheapest test first: the syscall path asks this of every fd read */
+    if (!sb)
         return false;
-    if (fs_magic)
-        return BPF_CORE_READ(sb, s_magic) == fs_magic;
-    if (bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(sb, s_type, name)) <= 0)
-        return false;
-    for (i = 0; i < FS_NAME_LEN; i++) {
-        if (name[i] != fs_name[i])
+    if (fs_magic) {
+        if (BPF_CORE_READ(sb, s_magic) != fs_magic)
             return false;
-        if (!name[i])
-            break;
+    } else {
+        if (bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(sb, s_type, name)) <= 0)
+            return false;
+        for (i = 0; i < FS_NAME_LEN; i++) {
+            if (name[i] != fs_name[i])
+                return false;
+            if (!name[i])
+                break;
+        }
     }
-    return true;
+    return (BPF_CORE_READ(inode, i_mode) & S_IFMT) == S_IFREG;
 }
 
-/* An operation starts on file f (NULL: an open, whose file comes at its return). */
-static __always_inline int fs_enter(struct file *f, s64 offset, s64 end)
+static __always_inline bool fs_traced_task(void)
 {
-    u64 id = bpf_get_current_pid_tgid();
-    u32 tid = id;
+    return !targ_tgid || (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+}
+
+/* Note the start of an operation on file f (NULL: an open, whose file
+ * comes at its return). */
+static __always_inline int fs_start(struct file *f, s64 offset, s64 end)
+{
+    u32 tid = bpf_get_current_pid_tgid();
     struct fs_start s = {};
 
-    if (targ_tgid && (id >> 32) != targ_tgid)
-        return 0;
-    if (f && !fs_wanted(f))
-        return 0;
     s.ts = bpf_ktime_get_ns();
     s.offset = offset;
     s.end = end;
@@ -92,16 +97,25 @@ static __always_inline int fs_enter(struct file *f, s64 offset, s64 end)
     return 0;
 }
 
+/* A file system function starts on file f (NULL: a getattr). */
+static __always_inline int fs_enter(struct file *f, s64 offset, s64 end)
+{
+    if (!fs_traced_task() || (f && !fs_wanted(f)))
+        return 0;
+    return fs_start(f, offset, end);
+}
+
 /* An operation returns ret; opened is the file an open made (else NULL). */
 static __always_inline int fs_exit(void *ctx, u32 op, s64 ret, struct file *opened)
 {
     u32 tid = bpf_get_current_pid_tgid();
-    u64 end_ns = bpf_ktime_get_ns();
     struct fs_start *s = bpf_map_lookup_elem(&fs_starts, &tid);
     struct file *f;
+    u64 end_ns;
 
     if (!s)
         return 0;       /* started before tracing, or not the wanted file system */
+    end_ns = bpf_ktime_get_ns();
     f = s->file ? s->file : opened;
     if (op == F_OPEN && !s->file && (!f || !fs_wanted(f)))
         goto out;
@@ -117,10 +131,12 @@ out:
 }
 
 /* ---- the syscall tracepoints ----
- * raw_syscalls:sys_enter/sys_exit, told by the syscall number (the Python
+ * raw_syscalls sys_enter/sys_exit, told by the syscall number (the Python
  * side fills sc_how/sc_op for this architecture's numbers) what a syscall
  * is: two tracepoints, where one per syscall (~20 of them) would each cost a
- * grace period when detached (seconds at exit). */
+ * grace period when detached (seconds at exit). Raw tracepoints where the
+ * Python side knows the architecture's pt_regs (x86, arm64): they cost each
+ * syscall less than the classic ones, which build a record first. */
 
 enum sc_how {
     SC_NONE,
@@ -170,49 +186,104 @@ static __always_inline struct file *stat_fd_file(long dfd, const char *path, lon
     return first ? NULL : current_fd_file(dfd);
 }
 
-SEC("tracepoint/raw_syscalls/sys_enter")
-int fs_sys_enter(struct trace_event_raw_sys_enter *ctx)
+/* Argument i of the syscall: copied from the classic tracepoint's record
+ * (args), or read from the raw tracepoint's pt_regs (args is NULL). */
+static __always_inline long sc_arg(const long *args, struct pt_regs *regs, int i)
 {
-    long nr = ctx->id;
+    if (args)
+        return args[i];
+    switch (i) {
+    case 0: return PT_REGS_PARM1_CORE_SYSCALL(regs);
+    case 1: return PT_REGS_PARM2_CORE_SYSCALL(regs);
+    case 2: return PT_REGS_PARM3_CORE_SYSCALL(regs);
+    default: return PT_REGS_PARM4_CORE_SYSCALL(regs);
+    }
+}
+
+static __always_inline int on_sys_enter(long nr, const long *args, struct pt_regs *regs)
+{
     struct file *f = NULL;
-    s64 pos;
+    s64 pos = -1, end = 0;
     u8 how;
 
     if (nr < 0 || nr >= SC_MAX)
         return 0;
     how = sc_how[nr];
-    if (how == SC_NONE || compat_task())
+    if (how == SC_NONE || !fs_traced_task())
         return 0;
     switch (how) {
     case SC_OPEN:
-        return fs_enter(NULL, 0, 0);
+        return compat_task() ? 0 : fs_start(NULL, 0, 0);
     case SC_FSTATAT:
-        f = stat_fd_file(ctx->args[0], (const char *)ctx->args[1], ctx->args[3]);
-        return f ? fs_enter(f, 0, 0) : 0;
+        f = stat_fd_file(sc_arg(args, regs, 0), (const char *)sc_arg(args, regs, 1),
+                         sc_arg(args, regs, 3));
+        pos = 0;
+        break;
     case SC_STATX:
-        f = stat_fd_file(ctx->args[0], (const char *)ctx->args[1], ctx->args[2]);
-        return f ? fs_enter(f, 0, 0) : 0;
+        f = stat_fd_file(sc_arg(args, regs, 0), (const char *)sc_arg(args, regs, 1),
+                         sc_arg(args, regs, 2));
+        pos = 0;
+        break;
+    case SC_FSYNC:
+        f = current_fd_file(sc_arg(args, regs, 0));
+        pos = 0;
+        end = WHOLE_FILE;
+        break;
+    case SC_FD_POS:
+        pos = sc_arg(args, regs, 3);
+        /* fall through */
+    default:
+        f = current_fd_file(sc_arg(args, regs, 0));
     }
-    f = current_fd_file(ctx->args[0]);
-    if (!f)
+    /* compat last: it is rare, and every fd of every task gets here */
+    if (!f || !fs_wanted(f) || compat_task())
         return 0;
-    if (how == SC_FSYNC)
-        return fs_enter(f, 0, WHOLE_FILE);
-    pos = how == SC_FD_POS ? (s64)ctx->args[3] : -1;
-    return fs_enter(f, pos == -1 ? file_pos(f) : pos, 0);
+    return fs_start(f, pos == -1 ? file_pos(f) : pos, end);
 }
 
-SEC("tracepoint/raw_syscalls/sys_exit")
-int fs_sys_exit(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int on_sys_exit(void *ctx, long nr, long ret)
 {
-    long nr = ctx->id, ret = ctx->ret;
-
     if (nr < 0 || nr >= SC_MAX || sc_how[nr] == SC_NONE)
         return 0;
     if (sc_how[nr] != SC_OPEN)
         return fs_exit(ctx, sc_op[nr], ret, NULL);
     /* the result, as the file system's open returns it: 0 or an error */
     return fs_exit(ctx, F_OPEN, ret >= 0 ? 0 : ret, ret >= 0 ? current_fd_file(ret) : NULL);
+}
+
+SEC("tracepoint/raw_syscalls/sys_enter")
+int fs_sys_enter(struct trace_event_raw_sys_enter *ctx)
+{
+    long args[4] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3]};
+
+    return on_sys_enter(ctx->id, args, NULL);
+}
+
+SEC("tracepoint/raw_syscalls/sys_exit")
+int fs_sys_exit(struct trace_event_raw_sys_exit *ctx)
+{
+    return on_sys_exit(ctx, ctx->id, ctx->ret);
+}
+
+/* sys_enter(struct pt_regs *regs, long id), sys_exit(struct pt_regs *regs, long ret) */
+SEC("raw_tp/sys_enter")
+int fs_sys_enter_raw(u64 *ctx)
+{
+    return on_sys_enter(ctx[1], NULL, (struct pt_regs *)ctx[0]);
+}
+
+SEC("raw_tp/sys_exit")
+int fs_sys_exit_raw(u64 *ctx)
+{
+    struct pt_regs *regs = (struct pt_regs *)ctx[0];
+    long nr = -1;
+
+#if defined(__TARGET_ARCH_x86)
+    nr = BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+    nr = BPF_CORE_READ(regs, syscallno);
+#endif
+    return on_sys_exit(ctx, nr, ctx[1]);
 }
 
 /* ---- kprobes on the file system's functions (target given at attach) ---- */
