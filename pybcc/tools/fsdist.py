@@ -7,7 +7,7 @@ import time
 from ..output.histogram import collect_sections, log2_hist_text, sections_json, sections_text
 from .lib import fsops
 from .lib.args import add_duration, add_interval_count, add_json, pid, tool_parser
-from .lib.report import report_loop
+from .lib.report import FOREVER, report_loop
 from .lib.runtime import Tool, fail, run_tool, status
 
 EXAMPLES = """examples:
@@ -98,7 +98,7 @@ def trace(args, ops, bcc_style):
     if args.pid:
         constants["targ_tgid"] = args.pid
     label = "msecs" if args.milliseconds else "usecs"
-    interval_given = args.interval < 99999999
+    interval_given = args.interval < FOREVER
     with Tool("fsdist", constants) as tool:
         fsops.attach(tool, fs, ops)
         status(f"Tracing {fs.title if bcc_style else fs.name} operation latency... "

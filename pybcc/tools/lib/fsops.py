@@ -82,7 +82,8 @@ FENTRY_NAMES = {READ: "read", WRITE: "write", OPEN: "open", FSYNC: "fsync",
 
 SYSCALLS_NOTE = """\
 Mechanism: fentry/fexit on the file system's functions where the kernel
-allows them, else kprobes (as bcc). Without either (PYBCC_DEBUG=1 tells),
+allows them (built in, not a module), else kprobes (as bcc). Without either
+(PYBCC_DEBUG=1 tells),
 the sys_enter/sys_exit tracepoints, on the regular files of this file system
 (found from the fd: file -> inode -> super block):
 {ops}
@@ -171,7 +172,7 @@ def _attach_functions(tool, fs, ops, fentry):
         error = None
         for funcs in alternatives:
             try:
-                kinds.add(_attach_op_functions(tool, op, funcs, fentry))
+                kinds.add(attach_op(tool, op, funcs, fentry))
                 break
             except BPFError as e:
                 error = error or e
@@ -180,7 +181,9 @@ def _attach_functions(tool, fs, ops, fentry):
     return " and ".join(sorted(kinds)) + f" on {fs.name}'s functions"
 
 
-def _attach_op_functions(tool, op, funcs, fentry):
+def attach_op(tool, op, funcs, fentry):
+    """Time ``op`` by the file system functions ``funcs``: fentry/fexit when
+    ``fentry`` and the kernel takes it, else kprobes. Returns which."""
     if fentry and len(funcs) == 1:
         try:
             name = FENTRY_NAMES[op]
