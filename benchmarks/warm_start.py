@@ -41,6 +41,8 @@ TOOL_ARGS = {
     "dbslower": ["postgres", "-x"] + sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))[-1:],
     "dbstat": ["postgres", "-x"] + sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))[-1:],
     "dirtop": ["-d", "/tmp"],
+    "fsdist": ["-t", "ext4"],
+    "fsslower": ["-t", "ext4"],
 }
 _target = None
 
