@@ -164,6 +164,13 @@ TOOLS = [
        "tracepoints vmscan:mm_vmscan_direct_reclaim_begin/end (--memcg: memcg_reclaim too)",
        differs="-v needs vm_zone_stat in /proc/kallsyms (refused in one line without); "
                "--memcg added"),
+    # issue 11: block I/O, page cache and memory
+    _t("cachestat", "Memory", "Count page cache hits, misses and dirtyings",
+       "tracepoints filemap:mm_filemap_add_to_page_cache/get_pages/fault, "
+       "writeback:writeback_dirty_folio (tp_btf, raw_tp fallback), in pages",
+       "kprobes filemap_add_folio, folio_mark_accessed, folio_account_dirtied, mark_buffer_dirty",
+       differs="without kprobes: accesses are read()'s pages and mmap faults, DIRTIES the "
+               "pages dirtied (no mark_buffer_dirty tracepoint); needs Linux 6.10+"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
