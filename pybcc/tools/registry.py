@@ -171,6 +171,11 @@ TOOLS = [
        "kprobes filemap_add_folio, folio_mark_accessed, folio_account_dirtied, mark_buffer_dirty",
        differs="without kprobes: accesses are read()'s pages and mmap faults, DIRTIES the "
                "pages dirtied (no mark_buffer_dirty tracepoint); needs Linux 6.10+"),
+    _t("cachetop", "Memory", "Page cache hits and misses per process, like top",
+       "as cachestat (one object), counted per process",
+       "as cachestat, counted per process",
+       differs="-C/--batch plain text, -s/-r sort, count, --json added; without kprobes "
+               "the counts are pages (see cachestat)"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

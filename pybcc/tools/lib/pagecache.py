@@ -68,3 +68,15 @@ def meminfo_mb():
             if name in ("Buffers", "Cached"):
                 found[name] = int(rest.split()[0]) / 1024
     return found.get("Buffers", 0), found.get("Cached", 0)
+
+
+def process_row(counts, mechanism):
+    """bcc cachetop's numbers for one process from {nf: count}: (HITS,
+    MISSES, DIRTIES, READ_HIT%, WRITE_HIT%). bcc's HITS are all accesses
+    (MPA + MBD) and its MISSES all additions and dirtyings (APCL + APD)."""
+    mpa, mbd, apcl, apd = (max(0, counts.get(nf, 0)) for nf in (NF_MPA, NF_MBD, NF_APCL, NF_APD))
+    access, misses = mpa + mbd, apcl + apd
+    whole = access + misses
+    read_hit = 100 * mpa / whole if mpa else 0.0
+    write_hit = 100 * apcl / whole if apcl else 0.0
+    return access, misses, (mbd if mechanism == "kprobe" else apd), read_hit, write_hit
