@@ -24,9 +24,11 @@ struct combined_alloc_info {
 enum { EV_ALLOC_ENTER = 1, EV_ALLOC_EXIT = 2, EV_FREE = 3 };
 struct memleak_trace {
     u32 kind;
-    u32 pid;
+    u32 pid;        // the thread, as trace_pipe shows it
     u64 size;
     u64 address;
+    u64 ts;         // ns, CLOCK_MONOTONIC
+    u32 cpu;
     char comm[16];
 };
 PYBCC_RECORD(memleak_trace);
@@ -81,7 +83,9 @@ static __always_inline void trace(void *ctx, u32 kind, u64 size, u64 address)
     if (!trace_all)
         return;
     e.kind = kind;
-    e.pid = bpf_get_current_pid_tgid() >> 32;
+    e.pid = (u32)bpf_get_current_pid_tgid();
+    e.ts = bpf_ktime_get_ns();
+    e.cpu = bpf_get_smp_processor_id();
     e.size = size;
     e.address = address;
     bpf_get_current_comm(e.comm, sizeof(e.comm));

@@ -63,7 +63,8 @@ TOOLS = [
        "tracepoints irq:softirq_entry/exit"),
     _t("memleak", "Memory", "Show outstanding memory allocations by stack",
        "uprobes on libc's allocators; kmem/percpu tracepoints for the kernel",
-       differs="-t prints its own trace lines; --combined-only omits fully freed stacks"),
+       differs="-t: bcc's trace_fields() tuples from events, not printk (flags fixed at "
+               "'...11', the timestamp CLOCK_MONOTONIC)"),
     _t("oomkill", "Memory", "Trace the out-of-memory killer",
        "tracepoint oom:mark_victim", "kprobe oom_kill_process",
        "with the tracepoint, 'pages' is RAM+swap of the victim"),
