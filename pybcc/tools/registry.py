@@ -67,7 +67,9 @@ TOOLS = [
                "'...11', the timestamp CLOCK_MONOTONIC)"),
     _t("oomkill", "Memory", "Trace the out-of-memory killer",
        "tracepoint oom:mark_victim", "kprobe oom_kill_process",
-       "with the tracepoint, 'pages' is RAM+swap of the victim"),
+       "with the tracepoint, 'pages' is worked out as the kernel's totalpages: the "
+       "memory cgroup's limit (+ swap it may use) when a cgroup is at its limit, else "
+       "RAM+swap"),
     _t("tcpconnect", "Network", "Trace active TCP connections (connect())",
        "sock:inet_sock_set_state + connect() syscall exit", "kprobes tcp_v4/v6_connect",
        "-d/--dns refused; LPORT 0 for refused connects with the tracepoint"),
