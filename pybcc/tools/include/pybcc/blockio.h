@@ -1,6 +1,7 @@
-/* BPF-side pieces of the block I/O tools (biolatency, biosnoop): a
- * request's disk on old and new kernels, the -d disk filter, and each
- * block_rq tracepoint hook as a tp_btf/raw_tp twin.
+/* BPF-side pieces of the block I/O tools (biolatency, biosnoop, biotop,
+ * biostacks...): a request's disk on old and new kernels, the -d disk
+ * filter, its direction, and each block_rq tracepoint hook as a
+ * tp_btf/raw_tp twin.
  */
 #ifndef __PYBCC_BLOCKIO_H
 #define __PYBCC_BLOCKIO_H
@@ -38,6 +39,15 @@ static __always_inline int wanted(struct request *rq)
     disk = rq_disk(rq);
     return disk && BPF_CORE_READ(disk, major) == targ_major &&
            BPF_CORE_READ(disk, first_minor) == targ_minor;
+}
+
+#define REQ_OP_BITS_MASK 0xff
+#define REQ_OP_WRITE_VALUE 1
+
+/* The request writes (REQ_OP_WRITE; not flushes, discards...). */
+static __always_inline bool rq_is_write(struct request *rq)
+{
+    return (BPF_CORE_READ(rq, cmd_flags) & REQ_OP_BITS_MASK) == REQ_OP_WRITE_VALUE;
 }
 
 /* Programs NAME_btf and NAME_raw on tracepoint TP, whose first argument is

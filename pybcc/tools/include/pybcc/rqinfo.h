@@ -1,0 +1,65 @@
+/* What the block I/O tools remember about a request between its hooks:
+ * who created it (the process doing the I/O, at block_io_start or
+ * block_rq_insert) and when it was issued with its size and sector
+ * (block_rq_issue). Used by biosnoop, biotop and biostacks.
+ */
+#ifndef __PYBCC_RQINFO_H
+#define __PYBCC_RQINFO_H
+
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+struct rq_creator {
+    u64 ts;         // creation (queued) time, ns
+    u32 pid;
+    char comm[16];
+};
+
+struct rq_issue {
+    u64 ts;         // issue time, ns
+    u64 data_len;
+    u64 sector;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, struct request *);
+    __type(value, struct rq_creator);
+} rq_creators SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 10240);
+    __type(key, struct request *);
+    __type(value, struct rq_issue);
+} rq_issues SEC(".maps");
+
+/* The current task created rq. */
+static __always_inline void remember_creator(struct request *rq)
+{
+    struct rq_creator c = {};
+
+    c.ts = bpf_ktime_get_ns();
+    c.pid = bpf_get_current_pid_tgid() >> 32;
+    bpf_get_current_comm(&c.comm, sizeof(c.comm));
+    bpf_map_update_elem(&rq_creators, &rq, &c, BPF_ANY);
+}
+
+static __always_inline void remember_issue(struct request *rq)
+{
+    struct rq_issue s = {};
+
+    s.ts = bpf_ktime_get_ns();
+    s.data_len = BPF_CORE_READ(rq, __data_len);
+    s.sector = BPF_CORE_READ(rq, __sector);
+    bpf_map_update_elem(&rq_issues, &rq, &s, BPF_ANY);
+}
+
+static __always_inline void forget_request(struct request *rq)
+{
+    bpf_map_delete_elem(&rq_issues, &rq);
+    bpf_map_delete_elem(&rq_creators, &rq);
+}
+
+#endif
