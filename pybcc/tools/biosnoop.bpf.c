@@ -89,9 +89,7 @@ static __always_inline int trace_done(void *ctx, struct request *rq)
     return 0;
 }
 
-RQ_HOOK(io_start, block_io_start, trace_create)
-RQ_HOOK(rq_insert, block_rq_insert, trace_create)
-RQ_HOOK(rq_issue, block_rq_issue, trace_issue)
+RQ_CREATE_AND_ISSUE_HOOKS(trace_create, trace_issue)
 RQ_HOOK(rq_complete, block_rq_complete, trace_done)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -62,4 +62,12 @@ static __always_inline void forget_request(struct request *rq)
     bpf_map_delete_elem(&rq_creators, &rq);
 }
 
+/* The hooks that fill those maps through the tool's CREATE and ISSUE
+ * functions (which filter, then call remember_*): block_io_start, or
+ * block_rq_insert before Linux 6.5, and block_rq_issue. Needs blockio.h. */
+#define RQ_CREATE_AND_ISSUE_HOOKS(create, issue)    \
+    RQ_HOOK(io_start, block_io_start, create)       \
+    RQ_HOOK(rq_insert, block_rq_insert, create)     \
+    RQ_HOOK(rq_issue, block_rq_issue, issue)
+
 #endif
