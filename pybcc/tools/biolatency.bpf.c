@@ -30,12 +30,7 @@ struct {
     __type(value, u64);
 } start SEC(".maps");
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct hist_key);
-    __type(value, u64);
-} hists SEC(".maps");
+DEFINE_COUNTERS(hists, struct hist_key, 10240);
 
 /* flags: BPF_ANY for the earliest hook in use; BPF_NOEXIST on issue when
  * the queued time was already recorded. */

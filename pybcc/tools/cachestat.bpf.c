@@ -28,12 +28,7 @@ struct counter_key {
     char comm[16];
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 40960);
-    __type(key, struct counter_key);
-    __type(value, u64);
-} counts SEC(".maps");
+DEFINE_COUNTERS(counts, struct counter_key, 40960);
 
 static __always_inline int count(u32 nf, u64 pages)
 {

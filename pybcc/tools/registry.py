@@ -179,6 +179,11 @@ TOOLS = [
        "as cachestat, counted per process",
        differs="-C/--batch plain text, -s/-r sort, count, --json added; without kprobes "
                "the counts are pages (see cachestat)"),
+    _t("biostacks", "Block I/O", "Block I/O latency histograms by initiating kernel stack",
+       "tp_btf block_io_start/block_io_done (raw_tp fallback), Linux 6.5+",
+       "block_io tracepoints on 6.5+; before, fentry (else kprobes) on "
+       "blk_account_io_start/done, kprobe blk_account_io_merge_bio",
+       differs="libbpf-tools' tool (bcc has none); --json added"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

@@ -26,7 +26,7 @@ def reports_around(t, action, parse):
 
 def cold_then_warm(directory, args, parse):
     path = str(directory / "data")
-    pages = make_file(path, 16)
+    pages = make_file(path, 48)   # large against the misses of the machine's other work
     drop_pages(path)
     with RunningTool("cachestat", *args, "1", ready="HITS") as t:
         cold = reports_around(t, lambda: read_file(path), parse)
