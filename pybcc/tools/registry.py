@@ -184,6 +184,10 @@ TOOLS = [
        "block_io tracepoints on 6.5+; before, fentry (else kprobes) on "
        "blk_account_io_start/done, kprobe blk_account_io_merge_bio",
        differs="libbpf-tools' tool (bcc has none); --json added"),
+    _t("biolatpcts", "Block I/O", "Block I/O latency percentiles of one device, by operation",
+       "tp_btf block_rq_complete (raw_tp fallback), the request's own start times",
+       differs="--json as an alias of -j; percentiles exact over the three resolutions "
+               "(bcc's skip the coarse slots walked before a finer resolution)"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
