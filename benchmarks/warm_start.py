@@ -28,7 +28,7 @@ TOOL_ARGS = {
     "stackcount": ["t:syscalls:sys_enter_openat"],
     "trace": ["t:syscalls:sys_enter_openat"],
     "argdist": ["-C", "t:syscalls:sys_enter_openat():int:args->flags"],
-    "biolatpcts": ["vda"],      # issue 11: a block device is required
+    "biolatpcts": ["1:0"],      # issue 11: a block device (MAJ:MIN) is required
 }
 REFERENCE = "execsnoop"
 
