@@ -188,6 +188,11 @@ TOOLS = [
        "tp_btf block_rq_complete (raw_tp fallback), the request's own start times",
        differs="--json as an alias of -j; percentiles exact over the three resolutions "
                "(bcc's skip the coarse slots walked before a finer resolution)"),
+    _t("mdflush", "Block I/O", "Trace md (software RAID) flush requests",
+       "tp_btf block_bio_queue (raw_tp fallback): REQ_PREFLUSH bios to md* disks",
+       "kprobe md_flush_request",
+       differs="without kprobes, flushes seen where they are queued; says so in one line "
+               "when no md driver is loaded"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
