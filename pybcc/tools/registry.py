@@ -193,6 +193,10 @@ TOOLS = [
        "kprobe md_flush_request",
        differs="without kprobes, flushes seen where they are queued; says so in one line "
                "when no md driver is loaded"),
+    _t("compactsnoop", "Memory", "Trace zone compactions with latency and result",
+       "tracepoints compaction:mm_compaction_suitable (tp_btf/raw_tp)/begin/end",
+       differs="-e FRAGIDX worked out from the zone's free blocks (bcc: kretprobe "
+               "fragmentation_index); whole-zone compactions shown with ORDER -1; --json"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
