@@ -13,6 +13,8 @@
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
 #include <pybcc/twins.h>
+#define STACK_STORAGE_SIZE 2048
+#include <pybcc/stacks.h>
 
 #define MAX_ORDERS 16
 
@@ -56,13 +58,6 @@ struct {
     __type(key, u64);
     __type(value, struct started);
 } start SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_STACK_TRACE);
-    __uint(max_entries, 2048);
-    __uint(key_size, sizeof(u32));
-    __uint(value_size, 127 * sizeof(u64));
-} stack_traces SEC(".maps");
 
 DEFINE_SCRATCH(struct started, scratch_start);
 DEFINE_SCRATCH(struct event, scratch_event);
