@@ -197,6 +197,10 @@ TOOLS = [
        "tracepoints compaction:mm_compaction_suitable (tp_btf/raw_tp)/begin/end",
        differs="-e FRAGIDX worked out from the zone's free blocks (bcc: kretprobe "
                "fragmentation_index); whole-zone compactions shown with ORDER -1; --json"),
+    _t("slabratetop", "Memory", "Kernel slab cache allocation rate, top-like",
+       "tracepoint kmem:kmem_cache_alloc (cache name and size, Linux 6.1+)",
+       "tracepoint kmem:kmem_cache_alloc on 6.1+; kprobe kmem_cache_alloc before",
+       differs="--json added"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
