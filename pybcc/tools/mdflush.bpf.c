@@ -8,9 +8,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
-#include <pybcc/twins.h>
-
-#define DISK_NAME_LEN 32
+#include <pybcc/blockio.h>
 
 struct event {
     u32 pid;
@@ -18,20 +16,6 @@ struct event {
     char disk[DISK_NAME_LEN];
 };
 PYBCC_RECORD(event);
-
-/* Before Linux 5.12 the bio pointed at its gendisk. */
-struct bio___old {
-    struct gendisk *bi_disk;
-} __attribute__((preserve_access_index));
-
-static __always_inline struct gendisk *bio_disk(struct bio *bio)
-{
-    struct bio___old *old = (void *)bio;
-
-    if (bpf_core_field_exists(old->bi_disk))
-        return BPF_CORE_READ(old, bi_disk);
-    return BPF_CORE_READ(bio, bi_bdev, bd_disk);
-}
 
 static __always_inline int emit_flush(void *ctx, struct gendisk *disk)
 {

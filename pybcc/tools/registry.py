@@ -201,6 +201,11 @@ TOOLS = [
        "tracepoint kmem:kmem_cache_alloc (cache name and size, Linux 6.1+)",
        "tracepoint kmem:kmem_cache_alloc on 6.1+; kprobe kmem_cache_alloc before",
        differs="--json added"),
+    _t("swapin", "Memory", "Count swap-ins by process",
+       "tp_btf block_bio_queue (raw_tp fallback): read bios to swap partitions/devices",
+       "kprobe swap_read_folio/swap_readpage",
+       differs="without kprobes, swap-ins from swap files or served by zswap are not seen; "
+               "--json added"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

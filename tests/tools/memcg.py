@@ -51,18 +51,20 @@ def _write(path, value):
 
 
 @contextlib.contextmanager
-def memory_cgroup(limit_bytes):
+def memory_cgroup(limit_bytes, swap=False):
     """Yield the cgroup's cgroup.procs path; memory limited to ``limit_bytes``
-    and no swap."""
+    and, unless ``swap``, no swap."""
     root, version, mounted = _memory_root()
     cg = tempfile.mkdtemp(prefix="pybcc-memcg-", dir=root)
     try:
         if version == 2:
             _write(os.path.join(cg, "memory.max"), limit_bytes)
-            if os.path.exists(os.path.join(cg, "memory.swap.max")):
+            if not swap and os.path.exists(os.path.join(cg, "memory.swap.max")):
                 _write(os.path.join(cg, "memory.swap.max"), 0)
         else:
             _write(os.path.join(cg, "memory.limit_in_bytes"), limit_bytes)
+            if not swap and os.path.exists(os.path.join(cg, "memory.memsw.limit_in_bytes")):
+                _write(os.path.join(cg, "memory.memsw.limit_in_bytes"), limit_bytes)
         yield os.path.join(cg, "cgroup.procs")
     finally:
         os.rmdir(cg)

@@ -1,7 +1,7 @@
 /* BPF-side pieces of the block I/O tools (biolatency, biosnoop, biotop,
  * biostacks...): a request's disk on old and new kernels, the -d disk
- * filter, its direction, and each block_rq tracepoint hook as a
- * tp_btf/raw_tp twin.
+ * filter, its direction, a bio's disk, and each block_rq tracepoint hook
+ * as a tp_btf/raw_tp twin.
  */
 #ifndef __PYBCC_BLOCKIO_H
 #define __PYBCC_BLOCKIO_H
@@ -28,6 +28,38 @@ static __always_inline struct gendisk *rq_disk(struct request *rq)
     if (bpf_core_field_exists(old->rq_disk))
         return BPF_CORE_READ(old, rq_disk);
     return BPF_CORE_READ(rq, q, disk);
+}
+
+/* Before Linux 5.12 a bio pointed at its gendisk. */
+struct bio___old {
+    struct gendisk *bi_disk;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct gendisk *bio_disk(struct bio *bio)
+{
+    struct bio___old *old = (void *)bio;
+
+    if (bpf_core_field_exists(old->bi_disk))
+        return BPF_CORE_READ(old, bi_disk);
+    return BPF_CORE_READ(bio, bi_bdev, bd_disk);
+}
+
+struct bio___partno {
+    u8 bi_partno;
+} __attribute__((preserve_access_index));
+
+/* The bio's device (partition) as the kernel's dev_t, major << 20 | minor. */
+static __always_inline u32 bio_devt(struct bio *bio)
+{
+    struct bio___old *old = (void *)bio;
+    struct bio___partno *part = (void *)bio;
+
+    if (bpf_core_field_exists(old->bi_disk)) {
+        struct gendisk *disk = BPF_CORE_READ(old, bi_disk);
+        return (BPF_CORE_READ(disk, major) << 20) +
+               BPF_CORE_READ(disk, first_minor) + BPF_CORE_READ(part, bi_partno);
+    }
+    return BPF_CORE_READ(bio, bi_bdev, bd_dev);
 }
 
 static __always_inline int wanted(struct request *rq)
