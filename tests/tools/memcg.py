@@ -71,3 +71,26 @@ def memory_cgroup(limit_bytes, swap=False):
         if mounted:
             subprocess.run(["umount", mounted])
             os.rmdir(mounted)
+
+
+@contextlib.contextmanager
+def process_in(procs, script):
+    """A python3 running ``script`` in the cgroup of ``procs`` (its
+    cgroup.procs), after the script's first line ("ready"); killed at the
+    end. The script goes on at each line written to its stdin (``go(p)``)."""
+    import sys
+    child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        _write(procs, child.pid)
+        assert child.stdout.readline() == "ready\n"
+        yield child
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+
+
+def go(child):
+    child.stdin.write("go\n")
+    child.stdin.flush()

@@ -2,8 +2,6 @@ import json
 import os
 import re
 import signal
-import subprocess
-import sys
 from types import SimpleNamespace
 
 import pytest
@@ -13,7 +11,7 @@ from pybcc.tools.oomkill import COLUMNS, format_event, kill_row, open_tool, syst
 
 from pybcc.output.table import Table
 
-from .memcg import memory_cgroup
+from .memcg import go, memory_cgroup, process_in
 from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -71,22 +69,11 @@ LIMIT = 48 << 20
 def memcg_oom(*args):
     """oomkill's output around an OOM kill in a memory cgroup of our own
     (only the test's process is in it)."""
-    with memory_cgroup(LIMIT) as procs:
-        hog = subprocess.Popen([sys.executable, "-c", HOG], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, text=True)
-        try:
-            with open(procs, "w") as f:
-                f.write(str(hog.pid))
-            assert hog.stdout.readline() == "ready\n"
-            with RunningTool("oomkill", *args, ready="Ctrl-C to stop.") as t:
-                hog.stdin.write("go\n")
-                hog.stdin.flush()
-                assert hog.wait(60) == -signal.SIGKILL
-                line = t.wait_for(lambda ln: "pybcc-oomhog" in ln)
-        finally:
-            if hog.poll() is None:
-                hog.kill()
-            hog.wait()
+    with memory_cgroup(LIMIT) as procs, process_in(procs, HOG) as hog:
+        with RunningTool("oomkill", *args, ready="Ctrl-C to stop.") as t:
+            go(hog)
+            assert hog.wait(60) == -signal.SIGKILL
+            line = t.wait_for(lambda ln: "pybcc-oomhog" in ln)
     assert line is not None, t.stdout + t.stderr
     return hog.pid, line
 

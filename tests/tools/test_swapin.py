@@ -1,7 +1,6 @@
 import contextlib
 import json
 import subprocess
-import sys
 
 import pytest
 
@@ -9,7 +8,7 @@ from pybcc.kernel import features
 
 from .badinput import assert_one_line_error
 from .loopdev import loop_device
-from .memcg import memory_cgroup
+from .memcg import go, memory_cgroup, process_in
 from .toolrun import RunningTool, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -53,22 +52,12 @@ def swap_device():
 
 def swap_some(*args):
     """swapin's output while a process in a small memory cgroup swaps."""
-    with swap_device(), memory_cgroup(LIMIT, swap=True) as procs:
-        hog = subprocess.Popen([sys.executable, "-c", HOG], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, text=True)
-        try:
-            with open(procs, "w") as f:
-                f.write(str(hog.pid))
-            assert hog.stdout.readline() == "ready\n"
-            with RunningTool("swapin", *args, "1", ready="Counting swap ins") as t:
-                hog.stdin.write("go\n")
-                hog.stdin.flush()
-                assert hog.stdout.readline() == "done %d\n" % (16384), "the hog's pages"
-                n = len(t.lines)
-                t.wait_for(lambda ln: len(t.lines) > n + 3, timeout=10)
-        finally:
-            hog.kill()
-            hog.wait()
+    with swap_device(), memory_cgroup(LIMIT, swap=True) as procs, process_in(procs, HOG) as hog:
+        with RunningTool("swapin", *args, "1", ready="Counting swap ins") as t:
+            go(hog)
+            assert hog.stdout.readline() == "done %d\n" % 16384, "the hog's pages"
+            n = len(t.lines)
+            t.wait_for(lambda ln: len(t.lines) > n + 3, timeout=10)
     return hog.pid, t
 
 
