@@ -206,6 +206,11 @@ TOOLS = [
        "kprobe swap_read_folio/swap_readpage",
        differs="without kprobes, swap-ins from swap files or served by zswap are not seen; "
                "--json added"),
+    _t("numamove", "Memory", "NUMA misplaced page migrations per second and their time",
+       "tracepoints migrate:mm_migrate_pages_start/mm_migrate_pages, reason NUMA misplaced",
+       "fentry/fexit (else kprobes) on migrate_misplaced_folio/_page",
+       differs="libbpf-tools' tool (bcc has none); without fentry/kprobes the time is "
+               "migrate_pages()'s; interval, count, --json added"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
