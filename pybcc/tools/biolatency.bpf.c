@@ -23,14 +23,9 @@ const volatile bool targ_ms = false;
 const volatile bool per_disk = false;
 const volatile bool per_flag = false;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct request *);
-    __type(value, u64);
-} start SEC(".maps");
+HASH_MAP(start, struct request *, u64, 10240);
 
-DEFINE_COUNTERS(hists, struct hist_key, 10240);
+HASH_MAP(hists, struct hist_key, u64, 10240);
 
 /* flags: BPF_ANY for the earliest hook in use; BPF_NOEXIST on issue when
  * the queued time was already recorded. */

@@ -8,6 +8,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <pybcc/maps.h>
 #include <pybcc/blockio.h>
 
 enum { FROM_ALLOC, AFTER_ALLOC, ON_DEVICE };
@@ -22,12 +23,7 @@ enum { FROM_ALLOC, AFTER_ALLOC, ON_DEVICE };
 const volatile u32 which = ON_DEVICE;
 
 /* [resolution (100ms, 1ms, 10us)][op][slot], then NO_ALLOC_TIME */
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, 3 * RES_SPAN + 1);
-    __type(key, u32);
-    __type(value, u64);
-} lat_slots SEC(".maps");
+PERCPU_ARRAY_MAP(lat_slots, u32, u64, 3 * RES_SPAN + 1);
 
 struct request___alloc_time {
     u64 alloc_time_ns;

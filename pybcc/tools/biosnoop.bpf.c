@@ -25,12 +25,8 @@ struct event {
 };
 PYBCC_RECORD(event);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, u64);       // major << 32 | first_minor
-    __type(value, u64);     // the sector after the last request's end
-} last_sectors SEC(".maps");
+/* major << 32 | first_minor -> the sector after the last request's end */
+HASH_MAP(last_sectors, u64, u64, 1024);
 
 /* The request is created in the context of the process doing the I/O. */
 static __always_inline int trace_create(void *ctx, struct request *rq)

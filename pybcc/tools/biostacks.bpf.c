@@ -35,14 +35,9 @@ struct hist_key {
     u64 slot;
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct request *);
-    __type(value, struct started);
-} started_rqs SEC(".maps");
+HASH_MAP(started_rqs, struct request *, struct started, 10240);
 
-DEFINE_COUNTERS(hists, struct hist_key, 10240);
+HASH_MAP(hists, struct hist_key, u64, 10240);
 
 static __always_inline int trace_start(void *ctx, struct request *rq, bool merge)
 {

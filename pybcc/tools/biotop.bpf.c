@@ -6,6 +6,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <pybcc/maps.h>
 #include <pybcc/blockio.h>
 #include <pybcc/rqinfo.h>
 
@@ -26,12 +27,7 @@ struct val {
     u32 io;
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct info);
-    __type(value, struct val);
-} counts SEC(".maps");
+HASH_MAP(counts, struct info, struct val, 10240);
 
 static __always_inline int trace_create(void *ctx, struct request *rq)
 {

@@ -17,7 +17,7 @@ const volatile char targ_comm[16] = {};
 const volatile bool filter_dev = false;
 const volatile u32 targ_dev = 0;     // the kernel's dev_t (major << 20 | minor)
 
-DEFINE_COUNTERS(hists, struct hist_key, 10240);
+HASH_MAP(hists, struct hist_key, u64, 10240);
 
 /* -c: the name starts with targ_comm (which is "" without -c) */
 static __always_inline bool comm_wanted(const char *comm)

@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <pybcc/maps.h>
 #include <pybcc/counts.h>
 #include <pybcc/folio.h>
 #include <pybcc/twins.h>
@@ -28,7 +29,7 @@ struct counter_key {
     char comm[16];
 };
 
-DEFINE_COUNTERS(counts, struct counter_key, 40960);
+HASH_MAP(counts, struct counter_key, u64, 40960);
 
 static __always_inline int count(u32 nf, u64 pages)
 {

@@ -52,12 +52,7 @@ struct event {
 };
 PYBCC_RECORD(event);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, u64);
-    __type(value, struct started);
-} start SEC(".maps");
+HASH_MAP(start, u64, struct started, 1024);
 
 DEFINE_SCRATCH(struct started, scratch_start);
 DEFINE_SCRATCH(struct event, scratch_event);

@@ -41,26 +41,11 @@ const volatile bool user_stacks = false;
 const volatile bool wa_missing_free = false;
 const volatile u64 page_size = 4096;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, u64);
-} sizes SEC(".maps");
+HASH_MAP(sizes, u32, u64, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1000000);
-    __type(key, u64);
-    __type(value, struct alloc_info);
-} allocs SEC(".maps");
+HASH_MAP(allocs, u64, struct alloc_info, 1000000);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, u64);
-} memptrs SEC(".maps");
+HASH_MAP(memptrs, u32, u64, 10240);
 
 struct {
     __uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -69,12 +54,7 @@ struct {
     __uint(value_size, 127 * sizeof(u64));
 } stack_traces SEC(".maps");
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u64);
-    __type(value, struct combined_alloc_info);
-} combined_allocs SEC(".maps");
+HASH_MAP(combined_allocs, u64, struct combined_alloc_info, 10240);
 
 static __always_inline void trace(void *ctx, u32 kind, u64 size, u64 address)
 {

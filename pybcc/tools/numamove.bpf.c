@@ -7,25 +7,16 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <pybcc/maps.h>
 
 enum { STAT_NUM, STAT_LATENCY_MS, NSTATS };
 
 /* The reason counted: MR_NUMA_MISPLACED unless set (tests use another). */
 const volatile s32 targ_reason = -1;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, u64);
-} start SEC(".maps");
+HASH_MAP(start, u32, u64, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, NSTATS);
-    __type(key, u32);
-    __type(value, u64);
-} stats SEC(".maps");
+ARRAY_MAP(stats, u32, u64, NSTATS);
 
 static __always_inline void add(u32 idx, u64 n)
 {

@@ -6,6 +6,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <pybcc/maps.h>
 
 #define CACHE_NAME_SIZE 32
 
@@ -18,12 +19,7 @@ struct val {
     u64 size;
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct info);
-    __type(value, struct val);
-} counts SEC(".maps");
+HASH_MAP(counts, struct info, struct val, 10240);
 
 static __always_inline void add(struct info *key, u64 size)
 {

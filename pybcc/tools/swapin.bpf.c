@@ -8,6 +8,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <pybcc/maps.h>
 #include <pybcc/blockio.h>
 #include <pybcc/counts.h>
 
@@ -18,14 +19,9 @@ struct swapper {
     char comm[16];
 };
 
-DEFINE_COUNTERS(counts, struct swapper, 10240);
+HASH_MAP(counts, struct swapper, u64, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 64);
-    __type(key, u32);       // dev_t, major << 20 | minor
-    __type(value, u8);
-} swap_devs SEC(".maps");
+HASH_MAP(swap_devs, u32, u8, 64);      // dev_t, major << 20 | minor
 
 static __always_inline int count_swapin(void)
 {

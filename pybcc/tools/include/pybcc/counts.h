@@ -6,16 +6,6 @@
 
 #include <bpf/bpf_helpers.h>
 
-/* A hash map of u64 counters (or histogram slots) keyed by KTYPE, for
- * map_add(). */
-#define DEFINE_COUNTERS(name, ktype, entries)           \
-    struct {                                            \
-        __uint(type, BPF_MAP_TYPE_HASH);                \
-        __uint(max_entries, entries);                   \
-        __type(key, ktype);                             \
-        __type(value, u64);                             \
-    } name SEC(".maps")
-
 /* map[key] += delta; false when the map is full. When two CPUs create the
  * same key at once, BPF_NOEXIST fails for one: it adds to the other's. */
 static __always_inline bool map_add(void *map, void *key, u64 delta)

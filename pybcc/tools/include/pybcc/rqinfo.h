@@ -8,6 +8,7 @@
 
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <pybcc/maps.h>
 
 struct rq_creator {
     u64 ts;         // creation (queued) time, ns
@@ -21,19 +22,9 @@ struct rq_issue {
     u64 sector;
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct request *);
-    __type(value, struct rq_creator);
-} rq_creators SEC(".maps");
+HASH_MAP(rq_creators, struct request *, struct rq_creator, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct request *);
-    __type(value, struct rq_issue);
-} rq_issues SEC(".maps");
+HASH_MAP(rq_issues, struct request *, struct rq_issue, 10240);
 
 /* The current task created rq. */
 static __always_inline void remember_creator(struct request *rq)
