@@ -33,7 +33,7 @@ static __always_inline int trace_start(struct request *rq, u64 flags)
 {
     u64 ts;
 
-    if (!wanted(rq))
+    if (!wanted(rq) || !in_cgroup())
         return 0;
     ts = bpf_ktime_get_ns();
     bpf_map_update_elem(&start, &rq, &ts, flags);

@@ -29,9 +29,11 @@ PYBCC_RECORD(event);
 HASH_MAP(last_sectors, u64, u64, 1024);
 
 /* The request is created in the context of the process doing the I/O. */
+const volatile u64 min_ns = 0;     /* -m: only requests this slow */
+
 static __always_inline int trace_create(void *ctx, struct request *rq)
 {
-    if (wanted(rq))
+    if (wanted(rq) && in_cgroup())
         remember_creator(rq);
     return 0;
 }
@@ -80,7 +82,9 @@ static __always_inline int trace_done(void *ctx, struct request *rq)
         next = e.sector + e.len / 512;
         bpf_map_update_elem(&last_sectors, &devkey, &next, BPF_ANY);
     }
-    emit_event(ctx, &e, sizeof(e));
+    /* -m and -c hide requests, after they have set the pattern's last sector */
+    if (e.delta >= min_ns && (w || !filter_cg))
+        emit_event(ctx, &e, sizeof(e));
     forget_request(rq);
     return 0;
 }

@@ -12,6 +12,9 @@
 
 #define DISK_NAME_LEN 32
 
+const volatile bool filter_cg = false;       /* -c/--cgroup: a cgroup v2 subtree */
+const volatile u64 targ_cgid = 0;
+const volatile u32 targ_cglevel = 0;
 const volatile bool filter_dev = false;
 const volatile u32 targ_major = 0;
 const volatile u32 targ_minor = 0;
@@ -28,6 +31,12 @@ static __always_inline struct gendisk *rq_disk(struct request *rq)
     if (bpf_core_field_exists(old->rq_disk))
         return BPF_CORE_READ(old, rq_disk);
     return BPF_CORE_READ(rq, q, disk);
+}
+
+/* The current task is in the -c cgroup or below it (or there is no -c). */
+static __always_inline bool in_cgroup(void)
+{
+    return !filter_cg || bpf_get_current_ancestor_cgroup_id(targ_cglevel) == targ_cgid;
 }
 
 /* Before Linux 5.12 a bio pointed at its gendisk. */
