@@ -20,7 +20,8 @@ def trace_direct_writes(*args):
     """biostacks -d LOOP around WRITES O_DIRECT writes by this thread to a
     loop device of our own; returns (output, our tid)."""
     with loop_device(16) as (dev, _):
-        with RunningTool("biostacks", "-d", dev, *args, ready="Tracing block I/O") as t:
+        with RunningTool("biostacks", "-d", dev, *args, ready="Tracing block I/O",
+                         timeout=300) as t:
             direct_io(dev, range(WRITES))
             t.stop(signal.SIGINT)
     assert t.proc.returncode == 0, t.stderr

@@ -20,7 +20,7 @@ def reports_around(t, action, parse):
     up to two full intervals after it."""
     n = len(t.lines)
     action()
-    t.wait_for(lambda ln: len(t.lines) >= n + 2)
+    t.wait_for(lambda ln: len(t.lines) >= n + 2, timeout=60)
     return [parse(ln) for ln in t.lines[n:n + 2]]
 
 
@@ -28,7 +28,7 @@ def cold_then_warm(directory, args, parse):
     path = str(directory / "data")
     pages = make_file(path, 48)   # large against the misses of the machine's other work
     drop_pages(path)
-    with RunningTool("cachestat", *args, "1", ready="HITS") as t:
+    with RunningTool("cachestat", *args, "1", ready="HITS", timeout=300) as t:
         cold = reports_around(t, lambda: read_file(path), parse)
         warm = reports_around(t, lambda: read_file(path), parse)
     return pages, cold, warm

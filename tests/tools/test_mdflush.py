@@ -75,14 +75,14 @@ def test_mdflush_sees_fsync_of_an_md_array():
     which md_flush_request() handles."""
     with loop_device(8) as (a, _), loop_device(8) as (b, _):
         with md_linear([a, b], 4096) as name:
-            with RunningTool("mdflush", ready="DEVICE") as t:
+            with RunningTool("mdflush", ready="DEVICE", timeout=300) as t:
                 fd = os.open(f"/dev/{name}", os.O_WRONLY)
                 try:
                     os.write(fd, b"x" * 4096)
                     os.fsync(fd)
                 finally:
                     os.close(fd)
-                line = t.wait_for(lambda ln: ln.endswith(" " + name))
+                line = t.wait_for(lambda ln: ln.endswith(" " + name), timeout=60)
     assert line is not None, t.stdout + t.stderr
     f = line.split()
     with open("/proc/self/comm") as c:

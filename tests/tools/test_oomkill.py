@@ -70,10 +70,11 @@ def memcg_oom(*args):
     """oomkill's output around an OOM kill in a memory cgroup of our own
     (only the test's process is in it)."""
     with memory_cgroup(LIMIT) as procs, process_in(procs, HOG) as hog:
-        with RunningTool("oomkill", *args, ready="Ctrl-C to stop.") as t:
+        # a first start in a TCG VM (CO-RE against the guest's BTF) is slow
+        with RunningTool("oomkill", *args, ready="Ctrl-C to stop.", timeout=300) as t:
             go(hog)
             assert hog.wait(60) == -signal.SIGKILL
-            line = t.wait_for(lambda ln: "pybcc-oomhog" in ln)
+            line = t.wait_for(lambda ln: "pybcc-oomhog" in ln, timeout=60)
     assert line is not None, t.stdout + t.stderr
     return hog.pid, line
 

@@ -39,18 +39,21 @@ def take_leases(directory):
 
 def run_leases(tmp_path, *args):
     cache, size = lease_cache()
-    with RunningTool("slabratetop", "-C", "-r", "1000", *args, "1", ready="Tracing") as t:
+    with RunningTool("slabratetop", "-C", "-r", "1000", *args, "1", ready="Tracing",
+                     timeout=300) as t:
         n = len(t.lines)
         fds = take_leases(str(tmp_path))
         for fd in fds:
             os.close(fd)
-        t.wait_for(lambda ln: len([x for x in t.lines[n:] if "loadavg" in x]) >= 2)
+        t.wait_for(lambda ln: len([x for x in t.lines[n:] if "loadavg" in x or
+                                   x.startswith("{")]) >= 2, timeout=60)
     return cache, size, t
 
 
 def test_slabratetop_counts_lease_allocations(tmp_path):
     cache, size, t = run_leases(tmp_path)
-    assert any(ln.split() == ["CACHE", "ALLOCS", "BYTES"] for ln in t.lines), t.stdout
+    assert any(ln.split() == ["CACHE", "ALLOCS", "BYTES"] for ln in t.lines), \
+        t.stdout + t.stderr
     rows = [ln.split() for ln in t.lines if ln.split()[:1] == [cache]]
     allocs = sum(int(r[1]) for r in rows)
     # others take a lease now and then: a few more, never fewer

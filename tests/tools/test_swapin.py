@@ -53,11 +53,11 @@ def swap_device():
 def swap_some(*args):
     """swapin's output while a process in a small memory cgroup swaps."""
     with swap_device(), memory_cgroup(LIMIT, swap=True) as procs, process_in(procs, HOG) as hog:
-        with RunningTool("swapin", *args, "1", ready="Counting swap ins") as t:
+        with RunningTool("swapin", *args, "1", ready="Counting swap ins", timeout=300) as t:
             go(hog)
             assert hog.stdout.readline() == "done %d\n" % 16384, "the hog's pages"
             n = len(t.lines)
-            t.wait_for(lambda ln: len(t.lines) > n + 3, timeout=10)
+            t.wait_for(lambda ln: len(t.lines) > n + 3, timeout=60)
     return hog.pid, t
 
 
