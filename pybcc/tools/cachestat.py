@@ -14,13 +14,15 @@ EXAMPLES = """examples:
     ./cachestat 1 10        # print 1 second summaries, 10 times
     ./cachestat --json 1 5  # NDJSON, one object per interval (pybcc)
 
-Source: with kprobes, bcc's (calls of filemap_add_folio, folio_mark_accessed,
-folio_account_dirtied, mark_buffer_dirty). Without them (this kernel), the
-filemap and writeback tracepoints, in pages: HITS+MISSES are the pages that
-read() takes from the page cache (mm_filemap_get_pages, Linux 6.10+) and mmap
-faults, MISSES the pages added to it less those dirtied, and DIRTIES the pages
-dirtied (writeback_dirty_folio), as bcc has no tracepoint for its
-mark_buffer_dirty count. A read that waits for readahead is counted again.
+Source: the filemap and writeback tracepoints where the kernel has
+mm_filemap_get_pages (Linux 6.10+), counted in pages: HITS+MISSES are the pages
+read() takes from the page cache and mmap faults, MISSES the pages added to it
+less those dirtied, and DIRTIES the pages dirtied (writeback_dirty_folio), as
+there is no tracepoint for bcc's mark_buffer_dirty count. A read that waits
+for readahead is counted again. On older kernels, bcc's kprobes (calls of
+filemap_add_folio, folio_mark_accessed, folio_account_dirtied,
+mark_buffer_dirty): since 5.18 read() marks one folio per batch accessed, so
+that most hits show as misses there, as with bcc.
 """
 
 

@@ -171,10 +171,11 @@ TOOLS = [
     # issue 11: block I/O, page cache and memory
     _t("cachestat", "Memory", "Count page cache hits, misses and dirtyings",
        "tracepoints filemap:mm_filemap_add_to_page_cache/get_pages/fault, "
-       "writeback:writeback_dirty_folio (tp_btf, raw_tp fallback), in pages",
-       "kprobes filemap_add_folio, folio_mark_accessed, folio_account_dirtied, mark_buffer_dirty",
-       differs="without kprobes: accesses are read()'s pages and mmap faults, DIRTIES the "
-               "pages dirtied (no mark_buffer_dirty tracepoint); needs Linux 6.10+"),
+       "writeback:writeback_dirty_folio (tp_btf, raw_tp fallback), in pages (6.10+)",
+       "the tracepoints on 6.10+; before, kprobes filemap_add_folio, folio_mark_accessed, "
+       "folio_account_dirtied, mark_buffer_dirty",
+       differs="with the tracepoints: accesses are read()'s pages and mmap faults, DIRTIES "
+               "the pages dirtied (no mark_buffer_dirty tracepoint)"),
     _t("cachetop", "Memory", "Page cache hits and misses per process, like top",
        "as cachestat (one object), counted per process",
        "as cachestat, counted per process",

@@ -25,13 +25,15 @@ def reports_around(t, action, parse):
 
 
 def cold_then_warm(directory, args, parse):
+    """(pages of the file, the reports around its cold read, those around
+    the warm one, the stopped tool)."""
     path = str(directory / "data")
     pages = make_file(path, 48)   # large against the misses of the machine's other work
     drop_pages(path)
     with RunningTool("cachestat", *args, "1", ready="HITS", timeout=300) as t:
         cold = reports_around(t, lambda: read_file(path), parse)
         warm = reports_around(t, lambda: read_file(path), parse)
-    return pages, cold, warm
+    return pages, cold, warm, t
 
 
 def check(pages, cold, warm):
@@ -47,12 +49,12 @@ def test_cachestat_cold_then_warm_read(tmp_path):
         f = line.split()
         return {"hits": int(f[0]), "misses": int(f[1]), "dirties": int(f[2]),
                 "ratio": float(f[3].rstrip("%"))}
-    pages, cold, warm = cold_then_warm(tmp_path, [], parse)
+    pages, cold, warm, _ = cold_then_warm(tmp_path, [], parse)
     check(pages, cold, warm)
 
 
 def test_cachestat_json_and_timestamp(tmp_path):
-    pages, cold, warm = cold_then_warm(tmp_path, ["--json", "-T"], json.loads)
+    pages, cold, warm, _ = cold_then_warm(tmp_path, ["--json", "-T"], json.loads)
     assert set(cold[0]) == {"ts", "time", "hits", "misses", "dirties", "hitratio",
                             "buffers_mb", "cached_mb"}
     check(pages, cold, warm)
@@ -88,14 +90,23 @@ def test_cachestat_bad_input(args):
 
 
 @pytest.mark.vm
-def test_cachestat_kprobes_cold_then_warm_read():
-    """bcc's kprobes, on ext4 on a loop device (the VM's /tmp is tmpfs,
-    which has no cold pages). ext4 uses small folios there: one call a page."""
+def test_cachestat_kprobes_cold_then_warm_read(monkeypatch):
+    """bcc's kprobes (kernels before mm_filemap_get_pages), on ext4 on a loop
+    device (the VM's /tmp is tmpfs, which has no cold pages). Since 5.18
+    read() marks one folio per batch accessed, so bcc's arithmetic turns a
+    cold read's additions into "misses" of those few accesses: the hit ratio
+    tells cold from warm, the counts do not."""
     if not features.has_kprobes():
         pytest.skip("no kprobes on this kernel")
+    monkeypatch.setenv("PYBCC_DEBUG", "1")
     with loop_device(64, "ext4") as (_, mnt):
         def parse(line):
             f = line.split()
-            return {"hits": int(f[0]), "misses": int(f[1])}
-        pages, cold, warm = cold_then_warm(pathlib.Path(mnt), [], parse)
-    check(pages, cold, warm)
+            return {"hits": int(f[0]), "misses": int(f[1]), "ratio": float(f[3].rstrip("%"))}
+        pages, cold, warm, t = cold_then_warm(pathlib.Path(mnt), [], parse)
+    if "attached tp_btf mm_filemap_get_pages" in t.stderr:
+        pytest.skip("this kernel has mm_filemap_get_pages: the tracepoints serve")
+    assert "attached kprobe" in t.stderr, t.stderr
+    busiest = max(cold, key=lambda r: r["hits"] + r["misses"])
+    assert busiest["misses"] > 0 and busiest["ratio"] < 50, cold
+    assert sum(r["hits"] for r in warm) > 0 and max(r["ratio"] for r in warm) > 50, warm

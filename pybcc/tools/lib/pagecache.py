@@ -2,10 +2,10 @@
 mechanism counts them, and bcc's arithmetic from four counts to hits and
 misses.
 
-With kprobes: bcc's functions, counted per call (a folio counts once).
-Without: the filemap/writeback tracepoints, counted in pages; accesses are
-the pages read() takes from the cache (mm_filemap_get_pages) plus mmap
-faults, and mark_buffer_dirty (bcc's MBD) has no tracepoint.
+Where the kernel has mm_filemap_get_pages (6.10+): the filemap/writeback
+tracepoints, counted in pages; accesses are the pages read() takes from the
+cache plus mmap faults, and mark_buffer_dirty (bcc's MBD) has no
+tracepoint. Before, bcc's kprobes, counted per call (a folio counts once).
 """
 from ...errors import AttachError, BPFError, LoadError, NotSupportedError
 from ...kernel import features
@@ -21,8 +21,24 @@ MISSING = ("needs kprobes (bcc's page cache functions) or the filemap:mm_filemap
            "tracepoint (Linux 6.10+); this kernel has neither")
 
 
+def _detach(tool):
+    for link in tool.links:
+        link.close()
+    tool.links.clear()
+
+
 def attach_counters(tool):
-    """Attach the counters; returns "kprobe" or "tracepoint"."""
+    """Attach the counters; returns "tracepoint" or "kprobe". The tracepoints
+    come first: they count pages, where folio_mark_accessed() is called for
+    one folio of each batch that read() takes (Linux 5.18+), so that bcc's
+    arithmetic makes most hits misses."""
+    try:
+        for twins in TRACEPOINTS:
+            tool.attach_first(*[f"{name}_{kind}" for name in twins for kind in ("btf", "raw")])
+        tool.attach_first("fault_tp_btf", "fault_tp_raw")
+        return "tracepoint"
+    except (NotSupportedError, AttachError, LoadError):
+        _detach(tool)
     if features.has_kprobes():
         try:
             for prog, functions in KPROBES:
@@ -34,16 +50,8 @@ def attach_counters(tool):
                 tool.attach_first(*choices)
             return "kprobe"
         except BPFError:
-            for link in tool.links:
-                link.close()
-            tool.links.clear()
-    try:
-        for twins in TRACEPOINTS:
-            tool.attach_first(*[f"{name}_{kind}" for name in twins for kind in ("btf", "raw")])
-        tool.attach_first("fault_tp_btf", "fault_tp_raw")
-    except (NotSupportedError, AttachError, LoadError):
-        raise NotSupportedError(MISSING) from None
-    return "tracepoint"
+            _detach(tool)
+    raise NotSupportedError(MISSING)
 
 
 def hits_misses(counts, mechanism):
