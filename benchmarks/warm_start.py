@@ -43,6 +43,7 @@ TOOL_ARGS = {
     "dirtop": ["-d", "/tmp"],
     "fsdist": ["-t", "ext4"],
     "fsslower": ["-t", "ext4"],
+    "biolatpcts": ["1:0"],      # issue 11: a block device (MAJ:MIN) is required
 }
 _target = None
 

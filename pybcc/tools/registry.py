@@ -60,9 +60,10 @@ TOOLS = [
     _t("statsnoop", "Files", "Trace stat() syscalls", "stat-family syscall tracepoints"),
     _t("biolatency", "Block I/O", "Summarize block device I/O latency as a histogram",
        "tp_btf block_rq_issue/complete (raw_tp fallback)",
-       differs="--json is NDJSON; bcc's dict print is -j alone"),
+       differs="--json is NDJSON; bcc's dict print is -j alone; libbpf-tools' -c cgroup added"),
     _t("biosnoop", "Block I/O", "Trace block device I/O with PID and latency",
-       "tp_btf block_io_start/rq_issue/rq_complete (raw_tp fallback)"),
+       "tp_btf block_io_start/rq_issue/rq_complete (raw_tp fallback)",
+       differs="libbpf-tools' -m MIN and -c cgroup added"),
     _t("bitesize", "Block I/O", "Summarize block I/O size as a histogram per process",
        "tracepoint block:block_rq_issue", differs="adds libbpf-tools' -c, -p, -d, -T, interval and count"),
     _t("runqlat", "Scheduler and CPU", "Summarize run queue (scheduler) latency as a histogram",
@@ -82,10 +83,13 @@ TOOLS = [
        "tracepoints irq:softirq_entry/exit"),
     _t("memleak", "Memory", "Show outstanding memory allocations by stack",
        "uprobes on libc's allocators; kmem/percpu tracepoints for the kernel",
-       differs="-t prints its own trace lines; --combined-only omits fully freed stacks"),
+       differs="-t: bcc's trace_fields() tuples from events, not printk (flags fixed at "
+               "'...11', the timestamp CLOCK_MONOTONIC)"),
     _t("oomkill", "Memory", "Trace the out-of-memory killer",
        "tracepoint oom:mark_victim", "kprobe oom_kill_process",
-       "with the tracepoint, 'pages' is RAM+swap of the victim"),
+       "with the tracepoint, 'pages' is worked out as the kernel's totalpages: the "
+       "memory cgroup's limit (+ swap it may use) when a cgroup is at its limit, else "
+       "RAM+swap"),
     _t("tcpconnect", "Network", "Trace active TCP connections (connect())",
        "sock:inet_sock_set_state + connect() syscall exit", "kprobes tcp_v4/v6_connect",
        "-d: names from uprobes on libc getaddrinfo (bcc: DNS answers via udp_recvmsg), so "
@@ -370,6 +374,51 @@ TOOLS = [
        "none: zfs is not in this kernel (says so)",
        "kprobes (fentry where built in, not a module) on zpl_iter_read/write, zpl_open, zpl_fsync",
        "without kprobes/fentry it times the syscall (VFS included; no mmap/io_uring)"),
+    # issue 11: block I/O, page cache and memory
+    _t("cachestat", "Memory", "Count page cache hits, misses and dirtyings",
+       "tracepoints filemap:mm_filemap_add_to_page_cache/get_pages/fault, "
+       "writeback:writeback_dirty_folio (tp_btf, raw_tp fallback), in pages (6.10+)",
+       "the tracepoints on 6.10+; before, kprobes filemap_add_folio, folio_mark_accessed, "
+       "folio_account_dirtied, mark_buffer_dirty",
+       differs="with the tracepoints: accesses are read()'s pages and mmap faults, DIRTIES "
+               "the pages dirtied (no mark_buffer_dirty tracepoint)"),
+    _t("cachetop", "Memory", "Page cache hits and misses per process, like top",
+       "as cachestat (one object), counted per process",
+       "as cachestat, counted per process",
+       differs="-C/--batch plain text, -s/-r sort, count, --json added; without kprobes "
+               "the counts are pages (see cachestat)"),
+    _t("biostacks", "Block I/O", "Block I/O latency histograms by initiating kernel stack",
+       "tp_btf block_io_start/block_io_done (raw_tp fallback), Linux 6.5+",
+       "block_io tracepoints on 6.5+; before, fentry (else kprobes) on "
+       "blk_account_io_start/done, kprobe blk_account_io_merge_bio",
+       differs="libbpf-tools' tool (bcc has none); --json added"),
+    _t("biolatpcts", "Block I/O", "Block I/O latency percentiles of one device, by operation",
+       "tp_btf block_rq_complete (raw_tp fallback), the request's own start times",
+       differs="--json as an alias of -j; percentiles exact over the three resolutions "
+               "(bcc's skip the coarse slots walked before a finer resolution)"),
+    _t("mdflush", "Block I/O", "Trace md (software RAID) flush requests",
+       "tp_btf block_bio_queue (raw_tp fallback): REQ_PREFLUSH bios to md* disks",
+       "kprobe md_flush_request",
+       differs="without kprobes, flushes seen where they are queued; says so in one line "
+               "when no md driver is loaded"),
+    _t("compactsnoop", "Memory", "Trace zone compactions with latency and result",
+       "tracepoints compaction:mm_compaction_suitable (tp_btf/raw_tp)/begin/end",
+       differs="-e FRAGIDX worked out from the zone's free blocks (bcc: kretprobe "
+               "fragmentation_index); whole-zone compactions shown with ORDER -1; --json"),
+    _t("slabratetop", "Memory", "Kernel slab cache allocation rate, top-like",
+       "tracepoint kmem:kmem_cache_alloc (cache name and size, Linux 6.1+)",
+       "tracepoint kmem:kmem_cache_alloc on 6.1+; kprobe kmem_cache_alloc before",
+       differs="--json added"),
+    _t("swapin", "Memory", "Count swap-ins by process",
+       "tp_btf block_bio_queue (raw_tp fallback): read bios to swap partitions/devices",
+       "kprobe swap_read_folio/swap_readpage",
+       differs="without kprobes, swap-ins from swap files or served by zswap are not seen; "
+               "--json added"),
+    _t("numamove", "Memory", "NUMA misplaced page migrations per second and their time",
+       "tracepoints migrate:mm_migrate_pages_start/mm_migrate_pages, reason NUMA misplaced",
+       "fentry/fexit (else kprobes) on migrate_misplaced_folio/_page",
+       differs="libbpf-tools' tool (bcc has none); without fentry/kprobes the time is "
+               "migrate_pages()'s; interval, count, --json added"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
