@@ -3,14 +3,8 @@ import sys
 
 from .lib.args import tool_parser
 from .lib import offcpu, stackfile
-from .lib.runtime import Tool, run_tool
-from .lib.stacks import (
-    by_value,
-    flags_printer,
-    missing_warning,
-    stack_context,
-    trace_until_done,
-)
+from .lib.runtime import run_tool
+from .lib.stacks import by_value, flags_printer, missing_warning, stack_context
 
 EXAMPLES = """examples:
     ./offcputime             # trace off-CPU stack time until Ctrl-C
@@ -43,26 +37,14 @@ def parse_args(argv):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    picture = None
-    if stackfile.requested(args):
-        picture = stackfile.StackFile(args, "offcputime", argv, unit="us", total_label="%s off-CPU",
-                                      title="Off-CPU Time Flame Graph")
     if args.kernel_threads_only and args.user_stacks_only:
         print("ERROR: Displaying user stacks for kernel threads doesn't make sense.", file=sys.stderr)
         return 2
-    constants, thread_context = offcpu.thread_constants(args)
-    constants.update(offcpu.stack_constants(args))
-
-    with Tool("offcputime", constants,
-              map_sizes={"stack_traces": args.stack_storage_size}) as tool:
-        tool.attach_first("switch_btf", "switch_raw")
-        header = "Tracing off-CPU time (us) of %s by %s stack" % (
-            thread_context, stack_context(args.user_stacks_only, args.kernel_stacks_only))
-        if picture:
-            picture.start_clock()
-        trace_until_done(tool, header, args.duration, args.folded or stackfile.quiet(args), args.json)
-        report(tool, args, picture)
-    return 0
+    header = "Tracing off-CPU time (us) of %s by %s stack" % (
+        offcpu.thread_constants(args)[1],
+        stack_context(args.user_stacks_only, args.kernel_stacks_only))
+    return offcpu.run(args, argv, "offcputime", header, report, "Off-CPU Time Flame Graph",
+                      "%s off-CPU", {})
 
 
 def counted_stacks(tool, args, annotations=False):

@@ -164,6 +164,13 @@ TOOLS = [
        "tracepoints vmscan:mm_vmscan_direct_reclaim_begin/end (--memcg: memcg_reclaim too)",
        differs="-v needs vm_zone_stat in /proc/kallsyms (refused in one line without); "
                "--memcg added"),
+    # issue 12: scheduler and CPU
+    _t("offwaketime", "Scheduler and CPU",
+       "Summarize blocked time by off-CPU stack + waker stack",
+       "tp_btf sched_switch + sched_waking (raw_tp fallback) + stack maps",
+       differs="the waker's stacks are taken at sched_waking (always in the waker) and the "
+               "target's where it blocked, so both are right on the raw_tp path too; "
+               "--format/-o pictures (time in µs) and --json added"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

@@ -124,3 +124,29 @@ def report_problems(tool):
     if full:
         print("WARNING: %d off-CPU periods were not counted: the tool's maps are full." % full,
               file=sys.stderr)
+
+
+def run(args, argv, name, header, report, picture_title, picture_total, constants,
+        programs=("switch",), obj=None):
+    """Trace as bcc's off-CPU tools do: load (``constants`` added to the
+    thread and stack ones), attach ``programs`` (tp_btf, else raw_tp), print
+    ``header`` ("..." and the duration added), trace for the duration or
+    until Ctrl-C, then ``report(tool, args, picture)``."""
+    from .runtime import Tool
+    from .stacks import trace_until_done
+    picture = None
+    if stackfile.requested(args):
+        picture = stackfile.StackFile(args, name, argv, unit="us", total_label=picture_total,
+                                      title=picture_title)
+    every = thread_constants(args)[0]
+    every.update(stack_constants(args), **constants)
+    with Tool(name, every, obj=obj,
+              map_sizes={"stack_traces": args.stack_storage_size}) as tool:
+        for prog in programs:
+            tool.attach_first(prog + "_btf", prog + "_raw")
+        if picture:
+            picture.start_clock()
+        trace_until_done(tool, header, args.duration, args.folded or stackfile.quiet(args),
+                         args.json)
+        report(tool, args, picture)
+    return 0

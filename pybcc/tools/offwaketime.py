@@ -1,0 +1,81 @@
+"""offwaketime: summarize blocked time by the off-CPU stack and the stack of
+the waker (bcc's flags and output)."""
+import sys
+
+from .lib.args import tool_parser
+from .lib import offcpu, stackfile
+from .lib.runtime import run_tool, tool_object
+from .lib.stacks import by_value, missing_warning, stack_context
+from .lib.wakestacks import WakePrinter, WakeStack
+
+EXAMPLES = """examples:
+    ./offwaketime             # trace off-CPU + waker stack time until Ctrl-C
+    ./offwaketime 5           # trace for 5 seconds only
+    ./offwaketime -f 5        # 5 seconds, and output in folded format
+    ./offwaketime -m 1000     # trace only events that last more than 1000 usec
+    ./offwaketime -M 9000     # trace only events that last less than 9000 usec
+    ./offwaketime -p 185      # only trace threads for PID 185
+    ./offwaketime -t 188      # only trace thread 188
+    ./offwaketime -u          # only trace user threads (no kernel)
+    ./offwaketime -k          # only trace kernel threads (no user)
+    ./offwaketime -U          # only show user space stacks (no kernel)
+    ./offwaketime -K          # only show kernel space stacks (no user)
+    ./offwaketime -o wake.svg 5   # 5 seconds, as a flame graph of blocked time (µs)
+"""
+
+JSON_HELP = ("print one JSON object per pair of stacks: target and waker, each with comm, "
+             "pid, tid and frames (innermost first, each {function, kernel, address}; "
+             "waker null when its wake-up was not seen), value and unit (us) (pybcc extension)")
+
+
+def parse_args(argv):
+    p = tool_parser("offwaketime", "Summarize blocked time by kernel stack trace + waker stack",
+                    EXAMPLES)
+    offcpu.add_thread_arguments(p, offcpu.pid_list, "PIDS", "TIDS",
+                                "trace these PIDS only. Can be a comma separated list of PIDS.",
+                                "trace these TIDS only. Can be a comma separated list of TIDS.")
+    offcpu.add_stack_arguments(p)
+    offcpu.add_output_arguments(p, JSON_HELP, 16384)
+    offcpu.add_block_time_arguments(p)
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    header = "Tracing blocked time (us) by %s off-CPU and waker stack" % stack_context(
+        args.user_stacks_only, args.kernel_stacks_only)
+    # one BPF object with offcputime: the same off-CPU periods, with wakers
+    return offcpu.run(args, argv, "offwaketime", header, report, "Off-Wake Time Flame Graph",
+                      "%s blocked", {"track_wakers": True}, ("waking", "switch"),
+                      obj=tool_object("offcputime"))
+
+
+def wake_stacks(tool, args, annotations=False):
+    """The printer and the (target, waker) stacks, least time first."""
+    printer = WakePrinter(tool.maps["stack_traces"], user=not args.kernel_stacks_only,
+                          kernel=not args.user_stacks_only, delimited=args.delimited,
+                          skip_tracing=True, annotations=annotations)
+
+    def part(who):
+        # user stacks are symbolized by tgid (one symbol table per process)
+        return printer.stack(who.name, who.tgid, who.user_stack_id, who.kernel_stack_id, 0,
+                             sym_pid=who.tgid)
+
+    stacks = []
+    for k, v in tool.maps["counts"].items():
+        waker_seen = k.waker.name[:1] not in (b"", b"\0")
+        stacks.append(WakeStack(part(k.target), part(k.waker) if waker_seen else None, v,
+                                (k.target.pid, k.waker.pid if waker_seen else None)))
+    return printer, by_value(stacks)
+
+
+def report(tool, args, picture=None):
+    printer, stacks = wake_stacks(tool, args, annotations=bool(picture and picture.annotate_kernel))
+    stackfile.report_stacks(picture, printer, stacks, args, "us")
+    missing_warning(printer, "lost and could not be displayed", 12)
+    offcpu.report_problems(tool)
+
+
+if __name__ == "__main__":
+    sys.exit(run_tool(main, sys.argv[1:]))

@@ -1,0 +1,98 @@
+"""A test program in which one thread wakes another through a pipe at known
+intervals (offwaketime, wakeuptime): after a line on stdin, thread
+"wk_target" reads ROUNDS bytes from a pipe, and the main thread "wk_waker"
+writes each after sleeping MS milliseconds. So wk_target blocks about
+ROUNDS * MS ms in pipe reads, every time woken by wk_waker's pipe writes.
+The reads and writes are system calls made right in the functions target()
+and main(), so that those are the innermost user frames. The program stays
+until killed, so that the tools can name its user frames."""
+import shutil
+import subprocess
+
+import pytest
+
+SOURCE = r"""
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+static int fds[2], rounds;
+
+/* read(2) or write(2) made here, not in libc (no frame pointers there) */
+static inline __attribute__((always_inline)) long rw(long nr, int fd, char *buf)
+{
+#if defined(__x86_64__)
+    long ret;
+    __asm__ volatile ("syscall" : "=a"(ret) : "a"(nr), "D"(fd), "S"(buf), "d"(1L)
+                      : "rcx", "r11", "memory");
+    return ret;
+#else
+    return nr ? write(fd, buf, 1) : read(fd, buf, 1);
+#endif
+}
+
+static void *target(void *arg)
+{
+    char c;
+    prctl(PR_SET_NAME, "wk_target");
+    for (int i = 0; i < rounds; i++)
+        if (rw(0, fds[0], &c) != 1)
+            exit(1);
+    return arg;
+}
+
+int main(int argc, char **argv)
+{
+    struct timespec gap;
+    pthread_t t;
+    char line[16];
+    int ms;
+
+    rounds = atoi(argv[1]);
+    ms = atoi(argv[2]);
+    gap.tv_sec = ms / 1000;
+    gap.tv_nsec = (ms % 1000) * 1000000L;
+    prctl(PR_SET_NAME, "wk_waker");
+    if (pipe(fds) || read(0, line, sizeof(line)) <= 0)
+        return 1;
+    pthread_create(&t, NULL, target, NULL);
+    for (int i = 0; i < rounds; i++) {
+        nanosleep(&gap, NULL);
+        if (rw(1, fds[1], line) != 1)
+            return 1;
+    }
+    pthread_join(t, NULL);
+    if (write(1, "done\n", 5) != 5)
+        return 1;
+    pause();
+    return 0;
+}
+"""
+
+
+@pytest.fixture(scope="session")
+def wakepair(tmp_path_factory):
+    """The path of the built program."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is needed to build the test program")
+    d = tmp_path_factory.mktemp("wakepair")
+    (d / "wakepair.c").write_text(SOURCE)
+    subprocess.run(["gcc", "-O1", "-fno-omit-frame-pointer", "-pthread", "-o", str(d / "wakepair"), str(d / "wakepair.c")],
+                   check=True)
+    return str(d / "wakepair")
+
+
+def start(path, rounds, ms):
+    """The program, waiting for its go (``go(proc)``)."""
+    return subprocess.Popen([path, str(rounds), str(ms)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+
+
+def go(proc, timeout=30):
+    """Let it run its rounds and wait until they are done (it stays, to be
+    killed after the tool's report)."""
+    proc.stdin.write("go\n")
+    proc.stdin.close()
+    assert proc.stdout.readline() == "done\n"
