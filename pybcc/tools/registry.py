@@ -171,6 +171,10 @@ TOOLS = [
        differs="the waker's stacks are taken at sched_waking (always in the waker) and the "
                "target's where it blocked, so both are right on the raw_tp path too; "
                "--format/-o pictures (time in µs) and --json added"),
+    _t("wakeuptime", "Scheduler and CPU", "Summarize sleep to wakeup time by waker kernel stack",
+       "tp_btf sched_switch + sched_waking (raw_tp fallback) + stack maps",
+       differs="sched_waking runs in the waker, so its stack is right on every path; "
+               "-v also puts addresses in folded lines; --format/-o pictures (µs), --json"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

@@ -7,39 +7,14 @@ import pytest
 
 from .badinput import assert_one_line_error
 from .test_pictures_tools import flame_frames, unit_of
-from .toolrun import RunningTool, run_tool
-from .wakepair import go, start, wakepair  # noqa: F401 (fixture)
+from .toolrun import run_tool
+from .wakepair import assert_blocked_time, traced, wakepair  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("root")
 
-ROUNDS, MS = 10, 50
-EXPECTED_US = ROUNDS * MS * 1000
-ATTACHED = "sched_switch"       # PYBCC_DEBUG's line for the last program attached
-
-
-def traced(path, *args, ready=None, monkeypatch=None):
-    """Run offwaketime -p on the program while it does its rounds."""
-    proc = start(path, ROUNDS, MS)
-    try:
-        if ready is None:
-            monkeypatch.setenv("PYBCC_DEBUG", "1")
-            ready = ATTACHED
-        with RunningTool("offwaketime", "-p", proc.pid, *args, ready=ready) as t:
-            go(proc)
-    finally:
-        proc.kill()
-        proc.wait()
-    assert t.proc.returncode == 0, t.stderr
-    return proc.pid, t
-
-
-def assert_blocked_time(total_us):
-    # each read blocks for the writer's 50 ms sleep (more on a busy machine)
-    assert 0.8 * EXPECTED_US <= total_us <= 2 * EXPECTED_US, total_us
-
 
 def test_offwaketime_folded_target_and_waker_stacks(wakepair, monkeypatch):  # noqa: F811
-    pid, t = traced(wakepair, "-f", "-K", monkeypatch=monkeypatch)
+    pid, t = traced("offwaketime", wakepair, "-f", "-K", monkeypatch=monkeypatch)
     lines = [ln.rpartition(" ") for ln in t.lines if ln.strip()]
     stacks = [(stack.split(";"), int(value)) for stack, _, value in lines]
     mine = [(f, v) for f, v in stacks if f[0] == "wk_target"]
@@ -56,7 +31,7 @@ def test_offwaketime_folded_target_and_waker_stacks(wakepair, monkeypatch):  # n
 
 
 def test_offwaketime_text_names_waker_and_target(wakepair):  # noqa: F811
-    pid, t = traced(wakepair, "-K", ready="Tracing blocked time (us) by kernel off-CPU and "
+    pid, t = traced("offwaketime", wakepair, "-K", ready="Tracing blocked time (us) by kernel off-CPU and "
                                           "waker stack... Hit Ctrl-C to end.")
     waker_lines = [i for i, ln in enumerate(t.lines) if ln == "    %-16s %s %d" % ("waker:", "wk_waker", pid)]
     assert waker_lines, t.stdout
@@ -73,7 +48,7 @@ def test_offwaketime_text_names_waker_and_target(wakepair):  # noqa: F811
 
 
 def test_offwaketime_json_and_user_stacks(wakepair):  # noqa: F811
-    pid, t = traced(wakepair, "--json", ready="Tracing blocked time (us) by user + kernel")
+    pid, t = traced("offwaketime", wakepair, "--json", ready="Tracing blocked time (us) by user + kernel")
     records = [r for r in t.json_records() if r["target"]["comm"] == "wk_target"]
     assert records, t.stdout
     assert all(r["waker"]["comm"] == "wk_waker" and r["waker"]["pid"] == pid and
@@ -88,7 +63,7 @@ def test_offwaketime_json_and_user_stacks(wakepair):  # noqa: F811
 
 def test_offwaketime_svg_and_speedscope_in_microseconds(wakepair, tmp_path):  # noqa: F811
     svg = tmp_path / "wake.svg"
-    pid, t = traced(wakepair, "-K", "-o", svg, ready="Tracing blocked time")
+    pid, t = traced("offwaketime", wakepair, "-K", "-o", svg, ready="Tracing blocked time")
     assert "offwaketime: wrote %s (svg," % svg in t.stderr
     _, frames = flame_frames(svg)
     assert unit_of(svg) == "us"
@@ -98,7 +73,7 @@ def test_offwaketime_svg_and_speedscope_in_microseconds(wakepair, tmp_path):  # 
     assert any(n == "--" for n, _, _, _ in frames)
 
     scope = tmp_path / "wake.json"
-    pid, t = traced(wakepair, "-K", "-o", scope, ready="Tracing blocked time")
+    pid, t = traced("offwaketime", wakepair, "-K", "-o", scope, ready="Tracing blocked time")
     doc = json.loads(scope.read_text())
     profile = doc["profiles"][0]
     assert profile["unit"] == "microseconds"

@@ -11,6 +11,11 @@ import subprocess
 
 import pytest
 
+from .toolrun import RunningTool
+
+ROUNDS, MS = 10, 50
+EXPECTED_US = ROUNDS * MS * 1000
+
 SOURCE = r"""
 #include <pthread.h>
 #include <stdlib.h>
@@ -96,3 +101,26 @@ def go(proc, timeout=30):
     proc.stdin.write("go\n")
     proc.stdin.close()
     assert proc.stdout.readline() == "done\n"
+
+
+def traced(tool, path, *args, ready=None, monkeypatch=None):
+    """(pid, RunningTool): ``tool -p PID ARGS`` while the program does its
+    rounds. Without ``ready``, the tool is ready when PYBCC_DEBUG says its
+    last program (sched_switch, in both tools) attached."""
+    proc = start(path, ROUNDS, MS)
+    try:
+        if ready is None:
+            monkeypatch.setenv("PYBCC_DEBUG", "1")
+            ready = " sched_switch"
+        with RunningTool(tool, "-p", proc.pid, *args, ready=ready) as t:
+            go(proc)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert t.proc.returncode == 0, t.stderr
+    return proc.pid, t
+
+
+def assert_blocked_time(total_us):
+    """About ROUNDS reads blocked for the writer's MS ms sleep (more on a busy machine)."""
+    assert 0.8 * EXPECTED_US <= total_us <= 2 * EXPECTED_US, total_us

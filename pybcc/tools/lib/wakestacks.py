@@ -58,11 +58,17 @@ class WakePrinter(StackPrinter):
 class WakeupPrinter(StackPrinter):
     """wakeuptime's layout: each entry is a WakeStack whose waker has a
     kernel stack; the target is only a name. Text lines show each frame's
-    address and name+offset, as bcc's."""
+    address and name+offset, as bcc's; ``addresses``: in folded lines too
+    (wakeuptime -v)."""
+
+    def __init__(self, stack_map, addresses=False, **options):
+        super().__init__(stack_map, user=False, **options)
+        self.addresses = addresses
 
     def folded_frames(self, ws):
         """waker comm, its kernel frames outermost first, target comm."""
-        frames = [self._name(f) for f in reversed(ws.waker.kernel or [])]
+        frames = [("%x %s" % (f.address, self._name(f))) if self.addresses else self._name(f)
+                  for f in reversed(ws.waker.kernel or [])]
         if "kernel" in ws.waker.missed:
             frames = ["[Missed Kernel Stack]"]
         return [ws.waker.comm] + frames + [ws.target.comm]
