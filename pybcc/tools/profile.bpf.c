@@ -24,12 +24,7 @@ const volatile bool include_idle = false;
 const volatile bool filter_cgroup = false;
 const volatile bool filter_mntns = false;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 40960);
-    __type(key, struct key_t);
-    __type(value, u64);
-} counts SEC(".maps");
+STACK_COUNTS(struct key_t, 40960);
 
 /* -p/-L: the pids or tids to sample */
 struct {

@@ -16,12 +16,7 @@ const volatile bool per_pid = false;
 const volatile u32 targ_tgid = 0;
 const volatile s32 targ_cpu = -1;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct key_t);
-    __type(value, u64);
-} counts SEC(".maps");
+STACK_COUNTS(struct key_t, 10240);
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

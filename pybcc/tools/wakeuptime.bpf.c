@@ -18,12 +18,7 @@ struct key_t {
     char target[16];
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 40960);
-    __type(key, struct key_t);
-    __type(value, u64);
-} counts SEC(".maps");
+STACK_COUNTS(struct key_t, 40960);
 
 /* thread id → when it blocked */
 struct {

@@ -23,6 +23,15 @@ struct {
     __uint(value_size, 127 * sizeof(u64));
 } stack_traces SEC(".maps");
 
+/* The tool's counts: {its key (with stack ids): total}. */
+#define STACK_COUNTS(key_type, entries)             \
+    struct {                                        \
+        __uint(type, BPF_MAP_TYPE_HASH);            \
+        __uint(max_entries, entries);               \
+        __type(key, key_type);                      \
+        __type(value, u64);                         \
+    } counts SEC(".maps")
+
 /* The stack ids of the current task; -1 for a stack not asked for. */
 static __always_inline void get_stack_ids(void *ctx, s32 *user_id, s32 *kernel_id)
 {
