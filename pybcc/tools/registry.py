@@ -175,6 +175,10 @@ TOOLS = [
        "tp_btf sched_switch + sched_waking (raw_tp fallback) + stack maps",
        differs="sched_waking runs in the waker, so its stack is right on every path; "
                "-v also puts addresses in folded lines; --format/-o pictures (µs), --json"),
+    _t("softirqslower", "Scheduler and CPU", "Trace slow soft IRQs: long waits after raise, long runs",
+       "tracepoints irq:softirq_raise/entry/exit",
+       differs="a softirq entered without a raise seen is not reported (bcc reports "
+               "it with a latency since boot); --json, --duration"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

@@ -14,15 +14,6 @@ EXAMPLES = """examples:
     ./softirqs --json 1   # NDJSON, one object per 1s interval (pybcc)
 """
 
-# softirq_to_name[] of kernel/softirq.c
-VEC_NAMES = ["hi", "timer", "net_tx", "net_rx", "block", "irq_poll", "tasklet", "sched",
-             "hrtimer", "rcu"]
-
-
-def vec_to_name(vec):
-    return VEC_NAMES[vec] if vec < len(VEC_NAMES) else str(vec)
-
-
 def parse_args(argv):
     return irqs.parse_args(argv, "softirqs", "Summarize soft irq event time as histograms.",
                            EXAMPLES, "--events", "show the number of soft irq events", "count")
@@ -36,7 +27,7 @@ def main(argv=None):
             tool.attach("softirq_exit")
         status("Tracing soft irq event%s... Hit Ctrl-C to end." % ("s" if args.events else " time"),
                args.json)
-        irqs.report(tool, args, "softirq", 16, lambda k: k.vec, vec_to_name)
+        irqs.report(tool, args, "softirq", 16, lambda k: k.vec, irqs.vec_to_name)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""What hardirqs and softirqs share: bcc's flags, the constants their BPF
+"""What hardirqs and softirqs (and softirqslower) share: the softirq names, bcc's flags, the constants their BPF
 programs take (include/pybcc/irqtime.h), and the report of each interval:
 totals per handler, or histograms."""
 from .args import add_duration, add_interval_count, add_json, cpu, tool_parser
@@ -8,6 +8,15 @@ from ...output.histogram import collect_sections, sections_json, sections_text
 from ...output.table import Column, Table
 
 MODE_TIME, MODE_COUNT, MODE_DIST = range(3)
+
+# softirq_to_name[] of kernel/softirq.c
+VEC_NAMES = ["hi", "timer", "net_tx", "net_rx", "block", "irq_poll", "tasklet", "sched",
+             "hrtimer", "rcu"]
+
+
+def vec_to_name(vec):
+    """A softirq vector's name (softirqs, softirqslower)."""
+    return VEC_NAMES[vec] if vec < len(VEC_NAMES) else str(vec)
 
 
 def parse_args(argv, name, description, examples, count_option, count_help, outputs_name):
