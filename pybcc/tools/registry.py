@@ -179,6 +179,10 @@ TOOLS = [
        "tracepoints irq:softirq_raise/entry/exit",
        differs="a softirq entered without a raise seen is not reported (bcc reports "
                "it with a latency since boot); --json, --duration"),
+    _t("cpuunclaimed", "Scheduler and CPU", "Sample CPU run queues and calculate unclaimed idle CPU",
+       "99 Hz cpu-clock perf events (one fixed period), CO-RE read of the CPU's runqueue",
+       differs="counts the whole CPU's nr_running, not the current task's cfs_rq; "
+               "fixed period instead of frequency mode, so CPUs stay in step; --json"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
