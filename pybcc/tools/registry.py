@@ -183,6 +183,10 @@ TOOLS = [
        "99 Hz cpu-clock perf events (one fixed period), CO-RE read of the CPU's runqueue",
        differs="counts the whole CPU's nr_running, not the current task's cfs_rq; "
                "fixed period instead of frequency mode, so CPUs stay in step; --json"),
+    _t("numasched", "Scheduler and CPU", "Trace tasks that switch NUMA nodes",
+       "tp_btf sched_switch (raw_tp fallback), bpf_get_numa_node_id()",
+       differs="-c filters in the kernel; COMM printed as text (bcc prints b'...'); "
+               "says so when the machine has one node; --json, --duration"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
