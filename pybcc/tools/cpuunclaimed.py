@@ -6,7 +6,7 @@ import time
 
 from ..kernel.uapi import PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_SOFTWARE
 from ..output.table import write_json
-from .lib.args import positive_float, positive_int, tool_parser
+from .lib.args import add_ebpf, positive_float, positive_int, tool_parser
 from .lib.runtime import Tool, fail, run_tool, status
 
 EXAMPLES = """examples:
@@ -37,6 +37,7 @@ def parse_args(argv):
     p.add_argument("count", nargs="?", default=99999999, type=positive_int,
                    help="number of outputs")
     p.add_argument("--json", action="store_true", help=JSON_HELP)
+    add_ebpf(p, "cpuunclaimed")
     args = p.parse_args(argv)
     args.csv = args.csv or args.fullcsv
     if args.interval is not None and args.csv:

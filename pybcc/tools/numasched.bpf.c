@@ -19,12 +19,7 @@ const volatile u32 targ_tid = 0;
 const volatile char targ_comm[16] = {};
 
 /* thread id → the node it last ran on */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, u32);
-} last_node SEC(".maps");
+HASH_MAP(last_node, u32, u32, 10240);
 
 static __always_inline bool comm_wanted(const char *comm)
 {

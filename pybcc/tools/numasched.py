@@ -1,9 +1,10 @@
 """numasched: trace tasks that move to another NUMA node (bcc's columns and flags)."""
 import sys
 
-from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, tool_parser
-from .lib.runtime import Tool, run_tool, status, stream_events
+from ..output.table import Column
+from .lib.args import add_duration, add_ebpf, add_json, pid, tool_parser
+from .lib.runtime import run_tool, status
+from .lib.snoop import snoop
 from .lib.timestamps import wall_clock
 
 EXAMPLES = """examples:
@@ -25,6 +26,7 @@ def parse_args(argv):
     p.add_argument("-c", "--comm", type=comm_name, help="trace this COMM only")
     add_duration(p, "stop after this many seconds (pybcc extension)")
     add_json(p)
+    add_ebpf(p, "numasched")
     return p.parse_args(argv)
 
 
@@ -51,19 +53,15 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     constants = {"targ_tgid": args.pid or 0, "targ_tid": args.tid or 0,
                  "targ_comm": args.comm or b""}
-    table = Table(COLUMNS, json=args.json)
     nodes = online_nodes()
     if nodes is not None and nodes.isdigit():
         print("numasched: this machine has one NUMA node (%s): no task can switch nodes"
               % nodes, file=sys.stderr)
-    with Tool("numasched", constants, events=True) as tool:
+
+    def attach(tool):
         tool.attach_first("switch_btf", "switch_raw")
-        decode = tool.record("event").decode
-        tool.open_events(lambda data: table.write(decode(data)))
         status("Tracing task NUMA switch...", args.json)
-        table.print_header()
-        stream_events(tool, args.duration)
-    return 0
+    return snoop("numasched", args, COLUMNS, constants, attach=attach)
 
 
 if __name__ == "__main__":

@@ -36,20 +36,10 @@ struct start_t {
 
 STACK_COUNTS(struct key_t, 40960);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 40960);
-    __type(key, u32);
-    __type(value, struct start_t);
-} start SEC(".maps");
+HASH_MAP(start, u32, struct start_t, 40960);
 
 /* thread id → who woke it, until it runs again */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 40960);
-    __type(key, u32);
-    __type(value, struct who_t);
-} wokeby SEC(".maps");
+HASH_MAP(wokeby, u32, struct who_t, 40960);
 
 /* The current task and its stacks. */
 static __always_inline void current_who(void *ctx, struct who_t *who)

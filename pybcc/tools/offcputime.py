@@ -1,7 +1,7 @@
 """offcputime: summarize off-CPU time by stack trace (bcc's flags and output)."""
 import sys
 
-from .lib.args import tool_parser
+from .lib.args import add_ebpf, tool_parser
 from .lib import offcpu, stackfile
 from .lib.runtime import run_tool
 from .lib.stacks import by_value, flags_printer, missing_warning, stack_context
@@ -31,6 +31,7 @@ def parse_args(argv):
     offcpu.add_stack_arguments(p)
     offcpu.add_output_arguments(p, JSON_HELP, 1024)
     offcpu.add_block_time_arguments(p)
+    add_ebpf(p, "offcputime")
     return p.parse_args(argv)
 
 

@@ -2,7 +2,7 @@
 the waker (bcc's flags and output)."""
 import sys
 
-from .lib.args import tool_parser
+from .lib.args import add_ebpf, tool_parser
 from .lib import offcpu, stackfile
 from .lib.runtime import run_tool, tool_object
 from .lib.stacks import by_value, missing_warning, stack_context
@@ -37,6 +37,7 @@ def parse_args(argv):
     offcpu.add_stack_arguments(p)
     offcpu.add_output_arguments(p, JSON_HELP, 16384)
     offcpu.add_block_time_arguments(p)
+    add_ebpf(p, "offcputime")
     return p.parse_args(argv)
 
 

@@ -187,6 +187,10 @@ TOOLS = [
        "tp_btf sched_switch (raw_tp fallback), bpf_get_numa_node_id()",
        differs="-c filters in the kernel; COMM printed as text (bcc prints b'...'); "
                "says so when the machine has one node; --json, --duration"),
+    _t("cpufreq", "Scheduler and CPU", "Sample CPU frequency system-wide and by process (libbpf-tools)",
+       "tp_btf power:cpu_frequency (raw_tp fallback) + cpu-clock perf events; "
+       "needs a cpufreq driver (the project machines have none: it says so)",
+       differs="libbpf-tools' tool (bcc has none); -v shows what attached; --json"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

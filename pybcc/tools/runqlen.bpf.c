@@ -15,12 +15,7 @@ struct key_t {
     u32 slot;
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
-    __type(key, struct key_t);
-    __type(value, u64);
-} dist SEC(".maps");
+HASH_MAP(dist, struct key_t, u64, 65536);
 
 /* Count every runnable task of the CPU (see runqueue.h). */
 SEC("perf_event")

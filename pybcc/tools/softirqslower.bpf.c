@@ -24,19 +24,9 @@ const volatile u64 min_ns = 10000000;
 const volatile s32 targ_cpu = -1;
 
 /* [vec] when it was raised / when it began to run, on this CPU; 0: not seen */
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, NR_VECS);
-    __type(key, u32);
-    __type(value, u64);
-} raised SEC(".maps");
+PERCPU_ARRAY_MAP(raised, u32, u64, NR_VECS);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, NR_VECS);
-    __type(key, u32);
-    __type(value, u64);
-} entered SEC(".maps");
+PERCPU_ARRAY_MAP(entered, u32, u64, NR_VECS);
 
 static __always_inline bool this_cpu(u32 *cpu)
 {

@@ -2,10 +2,11 @@
 long (bcc's columns and flags)."""
 import sys
 
-from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, cpu, non_negative_int, tool_parser
+from ..output.table import Column
+from .lib.args import add_duration, add_ebpf, add_json, cpu, non_negative_int, tool_parser
 from .lib.irqs import vec_to_name
-from .lib.runtime import Tool, run_tool, status, stream_events
+from .lib.runtime import run_tool, status
+from .lib.snoop import snoop
 from .lib.timestamps import wall_clock
 
 EXAMPLES = """examples:
@@ -25,6 +26,7 @@ def parse_args(argv):
     p.add_argument("-c", "--cpu", type=cpu, help="trace this CPU only")
     add_duration(p, "stop after this many seconds (pybcc extension)")
     add_json(p)
+    add_ebpf(p, "softirqslower")
     return p.parse_args(argv)
 
 
@@ -42,17 +44,10 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     constants = {"min_ns": args.min_us * 1000,
                  "targ_cpu": args.cpu if args.cpu is not None else -1}
-    table = Table(COLUMNS, json=args.json)
-    with Tool("softirqslower", constants, events=True) as tool:
-        for name in ("softirq_raise", "softirq_entry", "softirq_exit"):
-            tool.attach(name)
-        decode = tool.record("event").decode
-        tool.open_events(lambda data: table.write(decode(data)))
-        status("Tracing softirq latency higher than %d us... Hit Ctrl-C to end." % args.min_us,
-               args.json)
-        table.print_header()
-        stream_events(tool, args.duration)
-    return 0
+    return snoop("softirqslower", args, COLUMNS, constants,
+                 programs=("softirq_raise", "softirq_entry", "softirq_exit"),
+                 attach=lambda tool: status("Tracing softirq latency higher than %d us... "
+                                            "Hit Ctrl-C to end." % args.min_us, args.json))
 
 
 if __name__ == "__main__":

@@ -18,12 +18,7 @@ const volatile s32 targ_cpu = -1;
 
 STACK_COUNTS(struct key_t, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, u32);
-    __type(value, u64);
-} dropped SEC(".maps");
+PERCPU_ARRAY_MAP(dropped, u32, u64, 1);
 
 static __always_inline int count(void *ctx)
 {

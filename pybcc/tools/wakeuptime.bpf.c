@@ -21,12 +21,7 @@ struct key_t {
 STACK_COUNTS(struct key_t, 40960);
 
 /* thread id → when it blocked */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 40960);
-    __type(key, u32);
-    __type(value, u64);
-} start SEC(".maps");
+HASH_MAP(start, u32, u64, 40960);
 
 static __always_inline int on_switch(struct task_struct *prev)
 {

@@ -2,7 +2,7 @@
 flags and output)."""
 import sys
 
-from .lib.args import pid, tool_parser
+from .lib.args import add_ebpf, pid, tool_parser
 from .lib import offcpu, stackfile
 from .lib.runtime import run_tool
 from .lib.stacks import Stack, by_value, missing_warning
@@ -32,6 +32,7 @@ def parse_args(argv):
                         "bcc's; -v adds them to folded lines)")
     offcpu.add_output_arguments(p, JSON_HELP, 16384)
     offcpu.add_block_time_arguments(p, state=False)
+    add_ebpf(p, "wakeuptime")
     args = p.parse_args(argv)
     if args.tgid is not None and args.user_threads_only:
         p.error("use either -p or -u.")

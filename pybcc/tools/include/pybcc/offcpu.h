@@ -7,6 +7,7 @@
 #define __PYBCC_OFFCPU_H
 
 #include <bpf/bpf_helpers.h>
+#include <pybcc/maps.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/task.h>
 
@@ -23,12 +24,7 @@ const volatile u64 min_block_us = 1;
 const volatile u64 max_block_us = (u64)-1;
 
 /* [0] start times later than end times, [1] counts or start full */
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, 2);
-    __type(key, u32);
-    __type(value, u64);
-} problems SEC(".maps");
+PERCPU_ARRAY_MAP(problems, u32, u64, 2);
 
 enum { PROBLEM_NEGATIVE, PROBLEM_FULL };
 

@@ -8,6 +8,7 @@
 
 #include <bpf/bpf_helpers.h>
 #include <pybcc/counts.h>
+#include <pybcc/maps.h>
 
 #ifndef STACK_STORAGE_SIZE
 #define STACK_STORAGE_SIZE 1024
@@ -24,13 +25,7 @@ struct {
 } stack_traces SEC(".maps");
 
 /* The tool's counts: {its key (with stack ids): total}. */
-#define STACK_COUNTS(key_type, entries)             \
-    struct {                                        \
-        __uint(type, BPF_MAP_TYPE_HASH);            \
-        __uint(max_entries, entries);               \
-        __type(key, key_type);                      \
-        __type(value, u64);                         \
-    } counts SEC(".maps")
+#define STACK_COUNTS(key_type, entries) HASH_MAP(counts, key_type, u64, entries)
 
 /* The stack ids of the current task; -1 for a stack not asked for. */
 static __always_inline void get_stack_ids(void *ctx, s32 *user_id, s32 *kernel_id)
