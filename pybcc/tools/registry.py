@@ -191,6 +191,10 @@ TOOLS = [
        "tp_btf power:cpu_frequency (raw_tp fallback) + cpu-clock perf events; "
        "needs a cpufreq driver (the project machines have none: it says so)",
        differs="libbpf-tools' tool (bcc has none); -v shows what attached; --json"),
+    _t("llcstat", "Scheduler and CPU", "Summarize cache references and misses by PID",
+       "hardware perf events cache-references/cache-misses; none on the project machines "
+       "(no PMU): it says so", "the same where the CPU has a PMU (not under TCG)",
+       differs="bcc's total line divides by zero with no references (pybcc prints 0.00%); --json"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
