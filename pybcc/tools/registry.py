@@ -195,6 +195,12 @@ TOOLS = [
        "hardware perf events cache-references/cache-misses; none on the project machines "
        "(no PMU): it says so", "the same where the CPU has a PMU (not under TCG)",
        differs="bcc's total line divides by zero with no references (pybcc prints 0.00%); --json"),
+    _t("criticalstat", "Scheduler and CPU", "Trace long critical sections (IRQs or preemption off)",
+       "tracepoints preemptirq:irq/preempt_disable/enable + power:cpu_idle; absent here "
+       "(CONFIG_PREEMPTIRQ_TRACEPOINTS not set): it says so",
+       "the same; stock distribution kernels lack them too",
+       differs="one line (exit 1) where the tracepoints are missing, instead of bcc's "
+               "message block (exit 0); --json"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
