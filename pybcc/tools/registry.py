@@ -201,6 +201,12 @@ TOOLS = [
        "the same; stock distribution kernels lack them too",
        differs="one line (exit 1) where the tracepoints are missing, instead of bcc's "
                "message block (exit 0); --json"),
+    _t("kvmexit", "Scheduler and CPU", "Display KVM exit reasons and their counts",
+       "tracepoint kvm:kvm_exit; KVM here is kvm_pvm, whose guests do not report through "
+       "it (the tool says so)", "tracepoint kvm:kvm_exit (with kvm_intel/kvm_amd)",
+       differs="reason names read from the tracepoint's format (AMD: the kernel's names "
+               "upper-cased, e.g. IO not IOIO); -m accepted, no worker pool needed; "
+               "at most 8 tids for -T; --json"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
