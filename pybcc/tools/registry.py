@@ -207,6 +207,9 @@ TOOLS = [
        differs="reason names read from the tracepoint's format (AMD: the kernel's names "
                "upper-cased, e.g. IO not IOIO); -m accepted, no worker pool needed; "
                "at most 8 tids for -T; --json"),
+    _t("ppchcalls", "Scheduler and CPU", "Summarize ppc hcall counts and latencies (powerpc only)",
+       "raw tracepoints powerpc:hcall_entry/exit; powerpc pSeries only: elsewhere it says so",
+       differs="-l and --hcall work on every architecture; --json"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
