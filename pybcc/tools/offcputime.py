@@ -6,20 +6,8 @@ from .lib import offcpu, stackfile
 from .lib.runtime import run_tool
 from .lib.stacks import by_value, flags_printer, missing_warning, stack_context
 
-EXAMPLES = """examples:
-    ./offcputime             # trace off-CPU stack time until Ctrl-C
-    ./offcputime 5           # trace for 5 seconds only
-    ./offcputime -f 5        # 5 seconds, and output in folded format
-    ./offcputime -m 1000     # trace only events that last more than 1000 usec
-    ./offcputime -M 10000    # trace only events that last less than 10000 usec
-    ./offcputime -p 185      # only trace threads for PID 185
-    ./offcputime -t 188      # only trace thread 188
-    ./offcputime -u          # only trace user threads (no kernel)
-    ./offcputime -k          # only trace kernel threads (no user)
-    ./offcputime -U          # only show user space stacks (no kernel)
-    ./offcputime -K          # only show kernel space stacks (no user)
-    ./offcputime -o off.svg 5   # 5 seconds, as a flame graph of off-CPU time (µs)
-"""
+EXAMPLES = offcpu.examples("offcputime", "off-CPU stack", 10000,
+                           "off.svg 5   # 5 seconds, as a flame graph of off-CPU time (µs)")
 
 JSON_HELP = ("print one JSON object per stack: comm, pid, tid, frames (innermost first, "
              "each {function, kernel, address}), value and unit (us) (pybcc extension)")

@@ -8,20 +8,8 @@ from .lib.runtime import run_tool, tool_object
 from .lib.stacks import by_value, missing_warning, stack_context
 from .lib.wakestacks import WakePrinter, WakeStack
 
-EXAMPLES = """examples:
-    ./offwaketime             # trace off-CPU + waker stack time until Ctrl-C
-    ./offwaketime 5           # trace for 5 seconds only
-    ./offwaketime -f 5        # 5 seconds, and output in folded format
-    ./offwaketime -m 1000     # trace only events that last more than 1000 usec
-    ./offwaketime -M 9000     # trace only events that last less than 9000 usec
-    ./offwaketime -p 185      # only trace threads for PID 185
-    ./offwaketime -t 188      # only trace thread 188
-    ./offwaketime -u          # only trace user threads (no kernel)
-    ./offwaketime -k          # only trace kernel threads (no user)
-    ./offwaketime -U          # only show user space stacks (no kernel)
-    ./offwaketime -K          # only show kernel space stacks (no user)
-    ./offwaketime -o wake.svg 5   # 5 seconds, as a flame graph of blocked time (µs)
-"""
+EXAMPLES = offcpu.examples("offwaketime", "off-CPU + waker stack", 9000,
+                           "wake.svg 5   # 5 seconds, as a flame graph of blocked time (µs)")
 
 JSON_HELP = ("print one JSON object per pair of stacks: target and waker, each with comm, "
              "pid, tid and frames (innermost first, each {function, kernel, address}; "

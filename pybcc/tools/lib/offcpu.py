@@ -12,6 +12,27 @@ MAX_TARG_IDS = 5        # offwaketime's -p/-t take up to 5 ids, as bcc's
 U64_MAX = (1 << 64) - 1
 
 
+def examples(tool, what, max_us, picture):
+    """bcc's examples of offcputime and offwaketime (they differ in the
+    tool's name, the first line's words and the -M example), and ours for -o."""
+    rows = [("", "trace %s time until Ctrl-C" % what),
+            ("5", "trace for 5 seconds only"),
+            ("-f 5", "5 seconds, and output in folded format"),
+            ("-m 1000", "trace only events that last more than 1000 usec"),
+            ("-M %d" % max_us, "trace only events that last less than %d usec" % max_us),
+            ("-p 185", "only trace threads for PID 185"),
+            ("-t 188", "only trace thread 188"),
+            ("-u", "only trace user threads (no kernel)"),
+            ("-k", "only trace kernel threads (no user)"),
+            ("-U", "only show user space stacks (no kernel)"),
+            ("-K", "only show kernel space stacks (no user)")]
+    width = len(tool) + 14      # bcc aligns the comments a little after "./TOOL -M 10000"
+    lines = ["    %-*s # %s" % (width, ("./%s %s" % (tool, flags)).rstrip(), text)
+             for flags, text in rows]
+    lines.append("    ./%s -o %s" % (tool, picture))
+    return "examples:\n" + "\n".join(lines) + "\n"
+
+
 def state_mask(text):
     try:
         v = int(text, 0)
