@@ -1,7 +1,6 @@
 """offcputime: summarize off-CPU time by stack trace (bcc's flags and output)."""
 import sys
 
-from .lib.args import add_ebpf, tool_parser
 from .lib import offcpu, stackfile
 from .lib.runtime import run_tool
 from .lib.stacks import by_value, flags_printer, missing_warning, stack_context
@@ -14,13 +13,8 @@ JSON_HELP = ("print one JSON object per stack: comm, pid, tid, frames (innermost
 
 
 def parse_args(argv):
-    p = tool_parser("offcputime", "Summarize off-CPU time by stack trace", EXAMPLES)
-    offcpu.add_thread_arguments(p)
-    offcpu.add_stack_arguments(p)
-    offcpu.add_output_arguments(p, JSON_HELP, 1024)
-    offcpu.add_block_time_arguments(p)
-    add_ebpf(p, "offcputime")
-    return p.parse_args(argv)
+    return offcpu.parse_args(argv, "offcputime", "Summarize off-CPU time by stack trace", EXAMPLES,
+                             JSON_HELP, 1024)
 
 
 def main(argv=None):

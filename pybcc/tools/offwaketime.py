@@ -2,7 +2,6 @@
 the waker (bcc's flags and output)."""
 import sys
 
-from .lib.args import add_ebpf, tool_parser
 from .lib import offcpu, stackfile
 from .lib.runtime import run_tool, tool_object
 from .lib.stacks import by_value, missing_warning, stack_context
@@ -17,16 +16,11 @@ JSON_HELP = ("print one JSON object per pair of stacks: target and waker, each w
 
 
 def parse_args(argv):
-    p = tool_parser("offwaketime", "Summarize blocked time by kernel stack trace + waker stack",
-                    EXAMPLES)
-    offcpu.add_thread_arguments(p, offcpu.pid_list, "PIDS", "TIDS",
-                                "trace these PIDS only. Can be a comma separated list of PIDS.",
-                                "trace these TIDS only. Can be a comma separated list of TIDS.")
-    offcpu.add_stack_arguments(p)
-    offcpu.add_output_arguments(p, JSON_HELP, 16384)
-    offcpu.add_block_time_arguments(p)
-    add_ebpf(p, "offcputime")
-    return p.parse_args(argv)
+    return offcpu.parse_args(
+        argv, "offwaketime", "Summarize blocked time by kernel stack trace + waker stack",
+        EXAMPLES, JSON_HELP, 16384, id_type=offcpu.pid_list, ids="PIDS", tids="TIDS",
+        pid_help="trace these PIDS only. Can be a comma separated list of PIDS.",
+        tid_help="trace these TIDS only. Can be a comma separated list of TIDS.")
 
 
 def main(argv=None):

@@ -100,6 +100,19 @@ def add_block_time_arguments(p, state=True):
                             "see include/linux/sched.h")
 
 
+def parse_args(argv, name, description, examples, json_help, storage_default, **thread_options):
+    """offcputime's and offwaketime's flags (``thread_options``: how -p/-t
+    read their ids, see add_thread_arguments)."""
+    from .args import add_ebpf, tool_parser
+    p = tool_parser(name, description, examples)
+    add_thread_arguments(p, **thread_options)
+    add_stack_arguments(p)
+    add_output_arguments(p, json_help, storage_default)
+    add_block_time_arguments(p)
+    add_ebpf(p, "offcputime")       # both tools' object
+    return p.parse_args(argv)
+
+
 def _ids(value):
     ids = value if isinstance(value, list) else [value]
     return struct.pack("<%dI" % MAX_TARG_IDS, *ids, *[0] * (MAX_TARG_IDS - len(ids))), \
