@@ -2,7 +2,8 @@
 intervals (offwaketime, wakeuptime): after a line on stdin, thread
 "wk_target" reads ROUNDS bytes from a pipe, and the main thread "wk_waker"
 writes each after sleeping MS milliseconds. So wk_target blocks about
-ROUNDS * MS ms in pipe reads, every time woken by wk_waker's pipe writes.
+ROUNDS * MS ms in pipe reads (the writer sleeps only once the reader is
+asleep), every time woken by wk_waker's pipe writes.
 The reads and writes are system calls made right in the functions target()
 and main(), so that those are the innermost user frames. The program stays
 until killed, so that the tools can name its user frames."""
@@ -18,12 +19,16 @@ EXPECTED_US = ROUNDS * MS * 1000
 
 SOURCE = r"""
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
 static int fds[2], rounds;
+static volatile int target_tid;
 
 /* read(2) or write(2) made here, not in libc (no frame pointers there) */
 static inline __attribute__((always_inline)) long rw(long nr, int fd, char *buf)
@@ -42,10 +47,36 @@ static void *target(void *arg)
 {
     char c;
     prctl(PR_SET_NAME, "wk_target");
+    target_tid = syscall(SYS_gettid);
     for (int i = 0; i < rounds; i++)
         if (rw(0, fds[0], &c) != 1)
             exit(1);
     return arg;
+}
+
+/* Until wk_target sleeps (in its read): on a busy machine it may not have
+ * reached the read yet, and would then find the byte without blocking. */
+static void wait_until_blocked(void)
+{
+    char path[64], stat[256], *state;
+    FILE *f;
+
+    while (!target_tid)
+        usleep(100);
+    snprintf(path, sizeof(path), "/proc/self/task/%d/stat", target_tid);
+    for (;;) {
+        f = fopen(path, "r");
+        stat[0] = 0;
+        if (f) {
+            if (!fgets(stat, sizeof(stat), f))
+                stat[0] = 0;
+            fclose(f);
+        }
+        state = strrchr(stat, ')');
+        if (state && state[1] == ' ' && state[2] == 'S')
+            return;
+        usleep(100);
+    }
 }
 
 int main(int argc, char **argv)
@@ -64,6 +95,7 @@ int main(int argc, char **argv)
         return 1;
     pthread_create(&t, NULL, target, NULL);
     for (int i = 0; i < rounds; i++) {
+        wait_until_blocked();
         nanosleep(&gap, NULL);
         if (rw(1, fds[1], line) != 1)
             return 1;
