@@ -5,6 +5,8 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <pybcc/tool.h>
+#define STACK_STORAGE_SIZE 16384
+#include <pybcc/stacks.h>
 
 #define PWR_EVENT_EXIT ((u32)-1)
 
@@ -41,13 +43,6 @@ struct event {
 PYBCC_RECORD(event);
 
 const volatile u64 min_ns = 100000;
-
-struct {
-    __uint(type, BPF_MAP_TYPE_STACK_TRACE);
-    __uint(max_entries, 16384);
-    __uint(key_size, sizeof(u32));
-    __uint(value_size, 127 * sizeof(u64));
-} stack_traces SEC(".maps");
 
 PERCPU_ARRAY_MAP(sts, u32, struct start_data, 1);
 PERCPU_ARRAY_MAP(isidle, u32, u64, 1);

@@ -1,7 +1,7 @@
 """softirqs: summarize soft IRQ event time (bcc's flags and output)."""
 import sys
 
-from .lib.runtime import Tool, run_tool, status
+from .lib.runtime import run_tool
 from .lib import irqs
 
 EXAMPLES = """examples:
@@ -21,14 +21,8 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    with Tool("softirqs", irqs.constants(args)) as tool:
-        tool.attach("softirq_entry")
-        if not args.events:
-            tool.attach("softirq_exit")
-        status("Tracing soft irq event%s... Hit Ctrl-C to end." % ("s" if args.events else " time"),
-               args.json)
-        irqs.report(tool, args, "softirq", 16, lambda k: k.vec, irqs.vec_to_name)
-    return 0
+    return irqs.run(args, "softirqs", "softirq_entry", "softirq_exit", "softirq", 16,
+                    lambda k: k.vec, irqs.vec_to_name)
 
 
 if __name__ == "__main__":

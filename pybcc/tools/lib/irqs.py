@@ -77,3 +77,20 @@ def report(tool, args, kind, width, section, shown=str):
 
     report_loop(one_interval, args.interval, args.outputs, args.duration, args.json,
                 args.timestamp)
+
+
+def run(args, name, entry, exit, kind, width, section, shown=str, count_at_exit=False):
+    """A whole run of hardirqs or softirqs: load NAME, attach its ``entry``
+    program and its ``exit`` one (not needed to count, unless
+    ``count_at_exit``), say what is traced ("hard irq"/"soft irq" from
+    ``kind``), then report (see report)."""
+    from .runtime import Tool, status
+    words = {"hardirq": "hard irq", "softirq": "soft irq"}[kind]
+    with Tool(name, constants(args)) as tool:
+        tool.attach(entry)
+        if count_at_exit or not args.counting:
+            tool.attach(exit)
+        status("Tracing %s event%s... Hit Ctrl-C to end." % (words, "s" if args.counting else " time"),
+               args.json)
+        report(tool, args, kind, width, section, shown)
+    return 0
