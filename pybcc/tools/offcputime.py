@@ -1,9 +1,9 @@
 """offcputime: summarize off-CPU time by stack trace (bcc's flags and output)."""
 import sys
 
-from .lib import offcpu, stackfile
+from .lib import offcpu
 from .lib.runtime import run_tool
-from .lib.stacks import by_value, flags_printer, missing_warning, stack_context
+from .lib.stacks import by_value, flags_printer, stack_context
 
 EXAMPLES = offcpu.examples("offcputime", "off-CPU stack", 10000,
                            "off.svg 5   # 5 seconds, as a flame graph of off-CPU time (µs)")
@@ -43,10 +43,7 @@ def counted_stacks(tool, args, annotations=False):
 
 
 def report(tool, args, picture=None):
-    printer, stacks = counted_stacks(tool, args, annotations=bool(picture and picture.annotate_kernel))
-    stackfile.report_stacks(picture, printer, stacks, args, "us")
-    missing_warning(printer, "lost and could not be displayed", 12)
-    offcpu.report_problems(tool)
+    offcpu.report(tool, args, picture, counted_stacks)
 
 
 if __name__ == "__main__":

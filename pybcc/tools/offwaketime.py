@@ -2,9 +2,9 @@
 the waker (bcc's flags and output)."""
 import sys
 
-from .lib import offcpu, stackfile
+from .lib import offcpu
 from .lib.runtime import run_tool, tool_object
-from .lib.stacks import by_value, missing_warning, stack_context
+from .lib.stacks import by_value, stack_context
 from .lib.wakestacks import WakePrinter, WakeStack
 
 EXAMPLES = offcpu.examples("offwaketime", "off-CPU + waker stack", 9000,
@@ -47,17 +47,14 @@ def wake_stacks(tool, args, annotations=False):
 
     stacks = []
     for k, v in tool.maps["counts"].items():
-        waker_seen = k.waker.name[:1] not in (b"", b"\0")
+        waker_seen = k.waker.name[:1] not in ("", "\0", b"", b"\0")
         stacks.append(WakeStack(part(k.target), part(k.waker) if waker_seen else None, v,
                                 (k.target.pid, k.waker.pid if waker_seen else None)))
     return printer, by_value(stacks)
 
 
 def report(tool, args, picture=None):
-    printer, stacks = wake_stacks(tool, args, annotations=bool(picture and picture.annotate_kernel))
-    stackfile.report_stacks(picture, printer, stacks, args, "us")
-    missing_warning(printer, "lost and could not be displayed", 12)
-    offcpu.report_problems(tool)
+    offcpu.report(tool, args, picture, wake_stacks)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ import sys
 from .lib.args import add_ebpf, pid, tool_parser
 from .lib import offcpu, stackfile
 from .lib.runtime import run_tool
-from .lib.stacks import Stack, by_value, missing_warning
+from .lib.stacks import Stack, by_value
 from .lib.wakestacks import WakeStack, WakeupPrinter
 
 EXAMPLES = """examples:
@@ -48,11 +48,11 @@ def main(argv=None):
                       report, "Wakeup Time Flame Graph", "%s blocked", {}, ("waking", "switch"))
 
 
-def wakeup_stacks(tool, args, picture=None):
+def wakeup_stacks(tool, args, annotations=False):
     """The printer and the waker stacks, least time first."""
     text = not (args.json or stackfile.chosen_format(args))
     printer = WakeupPrinter(tool.maps["stack_traces"], addresses=args.verbose, offsets=text,
-                            skip_tracing=True, annotations=bool(picture and picture.annotate_kernel))
+                            skip_tracing=True, annotations=annotations)
     stacks = by_value(WakeStack(Stack(k.target, 0, None, None, [], 0),
                                 printer.stack(k.waker, 0, -1, k.waker_stack_id, 0), v)
                       for k, v in tool.maps["counts"].items())
@@ -60,10 +60,7 @@ def wakeup_stacks(tool, args, picture=None):
 
 
 def report(tool, args, picture=None):
-    printer, stacks = wakeup_stacks(tool, args, picture)
-    stackfile.report_stacks(picture, printer, stacks, args, "us")
-    missing_warning(printer, "could not be displayed", 12)
-    offcpu.report_problems(tool)
+    offcpu.report(tool, args, picture, wakeup_stacks, "could not be displayed")
 
 
 if __name__ == "__main__":

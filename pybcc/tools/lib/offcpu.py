@@ -149,9 +149,16 @@ def stack_constants(args):
     return {"user_stacks": not args.kernel_stacks_only, "kernel_stacks": not args.user_stacks_only}
 
 
-def report_problems(tool):
-    """bcc's warning for negative durations, and ours for full maps."""
+def report(tool, args, picture, collect, missing="lost and could not be displayed"):
+    """The end of a run: ``collect(tool, args, annotations)`` gives the
+    printer and its stacks, reported as the picture or bcc's text asks;
+    then bcc's warnings (stacks ``missing``, negative durations) and ours
+    (full maps)."""
     import sys
+    from .stacks import missing_warning
+    printer, stacks = collect(tool, args, bool(picture and picture.annotate_kernel))
+    stackfile.report_stacks(picture, printer, stacks, args, "us")
+    missing_warning(printer, missing, 12)
     negative, full = (sum(v) for v in (tool.maps["problems"][0], tool.maps["problems"][1]))
     if negative:
         print("WARN: Skipped %d events with negative duration" % negative, file=sys.stderr)
