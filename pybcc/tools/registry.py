@@ -419,6 +419,52 @@ TOOLS = [
        "fentry/fexit (else kprobes) on migrate_misplaced_folio/_page",
        differs="libbpf-tools' tool (bcc has none); without fentry/kprobes the time is "
                "migrate_pages()'s; interval, count, --json added"),
+    # issue 12: scheduler and CPU
+    _t("offwaketime", "Scheduler and CPU",
+       "Summarize blocked time by off-CPU stack + waker stack",
+       "tp_btf sched_switch + sched_waking (raw_tp fallback) + stack maps",
+       differs="the waker's stacks are taken at sched_waking (always in the waker) and the "
+               "target's where it blocked, so both are right on the raw_tp path too; "
+               "--format/-o pictures (time in µs) and --json added"),
+    _t("wakeuptime", "Scheduler and CPU", "Summarize sleep to wakeup time by waker kernel stack",
+       "tp_btf sched_switch + sched_waking (raw_tp fallback) + stack maps",
+       differs="sched_waking runs in the waker, so its stack is right on every path; "
+               "-v also puts addresses in folded lines; --format/-o pictures (µs), --json"),
+    _t("softirqslower", "Scheduler and CPU", "Trace slow soft IRQs: long waits after raise, long runs",
+       "tracepoints irq:softirq_raise/entry/exit",
+       differs="a softirq entered without a raise seen is not reported (bcc reports "
+               "it with a latency since boot); --json, --duration"),
+    _t("cpuunclaimed", "Scheduler and CPU", "Sample CPU run queues and calculate unclaimed idle CPU",
+       "99 Hz cpu-clock perf events (one fixed period), CO-RE read of the CPU's runqueue",
+       differs="counts the whole CPU's nr_running, not the current task's cfs_rq; "
+               "fixed period instead of frequency mode, so CPUs stay in step; --json"),
+    _t("numasched", "Scheduler and CPU", "Trace tasks that switch NUMA nodes",
+       "tp_btf sched_switch (raw_tp fallback), bpf_get_numa_node_id()",
+       differs="-c filters in the kernel; COMM printed as text (bcc prints b'...'); "
+               "says so when the machine has one node; --json, --duration"),
+    _t("cpufreq", "Scheduler and CPU", "Sample CPU frequency system-wide and by process (libbpf-tools)",
+       "tp_btf power:cpu_frequency (raw_tp fallback) + cpu-clock perf events; "
+       "needs a cpufreq driver (the project machines have none: it says so)",
+       differs="libbpf-tools' tool (bcc has none); -v shows what attached; --json"),
+    _t("llcstat", "Scheduler and CPU", "Summarize cache references and misses by PID",
+       "hardware perf events cache-references/cache-misses; none on the project machines "
+       "(no PMU): it says so", "the same where the CPU has a PMU (not under TCG)",
+       differs="bcc's total line divides by zero with no references (pybcc prints 0.00%); --json"),
+    _t("criticalstat", "Scheduler and CPU", "Trace long critical sections (IRQs or preemption off)",
+       "tracepoints preemptirq:irq/preempt_disable/enable + power:cpu_idle; absent here "
+       "(CONFIG_PREEMPTIRQ_TRACEPOINTS not set): it says so",
+       "the same; stock distribution kernels lack them too",
+       differs="one line (exit 1) where the tracepoints are missing, instead of bcc's "
+               "message block (exit 0); --json"),
+    _t("kvmexit", "Scheduler and CPU", "Display KVM exit reasons and their counts",
+       "tracepoint kvm:kvm_exit; KVM here is kvm_pvm, whose guests do not report through "
+       "it (the tool says so)", "tracepoint kvm:kvm_exit (with kvm_intel/kvm_amd)",
+       differs="reason names read from the tracepoint's format (AMD: the kernel's names "
+               "upper-cased, e.g. IO not IOIO); -m accepted, no worker pool needed; "
+               "at most 8 tids for -T; --json"),
+    _t("ppchcalls", "Scheduler and CPU", "Summarize ppc hcall counts and latencies (powerpc only)",
+       "raw tracepoints powerpc:hcall_entry/exit; powerpc pSeries only: elsewhere it says so",
+       differs="-l and --hcall work on every architecture; --json"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
