@@ -9,10 +9,9 @@ import re
 import sys
 
 from ..output.table import Column, Table
-from .lib.funcprobes import Probes, parse_pattern, warn_failed
-from .lib.args import add_json, cpu, pid, positive_int, tool_parser
-from .lib.report import FOREVER, report_loop
-from .lib.runtime import TOOLS_DIR, Tool, fail, status
+from .lib.args import add_json, cpu, tool_parser
+from .lib.funcprobes import add_summary_args, parse_pattern, resolve, summarize
+from .lib.runtime import TOOLS_DIR, Tool
 
 EXAMPLES = """examples:
     ./funccount 'vfs_*'             # count kernel fns starting with "vfs"
@@ -35,11 +34,7 @@ COLUMNS = [Column("FUNC", "%-36s ", lambda r: r[0]), Column("COUNT", "%8d", lamb
 
 def parse_args(argv):
     p = tool_parser("funccount", "Count functions, tracepoints, and USDT probes", EXAMPLES)
-    p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
-    p.add_argument("-i", "--interval", type=positive_int, help="summary interval, seconds")
-    p.add_argument("-d", "--duration", type=positive_int,
-                   help="total duration of trace, seconds")
-    p.add_argument("-T", "--timestamp", action="store_true", help="include timestamp on output")
+    add_summary_args(p)
     p.add_argument("-r", "--regexp", action="store_true",
                    help="use regular expressions. Default is \"*\" wildcards only.")
     p.add_argument("-D", "--debug", action="store_true",
@@ -57,12 +52,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        probes = Probes(args.pattern, args.regexp, args.pid)
-    except ValueError as e:       # the pattern names nothing: bad input
-        fail(str(e), code=2)
-    except FileNotFoundError as e:   # a library or binary that is not there
-        fail(f"can't read {e.filename}: {e.strerror}", code=2)
+    probes = resolve(args.pattern, args.regexp, args.pid)
     constants = {}
     if args.pid:
         constants["targ_pid"] = args.pid
@@ -88,14 +78,8 @@ def main(argv=None):
     with Tool("funccount", constants) as tool:
         failed = probes.attach(tool, "count_probe", "count_tracepoint", "count_kprobe_multi",
                                "count_usdt")
-        warn_failed(failed)
-        matched = len(probes.names) - len(failed)
         counts = tool.maps["counts"]
-        status('Tracing %d functions for "%s"... Hit Ctrl-C to end.' % (matched, args.pattern),
-               args.json)
-        report_loop(report, args.interval or FOREVER, None, args.duration, args.json,
-                    args.timestamp)
-        status("Detaching...", args.json)
+        summarize(probes, failed, args, report)
     return 0
 
 

@@ -164,6 +164,11 @@ TOOLS = [
        "tracepoints vmscan:mm_vmscan_direct_reclaim_begin/end (--memcg: memcg_reclaim too)",
        differs="-v needs vm_zone_stat in /proc/kallsyms (refused in one line without); "
                "--memcg added"),
+
+    # issue 12: locks and generic probes
+    _t("funclatency", "Generic probes", "Time functions and print latency as a histogram",
+       "uprobes/uretprobes for user functions", "kprobe_multi/kprobes for kernel functions",
+       "kernel functions need kprobes (no fentry path); --json adds total and count"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

@@ -9,6 +9,7 @@ number of targets and the BPF side tells them apart by cookie.
 """
 import os
 import re
+import sys
 
 from ...attach import alternatives, kprobe, tracepoint, uprobe
 from ...errors import AttachError, BPFError, NotSupportedError
@@ -214,7 +215,6 @@ class Probes:
                 tool.links.append(link)
                 tool.mechanisms.append(link.description)
                 if os.environ.get("PYBCC_DEBUG"):
-                    import sys
                     print(f"pybcc: attached {link.description}", file=sys.stderr)
             except AttachError as e:
                 failed.append((name, e))
@@ -223,7 +223,37 @@ class Probes:
         return failed
 
 
-def warn_failed(failed):
-    import sys
+def add_summary_args(p):
+    """-p, -i, -d and -T, as funccount, funclatency and funcinterval have them."""
+    from .args import pid, positive_int
+    p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
+    p.add_argument("-i", "--interval", type=positive_int, help="summary interval, in seconds")
+    p.add_argument("-d", "--duration", type=positive_int,
+                   help="total duration of trace, in seconds")
+    p.add_argument("-T", "--timestamp", action="store_true", help="include timestamp on output")
+
+
+def resolve(pattern, use_regex, pid, kinds="ptu"):
+    """Probes(...), or exit 2 with one line when the pattern names nothing."""
+    from .runtime import fail
+    try:
+        return Probes(pattern, use_regex, pid, kinds)
+    except ValueError as e:
+        fail(str(e), code=2)
+    except FileNotFoundError as e:   # a library or binary that is not there
+        fail(f"can't read {e.filename}: {e.strerror}", code=2)
+
+
+def summarize(probes, failed, args, report):
+    """Say what failed to attach and what is traced, then report each -i
+    interval (or at -d or Ctrl-C) until the end."""
+    from .report import FOREVER, report_loop
+    from .runtime import status
     for name, e in failed:
         print(f"warning: {name} not traced: {e}", file=sys.stderr)
+    matched = len(probes.names) - len({name for name, _ in failed})
+    status('Tracing %d functions for "%s"... Hit Ctrl-C to end.' % (matched, args.pattern),
+           args.json)
+    report_loop(report, args.interval or FOREVER, None, args.duration, args.json,
+                args.timestamp)
+    status("Detaching...", args.json)

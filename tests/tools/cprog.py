@@ -1,0 +1,43 @@
+"""Small C programs the tool tests build with gcc and run as traced targets."""
+import shutil
+import subprocess
+
+import pytest
+
+# pybcc_sleepy(ms) sleeps ms milliseconds; pybcc_nested(depth, ms) recurses
+# depth levels down to one pybcc_sleepy(ms). main(N): waits for a line on
+# stdin, calls pybcc_sleepy(10) N times, then pybcc_nested(3, 20) once.
+SLEEPY_C = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+__attribute__((noinline)) void pybcc_sleepy(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+__attribute__((noinline)) void pybcc_nested(int depth, long ms)
+{
+    if (depth > 1) pybcc_nested(depth - 1, ms); else pybcc_sleepy(ms);
+    __asm__ volatile("" ::: "memory");     /* no tail call */
+}
+int main(int argc, char **argv)
+{
+    int n = atoi(argv[1]);
+    getchar();
+    for (int i = 0; i < n; i++) pybcc_sleepy(10);
+    pybcc_nested(3, 20);
+    return 0;
+}
+"""
+
+
+def build(directory, name, source, flags=("-O1",), libs=()):
+    """Compile ``source`` into directory/name; skips the test without gcc."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is needed to build the traced program")
+    src = directory / f"{name}.c"
+    src.write_text(source)
+    out = directory / name
+    subprocess.run(["gcc", *flags, "-o", str(out), str(src), *libs], check=True)
+    return str(out)
