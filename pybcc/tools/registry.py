@@ -169,6 +169,9 @@ TOOLS = [
     _t("funclatency", "Generic probes", "Time functions and print latency as a histogram",
        "uprobes/uretprobes for user functions", "kprobe_multi/kprobes for kernel functions",
        "kernel functions need kprobes (no fentry path); --json adds total and count"),
+    _t("funcinterval", "Generic probes", "Time between calls of a function or tracepoint hits",
+       "tracepoints and uprobes", "kprobes for kernel functions",
+       "adds --json; '*' globs also for kernel functions and tracepoints"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

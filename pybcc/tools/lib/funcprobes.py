@@ -244,16 +244,17 @@ def resolve(pattern, use_regex, pid, kinds="ptu"):
         fail(f"can't read {e.filename}: {e.strerror}", code=2)
 
 
-def summarize(probes, failed, args, report):
-    """Say what failed to attach and what is traced, then report each -i
-    interval (or at -d or Ctrl-C) until the end."""
+def summarize(probes, failed, args, report, header=None):
+    """Say what failed to attach and what is traced (``header``, or bcc's
+    "Tracing N functions for ..."), then report each -i interval (or at -d
+    or Ctrl-C) until the end."""
     from .report import FOREVER, report_loop
     from .runtime import status
     for name, e in failed:
         print(f"warning: {name} not traced: {e}", file=sys.stderr)
     matched = len(probes.names) - len({name for name, _ in failed})
-    status('Tracing %d functions for "%s"... Hit Ctrl-C to end.' % (matched, args.pattern),
-           args.json)
+    status(header or 'Tracing %d functions for "%s"... Hit Ctrl-C to end.' % (
+        matched, args.pattern), args.json)
     report_loop(report, args.interval or FOREVER, None, args.duration, args.json,
                 args.timestamp)
     status("Detaching...", args.json)
