@@ -1,11 +1,11 @@
 """funcinterval: time between calls of a function or hits of a tracepoint, as a histogram (bcc's flags and output)."""
-import os
 import sys
 
 from ..output.histogram import collect_sections, sections_json, sections_text
 from .lib.args import add_json, tool_parser
-from .lib.funcprobes import add_summary_args, resolve, summarize
-from .lib.runtime import TOOLS_DIR, Tool, run_tool
+from .lib.funcprobes import (add_summary_args, add_unit_args, print_source, resolve, summarize,
+                             time_unit)
+from .lib.runtime import Tool, run_tool
 
 EXAMPLES = """examples:
     # time the interval of do_sys_open()
@@ -37,8 +37,7 @@ ATTACH_TYPES = {"p": "kprobe function", "u": "uprobe function", "t": "tracepoint
 def parse_args(argv):
     p = tool_parser("funcinterval", "Time interval and print latency as a histogram", EXAMPLES)
     add_summary_args(p)
-    p.add_argument("-u", "--microseconds", action="store_true", help="microsecond histogram")
-    p.add_argument("-m", "--milliseconds", action="store_true", help="millisecond histogram")
+    add_unit_args(p)
     p.add_argument("-v", "--verbose", action="store_true",
                    help="print the BPF program (for debugging purposes)")
     add_json(p)
@@ -54,18 +53,12 @@ def main(argv=None):
     probes = resolve(args.pattern, user, args.pid, kinds="pt")
     probes.require_kprobes()
     attach_type = "uprobe function" if user else ATTACH_TYPES[probes.kind]
-    if args.milliseconds:
-        label, div = "msecs", 1000000
-    elif args.microseconds:
-        label, div = "usecs", 1000
-    else:
-        label, div = "nsecs", 1
+    label, div = time_unit(args)
     constants = {"unit_div": div}
     if args.pid:
         constants["targ_tgid"] = args.pid
     if args.verbose:
-        with open(os.path.join(TOOLS_DIR, "funcinterval.bpf.c")) as f:
-            print(f.read())
+        print_source("funcinterval")
 
     def report(json):
         hists = collect_sections(tool.maps["hists"])

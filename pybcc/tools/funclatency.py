@@ -1,12 +1,12 @@
 """funclatency: time kernel or user functions and show their latency as a histogram (bcc's flags and output)."""
-import os
 import sys
 
 from ..output.histogram import collect_sections, extension_text, sections_json, \
     sections_text, take_extension
 from .lib.args import add_json, positive_int, tool_parser
-from .lib.funcprobes import add_summary_args, resolve, summarize
-from .lib.runtime import TOOLS_DIR, Tool, run_tool
+from .lib.funcprobes import (add_summary_args, add_unit_args, print_source, resolve, summarize,
+                             time_unit)
+from .lib.runtime import Tool, run_tool
 
 EXAMPLES = """examples:
     ./funclatency do_sys_open       # time the do_sys_open() kernel function
@@ -31,8 +31,7 @@ MAX_LEVEL = 32          # funclatency.bpf.c's per-thread stack
 def parse_args(argv):
     p = tool_parser("funclatency", "Time functions and print latency as a histogram", EXAMPLES)
     add_summary_args(p)
-    p.add_argument("-u", "--microseconds", action="store_true", help="microsecond histogram")
-    p.add_argument("-m", "--milliseconds", action="store_true", help="millisecond histogram")
+    add_unit_args(p)
     p.add_argument("-F", "--function", action="store_true",
                    help="show a separate histogram per function")
     p.add_argument("-r", "--regexp", action="store_true",
@@ -53,12 +52,7 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     probes = resolve(args.pattern, args.regexp, args.pid, kinds="p")
     probes.require_kprobes()
-    if args.milliseconds:
-        label, div = "msecs", 1000000
-    elif args.microseconds:
-        label, div = "usecs", 1000
-    else:
-        label, div = "nsecs", 1
+    label, div = time_unit(args)
     # bcc: a histogram per function with -F, and per process for user functions
     need_key = args.function or (probes.library and not args.pid)
     key_pid = bool(need_key and probes.library)
@@ -67,8 +61,7 @@ def main(argv=None):
     if args.pid:
         constants["targ_tgid"] = args.pid
     if args.verbose:
-        with open(os.path.join(TOOLS_DIR, "funclatency.bpf.c")) as f:
-            print(f.read())
+        print_source("funclatency")
 
     def section(key):
         return (key.idx, key.pid) if need_key else None

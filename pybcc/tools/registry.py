@@ -172,6 +172,9 @@ TOOLS = [
     _t("funcinterval", "Generic probes", "Time between calls of a function or tracepoint hits",
        "tracepoints and uprobes", "kprobes for kernel functions",
        "adds --json; '*' globs also for kernel functions and tracepoints"),
+    _t("funcslower", "Generic probes", "Trace slow kernel or user function calls",
+       "uprobes/uretprobes for user functions", "kprobes/kretprobes for kernel functions",
+       "adds --json and --duration; a function may be a '*' glob"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

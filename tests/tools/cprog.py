@@ -6,7 +6,8 @@ import pytest
 
 # pybcc_sleepy(ms) sleeps ms milliseconds; pybcc_nested(depth, ms) recurses
 # depth levels down to one pybcc_sleepy(ms). main(N): waits for a line on
-# stdin, calls pybcc_sleepy(10) N times, then pybcc_nested(3, 20) once.
+# stdin, calls pybcc_sleepy(10) N times, then pybcc_nested(3, 20) once, then
+# waits for stdin to close (so that its symbols can still be read).
 SLEEPY_C = r"""
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +28,14 @@ int main(int argc, char **argv)
     getchar();
     for (int i = 0; i < n; i++) pybcc_sleepy(10);
     pybcc_nested(3, 20);
+    while (getchar() != EOF)
+        ;
     return 0;
 }
 """
 
 
-def build(directory, name, source, flags=("-O1",), libs=()):
+def build(directory, name, source, flags=("-O1", "-fno-omit-frame-pointer"), libs=()):
     """Compile ``source`` into directory/name; skips the test without gcc."""
     if shutil.which("gcc") is None:
         pytest.skip("gcc is needed to build the traced program")

@@ -1,12 +1,10 @@
-import os
 import re
 import subprocess
 
 import pytest
 
-from pybcc.kernel import features
-
 from .cprog import SLEEPY_C, build
+from .kprobes import require_kprobes, without_kprobes_says_so
 from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -57,18 +55,12 @@ def test_funcinterval_duration_timestamps():
 
 
 def test_funcinterval_kernel_function_without_kprobes_says_so():
-    if features.has_kprobes():
-        pytest.skip("this kernel has kprobes")
-    r = run_tool("funcinterval", "do_nanosleep")
-    assert r.returncode == 1 and "kprobes are not available" in r.stderr, r.stderr
+    without_kprobes_says_so(run_tool, "funcinterval", "do_nanosleep")
 
 
 @pytest.mark.vm
 def test_funcinterval_kernel_function(sleepy):
-    if not features.has_kprobes():
-        if os.environ.get("PYBCC_VMTEST"):
-            pytest.fail("the VM kernel should have kprobes")
-        pytest.skip("kprobes are not available on this kernel")
+    require_kprobes()
     child = subprocess.Popen([sleepy, "20"], stdin=subprocess.PIPE, text=True)
     t = RunningTool("funcinterval", "-m", "-p", child.pid, "hrtimer_nanosleep",
                     ready="Hit Ctrl-C to end.", timeout=300)

@@ -1,12 +1,10 @@
-import os
 import re
 import subprocess
 
 import pytest
 
-from pybcc.kernel import features
-
 from .cprog import SLEEPY_C, build
+from .kprobes import require_kprobes, without_kprobes_says_so
 from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -73,19 +71,12 @@ def test_funclatency_interval_duration(sleepy):
 
 
 def test_funclatency_kernel_function_without_kprobes_says_so():
-    if features.has_kprobes():
-        pytest.skip("this kernel has kprobes")
-    r = run_tool("funclatency", "do_nanosleep")
-    assert r.returncode == 1 and "kprobes are not available" in r.stderr, r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1
+    without_kprobes_says_so(run_tool, "funclatency", "do_nanosleep")
 
 
 @pytest.mark.vm
 def test_funclatency_kernel_function(sleepy):
-    if not features.has_kprobes():
-        if os.environ.get("PYBCC_VMTEST"):
-            pytest.fail("the VM kernel should have kprobes")
-        pytest.skip("kprobes are not available on this kernel")
+    require_kprobes()
     child = start(sleepy, 10)
     t = RunningTool("funclatency", "-m", "-p", child.pid, "hrtimer_nanosleep",
                     ready="Hit Ctrl-C to end.", timeout=300)

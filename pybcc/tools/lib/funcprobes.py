@@ -158,24 +158,25 @@ class Probes:
         return bool(self.library) or self.kind == "u"
 
     def attach(self, tool, probe_prog, tracepoint_prog=None, multi_prog=None, usdt_prog=None,
-               retprobe=False):
+               retprobe=False, first_cookie=1):
         """Attach the tool's program for this kind to every target (``retprobe``:
-        at function return); returns [(name, error)] of those that failed."""
+        at function return), with cookies from ``first_cookie`` on; returns
+        [(name, error)] of those that failed."""
         if self.kind == "t":
             prog = tool.coll.load_program(tracepoint_prog)
             return self._each(tool, lambda i, n: tracepoint.attach_tracepoint(
-                prog.fd, n, cookie=i + 1))
+                prog.fd, n, cookie=first_cookie + i))
         if self.kind == "u":
             from ... import usdt
             prog = tool.coll.load_program(usdt_prog)
             return self._each(tool, lambda i, n: usdt.attach_usdt(
                 tool.coll, prog, self.usdt[i][2], self.usdt[i][0], n,
-                pid=self.pid or -1, cookie=i + 1))
+                pid=self.pid or -1, cookie=first_cookie + i))
         if self.library:
             prog = tool.coll.load_program(probe_prog)
             return self._each(tool, lambda i, n: uprobe.attach_uprobe(
                 prog.fd, self.library, offset=self.offsets[i], pid=self.pid or -1,
-                retprobe=retprobe, cookie=i + 1))
+                retprobe=retprobe, cookie=first_cookie + i))
         self.require_kprobes()
         if multi_prog and len(self.names) > 1 and features.has_kprobe_multi():
             # one link for all functions: much faster to set up than N kprobes
@@ -183,13 +184,13 @@ class Probes:
                 prog = tool.coll.load_program(multi_prog)
                 tool.links.append(kprobe.attach_kprobe_multi(
                     prog.fd, self.names, retprobe=retprobe,
-                    cookies=list(range(1, len(self.names) + 1))))
+                    cookies=list(range(first_cookie, first_cookie + len(self.names)))))
                 return []
             except BPFError:
                 pass
         prog = tool.coll.load_program(probe_prog)
         return self._each(tool, lambda i, n: kprobe.attach_kprobe(
-            prog.fd, n, retprobe=retprobe, cookie=i + 1))
+            prog.fd, n, retprobe=retprobe, cookie=first_cookie + i))
 
     def require_kprobes(self):
         if self.kind == "p" and not self.library and not features.has_kprobes():
@@ -231,6 +232,28 @@ def add_summary_args(p):
     p.add_argument("-d", "--duration", type=positive_int,
                    help="total duration of trace, in seconds")
     p.add_argument("-T", "--timestamp", action="store_true", help="include timestamp on output")
+
+
+def add_unit_args(p):
+    """-u/-m of the histogram tools (funclatency, funcinterval), and -v."""
+    p.add_argument("-u", "--microseconds", action="store_true", help="microsecond histogram")
+    p.add_argument("-m", "--milliseconds", action="store_true", help="millisecond histogram")
+
+
+def time_unit(args):
+    """(label, nanoseconds per unit) as -u/-m choose."""
+    if args.milliseconds:
+        return "msecs", 1000000
+    if args.microseconds:
+        return "usecs", 1000
+    return "nsecs", 1
+
+
+def print_source(tool_name):
+    """-v: the tool's BPF C, as bcc prints its program."""
+    from .runtime import TOOLS_DIR
+    with open(os.path.join(TOOLS_DIR, tool_name + ".bpf.c")) as f:
+        print(f.read())
 
 
 def resolve(pattern, use_regex, pid, kinds="ptu"):
