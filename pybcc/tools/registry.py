@@ -175,6 +175,11 @@ TOOLS = [
     _t("funcslower", "Generic probes", "Trace slow kernel or user function calls",
        "uprobes/uretprobes for user functions", "kprobes/kretprobes for kernel functions",
        "adds --json and --duration; a function may be a '*' glob"),
+    _t("klockstat", "Scheduler and CPU", "Kernel mutex wait and hold times per caller",
+       "tp_btf lock:contention_begin/end (raw_tp twin; 5.19+) + stack map",
+       "the tracepoints (6.1, 6.12); kprobes mutex_lock/unlock with --kprobes or before 5.19",
+       "tracepoints: contended waits only, no Hold table; -S sorts each table by its own "
+       "field; -c matches a substring; adds --kprobes and --json"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

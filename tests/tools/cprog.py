@@ -44,3 +44,43 @@ def build(directory, name, source, flags=("-O1", "-fno-omit-frame-pointer"), lib
     out = directory / name
     subprocess.run(["gcc", *flags, "-o", str(out), str(src), *libs], check=True)
     return str(out)
+
+
+# main(N, ROUNDS, DIR): waits for a line on stdin, then N threads each
+# ROUNDS times lseek to 0 and getdents64 on one shared fd of directory DIR:
+# both take the file's f_pos_lock, a kernel mutex (fdget_pos), held while
+# the directory is listed, so the threads contend on it.
+DIR_READERS_C = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+static int fd, rounds;
+static void *reader(void *arg)
+{
+    static __thread char buf[32768];
+    for (int i = 0; i < rounds; i++) {
+        lseek(fd, 0, SEEK_SET);
+        syscall(SYS_getdents64, fd, buf, sizeof(buf));
+    }
+    return NULL;
+}
+int main(int argc, char **argv)
+{
+    int n = atoi(argv[1]);
+    pthread_t t[64];
+    rounds = atoi(argv[2]);
+    fd = open(argv[3], O_RDONLY | O_DIRECTORY);
+    if (n > 64 || fd < 0)
+        return 1;
+    getchar();
+    for (int i = 0; i < n; i++)
+        pthread_create(&t[i], NULL, reader, NULL);
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+    return 0;
+}
+"""
