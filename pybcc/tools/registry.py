@@ -180,6 +180,9 @@ TOOLS = [
        "the tracepoints (6.1, 6.12); kprobes mutex_lock/unlock with --kprobes or before 5.19",
        "tracepoints: contended waits only, no Hold table; -S sorts each table by its own "
        "field; -c matches a substring; adds --kprobes and --json"),
+    _t("futexctn", "Processes", "Summarize futex (user lock) contention latency per lock and stack",
+       "tracepoints syscalls:sys_enter/exit_futex + user stack map",
+       differs="libbpf-tools' tool (bcc has none); bcc's histogram text; adds --json"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

@@ -84,3 +84,49 @@ int main(int argc, char **argv)
     return 0;
 }
 """
+
+
+# main(N, ROUNDS): prints the address of its mutex, waits for a line on
+# stdin, then N threads each take the mutex ROUNDS times and hold it 2 ms
+# (the others wait in futex(FUTEX_WAIT)); then waits for stdin to close.
+MUTEX_HOLDERS_C = r"""
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+static pthread_mutex_t pybcc_lock = PTHREAD_MUTEX_INITIALIZER;
+static int rounds;
+/* libc has no frame pointers: a user stack taken in the futex call goes
+ * from __lll_lock_wait to the caller of the function that took the lock */
+__attribute__((noinline)) static void pybcc_hold(void)
+{
+    pthread_mutex_lock(&pybcc_lock);
+    usleep(2000);
+    pthread_mutex_unlock(&pybcc_lock);
+    __asm__ volatile("" ::: "memory");
+}
+static void *worker(void *arg)
+{
+    for (int i = 0; i < rounds; i++)
+        pybcc_hold();
+    return NULL;
+}
+int main(int argc, char **argv)
+{
+    int n = atoi(argv[1]);
+    pthread_t t[64];
+    rounds = atoi(argv[2]);
+    if (n > 64)
+        return 1;
+    printf("%p\n", (void *)&pybcc_lock);
+    fflush(stdout);
+    getchar();
+    for (int i = 0; i < n; i++)
+        pthread_create(&t[i], NULL, worker, NULL);
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+    while (getchar() != EOF)
+        ;
+    return 0;
+}
+"""
