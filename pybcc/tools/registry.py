@@ -183,6 +183,10 @@ TOOLS = [
     _t("futexctn", "Processes", "Summarize futex (user lock) contention latency per lock and stack",
        "tracepoints syscalls:sys_enter/exit_futex + user stack map",
        differs="libbpf-tools' tool (bcc has none); bcc's histogram text; adds --json"),
+    _t("deadlock", "Processes", "Detect potential deadlocks (lock order inversions) in a process",
+       "uprobes on pthread_mutex_lock/unlock + tracepoints syscalls:sys_exit_clone/clone3",
+       differs="--binary found by itself (the program or its libc); thread creation from the "
+               "clone tracepoints (bcc: kretprobe); adds --json and --duration"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}

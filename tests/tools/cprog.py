@@ -130,3 +130,48 @@ int main(int argc, char **argv)
     return 0;
 }
 """
+
+
+# Waits for a line on stdin, then thread 1 takes pybcc_mutex_a then
+# pybcc_mutex_b, and after it has finished thread 2 takes them the other way
+# round (a lock order inversion that does not hang); then waits for stdin
+# to close.
+LOCK_INVERSION_C = r"""
+#include <pthread.h>
+#include <stdio.h>
+pthread_mutex_t pybcc_mutex_a = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t pybcc_mutex_b = PTHREAD_MUTEX_INITIALIZER;
+__attribute__((noinline)) static void pybcc_take_both(pthread_mutex_t *first,
+                                                      pthread_mutex_t *second)
+{
+    pthread_mutex_lock(first);
+    pthread_mutex_lock(second);
+    pthread_mutex_unlock(second);
+    pthread_mutex_unlock(first);
+    __asm__ volatile("" ::: "memory");
+}
+static void *a_then_b(void *arg)
+{
+    pybcc_take_both(&pybcc_mutex_a, &pybcc_mutex_b);
+    return NULL;
+}
+static void *b_then_a(void *arg)
+{
+    pybcc_take_both(&pybcc_mutex_b, &pybcc_mutex_a);
+    return NULL;
+}
+int main(void)
+{
+    pthread_t t1, t2;
+    getchar();
+    pthread_create(&t1, NULL, a_then_b, NULL);
+    pthread_join(t1, NULL);
+    pthread_create(&t2, NULL, b_then_a, NULL);
+    pthread_join(t2, NULL);
+    printf("%lu %lu\n", (unsigned long)&pybcc_mutex_a, (unsigned long)&pybcc_mutex_b);
+    fflush(stdout);
+    while (getchar() != EOF)
+        ;
+    return 0;
+}
+"""
