@@ -187,6 +187,10 @@ TOOLS = [
        "uprobes on pthread_mutex_lock/unlock + tracepoints syscalls:sys_exit_clone/clone3",
        differs="--binary found by itself (the program or its libc); thread creation from the "
                "clone tracepoints (bcc: kretprobe); adds --json and --duration"),
+    _t("ttysnoop", "Files", "Watch the output written to a tty or pts device",
+       "tracepoint syscalls:sys_enter_write + CO-RE walk fd -> file -> inode",
+       differs="write() only (bcc's tty_write kprobe also sees writev and kernel echo); "
+               "adds --json and --duration; -s up to 8192"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
