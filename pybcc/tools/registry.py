@@ -191,6 +191,11 @@ TOOLS = [
        "tracepoint syscalls:sys_enter_write + CO-RE walk fd -> file -> inode",
        differs="write() only (bcc's tty_write kprobe also sees writev and kernel echo); "
                "adds --json and --duration; -s up to 8192"),
+    _t("inject", "Generic probes", "Fail kernel allocations or bios on a call chain (error injection)",
+       "refused: needs kprobes and bpf_override_return",
+       "kprobes/kretprobes + bpf_override_return where CONFIG_BPF_KPROBE_OVERRIDE=y "
+       "(not in Debian's kernels)",
+       "STRCMP takes the literal first (as trace's); a function appears once in a chain"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
