@@ -102,7 +102,7 @@ def main(argv=None):
         return 2
     if _need_privileges(rest):
         return 1
-    mod = importlib.import_module(f"pybcc.tools.{cmd}")
+    mod = importlib.import_module(f"pybcc.tools.{cmd.replace('-', '_')}")   # reset-trace
     from .tools.lib.runtime import run_tool
     rc = run_tool(mod.main, rest) or 0
     # The tool has detached and closed everything. Leave without freeing the

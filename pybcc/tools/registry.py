@@ -196,6 +196,10 @@ TOOLS = [
        "kprobes/kretprobes + bpf_override_return where CONFIG_BPF_KPROBE_OVERRIDE=y "
        "(not in Debian's kernels)",
        "STRCMP takes the literal first (as trace's); a function appears once in a chain"),
+    _t("reset-trace", "Generic probes", "Reset the state of tracing (tracefs) left by a crashed tool",
+       "tracefs files (kprobe_events, uprobe_events, trace; the rest with -F)",
+       differs="adds -n/--dry-run and --instance NAME; tracefs found or mounted where it is "
+               "(bcc: /sys/kernel/debug/tracing)"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
