@@ -28,6 +28,14 @@ TOOL_ARGS = {
     "stackcount": ["t:syscalls:sys_enter_openat"],
     "trace": ["t:syscalls:sys_enter_openat"],
     "argdist": ["-C", "t:syscalls:sys_enter_openat():int:args->flags"],
+    # issue 12 (locks and generic probes); deadlock traces this benchmark's process;
+    # inject refuses without bpf_override_return and reset-trace attaches nothing
+    "funclatency": ["c:getpid"],
+    "funcinterval": ["t:sched:sched_switch"],
+    "funcslower": ["c:getpid"],
+    "deadlock": [str(os.getpid())],
+    "ttysnoop": ["/dev/console"],
+    "inject": ["kmalloc", "SyS_mount()"],
 }
 REFERENCE = "execsnoop"
 
