@@ -83,14 +83,14 @@ T.BTF.parse = classmethod(wrap("BTF.parse (all blobs)", T.BTF.parse.__func__))
 cgen.vmlinux_header = wrap("vmlinux.h: cgen.vmlinux_header (incl. its BTF parse)", cgen.vmlinux_header)
 build._exec = wrap("clang run (build._exec)", build._exec)
 build.compile = wrap("compiler.compile total (cache lookup or build)", build.compile)
-loader._Loader._apply_core = wrap("loader CO-RE (_apply_core, incl. kernel BTF)", loader._Loader._apply_core)
+loader.Loader._apply_core = wrap("loader CO-RE (_apply_core, incl. kernel BTF)", loader.Loader._apply_core)
 loader.load = wrap("loader.load total", loader.load)
 import pybcc.compiler
 pybcc.compiler.compile = build.compile
 t0 = pt()
 mod = importlib.import_module("pybcc.tools." + tool)
 marks["import tool module (+_runtime, rest of pybcc)"] = pt() - t0
-from pybcc.tools import _runtime
+from pybcc.tools.lib import runtime as _runtime
 _runtime.Tool.attach = wrap("program load + attach (Tool.attach)", _runtime.Tool.attach)
 _runtime.Tool.__init__ = wrap("Tool() (compile + load)", _runtime.Tool.__init__)
 _runtime.Tool.open_events = wrap("open event reader", _runtime.Tool.open_events)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""The soak (#18 item 2): five tools (execsnoop, opensnoop, biolatency,
-runqlat, tcplife) run for a long time under a mixed workload (execs, opens,
+"""The soak (#18 item 2): the exporter (scraped every 15 s) and five tools
+(execsnoop, opensnoop, biolatency, runqlat, tcplife) run for a long time
+under a mixed workload (execs, opens,
 stats of missing files, loopback TCP, direct block writes, CPU). Every
 sample period it records, per tool: RSS, open fds, CPU % and the lost
 events the tool reported. After warm-up, RSS and fds must stay flat
@@ -23,7 +24,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-TOOLS = [["execsnoop"], ["opensnoop"], ["biolatency", "60"], ["runqlat", "60"], ["tcplife"]]
+EXPORTER_LISTEN = "127.0.0.1:19435"
+TOOLS = [["exporter", "--listen", EXPORTER_LISTEN], ["execsnoop"], ["opensnoop"],
+         ["biolatency", "60"], ["runqlat", "60"], ["tcplife"]]
+SCRAPE_EVERY = 15   # seconds, Prometheus' default scrape interval
 LOST = re.compile(r"(?:Possibly )?lost (\d+)|(\d+) (?:events|samples) lost", re.I)
 CLK = os.sysconf("SC_CLK_TCK")
 
@@ -79,6 +83,18 @@ def workload(stop, tmpdir):
     return procs
 
 
+def scrape_exporter(stop, counts):
+    """Scrape the exporter as Prometheus would; count good and failed scrapes."""
+    import urllib.request
+    while not stop.wait(SCRAPE_EVERY):
+        try:
+            with urllib.request.urlopen(f"http://{EXPORTER_LISTEN}/metrics", timeout=10) as r:
+                r.read()
+            counts["ok"] += 1
+        except OSError:
+            counts["failed"] += 1
+
+
 def flat(values, limit=0.05):
     """Growth from the first to the last value after warm-up, as a fraction."""
     if len(values) < 2 or not values[0]:
@@ -103,6 +119,8 @@ def main():
         os.environ["PYBCC_CACHE_DIR"] = env_cache
         tools = [Tool(a, tmpdir) for a in TOOLS]    # their output: counted, then deleted
         load = workload(stop, tmpdir)
+        scrapes = {"ok": 0, "failed": 0}
+        threading.Thread(target=scrape_exporter, args=(stop, scrapes), daemon=True).start()
         rows, last_cpu = [], {}
         t0 = time.monotonic()
         end = t0 + args.minutes * 60
@@ -165,6 +183,8 @@ def main():
         print(f"{t.name:<12} {rss * 100:9.1f} % {fds * 100:9.1f} % {cpu:12.1f} {t.lost:12d} "
               f"{t.lines_out:10d}  {status}")
         summary.append((t.name, rss, fds, cpu, t.lost, status))
+    print(f"\nexporter scrapes: {scrapes['ok']} ok, {scrapes['failed']} failed")
+    ok &= scrapes["failed"] == 0 and scrapes["ok"] > 0
     png = plot(rows, tools, args.out)
     print(f"\nCSV: {csv_path}" + (f"\nplot: {png}" if png else "\nplot: matplotlib not installed"))
     return 0 if ok else 1
@@ -189,7 +209,7 @@ def plot(rows, tools, outdir):
     c.set_ylabel("CPU %")
     c.set_xlabel("minutes")
     a.legend(fontsize=7, ncol=3)
-    a.set_title("pybcc soak: five tools under a mixed workload")
+    a.set_title("pybcc soak: the exporter and five tools under a mixed workload")
     fig.tight_layout()
     path = os.path.join(outdir, "soak.png")
     fig.savefig(path, dpi=80)

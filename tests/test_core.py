@@ -757,3 +757,32 @@ def test_foreign_target_vs_libbpf(tmp_path, libbpf_driver):
 def test_summary():
     """Print how many relocations were compared with libbpf (run with -s)."""
     print(f"\nCO-RE: {STATS['agree']}/{STATS['compared']} relocations agree with libbpf", file=sys.stderr)
+
+
+def test_kernel_btf_is_read_lazily_and_equals_a_full_parse():
+    # BTF.kernel() indexes the records and decodes a type when it is first
+    # read (a CO-RE resolution reads a few hundred of ~130k): every type,
+    # name lookup and CO-RE candidate set must equal what a full parse gives.
+    from pybcc.btf import types as T
+    from pybcc.btf.core import essential_name
+    with open("/sys/kernel/btf/vmlinux", "rb") as f:
+        data = f.read()
+    lazy, full = T.BTF.parse(data, lazy=True), T.BTF.parse(data)
+    assert len(lazy) == len(full)
+    assert all(lazy[i] == full[i] for i in range(1, len(full), 7))
+    for name in ("task_struct", "sock", "file", "pid", "trace_event_raw_sys_enter"):
+        assert [t.id for t in lazy.find_all(name)] == [t.id for t in full.find_all(name)]
+        assert sorted(lazy.own_ids_by_essential_name(name, essential_name)) == \
+            sorted(full.own_ids_by_essential_name(name, essential_name))
+    assert list(lazy)[-1] == full[len(full) - 1]
+
+
+def test_lazy_btf_refuses_a_truncated_type_section():
+    from pybcc.btf import types as T
+    from pybcc.errors import FormatError
+    with open("/sys/kernel/btf/vmlinux", "rb") as f:
+        data = bytearray(f.read())
+    hdr = T.HEADER.unpack_from(data)
+    T.HEADER.pack_into(data, 0, *hdr[:5], hdr[5] - 6, *hdr[6:])   # type_len cut mid-record
+    with pytest.raises(FormatError):
+        T.BTF.parse(bytes(data), lazy=True)

@@ -290,3 +290,25 @@ def test_unresolvable_core_relocation_is_explained():
         loader.load(build("loader_poison.bpf.c"))
     assert "CO-RE relocation found no matching field" in str(ei.value)
     assert "loader_poison.bpf.c:" in str(ei.value)
+
+
+def test_map_fd_closes_once_when_a_wrapper_is_dropped_half_made():
+    # A Ctrl-C while Collection.maps builds a wrapper drops the half-made Map,
+    # whose last-chance close closes the map fd; the collection's own close
+    # must then not close the file that took that number since.
+    from pybcc.maps import open_map
+    coll = loader.load(build("loader_basic.bpf.c"))
+    try:
+        name, fd = next(iter(coll.map_fds.items()))
+        dropped = open_map(fd, coll.spec.maps[name])
+        del dropped                   # closes the map fd
+        r, w = os.pipe()              # may take the same number
+        fds = {r, w}
+    finally:
+        coll.close()
+    try:
+        for f in fds:
+            os.fstat(f)               # still open: the collection did not close it
+    finally:
+        for f in fds:
+            os.close(f)

@@ -11,9 +11,10 @@ import os
 
 from ..errors import BPFError
 from ..kernel import bpf
+from ..kernel.fd import Closeable
 
 
-class Link:
+class Link(Closeable):
     """An attachment. ``fds`` are closed in order (BPF link before the perf
     event it is bound to), then ``cleanups`` run (e.g. removing a tracefs
     event, which the kernel refuses while a perf event still uses it)."""
@@ -65,19 +66,6 @@ class Link:
                            getattr(errors[0], "errno", 0) or 0)
 
     detach = close
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        # Only fds and our own tracefs events are at stake; never raise here.
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def __repr__(self):
         state = "closed" if self.closed else f"fds={self._fds}"

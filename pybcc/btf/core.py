@@ -22,8 +22,6 @@ guide"), and the instruction is patched:
 replay the result as plain tuples so a loader can cache it per
 (object, kernel BTF).
 """
-import gc
-import weakref
 from dataclasses import dataclass, field
 from typing import List, Optional
 
@@ -504,37 +502,14 @@ def _calc(kind, lspec, tspec, res):
 
 # --- candidate lookup -----------------------------------------------------------
 
-_index_cache = weakref.WeakKeyDictionary()
-
-
-def _candidates_index(btf):
-    """essential name → [type ids] over every named type of ``btf``."""
-    idx = _index_cache.get(btf)
-    if idx is None:
-        # The cyclic GC would rescan the kernel's ~100k types every few
-        # thousand new lists here (4x slower); none of this is garbage.
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            idx = {}
-            for t in btf.own_types:     # a module's BTF: not its vmlinux base
-                name = t.name
-                if name:
-                    idx.setdefault(essential_name(name), []).append(t.id)
-        finally:
-            if was_enabled:
-                gc.enable()
-        _index_cache[btf] = idx
-    return idx
-
-
 def find_candidates(local_btf, local_id, targets):
     """[(target btf, type id)] of the same kind and essential name. Like
     libbpf, later BTFs (modules) are searched only if earlier ones have none."""
     lt = local_btf[local_id]
     want = essential_name(lt.name)
     for tb in targets:
-        found = [(tb, i) for i in _candidates_index(tb).get(want, ()) if _kinds_compat(lt, tb[i])]
+        found = [(tb, i) for i in tb.own_ids_by_essential_name(want, essential_name)
+                 if _kinds_compat(lt, tb[i])]
         if found:
             return found
     return []

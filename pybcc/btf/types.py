@@ -108,11 +108,13 @@ class BTF:
     # --- reading -------------------------------------------------------------
 
     @classmethod
-    def parse(cls, data, base=None):
+    def parse(cls, data, base=None, lazy=False):
+        """``lazy``: index the types now (offsets, names), decode each one the
+        first time it is asked for (the kernel's BTF, read by CO-RE)."""
         # ~130k objects at once: the cyclic GC would rescan them over and over.
         with _gc_paused():
             try:
-                return cls._parse(data, base)
+                return cls._parse(data, base, lazy)
             except FormatError:
                 raise
             except (struct.error, ValueError, IndexError, UnicodeDecodeError) as e:
@@ -120,7 +122,7 @@ class BTF:
                 raise FormatError(f"malformed BTF: {e}") from None
 
     @classmethod
-    def _parse(cls, data, base=None):
+    def _parse(cls, data, base=None, lazy=False):
         data = memoryview(data)
         magic = struct.unpack_from("<H", data)[0]
         endian = "<" if magic == MAGIC else ">"
@@ -133,83 +135,9 @@ class BTF:
             raise FormatError("BTF string section must start and end with a NUL byte")
         base_strings = base._strings if base else b""
         strs = base_strings + strings if base else strings
-
-        def name_at(off):
-            if off == 0:
-                return ""
-            return strs[off:strs.index(b"\0", off)].decode()
-
-        u32 = struct.Struct(endian + "I")
-        u32x3 = struct.Struct(endian + "III")
-        i32 = struct.Struct(endian + "i")
-        next_id = len(base) if base else 1
-        types = []
-        pos = 0
-        n = len(types_raw)
-        while pos < n:
-            name_off, info, size_or_type = u32x3.unpack_from(types_raw, pos)
-            pos += 12
-            kind = (info >> 24) & 0x1F
-            vlen = info & 0xFFFF
-            if kind > ENUM64:
-                raise FormatError(f"BTF type #{next_id} has unknown kind {kind}")
-            t = Type(next_id, kind, name_at(name_off), kind_flag=bool(info >> 31))
-            if kind in (INT, STRUCT, UNION, ENUM, FLOAT, DATASEC, ENUM64):
-                t.size = size_or_type
-            else:
-                t.ref = size_or_type
-            if kind == INT:
-                v = u32.unpack_from(types_raw, pos)[0]
-                pos += 4
-                t.encoding, t.int_offset, t.bits = (v >> 24) & 0xF, (v >> 16) & 0xFF, v & 0xFF
-            elif kind == ARRAY:
-                t.ref, t.index_type, t.nelems = u32x3.unpack_from(types_raw, pos)
-                pos += 12
-            elif kind in (STRUCT, UNION):
-                for _ in range(vlen):
-                    mname, mtype, moff = u32x3.unpack_from(types_raw, pos)
-                    pos += 12
-                    if t.kind_flag:
-                        t.members.append(Member(name_at(mname), mtype, moff & 0xFFFFFF, moff >> 24))
-                    else:
-                        t.members.append(Member(name_at(mname), mtype, moff))
-            elif kind == ENUM:
-                for _ in range(vlen):
-                    mname = u32.unpack_from(types_raw, pos)[0]
-                    val = i32.unpack_from(types_raw, pos + 4)[0]
-                    if not t.kind_flag:      # kind_flag marks a signed enum
-                        val &= 0xFFFFFFFF
-                    t.members.append(EnumValue(name_at(mname), val))
-                    pos += 8
-            elif kind == ENUM64:
-                for _ in range(vlen):
-                    mname, lo, hi = u32x3.unpack_from(types_raw, pos)
-                    pos += 12
-                    val = (hi << 32) | lo
-                    if t.kind_flag and val >> 63:
-                        val -= 1 << 64
-                    t.members.append(EnumValue(name_at(mname), val))
-            elif kind == FUNC_PROTO:
-                for _ in range(vlen):
-                    mname, mtype = struct.unpack_from(endian + "II", types_raw, pos)
-                    pos += 8
-                    t.members.append(Param(name_at(mname), mtype))
-            elif kind == VAR:
-                t.linkage = u32.unpack_from(types_raw, pos)[0]
-                pos += 4
-            elif kind == DATASEC:
-                for _ in range(vlen):
-                    t.members.append(VarSecinfo(*u32x3.unpack_from(types_raw, pos)))
-                    pos += 12
-            elif kind == DECL_TAG:
-                t.linkage = i32.unpack_from(types_raw, pos)[0]
-                pos += 4
-            elif kind == FUNC:
-                t.linkage = vlen
-            elif kind == FWD:
-                pass
-            types.append(t)
-            next_id += 1
+        start_id = len(base) if base else 1
+        decoder = _Decoder(bytes(types_raw), strs, endian, start_id)
+        types = _LazyTypes(decoder) if lazy else decoder.decode_all()
         btf = cls(types, base, endian)
         btf._strings = strs
         btf._own_strings = strings if not base else b""
@@ -225,7 +153,9 @@ class BTF:
         """The running kernel's BTF, parsed once per process."""
         global _kernel_btf
         if _kernel_btf is None:
-            _kernel_btf = cls.load("/sys/kernel/btf/vmlinux")
+            # Lazily: a CO-RE resolution reads a few hundred of its ~130k types.
+            with open("/sys/kernel/btf/vmlinux", "rb") as f:
+                _kernel_btf = cls.parse(f.read(), lazy=True)
         return _kernel_btf
 
     # --- queries -------------------------------------------------------------
@@ -253,6 +183,21 @@ class BTF:
     def own_types(self):
         return self._own
 
+    def own_ids_by_essential_name(self, essential, essential_name):
+        """Ids of this blob's own types whose essential_name() is
+        ``essential`` (CO-RE candidates); without decoding them when lazy."""
+        if isinstance(self._own, _LazyTypes):
+            return self._own.ids_flavoured(essential)
+        idx = getattr(self, "_essential_index", None)
+        if idx is None:
+            idx = {}
+            with _gc_paused():
+                for t in self._own:
+                    if t.name:
+                        idx.setdefault(essential_name(t.name), []).append(t.id)
+            self._essential_index = idx
+        return idx.get(essential, ())
+
     def _index(self):
         if self._by_name is None:
             idx = {}
@@ -264,7 +209,10 @@ class BTF:
         return self._by_name
 
     def find_all(self, name, kind=None):
-        found = self._index().get(name, [])
+        if isinstance(self._own, _LazyTypes) and not self.base:
+            found = [self[i] for i in self._own.ids_named(name)]
+        else:
+            found = self._index().get(name, [])
         return [t for t in found if kind is None or t.kind == kind or
                 (isinstance(kind, tuple) and t.kind in kind)]
 
@@ -423,3 +371,187 @@ def _string_offsets(table):
 
 
 _kernel_btf: Optional[BTF] = None
+
+
+# --- decoding type records -----------------------------------------------------
+
+# Bytes after the 12-byte header of a type record: fixed, and per vlen item.
+_EXTRA = {INT: 4, ARRAY: 12, VAR: 4, DECL_TAG: 4}
+_PER_ITEM = {STRUCT: 12, UNION: 12, ENUM: 8, FUNC_PROTO: 8, DATASEC: 12, ENUM64: 12}
+
+
+class _Decoder:
+    """Type records of one blob: where each starts, what its name is, and the
+    Type object for one record (all of them, for an eager parse)."""
+
+    def __init__(self, raw, strs, endian, start_id):
+        self.raw, self.strs, self.endian, self.start_id = raw, strs, endian, start_id
+        self.u32 = struct.Struct(endian + "I")
+        self.u32x2 = struct.Struct(endian + "II")
+        self.u32x3 = struct.Struct(endian + "III")
+        self.i32 = struct.Struct(endian + "i")
+
+    def name_at(self, off):
+        if off == 0:
+            return ""
+        strs = self.strs
+        return strs[off:strs.index(b"\0", off)].decode()
+
+    def scan(self):
+        """(record offsets, {name offset: type id or [ids]}) in one pass."""
+        extra, per = [0] * 32, [0] * 32
+        for k, v in _EXTRA.items():
+            extra[k] = v
+        for k, v in _PER_ITEM.items():
+            per[k] = v
+        offsets, by_name = [], {}
+        unpack, raw = self.u32x3.unpack_from, self.raw
+        pos, n, tid = 0, len(raw), self.start_id
+        while pos < n:
+            name_off, info, _ = unpack(raw, pos)
+            kind = (info >> 24) & 0x1F
+            if kind > ENUM64:
+                raise FormatError(f"BTF type #{tid} has unknown kind {kind}")
+            offsets.append(pos)
+            if name_off:
+                seen = by_name.get(name_off)
+                if seen is None:
+                    by_name[name_off] = tid
+                elif type(seen) is int:
+                    by_name[name_off] = [seen, tid]
+                else:
+                    seen.append(tid)
+            pos += 12 + extra[kind] + per[kind] * (info & 0xFFFF)
+            tid += 1
+        if pos != n:
+            raise FormatError("BTF type section ends inside a type record")
+        return offsets, by_name
+
+    def decode_all(self):
+        types, pos, n, tid = [], 0, len(self.raw), self.start_id
+        while pos < n:
+            t, pos = self.decode(pos, tid)
+            types.append(t)
+            tid += 1
+        return types
+
+    def decode(self, pos, tid):
+        """The Type whose record starts at ``pos``, and where the next starts."""
+        raw, name_at, u32, u32x3, i32 = self.raw, self.name_at, self.u32, self.u32x3, self.i32
+        name_off, info, size_or_type = u32x3.unpack_from(raw, pos)
+        pos += 12
+        kind = (info >> 24) & 0x1F
+        vlen = info & 0xFFFF
+        if kind > ENUM64:
+            raise FormatError(f"BTF type #{tid} has unknown kind {kind}")
+        t = Type(tid, kind, name_at(name_off), kind_flag=bool(info >> 31))
+        if kind in (INT, STRUCT, UNION, ENUM, FLOAT, DATASEC, ENUM64):
+            t.size = size_or_type
+        else:
+            t.ref = size_or_type
+        if kind == INT:
+            v = u32.unpack_from(raw, pos)[0]
+            pos += 4
+            t.encoding, t.int_offset, t.bits = (v >> 24) & 0xF, (v >> 16) & 0xFF, v & 0xFF
+        elif kind == ARRAY:
+            t.ref, t.index_type, t.nelems = u32x3.unpack_from(raw, pos)
+            pos += 12
+        elif kind in (STRUCT, UNION):
+            for _ in range(vlen):
+                mname, mtype, moff = u32x3.unpack_from(raw, pos)
+                pos += 12
+                if t.kind_flag:
+                    t.members.append(Member(name_at(mname), mtype, moff & 0xFFFFFF, moff >> 24))
+                else:
+                    t.members.append(Member(name_at(mname), mtype, moff))
+        elif kind == ENUM:
+            for _ in range(vlen):
+                mname = u32.unpack_from(raw, pos)[0]
+                val = i32.unpack_from(raw, pos + 4)[0]
+                if not t.kind_flag:      # kind_flag marks a signed enum
+                    val &= 0xFFFFFFFF
+                t.members.append(EnumValue(name_at(mname), val))
+                pos += 8
+        elif kind == ENUM64:
+            for _ in range(vlen):
+                mname, lo, hi = u32x3.unpack_from(raw, pos)
+                pos += 12
+                val = (hi << 32) | lo
+                if t.kind_flag and val >> 63:
+                    val -= 1 << 64
+                t.members.append(EnumValue(name_at(mname), val))
+        elif kind == FUNC_PROTO:
+            for _ in range(vlen):
+                mname, mtype = self.u32x2.unpack_from(raw, pos)
+                pos += 8
+                t.members.append(Param(name_at(mname), mtype))
+        elif kind == VAR:
+            t.linkage = u32.unpack_from(raw, pos)[0]
+            pos += 4
+        elif kind == DATASEC:
+            for _ in range(vlen):
+                t.members.append(VarSecinfo(*u32x3.unpack_from(raw, pos)))
+                pos += 12
+        elif kind == DECL_TAG:
+            t.linkage = i32.unpack_from(raw, pos)[0]
+            pos += 4
+        elif kind == FUNC:
+            t.linkage = vlen
+        return t, pos
+
+
+class _LazyTypes:
+    """The types of a blob as a read-only sequence that decodes a type the
+    first time it is read: one pass over the records at parse time (offsets
+    and name offsets), no Type objects until asked."""
+
+    def __init__(self, decoder):
+        self._decoder = decoder
+        self._offsets, self._by_name_off = decoder.scan()
+        self._types = [None] * len(self._offsets)
+
+    def __len__(self):
+        return len(self._offsets)
+
+    def __getitem__(self, i):
+        if i < 0:
+            raise IndexError(i)
+        t = self._types[i]
+        if t is None:
+            try:
+                t = self._decoder.decode(self._offsets[i], i + self._decoder.start_id)[0]
+            except (struct.error, ValueError, UnicodeDecodeError) as e:
+                raise FormatError(f"malformed BTF type #{i + self._decoder.start_id}: {e}") from None
+            self._types[i] = t
+        return t
+
+    def __iter__(self):
+        for i in range(len(self._offsets)):
+            yield self[i]
+
+    def append(self, t):
+        raise TypeError("a lazily parsed BTF is read-only")
+
+    def _ids_at(self, off):
+        ids = self._by_name_off.get(off, ())
+        return [ids] if type(ids) is int else ids
+
+    def _name_offsets(self, prefix, exact):
+        """Offsets of the strings equal to ``prefix`` (``exact``) or starting with it."""
+        strs, needle = self._decoder.strs, b"\0" + prefix.encode() + (b"\0" if exact else b"")
+        offs, at = [], strs.find(needle)
+        while at >= 0:
+            offs.append(at + 1)
+            at = strs.find(needle, at + 1)
+        return offs
+
+    def ids_named(self, name):
+        """Ids of the types called exactly ``name``."""
+        return [i for off in self._name_offsets(name, True) for i in self._ids_at(off)]
+
+    def ids_flavoured(self, essential):
+        """Ids of the types called ``essential`` or ``essential___flavour``."""
+        ids = self.ids_named(essential)
+        for off in self._name_offsets(essential + "___", False):
+            ids += self._ids_at(off)
+        return ids

@@ -7,6 +7,7 @@ callback cannot make the kernel drop events while the ring sits full.
 
 from ..errors import BPFError
 from ..kernel import bpf, uapi
+from ..kernel.fd import Closeable
 
 
 def fd_of(obj):
@@ -30,7 +31,7 @@ def map_type_name(mtype):
         return f"type {mtype}"
 
 
-class Reader:
+class Reader(Closeable):
     """Base class; subclasses fill ``_collect`` / ``_collect_all`` / ``_deliver``."""
 
     closed = False
@@ -82,14 +83,3 @@ class Reader:
             self._poller.close()
             self._poller = None
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass

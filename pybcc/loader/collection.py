@@ -17,6 +17,7 @@ from .. import asm
 from ..btf import types as bt
 from ..errors import BPFError, LoadError, NotSupportedError, VerifierError
 from ..kernel import bpf, memlock
+from ..kernel.fd import Fd, close_fd
 from ..kernel.uapi import BPF_F_SLEEPABLE, Cmd, MapType, ProgType
 from ..maps.factory import create_fd
 from ..maps.spec import PIN_BY_NAME
@@ -115,12 +116,10 @@ class Collection:
     def close(self):
         for prog in self.programs.values():
             prog.close()
-        for name, fd in self.map_fds.items():
-            m = self._maps.get(name)
-            if m is not None:
-                m.close()   # the map object owns its fd
-            else:
-                os.close(fd)
+        for m in self._maps.values():
+            m.close()
+        for fd in self.map_fds.values():
+            close_fd(fd)    # an Fd shared with its Map wrapper: closes once
         self.map_fds = {}
         self._maps = {}
         self.loader = None
@@ -255,7 +254,8 @@ class Loader:
 
     def _create_maps(self):
         for name, ms in self.spec.maps.items():
-            self.coll.map_fds[name] = self._create_map(name, ms)
+            # an Fd: the Map wrapping it later (Collection.maps) shares it
+            self.coll.map_fds[name] = Fd(self._create_map(name, ms))
 
     def _create_map(self, name, ms):
         if name in self.reuse:

@@ -8,10 +8,10 @@ map and the operation.
 import ctypes
 import errno
 import os
-import sys
 
 from ..errors import BPFError, MapError
 from ..kernel import bpf
+from ..kernel.fd import Closeable, close_fd
 from ..kernel.uapi import BPF_ANY, BPF_EXIST, Cmd, MapType
 from . import codec as _codec
 from .spec import MapSpec, spec_from_fd
@@ -21,7 +21,7 @@ _UNSUPPORTED = (ENOTSUPP, errno.EOPNOTSUPP)
 _MISSING = object()
 
 
-class Map:
+class Map(Closeable):
     """A map fd plus what it holds. No element access: see the subclasses.
 
     Options, for every map class:
@@ -74,31 +74,10 @@ class Map:
         return self.fd
 
     def close(self):
+        # A Collection's map fd is an Fd shared with the collection: whichever
+        # closes first closes it, the other close is a no-op.
         fd, self.fd = self.fd, None
-        if fd is not None and fd >= 0:
-            try:
-                os.close(fd)
-            except OSError as e:
-                # Seen a few times at a tool's exit under heavy load: something
-                # closed this map's fd before its owner did (not found yet).
-                # Leaving is no reason to fail; say so when debugging.
-                if e.errno != errno.EBADF:
-                    raise
-                if os.environ.get("PYBCC_DEBUG"):
-                    print(f"pybcc: map {self.name!r}: fd {fd} was already closed",
-                          file=sys.stderr)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
+        close_fd(fd)
 
     def __repr__(self):
         t = self.type.name if isinstance(self.type, MapType) else self.type

@@ -6,9 +6,10 @@ import sys
 from datetime import datetime, timezone
 from time import strftime
 
-from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, tool_parser
-from .lib.runtime import TOOLS_DIR, Tool, fail, stream_events
+from ..output.table import Column
+from .lib.args import add_duration, add_ebpf, add_json, pid, tool_parser
+from .lib.runtime import fail, run_tool
+from .lib.snoop import snoop
 
 EXAMPLES = """examples:
     exitsnoop                # trace all process termination
@@ -31,7 +32,7 @@ def parse_args(argv):
     p.add_argument("--label", help="label each line")
     p.add_argument("-x", "--failed", action="store_true", help="trace only fails, exclude exit(0)")
     p.add_argument("--per-thread", action="store_true", help="trace per thread termination")
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
+    add_ebpf(p, "exitsnoop")
     p.add_argument("--timespec", action="store_true", help=argparse.SUPPRESS)
     add_duration(p, "stop after this many seconds (pybcc extension)")
     add_json(p)
@@ -88,35 +89,17 @@ def main(argv=None):
     if args.timespec:
         fail("--timespec is for RHEL 7 kernels, whose task start_time pybcc does not read; "
              "no kernel pybcc supports needs it")
-    if args.ebpf:
-        with open(os.path.join(TOOLS_DIR, "exitsnoop.bpf.c")) as f:
-            print(f.read())
-        return 0
     if args.utc:
         args.timestamp = True
     constants = {"per_thread": args.per_thread, "failed_only": args.failed}
     if args.pid is not None:
         constants["targ_pid"] = args.pid
-    table = Table(columns(args), json=args.json)
-    seen_target = False
-
-    with Tool("exitsnoop", constants, events=True) as tool:
-        tool.attach("sched_process_exit")
-        decode = tool.record("event").decode
-
-        def on_event(data):
-            nonlocal seen_target
-            table.write(decode(data))
-            seen_target = True
-
-        tool.open_events(on_event)
-        table.print_header()
-        # With -p, bcc's exitsnoop ends once that process has exited.
-        stream_events(tool, args.duration,
-                      should_stop=lambda: args.pid is not None and seen_target)
-    return 0
+    # With -p, bcc's exitsnoop ends once that process has exited: once it is
+    # reaped, its exit event is in the buffer, and the last poll prints it.
+    return snoop("exitsnoop", args, columns(args), constants, programs=("sched_process_exit",),
+                 should_stop=lambda: args.pid is not None
+                 and not os.path.exists(f"/proc/{args.pid}"))
 
 
 if __name__ == "__main__":
-    from .lib.runtime import run_tool
     sys.exit(run_tool(main, sys.argv[1:]))

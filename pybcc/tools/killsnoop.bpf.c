@@ -17,12 +17,7 @@ const volatile s32 targ_tpid = 0;
 const volatile s32 targ_sig = 0;
 const volatile bool failed_only = false;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, struct event);
-} values SEC(".maps");
+HASH_MAP(values, u32, struct event, 10240);
 
 SEC("tracepoint/syscalls/sys_enter_kill")
 int kill_enter(struct trace_event_raw_sys_enter *ctx)

@@ -1,12 +1,12 @@
 """killsnoop: trace signals issued by the kill() syscall (bcc's columns and flags)."""
-import argparse
-import os
 import signal
 import sys
 
-from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, int_between, pid, tool_parser
-from .lib.runtime import TOOLS_DIR, Tool, stream_events
+from ..output.table import Column
+from .lib.args import add_duration, add_ebpf, add_json, int_between, pid, tool_parser
+from .lib.procutil import pid_width
+from .lib.runtime import run_tool
+from .lib.snoop import set_constants, snoop
 from .lib.timestamps import wall_clock
 
 EXAMPLES = """examples:
@@ -31,19 +31,10 @@ def parse_args(argv):
     p.add_argument("-T", "--tpid", type=target_pid,
                    help="trace this target PID only which is the receiver of signal")
     p.add_argument("-s", "--signal", type=signal_number, help="trace this signal only")
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
+    add_ebpf(p, "killsnoop")
     add_duration(p, "stop after this many seconds (pybcc extension)")
     add_json(p)
     return p.parse_args(argv)
-
-
-def pid_width():
-    """Wide enough for the largest pid, as bcc sizes its PID columns."""
-    try:
-        with open("/proc/sys/kernel/pid_max") as f:
-            return len(f.read().strip()) + 1
-    except OSError:
-        return 6
 
 
 def columns():
@@ -60,27 +51,10 @@ def columns():
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.ebpf:
-        with open(os.path.join(TOOLS_DIR, "killsnoop.bpf.c")) as f:
-            print(f.read())
-        return 0
-    constants = {"failed_only": args.failed}
-    for name, value in (("targ_pid", args.pid), ("targ_tpid", args.tpid),
-                        ("targ_sig", args.signal)):
-        if value:
-            constants[name] = value
-    table = Table(columns(), json=args.json)
-
-    with Tool("killsnoop", constants, events=True) as tool:
-        tool.attach("kill_enter")
-        tool.attach("kill_exit")
-        decode = tool.record("event").decode
-        tool.open_events(lambda data: table.write(decode(data)))
-        table.print_header()
-        stream_events(tool, args.duration)
-    return 0
+    constants = set_constants(failed_only=args.failed, targ_pid=args.pid, targ_tpid=args.tpid,
+                              targ_sig=args.signal)
+    return snoop("killsnoop", args, columns(), constants, programs=("kill_enter", "kill_exit"))
 
 
 if __name__ == "__main__":
-    from .lib.runtime import run_tool
     sys.exit(run_tool(main, sys.argv[1:]))

@@ -2,9 +2,10 @@
 import argparse
 import sys
 
-from ..output.table import Column, Table
+from ..output.table import Column
 from .lib.args import add_duration, add_json, pid, tool_parser
-from .lib.runtime import Tool, run_tool, stream_events
+from .lib.runtime import run_tool
+from .lib.snoop import set_constants, snoop
 from .lib.timestamps import wall_clock
 
 EXAMPLES = """examples:
@@ -78,25 +79,14 @@ def columns(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    constants = {"failed_only": args.failed}
-    if args.pid:
-        constants["filtered_pid"] = args.pid
-    if args.signal:
-        constants["target_signals"] = args.signal
-    table = Table(columns(args), json=args.json)
-
-    with Tool("sigsnoop", constants, events=True) as tool:
-        if args.kill:
-            for call in ("kill", "tkill", "tgkill"):
-                tool.attach(f"{call}_entry")
-                tool.attach(f"{call}_return")
-        else:
-            tool.attach("sig_generate")
-        decode = tool.record("event").decode
-        tool.open_events(lambda data: table.write(decode(data)))
-        table.print_header()
-        stream_events(tool, args.duration)
-    return 0
+    constants = set_constants(failed_only=args.failed, filtered_pid=args.pid,
+                              target_signals=args.signal)
+    if args.kill:
+        progs = [f"{call}_{end}" for call in ("kill", "tkill", "tgkill")
+                 for end in ("entry", "return")]
+    else:
+        progs = ["sig_generate"]
+    return snoop("sigsnoop", args, columns(args), constants, progs)
 
 
 if __name__ == "__main__":

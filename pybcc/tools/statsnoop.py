@@ -3,14 +3,12 @@
 bcc's statsnoop probes stat, statx, statfs, newstat and newlstat; glibc's
 stat() has called newfstatat since 2.33, so newfstatat is traced too.
 """
-import argparse
-import os
 import sys
 
-from ..errors import BPFError
-from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, tool_parser
-from .lib.runtime import TOOLS_DIR, Tool, stream_events
+from ..output.table import Column
+from .lib.args import add_duration, add_ebpf, add_json, pid, tool_parser
+from .lib.runtime import run_tool
+from .lib.snoop import set_constants, snoop
 from .lib.timestamps import SinceFirst
 
 EXAMPLES = """examples:
@@ -31,7 +29,7 @@ def parse_args(argv):
     p.add_argument("-t", "--timestamp", action="store_true", help="include timestamp on output")
     p.add_argument("-x", "--failed", action="store_true", help="only show failed stats")
     p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
+    add_ebpf(p, "statsnoop")
     add_duration(p, "stop after this many seconds (pybcc extension)")
     add_json(p)
     return p.parse_args(argv)
@@ -48,34 +46,24 @@ def columns(args):
     ]
 
 
+def programs():
+    """Enter and exit of each stat syscall; those this architecture lacks (stat
+    on x86_64) are optional, newfstatat and statx are not."""
+    progs, optional = [], []
+    for sc, enter in SYSCALLS:
+        pair = [(enter, f"syscalls/sys_enter_{sc}"), ("stat_exit", f"syscalls/sys_exit_{sc}")]
+        progs += pair
+        if sc not in ("newfstatat", "statx"):
+            optional += pair
+    return progs, optional
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.ebpf:
-        with open(os.path.join(TOOLS_DIR, "statsnoop.bpf.c")) as f:
-            print(f.read())
-        return 0
-    constants = {"failed_only": args.failed}
-    if args.pid:
-        constants["targ_pid"] = args.pid
-    table = Table(columns(args), json=args.json)
-
-    with Tool("statsnoop", constants, events=True) as tool:
-        for sc, enter in SYSCALLS:
-            # One program serves several tracepoints; a syscall this
-            # architecture lacks (stat on x86_64) is skipped.
-            try:
-                tool.attach(enter, f"syscalls/sys_enter_{sc}")
-                tool.attach("stat_exit", f"syscalls/sys_exit_{sc}")
-            except BPFError:
-                if sc in ("newfstatat", "statx"):
-                    raise
-        decode = tool.record("event").decode
-        tool.open_events(lambda data: table.write(decode(data)))
-        table.print_header()
-        stream_events(tool, args.duration)
-    return 0
+    constants = set_constants(failed_only=args.failed, targ_pid=args.pid)
+    progs, optional = programs()
+    return snoop("statsnoop", args, columns(args), constants, progs, optional)
 
 
 if __name__ == "__main__":
-    from .lib.runtime import run_tool
     sys.exit(run_tool(main, sys.argv[1:]))

@@ -1,13 +1,12 @@
 """threadsnoop: list new threads created through pthread_create() (bcc's columns)."""
 import sys
 
-from ..attach import uprobe
-from ..output.table import Column, Table
-from ..symbols import elfsyms
+from ..output.table import Column
 from ..symbols.libpath import find_library
 from ..symbols.resolver import sym
 from .lib.args import add_duration, add_json, pid, tool_parser
-from .lib.runtime import Tool, fail, run_tool, stream_events
+from .lib.runtime import fail, run_tool
+from .lib.snoop import set_constants, snoop
 from .lib.timestamps import SinceFirst
 
 EXAMPLES = """examples:
@@ -49,21 +48,12 @@ def main(argv=None):
     libc = find_library("c", args.pid)
     if not libc:
         fail("threadsnoop: cannot find libc" + (f" of PID {args.pid}" if args.pid else ""))
-    func = elfsyms.load(libc).find("pthread_create")
-    if func is None:
-        fail(f"threadsnoop: {libc} has no pthread_create")
-    constants = {"targ_pid": args.pid} if args.pid else {}
-    table = Table(columns(), json=args.json)
 
-    with Tool("threadsnoop", constants, events=True) as tool:
-        prog = tool.coll.load_program("pthread_create_entry")
-        tool.links.append(uprobe.attach_uprobe(prog.fd, libc, offset=func.offset,
-                                               pid=args.pid or -1))
-        decode = tool.record("event").decode
-        tool.open_events(lambda data: table.write(decode(data)))
-        table.print_header()
-        stream_events(tool, args.duration)
-    return 0
+    def attach(tool):
+        if not tool.attach_uprobe("pthread_create_entry", libc, "pthread_create", pid=args.pid):
+            fail(f"threadsnoop: {libc} has no pthread_create")
+    return snoop("threadsnoop", args, columns(), set_constants(targ_pid=args.pid),
+                 attach=attach)
 
 
 if __name__ == "__main__":

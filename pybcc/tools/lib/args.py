@@ -42,35 +42,28 @@ def add_interval_count(p, count_name="count", interval=99999999):
                    help="number of outputs")
 
 
-def positive_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, not {v}")
-    return v
+def number(conv, what, check=None, complaint=None):
+    """A validating argparse type: ``conv`` (int, float) of the text, then
+    ``check(value)``; a failure is one line naming ``what`` was wanted."""
+    def parse(text):
+        try:
+            v = conv(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}") from None
+        if check is not None and not check(v):
+            raise argparse.ArgumentTypeError(complaint.format(v=v, text=text))
+        return v
+    return parse
 
 
-def positive_float(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, not {text}")
-    return v
+positive_int = number(int, "number", lambda v: v > 0, "must be positive, not {v}")
+positive_float = number(float, "number", lambda v: v > 0, "must be positive, not {text}")
+non_negative_int = number(int, "number", lambda v: v >= 0, "must not be negative, not {v}")
 
 
-def pid(text):
-    """A process that exists now (a typo should not trace nothing, silently)."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid pid {text!r}") from None
-    if v <= 0 or not os.path.exists(f"/proc/{v}"):
-        raise argparse.ArgumentTypeError(f"no process with pid {v}")
-    return v
+# A process that exists now (a typo should not trace nothing, silently).
+pid = number(int, "pid", lambda v: v > 0 and os.path.exists(f"/proc/{v}"),
+             "no process with pid {v}")
 
 
 def regex(text):
@@ -81,39 +74,33 @@ def regex(text):
     return text
 
 
-def cpu(text):
-    """A CPU of this machine (an absent one would trace nothing, silently)."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid CPU number {text!r}") from None
-    if not 0 <= v < (os.cpu_count() or 1):
-        raise argparse.ArgumentTypeError(f"no CPU {v} (CPUs are 0-{(os.cpu_count() or 1) - 1})")
-    return v
+# A CPU of this machine (an absent one would trace nothing, silently).
+cpu = number(int, "CPU number", lambda v: 0 <= v < (os.cpu_count() or 1),
+             f"no CPU {{v}} (CPUs are 0-{(os.cpu_count() or 1) - 1})")
 
 
 def int_between(low, high, what):
     """A validating type: an int from ``low`` to ``high``, e.g. a signal number."""
-    def check(text):
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}") from None
-        if not low <= v <= high:
-            raise argparse.ArgumentTypeError(f"{what} out of range ({low} to {high}): {v}")
-        return v
-    return check
+    return number(int, what, lambda v: low <= v <= high,
+                  f"{what} out of range ({low} to {high}): {{v}}")
 
 
 # a user id: (u32)-1 means "no user"
 uid = int_between(0, 0xfffffffe, "uid")
 
 
-def non_negative_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, not {v}")
-    return v
+class _PrintBpfSource(argparse.Action):
+    def __init__(self, option_strings, dest, tool=None, **kw):
+        super().__init__(option_strings, dest, nargs=0, **kw)
+        self.tool = tool
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        tools_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        with open(os.path.join(tools_dir, f"{self.tool}.bpf.c")) as f:
+            sys.stdout.write(f.read())
+        parser.exit(0)
+
+
+def add_ebpf(p, tool):
+    """bcc's hidden --ebpf: print the tool's BPF C and exit."""
+    p.add_argument("--ebpf", action=_PrintBpfSource, tool=tool, help=argparse.SUPPRESS)

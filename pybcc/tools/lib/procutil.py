@@ -19,3 +19,12 @@ def comm_of(pid):
             return f.read().strip()
     except OSError:
         return ""
+
+
+def pid_width():
+    """Wide enough for the largest pid, as bcc sizes its PID columns."""
+    try:
+        with open("/proc/sys/kernel/pid_max") as f:
+            return len(f.read().strip()) + 1
+    except OSError:
+        return 6

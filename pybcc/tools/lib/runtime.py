@@ -88,6 +88,23 @@ class Tool:
             print(f"pybcc: attached {link.description}", file=sys.stderr)
         return link
 
+    def attach_uprobe(self, prog_name, path, func, retprobe=False, pid=None):
+        """Attach a program to function ``func`` of the ELF file ``path`` (a
+        uprobe, or a uretprobe); false when the file has no such function."""
+        from ...attach import uprobe
+        from ...symbols import elfsyms
+        sym = elfsyms.load(path).find(func)
+        if sym is None:
+            return False
+        prog = self.coll.load_program(prog_name)
+        link = uprobe.attach_uprobe(prog.fd, path, offset=sym.offset, retprobe=retprobe,
+                                    pid=pid or -1)
+        self.links.append(link)
+        self.mechanisms.append(f"{'uretprobe' if retprobe else 'uprobe'} {path}:{func}")
+        if os.environ.get("PYBCC_DEBUG"):
+            print(f"pybcc: attached {self.mechanisms[-1]}", file=sys.stderr)
+        return True
+
     def attach_first(self, *choices):
         """Attach the first of (program, target) choices the kernel takes,
         e.g. a tp_btf program, else its raw tracepoint twin. Returns the

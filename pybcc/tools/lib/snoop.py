@@ -2,16 +2,19 @@
 optional where a syscall is missing on an architecture), then print each
 decoded event as a table row until Ctrl-C or --duration."""
 from ...errors import BPFError
-from .runtime import stream_events
+from ...output.table import Table
+from .runtime import Tool, stream_events
 
 
 def attach_all(tool, programs, optional=()):
-    """Attach every program; one in ``optional`` the kernel lacks is skipped."""
+    """Attach every program (a name, or (name, target)); one in ``optional``
+    the kernel lacks is skipped."""
     for prog in programs:
+        name, target = prog if isinstance(prog, tuple) else (prog, None)
         try:
-            tool.attach(prog)
+            tool.attach(name, target)
         except BPFError:
-            if prog not in optional:
+            if prog not in optional and name not in optional:
                 raise
 
 
@@ -27,3 +30,24 @@ def print_events(tool, table, duration=None, comm=None, should_stop=None):
     tool.open_events(on_event)
     table.print_header()
     stream_events(tool, duration, should_stop)
+
+
+def snoop(name, args, columns, constants=None, programs=(), optional=(), attach=None,
+          comm=None, should_stop=None):
+    """The whole run of a simple snoop tool: load NAME's object with
+    ``constants``, attach ``programs`` (and whatever ``attach(tool)`` does),
+    then print each event as a row of ``columns`` (text, or --json) until
+    Ctrl-C, --duration or should_stop()."""
+    table = Table(columns, json=args.json)
+    with Tool(name, constants, events=True) as tool:
+        attach_all(tool, programs, optional)
+        if attach is not None:
+            attach(tool)
+        print_events(tool, table, getattr(args, "duration", None), comm, should_stop)
+    return 0
+
+
+def set_constants(**values):
+    """The BPF constants among ``values`` that are set: 0/None keep the
+    object's default (no filter)."""
+    return {k: v for k, v in values.items() if v}

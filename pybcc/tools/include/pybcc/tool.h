@@ -20,6 +20,7 @@
 #define __PYBCC_TOOL_H
 
 #include <bpf/bpf_helpers.h>
+#include <pybcc/maps.h>
 
 const volatile bool use_ringbuf = false;
 const volatile u64 ringbuf_wakeup_bytes = 0;   /* 0: the kernel's per-record wake-ups */
