@@ -7,13 +7,10 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <pybcc/tool.h>
+#include <pybcc/stacks.h>
 
 #define MAX_HELD_MUTEXES 16
 #define TASK_COMM_LEN 16
-
-#ifndef STACK_STORAGE_SIZE
-#define STACK_STORAGE_SIZE 65536
-#endif
 
 const volatile u32 targ_tgid = 0;
 
@@ -44,33 +41,12 @@ struct thread_created {
     char comm[TASK_COMM_LEN];
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
-    __type(key, u32);
-    __type(value, struct held_mutexes);
-} thread_to_held_mutexes SEC(".maps");
+HASH_MAP(thread_to_held_mutexes, u32, struct held_mutexes, 65536);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
-    __type(key, struct edge_key);
-    __type(value, struct edge);
-} edges SEC(".maps");
+HASH_MAP(edges, struct edge_key, struct edge, 65536);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
-    __type(key, u32);
-    __type(value, struct thread_created);
-} thread_to_parent SEC(".maps");
+HASH_MAP(thread_to_parent, u32, struct thread_created, 65536);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_STACK_TRACE);
-    __uint(max_entries, STACK_STORAGE_SIZE);
-    __uint(key_size, sizeof(u32));
-    __uint(value_size, 127 * sizeof(u64));
-} stack_traces SEC(".maps");
 
 DEFINE_SCRATCH(struct held_mutexes, empty_held);
 DEFINE_SCRATCH(struct edge, edge_scratch);

@@ -5,6 +5,7 @@
 // The section targets are placeholders: user space names each probe.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <pybcc/maps.h>
 #include <bpf/usdt.bpf.h>
 
 #define MAX_PROBES 4096
@@ -12,12 +13,7 @@
 const volatile u32 targ_pid = 0;
 const volatile s32 targ_cpu = -1;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, MAX_PROBES);
-    __type(key, u32);
-    __type(value, u64);
-} counts SEC(".maps");
+PERCPU_ARRAY_MAP(counts, u32, u64, MAX_PROBES);
 
 static __always_inline int count_at(u32 idx)
 {

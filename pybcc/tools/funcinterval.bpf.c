@@ -12,19 +12,9 @@ struct hist_key {
     u64 slot;
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, u32);
-    __type(value, u64);
-} last SEC(".maps");            // time of the previous call; 0: none yet
+ARRAY_MAP(last, u32, u64, 1);            // time of the previous call; 0: none yet
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 128);
-    __type(key, struct hist_key);
-    __type(value, u64);
-} hists SEC(".maps");
+HASH_MAP(hists, struct hist_key, u64, 128);
 
 static __always_inline int on_call(void)
 {

@@ -2,7 +2,7 @@
 import sys
 
 from ..output.histogram import collect_sections, sections_json, sections_text
-from .lib.args import add_json, tool_parser
+from .lib.args import add_ebpf, add_json, tool_parser
 from .lib.funcprobes import (add_summary_args, add_unit_args, print_source, resolve, summarize,
                              time_unit)
 from .lib.runtime import Tool, run_tool
@@ -41,6 +41,7 @@ def parse_args(argv):
     p.add_argument("-v", "--verbose", action="store_true",
                    help="print the BPF program (for debugging purposes)")
     add_json(p)
+    add_ebpf(p, "funcinterval")
     p.add_argument("pattern", help="Function/Tracepoint name for tracing")
     return p.parse_args(argv)
 

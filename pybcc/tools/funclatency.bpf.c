@@ -30,19 +30,9 @@ struct hist_key {
     u64 slot;
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, struct calls);
-} start SEC(".maps");
+HASH_MAP(start, u32, struct calls, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct hist_key);
-    __type(value, u64);
-} hists SEC(".maps");
+HASH_MAP(hists, struct hist_key, u64, 10240);
 
 static __always_inline int on_entry(void)
 {

@@ -3,7 +3,7 @@ import sys
 
 from ..output.histogram import collect_sections, extension_text, sections_json, \
     sections_text, take_extension
-from .lib.args import add_json, positive_int, tool_parser
+from .lib.args import add_ebpf, add_json, positive_int, tool_parser
 from .lib.funcprobes import (add_summary_args, add_unit_args, print_source, resolve, summarize,
                              time_unit)
 from .lib.runtime import Tool, run_tool
@@ -41,6 +41,7 @@ def parse_args(argv):
     p.add_argument("-v", "--verbose", action="store_true",
                    help="print the BPF program (for debugging purposes)")
     add_json(p)
+    add_ebpf(p, "funclatency")
     p.add_argument("pattern", help="search expression for functions")
     args = p.parse_args(argv)
     if args.level and args.level > MAX_LEVEL:

@@ -34,12 +34,7 @@ struct event {
 };
 PYBCC_RECORD(event);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u64);
-    __type(value, struct entry);
-} entryinfo SEC(".maps");
+HASH_MAP(entryinfo, u64, struct entry, 10240);
 
 SEC("kprobe/funcslower")
 int func_entry(struct pt_regs *ctx)

@@ -4,6 +4,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <pybcc/tool.h>
+#include <pybcc/stacks.h>
 
 #define MAX_SLOTS 40
 #define TASK_COMM_LEN 16
@@ -11,10 +12,6 @@
 #define FUTEX_PRIVATE_FLAG 128
 #define FUTEX_CLOCK_REALTIME 256
 #define FUTEX_CMD_MASK ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
-
-#ifndef STACK_STORAGE_SIZE
-#define STACK_STORAGE_SIZE 1024
-#endif
 
 const volatile bool targ_summary = false;   // -s: per process, no stacks
 const volatile bool targ_ms = false;
@@ -42,26 +39,10 @@ struct hist {
     u64 max;
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u64);
-    __type(value, struct wait);
-} start SEC(".maps");
+HASH_MAP(start, u64, struct wait, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_STACK_TRACE);
-    __uint(max_entries, STACK_STORAGE_SIZE);
-    __uint(key_size, sizeof(u32));
-    __uint(value_size, 127 * sizeof(u64));
-} stack_traces SEC(".maps");
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct hist_key);
-    __type(value, struct hist);
-} hists SEC(".maps");
+HASH_MAP(hists, struct hist_key, struct hist, 10240);
 
 SEC("tracepoint/syscalls/sys_enter_futex")
 int futex_enter(struct trace_event_raw_sys_enter *ctx)

@@ -3,7 +3,7 @@ import sys
 
 from ..output.histogram import log2_buckets, log2_hist_text
 from ..symbols import sym
-from .lib.args import add_interval_count, add_json, pid, positive_int, tool_parser
+from .lib.args import add_interval_count, add_json, number, pid, positive_int, tool_parser
 from .lib.report import report_loop
 from .lib.runtime import Tool, run_tool, status
 from .lib.stacks import stack_id_err
@@ -23,14 +23,8 @@ the futex syscall's entry to its exit (syscalls:sys_enter/exit_futex).
 """
 
 
-def lock_address(text):
-    try:
-        v = int(text, 16)
-    except ValueError:
-        v = 0
-    if v <= 0:
-        raise ValueError
-    return v
+lock_address = number(lambda text: int(text, 16), "lock address", lambda v: v > 0,
+                      "invalid lock address {text}")
 
 
 def parse_args(argv):

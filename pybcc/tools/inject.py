@@ -3,14 +3,13 @@
 Needs kprobes and bpf_override_return (CONFIG_BPF_KPROBE_OVERRIDE, with
 CONFIG_FUNCTION_ERROR_INJECTION): it refuses in one line where they are missing.
 """
-import argparse
 import re
 import sys
 import time
 
 from ..errors import BPFError
 from ..kernel import features
-from .lib.args import tool_parser
+from .lib.args import number, tool_parser
 from .lib.probespec import Generator, GeneratedTool, Spec, SpecError, _balanced_end
 from .lib.runtime import fail, run_tool, status
 
@@ -43,14 +42,8 @@ MODES = {   # the failing function, its signature, and what it then returns
 MAX_CHAIN = 63
 
 
-def probability(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid probability {text!r}") from None
-    if not 0 < v <= 1:
-        raise argparse.ArgumentTypeError(f"a probability is in (0, 1], not {text}")
-    return v
+probability = number(float, "probability", lambda v: 0 < v <= 1,
+                     "a probability is in (0, 1], not {text}")
 
 
 def parse_args(argv):

@@ -8,23 +8,14 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <pybcc/tool.h>
+#include <pybcc/stacks.h>
 #include <pybcc/twins.h>
 
 #define LCB_F_MUTEX (1U << 5)
 
-#ifndef STACK_STORAGE_SIZE
-#define STACK_STORAGE_SIZE 16384
-#endif
-
 const volatile u32 targ_tgid = 0;
 const volatile u32 targ_tid = 0;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_STACK_TRACE);
-    __uint(max_entries, STACK_STORAGE_SIZE);
-    __uint(key_size, sizeof(u32));
-    __uint(value_size, 127 * sizeof(u64));
-} stack_traces SEC(".maps");
 
 struct wait {
     u64 lock;
@@ -44,33 +35,13 @@ struct lock_stat {
     u64 max;
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, struct wait);
-} waiting SEC(".maps");
+HASH_MAP(waiting, u32, struct wait, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct held_key);
-    __type(value, struct wait);
-} held SEC(".maps");
+HASH_MAP(held, struct held_key, struct wait, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, s64);
-    __type(value, struct lock_stat);
-} acq_stats SEC(".maps");
+HASH_MAP(acq_stats, s64, struct lock_stat, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, s64);
-    __type(value, struct lock_stat);
-} hld_stats SEC(".maps");
+HASH_MAP(hld_stats, s64, struct lock_stat, 10240);
 
 static __always_inline bool traced(u64 id)
 {

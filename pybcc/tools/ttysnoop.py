@@ -3,7 +3,7 @@ import os
 import sys
 
 from ..output.table import write_json
-from .lib.args import add_duration, add_json, int_between, tool_parser
+from .lib.args import add_ebpf, add_duration, add_json, int_between, tool_parser
 from .lib.runtime import Tool, fail, run_tool, status, stream_events
 
 EXAMPLES = """examples:
@@ -38,6 +38,7 @@ def parse_args(argv):
                    help="number of times we check for 'data-size' data (default 16)")
     add_duration(p)
     add_json(p)
+    add_ebpf(p, "ttysnoop")
     return p.parse_args(argv)
 
 
