@@ -10,7 +10,7 @@ import time
 from ..errors import BPFError
 from ..kernel import features
 from .lib.args import number, tool_parser
-from .lib.probespec import Generator, GeneratedTool, Spec, SpecError, _balanced_end
+from .lib.probespec import Generator, GeneratedTool, Spec, SpecError, _balanced_end, split_top
 from .lib.runtime import fail, run_tool, status
 
 EXAMPLES = """EXAMPLES:
@@ -67,7 +67,7 @@ def parse_chain(spec, mode):
     the failing one (last, with the mode's signature)."""
     failing, signature, _ = MODES[mode]
     frames = []
-    for i, part in enumerate(p.strip() for p in _split_arrows(spec)):
+    for i, part in enumerate(p.strip() for p in split_top(spec, "=>")):
         if not part:
             raise SpecError("Cannot parse spec, missing parens")
         if part.startswith("("):
@@ -95,29 +95,6 @@ def parse_chain(spec, mode):
     if len(frames) > MAX_CHAIN:
         raise SpecError(f"at most {MAX_CHAIN} functions in the call chain")
     return frames[::-1]
-
-
-def _split_arrows(spec):
-    """Split at "=>" outside parentheses and quotes."""
-    parts, depth, quote, start = [], 0, None, 0
-    for i, ch in enumerate(spec):
-        if quote:
-            if ch == quote and spec[i - 1] != "\\":
-                quote = None
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth < 0:
-                raise SpecError("Check your parentheses")
-        elif ch == "=" and spec[i + 1:i + 2] == ">" and depth == 0:
-            parts.append(spec[start:i])
-            start = i + 2
-    if depth or quote:
-        raise SpecError("Check your parentheses")
-    return parts + [spec[start:]]
 
 
 def _predicate(text, spec):
