@@ -67,7 +67,8 @@ def main(argv=None):
         return sections_json(hists, label) if json else sections_text(hists, label)
 
     with Tool("funcinterval", constants) as tool:
-        failed = probes.attach(tool, "call_probe", "call_tracepoint", "call_multi")
+        # all targets share one histogram: no cookies (kernels before 5.15 have none)
+        failed = probes.attach(tool, "call_probe", "call_tracepoint", "call_multi", first_cookie=0)
         shown = parts[-1] if len(parts) < 3 else ":".join(parts[1:])
         summarize(probes, failed, args, report,
                   'Tracing %s for "%s"... Hit Ctrl-C to end.' % (attach_type, shown))

@@ -160,23 +160,26 @@ class Probes:
     def attach(self, tool, probe_prog, tracepoint_prog=None, multi_prog=None, usdt_prog=None,
                retprobe=False, first_cookie=1):
         """Attach the tool's program for this kind to every target (``retprobe``:
-        at function return), with cookies from ``first_cookie`` on; returns
-        [(name, error)] of those that failed."""
+        at function return), with cookies from ``first_cookie`` on (0: none,
+        for tools that do not tell targets apart; kernels before 5.15 have no
+        BPF cookies); returns [(name, error)] of those that failed."""
+        def cookie(i):
+            return first_cookie + i if first_cookie else 0
         if self.kind == "t":
             prog = tool.coll.load_program(tracepoint_prog)
             return self._each(tool, lambda i, n: tracepoint.attach_tracepoint(
-                prog.fd, n, cookie=first_cookie + i))
+                prog.fd, n, cookie=cookie(i)))
         if self.kind == "u":
             from ... import usdt
             prog = tool.coll.load_program(usdt_prog)
             return self._each(tool, lambda i, n: usdt.attach_usdt(
                 tool.coll, prog, self.usdt[i][2], self.usdt[i][0], n,
-                pid=self.pid or -1, cookie=first_cookie + i))
+                pid=self.pid or -1, cookie=cookie(i)))
         if self.library:
             prog = tool.coll.load_program(probe_prog)
             return self._each(tool, lambda i, n: uprobe.attach_uprobe(
                 prog.fd, self.library, offset=self.offsets[i], pid=self.pid or -1,
-                retprobe=retprobe, cookie=first_cookie + i))
+                retprobe=retprobe, cookie=cookie(i)))
         self.require_kprobes()
         if multi_prog and len(self.names) > 1 and features.has_kprobe_multi():
             # one link for all functions: much faster to set up than N kprobes
@@ -184,13 +187,13 @@ class Probes:
                 prog = tool.coll.load_program(multi_prog)
                 tool.links.append(kprobe.attach_kprobe_multi(
                     prog.fd, self.names, retprobe=retprobe,
-                    cookies=list(range(first_cookie, first_cookie + len(self.names)))))
+                    cookies=[cookie(i) for i in range(len(self.names))] if first_cookie else None))
                 return []
             except BPFError:
                 pass
         prog = tool.coll.load_program(probe_prog)
         return self._each(tool, lambda i, n: kprobe.attach_kprobe(
-            prog.fd, n, retprobe=retprobe, cookie=first_cookie + i))
+            prog.fd, n, retprobe=retprobe, cookie=cookie(i)))
 
     def require_kprobes(self):
         if self.kind == "p" and not self.library and not features.has_kprobes():
