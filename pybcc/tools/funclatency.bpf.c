@@ -1,7 +1,8 @@
-// funclatency: time calls of kernel or user functions (kprobe/kretprobe,
-// uprobe/uretprobe, or one kprobe_multi link each way) into log2
-// histograms. Each attachment's cookie (target index + 1) names the
-// function, so one compiled object serves any set of functions.
+// funclatency: time calls of kernel or user functions (fentry/fexit for one
+// kernel function, else kprobe/kretprobe or one kprobe_multi link each way;
+// uprobe/uretprobe) into log2 histograms. Each probe attachment's cookie
+// (target index + 1) names the function, so one compiled object serves any
+// set of functions.
 // Without -l only the innermost call of nested ones is timed (bcc's rule);
 // with -l N the outermost N levels are.
 #include "vmlinux.h"
@@ -61,7 +62,8 @@ static __always_inline int on_entry(void)
     return 0;
 }
 
-static __always_inline int on_return(void *ctx)
+/* ``by_cookie``: the function is the attachment's cookie; else the one traced */
+static __always_inline int on_return(void *ctx, bool by_cookie)
 {
     u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns(), delta;
     u32 tid = (u32)id, depth;
@@ -85,7 +87,7 @@ static __always_inline int on_return(void *ctx)
     }
     extension_add(delta);       // in ns, as bcc's avg line
     delta /= unit_div;
-    if (key_func)
+    if (key_func && by_cookie)
         key.idx = (u32)bpf_get_attach_cookie(ctx) - 1;
     if (key_pid)
         key.pid = id >> 32;
@@ -101,9 +103,16 @@ SEC("kprobe.multi/funclatency")
 int entry_multi(void *ctx) { return on_entry(); }
 
 SEC("kprobe/funclatency")
-int return_probe(void *ctx) { return on_return(ctx); }
+int return_probe(void *ctx) { return on_return(ctx, true); }
 
 SEC("kprobe.multi/funclatency")
-int return_multi(void *ctx) { return on_return(ctx); }
+int return_multi(void *ctx) { return on_return(ctx, true); }
+
+/* one kernel function: the target is set when the program loads */
+SEC("fentry/funclatency")
+int entry_fentry(void *ctx) { return on_entry(); }
+
+SEC("fexit/funclatency")
+int return_fexit(void *ctx) { return on_return(ctx, false); }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -1,6 +1,9 @@
 """funclatency: time kernel or user functions and show their latency as a histogram (bcc's flags and output)."""
 import sys
 
+from ..errors import AttachError, LoadError, NotSupportedError
+from ..kernel import features
+
 from ..output.histogram import collect_sections, extension_text, sections_json, \
     sections_text, take_extension
 from .lib.args import add_ebpf, add_json, positive_int, tool_parser
@@ -21,8 +24,9 @@ EXAMPLES = """examples:
     ./funclatency -F 'vfs_r*'       # show one histogram per matched function
     ./funclatency --json -m c:usleep  # NDJSON, one object per interval (pybcc)
 
-Kernel functions need kprobes (kprobe_multi for several at once); user
-functions (LIB:FUNC) use uprobes and work on every kernel.
+One kernel function is timed with fentry/fexit where the kernel has them,
+several with kprobes (kprobe_multi at once); user functions (LIB:FUNC) use
+uprobes and work on every kernel.
 """
 
 MAX_LEVEL = 32          # funclatency.bpf.c's per-thread stack
@@ -49,10 +53,34 @@ def parse_args(argv):
     return args
 
 
+def fentry_possible(probes):
+    return not probes.library and len(probes.names) == 1 and features.has_fentry()
+
+
+def attach_fentry(tool, probes):
+    """fentry/fexit on the one kernel function the pattern names, where the
+    kernel has them (cheaper than kprobes); False: use probes instead."""
+    if not fentry_possible(probes):
+        return False
+    func = probes.names[0]
+    try:
+        for prog in ("entry_fentry", "return_fexit"):
+            sdef = tool.coll.spec.programs[prog].sdef
+            tool.coll.load_program(prog, sdef=sdef, target=func)
+            tool.attach(prog, func)
+    except (AttachError, LoadError, NotSupportedError):
+        for link in tool.links:
+            link.close()
+        tool.links = []
+        return False
+    return True
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     probes = resolve(args.pattern, args.regexp, args.pid, kinds="p")
-    probes.require_kprobes()
+    if not fentry_possible(probes):
+        probes.require_kprobes()
     label, div = time_unit(args)
     # bcc: a histogram per function with -F, and per process for user functions
     need_key = args.function or (probes.library and not args.pid)
@@ -83,8 +111,11 @@ def main(argv=None):
             extension_text(total // div, count, label)
 
     with Tool("funclatency", constants) as tool:
-        failed = probes.attach(tool, "entry_probe", multi_prog="entry_multi")
-        failed += probes.attach(tool, "return_probe", multi_prog="return_multi", retprobe=True)
+        failed = []
+        if not attach_fentry(tool, probes):
+            failed = probes.attach(tool, "entry_probe", multi_prog="entry_multi")
+            failed += probes.attach(tool, "return_probe", multi_prog="return_multi",
+                                    retprobe=True)
         summarize(probes, failed, args, report)
     return 0
 

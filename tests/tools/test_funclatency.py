@@ -3,6 +3,8 @@ import subprocess
 
 import pytest
 
+from pybcc.kernel import features
+
 from .cprog import SLEEPY_C, build
 from .kprobes import require_kprobes, without_kprobes_says_so
 from .toolrun import RunningTool, bad_input, run_tool
@@ -75,8 +77,10 @@ def test_funclatency_kernel_function_without_kprobes_says_so():
 
 
 @pytest.mark.vm
-def test_funclatency_kernel_function(sleepy):
+def test_funclatency_kernel_function(sleepy, monkeypatch):
+    """One kernel function: fentry/fexit where the kernel has them."""
     require_kprobes()
+    monkeypatch.setenv("PYBCC_DEBUG", "1")
     child = start(sleepy, 10)
     t = RunningTool("funclatency", "-m", "-p", child.pid, "hrtimer_nanosleep",
                     ready="Hit Ctrl-C to end.", timeout=300)
@@ -85,6 +89,23 @@ def test_funclatency_kernel_function(sleepy):
     hist = buckets(t.stdout)
     # 10 sleeps of 10 ms and one of 20 ms (TCG may stretch a sleep)
     assert sum(hist.values()) == 11 and hist.get((8, 15), 0) >= 8, t.stdout + t.stderr
+    mechanism = "fentry" if features.has_fentry() else "kprobe"
+    assert f"attached {mechanism}" in t.stderr, t.stderr
+
+
+@pytest.mark.vm
+def test_funclatency_kernel_functions_per_function(sleepy, monkeypatch):
+    """Two nested kernel functions, -F: kprobes (kprobe_multi, told apart by
+    cookie); without -l only the inner one, do_nanosleep, is timed."""
+    require_kprobes()
+    child = start(sleepy, 5)
+    t = RunningTool("funclatency", "-m", "-F", "-p", child.pid, "-r",
+                    "^(hrtimer_nanosleep|do_nanosleep)$", ready="Hit Ctrl-C to end.", timeout=300)
+    child.communicate("go\n")
+    t.stop(timeout=120)
+    assert t.lines[0].startswith("Tracing 2 functions"), t.stdout
+    assert "Function = hrtimer_nanosleep" not in t.stdout, t.stdout
+    assert sum(buckets(t.stdout, "do_nanosleep").values()) == 6, t.stdout + t.stderr
 
 
 @pytest.mark.parametrize("args", [["-l", "99", "c:read"], ["nosuchlib:foo"], ["c:nosuchfunc"],
