@@ -44,6 +44,14 @@ TOOL_ARGS = {
     "fsdist": ["-t", "ext4"],
     "fsslower": ["-t", "ext4"],
     "biolatpcts": ["1:0"],      # issue 11: a block device (MAJ:MIN) is required
+    # issue 12 (locks and generic probes); deadlock traces this benchmark's process;
+    # inject refuses without bpf_override_return and reset-trace attaches nothing
+    "funclatency": ["c:getpid"],
+    "funcinterval": ["t:sched:sched_switch"],
+    "funcslower": ["c:getpid"],
+    "deadlock": [str(os.getpid())],
+    "ttysnoop": ["/dev/console"],
+    "inject": ["kmalloc", "SyS_mount()"],
 }
 _target = None
 

@@ -26,7 +26,7 @@ class ToolInfo:
     @property
     def module(self):
         """The module in pybcc/tools/ that runs the tool."""
-        return self.alias_of or self.name
+        return (self.alias_of or self.name).replace("-", "_")   # reset-trace
 
 
 def _t(name, subsystem, description, here, stock=None, differs=""):
@@ -102,9 +102,9 @@ TOOLS = [
        "uprobes/uretprobes on libc"),
     _t("syscount", "Syscalls", "Summarize syscall counts and latencies",
        "tracepoints raw_syscalls:sys_enter/exit"),
-    _t("funccount", "Generic probes", "Count kernel functions, user functions and tracepoints",
-       "tracepoints and uprobes", "kprobe_multi/kprobes for kernel functions",
-       "u: (USDT) refused; kernel functions need kprobes"),
+    _t("funccount", "Generic probes", "Count kernel functions, user functions, tracepoints and USDT probes",
+       "tracepoints, uprobes and USDT", "kprobe_multi/kprobes for kernel functions",
+       "kernel functions need kprobes (no fentry path); adds --json"),
     _t("stackcount", "Generic probes", "Count events and their stack traces",
        "tracepoints, uprobes, USDT", "kprobes for kernel functions"),
     _t("trace", "Generic probes", "Print a message when functions or tracepoints fire",
@@ -465,6 +465,42 @@ TOOLS = [
     _t("ppchcalls", "Scheduler and CPU", "Summarize ppc hcall counts and latencies (powerpc only)",
        "raw tracepoints powerpc:hcall_entry/exit; powerpc pSeries only: elsewhere it says so",
        differs="-l and --hcall work on every architecture; --json"),
+
+    # issue 12: locks and generic probes
+    _t("funclatency", "Generic probes", "Time functions and print latency as a histogram",
+       "uprobes/uretprobes for user functions", "kprobe_multi/kprobes for kernel functions",
+       "kernel functions need kprobes (no fentry path); --json adds total and count"),
+    _t("funcinterval", "Generic probes", "Time between calls of a function or tracepoint hits",
+       "tracepoints and uprobes", "kprobes for kernel functions",
+       "adds --json; '*' globs also for kernel functions and tracepoints"),
+    _t("funcslower", "Generic probes", "Trace slow kernel or user function calls",
+       "uprobes/uretprobes for user functions", "kprobes/kretprobes for kernel functions",
+       "adds --json and --duration; a function may be a '*' glob"),
+    _t("klockstat", "Scheduler and CPU", "Kernel mutex wait and hold times per caller",
+       "tp_btf lock:contention_begin/end (raw_tp twin; 5.19+) + stack map",
+       "the tracepoints (6.1, 6.12); kprobes mutex_lock/unlock with --kprobes or before 5.19",
+       "tracepoints: contended waits only, no Hold table; -S sorts each table by its own "
+       "field; -c matches a substring; adds --kprobes and --json"),
+    _t("futexctn", "Processes", "Summarize futex (user lock) contention latency per lock and stack",
+       "tracepoints syscalls:sys_enter/exit_futex + user stack map",
+       differs="libbpf-tools' tool (bcc has none); bcc's histogram text; adds --json"),
+    _t("deadlock", "Processes", "Detect potential deadlocks (lock order inversions) in a process",
+       "uprobes on pthread_mutex_lock/unlock + tracepoints syscalls:sys_exit_clone/clone3",
+       differs="--binary found by itself (the program or its libc); thread creation from the "
+               "clone tracepoints (bcc: kretprobe); adds --json and --duration"),
+    _t("ttysnoop", "Files", "Watch the output written to a tty or pts device",
+       "tracepoint syscalls:sys_enter_write + CO-RE walk fd -> file -> inode",
+       differs="write() only (bcc's tty_write kprobe also sees writev and kernel echo); "
+               "adds --json and --duration; -s up to 8192"),
+    _t("inject", "Generic probes", "Fail kernel allocations or bios on a call chain (error injection)",
+       "refused: needs kprobes and bpf_override_return",
+       "kprobes/kretprobes + bpf_override_return where CONFIG_BPF_KPROBE_OVERRIDE=y "
+       "(not in Debian's kernels)",
+       "STRCMP takes the literal first (as trace's); a function appears once in a chain"),
+    _t("reset-trace", "Generic probes", "Reset the state of tracing (tracefs) left by a crashed tool",
+       "tracefs files (kprobe_events, uprobe_events, trace; the rest with -F)",
+       differs="adds -n/--dry-run and --instance NAME; tracefs found or mounted where it is "
+               "(bcc: /sys/kernel/debug/tracing)"),
 ]
 
 BY_NAME = {t.name: t for t in TOOLS}
