@@ -4,7 +4,7 @@ import subprocess
 import pytest
 
 from .cprog import SLEEPY_C, build
-from .kprobes import require_kprobes, without_kprobes_says_so
+from .kprobes import require_kprobes, trace_child, without_kprobes_says_so
 from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -62,10 +62,7 @@ def test_funcinterval_kernel_function_without_kprobes_says_so():
 def test_funcinterval_kernel_function(sleepy):
     require_kprobes()
     child = subprocess.Popen([sleepy, "20"], stdin=subprocess.PIPE, text=True)
-    t = RunningTool("funcinterval", "-m", "-p", child.pid, "hrtimer_nanosleep",
-                    ready="Hit Ctrl-C to end.", timeout=300)
-    child.communicate("go\n")
-    t.stop(timeout=120)
+    t = trace_child("funcinterval", child, "-m", "hrtimer_nanosleep")
     assert sum(buckets(t.stdout).values()) == 20, t.stdout + t.stderr
 
 

@@ -6,7 +6,7 @@ import pytest
 from pybcc.kernel import features
 
 from .cprog import SLEEPY_C, build
-from .kprobes import require_kprobes, without_kprobes_says_so
+from .kprobes import require_kprobes, trace_child, without_kprobes_says_so
 from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -82,10 +82,7 @@ def test_funclatency_kernel_function(sleepy, monkeypatch):
     require_kprobes()
     monkeypatch.setenv("PYBCC_DEBUG", "1")
     child = start(sleepy, 10)
-    t = RunningTool("funclatency", "-m", "-p", child.pid, "hrtimer_nanosleep",
-                    ready="Hit Ctrl-C to end.", timeout=300)
-    child.communicate("go\n")
-    t.stop(timeout=120)
+    t = trace_child("funclatency", child, "-m", "hrtimer_nanosleep")
     hist = buckets(t.stdout)
     # 10 sleeps of 10 ms and one of 20 ms (TCG may stretch a sleep)
     assert sum(hist.values()) == 11 and hist.get((8, 15), 0) >= 8, t.stdout + t.stderr
@@ -99,10 +96,7 @@ def test_funclatency_kernel_functions_per_function(sleepy, monkeypatch):
     cookie); without -l only the inner one, do_nanosleep, is timed."""
     require_kprobes()
     child = start(sleepy, 5)
-    t = RunningTool("funclatency", "-m", "-F", "-p", child.pid, "-r",
-                    "^(hrtimer_nanosleep|do_nanosleep)$", ready="Hit Ctrl-C to end.", timeout=300)
-    child.communicate("go\n")
-    t.stop(timeout=120)
+    t = trace_child("funclatency", child, "-m", "-F", "-r", "^(hrtimer_nanosleep|do_nanosleep)$")
     assert t.lines[0].startswith("Tracing 2 functions"), t.stdout
     assert "Function = hrtimer_nanosleep" not in t.stdout, t.stdout
     assert sum(buckets(t.stdout, "do_nanosleep").values()) == 6, t.stdout + t.stderr

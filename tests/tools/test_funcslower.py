@@ -3,7 +3,7 @@ import subprocess
 import pytest
 
 from .cprog import SLEEPY_C, build
-from .kprobes import require_kprobes, without_kprobes_says_so
+from .kprobes import require_kprobes, trace_child, without_kprobes_says_so
 from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -78,11 +78,8 @@ def test_funcslower_kernel_function_without_kprobes_says_so():
 def test_funcslower_kernel_function(sleepy):
     require_kprobes()
     child = subprocess.Popen([sleepy, "3"], stdin=subprocess.PIPE, text=True)
-    t = RunningTool("funcslower", "-m", "5", "-p", child.pid, "hrtimer_nanosleep",
-                    ready="Ctrl+C to quit.", timeout=300)
-    child.communicate("go\n")
-    t.wait_for(lambda ln: len(t.lines) >= 6, 60)
-    t.stop(timeout=120)
+    t = trace_child("funcslower", child, "-m", "5", "hrtimer_nanosleep", ready="Ctrl+C to quit.",
+                    done=lambda lines: len(lines) >= 6)
     rows = [ln.split() for ln in t.lines[2:]]
     assert len(rows) == 4 and all(r[4] == "hrtimer_nanosleep" for r in rows), t.stdout + t.stderr
 
