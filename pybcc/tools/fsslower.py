@@ -77,7 +77,8 @@ def parse_args(argv, bcc_fs=None):
 
 def bcc_columns(fs, csv):
     """bcc's <fs>slower columns (btrfsslower's PID is a column wider)."""
-    letter = lambda e: BCC_LETTERS[e.op]
+    def letter(e):
+        return BCC_LETTERS[e.op]
     if csv:
         return [Column("ENDTIME_us", "%d,", lambda e: e.end_ns // 1000),
                 Column("TASK", "%s,", "task"), Column("PID", "%d,", "pid"),
@@ -97,8 +98,11 @@ def bcc_columns(fs, csv):
 
 def libbpf_columns(csv):
     """libbpf-tools' fsslower columns: fsync's size is its range (LL_MAX: the whole file)."""
-    letter = lambda e: LIBBPF_LETTERS[e.op]
-    size = lambda e: "LL_MAX" if e.size == LLONG_MAX else e.size
+    def letter(e):
+        return LIBBPF_LETTERS[e.op]
+
+    def size(e):
+        return "LL_MAX" if e.size == LLONG_MAX else e.size
     if csv:
         return [Column("ENDTIME_ns", "%d,", "end_ns"), Column("TASK", "%s,", "task"),
                 Column("PID", "%d,", "pid"), Column("TYPE", "%s,", letter),
