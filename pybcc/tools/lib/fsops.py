@@ -82,7 +82,7 @@ FENTRY_NAMES = {READ: "read", WRITE: "write", OPEN: "open", FSYNC: "fsync",
 
 SYSCALLS_NOTE = """\
 Mechanism: fentry/fexit on the file system's functions where the kernel
-allows them (built in, not a module), else kprobes (as bcc). Without either
+allows them (built in, or a module with BTF), else kprobes (as bcc). Without either
 (PYBCC_DEBUG=1 tells),
 the sys_enter/sys_exit tracepoints, on the regular files of this file system
 (found from the fd: file -> inode -> super block):
