@@ -324,11 +324,11 @@ TOOLS = [
     # issue 11: per-file-system latency
     _t("fsdist", "Files", "Summarize file system operation latency (-t ext4, xfs, btrfs, nfs, ...)",
        "raw tracepoints sys_enter/sys_exit (read/write/open/fsync/fstat syscalls) + fd->super block walk",
-       "kprobes on the file system's functions (fentry where it is built in, not a module)",
+       "kprobes on the file system's functions (fentry where the kernel has it, module BTF for modules)",
        "libbpf-tools' tool; without kprobes/fentry it times the syscall (VFS included; no mmap/io_uring); getattr only of open files (fstat)"),
     _t("fsslower", "Files", "Trace file system operations slower than a threshold (-t TYPE)",
        "raw tracepoints sys_enter/sys_exit (read/write/open/fsync syscalls) + fd->super block walk",
-       "kprobes on the file system's functions (fentry where it is built in, not a module)",
+       "kprobes on the file system's functions (fentry where the kernel has it, module BTF for modules)",
        "libbpf-tools' tool; without kprobes/fentry it times the syscall (VFS included; no mmap/io_uring)"),
     _t("ext4dist", "Files", "Summarize ext4 operation latency",
        "raw tracepoints sys_enter/exit + fd->super block walk (as fsdist)",
