@@ -66,3 +66,20 @@ def test_tcppktlat_json_ipv6_min_and_tid():
 @pytest.mark.parametrize("args", [["-l", "0"], ["-r", "x"], ["-t", "-1"], ["0"], ["1", "2"]])
 def test_tcppktlat_bad_input(args):
     bad_input("tcppktlat", *args)
+
+
+def test_tcppktlat_raw_tracepoint_twins():
+    """Kernels without tp_btf: the raw_tp programs give the same events."""
+    from pybcc.tools.lib.runtime import Tool
+    srv, port = listener()
+    events = []
+    with Tool("tcppktlat", {"targ_lport": port}, events=True) as tool:
+        for hook in ("probe", "space_adjust", "destroy"):
+            tool.attach(f"{hook}_raw")
+        decode = tool.record("event").decode
+        tool.open_events(lambda data: events.append(decode(data)))
+        rport = late_read(srv, 0.2)
+        tool.poll(500)
+    mine = [e for e in events if e.dport == rport]
+    assert len(mine) == 1 and mine[0].lport == port and mine[0].pid == os.getpid(), events
+    assert 200_000 <= mine[0].delta_us < 2_000_000, mine
