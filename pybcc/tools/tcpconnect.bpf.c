@@ -158,31 +158,22 @@ out:
 
 /* ---- kprobes (bcc's mechanism) ---- */
 
-SEC("kprobe/tcp_v4_connect")
-int BPF_KPROBE(tcp_v4_connect_entry, struct sock *sk)
-{
-    save_sock(sk);
-    return 0;
-}
+/* fn_entry saves the socket, fn_return reports it */
+#define CONNECT_KPROBES(fn)                                     \
+    SEC("kprobe/" #fn)                                          \
+    int BPF_KPROBE(fn##_entry, struct sock *sk)                 \
+    {                                                           \
+        save_sock(sk);                                          \
+        return 0;                                               \
+    }                                                           \
+    SEC("kretprobe/" #fn)                                       \
+    int BPF_KRETPROBE(fn##_return, int ret)                     \
+    {                                                           \
+        return report(ctx, ret == 0);                           \
+    }
 
-SEC("kretprobe/tcp_v4_connect")
-int BPF_KRETPROBE(tcp_v4_connect_return, int ret)
-{
-    return report(ctx, ret == 0);
-}
-
-SEC("kprobe/tcp_v6_connect")
-int BPF_KPROBE(tcp_v6_connect_entry, struct sock *sk)
-{
-    save_sock(sk);
-    return 0;
-}
-
-SEC("kretprobe/tcp_v6_connect")
-int BPF_KRETPROBE(tcp_v6_connect_return, int ret)
-{
-    return report(ctx, ret == 0);
-}
+CONNECT_KPROBES(tcp_v4_connect)
+CONNECT_KPROBES(tcp_v6_connect)
 
 /* ---- -d: getaddrinfo() ---- */
 

@@ -87,3 +87,37 @@ def test_tcptracer_verbose_json_ipv6_and_filters(netns):
                                   ["--cgroupmap", "/nonexistent/map"]])
 def test_tcptracer_bad_input(args):
     bad_input("tcptracer", *args, code=1 if args[0] == "--cgroupmap" else 2)
+
+
+RESETTER = r"""
+import os, socket, struct, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print(os.getpid(), c.getsockname()[1], flush=True)
+sys.stdin.readline()
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.close()               # linger 0: a reset instead of a FIN
+"""
+
+
+def test_tcptracer_reset_close_shows_the_owner():
+    """A reset received closes the socket in softirq, here in the resetting
+    client's context: X names the process that accepted the socket."""
+    import socket
+    import subprocess
+    import sys
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    port = srv.getsockname()[1]
+    with RunningTool("tcptracer", ready="DPORT") as t:
+        client = subprocess.Popen([sys.executable, "-c", RESETTER, str(port)], text=True,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        cpid, cport = client.stdout.readline().split()
+        a, _ = srv.accept()
+        client.communicate("\n", timeout=10)
+        t.wait_for(lambda ln: ln.split()[:1] == ["X"] and ln.split()[-2:] == [str(port), cport])
+        a.close()
+    srv.close()
+    closes = {tuple(ln.split()[-2:]): ln.split()[1] for ln in t.lines
+              if ln.split()[:1] == ["X"] and {str(port), cport} == set(ln.split()[-2:])}
+    assert closes == {(cport, str(port)): cpid, (str(port), cport): str(os.getpid())}, t.stdout
