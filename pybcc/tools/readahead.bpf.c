@@ -1,6 +1,6 @@
 // readahead: how many pages read ahead were never used, and how long the
 // used ones waited. Two sources:
-//  - tracepoints (6.11+): readahead:page_cache_ra_unbounded/ra_order give
+//  - tracepoints (recent kernels; 6.18 has them): readahead:page_cache_ra_unbounded/ra_order give
 //    the window a thread is reading ahead; filemap:mm_filemap_add_to_page_cache
 //    in that window is a page (folio) read ahead, keyed by file and index;
 //    filemap:mm_filemap_get_pages (read) and mm_filemap_map_pages (mmap

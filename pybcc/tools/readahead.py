@@ -83,7 +83,7 @@ def attach(tool):
     except BPFError:
         raise NotSupportedError(
             "readahead needs kprobes (on page_cache_ra_order and the page cache allocation) "
-            "or the readahead:page_cache_ra_unbounded and filemap tracepoints (Linux 6.11+); "
+            "or the readahead:page_cache_ra_unbounded and filemap tracepoints (recent kernels); "
             "this kernel has neither") from None
 
 

@@ -311,7 +311,7 @@ TOOLS = [
                "not seen; see -h for the mapping"),
     _t("readahead", "Memory", "Show the performance of the read-ahead cache",
        "tracepoints readahead:page_cache_ra_unbounded/ra_order + filemap:"
-       "mm_filemap_add_to_page_cache/get_pages/map_pages (6.11+)",
+       "mm_filemap_add_to_page_cache/get_pages/map_pages (recent kernels)",
        "kprobes page_cache_ra_order, filemap_alloc_folio, folio_mark_accessed (bcc's)",
        differs="without kprobes: a use is a read or mmap fault-around of the folio; "
                "-d stops the tool"),
