@@ -26,7 +26,10 @@ def test_dbstat_postgres_histogram_in_ms(postgres):
     assert re.fullmatch(r"\[\d\d:\d\d:\d\d\]", t.lines[1]), t.stdout
     assert t.lines[2] == "     query latency (ms)  : count     distribution", t.stdout
     b = buckets(t.stdout)
-    assert b[(256, 511)] == 1 and b[(0, 1)] == 1, t.stdout     # psql sends just the query
+    # psql sends just the query; "select 1" takes well under 256 ms even on a
+    # busy machine (not always under 2 ms)
+    assert b.get((256, 511)) == 1, t.stdout
+    assert sum(n for (low, _), n in b.items() if low < 256) == 1, t.stdout
     assert sum(b.values()) == 2, t.stdout
 
 
