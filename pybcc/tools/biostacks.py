@@ -8,7 +8,7 @@ from ..output.table import write_json
 from .lib.args import add_json, positive_int, tool_parser
 from .lib.disks import devt_split, disk_arg, disk_name
 from .lib.runtime import Tool, run_tool, sleep_intervals, status
-from .lib.stacks import StackPrinter
+from .lib.stacks import StackPrinter, detach
 
 EXAMPLES = """examples:
     biostacks              # trace block I/O with init stacks.
@@ -41,9 +41,7 @@ def attach(tool):
         tool.attach_first("io_done_btf", "io_done_raw")
         return
     except Exception:
-        for link in tool.links:
-            link.close()
-        tool.links.clear()
+        detach(tool)
     try:
         tool.attach_first("account_start_fentry", "account_start_fentry2",
                           ("account_start_kprobe", "blk_account_io_start"),
