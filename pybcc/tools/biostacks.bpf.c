@@ -39,16 +39,22 @@ HASH_MAP(started_rqs, struct request *, struct started, 10240);
 
 HASH_MAP(hists, struct hist_key, u64, 10240);
 
-static __always_inline int trace_start(void *ctx, struct request *rq, bool merge)
+/* MERGE: a bio merged into a started request takes it over; FIRST: the
+ * first of several hooks (block_rq_insert, then block_rq_issue) wins. */
+enum { START, MERGE, FIRST };
+
+static __always_inline int trace_start(void *ctx, struct request *rq, int how)
 {
     struct started s = {}, *sp = 0;
     struct gendisk *disk;
 
     if (!wanted(rq))
         return 0;
-    if (merge) {
+    if (how != START) {
         sp = bpf_map_lookup_elem(&started_rqs, &rq);
-        if (!sp)
+        if (how == FIRST && sp)
+            return 0;
+        if (how == MERGE && !sp)
             return 0;
     }
     if (!sp)
@@ -85,26 +91,37 @@ static __always_inline int trace_done(void *ctx, struct request *rq)
 
 static __always_inline int trace_io_start(void *ctx, struct request *rq)
 {
-    return trace_start(ctx, rq, false);
+    return trace_start(ctx, rq, START);
+}
+
+static __always_inline int trace_rq_start(void *ctx, struct request *rq)
+{
+    return trace_start(ctx, rq, FIRST);
 }
 
 RQ_HOOK(io_start, block_io_start, trace_io_start)
 RQ_HOOK(io_done, block_io_done, trace_done)
+/* Where the accounting functions are inlined (6.1's blk_account_io_start)
+ * and no block_io tracepoints: the request's insertion or issue, and its
+ * completion. */
+RQ_HOOK(rq_insert, block_rq_insert, trace_rq_start)
+RQ_HOOK(rq_issue, block_rq_issue, trace_rq_start)
+RQ_HOOK(rq_complete, block_rq_complete, trace_done)
 
 /* Before Linux 6.5: the accounting functions (__blk_account_io_* in 5.x/6.x). */
 SEC("fentry/blk_account_io_start")
-int BPF_PROG(account_start_fentry, struct request *rq) { return trace_start(ctx, rq, false); }
+int BPF_PROG(account_start_fentry, struct request *rq) { return trace_start(ctx, rq, START); }
 SEC("fentry/__blk_account_io_start")
-int BPF_PROG(account_start_fentry2, struct request *rq) { return trace_start(ctx, rq, false); }
+int BPF_PROG(account_start_fentry2, struct request *rq) { return trace_start(ctx, rq, START); }
 SEC("fentry/blk_account_io_done")
 int BPF_PROG(account_done_fentry, struct request *rq) { return trace_done(ctx, rq); }
 SEC("fentry/__blk_account_io_done")
 int BPF_PROG(account_done_fentry2, struct request *rq) { return trace_done(ctx, rq); }
 SEC("kprobe")
-int BPF_KPROBE(account_start_kprobe, struct request *rq) { return trace_start(ctx, rq, false); }
+int BPF_KPROBE(account_start_kprobe, struct request *rq) { return trace_start(ctx, rq, START); }
 SEC("kprobe")
 int BPF_KPROBE(account_done_kprobe, struct request *rq) { return trace_done(ctx, rq); }
 SEC("kprobe/blk_account_io_merge_bio")
-int BPF_KPROBE(merge_bio_kprobe, struct request *rq) { return trace_start(ctx, rq, true); }
+int BPF_KPROBE(merge_bio_kprobe, struct request *rq) { return trace_start(ctx, rq, MERGE); }
 
 char LICENSE[] SEC("license") = "GPL";

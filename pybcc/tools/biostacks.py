@@ -2,13 +2,13 @@
 (libbpf-tools' tool; bcc has none)."""
 import sys
 
-from ..errors import NotSupportedError
+from ..errors import BPFError, NotSupportedError
 from ..output.histogram import collect_sections, log2_buckets, log2_hist_text
 from ..output.table import write_json
 from .lib.args import add_json, positive_int, tool_parser
 from .lib.disks import devt_split, disk_arg, disk_name
 from .lib.runtime import Tool, run_tool, sleep_intervals, status
-from .lib.stacks import StackPrinter
+from .lib.stacks import StackPrinter, detach
 
 EXAMPLES = """examples:
     biostacks              # trace block I/O with init stacks.
@@ -17,10 +17,12 @@ EXAMPLES = """examples:
     biostacks --json 5     # one JSON object at the end (pybcc)
 
 The stack is the kernel's where the request is accounted (block_io_start,
-Linux 6.5+; before, blk_account_io_start), below the tracing frames.
+Linux 6.5+; before, blk_account_io_start), below the tracing frames. Where
+that function is inlined (6.1), where the request is inserted or issued.
 """
-MISSING = ("needs the block:block_io_start/block_io_done tracepoints (Linux 6.5+), or fentry "
-           "or kprobes on blk_account_io_start/done; this kernel has none of them")
+MISSING = ("needs the block:block_io_start/block_io_done tracepoints (Linux 6.5+), fentry "
+           "or kprobes on blk_account_io_start/done, or the block_rq tracepoints; this kernel "
+           "has none of them")
 
 
 def parse_args(argv):
@@ -34,28 +36,36 @@ def parse_args(argv):
 
 
 def attach(tool):
-    """The block_io tracepoints, else fentry, else kprobes on the accounting
-    functions (plus the merge kprobe, as libbpf-tools has)."""
+    """Where accounting starts and ends: the block_io tracepoints, else
+    fentry, else kprobes on the accounting functions (plus the merge kprobe,
+    as libbpf-tools has), else the request's insertion or issue and its
+    completion (kernels where blk_account_io_start is inlined, as 6.1)."""
     try:
         tool.attach_first("io_start_btf", "io_start_raw")
         tool.attach_first("io_done_btf", "io_done_raw")
         return
-    except Exception:
-        for link in tool.links:
-            link.close()
-        tool.links.clear()
+    except BPFError:
+        detach(tool)
     try:
         tool.attach_first("account_start_fentry", "account_start_fentry2",
                           ("account_start_kprobe", "blk_account_io_start"),
                           ("account_start_kprobe", "__blk_account_io_start"))
+    except BPFError:
+        try:
+            tool.attach_first("rq_insert_btf", "rq_insert_raw")
+            tool.attach_first("rq_issue_btf", "rq_issue_raw")
+        except BPFError:
+            raise NotSupportedError(MISSING) from None
+    try:
         tool.attach_first("account_done_fentry", "account_done_fentry2",
                           ("account_done_kprobe", "blk_account_io_done"),
-                          ("account_done_kprobe", "__blk_account_io_done"))
-    except Exception:
+                          ("account_done_kprobe", "__blk_account_io_done"),
+                          "rq_complete_btf", "rq_complete_raw")
+    except BPFError:
         raise NotSupportedError(MISSING) from None
     try:
         tool.attach("merge_bio_kprobe")
-    except Exception:
+    except BPFError:
         pass    # no kprobes, or the function is inlined: merged bios keep the first stack
 
 

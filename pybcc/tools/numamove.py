@@ -40,25 +40,23 @@ def parse_args(argv):
 
 def attach(tool):
     """libbpf-tools' order (fentry, then kprobes, folio before page), then
-    the tracepoints."""
+    the tracepoints. A pair is attached once both its programs load."""
     for enter, leave in (("folio_fentry", "folio_fexit"), ("page_fentry", "page_fexit")):
         try:
-            tool.attach(enter)
-            tool.attach(leave)
-            return
+            tool.coll.load_program(enter)
+            tool.coll.load_program(leave)
         except BPFError:
-            for link in tool.links:
-                link.close()
-            tool.links.clear()
+            continue        # no fentry here, or no such function
+        tool.attach(enter)
+        tool.attach(leave)
+        return
     for func in FUNCTIONS:
         try:
             tool.attach("misplaced_kprobe", func)
-            tool.attach("misplaced_kretprobe", func)
-            return
         except BPFError:
-            for link in tool.links:
-                link.close()
-            tool.links.clear()
+            continue
+        tool.attach("misplaced_kretprobe", func)
+        return
     try:
         tool.attach("pages_start")
         tool.attach("pages_done")

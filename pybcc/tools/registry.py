@@ -406,8 +406,8 @@ TOOLS = [
        differs="-e FRAGIDX worked out from the zone's free blocks (bcc: kretprobe "
                "fragmentation_index); whole-zone compactions shown with ORDER -1; --json"),
     _t("slabratetop", "Memory", "Kernel slab cache allocation rate, top-like",
-       "tracepoint kmem:kmem_cache_alloc (cache name and size, Linux 6.1+)",
-       "tracepoint kmem:kmem_cache_alloc on 6.1+; kprobe kmem_cache_alloc before",
+       "tp_btf kmem_cache_alloc (raw_tp fallback): the cache in its arguments (6.0+)",
+       "the tracepoint on 6.0+; kprobe kmem_cache_alloc before",
        differs="--json added"),
     _t("swapin", "Memory", "Count swap-ins by process",
        "tp_btf block_bio_queue (raw_tp fallback): read bios to swap partitions/devices",

@@ -13,9 +13,9 @@ EXAMPLES = """examples:
     ./slabratetop 5 10       # 5 second summaries, 10 times only
     ./slabratetop --json 1 5 # NDJSON, one object per interval (pybcc)
 
-Source: the kmem:kmem_cache_alloc tracepoint (Linux 6.1+ carries the cache's
-name and object size), else bcc's kprobe on kmem_cache_alloc(). Both count
-kmem_cache_alloc*() calls, not kmalloc().
+Source: the kmem:kmem_cache_alloc tracepoint, whose arguments hold the cache
+(its name and object size) since Linux 6.0, else bcc's kprobe on
+kmem_cache_alloc(). Both count kmem_cache_alloc*() calls, not kmalloc().
 """
 TABLE = Table([
     Column("CACHE", "%-32s ", lambda r: r[0].name, key="cache"),
@@ -42,7 +42,7 @@ def main(argv=None):
         return top_report(TABLE, rows, json, args.noclear)
 
     with Tool("slabratetop") as tool:
-        tool.attach_first("cache_alloc_tp", "cache_alloc_kprobe")
+        tool.attach_first("cache_alloc_tp_btf", "cache_alloc_tp_raw", "cache_alloc_kprobe")
         run_top(report, args)
     return 0
 

@@ -87,3 +87,21 @@ def test_biostacks_stops_on_sigterm():
     with RunningTool("biostacks", ready="Tracing block I/O") as t:
         t.stop(signal.SIGTERM)
     assert t.proc.returncode == 0 and "Traceback" not in t.stderr
+
+
+def test_biostacks_request_tracepoints_fallback():
+    """The programs taken where blk_account_io_start is inlined and there
+    are no block_io tracepoints (6.1): request insert/issue to completion."""
+    import os
+
+    from pybcc.tools.lib.runtime import Tool
+    with loop_device(16) as (dev, _):
+        st = os.stat(f"/dev/{dev}")
+        with Tool("biostacks", {"filter_dev": True, "targ_major": os.major(st.st_rdev),
+                                "targ_minor": os.minor(st.st_rdev)}) as tool:
+            for prog in ("rq_insert", "rq_issue", "rq_complete"):
+                tool.attach_first(prog + "_btf", prog + "_raw")
+            direct_io(dev, range(WRITES))
+            ours = [(k, n) for k, n in tool.maps["hists"].items()
+                    if k.who.pid == threading.get_native_id()]
+    assert sum(n for _, n in ours) == WRITES, ours

@@ -35,8 +35,11 @@ def test_mdflush_tracepoint_program_loads():
 
 
 def _write(path, value):
-    with open(path, "w") as f:
-        f.write(str(value))
+    try:
+        with open(path, "w") as f:
+            f.write(str(value))
+    except OSError as e:
+        raise OSError(e.errno, f"writing {value!r} to {path}: {e.strerror}") from None
 
 
 @contextlib.contextmanager
@@ -57,7 +60,7 @@ def md_linear(devices, size_kb):
             _write(f"{md}/new_dev", f"{os.major(st.st_rdev)}:{os.minor(st.st_rdev)}")
             _write(f"{md}/dev-{dev}/size", size_kb)
             _write(f"{md}/dev-{dev}/slot", slot)
-        _write(f"{md}/array_state", "clean")
+        _write(f"{md}/array_state", "active")     # runs an inactive array
     except OSError as e:
         pytest.fail(f"cannot make an md array through sysfs: {e}")
     try:

@@ -21,12 +21,6 @@ MISSING = ("needs kprobes (bcc's page cache functions) or the filemap:mm_filemap
            "tracepoint (Linux 6.10+); this kernel has neither")
 
 
-def _detach(tool):
-    for link in tool.links:
-        link.close()
-    tool.links.clear()
-
-
 def attach_counters(tool):
     """Attach the counters; returns "tracepoint" or "kprobe". The tracepoints
     come first: they count pages, where folio_mark_accessed() is called for
@@ -38,7 +32,8 @@ def attach_counters(tool):
         tool.attach_first("fault_tp_btf", "fault_tp_raw")
         return "tracepoint"
     except (NotSupportedError, AttachError, LoadError):
-        _detach(tool)
+        from .stacks import detach      # only here: lib.stacks is slow to import
+        detach(tool)
     if features.has_kprobes():
         try:
             for prog, functions in KPROBES:
@@ -50,7 +45,8 @@ def attach_counters(tool):
                 tool.attach_first(*choices)
             return "kprobe"
         except BPFError:
-            _detach(tool)
+            from .stacks import detach
+            detach(tool)
     raise NotSupportedError(MISSING)
 
 
