@@ -39,9 +39,10 @@ HASH_MAP(started_rqs, struct request *, struct started, 10240);
 
 HASH_MAP(hists, struct hist_key, u64, 10240);
 
-/* MERGE: a bio merged into a started request takes it over; FIRST: the
+/* (HOW_: the arm64 kernel has an enumerator FIRST.) HOW_MERGE: a bio merged into a
+ * started request takes it over; HOW_FIRST: the
  * first of several hooks (block_rq_insert, then block_rq_issue) wins. */
-enum { START, MERGE, FIRST };
+enum { HOW_START, HOW_MERGE, HOW_FIRST };
 
 static __always_inline int trace_start(void *ctx, struct request *rq, int how)
 {
@@ -50,11 +51,11 @@ static __always_inline int trace_start(void *ctx, struct request *rq, int how)
 
     if (!wanted(rq))
         return 0;
-    if (how != START) {
+    if (how != HOW_START) {
         sp = bpf_map_lookup_elem(&started_rqs, &rq);
-        if (how == FIRST && sp)
+        if (how == HOW_FIRST && sp)
             return 0;
-        if (how == MERGE && !sp)
+        if (how == HOW_MERGE && !sp)
             return 0;
     }
     if (!sp)
@@ -91,12 +92,12 @@ static __always_inline int trace_done(void *ctx, struct request *rq)
 
 static __always_inline int trace_io_start(void *ctx, struct request *rq)
 {
-    return trace_start(ctx, rq, START);
+    return trace_start(ctx, rq, HOW_START);
 }
 
 static __always_inline int trace_rq_start(void *ctx, struct request *rq)
 {
-    return trace_start(ctx, rq, FIRST);
+    return trace_start(ctx, rq, HOW_FIRST);
 }
 
 RQ_HOOK(io_start, block_io_start, trace_io_start)
@@ -110,18 +111,18 @@ RQ_HOOK(rq_complete, block_rq_complete, trace_done)
 
 /* Before Linux 6.5: the accounting functions (__blk_account_io_* in 5.x/6.x). */
 SEC("fentry/blk_account_io_start")
-int BPF_PROG(account_start_fentry, struct request *rq) { return trace_start(ctx, rq, START); }
+int BPF_PROG(account_start_fentry, struct request *rq) { return trace_start(ctx, rq, HOW_START); }
 SEC("fentry/__blk_account_io_start")
-int BPF_PROG(account_start_fentry2, struct request *rq) { return trace_start(ctx, rq, START); }
+int BPF_PROG(account_start_fentry2, struct request *rq) { return trace_start(ctx, rq, HOW_START); }
 SEC("fentry/blk_account_io_done")
 int BPF_PROG(account_done_fentry, struct request *rq) { return trace_done(ctx, rq); }
 SEC("fentry/__blk_account_io_done")
 int BPF_PROG(account_done_fentry2, struct request *rq) { return trace_done(ctx, rq); }
 SEC("kprobe")
-int BPF_KPROBE(account_start_kprobe, struct request *rq) { return trace_start(ctx, rq, START); }
+int BPF_KPROBE(account_start_kprobe, struct request *rq) { return trace_start(ctx, rq, HOW_START); }
 SEC("kprobe")
 int BPF_KPROBE(account_done_kprobe, struct request *rq) { return trace_done(ctx, rq); }
 SEC("kprobe/blk_account_io_merge_bio")
-int BPF_KPROBE(merge_bio_kprobe, struct request *rq) { return trace_start(ctx, rq, MERGE); }
+int BPF_KPROBE(merge_bio_kprobe, struct request *rq) { return trace_start(ctx, rq, HOW_MERGE); }
 
 char LICENSE[] SEC("license") = "GPL";

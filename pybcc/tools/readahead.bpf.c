@@ -66,6 +66,30 @@ static __always_inline void used(u64 age_ns, u64 n)
 
 /* --- tracepoints ---------------------------------------------------------- */
 
+/* The events' records as recent kernels lay them out, declared here (CO-RE
+ * finds the fields): kernels without these tracepoints, such as Debian 12's
+ * arm64 one, have no such types for vmlinux.h. */
+struct trace_event_raw_page_cache_ra_unbounded___pybcc {
+    unsigned long i_ino;
+    dev_t s_dev;
+    unsigned long index;
+    unsigned long nr_to_read;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_page_cache_ra_order___pybcc {
+    unsigned long i_ino;
+    dev_t s_dev;
+    unsigned long index;
+    unsigned int size;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_mm_filemap_op_page_cache_range___pybcc {
+    unsigned long i_ino;
+    dev_t s_dev;
+    unsigned long index;
+    unsigned long last_index;
+} __attribute__((preserve_access_index));
+
 static __always_inline int set_window(u32 dev, u64 ino, u64 index, u64 nr)
 {
     u32 tid = (u32)bpf_get_current_pid_tgid();
@@ -76,13 +100,13 @@ static __always_inline int set_window(u32 dev, u64 ino, u64 index, u64 nr)
 }
 
 SEC("tracepoint/readahead/page_cache_ra_unbounded")
-int ra_unbounded(struct trace_event_raw_page_cache_ra_unbounded *ctx)
+int ra_unbounded(struct trace_event_raw_page_cache_ra_unbounded___pybcc *ctx)
 {
     return set_window(ctx->s_dev, ctx->i_ino, ctx->index, ctx->nr_to_read);
 }
 
 SEC("tracepoint/readahead/page_cache_ra_order")
-int ra_order(struct trace_event_raw_page_cache_ra_order *ctx)
+int ra_order(struct trace_event_raw_page_cache_ra_order___pybcc *ctx)
 {
     return set_window(ctx->s_dev, ctx->i_ino, ctx->index, ctx->size);
 }
@@ -127,13 +151,13 @@ static __always_inline int accessed(u32 dev, u64 ino, u64 index, u64 last)
 }
 
 SEC("tracepoint/filemap/mm_filemap_get_pages")
-int get_pages(struct trace_event_raw_mm_filemap_op_page_cache_range *ctx)
+int get_pages(struct trace_event_raw_mm_filemap_op_page_cache_range___pybcc *ctx)
 {
     return accessed(ctx->s_dev, ctx->i_ino, ctx->index, ctx->last_index);
 }
 
 SEC("tracepoint/filemap/mm_filemap_map_pages")
-int map_pages(struct trace_event_raw_mm_filemap_op_page_cache_range *ctx)
+int map_pages(struct trace_event_raw_mm_filemap_op_page_cache_range___pybcc *ctx)
 {
     return accessed(ctx->s_dev, ctx->i_ino, ctx->index, ctx->last_index);
 }
