@@ -47,7 +47,9 @@ def test_runqlat_heatmap_counts_match_the_histogram(tmp_path):
     assert t.proc.returncode == 0, t.stderr
     (rows,) = hist_sections(t.lines, "pid").values()
     text_total = sum(c for _, _, c in rows)
-    assert text_total >= 300, t.stdout
+    # 300 sleeps; a wake-up that finds the sleeper still on its CPU (the timer
+    # fired before it was switched out) is no run queue wait: seen once in ~20 runs
+    assert text_total >= 290, t.stdout
     root, cells = heatmap_cells(out)
     assert root.find(SVG + "text[@id='title']").text == "Run Queue Latency Heat Map"
     subtitle = root.find(SVG + "text[@id='subtitle']").text
