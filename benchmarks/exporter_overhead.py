@@ -17,7 +17,12 @@ syscall-cost  Only system calls (3 per loop: open, read, close of /dev/zero):
           the added nanoseconds per system call with the syscalls set alone,
           the most frequent hook of the default sets.
 
+before-after  none, the default sets, and the default sets at --rev (another
+          commit's exporter, from git archive), interleaved; adds the median
+          of the per-round ratios to none (paired, less noisy on a busy box).
+
 usage: python3 benchmarks/exporter_overhead.py overhead [--rounds 11]
+       python3 benchmarks/exporter_overhead.py before-after --rev REV [--rounds 15]
        python3 benchmarks/exporter_overhead.py soak [--minutes 10]
        python3 benchmarks/exporter_overhead.py syscall-cost [--rounds 11]
 Results as JSON on stdout; a summary on stderr.
@@ -86,11 +91,11 @@ def proc_rss_mb(pid):
 
 
 class Exporter:
-    def __init__(self, args=()):
+    def __init__(self, args=(), repo=REPO):
         self.port = free_port()
         self.err = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen([PY, "-m", "pybcc", "exporter", "--listen",
-                                      f"127.0.0.1:{self.port}", *args], cwd=REPO,
+                                      f"127.0.0.1:{self.port}", *args], cwd=repo,
                                      stdout=subprocess.DEVNULL, stderr=self.err,
                                      start_new_session=True)
         deadline = time.monotonic() + 90
@@ -160,6 +165,9 @@ def overhead(rounds, work=None, conds=None):
                 tracer = LibbpfTools(*([list(how)] if isinstance(how, tuple) else []))
                 if tracer.failed:
                     notes[cond] = f"not started: {tracer.failed}"
+            elif isinstance(how, dict):          # another checkout's exporter
+                tracer = Exporter(how["args"], how["repo"])
+                time.sleep(1)
             elif how is not None:
                 tracer = Exporter(how)
                 time.sleep(1)
@@ -184,6 +192,34 @@ def overhead(rounds, work=None, conds=None):
     return {"workload": dict(zip(("syscall_loops", "writes", "connects", "execs"), work)),
             "rounds": rounds, "results": summary, "notes": notes,
             "load_average": os.getloadavg()}
+
+
+def checkout(rev):
+    """A copy of the repository at REV (git archive) in a temporary directory."""
+    tmp = tempfile.mkdtemp(prefix="pybcc-exporter-" + rev[:12] + "-")
+    archive = subprocess.run(["git", "-C", REPO, "archive", rev], capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+    return tmp
+
+
+def before_after(rounds, rev):
+    """none, the default sets with this checkout, and with REV's exporter,
+    interleaved: is the change an improvement, and is it under 1 %?"""
+    out = overhead(rounds, conds={
+        "none": None, "pybcc exporter (default sets)": [],
+        f"pybcc exporter at {rev} (default sets)": {"args": [], "repo": checkout(rev)}})
+    names = list(out["results"])
+    by_round = list(zip(*(out["results"][c]["cpu_runs"] for c in names)))
+    for c in names[1:]:
+        i = names.index(c)
+        ratios = sorted(100 * (r[i] / r[0] - 1) for r in by_round)
+        q = statistics.quantiles(ratios, n=4) if len(ratios) >= 2 else [ratios[0]] * 3
+        out["results"][c]["paired_pct_median"] = statistics.median(ratios)
+        out["results"][c]["paired_pct_quartiles"] = [q[0], q[2]]
+        log(f"{c:46s} paired with none in each round: median {statistics.median(ratios):+.2f}% "
+            f"(quartiles {q[0]:+.2f}% .. {q[2]:+.2f}%)")
+    return out
 
 
 def syscall_cost(rounds):
@@ -241,7 +277,8 @@ def soak(minutes, interval):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("mode", choices=["overhead", "soak", "syscall-cost"])
+    p.add_argument("mode", choices=["overhead", "before-after", "soak", "syscall-cost"])
+    p.add_argument("--rev", default="main", help="before-after: the revision to compare with")
     p.add_argument("--rounds", type=int, default=11)
     p.add_argument("--minutes", type=float, default=10)
     p.add_argument("--interval", type=float, default=15)
@@ -251,6 +288,8 @@ def main():
     sys.path.insert(0, REPO)
     if a.mode == "overhead":
         result = overhead(a.rounds)
+    elif a.mode == "before-after":
+        result = before_after(a.rounds, a.rev)
     elif a.mode == "syscall-cost":
         result = syscall_cost(a.rounds)
     else:
