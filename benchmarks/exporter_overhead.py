@@ -21,6 +21,9 @@ before-after  none, the default sets, and the default sets at --rev (another
           commit's exporter, from git archive), interleaved; adds the median
           of the per-round ratios to none (paired, less noisy on a busy box).
 
+scrape-cap  CPU of a scrape of one histogram at the 2,000-series cap: map
+          read and decode, our encoder, prometheus-client's exposition.
+
 usage: python3 benchmarks/exporter_overhead.py overhead [--rounds 11]
        python3 benchmarks/exporter_overhead.py before-after --rev REV [--rounds 15]
        python3 benchmarks/exporter_overhead.py soak [--minutes 10]
@@ -222,6 +225,53 @@ def before_after(rounds, rev):
     return out
 
 
+def scrape_cap(series=2000, repeat=5):
+    """CPU of one scrape of a histogram at the series cap: block_io's latency
+    map filled with ``series`` (disk, op) keys, read and decoded, then written
+    by the exporter's encoder and, for comparison, by prometheus-client."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from pybcc import loader
+    from pybcc.exporter import builtin, exposition
+    from pybcc.exporter.metrics import family, read_series
+    rs = builtin.make_set("block_io", {"max_entries": series}, series)
+    coll = loader.load(rs.object_path, constants=rs.constants, programs=[], map_sizes=rs.map_sizes)
+    try:
+        m = coll.maps["latency"]
+        for i in range(series):
+            k, v = m.Key(), m.Leaf()
+            k.disk, k.op = f"disk{i}".encode(), i % 4
+            for j in range(10, 30):
+                v.slots[j] = i + j
+            v.sum = 10 ** 9 + i
+            m[k] = v
+        metric = rs.metrics[0]
+
+        class Families:
+            def collect(self):
+                yield family(metric, read)
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(Families())
+        runs = {"read_decode_s": [], "encode_s": [], "prometheus_client_s": []}
+        for _ in range(repeat):
+            t0 = time.process_time()
+            read = read_series(metric, coll.maps)
+            t1 = time.process_time()
+            text = exposition.encode(metric, read)
+            t2 = time.process_time()
+            generate_latest(registry)
+            t3 = time.process_time()
+            for k, t in zip(runs, (t1 - t0, t2 - t1, t3 - t2)):
+                runs[k].append(t)
+    finally:
+        coll.close()
+    out = {k: statistics.median(v) for k, v in runs.items()}
+    out.update(series=len(read), samples=text.count("\n") - 2, bytes=len(text),
+               runs=runs, load_average=os.getloadavg())
+    log(f"{out['series']} series, {out['samples']} samples: read+decode {out['read_decode_s']:.3f} s, "
+        f"encode {out['encode_s']:.3f} s (prometheus-client: {out['prometheus_client_s']:.3f} s)")
+    return out
+
+
 def syscall_cost(rounds):
     loops = 1_000_000
     tmp = tempfile.mkdtemp(prefix="pybcc-exporter-bench-")
@@ -277,7 +327,8 @@ def soak(minutes, interval):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("mode", choices=["overhead", "before-after", "soak", "syscall-cost"])
+    p.add_argument("mode", choices=["overhead", "before-after", "soak", "syscall-cost",
+                                    "scrape-cap"])
     p.add_argument("--rev", default="main", help="before-after: the revision to compare with")
     p.add_argument("--rounds", type=int, default=11)
     p.add_argument("--minutes", type=float, default=10)
@@ -290,6 +341,8 @@ def main():
         result = overhead(a.rounds)
     elif a.mode == "before-after":
         result = before_after(a.rounds, a.rev)
+    elif a.mode == "scrape-cap":
+        result = scrape_cap()
     elif a.mode == "syscall-cost":
         result = syscall_cost(a.rounds)
     else:
