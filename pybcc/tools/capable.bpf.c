@@ -57,12 +57,7 @@ struct {
     __uint(value_size, 127 * sizeof(u64));
 } stacks SEC(".maps");
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct repeat_t);
-    __type(value, u64);
-} seen SEC(".maps");
+HASH_MAP(seen, struct repeat_t, u64, 10240);
 
 static __always_inline int handle(void *ctx, int cap, int audit, int insetid)
 {

@@ -26,12 +26,7 @@ const volatile u32 targ_tid = 0;
 const volatile u32 targ_uid = (u32)-1;
 const volatile u64 vm_zone_stat_addr = 0;   // from /proc/kallsyms, for -v
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u64);
-    __type(value, struct start);
-} starts SEC(".maps");
+HASH_MAP(starts, u64, struct start, 10240);
 
 static __always_inline int begin(void)
 {

@@ -27,12 +27,7 @@ const volatile u32 targ_uid = (u32)-1;
 const volatile u32 targ_ppid = 0;
 const volatile bool ignore_failed = true;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, struct event);
-} execs SEC(".maps");
+HASH_MAP(execs, u32, struct event, 10240);
 
 DEFINE_SCRATCH(struct event, empty_event);
 

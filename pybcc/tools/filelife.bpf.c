@@ -30,12 +30,7 @@ const volatile u32 targ_pid = 0;
 
 /* Keyed by a hash of the name: the key of a name seen as a dentry's and as
  * the tail of a user's path is then the same without copying it around. */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 8192);
-    __type(key, u64);
-    __type(value, struct born);
-} birth SEC(".maps");
+HASH_MAP(birth, u64, struct born, 8192);
 
 DEFINE_SCRATCH(char[PATH_LEN], path_scratch);
 

@@ -24,12 +24,7 @@ struct start_t {
 
 const volatile u32 targ_pid = 0;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, struct start_t);
-} start SEC(".maps");
+HASH_MAP(start, u32, struct start_t, 10240);
 
 SEC("uprobe/libc:getaddrinfo")
 int BPF_UPROBE(lookup_entry, const char *name)

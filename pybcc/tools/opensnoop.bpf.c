@@ -41,12 +41,7 @@ const volatile s32 flags_mask = 0;        /* 0: no flag filter */
 const volatile bool failed_only = false;
 const volatile bool full_path = false;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, struct args_t);
-} start SEC(".maps");
+HASH_MAP(start, u32, struct args_t, 10240);
 
 DEFINE_SCRATCH(struct event, scratch_event);
 

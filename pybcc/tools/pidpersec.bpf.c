@@ -7,12 +7,7 @@
 
 const volatile u32 targ_pid = 0;    /* only forks by this process (pybcc extension) */
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1);
-    __type(key, u32);
-    __type(value, u64);
-} forks SEC(".maps");
+HASH_MAP(forks, u32, u64, 1);
 
 SEC("tracepoint/sched/sched_process_fork")
 int process_fork(struct trace_event_raw_sched_process_fork *ctx)

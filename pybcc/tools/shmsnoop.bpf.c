@@ -26,12 +26,7 @@ PYBCC_RECORD(event);
 const volatile u32 targ_pid = 0;
 const volatile u32 targ_tid = 0;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u64);
-    __type(value, struct event);
-} calls SEC(".maps");
+HASH_MAP(calls, u64, struct event, 10240);
 
 static __always_inline struct event *begin(u32 sys)
 {

@@ -18,12 +18,7 @@ const volatile u32 filtered_pid = 0;
 const volatile u64 target_signals = 0;    /* bit (sig - 1) set: trace sig; 0: all */
 const volatile bool failed_only = false;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, struct event);
-} pending SEC(".maps");
+HASH_MAP(pending, u32, struct event, 10240);
 
 static __always_inline bool wanted(u32 pid, int sig)
 {

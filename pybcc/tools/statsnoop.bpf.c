@@ -20,12 +20,7 @@ struct event {
 const volatile u32 targ_pid = 0;
 const volatile bool failed_only = false;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, const char *);
-} paths SEC(".maps");
+HASH_MAP(paths, u32, const char *, 10240);
 
 DEFINE_SCRATCH(struct event, scratch_event);
 

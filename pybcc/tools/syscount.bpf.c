@@ -4,6 +4,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <pybcc/maps.h>
 
 struct value {
     u64 count;
@@ -20,19 +21,9 @@ const volatile s32 targ_errno = 0;
 const volatile bool latency = false;
 const volatile bool by_process = false;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u64);
-    __type(value, u64);
-} start SEC(".maps");
+HASH_MAP(start, u64, u64, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, struct value);
-} data SEC(".maps");
+HASH_MAP(data, u32, struct value, 10240);
 
 static __always_inline bool filtered(u64 id, long nr)
 {

@@ -4,24 +4,15 @@
 #define __PYBCC_CONTAINERS_H
 
 #include <bpf/bpf_helpers.h>
+#include <pybcc/maps.h>
 #include <bpf/bpf_core_read.h>
 
 const volatile bool filter_cgroup = false;
 const volatile bool filter_mntns = false;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, u64);
-    __type(value, u8);
-} cgroup_set SEC(".maps");
+HASH_MAP(cgroup_set, u64, u8, 1024);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, u64);
-    __type(value, u8);
-} mntns_set SEC(".maps");
+HASH_MAP(mntns_set, u64, u8, 1024);
 
 /* True when the current task is outside the sets being filtered on. */
 static __always_inline bool container_filtered(void)

@@ -5,18 +5,14 @@
 #define __PYBCC_EXTENSION_H
 
 #include <bpf/bpf_helpers.h>
+#include <pybcc/maps.h>
 
 struct ext_val {
     u64 total;
     u64 count;
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, u32);
-    __type(value, struct ext_val);
-} extension SEC(".maps");
+ARRAY_MAP(extension, u32, struct ext_val, 1);
 
 static __always_inline void extension_add(u64 value)
 {

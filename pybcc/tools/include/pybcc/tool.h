@@ -40,12 +40,7 @@ struct {
     __uint(value_size, sizeof(u32));
 } events_pb SEC(".maps");
 
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, u32);
-    __type(value, u64);
-} events_dropped SEC(".maps");
+PERCPU_ARRAY_MAP(events_dropped, u32, u64, 1);
 
 static __always_inline void pybcc_count_drop(void)
 {
