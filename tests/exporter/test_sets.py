@@ -8,6 +8,8 @@ import socket
 
 import pytest
 
+from tools.pagecache_files import drop_pages, read_file   # tests/ is on sys.path (rootdir)
+
 from .running import Exporter, value, wait_until
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -73,20 +75,6 @@ def _resident_pages(path):
     return sum(b & 1 for b in vec)
 
 
-def _read_all(path):
-    with open(path, "rb", buffering=0) as f:
-        while f.read(1 << 20):
-            pass
-
-
-def _drop_cached(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
-
-
 @pytest.mark.vm
 def test_page_cache_misses_then_hits_for_a_file_read_cold_then_warm(tmp_path):
     # a file with page cache underneath that nobody maps (~0.7 MB of the
@@ -99,14 +87,14 @@ def test_page_cache_misses_then_hits_for_a_file_read_cold_then_warm(tmp_path):
         if value(s, "pybcc_exporter_set_up", set="page_cache") != 1:
             why = [ln for ln in exp.stderr.splitlines() if "page_cache" in ln]
             pytest.skip("page_cache not served here (needs fentry or kprobes): " + why[0])
-        _drop_cached(path)
+        drop_pages(path)
         if _resident_pages(path):
             pytest.skip(f"{path}: its pages cannot be dropped from the page cache")
-        _read_all(path)
+        read_file(path)
         if not _resident_pages(path):
             pytest.skip(f"{path}: its file system does not use the page cache")
         cold = exp.samples()
-        _read_all(path)
+        read_file(path)
         warm = exp.samples()
 
         def delta(a, b, name):
