@@ -17,7 +17,15 @@ syscall-cost  Only system calls (3 per loop: open, read, close of /dev/zero):
           the added nanoseconds per system call with the syscalls set alone,
           the most frequent hook of the default sets.
 
+before-after  none, the default sets, and the default sets at --rev (another
+          commit's exporter, from git archive), interleaved; adds the median
+          of the per-round ratios to none (paired, less noisy on a busy box).
+
+scrape-cap  CPU of a scrape of one histogram at the 2,000-series cap: map
+          read and decode, our encoder, prometheus-client's exposition.
+
 usage: python3 benchmarks/exporter_overhead.py overhead [--rounds 11]
+       python3 benchmarks/exporter_overhead.py before-after --rev REV [--rounds 15]
        python3 benchmarks/exporter_overhead.py soak [--minutes 10]
        python3 benchmarks/exporter_overhead.py syscall-cost [--rounds 11]
 Results as JSON on stdout; a summary on stderr.
@@ -86,11 +94,11 @@ def proc_rss_mb(pid):
 
 
 class Exporter:
-    def __init__(self, args=()):
+    def __init__(self, args=(), repo=REPO):
         self.port = free_port()
         self.err = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen([PY, "-m", "pybcc", "exporter", "--listen",
-                                      f"127.0.0.1:{self.port}", *args], cwd=REPO,
+                                      f"127.0.0.1:{self.port}", *args], cwd=repo,
                                      stdout=subprocess.DEVNULL, stderr=self.err,
                                      start_new_session=True)
         deadline = time.monotonic() + 90
@@ -160,6 +168,9 @@ def overhead(rounds, work=None, conds=None):
                 tracer = LibbpfTools(*([list(how)] if isinstance(how, tuple) else []))
                 if tracer.failed:
                     notes[cond] = f"not started: {tracer.failed}"
+            elif isinstance(how, dict):          # another checkout's exporter
+                tracer = Exporter(how["args"], how["repo"])
+                time.sleep(1)
             elif how is not None:
                 tracer = Exporter(how)
                 time.sleep(1)
@@ -184,6 +195,81 @@ def overhead(rounds, work=None, conds=None):
     return {"workload": dict(zip(("syscall_loops", "writes", "connects", "execs"), work)),
             "rounds": rounds, "results": summary, "notes": notes,
             "load_average": os.getloadavg()}
+
+
+def checkout(rev):
+    """A copy of the repository at REV (git archive) in a temporary directory."""
+    tmp = tempfile.mkdtemp(prefix="pybcc-exporter-" + rev[:12] + "-")
+    archive = subprocess.run(["git", "-C", REPO, "archive", rev], capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+    return tmp
+
+
+def before_after(rounds, rev):
+    """none, the default sets with this checkout, and with REV's exporter,
+    interleaved: is the change an improvement, and is it under 1 %?"""
+    out = overhead(rounds, conds={
+        "none": None, "pybcc exporter (default sets)": [],
+        f"pybcc exporter at {rev} (default sets)": {"args": [], "repo": checkout(rev)}})
+    names = list(out["results"])
+    by_round = list(zip(*(out["results"][c]["cpu_runs"] for c in names)))
+    for c in names[1:]:
+        i = names.index(c)
+        ratios = sorted(100 * (r[i] / r[0] - 1) for r in by_round)
+        q = statistics.quantiles(ratios, n=4) if len(ratios) >= 2 else [ratios[0]] * 3
+        out["results"][c]["paired_pct_median"] = statistics.median(ratios)
+        out["results"][c]["paired_pct_quartiles"] = [q[0], q[2]]
+        log(f"{c:46s} paired with none in each round: median {statistics.median(ratios):+.2f}% "
+            f"(quartiles {q[0]:+.2f}% .. {q[2]:+.2f}%)")
+    return out
+
+
+def scrape_cap(series=2000, repeat=5):
+    """CPU of one scrape of a histogram at the series cap: block_io's latency
+    map filled with ``series`` (disk, op) keys, read and decoded, then written
+    by the exporter's encoder and, for comparison, by prometheus-client."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from pybcc import loader
+    from pybcc.exporter import builtin, exposition
+    from pybcc.exporter.metrics import family, read_series
+    rs = builtin.make_set("block_io", {"max_entries": series}, series)
+    coll = loader.load(rs.object_path, constants=rs.constants, programs=[], map_sizes=rs.map_sizes)
+    try:
+        m = coll.maps["latency"]
+        for i in range(series):
+            k, v = m.Key(), m.Leaf()
+            k.disk, k.op = f"disk{i}".encode(), i % 4
+            for j in range(10, 30):
+                v.slots[j] = i + j
+            v.sum = 10 ** 9 + i
+            m[k] = v
+        metric = rs.metrics[0]
+
+        class Families:
+            def collect(self):
+                yield family(metric, read)
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(Families())
+        runs = {"read_decode_s": [], "encode_s": [], "prometheus_client_s": []}
+        for _ in range(repeat):
+            t0 = time.process_time()
+            read = read_series(metric, coll.maps)
+            t1 = time.process_time()
+            text = exposition.encode(metric, read)
+            t2 = time.process_time()
+            generate_latest(registry)
+            t3 = time.process_time()
+            for k, t in zip(runs, (t1 - t0, t2 - t1, t3 - t2)):
+                runs[k].append(t)
+    finally:
+        coll.close()
+    out = {k: statistics.median(v) for k, v in runs.items()}
+    out.update(series=len(read), samples=text.count("\n") - 2, bytes=len(text),
+               runs=runs, load_average=os.getloadavg())
+    log(f"{out['series']} series, {out['samples']} samples: read+decode {out['read_decode_s']:.3f} s, "
+        f"encode {out['encode_s']:.3f} s (prometheus-client: {out['prometheus_client_s']:.3f} s)")
+    return out
 
 
 def syscall_cost(rounds):
@@ -241,7 +327,9 @@ def soak(minutes, interval):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("mode", choices=["overhead", "soak", "syscall-cost"])
+    p.add_argument("mode", choices=["overhead", "before-after", "soak", "syscall-cost",
+                                    "scrape-cap"])
+    p.add_argument("--rev", default="main", help="before-after: the revision to compare with")
     p.add_argument("--rounds", type=int, default=11)
     p.add_argument("--minutes", type=float, default=10)
     p.add_argument("--interval", type=float, default=15)
@@ -251,6 +339,10 @@ def main():
     sys.path.insert(0, REPO)
     if a.mode == "overhead":
         result = overhead(a.rounds)
+    elif a.mode == "before-after":
+        result = before_after(a.rounds, a.rev)
+    elif a.mode == "scrape-cap":
+        result = scrape_cap()
     elif a.mode == "syscall-cost":
         result = syscall_cost(a.rounds)
     else:

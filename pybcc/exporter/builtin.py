@@ -28,6 +28,12 @@ def _lb(name, field, decoder, **options):
     return Label(name, field, decoders.make(decoder, **options))
 
 
+def _from_index(name, decoder, part):
+    """A label decoded from part of an array map's index."""
+    decode = decoders.make(decoder)
+    return Label(name, None, lambda index: decode(part(index)))
+
+
 def block_io(opts):
     labels = lambda: [_lb("disk", "disk", "string"), _lb("op", "op", "block_op")]  # noqa: E731
     return "blockio", [_twin("rq_issue"), _twin("rq_complete")], [
@@ -82,8 +88,11 @@ def tcp(opts):
     state = lambda name, field: _lb(name, field, "tcp_state")  # noqa: E731
     port = lambda: [_lb("family", "family", "address_family"), _lb("port", "port", "port")]  # noqa: E731
     return "tcp", [_twin("set_state"), _twin("retransmit"), _twin("kfree_skb")], [
+        # transitions: a per-CPU array indexed old_state * 16 + new_state
         Metric("pybcc_tcp_state_transitions_total", "counter", "TCP socket state changes.",
-               "transitions", [state("old_state", "old_state"), state("new_state", "new_state")]),
+               "transitions", [_from_index("old_state", "tcp_state", lambda i: i >> 4),
+                               _from_index("new_state", "tcp_state", lambda i: i & 15)],
+               skip_zero=True),
         Metric("pybcc_tcp_connects_total", "counter",
                "Active TCP opens (CLOSE to SYN_SENT), by remote port.", "connects", port()),
         Metric("pybcc_tcp_accepts_total", "counter",
@@ -123,9 +132,9 @@ def irq(opts):
         Metric("pybcc_hardirqs_total", "counter", "Hard IRQ handler runs, by handler.",
                "hard", name(), value_field="count"),
         Metric("pybcc_softirq_seconds_total", "counter", "Time in soft IRQs, by vector.",
-               "soft", vec(), value_field="ns", scale=NS),
+               "soft", vec(), value_field="ns", scale=NS, skip_zero=True),
         Metric("pybcc_softirqs_total", "counter", "Soft IRQ runs, by vector.",
-               "soft", vec(), value_field="count"),
+               "soft", vec(), value_field="count", skip_zero=True),
     ], {}
 
 

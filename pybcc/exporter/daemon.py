@@ -15,7 +15,8 @@ import time
 from prometheus_client.core import CollectorRegistry
 from prometheus_client import ProcessCollector
 
-from . import builtin, config, custom, selfmetrics, server, webconfig
+from . import builtin, config, custom, exposition, selfmetrics, server, webconfig
+from .metrics import family
 from ..errors import BPFError
 
 
@@ -24,21 +25,14 @@ def log(message):
 
 
 class _SetsCollector:
+    """The sets' series as prometheus-client families (the slow path: a
+    scrape asking for name[] filtering goes through it)."""
     def __init__(self, daemon):
         self.daemon = daemon
 
     def collect(self):
-        d = self.daemon
-        with d.lock:
-            for name, rs in sorted(d.sets.items()):
-                t0 = time.perf_counter()
-                try:
-                    families = list(rs.collect())
-                except BPFError as e:
-                    log(f"set {name}: reading its maps failed: {e}")
-                    families = []
-                d.collect_seconds[name] = time.perf_counter() - t0
-                yield from families
+        for metric, series in self.daemon.read_sets():
+            yield family(metric, series)
 
 
 def plan(config_path):
@@ -92,10 +86,35 @@ class Daemon:
         self.lock = threading.Lock()
         self.started = time.time()
         self.stats_fd = None
+        # registry: everything, through prometheus-client; others: all but the
+        # sets, whose text exposition.encode writes (see text())
         self.registry = CollectorRegistry(auto_describe=False)
+        self.others = CollectorRegistry(auto_describe=False)
         self.registry.register(_SetsCollector(self))
-        self.registry.register(selfmetrics.SelfCollector(self))
-        ProcessCollector(registry=self.registry)
+        own, process = selfmetrics.SelfCollector(self), ProcessCollector(registry=None)
+        for registry in (self.registry, self.others):
+            registry.register(own)
+            registry.register(process)
+
+    def read_sets(self):
+        """(metric, series) of every running set, read now; a set whose maps
+        cannot be read is logged and skipped."""
+        with self.lock:
+            for name, rs in sorted(self.sets.items()):
+                t0 = time.perf_counter()
+                try:
+                    read = list(rs.series())
+                except BPFError as e:
+                    log(f"set {name}: reading its maps failed: {e}")
+                    read = []
+                self.collect_seconds[name] = time.perf_counter() - t0
+                yield from read
+
+    def text(self, encoder, openmetrics):
+        """A scrape's body: the sets by exposition.encode, the rest (and
+        OpenMetrics' closing # EOF) by prometheus-client's ``encoder``."""
+        sets = "".join(exposition.encode(m, s, openmetrics) for m, s in self.read_sets())
+        return sets.encode() + encoder(self.others)
 
     def apply(self, planned):
         """Make the running sets those of ``planned`` (see module doc)."""
@@ -163,7 +182,7 @@ def run(config_path, listen=None, web_config=None, bpf_stats=True):
             log("no metric set could start; exiting")
             return 1
         try:
-            httpd = server.serve(d.registry, listen, web)
+            httpd = server.serve(d, listen, web)
         except OSError as e:
             log(f"cannot listen on {listen}: {e.strerror or e}")
             return 1

@@ -67,10 +67,15 @@ class RunningSet:
     def maps(self):
         return self.coll.maps
 
-    def collect(self):
+    def series(self):
+        """(metric, {label values: value}) for each metric, read now."""
         maps = self.maps()
         for metric in self.metrics:
-            yield family(metric, read_series(metric, maps))
+            yield metric, read_series(metric, maps)
+
+    def collect(self):
+        for metric, series in self.series():
+            yield family(metric, series)
 
     def map_full(self):
         """Kernel-side inserts that failed on a full map (lost updates)."""

@@ -1,13 +1,17 @@
-"""HTTP side: prometheus-client's WSGI app (text format or OpenMetrics, by
-the Accept header) in a threaded server, with optional TLS and basic auth
-from a web-config file."""
+"""HTTP side: prometheus-client's content negotiation (text format or
+OpenMetrics, by the Accept header), gzip and WSGI server, with optional TLS
+and basic auth from a web-config file. A plain GET's body is the daemon's
+text(): the sets' series through our fast encoder (exposition.py), the rest
+through prometheus-client's; anything else (OPTIONS, name[] filters, ...)
+goes to prometheus-client's own WSGI app."""
 import base64
+import gzip
 import socket
 import threading
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from prometheus_client import make_wsgi_app
-from prometheus_client.exposition import ThreadingWSGIServer, choose_encoder
+from prometheus_client.exposition import ThreadingWSGIServer, choose_encoder, gzip_accepted
 
 DEFAULT_LISTEN = "127.0.0.1:9435"
 
@@ -44,6 +48,24 @@ def _tolerant_accept(app):
     return wrapped
 
 
+def _metrics_app(daemon):
+    fallback = make_wsgi_app(daemon.registry)
+
+    def app(environ, start_response):
+        if (environ["REQUEST_METHOD"] != "GET" or environ.get("QUERY_STRING")
+                or environ.get("PATH_INFO") == "/favicon.ico"):
+            return fallback(environ, start_response)
+        encoder, content_type = choose_encoder(environ.get("HTTP_ACCEPT"))
+        body = daemon.text(encoder, content_type.startswith("application/openmetrics-text"))
+        headers = [("Content-Type", content_type)]
+        if gzip_accepted(environ.get("HTTP_ACCEPT_ENCODING")):
+            body = gzip.compress(body)
+            headers.append(("Content-Encoding", "gzip"))
+        start_response("200 OK", headers)
+        return [body]
+    return app
+
+
 def _basic_auth(app, users):
     import bcrypt
     checked = {}     # (user, password) -> ok; bcrypt is slow on purpose, scrapes are frequent
@@ -72,10 +94,11 @@ def _basic_auth(app, users):
     return guarded
 
 
-def serve(registry, listen, web=None):
-    """Start serving /metrics in a thread; returns the server (shutdown() stops it)."""
+def serve(daemon, listen, web=None):
+    """Start serving the daemon's metrics in a thread; returns the server
+    (shutdown() stops it)."""
     host, port = parse_listen(listen)
-    app = _tolerant_accept(make_wsgi_app(registry))
+    app = _tolerant_accept(_metrics_app(daemon))
     if web is not None and web.users:
         app = _basic_auth(app, web.users)
 

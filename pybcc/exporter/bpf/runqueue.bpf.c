@@ -12,8 +12,11 @@
 
 #define TASK_RUNNING 0
 
+/* tid -> when it was queued, 0 once it ran. Entries are kept and written
+ * in place (a lookup, no bucket lock): a hash update and delete per event
+ * cost most of these programs' time. LRU evicts the tids of exited tasks. */
 struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, 16384);
     __type(key, u32);
     __type(value, u64);
@@ -47,9 +50,15 @@ static __always_inline long state_of(struct task_struct *t, bool direct)
 static __always_inline int enqueue(struct task_struct *p, bool direct)
 {
     u32 tid = TASK_FIELD(direct, p, pid);
-    u64 ts = bpf_ktime_get_ns();
+    u64 ts, *queued;
 
-    if (tid)    // the idle tasks
+    if (!tid)    // the idle tasks
+        return 0;
+    ts = bpf_ktime_get_ns();
+    queued = bpf_map_lookup_elem(&queued_at, &tid);
+    if (queued)
+        *queued = ts;
+    else
         bpf_map_update_elem(&queued_at, &tid, &ts, BPF_ANY);
     return 0;
 }
@@ -65,11 +74,13 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
     if (state_of(prev, direct) == TASK_RUNNING)
         enqueue(prev, direct);
     tid = TASK_FIELD(direct, next, pid);
+    if (!tid)    // switching to idle
+        return 0;
     ts = bpf_map_lookup_elem(&queued_at, &tid);
-    if (!ts)
+    if (!ts || !*ts)
         return 0;
     delta = bpf_ktime_get_ns() - *ts;
-    bpf_map_delete_elem(&queued_at, &tid);
+    *ts = 0;
     h = bpf_map_lookup_elem(&latency, &zero);
     if (!h || delta < 0)
         return 0;

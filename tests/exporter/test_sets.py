@@ -1,0 +1,108 @@
+"""Metric sets against activity the tests cause: TCP retransmits (SYNs
+dropped by a full accept queue, so retransmitted by the kernel's timer) and
+page-cache misses and hits (a file read cold, then warm)."""
+import ctypes
+import mmap
+import os
+import socket
+
+import pytest
+
+from tools.pagecache_files import drop_pages, read_file   # tests/ is on sys.path (rootdir)
+
+from .running import Exporter, value, wait_until
+
+pytestmark = pytest.mark.usefixtures("root")
+
+
+def _netstat(field):
+    """A TcpExt counter of /proc/net/netstat (the kernel's own count)."""
+    with open("/proc/net/netstat") as f:
+        lines = f.read().splitlines()
+    for names, values in zip(lines[::2], lines[1::2]):
+        if names.startswith("TcpExt:"):
+            return int(dict(zip(names.split()[1:], values.split()[1:]))[field])
+    raise KeyError(field)
+
+
+def test_syn_retransmits_are_counted_by_state(tmp_path):
+    """A listener with backlog 0 that never accepts holds one connection;
+    the kernel drops the SYNs of the next ones (ListenOverflows), and each
+    connecting socket retransmits its SYN after the initial 1 s timeout."""
+    n = 3
+    with Exporter(tmp_path, "sets: [tcp]\n") as exp:
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(0)
+        first = socket.create_connection(srv.getsockname())     # fills the accept queue
+        kernel_before = _netstat("TCPSynRetrans")
+        before = value(exp.samples(), "pybcc_tcp_retransmits_total", state="SYN_SENT")
+        clients = []
+        try:
+            for _ in range(n):
+                c = socket.socket()
+                c.setblocking(False)
+                assert c.connect_ex(srv.getsockname()) == 115      # EINPROGRESS
+                clients.append(c)
+            got = wait_until(lambda: value(exp.samples(), "pybcc_tcp_retransmits_total",
+                                           state="SYN_SENT") - before >= n, timeout=6)
+            after = value(exp.samples(), "pybcc_tcp_retransmits_total", state="SYN_SENT")
+            kernel_after = _netstat("TCPSynRetrans")
+        finally:
+            for c in clients:
+                c.close()
+            first.close()
+            srv.close()
+        assert got, f"SYN_SENT retransmits +{after - before}, expected >= {n}"
+        # machine-wide, like the kernel's own counter read around both scrapes
+        # (which also counts SYN-ACK retransmits): never more than it
+        assert after - before <= kernel_after - kernel_before
+
+
+def _resident_pages(path):
+    """Pages of the file in the page cache (mincore over a private mapping,
+    whose untouched pages are the page cache's)."""
+    size = os.path.getsize(path)
+    pages = (size + mmap.PAGESIZE - 1) // mmap.PAGESIZE
+    vec = (ctypes.c_ubyte * pages)()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), size, access=mmap.ACCESS_COPY) as m:
+        start = ctypes.c_char.from_buffer(m)
+        rc = libc.mincore(ctypes.addressof(start), size, vec)
+        del start
+    assert rc == 0, os.strerror(ctypes.get_errno())
+    return sum(b & 1 for b in vec)
+
+
+@pytest.mark.vm
+def test_page_cache_misses_then_hits_for_a_file_read_cold_then_warm(tmp_path):
+    # a file with page cache underneath that nobody maps (~0.7 MB of the
+    # standard library: on the VM, the host's root file system), not one in
+    # tmp_path (tmpfs there: shmem pages, which filemap's tracepoint skips)
+    path = os.path.join(os.path.dirname(os.__file__), "pydoc_data", "topics.py")
+    # oom too: the exporter exits when no set can start
+    with Exporter(tmp_path, "sets: [page_cache, oom]\n") as exp:
+        s = exp.samples()
+        if value(s, "pybcc_exporter_set_up", set="page_cache") != 1:
+            why = [ln for ln in exp.stderr.splitlines() if "page_cache" in ln]
+            pytest.skip("page_cache not served here (needs fentry or kprobes): " + why[0])
+        drop_pages(path)
+        if _resident_pages(path):
+            pytest.skip(f"{path}: its pages cannot be dropped from the page cache")
+        read_file(path)
+        if not _resident_pages(path):
+            pytest.skip(f"{path}: its file system does not use the page cache")
+        cold = exp.samples()
+        read_file(path)
+        warm = exp.samples()
+
+        def delta(a, b, name):
+            return value(b, name) - value(a, name)
+        misses_cold = delta(s, cold, "pybcc_page_cache_misses_total")
+        misses_warm = delta(cold, warm, "pybcc_page_cache_misses_total")
+        hits_warm = delta(cold, warm, "pybcc_page_cache_hits_total")
+        # counts are of folios (a large folio is one miss and one access)
+        assert misses_cold >= 1
+        assert misses_warm < max(2, misses_cold // 4), (misses_cold, misses_warm)
+        assert hits_warm >= 0.9 * misses_cold, (misses_cold, hits_warm)
