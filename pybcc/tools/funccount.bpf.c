@@ -1,7 +1,9 @@
 // funccount: count calls of kernel functions, user functions and
 // tracepoints. One program per attach kind, attached once per matched probe;
 // each attachment carries a cookie (probe index + 1) that selects the
-// counter, so one compiled object serves any number of probes.
+// counter, so one compiled object serves any number of probes. Kernels
+// without BPF cookies (before 5.15) count a single probe, in counter 0: the
+// verifier never sees the cookie helper there (a frozen .kconfig value).
 // The section targets are placeholders: user space names each probe.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -10,6 +12,7 @@
 
 const volatile u32 targ_pid = 0;
 const volatile s32 targ_cpu = -1;
+extern bool LINUX_HAS_BPF_COOKIE __kconfig;
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -20,7 +23,7 @@ struct {
 
 static __always_inline int count(void *ctx)
 {
-    u32 idx = (u32)bpf_get_attach_cookie(ctx) - 1;
+    u32 idx = LINUX_HAS_BPF_COOKIE ? (u32)bpf_get_attach_cookie(ctx) - 1 : 0;
     u64 *val;
 
     if (targ_pid && (bpf_get_current_pid_tgid() >> 32) != targ_pid)

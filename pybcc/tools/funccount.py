@@ -180,14 +180,16 @@ class Probes:
     def attach(self, tool):
         """Attach every probe; returns the names of those that failed."""
         if self.kind == "t":
+            cookie = self._cookies()
             prog = tool.coll.load_program("count_tracepoint")
             return self._each(tool, lambda i, n: tracepoint.attach_tracepoint(
-                prog.fd, n, cookie=i + 1))
+                prog.fd, n, cookie=cookie(i)))
         if self.library:
+            cookie = self._cookies()
             prog = tool.coll.load_program("count_probe")
             return self._each(tool, lambda i, n: uprobe.attach_uprobe(
                 prog.fd, self.library, offset=self.offsets[i], pid=self.pid or -1,
-                cookie=i + 1))
+                cookie=cookie(i)))
         if not features.has_kprobes():
             raise NotSupportedError(
                 f"kprobes are not available on this kernel (CONFIG_KPROBES off?), so kernel "
@@ -204,8 +206,22 @@ class Probes:
                 return []
             except BPFError:
                 pass
+        cookie = self._cookies()
         prog = tool.coll.load_program("count_probe")
-        return self._each(tool, lambda i, n: kprobe.attach_kprobe(prog.fd, n, cookie=i + 1))
+        return self._each(tool, lambda i, n: kprobe.attach_kprobe(prog.fd, n, cookie=cookie(i)))
+
+    def _cookies(self):
+        """probe index → its attach cookie (index + 1). Without BPF cookies the
+        program counts everything in counter 0, so only one probe can be told
+        apart: refuse several, before anything is attached."""
+        if features.has_bpf_cookie():
+            return lambda i: i + 1
+        if len(self.names) > 1:
+            raise NotSupportedError(
+                f"{self.pattern} matches {len(self.names)} probes; counting several at once "
+                f"needs BPF cookies (Linux 5.15+), which this kernel lacks",
+                feature="bpf_cookie", alternative="a pattern that matches one probe per run")
+        return lambda i: 0
 
     def _tracepoint_hint(self):
         if len(self.names) == 1:
