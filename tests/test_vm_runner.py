@@ -5,7 +5,8 @@ import subprocess
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SCRIPTS = ["scripts/vm-tests.sh", "scripts/vmtest/vmtest.sh", "scripts/vmtest/vmtest-setup.sh"]
+SCRIPTS = ["scripts/vm-tests.sh", "scripts/vmtest/vmtest.sh", "scripts/vmtest/vmtest-setup.sh",
+           "scripts/vm-arm64.sh", "scripts/arm64-kernel.sh"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)

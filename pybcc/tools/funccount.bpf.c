@@ -1,7 +1,9 @@
 // funccount: count calls of kernel functions, user functions and
 // tracepoints and USDT probes. One program per attach kind, attached once per matched probe;
 // each attachment carries a cookie (probe index + 1) that selects the
-// counter, so one compiled object serves any number of probes.
+// counter, so one compiled object serves any number of probes. Kernels
+// without BPF cookies (before 5.15) count a single probe, in counter 0: the
+// verifier never sees the cookie helper there (a frozen .kconfig value).
 // The section targets are placeholders: user space names each probe.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -12,6 +14,7 @@
 
 const volatile u32 targ_pid = 0;
 const volatile s32 targ_cpu = -1;
+extern bool LINUX_HAS_BPF_COOKIE __kconfig;
 
 PERCPU_ARRAY_MAP(counts, u32, u64, MAX_PROBES);
 
@@ -31,7 +34,7 @@ static __always_inline int count_at(u32 idx)
 
 static __always_inline int count(void *ctx)
 {
-    return count_at((u32)bpf_get_attach_cookie(ctx) - 1);
+    return count_at(LINUX_HAS_BPF_COOKIE ? (u32)bpf_get_attach_cookie(ctx) - 1 : 0);
 }
 
 /* kprobes and uprobes (both KPROBE programs) */

@@ -18,6 +18,7 @@ const volatile u64 unit_div = 1;        // 1: ns, 1000: us, 1000000: ms
 const volatile u32 max_level = 0;       // 0: innermost call only
 const volatile bool key_func = false;   // a histogram per function
 const volatile bool key_pid = false;    // ... and per process
+extern bool LINUX_HAS_BPF_COOKIE __kconfig;   // 0 before 5.15: key_func is refused
 
 struct calls {
     u32 depth;          // nesting of traced calls on this thread
@@ -87,7 +88,7 @@ static __always_inline int on_return(void *ctx, bool by_cookie)
     }
     extension_add(delta);       // in ns, as bcc's avg line
     delta /= unit_div;
-    if (key_func && by_cookie)
+    if (key_func && by_cookie && LINUX_HAS_BPF_COOKIE)
         key.idx = (u32)bpf_get_attach_cookie(ctx) - 1;
     if (key_pid)
         key.pid = id >> 32;

@@ -113,9 +113,13 @@ def main(argv=None):
     with Tool("funclatency", constants) as tool:
         failed = []
         if not attach_fentry(tool, probes):
-            failed = probes.attach(tool, "entry_probe", multi_prog="entry_multi")
+            # cookies tell functions apart only where the histograms are keyed
+            # by function: without, kernels before 5.15 trace any number
+            cookies = 1 if need_key else 0
+            failed = probes.attach(tool, "entry_probe", multi_prog="entry_multi",
+                                   first_cookie=cookies)
             failed += probes.attach(tool, "return_probe", multi_prog="return_multi",
-                                    retprobe=True)
+                                    retprobe=True, first_cookie=cookies)
         summarize(probes, failed, args, report)
     return 0
 

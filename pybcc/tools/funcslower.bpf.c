@@ -12,6 +12,7 @@
 
 const volatile u32 targ_tgid = 0;
 const volatile u64 min_ns = 1000000;
+extern bool LINUX_HAS_BPF_COOKIE __kconfig;   // 0 before 5.15: one probe, read no cookie
 
 struct entry {
     u64 id;
@@ -44,7 +45,7 @@ int func_entry(struct pt_regs *ctx)
 
     if (targ_tgid && (tgid_pid >> 32) != targ_tgid)
         return 0;
-    e.id = bpf_get_attach_cookie(ctx) - 1;
+    e.id = LINUX_HAS_BPF_COOKIE ? bpf_get_attach_cookie(ctx) - 1 : 0;
     e.start_ns = bpf_ktime_get_ns();
     e.args[0] = PT_REGS_PARM1(ctx);
     e.args[1] = PT_REGS_PARM2(ctx);

@@ -95,6 +95,11 @@ def test_funclatency_kernel_functions_per_function(sleepy, monkeypatch):
     """Two nested kernel functions, -F: kprobes (kprobe_multi, told apart by
     cookie); without -l only the inner one, do_nanosleep, is timed."""
     require_kprobes()
+    if not features.has_bpf_cookie():      # 5.10: refused in one line
+        r = run_tool("funclatency", "-m", "-F", "-r", "^(hrtimer_nanosleep|do_nanosleep)$")
+        assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert "needs BPF cookies (Linux 5.15+)" in r.stderr, r.stderr
+        return
     child = start(sleepy, 5)
     t = trace_child("funclatency", child, "-m", "-F", "-r", "^(hrtimer_nanosleep|do_nanosleep)$")
     assert t.lines[0].startswith("Tracing 2 functions"), t.stdout

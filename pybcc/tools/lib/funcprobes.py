@@ -163,6 +163,10 @@ class Probes:
         at function return), with cookies from ``first_cookie`` on (0: none,
         for tools that do not tell targets apart; kernels before 5.15 have no
         BPF cookies); returns [(name, error)] of those that failed."""
+        if first_cookie and self.kind != "u" and not features.has_bpf_cookie():
+            self._without_cookies(first_cookie)
+            first_cookie = 0    # the one probe: the BPF side reads no cookie
+
         def cookie(i):
             return first_cookie + i if first_cookie else 0
         if self.kind == "t":
@@ -194,6 +198,16 @@ class Probes:
         prog = tool.coll.load_program(probe_prog)
         return self._each(tool, lambda i, n: kprobe.attach_kprobe(
             prog.fd, n, retprobe=retprobe, cookie=cookie(i)))
+
+    def _without_cookies(self, first_cookie):
+        """Before 5.15 the tools' programs cannot tell probes apart (they read
+        no cookie, LINUX_HAS_BPF_COOKIE being 0), so only one probe in all
+        (the first, ``first_cookie`` 1) can be told apart: refuse more."""
+        if len(self.names) > 1 or first_cookie > 1:
+            raise NotSupportedError(
+                f"{self.pattern}: more than one probe at a time needs BPF cookies "
+                f"(Linux 5.15+) to tell them apart, which this kernel lacks",
+                feature="bpf_cookie", alternative="one function per run")
 
     def require_kprobes(self):
         if self.kind == "p" and not self.library and not features.has_kprobes():

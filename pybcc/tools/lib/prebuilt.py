@@ -86,19 +86,29 @@ def tool_names():
     return sorted(f[:-len(".bpf.c")] for f in os.listdir(TOOLS_DIR) if f.endswith(".bpf.c"))
 
 
-def prebuild(arch=None, vmlinux_dir=True, force=False):
+def prebuild(arch=None, vmlinux_dir=True, force=False, failed=None):
     """Compile every tool's .bpf.c into PREBUILT_DIR/ARCH (those not current
     yet, or all with ``force``); returns the names built. ``vmlinux_dir``: a
-    directory with that architecture's vmlinux.h (default: the running kernel's)."""
+    directory with that architecture's vmlinux.h (default: the running kernel's).
+    ``failed``: a list that collects the tools that do not compile, and the
+    others are still built (without it the first failure raises)."""
     from ... import compiler
+    from ...errors import CompileError
     built = []
     for name in tool_names():
         if not force and current_object(name, arch):
             continue
         src, obj, stamp = _paths(name, arch)
         os.makedirs(os.path.dirname(obj), exist_ok=True)
-        compiled = compiler.compile(src, include_dirs=[INCLUDE_DIR], arch=arch,
-                                    vmlinux=vmlinux_dir)
+        try:
+            compiled = compiler.compile(src, include_dirs=[INCLUDE_DIR], arch=arch,
+                                        vmlinux=vmlinux_dir)
+        except CompileError as e:
+            if failed is None:
+                raise
+            print(f"prebuilt: {name} failed: {e}", file=sys.stderr)
+            failed.append(name)
+            continue
         shutil.copyfile(compiled, obj + ".tmp")
         os.replace(obj + ".tmp", obj)
         cache.write_atomic(stamp, _source_digest(src).encode())
@@ -123,6 +133,7 @@ def main(argv=None):
                                  "for its vmlinux.h (needed with --arch)")
     p.add_argument("--force", action="store_true", help="rebuild objects that are current too")
     args = p.parse_args(argv)
+    failed = []         # one tool's failure does not stop the others'
     if args.arch and args.arch != target_arch() and not args.btf:
         p.error("--arch needs --btf (a kernel image of that architecture)")
     if args.btf:
@@ -134,13 +145,15 @@ def main(argv=None):
             with tempfile.TemporaryDirectory(dir=vmdir) as d:   # then one atomic rename
                 write_vmlinux_h(args.btf, d)
                 os.replace(os.path.join(d, "vmlinux.h"), os.path.join(vmdir, "vmlinux.h"))
-        names = prebuild(args.arch, vmdir, args.force)
+        names = prebuild(args.arch, vmdir, args.force, failed)
     else:
-        names = prebuild(args.arch, force=args.force)
+        names = prebuild(args.arch, force=args.force, failed=failed)
     where = os.path.join(PREBUILT_DIR, args.arch or target_arch())
-    print(f"prebuilt {len(names)} tool objects in {where} ({len(tool_names()) - len(names)} "
-          "already current)", file=sys.stderr)
+    print(f"prebuilt {len(names)} tool objects in {where} "
+          f"({len(tool_names()) - len(names) - len(failed)} already current"
+          + (f"; {len(failed)} failed: {', '.join(failed)})" if failed else ")"), file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
