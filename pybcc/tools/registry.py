@@ -233,6 +233,10 @@ TOOLS = [
        "uretprobe on readline_internal_teardown or readline (bash or libreadline)",
        differs="-s alone finds the system's libreadline; --json, --duration"),
     # issue 10: networking
+    _t("mptcpify", "Network", "Force applications to use MPTCP instead of TCP",
+       "refused: needs fmod_ret (BPF trampolines)",
+       "fmod_ret on update_socket_protocol (6.6+)",
+       differs="adds --duration and --json (one object saying what is forced)"),
     _t("tcptracer", "Network", "Trace TCP connections: connect, accept and close",
        "tracepoint sock:inet_sock_set_state + syscalls:sys_exit_accept/accept4 (fd -> socket)",
        differs="X at the first close step (close/shutdown, or a reset), not tcp_close; "
