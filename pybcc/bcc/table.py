@@ -467,6 +467,14 @@ _CLASSES = {
 }
 
 
+map_type_name = {int(t): t.name for t in MapType if t}
+
+
+def get_table_type_name(ttype):
+    """bcc's name of a map type number ("HASH", "PERCPU_ARRAY"), "<unknown>"."""
+    return map_type_name.get(ttype, "<unknown>")
+
+
 def table_class(map_type):
     return _CLASSES.get(map_type, HashTable)
 
