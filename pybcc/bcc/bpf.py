@@ -279,6 +279,11 @@ class BPF(KernelInfo, Probes, TracePipe):
         insns = self._coll.spec.sections[ps.section].insns[ps.start:ps.end]
         return asm.encode(insns)
 
+    @property
+    def module(self):
+        """bcc's handle of the compiled module, for bcc.libbcc's lib.* calls."""
+        return self
+
     def disassemble_func(self, func_name):
         """The function's instructions as text (bcc.disassembler's format)."""
         from .disassembler import disassemble_prog
