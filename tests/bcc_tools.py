@@ -242,7 +242,18 @@ def classify(rc, out, err, expect):
     return "works", (out.strip().splitlines() or [""])[0][:80]
 
 
+def warm_up():
+    """Build what every tool's first compile needs (vmlinux.h from the kernel's
+    BTF, ...) once, before tools start in parallel: otherwise the first few all
+    wait on it and, on a busy machine, miss their start-up time."""
+    subprocess.run([sys.executable, "-c", "from pybcc.bcc import BPF\n"
+                    "BPF(text='int on_x(void *ctx) { return 0; }').load_func(b'on_x', BPF.KPROBE)"],
+                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   timeout=300 * SLOW)
+
+
 def run_all(names, workers=2 if SLOW > 1 else 3):
+    warm_up()
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
         futures = {n: pool.submit(run_tool, n) for n in names}
         return {n: f.result() for n, f in futures.items()}
