@@ -74,7 +74,8 @@ def _decode(i, insn, upper):
             return "exit", 0
         if op not in _JMP:
             return None, 0
-        rhs = "r%d" % insn.src if src_is_reg else "%d" % insn.imm
+        # bcc prints jsle-with-register (0xdd) with the immediate: kept for fidelity
+        rhs = "r%d" % insn.src if src_is_reg and code != 0xDD else "%d" % insn.imm
         return "if r%d %s %s goto pc%+d <%d>" % (insn.dst, _JMP[op], rhs, insn.off, target), 0
     if cls == asm.LD and insn.is_ld_imm64():
         if upper is None:
