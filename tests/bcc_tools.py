@@ -252,11 +252,23 @@ def warm_up():
                    timeout=300 * SLOW)
 
 
-def run_all(names, workers=2 if SLOW > 1 else 3):
+def run_all(names, workers=2 if SLOW > 1 else 3, progress=None):
+    """{tool: result}; ``progress``: a file to append each tool's line to as it
+    finishes (a VM killed at its time limit still leaves the tools it ran)."""
     warm_up()
+    if progress:
+        with open(progress, "w") as f:
+            f.write(f"# kernel {os.uname().release}\n")
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        futures = {n: pool.submit(run_tool, n) for n in names}
-        return {n: f.result() for n, f in futures.items()}
+        futures = {pool.submit(run_tool, n): n for n in names}
+        results = {}
+        for fut in concurrent.futures.as_completed(futures):
+            n = futures[fut]
+            results[n] = r = fut.result()
+            if progress:
+                with open(progress, "a") as f:
+                    f.write(f"{n:<16} {r[0]:<8} {r[2]:5.1f}s  {r[1]}\n")
+        return results
 
 
 def table(results, seconds):

@@ -44,10 +44,11 @@ def results(request, tmp_path_factory):
     os.environ["PYBCC_CACHE_DIR"] = str(tmp_path_factory.mktemp("pybcc-cache"))
     try:
         t0 = time.time()
-        results = bcc_tools.run_all(names)
         out = os.environ.get("PYBCC_BCCTOOLS_TABLE")     # where to write the table
         if out:
             out = out.replace("{release}", os.uname().release)
+        results = bcc_tools.run_all(names, progress=out)
+        if out:
             with open(out, "w") as f:
                 f.write(bcc_tools.table(results, time.time() - t0))
         return results
