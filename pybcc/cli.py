@@ -102,7 +102,8 @@ def main(argv=None):
         return 2
     if _need_privileges(rest):
         return 1
-    mod = importlib.import_module(f"pybcc.tools.{cmd}")
+    module, rest = registry.command(cmd, rest)
+    mod = importlib.import_module(f"pybcc.tools.{module}")
     from .tools.lib.runtime import run_tool
     rc = run_tool(mod.main, rest) or 0
     # The tool has detached and closed everything. Leave without freeing the

@@ -9,11 +9,18 @@
 #   prometheus            the real server tests/exporter/test_prometheus.py scrapes with
 #   openssl               certificates for the exporter's TLS test
 #   chromium, chromium-driver   headless browser for the flame graph/heat map tests
+#   ruby3.1, php8.2-cli   runtimes with USDT probes for the u* tools' tests (python3.11
+#                         and openjdk-17 have theirs; Debian's node/perl/tcl have none)
+#   postgresql, mariadb-server-core, mariadb-client-core   servers the database tools' tests start
+#   libgnutls28-dev, libnss3-dev, libssl-dev   TLS clients the sslsniff test builds
+#   xfsprogs, btrfs-progs, f2fs-tools   mkfs for the per-file-system tools' tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 packages=(clang-16 llvm-16 bpftool libbpf-dev libbpf-tools systemtap-sdt-dev gcc make bpfcc-tools
-          prometheus openssl chromium chromium-driver)
+          prometheus openssl chromium chromium-driver ruby3.1 php8.2-cli
+          postgresql mariadb-server-core mariadb-client-core libgnutls28-dev libnss3-dev libssl-dev
+          xfsprogs btrfs-progs f2fs-tools)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

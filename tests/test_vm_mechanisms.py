@@ -56,3 +56,43 @@ def test_runqlat_picks_tp_btf_where_the_kernel_has_it():
     assert got, "runqlat attached nothing"
     if features.has_tp_btf():
         assert all(a.startswith("tp_btf") for a in got), got
+
+
+def test_module_btf_fentry_and_core_on_xfs(tmp_path):
+    """fentry on xfs_fs_statfs and a CO-RE read of struct xfs_mount, which
+    only the xfs module's BTF has (/sys/kernel/btf/xfs)."""
+    from pybcc import compiler, loader
+    from pybcc.kernel import module_btf
+    for module in ("xfs", "loop"):      # modules on stock kernels
+        subprocess.run(["modprobe", module], capture_output=True)
+    if "xfs" not in module_btf.names():
+        pytest.skip("no xfs module with BTF on this kernel (/sys/kernel/btf/xfs)")
+    if not features.has_fentry():
+        pytest.skip("fentry refused on this kernel")
+    img, mnt = tmp_path / "xfs.img", tmp_path / "mnt"
+    with open(img, "wb") as f:
+        f.truncate(320 << 20)
+    subprocess.run(["mkfs.xfs", "-q", str(img)], check=True)
+    mnt.mkdir()
+    subprocess.run(["mount", "-o", "loop", str(img), str(mnt)], check=True)
+    try:
+        path = os.path.join(os.path.dirname(__file__), "bpf", "module_btf.bpf.c")
+        obj = compiler.compile(open(path).read(), filename=path)
+        with loader.load(obj) as coll:
+            coll.attach_all()
+            for _ in range(5):
+                os.statvfs(mnt)
+            calls, matches = _global(coll, "calls"), _global(coll, "matches")
+            assert calls >= 5 and matches == calls, (calls, matches)
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
+def _global(coll, name):
+    """A u64 global of a loaded object (from its .bss map)."""
+    import ctypes
+    from pybcc.kernel import bpf
+    v = coll.spec.variables[name]
+    val = ctypes.create_string_buffer(coll.spec.maps[v.map_name].value_size)
+    bpf.map_elem(1, coll.map_fds[v.map_name], ctypes.c_uint32(0), val)
+    return int.from_bytes(val.raw[v.offset:v.offset + 8], "little")

@@ -642,7 +642,9 @@ def relocate(insns, relos, local_btf, target_btf=None, section="", base=0):
     """
     if target_btf is None:
         target_btf = BTF.kernel()
-    targets = [target_btf] if isinstance(target_btf, BTF) else list(target_btf)
+    # an iterable (vmlinux, then modules) stays lazy: modules are read only
+    # when vmlinux has no candidate
+    targets = [target_btf] if isinstance(target_btf, BTF) else target_btf
     cache = {}
     results = []
     for n, relo in enumerate(relos):

@@ -183,6 +183,12 @@ class BTF:
     def own_types(self):
         return self._own
 
+    def own_ids_named(self, name):
+        """Ids of this blob's own types called ``name`` (not its base's)."""
+        if isinstance(self._own, _LazyTypes):
+            return self._own.ids_named(name)
+        return [t.id for t in self._own if t.name == name]
+
     def own_ids_by_essential_name(self, essential, essential_name):
         """Ids of this blob's own types whose essential_name() is
         ``essential`` (CO-RE candidates); without decoding them when lazy."""

@@ -20,6 +20,12 @@ class Fd(int):
             self.closed = True
             os.close(self)
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
 
 def close_fd(fd):
     """Close an Fd (once) or a plain int descriptor; None is nothing to close."""

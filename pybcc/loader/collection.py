@@ -215,7 +215,7 @@ class Loader:
             patches = self.kernel.core_patches(sec_name)
             if patches is None:
                 results = core.relocate(self.insns[sec_name], relos, self.spec.btf,
-                                        self.kernel.btf, section=sec_name)
+                                        self.kernel.core_targets, section=sec_name)
                 self.kernel.set_core_patches(sec_name, core.patches(results))
             else:
                 core.apply_patches(self.insns[sec_name], patches)
@@ -329,21 +329,26 @@ class Loader:
                       kern_version=ps.kern_version or kernel_version_code(),
                       prog_name=bpf.object_name(ps.name))
         if sdef.prog_type in (ProgType.TRACING, ProgType.LSM, ProgType.EXT) and sdef.attach_type is not None:
-            fields["attach_btf_id"] = self._attach_btf_id(ps)
+            module, fields["attach_btf_id"] = self._attach_target(ps)
+            if module:      # a function of a module: name the module's BTF object
+                from ..kernel import module_btf
+                with Fd(module_btf.object_fd(module)) as btf_obj:
+                    fields["attach_btf_obj_fd"] = btf_obj
+                    return self._prog_load(ps, linked, fields)
         return self._prog_load(ps, linked, fields)
 
-    def _attach_btf_id(self, ps):
+    def _attach_target(self, ps):
         sdef = ps.sdef
         target = ps.target
         if sdef.btf_prefix == "btf_trace_":
             kinds, name = (bt.TYPEDEF,), "btf_trace_" + target
         else:
             kinds, name = (bt.FUNC,), sdef.btf_prefix + target
-        type_id = self.kernel.type_id(name, kinds)
-        if type_id is None:
-            raise LoadError(f"program {ps.name}: {name} is not in the kernel's BTF, so "
-                            f"{ps.section!r} cannot attach to it")
-        return type_id
+        found = self.kernel.attach_target(name, kinds)
+        if found is None:
+            raise LoadError(f"program {ps.name}: {name} is not in the BTF of the kernel "
+                            f"or of its modules, so {ps.section!r} cannot attach to it")
+        return found
 
     def _prog_load(self, ps, linked, fields):
         insn_bytes = asm.encode(linked.insns)

@@ -24,6 +24,7 @@ class KernelMemo:
 
     def __init__(self, object_digest, btf=None):
         self._btf = btf
+        self._memo_btf = btf is None     # the running kernel's, not a foreign one
         self.path = None
         self.data = {"ids": {}, "core": {}}
         self.dirty = False
@@ -43,6 +44,31 @@ class KernelMemo:
         if self._btf is None:
             self._btf = BTF.kernel()
         return self._btf
+
+    @property
+    def core_targets(self):
+        """What CO-RE resolves against: the kernel's BTF, then its modules'
+        (parsed only if the kernel's has no candidate); a foreign BTF alone."""
+        if self._btf is not None and not self._memo_btf:
+            return self._btf
+        from ..kernel.module_btf import KernelTargets
+        return KernelTargets(self.btf)
+
+    def attach_target(self, name, kinds):
+        """(module or None, type id) of the function or tracepoint type a
+        tracing program attaches to: in vmlinux, else in a module; None if none."""
+        key = f"attach:{','.join(map(str, kinds))}:{name}"
+        if key not in self.data["ids"]:
+            if self._memo_btf or self._btf is None:
+                from ..kernel import module_btf
+                found = module_btf.find(name, tuple(kinds), self.btf)
+            else:
+                t = self._btf.find_all(name, tuple(kinds))
+                found = (None, t[0].id) if t else None
+            self.data["ids"][key] = list(found) if found else None
+            self.dirty = True
+        found = self.data["ids"][key]
+        return tuple(found) if found else None
 
     def type_id(self, name, kinds):
         """The first kernel BTF type id named ``name`` of ``kinds``; None if none."""

@@ -55,19 +55,9 @@ const volatile bool do_count = false;
 const volatile u32 n_ports = 0;
 const volatile u16 ports[PYBCC_MAX_PORTS] = {};
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, struct call);
-} calls SEC(".maps");
+HASH_MAP(calls, u32, struct call, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct flow_key);
-    __type(value, u64);
-} counts SEC(".maps");
+HASH_MAP(counts, struct flow_key, u64, 10240);
 
 /* inet_sock's option bits before 6.6 (since then: inet_flags bit numbers) */
 struct inet_sock___old {

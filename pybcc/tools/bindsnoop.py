@@ -5,10 +5,12 @@ import socket
 import sys
 
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, tool_parser, uid
+from .lib.args import pid, tool_parser, uid
 from .lib.containers import ContainerSets
-from .lib.inet import format_addr, ports, ports_constant, wait_for_interrupt, write_counts
-from .lib.runtime import Tool, run_tool, status, stream_events
+from .lib.inet import (add_container_args, by_family, container_constants, format_addr,
+                       parse_tool_args, pid_constant, ports, ports_constant,
+                       stream_table, wait_for_interrupt, write_counts)
+from .lib.runtime import Tool, run_tool
 from .lib.timestamps import SinceFirst
 
 EXAMPLES = """examples:
@@ -56,13 +58,9 @@ def parse_args(argv):
     p.add_argument("-U", "--print-uid", action="store_true", help="include UID on output")
     p.add_argument("-u", "--uid", type=uid, help="trace this UID only")
     p.add_argument("--count", action="store_true", help="count binds per src ip and port")
-    p.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
-    p.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
+    add_container_args(p)
     p.add_argument("--debug-source", action="store_true", help=argparse.SUPPRESS)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_tool_args(p, argv)
 
 
 def opts_text(bits):
@@ -102,13 +100,8 @@ COUNT_COLUMNS = [
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.ebpf:
-        print(open(__file__.replace(".py", ".bpf.c")).read())
-        return 0
-    constants = {"show_errors": args.errors, "do_count": args.count,
-                 "filter_cgroup": bool(args.cgroupmap), "filter_mntns": bool(args.mntnsmap)}
-    if args.pid is not None:
-        constants["targ_tgid"] = args.pid
+    constants = {"show_errors": args.errors, "do_count": args.count, **pid_constant(args),
+                 **container_constants(args)}
     if args.uid is not None:
         constants.update(filter_uid=True, targ_uid=args.uid)
     if args.port:
@@ -122,20 +115,10 @@ def main(argv=None):
         if args.count:
             wait_for_interrupt("Tracing binds ... Hit Ctrl-C to end", args.json, args.duration)
             rows = sorted(tool.maps["counts"].items(), key=lambda kv: kv[1], reverse=True)
-            rows = [kv for af in (socket.AF_INET, socket.AF_INET6) for kv in rows
-                    if kv[0].af == af]
-            write_counts(Table(COUNT_COLUMNS, json=args.json), rows)
+            write_counts(Table(COUNT_COLUMNS, json=args.json), by_family(rows))
             return 0
-        table = Table(columns(args), json=args.json)
-        decode = tool.record("event").decode
-        tool.open_events(lambda data: table.write(decode(data)))
-        status("Tracing binds ... Hit Ctrl-C to end", args.json)
-        table.print_header()
-
-        def should_stop():
-            containers.sync()
-            return False
-        stream_events(tool, args.duration, should_stop)
+        stream_table(tool, Table(columns(args), json=args.json), args,
+                     "Tracing binds ... Hit Ctrl-C to end", containers)
     return 0
 
 

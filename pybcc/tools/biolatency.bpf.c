@@ -23,19 +23,9 @@ const volatile bool targ_ms = false;
 const volatile bool per_disk = false;
 const volatile bool per_flag = false;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct request *);
-    __type(value, u64);
-} start SEC(".maps");
+HASH_MAP(start, struct request *, u64, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct hist_key);
-    __type(value, u64);
-} hists SEC(".maps");
+HASH_MAP(hists, struct hist_key, u64, 10240);
 
 /* flags: BPF_ANY for the earliest hook in use; BPF_NOEXIST on issue when
  * the queued time was already recorded. */
@@ -43,7 +33,7 @@ static __always_inline int trace_start(struct request *rq, u64 flags)
 {
     u64 ts;
 
-    if (!wanted(rq))
+    if (!wanted(rq) || !in_cgroup())
         return 0;
     ts = bpf_ktime_get_ns();
     bpf_map_update_elem(&start, &rq, &ts, flags);

@@ -4,6 +4,7 @@ import sys
 from ..output.histogram import (collect_sections, extension_text, log2_hist_dict,
                                 sections_json, sections_text, take_extension)
 from .lib.args import add_duration, add_interval_count, add_json, tool_parser
+from .lib.cgroupfilter import cgroup_arg, cgroup_constants
 from .lib.disks import disk_arg
 from .lib.report import report_loop
 from .lib.runtime import Tool, fail, run_tool, status
@@ -18,6 +19,7 @@ EXAMPLES = """examples:
     ./biolatency -j                 # print a dictionary
     ./biolatency -e                 # show extension summary(total, average)
     ./biolatency -d sdc             # Trace sdc only
+    ./biolatency -Q -c /sys/fs/cgroup/unified/CG   # I/O of that cgroup (libbpf-tools')
     ./biolatency --json 1 5         # NDJSON, one object per 1s interval (pybcc)
 """
 
@@ -35,6 +37,9 @@ def parse_args(argv):
     p.add_argument("-j", dest="dict", action="store_true",
                    help="print a dictionary per histogram (bcc's -j; for JSON use --json)")
     p.add_argument("-d", "--disk", type=disk_arg, help="Trace this disk only")
+    p.add_argument("-c", "--cgroup", type=cgroup_arg, metavar="CG",
+                   help="Trace process in cgroup path (cgroup v2; libbpf-tools'; "
+                        "with -Q the creating process, else the issuing one)")
     add_duration(p)
     add_json(p)
     return p.parse_args(argv)
@@ -63,7 +68,7 @@ def main(argv=None):
     if args.flags and args.disks:
         fail("ERROR: can only use -D or -F. Exiting.")
     constants = {"targ_queued": args.queued, "targ_ms": args.milliseconds,
-                 "per_disk": args.disks, "per_flag": args.flags}
+                 "per_disk": args.disks, "per_flag": args.flags, **cgroup_constants(args.cgroup)}
     if args.disk is not None:
         constants.update(filter_dev=True, targ_major=args.disk[0], targ_minor=args.disk[1])
     label = "msecs" if args.milliseconds else "usecs"

@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <pybcc/maps.h>
 #include <pybcc/blockio.h>
 
 struct counter {
@@ -13,20 +14,11 @@ struct counter {
     u64 bytes;
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 64);
-    __type(key, u32);       // the kernel's dev_t of the disk (major << 20 | minor)
-    __type(value, struct counter);
-} counters SEC(".maps");
+/* by the kernel's dev_t of the disk (major << 20 | minor) */
+HASH_MAP(counters, u32, struct counter, 64);
 
 /* Kept apart from counters, which user space empties every interval. */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 64);
-    __type(key, u32);
-    __type(value, u64);     // the sector after the disk's last request
-} last_sectors SEC(".maps");
+HASH_MAP(last_sectors, u32, u64, 64);  // the sector after the disk's last request
 
 static __always_inline int trace_done(u64 *ctx, struct request *rq)
 {

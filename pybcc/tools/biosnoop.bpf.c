@@ -7,23 +7,9 @@
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
 #include <pybcc/blockio.h>
-
-#define REQ_OP_MASK 0xff
-#define OP_WRITE 1
+#include <pybcc/rqinfo.h>
 
 enum { P_UNKNOWN, P_SEQUENTIAL, P_RANDOM };
-
-struct start_req {
-    u64 ts;
-    u64 data_len;
-    u64 sector;
-};
-
-struct who {
-    u64 ts;         // creation time (queued time with -Q)
-    u32 pid;
-    char comm[16];
-};
 
 struct event {
     u64 ts;         // usecs
@@ -39,63 +25,35 @@ struct event {
 };
 PYBCC_RECORD(event);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct request *);
-    __type(value, struct start_req);
-} start SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct request *);
-    __type(value, struct who);
-} infobyreq SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, u64);       // major << 32 | first_minor
-    __type(value, u64);     // the sector after the last request's end
-} last_sectors SEC(".maps");
+/* major << 32 | first_minor -> the sector after the last request's end */
+HASH_MAP(last_sectors, u64, u64, 1024);
 
 /* The request is created in the context of the process doing the I/O. */
+const volatile u64 min_ns = 0;     /* -m: only requests this slow */
+
 static __always_inline int trace_create(void *ctx, struct request *rq)
 {
-    struct who w = {};
-
-    if (!wanted(rq))
-        return 0;
-    w.ts = bpf_ktime_get_ns();
-    w.pid = bpf_get_current_pid_tgid() >> 32;
-    bpf_get_current_comm(&w.comm, sizeof(w.comm));
-    bpf_map_update_elem(&infobyreq, &rq, &w, BPF_ANY);
+    if (wanted(rq) && in_cgroup())
+        remember_creator(rq);
     return 0;
 }
 
 static __always_inline int trace_issue(void *ctx, struct request *rq)
 {
-    struct start_req s = {};
-
-    if (!wanted(rq))
-        return 0;
-    s.ts = bpf_ktime_get_ns();
-    s.data_len = BPF_CORE_READ(rq, __data_len);
-    s.sector = BPF_CORE_READ(rq, __sector);
-    bpf_map_update_elem(&start, &rq, &s, BPF_ANY);
+    if (wanted(rq))
+        remember_issue(rq);
     return 0;
 }
 
 static __always_inline int trace_done(void *ctx, struct request *rq)
 {
-    struct start_req *s;
-    struct who *w;
+    struct rq_issue *s;
+    struct rq_creator *w;
     struct gendisk *disk;
     struct event e = {};
     u64 now, devkey, *last, next;
 
-    s = bpf_map_lookup_elem(&start, &rq);
+    s = bpf_map_lookup_elem(&rq_issues, &rq);
     if (!s)
         return 0;       // issued before we started
     now = bpf_ktime_get_ns();
@@ -103,7 +61,7 @@ static __always_inline int trace_done(void *ctx, struct request *rq)
     e.delta = now - s->ts;
     e.len = s->data_len;
     e.sector = s->sector;
-    w = bpf_map_lookup_elem(&infobyreq, &rq);
+    w = bpf_map_lookup_elem(&rq_creators, &rq);
     if (w) {
         e.pid = w->pid;
         __builtin_memcpy(e.comm, w->comm, sizeof(e.comm));
@@ -112,7 +70,7 @@ static __always_inline int trace_done(void *ctx, struct request *rq)
     } else {
         e.comm[0] = '?';
     }
-    e.rwflag = (BPF_CORE_READ(rq, cmd_flags) & REQ_OP_MASK) == OP_WRITE;
+    e.rwflag = rq_is_write(rq);
 
     disk = rq_disk(rq);
     if (disk) {
@@ -124,15 +82,14 @@ static __always_inline int trace_done(void *ctx, struct request *rq)
         next = e.sector + e.len / 512;
         bpf_map_update_elem(&last_sectors, &devkey, &next, BPF_ANY);
     }
-    emit_event(ctx, &e, sizeof(e));
-    bpf_map_delete_elem(&start, &rq);
-    bpf_map_delete_elem(&infobyreq, &rq);
+    /* -m and -c hide requests, after they have set the pattern's last sector */
+    if (e.delta >= min_ns && (w || !filter_cg))
+        emit_event(ctx, &e, sizeof(e));
+    forget_request(rq);
     return 0;
 }
 
-RQ_HOOK(io_start, block_io_start, trace_create)
-RQ_HOOK(rq_insert, block_rq_insert, trace_create)
-RQ_HOOK(rq_issue, block_rq_issue, trace_issue)
+RQ_CREATE_AND_ISSUE_HOOKS(trace_create, trace_issue)
 RQ_HOOK(rq_complete, block_rq_complete, trace_done)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -4,7 +4,8 @@ import time
 
 from ..output.heatmap import HeatMap
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, tool_parser
+from .lib.args import add_duration, add_json, number, tool_parser
+from .lib.cgroupfilter import cgroup_arg, cgroup_constants
 from .lib.disks import disk_arg
 from .lib.heatmaps import add_heatmap_arg, command_line, write_heatmap
 from .lib.outfile import check_writable
@@ -16,8 +17,13 @@ EXAMPLES = """examples:
     ./biosnoop -Q        # include OS queued time
     ./biosnoop -d sdc    # trace sdc only
     ./biosnoop -P        # display block I/O pattern
+    ./biosnoop -m 10     # only requests of 10 ms or more (libbpf-tools')
+    ./biosnoop -c /sys/fs/cgroup/unified/CG   # only I/O created in that cgroup (libbpf-tools')
     ./biosnoop --heatmap io.svg --duration 60   # and a latency heat map of the minute
 """
+
+
+milliseconds = number(float, "number", lambda v: v >= 0, "must not be negative, not {text}")
 
 
 def parse_args(argv):
@@ -26,6 +32,10 @@ def parse_args(argv):
     p.add_argument("-d", "--disk", type=disk_arg, help="trace this disk only")
     p.add_argument("-P", "--pattern", action="store_true",
                    help="display block I/O pattern (sequential or random)")
+    p.add_argument("-m", "--min", type=milliseconds, metavar="MIN",
+                   help="Min latency to trace, in ms (libbpf-tools')")
+    p.add_argument("-c", "--cgroup", type=cgroup_arg, metavar="CG",
+                   help="Trace process in cgroup path (cgroup v2; libbpf-tools')")
     add_duration(p, "stop after this many seconds (pybcc extension)")
     add_json(p)
     add_heatmap_arg(p)
@@ -59,7 +69,9 @@ def main(argv=None):
     if args.heatmap:
         check_writable(args.heatmap, "biosnoop")
         heat = HeatMap(unit="usecs", what="I/Os")      # LAT(ms), in 1 s columns
-    constants = {}
+    constants = cgroup_constants(args.cgroup)
+    if args.min:
+        constants["min_ns"] = int(args.min * 1000000)
     if args.disk is not None:
         constants.update(filter_dev=True, targ_major=args.disk[0], targ_minor=args.disk[1])
     table = Table(columns(args), json=args.json)

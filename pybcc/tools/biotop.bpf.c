@@ -6,22 +6,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <pybcc/maps.h>
 #include <pybcc/blockio.h>
-
-#define REQ_OP_MASK 0xff
-#define OP_WRITE 1
+#include <pybcc/rqinfo.h>
 
 const volatile u32 targ_pid = 0;
-
-struct who {
-    u32 pid;
-    char comm[16];
-};
-
-struct issued {
-    u64 ts;
-    u64 data_len;
-};
 
 /* bcc's key: process, direction and disk */
 struct info {
@@ -38,63 +27,33 @@ struct val {
     u32 io;
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct request *);
-    __type(value, struct who);
-} whobyreq SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct request *);
-    __type(value, struct issued);
-} start SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct info);
-    __type(value, struct val);
-} counts SEC(".maps");
+HASH_MAP(counts, struct info, struct val, 10240);
 
 static __always_inline int trace_create(void *ctx, struct request *rq)
 {
-    struct who w = {};
-    u32 pid = bpf_get_current_pid_tgid() >> 32;
-
-    if (targ_pid && pid != targ_pid)
-        return 0;
-    w.pid = pid;
-    bpf_get_current_comm(&w.comm, sizeof(w.comm));
-    bpf_map_update_elem(&whobyreq, &rq, &w, BPF_ANY);
+    if (!targ_pid || (bpf_get_current_pid_tgid() >> 32) == targ_pid)
+        remember_creator(rq);
     return 0;
 }
 
 static __always_inline int trace_issue(void *ctx, struct request *rq)
 {
-    struct issued s = {};
-
-    if (targ_pid && !bpf_map_lookup_elem(&whobyreq, &rq))
-        return 0;
-    s.ts = bpf_ktime_get_ns();
-    s.data_len = BPF_CORE_READ(rq, __data_len);
-    bpf_map_update_elem(&start, &rq, &s, BPF_ANY);
+    if (!targ_pid || bpf_map_lookup_elem(&rq_creators, &rq))
+        remember_issue(rq);
     return 0;
 }
 
 static __always_inline int trace_done(void *ctx, struct request *rq)
 {
-    struct issued *s = bpf_map_lookup_elem(&start, &rq);
+    struct rq_issue *s = bpf_map_lookup_elem(&rq_issues, &rq);
     struct info key = {};
     struct gendisk *disk;
-    struct who *w;
+    struct rq_creator *w;
     struct val *v;
 
     if (!s)
         return 0;       // issued before we started, or not ours
-    w = bpf_map_lookup_elem(&whobyreq, &rq);
+    w = bpf_map_lookup_elem(&rq_creators, &rq);
     if (w) {
         key.pid = w->pid;
         __builtin_memcpy(key.name, w->comm, sizeof(key.name));
@@ -108,7 +67,7 @@ static __always_inline int trace_done(void *ctx, struct request *rq)
         key.major = BPF_CORE_READ(disk, major);
         key.minor = BPF_CORE_READ(disk, first_minor);
     }
-    key.rwflag = (BPF_CORE_READ(rq, cmd_flags) & REQ_OP_MASK) == OP_WRITE;
+    key.rwflag = rq_is_write(rq);
     v = bpf_map_lookup_elem(&counts, &key);
     if (!v) {
         struct val zero = {};
@@ -121,14 +80,11 @@ static __always_inline int trace_done(void *ctx, struct request *rq)
     __sync_fetch_and_add(&v->us, (bpf_ktime_get_ns() - s->ts) / 1000);
     __sync_fetch_and_add(&v->io, 1);
 out:
-    bpf_map_delete_elem(&start, &rq);
-    bpf_map_delete_elem(&whobyreq, &rq);
+    forget_request(rq);
     return 0;
 }
 
-RQ_HOOK(io_start, block_io_start, trace_create)
-RQ_HOOK(rq_insert, block_rq_insert, trace_create)
-RQ_HOOK(rq_issue, block_rq_issue, trace_issue)
+RQ_CREATE_AND_ISSUE_HOOKS(trace_create, trace_issue)
 RQ_HOOK(rq_complete, block_rq_complete, trace_done)
 
 char LICENSE[] SEC("license") = "GPL";

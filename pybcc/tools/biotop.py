@@ -1,12 +1,11 @@
 """biotop: block device (disk) I/O by process, top-like (bcc's columns)."""
 import sys
-from time import strftime
 
 from ..output.table import Column, Table
 from .lib.args import add_interval_count, add_json, pid, positive_int, tool_parser
 from .lib.disks import disk_name
-from .lib.report import report_loop
-from .lib.runtime import Tool, status
+from .lib.runtime import Tool
+from .lib.toplike import run_top, top_report
 
 EXAMPLES = """examples:
     ./biotop            # block device I/O top, 1 second refresh
@@ -21,9 +20,6 @@ block_rq_complete) as tp_btf, else raw tracepoints; bcc uses the same
 tracepoints where the kernel has block_io_start. Requests created before the
 tool started are counted under COMM "?" and PID 0.
 """
-CLEAR_SCREEN = "\033[H\033[J"
-
-
 def parse_args(argv):
     p = tool_parser("biotop", "Block device (disk) I/O by process", EXAMPLES)
     p.add_argument("-C", "--noclear", action="store_true", help="don't clear the screen")
@@ -50,11 +46,6 @@ COLUMNS = [
 ]
 
 
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return f.read()
-
-
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     constants = {"targ_pid": args.pid} if args.pid else {}
@@ -62,20 +53,13 @@ def main(argv=None):
 
     def report(json):
         rows = sorted(tool.maps["counts"].pop_all(), key=lambda r: -r[1].bytes)[:args.maxrows]
-        if json:
-            return {"loadavg": loadavg().split()[:3],
-                    "rows": [table.as_dict(r) for r in rows]}
-        head = "\n" if args.noclear else CLEAR_SCREEN
-        head += "%-8s loadavg: %s\n" % (strftime("%H:%M:%S"), loadavg())
-        return "".join([head, table.header_text(), "\n", *(table.text(r) + "\n" for r in rows)])
+        return top_report(table, rows, json, args.noclear)
 
     with Tool("biotop", constants) as tool:
         tool.attach_first("io_start_btf", "io_start_raw", "rq_insert_btf", "rq_insert_raw")
         tool.attach_first("rq_issue_btf", "rq_issue_raw")
         tool.attach_first("rq_complete_btf", "rq_complete_raw")
-        status("Tracing... Output every %d secs. Hit Ctrl-C to end" % args.interval, args.json)
-        report_loop(report, args.interval, args.count, None, args.json, blank_line=False)
-        status("Detaching...", args.json)
+        run_top(report, args)
     return 0
 
 

@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/counts.h>
 
 struct hist_key {
     char comm[16];
@@ -16,12 +17,7 @@ const volatile char targ_comm[16] = {};
 const volatile bool filter_dev = false;
 const volatile u32 targ_dev = 0;     // the kernel's dev_t (major << 20 | minor)
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct hist_key);
-    __type(value, u64);
-} hists SEC(".maps");
+HASH_MAP(hists, struct hist_key, u64, 10240);
 
 /* -c: the name starts with targ_comm (which is "" without -c) */
 static __always_inline bool comm_wanted(const char *comm)
@@ -36,7 +32,6 @@ SEC("tracepoint/block/block_rq_issue")
 int rq_issue(struct trace_event_raw_block_rq *ctx)
 {
     struct hist_key key = {};
-    u64 one = 1, *n;
 
     if (targ_tgid && (bpf_get_current_pid_tgid() >> 32) != targ_tgid)
         return 0;
@@ -46,12 +41,7 @@ int rq_issue(struct trace_event_raw_block_rq *ctx)
     if (!comm_wanted(key.comm))
         return 0;
     key.slot = log2_slot(ctx->bytes / 1024);
-    n = bpf_map_lookup_elem(&hists, &key);
-    if (n)
-        __sync_fetch_and_add(n, 1);
-    else if (bpf_map_update_elem(&hists, &key, &one, BPF_NOEXIST))
-        if ((n = bpf_map_lookup_elem(&hists, &key)))
-            __sync_fetch_and_add(n, 1);
+    map_add(&hists, &key, 1);
     return 0;
 }
 

@@ -27,19 +27,9 @@ const volatile bool include_idle = false;
 const volatile u32 targ_tgid = 0;
 const volatile int key_mode = KEY_NONE;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
-    __type(key, struct start_key);
-    __type(value, u64);
-} start SEC(".maps");
+HASH_MAP(start, struct start_key, u64, 65536);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
-    __type(key, struct hist_key);
-    __type(value, u64);
-} hists SEC(".maps");
+HASH_MAP(hists, struct hist_key, u64, 65536);
 
 static __always_inline bool skip(u32 tgid, u32 pid)
 {

@@ -2,10 +2,9 @@
 import sys
 from time import strftime
 
-from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, tool_parser
-from .lib.runtime import Tool, run_tool
-from .lib.snoop import attach_all, print_events
+from ..output.table import Column
+from .lib.runtime import run_tool
+from .lib.snoop import parse_pid_snoop_args, set_constants, snoop
 
 EXAMPLES = """examples:
     ./filelife           # trace lifecycle of file(create->remove)
@@ -32,22 +31,16 @@ COLUMNS = [
 
 
 def parse_args(argv):
-    p = tool_parser("filelife", "Trace lifecycle of file", EXAMPLES)
-    p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
-    add_duration(p, "stop after this many seconds (pybcc)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_pid_snoop_args("filelife", "Trace lifecycle of file", EXAMPLES, argv)
+
+
+OPTIONAL = ("exit_open", "exit_openat2", "exit_creat", "enter_unlink")
 
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    constants = {"targ_pid": args.pid} if args.pid else {}
-    table = Table(COLUMNS, json=args.json)
-    with Tool("filelife", constants, events=True) as tool:
-        optional = ("exit_open", "exit_openat2", "exit_creat", "enter_unlink")
-        attach_all(tool, ("exit_openat", "enter_unlinkat") + optional, optional)
-        print_events(tool, table, args.duration)
-    return 0
+    return snoop("filelife", args, COLUMNS, set_constants(targ_pid=args.pid),
+                 ("exit_openat", "enter_unlinkat") + OPTIONAL, OPTIONAL)
 
 
 if __name__ == "__main__":

@@ -1,26 +1,22 @@
 // funccount: count calls of kernel functions, user functions and
-// tracepoints. One program per attach kind, attached once per matched probe;
+// tracepoints and USDT probes. One program per attach kind, attached once per matched probe;
 // each attachment carries a cookie (probe index + 1) that selects the
 // counter, so one compiled object serves any number of probes.
 // The section targets are placeholders: user space names each probe.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <pybcc/maps.h>
+#include <bpf/usdt.bpf.h>
 
 #define MAX_PROBES 4096
 
 const volatile u32 targ_pid = 0;
 const volatile s32 targ_cpu = -1;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, MAX_PROBES);
-    __type(key, u32);
-    __type(value, u64);
-} counts SEC(".maps");
+PERCPU_ARRAY_MAP(counts, u32, u64, MAX_PROBES);
 
-static __always_inline int count(void *ctx)
+static __always_inline int count_at(u32 idx)
 {
-    u32 idx = (u32)bpf_get_attach_cookie(ctx) - 1;
     u64 *val;
 
     if (targ_pid && (bpf_get_current_pid_tgid() >> 32) != targ_pid)
@@ -31,6 +27,11 @@ static __always_inline int count(void *ctx)
     if (val)
         *val += 1;
     return 0;
+}
+
+static __always_inline int count(void *ctx)
+{
+    return count_at((u32)bpf_get_attach_cookie(ctx) - 1);
 }
 
 /* kprobes and uprobes (both KPROBE programs) */
@@ -51,6 +52,13 @@ SEC("tracepoint/funccount/any")
 int count_tracepoint(void *ctx)
 {
     return count(ctx);
+}
+
+/* USDT probes: the cookie is kept in the probe's spec (<bpf/usdt.bpf.h>) */
+SEC("usdt")
+int count_usdt(struct pt_regs *ctx)
+{
+    return count_at((u32)bpf_usdt_cookie(ctx) - 1);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -1,4 +1,4 @@
-"""funccount: count kernel functions, user functions and tracepoints (bcc's flags and output).
+"""funccount: count kernel functions, user functions, tracepoints and USDT probes (bcc's flags and output).
 
 Probe specifiers, as bcc's: FUNC or p::FUNC (kernel function), LIB:FUNC or
 p:LIB:FUNC or /PATH:FUNC (user function), t:CAT:EVENT (tracepoint),
@@ -8,16 +8,10 @@ import os
 import re
 import sys
 
-from ..attach import alternatives, kprobe, tracepoint, uprobe
-from ..errors import AttachError, BPFError, NotSupportedError
-from ..kernel import features, tracefs
-from ..symbols import elfsyms
-from ..symbols.ifunc import implementation_offset
-from ..symbols.libpath import resolve_module
 from ..output.table import Column, Table
-from .lib.args import add_json, cpu, pid, positive_int, tool_parser
-from .lib.report import FOREVER, report_loop
-from .lib.runtime import TOOLS_DIR, Tool, fail, status
+from .lib.args import add_json, cpu, tool_parser
+from .lib.funcprobes import add_summary_args, parse_pattern, resolve, summarize
+from .lib.runtime import TOOLS_DIR, Tool
 
 EXAMPLES = """examples:
     ./funccount 'vfs_*'             # count kernel fns starting with "vfs"
@@ -35,18 +29,12 @@ EXAMPLES = """examples:
     ./funccount --json -i 1 c:malloc  # NDJSON, one object per 1s interval (pybcc)
 """
 
-MAX_PROBES = 4096          # the counters array in funccount.bpf.c
-
 COLUMNS = [Column("FUNC", "%-36s ", lambda r: r[0]), Column("COUNT", "%8d", lambda r: r[1])]
 
 
 def parse_args(argv):
     p = tool_parser("funccount", "Count functions, tracepoints, and USDT probes", EXAMPLES)
-    p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
-    p.add_argument("-i", "--interval", type=positive_int, help="summary interval, seconds")
-    p.add_argument("-d", "--duration", type=positive_int,
-                   help="total duration of trace, seconds")
-    p.add_argument("-T", "--timestamp", action="store_true", help="include timestamp on output")
+    add_summary_args(p)
     p.add_argument("-r", "--regexp", action="store_true",
                    help="use regular expressions. Default is \"*\" wildcards only.")
     p.add_argument("-D", "--debug", action="store_true",
@@ -62,178 +50,9 @@ def parse_args(argv):
     return args
 
 
-def parse_pattern(pattern, use_regex=False):
-    """(type, library, regex) of a probe specifier; raises ValueError."""
-    parts = pattern.split(":")
-    if len(parts) == 1:
-        kind, lib, pat = "p", "", parts[0]
-    elif len(parts) == 2:
-        kind, lib, pat = "p", parts[0], parts[1]
-    elif len(parts) == 3:
-        kind, lib, pat = parts
-        if kind == "t":
-            lib, pat = "", f"{parts[1]}:{parts[2]}"
-        elif kind not in ("p", "u"):
-            raise ValueError(f"Type must be 'p', 't', or 'u', but got {kind}")
-    else:
-        raise ValueError(f"Too many ':'-separated components in pattern {pattern}")
-    if not use_regex:
-        pat = "^" + pat.replace("*", ".*") + "$"
-    return kind, lib, pat
-
-
-def probe_limit():
-    return int(os.environ.get("BCC_PROBE_LIMIT", 1000))
-
-
-def _filter_functions():
-    """available_filter_functions when readable (the probeable set), else None."""
-    try:
-        with open(tracefs.path("available_filter_functions")) as f:
-            return {line.split()[0] for line in f if line.strip()}
-    except (OSError, BPFError):
-        return None
-
-
-def _blacklist():
-    try:
-        with open("/sys/kernel/debug/kprobes/blacklist") as f:
-            return {line.split()[-1] for line in f if line.strip()}
-    except OSError:
-        return set()
-
-
-def kernel_functions(regex):
-    pat = re.compile(regex)
-    allowed, banned = _filter_functions(), _blacklist()
-    by_addr = {}                  # address → its names (aliases share one)
-    with open("/proc/kallsyms") as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) >= 3 and parts[1] in "tT":
-                by_addr.setdefault(parts[0], []).append(parts[2])
-    names = set()
-    for aliases in by_addr.values():
-        # available_filter_functions names one alias per address
-        if allowed is not None and not any(a in allowed for a in aliases):
-            continue
-        for name in aliases:
-            # .cold parts are not functions of their own; __pfx_ is padding
-            if re.search(r"\.cold(\.\d+)?$", name) or name.startswith("__pfx_") or \
-                    name in banned:
-                continue
-            if pat.match(name):
-                names.add(name)
-    return sorted(names)
-
-
-def user_functions(path, regex):
-    """[(name, file offset)], one per address (aliases share an address); an
-    IFUNC counts where its chosen implementation runs."""
-    out = []
-    for sym in elfsyms.load(path).match(regex):
-        off = sym.offset
-        if sym.ifunc:
-            off = implementation_offset(path, sym.name) or off
-        out.append((sym.name, off))
-    return out
-
-
-def tracepoints(regex):
-    pat = re.compile(regex)
-    return [tp for tp in tracefs.list_tracepoints() if pat.match(tp)]
-
-
-class Probes:
-    """The probes one pattern matches, attached with one counter each."""
-
-    def __init__(self, pattern, use_regex, pid):
-        self.pattern = pattern
-        self.kind, lib, self.regex = parse_pattern(pattern, use_regex)
-        self.pid = pid
-        self.library = ""
-        if self.kind == "u":
-            raise NotSupportedError(f"USDT probes ({pattern}) are not supported by pybcc yet",
-                                    feature="usdt",
-                                    alternative="a uprobe on the function around the probe "
-                                                "(p:LIB:FUNC)")
-        if self.kind == "p" and lib:
-            self.library = resolve_module(lib, pid)
-            if not self.library:
-                raise ValueError(f"unable to find library {lib}")
-        if self.kind == "t":
-            self.names = tracepoints(self.regex)
-            self.offsets = None
-        elif self.library:
-            found = user_functions(self.library, self.regex)
-            self.names = [n for n, _ in found]
-            self.offsets = [o for _, o in found]
-        else:
-            self.names = kernel_functions(self.regex)
-            self.offsets = None
-        if not self.names:
-            raise ValueError(f"No functions matched by pattern {self.regex}")
-        limit = min(probe_limit(), MAX_PROBES)
-        if len(self.names) > limit:
-            raise ValueError(f"maximum of {limit} probes allowed, attempted {len(self.names)}")
-
-    def attach(self, tool):
-        """Attach every probe; returns the names of those that failed."""
-        if self.kind == "t":
-            prog = tool.coll.load_program("count_tracepoint")
-            return self._each(tool, lambda i, n: tracepoint.attach_tracepoint(
-                prog.fd, n, cookie=i + 1))
-        if self.library:
-            prog = tool.coll.load_program("count_probe")
-            return self._each(tool, lambda i, n: uprobe.attach_uprobe(
-                prog.fd, self.library, offset=self.offsets[i], pid=self.pid or -1,
-                cookie=i + 1))
-        if not features.has_kprobes():
-            raise NotSupportedError(
-                f"kprobes are not available on this kernel (CONFIG_KPROBES off?), so kernel "
-                f"functions ({self.pattern}) cannot be counted here; they can where kprobes "
-                f"exist", feature="kprobe",
-                alternative="tracepoints: t:CATEGORY:EVENT, e.g. funccount "
-                            "'t:syscalls:sys_enter_open*'" + self._tracepoint_hint())
-        if len(self.names) > 1 and features.has_kprobe_multi():
-            # one link for all functions: much faster to set up than N kprobes
-            try:
-                prog = tool.coll.load_program("count_kprobe_multi")
-                tool.links.append(kprobe.attach_kprobe_multi(
-                    prog.fd, self.names, cookies=list(range(1, len(self.names) + 1))))
-                return []
-            except BPFError:
-                pass
-        prog = tool.coll.load_program("count_probe")
-        return self._each(tool, lambda i, n: kprobe.attach_kprobe(prog.fd, n, cookie=i + 1))
-
-    def _tracepoint_hint(self):
-        if len(self.names) == 1:
-            tp = alternatives.tracepoint_for_function(self.names[0])
-            if tp:
-                return f" (for {self.names[0]}: t:{tp})"
-        return ""
-
-    def _each(self, tool, attach_one):
-        failed = []
-        for i, name in enumerate(self.names):
-            try:
-                tool.links.append(attach_one(i, name))
-            except AttachError as e:
-                failed.append((name, e))
-        if len(failed) == len(self.names):
-            raise failed[0][1]
-        return failed
-
-
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        probes = Probes(args.pattern, args.regexp, args.pid)
-    except ValueError as e:       # the pattern names nothing: bad input
-        fail(str(e), code=2)
-    except FileNotFoundError as e:   # a library or binary that is not there
-        fail(f"can't read {e.filename}: {e.strerror}", code=2)
+    probes = resolve(args.pattern, args.regexp, args.pid)
     constants = {}
     if args.pid:
         constants["targ_pid"] = args.pid
@@ -257,16 +76,10 @@ def main(argv=None):
         return "".join(line + "\n" for line in [table.header_text(), *map(table.text, rows)])
 
     with Tool("funccount", constants) as tool:
-        failed = probes.attach(tool)
-        for name, e in failed:
-            print(f"warning: {name} not traced: {e}", file=sys.stderr)
-        matched = len(probes.names) - len(failed)
+        failed = probes.attach(tool, "count_probe", "count_tracepoint", "count_kprobe_multi",
+                               "count_usdt")
         counts = tool.maps["counts"]
-        status('Tracing %d functions for "%s"... Hit Ctrl-C to end.' % (matched, args.pattern),
-               args.json)
-        report_loop(report, args.interval or FOREVER, None, args.duration, args.json,
-                    args.timestamp)
-        status("Detaching...", args.json)
+        summarize(probes, failed, args, report)
     return 0
 
 

@@ -41,23 +41,15 @@ SEC("tracepoint/irq/irq_handler_exit")
 int handler_exit(struct trace_event_raw_irq_handler_exit *ctx)
 {
     struct entry_key k;
-    struct entry_val *v;
+    struct entry_val *v = ending(&k);
     struct irq_key key = {};
-    u64 delta;
 
-    if (!this_cpu(&k))
-        return 0;
-    v = bpf_map_lookup_elem(&start, &k);
     if (!v)
-        return 0;       // missed the entry
+        return 0;
     // IRQ_NONE: not this handler's interrupt (shared line)
     if (ctx->ret != IRQ_NONE) {
-        delta = bpf_ktime_get_ns() - v->ts;
         __builtin_memcpy(key.name, v->name.name, sizeof(key.name));
-        if (mode == MODE_COUNT)
-            add(&key, 1);
-        else
-            add_time(&key, delta);
+        add_time(&key, bpf_ktime_get_ns() - v->ts);
     }
     bpf_map_delete_elem(&start, &k);
     return 0;

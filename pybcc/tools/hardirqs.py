@@ -1,7 +1,7 @@
 """hardirqs: summarize hard IRQ (interrupt) event time (bcc's flags and output)."""
 import sys
 
-from .lib.runtime import Tool, run_tool, status
+from .lib.runtime import run_tool
 from .lib import irqs
 
 EXAMPLES = """examples:
@@ -21,13 +21,9 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    with Tool("hardirqs", irqs.constants(args)) as tool:
-        tool.attach("handler_entry")
-        tool.attach("handler_exit")
-        status("Tracing hard irq event%s... Hit Ctrl-C to end." % ("s" if args.count else " time"),
-               args.json)
-        irqs.report(tool, args, "hardirq", 26, lambda k: k.name)
-    return 0
+    # counted at handler exit, where a shared line's other handlers (IRQ_NONE) drop out
+    return irqs.run(args, "hardirqs", "handler_entry", "handler_exit", "hardirq", 26,
+                    lambda k: k.name, count_at_exit=True)
 
 
 if __name__ == "__main__":

@@ -24,9 +24,11 @@ struct combined_alloc_info {
 enum { EV_ALLOC_ENTER = 1, EV_ALLOC_EXIT = 2, EV_FREE = 3 };
 struct memleak_trace {
     u32 kind;
-    u32 pid;
+    u32 pid;        // the thread, as trace_pipe shows it
     u64 size;
     u64 address;
+    u64 ts;         // ns, CLOCK_MONOTONIC
+    u32 cpu;
     char comm[16];
 };
 PYBCC_RECORD(memleak_trace);
@@ -39,26 +41,11 @@ const volatile bool user_stacks = false;
 const volatile bool wa_missing_free = false;
 const volatile u64 page_size = 4096;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, u64);
-} sizes SEC(".maps");
+HASH_MAP(sizes, u32, u64, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1000000);
-    __type(key, u64);
-    __type(value, struct alloc_info);
-} allocs SEC(".maps");
+HASH_MAP(allocs, u64, struct alloc_info, 1000000);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, u64);
-} memptrs SEC(".maps");
+HASH_MAP(memptrs, u32, u64, 10240);
 
 struct {
     __uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -67,12 +54,7 @@ struct {
     __uint(value_size, 127 * sizeof(u64));
 } stack_traces SEC(".maps");
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u64);
-    __type(value, struct combined_alloc_info);
-} combined_allocs SEC(".maps");
+HASH_MAP(combined_allocs, u64, struct combined_alloc_info, 10240);
 
 static __always_inline void trace(void *ctx, u32 kind, u64 size, u64 address)
 {
@@ -81,7 +63,9 @@ static __always_inline void trace(void *ctx, u32 kind, u64 size, u64 address)
     if (!trace_all)
         return;
     e.kind = kind;
-    e.pid = bpf_get_current_pid_tgid() >> 32;
+    e.pid = (u32)bpf_get_current_pid_tgid();
+    e.ts = bpf_ktime_get_ns();
+    e.cpu = bpf_get_smp_processor_id();
     e.size = size;
     e.address = address;
     bpf_get_current_comm(e.comm, sizeof(e.comm));

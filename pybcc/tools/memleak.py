@@ -44,6 +44,10 @@ EXAMPLES:
 ./memleak -p $(pidof allocs) --output leaks.svg
         Also draw all outstanding bytes by stack as a flame graph, rewritten
         every interval (--format svg|speedscope|folded on stdout: at the end)
+
+-t prints bcc's lines, (task, pid, cpu, flags, timestamp, message), made
+from events rather than trace_pipe: flags read '...11' (a uprobe's on 6.x)
+and the timestamp is CLOCK_MONOTONIC.
 """
 
 DESCRIPTION = """
@@ -62,10 +66,12 @@ KERNEL_TRACEPOINTS = [("kmem", "kmalloc"), ("kmem", "kmalloc_node"), ("kmem", "k
                       ("kmem", "kmem_cache_alloc"), ("kmem", "kmem_cache_alloc_node"),
                       ("kmem", "kmem_cache_free"), ("kmem", "mm_page_alloc"),
                       ("kmem", "mm_page_free")]
+SORT_KEYS = ("size", "count")
 PERCPU_TRACEPOINTS = [("percpu", "percpu_alloc_percpu"), ("percpu", "percpu_free_percpu")]
 
 
-JSON_HELP = ("print NDJSON: with -t one object per call (comm, pid, event, size, address); "
+JSON_HELP = ("print NDJSON: with -t one object per call (comm, pid, cpu, ts, event, size, "
+             "address); "
              "else one object per interval: unit (bytes) and stacks, each with frames "
              "(innermost first, each {function, kernel, address}), value (bytes) and "
              "allocations, plus with -a the allocations (address, size) (pybcc extension)")
@@ -102,6 +108,9 @@ def parse_args(argv):
                    help="attach to allocator functions in the specified object")
     p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--percpu", action="store_true", help="trace percpu allocations")
+    p.add_argument("--sort", choices=SORT_KEYS, default="size",
+                   help="report sorted in given key; available key list: size, count")
+    p.add_argument("--symbols-prefix", default="", help="memory allocator symbols prefix")
     p.add_argument("--json", action="store_true", help=JSON_HELP)
     add_duration(p, "stop after this many seconds (pybcc extension)")
     stackfile.add_arguments(p, short_output=False)
@@ -145,19 +154,21 @@ def start_command(command):
     return pid, release
 
 
-def attach_user(tool, obj, pid):
+def attach_user(tool, obj, pid, prefix=""):
+    """uprobes on the allocators of ``obj`` (their names with ``prefix``:
+    bcc's --symbols-prefix, e.g. je_ for jemalloc's)."""
     path = find_library(obj, pid) or resolve_module(obj, pid)
     if path is None or not os.path.exists(path):
         fail(f"memleak: can't find the object {obj!r} (-O) to probe", 2)
     for name, optional in USER_ALLOCATORS:
         try:
-            tool.attach(name + "_enter", f"{path}:{name}", pid=pid)
-            tool.attach(name + "_exit", f"{path}:{name}", pid=pid)
+            tool.attach(name + "_enter", f"{path}:{prefix}{name}", pid=pid)
+            tool.attach(name + "_exit", f"{path}:{prefix}{name}", pid=pid)
         except Exception:
             if not optional:
                 raise
     for name in USER_FREES:
-        tool.attach(name + "_enter", f"{path}:{name}", pid=pid)
+        tool.attach(name + "_enter", f"{path}:{prefix}{name}", pid=pid)
 
 
 def attach_kernel(tool, percpu):
@@ -186,19 +197,20 @@ def outstanding(tool, args, stack):
         entry[0] += info.size
         entry[1] += 1
         allocs.append((address, info.size))
-    shown = sorted(by_stack.items(), key=lambda kv: kv[1][0])[-args.top:] if args.top > 0 else []
+    by = 0 if args.sort == "size" else 1
+    shown = sorted(by_stack.items(), key=lambda kv: kv[1][by])[-args.top:] if args.top > 0 else []
     return allocs, [stack(sid, size, count) for sid, (size, count) in shown]
 
 
 def combined(tool, args, stack):
-    """--combined-only: per-stack totals (the top ones, smallest first)."""
-    stacks = sorted(tool.maps["combined_allocs"].items(), key=lambda kv: -kv[1].total_size)
+    """--combined-only: per-stack totals (the top ones, smallest first). As
+    bcc's, a stack whose allocations were all freed stays, at 0 bytes."""
+    by = "total_size" if args.sort == "size" else "number_of_allocs"
+    stacks = sorted(tool.maps["combined_allocs"].items(), key=lambda kv: -getattr(kv[1], by))
     out = []
     for stack_id, info in stacks:
         if len(out) >= args.top:
             break
-        if info.number_of_allocs == 0:      # everything from this stack was freed
-            continue
         if stack_id >= 1 << 63:             # the key is a u64: a failed (negative) id
             stack_id -= 1 << 64
         out.append(stack(stack_id, info.total_size, info.number_of_allocs))
@@ -248,25 +260,32 @@ def outstanding_stacks(tool, args, pid, root, kernel):
     return stacks
 
 
-TRACE_TEXT = {1: "alloc entered, size = {size}",
+# bcc's bpf_trace_printk messages (its "%u" prints the size's low 32 bits)
+TRACE_TEXT = {1: "alloc entered, size = {size32}",
               2: "alloc exited, size = {size}, result = {address:x}",
               3: "free entered, address = {address:x}, size = {size}"}
 TRACE_EVENTS = {1: "alloc_enter", 2: "alloc_exit", 3: "free_enter"}
+# trace_pipe's flags column as it reads in a uprobe on Linux 6.x (preempt and
+# migrate-disable depth 1); pybcc sends events, not printk lines, so it is fixed
+TRACE_FLAGS = b"...11"
 
 
 def trace_calls(tool, json, duration=None):
-    """-t: one line (or JSON object) per allocator call."""
+    """-t: one line (or JSON object) per allocator call; the text is bcc's
+    print of BPF.trace_fields(): (task, pid, cpu, flags, timestamp, message)."""
     record = tool.record("memleak_trace")
 
     def on_event(data):
         e = record.decode(data)
-        comm = e.comm.decode(errors="replace")
+        msg = TRACE_TEXT[e.kind].format(size=e.size, size32=e.size & 0xFFFFFFFF,
+                                        address=e.address)
         if json:
-            write_json({"comm": comm, "pid": e.pid, "event": TRACE_EVENTS[e.kind],
+            write_json({"comm": e.comm.decode(errors="replace"), "pid": e.pid, "cpu": e.cpu,
+                        "ts": e.ts / 1e9, "event": TRACE_EVENTS[e.kind],
                         "size": e.size, "address": e.address})
         else:
-            msg = TRACE_TEXT[e.kind].format(size=e.size, address=e.address)
-            sys.stdout.write("%-16s %-7d %s\n" % (comm, e.pid, msg))
+            fields = (e.comm, e.pid, e.cpu, TRACE_FLAGS, round(e.ts / 1e9, 6), msg.encode())
+            sys.stdout.write("%r\n" % (fields,))
     tool.open_events(on_event)
     stream_events(tool, duration)
 
@@ -308,7 +327,7 @@ def main(argv=None):
                 if not quiet:
                     status("Attaching to kernel allocators, Ctrl+C to quit.", args.json)
             else:
-                attach_user(tool, args.obj, pid)
+                attach_user(tool, args.obj, pid, args.symbols_prefix)
                 if not quiet:
                     status("Attaching to pid %d, Ctrl+C to quit." % pid, args.json)
             if release is not None:

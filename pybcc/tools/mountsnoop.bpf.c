@@ -1,6 +1,7 @@
-// mountsnoop: mount() and umount2() from the syscalls tracepoints. The
-// enter side keeps the arguments per thread; the exit side adds the return
-// value and sends one event.
+// mountsnoop: mount() and umount2(), and the new mount API (fsopen,
+// fsconfig, fsmount, move_mount, as libbpf-tools' mountsnoop), from the
+// syscalls tracepoints. The enter side keeps the arguments per thread; the
+// exit side adds the return value and sends one event.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -9,12 +10,25 @@
 
 #define STR_LEN 256
 
-enum call { CALL_MOUNT = 1, CALL_UMOUNT = 2 };
+enum call { CALL_MOUNT = 1, CALL_UMOUNT, CALL_FSOPEN, CALL_FSCONFIG, CALL_FSMOUNT,
+            CALL_MOVE_MOUNT };
 
+#define FSCONFIG_SET_STRING 1
+#define FSCONFIG_SET_PATH 3
+#define FSCONFIG_SET_PATH_EMPTY 4
+
+/* The strings hold, by call: mount: source, target, type, data; umount:
+ * target; fsopen: type; fsconfig: source = key, data = value; move_mount:
+ * source = from path, target = to path. */
 struct event {
     u64 mnt_ns;
     u64 flags;
+    u64 attr_flags;     /* fsmount's */
     s64 retval;
+    s32 fd;             /* fsconfig, fsmount: the fs fd; move_mount: from_dfd */
+    s32 fd2;            /* move_mount: to_dfd */
+    u32 cmd;            /* fsconfig */
+    s32 aux;            /* fsconfig */
     u32 pid;
     u32 tid;
     u32 ppid;
@@ -27,12 +41,7 @@ struct event {
     char data[STR_LEN];
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, u32);
-    __type(value, struct event);
-} calls SEC(".maps");
+HASH_MAP(calls, u32, struct event, 1024);
 
 DEFINE_SCRATCH(struct event, empty_event);
 
@@ -89,6 +98,64 @@ int umount_enter(struct trace_event_raw_sys_enter *ctx)
     return 0;
 }
 
+SEC("tracepoint/syscalls/sys_enter_fsopen")
+int fsopen_enter(struct trace_event_raw_sys_enter *ctx)
+{
+    struct event *e = begin(CALL_FSOPEN);
+
+    if (!e)
+        return 0;
+    bpf_probe_read_user_str(e->type, STR_LEN, (const char *)ctx->args[0]);
+    e->flags = (u32)ctx->args[1];
+    return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_fsconfig")
+int fsconfig_enter(struct trace_event_raw_sys_enter *ctx)
+{
+    struct event *e = begin(CALL_FSCONFIG);
+    u32 cmd = ctx->args[1];
+
+    if (!e)
+        return 0;
+    e->fd = ctx->args[0];
+    e->cmd = cmd;
+    bpf_probe_read_user_str(e->source, STR_LEN, (const char *)ctx->args[2]);
+    /* the value is a string only for these commands (else a blob or NULL) */
+    if (cmd == FSCONFIG_SET_STRING || cmd == FSCONFIG_SET_PATH || cmd == FSCONFIG_SET_PATH_EMPTY)
+        bpf_probe_read_user_str(e->data, STR_LEN, (const char *)ctx->args[3]);
+    e->aux = ctx->args[4];
+    return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_fsmount")
+int fsmount_enter(struct trace_event_raw_sys_enter *ctx)
+{
+    struct event *e = begin(CALL_FSMOUNT);
+
+    if (!e)
+        return 0;
+    e->fd = ctx->args[0];
+    e->flags = (u32)ctx->args[1];
+    e->attr_flags = (u32)ctx->args[2];
+    return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_move_mount")
+int move_mount_enter(struct trace_event_raw_sys_enter *ctx)
+{
+    struct event *e = begin(CALL_MOVE_MOUNT);
+
+    if (!e)
+        return 0;
+    e->fd = ctx->args[0];
+    bpf_probe_read_user_str(e->source, STR_LEN, (const char *)ctx->args[1]);
+    e->fd2 = ctx->args[2];
+    bpf_probe_read_user_str(e->target, STR_LEN, (const char *)ctx->args[3]);
+    e->flags = (u32)ctx->args[4];
+    return 0;
+}
+
 static __always_inline int finish(struct trace_event_raw_sys_exit *ctx)
 {
     u32 tid = (u32)bpf_get_current_pid_tgid();
@@ -107,5 +174,17 @@ int mount_exit(struct trace_event_raw_sys_exit *ctx) { return finish(ctx); }
 
 SEC("tracepoint/syscalls/sys_exit_umount")
 int umount_exit(struct trace_event_raw_sys_exit *ctx) { return finish(ctx); }
+
+SEC("tracepoint/syscalls/sys_exit_fsopen")
+int fsopen_exit(struct trace_event_raw_sys_exit *ctx) { return finish(ctx); }
+
+SEC("tracepoint/syscalls/sys_exit_fsconfig")
+int fsconfig_exit(struct trace_event_raw_sys_exit *ctx) { return finish(ctx); }
+
+SEC("tracepoint/syscalls/sys_exit_fsmount")
+int fsmount_exit(struct trace_event_raw_sys_exit *ctx) { return finish(ctx); }
+
+SEC("tracepoint/syscalls/sys_exit_move_mount")
+int move_mount_exit(struct trace_event_raw_sys_exit *ctx) { return finish(ctx); }
 
 char LICENSE[] SEC("license") = "GPL";

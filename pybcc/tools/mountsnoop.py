@@ -1,4 +1,5 @@
-"""mountsnoop: trace mount() and umount() syscalls (bcc's columns)."""
+"""mountsnoop: trace mount() and umount() syscalls, and the new mount API
+(bcc's columns; fsopen/fsconfig/fsmount/move_mount as libbpf-tools' shows)."""
 import errno
 import sys
 
@@ -15,9 +16,16 @@ EXAMPLES = """examples:
     ./mountsnoop --mntnsmap mappath  # only trace mount namespaces in the map
     ./mountsnoop --json              # NDJSON, one object per call (pybcc)
 
-Source: the syscalls:sys_enter/exit_mount and _umount tracepoints (bcc: kprobes).
-Differs from bcc: the new mount API calls (fsopen, fsconfig, fsmount,
-move_mount) are not shown; strings are cut at 255 bytes.
+Source: the syscalls tracepoints of mount, umount, and (as libbpf-tools'
+mountsnoop) of the new mount API that util-linux 2.39+ mount(8) uses:
+fsopen, fsconfig, fsmount and move_mount (bcc: kprobes on mount and umount
+only). A new-API mount shows as several lines, e.g.
+  fsopen("tmpfs", FSOPEN_CLOEXEC) = 3
+  fsconfig(3, FSCONFIG_SET_STRING, "size", "1m", 0) = 0
+  fsconfig(3, FSCONFIG_CMD_CREATE, "", "", 0) = 0
+  fsmount(3, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV) = 4
+  move_mount(4, "", AT_FDCWD, "/mnt", MOVE_MOUNT_F_EMPTY_PATH) = 0
+Strings are cut at 255 bytes.
 """
 
 MS_MGC_VAL, MS_MGC_MSK = 0xC0ED0000, 0xFFFF0000
@@ -28,6 +36,20 @@ MOUNT_FLAGS = [(name, 1 << bit) for bit, name in enumerate((
     "MS_SLAVE", "MS_SHARED", "MS_RELATIME", "MS_KERNMOUNT", "MS_I_VERSION",
     "MS_STRICTATIME", "MS_LAZYTIME", None, None, None, None, "MS_ACTIVE", "MS_NOUSER"))
     if name]
+FSOPEN_FLAGS = [("FSOPEN_CLOEXEC", 1)]
+FSMOUNT_FLAGS = [("FSMOUNT_CLOEXEC", 1)]
+MOUNT_ATTRS = [("MOUNT_ATTR_RDONLY", 1), ("MOUNT_ATTR_NOSUID", 2), ("MOUNT_ATTR_NODEV", 4),
+               ("MOUNT_ATTR_NOEXEC", 8), ("MOUNT_ATTR_NOATIME", 0x10),
+               ("MOUNT_ATTR_STRICTATIME", 0x20), ("MOUNT_ATTR_NODIRATIME", 0x80),
+               ("MOUNT_ATTR_IDMAP", 0x100000), ("MOUNT_ATTR_NOSYMFOLLOW", 0x200000)]
+MOVE_MOUNT_FLAGS = [("MOVE_MOUNT_F_SYMLINKS", 1), ("MOVE_MOUNT_F_AUTOMOUNTS", 2),
+                    ("MOVE_MOUNT_F_EMPTY_PATH", 4), ("MOVE_MOUNT_T_SYMLINKS", 0x10),
+                    ("MOVE_MOUNT_T_AUTOMOUNTS", 0x20), ("MOVE_MOUNT_T_EMPTY_PATH", 0x40),
+                    ("MOVE_MOUNT_SET_GROUP", 0x100), ("MOVE_MOUNT_BENEATH", 0x200)]
+FSCONFIG_CMDS = ("FSCONFIG_SET_FLAG", "FSCONFIG_SET_STRING", "FSCONFIG_SET_BINARY",
+                 "FSCONFIG_SET_PATH", "FSCONFIG_SET_PATH_EMPTY", "FSCONFIG_SET_FD",
+                 "FSCONFIG_CMD_CREATE", "FSCONFIG_CMD_RECONFIGURE", "FSCONFIG_CMD_CREATE_EXCL")
+AT_FDCWD = -100
 UMOUNT_FLAGS = [("MNT_FORCE", 1), ("MNT_DETACH", 2), ("MNT_EXPIRE", 4), ("UMOUNT_NOFOLLOW", 8)]
 ESCAPES = {ord("\a"): "\\a", ord("\b"): "\\b", ord("\t"): "\\t", ord("\n"): "\\n",
            ord("\v"): "\\v", ord("\f"): "\\f", ord("\r"): "\\r", ord('"'): '\\"',
@@ -61,17 +83,38 @@ def result(ret):
     return "-" + errno.errorcode[-ret] if -ret in errno.errorcode else str(ret)
 
 
+def dirfd(fd):
+    return "AT_FDCWD" if fd == AT_FDCWD else str(fd)
+
+
+def fsconfig_cmd(cmd):
+    return FSCONFIG_CMDS[cmd] if cmd < len(FSCONFIG_CMDS) else str(cmd)
+
+
+# by the event's call (mountsnoop.bpf.c's enum call): the call's text, its arguments
+CALLS = {
+    1: lambda e: "mount(%s, %s, %s, %s, %s)" % (
+        quoted(e.source), quoted(e.target), quoted(e.type), mount_flags(e.flags),
+        quoted(e.data)),
+    2: lambda e: "umount(%s, %s)" % (quoted(e.target), flag_names(e.flags, UMOUNT_FLAGS)),
+    3: lambda e: "fsopen(%s, %s)" % (quoted(e.type), flag_names(e.flags, FSOPEN_FLAGS)),
+    4: lambda e: "fsconfig(%d, %s, %s, %s, %d)" % (
+        e.fd, fsconfig_cmd(e.cmd), quoted(e.source), quoted(e.data), e.aux),
+    5: lambda e: "fsmount(%d, %s, %s)" % (e.fd, flag_names(e.flags, FSMOUNT_FLAGS),
+                                          flag_names(e.attr_flags, MOUNT_ATTRS)),
+    6: lambda e: "move_mount(%s, %s, %s, %s, %s)" % (
+        dirfd(e.fd), quoted(e.source), dirfd(e.fd2), quoted(e.target),
+        flag_names(e.flags, MOVE_MOUNT_FLAGS)),
+}
+
+
 def call_text(e):
-    if e.call == 1:
-        return "mount(%s, %s, %s, %s, %s) = %s" % (
-            quoted(e.source), quoted(e.target), quoted(e.type), mount_flags(e.flags),
-            quoted(e.data), result(e.retval))
-    return "umount(%s, %s) = %s" % (quoted(e.target), flag_names(e.flags, UMOUNT_FLAGS),
-                                    result(e.retval))
+    return "%s = %s" % (CALLS[e.call](e), result(e.retval))
 
 
 def parse_args(argv):
-    p = tool_parser("mountsnoop", "trace mount() and umount() syscalls", EXAMPLES)
+    p = tool_parser("mountsnoop", "trace mount() and umount() syscalls, and the new mount API",
+                    EXAMPLES)
     p.add_argument("-P", "--parent_process", action="store_true",
                    help="also snoop the parent process")
     p.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
@@ -100,7 +143,11 @@ def main(argv=None):
     with Tool("mountsnoop", constants, events=True) as tool:
         containers = ContainerSets(tool, args.cgroupmap, args.mntnsmap)
         containers.sync()
-        attach_all(tool, ("mount_enter", "mount_exit", "umount_enter", "umount_exit"))
+        new_api = ("fsopen_enter", "fsopen_exit", "fsconfig_enter", "fsconfig_exit",
+                   "fsmount_enter", "fsmount_exit", "move_mount_enter", "move_mount_exit")
+        # the new API is Linux 5.2+: older kernels trace mount and umount only
+        attach_all(tool, ("mount_enter", "mount_exit", "umount_enter", "umount_exit")
+                   + new_api, new_api)
 
         def should_stop():
             containers.sync()

@@ -1,6 +1,9 @@
-// offcputime: time spent blocked (off-CPU), summed by stack trace.
+// offcputime and offwaketime: time spent blocked (off-CPU), summed by stack
+// trace, and for offwaketime also by the stack of the task that woke it.
 // sched_switch runs in the task that is leaving the CPU, so its stacks are
 // taken there (where it blocks) and kept until the task is switched back in.
+// sched_waking runs in the waker (sched_wakeup may run on the wakee's CPU,
+// from an IPI), so the waker's stacks are taken there.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -8,11 +11,12 @@
 #include <pybcc/tool.h>
 #include <pybcc/twins.h>
 #include <pybcc/stacks.h>
-#include <pybcc/task.h>
+#include <pybcc/offcpu.h>
 
-#define PF_KTHREAD 0x00200000
+const volatile bool track_wakers = false;       // offwaketime
 
-struct key_t {
+/* A thread and where it was: the one that blocked, or the one that woke it. */
+struct who_t {
     u32 pid;
     u32 tgid;
     s32 user_stack_id;
@@ -20,93 +24,48 @@ struct key_t {
     char name[16];
 };
 
+struct key_t {
+    struct who_t target;
+    struct who_t waker;     // offwaketime only (zero when the waker was missed)
+};
+
 struct start_t {
     u64 ts;
     struct key_t key;
 };
 
-enum { THREADS_ALL, THREADS_TGID, THREADS_TID, THREADS_USER, THREADS_KERNEL };
+STACK_COUNTS(struct key_t, 40960);
 
-const volatile int thread_mode = THREADS_ALL;
-const volatile u32 targ_id = 0;
-const volatile bool filter_state = false;
-const volatile long targ_state = 0;
-const volatile u64 min_block_us = 1;
-const volatile u64 max_block_us = (u64)-1;
+HASH_MAP(start, u32, struct start_t, 40960);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 40960);
-    __type(key, struct key_t);
-    __type(value, u64);
-} counts SEC(".maps");
+/* thread id → who woke it, until it runs again */
+HASH_MAP(wokeby, u32, struct who_t, 40960);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 40960);
-    __type(key, u32);
-    __type(value, struct start_t);
-} start SEC(".maps");
-
-/* [0] start times later than end times, [1] counts or start full */
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, 2);
-    __type(key, u32);
-    __type(value, u64);
-} problems SEC(".maps");
-
-static __always_inline void problem(u32 which)
+/* The current task and its stacks. */
+static __always_inline void current_who(void *ctx, struct who_t *who)
 {
-    u64 *n = bpf_map_lookup_elem(&problems, &which);
+    u64 id = bpf_get_current_pid_tgid();
 
-    if (n)
-        *n += 1;
-}
-
-static __always_inline bool wanted(struct task_struct *t)
-{
-    u32 flags;
-    long state;
-
-    switch (thread_mode) {
-    case THREADS_TGID:
-        if (BPF_CORE_READ(t, tgid) != targ_id)
-            return false;
-        break;
-    case THREADS_TID:
-        if (BPF_CORE_READ(t, pid) != targ_id)
-            return false;
-        break;
-    case THREADS_USER:
-    case THREADS_KERNEL:
-        flags = BPF_CORE_READ(t, flags);
-        if (!(flags & PF_KTHREAD) != (thread_mode == THREADS_USER))
-            return false;
-        break;
-    }
-    if (filter_state) {
-        state = task_state(t);
-        return targ_state == 0 ? state == 0 : (state & targ_state) != 0;
-    }
-    return true;
+    who->pid = (u32)id;
+    who->tgid = id >> 32;
+    get_stack_ids(ctx, &who->user_stack_id, &who->kernel_stack_id);
+    bpf_get_current_comm(&who->name, sizeof(who->name));
 }
 
 static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct task_struct *next)
 {
     struct start_t *s, st = {};
+    struct who_t *waker;
+    struct key_t key;
     u64 now = bpf_ktime_get_ns(), delta;
     u32 pid;
 
     // prev (the current task) blocks here: remember when and where
-    if (wanted(prev)) {
+    if (thread_wanted(prev)) {
         st.ts = now;
-        st.key.pid = BPF_CORE_READ(prev, pid);
-        st.key.tgid = BPF_CORE_READ(prev, tgid);
-        get_stack_ids(ctx, &st.key.user_stack_id, &st.key.kernel_stack_id);
-        bpf_get_current_comm(&st.key.name, sizeof(st.key.name));
-        if (bpf_map_update_elem(&start, &st.key.pid, &st, BPF_ANY))
-            problem(1);
+        current_who(ctx, &st.key.target);
+        if (bpf_map_update_elem(&start, &st.key.target.pid, &st, BPF_ANY))
+            problem(PROBLEM_FULL);
     }
 
     // next runs again: its time off the CPU ends
@@ -115,18 +74,41 @@ static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct
     if (!s)
         return 0;
     if (s->ts > now) {
-        problem(0);
+        problem(PROBLEM_NEGATIVE);
         bpf_map_delete_elem(&start, &pid);
         return 0;
     }
-    delta = (now - s->ts) / 1000;
-    if (delta >= min_block_us && delta <= max_block_us && !map_add(&counts, &s->key, delta))
-        problem(1);
+    delta = block_us(now - s->ts);
+    key = s->key;
     bpf_map_delete_elem(&start, &pid);
+    if (track_wakers) {
+        waker = bpf_map_lookup_elem(&wokeby, &pid);
+        if (waker) {
+            key.waker = *waker;
+            bpf_map_delete_elem(&wokeby, &pid);
+        }
+    }
+    if (delta && !map_add(&counts, &key, delta))
+        problem(PROBLEM_FULL);
+    return 0;
+}
+
+static __always_inline int on_waking(void *ctx, struct task_struct *p)
+{
+    struct who_t waker = {};
+    u32 pid;
+
+    if (!track_wakers || !thread_wanted(p))
+        return 0;
+    pid = BPF_CORE_READ(p, pid);
+    current_who(ctx, &waker);
+    if (bpf_map_update_elem(&wokeby, &pid, &waker, BPF_ANY))
+        problem(PROBLEM_FULL);
     return 0;
 }
 
 BTF_RAW_TP(switch, sched_switch,
            on_switch(ctx, (struct task_struct *)ctx[1], (struct task_struct *)ctx[2]))
+BTF_RAW_TP(waking, sched_waking, on_waking(ctx, (struct task_struct *)ctx[0]))
 
 char LICENSE[] SEC("license") = "GPL";

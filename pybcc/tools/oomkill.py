@@ -1,9 +1,11 @@
 """oomkill: trace the OOM killer (bcc's output line).
 
-bcc probes oom_kill_process() with a kprobe; where kprobes are missing the
-oom:mark_victim tracepoint is used. It does not carry the OOM context, so
-"pages" is then the system's RAM + swap in pages, which is what a global
-OOM counts (a memory-cgroup OOM counts the cgroup's limit instead).
+bcc probes oom_kill_process() with a kprobe and prints the OOM context's
+totalpages. Where kprobes are missing the oom:mark_victim tracepoint is used;
+it does not carry the OOM context, so "pages" is worked out as the kernel
+does: for a memory cgroup OOM (the killing task's memory cgroup, or an
+ancestor, at its limit) that cgroup's limit plus the swap it may use
+(mem_cgroup_get_max()), else the system's RAM + swap.
 """
 import collections
 import os
@@ -47,11 +49,54 @@ def system_pages():
     return kb * 1024 // os.sysconf("SC_PAGE_SIZE")
 
 
+def memory_on_cgroup_v1():
+    """The memory controller is on a cgroup v1 hierarchy (so memsw limits
+    memory + swap), not on cgroup2."""
+    try:
+        with open("/proc/cgroups") as f:
+            for line in f:
+                fields = line.split()
+                if fields[:1] == ["memory"]:
+                    return fields[1] != "0" and fields[3] == "1"   # hierarchy id, enabled
+    except (OSError, IndexError):
+        pass
+    return False
+
+
+def swap_pages():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("SwapTotal:"):
+                return int(line.split()[1]) * 1024 // os.sysconf("SC_PAGE_SIZE")
+    return 0
+
+
+def memcg_pages(e):
+    """mem_cgroup_get_max() of the OOM's memory cgroup: its limit, plus the
+    swap it may use when it may swap (v1: memsw less memory)."""
+    pages = e.memcg_max
+    swappiness = e.memcg_swappiness
+    if swappiness < 0:
+        with open("/proc/sys/vm/swappiness") as f:
+            swappiness = int(f.read())
+    if swappiness:
+        swap = e.memcg_swap_max - e.memcg_max if memory_on_cgroup_v1() else e.memcg_swap_max
+        pages += max(0, min(swap, swap_pages()))
+    return pages
+
+
+def oom_pages(e):
+    """The OOM's totalpages: from the kprobe, else worked out (see above)."""
+    if e.pages:
+        return e.pages
+    return memcg_pages(e) if e.memcg_max else system_pages()
+
+
 def kill_row(e, loadavg, when=None):
     """The event as printed: where the hook could not tell the pages or
-    the victim's name (the tracepoint), the system's pages and /proc's comm."""
+    the victim's name (the tracepoint), worked out here and /proc's comm."""
     return Kill(when or strftime("%H:%M:%S"), e.fpid, e.fcomm, e.tpid,
-                e.tcomm or comm_of(e.tpid), e.pages or system_pages(), loadavg)
+                e.tcomm or comm_of(e.tpid), oom_pages(e), loadavg)
 
 
 def format_event(e, loadavg, when=None):
@@ -60,7 +105,7 @@ def format_event(e, loadavg, when=None):
 
 def open_tool():
     """The tool attached to the best hook here; returns (tool, program name)."""
-    tool = Tool("oomkill", events=True)
+    tool = Tool("oomkill", {"memsw_account": memory_on_cgroup_v1()}, events=True)
     try:
         used = tool.attach_first("oom_kill_process", "mark_victim")
     except BaseException:

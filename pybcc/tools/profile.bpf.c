@@ -24,42 +24,17 @@ const volatile bool include_idle = false;
 const volatile bool filter_cgroup = false;
 const volatile bool filter_mntns = false;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 40960);
-    __type(key, struct key_t);
-    __type(value, u64);
-} counts SEC(".maps");
+STACK_COUNTS(struct key_t, 40960);
 
 /* -p/-L: the pids or tids to sample */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, u32);
-    __type(value, u8);
-} targets SEC(".maps");
+HASH_MAP(targets, u32, u8, 1024);
 
 /* bcc's container filters; the tool puts the user's pinned maps in their place */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, u64);
-    __type(value, u64);
-} cgroupset SEC(".maps");
+HASH_MAP(cgroupset, u64, u64, 1024);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, u64);
-    __type(value, u32);
-} mount_ns_set SEC(".maps");
+HASH_MAP(mount_ns_set, u64, u32, 1024);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, u32);
-    __type(value, u64);
-} dropped SEC(".maps");
+PERCPU_ARRAY_MAP(dropped, u32, u64, 1);
 
 static __always_inline bool container_filtered(void)
 {

@@ -24,19 +24,9 @@ const volatile bool targ_ms = false;
 const volatile u32 targ_tgid = 0;
 const volatile int key_mode = KEY_NONE;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, u64);
-} start SEC(".maps");
+HASH_MAP(start, u32, u64, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct hist_key);
-    __type(value, u64);
-} hists SEC(".maps");
+HASH_MAP(hists, struct hist_key, u64, 10240);
 
 static __always_inline u32 pidns_of(struct task_struct *t)
 {

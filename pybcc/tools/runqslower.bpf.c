@@ -23,12 +23,7 @@ const volatile u64 min_us = 10000;
 const volatile u32 targ_tgid = 0;
 const volatile u32 targ_pid = 0;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u32);
-    __type(value, u64);
-} start SEC(".maps");
+HASH_MAP(start, u32, u64, 10240);
 
 static __always_inline int enqueue(struct task_struct *p)
 {

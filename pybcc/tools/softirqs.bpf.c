@@ -41,18 +41,13 @@ SEC("tracepoint/irq/softirq_exit")
 int softirq_exit(struct trace_event_raw_softirq *ctx)
 {
     struct entry_key k;
-    struct entry_val *v;
+    struct entry_val *v = ending(&k);
     struct irq_key key = {};
-    u64 delta;
 
-    if (!this_cpu(&k))
-        return 0;
-    v = bpf_map_lookup_elem(&start, &k);
     if (!v)
-        return 0;       // missed the entry
-    delta = bpf_ktime_get_ns() - v->ts;
+        return 0;
     key.vec = v->vec;
-    add_time(&key, delta);
+    add_time(&key, bpf_ktime_get_ns() - v->ts);
     bpf_map_delete_elem(&start, &k);
     return 0;
 }

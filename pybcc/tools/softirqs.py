@@ -1,7 +1,7 @@
 """softirqs: summarize soft IRQ event time (bcc's flags and output)."""
 import sys
 
-from .lib.runtime import Tool, run_tool, status
+from .lib.runtime import run_tool
 from .lib import irqs
 
 EXAMPLES = """examples:
@@ -14,15 +14,6 @@ EXAMPLES = """examples:
     ./softirqs --json 1   # NDJSON, one object per 1s interval (pybcc)
 """
 
-# softirq_to_name[] of kernel/softirq.c
-VEC_NAMES = ["hi", "timer", "net_tx", "net_rx", "block", "irq_poll", "tasklet", "sched",
-             "hrtimer", "rcu"]
-
-
-def vec_to_name(vec):
-    return VEC_NAMES[vec] if vec < len(VEC_NAMES) else str(vec)
-
-
 def parse_args(argv):
     return irqs.parse_args(argv, "softirqs", "Summarize soft irq event time as histograms.",
                            EXAMPLES, "--events", "show the number of soft irq events", "count")
@@ -30,14 +21,8 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    with Tool("softirqs", irqs.constants(args)) as tool:
-        tool.attach("softirq_entry")
-        if not args.events:
-            tool.attach("softirq_exit")
-        status("Tracing soft irq event%s... Hit Ctrl-C to end." % ("s" if args.events else " time"),
-               args.json)
-        irqs.report(tool, args, "softirq", 16, lambda k: k.vec, vec_to_name)
-    return 0
+    return irqs.run(args, "softirqs", "softirq_entry", "softirq_exit", "softirq", 16,
+                    lambda k: k.vec, irqs.vec_to_name)
 
 
 if __name__ == "__main__":

@@ -16,19 +16,9 @@ const volatile bool per_pid = false;
 const volatile u32 targ_tgid = 0;
 const volatile s32 targ_cpu = -1;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct key_t);
-    __type(value, u64);
-} counts SEC(".maps");
+STACK_COUNTS(struct key_t, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, u32);
-    __type(value, u64);
-} dropped SEC(".maps");
+PERCPU_ARRAY_MAP(dropped, u32, u64, 1);
 
 static __always_inline int count(void *ctx)
 {

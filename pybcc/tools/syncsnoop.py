@@ -1,10 +1,9 @@
 """syncsnoop: trace the sync family of syscalls (bcc's columns)."""
 import sys
 
-from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, tool_parser
-from .lib.runtime import Tool, run_tool
-from .lib.snoop import attach_all, print_events
+from ..output.table import Column
+from .lib.runtime import run_tool
+from .lib.snoop import parse_pid_snoop_args, set_constants, snoop
 
 EXAMPLES = """examples:
     ./syncsnoop              # trace sync, fsync, fdatasync, msync, sync_file_range, syncfs
@@ -22,11 +21,8 @@ PROGRAMS = ("enter_sync", "enter_fsync", "enter_fdatasync", "enter_msync",
 
 
 def parse_args(argv):
-    p = tool_parser("syncsnoop", "Trace sync() family syscalls.", EXAMPLES)
-    p.add_argument("-p", "--pid", type=pid, help="trace this PID only (pybcc)")
-    add_duration(p, "stop after this many seconds (pybcc)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_pid_snoop_args("syncsnoop", "Trace sync() family syscalls.", EXAMPLES, argv,
+                                pid_help="trace this PID only (pybcc)")
 
 
 def call_name(e):
@@ -42,12 +38,7 @@ COLUMNS = [
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    constants = {"targ_pid": args.pid} if args.pid else {}
-    table = Table(COLUMNS, json=args.json)
-    with Tool("syncsnoop", constants, events=True) as tool:
-        attach_all(tool, PROGRAMS)
-        print_events(tool, table, args.duration)
-    return 0
+    return snoop("syncsnoop", args, COLUMNS, set_constants(targ_pid=args.pid), PROGRAMS)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
-#include <bpf/bpf_endian.h>
 #include <pybcc/tool.h>
 #include <pybcc/inet.h>
 #include <pybcc/containers.h>
@@ -14,12 +13,7 @@
 struct event {
     u64 ts_us;
     u32 pid;
-    u16 af;
-    u16 lport;
-    u16 dport;
-    u16 pad[3];
-    u8 saddr[16];
-    u8 daddr[16];
+    INET_ENDPOINTS;
     char task[16];
 };
 PYBCC_RECORD(event);
@@ -41,35 +35,20 @@ static __always_inline int accepted(void *ctx, long fd)
         return 0;
     if (container_filtered())
         return 0;
-    sk = fd_sock(fd);
+    sk = fd_tcp_sock(fd, &e.af);
     if (!sk)
-        return 0;
-    e.af = tcp_sock_family(sk);
-    if (!e.af)
         return 0;
     if (targ_family && e.af != targ_family)
         return 0;
-    e.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+    SOCK_ENDPOINTS(sk, &e);
     if (!port_in_list(lports, n_lports, e.lport))
         return 0;
-    e.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-    sock_addrs(sk, e.af, e.saddr, e.daddr);
     e.ts_us = bpf_ktime_get_ns() / 1000;
     bpf_get_current_comm(e.task, sizeof(e.task));
     emit_event(ctx, &e, sizeof(e));
     return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_accept")
-int accept_exit(struct trace_event_raw_sys_exit *args)
-{
-    return accepted(args, args->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_accept4")
-int accept4_exit(struct trace_event_raw_sys_exit *args)
-{
-    return accepted(args, args->ret);
-}
+ACCEPT_EXIT_PROGRAMS(accepted)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -1,14 +1,13 @@
 """tcpaccept: TCP connections accepted by processes (bcc's columns and flags)."""
-import argparse
 import sys
 
-from ..errors import BPFError
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, tool_parser
+from .lib.args import pid, tool_parser
 from .lib.containers import ContainerSets
-from .lib.inet import (add_family_args, daddr, family_constants, ip_version, ports,
-                       ports_constant, saddr)
-from .lib.runtime import Tool, run_tool, stream_events
+from .lib.inet import (add_container_args, add_family_args, attach_accept_exits,
+                       container_constants, daddr, family_constants, ip_version, parse_tool_args,
+                       pid_constant, ports, ports_constant, saddr, stream_table)
+from .lib.runtime import Tool, run_tool
 from .lib.timestamps import SinceFirst, wall_clock
 
 EXAMPLES = """examples:
@@ -36,12 +35,8 @@ def parse_args(argv):
     p.add_argument("-P", "--port", type=ports,
                    help="comma-separated list of local ports to trace")
     add_family_args(p)
-    p.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
-    p.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
-    return p.parse_args(argv)
+    add_container_args(p)
+    return parse_tool_args(p, argv)
 
 
 def columns(args):
@@ -60,13 +55,8 @@ def columns(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.ebpf:
-        print(open(__file__.replace(".py", ".bpf.c")).read())
-        return 0
-    constants = family_constants(args)
-    constants.update(filter_cgroup=bool(args.cgroupmap), filter_mntns=bool(args.mntnsmap))
-    if args.pid is not None:
-        constants["targ_tgid"] = args.pid
+    constants = {**family_constants(args), **pid_constant(args),
+                 **container_constants(args)}
     if args.port:
         constants.update(n_lports=len(args.port), lports=ports_constant(args.port))
     table = Table(columns(args), json=args.json)
@@ -74,19 +64,8 @@ def main(argv=None):
     with Tool("tcpaccept", constants, events=True) as tool:
         containers = ContainerSets(tool, args.cgroupmap, args.mntnsmap)
         containers.sync()
-        tool.attach("accept4_exit")
-        try:
-            tool.attach("accept_exit")     # accept() is accept4() on some architectures
-        except BPFError:
-            pass
-        decode = tool.record("event").decode
-        tool.open_events(lambda data: table.write(decode(data)))
-        table.print_header()
-
-        def should_stop():
-            containers.sync()
-            return False
-        stream_events(tool, args.duration, should_stop)
+        attach_accept_exits(tool)
+        stream_table(tool, table, args, containers=containers)
     return 0
 
 

@@ -1,14 +1,17 @@
 """tcpconnect: trace active TCP connections (bcc's columns and flags)."""
-import argparse
 import sys
 
 from ..errors import AttachError, LoadError, NotSupportedError
 from ..kernel import features
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, tool_parser, uid
-from .lib.inet import (add_family_args, by_family, daddr, family_constants, ip_version, ports,
-                       ports_constant, saddr, wait_for_interrupt, write_counts)
-from .lib.runtime import Tool, fail, run_tool, status, stream_events
+from ..symbols.libpath import find_library
+from .lib.args import pid, tool_parser, uid
+from .lib.containers import ContainerSets
+from .lib.inet import (add_container_args, add_family_args, by_family, connect_columns,
+                       container_constants, daddr, family_constants, parse_tool_args,
+                       pid_constant, ports, ports_constant, saddr, stream_table,
+                       wait_for_interrupt, write_counts)
+from .lib.runtime import Tool, fail, run_tool
 from .lib.timestamps import SinceFirst
 
 EXAMPLES = """examples:
@@ -26,6 +29,10 @@ EXAMPLES = """examples:
     ./tcpconnect -L        # include LPORT while printing outputs
     ./tcpconnect --cgroupmap mappath  # only trace cgroups in this BPF map
     ./tcpconnect --mntnsmap mappath   # only trace mount namespaces in the map
+
+-d takes names from uprobes on libc's getaddrinfo() (bcc parses DNS answers
+seen by udp_recvmsg): names resolved by other resolvers (Go's, c-ares, a
+cache) are not seen, and names from /etc/hosts are.
 """
 
 
@@ -41,28 +48,45 @@ def parse_args(argv):
     p.add_argument("-u", "--uid", type=uid, help="trace this UID only")
     p.add_argument("-c", "--count", action="store_true",
                    help="count connects per src ip and dest ip/port")
-    p.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
-    p.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
+    add_container_args(p)
     p.add_argument("-d", "--dns", action="store_true",
                    help="include likely DNS query associated with each connect")
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
-    return p.parse_args(argv)
+    args = parse_tool_args(p, argv)
+    if args.dns and args.count:
+        p.error("-d/--dns may not be combined with -c/--count")
+    return args
 
 
-def columns(args):
+def columns(args, query=None):
     return [
         Column("TIME(s)", "%-9.3f", SinceFirst("ts_us", 1e6)) if args.timestamp else None,
         Column("UID", "%-6d", "uid") if args.print_uid else None,
-        Column("PID", "%-7d ", "pid"),
-        Column("COMM", "%-12.12s ", "task"),
-        Column("IP", "%-2d ", ip_version),
-        Column("SADDR", "%-16s ", saddr),
-        Column("LPORT", "%-6d ", "lport") if args.lport else None,
-        Column("DADDR", "%-16s ", daddr),
+        *connect_columns(args),
         Column("DPORT", "%-6d ", "dport", head="%-6s"),
+        Column("QUERY", "%s", query) if query else None,
     ]
+
+
+# -d: bcc's note when the lookup came well before the connect
+DNS_DELAY_MS = 100
+
+
+def dns_names(tool):
+    """-d: uprobes on libc's getaddrinfo; returns the QUERY column's getter:
+    the name last resolved to the event's remote address, as bcc shows it."""
+    libc = find_library("c")
+    if not (libc and tool.attach_uprobe("getaddrinfo_entry", libc, "getaddrinfo") and
+            tool.attach_uprobe("getaddrinfo_return", libc, "getaddrinfo", retprobe=True)):
+        fail("tcpconnect: -d needs libc's getaddrinfo, and no libc with it was found")
+
+    def query(e):
+        if not e.query_ts:
+            return "localhost" if daddr(e) in ("127.0.0.1", "::1") else "No DNS Query"
+        name = e.query if isinstance(e.query, str) else \
+            bytes(e.query).split(b"\0")[0].decode(errors="replace")
+        delay_ms = (e.ts_us * 1000 - e.query_ts) / 1e6
+        return name + (" (%.3fms)" % delay_ms if delay_ms > DNS_DELAY_MS else "")
+    return query
 
 
 # count mode: a row is (flow key, connects)
@@ -82,18 +106,8 @@ MECHANISMS = [["tcp_v4_connect_entry", "tcp_v4_connect_return",
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.cgroupmap or args.mntnsmap:
-        fail("tcpconnect: --cgroupmap/--mntnsmap are not supported by pybcc yet; "
-             "filter with -p PID or -u UID instead")
-    if args.dns:
-        fail("tcpconnect: -d/--dns is not supported by pybcc (it needs kprobes on "
-             "udp_recvmsg and a DNS parser)")
-    if args.ebpf:
-        print(open(__file__.replace(".py", ".bpf.c")).read())
-        return 0
-    constants = {"do_count": args.count}
-    if args.pid is not None:
-        constants["targ_tgid"] = args.pid
+    constants = {"do_count": args.count, "want_dns": args.dns, **pid_constant(args),
+                 **container_constants(args)}
     if args.uid is not None:
         constants["targ_uid"] = args.uid
     constants.update(family_constants(args))
@@ -102,20 +116,19 @@ def main(argv=None):
         constants["ports"] = ports_constant(args.port)
 
     with Tool("tcpconnect", constants, events=not args.count) as tool:
+        containers = ContainerSets(tool, args.cgroupmap, args.mntnsmap)
+        containers.sync()       # count mode: the sets as they are at the start
         choices = MECHANISMS if features.has_kprobes() else MECHANISMS[1:]
         attach_pairs(tool, choices)
+        query = dns_names(tool) if args.dns else None
         if args.count:
             wait_for_interrupt("Tracing connect ... Hit Ctrl-C to end", args.json, args.duration)
             counts = sorted(tool.maps["counts"].items(), key=lambda kv: -kv[1])
             write_counts(Table(COUNT_COLUMNS, json=args.json), by_family(counts))
             return 0
 
-        status("Tracing connect ... Hit Ctrl-C to end", args.json)
-        table = Table(columns(args), json=args.json)
-        decode = tool.record("event").decode
-        tool.open_events(lambda data: table.write(decode(data)))
-        table.print_header()
-        stream_events(tool, args.duration)
+        stream_table(tool, Table(columns(args, query), json=args.json), args,
+                     "Tracing connect ... Hit Ctrl-C to end", containers)
     return 0
 
 

@@ -12,12 +12,7 @@ struct event {
     u64 ts_us;
     u64 delta_us;
     u32 pid;
-    u16 af;
-    u16 lport;
-    u16 dport;
-    u16 pad[3];
-    u8 saddr[16];
-    u8 daddr[16];
+    INET_ENDPOINTS;
     char task[16];
 };
 PYBCC_RECORD(event);
@@ -32,12 +27,7 @@ const volatile u32 targ_tgid = 0;
 const volatile u16 targ_family = 0;
 const volatile u64 min_us = 0;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u64);
-    __type(value, struct start);
-} starts SEC(".maps");
+HASH_MAP(starts, u64, struct start, 10240);
 
 SEC("tracepoint/sock/inet_sock_set_state")
 int set_state(struct trace_event_raw_inet_sock_set_state *args)
@@ -73,9 +63,7 @@ int set_state(struct trace_event_raw_inet_sock_set_state *args)
     if (newstate != TCP_ESTABLISHED || e.delta_us < min_us)
         return 0;
     e.ts_us = now / 1000;
-    e.lport = args->sport;
-    e.dport = args->dport;
-    set_state_addrs(args, af, e.saddr, e.daddr);
+    SET_STATE_ENDPOINTS(args, &e);
     emit_event(args, &e, sizeof(e));
     return 0;
 }

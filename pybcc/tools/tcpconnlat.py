@@ -3,9 +3,10 @@ import argparse
 import sys
 
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, tool_parser
-from .lib.inet import add_family_args, daddr, family_constants, ip_version, saddr
-from .lib.runtime import Tool, run_tool, stream_events
+from .lib.args import pid, tool_parser
+from .lib.inet import (add_family_args, connect_columns, family_constants, parse_tool_args,
+                       pid_constant, stream_table)
+from .lib.runtime import Tool, run_tool
 from .lib.timestamps import SinceFirst
 
 EXAMPLES = """examples:
@@ -43,21 +44,13 @@ def parse_args(argv):
                    help="minimum duration to trace (ms)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="print the BPF program for debugging purposes")
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_tool_args(p, argv)
 
 
 def columns(args):
     return [
         Column("TIME(s)", "%-9.3f", SinceFirst("ts_us", 1e6)) if args.timestamp else None,
-        Column("PID", "%-7d ", "pid"),
-        Column("COMM", "%-12.12s ", "task"),
-        Column("IP", "%-2d ", ip_version),
-        Column("SADDR", "%-16s ", saddr),
-        Column("LPORT", "%-6d ", "lport") if args.lport else None,
-        Column("DADDR", "%-16s ", daddr),
+        *connect_columns(args),
         Column("DPORT", "%-5d ", "dport"),
         Column("LAT(ms)", "%.2f", lambda e: e.delta_us / 1000, key="lat_ms"),
     ]
@@ -65,23 +58,16 @@ def columns(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.ebpf or args.verbose:
+    if args.verbose:
         print(open(__file__.replace(".py", ".bpf.c")).read())
-        if args.ebpf:
-            return 0
-    constants = family_constants(args)
     # bcc rounds fractions to the microsecond
-    constants["min_us"] = int(args.duration_ms * 1000)
-    if args.pid is not None:
-        constants["targ_tgid"] = args.pid
+    constants = {**family_constants(args), **pid_constant(args),
+                 "min_us": int(args.duration_ms * 1000)}
     table = Table(columns(args), json=args.json)
 
     with Tool("tcpconnlat", constants, events=True) as tool:
         tool.attach("set_state")
-        decode = tool.record("event").decode
-        tool.open_events(lambda data: table.write(decode(data)))
-        table.print_header()
-        stream_events(tool, args.duration)
+        stream_table(tool, table, args)
     return 0
 
 

@@ -64,7 +64,7 @@ int kfree_skb(struct trace_event_raw_kfree_skb *args)
         return 0;
     if (targ_family && family != targ_family)
         return 0;
-    if (targ_netns && BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) != targ_netns)
+    if (targ_netns && sock_netns(sk) != targ_netns)
         return 0;
 
     unsigned char *head = BPF_CORE_READ(skb, head);

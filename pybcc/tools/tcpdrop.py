@@ -1,5 +1,4 @@
 """tcpdrop: TCP packets dropped by the kernel, with the drop reason (bcc's columns and flags)."""
-import argparse
 import os
 import re
 import socket
@@ -9,9 +8,10 @@ from ..errors import BPFError
 from ..kernel import tracefs
 from ..output.table import Column, Table, write_json
 from ..symbols.kallsyms import ksym
-from .lib.args import add_duration, add_json, pid, tool_parser
-from .lib.inet import add_family_args, family_constants, format_addr, tcp_state_name
-from .lib.runtime import Tool, fail, run_tool, stream_events
+from .lib.args import pid, tool_parser
+from .lib.inet import (add_family_args, family_constants, format_addr, parse_tool_args,
+                       stream_table, tcp_state_name)
+from .lib.runtime import Tool, fail, run_tool
 from .lib.stacks import TRACING_FRAMES
 from .lib.timestamps import wall_clock
 
@@ -36,10 +36,7 @@ def parse_args(argv):
                    help="print the kernel stack of each drop")
     p.add_argument("--netns-id", type=int, default=0, help="the netns id to filter by")
     p.add_argument("--pid-netns", type=pid, default=0, help="the pid whose netns to filter by")
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_tool_args(p, argv)
 
 
 def drop_reasons():
@@ -88,9 +85,6 @@ def kernel_stack(stacks, stack_id):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.ebpf:
-        print(open(__file__.replace(".py", ".bpf.c")).read())
-        return 0
     if args.pid_netns and args.netns_id:
         fail("ERROR: --pid_netns and --netns-id not allowed together")
     netns = os.stat(f"/proc/{args.pid_netns}/ns/net").st_ino if args.pid_netns else args.netns_id
@@ -108,10 +102,8 @@ def main(argv=None):
     with Tool("tcpdrop", constants, events=True) as tool:
         tool.attach("kfree_skb")
         stacks = tool.maps["stack_traces"]
-        decode = tool.record("event").decode
 
-        def on_event(data):
-            e = decode(data)
+        def write(e):
             frames = kernel_stack(stacks, e.stack_id) if args.stack else []
             if args.json:
                 row = table.as_dict(e)
@@ -123,9 +115,7 @@ def main(argv=None):
             if args.stack:
                 table.out.write("".join("\t%s\n" % f for f in frames) + "\n")
 
-        tool.open_events(on_event)
-        table.print_header()
-        stream_events(tool, args.duration)
+        stream_table(tool, table, args, write=write)
     return 0
 
 

@@ -6,10 +6,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
-
-#define AF_INET 2
-#define IPPROTO_TCP 6
-#define MAX_PORTS 64
+#include <pybcc/inet.h>
 
 struct event {
     u64 ts_us;
@@ -17,12 +14,7 @@ struct event {
     u64 rx_b;
     u64 tx_b;
     u32 pid;
-    u16 af;
-    u16 lport;
-    u16 dport;
-    u16 pad[3];
-    u8 saddr[16];
-    u8 daddr[16];
+    INET_ENDPOINTS;
     char task[16];
 };
 PYBCC_RECORD(event);
@@ -35,36 +27,13 @@ struct id {
 const volatile u32 targ_tgid = 0;
 const volatile u16 targ_family = 0;
 const volatile u32 n_lports = 0;
-const volatile u16 lports[MAX_PORTS] = {};
+const volatile u16 lports[PYBCC_MAX_PORTS] = {};
 const volatile u32 n_dports = 0;
-const volatile u16 dports[MAX_PORTS] = {};
+const volatile u16 dports[PYBCC_MAX_PORTS] = {};
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u64);
-    __type(value, u64);
-} birth SEC(".maps");
+HASH_MAP(birth, u64, u64, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u64);
-    __type(value, struct id);
-} whoami SEC(".maps");
-
-static __always_inline bool in_list(const volatile u16 *list, u32 n, u16 port)
-{
-    if (!n)
-        return true;
-    for (int i = 0; i < MAX_PORTS; i++) {
-        if (i >= n)
-            break;
-        if (list[i] == port)
-            return true;
-    }
-    return false;
-}
+HASH_MAP(whoami, u64, struct id, 10240);
 
 SEC("tracepoint/sock/inet_sock_set_state")
 int set_state(struct trace_event_raw_inet_sock_set_state *args)
@@ -74,11 +43,10 @@ int set_state(struct trace_event_raw_inet_sock_set_state *args)
     u32 pid = bpf_get_current_pid_tgid() >> 32;
     struct event e = {};
 
-    if (args->protocol != IPPROTO_TCP)
+    if (args->protocol != PYBCC_IPPROTO_TCP)
         return 0;
-    e.lport = args->sport;
-    e.dport = args->dport;
-    if (!in_list(lports, n_lports, e.lport) || !in_list(dports, n_dports, e.dport)) {
+    SET_STATE_ENDPOINTS(args, &e);
+    if (!port_in_list(lports, n_lports, e.lport) || !port_in_list(dports, n_dports, e.dport)) {
         bpf_map_delete_elem(&birth, &sk);
         return 0;
     }
@@ -116,7 +84,6 @@ int set_state(struct trace_event_raw_inet_sock_set_state *args)
     }
     if (targ_tgid && pid != targ_tgid)
         return 0;
-    e.af = args->family;
     if (targ_family && e.af != targ_family)
         return 0;
 
@@ -125,14 +92,6 @@ int set_state(struct trace_event_raw_inet_sock_set_state *args)
     e.tx_b = BPF_CORE_READ(tp, bytes_acked);
     e.ts_us = now / 1000;
     e.pid = pid;
-    /* probe reads: the verifier refuses moved ctx pointers */
-    if (e.af == AF_INET) {
-        bpf_probe_read_kernel(e.saddr, 4, args->saddr);
-        bpf_probe_read_kernel(e.daddr, 4, args->daddr);
-    } else {
-        bpf_probe_read_kernel(e.saddr, 16, args->saddr_v6);
-        bpf_probe_read_kernel(e.daddr, 16, args->daddr_v6);
-    }
     emit_event(args, &e, sizeof(e));
     return 0;
 }

@@ -5,44 +5,31 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
-#include <bpf/bpf_endian.h>
 #include <pybcc/tool.h>
+#include <pybcc/inet.h>
+#include <pybcc/counts.h>
 
-#define AF_INET 2
 #define RETRANSMIT 1
 #define TLP 2
 
 struct event {
     u32 pid;
     u32 seq;
-    u16 af;
-    u16 lport;
-    u16 dport;
     u8 type;
     u8 state;
-    u8 saddr[16];
-    u8 daddr[16];
+    u16 pad;
+    INET_ENDPOINTS;
 };
 PYBCC_RECORD(event);
 
 struct flow_key {
-    u16 af;
-    u16 lport;
-    u16 dport;
-    u16 pad;
-    u8 saddr[16];
-    u8 daddr[16];
+    INET_ENDPOINTS;
 };
 
 const volatile u16 targ_family = 0;
 const volatile bool do_count = false;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct flow_key);
-    __type(value, u64);
-} counts SEC(".maps");
+HASH_MAP(counts, struct flow_key, u64, 10240);
 
 static __always_inline int trace_event(void *ctx, struct sock *sk, struct sk_buff *skb, u8 type)
 {
@@ -53,26 +40,13 @@ static __always_inline int trace_event(void *ctx, struct sock *sk, struct sk_buf
     e.af = BPF_CORE_READ(sk, __sk_common.skc_family);
     if (targ_family && e.af != targ_family)
         return 0;
-    e.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-    e.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-    if (e.af == AF_INET) {
-        BPF_CORE_READ_INTO((u32 *)e.saddr, sk, __sk_common.skc_rcv_saddr);
-        BPF_CORE_READ_INTO((u32 *)e.daddr, sk, __sk_common.skc_daddr);
-    } else {
-        BPF_CORE_READ_INTO(&e.saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-        BPF_CORE_READ_INTO(&e.daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-    }
+    SOCK_ENDPOINTS(sk, &e);
 
     if (do_count) {
         struct flow_key key = {.af = e.af, .lport = e.lport, .dport = e.dport};
-        u64 one = 1, *n;
         __builtin_memcpy(key.saddr, e.saddr, 16);
         __builtin_memcpy(key.daddr, e.daddr, 16);
-        n = bpf_map_lookup_elem(&counts, &key);
-        if (n)
-            __sync_fetch_and_add(n, 1);
-        else
-            bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST);
+        map_add(&counts, &key, 1);
         return 0;
     }
     e.pid = bpf_get_current_pid_tgid() >> 32;

@@ -1,13 +1,13 @@
 """tcpretrans: trace TCP retransmits (bcc's columns and flags)."""
-import argparse
 import sys
 
 from ..errors import AttachError, LoadError, NotSupportedError
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, tool_parser
-from .lib.inet import (add_family_args, by_family, daddr, family_constants, ip_version, saddr,
+from .lib.args import tool_parser
+from .lib.inet import (add_family_args, by_family, daddr, family_constants, ip_version,
+                       parse_tool_args, saddr, stream_table, tcp_state_name,
                        wait_for_interrupt, write_counts)
-from .lib.runtime import Tool, run_tool, status, stream_events
+from .lib.runtime import Tool, run_tool
 from .lib.timestamps import wall_clock
 
 EXAMPLES = """examples:
@@ -18,9 +18,6 @@ EXAMPLES = """examples:
 """
 
 TYPES = {1: "R", 2: "L"}
-STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2",
-          6: "TIME_WAIT", 7: "CLOSE", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN",
-          11: "CLOSING", 12: "NEW_SYN_RECV"}
 
 
 def parse_args(argv):
@@ -31,10 +28,7 @@ def parse_args(argv):
     p.add_argument("-c", "--count", action="store_true",
                    help="count occurred retransmits per flow")
     add_family_args(p)
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_tool_args(p, argv)
 
 
 def local(e):
@@ -46,7 +40,7 @@ def remote(e):
 
 
 def columns(args):
-    state = lambda e: STATES.get(e.state, str(e.state))   # noqa: E731
+    state = lambda e: tcp_state_name(e.state)   # noqa: E731
     return [
         Column("TIME", "%-8s ", wall_clock),
         Column("PID", "%-7d ", "pid"),
@@ -72,9 +66,6 @@ COUNT_COLUMNS = [
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.ebpf:
-        print(open(__file__.replace(".py", ".bpf.c")).read())
-        return 0
     constants = {"do_count": args.count}
     constants.update(family_constants(args))
 
@@ -95,12 +86,8 @@ def main(argv=None):
             write_counts(Table(COUNT_COLUMNS, json=args.json), by_family(counts))
             return 0
 
-        table = Table(columns(args), json=args.json)
-        decode = tool.record("event").decode
-        tool.open_events(lambda data: table.write(decode(data)))
-        status("Tracing retransmits ... Hit Ctrl-C to end", args.json)
-        table.print_header()
-        stream_events(tool, args.duration)
+        stream_table(tool, Table(columns(args), json=args.json), args,
+                     "Tracing retransmits ... Hit Ctrl-C to end")
     return 0
 
 

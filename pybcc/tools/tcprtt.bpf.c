@@ -42,19 +42,9 @@ const volatile bool targ_ms = false;
 const volatile int key_by = BY_NONE;
 const volatile bool want_avg = false;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct hist_key);
-    __type(value, u64);
-} hists SEC(".maps");
+HASH_MAP(hists, struct hist_key, u64, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct addr_key);
-    __type(value, struct avg);
-} avgs SEC(".maps");
+HASH_MAP(avgs, struct addr_key, struct avg, 10240);
 
 static __always_inline bool addr_matches(u16 want_af, const volatile u8 *want, u16 af, u8 *addr)
 {

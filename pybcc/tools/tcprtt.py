@@ -1,10 +1,9 @@
 """tcprtt: summarize TCP smoothed RTT as histograms (bcc's flags and output)."""
-import argparse
 import sys
 
 from ..output.histogram import collect_sections, sections_json, sections_text
-from .lib.args import add_json, int_between, positive_int, tool_parser
-from .lib.inet import add_family_args, family_constants, format_addr, ip_address
+from .lib.args import int_between, positive_int, tool_parser
+from .lib.inet import add_family_args, family_constants, format_addr, ip_address, parse_tool_args
 from .lib.report import report_loop
 from .lib.runtime import Tool, run_tool, status
 
@@ -50,9 +49,7 @@ def parse_args(argv):
     p.add_argument("-D", "--debug", action="store_true",
                    help="print BPF program before starting (for debugging purposes)")
     add_family_args(p)
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_tool_args(p, argv, duration=False)
 
 
 def address_text(who):
@@ -78,10 +75,8 @@ def constants_for(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.debug or args.ebpf:
+    if args.debug:
         print(open(__file__.replace(".py", ".bpf.c")).read())
-        if args.ebpf:
-            return 0
     label = "msecs" if args.milliseconds else "usecs"
     header = ("Local Address" if args.byladdr else "Remote Address" if args.byraddr
               else "All Addresses")

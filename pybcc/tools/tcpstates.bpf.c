@@ -12,14 +12,9 @@ struct event {
     u64 skaddr;
     u64 span_us;
     u32 pid;
-    u16 af;
-    u16 lport;
-    u16 dport;
-    u16 pad;
     int oldstate;
     int newstate;
-    u8 saddr[16];
-    u8 daddr[16];
+    INET_ENDPOINTS;
     char task[16];
 };
 PYBCC_RECORD(event);
@@ -31,12 +26,7 @@ const volatile u32 n_dports = 0;
 const volatile u16 dports[PYBCC_MAX_PORTS] = {};
 
 /* socket → when it entered its current state */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u64);
-    __type(value, u64);
-} last SEC(".maps");
+HASH_MAP(last, u64, u64, 10240);
 
 SEC("tracepoint/sock/inet_sock_set_state")
 int set_state(struct trace_event_raw_inet_sock_set_state *args)
@@ -46,13 +36,11 @@ int set_state(struct trace_event_raw_inet_sock_set_state *args)
 
     if (args->protocol != PYBCC_IPPROTO_TCP)
         return 0;
-    e.lport = args->sport;
-    e.dport = args->dport;
+    SET_STATE_ENDPOINTS(args, &e);
     if (!port_in_list(lports, n_lports, e.lport) || !port_in_list(dports, n_dports, e.dport)) {
         bpf_map_delete_elem(&last, &sk);
         return 0;
     }
-    e.af = args->family;
     if (targ_family && e.af != targ_family)
         return 0;
 
@@ -65,7 +53,6 @@ int set_state(struct trace_event_raw_inet_sock_set_state *args)
     e.newstate = args->newstate;
     e.pid = bpf_get_current_pid_tgid() >> 32;
     bpf_get_current_comm(e.task, sizeof(e.task));
-    set_state_addrs(args, e.af, e.saddr, e.daddr);
     emit_event(args, &e, sizeof(e));
 
     if (e.newstate == TCP_CLOSE)

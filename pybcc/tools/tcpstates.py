@@ -1,12 +1,12 @@
 """tcpstates: TCP state changes with the time spent in each state (bcc's columns and flags)."""
-import argparse
 import sys
 
 from ..output.table import Table
-from .lib.args import add_duration, add_json, tool_parser
-from .lib.inet import (add_family_args, add_port_args, daddr, family_constants, ip_column,
-                       ip_version, layout_columns, port_constants, saddr, tcp_state_name)
-from .lib.runtime import Tool, fail, run_tool, stream_events
+from .lib.args import tool_parser
+from .lib.inet import (add_family_args, add_layout_args, add_port_args, daddr, family_constants,
+                       ip_column, ip_version, layout_columns, parse_tool_args, port_constants,
+                       saddr, stream_table, tcp_state_name)
+from .lib.runtime import Tool, fail, run_tool
 
 EXAMPLES = """examples:
     ./tcpstates           # trace all TCP state changes
@@ -29,21 +29,12 @@ running, often swapper, as with bcc.
 
 def parse_args(argv):
     p = tool_parser("tcpstates", "Trace TCP session state changes and durations", EXAMPLES)
-    p.add_argument("-T", "--time", action="store_true",
-                   help="include time column on output (HH:MM:SS)")
-    p.add_argument("-t", "--timestamp", action="store_true",
-                   help="include timestamp on output (seconds)")
-    p.add_argument("-w", "--wide", action="store_true",
-                   help="wide column output (fits IPv6 addresses)")
-    p.add_argument("-s", "--csv", action="store_true", help="comma separated values output")
+    add_layout_args(p)
     add_port_args(p)
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("-Y", "--journal", action="store_true",
                    help="log session state changes to the systemd journal")
     add_family_args(p)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_tool_args(p, argv)
 
 
 # bcc's three layouts (value format, header format)
@@ -95,26 +86,19 @@ def journal_sender():
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.ebpf:
-        print(open(__file__.replace(".py", ".bpf.c")).read())
-        return 0
     journal = journal_sender() if args.journal else None
     constants = family_constants(args)
     constants.update(port_constants(args))
     table = Table(columns(args), json=args.json)
 
-    def on_event(data):
-        e = decode(data)
+    def write(e):
         table.write(e)
         if journal:
             journal(e)
 
     with Tool("tcpstates", constants, events=True) as tool:
         tool.attach("set_state")
-        decode = tool.record("event").decode
-        tool.open_events(on_event)
-        table.print_header()
-        stream_events(tool, args.duration)
+        stream_table(tool, table, args, write=write)
     return 0
 
 

@@ -19,12 +19,7 @@ struct hist_key {
 
 const volatile u16 targ_family = 0;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, struct hist_key);
-    __type(value, u64);
-} hists SEC(".maps");
+HASH_MAP(hists, struct hist_key, u64, 1024);
 
 static __always_inline int count_backlog(struct sock *sk)
 {

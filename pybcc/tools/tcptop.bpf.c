@@ -7,7 +7,6 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
-#include <bpf/bpf_endian.h>
 #include <pybcc/tool.h>
 #include <pybcc/inet.h>
 #include <pybcc/containers.h>
@@ -16,12 +15,7 @@
 
 struct flow_key {
     u32 pid;
-    u16 af;
-    u16 lport;
-    u16 dport;
-    u16 pad[3];
-    u8 saddr[16];
-    u8 daddr[16];
+    INET_ENDPOINTS;
     char name[16];
 };
 
@@ -33,12 +27,7 @@ struct traffic {
 const volatile u32 targ_tgid = 0;
 const volatile u16 targ_family = 0;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct flow_key);
-    __type(value, struct traffic);
-} flows SEC(".maps");
+HASH_MAP(flows, struct flow_key, struct traffic, 10240);
 
 static __always_inline int count_bytes(struct sock *sk, long bytes, bool sent)
 {
@@ -57,9 +46,7 @@ static __always_inline int count_bytes(struct sock *sk, long bytes, bool sent)
         return 0;
     if (container_filtered())
         return 0;
-    key.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-    key.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-    sock_addrs(sk, key.af, key.saddr, key.daddr);
+    SOCK_ENDPOINTS(sk, &key);
     bpf_get_current_comm(key.name, sizeof(key.name));
 
     t = bpf_map_lookup_elem(&flows, &key);

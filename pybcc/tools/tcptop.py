@@ -1,14 +1,14 @@
 """tcptop: summarize TCP send/recv throughput by host (bcc's columns and flags)."""
-import argparse
 import socket
 import sys
 import time
 
 from ..errors import AttachError, LoadError, NotSupportedError
 from ..output.table import Column, Table, write_json
-from .lib.args import add_duration, add_json, pid, positive_int, tool_parser
+from .lib.args import pid, positive_int, tool_parser
 from .lib.containers import ContainerSets
-from .lib.inet import add_family_args, daddr, family_constants, saddr
+from .lib.inet import (add_container_args, add_family_args, container_constants, daddr,
+                       family_constants, parse_tool_args, pid_constant, saddr)
 from .lib.runtime import Tool, run_tool, sleep_intervals, status
 
 EXAMPLES = """examples:
@@ -36,13 +36,9 @@ def parse_args(argv):
     p.add_argument("interval", nargs="?", default=1, type=positive_int,
                    help="output interval, in seconds (default 1)")
     p.add_argument("count", nargs="?", type=positive_int, help="number of outputs")
-    p.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
-    p.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
+    add_container_args(p)
     add_family_args(p)
-    p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
-    return p.parse_args(argv)
+    return parse_tool_args(p, argv)
 
 
 def flow_columns(v6):
@@ -105,13 +101,8 @@ def report(flows, args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.ebpf:
-        print(open(__file__.replace(".py", ".bpf.c")).read())
-        return 0
-    constants = family_constants(args)
-    constants.update(filter_cgroup=bool(args.cgroupmap), filter_mntns=bool(args.mntnsmap))
-    if args.pid is not None:
-        constants["targ_tgid"] = args.pid
+    constants = {**family_constants(args), **pid_constant(args),
+                 **container_constants(args)}
 
     with Tool("tcptop", constants) as tool:
         containers = ContainerSets(tool, args.cgroupmap, args.mntnsmap)

@@ -1,8 +1,10 @@
-// vfsstat: counts of file system calls by kind, from the syscalls
-// tracepoints (bcc counts the vfs_* kernel functions with kprobes/fentry).
+// vfsstat: counts of file system calls by kind: kprobes on the vfs_*
+// functions (bcc's) where the kernel has kprobes, else the syscalls
+// tracepoints that reach them.
 // Per-CPU counters that only grow; user space reports the difference.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <pybcc/percpu_counters.h>
 
 enum stat_types {
     S_READ = 1,
@@ -22,22 +24,13 @@ enum stat_types {
 
 const volatile u32 targ_pid = 0;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, S_MAXSTAT);
-    __type(key, u32);
-    __type(value, u64);
-} stats SEC(".maps");
+DEFINE_PERCPU_COUNTERS(stats, S_MAXSTAT, u64);
 
 static __always_inline int count(u32 key)
 {
-    u64 *v;
-
     if (targ_pid && (bpf_get_current_pid_tgid() >> 32) != targ_pid)
         return 0;
-    v = bpf_map_lookup_elem(&stats, &key);
-    if (v)
-        *v += 1;
+    counter_add(&stats, key, 1);
     return 0;
 }
 
@@ -88,5 +81,19 @@ COUNT_OPEN(openat)
 COUNT_OPEN(openat2)
 COUNT_OPEN(creat)
 COUNT_OPEN(open_by_handle_at)
+
+/* bcc's source, where the kernel has kprobes: the vfs_* functions themselves */
+#define COUNT_KPROBE(func, key) \
+    SEC("kprobe/" #func) \
+    int kprobe_##func(void *ctx) { return count(key); }
+
+COUNT_KPROBE(vfs_read, S_READ)
+COUNT_KPROBE(vfs_write, S_WRITE)
+COUNT_KPROBE(vfs_fsync_range, S_FSYNC)
+COUNT_KPROBE(vfs_open, S_OPEN)
+COUNT_KPROBE(vfs_create, S_CREATE)
+COUNT_KPROBE(vfs_unlink, S_UNLINK)
+COUNT_KPROBE(vfs_mkdir, S_MKDIR)
+COUNT_KPROBE(vfs_rmdir, S_RMDIR)
 
 char LICENSE[] SEC("license") = "GPL";

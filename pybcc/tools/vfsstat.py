@@ -6,7 +6,7 @@ from ..output.table import Column, Table
 from .lib.args import add_interval_count, add_json, pid, tool_parser
 from .lib.report import report_loop
 from .lib.runtime import Tool
-from .lib.snoop import attach_all
+from .lib.snoop import attach_kprobes_or
 
 EXAMPLES = """examples:
     ./vfsstat             # count some VFS calls per second
@@ -14,8 +14,10 @@ EXAMPLES = """examples:
     ./vfsstat 2 5         # print 2 second summaries, 5 times
     ./vfsstat --json 1 3  # NDJSON, one object per interval (pybcc)
 
-Source: the syscalls tracepoints, not bcc's kprobes/fentry on vfs_* functions,
-so each column counts the syscalls that reach that function:
+Source: kprobes on vfs_read, vfs_write, vfs_fsync_range, vfs_open, vfs_create,
+vfs_unlink, vfs_mkdir and vfs_rmdir, as bcc, where the kernel has kprobes.
+Else the syscalls tracepoints (PYBCC_DEBUG=1 says which), each column
+counting the syscalls that reach that function:
   READ/s    read, pread64 (not readv/preadv/sendfile/splice, nor the kernel's own reads)
   WRITE/s   write, pwrite64 (likewise)
   FSYNC/s   fsync, fdatasync (not msync(MS_SYNC))
@@ -31,6 +33,8 @@ PROGRAMS = ["enter_read", "enter_pread64", "enter_write", "enter_pwrite64", "ent
             "enter_fdatasync", "enter_mkdir", "enter_mkdirat", "enter_rmdir", "enter_unlink",
             "enter_unlinkat", "enter_mknod", "enter_mknodat", "exit_open", "exit_openat",
             "exit_openat2", "exit_creat", "exit_open_by_handle_at"]
+KPROBES = ["kprobe_" + f for f in ("vfs_read", "vfs_write", "vfs_fsync_range", "vfs_open",
+                                   "vfs_create", "vfs_unlink", "vfs_mkdir", "vfs_rmdir")]
 # syscalls some architectures lack (arm64 has only the *at forms)
 OPTIONAL = {"enter_mkdir", "enter_rmdir", "enter_unlink", "enter_mknod", "exit_open",
             "exit_openat2", "exit_creat", "exit_open_by_handle_at"}
@@ -65,7 +69,7 @@ def main(argv=None):
         return table.text(row) + "\n"
 
     with Tool("vfsstat", constants) as tool:
-        attach_all(tool, PROGRAMS, OPTIONAL)
+        attach_kprobes_or(tool, KPROBES, PROGRAMS, OPTIONAL)
         table.print_header()
         report_loop(report, args.interval, args.count, None, args.json, blank_line=False)
     return 0

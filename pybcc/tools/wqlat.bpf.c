@@ -22,19 +22,9 @@ const volatile u64 factor = 1000;           /* ns per unit: usecs, or 1 for -N *
 const volatile bool per_workqueue = false;
 const volatile char targ_wqname[WQ_NAME_LEN] = {};  /* "": every workqueue */
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, u64);
-    __type(value, struct start_val);
-} start SEC(".maps");
+HASH_MAP(start, u64, struct start_val, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, struct hist_key);
-    __type(value, u64);
-} hists SEC(".maps");
+HASH_MAP(hists, struct hist_key, u64, 1024);
 
 static __always_inline bool name_wanted(const char *name)
 {

@@ -123,3 +123,24 @@ def test_biolatency_j_is_bccs_dict_print():
     assert all(d["val_type"] == "usecs" and d["disk"] == disk for d in dicts), t.stdout
     assert sum(b["count"] for d in dicts for b in d["data"]) >= 20, t.stdout
     assert set(dicts[0]["data"][0]) == {"interval-start", "interval-end", "count"}, t.stdout
+
+
+def test_biolatency_cgroup_filter():
+    """-Q -c: only requests created in the cgroup (dd moved into it), not
+    the test's own."""
+    from .loopdev import direct_io, loop_device
+    from .test_biosnoop import cgroup2_dir
+    cg = cgroup2_dir()
+    try:
+        with loop_device(16) as (dev, _):
+            with RunningTool("biolatency", "-Q", "-c", cg, "-d", dev, "--json",
+                             ready="Tracing") as t:
+                direct_io(dev, range(10))
+                dd = subprocess.Popen(["sh", "-c", f'echo $$ > {cg}/cgroup.procs && exec dd '
+                                       f'if=/dev/zero of=/dev/{dev} bs=4k count=7 '
+                                       'oflag=direct 2>/dev/null'])
+                assert dd.wait() == 0
+    finally:
+        os.rmdir(cg)
+    (rec,) = t.json_records()
+    assert sum(b["count"] for h in rec["histograms"] for b in h["buckets"]) == 7, rec

@@ -72,3 +72,39 @@ def test_biosnoop_json_has_the_io_fields():
 @pytest.mark.parametrize("args", [["--duration", "-1"], ["--duration", "x"], ["-d"]])
 def test_biosnoop_bad_input(args):
     bad_input("biosnoop", *args)
+
+
+def cgroup2_dir():
+    """A new cgroup v2 directory (no controller needed to hold processes)."""
+    with open("/proc/mounts") as f:
+        roots = [ln.split()[1] for ln in f if ln.split()[2] == "cgroup2"]
+    if not roots:
+        pytest.skip("no cgroup v2 hierarchy mounted")
+    return tempfile.mkdtemp(prefix="pybcc-biosnoop-", dir=roots[0])
+
+
+def test_biosnoop_cgroup_and_min_latency():
+    """-c: only I/O created in the cgroup (dd moved into it; the test's own
+    writes are outside); -m: nothing under the minimum."""
+    from .loopdev import direct_io, loop_device
+    cg = cgroup2_dir()
+    try:
+        with loop_device(16) as (dev, _):
+            with RunningTool("biosnoop", "-c", cg, "-d", dev, ready="LAT(ms)") as t, \
+                    RunningTool("biosnoop", "-m", "100000", "-d", dev, ready="LAT(ms)") as slow:
+                direct_io(dev, range(10))                       # outside the cgroup
+                dd = subprocess.Popen(["sh", "-c", f'echo $$ > {cg}/cgroup.procs && exec dd '
+                                       f'if=/dev/zero of=/dev/{dev} bs=4k count=7 '
+                                       'oflag=direct 2>/dev/null'])
+                assert dd.wait() == 0
+                t.wait_for(lambda ln: len([x for x in t.lines if f" {dd.pid} " in x]) >= 7)
+    finally:
+        os.rmdir(cg)
+    rows = [ln.split() for ln in t.lines[1:]]
+    assert len(rows) == 7 and all(r[2] == str(dd.pid) and r[1] == "dd" for r in rows), t.stdout
+    assert slow.lines == [slow.header], slow.stdout
+
+
+@pytest.mark.parametrize("args", [["-m", "-1"], ["-c", "/tmp"], ["-c", "/nonexistent"]])
+def test_biosnoop_bad_min_and_cgroup(args):
+    bad_input("biosnoop", *args)

@@ -7,6 +7,7 @@ import pytest
 from pybcc.kernel import features
 from pybcc.tools.funccount import parse_pattern
 
+from .pyusdt import PYTHON, python_calling
 from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -59,8 +60,8 @@ def test_funccount_interval_duration_and_usdt():
     r = run_tool("funccount", "-i", "1", "-d", "2", "t:syscalls:sys_enter_getppid")
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("FUNC") == 2 and r.stdout.splitlines()[-1] == "Detaching..."
-    r = run_tool("funccount", "u:c:nothing")
-    assert r.returncode == 1 and "USDT" in r.stderr
+    r = run_tool("funccount", "u:c:nothing")   # libc has USDT probes, but none such
+    assert r.returncode == 2 and "No functions matched" in r.stderr
     r = run_tool("funccount", "t:nosuchcat:nosuchevent")   # bad input: exit 2
     assert r.returncode == 2 and "No functions matched" in r.stderr
 
@@ -116,3 +117,23 @@ def test_funccount_json_counts_one_process_per_interval():
                                   ["-i", "-1", "c:malloc"], ["-r", "("], ["a:b:c:d"]])
 def test_funccount_bad_input_is_one_line(args):
     bad_input("funccount", *args)
+
+
+def test_funccount_usdt_python_function_entry():
+    """u:LIB:PROBE (-r): python3.11's function__entry/return, in this test's
+    child only (it calls a function 100 times a second). CPython 3.11 fires
+    function__entry only while python:line is enabled: the pattern takes it too."""
+    child = python_calling("pybcc_usdt_marker", seconds=30)
+    try:
+        with RunningTool("funccount", "-p", child.pid, "-i", "1", "--json", "-r",
+                         f"u:{PYTHON}:^(function__.*|line)$", ready="Hit Ctrl-C to end.") as t:
+            assert t.wait_for_record(lambda o: any(
+                r["func"] == "function__entry" and r["count"] >= 50 for r in o["rows"]),
+                timeout=20), t.stdout + "\n".join(t.err_lines)
+        rows = {r["func"]: r["count"] for o in t.json_records() for r in o["rows"]}
+        # every entry has its return (give or take the calls cut by the interval)
+        assert abs(rows["function__entry"] - rows["function__return"]) <= 2, rows
+        assert 'Tracing 3 functions for "u:' in t.stderr, t.stderr
+    finally:
+        child.kill()
+        child.wait()

@@ -1,4 +1,5 @@
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -103,7 +104,20 @@ def test_memleak_combined_only_and_size_filter(leaky):
                  "-c", f"{leaky} 10", "1", "1")
     assert r.returncode == 0, r.stderr
     want = {k: v for k, v in EXPECTED.items() if 3000 <= v[0] // v[1] <= 6000}
+    # as bcc's, a stack whose allocations were all freed stays: freed_all's
+    # mmap of 4096 bytes (its other allocations are outside -z/-Z)
+    want["freed_all"] = (0, 0)
     assert reports(r.stdout) == want, r.stdout
+
+
+def test_memleak_combined_only_sort_by_count(leaky):
+    r = run_tool("memleak", "--combined-only", "--sort", "count", "-z", "1000", "-Z", "2200",
+                 "-T", "2", "-c", f"{leaky} 10", "1", "1")
+    assert r.returncode == 0, r.stderr
+    # the two stacks with most allocations: malloc(1001) x3 and calloc(7, 151) x2,
+    # the most last, as bcc prints them
+    assert reports(r.stdout) == {"leak_malloc": (3003, 3), "leak_calloc": (2114, 2)}, r.stdout
+    assert r.stdout.index("3003 bytes") > r.stdout.index("2114 bytes"), r.stdout
 
 
 def test_memleak_kernel_mode_stacks():
@@ -136,10 +150,14 @@ def test_memleak_json_reports_exact_leaks_per_stack(leaky):
 def test_memleak_trace_calls_text_and_json(leaky):
     with RunningTool("memleak", "-t", "-c", f"{leaky} 5", ready="Attaching to pid") as t:
         child = re.search(r"Attaching to pid (\d+)", t.stdout).group(1)
-        line = t.wait_for(lambda ln: ln.endswith("alloc entered, size = 6009"))
-        free = t.wait_for(lambda ln: re.search(r"free entered, address = [0-9a-f]+, size = 777$",
+        line = t.wait_for(lambda ln: ln.endswith("b'alloc entered, size = 6009')"))
+        free = t.wait_for(lambda ln: re.search(r"b'free entered, address = [0-9a-f]+, size = 777'\)$",
                                                ln))
-    assert line is not None and line.split()[:2] == ["leaky", child], t.stdout
+    # bcc prints BPF.trace_fields(): (task, pid, cpu, flags, timestamp, message)
+    assert line is not None, t.stdout
+    m = re.fullmatch(r"\(b'leaky', (\d+), (\d+), b'\.\.\.11', (\d+\.\d+), "
+                     r"b'alloc entered, size = 6009'\)", line)
+    assert m and m.group(1) == child and int(m.group(2)) < os.cpu_count(), line
     assert free is not None, t.stdout
 
     with RunningTool("memleak", "-t", "--json", "-c", f"{leaky} 5",
@@ -148,6 +166,7 @@ def test_memleak_trace_calls_text_and_json(leaky):
         ret = t.wait_for_record(lambda e: e["event"] == "alloc_exit" and e["size"] == 6009)
         free = t.wait_for_record(lambda e: e["event"] == "free_enter" and e["size"] == 777)
     assert rec is not None and rec["comm"] == "leaky", t.stdout + t.stderr
+    assert rec["cpu"] < os.cpu_count() and rec["ts"] <= ret["ts"], (rec, ret)
     child = int(re.search(r"Attaching to pid (\d+)", t.stderr).group(1))
     assert rec["pid"] == child and ret["pid"] == child and ret["address"] > 0, t.stdout
     assert free is not None and free["address"] > 0, t.stdout
@@ -164,6 +183,7 @@ def test_memleak_trace_calls_text_and_json(leaky):
     (["-p", "1", "-c", "true"], "not both"),
     (["--percpu", "-c", "true"], "drop -p/-c"),
     (["-c", "/nonexistent/pybcc-cmd"], "no such command: /nonexistent/pybcc-cmd"),
+    (["--sort", "age"], "invalid choice: 'age'"),
 ])
 def test_memleak_bad_input_is_one_line(args, message):
     assert_one_line_error(run_tool("memleak", *args), message)
@@ -173,3 +193,10 @@ def test_memleak_duration_ends_after_the_report(leaky):
     r = run_tool("memleak", "--duration", "2", "-c", f"{leaky} 10", "1")
     assert r.returncode == 0, r.stderr
     assert len(re.findall(r"Top 10 stacks with outstanding allocations:", r.stdout)) == 2, r.stdout
+
+
+def test_memleak_symbols_prefix_names_the_allocators():
+    """--symbols-prefix je_ probes je_malloc...: libc has none, said in one line."""
+    r = run_tool("memleak", "--symbols-prefix", "xx_", "-c", "sleep 1", "1", "1")
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "has no function xx_malloc" in r.stderr, r.stderr

@@ -116,3 +116,75 @@ def test_tcpconnect_kprobe_path():
     srv.close()
     assert line is not None, t.stdout + t.stderr
     assert line.split()[-3:] == [str(lport), "127.0.0.1", str(port)]
+
+
+@pytest.mark.parametrize("flag", ["--mntnsmap", "--cgroupmap"])
+def test_tcpconnect_container_maps(flag):
+    """bcc's --cgroupmap/--mntnsmap: only connects from the sets in the pinned map."""
+    import uuid
+    from pybcc.maps.factory import create_map
+    from pybcc.maps.spec import MapSpec
+    if not os.path.isdir("/sys/fs/bpf"):
+        pytest.skip("no bpffs at /sys/fs/bpf")
+    if flag == "--mntnsmap":
+        mine = os.stat("/proc/self/ns/mnt").st_ino
+    else:
+        mine = os.stat("/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified")
+                       else "/sys/fs/cgroup").st_ino
+    pin = f"/sys/fs/bpf/pybcc-test-{uuid.uuid4().hex[:8]}"
+    m = create_map(MapSpec(name="pybcc_test_set", key_size=8, value_size=8, max_entries=16))
+    m[(12345).to_bytes(8, "little")] = bytes(8)          # not ours: nothing traced
+    m.pin(pin)
+    srv = local_server()
+    port = srv.getsockname()[1]
+    try:
+        with RunningTool("tcpconnect", flag, pin, ready="DPORT") as t:
+            socket.create_connection(("127.0.0.1", port)).close()
+            assert t.wait_for(lambda ln: ln.split()[-1:] == [str(port)], timeout=1.5) is None
+            m[mine.to_bytes(8, "little")] = bytes(8)     # now ours; re-read every second
+            t.wait_for(lambda ln: False, timeout=1.2)
+            socket.create_connection(("127.0.0.1", port)).close()
+            assert t.wait_for(lambda ln: ln.split()[-1:] == [str(port)]) is not None, t.stdout
+    finally:
+        srv.close()
+        m.unpin(pin)
+        m.close()
+
+
+# Resolves a name that only a private /etc/hosts knows (bind-mounted in a
+# mount namespace of its own), waits, connects to its address, then by name.
+DNS_CLIENT = r"""
+import socket, sys, time
+port = int(sys.argv[1])
+socket.getaddrinfo("pybcc-dns-test.example", port)
+time.sleep(0.3)
+socket.create_connection(("127.0.0.9", port)).close()
+socket.create_connection(("pybcc-dns-test.example", port)).close()
+"""
+
+
+def test_tcpconnect_dns(tmp_path):
+    import subprocess
+    import sys
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.9 pybcc-dns-test.example\n")
+    srv = local_server(host="127.0.0.9")
+    port = srv.getsockname()[1]
+    with RunningTool("tcpconnect", "-d", "-P", port, ready="QUERY") as t:
+        assert t.header.split() == ["PID", "COMM", "IP", "SADDR", "DADDR", "DPORT", "QUERY"]
+        subprocess.run(["unshare", "-m", "sh", "-c",
+                        f'mount --bind {hosts} /etc/hosts && exec "$@"', "sh",
+                        sys.executable, "-c", DNS_CLIENT, str(port)], check=True, timeout=30)
+        t.wait_for(lambda ln: len([x for x in t.lines if str(port) in x.split()]) >= 2)
+    srv.close()
+    mine = [ln.split()[4:] for ln in t.lines if ln.split()[5:6] == [str(port)]]
+    assert len(mine) == 2 and all(m[:3] == ["127.0.0.9", str(port), "pybcc-dns-test.example"]
+                                  for m in mine), t.stdout
+    # the first connect came 300 ms after the lookup (a numeric address looks
+    # nothing up), bcc's "(N.NNNms)" note; the second right after its own lookup
+    assert len(mine[0]) == 4 and 300 <= float(mine[0][3].strip("()ms")) < 2000, t.stdout
+    assert len(mine[1]) == 3, t.stdout
+
+
+def test_tcpconnect_dns_bad_combination():
+    assert "-c/--count" in bad_input("tcpconnect", "-d", "-c")

@@ -104,3 +104,19 @@ def test_tcpretrans_lossprobe_needs_kprobe_or_fentry():
     r = run_tool("tcpretrans", "-l")
     assert r.returncode == 1
     assert "tcp_send_loss_probe" in r.stderr and "without -l" in r.stderr
+
+
+@pytest.mark.vm
+def test_tcpretrans_lossprobe_on_stock_kernel():
+    """-l: a tail loss probe (kprobe or fentry on tcp_send_loss_probe) fires
+    before the retransmit timeout when the peer acknowledges nothing."""
+    import os
+    from pybcc.kernel import features
+    if not (features.has_kprobes() or features.has_fentry()):
+        if os.environ.get("PYBCC_VMTEST"):
+            pytest.fail("the VM kernel should have kprobes")
+        pytest.skip("no kprobes or fentry on this kernel")
+    t, lport, port = retransmit_on_loopback("-l", ready="STATE")
+    lines = [ln.split() for ln in t.lines if f"127.0.0.1:{lport}" in ln]
+    assert ["4", f"127.0.0.1:{lport}", "L>", f"127.0.0.1:{port}", "ESTABLISHED"] in \
+        [f[2:7] for f in lines], t.stdout + t.stderr

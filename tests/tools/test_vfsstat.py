@@ -3,6 +3,7 @@ import sys
 
 import pytest
 
+from .fileio import require_kprobes
 from .toolrun import RunningTool, bad_input
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.usefixtures("root")
 # says "done" and waits (one more read) to be killed.
 WORKER = r"""
 import os, stat, sys, tempfile
-d = tempfile.mkdtemp(prefix="pybcc-vfsstat-")
+d = tempfile.mkdtemp(prefix="pybcc-vfsstat-", dir=sys.argv[1] if len(sys.argv) > 1 else None)
 zero = os.open("/dev/zero", os.O_RDONLY)
 os.write(1, b"ready\n")
 sys.stdin.readline()
@@ -40,8 +41,9 @@ EXPECTED = {"read": 31, "write": 21, "fsync": 8, "open": 11, "create": 4, "unlin
             "mkdir": 3, "rmdir": 4}
 
 
-def run_worker(*tool_args):
-    child = subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE,
+def run_worker(*tool_args, directory=None):
+    child = subprocess.Popen([sys.executable, "-c", WORKER] + ([directory] if directory else []),
+                             stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True)
     try:
         # the child is set up and blocked in read() before tracing starts
@@ -74,6 +76,26 @@ def test_vfsstat_json():
     recs = t.json_records()
     assert set(recs[0]) == {"ts", "time", *EXPECTED}
     assert {k: sum(r[k] for r in recs) for k in EXPECTED} == EXPECTED, t.stdout
+
+
+@pytest.mark.vm
+def test_vfsstat_kprobe_path(monkeypatch, tmp_path):
+    require_kprobes()
+    monkeypatch.setenv("PYBCC_DEBUG", "1")
+    # a tmpfs of the test's own: on overlayfs (the VM's root) every vfs_* call
+    # on a file runs twice, once for the overlay and once for the upper layer
+    subprocess.run(["mount", "-t", "tmpfs", "pybcc-vfsstat", str(tmp_path)], check=True)
+    try:
+        t = run_worker(directory=str(tmp_path))
+    finally:
+        subprocess.run(["umount", str(tmp_path)])
+    assert "kprobe vfs_read" in t.stderr, t.stderr
+    rows = [ln.split()[1:] for ln in t.lines if ln != t.header]
+    got = dict(zip(EXPECTED, (sum(int(r[i]) for r in rows) for i in range(8))))
+    # measured on 6.1 (tmpfs): the 5 fsync() reach the vfs_fsync_range kprobe,
+    # the 3 fdatasync() did not (not explained yet)
+    assert 5 <= got.pop("fsync") <= 8, t.stdout
+    assert got == {k: v for k, v in EXPECTED.items() if k != "fsync"}, t.stdout
 
 
 @pytest.mark.parametrize("args", [["0"], ["1", "0"], ["-p", "x"], ["x"]])

@@ -6,11 +6,16 @@ import socket
 import struct
 import time
 
+from ...errors import BPFError
 from ...output.table import Column, json_key, write_json
-from .runtime import status
+from .args import add_duration, add_ebpf, add_json, int_between
+from .runtime import status, stream_events
 from .timestamps import SinceFirst, wall_clock
 
 MAX_PORTS = 64      # the size of the BPF side's port arrays
+
+# argparse type: a network namespace, by its inode number (bcc's -N/--netns)
+netns_inode = int_between(1, 2 ** 32 - 1, "network namespace")
 
 
 def format_addr(af, raw):
@@ -156,3 +161,94 @@ def ip_column(args):
     """(title, getter, json getter) of bcc's IP column: shown with -w or -s only."""
     show = args.wide or args.csv
     return ("IP" if show else "", lambda e: str(ip_version(e)) if show else "", ip_version)
+
+
+def pid_constant(args):
+    """targ_tgid for -p PID; nothing when every process is traced."""
+    return {} if args.pid is None else {"targ_tgid": args.pid}
+
+
+def stream_table(tool, table, args, banner=None, containers=None, write=None):
+    """The event tools' main loop: decode each event of the tool's ``struct
+    event`` and give it to ``write`` (default: a table row), after bcc's
+    banner and header, until Ctrl-C or --duration; ``containers`` (a
+    ContainerSets) is kept in step with the user's pinned maps meanwhile."""
+    decode = tool.record("event").decode
+    write = write or table.write
+    tool.open_events(lambda data: write(decode(data)))
+    if banner:
+        status(banner, args.json)
+    table.print_header()
+    should_stop = None
+    if containers is not None:
+        def should_stop():
+            containers.sync()
+            return False
+    stream_events(tool, args.duration, should_stop)
+
+
+def attach_accept_exits(tool):
+    """The accept4() and accept() syscalls' exits (accept() is accept4() on
+    some architectures, which have no sys_exit_accept)."""
+    tool.attach("accept4_exit")
+    try:
+        tool.attach("accept_exit")
+    except BPFError:
+        pass
+
+
+def add_layout_args(parser):
+    """bcc's -T/-t/-w/-s of the session tools (tcplife, tcpstates), read back by
+    layout_columns."""
+    parser.add_argument("-T", "--time", action="store_true",
+                        help="include time column on output (HH:MM:SS)")
+    parser.add_argument("-t", "--timestamp", action="store_true",
+                        help="include timestamp on output (seconds)")
+    parser.add_argument("-w", "--wide", action="store_true",
+                        help="wide column output (fits IPv6 addresses)")
+    parser.add_argument("-s", "--csv", action="store_true", help="comma separated values output")
+
+
+def port_range(text):
+    """argparse type: bcc's port range "LOW-HIGH" or one port, as (low, high)."""
+    try:
+        bounds = sorted(int(p) for p in text.split("-"))
+    except ValueError:
+        bounds = []
+    if len(bounds) not in (1, 2) or not all(0 <= p < 65536 for p in bounds):
+        raise argparse.ArgumentTypeError(f"a port or a range of ports LOW-HIGH, not {text!r}")
+    return bounds[0], bounds[-1]
+
+
+def parse_tool_args(parser, argv, duration=True, json=True):
+    """The flags the networking tools end with (bcc's hidden --ebpf, pybcc's
+    --duration and --json, unless the tool has its own), then the parse."""
+    add_ebpf(parser, parser.prog.split()[-1])
+    if duration:
+        add_duration(parser, "stop after this many seconds (pybcc extension)")
+    if json:
+        add_json(parser)
+    return parser.parse_args(argv)
+
+
+def add_container_args(parser):
+    """bcc's --cgroupmap/--mntnsmap (lib/containers.py, pybcc/containers.h)."""
+    parser.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
+    parser.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
+
+
+def container_constants(args):
+    return {"filter_cgroup": bool(args.cgroupmap), "filter_mntns": bool(args.mntnsmap)}
+
+
+def connect_columns(args):
+    """The process and flow columns of tcpconnect and tcpconnlat, PID to DADDR
+    (LPORT with -L)."""
+    return [
+        Column("PID", "%-7d ", "pid"),
+        Column("COMM", "%-12.12s ", "task"),
+        Column("IP", "%-2d ", ip_version),
+        Column("SADDR", "%-16s ", saddr),
+        Column("LPORT", "%-6d ", "lport") if args.lport else None,
+        Column("DADDR", "%-16s ", daddr),
+    ]

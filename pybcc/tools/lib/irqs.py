@@ -1,4 +1,4 @@
-"""What hardirqs and softirqs share: bcc's flags, the constants their BPF
+"""What hardirqs and softirqs (and softirqslower) share: the softirq names, bcc's flags, the constants their BPF
 programs take (include/pybcc/irqtime.h), and the report of each interval:
 totals per handler, or histograms."""
 from .args import add_duration, add_interval_count, add_json, cpu, tool_parser
@@ -8,6 +8,15 @@ from ...output.histogram import collect_sections, sections_json, sections_text
 from ...output.table import Column, Table
 
 MODE_TIME, MODE_COUNT, MODE_DIST = range(3)
+
+# softirq_to_name[] of kernel/softirq.c
+VEC_NAMES = ["hi", "timer", "net_tx", "net_rx", "block", "irq_poll", "tasklet", "sched",
+             "hrtimer", "rcu"]
+
+
+def vec_to_name(vec):
+    """A softirq vector's name (softirqs, softirqslower)."""
+    return VEC_NAMES[vec] if vec < len(VEC_NAMES) else str(vec)
 
 
 def parse_args(argv, name, description, examples, count_option, count_help, outputs_name):
@@ -68,3 +77,20 @@ def report(tool, args, kind, width, section, shown=str):
 
     report_loop(one_interval, args.interval, args.outputs, args.duration, args.json,
                 args.timestamp)
+
+
+def run(args, name, entry, exit, kind, width, section, shown=str, count_at_exit=False):
+    """A whole run of hardirqs or softirqs: load NAME, attach its ``entry``
+    program and its ``exit`` one (not needed to count, unless
+    ``count_at_exit``), say what is traced ("hard irq"/"soft irq" from
+    ``kind``), then report (see report)."""
+    from .runtime import Tool, status
+    words = {"hardirq": "hard irq", "softirq": "soft irq"}[kind]
+    with Tool(name, constants(args)) as tool:
+        tool.attach(entry)
+        if count_at_exit or not args.counting:
+            tool.attach(exit)
+        status("Tracing %s event%s... Hit Ctrl-C to end." % (words, "s" if args.counting else " time"),
+               args.json)
+        report(tool, args, kind, width, section, shown)
+    return 0

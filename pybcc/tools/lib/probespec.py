@@ -85,7 +85,8 @@ class Spec:
 # --- splitting ---------------------------------------------------------------------
 
 def split_top(text, sep=","):
-    """Split at ``sep`` outside parentheses, brackets and string literals."""
+    """Split at ``sep`` (one or more characters) outside parentheses,
+    brackets and string literals."""
     parts, depth, quote, cur = [], 0, None, ""
     i = 0
     while i < len(text):
@@ -106,9 +107,11 @@ def split_top(text, sep=","):
         elif ch in ")]}":
             depth -= 1
             cur += ch
-        elif ch == sep and depth == 0:
+        elif depth == 0 and text.startswith(sep, i):
             parts.append(cur)
             cur = ""
+            i += len(sep)
+            continue
         else:
             cur += ch
         i += 1

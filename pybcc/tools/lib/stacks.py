@@ -178,6 +178,8 @@ class StackPrinter:
         return self.delimited and (self.always_delimit or
                                    (stack.kernel is not None and stack.user is not None))
 
+    delimiter = "    --"     # between kernel and user frames (-d), in lines()
+
     def lines(self, stack, indent="    "):
         """One frame per line, kernel first, innermost first."""
         out = []
@@ -188,12 +190,17 @@ class StackPrinter:
                 out.extend(indent + self._name(f) for f in stack.kernel or [])
         if self.user:
             if self._delimit(stack):
-                out.append("    --")
+                out.append(self.delimiter)
             if "user" in stack.missed and self.missed_markers:
                 out.append(indent + "[Missed User Stack]")
             else:
                 out.extend(indent + self._name(f) for f in stack.user or [])
         return out
+
+    def report_lines(self, stack):
+        """bcc's multi-line entry: the frames, "- comm (pid)", the value."""
+        return self.lines(stack) + ["    %-16s %s (%d)" % ("-", stack.comm, stack.pid),
+                                    "        %d" % stack.value, ""]
 
     def folded_frames(self, stack):
         """comm, then the user frames outermost first, "-", then the kernel
@@ -247,9 +254,9 @@ def folded_line(frames, value):
 
 
 def write_stacks(printer, stacks, folded=False, json=False, unit="samples"):
-    """bcc's report for profile and offcputime (the Stacks sorted smallest
-    value first): folded lines, one frame per line with "- comm (pid)" and
-    the value, or one JSON object per stack."""
+    """bcc's report for profile, offcputime, offwaketime and wakeuptime (the
+    Stacks sorted smallest value first): folded lines, the printer's
+    multi-line entries, or one JSON object per stack."""
     out = sys.stdout
     if json:
         for s in stacks:
@@ -259,10 +266,7 @@ def write_stacks(printer, stacks, folded=False, json=False, unit="samples"):
             out.write(folded_line(frames, value))
     else:
         for s in stacks:
-            for line in printer.lines(s):
-                out.write(line + "\n")
-            out.write("    %-16s %s (%d)\n" % ("-", s.comm, s.pid))
-            out.write("        %d\n\n" % s.value)
+            out.write("\n".join(printer.report_lines(s)) + "\n")
     out.flush()
 
 

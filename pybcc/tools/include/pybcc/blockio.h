@@ -1,6 +1,7 @@
-/* BPF-side pieces of the block I/O tools (biolatency, biosnoop): a
- * request's disk on old and new kernels, the -d disk filter, and each
- * block_rq tracepoint hook as a tp_btf/raw_tp twin.
+/* BPF-side pieces of the block I/O tools (biolatency, biosnoop, biotop,
+ * biostacks...): a request's disk on old and new kernels, the -d disk
+ * filter, its direction, a bio's disk, and each block_rq tracepoint hook
+ * as a tp_btf/raw_tp twin.
  */
 #ifndef __PYBCC_BLOCKIO_H
 #define __PYBCC_BLOCKIO_H
@@ -11,6 +12,9 @@
 
 #define DISK_NAME_LEN 32
 
+const volatile bool filter_cg = false;       /* -c/--cgroup: a cgroup v2 subtree */
+const volatile u64 targ_cgid = 0;
+const volatile u32 targ_cglevel = 0;
 const volatile bool filter_dev = false;
 const volatile u32 targ_major = 0;
 const volatile u32 targ_minor = 0;
@@ -29,6 +33,44 @@ static __always_inline struct gendisk *rq_disk(struct request *rq)
     return BPF_CORE_READ(rq, q, disk);
 }
 
+/* The current task is in the -c cgroup or below it (or there is no -c). */
+static __always_inline bool in_cgroup(void)
+{
+    return !filter_cg || bpf_get_current_ancestor_cgroup_id(targ_cglevel) == targ_cgid;
+}
+
+/* Before Linux 5.12 a bio pointed at its gendisk. */
+struct bio___old {
+    struct gendisk *bi_disk;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct gendisk *bio_disk(struct bio *bio)
+{
+    struct bio___old *old = (void *)bio;
+
+    if (bpf_core_field_exists(old->bi_disk))
+        return BPF_CORE_READ(old, bi_disk);
+    return BPF_CORE_READ(bio, bi_bdev, bd_disk);
+}
+
+struct bio___partno {
+    u8 bi_partno;
+} __attribute__((preserve_access_index));
+
+/* The bio's device (partition) as the kernel's dev_t, major << 20 | minor. */
+static __always_inline u32 bio_devt(struct bio *bio)
+{
+    struct bio___old *old = (void *)bio;
+    struct bio___partno *part = (void *)bio;
+
+    if (bpf_core_field_exists(old->bi_disk)) {
+        struct gendisk *disk = BPF_CORE_READ(old, bi_disk);
+        return (BPF_CORE_READ(disk, major) << 20) +
+               BPF_CORE_READ(disk, first_minor) + BPF_CORE_READ(part, bi_partno);
+    }
+    return BPF_CORE_READ(bio, bi_bdev, bd_dev);
+}
+
 static __always_inline int wanted(struct request *rq)
 {
     struct gendisk *disk;
@@ -38,6 +80,15 @@ static __always_inline int wanted(struct request *rq)
     disk = rq_disk(rq);
     return disk && BPF_CORE_READ(disk, major) == targ_major &&
            BPF_CORE_READ(disk, first_minor) == targ_minor;
+}
+
+#define REQ_OP_BITS_MASK 0xff
+#define REQ_OP_WRITE_VALUE 1
+
+/* The request writes (REQ_OP_WRITE; not flushes, discards...). */
+static __always_inline bool rq_is_write(struct request *rq)
+{
+    return (BPF_CORE_READ(rq, cmd_flags) & REQ_OP_BITS_MASK) == REQ_OP_WRITE_VALUE;
 }
 
 /* Programs NAME_btf and NAME_raw on tracepoint TP, whose first argument is

@@ -6,6 +6,7 @@
 
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <pybcc/inet.h>
 
 static __always_inline struct sock *fd_sock(long fd)
 {
@@ -24,6 +25,15 @@ static __always_inline struct sock *fd_sock(long fd)
         return NULL;
     sock = BPF_CORE_READ(file, private_data);
     return sock ? BPF_CORE_READ(sock, sk) : NULL;
+}
+
+/* The TCP (IPv4/IPv6) socket behind fd, its family in *af; NULL when there is none. */
+static __always_inline struct sock *fd_tcp_sock(long fd, u16 *af)
+{
+    struct sock *sk = fd_sock(fd);
+
+    *af = sk ? tcp_sock_family(sk) : 0;
+    return *af ? sk : NULL;
 }
 
 #endif

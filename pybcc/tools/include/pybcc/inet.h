@@ -1,13 +1,28 @@
 /* BPF-side pieces of the TCP tools: bcc's -L/-D port lists (filled by
  * lib/inet.py's ports_constant) and the 16-byte address copies the Python
- * side's format_addr reads back. */
+ * side's format_addr reads back. A tool's record names its endpoint fields
+ * af, lport, dport (host order), saddr[16] and daddr[16]: SOCK_ENDPOINTS and
+ * SET_STATE_ENDPOINTS fill them from a socket or from the tracepoint. */
 #ifndef __PYBCC_INET_H
 #define __PYBCC_INET_H
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 
 #define PYBCC_AF_INET 2
 #define PYBCC_AF_INET6 10
 #define PYBCC_IPPROTO_TCP 6
 #define PYBCC_MAX_PORTS 64     /* lib/inet.py MAX_PORTS */
+
+/* A record's endpoint fields, as SOCK_ENDPOINTS and SET_STATE_ENDPOINTS fill
+ * them and lib/inet.py's saddr/daddr/ip_version read them. */
+#define INET_ENDPOINTS      \
+    u16 af;                 \
+    u16 lport;              \
+    u16 dport;              \
+    u16 endpoints_pad;      \
+    u8 saddr[16];           \
+    u8 daddr[16]
 
 /* true when the list is empty (no filter) or holds port */
 static __always_inline bool port_in_list(const volatile u16 *list, u32 n, u16 port)
@@ -48,6 +63,42 @@ static __always_inline void set_state_addrs(struct trace_event_raw_inet_sock_set
         bpf_probe_read_kernel(daddr, 16, args->daddr_v6);
     }
 }
+
+/* The socket's ports and addresses into a record's lport, dport, saddr, daddr
+ * (the record's af must be set: IPv4 or IPv6). */
+#define SOCK_ENDPOINTS(sk, rec) do {                                            \
+        (rec)->lport = BPF_CORE_READ(sk, __sk_common.skc_num);                  \
+        (rec)->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));     \
+        sock_addrs(sk, (rec)->af, (rec)->saddr, (rec)->daddr);                  \
+    } while (0)
+
+/* The same from sock:inet_sock_set_state's fields (ports in host order). */
+#define SET_STATE_ENDPOINTS(args, rec) do {                                     \
+        (rec)->af = (args)->family;                                             \
+        (rec)->lport = (args)->sport;                                           \
+        (rec)->dport = (args)->dport;                                           \
+        set_state_addrs(args, (rec)->af, (rec)->saddr, (rec)->daddr);           \
+    } while (0)
+
+/* The inode number of the socket's network namespace (bcc's NETNS). */
+static __always_inline u32 sock_netns(struct sock *sk)
+{
+    return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+/* The programs attach_accept_exits (lib/inet.py) attaches: the exits of
+ * accept() and accept4(), which call handler(ctx, returned fd). */
+#define ACCEPT_EXIT_PROGRAMS(handler)                                           \
+    SEC("tracepoint/syscalls/sys_exit_accept")                                  \
+    int accept_exit(struct trace_event_raw_sys_exit *args)                      \
+    {                                                                           \
+        return handler(args, args->ret);                                        \
+    }                                                                           \
+    SEC("tracepoint/syscalls/sys_exit_accept4")                                 \
+    int accept4_exit(struct trace_event_raw_sys_exit *args)                     \
+    {                                                                           \
+        return handler(args, args->ret);                                        \
+    }
 
 /* A TCP socket's family, or 0 when it is not TCP over IPv4/IPv6. */
 static __always_inline u16 tcp_sock_family(struct sock *sk)

@@ -6,6 +6,7 @@
 #define __PYBCC_IRQTIME_H
 
 #include <bpf/bpf_helpers.h>
+#include <pybcc/maps.h>
 #include <pybcc/counts.h>
 
 enum { MODE_TIME, MODE_COUNT, MODE_DIST };
@@ -19,19 +20,9 @@ struct entry_key {
     u32 cpu;
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct entry_key);
-    __type(value, struct entry_val);
-} start SEC(".maps");
+HASH_MAP(start, struct entry_key, struct entry_val, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 10240);
-    __type(key, struct irq_key);
-    __type(value, u64);
-} dist SEC(".maps");
+HASH_MAP(dist, struct irq_key, u64, 10240);
 
 static __always_inline void add(struct irq_key *key, u64 n)
 {
@@ -46,15 +37,26 @@ static __always_inline bool this_cpu(struct entry_key *k)
     return targ_cpu < 0 || k->cpu == (u32)targ_cpu;
 }
 
-/* A time in mode MODE_DIST is counted in its log2 slot, else summed. */
+/* A time in mode MODE_DIST is counted in its log2 slot, else summed
+ * (MODE_COUNT: counted). */
 static __always_inline void add_time(struct irq_key *key, u64 delta)
 {
     if (mode == MODE_DIST) {
         key->slot = log2_slot(delta / factor);
         add(key, 1);
     } else {
-        add(key, delta);
+        add(key, mode == MODE_COUNT ? 1 : delta);
     }
+}
+
+/* The entry of the irq ending now on this CPU (fills k), or NULL: -c
+ * excludes this CPU, or the entry was before tracing began. The caller
+ * deletes it from start when done. */
+static __always_inline struct entry_val *ending(struct entry_key *k)
+{
+    if (!this_cpu(k))
+        return NULL;
+    return bpf_map_lookup_elem(&start, k);
 }
 
 #endif

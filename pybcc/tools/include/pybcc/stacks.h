@@ -8,6 +8,7 @@
 
 #include <bpf/bpf_helpers.h>
 #include <pybcc/counts.h>
+#include <pybcc/maps.h>
 
 #ifndef STACK_STORAGE_SIZE
 #define STACK_STORAGE_SIZE 1024
@@ -22,6 +23,9 @@ struct {
     __uint(key_size, sizeof(u32));
     __uint(value_size, 127 * sizeof(u64));
 } stack_traces SEC(".maps");
+
+/* The tool's counts: {its key (with stack ids): total}. */
+#define STACK_COUNTS(key_type, entries) HASH_MAP(counts, key_type, u64, entries)
 
 /* The stack ids of the current task; -1 for a stack not asked for. */
 static __always_inline void get_stack_ids(void *ctx, s32 *user_id, s32 *kernel_id)

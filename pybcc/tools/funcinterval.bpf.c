@@ -1,0 +1,47 @@
+// funcinterval: the time between consecutive calls of functions or hits of
+// tracepoints (all matched targets together, as bcc's), as a log2 histogram.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <pybcc/tool.h>
+#include <pybcc/counts.h>
+
+const volatile u32 targ_tgid = 0;
+const volatile u64 unit_div = 1;        // 1: ns, 1000: us, 1000000: ms
+
+struct hist_key {
+    u64 slot;
+};
+
+ARRAY_MAP(last, u32, u64, 1);            // time of the previous call; 0: none yet
+
+HASH_MAP(hists, struct hist_key, u64, 128);
+
+static __always_inline int on_call(void)
+{
+    u64 now = bpf_ktime_get_ns(), before, *lastp;
+    struct hist_key key = {};
+    u32 zero = 0;
+
+    if (targ_tgid && (bpf_get_current_pid_tgid() >> 32) != targ_tgid)
+        return 0;
+    lastp = bpf_map_lookup_elem(&last, &zero);
+    if (!lastp)
+        return 0;
+    before = __sync_lock_test_and_set(lastp, now);
+    if (!before || now < before)
+        return 0;
+    key.slot = log2_slot((now - before) / unit_div);
+    map_add(&hists, &key, 1);
+    return 0;
+}
+
+SEC("kprobe/funcinterval")
+int call_probe(void *ctx) { return on_call(); }
+
+SEC("kprobe.multi/funcinterval")
+int call_multi(void *ctx) { return on_call(); }
+
+SEC("tracepoint/funcinterval/any")
+int call_tracepoint(void *ctx) { return on_call(); }
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,29 @@
+"""Attach the file read/write events of include/pybcc/rwcalls.h (filetop,
+fileslower, dirtop): kprobes on vfs_read/vfs_write where the kernel has
+kprobes (bcc's source), else the read/write syscall tracepoints (entry and
+exit of each; syscalls an architecture lacks are skipped)."""
+from .snoop import attach_kprobes_or
+
+READS = ("read", "pread64", "readv", "preadv", "preadv2")
+WRITES = ("write", "pwrite64", "writev", "pwritev", "pwritev2")
+DNAME_INLINE_LEN = 32      # the bytes of a name bcc's filetop and fileslower show
+
+
+def dentry_name(name, name_len):
+    """A name as bcc shows it: its first 32 bytes, ending in "..." when cut."""
+    name = name.decode(errors="replace") if isinstance(name, bytes) else name
+    return name[:DNAME_INLINE_LEN - 3] + "..." if name_len > DNAME_INLINE_LEN else name
+
+
+REQUIRED = {"rw_enter_read", "rw_exit_read", "rw_enter_write", "rw_exit_write"}
+
+
+def attach_rw(tool, reads=True, writes=True, at_return=False):
+    """Attach the programs of the reads, the writes, or both; returns the
+    source used: "kprobe" (vfs_read/vfs_write) or "tracepoint" (syscalls)."""
+    sides = (("read",) if reads else ()) + (("write",) if writes else ())
+    kinds = ("kprobe", "kretprobe") if at_return else ("kprobe",)
+    kprobes = [f"rw_{k}_{s}" for s in sides for k in kinds]
+    names = (READS if reads else ()) + (WRITES if writes else ())
+    syscalls = [f"rw_{side}_{n}" for n in names for side in ("enter", "exit")]
+    return attach_kprobes_or(tool, kprobes, syscalls, [p for p in syscalls if p not in REQUIRED])
