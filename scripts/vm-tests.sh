@@ -23,6 +23,8 @@
 #                         the test files that hold vm tests; 0: all of tests/
 #   PYBCC_VMTEST_PYTEST_OPTS  extra pytest options in the guest (default
 #                         "-p no:hypothesispytest -p no:benchmark": slow to load)
+#   PYBCC_VMTEST_MARK     pytest marker the guest selects (default vm;
+#                         scripts/vm-bcctools.sh uses bcctools)
 #   PYBCC_VMTEST_LSM      1 (default): boot with lsm=CONFIG_LSM plus bpf when the
 #                         kernel has CONFIG_BPF_LSM=y (BPF LSM tests); 0: don't
 #   VMTEST_FS             virtiofs (default when a virtiofsd is installed) or 9p
@@ -126,7 +128,7 @@ echo "vm-tests: host prep (byte-compile, collect) $(secs "$t0" "$(now)") s; gues
 # Plugins that cost seconds at start-up under TCG and that vm tests do not use
 # (hypothesis still works without its pytest plugin).
 OPTS=${PYBCC_VMTEST_PYTEST_OPTS--p no:hypothesispytest -p no:benchmark}
-cmd="python3 -m pytest -m vm -q -ra -p no:cacheprovider $OPTS"
+cmd="python3 -m pytest -m ${PYBCC_VMTEST_MARK:-vm} -q -ra -p no:cacheprovider $OPTS"
 for a in "${paths[@]}"; do cmd+=" $(printf '%q' "$a")"; done
 cmd="echo \"vm-tests: guest \$(uname -r), python \$(command -v python3)\"; $cmd"
 # ... and which LSMs are active (BPF LSM programs need "bpf" among them).

@@ -15,12 +15,16 @@ Modules, one concept each:
   utils.py, containers.py, syscall.py, tcp.py, usdt.py, exec.py, version.py:
                  bcc's helper modules
   ctext.py       bcc's text form of table keys and values (key_sprintf, ...)
+  perf.py        bcc.perf: Perf.perf_event_attr, Perf.perf_event_open
+  symcache.py    SymbolCache (resolve, resolve_name)
 """
 from .bpf import BPF  # noqa: F401
 from .constants import (DEBUG_BPF, DEBUG_BPF_REGISTER_STATE, DEBUG_BTF,  # noqa: F401
                         DEBUG_LLVM_IR, DEBUG_PREPROCESSOR, DEBUG_SOURCE, BPFAttachType,
                         BPFProgType, PerfEventSampleFormat, PerfHWConfig, PerfSWConfig,
                         PerfType, XDPAction, XDPFlags)
+from .perf import Perf  # noqa: F401
+from .symcache import SymbolCache  # noqa: F401
 from .usdt import USDT, USDTException  # noqa: F401
 from .utils import ArgString, StrcmpRewrite, printb  # noqa: F401
 from .version import __version__  # noqa: F401

@@ -279,6 +279,22 @@ class BPF(KernelInfo, Probes, TracePipe):
         insns = self._coll.spec.sections[ps.section].insns[ps.start:ps.end]
         return asm.encode(insns)
 
+    @property
+    def module(self):
+        """bcc's handle of the compiled module, for bcc.libbcc's lib.* calls."""
+        return self
+
+    def disassemble_func(self, func_name):
+        """The function's instructions as text (bcc.disassembler's format)."""
+        from .disassembler import disassemble_prog
+        return disassemble_prog(func_name, self.dump_func(func_name))
+
+    def decode_table(self, table_name, sizeinfo=False):
+        """The table's key and value layout as C declarations."""
+        from .disassembler import decode_map
+        table = self[table_name]
+        return decode_map(table_name, table, table.ttype, sizeinfo=sizeinfo)
+
     # --- tables -----------------------------------------------------------------
 
     def get_table(self, name, keytype=None, leaftype=None, reducer=None):

@@ -13,11 +13,12 @@ import signal
 import sys
 
 _exited = False
+child_exit = 0      # bcc's name for the same fact (1 once the child has exited)
 _gate = None        # (read end, write end) of the pipe the child waits on
 
 
 def _reap(signum, frame):
-    global _exited
+    global _exited, child_exit
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
@@ -25,7 +26,7 @@ def _reap(signum, frame):
             break
         if pid == 0:
             break
-    _exited = True
+    _exited, child_exit = True, 1
 
 
 def run_cmd(args) -> int:

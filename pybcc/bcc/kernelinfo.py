@@ -161,6 +161,18 @@ class KernelInfo:
 
     # --- symbols -------------------------------------------------------------------
 
+    _sym_caches = {}
+
+    @staticmethod
+    def _sym_cache(pid):
+        """bcc's per-pid SymbolCache (any negative pid: the kernel's)."""
+        from .symcache import SymbolCache
+        pid = -1 if pid < 0 else pid
+        cache = KernelInfo._sym_caches.get(pid)
+        if cache is None:
+            cache = KernelInfo._sym_caches[pid] = SymbolCache(pid)
+        return cache
+
     @staticmethod
     def ksym(addr, show_module=False, show_offset=False):
         """Kernel address → b"name" (b"name+0x1a", b"name [kernel]"); b"[unknown]"."""

@@ -359,6 +359,36 @@ class Probes:
         self._add_link("perf_event", key, link)
         return self
 
+    def attach_perf_event_raw(self, attr=-1, fn_name=b"", pid=-1, cpu=-1, group_fd=-1):
+        """Run ``fn_name`` on the perf event ``attr`` describes (a
+        bcc.perf.Perf.perf_event_attr), on ``cpu`` or on every online CPU;
+        detach_perf_event(attr.type, attr.config) detaches it."""
+        from ..attach.perf import attach_perf_fd
+        from ..attach.perf_event import combine
+        from ..kernel.cpus import online_cpus
+        from .perf import open_attr
+        fn = self.load_func(fn_name, self.PERF_EVENT)
+        what = f"perf event type={attr.type} config={attr.config}" + \
+            (f" pid={pid}" if pid > 0 else "")
+        links = []
+        try:
+            for c in [cpu] if cpu >= 0 else online_cpus():
+                try:
+                    pfd = open_attr(attr, pid, c, group_fd)
+                except BPFError as e:
+                    raise AttachError(f"opening {what} on CPU {c}", e.errno) from None
+                links.append(attach_perf_fd(fn.fd, pfd, f"{what} cpu {c}"))
+        except BaseException:
+            for link in links:
+                link.close()
+            raise
+        key = (attr.type, attr.config)
+        old = self._links.get("perf_event", {}).get(key)
+        if old is not None:
+            old.close()
+        self._add_link("perf_event", key, combine(what, links))
+        return self
+
     def detach_perf_event(self, ev_type=-1, ev_config=-1):
         if not self._drop_links("perf_event", lambda k: k == (ev_type, ev_config)):
             raise AttachError(f"perf event type {ev_type} config {ev_config} is not attached")

@@ -195,6 +195,12 @@ class Array(TableBase, _maps.ArrayMap):
     def __delitem__(self, key):
         self.zero(key)
 
+    def clearitem(self, key):
+        self.zero(key)
+
+
+ArrayBase = Array       # bcc's base of its array tables
+
 
 class CgroupStorage(HashTable):
     pass
@@ -465,6 +471,59 @@ _CLASSES = {
     MapType.CPUMAP: CpuMap,
     MapType.XSKMAP: XskMap,
 }
+
+
+map_type_name = {int(t): t.name for t in MapType if t}
+
+# bcc's limits of histogram printing (its scripts import them)
+stars_max = 40
+log2_index_max = 65
+linear_index_max = 1025
+
+
+def get_json_hist(vals, val_type, section_bucket=None):
+    """A log2 histogram as bcc's JSON-ready dict: {"ts", "val_type", "data":
+    [{"interval-start", "interval-end", "count"}, ...]} up to the last non-zero slot."""
+    import time
+    last = max((i for i, v in enumerate(vals) if v), default=0)
+    data = [{"interval-start": 1 << (i - 1) if i > 1 else 0, "interval-end": (1 << i) - 1,
+             "count": int(vals[i])} for i in range(1, last + 1)]
+    hist = {"ts": time.strftime("%Y-%m-%d %H:%M:%S"), "val_type": val_type, "data": data}
+    if section_bucket:
+        hist[section_bucket[0]] = section_bucket[1]
+    return hist
+
+
+class FileDesc:
+    """An fd closed when the object goes (bcc.table.FileDesc)."""
+
+    def __init__(self, fd):
+        if fd is None or fd < 0:
+            raise ValueError("Invalid file descriptor")
+        self.fd = fd
+
+    def clean_up(self):
+        if self.fd is not None and self.fd >= 0:
+            os.close(self.fd)
+            self.fd = None
+
+    def __del__(self):
+        self.clean_up()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.clean_up()
+
+
+def get_table_type_name(ttype):
+    """bcc's name of a map type number ("HASH", "PERCPU_ARRAY"), "<unknown>"."""
+    return map_type_name.get(ttype, "<unknown>")
+
+
+MapInMapArray = ArrayOfMaps     # bcc's names of the map-in-map tables
+MapInMapHash = HashOfMaps
 
 
 def table_class(map_type):

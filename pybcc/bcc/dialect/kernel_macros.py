@@ -3,6 +3,9 @@ from kernel headers: the kernel's CONFIG_* options (as autoconf.h gives
 them) and sizes that vary between kernels, read from the kernel's BTF.
 The constant ones live in include/pybcc_bcc.h."""
 import functools
+import os
+import platform
+import struct
 
 
 def _btf_array_size(btf, bt, struct, member, inner=None):
@@ -48,3 +51,65 @@ def defines():
     except Exception:
         pass
     return "\n".join(out)
+
+
+def for_text(text):
+    """Defines computed only for programs that use them (they cost a probe)."""
+    if "PAGE_OFFSET" in text:
+        value = page_offset()
+        if value is not None:
+            return f"\n#undef PAGE_OFFSET\n#define PAGE_OFFSET {value:#x}UL"
+    return ""
+
+
+@functools.lru_cache(maxsize=None)
+def page_offset():
+    """Start of the kernel's direct map of physical memory (PAGE_OFFSET), or
+    None when it cannot be known. x86_64 randomises it at boot
+    (CONFIG_RANDOMIZE_MEMORY): the value is read from the kernel variable
+    page_offset_base, whose address kallsyms gives when it lists data
+    symbols (CONFIG_KALLSYMS_ALL). arm64: -(1 << VA_BITS)."""
+    from ...kernel.kconfig import kconfig_values
+    try:
+        config = kconfig_values()
+    except Exception:
+        config = {}
+    arch = platform.machine()
+    if arch == "x86_64":
+        from ... import symbols
+        addr = symbols.ksymname("page_offset_base")
+        if addr and addr > 0:
+            return _read_kernel_u64(addr)
+        if config.get("CONFIG_RANDOMIZE_MEMORY") != "y":
+            return 0xFFFF888000000000       # the fixed base of 4-level paging
+        return None
+    if arch == "aarch64" and config.get("CONFIG_ARM64_VA_BITS"):
+        return (1 << 64) - (1 << int(config["CONFIG_ARM64_VA_BITS"]))
+    return None
+
+
+def _read_kernel_u64(addr):
+    """8 bytes of kernel memory at ``addr``, read by a tiny raw-tracepoint
+    program run once with BPF_PROG_TEST_RUN (user space cannot read it:
+    no /dev/kmem, and /proc/kcore may be absent). None if that fails."""
+    from ... import asm
+    from ...kernel import bpf, features
+    from ...kernel.uapi import ProgType
+    halves = []
+    for half in (0, 4):
+        insns = [asm.mov64_reg(1, 10), asm.alu64_imm(asm.ADD, 1, -8), asm.mov64_imm(2, 8),
+                 asm.st_mem(asm.DW, 10, -8, 0),
+                 asm.ld_imm64(3, addr), asm.call_helper(113),    # bpf_probe_read_kernel
+                 asm.ldx_mem(asm.W, 0, 10, -8 + half), asm.exit_insn()]
+        fd, _ = features.load_program(ProgType.RAW_TRACEPOINT, insns)
+        if fd < 0:
+            return None
+        try:
+            retval, _, _ = bpf.prog_test_run(fd, repeat=0)   # raw_tp takes no repeat
+        except Exception:
+            return None
+        finally:
+            os.close(fd)
+        halves.append(retval & 0xFFFFFFFF)
+    value = struct.unpack("<Q", struct.pack("<II", *halves))[0]
+    return value or None

@@ -714,7 +714,7 @@ def _rewrite(text, filename, cflags, implicit_reads):
         version = ("#define LINUX_VERSION_CODE KERNEL_VERSION(%s, %s, %s)"
                    % (rel.group(1), rel.group(2), rel.group(3) or 0))
     user_dirs = [os.path.dirname(os.path.abspath(filename))] if filename != "<text>" else []
-    kernel = kernel_macros.defines()
+    kernel = kernel_macros.defines() + kernel_macros.for_text(text)
     text = conditionals.drop_untaken(text, f'#include "{HEADER}"\n{kernel}\n{version}', cflags,
                                      user_dirs + [INCLUDE_DIR], _dropped_include)
     rw = _Rewriter(text, filename, cflags).run()

@@ -318,6 +318,10 @@ unsigned long long load_word(void *skb, unsigned long long off) asm("llvm.bpf.lo
 #define PAGE_SIZE (1UL << PAGE_SHIFT)
 #define PAGE_MASK (~(PAGE_SIZE - 1))
 #define PERF_MAX_STACK_DEPTH 127
+/* bcc's "this CPU" for perf_submit/perf_read (bcc's helpers.h; BPF_F_CURRENT_CPU since 4.8) */
+#ifndef CUR_CPU_IDENTIFIER
+#define CUR_CPU_IDENTIFIER BPF_F_CURRENT_CPU
+#endif
 #define BPF_MAX_STACK_DEPTH 127
 #define MINORBITS 20
 #define MINORMASK ((1U << MINORBITS) - 1)
