@@ -68,10 +68,18 @@ def target_pid():
 REFERENCE = "execsnoop"
 
 
+# Never started by the benchmark: they change the machine for everyone (not
+# tracing tools), or load no BPF at all.
+NOT_MEASURED = {"reset-trace": "resets tracefs state", "inject": "injects kernel failures",
+                "mptcpify": "turns every program's TCP sockets into MPTCP",
+                "tplist": "loads no BPF", "bpflist": "loads no BPF"}
+
+
 def registry_tools():
     sys.path.insert(0, bl.REPO)
     from pybcc.tools import registry
-    return [t.name for t in registry.TOOLS if not getattr(t, "alias_of", "")]   # aliases: same code
+    return [t.name for t in registry.TOOLS   # aliases run the same code
+            if not getattr(t, "alias_of", "") and t.name not in NOT_MEASURED]
 
 
 def compile_bytecode():
@@ -154,7 +162,7 @@ def impls(tool):
 def run(reps, log, tools=None):
     """-> {tool: {label: [Result, ...]}}, plus "python3 -c pass" under "_bare"."""
     compile_bytecode()
-    tools = tools or registry_tools()
+    tools = [t for t in (tools or registry_tools()) if t not in NOT_MEASURED]
     cache = tempfile.mkdtemp(prefix="pybcc-bench-warm-")
     env = dict(os.environ, PYBCC_CACHE_DIR=cache)
     results = {"_bare": {"python3 -c pass": []}}
