@@ -113,11 +113,11 @@ def open_syscalls():
 
 def open_kprobes():
     """funccount's kprobes on vfs_*, where the kernel has kprobes."""
-    from .funccount import Probes
+    from .lib.funcprobes import Probes
     probes = Probes("vfs_*", False, None)
     tool = Tool("funccount")
     try:
-        probes.attach(tool)
+        probes.attach(tool, "count_probe", "count_tracepoint", "count_kprobe_multi")
     except BaseException:
         tool.close()
         raise
@@ -130,7 +130,9 @@ def open_kprobes():
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     table = Table(COLUMNS, json=args.json)
-    tool, counts = open_kprobes() if features.has_kprobes() else open_syscalls()
+    # funccount's probes tell the vfs_* functions apart by BPF cookie (5.15+)
+    kprobes = features.has_kprobes() and features.has_bpf_cookie()
+    tool, counts = open_kprobes() if kprobes else open_syscalls()
 
     def report(json):
         rows = rows_of(counts())
