@@ -108,5 +108,9 @@ def test_cachestat_kprobes_cold_then_warm_read(monkeypatch):
         pytest.skip("this kernel has mm_filemap_get_pages: the tracepoints serve")
     assert "attached kprobe" in t.stderr, t.stderr
     busiest = max(cold, key=lambda r: r["hits"] + r["misses"])
-    assert busiest["misses"] > 0 and busiest["ratio"] < 50, cold
-    assert sum(r["hits"] for r in warm) > 0 and max(r["ratio"] for r in warm) > 50, warm
+    # a cold read hovers about 50 % here (one access per batch, seen 50.06 %
+    # on 6.1); the warm read is well above it
+    assert busiest["misses"] > 0 and busiest["ratio"] < 60, cold
+    warm_ratio = max(r["ratio"] for r in warm)
+    assert sum(r["hits"] for r in warm) > 0 and warm_ratio > 50, warm
+    assert warm_ratio > busiest["ratio"] + 10, (cold, warm)
