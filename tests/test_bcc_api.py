@@ -275,7 +275,11 @@ def test_import_bcc_through_run(tmp_path):
 
 # --- the scripts, for real ---------------------------------------------------------------
 
-def run_script(path, timeout=120, env=None):
+# Under TCG in the VM, a cold compile of a script takes minutes on a busy host.
+SCRIPT_TIMEOUT = 600 if os.environ.get("PYBCC_VMTEST") == "1" else 120
+
+
+def run_script(path, timeout=SCRIPT_TIMEOUT, env=None):
     return subprocess.run([sys.executable, "-m", "pybcc", "run", path], capture_output=True,
                           text=True, timeout=timeout, cwd=ROOT, env=env)
 
