@@ -244,17 +244,23 @@ class CGenerator:
 
     # --- dependency walk -----------------------------------------------------
 
+    def _under_wrappers(self, tid):
+        """The type below ``tid``'s qualifiers, arrays and pointers, and
+        whether a pointer was among them."""
+        T = self.T
+        t = T[tid]
+        ptr = False
+        while t.kind in (CONST, VOLATILE, RESTRICT, TYPE_TAG, ARRAY, PTR):
+            ptr = ptr or t.kind == PTR
+            t = T[t.ref]
+        return t, ptr
+
     def deps(self, tid, by_value, cont):
         """Emit what a use of ``tid`` needs first: definitions of types used by
         value, forward declarations of records used through pointers."""
-        T = self.T
-        t = T[tid]
+        t, ptr = self._under_wrappers(tid)
+        by_value = by_value and not ptr
         k = t.kind
-        while k in (CONST, VOLATILE, RESTRICT, TYPE_TAG, ARRAY, PTR):
-            if k == PTR:
-                by_value = False
-            t = T[t.ref]
-            k = t.kind
         if k == STRUCT or k == UNION:
             if not t.name:
                 if t.id in self.busy:         # only in malformed BTF
@@ -284,14 +290,9 @@ class CGenerator:
         """Define what a use of ``tid`` needs complete, and typedefs reached
         through pointers that need no forward declaration (bpftool's order).
         Returns False if the type needs a forward declaration to be used."""
-        T = self.T
-        t = T[tid]
+        t, ptr = self._under_wrappers(tid)
+        through_ptr = through_ptr or ptr
         k = t.kind
-        while k in (CONST, VOLATILE, RESTRICT, TYPE_TAG, ARRAY, PTR):
-            if k == PTR:
-                through_ptr = True
-            t = T[t.ref]
-            k = t.kind
         if k == STRUCT or k == UNION:
             if not t.name:
                 if t.id not in self.busy:
