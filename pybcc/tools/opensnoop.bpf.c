@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/callstash.h>
 #include <pybcc/containers.h>
 
 #define NAME_LEN 256
@@ -64,7 +65,7 @@ static __always_inline int trace_enter(const char *fname, s64 dfd, s32 flags)
     args.fname = fname;
     args.dfd = dfd;
     args.flags = flags;
-    bpf_map_update_elem(&start, &tid, &args, BPF_ANY);
+    stash_put(&start, &args);
     return 0;
 }
 
@@ -132,7 +133,7 @@ static __always_inline int trace_exit(void *ctx, long ret)
 {
     u64 id = bpf_get_current_pid_tgid();
     u32 tid = (u32)id;
-    struct args_t *ap = bpf_map_lookup_elem(&start, &tid);
+    struct args_t *ap = stash_get(&start);
     struct event *e;
 
     if (!ap)
@@ -163,7 +164,7 @@ static __always_inline int trace_exit(void *ctx, long ret)
         emit_event(ctx, e, offsetof(struct event, dir));
     }
 cleanup:
-    bpf_map_delete_elem(&start, &tid);
+    stash_drop(&start);
     return 0;
 }
 
