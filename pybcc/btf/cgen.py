@@ -7,8 +7,6 @@ natural alignment cannot reproduce the offsets, ``mode`` on enums whose size
 is not 4).  ``vmlinux_header(path)`` returns a directory holding a cached
 vmlinux.h for a BTF file.
 """
-import contextlib
-import gc
 import hashlib
 import os
 import sys
@@ -54,19 +52,6 @@ _EPILOGUE = """
 
 #endif /* __VMLINUX_H__ */
 """
-
-
-@contextlib.contextmanager
-def _no_gc():
-    # Parsing and generating make ~10^6 objects and no cycles worth collecting;
-    # the collector's full passes over them would double the run time.
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 class _Layout:
@@ -551,7 +536,7 @@ class CGenerator:
         old = sys.getrecursionlimit()
         sys.setrecursionlimit(max(old, 20000))     # by-value nesting recurses
         try:
-            with _no_gc():
+            with bt.gc_paused():
                 self._emit_all()
         finally:
             sys.setrecursionlimit(old)
@@ -606,7 +591,7 @@ def vmlinux_header(btf_path=_KERNEL_BTF, cache_dir=None):
         cache.private_dir("vmlinux", digest)
     else:
         cache.private_dir(digest, base=cache_dir)
-    with _no_gc():
+    with bt.gc_paused():
         # The running kernel's BTF is usually wanted again in this process
         # (CO-RE, attach targets): parse it once.
         btf = bt.BTF.kernel() if btf_path == _KERNEL_BTF else bt.BTF.parse(data)

@@ -167,18 +167,20 @@ class Map(Closeable):
     def _encode_key(self, key):
         return self.key_codec.encode(key)
 
-    def _decode_key(self, buf, offset=0):
+    def _decode(self, codec, buf, offset):
+        # bcc's API hands out ctypes objects; pybcc's own, plain Python values.
         if self.as_ctypes:
-            return self.key_codec.decode_ctype(buf, offset)
-        return self.key_codec.decode(buf, offset)
+            return codec.decode_ctype(buf, offset)
+        return codec.decode(buf, offset)
+
+    def _decode_key(self, buf, offset=0):
+        return self._decode(self.key_codec, buf, offset)
 
     def _encode_value(self, value):
         return self.value_codec.encode(value)
 
     def _decode_value(self, buf, offset=0):
-        if self.as_ctypes:
-            return self.value_codec.decode_ctype(buf, offset)
-        return self.value_codec.decode(buf, offset)
+        return self._decode(self.value_codec, buf, offset)
 
     def _elem_found(self, op, cmd, kbuf, vbuf=None, flags=0, key=None):
         """Run one element command; False if the kernel found no such element
