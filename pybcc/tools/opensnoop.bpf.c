@@ -188,22 +188,8 @@ int openat2_enter(struct trace_event_raw_sys_enter *ctx)
     return trace_enter((const char *)ctx->args[1], (s32)ctx->args[0], (s32)how.flags);
 }
 
-SEC("tracepoint/syscalls/sys_exit_open")
-int open_exit(struct trace_event_raw_sys_exit *ctx)
-{
-    return trace_exit(ctx, ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_openat")
-int openat_exit(struct trace_event_raw_sys_exit *ctx)
-{
-    return trace_exit(ctx, ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_openat2")
-int openat2_exit(struct trace_event_raw_sys_exit *ctx)
-{
-    return trace_exit(ctx, ctx->ret);
-}
+SYSCALL_EXIT_PROGRAM(open_exit, open, trace_exit)
+SYSCALL_EXIT_PROGRAM(openat_exit, openat, trace_exit)
+SYSCALL_EXIT_PROGRAM(openat2_exit, openat2, trace_exit)
 
 char LICENSE[] SEC("license") = "GPL";

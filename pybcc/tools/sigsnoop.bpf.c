@@ -84,11 +84,7 @@ int kill_entry(struct trace_event_raw_sys_enter *ctx)
     return kill_enter(ctx->args[0], ctx->args[1]);
 }
 
-SEC("tracepoint/syscalls/sys_exit_kill")
-int kill_return(struct trace_event_raw_sys_exit *ctx)
-{
-    return kill_exit(ctx, ctx->ret);
-}
+SYSCALL_EXIT_PROGRAM(kill_return, kill, kill_exit)
 
 SEC("tracepoint/syscalls/sys_enter_tkill")
 int tkill_entry(struct trace_event_raw_sys_enter *ctx)
@@ -96,11 +92,7 @@ int tkill_entry(struct trace_event_raw_sys_enter *ctx)
     return kill_enter(ctx->args[0], ctx->args[1]);
 }
 
-SEC("tracepoint/syscalls/sys_exit_tkill")
-int tkill_return(struct trace_event_raw_sys_exit *ctx)
-{
-    return kill_exit(ctx, ctx->ret);
-}
+SYSCALL_EXIT_PROGRAM(tkill_return, tkill, kill_exit)
 
 SEC("tracepoint/syscalls/sys_enter_tgkill")
 int tgkill_entry(struct trace_event_raw_sys_enter *ctx)
@@ -108,10 +100,6 @@ int tgkill_entry(struct trace_event_raw_sys_enter *ctx)
     return kill_enter(ctx->args[1], ctx->args[2]);
 }
 
-SEC("tracepoint/syscalls/sys_exit_tgkill")
-int tgkill_return(struct trace_event_raw_sys_exit *ctx)
-{
-    return kill_exit(ctx, ctx->ret);
-}
+SYSCALL_EXIT_PROGRAM(tgkill_return, tgkill, kill_exit)
 
 char LICENSE[] SEC("license") = "GPL";

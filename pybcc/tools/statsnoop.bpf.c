@@ -72,10 +72,6 @@ int enter_path_arg1(struct trace_event_raw_sys_enter *ctx)
     return trace_enter((const char *)ctx->args[1]);
 }
 
-SEC("tracepoint/syscalls/sys_exit_newstat")
-int stat_exit(struct trace_event_raw_sys_exit *ctx)
-{
-    return trace_exit(ctx, ctx->ret);
-}
+SYSCALL_EXIT_PROGRAM(stat_exit, newstat, trace_exit)
 
 char LICENSE[] SEC("license") = "GPL";

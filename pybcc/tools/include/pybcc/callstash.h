@@ -41,4 +41,13 @@ static __always_inline void stash_drop(void *map)
     bpf_map_delete_elem(map, &tid);
 }
 
+/* The program PROG on SEC("tracepoint/syscalls/sys_exit_CALL"), handing
+ * the syscall's return value to the tool's HANDLER(ctx, ret). */
+#define SYSCALL_EXIT_PROGRAM(prog, call, handler)               \
+    SEC("tracepoint/syscalls/sys_exit_" #call)                  \
+    int prog(struct trace_event_raw_sys_exit *ctx)              \
+    {                                                           \
+        return handler(ctx, ctx->ret);                          \
+    }
+
 #endif
