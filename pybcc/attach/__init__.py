@@ -3,7 +3,7 @@ it detaches, and nothing stays attached after the process exits.
 
 The functions are imported on first use (``pybcc.attach.attach_uprobe``
 brings the symbol readers): a tool pays only for the kinds it attaches."""
-import importlib
+from ..lazy import lazy_getattr
 
 _WHERE = {
     "Link": "link",
@@ -21,10 +21,4 @@ _WHERE = {
 }
 
 __all__ = sorted(_WHERE)
-
-
-def __getattr__(name):
-    mod = _WHERE.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'pybcc.attach' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+__getattr__ = lazy_getattr(__name__, _WHERE)

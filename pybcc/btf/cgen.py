@@ -7,8 +7,6 @@ natural alignment cannot reproduce the offsets, ``mode`` on enums whose size
 is not 4).  ``vmlinux_header(path)`` returns a directory holding a cached
 vmlinux.h for a BTF file.
 """
-import contextlib
-import gc
 import hashlib
 import os
 import sys
@@ -54,19 +52,6 @@ _EPILOGUE = """
 
 #endif /* __VMLINUX_H__ */
 """
-
-
-@contextlib.contextmanager
-def _no_gc():
-    # Parsing and generating make ~10^6 objects and no cycles worth collecting;
-    # the collector's full passes over them would double the run time.
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 class _Layout:
@@ -244,17 +229,23 @@ class CGenerator:
 
     # --- dependency walk -----------------------------------------------------
 
+    def _under_wrappers(self, tid):
+        """The type below ``tid``'s qualifiers, arrays and pointers, and
+        whether a pointer was among them."""
+        T = self.T
+        t = T[tid]
+        ptr = False
+        while t.kind in (CONST, VOLATILE, RESTRICT, TYPE_TAG, ARRAY, PTR):
+            ptr = ptr or t.kind == PTR
+            t = T[t.ref]
+        return t, ptr
+
     def deps(self, tid, by_value, cont):
         """Emit what a use of ``tid`` needs first: definitions of types used by
         value, forward declarations of records used through pointers."""
-        T = self.T
-        t = T[tid]
+        t, ptr = self._under_wrappers(tid)
+        by_value = by_value and not ptr
         k = t.kind
-        while k in (CONST, VOLATILE, RESTRICT, TYPE_TAG, ARRAY, PTR):
-            if k == PTR:
-                by_value = False
-            t = T[t.ref]
-            k = t.kind
         if k == STRUCT or k == UNION:
             if not t.name:
                 if t.id in self.busy:         # only in malformed BTF
@@ -284,14 +275,9 @@ class CGenerator:
         """Define what a use of ``tid`` needs complete, and typedefs reached
         through pointers that need no forward declaration (bpftool's order).
         Returns False if the type needs a forward declaration to be used."""
-        T = self.T
-        t = T[tid]
+        t, ptr = self._under_wrappers(tid)
+        through_ptr = through_ptr or ptr
         k = t.kind
-        while k in (CONST, VOLATILE, RESTRICT, TYPE_TAG, ARRAY, PTR):
-            if k == PTR:
-                through_ptr = True
-            t = T[t.ref]
-            k = t.kind
         if k == STRUCT or k == UNION:
             if not t.name:
                 if t.id not in self.busy:
@@ -550,7 +536,7 @@ class CGenerator:
         old = sys.getrecursionlimit()
         sys.setrecursionlimit(max(old, 20000))     # by-value nesting recurses
         try:
-            with _no_gc():
+            with bt.gc_paused():
                 self._emit_all()
         finally:
             sys.setrecursionlimit(old)
@@ -605,7 +591,7 @@ def vmlinux_header(btf_path=_KERNEL_BTF, cache_dir=None):
         cache.private_dir("vmlinux", digest)
     else:
         cache.private_dir(digest, base=cache_dir)
-    with _no_gc():
+    with bt.gc_paused():
         # The running kernel's BTF is usually wanted again in this process
         # (CO-RE, attach targets): parse it once.
         btf = bt.BTF.kernel() if btf_path == _KERNEL_BTF else bt.BTF.parse(data)

@@ -17,10 +17,9 @@ MAGIC = 0xEB9F
 
 
 @dataclass
-class FuncInfo:
+class _AtInsn:
+    """A record about one instruction of a program section."""
     insn_off: int       # bytes from the start of the ELF section
-    type_id: int        # BTF FUNC type
-    name: str = ""
 
     @property
     def insn(self):
@@ -28,8 +27,13 @@ class FuncInfo:
 
 
 @dataclass
-class LineInfo:
-    insn_off: int       # bytes from the start of the ELF section
+class FuncInfo(_AtInsn):
+    type_id: int        # BTF FUNC type
+    name: str = ""
+
+
+@dataclass
+class LineInfo(_AtInsn):
     file_name: str
     source: str         # text of the source line, as clang recorded it
     line: int
@@ -37,22 +41,13 @@ class LineInfo:
     file_name_off: int = 0   # the raw string offsets, as the kernel wants them
     line_off: int = 0
 
-    @property
-    def insn(self):
-        return self.insn_off // 8
-
 
 @dataclass
-class CoreRelo:
-    insn_off: int       # bytes from the start of the ELF section
+class CoreRelo(_AtInsn):
     type_id: int        # local (program BTF) root type
     access: str         # access string, e.g. "0:1:2"
     kind: int
     access_off: int = 0  # raw string offset of ``access``
-
-    @property
-    def insn(self):
-        return self.insn_off // 8
 
 
 class BTFExt:

@@ -112,7 +112,7 @@ class BTF:
         """``lazy``: index the types now (offsets, names), decode each one the
         first time it is asked for (the kernel's BTF, read by CO-RE)."""
         # ~130k objects at once: the cyclic GC would rescan them over and over.
-        with _gc_paused():
+        with gc_paused():
             try:
                 return cls._parse(data, base, lazy)
             except FormatError:
@@ -197,7 +197,7 @@ class BTF:
         idx = getattr(self, "_essential_index", None)
         if idx is None:
             idx = {}
-            with _gc_paused():
+            with gc_paused():
                 for t in self._own:
                     if t.name:
                         idx.setdefault(essential_name(t.name), []).append(t.id)
@@ -207,7 +207,7 @@ class BTF:
     def _index(self):
         if self._by_name is None:
             idx = {}
-            with _gc_paused():
+            with gc_paused():
                 for t in self:
                     if t.name:
                         idx.setdefault(t.name, []).append(t)
@@ -354,7 +354,10 @@ class BTF:
 
 
 @contextlib.contextmanager
-def _gc_paused():
+def gc_paused():
+    """No garbage collection inside: parsing and generating make ~10^6 objects
+    and no cycles worth collecting; the collector's full passes over them
+    would double the run time."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -223,15 +223,9 @@ def _run_probe(exe, extra, kind):
 
 
 def _is_bpf_elf(path):
-    try:
-        with open(path, "rb") as f:
-            head = f.read(20)
-    except OSError:
-        return False
-    if len(head) < 20 or head[:4] != b"\x7fELF":
-        return False
-    order = "little" if head[5] == 1 else "big"
-    return int.from_bytes(head[18:20], order) == 247   # EM_BPF
+    from ..symbols.elf import machine_of    # lazy: symbols/ is heavy to import
+    machine = machine_of(path)
+    return machine is not None and machine[2] == 247   # EM_BPF
 
 
 class cache_tmpdir:

@@ -32,7 +32,7 @@ def map_type_name(mtype):
 
 
 class Reader(Closeable):
-    """Base class; subclasses fill ``_collect`` / ``_collect_all`` / ``_deliver``."""
+    """Base class; subclasses fill ``_collect`` / ``_collect_all`` / ``_invoker``."""
 
     closed = False
 
@@ -51,8 +51,29 @@ class Reader(Closeable):
     def _collect_all(self):
         raise NotImplementedError
 
-    def _deliver(self):
+    def _report_lost(self):
+        """Subclasses: tell lost_callback about records lost since the last call."""
+
+    def _invoker(self, callback):
+        """Subclasses: a function that hands one pending record to ``callback``."""
         raise NotImplementedError
+
+    def _deliver(self):
+        self._report_lost()
+        cb = self._callback
+        recs = self._pending
+        if cb is None or not recs:
+            return
+        self._pending = []
+        call = self._invoker(cb)
+        n = 0
+        try:
+            for rec in recs:
+                n += 1
+                call(rec)
+        except BaseException:
+            self._requeue(recs, n)
+            raise
 
     def _requeue(self, recs, done):
         # A callback raised: keep what it did not see for the next call.

@@ -233,23 +233,14 @@ class PerfBuffer(Reader):
             self._credit_lost(ring, ring.rec_lost)
         return len(pending) - before
 
-    def _deliver(self):
+    def _report_lost(self):
         if self._lost_new and self.lost_callback is not None:
             count, self._lost_new = self._lost_new, 0
             self.lost_callback(count)
-        cb = self._callback
-        recs = self._pending
-        if cb is None or not recs:
-            return
-        self._pending = []
-        n = 0
-        try:
-            for cpu, data in recs:
-                n += 1
-                cb(cpu, data, len(data))
-        except BaseException:
-            self._requeue(recs, n)
-            raise
+
+    def _invoker(self, callback):
+        # Pending records are (cpu, data); bcc's callback takes (cpu, data, size).
+        return lambda rec: callback(rec[0], rec[1], len(rec[1]))
 
     def close(self):
         """Remove our events from the map, unmap the rings, close the fds."""

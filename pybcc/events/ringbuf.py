@@ -127,25 +127,15 @@ class RingBuffer(Reader):
         """Records the BPF side failed to reserve, or None if no counter was given."""
         return None if self.lost_counter is None else self.lost_counter()
 
-    def _deliver(self):
+    def _report_lost(self):
         if self.lost_callback is not None and self.lost_counter is not None:
             total = self.lost_counter()
             if total > self._lost_seen:
                 count, self._lost_seen = total - self._lost_seen, total
                 self.lost_callback(count)
-        cb = self._callback
-        recs = self._pending
-        if cb is None or not recs:
-            return
-        self._pending = []
-        n = 0
-        try:
-            for data in recs:
-                n += 1
-                cb(data)
-        except BaseException:
-            self._requeue(recs, n)
-            raise
+
+    def _invoker(self, callback):
+        return callback     # pending records are the data alone
 
     def close(self):
         """Unmap the ring. The map fd belongs to the caller and stays open."""

@@ -86,14 +86,19 @@ def _not_found(category, name):
     return TracepointNotFound(msg)
 
 
-def tracepoint_id(category, name=None):
-    """The perf event id of a tracepoint (events/CAT/NAME/id)."""
+def _read_event_file(category, name, what):
+    """events/CAT/NAME/WHAT as text; a missing tracepoint raises TracepointNotFound."""
     category, name = split_name(category, name)
     try:
-        with open(path("events", category, name, "id")) as f:
-            return int(f.read())
+        with open(path("events", category, name, what)) as f:
+            return f.read()
     except FileNotFoundError:
         raise _not_found(category, name) from None
+
+
+def tracepoint_id(category, name=None):
+    """The perf event id of a tracepoint (events/CAT/NAME/id)."""
+    return int(_read_event_file(category, name, "id"))
 
 
 @dataclass
@@ -169,12 +174,7 @@ def parse_format(text):
 
 
 def tracepoint_format(category, name=None):
-    category, name = split_name(category, name)
-    try:
-        with open(path("events", category, name, "format")) as f:
-            return parse_format(f.read())
-    except FileNotFoundError:
-        raise _not_found(category, name) from None
+    return parse_format(_read_event_file(category, name, "format"))
 
 
 # --- dynamic probe events (fallback when the kprobe/uprobe PMU is missing) ---

@@ -7,7 +7,7 @@
 Names are imported on first use, so loading an object does not import
 every map class and the codecs.
 """
-import importlib
+from ..lazy import lazy_getattr
 
 _WHERE = {
     "ArrayMap": "array", "MapIndexError": "array",
@@ -27,10 +27,4 @@ _WHERE = {
 }
 
 __all__ = sorted(_WHERE)
-
-
-def __getattr__(name):
-    mod = _WHERE.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'pybcc.maps' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+__getattr__ = lazy_getattr(__name__, _WHERE)

@@ -167,28 +167,37 @@ class Map(Closeable):
     def _encode_key(self, key):
         return self.key_codec.encode(key)
 
-    def _decode_key(self, buf, offset=0):
+    def _decode(self, codec, buf, offset):
+        # bcc's API hands out ctypes objects; pybcc's own, plain Python values.
         if self.as_ctypes:
-            return self.key_codec.decode_ctype(buf, offset)
-        return self.key_codec.decode(buf, offset)
+            return codec.decode_ctype(buf, offset)
+        return codec.decode(buf, offset)
+
+    def _decode_key(self, buf, offset=0):
+        return self._decode(self.key_codec, buf, offset)
 
     def _encode_value(self, value):
         return self.value_codec.encode(value)
 
     def _decode_value(self, buf, offset=0):
-        if self.as_ctypes:
-            return self.value_codec.decode_ctype(buf, offset)
-        return self.value_codec.decode(buf, offset)
+        return self._decode(self.value_codec, buf, offset)
 
-    def _lookup_buf(self, kbuf, key=None, flags=0, cmd=Cmd.MAP_LOOKUP_ELEM, op="lookup"):
-        """The raw value buffer for ``kbuf``; KeyError if absent."""
-        vbuf = ctypes.create_string_buffer(self._value_buf_size)
+    def _elem_found(self, op, cmd, kbuf, vbuf=None, flags=0, key=None):
+        """Run one element command; False if the kernel found no such element
+        (ENOENT), MapError naming ``op`` for any other failure."""
         try:
             bpf.map_elem(cmd, self.fd, kbuf, vbuf, flags)
         except BPFError as e:
             if e.errno == errno.ENOENT:
-                raise KeyError(key) from None
+                return False
             raise self._error(op, e, key) from None
+        return True
+
+    def _lookup_buf(self, kbuf, key=None, flags=0, cmd=Cmd.MAP_LOOKUP_ELEM, op="lookup"):
+        """The raw value buffer for ``kbuf``; KeyError if absent."""
+        vbuf = ctypes.create_string_buffer(self._value_buf_size)
+        if not self._elem_found(op, cmd, kbuf, vbuf, flags, key):
+            raise KeyError(key)
         return vbuf
 
     def _update_buf(self, kbuf, vbuf, key=None, flags=BPF_ANY):
@@ -198,22 +207,14 @@ class Map(Closeable):
             raise self._error("update", e, key) from None
 
     def _delete_buf(self, kbuf, key=None):
-        try:
-            bpf.map_elem(Cmd.MAP_DELETE_ELEM, self.fd, kbuf)
-        except BPFError as e:
-            if e.errno == errno.ENOENT:
-                raise KeyError(key) from None
-            raise self._error("delete", e, key) from None
+        if not self._elem_found("delete", Cmd.MAP_DELETE_ELEM, kbuf, key=key):
+            raise KeyError(key)
 
     def _next_key(self, kbuf):
         """The key after ``kbuf`` (the first key for None) as bytes; None at the end."""
         nxt = ctypes.create_string_buffer(self.key_size)
-        try:
-            bpf.map_elem(Cmd.MAP_GET_NEXT_KEY, self.fd, kbuf, nxt)
-        except BPFError as e:
-            if e.errno == errno.ENOENT:
-                return None
-            raise self._error("iteration (get next key)", e) from None
+        if not self._elem_found("iteration (get next key)", Cmd.MAP_GET_NEXT_KEY, kbuf, nxt):
+            return None
         return nxt
 
 

@@ -1,9 +1,6 @@
 """Keyless maps: queues and stacks (push/pop/peek) and bloom filters
 (push/contains). Their elements have no keys, so no dict access."""
-import errno
 
-from ..errors import BPFError
-from ..kernel import bpf
 from ..kernel.uapi import BPF_ANY, BPF_EXIST, Cmd
 from .map import Map
 
@@ -59,11 +56,4 @@ class BloomFilterMap(Map):
     add = push
 
     def __contains__(self, value):
-        vbuf = self._encode_value(value)
-        try:
-            bpf.map_elem(Cmd.MAP_LOOKUP_ELEM, self.fd, None, vbuf)
-        except BPFError as e:
-            if e.errno == errno.ENOENT:
-                return False
-            raise self._error("lookup", e) from None
-        return True
+        return self._elem_found("lookup", Cmd.MAP_LOOKUP_ELEM, None, self._encode_value(value))

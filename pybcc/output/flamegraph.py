@@ -14,7 +14,7 @@ import os
 import re
 import zlib
 
-from . import flamelayout
+from . import flamelayout, write_text
 
 SCRIPT = os.path.join(os.path.dirname(__file__), "flamegraph.js")
 
@@ -265,9 +265,4 @@ def read_frames(svg_text):
 
 def write(path_or_file, stacks, **options):
     """Write the SVG to a path or an open text file."""
-    text = render(stacks, **options)
-    if hasattr(path_or_file, "write"):
-        path_or_file.write(text)
-    else:
-        with open(path_or_file, "w", encoding="utf-8") as f:
-            f.write(text)
+    write_text(path_or_file, render(stacks, **options))

@@ -77,12 +77,8 @@ def print_linear_hist(vals, val_type="value", strip_leading_zero=False, file=Non
 def log2_hist_dict(vals, val_type="value", section_bucket=None):
     """bcc's print_json_hist record: ts, val_type, data [{interval-start,
     interval-end, count}], plus the section (name, value) when given."""
-    data = []
-    for i in range(1, _last_nonzero(vals) + 1):
-        low, high = (1 << i) >> 1, (1 << i) - 1
-        if low == high:
-            low -= 1
-        data.append({"interval-start": low, "interval-end": high, "count": int(vals[i])})
+    data = [{"interval-start": b["low"], "interval-end": b["high"], "count": b["count"]}
+            for b in log2_buckets(vals)]
     out = {"ts": time.strftime("%Y-%m-%d %H:%M:%S"), "val_type": val_type, "data": data}
     if section_bucket:
         out[section_bucket[0]] = section_bucket[1]

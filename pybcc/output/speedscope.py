@@ -4,6 +4,8 @@ weight per stack. speedscope.app and its command line open these files.
 """
 import json
 
+from . import write_text
+
 SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 # Our units (see flamegraph.UNITS) in speedscope's words.
 UNITS = {"samples": "none", "count": "none", "us": "microseconds", "ns": "nanoseconds",
@@ -51,9 +53,5 @@ def dumps(stacks, **options):
 
 
 def write(path_or_file, stacks, **options):
-    text = dumps(stacks, **options)
-    if hasattr(path_or_file, "write"):
-        path_or_file.write(text)
-    else:
-        with open(path_or_file, "w", encoding="utf-8") as f:
-            f.write(text)
+    """Write the speedscope JSON to a path or an open text file."""
+    write_text(path_or_file, dumps(stacks, **options))

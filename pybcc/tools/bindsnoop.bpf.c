@@ -7,6 +7,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include <pybcc/tool.h>
+#include <pybcc/callstash.h>
 #include <pybcc/inet.h>
 #include <pybcc/containers.h>
 #include <pybcc/fdsock.h>
@@ -101,7 +102,6 @@ SEC("tracepoint/syscalls/sys_enter_bind")
 int bind_enter(struct trace_event_raw_sys_enter *args)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 tid = id;
     struct call c = {.fd = args->args[0], .uaddr = (void *)args->args[1]};
 
     if (targ_tgid && (id >> 32) != targ_tgid)
@@ -110,7 +110,7 @@ int bind_enter(struct trace_event_raw_sys_enter *args)
         return 0;
     if (container_filtered())
         return 0;
-    bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
+    stash_put(&calls, &c);
     return 0;
 }
 
@@ -118,8 +118,7 @@ SEC("tracepoint/syscalls/sys_exit_bind")
 int bind_exit(struct trace_event_raw_sys_exit *args)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 tid = id;
-    struct call *c = bpf_map_lookup_elem(&calls, &tid);
+    struct call *c = stash_get(&calls);
     struct event e = {.ret = args->ret};
     struct sock *sk;
 
@@ -127,7 +126,7 @@ int bind_exit(struct trace_event_raw_sys_exit *args)
         return 0;
     void *uaddr = c->uaddr;
     sk = fd_sock(c->fd);
-    bpf_map_delete_elem(&calls, &tid);
+    stash_drop(&calls);
     if (e.ret && !show_errors)
         return 0;
     if (!sk)

@@ -7,6 +7,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <pybcc/tool.h>
+#include <pybcc/callstash.h>
 #include <pybcc/stacks.h>
 
 #define MAX_HELD_MUTEXES 16
@@ -136,16 +137,7 @@ static __always_inline int thread_created(void *ctx, long ret)
     return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_clone")
-int clone_exit(struct trace_event_raw_sys_exit *ctx)
-{
-    return thread_created(ctx, ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_clone3")
-int clone3_exit(struct trace_event_raw_sys_exit *ctx)
-{
-    return thread_created(ctx, ctx->ret);
-}
+SYSCALL_EXIT_PROGRAM(clone_exit, clone, thread_created)
+SYSCALL_EXIT_PROGRAM(clone3_exit, clone3, thread_created)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -8,6 +8,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include <pybcc/tool.h>
+#include <pybcc/callstash.h>
 
 #define PATH_LEN 256
 
@@ -32,13 +33,11 @@ DEFINE_SCRATCH(struct event, zero_event);
 static __always_inline struct event *start(u8 action)
 {
     u64 pid_tgid = bpf_get_current_pid_tgid();
-    u32 tid = (u32)pid_tgid;
-    struct event *zero = scratch(&zero_event), *e;
+    struct event *e;
 
-    if (!zero || (targ_tgid && (pid_tgid >> 32) != targ_tgid))
+    if (targ_tgid && (pid_tgid >> 32) != targ_tgid)
         return NULL;
-    bpf_map_update_elem(&currdata, &tid, zero, BPF_ANY);
-    e = bpf_map_lookup_elem(&currdata, &tid);
+    e = stash_new(&currdata, scratch(&zero_event));
     if (e) {
         e->pid = pid_tgid >> 32;
         e->action = action;
@@ -50,14 +49,13 @@ static __always_inline struct event *start(u8 action)
 /* Emit the current thread's event if the call succeeded. */
 static __always_inline int finish(void *ctx, long ret)
 {
-    u32 tid = (u32)bpf_get_current_pid_tgid();
-    struct event *e = bpf_map_lookup_elem(&currdata, &tid);
+    struct event *e = stash_get(&currdata);
 
     if (!e)
         return 0;
     if (ret == 0 && e->fname[0])
         emit_event(ctx, e, sizeof(*e));
-    bpf_map_delete_elem(&currdata, &tid);
+    stash_drop(&currdata);
     return 0;
 }
 

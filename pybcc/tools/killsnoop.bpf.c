@@ -3,6 +3,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <pybcc/tool.h>
+#include <pybcc/callstash.h>
 
 struct event {
     u32 pid;
@@ -22,8 +23,7 @@ HASH_MAP(values, u32, struct event, 10240);
 SEC("tracepoint/syscalls/sys_enter_kill")
 int kill_enter(struct trace_event_raw_sys_enter *ctx)
 {
-    u64 id = bpf_get_current_pid_tgid();
-    u32 pid = id >> 32, tid = (u32)id;
+    u32 pid = bpf_get_current_pid_tgid() >> 32;
     s32 tpid = (s32)ctx->args[0], sig = (s32)ctx->args[1];
     struct event e = {};
 
@@ -37,22 +37,21 @@ int kill_enter(struct trace_event_raw_sys_enter *ctx)
     e.tpid = tpid;
     e.sig = sig;
     bpf_get_current_comm(e.comm, sizeof(e.comm));
-    bpf_map_update_elem(&values, &tid, &e, BPF_ANY);
+    stash_put(&values, &e);
     return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_kill")
 int kill_exit(struct trace_event_raw_sys_exit *ctx)
 {
-    u32 tid = (u32)bpf_get_current_pid_tgid();
-    struct event *e = bpf_map_lookup_elem(&values, &tid);
+    struct event *e = stash_get(&values);
 
     if (!e)
         return 0;
     e->ret = ctx->ret;
     if (!(failed_only && e->ret >= 0))
         emit_event(ctx, e, sizeof(*e));
-    bpf_map_delete_elem(&values, &tid);
+    stash_drop(&values);
     return 0;
 }
 

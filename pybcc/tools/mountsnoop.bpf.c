@@ -6,6 +6,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/callstash.h>
 #include <pybcc/containers.h>
 
 #define STR_LEN 256
@@ -51,14 +52,11 @@ static __always_inline struct event *begin(u32 call)
     u64 id = bpf_get_current_pid_tgid();
     u32 tid = (u32)id;
     struct task_struct *task = (void *)bpf_get_current_task();
-    struct event *zero, *e;
+    struct event *e;
 
     if (container_filtered())
         return NULL;
-    zero = scratch(&empty_event);
-    if (!zero || bpf_map_update_elem(&calls, &tid, zero, BPF_ANY))
-        return NULL;
-    e = bpf_map_lookup_elem(&calls, &tid);
+    e = stash_new(&calls, scratch(&empty_event));
     if (!e)
         return NULL;
     e->call = call;
@@ -158,14 +156,13 @@ int move_mount_enter(struct trace_event_raw_sys_enter *ctx)
 
 static __always_inline int finish(struct trace_event_raw_sys_exit *ctx)
 {
-    u32 tid = (u32)bpf_get_current_pid_tgid();
-    struct event *e = bpf_map_lookup_elem(&calls, &tid);
+    struct event *e = stash_get(&calls);
 
     if (!e)
         return 0;
     e->retval = ctx->ret;
     emit_event(ctx, e, sizeof(*e));
-    bpf_map_delete_elem(&calls, &tid);
+    stash_drop(&calls);
     return 0;
 }
 

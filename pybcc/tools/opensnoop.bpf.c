@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/callstash.h>
 #include <pybcc/containers.h>
 
 #define NAME_LEN 256
@@ -64,7 +65,7 @@ static __always_inline int trace_enter(const char *fname, s64 dfd, s32 flags)
     args.fname = fname;
     args.dfd = dfd;
     args.flags = flags;
-    bpf_map_update_elem(&start, &tid, &args, BPF_ANY);
+    stash_put(&start, &args);
     return 0;
 }
 
@@ -132,7 +133,7 @@ static __always_inline int trace_exit(void *ctx, long ret)
 {
     u64 id = bpf_get_current_pid_tgid();
     u32 tid = (u32)id;
-    struct args_t *ap = bpf_map_lookup_elem(&start, &tid);
+    struct args_t *ap = stash_get(&start);
     struct event *e;
 
     if (!ap)
@@ -163,7 +164,7 @@ static __always_inline int trace_exit(void *ctx, long ret)
         emit_event(ctx, e, offsetof(struct event, dir));
     }
 cleanup:
-    bpf_map_delete_elem(&start, &tid);
+    stash_drop(&start);
     return 0;
 }
 
@@ -187,22 +188,8 @@ int openat2_enter(struct trace_event_raw_sys_enter *ctx)
     return trace_enter((const char *)ctx->args[1], (s32)ctx->args[0], (s32)how.flags);
 }
 
-SEC("tracepoint/syscalls/sys_exit_open")
-int open_exit(struct trace_event_raw_sys_exit *ctx)
-{
-    return trace_exit(ctx, ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_openat")
-int openat_exit(struct trace_event_raw_sys_exit *ctx)
-{
-    return trace_exit(ctx, ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_openat2")
-int openat2_exit(struct trace_event_raw_sys_exit *ctx)
-{
-    return trace_exit(ctx, ctx->ret);
-}
+SYSCALL_EXIT_PROGRAM(open_exit, open, trace_exit)
+SYSCALL_EXIT_PROGRAM(openat_exit, openat, trace_exit)
+SYSCALL_EXIT_PROGRAM(openat2_exit, openat2, trace_exit)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -4,6 +4,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <pybcc/tool.h>
+#include <pybcc/callstash.h>
 
 struct event {
     u32 pid;
@@ -51,8 +52,7 @@ int sig_generate(struct trace_event_raw_signal_generate *ctx)
  * tgkill(tgid, tid, sig): args 1 and 2 */
 static __always_inline int kill_enter(s32 tpid, int sig)
 {
-    u64 id = bpf_get_current_pid_tgid();
-    u32 pid = id >> 32, tid = (u32)id;
+    u32 pid = bpf_get_current_pid_tgid() >> 32;
     struct event e = {};
 
     if (!wanted(pid, sig))
@@ -61,21 +61,20 @@ static __always_inline int kill_enter(s32 tpid, int sig)
     e.tpid = tpid;
     e.sig = sig;
     bpf_get_current_comm(e.comm, sizeof(e.comm));
-    bpf_map_update_elem(&pending, &tid, &e, BPF_ANY);
+    stash_put(&pending, &e);
     return 0;
 }
 
 static __always_inline int kill_exit(void *ctx, long ret)
 {
-    u32 tid = (u32)bpf_get_current_pid_tgid();
-    struct event *e = bpf_map_lookup_elem(&pending, &tid);
+    struct event *e = stash_get(&pending);
 
     if (!e)
         return 0;
     e->ret = ret;
     if (!(failed_only && ret >= 0))
         emit_event(ctx, e, sizeof(*e));
-    bpf_map_delete_elem(&pending, &tid);
+    stash_drop(&pending);
     return 0;
 }
 
@@ -85,11 +84,7 @@ int kill_entry(struct trace_event_raw_sys_enter *ctx)
     return kill_enter(ctx->args[0], ctx->args[1]);
 }
 
-SEC("tracepoint/syscalls/sys_exit_kill")
-int kill_return(struct trace_event_raw_sys_exit *ctx)
-{
-    return kill_exit(ctx, ctx->ret);
-}
+SYSCALL_EXIT_PROGRAM(kill_return, kill, kill_exit)
 
 SEC("tracepoint/syscalls/sys_enter_tkill")
 int tkill_entry(struct trace_event_raw_sys_enter *ctx)
@@ -97,11 +92,7 @@ int tkill_entry(struct trace_event_raw_sys_enter *ctx)
     return kill_enter(ctx->args[0], ctx->args[1]);
 }
 
-SEC("tracepoint/syscalls/sys_exit_tkill")
-int tkill_return(struct trace_event_raw_sys_exit *ctx)
-{
-    return kill_exit(ctx, ctx->ret);
-}
+SYSCALL_EXIT_PROGRAM(tkill_return, tkill, kill_exit)
 
 SEC("tracepoint/syscalls/sys_enter_tgkill")
 int tgkill_entry(struct trace_event_raw_sys_enter *ctx)
@@ -109,10 +100,6 @@ int tgkill_entry(struct trace_event_raw_sys_enter *ctx)
     return kill_enter(ctx->args[1], ctx->args[2]);
 }
 
-SEC("tracepoint/syscalls/sys_exit_tgkill")
-int tgkill_return(struct trace_event_raw_sys_exit *ctx)
-{
-    return kill_exit(ctx, ctx->ret);
-}
+SYSCALL_EXIT_PROGRAM(tgkill_return, tgkill, kill_exit)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -6,6 +6,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <pybcc/tool.h>
+#include <pybcc/callstash.h>
 
 #define SEND 0
 #define RECV 1
@@ -105,11 +106,10 @@ SEC("tracepoint/syscalls/sys_enter_recvmsg")
 int recvmsg_enter(struct trace_event_raw_sys_enter *args)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 tid = id;
     struct call c = {.fd = args->args[0], .msg = (void *)args->args[1]};
 
     if (wanted(id))
-        bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
+        stash_put(&calls, &c);
     return 0;
 }
 
@@ -117,13 +117,12 @@ SEC("tracepoint/syscalls/sys_exit_recvmsg")
 int recvmsg_exit(struct trace_event_raw_sys_exit *args)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 tid = id;
-    struct call *c = bpf_map_lookup_elem(&calls, &tid);
+    struct call *c = stash_get(&calls);
 
     if (!c)
         return 0;
     struct call call = *c;
-    bpf_map_delete_elem(&calls, &tid);
+    stash_drop(&calls);
     if (args->ret < 0)
         return 0;
     return report(args, id, call.fd, call.msg, RECV);

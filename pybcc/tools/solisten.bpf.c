@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
+#include <pybcc/callstash.h>
 #include <pybcc/inet.h>
 #include <pybcc/fdsock.h>
 
@@ -33,12 +34,11 @@ SEC("tracepoint/syscalls/sys_enter_listen")
 int listen_enter(struct trace_event_raw_sys_enter *args)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 tid = id;
     struct call c = {.fd = args->args[0], .backlog = args->args[1]};
 
     if (targ_tgid && (id >> 32) != targ_tgid)
         return 0;
-    bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
+    stash_put(&calls, &c);
     return 0;
 }
 
@@ -46,8 +46,7 @@ SEC("tracepoint/syscalls/sys_exit_listen")
 int listen_exit(struct trace_event_raw_sys_exit *args)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 tid = id;
-    struct call *c = bpf_map_lookup_elem(&calls, &tid);
+    struct call *c = stash_get(&calls);
     struct event e = {};
     struct sock *sk;
 
@@ -55,7 +54,7 @@ int listen_exit(struct trace_event_raw_sys_exit *args)
         return 0;
     e.backlog = c->backlog;
     sk = args->ret ? NULL : fd_tcp_sock(c->fd, &e.af);
-    bpf_map_delete_elem(&calls, &tid);
+    stash_drop(&calls);
     if (!sk)
         return 0;
     e.netns = sock_netns(sk);

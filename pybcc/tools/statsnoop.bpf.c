@@ -4,6 +4,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <pybcc/tool.h>
+#include <pybcc/callstash.h>
 
 #define NAME_LEN 256
 
@@ -26,20 +27,15 @@ DEFINE_SCRATCH(struct event, scratch_event);
 
 static __always_inline int trace_enter(const char *fname)
 {
-    u64 id = bpf_get_current_pid_tgid();
-    u32 tid = (u32)id;
-
-    if (targ_pid && (id >> 32) != targ_pid)
+    if (targ_pid && (bpf_get_current_pid_tgid() >> 32) != targ_pid)
         return 0;
-    bpf_map_update_elem(&paths, &tid, &fname, BPF_ANY);
+    stash_put(&paths, &fname);
     return 0;
 }
 
 static __always_inline int trace_exit(void *ctx, long ret)
 {
-    u64 id = bpf_get_current_pid_tgid();
-    u32 tid = (u32)id;
-    const char **fname = bpf_map_lookup_elem(&paths, &tid);
+    const char **fname = stash_get(&paths);
     struct event *e;
 
     if (!fname)
@@ -50,7 +46,7 @@ static __always_inline int trace_exit(void *ctx, long ret)
     if (!e)
         goto cleanup;
     e->ts_ns = bpf_ktime_get_ns();
-    e->pid = id >> 32;
+    e->pid = bpf_get_current_pid_tgid() >> 32;
     e->fd = ret >= 0 ? ret : -1;
     e->err = ret >= 0 ? 0 : -ret;
     bpf_get_current_comm(e->comm, sizeof(e->comm));
@@ -58,7 +54,7 @@ static __always_inline int trace_exit(void *ctx, long ret)
         e->fname[0] = 0;
     emit_event(ctx, e, sizeof(*e));
 cleanup:
-    bpf_map_delete_elem(&paths, &tid);
+    stash_drop(&paths);
     return 0;
 }
 
@@ -76,10 +72,6 @@ int enter_path_arg1(struct trace_event_raw_sys_enter *ctx)
     return trace_enter((const char *)ctx->args[1]);
 }
 
-SEC("tracepoint/syscalls/sys_exit_newstat")
-int stat_exit(struct trace_event_raw_sys_exit *ctx)
-{
-    return trace_exit(ctx, ctx->ret);
-}
+SYSCALL_EXIT_PROGRAM(stat_exit, newstat, trace_exit)
 
 char LICENSE[] SEC("license") = "GPL";
