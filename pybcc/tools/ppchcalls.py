@@ -1,8 +1,6 @@
 """ppchcalls: summarize powerpc hypervisor call (hcall) counts and latencies
 (bcc's flags and output). hcalls exist only on powerpc (pSeries/PAPR): on
 other architectures the tool says so."""
-import argparse
-import errno
 import itertools
 import os
 import platform
@@ -10,7 +8,7 @@ import sys
 import time
 
 from ..output.table import write_json
-from .lib.args import add_ebpf, pid, positive_int, tool_parser
+from .lib.args import add_call_summary_args, add_ebpf, pid, tool_parser
 from .lib.runtime import Tool, fail, run_tool, sleep_intervals, status
 
 # PAPR hcall numbers and names ("number:name ...")
@@ -71,40 +69,11 @@ def hcall_table():
     return {int(n): name for n, name in (p.split(":") for p in HCALLS.split())}
 
 
-def errno_value(text):
-    try:
-        return abs(int(text))
-    except ValueError:
-        pass
-    value = getattr(errno, text, None)
-    if not isinstance(value, int):
-        raise argparse.ArgumentTypeError("couldn't map %s to an errno" % text)
-    return value
-
-
 def parse_args(argv):
     p = tool_parser("ppchcalls", "Summarize ppc hcall counts and latencies.")
     p.add_argument("-p", "--pid", type=pid, help="trace only this pid")
     p.add_argument("-t", "--tid", type=pid, help="trace only this tid")
-    p.add_argument("-i", "--interval", type=positive_int,
-                   help="print summary at this interval (seconds)")
-    p.add_argument("-d", "--duration", type=positive_int,
-                   help="total duration of trace, in seconds")
-    p.add_argument("-T", "--top", type=positive_int, default=10,
-                   help="print only the top hcalls by count or latency")
-    p.add_argument("-x", "--failures", action="store_true",
-                   help="trace only failed hcalls (return < 0)")
-    p.add_argument("-e", "--errno", type=errno_value,
-                   help="trace only hcalls that return this error (numeric or EPERM, etc.)")
-    p.add_argument("-L", "--latency", action="store_true", help="collect hcall latency")
-    p.add_argument("-m", "--milliseconds", action="store_true",
-                   help="display latency in milliseconds (default: microseconds)")
-    p.add_argument("-P", "--process", action="store_true",
-                   help="count by process and not by hcall")
-    p.add_argument("-l", "--list", action="store_true",
-                   help="print list of recognized hcalls and exit")
-    p.add_argument("--hcall", type=str,
-                   help="trace this hcall only (use option -l to get all recognized hcalls)")
+    add_call_summary_args(p, "hcall")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object per interval (pybcc extension)")
     add_ebpf(p, "ppchcalls")
