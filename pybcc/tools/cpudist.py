@@ -3,7 +3,7 @@ import sys
 
 from ..output.histogram import (collect_sections, extension_text, sections_json,
                                 sections_text, take_extension)
-from .lib.args import add_duration, add_interval_count, add_json, pid, tool_parser
+from .lib.args import add_duration_and_json, add_interval_count, pid, tool_parser
 from .lib.report import report_loop
 from .lib.runtime import Tool, run_tool, status
 
@@ -35,8 +35,7 @@ def parse_args(argv):
     p.add_argument("-e", "--extension", action="store_true",
                    help="show extension summary (average/total/count)")
     add_interval_count(p)
-    add_duration(p)
-    add_json(p)
+    add_duration_and_json(p)
     return p.parse_args(argv)
 
 

@@ -2,7 +2,7 @@
 import sys
 
 from ..output.histogram import collect_sections, sections_json, sections_text
-from .lib.args import add_duration, add_interval_count, add_json, pid, tool_parser
+from .lib.args import add_duration_and_json, add_interval_count, pid, tool_parser
 from .lib.heatmaps import HistogramTap, add_heatmap_arg, command_line
 from .lib.outfile import check_writable
 from .lib.report import report_loop
@@ -29,8 +29,7 @@ def parse_args(argv):
     p.add_argument("-L", "--tids", action="store_true", help="print a histogram per thread ID")
     p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
     add_interval_count(p)
-    add_duration(p)
-    add_json(p)
+    add_duration_and_json(p)
     add_heatmap_arg(p)
     return p.parse_args(argv)
 

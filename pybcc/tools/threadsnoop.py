@@ -4,7 +4,7 @@ import sys
 from ..output.table import Column
 from ..symbols.libpath import find_library
 from ..symbols.resolver import sym
-from .lib.args import add_duration, add_json, pid, tool_parser
+from .lib.args import add_duration_and_json, pid, tool_parser
 from .lib.runtime import fail, run_tool
 from .lib.snoop import set_constants, snoop
 from .lib.timestamps import SinceFirst
@@ -21,8 +21,7 @@ pthread_create (Go, raw clone()) are not shown.
 def parse_args(argv):
     p = tool_parser("threadsnoop", "List new thread creation.", EXAMPLES)
     p.add_argument("-p", "--pid", type=pid, help="trace this PID only (pybcc extension)")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

@@ -35,6 +35,12 @@ def add_duration(p, help="total duration of trace, in seconds"):
     p.add_argument("--duration", type=positive_float, help=help)
 
 
+def add_duration_and_json(p, help="total duration of trace, in seconds"):
+    """The trailing --duration and --json most tools end their flags with."""
+    add_duration(p, help)
+    add_json(p)
+
+
 def add_interval_count(p, count_name="count", interval=99999999):
     """bcc's positional [interval [count]]: report each interval seconds, count times."""
     p.add_argument("interval", nargs="?", default=interval, type=positive_int,
