@@ -147,3 +147,10 @@ def add_call_summary_args(p, call):
                    help=f"print list of recognized {call}s and exit")
     p.add_argument(f"--{call}", type=str,
                    help=f"trace this {call} only (use option -l to get all recognized {call}s)")
+
+
+def pid_tid_constants(args, pid_key="targ_pid"):
+    """The BPF constants for -p PID / -t TID; the TID trumps the PID, as in bcc."""
+    if args.tid:
+        return {"targ_tid": args.tid}
+    return {pid_key: args.pid} if args.pid else {}
