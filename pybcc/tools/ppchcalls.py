@@ -9,6 +9,7 @@ import time
 
 from ..output.table import write_json
 from .lib.args import add_call_summary_args, add_ebpf, pid, tool_parser
+from .lib.procutil import known_comm
 from .lib.runtime import Tool, fail, run_tool, sleep_intervals, status
 
 # PAPR hcall numbers and names ("number:name ...")
@@ -89,14 +90,6 @@ def list_hcalls():
         print("   ".join("%-25s" % s for s in group if s is not None))
 
 
-def comm_for_pid(p):
-    try:
-        with open("/proc/%d/comm" % p) as f:
-            return f.read().strip()
-    except OSError:
-        return "[unknown]"
-
-
 def print_stats(tool, args, table):
     data = sorted(((k, v) for k, v in tool.maps["ppc_data"].items() if k != 0xFFFFFFFF),
                   key=lambda kv: -kv[1].count)[:args.top]
@@ -104,11 +97,11 @@ def print_stats(tool, args, table):
     colname = "PID    COMM" if args.process else "PPC HCALL"
 
     def label(k):
-        return "%-6d %-15s" % (k, comm_for_pid(k)) if args.process else table.get(k, k)
+        return "%-6d %-15s" % (k, known_comm(k)) if args.process else table.get(k, k)
     if args.json:
         rows = []
         for k, v in data:
-            row = {"pid": k, "comm": comm_for_pid(k)} if args.process else \
+            row = {"pid": k, "comm": known_comm(k)} if args.process else \
                 {"hcall": table.get(k, str(k)), "nr": k}
             row["count"] = v.count
             if args.latency:
