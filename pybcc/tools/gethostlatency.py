@@ -2,9 +2,8 @@
 import sys
 
 from ..output.table import Column
-from ..symbols.libpath import find_library
 from .lib.args import add_duration_and_json, add_ebpf, pid, tool_parser
-from .lib.runtime import fail, run_tool
+from .lib.runtime import fail, libc_or_fail, run_tool
 from .lib.snoop import set_constants, snoop
 from .lib.timestamps import wall_clock
 
@@ -36,9 +35,7 @@ COLUMNS = [
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    libc = find_library("c", args.pid)
-    if not libc:
-        fail("gethostlatency: cannot find libc" + (f" of PID {args.pid}" if args.pid else ""))
+    libc = libc_or_fail("gethostlatency", args.pid)
 
     def attach(tool):
         for func in FUNCTIONS:
