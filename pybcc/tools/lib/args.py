@@ -154,3 +154,19 @@ def pid_tid_constants(args, pid_key="targ_pid"):
     if args.tid:
         return {"targ_tid": args.tid}
     return {pid_key: args.pid} if args.pid else {}
+
+
+# key_mode of the per-task histogram tools' BPF side (cpudist, runqlat)
+KEY_NONE, KEY_PID, KEY_TID, KEY_PIDNS = range(4)
+
+
+def task_key(tids, pids, pidnss=False):
+    """bcc's precedence for one histogram per task: -L (thread) over -P
+    (process) over --pidnss; the BPF key_mode and the sections' header."""
+    if tids:
+        return KEY_TID, "tid"
+    if pids:
+        return KEY_PID, "pid"
+    if pidnss:
+        return KEY_PIDNS, "pidns"
+    return KEY_NONE, None
