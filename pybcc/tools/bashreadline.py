@@ -5,7 +5,7 @@ import sys
 
 from ..output.table import Column, Table
 from ..symbols import find_library
-from .lib.args import add_duration, add_json, tool_parser
+from .lib.args import add_duration_and_json, tool_parser
 from .lib.runtime import Tool, fail, stream_events
 from .lib.timestamps import wall_clock
 
@@ -26,8 +26,7 @@ def parse_args(argv):
     p.add_argument("-s", "--shared", nargs="?", const="", type=str,
                    help="specify the location of libreadline.so library. Default is "
                         "the system's libreadline")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

@@ -3,7 +3,7 @@ import sys
 
 from ..output.histogram import (collect_sections, extension_text, log2_hist_dict,
                                 sections_json, sections_text, take_extension)
-from .lib.args import add_duration, add_interval_count, add_json, tool_parser
+from .lib.args import add_duration_and_json, add_interval_count, tool_parser
 from .lib.cgroupfilter import cgroup_arg, cgroup_constants
 from .lib.disks import disk_arg
 from .lib.report import report_loop
@@ -40,8 +40,7 @@ def parse_args(argv):
     p.add_argument("-c", "--cgroup", type=cgroup_arg, metavar="CG",
                    help="Trace process in cgroup path (cgroup v2; libbpf-tools'; "
                         "with -Q the creating process, else the issuing one)")
-    add_duration(p)
-    add_json(p)
+    add_duration_and_json(p)
     return p.parse_args(argv)
 
 

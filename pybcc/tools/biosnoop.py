@@ -4,7 +4,7 @@ import time
 
 from ..output.heatmap import HeatMap
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, number, tool_parser
+from .lib.args import add_duration_and_json, number, tool_parser
 from .lib.cgroupfilter import cgroup_arg, cgroup_constants
 from .lib.disks import disk_arg
 from .lib.heatmaps import add_heatmap_arg, command_line, write_heatmap
@@ -36,8 +36,7 @@ def parse_args(argv):
                    help="Min latency to trace, in ms (libbpf-tools')")
     p.add_argument("-c", "--cgroup", type=cgroup_arg, metavar="CG",
                    help="Trace process in cgroup path (cgroup v2; libbpf-tools')")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     add_heatmap_arg(p)
     return p.parse_args(argv)
 

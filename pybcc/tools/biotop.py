@@ -5,7 +5,7 @@ from ..output.table import Column, Table
 from .lib.args import add_interval_count, add_json, pid, positive_int, tool_parser
 from .lib.disks import disk_name
 from .lib.runtime import Tool
-from .lib.toplike import run_top, top_report
+from .lib.top import run_top, top_report
 
 EXAMPLES = """examples:
     ./biotop            # block device I/O top, 1 second refresh

@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from ..output.histogram import collect_sections, sections_json, sections_text
-from .lib.args import add_duration, add_interval_count, add_json, pid, tool_parser
+from .lib.args import add_duration_and_json, add_interval_count, pid, tool_parser
 from .lib.disks import disk_arg
 from .lib.report import report_loop
 from .lib.runtime import Tool, run_tool, status
@@ -37,8 +37,7 @@ def parse_args(argv):
     p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
     p.add_argument("-d", "--disk", type=disk_arg, help="trace this disk only")
     add_interval_count(p)
-    add_duration(p)
-    add_json(p)
+    add_duration_and_json(p)
     return p.parse_args(argv)
 
 

@@ -6,6 +6,7 @@ import sys
 
 from ..output.table import Column, Table
 from .lib.args import add_json, tool_parser
+from .lib.procutil import known_comm
 
 EXAMPLES = """examples:
     bpflist     # display all processes currently using BPF
@@ -53,14 +54,6 @@ def probe_lines(kind):
     return []
 
 
-def comm_of(pid):
-    try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip()
-    except OSError:
-        return "[unknown]"
-
-
 def count_all(verbosity, out):
     counts = {}
     if verbosity > 0:
@@ -91,7 +84,7 @@ def main(argv=None):
     type_width = max((len(kind) for _, kind in counts), default=0) + 1
     table = Table([
         Column("PID", "%-6s ", lambda r: r[0][0], key="pid"),
-        Column("COMM", "%-16s ", lambda r: comm_of(r[0][0]), key="comm"),
+        Column("COMM", "%-16s ", lambda r: known_comm(r[0][0]), key="comm"),
         Column("TYPE", f"%-{type_width}s ", lambda r: r[0][1], key="type"),
         Column("COUNT", "%s", lambda r: r[1], key="count"),
     ], json=args.json)

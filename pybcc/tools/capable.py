@@ -13,7 +13,7 @@ from ..errors import BPFError, NotSupportedError
 from ..kernel import features, tracefs
 from ..output.table import Column, Table, write_json
 from ..symbols import sym
-from .lib.args import add_duration, add_json, pid, tool_parser
+from .lib.args import add_duration_and_json, pid, tool_parser
 from .lib.containers import ContainerSets
 from .lib.runtime import Tool, stream_events
 from .lib.timestamps import wall_clock
@@ -59,8 +59,7 @@ def parse_args(argv):
     p.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
     p.add_argument("--unique", action="store_true",
                    help="don't repeat stacks for the same pid or cgroup")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

@@ -3,7 +3,7 @@ import sys
 
 from ..output.histogram import (collect_sections, extension_text, sections_json,
                                 sections_text, take_extension)
-from .lib.args import add_duration, add_interval_count, add_json, pid, tool_parser
+from .lib.args import add_duration_and_json, add_interval_count, pid, task_key, tool_parser
 from .lib.report import report_loop
 from .lib.runtime import Tool, run_tool, status
 
@@ -19,7 +19,6 @@ EXAMPLES = """examples:
     cpudist --json 1 5   # NDJSON, one object per 1s interval (pybcc)
 """
 
-KEY_NONE, KEY_PID, KEY_TID = range(3)
 
 
 def parse_args(argv):
@@ -35,8 +34,7 @@ def parse_args(argv):
     p.add_argument("-e", "--extension", action="store_true",
                    help="show extension summary (average/total/count)")
     add_interval_count(p)
-    add_duration(p)
-    add_json(p)
+    add_duration_and_json(p)
     return p.parse_args(argv)
 
 
@@ -51,12 +49,7 @@ def pid_to_comm(pid):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.tids:
-        mode, header = KEY_TID, "tid"
-    elif args.pids:
-        mode, header = KEY_PID, "pid"
-    else:
-        mode, header = KEY_NONE, None
+    mode, header = task_key(args.tids, args.pids)
     constants = {"targ_offcpu": args.offcpu, "targ_ms": args.milliseconds,
                  "include_idle": args.include_idle, "key_mode": mode}
     if args.pid:

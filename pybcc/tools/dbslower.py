@@ -4,7 +4,7 @@ import os
 import sys
 
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_ebpf, add_json, non_negative_int, pid, tool_parser
+from .lib.args import add_duration_and_json, add_ebpf, non_negative_int, pid, tool_parser
 from .lib.dbprobes import ENGINES, QueryProbes, query_text, targets
 from .lib.runtime import run_tool, status
 from .lib.snoop import print_events
@@ -41,8 +41,7 @@ def parse_args(argv):
     p = tool_parser("dbslower", "Trace MySQL and PostgreSQL queries slower than a threshold",
                     EXAMPLES)
     add_db_args(p, threshold=1)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

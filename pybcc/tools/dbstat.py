@@ -5,7 +5,7 @@ import time
 
 from ..output.histogram import collect_sections, sections_json, sections_text
 from .dbslower import add_db_args, print_source, traced_text
-from .lib.args import add_duration, add_json, positive_int, tool_parser
+from .lib.args import add_duration_and_json, positive_int, tool_parser
 from .lib.dbprobes import ENGINES, QueryProbes, targets
 from .lib.report import FOREVER, report_loop
 from .lib.runtime import run_tool, status
@@ -34,8 +34,7 @@ def parse_args(argv):
                    help="display query latencies in microseconds (default: milliseconds)")
     p.add_argument("-i", "--interval", type=positive_int, default=FOREVER,
                    help="print summary at this interval (seconds)")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

@@ -3,7 +3,7 @@ import sys
 import time
 
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, tool_parser
+from .lib.args import add_duration_and_json, tool_parser
 from .lib.dcache import lookup_fast_symbol, require_kprobes
 from .lib.runtime import Tool
 from .lib.snoop import print_events
@@ -33,8 +33,7 @@ def parse_args(argv):
     p = tool_parser("dcsnoop", "Trace directory entry cache (dcache) lookups", EXAMPLES)
     p.add_argument("-a", "--all", action="store_true",
                    help="trace all lookups (default is fails only)")
-    add_duration(p, "stop after this many seconds (pybcc)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc)")
     return p.parse_args(argv)
 
 

@@ -7,7 +7,7 @@ import time
 from ..output.table import write_json
 from ..symbols import elfsyms, read_maps, resolve_module, sym
 from ..symbols.elf import STT_OBJECT, ElfFile
-from .lib.args import add_duration, add_json, pid, positive_int, tool_parser
+from .lib.args import add_duration_and_json, pid, positive_int, tool_parser
 from .lib.lockgraph import LockGraph
 from .lib.outfile import check_writable
 from .lib.runtime import Tool, fail, run_tool, status
@@ -70,8 +70,7 @@ def parse_args(argv):
                    help="Specifies the maximum number of stack traces that can be recorded. "
                         "This number is rounded up to the next power of two."
                         "default 65536. Note. 1 kbytes vmalloced per stack trace.")
-    add_duration(p, "stop after this many seconds without finding a cycle (pybcc)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds without finding a cycle (pybcc)")
     args = p.parse_args(argv)
     if args.dump_graph:
         check_writable(args.dump_graph, "deadlock")

@@ -3,7 +3,7 @@ import os
 import sys
 
 from ..output.table import Column, Table
-from .lib.args import add_json, pid, positive_float, tool_parser, uid
+from .lib.args import add_json, pid, pid_tid_constants, positive_float, tool_parser, uid
 from .lib.runtime import Tool, fail, run_tool
 from .lib.snoop import attach_all, print_events
 from .lib.timestamps import SinceFirst
@@ -69,11 +69,7 @@ def columns(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    constants = {}
-    if args.tid:
-        constants["targ_tid"] = args.tid
-    elif args.pid:
-        constants["targ_pid"] = args.pid
+    constants = pid_tid_constants(args)
     if args.uid is not None:
         constants["targ_uid"] = args.uid
     if args.verbose:

@@ -4,7 +4,7 @@ import sys
 import time
 
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, regex, tool_parser
+from .lib.args import add_duration_and_json, regex, tool_parser
 from .lib.procutil import ppid_of
 from .lib.runtime import Tool, run_tool, stream_events
 
@@ -35,8 +35,7 @@ def parse_args(argv):
     p.add_argument("-U", "--print-uid", action="store_true", help="print UID column")
     p.add_argument("--max-args", default="20", help="maximum number of arguments parsed and displayed, defaults to 20")
     p.add_argument("-P", "--ppid", type=int, help="trace this parent PID only")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from time import strftime
 
 from ..output.table import Column
-from .lib.args import add_duration, add_ebpf, add_json, pid, tool_parser
+from .lib.args import add_duration_and_json, add_ebpf, pid, tool_parser
 from .lib.runtime import fail, run_tool
 from .lib.snoop import snoop
 
@@ -34,8 +34,7 @@ def parse_args(argv):
     p.add_argument("--per-thread", action="store_true", help="trace per thread termination")
     add_ebpf(p, "exitsnoop")
     p.add_argument("--timespec", action="store_true", help=argparse.SUPPRESS)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

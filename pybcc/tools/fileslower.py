@@ -3,7 +3,7 @@ import sys
 import time
 
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, non_negative_int, pid, tool_parser
+from .lib.args import add_duration_and_json, non_negative_int, pid, tool_parser
 from .lib.runtime import Tool, status
 from .lib.rwcalls import attach_rw, dentry_name
 from .lib.snoop import print_events
@@ -43,8 +43,7 @@ def parse_args(argv):
                    help="include non-regular file types (sockets, FIFOs, etc)")
     p.add_argument("min_ms", nargs="?", default=10, type=non_negative_int,
                    help="minimum I/O duration to trace, in ms (default 10)")
-    add_duration(p, "stop after this many seconds (pybcc)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc)")
     return p.parse_args(argv)
 
 

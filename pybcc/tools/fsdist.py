@@ -6,7 +6,7 @@ import time
 
 from ..output.histogram import collect_sections, log2_hist_text, sections_json, sections_text
 from .lib import fsops
-from .lib.args import add_duration, add_interval_count, add_json, pid, tool_parser
+from .lib.args import add_duration_and_json, add_interval_count, pid, tool_parser
 from .lib.report import FOREVER, report_loop
 from .lib.runtime import Tool, fail, run_tool, status
 
@@ -54,8 +54,7 @@ def parse_args(argv, bcc_fs=None):
         p.add_argument("-m", "--milliseconds", action="store_true", help="output in milliseconds")
         p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
     add_interval_count(p)
-    add_duration(p)
-    add_json(p)
+    add_duration_and_json(p)
     args = p.parse_args(argv)
     if bcc_fs is None:
         fs = fsops.lookup(args.type)

@@ -2,7 +2,7 @@
 import sys
 
 from ..output.table import Column, Table, write_json
-from .lib.args import add_ebpf, add_duration, add_json, pid, positive_float, positive_int, tool_parser
+from .lib.args import add_duration_and_json, add_ebpf, pid, positive_float, positive_int, tool_parser
 from .lib.funcprobes import print_source, resolve
 from .lib.runtime import Tool, run_tool, status, stream_events
 from .lib.stacks import StackPrinter, folded_line, frames_json
@@ -44,8 +44,7 @@ def parse_args(argv):
                    help="output folded format, one line per stack (for flame graphs)")
     p.add_argument("-U", "--user-stack", action="store_true", help="output user stack trace")
     p.add_argument("-K", "--kernel-stack", action="store_true", help="output kernel stack trace")
-    add_duration(p)
-    add_json(p)
+    add_duration_and_json(p)
     add_ebpf(p, "funcslower")
     return p.parse_args(argv)
 

@@ -2,9 +2,8 @@
 import sys
 
 from ..output.table import Column
-from ..symbols.libpath import find_library
-from .lib.args import add_duration, add_ebpf, add_json, pid, tool_parser
-from .lib.runtime import fail, run_tool
+from .lib.args import add_duration_and_json, add_ebpf, pid, tool_parser
+from .lib.runtime import fail, libc_or_fail, run_tool
 from .lib.snoop import set_constants, snoop
 from .lib.timestamps import wall_clock
 
@@ -21,8 +20,7 @@ def parse_args(argv):
                     EXAMPLES)
     p.add_argument("-p", "--pid", help="trace this PID only", type=pid)
     add_ebpf(p, "gethostlatency")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 
@@ -37,9 +35,7 @@ COLUMNS = [
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    libc = find_library("c", args.pid)
-    if not libc:
-        fail("gethostlatency: cannot find libc" + (f" of PID {args.pid}" if args.pid else ""))
+    libc = libc_or_fail("gethostlatency", args.pid)
 
     def attach(tool):
         for func in FUNCTIONS:

@@ -3,7 +3,7 @@ import signal
 import sys
 
 from ..output.table import Column
-from .lib.args import add_duration, add_ebpf, add_json, int_between, pid, tool_parser
+from .lib.args import add_duration_and_json, add_ebpf, int_between, pid, tool_parser
 from .lib.procutil import pid_width
 from .lib.runtime import run_tool
 from .lib.snoop import set_constants, snoop
@@ -32,8 +32,7 @@ def parse_args(argv):
                    help="trace this target PID only which is the receiver of signal")
     p.add_argument("-s", "--signal", type=signal_number, help="trace this signal only")
     add_ebpf(p, "killsnoop")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

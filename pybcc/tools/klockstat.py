@@ -7,7 +7,7 @@ from ..errors import AttachError, LoadError, NotSupportedError
 from ..kernel import features
 from ..output.table import Column, Table
 from ..symbols import ksym
-from .lib.args import add_json, non_negative_int, pid, positive_int, tool_parser
+from .lib.args import add_json, non_negative_int, pid, pid_tid_constants, positive_int, tool_parser
 from .lib.report import FOREVER, report_loop
 from .lib.runtime import Tool, fail, run_tool, status
 from .lib.stacks import TRACING_FRAMES, stack_id_err
@@ -175,11 +175,7 @@ def columns(word):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    constants = {}
-    if args.tid:
-        constants["targ_tid"] = args.tid
-    elif args.pid:
-        constants["targ_tgid"] = args.pid
+    constants = pid_tid_constants(args, "targ_tgid")
     with Tool("klockstat", constants, map_sizes={"stack_traces": args.stack_storage_size}) as tool:
         holds = attach(tool, args.kprobes)
         report = Report(tool, args, holds)

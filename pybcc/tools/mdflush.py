@@ -6,7 +6,7 @@ from time import strftime
 from ..errors import BPFError, NotSupportedError
 from ..kernel import features
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, tool_parser
+from .lib.args import add_duration_and_json, tool_parser
 from .lib.runtime import Tool, fail, run_tool, status
 from .lib.snoop import print_events
 
@@ -31,8 +31,7 @@ COLUMNS = [
 
 def parse_args(argv):
     p = tool_parser("mdflush", "Trace md flush events", EXAMPLES)
-    add_duration(p, "stop after this many seconds (pybcc)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc)")
     return p.parse_args(argv)
 
 

@@ -4,7 +4,7 @@ import errno
 import sys
 
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, tool_parser
+from .lib.args import add_duration_and_json, tool_parser
 from .lib.containers import ContainerSets
 from .lib.runtime import Tool, run_tool
 from .lib.snoop import attach_all, print_events
@@ -119,8 +119,7 @@ def parse_args(argv):
                    help="also snoop the parent process")
     p.add_argument("--cgroupmap", help="trace cgroups in this BPF map only")
     p.add_argument("--mntnsmap", help="trace mount namespaces in this BPF map only")
-    add_duration(p, "stop after this many seconds (pybcc)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc)")
     return p.parse_args(argv)
 
 

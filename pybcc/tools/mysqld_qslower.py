@@ -4,7 +4,7 @@ import sys
 
 from ..output.table import Table
 from .dbslower import query_columns
-from .lib.args import add_duration, add_json, number, pid, tool_parser
+from .lib.args import add_duration_and_json, number, pid, tool_parser
 from .lib.dbprobes import ENGINES, QueryProbes, binary_of
 from .lib.runtime import run_tool, status
 from .lib.snoop import print_events
@@ -37,8 +37,7 @@ def parse_args(argv):
     p.add_argument("pid", type=pid, help="the mysqld (or mariadbd) process")
     p.add_argument("min_ms", nargs="?", default="1", type=threshold_text,
                    help="threshold in milliseconds (default 1)")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

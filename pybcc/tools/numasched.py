@@ -2,7 +2,7 @@
 import sys
 
 from ..output.table import Column
-from .lib.args import add_duration, add_ebpf, add_json, pid, tool_parser
+from .lib.args import add_duration_and_json, add_ebpf, pid, tool_parser
 from .lib.runtime import run_tool, status
 from .lib.snoop import snoop
 from .lib.timestamps import wall_clock
@@ -24,8 +24,7 @@ def parse_args(argv):
     p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
     p.add_argument("-t", "--tid", type=pid, help="trace this TID only")
     p.add_argument("-c", "--comm", type=comm_name, help="trace this COMM only")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     add_ebpf(p, "numasched")
     return p.parse_args(argv)
 

@@ -13,7 +13,7 @@ import sys
 from time import strftime
 
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, tool_parser
+from .lib.args import add_duration_and_json, tool_parser
 from .lib.procutil import comm_of
 from .lib.runtime import Tool, status, stream_events
 
@@ -34,8 +34,7 @@ Kill = collections.namedtuple("Kill", [c.attr for c in COLUMNS])
 
 def parse_args(argv):
     p = tool_parser("oomkill", "Trace OOM killer")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

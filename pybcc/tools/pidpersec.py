@@ -2,7 +2,7 @@
 import sys
 import time
 
-from .lib.args import add_duration, add_json, pid, tool_parser
+from .lib.args import add_duration_and_json, pid, tool_parser
 from .lib.report import report_loop
 from .lib.runtime import Tool, run_tool, status
 
@@ -18,8 +18,7 @@ def parse_args(argv):
     p = tool_parser("pidpersec", "Count new processes (via fork).", EXAMPLES)
     p.add_argument("-p", "--pid", type=pid,
                    help="only count tasks created by this PID (pybcc extension)")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

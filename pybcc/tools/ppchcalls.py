@@ -1,8 +1,6 @@
 """ppchcalls: summarize powerpc hypervisor call (hcall) counts and latencies
 (bcc's flags and output). hcalls exist only on powerpc (pSeries/PAPR): on
 other architectures the tool says so."""
-import argparse
-import errno
 import itertools
 import os
 import platform
@@ -10,7 +8,8 @@ import sys
 import time
 
 from ..output.table import write_json
-from .lib.args import add_ebpf, pid, positive_int, tool_parser
+from .lib.args import add_call_summary_args, add_ebpf, pid, tool_parser
+from .lib.procutil import known_comm
 from .lib.runtime import Tool, fail, run_tool, sleep_intervals, status
 
 # PAPR hcall numbers and names ("number:name ...")
@@ -71,40 +70,11 @@ def hcall_table():
     return {int(n): name for n, name in (p.split(":") for p in HCALLS.split())}
 
 
-def errno_value(text):
-    try:
-        return abs(int(text))
-    except ValueError:
-        pass
-    value = getattr(errno, text, None)
-    if not isinstance(value, int):
-        raise argparse.ArgumentTypeError("couldn't map %s to an errno" % text)
-    return value
-
-
 def parse_args(argv):
     p = tool_parser("ppchcalls", "Summarize ppc hcall counts and latencies.")
     p.add_argument("-p", "--pid", type=pid, help="trace only this pid")
     p.add_argument("-t", "--tid", type=pid, help="trace only this tid")
-    p.add_argument("-i", "--interval", type=positive_int,
-                   help="print summary at this interval (seconds)")
-    p.add_argument("-d", "--duration", type=positive_int,
-                   help="total duration of trace, in seconds")
-    p.add_argument("-T", "--top", type=positive_int, default=10,
-                   help="print only the top hcalls by count or latency")
-    p.add_argument("-x", "--failures", action="store_true",
-                   help="trace only failed hcalls (return < 0)")
-    p.add_argument("-e", "--errno", type=errno_value,
-                   help="trace only hcalls that return this error (numeric or EPERM, etc.)")
-    p.add_argument("-L", "--latency", action="store_true", help="collect hcall latency")
-    p.add_argument("-m", "--milliseconds", action="store_true",
-                   help="display latency in milliseconds (default: microseconds)")
-    p.add_argument("-P", "--process", action="store_true",
-                   help="count by process and not by hcall")
-    p.add_argument("-l", "--list", action="store_true",
-                   help="print list of recognized hcalls and exit")
-    p.add_argument("--hcall", type=str,
-                   help="trace this hcall only (use option -l to get all recognized hcalls)")
+    add_call_summary_args(p, "hcall")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object per interval (pybcc extension)")
     add_ebpf(p, "ppchcalls")
@@ -120,14 +90,6 @@ def list_hcalls():
         print("   ".join("%-25s" % s for s in group if s is not None))
 
 
-def comm_for_pid(p):
-    try:
-        with open("/proc/%d/comm" % p) as f:
-            return f.read().strip()
-    except OSError:
-        return "[unknown]"
-
-
 def print_stats(tool, args, table):
     data = sorted(((k, v) for k, v in tool.maps["ppc_data"].items() if k != 0xFFFFFFFF),
                   key=lambda kv: -kv[1].count)[:args.top]
@@ -135,11 +97,11 @@ def print_stats(tool, args, table):
     colname = "PID    COMM" if args.process else "PPC HCALL"
 
     def label(k):
-        return "%-6d %-15s" % (k, comm_for_pid(k)) if args.process else table.get(k, k)
+        return "%-6d %-15s" % (k, known_comm(k)) if args.process else table.get(k, k)
     if args.json:
         rows = []
         for k, v in data:
-            row = {"pid": k, "comm": comm_for_pid(k)} if args.process else \
+            row = {"pid": k, "comm": known_comm(k)} if args.process else \
                 {"hcall": table.get(k, str(k)), "nr": k}
             row["count"] = v.count
             if args.latency:

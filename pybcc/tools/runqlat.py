@@ -2,7 +2,7 @@
 import sys
 
 from ..output.histogram import collect_sections, sections_json, sections_text
-from .lib.args import add_duration, add_interval_count, add_json, pid, tool_parser
+from .lib.args import add_duration_and_json, add_interval_count, pid, task_key, tool_parser
 from .lib.heatmaps import HistogramTap, add_heatmap_arg, command_line
 from .lib.outfile import check_writable
 from .lib.report import report_loop
@@ -17,7 +17,6 @@ EXAMPLES = """examples:
     ./runqlat --heatmap rq.svg 10  # 10 s, and a latency heat map (1 s columns)
 """
 
-KEY_NONE, KEY_PID, KEY_TID, KEY_PIDNS = range(4)
 
 
 def parse_args(argv):
@@ -29,8 +28,7 @@ def parse_args(argv):
     p.add_argument("-L", "--tids", action="store_true", help="print a histogram per thread ID")
     p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
     add_interval_count(p)
-    add_duration(p)
-    add_json(p)
+    add_duration_and_json(p)
     add_heatmap_arg(p)
     return p.parse_args(argv)
 
@@ -40,15 +38,7 @@ def main(argv=None):
     args = parse_args(argv)
     if args.heatmap:
         check_writable(args.heatmap, "runqlat")
-    # bcc's precedence: -L over -P, either over --pidnss
-    if args.tids:
-        mode, header = KEY_TID, "tid"
-    elif args.pids:
-        mode, header = KEY_PID, "pid"
-    elif args.pidnss:
-        mode, header = KEY_PIDNS, "pidns"
-    else:
-        mode, header = KEY_NONE, None
+    mode, header = task_key(args.tids, args.pids, args.pidnss)
     constants = {"targ_ms": args.milliseconds, "key_mode": mode}
     if args.pid:
         constants["targ_tgid"] = args.pid

@@ -4,7 +4,7 @@ import sys
 from ..kernel.uapi import PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_SOFTWARE
 from ..output.histogram import linear_buckets, linear_hist_text, sections_json
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_interval_count, add_json, tool_parser
+from .lib.args import add_duration_and_json, add_interval_count, tool_parser
 from .lib.report import report_loop
 from .lib.runtime import Tool, run_tool, status
 
@@ -32,8 +32,7 @@ def parse_args(argv):
     p.add_argument("-O", "--runqocc", action="store_true", help="report run queue occupancy")
     p.add_argument("-C", "--cpus", action="store_true", help="print output for each CPU separately")
     add_interval_count(p)
-    add_duration(p)
-    add_json(p)
+    add_duration_and_json(p)
     return p.parse_args(argv)
 
 

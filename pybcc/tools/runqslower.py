@@ -2,7 +2,7 @@
 import sys
 
 from ..output.table import Column, Table
-from .lib.args import add_duration, add_json, pid, positive_int, tool_parser
+from .lib.args import add_duration_and_json, pid, positive_int, tool_parser
 from .lib.runtime import Tool, run_tool, status, stream_events
 from .lib.timestamps import wall_clock
 
@@ -28,8 +28,7 @@ def parse_args(argv):
     group = p.add_mutually_exclusive_group()
     group.add_argument("-p", "--pid", type=pid, help="trace this PID only")
     group.add_argument("-t", "--tid", type=pid, help="trace this TID only")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

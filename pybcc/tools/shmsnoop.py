@@ -2,7 +2,7 @@
 import sys
 
 from ..output.table import Column, Table
-from .lib.args import add_json, pid, positive_float, tool_parser
+from .lib.args import add_json, pid, pid_tid_constants, positive_float, tool_parser
 from .lib.runtime import Tool, run_tool
 from .lib.snoop import attach_all, print_events
 from .lib.timestamps import SinceFirst
@@ -83,11 +83,7 @@ def columns(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    constants = {}
-    if args.tid:            # TID trumps PID, as in bcc
-        constants["targ_tid"] = args.tid
-    elif args.pid:
-        constants["targ_pid"] = args.pid
+    constants = pid_tid_constants(args)
     name = args.name.encode() if args.name else None
     table = Table(columns(args), json=args.json)
 

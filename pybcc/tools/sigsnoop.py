@@ -3,7 +3,7 @@ import argparse
 import sys
 
 from ..output.table import Column
-from .lib.args import add_duration, add_json, pid, tool_parser
+from .lib.args import add_duration_and_json, pid, tool_parser
 from .lib.runtime import run_tool
 from .lib.snoop import set_constants, snoop
 from .lib.timestamps import wall_clock
@@ -50,8 +50,7 @@ def parse_args(argv):
     p.add_argument("-s", "--signal", type=signal_list, help="Signals to trace (comma list).")
     p.add_argument("-n", "--name", action="store_true",
                    help="Output signal name instead of signal number.")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

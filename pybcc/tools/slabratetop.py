@@ -4,7 +4,7 @@ import sys
 from ..output.table import Column, Table
 from .lib.args import add_interval_count, add_json, positive_int, tool_parser
 from .lib.runtime import Tool, run_tool
-from .lib.toplike import run_top, top_report
+from .lib.top import run_top, top_report
 
 EXAMPLES = """examples:
     ./slabratetop            # kmem_cache_alloc() top, 1 second refresh

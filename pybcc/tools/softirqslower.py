@@ -3,7 +3,7 @@ long (bcc's columns and flags)."""
 import sys
 
 from ..output.table import Column
-from .lib.args import add_duration, add_ebpf, add_json, cpu, non_negative_int, tool_parser
+from .lib.args import add_duration_and_json, add_ebpf, cpu, non_negative_int, tool_parser
 from .lib.irqs import vec_to_name
 from .lib.runtime import run_tool, status
 from .lib.snoop import snoop
@@ -24,8 +24,7 @@ def parse_args(argv):
     p.add_argument("min_us", nargs="?", default=10000, type=non_negative_int,
                    help="minimum softirq latency to trace, in us (default 10000)")
     p.add_argument("-c", "--cpu", type=cpu, help="trace this CPU only")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     add_ebpf(p, "softirqslower")
     return p.parse_args(argv)
 

@@ -11,7 +11,7 @@ from ..output.table import Column, Table, write_json
 from ..symbols import elfsyms
 from ..symbols.libpath import find_library
 from ..symbols.procmaps import read_maps
-from .lib.args import add_duration, add_ebpf, add_json, int_between, pid, tool_parser, uid
+from .lib.args import add_duration_and_json, add_ebpf, int_between, pid, tool_parser, uid
 from .lib.runtime import Tool, fail, run_tool, stream_events
 from .lib.snoop import set_constants
 from .lib.timestamps import SinceFirst
@@ -106,8 +106,7 @@ def parse_args(argv):
                    help="show SSL handshake latency (turns on -l; bcc ignores it without -l)")
     p.add_argument("--extra-lib", type=extra_lib, action="append",
                    help="Intercept calls from extra library (format: lib_type:lib_path)")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     args = p.parse_args(argv)
     args.latency = args.latency or args.handshake
     return args

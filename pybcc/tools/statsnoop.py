@@ -6,7 +6,7 @@ stat() has called newfstatat since 2.33, so newfstatat is traced too.
 import sys
 
 from ..output.table import Column
-from .lib.args import add_duration, add_ebpf, add_json, pid, tool_parser
+from .lib.args import add_duration_and_json, add_ebpf, pid, tool_parser
 from .lib.runtime import run_tool
 from .lib.snoop import set_constants, snoop
 from .lib.timestamps import SinceFirst
@@ -30,8 +30,7 @@ def parse_args(argv):
     p.add_argument("-x", "--failed", action="store_true", help="only show failed stats")
     p.add_argument("-p", "--pid", type=pid, help="trace this PID only")
     add_ebpf(p, "statsnoop")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

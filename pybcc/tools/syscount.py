@@ -1,6 +1,5 @@
 """syscount: summarize syscall counts and latencies (bcc's columns and flags)."""
 import argparse
-import errno
 import itertools
 import os
 import sys
@@ -8,7 +7,7 @@ from time import strftime
 
 from ..kernel.syscall_names import syscall_name, syscall_number, syscalls
 from ..output.table import Column, Table
-from .lib.args import add_json, pid, positive_int, tool_parser
+from .lib.args import add_call_summary_args, add_json, pid, tool_parser
 from .lib.procutil import comm_of
 from .lib.report import FOREVER, report_loop
 from .lib.runtime import TOOLS_DIR, Tool, fail, status
@@ -26,41 +25,12 @@ EXAMPLES = """examples:
 NO_SYSCALL = 0xFFFFFFFF   # the id of a syscall exit without a syscall (-1)
 
 
-def errno_arg(text):
-    try:
-        return abs(int(text))
-    except ValueError:
-        pass
-    try:
-        return getattr(errno, text)
-    except AttributeError:
-        raise argparse.ArgumentTypeError("couldn't map %s to an errno" % text)
-
-
 def parse_args(argv):
     p = tool_parser("syscount", "Summarize syscall counts and latencies.", EXAMPLES)
     p.add_argument("-p", "--pid", type=pid, help="trace only this pid")
     p.add_argument("-t", "--tid", type=pid, help="trace only this tid")
     p.add_argument("-c", "--ppid", type=pid, help="trace only child of this pid")
-    p.add_argument("-i", "--interval", type=positive_int,
-                   help="print summary at this interval (seconds)")
-    p.add_argument("-d", "--duration", type=positive_int,
-                   help="total duration of trace, in seconds")
-    p.add_argument("-T", "--top", type=positive_int, default=10,
-                   help="print only the top syscalls by count or latency")
-    p.add_argument("-x", "--failures", action="store_true",
-                   help="trace only failed syscalls (return < 0)")
-    p.add_argument("-e", "--errno", type=errno_arg,
-                   help="trace only syscalls that return this error (numeric or EPERM, etc.)")
-    p.add_argument("-L", "--latency", action="store_true", help="collect syscall latency")
-    p.add_argument("-m", "--milliseconds", action="store_true",
-                   help="display latency in milliseconds (default: microseconds)")
-    p.add_argument("-P", "--process", action="store_true",
-                   help="count by process and not by syscall")
-    p.add_argument("-l", "--list", action="store_true",
-                   help="print list of recognized syscalls and exit")
-    p.add_argument("--syscall", type=str,
-                   help="trace this syscall only (use option -l to get all recognized syscalls)")
+    add_call_summary_args(p, "syscall")
     p.add_argument("--ebpf", action="store_true", help=argparse.SUPPRESS)
     add_json(p)
     return p.parse_args(argv)

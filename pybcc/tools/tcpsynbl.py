@@ -3,7 +3,7 @@ import sys
 
 from ..errors import AttachError, LoadError, NotSupportedError
 from ..output.histogram import collect_sections, sections_json, sections_text
-from .lib.args import add_duration, add_json, tool_parser
+from .lib.args import add_duration_and_json, tool_parser
 from .lib.inet import add_family_args, family_constants
 from .lib.report import report_loop
 from .lib.runtime import Tool, run_tool, status
@@ -18,8 +18,7 @@ EXAMPLES = """examples:
 def parse_args(argv):
     p = tool_parser("tcpsynbl", "Show TCP SYN backlog.", EXAMPLES)
     add_family_args(p)
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

@@ -2,10 +2,9 @@
 import sys
 
 from ..output.table import Column
-from ..symbols.libpath import find_library
 from ..symbols.resolver import sym
-from .lib.args import add_duration, add_json, pid, tool_parser
-from .lib.runtime import fail, run_tool
+from .lib.args import add_duration_and_json, pid, tool_parser
+from .lib.runtime import fail, libc_or_fail, run_tool
 from .lib.snoop import set_constants, snoop
 from .lib.timestamps import SinceFirst
 
@@ -21,8 +20,7 @@ pthread_create (Go, raw clone()) are not shown.
 def parse_args(argv):
     p = tool_parser("threadsnoop", "List new thread creation.", EXAMPLES)
     p.add_argument("-p", "--pid", type=pid, help="trace this PID only (pybcc extension)")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 
@@ -45,9 +43,7 @@ def columns():
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    libc = find_library("c", args.pid)
-    if not libc:
-        fail("threadsnoop: cannot find libc" + (f" of PID {args.pid}" if args.pid else ""))
+    libc = libc_or_fail("threadsnoop", args.pid)
 
     def attach(tool):
         if not tool.attach_uprobe("pthread_create_entry", libc, "pthread_create", pid=args.pid):

@@ -3,7 +3,7 @@ import os
 import sys
 
 from ..output.table import write_json
-from .lib.args import add_ebpf, add_duration, add_json, int_between, tool_parser
+from .lib.args import add_duration_and_json, add_ebpf, int_between, tool_parser
 from .lib.runtime import Tool, fail, run_tool, status, stream_events
 
 EXAMPLES = """examples:
@@ -36,8 +36,7 @@ def parse_args(argv):
     p.add_argument("-c", "--datacount", default=16,
                    type=int_between(1, MAX_DATACOUNT, "data count"),
                    help="number of times we check for 'data-size' data (default 16)")
-    add_duration(p)
-    add_json(p)
+    add_duration_and_json(p)
     add_ebpf(p, "ttysnoop")
     return p.parse_args(argv)
 

@@ -5,7 +5,7 @@ import sys
 from ..kernel.syscall_names import syscall_name
 from ..output.table import Column, Table
 from .lib import langs
-from .lib.args import add_duration, add_json, positive_int, tool_parser
+from .lib.args import add_duration_and_json, positive_int, tool_parser
 from .lib.report import FOREVER, report_loop
 from .lib.runtime import Tool, fail, status
 
@@ -43,8 +43,7 @@ def parse_args(argv):
                    help="record syscall latency (adds overhead)")
     p.add_argument("-m", "--milliseconds", action="store_true",
                    help="report times in milliseconds (default is microseconds)")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

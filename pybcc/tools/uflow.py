@@ -5,7 +5,7 @@ import time
 
 from ..output.table import Column, Table
 from .lib import langs
-from .lib.args import add_duration, add_json, tool_parser
+from .lib.args import add_duration_and_json, tool_parser
 from .lib.runtime import Tool, fail, status, stream_events
 
 LANGUAGES = ["java", "perl", "php", "python", "ruby", "tcl"]
@@ -29,8 +29,7 @@ def parse_args(argv):
     p.add_argument("-M", "--method", help="trace only calls to methods starting with this prefix")
     p.add_argument("-C", "--class", dest="clazz",
                    help="trace only calls to classes starting with this prefix")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

@@ -5,7 +5,7 @@ import time
 
 from ..output.table import Column, Table
 from .lib import langs
-from .lib.args import add_duration, add_json, non_negative_int, tool_parser
+from .lib.args import add_duration_and_json, non_negative_int, tool_parser
 from .lib.runtime import Tool, fail, status, stream_events
 
 LANGUAGES = ["java", "node", "python", "ruby"]
@@ -32,8 +32,7 @@ def parse_args(argv):
                    help="display only GCs longer than this many milliseconds")
     p.add_argument("-F", "--filter", type=str,
                    help="display only GCs whose description contains this text")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

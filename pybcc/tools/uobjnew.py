@@ -5,7 +5,7 @@ import sys
 from ..output.table import Column, Table
 from ..symbols import find_library
 from .lib import langs
-from .lib.args import add_duration, add_json, positive_int, tool_parser
+from .lib.args import add_duration_and_json, positive_int, tool_parser
 from .lib.report import FOREVER, report_loop
 from .lib.runtime import Tool, fail, status
 
@@ -34,8 +34,7 @@ def parse_args(argv):
                    help="number of most frequently allocated types to print")
     p.add_argument("-S", "--top-size", type=positive_int,
                    help="number of largest types by allocated bytes to print")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

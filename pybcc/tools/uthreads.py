@@ -6,7 +6,7 @@ import time
 from ..output.table import Column, Table
 from ..symbols import find_library, sym
 from .lib import langs
-from .lib.args import add_duration, add_json, tool_parser
+from .lib.args import add_duration_and_json, tool_parser
 from .lib.runtime import Tool, fail, status, stream_events
 
 LANGUAGES = ["c", "java"]
@@ -28,8 +28,7 @@ def parse_args(argv):
     p = tool_parser("uthreads", "Trace thread creation/destruction events in high-level "
                     "languages.", EXAMPLES)
     langs.add_common_args(p, LANGUAGES + ["none"], "language to trace (none for pthreads only)")
-    add_duration(p, "stop after this many seconds (pybcc extension)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
 

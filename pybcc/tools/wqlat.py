@@ -2,7 +2,7 @@
 import sys
 
 from ..output.histogram import collect_sections, sections_json, sections_text
-from .lib.args import add_duration, add_interval_count, add_json, tool_parser
+from .lib.args import add_duration_and_json, add_interval_count, tool_parser
 from .lib.report import report_loop
 from .lib.runtime import Tool, fail, run_tool, status
 
@@ -25,8 +25,7 @@ def parse_args(argv):
                    help="print a histogram per work queue")
     p.add_argument("-w", "--wqname", type=str, help="print this workqueue only")
     add_interval_count(p)
-    add_duration(p)
-    add_json(p)
+    add_duration_and_json(p)
     return p.parse_args(argv)
 
 

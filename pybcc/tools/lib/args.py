@@ -1,6 +1,7 @@
 """Argument parsing shared by the tools: bcc's usage text, one-line errors,
 and the flags every tool has (--json, --duration, interval and count)."""
 import argparse
+import errno
 import os
 import re
 import sys
@@ -32,6 +33,12 @@ def add_json(p):
 
 def add_duration(p, help="total duration of trace, in seconds"):
     p.add_argument("--duration", type=positive_float, help=help)
+
+
+def add_duration_and_json(p, help="total duration of trace, in seconds"):
+    """The trailing --duration and --json most tools end their flags with."""
+    add_duration(p, help)
+    add_json(p)
 
 
 def add_interval_count(p, count_name="count", interval=99999999):
@@ -104,3 +111,62 @@ class _PrintBpfSource(argparse.Action):
 def add_ebpf(p, tool):
     """bcc's hidden --ebpf: print the tool's BPF C and exit."""
     p.add_argument("--ebpf", action=_PrintBpfSource, tool=tool, help=argparse.SUPPRESS)
+
+
+def errno_number(text):
+    """An errno as a number or a name (EPERM), as bcc's syscount -e takes it."""
+    try:
+        return abs(int(text))
+    except ValueError:
+        pass
+    value = getattr(errno, text, None)
+    if not isinstance(value, int):
+        raise argparse.ArgumentTypeError("couldn't map %s to an errno" % text)
+    return value
+
+
+def add_call_summary_args(p, call):
+    """syscount's and ppchcalls' flags from -i to --CALL (``call`` is
+    "syscall" or "hcall")."""
+    p.add_argument("-i", "--interval", type=positive_int,
+                   help="print summary at this interval (seconds)")
+    p.add_argument("-d", "--duration", type=positive_int,
+                   help="total duration of trace, in seconds")
+    p.add_argument("-T", "--top", type=positive_int, default=10,
+                   help=f"print only the top {call}s by count or latency")
+    p.add_argument("-x", "--failures", action="store_true",
+                   help=f"trace only failed {call}s (return < 0)")
+    p.add_argument("-e", "--errno", type=errno_number,
+                   help=f"trace only {call}s that return this error (numeric or EPERM, etc.)")
+    p.add_argument("-L", "--latency", action="store_true", help=f"collect {call} latency")
+    p.add_argument("-m", "--milliseconds", action="store_true",
+                   help="display latency in milliseconds (default: microseconds)")
+    p.add_argument("-P", "--process", action="store_true",
+                   help=f"count by process and not by {call}")
+    p.add_argument("-l", "--list", action="store_true",
+                   help=f"print list of recognized {call}s and exit")
+    p.add_argument(f"--{call}", type=str,
+                   help=f"trace this {call} only (use option -l to get all recognized {call}s)")
+
+
+def pid_tid_constants(args, pid_key="targ_pid"):
+    """The BPF constants for -p PID / -t TID; the TID trumps the PID, as in bcc."""
+    if args.tid:
+        return {"targ_tid": args.tid}
+    return {pid_key: args.pid} if args.pid else {}
+
+
+# key_mode of the per-task histogram tools' BPF side (cpudist, runqlat)
+KEY_NONE, KEY_PID, KEY_TID, KEY_PIDNS = range(4)
+
+
+def task_key(tids, pids, pidnss=False):
+    """bcc's precedence for one histogram per task: -L (thread) over -P
+    (process) over --pidnss; the BPF key_mode and the sections' header."""
+    if tids:
+        return KEY_TID, "tid"
+    if pids:
+        return KEY_PID, "pid"
+    if pidnss:
+        return KEY_PIDNS, "pidns"
+    return KEY_NONE, None

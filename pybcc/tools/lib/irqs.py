@@ -1,7 +1,7 @@
 """What hardirqs and softirqs (and softirqslower) share: the softirq names, bcc's flags, the constants their BPF
 programs take (include/pybcc/irqtime.h), and the report of each interval:
 totals per handler, or histograms."""
-from .args import add_duration, add_interval_count, add_json, cpu, tool_parser
+from .args import add_duration_and_json, add_interval_count, cpu, tool_parser
 from .report import report_loop
 from .runtime import fail
 from ...output.histogram import collect_sections, sections_json, sections_text
@@ -29,8 +29,7 @@ def parse_args(argv, name, description, examples, count_option, count_help, outp
     p.add_argument("-d", "--dist", action="store_true", help="show distributions as histograms")
     p.add_argument("-c", "--cpu", type=cpu, help="trace this CPU only")
     add_interval_count(p, outputs_name)
-    add_duration(p)
-    add_json(p)
+    add_duration_and_json(p)
     args = p.parse_args(argv)
     args.counting = getattr(args, count_option[2:])
     args.outputs = getattr(args, outputs_name)

@@ -21,6 +21,11 @@ def comm_of(pid):
         return ""
 
 
+def known_comm(pid):
+    """bcc's COMM column of a pid: its comm, or [unknown] once it has gone."""
+    return comm_of(pid) or "[unknown]"
+
+
 def pid_width():
     """Wide enough for the largest pid, as bcc sizes its PID columns."""
     try:

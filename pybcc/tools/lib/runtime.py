@@ -233,6 +233,15 @@ def fail(message, code=1):
     sys.exit(code)
 
 
+def libc_or_fail(tool, pid=None):
+    """The path of libc (the one PID maps, if given), for uprobes; else exit."""
+    from ...symbols.libpath import find_library
+    libc = find_library("c", pid)
+    if not libc:
+        fail(f"{tool}: cannot find libc" + (f" of PID {pid}" if pid else ""))
+    return libc
+
+
 def run_tool(main_fn, argv):
     """Run a tool's main with clean errors and exit codes."""
     handle_signals()

@@ -4,7 +4,7 @@ decoded event as a table row until Ctrl-C or --duration."""
 from ...errors import BPFError
 from ...kernel import features
 from ...output.table import Table
-from .args import add_duration, add_json, pid, tool_parser
+from .args import add_duration_and_json, pid, tool_parser
 from .runtime import Tool, stream_events
 
 
@@ -12,8 +12,7 @@ def parse_pid_snoop_args(name, description, examples, argv, pid_help="trace this
     """The flags of a snoop tool that has no others: -p, --duration, --json."""
     p = tool_parser(name, description, examples)
     p.add_argument("-p", "--pid", type=pid, help=pid_help)
-    add_duration(p, "stop after this many seconds (pybcc)")
-    add_json(p)
+    add_duration_and_json(p, "stop after this many seconds (pybcc)")
     return p.parse_args(argv)
 
 

@@ -1,6 +1,7 @@
-"""The screen of bcc's top-like tools (filetop, dirtop): each interval the
-screen cleared (or, with -C, a blank line), the time and load average, then
-the table's header and the biggest rows; with --json one object per interval."""
+"""The screen of bcc's top-like tools (filetop, dirtop, biotop, slabratetop):
+each interval the screen cleared (or, with -C, a blank line), the time and load
+average, then the table's header and the biggest rows; with --json one object
+per interval."""
 from time import strftime
 
 from .args import pid, positive_int
@@ -32,8 +33,9 @@ def loadavg():
         return f.read()
 
 
-def top_screen(table, rows, noclear, json):
-    """One interval's report of ``rows`` (already sorted and cut to -r)."""
+def top_report(table, rows, json, noclear):
+    """One interval's screen (text) or object (json) of ``rows`` (already
+    sorted and cut to -r)."""
     if json:
         return {"loadavg": loadavg().split()[:3], "rows": [table.as_dict(r) for r in rows]}
     head = "\n" if noclear else CLEAR_SCREEN
@@ -41,13 +43,19 @@ def top_screen(table, rows, noclear, json):
     return "".join([head, table.header_text(), "\n", *(table.text(r) + "\n" for r in rows)])
 
 
+def run_top(report, args):
+    """bcc's loop: "Tracing...", a report each interval (count times or
+    until Ctrl-C), "Detaching..."."""
+    status("Tracing... Output every %d secs. Hit Ctrl-C to end" % args.interval, args.json)
+    report_loop(report, args.interval, args.count, None, args.json, blank_line=False)
+    status("Detaching...", args.json)
+
+
 def top_loop(rows, sort_key, table, args):
     """Report each args.interval seconds, args.count times, the args.maxrows
     biggest by ``sort_key`` of what ``rows()`` gives (and empties)."""
     def report(json):
         top = sorted(rows(), key=sort_key, reverse=True)[:args.maxrows]
-        return top_screen(table, top, args.noclear, json)
+        return top_report(table, top, json, args.noclear)
 
-    status("Tracing... Output every %d secs. Hit Ctrl-C to end" % args.interval, args.json)
-    report_loop(report, args.interval, args.count, None, args.json, blank_line=False)
-    status("Detaching...", args.json)
+    run_top(report, args)
