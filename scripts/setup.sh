@@ -20,7 +20,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(clang-16 llvm-16 bpftool libbpf-dev libbpf-tools systemtap-sdt-dev gcc make bpfcc-tools
           prometheus openssl chromium chromium-driver ruby3.1 php8.2-cli
           postgresql mariadb-server-core mariadb-client-core libgnutls28-dev libnss3-dev libssl-dev
-          xfsprogs btrfs-progs f2fs-tools)
+          xfsprogs btrfs-progs f2fs-tools rdmacm-utils ibverbs-providers)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

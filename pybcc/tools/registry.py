@@ -237,6 +237,10 @@ TOOLS = [
        "refused: needs fmod_ret (BPF trampolines)",
        "fmod_ret on update_socket_protocol (6.6+)",
        differs="adds --duration and --json (one object saying what is forced)"),
+    _t("rdmaucma", "Network", "Trace RDMA user-space connection manager (rdma_ucm) events",
+       "refused: needs fentry or kprobes",
+       "fentry (else kprobe) on ucma_event_handler, rdma_cm types from the modules' BTF",
+       differs="adds --duration and --json; one line when rdma_ucm is not loaded"),
     _t("tcptracer", "Network", "Trace TCP connections: connect, accept and close",
        "tracepoint sock:inet_sock_set_state + syscalls:sys_exit_accept/accept4 (fd -> socket)",
        differs="X at the first close step (close/shutdown, or a reset), not tcp_close; "
