@@ -14,6 +14,7 @@
 #   postgresql, mariadb-server-core, mariadb-client-core   servers the database tools' tests start
 #   libgnutls28-dev, libnss3-dev, libssl-dev   TLS clients the sslsniff test builds
 #   xfsprogs, btrfs-progs, f2fs-tools   mkfs for the per-file-system tools' tests
+#   rdmacm-utils, ibverbs-providers   rping and the soft-RoCE provider for rdmaucma's VM test
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
