@@ -170,14 +170,7 @@ def parse_specifier(text):
     if not m:
         bail(f"function signature '{rest}' has an invalid format")
     func = m.group(1)
-    rest = rest[m.end():]
-    signature = ""
-    if rest.startswith("("):
-        end = _balanced_end(rest, 0)
-        if end < 0:
-            bail("unmatched parenthesis in the function signature")
-        signature = rest[1:end - 1].strip()
-        rest = rest[end:]
+    signature, rest = _take_signature(rest[m.end():], bail)
     func, offset = _split_offset(func, raw)
     spec = Spec(raw, kind, library, func, offset, signature, label=label or None)
     if rest.strip():
@@ -203,6 +196,17 @@ def parse_specifier(text):
     return spec
 
 
+def _take_signature(rest, bail):
+    """(the "(...)" signature at the start of ``rest`` without its parentheses,
+    or "", and what follows it)."""
+    if not rest.startswith("("):
+        return "", rest
+    end = _balanced_end(rest, 0)
+    if end < 0:
+        bail("unmatched parenthesis in the function signature")
+    return rest[1:end - 1].strip(), rest[end:]
+
+
 @dataclass
 class TraceProbe:
     spec: Spec
@@ -221,14 +225,7 @@ def parse_trace_probe(text):
     if not m:
         bail("no probe specifier")
     spec_text = m.group(1)
-    rest = text[m.end():]
-    signature = ""
-    if rest.startswith("("):
-        end = _balanced_end(rest, 0)
-        if end < 0:
-            bail("unmatched parenthesis in the function signature")
-        signature = rest[1:end - 1].strip()
-        rest = rest[end:]
+    signature, rest = _take_signature(text[m.end():], bail)
 
     parts = spec_text.split(":")
     if len(parts) == 1:
