@@ -14,13 +14,14 @@
 #   postgresql, mariadb-server-core, mariadb-client-core   servers the database tools' tests start
 #   libgnutls28-dev, libnss3-dev, libssl-dev   TLS clients the sslsniff test builds
 #   xfsprogs, btrfs-progs, f2fs-tools   mkfs for the per-file-system tools' tests
+#   nfs-kernel-server     exportfs, rpc.nfsd, rpc.mountd: a loopback NFS server for nfsslower/nfsdist (VM)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 packages=(clang-16 llvm-16 bpftool libbpf-dev libbpf-tools systemtap-sdt-dev gcc make bpfcc-tools
           prometheus openssl chromium chromium-driver ruby3.1 php8.2-cli
           postgresql mariadb-server-core mariadb-client-core libgnutls28-dev libnss3-dev libssl-dev
-          xfsprogs btrfs-progs f2fs-tools)
+          xfsprogs btrfs-progs f2fs-tools nfs-kernel-server)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
