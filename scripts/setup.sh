@@ -15,13 +15,14 @@
 #   libgnutls28-dev, libnss3-dev, libssl-dev   TLS clients the sslsniff test builds
 #   xfsprogs, btrfs-progs, f2fs-tools   mkfs for the per-file-system tools' tests
 #   rdmacm-utils, ibverbs-providers   rping and the soft-RoCE provider for rdmaucma's VM test
+#   nfs-kernel-server     exportfs, rpc.nfsd, rpc.mountd: a loopback NFS server for nfsslower/nfsdist (VM)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 packages=(clang-16 llvm-16 bpftool libbpf-dev libbpf-tools systemtap-sdt-dev gcc make bpfcc-tools
           prometheus openssl chromium chromium-driver ruby3.1 php8.2-cli
           postgresql mariadb-server-core mariadb-client-core libgnutls28-dev libnss3-dev libssl-dev
-          xfsprogs btrfs-progs f2fs-tools rdmacm-utils ibverbs-providers)
+          xfsprogs btrfs-progs f2fs-tools rdmacm-utils ibverbs-providers nfs-kernel-server)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -30,6 +30,7 @@ static int fs_op_done(void *ctx, u32 op, struct fs_start *s, struct file *f,
                       u64 end_ns, s64 ret)
 {
     u64 delta = end_ns - s->ts;
+    struct dentry *dentry = f ? BPF_CORE_READ(f, f_path.dentry) : s->dentry;
     struct event e = {};
 
     if (min_ns && delta <= min_ns)
@@ -41,9 +42,8 @@ static int fs_op_done(void *ctx, u32 op, struct fs_start *s, struct file *f,
     e.pid = bpf_get_current_pid_tgid() >> 32;
     e.op = op;
     bpf_get_current_comm(e.task, sizeof(e.task));
-    if (f)
-        bpf_probe_read_kernel_str(e.file, sizeof(e.file),
-                                  BPF_CORE_READ(f, f_path.dentry, d_name.name));
+    if (dentry)
+        bpf_probe_read_kernel_str(e.file, sizeof(e.file), BPF_CORE_READ(dentry, d_name.name));
     emit_event(ctx, &e, sizeof(e));
     return 0;
 }

@@ -14,8 +14,8 @@
  * The including tool defines, before including this header:
  *   static int fs_op_done(void *ctx, u32 op, struct fs_start *s, struct file *f,
  *                         u64 end_ns, s64 ret);
- * called once per timed operation of the wanted file system (f may be NULL
- * for getattr through a kprobe). */
+ * called once per timed operation of the wanted file system (f is NULL for a
+ * getattr through the file system's function: s->dentry names its file). */
 #ifndef __PYBCC_FSLATENCY_H
 #define __PYBCC_FSLATENCY_H
 
@@ -42,6 +42,7 @@ struct fs_start {
     s64 offset;
     s64 end;            /* fsync's range end */
     struct file *file;  /* NULL for an open until it returns */
+    struct dentry *dentry;  /* a getattr's (its function has a path, no file) */
 };
 
 HASH_MAP(fs_starts, u32, struct fs_start, 10240);     /* by thread id */
@@ -309,11 +310,33 @@ int BPF_KPROBE(kp_fsync, struct file *file, loff_t start, loff_t end)
     return fs_enter(file, start, end);
 }
 
-/* getattr: the functions are the file system's own; no file is at hand */
-SEC("kprobe/fs_getattr")
-int BPF_KPROBE(kp_getattr)
+/* getattr: the functions are the file system's own; no file is at hand, only
+ * a path: getattr(path, ...) before 5.12, then (user_namespace or mnt_idmap,
+ * path, ...); struct renamedata came with the same change. */
+static __always_inline int fs_enter_getattr(u64 arg0, u64 arg1)
 {
-    return fs_enter(NULL, 0, 0);
+    u32 tid = bpf_get_current_pid_tgid();
+    struct path *path;
+    struct fs_start *s;
+
+    /* read both from ctx first: a load through a ctx pointer picked by the
+     * condition is refused ("dereference of modified ctx ptr") */
+    barrier_var(arg0);
+    barrier_var(arg1);
+    path = (struct path *)(bpf_core_type_exists(struct renamedata) ? arg1 : arg0);
+    if (!fs_traced_task())
+        return 0;
+    fs_start(NULL, 0, 0);
+    s = bpf_map_lookup_elem(&fs_starts, &tid);
+    if (s)
+        s->dentry = BPF_CORE_READ(path, dentry);
+    return 0;
+}
+
+SEC("kprobe/fs_getattr")
+int BPF_KPROBE(kp_getattr, u64 arg0, u64 arg1)
+{
+    return fs_enter_getattr(arg0, arg1);
 }
 
 SEC("kretprobe/fs_read")
@@ -374,9 +397,9 @@ int BPF_PROG(fx_fsync, struct file *file, loff_t start, loff_t end, int datasync
 }
 
 SEC("fentry/fs_getattr")
-int BPF_PROG(fe_getattr)
+int BPF_PROG(fe_getattr, u64 arg0, u64 arg1)
 {
-    return fs_enter(NULL, 0, 0);
+    return fs_enter_getattr(arg0, arg1);
 }
 
 /* the argument count differs between kernels: the result is not read */
