@@ -56,9 +56,11 @@ def test_fsslower_on_the_file_systems_functions(mounted, monkeypatch):
     fstype, mnt = mounted
     t = check_fsslower_json(fstype, mnt, timeout=300)     # attaching is slow under TCG
     assert "sys_exit" not in t.stderr, t.stderr
-    # fentry where the kernel has it: Debian builds these file systems as
-    # modules, whose functions fentry reaches through the module's BTF
-    want = "fentry" if features.has_fentry() else "kprobe"
+    # fentry where the kernel has it and the function has BTF: Debian builds
+    # these file systems as modules, whose BTF 5.10 does not publish yet
+    from pybcc.kernel import module_btf
+    has_btf = module_btf.find(f"{fstype}_file_write_iter", (12,)) is not None   # BTF FUNC
+    want = "fentry" if features.has_fentry() and has_btf else "kprobe"
     assert re.search(rf"attached {want} {fstype}_file_write_iter", t.stderr), t.stderr
 
 
