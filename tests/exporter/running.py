@@ -42,7 +42,8 @@ class Exporter:
         self.proc = subprocess.Popen(cmd + self.args, cwd=WORKTREE, stdout=subprocess.DEVNULL,
                                      stderr=open(self.stderr_path, "w"),
                                      preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-        deadline = time.monotonic() + 60
+        # under TCG in the VM a first start (objects, kernel BTF) takes minutes
+        deadline = time.monotonic() + (300 if os.environ.get("PYBCC_VMTEST") == "1" else 60)
         while "serving" not in self.stderr:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"exporter did not start: {self.stderr}")
