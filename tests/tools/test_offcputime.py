@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from .badinput import assert_one_line_error
-from .toolrun import RunningTool, run_tool
+from .toolrun import RunningTool, gated_child, release, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -59,18 +59,12 @@ def test_offcputime_min_block_time_filters_short_sleeps():
 
 
 def test_offcputime_multiline_output_names_the_thread():
-    child = subprocess.Popen([sys.executable, "-c", SLEEPER], stdin=subprocess.PIPE, text=True)
-    try:
+    with gated_child([sys.executable, "-c", SLEEPER]) as child:
         comm = comm_of(child.pid)
         with RunningTool("offcputime", "-K", "-p", child.pid,
                          ready="Tracing off-CPU time (us) of PID %d by kernel stack... "
                                "Hit Ctrl-C to end." % child.pid) as t:
-            child.stdin.write("go\n")
-            child.stdin.close()
-            child.wait(20)
-    finally:
-        child.kill()
-        child.wait()
+            release(child)
     assert t.proc.returncode == 0, t.stderr
     owner = "    %-16s %s (%d)" % ("-", comm, child.pid)
     assert owner in t.lines, t.stdout

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from pybcc.output import flamegraph
-from .toolrun import RunningTool, run_tool
+from .toolrun import RunningTool, gated_child, release, run_tool
 from .test_biolatency import hist_sections
 from .test_memleak import EXPECTED as LEAKS, leaky  # noqa: F401 (fixture)
 from .test_profile import spinner, spinner_binary  # noqa: F401 (fixtures)
@@ -35,15 +35,10 @@ def heatmap_cells(path):
 
 def test_runqlat_heatmap_counts_match_the_histogram(tmp_path):
     out = tmp_path / "rq.svg"
-    child = subprocess.Popen([sys.executable, "-c", SLEEPER], stdin=subprocess.PIPE, text=True)
-    try:
+    with gated_child([sys.executable, "-c", SLEEPER]) as child:
         with RunningTool("runqlat", "-P", "-p", child.pid, "--heatmap", out,
                          ready="Tracing run queue latency") as t:
-            child.stdin.write("go\n")
-            child.stdin.close()
-            child.wait(20)
-    finally:
-        child.kill()
+            release(child)
     assert t.proc.returncode == 0, t.stderr
     (rows,) = hist_sections(t.lines, "pid").values()
     text_total = sum(c for _, _, c in rows)
@@ -119,16 +114,10 @@ SLEEPS = "import sys, time\nsys.stdin.readline()\nfor _ in range(20): time.sleep
 
 def test_offcputime_svg_counts_microseconds_of_sleep(tmp_path):
     out = tmp_path / "off.svg"
-    child = subprocess.Popen([sys.executable, "-c", SLEEPS], stdin=subprocess.PIPE, text=True)
-    try:
+    with gated_child([sys.executable, "-c", SLEEPS]) as child:
         with RunningTool("offcputime", "-p", child.pid, "-o", out,
                          ready="Tracing off-CPU time (us) of PID %d" % child.pid) as t:
-            child.stdin.write("go\n")
-            child.stdin.close()
-            child.wait(20)
-    finally:
-        child.kill()
-        child.wait()
+            release(child)
     assert t.proc.returncode == 0, t.stderr
     root, frames = flame_frames(out)
     assert root.find(SVG + "text[@id='title']").text == "Off-CPU Time Flame Graph"
@@ -145,16 +134,10 @@ def test_offcputime_svg_counts_microseconds_of_sleep(tmp_path):
 def test_stackcount_svg_counts_every_event(tmp_path):
     out = tmp_path / "sc.svg"
     script = "import os, sys\nsys.stdin.readline()\nfor _ in range(200): os.getppid()\n"
-    child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, text=True)
-    try:
+    with gated_child([sys.executable, "-c", script]) as child:
         with RunningTool("stackcount", "-p", child.pid, "-o", out, "t:syscalls:sys_enter_getppid",
                          ready="Tracing 1 functions") as t:
-            child.stdin.write("go\n")
-            child.stdin.close()
-            child.wait(20)
-    finally:
-        child.kill()
-        child.wait()
+            release(child)
     assert t.proc.returncode == 0, t.stderr
     root, frames = flame_frames(out)
     assert frames[0][:2] == ("all", 200)

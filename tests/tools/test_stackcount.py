@@ -9,7 +9,7 @@ from pybcc.kernel import features
 
 from .badinput import assert_one_line_error
 from .pyusdt import PYTHON, python_calling
-from .toolrun import RunningTool, run_tool
+from .toolrun import RunningTool, gated_child, release, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -46,17 +46,11 @@ def marker_binary(tmp_path_factory):
 
 def getppid_run(*tool_args):
     """stackcount TOOL_ARGS while a child calls getppid() 100 times: (child, its comm, the tool)."""
-    child = subprocess.Popen([sys.executable, "-c", GETPPID], stdin=subprocess.PIPE, text=True)
-    try:
+    with gated_child([sys.executable, "-c", GETPPID]) as child:
         with open(f"/proc/{child.pid}/comm") as f:
             comm = f.read().strip()
         with RunningTool("stackcount", *tool_args, ready='Tracing 1 functions for') as t:
-            child.stdin.write("go\n")
-            child.stdin.close()
-            child.wait(20)
-    finally:
-        child.kill()
-        child.wait()
+            release(child)
     return child, comm, t
 
 

@@ -1,4 +1,5 @@
 """Run a pybcc tool as a user would, in the background, and read its output."""
+import contextlib
 import json
 import signal
 import subprocess
@@ -107,3 +108,22 @@ def bad_input(tool, *args, code=2):
     assert r.returncode == code and len(lines) == 1 and "Traceback" not in r.stderr, \
         (tool, args, r.returncode, r.stderr)
     return lines[0]
+
+
+@contextlib.contextmanager
+def gated_child(argv):
+    """A child that waits for a line on stdin before its work (so a tool can
+    attach first); killed and reaped when the block ends."""
+    child = subprocess.Popen(argv, stdin=subprocess.PIPE, text=True)
+    try:
+        yield child
+    finally:
+        child.kill()
+        child.wait()
+
+
+def release(child, timeout=20):
+    """Let a gated child do its work, and wait until it has finished."""
+    child.stdin.write("go\n")
+    child.stdin.close()
+    child.wait(timeout)
