@@ -1,9 +1,8 @@
-import subprocess
 import sys
 
 import pytest
 
-from .toolrun import RunningTool, bad_input
+from .toolrun import RunningTool, bad_input, gated_child, release
 from .test_biolatency import hist_sections
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -15,15 +14,10 @@ SLEEPER = "import sys, time\nsys.stdin.readline()\nfor _ in range(10): time.slee
 def offcpu_of_sleeper(*args):
     """cpudist -O -m -P -e (and ``args``) on a sleeper, from before its first
     sleep until it exits; returns (the stopped RunningTool, the sleeper)."""
-    child = subprocess.Popen([sys.executable, "-c", SLEEPER], stdin=subprocess.PIPE, text=True)
-    try:
+    with gated_child([sys.executable, "-c", SLEEPER]) as child:
         with RunningTool("cpudist", *args, "-O", "-m", "-P", "-e", "-p", child.pid,
                          ready="Tracing off-CPU time... Hit Ctrl-C to end.") as t:
-            child.stdin.write("go\n")
-            child.stdin.close()
-            child.wait(20)
-    finally:
-        child.kill()
+            release(child)
     return t, child
 
 

@@ -1,10 +1,9 @@
 import os
-import subprocess
 import sys
 
 import pytest
 
-from .toolrun import RunningTool
+from .toolrun import RunningTool, gated_child, release
 from .test_biolatency import hist_sections
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -15,14 +14,9 @@ SLEEPER = "import sys, time\nsys.stdin.readline()\nfor _ in range(300): time.sle
 
 
 def test_runqlat_per_pid_histogram_for_one_process():
-    child = subprocess.Popen([sys.executable, "-c", SLEEPER], stdin=subprocess.PIPE, text=True)
-    try:
+    with gated_child([sys.executable, "-c", SLEEPER]) as child:
         with RunningTool("runqlat", "-P", "-p", child.pid, ready="Tracing run queue latency") as t:
-            child.stdin.write("go\n")
-            child.stdin.close()
-            child.wait(20)
-    finally:
-        child.kill()
+            release(child)
     assert t.proc.returncode == 0, t.stderr
     sections = hist_sections(t.lines, "pid")
     assert list(sections) == [str(child.pid)], t.stdout      # -p: nothing else
