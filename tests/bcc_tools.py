@@ -115,20 +115,18 @@ def tool_names():
     return sorted(os.path.basename(p)[:-len("-bpfcc")] for p in glob.glob("/usr/sbin/*-bpfcc"))
 
 
-def _read_until_output(proc, limit):
-    """Wait until the tool prints its first line (it is running) or exits."""
+def _read_until(proc, limit, done, out=b""):
+    """Read the tool's output until ``done(out)``, the tool exits or ``limit``
+    seconds pass."""
     import select
-    out = b""
     end = time.time() + limit
-    while time.time() < end and proc.poll() is None:
+    while time.time() < end and proc.poll() is None and not done(out):
         r, _, _ = select.select([proc.stdout], [], [], 0.2)
         if r:
             chunk = os.read(proc.stdout.fileno(), 65536)
             if not chunk:
                 break
             out += chunk
-            if b"\n" in out:
-                break
     return out
 
 
@@ -186,12 +184,18 @@ def _run(script, args, expect, startup, window, t0):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                             cwd=ROOT, env=env,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    out = _read_until_output(proc, startup)
+    out = _read_until(proc, startup, lambda out: b"\n" in out)    # it is running
     if proc.poll() is None:
         time.sleep(1.0)     # tools open their buffers after the header
         subprocess.run(["sh", "-c", ACTIVITY % {"mark": MARK}], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=30 * SLOW)
-        time.sleep(window)
+        out = _read_until(proc, window, lambda out: False, out)
+        if expect:
+            # A snoop tool prints every event on a busy machine (the other
+            # tools' compiles open thousands of files): give it time to
+            # print the activity's before Ctrl-C drops what it has not read.
+            pattern = re.compile(expect.encode())
+            out = _read_until(proc, 20 * SLOW, lambda out: pattern.search(out), out)
         proc.send_signal(signal.SIGINT)
     try:
         more, err = proc.communicate(timeout=15 * SLOW)
