@@ -48,6 +48,7 @@ class Exporter:
         deadline = time.monotonic() + 300
         while "serving" not in self.stderr:
             if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.__exit__()     # with does not call it when __enter__ fails
                 raise AssertionError(f"exporter did not start: {self.stderr}")
             time.sleep(0.1)
         return self
