@@ -6,6 +6,41 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
+
+from pybcc.kernel.syscall_names import syscall_name
+
+# Where a tool's main thread waits once its loop runs: sleeping between
+# reports, polling its buffers, reading a pipe, waiting for a child or thread.
+WAITING_SYSCALLS = {"clock_nanosleep", "nanosleep", "epoll_wait", "epoll_pwait",
+                    "epoll_pwait2", "poll", "ppoll", "select", "pselect6", "read",
+                    "wait4", "waitid", "futex", "pause", "rt_sigsuspend"}
+
+
+def blocked_in(pid):
+    """The syscall PID's main thread is blocked in, or None (running, gone,
+    or blocked outside a syscall)."""
+    try:
+        with open(f"/proc/{pid}/syscall") as f:
+            first = f.read().split()[:1]
+    except OSError:
+        return None
+    if not first or not first[0].isdigit():     # "running", or -1
+        return None
+    return syscall_name(int(first[0]))
+
+
+def wait_until_waiting(proc, timeout=10):
+    """Wait until the tool blocks in its loop's wait. The ready line comes a
+    few bytecodes before the loop whose try turns Ctrl-C into the last
+    report; on a busy machine a SIGINT sent in between ends the tool without
+    that report (seen: 4 runqlat runs in 10 printed no histogram)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if blocked_in(proc.pid) in WAITING_SYSCALLS:
+            return True
+        time.sleep(0.01)
+    return False
 
 
 class RunningTool:
@@ -30,6 +65,9 @@ class RunningTool:
             self.stop()
             raise AssertionError(f"{tool} did not print {ready!r} within {timeout}s:\n"
                                  f"{self.stdout}\n{self.stderr}")
+        if ready is not None and not wait_until_waiting(self.proc) and self.proc.poll() is None:
+            warnings.warn(f"{tool} printed {ready!r} but did not block in a wait within 10 s "
+                          f"(in {blocked_in(self.proc.pid)})")
 
     def _read(self):
         for line in self.proc.stdout:
