@@ -21,10 +21,19 @@ before-after  none, the default sets, and the default sets at --rev (another
           commit's exporter, from git archive), interleaved; adds the median
           of the per-round ratios to none (paired, less noisy on a busy box).
 
+direct    The in-kernel cost, which other load on the machine does not
+          drown: with BPF stats on, the run time of the tracer's programs
+          over one workload run (by program id, from what its processes
+          hold) plus the tracer process's own CPU, divided by the workload's
+          CPU time and by wall x CPUs; and per program its runs, ns/run and
+          runs per second of wall time. The programs count machine-wide
+          events, other jobs' too, so the first ratio is an upper bound.
+
 scrape-cap  CPU of a scrape of one histogram at the 2,000-series cap: map
           read and decode, our encoder, prometheus-client's exposition.
 
 usage: python3 benchmarks/exporter_overhead.py overhead [--rounds 11]
+       python3 benchmarks/exporter_overhead.py direct [--rounds 5]
        python3 benchmarks/exporter_overhead.py before-after --rev REV [--rounds 15]
        python3 benchmarks/exporter_overhead.py soak [--minutes 10]
        python3 benchmarks/exporter_overhead.py syscall-cost [--rounds 11]
@@ -33,6 +42,7 @@ Results as JSON on stdout; a summary on stderr.
 import argparse
 import json
 import os
+import resource
 import signal
 import socket
 import statistics
@@ -75,9 +85,33 @@ def block_dir():
 
 
 def run_workload(exe, directory, work=WORK):
-    out = subprocess.run([exe, directory] + [str(n) for n in work], capture_output=True,
-                         text=True, check=True).stdout.split()
-    return float(out[0]), float(out[1])
+    """(wall s, CPU s) of one workload run; the CPU is getrusage of the
+    children (the workload and its fork+execs), which other load on the
+    machine inflates far less than wall time."""
+    run = run_workload_usage(exe, directory, work)
+    return run["wall_s"], run["cpu_s"]
+
+
+def run_workload_usage(exe, directory, work=WORK):
+    """One workload run: wall and CPU time, its context switches (getrusage
+    of the children) and the machine's busy CPU time meanwhile (/proc/stat)."""
+    r0, busy0 = resource.getrusage(resource.RUSAGE_CHILDREN), busy_cpu_s()
+    t0 = time.monotonic()
+    subprocess.run([exe, directory] + [str(n) for n in work], capture_output=True, check=True)
+    wall = time.monotonic() - t0
+    r1, busy1 = resource.getrusage(resource.RUSAGE_CHILDREN), busy_cpu_s()
+    return {"wall_s": wall,
+            "cpu_s": r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime,
+            "voluntary_switches": r1.ru_nvcsw - r0.ru_nvcsw,
+            "involuntary_switches": r1.ru_nivcsw - r0.ru_nivcsw,
+            "machine_busy_cpu_s": busy1 - busy0}
+
+
+def busy_cpu_s():
+    """CPU seconds all CPUs spent not idle since boot (/proc/stat)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:8]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")   # minus idle, iowait
 
 
 def proc_cpu(pid):
@@ -195,6 +229,103 @@ def overhead(rounds, work=None, conds=None):
     return {"workload": dict(zip(("syscall_loops", "writes", "connects", "execs"), work)),
             "rounds": rounds, "results": summary, "notes": notes,
             "load_average": os.getloadavg()}
+
+
+def quartiles(values):
+    """(median, lower quartile, upper quartile)."""
+    if len(values) < 2:
+        return values[0], values[0], values[0]
+    q = statistics.quantiles(values, n=4)
+    return statistics.median(values), q[0], q[2]
+
+
+def workload_share(name, runs, run):
+    """The share of a program's runs that the workload itself caused, as far
+    as its getrusage tells: a context switch of one of its tasks is two
+    sched_switch events (out and in), a voluntary one ends in a wakeup.
+    Other hooks (block I/O, TCP, IRQs, exec) are charged in full: mostly
+    the workload's, and an upper bound."""
+    switches = run["voluntary_switches"] + run["involuntary_switches"]
+    if "switch" in name:
+        own = 2 * switches
+    elif "wakeup" in name and "new" not in name and "_ne" not in name:
+        own = run["voluntary_switches"]
+    else:
+        return 1.0
+    return min(1.0, own / runs) if runs else 1.0
+
+
+def direct(rounds):
+    """In-kernel cost of the tracers' programs plus their own CPU over each
+    workload run, against the workload's CPU, the machine's busy CPU and
+    wall x CPUs."""
+    import bpf_progstats
+    tmp = tempfile.mkdtemp(prefix="pybcc-exporter-bench-")
+    exe, directory = build(tmp), block_dir()
+    stats_fd = bpf_progstats.enable()     # on for libbpf-tools too
+    if stats_fd is None:
+        sys.exit("the kernel refused BPF stats")
+    run_workload(exe, directory)          # warm caches
+    conds = {"pybcc exporter (default sets)": lambda: Exporter(),
+             "libbpf-tools aggregators x5": LibbpfTools}
+    keys = ("cost_pct_of_workload_cpu", "cost_pct_of_workload_cpu_own_events",
+            "cost_pct_of_machine_busy_cpu", "cost_pct_of_wall_x_cpus", "bpf_s",
+            "tracer_cpu_s", "workload_cpu_s", "workload_wall_s", "machine_busy_cpu_s",
+            "workload_context_switches", "load_average")
+    res = {c: {k: [] for k in keys} | {"programs": {}} for c in conds}
+    ncpu = os.cpu_count()
+    for r in range(rounds):
+        for cond, start in conds.items():
+            tracer = start()
+            pids = [tracer.proc.pid] if isinstance(tracer, Exporter) else \
+                [p.pid for p in tracer.procs if p.poll() is None]
+            time.sleep(1)
+            before, cpu0 = bpf_progstats.snapshot(pids), sum(proc_cpu(p) for p in pids)
+            run = run_workload_usage(exe, directory)
+            after, cpu1 = bpf_progstats.snapshot(pids), sum(proc_cpu(p) for p in pids)
+            tracer.stop()
+            progs = bpf_progstats.delta(before, after)
+            bpf_s = sum(ns for _, ns in progs.values()) * 1e-9
+            own_s = sum(ns * workload_share(n, runs, run) for n, (runs, ns) in progs.items()) * 1e-9
+            cost = bpf_s + cpu1 - cpu0
+            out = res[cond]
+            for k, v in zip(keys, (
+                    100 * cost / run["cpu_s"], 100 * (own_s + cpu1 - cpu0) / run["cpu_s"],
+                    100 * cost / run["machine_busy_cpu_s"],
+                    100 * cost / (run["wall_s"] * ncpu), bpf_s, cpu1 - cpu0, run["cpu_s"],
+                    run["wall_s"], run["machine_busy_cpu_s"],
+                    run["voluntary_switches"] + run["involuntary_switches"], os.getloadavg()[0])):
+                out[k].append(v)
+            for name, (runs, ns) in progs.items():
+                out["programs"].setdefault(name, []).append((runs, ns, run["wall_s"]))
+            log(f"round {r + 1}/{rounds} {cond}: {len(progs)} programs, BPF {bpf_s * 1e3:.1f} ms "
+                f"({own_s * 1e3:.1f} ms for the workload's own events), tracer "
+                f"{1e3 * (cpu1 - cpu0):.0f} ms, workload CPU {run['cpu_s']:.3f} s, wall "
+                f"{run['wall_s']:.1f} s, machine busy {run['machine_busy_cpu_s']:.1f} s, "
+                f"load {os.getloadavg()[0]:.1f}")
+    os.close(stats_fd)
+    summary = {}
+    for cond, out in res.items():
+        s = summary[cond] = {k: quartiles(v) for k, v in out.items() if k != "programs"}
+        s["runs"] = {k: v for k, v in out.items() if k != "programs"}
+        s["programs"] = {}
+        for name, samples in sorted(out["programs"].items()):
+            runs = sum(n for n, _, _ in samples)
+            ns = sum(t for _, t, _ in samples)
+            wall = sum(w for _, _, w in samples)
+            s["programs"][name] = {"runs_per_workload_run": runs / len(samples),
+                                   "ns_per_run": ns / runs if runs else 0,
+                                   "runs_per_s": runs / wall,
+                                   "ms_per_workload_run": ns / len(samples) * 1e-6}
+        log(f"{cond} (median [quartiles] of {rounds} rounds):")
+        for k in keys[:4]:
+            m, lo, hi = s[k]
+            log(f"  {k:38s} {m:6.2f} % [{lo:.2f} .. {hi:.2f}]")
+        for name, p in sorted(s["programs"].items(), key=lambda kv: -kv[1]["ms_per_workload_run"]):
+            log(f"  {name:16s} {p['runs_per_workload_run']:9.0f} runs {p['ns_per_run']:6.0f} ns/run "
+                f"{p['runs_per_s']:8.0f}/s {p['ms_per_workload_run']:7.2f} ms")
+    return {"rounds": rounds, "cpus": ncpu, "workload": dict(zip(
+        ("syscall_loops", "writes", "connects", "execs"), WORK)), "results": summary}
 
 
 def checkout(rev):
@@ -327,8 +458,8 @@ def soak(minutes, interval):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("mode", choices=["overhead", "before-after", "soak", "syscall-cost",
-                                    "scrape-cap"])
+    p.add_argument("mode", choices=["overhead", "direct", "before-after", "soak",
+                                    "syscall-cost", "scrape-cap"])
     p.add_argument("--rev", default="main", help="before-after: the revision to compare with")
     p.add_argument("--rounds", type=int, default=11)
     p.add_argument("--minutes", type=float, default=10)
@@ -339,6 +470,8 @@ def main():
     sys.path.insert(0, REPO)
     if a.mode == "overhead":
         result = overhead(a.rounds)
+    elif a.mode == "direct":
+        result = direct(a.rounds)
     elif a.mode == "before-after":
         result = before_after(a.rounds, a.rev)
     elif a.mode == "scrape-cap":
