@@ -33,7 +33,8 @@ scrape-cap  CPU of a scrape of one histogram at the 2,000-series cap: map
           read and decode, our encoder, prometheus-client's exposition.
 
 usage: python3 benchmarks/exporter_overhead.py overhead [--rounds 11]
-       python3 benchmarks/exporter_overhead.py direct [--rounds 5]
+       python3 benchmarks/exporter_overhead.py direct [--rounds 5] [--direct-rev REV]
+                                                       [--no-libbpf-tools]
        python3 benchmarks/exporter_overhead.py before-after --rev REV [--rounds 15]
        python3 benchmarks/exporter_overhead.py soak [--minutes 10]
        python3 benchmarks/exporter_overhead.py syscall-cost [--rounds 11]
@@ -255,7 +256,7 @@ def workload_share(name, runs, run):
     return min(1.0, own / runs) if runs else 1.0
 
 
-def direct(rounds):
+def direct(rounds, libbpf_tools=True, rev=None):
     """In-kernel cost of the tracers' programs plus their own CPU over each
     workload run, against the workload's CPU, the machine's busy CPU and
     wall x CPUs."""
@@ -266,8 +267,12 @@ def direct(rounds):
     if stats_fd is None:
         sys.exit("the kernel refused BPF stats")
     run_workload(exe, directory)          # warm caches
-    conds = {"pybcc exporter (default sets)": lambda: Exporter(),
-             "libbpf-tools aggregators x5": LibbpfTools}
+    conds = {"pybcc exporter (default sets)": lambda: Exporter()}
+    if rev:
+        repo = checkout(rev)
+        conds[f"pybcc exporter at {rev} (default sets)"] = lambda: Exporter((), repo)
+    if libbpf_tools:
+        conds["libbpf-tools aggregators x5"] = LibbpfTools
     keys = ("cost_pct_of_workload_cpu", "cost_pct_of_workload_cpu_own_events",
             "cost_pct_of_machine_busy_cpu", "cost_pct_of_wall_x_cpus", "bpf_s",
             "tracer_cpu_s", "workload_cpu_s", "workload_wall_s", "machine_busy_cpu_s",
@@ -462,6 +467,9 @@ def main():
                                     "syscall-cost", "scrape-cap"])
     p.add_argument("--rev", default="main", help="before-after: the revision to compare with")
     p.add_argument("--rounds", type=int, default=11)
+    p.add_argument("--direct-rev", help="direct: also measure another revision's exporter")
+    p.add_argument("--no-libbpf-tools", action="store_true",
+                   help="direct: measure the exporter only")
     p.add_argument("--minutes", type=float, default=10)
     p.add_argument("--interval", type=float, default=15)
     a = p.parse_args()
@@ -471,7 +479,7 @@ def main():
     if a.mode == "overhead":
         result = overhead(a.rounds)
     elif a.mode == "direct":
-        result = direct(a.rounds)
+        result = direct(a.rounds, not a.no_libbpf_tools, a.direct_rev)
     elif a.mode == "before-after":
         result = before_after(a.rounds, a.rev)
     elif a.mode == "scrape-cap":
