@@ -17,6 +17,9 @@ syscall-cost  Only system calls (3 per loop: open, read, close of /dev/zero):
           the added nanoseconds per system call with the syscalls set alone,
           the most frequent hook of the default sets.
 
+ab        none and the default sets only, interleaved (the same as overhead
+          with two conditions), for many rounds.
+
 before-after  none, the default sets, and the default sets at --rev (another
           commit's exporter, from git archive), interleaved; adds the median
           of the per-round ratios to none (paired, less noisy on a busy box).
@@ -33,6 +36,7 @@ scrape-cap  CPU of a scrape of one histogram at the 2,000-series cap: map
           read and decode, our encoder, prometheus-client's exposition.
 
 usage: python3 benchmarks/exporter_overhead.py overhead [--rounds 11]
+       python3 benchmarks/exporter_overhead.py ab [--rounds 40]
        python3 benchmarks/exporter_overhead.py direct [--rounds 5] [--direct-rev REV]
                                                        [--no-libbpf-tools]
        python3 benchmarks/exporter_overhead.py before-after --rev REV [--rounds 15]
@@ -195,6 +199,7 @@ def overhead(rounds, work=None, conds=None):
         "libbpf-tools aggregators x5": "libbpf-tools"}
     names = list(conds)
     res = {c: [] for c in names}
+    load0 = os.getloadavg()
     notes = {}
     for r in range(rounds):
         for cond in names[r % len(names):] + names[:r % len(names)]:
@@ -221,15 +226,22 @@ def overhead(rounds, work=None, conds=None):
     for c in names:
         cpu = statistics.median(x for _, x in res[c])
         wall = statistics.median(e for e, _ in res[c])
+        # each round's CPU against the same round's none: pairs runs made
+        # minutes apart at most, so slow drifts of the machine's load cancel
+        paired = [100 * (x / b - 1) for (_, x), (_, b) in zip(res[c], res["none"])]
         summary[c] = {"cpu_median_s": cpu, "wall_median_s": wall,
+                      "cpu_quartiles_s": quartiles([x for _, x in res[c]])[1:],
                       "cpu_overhead_pct": 100 * (cpu - base_cpu) / base_cpu,
                       "wall_overhead_pct": 100 * (wall - base_wall) / base_wall,
+                      "paired_pct_median_quartiles": quartiles(paired),
                       "cpu_runs": [x for _, x in res[c]], "wall_runs": [e for e, _ in res[c]]}
+        m, lo, hi = summary[c]["paired_pct_median_quartiles"]
         log(f"{c:34s} cpu {cpu:.3f}s ({summary[c]['cpu_overhead_pct']:+.2f}%)  "
-            f"wall {wall:.3f}s ({summary[c]['wall_overhead_pct']:+.2f}%)")
+            f"wall {wall:.3f}s ({summary[c]['wall_overhead_pct']:+.2f}%)  "
+            f"paired {m:+.2f}% [{lo:+.2f} .. {hi:+.2f}]")
     return {"workload": dict(zip(("syscall_loops", "writes", "connects", "execs"), work)),
             "rounds": rounds, "results": summary, "notes": notes,
-            "load_average": os.getloadavg()}
+            "load_average_start_end": [load0, os.getloadavg()]}
 
 
 def quartiles(values):
@@ -333,6 +345,12 @@ def direct(rounds, libbpf_tools=True, rev=None):
         ("syscall_loops", "writes", "connects", "execs"), WORK)), "results": summary}
 
 
+def ab(rounds):
+    """No exporter against the default sets, interleaved: the A/B ratio on
+    the workload's CPU time."""
+    return overhead(rounds, conds={"none": None, "pybcc exporter (default sets)": []})
+
+
 def checkout(rev):
     """A copy of the repository at REV (git archive) in a temporary directory."""
     tmp = tempfile.mkdtemp(prefix="pybcc-exporter-" + rev[:12] + "-")
@@ -345,20 +363,9 @@ def checkout(rev):
 def before_after(rounds, rev):
     """none, the default sets with this checkout, and with REV's exporter,
     interleaved: is the change an improvement, and is it under 1 %?"""
-    out = overhead(rounds, conds={
+    return overhead(rounds, conds={
         "none": None, "pybcc exporter (default sets)": [],
         f"pybcc exporter at {rev} (default sets)": {"args": [], "repo": checkout(rev)}})
-    names = list(out["results"])
-    by_round = list(zip(*(out["results"][c]["cpu_runs"] for c in names)))
-    for c in names[1:]:
-        i = names.index(c)
-        ratios = sorted(100 * (r[i] / r[0] - 1) for r in by_round)
-        q = statistics.quantiles(ratios, n=4) if len(ratios) >= 2 else [ratios[0]] * 3
-        out["results"][c]["paired_pct_median"] = statistics.median(ratios)
-        out["results"][c]["paired_pct_quartiles"] = [q[0], q[2]]
-        log(f"{c:46s} paired with none in each round: median {statistics.median(ratios):+.2f}% "
-            f"(quartiles {q[0]:+.2f}% .. {q[2]:+.2f}%)")
-    return out
 
 
 def scrape_cap(series=2000, repeat=5):
@@ -463,7 +470,7 @@ def soak(minutes, interval):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("mode", choices=["overhead", "direct", "before-after", "soak",
+    p.add_argument("mode", choices=["overhead", "ab", "direct", "before-after", "soak",
                                     "syscall-cost", "scrape-cap"])
     p.add_argument("--rev", default="main", help="before-after: the revision to compare with")
     p.add_argument("--rounds", type=int, default=11)
@@ -478,6 +485,8 @@ def main():
     sys.path.insert(0, REPO)
     if a.mode == "overhead":
         result = overhead(a.rounds)
+    elif a.mode == "ab":
+        result = ab(a.rounds)
     elif a.mode == "direct":
         result = direct(a.rounds, not a.no_libbpf_tools, a.direct_rev)
     elif a.mode == "before-after":
