@@ -27,16 +27,22 @@ before-after  none, the default sets, and the default sets at --rev (another
 direct    The in-kernel cost, which other load on the machine does not
           drown: with BPF stats on, the run time of the tracer's programs
           over one workload run (by program id, from what its processes
-          hold) plus the tracer process's own CPU, divided by the workload's
+          hold) plus the tracer process's own CPU (the exporter scraped
+          every 15 s meanwhile), divided by the workload's
           CPU time and by wall x CPUs; and per program its runs, ns/run and
           runs per second of wall time. The programs count machine-wide
           events, other jobs' too, so the first ratio is an upper bound.
+
+hook-floor  What one hook costs beyond the run time BPF stats show: an
+          empty program on sys_enter under a system-call loop, BPF stats off
+          and on, against no hook (dispatch, and the stats' own cost).
 
 scrape-cap  CPU of a scrape of one histogram at the 2,000-series cap: map
           read and decode, our encoder, prometheus-client's exposition.
 
 usage: python3 benchmarks/exporter_overhead.py overhead [--rounds 11]
        python3 benchmarks/exporter_overhead.py ab [--rounds 40]
+       python3 benchmarks/exporter_overhead.py hook-floor [--rounds 15]
        python3 benchmarks/exporter_overhead.py direct [--rounds 5] [--direct-rev REV]
                                                        [--no-libbpf-tools]
        python3 benchmarks/exporter_overhead.py before-after --rev REV [--rounds 15]
@@ -54,6 +60,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -100,16 +107,24 @@ def run_workload(exe, directory, work=WORK):
 def run_workload_usage(exe, directory, work=WORK):
     """One workload run: wall and CPU time, its context switches (getrusage
     of the children) and the machine's busy CPU time meanwhile (/proc/stat)."""
-    r0, busy0 = resource.getrusage(resource.RUSAGE_CHILDREN), busy_cpu_s()
+    r0, busy0, soft0 = resource.getrusage(resource.RUSAGE_CHILDREN), busy_cpu_s(), softirqs()
     t0 = time.monotonic()
     subprocess.run([exe, directory] + [str(n) for n in work], capture_output=True, check=True)
     wall = time.monotonic() - t0
-    r1, busy1 = resource.getrusage(resource.RUSAGE_CHILDREN), busy_cpu_s()
+    r1, busy1, soft1 = resource.getrusage(resource.RUSAGE_CHILDREN), busy_cpu_s(), softirqs()
     return {"wall_s": wall,
             "cpu_s": r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime,
             "voluntary_switches": r1.ru_nvcsw - r0.ru_nvcsw,
             "involuntary_switches": r1.ru_nivcsw - r0.ru_nivcsw,
-            "machine_busy_cpu_s": busy1 - busy0}
+            "machine_busy_cpu_s": busy1 - busy0,
+            "softirqs": {v: soft1[v] - soft0.get(v, 0) for v in soft1}}
+
+
+def softirqs():
+    """{vector: soft IRQs since boot, all CPUs} (/proc/softirqs)."""
+    with open("/proc/softirqs") as f:
+        rows = [line.split() for line in f.read().splitlines()[1:]]
+    return {r[0].rstrip(":"): sum(int(x) for x in r[1:]) for r in rows if r}
 
 
 def busy_cpu_s():
@@ -123,6 +138,38 @@ def proc_cpu(pid):
     """user+sys seconds of a live process."""
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu_exact(pid):
+    """CPU seconds of a live process's threads, to the nanosecond
+    (/proc/PID/task/*/schedstat; /proc/PID/stat counts 10 ms ticks)."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            pass            # the thread ended
+    return total * 1e-9
+
+
+class Scraper:
+    """Scrapes an exporter every INTERVAL seconds in a thread, as Prometheus
+    would, so that its CPU over a run includes the scrapes."""
+
+    def __init__(self, exporter, interval=15):
+        self.exporter, self.interval = exporter, interval
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop_event.wait(self.interval):
+            self.exporter.scrape()
+
+    def stop(self):
+        self.stop_event.set()
+        self.thread.join()
 
 
 def proc_rss_mb(pid):
@@ -252,16 +299,28 @@ def quartiles(values):
     return statistics.median(values), q[0], q[2]
 
 
-def workload_share(name, runs, run):
-    """The share of a program's runs that the workload itself caused, as far
-    as its getrusage tells: a context switch of one of its tasks is two
-    sched_switch events (out and in), a voluntary one ends in a wakeup.
-    Other hooks (block I/O, TCP, IRQs, exec) are charged in full: mostly
+# soft IRQ vectors the workload raises: loopback TCP and block completions
+WORKLOAD_SOFTIRQS = ("NET_RX", "NET_TX", "BLOCK")
+
+
+def workload_share(name, runs, run, execs=WORK[3]):
+    """The share of a program's runs that the workload itself caused, from
+    what it is known to do: a context switch of one of its tasks (getrusage)
+    is two sched_switch events (out and in), a voluntary one ends in a
+    wakeup; a fork+exec is one wakeup_new, one exec and one exit; soft IRQs
+    count as the workload's in the proportion of its vectors (NET_RX, NET_TX,
+    BLOCK) among all soft IRQs meanwhile (/proc/softirqs). The other hooks
+    (block I/O, TCP, hard IRQs, system calls) are charged in full: mostly
     the workload's, and an upper bound."""
     switches = run["voluntary_switches"] + run["involuntary_switches"]
-    if "switch" in name:
+    soft = run["softirqs"]
+    if "soft" in name:
+        own = runs * sum(soft.get(v, 0) for v in WORKLOAD_SOFTIRQS) / max(1, sum(soft.values()))
+    elif "wakeup_n" in name or name.startswith(("exec", "exit")):
+        own = execs
+    elif "switch" in name:
         own = 2 * switches
-    elif "wakeup" in name and "new" not in name and "_ne" not in name:
+    elif "wakeup" in name:
         own = run["voluntary_switches"]
     else:
         return 1.0
@@ -297,9 +356,12 @@ def direct(rounds, libbpf_tools=True, rev=None):
             pids = [tracer.proc.pid] if isinstance(tracer, Exporter) else \
                 [p.pid for p in tracer.procs if p.poll() is None]
             time.sleep(1)
-            before, cpu0 = bpf_progstats.snapshot(pids), sum(proc_cpu(p) for p in pids)
+            scraper = Scraper(tracer) if isinstance(tracer, Exporter) else None
+            before, cpu0 = bpf_progstats.snapshot(pids), sum(proc_cpu_exact(p) for p in pids)
             run = run_workload_usage(exe, directory)
-            after, cpu1 = bpf_progstats.snapshot(pids), sum(proc_cpu(p) for p in pids)
+            after, cpu1 = bpf_progstats.snapshot(pids), sum(proc_cpu_exact(p) for p in pids)
+            if scraper is not None:
+                scraper.stop()
             tracer.stop()
             progs = bpf_progstats.delta(before, after)
             bpf_s = sum(ns for _, ns in progs.values()) * 1e-9
@@ -349,6 +411,60 @@ def ab(rounds):
     """No exporter against the default sets, interleaved: the A/B ratio on
     the workload's CPU time."""
     return overhead(rounds, conds={"none": None, "pybcc exporter (default sets)": []})
+
+
+EMPTY_HOOK = "RAW_TRACEPOINT_PROBE(sys_enter) { return 0; }"
+
+
+def stats_on():
+    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+        return f.read().strip() != "0"
+
+
+def hook_floor(rounds, loops=1_000_000):
+    """What a hook costs beyond what BPF stats show as its run time: an
+    empty raw_tp program on sys_enter under a system-call loop (3 per
+    loop), with BPF stats off and on, interleaved with no hook. The added
+    CPU per system call is the tracepoint's dispatch plus the program (and
+    the stats' clock reads); the stats' own run time of the empty program
+    is printed beside it."""
+    import bpf_progstats
+    from pybcc.bcc import BPF
+    tmp = tempfile.mkdtemp(prefix="pybcc-exporter-bench-")
+    exe, directory = build(tmp), block_dir()
+    work = (loops, 0, 0, 0)
+    names = ["none", "empty hook, stats off", "empty hook, stats on"]
+    res = {c: [] for c in names}
+    measured = []
+    for r in range(rounds):
+        for cond in names[r % 3:] + names[:r % 3]:
+            stats_fd = bpf_progstats.enable() if cond.endswith("on") else None
+            hook = BPF(text=EMPTY_HOOK) if cond != "none" else None
+            stats = stats_on()
+            before = bpf_progstats.snapshot([os.getpid()])
+            _, cpu = run_workload(exe, directory, work)
+            if hook is not None and stats:
+                (runs, ns), = bpf_progstats.delta(before, bpf_progstats.snapshot([os.getpid()])).values()
+                measured.append(ns / runs)
+            if hook is not None:
+                hook.cleanup()
+            if stats_fd is not None:
+                os.close(stats_fd)
+            res[cond].append((cpu, stats))
+        log(f"round {r + 1}/{rounds}: " + ", ".join(
+            f"{c}: {res[c][-1][0]:.3f} s{' (stats on)' if res[c][-1][1] else ''}" for c in names))
+    out = {"loops": loops, "system_calls": 3 * loops, "rounds": rounds, "results": {},
+           "empty_program_run_time_ns_by_stats": quartiles(measured) if measured else None}
+    for c in names:
+        paired = [(x - b) / (3 * loops) * 1e9 for (x, _), (b, _) in zip(res[c], res["none"])]
+        out["results"][c] = {"cpu_runs_s": [x for x, _ in res[c]],
+                             "stats_on_runs": [st for _, st in res[c]],
+                             "added_ns_per_syscall_median_quartiles": quartiles(paired)}
+        m, lo, hi = quartiles(paired)
+        log(f"{c:24s} {m:+6.1f} ns per system call [{lo:+.1f} .. {hi:+.1f}]")
+    if measured:
+        log("empty program's run time by BPF stats: %.1f ns [%.1f .. %.1f]" % quartiles(measured))
+    return out
 
 
 def checkout(rev):
@@ -470,7 +586,7 @@ def soak(minutes, interval):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("mode", choices=["overhead", "ab", "direct", "before-after", "soak",
+    p.add_argument("mode", choices=["overhead", "ab", "direct", "hook-floor", "before-after", "soak",
                                     "syscall-cost", "scrape-cap"])
     p.add_argument("--rev", default="main", help="before-after: the revision to compare with")
     p.add_argument("--rounds", type=int, default=11)
@@ -485,6 +601,8 @@ def main():
     sys.path.insert(0, REPO)
     if a.mode == "overhead":
         result = overhead(a.rounds)
+    elif a.mode == "hook-floor":
+        result = hook_floor(a.rounds)
     elif a.mode == "ab":
         result = ab(a.rounds)
     elif a.mode == "direct":

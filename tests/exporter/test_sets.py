@@ -16,7 +16,7 @@ from pybcc.exporter.metricset import Hook
 from tools.pagecache_files import drop_pages, read_file   # tests/ is on sys.path (rootdir)
 
 from .running import Exporter, value, wait_until
-from .test_daemon import loopback_connects, refused_connects
+from .test_daemon import loopback_connects, named_execs, refused_connects
 from .test_prometheus import direct_writes, loop_device
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -129,18 +129,21 @@ def _series(rs, name):
 
 
 def test_raw_tp_twins_count_like_the_tp_btf_programs(tmp_path):
-    """The raw_tp twins of the hot hooks read fields with probe reads where
-    the tp_btf programs load them directly: both must count the same."""
+    """The raw_tp twins read fields with probe reads where the tp_btf
+    programs load them directly: both must count the same."""
     dev = loop_device(tmp_path)
     sets = {}
     try:
-        for name in ("tcp", "run_queue", "irq", "block_io"):
+        for name in ("tcp", "run_queue", "irq", "block_io", "process"):
             sets[name] = _started_with_raw_twins(name)
         assert all(p.endswith("_raw") for rs in sets.values() for p, _ in rs.attached)
         port = loopback_connects(7)
         refused_connects(3)
         direct_writes(dev, 5, bs=8192)
+        named_execs(tmp_path, "pybccrawtrue", 3)
         time.sleep(0.1)     # a timer soft IRQ, a wakeup after the sleep
+        assert _series(sets["process"], "pybcc_process_execs_total")[("pybccrawtrue",)] == 3
+        assert _series(sets["process"], "pybcc_process_exits_total")[("pybccrawtrue",)] == 3
         disk = (os.path.basename(dev), "write")
         assert _series(sets["block_io"], "pybcc_block_io_latency_seconds")[disk].count == 5
         size = _series(sets["block_io"], "pybcc_block_io_size_bytes")[disk]
