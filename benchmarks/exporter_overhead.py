@@ -17,14 +17,34 @@ syscall-cost  Only system calls (3 per loop: open, read, close of /dev/zero):
           the added nanoseconds per system call with the syscalls set alone,
           the most frequent hook of the default sets.
 
+ab        none and the default sets only, interleaved (the same as overhead
+          with two conditions), for many rounds.
+
 before-after  none, the default sets, and the default sets at --rev (another
           commit's exporter, from git archive), interleaved; adds the median
           of the per-round ratios to none (paired, less noisy on a busy box).
+
+direct    The in-kernel cost, which other load on the machine does not
+          drown: with BPF stats on, the run time of the tracer's programs
+          over one workload run (by program id, from what its processes
+          hold) plus the tracer process's own CPU (the exporter scraped
+          every 15 s meanwhile), divided by the workload's
+          CPU time and by wall x CPUs; and per program its runs, ns/run and
+          runs per second of wall time. The programs count machine-wide
+          events, other jobs' too, so the first ratio is an upper bound.
+
+hook-floor  What one hook costs beyond the run time BPF stats show: an
+          empty program on sys_enter under a system-call loop, BPF stats off
+          and on, against no hook (dispatch, and the stats' own cost).
 
 scrape-cap  CPU of a scrape of one histogram at the 2,000-series cap: map
           read and decode, our encoder, prometheus-client's exposition.
 
 usage: python3 benchmarks/exporter_overhead.py overhead [--rounds 11]
+       python3 benchmarks/exporter_overhead.py ab [--rounds 40]
+       python3 benchmarks/exporter_overhead.py hook-floor [--rounds 15]
+       python3 benchmarks/exporter_overhead.py direct [--rounds 5] [--direct-rev REV]
+                                                       [--no-libbpf-tools]
        python3 benchmarks/exporter_overhead.py before-after --rev REV [--rounds 15]
        python3 benchmarks/exporter_overhead.py soak [--minutes 10]
        python3 benchmarks/exporter_overhead.py syscall-cost [--rounds 11]
@@ -33,12 +53,14 @@ Results as JSON on stdout; a summary on stderr.
 import argparse
 import json
 import os
+import resource
 import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -75,15 +97,79 @@ def block_dir():
 
 
 def run_workload(exe, directory, work=WORK):
-    out = subprocess.run([exe, directory] + [str(n) for n in work], capture_output=True,
-                         text=True, check=True).stdout.split()
-    return float(out[0]), float(out[1])
+    """(wall s, CPU s) of one workload run; the CPU is getrusage of the
+    children (the workload and its fork+execs), which other load on the
+    machine inflates far less than wall time."""
+    run = run_workload_usage(exe, directory, work)
+    return run["wall_s"], run["cpu_s"]
+
+
+def run_workload_usage(exe, directory, work=WORK):
+    """One workload run: wall and CPU time, its context switches (getrusage
+    of the children) and the machine's busy CPU time meanwhile (/proc/stat)."""
+    r0, busy0, soft0 = resource.getrusage(resource.RUSAGE_CHILDREN), busy_cpu_s(), softirqs()
+    t0 = time.monotonic()
+    subprocess.run([exe, directory] + [str(n) for n in work], capture_output=True, check=True)
+    wall = time.monotonic() - t0
+    r1, busy1, soft1 = resource.getrusage(resource.RUSAGE_CHILDREN), busy_cpu_s(), softirqs()
+    return {"wall_s": wall,
+            "cpu_s": r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime,
+            "voluntary_switches": r1.ru_nvcsw - r0.ru_nvcsw,
+            "involuntary_switches": r1.ru_nivcsw - r0.ru_nivcsw,
+            "machine_busy_cpu_s": busy1 - busy0,
+            "softirqs": {v: soft1[v] - soft0.get(v, 0) for v in soft1}}
+
+
+def softirqs():
+    """{vector: soft IRQs since boot, all CPUs} (/proc/softirqs)."""
+    with open("/proc/softirqs") as f:
+        rows = [line.split() for line in f.read().splitlines()[1:]]
+    return {r[0].rstrip(":"): sum(int(x) for x in r[1:]) for r in rows if r}
+
+
+def busy_cpu_s():
+    """CPU seconds all CPUs spent not idle since boot (/proc/stat)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:8]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")   # minus idle, iowait
 
 
 def proc_cpu(pid):
     """user+sys seconds of a live process."""
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu_exact(pid):
+    """CPU seconds of a live process's threads, to the nanosecond
+    (/proc/PID/task/*/schedstat; /proc/PID/stat counts 10 ms ticks)."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            pass            # the thread ended
+    return total * 1e-9
+
+
+class Scraper:
+    """Scrapes an exporter every INTERVAL seconds in a thread, as Prometheus
+    would, so that its CPU over a run includes the scrapes."""
+
+    def __init__(self, exporter, interval=15):
+        self.exporter, self.interval = exporter, interval
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop_event.wait(self.interval):
+            self.exporter.scrape()
+
+    def stop(self):
+        self.stop_event.set()
+        self.thread.join()
 
 
 def proc_rss_mb(pid):
@@ -160,6 +246,7 @@ def overhead(rounds, work=None, conds=None):
         "libbpf-tools aggregators x5": "libbpf-tools"}
     names = list(conds)
     res = {c: [] for c in names}
+    load0 = os.getloadavg()
     notes = {}
     for r in range(rounds):
         for cond in names[r % len(names):] + names[:r % len(names)]:
@@ -186,15 +273,198 @@ def overhead(rounds, work=None, conds=None):
     for c in names:
         cpu = statistics.median(x for _, x in res[c])
         wall = statistics.median(e for e, _ in res[c])
+        # each round's CPU against the same round's none: pairs runs made
+        # minutes apart at most, so slow drifts of the machine's load cancel
+        paired = [100 * (x / b - 1) for (_, x), (_, b) in zip(res[c], res["none"])]
         summary[c] = {"cpu_median_s": cpu, "wall_median_s": wall,
+                      "cpu_quartiles_s": quartiles([x for _, x in res[c]])[1:],
                       "cpu_overhead_pct": 100 * (cpu - base_cpu) / base_cpu,
                       "wall_overhead_pct": 100 * (wall - base_wall) / base_wall,
+                      "paired_pct_median_quartiles": quartiles(paired),
                       "cpu_runs": [x for _, x in res[c]], "wall_runs": [e for e, _ in res[c]]}
+        m, lo, hi = summary[c]["paired_pct_median_quartiles"]
         log(f"{c:34s} cpu {cpu:.3f}s ({summary[c]['cpu_overhead_pct']:+.2f}%)  "
-            f"wall {wall:.3f}s ({summary[c]['wall_overhead_pct']:+.2f}%)")
+            f"wall {wall:.3f}s ({summary[c]['wall_overhead_pct']:+.2f}%)  "
+            f"paired {m:+.2f}% [{lo:+.2f} .. {hi:+.2f}]")
     return {"workload": dict(zip(("syscall_loops", "writes", "connects", "execs"), work)),
             "rounds": rounds, "results": summary, "notes": notes,
-            "load_average": os.getloadavg()}
+            "load_average_start_end": [load0, os.getloadavg()]}
+
+
+def quartiles(values):
+    """(median, lower quartile, upper quartile)."""
+    if len(values) < 2:
+        return values[0], values[0], values[0]
+    q = statistics.quantiles(values, n=4)
+    return statistics.median(values), q[0], q[2]
+
+
+# soft IRQ vectors the workload raises: loopback TCP and block completions
+WORKLOAD_SOFTIRQS = ("NET_RX", "NET_TX", "BLOCK")
+
+
+def workload_share(name, runs, run, execs=WORK[3]):
+    """The share of a program's runs that the workload itself caused, from
+    what it is known to do: a context switch of one of its tasks (getrusage)
+    is two sched_switch events (out and in), a voluntary one ends in a
+    wakeup; a fork+exec is one wakeup_new, one exec and one exit; soft IRQs
+    count as the workload's in the proportion of its vectors (NET_RX, NET_TX,
+    BLOCK) among all soft IRQs meanwhile (/proc/softirqs). The other hooks
+    (block I/O, TCP, hard IRQs, system calls) are charged in full: mostly
+    the workload's, and an upper bound."""
+    switches = run["voluntary_switches"] + run["involuntary_switches"]
+    soft = run["softirqs"]
+    if "soft" in name:
+        own = runs * sum(soft.get(v, 0) for v in WORKLOAD_SOFTIRQS) / max(1, sum(soft.values()))
+    elif "wakeup_n" in name or name.startswith(("exec", "exit")):
+        own = execs
+    elif "switch" in name:
+        own = 2 * switches
+    elif "wakeup" in name:
+        own = run["voluntary_switches"]
+    else:
+        return 1.0
+    return min(1.0, own / runs) if runs else 1.0
+
+
+def direct(rounds, libbpf_tools=True, rev=None):
+    """In-kernel cost of the tracers' programs plus their own CPU over each
+    workload run, against the workload's CPU, the machine's busy CPU and
+    wall x CPUs."""
+    import bpf_progstats
+    tmp = tempfile.mkdtemp(prefix="pybcc-exporter-bench-")
+    exe, directory = build(tmp), block_dir()
+    stats_fd = bpf_progstats.enable()     # on for libbpf-tools too
+    if stats_fd is None:
+        sys.exit("the kernel refused BPF stats")
+    run_workload(exe, directory)          # warm caches
+    conds = {"pybcc exporter (default sets)": lambda: Exporter()}
+    if rev:
+        repo = checkout(rev)
+        conds[f"pybcc exporter at {rev} (default sets)"] = lambda: Exporter((), repo)
+    if libbpf_tools:
+        conds["libbpf-tools aggregators x5"] = LibbpfTools
+    keys = ("cost_pct_of_workload_cpu", "cost_pct_of_workload_cpu_own_events",
+            "cost_pct_of_machine_busy_cpu", "cost_pct_of_wall_x_cpus", "bpf_s",
+            "tracer_cpu_s", "workload_cpu_s", "workload_wall_s", "machine_busy_cpu_s",
+            "workload_context_switches", "load_average")
+    res = {c: {k: [] for k in keys} | {"programs": {}} for c in conds}
+    ncpu = os.cpu_count()
+    for r in range(rounds):
+        for cond, start in conds.items():
+            tracer = start()
+            pids = [tracer.proc.pid] if isinstance(tracer, Exporter) else \
+                [p.pid for p in tracer.procs if p.poll() is None]
+            time.sleep(1)
+            scraper = Scraper(tracer) if isinstance(tracer, Exporter) else None
+            before, cpu0 = bpf_progstats.snapshot(pids), sum(proc_cpu_exact(p) for p in pids)
+            run = run_workload_usage(exe, directory)
+            after, cpu1 = bpf_progstats.snapshot(pids), sum(proc_cpu_exact(p) for p in pids)
+            if scraper is not None:
+                scraper.stop()
+            tracer.stop()
+            progs = bpf_progstats.delta(before, after)
+            bpf_s = sum(ns for _, ns in progs.values()) * 1e-9
+            own_s = sum(ns * workload_share(n, runs, run) for n, (runs, ns) in progs.items()) * 1e-9
+            cost = bpf_s + cpu1 - cpu0
+            out = res[cond]
+            for k, v in zip(keys, (
+                    100 * cost / run["cpu_s"], 100 * (own_s + cpu1 - cpu0) / run["cpu_s"],
+                    100 * cost / run["machine_busy_cpu_s"],
+                    100 * cost / (run["wall_s"] * ncpu), bpf_s, cpu1 - cpu0, run["cpu_s"],
+                    run["wall_s"], run["machine_busy_cpu_s"],
+                    run["voluntary_switches"] + run["involuntary_switches"], os.getloadavg()[0])):
+                out[k].append(v)
+            for name, (runs, ns) in progs.items():
+                out["programs"].setdefault(name, []).append((runs, ns, run["wall_s"]))
+            log(f"round {r + 1}/{rounds} {cond}: {len(progs)} programs, BPF {bpf_s * 1e3:.1f} ms "
+                f"({own_s * 1e3:.1f} ms for the workload's own events), tracer "
+                f"{1e3 * (cpu1 - cpu0):.0f} ms, workload CPU {run['cpu_s']:.3f} s, wall "
+                f"{run['wall_s']:.1f} s, machine busy {run['machine_busy_cpu_s']:.1f} s, "
+                f"load {os.getloadavg()[0]:.1f}")
+    os.close(stats_fd)
+    summary = {}
+    for cond, out in res.items():
+        s = summary[cond] = {k: quartiles(v) for k, v in out.items() if k != "programs"}
+        s["runs"] = {k: v for k, v in out.items() if k != "programs"}
+        s["programs"] = {}
+        for name, samples in sorted(out["programs"].items()):
+            runs = sum(n for n, _, _ in samples)
+            ns = sum(t for _, t, _ in samples)
+            wall = sum(w for _, _, w in samples)
+            s["programs"][name] = {"runs_per_workload_run": runs / len(samples),
+                                   "ns_per_run": ns / runs if runs else 0,
+                                   "runs_per_s": runs / wall,
+                                   "ms_per_workload_run": ns / len(samples) * 1e-6}
+        log(f"{cond} (median [quartiles] of {rounds} rounds):")
+        for k in keys[:4]:
+            m, lo, hi = s[k]
+            log(f"  {k:38s} {m:6.2f} % [{lo:.2f} .. {hi:.2f}]")
+        for name, p in sorted(s["programs"].items(), key=lambda kv: -kv[1]["ms_per_workload_run"]):
+            log(f"  {name:16s} {p['runs_per_workload_run']:9.0f} runs {p['ns_per_run']:6.0f} ns/run "
+                f"{p['runs_per_s']:8.0f}/s {p['ms_per_workload_run']:7.2f} ms")
+    return {"rounds": rounds, "cpus": ncpu, "workload": dict(zip(
+        ("syscall_loops", "writes", "connects", "execs"), WORK)), "results": summary}
+
+
+def ab(rounds):
+    """No exporter against the default sets, interleaved: the A/B ratio on
+    the workload's CPU time."""
+    return overhead(rounds, conds={"none": None, "pybcc exporter (default sets)": []})
+
+
+EMPTY_HOOK = "RAW_TRACEPOINT_PROBE(sys_enter) { return 0; }"
+
+
+def stats_on():
+    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+        return f.read().strip() != "0"
+
+
+def hook_floor(rounds, loops=1_000_000):
+    """What a hook costs beyond what BPF stats show as its run time: an
+    empty raw_tp program on sys_enter under a system-call loop (3 per
+    loop), with BPF stats off and on, interleaved with no hook. The added
+    CPU per system call is the tracepoint's dispatch plus the program (and
+    the stats' clock reads); the stats' own run time of the empty program
+    is printed beside it."""
+    import bpf_progstats
+    from pybcc.bcc import BPF
+    tmp = tempfile.mkdtemp(prefix="pybcc-exporter-bench-")
+    exe, directory = build(tmp), block_dir()
+    work = (loops, 0, 0, 0)
+    names = ["none", "empty hook, stats off", "empty hook, stats on"]
+    res = {c: [] for c in names}
+    measured = []
+    for r in range(rounds):
+        for cond in names[r % 3:] + names[:r % 3]:
+            stats_fd = bpf_progstats.enable() if cond.endswith("on") else None
+            hook = BPF(text=EMPTY_HOOK) if cond != "none" else None
+            stats = stats_on()
+            before = bpf_progstats.snapshot([os.getpid()])
+            _, cpu = run_workload(exe, directory, work)
+            if hook is not None and stats:
+                (runs, ns), = bpf_progstats.delta(before, bpf_progstats.snapshot([os.getpid()])).values()
+                measured.append(ns / runs)
+            if hook is not None:
+                hook.cleanup()
+            if stats_fd is not None:
+                os.close(stats_fd)
+            res[cond].append((cpu, stats))
+        log(f"round {r + 1}/{rounds}: " + ", ".join(
+            f"{c}: {res[c][-1][0]:.3f} s{' (stats on)' if res[c][-1][1] else ''}" for c in names))
+    out = {"loops": loops, "system_calls": 3 * loops, "rounds": rounds, "results": {},
+           "empty_program_run_time_ns_by_stats": quartiles(measured) if measured else None}
+    for c in names:
+        paired = [(x - b) / (3 * loops) * 1e9 for (x, _), (b, _) in zip(res[c], res["none"])]
+        out["results"][c] = {"cpu_runs_s": [x for x, _ in res[c]],
+                             "stats_on_runs": [st for _, st in res[c]],
+                             "added_ns_per_syscall_median_quartiles": quartiles(paired)}
+        m, lo, hi = quartiles(paired)
+        log(f"{c:24s} {m:+6.1f} ns per system call [{lo:+.1f} .. {hi:+.1f}]")
+    if measured:
+        log("empty program's run time by BPF stats: %.1f ns [%.1f .. %.1f]" % quartiles(measured))
+    return out
 
 
 def checkout(rev):
@@ -209,20 +479,9 @@ def checkout(rev):
 def before_after(rounds, rev):
     """none, the default sets with this checkout, and with REV's exporter,
     interleaved: is the change an improvement, and is it under 1 %?"""
-    out = overhead(rounds, conds={
+    return overhead(rounds, conds={
         "none": None, "pybcc exporter (default sets)": [],
         f"pybcc exporter at {rev} (default sets)": {"args": [], "repo": checkout(rev)}})
-    names = list(out["results"])
-    by_round = list(zip(*(out["results"][c]["cpu_runs"] for c in names)))
-    for c in names[1:]:
-        i = names.index(c)
-        ratios = sorted(100 * (r[i] / r[0] - 1) for r in by_round)
-        q = statistics.quantiles(ratios, n=4) if len(ratios) >= 2 else [ratios[0]] * 3
-        out["results"][c]["paired_pct_median"] = statistics.median(ratios)
-        out["results"][c]["paired_pct_quartiles"] = [q[0], q[2]]
-        log(f"{c:46s} paired with none in each round: median {statistics.median(ratios):+.2f}% "
-            f"(quartiles {q[0]:+.2f}% .. {q[2]:+.2f}%)")
-    return out
 
 
 def scrape_cap(series=2000, repeat=5):
@@ -327,10 +586,13 @@ def soak(minutes, interval):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("mode", choices=["overhead", "before-after", "soak", "syscall-cost",
-                                    "scrape-cap"])
+    p.add_argument("mode", choices=["overhead", "ab", "direct", "hook-floor", "before-after", "soak",
+                                    "syscall-cost", "scrape-cap"])
     p.add_argument("--rev", default="main", help="before-after: the revision to compare with")
     p.add_argument("--rounds", type=int, default=11)
+    p.add_argument("--direct-rev", help="direct: also measure another revision's exporter")
+    p.add_argument("--no-libbpf-tools", action="store_true",
+                   help="direct: measure the exporter only")
     p.add_argument("--minutes", type=float, default=10)
     p.add_argument("--interval", type=float, default=15)
     a = p.parse_args()
@@ -339,6 +601,12 @@ def main():
     sys.path.insert(0, REPO)
     if a.mode == "overhead":
         result = overhead(a.rounds)
+    elif a.mode == "hook-floor":
+        result = hook_floor(a.rounds)
+    elif a.mode == "ab":
+        result = ab(a.rounds)
+    elif a.mode == "direct":
+        result = direct(a.rounds, not a.no_libbpf_tools, a.direct_rev)
     elif a.mode == "before-after":
         result = before_after(a.rounds, a.rev)
     elif a.mode == "scrape-cap":

@@ -1,16 +1,23 @@
 """Metric sets against activity the tests cause: TCP retransmits (SYNs
-dropped by a full accept queue, so retransmitted by the kernel's timer) and
-page-cache misses and hits (a file read cold, then warm)."""
+dropped by a full accept queue, so retransmitted by the kernel's timer),
+page-cache misses and hits (a file read cold, then warm), and the raw_tp
+twins of the hot hooks (kernels without tp_btf)."""
 import ctypes
 import mmap
 import os
 import socket
+import subprocess
+import time
 
 import pytest
 
+from pybcc.exporter import builtin
+from pybcc.exporter.metricset import Hook
 from tools.pagecache_files import drop_pages, read_file   # tests/ is on sys.path (rootdir)
 
 from .running import Exporter, value, wait_until
+from .test_daemon import loopback_connects, named_execs, refused_connects
+from .test_prometheus import direct_writes, loop_device
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -106,3 +113,52 @@ def test_page_cache_misses_then_hits_for_a_file_read_cold_then_warm(tmp_path):
         assert misses_cold >= 1
         assert misses_warm < max(2, misses_cold // 4), (misses_cold, misses_warm)
         assert hits_warm >= 0.9 * misses_cold, (misses_cold, hits_warm)
+
+
+def _started_with_raw_twins(name):
+    """Built-in set NAME attached through its raw_tp twins only: what runs
+    on kernels without tp_btf (the probe-read branch of exporter/hooks.h)."""
+    rs = builtin.make_set(name, {})
+    rs.hooks = [Hook(tuple(c for c in h.choices if c.endswith("_raw")), h.required)
+                for h in rs.hooks]
+    return rs.start()
+
+
+def _series(rs, name):
+    return next(series for metric, series in rs.series() if metric.name == name)
+
+
+def test_raw_tp_twins_count_like_the_tp_btf_programs(tmp_path):
+    """The raw_tp twins read fields with probe reads where the tp_btf
+    programs load them directly: both must count the same."""
+    dev = loop_device(tmp_path)
+    sets = {}
+    try:
+        for name in ("tcp", "run_queue", "irq", "block_io", "process"):
+            sets[name] = _started_with_raw_twins(name)
+        assert all(p.endswith("_raw") for rs in sets.values() for p, _ in rs.attached)
+        port = loopback_connects(7)
+        refused_connects(3)
+        direct_writes(dev, 5, bs=8192)
+        named_execs(tmp_path, "pybccrawtrue", 3)
+        time.sleep(0.1)     # a timer soft IRQ, a wakeup after the sleep
+        assert _series(sets["process"], "pybcc_process_execs_total")[("pybccrawtrue",)] == 3
+        assert _series(sets["process"], "pybcc_process_exits_total")[("pybccrawtrue",)] == 3
+        disk = (os.path.basename(dev), "write")
+        assert _series(sets["block_io"], "pybcc_block_io_latency_seconds")[disk].count == 5
+        size = _series(sets["block_io"], "pybcc_block_io_size_bytes")[disk]
+        assert size.count == 5 and size.sum == 5 * 8192
+        tcp = sets["tcp"]
+        assert _series(tcp, "pybcc_tcp_connects_total")[("ipv4", str(port))] == 7
+        assert _series(tcp, "pybcc_tcp_accepts_total")[("ipv4", str(port))] == 7
+        assert _series(tcp, "pybcc_tcp_state_transitions_total")[("SYN_SENT", "ESTABLISHED")] >= 7
+        assert _series(tcp, "pybcc_tcp_drops_total")[("NO_SOCKET",)] >= 3
+        (rq,) = _series(sets["run_queue"], "pybcc_run_queue_latency_seconds").values()
+        assert rq.count > 0 and rq.sum > 0
+        soft = _series(sets["irq"], "pybcc_softirqs_total")
+        assert soft[("timer",)] > 0
+        assert _series(sets["irq"], "pybcc_softirq_seconds_total")[("timer",)] > 0
+    finally:
+        for rs in sets.values():
+            rs.close()
+        subprocess.run(["losetup", "-d", dev], capture_output=True)

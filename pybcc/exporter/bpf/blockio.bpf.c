@@ -1,10 +1,11 @@
 // Block I/O: latency (issue to completion, ns) and size (bytes) histograms
-// per disk and operation. Hooks are tp_btf/raw_tp twins (pybcc/blockio.h).
+// per disk and operation. Hooks are tp_btf/raw_tp twins (exporter/hooks.h).
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <pybcc/blockio.h>
 #include <exporter/metrics.h>
+#include <exporter/hooks.h>
 
 #define REQ_OP_BITS 8
 
@@ -29,18 +30,31 @@ struct {
 METRIC_MAP(latency, struct io_key, struct hist, 1024);
 METRIC_MAP(size, struct io_key, struct hist, 1024);
 
-static __always_inline int on_issue(void *ctx, struct request *rq)
+/* The request's disk: a plain load in tp_btf (rq_disk() in
+ * pybcc/blockio.h probe-reads, for the raw_tp twin). */
+static __always_inline struct gendisk *disk_of(bool direct, struct request *rq)
+{
+    struct request___old *old = (void *)rq;
+
+    if (!direct)
+        return rq_disk(rq);
+    if (bpf_core_field_exists(old->rq_disk))
+        return old->rq_disk;
+    return rq->q->disk;
+}
+
+static __always_inline int on_issue(bool direct, struct request *rq)
 {
     struct started s = {
         .ts = bpf_ktime_get_ns(),
-        .bytes = BPF_CORE_READ(rq, __data_len),
+        .bytes = FIELD(direct, rq, __data_len),
     };
 
     bpf_map_update_elem(&start, &rq, &s, BPF_ANY);
     return 0;
 }
 
-static __always_inline int on_complete(void *ctx, struct request *rq)
+static __always_inline int on_complete(bool direct, struct request *rq)
 {
     struct io_key key = {};
     struct started *s;
@@ -51,10 +65,10 @@ static __always_inline int on_complete(void *ctx, struct request *rq)
     if (!s)
         return 0;       // issued before we started
     delta = bpf_ktime_get_ns() - s->ts;
-    disk = rq_disk(rq);
+    disk = disk_of(direct, rq);
     if (disk)
-        BPF_CORE_READ_STR_INTO(&key.disk, disk, disk_name);
-    key.op = BPF_CORE_READ(rq, cmd_flags) & ((1 << REQ_OP_BITS) - 1);
+        bpf_probe_read_kernel_str(&key.disk, sizeof(key.disk), disk->disk_name);
+    key.op = FIELD(direct, rq, cmd_flags) & ((1 << REQ_OP_BITS) - 1);
     if (delta >= 0)
         hist_add(&latency, &key, delta);
     hist_add(&size, &key, s->bytes);
@@ -62,7 +76,8 @@ static __always_inline int on_complete(void *ctx, struct request *rq)
     return 0;
 }
 
-RQ_HOOK(rq_issue, block_rq_issue, on_issue)
-RQ_HOOK(rq_complete, block_rq_complete, on_complete)
+/* block_rq_issue(rq), block_rq_complete(rq, error, nr_bytes) */
+DIRECT_TWINS(rq_issue, block_rq_issue, on_issue, (struct request *)ctx[0])
+DIRECT_TWINS(rq_complete, block_rq_complete, on_complete, (struct request *)ctx[0])
 
 char LICENSE[] SEC("license") = "GPL";

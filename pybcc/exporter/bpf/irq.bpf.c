@@ -7,6 +7,7 @@
 #include <bpf/bpf_core_read.h>
 #include <pybcc/twins.h>
 #include <exporter/metrics.h>
+#include <exporter/hooks.h>
 
 enum { HARD, SOFT, KINDS };
 
@@ -78,14 +79,14 @@ static __always_inline void add_time(void *map, void *key, u64 ns)
     t->count += 1;
 }
 
-static __always_inline int hard_exit(struct irqaction *action)
+static __always_inline int hard_exit(bool direct, struct irqaction *action)
 {
     struct irq_name key = {};
     u64 ns = leave(HARD);
 
     if (!ns)
         return 0;
-    bpf_probe_read_kernel_str(&key.name, sizeof(key.name), BPF_CORE_READ(action, name));
+    bpf_probe_read_kernel_str(&key.name, sizeof(key.name), FIELD(direct, action, name));
     add_time(&hard, &key, ns);
     return 0;
 }
@@ -107,7 +108,7 @@ static __always_inline int soft_exit(u32 vec)
 
 /* irq_handler_entry(int irq, struct irqaction *action); exit adds int ret */
 BTF_RAW_TP(hard_entry, irq_handler_entry, enter(HARD))
-BTF_RAW_TP(hard_exit, irq_handler_exit, hard_exit((struct irqaction *)ctx[1]))
+DIRECT_TWINS(hard_exit, irq_handler_exit, hard_exit, (struct irqaction *)ctx[1])
 /* softirq_entry(unsigned int vec_nr) */
 BTF_RAW_TP(soft_entry, softirq_entry, enter(SOFT))
 BTF_RAW_TP(soft_exit, softirq_exit, soft_exit((u32)ctx[0]))

@@ -13,24 +13,29 @@ struct comm_key {
 METRIC_MAP(execs, struct comm_key, u64, 4096);
 METRIC_MAP(exits, struct comm_key, u64, 4096);
 
-static __always_inline int count_comm(void *map, struct task_struct *task)
+/* Both tracepoints run in the task itself (current), so its comm and ids
+ * come from helpers that read current: no probe reads of the task. */
+static __always_inline int count_comm(void *map)
 {
     struct comm_key key = {};
 
-    BPF_CORE_READ_STR_INTO(&key.comm, task, comm);
+    bpf_get_current_comm(&key.comm, sizeof(key.comm));
     counter_add(map, &key, 1);
     return 0;
 }
 
-static __always_inline int on_exit(struct task_struct *task)
+static __always_inline int on_exit(void)
 {
-    if (BPF_CORE_READ(task, pid) != BPF_CORE_READ(task, tgid))
+    u64 id = bpf_get_current_pid_tgid();
+
+    if ((u32)id != id >> 32)        // a thread, not the process
         return 0;
-    return count_comm(&exits, task);
+    return count_comm(&exits);
 }
 
-/* sched_process_exec(p, old_pid, bprm): p->comm is already the new one */
-BTF_RAW_TP(exec, sched_process_exec, count_comm(&execs, (struct task_struct *)ctx[0]))
-BTF_RAW_TP(exit, sched_process_exit, on_exit((struct task_struct *)ctx[0]))
+/* sched_process_exec(p, old_pid, bprm) in p: p->comm is already the new one */
+BTF_RAW_TP(exec, sched_process_exec, count_comm(&execs))
+/* sched_process_exit(p, ...) in p */
+BTF_RAW_TP(exit, sched_process_exit, on_exit())
 
 char LICENSE[] SEC("license") = "GPL";

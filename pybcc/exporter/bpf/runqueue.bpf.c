@@ -9,6 +9,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <exporter/metrics.h>
+#include <exporter/hooks.h>
 
 #define TASK_RUNNING 0
 
@@ -34,22 +35,18 @@ struct task_struct___old {
     long state;
 } __attribute__((preserve_access_index));
 
-/* A field of a task: a plain load from a tp_btf program's typed pointer,
- * a probe read otherwise (``direct`` is a constant after inlining). */
-#define TASK_FIELD(direct, t, f) ((direct) ? (t)->f : BPF_CORE_READ(t, f))
-
-static __always_inline long state_of(struct task_struct *t, bool direct)
+static __always_inline long state_of(bool direct, struct task_struct *t)
 {
     struct task_struct___old *old = (void *)t;
 
     if (bpf_core_field_exists(old->state))
-        return TASK_FIELD(direct, old, state);
-    return TASK_FIELD(direct, t, __state);
+        return FIELD(direct, old, state);
+    return FIELD(direct, t, __state);
 }
 
-static __always_inline int enqueue(struct task_struct *p, bool direct)
+static __always_inline int enqueue(bool direct, struct task_struct *p)
 {
-    u32 tid = TASK_FIELD(direct, p, pid);
+    u32 tid = FIELD(direct, p, pid);
     u64 ts, *queued;
 
     if (!tid)    // the idle tasks
@@ -63,17 +60,17 @@ static __always_inline int enqueue(struct task_struct *p, bool direct)
     return 0;
 }
 
-static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next,
-                                     bool direct)
+static __always_inline int on_switch(bool direct, struct task_struct *prev,
+                                     struct task_struct *next)
 {
     u32 tid, zero = 0;
     struct hist *h;
     u64 *ts, slot;
     s64 delta;
 
-    if (state_of(prev, direct) == TASK_RUNNING)
-        enqueue(prev, direct);
-    tid = TASK_FIELD(direct, next, pid);
+    if (state_of(direct, prev) == TASK_RUNNING)
+        enqueue(direct, prev);
+    tid = FIELD(direct, next, pid);
     if (!tid)    // switching to idle
         return 0;
     ts = bpf_map_lookup_elem(&queued_at, &tid);
@@ -92,17 +89,11 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
     return 0;
 }
 
-#define HOOK(name, tp, expr_btf, expr_raw)      \
-    SEC("tp_btf/" #tp)                          \
-    int name##_btf(u64 *ctx) { return expr_btf; } \
-    SEC("raw_tp/" #tp)                          \
-    int name##_raw(u64 *ctx) { return expr_raw; }
-
 #define TASK(i) ((struct task_struct *)ctx[i])
 
-HOOK(wakeup, sched_wakeup, enqueue(TASK(0), true), enqueue(TASK(0), false))
-HOOK(wakeup_new, sched_wakeup_new, enqueue(TASK(0), true), enqueue(TASK(0), false))
+DIRECT_TWINS(wakeup, sched_wakeup, enqueue, TASK(0))
+DIRECT_TWINS(wakeup_new, sched_wakeup_new, enqueue, TASK(0))
 /* sched_switch(bool preempt, prev, next, prev_state) */
-HOOK(switch, sched_switch, on_switch(TASK(1), TASK(2), true), on_switch(TASK(1), TASK(2), false))
+DIRECT_TWINS(switch, sched_switch, on_switch, TASK(1), TASK(2))
 
 char LICENSE[] SEC("license") = "GPL";

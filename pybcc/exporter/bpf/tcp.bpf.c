@@ -7,6 +7,7 @@
 #include <bpf/bpf_endian.h>
 #include <pybcc/twins.h>
 #include <exporter/metrics.h>
+#include <exporter/hooks.h>
 
 #define IPPROTO_TCP_ 6
 #define ETH_P_IP_ 0x0800
@@ -35,23 +36,26 @@ METRIC_MAP(accepts, struct port_key, u64, 1024);
 METRIC_MAP(retransmits, u32, u64, 32);          /* by TCP state */
 METRIC_MAP(drops, u32, u64, 512);               /* by enum skb_drop_reason */
 
-static __always_inline int on_state(const struct sock *sk, int old_state, int new_state)
+static __always_inline int on_state(bool direct, const struct sock *sk, int old_state,
+                                    int new_state)
 {
     u32 index = ((u32)old_state << 4) | ((u32)new_state & 15);
     struct port_key pk = {};
     u64 *n;
 
-    if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP_)
+    if (FIELD(direct, sk, sk_protocol) != IPPROTO_TCP_)
         return 0;
     n = bpf_map_lookup_elem(&transitions, &index);
     if (n)
         *n += 1;        // this CPU's copy
-    pk.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+    /* the ports only on the two transitions that count them */
     if (old_state == TCP_CLOSE_ && new_state == TCP_SYN_SENT_) {
-        pk.port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+        pk.family = FIELD(direct, sk, __sk_common.skc_family);
+        pk.port = bpf_ntohs(FIELD(direct, sk, __sk_common.skc_dport));
         counter_add(&connects, &pk, 1);
     } else if (old_state == TCP_SYN_RECV_ && new_state == TCP_ESTABLISHED_) {
-        pk.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+        pk.family = FIELD(direct, sk, __sk_common.skc_family);
+        pk.port = FIELD(direct, sk, __sk_common.skc_num);
         counter_add(&accepts, &pk, 1);
     }
     return 0;
@@ -65,11 +69,12 @@ static __always_inline int on_retransmit(const struct sock *sk)
     return 0;
 }
 
-/* The IP protocol of a packet: read from its network header. */
-static __always_inline u8 ip_protocol(struct sk_buff *skb)
+/* The IP protocol of a packet: read from its network header (packet
+ * bytes: a probe read even in tp_btf). */
+static __always_inline u8 ip_protocol(bool direct, struct sk_buff *skb)
 {
-    u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
-    unsigned char *nh = BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, network_header);
+    u16 proto = bpf_ntohs(FIELD(direct, skb, protocol));
+    unsigned char *nh = FIELD(direct, skb, head) + FIELD(direct, skb, network_header);
     u8 p = 0;
 
     if (proto == ETH_P_IP_)
@@ -79,19 +84,19 @@ static __always_inline u8 ip_protocol(struct sk_buff *skb)
     return p;
 }
 
-static __always_inline int on_drop(struct sk_buff *skb, u32 reason)
+static __always_inline int on_drop(bool direct, struct sk_buff *skb, u32 reason)
 {
-    if (ip_protocol(skb) == IPPROTO_TCP_)
+    if (ip_protocol(direct, skb) == IPPROTO_TCP_)
         counter_add(&drops, &reason, 1);
     return 0;
 }
 
 /* inet_sock_set_state(sk, oldstate, newstate) */
-BTF_RAW_TP(set_state, inet_sock_set_state,
-           on_state((const struct sock *)ctx[0], (int)ctx[1], (int)ctx[2]))
+DIRECT_TWINS(set_state, inet_sock_set_state,
+             on_state, (const struct sock *)ctx[0], (int)ctx[1], (int)ctx[2])
 /* tcp_retransmit_skb(sk, skb, ...) */
 BTF_RAW_TP(retransmit, tcp_retransmit_skb, on_retransmit((const struct sock *)ctx[0]))
 /* kfree_skb(skb, location, reason, ...) */
-BTF_RAW_TP(kfree_skb, kfree_skb, on_drop((struct sk_buff *)ctx[0], (u32)ctx[2]))
+DIRECT_TWINS(kfree_skb, kfree_skb, on_drop, (struct sk_buff *)ctx[0], (u32)ctx[2])
 
 char LICENSE[] SEC("license") = "GPL";
