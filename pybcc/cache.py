@@ -146,7 +146,7 @@ def write_entry(path, data, mode=None):
     write_atomic(path + ".sha256", _digest(data).encode())
 
 
-def _entry_problem(path):
+def _entry_problem(path, digest=True):
     """Why the entry at ``path`` must not be used; None when it may.
     Raises FileNotFoundError when there is no entry."""
     st = os.lstat(path)
@@ -160,6 +160,8 @@ def _entry_problem(path):
         check_private(os.path.dirname(path) or ".")
     except CacheDirError:
         return "is in a directory others can write"
+    if not digest:
+        return None
     try:
         with open(path + ".sha256", "rb") as f:
             want = f.read().decode("ascii", "replace").strip()
@@ -171,11 +173,13 @@ def _entry_problem(path):
     return None
 
 
-def entry_ok(path):
+def entry_ok(path, digest=True):
     """Whether the cache entry at ``path`` may be used (see the module
-    docstring). A bad one is removed, with a warning, so it is rebuilt."""
+    docstring). A bad one is removed, with a warning, so it is rebuilt.
+    digest=False skips the digest (for a large entry that the kernel and the
+    compiler never see, checked by its reader instead; see kallsyms_memo)."""
     try:
-        problem = _entry_problem(path)
+        problem = _entry_problem(path, digest)
     except FileNotFoundError:
         return False
     except OSError as e:
