@@ -131,6 +131,9 @@ def sha256(data=b""):
 
 
 def _digest(data):
+    if len(data) > 1 << 20:     # a precompiled header (~15 MB): OpenSSL's is ~6x faster
+        import hashlib
+        return hashlib.sha256(data).hexdigest()
     return sha256(data).hexdigest()
 
 
