@@ -130,7 +130,8 @@ def sha256(data=b""):
     return impl(data)
 
 
-def _digest(data):
+def hexdigest(data):
+    """SHA-256 of data, in hex."""
     if len(data) > 1 << 20:     # a precompiled header (~15 MB): OpenSSL's is ~6x faster
         import hashlib
         return hashlib.sha256(data).hexdigest()
@@ -140,13 +141,13 @@ def _digest(data):
 def seal(path):
     """Record the digest of the cache entry at ``path`` (NAME.sha256)."""
     with open(path, "rb") as f:
-        write_atomic(path + ".sha256", _digest(f.read()).encode())
+        write_atomic(path + ".sha256", hexdigest(f.read()).encode())
 
 
 def write_entry(path, data, mode=None):
     """write_atomic, and the digest that entry_ok() checks."""
     write_atomic(path, data, mode)
-    write_atomic(path + ".sha256", _digest(data).encode())
+    write_atomic(path + ".sha256", hexdigest(data).encode())
 
 
 def _entry_problem(path, digest=True):
@@ -171,7 +172,7 @@ def _entry_problem(path, digest=True):
     except FileNotFoundError:
         return "has no digest"
     with open(path, "rb") as f:
-        if _digest(f.read()) != want:
+        if hexdigest(f.read()) != want:
             return "was modified or truncated"
     return None
 

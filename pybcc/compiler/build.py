@@ -8,7 +8,6 @@ clang's dependency file) with their hashes, and checked on every hit. A hit
 costs a few file reads and never runs the compiler.
 """
 import errno
-import hashlib
 import logging
 import os
 import re
@@ -70,7 +69,7 @@ def headers_digest():
     """Hash of all of pybcc's headers, computed once per process."""
     global _headers_digest
     if _headers_digest is None:
-        h = hashlib.sha256()
+        h = _cache.sha256()
         for d, dirs, files in sorted(w for top in (INCLUDE_DIR, COMPAT_DIR)
                                      for w in os.walk(top)):
             dirs.sort()
@@ -188,7 +187,7 @@ def compile(source, cflags=(), include_dirs=(), *, filename=None, line_map=None,
         _run(comp, flags, body, display, line_map, os.fspath(output))
         return os.fspath(output)
 
-    h = hashlib.sha256(KEY_VERSION)
+    h = _cache.sha256(KEY_VERSION)
     for part in (body, comp.identity, headers_digest(), vmdir or "", *flags):
         b = part.encode("utf-8", "surrogateescape")
         h.update(len(b).to_bytes(8, "little") + b)
@@ -226,7 +225,7 @@ def _stamp(path):
 
 def _sha(path):
     with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+        return _cache.hexdigest(f.read())
 
 
 def _c_string(s):
