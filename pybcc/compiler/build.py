@@ -8,19 +8,18 @@ clang's dependency file) with their hashes, and checked on every hit. A hit
 costs a few file reads and never runs the compiler.
 """
 import errno
-import logging
 import os
 import re
-import subprocess
 
 from .. import cache as _cache
 from ..cache import boot_id
 from ..errors import CompileError
+from ..lazy import LazyLogger
 from ..kernel.arch import target_arch  # noqa: F401  (compiler.target_arch)
 from . import cache
 from .discover import Compiler, cache_tmpdir, find_compiler
 
-log = logging.getLogger("pybcc.compiler")
+log = LazyLogger("pybcc.compiler")
 
 INCLUDE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
 # Kernel UAPI bits (errno numbers) that BPF programs include; searched after
@@ -274,6 +273,7 @@ def _move(src, dst):
 
 def _exec(argv, env):
     """Run the compiler (one place, so tests can count invocations)."""
+    import subprocess       # not on a cache hit's path
     return subprocess.run(argv, capture_output=True, text=True, env=env,
                           errors="replace", stdin=subprocess.DEVNULL)
 
