@@ -9,7 +9,6 @@ user's own line numbers. Implicit kernel reads are added afterwards from
 clang's AST (implicit.py).
 """
 import dataclasses
-import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -17,10 +16,11 @@ from typing import Dict, List, Tuple
 
 from ... import cache
 from ...errors import CompileError
+from ...lazy import LazyLogger
 from . import tables as T
 from .lexer import match_paren, match_paren_back, significant, split_args, text_of, tokenize
 
-log = logging.getLogger("pybcc.bcc.dialect")
+log = LazyLogger("pybcc.bcc.dialect")
 INCLUDE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
 HEADER = os.path.join(INCLUDE_DIR, "pybcc_bcc.h")
 
