@@ -13,3 +13,18 @@ def lazy_getattr(package, where):
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         return getattr(importlib.import_module(f"{package}.{mod}"), name)
     return __getattr__
+
+
+class LazyLogger:
+    """logging.getLogger(name), with the logging package (~8 ms, traceback,
+    string, ...) imported only when something is logged."""
+
+    def __init__(self, name):
+        self._name = name
+        self._logger = None
+
+    def __getattr__(self, attr):
+        if self._logger is None:
+            import logging
+            self._logger = logging.getLogger(self._name)
+        return getattr(self._logger, attr)

@@ -124,3 +124,45 @@ def test_nothing_is_loaded_from_a_directory_others_can_write(cache_dir, capfd):
     # and an entry read directly from such a directory is refused too
     assert not cache.entry_ok(path)
     assert "in a directory others can write" in capfd.readouterr().err
+
+
+def _frontend_pch(tmp_path):
+    from pybcc.bcc.dialect import implicit
+    from pybcc.compiler import build
+    comp = compiler.find_compiler()
+    header = tmp_path / "small.h"
+    header.write_text("struct pybcc_pch_probe { int a; long b; };\n")
+    flags = build.base_flags(comp)
+    return lambda: implicit._pch(comp, flags, str(tmp_path / "no-vmlinux"), str(header))
+
+
+@pytest.mark.parametrize("damage", ["modified", "truncated", "writable", "foreign"])
+def test_frontend_pch_is_sealed(cache_dir, tmp_path, capfd, damage):
+    pch = _frontend_pch(tmp_path)
+    path = pch()
+    assert cache.entry_ok(path) and os.path.exists(path + ".sha256")
+    assert pch() == path and "warning" not in capfd.readouterr().err
+    good = open(path, "rb").read()
+    if damage == "modified":
+        with open(path, "r+b") as f:
+            f.seek(len(good) // 2)
+            f.write(bytes([good[len(good) // 2] ^ 0xFF]))
+        why = "modified or truncated"
+    elif damage == "truncated":
+        os.truncate(path, len(good) // 3)
+        why = "modified or truncated"
+    elif damage == "writable":
+        os.chmod(path, 0o666)
+        why = "writable by group or others"
+    else:
+        if os.geteuid() != 0:
+            pytest.skip("needs root to give a file away")
+        os.chown(path, pwd.getpwnam("nobody").pw_uid, -1)
+        why = "owned by uid"
+    assert pch() == path
+    err = capfd.readouterr().err
+    assert f"cache entry {path}" in err and why in err and "rebuilding" in err, err
+    assert cache.entry_ok(path)
+    st = os.stat(path)
+    assert st.st_uid == os.geteuid() and not st.st_mode & 0o077
+    assert len(open(path, "rb").read()) == len(good)

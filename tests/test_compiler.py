@@ -320,7 +320,7 @@ def test_cache_hit_is_fast_and_runs_no_compiler(clang, vmlinux_dir, monkeypatch)
     def no_compiler(*a):
         raise AssertionError("compiler ran on a cache hit")
     monkeypatch.setattr(build, "_exec", no_compiler)
-    monkeypatch.setattr(discover.subprocess, "run", no_compiler)
+    monkeypatch.setattr(subprocess, "run", no_compiler)
     times = []
     for _ in range(20):
         t = time.perf_counter()
@@ -426,7 +426,7 @@ def test_cc_is_honoured(monkeypatch, clang):
 
 def test_compiler_facts_are_cached_on_disk(monkeypatch, clang):
     discover.system_clang(refresh=True)
-    monkeypatch.setattr(discover.subprocess, "run",
+    monkeypatch.setattr(subprocess, "run",
                         lambda *a, **k: (_ for _ in ()).throw(AssertionError("probed")))
     assert discover.system_clang().version == clang.version
 

@@ -2,7 +2,7 @@
 
 Function symbols come from pybcc.symbols (a direct, cached reader that also
 finds separate debug files and resolves IFUNCs to the implementation the CPU
-runs); data symbols (USDT semaphores) are read with pyelftools, rarely.
+runs), and data symbols (USDT semaphores) by name.
 """
 from ..errors import AttachError
 from .. import symbols
@@ -21,17 +21,11 @@ def symbol_offset(path, name, functions_only=True):
 
 
 def _data_symbol_offset(path, name):
-    from elftools.elf.elffile import ELFFile
-    base = name.split("@", 1)[0]
-    with open(path, "rb") as f:
-        elf = ELFFile(f)
-        for sec_name in (".symtab", ".dynsym"):
-            sec = elf.get_section_by_name(sec_name)
-            for sym in (sec.iter_symbols() if sec is not None else ()):
-                e = sym.entry
-                if sym.name.split("@", 1)[0] == base and e.st_shndx != "SHN_UNDEF" and e.st_value:
-                    return symbols.load_elf(path).vaddr_to_offset(e.st_value)
-    raise AttachError(f"{path} has no symbol {name}")
+    from ..symbols import elfsyms
+    offset = elfsyms.data_offset(path, name.split("@", 1)[0])
+    if offset is None:
+        raise AttachError(f"{path} has no symbol {name}")
+    return offset
 
 
 def match_symbols(path, regex):

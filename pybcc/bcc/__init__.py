@@ -25,9 +25,20 @@ from .constants import (DEBUG_BPF, DEBUG_BPF_REGISTER_STATE, DEBUG_BTF,  # noqa:
                         PerfType, XDPAction, XDPFlags)
 from .perf import Perf  # noqa: F401
 from .symcache import SymbolCache  # noqa: F401
-from .usdt import USDT, USDTException  # noqa: F401
 from .utils import ArgString, StrcmpRewrite, printb  # noqa: F401
 from .version import __version__  # noqa: F401
 
 TRACEFS = "/sys/kernel/tracing"
 DEBUGFS = "/sys/kernel/debug"
+
+# `from bcc import *` gives what it gave before USDT became lazy.
+__all__ = [k for k in list(globals()) if not k.startswith("_")] + ["USDT", "USDTException"]
+
+
+def __getattr__(name):
+    # USDT support (pybcc.usdt: ELF notes, argument parsing) is imported only
+    # by the scripts that use it: `from bcc import USDT` still works.
+    if name in ("USDT", "USDTException"):
+        from . import usdt
+        return getattr(usdt, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

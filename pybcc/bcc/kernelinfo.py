@@ -6,7 +6,6 @@ Every support_* answer comes from pybcc.kernel.features, which tries the
 real operation once per process: no guessing from kallsyms.
 """
 import os
-import platform
 import re
 import time
 
@@ -33,7 +32,7 @@ def _read_lines(path):
 
 
 def _kernel_version():
-    nums = re.findall(r"\d+", platform.release())[:2]
+    nums = re.findall(r"\d+", os.uname().release)[:2]
     return tuple(int(n) for n in nums)
 
 

@@ -6,7 +6,6 @@ raises NotSupportedError naming what to use instead (a tracepoint, usually).
 """
 import os
 import re
-import socket
 import sys
 
 from .. import attach as _attach
@@ -420,6 +419,7 @@ class Probes:
     def attach_raw_socket(fn, dev):
         """Attach SOCKET_FILTER ``fn`` to a new raw socket on ``dev``; the
         socket's fd is left in fn.sock (as bcc does)."""
+        import socket
         sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW | socket.SOCK_NONBLOCK,
                              socket.htons(0x0003))  # ETH_P_ALL
         try:

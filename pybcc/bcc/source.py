@@ -17,7 +17,7 @@ from typing import Dict, List, Tuple
 from .. import sections
 from .constants import DEBUG_PREPROCESSOR, DEBUG_SOURCE
 from ..errors import CompileError
-from .dialect import diagnostics, rewrite
+from .dialect import rewrite
 from .text import as_str
 
 
@@ -104,6 +104,7 @@ def build_variant(build, variant):
 
 def _in_user_text(err, compiled, user, filename):
     """The compile error with the user's lines and columns (dialect/diagnostics.py)."""
+    from .dialect import diagnostics
     body = compiled.split("\n#line 1 ", 1)[-1].split("\n", 1)[-1]
     args = (filename, body.splitlines(), user.splitlines())
     message = diagnostics.in_user_text(err.message, *args)

@@ -8,20 +8,18 @@ clang's dependency file) with their hashes, and checked on every hit. A hit
 costs a few file reads and never runs the compiler.
 """
 import errno
-import hashlib
-import logging
 import os
 import re
-import subprocess
 
 from .. import cache as _cache
 from ..cache import boot_id
 from ..errors import CompileError
+from ..lazy import LazyLogger
 from ..kernel.arch import target_arch  # noqa: F401  (compiler.target_arch)
 from . import cache
 from .discover import Compiler, cache_tmpdir, find_compiler
 
-log = logging.getLogger("pybcc.compiler")
+log = LazyLogger("pybcc.compiler")
 
 INCLUDE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
 # Kernel UAPI bits (errno numbers) that BPF programs include; searched after
@@ -70,7 +68,7 @@ def headers_digest():
     """Hash of all of pybcc's headers, computed once per process."""
     global _headers_digest
     if _headers_digest is None:
-        h = hashlib.sha256()
+        h = _cache.sha256()
         for d, dirs, files in sorted(w for top in (INCLUDE_DIR, COMPAT_DIR)
                                      for w in os.walk(top)):
             dirs.sort()
@@ -188,7 +186,7 @@ def compile(source, cflags=(), include_dirs=(), *, filename=None, line_map=None,
         _run(comp, flags, body, display, line_map, os.fspath(output))
         return os.fspath(output)
 
-    h = hashlib.sha256(KEY_VERSION)
+    h = _cache.sha256(KEY_VERSION)
     for part in (body, comp.identity, headers_digest(), vmdir or "", *flags):
         b = part.encode("utf-8", "surrogateescape")
         h.update(len(b).to_bytes(8, "little") + b)
@@ -226,7 +224,7 @@ def _stamp(path):
 
 def _sha(path):
     with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+        return _cache.hexdigest(f.read())
 
 
 def _c_string(s):
@@ -275,6 +273,7 @@ def _move(src, dst):
 
 def _exec(argv, env):
     """Run the compiler (one place, so tests can count invocations)."""
+    import subprocess       # not on a cache hit's path
     return subprocess.run(argv, capture_output=True, text=True, env=env,
                           errors="replace", stdin=subprocess.DEVNULL)
 

@@ -11,7 +11,6 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from typing import Tuple
@@ -189,6 +188,7 @@ def _probe(exe, extra, kind, refresh):
 
 
 def _run_probe(exe, extra, kind):
+    import subprocess       # once per compiler, then remembered
     argv = [exe, *extra]
     env = None
     if kind == "zig":

@@ -16,11 +16,35 @@ Probes (uprobes, kprobes)::
 
 Unresolvable addresses read "[unknown]", as in bcc.
 """
-from .demangle import demangle  # noqa: F401
-from .elfsyms import ElfSymbols, Symbol, load as load_elf  # noqa: F401
-from .format import UNKNOWN, format_symbol  # noqa: F401
-from .kallsyms import KernelSymbols, kernel_symbols, ksym, ksymname  # noqa: F401
-from .libpath import find_binary, find_library, resolve_module  # noqa: F401
-from .procmaps import Mapping, parse_maps, read_maps  # noqa: F401
-from .resolver import (KernelResolver, ProcessSymbols, forget, sym,  # noqa: F401
-                       symbol_address, symbol_cache)
+import importlib
+
+# name -> (submodule, attribute there). Imported on first use: a tool that
+# only needs kernel symbols does not import the ELF reader, the demangler
+# (ctypes.util, subprocess) or the process maps.
+_WHERE = {
+    "demangle": ("demangle", "demangle"),
+    "ElfSymbols": ("elfsyms", "ElfSymbols"), "Symbol": ("elfsyms", "Symbol"),
+    "load_elf": ("elfsyms", "load"),
+    "UNKNOWN": ("format", "UNKNOWN"), "format_symbol": ("format", "format_symbol"),
+    "KernelSymbols": ("kallsyms", "KernelSymbols"), "kernel_symbols": ("kallsyms", "kernel_symbols"),
+    "ksym": ("kallsyms", "ksym"), "ksymname": ("kallsyms", "ksymname"),
+    "find_binary": ("libpath", "find_binary"), "find_library": ("libpath", "find_library"),
+    "resolve_module": ("libpath", "resolve_module"),
+    "Mapping": ("procmaps", "Mapping"), "parse_maps": ("procmaps", "parse_maps"),
+    "read_maps": ("procmaps", "read_maps"),
+    "KernelResolver": ("resolver", "KernelResolver"), "ProcessSymbols": ("resolver", "ProcessSymbols"),
+    "forget": ("resolver", "forget"), "sym": ("resolver", "sym"),
+    "symbol_address": ("resolver", "symbol_address"), "symbol_cache": ("resolver", "symbol_cache"),
+}
+__all__ = sorted(_WHERE)
+_SUBMODULES = {"debuginfo", "demangle", "elf", "elfsyms", "format", "ifunc", "kallsyms",
+               "kallsyms_memo", "libpath", "perfmap", "procmaps", "resolver"}
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{where[0]}"), where[1])

@@ -189,16 +189,20 @@ class ElfFile:
         (crc,) = struct.unpack_from(self._e + "I", data, crc_off)
         return data[:end].decode("utf-8", "replace"), crc
 
-    def symbols(self, sec, types=None):
+    def symbols(self, sec, types=None, named=None):
         """Yield (index, name_bytes, value, size, type, bind, shndx) for a symbol table section.
 
         Undefined symbols are skipped: they name functions of other modules.
         ``types`` (a tuple of STT_* values) keeps only symbols of those types.
+        ``named`` (bytes) keeps only symbols called that, or that plus "@version".
         """
         if sec is None or sec.type == SHT_NOBITS or not sec.size:
             return
         strsec = self.sections[sec.link] if sec.link < len(self.sections) else None
         strtab = self.section_data(strsec)
+        wanted = None if named is None else _string_offsets(strtab, named)
+        if wanted is not None and not wanted:
+            return
         raw = bytes(self.data[sec.offset:sec.offset + sec.size])
         if self.is64:
             fmt, order = self._e + "IBBHQQ", (0, 4, 5, 1, 3)
@@ -211,11 +215,26 @@ class ElfFile:
         for index, rec in enumerate(struct.iter_unpack(fmt, raw)):
             shndx = rec[i_shndx]
             info = rec[i_info]
-            if shndx == SHN_UNDEF or (types and info & 0xF not in types):
-                continue
             off = rec[i_name]
+            if shndx == SHN_UNDEF or (types and info & 0xF not in types) or \
+                    (wanted is not None and off not in wanted):
+                continue
             end = find(b"\0", off)
             yield index, strtab[off:end], rec[i_value], rec[i_size], info & 0xF, info >> 4, shndx
+
+
+def _string_offsets(strtab, name):
+    """Offsets in a string table where the string ``name`` or "name@..."
+    starts. Linkers share string tails ("getpid" may be the end of
+    "__getpid"), so a match need not follow a NUL."""
+    out = set()
+    pos = strtab.find(name)
+    while pos >= 0:
+        end = pos + len(name)
+        if end < len(strtab) and strtab[end] in (0, 64):    # NUL or "@"
+            out.add(pos)
+        pos = strtab.find(name, pos + 1)
+    return out
 
 
 def hidden_versions(elf):

@@ -31,6 +31,29 @@ def _rank(name, bind):
     return (len(name) - len(name.lstrip("_")), _BIND_RANK.get(bind, 2), len(name), name)
 
 
+def _collect(elf, entries, ifuncs, named=None):
+    """Append (value, size, bind, is_default_version, name) per function
+    (called ``named`` or "named@version" only, if given); add the addresses
+    of IFUNCs to ``ifuncs``."""
+    for secname in (".symtab", ".dynsym"):
+        hidden = hidden_versions(elf) if secname == ".dynsym" else ()
+        for index, name, value, size, typ, bind, _ in elf.symbols(elf.section(secname), _FUNC_TYPES,
+                                                                  named):
+            if typ == STT_GNU_IFUNC:
+                ifuncs.add(value)
+            if name:
+                # Default version: plain names and "f@@V"; "f@V" and hidden
+                # .dynsym versions are compatibility copies.
+                default = index not in hidden and (b"@" not in name or b"@@" in name)
+                entries.append((value, size, bind, default, name))
+
+
+def _preference(bind, default):
+    """Lower wins a name: exported definitions and default versions over
+    compatibility versions and local statics of the same name."""
+    return _BIND_RANK.get(bind, 2) + (0 if default else 4)
+
+
 class ElfSymbols:
     """Function symbols of one file, sorted for address lookup and indexed by name."""
 
@@ -57,18 +80,7 @@ class ElfSymbols:
         self._build(entries)
 
     def _collect(self, elf, entries):
-        """Append (value, size, bind, is_default_version, name) per function."""
-        ifuncs = self._ifuncs
-        for secname in (".symtab", ".dynsym"):
-            hidden = hidden_versions(elf) if secname == ".dynsym" else ()
-            for index, name, value, size, typ, bind, _ in elf.symbols(elf.section(secname), _FUNC_TYPES):
-                if typ == STT_GNU_IFUNC:
-                    ifuncs.add(value)
-                if name:
-                    # Default version: plain names and "f@@V"; "f@V" and hidden
-                    # .dynsym versions are compatibility copies.
-                    default = index not in hidden and (b"@" not in name or b"@@" in name)
-                    entries.append((value, size, bind, default, name))
+        _collect(elf, entries, self._ifuncs)
 
     def _add_separate_debug(self, elf, path, entries):
         root = ""
@@ -94,7 +106,6 @@ class ElfSymbols:
     def _build(self, entries):
         by_addr = {}   # address -> (size, name, bind) of the symbol shown for it
         names = {}     # name -> (address, size, preference)
-        get_rank = _BIND_RANK.get
         for addr, size, bind, default, bname in entries:
             name = bname.decode("utf-8", "replace")
             cur = by_addr.get(addr)
@@ -102,9 +113,7 @@ class ElfSymbols:
                 by_addr[addr] = (size, name, bind)
             elif cur[1] != name and (-size, _rank(name, bind)) < (-cur[0], _rank(cur[1], cur[2])):
                 by_addr[addr] = (size, name, bind)  # the widest symbol, then the nicest name
-            # Default versions and exported definitions win a name over
-            # compatibility versions and local statics of the same name.
-            pref = get_rank(bind, 2) + (0 if default else 4)
+            pref = _preference(bind, default)
             old = names.get(name)
             if old is None or pref < old[2]:
                 names[name] = (addr, size, pref)
@@ -158,10 +167,7 @@ class ElfSymbols:
 
     def vaddr_to_offset(self, vaddr):
         """File offset of a link-time address: what a uprobe is attached at."""
-        for seg_vaddr, seg_off, filesz, _ in self.loads:
-            if seg_vaddr <= vaddr < seg_vaddr + filesz:
-                return vaddr - seg_vaddr + seg_off
-        return vaddr  # no segments (relocatable object): addresses are offsets
+        return _vaddr_to_offset(self.loads, vaddr)
 
     def offset_to_vaddr(self, offset):
         """Link-time address of a file offset (from /proc/PID/maps)."""
@@ -171,8 +177,58 @@ class ElfSymbols:
         return offset
 
 
+def _vaddr_to_offset(loads, vaddr):
+    for seg_vaddr, seg_off, filesz, _ in loads:
+        if seg_vaddr <= vaddr < seg_vaddr + filesz:
+            return vaddr - seg_vaddr + seg_off
+    return vaddr  # no segments (relocatable object): addresses are offsets
+
+
 _CACHE = OrderedDict()
 _CACHE_MAX = 256
+
+
+def _key(path, open_path):
+    st = os.stat(open_path or path)
+    if not stat.S_ISREG(st.st_mode):  # mapped devices (/dev/dri, ...): never open them
+        raise ElfError(f"{path}: not a regular file")
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def find(path, name, open_path=None):
+    """load(path).find(name) without building the whole table when it is not
+    loaded yet: attaching a uprobe to one function of a large binary reads
+    only the symbol records of that name."""
+    name = as_str(name)
+    syms = _CACHE.get(_key(path, open_path))
+    if syms is not None:
+        return syms.find(name)
+    entries, ifuncs = [], set()
+    with ElfFile.open(open_path or path) as elf:
+        own_symtab = elf.section(".symtab") is not None
+        loads = [(s.vaddr, s.offset, s.filesz, s.memsz) for s in elf.loads()]
+        _collect(elf, entries, ifuncs, name.encode())
+    best = None
+    for addr, size, bind, default, _ in entries:     # the first of the most preferred, as _build
+        pref = _preference(bind, default)
+        if best is None or pref < best[2]:
+            best = (addr, size, pref)
+    if best is None or (not own_symtab and best[2]):
+        return load(path, open_path).find(name)     # a separate debug file may know better
+    offset = _vaddr_to_offset(loads, best[0])
+    return Symbol(name, best[0], best[1], offset, best[0] in ifuncs)
+
+
+def data_offset(path, name):
+    """File offset of the first defined symbol of any type called ``name``
+    (or "name@version") with a non-zero value, or None: a USDT semaphore."""
+    with ElfFile.open(path) as elf:
+        for secname in (".symtab", ".dynsym"):
+            for _, _, value, _, _, _, _ in elf.symbols(elf.section(secname), None, name.encode()):
+                if value:
+                    return _vaddr_to_offset([(s.vaddr, s.offset, s.filesz, s.memsz)
+                                             for s in elf.loads()], value)
+    return None
 
 
 def load(path, open_path=None):
@@ -182,10 +238,7 @@ def load(path, open_path=None):
     processes' /proc/PID/root or map_files paths is parsed once, and a
     rebuilt binary at the same path is parsed again.
     """
-    st = os.stat(open_path or path)
-    if not stat.S_ISREG(st.st_mode):  # mapped devices (/dev/dri, ...): never open them
-        raise ElfError(f"{path}: not a regular file")
-    key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+    key = _key(path, open_path)
     syms = _CACHE.get(key)
     if syms is not None:
         _CACHE.move_to_end(key)

@@ -1,140 +1,198 @@
 """Kernel symbols from /proc/kallsyms: address -> name and name -> address.
 
-The file has ~100-200k lines (5 MB). It is read once, on first use, and
-kept as it is plus two compact arrays: addresses sorted for bisect, and the
-offset of each line in the text. Names are sliced out only when asked for,
-and a name is found by searching the text (about a millisecond), which
-saves the ~25 MB a dict of every name would cost.
+The file has ~100-200k lines (5 MB). The core kernel's lines come from a
+per-boot memo (kallsyms_memo): sorted addresses, the offset of each line,
+and the lines themselves, mapped from disk. The modules' and BPF programs'
+lines (which change while the system runs) are read from /proc/kallsyms
+only when an address outside the core kernel is looked up, or a name is
+not in the core kernel. Names are sliced out only when asked for, and a
+name is found by searching the text (a few milliseconds), which saves the
+~25 MB a dict of every name would cost.
 Without CAP_SYSLOG every address reads as zero: that is reported, not guessed.
 """
 import bisect
 import re
 from array import array
-import operator
 from itertools import accumulate, islice
+import operator
 
 from ..errors import BPFError, FormatError
+from . import kallsyms_memo
 from .format import as_str, format_symbol
+from .kallsyms_memo import Table, Text
 
 KALLSYMS = "/proc/kallsyms"
-_TEXT_TYPES = b"tTwW"
+_CHUNK = 1 << 20          # parse this many bytes of lines at a time (peak memory)
+
+
+def _parse(data, path, check_zero=True):
+    """A sorted Table of whole kallsyms lines ``data`` (bytes ending in a newline)."""
+    width = data.find(b" ")
+    if width <= 0:
+        if not data and not check_zero:
+            return Table(array("Q"), array("I"), Text(b""), 16)
+        raise BPFError(f"{path}: empty or unreadable")
+    addrs, starts = array("Q"), array("I")
+    pos = 0
+    while pos < len(data):
+        cut = data.find(b"\n", min(pos + _CHUNK, len(data) - 1)) + 1
+        lines = data[pos:cut].split(b"\n")
+        lines.pop()     # after the chunk's last newline
+        try:
+            addrs.extend([int(line[:width], 16) for line in lines])
+        except ValueError as e:
+            raise FormatError(f"{path}: not a kallsyms table ({e})") from None
+        except OverflowError:
+            raise FormatError(f"{path}: an address is wider than 64 bits") from None
+        # Line i of the chunk starts after the lines before it and their newlines.
+        starts.extend(islice(accumulate(map(len, lines), lambda a, n: a + n + 1, initial=pos),
+                             len(lines)))
+        pos = cut
+    if check_zero and addrs and not any(addrs[:1000]):
+        raise BPFError(f"{path} shows zero addresses: reading kernel symbols needs "
+                       "root (CAP_SYSLOG) and kernel.kptr_restrict < 2")
+    # BPF programs are listed last, below the modules' addresses.
+    if not all(map(operator.le, addrs, islice(addrs, 1, None))):
+        order = sorted(range(len(addrs)), key=addrs.__getitem__)
+        starts = array("I", [starts[i] for i in order])
+        addrs = array("Q", [addrs[i] for i in order])
+    return Table(addrs, starts, Text(data), width)
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    if data and not data.endswith(b"\n"):
+        data += b"\n"
+    return data
+
+
+def _nearest(table, addr):
+    """Index of the last symbol at or below addr in table, or -1."""
+    return bisect.bisect_right(table.addrs, addr) - 1
+
+
+def _entry_at(table, i):
+    """(name, type, module or None) of line i: "addr t name" or "addr t name\\t[module]"."""
+    text, pos, width = table.text, table.starts[i], table.width
+    end = text.find(b"\n", pos)
+    name, _, mod = text[pos + width + 3:end].partition(b"\t")
+    module = mod.strip(b"[]").decode(errors="replace") if mod else None
+    kind = chr(text[pos + width + 1]) if pos + width + 1 < end else "?"
+    return name.decode(errors="replace"), kind, module
+
+
+def _find(table, name, module=None):
+    """Yield (address, type letter) of each line of table naming ``name``."""
+    text, width = table.text, table.width
+    needle = b" " + name.encode()
+    tail = b"\t[" + module.encode() + b"]\n" if module else None
+    pos = text.find(needle)
+    while pos >= 0:
+        end = pos + len(needle)
+        line = pos - width - 2  # "addr t" precedes the name
+        if line >= 0 and text[pos - 2] == 32 and (line == 0 or text[line - 1] == 10):
+            if tail is None and text[end] in (9, 10) or tail and text.startswith(tail, end):
+                yield int(text[line:line + width], 16), chr(text[pos - 1])
+        pos = text.find(needle, end)
 
 
 class KernelSymbols:
     def __init__(self, path=KALLSYMS):
         self.path = path
-        self._data = None
+        self._core = None       # /proc/kallsyms: the core kernel's lines; else the whole file
+        self._dynamic = None    # modules' and BPF programs' lines (only for /proc/kallsyms)
+
+    def _core_table(self):
+        if self._core is None:
+            if self.path == KALLSYMS:
+                self._core = kallsyms_memo.load()
+            if self._core is None:
+                self._load()
+        return self._core
 
     def _load(self):
-        with open(self.path, "rb") as f:
-            data = f.read()
-        width = data.find(b" ")
-        if width <= 0:
-            raise BPFError(f"{self.path}: empty or unreadable")
-        if not data.endswith(b"\n"):
-            data += b"\n"
-        lines = data.splitlines()
-        # Line i starts at the sum of the lengths before it, plus i newlines.
-        ends = list(accumulate(map(len, lines)))
-        try:
-            addrs = [int(line[:width], 16) for line in lines]
-        except ValueError as e:
-            raise FormatError(f"{self.path}: not a kallsyms table ({e})") from None
-        del lines
-        if addrs and not any(addrs[:1000]):
-            raise BPFError(f"{self.path} shows zero addresses: reading kernel symbols needs "
-                           "root (CAP_SYSLOG) and kernel.kptr_restrict < 2")
-        starts = [0] + ends[:-1]
-        starts = array("Q", map(operator.add, starts, range(len(starts))))
-        # BPF programs are listed last, below the modules' addresses.
-        self._sorted = all(map(operator.le, addrs, islice(addrs, 1, None)))
-        if not self._sorted:
-            order = sorted(range(len(addrs)), key=addrs.__getitem__)
-            starts = array("Q", [starts[i] for i in order])
-            addrs = [addrs[i] for i in order]
-        self._width = width
-        try:
-            self._addrs = array("Q", addrs)
-        except OverflowError:
-            raise FormatError(f"{self.path}: an address is wider than 64 bits") from None
-        self._starts = starts
-        self._data = data
+        data = _read(self.path)
+        if self.path != KALLSYMS:
+            self._core = _parse(data, self.path)
+            self._dynamic = _parse(b"", self.path, check_zero=False)
+            return
+        split = data.find(b"\t[")
+        split = data.rfind(b"\n", 0, split) + 1 if split >= 0 else len(data)
+        self._core = _parse(data[:split], self.path)
+        self._dynamic = _parse(data[split:], self.path, check_zero=False)
+        kallsyms_memo.store(self._core)
 
-    def _ensure(self):
-        if self._data is None:
-            self._load()
+    def _dynamic_table(self):
+        if self._dynamic is None:
+            data = _read(self.path)
+            split = data.find(b"\t[")
+            split = data.rfind(b"\n", 0, split) + 1 if split >= 0 else len(data)
+            self._dynamic = _parse(data[split:], self.path, check_zero=False)
+        return self._dynamic
+
+    def _tables(self):
+        return self._core_table(), self._dynamic_table()
 
     def refresh(self):
-        """Forget the table: BPF programs and modules loaded later appear in it."""
-        self._data = None
-
-    def _entry_at(self, pos):
-        """(name, type, module or None) of the line starting at text offset pos:
-        "addr t name" or "addr t name\\t[module]"."""
-        data = self._data
-        end = data.index(b"\n", pos)
-        name, _, mod = data[pos + self._width + 3:end].partition(b"\t")
-        module = mod.strip(b"[]").decode(errors="replace") if mod else None
-        kind = chr(data[pos + self._width + 1]) if pos + self._width + 1 < end else "?"
-        return name.decode(errors="replace"), kind, module
+        """Forget the modules and BPF programs: those loaded later appear."""
+        self._dynamic = None
+        if self.path != KALLSYMS:
+            self._core = None
 
     def __len__(self):
-        self._ensure()
-        return len(self._addrs)
+        return sum(len(t.addrs) for t in self._tables())
 
     def lookup(self, addr):
         """(name, offset, module) for a kernel address; module is "kernel" for
         the core image. None below the first symbol."""
-        self._ensure()
-        i = bisect.bisect_right(self._addrs, addr) - 1
+        core = self._core_table()
+        best, i = core, _nearest(core, addr)
+        # Modules and BPF programs live outside the core kernel's addresses.
+        if i < 0 or i == len(core.addrs) - 1:
+            dyn = self._dynamic_table()
+            j = _nearest(dyn, addr)
+            if j >= 0 and (i < 0 or dyn.addrs[j] >= core.addrs[i]):
+                best, i = dyn, j
         if i < 0:
             return None
-        name, _, module = self._entry_at(self._starts[i])
-        return name, addr - self._addrs[i], module or "kernel"
+        name, _, module = _entry_at(best, i)
+        return name, addr - best.addrs[i], module or "kernel"
 
-    def _find(self, name, module=None):
-        """Yield (address, type letter) of each line naming ``name``."""
-        self._ensure()
-        data, width = self._data, self._width
-        needle = b" " + name.encode()
-        tail = b"\t[" + module.encode() + b"]\n" if module else None
-        pos = data.find(needle)
-        while pos >= 0:
-            end = pos + len(needle)
-            line = pos - width - 2  # "addr t" precedes the name
-            if line >= 0 and data[pos - 2:pos - 1] == b" " and (line == 0 or data[line - 1] == 10):
-                if tail is None and data[end] in (9, 10) or tail and data.startswith(tail, end):
-                    yield int(data[line:line + width], 16), chr(data[pos - 1])
-            pos = data.find(needle, end)
+    def _first(self, name, module=None):
+        """(address, type letter) of the lowest-addressed line naming
+        ``name`` (the core kernel's first), or None."""
+        tables = (self._core_table, self._dynamic_table)
+        if module and self.path == KALLSYMS:
+            tables = tables[1:]     # the memo holds the core kernel's lines only
+        for table in tables:
+            hits = list(_find(table(), name, module))
+            if hits:
+                return min(hits)
+        return None
 
     def address(self, name, module=None):
         """Address of a symbol name (in ``module`` if given), or None. Several
         static functions may share a name; the lowest address is returned."""
-        name, module = as_str(name), as_str(module)
-        best = None
-        for addr, _ in self._find(name, module):
-            if self._sorted:
-                return addr
-            best = addr if best is None else min(best, addr)
-        return best
+        hit = self._first(as_str(name), as_str(module))
+        return hit and hit[0]
 
     def type_of(self, name):
         """The kallsyms type letter ("T", "t", "W", ...) of a symbol, or None."""
-        for _, kind in self._find(as_str(name)):
-            return kind
-        return None
+        hit = self._first(as_str(name))
+        return hit and hit[1]
 
     def functions(self, pattern):
         """Sorted unique names of text symbols (types t, T, w, W) matching the
         regular expression (re.match, anchored at the start only, as bcc's
         event_re), for probes given by pattern."""
-        self._ensure()
         rx = re.compile(pattern)
         out = set()
-        for m in re.finditer(rb"^[0-9a-f]+ [tTwW] ([^\t\n]+)", self._data, re.M):
-            name = m.group(1).decode(errors="replace")
-            if rx.match(name):
-                out.add(name)
+        for table in self._tables():
+            for m in re.finditer(rb"^[0-9a-f]+ [tTwW] ([^\t\n]+)", table.text.buffer(), re.M):
+                name = m.group(1).decode(errors="replace")
+                if rx.match(name):
+                    out.add(name)
         return sorted(out)
 
 

@@ -191,12 +191,11 @@ def symbol_address(module, name, pid=None, resolve_ifunc=True):
     path = resolve_module(module, pid) if module else None
     if path is None:
         raise LookupError(f"can't find library or program {module!r}")
-    syms = elfsyms.load(path)
-    sym_ = syms.find(name)
+    sym_ = elfsyms.find(path, name)
     if sym_ is None:
         raise LookupError(f"can't find symbol {name!r} in {path}")
     if sym_.ifunc and resolve_ifunc:
         offset = implementation_offset(path, name)
         if offset is not None:
-            return path, offset, syms.offset_to_vaddr(offset)
+            return path, offset, elfsyms.load(path).offset_to_vaddr(offset)
     return path, sym_.offset, sym_.vaddr

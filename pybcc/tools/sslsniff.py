@@ -193,7 +193,7 @@ def linked_into(lib, pid):
     (statically linked OpenSSL, as in some builds of node or nginx), else None."""
     exe = f"/proc/{pid}/exe"
     try:
-        return exe if elfsyms.load(exe).find(lib.functions[0][0]) else None
+        return exe if elfsyms.find(exe, lib.functions[0][0]) else None
     except (OSError, BPFError):
         return None
 

@@ -81,7 +81,9 @@ def _setup(cflags):
 
 def _pch(comp, flags, vmdir, header):
     """Path of the precompiled header for `header`, built once per (compiler,
-    flags, vmlinux.h, headers)."""
+    flags, vmlinux.h, headers). Sealed like every cache entry clang reads
+    (pybcc.cache): a modified, truncated, foreign or writable one is refused
+    with a warning and built again."""
     from ... import cache
     from ...compiler import build
     from ...compiler.discover import cache_tmpdir
@@ -92,14 +94,16 @@ def _pch(comp, flags, vmdir, header):
         h.update(part.encode() + b"\0")
     h.update(hdr)
     path = os.path.join(cache.private_dir("frontend"), h.hexdigest() + ".pch")
-    if os.path.exists(path):
+    if cache.entry_ok(path):
         return path
     with cache_tmpdir() as tmp:
         out = os.path.join(tmp, "h.pch")
         r = _exec([*comp.argv, *flags, "-x", "c-header", header, "-o", out], comp)
         if r.returncode != 0:
             raise RuntimeError(f"precompiling {header} failed:\n{r.stderr[-3000:]}")
+        os.chmod(out, 0o600)
         os.replace(out, path)
+    cache.seal(path)
     return path
 
 

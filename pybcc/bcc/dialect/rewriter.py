@@ -9,18 +9,18 @@ user's own line numbers. Implicit kernel reads are added afterwards from
 clang's AST (implicit.py).
 """
 import dataclasses
-import hashlib
-import logging
 import os
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Tuple
 
+from ... import cache
 from ...errors import CompileError
+from ...lazy import LazyLogger
 from . import tables as T
 from .lexer import match_paren, match_paren_back, significant, split_args, text_of, tokenize
 
-log = logging.getLogger("pybcc.bcc.dialect")
+log = LazyLogger("pybcc.bcc.dialect")
 INCLUDE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
 HEADER = os.path.join(INCLUDE_DIR, "pybcc_bcc.h")
 
@@ -770,7 +770,7 @@ def _frontend_digest():
     """Hash of the front end's own code and headers (once per process)."""
     global _sources_digest
     if _sources_digest is None:
-        h = hashlib.sha256(CACHE_VERSION)
+        h = cache.sha256(CACHE_VERSION)
         here = os.path.dirname(os.path.abspath(__file__))
         for d, dirs, files in sorted(os.walk(here)):
             dirs[:] = sorted(x for x in dirs if x != "__pycache__")
@@ -790,7 +790,7 @@ def _cache_key(text, filename, cflags, implicit_reads):
     except Exception as e:  # no compiler or BTF: the rewrite itself will say so
         log.debug("front-end cache disabled: %s", e)
         return None
-    h = hashlib.sha256()
+    h = cache.sha256()
     for p in parts:
         b = p.encode("utf-8", "surrogateescape")
         h.update(len(b).to_bytes(8, "little") + b)

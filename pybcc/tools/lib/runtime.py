@@ -94,7 +94,7 @@ class Tool:
         uprobe, or a uretprobe); false when the file has no such function."""
         from ...attach import uprobe
         from ...symbols import elfsyms
-        sym = elfsyms.load(path).find(func)
+        sym = elfsyms.find(path, func)
         if sym is None:
             return False
         prog = self.coll.load_program(prog_name)
