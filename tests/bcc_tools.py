@@ -187,8 +187,11 @@ def _run(script, args, expect, startup, window, t0):
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     out = _read_until(proc, startup, lambda out: b"\n" in out)    # it is running
     started = time.time() - t0
+    # Tools open their buffers after the header; a tool that refuses exits
+    # after its one line (under TCG that takes seconds: don't start the
+    # activity for it).
+    out = _read_until(proc, 1.0 * SLOW, lambda out: False, out)
     if proc.poll() is None:
-        time.sleep(1.0)     # tools open their buffers after the header
         subprocess.run(["sh", "-c", ACTIVITY % {"mark": MARK}], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=30 * SLOW)
         out = _read_until(proc, window, lambda out: False, out)
