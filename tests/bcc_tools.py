@@ -311,6 +311,18 @@ def run_all(names, workers=4 if SLOW > 1 else 3, progress=None, warm=True):
         return results
 
 
+def unseen_first(names, table_path):
+    """``names`` with the tools that no other table beside ``table_path``
+    (the other VM kernels' of this run) has yet first: under TCG a kernel's
+    run may be cut at its time limit, and then the columns together cover
+    more tools."""
+    seen = set()
+    for other in glob.glob(os.path.join(os.path.dirname(table_path) or ".", "vm-*.txt")):
+        if os.path.abspath(other) != os.path.abspath(table_path):
+            seen |= set(read_table(other)[1])
+    return [n for n in names if n not in seen] + [n for n in names if n in seen]
+
+
 def table(results, seconds):
     """The classification as text: one line per tool, then the counts."""
     lines = [f"# kernel {os.uname().release}"]
