@@ -157,17 +157,18 @@ def _language_process(script, args):
 
 
 def run_tool(name, startup=60 * SLOW, window=1.5 * SLOW):
-    """(class, detail, seconds, stdout, stderr) of one tool's run."""
+    """(class, detail, seconds, stdout, stderr, seconds to its first line) of
+    one tool's run."""
     _, expect = TOOLS.get(name, ([], None))
     script, args = command(name)
     t0 = time.time()
     if script is None:
-        return "needs", "not a Python tool", 0.0, "", ""
+        return "needs", "not a Python tool", 0.0, "", "", 0.0
     lang_proc = None
     if "-l" in args:
         lang_proc = _language_process(script, args)
         if lang_proc is None:
-            return "needs", f"no {args[args.index('-l') + 1]} runtime here", 0.0, "", ""
+            return "needs", f"no {args[args.index('-l') + 1]} runtime here", 0.0, "", "", 0.0
         args = args + ([] if os.path.basename(script) == "ustat" else [str(lang_proc.pid)])
     try:
         return _run(script, args, expect, startup, window, t0)
@@ -185,8 +186,12 @@ def _run(script, args, expect, startup, window, t0):
                             cwd=ROOT, env=env,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     out = _read_until(proc, startup, lambda out: b"\n" in out)    # it is running
+    started = time.time() - t0
+    # Tools open their buffers after the header; a tool that refuses exits
+    # after its one line (under TCG that takes seconds: don't start the
+    # activity for it).
+    out = _read_until(proc, 1.0 * SLOW, lambda out: False, out)
     if proc.poll() is None:
-        time.sleep(1.0)     # tools open their buffers after the header
         subprocess.run(["sh", "-c", ACTIVITY % {"mark": MARK}], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=30 * SLOW)
         out = _read_until(proc, window, lambda out: False, out)
@@ -205,7 +210,7 @@ def _run(script, args, expect, startup, window, t0):
     out = (out + more).decode(errors="replace")
     err = err.decode(errors="replace")
     seconds = time.time() - t0
-    return classify(proc.returncode, out, err, expect) + (seconds, out, err)
+    return classify(proc.returncode, out, err, expect) + (seconds, out, err, started)
 
 
 # What tools print when something they need is not running here.
@@ -256,13 +261,43 @@ def warm_up():
                    timeout=300 * SLOW)
 
 
-def run_all(names, workers=2 if SLOW > 1 else 3, progress=None):
+def prepare_cache(cache_dir, vmlinux_elf):
+    """Fill pybcc cache ``cache_dir`` for a VM's kernel (its ``vmlinux_elf``,
+    as scripts/vmtest/vmtest.sh unpacks it) with what every bcc program's
+    compile needs and that depends only on the kernel's BTF: vmlinux.h and
+    pybcc_bcc.h precompiled against it. Under TCG the guest takes many minutes
+    for these (python writing vmlinux.h, clang parsing it); here seconds. The
+    guest finds them by the same keys (the BTF's hash, same compiler, paths)."""
+    from elftools.elf.elffile import ELFFile
+    with open(vmlinux_elf, "rb") as f:
+        btf = ELFFile(f).get_section_by_name(".BTF").data()    # = /sys/kernel/btf/vmlinux
+    os.makedirs(cache_dir, mode=0o700, exist_ok=True)
+    btf_path = os.path.join(cache_dir, "guest-vmlinux.btf")
+    with open(btf_path, "wb") as f:
+        f.write(btf)
+    code = ("import sys\n"
+            "from pybcc.btf.cgen import vmlinux_header\n"
+            "from pybcc.compiler import build\n"
+            "from pybcc.bcc.dialect import implicit, rewriter\n"
+            "vmdir = vmlinux_header(sys.argv[1])\n"
+            "build._kernel_vmlinux_dir = lambda: vmdir    # the guest's kernel, not this one\n"
+            "sys.exit(implicit.precompiled(rewriter.HEADER) is None)\n")
+    subprocess.run([sys.executable, "-c", code, btf_path], cwd=ROOT, check=True,
+                   env=dict(os.environ, PYBCC_CACHE_DIR=cache_dir))
+
+
+def run_all(names, workers=4 if SLOW > 1 else 3, progress=None, warm=True):
     """{tool: result}; ``progress``: a file to append each tool's line to as it
-    finishes (a VM killed at its time limit still leaves the tools it ran)."""
-    warm_up()
+    finishes (a VM killed at its time limit still leaves the tools it ran).
+    In the VM 4 at a time on 2 vCPUs: a tool spends most of its run waiting
+    (for output, the activity, Ctrl-C). ``warm``: False when the cache has
+    what warm_up() builds already (prepare_cache)."""
+    t0 = time.time()
+    if warm:
+        warm_up()
     if progress:
         with open(progress, "w") as f:
-            f.write(f"# kernel {os.uname().release}\n")
+            f.write(f"# kernel {os.uname().release}\n# warm-up {time.time() - t0:.0f}s\n")
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
         futures = {pool.submit(run_tool, n): n for n in names}
         results = {}
@@ -271,14 +306,28 @@ def run_all(names, workers=2 if SLOW > 1 else 3, progress=None):
             results[n] = r = fut.result()
             if progress:
                 with open(progress, "a") as f:
-                    f.write(f"{n:<16} {r[0]:<8} {r[2]:5.1f}s  {r[1]}\n")
+                    f.write(f"{n:<16} {r[0]:<8} {r[2]:5.1f}s  {r[1]}\n"
+                            f"#   {n}: first line after {r[5]:.1f}s\n")
         return results
+
+
+def unseen_first(names, table_path):
+    """``names`` with the tools that no other table beside ``table_path``
+    (the other VM kernels' of this run) has yet first: under TCG a kernel's
+    run may be cut at its time limit, and then the columns together cover
+    more tools."""
+    seen = set()
+    for other in glob.glob(os.path.join(os.path.dirname(table_path) or ".", "vm-*.txt")):
+        if os.path.abspath(other) != os.path.abspath(table_path):
+            seen |= set(read_table(other)[1])
+    return [n for n in names if n not in seen] + [n for n in names if n in seen]
 
 
 def table(results, seconds):
     """The classification as text: one line per tool, then the counts."""
     lines = [f"# kernel {os.uname().release}"]
-    lines += [f"{n:<16} {r[0]:<8} {r[2]:5.1f}s  {r[1]}" for n, r in sorted(results.items())]
+    for n, r in sorted(results.items()):
+        lines += [f"{n:<16} {r[0]:<8} {r[2]:5.1f}s  {r[1]}", f"#   {n}: first line after {r[5]:.1f}s"]
     counts = {}
     for r in results.values():
         counts[r[0]] = counts.get(r[0], 0) + 1
@@ -341,6 +390,9 @@ def markdown(host_path, vm_paths):
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--markdown"]:
         print(markdown(sys.argv[2], sys.argv[3:]), end="")
+        sys.exit(0)
+    if sys.argv[1:2] == ["--prepare-cache"]:     # CACHE_DIR VMLINUX_ELF
+        prepare_cache(sys.argv[2], sys.argv[3])
         sys.exit(0)
     names = sys.argv[1:] or tool_names()
     t0 = time.time()

@@ -377,3 +377,16 @@ def test_sym_of_build_id_frames():
     assert BPF.sym(frame, -1) == b"getpid"
     assert BPF.sym(frame, -1, show_offset=True, show_module=True) == b"getpid+0x2 [libc.so.6]"
     assert BPF.sym((2, b"\0" * 20, 0x1234), -1) == b"[unknown]"     # only an address
+
+
+def test_lone_char_is_c_char(root):
+    """bcc gives a struct's `char` field as ctypes.c_char (filetop prints k.type.decode())."""
+    from pybcc.bcc import BPF
+    b = BPF(text="struct k_t { u32 pid; char type; char name[4]; }; BPF_HASH(h, struct k_t, char);")
+    h = b["h"]
+    k = h.Key()
+    k.pid, k.type, k.name = 7, b"R", b"ab"
+    h[k] = ct.c_char(b"v")
+    [(key, value)] = h.items()
+    assert (key.pid, key.type, key.name, value.value) == (7, b"R", b"ab", b"v")
+    b.cleanup()

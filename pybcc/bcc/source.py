@@ -82,7 +82,7 @@ def build(text, src_file="", cflags=(), debug=0):
         print(r.c_text, file=sys.stderr)
     include_dirs += [d for d in r.include_dirs if d not in include_dirs]
     try:
-        obj = compile_c(r.c_text, cflags, include_dirs, filename=filename, line_map=r.line_map)
+        obj = _compile(r.c_text, cflags, include_dirs, filename=filename, line_map=r.line_map)
     except CompileError as e:
         raise _in_user_text(e, r.c_text, c_text, filename) from None
     return Build(obj, list(r.functions), [tuple(a) for a in r.auto_attach],
@@ -97,9 +97,28 @@ VARIANT_DEFINES = {"syscall_tp": "-D__PYBCC_SYSCALL_TP", "raw_tp": "-D__PYBCC_RA
 
 def build_variant(build, variant):
     """The object of ``build``'s rewritten C compiled as ``variant``."""
+    return _compile(build.c_text, build.cflags + [VARIANT_DEFINES[variant]], build.include_dirs,
+                    filename=build.filename)
+
+
+# clang refusing a precompiled header (built with other flags, a header
+# touched since): compile without it.
+_PCH_REFUSED = re.compile(r"precompiled header|PCH file|AST file")
+
+
+def _compile(c_text, cflags, include_dirs, **kw):
+    """Compile rewritten bcc C with pybcc_bcc.h precompiled (the front end's
+    PCH for the same flags; its variant defines get their own)."""
     from ..compiler import compile as compile_c
-    return compile_c(build.c_text, build.cflags + [VARIANT_DEFINES[variant]], build.include_dirs,
-                     filename=build.filename)
+    from .dialect import implicit, rewriter
+    pch = implicit.precompiled(rewriter.HEADER, cflags)
+    if pch:
+        try:
+            return compile_c(c_text, [*cflags, "-include-pch", pch], include_dirs, **kw)
+        except CompileError as e:
+            if not _PCH_REFUSED.search(e.output or e.message):
+                raise
+    return compile_c(c_text, cflags, include_dirs, **kw)
 
 
 def _in_user_text(err, compiled, user, filename):

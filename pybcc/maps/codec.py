@@ -122,6 +122,9 @@ class _Builder:
         if k == bt.VAR:
             return self.node(t.ref)
         if k == bt.INT:
+            if self.chars == "bytes" and t.name == "char" and t.size == 1:
+                # bcc: a lone char is ctypes.c_char, one byte of bytes
+                return _Node(ctypes.c_char, _identity, _scalar)
             return self._int(t.size, t.signed, t.encoding & bt.INT_BOOL)
         if k == bt.PTR:
             return self._int(8, False, False)
