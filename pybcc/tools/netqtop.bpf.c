@@ -37,16 +37,11 @@ static __always_inline bool our_device(struct sk_buff *skb)
 
 static __always_inline int count(void *map, struct sk_buff *skb, u16 qid)
 {
-    struct queue_data *d = bpf_map_lookup_elem(map, &qid);
+    struct queue_data zero = {}, *d = map_lookup_or_init(map, &qid, &zero);
     u32 len = BPF_CORE_READ(skb, len);
 
-    if (!d) {
-        struct queue_data zero = {};
-        bpf_map_update_elem(map, &qid, &zero, BPF_NOEXIST);
-        d = bpf_map_lookup_elem(map, &qid);
-        if (!d)
-            return 0;
-    }
+    if (!d)
+        return 0;
     __sync_fetch_and_add(&d->total_len, len);
     __sync_fetch_and_add(&d->num_pkt, 1);
     u32 cls = len < 64 ? 0 : len < 512 ? 1 : len < 2048 ? 2 : len < 16384 ? 3 : len < 65536 ? 4 : 5;
