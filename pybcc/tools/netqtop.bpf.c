@@ -6,6 +6,7 @@
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
 #include <pybcc/twins.h>
+#include <pybcc/names.h>
 
 #define MAX_QUEUES 1024
 
@@ -26,13 +27,7 @@ static __always_inline bool our_device(struct sk_buff *skb)
     char name[16];
 
     BPF_CORE_READ_STR_INTO(&name, skb, dev, name);
-    for (int i = 0; i < 16; i++) {
-        if (name[i] != targ_name[i])
-            return false;
-        if (!name[i])
-            break;
-    }
-    return true;
+    return name_equal(name, targ_name);
 }
 
 static __always_inline int count(void *map, struct sk_buff *skb, u16 qid)
