@@ -27,7 +27,7 @@ static __always_inline bool our_device(struct sk_buff *skb)
     char name[16];
 
     BPF_CORE_READ_STR_INTO(&name, skb, dev, name);
-    return name_equal(name, targ_name);
+    return name_equal(name, targ_name, sizeof(name));
 }
 
 static __always_inline int count(void *map, struct sk_buff *skb, u16 qid)

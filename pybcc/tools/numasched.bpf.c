@@ -24,7 +24,7 @@ HASH_MAP(last_node, u32, u32, 10240);
 
 static __always_inline bool comm_wanted(const char *comm)
 {
-    return !targ_comm[0] || name_equal(comm, targ_comm);
+    return !targ_comm[0] || name_equal(comm, targ_comm, sizeof(targ_comm));
 }
 
 static __always_inline int on_switch(void *ctx)

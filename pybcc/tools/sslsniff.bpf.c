@@ -53,7 +53,7 @@ static __always_inline bool comm_matches(void)
     if (!targ_comm[0])
         return true;
     bpf_get_current_comm(comm, sizeof(comm));
-    return name_equal(comm, targ_comm);
+    return name_equal(comm, targ_comm, sizeof(comm));
 }
 
 static __always_inline bool traced(u64 id)

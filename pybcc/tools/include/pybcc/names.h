@@ -1,15 +1,13 @@
-/* Comparing the 16-byte names the kernel keeps for tasks (comm) and network
- * devices with a name the tool was given (a const volatile char[16]).
+/* Comparing a name the kernel keeps (a task's comm, a network device's or
+ * a workqueue's name) with one the tool was given (a const volatile char[]).
  */
 #ifndef __PYBCC_NAMES_H
 #define __PYBCC_NAMES_H
 
-#define PYBCC_NAME_LEN 16
-
-/* name equals want, up to the first NUL (or all 16 bytes). */
-static __always_inline bool name_equal(const char *name, const volatile char *want)
+/* name equals want, up to the first NUL or len bytes (a constant). */
+static __always_inline bool name_equal(const char *name, const volatile char *want, int len)
 {
-    for (int i = 0; i < PYBCC_NAME_LEN; i++) {
+    for (int i = 0; i < len; i++) {
         if (name[i] != want[i])
             return false;
         if (!name[i])
