@@ -1,10 +1,10 @@
 """Event records decoded from the object's BTF follow the C struct.
 
 The C side of a tool is the only declaration of its event layout. This test
-compiles killsnoop's BPF program as it is and with its struct changed
-(members inserted before and between the others, one widened), runs both
-against a real kill(2), and checks that the decoder reads the same values
-out of the two different layouts.
+compiles the kill(2) programs (sigsnoop's object, which killsnoop runs) as
+they are and with their struct changed (members inserted before and between
+the others, one widened), runs both against a real kill(2), and checks that
+the decoder reads the same values out of the two different layouts.
 """
 import os
 import re
@@ -21,25 +21,25 @@ from pybcc.tools.lib.prebuilt import INCLUDE_DIR, TOOLS_DIR
 pytestmark = pytest.mark.usefixtures("root")
 
 
-def _killsnoop_source(change_struct):
-    with open(os.path.join(TOOLS_DIR, "killsnoop.bpf.c")) as f:
+def _kill_source(change_struct):
+    with open(os.path.join(TOOLS_DIR, "sigsnoop.bpf.c")) as f:
         src = f.read()
     if change_struct:
         src, n = re.subn(r"struct event \{\n", "struct event {\n    char note[5];\n    u64 extra;\n",
                          src, count=1)
-        assert n == 1, "killsnoop.bpf.c has no 'struct event {'"
+        assert n == 1, "sigsnoop.bpf.c has no 'struct event {'"
         src, n = re.subn(r"(\n\s*)s32 sig;", r"\1u16 gap;\1s64 sig;", src, count=1)
-        assert n == 1, "killsnoop's struct event has no 's32 sig;'"
+        assert n == 1, "sigsnoop's struct event has no 's32 sig;'"
     return src
 
 
 def _one_kill_event(src):
-    obj = compiler.compile(src, include_dirs=[INCLUDE_DIR], filename="killsnoop-variant.bpf.c")
+    obj = compiler.compile(src, include_dirs=[INCLUDE_DIR], filename="sigsnoop-variant.bpf.c")
     target = subprocess.Popen(["sleep", "30"])
-    coll = loader.load(obj, constants={"use_ringbuf": True, "targ_pid": os.getpid()}, programs=[])
+    coll = loader.load(obj, constants={"use_ringbuf": True, "filtered_pid": os.getpid()}, programs=[])
     links, got = [], []
     try:
-        for prog in ("kill_enter", "kill_exit"):
+        for prog in ("kill_entry", "kill_return"):
             links.append(coll.load_program(prog).attach())
         record = record_type(coll.spec.btf, "event")
         reader = RingBuffer(coll.map_fds["events_rb"], lambda data: got.append(record.decode(data)))
@@ -59,7 +59,7 @@ def _one_kill_event(src):
 
 @pytest.mark.parametrize("change_struct", [False, True], ids=["as-is", "changed-struct"])
 def test_decoder_follows_the_struct_in_c(change_struct):
-    record, got, target_pid = _one_kill_event(_killsnoop_source(change_struct))
+    record, got, target_pid = _one_kill_event(_kill_source(change_struct))
     assert got, "no event from kill(2)"
     e = got[0]
     assert (e.pid, e.tpid, e.sig, e.ret) == (os.getpid(), target_pid, 0, 0)
@@ -71,6 +71,6 @@ def test_decoder_follows_the_struct_in_c(change_struct):
 
 def test_missing_struct_names_the_fix(tmp_path):
     from pybcc import elf_reader as elf_object
-    obj = compiler.compile(_killsnoop_source(False), include_dirs=[INCLUDE_DIR])
+    obj = compiler.compile(_kill_source(False), include_dirs=[INCLUDE_DIR])
     with pytest.raises(RecordError, match="PYBCC_RECORD"):
         record_type(elf_object.load_spec(obj).btf, "no_such_record")

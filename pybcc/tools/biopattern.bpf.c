@@ -42,13 +42,9 @@ static __always_inline int trace_done(u64 *ctx, struct request *rq)
         bpf_map_update_elem(&last_sectors, &dev, &next, BPF_ANY);
         return 0;
     }
-    c = bpf_map_lookup_elem(&counters, &dev);
-    if (!c) {
-        bpf_map_update_elem(&counters, &dev, &zero, BPF_NOEXIST);
-        c = bpf_map_lookup_elem(&counters, &dev);
-        if (!c)
-            return 0;
-    }
+    c = map_lookup_or_init(&counters, &dev, &zero);
+    if (!c)
+        return 0;
     if (*last == sector)
         __sync_fetch_and_add(&c->sequential, 1);
     else

@@ -49,7 +49,7 @@ static __always_inline int trace_done(void *ctx, struct request *rq)
     struct info key = {};
     struct gendisk *disk;
     struct rq_creator *w;
-    struct val *v;
+    struct val zero = {}, *v;
 
     if (!s)
         return 0;       // issued before we started, or not ours
@@ -68,14 +68,9 @@ static __always_inline int trace_done(void *ctx, struct request *rq)
         key.minor = BPF_CORE_READ(disk, first_minor);
     }
     key.rwflag = rq_is_write(rq);
-    v = bpf_map_lookup_elem(&counts, &key);
-    if (!v) {
-        struct val zero = {};
-        bpf_map_update_elem(&counts, &key, &zero, BPF_NOEXIST);
-        v = bpf_map_lookup_elem(&counts, &key);
-        if (!v)
-            goto out;
-    }
+    v = map_lookup_or_init(&counts, &key, &zero);
+    if (!v)
+        goto out;
     __sync_fetch_and_add(&v->bytes, s->data_len);
     __sync_fetch_and_add(&v->us, (bpf_ktime_get_ns() - s->ts) / 1000);
     __sync_fetch_and_add(&v->io, 1);

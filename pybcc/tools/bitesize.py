@@ -8,6 +8,7 @@ from .lib.args import add_duration_and_json, add_interval_count, pid, tool_parse
 from .lib.disks import disk_arg
 from .lib.report import report_loop
 from .lib.runtime import Tool, run_tool, status
+from .lib.snoop import set_constants
 
 COMM_LEN = 16   # the kernel's TASK_COMM_LEN, NUL included
 
@@ -43,11 +44,7 @@ def parse_args(argv):
 
 def constants(args):
     """The BPF program's filters (bitesize.bpf.c) for parse_args' result."""
-    out = {}
-    if args.pid:
-        out["targ_tgid"] = args.pid
-    if args.comm:
-        out["targ_comm"] = args.comm
+    out = set_constants(targ_tgid=args.pid, targ_comm=args.comm)
     if args.disk:
         major, minor = args.disk
         out.update(filter_dev=True, targ_dev=major << 20 | minor)   # the kernel's dev_t

@@ -50,12 +50,7 @@ const volatile bool kernel_stack = false;
 const volatile bool user_stack = false;
 const volatile bool unique = false;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_STACK_TRACE);
-    __uint(max_entries, 2048);
-    __uint(key_size, sizeof(u32));
-    __uint(value_size, 127 * sizeof(u64));
-} stacks SEC(".maps");
+STACK_TRACE_MAP(stacks, 2048);
 
 HASH_MAP(seen, struct repeat_t, u64, 10240);
 

@@ -70,8 +70,7 @@ int BPF_KPROBE(mutex_acquire, void *mutex_addr)
         if (!empty)
             return 0;
         __builtin_memset(empty, 0, sizeof(*empty));
-        bpf_map_update_elem(&thread_to_held_mutexes, &tid, empty, BPF_NOEXIST);
-        leaf = bpf_map_lookup_elem(&thread_to_held_mutexes, &tid);
+        leaf = map_lookup_or_init(&thread_to_held_mutexes, &tid, empty);
         if (!leaf)
             return 0;
     }

@@ -6,6 +6,7 @@ from ..output.table import Column, Table
 from .lib.args import add_interval_count, add_json, tool_parser
 from .lib.runtime import Tool, fail, status
 from .lib.rwcalls import attach_rw, dentry_name
+from .lib.snoop import set_constants
 from .lib.top import add_top_args, rw_sort_key, top_loop
 
 EXAMPLES = """examples:
@@ -61,9 +62,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    constants = {"all_files": args.all_files}
-    if args.pid:
-        constants["targ_tgid"] = args.pid
+    constants = set_constants(all_files=args.all_files, targ_tgid=args.pid)
     if args.directory:
         try:
             constants["dir_ino"] = os.lstat(args.directory).st_ino

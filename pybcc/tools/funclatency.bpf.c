@@ -44,13 +44,9 @@ static __always_inline int on_entry(void)
 
     if (targ_tgid && (id >> 32) != targ_tgid)
         return 0;
-    c = bpf_map_lookup_elem(&start, &tid);
-    if (!c) {
-        bpf_map_update_elem(&start, &tid, &zero, BPF_ANY);
-        c = bpf_map_lookup_elem(&start, &tid);
-        if (!c)
-            return 0;
-    }
+    c = map_lookup_or_init(&start, &tid, &zero);
+    if (!c)
+        return 0;
     if (!max_level) {           // a nested call replaces the outer one
         c->ts[0] = bpf_ktime_get_ns();
         c->depth = 1;

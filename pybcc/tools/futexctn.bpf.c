@@ -85,13 +85,9 @@ int futex_exit(struct trace_event_raw_sys_exit *ctx)
         key.pid_tgid >>= 32;
     else
         key.user_stack_id = bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK);
-    h = bpf_map_lookup_elem(&hists, &key);
-    if (!h) {
-        bpf_map_update_elem(&hists, &key, &zero, BPF_NOEXIST);
-        h = bpf_map_lookup_elem(&hists, &key);
-        if (!h)
-            goto cleanup;
-    }
+    h = map_lookup_or_init(&hists, &key, &zero);
+    if (!h)
+        goto cleanup;
     slot = log2_slot(delta);
     if (slot >= MAX_SLOTS)
         slot = MAX_SLOTS - 1;

@@ -1,4 +1,6 @@
-"""killsnoop: trace signals issued by the kill() syscall (bcc's columns and flags)."""
+"""killsnoop: trace signals issued by the kill() syscall (bcc's columns and flags).
+
+It runs sigsnoop's kill(2) programs (sigsnoop -k traces the same calls)."""
 import signal
 import sys
 
@@ -31,7 +33,7 @@ def parse_args(argv):
     p.add_argument("-T", "--tpid", type=target_pid,
                    help="trace this target PID only which is the receiver of signal")
     p.add_argument("-s", "--signal", type=signal_number, help="trace this signal only")
-    add_ebpf(p, "killsnoop")
+    add_ebpf(p, "sigsnoop")
     add_duration_and_json(p, "stop after this many seconds (pybcc extension)")
     return p.parse_args(argv)
 
@@ -50,9 +52,10 @@ def columns():
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    constants = set_constants(failed_only=args.failed, targ_pid=args.pid, targ_tpid=args.tpid,
-                              targ_sig=args.signal)
-    return snoop("killsnoop", args, columns(), constants, programs=("kill_enter", "kill_exit"))
+    signals = 1 << (args.signal - 1) if args.signal else 0    # sigsnoop's -s bit mask
+    constants = set_constants(failed_only=args.failed, filtered_pid=args.pid,
+                              target_pid=args.tpid, target_signals=signals)
+    return snoop("sigsnoop", args, columns(), constants, programs=("kill_entry", "kill_return"))
 
 
 if __name__ == "__main__":

@@ -47,12 +47,7 @@ HASH_MAP(allocs, u64, struct alloc_info, 1000000);
 
 HASH_MAP(memptrs, u32, u64, 10240);
 
-struct {
-    __uint(type, BPF_MAP_TYPE_STACK_TRACE);
-    __uint(max_entries, 10240);
-    __uint(key_size, sizeof(u32));
-    __uint(value_size, 127 * sizeof(u64));
-} stack_traces SEC(".maps");
+STACK_TRACE_MAP(stack_traces, 10240);
 
 HASH_MAP(combined_allocs, u64, struct combined_alloc_info, 10240);
 
@@ -76,13 +71,9 @@ static __always_inline void combined_add(u64 stack_id, u64 size)
 {
     struct combined_alloc_info zero = {}, *c;
 
-    c = bpf_map_lookup_elem(&combined_allocs, &stack_id);
-    if (!c) {
-        bpf_map_update_elem(&combined_allocs, &stack_id, &zero, BPF_NOEXIST);
-        c = bpf_map_lookup_elem(&combined_allocs, &stack_id);
-        if (!c)
-            return;
-    }
+    c = map_lookup_or_init(&combined_allocs, &stack_id, &zero);
+    if (!c)
+        return;
     __sync_fetch_and_add(&c->total_size, size);
     __sync_fetch_and_add(&c->number_of_allocs, 1);
 }

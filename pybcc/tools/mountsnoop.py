@@ -6,6 +6,7 @@ import sys
 from ..output.table import Column, Table
 from .lib.args import add_duration_and_json, tool_parser
 from .lib.containers import ContainerSets
+from .lib.flagnames import flag_names
 from .lib.runtime import Tool, run_tool
 from .lib.snoop import attach_all, print_events
 
@@ -56,21 +57,9 @@ ESCAPES = {ord("\a"): "\\a", ord("\b"): "\\b", ord("\t"): "\\t", ord("\n"): "\\n
            ord("\\"): "\\\\"}
 
 
-def flag_names(flags, table, prefix=()):
-    """'MS_BIND|MS_REC'; unknown bits (or no bits) as hex, as bcc shows them."""
-    names = list(prefix)
-    for name, bit in table:
-        if flags & bit:
-            names.append(name)
-        flags &= ~bit
-    if flags or not names:
-        names.append("0x%x" % flags)
-    return "|".join(names)
-
-
 def mount_flags(flags):
     if flags & MS_MGC_MSK == MS_MGC_VAL:   # the old "magic" in the top half
-        return flag_names(flags & ~MS_MGC_MSK, MOUNT_FLAGS, ["MS_MGC_VAL"])
+        return flag_names(flags & ~MS_MGC_MSK, MOUNT_FLAGS, prefix=["MS_MGC_VAL"])
     return flag_names(flags, MOUNT_FLAGS)
 
 

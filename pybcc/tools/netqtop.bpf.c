@@ -6,6 +6,7 @@
 #include <bpf/bpf_core_read.h>
 #include <pybcc/tool.h>
 #include <pybcc/twins.h>
+#include <pybcc/names.h>
 
 #define MAX_QUEUES 1024
 
@@ -26,27 +27,16 @@ static __always_inline bool our_device(struct sk_buff *skb)
     char name[16];
 
     BPF_CORE_READ_STR_INTO(&name, skb, dev, name);
-    for (int i = 0; i < 16; i++) {
-        if (name[i] != targ_name[i])
-            return false;
-        if (!name[i])
-            break;
-    }
-    return true;
+    return name_equal(name, targ_name, sizeof(name));
 }
 
 static __always_inline int count(void *map, struct sk_buff *skb, u16 qid)
 {
-    struct queue_data *d = bpf_map_lookup_elem(map, &qid);
+    struct queue_data zero = {}, *d = map_lookup_or_init(map, &qid, &zero);
     u32 len = BPF_CORE_READ(skb, len);
 
-    if (!d) {
-        struct queue_data zero = {};
-        bpf_map_update_elem(map, &qid, &zero, BPF_NOEXIST);
-        d = bpf_map_lookup_elem(map, &qid);
-        if (!d)
-            return 0;
-    }
+    if (!d)
+        return 0;
     __sync_fetch_and_add(&d->total_len, len);
     __sync_fetch_and_add(&d->num_pkt, 1);
     u32 cls = len < 64 ? 0 : len < 512 ? 1 : len < 2048 ? 2 : len < 16384 ? 3 : len < 65536 ? 4 : 5;

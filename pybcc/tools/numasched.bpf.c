@@ -4,6 +4,7 @@
 #include <bpf/bpf_helpers.h>
 #include <pybcc/tool.h>
 #include <pybcc/twins.h>
+#include <pybcc/names.h>
 
 struct event {
     char comm[16];
@@ -23,15 +24,7 @@ HASH_MAP(last_node, u32, u32, 10240);
 
 static __always_inline bool comm_wanted(const char *comm)
 {
-    if (!targ_comm[0])
-        return true;
-    for (int i = 0; i < 16; i++) {
-        if (comm[i] != targ_comm[i])
-            return false;
-        if (!comm[i])
-            break;
-    }
-    return true;
+    return !targ_comm[0] || name_equal(comm, targ_comm, sizeof(targ_comm));
 }
 
 static __always_inline int on_switch(void *ctx)

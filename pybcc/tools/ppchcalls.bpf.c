@@ -58,13 +58,9 @@ int hcall_exit(u64 *ctx)
     if ((failures_only && ret >= 0) || (targ_errno && ret != -targ_errno))
         return 0;
     key = by_process ? id >> 32 : (u32)ctx[0];
-    val = bpf_map_lookup_elem(&ppc_data, &key);
-    if (!val) {
-        bpf_map_update_elem(&ppc_data, &key, &zero, BPF_NOEXIST);
-        val = bpf_map_lookup_elem(&ppc_data, &key);
-        if (!val)
-            return 0;
-    }
+    val = map_lookup_or_init(&ppc_data, &key, &zero);
+    if (!val)
+        return 0;
     __sync_fetch_and_add(&val->count, 1);
     __sync_fetch_and_add(&val->total_ns, delta);
     if (!val->min || delta < val->min)

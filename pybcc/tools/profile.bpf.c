@@ -7,6 +7,7 @@
 #include <pybcc/tool.h>
 #define STACK_STORAGE_SIZE 16384     // --stack-storage-size
 #include <pybcc/stacks.h>
+#include <pybcc/containers.h>
 
 struct key_t {
     u32 pid;
@@ -21,36 +22,13 @@ enum { FILTER_NONE, FILTER_TGID, FILTER_TID };
 
 const volatile int filter_mode = FILTER_NONE;
 const volatile bool include_idle = false;
-const volatile bool filter_cgroup = false;
-const volatile bool filter_mntns = false;
 
 STACK_COUNTS(struct key_t, 40960);
 
 /* -p/-L: the pids or tids to sample */
 HASH_MAP(targets, u32, u8, 1024);
 
-/* bcc's container filters; the tool puts the user's pinned maps in their place */
-HASH_MAP(cgroupset, u64, u64, 1024);
-
-HASH_MAP(mount_ns_set, u64, u32, 1024);
-
 PERCPU_ARRAY_MAP(dropped, u32, u64, 1);
-
-static __always_inline bool container_filtered(void)
-{
-    if (filter_cgroup) {
-        u64 cg = bpf_get_current_cgroup_id();
-        if (!bpf_map_lookup_elem(&cgroupset, &cg))
-            return true;
-    }
-    if (filter_mntns) {
-        struct task_struct *task = (void *)bpf_get_current_task();
-        u64 ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
-        if (!bpf_map_lookup_elem(&mount_ns_set, &ns))
-            return true;
-    }
-    return false;
-}
 
 SEC("perf_event")
 int do_sample(struct bpf_perf_event_data *ctx)

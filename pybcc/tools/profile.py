@@ -93,9 +93,9 @@ def main(argv=None):
                  "filter_cgroup": bool(args.cgroupmap), "filter_mntns": bool(args.mntnsmap)}
     pinned = {}
     if args.cgroupmap:
-        pinned["cgroupset"] = args.cgroupmap
+        pinned["cgroup_set"] = args.cgroupmap
     if args.mntnsmap:
-        pinned["mount_ns_set"] = args.mntnsmap
+        pinned["mntns_set"] = args.mntnsmap
     if args.count:
         freq, period = 0, args.count
     else:

@@ -4,6 +4,7 @@ import sys
 from ..output.table import Column, Table
 from .lib.args import add_duration_and_json, pid, positive_int, tool_parser
 from .lib.runtime import Tool, run_tool, status, stream_events
+from .lib.snoop import set_constants
 from .lib.timestamps import wall_clock
 
 EXAMPLES = """examples:
@@ -48,11 +49,8 @@ def columns(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    constants = {"min_us": args.min_us}
-    if args.pid:
-        constants["targ_tgid"] = args.pid
-    if args.tid:
-        constants["targ_pid"] = args.tid
+    constants = {"min_us": args.min_us,     # 0 too: every wait
+                 **set_constants(targ_tgid=args.pid, targ_pid=args.tid)}
     table = Table(columns(args), json=args.json)
 
     with Tool("runqslower", constants, events=True) as tool:

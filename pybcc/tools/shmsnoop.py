@@ -3,6 +3,7 @@ import sys
 
 from ..output.table import Column, Table
 from .lib.args import add_json, pid, pid_tid_constants, positive_float, tool_parser
+from .lib.flagnames import flag_names
 from .lib.runtime import Tool, run_tool
 from .lib.snoop import attach_all, print_events
 from .lib.timestamps import SinceFirst
@@ -35,14 +36,7 @@ def flags_text(val, table):
     bits with it (bcc's test) and what is left (the mode) in octal."""
     if not val:
         return "0x0"
-    names, left = [], val
-    for name, bits in table:
-        if bits & val:
-            names.append(name)
-            left &= ~bits
-    if left or not names:
-        names.append("0%o" % left)
-    return "0x%x (%s)" % (val, "|".join(names))
+    return "0x%x (%s)" % (val, flag_names(val, table, rest="0%o"))
 
 
 def args_text(e):

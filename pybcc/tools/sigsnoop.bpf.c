@@ -1,6 +1,7 @@
 // sigsnoop: signals as the kernel generates them (signal:signal_generate,
 // which names the target and carries its comm), or, with -k, the kill(2),
-// tkill(2) and tgkill(2) syscalls with their results.
+// tkill(2) and tgkill(2) syscalls with their results. killsnoop runs the
+// kill(2) pair of this object.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <pybcc/tool.h>
@@ -16,6 +17,7 @@ struct event {
 };
 
 const volatile u32 filtered_pid = 0;
+const volatile s32 target_pid = 0;        /* killsnoop -T: this target of kill(2) only */
 const volatile u64 target_signals = 0;    /* bit (sig - 1) set: trace sig; 0: all */
 const volatile bool failed_only = false;
 
@@ -55,7 +57,7 @@ static __always_inline int kill_enter(s32 tpid, int sig)
     u32 pid = bpf_get_current_pid_tgid() >> 32;
     struct event e = {};
 
-    if (!wanted(pid, sig))
+    if (!wanted(pid, sig) || (target_pid && tpid != target_pid))
         return 0;
     e.pid = pid;
     e.tpid = tpid;

@@ -7,6 +7,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <pybcc/tool.h>
+#include <pybcc/names.h>
 
 #define BUF_CAP 16384          /* --max-buffer-size's upper bound: a TLS record's most (per-CPU values are < 32 KB) */
 #define RW_READ 0
@@ -52,13 +53,7 @@ static __always_inline bool comm_matches(void)
     if (!targ_comm[0])
         return true;
     bpf_get_current_comm(comm, sizeof(comm));
-    for (int i = 0; i < sizeof(comm); i++) {
-        if (comm[i] != targ_comm[i])
-            return false;
-        if (!comm[i])
-            break;
-    }
-    return true;
+    return name_equal(comm, targ_comm, sizeof(comm));
 }
 
 static __always_inline bool traced(u64 id)

@@ -81,8 +81,7 @@ int sys_exit(struct trace_event_raw_sys_exit *ctx)
         struct value zero = {};
         if (by_process)
             bpf_get_current_comm(zero.comm, sizeof(zero.comm));
-        bpf_map_update_elem(&data, &key, &zero, BPF_NOEXIST);
-        val = bpf_map_lookup_elem(&data, &key);
+        val = map_lookup_or_init(&data, &key, &zero);
         if (!val)
             return 0;
     }

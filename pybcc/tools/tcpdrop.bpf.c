@@ -28,12 +28,7 @@ const volatile u16 targ_family = 0;
 const volatile u32 targ_netns = 0;
 const volatile bool want_stack = false;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_STACK_TRACE);
-    __uint(max_entries, 1024);
-    __uint(key_size, sizeof(u32));
-    __uint(value_size, 127 * sizeof(u64));
-} stack_traces SEC(".maps");
+STACK_TRACE_MAP(stack_traces, 1024);
 
 /* the tracepoint's record on 6.13+, where rx_sk was added */
 struct trace_event_raw_kfree_skb___rx_sk {

@@ -88,11 +88,7 @@ static __always_inline int rtt_sample(struct sock *sk)
     }
     map_add(&hists, &key, 1);
     if (want_avg) {
-        struct avg zero = {}, *a = bpf_map_lookup_elem(&avgs, &key.who);
-        if (!a) {
-            bpf_map_update_elem(&avgs, &key.who, &zero, BPF_NOEXIST);
-            a = bpf_map_lookup_elem(&avgs, &key.who);
-        }
+        struct avg zero = {}, *a = map_lookup_or_init(&avgs, &key.who, &zero);
         if (a) {
             __sync_fetch_and_add(&a->total, srtt);
             __sync_fetch_and_add(&a->count, 1);

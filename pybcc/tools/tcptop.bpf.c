@@ -32,7 +32,7 @@ HASH_MAP(flows, struct flow_key, struct traffic, 10240);
 static __always_inline int count_bytes(struct sock *sk, long bytes, bool sent)
 {
     struct flow_key key = {};
-    struct traffic *t;
+    struct traffic zero = {}, *t;
 
     if (bytes <= 0 || !sk)
         return 0;
@@ -49,14 +49,9 @@ static __always_inline int count_bytes(struct sock *sk, long bytes, bool sent)
     SOCK_ENDPOINTS(sk, &key);
     bpf_get_current_comm(key.name, sizeof(key.name));
 
-    t = bpf_map_lookup_elem(&flows, &key);
-    if (!t) {
-        struct traffic zero = {};
-        bpf_map_update_elem(&flows, &key, &zero, BPF_NOEXIST);
-        t = bpf_map_lookup_elem(&flows, &key);
-        if (!t)
-            return 0;
-    }
+    t = map_lookup_or_init(&flows, &key, &zero);
+    if (!t)
+        return 0;
     if (sent)
         __sync_fetch_and_add(&t->sent, bytes);
     else

@@ -265,12 +265,7 @@ const volatile u32 self_tgid = 0;
 const volatile bool with_kstack = false;
 const volatile bool with_ustack = false;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_STACK_TRACE);
-    __uint(max_entries, 1024);
-    __uint(key_size, sizeof(u32));
-    __uint(value_size, 127 * sizeof(u64));
-} stacks SEC(".maps");
+STACK_TRACE_MAP(stacks, 1024);
 
 static __always_inline bool pybcc_wanted(u32 tgid, u32 tid, u32 uid)
 {

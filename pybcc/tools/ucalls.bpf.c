@@ -39,7 +39,7 @@ PERCPU_ARRAY_MAP(scratch_key, u32, struct entry_key, 1);
 
 static __always_inline void add(void *map, void *key, u64 ns)
 {
-    struct info zero = {}, *info = lookup_or_init(map, key, &zero);
+    struct info zero = {}, *info = map_lookup_or_init(map, key, &zero);
 
     if (!info)
         return;

@@ -47,7 +47,7 @@ int method_event(struct pt_regs *ctx)
     if (!starts_with(e->m.clazz, class_prefix) || !starts_with(e->m.method, method_prefix))
         return 0;
     e->pid_tgid = bpf_get_current_pid_tgid();
-    depth = lookup_or_init(&depths, &e->pid_tgid, &zero);
+    depth = map_lookup_or_init(&depths, &e->pid_tgid, &zero);
     if (!depth)
         return 0;
     if (is_return) {

@@ -24,7 +24,7 @@ HASH_MAP(allocs, struct alloc_key, struct alloc_val, 10240);
 
 static __always_inline void count(struct alloc_key *key, u64 size)
 {
-    struct alloc_val zero = {}, *v = lookup_or_init(&allocs, key, &zero);
+    struct alloc_val zero = {}, *v = map_lookup_or_init(&allocs, key, &zero);
 
     if (!v)
         return;

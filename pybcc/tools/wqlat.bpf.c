@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 #include <pybcc/tool.h>
 #include <pybcc/counts.h>
+#include <pybcc/names.h>
 
 #define WQ_NAME_LEN 24
 
@@ -28,15 +29,7 @@ HASH_MAP(hists, struct hist_key, u64, 1024);
 
 static __always_inline bool name_wanted(const char *name)
 {
-    if (!targ_wqname[0])
-        return true;
-    for (int i = 0; i < WQ_NAME_LEN; i++) {
-        if (name[i] != targ_wqname[i])
-            return false;
-        if (!name[i])
-            break;
-    }
-    return true;
+    return !targ_wqname[0] || name_equal(name, targ_wqname, WQ_NAME_LEN);
 }
 
 SEC("tracepoint/workqueue/workqueue_queue_work")

@@ -32,7 +32,7 @@ try:
 except ImportError:     # before the tools' library moved
     PREBUILT = os.path.join(ROOT, "pybcc", "tools", "prebuilt")
 # A few small and a few CO-RE-heavy tools keep the runs short but varied.
-SEED_TOOLS = ["funccount", "bitesize", "killsnoop", "execsnoop", "opensnoop", "tcplife",
+SEED_TOOLS = ["funccount", "bitesize", "sigsnoop", "execsnoop", "opensnoop", "tcplife",
               "runqlat", "memleak"]
 PYTHONS = ["/usr/bin/python3.11", "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0"]
 

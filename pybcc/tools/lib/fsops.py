@@ -13,6 +13,7 @@ import platform
 from dataclasses import dataclass, field
 
 from ...errors import BPFError
+from .procutil import last_words
 
 READ, WRITE, OPEN, FSYNC, GETATTR = range(5)
 OP_NAMES = ("read", "write", "open", "fsync", "getattr")
@@ -110,23 +111,15 @@ def lookup(name):
     fs = FILESYSTEMS.get(name)
     if fs is not None:
         return fs
-    if name in _registered():
+    if name in last_words("/proc/filesystems"):
         return FileSystem(name, name, 0)
     return None
-
-
-def _registered():
-    try:
-        with open("/proc/filesystems") as f:
-            return {line.split()[-1] for line in f if line.strip()}
-    except OSError:
-        return set()
 
 
 def absence(fs):
     """None when the kernel has ``fs``, else one line saying why not."""
     names = fs.kernel_names or (fs.name,)
-    if _registered() & set(names):
+    if last_words("/proc/filesystems") & set(names):
         return None
     release = os.uname().release
     moddir = f"/lib/modules/{release}/kernel/fs/{fs.module_dir or fs.name}"

@@ -17,6 +17,7 @@ from ...kernel import features, tracefs
 from ...symbols import elfsyms
 from ...symbols.ifunc import implementation_offset
 from ...symbols.libpath import resolve_module
+from .procutil import last_words
 
 MAX_PROBES = 4096          # the per-target arrays of the tools' BPF side
 
@@ -54,17 +55,9 @@ def _filter_functions():
         return None
 
 
-def _blacklist():
-    try:
-        with open("/sys/kernel/debug/kprobes/blacklist") as f:
-            return {line.split()[-1] for line in f if line.strip()}
-    except OSError:
-        return set()
-
-
 def kernel_functions(regex):
     pat = re.compile(regex)
-    allowed, banned = _filter_functions(), _blacklist()
+    allowed, banned = _filter_functions(), last_words("/sys/kernel/debug/kprobes/blacklist")
     by_addr = {}                  # address → its names (aliases share one)
     with open("/proc/kallsyms") as f:
         for line in f:

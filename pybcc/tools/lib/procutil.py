@@ -1,6 +1,16 @@
 """Small /proc readers the tools share."""
 
 
+def last_words(path):
+    """The last word of each line of a /proc or /sys list (file systems,
+    blacklisted functions), as a set; empty when the file cannot be read."""
+    try:
+        with open(path) as f:
+            return {line.split()[-1] for line in f if line.strip()}
+    except OSError:
+        return set()
+
+
 def ppid_of(pid):
     """The parent pid from /proc, or 0 when the process is gone."""
     try:

@@ -1,5 +1,7 @@
 /* bcc's --cgroupmap / --mntnsmap filters: user space keeps copies of the
- * user's sets in cgroup_set and mntns_set and turns the filters on. */
+ * user's sets in cgroup_set and mntns_set (lib/containers.py), or puts the
+ * user's pinned maps in their place (profile: the value types are bcc's),
+ * and turns the filters on. */
 #ifndef __PYBCC_CONTAINERS_H
 #define __PYBCC_CONTAINERS_H
 
@@ -10,9 +12,9 @@
 const volatile bool filter_cgroup = false;
 const volatile bool filter_mntns = false;
 
-HASH_MAP(cgroup_set, u64, u8, 1024);
+HASH_MAP(cgroup_set, u64, u64, 1024);
 
-HASH_MAP(mntns_set, u64, u8, 1024);
+HASH_MAP(mntns_set, u64, u32, 1024);
 
 /* True when the current task is outside the sets being filtered on. */
 static __always_inline bool container_filtered(void)

@@ -59,17 +59,6 @@ static __always_inline void lang_method(struct pt_regs *ctx, struct method_name 
     lang_string(ctx, m->method, LANG_STR, (c >> 8) & 0xf, (c >> 12) & 0xf);
 }
 
-/* map[key], made from *zero first when missing; NULL when the map is full. */
-static __always_inline void *lookup_or_init(void *map, void *key, void *zero)
-{
-    void *v = bpf_map_lookup_elem(map, key);
-
-    if (v)
-        return v;
-    bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
-    return bpf_map_lookup_elem(map, key);
-}
-
 /* Does nothing: a uprobe that holds a USDT semaphore up (langs.py's
  * enable_semaphore) runs it. */
 SEC("uprobe")

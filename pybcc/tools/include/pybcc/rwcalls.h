@@ -138,13 +138,9 @@ static __always_inline void rw_count(void *counts, const void *key,
 {
     struct rw_counts *v, zero = {};
 
-    v = bpf_map_lookup_elem(counts, key);
-    if (!v) {
-        bpf_map_update_elem(counts, key, &zero, BPF_NOEXIST);
-        v = bpf_map_lookup_elem(counts, key);
-        if (!v)
-            return;
-    }
+    v = map_lookup_or_init(counts, key, &zero);
+    if (!v)
+        return;
     if (c->write) {
         __sync_fetch_and_add(&v->writes, 1);
         if (bytes > 0)

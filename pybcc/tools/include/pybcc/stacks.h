@@ -17,12 +17,7 @@
 const volatile bool user_stacks = true;
 const volatile bool kernel_stacks = true;
 
-struct {
-    __uint(type, BPF_MAP_TYPE_STACK_TRACE);
-    __uint(max_entries, STACK_STORAGE_SIZE);
-    __uint(key_size, sizeof(u32));
-    __uint(value_size, 127 * sizeof(u64));
-} stack_traces SEC(".maps");
+STACK_TRACE_MAP(stack_traces, STACK_STORAGE_SIZE);
 
 /* The tool's counts: {its key (with stack ids): total}. */
 #define STACK_COUNTS(key_type, entries) HASH_MAP(counts, key_type, u64, entries)
