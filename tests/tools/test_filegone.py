@@ -7,7 +7,6 @@ import pytest
 from .fileio import require_kprobes
 from .loopdev import loop_device
 from .toolrun import RunningTool, bad_input
-from .kprobes import known_gap_before_5_11
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -85,7 +84,6 @@ def test_filegone_json(tmp_path):
 
 
 @pytest.mark.vm
-@known_gap_before_5_11("the DELETE rows are missing: vfs_unlink/vfs_rmdir have no mnt_userns argument before 5.12")
 def test_filegone_kprobe_path(tmp_path, monkeypatch):
     require_kprobes()
     monkeypatch.setenv("PYBCC_DEBUG", "1")
