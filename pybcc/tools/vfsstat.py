@@ -8,6 +8,7 @@ from .lib.args import add_interval_count, add_json, pid, tool_parser
 from .lib.report import report_loop
 from .lib.runtime import Tool
 from .lib.snoop import attach_kprobes_or
+from .lib.vfsprobes import rmdir_function
 
 EXAMPLES = """examples:
     ./vfsstat             # count some VFS calls per second
@@ -43,15 +44,9 @@ OPTIONAL = {"enter_mkdir", "enter_rmdir", "enter_unlink", "enter_mknod", "exit_o
 
 
 def kprobes():
-    """bcc's kprobes, but vfs_rmdir's at the body GCC split off where there is
-    one (5.10: do_rmdir has vfs_rmdir's checks inlined and calls
-    vfs_rmdir.part.0 itself, which vfs_rmdir calls too; a kprobe on vfs_rmdir
-    saw no rmdir(2))."""
-    from ..symbols import kernel_symbols
-    if kernel_symbols().address("vfs_rmdir.part.0") is None:
-        return KPROBES
+    """bcc's kprobes, vfs_rmdir's where every rmdir reaches (lib/vfsprobes.py)."""
     return [p for p in KPROBES if p != "kprobe_vfs_rmdir"] + [("kprobe_vfs_rmdir",
-                                                                "vfs_rmdir.part.0")]
+                                                                rmdir_function())]
 
 
 def parse_args(argv):
