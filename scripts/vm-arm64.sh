@@ -12,8 +12,13 @@
 #   sudo scripts/vm-arm64.sh                       # the default subset
 #   sudo scripts/vm-arm64.sh tests/tools/test_x.py -k y
 #
-# Default subset: funccount counting one process's getppid() through a
-# tracepoint and through a uprobe on libc, read back from its map.
+# Default subset (7 tests), each tool's prebuilt arm64 object loaded with its
+# CO-RE relocations against the guest's BTF: funccount counting one
+# process's getppid() through a tracepoint and through a uprobe on libc
+# (BPF cookies, per-CPU map; text and --json); execsnoop (syscall
+# tracepoints, ring buffer events); opensnoop (open tracepoints, a failed
+# open); runqlat -P -p (tp_btf sched tracepoints, histogram hash map);
+# capable (kprobe on cap_capable, its arguments read from arm64's pt_regs).
 # Environment: PYBCC_VMTEST_CACHE (default /var/cache/pybcc-vmtest; this uses
 # its arm64/ directory), PYBCC_VMTEST_TIMEOUT (seconds, default 900),
 # VMTEST_CPUS (2), VMTEST_MEM (1024 MB), VMTEST_VERBOSE=1 (kernel messages).
@@ -24,7 +29,15 @@ cd "$(dirname "$0")/.."
 REPO=$(pwd)
 CACHE=${PYBCC_VMTEST_CACHE:-/var/cache/pybcc-vmtest}/arm64
 PACKAGES=python3-minimal,libpython3.11-stdlib,python3-pyelftools,python3-pytest,busybox-static
-[ $# -gt 0 ] || set -- tests/tools/test_funccount.py -k counts_one_process
+# The default subset: one test per mechanism (see the header)
+T=tests/tools
+[ $# -gt 0 ] || set -- \
+    $T/test_funccount.py::test_funccount_counts_one_process \
+    $T/test_funccount.py::test_funccount_json_counts_one_process_per_interval \
+    $T/test_execsnoop.py::test_execsnoop_shows_marker_exec_with_fields \
+    $T/test_opensnoop.py::test_opensnoop_open_and_failed_open \
+    $T/test_runqlat.py::test_runqlat_per_pid_histogram_for_one_process \
+    $T/test_capable.py::test_capable_kprobe_path
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
@@ -100,6 +113,7 @@ EOF
     for a in $(busybox --list 2>/dev/null); do
         [ -e "$root.tmp/usr/bin/$a" ] || [ -e "$root.tmp/bin/$a" ] || ln -s /bin/busybox "$root.tmp/usr/local/bin/$a"
     done
+    ln -s busybox "$root.tmp/bin/echo"     # execsnoop's test runs /bin/echo
     # ... and mountpoint -q (tests/conftest.py), which Debian's busybox lacks
     printf '%s\n' '#!/bin/busybox sh' '[ "$1" = -q ] && shift' \
         '[ "$(stat -c %d "$1")" != "$(stat -c %d "$1/..")" ]' >"$root.tmp/usr/local/bin/mountpoint"

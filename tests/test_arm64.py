@@ -68,3 +68,19 @@ def test_every_tool_builds_for_arm64_and_relocates_like_x86(arm64_kernel):
         # declares for other kernel versions and guards: never a plain type.
         for sec, kind, access in arm_left | x86_left:
             assert "___" in access.split(".")[0], f"{name}: {sec}: {kind} of {access} does not resolve"
+
+
+def test_the_arm64_vm_subset_names_tests_that_exist():
+    """scripts/vm-arm64.sh's default subset (test ids, one per mechanism)
+    collects: a renamed test would otherwise fail only in CI's arm64 guest."""
+    import re
+    import sys
+    with open(os.path.join(ROOT, "scripts", "vm-arm64.sh")) as f:
+        ids = re.findall(r"^\s+\$T/(test_\w+\.py::\w+)", f.read(), re.M)
+    assert len(ids) >= 6, ids
+    r = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p",
+                        "no:cacheprovider"] + [f"tests/tools/{i}" for i in ids],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    collected = {ln.split("[")[0] for ln in r.stdout.splitlines() if "::" in ln}
+    assert collected == {f"tests/tools/{i}" for i in ids}, r.stdout

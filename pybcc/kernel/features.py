@@ -57,8 +57,8 @@ def _load(prog_type, insns=None, **fields):
     return load_program(prog_type, insns or _ret0(), **fields)[0]
 
 
-def _try_load(prog_type, **fields):
-    fd = _load(prog_type, **fields)
+def _try_load(prog_type, insns=None, **fields):
+    fd = _load(prog_type, insns, **fields)
     if fd >= 0:
         os.close(fd)
     return fd
@@ -216,6 +216,17 @@ def helper_supported(prog_type, helper_id):
 def has_bpf_cookie():
     """bpf_get_attach_cookie exists (Linux 5.15+), as libbpf probes it."""
     return helper_supported(ProgType.TRACEPOINT, 174)     # BPF_FUNC_get_attach_cookie
+
+
+@functools.lru_cache(maxsize=None)
+def has_atomic_fetch():
+    """BPF's fetching atomics (xchg, cmpxchg, fetch-and-add whose result is
+    used; Linux 5.12+): older verifiers refuse the whole program ("BPF_STX
+    uses reserved fields"), so a tool needs a plain twin there."""
+    xchg = asm.Insn(asm.STX | asm.ATOMIC | asm.DW, 10, 1, -8, 0xE1)    # BPF_XCHG
+    prog = [asm.mov64_imm(1, 0), asm.stx_mem(asm.DW, 10, 1, -8), xchg,
+            asm.mov64_imm(0, 0), asm.exit_insn()]
+    return _try_load(ProgType.SOCKET_FILTER, insns=prog) >= 0
 
 
 _SYSCALL_PREFIX = {"x86_64": "__x64_", "aarch64": "__arm64_", "s390x": "__s390x_",

@@ -2,8 +2,10 @@
 import os
 import sys
 
+from ..kernel import features
 from ..output.table import Column
 from .lib.snoop import attach_kprobes_or, parse_pid_snoop_args, set_constants, snoop
+from .lib.vfsprobes import rmdir_function
 from .lib.timestamps import wall_clock
 
 EXAMPLES = """examples:
@@ -23,8 +25,14 @@ reported, as in bcc. Names are cut to 32 bytes.
 NAME_LEN = 32
 OPTIONAL = ("enter_unlink", "exit_unlink", "enter_rmdir", "exit_rmdir", "enter_rename_sc",
             "exit_rename", "enter_renameat", "exit_renameat")
-KPROBES = ("vfs_unlink_kprobe", "vfs_unlink_kretprobe", "vfs_rmdir_kprobe",
-           "vfs_rmdir_kretprobe", "vfs_rename_kprobe", "vfs_rename_kretprobe")
+KPROBES = ("vfs_unlink_kprobe", "vfs_unlink_kretprobe", "vfs_rename_kprobe",
+           "vfs_rename_kretprobe")
+
+
+def kprobes():
+    """bcc's kprobes, vfs_rmdir's where every rmdir reaches (lib/vfsprobes.py)."""
+    rmdir = rmdir_function()
+    return KPROBES + (("vfs_rmdir_kprobe", rmdir), ("vfs_rmdir_kretprobe", rmdir))
 
 
 def last_name(path):
@@ -61,7 +69,8 @@ SYSCALLS = [f"{side}_{sc}" for sc in ("unlinkat", "renameat2", "unlink", "rmdir"
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     return snoop("filegone", args, COLUMNS, set_constants(targ_tgid=args.pid),
-                 attach=lambda tool: attach_kprobes_or(tool, KPROBES, SYSCALLS, OPTIONAL))
+                 attach=lambda tool: attach_kprobes_or(
+                     tool, kprobes() if features.has_kprobes() else (), SYSCALLS, OPTIONAL))
 
 
 if __name__ == "__main__":

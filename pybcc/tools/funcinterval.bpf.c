@@ -16,7 +16,10 @@ ARRAY_MAP(last, u32, u64, 1);            // time of the previous call; 0: none y
 
 HASH_MAP(hists, struct hist_key, u64, 128);
 
-static __always_inline int on_call(void)
+/* ``exchange``: swap the time in atomically (BPF_XCHG, Linux 5.12+; older
+ * verifiers refuse the whole program), else read and write it as bcc does,
+ * which may lose one of two calls at the same moment. */
+static __always_inline int on_call(bool exchange)
 {
     u64 now = bpf_ktime_get_ns(), before, *lastp;
     struct hist_key key = {};
@@ -27,7 +30,12 @@ static __always_inline int on_call(void)
     lastp = bpf_map_lookup_elem(&last, &zero);
     if (!lastp)
         return 0;
-    before = __sync_lock_test_and_set(lastp, now);
+    if (exchange) {
+        before = __sync_lock_test_and_set(lastp, now);
+    } else {
+        before = *lastp;
+        *lastp = now;
+    }
     if (!before || now < before)
         return 0;
     key.slot = log2_slot((now - before) / unit_div);
@@ -36,12 +44,19 @@ static __always_inline int on_call(void)
 }
 
 SEC("kprobe/funcinterval")
-int call_probe(void *ctx) { return on_call(); }
+int call_probe(void *ctx) { return on_call(true); }
 
 SEC("kprobe.multi/funcinterval")
-int call_multi(void *ctx) { return on_call(); }
+int call_multi(void *ctx) { return on_call(true); }
 
 SEC("tracepoint/funcinterval/any")
-int call_tracepoint(void *ctx) { return on_call(); }
+int call_tracepoint(void *ctx) { return on_call(true); }
+
+/* the twins for kernels without BPF_XCHG (kprobe.multi came later: 5.18) */
+SEC("kprobe/funcinterval")
+int call_probe_plain(void *ctx) { return on_call(false); }
+
+SEC("tracepoint/funcinterval/any")
+int call_tracepoint_plain(void *ctx) { return on_call(false); }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -1,6 +1,7 @@
 """funcinterval: time between calls of a function or hits of a tracepoint, as a histogram (bcc's flags and output)."""
 import sys
 
+from ..kernel import features
 from ..output.histogram import collect_sections, sections_json, sections_text
 from .lib.args import add_ebpf, add_json, tool_parser
 from .lib.funcprobes import (add_summary_args, add_unit_args, print_source, resolve, summarize,
@@ -68,7 +69,9 @@ def main(argv=None):
 
     with Tool("funcinterval", constants) as tool:
         # all targets share one histogram: no cookies (kernels before 5.15 have none)
-        failed = probes.attach(tool, "call_probe", "call_tracepoint", "call_multi", first_cookie=0)
+        twin = "" if features.has_atomic_fetch() else "_plain"
+        failed = probes.attach(tool, "call_probe" + twin, "call_tracepoint" + twin, "call_multi",
+                               first_cookie=0)
         shown = parts[-1] if len(parts) < 3 else ":".join(parts[1:])
         summarize(probes, failed, args, report,
                   'Tracing %s for "%s"... Hit Ctrl-C to end.' % (attach_type, shown))

@@ -84,6 +84,13 @@ def parse_args(argv):
     return args
 
 
+# Return slots of the mutex_lock kretprobe, one per thread inside it (and
+# threads sleep there): kernels before 6.2 without CONFIG_PREEMPTION (5.10)
+# give a kretprobe one per CPU by default, and missed most returns (bcc's
+# tool too). Asked for through tracefs kprobe_events (the kprobe PMU cannot).
+MUTEX_LOCK_MAXACTIVE = 1024
+
+
 def attach(tool, use_kprobes):
     """The tracepoints, or bcc's kprobes; True when hold times are traced."""
     if not use_kprobes:
@@ -100,8 +107,12 @@ def attach(tool, use_kprobes):
              "without it the lock:contention_begin/end tracepoints serve")
     # with CONFIG_DEBUG_LOCK_ALLOC, mutex_lock is mutex_lock_nested
     lock = "mutex_lock_nested" if ksym_exists("mutex_lock_nested") else "mutex_lock"
+    # the kretprobe first, as bcc: of two probes on one function the newer
+    # runs first, so the entry's stack is taken before the kretprobe swaps
+    # the return address for its trampoline (which unwinders before 5.15
+    # cannot see through: every caller was kretprobe_trampoline)
+    tool.attach("mutex_lock_return", lock, maxactive=MUTEX_LOCK_MAXACTIVE)
     tool.attach("mutex_lock_entry", lock)
-    tool.attach("mutex_lock_return", lock)
     tool.attach("mutex_unlock_entry", "mutex_unlock")
     return True
 

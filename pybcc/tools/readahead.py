@@ -16,8 +16,8 @@ EXAMPLES = """examples:
     ./readahead --json -d 5 # NDJSON: unused pages and the age histogram (pybcc)
 
 Source: kprobes, as bcc, where the kernel has them: the readahead function's
-entry and return (page_cache_ra_order, do_page_cache_ra or
-__do_page_cache_readahead) mark the thread, the page cache allocation's
+entry and return (page_cache_ra_order, page_cache_ra_unbounded,
+do_page_cache_ra or __do_page_cache_readahead) mark the thread, the page cache allocation's
 return in it (filemap_alloc_folio(_noprof) or __page_cache_alloc) is a page
 read ahead, and folio_mark_accessed/mark_page_accessed is its use. Without
 kprobes: the readahead:page_cache_ra_unbounded/ra_order tracepoints give the
@@ -43,7 +43,11 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
-RA_FUNCTIONS = ("page_cache_ra_order", "do_page_cache_ra", "__do_page_cache_readahead")
+# page_cache_ra_unbounded before do_page_cache_ra: 5.10's ondemand_readahead
+# has do_page_cache_ra inlined (its kprobe saw no readahead) and tail-calls
+# page_cache_ra_unbounded, which allocates the pages
+RA_FUNCTIONS = ("page_cache_ra_order", "page_cache_ra_unbounded", "do_page_cache_ra",
+                "__do_page_cache_readahead")
 
 
 def attach_kprobes(tool):

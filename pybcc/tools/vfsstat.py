@@ -2,11 +2,13 @@
 import sys
 from time import strftime
 
+from ..kernel import features
 from ..output.table import Column, Table
 from .lib.args import add_interval_count, add_json, pid, tool_parser
 from .lib.report import report_loop
 from .lib.runtime import Tool
 from .lib.snoop import attach_kprobes_or
+from .lib.vfsprobes import rmdir_function
 
 EXAMPLES = """examples:
     ./vfsstat             # count some VFS calls per second
@@ -15,7 +17,8 @@ EXAMPLES = """examples:
     ./vfsstat --json 1 3  # NDJSON, one object per interval (pybcc)
 
 Source: kprobes on vfs_read, vfs_write, vfs_fsync_range, vfs_open, vfs_create,
-vfs_unlink, vfs_mkdir and vfs_rmdir, as bcc, where the kernel has kprobes.
+vfs_unlink, vfs_mkdir and vfs_rmdir (its split-off body vfs_rmdir.part.0
+where rmdir(2) calls that, as on 5.10), as bcc, where the kernel has kprobes.
 Else the syscalls tracepoints (PYBCC_DEBUG=1 says which), each column
 counting the syscalls that reach that function:
   READ/s    read, pread64 (not readv/preadv/sendfile/splice, nor the kernel's own reads)
@@ -38,6 +41,12 @@ KPROBES = ["kprobe_" + f for f in ("vfs_read", "vfs_write", "vfs_fsync_range", "
 # syscalls some architectures lack (arm64 has only the *at forms)
 OPTIONAL = {"enter_mkdir", "enter_rmdir", "enter_unlink", "enter_mknod", "exit_open",
             "exit_openat2", "exit_creat", "exit_open_by_handle_at"}
+
+
+def kprobes():
+    """bcc's kprobes, vfs_rmdir's where every rmdir reaches (lib/vfsprobes.py)."""
+    return [p for p in KPROBES if p != "kprobe_vfs_rmdir"] + [("kprobe_vfs_rmdir",
+                                                                rmdir_function())]
 
 
 def parse_args(argv):
@@ -69,7 +78,7 @@ def main(argv=None):
         return table.text(row) + "\n"
 
     with Tool("vfsstat", constants) as tool:
-        attach_kprobes_or(tool, KPROBES, PROGRAMS, OPTIONAL)
+        attach_kprobes_or(tool, kprobes() if features.has_kprobes() else (), PROGRAMS, OPTIONAL)
         table.print_header()
         report_loop(report, args.interval, args.count, None, args.json, blank_line=False)
     return 0

@@ -2,23 +2,12 @@
 and fail in the VM (scripts/vm-tests.sh sets PYBCC_VMTEST), whose stock
 kernel must have them."""
 import os
-import re
 
 import pytest
 
 from pybcc.kernel import features
 
 from .toolrun import RunningTool
-
-
-def known_gap_before_5_11(reason):
-    """Expected to fail on the 5.10 kernel of the VM runs: a gap of the tool
-    there that is known and not fixed yet (the closing note lists them). It
-    must still pass on 6.1 and 6.12; an unexpected pass is reported."""
-    import platform
-    release = tuple(int(x) for x in re.findall(r"\d+", platform.release())[:2])
-    return pytest.mark.xfail(release < (5, 11), strict=False,
-                             reason=f"known gap on Linux {platform.release()}: {reason}")
 
 
 def require_kprobes():

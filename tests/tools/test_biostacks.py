@@ -9,7 +9,6 @@ from pybcc.kernel import features
 from .badinput import assert_one_line_error
 from .loopdev import direct_io, loop_device
 from .toolrun import RunningTool, run_tool
-from .kprobes import known_gap_before_5_11
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -70,7 +69,6 @@ def test_biostacks_duration_ends_it():
 
 
 @pytest.mark.vm
-@known_gap_before_5_11("5.10's fentry stacks keep the bpf_trampoline frame")
 def test_biostacks_accounting_functions():
     """Before Linux 6.5 there are no block_io tracepoints: fentry/kprobes on
     blk_account_io_start/done."""

@@ -10,7 +10,6 @@ from pybcc.kernel import features
 from .fileio import FileWorker, require_kprobes
 from .loopdev import loop_device
 from .toolrun import RunningTool, bad_input
-from .kprobes import known_gap_before_5_11
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -105,7 +104,6 @@ def test_fileslower_all_files_shows_dev_null(tmp_path):
 
 
 @pytest.mark.vm
-@known_gap_before_5_11("the vfs_read/vfs_write kprobe path prints no row (not diagnosed)")
 def test_fileslower_kprobe_path(tmp_path, monkeypatch):
     require_kprobes()
     monkeypatch.setenv("PYBCC_DEBUG", "1")

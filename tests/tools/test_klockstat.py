@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 from .cprog import DIR_READERS_C, build
-from .kprobes import known_gap_before_5_11, require_kprobes
+from .kprobes import require_kprobes
 from .toolrun import RunningTool, bad_input
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -90,7 +90,6 @@ def test_klockstat_json_caller_and_stacks(readers):
 
 
 @pytest.mark.vm
-@known_gap_before_5_11("callers show as kretprobe_trampoline and most holds are missed")
 def test_klockstat_kprobes_hold_times(readers):
     require_kprobes()
     t = contend(readers, "--kprobes", timeout=300, tracepoints=False)

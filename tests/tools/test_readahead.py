@@ -7,7 +7,6 @@ import pytest
 from .fileio import load_modules, require_kprobes
 from .loopdev import loop_device
 from .toolrun import RunningTool, bad_input
-from .kprobes import known_gap_before_5_11
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -80,7 +79,6 @@ def test_readahead_json_and_duration():
 
 
 @pytest.mark.vm
-@known_gap_before_5_11("the kprobe path's functions (page_cache_ra_order, filemap_alloc_folio) do not exist in 5.10")
 def test_readahead_kprobe_path(monkeypatch):
     require_kprobes()
     load_modules("loop", "ext4")

@@ -5,7 +5,6 @@ import pytest
 
 from .badinput import assert_one_line_error
 from .toolrun import RunningTool, run_tool
-from .kprobes import known_gap_before_5_11
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -72,7 +71,6 @@ def test_slabratetop_json(tmp_path):
 
 
 @pytest.mark.vm
-@known_gap_before_5_11("tp_btf kmem_cache_alloc's arguments differ and the fallback to the kprobe is not taken")
 def test_slabratetop_stock_kernel(tmp_path):
     """Before 6.1 the tracepoint has no cache name: bcc's kprobe."""
     test_slabratetop_counts_lease_allocations(tmp_path)

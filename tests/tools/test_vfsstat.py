@@ -5,7 +5,6 @@ import pytest
 
 from .fileio import require_kprobes
 from .toolrun import RunningTool, bad_input
-from .kprobes import known_gap_before_5_11
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -80,7 +79,6 @@ def test_vfsstat_json():
 
 
 @pytest.mark.vm
-@known_gap_before_5_11("the kprobe path's counts are wrong (not diagnosed)")
 def test_vfsstat_kprobe_path(monkeypatch, tmp_path):
     require_kprobes()
     monkeypatch.setenv("PYBCC_DEBUG", "1")

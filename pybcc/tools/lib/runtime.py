@@ -11,7 +11,7 @@ import time
 
 from ... import loader
 from ...attach.link import close_all
-from ...errors import AttachError, BPFError, LoadError, NotSupportedError
+from ...errors import AttachError, BPFError, LoadError, NotSupportedError, VerifierError
 from ...kernel import bpf, features
 from .prebuilt import INCLUDE_DIR, TOOLS_DIR, tool_object  # noqa: F401 (tools import these)
 
@@ -116,7 +116,9 @@ class Tool:
             try:
                 self.attach(prog_name, target)
                 return prog_name
-            except (NotSupportedError, AttachError, LoadError) as e:
+            # (VerifierError: e.g. a CO-RE relocation this kernel cannot
+            # satisfy poisoned the program, as slabratetop's tp_btf on 5.10)
+            except (NotSupportedError, AttachError, LoadError, VerifierError) as e:
                 first_error = first_error or e
         raise first_error
 

@@ -15,6 +15,12 @@ def dentry_name(name, name_len):
     return name[:DNAME_INLINE_LEN - 3] + "..." if name_len > DNAME_INLINE_LEN else name
 
 
+# Return slots of the vfs_read/vfs_write kretprobes, one per thread inside
+# (readers of pipes and sockets sleep there): kernels before 6.2 without
+# CONFIG_PREEMPTION (5.10) give one per CPU by default and missed the slow
+# read's return. Asked for through tracefs kprobe_events (the PMU cannot).
+KRETPROBE_MAXACTIVE = 1024
+
 REQUIRED = {"rw_enter_read", "rw_exit_read", "rw_enter_write", "rw_exit_write"}
 
 
@@ -22,8 +28,10 @@ def attach_rw(tool, reads=True, writes=True, at_return=False):
     """Attach the programs of the reads, the writes, or both; returns the
     source used: "kprobe" (vfs_read/vfs_write) or "tracepoint" (syscalls)."""
     sides = (("read",) if reads else ()) + (("write",) if writes else ())
-    kinds = ("kprobe", "kretprobe") if at_return else ("kprobe",)
-    kprobes = [f"rw_{k}_{s}" for s in sides for k in kinds]
+    kprobes = [f"rw_kprobe_{s}" for s in sides]
+    if at_return:
+        kprobes += [(f"rw_kretprobe_{s}", None, {"maxactive": KRETPROBE_MAXACTIVE})
+                    for s in sides]
     names = (READS if reads else ()) + (WRITES if writes else ())
     syscalls = [f"rw_{side}_{n}" for n in names for side in ("enter", "exit")]
     return attach_kprobes_or(tool, kprobes, syscalls, [p for p in syscalls if p not in REQUIRED])

@@ -17,12 +17,13 @@ def parse_pid_snoop_args(name, description, examples, argv, pid_help="trace this
 
 
 def attach_all(tool, programs, optional=()):
-    """Attach every program (a name, or (name, target)); one in ``optional``
-    the kernel lacks is skipped."""
+    """Attach every program (a name, (name, target) or (name, target, dict
+    of Tool.attach's keywords)); one in ``optional`` the kernel lacks is
+    skipped."""
     for prog in programs:
-        name, target = prog if isinstance(prog, tuple) else (prog, None)
+        name, target, *kw = prog if isinstance(prog, tuple) else (prog, None)
         try:
-            tool.attach(name, target)
+            tool.attach(name, target, **(kw[0] if kw else {}))
         except BPFError:
             if prog not in optional and name not in optional:
                 raise

@@ -16,8 +16,10 @@ from ...output.table import write_json
 from ...symbols import format_symbol, ksym, load_elf, resolve_module, sym
 from .runtime import status
 
+# (bpf_trampoline_: 5.10's fentry stacks keep the trampoline's frame; newer
+# kernels leave it out)
 TRACING_FRAMES = ("bpf_prog_", "bpf_trace_run", "__traceiter_", "__bpf_trace_", "trace_call_bpf",
-                  "perf_trace_", "bpf_get_stack")
+                  "perf_trace_", "bpf_get_stack", "bpf_trampoline_")
 
 
 def stack_id_err(stack_id):
