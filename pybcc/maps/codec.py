@@ -144,8 +144,12 @@ class _Builder:
         ct = _INTS.get((size, bool(signed)))
         if ct is not None:
             return _Node(ct, _identity, lambda v: int(_scalar(v)))
-        # __int128 and odd sizes: little-endian bytes.
-        ct = ctypes.c_ubyte * size
+        # __int128 as two 64-bit halves (bcc's ctypes for it); odd sizes as
+        # little-endian bytes.
+        if size == 16:
+            ct = (ctypes.c_int64 if signed else ctypes.c_uint64) * 2
+        else:
+            ct = ctypes.c_ubyte * size
 
         def to_py(v):
             return int.from_bytes(bytes(v), "little", signed=bool(signed))
