@@ -321,7 +321,7 @@ class _Slots:
     """bcc's array tables other than Array: the length is the number of slots."""
 
     def __len__(self):
-        return self.max_entries
+        return self.info()["max_entries"]     # the kernel's (a perf array's 0 became #CPUs)
 
 
 class ProgArray(_Slots, TableBase, _FdValues, _maps.ProgArrayMap):
