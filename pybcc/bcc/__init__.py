@@ -24,6 +24,7 @@ from .constants import (DEBUG_BPF, DEBUG_BPF_REGISTER_STATE, DEBUG_BTF,  # noqa:
                         BPFProgType, PerfEventSampleFormat, PerfHWConfig, PerfSWConfig,
                         PerfType, XDPAction, XDPFlags)
 from .perf import Perf  # noqa: F401
+from .probes import get_num_open_probes as _get_num_open_probes  # noqa: F401
 from .symcache import SymbolCache  # noqa: F401
 from .utils import ArgString, StrcmpRewrite, printb  # noqa: F401
 from .version import __version__  # noqa: F401

@@ -13,14 +13,13 @@ the program type the caller asks for, as bcc does.
 """
 import atexit
 import ctypes as ct
-import os
 import weakref
 
 from .. import loader, sections
 from ..errors import BPFError, LoadError, NotSupportedError, VerifierError
 from ..kernel import features
 from ..elf_reader import load_spec
-from . import source
+from . import shared_tables, source
 from .constants import BPFAttachType, BPFProgType
 from .kernelinfo import KernelInfo
 from .probes import Probes, _kfunc_target
@@ -91,7 +90,9 @@ class BPF(KernelInfo, Probes, TracePipe):
             text = "".join(dict.fromkeys(as_str(ctx.get_text()) for ctx in usdt_contexts)) + c_text
         self._build = source.build(text, src_file, cflags, debug)
         spec = load_spec(self._build.obj_path)
-        self._coll = loader.load(spec, programs=[])
+        self._coll = loader.load(spec, programs=[],
+                                 reuse_maps=shared_tables.maps_to_reuse(self._build.tables, spec))
+        shared_tables.publish(self, self._build.tables)
         ref = weakref.ref(self)
         atexit.register(lambda: ref() is not None and ref().cleanup())
         try:
@@ -259,18 +260,11 @@ class BPF(KernelInfo, Probes, TracePipe):
     def add_prefix(prefix, name):
         return name if name.startswith(prefix) else prefix + name
 
-    @staticmethod
-    def get_probe_limit():
-        limit = os.environ.get("BCC_PROBE_LIMIT", "")
-        return int(limit) if limit.isdigit() else 1000
-
     def attach_fmod_ret(self, fn_name=b""):
         """Attach kmod_ret__FUNC (KMOD_RET) to FUNC as BPF_MODIFY_RETURN."""
         fn_name = as_str(fn_name)
         fn_name = fn_name if fn_name.startswith("kmod_ret__") else "kmod_ret__" + fn_name
         return self._attach_kmod_ret(fn_name, _kfunc_target(fn_name, "kmod_ret__"))
-
-    detach_fmod_ret = Probes.detach_kfunc
 
     def dump_func(self, func_name):
         """The function's BPF instructions as compiled (before relocation), as bytes."""

@@ -21,6 +21,35 @@ _SYSCALL_PREFIX_RE = re.compile(r"^(sys_|__x64_sys_|__x32_compat_sys_|__ia32_com
                                 r"__arm64_sys_|__s390x_sys_|__s390_sys_|__riscv_sys_)")
 _xdp_links = {}      # device → Link: attach_xdp is static in bcc, the link lives here
 
+# bcc's global quota on open kprobes and uprobes, over every BPF object of
+# the process (BCC_PROBE_LIMIT overrides the default).
+DEFAULT_PROBE_LIMIT = 1000
+_QUOTA_KINDS = ("kprobe", "uprobe")
+_open_probes = 0
+
+
+def get_num_open_probes():
+    """How many kprobes and uprobes this process has open (bcc's _get_num_open_probes)."""
+    return _open_probes
+
+
+def get_probe_limit():
+    limit = os.environ.get("BCC_PROBE_LIMIT", "")
+    return int(limit) if limit.isdigit() else DEFAULT_PROBE_LIMIT
+
+
+def _check_probe_quota(count):
+    if _open_probes + count > get_probe_limit():
+        raise AttachError(f"number of open probes would exceed the global quota "
+                          f"({_open_probes} open + {count} > {get_probe_limit()}; "
+                          f"BCC_PROBE_LIMIT raises it)")
+
+
+def _count_probes(kind, delta):
+    global _open_probes
+    if kind in _QUOTA_KINDS:
+        _open_probes += delta
+
 
 def _kfunc_target(fn_name, *prefixes):
     for p in prefixes:
@@ -36,6 +65,7 @@ class Probes:
 
     def _add_link(self, kind, key, link):
         self._links.setdefault(kind, {})[key] = link
+        _count_probes(kind, 1)
         return link
 
     def _drop_links(self, kind, match):
@@ -44,8 +74,11 @@ class Probes:
         table = self._links.get(kind, {})
         keys = [k for k in table if match(k)]
         for k in keys:
+            _count_probes(kind, -1)
             table.pop(k).close()
         return len(keys)
+
+    get_probe_limit = staticmethod(get_probe_limit)
 
     # --- kprobes -------------------------------------------------------------------
 
@@ -76,6 +109,7 @@ class Probes:
                 matched = fallbacks.syscall_functions(event_re, as_str(self.get_syscall_prefix()))
                 if not matched:
                     self._require_kprobes(event_re)
+            _check_probe_quota(len(matched))
             done, last = 0, None
             for func in matched:
                 try:
@@ -93,6 +127,7 @@ class Probes:
                (f"_{event_off}" if event_off else ""), fn_name)
         if key in self._links.get("kprobe", {}):
             raise AttachError(f"{fn_name} is already attached to {kind} {event}")
+        _check_probe_quota(1)
         if not features.has_kprobes() and not event_off:
             link = self._attach_stand_in(event, fn_name, retprobe)
             if link is not None:
@@ -152,6 +187,18 @@ class Probes:
             return (k[0] == ev or k[0].startswith(ev + "_")) and fn_name in (None, k[1])
         if not self._drop_links("kprobe", match):
             raise AttachError(f"{'kretprobe' if retprobe else 'kprobe'} {event} is not attached")
+
+    def detach_kprobe_event(self, ev_name):
+        """Detach every function from bcc's event ``ev_name`` (b"p_vfs_read")."""
+        ev_name = as_str(ev_name)
+        if not self._drop_links("kprobe", lambda k: k[0] == ev_name):
+            raise AttachError(f"kprobe event {ev_name} is not attached")
+
+    def detach_kprobe_event_by_fn(self, ev_name, fn_name):
+        """Detach ``fn_name`` from bcc's event ``ev_name``."""
+        key = (as_str(ev_name), as_str(fn_name))
+        if not self._drop_links("kprobe", lambda k: k == key):
+            raise AttachError(f"{key[1]} is not attached to kprobe event {key[0]}")
 
     def detach_kprobe(self, event, fn_name=None):
         """Detach ``fn_name`` (default: every function) from kprobe ``event``."""
@@ -244,12 +291,20 @@ class Probes:
         fn_name = as_str(fn_name)
         return self._attach_kfunc(fn_name, _kfunc_target(fn_name, "kretfunc__"), True)
 
-    def detach_kfunc(self, fn_name=b""):
+    def _detach_btf_program(self, prefix, fn_name):
         fn_name = as_str(fn_name)
+        fn_name = fn_name if fn_name.startswith(prefix) else prefix + fn_name
         if not self._drop_links("kfunc", lambda k: k == fn_name):
-            raise AttachError(f"kfunc {fn_name} is not attached")
+            raise AttachError(f"{prefix.rstrip('_')} {fn_name} is not attached")
 
-    detach_kretfunc = detach_kfunc
+    def detach_kfunc(self, fn_name=b""):
+        self._detach_btf_program("kfunc__", fn_name)
+
+    def detach_kretfunc(self, fn_name=b""):
+        self._detach_btf_program("kretfunc__", fn_name)
+
+    def detach_fmod_ret(self, fn_name=b""):
+        self._detach_btf_program("kmod_ret__", fn_name)
 
     def _attach_lsm(self, fn_name, hook):
         if not features.has_lsm():
@@ -298,6 +353,7 @@ class Probes:
             found = self.get_user_functions_and_addresses(name, sym_re)
             if not found:
                 raise AttachError(f"no function of {as_str(name)} matches {as_str(sym_re)!r}")
+            _check_probe_quota(len(found))
             for _, vaddr in found:
                 self._attach_uprobe(retprobe, name, "", "", vaddr, fn_name, pid, 0)
             return self
@@ -306,6 +362,7 @@ class Probes:
         if key in self._links.get("uprobe", {}):
             raise AttachError(f"{'uretprobe' if retprobe else 'uprobe'} at {path}:{offset:#x} "
                               f"is already attached")
+        _check_probe_quota(1)
         fn = self.load_func(fn_name, self.KPROBE)
         link = _attach.attach_uprobe(fn.fd, path, offset=offset, retprobe=retprobe, pid=pid)
         self._add_link("uprobe", key, link)
@@ -329,6 +386,34 @@ class Probes:
         if not self._drop_links("uprobe", lambda k: k == key):
             raise AttachError(f"{'uretprobe' if retprobe else 'uprobe'} at {path}:{offset:#x} "
                               f"is not attached")
+
+    @staticmethod
+    def _uprobe_evname(key):
+        """bcc's event name of a uprobe key: b"p_libc_so_6_0x9a2f0" (+ "_PID")."""
+        if isinstance(key, str):        # a USDT probe's uprobe (usdt.py)
+            return as_bytes(key)
+        kind, path, offset, pid = key
+        name = f"{kind}_{_NON_IDENT.sub('_', os.path.basename(path))}_{offset:#x}"
+        return as_bytes(name if pid == -1 else f"{name}_{pid}")
+
+    def detach_uprobe_event(self, ev_name):
+        """Detach the uprobe bcc names ``ev_name`` (b"p_libc_so_6_0x9a2f0")."""
+        ev_name = as_bytes(ev_name)
+        if not self._drop_links("uprobe", lambda k: self._uprobe_evname(k) == ev_name):
+            raise AttachError(f"uprobe {as_str(ev_name)} is not attached")
+
+    @property
+    def kprobe_fds(self):
+        """bcc's view of the kprobes: event name → {function name: Link}."""
+        view = {}
+        for (ev, fn), link in self._links.get("kprobe", {}).items():
+            view.setdefault(as_bytes(ev), {})[as_bytes(fn)] = link
+        return view
+
+    @property
+    def uprobe_fds(self):
+        """bcc's view of the uprobes: event name → Link."""
+        return {self._uprobe_evname(k): link for k, link in self._links.get("uprobe", {}).items()}
 
     def detach_uprobe(self, name=b"", sym=b"", addr=None, pid=-1, sym_off=0):
         self._detach_uprobe(False, name, sym, addr, pid, sym_off)
@@ -450,7 +535,11 @@ class Probes:
                               f"{attachable_fd}", e.errno) from None
 
     def _close_links(self):
-        links = [link for kind in list(self._links) for link in self._links.pop(kind).values()]
+        links = []
+        for kind in list(self._links):
+            for link in self._links.pop(kind).values():
+                _count_probes(kind, -1)
+                links.append(link)
         return _attach.close_all(links)
 
 

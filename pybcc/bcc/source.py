@@ -63,6 +63,11 @@ def read_source(text, src_file):
         return f.read(), path
 
 
+# bcc generates code for BPF ISA v1 (64-bit moves and jumps, no alu32), and its
+# users compare dump_func() bytes with that; a user's own -mcpu comes later and wins.
+BCC_MCPU = "-mcpu=v1"
+
+
 def build(text, src_file="", cflags=(), debug=0):
     """Rewrite (when the front end is there) and compile; the object is cached."""
     from ..compiler import compile as compile_c
@@ -82,7 +87,8 @@ def build(text, src_file="", cflags=(), debug=0):
         print(r.c_text, file=sys.stderr)
     include_dirs += [d for d in r.include_dirs if d not in include_dirs]
     try:
-        obj = _compile(r.c_text, cflags, include_dirs, filename=filename, line_map=r.line_map)
+        obj = _compile(r.c_text, [BCC_MCPU, *cflags], include_dirs, filename=filename,
+                       line_map=r.line_map)
     except CompileError as e:
         raise _in_user_text(e, r.c_text, c_text, filename) from None
     return Build(obj, list(r.functions), [tuple(a) for a in r.auto_attach],
@@ -97,7 +103,8 @@ VARIANT_DEFINES = {"syscall_tp": "-D__PYBCC_SYSCALL_TP", "raw_tp": "-D__PYBCC_RA
 
 def build_variant(build, variant):
     """The object of ``build``'s rewritten C compiled as ``variant``."""
-    return _compile(build.c_text, build.cflags + [VARIANT_DEFINES[variant]], build.include_dirs,
+    return _compile(build.c_text, [BCC_MCPU, *build.cflags, VARIANT_DEFINES[variant]],
+                    build.include_dirs,
                     filename=build.filename)
 
 

@@ -317,11 +317,18 @@ class _FdValues:
         return super()._encode_value(value)
 
 
-class ProgArray(TableBase, _FdValues, _maps.ProgArrayMap):
+class _Slots:
+    """bcc's array tables other than Array: the length is the number of slots."""
+
+    def __len__(self):
+        return self.info()["max_entries"]     # the kernel's (a perf array's 0 became #CPUs)
+
+
+class ProgArray(_Slots, TableBase, _FdValues, _maps.ProgArrayMap):
     """Tail-call table: table[i] = b.load_func(...) (or a program fd)."""
 
 
-class ArrayOfMaps(TableBase, _FdValues, _maps.MapInMap):
+class ArrayOfMaps(_Slots, TableBase, _FdValues, _maps.MapInMap):
     pass
 
 
@@ -329,7 +336,7 @@ class HashOfMaps(TableBase, _FdValues, _maps.MapInMap):
     pass
 
 
-class CgroupArray(TableBase, _FdValues, _maps.FdMap):
+class CgroupArray(_Slots, TableBase, _FdValues, _maps.FdMap):
     """table[i] = a cgroup directory path or an open fd of one."""
 
     def __setitem__(self, key, leaf):
@@ -343,15 +350,15 @@ class CgroupArray(TableBase, _FdValues, _maps.FdMap):
             _maps.FdMap.__setitem__(self, key, leaf)
 
 
-class DevMap(TableBase, _FdValues, _maps.FdMap):
+class DevMap(_Slots, TableBase, _FdValues, _maps.FdMap):
     pass
 
 
-class CpuMap(TableBase, _FdValues, _maps.FdMap):
+class CpuMap(_Slots, TableBase, _FdValues, _maps.FdMap):
     pass
 
 
-class XskMap(TableBase, _FdValues, _maps.FdMap):
+class XskMap(_Slots, TableBase, _FdValues, _maps.FdMap):
     pass
 
 
@@ -387,7 +394,7 @@ class _EventDecoder:
             return 0
 
 
-class PerfEventArray(_EventDecoder, TableBase, _maps.PerfEventArrayMap):
+class PerfEventArray(_Slots, _EventDecoder, TableBase, _maps.PerfEventArrayMap):
     """BPF_PERF_OUTPUT: open_perf_buffer(callback) then b.perf_buffer_poll()."""
 
     def open_perf_buffer(self, callback, page_cnt=8, lost_cb=None, wakeup_events=1):
@@ -446,6 +453,9 @@ class RingBuf(_EventDecoder, TableBase, _maps.Map):
     def close(self):
         self.bpf._close_ring_buffer(self.name)
         super().close()
+
+    def __len__(self):
+        return 0        # as bcc: records are not elements user space can count
 
 
 _CLASSES = {

@@ -147,8 +147,12 @@ class _Builder:
         ct = _INTS.get((size, bool(signed)))
         if ct is not None:
             return _Node(ct, _identity, lambda v: int(_scalar(v)))
-        # __int128 and odd sizes: little-endian bytes.
-        ct = ctypes.c_ubyte * size
+        # __int128 as two 64-bit halves (bcc's ctypes for it); odd sizes as
+        # little-endian bytes.
+        if size == 16:
+            ct = (ctypes.c_int64 if signed else ctypes.c_uint64) * 2
+        else:
+            ct = ctypes.c_ubyte * size
 
         def to_py(v):
             return int.from_bytes(bytes(v), "little", signed=bool(signed))
@@ -238,6 +242,7 @@ class _Builder:
         is_union = t.kind == bt.UNION
         fields = []          # ctypes _fields_
         props = {}           # class attributes: bitfield and anon-forwarding properties
+        bit_units = {}       # storage field name -> [(bitfield name, ctype, bits)], for layouts
         conv = []            # (attribute name, node or None for bitfields, is_anon)
         names = []           # public flattened names
         setters = {}         # public name -> to_c
@@ -261,6 +266,7 @@ class _Builder:
                 return
             name, start, end = storage
             fields.append((name, ctypes.c_ubyte * (end - start)))
+            bit_units[name] = [(b, self.node(bt_).ctype, bs) for b, bt_, _, bs in pending_bits]
             for bname, btype, boff, bsize in pending_bits:
                 props[bname] = _bitfield(name, end - start, boff - start * 8, bsize,
                                          self.btf.strip(btype).signed)
@@ -316,7 +322,7 @@ class _Builder:
             fields.append((hidden("pad"), ctypes.c_ubyte * size))
 
         base = ctypes.Union if is_union else ctypes.Structure
-        ns = dict(props, _pack_=1, _fields_=fields)
+        ns = dict(props, _pack_=1, _fields_=fields, _bit_units_=bit_units)
         ct = type(t.name or ("anon_union" if is_union else "anon_struct"), (base,), ns)
         if ctypes.sizeof(ct) != size:
             raise NotImplementedError(f"layout of {t.name} is {ctypes.sizeof(ct)} bytes, BTF says {size}")

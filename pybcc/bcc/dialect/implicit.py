@@ -247,6 +247,10 @@ class _Analysis:
         if bk in ("arg", "body") and ek == "body" and bex and eex and \
                 bex.get("offset") == eex.get("offset") and bex.get("_file") == self.main:
             return self._whole_macro(r, bex["offset"])
+        if bk == "plain" and ek == "body" and eex is not None and eex.get("_file") == self.main:
+            # ends inside a macro written in the text: sk->sk_daddr (an alias
+            # of __sk_common.skc_daddr) or p->MEMBER(x); take the whole use
+            ek, en = "plain", self._macro_use_end(eex)
         if ek == "plain" and bk in ("arg", "body") and bex is not None and bex.get("_file") == self.main:
             if bk == "body" or not self._balanced(b, en):
                 b = bex["offset"]
@@ -279,6 +283,18 @@ class _Analysis:
             elif sp_b.get("_file") != self.main or sp_b.get("offset") != start:
                 return None
         return self._invocation_end(off)
+
+    def _macro_use_end(self, ex):
+        """End offset of the macro used at expansion location ``ex``: after
+        its name, or after its arguments for a function-like use."""
+        off = ex.get("offset")
+        if off is None:
+            return None
+        name_end = off + ex.get("tokLen", 0)
+        if re.compile(rb"\s*\(").match(self.data, name_end):
+            end = self._invocation_end(off)
+            return end[1] if end else None
+        return name_end
 
     def _invocation_end(self, off):
         depth = 0
@@ -356,8 +372,34 @@ class _Analysis:
         return False
 
     def _kernel_pointer(self, p):
+        """Does pointer value p point into kernel memory: a pointer to a kernel
+        struct, or any pointer loaded from kernel memory (name->name[1],
+        (*names)[1]) or from the probed function's registers?"""
         rec = _record_of_pointer(_type(p))
-        return bool(rec and rec in self.records and not self._exempt(p, rec))
+        if rec and rec in self.records and not self._exempt(p, rec):
+            return True
+        v = p       # the load under the casts
+        while v.get("inner") and v.get("kind") in ("ImplicitCastExpr", "ParenExpr",
+                                                     "CStyleCastExpr"):
+            if v.get("castKind") == "LValueToRValue":
+                inner = v["inner"][0]
+                return self.kmem(inner) or self._register(inner)
+            v = v["inner"][0]
+        # *(&p->field): the address of kernel memory
+        return v.get("kind") == "UnaryOperator" and v.get("opcode") == "&" and \
+            bool(v.get("inner")) and self.kmem(v["inner"][0])
+
+    @staticmethod
+    def _register(e):
+        """Is e a register of the program's pt_regs context (PT_REGS_PARM1(ctx))?
+        A kprobe's arguments are kernel addresses."""
+        e = _strip(e, ("ParenExpr",))
+        if e.get("kind") != "MemberExpr" or not e.get("isArrow") or not e.get("inner"):
+            return False
+        base = _strip(e["inner"][0], ("ImplicitCastExpr", "ParenExpr", "CStyleCastExpr"))
+        return base.get("kind") == "DeclRefExpr" and \
+            base.get("referencedDecl", {}).get("kind") == "ParmVarDecl" and \
+            _record_of_pointer(_type(e["inner"][0])) == "pt_regs"
 
     # -- walk --
 
@@ -415,7 +457,8 @@ class _Analysis:
             n = stack.pop()
             k = n.get("kind")
             if k == "ImplicitCastExpr" and n.get("castKind") == "LValueToRValue" and n.get("inner"):
-                if self.kmem(n["inner"][0]) or self._kptr(n["inner"][0]):
+                if self.kmem(n["inner"][0]) or self._kptr(n["inner"][0]) or \
+                        self._register(n["inner"][0]):
                     return True
             elif k == "CallExpr" and n.get("inner"):
                 callee = _strip(n["inner"][0])
@@ -424,8 +467,13 @@ class _Analysis:
                 if name and not name.startswith(("bpf_", "__builtin", "__pybcc", "_PYBCC")) and \
                         name in self.own_functions and "*" in _type(n):
                     return True
+            elif k == "ImplicitCastExpr" and n.get("castKind") == "ArrayToPointerDecay" and \
+                    n.get("inner") and self.kmem(n["inner"][0]):
+                return True       # t->comm as a pointer: kernel memory
             elif k == "UnaryOperator" and n.get("opcode") == "&":
-                continue          # an address taken is not a load
+                if n.get("inner") and self.kmem(n["inner"][0]):
+                    return True   # &p->field: an address in kernel memory
+                continue          # any other address taken is not a load
             stack.extend(n.get("inner", ()))
         return False
 

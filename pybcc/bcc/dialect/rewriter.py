@@ -532,10 +532,13 @@ class _Rewriter:
             return f"bpf_map_delete_elem({m}, {a[0]})"
         if method in ("lookup_or_init", "lookup_or_try_init"):
             need(2)
+            # bcc: lookup_or_init leaves the program (return 0) when the
+            # element cannot be had, so the pointer it gives is never NULL
+            give_up = f" if (!__l{u}) return 0;" if method == "lookup_or_init" else ""
             return (f"({{ __typeof__({table}.value) __l{u}; void *__k{u} = (void *)({a[0]}); "
                     f"__l{u} = bpf_map_lookup_elem({m}, __k{u}); if (!__l{u}) {{ "
                     f"bpf_map_update_elem({m}, __k{u}, {a[1]}, BPF_NOEXIST); "
-                    f"__l{u} = bpf_map_lookup_elem({m}, __k{u}); }} __l{u}; }})")
+                    f"__l{u} = bpf_map_lookup_elem({m}, __k{u});{give_up} }} __l{u}; }})")
         if method in ("increment", "atomic_increment"):
             need(1, 2)
             inc = a[1] if na > 1 else "1"

@@ -19,6 +19,7 @@ class TableDecl:
     inner_map: str = ""      # map-in-map: the template inner map's name
     flags_expr: str = "0"
     line: int = 0            # the user's line of the macro
+    scope: str = ""          # "public"/"shared": other BPF objects may use it; "extern": uses theirs
 
 
 # bcc's BPF_TABLE type strings
@@ -169,11 +170,16 @@ def parse_macro(macro, args, evaluate):
                  "BPF_TABLE_PINNED7": (7, 7)}.get(macro, (5, 5))
         _need(macro, a, *nargs)
         kind = _unquote(a[0])
-        if kind == "extern":
-            raise MacroError(f"{macro}: \"extern\" tables (shared between programs) are not supported")
         flags = a[5] if macro == "BPF_F_TABLE" else (a[6] if len(a) == 7 else 0)
         pinned = _unquote(a[5]) if macro.startswith("BPF_TABLE_PINNED") else None
-        d = mk(kind, a[1], a[2], a[3], a[4], flags, pinned=pinned)
+        # An extern table is another BPF object's (bcc/shared_tables.py): its
+        # real type replaces this stand-in when the object loads (a hash: the
+        # code for a hash's methods also works on an array).
+        d = mk("hash" if kind == "extern" else kind, a[1], a[2], a[3], a[4], flags,
+               pinned=pinned)
+        d.kind = kind
+        d.scope = {"BPF_TABLE_PUBLIC": "public", "BPF_TABLE_SHARED": "shared"}.get(
+            macro, "extern" if kind == "extern" else "")
     else:
         raise MacroError(f"unknown map macro {macro}")
     return d

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Run bcc's own tests/python files under pybcc and print pass/skip/fail.
+
+    scripts/bcc-pytests.py [--src DIR] [--timeout S] [FILE.py ...]
+
+bcc's tests do `from bcc import BPF`; here `bcc` is pybcc.bcc (the same
+import hook as `pybcc run`). DIR is an extracted bcc tests/python (default:
+extracted from the bcc mirror at $BCC_REPO, /work/.mirror/iovisor+bcc/repo).
+CI cannot fetch bcc's repository, so this is a tool, not a test. Each file
+runs under pytest in its own process (bcc's tests are unittest cases), with a
+private object cache; the table lists every case, then one line per file.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BCC_REPO = os.environ.get("BCC_REPO", "/work/.mirror/iovisor+bcc/repo")
+
+# Runs inside the child: the bcc import hook, debugfs as bcc expects, pytest.
+CHILD = ("import sys; from pybcc import bcc_compat as c; c.install(); c._mount_debugfs(); "
+         "import pytest; sys.exit(pytest.main(sys.argv[1:]))")
+
+
+def extract(dest):
+    """bcc's tests/python from the bare mirror into dest; returns the dir."""
+    archive = subprocess.run(["git", "--git-dir", BCC_REPO, "archive", "HEAD", "tests/python",
+                              "examples/networking/simulation.py"],
+                             capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", dest], input=archive.stdout, check=True)
+    return os.path.join(dest, "tests", "python")
+
+
+def run_file(src, name, timeout, cache):
+    """One test file under pytest; returns (status, [(case, outcome, reason)])."""
+    xml = os.path.join(cache, name + ".xml")
+    env = dict(os.environ, PYBCC_CACHE_DIR=cache,
+               PYTHONPATH=os.pathsep.join([ROOT, src, os.environ.get("PYTHONPATH", "")]))
+    cmd = [sys.executable, "-c", CHILD, name, "-q", "-p", "no:cacheprovider",
+           f"--junitxml={xml}", "-o", "junit_family=xunit1"]
+    try:
+        proc = subprocess.run(cmd, cwd=src, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "timeout", []
+    if not os.path.exists(xml):
+        last = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
+        return "error", [(name, "error", last[0])]
+    cases = []
+    for case in ET.parse(xml).getroot().iter("testcase"):
+        outcome, reason = "pass", ""
+        for child in case:
+            if child.tag in ("failure", "error", "skipped"):
+                outcome = {"failure": "fail", "error": "fail", "skipped": "skip"}[child.tag]
+                reason = (child.get("message") or "").splitlines()[0][:110] \
+                    if child.get("message") else ""
+        cases.append((case.get("name"), outcome, reason))
+    if not cases:
+        return "error", [(name, "error", "no test cases collected")]
+    status = "fail" if any(o == "fail" for _, o, _ in cases) else \
+        "pass" if any(o == "pass" for _, o, _ in cases) else "skip"
+    return status, cases
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--src", help="bcc's tests/python directory (default: from the mirror)")
+    p.add_argument("--timeout", type=int, default=300, help="seconds per file (default 300)")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every test case")
+    p.add_argument("files", nargs="*", help="test files (default: every test_*.py)")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bcc-pytests.") as tmp:
+        src = args.src or extract(tmp)
+        files = args.files or sorted(f for f in os.listdir(src)
+                                     if f.startswith("test_") and f.endswith(".py"))
+        summary = []
+        for name in files:
+            status, cases = run_file(src, os.path.basename(name), args.timeout, tmp)
+            counts = {o: sum(1 for _, oc, _ in cases if oc == o) for o in ("pass", "skip", "fail")}
+            summary.append((name, status, counts))
+            print(f"{name:32} {status:8} pass={counts['pass']} skip={counts['skip']} "
+                  f"fail={counts['fail']}", flush=True)
+            if args.verbose or status in ("fail", "error"):
+                for case, outcome, reason in cases:
+                    if args.verbose or outcome != "pass":
+                        print(f"    {outcome:5} {case}  {reason}", flush=True)
+        totals = {s: sum(1 for _, st, _ in summary if st == s)
+                  for s in ("pass", "skip", "fail", "error", "timeout")}
+        print("files: " + " ".join(f"{k}={v}" for k, v in totals.items()))
+    return 0 if totals["fail"] + totals["error"] + totals["timeout"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
