@@ -17,7 +17,7 @@
 # process's getppid() through a tracepoint and through a uprobe on libc
 # (BPF cookies, per-CPU map; text and --json); execsnoop (syscall
 # tracepoints, ring buffer events); opensnoop (open tracepoints, a failed
-# open); runqlat -P -p (tp_btf sched tracepoints, histogram hash map);
+# open); cpudist -O -P -p (tp_btf sched_switch, histogram hash map);
 # capable (kprobe on cap_capable, its arguments read from arm64's pt_regs).
 # Environment: PYBCC_VMTEST_CACHE (default /var/cache/pybcc-vmtest; this uses
 # its arm64/ directory), PYBCC_VMTEST_TIMEOUT (seconds, default 900),
@@ -36,7 +36,7 @@ T=tests/tools
     $T/test_funccount.py::test_funccount_json_counts_one_process_per_interval \
     $T/test_execsnoop.py::test_execsnoop_shows_marker_exec_with_fields \
     $T/test_opensnoop.py::test_opensnoop_open_and_failed_open \
-    $T/test_runqlat.py::test_runqlat_per_pid_histogram_for_one_process \
+    $T/test_cpudist.py::test_cpudist_offcpu_sees_50ms_sleeps_of_one_process \
     $T/test_capable.py::test_capable_kprobe_path
 
 now() { date +%s.%N; }
