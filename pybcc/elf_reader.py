@@ -128,6 +128,8 @@ def load_spec(path_or_bytes, name=None, memo=True):
     digest = cache.sha256(data).hexdigest()
     memo_path = _memo_path(digest) if memo else None
     spec = _read_memo(memo_path) if memo_path else None
+    if spec is None and memo and path is not None and data is not path_or_bytes:
+        spec = _read_beside(path, digest)
     if spec is not None:
         spec.path = path
         return spec
@@ -160,9 +162,8 @@ _SPEC_MODULES = ("elf_reader.py", "asm.py", "sections.py", "btf/types.py", "maps
 _code_id = None
 
 
-def _memo_path(digest):
-    """Where the spec of the object with ``digest`` is remembered; None when
-    the cache cannot be used."""
+def _code():
+    """The id of the code that pickles specs (see _SPEC_MODULES)."""
     global _code_id
     if _code_id is None:
         here = os.path.dirname(os.path.abspath(__file__))
@@ -174,8 +175,14 @@ def _memo_path(digest):
             except OSError:
                 stamps.append(rel)
         _code_id = cache.sha256(";".join(stamps).encode()).hexdigest()[:16]
+    return _code_id
+
+
+def _memo_path(digest):
+    """Where the spec of the object with ``digest`` is remembered; None when
+    the cache cannot be used."""
     try:
-        return os.path.join(cache.private_dir("object-specs"), f"{digest}-{_code_id}.pickle")
+        return os.path.join(cache.private_dir("object-specs"), f"{digest}-{_code()}.pickle")
     except OSError:
         return None
 
@@ -185,12 +192,55 @@ def _read_memo(path):
     # the pickle is as trusted as the objects the same cache feeds the kernel.
     if not cache.entry_ok(path):
         return None
+    return _read_pickle(path)
+
+
+def _read_pickle(path):
     try:
         with open(path, "rb") as f:
             spec = pickle.load(f)
     except Exception:  # noqa: BLE001 (a stale or foreign pickle: parse again)
         return None
     return spec if isinstance(spec, ObjectSpec) else None
+
+
+# A prebuilt object (pybcc/tools/prebuilt) ships its spec beside it, written
+# when it was built, so even a first start with an empty cache neither
+# imports pyelftools nor parses the ELF. It is as trusted as the package's
+# code: it must belong to root or to us and be writable by nobody else.
+def _beside_path(path, digest):
+    return f"{path}.{digest[:16]}-{_code()}.spec"
+
+
+def _read_beside(path, digest):
+    beside = _beside_path(path, digest)
+    try:
+        st = os.stat(beside)
+        if st.st_uid not in (0, os.geteuid()) or st.st_mode & 0o022:
+            return None
+        return _read_pickle(beside)
+    except OSError:
+        return None
+
+
+def write_spec_beside(path):
+    """Parse the object at ``path`` and keep its spec beside it (for
+    prebuilt objects); specs of older objects or code there are removed."""
+    with open(path, "rb") as f:
+        data = f.read()
+    digest = cache.sha256(data).hexdigest()
+    out = _beside_path(path, digest)
+    if _read_beside(path, digest) is not None:
+        return out
+    spec = _parse(data, path)
+    spec.digest = digest
+    cache.write_atomic(out, pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL), mode=0o644)
+    folder, base = os.path.split(path)
+    for name in os.listdir(folder):
+        if name.startswith(base + ".") and name.endswith(".spec") and \
+                os.path.join(folder, name) != out:
+            os.unlink(os.path.join(folder, name))
+    return out
 
 
 class _Parser:

@@ -69,3 +69,37 @@ def test_warm_start_loads_no_elf_parser_no_openssl_no_kernel_btf(warm_env):
                          cwd=os.path.dirname(BENCH), timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["[]", "True"], out.stdout
+
+
+def test_first_start_with_an_empty_cache_parses_no_elf(root, tmp_path):
+    """A prebuilt object's spec ships beside it (tools/lib/prebuilt.py), so a
+    first start in an empty cache neither imports pyelftools nor OpenSSL."""
+    from pybcc.tools.lib import prebuilt
+    if not prebuilt.current_object("execsnoop"):
+        pytest.skip("no current prebuilt objects (python3 -m pybcc.tools.lib.prebuilt)")
+    code = ("import sys\n"
+            "from pybcc.tools.lib.runtime import Tool\n"
+            "with Tool('execsnoop', {}) as t:\n"
+            "    pass\n"
+            "print(sorted(m for m in ('elftools', 'hashlib', '_hashlib') if m in sys.modules))\n")
+    env = dict(os.environ, PYBCC_CACHE_DIR=str(tmp_path / "empty"))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         cwd=os.path.dirname(BENCH), timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["[]"], out.stdout
+
+
+def test_bpf_text_cached_imports_little(root, tmp_path):
+    """BPF(text=...) found in the cache: no OpenSSL, logging, subprocess,
+    pyelftools or USDT support imported."""
+    code = ("import sys\n"
+            "from pybcc.bcc import BPF\n"
+            "b = BPF(text='TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { return 0; }')\n"
+            "print(sorted(m for m in ('elftools', 'hashlib', '_hashlib', 'logging', 'subprocess',"
+            " 'pybcc.usdt', 'difflib') if m in sys.modules))\n")
+    env = dict(os.environ, PYBCC_CACHE_DIR=str(tmp_path))
+    for run in (1, 2):      # the first compiles, the second finds everything cached
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, cwd=os.path.dirname(BENCH), timeout=300)
+        assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["[]"], out.stdout

@@ -145,6 +145,51 @@ def test_kallsyms_load_is_fast():
     assert time.perf_counter() - t < 0.3 * 3  # generous: CI machines vary
 
 
+@needs_kallsyms
+def test_kallsyms_memo_answers_as_the_file(tmp_path, monkeypatch, capfd):
+    """The per-boot memo of the core kernel's lines (mapped from the cache)
+    plus the modules' and BPF programs' lines read live give the answers a
+    parse of the whole /proc/kallsyms gives; a damaged memo is rebuilt."""
+    from pybcc import cache
+    from pybcc.symbols import kallsyms_memo
+    monkeypatch.setenv("PYBCC_CACHE_DIR", str(tmp_path))
+    cache._checked.clear()
+    whole = tmp_path / "kallsyms-copy"
+    shutil.copyfile("/proc/kallsyms", whole)
+    ref = kallsyms.KernelSymbols(str(whole))         # not /proc/kallsyms: parsed whole
+    # BPF programs come and go (other tests, other users): both read one snapshot
+    read = kallsyms._read
+    monkeypatch.setattr(kallsyms, "_read",
+                        lambda path: read(str(whole) if path == kallsyms.KALLSYMS else path))
+    first = kallsyms.KernelSymbols()
+    assert first.lookup(first.address("schedule") + 3)[0] == "schedule"
+    assert kallsyms_memo.load() is not None           # written by the first reader
+    memo = kallsyms.KernelSymbols()
+    core = memo._core_table()
+    assert not isinstance(core.text._mm, bytes)       # mapped from the memo file
+    data = whole.read_bytes().splitlines()
+    sample = data[::max(1, len(data) // 400)] + data[-20:]   # BPF programs are listed last
+    for line in sample:
+        addr = int(line.split()[0], 16)
+        for probe in (addr, addr + 1):
+            assert memo.lookup(probe) == ref.lookup(probe), hex(probe)
+        name = line.split()[2].decode()
+        module = line.split(b"\t[")[1][:-1].decode() if b"\t[" in line else None
+        assert memo.address(name, module) == ref.address(name, module), name
+    assert memo.lookup(0x1000) is None
+    assert memo.address("no_such_symbol_xyz") is None
+    assert memo.functions("^vfs_rea") == ref.functions("^vfs_rea")
+    # a truncated memo is refused in one line and rebuilt
+    path = os.path.join(str(tmp_path), "kallsyms", cache.boot_id())
+    os.truncate(path, os.path.getsize(path) // 2)
+    assert kallsyms_memo.load() is None
+    assert "truncated" in capfd.readouterr().err
+    again = kallsyms.KernelSymbols()
+    assert again.lookup(first.address("schedule"))[0] == "schedule"
+    assert kallsyms_memo.load() is not None
+    cache._checked.clear()
+
+
 # ---- ELF tables ---------------------------------------------------------------
 
 def test_libc_getpid_by_name_and_address():

@@ -338,7 +338,8 @@ class Probes:
             path = symbols.resolve_module(name, spid) if name else None
             if path is None:
                 raise AttachError(f"can't find library or program {name!r}")
-            return path, _attach.uprobe.resolve(path, address=addr)[1] + sym_off
+            from ..attach import uprobe
+            return path, uprobe.resolve(path, address=addr)[1] + sym_off
         if not sym:
             raise AttachError("uprobe: give sym=, sym_re= or addr=")
         try:

@@ -18,11 +18,14 @@ Unresolvable addresses read "[unknown]", as in bcc.
 """
 import importlib
 
+# The function, not its module: importing the submodule would otherwise bind
+# the package's "demangle" to the module. It imports nothing heavy.
+from .demangle import demangle  # noqa: F401
+
 # name -> (submodule, attribute there). Imported on first use: a tool that
 # only needs kernel symbols does not import the ELF reader, the demangler
 # (ctypes.util, subprocess) or the process maps.
 _WHERE = {
-    "demangle": ("demangle", "demangle"),
     "ElfSymbols": ("elfsyms", "ElfSymbols"), "Symbol": ("elfsyms", "Symbol"),
     "load_elf": ("elfsyms", "load"),
     "UNKNOWN": ("format", "UNKNOWN"), "format_symbol": ("format", "format_symbol"),
@@ -36,8 +39,8 @@ _WHERE = {
     "forget": ("resolver", "forget"), "sym": ("resolver", "sym"),
     "symbol_address": ("resolver", "symbol_address"), "symbol_cache": ("resolver", "symbol_cache"),
 }
-__all__ = sorted(_WHERE)
-_SUBMODULES = {"debuginfo", "demangle", "elf", "elfsyms", "format", "ifunc", "kallsyms",
+__all__ = sorted(_WHERE) + ["demangle"]
+_SUBMODULES = {"debuginfo", "elf", "elfsyms", "format", "ifunc", "kallsyms",
                "kallsyms_memo", "libpath", "perfmap", "procmaps", "resolver"}
 
 

@@ -6,10 +6,6 @@ needs nothing installed beyond the library any C++ program links. Without
 libstdc++ we fall back to one long-lived `c++filt` (binutils) fed a name per
 line. Without either, names are returned as they are.
 """
-import ctypes
-import ctypes.util
-import shutil
-import subprocess
 import threading
 
 _lock = threading.Lock()
@@ -19,6 +15,7 @@ _CACHE_MAX = 65536
 
 
 def _load_cxa():
+    import ctypes.util      # runs subprocesses of its own: only when a name needs it
     path = ctypes.util.find_library("stdc++") or "libstdc++.so.6"
     try:
         lib = ctypes.CDLL(path)
@@ -45,6 +42,7 @@ def _load_cxa():
 
 class _CxxFilt:
     def __init__(self, exe):
+        import subprocess
         self.proc = subprocess.Popen([exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, bufsize=1)
 
@@ -61,6 +59,7 @@ def _implementation():
     if _impl is None:
         _impl = _load_cxa()
         if _impl is None:
+            import shutil
             exe = shutil.which("c++filt")
             _impl = _CxxFilt(exe) if exe else (lambda name: name)
     return _impl

@@ -11,6 +11,7 @@ import lzma
 import os
 import re
 import stat
+from array import array
 from collections import OrderedDict, namedtuple
 
 from . import debuginfo
@@ -54,6 +55,38 @@ def _preference(bind, default):
     return _BIND_RANK.get(bind, 2) + (0 if default else 4)
 
 
+class _ByAddress:
+    """Takes entries as they are read and keeps, per address, the symbol
+    shown for it: (size, name, bind), the widest, then the nicest name."""
+
+    def __init__(self):
+        self.by_addr = {}
+
+    def append(self, entry):
+        addr, size, bind, _, bname = entry
+        name = bname.decode("utf-8", "replace")
+        cur = self.by_addr.get(addr)
+        if cur is None or cur[1] != name and \
+                (-size, _rank(name, bind)) < (-cur[0], _rank(cur[1], cur[2])):
+            self.by_addr[addr] = (size, name, bind)
+
+
+def _name_index(entries):
+    names = {}     # name -> (address, size, preference)
+    for addr, size, bind, default, bname in entries:
+        name = bname.decode("utf-8", "replace")
+        pref = _preference(bind, default)
+        old = names.get(name)
+        if old is None or pref < old[2]:
+            names[name] = (addr, size, pref)
+        if "@" in name:
+            base = name.split("@", 1)[0]
+            old = names.get(base)
+            if old is None or pref < old[2]:
+                names[base] = (addr, size, pref)
+    return {k: (v[0], v[1]) for k, v in names.items()}
+
+
 class ElfSymbols:
     """Function symbols of one file, sorted for address lookup and indexed by name."""
 
@@ -61,23 +94,31 @@ class ElfSymbols:
         """``path`` is the name to report; the bytes come from ``open_path``
         (default ``path``) or, for memory images such as the vdso, ``image``."""
         self.path = path
+        self._open_path, self._image = open_path, image
+        self._index_memo = None
+        self._build(self._entries(_ByAddress(), first=True).by_addr)
+
+    def _entries(self, entries, first=False):
+        """Append (value, size, bind, is_default_version, name) of every
+        function to ``entries``, and return it; the first time, also read
+        the file's type, build id and segments."""
         self.debug_file = None
-        if image is not None:
-            elf = ElfFile(image)
+        if self._image is not None:
+            elf = ElfFile(self._image)
         else:
-            elf = ElfFile.open(open_path or path)
+            elf = ElfFile.open(self._open_path or self.path)
         try:
-            self.elf_type = elf.type
-            self.build_id = elf.build_id()
-            self.loads = [(s.vaddr, s.offset, s.filesz, s.memsz) for s in elf.loads()]
-            entries = []
+            if first:
+                self.elf_type = elf.type
+                self.build_id = elf.build_id()
+                self.loads = [(s.vaddr, s.offset, s.filesz, s.memsz) for s in elf.loads()]
             self._ifuncs = set()
             self._collect(elf, entries)
-            if elf.section(".symtab") is None and image is None:
-                self._add_separate_debug(elf, open_path or path, entries)
+            if elf.section(".symtab") is None and self._image is None:
+                self._add_separate_debug(elf, self._open_path or self.path, entries)
         finally:
             elf.close()
-        self._build(entries)
+        return entries
 
     def _collect(self, elf, entries):
         _collect(elf, entries, self._ifuncs)
@@ -103,30 +144,21 @@ class ElfSymbols:
             except (lzma.LZMAError, ElfError):
                 pass
 
-    def _build(self, entries):
-        by_addr = {}   # address -> (size, name, bind) of the symbol shown for it
-        names = {}     # name -> (address, size, preference)
-        for addr, size, bind, default, bname in entries:
-            name = bname.decode("utf-8", "replace")
-            cur = by_addr.get(addr)
-            if cur is None:
-                by_addr[addr] = (size, name, bind)
-            elif cur[1] != name and (-size, _rank(name, bind)) < (-cur[0], _rank(cur[1], cur[2])):
-                by_addr[addr] = (size, name, bind)  # the widest symbol, then the nicest name
-            pref = _preference(bind, default)
-            old = names.get(name)
-            if old is None or pref < old[2]:
-                names[name] = (addr, size, pref)
-            if "@" in name:
-                base = name.split("@", 1)[0]
-                old = names.get(base)
-                if old is None or pref < old[2]:
-                    names[base] = (addr, size, pref)
+    def _build(self, by_addr):
+        """The address table (what stacks need). The name index, which only
+        attaching by name or pattern needs, is built on first use: for a
+        large C++ library it would double the memory a stack tool holds."""
         order = sorted(by_addr)
-        self._addrs = order
-        self._sizes = [by_addr[a][0] for a in order]
+        self._addrs = array("Q", order)
+        self._sizes = array("Q", [by_addr[a][0] for a in order])
         self._names = [by_addr[a][1] for a in order]
-        self._index = {k: (v[0], v[1]) for k, v in names.items()}
+
+    @property
+    def _index(self):
+        """name -> (address, size): the symbol a name means (see _preference)."""
+        if self._index_memo is None:
+            self._index_memo = _name_index(self._entries([]))
+        return self._index_memo
 
     def __len__(self):
         return len(self._addrs)

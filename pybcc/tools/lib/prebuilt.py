@@ -113,6 +113,11 @@ def prebuild(arch=None, vmlinux_dir=True, force=False, failed=None):
         os.replace(obj + ".tmp", obj)
         cache.write_atomic(stamp, _source_digest(src).encode())
         built.append(name)
+    from ...elf_reader import write_spec_beside
+    for name in tool_names():
+        obj = current_object(name, arch)
+        if obj:
+            write_spec_beside(obj)    # a first start need not parse the ELF
     return built
 
 
