@@ -342,7 +342,7 @@ def direct(rounds, libbpf_tools=True, rev=None):
     keys = ("cost_pct_of_workload_cpu", "cost_pct_of_workload_cpu_own_events",
             "cost_pct_of_machine_busy_cpu", "cost_pct_of_wall_x_cpus", "bpf_s",
             "tracer_cpu_s", "workload_cpu_s", "workload_wall_s", "machine_busy_cpu_s",
-            "workload_context_switches", "load_average")
+            "workload_context_switches", "workload_softirq_share", "load_average")
     res = {c: {k: [] for k in keys} | {"programs": {}} for c in conds}
     ncpu = os.cpu_count()
     for r in range(rounds):
@@ -368,7 +368,8 @@ def direct(rounds, libbpf_tools=True, rev=None):
                     100 * cost / run["machine_busy_cpu_s"],
                     100 * cost / (run["wall_s"] * ncpu), bpf_s, cpu1 - cpu0, run["cpu_s"],
                     run["wall_s"], run["machine_busy_cpu_s"],
-                    run["voluntary_switches"] + run["involuntary_switches"], os.getloadavg()[0])):
+                    run["voluntary_switches"] + run["involuntary_switches"],
+                    workload_share("soft", 1, run), os.getloadavg()[0])):
                 out[k].append(v)
             for name, (runs, ns) in progs.items():
                 out["programs"].setdefault(name, []).append((runs, ns, run["wall_s"]))
