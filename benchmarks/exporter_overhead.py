@@ -33,16 +33,11 @@ direct    The in-kernel cost, which other load on the machine does not
           runs per second of wall time. The programs count machine-wide
           events, other jobs' too, so the first ratio is an upper bound.
 
-hook-floor  What one hook costs beyond the run time BPF stats show: an
-          empty program on sys_enter under a system-call loop, BPF stats off
-          and on, against no hook (dispatch, and the stats' own cost).
-
 scrape-cap  CPU of a scrape of one histogram at the 2,000-series cap: map
           read and decode, our encoder, prometheus-client's exposition.
 
 usage: python3 benchmarks/exporter_overhead.py overhead [--rounds 11]
        python3 benchmarks/exporter_overhead.py ab [--rounds 40]
-       python3 benchmarks/exporter_overhead.py hook-floor [--rounds 15]
        python3 benchmarks/exporter_overhead.py direct [--rounds 5] [--direct-rev REV]
                                                        [--no-libbpf-tools]
        python3 benchmarks/exporter_overhead.py before-after --rev REV [--rounds 15]
@@ -347,7 +342,7 @@ def direct(rounds, libbpf_tools=True, rev=None):
     keys = ("cost_pct_of_workload_cpu", "cost_pct_of_workload_cpu_own_events",
             "cost_pct_of_machine_busy_cpu", "cost_pct_of_wall_x_cpus", "bpf_s",
             "tracer_cpu_s", "workload_cpu_s", "workload_wall_s", "machine_busy_cpu_s",
-            "workload_context_switches", "load_average")
+            "workload_context_switches", "workload_softirq_share", "load_average")
     res = {c: {k: [] for k in keys} | {"programs": {}} for c in conds}
     ncpu = os.cpu_count()
     for r in range(rounds):
@@ -373,7 +368,8 @@ def direct(rounds, libbpf_tools=True, rev=None):
                     100 * cost / run["machine_busy_cpu_s"],
                     100 * cost / (run["wall_s"] * ncpu), bpf_s, cpu1 - cpu0, run["cpu_s"],
                     run["wall_s"], run["machine_busy_cpu_s"],
-                    run["voluntary_switches"] + run["involuntary_switches"], os.getloadavg()[0])):
+                    run["voluntary_switches"] + run["involuntary_switches"],
+                    workload_share("soft", 1, run), os.getloadavg()[0])):
                 out[k].append(v)
             for name, (runs, ns) in progs.items():
                 out["programs"].setdefault(name, []).append((runs, ns, run["wall_s"]))
@@ -411,60 +407,6 @@ def ab(rounds):
     """No exporter against the default sets, interleaved: the A/B ratio on
     the workload's CPU time."""
     return overhead(rounds, conds={"none": None, "pybcc exporter (default sets)": []})
-
-
-EMPTY_HOOK = "RAW_TRACEPOINT_PROBE(sys_enter) { return 0; }"
-
-
-def stats_on():
-    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
-        return f.read().strip() != "0"
-
-
-def hook_floor(rounds, loops=1_000_000):
-    """What a hook costs beyond what BPF stats show as its run time: an
-    empty raw_tp program on sys_enter under a system-call loop (3 per
-    loop), with BPF stats off and on, interleaved with no hook. The added
-    CPU per system call is the tracepoint's dispatch plus the program (and
-    the stats' clock reads); the stats' own run time of the empty program
-    is printed beside it."""
-    import bpf_progstats
-    from pybcc.bcc import BPF
-    tmp = tempfile.mkdtemp(prefix="pybcc-exporter-bench-")
-    exe, directory = build(tmp), block_dir()
-    work = (loops, 0, 0, 0)
-    names = ["none", "empty hook, stats off", "empty hook, stats on"]
-    res = {c: [] for c in names}
-    measured = []
-    for r in range(rounds):
-        for cond in names[r % 3:] + names[:r % 3]:
-            stats_fd = bpf_progstats.enable() if cond.endswith("on") else None
-            hook = BPF(text=EMPTY_HOOK) if cond != "none" else None
-            stats = stats_on()
-            before = bpf_progstats.snapshot([os.getpid()])
-            _, cpu = run_workload(exe, directory, work)
-            if hook is not None and stats:
-                (runs, ns), = bpf_progstats.delta(before, bpf_progstats.snapshot([os.getpid()])).values()
-                measured.append(ns / runs)
-            if hook is not None:
-                hook.cleanup()
-            if stats_fd is not None:
-                os.close(stats_fd)
-            res[cond].append((cpu, stats))
-        log(f"round {r + 1}/{rounds}: " + ", ".join(
-            f"{c}: {res[c][-1][0]:.3f} s{' (stats on)' if res[c][-1][1] else ''}" for c in names))
-    out = {"loops": loops, "system_calls": 3 * loops, "rounds": rounds, "results": {},
-           "empty_program_run_time_ns_by_stats": quartiles(measured) if measured else None}
-    for c in names:
-        paired = [(x - b) / (3 * loops) * 1e9 for (x, _), (b, _) in zip(res[c], res["none"])]
-        out["results"][c] = {"cpu_runs_s": [x for x, _ in res[c]],
-                             "stats_on_runs": [st for _, st in res[c]],
-                             "added_ns_per_syscall_median_quartiles": quartiles(paired)}
-        m, lo, hi = quartiles(paired)
-        log(f"{c:24s} {m:+6.1f} ns per system call [{lo:+.1f} .. {hi:+.1f}]")
-    if measured:
-        log("empty program's run time by BPF stats: %.1f ns [%.1f .. %.1f]" % quartiles(measured))
-    return out
 
 
 def checkout(rev):
@@ -586,7 +528,7 @@ def soak(minutes, interval):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("mode", choices=["overhead", "ab", "direct", "hook-floor", "before-after", "soak",
+    p.add_argument("mode", choices=["overhead", "ab", "direct", "before-after", "soak",
                                     "syscall-cost", "scrape-cap"])
     p.add_argument("--rev", default="main", help="before-after: the revision to compare with")
     p.add_argument("--rounds", type=int, default=11)
@@ -601,8 +543,6 @@ def main():
     sys.path.insert(0, REPO)
     if a.mode == "overhead":
         result = overhead(a.rounds)
-    elif a.mode == "hook-floor":
-        result = hook_floor(a.rounds)
     elif a.mode == "ab":
         result = ab(a.rounds)
     elif a.mode == "direct":

@@ -131,7 +131,10 @@ def _series(rs, name):
 def test_raw_tp_twins_count_like_the_tp_btf_programs(tmp_path):
     """The raw_tp twins read fields with probe reads where the tp_btf
     programs load them directly: both must count the same."""
-    dev = loop_device(tmp_path)
+    try:
+        dev = loop_device(tmp_path)     # block I/O on a disk of our own
+    except pytest.skip.Exception:
+        dev = None                      # e.g. no loop module: block_io only attaches
     sets = {}
     try:
         for name in ("tcp", "run_queue", "irq", "block_io", "process"):
@@ -139,15 +142,17 @@ def test_raw_tp_twins_count_like_the_tp_btf_programs(tmp_path):
         assert all(p.endswith("_raw") for rs in sets.values() for p, _ in rs.attached)
         port = loopback_connects(7)
         refused_connects(3)
-        direct_writes(dev, 5, bs=8192)
+        if dev is not None:
+            direct_writes(dev, 5, bs=8192)
         named_execs(tmp_path, "pybccrawtrue", 3)
         time.sleep(0.1)     # a timer soft IRQ, a wakeup after the sleep
         assert _series(sets["process"], "pybcc_process_execs_total")[("pybccrawtrue",)] == 3
         assert _series(sets["process"], "pybcc_process_exits_total")[("pybccrawtrue",)] == 3
-        disk = (os.path.basename(dev), "write")
-        assert _series(sets["block_io"], "pybcc_block_io_latency_seconds")[disk].count == 5
-        size = _series(sets["block_io"], "pybcc_block_io_size_bytes")[disk]
-        assert size.count == 5 and size.sum == 5 * 8192
+        if dev is not None:
+            disk = (os.path.basename(dev), "write")
+            assert _series(sets["block_io"], "pybcc_block_io_latency_seconds")[disk].count == 5
+            size = _series(sets["block_io"], "pybcc_block_io_size_bytes")[disk]
+            assert size.count == 5 and size.sum == 5 * 8192
         tcp = sets["tcp"]
         assert _series(tcp, "pybcc_tcp_connects_total")[("ipv4", str(port))] == 7
         assert _series(tcp, "pybcc_tcp_accepts_total")[("ipv4", str(port))] == 7
@@ -161,4 +166,5 @@ def test_raw_tp_twins_count_like_the_tp_btf_programs(tmp_path):
     finally:
         for rs in sets.values():
             rs.close()
-        subprocess.run(["losetup", "-d", dev], capture_output=True)
+        if dev is not None:
+            subprocess.run(["losetup", "-d", dev], capture_output=True)
