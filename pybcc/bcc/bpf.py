@@ -54,6 +54,26 @@ _TRACING_SECTION = {BPFAttachType.TRACE_FENTRY: "fentry/", BPFAttachType.TRACE_F
                     BPFAttachType.MODIFY_RETURN: "fmod_ret/"}
 
 
+def _polled_with(poller, reader):
+    """``poller`` (a new one when None) now waiting on ``reader`` too: perf
+    buffers share one poller, ring buffers another, as bcc polls them apart."""
+    from ..events import Poller
+    if poller is None:
+        poller = Poller(owns=False)
+    poller.add(reader)
+    return poller
+
+
+def _close_reader(readers, name, poller):
+    """Close the reader of table ``name`` in ``readers``, if open, and stop
+    ``poller`` waiting on it."""
+    reader = readers.pop(name, None)
+    if reader is not None:
+        if poller is not None:
+            poller.remove(reader)
+        reader.close()
+
+
 class BPF(KernelInfo, Probes, TracePipe):
     """Compile, load and attach a BPF program written in C."""
 
@@ -352,34 +372,20 @@ class BPF(KernelInfo, Probes, TracePipe):
     # --- perf and ring buffers ---------------------------------------------------
 
     def _add_perf_buffer(self, name, reader):
-        from ..events import Poller
         self._close_perf_buffer(name)
         self.perf_buffers[name] = reader
-        if self._perf_poller is None:
-            self._perf_poller = Poller(owns=False)
-        self._perf_poller.add(reader)
+        self._perf_poller = _polled_with(self._perf_poller, reader)
 
     def _close_perf_buffer(self, name):
-        reader = self.perf_buffers.pop(name, None)
-        if reader is not None:
-            if self._perf_poller is not None:
-                self._perf_poller.remove(reader)
-            reader.close()
+        _close_reader(self.perf_buffers, name, self._perf_poller)
 
     def _add_ring_buffer(self, name, reader):
-        from ..events import Poller
         self._close_ring_buffer(name)
         self._ring_buffers[name] = reader
-        if self._ring_poller is None:
-            self._ring_poller = Poller(owns=False)
-        self._ring_poller.add(reader)
+        self._ring_poller = _polled_with(self._ring_poller, reader)
 
     def _close_ring_buffer(self, name):
-        reader = self._ring_buffers.pop(name, None)
-        if reader is not None:
-            if self._ring_poller is not None:
-                self._ring_poller.remove(reader)
-            reader.close()
+        _close_reader(self._ring_buffers, name, self._ring_poller)
 
     def perf_buffer_poll(self, timeout=-1):
         """Wait up to ``timeout`` ms (-1: forever) for perf buffer records and

@@ -52,6 +52,11 @@ def _target(ref):
     return ref
 
 
+def _name_at(names, i):
+    """names[i] as bytes, or None (libbcc's NULL) past either end."""
+    return as_bytes(names[i]) if 0 <= i < len(names) else None
+
+
 class _Lib:
     def __init__(self):
         self._keep = {}          # buffers whose addresses were handed out
@@ -80,8 +85,7 @@ class _Lib:
         return len(self._functions(module))
 
     def bpf_function_name(self, module, i):
-        names = self._functions(module)
-        return as_bytes(names[i]) if 0 <= i < len(names) else None
+        return _name_at(self._functions(module), i)
 
     def bpf_function_start(self, module, name):
         try:
@@ -103,8 +107,7 @@ class _Lib:
         return len(self._tables(module))
 
     def bpf_table_name(self, module, i):
-        names = self._tables(module)
-        return as_bytes(names[i]) if 0 <= i < len(names) else None
+        return _name_at(self._tables(module), i)
 
     def bpf_table_id(self, module, name):
         names = self._tables(module)

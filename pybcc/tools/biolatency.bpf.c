@@ -43,17 +43,10 @@ static __always_inline int trace_start(struct request *rq, u64 flags)
 static __always_inline int trace_done(void *ctx, struct request *rq)
 {
     struct hist_key key = {};
-    u64 *tsp, delta;
+    u64 delta;
 
-    tsp = bpf_map_lookup_elem(&start, &rq);
-    if (!tsp)
+    if (!take_elapsed(&start, &rq, targ_ms, &delta))
         return 0;       // started before we did, or filtered out
-    delta = bpf_ktime_get_ns() - *tsp;
-    bpf_map_delete_elem(&start, &rq);
-    if ((s64)delta < 0)
-        return 0;
-    delta /= targ_ms ? 1000000 : 1000;
-
     key.slot = log2_slot(delta);
     if (per_disk) {
         struct gendisk *disk = rq_disk(rq);

@@ -154,34 +154,23 @@ int move_mount_enter(struct trace_event_raw_sys_enter *ctx)
     return 0;
 }
 
-static __always_inline int finish(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int finish(void *ctx, long ret)
 {
     struct event *e = stash_get(&calls);
 
     if (!e)
         return 0;
-    e->retval = ctx->ret;
+    e->retval = ret;
     emit_event(ctx, e, sizeof(*e));
     stash_drop(&calls);
     return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_mount")
-int mount_exit(struct trace_event_raw_sys_exit *ctx) { return finish(ctx); }
-
-SEC("tracepoint/syscalls/sys_exit_umount")
-int umount_exit(struct trace_event_raw_sys_exit *ctx) { return finish(ctx); }
-
-SEC("tracepoint/syscalls/sys_exit_fsopen")
-int fsopen_exit(struct trace_event_raw_sys_exit *ctx) { return finish(ctx); }
-
-SEC("tracepoint/syscalls/sys_exit_fsconfig")
-int fsconfig_exit(struct trace_event_raw_sys_exit *ctx) { return finish(ctx); }
-
-SEC("tracepoint/syscalls/sys_exit_fsmount")
-int fsmount_exit(struct trace_event_raw_sys_exit *ctx) { return finish(ctx); }
-
-SEC("tracepoint/syscalls/sys_exit_move_mount")
-int move_mount_exit(struct trace_event_raw_sys_exit *ctx) { return finish(ctx); }
+SYSCALL_EXIT_PROGRAM(mount_exit, mount, finish)
+SYSCALL_EXIT_PROGRAM(umount_exit, umount, finish)
+SYSCALL_EXIT_PROGRAM(fsopen_exit, fsopen, finish)
+SYSCALL_EXIT_PROGRAM(fsconfig_exit, fsconfig, finish)
+SYSCALL_EXIT_PROGRAM(fsmount_exit, fsmount, finish)
+SYSCALL_EXIT_PROGRAM(move_mount_exit, move_mount, finish)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -57,7 +57,7 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 {
     struct hist_key key = {};
     u32 tgid, pid;
-    u64 *tsp, delta;
+    u64 delta;
 
     // preempted while runnable: it waits on the run queue from now
     if (task_state(prev) == TASK_RUNNING)
@@ -67,15 +67,8 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
     pid = BPF_CORE_READ(next, pid);
     if (skip(tgid, pid))
         return 0;
-    tsp = bpf_map_lookup_elem(&start, &pid);
-    if (!tsp)
+    if (!take_elapsed(&start, &pid, targ_ms, &delta))
         return 0;       // enqueued before we started
-    delta = bpf_ktime_get_ns() - *tsp;
-    bpf_map_delete_elem(&start, &pid);
-    if ((s64)delta < 0)
-        return 0;
-    delta /= targ_ms ? 1000000 : 1000;
-
     key.slot = log2_slot(delta);
     if (key_mode == KEY_PID)
         key.id = tgid;

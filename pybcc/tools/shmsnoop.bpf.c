@@ -4,6 +4,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <pybcc/tool.h>
+#include <pybcc/callstash.h>
 
 enum { SYS_SHMGET, SYS_SHMAT, SYS_SHMDT, SYS_SHMCTL };
 
@@ -90,7 +91,7 @@ int enter_shmctl(struct trace_event_raw_sys_enter *ctx)
     return 0;
 }
 
-static __always_inline int finish(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int finish(void *ctx, long ret)
 {
     u64 id = bpf_get_current_pid_tgid();
     struct event *e = bpf_map_lookup_elem(&calls, &id);
@@ -98,23 +99,16 @@ static __always_inline int finish(struct trace_event_raw_sys_exit *ctx)
     if (!e)
         return 0;
     e->ts_us = bpf_ktime_get_ns() / 1000;
-    e->ret = ctx->ret;
+    e->ret = ret;
     bpf_get_current_comm(e->comm, sizeof(e->comm));
     emit_event(ctx, e, sizeof(*e));
     bpf_map_delete_elem(&calls, &id);
     return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_shmget")
-int exit_shmget(struct trace_event_raw_sys_exit *ctx) { return finish(ctx); }
-
-SEC("tracepoint/syscalls/sys_exit_shmat")
-int exit_shmat(struct trace_event_raw_sys_exit *ctx) { return finish(ctx); }
-
-SEC("tracepoint/syscalls/sys_exit_shmdt")
-int exit_shmdt(struct trace_event_raw_sys_exit *ctx) { return finish(ctx); }
-
-SEC("tracepoint/syscalls/sys_exit_shmctl")
-int exit_shmctl(struct trace_event_raw_sys_exit *ctx) { return finish(ctx); }
+SYSCALL_EXIT_PROGRAM(exit_shmget, shmget, finish)
+SYSCALL_EXIT_PROGRAM(exit_shmat, shmat, finish)
+SYSCALL_EXIT_PROGRAM(exit_shmdt, shmdt, finish)
+SYSCALL_EXIT_PROGRAM(exit_shmctl, shmctl, finish)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -2,10 +2,11 @@
 import socket
 import sys
 
-from ..output.table import Column, Table
+from ..output.table import Column
 from .lib.args import pid, tool_parser
-from .lib.inet import netns_inode, parse_tool_args, pid_constant, saddr, stream_table
-from .lib.runtime import Tool, run_tool
+from .lib.inet import netns_inode, parse_tool_args, pid_constant, saddr
+from .lib.runtime import run_tool
+from .lib.snoop import snoop
 
 EXAMPLES = """examples:
     ./solisten.py              # Stream socket listen
@@ -47,11 +48,8 @@ def columns(args):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     constants = {**pid_constant(args), "targ_netns": args.netns}
-    with Tool("solisten", constants, events=True) as tool:
-        tool.attach("listen_enter")
-        tool.attach("listen_exit")
-        stream_table(tool, Table(columns(args), json=args.json), args)
-    return 0
+    return snoop("solisten", args, columns(args), constants,
+                 programs=["listen_enter", "listen_exit"])
 
 
 if __name__ == "__main__":

@@ -2,11 +2,12 @@
 import argparse
 import sys
 
-from ..output.table import Column, Table
+from ..output.table import Column
 from .lib.args import pid, tool_parser
 from .lib.inet import (add_family_args, connect_columns, family_constants, parse_tool_args,
-                       pid_constant, stream_table)
-from .lib.runtime import Tool, run_tool
+                       pid_constant)
+from .lib.runtime import run_tool
+from .lib.snoop import snoop
 from .lib.timestamps import SinceFirst
 
 EXAMPLES = """examples:
@@ -63,12 +64,7 @@ def main(argv=None):
     # bcc rounds fractions to the microsecond
     constants = {**family_constants(args), **pid_constant(args),
                  "min_us": int(args.duration_ms * 1000)}
-    table = Table(columns(args), json=args.json)
-
-    with Tool("tcpconnlat", constants, events=True) as tool:
-        tool.attach("set_state")
-        stream_table(tool, table, args)
-    return 0
+    return snoop("tcpconnlat", args, columns(args), constants, programs=["set_state"])
 
 
 if __name__ == "__main__":

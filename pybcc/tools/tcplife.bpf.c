@@ -26,10 +26,7 @@ struct id {
 
 const volatile u32 targ_tgid = 0;
 const volatile u16 targ_family = 0;
-const volatile u32 n_lports = 0;
-const volatile u16 lports[PYBCC_MAX_PORTS] = {};
-const volatile u32 n_dports = 0;
-const volatile u16 dports[PYBCC_MAX_PORTS] = {};
+PORT_LISTS;
 
 HASH_MAP(birth, u64, u64, 10240);
 
@@ -46,7 +43,7 @@ int set_state(struct trace_event_raw_inet_sock_set_state *args)
     if (args->protocol != PYBCC_IPPROTO_TCP)
         return 0;
     SET_STATE_ENDPOINTS(args, &e);
-    if (!port_in_list(lports, n_lports, e.lport) || !port_in_list(dports, n_dports, e.dport)) {
+    if (!PORTS_LISTED(&e)) {
         bpf_map_delete_elem(&birth, &sk);
         return 0;
     }

@@ -1,12 +1,12 @@
 """tcplife: TCP sessions with their lifespan and throughput (bcc's columns and flags)."""
 import sys
 
-from ..output.table import Table
 from .lib.args import pid, tool_parser
 from .lib.inet import (add_family_args, add_layout_args, add_port_args, daddr, family_constants,
                        ip_column, layout_columns, parse_tool_args, pid_constant, port_constants,
-                       saddr, stream_table)
-from .lib.runtime import Tool, run_tool
+                       saddr)
+from .lib.runtime import run_tool
+from .lib.snoop import snoop
 
 EXAMPLES = """examples:
     ./tcplife           # trace all TCP connect()s
@@ -59,12 +59,7 @@ def columns(args):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     constants = {**pid_constant(args), **family_constants(args), **port_constants(args)}
-    table = Table(columns(args), json=args.json)
-
-    with Tool("tcplife", constants, events=True) as tool:
-        tool.attach("set_state")
-        stream_table(tool, table, args)
-    return 0
+    return snoop("tcplife", args, columns(args), constants, programs=["set_state"])
 
 
 if __name__ == "__main__":

@@ -1,5 +1,4 @@
 import os
-import subprocess
 import sys
 
 import pytest
@@ -7,7 +6,7 @@ import pytest
 from pybcc.kernel import features
 from pybcc.tools.capable import cap_name, open_tool, tracepoint_usable
 
-from .toolrun import RunningTool, bad_input
+from .toolrun import RunningTool, bad_input, gated_child, release
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -26,10 +25,10 @@ def have_hook():
 def nice_check(extra=(), timeout=60):
     if not have_hook():
         pytest.skip("no kprobe, fentry or capability:cap_capable tracepoint here")
-    child = subprocess.Popen([sys.executable, "-c", NICER], stdin=subprocess.PIPE, text=True)
-    with RunningTool("capable", "-x", "-p", child.pid, *extra, ready="INSETID",
-                     timeout=timeout) as t:
-        child.communicate("go\n")
+    with gated_child([sys.executable, "-c", NICER]) as child, \
+            RunningTool("capable", "-x", "-p", child.pid, *extra, ready="INSETID",
+                        timeout=timeout) as t:
+        release(child, timeout)
         line = t.wait_for(lambda ln: "CAP_SYS_NICE" in ln, timeout=timeout)
     assert line is not None, t.stdout + t.stderr
     f = line.split()
@@ -77,9 +76,9 @@ def test_capable_kprobe_path():
 def test_capable_json_has_the_check_fields():
     if not have_hook():
         pytest.skip("no kprobe, fentry or capability:cap_capable tracepoint here")
-    child = subprocess.Popen([sys.executable, "-c", NICER], stdin=subprocess.PIPE, text=True)
-    with RunningTool("capable", "--json", "-x", "-K", "-p", child.pid, ready="INSETID") as t:
-        child.communicate("go\n")
+    with gated_child([sys.executable, "-c", NICER]) as child, \
+            RunningTool("capable", "--json", "-x", "-K", "-p", child.pid, ready="INSETID") as t:
+        release(child)
         rec = t.wait_for_record(lambda r: r["name"] == "CAP_SYS_NICE")
     assert rec is not None, t.stdout + t.stderr
     stack = rec.pop("kernel_stack")

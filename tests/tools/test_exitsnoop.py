@@ -5,7 +5,7 @@ import pytest
 
 from pybcc.tools.exitsnoop import exit_text
 
-from .toolrun import RunningTool, bad_input
+from .toolrun import RunningTool, bad_input, gated_child, release
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -41,9 +41,9 @@ def test_exitsnoop_exit_code_and_signal():
 
 
 def test_exitsnoop_pid_ends_after_that_process():
-    child = subprocess.Popen(["sh", "-c", "read x; exit 0"], stdin=subprocess.PIPE)
-    with RunningTool("exitsnoop", "-p", child.pid, ready="PCOMM") as t:
-        child.communicate(b"\n")
+    with gated_child(["sh", "-c", "read x; exit 0"]) as child, \
+            RunningTool("exitsnoop", "-p", child.pid, ready="PCOMM") as t:
+        release(child)
         t.proc.wait(20)
         line = t.wait_for(lambda ln: ln.split()[1:2] == [str(child.pid)])
     assert line is not None and line.endswith(" 0"), t.stdout

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from .fsworker import MARK, READS, WRITES, Worker, mounted  # noqa: F401 (fixture)
-from .toolrun import RunningTool, bad_input
+from .toolrun import RunningTool, bad_input, gated_child, release
 
 pytestmark = pytest.mark.usefixtures("root")
 LLONG_MAX = (1 << 63) - 1
@@ -95,19 +95,14 @@ def test_threshold_keeps_only_slow_operations(mounted):
     fstype, mnt = mounted
     if fstype != "ext4":
         pytest.skip("one file system is enough for the threshold")
-    import subprocess
     import sys
     script = ("import os,sys; sys.stdin.readline(); fd=os.open(sys.argv[1], os.O_CREAT|os.O_RDWR); "
               "os.write(fd, b'x' * (8 << 20)); [os.pread(fd, 100, 0) for _ in range(50)]; "
               "os.fsync(fd); os.close(fd); os.unlink(sys.argv[1])")
-    child = subprocess.Popen([sys.executable, "-c", script, f"{mnt}/{MARK}-big"],
-                             stdin=subprocess.PIPE, text=True)
-    try:
-        with RunningTool("ext4slower", "-p", child.pid, "-j", "1", ready="ENDTIME_us") as t:
-            child.communicate("go\n", timeout=60)
-            t.wait_for(lambda ln: ",S," in ln)
-    finally:
-        child.kill()
+    with gated_child([sys.executable, "-c", script, f"{mnt}/{MARK}-big"]) as child, \
+            RunningTool("ext4slower", "-p", child.pid, "-j", "1", ready="ENDTIME_us") as t:
+        release(child, 60)
+        t.wait_for(lambda ln: ",S," in ln)
     rows = [ln.split(",") for ln in t.lines[1:] if ln.endswith(MARK + "-big")]
     assert [r[3] for r in rows].count("S") == 1, t.stdout
     assert all(int(r[6]) > 1000 for r in rows), t.stdout           # LATENCY_us over 1 ms

@@ -1,5 +1,4 @@
 import os
-import subprocess
 import sys
 
 import pytest
@@ -8,7 +7,7 @@ from pybcc.kernel import features
 from pybcc.tools.funccount import parse_pattern
 
 from .pyusdt import PYTHON, python_calling
-from .toolrun import RunningTool, bad_input, run_tool
+from .toolrun import RunningTool, bad_input, gated_child, release, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -19,10 +18,6 @@ sys.stdin.readline()
 for _ in range(500):
     os.getppid()
 """
-
-
-def worker():
-    return subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE, text=True)
 
 
 def counted(lines):
@@ -48,11 +43,11 @@ def test_parse_pattern():
     ("c:getppid", "getppid"),
 ])
 def test_funccount_counts_one_process(pattern, name):
-    child = worker()
-    with RunningTool("funccount", "-p", child.pid, "-T", pattern,
-                     ready="Hit Ctrl-C to end.") as t:
+    with gated_child([sys.executable, "-c", WORKER]) as child, \
+            RunningTool("funccount", "-p", child.pid, "-T", pattern,
+                        ready="Hit Ctrl-C to end.") as t:
         assert t.lines[0] == f'Tracing 1 functions for "{pattern}"... Hit Ctrl-C to end.'
-        child.communicate("go\n")
+        release(child)
     assert t.lines[-1] == "Detaching...", t.stdout + t.stderr
     assert counted(t.lines) == {name: 500}, t.stdout
 
@@ -92,12 +87,12 @@ def test_funccount_kprobe(pattern):
             "BPF cookies (Linux 5.15+) to tell them apart, which this kernel lacks; use one "
             "function per run instead"], r.stderr
         return
-    child = worker()
-    # the VM runs under TCG when KVM is missing: everything is ~20x slower
-    t = RunningTool("funccount", "-p", child.pid, *pattern, ready="Hit Ctrl-C to end.",
-                    timeout=300)
-    child.communicate("go\n")
-    t.stop(timeout=120)
+    with gated_child([sys.executable, "-c", WORKER]) as child:
+        # the VM runs under TCG when KVM is missing: everything is ~20x slower
+        t = RunningTool("funccount", "-p", child.pid, *pattern, ready="Hit Ctrl-C to end.",
+                        timeout=300)
+        release(child, timeout=300)
+        t.stop(timeout=120)
     assert counted(t.lines).get("__x64_sys_getppid") == 500, t.stdout + t.stderr
     if pattern[0] == "-r":
         assert t.lines[0].startswith("Tracing 3 functions"), t.stdout
@@ -106,10 +101,10 @@ def test_funccount_kprobe(pattern):
 def test_funccount_json_counts_one_process_per_interval():
     """--json: one object per interval, rows {func, count} as the text's
     columns; this test's child (-p) makes exactly 500 calls."""
-    child = worker()
-    with RunningTool("funccount", "--json", "-p", child.pid, "-i", "1",
-                     "t:syscalls:sys_enter_getppi*", ready="Hit Ctrl-C to end.") as t:
-        child.communicate("go\n")
+    with gated_child([sys.executable, "-c", WORKER]) as child, \
+            RunningTool("funccount", "--json", "-p", child.pid, "-i", "1",
+                        "t:syscalls:sys_enter_getppi*", ready="Hit Ctrl-C to end.") as t:
+        release(child)
         assert t.wait_for_record(lambda o: o["rows"]), t.stdout   # an interval's report
     assert t.proc.returncode == 0, t.stderr
     assert "Detaching..." in t.stderr                    # stdout is JSON only

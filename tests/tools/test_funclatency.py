@@ -1,5 +1,4 @@
 import re
-import subprocess
 
 import pytest
 
@@ -7,7 +6,7 @@ from pybcc.kernel import features
 
 from .cprog import SLEEPY_C, build
 from .kprobes import require_kprobes, trace_child, without_kprobes_says_so
-from .toolrun import RunningTool, bad_input, run_tool
+from .toolrun import RunningTool, bad_input, gated_child, release, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -15,10 +14,6 @@ pytestmark = pytest.mark.usefixtures("root")
 @pytest.fixture(scope="module")
 def sleepy(tmp_path_factory):
     return build(tmp_path_factory.mktemp("sleepy"), "sleepy", SLEEPY_C)
-
-
-def start(sleepy, calls):
-    return subprocess.Popen([sleepy, str(calls)], stdin=subprocess.PIPE, text=True)
 
 
 def buckets(text, section=None):
@@ -33,11 +28,10 @@ def test_funclatency_user_function_per_process_ms(sleepy):
     """LIB:FUNC without -p: a histogram per function and process (bcc's
     "name [pid]"); 20 sleeps of 10 ms land in 8 -> 15 msecs, and the one
     20 ms sleep under pybcc_nested in 16 -> 31 (innermost call only)."""
-    child = start(sleepy, 20)
-    with RunningTool("funclatency", "-m", f"{sleepy}:pybcc_*",
-                     ready="Hit Ctrl-C to end.") as t:
+    with gated_child([sleepy, "20"]) as child, \
+            RunningTool("funclatency", "-m", f"{sleepy}:pybcc_*", ready="Hit Ctrl-C to end.") as t:
         assert t.lines[0] == f'Tracing 2 functions for "{sleepy}:pybcc_*"... Hit Ctrl-C to end.'
-        child.communicate("go\n")
+        release(child)
     assert t.proc.returncode == 0 and t.lines[-1] == "Detaching...", t.stdout + t.stderr
     hist = buckets(t.stdout, f"pybcc_sleepy [{child.pid}]")
     # every call is there; a busy machine may stretch a few 10 ms sleeps
@@ -49,10 +43,10 @@ def test_funclatency_user_function_per_process_ms(sleepy):
 
 def test_funclatency_levels_json(sleepy):
     """-l 4 -F -p: the three nested calls (20 ms each) are timed too; --json."""
-    child = start(sleepy, 5)
-    with RunningTool("funclatency", "--json", "-u", "-l", "4", "-F", "-p", child.pid,
-                     f"{sleepy}:pybcc_*", ready="Hit Ctrl-C to end.") as t:
-        child.communicate("go\n")
+    with gated_child([sleepy, "5"]) as child, \
+            RunningTool("funclatency", "--json", "-u", "-l", "4", "-F", "-p", child.pid,
+                        f"{sleepy}:pybcc_*", ready="Hit Ctrl-C to end.") as t:
+        release(child)
     assert t.proc.returncode == 0, t.stderr
     (obj,) = t.json_records()
     assert obj["unit"] == "usecs" and obj["count"] == 9, obj
@@ -81,8 +75,8 @@ def test_funclatency_kernel_function(sleepy, monkeypatch):
     """One kernel function: fentry/fexit where the kernel has them."""
     require_kprobes()
     monkeypatch.setenv("PYBCC_DEBUG", "1")
-    child = start(sleepy, 10)
-    t = trace_child("funclatency", child, "-m", "hrtimer_nanosleep")
+    with gated_child([sleepy, "10"]) as child:
+        t = trace_child("funclatency", child, "-m", "hrtimer_nanosleep")
     hist = buckets(t.stdout)
     # 10 sleeps of 10 ms and one of 20 ms (TCG may stretch a sleep)
     assert sum(hist.values()) == 11 and hist.get((8, 15), 0) >= 8, t.stdout + t.stderr
@@ -100,8 +94,9 @@ def test_funclatency_kernel_functions_per_function(sleepy, monkeypatch):
         assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr
         assert "needs BPF cookies (Linux 5.15+)" in r.stderr, r.stderr
         return
-    child = start(sleepy, 5)
-    t = trace_child("funclatency", child, "-m", "-F", "-r", "^(hrtimer_nanosleep|do_nanosleep)$")
+    with gated_child([sleepy, "5"]) as child:
+        t = trace_child("funclatency", child, "-m", "-F", "-r",
+                        "^(hrtimer_nanosleep|do_nanosleep)$")
     assert t.lines[0].startswith("Tracing 2 functions"), t.stdout
     assert "Function = hrtimer_nanosleep" not in t.stdout, t.stdout
     assert sum(buckets(t.stdout, "do_nanosleep").values()) == 6, t.stdout + t.stderr

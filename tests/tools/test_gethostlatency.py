@@ -1,9 +1,8 @@
-import subprocess
 import sys
 
 import pytest
 
-from .toolrun import RunningTool, bad_input
+from .toolrun import RunningTool, bad_input, gated_child, release
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -17,11 +16,11 @@ socket.gethostbyname("localhost")
 
 @pytest.mark.parametrize("by_pid", [False, True])
 def test_gethostlatency_times_lookups(by_pid):
-    child = subprocess.Popen([sys.executable, "-c", RESOLVER], stdin=subprocess.PIPE, text=True)
-    extra = ["-p", child.pid] if by_pid else []
-    with RunningTool("gethostlatency", *extra, ready="HOST") as t:
+    with gated_child([sys.executable, "-c", RESOLVER]) as child, \
+            RunningTool("gethostlatency", *(["-p", child.pid] if by_pid else []),
+                        ready="HOST") as t:
         assert t.lines[0].split() == ["TIME", "PID", "COMM", "LATms", "HOST"]
-        child.communicate("go\n")
+        release(child)
         t.wait_for(lambda ln: sum(ln.split()[1:2] == [str(child.pid)] for ln in t.lines) >= 2)
     mine = [ln.split() for ln in t.lines[1:] if ln.split()[1:2] == [str(child.pid)]]
     assert len(mine) == 2, t.stdout          # getaddrinfo, then gethostbyname
@@ -33,9 +32,9 @@ def test_gethostlatency_times_lookups(by_pid):
 
 
 def test_gethostlatency_json_has_the_lookup_fields():
-    child = subprocess.Popen([sys.executable, "-c", RESOLVER], stdin=subprocess.PIPE, text=True)
-    with RunningTool("gethostlatency", "--json", "-p", child.pid, ready="HOST") as t:
-        child.communicate("go\n")
+    with gated_child([sys.executable, "-c", RESOLVER]) as child, \
+            RunningTool("gethostlatency", "--json", "-p", child.pid, ready="HOST") as t:
+        release(child)
         t.wait_for(lambda ln: len(t.lines) >= 2)
     recs = t.json_records()
     assert len(recs) == 2, t.stdout          # getaddrinfo, then gethostbyname

@@ -5,13 +5,12 @@ reported and the tool says why."""
 import glob
 import os
 import re
-import subprocess
 import sys
 
 import pytest
 
 from .badinput import assert_one_line_error
-from .toolrun import RunningTool, run_tool
+from .toolrun import RunningTool, gated_child, release, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -54,17 +53,11 @@ def two_cpus():
 
 def test_numasched_reports_node_switches_only():
     a, na, b, nb = two_cpus()
-    child = subprocess.Popen([sys.executable, "-c", MOVER, str(a), str(b)],
-                             stdin=subprocess.PIPE, text=True)
-    try:
-        with RunningTool("numasched", "-p", child.pid, "--json",
-                         ready="Tracing task NUMA switch...") as t:
-            child.stdin.write("go\n")
-            child.stdin.close()
-            assert child.wait(30) == 0
-    finally:
-        child.kill()
-        child.wait()
+    with gated_child([sys.executable, "-c", MOVER, str(a), str(b)]) as child, \
+            RunningTool("numasched", "-p", child.pid, "--json",
+                        ready="Tracing task NUMA switch...") as t:
+        release(child, 30)
+        assert child.returncode == 0
     assert t.proc.returncode == 0, t.stderr
     records = t.json_records()
     assert all(r["pid"] == child.pid and r["tid"] == child.pid for r in records), records

@@ -1,13 +1,12 @@
 """softirqslower against loopback UDP sent by a child named sirq_sender: the
 receive softirqs (net_rx) run in the sender's context on this kernel, so
 they show with its comm; and a threshold keeps out what is shorter."""
-import subprocess
 import sys
 
 import pytest
 
 from .badinput import assert_one_line_error
-from .toolrun import RunningTool, run_tool
+from .toolrun import RunningTool, gated_child, release, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -27,16 +26,11 @@ for _ in range(2000):
 
 
 def traced(*args, ready):
-    child = subprocess.Popen([sys.executable, "-c", SENDER], stdin=subprocess.PIPE, text=True)
-    try:
-        with RunningTool("softirqslower", *args, ready=ready) as t:
-            child.stdin.write("go\n")
-            child.stdin.close()
-            assert child.wait(30) == 0
-            t.wait_for(lambda ln: "sirq_sender" in ln, timeout=5)
-    finally:
-        child.kill()
-        child.wait()
+    with gated_child([sys.executable, "-c", SENDER]) as child, \
+            RunningTool("softirqslower", *args, ready=ready) as t:
+        release(child, 30)
+        assert child.returncode == 0
+        t.wait_for(lambda ln: "sirq_sender" in ln, timeout=5)
     assert t.proc.returncode == 0, t.stderr
     return t
 

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from .toolrun import RunningTool, bad_input
+from .toolrun import RunningTool, bad_input, gated_child, release
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -41,11 +41,11 @@ def test_statsnoop_stat_statfs_and_failure(tmp_path):
 
 def test_statsnoop_failed_only_and_pid():
     missing = f"/nonexistent-pybcc-{uuid.uuid4().hex[:8]}"
-    child = subprocess.Popen([sys.executable, "-c", "import os,sys; sys.stdin.readline(); "
-                              "[os.path.exists(p) for p in ('/', sys.argv[1])]", missing],
-                             stdin=subprocess.PIPE, text=True)
-    with RunningTool("statsnoop", "-x", "-p", child.pid, ready="PATH") as t:
-        child.communicate("go\n")
+    checker = [sys.executable, "-c", "import os,sys; sys.stdin.readline(); "
+               "[os.path.exists(p) for p in ('/', sys.argv[1])]", missing]
+    with gated_child(checker) as child, \
+            RunningTool("statsnoop", "-x", "-p", child.pid, ready="PATH") as t:
+        release(child)
         line = t.wait_for(lambda ln: ln.endswith(missing))
     assert line is not None and line.split()[0] == str(child.pid), t.stdout
     assert all(ln.split()[0] == str(child.pid) and ln.split()[3] != "0"
@@ -54,11 +54,11 @@ def test_statsnoop_failed_only_and_pid():
 
 def test_statsnoop_json_has_the_stat_fields():
     missing = f"/nonexistent-pybcc-{uuid.uuid4().hex[:8]}"
-    child = subprocess.Popen([sys.executable, "-c", "import os,sys; sys.stdin.readline(); "
-                              "os.stat('/'); os.path.exists(sys.argv[1])", missing],
-                             stdin=subprocess.PIPE, text=True)
-    with RunningTool("statsnoop", "--json", "-t", "-p", child.pid, ready="PATH") as t:
-        child.communicate("go\n")
+    checker = [sys.executable, "-c", "import os,sys; sys.stdin.readline(); "
+               "os.stat('/'); os.path.exists(sys.argv[1])", missing]
+    with gated_child(checker) as child, \
+            RunningTool("statsnoop", "--json", "-t", "-p", child.pid, ready="PATH") as t:
+        release(child)
         bad = t.wait_for_record(lambda r: r["path"] == missing)
         ok = t.wait_for_record(lambda r: r["path"] == "/")
     assert bad is not None and ok is not None, t.stdout

@@ -1,9 +1,8 @@
-import subprocess
 import sys
 
 import pytest
 
-from .toolrun import RunningTool, bad_input
+from .toolrun import RunningTool, bad_input, gated_child, release
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -27,14 +26,11 @@ CALLS = ["fsync", "fdatasync", "msync", "sync_file_range", "syncfs", "sync"]
 
 
 def run_syncer(*tool_args):
-    child = subprocess.Popen([sys.executable, "-c", SYNCER], stdin=subprocess.PIPE, text=True)
-    try:
-        with RunningTool("syncsnoop", "-p", child.pid, *tool_args, ready="TIME(s)") as t:
-            child.communicate("go\n", timeout=30)
-            assert child.returncode == 0
-            t.wait_for(lambda ln: "sync" in ln.split()[-1:] or '"sync"}' in ln)
-    finally:
-        child.kill()
+    with gated_child([sys.executable, "-c", SYNCER]) as child, \
+            RunningTool("syncsnoop", "-p", child.pid, *tool_args, ready="TIME(s)") as t:
+        release(child, 30)
+        assert child.returncode == 0
+        t.wait_for(lambda ln: "sync" in ln.split()[-1:] or '"sync"}' in ln)
     return t
 
 

@@ -75,19 +75,33 @@ def significant(toks, i, step=1):
 
 def match_paren(toks, i):
     """toks[i] is an opening bracket; return the index of its partner."""
-    pairs = {"(": ")", "[": "]", "{": "}"}
+    return _partner(toks, range(i, len(toks)), OPENERS, CLOSERS)
+
+
+def match_paren_back(toks, j):
+    """toks[j] is a closing bracket; return the index of its partner."""
+    return _partner(toks, range(j, -1, -1), CLOSERS, OPENERS)
+
+
+OPENERS, CLOSERS = ("(", "[", "{"), (")", "]", "}")
+
+
+def _partner(toks, indices, entering, leaving):
+    """Walk toks at ``indices`` (from a bracket, either way), a level deeper
+    at each ``entering`` bracket and back at its ``leaving`` partner; the
+    index where the walk is back at level 0, or -1 for unbalanced text."""
     stack = []
-    for j in range(i, len(toks)):
-        t = toks[j]
+    for k in indices:
+        t = toks[k]
         if t.kind != "punct":
             continue
-        if t.text in pairs:
-            stack.append(pairs[t.text])
-        elif t.text in (")", "]", "}"):
+        if t.text in entering:
+            stack.append(leaving[entering.index(t.text)])
+        elif t.text in leaving:
             if not stack or stack.pop() != t.text:
                 return -1
             if not stack:
-                return j
+                return k
     return -1
 
 
@@ -112,21 +126,3 @@ def split_args(toks, lo, hi):
 
 def text_of(toks, lo, hi):
     return "".join(t.text for t in toks[lo:hi])
-
-
-def match_paren_back(toks, j):
-    """toks[j] is a closing bracket; return the index of its partner."""
-    pairs = {")": "(", "]": "[", "}": "{"}
-    stack = []
-    for i in range(j, -1, -1):
-        t = toks[i]
-        if t.kind != "punct":
-            continue
-        if t.text in pairs:
-            stack.append(pairs[t.text])
-        elif t.text in ("(", "[", "{"):
-            if not stack or stack.pop() != t.text:
-                return -1
-            if not stack:
-                return i
-    return -1

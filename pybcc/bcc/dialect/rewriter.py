@@ -553,23 +553,21 @@ class _Rewriter:
             return (f"({{ __typeof__(*{table}.key) __k{u} = {a[0]}; "
                     f"__typeof__({table}.value) __l{u} = bpf_map_lookup_elem({m}, &__k{u}); "
                     f"{init}if (__l{u}) {add}; }})")
-        if method == "perf_submit":
-            need(3)
-            self._submit(table, tok, T.MapType.PERF_EVENT_ARRAY)
-            return f"bpf_perf_event_output({a[0]}, {m}, BPF_F_CURRENT_CPU, {a[1]}, {a[2]})"
-        if method == "perf_submit_skb":
-            need(4)
-            self._submit(table, tok, T.MapType.PERF_EVENT_ARRAY)
-            return (f"bpf_perf_event_output({a[0]}, {m}, (((__u64)({a[1]})) << 32) | BPF_F_CURRENT_CPU, "
-                    f"{a[2]}, {a[3]})")
-        if method == "ringbuf_output":
-            need(3)
-            self._submit(table, tok, T.MapType.RINGBUF)
-            return f"bpf_ringbuf_output({m}, {a[0]}, {a[1]}, {a[2]})"
-        if method == "ringbuf_reserve":
-            need(1)
-            self._submit(table, tok, T.MapType.RINGBUF)
-            return f"bpf_ringbuf_reserve({m}, {a[0]}, 0)"
+        submits = {
+            # method: (argument count, the table type it needs, the helper call)
+            "perf_submit": (3, T.MapType.PERF_EVENT_ARRAY,
+                            "bpf_perf_event_output({0}, {m}, BPF_F_CURRENT_CPU, {1}, {2})"),
+            "perf_submit_skb": (4, T.MapType.PERF_EVENT_ARRAY,
+                                "bpf_perf_event_output({0}, {m}, "
+                                "(((__u64)({1})) << 32) | BPF_F_CURRENT_CPU, {2}, {3})"),
+            "ringbuf_output": (3, T.MapType.RINGBUF, "bpf_ringbuf_output({m}, {0}, {1}, {2})"),
+            "ringbuf_reserve": (1, T.MapType.RINGBUF, "bpf_ringbuf_reserve({m}, {0}, 0)"),
+        }
+        if method in submits:
+            count, map_type, call = submits[method]
+            need(count)
+            self._submit(table, tok, map_type)
+            return call.format(*a, m=m)
         if method in ("ringbuf_submit", "ringbuf_discard"):
             need(2)
             return f"bpf_{method}((void *)({a[0]}), {a[1]})"

@@ -71,6 +71,13 @@ def _need(name, args, lo, hi):
         raise MacroError(f"{name} takes {want} arguments, got {len(args)}")
 
 
+def _with_defaults(name, args, defaults):
+    """A macro's arguments (the table's name first), with bcc's defaults for
+    the optional ones left out at the end."""
+    _need(name, args, 1, 1 + len(defaults))
+    return args + defaults[len(args) - 1:]
+
+
 def _unquote(s):
     s = s.strip()
     if len(s) >= 2 and s[0] == s[-1] == '"':
@@ -102,19 +109,16 @@ def parse_macro(macro, args, evaluate):
 
     if macro in ("BPF_HASH", "BPF_PERCPU_HASH", "BPF_LRU_HASH", "BPF_LRU_PERCPU_HASH",
                  "BPF_LPM_TRIE"):
-        _need(macro, a, 1, 4)
-        a += ["u64", "u64", "10240"][len(a) - 1:]
+        a = _with_defaults(macro, a, ["u64", "u64", "10240"])
         kind = {"BPF_HASH": "hash", "BPF_PERCPU_HASH": "percpu_hash", "BPF_LRU_HASH": "lru_hash",
                 "BPF_LRU_PERCPU_HASH": "lru_percpu_hash", "BPF_LPM_TRIE": "lpm_trie"}[macro]
         d = mk(kind, a[1], a[2], a[0], a[3],
                BPF_F_NO_PREALLOC if macro == "BPF_LPM_TRIE" else 0)
     elif macro in ("BPF_ARRAY", "BPF_PERCPU_ARRAY"):
-        _need(macro, a, 1, 3)
-        a += ["u64", "10240"][len(a) - 1:]
+        a = _with_defaults(macro, a, ["u64", "10240"])
         d = mk("array" if macro == "BPF_ARRAY" else "percpu_array", "int", a[1], a[0], a[2])
     elif macro == "BPF_HISTOGRAM":
-        _need(macro, a, 1, 3)
-        a += ["int", "64"][len(a) - 1:]
+        a = _with_defaults(macro, a, ["int", "64"])
         d = mk("histogram", a[1], "u64", a[0], a[2])
     elif macro == "BPF_PERF_OUTPUT":
         _need(macro, a, 1, 1)
@@ -151,8 +155,7 @@ def parse_macro(macro, args, evaluate):
         _need(macro, a, 2, 2)
         d = mk(macro[4:].lower(), "int", "int", a[0], a[1])
     elif macro == "BPF_SOCKHASH":
-        _need(macro, a, 1, 3)
-        a += ["u32", "10240"][len(a) - 1:]
+        a = _with_defaults(macro, a, ["u32", "10240"])
         d = mk("sockhash", a[1], "int", a[0], a[2])
     elif macro == "BPF_ARRAY_OF_MAPS":
         _need(macro, a, 3, 3)

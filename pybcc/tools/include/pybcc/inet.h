@@ -38,6 +38,18 @@ static __always_inline bool port_in_list(const volatile u16 *list, u32 n, u16 po
     return false;
 }
 
+/* bcc's -L/-D of tcplife and tcpstates: the local and remote ports to show
+ * (empty lists: all), set by lib/inet.py's port_constants. */
+#define PORT_LISTS                                          \
+    const volatile u32 n_lports = 0;                        \
+    const volatile u16 lports[PYBCC_MAX_PORTS] = {};        \
+    const volatile u32 n_dports = 0;                        \
+    const volatile u16 dports[PYBCC_MAX_PORTS] = {}
+
+/* The record's lport and dport pass PORT_LISTS' -L and -D. */
+#define PORTS_LISTED(rec) \
+    (port_in_list(lports, n_lports, (rec)->lport) && port_in_list(dports, n_dports, (rec)->dport))
+
 /* The socket's local and remote addresses into 16-byte arrays (IPv4 in the first 4). */
 static __always_inline void sock_addrs(struct sock *sk, u16 af, u8 *saddr, u8 *daddr)
 {
