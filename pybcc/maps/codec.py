@@ -363,8 +363,10 @@ class _Builder:
                 if len(v) > len(names):
                     raise ValueError(f"{len(v)} values for {len(names)} fields of {ct.__name__}")
                 pairs = zip(names, v)
-            elif isinstance(v, (ctypes.Structure, ctypes.Union)) and ctypes.sizeof(v) == size:
-                return ct.from_buffer_copy(v)
+            elif isinstance(v, (ctypes.Structure, ctypes.Union)):
+                # another ctypes record: its memory, as bcc passes it (cut or
+                # zero-padded to this record's size)
+                return ct.from_buffer_copy(bytes(v)[:size].ljust(size, b"\0"))
             elif hasattr(v, "__dict__"):
                 pairs = vars(v).items()
             else:
