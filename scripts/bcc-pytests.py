@@ -42,19 +42,31 @@ def file_args(src):
 
 
 def extract(dest):
-    """bcc's tests/python from the bare mirror into dest; returns the dir."""
+    """bcc's tests/python (and the tools test_tools_smoke runs) from the bare
+    mirror into dest; returns the tests' dir."""
     archive = subprocess.run(["git", "--git-dir", BCC_REPO, "archive", "HEAD", "tests/python",
-                              "examples/networking/simulation.py"],
+                              "examples/networking/simulation.py", "tools"],
                              capture_output=True, check=True)
     subprocess.run(["tar", "-x", "-C", dest], input=archive.stdout, check=True)
     return os.path.join(dest, "tests", "python")
 
 
+def shim_dir(cache):
+    """A sitecustomize that makes `import bcc` give pybcc.bcc in every Python
+    the tests start (test_tools_smoke runs bcc's tools as programs)."""
+    d = os.path.join(cache, "shim")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "sitecustomize.py"), "w") as f:
+        f.write("from pybcc import bcc_compat\nbcc_compat.install()\n")
+    return d
+
+
 def run_file(src, name, timeout, cache, args=()):
     """One test file under pytest; returns (status, [(case, outcome, reason)])."""
     xml = os.path.join(cache, name + ".xml")
+    path = [ROOT, src, shim_dir(cache), os.environ.get("PYTHONPATH", "")]
     env = dict(os.environ, PYBCC_CACHE_DIR=cache, BCC_TEST_ARGS=" ".join(args),
-               PYTHONPATH=os.pathsep.join([ROOT, src, os.environ.get("PYTHONPATH", "")]))
+               PYTHONPATH=os.pathsep.join(path))
     cmd = [sys.executable, "-c", CHILD, name, "-q", "-p", "no:cacheprovider",
            f"--junitxml={xml}", "-o", "junit_family=xunit1"]
     try:
