@@ -320,6 +320,8 @@ class _Builder:
 
         base = ctypes.Union if is_union else ctypes.Structure
         ns = dict(props, _pack_=1, _fields_=fields, _bit_units_=bit_units)
+        if bit_units or len(names) != len(fields):
+            ns["__init__"] = _init_by_names(names, base)   # Leaf(a, b, bits, ...) as in C
         ct = type(t.name or ("anon_union" if is_union else "anon_struct"), (base,), ns)
         if ctypes.sizeof(ct) != size:
             raise NotImplementedError(f"layout of {t.name} is {ctypes.sizeof(ct)} bytes, BTF says {size}")
@@ -380,6 +382,20 @@ class _Builder:
                 setattr(out, name, setter(x))
             return out
         return _Node(ct, to_py, to_c, setters)
+
+
+def _init_by_names(names, base):
+    """A record's constructor taking its declared fields in order (bit
+    fields included), where ctypes would take its storage fields."""
+    def __init__(self, *args, **kwargs):
+        base.__init__(self)
+        if len(args) > len(names):
+            raise TypeError(f"{len(args)} values for {len(names)} fields")
+        for name, value in zip(names, args):
+            setattr(self, name, value)
+        for name, value in kwargs.items():
+            setattr(self, name, value)
+    return __init__
 
 
 def _field_setter(node):
