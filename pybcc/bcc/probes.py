@@ -535,14 +535,11 @@ class Probes:
                               f"{attachable_fd}", e.errno) from None
 
     def _close_links(self):
-        errors = []
+        links = []
         for kind in list(self._links):
             for link in self._links.pop(kind).values():
                 _count_probes(kind, -1)
-                try:
-                    link.close()
-                except (OSError, BPFError) as e:
-                    errors.append(e)
-        return errors
+                links.append(link)
+        return _attach.close_all(links)
 
 
