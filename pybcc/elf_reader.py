@@ -268,7 +268,8 @@ class _Parser:
         ext_sec = elf.get_section_by_name(".BTF.ext")
         self.btf = BTF.parse(btf_sec.data()) if btf_sec is not None else None
         license_sec = elf.get_section_by_name("license")
-        license = license_sec.data().split(b"\0")[0].decode() if license_sec is not None else ""
+        # None: no license section (the loader says GPL); "" is a license too
+        license = license_sec.data().split(b"\0")[0].decode() if license_sec is not None else None
         version_sec = elf.get_section_by_name("version")
         kern_version = int.from_bytes(version_sec.data()[:4], "little") if version_sec is not None else 0
 

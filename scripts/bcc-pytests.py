@@ -12,6 +12,7 @@ private object cache; the table lists every case, then one line per file.
 """
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -21,24 +22,51 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BCC_REPO = os.environ.get("BCC_REPO", "/work/.mirror/iovisor+bcc/repo")
 
 # Runs inside the child: the bcc import hook, debugfs as bcc expects, pytest.
-CHILD = ("import sys; from pybcc import bcc_compat as c; c.install(); c._mount_debugfs(); "
-         "import pytest; sys.exit(pytest.main(sys.argv[1:]))")
+# Some files take arguments (their .c file), which they pop from sys.argv at
+# import: the child puts them there, after the pytest arguments are taken.
+CHILD = ("import os, sys; from pybcc import bcc_compat as c; c.install(); c._mount_debugfs(); "
+         "import pytest; args = sys.argv[1:]; "
+         "sys.argv = [args[0]] + os.environ.get('BCC_TEST_ARGS', '').split(); "
+         "sys.exit(pytest.main(args))")
+
+
+def file_args(src):
+    """{test file: [its arguments]} as bcc's CMakeLists.txt runs them."""
+    try:
+        with open(os.path.join(src, "CMakeLists.txt")) as f:
+            text = f.read()
+    except OSError:
+        return {}
+    return {m.group(1): m.group(2).split()
+            for m in re.finditer(r"\b(test_\w+\.py)[ \t]+([^)\n]*)\)", text)}
 
 
 def extract(dest):
-    """bcc's tests/python from the bare mirror into dest; returns the dir."""
+    """bcc's tests/python (and the tools test_tools_smoke runs) from the bare
+    mirror into dest; returns the tests' dir."""
     archive = subprocess.run(["git", "--git-dir", BCC_REPO, "archive", "HEAD", "tests/python",
-                              "examples/networking/simulation.py"],
+                              "examples/networking/simulation.py", "tools"],
                              capture_output=True, check=True)
     subprocess.run(["tar", "-x", "-C", dest], input=archive.stdout, check=True)
     return os.path.join(dest, "tests", "python")
 
 
-def run_file(src, name, timeout, cache):
+def shim_dir(cache):
+    """A sitecustomize that makes `import bcc` give pybcc.bcc in every Python
+    the tests start (test_tools_smoke runs bcc's tools as programs)."""
+    d = os.path.join(cache, "shim")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "sitecustomize.py"), "w") as f:
+        f.write("from pybcc import bcc_compat\nbcc_compat.install()\n")
+    return d
+
+
+def run_file(src, name, timeout, cache, args=()):
     """One test file under pytest; returns (status, [(case, outcome, reason)])."""
     xml = os.path.join(cache, name + ".xml")
-    env = dict(os.environ, PYBCC_CACHE_DIR=cache,
-               PYTHONPATH=os.pathsep.join([ROOT, src, os.environ.get("PYTHONPATH", "")]))
+    path = [ROOT, src, shim_dir(cache), os.environ.get("PYTHONPATH", "")]
+    env = dict(os.environ, PYBCC_CACHE_DIR=cache, BCC_TEST_ARGS=" ".join(args),
+               PYTHONPATH=os.pathsep.join(path))
     cmd = [sys.executable, "-c", CHILD, name, "-q", "-p", "no:cacheprovider",
            f"--junitxml={xml}", "-o", "junit_family=xunit1"]
     try:
@@ -55,20 +83,22 @@ def run_file(src, name, timeout, cache):
         for child in case:
             if child.tag in ("failure", "error", "skipped"):
                 outcome = {"failure": "fail", "error": "fail", "skipped": "skip"}[child.tag]
+                if child.get("type") == "pytest.xfail":
+                    outcome = "xfail"     # unittest's expectedFailure that failed: as it should
                 reason = (child.get("message") or "").splitlines()[0][:110] \
                     if child.get("message") else ""
         cases.append((case.get("name"), outcome, reason))
     if not cases:
         return "error", [(name, "error", "no test cases collected")]
     status = "fail" if any(o == "fail" for _, o, _ in cases) else \
-        "pass" if any(o == "pass" for _, o, _ in cases) else "skip"
+        "pass" if any(o in ("pass", "xfail") for _, o, _ in cases) else "skip"
     return status, cases
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--src", help="bcc's tests/python directory (default: from the mirror)")
-    p.add_argument("--timeout", type=int, default=300, help="seconds per file (default 300)")
+    p.add_argument("--timeout", type=int, default=900, help="seconds per file (default 900)")
     p.add_argument("-v", "--verbose", action="store_true", help="list every test case")
     p.add_argument("files", nargs="*", help="test files (default: every test_*.py)")
     args = p.parse_args()
@@ -77,12 +107,15 @@ def main():
         files = args.files or sorted(f for f in os.listdir(src)
                                      if f.startswith("test_") and f.endswith(".py"))
         summary = []
+        argv = file_args(src)
         for name in files:
-            status, cases = run_file(src, os.path.basename(name), args.timeout, tmp)
-            counts = {o: sum(1 for _, oc, _ in cases if oc == o) for o in ("pass", "skip", "fail")}
+            base = os.path.basename(name)
+            status, cases = run_file(src, base, args.timeout, tmp, argv.get(base, ()))
+            counts = {o: sum(1 for _, oc, _ in cases if oc == o)
+                      for o in ("pass", "xfail", "skip", "fail")}
             summary.append((name, status, counts))
-            print(f"{name:32} {status:8} pass={counts['pass']} skip={counts['skip']} "
-                  f"fail={counts['fail']}", flush=True)
+            print(f"{name:32} {status:8} " + " ".join(f"{o}={n}" for o, n in counts.items()),
+                  flush=True)
             if args.verbose or status in ("fail", "error"):
                 for case, outcome, reason in cases:
                     if args.verbose or outcome != "pass":

@@ -17,6 +17,9 @@ Modules, one concept each:
   ctext.py       bcc's text form of table keys and values (key_sprintf, ...)
   perf.py        bcc.perf: Perf.perf_event_attr, Perf.perf_event_open
   symcache.py    SymbolCache (resolve, resolve_name)
+  shared_tables.py  BPF_TABLE_PUBLIC/SHARED tables that "extern" tables of
+                 other BPF objects of the process use
+  libbcc.py, libbcc_usdt.py  bcc.libbcc's entries, emulated
 """
 from .bpf import BPF  # noqa: F401
 from .constants import (DEBUG_BPF, DEBUG_BPF_REGISTER_STATE, DEBUG_BTF,  # noqa: F401

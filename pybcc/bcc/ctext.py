@@ -11,6 +11,18 @@ _PADDING = re.compile(r"^_pad\d+$")     # fields pybcc adds for BTF's holes
 _TOKEN = re.compile(rb'\s*(\{|\}|\[|\]|"(?:[^"\\]|\\.)*"|[^\s{}\[\]"]+)')
 
 
+def declared_fields(t):
+    """The fields of record class t as its C declaration has them: pybcc's
+    records (maps/codec.py) keep bit fields in byte-array storage units
+    (listed in _bit_units_) and add padding fields the C text does not have."""
+    units = getattr(t, "_bit_units_", None)
+    for field in t._fields_:
+        if units is not None and field[0] in units:
+            yield from units[field[0]]
+        elif not _PADDING.match(field[0]):
+            yield field
+
+
 def _is_char_array(ctype):
     return issubclass(ctype, ct.Array) and ctype._type_ is ct.c_char
 
@@ -20,8 +32,7 @@ def sprintf(value, ctype=None):
     plain Python value taken from a struct field)."""
     ctype = ctype or type(value)
     if issubclass(ctype, (ct.Structure, ct.Union)):
-        parts = [sprintf(getattr(value, f[0]), f[1]) for f in ctype._fields_
-                 if not _PADDING.match(f[0])]
+        parts = [sprintf(getattr(value, f[0]), f[1]) for f in declared_fields(ctype)]
         return b"{ " + b" ".join(parts) + b" }"
     if _is_char_array(ctype):
         raw = bytes(value) if not isinstance(value, bytes) else value
@@ -54,9 +65,7 @@ def _parse(tokens, pos, ctype):
         if tok != b"{":
             raise ValueError(f"expected '{{' for {ctype.__name__}, got {tok!r}")
         obj, pos = ctype(), pos + 1
-        for name, ftype, *_ in ctype._fields_:
-            if _PADDING.match(name):
-                continue
+        for name, ftype, *_ in declared_fields(ctype):
             pos, v = _parse(tokens, pos, ftype)
             setattr(obj, name, v)
         return _expect(tokens, pos, b"}"), obj

@@ -15,10 +15,10 @@ from the kernel's own `enum bpf_func_id` (BTF), so every helper has its name.
 """
 import ctypes as ct
 import functools
-import re
 from os import linesep
 
 from .. import asm
+from .ctext import declared_fields
 from .table import get_table_type_name
 
 # ALU operation → C operator (bitwise ones print their immediate in hex, as bcc does)
@@ -126,8 +126,6 @@ def disassemble_prog(func_name, bpfstr):
 
 # --- table layouts ------------------------------------------------------------------
 
-_PADDING = re.compile(r"^_pad\d+$")
-
 _C_NAMES = {ct.c_bool: "_Bool", ct.c_char: "char", ct.c_wchar: "wchar_t",
             ct.c_ubyte: "unsigned char", ct.c_byte: "signed char", ct.c_short: "short",
             ct.c_ushort: "unsigned short", ct.c_int: "int", ct.c_uint: "unsigned int",
@@ -154,22 +152,9 @@ def _size_info(offset, size, enabled, bit=None):
     return "[%d,%d +%d bit]" % (offset, bit, size) if bit is not None else "[%d +%d] " % (offset, size)
 
 
-def _declared_fields(t):
-    """t's fields as declared: pybcc's record classes (maps/codec.py) keep bit
-    fields in byte-array storage units and add padding the C text does not have."""
-    units = getattr(t, "_bit_units_", None)
-    for field in t._fields_:
-        if units is None:
-            yield field
-        elif field[0] in units:
-            yield from units[field[0]]
-        elif not _PADDING.match(field[0]):
-            yield field
-
-
 def _fields(t, indent, offset, sizeinfo):
     lines, bit = [], 0
-    for field in _declared_fields(t):
+    for field in declared_fields(t):
         name, ftype = field[0], field[1]
         if len(field) == 3:                      # a bit field
             lines.append("%s%s%s %s:%d;" % (indent, _size_info(offset, bit, sizeinfo, field[2]),

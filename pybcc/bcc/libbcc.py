@@ -17,12 +17,17 @@ emulated on pybcc (there is no libbcc.so behind them).
            bcc_symcache_resolve_no_demangle, bcc_symcache_resolve_name,
            bcc_free_symcache, bcc_symbol_free_demangle_name
   misc:    bpf_close_perf_event_fd, bcc_procutils_which_so
+  USDT:    bcc_usdt_foreach, bcc_usdt_get_location, bcc_usdt_get_argument
+           (structs bcc_usdt, bcc_usdt_location, bcc_usdt_argument; libbcc_usdt.py)
 Anything else raises AttributeError naming the entry.
 """
 import ctypes as ct
 import os
 
 from .. import symbols
+from . import libbcc_usdt
+from .libbcc_usdt import (BCC_USDT_ARGUMENT_FLAGS, bcc_usdt, bcc_usdt_argument,  # noqa: F401
+                          bcc_usdt_location)
 from .text import as_bytes, as_str
 
 STT_GNU_IFUNC = 10
@@ -228,6 +233,21 @@ class _Lib:
     @staticmethod
     def bcc_procutils_which_so(libname, pid):
         return as_bytes(symbols.find_library(as_str(libname), pid or None))
+
+    # --- USDT (libbcc_usdt.py) ----------------------------------------------------------
+
+    @staticmethod
+    def bcc_usdt_foreach(context, callback):
+        libbcc_usdt.foreach(context, callback)
+
+    @staticmethod
+    def bcc_usdt_get_location(context, provider, name, index, location_ref):
+        return libbcc_usdt.get_location(context, provider, name, index, _target(location_ref))
+
+    @staticmethod
+    def bcc_usdt_get_argument(context, provider, name, loc_index, arg_index, argument_ref):
+        return libbcc_usdt.get_argument(context, provider, name, loc_index, arg_index,
+                                        _target(argument_ref))
 
 
 lib = _Lib()

@@ -279,8 +279,22 @@ class LpmTrie(TableBase, _maps.LpmTrieMap):
     pass
 
 
+class _Stack(list):
+    """A stack's frames, also as bcc's Leaf has them: .ip (addresses) or
+    .trace (build-id frames)."""
+
+    @property
+    def ip(self):
+        return self
+
+    trace = ip
+
+
 class StackTrace(TableBase, _maps.StackTraceMap):
     """Stack id → addresses. walk(stack_id) iterates them, innermost first."""
+
+    def _decode_value(self, buf, offset=0):
+        return _Stack(_maps.StackTraceMap._decode_value(self, buf, offset))
 
     def walk(self, stack_id, resolve=None):
         addrs = _maps.StackTraceMap.walk(self, stack_id)

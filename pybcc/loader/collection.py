@@ -353,7 +353,7 @@ class Loader:
     def _prog_load(self, ps, linked, fields):
         insn_bytes = asm.encode(linked.insns)
         insns = ctypes.create_string_buffer(insn_bytes, len(insn_bytes))
-        lic = ctypes.create_string_buffer((ps.license or "GPL").encode())
+        lic = ctypes.create_string_buffer(("GPL" if ps.license is None else ps.license).encode())
         keep = [insns, lic]
         fields.update(insns=bpf.addr(insns), insn_cnt=len(linked.insns), license=bpf.addr(lic))
         if self.coll.btf_fd is not None and linked.func_info:

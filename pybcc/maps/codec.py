@@ -323,6 +323,8 @@ class _Builder:
 
         base = ctypes.Union if is_union else ctypes.Structure
         ns = dict(props, _pack_=1, _fields_=fields, _bit_units_=bit_units)
+        if bit_units or len(names) != len(fields):
+            ns["__init__"] = _init_by_names(names, base)   # Leaf(a, b, bits, ...) as in C
         ct = type(t.name or ("anon_union" if is_union else "anon_struct"), (base,), ns)
         if ctypes.sizeof(ct) != size:
             raise NotImplementedError(f"layout of {t.name} is {ctypes.sizeof(ct)} bytes, BTF says {size}")
@@ -366,8 +368,10 @@ class _Builder:
                 if len(v) > len(names):
                     raise ValueError(f"{len(v)} values for {len(names)} fields of {ct.__name__}")
                 pairs = zip(names, v)
-            elif isinstance(v, (ctypes.Structure, ctypes.Union)) and ctypes.sizeof(v) == size:
-                return ct.from_buffer_copy(v)
+            elif isinstance(v, (ctypes.Structure, ctypes.Union)):
+                # another ctypes record: its memory, as bcc passes it (cut or
+                # zero-padded to this record's size)
+                return ct.from_buffer_copy(bytes(v)[:size].ljust(size, b"\0"))
             elif hasattr(v, "__dict__"):
                 pairs = vars(v).items()
             else:
@@ -381,6 +385,20 @@ class _Builder:
                 setattr(out, name, setter(x))
             return out
         return _Node(ct, to_py, to_c, setters)
+
+
+def _init_by_names(names, base):
+    """A record's constructor taking its declared fields in order (bit
+    fields included), where ctypes would take its storage fields."""
+    def __init__(self, *args, **kwargs):
+        base.__init__(self)
+        if len(args) > len(names):
+            raise TypeError(f"{len(args)} values for {len(names)} fields")
+        for name, value in zip(names, args):
+            setattr(self, name, value)
+        for name, value in kwargs.items():
+            setattr(self, name, value)
+    return __init__
 
 
 def _field_setter(node):

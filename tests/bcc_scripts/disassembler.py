@@ -46,4 +46,17 @@ check(layout[0] == "Layout of BPF map b'counts' (type HASH, FD %d, ID %d):" % (t
 check(layout[1:] == ["  struct {", "    [0 +4] unsigned int pid;", "    [4 +16] char[16] comm;",
                      "  } key;", "  unsigned long long value;"], layout[1:])
 check(decode_map("counts", t, 1).splitlines()[2] == "    unsigned int pid;", "no sizeinfo")
+# bcc generates ISA v1 code (64-bit moves): the bytes scripts compare with
+b2 = BPF(text=b"""
+struct key_t {int a; short b; struct {int c:4; int d:8;} e;} __attribute__((__packed__));
+BPF_HASH(bits, struct key_t);
+int entry(void) { return 1; }
+""")
+check(b2.dump_func(b"entry") == bytes.fromhex("b700000001000000" "9500000000000000"),
+      "dump_func: %s" % b2.dump_func(b"entry").hex())
+# bit fields as declared, without the storage and padding pybcc's records use
+layout = b2.decode_table(b"bits").splitlines()[1:]
+check(layout == ["  struct {", "    int a;", "    short b;", "    struct {", "      int c:4;",
+                 "      int d:8;", "    } e;", "  } key;", "  unsigned long long value;"],
+      "bit field layout %r" % layout)
 passed("disassembler")

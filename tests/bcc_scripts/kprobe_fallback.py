@@ -44,6 +44,14 @@ int kill_return(struct pt_regs *ctx) {
     hits.update(&k, &v);
     return 0;
 }
+int ip_getpid(struct pt_regs *ctx) {
+    if ((bpf_get_current_pid_tgid() >> 32) == TARGET) {
+        int k = 3;
+        u64 v = PT_REGS_IP(ctx) + PT_REGS_SP(ctx) + 1;
+        hits.update(&k, &v);
+    }
+    return 0;
+}
 int on_getppid(struct pt_regs *ctx) {
     if ((bpf_get_current_pid_tgid() >> 32) == TARGET)
         hits.increment(2);
@@ -69,6 +77,13 @@ check(ppid == 3, "getppid counted %d times" % ppid)
 b.detach_kprobe(event=kill)
 b.detach_kretprobe(event=kill)
 check(b.num_open_kprobes() == 1, "detached")
+
+# A stand-in has no instruction or stack pointer: they read as 0 (a read
+# past the tracepoint's record would make the kernel refuse the program).
+b.attach_kprobe(event=b.get_syscall_fnname("getpid"), fn_name="ip_getpid")
+os.getpid()
+check(b["hits"][3].value == 1, "PT_REGS_IP/SP on a stand-in: %d" % (b["hits"][3].value - 1))
+b.detach_kprobe(event=b.get_syscall_fnname("getpid"))
 
 # A kernel function with no stand-in still refuses, naming the alternative.
 try:

@@ -49,4 +49,16 @@ try:
 except KeyError:
     pass
 check(len(routes.items()) == 2, "items")
+
+
+# A key given as the script's own, shorter ctypes struct is its memory, zero
+# padded (bcc passes the object's bytes): 7 bytes, prefix 32, 10.1.2 + 0.
+class ShortKey(ct.Structure):
+    _pack_ = 1
+    _fields_ = [("prefixlen", ct.c_uint), ("data", ct.c_ubyte * 3)]
+
+
+check(ct.sizeof(ShortKey) == 7, "ShortKey size")
+check(routes[ShortKey(32, (10, 1, 2))].value == 16, "a shorter ctypes key")
+check(routes[ShortKey(32, (10, 9, 9))].value == 8, "a shorter ctypes key, other route")
 passed("lpm_trie")

@@ -70,6 +70,8 @@ check(b.ksym(0) == b"[unknown]", "unknown address")
 with_off = b.ksym(stacks.walk(items[0][0].kernel_stack_id).__next__(), show_offset=True)
 check(b"+0x" in with_off, "show_offset: %r" % with_off)
 check(any(b"libc" in n for n in user_names), "no libc frame in the user stack: %r" % user_names)
+first = items[0][0].kernel_stack_id
+check(stacks[first].ip[0] == next(stacks.walk(first)), "table[id].ip, as bcc's Leaf")
 check(list(stacks.walk(-14)) == [], "walk of a failed stack id is empty")
 stacks.clear()
 check(list(stacks.walk(items[0][0].kernel_stack_id)) == [], "clear()")

@@ -3,7 +3,7 @@
 # syscall function, kretprobe return values, event_re, detach.
 import os
 
-from bcc import BPF
+from bcc import BPF, _get_num_open_probes
 from scriptlib import check, passed, skip
 
 if not BPF.support_kprobe():
@@ -74,5 +74,21 @@ b.detach_kretprobe(event="vfs_read")
 check(b.num_open_kprobes() == 2, "detached (%d open)" % b.num_open_kprobes())
 os.getppid()
 check(b["matched"][0].value == 2, "both functions left getppid")
+
+# bcc's bookkeeping: the global probe count, event names, the quota
+check(_get_num_open_probes() == 2, "open probes: %d" % _get_num_open_probes())
+ev = b"p_" + b.get_syscall_fnname("getpid")
+check(list(b.kprobe_fds[ev]) == [b"any_getp"], "kprobe_fds %r" % b.kprobe_fds)
+b.detach_kprobe_event(ev)
+os.getpid()
+check(b["matched"][0].value == 2 and _get_num_open_probes() == 1, "detach_kprobe_event")
+os.environ["BCC_PROBE_LIMIT"] = "1"
+try:
+    b.attach_kprobe(event="vfs_write", fn_name="any_getp")
+    check(False, "a second probe with BCC_PROBE_LIMIT=1")
+except Exception as e:
+    check("quota" in str(e), "quota: %s" % e)
+del os.environ["BCC_PROBE_LIMIT"]
 b.cleanup()
+check(_get_num_open_probes() == 0, "cleanup")
 passed("vm_kprobes")

@@ -680,7 +680,21 @@ def _kernel_records():
 
 
 def _license_needed(text):
-    return not re.search(r'SEC\s*\(\s*"license"|section\s*\(\s*"license"|\b_license\b|BPF_LICENSE', text)
+    """No license section of the program's own: bcc's footer gives one."""
+    return not re.search(r'SEC\s*\(\s*"license"|section\s*\(\s*"license"|\b_license\b', text)
+
+
+# bcc's license handling: the program may #define BPF_LICENSE (default GPL),
+# cflags may not.
+_LICENSE_CHECK = "#ifdef BPF_LICENSE\n#error BPF_LICENSE cannot be specified through cflags\n#endif"
+_LICENSE_FOOTER = """
+#ifndef BPF_LICENSE
+#define BPF_LICENSE GPL
+#endif
+#define __PYBCC_STR1(s) #s
+#define __PYBCC_STR(s) __PYBCC_STR1(s)
+char _license[] SEC("license") = __PYBCC_STR(BPF_LICENSE);
+"""
 
 
 def rewrite(text, filename="<text>", cflags=(), implicit_reads=True, use_cache=True):
@@ -721,7 +735,7 @@ def _rewrite(text, filename, cflags, implicit_reads):
     rw = _Rewriter(text, filename, cflags).run()
     body = rw.apply()
 
-    prelude = [f'#include "{HEADER}"', kernel]
+    prelude = [_LICENSE_CHECK, f'#include "{HEADER}"', kernel]
     known = frozenset()
     if rw.tp_structs:
         try:
@@ -738,10 +752,13 @@ def _rewrite(text, filename, cflags, implicit_reads):
             raise error(filename, line, f"tracepoint {cat}:{ev}: cannot read its format: {e}") from None
     if version:
         prelude.append(version)
-    if _license_needed(text):
+    license_macro = _license_needed(text) and "BPF_LICENSE" in text
+    if _license_needed(text) and not license_macro:
         prelude.append('char _license[] SEC("license") = "GPL";')
     prelude.append('#line 1 "%s"' % filename.replace("\\", "\\\\").replace('"', '\\"'))
     c_text = "\n".join(prelude) + "\n" + body
+    if license_macro:       # after the program, which defines it
+        c_text += _LICENSE_FOOTER
     submits = {}
     if implicit_reads:
         c_text, submits = implicit.analyse(c_text, HEADER, cflags, rw.typed, rw.user_vars)

@@ -516,6 +516,20 @@ static __always_inline u16 skb_get_rx_queue(const struct sk_buff *skb)
 #define PT_REGS_RC_CORE(x) PT_REGS_RC(x)
 #define __PYBCC_SYSCALL_REGS(ctx) ((struct pt_regs *)(ctx))
 #define __PYBCC_SYSCALL_ARG(n, regs) PT_REGS_PARM##n(regs)
+/* A tracepoint's record has no instruction, stack or frame pointer (and the
+ * kernel refuses a program that reads past the record): they read as 0. */
+#undef PT_REGS_IP
+#undef PT_REGS_SP
+#undef PT_REGS_FP
+#undef PT_REGS_IP_CORE
+#undef PT_REGS_SP_CORE
+#undef PT_REGS_FP_CORE
+#define PT_REGS_IP(x) ((void)(x), 0UL)
+#define PT_REGS_SP(x) ((void)(x), 0UL)
+#define PT_REGS_FP(x) ((void)(x), 0UL)
+#define PT_REGS_IP_CORE(x) PT_REGS_IP(x)
+#define PT_REGS_SP_CORE(x) PT_REGS_SP(x)
+#define PT_REGS_FP_CORE(x) PT_REGS_FP(x)
 #else
 /* A syscall function's own argument is the user's registers. */
 #define __PYBCC_SYSCALL_REGS(ctx) ((struct pt_regs *)PT_REGS_PARM1(ctx))
