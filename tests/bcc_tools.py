@@ -293,12 +293,11 @@ def prepare_cache(cache_dir, vmlinux_elf):
                    env=dict(os.environ, PYBCC_CACHE_DIR=cache_dir))
 
 
-def run_all(names, workers=4 if SLOW > 1 else 3, progress=None, warm=True):
+def run_all(names, workers=3, progress=None, warm=True):
     """{tool: result}; ``progress``: a file to append each tool's line to as it
     finishes (a VM killed at its time limit still leaves the tools it ran).
-    In the VM 4 at a time on 2 vCPUs: a tool spends most of its run waiting
-    (for output, the activity, Ctrl-C). ``warm``: False when the cache has
-    what warm_up() builds already (prepare_cache)."""
+    ``warm``: False when the cache has what warm_up() builds already
+    (prepare_cache)."""
     t0 = time.time()
     if warm:
         warm_up()
