@@ -358,14 +358,28 @@ class _Analysis:
             base = e["inner"][0]
             if base.get("kind") == "ImplicitCastExpr" and base.get("castKind") == "ArrayToPointerDecay":
                 return self.kmem(base["inner"][0])
-            return self._kernel_pointer(base)      # p[i] on a kernel struct pointer
+            return self._kernel_pointer(base) or self._kernel_address(base)   # p[i]
         if k == "UnaryOperator" and e.get("opcode") == "*" and e.get("inner"):
-            return self._kernel_pointer(e["inner"][0])   # *p on a kernel struct pointer
+            p = e["inner"][0]
+            return self._kernel_pointer(p) or self._kernel_address(p)   # *p
         return False
 
     def _kernel_pointer(self, p):
+        """Is ``p`` a pointer to a kernel struct?"""
         rec = _record_of_pointer(_type(p))
         return bool(rec and rec in self.records and not self._exempt(p, rec))
+
+    def _kernel_address(self, p):
+        """Is ``p`` the address of kernel memory, or an offset from one, as a
+        pointer or an integer (bindsnoop's ``*(&sockp->rcv_tos - 2)`` and
+        ``*(u8 *)((u64)&skp->sk_wmem_queued - 3)``)?"""
+        p = _strip(p, ("ParenExpr", "ImplicitCastExpr", "CStyleCastExpr"))
+        k = p.get("kind")
+        if k == "UnaryOperator" and p.get("opcode") == "&" and p.get("inner"):
+            return self.kmem(p["inner"][0])
+        if k == "BinaryOperator" and p.get("opcode") in ("+", "-") and p.get("inner"):
+            return any(self._kernel_address(q) for q in p["inner"])
+        return False
 
     # -- walk --
 
