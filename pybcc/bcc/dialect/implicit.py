@@ -259,11 +259,22 @@ class _Analysis:
             if bk == "body" or not self._balanced(b, en):
                 b = bex["offset"]
             bk = "plain"
+        if bk == "plain" and ek == "body" and eex is not None and eex.get("_file") == self.main:
+            en = self._object_macro_end(eex)    # inet->inet_rcv_saddr: a member alias
+            ek = "plain" if en is not None else ek
         if bk != ek or bk not in ("plain", "arg") or b is None or en is None or b >= en:
             return None
         if not self._balanced(b, en):
             return None
         return b, en
+
+    def _object_macro_end(self, ex):
+        """End of the object-like macro (a name, no arguments) expanded at
+        ``ex``, or None for a function-like one."""
+        end = ex.get("offset", -1) + ex.get("tokLen", 0)
+        if end <= 0 or self.data[end:].lstrip()[:1] == b"(":
+            return None
+        return end
 
     def _whole_macro(self, r, off):
         """A node made by one macro invocation, when the node is the macro's
