@@ -99,6 +99,11 @@ EXPLAINED = {
                "'not a probeable kernel function')",
     "nfsdist": "nfs_file_read is in the nfs module (CONFIG_NFS_FS=m), not loaded in the VM "
                "(as mdflush)",
+    "readahead": "with kfuncs supported it attaches a kfunc to do_page_cache_ra, which is not "
+                 "in the BTF of Debian's 6.1 or 6.12 (no BTF id to attach to): the same under bcc",
+    "tcpaccept": "on 6.12 it picks the sk_protocol read by the distance from sk_gso_max_segs "
+                 "to sk_lingertime (2 or 4 bytes; 22 on 6.12), so it reads a byte before "
+                 "sk_wmem_queued as the protocol and drops the TCP accept: the same under bcc",
 }
 
 ACTIVITY = r"""
