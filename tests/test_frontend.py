@@ -1326,3 +1326,37 @@ def test_implicit_reads_through_pointers_load(root):
         b.load_func("on_skb", BPF.KPROBE)
     finally:
         b.cleanup()
+
+
+ADDRESS_ARITHMETIC = """
+BPF_ARRAY(out, u64, 2);
+int on_bind(struct pt_regs *ctx, struct sock *skp)
+{
+    struct inet_sock *sockp = (struct inet_sock *)skp;
+    u64 bits = *(&sockp->rcv_tos - 2) & 0xFF;
+    u64 protocol = *(u8 *)((u64)&skp->sk_wmem_queued - 3);
+    u64 saddr = sockp->inet_rcv_saddr;
+    int k = 0;
+    out.update(&k, &bits);
+    k = 1;
+    out.update(&k, &protocol);
+    out.update(&k, &saddr);
+    return 0;
+}
+"""
+
+
+def test_implicit_reads_at_an_offset_from_kernel_memory(root):
+    """bindsnoop reads bitfields through the address of the next member, as
+    a pointer or as an integer: both are kernel memory. A member alias
+    (inet_rcv_saddr, a macro in kernel headers) is read too (solisten)."""
+    lines = _user_lines(rewrite(ADDRESS_ARITHMETIC))
+    assert "_PYBCC_READ(*(&sockp->rcv_tos - 2))" in lines[5]
+    assert "_PYBCC_READ(*(u8 *)((u64)&skp->sk_wmem_queued - 3))" in lines[6]
+    assert "_PYBCC_READ(sockp->inet_rcv_saddr)" in lines[7]
+    from pybcc.bcc import BPF
+    b = BPF(text=ADDRESS_ARITHMETIC)
+    try:
+        b.load_func("on_bind", BPF.KPROBE)     # the verifier agrees
+    finally:
+        b.cleanup()

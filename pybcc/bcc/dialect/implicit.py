@@ -22,6 +22,8 @@ import os
 import re
 import subprocess
 
+from . import memo
+
 log = logging.getLogger("pybcc.bcc.dialect")
 
 # Program context and UAPI structs: loads from them are direct.
@@ -44,18 +46,28 @@ _PTR_RE = re.compile(r"^(?:(?:const|volatile)\s+)*(struct|union)\s+(\w+)\s*\*\s*
 @functools.lru_cache(maxsize=4)
 def vmlinux_names(vmlinux_h):
     """(record names, typedef and enum type names) declared in a vmlinux.h."""
+    records, types = memo.remembered("vmlinux-names", vmlinux_h, lambda: _names(vmlinux_h), __file__)
+    return frozenset(records), frozenset(types)
+
+
+def _names(vmlinux_h):
     with open(vmlinux_h, encoding="utf-8", errors="replace") as f:
         text = f.read()
     records = set(re.findall(r"^(?:struct|union) (\w+) \{", text, re.M))
     types = set(re.findall(r"^typedef [^;]*?\b(\w+)(?:\[\w*\])?;", text, re.M))
     types |= set(re.findall(r"^(?:struct|union|enum) (\w+)", text, re.M))
-    return frozenset(records), frozenset(types)
+    return sorted(records), sorted(types)
 
 
 @functools.lru_cache(maxsize=4)
 def vmlinux_bitfields(vmlinux_h):
     """{(record, member)} of the bitfields in a vmlinux.h (members of nested
     anonymous structs count as the outer record's, as C lets you name them)."""
+    pairs = memo.remembered("vmlinux-bitfields", vmlinux_h, lambda: _bitfields(vmlinux_h), __file__)
+    return frozenset(map(tuple, pairs))
+
+
+def _bitfields(vmlinux_h):
     out, rec = set(), None
     with open(vmlinux_h, encoding="utf-8", errors="replace") as f:
         for line in f:
@@ -67,7 +79,7 @@ def vmlinux_bitfields(vmlinux_h):
                 m = re.search(r"(\w+): \d+;", line)
                 if m:
                     out.add((rec, m.group(1)))
-    return frozenset(out)
+    return sorted(out)
 
 
 def _setup(cflags):
@@ -255,11 +267,22 @@ class _Analysis:
             if bk == "body" or not self._balanced(b, en):
                 b = bex["offset"]
             bk = "plain"
+        if bk == "plain" and ek == "body" and eex is not None and eex.get("_file") == self.main:
+            en = self._object_macro_end(eex)    # inet->inet_rcv_saddr: a member alias
+            ek = "plain" if en is not None else ek
         if bk != ek or bk not in ("plain", "arg") or b is None or en is None or b >= en:
             return None
         if not self._balanced(b, en):
             return None
         return b, en
+
+    def _object_macro_end(self, ex):
+        """End of the object-like macro (a name, no arguments) expanded at
+        ``ex``, or None for a function-like one."""
+        end = ex.get("offset", -1) + ex.get("tokLen", 0)
+        if end <= 0 or self.data[end:].lstrip()[:1] == b"(":
+            return None
+        return end
 
     def _whole_macro(self, r, off):
         """A node made by one macro invocation, when the node is the macro's
@@ -366,9 +389,10 @@ class _Analysis:
             base = e["inner"][0]
             if base.get("kind") == "ImplicitCastExpr" and base.get("castKind") == "ArrayToPointerDecay":
                 return self.kmem(base["inner"][0])
-            return self._kernel_pointer(base)      # p[i] on a kernel struct pointer
+            return self._kernel_pointer(base) or self._kernel_address(base)   # p[i]
         if k == "UnaryOperator" and e.get("opcode") == "*" and e.get("inner"):
-            return self._kernel_pointer(e["inner"][0])   # *p on a kernel struct pointer
+            p = e["inner"][0]
+            return self._kernel_pointer(p) or self._kernel_address(p)   # *p
         return False
 
     def _kernel_pointer(self, p):
@@ -400,6 +424,18 @@ class _Analysis:
         return base.get("kind") == "DeclRefExpr" and \
             base.get("referencedDecl", {}).get("kind") == "ParmVarDecl" and \
             _record_of_pointer(_type(e["inner"][0])) == "pt_regs"
+
+    def _kernel_address(self, p):
+        """Is ``p`` the address of kernel memory, or an offset from one, as a
+        pointer or an integer (bindsnoop's ``*(&sockp->rcv_tos - 2)`` and
+        ``*(u8 *)((u64)&skp->sk_wmem_queued - 3)``)?"""
+        p = _strip(p, ("ParenExpr", "ImplicitCastExpr", "CStyleCastExpr"))
+        k = p.get("kind")
+        if k == "UnaryOperator" and p.get("opcode") == "&" and p.get("inner"):
+            return self.kmem(p["inner"][0])
+        if k == "BinaryOperator" and p.get("opcode") in ("+", "-") and p.get("inner"):
+            return any(self._kernel_address(q) for q in p["inner"])
+        return False
 
     # -- walk --
 

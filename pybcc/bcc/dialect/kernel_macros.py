@@ -39,18 +39,30 @@ def defines():
     except Exception:   # no config: programs see no CONFIG_ macros, as without headers
         pass
     try:
-        from ...btf import BTF
-        from ...btf import types as bt
-        btf = BTF.kernel()
-        sizes = {"DNAME_INLINE_LEN": _btf_array_size(btf, bt, "dentry", "d_iname") or
-                 _btf_array_size(btf, bt, "dentry", "d_shortname", "string"),
-                 "TASK_COMM_LEN": _btf_array_size(btf, bt, "task_struct", "comm")}
-        for name, value in sizes.items():
+        for name, value in _kernel_sizes().items():
             if value:
                 out.append(f"#undef {name}\n#define {name} {value}")
     except Exception:
         pass
     return "\n".join(out)
+
+
+def _kernel_sizes():
+    """{macro: value} of the sizes read from the kernel's BTF, remembered
+    per BTF (parsing it costs seconds per process)."""
+    from ...compiler import build
+    from . import memo
+    header = os.path.join(build.vmlinux_dir(True), "vmlinux.h")
+    return memo.remembered("kernel-sizes", header, _btf_sizes, __file__)
+
+
+def _btf_sizes():
+    from ...btf import BTF
+    from ...btf import types as bt
+    btf = BTF.kernel()
+    return {"DNAME_INLINE_LEN": _btf_array_size(btf, bt, "dentry", "d_iname") or
+            _btf_array_size(btf, bt, "dentry", "d_shortname", "string"),
+            "TASK_COMM_LEN": _btf_array_size(btf, bt, "task_struct", "comm")}
 
 
 def for_text(text):
