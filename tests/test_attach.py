@@ -200,6 +200,26 @@ def test_tracepoint_counts_and_detaches(counter):
     assert counter.value == 50
 
 
+def test_close_all_detaches_every_link(counter):
+    """close_all closes links from threads (their detach waits overlap):
+    afterwards none counts and none of the kernel's link ids is left."""
+    from pybcc.attach.link import close_all
+    fd = counter.program(ProgType.TRACEPOINT, tgid=os.getpid())
+    events = ["sys_enter_getppid", "sys_exit_getppid", "sys_enter_getpid", "sys_exit_getpid",
+              "sys_enter_getuid"]
+    links = [attach_tracepoint(fd, "syscalls:" + e) for e in events]
+    ids = [link.link_id for link in links]
+    os.getppid()
+    os.getpid()
+    assert counter.value == 4
+    assert close_all(links) == []
+    assert all(link.closed for link in links)
+    assert not any(id_exists(Cmd.LINK_GET_FD_BY_ID, i) for i in ids if i)
+    os.getppid()
+    os.getpid()
+    assert counter.value == 4
+
+
 def test_tracepoint_ioctl_fallback(counter, monkeypatch):
     """Kernels before perf links: PERF_EVENT_IOC_SET_BPF."""
     def no_links(*a, **kw):

@@ -6,7 +6,7 @@ brings the symbol readers): a tool pays only for the kinds it attaches."""
 from ..lazy import lazy_getattr
 
 _WHERE = {
-    "Link": "link",
+    "Link": "link", "close_all": "link",
     "attach_tracepoint": "tracepoint",
     "attach_raw_tracepoint": "raw_tracepoint",
     "attach_tp_btf": "tp_btf",

@@ -450,13 +450,7 @@ class Probes:
                               f"{attachable_fd}", e.errno) from None
 
     def _close_links(self):
-        errors = []
-        for kind in list(self._links):
-            for link in self._links.pop(kind).values():
-                try:
-                    link.close()
-                except (OSError, BPFError) as e:
-                    errors.append(e)
-        return errors
+        links = [link for kind in list(self._links) for link in self._links.pop(kind).values()]
+        return _attach.close_all(links)
 
 

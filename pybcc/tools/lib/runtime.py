@@ -10,6 +10,7 @@ import sys
 import time
 
 from ... import loader
+from ...attach.link import close_all
 from ...errors import AttachError, BPFError, LoadError, NotSupportedError
 from ...kernel import bpf, features
 from .prebuilt import INCLUDE_DIR, TOOLS_DIR, tool_object  # noqa: F401 (tools import these)
@@ -154,8 +155,7 @@ class Tool:
             self._ringbuf_drops()
 
     def close(self):
-        for link in self.links:
-            link.close()
+        close_all(self.links)
         self.links = []
         if self.reader is not None:
             self.reader.close()
