@@ -61,7 +61,9 @@ def test_funcslower_json_min_us_and_user_stack(sleepy):
 
 
 def test_funcslower_folded(sleepy):
-    t, _ = traced(sleepy, 1, "-f", "-U", f"{sleepy}:pybcc_sleepy", rows=0)
+    # one line per call: wait for both (rows=0 let the child exit after the
+    # first, and under load the second was not printed yet)
+    t, _ = traced(sleepy, 1, "-f", "-U", f"{sleepy}:pybcc_sleepy", rows=2)
     lines = [ln for ln in t.lines if ln.strip()]
     assert len(lines) == 2, t.stdout
     for ln in lines:
