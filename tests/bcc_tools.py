@@ -309,6 +309,7 @@ def prepare_cache(cache_dir, vmlinux_elf):
             "from pybcc.btf.cgen import vmlinux_header\n"
             "from pybcc.compiler import build\n"
             "from pybcc.bcc.dialect import implicit, kernel_macros, rewriter\n"
+            "from pybcc.bcc.source import BCC_MCPU\n"
             "vmdir = vmlinux_header(sys.argv[1])\n"
             "# the guest's kernel, not this one\n"
             "build._kernel_vmlinux_dir = lambda: vmdir\n"
@@ -316,7 +317,7 @@ def prepare_cache(cache_dir, vmlinux_elf):
             "header = os.path.join(vmdir, 'vmlinux.h')\n"
             "implicit.vmlinux_names(header), implicit.vmlinux_bitfields(header)\n"
             "kernel_macros._kernel_sizes()\n"
-            "sys.exit(implicit.precompiled(rewriter.HEADER) is None)\n")
+            "sys.exit(implicit.precompiled(rewriter.HEADER, (BCC_MCPU,)) is None)\n")
     subprocess.run([sys.executable, "-c", code, btf_path], cwd=ROOT, check=True,
                    env=dict(os.environ, PYBCC_CACHE_DIR=cache_dir))
 

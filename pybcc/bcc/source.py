@@ -82,12 +82,14 @@ def build(text, src_file="", cflags=(), debug=0):
     # The dialect caches its own output (one rewrite cache, keyed by the text,
     # flags, its code and the kernel's BTF), and the compiler its objects,
     # both in pybcc.cache.
+    # The front end gets the compile's flags, so both use one precompiled header.
+    cflags = [BCC_MCPU, *cflags]
     r = rewrite(c_text, filename=filename, cflags=tuple(cflags))
     if debug & (DEBUG_SOURCE | DEBUG_PREPROCESSOR):
         print(r.c_text, file=sys.stderr)
     include_dirs += [d for d in r.include_dirs if d not in include_dirs]
     try:
-        obj = _compile(r.c_text, [BCC_MCPU, *cflags], include_dirs, filename=filename,
+        obj = _compile(r.c_text, cflags, include_dirs, filename=filename,
                        line_map=r.line_map)
     except CompileError as e:
         raise _in_user_text(e, r.c_text, c_text, filename) from None
@@ -103,29 +105,21 @@ VARIANT_DEFINES = {"syscall_tp": "-D__PYBCC_SYSCALL_TP", "raw_tp": "-D__PYBCC_RA
 
 def build_variant(build, variant):
     """The object of ``build``'s rewritten C compiled as ``variant``."""
-    return _compile(build.c_text, [BCC_MCPU, *build.cflags, VARIANT_DEFINES[variant]],
+    return _compile(build.c_text, [*build.cflags, VARIANT_DEFINES[variant]],
                     build.include_dirs,
                     filename=build.filename)
 
 
-# clang refusing a precompiled header (built with other flags, a header
-# touched since): compile without it.
-_PCH_REFUSED = re.compile(r"precompiled header|PCH file|AST file")
-
-
 def _compile(c_text, cflags, include_dirs, **kw):
-    """Compile rewritten bcc C with pybcc_bcc.h precompiled (the front end's
-    PCH for the same flags; its variant defines get their own)."""
+    """Compile rewritten bcc C; when clang must run, with pybcc_bcc.h
+    precompiled (the front end's PCH for the same flags; its variant defines
+    get their own)."""
     from ..compiler import compile as compile_c
-    from .dialect import implicit, rewriter
-    pch = implicit.precompiled(rewriter.HEADER, cflags)
-    if pch:
-        try:
-            return compile_c(c_text, [*cflags, "-include-pch", pch], include_dirs, **kw)
-        except CompileError as e:
-            if not _PCH_REFUSED.search(e.output or e.message):
-                raise
-    return compile_c(c_text, cflags, include_dirs, **kw)
+
+    def pch():
+        from .dialect import implicit, rewriter
+        return implicit.precompiled(rewriter.HEADER, cflags)
+    return compile_c(c_text, cflags, include_dirs, pch=pch, **kw)
 
 
 def _in_user_text(err, compiled, user, filename):

@@ -146,7 +146,7 @@ def _read_source(source, filename):
 
 
 def compile(source, cflags=(), include_dirs=(), *, filename=None, line_map=None,
-            vmlinux=True, compiler=None, use_cache=True, output=None, arch=None):
+            vmlinux=True, compiler=None, use_cache=True, output=None, arch=None, pch=None):
     """Compile BPF C and return the path of the object file.
 
     source       C text, or a path (os.PathLike, or a str naming an existing
@@ -165,6 +165,10 @@ def compile(source, cflags=(), include_dirs=(), *, filename=None, line_map=None,
     output       write the object here instead of the cache (no cache lookup).
     arch         the kernel architecture to build for (x86, arm64, ...; default:
                  this machine's), with a ``vmlinux`` directory of that kernel.
+    pch          a callable returning a precompiled header of what the source
+                 includes (or None), asked only when clang must run: it makes
+                 the compile faster, not the object different, so it is not
+                 part of the cache key (a cache hit never builds it).
     """
     text, display, src_dir = _read_source(source, filename)
     comp = compiler or find_compiler()
@@ -196,12 +200,24 @@ def compile(source, cflags=(), include_dirs=(), *, filename=None, line_map=None,
     meta = os.path.join(objdir, key + ".json")
     if use_cache and _hit(obj, meta):
         return obj
-    deps = _run(comp, flags, body, display, line_map, obj,
-                skip=[INCLUDE_DIR, COMPAT_DIR] + ([vmdir] if vmdir else []))
+    skip = [INCLUDE_DIR, COMPAT_DIR] + ([vmdir] if vmdir else [])
+    header = pch() if pch else None
+    try:
+        deps = _run(comp, flags + (["-include-pch", header] if header else []), body, display,
+                    line_map, obj, skip=skip + ([os.path.dirname(header)] if header else []))
+    except CompileError as e:
+        # clang refusing a precompiled header (one built with other flags, a
+        # header touched since): compile without it.
+        if not header or not _PCH_REFUSED.search(e.output or e.message):
+            raise
+        deps = _run(comp, flags, body, display, line_map, obj, skip=skip)
     _cache.seal(obj)
     cache.write_json(meta, {"display": display, "compiler": comp.identity,
                             "deps": [[p, *_stamp(p), _sha(p)] for p in deps]})
     return obj
+
+
+_PCH_REFUSED = re.compile(r"precompiled header|PCH file|AST file")
 
 
 def _hit(obj, meta):
