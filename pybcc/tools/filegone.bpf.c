@@ -9,6 +9,7 @@
 #include <bpf/bpf_tracing.h>
 #include <pybcc/tool.h>
 #include <pybcc/callstash.h>
+#include <pybcc/idmap.h>
 
 #define PATH_LEN 256
 
@@ -121,22 +122,13 @@ static __always_inline void dentry_name(struct dentry *d, char *name)
     bpf_probe_read_kernel_str(name, PATH_LEN, BPF_CORE_READ(d, d_name.name));
 }
 
-/* The mount's idmapping, whose arrival (5.12: mnt_userns, 6.3: mnt_idmap)
- * put it first in vfs_unlink's and vfs_rmdir's arguments. */
-struct vfsmount___idmapped {
-    void *mnt_userns;
-    void *mnt_idmap;
-} __attribute__((preserve_access_index));
-
 /* vfs_unlink/vfs_rmdir: (dir, dentry) before 5.12, then (userns or idmap,
- * dir, dentry). (struct renamedata is no sign: Debian's 5.10 has it, with
- * its vfs_rename, and vfs_unlink without a userns.) */
+ * dir, dentry): see pybcc/idmap.h. */
 static __always_inline int kprobe_delete(struct pt_regs *ctx)
 {
     /* both read first: a choice of ctx offset is refused by the verifier */
     u64 arg2 = PT_REGS_PARM2(ctx), arg3 = PT_REGS_PARM3(ctx);
-    bool idmapped = bpf_core_field_exists(struct vfsmount___idmapped, mnt_userns) ||
-                    bpf_core_field_exists(struct vfsmount___idmapped, mnt_idmap);
+    bool idmapped = vfs_takes_idmap();
     struct dentry *d;
     struct event *e = start('D');
 

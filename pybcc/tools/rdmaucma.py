@@ -41,6 +41,12 @@ def why_not_here():
                 "ucma_event_handler()")
     if not os.path.isdir("/sys/module/rdma_ucm"):
         return "rdmaucma: the rdma_ucm module is not loaded (modprobe rdma_ucm)"
+    if os.path.exists("/sys/module/rdma_ucm/initstate") and \
+            not os.path.exists("/sys/kernel/btf/rdma_ucm"):
+        # a loadable module without BTF: its structs (rdma_cm_id, ...) are
+        # known to no BTF of this kernel, so CO-RE cannot read them
+        return ("rdmaucma: this kernel publishes no BTF for the rdma_ucm module "
+                "(module BTF came in Linux 5.11, with CONFIG_DEBUG_INFO_BTF_MODULES)")
     return None
 
 

@@ -23,6 +23,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include <pybcc/files.h>
+#include <pybcc/idmap.h>
 #include <pybcc/maps.h>
 
 enum fs_op { F_READ, F_WRITE, F_OPEN, F_FSYNC, F_GETATTR, F_MAX_OP };
@@ -312,7 +313,7 @@ int BPF_KPROBE(kp_fsync, struct file *file, loff_t start, loff_t end)
 
 /* getattr: the functions are the file system's own; no file is at hand, only
  * a path: getattr(path, ...) before 5.12, then (user_namespace or mnt_idmap,
- * path, ...); struct renamedata came with the same change. */
+ * path, ...): see pybcc/idmap.h. */
 static __always_inline int fs_enter_getattr(u64 arg0, u64 arg1)
 {
     u32 tid = bpf_get_current_pid_tgid();
@@ -323,7 +324,7 @@ static __always_inline int fs_enter_getattr(u64 arg0, u64 arg1)
      * condition is refused ("dereference of modified ctx ptr") */
     barrier_var(arg0);
     barrier_var(arg1);
-    path = (struct path *)(bpf_core_type_exists(struct renamedata) ? arg1 : arg0);
+    path = (struct path *)(vfs_takes_idmap() ? arg1 : arg0);
     if (!fs_traced_task())
         return 0;
     fs_start(NULL, 0, 0);
