@@ -12,14 +12,13 @@ import re
 import struct
 
 from pybcc.errors import BPFError
-from pybcc.exporter.selfmetrics import enable_bpf_stats
+from pybcc.exporter.selfmetrics import (PROG_INFO_SIZE, RUN_CNT_OFFSET, RUN_TIME_NS_OFFSET,
+                                        enable_bpf_stats)
 from pybcc.kernel import bpf
 from pybcc.kernel.uapi import Cmd
 
-PROG_INFO_SIZE = 224
 NAME_OFFSET = 64            # struct bpf_prog_info.name[16]
 PROG_ID = re.compile(rb"^prog_id:\s+(\d+)$", re.M)
-STAT = re.compile(rb"^(run_time_ns|run_cnt):\s+(\d+)$", re.M)
 
 
 def enable():
@@ -52,14 +51,13 @@ def read(prog_id):
     except BPFError:
         return None
     try:
-        with open(f"/proc/self/fdinfo/{fd}", "rb") as f:
-            stats = {k.decode(): int(v) for k, v in STAT.findall(f.read())}
         buf = ctypes.create_string_buffer(PROG_INFO_SIZE)
         bpf.obj_info(fd, buf)
-        name = struct.unpack_from("16s", buf, NAME_OFFSET)[0].split(b"\0")[0].decode()
     finally:
         os.close(fd)
-    return name, stats.get("run_cnt", 0), stats.get("run_time_ns", 0)
+    name = struct.unpack_from("16s", buf, NAME_OFFSET)[0].split(b"\0")[0].decode()
+    return (name, struct.unpack_from("<Q", buf, RUN_CNT_OFFSET)[0],
+            struct.unpack_from("<Q", buf, RUN_TIME_NS_OFFSET)[0])
 
 
 def snapshot(pids):
