@@ -7,7 +7,7 @@ import time
 from ..kernel.uapi import PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_SOFTWARE
 from ..output.table import write_json
 from .lib.args import add_ebpf, positive_float, positive_int, tool_parser
-from .lib.runtime import Tool, fail, run_tool, status
+from .lib.runtime import Tool, fail, run_tool, status, take_interrupts
 
 EXAMPLES = """examples:
     ./cpuunclaimed            # sample and calculate unclaimed idle CPUs,
@@ -175,6 +175,7 @@ def main(argv=None):
                    interval, args.json)
         outputs = 0
         try:
+            take_interrupts()
             while outputs < args.count:
                 deadline = time.monotonic() + interval
                 while time.monotonic() < deadline:

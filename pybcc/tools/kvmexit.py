@@ -11,7 +11,7 @@ import time
 
 from ..output.table import write_json
 from .lib.args import add_ebpf, pid, positive_int, tool_parser
-from .lib.runtime import Tool, fail, run_tool, status
+from .lib.runtime import Tool, fail, run_tool, status, take_interrupts
 
 EXAMPLES = """examples:
     ./kvmexit                              # Display kvm_exit_reason and its statistics in real-time until Ctrl-C
@@ -141,6 +141,7 @@ def main(argv=None):
         status(msg + (" after sleeping %d secs." % args.duration if args.duration < 99999999
                       else "... Hit Ctrl-C to end."), args.json)
         try:
+            take_interrupts()
             time.sleep(args.duration)
         except KeyboardInterrupt:
             if not args.json:

@@ -9,7 +9,7 @@ from ..kernel.uapi import (PERF_COUNT_HW_CACHE_MISSES, PERF_COUNT_HW_CACHE_REFER
                            PERF_TYPE_HARDWARE)
 from ..output.table import write_json
 from .lib.args import add_ebpf, positive_float, positive_int, tool_parser
-from .lib.runtime import Tool, fail, run_tool, status
+from .lib.runtime import Tool, fail, run_tool, status, take_interrupts
 
 NO_PMU = ("llcstat: this machine has no hardware cache counters (no PMU; a virtual "
           "machine?): cache references and misses cannot be counted")
@@ -57,6 +57,7 @@ def main(argv=None):
             int(args.duration) if args.duration == int(args.duration) else args.duration),
             args.json)
         try:
+            take_interrupts()
             time.sleep(args.duration)
         except KeyboardInterrupt:
             print()

@@ -9,7 +9,7 @@ import time
 from ...errors import BPFError
 from ...output.table import Column, json_key, write_json
 from .args import add_duration, add_ebpf, add_json, int_between
-from .runtime import status, stream_events
+from .runtime import status, stream_events, take_interrupts
 from .timestamps import SinceFirst, wall_clock
 
 MAX_PORTS = 64      # the size of the BPF side's port arrays
@@ -75,6 +75,7 @@ def wait_for_interrupt(banner, json=False, duration=None):
     deadline = time.monotonic() + duration if duration else None
     try:
         status(banner, json)
+        take_interrupts()
         while deadline is None or time.monotonic() < deadline:
             time.sleep(1 if deadline is None else min(1, max(0, deadline - time.monotonic())))
     except KeyboardInterrupt:

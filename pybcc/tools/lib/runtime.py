@@ -26,11 +26,48 @@ RINGBUF_SIZE = 1 << 20
 RINGBUF_WAKEUP_FRACTION = 8
 
 
+# A Ctrl-C (or SIGTERM) that comes before the tool's loop runs -- while it
+# loads, attaches or prints its ready line -- is held, and the loop then
+# ends at once with its final report: raised in the few bytecodes between
+# "Tracing..." and the loop's try, it used to end runqlat with no histogram.
+# A tool not in such a loop within HOLD_SECONDS gets it then, as before.
+HOLD_SECONDS = 0.5
+_held = False
+
+
+def _hold_interrupt(signum, frame):
+    global _held
+    if _held:                      # a second Ctrl-C: the user insists
+        raise KeyboardInterrupt
+    _held = True
+    signal.signal(signal.SIGALRM, _hold_expired)
+    signal.setitimer(signal.ITIMER_REAL, HOLD_SECONDS)
+
+
+def _hold_expired(signum, frame):
+    take_interrupts()
+
+
 def handle_signals():
     """Ctrl-C and SIGTERM end the tool through KeyboardInterrupt, so cleanup
-    runs even when the shell started us with SIGINT ignored."""
+    runs even when the shell started us with SIGINT ignored; until the
+    tool's loop calls take_interrupts() they are held (see HOLD_SECONDS)."""
+    signal.signal(signal.SIGINT, _hold_interrupt)
+    signal.signal(signal.SIGTERM, _hold_interrupt)
+
+
+def take_interrupts(raise_held=True):
+    """The top of a loop's ``try`` whose except gives the final report: from
+    here Ctrl-C raises KeyboardInterrupt at once, and one held since the
+    start raises now."""
+    global _held
+    signal.setitimer(signal.ITIMER_REAL, 0)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    if _held:
+        _held = False
+        if raise_held:
+            raise KeyboardInterrupt
 
 
 class Tool:
@@ -177,6 +214,7 @@ def stream_events(tool, duration=None, should_stop=None, on_batch=None):
     stdout is flushed: tools that collect their lines per event write them there."""
     deadline = time.monotonic() + duration if duration else None
     try:
+        take_interrupts()
         while True:
             tool.poll(100)
             if on_batch is not None:
@@ -207,6 +245,7 @@ def sleep_intervals(interval, count=None, duration=None, yield_on_interrupt=True
     deadline = time.monotonic() + duration if duration else None
     n = 0
     try:
+        take_interrupts()
         while True:
             time.sleep(interval if deadline is None else
                        max(0, min(interval, deadline - time.monotonic())))
@@ -256,3 +295,5 @@ def run_tool(main_fn, argv):
         return 0
     except BrokenPipeError:
         return 0
+    finally:
+        take_interrupts(raise_held=False)

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from ...output.table import write_json
 from ...symbols import format_symbol, ksym, load_elf, resolve_module, sym
-from .runtime import status
+from .runtime import status, take_interrupts
 
 # (bpf_trampoline_: 5.10's fentry stacks keep the trampoline's frame; newer
 # kernels leave it out)
@@ -288,6 +288,7 @@ def trace_until_done(tool, header, duration, folded, json=False):
             header += "... Hit Ctrl-C to end."
         status(header, json)
     try:
+        take_interrupts()
         time.sleep(duration)
     except KeyboardInterrupt:
         pass
