@@ -1,5 +1,6 @@
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 
@@ -15,7 +16,15 @@ _SESSION_CACHE = tempfile.mkdtemp(prefix="pybcc-test-cache-")
 os.environ["PYBCC_CACHE_DIR"] = _SESSION_CACHE
 
 
+def _sigterm_as_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def pytest_configure(config):
+    # SIGTERM ends the session as Ctrl-C does, so pytest tears down the
+    # session's fixtures: the database and Prometheus servers they started
+    # would otherwise outlive it (PostgreSQL, a daemon, was left running).
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     if os.geteuid() == 0:
         for fs, path in (("tracefs", "/sys/kernel/tracing"), ("bpf", "/sys/fs/bpf")):
             if subprocess.run(["mountpoint", "-q", path]).returncode != 0:

@@ -39,9 +39,13 @@ class Prometheus:
             [self.binary, f"--config.file={self.dir / 'prometheus.yml'}",
              f"--storage.tsdb.path={self.dir / 'data'}", f"--web.listen-address=127.0.0.1:{self.port}"],
             stdout=subprocess.DEVNULL, stderr=open(self.dir / "log", "w"))
-        if not wait_until(lambda: self._up(), timeout=30, interval=0.5):
-            raise AssertionError("prometheus did not scrape the exporter: "
-                                 + (self.dir / "log").read_text()[-2000:])
+        try:
+            if not wait_until(lambda: self._up(), timeout=30, interval=0.5):
+                raise AssertionError("prometheus did not scrape the exporter: "
+                                     + (self.dir / "log").read_text()[-2000:])
+        except BaseException:    # with does not call __exit__ when __enter__ fails
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc):
