@@ -31,7 +31,9 @@ def test_statsnoop_stat_statfs_and_failure(tmp_path):
         ok = t.wait_for(lambda ln: ln.endswith(str(marker)) and ln.split()[1] == str(pid))
         bad = t.wait_for(lambda ln: ln.endswith(str(missing)))
         # stat and statfs (statvfs) both on the marker
-        t.wait_for(lambda ln: sum(ln.endswith(str(marker)) for ln in t.lines) >= 2, timeout=5)
+        marker_lines = []
+        t.wait_for(lambda ln: ln.endswith(str(marker)) and not marker_lines.append(ln)
+                   and len(marker_lines) >= 2, timeout=5)
     assert ok is not None and bad is not None, t.stdout
     f = ok.split()
     assert float(f[0]) >= 0 and f[2].startswith("python") and f[3:5] == ["0", "0"], ok

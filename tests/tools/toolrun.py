@@ -103,16 +103,23 @@ class RunningTool:
         return json.loads(found) if found is not None else None
 
     def wait_for(self, predicate, timeout=15):
-        """Wait until some output line satisfies predicate; return it (or None)."""
+        """Wait until some output line satisfies predicate; return it (or None).
+        Each line is tested once, as it arrives, and the timeout holds between
+        lines: predicates that look at all of ``self.lines`` made this
+        quadratic, hours for a snoop printing a load generator's flood."""
         deadline = time.time() + timeout
-        while time.time() < deadline:
-            for line in list(self.lines):
+        checked = 0
+        while True:
+            finished = self.proc.poll() is not None and not self._reader.is_alive()
+            for line in self.lines[checked:]:
+                checked += 1
                 if predicate(line):
                     return line
-            if self.proc.poll() is not None and not self._reader.is_alive():
-                break
+                if time.time() >= deadline:
+                    return None
+            if finished or time.time() >= deadline:
+                return None
             time.sleep(0.05)
-        return None
 
     def stop(self, sig=signal.SIGINT, timeout=20):
         if self.proc.poll() is None:
