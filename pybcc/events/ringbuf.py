@@ -91,7 +91,8 @@ class RingBuffer(Reader):
         return self._collect(None)
 
     def _collect(self, _key):
-        """Copy every committed record out, then publish consumer_pos.
+        """Copy the committed records out (up to one ring's worth), then
+        publish consumer_pos.
         Returns how many records it added to the pending batch."""
         mm = self._data
         cons = self._cons
@@ -102,7 +103,12 @@ class RingBuffer(Reader):
         words = self._words
         prod_q, cons_q = self._u64_views()
         busy = False
-        while not busy:
+        # At most one ring's worth per call: a producer faster than this loop
+        # (a snoop tool under a syscall flood) must not keep it here, the
+        # pending batch growing, past a Ctrl-C; what it cannot keep up with
+        # the BPF side counts as lost.
+        limit = cons + self.size
+        while not busy and cons < limit:
             prod = prod_q[0]
             if cons >= prod:
                 break
