@@ -5,7 +5,9 @@ enable a set by name in the config.
 Options every set takes: max_series (per metric), max_entries (size of the
 set's kernel maps: the kernel-side cap), top_comm (N comm values, the rest
 as "other"), cgroup_regex (keep series of matching cgroup paths). syscalls
-and off_cpu also take by_cgroup (add cgroup and container_id labels).
+and off_cpu also take by_cgroup (add cgroup and container_id labels);
+run_queue takes from_wakeup (stamp tasks at wakeup, as bcc's runqlat does,
+instead of reading the kernel's sched_info: see bpf/runqueue.bpf.c).
 """
 import re
 
@@ -35,7 +37,7 @@ def _from_index(name, decoder, part):
 
 
 def block_io(opts):
-    labels = lambda: [_lb("disk", "disk", "string"), _lb("op", "op", "block_op")]  # noqa: E731
+    labels = lambda: [_lb("disk", "dev", "disk"), _lb("op", "op", "block_op")]  # noqa: E731
     return "blockio", [_twin("rq_issue"), _twin("rq_complete")], [
         Metric("pybcc_block_io_latency_seconds", "histogram",
                "Block I/O latency from issue to completion, by disk and operation.",
@@ -46,8 +48,33 @@ def block_io(opts):
     ], {}
 
 
+def sched_info_kept():
+    """Whether the kernel stamps queued tasks (sched_info.last_queued) and
+    links a task to its run queue (se.cfs_rq->rq, group scheduling), so that
+    run_queue needs sched_switch only (bpf/runqueue.bpf.c).
+    /proc/PID/schedstat exists with CONFIG_SCHED_INFO; kernels before 5.14
+    keep it only with schedstats or delay accounting on, and then show
+    "0 0 0". An unknown kernel configuration counts as group scheduling
+    (every distribution kernel has it: the cgroup cpu controller needs it)."""
+    try:
+        with open("/proc/self/schedstat") as f:
+            if not any(int(x) for x in f.read().split()):
+                return False
+    except (OSError, ValueError):
+        return False
+    from ..kernel.kconfig import kconfig_values
+    config = kconfig_values()
+    return not config or config.get("CONFIG_FAIR_GROUP_SCHED") == "y"
+
+
+# run_queue's hooks where the kernel keeps no sched_info: stamps at wakeup
+RUN_QUEUE_BY_WAKEUPS = ("wakeup", "wakeup_new", "switch_ts")
+
+
 def run_queue(opts):
-    return "runqueue", [_twin("wakeup"), _twin("wakeup_new"), _twin("switch")], [
+    by_sched_info = sched_info_kept() and not opts.get("from_wakeup", False)
+    hooks = [_twin(h) for h in (("switch",) if by_sched_info else RUN_QUEUE_BY_WAKEUPS)]
+    return "runqueue", hooks, [
         Metric("pybcc_run_queue_latency_seconds", "histogram",
                "Time tasks wait on a run queue, from wakeup or preemption to running.",
                "latency", scale=NS, slot_range=histograms.NS_RANGE),
@@ -169,7 +196,7 @@ def page_cache(opts):
 # name -> (builder, set-specific options)
 SETS = {
     "block_io": (block_io, set()),
-    "run_queue": (run_queue, set()),
+    "run_queue": (run_queue, {"from_wakeup"}),
     "off_cpu": (off_cpu, {"by_cgroup"}),
     "syscalls": (syscalls, {"by_cgroup"}),
     "tcp": (tcp, set()),
@@ -198,6 +225,7 @@ def check_options(where, name, opts):
     get(where, opts, "max_entries", int, check=positive, what=f"{name}.max_entries")
     get(where, opts, "top_comm", int, check=positive, what=f"{name}.top_comm")
     get(where, opts, "by_cgroup", bool, what=f"{name}.by_cgroup")
+    get(where, opts, "from_wakeup", bool, what=f"{name}.from_wakeup")
 
     def regex_ok(v):
         try:

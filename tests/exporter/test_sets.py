@@ -115,10 +115,10 @@ def test_page_cache_misses_then_hits_for_a_file_read_cold_then_warm(tmp_path):
         assert hits_warm >= 0.9 * misses_cold, (misses_cold, hits_warm)
 
 
-def _started_with_raw_twins(name):
+def _started_with_raw_twins(name, opts=None):
     """Built-in set NAME attached through its raw_tp twins only: what runs
     on kernels without tp_btf (the probe-read branch of exporter/hooks.h)."""
-    rs = builtin.make_set(name, {})
+    rs = builtin.make_set(name, opts or {})
     rs.hooks = [Hook(tuple(c for c in h.choices if c.endswith("_raw")), h.required)
                 for h in rs.hooks]
     return rs.start()
@@ -168,3 +168,48 @@ def test_raw_tp_twins_count_like_the_tp_btf_programs(tmp_path):
             rs.close()
         if dev is not None:
             subprocess.run(["losetup", "-d", dev], capture_output=True)
+
+
+def _compete_for_cpus(seconds):
+    """More runnable tasks than CPUs for a while: run queue waits of
+    microseconds to milliseconds, with wakeups and preemptions."""
+    n = 2 * (os.cpu_count() or 1) + 2
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        procs = [subprocess.Popen(["dd", "if=/dev/zero", "of=/dev/null", "bs=1k", "count=5000"],
+                                  stderr=subprocess.DEVNULL) for _ in range(n)]
+        for p in procs:
+            p.wait()
+
+
+def test_run_queue_by_sched_info_counts_like_stamping_at_wakeup():
+    """run_queue reads the kernel's sched_info in sched_switch; from_wakeup
+    (and kernels without sched_info) stamp tasks at wakeup in a map: the
+    same switch-ins are counted, over the same time, by both."""
+    if not builtin.sched_info_kept():
+        pytest.skip("the kernel keeps no sched_info (CONFIG_SCHED_INFO, or schedstats off)")
+    sets = []
+    try:
+        by_sched_info = builtin.make_set("run_queue", {}).start()
+        sets.append(by_sched_info)
+        assert [p for p, _ in by_sched_info.attached] == ["switch_btf"]
+        by_wakeup = builtin.make_set("run_queue", {"from_wakeup": True}).start()
+        sets.append(by_wakeup)
+        assert {p for p, _ in by_wakeup.attached} == {"wakeup_btf", "wakeup_new_btf",
+                                                      "switch_ts_btf"}
+        by_wakeup_raw = _started_with_raw_twins("run_queue", {"from_wakeup": True})
+        sets.append(by_wakeup_raw)
+        assert {p for p, _ in by_wakeup_raw.attached} == {"wakeup_raw", "wakeup_new_raw",
+                                                          "switch_ts_raw"}
+        _compete_for_cpus(1.5)
+        counts = []
+        for rs in sets:
+            (h,) = _series(rs, "pybcc_run_queue_latency_seconds").values()
+            assert h.sum > 0
+            counts.append(h.count)
+        assert min(counts) > 200, counts
+        # the sets started a few ms apart: the counts differ by what ran meanwhile
+        assert max(counts) < 1.25 * min(counts), counts
+    finally:
+        for rs in sets:
+            rs.close()
