@@ -149,15 +149,32 @@ def process(opts):
     ], {}
 
 
+def _hard_irqs(value_field):
+    """{(handler name,): total} of the hard IRQ map, keyed by irqaction: the
+    name is in the value of the CPU that created the entry (bpf/irq.bpf.c)."""
+    text = decoders.make("string")
+
+    def read(maps):
+        out = {}
+        for _, per_cpu in maps["hard"].items():
+            per_cpu = per_cpu if isinstance(per_cpu, list) else [per_cpu]
+            name = next((text(v.name) for v in per_cpu if v.name), None)
+            if name is not None:
+                key = (name,)
+                out[key] = out.get(key, 0) + sum(getattr(v, value_field) for v in per_cpu)
+        return out
+    return read
+
+
 def irq(opts):
-    name = lambda: [_lb("name", "name", "string")]  # noqa: E731
+    name = lambda: [Label("name", None, str)]  # noqa: E731
     vec = lambda: [_lb("vector", None, "softirq")]  # noqa: E731
     return "irq", [_twin("hard_entry"), _twin("hard_exit"), _twin("soft_entry"),
                    _twin("soft_exit")], [
         Metric("pybcc_hardirq_seconds_total", "counter", "Time in hard IRQ handlers, by handler.",
-               "hard", name(), value_field="ns", scale=NS),
+               "hard", name(), scale=NS, reader=_hard_irqs("ns")),
         Metric("pybcc_hardirqs_total", "counter", "Hard IRQ handler runs, by handler.",
-               "hard", name(), value_field="count"),
+               "hard", name(), reader=_hard_irqs("count")),
         Metric("pybcc_softirq_seconds_total", "counter", "Time in soft IRQs, by vector.",
                "soft", vec(), value_field="ns", scale=NS, skip_zero=True),
         Metric("pybcc_softirqs_total", "counter", "Soft IRQ runs, by vector.",

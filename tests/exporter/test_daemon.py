@@ -322,7 +322,7 @@ def _prog_exists(prog_id):
 def test_sigkill_leaves_nothing_attached(tmp_path):
     with Exporter(tmp_path, "sets: [syscalls, tcp, process, run_queue]\n") as exp:
         ids = _prog_ids(exp.proc.pid)
-        assert len(ids) >= 9, ids
+        assert len(ids) >= 7, ids      # syscalls 1, tcp 3, process 2, run_queue 1 (or 3)
         assert all(_prog_exists(i) for i in ids)
         exp.proc.send_signal(signal.SIGKILL)
         exp.proc.wait(10)
