@@ -114,7 +114,10 @@ def syscalls(opts):
 def tcp(opts):
     state = lambda name, field: _lb(name, field, "tcp_state")  # noqa: E731
     port = lambda: [_lb("family", "family", "address_family"), _lb("port", "port", "port")]  # noqa: E731
-    return "tcp", [_twin("set_state"), _twin("retransmit"), _twin("kfree_skb")], [
+    # kfree_skb has a drop reason since Linux 5.17: before, drops are not
+    # counted (the hook is refused) and the rest of the set runs
+    drops = Hook(("kfree_skb_btf", "kfree_skb_raw"), required=False)
+    return "tcp", [_twin("set_state"), _twin("retransmit"), drops], [
         # transitions: a per-CPU array indexed old_state * 16 + new_state
         Metric("pybcc_tcp_state_transitions_total", "counter", "TCP socket state changes.",
                "transitions", [_from_index("old_state", "tcp_state", lambda i: i >> 4),
