@@ -12,6 +12,7 @@ import time
 import pytest
 
 from pybcc.exporter import builtin
+from pybcc.exporter.decoders import tracepoint_symbols
 from pybcc.exporter.metricset import Hook
 from tools.pagecache_files import drop_pages, read_file   # tests/ is on sys.path (rootdir)
 
@@ -128,6 +129,7 @@ def _series(rs, name):
     return next(series for metric, series in rs.series() if metric.name == name)
 
 
+@pytest.mark.vm       # the twins are for older kernels: run them on the VM kernels too
 def test_raw_tp_twins_count_like_the_tp_btf_programs(tmp_path):
     """The raw_tp twins read fields with probe reads where the tp_btf
     programs load them directly: both must count the same."""
@@ -157,7 +159,8 @@ def test_raw_tp_twins_count_like_the_tp_btf_programs(tmp_path):
         assert _series(tcp, "pybcc_tcp_connects_total")[("ipv4", str(port))] == 7
         assert _series(tcp, "pybcc_tcp_accepts_total")[("ipv4", str(port))] == 7
         assert _series(tcp, "pybcc_tcp_state_transitions_total")[("SYN_SENT", "ESTABLISHED")] >= 7
-        assert _series(tcp, "pybcc_tcp_drops_total")[("NO_SOCKET",)] >= 3
+        if tracepoint_symbols("skb", "kfree_skb", "reason"):     # since 5.17
+            assert _series(tcp, "pybcc_tcp_drops_total")[("NO_SOCKET",)] >= 3
         (rq,) = _series(sets["run_queue"], "pybcc_run_queue_latency_seconds").values()
         assert rq.count > 0 and rq.sum > 0
         soft = _series(sets["irq"], "pybcc_softirqs_total")
