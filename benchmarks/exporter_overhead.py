@@ -396,9 +396,12 @@ def direct(rounds, libbpf_tools=True, rev=None):
         for k in keys[:4]:
             m, lo, hi = s[k]
             log(f"  {k:38s} {m:6.2f} % [{lo:.2f} .. {hi:.2f}]")
+        total_ms = sum(p["ms_per_workload_run"] for p in s["programs"].values()) or 1
         for name, p in sorted(s["programs"].items(), key=lambda kv: -kv[1]["ms_per_workload_run"]):
+            p["share_of_programs"] = p["ms_per_workload_run"] / total_ms
             log(f"  {name:16s} {p['runs_per_workload_run']:9.0f} runs {p['ns_per_run']:6.0f} ns/run "
-                f"{p['runs_per_s']:8.0f}/s {p['ms_per_workload_run']:7.2f} ms")
+                f"{p['runs_per_s']:8.0f}/s {p['ms_per_workload_run']:7.2f} ms "
+                f"{100 * p['share_of_programs']:5.1f} %")
     return {"rounds": rounds, "cpus": ncpu, "workload": dict(zip(
         ("syscall_loops", "writes", "connects", "execs"), WORK)), "results": summary}
 

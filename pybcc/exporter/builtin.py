@@ -5,7 +5,9 @@ enable a set by name in the config.
 Options every set takes: max_series (per metric), max_entries (size of the
 set's kernel maps: the kernel-side cap), top_comm (N comm values, the rest
 as "other"), cgroup_regex (keep series of matching cgroup paths). syscalls
-and off_cpu also take by_cgroup (add cgroup and container_id labels).
+and off_cpu also take by_cgroup (add cgroup and container_id labels);
+run_queue takes from_wakeup (stamp tasks at wakeup, as bcc's runqlat does,
+instead of reading the kernel's sched_info: see bpf/runqueue.bpf.c).
 """
 import re
 
@@ -35,7 +37,7 @@ def _from_index(name, decoder, part):
 
 
 def block_io(opts):
-    labels = lambda: [_lb("disk", "disk", "string"), _lb("op", "op", "block_op")]  # noqa: E731
+    labels = lambda: [_lb("disk", "dev", "disk"), _lb("op", "op", "block_op")]  # noqa: E731
     return "blockio", [_twin("rq_issue"), _twin("rq_complete")], [
         Metric("pybcc_block_io_latency_seconds", "histogram",
                "Block I/O latency from issue to completion, by disk and operation.",
@@ -46,8 +48,33 @@ def block_io(opts):
     ], {}
 
 
+def sched_info_kept():
+    """Whether the kernel stamps queued tasks (sched_info.last_queued) and
+    links a task to its run queue (se.cfs_rq->rq, group scheduling), so that
+    run_queue needs sched_switch only (bpf/runqueue.bpf.c).
+    /proc/PID/schedstat exists with CONFIG_SCHED_INFO; kernels before 5.14
+    keep it only with schedstats or delay accounting on, and then show
+    "0 0 0". An unknown kernel configuration counts as group scheduling
+    (every distribution kernel has it: the cgroup cpu controller needs it)."""
+    try:
+        with open("/proc/self/schedstat") as f:
+            if not any(int(x) for x in f.read().split()):
+                return False
+    except (OSError, ValueError):
+        return False
+    from ..kernel.kconfig import kconfig_values
+    config = kconfig_values()
+    return not config or config.get("CONFIG_FAIR_GROUP_SCHED") == "y"
+
+
+# run_queue's hooks where the kernel keeps no sched_info: stamps at wakeup
+RUN_QUEUE_BY_WAKEUPS = ("wakeup", "wakeup_new", "switch_ts")
+
+
 def run_queue(opts):
-    return "runqueue", [_twin("wakeup"), _twin("wakeup_new"), _twin("switch")], [
+    by_sched_info = sched_info_kept() and not opts.get("from_wakeup", False)
+    hooks = [_twin(h) for h in (("switch",) if by_sched_info else RUN_QUEUE_BY_WAKEUPS)]
+    return "runqueue", hooks, [
         Metric("pybcc_run_queue_latency_seconds", "histogram",
                "Time tasks wait on a run queue, from wakeup or preemption to running.",
                "latency", scale=NS, slot_range=histograms.NS_RANGE),
@@ -87,7 +114,10 @@ def syscalls(opts):
 def tcp(opts):
     state = lambda name, field: _lb(name, field, "tcp_state")  # noqa: E731
     port = lambda: [_lb("family", "family", "address_family"), _lb("port", "port", "port")]  # noqa: E731
-    return "tcp", [_twin("set_state"), _twin("retransmit"), _twin("kfree_skb")], [
+    # kfree_skb has a drop reason since Linux 5.17: before, drops are not
+    # counted (the hook is refused) and the rest of the set runs
+    drops = Hook(("kfree_skb_btf", "kfree_skb_raw"), required=False)
+    return "tcp", [_twin("set_state"), _twin("retransmit"), drops], [
         # transitions: a per-CPU array indexed old_state * 16 + new_state
         Metric("pybcc_tcp_state_transitions_total", "counter", "TCP socket state changes.",
                "transitions", [_from_index("old_state", "tcp_state", lambda i: i >> 4),
@@ -122,15 +152,32 @@ def process(opts):
     ], {}
 
 
+def _hard_irqs(value_field):
+    """{(handler name,): total} of the hard IRQ map, keyed by irqaction: the
+    name is in the value of the CPU that created the entry (bpf/irq.bpf.c)."""
+    text = decoders.make("string")
+
+    def read(maps):
+        out = {}
+        for _, per_cpu in maps["hard"].items():
+            per_cpu = per_cpu if isinstance(per_cpu, list) else [per_cpu]
+            name = next((text(v.name) for v in per_cpu if v.name), None)
+            if name is not None:
+                key = (name,)
+                out[key] = out.get(key, 0) + sum(getattr(v, value_field) for v in per_cpu)
+        return out
+    return read
+
+
 def irq(opts):
-    name = lambda: [_lb("name", "name", "string")]  # noqa: E731
+    name = lambda: [Label("name", None, str)]  # noqa: E731
     vec = lambda: [_lb("vector", None, "softirq")]  # noqa: E731
     return "irq", [_twin("hard_entry"), _twin("hard_exit"), _twin("soft_entry"),
                    _twin("soft_exit")], [
         Metric("pybcc_hardirq_seconds_total", "counter", "Time in hard IRQ handlers, by handler.",
-               "hard", name(), value_field="ns", scale=NS),
+               "hard", name(), scale=NS, reader=_hard_irqs("ns")),
         Metric("pybcc_hardirqs_total", "counter", "Hard IRQ handler runs, by handler.",
-               "hard", name(), value_field="count"),
+               "hard", name(), reader=_hard_irqs("count")),
         Metric("pybcc_softirq_seconds_total", "counter", "Time in soft IRQs, by vector.",
                "soft", vec(), value_field="ns", scale=NS, skip_zero=True),
         Metric("pybcc_softirqs_total", "counter", "Soft IRQ runs, by vector.",
@@ -169,7 +216,7 @@ def page_cache(opts):
 # name -> (builder, set-specific options)
 SETS = {
     "block_io": (block_io, set()),
-    "run_queue": (run_queue, set()),
+    "run_queue": (run_queue, {"from_wakeup"}),
     "off_cpu": (off_cpu, {"by_cgroup"}),
     "syscalls": (syscalls, {"by_cgroup"}),
     "tcp": (tcp, set()),
@@ -198,6 +245,7 @@ def check_options(where, name, opts):
     get(where, opts, "max_entries", int, check=positive, what=f"{name}.max_entries")
     get(where, opts, "top_comm", int, check=positive, what=f"{name}.top_comm")
     get(where, opts, "by_cgroup", bool, what=f"{name}.by_cgroup")
+    get(where, opts, "from_wakeup", bool, what=f"{name}.from_wakeup")
 
     def regex_ok(v):
         try:

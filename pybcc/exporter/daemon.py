@@ -170,11 +170,16 @@ def run(config_path, listen=None, web_config=None, bpf_stats=True):
         log(str(e))
         return 2
     d = Daemon(config_path)
-    stop = threading.Event()
-    hup = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGHUP, lambda *_: hup.set())
+    # Signals set a flag and wake the main thread, which sleeps without a
+    # timeout: an always-on daemon should not wake up between scrapes.
+    wake = threading.Event()
+    got = set()
+
+    def on_signal(signum, _frame):
+        got.add(signum)
+        wake.set()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_signal)
     d.stats_fd = selfmetrics.enable_bpf_stats() if bpf_stats else None
     try:
         d.apply(planned)
@@ -188,12 +193,13 @@ def run(config_path, listen=None, web_config=None, bpf_stats=True):
             return 1
         log(f"serving {', '.join(sorted(d.sets))} on {'https' if web and web.ssl_context else 'http'}"
             f"://{listen}/metrics")
-        while not stop.is_set():
-            stop.wait(0.5)
-            if hup.is_set():
-                hup.clear()
+        while not got & {signal.SIGTERM, signal.SIGINT}:
+            wake.wait()
+            wake.clear()
+            if signal.SIGHUP in got:
+                got.discard(signal.SIGHUP)
                 d.reload()
-        httpd.shutdown()
+        httpd.server_close()    # its thread (a daemon) ends with the process
         return 0
     finally:
         d.close()

@@ -115,6 +115,23 @@ def _string(v):
     return str(v)
 
 
+_disks = {}
+
+
+def _disk(v):
+    """A disk's name from its dev_t (major << 20 | minor, as the kernel
+    keeps it): the name of /sys/dev/block/MAJ:MIN, else "MAJ:MIN"."""
+    dev = int(v)
+    name = _disks.get(dev)
+    if name is None:
+        where = f"{dev >> 20}:{dev & 0xFFFFF}"
+        try:
+            name = _disks[dev] = os.path.basename(os.readlink(f"/sys/dev/block/{where}"))
+        except OSError:
+            return where        # gone, or not a block device: not remembered
+    return name
+
+
 def _ip(v):
     if isinstance(v, int):
         return str(ipaddress.IPv4Address(socket.ntohl(v)))
@@ -177,6 +194,7 @@ DECODERS = {
     "string": lambda: _string,
     "syscall": lambda: _syscall,
     "errno": lambda: _errno,
+    "disk": lambda: _disk,
     "block_op": lambda: _table(BLOCK_OPS, "op"),
     "tcp_state": lambda: _table(TCP_STATES, "state"),
     "drop_reason": _drop_reason,

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from pybcc.exporter.decoders import tracepoint_symbols
 
 from .running import (WORKTREE, Cgroup, Exporter, bad_lseeks, matching, memory_cgroup, oom_kill,
                       tls_context, value, wait_until)
@@ -116,8 +117,9 @@ sets:
         assert value(s, "pybcc_tcp_accepts_total", family="ipv4", port=str(port)) == 20
         assert value(s, "pybcc_tcp_state_transitions_total",
                      old_state="SYN_SENT", new_state="ESTABLISHED") >= 20
-        # drops by the kernel's own reason names
-        assert value(s, "pybcc_tcp_drops_total", reason="NO_SOCKET") >= 10
+        # drops by the kernel's own reason names (kfree_skb has them since 5.17)
+        if tracepoint_symbols("skb", "kfree_skb", "reason"):
+            assert value(s, "pybcc_tcp_drops_total", reason="NO_SOCKET") >= 10
 
         # the custom program: counter with a static_map decoder, both histogram layouts
         assert value(s, "test_lseeks_total", comm="pybccexplseek", whence="set") == 3 * len(offsets)
@@ -149,7 +151,8 @@ sets:
         # self-metrics
         assert value(s, "pybcc_exporter_set_up", set="syscalls") == 1
         assert value(s, "pybcc_exporter_programs_attached", set="syscalls") == 1
-        assert value(s, "pybcc_exporter_programs_attached", set="tcp") == 3
+        drop_reasons = bool(tracepoint_symbols("skb", "kfree_skb", "reason"))    # 5.17+
+        assert value(s, "pybcc_exporter_programs_attached", set="tcp") == 2 + drop_reasons
         assert value(s, "pybcc_exporter_bpf_stats_enabled") == 1
         runs = matching(s, "pybcc_exporter_bpf_program_runs_total", set="syscalls")
         assert runs and runs[0][1] > 0, runs
@@ -322,7 +325,7 @@ def _prog_exists(prog_id):
 def test_sigkill_leaves_nothing_attached(tmp_path):
     with Exporter(tmp_path, "sets: [syscalls, tcp, process, run_queue]\n") as exp:
         ids = _prog_ids(exp.proc.pid)
-        assert len(ids) >= 9, ids
+        assert len(ids) >= 7, ids      # syscalls 1, tcp 3, process 2, run_queue 1 (or 3)
         assert all(_prog_exists(i) for i in ids)
         exp.proc.send_signal(signal.SIGKILL)
         exp.proc.wait(10)

@@ -2,6 +2,9 @@
 // counts. Entry timestamps are per CPU: handlers of one kind do not nest.
 // The totals are per-CPU maps too: IRQs are frequent, and plain adds to
 // this CPU's copy avoid atomics on cache lines that every CPU writes.
+// Hard IRQs are keyed by the handler's irqaction (8 bytes to hash); its
+// name is read once, into the value of the CPU that creates the entry
+// (user space takes it from there and sums the CPUs by name).
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -11,13 +14,15 @@
 
 enum { HARD, SOFT, KINDS };
 
-struct irq_name {
-    char name[32];
-};
-
 struct irq_time {
     u64 ns;
     u64 count;
+};
+
+struct hard_time {
+    u64 ns;
+    u64 count;
+    char name[32];      /* set on the CPU that created the entry */
 };
 
 struct {
@@ -30,8 +35,8 @@ struct {
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
     __uint(max_entries, 512);
-    __type(key, struct irq_name);
-    __type(value, struct irq_time);
+    __type(key, u64);                   /* struct irqaction * */
+    __type(value, struct hard_time);
 } hard SEC(".maps");
 
 /* by vector: an array, so the lookup is inlined (NR_SOFTIRQS is 10) */
@@ -63,31 +68,27 @@ static __always_inline u64 leave(u32 kind)
     return delta;
 }
 
-static __always_inline void add_time(void *map, void *key, u64 ns)
+static __always_inline int hard_exit(bool direct, struct irqaction *action)
 {
-    struct irq_time *t = bpf_map_lookup_elem(map, key), zero = {};
+    struct hard_time *t;
+    u64 ns = leave(HARD), key = (u64)action;
 
+    if (!ns)
+        return 0;
+    t = bpf_map_lookup_elem(&hard, &key);
     if (!t) {
-        bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
-        t = bpf_map_lookup_elem(map, key);
+        struct hard_time first = {};
+
+        bpf_probe_read_kernel_str(&first.name, sizeof(first.name), FIELD(direct, action, name));
+        bpf_map_update_elem(&hard, &key, &first, BPF_NOEXIST);
+        t = bpf_map_lookup_elem(&hard, &key);
         if (!t) {
             note_map_full();
-            return;
+            return 0;
         }
     }
     t->ns += ns;        // this CPU's copy
     t->count += 1;
-}
-
-static __always_inline int hard_exit(bool direct, struct irqaction *action)
-{
-    struct irq_name key = {};
-    u64 ns = leave(HARD);
-
-    if (!ns)
-        return 0;
-    bpf_probe_read_kernel_str(&key.name, sizeof(key.name), FIELD(direct, action, name));
-    add_time(&hard, &key, ns);
     return 0;
 }
 
