@@ -4,7 +4,7 @@ The loader patches instructions (map fds, global data, calls, CO-RE) and the
 tests and feature probes build tiny programs by hand; both use this module.
 """
 import struct
-from dataclasses import dataclass
+from .record import record
 
 INSN_SIZE = 8
 
@@ -29,7 +29,7 @@ PSEUDO_CALL = 1
 PSEUDO_KFUNC_CALL = 2
 
 
-@dataclass
+@record
 class Insn:
     code: int
     dst: int = 0

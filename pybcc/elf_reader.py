@@ -7,11 +7,12 @@ A parsed object is remembered in pybcc's cache, keyed by the object's
 digest: a tool's second start reads its spec back (a few ms) instead of
 importing pyelftools and parsing the ELF again.
 """
+from __future__ import annotations
+
 import io
 import os
 import pickle
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from .record import field, record
 
 from . import asm, cache, sections
 from .btf import BTF
@@ -33,7 +34,7 @@ R_BPF_64_32 = 10
 MAX_GLOBAL_DATA = 1 << 26
 
 
-@dataclass
+@record
 class Reloc:
     """A relocation against one instruction of an executable section."""
     insn: int            # instruction index in the section
@@ -45,22 +46,22 @@ class Reloc:
     sym_bind: str        # "global", "local", "weak"
 
 
-@dataclass
+@record
 class Section:
     """An executable section: its instructions and relocations."""
     name: str
-    insns: List[asm.Insn]
-    relocs: Dict[int, Reloc] = field(default_factory=dict)
-    funcs: Dict[str, tuple] = field(default_factory=dict)  # name → (start, end, binding)
+    insns: list[asm.Insn]
+    relocs: dict[int, Reloc] = field(default_factory=dict)
+    funcs: dict[str, tuple] = field(default_factory=dict)  # name → (start, end, binding)
 
 
-@dataclass
+@record
 class ProgramSpec:
     name: str
     section: str
     start: int           # first instruction in the section
     end: int
-    sdef: Optional[sections.SectionDef]
+    sdef: sections.SectionDef | None
     target: str          # what the section name says to attach to
     license: str = "GPL"
     kern_version: int = 0
@@ -70,7 +71,7 @@ class ProgramSpec:
         return self.sdef.prog_type if self.sdef else None
 
 
-@dataclass
+@record
 class Variable:
     """A global variable in a global-data map, settable before load."""
     name: str
@@ -80,7 +81,7 @@ class Variable:
     type_id: int
 
 
-@dataclass
+@record
 class Extern:
     name: str
     kind: str            # "kconfig", "ksym" (variable) or "kfunc"
@@ -88,16 +89,16 @@ class Extern:
     weak: bool
 
 
-@dataclass
+@record
 class ObjectSpec:
     path: str
-    btf: Optional[BTF]
-    btf_ext_data: Optional[bytes]
-    sections: Dict[str, Section]
-    programs: Dict[str, ProgramSpec]
-    maps: Dict[str, MapSpec]
-    variables: Dict[str, Variable]
-    externs: Dict[str, Extern]
+    btf: BTF | None
+    btf_ext_data: bytes | None
+    sections: dict[str, Section]
+    programs: dict[str, ProgramSpec]
+    maps: dict[str, MapSpec]
+    variables: dict[str, Variable]
+    externs: dict[str, Extern]
     license: str
     kern_version: int
     digest: str = ""          # sha256 of the ELF bytes
@@ -118,21 +119,28 @@ def _is_global_data(name):
 
 def load_spec(path_or_bytes, name=None, memo=True):
     """Parse a BPF ELF object (a path or its bytes) into an ObjectSpec.
-    With ``memo``, a spec parsed before (same bytes) comes from the cache."""
+    With ``memo``, a spec parsed before (same bytes) comes from the cache;
+    an object file seen before (same size, times, inode) is not even read."""
     data = path_or_bytes
     path = name or "<bytes>"
+    spec = None
     if isinstance(path_or_bytes, (str, os.PathLike)):
         path = str(path_or_bytes)
-        with open(path, "rb") as f:
-            data = f.read()
-    digest = cache.sha256(data).hexdigest()
-    memo_path = _memo_path(digest) if memo else None
-    spec = _read_memo(memo_path) if memo_path else None
-    if spec is None and memo and path is not None and data is not path_or_bytes:
-        spec = _read_beside(path, digest)
+        digest = cache.remembered_digest("object", [path], lambda: _file_digest(path))
+        if memo:
+            spec = _read_beside(path, digest) or _read_memo_of(digest)
+        if spec is None:
+            with open(path, "rb") as f:
+                data = f.read()
+            digest = cache.sha256(data).hexdigest()
+    else:
+        digest = cache.sha256(data).hexdigest()
+        if memo:
+            spec = _read_memo_of(digest)
     if spec is not None:
         spec.path = path
         return spec
+    memo_path = _memo_path(digest) if memo else None
     spec = _parse(data, path)
     spec.digest = digest
     if memo_path:
@@ -141,6 +149,11 @@ def load_spec(path_or_bytes, name=None, memo=True):
         except OSError:
             pass    # an unusable cache only costs time
     return spec
+
+
+def _file_digest(path):
+    with open(path, "rb") as f:
+        return cache.sha256(f.read()).hexdigest()
 
 
 def _parse(data, path):
@@ -157,8 +170,10 @@ def _parse(data, path):
 
 
 # The memo holds pickled spec classes: it is only valid for the code that
-# wrote it, so its key covers the modules whose classes it holds.
-_SPEC_MODULES = ("elf_reader.py", "asm.py", "sections.py", "btf/types.py", "maps/spec.py")
+# wrote it, so its key covers the contents of the modules whose classes it
+# holds (contents, not mtimes: a wheel's install sets new mtimes, and the
+# specs shipped beside the prebuilt objects must still match).
+_SPEC_MODULES = ("elf_reader.py", "asm.py", "sections.py", "record.py", "btf/types.py", "maps/spec.py")
 _code_id = None
 
 
@@ -167,15 +182,20 @@ def _code():
     global _code_id
     if _code_id is None:
         here = os.path.dirname(os.path.abspath(__file__))
-        stamps = []
-        for rel in _SPEC_MODULES:
-            try:
-                st = os.stat(os.path.join(here, rel))
-                stamps.append(f"{rel}:{st.st_size}:{st.st_mtime_ns}")
-            except OSError:
-                stamps.append(rel)
-        _code_id = cache.sha256(";".join(stamps).encode()).hexdigest()[:16]
+        paths = [os.path.join(here, rel) for rel in _SPEC_MODULES]
+        _code_id = cache.remembered_digest("spec-code", paths, lambda: _contents_id(here))
     return _code_id
+
+
+def _contents_id(here):
+    h = cache.sha256()
+    for rel in _SPEC_MODULES:
+        try:
+            with open(os.path.join(here, rel), "rb") as f:
+                h.update(rel.encode() + b"\0" + f.read())
+        except OSError:
+            h.update(rel.encode())
+    return h.hexdigest()[:16]
 
 
 def _memo_path(digest):
@@ -185,6 +205,11 @@ def _memo_path(digest):
         return os.path.join(cache.private_dir("object-specs"), f"{digest}-{_code()}.pickle")
     except OSError:
         return None
+
+
+def _read_memo_of(digest):
+    path = _memo_path(digest)
+    return _read_memo(path) if path else None
 
 
 def _read_memo(path):

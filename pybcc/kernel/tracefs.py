@@ -10,7 +10,7 @@ import fnmatch
 import functools
 import os
 import re
-from dataclasses import dataclass
+from ..record import record
 
 from ..errors import AttachError, BPFError, FormatError
 
@@ -101,7 +101,7 @@ def tracepoint_id(category, name=None):
     return int(_read_event_file(category, name, "id"))
 
 
-@dataclass
+@record
 class Field:
     name: str
     type: str          # C type without the name, e.g. "char[16]", "const char *"
@@ -112,7 +112,7 @@ class Field:
     array_len: int = 0       # fixed array length, 0 when not an array
 
 
-@dataclass
+@record
 class TracepointFormat:
     name: str
     id: int

@@ -7,9 +7,10 @@ relocated instruction: map references become map fds, global-data references
 map values, calls and function pointers pc-relative offsets, externs kernel
 BTF ids, addresses or .kconfig values (externs.py lays those out).
 """
+from __future__ import annotations
+
 import copy
-from dataclasses import dataclass
-from typing import List
+from ..record import record
 
 from .. import asm
 from ..btf import types as bt
@@ -17,7 +18,7 @@ from ..elf_reader import R_BPF_64_32, R_BPF_64_64
 from ..errors import LoadError
 
 
-@dataclass
+@record
 class LineInfo:
     insn: int           # instruction index in the loaded program
     file_off: int
@@ -31,11 +32,11 @@ class LineInfo:
         return self.line_col >> 10
 
 
-@dataclass
+@record
 class LinkedProgram:
-    insns: List[asm.Insn]
-    func_info: List[tuple]       # (insn, btf type id)
-    line_info: List[LineInfo]
+    insns: list[asm.Insn]
+    func_info: list[tuple]       # (insn, btf type id)
+    line_info: list[LineInfo]
 
 
 class Linker:
@@ -55,7 +56,7 @@ class Linker:
         """The program's instructions with its subprograms appended and every
         reference (maps, globals, calls, externs) patched."""
         self.map_fds = map_fds
-        out: List[asm.Insn] = []
+        out: list[asm.Insn] = []
         placed = {}
         pending = []
         func_info, line_info = [], []

@@ -1,7 +1,7 @@
 """Pick the map class for a map type and wrap an fd in it; create maps."""
-import dataclasses
 import os
 
+from .. import record
 from ..errors import BPFError, MapError
 from ..kernel import bpf, memlock
 from ..kernel.uapi import MapType
@@ -106,7 +106,7 @@ def create_map(spec, btf_fd=None, inner_map_fd=0, map_extra=0, **options):
     loaded with bpf.btf_load) is given; the codecs use spec.btf either way.
     """
     if map_extra:
-        spec = dataclasses.replace(spec, map_extra=map_extra)
+        spec = record.replace(spec, map_extra=map_extra)
     try:
         fd = create_fd(spec, btf_fd or None, inner_map_fd)
     except BPFError as e:

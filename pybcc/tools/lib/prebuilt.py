@@ -31,28 +31,36 @@ COMPAT_DIR = os.path.join(_COMPILER_DIR, "compat")
 INCLUDE_DIR = os.path.join(TOOLS_DIR, "include")
 PREBUILT_DIR = os.path.join(TOOLS_DIR, "prebuilt")
 
-_headers = None
+_header_files = None
 
 
-def _headers_digest():
-    """Contents of every header a tool can include, by relative name."""
-    global _headers
-    if _headers is None:
-        h = cache.sha256()
+def _headers():
+    """Every header a tool can include: [(top directory, path)], sorted."""
+    global _header_files
+    if _header_files is None:
+        _header_files = []
         for top in (INCLUDE_DIR, COMPILER_INCLUDE_DIR, COMPAT_DIR):
             for d, dirs, files in sorted(os.walk(top)):
                 dirs.sort()
-                for name in sorted(files):
-                    path = os.path.join(d, name)
-                    with open(path, "rb") as f:
-                        h.update(os.path.relpath(path, top).encode() + b"\0" + f.read())
-        _headers = h.hexdigest()
-    return _headers
+                _header_files += [(top, os.path.join(d, name)) for name in sorted(files)]
+    return _header_files
 
 
 def _source_digest(src):
+    """Digest of a tool's source and of every header (by relative name),
+    remembered while none of those files changes (cache.remembered_digest)."""
+    headers = _headers()
+    return cache.remembered_digest("prebuilt-source", [p for _, p in headers] + [src],
+                                   lambda: _contents_digest(headers, src))
+
+
+def _contents_digest(headers, src):
+    h = cache.sha256()
+    for top, path in headers:
+        with open(path, "rb") as f:
+            h.update(os.path.relpath(path, top).encode() + b"\0" + f.read())
     with open(src, "rb") as f:
-        return cache.sha256(_headers_digest().encode() + f.read()).hexdigest()
+        return cache.sha256(h.hexdigest().encode() + f.read()).hexdigest()
 
 
 def _paths(name, arch=None):
