@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import pickle
 from .record import field, record
 
 from . import asm, cache, sections
@@ -145,7 +144,7 @@ def load_spec(path_or_bytes, name=None, memo=True):
     spec.digest = digest
     if memo_path:
         try:
-            cache.write_entry(memo_path, pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL))
+            cache.write_entry(memo_path, _pickled(spec))
         except OSError:
             pass    # an unusable cache only costs time
     return spec
@@ -220,10 +219,19 @@ def _read_memo(path):
     return _read_pickle(path)
 
 
+def _pickled(spec):
+    import pickle
+    return pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def _read_pickle(path):
     try:
+        from _pickle import load    # the C unpickler: pickle.py adds ~1 ms of imports
+    except ImportError:
+        from pickle import load
+    try:
         with open(path, "rb") as f:
-            spec = pickle.load(f)
+            spec = load(f)
     except Exception:  # noqa: BLE001 (a stale or foreign pickle: parse again)
         return None
     return spec if isinstance(spec, ObjectSpec) else None
@@ -259,7 +267,7 @@ def write_spec_beside(path):
         return out
     spec = _parse(data, path)
     spec.digest = digest
-    cache.write_atomic(out, pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL), mode=0o644)
+    cache.write_atomic(out, _pickled(spec), mode=0o644)
     folder, base = os.path.split(path)
     for name in os.listdir(folder):
         if name.startswith(base + ".") and name.endswith(".spec") and \

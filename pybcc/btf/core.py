@@ -24,10 +24,10 @@ replay the result as plain tuples so a loader can cache it per
 """
 from __future__ import annotations
 
-from ..record import field, record
-
 from .. import asm
+from ..asm import apply_patches  # noqa: F401  (patches() and apply_patches() go together)
 from ..errors import LoadError
+from ..record import field, record
 from .types import (ARRAY, ENUM, ENUM64, FLOAT, FUNC_PROTO, FWD, INT, INT_SIGNED, PTR,
                     STRUCT, UNION, UNKN, BTF)
 
@@ -669,13 +669,6 @@ def relocate(insns, relos, local_btf, target_btf=None, section="", base=0):
 def patches(results):
     """The instruction changes of ``results`` as plain tuples (cacheable)."""
     return [p for r in results for p in r.patch]
-
-
-def apply_patches(insns, patch_list):
-    """Replay ``patches()`` output on a fresh copy of the same instructions."""
-    for i, code, dst, src, off, imm in patch_list:
-        ins = insns[i]
-        ins.code, ins.dst, ins.src, ins.off, ins.imm = code, dst, src, off, imm
 
 
 def explain_poison(results, verifier_log):

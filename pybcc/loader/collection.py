@@ -208,17 +208,17 @@ class Loader:
     def _apply_core(self):
         if self.ext is None or not any(self.ext.core_relos.values()):
             return
-        from ..btf import core
         for sec_name, relos in self.ext.core_relos.items():
             if sec_name not in self.insns or not relos:
                 continue
             patches = self.kernel.core_patches(sec_name)
             if patches is None:
+                from ..btf import core    # only when this kernel's answers are not remembered
                 results = core.relocate(self.insns[sec_name], relos, self.spec.btf,
                                         self.kernel.core_targets, section=sec_name)
                 self.kernel.set_core_patches(sec_name, core.patches(results))
             else:
-                core.apply_patches(self.insns[sec_name], patches)
+                asm.apply_patches(self.insns[sec_name], patches)
 
     # --- externs ---------------------------------------------------------------
 

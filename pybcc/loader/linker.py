@@ -9,13 +9,11 @@ BTF ids, addresses or .kconfig values (externs.py lays those out).
 """
 from __future__ import annotations
 
-import copy
-from ..record import record
-
 from .. import asm
 from ..btf import types as bt
 from ..elf_reader import R_BPF_64_32, R_BPF_64_64
 from ..errors import LoadError
+from ..record import record
 
 
 @record
@@ -64,7 +62,7 @@ class Linker:
         def place(sec_name, start, end):
             pos = len(out)
             placed[(sec_name, start)] = pos
-            out.extend(copy.copy(i) for i in self.insns[sec_name][start:end])
+            out.extend(asm.Insn(i.code, i.dst, i.src, i.off, i.imm) for i in self.insns[sec_name][start:end])
             pending.append((sec_name, start, end, pos))
             self._rebase_ext(sec_name, start, end, pos, func_info, line_info)
             return pos

@@ -14,9 +14,7 @@ source through the object cache as before.
 """
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 
 from ... import cache
 from ...kernel.arch import target_arch
@@ -100,6 +98,7 @@ def prebuild(arch=None, vmlinux_dir=True, force=False, failed=None):
     directory with that architecture's vmlinux.h (default: the running kernel's).
     ``failed``: a list that collects the tools that do not compile, and the
     others are still built (without it the first failure raises)."""
+    import shutil
     from ... import compiler
     from ...errors import CompileError
     built = []
@@ -146,6 +145,7 @@ def main(argv=None):
                                  "for its vmlinux.h (needed with --arch)")
     p.add_argument("--force", action="store_true", help="rebuild objects that are current too")
     args = p.parse_args(argv)
+    import tempfile
     failed = []         # one tool's failure does not stop the others'
     if args.arch and args.arch != target_arch() and not args.btf:
         p.error("--arch needs --btf (a kernel image of that architecture)")
