@@ -26,6 +26,9 @@ REPO = os.path.dirname(HERE)
 # bash script that costs more CPU than a tool's whole start).
 PY = os.environ.get("PYBCC_PYTHON") or os.path.realpath(sys.executable)
 VENVS = "/var/tmp/pybcc-bench"
+# The tree whose pybcc is measured: this checkout, or another one (an older
+# commit exported with `git archive`, for before/after tables in one run).
+TREE = os.environ.get("PYBCC_BENCH_TREE") or REPO
 
 
 def _tree_key(tree):
@@ -43,13 +46,14 @@ def _tree_key(tree):
 _venvs = {}
 
 
-def installed(tree=REPO, log=None):
+def installed(tree=None, log=None):
     """A venv with pybcc installed from ``tree`` as a user installs it (`pip
     install`, not editable; pyelftools from PyPI; bytecode compiled), made
     by PY: -> its directory. Built once per state of the tree and kept in
     VENVS; the runs measure the console script `VENV/bin/pybcc` and the
     venv's `python3`, started outside the tree so nothing imports the
     checkout."""
+    tree = tree or TREE
     if tree in _venvs:
         return _venvs[tree]
     prefix = "venv-" + hashlib.sha256(os.path.abspath(tree).encode()).hexdigest()[:8] + "-"
@@ -77,12 +81,12 @@ def installed(tree=REPO, log=None):
     return venv
 
 
-def pybcc_command(tree=REPO):
+def pybcc_command(tree=None):
     """argv that starts pybcc as installed: the venv's console script."""
     return [os.path.join(installed(tree), "bin", "pybcc")]
 
 
-def venv_python(tree=REPO):
+def venv_python(tree=None):
     return os.path.join(installed(tree), "bin", "python3")
 
 
