@@ -10,7 +10,6 @@ BTF ids, addresses or .kconfig values (externs.py lays those out).
 from __future__ import annotations
 
 from .. import asm
-from ..btf import types as bt
 from ..elf_reader import R_BPF_64_32, R_BPF_64_64
 from ..errors import LoadError
 from ..record import record
@@ -48,7 +47,6 @@ class Linker:
         self.ext = ext
         self.externs = externs
         self.map_fds = {}
-        self._str_offsets = None
 
     def link(self, ps, map_fds):
         """The program's instructions with its subprograms appended and every
@@ -155,12 +153,10 @@ class Linker:
             k = rec.insn_off // asm.INSN_SIZE
             if start <= k < end:
                 func_info.append((pos + k - start, rec.type_id))
-        if self._str_offsets is None:
-            self._str_offsets = bt._string_offsets(self.spec.btf._own_strings)
-        offsets = self._str_offsets
+        # .BTF.ext's string offsets index the object's string table, which
+        # the BTF loaded for it keeps as its prefix (BTF.to_bytes): as is.
         for rec in self.ext.line_info.get(sec_name, ()):
             k = rec.insn_off // asm.INSN_SIZE
             if start <= k < end:
-                line_info.append(LineInfo(pos + k - start, offsets.get(rec.file_name, 0),
-                                          offsets.get(rec.source, 0), (rec.line << 10) | rec.col,
-                                          rec.file_name, rec.source))
+                line_info.append(LineInfo(pos + k - start, rec.file_name_off, rec.line_off,
+                                          (rec.line << 10) | rec.col, rec.file_name, rec.source))
