@@ -245,3 +245,34 @@ def remembered_digest(kind, paths, compute):
     except OSError:
         pass    # an unusable cache only costs time
     return value
+
+
+def read_mapped(path, unpack, what):
+    """``unpack(mm)`` of a read-only mmap of the cache entry at ``path``,
+    checked by entry_ok() without its digest (large memos whose readers
+    check their shape: unpack returns None for a bad one, which is then
+    removed with a warning, so it is rebuilt). None when there is none."""
+    if not entry_ok(path, digest=False):
+        return None
+    import mmap
+    try:
+        with open(path, "rb") as f:
+            mm = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+    except (OSError, ValueError):
+        return None
+    found = unpack(mm)
+    if found is None:
+        print(f"pybcc: warning: cache entry {path} is truncated or not {what}: rebuilding it",
+              file=sys.stderr)
+        mm.close()
+        remove_entry(path)
+    return found
+
+
+def remove_entry(path):
+    """Remove a cache entry (and its digest) if it is there."""
+    for p in (path, path + ".sha256"):
+        try:
+            os.unlink(p)
+        except OSError:
+            pass
