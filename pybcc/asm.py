@@ -5,6 +5,7 @@ tests and feature probes build tiny programs by hand; both use this module.
 """
 import struct
 
+
 from .record import record
 
 INSN_SIZE = 8

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-from .record import field, record
 
 from . import asm, cache, sections
 from .btf import BTF
@@ -19,6 +18,7 @@ from .btf import types as bt
 from .errors import LoadError
 from .kernel.uapi import BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, MapType
 from .maps.spec import PIN_BY_NAME, PIN_NONE, MapSpec  # noqa: F401  (the specs an object holds)
+from .record import field, record
 
 EM_BPF = 247
 SHF_EXECINSTR = 0x4

@@ -71,17 +71,22 @@ def record(cls=None, *, frozen=False):
             value = name
         body.append(f"_object_setattr(self, {name!r}, {value})" if frozen else f"self.{name} = {value}")
     scope["_MISSING"] = _MISSING
-    src = f"def __init__(self, {', '.join(params)}):\n    " + ("\n    ".join(body) or "pass") + "\n"
-    exec(src, scope)    # a specialised __init__: records are made by the 100k (kernel BTF)
-    init = scope["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    cls.__init__ = init
+    mine, theirs = ("".join(f"{who}.{n}, " for n in names) for who in ("self", "other"))
+    src = (f"def __init__(self, {', '.join(params)}):\n    " + ("\n    ".join(body) or "pass") + "\n"
+           "def __eq__(self, other):\n"
+           "    if other.__class__ is not self.__class__:\n"
+           "        return NotImplemented\n"
+           f"    return ({mine}) == ({theirs})\n")
+    exec(src, scope)    # specialised methods: records are made and compared by the 100k (kernel BTF)
+    for method in ("__init__", "__eq__"):
+        scope[method].__qualname__ = f"{cls.__qualname__}.{method}"
+    cls.__init__ = scope["__init__"]
     cls.__record_fields__ = tuple(names)
     cls.__record_defaults__ = defaults
     if "__repr__" not in cls.__dict__:
         cls.__repr__ = _repr
     if "__eq__" not in cls.__dict__:
-        cls.__eq__ = _eq
+        cls.__eq__ = scope["__eq__"]
         if frozen:
             cls.__hash__ = _hash
         elif "__hash__" not in cls.__dict__:
@@ -99,12 +104,6 @@ def _values(obj):
 def _repr(self):
     return f"{type(self).__qualname__}(" + ", ".join(
         f"{name}={getattr(self, name)!r}" for name in self.__record_fields__) + ")"
-
-
-def _eq(self, other):
-    if other.__class__ is not self.__class__:
-        return NotImplemented
-    return _values(self) == _values(other)
 
 
 def _hash(self):

@@ -8,9 +8,9 @@ loaded program by its section.
 """
 from __future__ import annotations
 
-from .record import record
 
 from .kernel.uapi import AttachType as A, ProgType as P
+from .record import record
 
 
 @record(frozen=True)

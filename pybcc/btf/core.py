@@ -27,9 +27,9 @@ from __future__ import annotations
 from .. import asm
 from ..asm import apply_patches  # noqa: F401  (patches() and apply_patches() go together)
 from ..errors import LoadError
-from ..record import field, record
 from .types import (ARRAY, ENUM, ENUM64, FLOAT, FUNC_PROTO, FWD, INT, INT_SIGNED, PTR,
                     STRUCT, UNION, UNKN, BTF)
+from ..record import field, record
 
 (FIELD_BYTE_OFFSET, FIELD_BYTE_SIZE, FIELD_EXISTS, FIELD_SIGNED, FIELD_LSHIFT_U64,
  FIELD_RSHIFT_U64, TYPE_ID_LOCAL, TYPE_ID_TARGET, TYPE_EXISTS, TYPE_SIZE,

@@ -10,9 +10,9 @@ Names and source lines are offsets into the .BTF string table.
 from __future__ import annotations
 
 import struct
-from ..record import record
 
 from ..errors import FormatError
+from ..record import record
 
 MAGIC = 0xEB9F
 

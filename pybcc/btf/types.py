@@ -9,9 +9,9 @@ from __future__ import annotations
 import contextlib
 import gc
 import struct
-from ..record import field, record
 
 from ..errors import FormatError
+from ..record import field, record
 
 MAGIC = 0xEB9F
 HEADER = struct.Struct("<HBBIIIII")

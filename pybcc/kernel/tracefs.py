@@ -10,9 +10,9 @@ import fnmatch
 import functools
 import os
 import re
-from ..record import record
 
 from ..errors import AttachError, BPFError, FormatError
+from ..record import record
 
 _CANDIDATES = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
 

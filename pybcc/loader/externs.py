@@ -8,13 +8,13 @@ addresses from kallsyms. The linker patches the references.
 from __future__ import annotations
 
 import os
-from ..record import field, record
 
 from ..btf import types as bt
 from ..errors import LoadError
 from ..kernel import features
 from ..kernel.uapi import BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, MapType
 from ..maps.spec import MapSpec
+from ..record import field, record
 
 
 @record

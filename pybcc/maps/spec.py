@@ -4,11 +4,11 @@ written by hand for create_map), and recovered from the kernel for an open fd.
 from __future__ import annotations
 
 import os
-from ..record import field, record
 
 from ..kernel import bpf
 from ..kernel.bpf import map_info  # noqa: F401  (maps.map_info)
 from ..kernel.uapi import Cmd, MapType
+from ..record import field, record
 
 # libbpf's pinning values for BTF-defined maps (LIBBPF_PIN_*).
 PIN_NONE = 0

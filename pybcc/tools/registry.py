@@ -5,6 +5,7 @@ stock distribution kernel), with what differs from bcc's tool.
 `pybcc --help` and docs/TOOLS.md are made from this list (a test keeps the
 document in step), so a tool exists for users once it is listed here.
 """
+
 from ..record import record
 
 # Subsystems, in the order `pybcc --help` shows them.
