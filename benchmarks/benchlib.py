@@ -6,19 +6,88 @@ to its process group; os.wait4 on it returns the rusage of the process and
 the descendants it waited for (clang for a pybcc cold start), so CPU is
 user+sys of the tree and ru_maxrss the largest RSS in the tree.
 """
+import hashlib
 import os
 import pty
 import re
 import select
+import shutil
 import signal
 import statistics
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-PY = os.environ.get("PYBCC_PYTHON", "python3")
+# The interpreter itself, never a wrapper that finds it (pyenv's `python3` is a
+# bash script that costs more CPU than a tool's whole start).
+PY = os.environ.get("PYBCC_PYTHON") or os.path.realpath(sys.executable)
+VENVS = "/var/tmp/pybcc-bench"
+# The tree whose pybcc is measured: this checkout, or another one (an older
+# commit exported with `git archive`, for before/after tables in one run).
+TREE = os.environ.get("PYBCC_BENCH_TREE") or REPO
+
+
+def _tree_key(tree):
+    """Names, sizes and mtimes of what a wheel of ``tree`` is built from."""
+    h = hashlib.sha256(PY.encode())
+    for top in ("pybcc", "pyproject.toml", "README.md"):
+        for d, dirs, files in sorted(os.walk(os.path.join(tree, top))) or [(tree, [], [top])]:
+            dirs[:] = sorted(x for x in dirs if x != "__pycache__")
+            for name in sorted(files):
+                st = os.stat(os.path.join(d, name))
+                h.update(f"{os.path.relpath(os.path.join(d, name), tree)}:{st.st_size}:{st.st_mtime_ns};".encode())
+    return h.hexdigest()[:16]
+
+
+_venvs = {}
+
+
+def installed(tree=None, log=None):
+    """A venv with pybcc installed from ``tree`` as a user installs it (`pip
+    install`, not editable; pyelftools from PyPI; bytecode compiled), made
+    by PY: -> its directory. Built once per state of the tree and kept in
+    VENVS; the runs measure the console script `VENV/bin/pybcc` and the
+    venv's `python3`, started outside the tree so nothing imports the
+    checkout."""
+    tree = tree or TREE
+    if tree in _venvs:
+        return _venvs[tree]
+    prefix = "venv-" + hashlib.sha256(os.path.abspath(tree).encode()).hexdigest()[:8] + "-"
+    venv = os.path.join(VENVS, prefix + _tree_key(tree))
+    if os.path.exists(os.path.join(venv, "ok")):
+        _venvs[tree] = venv
+        return venv
+    os.makedirs(VENVS, exist_ok=True)
+    for old in os.listdir(VENVS):      # earlier states of this tree
+        if old.startswith(prefix) and old != os.path.basename(venv):
+            shutil.rmtree(os.path.join(VENVS, old), ignore_errors=True)
+    (log or (lambda m: print(m, file=sys.stderr)))(f"building {venv} (pip install {tree})")
+    with tempfile.TemporaryDirectory(prefix="pybcc-wheel-src-") as src:
+        # a copy, so pip's build/ and egg-info never land in the checkout
+        shutil.copytree(os.path.join(tree, "pybcc"), os.path.join(src, "pybcc"),
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy(os.path.join(tree, name), src)
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([PY, "-m", "venv", venv], check=True)
+        subprocess.run([os.path.join(venv, "bin", "python3"), "-m", "pip", "install", "-q", src],
+                       check=True, cwd=src, stdout=subprocess.DEVNULL)
+    open(os.path.join(venv, "ok"), "w").close()
+    _venvs[tree] = venv
+    return venv
+
+
+def pybcc_command(tree=None):
+    """argv that starts pybcc as installed: the venv's console script."""
+    return [os.path.join(installed(tree), "bin", "pybcc")]
+
+
+def venv_python(tree=None):
+    return os.path.join(installed(tree), "bin", "python3")
 
 
 class Result:

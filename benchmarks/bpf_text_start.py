@@ -11,7 +11,8 @@ Three starts, each in a fresh process:
           dialect's precompiled header, compiler facts) already there: what
           a user editing a script sees ("cold (b)");
 - empty:  the first compile ever, in an empty cache ("cold (a)").
-`python3 -c pass` is measured beside, as the floor on this machine.
+pybcc runs as installed (the venv of benchmarks/benchlib.installed), and
+that venv's `python3 -c pass` is measured beside, as the floor on this machine.
 The child prints its own rusage (self and waited-for children, i.e. clang)
 at attached; peak RSS is the script's own (clang's is printed apart).
 """
@@ -24,8 +25,7 @@ import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+import benchlib
 
 SCRIPT = r'''
 import os, resource, sys
@@ -58,9 +58,9 @@ os._exit(0)
 
 
 def run_script(cache, variant):
-    env = dict(os.environ, PYBCC_CACHE_DIR=cache, PYTHONPATH=REPO)
-    r = subprocess.run([sys.executable, "-c", SCRIPT, str(variant)], env=env,
-                       capture_output=True, text=True, cwd=REPO)
+    env = dict(os.environ, PYBCC_CACHE_DIR=cache)
+    r = subprocess.run([benchlib.venv_python(), "-c", SCRIPT, str(variant)], env=env,
+                       capture_output=True, text=True, cwd="/")
     if r.returncode != 0:
         raise SystemExit(f"script failed: {r.stderr[-2000:]}")
     self_cpu, kids_cpu, rss, kids_rss = r.stdout.split()[-4:]
@@ -69,7 +69,7 @@ def run_script(cache, variant):
 
 def interpreter():
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-c", "pass"])
+    subprocess.run([benchlib.venv_python(), "-c", "pass"])
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
@@ -84,6 +84,7 @@ def main():
     ap.add_argument("--only", default="cached,new,empty")
     args = ap.parse_args()
     kinds = args.only.split(",")
+    benchlib.installed(log=lambda m: print(m, file=sys.stderr))
     rows = {k: [] for k in kinds}
     base = tempfile.mkdtemp(prefix="pybcc-bench-text-")
     warm = os.path.join(base, "warm")

@@ -21,8 +21,9 @@ TOOLS = ("execsnoop", "opensnoop", "runqlat", "biolatency")
 
 def impls(tool, env_bcc):
     """(label, argv, env-extra, kind) for each implementation of `tool`."""
-    out = [("pybcc cold", [bl.PY, "-m", "pybcc", tool], {}, "cold"),
-           ("pybcc warm", [bl.PY, "-m", "pybcc", tool], {}, "warm"),
+    pybcc = bl.pybcc_command()     # as installed (benchlib.installed)
+    out = [("pybcc cold", pybcc + [tool], {}, "cold"),
+           ("pybcc warm", pybcc + [tool], {}, "warm"),
            ("libbpf-tools", [f"/usr/sbin/{tool}"], {}, "other")]
     bt = os.path.join(bl.HERE, "bpftrace", tool + ".bt")
     if tool in ("execsnoop", "opensnoop"):

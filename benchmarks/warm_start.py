@@ -6,8 +6,12 @@ libbpf-tools' and bpftrace's version of the same tool where one exists.
 Attached is when the process holds perf-event/BPF-link fds and their number
 has stayed the same for 0.3 s; then it gets SIGINT and its rusage is read
 from wait4 (so the CPU includes detaching and the final report, for every
-implementation alike). The bare interpreter (`python3 -c pass`) is measured
-too: on a loaded machine every CPU figure is inflated, that one included.
+implementation alike). pybcc runs as a user installs it: the `pybcc`
+command of a venv that `pip install`ed this checkout (benchlib.installed;
+not editable, no checkout on sys.path), under the interpreter itself (not
+a wrapper such as pyenv's shim). That venv's bare interpreter (`python3 -c
+pass`) is measured too: on a loaded machine every CPU figure is inflated,
+that one included.
 "norm" is a CPU time divided by libbpf-tools' execsnoop's median in the same
 run: that ratio is what tests/test_startup.py compares with the figures
 committed in benchmarks/warm_start.json.
@@ -82,13 +86,6 @@ def registry_tools():
             if not getattr(t, "alias_of", "") and t.name not in NOT_MEASURED]
 
 
-def compile_bytecode():
-    """Installed packages carry .pyc files; a checkout run with
-    PYTHONDONTWRITEBYTECODE=1 would compile every module on every start."""
-    subprocess.run([bl.PY, "-m", "compileall", "-q", os.path.join(bl.REPO, "pybcc")],
-                   check=False, stdout=subprocess.DEVNULL)
-
-
 def _child_of(pid, timeout=10.0):
     """The pid /usr/bin/time started (the tool)."""
     import time
@@ -116,7 +113,7 @@ def measure(argv, env, timeout=30.0):
         t0 = time.perf_counter()
         p = bl.Child(["/usr/bin/time", "-o", out.name, "-f", "%U %S %M", *argv], env=env,
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                     cwd=bl.REPO)    # python -m pybcc: this checkout
+                     cwd="/")
         tool_pid = _child_of(p.pid)
         n = bl.wait_attached_fds(tool_pid, timeout=timeout, stable=0.3, alive=p.alive) \
             if tool_pid else -1
@@ -140,7 +137,8 @@ def measure(argv, env, timeout=30.0):
 
 def measure_bare(env):
     with tempfile.NamedTemporaryFile(prefix="pybcc-warm-", mode="r") as out:
-        p = bl.Child(["/usr/bin/time", "-o", out.name, "-f", "%U %S %M", bl.PY, "-c", "pass"], env=env)
+        p = bl.Child(["/usr/bin/time", "-o", out.name, "-f", "%U %S %M", bl.venv_python(), "-c", "pass"],
+                     env=env, cwd="/")
         _, ru = bl.wait_rusage(p.pid)
         m = out.read().split()[-1]
     res = bl.Result()
@@ -150,7 +148,7 @@ def measure_bare(env):
 
 def impls(tool):
     args = [target_pid() if a == "{pid}" else a for a in TOOL_ARGS.get(tool, [])]
-    out = [("pybcc warm", [bl.PY, "-m", "pybcc", tool] + args)]
+    out = [("pybcc warm", bl.pybcc_command() + [tool] + args)]
     if os.access(f"/usr/sbin/{tool}", os.X_OK):
         out.append(("libbpf-tools", [f"/usr/sbin/{tool}"]))
     bt = os.path.join(bl.HERE, "bpftrace", tool + ".bt")
@@ -161,7 +159,7 @@ def impls(tool):
 
 def run(reps, log, tools=None):
     """-> {tool: {label: [Result, ...]}}, plus "python3 -c pass" under "_bare"."""
-    compile_bytecode()
+    bl.installed(log=log)
     tools = [t for t in (tools or registry_tools()) if t not in NOT_MEASURED]
     cache = tempfile.mkdtemp(prefix="pybcc-bench-warm-")
     env = dict(os.environ, PYBCC_CACHE_DIR=cache)
@@ -212,7 +210,7 @@ def report(results, targets):
     ref = reference_cpu(results)
     norm = norms(results)
     bare = results["_bare"]["python3 -c pass"]
-    md = [f"Interpreter alone (`python3 -c pass`) in this run: {bl.fmt([r.cpu for r in bare])} s CPU, "
+    md = [f"Interpreter alone (the venv's `python3 -c pass`) in this run: {bl.fmt([r.cpu for r in bare])} s CPU, "
           f"{bl.fmt([r.rss_mb for r in bare], 1)} MB. libbpf-tools' execsnoop (the reference "
           f"of 'norm'): {ref and round(ref, 3)} s CPU.\n"]
     rows = []

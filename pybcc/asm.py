@@ -4,7 +4,9 @@ The loader patches instructions (map fds, global data, calls, CO-RE) and the
 tests and feature probes build tiny programs by hand; both use this module.
 """
 import struct
-from dataclasses import dataclass
+
+
+from .record import record
 
 INSN_SIZE = 8
 
@@ -29,7 +31,7 @@ PSEUDO_CALL = 1
 PSEUDO_KFUNC_CALL = 2
 
 
-@dataclass
+@record
 class Insn:
     code: int
     dst: int = 0
@@ -126,3 +128,12 @@ def flatten(items):
     for item in items:
         out.extend(item if isinstance(item, list) else [item])
     return out
+
+
+def apply_patches(insns, patch_list):
+    """Replay CO-RE patches (btf.core.patches(): (index, code, dst, src, off,
+    imm) each) on a fresh copy of the instructions they were made for. Here,
+    not in btf.core, so a start with remembered patches skips the relocator."""
+    for i, code, dst, src, off, imm in patch_list:
+        ins = insns[i]
+        ins.code, ins.dst, ins.src, ins.off, ins.imm = code, dst, src, off, imm

@@ -7,11 +7,10 @@ A parsed object is remembered in pybcc's cache, keyed by the object's
 digest: a tool's second start reads its spec back (a few ms) instead of
 importing pyelftools and parsing the ELF again.
 """
+from __future__ import annotations
+
 import io
 import os
-import pickle
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional
 
 from . import asm, cache, sections
 from .btf import BTF
@@ -19,6 +18,7 @@ from .btf import types as bt
 from .errors import LoadError
 from .kernel.uapi import BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, MapType
 from .maps.spec import PIN_BY_NAME, PIN_NONE, MapSpec  # noqa: F401  (the specs an object holds)
+from .record import field, record
 
 EM_BPF = 247
 SHF_EXECINSTR = 0x4
@@ -33,7 +33,7 @@ R_BPF_64_32 = 10
 MAX_GLOBAL_DATA = 1 << 26
 
 
-@dataclass
+@record
 class Reloc:
     """A relocation against one instruction of an executable section."""
     insn: int            # instruction index in the section
@@ -45,22 +45,22 @@ class Reloc:
     sym_bind: str        # "global", "local", "weak"
 
 
-@dataclass
+@record
 class Section:
     """An executable section: its instructions and relocations."""
     name: str
-    insns: List[asm.Insn]
-    relocs: Dict[int, Reloc] = field(default_factory=dict)
-    funcs: Dict[str, tuple] = field(default_factory=dict)  # name → (start, end, binding)
+    insns: list[asm.Insn]
+    relocs: dict[int, Reloc] = field(default_factory=dict)
+    funcs: dict[str, tuple] = field(default_factory=dict)  # name → (start, end, binding)
 
 
-@dataclass
+@record
 class ProgramSpec:
     name: str
     section: str
     start: int           # first instruction in the section
     end: int
-    sdef: Optional[sections.SectionDef]
+    sdef: sections.SectionDef | None
     target: str          # what the section name says to attach to
     license: str = "GPL"
     kern_version: int = 0
@@ -70,7 +70,7 @@ class ProgramSpec:
         return self.sdef.prog_type if self.sdef else None
 
 
-@dataclass
+@record
 class Variable:
     """A global variable in a global-data map, settable before load."""
     name: str
@@ -80,7 +80,7 @@ class Variable:
     type_id: int
 
 
-@dataclass
+@record
 class Extern:
     name: str
     kind: str            # "kconfig", "ksym" (variable) or "kfunc"
@@ -88,16 +88,16 @@ class Extern:
     weak: bool
 
 
-@dataclass
+@record
 class ObjectSpec:
     path: str
-    btf: Optional[BTF]
-    btf_ext_data: Optional[bytes]
-    sections: Dict[str, Section]
-    programs: Dict[str, ProgramSpec]
-    maps: Dict[str, MapSpec]
-    variables: Dict[str, Variable]
-    externs: Dict[str, Extern]
+    btf: BTF | None
+    btf_ext_data: bytes | None
+    sections: dict[str, Section]
+    programs: dict[str, ProgramSpec]
+    maps: dict[str, MapSpec]
+    variables: dict[str, Variable]
+    externs: dict[str, Extern]
     license: str
     kern_version: int
     digest: str = ""          # sha256 of the ELF bytes
@@ -118,29 +118,41 @@ def _is_global_data(name):
 
 def load_spec(path_or_bytes, name=None, memo=True):
     """Parse a BPF ELF object (a path or its bytes) into an ObjectSpec.
-    With ``memo``, a spec parsed before (same bytes) comes from the cache."""
+    With ``memo``, a spec parsed before (same bytes) comes from the cache;
+    an object file seen before (same size, times, inode) is not even read."""
     data = path_or_bytes
     path = name or "<bytes>"
+    spec = None
     if isinstance(path_or_bytes, (str, os.PathLike)):
         path = str(path_or_bytes)
-        with open(path, "rb") as f:
-            data = f.read()
-    digest = cache.sha256(data).hexdigest()
-    memo_path = _memo_path(digest) if memo else None
-    spec = _read_memo(memo_path) if memo_path else None
-    if spec is None and memo and path is not None and data is not path_or_bytes:
-        spec = _read_beside(path, digest)
+        digest = cache.remembered_digest("object", [path], lambda: _file_digest(path))
+        if memo:
+            spec = _read_beside(path, digest) or _read_memo_of(digest)
+        if spec is None:
+            with open(path, "rb") as f:
+                data = f.read()
+            digest = cache.sha256(data).hexdigest()
+    else:
+        digest = cache.sha256(data).hexdigest()
+        if memo:
+            spec = _read_memo_of(digest)
     if spec is not None:
         spec.path = path
         return spec
+    memo_path = _memo_path(digest) if memo else None
     spec = _parse(data, path)
     spec.digest = digest
     if memo_path:
         try:
-            cache.write_entry(memo_path, pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL))
+            cache.write_entry(memo_path, _pickled(spec))
         except OSError:
             pass    # an unusable cache only costs time
     return spec
+
+
+def _file_digest(path):
+    with open(path, "rb") as f:
+        return cache.sha256(f.read()).hexdigest()
 
 
 def _parse(data, path):
@@ -157,8 +169,10 @@ def _parse(data, path):
 
 
 # The memo holds pickled spec classes: it is only valid for the code that
-# wrote it, so its key covers the modules whose classes it holds.
-_SPEC_MODULES = ("elf_reader.py", "asm.py", "sections.py", "btf/types.py", "maps/spec.py")
+# wrote it, so its key covers the contents of the modules whose classes it
+# holds (contents, not mtimes: a wheel's install sets new mtimes, and the
+# specs shipped beside the prebuilt objects must still match).
+_SPEC_MODULES = ("elf_reader.py", "asm.py", "sections.py", "record.py", "btf/types.py", "maps/spec.py")
 _code_id = None
 
 
@@ -167,15 +181,20 @@ def _code():
     global _code_id
     if _code_id is None:
         here = os.path.dirname(os.path.abspath(__file__))
-        stamps = []
-        for rel in _SPEC_MODULES:
-            try:
-                st = os.stat(os.path.join(here, rel))
-                stamps.append(f"{rel}:{st.st_size}:{st.st_mtime_ns}")
-            except OSError:
-                stamps.append(rel)
-        _code_id = cache.sha256(";".join(stamps).encode()).hexdigest()[:16]
+        paths = [os.path.join(here, rel) for rel in _SPEC_MODULES]
+        _code_id = cache.remembered_digest("spec-code", paths, lambda: _contents_id(here))
     return _code_id
+
+
+def _contents_id(here):
+    h = cache.sha256()
+    for rel in _SPEC_MODULES:
+        try:
+            with open(os.path.join(here, rel), "rb") as f:
+                h.update(rel.encode() + b"\0" + f.read())
+        except OSError:
+            h.update(rel.encode())
+    return h.hexdigest()[:16]
 
 
 def _memo_path(digest):
@@ -187,6 +206,11 @@ def _memo_path(digest):
         return None
 
 
+def _read_memo_of(digest):
+    path = _memo_path(digest)
+    return _read_memo(path) if path else None
+
+
 def _read_memo(path):
     # entry_ok(): private directory, our file, digest intact (see pybcc.cache);
     # the pickle is as trusted as the objects the same cache feeds the kernel.
@@ -195,10 +219,19 @@ def _read_memo(path):
     return _read_pickle(path)
 
 
+def _pickled(spec):
+    import pickle
+    return pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def _read_pickle(path):
     try:
+        from _pickle import load    # the C unpickler: pickle.py adds ~1 ms of imports
+    except ImportError:
+        from pickle import load
+    try:
         with open(path, "rb") as f:
-            spec = pickle.load(f)
+            spec = load(f)
     except Exception:  # noqa: BLE001 (a stale or foreign pickle: parse again)
         return None
     return spec if isinstance(spec, ObjectSpec) else None
@@ -234,7 +267,7 @@ def write_spec_beside(path):
         return out
     spec = _parse(data, path)
     spec.digest = digest
-    cache.write_atomic(out, pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL), mode=0o644)
+    cache.write_atomic(out, _pickled(spec), mode=0o644)
     folder, base = os.path.split(path)
     for name in os.listdir(folder):
         if name.startswith(base + ".") and name.endswith(".spec") and \

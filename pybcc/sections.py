@@ -6,17 +6,18 @@ uses for the same attachment ("kprobe", "kretfunc", "tracepoint", ...), which
 the bcc dialect and the BPF class attach by. pybcc.autoattach attaches a
 loaded program by its section.
 """
-from dataclasses import dataclass
-from typing import Optional
+from __future__ import annotations
+
 
 from .kernel.uapi import AttachType as A, ProgType as P
+from .record import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SectionDef:
     prefix: str            # "kprobe/" (takes a target) or "xdp" (exact name)
     prog_type: P
-    attach_type: Optional[A] = None   # expected_attach_type at load time
+    attach_type: A | None = None   # expected_attach_type at load time
     kind: str = ""         # how to attach: "kprobe", "tracepoint", ... ("" = by hand)
     btf_prefix: str = ""   # for BTF-targeted programs: kernel BTF name prefix
     sleepable: bool = False

@@ -2,7 +2,10 @@
 libbpf-tools' execsnoop measured in the same run (so a busy or slow machine
 moves both), stays within 30 % of the figures committed in
 benchmarks/warm_start.json (written by `benchmarks/warm_start.py
---write-figures`, shown in benchmarks/RESULTS.md).
+--write-figures`, shown in benchmarks/RESULTS.md). Like the benchmark, it
+runs pybcc as installed: the `pybcc` command of a venv that `pip install`ed
+this checkout (benchmarks/benchlib.installed, built once per state of the
+tree).
 
 Also checked: a warm start imports neither pyelftools nor OpenSSL, and
 does not parse the kernel's BTF."""
@@ -24,7 +27,7 @@ SLACK = 1.30
 
 
 def _pybcc(tool):
-    return [warm_start.bl.PY, "-m", "pybcc", tool] + warm_start.TOOL_ARGS.get(tool, [])
+    return warm_start.bl.pybcc_command() + [tool] + warm_start.TOOL_ARGS.get(tool, [])
 
 
 @pytest.fixture
@@ -32,7 +35,7 @@ def warm_env(root, tmp_path):
     if not os.access(f"/usr/sbin/{warm_start.REFERENCE}", os.X_OK):
         pytest.skip(f"libbpf-tools' {warm_start.REFERENCE} is not installed (scripts/setup.sh)")
     env = dict(os.environ, PYBCC_CACHE_DIR=str(tmp_path))
-    warm_start.compile_bytecode()
+    warm_start.bl.installed(log=lambda m: None)
     for tool in TOOLS:
         r = warm_start.measure(_pybcc(tool), env)   # fills the caches
         assert r.ready is not None, f"{tool} did not attach: {r.error}"

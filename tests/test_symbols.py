@@ -550,3 +550,31 @@ def test_pattern_matching():
     if _kallsyms_readable():
         names = S.kernel_symbols().functions(r"vfs_rea")
         assert names and all(n.startswith("vfs_rea") for n in names)
+
+
+def test_elf_address_table_is_mapped_from_its_memo_on_the_next_load():
+    """The second ElfSymbols of a file maps the table the first wrote
+    (symbols/elfsyms_memo.py) and answers every lookup the same; a file
+    changed in place gets a new table."""
+    from pybcc.symbols import elfsyms_memo
+    libc = libpath.find_library("c")
+    built = elfsyms.ElfSymbols(libc)
+    mapped = elfsyms.ElfSymbols(libc)
+    assert isinstance(mapped._names, elfsyms_memo.Names) and len(mapped) == len(built) > 100
+    assert (mapped.build_id, mapped.loads, mapped.elf_type) == (built.build_id, built.loads, built.elf_type)
+    for i in range(0, len(built), max(1, len(built) // 200)):
+        addr = built._addrs[i]
+        assert mapped.lookup(addr + 1) == built.lookup(addr + 1)
+    assert mapped.find("getpid") == built.find("getpid")
+
+
+@pytest.mark.skipif(not HAVE_GCC, reason="needs gcc")
+def test_elf_memo_follows_the_file(tmp_path):
+    from pybcc.symbols import elfsyms_memo
+    prog = build(tmp_path)
+    first = elfsyms.ElfSymbols(prog)
+    assert "main" in first._names and isinstance(first._names, list)
+    assert isinstance(elfsyms.ElfSymbols(prog)._names, elfsyms_memo.Names)
+    os.utime(prog, ns=(1, 1))       # a rebuilt file: a new identity, a new table
+    again = elfsyms.ElfSymbols(prog)
+    assert isinstance(again._names, list) and again._names == first._names

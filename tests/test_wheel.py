@@ -28,6 +28,9 @@ def venv(tmp_path_factory):
         names = set(z.namelist())
     for arch in ("x86", "arm64"):
         assert f"pybcc/tools/prebuilt/{arch}/execsnoop.bpf.o" in names, arch
+        # its parsed spec too: a first start parses no ELF (elf_reader._read_beside)
+        assert any(n.startswith(f"pybcc/tools/prebuilt/{arch}/execsnoop.bpf.o.") and n.endswith(".spec")
+                   for n in names), arch
     env_dir = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
     py = str(env_dir / "bin" / "python")
@@ -61,6 +64,18 @@ def test_wheel_tools_run_without_a_compiler(venv):
     r = _run(venv, "-m", "pybcc", "execsnoop", "--duration", "6")
     proc.wait()
     assert r.returncode == 0 and marker in r.stdout, r.stdout + r.stderr
+
+
+def test_wheel_first_start_parses_no_elf(venv):
+    """The spec shipped beside a prebuilt object matches once installed (it
+    is keyed by contents, not by the mtimes an install sets)."""
+    code = ("import sys\n"
+            "from pybcc.tools.lib.runtime import Tool\n"
+            "with Tool('execsnoop', {}) as t:\n"
+            "    pass\n"
+            "print('elftools' in sys.modules)\n")
+    r = _run(venv, "-c", code)
+    assert r.returncode == 0 and r.stdout.split() == ["False"], r.stdout + r.stderr
 
 
 def test_wheel_bpf_text_says_how_to_get_a_compiler(venv):

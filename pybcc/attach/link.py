@@ -8,7 +8,6 @@ through its cleanup callbacks on close.
 """
 import ctypes
 import os
-import threading
 
 from ..errors import BPFError
 from ..kernel import bpf
@@ -93,6 +92,7 @@ def close_all(links):
         for link in links:
             close(link)
         return errors
+    import threading
     threads = [threading.Thread(target=close, args=(link,), name="pybcc-detach") for link in links]
     for t in threads:
         t.start()

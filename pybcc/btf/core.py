@@ -22,13 +22,14 @@ guide"), and the instruction is patched:
 replay the result as plain tuples so a loader can cache it per
 (object, kernel BTF).
 """
-from dataclasses import dataclass, field
-from typing import List, Optional
+from __future__ import annotations
 
 from .. import asm
+from ..asm import apply_patches  # noqa: F401  (patches() and apply_patches() go together)
 from ..errors import LoadError
 from .types import (ARRAY, ENUM, ENUM64, FLOAT, FUNC_PROTO, FWD, INT, INT_SIGNED, PTR,
                     STRUCT, UNION, UNKN, BTF)
+from ..record import field, record
 
 (FIELD_BYTE_OFFSET, FIELD_BYTE_SIZE, FIELD_EXISTS, FIELD_SIGNED, FIELD_LSHIFT_U64,
  FIELD_RSHIFT_U64, TYPE_ID_LOCAL, TYPE_ID_TARGET, TYPE_EXISTS, TYPE_SIZE,
@@ -85,21 +86,21 @@ def _strip_id(btf, type_id):
 
 # --- access specs -------------------------------------------------------------
 
-@dataclass
+@record
 class Access:
     type_id: int            # struct/union of a member access; element (or root) type of an index
     idx: int
-    name: Optional[str]     # member or enumerator name; None for an array index
+    name: str | None     # member or enumerator name; None for an array index
 
 
-@dataclass
+@record
 class Spec:
     """An access string walked on one BTF: where it lands and how far in."""
     btf: BTF
     root_id: int
     kind: int
-    raw: List[int] = field(default_factory=list)      # every index, anonymous members included
-    acc: List[Access] = field(default_factory=list)   # named members and array indexes
+    raw: list[int] = field(default_factory=list)      # every index, anonymous members included
+    acc: list[Access] = field(default_factory=list)   # named members and array indexes
     bit_offset: int = 0
 
     def describe(self):
@@ -451,7 +452,7 @@ def _enum_value(kind, spec):
     return spec.btf[acc.type_id].members[acc.idx].value
 
 
-@dataclass
+@record
 class Relocation:
     """One resolved relocation. ``orig`` is the value computed on the local
     BTF (what clang put in the instruction), ``new`` the target's."""
@@ -462,7 +463,7 @@ class Relocation:
     orig: int = 0
     new: int = 0
     validate: bool = True
-    poison: Optional[str] = None   # why the instruction was poisoned
+    poison: str | None = None   # why the instruction was poisoned
     orig_sz: int = 0
     new_sz: int = 0
     fail_memsz: bool = False
@@ -668,13 +669,6 @@ def relocate(insns, relos, local_btf, target_btf=None, section="", base=0):
 def patches(results):
     """The instruction changes of ``results`` as plain tuples (cacheable)."""
     return [p for r in results for p in r.patch]
-
-
-def apply_patches(insns, patch_list):
-    """Replay ``patches()`` output on a fresh copy of the same instructions."""
-    for i, code, dst, src, off, imm in patch_list:
-        ins = insns[i]
-        ins.code, ins.dst, ins.src, ins.off, ins.imm = code, dst, src, off, imm
 
 
 def explain_poison(results, verifier_log):

@@ -7,16 +7,17 @@ from the end of the header. Each info block starts with a u32 record size,
 followed by groups of {u32 section name offset, u32 count, records...}.
 Names and source lines are offsets into the .BTF string table.
 """
+from __future__ import annotations
+
 import struct
-from dataclasses import dataclass
-from typing import Dict, List
 
 from ..errors import FormatError
+from ..record import record
 
 MAGIC = 0xEB9F
 
 
-@dataclass
+@record
 class _AtInsn:
     """A record about one instruction of a program section."""
     insn_off: int       # bytes from the start of the ELF section
@@ -26,13 +27,13 @@ class _AtInsn:
         return self.insn_off // 8
 
 
-@dataclass
+@record
 class FuncInfo(_AtInsn):
     type_id: int        # BTF FUNC type
     name: str = ""
 
 
-@dataclass
+@record
 class LineInfo(_AtInsn):
     file_name: str
     source: str         # text of the source line, as clang recorded it
@@ -42,7 +43,7 @@ class LineInfo(_AtInsn):
     line_off: int = 0
 
 
-@dataclass
+@record
 class CoreRelo(_AtInsn):
     type_id: int        # local (program BTF) root type
     access: str         # access string, e.g. "0:1:2"
@@ -52,9 +53,9 @@ class CoreRelo(_AtInsn):
 
 class BTFExt:
     def __init__(self):
-        self.func_info: Dict[str, List[FuncInfo]] = {}
-        self.line_info: Dict[str, List[LineInfo]] = {}
-        self.core_relos: Dict[str, List[CoreRelo]] = {}
+        self.func_info: dict[str, list[FuncInfo]] = {}
+        self.line_info: dict[str, list[LineInfo]] = {}
+        self.core_relos: dict[str, list[CoreRelo]] = {}
 
     @classmethod
     def parse(cls, data, btf):

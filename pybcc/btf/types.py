@@ -4,13 +4,14 @@ One ``Type`` object per BTF type, ids as in the blob (0 is void). Split BTF
 (module or program BTF on top of vmlinux) is supported through ``base``.
 The format is described in the kernel's Documentation/bpf/btf.rst.
 """
+from __future__ import annotations
+
 import contextlib
 import gc
 import struct
-from dataclasses import dataclass, field
-from typing import List, Optional
 
 from ..errors import FormatError
+from ..record import field, record
 
 MAGIC = 0xEB9F
 HEADER = struct.Struct("<HBBIIIII")
@@ -29,7 +30,7 @@ MAX_DEPTH = 64
 INT_SIGNED, INT_CHAR, INT_BOOL = 1, 2, 4
 
 
-@dataclass
+@record
 class Member:
     name: str
     type: int
@@ -37,26 +38,26 @@ class Member:
     bitfield_size: int = 0   # 0 unless a bitfield
 
 
-@dataclass
+@record
 class EnumValue:
     name: str
     value: int
 
 
-@dataclass
+@record
 class Param:
     name: str
     type: int
 
 
-@dataclass
+@record
 class VarSecinfo:
     type: int
     offset: int
     size: int
 
 
-@dataclass
+@record
 class Type:
     id: int
     kind: int
@@ -72,7 +73,7 @@ class Type:
     index_type: int = 0
     nelems: int = 0
     # STRUCT/UNION members, ENUM values, FUNC_PROTO params, DATASEC vars
-    members: List = field(default_factory=list)
+    members: list = field(default_factory=list)
     # FUNC and VAR linkage, DECL_TAG component index
     linkage: int = 0
 
@@ -379,7 +380,7 @@ def _string_offsets(table):
     return offsets
 
 
-_kernel_btf: Optional[BTF] = None
+_kernel_btf: BTF | None = None
 
 
 # --- decoding type records -----------------------------------------------------

@@ -10,9 +10,9 @@ import fnmatch
 import functools
 import os
 import re
-from dataclasses import dataclass
 
 from ..errors import AttachError, BPFError, FormatError
+from ..record import record
 
 _CANDIDATES = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
 
@@ -101,7 +101,7 @@ def tracepoint_id(category, name=None):
     return int(_read_event_file(category, name, "id"))
 
 
-@dataclass
+@record
 class Field:
     name: str
     type: str          # C type without the name, e.g. "char[16]", "const char *"
@@ -112,7 +112,7 @@ class Field:
     array_len: int = 0       # fixed array length, 0 when not an array
 
 
-@dataclass
+@record
 class TracepointFormat:
     name: str
     id: int

@@ -7,13 +7,13 @@ then each program is linked (linker.py: its subprograms appended, its map and
 data references patched) and loaded. A rejected program raises
 VerifierError that points at the C line.
 """
+from __future__ import annotations
+
 import ctypes
-import dataclasses
 import os
 import struct
-from typing import Dict
 
-from .. import asm
+from .. import asm, record
 from ..btf import types as bt
 from ..errors import BPFError, LoadError, NotSupportedError, VerifierError
 from ..kernel import bpf, memlock
@@ -70,9 +70,9 @@ class Collection:
     def __init__(self, spec, loader=None):
         self.spec = spec
         self.loader = loader    # loads programs later (load_program); a Loader
-        self.map_fds: Dict[str, int] = {}
-        self.programs: Dict[str, Program] = {}
-        self.errors: Dict[str, BPFError] = {}
+        self.map_fds: dict[str, int] = {}
+        self.programs: dict[str, Program] = {}
+        self.errors: dict[str, BPFError] = {}
         self.btf_fd = None
         self.btf_error = None
         self._maps = {}
@@ -100,7 +100,7 @@ class Collection:
             raise LoadError(f"no program {name!r} in {self.spec.path} "
                             f"(have: {', '.join(sorted(self.spec.programs)) or 'none'})")
         if sdef is not None:
-            ps = dataclasses.replace(ps, sdef=sdef, target=ps.target if target is None else target)
+            ps = record.replace(ps, sdef=sdef, target=ps.target if target is None else target)
         prog = self.programs[name] = self.loader.load_program(ps)
         self.loader.finish()
         return prog
@@ -151,7 +151,7 @@ def load(source, *, constants=None, programs=None, pin_root=DEFAULT_PIN_ROOT,
     for name, size in (map_sizes or {}).items():
         if name not in spec.maps:
             raise LoadError(f"{spec.path}: no map {name!r} to resize")
-        spec.maps[name] = dataclasses.replace(spec.maps[name], max_entries=size)
+        spec.maps[name] = record.replace(spec.maps[name], max_entries=size)
     loader = Loader(spec, kernel_btf, pin_root, reuse_maps)
     return loader.run(constants or {}, programs, keep_going)
 
@@ -208,17 +208,17 @@ class Loader:
     def _apply_core(self):
         if self.ext is None or not any(self.ext.core_relos.values()):
             return
-        from ..btf import core
         for sec_name, relos in self.ext.core_relos.items():
             if sec_name not in self.insns or not relos:
                 continue
             patches = self.kernel.core_patches(sec_name)
             if patches is None:
+                from ..btf import core    # only when this kernel's answers are not remembered
                 results = core.relocate(self.insns[sec_name], relos, self.spec.btf,
                                         self.kernel.core_targets, section=sec_name)
                 self.kernel.set_core_patches(sec_name, core.patches(results))
             else:
-                core.apply_patches(self.insns[sec_name], patches)
+                asm.apply_patches(self.insns[sec_name], patches)
 
     # --- externs ---------------------------------------------------------------
 

@@ -5,23 +5,24 @@ libbpf's virtual LINUX_* ones) in a read-only ".kconfig" data map; typed
 __ksym variables and kfuncs get kernel BTF ids; untyped __ksym variables get
 addresses from kallsyms. The linker patches the references.
 """
+from __future__ import annotations
+
 import os
-from dataclasses import dataclass, field
-from typing import Dict, Optional
 
 from ..btf import types as bt
 from ..errors import LoadError
 from ..kernel import features
 from ..kernel.uapi import BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, MapType
 from ..maps.spec import MapSpec
+from ..record import field, record
 
 
-@dataclass
+@record
 class Externs:
-    ksyms: Dict[str, int] = field(default_factory=dict)        # typed ksym/kfunc → kernel BTF id
-    ksym_addrs: Dict[str, int] = field(default_factory=dict)   # untyped ksym → address
-    kconfig_offsets: Dict[str, int] = field(default_factory=dict)  # kconfig extern → offset
-    kconfig_map: Optional[MapSpec] = None                      # the ".kconfig" data map
+    ksyms: dict[str, int] = field(default_factory=dict)        # typed ksym/kfunc → kernel BTF id
+    ksym_addrs: dict[str, int] = field(default_factory=dict)   # untyped ksym → address
+    kconfig_offsets: dict[str, int] = field(default_factory=dict)  # kconfig extern → offset
+    kconfig_map: MapSpec | None = None                      # the ".kconfig" data map
 
 
 def layout(spec, kernel):

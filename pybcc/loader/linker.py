@@ -7,17 +7,15 @@ relocated instruction: map references become map fds, global-data references
 map values, calls and function pointers pc-relative offsets, externs kernel
 BTF ids, addresses or .kconfig values (externs.py lays those out).
 """
-import copy
-from dataclasses import dataclass
-from typing import List
+from __future__ import annotations
 
 from .. import asm
-from ..btf import types as bt
 from ..elf_reader import R_BPF_64_32, R_BPF_64_64
 from ..errors import LoadError
+from ..record import record
 
 
-@dataclass
+@record
 class LineInfo:
     insn: int           # instruction index in the loaded program
     file_off: int
@@ -31,11 +29,11 @@ class LineInfo:
         return self.line_col >> 10
 
 
-@dataclass
+@record
 class LinkedProgram:
-    insns: List[asm.Insn]
-    func_info: List[tuple]       # (insn, btf type id)
-    line_info: List[LineInfo]
+    insns: list[asm.Insn]
+    func_info: list[tuple]       # (insn, btf type id)
+    line_info: list[LineInfo]
 
 
 class Linker:
@@ -49,13 +47,12 @@ class Linker:
         self.ext = ext
         self.externs = externs
         self.map_fds = {}
-        self._str_offsets = None
 
     def link(self, ps, map_fds):
         """The program's instructions with its subprograms appended and every
         reference (maps, globals, calls, externs) patched."""
         self.map_fds = map_fds
-        out: List[asm.Insn] = []
+        out: list[asm.Insn] = []
         placed = {}
         pending = []
         func_info, line_info = [], []
@@ -63,7 +60,7 @@ class Linker:
         def place(sec_name, start, end):
             pos = len(out)
             placed[(sec_name, start)] = pos
-            out.extend(copy.copy(i) for i in self.insns[sec_name][start:end])
+            out.extend(asm.Insn(i.code, i.dst, i.src, i.off, i.imm) for i in self.insns[sec_name][start:end])
             pending.append((sec_name, start, end, pos))
             self._rebase_ext(sec_name, start, end, pos, func_info, line_info)
             return pos
@@ -156,12 +153,10 @@ class Linker:
             k = rec.insn_off // asm.INSN_SIZE
             if start <= k < end:
                 func_info.append((pos + k - start, rec.type_id))
-        if self._str_offsets is None:
-            self._str_offsets = bt._string_offsets(self.spec.btf._own_strings)
-        offsets = self._str_offsets
+        # .BTF.ext's string offsets index the object's string table, which
+        # the BTF loaded for it keeps as its prefix (BTF.to_bytes): as is.
         for rec in self.ext.line_info.get(sec_name, ()):
             k = rec.insn_off // asm.INSN_SIZE
             if start <= k < end:
-                line_info.append(LineInfo(pos + k - start, offsets.get(rec.file_name, 0),
-                                          offsets.get(rec.source, 0), (rec.line << 10) | rec.col,
-                                          rec.file_name, rec.source))
+                line_info.append(LineInfo(pos + k - start, rec.file_name_off, rec.line_off,
+                                          (rec.line << 10) | rec.col, rec.file_name, rec.source))

@@ -1,67 +1,53 @@
 """Pick the map class for a map type and wrap an fd in it; create maps."""
-import dataclasses
 import os
 
+from .. import record
 from ..errors import BPFError, MapError
 from ..kernel import bpf, memlock
 from ..kernel.uapi import MapType
 
-_classes = None
-
-
-def _class_table():
-    """Map type → class; imported on first use (creating maps needs none)."""
-    global _classes
-    if _classes is not None:
-        return _classes
-    from .array import ArrayMap
-    from .fdmaps import FdMap, MapInMap, PerfEventArrayMap, ProgArrayMap
-    from .lpm import LpmTrieMap
-    from .map import HashMap
-    from .percpu import PerCpuArrayMap, PerCpuHashMap
-    from .queue import BloomFilterMap, QueueMap, StackMap
-    from .stacktrace import StackTraceMap
-    from .storage import LocalStorageMap
-    _classes = {
-        MapType.HASH: HashMap,
-        MapType.LRU_HASH: HashMap,
-        MapType.ARRAY: ArrayMap,
-        MapType.PERCPU_HASH: PerCpuHashMap,
-        MapType.LRU_PERCPU_HASH: PerCpuHashMap,
-        MapType.PERCPU_ARRAY: PerCpuArrayMap,
-        MapType.LPM_TRIE: LpmTrieMap,
-        MapType.STACK_TRACE: StackTraceMap,
-        MapType.QUEUE: QueueMap,
-        MapType.STACK: StackMap,
-        MapType.BLOOM_FILTER: BloomFilterMap,
-        MapType.PROG_ARRAY: ProgArrayMap,
-        MapType.ARRAY_OF_MAPS: MapInMap,
-        MapType.HASH_OF_MAPS: MapInMap,
-        MapType.PERF_EVENT_ARRAY: PerfEventArrayMap,
-        MapType.CGROUP_ARRAY: FdMap,
-        MapType.DEVMAP: FdMap,
-        MapType.DEVMAP_HASH: FdMap,
-        MapType.CPUMAP: FdMap,
-        MapType.XSKMAP: FdMap,
-        MapType.SOCKMAP: FdMap,
-        MapType.SOCKHASH: FdMap,
-        MapType.REUSEPORT_SOCKARRAY: FdMap,
-        MapType.CGROUP_STORAGE: HashMap,
-        MapType.PERCPU_CGROUP_STORAGE: PerCpuHashMap,
-        MapType.SK_STORAGE: LocalStorageMap,
-        MapType.INODE_STORAGE: LocalStorageMap,
-        MapType.TASK_STORAGE: LocalStorageMap,
-        MapType.CGRP_STORAGE: LocalStorageMap,
-        # RINGBUF, USER_RINGBUF, STRUCT_OPS, ARENA: fd only (Map); the events
-        # package reads ring buffers.
-    }
-    return _classes
+# Map type → (module, class): a module is imported when a map of its kind is
+# first opened (LPM tries import ipaddress, and a tool opens two or three kinds).
+_CLASSES = {
+    MapType.HASH: ("map", "HashMap"),
+    MapType.LRU_HASH: ("map", "HashMap"),
+    MapType.ARRAY: ("array", "ArrayMap"),
+    MapType.PERCPU_HASH: ("percpu", "PerCpuHashMap"),
+    MapType.LRU_PERCPU_HASH: ("percpu", "PerCpuHashMap"),
+    MapType.PERCPU_ARRAY: ("percpu", "PerCpuArrayMap"),
+    MapType.LPM_TRIE: ("lpm", "LpmTrieMap"),
+    MapType.STACK_TRACE: ("stacktrace", "StackTraceMap"),
+    MapType.QUEUE: ("queue", "QueueMap"),
+    MapType.STACK: ("queue", "StackMap"),
+    MapType.BLOOM_FILTER: ("queue", "BloomFilterMap"),
+    MapType.PROG_ARRAY: ("fdmaps", "ProgArrayMap"),
+    MapType.ARRAY_OF_MAPS: ("fdmaps", "MapInMap"),
+    MapType.HASH_OF_MAPS: ("fdmaps", "MapInMap"),
+    MapType.PERF_EVENT_ARRAY: ("fdmaps", "PerfEventArrayMap"),
+    MapType.CGROUP_ARRAY: ("fdmaps", "FdMap"),
+    MapType.DEVMAP: ("fdmaps", "FdMap"),
+    MapType.DEVMAP_HASH: ("fdmaps", "FdMap"),
+    MapType.CPUMAP: ("fdmaps", "FdMap"),
+    MapType.XSKMAP: ("fdmaps", "FdMap"),
+    MapType.SOCKMAP: ("fdmaps", "FdMap"),
+    MapType.SOCKHASH: ("fdmaps", "FdMap"),
+    MapType.REUSEPORT_SOCKARRAY: ("fdmaps", "FdMap"),
+    MapType.CGROUP_STORAGE: ("map", "HashMap"),
+    MapType.PERCPU_CGROUP_STORAGE: ("percpu", "PerCpuHashMap"),
+    MapType.SK_STORAGE: ("storage", "LocalStorageMap"),
+    MapType.INODE_STORAGE: ("storage", "LocalStorageMap"),
+    MapType.TASK_STORAGE: ("storage", "LocalStorageMap"),
+    MapType.CGRP_STORAGE: ("storage", "LocalStorageMap"),
+    # RINGBUF, USER_RINGBUF, STRUCT_OPS, ARENA: fd only (Map); the events
+    # package reads ring buffers.
+}
 
 
 def map_class(map_type):
     """The class that gives access fitting ``map_type`` (Map if none)."""
-    from .map import Map
-    return _class_table().get(map_type, Map)
+    import importlib
+    module, name = _CLASSES.get(map_type, ("map", "Map"))
+    return getattr(importlib.import_module(f"{__package__}.{module}"), name)
 
 
 def open_map(fd, spec, **options):
@@ -106,7 +92,7 @@ def create_map(spec, btf_fd=None, inner_map_fd=0, map_extra=0, **options):
     loaded with bpf.btf_load) is given; the codecs use spec.btf either way.
     """
     if map_extra:
-        spec = dataclasses.replace(spec, map_extra=map_extra)
+        spec = record.replace(spec, map_extra=map_extra)
     try:
         fd = create_fd(spec, btf_fd or None, inner_map_fd)
     except BPFError as e:

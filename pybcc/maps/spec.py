@@ -1,20 +1,21 @@
 """MapSpec: one map described before it exists (from an ELF object, or
 written by hand for create_map), and recovered from the kernel for an open fd.
 """
+from __future__ import annotations
+
 import os
-from dataclasses import dataclass, field
-from typing import Any, Dict, Optional
 
 from ..kernel import bpf
 from ..kernel.bpf import map_info  # noqa: F401  (maps.map_info)
 from ..kernel.uapi import Cmd, MapType
+from ..record import field, record
 
 # libbpf's pinning values for BTF-defined maps (LIBBPF_PIN_*).
 PIN_NONE = 0
 PIN_BY_NAME = 1
 
 
-@dataclass
+@record
 class MapSpec:
     name: str = ""
     type: MapType = MapType.HASH    # a plain int for a type newer than MapType
@@ -22,17 +23,17 @@ class MapSpec:
     value_size: int = 4
     max_entries: int = 1
     flags: int = 0
-    btf: Any = None                 # a pybcc.btf.BTF, or None
+    btf: object = None                 # a pybcc.btf.BTF, or None
     btf_key_type_id: int = 0
     btf_value_type_id: int = 0
-    inner: Optional["MapSpec"] = None   # map-in-map: the inner maps' spec
+    inner: MapSpec | None = None   # map-in-map: the inner maps' spec
     pinning: int = PIN_NONE
     id: int = 0                     # the kernel's map id, when known
     numa_node: int = 0
     map_extra: int = 0
     # From an ELF object:
-    init_slots: Dict[int, str] = field(default_factory=dict)  # slot → map/program name
-    data: Optional[bytearray] = None  # initial contents of a global-data map
+    init_slots: dict[int, str] = field(default_factory=dict)  # slot → map/program name
+    data: bytearray | None = None  # initial contents of a global-data map
     section: str = ""                 # ELF section of a global-data map
     freeze: bool = False              # freeze after filling (.rodata, .kconfig)
 

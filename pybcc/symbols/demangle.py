@@ -15,10 +15,9 @@ _CACHE_MAX = 65536
 
 
 def _load_cxa():
-    import ctypes.util      # runs subprocesses of its own: only when a name needs it
-    path = ctypes.util.find_library("stdc++") or "libstdc++.so.6"
+    import ctypes
     try:
-        lib = ctypes.CDLL(path)
+        lib = _libstdcxx()
         libc = ctypes.CDLL(None)
         fn = lib.__cxa_demangle
     except (OSError, AttributeError):
@@ -38,6 +37,20 @@ def _load_cxa():
         finally:
             free(ptr)  # the result is malloc()ed for us
     return cxa
+
+
+def _libstdcxx():
+    """libstdc++ by its soname, as the dynamic linker finds it; else wherever
+    ctypes.util finds it (which runs ldconfig and a compiler: ~10 ms)."""
+    import ctypes
+    try:
+        return ctypes.CDLL("libstdc++.so.6")
+    except OSError:
+        import ctypes.util
+        path = ctypes.util.find_library("stdc++")
+        if not path:
+            raise
+        return ctypes.CDLL(path)
 
 
 class _CxxFilt:

@@ -14,7 +14,7 @@ import stat
 from array import array
 from collections import OrderedDict, namedtuple
 
-from . import debuginfo
+from . import debuginfo, elfsyms_memo
 from .format import as_str
 from .elf import STB_GLOBAL, STB_WEAK, STT_FUNC, STT_GNU_IFUNC, ElfError, ElfFile, hidden_versions
 
@@ -96,7 +96,43 @@ class ElfSymbols:
         self.path = path
         self._open_path, self._image = open_path, image
         self._index_memo = None
-        self._build(self._entries(_ByAddress(), first=True).by_addr)
+        self._ifuncs = set()
+        st = os.stat(open_path or path) if image is None else None
+        if st is None or not self._from_memo(st):
+            self._build(self._entries(_ByAddress(), first=True).by_addr)
+            if st is not None:
+                elfsyms_memo.store(st, self._addrs, self._sizes, self._names, self._info())
+
+    def _info(self):
+        return {"elf_type": self.elf_type, "build_id": self.build_id, "loads": self.loads,
+                "debug_file": self.debug_file, "stripped": self._stripped,
+                "debuglink": self._debuglink, "debug_sig": _signature(self.debug_file)}
+
+    def _from_memo(self, st):
+        """The address table from the file's memo (elfsyms_memo), if there is one."""
+        found = elfsyms_memo.load(st)
+        if found is None:
+            return False
+        self._addrs, self._sizes, self._names, info = found
+        try:
+            self.elf_type, self.build_id = info["elf_type"], info["build_id"]
+            self.loads = [tuple(seg) for seg in info["loads"]]
+            self.debug_file = info["debug_file"]
+            if info["stripped"] and not self._same_debug_file(info):
+                return False
+        except (KeyError, TypeError, ValueError):
+            return False
+        return True
+
+    def _same_debug_file(self, info):
+        """Whether a stripped file's separate debug file is still the one
+        (or still none) the memo's table was read with: one is installed
+        or removed apart from the file."""
+        if self.debug_file:
+            return _signature(self.debug_file) == info["debug_sig"]
+        path = self._open_path or self.path
+        link = tuple(info["debuglink"]) if info["debuglink"] else None
+        return debuginfo.find_debug_file(path, self.build_id, link, _debug_root(path)) is None
 
     def _entries(self, entries, first=False):
         """Append (value, size, bind, is_default_version, name) of every
@@ -114,7 +150,9 @@ class ElfSymbols:
                 self.loads = [(s.vaddr, s.offset, s.filesz, s.memsz) for s in elf.loads()]
             self._ifuncs = set()
             self._collect(elf, entries)
-            if elf.section(".symtab") is None and self._image is None:
+            self._stripped = elf.section(".symtab") is None
+            self._debuglink = elf.debuglink() if self._stripped else None
+            if self._stripped and self._image is None:
                 self._add_separate_debug(elf, self._open_path or self.path, entries)
         finally:
             elf.close()
@@ -124,11 +162,7 @@ class ElfSymbols:
         _collect(elf, entries, self._ifuncs)
 
     def _add_separate_debug(self, elf, path, entries):
-        root = ""
-        m = re.match(r"(/proc/\d+/root)/", path)
-        if m:
-            root = m.group(1)
-        dbg = debuginfo.find_debug_file(path, self.build_id, elf.debuglink(), root)
+        dbg = debuginfo.find_debug_file(path, self.build_id, self._debuglink, _debug_root(path))
         if dbg:
             try:
                 with ElfFile.open(dbg) as d:
@@ -207,6 +241,22 @@ class ElfSymbols:
             if seg_off <= offset < seg_off + filesz:
                 return offset - seg_off + seg_vaddr
         return offset
+
+
+def _debug_root(path):
+    """The /proc/PID/root a path goes through, where debug files are looked up."""
+    m = re.match(r"(/proc/\d+/root)/", path)
+    return m.group(1) if m else ""
+
+
+def _signature(path):
+    if not path:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
 
 
 def _vaddr_to_offset(loads, vaddr):

@@ -18,10 +18,8 @@ root's, in a private directory, not writable by others) and by its shape
 start: what it holds is only addresses and names (no code, nothing the
 compiler reads), and whoever could rewrite it could rewrite a digest too.
 """
-import mmap
 import os
 import struct
-import sys
 from array import array
 
 from .. import cache
@@ -50,20 +48,7 @@ def load():
         path = _path()
     except OSError:
         return None
-    if path is None or not cache.entry_ok(path, digest=False):
-        return None
-    with open(path, "rb") as f:
-        try:
-            mm = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
-        except (OSError, ValueError):
-            return None
-    table = _unpack(mm)
-    if table is None:
-        print(f"pybcc: warning: cache entry {path} is truncated or not a symbol table: "
-              "rebuilding it", file=sys.stderr)
-        mm.close()
-        _remove(path)
-    return table
+    return cache.read_mapped(path, _unpack, "a symbol table") if path else None
 
 
 def _unpack(mm):
@@ -123,13 +108,7 @@ def store(table):
                                            table.text.buffer())), mode=0o600)
         for name in os.listdir(os.path.dirname(path)):
             if name != os.path.basename(path):
-                _remove(os.path.join(os.path.dirname(path), name))
+                cache.remove_entry(os.path.join(os.path.dirname(path), name))
     except (OSError, OverflowError):
         pass
 
-
-def _remove(path):
-    try:
-        os.unlink(path)
-    except OSError:
-        pass

@@ -5,14 +5,15 @@ stock distribution kernel), with what differs from bcc's tool.
 `pybcc --help` and docs/TOOLS.md are made from this list (a test keeps the
 document in step), so a tool exists for users once it is listed here.
 """
-from dataclasses import dataclass
+
+from ..record import record
 
 # Subsystems, in the order `pybcc --help` shows them.
 SUBSYSTEMS = ("Processes", "Files", "Block I/O", "Scheduler and CPU", "Memory",
               "Network", "Syscalls", "Generic probes", "Language runtimes")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ToolInfo:
     name: str
     subsystem: str

@@ -10,12 +10,38 @@ JSON_HELP = ("print NDJSON, one JSON object per line: per event, or per interval
              "for summaries (pybcc extension)")
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """bcc's help layout (the description and examples as written), as wide
+    as the terminal. argparse asks shutil for the width, and importing shutil
+    (zlib, bz2, lzma) costs every tool's start a few ms even without -h."""
+
+    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
+        if width is None:
+            width = _columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _columns():
+    """shutil.get_terminal_size().columns: $COLUMNS, the terminal's, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
+
+
 class ToolParser(argparse.ArgumentParser):
     """argparse with bcc's examples under the help, and a bad value reported
     in one line (what was wrong, and where to look) with exit code 2."""
 
     def __init__(self, prog=None, description=None, examples=None, **kw):
-        kw.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        if kw.get("formatter_class", argparse.RawDescriptionHelpFormatter) is argparse.RawDescriptionHelpFormatter:
+            kw["formatter_class"] = HelpFormatter
         super().__init__(prog=prog, description=description, epilog=examples, **kw)
 
     def error(self, message):

@@ -5,12 +5,12 @@ empties it once a second into a heat map column and keeps the sums, which the
 tool's own report then takes instead of reading the map. Event tools
 (biosnoop) add each event's latency as it arrives.
 """
-import shlex
-import threading
 import time
 
-from ...output.heatmap import HeatMap
 from ...output.histogram import collect_sections
+
+# shlex, threading and the SVG heat map are imported only with --heatmap:
+# the tools that offer it import this module on every start.
 
 HELP = "also draw a latency heat map (time x latency, count as colour) into this SVG file"
 
@@ -20,6 +20,7 @@ def add_heatmap_arg(parser):
 
 
 def command_line(tool, argv):
+    import shlex
     return "pybcc %s %s" % (tool, " ".join(shlex.quote(a) for a in argv))
 
 
@@ -34,6 +35,8 @@ class HistogramTap:
     sections summed into one column), keeping per-section sums for ``take``."""
 
     def __init__(self, hist_map, unit, what, section=None, column_seconds=1.0):
+        import threading
+        from ...output.heatmap import HeatMap
         self.hist_map, self.section = hist_map, section
         self.heatmap = HeatMap(column_seconds, unit, start=0.0, what=what)
         self.column_seconds = column_seconds

@@ -14,9 +14,7 @@ source through the object cache as before.
 """
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 
 from ... import cache
 from ...kernel.arch import target_arch
@@ -31,28 +29,36 @@ COMPAT_DIR = os.path.join(_COMPILER_DIR, "compat")
 INCLUDE_DIR = os.path.join(TOOLS_DIR, "include")
 PREBUILT_DIR = os.path.join(TOOLS_DIR, "prebuilt")
 
-_headers = None
+_header_files = None
 
 
-def _headers_digest():
-    """Contents of every header a tool can include, by relative name."""
-    global _headers
-    if _headers is None:
-        h = cache.sha256()
+def _headers():
+    """Every header a tool can include: [(top directory, path)], sorted."""
+    global _header_files
+    if _header_files is None:
+        _header_files = []
         for top in (INCLUDE_DIR, COMPILER_INCLUDE_DIR, COMPAT_DIR):
             for d, dirs, files in sorted(os.walk(top)):
                 dirs.sort()
-                for name in sorted(files):
-                    path = os.path.join(d, name)
-                    with open(path, "rb") as f:
-                        h.update(os.path.relpath(path, top).encode() + b"\0" + f.read())
-        _headers = h.hexdigest()
-    return _headers
+                _header_files += [(top, os.path.join(d, name)) for name in sorted(files)]
+    return _header_files
 
 
 def _source_digest(src):
+    """Digest of a tool's source and of every header (by relative name),
+    remembered while none of those files changes (cache.remembered_digest)."""
+    headers = _headers()
+    return cache.remembered_digest("prebuilt-source", [p for _, p in headers] + [src],
+                                   lambda: _contents_digest(headers, src))
+
+
+def _contents_digest(headers, src):
+    h = cache.sha256()
+    for top, path in headers:
+        with open(path, "rb") as f:
+            h.update(os.path.relpath(path, top).encode() + b"\0" + f.read())
     with open(src, "rb") as f:
-        return cache.sha256(_headers_digest().encode() + f.read()).hexdigest()
+        return cache.sha256(h.hexdigest().encode() + f.read()).hexdigest()
 
 
 def _paths(name, arch=None):
@@ -92,6 +98,7 @@ def prebuild(arch=None, vmlinux_dir=True, force=False, failed=None):
     directory with that architecture's vmlinux.h (default: the running kernel's).
     ``failed``: a list that collects the tools that do not compile, and the
     others are still built (without it the first failure raises)."""
+    import shutil
     from ... import compiler
     from ...errors import CompileError
     built = []
@@ -138,6 +145,7 @@ def main(argv=None):
                                  "for its vmlinux.h (needed with --arch)")
     p.add_argument("--force", action="store_true", help="rebuild objects that are current too")
     args = p.parse_args(argv)
+    import tempfile
     failed = []         # one tool's failure does not stop the others'
     if args.arch and args.arch != target_arch() and not args.btf:
         p.error("--arch needs --btf (a kernel image of that architecture)")

@@ -9,7 +9,6 @@ import shlex
 import sys
 import time
 
-from ...output import flamegraph, folded, speedscope
 from .outfile import check_writable
 
 FORMATS = ("folded", "svg", "speedscope")
@@ -101,6 +100,7 @@ class StackFile:
         return out
 
     def write(self, stacks):
+        from ...output import flamegraph, folded, speedscope   # at the end only
         fmt = self.format
         total = folded.total(stacks)
         if fmt == "folded":

@@ -1,0 +1,103 @@
+"""An ELF file's function address table, kept on disk and mapped, not rebuilt.
+
+A stack tool that names user frames reads the symbol tables of every
+library its stacks pass through; for a large C++ library (libLLVM: 35k
+functions) that costs ~0.1 s and several MB of Python strings at every
+start. The table (ElfSymbols._build: sorted addresses, sizes, one name per
+address) depends only on the file, so the first start that builds it also
+writes it to <cache>/elfsyms/<key>, keyed by the file's identity (device,
+inode, size, mtime, ctime), and later starts map that file: a lookup
+touches a few of its pages.
+
+Layout (native byte order): a 32-byte header (magic, count, length of the
+names, length of a JSON block), the sorted addresses (u64), the sizes (u64),
+the end offset of each name in the names block (u32), the names (UTF-8,
+back to back), then the JSON block (the file's type, build id, segments,
+separate debug file). It is checked like kallsyms_memo's: a cache entry of
+ours in a private directory, and by its shape; no digest (it is addresses
+and names only, and a digest would mean reading all of it at each start).
+"""
+import json
+import os
+import struct
+from array import array
+
+from .. import cache
+
+_MAGIC = b"PBELFS01"
+_HEADER = struct.Struct("=8sQQQ")
+
+
+class Names:
+    """The i-th name, read from the mapped names block when asked for."""
+
+    def __init__(self, ends, block):
+        self._ends, self._block = ends, block
+
+    def __len__(self):
+        return len(self._ends)
+
+    def __getitem__(self, i):
+        if i < 0:
+            i += len(self._ends)
+        start = self._ends[i - 1] if i else 0
+        return bytes(self._block[start:self._ends[i]]).decode("utf-8", "replace")
+
+
+def _path(st):
+    key = f"{st.st_dev}-{st.st_ino}-{st.st_size}-{st.st_mtime_ns}-{st.st_ctime_ns}"
+    return os.path.join(cache.private_dir("elfsyms"), cache.sha256(key.encode()).hexdigest()[:32])
+
+
+def load(st):
+    """(addrs, sizes, names, info) of the file whose os.stat is ``st``, from
+    its memo; None when there is none (or it is unusable)."""
+    try:
+        path = _path(st)
+    except OSError:
+        return None
+    return cache.read_mapped(path, _unpack, "an address table")
+
+
+def _unpack(mm):
+    """(addrs, sizes, names, info) laid over the mapped file, or None when
+    its shape is not that of a memo (see the module docstring)."""
+    head = mm[:_HEADER.size]
+    if len(head) < _HEADER.size or head[:len(_MAGIC)] != _MAGIC:
+        return None
+    _, count, names_len, info_len = _HEADER.unpack(head)
+    lengths = (8 * count, 8 * count, 4 * count, names_len, info_len)
+    if _HEADER.size + sum(lengths) != len(mm):
+        return None
+    view, pos, parts = memoryview(mm), _HEADER.size, []
+    for n in lengths:
+        parts.append(view[pos:pos + n])
+        pos += n
+    addrs, sizes, ends, names, info = parts
+    ends = ends.cast("I")
+    if count and ends[count - 1] != names_len:
+        return None
+    try:
+        info = json.loads(bytes(info))
+    except ValueError:
+        return None
+    return addrs.cast("Q"), sizes.cast("Q"), Names(ends, names), info
+
+
+def store(st, addrs, sizes, names, info):
+    """Write the table of the file whose os.stat is ``st``. Failures only
+    cost the next start its time."""
+    try:
+        path = _path(st)
+        encoded = [n.encode("utf-8", "surrogateescape") for n in names]
+        ends, total = array("I"), 0
+        for n in encoded:
+            total += len(n)
+            ends.append(total)
+        blob = json.dumps(info).encode()
+        header = _HEADER.pack(_MAGIC, len(addrs), total, len(blob))
+        cache.write_atomic(path, b"".join((header, array("Q", addrs).tobytes(), array("Q", sizes).tobytes(),
+                                           ends.tobytes(), b"".join(encoded), blob)), mode=0o600)
+    except (OSError, OverflowError, ValueError):
+        pass
+
