@@ -13,6 +13,7 @@ private object cache; the table lists every case, then one line per file.
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,14 +32,46 @@ CHILD = ("import os, sys; from pybcc import bcc_compat as c; c.install(); c._mou
 
 
 def file_args(src):
-    """{test file: [its arguments]} as bcc's CMakeLists.txt runs them."""
+    """{test file: (kind, [its arguments])} as bcc's CMakeLists.txt runs them;
+    kind is bcc's test wrapper's: namespace, sudo or simple."""
     try:
         with open(os.path.join(src, "CMakeLists.txt")) as f:
             text = f.read()
     except OSError:
         return {}
-    return {m.group(1): m.group(2).split()
-            for m in re.finditer(r"\b(test_\w+\.py)[ \t]+([^)\n]*)\)", text)}
+    return {m.group(2): (m.group(1), m.group(3).split())
+            for m in re.finditer(r"(\w+)[ \t]+\S*?(test_\w+\.py)[ \t]*([^)\n]*)\)", text)}
+
+
+def _ip(*args):
+    subprocess.run(["ip", *args], check=True, capture_output=True)
+
+
+def netns_up(name):
+    """bcc's wrapper for kind "namespace": the test runs in a network
+    namespace whose eth0 (172.16.1.2/24) is a veth to 172.16.1.1. Here the
+    peer sits in a second namespace, so the host's own network is untouched.
+    Returns the argv prefix that runs a command inside."""
+    ns, peer = name, name + "-peer"
+    _ip("netns", "add", ns)
+    _ip("netns", "add", peer)
+    _ip("link", "add", "bcct0", "netns", ns, "type", "veth", "peer", "name", "bcct1", "netns", peer)
+    _ip("-n", ns, "link", "set", "bcct0", "name", "eth0")
+    _ip("-n", ns, "addr", "add", "172.16.1.2/24", "dev", "eth0")
+    _ip("-n", peer, "addr", "add", "172.16.1.1/24", "dev", "bcct1")
+    for n in (ns, peer):
+        _ip("-n", n, "link", "set", "lo", "up")
+    _ip("-n", ns, "link", "set", "eth0", "up")
+    _ip("-n", peer, "link", "set", "bcct1", "up")
+    if shutil.which("ethtool"):   # as bcc's wrapper: no tx checksum offload
+        subprocess.run(["ip", "netns", "exec", ns, "ethtool", "-K", "eth0", "tx", "off"],
+                       capture_output=True)
+    return ["ip", "netns", "exec", ns]
+
+
+def netns_down(name):
+    for n in (name, name + "-peer"):
+        subprocess.run(["ip", "netns", "delete", n], capture_output=True)
 
 
 def extract(dest):
@@ -61,7 +94,7 @@ def shim_dir(cache):
     return d
 
 
-def run_file(src, name, timeout, cache, args=()):
+def run_file(src, name, timeout, cache, args=(), kind="simple"):
     """One test file under pytest; returns (status, [(case, outcome, reason)])."""
     xml = os.path.join(cache, name + ".xml")
     path = [ROOT, src, shim_dir(cache), os.environ.get("PYTHONPATH", "")]
@@ -69,11 +102,19 @@ def run_file(src, name, timeout, cache, args=()):
                PYTHONPATH=os.pathsep.join(path))
     cmd = [sys.executable, "-c", CHILD, name, "-q", "-p", "no:cacheprovider",
            f"--junitxml={xml}", "-o", "junit_family=xunit1"]
+    ns = f"pybcc-bcct-{os.getpid()}"
     try:
+        if kind == "namespace":
+            cmd = netns_up(ns) + cmd
         proc = subprocess.run(cmd, cwd=src, env=env, capture_output=True, text=True,
                               timeout=timeout)
     except subprocess.TimeoutExpired:
         return "timeout", []
+    except subprocess.CalledProcessError as e:
+        return "error", [(name, "error", f"network namespace: {e.stderr.decode().strip()}")]
+    finally:
+        if kind == "namespace":
+            netns_down(ns)
     if not os.path.exists(xml):
         last = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
         return "error", [(name, "error", last[0])]
@@ -110,7 +151,8 @@ def main():
         argv = file_args(src)
         for name in files:
             base = os.path.basename(name)
-            status, cases = run_file(src, base, args.timeout, tmp, argv.get(base, ()))
+            kind, fargs = argv.get(base, ("simple", ()))
+            status, cases = run_file(src, base, args.timeout, tmp, fargs, kind)
             counts = {o: sum(1 for _, oc, _ in cases if oc == o)
                       for o in ("pass", "xfail", "skip", "fail")}
             summary.append((name, status, counts))

@@ -71,6 +71,26 @@ class TableBase:
     def leaf_scanf(self, leaf_str):
         return ctext.sscanf(leaf_str, getattr(self, "sLeaf", None) or self.Leaf)
 
+    # --- the rest of MutableMapping, which bcc's tables are -------------------
+
+    def popitem(self):
+        """Removes and returns some (key, value); KeyError when empty."""
+        for key in list(self.keys()):
+            try:
+                value = self[key]
+                del self[key]
+            except KeyError:      # gone meanwhile (the program deleted it)
+                continue
+            return key, value
+        raise KeyError("popitem(): table is empty")
+
+    def setdefault(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            self[key] = default
+            return default
+
     # --- iteration, as bcc: iterkeys/itervalues/iteritems ---------------------
 
     def iterkeys(self):
