@@ -588,6 +588,8 @@ def analyse(c_text, header, cflags=(), typed=(), user_vars=None):
         return c_text, {}
     _mark_files(dump, [None])
     records, _ = vmlinux_names(os.path.join(vmdir, "vmlinux.h"))
+    # the program's own copies of kernel structs (redefinitions.py) describe kernel memory
+    records = records | set(re.findall(r"\b(?:struct|union)\s+(__pybcc_own_\w+)", c_text))
     a = _Analysis(c_text, main, records, typed, user_vars,
                   vmlinux_bitfields(os.path.join(vmdir, "vmlinux.h")))
     for d in dump.get("inner", ()):

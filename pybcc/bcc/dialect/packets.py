@@ -99,7 +99,8 @@ class _Packets:
         from . import implicit
         self.data = text.encode("utf-8", "surrogateescape")
         self.headers = headers
-        self.span = implicit._Analysis(text, main, frozenset(), ()).span
+        self.main = main
+        self.analysis = implicit._Analysis(text, main, frozenset(), ())
         self.edits = []           # (begin, end, new bytes), byte offsets
         self.skb = None
 
@@ -134,6 +135,26 @@ class _Packets:
     def _args(self, var, field):
         byte, bit, width = field
         return f"{self.skb}, (u64){var}+{byte}, {bit}, {width}"
+
+    def span(self, node):
+        """(begin, end) byte offsets of node in the text: the expression as
+        written, or the whole use of a macro it comes from (-DPORT=...)."""
+        s = self.analysis.span(node)
+        if s:
+            return s
+        r = node.get("range", {})
+        ends = []
+        for loc, is_end in ((r.get("begin", {}), False), (r.get("end", {}), True)):
+            ex = loc.get("expansionLoc", loc)
+            if ex.get("_file") != self.main or "offset" not in ex:
+                return None
+            if not is_end:
+                ends.append(ex["offset"])
+            elif "expansionLoc" in loc:
+                ends.append(self.analysis._macro_use_end(ex))
+            else:
+                ends.append(ex["offset"] + ex.get("tokLen", 0))
+        return tuple(ends) if None not in ends and ends[0] < ends[1] else None
 
     def _spans(self, node, *nodes):
         spans = [self.span(n) for n in nodes]

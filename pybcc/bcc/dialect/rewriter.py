@@ -120,6 +120,7 @@ class _Rewriter:
         self.counter = 0
         self.in_define = False
         self.warnings = []        # bcc's warnings (printk formats), printed by the caller
+        self.bodies = []          # (program, its "{" and "}" token indexes)
         self.user_vars = {}       # function → parameters declared __user (user memory)
 
     # --- helpers ------------------------------------------------------------
@@ -214,14 +215,28 @@ class _Rewriter:
                     raise self.err(t, "unbalanced '{'")
                 if not self._function(decl_start, i, end):
                     self._scan_tp_refs(i, end)
-                    self._kernel_struct_copy(decl_start, i, end)
                     i = end + 1
                     continue
                 decl_start = None
                 i = end + 1
                 continue
             i += 1
+        self._check_program_calls()
         return self
+
+    def _check_program_calls(self):
+        """As bcc: a program may not call another program (a function that is
+        not static): each is loaded on its own, so the call has no target."""
+        programs = {name for name, _, _ in self.bodies}
+        for name, lo, hi in self.bodies:
+            for k in range(lo + 1, hi):
+                t = self.toks[k]
+                if t.kind == "ident" and t.text in programs:
+                    p = self.sig(k + 1, hi)
+                    before = significant(self.toks, k - 1, -1)
+                    if p < hi and self.toks[p].is_("(") and not self.toks[before].is_("."):
+                        raise self.err(t, f"{name}: cannot call non-static helper function "
+                                       f"{t.text}() (make it static, or inline)")
 
     def _scan_tables(self):
         """Find table names first: #defines may use a table declared later."""
@@ -266,20 +281,6 @@ class _Rewriter:
             sub.toks = body
             sub.in_define = True   # the format may be a macro parameter: checked by clang
             self.edits.append((i, i + 1, m.group(1) + sub._expr(0, len(body))))
-
-    def _kernel_struct_copy(self, decl_start, lbrace, rbrace):
-        """Scripts copy kernel structs that headers keep private (struct
-        mnt_namespace, struct nameidata, ...); vmlinux.h has the kernel's own
-        definition, with the offsets of the running kernel: drop the copy's
-        body so that the kernel's wins (``struct X {...} v;`` → ``struct X v;``)."""
-        if decl_start is None:
-            return
-        head = [t for t in self.toks[decl_start:lbrace] if t.kind not in ("ws", "comment")]
-        if len(head) != 2 or head[0].text not in ("struct", "union") or head[1].kind != "ident":
-            return
-        if head[1].text not in _kernel_records():
-            return
-        self.edits.append((lbrace, rbrace + 1, "\n" * text_of(self.toks, lbrace, rbrace + 1).count("\n")))
 
     def _tp_struct_ref(self, tok):
         m = re.fullmatch(r"tracepoint__(\w+?)__(\w+)", tok.text)
@@ -332,7 +333,11 @@ class _Rewriter:
         elif not is_static and not {"inline", "__inline", "__always_inline"} & set(decl):
             # bcc makes every function of the program that is not static a
             # program, with or without parameters (runqlen's do_perf_event())
+            if len(params) > 7:     # the context and 6 register arguments, as bcc
+                raise self.err(toks[ni], f"{name}: too many arguments, bcc only supports "
+                               "in-register parameters (the context and 6 more)")
             self.functions.append(name)
+            self.bodies.append((name, lbrace, rbrace))
             self._conventions(name, toks[ni])
             self.edits.append((decl_start, decl_start, self._section(name)))
             first = _param_name(params[0]) if params else (None, "")
@@ -755,7 +760,7 @@ def rewrite(text, filename="<text>", cflags=(), implicit_reads=True, use_cache=T
 
 def _rewrite(text, filename, cflags, implicit_reads):
     from ...kernel import tracefs
-    from . import conditionals, implicit, kernel_macros, packets, tracepoints
+    from . import conditionals, implicit, kernel_macros, packets, redefinitions, tracepoints
     version = ""
     rel = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", os.uname().release)
     if rel:
@@ -765,10 +770,14 @@ def _rewrite(text, filename, cflags, implicit_reads):
     kernel = kernel_macros.defines() + kernel_macros.for_text(text)
     text = conditionals.drop_untaken(text, f'#include "{HEADER}"\n{kernel}\n{version}', cflags,
                                      user_dirs + [INCLUDE_DIR], _dropped_include)
+    undefs = []
+    records = _kernel_records()
+    if records:
+        text, undefs = redefinitions.resolve(text, records, redefinitions.vmlinux_h(), HEADER)
     rw = _Rewriter(text, filename, cflags).run()
     body = rw.apply()
 
-    prelude = [_LICENSE_CHECK, f'#include "{HEADER}"', kernel]
+    prelude = [_LICENSE_CHECK, f'#include "{HEADER}"', kernel] + [f"#undef {u}" for u in undefs]
     known = frozenset()
     if rw.tp_structs:
         try:
