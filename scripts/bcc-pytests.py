@@ -94,14 +94,14 @@ def shim_dir(cache):
     return d
 
 
-def run_file(src, name, timeout, cache, args=(), kind="simple"):
+def run_file(src, name, timeout, cache, args=(), kind="simple", select=None):
     """One test file under pytest; returns (status, [(case, outcome, reason)])."""
     xml = os.path.join(cache, name + ".xml")
     path = [ROOT, src, shim_dir(cache), os.environ.get("PYTHONPATH", "")]
     env = dict(os.environ, PYBCC_CACHE_DIR=cache, BCC_TEST_ARGS=" ".join(args),
                PYTHONPATH=os.pathsep.join(path))
     cmd = [sys.executable, "-c", CHILD, name, "-q", "-p", "no:cacheprovider",
-           f"--junitxml={xml}", "-o", "junit_family=xunit1"]
+           f"--junitxml={xml}", "-o", "junit_family=xunit1"] + (["-k", select] if select else [])
     ns = f"pybcc-bcct-{os.getpid()}"
     try:
         if kind == "namespace":
@@ -207,6 +207,7 @@ def main():
     p.add_argument("--src", help="bcc's tests/python directory (default: from the mirror)")
     p.add_argument("--timeout", type=int, default=900, help="seconds per file (default 900)")
     p.add_argument("-v", "--verbose", action="store_true", help="list every test case")
+    p.add_argument("-k", dest="select", metavar="EXPR", help="only the cases pytest's -k selects")
     p.add_argument("--doc", metavar="FILE", help="also write the results as markdown "
                    "(docs/BCC_TESTS.md), with why each failing case fails")
     p.add_argument("files", nargs="*", help="test files (default: every test_*.py)")
@@ -220,7 +221,7 @@ def main():
         for name in files:
             base = os.path.basename(name)
             kind, fargs = argv.get(base, ("simple", ()))
-            status, cases = run_file(src, base, args.timeout, tmp, fargs, kind)
+            status, cases = run_file(src, base, args.timeout, tmp, fargs, kind, args.select)
             counts = {o: sum(1 for _, oc, _ in cases if oc == o)
                       for o in ("pass", "xfail", "skip", "fail")}
             summary.append((name, status, counts))
