@@ -4,7 +4,8 @@
 # store (bpf_dins_pkt) and fixes the IP checksum (incr_cksum_l3); a socket
 # filter on the same device parses every header field the way bcc's
 # examples/networking scripts do and counts what it saw. The receiver gets
-# every datagram (a wrong checksum would drop them) with the new TTL.
+# every datagram (a wrong checksum would drop them) with the new TTL. A
+# header struct of the script's own reads the numbers in the payloads.
 import ctypes
 import os
 import socket
@@ -33,6 +34,16 @@ struct key_t {
     u8 df;
 };
 BPF_HASH(seen, struct key_t, u64);
+BPF_ARRAY(seq_sum, u64, 1);
+
+/* The datagrams' payload, "pybcc packet NN": a header of the program's own. */
+struct payload_t {
+    unsigned int magic;
+    unsigned char rest[8];
+    unsigned char space;
+    unsigned char tens;
+    unsigned char ones;
+} BPF_PACKET_HEADER;
 
 int count_udp(struct __sk_buff *skb) {
     u8 *cursor = 0;
@@ -52,6 +63,9 @@ int count_udp(struct __sk_buff *skb) {
     key.ver_hlen = ip->ver << 4 | ip->hlen;
     key.df = ip->df;
     seen.increment(key);
+    struct payload_t *payload = cursor_advance(cursor, sizeof(*payload));
+    if (udp->dport == PORT && payload->magic == 0x70796263)     /* "pybc" */
+        seq_sum.increment(0, (payload->tens - '0') * 10 + payload->ones - '0');
     return 0;
 }
 
@@ -138,6 +152,8 @@ def main():
                  k.dport, k.length, k.ttl, k.ver_hlen, k.df): v.value for k, v in b["seen"].items()}
         key = (SRC, DST, PORT, 8 + len(b"pybcc packet 00"), want_ttl, 0x45, 1)
         check(seen.get(key) == COUNT, f"socket filter saw {seen}, want {key}: {COUNT}")
+        total = b["seq_sum"][0].value
+        check(total == sum(range(COUNT)), f"sum of the payloads' numbers {total}, want {sum(range(COUNT))}")
         if link:
             link.close()
     finally:
