@@ -20,7 +20,6 @@ import functools
 import os
 import re
 
-from ...errors import CompileError
 
 PROTO_H = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include", "bcc", "proto.h")
 
@@ -76,7 +75,7 @@ def _proto_layouts():
         return layouts(f.read())
 
 
-def rewrite(c_text, header, cflags=()):
+def rewrite(c_text, header, cflags=(), filename="<text>"):
     """c_text with bcc's packet rewrites applied (unchanged when clang
     rejects the text: the real compile reports why)."""
     from . import implicit
@@ -85,7 +84,7 @@ def rewrite(c_text, header, cflags=()):
         return c_text
     implicit._mark_files(dump, [None])
     headers = dict(_proto_layouts(), **layouts(c_text))
-    rw = _Packets(c_text, main, headers)
+    rw = _Packets(c_text, main, headers, filename)
     for d in dump.get("inner", ()):
         loc = d.get("loc", {})
         if d.get("kind") == "FunctionDecl" and d.get("inner") and \
@@ -95,8 +94,9 @@ def rewrite(c_text, header, cflags=()):
 
 
 class _Packets:
-    def __init__(self, text, main, headers):
+    def __init__(self, text, main, headers, filename):
         from . import implicit
+        self.filename = filename
         self.data = text.encode("utf-8", "surrogateescape")
         self.headers = headers
         self.main = main
@@ -113,7 +113,8 @@ class _Packets:
         # the prelude ends with #line 1: count the user's lines after it
         start = self.data.rfind(b"\n#line 1 ", 0, off)
         line = self._line(off) - (self._line(start) + 1 if start >= 0 else 0)
-        return CompileError(f"<text>:{line}: error: {msg}", line=line)
+        from .rewriter import error
+        return error(self.filename, line, msg)
 
     def _field(self, e):
         """(variable name, (byte, bit, width)) when e is ptr->field on a

@@ -802,7 +802,7 @@ def _rewrite(text, filename, cflags, implicit_reads):
     if license_macro:       # after the program, which defines it
         c_text += _LICENSE_FOOTER
     if packets.used(c_text):
-        c_text = packets.rewrite(c_text, HEADER, cflags)
+        c_text = packets.rewrite(c_text, HEADER, cflags, filename)
     submits = {}
     if implicit_reads:
         c_text, submits = implicit.analyse(c_text, HEADER, cflags, rw.typed, rw.user_vars)
