@@ -152,7 +152,10 @@ CAUSES = [
     (("test_lru.py", "test_lru_percpu_hash"), "counts clone() calls on the machine: Python 3.11's "
      "popen forks with vfork(2), so it passes only when another process calls clone() meanwhile"),
     (("test_probe_count.py", "test_probe_quota"), "the quota is the kprobes' (needs kprobes)"),
-]
+] + [(("test_tools_smoke.py", "test_" + tool), f"the smoke test probes the kernel function {fn}: "
+      "needs kprobes (the tool works here on tracepoints and uprobes)")
+     for tool, fn in (("funccount", "__kmalloc_noprof"), ("funclatency", "__kmalloc_noprof"),
+                      ("stackcount", "__kmalloc_noprof"), ("trace", "do_sys_open"))]
 
 
 def cause(name, case, reason, tools):
