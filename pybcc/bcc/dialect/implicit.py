@@ -102,6 +102,12 @@ def _pch(comp, flags, vmdir, header):
     h = hashlib.sha256(b"pybcc-frontend-pch-1")
     with open(header, "rb") as f:
         hdr = f.read()
+    # the headers it includes from its own directory (pybcc_packet.h) count too
+    here = os.path.dirname(header)
+    for name in sorted(os.listdir(here)):
+        if name.endswith(".h") and os.path.join(here, name) != header:
+            with open(os.path.join(here, name), "rb") as f:
+                h.update(name.encode() + b"\0" + f.read())
     for part in (comp.identity, vmdir, build.headers_digest(), *flags):
         h.update(part.encode() + b"\0")
     h.update(hdr)
