@@ -390,3 +390,12 @@ def test_lone_char_is_c_char(root):
     [(key, value)] = h.items()
     assert (key.pid, key.type, key.name, value.value) == (7, b"R", b"ab", b"v")
     b.cleanup()
+
+
+def test_table_of_an_incomplete_type_is_refused():
+    """As bcc: a table's key and leaf types must be complete where it is declared."""
+    from pybcc.bcc import BPF
+    from pybcc.errors import CompileError
+    with pytest.raises(CompileError) as e:
+        BPF(text="BPF_HASH(drops, struct key_t);\nstruct key_t {\n    u64 location;\n};\n")
+    assert "incomplete type 'struct key_t'" in str(e.value) and e.value.line == 1

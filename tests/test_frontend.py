@@ -205,17 +205,100 @@ def test_methods_in_defines():
 # --- unit: printk ------------------------------------------------------------------
 
 def test_printk_checks():
+    """bcc's limits: errors only where the compile would fail; format
+    problems are bcc's warnings, and the program compiles."""
     ok = rw('int f(void *ctx) { bpf_trace_printk("a %d %s\\n", 1, "x"); '
-            'bpf_trace_printk("100%% %llx %pK" "\\n", 1ULL, ctx); return 0; }')
-    assert ok.c_text.count("__pybcc_trace_printk(") == 2
+            'bpf_trace_printk("100%% %llx %p" "\\n", 1ULL, ctx); return 0; }')
+    assert ok.c_text.count("__pybcc_trace_printk(") == 2 and ok.warnings == []
+    warned = [('bpf_trace_printk("%0.2f", 1);', 0, "only %d %u %x %ld %lu %lx %lld %llu %llx %p %s "),
+              ('bpf_trace_printk("%lf", 1);', 0, "only %d %u %x"),
+              ('bpf_trace_printk("%s %s", "a", "b");', 3, "cannot use several %s conversion"),
+              ('bpf_trace_printk("%d %d %d %d", 1, 2, 3);', 9, "cannot use more than 3 conversion"),
+              ('bpf_trace_printk("%d %d", 1);', 0, "2 conversions but 1 argument")]
+    for code, col, msg in warned:
+        r = rw("int f(void *ctx) {\n" + code + "\nreturn 0; }")
+        assert len(r.warnings) == 1 and msg in r.warnings[0], (code, r.warnings)
+        assert r.warnings[0].startswith(f"<text>:2:{19 + col}: warning: "), r.warnings
     bad = [('bpf_trace_printk("%d %d %d %d", 1, 2, 3, 4);', "at most 3"),
-           ('bpf_trace_printk("%f", 1);', "unsupported conversion"),
-           ('bpf_trace_printk("%d %d", 1);', "2 conversions but 1 argument"),
            ('char *s = "x"; bpf_trace_printk(s);', "string literal")]
     for code, msg in bad:
         with pytest.raises(CompileError) as ei:
             rw("int f(void *ctx) {\n" + code + "\nreturn 0; }")
         assert msg in str(ei.value) and ei.value.line == 2, code
+
+
+# --- unit: bcc's packet dialect (packets.py) ------------------------------------------
+
+def test_packet_header_layouts():
+    """Offsets of <bcc/proto.h> fields as bcc computes them: bit by bit, the
+    first bit the most significant of its byte; whole fields on a byte."""
+    from pybcc.bcc.dialect import packets
+    h = packets._proto_layouts()
+    assert h["ethernet_t"] == {"dst": (0, 0, 48), "src": (6, 0, 48), "type": (12, 0, 16)}
+    assert h["dot1q_t"]["vlanid"] == (0, 4, 12) and h["dot1q_t"]["type"] == (2, 0, 16)
+    assert h["arp_t"]["spa"] == (14, 0, 32) and h["arp_t"]["tpa"] == (24, 0, 32)
+    assert h["ip_t"]["hlen"] == (0, 4, 4) and h["ip_t"]["foffset"] == (6, 3, 13)
+    assert h["ip_t"]["dst"] == (16, 0, 32) and h["tcp_t"]["flag_syn"] == (13, 6, 1)
+    own = packets.layouts("struct dns_t { u16 id; u8 qr:1; u8 op:4; char pad[3]; u32 n; } BPF_PACKET_HEADER;")
+    assert own == {"dns_t": {"id": (0, 0, 16), "qr": (2, 0, 1), "op": (2, 1, 4),
+                             "pad": (3, 0, 24), "n": (6, 0, 32)}}
+
+
+def test_packet_field_rewrites():
+    r = rewrite("""#include <bcc/proto.h>
+int f(struct __sk_buff *skb) {
+    u8 *cursor = 0;
+    struct ip_t *ip = cursor_advance(cursor, sizeof(*ip));
+    u32 d = ip->dst;
+    ip->src = d + 1;
+    ip->ttl -= 2;
+    incr_cksum_l3(&ip->hchecksum, d, ip->src);
+    incr_cksum_l4(&ip->hchecksum, d, 7, 1);
+    return ip->ver == 4;
+}
+""", implicit_reads=False)
+    b = body(r)
+    for want in ("u32 d = bpf_dext_pkt(skb, (u64)ip+16, 0, 32);",
+                 "bpf_dins_pkt(skb, (u64)ip+12, 0, 32, d + 1);",
+                 "bpf_dins_pkt(skb, (u64)ip+8, 0, 8, bpf_dext_pkt(skb, (u64)ip+8, 0, 8) - (2));",
+                 "bpf_l3_csum_replace_(skb, (u64)(&ip->hchecksum), d, "
+                 "bpf_dext_pkt(skb, (u64)ip+12, 0, 32), sizeof(ip->src));",
+                 "bpf_l4_csum_replace_(skb, (u64)(&ip->hchecksum), d, 7, (((1) & 0x1) << 4) | sizeof(7));",
+                 "return bpf_dext_pkt(skb, (u64)ip+0, 0, 4) == 4;"):
+        assert want in b, (want, b)
+    assert b.count("\n") == 11
+
+
+# --- unit: a program's own copies of kernel structs (redefinitions.py) ----------------
+
+def test_struct_copies_of_kernel_structs():
+    # a copy of the kernel's (a member that is gone since 5.11): the kernel's wins
+    r = rw("struct mnt_namespace {\n  atomic_t count;\n  struct ns_common ns;\n};\n"
+           "int f(struct mnt_namespace *m) { return m->ns.inum; }\n")
+    b = body(r)
+    assert b.startswith("struct mnt_namespace \n\n\n;") and "count" not in b
+    # the program's own struct sock (bcc's test_clang): it wins, renamed, and
+    # the kernel header's member alias of the same name is gone
+    r = rw("struct sock {\n  u32 *sk_daddr;\n};\n"
+           "int f(struct pt_regs *ctx, struct sock *skp) { return *(skp->sk_daddr); }\n")
+    b = body(r)
+    assert b.startswith("struct __pybcc_own_sock {\n  u32 *sk_daddr;\n};")
+    assert "struct __pybcc_own_sock *skp" in b and "#undef sk_daddr\n" in r.c_text
+    # a struct the kernel does not have is left alone
+    assert body(rw("struct pybcc_mine { int a; };\n")).startswith("struct pybcc_mine { int a; };")
+
+
+def test_bcc_program_limits():
+    """bcc's errors: 6 arguments after the context; no calls between programs."""
+    with pytest.raises(CompileError) as ei:
+        rw("int many(struct pt_regs *ctx, int a, int b, int c, int d, int e, int f, int g)"
+           " { return 0; }\n")
+    assert "too many arguments" in str(ei.value)
+    rw("int six(struct pt_regs *ctx, int a, int b, int c, int d, int e, int f) { return 0; }\n")
+    with pytest.raises(CompileError) as ei:
+        rw("int bar(void) {\n return 0;\n}\nint foo(struct pt_regs *ctx) {\n  return bar();\n}\n")
+    assert "cannot call non-static helper function bar()" in str(ei.value) and ei.value.line == 5
+    rw("static int bar(void) { return 0; }\nint foo(struct pt_regs *ctx) { return bar(); }\n")
 
 
 # --- unit: functions, probes, conventions ---------------------------------------
@@ -307,8 +390,9 @@ def test_includes_dropped_and_license():
     r = rw("#include <linux/sched.h>\n#include <net/sock.h>\n#include <uapi/linux/ptrace.h>\n"
            "#include <bcc/proto.h>\n#include \"mine.h\"\nint x;\n")
     b = body(r)
-    assert "linux/sched.h" not in b and "bcc/proto.h" not in b and '#include "mine.h"' in b
-    assert b.startswith("\n\n\n\n")
+    assert "linux/sched.h" not in b and '#include "mine.h"' in b
+    # <bcc/proto.h> is pybcc's own packet header, by absolute path
+    assert b.startswith("\n\n\n#include \"/") and "/bcc/proto.h\"\n" in b
     assert 'SEC("license")' in r.c_text
     r = rw('char _license[] SEC("license") = "Dual BSD/GPL";\n')
     assert r.c_text.count('SEC("license")') == 1

@@ -85,6 +85,8 @@ def build(text, src_file="", cflags=(), debug=0):
     # The front end gets the compile's flags, so both use one precompiled header.
     cflags = [BCC_MCPU, *cflags]
     r = rewrite(c_text, filename=filename, cflags=tuple(cflags))
+    for w in r.warnings:      # as bcc: clang's warnings on stderr, the compile goes on
+        print(w, file=sys.stderr)
     if debug & (DEBUG_SOURCE | DEBUG_PREPROCESSOR):
         print(r.c_text, file=sys.stderr)
     include_dirs += [d for d in r.include_dirs if d not in include_dirs]

@@ -49,10 +49,18 @@ class TableBase:
         self.name = name
         self.map_fd = self.fd
         self.ttype = int(self.type)
-        try:
-            self.map_id = self.info()["id"]
-        except (BPFError, OSError):
-            self.map_id = 0
+        self._bcc_map_id = None
+
+    @property
+    def map_id(self):
+        """The map's kernel id, read when first asked for: bcc's tables make
+        no bpf() call when a script takes them (test_trace4 counts them)."""
+        if self._bcc_map_id is None:
+            try:
+                self._bcc_map_id = self.info()["id"]
+            except (BPFError, OSError):
+                self._bcc_map_id = 0
+        return self._bcc_map_id
 
     def get_fd(self):
         return self.fd
@@ -70,6 +78,26 @@ class TableBase:
 
     def leaf_scanf(self, leaf_str):
         return ctext.sscanf(leaf_str, getattr(self, "sLeaf", None) or self.Leaf)
+
+    # --- the rest of MutableMapping, which bcc's tables are -------------------
+
+    def popitem(self):
+        """Removes and returns some (key, value); KeyError when empty."""
+        for key in list(self.keys()):
+            try:
+                value = self[key]
+                del self[key]
+            except KeyError:      # gone meanwhile (the program deleted it)
+                continue
+            return key, value
+        raise KeyError("popitem(): table is empty")
+
+    def setdefault(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            self[key] = default
+            return default
 
     # --- iteration, as bcc: iterkeys/itervalues/iteritems ---------------------
 

@@ -18,5 +18,5 @@ BTF-defined maps), tracepoints (argument structs from tracefs formats),
 implicit (kernel reads found in clang's AST), rewriter (the rest, and the
 on-disk cache of results). Headers: include/pybcc_bcc.h.
 """
-from .rewriter import HEADER, INCLUDE_DIR, Rewritten, check_printk_format, rewrite  # noqa: F401
+from .rewriter import HEADER, INCLUDE_DIR, Rewritten, printk_warnings, rewrite  # noqa: F401
 from .tables import TableDecl  # noqa: F401

@@ -102,6 +102,12 @@ def _pch(comp, flags, vmdir, header):
     h = hashlib.sha256(b"pybcc-frontend-pch-1")
     with open(header, "rb") as f:
         hdr = f.read()
+    # the headers it includes from its own directory (pybcc_packet.h) count too
+    here = os.path.dirname(header)
+    for name in sorted(os.listdir(here)):
+        if name.endswith(".h") and os.path.join(here, name) != header:
+            with open(os.path.join(here, name), "rb") as f:
+                h.update(name.encode() + b"\0" + f.read())
     for part in (comp.identity, vmdir, build.headers_digest(), *flags):
         h.update(part.encode() + b"\0")
     h.update(hdr)
@@ -588,6 +594,8 @@ def analyse(c_text, header, cflags=(), typed=(), user_vars=None):
         return c_text, {}
     _mark_files(dump, [None])
     records, _ = vmlinux_names(os.path.join(vmdir, "vmlinux.h"))
+    # the program's own copies of kernel structs (redefinitions.py) describe kernel memory
+    records = records | set(re.findall(r"\b(?:struct|union)\s+(__pybcc_own_\w+)", c_text))
     a = _Analysis(c_text, main, records, typed, user_vars,
                   vmlinux_bitfields(os.path.join(vmdir, "vmlinux.h")))
     for d in dump.get("inner", ()):

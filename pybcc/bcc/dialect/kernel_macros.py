@@ -38,6 +38,12 @@ def defines():
                 out.append(f"#define {name} {value}")
     except Exception:   # no config: programs see no CONFIG_ macros, as without headers
         pass
+    if platform.machine() == "x86_64":
+        # arch/x86's page_64_types.h: the direct map's base without KASLR for
+        # 4- and 5-level paging (bcc's profile.py tells kernel from user
+        # addresses with them: kernel text lies above both)
+        out.append("#define __PAGE_OFFSET_BASE_L4 0xffff888000000000UL")
+        out.append("#define __PAGE_OFFSET_BASE_L5 0xff11000000000000UL")
     try:
         for name, value in _kernel_sizes().items():
             if value:

@@ -70,6 +70,7 @@ class Rewritten:
     filename: str = "<text>"
     typed_functions: List[str] = field(default_factory=list)  # BTF-typed ctx (kfunc, lsm, ...)
     include_dirs: Tuple[str, ...] = (INCLUDE_DIR,)
+    warnings: List[str] = field(default_factory=list)   # bcc's warnings, for stderr
 
 
 def error(filename, line, msg):
@@ -118,6 +119,8 @@ class _Rewriter:
                 self.line_directives.append((t.line, int(m.group(1))))
         self.counter = 0
         self.in_define = False
+        self.warnings = []        # bcc's warnings (printk formats), printed by the caller
+        self.bodies = []          # (program, its "{" and "}" token indexes)
         self.user_vars = {}       # function → parameters declared __user (user memory)
 
     # --- helpers ------------------------------------------------------------
@@ -212,14 +215,28 @@ class _Rewriter:
                     raise self.err(t, "unbalanced '{'")
                 if not self._function(decl_start, i, end):
                     self._scan_tp_refs(i, end)
-                    self._kernel_struct_copy(decl_start, i, end)
                     i = end + 1
                     continue
                 decl_start = None
                 i = end + 1
                 continue
             i += 1
+        self._check_program_calls()
         return self
+
+    def _check_program_calls(self):
+        """As bcc: a program may not call another program (a function that is
+        not static): each is loaded on its own, so the call has no target."""
+        programs = {name for name, _, _ in self.bodies}
+        for name, lo, hi in self.bodies:
+            for k in range(lo + 1, hi):
+                t = self.toks[k]
+                if t.kind == "ident" and t.text in programs:
+                    p = self.sig(k + 1, hi)
+                    before = significant(self.toks, k - 1, -1)
+                    if p < hi and self.toks[p].is_("(") and not self.toks[before].is_("."):
+                        raise self.err(t, f"{name}: cannot call non-static helper function "
+                                       f"{t.text}() (make it static, or inline)")
 
     def _scan_tables(self):
         """Find table names first: #defines may use a table declared later."""
@@ -253,6 +270,9 @@ class _Rewriter:
         if _dropped_include(t):
             self.edits.append((i, i + 1, "\n" * t.text.count("\n")))
             return
+        if _proto_include(t):
+            self.edits.append((i, i + 1, _proto_include(t)))
+            return
         m = re.match(r"(\s*#\s*define\s+[A-Za-z_]\w*(?:\([^)]*\))?)(.*)$", t.text, re.S)
         if m and (any(name in m.group(2) for name in self.tables) or "bpf_trace_printk" in m.group(2)):
             body = tokenize(m.group(2), t.line + m.group(1).count("\n"), line_start=False)
@@ -261,20 +281,6 @@ class _Rewriter:
             sub.toks = body
             sub.in_define = True   # the format may be a macro parameter: checked by clang
             self.edits.append((i, i + 1, m.group(1) + sub._expr(0, len(body))))
-
-    def _kernel_struct_copy(self, decl_start, lbrace, rbrace):
-        """Scripts copy kernel structs that headers keep private (struct
-        mnt_namespace, struct nameidata, ...); vmlinux.h has the kernel's own
-        definition, with the offsets of the running kernel: drop the copy's
-        body so that the kernel's wins (``struct X {...} v;`` → ``struct X v;``)."""
-        if decl_start is None:
-            return
-        head = [t for t in self.toks[decl_start:lbrace] if t.kind not in ("ws", "comment")]
-        if len(head) != 2 or head[0].text not in ("struct", "union") or head[1].kind != "ident":
-            return
-        if head[1].text not in _kernel_records():
-            return
-        self.edits.append((lbrace, rbrace + 1, "\n" * text_of(self.toks, lbrace, rbrace + 1).count("\n")))
 
     def _tp_struct_ref(self, tok):
         m = re.fullmatch(r"tracepoint__(\w+?)__(\w+)", tok.text)
@@ -327,7 +333,11 @@ class _Rewriter:
         elif not is_static and not {"inline", "__inline", "__always_inline"} & set(decl):
             # bcc makes every function of the program that is not static a
             # program, with or without parameters (runqlen's do_perf_event())
+            if len(params) > 7:     # the context and 6 register arguments, as bcc
+                raise self.err(toks[ni], f"{name}: too many arguments, bcc only supports "
+                               "in-register parameters (the context and 6 more)")
             self.functions.append(name)
+            self.bodies.append((name, lbrace, rbrace))
             self._conventions(name, toks[ni])
             self.edits.append((decl_start, decl_start, self._section(name)))
             first = _param_name(params[0]) if params else (None, "")
@@ -499,7 +509,13 @@ class _Rewriter:
             raise self.err(tok, "bpf_trace_printk: the format must be a string literal")
         fmt = "".join(t.text[t.text.index('"') + 1:-1] for t in lits)
         nargs = len(spans) - 1
-        check_printk_format(fmt, nargs, lambda msg: self.err(tok, msg))
+        if nargs > 3:     # bpf_trace_printk() takes 5 arguments: clang refuses more
+            raise self.err(tok, f"bpf_trace_printk: at most 3 arguments after the format (got {nargs}); "
+                           "use a perf or ring buffer for more")
+        col = lits[0].pos - self.text.rfind("\n", 0, lits[0].pos) + lits[0].text.index('"') + 1
+        for off, msg in printk_warnings(fmt, nargs):
+            self.warnings.append(f"{self.filename}:{self.presumed(lits[0].line)}:{col + off}: "
+                                 f"warning: {msg}")
 
     def _method(self, table, method, args, tok):
         d = self.tables[table]
@@ -632,39 +648,61 @@ class _Rewriter:
         return "".join(out)
 
 
-_PRINTK_CONV = re.compile(r"%(%|[-+0 ]*(?:[1-9][0-9]*)?(?:p[KxBSsiI]?[46]?|c|s|l{0,2}[diuxX]))")
+_PRINTK_ONLY = "only %d %u %x %ld %lu %lx %lld %llu %llx %p %s conversion specifiers allowed"
 
 
-def check_printk_format(fmt, nargs, err):
-    """Check a bpf_trace_printk format like the kernel will (at run time)."""
-    convs = 0
-    pos = 0
-    while True:
-        i = fmt.find("%", pos)
-        if i < 0:
-            break
-        m = _PRINTK_CONV.match(fmt, i)
-        if not m:
-            bad = fmt[i:i + 4]
-            raise err(f"bpf_trace_printk: unsupported conversion {bad!r} in the format "
-                      "(supported: %d %i %u %x %X with l/ll, %c, %s, %p, %pK, %px, %pS, %pI4, %pI6, %%)")
-        if m.group(1) != "%":
-            convs += 1
-            if m.group(1).endswith("s") and "p" not in m.group(1):
-                pass
-        pos = m.end()
-    if convs > 3 or nargs > 3:
-        raise err(f"bpf_trace_printk: at most 3 arguments after the format (got {max(convs, nargs)}); "
-                  "use a perf or ring buffer for more")
+def printk_warnings(fmt, nargs):
+    """bcc's warnings about a bpf_trace_printk format: [(offset in fmt, message)].
+    As bcc, they do not stop the compile (the kernel checks the format when
+    the program prints: a format it refuses prints nothing). bcc's rules:
+    printable ASCII; at most 3 conversions; %d %u %x with l or ll, %p, %pS,
+    %s (once); %% is a percent sign."""
+    out = []
+    convs, has_s, i = 0, False, 0
+    while i < len(fmt):
+        c = fmt[i]
+        if not (c.isascii() and (c.isprintable() or c.isspace())):
+            return out + [(i, "unrecognized character")]
+        if c != "%" or fmt[i + 1:i + 2] == "%":     # %% prints a %: the kernel takes it
+            i += 1 if c != "%" else 2
+            continue
+        if convs >= 3:
+            return out + [(i, "cannot use more than 3 conversion specifiers")]
+        convs += 1
+        at, i = i, i + 1
+        nxt = fmt[i:i + 1]
+        if nxt in ("p", "s"):
+            i += 2 if fmt[i:i + 2] == "pS" else 1
+            after = fmt[i:i + 1]
+            if after and not (after.isspace() or (after.isascii() and not after.isalnum() and after.isprintable())):
+                return out + [(at, _PRINTK_ONLY.replace("%p %s", "%p %pS %s"))]
+            if nxt == "s":
+                if has_s:
+                    return out + [(at, "cannot use several %s conversion specifiers")]
+                has_s = True
+            continue
+        i += 2 if fmt[i:i + 2] == "ll" else 1 if nxt == "l" else 0
+        if fmt[i:i + 1] not in ("d", "u", "x"):
+            return out + [(at, _PRINTK_ONLY)]
+        i += 1
     if convs != nargs:
-        raise err(f"bpf_trace_printk: the format has {convs} conversion{'s' if convs != 1 else ''} "
-                  f"but {nargs} argument{'s' if nargs != 1 else ''} follow it")
+        out.append((0, f"the format has {convs} conversion{'s' if convs != 1 else ''} but "
+                       f"{nargs} argument{'s' if nargs != 1 else ''} follow it: the kernel prints nothing"))
+    return out
 
 
 def _dropped_include(tok):
-    """#include <linux/...> and the like: pybcc_bcc.h gives what they would."""
+    """#include <linux/...> and the like: pybcc_bcc.h gives what they would
+    (<bcc/proto.h> is pybcc's own, included when the program asks for it)."""
     m = re.match(r"\s*#\s*include\s*<([^>]+)>", tok.text)
-    return bool(m and m.group(1).startswith(_DROPPED_INCLUDES))
+    return bool(m and m.group(1).startswith(_DROPPED_INCLUDES) and m.group(1) != "bcc/proto.h")
+
+
+def _proto_include(tok):
+    """#include <bcc/proto.h> → the same by absolute path (the front end's
+    clang runs need no include path for it)."""
+    m = re.match(r"(\s*#\s*include\s*)<bcc/proto\.h>(.*)$", tok.text, re.S)
+    return m and m.group(1) + '"%s"' % os.path.join(INCLUDE_DIR, "bcc", "proto.h") + m.group(2)
 
 
 def _kernel_records():
@@ -722,7 +760,7 @@ def rewrite(text, filename="<text>", cflags=(), implicit_reads=True, use_cache=T
 
 def _rewrite(text, filename, cflags, implicit_reads):
     from ...kernel import tracefs
-    from . import conditionals, implicit, kernel_macros, tracepoints
+    from . import conditionals, implicit, kernel_macros, packets, redefinitions, tracepoints
     version = ""
     rel = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", os.uname().release)
     if rel:
@@ -732,10 +770,14 @@ def _rewrite(text, filename, cflags, implicit_reads):
     kernel = kernel_macros.defines() + kernel_macros.for_text(text)
     text = conditionals.drop_untaken(text, f'#include "{HEADER}"\n{kernel}\n{version}', cflags,
                                      user_dirs + [INCLUDE_DIR], _dropped_include)
+    undefs = []
+    records = _kernel_records()
+    if records:
+        text, undefs = redefinitions.resolve(text, records, redefinitions.vmlinux_h(), HEADER)
     rw = _Rewriter(text, filename, cflags).run()
     body = rw.apply()
 
-    prelude = [_LICENSE_CHECK, f'#include "{HEADER}"', kernel]
+    prelude = [_LICENSE_CHECK, f'#include "{HEADER}"', kernel] + [f"#undef {u}" for u in undefs]
     known = frozenset()
     if rw.tp_structs:
         try:
@@ -759,6 +801,8 @@ def _rewrite(text, filename, cflags, implicit_reads):
     c_text = "\n".join(prelude) + "\n" + body
     if license_macro:       # after the program, which defines it
         c_text += _LICENSE_FOOTER
+    if packets.used(c_text):
+        c_text = packets.rewrite(c_text, HEADER, cflags, filename)
     submits = {}
     if implicit_reads:
         c_text, submits = implicit.analyse(c_text, HEADER, cflags, rw.typed, rw.user_vars)
@@ -775,7 +819,7 @@ def _rewrite(text, filename, cflags, implicit_reads):
     nlines = text.count("\n") + 1
     return Rewritten(c_text=c_text, line_map=list(range(1, nlines + 1)), tables=rw.tables,
                      functions=rw.functions, auto_attach=rw.auto_attach, perf_submits=perf,
-                     filename=filename, typed_functions=list(rw.typed))
+                     filename=filename, typed_functions=list(rw.typed), warnings=rw.warnings)
 
 
 # --- cache ---------------------------------------------------------------------
@@ -833,7 +877,7 @@ def _cache_get(key):
         return Rewritten(c_text=d["c_text"], line_map=d["line_map"], tables=tables,
                          functions=d["functions"], auto_attach=[tuple(a) for a in d["auto_attach"]],
                          perf_submits=d["perf_submits"], filename=d["filename"],
-                         typed_functions=d["typed_functions"])
+                         typed_functions=d["typed_functions"], warnings=d.get("warnings", []))
     except (OSError, KeyError, TypeError, ValueError) as e:
         log.debug("front-end cache entry unusable: %s", e)
         return None
@@ -845,7 +889,7 @@ def _cache_put(key, r):
          "tables": {n: dict(dataclasses.asdict(t), map_type=int(t.map_type)) for n, t in r.tables.items()},
          "functions": r.functions, "auto_attach": [list(a) for a in r.auto_attach],
          "perf_submits": r.perf_submits, "filename": r.filename,
-         "typed_functions": r.typed_functions}
+         "typed_functions": r.typed_functions, "warnings": r.warnings}
     try:
         cache.write_json(_cache_path(key), d)
     except OSError as e:

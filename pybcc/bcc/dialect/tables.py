@@ -223,7 +223,10 @@ def emit(d):
         parts.append(f"__uint(map_flags, {d.flags if d.flags is not None else d.flags_expr})")
     if mt in (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS):
         parts.append(f"__array(values, typeof({d.inner_map}))")  # a flexible array: last
-    return "struct { %s; } %s SEC(\".maps\");" % ("; ".join(parts), d.name)
+    # As bcc: a key or leaf type must be complete where the table is declared.
+    complete = " && ".join(f"sizeof({t}) >= 0" for t in (d.key_type, d.leaf_type) if t)
+    check = f'_Static_assert({complete}, "table {d.name}"); ' if complete and "__type(" in "".join(parts) else ""
+    return check + "struct { %s; } %s SEC(\".maps\");" % ("; ".join(parts), d.name)
 
 
 def has_btf_value(d):

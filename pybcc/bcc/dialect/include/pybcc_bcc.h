@@ -81,10 +81,8 @@ static __always_inline unsigned int bpf_log2l(unsigned long v)
 		return bpf_log2(v) + 1;
 }
 
-/* Socket-filter packet loads (LLVM's BPF intrinsics, as bcc declares them). */
-unsigned long long load_byte(void *skb, unsigned long long off) asm("llvm.bpf.load.byte");
-unsigned long long load_half(void *skb, unsigned long long off) asm("llvm.bpf.load.half");
-unsigned long long load_word(void *skb, unsigned long long off) asm("llvm.bpf.load.word");
+/* Packet loads, bit-field extract/insert, checksum updates, cursor_advance. */
+#include "pybcc_packet.h"
 
 #define bpf_get_current_task_btf_or_legacy() ((struct task_struct *)bpf_get_current_task())
 
