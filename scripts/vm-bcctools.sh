@@ -38,7 +38,7 @@ if [ ! -s "$host" ] || [ "${PYBCC_BCCTOOLS_RERUN_HOST:-0}" = 1 ]; then
 fi
 only=$(awk '$2 == "refuses" { print $1 }' "$host" | tr '\n' ' ')
 echo "vm-bcctools: in the VM: $only"
-rm -f "$OUT"/vm-*.txt
+# each kernel's run rewrites its own table (vm-RELEASE.txt); the others stay
 # A pybcc cache per guest kernel ($OUT/cache-RELEASE, shared into the guest),
 # with vmlinux.h, the precompiled pybcc_bcc.h and the dialect's memos made
 # here from the kernel's BTF (minutes each under TCG): for each kernel the VM

@@ -38,6 +38,7 @@ def results(request, tmp_path_factory):
         # the VM's loopback starts down; the tcp* tools trace connections over it
         subprocess.run(["ip", "link", "set", "lo", "up"], check=False)
         _guest_kconfig()
+        _guest_modules()
     old = os.environ.get("PYBCC_CACHE_DIR")
     # scripts/vm-bcctools.sh: a cache the host filled for this kernel
     # (bcc_tools.prepare_cache); else a private one.
@@ -74,6 +75,26 @@ def _guest_kconfig():
         os.makedirs("/boot", exist_ok=True)
         with open(src, "rb") as f, open(dst, "wb") as g:
             g.write(f.read())
+
+
+# Modules whose functions bcc's tools probe (mdflush: md_mod, nfsdist: nfs,
+# ext4dist: ext4, ...): Debian builds them as modules and the VM's init loads
+# none, so without them the tools find nothing to attach to.
+GUEST_MODULES = ["md_mod", "nfs", "nfsd", "ext4", "xfs", "btrfs", "loop"]
+
+
+def _guest_modules():
+    """Load GUEST_MODULES in the VM (its /lib/modules is the kernel package's),
+    and put an ext4 file system where the activity writes (bcc_tools.EXT4_DIR),
+    so the ext4 tools see real operations."""
+    for mod in GUEST_MODULES:
+        subprocess.run(["modprobe", mod], check=False, stderr=subprocess.DEVNULL)
+    image = "/tmp/pybcc-ext4.img"
+    os.makedirs(bcc_tools.EXT4_DIR, exist_ok=True)
+    with open(image, "wb") as f:
+        f.truncate(64 << 20)
+    if subprocess.run(["mkfs.ext4", "-q", "-F", image], check=False).returncode == 0:
+        subprocess.run(["mount", "-o", "loop", image, bcc_tools.EXT4_DIR], check=False)
 
 
 def _tools():
