@@ -87,24 +87,40 @@ REFUSAL = re.compile(r"this kernel|kernel (?:does not|doesn't|lacks)|CONFIG_|"
                      r"not supported|no kprobes|refused by|kernel version|requires? .*kernel|"
                      r"not available on this|not a probeable kernel function", re.I)
 
-# Tools whose failure is the kernel's or the tool's, not pybcc's: the
-# evidence, shown under the table in docs/BCC_FIDELITY.md.
+# Tools whose failure or refusal is the kernel's or the tool's (Debian's bcc
+# 0.26 predates some kernels' changes), not pybcc's: the evidence, shown under
+# the table in docs/BCC_FIDELITY.md. "tool" holds on every kernel,
+# "tool@6.12" on kernels whose release starts with 6.12.
 EXPLAINED = {
     "compactsnoop": "reads raw tracepoint argument 5 of mm_compaction_begin, which has 4 on "
                     "these kernels: it fails the same under bcc",
     "inject": "bpf_override_return needs CONFIG_BPF_KPROBE_OVERRIDE, which Debian's kernels "
               "do not set (the verifier rejects the call): the same under bcc",
-    "mdflush": "md_flush_request is in md_mod (CONFIG_BLK_DEV_MD=m), not loaded in the VM: "
-               "the kernel has no such function to probe (refuses since the classifier knows "
-               "'not a probeable kernel function')",
-    "nfsdist": "nfs_file_read is in the nfs module (CONFIG_NFS_FS=m), not loaded in the VM "
-               "(as mdflush)",
-    "readahead": "with kfuncs supported it attaches a kfunc to do_page_cache_ra, which is not "
-                 "in the BTF of Debian's 6.1 or 6.12 (no BTF id to attach to): the same under bcc",
-    "tcpaccept": "on 6.12 it picks the sk_protocol read by the distance from sk_gso_max_segs "
-                 "to sk_lingertime (2 or 4 bytes; 22 on 6.12), so it reads a byte before "
-                 "sk_wmem_queued as the protocol and drops the TCP accept: the same under bcc",
+    "readahead": "where kfuncs work it attaches to do_page_cache_ra and __page_cache_alloc, "
+                 "neither of them a function in the BTF of Debian's 6.1 or 6.12 (they have "
+                 "page_cache_ra_order/_unbounded and filemap_alloc_folio[_noprof]): no BTF id "
+                 "to attach to, the same under bcc",
+    "tcpaccept@6.12": "it picks the sk_protocol read by the distance from sk_gso_max_segs to "
+                      "sk_lingertime (2 bytes since 5.6, 4 before); in 6.12's struct sock "
+                      "(BTF) they are at bytes 554 and 576 (sk_protocol at 574; 6.1: 516, 518, "
+                      "520), so it reads the byte 3 before sk_wmem_queued as the protocol and "
+                      "drops every TCP accept: the same under bcc",
+    "tcptop@6.12": "kprobes tcp_sendpage unconditionally (kprobe__tcp_sendpage); Linux 6.5 "
+                   "removed it and 6.12's BTF has no such function: bcc fails the same",
+    "slabratetop@6.12": "kprobes kmem_cache_alloc (kprobe__kmem_cache_alloc); since 6.10 "
+                        "(allocation profiling) the function is kmem_cache_alloc_noprof, the "
+                        "only one in 6.12's BTF: bcc fails the same",
 }
+
+
+def explained(tool, release):
+    """EXPLAINED's evidence for ``tool`` on kernel ``release`` ("on 6.12: ..."
+    for a kernel's own), or None."""
+    for key, text in EXPLAINED.items():
+        name, _, prefix = key.partition("@")
+        if name == tool and release.startswith(prefix):
+            return f"on {prefix}: {text}" if prefix else text
+    return None
 
 # An ext4 file system the VM run mounts (test_bcc_tools._guest_modules): the
 # activity writes there too when it is mounted.
@@ -427,11 +443,14 @@ def markdown(host_path, vm_paths):
         out += ["", "Failures of these runs fixed in pybcc since (their programs now load "
                 "here; not rerun in the VM yet):", ""]
         out += [f"- {n}: {FIXED_SINCE[n]}" for n in fixed]
-    notes = [n for n in sorted(EXPLAINED) if any(rows.get(n, ("",))[0] == "fails"
-                                                 for rows in [host] + [r for _, r in vms])]
+    columns = [(host_release, host)] + vms
+    notes = sorted({(n, explained(n, release)) for release, rows in columns
+                    for n, (cls, _) in rows.items()
+                    if cls in ("fails", "refuses") and explained(n, release)})
     if notes:
-        out += ["", "Failures that are not pybcc's:", ""]
-        out += [f"- {n}: {EXPLAINED[n]}" for n in notes]
+        out += ["", "Failures and refusals that are not pybcc's (the kernel's, or the tool's",
+                "own: Debian's bcc is 0.26):", ""]
+        out += [f"- {n}: {text}" for n, text in notes]
     out.append("")
     for head, rows in zip(heads, [host] + [r for _, r in vms]):
         counts = {}

@@ -17,9 +17,6 @@ import bcc_tools
 
 pytestmark = pytest.mark.bcctools
 
-# Tools that fail for a reason that is not pybcc's (the tool's own bug, or
-# the kernel's: bcc_tools.EXPLAINED), an expected failure.
-KNOWN_GAPS = bcc_tools.EXPLAINED
 
 
 @pytest.fixture(scope="session")
@@ -109,7 +106,9 @@ def test_bcc_tool(results, tool):
     cls, detail, seconds, out, err, _started = results[tool]
     if cls == "needs":
         pytest.skip(f"{tool}: {detail}")
-    if cls == "fails" and tool in KNOWN_GAPS:
-        pytest.xfail(f"{KNOWN_GAPS[tool]} ({detail})")
+    # a failure for a reason that is not pybcc's (bcc_tools.EXPLAINED) is expected
+    why = bcc_tools.explained(tool, os.uname().release)
+    if cls == "fails" and why:
+        pytest.xfail(f"{why} ({detail})")
     assert cls in ("works", "refuses"), \
         f"{tool} {cls}: {detail}\n--- stdout:\n{out[-2000:]}\n--- stderr:\n{err[-3000:]}"
