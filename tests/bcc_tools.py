@@ -345,9 +345,11 @@ def prepare_cache(cache_dir, vmlinux_elf):
                    env=dict(os.environ, PYBCC_CACHE_DIR=cache_dir))
 
 
-def run_all(names, workers=3, progress=None, warm=True):
+def run_all(names, workers=3, progress=None, warm=True, kept=None):
     """{tool: result}; ``progress``: a file to append each tool's line to as it
-    finishes (a VM killed at its time limit still leaves the tools it ran).
+    finishes (a VM killed at its time limit still leaves the tools it ran), a
+    failing tool's output going to ``progress``.log; ``kept``: lines of an
+    earlier table (table_blocks) written into it first.
     ``warm``: False when the cache has what warm_up() builds already
     (prepare_cache)."""
     t0 = time.time()
@@ -356,6 +358,8 @@ def run_all(names, workers=3, progress=None, warm=True):
     if progress:
         with open(progress, "w") as f:
             f.write(f"# kernel {os.uname().release}\n# warm-up {time.time() - t0:.0f}s\n")
+            f.write("".join(kept or []))
+        open(progress + ".log", "w").close()
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
         futures = {pool.submit(run_tool, n): n for n in names}
         results = {}
@@ -366,7 +370,25 @@ def run_all(names, workers=3, progress=None, warm=True):
                 with open(progress, "a") as f:
                     f.write(f"{n:<16} {r[0]:<8} {r[2]:5.1f}s  {r[1]}\n"
                             f"#   {n}: first line after {r[5]:.1f}s\n")
+                if r[0] == "fails":
+                    with open(progress + ".log", "a") as f:
+                        f.write(f"=== {n}\n--- stdout:\n{r[3][-2000:]}\n--- stderr:\n{r[4][-6000:]}\n")
         return results
+
+
+def table_blocks(path):
+    """{tool: its lines} of a file table() wrote (for a rerun of some tools
+    that keeps the others' rows)."""
+    blocks = {}
+    with open(path) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                blocks[line.split()[0]] = [line]
+            elif line.startswith("#   ") and ":" in line:
+                name = line.split()[1].rstrip(":")
+                if name in blocks:
+                    blocks[name].append(line)
+    return blocks
 
 
 def unseen_first(names, table_path):
@@ -381,16 +403,19 @@ def unseen_first(names, table_path):
     return [n for n in names if n not in seen] + [n for n in names if n in seen]
 
 
-def table(results, seconds):
-    """The classification as text: one line per tool, then the counts."""
-    lines = [f"# kernel {os.uname().release}"]
-    for n, r in sorted(results.items()):
-        lines += [f"{n:<16} {r[0]:<8} {r[2]:5.1f}s  {r[1]}", f"#   {n}: first line after {r[5]:.1f}s"]
+def table(results, seconds, kept=None):
+    """The classification as text: one line per tool, then the counts;
+    ``kept``: {tool: lines} of tools not rerun (table_blocks)."""
+    rows = {n: [f"{n:<16} {r[0]:<8} {r[2]:5.1f}s  {r[1]}\n", f"#   {n}: first line after {r[5]:.1f}s\n"]
+            for n, r in results.items()}
+    rows.update({n: block for n, block in (kept or {}).items() if n not in results})
+    lines = [f"# kernel {os.uname().release}\n"] + [ln for n in sorted(rows) for ln in rows[n]]
     counts = {}
-    for r in results.values():
-        counts[r[0]] = counts.get(r[0], 0) + 1
-    lines.append(f"# {len(results)} tools in {seconds:.0f}s: {counts}")
-    return "\n".join(lines) + "\n"
+    for block in rows.values():
+        cls = block[0].split()[1]
+        counts[cls] = counts.get(cls, 0) + 1
+    lines.append(f"# {len(results)} tools run in {seconds:.0f}s, {len(rows)} in the table: {counts}\n")
+    return "".join(lines)
 
 
 def read_table(path):
