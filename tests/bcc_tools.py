@@ -105,6 +105,12 @@ EXPLAINED = {
                       "(BTF) they are at bytes 554 and 576 (sk_protocol at 574; 6.1: 516, 518, "
                       "520), so it reads the byte 3 before sk_wmem_queued as the protocol and "
                       "drops every TCP accept: the same under bcc",
+    "ttysnoop@6.12": "its kfunc reads from->kvec directly; in 6.12's struct iov_iter that "
+                      "pointer shares a union with __ubuf_iovec, so the verifier types the load "
+                      "a scalar and refuses the next read (R1 invalid mem access 'scalar' at its "
+                      "13th instruction): bcc commit ce5c8938 (2024, 'Fix ttysnoop.py with newer "
+                      "kernels') shows this very log and reads it with bpf_probe_read_kernel; "
+                      "Debian's 0.26 predates it",
     "tcptop@6.12": "kprobes tcp_sendpage unconditionally (kprobe__tcp_sendpage); Linux 6.5 "
                    "removed it and 6.12's BTF has no such function: bcc fails the same",
     "slabratetop@6.12": "kprobes kmem_cache_alloc (kprobe__kmem_cache_alloc); since 6.10 "
@@ -452,9 +458,10 @@ def markdown(host_path, vm_paths):
            "unmodified, under `pybcc run` with activity around each (tests/bcc_tools.py",
            "classifies the runs). The VM columns run, under Debian's stock kernels in",
            "QEMU (TCG, no KVM), the tools that refuse here (most for lack of",
-           "kprobes/fentry); `not run` means the tool was not selected for the VM (it",
-           "works here, or needs a program that is not installed) or the kernel's run",
-           "reached its time limit before it.", "",
+           "kprobes/fentry), with the modules they probe loaded (md_mod, nfs, nfsd, ext4,",
+           "xfs, btrfs: Debian builds them as modules) and an ext4 file system the",
+           "activity writes to; `not run` means the tool was not selected for the VM (it",
+           "works here, or needs a program that is not installed).", "",
            "works: ran and printed data (what tests/bcc_tools.py expects of it, when it says);",
            "refuses: stopped with one line saying what this kernel lacks; needs: a program",
            "or runtime that is not installed; fails: a pybcc gap, or the tool's own bug.", "",
