@@ -80,9 +80,10 @@ def _guest_kconfig():
 
 
 # Modules whose functions bcc's tools probe (mdflush: md_mod, nfsdist: nfs,
-# ext4dist: ext4, ...): Debian builds them as modules and the VM's init loads
-# none, so without them the tools find nothing to attach to.
-GUEST_MODULES = ["md_mod", "nfs", "nfsd", "ext4", "xfs", "btrfs", "loop"]
+# nfsslower: nfsv4 too, ext4dist: ext4, ...): Debian builds them as modules
+# and the VM's init loads none, so without them the tools find nothing to
+# attach to.
+GUEST_MODULES = ["md_mod", "nfs", "nfsv4", "nfsd", "ext4", "xfs", "btrfs", "loop"]
 
 
 def _guest_modules():
