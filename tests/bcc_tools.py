@@ -52,51 +52,8 @@ TOOLS = {
     "funclatency": (["-d", "2", "c:getpid"], None),
     "funcslower": (["-u", "0", "c:getpid"], None),
     "hardirqs": (["1", "1"], None),
-    "inject": (["kmalloc", "-I", "linux/mm.h", "should_failslab(struct kmem_cache *s, gfp_t gfpflags)"], None),
-    "killsnoop": ([], r"\bsh\s+0\s"),
-    "mountsnoop": ([], r"mount\("),
-    "offcputime": (["1"], None),
-    "offwaketime": (["1"], None),
-    "profile": (["1"], None),
-    "runqlat": (["1", "1"], r"usecs"),
-    "runqlen": (["1", "1"], r"runqlen"),
-    "shmsnoop": ([], r"SHMGET"),
-    "softirqs": (["1", "1"], r"SOFTIRQ"),
-    "stackcount": (["-D", "2", "c:getpid"], None),
-    "statsnoop": ([], r"pybcc-act|hostname"),
-    "syncsnoop": ([], r"sync"),
-    "syscount": (["-d", "2"], r"SYSCALL"),
-    "tplist": (["sched:sched_switch"], r"sched:sched_switch"),
-    "opensnoop": ([], r"pybcc-act|hostname"),
-    "trace": (["t:syscalls:sys_enter_kill \"%d\", args->sig"], r"\bsh\b"),
-    "tcpconnect": ([], r"127\.0\.0\.1"),
-    "tcpaccept": ([], r"127\.0\.0\.1"),
-    "tcplife": ([], r"127\.0\.0\.1"),
-    "tcpstates": ([], r"127\.0\.0\.1"),
-    "threadsnoop": ([], None),
-    "vfsstat": (["1", "1"], None),
-    "wakeuptime": (["1"], None),
-}
-for _name in ("filetop", "biotop", "tcptop", "slabratetop"):
-    TOOLS.setdefault(_name, (["1", "1"], None))
-# Language tools (Debian's wrappers run ucalls/uflow/... -l LANG): PID is
-# filled in with a process of that language when one can be started here.
-LANGUAGES = {"python": ["/usr/bin/python3", "-c", "import time\nwhile True: time.sleep(0.01)"]}
-
-# What the kernel refusing looks like: pybcc's one line, or the tool's own check.
-REFUSAL = re.compile(r"this kernel|kernel (?:does not|doesn't|lacks)|CONFIG_|"
-                     r"not supported|no kprobes|refused by|kernel version|requires? .*kernel|"
-                     r"not available on this|not a probeable kernel function", re.I)
-
-# Tools whose failure or refusal is the kernel's or the tool's (Debian's bcc
-# 0.26 predates some kernels' changes), not pybcc's: the evidence, shown under
-# the table in docs/BCC_FIDELITY.md. "tool" holds on every kernel,
-# "tool@6.12" on kernels whose release starts with 6.12.
-EXPLAINED = {
-    "compactsnoop": "reads raw tracepoint argument 5 of mm_compaction_begin, which has 4 on "
-                    "these kernels: it fails the same under bcc",
     "inject": "bpf_override_return needs CONFIG_BPF_KPROBE_OVERRIDE, which Debian's kernels "
-              "do not set (the verifier rejects the call): the same under bcc",
+              "do not set: pybcc says so in one line (bcc fails with the verifier's log)",
     "readahead": "where kfuncs work it attaches to do_page_cache_ra and __page_cache_alloc, "
                  "neither of them a function in the BTF of Debian's 6.1 or 6.12 (they have "
                  "page_cache_ra_order/_unbounded and filemap_alloc_folio[_noprof]): no BTF id "
