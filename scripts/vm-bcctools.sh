@@ -10,7 +10,9 @@
 # 2. In the VM (scripts/vm-tests.sh, one boot per kernel of
 #    PYBCC_VMTEST_KERNELS, default 6.1 and 6.12): the same test, restricted
 #    to the tools that refuse here (kprobes/fentry missing), its table written
-#    to $OUT/vm-RELEASE.txt through a read-write share.
+#    to $OUT/vm-RELEASE.txt through a read-write share (a failing tool's
+#    output to vm-RELEASE.txt.log). PYBCC_BCCTOOLS_VM_TOOLS="a b" reruns
+#    only those tools, keeping the table's other rows.
 # 3. docs/BCC_FIDELITY.md from those tables (python3 tests/bcc_tools.py --markdown).
 #
 # Not in CI: under TCG on a 2-core host shared with other jobs one kernel's
@@ -37,8 +39,12 @@ if [ ! -s "$host" ] || [ "${PYBCC_BCCTOOLS_RERUN_HOST:-0}" = 1 ]; then
     PYBCC_BCCTOOLS_TABLE=$host python3 -m pytest tests/test_bcc_tools.py -m bcctools -q -p no:cacheprovider
 fi
 only=$(awk '$2 == "refuses" { print $1 }' "$host" | tr '\n' ' ')
+# PYBCC_BCCTOOLS_VM_TOOLS="a b": rerun only these in the VM, keeping the
+# other tools' rows of the kernel's table
+keep=0
+[ -n "${PYBCC_BCCTOOLS_VM_TOOLS:-}" ] && { only=$PYBCC_BCCTOOLS_VM_TOOLS; keep=1; }
 echo "vm-bcctools: in the VM: $only"
-rm -f "$OUT"/vm-*.txt
+# each kernel's run rewrites its own table (vm-RELEASE.txt); the others stay
 # A pybcc cache per guest kernel ($OUT/cache-RELEASE, shared into the guest),
 # with vmlinux.h, the precompiled pybcc_bcc.h and the dialect's memos made
 # here from the kernel's BTF (minutes each under TCG): for each kernel the VM
@@ -58,10 +64,10 @@ for elf in $(ls -t "$vmcache"/vmlinux-* 2>/dev/null); do
 done
 echo "vm-bcctools: guest caches prepared in $(( $(date +%s) - t0 )) s"
 t0=$(date +%s)
-PYBCC_BCCTOOLS_ONLY=$only PYBCC_BCCTOOLS_TABLE="$OUT/vm-{release}.txt" PYBCC_BCCTOOLS_CACHE="$OUT/cache-{release}" \
+PYBCC_BCCTOOLS_ONLY=$only PYBCC_BCCTOOLS_KEEP=$keep PYBCC_BCCTOOLS_TABLE="$OUT/vm-{release}.txt" PYBCC_BCCTOOLS_CACHE="$OUT/cache-{release}" \
 PYBCC_BCCTOOLS_KCONFIG="${PYBCC_VMTEST_CACHE:-/var/cache/pybcc-vmtest}/{release}/boot/config-{release}" \
 VMTEST_MEM=${VMTEST_MEM:-4G} PYBCC_VMTEST_TIMEOUT=${PYBCC_VMTEST_TIMEOUT:-5400} PYBCC_VMTEST_MARK=bcctools VMTEST_RWDIRS="${VMTEST_RWDIRS:-} $OUT" \
-VMTEST_ENV="${VMTEST_ENV:-} PYBCC_BCCTOOLS_ONLY PYBCC_BCCTOOLS_TABLE PYBCC_BCCTOOLS_CACHE PYBCC_BCCTOOLS_KCONFIG" \
+VMTEST_ENV="${VMTEST_ENV:-} PYBCC_BCCTOOLS_ONLY PYBCC_BCCTOOLS_KEEP PYBCC_BCCTOOLS_TABLE PYBCC_BCCTOOLS_CACHE PYBCC_BCCTOOLS_KCONFIG" \
 PYBCC_VMTEST_KERNELS=${PYBCC_VMTEST_KERNELS:-linux-image-amd64 linux-image-6.12-amd64} \
     bash scripts/vm-tests.sh tests/test_bcc_tools.py
 rc=$?

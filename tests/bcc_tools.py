@@ -43,7 +43,8 @@ TOOLS = {
     "dbstat": (["mysql"], None),
     # this (Python) process; glibc 2.34+ has the pthread functions in libc
     "deadlock": (["--binary", "/lib/x86_64-linux-gnu/libc.so.6", str(os.getpid())], None),
-    "ttysnoop": (["/dev/null"], None),
+    # a pty of its own, which the activity writes the mark to ({pty})
+    "ttysnoop": (["-C", "{pty}"], MARK),
     "execsnoop": ([], MARK),
     "exitsnoop": ([], MARK),
     "funccount": (["-d", "2", "c:getpid"], r"getpid"),
@@ -87,30 +88,59 @@ REFUSAL = re.compile(r"this kernel|kernel (?:does not|doesn't|lacks)|CONFIG_|"
                      r"not supported|no kprobes|refused by|kernel version|requires? .*kernel|"
                      r"not available on this|not a probeable kernel function", re.I)
 
-# Tools whose failure is the kernel's or the tool's, not pybcc's: the
-# evidence, shown under the table in docs/BCC_FIDELITY.md.
+# Tools whose failure or refusal is the kernel's or the tool's (Debian's bcc
+# 0.26 predates some kernels' changes), not pybcc's: the evidence, shown under
+# the table in docs/BCC_FIDELITY.md. "tool" holds on every kernel,
+# "tool@6.12" on kernels whose release starts with 6.12.
 EXPLAINED = {
     "compactsnoop": "reads raw tracepoint argument 5 of mm_compaction_begin, which has 4 on "
                     "these kernels: it fails the same under bcc",
     "inject": "bpf_override_return needs CONFIG_BPF_KPROBE_OVERRIDE, which Debian's kernels "
-              "do not set (the verifier rejects the call): the same under bcc",
-    "mdflush": "md_flush_request is in md_mod (CONFIG_BLK_DEV_MD=m), not loaded in the VM: "
-               "the kernel has no such function to probe (refuses since the classifier knows "
-               "'not a probeable kernel function')",
-    "nfsdist": "nfs_file_read is in the nfs module (CONFIG_NFS_FS=m), not loaded in the VM "
-               "(as mdflush)",
-    "readahead": "with kfuncs supported it attaches a kfunc to do_page_cache_ra, which is not "
-                 "in the BTF of Debian's 6.1 or 6.12 (no BTF id to attach to): the same under bcc",
-    "tcpaccept": "on 6.12 it picks the sk_protocol read by the distance from sk_gso_max_segs "
-                 "to sk_lingertime (2 or 4 bytes; 22 on 6.12), so it reads a byte before "
-                 "sk_wmem_queued as the protocol and drops the TCP accept: the same under bcc",
+              "do not set: pybcc says so in one line (bcc fails with the verifier's log)",
+    "readahead": "where kfuncs work it attaches to do_page_cache_ra and __page_cache_alloc, "
+                 "neither of them a function in the BTF of Debian's 6.1 or 6.12 (they have "
+                 "page_cache_ra_order/_unbounded and filemap_alloc_folio[_noprof]): no BTF id "
+                 "to attach to, the same under bcc",
+    "tcpaccept@6.12": "it picks the sk_protocol read by the distance from sk_gso_max_segs to "
+                      "sk_lingertime (2 bytes since 5.6, 4 before); in 6.12's struct sock "
+                      "(BTF) they are at bytes 554 and 576 (sk_protocol at 574; 6.1: 516, 518, "
+                      "520), so it reads the byte 3 before sk_wmem_queued as the protocol and "
+                      "drops every TCP accept: the same under bcc",
+    "ttysnoop@6.12": "its kfunc reads from->kvec directly; in 6.12's struct iov_iter that "
+                      "pointer shares a union with __ubuf_iovec, so the verifier types the load "
+                      "a scalar and refuses the next read (R1 invalid mem access 'scalar' at its "
+                      "13th instruction): bcc commit ce5c8938 (2024, 'Fix ttysnoop.py with newer "
+                      "kernels') shows this very log and reads it with bpf_probe_read_kernel; "
+                      "Debian's 0.26 predates it",
+    "tcptop@6.12": "kprobes tcp_sendpage unconditionally (kprobe__tcp_sendpage); Linux 6.5 "
+                   "removed it and 6.12's BTF has no such function: bcc fails the same",
+    "slabratetop@6.12": "kprobes kmem_cache_alloc (kprobe__kmem_cache_alloc); since 6.10 "
+                        "(allocation profiling) the function is kmem_cache_alloc_noprof, the "
+                        "only one in 6.12's BTF: bcc fails the same",
 }
+
+
+def explained(tool, release):
+    """EXPLAINED's evidence for ``tool`` on kernel ``release`` ("on 6.12: ..."
+    for a kernel's own), or None."""
+    for key, text in EXPLAINED.items():
+        name, _, prefix = key.partition("@")
+        if name == tool and release.startswith(prefix):
+            return f"on {prefix}: {text}" if prefix else text
+    return None
+
+# An ext4 file system the VM run mounts (test_bcc_tools._guest_modules): the
+# activity writes there too when it is mounted.
+EXT4_DIR = "/tmp/pybcc-ext4"
 
 ACTIVITY = r"""
 cp /bin/true /tmp/%(mark)s 2>/dev/null; /tmp/%(mark)s; rm -f /tmp/%(mark)s
 ls / >/dev/null; stat /etc/hostname >/dev/null; cat /etc/hostname >/dev/null; sync
 dd if=/dev/zero of=/tmp/pybcc-act bs=4k count=32 conv=fsync 2>/dev/null; cat /tmp/pybcc-act >/dev/null
 stat /tmp/pybcc-act >/dev/null; rm -f /tmp/pybcc-act
+if mountpoint -q %(ext4)s; then
+    dd if=/dev/zero of=%(ext4)s/act bs=4k count=32 conv=fsync 2>/dev/null; cat %(ext4)s/act >/dev/null; rm -f %(ext4)s/act
+fi
 kill -0 $$
 mkdir -p /tmp/pybcc-mnt && mount -t tmpfs none /tmp/pybcc-mnt 2>/dev/null && umount /tmp/pybcc-mnt
 python3 - <<'PY'
@@ -125,6 +155,11 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
 c = socket.create_connection(s.getsockname()); a, _ = s.accept()
 c.sendall(b"x" * 1000); a.recv(1000); c.close(); a.close(); s.close()
 t = threading.Thread(target=lambda: None); t.start(); t.join()
+if "%(tty)s":
+    # a tty's output: by write() and by writev() (bcc 0.26's ttysnoop sees
+    # only the second on 6.0+, where a write() is an ITER_UBUF iov_iter)
+    fd = os.open("%(tty)s", os.O_WRONLY | os.O_NOCTTY)
+    os.write(fd, b"%(mark)s write\n"); os.writev(fd, [b"%(mark)s ", b"writev\n"]); os.close(fd)
 PY
 sleep 0.3
 """
@@ -133,9 +168,19 @@ sleep 0.3
 # pybcc gaps a VM run showed, fixed after it (drop an entry once a run has
 # the tool working).
 FIXED_SINCE = {
-    "bindsnoop": "loads at an offset from a member's address (*(&sockp->rcv_tos - 2)) are "
-                 "kernel reads (dialect/implicit.py)",
-    "solisten": "a member alias (inet->inet_rcv_saddr, a macro) is a kernel read",
+    "btrfsdist": "a program's static functions are always_inline, as in bcc (its "
+                 "trace_return(ctx, \"fsync\") copied 8 bytes from .rodata past its end)",
+    "ext4dist": "as btrfsdist",
+    "xfsdist": "as btrfsdist",
+    "virtiostat": "sg_is_last/sg_is_chain/sg_chain_ptr (inline in linux/scatterlist.h), and "
+                  "the elements of a struct scatterlist **sgs parameter are kernel reads",
+    "nfsdist": "attaching a function to a kprobe twice is allowed, as in bcc (it attaches "
+               "nfs_file_open twice when nfsv4 is not loaded); the VM loads nfsv4 now",
+    "nfsslower": "the VM loads nfsv4 (it kprobes nfs4_file_open)",
+    "ttysnoop": "the run gives it a pty and writes to it (it watched /dev/null, which no "
+                "tty_write reaches)",
+    "inject": "pybcc refuses in one line where the kernel does not give kprobe programs "
+              "bpf_override_return (was: the verifier's log)",
 }
 
 
@@ -198,15 +243,20 @@ def run_tool(name, startup=60 * SLOW, window=1.5 * SLOW):
         if lang_proc is None:
             return "needs", f"no {args[args.index('-l') + 1]} runtime here", 0.0, "", "", 0.0
         args = args + ([] if os.path.basename(script) == "ustat" else [str(lang_proc.pid)])
+    pty = os.openpty() if "{pty}" in args else None
+    tty = os.ttyname(pty[1]) if pty else ""
+    args = [tty if a == "{pty}" else a for a in args]
     try:
-        return _run(script, args, expect, startup, window, t0)
+        return _run(script, args, expect, startup, window, t0, tty)
     finally:
         if lang_proc is not None:
             lang_proc.kill()
             lang_proc.wait()
+        for fd in pty or ():
+            os.close(fd)
 
 
-def _run(script, args, expect, startup, window, t0):
+def _run(script, args, expect, startup, window, t0, tty=""):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env.pop("PYBCC_DEBUG", None)
     proc = subprocess.Popen([sys.executable, "-m", "pybcc", "run", script, *args],
@@ -220,7 +270,7 @@ def _run(script, args, expect, startup, window, t0):
     # activity for it).
     out = _read_until(proc, 1.0 * SLOW, lambda out: False, out)
     if proc.poll() is None:
-        subprocess.run(["sh", "-c", ACTIVITY % {"mark": MARK}], stdout=subprocess.DEVNULL,
+        subprocess.run(["sh", "-c", ACTIVITY % {"mark": MARK, "ext4": EXT4_DIR, "tty": tty}], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=30 * SLOW)
         out = _read_until(proc, window, lambda out: False, out)
         if expect:
@@ -322,9 +372,11 @@ def prepare_cache(cache_dir, vmlinux_elf):
                    env=dict(os.environ, PYBCC_CACHE_DIR=cache_dir))
 
 
-def run_all(names, workers=3, progress=None, warm=True):
+def run_all(names, workers=3, progress=None, warm=True, kept=None):
     """{tool: result}; ``progress``: a file to append each tool's line to as it
-    finishes (a VM killed at its time limit still leaves the tools it ran).
+    finishes (a VM killed at its time limit still leaves the tools it ran), a
+    failing tool's output going to ``progress``.log; ``kept``: lines of an
+    earlier table (table_blocks) written into it first.
     ``warm``: False when the cache has what warm_up() builds already
     (prepare_cache)."""
     t0 = time.time()
@@ -333,6 +385,8 @@ def run_all(names, workers=3, progress=None, warm=True):
     if progress:
         with open(progress, "w") as f:
             f.write(f"# kernel {os.uname().release}\n# warm-up {time.time() - t0:.0f}s\n")
+            f.write("".join(kept or []))
+        open(progress + ".log", "w").close()
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
         futures = {pool.submit(run_tool, n): n for n in names}
         results = {}
@@ -343,7 +397,25 @@ def run_all(names, workers=3, progress=None, warm=True):
                 with open(progress, "a") as f:
                     f.write(f"{n:<16} {r[0]:<8} {r[2]:5.1f}s  {r[1]}\n"
                             f"#   {n}: first line after {r[5]:.1f}s\n")
+                if r[0] == "fails":
+                    with open(progress + ".log", "a") as f:
+                        f.write(f"=== {n}\n--- stdout:\n{r[3][-2000:]}\n--- stderr:\n{r[4][-6000:]}\n")
         return results
+
+
+def table_blocks(path):
+    """{tool: its lines} of a file table() wrote (for a rerun of some tools
+    that keeps the others' rows)."""
+    blocks = {}
+    with open(path) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                blocks[line.split()[0]] = [line]
+            elif line.startswith("#   ") and ":" in line:
+                name = line.split()[1].rstrip(":")
+                if name in blocks:
+                    blocks[name].append(line)
+    return blocks
 
 
 def unseen_first(names, table_path):
@@ -358,20 +430,24 @@ def unseen_first(names, table_path):
     return [n for n in names if n not in seen] + [n for n in names if n in seen]
 
 
-def table(results, seconds):
-    """The classification as text: one line per tool, then the counts."""
-    lines = [f"# kernel {os.uname().release}"]
-    for n, r in sorted(results.items()):
-        lines += [f"{n:<16} {r[0]:<8} {r[2]:5.1f}s  {r[1]}", f"#   {n}: first line after {r[5]:.1f}s"]
+def table(results, seconds, kept=None):
+    """The classification as text: one line per tool, then the counts;
+    ``kept``: {tool: lines} of tools not rerun (table_blocks)."""
+    rows = {n: [f"{n:<16} {r[0]:<8} {r[2]:5.1f}s  {r[1]}\n", f"#   {n}: first line after {r[5]:.1f}s\n"]
+            for n, r in results.items()}
+    rows.update({n: block for n, block in (kept or {}).items() if n not in results})
+    lines = [f"# kernel {os.uname().release}\n"] + [ln for n in sorted(rows) for ln in rows[n]]
     counts = {}
-    for r in results.values():
-        counts[r[0]] = counts.get(r[0], 0) + 1
-    lines.append(f"# {len(results)} tools in {seconds:.0f}s: {counts}")
-    return "\n".join(lines) + "\n"
+    for block in rows.values():
+        cls = block[0].split()[1]
+        counts[cls] = counts.get(cls, 0) + 1
+    lines.append(f"# {len(results)} tools run in {seconds:.0f}s, {len(rows)} in the table: {counts}\n")
+    return "".join(lines)
 
 
 def read_table(path):
-    """(kernel release, {tool: (class, detail)}) of a file table() wrote."""
+    """(kernel release, {tool: (class, detail)}) of a file table() wrote (a
+    tool's later row wins: a rerun's progress lines follow the kept ones)."""
     release, rows = "?", {}
     with open(path) as f:
         for line in f:
@@ -404,9 +480,10 @@ def markdown(host_path, vm_paths):
            "unmodified, under `pybcc run` with activity around each (tests/bcc_tools.py",
            "classifies the runs). The VM columns run, under Debian's stock kernels in",
            "QEMU (TCG, no KVM), the tools that refuse here (most for lack of",
-           "kprobes/fentry); `not run` means the tool was not selected for the VM (it",
-           "works here, or needs a program that is not installed) or the kernel's run",
-           "reached its time limit before it.", "",
+           "kprobes/fentry), with the modules they probe loaded (md_mod, nfs, nfsv4, nfsd,",
+           "ext4, xfs, btrfs: Debian builds them as modules) and an ext4 file system the",
+           "activity writes to; `not run` means the tool was not selected for the VM (it",
+           "works here, or needs a program that is not installed).", "",
            "works: ran and printed data (what tests/bcc_tools.py expects of it, when it says);",
            "refuses: stopped with one line saying what this kernel lacks; needs: a program",
            "or runtime that is not installed; fails: a pybcc gap, or the tool's own bug.", "",
@@ -414,17 +491,20 @@ def markdown(host_path, vm_paths):
     for name in sorted(host):
         cells = [_cell(host[name])] + [_cell(rows.get(name)) for _, rows in vms]
         out.append(f"| {name} | " + " | ".join(cells) + " |")
-    fixed = [n for n in sorted(FIXED_SINCE) if any(rows.get(n, ("",))[0] == "fails"
+    fixed = [n for n in sorted(FIXED_SINCE) if any(rows.get(n, ("",))[0] in ("fails", "refuses")
                                                    for rows in [host] + [r for _, r in vms])]
     if fixed:
-        out += ["", "Failures of these runs fixed in pybcc since (their programs now load "
-                "here; not rerun in the VM yet):", ""]
+        out += ["", "Failures of these runs fixed since, in pybcc or in how the VM runs the tools "
+                "(the programs load here as kprobe programs; not rerun in the VM yet):", ""]
         out += [f"- {n}: {FIXED_SINCE[n]}" for n in fixed]
-    notes = [n for n in sorted(EXPLAINED) if any(rows.get(n, ("",))[0] == "fails"
-                                                 for rows in [host] + [r for _, r in vms])]
+    columns = [(host_release, host)] + vms
+    notes = sorted({(n, explained(n, release)) for release, rows in columns
+                    for n, (cls, _) in rows.items()
+                    if cls in ("fails", "refuses") and explained(n, release)})
     if notes:
-        out += ["", "Failures that are not pybcc's:", ""]
-        out += [f"- {n}: {EXPLAINED[n]}" for n in notes]
+        out += ["", "Failures and refusals that are not pybcc's (the kernel's, or the tool's",
+                "own: Debian's bcc is 0.26):", ""]
+        out += [f"- {n}: {text}" for n, text in notes]
     out.append("")
     for head, rows in zip(heads, [host] + [r for _, r in vms]):
         counts = {}

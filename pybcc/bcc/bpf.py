@@ -13,6 +13,7 @@ the program type the caller asks for, as bcc does.
 """
 import atexit
 import ctypes as ct
+import re
 import weakref
 
 from .. import loader, sections
@@ -191,6 +192,7 @@ class BPF(KernelInfo, Probes, TracePipe):
             else:
                 fn = self._coll.load_program(name, sdef=sdef, target=target or ps.target)
         except VerifierError as e:
+            _refuse_missing_helper(name, sdef, e)
             self._explain(e)
             raise
         self.funcs[name] = fn
@@ -465,3 +467,23 @@ class BPF(KernelInfo, Probes, TracePipe):
 for _name, _value in vars(BPFProgType).items():
     if not _name.startswith("_"):
         setattr(BPF, _name, _value)
+
+
+# Helpers a kernel gives only when built with an option (the verifier then
+# says "unknown func NAME#ID", since 6.x "program of this type cannot use
+# helper NAME#ID").
+_HELPER_CONFIG = {"bpf_override_return": "CONFIG_BPF_KPROBE_OVERRIDE"}
+
+
+def _refuse_missing_helper(name, sdef, err):
+    """A program rejected for calling a helper this kernel does not give its
+    program type is the kernel lacking a feature: say so in one line
+    (bcc's inject on Debian's kernels, which lack CONFIG_BPF_KPROBE_OVERRIDE)."""
+    m = re.search(r"(?:unknown func|cannot use helper) (\w+)#(\d+)", getattr(err, "log", "") or "")
+    if not m:
+        return
+    helper, config = m.group(1), _HELPER_CONFIG.get(m.group(1))
+    kind = (sdef.prefix if sdef is not None else "these").rstrip("/")
+    raise NotSupportedError(
+        f"cannot load {name}: this kernel does not give {kind} programs the helper {helper}"
+        + (f" (it needs {config})" if config else ""), feature=helper) from err

@@ -68,6 +68,16 @@ class Probes:
         _count_probes(kind, 1)
         return link
 
+    def _supersede(self, kind, key):
+        """bcc attaches a function to the same probe again when asked (the
+        kernel then runs it twice a hit; nfsdist attaches nfs_file_open twice
+        without nfsv4) and forgets the first attachment: keep that one
+        attached too, out of the bookkeeping, until the BPF object closes."""
+        old = self._links.get(kind, {}).pop(key, None)
+        if old is not None:
+            _count_probes(kind, -1)
+            self._links.setdefault(kind + ":superseded", {})[(key, id(old))] = old
+
     def _drop_links(self, kind, match):
         """Close and forget the links of ``kind`` whose key satisfies ``match``;
         returns how many."""
@@ -125,15 +135,16 @@ class Probes:
         # bcc's bookkeeping: event name → functions attached to it
         key = (("r_" if retprobe else "p_") + _NON_IDENT.sub("_", event) +
                (f"_{event_off}" if event_off else ""), fn_name)
-        if key in self._links.get("kprobe", {}):
-            raise AttachError(f"{fn_name} is already attached to {kind} {event}")
         _check_probe_quota(1)
         if not features.has_kprobes() and not event_off:
+            if key in self._links.get("kprobe", {}):
+                return self     # a tracepoint takes a program once (EEXIST): it runs once
             link = self._attach_stand_in(event, fn_name, retprobe)
             if link is not None:
                 self._add_link("kprobe", key, link)
                 return self
         self._require_kprobes(event)
+        self._supersede("kprobe", key)
         fn = self.load_func(fn_name, self.KPROBE)
         if retprobe:
             link = _attach.attach_kretprobe(fn.fd, event, maxactive=maxactive)

@@ -41,6 +41,8 @@ _MAP_VALUE_HELPERS = {"bpf_map_lookup_elem", "bpf_ringbuf_reserve", "bpf_sk_stor
 _REGS_MACRO = re.compile(rb"PT_REGS_(?:PARM[1-6]|RET|FP|RC|SP|IP)\s*\(")
 _DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+(\w+)\([^)]*\)((?:[^\n\\]|\\.|\\\n)*)", re.M)
 _PTR_RE = re.compile(r"^(?:(?:const|volatile)\s+)*(struct|union)\s+(\w+)\s*\*\s*(?:const\s*)?$")
+_PTR_PTR_RE = re.compile(r"^(?:(?:const|volatile)\s+)*(?:struct|union)\s+(\w+)\s*\*\s*(?:const\s*)?"
+                         r"\*\s*(?:const\s*)?$")
 
 
 @functools.lru_cache(maxsize=4)
@@ -408,6 +410,8 @@ class _Analysis:
         rec = _record_of_pointer(_type(p))
         if rec and rec in self.records and not self._exempt(p, rec):
             return True
+        if self._kernel_pointer_array(p):
+            return True
         v = p       # the load under the casts
         while v.get("inner") and v.get("kind") in ("ImplicitCastExpr", "ParenExpr",
                                                      "CStyleCastExpr"):
@@ -418,6 +422,16 @@ class _Analysis:
         # *(&p->field): the address of kernel memory
         return v.get("kind") == "UnaryOperator" and v.get("opcode") == "&" and \
             bool(v.get("inner")) and self.kmem(v["inner"][0])
+
+    def _kernel_pointer_array(self, p):
+        """Is p a parameter that holds an array of kernel struct pointers
+        (virtiostat's count_len(struct scatterlist **sgs, ...), called with a
+        kprobe's argument)? Its elements are read with bpf_probe_read, which
+        reads the stack as well when the caller passes &local."""
+        m = _PTR_PTR_RE.match(_type(p))
+        b = _strip(p, ("ImplicitCastExpr", "ParenExpr"))
+        return bool(m and m.group(1) in self.records and b.get("kind") == "DeclRefExpr" and
+                    b.get("referencedDecl", {}).get("kind") == "ParmVarDecl")
 
     @staticmethod
     def _register(e):

@@ -344,6 +344,13 @@ class _Rewriter:
             if len(params) > 1 and first[0] and "pt_regs" in first[1] and "*" in first[1]:
                 prologue = self._kprobe_prologue(name, first[0], params[1:], toks[ni])
                 self.edits.append((lp + 1, rp, _fit(params[0], text_of(toks, lp + 1, rp))))
+        elif decl_start is not None and \
+                not {"noinline", "__noinline", "always_inline", "__always_inline"} & set(decl):
+            # bcc inlines every other function into its programs (its LLVM
+            # passes mark them always_inline): a string literal a helper gets
+            # is then a constant, not a .rodata read (btrfsdist's
+            # memcpy(&key.op, op, 8) of "fsync" read past the section)
+            self.edits.append((decl_start, decl_start, "__attribute__((always_inline)) "))
         self.edits.append((lbrace, rbrace + 1, "{" + prologue + body + "}"))
         return True
 

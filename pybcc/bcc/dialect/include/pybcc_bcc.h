@@ -421,6 +421,23 @@ static __always_inline u16 skb_get_rx_queue(const struct sk_buff *skb)
 {
 	return BPF_CORE_READ(skb, queue_mapping) - 1;
 }
+/* include/linux/scatterlist.h: the low bits of page_link mark a chain link
+ * and the last entry (virtiostat walks a scatterlist with them). */
+#define SG_CHAIN 0x01UL
+#define SG_END 0x02UL
+#define SG_PAGE_LINK_MASK (SG_CHAIN | SG_END)
+static __always_inline bool sg_is_chain(struct scatterlist *sg)
+{
+	return BPF_CORE_READ(sg, page_link) & SG_CHAIN;
+}
+static __always_inline bool sg_is_last(struct scatterlist *sg)
+{
+	return BPF_CORE_READ(sg, page_link) & SG_END;
+}
+static __always_inline struct scatterlist *sg_chain_ptr(struct scatterlist *sg)
+{
+	return (struct scatterlist *)(BPF_CORE_READ(sg, page_link) & ~SG_PAGE_LINK_MASK);
+}
 #define ip_hdr(skb) ((struct iphdr *)skb_network_header(skb))
 #define ipv6_hdr(skb) ((struct ipv6hdr *)skb_network_header(skb))
 #define tcp_hdr(skb) ((struct tcphdr *)skb_transport_header(skb))
