@@ -430,8 +430,8 @@ def before_after(rounds, rev):
 
 
 def scrape_cap(series=2000, repeat=5):
-    """CPU of one scrape of a histogram at the series cap: block_io's latency
-    map filled with ``series`` (disk, op) keys, read and decoded, then written
+    """CPU of one scrape of a histogram at the series cap: block_io's
+    histograms map filled with ``series`` (disk, op) keys, read and decoded, then written
     by the exporter's encoder and, for comparison, by prometheus-client."""
     from prometheus_client import CollectorRegistry, generate_latest
     from pybcc import loader
@@ -440,13 +440,13 @@ def scrape_cap(series=2000, repeat=5):
     rs = builtin.make_set("block_io", {"max_entries": series}, series)
     coll = loader.load(rs.object_path, constants=rs.constants, programs=[], map_sizes=rs.map_sizes)
     try:
-        m = coll.maps["latency"]
+        m = coll.maps["hists"]
         for i in range(series):
             k, v = m.Key(), m.Leaf()
-            k.disk, k.op = f"disk{i}".encode(), i % 4
+            k.dev, k.op = (4095 << 20) | i, i % 4    # no such disk: labels "4095:i"
             for j in range(10, 30):
-                v.slots[j] = i + j
-            v.sum = 10 ** 9 + i
+                v.latency.slots[j] = i + j
+            v.latency.sum = 10 ** 9 + i
             m[k] = v
         metric = rs.metrics[0]
 

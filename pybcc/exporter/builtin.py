@@ -41,10 +41,11 @@ def block_io(opts):
     return "blockio", [_twin("rq_issue"), _twin("rq_complete")], [
         Metric("pybcc_block_io_latency_seconds", "histogram",
                "Block I/O latency from issue to completion, by disk and operation.",
-               "latency", labels(), scale=NS, slot_range=histograms.NS_RANGE),
+               "hists", labels(), value_field="latency", scale=NS,
+               slot_range=histograms.NS_RANGE),
         Metric("pybcc_block_io_size_bytes", "histogram",
                "Block I/O request size, by disk and operation.",
-               "size", labels(), slot_range=histograms.BYTES_RANGE),
+               "hists", labels(), value_field="size", slot_range=histograms.BYTES_RANGE),
     ], {}
 
 

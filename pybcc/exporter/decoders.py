@@ -120,15 +120,17 @@ _disks = {}
 
 def _disk(v):
     """A disk's name from its dev_t (major << 20 | minor, as the kernel
-    keeps it): the name of /sys/dev/block/MAJ:MIN, else "MAJ:MIN"."""
+    keeps it): the name of /sys/dev/block/MAJ:MIN, else "MAJ:MIN".
+    Remembered, so /sys is read once per disk, not once per scrape."""
     dev = int(v)
     name = _disks.get(dev)
     if name is None:
         where = f"{dev >> 20}:{dev & 0xFFFFF}"
         try:
-            name = _disks[dev] = os.path.basename(os.readlink(f"/sys/dev/block/{where}"))
+            name = os.path.basename(os.readlink(f"/sys/dev/block/{where}"))
         except OSError:
-            return where        # gone, or not a block device: not remembered
+            name = where        # gone already (its I/O was counted while it existed)
+        _disks[dev] = name
     return name
 
 

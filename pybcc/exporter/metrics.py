@@ -6,7 +6,7 @@ Map shapes:
 - counter: value is a u64 (or a struct, with ``value_field``), summed over
   CPUs for per-CPU maps; ``scale`` converts to the base unit (ns -> s);
 - histogram: value is ``struct hist`` of exporter/metrics.h (slots and
-  sum), or a u64 count with the log2 slot in key field ``bucket_field``
+  sum; with ``value_field``, that member of a struct of several), or a u64 count with the log2 slot in key field ``bucket_field``
   (libbpf-tools' layout; _sum is then estimated from the slots' lower
   bounds, as those maps do not keep one).
 """
@@ -78,10 +78,10 @@ def _per_cpu_sum(values, value_field=None):
     ``value_field`` picks a member of struct values first."""
     if not isinstance(values, list):
         return values
+    if value_field is not None:
+        values = [_field(v, value_field) for v in values]
     if values and hasattr(values[0], "slots"):
         return sum((Hist(v.slots, v.sum) for v in values), Hist([], 0))
-    if value_field is not None:
-        return sum(_field(v, value_field) for v in values)
     return sum(values)
 
 
@@ -115,6 +115,8 @@ def read_series(metric, maps):
                 low = (1 << (slot - 1)) if slot > 0 else 0
                 value = Hist(slots, low * value)
             else:
+                if metric.value_field is not None and not per_cpu:
+                    value = _field(value, metric.value_field)    # one of several histograms
                 value = Hist(value.slots, value.sum)
         elif metric.value_field is not None and not per_cpu:
             value = _field(value, metric.value_field)

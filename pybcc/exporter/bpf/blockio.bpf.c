@@ -35,8 +35,15 @@ struct {
     __type(value, struct started);
 } start SEC(".maps");
 
-METRIC_MAP(latency, struct io_key, struct hist, 1024);
-METRIC_MAP(size, struct io_key, struct hist, 1024);
+/* both histograms of a (disk, operation) in one value: one lookup per I/O */
+struct io_hists {
+    struct hist latency;
+    struct hist size;
+};
+
+static const struct io_hists empty_io_hists = {};
+
+METRIC_MAP(hists, struct io_key, struct io_hists, 1024);
 
 /* The request's disk: a plain load in tp_btf (rq_disk() in
  * pybcc/blockio.h probe-reads, for the raw_tp twin). */
@@ -69,6 +76,7 @@ static __always_inline int on_issue(bool direct, struct request *rq)
 static __always_inline int on_complete(bool direct, struct request *rq)
 {
     struct io_key key = {};
+    struct io_hists *h;
     struct started *s;
     struct gendisk *disk;
     s64 delta;
@@ -83,9 +91,18 @@ static __always_inline int on_complete(bool direct, struct request *rq)
         key.dev = ((u32)FIELD(direct, disk, major) << MINORBITS) |
                   (u32)FIELD(direct, disk, first_minor);
     key.op = FIELD(direct, rq, cmd_flags) & ((1 << REQ_OP_BITS) - 1);
+    h = bpf_map_lookup_elem(&hists, &key);
+    if (!h) {
+        bpf_map_update_elem(&hists, &key, &empty_io_hists, BPF_NOEXIST);
+        h = bpf_map_lookup_elem(&hists, &key);
+        if (!h) {
+            note_map_full();
+            return 0;
+        }
+    }
     if (delta >= 0)
-        hist_add(&latency, &key, delta);
-    hist_add(&size, &key, s->bytes);
+        hist_count(&h->latency, delta);
+    hist_count(&h->size, s->bytes);
     return 0;
 }
 

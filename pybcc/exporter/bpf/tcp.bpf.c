@@ -31,8 +31,9 @@ struct {
     __type(key, u32);
     __type(value, u64);
 } transitions SEC(".maps");
-METRIC_MAP(connects, struct port_key, u64, 1024);
-METRIC_MAP(accepts, struct port_key, u64, 1024);
+/* per CPU: two of a connection's ~11 state changes count in these */
+PERCPU_METRIC_MAP(connects, struct port_key, u64, 1024);
+PERCPU_METRIC_MAP(accepts, struct port_key, u64, 1024);
 METRIC_MAP(retransmits, u32, u64, 32);          /* by TCP state */
 METRIC_MAP(drops, u32, u64, 512);               /* by enum skb_drop_reason */
 
@@ -52,11 +53,11 @@ static __always_inline int on_state(bool direct, const struct sock *sk, int old_
     if (old_state == TCP_CLOSE_ && new_state == TCP_SYN_SENT_) {
         pk.family = FIELD(direct, sk, __sk_common.skc_family);
         pk.port = bpf_ntohs(FIELD(direct, sk, __sk_common.skc_dport));
-        counter_add(&connects, &pk, 1);
+        percpu_counter_add(&connects, &pk, 1);
     } else if (old_state == TCP_SYN_RECV_ && new_state == TCP_ESTABLISHED_) {
         pk.family = FIELD(direct, sk, __sk_common.skc_family);
         pk.port = FIELD(direct, sk, __sk_common.skc_num);
-        counter_add(&accepts, &pk, 1);
+        percpu_counter_add(&accepts, &pk, 1);
     }
     return 0;
 }

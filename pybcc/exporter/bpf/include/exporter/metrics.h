@@ -55,29 +55,58 @@ static __always_inline u32 bit_width(u64 v)
     return n + (u32)v;
 }
 
-/* map[key] += delta for a u64 counter map. */
-static __always_inline void counter_add(void *map, void *key, u64 delta)
+/* The value of map[key] to add delta to; NULL when delta went in as the
+ * key's first value (nothing left to add) or the map is full. */
+static __always_inline u64 *counter_of(void *map, void *key, u64 delta)
 {
     u64 *n = bpf_map_lookup_elem(map, key);
 
-    if (!n) {
-        /* two CPUs may create the key at once: the loser adds to the winner's */
-        if (!bpf_map_update_elem(map, key, &delta, BPF_NOEXIST))
-            return;
-        n = bpf_map_lookup_elem(map, key);
-        if (!n) {
-            note_map_full();
-            return;
-        }
-    }
-    __sync_fetch_and_add(n, delta);
+    if (n)
+        return n;
+    /* two CPUs may create the key at once: the loser adds to the winner's
+     * (in a per-CPU map the insert sets this CPU's copy, the others are 0) */
+    if (!bpf_map_update_elem(map, key, &delta, BPF_NOEXIST))
+        return NULL;
+    n = bpf_map_lookup_elem(map, key);
+    if (!n)
+        note_map_full();
+    return n;
+}
+
+/* map[key] += delta for a u64 counter map. */
+static __always_inline void counter_add(void *map, void *key, u64 delta)
+{
+    u64 *n = counter_of(map, key, delta);
+
+    if (n)
+        __sync_fetch_and_add(n, delta);
+}
+
+/* The same for a per-CPU map: a plain add to this CPU's copy, no atomic on
+ * a line that other CPUs write. */
+static __always_inline void percpu_counter_add(void *map, void *key, u64 delta)
+{
+    u64 *n = counter_of(map, key, delta);
+
+    if (n)
+        *n += delta;
+}
+
+/* Count value v in histogram h (shared between CPUs: atomic adds). */
+static __always_inline void hist_count(struct hist *h, u64 v)
+{
+    u32 slot = bit_width(v);
+
+    if (slot >= HIST_SLOTS)
+        slot = HIST_SLOTS - 1;
+    __sync_fetch_and_add(&h->slots[slot], 1);
+    __sync_fetch_and_add(&h->sum, v);
 }
 
 /* Count value v in the histogram map[key]. */
 static __always_inline void hist_add(void *map, void *key, u64 v)
 {
     struct hist *h = bpf_map_lookup_elem(map, key);
-    u32 slot = bit_width(v);
 
     if (!h) {
         bpf_map_update_elem(map, key, &empty_hist, BPF_NOEXIST);
@@ -87,20 +116,22 @@ static __always_inline void hist_add(void *map, void *key, u64 v)
             return;
         }
     }
-    if (slot >= HIST_SLOTS)
-        slot = HIST_SLOTS - 1;
-    __sync_fetch_and_add(&h->slots[slot], 1);
-    __sync_fetch_and_add(&h->sum, v);
+    hist_count(h, v);
 }
 
 /* A hash map of NAME: key type KEY, value type VALUE, at most N entries
- * (the exporter resizes it to the configured cap before load). */
-#define METRIC_MAP(name, key_t, value_t, n)             \
+ * (the exporter resizes it to the configured cap before load); a per-CPU
+ * one with PERCPU_METRIC_MAP. */
+#define TYPED_METRIC_MAP(map_type, name, key_t, value_t, n) \
     struct {                                            \
-        __uint(type, BPF_MAP_TYPE_HASH);                \
+        __uint(type, map_type);                         \
         __uint(max_entries, n);                         \
         __type(key, key_t);                             \
         __type(value, value_t);                         \
     } name SEC(".maps")
+#define METRIC_MAP(name, key_t, value_t, n) \
+    TYPED_METRIC_MAP(BPF_MAP_TYPE_HASH, name, key_t, value_t, n)
+#define PERCPU_METRIC_MAP(name, key_t, value_t, n) \
+    TYPED_METRIC_MAP(BPF_MAP_TYPE_PERCPU_HASH, name, key_t, value_t, n)
 
 #endif
