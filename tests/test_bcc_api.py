@@ -399,3 +399,15 @@ def test_table_of_an_incomplete_type_is_refused():
     with pytest.raises(CompileError) as e:
         BPF(text="BPF_HASH(drops, struct key_t);\nstruct key_t {\n    u64 location;\n};\n")
     assert "incomplete type 'struct key_t'" in str(e.value) and e.value.line == 1
+
+
+def test_printk_format_warnings_on_stderr(capfd):
+    """As bcc: a format bcc does not accept is a warning on stderr, and the
+    program still compiles (also when the rewrite comes from the cache)."""
+    from pybcc.bcc import BPF
+    text = 'int trace_entry(struct pt_regs *ctx) {\n  bpf_trace_printk("%lf %s %s\\n", 1, "a", "b");\n  return 0;\n}\n'
+    for _ in range(2):
+        BPF(text=text)
+        err = capfd.readouterr().err
+        assert "<text>:2:21: warning: only %d %u %x %ld %lu %lx %lld %llu %llx %p %s conversion " \
+               "specifiers allowed" in err, err

@@ -15,8 +15,11 @@ and BTF line info name the user's lines too.
 
 Modules: lexer (tokens that keep every character), tables (map macros →
 BTF-defined maps), tracepoints (argument structs from tracefs formats),
-implicit (kernel reads found in clang's AST), rewriter (the rest, and the
-on-disk cache of results). Headers: include/pybcc_bcc.h.
+implicit (kernel reads found in clang's AST), packets (bcc's packet
+headers: field accesses → packet loads and stores, from clang's AST),
+redefinitions (a program's own copies of structs vmlinux.h has), rewriter
+(the rest, and the on-disk cache of results). Headers: include/pybcc_bcc.h,
+include/pybcc_packet.h, include/bcc/proto.h.
 """
 from .rewriter import HEADER, INCLUDE_DIR, Rewritten, printk_warnings, rewrite  # noqa: F401
 from .tables import TableDecl  # noqa: F401
