@@ -16,9 +16,10 @@
 # 3. docs/BCC_FIDELITY.md from those tables (python3 tests/bcc_tools.py --markdown).
 #
 # Not in CI: under TCG on a 2-core host shared with other jobs one kernel's
-# 49 tools take ~45 min (measured 2026-12-06, load 15-20: 24 tools in 21 min
-# per kernel, 3 at a time, ~100 s per tool to its first line, the qemu
-# process getting a third of a core). The time is Python and clang under TCG.
+# 49 tools take 33 min (6.1) to 44 min (6.12) (measured 2026-12-06 beside
+# two other engineers' VMs, load 13-15: 3 tools at a time, ~100-230 s per
+# tool to its first line), a rerun of 8 tools 8.5 min. The time is Python
+# and clang under TCG.
 # What the host can do for the guest it does first: vmlinux.h, the
 # precompiled pybcc_bcc.h and the dialect's memos per guest kernel
 # (bcc_tools.prepare_cache, ~20 s here; without them the guest's warm-up took
@@ -26,7 +27,10 @@
 # kept, so a rerun skips every compile. Each tool's line is written as it
 # finishes, so a run stopped at its limit still leaves a partial column, and
 # a kernel's run starts with the tools the other kernels' tables lack.
-# Guest limit: PYBCC_VMTEST_TIMEOUT (5400 s here).
+# Guest limit: PYBCC_VMTEST_TIMEOUT (5400 s here). Do not edit this script
+# or pybcc while a run is under way: bash reads the script as it goes, and
+# the guest sees the host's files through virtiofs with caching (a change may
+# or may not reach it).
 #
 # Environment: PYBCC_BCCTOOLS_OUT (default /var/tmp/pybcc-bcctools), and what
 # scripts/vm-tests.sh reads. Exit status: that of scripts/vm-tests.sh.

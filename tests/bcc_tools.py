@@ -167,21 +167,7 @@ sleep 0.3
 
 # pybcc gaps a VM run showed, fixed after it (drop an entry once a run has
 # the tool working).
-FIXED_SINCE = {
-    "btrfsdist": "a program's static functions are always_inline, as in bcc (its "
-                 "trace_return(ctx, \"fsync\") copied 8 bytes from .rodata past its end)",
-    "ext4dist": "as btrfsdist",
-    "xfsdist": "as btrfsdist",
-    "virtiostat": "sg_is_last/sg_is_chain/sg_chain_ptr (inline in linux/scatterlist.h), and "
-                  "the elements of a struct scatterlist **sgs parameter are kernel reads",
-    "nfsdist": "attaching a function to a kprobe twice is allowed, as in bcc (it attaches "
-               "nfs_file_open twice when nfsv4 is not loaded); the VM loads nfsv4 now",
-    "nfsslower": "the VM loads nfsv4 (it kprobes nfs4_file_open)",
-    "ttysnoop": "the run gives it a pty and writes to it (it watched /dev/null, which no "
-                "tty_write reaches)",
-    "inject": "pybcc refuses in one line where the kernel does not give kprobe programs "
-              "bpf_override_return (was: the verifier's log)",
-}
+FIXED_SINCE = {}
 
 
 def tool_names():
