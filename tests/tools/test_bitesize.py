@@ -18,7 +18,14 @@ def test_bitesize_counts_dd_sizes_under_its_name():
     sections = hist_sections(t.lines, "Process Name")
     assert "dd" in sections, t.stdout
     by_bucket = {(lo, hi): c for lo, hi, c in sections["dd"]}
-    assert by_bucket.get((64, 127), 0) >= 50, t.stdout      # 64 Kbytes each
+    # 64 Kbytes each. The name is the issuing task's: on a busy machine the
+    # block layer may dispatch a request later from kblockd (kworker/N:MH),
+    # as it did for 1 of 50 beside loadgen.py
+    kblockd = sum(c for name, rows in sections.items()
+                  if name.startswith("kworker/") and name.endswith("H")
+                  for lo, hi, c in rows if (lo, hi) == (64, 127))
+    assert by_bucket.get((64, 127), 0) >= 40, t.stdout
+    assert by_bucket.get((64, 127), 0) + kblockd >= 50, t.stdout
     assert any(ln.split()[:1] == ["Kbytes"] for ln in t.lines), t.stdout
 
 

@@ -34,11 +34,14 @@ def test_funclatency_user_function_per_process_ms(sleepy):
         release(child)
     assert t.proc.returncode == 0 and t.lines[-1] == "Detaching...", t.stdout + t.stderr
     hist = buckets(t.stdout, f"pybcc_sleepy [{child.pid}]")
-    # every call is there; a busy machine may stretch a few 10 ms sleeps
-    assert hist[(8, 15)] + hist[(16, 31)] == 21 and hist[(8, 15)] >= 15, t.stdout
+    # every call is there, none shorter than its sleep; a busy machine
+    # stretches sleeps (beside loadgen.py, 10 ms sleeps took over 16 ms), so
+    # the upper bounds only catch a wrong unit
+    assert sum(hist.values()) == 21 and hist[(8, 15)] + hist[(16, 31)] >= 15, t.stdout
+    assert not any(c for (lo, _), c in hist.items() if lo < 8), t.stdout
     assert "msecs" in t.stdout and f"pybcc_nested [{child.pid}]" not in t.stdout
     avg = re.search(r"avg = (\d+) msecs, total: (\d+) msecs, count: (\d+)", t.stdout)
-    assert avg and int(avg[3]) == 21 and 10 <= int(avg[1]) <= 15, t.stdout
+    assert avg and int(avg[3]) == 21 and 10 <= int(avg[1]) <= 100, t.stdout
 
 
 def test_funclatency_levels_json(sleepy):
