@@ -24,22 +24,26 @@ def _not_supported(func):
         feature="kprobe", alternative=alternatives.instead_of_kprobe(func))
 
 
-def attach_kprobe(prog_fd, func, offset=0, retprobe=False, maxactive=0, cookie=0):
+def attach_kprobe(prog_fd, func, offset=0, retprobe=False, maxactive=0, cookie=0,
+                  bpf_link=True):
     """Attach a KPROBE program to kernel function ``func`` (+``offset``), or
-    to its return with retprobe=True (``maxactive``: tracefs fallback only)."""
+    to its return with retprobe=True (``maxactive``: tracefs fallback only;
+    ``bpf_link``: see attach_perf_fd)."""
     kind = "kretprobe" if retprobe else "kprobe"
     what = f"{kind} {func}" + (f"+{offset:#x}" if offset else "")
     if features.has_kprobe_pmu() and not maxactive:
-        return _attach_pmu(prog_fd, func, offset, retprobe, cookie, what)
+        return _attach_pmu(prog_fd, func, offset, retprobe, cookie, what, bpf_link)
     if tracefs.has_probe_events("kprobe"):
-        return attach_kprobe_tracefs(prog_fd, func, offset, retprobe, maxactive, cookie, what)
+        return attach_kprobe_tracefs(prog_fd, func, offset, retprobe, maxactive, cookie, what,
+                                     bpf_link)
     if features.has_kprobe_pmu():
-        return _attach_pmu(prog_fd, func, offset, retprobe, cookie, what)
+        return _attach_pmu(prog_fd, func, offset, retprobe, cookie, what, bpf_link)
     raise _not_supported(func)
 
 
-def attach_kretprobe(prog_fd, func, maxactive=0, cookie=0):
-    return attach_kprobe(prog_fd, func, retprobe=True, maxactive=maxactive, cookie=cookie)
+def attach_kretprobe(prog_fd, func, maxactive=0, cookie=0, bpf_link=True):
+    return attach_kprobe(prog_fd, func, retprobe=True, maxactive=maxactive, cookie=cookie,
+                         bpf_link=bpf_link)
 
 
 def _explain(e, what, func):
@@ -49,7 +53,7 @@ def _explain(e, what, func):
     return AttachError(f"creating {what}", e.errno)
 
 
-def _attach_pmu(prog_fd, func, offset, retprobe, cookie, what):
+def _attach_pmu(prog_fd, func, offset, retprobe, cookie, what, bpf_link=True):
     config = 0
     if retprobe:
         word, bit = features.pmu_format("kprobe", "retprobe") or ("config", 0)
@@ -61,11 +65,11 @@ def _attach_pmu(prog_fd, func, offset, retprobe, cookie, what):
                         sample_period=1, wakeup_events=1)
     except BPFError as e:
         raise _explain(e, what, func) from None
-    return attach_perf_fd(prog_fd, pfd, what, cookie=cookie)
+    return attach_perf_fd(prog_fd, pfd, what, cookie=cookie, bpf_link=bpf_link)
 
 
 def attach_kprobe_tracefs(prog_fd, func, offset=0, retprobe=False, maxactive=0, cookie=0,
-                          what=None):
+                          what=None, bpf_link=True):
     """The fallback through tracefs kprobe_events."""
     what = what or f"{'kretprobe' if retprobe else 'kprobe'} {func}"
     name = tracefs.probe_event_name(retprobe, func)
@@ -83,7 +87,8 @@ def attach_kprobe_tracefs(prog_fd, func, offset=0, retprobe=False, maxactive=0, 
     except BPFError as e:
         remove()
         raise AttachError(f"opening {what}", e.errno) from None
-    return attach_perf_fd(prog_fd, pfd, what, cleanups=[remove], cookie=cookie)
+    return attach_perf_fd(prog_fd, pfd, what, cleanups=[remove], cookie=cookie,
+                          bpf_link=bpf_link)
 
 
 def kernel_functions(pattern):

@@ -19,14 +19,16 @@ def perf_open(pid=-1, cpu=0, attr_flags=0, what=None, **fields):
     return bpf.perf_event_open(pid=pid, cpu=cpu, what=what, flags=attr_flags, **fields)
 
 
-def attach_perf_fd(prog_fd, pfd, description, cleanups=(), cookie=0):
+def attach_perf_fd(prog_fd, pfd, description, cleanups=(), cookie=0, bpf_link=True):
     """Attach prog_fd to the perf event pfd; the returned Link owns pfd
-    (closed here too if attaching fails)."""
+    (closed here too if attaching fails). bpf_link=False attaches with the
+    perf ioctl alone, as bcc does: no bpf() call once the event exists."""
     lfd = None
     try:
         try:
-            lfd = bpf.link_create(prog_fd, pfd, AttachType.PERF_EVENT,
-                                       perf_event_bpf_cookie=cookie or None)
+            if bpf_link or cookie:
+                lfd = bpf.link_create(prog_fd, pfd, AttachType.PERF_EVENT,
+                                      perf_event_bpf_cookie=cookie or None)
         except BPFError as e:
             if e.errno not in (_EINVAL, _EOPNOTSUPP, _ENOTSUPP) or cookie:
                 raise

@@ -146,10 +146,12 @@ class Probes:
         self._require_kprobes(event)
         self._supersede("kprobe", key)
         fn = self.load_func(fn_name, self.KPROBE)
+        # bcc attaches with the perf ioctl: with a BPF link's bpf() call, a
+        # kretprobe on bpf() would see its own attach return (bcc's test_trace4)
         if retprobe:
-            link = _attach.attach_kretprobe(fn.fd, event, maxactive=maxactive)
+            link = _attach.attach_kretprobe(fn.fd, event, maxactive=maxactive, bpf_link=False)
         else:
-            link = _attach.attach_kprobe(fn.fd, event, event_off)
+            link = _attach.attach_kprobe(fn.fd, event, event_off, bpf_link=False)
         self._add_link("kprobe", key, link)
         return self
 
