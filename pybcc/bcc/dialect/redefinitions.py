@@ -42,8 +42,8 @@ def resolve(text, kernel_records, vmlinux_h, header):
             depth -= 1
         elif depth == 0 and t.text in ("struct", "union"):
             n = significant(toks, i + 1, 1)
-            b = significant(toks, n + 1, 1) if n >= 0 else -1
-            if n < 0 or b < 0 or toks[n].kind != "ident" or not toks[b].is_("{") or \
+            b = significant(toks, n + 1, 1)     # past the end when the text ends early
+            if b >= len(toks) or toks[n].kind != "ident" or not toks[b].is_("{") or \
                     toks[n].text not in kernel_records:
                 continue
             end = match_paren(toks, b)
