@@ -63,8 +63,15 @@ class RunningTool:
         # With --json, the header and "Tracing..." go to stderr: readiness shows there.
         self._err_reader = threading.Thread(target=self._read_err, daemon=True)
         self._err_reader.start()
-        if ready is not None and not self._ready.wait(timeout):
+        try:
+            self._wait_ready(tool, ready, timeout, wait_loop)
+        except BaseException:
+            # no `with` owns the tool yet: an interrupted session would orphan it
             self.stop()
+            raise
+
+    def _wait_ready(self, tool, ready, timeout, wait_loop):
+        if ready is not None and not self._ready.wait(timeout):
             raise AssertionError(f"{tool} did not print {ready!r} within {timeout}s:\n"
                                  f"{self.stdout}\n{self.stderr}")
         if ready is not None and wait_loop and not wait_until_waiting(self.proc) and self.proc.poll() is None:
