@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from pybcc.kernel import features
-from tools.toolrun import wait_until_waiting
+from tools.toolrun import communicate_or_fail, wait_until_waiting
 
 pytestmark = [pytest.mark.vm, pytest.mark.usefixtures("root")]
 IN_VM = os.environ.get("PYBCC_VMTEST") == "1"
@@ -42,28 +42,9 @@ def _attachments(tool, *args):
         wait_until_waiting(p, timeout=120)
     finally:
         p.send_signal(signal.SIGINT)
-        try:
-            _, err = p.communicate(timeout=600)
-        except subprocess.TimeoutExpired:
-            where = _where(p.pid)
-            p.kill()
-            p.communicate()
-            raise AssertionError(f"{tool} did not stop on SIGINT: {where}") from None
+        _, err = communicate_or_fail(p, 600, f"{tool} did not stop on SIGINT")
     return [ln.split("attached ", 1)[1] for ln in err.splitlines()
             if ln.startswith("pybcc: attached ")]
-
-
-def _where(pid):
-    """Where a stuck process is: each thread's syscall line and wait channel."""
-    out = []
-    for tid in sorted(os.listdir(f"/proc/{pid}/task")):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/syscall") as f, \
-                    open(f"/proc/{pid}/task/{tid}/wchan") as w:
-                out.append(f"thread {tid}: syscall {f.read().split()[:1]} wchan {w.read()}")
-        except OSError as e:
-            out.append(f"thread {tid}: {e}")
-    return "; ".join(out)
 
 
 def test_tcpconnect_picks_kprobes_where_the_kernel_has_them():

@@ -7,11 +7,10 @@ import argparse
 import os
 import re
 import sys
-import time
 
 from ..output.table import write_json
 from .lib.args import add_ebpf, pid, positive_int, tool_parser
-from .lib.runtime import Tool, fail, run_tool, status, take_interrupts
+from .lib.runtime import Tool, fail, run_tool, sleep, status, take_interrupts
 
 EXAMPLES = """examples:
     ./kvmexit                              # Display kvm_exit_reason and its statistics in real-time until Ctrl-C
@@ -142,7 +141,7 @@ def main(argv=None):
                       else "... Hit Ctrl-C to end."), args.json)
         try:
             take_interrupts()
-            time.sleep(args.duration)
+            sleep(args.duration)
         except KeyboardInterrupt:
             if not args.json:
                 print()

@@ -2,14 +2,13 @@
 output). Needs the CPU's hardware cache counters (a PMU): virtual machines
 often have none, and the tool says so."""
 import sys
-import time
 
 from ..errors import NotSupportedError
 from ..kernel.uapi import (PERF_COUNT_HW_CACHE_MISSES, PERF_COUNT_HW_CACHE_REFERENCES,
                            PERF_TYPE_HARDWARE)
 from ..output.table import write_json
 from .lib.args import add_ebpf, positive_float, positive_int, tool_parser
-from .lib.runtime import Tool, fail, run_tool, status, take_interrupts
+from .lib.runtime import Tool, fail, run_tool, sleep, status, take_interrupts
 
 NO_PMU = ("llcstat: this machine has no hardware cache counters (no PMU; a virtual "
           "machine?): cache references and misses cannot be counted")
@@ -58,7 +57,7 @@ def main(argv=None):
             args.json)
         try:
             take_interrupts()
-            time.sleep(args.duration)
+            sleep(args.duration)
         except KeyboardInterrupt:
             print()
         table = rows(tool, args.tid)

@@ -1,6 +1,7 @@
 """Run a pybcc tool as a user would, in the background, and read its output."""
 import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -28,6 +29,31 @@ def blocked_in(pid):
     if not first or not first[0].isdigit():     # "running", or -1
         return None
     return syscall_name(int(first[0]))
+
+
+def where_blocked(pid):
+    """Where a stuck process is: each thread's syscall line and wait channel."""
+    out = []
+    for tid in sorted(os.listdir(f"/proc/{pid}/task")):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/syscall") as f, \
+                    open(f"/proc/{pid}/task/{tid}/wchan") as w:
+                out.append(f"thread {tid}: syscall {f.read().split()[:1]} wchan {w.read()}")
+        except OSError as e:
+            out.append(f"thread {tid}: {e}")
+    return "; ".join(out)
+
+
+def communicate_or_fail(proc, timeout, what):
+    """proc.communicate(); a process that has not ended within ``timeout`` is
+    killed and the test fails with ``what`` and where each thread was blocked."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        where = where_blocked(proc.pid)
+        proc.kill()
+        proc.communicate()
+        raise AssertionError(f"{what}: {where}") from None
 
 
 def wait_until_waiting(proc, timeout=10):

@@ -52,8 +52,38 @@ def handle_signals():
     """Ctrl-C and SIGTERM end the tool through KeyboardInterrupt, so cleanup
     runs even when the shell started us with SIGINT ignored; until the
     tool's loop calls take_interrupts() they are held (see HOLD_SECONDS)."""
+    global _wakeup
     signal.signal(signal.SIGINT, _hold_interrupt)
     signal.signal(signal.SIGTERM, _hold_interrupt)
+    if _wakeup is None:
+        _wakeup, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+
+
+# Python runs a signal's handler between bytecodes. One that arrives after
+# the last of them and before time.sleep's clock_nanosleep() is only noted,
+# and the sleep goes on: a Ctrl-C at that instant (runqlat sleeps 99999999 s)
+# was never acted on. Its C handler also writes to this pipe (set_wakeup_fd),
+# which sleep() waits on, so such a signal ends the wait at once.
+_wakeup = None
+
+
+def sleep(seconds):
+    """time.sleep that a Ctrl-C or SIGTERM cannot slip past (see _wakeup)."""
+    if _wakeup is None:                # not under run_tool
+        time.sleep(seconds)
+        return
+    import select   # here, not at the top: another change owns those imports
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        # the handler runs (and raises) as select returns; a byte that was
+        # for a signal already handled (a held Ctrl-C) is just drained
+        if select.select([_wakeup], [], [], left)[0]:
+            try:
+                while os.read(_wakeup, 512):
+                    pass
+            except BlockingIOError:
+                pass
 
 
 def take_interrupts(raise_held=True):
@@ -247,8 +277,8 @@ def sleep_intervals(interval, count=None, duration=None, yield_on_interrupt=True
     try:
         take_interrupts()
         while True:
-            time.sleep(interval if deadline is None else
-                       max(0, min(interval, deadline - time.monotonic())))
+            sleep(interval if deadline is None else
+                  max(0, min(interval, deadline - time.monotonic())))
             n += 1
             last = (count is not None and n >= count) or \
                    (deadline is not None and time.monotonic() >= deadline)

@@ -9,12 +9,11 @@ or as a JSON object with the frames as a list, each marked kernel or user.
 import errno
 import os
 import sys
-import time
 from collections import namedtuple
 
 from ...output.table import write_json
 from ...symbols import format_symbol, ksym, load_elf, resolve_module, sym
-from .runtime import status, take_interrupts
+from .runtime import sleep, status, take_interrupts
 
 # (bpf_trampoline_: 5.10's fentry stacks keep the trampoline's frame; newer
 # kernels leave it out)
@@ -288,7 +287,7 @@ def trace_until_done(tool, header, duration, folded, json=False):
         status(header, json)
     try:
         take_interrupts()
-        time.sleep(duration)
+        sleep(duration)
     except KeyboardInterrupt:
         pass
     detach(tool)
