@@ -6,6 +6,8 @@ import tempfile
 
 import pytest
 
+from session_guard import guard_session
+
 # pybcc's cache (compiled objects, vmlinux.h, kernel memo) goes to a private
 # directory for this test session, set before anything imports pybcc, so the
 # tests never read or leave anything in the machine's /var/cache/pybcc. Tools
@@ -21,6 +23,9 @@ def _sigterm_as_interrupt(signum, frame):
 
 
 def pytest_configure(config):
+    # a SIGKILL of pytest leaves nothing behind: a watchdog kills what the
+    # session started and removes its cache (tests/session_guard.py)
+    guard_session(remove_dirs=[_SESSION_CACHE])
     # SIGTERM ends the session as Ctrl-C does, so pytest tears down the
     # session's fixtures: the database and Prometheus servers they started
     # would otherwise outlive it (PostgreSQL, a daemon, was left running).
