@@ -24,8 +24,9 @@ def _sigterm_as_interrupt(signum, frame):
 
 def pytest_configure(config):
     # a SIGKILL of pytest leaves nothing behind: a watchdog kills what the
-    # session started and removes its cache (tests/session_guard.py)
-    guard_session(remove_dirs=[_SESSION_CACHE])
+    # session started and removes its cache and the libbpf oracle's pins
+    # (tests/session_guard.py; test_libbpf_oracle.py's _pin_dir)
+    guard_session(remove_dirs=[_SESSION_CACHE, f"/sys/fs/bpf/pybcc_oracle_{os.getpid()}_*"])
     # SIGTERM ends the session as Ctrl-C does, so pytest tears down the
     # session's fixtures: the database and Prometheus servers they started
     # would otherwise outlive it (PostgreSQL, a daemon, was left running).

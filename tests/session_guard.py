@@ -9,10 +9,12 @@ writable cgroup v2). A watchdog process, left in the original cgroup and in
 a session of its own, waits on a pidfd for pytest to end -- however it ends
 -- and then kills every marked process that is left: a tool still attached,
 a database server. It touches nothing unmarked, and removes the session's
-cgroup and the directories it was given.
+cgroup and the directories it was given (its cache; bpffs pins, which keep
+programs loaded).
 
 Run as a script, this module is that watchdog.
 """
+import glob
 import os
 import secrets
 import shutil
@@ -58,7 +60,8 @@ def _make_cgroup(token):
 
 
 def guard_session(remove_dirs=()):
-    """Mark this process's future children and start the watchdog."""
+    """Mark this process's future children and start the watchdog, which
+    also removes ``remove_dirs`` (glob patterns) once the session has ended."""
     token = secrets.token_hex(8)
     os.environ[MARK + token] = "1"
     try:
@@ -155,8 +158,9 @@ def watch(pidfd, token, cgroup, remove_dirs):
               + "; ".join(killed), file=sys.stderr)
     if cgroup:
         _remove_cgroup(cgroup)
-    for d in remove_dirs:
-        shutil.rmtree(d, ignore_errors=True)
+    for pattern in remove_dirs:
+        for d in glob.glob(pattern):
+            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """A test session that is SIGKILLed leaves nothing running and nothing
 attached: its watchdog (tests/session_guard.py) kills the tools and servers
-the session started, removes its cgroup and its cache directory."""
+the session started, removes its cgroup, its cache directory and its bpffs
+pins."""
 import os
 import subprocess
 import sys
@@ -31,7 +32,7 @@ def _wait_for_file(path, session, timeout=120):
         assert time.monotonic() < deadline, "the inner session did not start its processes"
         time.sleep(0.1)
     with open(path) as f:
-        return {name: int(pid) for name, pid in (ln.split("=") for ln in f.read().split())}
+        return dict(ln.split("=") for ln in f.read().split())
 
 
 @pytest.mark.parametrize("mark", ["cgroup", "environ"])
@@ -46,6 +47,9 @@ def test_sigkilled_session_leaves_no_process_and_no_bpf_object(root, tmp_path, m
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         pids = _wait_for_file(pidfile, session)
+        pin_dir = pids.pop("pin")
+        pids = {name: int(pid) for name, pid in pids.items()}
+        assert os.path.isdir(pin_dir)
         tool = held(pids["tool"])
         assert tool["prog"] and tool["link"], "the tool attached nothing to check"
         cgroup = cgroup2_dir(pids["tool"])
@@ -60,13 +64,15 @@ def test_sigkilled_session_leaves_no_process_and_no_bpf_object(root, tmp_path, m
 
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and (
-            any(_alive(p) for p in pids.values()) or os.path.exists(cache)):
+            any(_alive(p) for p in pids.values()) or os.path.exists(cache)
+            or os.path.exists(pin_dir)):
         time.sleep(0.1)
     left = {name: pid for name, pid in pids.items() if _alive(pid)}
     assert not left, f"left running after the SIGKILL: {left}"
     assert not tool["prog"] & existing("prog"), "the tool's programs are still loaded"
     assert not tool["link"] & existing("link"), "the tool's links are still there"
     assert not os.path.exists(cache), "the session's cache directory is left"
+    assert not os.path.exists(pin_dir), "the session's bpffs pins are left"
     if mark == "cgroup":
         deadline = time.monotonic() + 15
         while os.path.isdir(cgroup) and time.monotonic() < deadline:
