@@ -305,6 +305,14 @@ class ObjectRun:
 
 
 def _compile(src, vmlinux):
+    if vmlinux is True and os.path.dirname(src) == TOOLS_DIR:
+        # A tool against this kernel's vmlinux.h is its prebuilt object, the one
+        # it ships and loads (scripts/setup.sh builds them, the same compile):
+        # no need to build 97 objects again, most of this file's time.
+        from pybcc.tools.lib.prebuilt import current_object
+        obj = current_object(os.path.basename(src)[:-len(".bpf.c")])
+        if obj:
+            return obj
     return compiler.compile(src, include_dirs=[TOOLS_INCLUDE], vmlinux=vmlinux)
 
 
