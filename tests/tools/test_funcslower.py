@@ -43,7 +43,9 @@ def test_funcslower_text_with_arguments(sleepy):
     assert [r[4] for r in rows] == ["pybcc_sleepy"] * 3
     assert [r[5] for r in rows] == ["0xa", "0xa", "0x14"], t.stdout      # ms argument
     lats = [float(r[2]) for r in rows]
-    assert all(9.5 <= x < 40 for x in lats) and lats[2] >= 19.5, t.stdout
+    # a loaded machine stretches sleeps (121 ms for 10 ms seen): the upper
+    # bound only catches a wrong unit
+    assert all(9.5 <= x < 1000 for x in lats) and lats[2] >= 19.5, t.stdout
 
 
 def test_funcslower_json_min_us_and_user_stack(sleepy):
