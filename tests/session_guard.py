@@ -95,18 +95,28 @@ def _in_cgroup(cgroup):
     return pids
 
 
-def _marked(token):
-    mark = f"{MARK}{token}=".encode()
+def _marked(mark):
     pids = set()
     for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/environ", "rb") as f:
-                    if mark in f.read():
-                        pids.add(int(name))
-            except OSError:
-                pass
+        if name.isdigit() and _has_mark(name, mark):
+            pids.add(int(name))
     return pids
+
+
+def _has_mark(pid, mark):
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return mark in f.read()
+    except OSError:
+        return False
+
+
+def _cgroup_of(pid):
+    try:
+        with open(f"/proc/{pid}/cgroup") as f:
+            return next((ln[3:].strip() for ln in f if ln.startswith("0::")), None)
+    except OSError:
+        return None
 
 
 def _command_line(pid):
@@ -119,18 +129,30 @@ def _command_line(pid):
 
 def kill_session(token, cgroup):
     """SIGKILL the session's processes until none is left; returns what was
-    killed, as "pid command line" strings."""
+    killed, as "pid command line" strings. Each is checked again through a
+    pidfd before the signal, so a pid reused meanwhile is not hit."""
+    mark = f"{MARK}{token}=".encode()
+    # the session's cgroup as /proc/PID/cgroup names it (we are in its parent)
+    ours = cgroup and f"{_cgroup_of('self').rstrip('/')}/{os.path.basename(cgroup)}"
     killed = {}
     for _ in range(100):            # a fork between rounds is caught by the next
-        pids = (_marked(token) | (_in_cgroup(cgroup) if cgroup else set())) - {os.getpid()}
+        pids = (_marked(mark) | (_in_cgroup(cgroup) if cgroup else set())) - {os.getpid()}
         if not pids:
             break
         for pid in pids:
-            killed.setdefault(pid, _command_line(pid))
             try:
-                os.kill(pid, signal.SIGKILL)
+                pidfd = os.pidfd_open(pid)
+            except OSError:         # gone
+                continue
+            try:
+                where = _cgroup_of(pid) or ""
+                if _has_mark(pid, mark) or (ours and (where == ours or where.startswith(ours + "/"))):
+                    killed.setdefault(pid, _command_line(pid))
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+            finally:
+                os.close(pidfd)
         time.sleep(0.1)
     return [f"{pid} {cmd}" for pid, cmd in sorted(killed.items())]
 
