@@ -112,9 +112,35 @@ def syscalls(opts):
     ], {"by_cgroup": by_cgroup}
 
 
+PORT_SLOTS = 256     # per kind in bpf/tcp.bpf.c's port_slots: connects, then accepts
+
+
+def _ports(kind, overflow):
+    """{(family, port): count} of connects (kind 0) or accepts (1): the
+    per-CPU slots of port_slots plus the hash map ``overflow`` for ports
+    whose slot another port holds (bpf/tcp.bpf.c)."""
+    family, port = decoders.make("address_family"), decoders.make("port")
+
+    def read(maps):
+        out = {}
+
+        def add(key, n):
+            if n:
+                labels = (family(key.family), port(key.port))
+                out[labels] = out.get(labels, 0) + n
+        slots = maps["port_slots"]
+        for i in range(kind * PORT_SLOTS, (kind + 1) * PORT_SLOTS):
+            for slot in slots[i]:        # one per CPU, each with its own owner
+                add(slot.key, slot.count)
+        for key, per_cpu in maps[overflow].items():
+            add(key, sum(per_cpu))
+        return out
+    return read
+
+
 def tcp(opts):
     state = lambda name, field: _lb(name, field, "tcp_state")  # noqa: E731
-    port = lambda: [_lb("family", "family", "address_family"), _lb("port", "port", "port")]  # noqa: E731
+    port = lambda: [Label("family", None, str), Label("port", None, str)]  # noqa: E731
     # kfree_skb has a drop reason since Linux 5.17: before, drops are not
     # counted (the hook is refused) and the rest of the set runs
     drops = Hook(("kfree_skb_btf", "kfree_skb_raw"), required=False)
@@ -125,9 +151,11 @@ def tcp(opts):
                                _from_index("new_state", "tcp_state", lambda i: i & 15)],
                skip_zero=True),
         Metric("pybcc_tcp_connects_total", "counter",
-               "Active TCP opens (CLOSE to SYN_SENT), by remote port.", "connects", port()),
+               "Active TCP opens (CLOSE to SYN_SENT), by remote port.", "connects", port(),
+               reader=_ports(0, "connects")),
         Metric("pybcc_tcp_accepts_total", "counter",
-               "Passive TCP opens (SYN_RECV to ESTABLISHED), by local port.", "accepts", port()),
+               "Passive TCP opens (SYN_RECV to ESTABLISHED), by local port.", "accepts", port(),
+               reader=_ports(1, "accepts")),
         Metric("pybcc_tcp_retransmits_total", "counter",
                "TCP segments retransmitted, by socket state.", "retransmits",
                [state("state", None)]),

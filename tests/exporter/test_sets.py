@@ -260,3 +260,27 @@ def test_block_io_kernel_stamps_count_like_the_map_of_issue_times(tmp_path):
         for rs in sets:
             rs.close()
         subprocess.run(["losetup", "-d", dev], capture_output=True)
+
+
+def test_tcp_connects_to_more_ports_than_slots_are_each_counted_once():
+    """Connects and accepts count per CPU in a table of 256 slots per kind,
+    and a port whose slot is taken goes to a hash map: with 300 remote
+    ports some must overflow, and every port still counts exactly once."""
+    rs = builtin.make_set("tcp", {}).start()
+    ports = []
+    try:
+        for _ in range(300):
+            closed = socket.socket()
+            closed.bind(("127.0.0.1", 0))       # reserved, never listening
+            ports.append(closed.getsockname()[1])
+            try:
+                socket.create_connection(("127.0.0.1", ports[-1])).close()
+            except ConnectionRefusedError:
+                pass
+            closed.close()
+        connects = _series(rs, "pybcc_tcp_connects_total")
+        assert len(set(ports)) > 256
+        assert {p: connects.get(("ipv4", str(p))) for p in ports} == {p: ports.count(p) for p in ports}
+        assert list(rs.maps()["connects"].items()), "no port overflowed into the hash map"
+    finally:
+        rs.close()
