@@ -63,6 +63,10 @@ struct blk_queue_stats___old {
     bool enable_accounting;
 } __attribute__((preserve_access_index));
 
+struct blk_queue_stats___new {
+    int accounting;
+} __attribute__((preserve_access_index));
+
 /* Whether blk_mq_start_request() will stamp rq: its queue has
  * QUEUE_FLAG_STATS, i.e. blk-stat callbacks or accounting (the flag's
  * number is in an anonymous enum, which CO-RE cannot name: the
@@ -71,6 +75,7 @@ static __always_inline bool kernel_stamps(bool direct, struct request *rq)
 {
     struct blk_queue_stats *st;
     struct blk_queue_stats___old *old;
+    struct blk_queue_stats___new *new;
     struct request_queue *q;
     u32 op;
 
@@ -88,9 +93,10 @@ static __always_inline bool kernel_stamps(bool direct, struct request *rq)
     if ((u64)FIELD(direct, st, callbacks.next) != (u64)&st->callbacks)
         return true;
     old = (void *)st;
+    new = (void *)st;
     if (bpf_core_field_exists(old->enable_accounting))
         return FIELD(direct, old, enable_accounting);
-    return FIELD(direct, st, accounting) > 0;
+    return FIELD(direct, new, accounting) > 0;
 }
 
 METRIC_MAP(hists, struct io_key, struct io_hists, 1024);
@@ -105,7 +111,7 @@ static __always_inline struct gendisk *disk_of(bool direct, struct request *rq)
         return rq_disk(rq);
     if (bpf_core_field_exists(old->rq_disk))
         return old->rq_disk;
-    return rq->q->disk;
+    return ((struct request_queue___new *)rq->q)->disk;
 }
 
 static __always_inline int on_issue(bool direct, struct request *rq)
