@@ -138,6 +138,19 @@ def _ports(kind, overflow):
     return read
 
 
+def _drops(maps):
+    """{(reason,): count}: per-CPU counts by reason number in common_drops
+    plus the hash map for the others (bpf/tcp.bpf.c)."""
+    reason = decoders.make("drop_reason")
+    out = {}
+    for number, per_cpu in list(maps["common_drops"].items()) + list(maps["drops"].items()):
+        n = sum(per_cpu) if isinstance(per_cpu, list) else per_cpu
+        if n:
+            labels = (reason(number),)
+            out[labels] = out.get(labels, 0) + n
+    return out
+
+
 def tcp(opts):
     state = lambda name, field: _lb(name, field, "tcp_state")  # noqa: E731
     port = lambda: [Label("family", None, str), Label("port", None, str)]  # noqa: E731
@@ -161,7 +174,7 @@ def tcp(opts):
                [state("state", None)]),
         Metric("pybcc_tcp_drops_total", "counter",
                "TCP packets the kernel dropped, by drop reason.", "drops",
-               [_lb("reason", None, "drop_reason")]),
+               [Label("reason", None, str)], reader=_drops),
     ], {}
 
 

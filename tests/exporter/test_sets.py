@@ -317,3 +317,25 @@ def test_softirq_runs_match_the_kernels_own_count():
         assert 10 < ns_per_run < 1e6, ns_per_run
     finally:
         rs.close()
+
+
+def test_tcp_drops_of_a_sockets_queue_count_in_both_twins():
+    """A drop is TCP by its socket when it has a full IP one (plain loads),
+    else by its IP header (a probe read): a connection's close purges its
+    queue (QUEUE_PURGE, the socket path), a refused connect drops the SYN
+    (NO_SOCKET, the header path). tp_btf and raw_tp twins agree."""
+    reasons = set(tracepoint_symbols("skb", "kfree_skb", "reason").values())
+    if not {"QUEUE_PURGE", "NO_SOCKET"} <= reasons:
+        pytest.skip("kfree_skb has no QUEUE_PURGE/NO_SOCKET drop reason on this kernel")
+    sets = [builtin.make_set("tcp", {}).start()]
+    try:
+        sets.append(_started_with_raw_twins("tcp"))
+        loopback_connects(10)
+        refused_connects(4)
+        drops = [_series(rs, "pybcc_tcp_drops_total") for rs in sets]
+        for reason, n in (("QUEUE_PURGE", 10), ("NO_SOCKET", 4)):
+            ours = [d.get((reason,), 0) for d in drops]
+            assert min(ours) >= n and max(ours) - min(ours) <= 2, (reason, ours)
+    finally:
+        for rs in sets:
+            rs.close()

@@ -54,7 +54,17 @@ struct {
 PERCPU_METRIC_MAP(connects, struct port_key, u64, 1024);
 PERCPU_METRIC_MAP(accepts, struct port_key, u64, 1024);
 METRIC_MAP(retransmits, u32, u64, 32);          /* by TCP state */
-METRIC_MAP(drops, u32, u64, 512);               /* by enum skb_drop_reason */
+/* drops by enum skb_drop_reason: per CPU by number below COMMON_REASONS
+ * (an array: no hash lookup, no atomic), the others (subsystem reasons
+ * have high bits set) in the hash map */
+#define COMMON_REASONS 256
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, COMMON_REASONS);
+    __type(key, u32);
+    __type(value, u64);
+} common_drops SEC(".maps");
+METRIC_MAP(drops, u32, u64, 512);
 
 static __always_inline void count_port(u32 kind, void *overflow, u16 family, u16 port)
 {
@@ -118,9 +128,42 @@ static __always_inline u8 ip_protocol(bool direct, struct sk_buff *skb)
     return p;
 }
 
+#define AF_INET_ 2
+#define AF_INET6_ 10
+#define TCPF_NOT_FULL ((1 << 6) | (1 << 12))    /* TIME_WAIT, NEW_SYN_RECV */
+
+/* The protocol of a packet that belongs to a full IP socket: that
+ * socket's (plain loads in tp_btf, where the packet's header is a probe
+ * read of a cold line; most drops are of a socket's queue at close,
+ * QUEUE_PURGE). 0 when the packet has no such socket. */
+static __always_inline u8 sock_protocol(bool direct, struct sk_buff *skb)
+{
+    struct sock *sk = FIELD(direct, skb, sk);
+    u16 family;
+
+    if (!sk)
+        return 0;
+    family = FIELD(direct, sk, __sk_common.skc_family);
+    if (family != AF_INET_ && family != AF_INET6_)
+        return 0;
+    if ((1 << FIELD(direct, sk, __sk_common.skc_state)) & TCPF_NOT_FULL)
+        return 0;
+    return FIELD(direct, sk, sk_protocol);
+}
+
 static __always_inline int on_drop(bool direct, struct sk_buff *skb, u32 reason)
 {
-    if (ip_protocol(direct, skb) == IPPROTO_TCP_)
+    u8 protocol = sock_protocol(direct, skb);
+    u64 *n;
+
+    if (!protocol)
+        protocol = ip_protocol(direct, skb);
+    if (protocol != IPPROTO_TCP_)
+        return 0;
+    n = bpf_map_lookup_elem(&common_drops, &reason);
+    if (n)
+        *n += 1;        // this CPU's copy
+    else
         counter_add(&drops, &reason, 1);
     return 0;
 }
