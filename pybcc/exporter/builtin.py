@@ -140,13 +140,14 @@ def _ports(kind, overflow):
 
 def _drops(maps):
     """{(reason,): count}: per-CPU counts by reason number in common_drops
-    plus the hash map for the others (bpf/tcp.bpf.c)."""
+    plus the hash map for the others (bpf/tcp.bpf.c); 0 is a kernel
+    without drop reasons (before 5.17)."""
     reason = decoders.make("drop_reason")
     out = {}
     for number, per_cpu in list(maps["common_drops"].items()) + list(maps["drops"].items()):
         n = sum(per_cpu) if isinstance(per_cpu, list) else per_cpu
         if n:
-            labels = (reason(number),)
+            labels = (reason(number) if number else "unknown",)
             out[labels] = out.get(labels, 0) + n
     return out
 
@@ -154,9 +155,10 @@ def _drops(maps):
 def tcp(opts):
     state = lambda name, field: _lb(name, field, "tcp_state")  # noqa: E731
     port = lambda: [Label("family", None, str), Label("port", None, str)]  # noqa: E731
-    # kfree_skb has a drop reason since Linux 5.17: before, drops are not
-    # counted (the hook is refused) and the rest of the set runs
-    drops = Hook(("kfree_skb_btf", "kfree_skb_raw"), required=False)
+    # kfree_skb has a drop reason since Linux 5.17: before, the programs
+    # that read it are refused, and drops count with reason "unknown"
+    drops = Hook(("kfree_skb_btf", "kfree_skb_raw", "kfree_skb_noreason_btf",
+                  "kfree_skb_noreason_raw"), required=False)
     return "tcp", [_twin("set_state"), _twin("retransmit"), drops], [
         # transitions: a per-CPU array indexed old_state * 16 + new_state
         Metric("pybcc_tcp_state_transitions_total", "counter", "TCP socket state changes.",

@@ -175,5 +175,8 @@ DIRECT_TWINS(set_state, inet_sock_set_state,
 BTF_RAW_TP(retransmit, tcp_retransmit_skb, on_retransmit((const struct sock *)ctx[0]))
 /* kfree_skb(skb, location, reason, ...) */
 DIRECT_TWINS(kfree_skb, kfree_skb, on_drop, (struct sk_buff *)ctx[0], (u32)ctx[2])
+/* before 5.17, kfree_skb(skb, location): no reason, counted as 0
+ * (SKB_NOT_DROPPED_YET, which a drop never has), exported as "unknown" */
+DIRECT_TWINS(kfree_skb_noreason, kfree_skb, on_drop, (struct sk_buff *)ctx[0], 0)
 
 char LICENSE[] SEC("license") = "GPL";
