@@ -326,6 +326,9 @@ def make_set(name, opts, max_series=DEFAULT_MAX_SERIES):
         from ..elf_reader import load_spec
         spec = load_spec(obj)
         hashes = {MapType.HASH, MapType.PERCPU_HASH, MapType.LRU_HASH, MapType.LRU_PERCPU_HASH}
+        # that hold labelled series (a metric with a reader names the map
+        # its series or their overflow are in: tcp's connects, accepts and
+        # drops, irq's hard; page_cache's are fixed counters)
         map_sizes = {m.map: opts["max_entries"] for m in metrics
-                     if m.reader is None and spec.maps[m.map].type in hashes}
+                     if (m.reader is None or m.labels) and spec.maps[m.map].type in hashes}
     return RunningSet(name, obj, hooks, metrics, constants, map_sizes, options=dict(opts))

@@ -234,6 +234,7 @@ def _queue_has_stats(dev):
         return False
 
 
+@pytest.mark.vm       # the stamps' fields and their flavours differ by kernel version
 def test_block_io_kernel_stamps_count_like_the_map_of_issue_times(tmp_path):
     """block_io reads the kernel's own issue stamp (io_start_time_ns,
     stats_sectors) where the queue keeps one; with use_kernel_stamps off it
@@ -322,6 +323,7 @@ def test_softirq_runs_match_the_kernels_own_count():
         rs.close()
 
 
+@pytest.mark.vm
 def test_tcp_drops_of_a_sockets_queue_count_in_both_twins():
     """A drop is TCP by its socket when it has a full IP one (plain loads),
     else by its IP header (a probe read): a connection's close purges its
@@ -342,3 +344,11 @@ def test_tcp_drops_of_a_sockets_queue_count_in_both_twins():
     finally:
         for rs in sets:
             rs.close()
+
+
+def test_max_entries_caps_the_maps_of_labelled_series_only():
+    """max_entries resizes the hash maps that hold labelled series, also
+    those read through a reader (tcp's overflow maps), not fixed counters."""
+    sizes = {n: builtin.make_set(n, {"max_entries": 64}).map_sizes for n in ("tcp", "page_cache")}
+    assert sizes["tcp"] == {"connects": 64, "accepts": 64, "retransmits": 64, "drops": 64}
+    assert sizes["page_cache"] == {}
