@@ -12,6 +12,7 @@ instead of reading the kernel's sched_info: see bpf/runqueue.bpf.c).
 import re
 
 from . import decoders, histograms, objects
+from .rawread import percpu_rows, percpu_sums
 from .config import get, positive
 from .limits import Limits
 from .metricset import Hook, RunningSet
@@ -28,12 +29,6 @@ def _twin(name):
 
 def _lb(name, field, decoder, **options):
     return Label(name, field, decoders.make(decoder, **options))
-
-
-def _from_index(name, decoder, part):
-    """A label decoded from part of an array map's index."""
-    decode = decoders.make(decoder)
-    return Label(name, None, lambda index: decode(part(index)))
 
 
 def block_io(opts):
@@ -99,12 +94,18 @@ def off_cpu(opts):
 def syscalls(opts):
     by_cgroup = bool(opts.get("by_cgroup", False))
     extra = _cgroup_labels(opts, "cgroup")
-    name = [_lb("syscall", "nr" if by_cgroup else None, "syscall")]
+    syscall = decoders.make("syscall")
+
+    def by_nr(maps):
+        return {(syscall(nr),): n for nr, n in percpu_sums(maps["calls_by_nr"]).items()}
+    # without by_cgroup, all calls are in a per-CPU array by number
+    calls = Metric("pybcc_syscalls_total", "counter", "System calls completed, by name.",
+                   "calls_by_nr", [Label("syscall", None, str)], reader=by_nr)
+    if by_cgroup:
+        calls = Metric("pybcc_syscalls_total", "counter", "System calls completed, by name.",
+                       "calls", [_lb("syscall", "nr", "syscall")] + extra)
     return "syscalls", [_twin("sys_exit")], [
-        # without by_cgroup, all calls are in a per-CPU array by number
-        Metric("pybcc_syscalls_total", "counter", "System calls completed, by name.",
-               "calls" if by_cgroup else "calls_by_nr", name + extra,
-               skip_zero=not by_cgroup),
+        calls,
         Metric("pybcc_syscall_errors_total", "counter",
                "System calls that failed, by name and errno.",
                "calls", [_lb("syscall", "nr", "syscall"), _lb("errno", "err", "errno")] + extra,
@@ -112,30 +113,33 @@ def syscalls(opts):
     ], {"by_cgroup": by_cgroup}
 
 
-PORT_SLOTS = 256     # per kind in bpf/tcp.bpf.c's port_slots: connects, then accepts
-
-
-def _ports(kind, overflow):
-    """{(family, port): count} of connects (kind 0) or accepts (1): the
-    per-CPU slots of port_slots plus the hash map ``overflow`` for ports
-    whose slot another port holds (bpf/tcp.bpf.c)."""
+def _ports(slots, overflow):
+    """{(family, port): count} of connects or accepts: the per-CPU slots of
+    map ``slots`` plus the hash map ``overflow`` for ports whose slot
+    another port holds (bpf/tcp.bpf.c)."""
     family, port = decoders.make("address_family"), decoders.make("port")
 
     def read(maps):
         out = {}
 
-        def add(key, n):
-            if n:
-                labels = (family(key.family), port(key.port))
-                out[labels] = out.get(labels, 0) + n
-        slots = maps["port_slots"]
-        for i in range(kind * PORT_SLOTS, (kind + 1) * PORT_SLOTS):
-            for slot in slots[i]:        # one per CPU, each with its own owner
-                add(slot.key, slot.count)
+        def add(fam, number, n):
+            labels = (family(fam), port(number))
+            out[labels] = out.get(labels, 0) + n
+        for _, per_cpu in percpu_rows(maps[slots], "<HHIQ"):
+            for fam, number, _, n in per_cpu:     # each CPU's slot has its own owner
+                if n:
+                    add(fam, number, n)
         for key, per_cpu in maps[overflow].items():
-            add(key, sum(per_cpu))
+            add(key.family, key.port, sum(per_cpu))
         return out
     return read
+
+
+def _transitions(maps):
+    """{(old_state, new_state): count} of the per-CPU array indexed
+    old * 16 + new (bpf/tcp.bpf.c)."""
+    state = decoders.make("tcp_state")
+    return {(state(i >> 4), state(i & 15)): n for i, n in percpu_sums(maps["transitions"]).items()}
 
 
 def _drops(maps):
@@ -144,8 +148,8 @@ def _drops(maps):
     without drop reasons (before 5.17)."""
     reason = decoders.make("drop_reason")
     out = {}
-    for number, per_cpu in list(maps["common_drops"].items()) + list(maps["drops"].items()):
-        n = sum(per_cpu) if isinstance(per_cpu, list) else per_cpu
+    counts = list(percpu_sums(maps["common_drops"]).items()) + list(maps["drops"].items())
+    for number, n in counts:
         if n:
             labels = (reason(number) if number else "unknown",)
             out[labels] = out.get(labels, 0) + n
@@ -162,15 +166,14 @@ def tcp(opts):
     return "tcp", [_twin("set_state"), _twin("retransmit"), drops], [
         # transitions: a per-CPU array indexed old_state * 16 + new_state
         Metric("pybcc_tcp_state_transitions_total", "counter", "TCP socket state changes.",
-               "transitions", [_from_index("old_state", "tcp_state", lambda i: i >> 4),
-                               _from_index("new_state", "tcp_state", lambda i: i & 15)],
-               skip_zero=True),
+               "transitions", [Label("old_state", None, str), Label("new_state", None, str)],
+               reader=_transitions),
         Metric("pybcc_tcp_connects_total", "counter",
                "Active TCP opens (CLOSE to SYN_SENT), by remote port.", "connects", port(),
-               reader=_ports(0, "connects")),
+               reader=_ports("connect_slots", "connects")),
         Metric("pybcc_tcp_accepts_total", "counter",
                "Passive TCP opens (SYN_RECV to ESTABLISHED), by local port.", "accepts", port(),
-               reader=_ports(1, "accepts")),
+               reader=_ports("accept_slots", "accepts")),
         Metric("pybcc_tcp_retransmits_total", "counter",
                "TCP segments retransmitted, by socket state.", "retransmits",
                [state("state", None)]),

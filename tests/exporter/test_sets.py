@@ -352,3 +352,28 @@ def test_max_entries_caps_the_maps_of_labelled_series_only():
     sizes = {n: builtin.make_set(n, {"max_entries": 64}).map_sizes for n in ("tcp", "page_cache")}
     assert sizes["tcp"] == {"connects": 64, "accepts": 64, "retransmits": 64, "drops": 64}
     assert sizes["page_cache"] == {}
+
+
+def test_syscalls_by_number_read_raw_match_the_map_api():
+    """Without by_cgroup, system calls count in a per-CPU array that the
+    scrape reads from its raw bytes (exporter/rawread.py): the calls made
+    here are counted, and the raw read equals the map API's decoded one."""
+    from pybcc.exporter.rawread import percpu_rows, percpu_sums
+    rs = builtin.make_set("syscalls", {}).start()
+    try:
+        before = _series(rs, "pybcc_syscalls_total").get(("getpriority",), 0)
+        for _ in range(50):
+            os.getpriority(os.PRIO_PROCESS, 0)
+        after = _series(rs, "pybcc_syscalls_total").get(("getpriority",), 0)
+        assert 50 <= after - before <= 55        # others rarely call it
+        m = rs.maps()["calls_by_nr"]
+        sums = percpu_sums(m)
+        decoded = {nr: sum(v) for nr, v in m.items() if sum(v)}
+        rows = dict(percpu_rows(m, "<Q"))
+        # read in that order, and counters only grow: calls made between
+        # the reads (this process's, others') can only add
+        assert sums.keys() <= decoded.keys()
+        assert all(sums[nr] <= decoded[nr] <= sum(n for (n,) in rows[nr]) for nr in sums)
+        assert max(sums.values()) >= 50
+    finally:
+        rs.close()

@@ -36,8 +36,7 @@ struct {
  * table (an array: one inlined lookup, where a hash lookup here cost ~300
  * ns on cold cache lines); a (family, port) whose slot another one holds
  * goes to the hash map of the same name. User space adds both up. */
-#define PORT_SLOTS 256          /* per kind, a power of 2 */
-enum { CONNECT, ACCEPT };
+#define PORT_SLOTS 256          /* a power of 2 */
 
 struct port_slot {
     struct port_key key;
@@ -45,12 +44,15 @@ struct port_slot {
     u64 count;                  /* 0: the slot is free */
 };
 
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, 2 * PORT_SLOTS);
-    __type(key, u32);
-    __type(value, struct port_slot);
-} port_slots SEC(".maps");
+#define PORT_SLOTS_MAP(name)                            \
+    struct {                                            \
+        __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);        \
+        __uint(max_entries, PORT_SLOTS);                \
+        __type(key, u32);                               \
+        __type(value, struct port_slot);                \
+    } name SEC(".maps")
+PORT_SLOTS_MAP(connect_slots);
+PORT_SLOTS_MAP(accept_slots);
 PERCPU_METRIC_MAP(connects, struct port_key, u64, 1024);
 PERCPU_METRIC_MAP(accepts, struct port_key, u64, 1024);
 METRIC_MAP(retransmits, u32, u64, 32);          /* by TCP state */
@@ -66,10 +68,10 @@ struct {
 } common_drops SEC(".maps");
 METRIC_MAP(drops, u32, u64, 512);
 
-static __always_inline void count_port(u32 kind, void *overflow, u16 family, u16 port)
+static __always_inline void count_port(void *slots, void *overflow, u16 family, u16 port)
 {
-    u32 index = kind * PORT_SLOTS + ((port ^ (port >> 8)) & (PORT_SLOTS - 1));
-    struct port_slot *slot = bpf_map_lookup_elem(&port_slots, &index);
+    u32 index = (port ^ (port >> 8)) & (PORT_SLOTS - 1);
+    struct port_slot *slot = bpf_map_lookup_elem(slots, &index);
     struct port_key pk = { .family = family, .port = port };
 
     if (slot) {
@@ -97,10 +99,10 @@ static __always_inline int on_state(bool direct, const struct sock *sk, int old_
         *n += 1;        // this CPU's copy
     /* the ports only on the two transitions that count them */
     if (old_state == TCP_CLOSE_ && new_state == TCP_SYN_SENT_)
-        count_port(CONNECT, &connects, FIELD(direct, sk, __sk_common.skc_family),
+        count_port(&connect_slots, &connects, FIELD(direct, sk, __sk_common.skc_family),
                    bpf_ntohs(FIELD(direct, sk, __sk_common.skc_dport)));
     else if (old_state == TCP_SYN_RECV_ && new_state == TCP_ESTABLISHED_)
-        count_port(ACCEPT, &accepts, FIELD(direct, sk, __sk_common.skc_family),
+        count_port(&accept_slots, &accepts, FIELD(direct, sk, __sk_common.skc_family),
                    FIELD(direct, sk, __sk_common.skc_num));
     return 0;
 }
