@@ -146,8 +146,10 @@ def proc_cpu(pid):
 
 
 def proc_cpu_exact(pid):
-    """CPU seconds of a live process's threads, to the nanosecond
-    (/proc/PID/task/*/schedstat; /proc/PID/stat counts 10 ms ticks)."""
+    """CPU seconds of a live process: its live threads to the nanosecond
+    (/proc/PID/task/*/schedstat), or /proc/PID/stat's 10 ms ticks when
+    those are more: the ticks include threads that have exited (the HTTP
+    server's thread per scrape), which the per-thread figures lose."""
     total = 0
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
@@ -155,7 +157,7 @@ def proc_cpu_exact(pid):
                 total += int(f.read().split()[0])
         except OSError:
             pass            # the thread ended
-    return total * 1e-9
+    return max(total * 1e-9, proc_cpu(pid))
 
 
 class Scraper:
