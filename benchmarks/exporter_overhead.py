@@ -38,7 +38,8 @@ scrape-cap  CPU of a scrape of one histogram at the 2,000-series cap: map
 
 hook-floor  What any hooked event costs before a program does anything:
           K empty programs of one kind (tp_btf, raw_tp, tracepoint) on
-          sys_enter, a getppid() loop timed (thread CPU) with none, with the
+          sys_enter (or tp_btf on task_rename, fired by prctl(PR_SET_NAME):
+          --event), a getppid() loop timed (thread CPU) with none, with the
           programs, and with the programs and BPF stats on, interleaved;
           plus the run time the stats report per run. What the stats
           report is only part of what they cost (one of their two clock
@@ -52,7 +53,8 @@ usage: python3 benchmarks/exporter_overhead.py overhead [--rounds 11]
        python3 benchmarks/exporter_overhead.py before-after --rev REV [--rounds 15]
        python3 benchmarks/exporter_overhead.py soak [--minutes 10]
        python3 benchmarks/exporter_overhead.py syscall-cost [--rounds 11]
-       python3 benchmarks/exporter_overhead.py hook-floor [--rounds 7]
+       python3 benchmarks/exporter_overhead.py hook-floor [--rounds 7] [--programs 8]
+                                                          [--event sys_enter|task_rename]
 Results as JSON on stdout; a summary on stderr.
 """
 import argparse
@@ -572,25 +574,42 @@ def syscall_cost(rounds):
     return out
 
 
-HOOK_KINDS = {"tp_btf": 'SEC("tp_btf/sys_enter") int e{i}(u64 *ctx) {{ return 0; }}\n',
-              "raw_tp": 'SEC("raw_tp/sys_enter") int e{i}(u64 *ctx) {{ return 0; }}\n',
-              "tracepoint": 'SEC("tracepoint/raw_syscalls/sys_enter") int e{i}(void *ctx) '
+HOOK_KINDS = {"tp_btf": 'SEC("tp_btf/{tp}") int e{i}(u64 *ctx) {{ return 0; }}\n',
+              "raw_tp": 'SEC("raw_tp/{tp}") int e{i}(u64 *ctx) {{ return 0; }}\n',
+              "tracepoint": 'SEC("tracepoint/{category}/{tp}") int e{i}(void *ctx) '
                             '{{ return 0; }}\n'}
+# hook-floor's events: (category, tracepoint, a call that fires it once)
+FLOOR_EVENTS = {"sys_enter": ("raw_syscalls", "sys_enter", None),
+                "task_rename": ("task", "task_rename", "prctl")}
 
 
-def hook_floor(rounds, programs=8, calls=300_000):
+def _event_trigger(how):
+    """A callable that fires the tracepoint once: getppid() (any system
+    call enters sys_enter), or prctl(PR_SET_NAME) for task_rename."""
+    if how is None:
+        return os.getppid
+    import ctypes
+    libc, name = ctypes.CDLL(None), ctypes.c_char_p(b"pybcc-floor")
+    return lambda: libc.prctl(15, name, 0, 0, 0)
+
+
+def hook_floor(rounds, programs=8, calls=300_000, event="sys_enter"):
     from pybcc import compiler, loader
     from pybcc.exporter.selfmetrics import enable_bpf_stats, program_stats
+    category, tp, how = FLOOR_EVENTS[event]
+    kinds = HOOK_KINDS if event == "sys_enter" else {"tp_btf": HOOK_KINDS["tp_btf"]}
     objs = {}
-    for kind, text in HOOK_KINDS.items():
+    for kind, text in kinds.items():
         src = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n' + "".join(
-            text.format(i=i) for i in range(programs)) + 'char LICENSE[] SEC("license") = "GPL";\n'
+            text.format(i=i, tp=tp, category=category) for i in range(programs)) + \
+            'char LICENSE[] SEC("license") = "GPL";\n'
         objs[kind] = compiler.compile(src)
+    fire = _event_trigger(how)
 
     def per_call():
         t0 = time.thread_time_ns()
         for _ in range(calls):
-            os.getppid()
+            fire()
         return (time.thread_time_ns() - t0) / calls
     conds = ["none"] + [f"{k}{s}" for k in objs for s in ("", " + stats")]
     res, reported = {c: [] for c in conds}, {k: [] for k in objs}
@@ -613,9 +632,9 @@ def hook_floor(rounds, programs=8, calls=300_000):
             if coll is not None:
                 coll.close()
     base = statistics.median(res["none"])
-    out = {"programs": programs, "calls_per_round": calls, "rounds": rounds,
-           "ns_per_call": {c: statistics.median(v) for c, v in res.items()}, "runs": res,
-           "load_average": os.getloadavg(), "per_event_ns": {}}
+    out = {"event": f"{category}:{tp}", "programs": programs, "calls_per_round": calls,
+           "rounds": rounds, "ns_per_call": {c: statistics.median(v) for c, v in res.items()},
+           "runs": res, "load_average": os.getloadavg(), "per_event_ns": {}}
     for kind in objs:
         plain = (statistics.median(res[kind]) - base) / programs
         stats = (statistics.median(res[kind + " + stats"]) - base) / programs
@@ -680,6 +699,8 @@ def main():
     p.add_argument("--unseen-ns", type=float, default=0.0,
                    help="direct: per-run cost the BPF stats do not report (from hook-floor)")
     p.add_argument("--programs", type=int, default=8, help="hook-floor: programs per kind")
+    p.add_argument("--event", choices=["sys_enter", "task_rename"], default="sys_enter",
+                   help="hook-floor: the tracepoint (task_rename: tp_btf only)")
     p.add_argument("--also-sets", action="append", default=[],
                    help="direct: also run this checkout with these sets (repeatable)")
     p.add_argument("--minutes", type=float, default=10)
@@ -703,7 +724,7 @@ def main():
     elif a.mode == "syscall-cost":
         result = syscall_cost(a.rounds)
     elif a.mode == "hook-floor":
-        result = hook_floor(a.rounds, a.programs)
+        result = hook_floor(a.rounds, a.programs, event=a.event)
     else:
         result = soak(a.minutes, a.interval)
     json.dump(result, sys.stdout, indent=1)
