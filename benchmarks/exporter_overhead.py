@@ -36,6 +36,16 @@ direct    The in-kernel cost, which other load on the machine does not
 scrape-cap  CPU of a scrape of one histogram at the 2,000-series cap: map
           read and decode, our encoder, prometheus-client's exposition.
 
+hook-floor  What any hooked event costs before a program does anything:
+          K empty programs of one kind (tp_btf, raw_tp, tracepoint) on
+          sys_enter (or tp_btf on task_rename, fired by prctl(PR_SET_NAME):
+          --event), a getppid() loop timed (thread CPU) with none, with the
+          programs, and with the programs and BPF stats on, interleaved;
+          plus the run time the stats report per run. What the stats
+          report is only part of what they cost (one of their two clock
+          reads), and the tracepoint's dispatch is outside it: `direct`
+          charges run time only, so it leaves out this much per event.
+
 usage: python3 benchmarks/exporter_overhead.py overhead [--rounds 11]
        python3 benchmarks/exporter_overhead.py ab [--rounds 40]
        python3 benchmarks/exporter_overhead.py direct [--rounds 5] [--direct-rev REV]
@@ -43,6 +53,8 @@ usage: python3 benchmarks/exporter_overhead.py overhead [--rounds 11]
        python3 benchmarks/exporter_overhead.py before-after --rev REV [--rounds 15]
        python3 benchmarks/exporter_overhead.py soak [--minutes 10]
        python3 benchmarks/exporter_overhead.py syscall-cost [--rounds 11]
+       python3 benchmarks/exporter_overhead.py hook-floor [--rounds 7] [--programs 8]
+                                                          [--event sys_enter|task_rename]
 Results as JSON on stdout; a summary on stderr.
 """
 import argparse
@@ -136,8 +148,10 @@ def proc_cpu(pid):
 
 
 def proc_cpu_exact(pid):
-    """CPU seconds of a live process's threads, to the nanosecond
-    (/proc/PID/task/*/schedstat; /proc/PID/stat counts 10 ms ticks)."""
+    """CPU seconds of a live process: its live threads to the nanosecond
+    (/proc/PID/task/*/schedstat), or /proc/PID/stat's 10 ms ticks when
+    those are more: the ticks include threads that have exited (the HTTP
+    server's thread per scrape), which the per-thread figures lose."""
     total = 0
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
@@ -145,7 +159,7 @@ def proc_cpu_exact(pid):
                 total += int(f.read().split()[0])
         except OSError:
             pass            # the thread ended
-    return total * 1e-9
+    return max(total * 1e-9, proc_cpu(pid))
 
 
 class Scraper:
@@ -322,10 +336,28 @@ def workload_share(name, runs, run, execs=WORK[3]):
     return min(1.0, own / runs) if runs else 1.0
 
 
-def direct(rounds, libbpf_tools=True, rev=None):
+def program_sets(sets):
+    """{program name: set} over the built-in sets SETS (their hooks'
+    programs, both twins); a name two sets share goes to the first."""
+    from pybcc.exporter import builtin
+    out = {}
+    for name in sets:
+        builder, _ = builtin.SETS[name]
+        for hook in builder({})[1]:
+            for prog in hook.choices:
+                out.setdefault(prog, name)
+    return out
+
+
+def direct(rounds, libbpf_tools=True, rev=None, sets=None, also=(), unseen_ns=0.0):
     """In-kernel cost of the tracers' programs plus their own CPU over each
     workload run, against the workload's CPU, the machine's busy CPU and
-    wall x CPUs."""
+    wall x CPUs. ``sets``: the exporter's sets (default: its default
+    sets); ``also``: more lists of sets to run this checkout with.
+    ``unseen_ns``: the per-run cost that BPF stats do not report (the
+    tracepoint's dispatch and one of the stats' two clock reads, from
+    hook-floor): added per run of the workload's own events in
+    cost_pct_of_workload_cpu_own_events_with_unseen."""
     import bpf_progstats
     tmp = tempfile.mkdtemp(prefix="pybcc-exporter-bench-")
     exe, directory = build(tmp), block_dir()
@@ -333,17 +365,29 @@ def direct(rounds, libbpf_tools=True, rev=None):
     if stats_fd is None:
         sys.exit("the kernel refused BPF stats")
     run_workload(exe, directory)          # warm caches
-    conds = {"pybcc exporter (default sets)": lambda: Exporter()}
+    from pybcc.exporter.builtin import DEFAULT_SETS
+    what = f"sets {', '.join(sets)}" if sets else "default sets"
+    args = _config(tmp, "sets", sets) if sets else []
+    conds = {f"pybcc exporter ({what})": lambda: Exporter(args)}
+    cond_sets = {f"pybcc exporter ({what})": sets or DEFAULT_SETS}
+    for i, more in enumerate(also):
+        name = f"pybcc exporter (sets {', '.join(more)})"
+        conds[name] = lambda more_args=_config(tmp, f"also{i}", more): Exporter(more_args)
+        cond_sets[name] = more
     if rev:
         repo = checkout(rev)
-        conds[f"pybcc exporter at {rev} (default sets)"] = lambda: Exporter((), repo)
+        name = f"pybcc exporter at {rev} ({what})"
+        conds[name] = lambda: Exporter(args, repo)
+        # REV's own default sets when none are given
+        cond_sets[name] = sets or _default_sets(repo)
     if libbpf_tools:
         conds["libbpf-tools aggregators x5"] = LibbpfTools
+        cond_sets["libbpf-tools aggregators x5"] = []
     keys = ("cost_pct_of_workload_cpu", "cost_pct_of_workload_cpu_own_events",
-            "cost_pct_of_machine_busy_cpu", "cost_pct_of_wall_x_cpus", "bpf_s",
+            "cost_pct_of_workload_cpu_own_events_with_unseen", "cost_pct_of_machine_busy_cpu", "cost_pct_of_wall_x_cpus", "bpf_s",
             "tracer_cpu_s", "workload_cpu_s", "workload_wall_s", "machine_busy_cpu_s",
             "workload_context_switches", "workload_softirq_share", "load_average")
-    res = {c: {k: [] for k in keys} | {"programs": {}} for c in conds}
+    res = {c: {k: [] for k in keys} | {"programs": {}, "_usage": []} for c in conds}
     ncpu = os.cpu_count()
     for r in range(rounds):
         for cond, start in conds.items():
@@ -361,10 +405,12 @@ def direct(rounds, libbpf_tools=True, rev=None):
             progs = bpf_progstats.delta(before, after)
             bpf_s = sum(ns for _, ns in progs.values()) * 1e-9
             own_s = sum(ns * workload_share(n, runs, run) for n, (runs, ns) in progs.items()) * 1e-9
+            own_runs = sum(runs * workload_share(n, runs, run) for n, (runs, _) in progs.items())
             cost = bpf_s + cpu1 - cpu0
             out = res[cond]
             for k, v in zip(keys, (
                     100 * cost / run["cpu_s"], 100 * (own_s + cpu1 - cpu0) / run["cpu_s"],
+                    100 * (own_s + own_runs * unseen_ns * 1e-9 + cpu1 - cpu0) / run["cpu_s"],
                     100 * cost / run["machine_busy_cpu_s"],
                     100 * cost / (run["wall_s"] * ncpu), bpf_s, cpu1 - cpu0, run["cpu_s"],
                     run["wall_s"], run["machine_busy_cpu_s"],
@@ -373,6 +419,7 @@ def direct(rounds, libbpf_tools=True, rev=None):
                 out[k].append(v)
             for name, (runs, ns) in progs.items():
                 out["programs"].setdefault(name, []).append((runs, ns, run["wall_s"]))
+            out["_usage"].append(run)
             log(f"round {r + 1}/{rounds} {cond}: {len(progs)} programs, BPF {bpf_s * 1e3:.1f} ms "
                 f"({own_s * 1e3:.1f} ms for the workload's own events), tracer "
                 f"{1e3 * (cpu1 - cpu0):.0f} ms, workload CPU {run['cpu_s']:.3f} s, wall "
@@ -381,8 +428,8 @@ def direct(rounds, libbpf_tools=True, rev=None):
     os.close(stats_fd)
     summary = {}
     for cond, out in res.items():
-        s = summary[cond] = {k: quartiles(v) for k, v in out.items() if k != "programs"}
-        s["runs"] = {k: v for k, v in out.items() if k != "programs"}
+        s = summary[cond] = {k: quartiles(v) for k, v in out.items() if k in keys}
+        s["runs"] = {k: v for k, v in out.items() if k in keys}
         s["programs"] = {}
         for name, samples in sorted(out["programs"].items()):
             runs = sum(n for n, _, _ in samples)
@@ -393,17 +440,53 @@ def direct(rounds, libbpf_tools=True, rev=None):
                                    "runs_per_s": runs / wall,
                                    "ms_per_workload_run": ns / len(samples) * 1e-6}
         log(f"{cond} (median [quartiles] of {rounds} rounds):")
-        for k in keys[:4]:
+        for k in keys[:5]:
             m, lo, hi = s[k]
-            log(f"  {k:38s} {m:6.2f} % [{lo:.2f} .. {hi:.2f}]")
+            log(f"  {k:48s} {m:6.2f} % [{lo:.2f} .. {hi:.2f}]")
         total_ms = sum(p["ms_per_workload_run"] for p in s["programs"].values()) or 1
+        s["sets"] = by_set(out["programs"], out["_usage"], cond_sets[cond])
+        for name, c in s["sets"].items():
+            log(f"  set {name:10s} {c['ms_per_workload_run']:6.2f} ms per workload run, "
+                f"{c['ms_own_events']:6.2f} ms for its own events: "
+                f"{c['pct_of_workload_cpu_own_events']:.2f} % of its CPU (median of rounds)")
         for name, p in sorted(s["programs"].items(), key=lambda kv: -kv[1]["ms_per_workload_run"]):
             p["share_of_programs"] = p["ms_per_workload_run"] / total_ms
             log(f"  {name:16s} {p['runs_per_workload_run']:9.0f} runs {p['ns_per_run']:6.0f} ns/run "
                 f"{p['runs_per_s']:8.0f}/s {p['ms_per_workload_run']:7.2f} ms "
                 f"{100 * p['share_of_programs']:5.1f} %")
-    return {"rounds": rounds, "cpus": ncpu, "workload": dict(zip(
+    return {"rounds": rounds, "cpus": ncpu, "unseen_ns_per_run": unseen_ns, "workload": dict(zip(
         ("syscall_loops", "writes", "connects", "execs"), WORK)), "results": summary}
+
+
+def _default_sets(repo):
+    """DEFAULT_SETS of the exporter in checkout REPO."""
+    out = subprocess.run([PY, "-c", "from pybcc.exporter.builtin import DEFAULT_SETS; "
+                                    "print(','.join(DEFAULT_SETS))"], cwd=repo,
+                         capture_output=True, text=True, check=True).stdout
+    return out.strip().split(",")
+
+
+def by_set(programs, usages, sets):
+    """Per metric set of ``sets``: ms of its programs per workload run (all
+    events and the workload's own, as in direct()) and the median per round
+    of the own-events share of the workload's CPU. run_queue and off_cpu
+    both name their program switch_*: with both enabled, it counts as
+    run_queue's."""
+    owner = program_sets(sets)
+    out = {}
+    for name, samples in programs.items():
+        st = owner.get(name, "?")
+        c = out.setdefault(st, {"ms": [0.0] * len(usages), "own": [0.0] * len(usages)})
+        for r, (runs, ns, _) in enumerate(samples):
+            c["ms"][r] += ns * 1e-6
+            c["own"][r] += ns * 1e-6 * workload_share(name, runs, usages[r])
+    result = {}
+    for st, c in out.items():
+        pct = [100 * own * 1e-3 / u["cpu_s"] for own, u in zip(c["own"], usages)]
+        result[st] = {"ms_per_workload_run": statistics.median(c["ms"]),
+                      "ms_own_events": statistics.median(c["own"]),
+                      "pct_of_workload_cpu_own_events": statistics.median(pct)}
+    return result
 
 
 def ab(rounds):
@@ -491,6 +574,79 @@ def syscall_cost(rounds):
     return out
 
 
+HOOK_KINDS = {"tp_btf": 'SEC("tp_btf/{tp}") int e{i}(u64 *ctx) {{ return 0; }}\n',
+              "raw_tp": 'SEC("raw_tp/{tp}") int e{i}(u64 *ctx) {{ return 0; }}\n',
+              "tracepoint": 'SEC("tracepoint/{category}/{tp}") int e{i}(void *ctx) '
+                            '{{ return 0; }}\n'}
+# hook-floor's events: (category, tracepoint, a call that fires it once)
+FLOOR_EVENTS = {"sys_enter": ("raw_syscalls", "sys_enter", None),
+                "task_rename": ("task", "task_rename", "prctl")}
+
+
+def _event_trigger(how):
+    """A callable that fires the tracepoint once: getppid() (any system
+    call enters sys_enter), or prctl(PR_SET_NAME) for task_rename."""
+    if how is None:
+        return os.getppid
+    import ctypes
+    libc, name = ctypes.CDLL(None), ctypes.c_char_p(b"pybcc-floor")
+    return lambda: libc.prctl(15, name, 0, 0, 0)
+
+
+def hook_floor(rounds, programs=8, calls=300_000, event="sys_enter"):
+    from pybcc import compiler, loader
+    from pybcc.exporter.selfmetrics import enable_bpf_stats, program_stats
+    category, tp, how = FLOOR_EVENTS[event]
+    kinds = HOOK_KINDS if event == "sys_enter" else {"tp_btf": HOOK_KINDS["tp_btf"]}
+    objs = {}
+    for kind, text in kinds.items():
+        src = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n' + "".join(
+            text.format(i=i, tp=tp, category=category) for i in range(programs)) + \
+            'char LICENSE[] SEC("license") = "GPL";\n'
+        objs[kind] = compiler.compile(src)
+    fire = _event_trigger(how)
+
+    def per_call():
+        t0 = time.thread_time_ns()
+        for _ in range(calls):
+            fire()
+        return (time.thread_time_ns() - t0) / calls
+    conds = ["none"] + [f"{k}{s}" for k in objs for s in ("", " + stats")]
+    res, reported = {c: [] for c in conds}, {k: [] for k in objs}
+    for _ in range(rounds):
+        for cond in conds:
+            kind = cond.split()[0]
+            coll = stats_fd = None
+            if kind in objs:
+                coll = loader.load(objs[kind], programs=[])
+                progs = [coll.load_program(f"e{i}") for i in range(programs)]
+                for p in progs:
+                    p.attach()
+                if cond.endswith("stats"):
+                    stats_fd = enable_bpf_stats()
+            res[cond].append(per_call())
+            if stats_fd is not None:
+                os.close(stats_fd)
+                runs_ns = [program_stats(p.fd) for p in progs]
+                reported[kind].append(sum(ns for _, ns in runs_ns) / max(1, sum(n for n, _ in runs_ns)))
+            if coll is not None:
+                coll.close()
+    base = statistics.median(res["none"])
+    out = {"event": f"{category}:{tp}", "programs": programs, "calls_per_round": calls,
+           "rounds": rounds, "ns_per_call": {c: statistics.median(v) for c, v in res.items()},
+           "runs": res, "load_average": os.getloadavg(), "per_event_ns": {}}
+    for kind in objs:
+        plain = (statistics.median(res[kind]) - base) / programs
+        stats = (statistics.median(res[kind + " + stats"]) - base) / programs
+        seen = statistics.median(reported[kind])
+        out["per_event_ns"][kind] = {"without_stats": plain, "with_stats": stats,
+                                     "stats_report_per_run": seen,
+                                     "not_in_run_time": stats - seen}
+        log(f"{kind:10s} per program run: {plain:5.1f} ns without BPF stats, {stats:5.1f} ns with "
+            f"them; the stats report {seen:5.1f} ns/run, so {stats - seen:5.1f} ns is not in run time")
+    return out
+
+
 def _metric(text, name, labels=""):
     total = 0.0
     for line in text.splitlines():
@@ -532,12 +688,21 @@ def soak(minutes, interval):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("mode", choices=["overhead", "ab", "direct", "before-after", "soak",
-                                    "syscall-cost", "scrape-cap"])
+                                    "syscall-cost", "scrape-cap", "hook-floor"])
     p.add_argument("--rev", default="main", help="before-after: the revision to compare with")
     p.add_argument("--rounds", type=int, default=11)
     p.add_argument("--direct-rev", help="direct: also measure another revision's exporter")
     p.add_argument("--no-libbpf-tools", action="store_true",
                    help="direct: measure the exporter only")
+    p.add_argument("--sets", help="direct: the exporter's sets, comma-separated (default: "
+                                  "its default sets)")
+    p.add_argument("--unseen-ns", type=float, default=0.0,
+                   help="direct: per-run cost the BPF stats do not report (from hook-floor)")
+    p.add_argument("--programs", type=int, default=8, help="hook-floor: programs per kind")
+    p.add_argument("--event", choices=["sys_enter", "task_rename"], default="sys_enter",
+                   help="hook-floor: the tracepoint (task_rename: tp_btf only)")
+    p.add_argument("--also-sets", action="append", default=[],
+                   help="direct: also run this checkout with these sets (repeatable)")
     p.add_argument("--minutes", type=float, default=10)
     p.add_argument("--interval", type=float, default=15)
     a = p.parse_args()
@@ -549,13 +714,17 @@ def main():
     elif a.mode == "ab":
         result = ab(a.rounds)
     elif a.mode == "direct":
-        result = direct(a.rounds, not a.no_libbpf_tools, a.direct_rev)
+        result = direct(a.rounds, not a.no_libbpf_tools, a.direct_rev,
+                        a.sets.split(",") if a.sets else None,
+                        [x.split(",") for x in a.also_sets], a.unseen_ns)
     elif a.mode == "before-after":
         result = before_after(a.rounds, a.rev)
     elif a.mode == "scrape-cap":
         result = scrape_cap()
     elif a.mode == "syscall-cost":
         result = syscall_cost(a.rounds)
+    elif a.mode == "hook-floor":
+        result = hook_floor(a.rounds, a.programs, event=a.event)
     else:
         result = soak(a.minutes, a.interval)
     json.dump(result, sys.stdout, indent=1)

@@ -12,6 +12,7 @@ instead of reading the kernel's sched_info: see bpf/runqueue.bpf.c).
 import re
 
 from . import decoders, histograms, objects
+from .rawread import percpu_rows, percpu_sums
 from .config import get, positive
 from .limits import Limits
 from .metricset import Hook, RunningSet
@@ -28,12 +29,6 @@ def _twin(name):
 
 def _lb(name, field, decoder, **options):
     return Label(name, field, decoders.make(decoder, **options))
-
-
-def _from_index(name, decoder, part):
-    """A label decoded from part of an array map's index."""
-    decode = decoders.make(decoder)
-    return Label(name, None, lambda index: decode(part(index)))
 
 
 def block_io(opts):
@@ -99,12 +94,18 @@ def off_cpu(opts):
 def syscalls(opts):
     by_cgroup = bool(opts.get("by_cgroup", False))
     extra = _cgroup_labels(opts, "cgroup")
-    name = [_lb("syscall", "nr" if by_cgroup else None, "syscall")]
+    syscall = decoders.make("syscall")
+
+    def by_nr(maps):
+        return {(syscall(nr),): n for nr, n in percpu_sums(maps["calls_by_nr"]).items()}
+    # without by_cgroup, all calls are in a per-CPU array by number
+    calls = Metric("pybcc_syscalls_total", "counter", "System calls completed, by name.",
+                   "calls_by_nr", [Label("syscall", None, str)], reader=by_nr)
+    if by_cgroup:
+        calls = Metric("pybcc_syscalls_total", "counter", "System calls completed, by name.",
+                       "calls", [_lb("syscall", "nr", "syscall")] + extra)
     return "syscalls", [_twin("sys_exit")], [
-        # without by_cgroup, all calls are in a per-CPU array by number
-        Metric("pybcc_syscalls_total", "counter", "System calls completed, by name.",
-               "calls" if by_cgroup else "calls_by_nr", name + extra,
-               skip_zero=not by_cgroup),
+        calls,
         Metric("pybcc_syscall_errors_total", "counter",
                "System calls that failed, by name and errno.",
                "calls", [_lb("syscall", "nr", "syscall"), _lb("errno", "err", "errno")] + extra,
@@ -112,28 +113,73 @@ def syscalls(opts):
     ], {"by_cgroup": by_cgroup}
 
 
+def _ports(slots, overflow):
+    """{(family, port): count} of connects or accepts: the per-CPU slots of
+    map ``slots`` plus the hash map ``overflow`` for ports whose slot
+    another port holds (bpf/tcp.bpf.c)."""
+    family, port = decoders.make("address_family"), decoders.make("port")
+
+    def read(maps):
+        out = {}
+
+        def add(fam, number, n):
+            labels = (family(fam), port(number))
+            out[labels] = out.get(labels, 0) + n
+        for _, per_cpu in percpu_rows(maps[slots], "<HHIQ"):
+            for fam, number, _, n in per_cpu:     # each CPU's slot has its own owner
+                if n:
+                    add(fam, number, n)
+        for key, per_cpu in maps[overflow].items():
+            add(key.family, key.port, sum(per_cpu))
+        return out
+    return read
+
+
+def _transitions(maps):
+    """{(old_state, new_state): count} of the per-CPU array indexed
+    old * 16 + new (bpf/tcp.bpf.c)."""
+    state = decoders.make("tcp_state")
+    return {(state(i >> 4), state(i & 15)): n for i, n in percpu_sums(maps["transitions"]).items()}
+
+
+def _drops(maps):
+    """{(reason,): count}: per-CPU counts by reason number in common_drops
+    plus the hash map for the others (bpf/tcp.bpf.c); 0 is a kernel
+    without drop reasons (before 5.17)."""
+    reason = decoders.make("drop_reason")
+    out = {}
+    counts = list(percpu_sums(maps["common_drops"]).items()) + list(maps["drops"].items())
+    for number, n in counts:
+        if n:
+            labels = (reason(number) if number else "unknown",)
+            out[labels] = out.get(labels, 0) + n
+    return out
+
+
 def tcp(opts):
     state = lambda name, field: _lb(name, field, "tcp_state")  # noqa: E731
-    port = lambda: [_lb("family", "family", "address_family"), _lb("port", "port", "port")]  # noqa: E731
-    # kfree_skb has a drop reason since Linux 5.17: before, drops are not
-    # counted (the hook is refused) and the rest of the set runs
-    drops = Hook(("kfree_skb_btf", "kfree_skb_raw"), required=False)
+    port = lambda: [Label("family", None, str), Label("port", None, str)]  # noqa: E731
+    # kfree_skb has a drop reason since Linux 5.17: before, the programs
+    # that read it are refused, and drops count with reason "unknown"
+    drops = Hook(("kfree_skb_btf", "kfree_skb_raw", "kfree_skb_noreason_btf",
+                  "kfree_skb_noreason_raw"), required=False)
     return "tcp", [_twin("set_state"), _twin("retransmit"), drops], [
         # transitions: a per-CPU array indexed old_state * 16 + new_state
         Metric("pybcc_tcp_state_transitions_total", "counter", "TCP socket state changes.",
-               "transitions", [_from_index("old_state", "tcp_state", lambda i: i >> 4),
-                               _from_index("new_state", "tcp_state", lambda i: i & 15)],
-               skip_zero=True),
+               "transitions", [Label("old_state", None, str), Label("new_state", None, str)],
+               reader=_transitions),
         Metric("pybcc_tcp_connects_total", "counter",
-               "Active TCP opens (CLOSE to SYN_SENT), by remote port.", "connects", port()),
+               "Active TCP opens (CLOSE to SYN_SENT), by remote port.", "connects", port(),
+               reader=_ports("connect_slots", "connects")),
         Metric("pybcc_tcp_accepts_total", "counter",
-               "Passive TCP opens (SYN_RECV to ESTABLISHED), by local port.", "accepts", port()),
+               "Passive TCP opens (SYN_RECV to ESTABLISHED), by local port.", "accepts", port(),
+               reader=_ports("accept_slots", "accepts")),
         Metric("pybcc_tcp_retransmits_total", "counter",
                "TCP segments retransmitted, by socket state.", "retransmits",
                [state("state", None)]),
         Metric("pybcc_tcp_drops_total", "counter",
                "TCP packets the kernel dropped, by drop reason.", "drops",
-               [_lb("reason", None, "drop_reason")]),
+               [Label("reason", None, str)], reader=_drops),
     ], {}
 
 
@@ -226,11 +272,16 @@ SETS = {
     "irq": (irq, set()),
     "page_cache": (page_cache, set()),
 }
-# What runs with no config: cheap, always-on monitoring.
-# Always-on by default: the sets whose hooks fire per I/O, wake-up, connection
-# or process. syscalls (a hook on every system call: +15 % on a syscall-bound
-# workload, benchmarks/RESULTS.md) and off_cpu are opt-in through the config.
-DEFAULT_SETS = ["block_io", "run_queue", "tcp", "oom", "process", "irq"]
+# What runs with no config: cheap, always-on monitoring, within 1 % of the
+# CPU of an event-dense workload (benchmarks/RESULTS.md, docs/EXPORTER.md
+# "Overhead": each set's cost measured). Opt-in through the config, as
+# node_exporter keeps its interrupts and softirqs collectors off by default:
+# syscalls (a hook on every system call: ~6 % of a syscall-bound
+# workload), off_cpu (every context switch, ~0.5 %) and irq (two hooks per
+# hard and per soft IRQ: ~0.35 %, as much as the default sets together;
+# the kernel's per-CPU IRQ time is in /proc/stat already). page_cache
+# needs fentry or kprobes.
+DEFAULT_SETS = ["block_io", "run_queue", "tcp", "oom", "process"]
 DEFAULT_MAX_SERIES = 2000
 DEFAULT_TOP_COMM = 50
 
@@ -278,6 +329,9 @@ def make_set(name, opts, max_series=DEFAULT_MAX_SERIES):
         from ..elf_reader import load_spec
         spec = load_spec(obj)
         hashes = {MapType.HASH, MapType.PERCPU_HASH, MapType.LRU_HASH, MapType.LRU_PERCPU_HASH}
+        # that hold labelled series (a metric with a reader names the map
+        # its series or their overflow are in: tcp's connects, accepts and
+        # drops, irq's hard; page_cache's are fixed counters)
         map_sizes = {m.map: opts["max_entries"] for m in metrics
-                     if m.reader is None and spec.maps[m.map].type in hashes}
+                     if (m.reader is None or m.labels) and spec.maps[m.map].type in hashes}
     return RunningSet(name, obj, hooks, metrics, constants, map_sizes, options=dict(opts))

@@ -1,5 +1,7 @@
 // Hard IRQ time by handler name and soft IRQ time by vector, in ns, with
 // counts. Entry timestamps are per CPU: handlers of one kind do not nest.
+// A soft IRQ's entry time is kept in its vector's own slot, so that its
+// exit, the hottest hook here, makes one lookup for both.
 // The totals are per-CPU maps too: IRQs are frequent, and plain adds to
 // this CPU's copy avoid atomics on cache lines that every CPU writes.
 // Hard IRQs are keyed by the handler's irqaction (8 bytes to hash); its
@@ -12,11 +14,11 @@
 #include <exporter/metrics.h>
 #include <exporter/hooks.h>
 
-enum { HARD, SOFT, KINDS };
 
 struct irq_time {
     u64 ns;
     u64 count;
+    u64 entered;        /* when this CPU entered the vector, 0 outside */
 };
 
 struct hard_time {
@@ -25,12 +27,13 @@ struct hard_time {
     char name[32];      /* set on the CPU that created the entry */
 };
 
+/* when this CPU entered its hard IRQ handler */
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, KINDS);
+    __uint(max_entries, 1);
     __type(key, u32);
     __type(value, u64);
-} entered SEC(".maps");
+} hard_entered SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -47,19 +50,21 @@ struct {
     __type(value, struct irq_time);
 } soft SEC(".maps");
 
-static __always_inline int enter(u32 kind)
+static __always_inline int hard_enter(void)
 {
-    u64 *ts = bpf_map_lookup_elem(&entered, &kind);
+    u32 zero = 0;
+    u64 *ts = bpf_map_lookup_elem(&hard_entered, &zero);
 
     if (ts)
         *ts = bpf_ktime_get_ns();
     return 0;
 }
 
-/* ns since enter(kind), 0 if it was not seen */
-static __always_inline u64 leave(u32 kind)
+/* ns since hard_enter(), 0 if it was not seen */
+static __always_inline u64 hard_leave(void)
 {
-    u64 *ts = bpf_map_lookup_elem(&entered, &kind), delta;
+    u32 zero = 0;
+    u64 *ts = bpf_map_lookup_elem(&hard_entered, &zero), delta;
 
     if (!ts || !*ts)
         return 0;
@@ -71,7 +76,7 @@ static __always_inline u64 leave(u32 kind)
 static __always_inline int hard_exit(bool direct, struct irqaction *action)
 {
     struct hard_time *t;
-    u64 ns = leave(HARD), key = (u64)action;
+    u64 ns = hard_leave(), key = (u64)action;
 
     if (!ns)
         return 0;
@@ -92,26 +97,32 @@ static __always_inline int hard_exit(bool direct, struct irqaction *action)
     return 0;
 }
 
+static __always_inline int soft_enter(u32 vec)
+{
+    struct irq_time *t = bpf_map_lookup_elem(&soft, &vec);
+
+    if (t)
+        t->entered = bpf_ktime_get_ns();
+    return 0;
+}
+
 static __always_inline int soft_exit(u32 vec)
 {
-    u64 ns = leave(SOFT);
-    struct irq_time *t;
+    struct irq_time *t = bpf_map_lookup_elem(&soft, &vec);
 
-    if (!ns)
+    if (!t || !t->entered)
         return 0;
-    t = bpf_map_lookup_elem(&soft, &vec);
-    if (t) {
-        t->ns += ns;        // this CPU's copy
-        t->count += 1;
-    }
+    t->ns += bpf_ktime_get_ns() - t->entered;     // this CPU's copy
+    t->count += 1;
+    t->entered = 0;
     return 0;
 }
 
 /* irq_handler_entry(int irq, struct irqaction *action); exit adds int ret */
-BTF_RAW_TP(hard_entry, irq_handler_entry, enter(HARD))
+BTF_RAW_TP(hard_entry, irq_handler_entry, hard_enter())
 DIRECT_TWINS(hard_exit, irq_handler_exit, hard_exit, (struct irqaction *)ctx[1])
 /* softirq_entry(unsigned int vec_nr) */
-BTF_RAW_TP(soft_entry, softirq_entry, enter(SOFT))
+BTF_RAW_TP(soft_entry, softirq_entry, soft_enter((u32)ctx[0]))
 BTF_RAW_TP(soft_exit, softirq_exit, soft_exit((u32)ctx[0]))
 
 char LICENSE[] SEC("license") = "GPL";

@@ -42,18 +42,17 @@ struct {
     __type(value, struct hist);
 } latency SEC(".maps");
 
-/* Kernels before 5.14 called __state "state". */
-struct task_struct___old {
-    long state;
-} __attribute__((preserve_access_index));
+/* task_struct___old/___new: its state before and since 5.14 */
+#include <pybcc/task.h>
 
 static __always_inline long state_of(bool direct, struct task_struct *t)
 {
     struct task_struct___old *old = (void *)t;
+    struct task_struct___new *new = (void *)t;
 
     if (bpf_core_field_exists(old->state))
         return FIELD(direct, old, state);
-    return FIELD(direct, t, __state);
+    return FIELD(direct, new, __state);
 }
 
 static __always_inline void count(s64 delta)

@@ -24,13 +24,21 @@ struct request___old {
     struct gendisk *rq_disk;
 } __attribute__((preserve_access_index));
 
+/* The ___new flavours name fields that a vmlinux.h of an older kernel
+ * lacks, so that this header compiles against any kernel's types. */
+struct request_queue___new {
+    struct gendisk *disk;
+} __attribute__((preserve_access_index));
+
 static __always_inline struct gendisk *rq_disk(struct request *rq)
 {
     struct request___old *old = (void *)rq;
+    struct request_queue___new *q;
 
     if (bpf_core_field_exists(old->rq_disk))
         return BPF_CORE_READ(old, rq_disk);
-    return BPF_CORE_READ(rq, q, disk);
+    q = (void *)BPF_CORE_READ(rq, q);
+    return BPF_CORE_READ(q, disk);
 }
 
 /* The current task is in the -c cgroup or below it (or there is no -c). */
@@ -44,13 +52,18 @@ struct bio___old {
     struct gendisk *bi_disk;
 } __attribute__((preserve_access_index));
 
+struct bio___new {
+    struct block_device *bi_bdev;
+} __attribute__((preserve_access_index));
+
 static __always_inline struct gendisk *bio_disk(struct bio *bio)
 {
     struct bio___old *old = (void *)bio;
+    struct bio___new *new = (void *)bio;
 
     if (bpf_core_field_exists(old->bi_disk))
         return BPF_CORE_READ(old, bi_disk);
-    return BPF_CORE_READ(bio, bi_bdev, bd_disk);
+    return BPF_CORE_READ(new, bi_bdev, bd_disk);
 }
 
 struct bio___partno {
@@ -61,6 +74,7 @@ struct bio___partno {
 static __always_inline u32 bio_devt(struct bio *bio)
 {
     struct bio___old *old = (void *)bio;
+    struct bio___new *new = (void *)bio;
     struct bio___partno *part = (void *)bio;
 
     if (bpf_core_field_exists(old->bi_disk)) {
@@ -68,7 +82,7 @@ static __always_inline u32 bio_devt(struct bio *bio)
         return (BPF_CORE_READ(disk, major) << 20) +
                BPF_CORE_READ(disk, first_minor) + BPF_CORE_READ(part, bi_partno);
     }
-    return BPF_CORE_READ(bio, bi_bdev, bd_dev);
+    return BPF_CORE_READ(new, bi_bdev, bd_dev);
 }
 
 static __always_inline int wanted(struct request *rq)
