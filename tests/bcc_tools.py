@@ -348,7 +348,7 @@ def prepare_cache(cache_dir, vmlinux_elf):
             "from pybcc.bcc.source import BCC_MCPU\n"
             "vmdir = vmlinux_header(sys.argv[1])\n"
             "# the guest's kernel, not this one\n"
-            "build._kernel_vmlinux_dir = lambda: vmdir\n"
+            "build._kernel_vmlinux_dir = lambda generate=True: vmdir\n"
             "types._kernel_btf = types.BTF.load(sys.argv[1])\n"
             "header = os.path.join(vmdir, 'vmlinux.h')\n"
             "implicit.vmlinux_names(header), implicit.vmlinux_bitfields(header)\n"

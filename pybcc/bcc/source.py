@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Tuple
 
 from .. import sections
+from ..compiler.build import PROGRAM_TYPES, ProgramTypes
 from .constants import DEBUG_PREPROCESSOR, DEBUG_SOURCE
 from ..errors import CompileError
 from .dialect import rewrite
@@ -77,7 +78,7 @@ def build(text, src_file="", cflags=(), debug=0):
     if is_libbpf_c(c_text):
         if debug & (DEBUG_SOURCE | DEBUG_PREPROCESSOR):
             print(c_text, file=sys.stderr)
-        obj = compile_c(c_text, cflags, include_dirs, filename=filename)
+        obj = compile_c(c_text, cflags, include_dirs, filename=filename, vmlinux=PROGRAM_TYPES)
         return Build(obj, [], [], c_text=c_text, user_text=c_text, filename=filename)
     # The dialect caches its own output (one rewrite cache, keyed by the text,
     # flags, its code and the kernel's BTF), and the compiler its objects,
@@ -118,10 +119,13 @@ def _compile(c_text, cflags, include_dirs, **kw):
     get their own)."""
     from ..compiler import compile as compile_c
 
-    def pch():
-        from .dialect import implicit, rewriter
-        return implicit.precompiled(rewriter.HEADER, cflags)
-    return compile_c(c_text, cflags, include_dirs, pch=pch, **kw)
+    from .dialect import rewriter
+
+    def pch(vmdir):
+        from .dialect import implicit
+        return implicit.precompiled(rewriter.HEADER, cflags, vmdir)
+    return compile_c(c_text, cflags, include_dirs, pch=pch,
+                     vmlinux=ProgramTypes((rewriter.INCLUDE_DIR,)), **kw)
 
 
 def _in_user_text(err, compiled, user, filename):
@@ -140,9 +144,8 @@ def _in_user_text(err, compiled, user, filename):
 
 def _kernel_records():
     try:
-        from ..compiler import build
         from .dialect import implicit
-        return implicit.vmlinux_names(os.path.join(build.vmlinux_dir(True), "vmlinux.h"))[0]
+        return implicit.kernel_names()[0]
     except Exception:
         return None
 

@@ -114,6 +114,12 @@ def _declared_names(text):
 
 
 def _kernel_members(vmlinux_h, kind, name):
+    """Member names of the kernel's ``kind name``: from the vmlinux.h at
+    ``vmlinux_h``, or from the kernel's BTF when it is None."""
+    if vmlinux_h is None:
+        from ...compiler import kernel_types
+        body = kernel_types.kernel().record_body(kind, name)
+        return _members(tokenize(body)) if body else set()
     try:
         text = _read(vmlinux_h)
     except OSError:

@@ -716,10 +716,8 @@ def _kernel_records():
     """Struct and union names of the running kernel's vmlinux.h (empty
     without BTF or a compiler)."""
     try:
-        from ...compiler import build
         from . import implicit
-        records, _ = implicit.vmlinux_names(os.path.join(build.vmlinux_dir(True), "vmlinux.h"))
-        return records
+        return implicit.kernel_names()[0]
     except Exception:
         return frozenset()
 
@@ -780,7 +778,7 @@ def _rewrite(text, filename, cflags, implicit_reads):
     undefs = []
     records = _kernel_records()
     if records:
-        text, undefs = redefinitions.resolve(text, records, redefinitions.vmlinux_h(), HEADER)
+        text, undefs = redefinitions.resolve(text, records, None, HEADER)
     rw = _Rewriter(text, filename, cflags).run()
     body = rw.apply()
 
@@ -788,8 +786,7 @@ def _rewrite(text, filename, cflags, implicit_reads):
     known = frozenset()
     if rw.tp_structs:
         try:
-            from ...compiler import build
-            _, known = implicit.vmlinux_names(os.path.join(build.vmlinux_dir(True), "vmlinux.h"))
+            _, known = implicit.kernel_names()
         except Exception:  # no BTF or no header: pointer fields become void *
             pass
     for sname, (cat, ev, line) in rw.tp_structs.items():
@@ -854,7 +851,7 @@ def _frontend_digest():
 def _cache_key(text, filename, cflags, implicit_reads):
     try:
         from ...compiler import build, find_compiler
-        parts = [_frontend_digest(), build.headers_digest(), build.vmlinux_dir(True),
+        parts = [_frontend_digest(), build.headers_digest(), build.kernel_btf_id(),
                  find_compiler().identity, text, filename, str(implicit_reads), *cflags]
     except Exception as e:  # no compiler or BTF: the rewrite itself will say so
         log.debug("front-end cache disabled: %s", e)
