@@ -8,13 +8,14 @@ an event (SEC("tracepoint/sched/sched_switch"), SEC("raw_tp/sys_enter"), ...)
 are attached automatically, as bcc attaches kprobe__* functions. Text is
 plain C when some function is placed with SEC("kind/...").
 """
+from __future__ import annotations
+
 import os
 import re
 import sys
-from dataclasses import dataclass, field
-from typing import Dict, List, Tuple
 
 from .. import sections
+from ..record import field, record
 from ..compiler.build import PROGRAM_TYPES, ProgramTypes
 from .constants import DEBUG_PREPROCESSOR, DEBUG_SOURCE
 from ..errors import CompileError
@@ -22,19 +23,19 @@ from .dialect import rewrite
 from .text import as_str
 
 
-@dataclass
+@record
 class Build:
     obj_path: str
-    functions: List[str]                       # program functions, bcc-dialect mode
-    auto_attach: List[Tuple[str, str, str]]    # (function, kind, target)
-    perf_submits: Dict[str, str] = field(default_factory=dict)
-    tables: Dict[str, object] = field(default_factory=dict)
+    functions: list[str]                       # program functions, bcc-dialect mode
+    auto_attach: list[tuple[str, str, str]]    # (function, kind, target)
+    perf_submits: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, object] = field(default_factory=dict)
     c_text: str = ""
     frontend: bool = False
     user_text: str = ""                        # the text as the user wrote it
     filename: str = "<text>"
-    cflags: List[str] = field(default_factory=list)
-    include_dirs: List[str] = field(default_factory=list)
+    cflags: list[str] = field(default_factory=list)
+    include_dirs: list[str] = field(default_factory=list)
 
 
 # A function placed in a program section by SEC("kind/...") marks plain

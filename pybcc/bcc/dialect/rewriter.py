@@ -8,15 +8,15 @@ ends with a #line directive, so the compiler (and BTF line info) report the
 user's own line numbers. Implicit kernel reads are added afterwards from
 clang's AST (implicit.py).
 """
-import dataclasses
+from __future__ import annotations
+
 import os
 import re
-from dataclasses import dataclass, field
-from typing import Dict, List, Tuple
 
 from ... import cache
 from ...errors import CompileError
 from ...lazy import LazyLogger
+from ...record import field, record
 from . import tables as T
 from .lexer import match_paren, match_paren_back, significant, split_args, text_of, tokenize
 
@@ -57,20 +57,20 @@ _C_KEYWORDS = {"if", "while", "for", "switch", "return", "sizeof", "do", "else",
                "__attribute__", "typeof", "__typeof__", "_Static_assert", "asm", "__asm__"}
 
 
-@dataclass
+@record
 class Rewritten:
     c_text: str                  # the C to compile
     # Item i: user line of compiled line i + 1. The prelude ends with #line 1,
     # so the compiler already reports the user's lines: the map is the identity.
     line_map: list
-    tables: Dict[str, T.TableDecl]
-    functions: List[str]         # BPF programs, in text order
-    auto_attach: List[Tuple[str, str, str]]   # (function, kind, target)
-    perf_submits: Dict[str, str]  # perf/ring buffer table → C type of its records
+    tables: dict[str, T.TableDecl]
+    functions: list[str]         # BPF programs, in text order
+    auto_attach: list[tuple[str, str, str]]   # (function, kind, target)
+    perf_submits: dict[str, str]  # perf/ring buffer table → C type of its records
     filename: str = "<text>"
-    typed_functions: List[str] = field(default_factory=list)  # BTF-typed ctx (kfunc, lsm, ...)
-    include_dirs: Tuple[str, ...] = (INCLUDE_DIR,)
-    warnings: List[str] = field(default_factory=list)   # bcc's warnings, for stderr
+    typed_functions: list[str] = field(default_factory=list)  # BTF-typed ctx (kfunc, lsm, ...)
+    include_dirs: tuple[str, ...] = (INCLUDE_DIR,)
+    warnings: list[str] = field(default_factory=list)   # bcc's warnings, for stderr
 
 
 def error(filename, line, msg):
@@ -890,7 +890,7 @@ def _cache_get(key):
 def _cache_put(key, r):
     from ... import cache
     d = {"c_text": r.c_text, "line_map": r.line_map,
-         "tables": {n: dict(dataclasses.asdict(t), map_type=int(t.map_type)) for n, t in r.tables.items()},
+         "tables": {n: dict(T.as_dict(t), map_type=int(t.map_type)) for n, t in r.tables.items()},
          "functions": r.functions, "auto_attach": [list(a) for a in r.auto_attach],
          "perf_submits": r.perf_submits, "filename": r.filename,
          "typed_functions": r.typed_functions, "warnings": r.warnings}
