@@ -418,6 +418,17 @@ def test_program_types_need_no_whole_header(clang, tmp_path):
     assert own and all(h.stat().st_size < 500_000 for h in own)
     assert any("struct mm_struct {" in h.read_text() for h in own)   # learned
     assert bpftool_load(obj) == ["count"]
+    # Another program naming the same types, in a new process: the names
+    # index and the header are remembered, so the kernel BTF is not parsed.
+    src.write_text(THROUGH_POINTER.replace("struct task_struct *t", "struct mm_struct *m = 0; "
+                                           "struct task_struct *t"))
+    out, _ = _fresh_process(tmp_path, (
+        "from pybcc.btf import types\n"
+        "from pybcc.compiler import build, compile\n"
+        f"print(compile({str(src)!r}, vmlinux=build.PROGRAM_TYPES))\n"
+        "print(types._kernel_btf is None)\n"))
+    assert out.split()[-1] == "True"
+    check_object(out.split()[-2])
 
 
 def test_program_types_errors_name_user_line(clang):

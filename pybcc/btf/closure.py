@@ -33,22 +33,40 @@ def words(text):
     return set(_TAG_USE.findall(text)), set(_WORD.findall(text))
 
 
-class KernelTypes:
-    """Names of one BTF's types and enumerators, and headers of a few of them."""
+# Bump when the index's content changes: remembered indexes are keyed by it.
+INDEX_VERSION = 1
 
-    def __init__(self, btf):
-        self.btf = btf
-        self.tags = btf.own_names(_TAGS)
-        self.typedefs = btf.own_names((TYPEDEF,))
-        self.enumerators = btf.own_enumerators()
-        self._records = None
+
+class KernelTypes:
+    """Names of one BTF's types and enumerators, and headers of a few of them.
+
+    ``btf``: the BTF, or a function returning it, called only when a header
+    or a record's members are wanted; ``index``: what ``index()`` returned
+    for the same BTF before (names need no BTF parse then)."""
+
+    def __init__(self, btf, index=None):
+        self._btf = btf
+        if index is None:
+            btf = self.btf
+            index = (btf.own_names(_TAGS), btf.own_names((TYPEDEF,)), btf.own_enumerators(),
+                     sorted(btf.own_names((STRUCT, UNION))))
+        self.tags, self.typedefs, self.enumerators, records = index
+        self._records = set(records)
+
+    @property
+    def btf(self):
+        if callable(self._btf):
+            self._btf = self._btf()
+        return self._btf
+
+    def index(self):
+        """The names, as JSON can keep them."""
+        return [self.tags, self.typedefs, self.enumerators, sorted(self._records)]
 
     # --- facts about the whole BTF (what the full header would declare) -----
 
     def record_names(self):
         """Names of the structs and unions (the full header defines them all)."""
-        if self._records is None:
-            self._records = set(self.btf.own_names((STRUCT, UNION)))
         return self._records
 
     def type_names(self):

@@ -17,6 +17,7 @@ import os
 
 from .. import cache as _cache
 from .build import INCLUDE_DIR, kernel_btf_id
+from .cache import private_dir
 
 _kernel = None                      # KernelTypes of the running kernel
 _learned = (set(), set())           # (tags, identifiers) clang asked for
@@ -24,13 +25,26 @@ _header_words = {}                  # directory -> (tags, identifiers) of its he
 
 
 def kernel():
-    """The running kernel's KernelTypes (names index), once per process."""
+    """The running kernel's KernelTypes (names index), once per process; the
+    index is remembered in the cache per kernel BTF, so a later process
+    parses the BTF only to write a header not written before."""
     global _kernel
     if _kernel is None:
+        from ..btf import closure
         from ..btf import types as bt
-        from ..btf.closure import KernelTypes
-        with bt.gc_paused():
-            _kernel = KernelTypes(bt.BTF.kernel())
+        from .cache import read_json, write_json
+        h = _cache.sha256(f"{kernel_btf_id()}\0{closure.INDEX_VERSION}".encode())
+        path = os.path.join(private_dir("kernel-types"), f"index-{h.hexdigest()[:32]}.json")
+        index = read_json(path)
+        if index is not None:
+            _kernel = closure.KernelTypes(bt.BTF.kernel, index)
+        else:
+            with bt.gc_paused():
+                _kernel = closure.KernelTypes(bt.BTF.kernel())
+            try:
+                write_json(path, _kernel.index())
+            except OSError:
+                pass
     return _kernel
 
 
@@ -66,7 +80,7 @@ def program_dir(text, header_dirs=()):
     ids = kt.ids_for(tags, idents)
     h = _cache.sha256(b"pybcc-kernel-types-1\0" + kernel_btf_id().encode())
     h.update(",".join(map(str, sorted(ids))).encode())
-    d = _cache.private_dir("kernel-types", h.hexdigest()[:32])
+    d = private_dir("kernel-types", h.hexdigest()[:32])
     path = os.path.join(d, "vmlinux.h")
     if not _cache.entry_ok(path):
         from ..btf.cgen import CGenerator
