@@ -14,7 +14,6 @@ program's own declarations.
 
 The same AST gives the record types submitted to perf and ring buffers.
 """
-import functools
 import hashlib
 import json
 import logging
@@ -22,7 +21,6 @@ import os
 import re
 import subprocess
 
-from . import memo
 
 log = logging.getLogger("pybcc.bcc.dialect")
 
@@ -43,45 +41,6 @@ _DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+(\w+)\([^)]*\)((?:[^\n\\]|\\.|
 _PTR_RE = re.compile(r"^(?:(?:const|volatile)\s+)*(struct|union)\s+(\w+)\s*\*\s*(?:const\s*)?$")
 _PTR_PTR_RE = re.compile(r"^(?:(?:const|volatile)\s+)*(?:struct|union)\s+(\w+)\s*\*\s*(?:const\s*)?"
                          r"\*\s*(?:const\s*)?$")
-
-
-@functools.lru_cache(maxsize=4)
-def vmlinux_names(vmlinux_h):
-    """(record names, typedef and enum type names) declared in a vmlinux.h."""
-    records, types = memo.remembered("vmlinux-names", vmlinux_h, lambda: _names(vmlinux_h), __file__)
-    return frozenset(records), frozenset(types)
-
-
-def _names(vmlinux_h):
-    with open(vmlinux_h, encoding="utf-8", errors="replace") as f:
-        text = f.read()
-    records = set(re.findall(r"^(?:struct|union) (\w+) \{", text, re.M))
-    types = set(re.findall(r"^typedef [^;]*?\b(\w+)(?:\[\w*\])?;", text, re.M))
-    types |= set(re.findall(r"^(?:struct|union|enum) (\w+)", text, re.M))
-    return sorted(records), sorted(types)
-
-
-@functools.lru_cache(maxsize=4)
-def vmlinux_bitfields(vmlinux_h):
-    """{(record, member)} of the bitfields in a vmlinux.h (members of nested
-    anonymous structs count as the outer record's, as C lets you name them)."""
-    pairs = memo.remembered("vmlinux-bitfields", vmlinux_h, lambda: _bitfields(vmlinux_h), __file__)
-    return frozenset(map(tuple, pairs))
-
-
-def _bitfields(vmlinux_h):
-    out, rec = set(), None
-    with open(vmlinux_h, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if line.startswith(("struct ", "union ")) and line.rstrip().endswith("{"):
-                rec = line.split()[1]
-            elif line.startswith("};"):
-                rec = None
-            elif rec and ":" in line:
-                m = re.search(r"(\w+): \d+;", line)
-                if m:
-                    out.add((rec, m.group(1)))
-    return sorted(out)
 
 
 def kernel_names():

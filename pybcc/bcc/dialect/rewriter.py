@@ -778,7 +778,7 @@ def _rewrite(text, filename, cflags, implicit_reads):
     undefs = []
     records = _kernel_records()
     if records:
-        text, undefs = redefinitions.resolve(text, records, None, HEADER)
+        text, undefs = redefinitions.resolve(text, records, HEADER)
     rw = _Rewriter(text, filename, cflags).run()
     body = rw.apply()
 
