@@ -591,3 +591,17 @@ def test_errno_headers_without_kernel_headers(which, request):
           "_Static_assert(ENOENT == 2 && EEXIST == 17 && EOPNOTSUPP == 95, \"errno\");\n" \
           "int f(void *ctx) { return -EAGAIN; }\n"
     check_object(bpf_compile(src, vmlinux=False, compiler=comp))
+
+
+def test_bpf_text_path_imports_no_dataclasses():
+    """dataclasses imports inspect, ast, dis and tokenize (~15 ms of a start):
+    the BPF(text=...) path's classes are pybcc.record records instead."""
+    code = ("import sys\n"
+            "import pybcc.bcc, pybcc.bcc.source, pybcc.bcc.dialect.rewriter, pybcc.compiler\n"
+            "from pybcc.compiler import kernel_types\n"
+            "print(sorted(m for m in ('dataclasses', 'inspect', 'typing') if m in sys.modules))\n")
+    # -S: no site-packages .pth files (a sandbox's import typing themselves)
+    r = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
+                       cwd=os.path.dirname(HERE))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["[]"]
