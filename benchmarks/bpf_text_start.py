@@ -3,7 +3,7 @@
 compiler's included) and peak RSS of a typical bcc script (a tracepoint, a
 hash, a histogram, a perf buffer) from exec until it is attached.
 
-  python3 benchmarks/bpf_text_start.py [--reps 5] [--only cached,new,empty]
+  python3 benchmarks/bpf_text_start.py [--reps 5] [--only cached,new,empty] [--compare TREE]
 
 Three starts, each in a fresh process:
 - cached: the same script again, its object in the cache;
@@ -13,6 +13,8 @@ Three starts, each in a fresh process:
 - empty:  the first compile ever, in an empty cache ("cold (a)").
 pybcc runs as installed (the venv of benchmarks/benchlib.installed), and
 that venv's `python3 -c pass` is measured beside, as the floor on this machine.
+--compare TREE: another checkout (e.g. `git archive main` unpacked) measured
+in the same loop, each start of one tree right after the same of the other.
 The child prints its own rusage (self and waited-for children, i.e. clang)
 at attached; peak RSS is the script's own (clang's is printed apart).
 """
@@ -24,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 import benchlib
 
@@ -57,14 +60,16 @@ os._exit(0)
 '''
 
 
-def run_script(cache, variant):
+def run_script(cache, variant, tree=None):
     env = dict(os.environ, PYBCC_CACHE_DIR=cache)
-    r = subprocess.run([benchlib.venv_python(), "-c", SCRIPT, str(variant)], env=env,
+    t = time.perf_counter()
+    r = subprocess.run([benchlib.venv_python(tree), "-c", SCRIPT, str(variant)], env=env,
                        capture_output=True, text=True, cwd="/")
+    wall = time.perf_counter() - t
     if r.returncode != 0:
         raise SystemExit(f"script failed: {r.stderr[-2000:]}")
     self_cpu, kids_cpu, rss, kids_rss = r.stdout.split()[-4:]
-    return float(self_cpu) + float(kids_cpu), int(rss) / 1024, int(kids_rss) / 1024
+    return float(self_cpu) + float(kids_cpu), wall, int(rss) / 1024, int(kids_rss) / 1024
 
 
 def interpreter():
@@ -82,32 +87,39 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--only", default="cached,new,empty")
+    ap.add_argument("--compare", metavar="TREE", help="another pybcc tree, measured alongside")
     args = ap.parse_args()
     kinds = args.only.split(",")
-    benchlib.installed(log=lambda m: print(m, file=sys.stderr))
-    rows = {k: [] for k in kinds}
+    trees = [None] + ([os.path.abspath(args.compare)] if args.compare else [])
+    for tree in trees:
+        benchlib.installed(tree, log=lambda m: print(m, file=sys.stderr))
+    rows = {(t, k): [] for t in trees for k in kinds}
     base = tempfile.mkdtemp(prefix="pybcc-bench-text-")
-    warm = os.path.join(base, "warm")
     try:
-        run_script(warm, 0)          # fills the per-boot caches and variant 0's object
+        for i, tree in enumerate(trees):   # the per-boot caches and variant 0's object
+            run_script(os.path.join(base, f"warm{i}"), 0, tree)
         for rep in range(args.reps):
-            if "cached" in kinds:
-                rows["cached"].append(run_script(warm, 0))
-            if "new" in kinds:
-                rows["new"].append(run_script(warm, 1000 + rep))
-            if "empty" in kinds:
-                empty = os.path.join(base, f"empty{rep}")
-                rows["empty"].append(run_script(empty, 0))
-                shutil.rmtree(empty, ignore_errors=True)
+            for i, tree in enumerate(trees):
+                warm = os.path.join(base, f"warm{i}")
+                if "cached" in kinds:
+                    rows[tree, "cached"].append(run_script(warm, 0, tree))
+                if "new" in kinds:
+                    rows[tree, "new"].append(run_script(warm, 1000 + rep, tree))
+                if "empty" in kinds:
+                    empty = os.path.join(base, f"empty{i}-{rep}")
+                    rows[tree, "empty"].append(run_script(empty, 0, tree))
+                    shutil.rmtree(empty, ignore_errors=True)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     floor = [interpreter() for _ in range(args.reps)]
-    print(f"python3 -c pass: {fmt(floor)} s CPU")
-    print("| start | CPU s to attached (incl. clang) | script peak RSS MB | clang peak RSS MB |")
-    print("|---|---|---|---|")
-    for k in kinds:
-        cpu, rss, crss = zip(*rows[k])
-        print(f"| {k} | {fmt(cpu)} | {statistics.median(rss):.1f} | {statistics.median(crss):.1f} |")
+    print(f"python3 -c pass: {fmt(floor)} s CPU; load average {os.getloadavg()[0]:.1f}")
+    print("| tree | start | CPU s to attached (incl. clang) | wall s | script peak RSS MB | clang peak RSS MB |")
+    print("|---|---|---|---|---|---|")
+    for tree in trees:
+        for k in kinds:
+            cpu, wall, rss, crss = zip(*rows[tree, k])
+            print(f"| {tree or 'this'} | {k} | {fmt(cpu)} | {statistics.median(wall):.3f} | "
+                  f"{statistics.median(rss):.1f} | {statistics.median(crss):.1f} |")
 
 
 if __name__ == "__main__":

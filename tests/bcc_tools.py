@@ -329,8 +329,9 @@ def prepare_cache(cache_dir, vmlinux_elf):
     """Fill pybcc cache ``cache_dir`` for a VM's kernel (its ``vmlinux_elf``,
     as scripts/vmtest/vmtest.sh unpacks it) with what every bcc program's
     compile needs and that depends only on the kernel's BTF: vmlinux.h,
-    pybcc_bcc.h precompiled against it, and what the dialect reads from them
-    (dialect/memo.py). Under TCG the guest takes many minutes for these
+    pybcc_bcc.h precompiled against it, the index of the kernel's type names
+    (compiler/kernel_types.py) and the sizes dialect/kernel_macros.py reads
+    from the BTF. Under TCG the guest takes many minutes for these
     (python writing vmlinux.h, clang parsing it); here seconds. The guest
     finds them by the same keys (the BTF's hash, same compiler, paths)."""
     from elftools.elf.elffile import ELFFile
@@ -343,15 +344,14 @@ def prepare_cache(cache_dir, vmlinux_elf):
     code = ("import os, sys\n"
             "from pybcc.btf import types\n"
             "from pybcc.btf.cgen import vmlinux_header\n"
-            "from pybcc.compiler import build\n"
+            "from pybcc.compiler import build, kernel_types\n"
             "from pybcc.bcc.dialect import implicit, kernel_macros, rewriter\n"
             "from pybcc.bcc.source import BCC_MCPU\n"
             "vmdir = vmlinux_header(sys.argv[1])\n"
             "# the guest's kernel, not this one\n"
-            "build._kernel_vmlinux_dir = lambda: vmdir\n"
+            "build._kernel_vmlinux_dir = lambda generate=True: vmdir\n"
             "types._kernel_btf = types.BTF.load(sys.argv[1])\n"
-            "header = os.path.join(vmdir, 'vmlinux.h')\n"
-            "implicit.vmlinux_names(header), implicit.vmlinux_bitfields(header)\n"
+            "kernel_types.kernel()\n"
             "kernel_macros._kernel_sizes()\n"
             "sys.exit(implicit.precompiled(rewriter.HEADER, (BCC_MCPU,)) is None)\n")
     subprocess.run([sys.executable, "-c", code, btf_path], cwd=ROOT, check=True,

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 
 import pytest
@@ -349,6 +350,108 @@ def test_cache_refuses_unsafe_directory(tmp_path, monkeypatch, clang):
         bpf_compile("int x;\n", vmlinux=False, compiler=clang)
 
 
+# --- a program's own vmlinux.h (kernel_types.py) ------------------------------------
+
+# BPF_CORE_READ through task->mm needs struct mm_struct complete, which the
+# text never names: the first compile learns it from clang's error.
+THROUGH_POINTER = """\
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+SEC("tracepoint/syscalls/sys_enter_getpid")
+int count(void *ctx)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	return BPF_CORE_READ(t, mm, map_count);
+}
+
+char LICENSE[] SEC("license") = "GPL";
+"""
+
+# bcc's implicit kernel reads need complete types in the front end's AST.
+UNNAMED_POINTER = """
+import os
+from pybcc.bcc import BPF
+b = BPF(text='''
+BPF_ARRAY(out, u64, 1);
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+    if ((bpf_get_current_pid_tgid() >> 32) != %d)
+        return 0;
+    struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+    u64 v = t->mm->arg_start;
+    int zero = 0;
+    out.update(&zero, &v);
+    return 0;
+}''' % os.getpid())
+os.getppid()
+print(b['out'][0].value)
+with open('/proc/self/stat') as f:
+    print(f.read().rsplit(')', 1)[1].split()[45])
+"""
+
+
+def _fresh_process(tmp_path, code):
+    """Run ``code`` in a new process with an empty cache; -> (stdout, cache dir)."""
+    cache = tmp_path / "cache"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=os.path.dirname(HERE), env=dict(os.environ, PYBCC_CACHE_DIR=str(cache)))
+    assert r.returncode == 0, r.stderr[-3000:]
+    return r.stdout, cache
+
+
+def _headers(cache, kind):
+    d = cache / kind
+    return [d / x / "vmlinux.h" for x in os.listdir(d)] if d.is_dir() else []
+
+
+def test_program_types_need_no_whole_header(clang, tmp_path):
+    src = tmp_path / "prog.bpf.c"
+    src.write_text(THROUGH_POINTER)
+    out, cache = _fresh_process(tmp_path, (
+        "from pybcc.compiler import build, compile\n"
+        f"print(compile({str(src)!r}, vmlinux=build.PROGRAM_TYPES))\n"))
+    obj = out.split()[-1]
+    check_object(obj)
+    assert not [h for h in _headers(cache, "vmlinux") if h.exists()]
+    own = [h for h in _headers(cache, "kernel-types") if h.exists()]
+    assert own and all(h.stat().st_size < 500_000 for h in own)
+    assert any("struct mm_struct {" in h.read_text() for h in own)   # learned
+    assert bpftool_load(obj) == ["count"]
+    # Another program naming the same types, in a new process: the names
+    # index and the header are remembered, so the kernel BTF is not parsed.
+    src.write_text(THROUGH_POINTER.replace("struct task_struct *t", "struct mm_struct *m = 0; "
+                                           "struct task_struct *t"))
+    out, _ = _fresh_process(tmp_path, (
+        "from pybcc.btf import types\n"
+        "from pybcc.compiler import build, compile\n"
+        f"print(compile({str(src)!r}, vmlinux=build.PROGRAM_TYPES))\n"
+        "print(types._kernel_btf is None)\n"))
+    assert out.split()[-1] == "True"
+    check_object(out.split()[-2])
+
+
+def test_program_types_errors_name_user_line(clang):
+    # clang's error with the program's header teaches nothing: the whole
+    # header's error is reported, with the user's line.
+    line = BROKEN.splitlines().index("\tkey += x;") + 1
+    with pytest.raises(CompileError) as ei:
+        bpf_compile(BROKEN, vmlinux=build.PROGRAM_TYPES, compiler=clang, filename="prog.bpf.c")
+    assert str(ei.value).startswith(f"prog.bpf.c:{line}:9: error: use of undeclared identifier 'x'")
+    assert ei.value.line == line
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="loads and attaches BPF (root)")
+def test_bcc_text_reads_through_unnamed_pointer(clang, tmp_path):
+    """t->mm->arg_start, struct mm_struct never named: read with
+    bpf_probe_read_kernel (the verifier refuses a direct load), giving this
+    process's own argument start; no whole vmlinux.h made on the way."""
+    out, cache = _fresh_process(tmp_path, UNNAMED_POINTER)
+    got, want = out.split()[-2:]
+    assert int(got) == int(want) != 0
+    assert not [h for h in _headers(cache, "vmlinux") if h.exists()]
+
+
 # --- errors ------------------------------------------------------------------------
 
 BROKEN = SMALL.replace("u32 key = 0;", "u32 key = 0;\n\tkey += x;")
@@ -488,3 +591,17 @@ def test_errno_headers_without_kernel_headers(which, request):
           "_Static_assert(ENOENT == 2 && EEXIST == 17 && EOPNOTSUPP == 95, \"errno\");\n" \
           "int f(void *ctx) { return -EAGAIN; }\n"
     check_object(bpf_compile(src, vmlinux=False, compiler=comp))
+
+
+def test_bpf_text_path_imports_no_dataclasses():
+    """dataclasses imports inspect, ast, dis and tokenize (~15 ms of a start):
+    the BPF(text=...) path's classes are pybcc.record records instead."""
+    code = ("import sys\n"
+            "import pybcc.bcc, pybcc.bcc.source, pybcc.bcc.dialect.rewriter, pybcc.compiler\n"
+            "from pybcc.compiler import kernel_types\n"
+            "print(sorted(m for m in ('dataclasses', 'inspect', 'typing') if m in sys.modules))\n")
+    # -S: no site-packages .pth files (a sandbox's import typing themselves)
+    r = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
+                       cwd=os.path.dirname(HERE))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["[]"]

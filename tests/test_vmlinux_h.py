@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pybcc.btf import cgen
+from pybcc.btf import cgen, closure
 from pybcc.btf.extract import btf_from_vmlinuz
 from pybcc.btf.types import (ARRAY, BTF, CONST, ENUM, ENUM64, FUNC_PROTO, FWD, INT, PTR, RESTRICT, VOLATILE,
                              STRUCT, TYPE_TAG, TYPEDEF, UNION, EnumValue, Member, Param, Type)
@@ -318,6 +318,90 @@ def test_generation_speed(kernel):
     cgen.generate(btf)
     elapsed = time.process_time() - t
     assert elapsed < 2, f"generation took {elapsed:.1f}s of CPU"
+
+
+# --- a program's own header: only the types it names (closure.py) ----------------
+
+@need_clang
+@need_kernel_btf
+def test_closure_header_compiles_with_whole_layouts(tmp_path):
+    """The types PROG names, and what they hold by value, laid out as in BTF;
+    a few kilobytes instead of megabytes, and no type decoded beyond those."""
+    btf = BTF.kernel()
+    kt = closure.KernelTypes(btf)
+    tags, idents = closure.words(PROG)
+    text = kt.header(tags, idents)
+    assert 1000 < len(text) < 400_000
+    assert "struct task_struct {" in text and "struct sk_buff {" in text
+    assert "struct mm_struct;" in text            # through a pointer only: declared
+    assert "struct mm_struct {" not in text
+    obj = compile_bpf(tmp_path, text, PROG)
+    assert core_relo_count(obj) > 0
+    gen = cgen.CGenerator(btf, decode_all=False)
+    gen.generate(kt.ids_for(tags, idents))
+    defined = {i for i in gen.names if gen.state[i] == cgen._DONE}
+    checks = layout_checks(btf, gen, defined)
+    assert len(checks) > 100
+    compile_bpf(tmp_path, text, PROG + "\n".join(checks) + "\n", name="layouts")
+
+
+@need_clang
+@need_kernel_btf
+def test_closure_learns_what_clang_finds_incomplete(tmp_path):
+    kt = closure.KernelTypes(BTF.kernel())
+    prog = PROG.replace("int pid = t->pid;", "int pid = t->mm->map_count;")
+    tags, idents = closure.words(prog)
+    (tmp_path / "vmlinux.h").write_text(kt.header(tags, idents))
+    (tmp_path / "p.c").write_text(prog)
+    r = subprocess.run([CLANG, "-target", "bpf", "-fsyntax-only", "-I", str(tmp_path),
+                        str(tmp_path / "p.c")], capture_output=True, text=True)
+    assert r.returncode != 0 and "mm_struct" in r.stderr
+    assert kt.missing(r.stderr) == ({"mm_struct"}, set())
+    assert kt.missing("error: unknown type name 'pid_t'\nerror: use of undeclared "
+                      "identifier 'BPF_ANY'\nerror: use of undeclared identifier 'nonsense'") \
+        == (set(), {"pid_t", "BPF_ANY"})
+    compile_bpf(tmp_path, kt.header(tags | {"mm_struct"}, idents), prog)
+
+
+@need_kernel_btf
+def test_closure_facts_match_whole_header(kernel):
+    """Record names, bitfields and member lists the bcc dialect reads from
+    the BTF are what the whole vmlinux.h declares."""
+    btf, _, text = kernel
+    kt = closure.KernelTypes(BTF.kernel())
+    records = set(re.findall(r"^(?:struct|union) (\w+) \{", text, re.M))
+    # cgen's de-duplicated names (an enum and a struct format_state) end in ___N
+    assert kt.record_names() == {re.sub(r"___\d+$", "", r) for r in records}
+    tags = set(re.findall(r"^(?:struct|union|enum) (\w+)", text, re.M))
+    assert {re.sub(r"___\d+$", "", t) for t in tags} <= kt.type_names()
+    # Named bitfields of each record, and of its anonymous members (C names
+    # those through the record); not those of a nested member with a name.
+    bitfields, rec, blocks = set(), None, []
+    for line in text.splitlines():
+        if line.startswith(("struct ", "union ")) and line.endswith("{"):
+            rec, blocks = line.split()[1], [set()]
+        elif rec is None:
+            continue
+        elif line.startswith("}"):
+            if not re.search(r"___\d+$", rec):
+                bitfields |= {(rec, m) for m in blocks[0]}
+            rec = None
+        elif line.rstrip().endswith("{"):
+            blocks.append(set())
+        elif line.lstrip().startswith("}"):
+            inner = blocks.pop()
+            if re.match(r"\s*}( __attribute__\(\(packed\)\))?;$", line):
+                blocks[-1] |= inner
+        else:
+            m = re.search(r"\b([a-z_]\w*): \d+;", line)
+            if m and m.group(1) not in ("char", "short", "int", "long"):
+                blocks[-1].add(m.group(1))
+    assert len(bitfields) > 500
+    assert all(kt.has_bitfield(r, m) for r, m in bitfields)
+    assert not kt.has_bitfield("task_struct", "pid") and not kt.has_bitfield("nosuch", "x")
+    for name in ("task_struct", "sk_buff", "sock_common"):
+        m = re.search(r"^struct %s \{\n(.*?)^\};" % name, text, re.M | re.S)
+        assert kt.record_body("struct", name) == m.group(1)
 
 
 # --- the cache -------------------------------------------------------------------

@@ -8,32 +8,34 @@ an event (SEC("tracepoint/sched/sched_switch"), SEC("raw_tp/sys_enter"), ...)
 are attached automatically, as bcc attaches kprobe__* functions. Text is
 plain C when some function is placed with SEC("kind/...").
 """
+from __future__ import annotations
+
 import os
 import re
 import sys
-from dataclasses import dataclass, field
-from typing import Dict, List, Tuple
 
 from .. import sections
+from ..record import field, record
+from ..compiler.build import PROGRAM_TYPES, ProgramTypes
 from .constants import DEBUG_PREPROCESSOR, DEBUG_SOURCE
 from ..errors import CompileError
 from .dialect import rewrite
 from .text import as_str
 
 
-@dataclass
+@record
 class Build:
     obj_path: str
-    functions: List[str]                       # program functions, bcc-dialect mode
-    auto_attach: List[Tuple[str, str, str]]    # (function, kind, target)
-    perf_submits: Dict[str, str] = field(default_factory=dict)
-    tables: Dict[str, object] = field(default_factory=dict)
+    functions: list[str]                       # program functions, bcc-dialect mode
+    auto_attach: list[tuple[str, str, str]]    # (function, kind, target)
+    perf_submits: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, object] = field(default_factory=dict)
     c_text: str = ""
     frontend: bool = False
     user_text: str = ""                        # the text as the user wrote it
     filename: str = "<text>"
-    cflags: List[str] = field(default_factory=list)
-    include_dirs: List[str] = field(default_factory=list)
+    cflags: list[str] = field(default_factory=list)
+    include_dirs: list[str] = field(default_factory=list)
 
 
 # A function placed in a program section by SEC("kind/...") marks plain
@@ -77,7 +79,7 @@ def build(text, src_file="", cflags=(), debug=0):
     if is_libbpf_c(c_text):
         if debug & (DEBUG_SOURCE | DEBUG_PREPROCESSOR):
             print(c_text, file=sys.stderr)
-        obj = compile_c(c_text, cflags, include_dirs, filename=filename)
+        obj = compile_c(c_text, cflags, include_dirs, filename=filename, vmlinux=PROGRAM_TYPES)
         return Build(obj, [], [], c_text=c_text, user_text=c_text, filename=filename)
     # The dialect caches its own output (one rewrite cache, keyed by the text,
     # flags, its code and the kernel's BTF), and the compiler its objects,
@@ -118,10 +120,13 @@ def _compile(c_text, cflags, include_dirs, **kw):
     get their own)."""
     from ..compiler import compile as compile_c
 
-    def pch():
-        from .dialect import implicit, rewriter
-        return implicit.precompiled(rewriter.HEADER, cflags)
-    return compile_c(c_text, cflags, include_dirs, pch=pch, **kw)
+    from .dialect import rewriter
+
+    def pch(vmdir):
+        from .dialect import implicit
+        return implicit.precompiled(rewriter.HEADER, cflags, vmdir)
+    return compile_c(c_text, cflags, include_dirs, pch=pch,
+                     vmlinux=ProgramTypes((rewriter.INCLUDE_DIR,)), **kw)
 
 
 def _in_user_text(err, compiled, user, filename):
@@ -140,9 +145,8 @@ def _in_user_text(err, compiled, user, filename):
 
 def _kernel_records():
     try:
-        from ..compiler import build
         from .dialect import implicit
-        return implicit.vmlinux_names(os.path.join(build.vmlinux_dir(True), "vmlinux.h"))[0]
+        return implicit.kernel_names()[0]
     except Exception:
         return None
 

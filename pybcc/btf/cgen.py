@@ -65,9 +65,11 @@ class _Layout:
 
 
 class CGenerator:
-    def __init__(self, btf, type_tags=True):
+    def __init__(self, btf, type_tags=True, decode_all=True):
         self.btf = btf
-        self.T = [btf[i] for i in range(len(btf))]
+        # The whole header reads every type: decode them all at once. A few
+        # types (closure.py) read them one by one, as the BTF decodes them.
+        self.T = [btf[i] for i in range(len(btf))] if decode_all else btf
         self.type_tags = type_tags
         n = len(self.T)
         self.state = bytearray(n)
@@ -528,7 +530,24 @@ class CGenerator:
                 # (a `const struct x` defines struct x here); same order, same ___N names.
                 self.value_deps(t.id, 0)
 
-    def generate(self):
+    def _emit_some(self, ids):
+        """Definitions of the types ``ids`` (and what they hold by value), in
+        id order as the whole header has them."""
+        T = self.T
+        for tid in sorted(ids):
+            t = T[tid]
+            k = t.kind
+            if k == STRUCT or k == UNION or ((k == ENUM or k == ENUM64) and t.name):
+                self.define(tid)
+            elif k == TYPEDEF:
+                self.define_typedef(tid, True)
+            elif k == ENUM or k == ENUM64:
+                self.out.append(self.enum(t, 0) + ";\n\n")   # anonymous: for its constants
+            elif k == FWD:
+                self.declare(tid)
+
+    def generate(self, ids=None):
+        """The header: every named type, or only ``ids`` and their by-value closure."""
         self.out.append(_PROLOGUE)
         if self.type_tags:
             self.out.append(_TAG_PROLOGUE)
@@ -537,7 +556,10 @@ class CGenerator:
         sys.setrecursionlimit(max(old, 20000))     # by-value nesting recurses
         try:
             with bt.gc_paused():
-                self._emit_all()
+                if ids is None:
+                    self._emit_all()
+                else:
+                    self._emit_some(ids)
         finally:
             sys.setrecursionlimit(old)
         self.out.append(_EPILOGUE)
@@ -565,6 +587,21 @@ _gen_id = None
 _KERNEL_BTF = "/sys/kernel/btf/vmlinux"
 
 
+def _header_dir(data, cache_dir=None):
+    global _gen_id
+    if _gen_id is None:
+        _gen_id = _generator_id()
+    digest = hashlib.sha256(_gen_id + data).hexdigest()
+    return os.path.join(cache_dir or os.path.join(cache.root(), "vmlinux"), digest)
+
+
+def header_dir(btf_path=_KERNEL_BTF, cache_dir=None):
+    """The directory vmlinux_header() would return for ``btf_path``, without
+    generating the header: a name for that BTF (and this generator)."""
+    with open(btf_path, "rb") as f:
+        return _header_dir(f.read(), cache_dir)
+
+
 def vmlinux_header(btf_path=_KERNEL_BTF, cache_dir=None):
     """Directory holding a vmlinux.h generated from the BTF file ``btf_path``.
 
@@ -573,12 +610,8 @@ def vmlinux_header(btf_path=_KERNEL_BTF, cache_dir=None):
     the file, not parsing it. The cache root is pybcc.cache's."""
     with open(btf_path, "rb") as f:
         data = f.read()
-    global _gen_id
-    if _gen_id is None:
-        _gen_id = _generator_id()
-    digest = hashlib.sha256(_gen_id + data).hexdigest()
-    root = cache_dir or os.path.join(cache.root(), "vmlinux")
-    d = os.path.join(root, digest)
+    d = _header_dir(data, cache_dir)
+    root, digest = os.path.split(d)
     if _memo.get(d):
         return d
     if os.path.isfile(os.path.join(d, "vmlinux.h")):

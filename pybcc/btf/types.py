@@ -190,6 +190,28 @@ class BTF:
             return self._own.ids_named(name)
         return [t.id for t in self._own if t.name == name]
 
+    def own_names(self, kinds):
+        """{name: [ids]} of this blob's own named types of ``kinds``, without
+        decoding them when lazy (the names of a kernel's records and typedefs)."""
+        if isinstance(self._own, _LazyTypes):
+            return self._own.names_of_kinds(kinds)
+        out = {}
+        for t in self._own:
+            if t.name and t.kind in kinds:
+                out.setdefault(t.name, []).append(t.id)
+        return out
+
+    def own_enumerators(self):
+        """{enumerator name: [ids of the enums declaring it]} of this blob's own enums."""
+        if isinstance(self._own, _LazyTypes):
+            return self._own.enumerators()
+        out = {}
+        for t in self._own:
+            if t.kind in (ENUM, ENUM64):
+                for v in t.members:
+                    out.setdefault(v.name, []).append(t.id)
+        return out
+
     def own_ids_by_essential_name(self, essential, essential_name):
         """Ids of this blob's own types whose essential_name() is
         ``essential`` (CO-RE candidates); without decoding them when lazy."""
@@ -408,13 +430,13 @@ class _Decoder:
         return strs[off:strs.index(b"\0", off)].decode()
 
     def scan(self):
-        """(record offsets, {name offset: type id or [ids]}) in one pass."""
+        """(record offsets, {name offset: type id or [ids]}, kinds) in one pass."""
         extra, per = [0] * 32, [0] * 32
         for k, v in _EXTRA.items():
             extra[k] = v
         for k, v in _PER_ITEM.items():
             per[k] = v
-        offsets, by_name = [], {}
+        offsets, by_name, kinds = [], {}, bytearray()
         unpack, raw = self.u32x3.unpack_from, self.raw
         pos, n, tid = 0, len(raw), self.start_id
         while pos < n:
@@ -423,6 +445,7 @@ class _Decoder:
             if kind > ENUM64:
                 raise FormatError(f"BTF type #{tid} has unknown kind {kind}")
             offsets.append(pos)
+            kinds.append(kind)
             if name_off:
                 seen = by_name.get(name_off)
                 if seen is None:
@@ -435,7 +458,7 @@ class _Decoder:
             tid += 1
         if pos != n:
             raise FormatError("BTF type section ends inside a type record")
-        return offsets, by_name
+        return offsets, by_name, kinds
 
     def decode_all(self):
         types, pos, n, tid = [], 0, len(self.raw), self.start_id
@@ -517,7 +540,7 @@ class _LazyTypes:
 
     def __init__(self, decoder):
         self._decoder = decoder
-        self._offsets, self._by_name_off = decoder.scan()
+        self._offsets, self._by_name_off, self.kinds = decoder.scan()
         self._types = [None] * len(self._offsets)
 
     def __len__(self):
@@ -541,6 +564,39 @@ class _LazyTypes:
 
     def append(self, t):
         raise TypeError("a lazily parsed BTF is read-only")
+
+    def names_of_kinds(self, kinds):
+        """{name: [ids]} of the named types of ``kinds`` (from the scan: only
+        their names are decoded)."""
+        want = bytes(k in kinds for k in range(32))
+        tkinds, start, name_at = self.kinds, self._decoder.start_id, self._decoder.name_at
+        out = {}
+        for off, ids in self._by_name_off.items():
+            if type(ids) is int:
+                if want[tkinds[ids - start]]:
+                    out[name_at(off)] = [ids]
+            else:
+                sel = [i for i in ids if want[tkinds[i - start]]]
+                if sel:
+                    out[name_at(off)] = sel
+        return out
+
+    def enumerators(self):
+        """{enumerator name: [enum ids]}, read from the enums' records
+        without making Type objects."""
+        dec = self._decoder
+        raw, name_at, u32, start = dec.raw, dec.name_at, dec.u32.unpack_from, dec.start_id
+        out = {}
+        for i, k in enumerate(self.kinds):
+            if k != ENUM and k != ENUM64:
+                continue
+            pos = self._offsets[i]
+            step = 8 if k == ENUM else 12
+            vlen = u32(raw, pos + 4)[0] & 0xFFFF
+            tid = i + start
+            for p in range(pos + 12, pos + 12 + step * vlen, step):
+                out.setdefault(name_at(u32(raw, p)[0]), []).append(tid)
+        return out
 
     def _ids_at(self, off):
         ids = self._by_name_off.get(off, ())

@@ -88,8 +88,9 @@ _CGEN_SOURCE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 _vmlinux_memo = {}
 
 
-def _kernel_vmlinux_dir():
-    """Directory of the running kernel's vmlinux.h.
+def _kernel_vmlinux_dir(generate=True):
+    """Directory of the running kernel's vmlinux.h (``generate``: False for
+    its name alone, which names the kernel's BTF; the header may not be there).
 
     Asking cgen costs reading and hashing the whole kernel BTF (tens of ms),
     too slow for a cache hit. The kernel BTF cannot change without a reboot,
@@ -101,18 +102,19 @@ def _kernel_vmlinux_dir():
         key = f"{boot}:{st.st_size}:{st.st_mtime_ns}:{gen.st_size}:{gen.st_mtime_ns}" if boot else None
     except OSError:
         key = None
-    if key and key in _vmlinux_memo:
-        return _vmlinux_memo[key]
+    d = _vmlinux_memo.get(key) if key else None
+    if d and not generate:
+        return d
     path = None
     try:
         path = os.path.join(cache.private_dir(), "vmlinux-dirs.json")
     except (OSError, CompileError):
         pass
-    known = (cache.read_json(path) or {}) if path and key else {}
-    d = known.get(key)
-    if not d or not os.path.isfile(os.path.join(d, "vmlinux.h")):
-        from ..btf.cgen import vmlinux_header  # lazy: a layer below, maybe absent
-        d = vmlinux_header(KERNEL_BTF)
+    if not d:
+        d = ((cache.read_json(path) or {}) if path and key else {}).get(key)
+    if not d or (generate and not os.path.isfile(os.path.join(d, "vmlinux.h"))):
+        from ..btf import cgen  # lazy: a layer below, maybe absent
+        d = cgen.vmlinux_header(KERNEL_BTF) if generate else cgen.header_dir(KERNEL_BTF)
         if path and key:
             try:
                 cache.write_json(path, {key: d})
@@ -123,8 +125,26 @@ def _kernel_vmlinux_dir():
     return d
 
 
+def kernel_btf_id():
+    """A name for the running kernel's BTF (its vmlinux.h directory, which
+    need not exist): what cache keys of compiles against it include."""
+    return _kernel_vmlinux_dir(generate=False)
+
+
+class ProgramTypes:
+    """compile(vmlinux=ProgramTypes(...)): a vmlinux.h of the kernel types the
+    program and the headers in ``header_dirs`` (and pybcc's) name
+    (kernel_types.py); the whole one if clang still fails with it."""
+
+    def __init__(self, header_dirs=()):
+        self.header_dirs = tuple(header_dirs)
+
+
+PROGRAM_TYPES = ProgramTypes()
+
+
 def vmlinux_dir(vmlinux):
-    if vmlinux is True:
+    if vmlinux is True or isinstance(vmlinux, ProgramTypes):
         return _kernel_vmlinux_dir()
     if not vmlinux:
         return None
@@ -158,21 +178,26 @@ def compile(source, cflags=(), include_dirs=(), *, filename=None, line_map=None,
                  caller rewrote the user's source: a callable(line) -> line or
                  None, or a list whose item i is the user line of compiled
                  line i + 1 (None for generated lines).
-    vmlinux      True: generated vmlinux.h of the running kernel; a directory
-                 holding vmlinux.h; or False for none.
+    vmlinux      True: generated vmlinux.h of the running kernel; a
+                 ProgramTypes: one of only the kernel types the program names
+                 (the whole one if clang still fails); a directory holding
+                 vmlinux.h; or False for none.
     compiler     a Compiler (default: find_compiler()).
     use_cache    False to always compile (the result still lands in the cache).
     output       write the object here instead of the cache (no cache lookup).
     arch         the kernel architecture to build for (x86, arm64, ...; default:
                  this machine's), with a ``vmlinux`` directory of that kernel.
-    pch          a callable returning a precompiled header of what the source
-                 includes (or None), asked only when clang must run: it makes
-                 the compile faster, not the object different, so it is not
-                 part of the cache key (a cache hit never builds it).
+    pch          a callable(vmlinux directory) returning a precompiled header
+                 of what the source includes (or None), asked only when clang
+                 must run: it makes the compile faster, not the object
+                 different, so it is not part of the cache key (a cache hit
+                 never builds it).
     """
     text, display, src_dir = _read_source(source, filename)
     comp = compiler or find_compiler()
-    vmdir = vmlinux_dir(vmlinux)
+    program = vmlinux if isinstance(vmlinux, ProgramTypes) else None
+    # A program's own vmlinux.h is made only if clang runs; the key names the BTF.
+    vmdir = kernel_btf_id() if program else vmlinux_dir(vmlinux)
     flags = base_flags(comp, arch)
     incs = [os.path.abspath(os.fspath(d)) for d in include_dirs]
     for d in incs:
@@ -187,11 +212,16 @@ def compile(source, cflags=(), include_dirs=(), *, filename=None, line_map=None,
     body = '#line 1 "%s"\n%s' % (_c_string(display), text)
 
     if output is not None:
-        _run(comp, flags, body, display, line_map, os.fspath(output))
+        if program:
+            _run_program(comp, flags, vmdir, body, display, line_map, os.fspath(output), pch,
+                         program.header_dirs)
+        else:
+            _run(comp, flags, body, display, line_map, os.fspath(output))
         return os.fspath(output)
 
     h = _cache.sha256(KEY_VERSION)
-    for part in (body, comp.identity, headers_digest(), vmdir or "", *flags):
+    for part in (body, comp.identity, headers_digest(), vmdir or "", *flags,
+                 *(["program-types"] if program else [])):
         b = part.encode("utf-8", "surrogateescape")
         h.update(len(b).to_bytes(8, "little") + b)
     key = h.hexdigest()
@@ -200,17 +230,11 @@ def compile(source, cflags=(), include_dirs=(), *, filename=None, line_map=None,
     meta = os.path.join(objdir, key + ".json")
     if use_cache and _hit(obj, meta):
         return obj
-    skip = [INCLUDE_DIR, COMPAT_DIR] + ([vmdir] if vmdir else [])
-    header = pch() if pch else None
-    try:
-        deps = _run(comp, flags + (["-include-pch", header] if header else []), body, display,
-                    line_map, obj, skip=skip + ([os.path.dirname(header)] if header else []))
-    except CompileError as e:
-        # clang refusing a precompiled header (one built with other flags, a
-        # header touched since): compile without it.
-        if not header or not _PCH_REFUSED.search(e.output or e.message):
-            raise
-        deps = _run(comp, flags, body, display, line_map, obj, skip=skip)
+    if program:
+        deps = _run_program(comp, flags, vmdir, body, display, line_map, obj, pch,
+                            program.header_dirs)
+    else:
+        deps = _run_pch(comp, flags, vmdir, body, display, line_map, obj, pch)
     _cache.seal(obj)
     cache.write_json(meta, {"display": display, "compiler": comp.identity,
                             "deps": [[p, *_stamp(p), _sha(p)] for p in deps]})
@@ -218,6 +242,46 @@ def compile(source, cflags=(), include_dirs=(), *, filename=None, line_map=None,
 
 
 _PCH_REFUSED = re.compile(r"precompiled header|PCH file|AST file")
+
+
+def _run_pch(comp, flags, vmdir, body, display, line_map, out, pch):
+    """_run with the precompiled header pch(vmdir) when there is one."""
+    skip = [INCLUDE_DIR, COMPAT_DIR] + ([vmdir] if vmdir else [])
+    header = pch(vmdir) if pch else None
+    try:
+        return _run(comp, flags + (["-include-pch", header] if header else []), body, display,
+                    line_map, out, skip=skip + ([os.path.dirname(header)] if header else []))
+    except CompileError as e:
+        # clang refusing a precompiled header (one built with other flags, a
+        # header touched since): compile without it.
+        if not header or not _PCH_REFUSED.search(e.output or e.message):
+            raise
+        return _run(comp, flags, body, display, line_map, out, skip=skip)
+
+
+def _run_program(comp, flags, btf_dir, body, display, line_map, out, pch, header_dirs):
+    """Compile against a vmlinux.h of the types the program names, adding
+    those clang says are missing; then against the whole header, whose
+    errors are the ones to report."""
+    from . import kernel_types
+    i = flags.index(btf_dir)
+    for _ in range(_LEARN_ROUNDS):
+        d = kernel_types.program_dir(body, header_dirs)
+        try:
+            return _run_pch(comp, flags[:i] + [d] + flags[i + 1:], d, body, display,
+                            line_map, out, pch)
+        except CompileError as e:
+            if not kernel_types.learn(e.output or e.message):
+                break
+    log.debug("%s: compiling with the whole vmlinux.h", display)
+    full = vmlinux_dir(True)
+    return _run_pch(comp, flags[:i] + [full] + flags[i + 1:], full, body, display,
+                    line_map, out, pch)
+
+
+# Compiles with a program's own vmlinux.h before the whole one: each learns
+# the records clang found incomplete (a chain of pointers: one level a round).
+_LEARN_ROUNDS = 4
 
 
 def _hit(obj, meta):

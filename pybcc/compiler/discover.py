@@ -12,10 +12,9 @@ import re
 import shlex
 import shutil
 import sys
-from dataclasses import dataclass, field
-from typing import Tuple
 
 from ..errors import CompileError
+from ..record import record
 from . import cache
 
 MIN_CLANG = 11
@@ -27,16 +26,16 @@ INSTALL_HINT = ("install one with `apt install clang` (or dnf/apk/pacman install
                 "or point CC at a clang >= %d" % MIN_CLANG)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Compiler:
     """A BPF-capable compiler. ``argv`` starts a compile; ``flags`` are the
     flags this kind of compiler needs for BPF; ``identity`` names it in cache keys."""
     kind: str                 # "clang" or "zig"
-    argv: Tuple[str, ...]
+    argv: tuple               # of str
     path: str
     version: str              # e.g. "16.0.6"
-    flags: Tuple[str, ...] = ()
-    env: Tuple[Tuple[str, str], ...] = field(default=())
+    flags: tuple = ()         # of str
+    env: tuple = ()           # of (name, value)
 
     @property
     def major(self):

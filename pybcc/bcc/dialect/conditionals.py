@@ -63,11 +63,12 @@ def taken_branches(text, prelude, cflags, include_dirs, blank_pp):
         return set()
     from ...compiler.discover import cache_tmpdir
     from . import implicit
-    comp, _, flags = implicit._setup(cflags)
+    source = prelude + "\n" + "".join(out)
+    comp, _, flags = implicit._setup(cflags, source)
     with cache_tmpdir() as tmp:
         src = os.path.join(tmp, "conditionals.c")
         with open(src, "w", encoding="utf-8", errors="surrogateescape") as f:
-            f.write(prelude + "\n" + "".join(out))
+            f.write(source)
         incs = [a for d in include_dirs for a in ("-I", d)]
         env = dict(os.environ, **dict(comp.env)) if comp.env else None
         r = subprocess.run([*comp.argv, *flags, *incs, "-E", "-P", src], capture_output=True,

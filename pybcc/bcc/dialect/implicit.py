@@ -14,7 +14,6 @@ program's own declarations.
 
 The same AST gives the record types submitted to perf and ring buffers.
 """
-import functools
 import hashlib
 import json
 import logging
@@ -22,7 +21,6 @@ import os
 import re
 import subprocess
 
-from . import memo
 
 log = logging.getLogger("pybcc.bcc.dialect")
 
@@ -45,52 +43,47 @@ _PTR_PTR_RE = re.compile(r"^(?:(?:const|volatile)\s+)*(?:struct|union)\s+(\w+)\s
                          r"\*\s*(?:const\s*)?$")
 
 
-@functools.lru_cache(maxsize=4)
-def vmlinux_names(vmlinux_h):
-    """(record names, typedef and enum type names) declared in a vmlinux.h."""
-    records, types = memo.remembered("vmlinux-names", vmlinux_h, lambda: _names(vmlinux_h), __file__)
-    return frozenset(records), frozenset(types)
+def kernel_names():
+    """(record names, tag and typedef names) of the running kernel's BTF."""
+    from ...compiler import kernel_types
+    kt = kernel_types.kernel()
+    return frozenset(kt.record_names()), frozenset(kt.type_names())
 
 
-def _names(vmlinux_h):
-    with open(vmlinux_h, encoding="utf-8", errors="replace") as f:
-        text = f.read()
-    records = set(re.findall(r"^(?:struct|union) (\w+) \{", text, re.M))
-    types = set(re.findall(r"^typedef [^;]*?\b(\w+)(?:\[\w*\])?;", text, re.M))
-    types |= set(re.findall(r"^(?:struct|union|enum) (\w+)", text, re.M))
-    return sorted(records), sorted(types)
+class KernelBitfields:
+    """{(record, member)} of the kernel's bitfields, as ``in`` asks: looked
+    up in the BTF per record, not read for every record beforehand."""
+
+    def __init__(self):
+        self._known = {}
+
+    def __contains__(self, pair):
+        hit = self._known.get(pair)
+        if hit is None:
+            from ...compiler import kernel_types
+            hit = self._known[pair] = kernel_types.kernel().has_bitfield(*pair)
+        return hit
 
 
-@functools.lru_cache(maxsize=4)
-def vmlinux_bitfields(vmlinux_h):
-    """{(record, member)} of the bitfields in a vmlinux.h (members of nested
-    anonymous structs count as the outer record's, as C lets you name them)."""
-    pairs = memo.remembered("vmlinux-bitfields", vmlinux_h, lambda: _bitfields(vmlinux_h), __file__)
-    return frozenset(map(tuple, pairs))
-
-
-def _bitfields(vmlinux_h):
-    out, rec = set(), None
-    with open(vmlinux_h, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if line.startswith(("struct ", "union ")) and line.rstrip().endswith("{"):
-                rec = line.split()[1]
-            elif line.startswith("};"):
-                rec = None
-            elif rec and ":" in line:
-                m = re.search(r"(\w+): \d+;", line)
-                if m:
-                    out.add((rec, m.group(1)))
-    return sorted(out)
-
-
-def _setup(cflags):
+def _setup(cflags, text=None, vmdir=None):
+    """(compiler, vmlinux directory, flags) for the front end's clang runs:
+    with ``text``, a vmlinux.h of the kernel types it (and pybcc's headers)
+    name; else the one in ``vmdir``, or the whole one."""
     from ... import compiler
     from ...compiler import build
     comp = compiler.find_compiler()
-    vmdir = build.vmlinux_dir(True)
+    if vmdir:
+        pass
+    elif text is None:
+        vmdir = build.vmlinux_dir(True)
+    else:
+        from ...compiler import kernel_types
+        vmdir = kernel_types.program_dir(text, (_HEADER_DIR,))
     flags = build.base_flags(comp) + ["-I", vmdir, "-I", build.include_dir()] + [os.fspath(f) for f in cflags]
     return comp, vmdir, flags
+
+
+_HEADER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
 
 
 def _pch(comp, flags, vmdir, header):
@@ -127,12 +120,13 @@ def _pch(comp, flags, vmdir, header):
     return path
 
 
-def precompiled(header, cflags=()):
-    """The precompiled `header` for these cflags (the one ast_dump uses), or
-    None when clang cannot build it. The compile of the rewritten text
-    includes it too: clang then skips parsing vmlinux.h, which is most of a
-    compile (seconds here, minutes in a VM without KVM)."""
-    comp, vmdir, flags = _setup(cflags)
+def precompiled(header, cflags=(), vmdir=None):
+    """The precompiled `header` for these cflags (the one ast_dump uses) and
+    the vmlinux.h in ``vmdir`` (default: the whole one), or None when clang
+    cannot build it. The compile of the rewritten text includes it too:
+    clang then skips parsing vmlinux.h, which is most of a compile (seconds
+    here with the whole header, minutes in a VM without KVM)."""
+    comp, vmdir, flags = _setup(cflags, vmdir=vmdir)
     try:
         return _pch(comp, flags, vmdir, header)
     except (RuntimeError, OSError) as e:
@@ -149,9 +143,14 @@ def _exec(argv, comp):
 def ast_dump(c_text, header, cflags=()):
     """clang's JSON AST of c_text (main-file declarations only), or None when
     clang rejects the text (the real compile will report why)."""
+    from ...compiler import kernel_types
     from ...compiler.discover import cache_tmpdir
-    comp, vmdir, flags = _setup(cflags)
-    for attempt in (1, 2):
+    # The kernel types the text names first (kernel_types.py): it must see
+    # complete types, so what clang finds incomplete is added, and the whole
+    # vmlinux.h is the last resort.
+    program, rebuilt = True, False
+    for _ in range(_AST_ROUNDS):
+        comp, vmdir, flags = _setup(cflags, c_text if program else None)
         pch = _pch(comp, flags, vmdir, header)
         with cache_tmpdir() as tmp:
             src = os.path.join(tmp, "frontend.c")
@@ -159,20 +158,30 @@ def ast_dump(c_text, header, cflags=()):
                 f.write(c_text)
             r = _exec([*comp.argv, *flags, "-include-pch", pch, "-fsyntax-only",
                        "-Xclang", "-ast-dump=json", src], comp)
+        if r.returncode == 0:
+            break
         # A header touched since the PCH was built (same content, new mtime)
         # makes clang refuse the PCH: build it again, once.
-        if r.returncode != 0 and attempt == 1 and re.search(r"precompiled header|PCH", r.stderr):
+        if not rebuilt and re.search(r"precompiled header|PCH", r.stderr):
             log.debug("rebuilding %s: %s", pch, r.stderr[:500])
+            rebuilt = True
             try:
                 os.unlink(pch)
             except OSError:
                 pass
-            continue
-        break
+        elif program and not kernel_types.learn(r.stderr):
+            program = False
+        elif not program:
+            break
     if r.returncode != 0 or not r.stdout:
         log.debug("AST pass failed: %s", r.stderr[-2000:])
         return None, src, vmdir
     return json.loads(r.stdout), src, vmdir
+
+
+# AST passes before giving up: program headers learning missing types, the
+# whole vmlinux.h, one rebuild of a refused precompiled header.
+_AST_ROUNDS = 7
 
 
 def _mark_files(node, cur):
@@ -607,11 +616,10 @@ def analyse(c_text, header, cflags=(), typed=(), user_vars=None):
     if dump is None:
         return c_text, {}
     _mark_files(dump, [None])
-    records, _ = vmlinux_names(os.path.join(vmdir, "vmlinux.h"))
+    records, _ = kernel_names()
     # the program's own copies of kernel structs (redefinitions.py) describe kernel memory
     records = records | set(re.findall(r"\b(?:struct|union)\s+(__pybcc_own_\w+)", c_text))
-    a = _Analysis(c_text, main, records, typed, user_vars,
-                  vmlinux_bitfields(os.path.join(vmdir, "vmlinux.h")))
+    a = _Analysis(c_text, main, records, typed, user_vars, KernelBitfields())
     for d in dump.get("inner", ()):
         loc = d.get("loc", {})
         if d.get("kind") == "FunctionDecl" and d.get("inner") and \

@@ -58,8 +58,8 @@ def _kernel_sizes():
     per BTF (parsing it costs seconds per process)."""
     from ...compiler import build
     from . import memo
-    header = os.path.join(build.vmlinux_dir(True), "vmlinux.h")
-    return memo.remembered("kernel-sizes", header, _btf_sizes, __file__)
+    # keyed by the BTF's name: the whole vmlinux.h need not exist
+    return memo.remembered("kernel-sizes", build.kernel_btf_id(), _btf_sizes, __file__)
 
 
 def _btf_sizes():

@@ -1,7 +1,10 @@
 """A small C tokenizer that keeps every character (joining the tokens gives
 the text back), so rewrites can splice text without losing line numbers."""
+from __future__ import annotations
+
 import re
-from dataclasses import dataclass
+
+from ...record import record
 
 _TOKEN = re.compile(r"""
     (?P<ws>[ \t\r\f\v]+|\\\n|\n)
@@ -14,7 +17,7 @@ _TOKEN = re.compile(r"""
 """, re.S | re.X)
 
 
-@dataclass
+@record
 class Token:
     kind: str     # ws, comment, string, char, number, ident, punct, pp
     text: str

@@ -18,7 +18,6 @@ included, each is a redefinition. Per struct, by its members:
 Line breaks are kept, so the user's line numbers stay.
 """
 import functools
-import os
 import re
 
 from .lexer import match_paren, significant, tokenize
@@ -26,7 +25,7 @@ from .lexer import match_paren, significant, tokenize
 OWN_PREFIX = "__pybcc_own_"
 
 
-def resolve(text, kernel_records, vmlinux_h, header):
+def resolve(text, kernel_records, header):
     """-> (text, [macro names to #undef before the program])."""
     if not kernel_records or not re.search(r"\b(?:struct|union)\s+\w+\s*\{", text):
         return text, []
@@ -51,7 +50,7 @@ def resolve(text, kernel_records, vmlinux_h, header):
                 continue
             name = toks[n].text
             mine = _members(toks[b + 1:end])
-            theirs = _kernel_members(vmlinux_h, t.text, name)
+            theirs = _kernel_members(t.text, name)
             if mine and 2 * len(mine & theirs) < len(mine):
                 own.add(name)
                 undefs |= mine & _header_aliases(header)
@@ -113,13 +112,11 @@ def _declared_names(text):
     return names
 
 
-def _kernel_members(vmlinux_h, kind, name):
-    try:
-        text = _read(vmlinux_h)
-    except OSError:
-        return set()
-    m = re.search(r"^%s %s \{\n(.*?)^\};" % (kind, re.escape(name)), text, re.M | re.S)
-    return _members(tokenize(m.group(1))) if m else set()
+def _kernel_members(kind, name):
+    """Member names of the kernel's ``kind name`` (from its BTF)."""
+    from ...compiler import kernel_types
+    body = kernel_types.kernel().record_body(kind, name)
+    return _members(tokenize(body)) if body else set()
 
 
 @functools.lru_cache(maxsize=2)
@@ -137,8 +134,3 @@ def _header_aliases(header):
     except OSError:
         return frozenset()
     return frozenset(re.findall(r"^#define ([a-z_]\w*)[ \t]+[\w.]+\.[\w.]+\s*$", text, re.M))
-
-
-def vmlinux_h():
-    from ...compiler import build
-    return os.path.join(build.vmlinux_dir(True), "vmlinux.h")

@@ -8,15 +8,15 @@ ends with a #line directive, so the compiler (and BTF line info) report the
 user's own line numbers. Implicit kernel reads are added afterwards from
 clang's AST (implicit.py).
 """
-import dataclasses
+from __future__ import annotations
+
 import os
 import re
-from dataclasses import dataclass, field
-from typing import Dict, List, Tuple
 
 from ... import cache
 from ...errors import CompileError
 from ...lazy import LazyLogger
+from ...record import field, record
 from . import tables as T
 from .lexer import match_paren, match_paren_back, significant, split_args, text_of, tokenize
 
@@ -57,20 +57,20 @@ _C_KEYWORDS = {"if", "while", "for", "switch", "return", "sizeof", "do", "else",
                "__attribute__", "typeof", "__typeof__", "_Static_assert", "asm", "__asm__"}
 
 
-@dataclass
+@record
 class Rewritten:
     c_text: str                  # the C to compile
     # Item i: user line of compiled line i + 1. The prelude ends with #line 1,
     # so the compiler already reports the user's lines: the map is the identity.
     line_map: list
-    tables: Dict[str, T.TableDecl]
-    functions: List[str]         # BPF programs, in text order
-    auto_attach: List[Tuple[str, str, str]]   # (function, kind, target)
-    perf_submits: Dict[str, str]  # perf/ring buffer table → C type of its records
+    tables: dict[str, T.TableDecl]
+    functions: list[str]         # BPF programs, in text order
+    auto_attach: list[tuple[str, str, str]]   # (function, kind, target)
+    perf_submits: dict[str, str]  # perf/ring buffer table → C type of its records
     filename: str = "<text>"
-    typed_functions: List[str] = field(default_factory=list)  # BTF-typed ctx (kfunc, lsm, ...)
-    include_dirs: Tuple[str, ...] = (INCLUDE_DIR,)
-    warnings: List[str] = field(default_factory=list)   # bcc's warnings, for stderr
+    typed_functions: list[str] = field(default_factory=list)  # BTF-typed ctx (kfunc, lsm, ...)
+    include_dirs: tuple[str, ...] = (INCLUDE_DIR,)
+    warnings: list[str] = field(default_factory=list)   # bcc's warnings, for stderr
 
 
 def error(filename, line, msg):
@@ -716,10 +716,8 @@ def _kernel_records():
     """Struct and union names of the running kernel's vmlinux.h (empty
     without BTF or a compiler)."""
     try:
-        from ...compiler import build
         from . import implicit
-        records, _ = implicit.vmlinux_names(os.path.join(build.vmlinux_dir(True), "vmlinux.h"))
-        return records
+        return implicit.kernel_names()[0]
     except Exception:
         return frozenset()
 
@@ -780,7 +778,7 @@ def _rewrite(text, filename, cflags, implicit_reads):
     undefs = []
     records = _kernel_records()
     if records:
-        text, undefs = redefinitions.resolve(text, records, redefinitions.vmlinux_h(), HEADER)
+        text, undefs = redefinitions.resolve(text, records, HEADER)
     rw = _Rewriter(text, filename, cflags).run()
     body = rw.apply()
 
@@ -788,8 +786,7 @@ def _rewrite(text, filename, cflags, implicit_reads):
     known = frozenset()
     if rw.tp_structs:
         try:
-            from ...compiler import build
-            _, known = implicit.vmlinux_names(os.path.join(build.vmlinux_dir(True), "vmlinux.h"))
+            _, known = implicit.kernel_names()
         except Exception:  # no BTF or no header: pointer fields become void *
             pass
     for sname, (cat, ev, line) in rw.tp_structs.items():
@@ -854,7 +851,7 @@ def _frontend_digest():
 def _cache_key(text, filename, cflags, implicit_reads):
     try:
         from ...compiler import build, find_compiler
-        parts = [_frontend_digest(), build.headers_digest(), build.vmlinux_dir(True),
+        parts = [_frontend_digest(), build.headers_digest(), build.kernel_btf_id(),
                  find_compiler().identity, text, filename, str(implicit_reads), *cflags]
     except Exception as e:  # no compiler or BTF: the rewrite itself will say so
         log.debug("front-end cache disabled: %s", e)
@@ -893,7 +890,7 @@ def _cache_get(key):
 def _cache_put(key, r):
     from ... import cache
     d = {"c_text": r.c_text, "line_map": r.line_map,
-         "tables": {n: dict(dataclasses.asdict(t), map_type=int(t.map_type)) for n, t in r.tables.items()},
+         "tables": {n: dict(T.as_dict(t), map_type=int(t.map_type)) for n, t in r.tables.items()},
          "functions": r.functions, "auto_attach": [list(a) for a in r.auto_attach],
          "perf_submits": r.perf_submits, "filename": r.filename,
          "typed_functions": r.typed_functions, "warnings": r.warnings}

@@ -1,25 +1,30 @@
 """bcc's map macros (BPF_HASH, BPF_TABLE, ...) → BTF-defined maps."""
-from dataclasses import dataclass
-from typing import Optional
+from __future__ import annotations
 
 from ...kernel.uapi import MapType
+from ...record import record
 
 
-@dataclass
+@record
 class TableDecl:
     name: str
     map_type: MapType
     key_type: str            # C type ("" when the map has no key type)
     leaf_type: str           # C type ("" when the map has no value type)
-    max_entries: Optional[int]   # None when it is an expression we could not evaluate
-    flags: Optional[int] = 0     # None when it is an expression we could not evaluate
-    pinned: Optional[str] = None
+    max_entries: int | None   # None when it is an expression we could not evaluate
+    flags: int | None = 0     # None when it is an expression we could not evaluate
+    pinned: str | None = None
     kind: str = ""           # bcc's table kind string ("hash", "histogram", ...)
     max_entries_expr: str = ""
     inner_map: str = ""      # map-in-map: the template inner map's name
     flags_expr: str = "0"
     line: int = 0            # the user's line of the macro
     scope: str = ""          # "public"/"shared": other BPF objects may use it; "extern": uses theirs
+
+
+def as_dict(decl):
+    """A TableDecl's fields as a dict (for the rewrite cache's JSON)."""
+    return {name: getattr(decl, name) for name in decl.__record_fields__}
 
 
 # bcc's BPF_TABLE type strings
