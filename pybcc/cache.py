@@ -99,6 +99,14 @@ def kernel_identity():
         return None
 
 
+def kernel_tag():
+    """A short name for kernel_identity(), None when it cannot be told.
+    Per-boot entries' names start with "TAG-", so a sweep can tell the
+    entries of earlier boots (pybcc/cache_sweep.py)."""
+    ident = kernel_identity()
+    return sha256(ident.encode()).hexdigest()[:16] if ident else None
+
+
 def write_atomic(path, data, mode=None):
     """Write bytes to path so readers see the old file or the whole new one."""
     import tempfile     # only when writing: a warm start writes nothing
@@ -215,6 +223,15 @@ def write_json(path, obj):
     write_entry(path, json.dumps(obj, sort_keys=True).encode())
 
 
+def file_state(path):
+    """"PATH:size:mtime:ctime:inode" ("PATH:-" when it cannot be stat'ed)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return f"{path}:-"
+    return f"{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+
+
 def remembered_digest(kind, paths, compute):
     """``compute()`` -- a digest (str) of the contents of the files ``paths``
     -- remembered per state of those files (size, mtime, ctime, inode), so a
@@ -222,13 +239,7 @@ def remembered_digest(kind, paths, compute):
     (Python's own SHA-256 takes ~9 ms for a tool's 650 KB object). Files are
     the package's own (prebuilt objects, headers, modules): whoever can change
     them without changing their ctime can change pybcc's code anyway."""
-    sig = [kind]
-    for p in paths:
-        try:
-            st = os.stat(p)
-            sig.append(f"{p}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}")
-        except OSError:
-            sig.append(f"{p}:-")
+    sig = [kind] + [file_state(p) for p in paths]
     try:
         path = os.path.join(private_dir("digests"), sha256("\n".join(sig).encode()).hexdigest()[:32])
     except OSError:
@@ -236,12 +247,13 @@ def remembered_digest(kind, paths, compute):
     if entry_ok(path):
         try:
             with open(path) as f:
-                return f.read()
+                return f.read().split("\n", 1)[0]
         except OSError:
             pass
     value = compute()
     try:
-        write_entry(path, value.encode())
+        # the files' states after the value, for the sweep (cache_sweep.py)
+        write_entry(path, "\n".join([value] + sig).encode())
     except OSError:
         pass    # an unusable cache only costs time
     return value

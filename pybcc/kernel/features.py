@@ -92,12 +92,11 @@ def _boot_btf_ids():
     """({"KIND:NAME": id or None}, its file) for this boot's kernel."""
     global _btf_ids
     if _btf_ids is None:
-        ident = cache.kernel_identity()
+        tag = cache.kernel_tag()
         path = None
-        if ident:
+        if tag:
             try:
-                path = os.path.join(cache.private_dir("kernel-memo"),
-                                    "btf-ids-" + cache.sha256(ident.encode()).hexdigest()[:32] + ".json")
+                path = os.path.join(cache.private_dir("kernel-memo"), f"{tag}-btf-ids.json")
             except OSError:
                 path = None
         stored = cache.read_json(path) if path else None

@@ -32,7 +32,8 @@ class KernelMemo:
         if ident:
             key = cache.sha256(f"{object_digest}:{ident}".encode()).hexdigest()
             try:
-                self.path = os.path.join(cache.private_dir("kernel-memo"), key + ".json")
+                self.path = os.path.join(cache.private_dir("kernel-memo"),
+                                         f"{cache.kernel_tag()}-{key}.json")
             except OSError:
                 self.path = None    # an unusable cache only costs time
             stored = cache.read_json(self.path) if self.path else None

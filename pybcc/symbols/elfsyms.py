@@ -104,7 +104,10 @@ class ElfSymbols:
                 elfsyms_memo.store(st, self._addrs, self._sizes, self._names, self._info())
 
     def _info(self):
-        return {"elf_type": self.elf_type, "build_id": self.build_id, "loads": self.loads,
+        # "file": which file the memo is of, so a cache sweep can drop it once
+        # that file is gone or changed (pybcc/cache_sweep.py)
+        return {"file": self._open_path or self.path,
+                "elf_type": self.elf_type, "build_id": self.build_id, "loads": self.loads,
                 "debug_file": self.debug_file, "stripped": self._stripped,
                 "debuglink": self._debuglink, "debug_sig": _signature(self.debug_file)}
 

@@ -44,9 +44,31 @@ class Names:
         return bytes(self._block[start:self._ends[i]]).decode("utf-8", "replace")
 
 
-def _path(st):
+def entry_name(st):
+    """The memo's file name for the file whose os.stat is ``st``."""
     key = f"{st.st_dev}-{st.st_ino}-{st.st_size}-{st.st_mtime_ns}-{st.st_ctime_ns}"
-    return os.path.join(cache.private_dir("elfsyms"), cache.sha256(key.encode()).hexdigest()[:32])
+    return cache.sha256(key.encode()).hexdigest()[:32]
+
+
+def _path(st):
+    return os.path.join(cache.private_dir("elfsyms"), entry_name(st))
+
+
+def stored_file(path):
+    """The file the memo at ``path`` was made from (its info block's
+    "file"), or None when it does not say or is not a memo."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_HEADER.size)
+            if len(head) < _HEADER.size or head[:len(_MAGIC)] != _MAGIC:
+                return None
+            info_len = _HEADER.unpack(head)[3]
+            f.seek(-info_len, os.SEEK_END)
+            info = json.loads(f.read(info_len))
+    except (OSError, ValueError):
+        return None
+    found = info.get("file") if isinstance(info, dict) else None
+    return found if isinstance(found, str) else None
 
 
 def load(st):

@@ -4,7 +4,6 @@ Register offsets in struct pt_regs come from the running kernel's BTF (kept
 on disk per boot, since parsing the BTF costs about a second), with the
 fixed x86_64/aarch64 layouts when there is no BTF.
 """
-import hashlib
 import platform
 import struct
 
@@ -42,10 +41,9 @@ def pt_regs_offsets():
     path = None
     try:
         from .. import cache
-        ident = cache.kernel_identity()
-        if ident:
-            key = hashlib.sha256(f"pt_regs:{ident}".encode()).hexdigest()[:32]
-            path = f"{cache.private_dir('usdt')}/{key}.json"
+        tag = cache.kernel_tag()
+        if tag:
+            path = f"{cache.private_dir('usdt')}/{tag}-pt_regs.json"
             stored = cache.read_json(path)
             if isinstance(stored, dict) and stored:
                 _offsets = stored
