@@ -17,7 +17,6 @@ entry that fails is removed with a one-line warning, and rebuilt.
 
 This module sits on the ground floor: it imports only pybcc.errors.
 """
-import json
 import os
 import stat
 import sys
@@ -125,17 +124,22 @@ def write_atomic(path, data, mode=None):
         raise
 
 
+_sha256_impl = None
+
+
 def sha256(data=b""):
     """hashlib.sha256 without loading OpenSSL when Python's own SHA-256 is
     there: libcrypto adds ~3.5 MB of RSS and a few ms to every start."""
-    try:
-        from _sha2 import sha256 as impl     # Python 3.12+
-    except ImportError:
+    global _sha256_impl
+    if _sha256_impl is None:     # found once: a failed import searches all of sys.path
         try:
-            from _sha256 import sha256 as impl
+            from _sha2 import sha256 as _sha256_impl     # Python 3.12+
         except ImportError:
-            from hashlib import sha256 as impl
-    return impl(data)
+            try:
+                from _sha256 import sha256 as _sha256_impl
+            except ImportError:
+                from hashlib import sha256 as _sha256_impl
+    return _sha256_impl(data)
 
 
 def hexdigest(data):
@@ -212,6 +216,7 @@ def read_json(path):
     refused by entry_ok()."""
     if not entry_ok(path):
         return None
+    import json
     try:
         with open(path, "rb") as f:
             return json.loads(f.read())
@@ -220,7 +225,28 @@ def read_json(path):
 
 
 def write_json(path, obj):
+    import json
     write_entry(path, json.dumps(obj, sort_keys=True).encode())
+
+
+def read_memo(path):
+    """The value stored at path by write_memo(); None when missing,
+    unreadable or refused by entry_ok(). For memos read at every start:
+    marshal is built in, where importing json costs ~2 ms."""
+    if not entry_ok(path):
+        return None
+    import marshal
+    try:
+        with open(path, "rb") as f:
+            return marshal.loads(f.read())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+
+
+def write_memo(path, obj):
+    """Store ``obj`` (dicts, lists, str, bytes, numbers, None) for read_memo()."""
+    import marshal
+    write_entry(path, marshal.dumps(obj))
 
 
 def file_state(path):

@@ -79,7 +79,7 @@ def btf_id(name, kind):
             ids[key] = None
         if path:
             try:
-                cache.write_json(path, ids)
+                cache.write_memo(path, ids)
             except OSError:
                 pass    # an unusable cache only costs time
     return ids[key]
@@ -96,10 +96,10 @@ def _boot_btf_ids():
         path = None
         if tag:
             try:
-                path = os.path.join(cache.private_dir("kernel-memo"), f"{tag}-btf-ids.json")
+                path = os.path.join(cache.private_dir("kernel-memo"), f"{tag}-btf-ids.memo")
             except OSError:
                 path = None
-        stored = cache.read_json(path) if path else None
+        stored = cache.read_memo(path) if path else None
         _btf_ids = (stored if isinstance(stored, dict) else {}, path)
     return _btf_ids
 

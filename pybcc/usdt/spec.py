@@ -43,8 +43,8 @@ def pt_regs_offsets():
         from .. import cache
         tag = cache.kernel_tag()
         if tag:
-            path = f"{cache.private_dir('usdt')}/{tag}-pt_regs.json"
-            stored = cache.read_json(path)
+            path = f"{cache.private_dir('usdt')}/{tag}-pt_regs.memo"
+            stored = cache.read_memo(path)
             if isinstance(stored, dict) and stored:
                 _offsets = stored
                 return _offsets
@@ -57,7 +57,7 @@ def pt_regs_offsets():
     if path:
         try:
             from .. import cache
-            cache.write_json(path, _offsets)
+            cache.write_memo(path, _offsets)
         except Exception:
             pass
     return _offsets
