@@ -18,7 +18,7 @@ _CANDIDATES = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
 
 # Group of every probe event pybcc creates; names are <kind>_<pid>_<seq>_<what>.
 GROUP = "pybcc"
-_NAME_RE = re.compile(r"^[pr]_(\d+)_\d+_")
+_NAME_RE = r"^[pr]_(\d+)_\d+_"        # patterns compiled on first use, not at import
 _seq = 0
 
 
@@ -162,7 +162,7 @@ class TracepointFormat:
         return [f for f in self.fields if not f.name.startswith("common_")]
 
 
-_FIELD_RE = re.compile(r"field:(.*?);\s*offset:(\d+);\s*size:(\d+);\s*(?:signed:(-?\d+);)?")
+_FIELD_RE = r"field:(.*?);\s*offset:(\d+);\s*size:(\d+);\s*(?:signed:(-?\d+);)?"
 
 
 def _parse_decl(decl):
@@ -201,7 +201,7 @@ def parse_format(text):
         elif s.startswith("print fmt:"):
             print_fmt = s[len("print fmt:"):].strip()
         elif s.startswith("field:"):
-            m = _FIELD_RE.match(s)
+            m = re.match(_FIELD_RE, s)
             if not m:
                 continue
             fname, ctype, alen, dloc = _parse_decl(m.group(1))
@@ -293,7 +293,7 @@ def remove_stale_probe_events():
     removed = []
     for kind in ("kprobe", "uprobe"):
         for name in list_probe_events(kind):
-            m = _NAME_RE.match(name)
+            m = re.match(_NAME_RE, name)
             if m and not _pid_alive(int(m.group(1))):
                 try:
                     remove_probe_event(kind, name)

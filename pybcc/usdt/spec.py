@@ -4,7 +4,7 @@ Register offsets in struct pt_regs come from the running kernel's BTF (kept
 on disk per boot, since parsing the BTF costs about a second), with the
 fixed x86_64/aarch64 layouts when there is no BTF.
 """
-import platform
+import os
 import struct
 
 from ..errors import AttachError
@@ -34,7 +34,7 @@ def pt_regs_offsets():
     global _offsets
     if _offsets is not None:
         return _offsets
-    arch = platform.machine()
+    arch = os.uname().machine
     if arch == "aarch64":
         _offsets = dict(_ARM64_FIXED)    # regs[31] then sp, pc: fixed by the arm64 ABI
         return _offsets

@@ -11,7 +11,6 @@ mmap'ed I/O or io_uring.
 from __future__ import annotations
 
 import os
-import platform
 from ...record import field, record
 
 from ...errors import BPFError
@@ -218,7 +217,7 @@ def syscall_constants(ops, machine=None):
 def _attach_syscalls(tool):
     # the exit first: an entry whose exit is not attached yet would stay.
     # Raw tracepoints where the BPF side reads this architecture's pt_regs.
-    if platform.machine() in ("x86_64", "aarch64"):
+    if os.uname().machine in ("x86_64", "aarch64"):
         try:
             tool.attach("fs_sys_exit_raw")
             tool.attach("fs_sys_enter_raw")
