@@ -149,6 +149,7 @@ def measure_bare(env):
 # --baseline TREE: another tree's pybcc measured beside this one, rep by rep
 # (a paired before/after in the same minutes; each has its own cache dir)
 BASELINE = None
+NO_REFERENCES = False    # --no-references: pybcc only (libbpf-tools' execsnoop still, for "norm")
 
 
 def impls(tool):
@@ -156,6 +157,8 @@ def impls(tool):
     out = [("pybcc warm", bl.pybcc_command() + [tool] + args)]
     if BASELINE:
         out.append(("pybcc before", bl.pybcc_command(BASELINE) + [tool] + args))
+    if NO_REFERENCES and tool != REFERENCE:
+        return out
     if os.access(f"/usr/sbin/{tool}", os.X_OK):
         out.append(("libbpf-tools", [f"/usr/sbin/{tool}"]))
     bt = os.path.join(bl.HERE, "bpftrace", tool + ".bt")
@@ -283,8 +286,10 @@ if __name__ == "__main__":
     ap.add_argument("--baseline", metavar="TREE",
                     help="also measure TREE's pybcc (e.g. main, exported with git archive), "
                          "alternating with this tree's: a paired before/after table")
+    ap.add_argument("--no-references", action="store_true",
+                    help="skip libbpf-tools and bpftrace (but libbpf-tools' execsnoop, the norm's reference)")
     a = ap.parse_args()
-    BASELINE = a.baseline
+    BASELINE, NO_REFERENCES = a.baseline, a.no_references
     res = run(a.reps, lambda m: print(m, file=sys.stderr), a.tools.split(",") if a.tools else None)
     tg = []
     print(report(res, tg))
