@@ -146,9 +146,19 @@ def measure_bare(env):
     return res
 
 
+# --baseline TREE: another tree's pybcc measured beside this one, rep by rep
+# (a paired before/after in the same minutes; each has its own cache dir)
+BASELINE = None
+NO_REFERENCES = False    # --no-references: pybcc only (libbpf-tools' execsnoop still, for "norm")
+
+
 def impls(tool):
     args = [target_pid() if a == "{pid}" else a for a in TOOL_ARGS.get(tool, [])]
     out = [("pybcc warm", bl.pybcc_command() + [tool] + args)]
+    if BASELINE:
+        out.append(("pybcc before", bl.pybcc_command(BASELINE) + [tool] + args))
+    if NO_REFERENCES and tool != REFERENCE:
+        return out
     if os.access(f"/usr/sbin/{tool}", os.X_OK):
         out.append(("libbpf-tools", [f"/usr/sbin/{tool}"]))
     bt = os.path.join(bl.HERE, "bpftrace", tool + ".bt")
@@ -160,20 +170,26 @@ def impls(tool):
 def run(reps, log, tools=None):
     """-> {tool: {label: [Result, ...]}}, plus "python3 -c pass" under "_bare"."""
     bl.installed(log=log)
+    if BASELINE:
+        bl.installed(BASELINE, log=log)
     tools = [t for t in (tools or registry_tools()) if t not in NOT_MEASURED]
     cache = tempfile.mkdtemp(prefix="pybcc-bench-warm-")
     env = dict(os.environ, PYBCC_CACHE_DIR=cache)
+    # the baseline's own cache: one tree's cache sweep must not cool the other's
+    env_before = dict(os.environ, PYBCC_CACHE_DIR=os.path.join(cache, "before"))
     results = {"_bare": {"python3 -c pass": []}}
     if REFERENCE not in tools:
         tools = [REFERENCE] + list(tools)
     try:
         for tool in tools:
             rows = impls(tool)
-            measure(rows[0][1], env)       # fills the cache: the runs below are warm
+            for label, argv in rows:       # fills the caches: the runs below are warm
+                if label.startswith("pybcc"):
+                    measure(argv, env_before if label == "pybcc before" else env)
             by_label = results[tool] = {}
             for rep in range(reps):
                 for label, argv in rows:
-                    r = measure(argv, env)
+                    r = measure(argv, env_before if label == "pybcc before" else env)
                     by_label.setdefault(label, []).append(r)
                     log(f"  warm {tool:14} {label:13} rep {rep + 1}: cpu={r.cpu:.3f} "
                         f"rss={r.rss_mb:.1f}MB {r.error or ''}")
@@ -188,12 +204,12 @@ def reference_cpu(results):
     return bl.med([r.cpu for r in results.get(REFERENCE, {}).get("libbpf-tools", []) if r.ready])
 
 
-def norms(results):
+def norms(results, label="pybcc warm"):
     """{tool: pybcc warm CPU / libbpf-tools execsnoop CPU} (medians)."""
     ref = reference_cpu(results)
     out = {}
     for tool, by_label in results.items():
-        ok = [r.cpu for r in by_label.get("pybcc warm", []) if r.ready is not None]
+        ok = [r.cpu for r in by_label.get(label, []) if r.ready is not None]
         if ref and ok:
             out[tool] = round(bl.med(ok) / ref, 2)
     return out
@@ -243,15 +259,41 @@ def report(results, targets):
     return "\n".join(md)
 
 
+def paired_report(results):
+    """The --baseline table: before and after, medians, same minutes."""
+    before, after = norms(results, "pybcc before"), norms(results)
+    rows = []
+    for tool, by_label in results.items():
+        b = [r for r in by_label.get("pybcc before", []) if r.ready is not None]
+        a = [r for r in by_label.get("pybcc warm", []) if r.ready is not None]
+        if tool == "_bare" or not (a or b):
+            continue
+        rows.append([tool, bl.fmt([r.cpu for r in b]) if b else "**fails**",
+                     bl.fmt([r.rss_mb for r in b], 1) if b else "",
+                     bl.fmt([r.cpu for r in a]) if a else "**fails**",
+                     bl.fmt([r.rss_mb for r in a], 1) if a else "",
+                     f"{before[tool]:.2f} → {after[tool]:.2f}" if tool in before and tool in after else "—"])
+    return bl.table(["tool", "before CPU s", "before MB", "after CPU s", "after MB",
+                     "norm before → after"], rows)
+
+
 if __name__ == "__main__":
     import argparse
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--tools", help="comma-separated (default: the registry's)")
     ap.add_argument("--write-figures", action="store_true", help="update " + FIGURES)
+    ap.add_argument("--baseline", metavar="TREE",
+                    help="also measure TREE's pybcc (e.g. main, exported with git archive), "
+                         "alternating with this tree's: a paired before/after table")
+    ap.add_argument("--no-references", action="store_true",
+                    help="skip libbpf-tools and bpftrace (but libbpf-tools' execsnoop, the norm's reference)")
     a = ap.parse_args()
+    BASELINE, NO_REFERENCES = a.baseline, a.no_references
     res = run(a.reps, lambda m: print(m, file=sys.stderr), a.tools.split(",") if a.tools else None)
     tg = []
     print(report(res, tg))
+    if BASELINE:
+        print("\n" + paired_report(res))
     if a.write_figures:
         write_figures(res)

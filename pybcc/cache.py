@@ -17,7 +17,6 @@ entry that fails is removed with a one-line warning, and rebuilt.
 
 This module sits on the ground floor: it imports only pybcc.errors.
 """
-import json
 import os
 import stat
 import sys
@@ -99,6 +98,14 @@ def kernel_identity():
         return None
 
 
+def kernel_tag():
+    """A short name for kernel_identity(), None when it cannot be told.
+    Per-boot entries' names start with "TAG-", so a sweep can tell the
+    entries of earlier boots (pybcc/cache_sweep.py)."""
+    ident = kernel_identity()
+    return sha256(ident.encode()).hexdigest()[:16] if ident else None
+
+
 def write_atomic(path, data, mode=None):
     """Write bytes to path so readers see the old file or the whole new one."""
     import tempfile     # only when writing: a warm start writes nothing
@@ -117,17 +124,22 @@ def write_atomic(path, data, mode=None):
         raise
 
 
+_sha256_impl = None
+
+
 def sha256(data=b""):
     """hashlib.sha256 without loading OpenSSL when Python's own SHA-256 is
     there: libcrypto adds ~3.5 MB of RSS and a few ms to every start."""
-    try:
-        from _sha2 import sha256 as impl     # Python 3.12+
-    except ImportError:
+    global _sha256_impl
+    if _sha256_impl is None:     # found once: a failed import searches all of sys.path
         try:
-            from _sha256 import sha256 as impl
+            from _sha2 import sha256 as _sha256_impl     # Python 3.12+
         except ImportError:
-            from hashlib import sha256 as impl
-    return impl(data)
+            try:
+                from _sha256 import sha256 as _sha256_impl
+            except ImportError:
+                from hashlib import sha256 as _sha256_impl
+    return _sha256_impl(data)
 
 
 def hexdigest(data):
@@ -204,6 +216,7 @@ def read_json(path):
     refused by entry_ok()."""
     if not entry_ok(path):
         return None
+    import json
     try:
         with open(path, "rb") as f:
             return json.loads(f.read())
@@ -212,7 +225,37 @@ def read_json(path):
 
 
 def write_json(path, obj):
+    import json
     write_entry(path, json.dumps(obj, sort_keys=True).encode())
+
+
+def read_memo(path):
+    """The value stored at path by write_memo(); None when missing,
+    unreadable or refused by entry_ok(). For memos read at every start:
+    marshal is built in, where importing json costs ~2 ms."""
+    if not entry_ok(path):
+        return None
+    import marshal
+    try:
+        with open(path, "rb") as f:
+            return marshal.loads(f.read())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+
+
+def write_memo(path, obj):
+    """Store ``obj`` (dicts, lists, str, bytes, numbers, None) for read_memo()."""
+    import marshal
+    write_entry(path, marshal.dumps(obj))
+
+
+def file_state(path):
+    """"PATH:size:mtime:ctime:inode" ("PATH:-" when it cannot be stat'ed)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return f"{path}:-"
+    return f"{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
 
 
 def remembered_digest(kind, paths, compute):
@@ -222,13 +265,7 @@ def remembered_digest(kind, paths, compute):
     (Python's own SHA-256 takes ~9 ms for a tool's 650 KB object). Files are
     the package's own (prebuilt objects, headers, modules): whoever can change
     them without changing their ctime can change pybcc's code anyway."""
-    sig = [kind]
-    for p in paths:
-        try:
-            st = os.stat(p)
-            sig.append(f"{p}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}")
-        except OSError:
-            sig.append(f"{p}:-")
+    sig = [kind] + [file_state(p) for p in paths]
     try:
         path = os.path.join(private_dir("digests"), sha256("\n".join(sig).encode()).hexdigest()[:32])
     except OSError:
@@ -236,12 +273,13 @@ def remembered_digest(kind, paths, compute):
     if entry_ok(path):
         try:
             with open(path) as f:
-                return f.read()
+                return f.read().split("\n", 1)[0]
         except OSError:
             pass
     value = compute()
     try:
-        write_entry(path, value.encode())
+        # the files' states after the value, for the sweep (cache_sweep.py)
+        write_entry(path, "\n".join([value] + sig).encode())
     except OSError:
         pass    # an unusable cache only costs time
     return value

@@ -1,9 +1,33 @@
 """`pybcc TOOL [ARGS]`, `pybcc run SCRIPT [ARGS]`, `pybcc load OBJ.o`."""
-import argparse
 import importlib
 import os
 import sys
 import time
+
+
+def _import_argparse():
+    """argparse, imported without gettext. argparse passes its own messages
+    through gettext, which finds no catalogue for them (Python ships none)
+    but costs ~2.5 ms of each start: importing gettext and locale, and
+    looking for .mo files. The stand-in returns the messages as they are,
+    which is what gettext does here; it is argparse's alone (removed from
+    sys.modules once argparse has it), so any other importer gets the
+    real gettext."""
+    if "argparse" not in sys.modules and "gettext" not in sys.modules:
+        import types
+        stand_in = types.ModuleType("gettext")
+        stand_in.gettext = lambda message: message
+        stand_in.ngettext = lambda singular, plural, n: singular if n == 1 else plural
+        sys.modules["gettext"] = stand_in
+        try:
+            import argparse
+        finally:
+            del sys.modules["gettext"]
+    import argparse
+    return argparse
+
+
+argparse = _import_argparse()
 
 
 def _load_command(argv):
@@ -106,6 +130,8 @@ def main(argv=None):
     mod = importlib.import_module(f"pybcc.tools.{module}")
     from .tools.lib.runtime import run_tool
     rc = run_tool(mod.main, rest) or 0
+    from .cache_sweep import maybe_sweep
+    maybe_sweep()      # the tool has detached: a day's stale memos go now
     # The tool has detached and closed everything. Leave without freeing the
     # parsed kernel BTF object by object (~130k objects: up to 0.6 s of CPU).
     try:

@@ -95,6 +95,19 @@ def test_json_memo_modified_is_refused(cache_dir, capfd):
     assert not os.path.exists(path)
 
 
+def test_marshal_memo_modified_is_refused(cache_dir, capfd):
+    path = os.path.join(cache.private_dir("kernel-memo"), "x.memo")
+    value = {"core": {"sec": [[1, 2, 3, 4, 5, 6]]}, "btf": b"\x9f\xeb"}
+    cache.write_memo(path, value)
+    assert cache.read_memo(path) == value
+    with open(path, "r+b") as f:
+        f.seek(-1, os.SEEK_END)
+        f.write(b"\x00")
+    assert cache.read_memo(path) is None
+    assert "was modified or truncated" in capfd.readouterr().err
+    assert not os.path.exists(path)
+
+
 def test_vmlinux_header_modified_is_regenerated(tmp_path, capfd):
     from pybcc.btf import cgen
     from pybcc.btf import BTF, types as bt

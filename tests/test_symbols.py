@@ -158,15 +158,18 @@ def test_kallsyms_memo_answers_as_the_file(tmp_path, monkeypatch, capfd):
     shutil.copyfile("/proc/kallsyms", whole)
     ref = kallsyms.KernelSymbols(str(whole))         # not /proc/kallsyms: parsed whole
     # BPF programs come and go (other tests, other users): both read one snapshot
-    read = kallsyms._read
+    read, read_after_core = kallsyms._read, kallsyms._read_after_core
     monkeypatch.setattr(kallsyms, "_read",
                         lambda path: read(str(whole) if path == kallsyms.KALLSYMS else path))
+    monkeypatch.setattr(kallsyms, "_read_after_core", lambda path: read_after_core(
+        str(whole) if path == kallsyms.KALLSYMS else path))
     first = kallsyms.KernelSymbols()
     assert first.lookup(first.address("schedule") + 3)[0] == "schedule"
     assert kallsyms_memo.load() is not None           # written by the first reader
     memo = kallsyms.KernelSymbols()
     core = memo._core_table()
     assert not isinstance(core.text._mm, bytes)       # mapped from the memo file
+    assert core.text._fd is not None                  # its lines read with pread
     data = whole.read_bytes().splitlines()
     sample = data[::max(1, len(data) // 400)] + data[-20:]   # BPF programs are listed last
     for line in sample:

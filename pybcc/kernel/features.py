@@ -79,7 +79,7 @@ def btf_id(name, kind):
             ids[key] = None
         if path:
             try:
-                cache.write_json(path, ids)
+                cache.write_memo(path, ids)
             except OSError:
                 pass    # an unusable cache only costs time
     return ids[key]
@@ -92,15 +92,14 @@ def _boot_btf_ids():
     """({"KIND:NAME": id or None}, its file) for this boot's kernel."""
     global _btf_ids
     if _btf_ids is None:
-        ident = cache.kernel_identity()
+        tag = cache.kernel_tag()
         path = None
-        if ident:
+        if tag:
             try:
-                path = os.path.join(cache.private_dir("kernel-memo"),
-                                    "btf-ids-" + cache.sha256(ident.encode()).hexdigest()[:32] + ".json")
+                path = os.path.join(cache.private_dir("kernel-memo"), f"{tag}-btf-ids.memo")
             except OSError:
                 path = None
-        stored = cache.read_json(path) if path else None
+        stored = cache.read_memo(path) if path else None
         _btf_ids = (stored if isinstance(stored, dict) else {}, path)
     return _btf_ids
 

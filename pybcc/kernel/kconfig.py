@@ -2,14 +2,13 @@
 import functools
 import gzip
 import os
-import platform
 
 
 @functools.lru_cache(maxsize=None)
 def kconfig_values():
     """CONFIG_* name → value string ('y', 'm', '"text"', '123'); {} if unknown."""
-    for path in ("/proc/config.gz", f"/boot/config-{platform.release()}",
-                 f"/lib/modules/{platform.release()}/config"):
+    for path in ("/proc/config.gz", f"/boot/config-{os.uname().release}",
+                 f"/lib/modules/{os.uname().release}/config"):
         if not os.path.exists(path):
             continue
         opener = gzip.open if path.endswith(".gz") else open

@@ -7,7 +7,7 @@ extended with the syscalls added up to Linux 6.18 (cachestat 451 ...
 file_setattr 469). BTF has no syscall numbers, so they cannot be read from
 the running kernel.
 """
-import platform
+import os
 
 
 def _numbered(first, names):
@@ -130,7 +130,7 @@ _TABLES = {"x86_64": X86_64, "aarch64": GENERIC, "arm64": GENERIC, "riscv64": GE
 
 def syscalls(machine=None):
     """{number: name} for this machine (or ``machine``, as platform.machine() says it)."""
-    return _TABLES.get(machine or platform.machine(), X86_64 if machine is None else {})
+    return _TABLES.get(machine or os.uname().machine, X86_64 if machine is None else {})
 
 
 def syscall_name(nr, machine=None):

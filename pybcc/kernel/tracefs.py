@@ -18,12 +18,28 @@ _CANDIDATES = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
 
 # Group of every probe event pybcc creates; names are <kind>_<pid>_<seq>_<what>.
 GROUP = "pybcc"
-_NAME_RE = re.compile(r"^[pr]_(\d+)_\d+_")
+_NAME_RE = r"^[pr]_(\d+)_\d+_"        # patterns compiled on first use, not at import
 _seq = 0
 
 
 class TracepointNotFound(AttachError):
-    """The named tracepoint does not exist on this kernel."""
+    """The named tracepoint ("cat:name") does not exist on this kernel. The
+    message, with close names to suggest, is made when shown: tools that
+    try optional tracepoints catch this, and suggesting costs ~0.2 s."""
+
+    def __init__(self, full):
+        self.full, self._text = full, None
+        super().__init__(f"tracepoint {full} does not exist on this kernel")
+
+    @property
+    def message(self):
+        if self._text is None:
+            self._text = _with_suggestions(self.full)
+        return self._text
+
+    @message.setter
+    def message(self, value):      # BPFError.__init__'s; the text is made when shown
+        pass
 
 
 @functools.lru_cache(maxsize=None)
@@ -55,17 +71,34 @@ def split_name(category, name):
 
 def list_tracepoints(pattern=None):
     """All tracepoints as "category:name", optionally filtered by an fnmatch pattern."""
+    names = _all_tracepoints()
+    if pattern is None:
+        return names
+    return [full for full in names if fnmatch.fnmatchcase(full, pattern)]
+
+
+def _all_tracepoints():
+    """available_events (one read), plus the ftrace category it leaves out;
+    the events directory walked (~2,500 stats) only if that file is unreadable."""
+    try:
+        with open(path("available_events")) as f:
+            names = set(f.read().split())
+        names.update(_scan_events(only="ftrace"))
+    except OSError:
+        names = _scan_events()
+    return sorted(names, key=lambda full: full.split(":", 1))
+
+
+def _scan_events(only=None):
     out = []
     events = path("events")
-    for cat in sorted(os.listdir(events)):
+    for cat in ([only] if only else os.listdir(events)):
         cdir = os.path.join(events, cat)
         if not os.path.isdir(cdir):
             continue
-        for name in sorted(os.listdir(cdir)):
+        for name in os.listdir(cdir):
             if os.path.isfile(os.path.join(cdir, name, "id")):
-                full = f"{cat}:{name}"
-                if pattern is None or fnmatch.fnmatchcase(full, pattern):
-                    out.append(full)
+                out.append(f"{cat}:{name}")
     return out
 
 
@@ -74,16 +107,20 @@ def tracepoint_exists(category, name=None):
     return os.path.isfile(path("events", category, name, "id"))
 
 
-def _not_found(category, name):
-    full = f"{category}:{name}"
+def _with_suggestions(full):
     import difflib  # only to suggest names after a miss
-    close = difflib.get_close_matches(full, list_tracepoints(), n=5, cutoff=0.6)
     msg = f"tracepoint {full} does not exist on this kernel"
+    try:
+        close = difflib.get_close_matches(full, list_tracepoints(), n=5, cutoff=0.6)
+    except (OSError, BPFError):
+        close = []
     if close:
-        msg += "; did you mean " + ", ".join(close) + "?"
-    else:
-        msg += f" (see {path('available_events')})"
-    return TracepointNotFound(msg)
+        return msg + "; did you mean " + ", ".join(close) + "?"
+    return msg + f" (see {path('available_events')})"
+
+
+def _not_found(category, name):
+    return TracepointNotFound(f"{category}:{name}")
 
 
 def _read_event_file(category, name, what):
@@ -125,7 +162,7 @@ class TracepointFormat:
         return [f for f in self.fields if not f.name.startswith("common_")]
 
 
-_FIELD_RE = re.compile(r"field:(.*?);\s*offset:(\d+);\s*size:(\d+);\s*(?:signed:(-?\d+);)?")
+_FIELD_RE = r"field:(.*?);\s*offset:(\d+);\s*size:(\d+);\s*(?:signed:(-?\d+);)?"
 
 
 def _parse_decl(decl):
@@ -164,7 +201,7 @@ def parse_format(text):
         elif s.startswith("print fmt:"):
             print_fmt = s[len("print fmt:"):].strip()
         elif s.startswith("field:"):
-            m = _FIELD_RE.match(s)
+            m = re.match(_FIELD_RE, s)
             if not m:
                 continue
             fname, ctype, alen, dloc = _parse_decl(m.group(1))
@@ -256,7 +293,7 @@ def remove_stale_probe_events():
     removed = []
     for kind in ("kprobe", "uprobe"):
         for name in list_probe_events(kind):
-            m = _NAME_RE.match(name)
+            m = re.match(_NAME_RE, name)
             if m and not _pid_alive(int(m.group(1))):
                 try:
                     remove_probe_event(kind, name)

@@ -8,7 +8,6 @@ BTF, which costs about a second to parse. The answers depend only on the
 object and on the kernel that is running, so they are kept on disk per
 (object digest, boot) and a warm start does not parse the kernel BTF at all.
 """
-import base64
 import os
 
 from .. import cache
@@ -32,10 +31,11 @@ class KernelMemo:
         if ident:
             key = cache.sha256(f"{object_digest}:{ident}".encode()).hexdigest()
             try:
-                self.path = os.path.join(cache.private_dir("kernel-memo"), key + ".json")
+                self.path = os.path.join(cache.private_dir("kernel-memo"),
+                                         f"{cache.kernel_tag()}-{key}.memo")
             except OSError:
                 self.path = None    # an unusable cache only costs time
-            stored = cache.read_json(self.path) if self.path else None
+            stored = cache.read_memo(self.path) if self.path else None
             if isinstance(stored, dict):
                 self.data.update(stored)
 
@@ -89,16 +89,16 @@ class KernelMemo:
     def btf_blob(self):
         """The object's BTF as this kernel takes it (see sanitize.py), or None."""
         blob = self.data.get("btf")
-        return base64.b64decode(blob) if isinstance(blob, str) else None
+        return blob if isinstance(blob, bytes) else None
 
     def set_btf_blob(self, data):
-        self.data["btf"] = base64.b64encode(data).decode()
+        self.data["btf"] = bytes(data)
         self.dirty = True
 
     def save(self):
         if self.dirty and self.path:
             try:
-                cache.write_json(self.path, self.data)
+                cache.write_memo(self.path, self.data)
             except OSError:
                 pass
             self.dirty = False

@@ -6,7 +6,6 @@ and where the value comes from. The same rows then render as bcc's text,
 byte for byte, or with ``--json`` as NDJSON: one object per row, keyed by
 the columns' JSON names, numbers as numbers.
 """
-import json
 import operator
 import re
 import sys
@@ -41,6 +40,7 @@ def json_value(v):
 
 def write_json(obj, file=None):
     """One NDJSON line."""
+    import json     # only with --json: a plain start does not import it
     (file or sys.stdout).write(json.dumps(obj, default=str) + "\n")
 
 
@@ -96,6 +96,7 @@ class Table:
     def format(self, row):
         """The row's output line, newline included."""
         if self.json:
+            import json
             return json.dumps(self.as_dict(row), default=str) + "\n"
         return self.text(row) + "\n"
 

@@ -104,7 +104,10 @@ class ElfSymbols:
                 elfsyms_memo.store(st, self._addrs, self._sizes, self._names, self._info())
 
     def _info(self):
-        return {"elf_type": self.elf_type, "build_id": self.build_id, "loads": self.loads,
+        # "file": which file the memo is of, so a cache sweep can drop it once
+        # that file is gone or changed (pybcc/cache_sweep.py)
+        return {"file": self._open_path or self.path,
+                "elf_type": self.elf_type, "build_id": self.build_id, "loads": self.loads,
                 "debug_file": self.debug_file, "stripped": self._stripped,
                 "debuglink": self._debuglink, "debug_sig": _signature(self.debug_file)}
 
@@ -283,22 +286,57 @@ def find(path, name, open_path=None):
     only the symbol records of that name."""
     name = as_str(name)
     syms = _CACHE.get(_key(path, open_path))
-    if syms is not None:
-        return syms.find(name)
+    if syms is not None and syms._index_memo is not None:    # (a loaded table has no name index
+        return syms.find(name)                                # until something asks by name)
     entries, ifuncs = [], set()
     with ElfFile.open(open_path or path) as elf:
-        own_symtab = elf.section(".symtab") is not None
         loads = [(s.vaddr, s.offset, s.filesz, s.memsz) for s in elf.loads()]
         _collect(elf, entries, ifuncs, name.encode())
+        best = _best(entries)
+        if elf.section(".symtab") is None and (best is None or best[2]):
+            # stripped, and no exported default: its debug symbols may know better
+            dbg = debuginfo.find_debug_file(open_path or path, elf.build_id(), elf.debuglink(),
+                                            _debug_root(open_path or path))
+            if dbg is not None:
+                if not _collect_debug(dbg, entries, ifuncs, name.encode()):
+                    return load(path, open_path).find(name)
+                _add_ifuncs(elf, ifuncs)     # as the whole table: a resolver's local
+                best = _best(entries)         # alias is flagged too
+            elif elf.section(".gnu_debugdata") is not None:
+                return load(path, open_path).find(name)     # MiniDebugInfo: read with the table
+    if best is None:
+        return None
+    offset = _vaddr_to_offset(loads, best[0])
+    return Symbol(name, best[0], best[1], offset, best[0] in ifuncs)
+
+
+def _best(entries):
+    """(address, size, preference) of the first of the most preferred, as
+    _name_index chooses; None when there are none."""
     best = None
-    for addr, size, bind, default, _ in entries:     # the first of the most preferred, as _build
+    for addr, size, bind, default, _ in entries:
         pref = _preference(bind, default)
         if best is None or pref < best[2]:
             best = (addr, size, pref)
-    if best is None or (not own_symtab and best[2]):
-        return load(path, open_path).find(name)     # a separate debug file may know better
-    offset = _vaddr_to_offset(loads, best[0])
-    return Symbol(name, best[0], best[1], offset, best[0] in ifuncs)
+    return best
+
+
+def _collect_debug(dbg, entries, ifuncs, named):
+    """_collect from the separate debug file ``dbg`` (and all its IFUNCs'
+    addresses); false if unreadable."""
+    try:
+        with ElfFile.open(dbg) as d:
+            _collect(d, entries, ifuncs, named)
+            _add_ifuncs(d, ifuncs)
+        return True
+    except (OSError, ElfError):
+        return False
+
+
+def _add_ifuncs(elf, ifuncs):
+    for secname in (".symtab", ".dynsym"):
+        for _, _, value, _, _, _, _ in elf.symbols(elf.section(secname), (STT_GNU_IFUNC,)):
+            ifuncs.add(value)
 
 
 def data_offset(path, name):

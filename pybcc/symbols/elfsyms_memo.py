@@ -31,8 +31,24 @@ _HEADER = struct.Struct("=8sQQQ")
 class Names:
     """The i-th name, read from the mapped names block when asked for."""
 
-    def __init__(self, ends, block):
+    def __init__(self, ends, block, block_offset=None):
         self._ends, self._block = ends, block
+        self._block_offset = block_offset     # where the block starts in the file
+        self._fd = None
+
+    def open_file(self, path, size):
+        """Read names from the memo file ``path`` (the mapped one, ``size``
+        bytes) with pread, not through the mapping: each page fault maps
+        the 64 KB around it, so a stack tool's lookups mapped most of a
+        large library's names block into its RSS."""
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return
+        if os.fstat(fd).st_size == size and os.pread(fd, len(_MAGIC), 0) == _MAGIC:
+            self._fd = fd
+        else:                   # replaced since it was mapped: keep to the mapping
+            os.close(fd)
 
     def __len__(self):
         return len(self._ends)
@@ -41,12 +57,38 @@ class Names:
         if i < 0:
             i += len(self._ends)
         start = self._ends[i - 1] if i else 0
-        return bytes(self._block[start:self._ends[i]]).decode("utf-8", "replace")
+        if self._fd is not None:
+            raw = os.pread(self._fd, self._ends[i] - start, self._block_offset + start)
+        else:
+            raw = bytes(self._block[start:self._ends[i]])
+        return raw.decode("utf-8", "replace")
+
+
+def entry_name(st):
+    """The memo's file name for the file whose os.stat is ``st``."""
+    key = f"{st.st_dev}-{st.st_ino}-{st.st_size}-{st.st_mtime_ns}-{st.st_ctime_ns}"
+    return cache.sha256(key.encode()).hexdigest()[:32]
 
 
 def _path(st):
-    key = f"{st.st_dev}-{st.st_ino}-{st.st_size}-{st.st_mtime_ns}-{st.st_ctime_ns}"
-    return os.path.join(cache.private_dir("elfsyms"), cache.sha256(key.encode()).hexdigest()[:32])
+    return os.path.join(cache.private_dir("elfsyms"), entry_name(st))
+
+
+def stored_file(path):
+    """The file the memo at ``path`` was made from (its info block's
+    "file"), or None when it does not say or is not a memo."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_HEADER.size)
+            if len(head) < _HEADER.size or head[:len(_MAGIC)] != _MAGIC:
+                return None
+            info_len = _HEADER.unpack(head)[3]
+            f.seek(-info_len, os.SEEK_END)
+            info = json.loads(f.read(info_len))
+    except (OSError, ValueError):
+        return None
+    found = info.get("file") if isinstance(info, dict) else None
+    return found if isinstance(found, str) else None
 
 
 def load(st):
@@ -56,7 +98,10 @@ def load(st):
         path = _path(st)
     except OSError:
         return None
-    return cache.read_mapped(path, _unpack, "an address table")
+    found = cache.read_mapped(path, _unpack, "an address table")
+    if found is not None:
+        found[2].open_file(path, len(found[2]._block.obj))    # .obj: the whole mapping
+    return found
 
 
 def _unpack(mm):
@@ -81,7 +126,8 @@ def _unpack(mm):
         info = json.loads(bytes(info))
     except ValueError:
         return None
-    return addrs.cast("Q"), sizes.cast("Q"), Names(ends, names), info
+    names_offset = _HEADER.size + 20 * count
+    return addrs.cast("Q"), sizes.cast("Q"), Names(ends, names, names_offset), info
 
 
 def store(st, addrs, sizes, names, info):

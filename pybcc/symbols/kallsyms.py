@@ -67,6 +67,28 @@ def _read(path):
     return data
 
 
+def _read_after_core(path):
+    """The lines from the first module's ("\t[") on: read in chunks, so
+    the core kernel's 5 MB are never held at once (a stack tool's peak RSS)."""
+    keep, carry = [], b""
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(1 << 16)
+            if not chunk:
+                break
+            if keep:
+                keep.append(chunk)
+                continue
+            buf = carry + chunk
+            at = buf.find(b"\t[")
+            if at >= 0:
+                keep.append(buf[buf.rfind(b"\n", 0, at) + 1:])
+            else:
+                carry = buf[buf.rfind(b"\n") + 1:]
+    data = b"".join(keep)
+    return data if not data or data.endswith(b"\n") else data + b"\n"
+
+
 def _nearest(table, addr):
     """Index of the last symbol at or below addr in table, or -1."""
     return bisect.bisect_right(table.addrs, addr) - 1
@@ -74,11 +96,10 @@ def _nearest(table, addr):
 
 def _entry_at(table, i):
     """(name, type, module or None) of line i: "addr t name" or "addr t name\\t[module]"."""
-    text, pos, width = table.text, table.starts[i], table.width
-    end = text.find(b"\n", pos)
-    name, _, mod = text[pos + width + 3:end].partition(b"\t")
+    line, width = table.text.line(table.starts[i]), table.width
+    name, _, mod = line[width + 3:].partition(b"\t")
     module = mod.strip(b"[]").decode(errors="replace") if mod else None
-    kind = chr(text[pos + width + 1]) if pos + width + 1 < end else "?"
+    kind = chr(line[width + 1]) if width + 1 < len(line) else "?"
     return name.decode(errors="replace"), kind, module
 
 
@@ -125,10 +146,7 @@ class KernelSymbols:
 
     def _dynamic_table(self):
         if self._dynamic is None:
-            data = _read(self.path)
-            split = data.find(b"\t[")
-            split = data.rfind(b"\n", 0, split) + 1 if split >= 0 else len(data)
-            self._dynamic = _parse(data[split:], self.path, check_zero=False)
+            self._dynamic = _parse(_read_after_core(self.path), self.path, check_zero=False)
         return self._dynamic
 
     def _tables(self):

@@ -48,7 +48,10 @@ def load():
         path = _path()
     except OSError:
         return None
-    return cache.read_mapped(path, _unpack, "a symbol table") if path else None
+    table = cache.read_mapped(path, _unpack, "a symbol table") if path else None
+    if table is not None:
+        table.text.open_file(path)
+    return table
 
 
 def _unpack(mm):
@@ -71,6 +74,34 @@ class Text:
 
     def __init__(self, mm, base=0):
         self._mm, self._base = mm, base
+        self._fd = None
+
+    def open_file(self, path):
+        """Read lines from the memo file ``path`` (the mapped one) with
+        pread, not through the mapping: a page fault maps the 64 KB around
+        it, and a stack tool's few hundred lookups mapped the whole 5 MB
+        of text into its RSS."""
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return
+        if os.fstat(fd).st_size == len(self._mm) and os.pread(fd, len(_MAGIC), 0) == _MAGIC:
+            self._fd = fd
+        else:                   # replaced since it was mapped: keep to the mapping
+            os.close(fd)
+
+    def line(self, pos):
+        """The line that starts at ``pos``, without its newline."""
+        if self._fd is None:
+            end = self.find(b"\n", pos)
+            return self[pos:end if end >= 0 else len(self)]
+        out, at = b"", self._base + pos
+        while True:
+            chunk = os.pread(self._fd, 256, at)
+            end = chunk.find(b"\n")
+            if end >= 0 or not chunk:
+                return out + (chunk[:end] if end >= 0 else chunk)
+            out, at = out + chunk, at + len(chunk)
 
     def __len__(self):
         return len(self._mm) - self._base

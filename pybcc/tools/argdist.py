@@ -5,11 +5,11 @@ syntax, flags and output).
 Each invocation generates C for its probes (see probespec); the compiler
 caches objects by text, so repeating a command compiles nothing.
 """
-import dataclasses
 import re
 import sys
 from time import strftime
 
+from .. import record
 from ..output.histogram import buckets_from_map, log2_buckets, log2_hist_text
 from ..output.table import Column, Table
 from .lib.args import non_negative_int, pid, positive_int, tool_parser
@@ -178,7 +178,7 @@ class Probe:
             gen.add(_hash_map(f"{self.name}_param_{name}", "u32", types[name], 10240))
 
         if self.needs_entry:
-            entry = dataclasses.replace(spec, probe_type="p")
+            entry = record.replace(spec, probe_type="p")
             body = gen.function_head(entry, self.name + "_entry") + head_filters
             body += gen.signature_locals(entry)
             for name in saved:
@@ -236,7 +236,7 @@ class Probe:
         attach_probe(tool, self.name, self.spec, pid)
         if self.needs_entry:
             attach_probe(tool, self.name + "_entry",
-                         dataclasses.replace(self.spec, probe_type="p"), pid)
+                         record.replace(self.spec, probe_type="p"), pid)
 
     def _value_text(self, v):
         return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)

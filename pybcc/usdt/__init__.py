@@ -11,8 +11,9 @@ section "usdt/PATH:PROVIDER:NAME" attaches by itself (Program.attach()).
 Modules: notes.py (.note.stapsdt), args.py (argument strings), spec.py
 (what BPF reads), attach.py (maps and uprobes).
 """
-from dataclasses import dataclass, field
-from typing import List
+from __future__ import annotations
+
+from ..record import field, record
 
 from . import notes
 from .args import Arg, parse_arg, parse_args  # noqa: F401
@@ -20,7 +21,7 @@ from .attach import USDTLink, attach_usdt, find_locations  # noqa: F401
 from .notes import Location, process_probes, read_probes  # noqa: F401
 
 
-@dataclass
+@record
 class Probe:
     """One USDT probe of one file: all its locations."""
     provider: str
@@ -28,7 +29,7 @@ class Probe:
     bin_path: str
     semaphore: int                  # link-time address, 0 if none
     semaphore_offset: int           # file offset, 0 if none
-    locations: List[Location] = field(default_factory=list)
+    locations: list[Location] = field(default_factory=list)
 
     @property
     def num_locations(self):

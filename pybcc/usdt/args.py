@@ -11,9 +11,10 @@ Each becomes an Arg: a constant, a register, or memory at
 register + displacement (+ index << scale). Registers are named by their
 member of the kernel's struct pt_regs; spec.py turns that into an offset.
 """
+from __future__ import annotations
+
 import re
-from dataclasses import dataclass
-from typing import Optional
+from ..record import record
 
 from ..errors import AttachError
 
@@ -24,16 +25,16 @@ EM_X86_64 = 62
 EM_AARCH64 = 183
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Arg:
     size: int                    # bytes: 1, 2, 4 or 8
     signed: bool
     kind: int                    # CONST, REG, DEREF, DEREF_IDX
-    reg: Optional[str] = None    # pt_regs member ("ax", "di", "regs[3]", "sp", "ip")
+    reg: str | None = None    # pt_regs member ("ax", "di", "regs[3]", "sp", "ip")
     off: int = 0                 # the constant, or the displacement
-    index: Optional[str] = None  # index register (DEREF_IDX)
+    index: str | None = None  # index register (DEREF_IDX)
     scale: int = 1
-    symbol: Optional[str] = None  # "sym(%rip)": displacement is sym's address - pc
+    symbol: str | None = None  # "sym(%rip)": displacement is sym's address - pc
     text: str = ""
 
     @property

@@ -7,10 +7,11 @@ moved the file, .stapsdt.base's real address differs from the recorded one
 and pc and semaphore move by the same amount. The kernel's uprobes take
 file offsets, so both addresses are also given as offsets.
 """
+from __future__ import annotations
+
 import os
 import struct
-from dataclasses import dataclass
-from typing import List, Optional
+from ..record import record
 
 from ..symbols import procmaps
 from ..symbols.elf import ElfError, ElfFile, PT_LOAD, SHT_NOBITS
@@ -18,7 +19,7 @@ from ..symbols.elf import ElfError, ElfFile, PT_LOAD, SHT_NOBITS
 NT_STAPSDT = 3
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Location:
     """One place of a probe in one file."""
     path: str               # the ELF file (as we can open it)
@@ -152,7 +153,7 @@ def runtime_address(pid, loc):
     return None
 
 
-def match(locations, provider: Optional[str], name: str) -> List[Location]:
+def match(locations, provider: str | None, name: str) -> list[Location]:
     """Locations of probe ``name`` (of ``provider``; None: any provider)."""
     return [loc for loc in locations
             if loc.name == name and (provider is None or loc.provider == provider)]

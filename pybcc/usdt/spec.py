@@ -4,8 +4,7 @@ Register offsets in struct pt_regs come from the running kernel's BTF (kept
 on disk per boot, since parsing the BTF costs about a second), with the
 fixed x86_64/aarch64 layouts when there is no BTF.
 """
-import hashlib
-import platform
+import os
 import struct
 
 from ..errors import AttachError
@@ -35,18 +34,17 @@ def pt_regs_offsets():
     global _offsets
     if _offsets is not None:
         return _offsets
-    arch = platform.machine()
+    arch = os.uname().machine
     if arch == "aarch64":
         _offsets = dict(_ARM64_FIXED)    # regs[31] then sp, pc: fixed by the arm64 ABI
         return _offsets
     path = None
     try:
         from .. import cache
-        ident = cache.kernel_identity()
-        if ident:
-            key = hashlib.sha256(f"pt_regs:{ident}".encode()).hexdigest()[:32]
-            path = f"{cache.private_dir('usdt')}/{key}.json"
-            stored = cache.read_json(path)
+        tag = cache.kernel_tag()
+        if tag:
+            path = f"{cache.private_dir('usdt')}/{tag}-pt_regs.memo"
+            stored = cache.read_memo(path)
             if isinstance(stored, dict) and stored:
                 _offsets = stored
                 return _offsets
@@ -59,7 +57,7 @@ def pt_regs_offsets():
     if path:
         try:
             from .. import cache
-            cache.write_json(path, _offsets)
+            cache.write_memo(path, _offsets)
         except Exception:
             pass
     return _offsets

@@ -13,16 +13,18 @@ The probes go on the server's binary for every process that runs it, and
 the BPF side keeps the processes asked for with -p and their children, so a
 PostgreSQL backend forked after the tool started is traced too.
 """
+from __future__ import annotations
+
 import os
 import time
-from dataclasses import dataclass
+from ...record import record
 
 from ...errors import AttachError
 from ...symbols.libpath import reachable_path
 from .runtime import Tool, fail
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Engine:
     name: str               # bcc's positional argument: mysql, postgres
     comms: tuple            # process names of its servers

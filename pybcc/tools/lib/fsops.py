@@ -8,9 +8,10 @@ tracepoints (raw ones on x86 and arm64) with a walk from the fd to the file's
 super block, which time the whole syscall (VFS included) and do not see
 mmap'ed I/O or io_uring.
 """
+from __future__ import annotations
+
 import os
-import platform
-from dataclasses import dataclass, field
+from ...record import field, record
 
 from ...errors import BPFError
 from .procutil import last_words
@@ -19,7 +20,7 @@ READ, WRITE, OPEN, FSYNC, GETATTR = range(5)
 OP_NAMES = ("read", "write", "open", "fsync", "getattr")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FileSystem:
     name: str                   # -t's name, as /proc/filesystems lists it
     title: str                  # as bcc's messages write it ("XFS")
@@ -216,7 +217,7 @@ def syscall_constants(ops, machine=None):
 def _attach_syscalls(tool):
     # the exit first: an entry whose exit is not attached yet would stay.
     # Raw tracepoints where the BPF side reads this architecture's pt_regs.
-    if platform.machine() in ("x86_64", "aarch64"):
+    if os.uname().machine in ("x86_64", "aarch64"):
         try:
             tool.attach("fs_sys_exit_raw")
             tool.attach("fs_sys_enter_raw")

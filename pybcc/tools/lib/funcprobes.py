@@ -79,11 +79,21 @@ def kernel_functions(regex):
     return sorted(names)
 
 
+# what parse_pattern makes of a name without wildcards
+_LITERAL = re.compile(r"\^([\w@]+)\$")
+
+
 def user_functions(path, regex):
     """[(name, file offset)], one per address (aliases share an address); an
     IFUNC counts where its chosen implementation runs."""
+    literal = _LITERAL.fullmatch(regex)
+    if literal:     # one name: read its symbol records only, not the file's whole table
+        sym = elfsyms.find(path, literal.group(1))
+        syms = [sym] if sym is not None else []
+    else:
+        syms = elfsyms.load(path).match(regex)
     out = []
-    for sym in elfsyms.load(path).match(regex):
+    for sym in syms:
         off = sym.offset
         if sym.ifunc:
             off = implementation_offset(path, sym.name) or off

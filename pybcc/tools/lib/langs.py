@@ -16,10 +16,12 @@ checked for this project:
   perl 5.36           no  (perl, libperl.so)
   tcl 8.6             no  (libtcl8.6.so)
 """
+from __future__ import annotations
+
 import os
 import textwrap
-from dataclasses import dataclass, field
-from typing import Callable, Dict, Optional, Tuple
+from collections.abc import Callable
+from ...record import field, record
 
 from ...errors import AttachError, BPFError
 
@@ -35,7 +37,7 @@ def cookie_of(class_arg=0, class_len=0, method_arg=0, method_len=0, is_return=Fa
             method_len << METHOD_LEN | (RETURN_BIT if is_return else 0))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Calls:
     """A method entry/return probe pair and where its names are."""
     entry: str
@@ -50,16 +52,16 @@ class Calls:
                          is_return)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GC:
     """A GC begin/end probe pair: the numbers to keep at begin (fields 1-2),
     the numbers (fields 3-4) and strings to read at end, and the text."""
     begin: str
     end: str
     describe: Callable
-    begin_args: Tuple[int, int] = (0, 0)
-    end_args: Tuple[int, int] = (0, 0)
-    strings: Tuple[Tuple[int, int], Tuple[int, int]] = ((0, 0), (0, 0))
+    begin_args: tuple[int, int] = (0, 0)
+    end_args: tuple[int, int] = (0, 0)
+    strings: tuple[tuple[int, int], tuple[int, int]] = ((0, 0), (0, 0))
     which_arg: int = 0      # the argument telling apart pairs that nest (Java's pool)
 
     def cookies(self, index):
@@ -71,7 +73,7 @@ class GC:
         return pack(self.begin_args), pack(self.end_args + self.strings[0] + self.strings[1])
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Alloc:
     """An allocation probe: the argument with the type name (and its
     length), the one with the size, or a fixed name for the probe."""
@@ -82,20 +84,20 @@ class Alloc:
     fixed_name: str = ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Lang:
     name: str
     provider: str
     no_probes: str = ""                 # why Debian's build has none ("" when it has)
-    calls: Optional[Calls] = None
-    more_calls: Tuple[Calls, ...] = ()  # uflow also follows these (Ruby's C methods)
+    calls: Calls | None = None
+    more_calls: tuple[Calls, ...] = ()  # uflow also follows these (Ruby's C methods)
     hint: str = ""                      # bcc's "If you do not see any results ..."
-    gc: Tuple[GC, ...] = ()
-    allocs: Tuple[Alloc, ...] = ()
-    stats: Dict[str, str] = field(default_factory=dict)     # probe → ustat category
-    comms: Tuple[str, ...] = ()
+    gc: tuple[GC, ...] = ()
+    allocs: tuple[Alloc, ...] = ()
+    stats: dict[str, str] = field(default_factory=dict)     # probe → ustat category
+    comms: tuple[str, ...] = ()
     # probes whose semaphore must be up for a probe to fire (CPython 3.11)
-    needs: Dict[str, str] = field(default_factory=dict)
+    needs: dict[str, str] = field(default_factory=dict)
 
 
 def _node_gc(e):

@@ -17,12 +17,13 @@ signature's parameter names, and STRCMP("literal", expr). These tools
 generate C per invocation (that is inherent); the compiler caches by text, so
 running the same command again compiles nothing.
 """
+from __future__ import annotations
+
 import argparse
 import os
 import re
 import sys
-from dataclasses import dataclass, field
-from typing import List, Optional
+from ...record import field, record
 
 from ... import compiler
 from ...errors import AttachError, NotSupportedError
@@ -53,7 +54,7 @@ class SpecError(ValueError):
         self.exit_code = exit_code
 
 
-@dataclass
+@record
 class Spec:
     raw: str
     probe_type: str                 # p, r, t, u
@@ -61,10 +62,10 @@ class Spec:
     function: str = ""              # function, tracepoint event or USDT probe
     offset: int = 0
     signature: str = ""             # "size_t size, int flags"
-    types: List[str] = field(default_factory=list)
-    exprs: List[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    exprs: list[str] = field(default_factory=list)
     filter: str = ""
-    label: Optional[str] = None
+    label: str | None = None
 
     @property
     def is_user(self):
@@ -207,11 +208,11 @@ def _take_signature(rest, bail):
     return rest[1:end - 1].strip(), rest[end:]
 
 
-@dataclass
+@record
 class TraceProbe:
     spec: Spec
     fmt: str = ""                   # the format string without its quotes
-    values: List[str] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
 
 
 def parse_trace_probe(text):

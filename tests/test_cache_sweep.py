@@ -1,0 +1,91 @@
+"""The cache sweep removes memos of other boots and of changed or deleted
+files, keeps the ones still in use, and runs at most once a day."""
+import os
+import shutil
+import time
+
+import pytest
+
+from pybcc import cache, cache_sweep
+from pybcc.symbols import elfsyms
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    d = tmp_path / "cache"
+    monkeypatch.setenv("PYBCC_CACHE_DIR", str(d))
+    cache._checked.clear()
+    yield d
+    cache._checked.clear()
+
+
+def _entry(kind, name, data=b"{}"):
+    path = os.path.join(cache.private_dir(kind), name)
+    cache.write_entry(path, data)
+    return path
+
+
+def test_sweep_keeps_what_is_current_and_removes_the_rest(cache_dir, tmp_path):
+    tag = cache.kernel_tag()
+    if not tag:
+        pytest.skip("no boot id or kernel BTF: nothing is cached per boot")
+    this_boot = _entry("kernel-memo", f"{tag}-{'a' * 64}.json")
+    this_boot_ids = _entry("kernel-memo", f"{tag}-btf-ids.json")
+    other_boot = _entry("kernel-memo", f"{'0' * 16}-{'a' * 64}.json")
+    old_layout = _entry("kernel-memo", "b" * 64 + ".json")
+    other_regs = _entry("usdt", f"{'0' * 16}-pt_regs.json")
+
+    kept_file, changed_file = tmp_path / "kept.h", tmp_path / "changed.h"
+    kept_file.write_text("x")
+    changed_file.write_text("y")
+    assert cache.remembered_digest("t", [str(kept_file)], lambda: "d1") == "d1"
+    assert cache.remembered_digest("t", [str(changed_file)], lambda: "d2") == "d2"
+    changed_file.write_text("yy")
+    digests = os.listdir(cache_dir / "digests")
+
+    # an ELF symbol memo of a file that stays, and of one deleted since
+    lib = tmp_path / "libkept.so"
+    shutil.copy(os.path.realpath("/proc/self/exe"), lib)
+    gone = tmp_path / "libgone.so"
+    shutil.copy(lib, gone)
+    elfsyms.ElfSymbols(str(lib))
+    elfsyms.ElfSymbols(str(gone))
+    memos = {n: elfsyms.elfsyms_memo.stored_file(str(cache_dir / "elfsyms" / n))
+             for n in os.listdir(cache_dir / "elfsyms")}
+    assert sorted(memos.values()) == sorted([str(lib), str(gone)])
+    gone.unlink()
+
+    removed = cache_sweep.sweep(str(cache_dir))
+
+    for p in (this_boot, this_boot_ids):
+        assert os.path.exists(p) and os.path.exists(p + ".sha256")
+    for p in (other_boot, old_layout, other_regs):
+        assert not os.path.exists(p) and not os.path.exists(p + ".sha256")
+    left = os.listdir(cache_dir / "digests")
+    assert len(digests) == 4 and len(left) == 2      # the kept file's entry and its digest
+    assert cache.remembered_digest("t", [str(kept_file)], lambda: "recomputed") == "d1"
+    assert [memos.get(n) for n in os.listdir(cache_dir / "elfsyms")] == [str(lib)]
+    assert removed == 5
+
+
+def test_maybe_sweep_runs_once_a_day_and_at_a_new_boot(cache_dir):
+    tag = cache.kernel_tag()
+    if not tag:
+        pytest.skip("no boot id or kernel BTF: nothing is cached per boot")
+    stale = lambda: _entry("kernel-memo", f"{'0' * 16}-x.json")  # noqa: E731
+    first = stale()
+    cache_sweep.maybe_sweep()
+    assert not os.path.exists(first)
+    second = stale()
+    cache_sweep.maybe_sweep()                  # swept less than a day ago
+    assert os.path.exists(second)
+    stamp = cache_dir / cache_sweep.STAMP
+    day_ago = time.time() - cache_sweep.SWEEP_EVERY - 60
+    os.utime(stamp, (day_ago, day_ago))
+    cache_sweep.maybe_sweep()
+    assert not os.path.exists(second)
+    third = stale()
+    stamp.write_text("another boot")
+    cache_sweep.maybe_sweep()
+    assert not os.path.exists(third)
+    assert stamp.read_text() == tag
