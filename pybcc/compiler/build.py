@@ -265,7 +265,7 @@ def _run_program(comp, flags, btf_dir, body, display, line_map, out, pch, header
     errors are the ones to report."""
     from . import kernel_types
     i = flags.index(btf_dir)
-    for _ in range(_LEARN_ROUNDS):
+    for _ in range(kernel_types.LEARN_ROUNDS):
         d = kernel_types.program_dir(body, header_dirs)
         try:
             return _run_pch(comp, flags[:i] + [d] + flags[i + 1:], d, body, display,
@@ -277,11 +277,6 @@ def _run_program(comp, flags, btf_dir, body, display, line_map, out, pch, header
     full = vmlinux_dir(True)
     return _run_pch(comp, flags[:i] + [full] + flags[i + 1:], full, body, display,
                     line_map, out, pch)
-
-
-# Compiles with a program's own vmlinux.h before the whole one: each learns
-# the records clang found incomplete (a chain of pointers: one level a round).
-_LEARN_ROUNDS = 4
 
 
 def _hit(obj, meta):

@@ -19,6 +19,10 @@ from .. import cache as _cache
 from .build import INCLUDE_DIR, kernel_btf_id
 from .cache import private_dir
 
+# Compiles with a program's own vmlinux.h before the whole one: each learns
+# the records clang found incomplete (a chain of pointers: one level a round).
+LEARN_ROUNDS = 4
+
 _kernel = None                      # KernelTypes of the running kernel
 _learned = (set(), set())           # (tags, identifiers) clang asked for
 _header_words = {}                  # directory -> (tags, identifiers) of its headers

@@ -72,11 +72,9 @@ def _setup(cflags, text=None, vmdir=None):
     from ... import compiler
     from ...compiler import build
     comp = compiler.find_compiler()
-    if vmdir:
-        pass
-    elif text is None:
+    if not vmdir and text is None:
         vmdir = build.vmlinux_dir(True)
-    else:
+    elif not vmdir:
         from ...compiler import kernel_types
         vmdir = kernel_types.program_dir(text, (_HEADER_DIR,))
     flags = build.base_flags(comp) + ["-I", vmdir, "-I", build.include_dir()] + [os.fspath(f) for f in cflags]
@@ -148,8 +146,8 @@ def ast_dump(c_text, header, cflags=()):
     # The kernel types the text names first (kernel_types.py): it must see
     # complete types, so what clang finds incomplete is added, and the whole
     # vmlinux.h is the last resort.
-    program, rebuilt = True, False
-    for _ in range(_AST_ROUNDS):
+    program, learned, rebuilt = True, 0, False
+    while True:
         comp, vmdir, flags = _setup(cflags, c_text if program else None)
         pch = _pch(comp, flags, vmdir, header)
         with cache_tmpdir() as tmp:
@@ -169,19 +167,16 @@ def ast_dump(c_text, header, cflags=()):
                 os.unlink(pch)
             except OSError:
                 pass
-        elif program and not kernel_types.learn(r.stderr):
+        elif program and learned < kernel_types.LEARN_ROUNDS and kernel_types.learn(r.stderr):
+            learned += 1
+        elif program:
             program = False
-        elif not program:
+        else:
             break
     if r.returncode != 0 or not r.stdout:
         log.debug("AST pass failed: %s", r.stderr[-2000:])
         return None, src, vmdir
     return json.loads(r.stdout), src, vmdir
-
-
-# AST passes before giving up: program headers learning missing types, the
-# whole vmlinux.h, one rebuild of a refused precompiled header.
-_AST_ROUNDS = 7
 
 
 def _mark_files(node, cur):
