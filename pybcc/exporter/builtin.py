@@ -276,9 +276,9 @@ SETS = {
 # CPU of an event-dense workload (benchmarks/RESULTS.md, docs/EXPORTER.md
 # "Overhead": each set's cost measured). Opt-in through the config, as
 # node_exporter keeps its interrupts and softirqs collectors off by default:
-# syscalls (a hook on every system call: ~6 % of a syscall-bound
+# syscalls (a hook on every system call: ~6 % of the benchmark's mixed
 # workload), off_cpu (every context switch, ~0.5 %) and irq (two hooks per
-# hard and per soft IRQ: ~0.35 %, as much as the default sets together;
+# hard and per soft IRQ: ~0.4 %, nearly as much as the default sets' 0.5 %;
 # the kernel's per-CPU IRQ time is in /proc/stat already). page_cache
 # needs fentry or kprobes.
 DEFAULT_SETS = ["block_io", "run_queue", "tcp", "oom", "process"]

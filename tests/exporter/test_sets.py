@@ -335,12 +335,16 @@ def test_tcp_drops_of_a_sockets_queue_count_in_both_twins():
     sets = [builtin.make_set("tcp", {}).start()]
     try:
         sets.append(_started_with_raw_twins("tcp"))
+        before = [_series(rs, "pybcc_tcp_drops_total") for rs in sets]
         loopback_connects(10)
         refused_connects(4)
-        drops = [_series(rs, "pybcc_tcp_drops_total") for rs in sets]
+        after = [_series(rs, "pybcc_tcp_drops_total") for rs in sets]
         for reason, n in (("QUEUE_PURGE", 10), ("NO_SOCKET", 4)):
-            ours = [d.get((reason,), 0) for d in drops]
-            assert min(ours) >= n and max(ours) - min(ours) <= 2, (reason, ours)
+            ours = [a.get((reason,), 0) - b.get((reason,), 0) for a, b in zip(after, before)]
+            # other jobs' TCP traffic lands in the same window, read a few
+            # ms apart by the two sets
+            assert min(ours) >= n and max(ours) - min(ours) <= max(2, max(ours) // 5), \
+                (reason, ours)
     finally:
         for rs in sets:
             rs.close()
