@@ -132,3 +132,18 @@ def test_core_against_the_cut_kernel_btf_matches_the_full_one():
             b = core.relocate(copy.deepcopy(spec.sections[sec].insns), relos, spec.btf,
                               BTF.kernel(), section=sec)
             assert core.patches(a) == core.patches(b), (name, sec)
+
+
+def test_deadline_counts_cpu_time_not_waiting():
+    """A spinning reader is a hang; one waiting (for clang, on a loaded
+    machine) is not, until the wall-clock backstop."""
+    import time
+    with pytest.raises(targets.Hang, match="CPU time"):
+        with targets.deadline(0.3):
+            while True:
+                pass
+    with targets.deadline(0.3):
+        time.sleep(0.6)
+    with pytest.raises(targets.Hang, match="no result after 3 s"):
+        with targets.deadline(0.3):
+            time.sleep(10)
