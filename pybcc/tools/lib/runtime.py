@@ -86,6 +86,13 @@ def sleep(seconds):
                 pass
 
 
+def hold_interrupts():
+    """Until take_interrupts(), Ctrl-C and SIGTERM are only noted (a second
+    one, or HOLD_SECONDS, still ends the tool at once)."""
+    signal.signal(signal.SIGINT, _hold_interrupt)
+    signal.signal(signal.SIGTERM, _hold_interrupt)
+
+
 def take_interrupts(raise_held=True):
     """The top of a loop's ``try`` whose except gives the final report: from
     here Ctrl-C raises KeyboardInterrupt at once, and one held since the
@@ -246,7 +253,12 @@ def stream_events(tool, duration=None, should_stop=None, on_batch=None):
     try:
         take_interrupts()
         while True:
+            # A Ctrl-C raised inside an event's callback could split it (an
+            # event printed but not added to a heat map): it is held while
+            # the batch is dispatched and raised after it (within 100 ms).
+            hold_interrupts()
             tool.poll(100)
+            take_interrupts()
             if on_batch is not None:
                 on_batch()
             sys.stdout.flush()   # once per batch: tools print events unflushed
