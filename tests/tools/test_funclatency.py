@@ -57,8 +57,10 @@ def test_funclatency_levels_json(sleepy):
              for h in obj["histograms"]}
     # user functions: bcc names the process too, also with -p
     nested, sleeps = hists[f"pybcc_nested [{child.pid}]"], hists[f"pybcc_sleepy [{child.pid}]"]
-    assert nested[(16384, 32767)] == 3 and sum(nested.values()) == 3, hists
-    assert sleeps[(8192, 16383)] + sleeps[(16384, 32767)] == 6, hists
+    # a sleep is never shorter than asked; on a loaded machine it can be much
+    # longer, so only the lower bounds are exact (nested: 20 ms, sleeps: 10 or 20 ms)
+    assert sum(nested.values()) == 3 and min(lo for (lo, _), n in nested.items() if n) >= 16384, hists
+    assert sum(sleeps.values()) == 6 and min(lo for (lo, _), n in sleeps.items() if n) >= 8192, hists
 
 
 def test_funclatency_interval_duration(sleepy):

@@ -111,3 +111,43 @@ def test_ctrl_c_just_before_the_loop_waits_still_stops_the_tool(root, tool):
     assert "Traceback" not in err
     if tool == "runqlat":
         assert "distribution" in out
+
+
+# Python runs a signal's handler at whatever bytecode comes next, also inside
+# a weakref callback, where an exception is printed as "Exception ignored" and
+# dropped. A Ctrl-C dropped that way (inside the import system's module-lock
+# callback) left runqlat sleeping forever, once in a loaded suite run. Here
+# the callback sends the SIGINT itself, so the handler runs inside it.
+DROPPED_IN_CALLBACK = r"""
+import os, signal, sys, time, weakref
+from pybcc.tools.lib import runtime
+
+class Thing:
+    pass
+
+def dropped(ref):
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0)          # the handler runs (and raises) in here
+
+def main(argv):
+    runtime.take_interrupts()
+    thing = Thing()
+    ref = weakref.ref(thing, dropped)
+    del thing
+    print("after the callback", flush=True)
+    for last in runtime.sleep_intervals(3600):
+        print("final report", flush=True)
+        if last:
+            return 0
+    return 0
+
+sys.exit(runtime.run_tool(main, []))
+"""
+
+
+def test_ctrl_c_dropped_inside_a_callback_still_stops_the_tool():
+    p = subprocess.run([sys.executable, "-c", DROPPED_IN_CALLBACK], capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["after the callback", "final report"], p.stdout
+    assert "Exception ignored" not in p.stderr

@@ -48,6 +48,21 @@ def _hold_expired(signum, frame):
     take_interrupts()
 
 
+# Python runs a signal's handler at whatever bytecode comes next, also inside
+# a weakref callback or __del__ (the import system's module locks have one),
+# and an exception raised there is printed as "Exception ignored" and dropped.
+# A Ctrl-C lost that way left runqlat sleeping forever. So a KeyboardInterrupt
+# dropped like that is held again and raised 10 ms later, outside the callback.
+def _interrupt_dropped(unraisable):
+    global _held
+    if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
+        return
+    _held = True
+    signal.signal(signal.SIGALRM, _hold_expired)
+    signal.setitimer(signal.ITIMER_REAL, 0.01)
+
+
 def handle_signals():
     """Ctrl-C and SIGTERM end the tool through KeyboardInterrupt, so cleanup
     runs even when the shell started us with SIGINT ignored; until the
@@ -55,6 +70,7 @@ def handle_signals():
     global _wakeup
     signal.signal(signal.SIGINT, _hold_interrupt)
     signal.signal(signal.SIGTERM, _hold_interrupt)
+    sys.unraisablehook = _interrupt_dropped
     if _wakeup is None:
         _wakeup, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.set_wakeup_fd(w, warn_on_full_buffer=False)
@@ -339,3 +355,4 @@ def run_tool(main_fn, argv):
         return 0
     finally:
         take_interrupts(raise_held=False)
+        sys.unraisablehook = sys.__unraisablehook__
