@@ -65,13 +65,16 @@ def attach_kprobes(tool):
 
 def attach_tracepoints(tool):
     tool.attach("ra_unbounded")
-    for optional in ("ra_order", "map_pages"):
-        try:
-            tool.attach(optional)
-        except BPFError:
-            pass
+    try:
+        tool.attach("ra_order")
+    except BPFError:
+        pass
+    try:    # the _unrolled twin: a kernel without bpf_loop()
+        tool.attach_first("map_pages", "map_pages_unrolled")
+    except BPFError:
+        pass
     tool.attach("add_to_page_cache")
-    tool.attach("get_pages")
+    tool.attach_first("get_pages", "get_pages_unrolled")
 
 
 def attach(tool):

@@ -78,6 +78,25 @@ def test_readahead_json_and_duration():
     assert sum(b["count"] for b in buckets if b["low"] >= 256) >= 16, rec
 
 
+def test_readahead_unrolled_twins_count_the_same():
+    """The fallback for a kernel with the tracepoints but without bpf_loop():
+    the _unrolled programs load and count every page read as used."""
+    from pybcc.tools import readahead
+    from pybcc.tools.lib.runtime import Tool
+    with loop_device(fstype="ext4") as (dev, mnt):
+        path = cold_file(mnt, dev)
+        with Tool("readahead") as tool:
+            try:
+                for prog in ("ra_unbounded", "ra_order", "add_to_page_cache",
+                             "get_pages_unrolled", "map_pages_unrolled"):
+                    tool.attach(prog)
+            except readahead.BPFError as e:
+                pytest.skip(f"no readahead/filemap tracepoints here: {e}")
+            subprocess.run([sys.executable, "-c", READER, path], check=True)
+            used = sum(sum(tool.maps["dist"][slot]) for slot in range(readahead.MAX_SLOTS))
+    assert used >= 600
+
+
 @pytest.mark.vm
 def test_readahead_kprobe_path(monkeypatch):
     require_kprobes()
