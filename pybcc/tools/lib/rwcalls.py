@@ -21,7 +21,7 @@ def dentry_name(name, name_len):
 # read's return. Asked for through tracefs kprobe_events (the PMU cannot).
 KRETPROBE_MAXACTIVE = 1024
 
-REQUIRED = {"rw_enter_read", "rw_exit_read", "rw_enter_write", "rw_exit_write"}
+REQUIRED = {"read", "write"}     # syscalls every architecture has
 
 
 def attach_rw(tool, reads=True, writes=True, at_return=False):
@@ -32,6 +32,12 @@ def attach_rw(tool, reads=True, writes=True, at_return=False):
     if at_return:
         kprobes += [(f"rw_kretprobe_{s}", None, {"maxactive": KRETPROBE_MAXACTIVE})
                     for s in sides]
-    names = (READS if reads else ()) + (WRITES if writes else ())
-    syscalls = [f"rw_{side}_{n}" for n in names for side in ("enter", "exit")]
-    return attach_kprobes_or(tool, kprobes, syscalls, [p for p in syscalls if p not in REQUIRED])
+    # one enter program per side and one exit program, each attached to
+    # every syscall's tracepoint (see rwcalls.h)
+    syscalls = [(program, f"syscalls/sys_{side}_{n}")
+                for names, enter in ((READS if reads else (), "rw_enter_read"),
+                                     (WRITES if writes else (), "rw_enter_write"))
+                for n in names
+                for program, side in ((enter, "enter"), ("rw_exit_syscall", "exit"))]
+    optional = [p for p in syscalls if p[1].rsplit("_", 1)[1] not in REQUIRED]
+    return attach_kprobes_or(tool, kprobes, syscalls, optional)
