@@ -34,13 +34,16 @@ def parse_args(argv):
     return parse_pid_snoop_args("filelife", "Trace lifecycle of file", EXAMPLES, argv)
 
 
-OPTIONAL = ("exit_open", "exit_openat2", "exit_creat", "enter_unlink")
+# one program serves the exits of every call that creates a file
+CREATES = tuple(("exit_open_any", f"syscalls/sys_exit_{sc}")
+                for sc in ("openat", "open", "openat2", "creat"))
+OPTIONAL = CREATES[1:] + ("enter_unlink",)
 
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     return snoop("filelife", args, COLUMNS, set_constants(targ_pid=args.pid),
-                 ("exit_openat", "enter_unlinkat") + OPTIONAL, OPTIONAL)
+                 CREATES[:1] + ("enter_unlinkat",) + OPTIONAL, OPTIONAL)
 
 
 if __name__ == "__main__":
