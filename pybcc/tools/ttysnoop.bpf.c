@@ -35,32 +35,66 @@ static __always_inline bool is_target(long fd)
            BPF_CORE_READ(inode, i_sb, s_dev) == target_dev;
 }
 
+/* the rest of one write() to the target, sent as events of up to datasize bytes */
+struct chunks {
+    void *ctx;
+    struct event *e;
+    const char *buf;
+    u64 count;
+};
+
+/* one event of the write; 1 when the write is all sent (or unreadable) */
+static long send_chunk(u64 i, struct chunks *c)
+{
+    u32 size = datasize < MAX_DATASIZE ? datasize : MAX_DATASIZE, n;
+
+    if (!c->count || i >= datacount)
+        return 1;
+    n = c->count > size ? size : c->count;
+    if (n > MAX_DATASIZE || bpf_probe_read_user(c->e->buf, n, c->buf))
+        return 1;
+    c->e->count = n;
+    emit_event(c->ctx, c->e, sizeof(c->e->count) + n);
+    c->count -= n;
+    c->buf += n;
+    return 0;
+}
+
+static __always_inline struct chunks *target_write(struct trace_event_raw_sys_enter *ctx,
+                                                   struct chunks *c)
+{
+    if (!is_target((long)ctx->args[0]))
+        return NULL;
+    c->ctx = ctx;
+    c->e = scratch(&event_scratch);
+    c->buf = (const char *)ctx->args[1];
+    c->count = ctx->args[2];
+    return c->e ? c : NULL;
+}
+
+/* bpf_loop() (5.17+): the verifier checks send_chunk once, not once per
+ * possible chunk (the unrolled loop took ~30 ms of kernel CPU to load) */
 SEC("tracepoint/syscalls/sys_enter_write")
 int write_enter(struct trace_event_raw_sys_enter *ctx)
 {
-    const char *buf = (const char *)ctx->args[1];
-    u64 count = ctx->args[2];
-    u32 size = datasize < MAX_DATASIZE ? datasize : MAX_DATASIZE, n;
-    struct event *e;
+    struct chunks c;
 
-    if (!is_target((long)ctx->args[0]))
+    if (target_write(ctx, &c))
+        bpf_loop(MAX_DATACOUNT, send_chunk, &c, 0);
+    return 0;
+}
+
+/* the same without bpf_loop(), for older kernels */
+SEC("tracepoint/syscalls/sys_enter_write")
+int write_enter_unrolled(struct trace_event_raw_sys_enter *ctx)
+{
+    struct chunks c;
+
+    if (!target_write(ctx, &c))
         return 0;
-    e = scratch(&event_scratch);
-    if (!e)
-        return 0;
-    for (int i = 0; i < MAX_DATACOUNT && i < datacount; i++) {
-        if (!count)
+    for (int i = 0; i < MAX_DATACOUNT; i++)
+        if (send_chunk(i, &c))
             break;
-        n = count > size ? size : count;
-        if (n > MAX_DATASIZE)
-            break;
-        if (bpf_probe_read_user(e->buf, n, buf))
-            break;
-        e->count = n;
-        emit_event(ctx, e, sizeof(e->count) + n);
-        count -= n;
-        buf += n;
-    }
     return 0;
 }
 

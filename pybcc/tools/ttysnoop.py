@@ -58,7 +58,7 @@ def main(argv=None):
     out = sys.stdout
 
     with Tool("ttysnoop", constants, events=True) as tool:
-        tool.attach("write_enter")
+        tool.attach_first("write_enter", "write_enter_unrolled")   # without bpf_loop()
 
         def show(data):
             count = int.from_bytes(data[:4], sys.byteorder)

@@ -66,6 +66,29 @@ def test_ttysnoop_clears_the_screen_unless_told_not_to(pty):
     assert t.lines[0] == "\033[H\033[2Jafter the clear", t.lines
 
 
+def test_ttysnoop_unrolled_twin_sends_the_same_chunks(pty):
+    """The program for kernels without bpf_loop(): -s 16 -c 2 as above."""
+    import sys
+    import time
+    from pybcc.tools.lib.runtime import Tool
+    from pybcc.tools.ttysnoop import kernel_dev
+    master, slave, path = pty
+    st = os.stat(path)
+    data = bytes(range(48, 48 + 100))
+    got = []
+    with Tool("ttysnoop", {"target_ino": st.st_ino, "target_dev": kernel_dev(st.st_dev),
+                           "datasize": 16, "datacount": 2}, events=True) as tool:
+        tool.attach("write_enter_unrolled")
+        tool.open_events(lambda d: got.append(bytes(d[4:4 + int.from_bytes(d[:4], sys.byteorder)])))
+        os.write(slave, data)
+        os.write(slave, b"short\n")
+        drain(master)
+        deadline = time.monotonic() + 10
+        while len(got) < 3 and time.monotonic() < deadline:
+            tool.poll(100)
+    assert got == [data[:16], data[16:32], b"short\n"], got
+
+
 @pytest.mark.parametrize("args", [["/dev/nonexistent-tty"], ["99999"], ["-s", "0", "0"],
                                   ["-c", "99999", "0"]])
 def test_ttysnoop_bad_input_is_one_line(args):
