@@ -72,15 +72,17 @@ def _arm64_reg(name, text):
     raise AttachError(f"USDT argument {text!r}: register {name} is not supported")
 
 
+# Patterns, not compiled here: re compiles (and caches) the few a file's
+# notes use when first matched, not all eight at every tool's import.
 _NUM = r"[-+]?(?:0[xX][0-9a-fA-F]+|\d+)"
-_X86_CONST = re.compile(rf"\$({_NUM})")
-_X86_REG = re.compile(r"%(\w+)")
-_X86_MEM = re.compile(rf"({_NUM})?\(%(\w+)\)")
-_X86_IDX = re.compile(rf"({_NUM})?\(%(\w+)?,%(\w+)(?:,(\d+))?\)")
-_X86_SYM = re.compile(r"([A-Za-z_.$][\w.$@]*)([-+](?:0[xX][0-9a-fA-F]+|\d+))?\(%(\w+)\)")
-_A64_CONST = re.compile(rf"#?({_NUM})")
-_A64_REG = re.compile(r"([xw]\d+|sp|wsp)")
-_A64_MEM = re.compile(rf"\[([xw]\d+|sp)(?:\s*,\s*#?({_NUM}))?\]")
+_X86_CONST = rf"\$({_NUM})"
+_X86_REG = r"%(\w+)"
+_X86_MEM = rf"({_NUM})?\(%(\w+)\)"
+_X86_IDX = rf"({_NUM})?\(%(\w+)?,%(\w+)(?:,(\d+))?\)"
+_X86_SYM = r"([A-Za-z_.$][\w.$@]*)([-+](?:0[xX][0-9a-fA-F]+|\d+))?\(%(\w+)\)"
+_A64_CONST = rf"#?({_NUM})"
+_A64_REG = r"([xw]\d+|sp|wsp)"
+_A64_MEM = rf"\[([xw]\d+|sp)(?:\s*,\s*#?({_NUM}))?\]"
 
 
 def _num(s):
@@ -107,29 +109,29 @@ def parse_arg(text, machine=EM_X86_64):
     op = op.strip()
     kw = dict(size=size, signed=signed, text=text)
     if machine == EM_AARCH64:
-        m = _A64_MEM.fullmatch(op)
+        m = re.fullmatch(_A64_MEM, op)
         if m:
             return Arg(kind=DEREF, reg=_arm64_reg(m.group(1), text), off=_num(m.group(2)), **kw)
-        m = _A64_REG.fullmatch(op)
+        m = re.fullmatch(_A64_REG, op)
         if m:
             return Arg(kind=REG, reg=_arm64_reg(m.group(1), text), **kw)
-        m = _A64_CONST.fullmatch(op)
+        m = re.fullmatch(_A64_CONST, op)
         if m:
             return Arg(kind=CONST, off=int(m.group(1), 0), **kw)
         raise AttachError(f"USDT argument {text!r}: cannot parse this aarch64 operand")
     if machine != EM_X86_64:
         raise AttachError(f"USDT arguments of ELF machine {machine} are not supported "
                           f"(x86_64 and aarch64 are)")
-    m = _X86_CONST.fullmatch(op)
+    m = re.fullmatch(_X86_CONST, op)
     if m:
         return Arg(kind=CONST, off=int(m.group(1), 0), **kw)
-    m = _X86_REG.fullmatch(op)
+    m = re.fullmatch(_X86_REG, op)
     if m:
         return Arg(kind=REG, reg=_x86_reg(m.group(1), text), **kw)
-    m = _X86_MEM.fullmatch(op)
+    m = re.fullmatch(_X86_MEM, op)
     if m:
         return Arg(kind=DEREF, reg=_x86_reg(m.group(2), text), off=_num(m.group(1)), **kw)
-    m = _X86_IDX.fullmatch(op)
+    m = re.fullmatch(_X86_IDX, op)
     if m:
         scale = int(m.group(4) or 1)
         if scale not in (1, 2, 4, 8):
@@ -139,7 +141,7 @@ def parse_arg(text, machine=EM_X86_64):
                               f"is not supported")
         return Arg(kind=DEREF_IDX, reg=_x86_reg(m.group(2), text), off=_num(m.group(1)),
                    index=_x86_reg(m.group(3), text), scale=scale, **kw)
-    m = _X86_SYM.fullmatch(op)
+    m = re.fullmatch(_X86_SYM, op)
     if m:
         if _x86_reg(m.group(3), text) != "ip":
             raise AttachError(f"USDT argument {text!r}: a symbol relative to a register "

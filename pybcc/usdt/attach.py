@@ -180,12 +180,14 @@ def _symbols_for(loc, arg_list):
     return {s: notes.elf_symbol(loc.path, s) for s in want}
 
 
-def attach_usdt(collection, prog, target, provider, name, pid=-1, cookie=0):
+def attach_usdt(collection, prog, target, provider, name, pid=-1, cookie=0, locations=None):
     """Attach ``prog`` (a loader.Program, its name in ``collection``, or a
     program fd) to USDT probe ``provider``:``name`` (provider None: any) of
     ``target`` (binary or library path or name, or a pid). ``pid`` > 0 traces
     only that process (an int ``target`` is also the pid). ``cookie`` is what
-    bpf_usdt_cookie() returns. Returns a USDTLink."""
+    bpf_usdt_cookie() returns. ``locations``: the probes of ``target`` (an
+    openable path) as read_probes gave them, when the caller has read them
+    already. Returns a USDTLink."""
     if isinstance(target, int) and pid <= 0:
         pid = target
     if isinstance(prog, str):
@@ -194,7 +196,12 @@ def attach_usdt(collection, prog, target, provider, name, pid=-1, cookie=0):
         prog = collection.programs.get(prog) or collection.load_program(prog)
     prog_fd = prog if isinstance(prog, int) else prog.fd
     prog_name = getattr(prog, "name", f"fd {prog_fd}")
-    locs = find_locations(target, provider, name, pid)
+    if locations is not None:
+        locs = notes.match(locations, provider, name)
+        if not locs:
+            raise AttachError(f"USDT probe {provider}:{name} not found in {target}")
+    else:
+        locs = find_locations(target, provider, name, pid)
     specs_fd, ip_fd, owned = _find_maps(collection, prog_fd)
     table = None
     use_ip = False

@@ -19,7 +19,6 @@ checked for this project:
 from __future__ import annotations
 
 import os
-import textwrap
 from collections.abc import Callable
 from ...record import field, record
 
@@ -176,12 +175,13 @@ LANGS = {lang.name: lang for lang in [
 # ustat's columns, in order
 CATEGORIES = ("METHOD", "GC", "OBJNEW", "CLOAD", "EXCP", "THREAD")
 
-HELP_PYTHON = textwrap.fill(
-    "Python: CPython 3.11 fires function__entry only while its python:line probe "
-               "is enabled: the tool raises python:line's semaphore too (with a do-nothing "
-               "uprobe on the interpreter's entry point, not one trap per line), which puts "
-               "the traced interpreter on its tracing path: a tight loop of calls ran ~9x "
-               "slower with the semaphore alone (a uprobe on python:line: ~45x).", 78)
+# (filled to 78 columns; a literal, so importing a u* tool needs no textwrap)
+HELP_PYTHON = """\
+Python: CPython 3.11 fires function__entry only while its python:line probe is
+enabled: the tool raises python:line's semaphore too (with a do-nothing uprobe
+on the interpreter's entry point, not one trap per line), which puts the
+traced interpreter on its tracing path: a tight loop of calls ran ~9x slower
+with the semaphore alone (a uprobe on python:line: ~45x)."""
 
 
 def detect_language(pid, candidates):
@@ -263,7 +263,7 @@ class Attacher:
                                   f"{probe} (it has: {', '.join(sorted(self.names))})")
             return False
         link = usdt.attach_usdt(self.tool.coll, prog, self.path, self.lang.provider, probe,
-                                pid=self.pid, cookie=cookie)
+                                pid=self.pid, cookie=cookie, locations=self.locations)
         self._record(link)
         needed = self.lang.needs.get(probe)
         if needed and needed not in self.enabled and self.has(needed):
