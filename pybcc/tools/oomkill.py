@@ -12,6 +12,7 @@ import os
 import sys
 from time import strftime
 
+from ..kernel import features
 from ..output.table import Column, Table
 from .lib.args import add_duration_and_json, tool_parser
 from .lib.procutil import comm_of
@@ -105,8 +106,10 @@ def format_event(e, loadavg, when=None):
 def open_tool():
     """The tool attached to the best hook here; returns (tool, program name)."""
     tool = Tool("oomkill", {"memsw_account": memory_on_cgroup_v1()}, events=True)
+    # the kprobe only where the kernel has kprobes: trying it costs a load
+    choices = ("oom_kill_process", "mark_victim") if features.has_kprobes() else ("mark_victim",)
     try:
-        used = tool.attach_first("oom_kill_process", "mark_victim")
+        used = tool.attach_first(*choices)
     except BaseException:
         tool.close()
         raise

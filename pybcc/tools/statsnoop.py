@@ -61,7 +61,8 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     constants = set_constants(failed_only=args.failed, targ_pid=args.pid)
     progs, optional = programs()
-    return snoop("statsnoop", args, columns(args), constants, progs, optional)
+    # lines as bytes (bcc's printb): stat() is among the commonest syscalls
+    return snoop("statsnoop", args, columns(args), constants, progs, optional, as_bytes=True)
 
 
 if __name__ == "__main__":

@@ -46,10 +46,34 @@ def attach_kprobes_or(tool, kprobes, fallback, optional=()):
     return "tracepoint"
 
 
-def print_events(tool, table, duration=None, comm=None, should_stop=None):
+def print_events(tool, table, duration=None, comm=None, should_stop=None, as_bytes=False):
     """Rows of ``struct event`` records, those whose comm contains ``comm``
-    (bytes, bcc's -n) when given; the header first."""
+    (bytes, bcc's -n) when given; the header first. ``as_bytes``: where
+    every column shows a record field, format the line as bytes, as bcc's
+    printb does (a non-ASCII name pads by bytes), and decode once per batch:
+    for tools that print at the rate of common syscalls."""
     record = tool.record("event")
+    fields = table.attributes() if as_bytes and not table.json else None
+    if fields and (comm is None or "comm" in fields):
+        # straight from the record's bytes, without building a Record
+        values, line = record.values_getter(fields), table.bytes_format()
+        comm_at = fields.index("comm") if comm is not None else None
+        lines = []
+
+        def on_plain_event(data):
+            v = values(data)
+            if comm_at is None or comm in v[comm_at]:
+                lines.append(line % v)
+
+        def write_batch():
+            if lines:
+                text = b"".join(lines).decode(errors="replace")
+                lines.clear()
+                table.out.write(text)
+        tool.open_events(on_plain_event)
+        table.print_header()
+        stream_events(tool, duration, should_stop, on_batch=write_batch)
+        return
 
     def on_event(data):
         e = record.decode(data)
@@ -61,17 +85,17 @@ def print_events(tool, table, duration=None, comm=None, should_stop=None):
 
 
 def snoop(name, args, columns, constants=None, programs=(), optional=(), attach=None,
-          comm=None, should_stop=None):
+          comm=None, should_stop=None, as_bytes=False):
     """The whole run of a simple snoop tool: load NAME's object with
     ``constants``, attach ``programs`` (and whatever ``attach(tool)`` does),
     then print each event as a row of ``columns`` (text, or --json) until
-    Ctrl-C, --duration or should_stop()."""
+    Ctrl-C, --duration or should_stop() (``as_bytes``: see print_events)."""
     table = Table(columns, json=args.json)
     with Tool(name, constants, events=True) as tool:
         attach_all(tool, programs, optional)
         if attach is not None:
             attach(tool)
-        print_events(tool, table, getattr(args, "duration", None), comm, should_stop)
+        print_events(tool, table, getattr(args, "duration", None), comm, should_stop, as_bytes)
     return 0
 
 
