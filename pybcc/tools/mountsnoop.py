@@ -131,11 +131,12 @@ def main(argv=None):
     with Tool("mountsnoop", constants, events=True) as tool:
         containers = ContainerSets(tool, args.cgroupmap, args.mntnsmap)
         containers.sync()
-        new_api = ("fsopen_enter", "fsopen_exit", "fsconfig_enter", "fsconfig_exit",
-                   "fsmount_enter", "fsmount_exit", "move_mount_enter", "move_mount_exit")
+        # each call's entry program, and one program for all their exits;
         # the new API is Linux 5.2+: older kernels trace mount and umount only
-        attach_all(tool, ("mount_enter", "mount_exit", "umount_enter", "umount_exit")
-                   + new_api, new_api)
+        programs = [p for call in ("mount", "umount", "fsopen", "fsconfig", "fsmount",
+                                   "move_mount")
+                    for p in (f"{call}_enter", ("call_exit", f"syscalls/sys_exit_{call}"))]
+        attach_all(tool, programs, programs[4:])
 
         def should_stop():
             containers.sync()
