@@ -1,10 +1,8 @@
 """sslsniff: sniff the plain text of OpenSSL, GnuTLS and NSS reads and writes
 (bcc's columns and flags)."""
 import argparse
-import binascii
 import os
 import sys
-import textwrap
 
 from ..errors import BPFError
 from ..output.table import Column, Table, write_json
@@ -143,8 +141,9 @@ class Printer:
         buf = bytes(data[self.record.size:]) if e.buf_filled else b""
         buf = buf[:min(e.len, self.max_buffer)]
         if self.hexdump:   # bcc's 32 characters a line; one string in JSON
-            text = binascii.hexlify(buf).decode()
-            text = text if self.json else textwrap.fill(text, width=32)
+            text = buf.hex()
+            if not self.json:   # (what textwrap.fill(text, 32) makes of one long word)
+                text = "\n".join(text[i:i + 32] for i in range(0, len(text), 32))
         else:
             text = buf.decode("utf-8", "replace")
         lost = e.len - len(buf) if e.buf_filled else 0
