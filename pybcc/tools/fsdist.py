@@ -98,7 +98,7 @@ def trace(args, ops, bcc_style):
         constants["targ_tgid"] = args.pid
     label = "msecs" if args.milliseconds else "usecs"
     interval_given = args.interval < FOREVER
-    with Tool("fsdist", constants) as tool:
+    with Tool(fsops.object_name("fsdist", fs), constants) as tool:
         fsops.attach(tool, fs, ops)
         status(f"Tracing {fs.title if bcc_style else fs.name} operation latency... "
                "Hit Ctrl-C to end.", args.json)

@@ -164,7 +164,7 @@ def trace(args, name, ops, columns, banner, fsync_range):
     if args.pid:
         constants["targ_tgid"] = args.pid
     table = Table(columns, json=args.json)
-    with Tool("fsslower", constants, events=True) as tool:
+    with Tool(fsops.object_name("fsslower", fs), constants, events=True) as tool:
         fsops.attach(tool, fs, ops)
         if banner:
             status(banner, args.json)

@@ -130,11 +130,24 @@ def absence(fs):
             f"and no module for it")
 
 
+def _functions_probed(fs):
+    """Whether ``fs``'s own functions can be probed here (fentry or kprobes)."""
+    from ...kernel import features
+    return bool(fs.functions) and (features.has_fentry() or features.has_kprobes())
+
+
+def object_name(tool_name, fs):
+    """The object to load for ``fs``: TOOL, or TOOL_sys (fslatency.h's
+    syscall programs only, a fifth of the object to read and prepare at
+    start) where attach() would use the syscalls anyway."""
+    return tool_name if _functions_probed(fs) else tool_name + "_sys"
+
+
 def attach(tool, fs, ops):
     """Attach the timing of ``ops`` on ``fs``; returns the mechanism used.
     The tool's constants must include syscall_constants(ops)."""
     from ...kernel import features
-    if fs.functions and (features.has_fentry() or features.has_kprobes()):
+    if _functions_probed(fs):
         try:
             return _attach_functions(tool, fs, ops, features.has_fentry())
         except BPFError as e:

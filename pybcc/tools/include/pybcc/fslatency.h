@@ -11,6 +11,10 @@
  * they share ext4's functions; nfs and nfs4 too), or, for a file system
  * pybcc has no table entry for, by its type's name.
  *
+ * FS_SYSCALLS_ONLY (defined before including) leaves out the function
+ * probes: fsops.py loads that smaller object (NAME_sys) where the kernel has
+ * neither fentry nor kprobes, so a start reads and prepares 4 programs, not 23.
+ *
  * The including tool defines, before including this header:
  *   static int fs_op_done(void *ctx, u32 op, struct fs_start *s, struct file *f,
  *                         u64 end_ns, s64 ret);
@@ -288,6 +292,8 @@ int fs_sys_exit_raw(u64 *ctx)
     return on_sys_exit(ctx, nr, ctx[1]);
 }
 
+#ifndef FS_SYSCALLS_ONLY    /* NAME_sys.bpf.o: the syscall programs only */
+
 /* ---- kprobes on the file system's functions (target given at attach) ---- */
 
 /* read_iter/write_iter(struct kiocb *, struct iov_iter *) */
@@ -409,5 +415,7 @@ int BPF_PROG(fx_getattr)
 {
     return fs_exit(ctx, F_GETATTR, 0, NULL);
 }
+
+#endif /* FS_SYSCALLS_ONLY */
 
 #endif
