@@ -2,6 +2,7 @@
 import sys
 from time import strftime
 
+from ..kernel.syscall_names import syscall_number
 from ..output.table import Column
 from .lib.runtime import run_tool
 from .lib.snoop import parse_pid_snoop_args, set_constants, snoop
@@ -34,16 +35,18 @@ def parse_args(argv):
     return parse_pid_snoop_args("filelife", "Trace lifecycle of file", EXAMPLES, argv)
 
 
-# one program serves the exits of every call that creates a file
+# one program serves the exits of every call that creates a file, one the
+# entries of unlinkat and unlink
 CREATES = tuple(("exit_open_any", f"syscalls/sys_exit_{sc}")
                 for sc in ("openat", "open", "openat2", "creat"))
-OPTIONAL = CREATES[1:] + ("enter_unlink",)
+UNLINKS = tuple(("enter_unlink_any", f"syscalls/sys_enter_{sc}") for sc in ("unlinkat", "unlink"))
+OPTIONAL = CREATES[1:] + UNLINKS[1:]
 
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    return snoop("filelife", args, COLUMNS, set_constants(targ_pid=args.pid),
-                 CREATES[:1] + ("enter_unlinkat",) + OPTIONAL, OPTIONAL)
+    constants = set_constants(targ_pid=args.pid, nr_unlink=syscall_number("unlink"))
+    return snoop("filelife", args, COLUMNS, constants, CREATES + UNLINKS, OPTIONAL)
 
 
 if __name__ == "__main__":
