@@ -115,7 +115,10 @@ def main(argv=None):
         constants["n_ports"] = len(args.port)
         constants["ports"] = ports_constant(args.port)
 
-    with Tool("tcpconnect", constants, events=not args.count) as tool:
+    # the maps of the modes not chosen at one entry: less for the kernel to allocate
+    unused = ([] if args.count else ["counts"]) + ([] if args.dns else ["dns_names", "lookups"])
+    with Tool("tcpconnect", constants, events=not args.count,
+              map_sizes={name: 1 for name in unused}) as tool:
         containers = ContainerSets(tool, args.cgroupmap, args.mntnsmap)
         containers.sync()       # count mode: the sets as they are at the start
         choices = MECHANISMS if features.has_kprobes() else MECHANISMS[1:]
