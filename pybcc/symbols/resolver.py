@@ -54,17 +54,21 @@ class ProcessSymbols:
         self._loaded_at = 0.0
         self._elf = {}          # mapping identity -> ElfSymbols or None (not ELF)
         self._perfmap = None
+        self._perfmap_at = 0.0
         self.refresh()
 
     def refresh(self):
-        """Reread /proc/PID/maps; silently keep the old ones if the process is gone."""
+        """Reread /proc/PID/maps; silently keep the old ones if the process is
+        gone (a failed read counts as a read: a stack tool's report asks for
+        hundreds of addresses of processes that exited, and each miss would
+        otherwise try again)."""
+        self._loaded_at = time.monotonic()
         try:
             maps = read_maps(self.pid)
         except (ProcessLookupError, PermissionError):
             return False
         self._maps = maps
         self._starts = [m.start for m in maps]
-        self._loaded_at = time.monotonic()
         return True
 
     def mapping(self, addr):
@@ -99,10 +103,16 @@ class ProcessSymbols:
         return syms
 
     def _perf_map(self):
+        """The JIT's perf map, reread when it changed: checked at most every
+        MAPS_REFRESH_INTERVAL, as the maps are."""
+        now = time.monotonic()
         if self._perfmap is None:
             self._perfmap = PerfMap(perf_map_path(self.pid))
-        else:
+        elif now - self._perfmap_at > MAPS_REFRESH_INTERVAL:
             self._perfmap.reload()
+        else:
+            return self._perfmap
+        self._perfmap_at = now
         return self._perfmap
 
     def resolve(self, addr, demangle=True):

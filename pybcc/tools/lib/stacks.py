@@ -117,6 +117,10 @@ class StackPrinter:
         self.missing = 0
         self.missing_errnos = set()
         self._kcache = {}
+        # a stack id names one stack while the map holds it (no stack tool
+        # reuses ids): each is read and named once per printer
+        self._kstacks, self._ustacks = {}, {}
+        self._own_programs = None
 
     # --- stack ids → Stack ----------------------------------------------------------
 
@@ -140,11 +144,24 @@ class StackPrinter:
         addrs = self.stacks.walk(kernel_id)
         if first_ip and (not addrs or addrs[0] != first_ip):
             addrs = [first_ip] + addrs
+        if self.skip_tracing and addrs:
+            addrs = self._without_own_programs(addrs)
         frames = [Frame(a, self.ksym(a), True) for a in addrs]
         if self.skip_tracing:
             while frames and frames[0].name.startswith(TRACING_FRAMES):
                 frames.pop(0)
         return frames
+
+    def _without_own_programs(self, addrs):
+        """``addrs`` without its innermost frames in our own BPF programs
+        (tracing frames, dropped anyway), so that they are never named."""
+        if self._own_programs is None:
+            from .ownprogs import OwnPrograms
+            self._own_programs = OwnPrograms()
+        skip = 0
+        while skip < len(addrs) and addrs[skip] in self._own_programs:
+            skip += 1
+        return addrs[skip:] if skip else addrs
 
     def user_frames(self, user_id, pid):
         frames = self.user_map.walk(user_id)
@@ -164,9 +181,16 @@ class StackPrinter:
             missed.append("kernel")
         if self.user and self._note(user_id):
             missed.append("user")
-        kernel = self.kernel_frames(kernel_id, first_ip) if self.kernel and kernel_id >= 0 else None
-        user = self.user_frames(user_id, pid if sym_pid is None else sym_pid) \
-            if self.user and user_id >= 0 else None
+        kernel = user = None
+        if self.kernel and kernel_id >= 0:
+            kernel = self._kstacks.get((kernel_id, first_ip))
+            if kernel is None:
+                kernel = self._kstacks[kernel_id, first_ip] = self.kernel_frames(kernel_id, first_ip)
+        if self.user and user_id >= 0:
+            sym_pid = pid if sym_pid is None else sym_pid
+            user = self._ustacks.get((user_id, sym_pid))
+            if user is None:
+                user = self._ustacks[user_id, sym_pid] = self.user_frames(user_id, sym_pid)
         return Stack(comm, pid, kernel, user, missed, value, fields)
 
     # --- Stack → text ----------------------------------------------------------------
