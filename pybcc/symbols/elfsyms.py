@@ -7,7 +7,6 @@ file's link-time virtual addresses; the PT_LOAD segments translate them to
 and from file offsets, which is what uprobes and /proc/PID/maps speak.
 """
 import bisect
-import lzma
 import os
 import re
 import stat
@@ -176,6 +175,7 @@ class ElfSymbols:
                 pass
         mini = elf.section_data(elf.section(".gnu_debugdata"))
         if mini:
+            import lzma     # (MiniDebugInfo only)
             try:
                 self._collect(ElfFile(lzma.decompress(mini)), entries)
             except (lzma.LZMAError, ElfError):

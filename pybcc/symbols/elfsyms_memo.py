@@ -17,7 +17,6 @@ separate debug file). It is checked like kallsyms_memo's: a cache entry of
 ours in a private directory, and by its shape; no digest (it is addresses
 and names only, and a digest would mean reading all of it at each start).
 """
-import json
 import os
 import struct
 from array import array
@@ -77,6 +76,7 @@ def _path(st):
 def stored_file(path):
     """The file the memo at ``path`` was made from (its info block's
     "file"), or None when it does not say or is not a memo."""
+    import json     # (only here: not for every tool that imports the ELF reader)
     try:
         with open(path, "rb") as f:
             head = f.read(_HEADER.size)
@@ -107,6 +107,7 @@ def load(st):
 def _unpack(mm):
     """(addrs, sizes, names, info) laid over the mapped file, or None when
     its shape is not that of a memo (see the module docstring)."""
+    import json     # (only here: not for every tool that imports the ELF reader)
     head = mm[:_HEADER.size]
     if len(head) < _HEADER.size or head[:len(_MAGIC)] != _MAGIC:
         return None
@@ -133,6 +134,7 @@ def _unpack(mm):
 def store(st, addrs, sizes, names, info):
     """Write the table of the file whose os.stat is ``st``. Failures only
     cost the next start its time."""
+    import json     # (only here: not for every tool that imports the ELF reader)
     try:
         path = _path(st)
         encoded = [n.encode("utf-8", "surrogateescape") for n in names]

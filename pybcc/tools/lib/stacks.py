@@ -12,7 +12,9 @@ import sys
 from collections import namedtuple
 
 from ...output.table import write_json
-from ...symbols import format_symbol, ksym, load_elf, resolve_module, sym
+# symbols' modules are imported when a stack is named: a tool with kernel
+# stacks only never loads the ELF reader (and lzma, json, shutil with it)
+from ... import symbols
 from .runtime import sleep, status, take_interrupts
 
 # (bpf_trampoline_: 5.10's fentry stacks keep the trampoline's frame; newer
@@ -39,11 +41,11 @@ class BuildIdSymbols:
         ValueError naming one that is missing or has no build id."""
         self.files = {}
         for name in names:
-            path = resolve_module(name)
+            path = symbols.resolve_module(name)
             if path is None or not os.path.isfile(path):
                 raise ValueError(f"no such binary or library: {name}")
             try:
-                build_id = load_elf(path).build_id
+                build_id = symbols.load_elf(path).build_id
             except (OSError, ValueError) as e:      # ElfError is a ValueError
                 raise ValueError(f"{path}: {e}") from None
             if not build_id:
@@ -55,14 +57,14 @@ class BuildIdSymbols:
         named from the process, as a plain stack's."""
         status, build_id, value = frame
         if status == self.IP:
-            return sym(value, pid, show_module=modules, show_offset=offsets)
+            return symbols.sym(value, pid, show_module=modules, show_offset=offsets)
         path = self.files.get(build_id) if status == self.VALID else None
         if path is None:
-            return format_symbol(None, 0, None, modules, offsets)
-        syms = load_elf(path)
+            return symbols.format_symbol(None, 0, None, modules, offsets)
+        syms = symbols.load_elf(path)
         hit = syms.lookup(syms.offset_to_vaddr(value))
         name, off = hit if hit else (None, 0)
-        return format_symbol(name, off, path, modules, offsets)
+        return symbols.format_symbol(name, off, path, modules, offsets)
 
 
 # address (int), name (str), kernel (bool); a plain namedtuple: typing's
@@ -134,6 +136,7 @@ class StackPrinter:
     def ksym(self, addr):
         name = self._kcache.get(addr)
         if name is None:
+            from ...symbols.kallsyms import ksym
             name = self._kcache[addr] = ksym(addr, show_module=self.modules,
                                              show_offset=self.offsets)
         return name
@@ -168,6 +171,7 @@ class StackPrinter:
         if self.build_ids is not None:
             return [Frame(f[2], self.build_ids.name(f, pid, self.modules, self.offsets), False)
                     for f in frames]
+        from ...symbols.resolver import sym
         return [Frame(a, sym(a, pid, show_module=self.modules, show_offset=self.offsets), False)
                 for a in frames]
 
