@@ -6,7 +6,6 @@ xz-compressed MiniDebugInfo in .gnu_debugdata (Fedora). Addresses are the
 file's link-time virtual addresses; the PT_LOAD segments translate them to
 and from file offsets, which is what uprobes and /proc/PID/maps speak.
 """
-import bisect
 import os
 import re
 import stat
@@ -14,6 +13,7 @@ from array import array
 from collections import OrderedDict, namedtuple
 
 from . import debuginfo, elfsyms_memo
+from .preadarray import bisect_right
 from .format import as_str
 from .elf import STB_GLOBAL, STB_WEAK, STT_FUNC, STT_GNU_IFUNC, ElfError, ElfFile, hidden_versions
 
@@ -120,11 +120,12 @@ class ElfSymbols:
             self.elf_type, self.build_id = info["elf_type"], info["build_id"]
             self.loads = [tuple(seg) for seg in info["loads"]]
             self.debug_file = info["debug_file"]
-            if info["stripped"] and not self._same_debug_file(info):
-                return False
+            if not info["stripped"] or self._same_debug_file(info):
+                return True
         except (KeyError, TypeError, ValueError):
-            return False
-        return True
+            pass
+        self._names.close()     # the table is built again
+        return False
 
     def _same_debug_file(self, info):
         """Whether a stripped file's separate debug file is still the one
@@ -202,7 +203,7 @@ class ElfSymbols:
 
     def lookup(self, vaddr):
         """(name, offset into it) of the function containing ``vaddr``, or None."""
-        i = bisect.bisect_right(self._addrs, vaddr) - 1
+        i = bisect_right(self._addrs, vaddr) - 1
         if i < 0:
             return None
         if self._sizes[i] == 0:  # assembly labels often have no size: take the nearest
