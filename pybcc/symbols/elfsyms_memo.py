@@ -19,11 +19,10 @@ and names only, and a digest would mean reading all of it at each start).
 """
 import os
 import struct
-import sys
 from array import array
 
 from .. import cache
-from .preadarray import PreadArray
+from .preadarray import PreadArray, open_memo
 
 _MAGIC = b"PBELFS01"
 _HEADER = struct.Struct("=8sQQQ")
@@ -86,21 +85,7 @@ def load(st):
         path = _path(st)
     except OSError:
         return None
-    # read with pread, not mapped: the page cache holds the file in large
-    # folios, and the first touch of a mapping brought 2 MB of it into the RSS
-    if not cache.entry_ok(path, digest=False):
-        return None
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return None
-    found = _unpack(fd)
-    if found is None:
-        os.close(fd)
-        print(f"pybcc: warning: cache entry {path} is truncated or not an address table: "
-              "rebuilding it", file=sys.stderr)
-        cache.remove_entry(path)
-    return found
+    return open_memo(path, _unpack, "an address table")     # (with pread, never mapped)
 
 
 def _unpack(fd):

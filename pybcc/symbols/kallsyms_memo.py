@@ -20,11 +20,10 @@ compiler reads), and whoever could rewrite it could rewrite a digest too.
 """
 import os
 import struct
-import sys
 from array import array
 
 from .. import cache
-from .preadarray import PreadArray
+from .preadarray import PreadArray, open_memo
 
 _MAGIC = b"PBKSYM01"
 _HEADER = struct.Struct("=8sQQQ")
@@ -46,29 +45,13 @@ def _path():
 
 def load():
     """The memoized core table of this boot, or None when there is none yet.
-
-    Read with pread, not mapped: on this kernel the page cache holds the
-    file in large folios, and the first touch of a mapping (its header)
-    brought 2 MB of it into the RSS; a search through the mapped arrays
-    faulted in most of the rest. The text is mapped only for a search by
-    name (Text)."""
+    Read with pread, not mapped (symbols/preadarray.py); the text is mapped
+    only for a search by name (Text)."""
     try:
         path = _path()
     except OSError:
         return None
-    if not path or not cache.entry_ok(path, digest=False):
-        return None
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return None
-    table = _unpack(fd)
-    if table is None:
-        os.close(fd)
-        print(f"pybcc: warning: cache entry {path} is truncated or not a symbol table: "
-              "rebuilding it", file=sys.stderr)
-        cache.remove_entry(path)
-    return table
+    return open_memo(path, _unpack, "a symbol table")
 
 
 def _unpack(fd):

@@ -1,4 +1,4 @@
-"""A sorted array of integers in a memo file, read with pread instead of a mapping.
+"""Memo files read with pread instead of a mapping, and sorted arrays of integers in them.
 
 The symbol memos (kallsyms_memo, elfsyms_memo) hold sorted address arrays of
 ~1 MB. Searched through a mapping, each page fault maps the 64 KB around it
@@ -6,10 +6,36 @@ The symbol memos (kallsyms_memo, elfsyms_memo) hold sorted address arrays of
 most of every array it touched into its RSS. Here a search reads a handful
 of single values (those on block boundaries are kept), then the one block of
 at most BLOCK values that holds the answer, and keeps nothing else.
+Mapping is avoided altogether: on this kernel the page cache holds such a
+file in large folios, and the first touch of a mapping (its header) brought
+2 MB of it into the RSS.
 """
 import bisect
 import os
+import sys
 from array import array
+
+from .. import cache
+
+
+def open_memo(path, unpack, what):
+    """``unpack(fd)`` of the cache entry at ``path`` (checked by entry_ok
+    without a digest), open for pread; None when there is none. A memo
+    whose shape unpack refuses (None) is removed with a warning, so it is
+    rebuilt."""
+    if not path or not cache.entry_ok(path, digest=False):
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    found = unpack(fd)
+    if found is None:
+        os.close(fd)
+        print(f"pybcc: warning: cache entry {path} is truncated or not {what}: rebuilding it",
+              file=sys.stderr)
+        cache.remove_entry(path)
+    return found
 
 
 class PreadArray:
