@@ -281,12 +281,24 @@ def _key(path, open_path):
     return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
 
+_FOUND = {}     # (file key, name) -> Symbol or None, from find()
+
+
 def find(path, name, open_path=None):
     """load(path).find(name) without building the whole table when it is not
     loaded yet: attaching a uprobe to one function of a large binary reads
-    only the symbol records of that name."""
+    only the symbol records of that name. Answers are kept per file and
+    name: a tool asks for one name several times (deadlock: which binary
+    defines it, then each attach), and each ask reads the whole symbol table."""
     name = as_str(name)
-    syms = _CACHE.get(_key(path, open_path))
+    key = (_key(path, open_path), name)
+    if key not in _FOUND:
+        _FOUND[key] = _find(path, name, open_path, key[0])
+    return _FOUND[key]
+
+
+def _find(path, name, open_path, file_key):
+    syms = _CACHE.get(file_key)
     if syms is not None and syms._index_memo is not None:    # (a loaded table has no name index
         return syms.find(name)                                # until something asks by name)
     entries, ifuncs = [], set()
