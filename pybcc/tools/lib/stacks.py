@@ -118,7 +118,7 @@ class StackPrinter:
         self.missed_markers = missed_markers
         self.missing = 0
         self.missing_errnos = set()
-        self._kcache = {}
+        self._kcache, self._ucache = {}, {}
         # a stack id names one stack while the map holds it (no stack tool
         # reuses ids): each is read and named once per printer
         self._kstacks, self._ustacks = {}, {}
@@ -171,9 +171,19 @@ class StackPrinter:
         if self.build_ids is not None:
             return [Frame(f[2], self.build_ids.name(f, pid, self.modules, self.offsets), False)
                     for f in frames]
-        from ...symbols.resolver import sym
-        return [Frame(a, sym(a, pid, show_module=self.modules, show_offset=self.offsets), False)
-                for a in frames]
+        return [Frame(a, self._usym(a, pid), False) for a in frames]
+
+    def _usym(self, addr, pid):
+        """A user address's name, once per process (the same frames recur
+        in many stacks of one process)."""
+        name = self._ucache.get((pid, addr))
+        if name is None:
+            from ...symbols.resolver import sym
+            if len(self._ucache) >= 65536:   # a long streaming run (trace -U)
+                self._ucache.clear()
+            name = self._ucache[pid, addr] = sym(addr, pid, show_module=self.modules,
+                                                 show_offset=self.offsets)
+        return name
 
     def stack(self, comm, pid, user_id, kernel_id, value, sym_pid=None, first_ip=0, fields=None):
         """The Stack of one map entry; ``sym_pid``: the process whose symbols
