@@ -85,11 +85,13 @@ def find_binary(args):
         candidates = [args.binary]
     else:
         try:
-            candidates = [os.readlink(f"/proc/{args.pid}/exe")]
+            exe = os.readlink(f"/proc/{args.pid}/exe")
         except OSError as e:
             fail(f"{e}. Is the process (pid={args.pid}) running?")
-        candidates += [resolve_module(lib, args.pid) for lib in ("c", "pthread")]
-    for path in filter(None, candidates):
+        candidates = _program_and_libraries(exe, args.pid)
+    first = None
+    for path in candidates:
+        first = first or path
         try:
             # each name's records only: the whole table of a large program
             # (python3: 0.3 s) is not needed to know it defines them
@@ -101,8 +103,17 @@ def find_binary(args):
         if args.binary:
             fail(f"deadlock: {path} has no symbol {missing[0]}. Is --binary argument "
                  f"missing or wrong?", code=2)
-    fail(f"deadlock: no symbol {wanted[0]} in {candidates[0]} or its libc; give --binary",
-         code=2)
+    fail(f"deadlock: no symbol {wanted[0]} in {first} or its libc; give --binary", code=2)
+
+
+def _program_and_libraries(exe, pid):
+    """The program, then its libc and libpthread, each looked up only when
+    the one before lacks the names."""
+    yield exe
+    for lib in ("c", "pthread"):
+        path = resolve_module(lib, pid)
+        if path:
+            yield path
 
 
 class DataSymbols:
