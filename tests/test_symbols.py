@@ -312,6 +312,18 @@ def test_parse_maps():
     assert procmaps.is_file_backed(m[0]) and not procmaps.is_file_backed(m[2])
 
 
+def test_lazy_maps_parse_as_parse_maps():
+    """LazyMaps (the resolver's, parsed line by line when asked) gives the
+    mappings parse_maps gives, for this process and a deleted-file line."""
+    text = open("/proc/self/maps").read() + \
+        "7f0000000000-7f0000001000 r-xp 00001000 08:01 42   /tmp/gone (deleted)\n"
+    lazy = procmaps.LazyMaps(text)
+    full = procmaps.parse_maps(text)
+    assert lazy.starts == [m.start for m in full]
+    assert list(lazy) == full and lazy[len(full) - 1].deleted
+    assert procmaps.read_maps_lazily(os.getpid())[0] == procmaps.read_maps(os.getpid())[0]
+
+
 def test_perf_map(tmp_path):
     f = tmp_path / "perf-1.map"
     f.write_text("1000 20 jit_one\n0x2000 10 LazyCompile:*foo bar.js:1\nbogus\n")
