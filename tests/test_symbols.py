@@ -11,6 +11,7 @@ import pytest
 from pybcc import symbols as S
 from pybcc.errors import BPFError
 from pybcc.symbols import debuginfo, elfsyms, kallsyms, libpath, perfmap, procmaps, resolver
+from pybcc.symbols.preadarray import PreadArray
 
 HAVE_GCC = shutil.which("gcc") is not None
 HAVE_GXX = shutil.which("g++") is not None
@@ -168,8 +169,8 @@ def test_kallsyms_memo_answers_as_the_file(tmp_path, monkeypatch, capfd):
     assert kallsyms_memo.load() is not None           # written by the first reader
     memo = kallsyms.KernelSymbols()
     core = memo._core_table()
-    assert not isinstance(core.text._mm, bytes)       # mapped from the memo file
-    assert core.text._fd is not None                  # its lines read with pread
+    assert core.text.fd is not None                   # the memo file: its lines read
+    assert isinstance(core.addrs, PreadArray)         # and its arrays searched with pread
     data = whole.read_bytes().splitlines()
     sample = data[::max(1, len(data) // 400)] + data[-20:]   # BPF programs are listed last
     for line in sample:
@@ -191,6 +192,31 @@ def test_kallsyms_memo_answers_as_the_file(tmp_path, monkeypatch, capfd):
     assert again.lookup(first.address("schedule"))[0] == "schedule"
     assert kallsyms_memo.load() is not None
     cache._checked.clear()
+
+
+def test_pread_array_searches_as_bisect(tmp_path):
+    """PreadArray.bisect_right answers as bisect over the same values, at
+    and between them, across block boundaries, with duplicates."""
+    import bisect
+    import random
+    from array import array
+    rnd = random.Random(16)
+    for count in (0, 1, 5, PreadArray.BLOCK, PreadArray.BLOCK + 1, 5000):
+        for typecode, top in (("Q", 1 << 64), ("I", 1 << 32)):
+            values = array(typecode, sorted(rnd.randrange(top) for _ in range(count)))
+            if count > 10:
+                values[3:9] = array(typecode, [values[3]] * 6)      # a run of equal values
+            path = tmp_path / f"values-{count}-{typecode}"
+            path.write_bytes(b"head" + values.tobytes())
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                pa = PreadArray(fd, 4, count, typecode)
+                assert len(pa) == count and list(pa[i] for i in range(count)) == list(values)
+                probes = [0, top - 1] + [v + d for v in values[::7] for d in (-1, 0, 1) if 0 <= v + d < top]
+                for x in probes:
+                    assert pa.bisect_right(x) == bisect.bisect_right(values, x), (count, x)
+            finally:
+                os.close(fd)
 
 
 # ---- ELF tables ---------------------------------------------------------------
@@ -284,6 +310,18 @@ def test_parse_maps():
     assert [x.path for x in m] == ["/usr/bin/my prog", "/usr/bin/my prog", "[vdso]", ""]
     assert m[1].deleted and not m[0].deleted and m[1].offset == 0x1000
     assert procmaps.is_file_backed(m[0]) and not procmaps.is_file_backed(m[2])
+
+
+def test_lazy_maps_parse_as_parse_maps():
+    """LazyMaps (the resolver's, parsed line by line when asked) gives the
+    mappings parse_maps gives, for this process and a deleted-file line."""
+    text = open("/proc/self/maps").read() + \
+        "7f0000000000-7f0000001000 r-xp 00001000 08:01 42   /tmp/gone (deleted)\n"
+    lazy = procmaps.LazyMaps(text)
+    full = procmaps.parse_maps(text)
+    assert lazy.starts == [m.start for m in full]
+    assert list(lazy) == full and lazy[len(full) - 1].deleted
+    assert procmaps.read_maps_lazily(os.getpid())[0] == procmaps.read_maps(os.getpid())[0]
 
 
 def test_perf_map(tmp_path):

@@ -6,8 +6,6 @@ xz-compressed MiniDebugInfo in .gnu_debugdata (Fedora). Addresses are the
 file's link-time virtual addresses; the PT_LOAD segments translate them to
 and from file offsets, which is what uprobes and /proc/PID/maps speak.
 """
-import bisect
-import lzma
 import os
 import re
 import stat
@@ -15,6 +13,7 @@ from array import array
 from collections import OrderedDict, namedtuple
 
 from . import debuginfo, elfsyms_memo
+from .preadarray import bisect_right
 from .format import as_str
 from .elf import STB_GLOBAL, STB_WEAK, STT_FUNC, STT_GNU_IFUNC, ElfError, ElfFile, hidden_versions
 
@@ -121,11 +120,12 @@ class ElfSymbols:
             self.elf_type, self.build_id = info["elf_type"], info["build_id"]
             self.loads = [tuple(seg) for seg in info["loads"]]
             self.debug_file = info["debug_file"]
-            if info["stripped"] and not self._same_debug_file(info):
-                return False
+            if not info["stripped"] or self._same_debug_file(info):
+                return True
         except (KeyError, TypeError, ValueError):
-            return False
-        return True
+            pass
+        self._names.close()     # the table is built again
+        return False
 
     def _same_debug_file(self, info):
         """Whether a stripped file's separate debug file is still the one
@@ -176,6 +176,7 @@ class ElfSymbols:
                 pass
         mini = elf.section_data(elf.section(".gnu_debugdata"))
         if mini:
+            import lzma     # (MiniDebugInfo only)
             try:
                 self._collect(ElfFile(lzma.decompress(mini)), entries)
             except (lzma.LZMAError, ElfError):
@@ -202,7 +203,7 @@ class ElfSymbols:
 
     def lookup(self, vaddr):
         """(name, offset into it) of the function containing ``vaddr``, or None."""
-        i = bisect.bisect_right(self._addrs, vaddr) - 1
+        i = bisect_right(self._addrs, vaddr) - 1
         if i < 0:
             return None
         if self._sizes[i] == 0:  # assembly labels often have no size: take the nearest
@@ -280,12 +281,24 @@ def _key(path, open_path):
     return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
 
+_FOUND = {}     # (file key, name) -> Symbol or None, from find()
+
+
 def find(path, name, open_path=None):
     """load(path).find(name) without building the whole table when it is not
     loaded yet: attaching a uprobe to one function of a large binary reads
-    only the symbol records of that name."""
+    only the symbol records of that name. Answers are kept per file and
+    name: a tool asks for one name several times (deadlock: which binary
+    defines it, then each attach), and each ask reads the whole symbol table."""
     name = as_str(name)
-    syms = _CACHE.get(_key(path, open_path))
+    key = (_key(path, open_path), name)
+    if key not in _FOUND:
+        _FOUND[key] = _find(path, name, open_path, key[0])
+    return _FOUND[key]
+
+
+def _find(path, name, open_path, file_key):
+    syms = _CACHE.get(file_key)
     if syms is not None and syms._index_memo is not None:    # (a loaded table has no name index
         return syms.find(name)                                # until something asks by name)
     entries, ifuncs = [], set()

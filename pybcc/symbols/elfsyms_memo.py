@@ -6,8 +6,8 @@ functions) that costs ~0.1 s and several MB of Python strings at every
 start. The table (ElfSymbols._build: sorted addresses, sizes, one name per
 address) depends only on the file, so the first start that builds it also
 writes it to <cache>/elfsyms/<key>, keyed by the file's identity (device,
-inode, size, mtime, ctime), and later starts map that file: a lookup
-touches a few of its pages.
+inode, size, mtime, ctime), and later starts read that file with pread: a
+lookup reads a few values of it.
 
 Layout (native byte order): a 32-byte header (magic, count, length of the
 names, length of a JSON block), the sorted addresses (u64), the sizes (u64),
@@ -17,38 +17,24 @@ separate debug file). It is checked like kallsyms_memo's: a cache entry of
 ours in a private directory, and by its shape; no digest (it is addresses
 and names only, and a digest would mean reading all of it at each start).
 """
-import json
 import os
 import struct
 from array import array
 
 from .. import cache
+from .preadarray import PreadArray, open_memo
 
 _MAGIC = b"PBELFS01"
 _HEADER = struct.Struct("=8sQQQ")
 
 
 class Names:
-    """The i-th name, read from the mapped names block when asked for."""
+    """The i-th name, read from the memo file open as ``fd`` when asked for:
+    ``ends`` (a PreadArray) holds where each name ends in the names block,
+    which starts at ``block_offset``."""
 
-    def __init__(self, ends, block, block_offset=None):
-        self._ends, self._block = ends, block
-        self._block_offset = block_offset     # where the block starts in the file
-        self._fd = None
-
-    def open_file(self, path, size):
-        """Read names from the memo file ``path`` (the mapped one, ``size``
-        bytes) with pread, not through the mapping: each page fault maps
-        the 64 KB around it, so a stack tool's lookups mapped most of a
-        large library's names block into its RSS."""
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except OSError:
-            return
-        if os.fstat(fd).st_size == size and os.pread(fd, len(_MAGIC), 0) == _MAGIC:
-            self._fd = fd
-        else:                   # replaced since it was mapped: keep to the mapping
-            os.close(fd)
+    def __init__(self, ends, fd, block_offset):
+        self._ends, self._fd, self._block_offset = ends, fd, block_offset
 
     def __len__(self):
         return len(self._ends)
@@ -56,12 +42,12 @@ class Names:
     def __getitem__(self, i):
         if i < 0:
             i += len(self._ends)
-        start = self._ends[i - 1] if i else 0
-        if self._fd is not None:
-            raw = os.pread(self._fd, self._ends[i] - start, self._block_offset + start)
-        else:
-            raw = bytes(self._block[start:self._ends[i]])
+        start, end = self._ends.values(i - 1, i + 1) if i else (0, self._ends[i])
+        raw = os.pread(self._fd, end - start, self._block_offset + start)
         return raw.decode("utf-8", "replace")
+
+    def close(self):
+        os.close(self._fd)
 
 
 def entry_name(st):
@@ -77,6 +63,7 @@ def _path(st):
 def stored_file(path):
     """The file the memo at ``path`` was made from (its info block's
     "file"), or None when it does not say or is not a memo."""
+    import json     # (only here: not for every tool that imports the ELF reader)
     try:
         with open(path, "rb") as f:
             head = f.read(_HEADER.size)
@@ -98,41 +85,36 @@ def load(st):
         path = _path(st)
     except OSError:
         return None
-    found = cache.read_mapped(path, _unpack, "an address table")
-    if found is not None:
-        found[2].open_file(path, len(found[2]._block.obj))    # .obj: the whole mapping
-    return found
+    return open_memo(path, _unpack, "an address table")     # (with pread, never mapped)
 
 
-def _unpack(mm):
-    """(addrs, sizes, names, info) laid over the mapped file, or None when
-    its shape is not that of a memo (see the module docstring)."""
-    head = mm[:_HEADER.size]
+def _unpack(fd):
+    """(addrs, sizes, names, info) of the memo file open as ``fd``, or None
+    when its shape is not that of a memo (see the module docstring)."""
+    import json     # (only here: not for every tool that imports the ELF reader)
+    size = os.fstat(fd).st_size
+    head = os.pread(fd, _HEADER.size, 0)
     if len(head) < _HEADER.size or head[:len(_MAGIC)] != _MAGIC:
         return None
     _, count, names_len, info_len = _HEADER.unpack(head)
-    lengths = (8 * count, 8 * count, 4 * count, names_len, info_len)
-    if _HEADER.size + sum(lengths) != len(mm):
+    if _HEADER.size + 20 * count + names_len + info_len != size:
         return None
-    view, pos, parts = memoryview(mm), _HEADER.size, []
-    for n in lengths:
-        parts.append(view[pos:pos + n])
-        pos += n
-    addrs, sizes, ends, names, info = parts
-    ends = ends.cast("I")
+    addrs = PreadArray(fd, _HEADER.size, count, "Q")
+    sizes = PreadArray(fd, _HEADER.size + 8 * count, count, "Q")
+    ends = PreadArray(fd, _HEADER.size + 16 * count, count, "I")
     if count and ends[count - 1] != names_len:
         return None
     try:
-        info = json.loads(bytes(info))
+        info = json.loads(os.pread(fd, info_len, size - info_len))
     except ValueError:
         return None
-    names_offset = _HEADER.size + 20 * count
-    return addrs.cast("Q"), sizes.cast("Q"), Names(ends, names, names_offset), info
+    return addrs, sizes, Names(ends, fd, _HEADER.size + 20 * count), info
 
 
 def store(st, addrs, sizes, names, info):
     """Write the table of the file whose os.stat is ``st``. Failures only
     cost the next start its time."""
+    import json     # (only here: not for every tool that imports the ELF reader)
     try:
         path = _path(st)
         encoded = [n.encode("utf-8", "surrogateescape") for n in names]

@@ -10,7 +10,6 @@ name is found by searching the text (a few milliseconds), which saves the
 ~25 MB a dict of every name would cost.
 Without CAP_SYSLOG every address reads as zero: that is reported, not guessed.
 """
-import bisect
 import re
 from array import array
 from itertools import accumulate, islice
@@ -20,6 +19,7 @@ from ..errors import BPFError, FormatError
 from . import kallsyms_memo
 from .format import as_str, format_symbol
 from .kallsyms_memo import Table, Text
+from .preadarray import bisect_right
 
 KALLSYMS = "/proc/kallsyms"
 _CHUNK = 1 << 20          # parse this many bytes of lines at a time (peak memory)
@@ -91,7 +91,7 @@ def _read_after_core(path):
 
 def _nearest(table, addr):
     """Index of the last symbol at or below addr in table, or -1."""
-    return bisect.bisect_right(table.addrs, addr) - 1
+    return bisect_right(table.addrs, addr) - 1
 
 
 def _entry_at(table, i):

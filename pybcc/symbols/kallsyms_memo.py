@@ -4,8 +4,8 @@ Reading /proc/kallsyms costs ~60 ms of kernel time (the kernel formats 5 MB
 of text on each read) and parsing it ~90 ms and ~25 MB at peak. The core
 kernel's symbols (lines without a "[module]") cannot change until the next
 boot, so the first reader of a boot writes them once, already parsed, to
-<cache>/kallsyms/<boot id>, and later starts map that file: a lookup
-touches a few pages of it instead of the whole table.
+<cache>/kallsyms/<boot id>, and later starts read that file with pread: a
+lookup reads a few values and a line of it instead of the whole table.
 
 Layout (native byte order): a 32-byte header (magic, count, width of the
 address column, length of the text), the sorted addresses (u64 each), the
@@ -23,6 +23,7 @@ import struct
 from array import array
 
 from .. import cache
+from .preadarray import PreadArray, open_memo
 
 _MAGIC = b"PBKSYM01"
 _HEADER = struct.Struct("=8sQQQ")
@@ -43,86 +44,82 @@ def _path():
 
 
 def load():
-    """The memoized core table of this boot, or None when there is none yet."""
+    """The memoized core table of this boot, or None when there is none yet.
+    Read with pread, not mapped (symbols/preadarray.py); the text is mapped
+    only for a search by name (Text)."""
     try:
         path = _path()
     except OSError:
         return None
-    table = cache.read_mapped(path, _unpack, "a symbol table") if path else None
-    if table is not None:
-        table.text.open_file(path)
-    return table
+    return open_memo(path, _unpack, "a symbol table")
 
 
-def _unpack(mm):
-    if len(mm) < _HEADER.size:
+def _unpack(fd):
+    """The Table in the memo file open as ``fd``, or None when its shape is
+    not that of a memo."""
+    size = os.fstat(fd).st_size
+    head = os.pread(fd, _HEADER.size, 0)
+    if len(head) < _HEADER.size:
         return None
-    magic, count, width, text_len = _HEADER.unpack_from(mm)
+    magic, count, width, text_len = _HEADER.unpack(head)
     addrs_end = _HEADER.size + 8 * count
     starts_end = addrs_end + 4 * count
-    if magic != _MAGIC or starts_end + text_len != len(mm) or not 0 < width <= 16:
+    if magic != _MAGIC or starts_end + text_len != size or not 0 < width <= 16:
         return None
-    view = memoryview(mm)
-    return Table(view[_HEADER.size:addrs_end].cast("Q"), view[addrs_end:starts_end].cast("I"),
-                 Text(mm, starts_end), width)
+    return Table(PreadArray(fd, _HEADER.size, count, "Q"), PreadArray(fd, addrs_end, count, "I"),
+                 Text(None, starts_end, fd, size), width)
 
 
 class Text:
-    """Lines of kallsyms text from ``base`` on in a buffer (bytes, or the
-    mapped memo file), with the few bytes methods the reader uses, so the
-    mapped text is never copied."""
+    """Lines of kallsyms text from ``base`` on in a buffer (bytes), or in
+    the memo file open as ``fd`` (``size`` bytes): lines are read from it
+    with pread, and it is mapped only when the text is searched (a name
+    looked up). It has the few bytes methods the reader uses."""
 
-    def __init__(self, mm, base=0):
-        self._mm, self._base = mm, base
-        self._fd = None
+    def __init__(self, data, base=0, fd=None, size=None):
+        self._data, self._base = data, base
+        self.fd = fd
+        self._size = len(data) if size is None else size
 
-    def open_file(self, path):
-        """Read lines from the memo file ``path`` (the mapped one) with
-        pread, not through the mapping: a page fault maps the 64 KB around
-        it, and a stack tool's few hundred lookups mapped the whole 5 MB
-        of text into its RSS."""
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except OSError:
-            return
-        if os.fstat(fd).st_size == len(self._mm) and os.pread(fd, len(_MAGIC), 0) == _MAGIC:
-            self._fd = fd
-        else:                   # replaced since it was mapped: keep to the mapping
-            os.close(fd)
+    def _buf(self):
+        if self._data is None:
+            import mmap
+            self._data = mmap.mmap(self.fd, 0, prot=mmap.PROT_READ)
+        return self._data
 
     def line(self, pos):
         """The line that starts at ``pos``, without its newline."""
-        if self._fd is None:
+        if self.fd is None:
             end = self.find(b"\n", pos)
             return self[pos:end if end >= 0 else len(self)]
         out, at = b"", self._base + pos
         while True:
-            chunk = os.pread(self._fd, 256, at)
+            chunk = os.pread(self.fd, 256, at)
             end = chunk.find(b"\n")
             if end >= 0 or not chunk:
                 return out + (chunk[:end] if end >= 0 else chunk)
             out, at = out + chunk, at + len(chunk)
 
     def __len__(self):
-        return len(self._mm) - self._base
+        return self._size - self._base
 
     def __getitem__(self, i):
         if isinstance(i, slice):
             start, stop, _ = i.indices(len(self))
-            return self._mm[self._base + start:self._base + stop]
-        return self._mm[self._base + i]
+            return self._buf()[self._base + start:self._base + stop]
+        return self._buf()[self._base + i]
 
     def find(self, sub, start=0):
-        pos = self._mm.find(sub, self._base + start)
+        pos = self._buf().find(sub, self._base + start)
         return pos - self._base if pos >= 0 else -1
 
     def startswith(self, prefix, start=0):
         pos = self._base + start
-        return self._mm[pos:pos + len(prefix)] == prefix
+        return self._buf()[pos:pos + len(prefix)] == prefix
 
     def buffer(self):
         """The whole text as a buffer (for re.finditer)."""
-        return memoryview(self._mm)[self._base:]
+        return memoryview(self._buf())[self._base:]
 
 
 def store(table):

@@ -5,10 +5,8 @@ the library that process actually mapped wins; otherwise the dynamic linker's
 cache (/etc/ld.so.cache, read directly: it is what `ldconfig -p` prints)
 decides, restricted to libraries of our own architecture.
 """
-import glob
 import os
 import re
-import shutil
 import struct
 
 from .elf import machine_of
@@ -120,6 +118,7 @@ def find_library(name, pid=None):
         if want(soname) and os.path.exists(path) and machine_of(path) == mine:
             return path
     dirs = [d for d in os.environ.get("LD_LIBRARY_PATH", "").split(":") if d] + _FALLBACK_DIRS
+    import glob     # (these two only where the loader's cache does not know the name)
     for d in dirs:
         for path in sorted(glob.glob(os.path.join(d, "lib*.so*"))):
             if want(os.path.basename(path)) and machine_of(path) == mine:
@@ -132,6 +131,7 @@ def find_binary(name):
     name = as_str(name)
     if "/" in name:
         return name if os.path.isfile(name) else None
+    import shutil   # (it imports bz2 and lzma)
     return shutil.which(name)
 
 

@@ -18,7 +18,7 @@ from .ifunc import implementation_offset
 from .kallsyms import kernel_symbols
 from .libpath import resolve_module
 from .perfmap import PerfMap, perf_map_path
-from .procmaps import is_file_backed, open_path, read_maps, read_memory
+from .procmaps import LazyMaps, is_file_backed, open_path, read_maps_lazily, read_memory
 
 # Reread maps for an address outside every mapping (dlopen since), at most this often.
 MAPS_REFRESH_INTERVAL = 0.5
@@ -49,22 +49,24 @@ class ProcessSymbols:
 
     def __init__(self, pid):
         self.pid = pid
-        self._maps = []
-        self._starts = []
+        self._maps = LazyMaps("")
         self._loaded_at = 0.0
         self._elf = {}          # mapping identity -> ElfSymbols or None (not ELF)
         self._perfmap = None
+        self._perfmap_at = 0.0
         self.refresh()
 
     def refresh(self):
-        """Reread /proc/PID/maps; silently keep the old ones if the process is gone."""
+        """Reread /proc/PID/maps; silently keep the old ones if the process is
+        gone (a failed read counts as a read: a stack tool's report asks for
+        hundreds of addresses of processes that exited, and each miss would
+        otherwise try again)."""
+        self._loaded_at = time.monotonic()
         try:
-            maps = read_maps(self.pid)
+            maps = read_maps_lazily(self.pid)
         except (ProcessLookupError, PermissionError):
             return False
         self._maps = maps
-        self._starts = [m.start for m in maps]
-        self._loaded_at = time.monotonic()
         return True
 
     def mapping(self, addr):
@@ -76,9 +78,10 @@ class ProcessSymbols:
         return m
 
     def _find(self, addr):
-        i = bisect.bisect_right(self._starts, addr) - 1
-        if i >= 0 and addr < self._maps[i].end:
-            return self._maps[i]
+        i = bisect.bisect_right(self._maps.starts, addr) - 1
+        m = self._maps[i] if i >= 0 else None
+        if m is not None and addr < m.end:
+            return m
         return None
 
     def _symbols(self, m):
@@ -99,10 +102,16 @@ class ProcessSymbols:
         return syms
 
     def _perf_map(self):
+        """The JIT's perf map, reread when it changed: checked at most every
+        MAPS_REFRESH_INTERVAL, as the maps are."""
+        now = time.monotonic()
         if self._perfmap is None:
             self._perfmap = PerfMap(perf_map_path(self.pid))
-        else:
+        elif now - self._perfmap_at > MAPS_REFRESH_INTERVAL:
             self._perfmap.reload()
+        else:
+            return self._perfmap
+        self._perfmap_at = now
         return self._perfmap
 
     def resolve(self, addr, demangle=True):

@@ -12,7 +12,6 @@ import sys
 from ..errors import BPFError, NotSupportedError
 from ..kernel import features, tracefs
 from ..output.table import Column, Table, write_json
-from ..symbols import sym
 from .lib.args import add_duration_and_json, pid, tool_parser
 from .lib.containers import ContainerSets
 from .lib.runtime import Tool, stream_events
@@ -108,6 +107,7 @@ def stack(tool, stack_id, kind, pid):
         return ["    [Missed %s Stack]" % kind]
     if stack_id < 0:
         return []
+    from ..symbols import sym     # (the ELF reader: only with -K/-U)
     return ["        %s" % sym(addr, pid, show_module=True, show_offset=True)
             for addr in tool.maps["stacks"].walk(stack_id)]
 

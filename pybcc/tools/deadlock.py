@@ -85,23 +85,35 @@ def find_binary(args):
         candidates = [args.binary]
     else:
         try:
-            candidates = [os.readlink(f"/proc/{args.pid}/exe")]
+            exe = os.readlink(f"/proc/{args.pid}/exe")
         except OSError as e:
             fail(f"{e}. Is the process (pid={args.pid}) running?")
-        candidates += [resolve_module(lib, args.pid) for lib in ("c", "pthread")]
-    for path in filter(None, candidates):
+        candidates = _program_and_libraries(exe, args.pid)
+    first = None
+    for path in candidates:
+        first = first or path
         try:
-            syms = elfsyms.load(path)
+            # each name's records only: the whole table of a large program
+            # (python3: 0.3 s) is not needed to know it defines them
+            missing = [s for s in wanted if elfsyms.find(path, s) is None]
         except (OSError, ValueError) as e:
             fail(f"deadlock: cannot read {path}: {e}", code=2)
-        missing = [s for s in wanted if syms.find(s) is None]
         if not missing:
             return path
         if args.binary:
             fail(f"deadlock: {path} has no symbol {missing[0]}. Is --binary argument "
                  f"missing or wrong?", code=2)
-    fail(f"deadlock: no symbol {wanted[0]} in {candidates[0]} or its libc; give --binary",
-         code=2)
+    fail(f"deadlock: no symbol {wanted[0]} in {first} or its libc; give --binary", code=2)
+
+
+def _program_and_libraries(exe, pid):
+    """The program, then its libc and libpthread, each looked up only when
+    the one before lacks the names."""
+    yield exe
+    for lib in ("c", "pthread"):
+        path = resolve_module(lib, pid)
+        if path:
+            yield path
 
 
 class DataSymbols:
@@ -109,24 +121,36 @@ class DataSymbols:
     mapped by the process, from its symbol table."""
 
     def __init__(self, pid, path):
-        self.objects = []
-        self.bias = None
+        """Where ``path`` is mapped in ``pid`` is read now (the process may
+        exit); its symbols only when a cycle is reported."""
+        self.path = path
+        self.objects = None
+        real = os.path.realpath(path)
         try:
-            with ElfFile.open(path) as elf:
+            self.starts = [m.start - m.offset for m in read_maps(pid)
+                           if m.path and os.path.realpath(m.path) == real]
+        except (OSError, ProcessLookupError):
+            self.starts = []
+        self.bias = None
+
+    def _load(self):
+        self.objects = []
+        if not self.starts:
+            return
+        try:
+            with ElfFile.open(self.path) as elf:
                 for tab in (".symtab", ".dynsym"):
                     for _, name, value, size, _, _, _ in elf.symbols(elf.section(tab),
                                                                      (STT_OBJECT,)):
                         self.objects.append((value, max(size, 1), name.decode(errors="replace")))
                 first = min((s.vaddr - s.offset for s in elf.loads()), default=0)
-            real = os.path.realpath(path)
-            starts = [m.start - m.offset for m in read_maps(pid)
-                      if m.path and os.path.realpath(m.path) == real]
-            if starts:
-                self.bias = min(starts) - first
-        except (OSError, ValueError, ProcessLookupError):
-            pass
+        except (OSError, ValueError):
+            return
+        self.bias = min(self.starts) - first
 
     def name(self, addr):
+        if self.objects is None:
+            self._load()
         if self.bias is None:
             return ""
         vaddr = addr - self.bias

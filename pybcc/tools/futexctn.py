@@ -2,7 +2,6 @@
 import sys
 
 from ..output.histogram import log2_buckets, log2_hist_text
-from ..symbols import sym
 from .lib.args import add_interval_count, add_json, number, pid, positive_int, tool_parser
 from .lib.report import report_loop
 from .lib.runtime import Tool, run_tool, status
@@ -70,6 +69,7 @@ def main(argv=None):
                 return None
             addrs = stacks.walk(key.user_stack_id)[:args.perf_max_stack_depth]
             tgid = key.pid_tgid >> 32
+            from ..symbols import sym     # (the ELF reader: at the report only)
             if args.verbose:
                 return ["#%-2d 0x%016x %s" % (i, a, sym(a, tgid, show_module=True,
                                                           show_offset=True))

@@ -2,17 +2,14 @@
 (bcc's flags and report layout)."""
 import argparse
 import os
-import resource
 import shlex
-import shutil
 import signal
 import sys
 import time
-from datetime import datetime
 
 from ..kernel import tracefs
 from ..output.table import write_json
-from ..symbols import find_library, resolve_module, sym, symbol_cache
+from .. import symbols     # (its modules imported on first use)
 from .lib import stackfile
 from .lib.args import add_duration, non_negative_int, pid, positive_int, tool_parser
 from .lib.procutil import comm_of
@@ -124,6 +121,7 @@ def parse_args(argv):
     if "/" in args.obj and not os.path.exists(args.obj):
         p.error(f"-O: no such file: {args.obj}")
     if args.command is not None:
+        import shutil   # (it imports bz2 and lzma: only for -c)
         argv = shlex.split(args.command)
         if not argv or shutil.which(argv[0]) is None:
             p.error(f"-c: no such command: {argv[0] if argv else repr(args.command)}")
@@ -157,7 +155,7 @@ def start_command(command):
 def attach_user(tool, obj, pid, prefix=""):
     """uprobes on the allocators of ``obj`` (their names with ``prefix``:
     bcc's --symbols-prefix, e.g. je_ for jemalloc's)."""
-    path = find_library(obj, pid) or resolve_module(obj, pid)
+    path = symbols.find_library(obj, pid) or symbols.resolve_module(obj, pid)
     if path is None or not os.path.exists(path):
         fail(f"memleak: can't find the object {obj!r} (-O) to probe", 2)
     for name, optional in USER_ALLOCATORS:
@@ -219,7 +217,7 @@ def combined(tool, args, stack):
 
 def report_text(args, allocs, stacks):
     out = ["[%s] Top %d stacks with outstanding allocations:\n" %
-           (datetime.now().strftime("%H:%M:%S"), args.top)]
+           (time.strftime("%H:%M:%S"), args.top)]
     out += ["\taddr = %x size = %s\n" % a for a in allocs if args.show_allocs]
     for s in stacks:
         if args.combined_only:
@@ -253,6 +251,7 @@ def outstanding_stacks(tool, args, pid, root, kernel):
                 sizes[info.stack_id] = sizes.get(info.stack_id, 0) + info.size
     suffix = "_[k]" if kernel else ""
     stacks = {}
+    sym = symbols.sym
     for stack_id, size in sizes.items():
         names = [sym(a, pid) + suffix for a in tool.maps["stack_traces"].walk(stack_id)]
         line = ";".join([root] + names[::-1])
@@ -309,7 +308,7 @@ def main(argv=None):
     kernel_trace = pid == -1 and args.command is None
     constants = {"trace_all": args.trace, "user_stacks": not kernel_trace,
                  "sample_rate": args.sample_rate, "wa_missing_free": args.wa_missing_free,
-                 "page_size": resource.getpagesize()}
+                 "page_size": os.sysconf("SC_PAGE_SIZE")}
     if args.min_size is not None:
         constants["min_size"] = args.min_size
     if args.max_size is not None:
@@ -348,7 +347,7 @@ def main(argv=None):
 
             def report(json):
                 if not kernel_trace:
-                    symbol_cache(pid).refresh()     # keep the maps of a process that may exit
+                    symbols.symbol_cache(pid).refresh()     # keep the maps of a process that may exit
                     comm[0] = comm_of(pid) or comm[0]
                 if picture and picture.output:      # the file follows each interval
                     picture.write(outstanding_stacks(tool, args, sym_pid, root(), kernel_trace))

@@ -11,10 +11,10 @@ import sys
 
 from .. import symbols
 from ..errors import AttachError, LoadError, NotSupportedError
-from ..kernel import features, tracefs
+from ..kernel import features
 from .lib import stackfile
 from .lib.args import cpu, pid, positive_int, tool_parser
-from .lib.probespec import SpecError, attach_usdt_probe
+from .lib.funcprobes import tracepoints
 from .lib.report import FOREVER, report_loop
 from .lib.runtime import TOOLS_DIR, Tool, fail, run_tool, status
 from .lib.stacks import StackPrinter, by_value, detach, folded_line, folded_stacks
@@ -106,8 +106,7 @@ def attach_probes(tool, kind, library, rx, pid):
     """Attach the counting program everywhere the probe matches; returns how many."""
     matched = 0
     if kind == "t":
-        names = [tp for tp in tracefs.list_tracepoints() if re.match(rx, tp)]
-        for tp in names:
+        for tp in tracepoints(rx):
             tool.attach("count_tracepoint", tp.replace(":", "/"))
             matched += 1
     elif kind == "p" and not library:
@@ -131,12 +130,16 @@ def attach_probes(tool, kind, library, rx, pid):
                 pass
     else:   # USDT: each probe is uprobes at its locations (and its semaphore)
         from .. import usdt
+        from .lib.probespec import SpecError, attach_usdt_probe    # (it imports the compiler)
         for probe in usdt.list_probes(pid if pid else library):
             if not pid and probe.bin_path != library:
                 continue
             if re.match(rx, probe.name):
-                attach_usdt_probe(tool, "count_uprobe", probe.bin_path, probe.provider,
-                                  probe.name, pid or -1)
+                try:
+                    attach_usdt_probe(tool, "count_uprobe", probe.bin_path, probe.provider,
+                                      probe.name, pid or -1)
+                except SpecError as e:
+                    raise AttachError(str(e)) from None
                 matched += 1
     return matched
 
@@ -173,7 +176,7 @@ def main(argv=None):
     with Tool("stackcount", constants) as tool:
         try:
             matched = attach_probes(tool, kind, library, rx, args.pid)
-        except (AttachError, LoadError, OSError, SpecError) as e:
+        except (AttachError, LoadError, OSError) as e:
             fail(str(e))
         if matched == 0:
             fail("No functions matched by pattern %s" % rx, 2)

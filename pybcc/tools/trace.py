@@ -14,7 +14,6 @@ from operator import itemgetter
 
 from ..errors import MapError
 from ..output.table import Column, Table
-from ..symbols import ksym, sym
 from .lib.args import add_duration, pid, positive_int, regex, tool_parser, uid
 from .lib.probespec import (
     GeneratedTool,
@@ -246,8 +245,10 @@ class Probe:
                 elif t == "c":
                     v = chr(v & 0xff)
                 elif t == "K":
+                    from ..symbols import ksym
                     v = ksym(v, show_offset=True)
                 else:   # U
+                    from ..symbols import sym     # (the ELF reader: when %U is asked for)
                     v = sym(v, e.tgid, show_module=True, show_offset=True)
                 values[i] = v
             values = tuple(values)

@@ -115,3 +115,29 @@ def test_offcputime_json_sleeps_of_one_process():
 ])
 def test_offcputime_bad_input_is_one_line(args, message):
     assert_one_line_error(run_tool("offcputime", *args), message)
+
+
+def test_own_program_frames_are_known_by_address(tmp_path, monkeypatch):
+    """A stack taken in offcputime's program starts with that program's own
+    frame; tools/lib/ownprogs.py knows it from the program's JIT images (so
+    the report never reads all of /proc/kallsyms to drop it), and it is the
+    frame kallsyms names bpf_prog_*."""
+    import time
+    from pybcc.symbols import kallsyms
+    from pybcc.tools.lib import offcpu
+    from pybcc.tools.lib.ownprogs import OwnPrograms
+    from pybcc.tools.lib.runtime import Tool
+    monkeypatch.setenv("PYBCC_CACHE_DIR", str(tmp_path))
+    constants, _ = offcpu.thread_constants(offcpu.parse_args([], "offcputime", "", "", "", 1024))
+    constants.update(user_stacks=False, kernel_stacks=True)
+    with Tool("offcputime", constants) as tool:
+        tool.attach_first("switch_btf", "switch_raw")
+        time.sleep(0.3)
+        ids = {k.target.kernel_stack_id for k in tool.maps["counts"].keys()}
+        firsts = [a[0] for a in map(tool.maps["stack_traces"].walk, ids) if a]
+        assert firsts, "no kernel stack recorded"
+        hit = kallsyms.KernelSymbols().lookup(firsts[0])
+        if not hit or not hit[0].startswith("bpf_prog_"):
+            pytest.skip("kallsyms lists no BPF programs here (net.core.bpf_jit_kallsyms)")
+        own = OwnPrograms()
+        assert [hex(a) for a in firsts if a not in own] == []

@@ -12,7 +12,9 @@ import sys
 from collections import namedtuple
 
 from ...output.table import write_json
-from ...symbols import format_symbol, ksym, load_elf, resolve_module, sym
+# symbols' modules are imported when a stack is named: a tool with kernel
+# stacks only never loads the ELF reader (and lzma, json, shutil with it)
+from ... import symbols
 from .runtime import sleep, status, take_interrupts
 
 # (bpf_trampoline_: 5.10's fentry stacks keep the trampoline's frame; newer
@@ -39,11 +41,11 @@ class BuildIdSymbols:
         ValueError naming one that is missing or has no build id."""
         self.files = {}
         for name in names:
-            path = resolve_module(name)
+            path = symbols.resolve_module(name)
             if path is None or not os.path.isfile(path):
                 raise ValueError(f"no such binary or library: {name}")
             try:
-                build_id = load_elf(path).build_id
+                build_id = symbols.load_elf(path).build_id
             except (OSError, ValueError) as e:      # ElfError is a ValueError
                 raise ValueError(f"{path}: {e}") from None
             if not build_id:
@@ -55,14 +57,14 @@ class BuildIdSymbols:
         named from the process, as a plain stack's."""
         status, build_id, value = frame
         if status == self.IP:
-            return sym(value, pid, show_module=modules, show_offset=offsets)
+            return symbols.sym(value, pid, show_module=modules, show_offset=offsets)
         path = self.files.get(build_id) if status == self.VALID else None
         if path is None:
-            return format_symbol(None, 0, None, modules, offsets)
-        syms = load_elf(path)
+            return symbols.format_symbol(None, 0, None, modules, offsets)
+        syms = symbols.load_elf(path)
         hit = syms.lookup(syms.offset_to_vaddr(value))
         name, off = hit if hit else (None, 0)
-        return format_symbol(name, off, path, modules, offsets)
+        return symbols.format_symbol(name, off, path, modules, offsets)
 
 
 # address (int), name (str), kernel (bool); a plain namedtuple: typing's
@@ -116,7 +118,11 @@ class StackPrinter:
         self.missed_markers = missed_markers
         self.missing = 0
         self.missing_errnos = set()
-        self._kcache = {}
+        self._kcache, self._ucache = {}, {}
+        # a stack id names one stack while the map holds it (no stack tool
+        # reuses ids): each is read and named once per printer
+        self._kstacks, self._ustacks = {}, {}
+        self._own_programs = None
 
     # --- stack ids → Stack ----------------------------------------------------------
 
@@ -130,6 +136,7 @@ class StackPrinter:
     def ksym(self, addr):
         name = self._kcache.get(addr)
         if name is None:
+            from ...symbols.kallsyms import ksym
             name = self._kcache[addr] = ksym(addr, show_module=self.modules,
                                              show_offset=self.offsets)
         return name
@@ -140,19 +147,43 @@ class StackPrinter:
         addrs = self.stacks.walk(kernel_id)
         if first_ip and (not addrs or addrs[0] != first_ip):
             addrs = [first_ip] + addrs
+        if self.skip_tracing and addrs:
+            addrs = self._without_own_programs(addrs)
         frames = [Frame(a, self.ksym(a), True) for a in addrs]
         if self.skip_tracing:
             while frames and frames[0].name.startswith(TRACING_FRAMES):
                 frames.pop(0)
         return frames
 
+    def _without_own_programs(self, addrs):
+        """``addrs`` without its innermost frames in our own BPF programs
+        (tracing frames, dropped anyway), so that they are never named."""
+        if self._own_programs is None:
+            from .ownprogs import OwnPrograms
+            self._own_programs = OwnPrograms()
+        skip = 0
+        while skip < len(addrs) and addrs[skip] in self._own_programs:
+            skip += 1
+        return addrs[skip:] if skip else addrs
+
     def user_frames(self, user_id, pid):
         frames = self.user_map.walk(user_id)
         if self.build_ids is not None:
             return [Frame(f[2], self.build_ids.name(f, pid, self.modules, self.offsets), False)
                     for f in frames]
-        return [Frame(a, sym(a, pid, show_module=self.modules, show_offset=self.offsets), False)
-                for a in frames]
+        return [Frame(a, self._usym(a, pid), False) for a in frames]
+
+    def _usym(self, addr, pid):
+        """A user address's name, once per process (the same frames recur
+        in many stacks of one process)."""
+        name = self._ucache.get((pid, addr))
+        if name is None:
+            from ...symbols.resolver import sym
+            if len(self._ucache) >= 65536:   # a long streaming run (trace -U)
+                self._ucache.clear()
+            name = self._ucache[pid, addr] = sym(addr, pid, show_module=self.modules,
+                                                 show_offset=self.offsets)
+        return name
 
     def stack(self, comm, pid, user_id, kernel_id, value, sym_pid=None, first_ip=0, fields=None):
         """The Stack of one map entry; ``sym_pid``: the process whose symbols
@@ -164,9 +195,16 @@ class StackPrinter:
             missed.append("kernel")
         if self.user and self._note(user_id):
             missed.append("user")
-        kernel = self.kernel_frames(kernel_id, first_ip) if self.kernel and kernel_id >= 0 else None
-        user = self.user_frames(user_id, pid if sym_pid is None else sym_pid) \
-            if self.user and user_id >= 0 else None
+        kernel = user = None
+        if self.kernel and kernel_id >= 0:
+            kernel = self._kstacks.get((kernel_id, first_ip))
+            if kernel is None:
+                kernel = self._kstacks[kernel_id, first_ip] = self.kernel_frames(kernel_id, first_ip)
+        if self.user and user_id >= 0:
+            sym_pid = pid if sym_pid is None else sym_pid
+            user = self._ustacks.get((user_id, sym_pid))
+            if user is None:
+                user = self._ustacks[user_id, sym_pid] = self.user_frames(user_id, sym_pid)
         return Stack(comm, pid, kernel, user, missed, value, fields)
 
     # --- Stack → text ----------------------------------------------------------------
