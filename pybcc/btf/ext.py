@@ -10,6 +10,7 @@ Names and source lines are offsets into the .BTF string table.
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
 
 from ..errors import FormatError
 from ..record import record
@@ -52,10 +53,13 @@ class CoreRelo(_AtInsn):
 
 
 class BTFExt:
+    """``func_info``, ``line_info``, ``core_relos``: {section name: [records]}
+    (read-only mappings that decode a section's records on first use)."""
+
     def __init__(self):
-        self.func_info: dict[str, list[FuncInfo]] = {}
-        self.line_info: dict[str, list[LineInfo]] = {}
-        self.core_relos: dict[str, list[CoreRelo]] = {}
+        self.func_info = _Groups()
+        self.line_info = _Groups()
+        self.core_relos = _Groups()
 
     @classmethod
     def parse(cls, data, btf):
@@ -100,7 +104,10 @@ class BTFExt:
 
 
 def _parse_block(block, e, min_rec, name, make, out):
-    """One info block: record size, then {sec name, count, records} groups."""
+    """One info block: record size, then {sec name, count, records} groups.
+    The groups' bounds are checked now; their records are decoded when a
+    section's are first asked for (a warm start decodes only those of the
+    programs it loads, and no CO-RE records: their results are remembered)."""
     if len(block) < 4:
         raise FormatError(".BTF.ext info block truncated")
     rec_size = struct.unpack_from(e + "I", block)[0]
@@ -114,10 +121,48 @@ def _parse_block(block, e, min_rec, name, make, out):
         pos += 8
         if pos + count * rec_size > len(block):
             raise FormatError(".BTF.ext info group truncated")
-        recs = out.setdefault(name(sec_off), [])
-        for _ in range(count):
-            recs.append(make(fmt.unpack_from(block, pos)))
-            pos += rec_size
+        out.add(name(sec_off), block, pos, count, rec_size, fmt, make)
+        pos += count * rec_size
+
+
+class _Groups(Mapping):
+    """{section name: [records]} of one info block, each section's records
+    decoded on first use."""
+
+    def __init__(self):
+        self._raw = {}      # name -> [(block, pos, count, rec_size, fmt, make)]
+        self._decoded = {}
+
+    def add(self, sec_name, *group):
+        self._raw.setdefault(sec_name, []).append(group)
+
+    def __getitem__(self, sec_name):
+        recs = self._decoded.get(sec_name)
+        if recs is None:
+            recs = []
+            try:
+                for block, pos, count, rec_size, fmt, make in self._raw[sec_name]:
+                    for _ in range(count):
+                        recs.append(make(fmt.unpack_from(block, pos)))
+                        pos += rec_size
+            except (struct.error, ValueError, IndexError) as e:
+                raise FormatError(f"malformed .BTF.ext: {e}") from None
+            self._decoded[sec_name] = recs
+        return recs
+
+    def count(self, sec_name):
+        """How many records section ``sec_name`` has (without decoding them)."""
+        return sum(g[2] for g in self._raw.get(sec_name, ()))
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def __len__(self):
+        return len(self._raw)
+
+    def has_records(self):
+        """Whether any section has a record (without decoding them)."""
+        return any(self.count(sec_name) for sec_name in self._raw)
 
 
 # --- records for BPF_PROG_LOAD ------------------------------------------------

@@ -171,11 +171,9 @@ class Loader:
         if spec.btf_ext_data and spec.btf is not None:
             from ..btf.ext import BTFExt
             self.ext = BTFExt.parse(spec.btf_ext_data, spec.btf)
-        # our own copies to patch (the spec may serve other loads); built
-        # field by field, which is several times cheaper than copy.copy
-        Insn = asm.Insn
-        self.insns = {name: [Insn(i.code, i.dst, i.src, i.off, i.imm) for i in s.insns]
-                      for name, s in spec.sections.items()}
+        # The spec's instructions, shared: the linker copies what it links,
+        # and CO-RE patches a section only in a copy of its own (_apply_core).
+        self.insns = {name: s.insns for name, s in spec.sections.items()}
         self.linker = None
 
     def run(self, constants, only, keep_going):
@@ -206,14 +204,20 @@ class Loader:
     # --- CO-RE ---------------------------------------------------------------
 
     def _apply_core(self):
-        if self.ext is None or not any(self.ext.core_relos.values()):
+        if self.ext is None or not self.ext.core_relos.has_records():
             return
-        for sec_name, relos in self.ext.core_relos.items():
-            if sec_name not in self.insns or not relos:
+        for sec_name in self.ext.core_relos:
+            if sec_name not in self.insns or not self.ext.core_relos.count(sec_name):
                 continue
+            # our own copy to patch (the spec may serve other loads); built
+            # field by field, which is several times cheaper than copy.copy
+            Insn = asm.Insn
+            self.insns[sec_name] = [Insn(i.code, i.dst, i.src, i.off, i.imm)
+                                    for i in self.insns[sec_name]]
             patches = self.kernel.core_patches(sec_name)
             if patches is None:
                 from ..btf import core    # only when this kernel's answers are not remembered
+                relos = self.ext.core_relos[sec_name]
                 results = core.relocate(self.insns[sec_name], relos, self.spec.btf,
                                         self.kernel.core_targets, section=sec_name)
                 self.kernel.set_core_patches(sec_name, core.patches(results))
