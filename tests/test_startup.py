@@ -77,14 +77,17 @@ def test_warm_start_loads_no_elf_parser_no_openssl_no_kernel_btf(warm_env):
 def test_warm_start_imports_none_of_the_heavy_stdlib(warm_env):
     """What the warm path was cut of stays cut: json (the kernel memo is
     marshal), gettext and locale (argparse's messages), dataclasses, inspect,
-    typing and platform (records and os.uname() instead)."""
+    typing and platform (records and os.uname() instead), contextlib and
+    threading (three links are closed from threads of _thread)."""
     code = ("import sys, pybcc.cli, argparse\n"   # the console script imports pybcc.cli first
             "from pybcc.tools.lib.runtime import Tool\n"
             "argparse.ArgumentParser(description='x').parse_args([])\n"
             "with Tool('runqlat', {}) as t:\n"
-            "    t.attach_first('wakeup_btf', 'wakeup_raw')\n"
+            "    for prog in ('wakeup', 'wakeup_new', 'switch'):\n"
+            "        t.attach_first(prog + '_btf', prog + '_raw')\n"
             "print(sorted(m for m in ('json', 'gettext', 'locale', 'dataclasses', 'inspect',\n"
-            "                         'typing', 'platform', 'base64') if m in sys.modules))\n")
+            "                         'typing', 'platform', 'base64', 'contextlib', 'threading')\n"
+            "             if m in sys.modules))\n")
     # the venv's interpreter, as a user runs it (the test runner's may have
     # imported some of these at its own start)
     out = subprocess.run([warm_start.bl.venv_python(), "-c", code], env=warm_env,
