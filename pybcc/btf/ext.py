@@ -34,14 +34,41 @@ class FuncInfo(_AtInsn):
     name: str = ""
 
 
-@record
-class LineInfo(_AtInsn):
-    file_name: str
-    source: str         # text of the source line, as clang recorded it
-    line: int
-    col: int
-    file_name_off: int = 0   # the raw string offsets, as the kernel wants them
-    line_off: int = 0
+class LineInfo:
+    """A source line's record. Its file name and text are decoded from the
+    BTF string table when first read (only a verifier error shows them):
+    decoding them for every line of every loaded program cost starts ~1 ms."""
+    __slots__ = ("insn_off", "line", "col", "file_name_off", "line_off", "_strings")
+
+    def __init__(self, insn_off, line, col, file_name_off, line_off, strings):
+        self.insn_off = insn_off
+        self.line, self.col = line, col
+        self.file_name_off = file_name_off   # the raw string offsets, as the kernel wants them
+        self.line_off = line_off
+        self._strings = strings
+
+    @property
+    def insn(self):
+        return self.insn_off // 8
+
+    @property
+    def file_name(self):
+        return _string_at(self._strings, self.file_name_off)
+
+    @property
+    def source(self):
+        """Text of the source line, as clang recorded it."""
+        return _string_at(self._strings, self.line_off)
+
+    def __repr__(self):
+        return (f"LineInfo(insn_off={self.insn_off}, file_name={self.file_name!r}, "
+                f"source={self.source!r}, line={self.line}, col={self.col})")
+
+
+def _string_at(strs, off):
+    if off == 0 or off >= len(strs):
+        return ""
+    return strs[off:strs.index(b"\0", off)].decode(errors="replace")
 
 
 @record
@@ -87,15 +114,13 @@ class BTFExt:
         strs = btf._strings
 
         def name(off):
-            if off == 0 or off >= len(strs):
-                return ""
-            return strs[off:strs.index(b"\0", off)].decode(errors="replace")
+            return _string_at(strs, off)
 
         ext = cls()
         for (off, length), min_rec, make, out in (
                 ((fields[0], fields[1]), 8, lambda r: FuncInfo(r[0], r[1], btf[r[1]].name if r[1] < len(btf) else ""),
                  ext.func_info),
-                ((fields[2], fields[3]), 16, lambda r: LineInfo(r[0], name(r[1]), name(r[2]), r[3] >> 10, r[3] & 0x3FF, r[1], r[2]),
+                ((fields[2], fields[3]), 16, lambda r: LineInfo(r[0], r[3] >> 10, r[3] & 0x3FF, r[1], r[2], strs),
                  ext.line_info),
                 (core, 16, lambda r: CoreRelo(r[0], r[1], name(r[2]), r[3], r[2]), ext.core_relos)):
             if length:
