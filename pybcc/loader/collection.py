@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import os
 import struct
+from collections.abc import Mapping
 
 from .. import asm, record
 from ..btf import types as bt
@@ -79,12 +80,11 @@ class Collection:
 
     @property
     def maps(self):
-        """Map objects by name (the global-data maps by section: ".bss", ...)."""
-        from ..maps import open_map
-        for name, fd in self.map_fds.items():
-            if name not in self._maps:
-                self._maps[name] = open_map(fd, self.spec.maps[name])
-        return self._maps
+        """Map objects by name (the global-data maps by section: ".bss", ...),
+        each made when first looked up: a tool reads one or two of its maps,
+        and making a Map builds its key and value codecs from the BTF and
+        imports its class's module (~1 ms a map)."""
+        return _Maps(self)
 
     def __getitem__(self, name):
         return self.maps[name]
@@ -132,6 +132,31 @@ class Collection:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class _Maps(Mapping):
+    """A Collection's maps by name, opened on first lookup (Collection.maps)."""
+
+    def __init__(self, coll):
+        self._coll = coll
+
+    def __getitem__(self, name):
+        coll = self._coll
+        m = coll._maps.get(name)
+        if m is None:
+            fd = coll.map_fds[name]     # KeyError: no such map
+            from ..maps import open_map
+            m = coll._maps[name] = open_map(fd, coll.spec.maps[name])
+        return m
+
+    def __iter__(self):
+        return iter(self._coll.map_fds)
+
+    def __len__(self):
+        return len(self._coll.map_fds)
+
+    def __contains__(self, name):
+        return name in self._coll.map_fds
 
 
 def load(source, *, constants=None, programs=None, pin_root=DEFAULT_PIN_ROOT,
