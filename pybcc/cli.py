@@ -132,6 +132,8 @@ def main(argv=None):
     rc = run_tool(mod.main, rest) or 0
     from .cache_sweep import maybe_sweep
     maybe_sweep()      # the tool has detached: a day's stale memos go now
+    from .record import remember_templates
+    remember_templates()
     # The tool has detached and closed everything. Leave without freeing the
     # parsed kernel BTF object by object (~130k objects: up to 0.6 s of CPU).
     try:

@@ -10,6 +10,9 @@ a few µs each, and ``replace()`` copies one with some fields changed.
 Instances pickle as any plain object does (their ``__dict__``).
 """
 
+import os
+import sys
+
 _MISSING = object()
 
 
@@ -90,17 +93,65 @@ def record(cls=None, *, frozen=False):
 # compiled once per shape -- the number of fields, which have factories,
 # frozen or not -- with placeholder names (_pN parameters, _fN attributes),
 # and each class gets a copy with its own names put in (code.replace).
+#
+# Compiling a shape still costs ~0.2 ms (~14 shapes on a tool's path), so the
+# code of the shapes met is kept in pybcc's cache (marshal, per Python build,
+# as a .pyc keeps a module's), checked against its source before use, and
+# `pybcc TOOL` stores the shapes it compiled when the tool ends
+# (remember_templates).
 _FunctionType = type(_fields)
-_templates = {}
+_templates = None           # {shape: (source, code)}
+_templates_added = False
 
 
 def _compiled(key, src, name):
-    code = _templates.get(key)
-    if code is None:
-        scope = {}
-        exec(compile(src, "<record>", "exec"), scope)
-        code = _templates[key] = scope[name].__code__
+    global _templates_added
+    templates = _templates if _templates is not None else _stored_templates()
+    found = templates.get(key)
+    if found is not None and found[0] == src:
+        return found[1]
+    scope = {}
+    exec(compile(src, "<record>", "exec"), scope)
+    code = scope[name].__code__
+    templates[key] = (src, code)
+    _templates_added = True
     return code
+
+
+def _templates_path():
+    from . import cache
+    try:
+        tag = cache.sha256(sys.version.encode()).hexdigest()[:16]
+        return os.path.join(cache.private_dir("record-code"), f"{tag}.memo")
+    except OSError:
+        return None     # an unusable cache only costs time
+
+
+def _stored_templates():
+    global _templates
+    _templates = {}
+    path = _templates_path()
+    if path:
+        from . import cache
+        stored = cache.read_memo(path)
+        if isinstance(stored, dict):
+            _templates.update(stored)
+    return _templates
+
+
+def remember_templates():
+    """Store the record code compiled in this process for the next one."""
+    global _templates_added
+    if not _templates_added:
+        return
+    _templates_added = False
+    path = _templates_path()
+    if path:
+        from . import cache
+        try:
+            cache.write_memo(path, _templates)
+        except (OSError, ValueError):
+            pass    # an unusable cache only costs time
 
 
 def _init_template(n, factories, frozen):

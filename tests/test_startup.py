@@ -128,3 +128,25 @@ def test_bpf_text_cached_imports_little(root, tmp_path):
                              text=True, cwd=os.path.dirname(BENCH), timeout=300)
         assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["[]"], out.stdout
+
+
+def test_record_code_is_compiled_once_per_cache(tmp_path):
+    """Record classes get their __init__ from a template per shape; a start
+    compiles the shapes its cache does not hold yet, and the next start
+    compiles none (pybcc.record.remember_templates, called by the CLI)."""
+    code = ("import builtins\n"
+            "count, real = [0], builtins.compile\n"
+            "def counting(*a, **kw):\n"
+            "    count[0] += a[1:2] == ('<record>',)\n"
+            "    return real(*a, **kw)\n"
+            "builtins.compile = counting\n"
+            "import pybcc.tools.lib.runtime, pybcc.tools.registry\n"
+            "from pybcc import record\n"
+            "record.remember_templates()\n"
+            "print(count[0])\n")
+    env = dict(os.environ, PYBCC_CACHE_DIR=str(tmp_path))
+    runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                           cwd=os.path.dirname(BENCH), timeout=60) for _ in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr + runs[1].stderr
+    first, second = (int(r.stdout) for r in runs)
+    assert first > 5 and second == 0, (first, second)
