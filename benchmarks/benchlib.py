@@ -103,12 +103,39 @@ class Result:
         return f"Result(ready={self.ready}, cpu={self.cpu}, rss={self.rss_mb}, rc={self.rc}, err={self.error!r})"
 
 
+_PR_SET_PDEATHSIG = 1
+_libc = None
+
+
+def die_with_parent():
+    """A Popen preexec_fn: the child is killed when the benchmark ends, however
+    it ends (an exception, Ctrl-C, SIGKILL). Tools run in their own sessions,
+    so a Ctrl-C at the terminal does not reach them, and a reference tool left
+    running stays attached (a libbpf-tools biolatency was found so)."""
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def popen(argv, preexec_fn=None, **kw):
+    """subprocess.Popen whose child dies with the benchmark (die_with_parent)."""
+    global _libc
+    if _libc is None:    # here: the child must not load a library between fork and exec
+        import ctypes
+        _libc = ctypes.CDLL(None)
+
+    def setup():
+        die_with_parent()
+        if preexec_fn is not None:
+            preexec_fn()
+    return subprocess.Popen(argv, preexec_fn=setup, **kw)
+
+
 class Child:
     """A started process reaped only with wait4, so its rusage is never lost
-    (Popen.poll would reap it and throw the rusage away)."""
+    (Popen.poll would reap it and throw the rusage away). It dies with the
+    benchmark (die_with_parent)."""
 
     def __init__(self, argv, **kw):
-        self.popen = subprocess.Popen(argv, start_new_session=True, **kw)
+        self.popen = popen(argv, start_new_session=True, **kw)
         self.pid = self.popen.pid
         self.status = None
 

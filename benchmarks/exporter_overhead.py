@@ -71,6 +71,8 @@ import threading
 import time
 import urllib.request
 
+import benchlib
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 PY = os.environ.get("PYBCC_PYTHON", sys.executable)
@@ -192,7 +194,7 @@ class Exporter:
     def __init__(self, args=(), repo=REPO):
         self.port = free_port()
         self.err = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen([PY, "-m", "pybcc", "exporter", "--listen",
+        self.proc = benchlib.popen([PY, "-m", "pybcc", "exporter", "--listen",
                                       f"127.0.0.1:{self.port}", *args], cwd=repo,
                                      stdout=subprocess.DEVNULL, stderr=self.err,
                                      start_new_session=True)
@@ -217,7 +219,7 @@ class Exporter:
 
 class LibbpfTools:
     def __init__(self, tools=LIBBPF_TOOLS):
-        self.procs = [subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        self.procs = [benchlib.popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                        start_new_session=True) for argv in tools]
         time.sleep(3)     # they print nothing when attached; they load in well under this
         self.failed = [(a[0], p.stderr.read().decode().strip().splitlines()[-1:])

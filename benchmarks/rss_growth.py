@@ -32,7 +32,7 @@ def rss_kb(pid):
 def start(argv, env, tool):
     """Start the tool; return once it printed its first report."""
     reports = []
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+    p = benchlib.popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
                          cwd="/", start_new_session=True)
 
     def read():     # a report ends with a blank line (histograms) or is one line

@@ -22,6 +22,8 @@ import tempfile
 import threading
 import time
 
+import benchlib
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 EXPORTER_LISTEN = "127.0.0.1:19435"
@@ -52,7 +54,7 @@ class Tool:
         self.lost = 0
         self.err_tail = []
         self.out = open(os.path.join(outdir, f"{self.name}.out"), "w")
-        self.proc = subprocess.Popen(
+        self.proc = benchlib.popen(
             [sys.executable, "-m", "pybcc", *argv], cwd=ROOT, stdout=self.out,
             stderr=subprocess.PIPE, text=True,
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))

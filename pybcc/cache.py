@@ -108,8 +108,7 @@ def kernel_tag():
 
 def write_atomic(path, data, mode=None):
     """Write bytes to path so readers see the old file or the whole new one."""
-    import tempfile     # only when writing: a warm start writes nothing
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+    fd, tmp = _tmp_beside(path)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -117,11 +116,22 @@ def write_atomic(path, data, mode=None):
             os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink(tmp)
         raise
+
+
+def _tmp_beside(path):
+    """(fd, path) of a new temporary file in ``path``'s directory, to be
+    renamed over it (the sweep leaves .tmp- names alone)."""
+    import tempfile     # only when writing: a warm start writes nothing
+    return tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 _sha256_impl = None
@@ -150,16 +160,30 @@ def hexdigest(data):
     return sha256(data).hexdigest()
 
 
-def seal(path):
-    """Record the digest of the cache entry at ``path`` (NAME.sha256)."""
-    with open(path, "rb") as f:
-        write_atomic(path + ".sha256", hexdigest(f.read()).encode())
+# An entry's digest is written before the entry: a reader that found the entry
+# without one took it for a damaged entry and removed it, under its writer
+# (two first runs of one program at once failed so).
+
+def install(done, path):
+    """Move the finished file ``done`` into the cache as the entry ``path``,
+    with the digest that entry_ok() checks."""
+    import shutil
+    fd, tmp = _tmp_beside(path)
+    os.close(fd)
+    try:
+        shutil.move(done, tmp)       # a rename, or a copy from another filesystem
+        with open(tmp, "rb") as f:
+            write_atomic(path + ".sha256", hexdigest(f.read()).encode())
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink(tmp)
+        raise
 
 
 def write_entry(path, data, mode=None):
     """write_atomic, and the digest that entry_ok() checks."""
-    write_atomic(path, data, mode)
     write_atomic(path + ".sha256", hexdigest(data).encode())
+    write_atomic(path, data, mode)
 
 
 def _entry_problem(path, digest=True):

@@ -16,7 +16,14 @@ bytes per entry:
   gone or its identity (the memo's name) changed;
 - object-specs/: the pickled specs of an object, per version of the code
   that pickles them: other versions' are removed once a week old (another
-  installation sharing the cache writes its own again).
+  installation sharing the cache writes its own again);
+- compiled output (objects/, frontend/, kernel-types/, bcc-rewrites/,
+  vmlinux/): removed when not used for 30 days (relatime still updates
+  access times daily), and the least recently used go while all of it
+  takes more than COMPILED_LIMIT. Each distinct program text is a new
+  object of up to ~1 MB: a bcc script that writes a pid into its text
+  makes one per run, and this machine's cache reached 3.3 GB in a day;
+- tmp/: a compile's scratch directory a day old (its process was killed).
 """
 import os
 import time
@@ -26,6 +33,10 @@ from . import cache
 SWEEP_EVERY = 24 * 3600
 OTHER_CODE_AGE = 7 * 24 * 3600
 STAMP = ".swept"     # in the cache root; holds the kernel_tag() of its sweep
+UNUSED_AGE = 30 * 24 * 3600
+COMPILED_LIMIT = 1 << 30      # bytes
+COMPILED_KINDS = ("objects", "frontend", "kernel-types", "bcc-rewrites", "vmlinux")
+SCRATCH_AGE = 24 * 3600
 
 
 def maybe_sweep():
@@ -54,7 +65,7 @@ def maybe_sweep():
 def sweep(top):
     """Remove the stale entries under the cache root ``top``: -> how many."""
     removed = 0
-    for rule in (_per_boot, _kallsyms, _digests, _elfsyms, _object_specs):
+    for rule in (_per_boot, _kallsyms, _digests, _elfsyms, _object_specs, _compiled, _scratch):
         try:
             removed += rule(top)
         except OSError:
@@ -140,4 +151,81 @@ def _object_specs(top):
                     removed += _remove(p)
             except OSError:
                 pass
+    return removed
+
+
+def _compiled(top):
+    """Compiled output not used for UNUSED_AGE, then the least recently used
+    while the rest takes more than COMPILED_LIMIT."""
+    units = [u for kind in COMPILED_KINDS for u in _units(os.path.join(top, kind))]
+    units.sort(key=lambda u: u[0])                   # least recently used first
+    total, old = sum(size for _, size, _ in units), time.time() - UNUSED_AGE
+    removed = 0
+    for used, size, paths in units:
+        if used >= old and total <= COMPILED_LIMIT:
+            break
+        removed += sum(_remove_path(p) for p in paths)
+        total -= size
+    return removed
+
+
+def _units(d):
+    """(last use, bytes, paths) of what is cached together in ``d``: a
+    subdirectory, or the files named by one key (KEY.o, KEY.json, their
+    digests). Temporary files of writes under way are left alone."""
+    groups = {}
+    for e in _scandir(d):
+        if e.name.startswith(".tmp-"):
+            continue
+        if e.is_dir(follow_symlinks=False):
+            groups[e.path] = [*_scandir(e.path), e]       # its files, then itself
+        else:
+            groups.setdefault(e.name.split(".")[0], []).append(e)
+    units = []
+    for entries in groups.values():
+        used, size = 0, 0
+        for e in entries:
+            if e.is_dir(follow_symlinks=False):
+                continue        # listing it (just now) counts as its use
+            try:
+                st = e.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            used = max(used, st.st_atime, st.st_mtime)
+            size += st.st_size
+        units.append((used, size, [e.path for e in entries]))
+    return units
+
+
+def _scandir(d):
+    try:
+        with os.scandir(d) as it:
+            return list(it)
+    except OSError:
+        return []
+
+
+def _remove_path(path):
+    """Remove a file, or an emptied directory (its files are listed before it)."""
+    try:
+        if os.path.isdir(path):
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+        return 1
+    except OSError:
+        return 0
+
+
+def _scratch(top):
+    import shutil
+    removed, old = 0, time.time() - SCRATCH_AGE
+    for e in _scandir(os.path.join(top, "tmp")):
+        path = e.path
+        try:
+            if os.lstat(path).st_mtime < old:
+                shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
+                removed += 1
+        except OSError:
+            pass
     return removed

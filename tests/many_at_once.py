@@ -3,9 +3,10 @@ and SIGKILL, and list what of theirs is left in the kernel: programs, links,
 maps, perf events, uprobe/kprobe events, tracefs instances, pinned objects.
 
 Theirs = held by their pids while they ran (bpftool ... show -j lists the
-holders), or named after their pids (tracefs probe events), or created in
-bpffs / tracefs instances while they ran. Other engineers' programs on the
-same machine are left out.
+holders), or named after their pids (tracefs probe events), or pinned in
+bpffs while they held it, or a bpffs / tracefs-instance entry named after
+their pids. Other engineers' programs, pins and instances on the same
+machine are left out.
 """
 import json
 import os
@@ -94,6 +95,21 @@ def snapshot_dirs():
     return out
 
 
+def _theirs(path, ids, pids):
+    """Whether a new bpffs or tracefs-instance entry is the tools': an object
+    pinned there that they held, or a name with one of their pids (or pybcc)
+    in it. Others on the machine pin and make instances meanwhile."""
+    name = os.path.basename(path)
+    if "pybcc" in name or any(str(p) in name for p in pids):
+        return True
+    if path.startswith(BPFFS + "/") and os.path.isfile(path):
+        for kind in ("map", "prog", "link"):
+            obj = bpftool(kind, "show", "pinned", path)
+            if isinstance(obj, dict) and obj.get("id") in ids[kind]:
+                return True
+    return False
+
+
 def start(argv_list, env=None):
     procs = []
     for argv in argv_list:
@@ -152,7 +168,7 @@ def run(argv_list, settle=3.0, env=None, timeout=120):
         left = {k: sorted(v & existing(k)) for k, v in ids.items()}
         left = {k: v for k, v in left.items() if v}
         events = probe_events(pids)
-        new_dirs = sorted(snapshot_dirs() - before)
+        new_dirs = sorted(d for d in snapshot_dirs() - before if _theirs(d, ids, pids))
         if (not left and not events and not new_dirs) or time.monotonic() > deadline:
             break
         time.sleep(0.5)

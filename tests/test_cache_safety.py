@@ -179,3 +179,29 @@ def test_frontend_pch_is_sealed(cache_dir, tmp_path, capfd, damage):
     st = os.stat(path)
     assert st.st_uid == os.geteuid() and not st.st_mode & 0o077
     assert len(open(path, "rb").read()) == len(good)
+
+
+@pytest.mark.parametrize("how", ["write_entry", "install"])
+def test_a_reader_between_the_writes_of_an_entry_removes_nothing(cache_dir, tmp_path,
+                                                                 monkeypatch, capfd, how):
+    """Another process that checks an entry while it is being written (after
+    the first of its two files) finds nothing yet; it used to find the entry
+    without its digest, remove it as damaged, and fail its writer (two first
+    runs of one program at once)."""
+    path = os.path.join(cache.private_dir("objects"), "k.o")
+    real, looked = cache.write_atomic, []
+
+    def write_then_look(p, data, mode=None):     # the first of the two writes, then a look
+        real(p, data, mode)
+        if not looked:
+            looked.append(cache.entry_ok(path))
+    monkeypatch.setattr(cache, "write_atomic", write_then_look)
+    if how == "write_entry":
+        cache.write_entry(path, b"object")
+    else:
+        done = tmp_path / "out.o"
+        done.write_bytes(b"object")
+        cache.install(str(done), path)
+    assert looked == [False]
+    assert cache.entry_ok(path) and open(path, "rb").read() == b"object"
+    assert "warning" not in capfd.readouterr().err

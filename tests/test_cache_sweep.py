@@ -89,3 +89,41 @@ def test_maybe_sweep_runs_once_a_day_and_at_a_new_boot(cache_dir):
     cache_sweep.maybe_sweep()
     assert not os.path.exists(third)
     assert stamp.read_text() == tag
+
+
+def _age(path, days):
+    t = time.time() - days * 24 * 3600
+    os.utime(path, (t, t))
+
+
+def test_sweep_removes_unused_compiled_output_then_the_least_recently_used(cache_dir,
+                                                                           monkeypatch):
+    """Compiled objects, front-end output and per-program headers not used for
+    30 days go; then, while the rest is over COMPILED_LIMIT, the least
+    recently used; a killed compile's day-old scratch directory goes."""
+    def obj(key, days, size=1000):
+        paths = [_entry("objects", f"{key}.o", b"o" * size), _entry("objects", f"{key}.json")]
+        for p in paths + [p + ".sha256" for p in paths]:
+            _age(p, days)
+        return paths
+
+    unused = obj("a" * 64, 31)
+    older, newer = obj("b" * 64, 3), obj("c" * 64, 1)
+    header = _entry(os.path.join("kernel-types", "d" * 32), "vmlinux.h", b"h" * 1000)
+    for p in (header, header + ".sha256", os.path.dirname(header)):
+        _age(p, 40)
+    pch = _entry("frontend", "e" * 64 + ".pch", b"p" * 1000)
+    scratch = cache.private_dir("tmp", "cc-killed")
+    open(os.path.join(scratch, "prog.c"), "w").close()
+    _age(scratch, 2)
+    compiling = cache.private_dir("tmp", "cc-now")
+
+    cache_sweep.sweep(str(cache_dir))
+    assert [p for p in unused + [header, os.path.dirname(header), scratch] if os.path.exists(p)] == []
+    assert all(map(os.path.exists, older + newer + [pch, compiling]))
+
+    # over the limit: the least recently used go first, until it is met
+    monkeypatch.setattr(cache_sweep, "COMPILED_LIMIT", 2500)
+    cache_sweep.sweep(str(cache_dir))
+    assert not any(map(os.path.exists, older))
+    assert all(map(os.path.exists, newer + [pch]))

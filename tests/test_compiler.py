@@ -574,15 +574,6 @@ def test_target_arch_names():
         discover.Compiler("clang", ("clang",), "/usr/bin/clang", "16.0.0"))
 
 
-def test_prune_removes_old_objects(clang):
-    from pybcc.compiler import prune
-    obj = bpf_compile("int old_one;\n", vmlinux=False, compiler=clang)
-    keep = bpf_compile("int new_one;\n", vmlinux=False, compiler=clang)
-    os.utime(obj, (1, 1))
-    assert prune(30) >= 1
-    assert not os.path.exists(obj) and os.path.exists(keep)
-
-
 @pytest.mark.parametrize("which", ["clang", "zig"])
 def test_errno_headers_without_kernel_headers(which, request):
     comp = request.getfixturevalue(which)

@@ -372,6 +372,25 @@ def test_percpu_ctypes_mode():
         assert [v.value for v in m[0]] == list(range(n)) and m.sum(0) == sum(range(n))
 
 
+@pytest.mark.parametrize("batched", [True, False])
+def test_percpu_array_bytes(batched):
+    """array_bytes(): an array's values undecoded, in the kernel's layout (a
+    stride of 8 per CPU), in one batched read or, where the kernel has none
+    for arrays (before 5.7), a lookup per element."""
+    from pybcc.kernel.uapi import Cmd
+    n = num_possible_cpus()
+    with make(MapType.PERCPU_ARRAY, value_size=4, max_entries=3) as m:
+        m[1] = list(range(1, n + 1))
+        m[2] = 7
+        if not batched:
+            m._batch_support = {Cmd.MAP_LOOKUP_BATCH: False}
+        count, buf = m.array_bytes()
+        assert count == 3
+        words = struct.unpack_from(f"<{3 * n}Q", buf.raw)   # 4-byte values, 8-byte strides
+        assert [words[i * n:(i + 1) * n] for i in range(3)] == \
+            [(0,) * n, tuple(range(1, n + 1)), (7,) * n]
+
+
 def test_lpm_trie():
     with make(MapType.LPM_TRIE, key_size=8, value_size=4, max_entries=16,
               flags=BPF_F_NO_PREALLOC) as m:

@@ -11,6 +11,6 @@ running kernel's vmlinux.h.
 """
 from .build import (base_flags, compile, headers_digest, include_dir,  # noqa: F401
                     line_mapper, target_arch, vmlinux_dir)
-from .cache import cache_root, prune  # noqa: F401
+from .cache import cache_root  # noqa: F401
 from .discover import (Compiler, find_compiler, system_clang,  # noqa: F401
                        ziglang_compiler)

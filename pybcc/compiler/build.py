@@ -230,12 +230,14 @@ def compile(source, cflags=(), include_dirs=(), *, filename=None, line_map=None,
     meta = os.path.join(objdir, key + ".json")
     if use_cache and _hit(obj, meta):
         return obj
-    if program:
-        deps = _run_program(comp, flags, vmdir, body, display, line_map, obj, pch,
-                            program.header_dirs)
-    else:
-        deps = _run_pch(comp, flags, vmdir, body, display, line_map, obj, pch)
-    _cache.seal(obj)
+    with cache_tmpdir() as tmp:
+        out = os.path.join(tmp, "out.o")
+        if program:
+            deps = _run_program(comp, flags, vmdir, body, display, line_map, out, pch,
+                                program.header_dirs)
+        else:
+            deps = _run_pch(comp, flags, vmdir, body, display, line_map, out, pch)
+        _cache.install(out, obj)
     cache.write_json(meta, {"display": display, "compiler": comp.identity,
                             "deps": [[p, *_stamp(p), _sha(p)] for p in deps]})
     return obj

@@ -113,8 +113,7 @@ def _pch(comp, flags, vmdir, header):
         if r.returncode != 0:
             raise RuntimeError(f"precompiling {header} failed:\n{r.stderr[-3000:]}")
         os.chmod(out, 0o600)
-        os.replace(out, path)
-    cache.seal(path)
+        cache.install(out, path)
     return path
 
 
