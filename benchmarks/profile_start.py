@@ -130,6 +130,7 @@ stamps = [("interpreter+site", now())]
 import signal, threading
 tool = sys.argv[1]; argv = sys.argv[2:]
 import pybcc.cli as cli
+getattr(cli, "_use_record_code", lambda: None)()     # as the CLI does first
 stamps.append(("import pybcc.cli (+argparse, re)", now()))
 from pybcc.tools import registry
 module, rest = registry.command(tool, argv)
@@ -174,8 +175,7 @@ try:
 except SystemExit:
     pass
 stamps.append(("end (after SIGINT, report)", now()))
-from pybcc import record
-getattr(record, "remember_templates", lambda: None)()     # as the CLI does when a tool ends
+getattr(cli, "remember_record_code", lambda: None)()     # as the CLI does when a tool ends
 sys.stdout = real
 import json
 out = {}

@@ -10,9 +10,6 @@ a few µs each, and ``replace()`` copies one with some fields changed.
 Instances pickle as any plain object does (their ``__dict__``).
 """
 
-import os
-import sys
-
 _MISSING = object()
 
 
@@ -94,64 +91,43 @@ def record(cls=None, *, frozen=False):
 # frozen or not -- with placeholder names (_pN parameters, _fN attributes),
 # and each class gets a copy with its own names put in (code.replace).
 #
-# Compiling a shape still costs ~0.2 ms (~14 shapes on a tool's path), so the
-# code of the shapes met is kept in pybcc's cache (marshal, per Python build,
-# as a .pyc keeps a module's), checked against its source before use, and
-# `pybcc TOOL` stores the shapes it compiled when the tool ends
-# (remember_templates).
+# Compiling a shape still costs ~0.2 ms (~14 shapes on a tool's path), so
+# `pybcc TOOL` keeps the code of the shapes met in pybcc's cache (marshal, per
+# Python build, as a .pyc keeps a module's; pybcc/cli.py reads and stores it,
+# this layer is below the cache's) and hands it here with use_templates();
+# each is checked against its source before use.
 _FunctionType = type(_fields)
-_templates = None           # {shape: (source, code)}
+_templates = {}             # {shape: (source, code)}
 _templates_added = False
 
 
 def _compiled(key, src, name):
     global _templates_added
-    templates = _templates if _templates is not None else _stored_templates()
-    found = templates.get(key)
+    found = _templates.get(key)
     if found is not None and found[0] == src:
         return found[1]
     scope = {}
     exec(compile(src, "<record>", "exec"), scope)
     code = scope[name].__code__
-    templates[key] = (src, code)
+    _templates[key] = (src, code)
     _templates_added = True
     return code
 
 
-def _templates_path():
-    from . import cache
-    try:
-        tag = cache.sha256(sys.version.encode()).hexdigest()[:16]
-        return os.path.join(cache.private_dir("record-code"), f"{tag}.memo")
-    except OSError:
-        return None     # an unusable cache only costs time
+def use_templates(stored):
+    """Take record code compiled by an earlier process ({shape: (source, code)})."""
+    if isinstance(stored, dict):
+        for key, value in stored.items():
+            _templates.setdefault(key, value)
 
 
-def _stored_templates():
-    global _templates
-    _templates = {}
-    path = _templates_path()
-    if path:
-        from . import cache
-        stored = cache.read_memo(path)
-        if isinstance(stored, dict):
-            _templates.update(stored)
-    return _templates
-
-
-def remember_templates():
-    """Store the record code compiled in this process for the next one."""
+def new_templates():
+    """All the record code known, if this process compiled any (to store), else None."""
     global _templates_added
     if not _templates_added:
-        return
+        return None
     _templates_added = False
-    path = _templates_path()
-    if path:
-        from . import cache
-        try:
-            cache.write_memo(path, _templates)
-        except (OSError, ValueError):
-            pass    # an unusable cache only costs time
+    return dict(_templates)
 
 
 def _init_template(n, factories, frozen):

@@ -133,16 +133,17 @@ def test_bpf_text_cached_imports_little(root, tmp_path):
 def test_record_code_is_compiled_once_per_cache(tmp_path):
     """Record classes get their __init__ from a template per shape; a start
     compiles the shapes its cache does not hold yet, and the next start
-    compiles none (pybcc.record.remember_templates, called by the CLI)."""
+    compiles none (kept by pybcc/cli.py: remember_record_code)."""
     code = ("import builtins\n"
             "count, real = [0], builtins.compile\n"
             "def counting(*a, **kw):\n"
             "    count[0] += a[1:2] == ('<record>',)\n"
             "    return real(*a, **kw)\n"
             "builtins.compile = counting\n"
+            "import pybcc.cli as cli\n"
+            "cli._use_record_code()\n"       # as `pybcc TOOL` does first
             "import pybcc.tools.lib.runtime, pybcc.tools.registry\n"
-            "from pybcc import record\n"
-            "record.remember_templates()\n"
+            "cli.remember_record_code()\n"   # and when the tool ends
             "print(count[0])\n")
     env = dict(os.environ, PYBCC_CACHE_DIR=str(tmp_path))
     runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
