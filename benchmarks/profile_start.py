@@ -117,6 +117,104 @@ json.dump({"marks": marks, "acc": acc}, open(out, "w"))
 """
 
 
+# --- warm phases as installed: user and sys CPU per phase -------------------------
+# Run by the venv's interpreter (benchlib.installed: the real interpreter, a
+# non-editable install), stamped with getrusage (user and sys apart: map
+# creation and the verifier are sys time) at each phase's end.
+WARM_PHASES_CHILD = r"""
+import os, sys, time
+import resource
+def now():
+    r = resource.getrusage(resource.RUSAGE_SELF); return (r.ru_utime, r.ru_stime)
+stamps = [("interpreter+site", now())]
+import signal, threading
+tool = sys.argv[1]; argv = sys.argv[2:]
+import pybcc.cli as cli
+getattr(cli, "_use_record_code", lambda: None)()     # as the CLI does first
+stamps.append(("import pybcc.cli (+argparse, re)", now()))
+from pybcc.tools import registry
+module, rest = registry.command(tool, argv)
+import importlib
+mod = importlib.import_module("pybcc.tools." + module)
+stamps.append(("import tool module (+runtime, loader, ...)", now()))
+from pybcc.tools.lib import runtime
+from pybcc import loader
+import argparse
+acc = {}
+def wrap(obj, name, label):
+    fn = getattr(obj, name)
+    def w(*a, **k):
+        t0 = now()
+        try: return fn(*a, **k)
+        finally:
+            t1 = now(); e = acc.setdefault(label, [0, 0, 0])
+            e[0] += t1[0]-t0[0]; e[1] += t1[1]-t0[1]; e[2] += 1
+    setattr(obj, name, w)
+wrap(argparse.ArgumentParser, "parse_args", "argparse parse_args")
+wrap(loader.collection.Loader, "_create_maps", "maps (create)")
+wrap(loader.collection.Loader, "_load_btf", "BTF load")
+wrap(loader.collection.Loader, "__init__", "Loader() (BTF.ext index)")
+wrap(loader.collection, "load_spec", "object spec (memo read)")
+wrap(loader.collection.Loader, "_apply_core", "CO-RE (memo)")
+wrap(loader.collection.Loader, "_prog_load", "prog load (verifier)")
+wrap(runtime.Tool, "__init__", "Tool() total")
+wrap(runtime.Tool, "attach", "attach total (load+attach)")
+class Watch:
+    armed = False
+    def write(self, s):
+        if not self.armed and s.strip():
+            self.armed = True
+            stamps.append(("until first output (ready)", now()))
+            threading.Timer(0.05, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        return len(s)
+    def flush(self): pass
+real = sys.stdout
+sys.stdout = Watch()
+try:
+    runtime.run_tool(mod.main, rest)
+except SystemExit:
+    pass
+stamps.append(("end (after SIGINT, report)", now()))
+getattr(cli, "remember_record_code", lambda: None)()     # as the CLI does when a tool ends
+sys.stdout = real
+import json
+out = {}
+prev = (0, 0)
+for label, (u, s) in stamps:
+    out[label] = (u - prev[0], s - prev[1]); prev = (u, s)
+for label, (u, s, n) in acc.items():
+    out["  " + label] = (u, s)
+out["total"] = prev
+print(json.dumps(out))
+"""
+
+
+def warm_phases(tools, runs):
+    """Medians over ``runs`` warm starts of each tool: {tool: {phase: (user, sys) ms}}."""
+    import json
+    import statistics
+    sys.path.insert(0, HERE)
+    import benchlib
+    py = benchlib.venv_python()
+    out = {}
+    for tool in tools:
+        cache = tempfile.mkdtemp(prefix="pybcc-prof-cache-")
+        env = dict(os.environ, PYBCC_CACHE_DIR=cache)
+        argv = [py, "-c", WARM_PHASES_CHILD, tool]
+        subprocess.run(argv, env=env, cwd="/", capture_output=True)     # fills the caches
+        got = []
+        for _ in range(runs):
+            p = subprocess.run(argv, env=env, cwd="/", capture_output=True, text=True)
+            lines = p.stdout.strip().splitlines()
+            if p.returncode == 0 and lines:
+                got.append(json.loads(lines[-1]))
+        shutil.rmtree(cache, ignore_errors=True)
+        if got:
+            out[tool] = {k: tuple(round(1000 * statistics.median(g[k][i] for g in got if k in g), 1)
+                                  for i in (0, 1)) for k in got[0]}
+    return out
+
+
 def phases(tool, cold):
     import json
     cache = tempfile.mkdtemp(prefix="pybcc-prof-cache-")
@@ -170,7 +268,16 @@ def main():
     ap.add_argument("--cold", action="store_true")
     ap.add_argument("--top", type=int, default=20)
     ap.add_argument("--cprofile", action="store_true", help="also run under cProfile (inflates Python time)")
+    ap.add_argument("--warm-phases", type=int, metavar="RUNS",
+                    help="instead: user/sys ms per phase of a warm start as installed (the venv of "
+                         "benchlib.installed), medians of RUNS; TOOL may be a comma-separated list")
     args = ap.parse_args()
+    if args.warm_phases:
+        for tool, rows in warm_phases(args.tool.split(","), args.warm_phases).items():
+            print(f"{tool}: warm start, median of {args.warm_phases} (user ms, sys ms)")
+            for phase, (user, system) in rows.items():
+                print(f"  {phase:47} {user:7.1f} {system:7.1f}")
+        return
     print(phases(args.tool, args.cold))
     if not args.cprofile:
         return

@@ -12,9 +12,12 @@ not editable, no checkout on sys.path), under the interpreter itself (not
 a wrapper such as pyenv's shim). That venv's bare interpreter (`python3 -c
 pass`) is measured too: on a loaded machine every CPU figure is inflated,
 that one included.
-"norm" is a CPU time divided by libbpf-tools' execsnoop's median in the same
-run: that ratio is what tests/test_startup.py compares with the figures
-committed in benchmarks/warm_start.json.
+"norm" is a CPU time divided by libbpf-tools' execsnoop's median, measured
+beside each tool (one reference run per rep: over a run of 100 tools the
+load drifts, and a reference measured once at the start made later tools'
+norms look better or worse than they were): that ratio is what
+tests/test_startup.py compares with the figures committed in
+benchmarks/warm_start.json.
 """
 import glob
 import json
@@ -70,6 +73,8 @@ def target_pid():
         atexit.register(_target.kill)
     return str(_target.pid)
 REFERENCE = "execsnoop"
+REFERENCE_PATH = f"/usr/sbin/{REFERENCE}"
+SAME_MINUTES_REF = "reference"      # label of the reference runs made beside each tool
 
 
 # Never started by the benchmark: they change the machine for everyone (not
@@ -193,6 +198,10 @@ def run(reps, log, tools=None):
                     by_label.setdefault(label, []).append(r)
                     log(f"  warm {tool:14} {label:13} rep {rep + 1}: cpu={r.cpu:.3f} "
                         f"rss={r.rss_mb:.1f}MB {r.error or ''}")
+                # the norm's reference, measured in the same minutes as this
+                # tool (the load drifts over a run of 100 tools)
+                if tool != REFERENCE and os.access(REFERENCE_PATH, os.X_OK):
+                    by_label.setdefault(SAME_MINUTES_REF, []).append(measure([REFERENCE_PATH], env))
                 if tool == REFERENCE:
                     results["_bare"]["python3 -c pass"].append(measure_bare(env))
     finally:
@@ -205,13 +214,16 @@ def reference_cpu(results):
 
 
 def norms(results, label="pybcc warm"):
-    """{tool: pybcc warm CPU / libbpf-tools execsnoop CPU} (medians)."""
+    """{tool: pybcc warm CPU / libbpf-tools execsnoop CPU} (medians; the
+    reference's runs made beside that tool where there are some)."""
     ref = reference_cpu(results)
     out = {}
     for tool, by_label in results.items():
         ok = [r.cpu for r in by_label.get(label, []) if r.ready is not None]
-        if ref and ok:
-            out[tool] = round(bl.med(ok) / ref, 2)
+        beside = [r.cpu for r in by_label.get(SAME_MINUTES_REF, []) if r.ready is not None]
+        tool_ref = bl.med(beside) if beside else ref
+        if tool_ref and ok:
+            out[tool] = round(bl.med(ok) / tool_ref, 2)
     return out
 
 

@@ -30,6 +30,36 @@ def _import_argparse():
 argparse = _import_argparse()
 
 
+def _record_code_memo():
+    """Where the record code this Python build compiled is kept (see
+    pybcc/record.py); None when the cache cannot be used."""
+    from . import cache
+    try:
+        tag = cache.sha256(sys.version.encode()).hexdigest()[:16]
+        return os.path.join(cache.private_dir("record-code"), f"{tag}.memo")
+    except OSError:
+        return None
+
+
+def _use_record_code():
+    from . import cache, record
+    path = _record_code_memo()
+    if path:
+        record.use_templates(cache.read_memo(path))
+
+
+def remember_record_code():
+    """Store the record code compiled in this process for the next one."""
+    from . import cache, record
+    found = record.new_templates()
+    path = _record_code_memo() if found else None
+    if path:
+        try:
+            cache.write_memo(path, found)
+        except (OSError, ValueError):
+            pass    # an unusable cache only costs time
+
+
 def _load_command(argv):
     p = argparse.ArgumentParser(prog="pybcc load",
                                 description="Load every program of a BPF object and report each.")
@@ -102,6 +132,7 @@ def _need_privileges(rest):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    _use_record_code()      # before the registry and the tool define their records
     if not argv or argv[0] in ("-h", "--help"):
         from .tools import registry
         print("usage: pybcc TOOL [ARGS] | pybcc run SCRIPT [ARGS] | pybcc load OBJ.o [--attach]\n"
@@ -132,6 +163,7 @@ def main(argv=None):
     rc = run_tool(mod.main, rest) or 0
     from .cache_sweep import maybe_sweep
     maybe_sweep()      # the tool has detached: a day's stale memos go now
+    remember_record_code()
     # The tool has detached and closed everything. Leave without freeing the
     # parsed kernel BTF object by object (~130k objects: up to 0.6 s of CPU).
     try:

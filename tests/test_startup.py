@@ -77,14 +77,17 @@ def test_warm_start_loads_no_elf_parser_no_openssl_no_kernel_btf(warm_env):
 def test_warm_start_imports_none_of_the_heavy_stdlib(warm_env):
     """What the warm path was cut of stays cut: json (the kernel memo is
     marshal), gettext and locale (argparse's messages), dataclasses, inspect,
-    typing and platform (records and os.uname() instead)."""
+    typing and platform (records and os.uname() instead), contextlib and
+    threading (three links are closed from threads of _thread)."""
     code = ("import sys, pybcc.cli, argparse\n"   # the console script imports pybcc.cli first
             "from pybcc.tools.lib.runtime import Tool\n"
             "argparse.ArgumentParser(description='x').parse_args([])\n"
             "with Tool('runqlat', {}) as t:\n"
-            "    t.attach_first('wakeup_btf', 'wakeup_raw')\n"
+            "    for prog in ('wakeup', 'wakeup_new', 'switch'):\n"
+            "        t.attach_first(prog + '_btf', prog + '_raw')\n"
             "print(sorted(m for m in ('json', 'gettext', 'locale', 'dataclasses', 'inspect',\n"
-            "                         'typing', 'platform', 'base64') if m in sys.modules))\n")
+            "                         'typing', 'platform', 'base64', 'contextlib', 'threading')\n"
+            "             if m in sys.modules))\n")
     # the venv's interpreter, as a user runs it (the test runner's may have
     # imported some of these at its own start)
     out = subprocess.run([warm_start.bl.venv_python(), "-c", code], env=warm_env,
@@ -125,3 +128,26 @@ def test_bpf_text_cached_imports_little(root, tmp_path):
                              text=True, cwd=os.path.dirname(BENCH), timeout=300)
         assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["[]"], out.stdout
+
+
+def test_record_code_is_compiled_once_per_cache(tmp_path):
+    """Record classes get their __init__ from a template per shape; a start
+    compiles the shapes its cache does not hold yet, and the next start
+    compiles none (kept by pybcc/cli.py: remember_record_code)."""
+    code = ("import builtins\n"
+            "count, real = [0], builtins.compile\n"
+            "def counting(*a, **kw):\n"
+            "    count[0] += a[1:2] == ('<record>',)\n"
+            "    return real(*a, **kw)\n"
+            "builtins.compile = counting\n"
+            "import pybcc.cli as cli\n"
+            "cli._use_record_code()\n"       # as `pybcc TOOL` does first
+            "import pybcc.tools.lib.runtime, pybcc.tools.registry\n"
+            "cli.remember_record_code()\n"   # and when the tool ends
+            "print(count[0])\n")
+    env = dict(os.environ, PYBCC_CACHE_DIR=str(tmp_path))
+    runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                           cwd=os.path.dirname(BENCH), timeout=60) for _ in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr + runs[1].stderr
+    first, second = (int(r.stdout) for r in runs)
+    assert first > 5 and second == 0, (first, second)

@@ -8,7 +8,8 @@ from ..errors import BPFError
 from ..kernel import features, tracefs
 
 # __x64_sys_openat, __arm64_sys_read, __se_sys_write, ksys_read, do_sys_openat2 ...
-_SYSCALL_FUNC = re.compile(r"^(?:__x64_|__ia32_|__arm64_|__se_|__do_)?(?:k|do_)?sys_(\w+?)\d*$")
+# (compiled when first matched, by re's cache: not at every tool's start)
+_SYSCALL_FUNC = r"^(?:__x64_|__ia32_|__arm64_|__se_|__do_)?(?:k|do_)?sys_(\w+?)\d*$"
 
 
 def tracepoint_for_function(func):
@@ -20,7 +21,7 @@ def tracepoint_for_function(func):
     for tp in tps:                         # same name in some category
         if tp.split(":", 1)[1] == func:
             return tp
-    m = _SYSCALL_FUNC.match(func)
+    m = re.match(_SYSCALL_FUNC, func)
     if m:
         for name in (m.group(1), func.split("sys_", 1)[1]):
             tp = f"syscalls:sys_enter_{name}"

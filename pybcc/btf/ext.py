@@ -10,6 +10,7 @@ Names and source lines are offsets into the .BTF string table.
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
 
 from ..errors import FormatError
 from ..record import record
@@ -33,14 +34,41 @@ class FuncInfo(_AtInsn):
     name: str = ""
 
 
-@record
-class LineInfo(_AtInsn):
-    file_name: str
-    source: str         # text of the source line, as clang recorded it
-    line: int
-    col: int
-    file_name_off: int = 0   # the raw string offsets, as the kernel wants them
-    line_off: int = 0
+class LineInfo:
+    """A source line's record. Its file name and text are decoded from the
+    BTF string table when first read (only a verifier error shows them):
+    decoding them for every line of every loaded program cost starts ~1 ms."""
+    __slots__ = ("insn_off", "line", "col", "file_name_off", "line_off", "_strings")
+
+    def __init__(self, insn_off, line, col, file_name_off, line_off, strings):
+        self.insn_off = insn_off
+        self.line, self.col = line, col
+        self.file_name_off = file_name_off   # the raw string offsets, as the kernel wants them
+        self.line_off = line_off
+        self._strings = strings
+
+    @property
+    def insn(self):
+        return self.insn_off // 8
+
+    @property
+    def file_name(self):
+        return _string_at(self._strings, self.file_name_off)
+
+    @property
+    def source(self):
+        """Text of the source line, as clang recorded it."""
+        return _string_at(self._strings, self.line_off)
+
+    def __repr__(self):
+        return (f"LineInfo(insn_off={self.insn_off}, file_name={self.file_name!r}, "
+                f"source={self.source!r}, line={self.line}, col={self.col})")
+
+
+def _string_at(strs, off):
+    if off == 0 or off >= len(strs):
+        return ""
+    return strs[off:strs.index(b"\0", off)].decode(errors="replace")
 
 
 @record
@@ -52,10 +80,13 @@ class CoreRelo(_AtInsn):
 
 
 class BTFExt:
+    """``func_info``, ``line_info``, ``core_relos``: {section name: [records]}
+    (read-only mappings that decode a section's records on first use)."""
+
     def __init__(self):
-        self.func_info: dict[str, list[FuncInfo]] = {}
-        self.line_info: dict[str, list[LineInfo]] = {}
-        self.core_relos: dict[str, list[CoreRelo]] = {}
+        self.func_info = _Groups()
+        self.line_info = _Groups()
+        self.core_relos = _Groups()
 
     @classmethod
     def parse(cls, data, btf):
@@ -83,15 +114,13 @@ class BTFExt:
         strs = btf._strings
 
         def name(off):
-            if off == 0 or off >= len(strs):
-                return ""
-            return strs[off:strs.index(b"\0", off)].decode(errors="replace")
+            return _string_at(strs, off)
 
         ext = cls()
         for (off, length), min_rec, make, out in (
                 ((fields[0], fields[1]), 8, lambda r: FuncInfo(r[0], r[1], btf[r[1]].name if r[1] < len(btf) else ""),
                  ext.func_info),
-                ((fields[2], fields[3]), 16, lambda r: LineInfo(r[0], name(r[1]), name(r[2]), r[3] >> 10, r[3] & 0x3FF, r[1], r[2]),
+                ((fields[2], fields[3]), 16, lambda r: LineInfo(r[0], r[3] >> 10, r[3] & 0x3FF, r[1], r[2], strs),
                  ext.line_info),
                 (core, 16, lambda r: CoreRelo(r[0], r[1], name(r[2]), r[3], r[2]), ext.core_relos)):
             if length:
@@ -100,7 +129,10 @@ class BTFExt:
 
 
 def _parse_block(block, e, min_rec, name, make, out):
-    """One info block: record size, then {sec name, count, records} groups."""
+    """One info block: record size, then {sec name, count, records} groups.
+    The groups' bounds are checked now; their records are decoded when a
+    section's are first asked for (a warm start decodes only those of the
+    programs it loads, and no CO-RE records: their results are remembered)."""
     if len(block) < 4:
         raise FormatError(".BTF.ext info block truncated")
     rec_size = struct.unpack_from(e + "I", block)[0]
@@ -114,10 +146,48 @@ def _parse_block(block, e, min_rec, name, make, out):
         pos += 8
         if pos + count * rec_size > len(block):
             raise FormatError(".BTF.ext info group truncated")
-        recs = out.setdefault(name(sec_off), [])
-        for _ in range(count):
-            recs.append(make(fmt.unpack_from(block, pos)))
-            pos += rec_size
+        out.add(name(sec_off), block, pos, count, rec_size, fmt, make)
+        pos += count * rec_size
+
+
+class _Groups(Mapping):
+    """{section name: [records]} of one info block, each section's records
+    decoded on first use."""
+
+    def __init__(self):
+        self._raw = {}      # name -> [(block, pos, count, rec_size, fmt, make)]
+        self._decoded = {}
+
+    def add(self, sec_name, *group):
+        self._raw.setdefault(sec_name, []).append(group)
+
+    def __getitem__(self, sec_name):
+        recs = self._decoded.get(sec_name)
+        if recs is None:
+            recs = []
+            try:
+                for block, pos, count, rec_size, fmt, make in self._raw[sec_name]:
+                    for _ in range(count):
+                        recs.append(make(fmt.unpack_from(block, pos)))
+                        pos += rec_size
+            except (struct.error, ValueError, IndexError) as e:
+                raise FormatError(f"malformed .BTF.ext: {e}") from None
+            self._decoded[sec_name] = recs
+        return recs
+
+    def count(self, sec_name):
+        """How many records section ``sec_name`` has (without decoding them)."""
+        return sum(g[2] for g in self._raw.get(sec_name, ()))
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def __len__(self):
+        return len(self._raw)
+
+    def has_records(self):
+        """Whether any section has a record (without decoding them)."""
+        return any(self.count(sec_name) for sec_name in self._raw)
 
 
 # --- records for BPF_PROG_LOAD ------------------------------------------------

@@ -3,11 +3,13 @@
 Before Linux 5.11 the kernel charged maps and programs to the locked-memory
 limit (64 KiB or 8 MiB by default), so creating a map failed with EPERM long
 before memory ran out. From 5.11 on it charges the memory cgroup and the limit
-does not matter. As libbpf does, tell the two apart by trying a helper that
-arrived in the same release as memcg accounting (bpf_ktime_get_coarse_ns), and
-raise the limit only on the older kernels. ensure() runs once, before the
+does not matter. A release from 5.11 on needs nothing; on an older one (a
+distribution may have backported the accounting), as libbpf does, tell the
+two apart by trying a helper that arrived in the same release as memcg
+accounting (bpf_ktime_get_coarse_ns), and raise the limit only if needed. ensure() runs once, before the
 first map, program or BTF object is created (kernel/bpf.py calls it).
 """
+import os
 import resource
 
 BPF_FUNC_ktime_get_coarse_ns = 160
@@ -30,8 +32,8 @@ def ensure():
         return
     _checked = True         # first: the probe itself loads a program
     soft, hard = resource.getrlimit(resource.RLIMIT_MEMLOCK)
-    if soft == resource.RLIM_INFINITY:
-        return
+    if soft == resource.RLIM_INFINITY or _release() >= (5, 11):
+        return      # (from 5.11 on, memcg accounting is certain: no probe at every start)
     try:
         if not charges_memlock():
             return
@@ -43,6 +45,15 @@ def ensure():
         _problem = (f"this kernel charges BPF maps and programs to RLIMIT_MEMLOCK, which is "
                     f"{_kib(soft)} and could not be raised ({e}); raise it "
                     f"(ulimit -l unlimited, or LimitMEMLOCK=infinity for a service) or run as root")
+
+
+def _release():
+    """(major, minor) of the running kernel; (0, 0) when unreadable."""
+    try:
+        major, minor = os.uname().release.split(".")[:2]
+        return int(major), int("".join(ch for ch in minor if ch.isdigit()) or 0)
+    except ValueError:
+        return (0, 0)
 
 
 def explain(errno_value):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import os
 import struct
+from collections.abc import Mapping
 
 from .. import asm, record
 from ..btf import types as bt
@@ -79,12 +80,11 @@ class Collection:
 
     @property
     def maps(self):
-        """Map objects by name (the global-data maps by section: ".bss", ...)."""
-        from ..maps import open_map
-        for name, fd in self.map_fds.items():
-            if name not in self._maps:
-                self._maps[name] = open_map(fd, self.spec.maps[name])
-        return self._maps
+        """Map objects by name (the global-data maps by section: ".bss", ...),
+        each made when first looked up: a tool reads one or two of its maps,
+        and making a Map builds its key and value codecs from the BTF and
+        imports its class's module (~1 ms a map)."""
+        return _Maps(self)
 
     def __getitem__(self, name):
         return self.maps[name]
@@ -134,6 +134,31 @@ class Collection:
         self.close()
 
 
+class _Maps(Mapping):
+    """A Collection's maps by name, opened on first lookup (Collection.maps)."""
+
+    def __init__(self, coll):
+        self._coll = coll
+
+    def __getitem__(self, name):
+        coll = self._coll
+        m = coll._maps.get(name)
+        if m is None:
+            fd = coll.map_fds[name]     # KeyError: no such map
+            from ..maps import open_map
+            m = coll._maps[name] = open_map(fd, coll.spec.maps[name])
+        return m
+
+    def __iter__(self):
+        return iter(self._coll.map_fds)
+
+    def __len__(self):
+        return len(self._coll.map_fds)
+
+    def __contains__(self, name):
+        return name in self._coll.map_fds
+
+
 def load(source, *, constants=None, programs=None, pin_root=DEFAULT_PIN_ROOT,
          kernel_btf=None, keep_going=False, map_sizes=None, reuse_maps=None):
     """Load an object (path, bytes or ObjectSpec) into the kernel.
@@ -171,11 +196,9 @@ class Loader:
         if spec.btf_ext_data and spec.btf is not None:
             from ..btf.ext import BTFExt
             self.ext = BTFExt.parse(spec.btf_ext_data, spec.btf)
-        # our own copies to patch (the spec may serve other loads); built
-        # field by field, which is several times cheaper than copy.copy
-        Insn = asm.Insn
-        self.insns = {name: [Insn(i.code, i.dst, i.src, i.off, i.imm) for i in s.insns]
-                      for name, s in spec.sections.items()}
+        # The spec's instructions, shared: the linker copies what it links,
+        # and CO-RE patches a section only in a copy of its own (_apply_core).
+        self.insns = {name: s.insns for name, s in spec.sections.items()}
         self.linker = None
 
     def run(self, constants, only, keep_going):
@@ -206,14 +229,20 @@ class Loader:
     # --- CO-RE ---------------------------------------------------------------
 
     def _apply_core(self):
-        if self.ext is None or not any(self.ext.core_relos.values()):
+        if self.ext is None or not self.ext.core_relos.has_records():
             return
-        for sec_name, relos in self.ext.core_relos.items():
-            if sec_name not in self.insns or not relos:
+        for sec_name in self.ext.core_relos:
+            if sec_name not in self.insns or not self.ext.core_relos.count(sec_name):
                 continue
+            # our own copy to patch (the spec may serve other loads); built
+            # field by field, which is several times cheaper than copy.copy
+            Insn = asm.Insn
+            self.insns[sec_name] = [Insn(i.code, i.dst, i.src, i.off, i.imm)
+                                    for i in self.insns[sec_name]]
             patches = self.kernel.core_patches(sec_name)
             if patches is None:
                 from ..btf import core    # only when this kernel's answers are not remembered
+                relos = self.ext.core_relos[sec_name]
                 results = core.relocate(self.insns[sec_name], relos, self.spec.btf,
                                         self.kernel.core_targets, section=sec_name)
                 self.kernel.set_core_patches(sec_name, core.patches(results))

@@ -21,12 +21,19 @@ class LineInfo:
     file_off: int
     line_off: int
     line_col: int
-    file: str
-    text: str
+    origin: object      # the object's .BTF.ext record (btf/ext.py LineInfo)
 
     @property
     def line(self):
         return self.line_col >> 10
+
+    @property
+    def file(self):
+        return self.origin.file_name
+
+    @property
+    def text(self):
+        return self.origin.source
 
 
 @record
@@ -159,4 +166,4 @@ class Linker:
             k = rec.insn_off // asm.INSN_SIZE
             if start <= k < end:
                 line_info.append(LineInfo(pos + k - start, rec.file_name_off, rec.line_off,
-                                          (rec.line << 10) | rec.col, rec.file_name, rec.source))
+                                          (rec.line << 10) | rec.col, rec))

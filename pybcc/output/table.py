@@ -10,12 +10,13 @@ import operator
 import re
 import sys
 
-_CONVERSION = re.compile(r"%([-+ #0]*)(\d*)(?:\.\d+)?[a-zA-Z]")
+# compiled when first used, by re's cache (not at the start of every tool)
+_CONVERSION = r"%([-+ #0]*)(\d*)(?:\.\d+)?[a-zA-Z]"
 
 
 def _header_format(fmt):
     """A value format turned into its header's: '%-8.3f ' → '%-8s '."""
-    return _CONVERSION.sub(lambda m: "%" + m.group(1).replace("0", "") + m.group(2) + "s", fmt)
+    return re.sub(_CONVERSION, lambda m: "%" + m.group(1).replace("0", "") + m.group(2) + "s", fmt)
 
 
 def json_key(title):

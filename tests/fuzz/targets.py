@@ -210,7 +210,10 @@ class BTFExtTarget(Target):
     def check(self, value):
         from pybcc.btf.ext import BTFExt
         label, data = value
-        BTFExt.parse(data, seeds.specs()[label].btf)
+        ext = BTFExt.parse(data, seeds.specs()[label].btf)
+        for groups in (ext.func_info, ext.line_info, ext.core_relos):
+            for sec_name in groups:     # records are decoded on first use
+                groups[sec_name]
 
 
 class CoreTarget(Target):

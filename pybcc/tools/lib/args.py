@@ -27,12 +27,22 @@ def _columns():
         columns = int(os.environ.get("COLUMNS", "0"))
     except ValueError:
         columns = 0
-    if columns <= 0:
+    return columns if columns > 0 else _terminal_columns()
+
+
+_terminal_width = None
+
+
+def _terminal_columns():
+    """The terminal's width, else 80; asked once (argparse makes a formatter
+    for each add_argument call: ~13 ioctls per start)."""
+    global _terminal_width
+    if _terminal_width is None:
         try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+            _terminal_width = os.get_terminal_size(sys.__stdout__.fileno()).columns
         except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns if columns > 0 else 80
+            _terminal_width = 0
+    return _terminal_width if _terminal_width > 0 else 80
 
 
 class ToolParser(argparse.ArgumentParser):
