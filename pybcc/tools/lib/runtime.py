@@ -36,12 +36,17 @@ _held = False
 
 
 def _hold_interrupt(signum, frame):
-    global _held
     if _held:                      # a second Ctrl-C: the user insists
         raise KeyboardInterrupt
+    _raise_held_in(HOLD_SECONDS)
+
+
+def _raise_held_in(seconds):
+    """Hold a Ctrl-C now and raise it after ``seconds`` (see take_interrupts)."""
+    global _held
     _held = True
     signal.signal(signal.SIGALRM, _hold_expired)
-    signal.setitimer(signal.ITIMER_REAL, HOLD_SECONDS)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
 
 
 def _hold_expired(signum, frame):
@@ -54,13 +59,10 @@ def _hold_expired(signum, frame):
 # A Ctrl-C lost that way left runqlat sleeping forever. So a KeyboardInterrupt
 # dropped like that is held again and raised 10 ms later, outside the callback.
 def _interrupt_dropped(unraisable):
-    global _held
     if not isinstance(unraisable.exc_value, KeyboardInterrupt):
         sys.__unraisablehook__(unraisable)
         return
-    _held = True
-    signal.signal(signal.SIGALRM, _hold_expired)
-    signal.setitimer(signal.ITIMER_REAL, 0.01)
+    _raise_held_in(0.01)
 
 
 def handle_signals():
