@@ -160,7 +160,7 @@ class _Maps(Mapping):
 
 
 def load(source, *, constants=None, programs=None, pin_root=DEFAULT_PIN_ROOT,
-         kernel_btf=None, keep_going=False, map_sizes=None, reuse_maps=None):
+         kernel_btf=None, keep_going=False, map_sizes=None, map_flags=None, reuse_maps=None):
     """Load an object (path, bytes or ObjectSpec) into the kernel.
 
     ``constants`` sets global variables (``const volatile`` ones included)
@@ -169,6 +169,8 @@ def load(source, *, constants=None, programs=None, pin_root=DEFAULT_PIN_ROOT,
     ``keep_going``, a program that fails is recorded in ``errors`` and the
     others are still loaded; otherwise the first failure raises.
     ``map_sizes`` ({name: max_entries}) resizes maps before they are made;
+    ``map_flags`` ({name: flags}) adds flags (e.g. BPF_F_NO_PREALLOC) to those
+    the object gives a map;
     ``reuse_maps`` ({name: fd}) makes programs use an existing map (e.g. one
     pinned by someone else) instead of creating it.
     """
@@ -177,6 +179,10 @@ def load(source, *, constants=None, programs=None, pin_root=DEFAULT_PIN_ROOT,
         if name not in spec.maps:
             raise LoadError(f"{spec.path}: no map {name!r} to resize")
         spec.maps[name] = record.replace(spec.maps[name], max_entries=size)
+    for name, flags in (map_flags or {}).items():
+        if name not in spec.maps:
+            raise LoadError(f"{spec.path}: no map {name!r} to set flags on")
+        spec.maps[name] = record.replace(spec.maps[name], flags=spec.maps[name].flags | flags)
     loader = Loader(spec, kernel_btf, pin_root, reuse_maps)
     return loader.run(constants or {}, programs, keep_going)
 
