@@ -10,9 +10,11 @@ import sys
 import time
 
 from ... import loader
+from ...elf_reader import ObjectSpec, load_spec
 from ...attach.link import close_all
 from ...errors import AttachError, BPFError, LoadError, NotSupportedError, VerifierError
 from ...kernel import bpf, features
+from ...kernel.uapi import BPF_F_NO_PREALLOC
 from .prebuilt import INCLUDE_DIR, TOOLS_DIR, tool_object  # noqa: F401 (tools import these)
 
 
@@ -20,6 +22,10 @@ from .prebuilt import INCLUDE_DIR, TOOLS_DIR, tool_object  # noqa: F401 (tools i
 # Ring buffer for events: room for bursts of ~3,000 events (a 256 KB
 # one lost events at 40k/s in benchmarks/).
 RINGBUF_SIZE = 1 << 20
+# A map of a tool that sends no events, or of the kind of events buffer the
+# kernel does not use (tool.h makes both): as small as the kernel takes.
+UNUSED_RINGBUF_SIZE = mmap.PAGESIZE
+UNUSED_PERF_ARRAY_SIZE = 1
 # Wake the reader once this fraction of the ring is waiting, not per event
 # (see tool.h): per-event wake-ups cost the traced workload and the reader.
 # The poll timeout (100 ms) bounds the delay at low rates.
@@ -125,18 +131,34 @@ def take_interrupts(raise_held=True):
             raise KeyboardInterrupt
 
 
+# Hash maps whose entries are allocated as they are made (BPF_F_NO_PREALLOC)
+# rather than all at creation are safe in tracing programs from 6.1 on, where
+# bpf_mem_alloc serves them. Before, the verifier takes them with a kernel
+# WARN_ONCE ("trace type BPF program uses run-time allocation"), or refuses
+# them on PREEMPT_RT. No probe can tell without that warning, so the release
+# decides; a kernel with the allocator backported just keeps preallocating.
+_RUNTIME_ALLOC_SINCE = (6 << 16) | (1 << 8)     # KERNEL_VERSION(6, 1, 0)
+
+
+def tracing_may_allocate():
+    """Whether tracing programs may use hash maps allocated at run time."""
+    return loader.externs.kernel_version_code() >= _RUNTIME_ALLOC_SINCE
+
+
 class Tool:
     """A tool's loaded BPF object. Programs load on demand, so a program
     the running kernel cannot take is skipped in favour of a fallback."""
 
     def __init__(self, name, constants=None, events=False, map_sizes=None, pinned=None,
-                 ringbuf_size=RINGBUF_SIZE, obj=None):
+                 ringbuf_size=RINGBUF_SIZE, obj=None, no_prealloc=()):
         """``events``: the tool sends events (ring buffer where the kernel has
         one, else perf buffer; PYBCC_EVENTS=perf|ringbuf chooses);
         ``map_sizes``: {map: max_entries}; ``pinned``: {map: bpffs path}
         of a map someone else made (bcc's --cgroupmap/--mntnsmap); ``obj``:
         the compiled object, when it is not the tool's NAME.bpf.c (trace and
-        argdist generate their C)."""
+        argdist generate their C); ``no_prealloc``: hash maps to allocate
+        entry by entry where the kernel allows it (tracing_may_allocate), not
+        all at the start: worth it for big entries that are seldom all in use."""
         constants = dict(constants or {})
         map_sizes = dict(map_sizes or {})
         choice = os.environ.get("PYBCC_EVENTS", "")
@@ -148,11 +170,21 @@ class Tool:
                 map_sizes.setdefault("events_rb", ringbuf_size)
                 constants.setdefault("ringbuf_wakeup_bytes",
                                      map_sizes["events_rb"] // RINGBUF_WAKEUP_FRACTION)
-        obj = obj or tool_object(name)
+        map_flags = {}
+        if no_prealloc and tracing_may_allocate():
+            map_flags = dict.fromkeys(no_prealloc, BPF_F_NO_PREALLOC)
+        spec = load_spec(obj or tool_object(name)) if not isinstance(obj, ObjectSpec) else obj
+        unused = {"events_rb": UNUSED_RINGBUF_SIZE} if not self.use_ringbuf else {}
+        if not events or self.use_ringbuf:
+            unused["events_pb"] = UNUSED_PERF_ARRAY_SIZE
+        for m, size in unused.items():
+            if m in spec.maps:
+                map_sizes.setdefault(m, size)
         reuse = {m: bpf.obj_get(path) for m, path in (pinned or {}).items()}
         try:
-            self.coll = loader.load(obj, constants=constants, programs=[],
-                                    map_sizes=map_sizes, reuse_maps=reuse)
+            self.coll = loader.load(spec, constants=constants, programs=[],
+                                    map_sizes=map_sizes, map_flags=map_flags,
+                                    reuse_maps=reuse)
         finally:
             for fd in reuse.values():
                 os.close(fd)
