@@ -4,7 +4,6 @@ import sys
 from ..errors import AttachError, LoadError, NotSupportedError
 from ..kernel import features
 from ..output.table import Column, Table
-from ..symbols.libpath import find_library
 from .lib.args import pid, tool_parser, uid
 from .lib.containers import ContainerSets
 from .lib.inet import (add_container_args, add_family_args, by_family, connect_columns,
@@ -74,6 +73,7 @@ DNS_DELAY_MS = 100
 def dns_names(tool):
     """-d: uprobes on libc's getaddrinfo; returns the QUERY column's getter:
     the name last resolved to the event's remote address, as bcc shows it."""
+    from ..symbols.libpath import find_library   # only for -d (it imports threading)
     libc = find_library("c")
     if not (libc and tool.attach_uprobe("getaddrinfo_entry", libc, "getaddrinfo") and
             tool.attach_uprobe("getaddrinfo_return", libc, "getaddrinfo", retprobe=True)):

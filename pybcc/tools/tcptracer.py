@@ -1,5 +1,5 @@
 """tcptracer: TCP connections connected, accepted and closed (bcc's columns and flags)."""
-import socket
+from _socket import AF_INET   # (see lib/inet.py)
 import sys
 
 from ..output.table import Column, Table
@@ -49,7 +49,7 @@ def parse_args(argv):
 
 def bracketed(address):
     """bcc prints IPv6 addresses in brackets."""
-    return lambda e: address(e) if e.af == socket.AF_INET else "[%s]" % address(e)
+    return lambda e: address(e) if e.af == AF_INET else "[%s]" % address(e)
 
 
 def columns(args):

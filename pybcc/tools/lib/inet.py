@@ -2,7 +2,8 @@
 the BPF side stores them, the -4/-6 and port filters, and their count modes."""
 import argparse
 import re
-import socket
+# _socket, the C module: socket.py builds enum classes at import (~8 ms)
+from _socket import AF_INET, AF_INET6, inet_ntop, inet_pton
 import struct
 import time
 
@@ -21,12 +22,12 @@ netns_inode = int_between(1, 2 ** 32 - 1, "network namespace")
 def format_addr(af, raw):
     """An address from the 16 bytes the BPF side fills (IPv4 in the first 4)."""
     raw = bytes(raw)
-    return socket.inet_ntop(af, raw[:4] if af == socket.AF_INET else raw[:16])
+    return inet_ntop(af, raw[:4] if af == AF_INET else raw[:16])
 
 
 # Column getters over an event with af, saddr and daddr
 def ip_version(e):
-    return 4 if e.af == socket.AF_INET else 6
+    return 4 if e.af == AF_INET else 6
 
 
 def saddr(e):
@@ -47,9 +48,9 @@ def add_family_args(parser):
 def family_constants(args):
     """targ_family for -4 or -6; nothing traces both."""
     if args.ipv4:
-        return {"targ_family": socket.AF_INET}
+        return {"targ_family": AF_INET}
     if args.ipv6:
-        return {"targ_family": socket.AF_INET6}
+        return {"targ_family": AF_INET6}
     return {}
 
 
@@ -84,7 +85,7 @@ def wait_for_interrupt(banner, json=False, duration=None):
 
 def by_family(counts):
     """Count map items (key with af, count) with IPv4 flows first, as bcc lists them."""
-    return [kv for af in (socket.AF_INET, socket.AF_INET6) for kv in counts if kv[0].af == af]
+    return [kv for af in (AF_INET, AF_INET6) for kv in counts if kv[0].af == af]
 
 
 def write_counts(table, rows):
@@ -129,9 +130,9 @@ def port_constants(args):
 
 def ip_address(text):
     """argparse type: an IPv4 or IPv6 address, as (family, 16 bytes) for the BPF side."""
-    for af in (socket.AF_INET, socket.AF_INET6):
+    for af in (AF_INET, AF_INET6):
         try:
-            raw = socket.inet_pton(af, text)
+            raw = inet_pton(af, text)
         except OSError:
             continue
         return af, raw.ljust(16, b"\0")
