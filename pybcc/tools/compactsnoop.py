@@ -91,7 +91,9 @@ def main(argv=None):
         constants["targ_tgid"] = args.pid
     first_ts = [None]
     table = Table(columns(args, first_ts), json=args.json)
-    with Tool("compactsnoop", constants, events=True) as tool:
+    # the stack map (2 MB made at the start) only with -K
+    sizes = {} if args.kernel_stack else {"stack_traces": 1}
+    with Tool("compactsnoop", constants, events=True, map_sizes=sizes) as tool:
         tool.attach_first("suitable_btf", "suitable_raw")
         tool.attach("compaction_begin")
         tool.attach("compaction_end")

@@ -1,14 +1,20 @@
 import os
+import struct
 import sys
 
 import pytest
 
 from pybcc.kernel import features
-from pybcc.tools.capable import cap_name, open_tool, tracepoint_usable
+from pybcc.tools.capable import (cap_name, columns, open_tool, parse_args, plain_lines,
+                                 tracepoint_usable)
+from pybcc.output.table import Table
+from pybcc.tools.lib.runtime import Tool
 
 from .toolrun import RunningTool, bad_input, gated_child, release
 
 pytestmark = pytest.mark.usefixtures("root")
+
+EVENT = "<IIIiii16sii"    # capable.bpf.c's struct event
 
 # Raising its own priority makes the kernel check CAP_SYS_NICE (23).
 NICER = """
@@ -89,6 +95,41 @@ def test_capable_json_has_the_check_fields():
     assert (rec["audit"], rec["insetid"]) == ((1, 0) if known else (None, None))
     assert stack and all(isinstance(f, str) and f for f in stack), stack
     assert all(ln.startswith("{") for ln in t.lines), t.stdout
+
+
+@pytest.mark.parametrize("extra", [[], ["-x"]])
+def test_capable_plain_lines_are_the_tables(extra):
+    """The per-event path formats from the record's bytes: the same line as
+    the table gives from the decoded record, a non-ASCII comm and AUDIT/INSETID
+    both known and N/A included."""
+    with Tool("capable") as tool:
+        record = tool.record("event")
+    table = Table(columns(parse_args(extra)))
+    assert record.size == struct.calcsize(EVENT)
+    on_event, write_batch = plain_lines(record, table, bool(extra))
+    out = []
+    table.file = type("Out", (), {"write": lambda self, text: out.append(text)})()
+    comms = ["python3", "caf\u00e9\u00e9", "x" * 15, ""]
+    datas = []
+    for i, (audit, insetid) in enumerate([(1, 0), (-1, -1), (0, 1), (1, -1)]):
+        e = {"tgid": 1000 + i, "pid": 2000 + i, "uid": i, "cap": [23, 21, 40, 99][i],
+             "audit": audit, "insetid": insetid, "comm": comms[i].encode()[:15],
+             "kernel_stack_id": -1, "user_stack_id": -1}
+        datas.append(_pack(e))
+    for data in datas:
+        on_event(data)
+    write_batch()
+    expected = "".join(table.text(record.decode(d)) + "\n" for d in datas)
+    # the TIME column is the clock when printed: compare the rest
+    assert [ln[9:] for ln in "".join(out).splitlines()] == \
+        [ln[9:] for ln in expected.splitlines()]
+    assert "caf\u00e9\u00e9" in expected and "N/A" in expected
+
+
+def _pack(e):
+    """struct event's bytes (capable.bpf.c) from its fields."""
+    return struct.pack(EVENT, e["tgid"], e["pid"], e["uid"], e["cap"], e["audit"],
+                       e["insetid"], e["comm"], e["kernel_stack_id"], e["user_stack_id"])
 
 
 @pytest.mark.parametrize("args", [["-p", "x"], ["-p", "999999999"], ["--duration", "x"]])
