@@ -22,8 +22,8 @@ from .prebuilt import INCLUDE_DIR, TOOLS_DIR, tool_object  # noqa: F401 (tools i
 # Ring buffer for events: room for bursts of ~3,000 events (a 256 KB
 # one lost events at 40k/s in benchmarks/).
 RINGBUF_SIZE = 1 << 20
-# A map of a tool that sends no events, or of the kind of events buffer the
-# kernel does not use (tool.h makes both): as small as the kernel takes.
+# The events buffer a tool does not use (tool.h makes both a ring buffer and
+# a perf array): as small as the kernel takes.
 UNUSED_RINGBUF_SIZE = mmap.PAGESIZE
 UNUSED_PERF_ARRAY_SIZE = 1
 # Wake the reader once this fraction of the ring is waiting, not per event
@@ -174,9 +174,10 @@ class Tool:
         if no_prealloc and tracing_may_allocate():
             map_flags = dict.fromkeys(no_prealloc, BPF_F_NO_PREALLOC)
         spec = load_spec(obj or tool_object(name)) if not isinstance(obj, ObjectSpec) else obj
-        unused = {"events_rb": UNUSED_RINGBUF_SIZE} if not self.use_ringbuf else {}
-        if not events or self.use_ringbuf:
-            unused["events_pb"] = UNUSED_PERF_ARRAY_SIZE
+        # (events=False still leaves tool.h's perf path working: opensnoop -b
+        # reads its perf buffer so; the perf array is cheap, the ring is not)
+        unused = ({"events_pb": UNUSED_PERF_ARRAY_SIZE} if self.use_ringbuf
+                  else {"events_rb": UNUSED_RINGBUF_SIZE})
         for m, size in unused.items():
             if m in spec.maps:
                 map_sizes.setdefault(m, size)
