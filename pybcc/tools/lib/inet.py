@@ -192,9 +192,9 @@ def stream_table(tool, table, args, banner=None, containers=None, write=None):
 def attach_accept_exits(tool):
     """The accept4() and accept() syscalls' exits (accept() is accept4() on
     some architectures, which have no sys_exit_accept)."""
-    tool.attach("accept4_exit")
+    tool.attach("accept_exit")
     try:
-        tool.attach("accept_exit")
+        tool.attach("accept_exit", "syscalls/sys_exit_accept")
     except BPFError:
         pass
 

@@ -98,16 +98,12 @@ static __always_inline u32 sock_netns(struct sock *sk)
     return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
-/* The programs attach_accept_exits (lib/inet.py) attaches: the exits of
- * accept() and accept4(), which call handler(ctx, returned fd). */
+/* The program attach_accept_exits (lib/inet.py) attaches to the exits of
+ * both accept4() and accept() (one program: loading it twice cost a second
+ * verification at every start); it calls handler(ctx, returned fd). */
 #define ACCEPT_EXIT_PROGRAMS(handler)                                           \
-    SEC("tracepoint/syscalls/sys_exit_accept")                                  \
-    int accept_exit(struct trace_event_raw_sys_exit *args)                      \
-    {                                                                           \
-        return handler(args, args->ret);                                        \
-    }                                                                           \
     SEC("tracepoint/syscalls/sys_exit_accept4")                                 \
-    int accept4_exit(struct trace_event_raw_sys_exit *args)                     \
+    int accept_exit(struct trace_event_raw_sys_exit *args)                      \
     {                                                                           \
         return handler(args, args->ret);                                        \
     }
