@@ -1,6 +1,7 @@
 """funcslower: trace kernel or user function calls slower than a threshold (bcc's flags and output)."""
 import sys
 
+from ..kernel import features
 from ..output.table import Column, Table, write_json
 from .lib.args import add_duration_and_json, add_ebpf, pid, positive_float, positive_int, tool_parser
 from .lib.funcprobes import print_source, resolve
@@ -79,7 +80,7 @@ def main(argv=None):
     value = args.min_us or args.min_ms or 1
     min_ns = int(args.min_us * 1000) if args.min_us else int((args.min_ms or 1) * 1000000)
     constants = {"min_ns": min_ns, "user_stacks": args.user_stack,
-                 "kernel_stacks": args.kernel_stack}
+                 "kernel_stacks": args.kernel_stack, "has_cookie": features.has_bpf_cookie()}
     if args.tgid:
         constants["targ_tgid"] = args.tgid
     if args.verbose:
