@@ -189,6 +189,14 @@ print(json.dumps(out))
 """
 
 
+def tool_args(tool):
+    """The arguments warm_start.py starts ``tool`` with (a target, a -t type)."""
+    sys.path.insert(0, HERE)
+    import warm_start
+    return [warm_start.target_pid() if a == "{pid}" else a
+            for a in warm_start.TOOL_ARGS.get(tool, [])]
+
+
 def warm_phases(tools, runs):
     """Medians over ``runs`` warm starts of each tool: {tool: {phase: (user, sys) ms}}."""
     import json
@@ -200,7 +208,7 @@ def warm_phases(tools, runs):
     for tool in tools:
         cache = tempfile.mkdtemp(prefix="pybcc-prof-cache-")
         env = dict(os.environ, PYBCC_CACHE_DIR=cache)
-        argv = [py, "-c", WARM_PHASES_CHILD, tool]
+        argv = [py, "-c", WARM_PHASES_CHILD, tool] + tool_args(tool)
         subprocess.run(argv, env=env, cwd="/", capture_output=True)     # fills the caches
         got = []
         for _ in range(runs):

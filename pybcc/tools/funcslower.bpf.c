@@ -12,7 +12,10 @@
 
 const volatile u32 targ_tgid = 0;
 const volatile u64 min_ns = 1000000;
-extern bool LINUX_HAS_BPF_COOKIE __kconfig;   // 0 before 5.15: one probe, read no cookie
+// false before 5.15: one probe, read no cookie. Set by the Python side, not
+// a LINUX_HAS_BPF_COOKIE __kconfig extern: that would read the kernel's
+// whole configuration (/proc/config.gz, ~10 ms) at every start.
+const volatile bool has_cookie = false;
 
 struct entry {
     u64 id;
@@ -45,7 +48,7 @@ int func_entry(struct pt_regs *ctx)
 
     if (targ_tgid && (tgid_pid >> 32) != targ_tgid)
         return 0;
-    e.id = LINUX_HAS_BPF_COOKIE ? bpf_get_attach_cookie(ctx) - 1 : 0;
+    e.id = has_cookie ? bpf_get_attach_cookie(ctx) - 1 : 0;
     e.start_ns = bpf_ktime_get_ns();
     e.args[0] = PT_REGS_PARM1(ctx);
     e.args[1] = PT_REGS_PARM2(ctx);

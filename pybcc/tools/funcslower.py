@@ -1,11 +1,11 @@
 """funcslower: trace kernel or user function calls slower than a threshold (bcc's flags and output)."""
 import sys
 
+from ..kernel import features
 from ..output.table import Column, Table, write_json
 from .lib.args import add_duration_and_json, add_ebpf, pid, positive_float, positive_int, tool_parser
 from .lib.funcprobes import print_source, resolve
 from .lib.runtime import Tool, run_tool, status, stream_events
-from .lib.stacks import StackPrinter, folded_line, frames_json
 from .lib.timestamps import SinceFirst, wall_clock
 
 EXAMPLES = """examples:
@@ -79,7 +79,7 @@ def main(argv=None):
     value = args.min_us or args.min_ms or 1
     min_ns = int(args.min_us * 1000) if args.min_us else int((args.min_ms or 1) * 1000000)
     constants = {"min_ns": min_ns, "user_stacks": args.user_stack,
-                 "kernel_stacks": args.kernel_stack}
+                 "kernel_stacks": args.kernel_stack, "has_cookie": features.has_bpf_cookie()}
     if args.tgid:
         constants["targ_tgid"] = args.tgid
     if args.verbose:
@@ -88,9 +88,12 @@ def main(argv=None):
     stacks = args.user_stack or args.kernel_stack
 
     with Tool("funcslower", constants, events=True) as tool:
-        printer = StackPrinter(tool.maps["stack_traces"], user=args.user_stack,
-                               kernel=args.kernel_stack, delimited=args.folded,
-                               missed_markers=False)
+        printer = None
+        if stacks:      # (without -U/-K, not even the stack map is opened)
+            from .lib.stacks import StackPrinter, folded_line, frames_json
+            printer = StackPrinter(tool.maps["stack_traces"], user=args.user_stack,
+                                   kernel=args.kernel_stack, delimited=args.folded,
+                                   missed_markers=False)
         first = 1
         for p in probes:
             failed = p.attach(tool, "func_entry", first_cookie=first)

@@ -89,6 +89,20 @@ def _num(s):
     return int(s, 0) if s else 0
 
 
+def _plain_word(s):
+    """s is a register name as \\w+ takes it (ASCII letters and digits only)."""
+    return s.isascii() and s.isalnum()
+
+
+def _plain_num(s):
+    """s is a number as _NUM takes it (decimal or 0x hex, with a sign or not)."""
+    digits = s[1:] if s[:1] in "+-" else s
+    if digits[:2] in ("0x", "0X"):
+        digits = digits[2:]
+        return digits.isascii() and digits != "" and all(c in "0123456789abcdefABCDEF" for c in digits)
+    return digits.isascii() and digits.isdigit()
+
+
 def _size(text, sz):
     try:
         n = int(sz)
@@ -122,6 +136,12 @@ def parse_arg(text, machine=EM_X86_64):
     if machine != EM_X86_64:
         raise AttachError(f"USDT arguments of ELF machine {machine} are not supported "
                           f"(x86_64 and aarch64 are)")
+    # the commonest operands, %reg and DISP(%reg), without compiling the patterns below
+    if op[:1] == "%" and _plain_word(op[1:]):
+        return Arg(kind=REG, reg=_x86_reg(op[1:], text), **kw)
+    disp, paren, reg = op[:-1].partition("(%")
+    if paren and op[-1:] == ")" and _plain_word(reg) and (not disp or _plain_num(disp)):
+        return Arg(kind=DEREF, reg=_x86_reg(reg, text), off=_num(disp), **kw)
     m = re.fullmatch(_X86_CONST, op)
     if m:
         return Arg(kind=CONST, off=int(m.group(1), 0), **kw)

@@ -93,13 +93,26 @@ def parse_elf(elf, path):
     return out
 
 
+_READ = {}      # (path, dev, inode, mtime, size) -> [Location], from read_probes()
+
+
 def read_probes(path):
-    """[Location] of every USDT probe location in the ELF file ``path``."""
+    """[Location] of every USDT probe location in the ELF file ``path``
+    (a list not to be changed). Kept per file while it is unchanged: a tool
+    asks one file several times (dbslower: does it have the probes, then
+    each probe's attach), and each ask parses all its notes."""
     try:
-        with ElfFile.open(path) as elf:
-            return parse_elf(elf, path)
-    except (OSError, ElfError):
+        st = os.stat(path)
+    except OSError:
         return []
+    key = (path, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+    if key not in _READ:
+        try:
+            with ElfFile.open(path) as elf:
+                _READ[key] = parse_elf(elf, path)
+        except (OSError, ElfError):
+            return []
+    return _READ[key]
 
 
 def elf_symbol(path, name):

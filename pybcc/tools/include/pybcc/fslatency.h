@@ -181,15 +181,15 @@ static __always_inline s64 file_pos(struct file *f)
 
 /* fstatat/statx of an fd's own file (AT_EMPTY_PATH and ""): a getattr of an
  * open file; stat of a path is not followed here */
-static __always_inline struct file *stat_fd_file(long dfd, const char *path, long flags)
+static __always_inline bool stat_of_fd(const char *path, long flags)
 {
     char first = 0;
 
     if (!(flags & AT_EMPTY_PATH))
-        return NULL;
+        return false;
     if (path)
         bpf_probe_read_user(&first, 1, path);
-    return first ? NULL : current_fd_file(dfd);
+    return !first;
 }
 
 /* Argument i of the syscall: copied from the classic tracepoint's record
@@ -206,10 +206,14 @@ static __always_inline long sc_arg(const long *args, struct pt_regs *regs, int i
     }
 }
 
+/* Each step below is written once, not once per kind of syscall: inlined
+ * per case, the fd walk and the exit's work made programs of ~500
+ * instructions each, and every instruction costs each start (the loader's
+ * linking, the verifier). */
 static __always_inline int on_sys_enter(long nr, const long *args, struct pt_regs *regs)
 {
-    struct file *f = NULL;
-    s64 pos = -1, end = 0;
+    struct file *f;
+    s64 pos = 0, end = 0;
     u8 how;
 
     if (nr < 0 || nr >= SC_MAX)
@@ -217,30 +221,20 @@ static __always_inline int on_sys_enter(long nr, const long *args, struct pt_reg
     how = sc_how[nr];
     if (how == SC_NONE || !fs_traced_task())
         return 0;
-    switch (how) {
-    case SC_OPEN:
+    if (how == SC_OPEN)
         return compat_task() ? 0 : fs_start(NULL, 0, 0);
-    case SC_FSTATAT:
-        f = stat_fd_file(sc_arg(args, regs, 0), (const char *)sc_arg(args, regs, 1),
-                         sc_arg(args, regs, 3));
-        pos = 0;
-        break;
-    case SC_STATX:
-        f = stat_fd_file(sc_arg(args, regs, 0), (const char *)sc_arg(args, regs, 1),
-                         sc_arg(args, regs, 2));
-        pos = 0;
-        break;
-    case SC_FSYNC:
-        f = current_fd_file(sc_arg(args, regs, 0));
-        pos = 0;
+    if (how == SC_FSTATAT || how == SC_STATX) {
+        if (!stat_of_fd((const char *)sc_arg(args, regs, 1),
+                        sc_arg(args, regs, how == SC_FSTATAT ? 3 : 2)))
+            return 0;
+    } else if (how == SC_FSYNC) {
         end = WHOLE_FILE;
-        break;
-    case SC_FD_POS:
-        pos = sc_arg(args, regs, 3);
-        /* fall through */
-    default:
-        f = current_fd_file(sc_arg(args, regs, 0));
+    } else if (how == SC_FD_POS) {
+        pos = sc_arg(args, regs, 3);     /* -1: the file's position */
+    } else {
+        pos = -1;
     }
+    f = current_fd_file(sc_arg(args, regs, 0));
     /* compat last: it is rare, and every fd of every task gets here */
     if (!f || !fs_wanted(f) || compat_task())
         return 0;
@@ -249,12 +243,21 @@ static __always_inline int on_sys_enter(long nr, const long *args, struct pt_reg
 
 static __always_inline int on_sys_exit(void *ctx, long nr, long ret)
 {
+    struct file *opened = NULL;
+    u32 op;
+
     if (nr < 0 || nr >= SC_MAX || sc_how[nr] == SC_NONE)
         return 0;
-    if (sc_how[nr] != SC_OPEN)
-        return fs_exit(ctx, sc_op[nr], ret, NULL);
-    /* the result, as the file system's open returns it: 0 or an error */
-    return fs_exit(ctx, F_OPEN, ret >= 0 ? 0 : ret, ret >= 0 ? current_fd_file(ret) : NULL);
+    op = sc_op[nr];
+    if (sc_how[nr] == SC_OPEN) {
+        /* the result, as the file system's open returns it: 0 or an error */
+        op = F_OPEN;
+        if (ret >= 0) {
+            opened = current_fd_file(ret);
+            ret = 0;
+        }
+    }
+    return fs_exit(ctx, op, ret, opened);
 }
 
 SEC("tracepoint/raw_syscalls/sys_enter")
