@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import struct
+import sys
 
 from ..errors import FormatError
 from ..record import field, record
@@ -123,6 +124,8 @@ class BTF:
 
     @classmethod
     def _parse(cls, data, base=None, lazy=False):
+        if lazy and not isinstance(data, bytes):
+            data = bytes(data)      # a view of it is kept: it must not change
         data = memoryview(data)
         magic = struct.unpack_from("<H", data)[0]
         endian = "<" if magic == MAGIC else ">"
@@ -136,7 +139,9 @@ class BTF:
         base_strings = base._strings if base else b""
         strs = base_strings + strings if base else strings
         start_id = len(base) if base else 1
-        decoder = _Decoder(bytes(types_raw), strs, endian, start_id)
+        # lazily: a view of the caller's bytes, not a copy (it stays alive
+        # with the BTF); eagerly: decoded at once, so a view is enough
+        decoder = _Decoder(types_raw, strs, endian, start_id)
         types = _LazyTypes(decoder) if lazy else decoder.decode_all()
         btf = cls(types, base, endian)
         btf._strings = strs
@@ -410,6 +415,14 @@ _kernel_btf: BTF | None = None
 # Bytes after the 12-byte header of a type record: fixed, and per vlen item.
 _EXTRA = {INT: 4, ARRAY: 12, VAR: 4, DECL_TAG: 4}
 _PER_ITEM = {STRUCT: 12, UNION: 12, ENUM: 8, FUNC_PROTO: 8, DATASEC: 12, ENUM64: 12}
+# The same in 32-bit words, indexed by an info word's top byte (kind and
+# kind_flag): a record is _STEP_WORDS[top] + _PER_ITEM_WORDS[top] * vlen
+# words long; None for an unknown kind.
+_STEP_WORDS = [3 + _EXTRA.get(top & 0x1F, 0) // 4 if top & 0x1F <= ENUM64 else None for top in range(256)]
+_PER_ITEM_WORDS = [_PER_ITEM.get(top & 0x1F, 0) // 4 for top in range(256)]
+_NATIVE = "<" if sys.byteorder == "little" else ">"
+_U32_NATIVE = struct.Struct("=I")
+_KIND_OF_TOP = bytes(top & 0x1F for top in range(256))
 
 
 class _Decoder:
@@ -430,35 +443,41 @@ class _Decoder:
         return strs[off:strs.index(b"\0", off)].decode()
 
     def scan(self):
-        """(record offsets, {name offset: type id or [ids]}, kinds) in one pass."""
-        extra, per = [0] * 32, [0] * 32
-        for k, v in _EXTRA.items():
-            extra[k] = v
-        for k, v in _PER_ITEM.items():
-            per[k] = v
-        offsets, by_name, kinds = [], {}, bytearray()
-        unpack, raw = self.u32x3.unpack_from, self.raw
-        pos, n, tid = 0, len(raw), self.start_id
-        while pos < n:
-            name_off, info, _ = unpack(raw, pos)
-            kind = (info >> 24) & 0x1F
-            if kind > ENUM64:
-                raise FormatError(f"BTF type #{tid} has unknown kind {kind}")
-            offsets.append(pos)
-            kinds.append(kind)
-            if name_off:
-                seen = by_name.get(name_off)
-                if seen is None:
-                    by_name[name_off] = tid
-                elif type(seen) is int:
-                    by_name[name_off] = [seen, tid]
-                else:
-                    seen.append(tid)
-            pos += 12 + extra[kind] + per[kind] * (info & 0xFFFF)
-            tid += 1
+        """Where each record starts, in 32-bit words (an array): the only
+        per-record Python code of a lazy parse, kept to a few operations
+        (~130k records in the kernel's BTF; names are indexed on demand)."""
+        import array     # here: a warm start never scans
+        words = self.words()
+        offsets = array.array("I")
+        add = offsets.append
+        step, per = _STEP_WORDS, _PER_ITEM_WORDS
+        pos, n = 0, len(words)
+        try:
+            while pos < n:
+                add(pos)
+                info = words[pos + 1]
+                top = info >> 24
+                pos += step[top] + per[top] * (info & 0xFFFF)   # None + int: an unknown kind
+        except TypeError:
+            raise FormatError(f"BTF type #{self.start_id + len(offsets) - 1} has unknown kind "
+                              f"{top & 0x1F}") from None
+        except IndexError:
+            pos = n + 1     # a record header cut by the end of the section
         if pos != n:
             raise FormatError("BTF type section ends inside a type record")
-        return offsets, by_name, kinds
+        return offsets
+
+    def words(self):
+        """The type section as 32-bit words in this machine's byte order
+        (a view of it, not a copy, when the byte orders agree)."""
+        if len(self.raw) % 4:
+            raise FormatError("BTF type section ends inside a type record")
+        if self.endian == _NATIVE:
+            return memoryview(self.raw).cast("B").cast("I")
+        import array
+        words = array.array("I", bytes(self.raw))
+        words.byteswap()
+        return words
 
     def decode_all(self):
         types, pos, n, tid = [], 0, len(self.raw), self.start_id
@@ -535,16 +554,21 @@ class _Decoder:
 
 class _LazyTypes:
     """The types of a blob as a read-only sequence that decodes a type the
-    first time it is read: one pass over the records at parse time (offsets
-    and name offsets), no Type objects until asked."""
+    first time it is read: one pass over the records at parse time (where
+    each starts), no Type objects until asked. Names are found from the
+    string table: a name's offset there, then the records that carry that
+    offset (a search of the name column, made when first needed)."""
 
     def __init__(self, decoder):
         self._decoder = decoder
-        self._offsets, self._by_name_off, self.kinds = decoder.scan()
-        self._types = [None] * len(self._offsets)
+        self._words = decoder.scan()        # where each record starts, in words
+        self._types = [None] * len(self._words)
+        self._kinds = None
+        self._name_column = None            # each record's name offset, as bytes
+        self._by_name = {}                  # name -> ids (_ids_by_name)
 
     def __len__(self):
-        return len(self._offsets)
+        return len(self._words)
 
     def __getitem__(self, i):
         if i < 0:
@@ -552,33 +576,72 @@ class _LazyTypes:
         t = self._types[i]
         if t is None:
             try:
-                t = self._decoder.decode(self._offsets[i], i + self._decoder.start_id)[0]
+                t = self._decoder.decode(4 * self._words[i], i + self._decoder.start_id)[0]
             except (struct.error, ValueError, UnicodeDecodeError) as e:
                 raise FormatError(f"malformed BTF type #{i + self._decoder.start_id}: {e}") from None
             self._types[i] = t
         return t
 
     def __iter__(self):
-        for i in range(len(self._offsets)):
+        for i in range(len(self._words)):
             yield self[i]
 
     def append(self, t):
         raise TypeError("a lazily parsed BTF is read-only")
 
-    def names_of_kinds(self, kinds):
-        """{name: [ids]} of the named types of ``kinds`` (from the scan: only
-        their names are decoded)."""
-        want = bytes(k in kinds for k in range(32))
-        tkinds, start, name_at = self.kinds, self._decoder.start_id, self._decoder.name_at
-        out = {}
-        for off, ids in self._by_name_off.items():
-            if type(ids) is int:
-                if want[tkinds[ids - start]]:
-                    out[name_at(off)] = [ids]
+    @property
+    def kinds(self):
+        """The kind of each type (bytes, by id - start), read from the records
+        when first asked for (the dialect's names index; CO-RE never asks)."""
+        if self._kinds is None:
+            from operator import itemgetter
+            at = 7 if self._decoder.endian == "<" else 4      # the info word's top byte
+            where = [4 * w + at for w in self._words]
+            tops = itemgetter(*where)(self._decoder.raw) if len(where) > 1 else \
+                [self._decoder.raw[i] for i in where]
+            self._kinds = bytes(tops).translate(_KIND_OF_TOP)
+        return self._kinds
+
+    def _ids_of_kinds(self, kinds):
+        """Indexes (id - start) of the types of ``kinds``, picked in C."""
+        from itertools import compress
+        wanted = self.kinds.translate(bytes(k in kinds for k in range(256)))
+        return compress(range(len(wanted)), wanted)
+
+    def _names(self):
+        """Each record's name offset (the first word of every record), as
+        bytes in this machine's byte order: picked out in C, not in a loop."""
+        if self._name_column is None:
+            import array
+            from operator import itemgetter
+            words = self._decoder.words()
+            column = array.array("I", itemgetter(*self._words)(words) if len(self._words) > 1
+                                 else [words[w] for w in self._words])
+            self._name_column = column.tobytes()
+        return self._name_column
+
+    def _ids_at(self, off):
+        """Ids of the records whose name is at string offset ``off``."""
+        column, needle, start = self._names(), _U32_NATIVE.pack(off), self._decoder.start_id
+        ids, at = [], column.find(needle)
+        while at >= 0:
+            if at % 4 == 0:
+                ids.append(at // 4 + start)
+                at = column.find(needle, at + 4)
             else:
-                sel = [i for i in ids if want[tkinds[i - start]]]
-                if sel:
-                    out[name_at(off)] = sel
+                at = column.find(needle, at + 1)
+        return ids
+
+    def names_of_kinds(self, kinds):
+        """{name: [ids]} of the named types of ``kinds`` (only their names
+        are decoded)."""
+        names = memoryview(self._names()).cast("I")
+        start, name_at = self._decoder.start_id, self._decoder.name_at
+        out = {}
+        for i in self._ids_of_kinds(kinds):
+            off = names[i]
+            if off:
+                out.setdefault(name_at(off), []).append(i + start)
         return out
 
     def enumerators(self):
@@ -586,38 +649,41 @@ class _LazyTypes:
         without making Type objects."""
         dec = self._decoder
         raw, name_at, u32, start = dec.raw, dec.name_at, dec.u32.unpack_from, dec.start_id
-        out = {}
-        for i, k in enumerate(self.kinds):
-            if k != ENUM and k != ENUM64:
-                continue
-            pos = self._offsets[i]
-            step = 8 if k == ENUM else 12
+        out, kinds = {}, self.kinds
+        for i in self._ids_of_kinds((ENUM, ENUM64)):
+            pos = 4 * self._words[i]
+            step = 8 if kinds[i] == ENUM else 12
             vlen = u32(raw, pos + 4)[0] & 0xFFFF
             tid = i + start
             for p in range(pos + 12, pos + 12 + step * vlen, step):
                 out.setdefault(name_at(u32(raw, p)[0]), []).append(tid)
         return out
 
-    def _ids_at(self, off):
-        ids = self._by_name_off.get(off, ())
-        return [ids] if type(ids) is int else ids
-
-    def _name_offsets(self, prefix, exact):
-        """Offsets of the strings equal to ``prefix`` (``exact``) or starting with it."""
-        strs, needle = self._decoder.strs, b"\0" + prefix.encode() + (b"\0" if exact else b"")
-        offs, at = [], strs.find(needle)
-        while at >= 0:
-            offs.append(at + 1)
-            at = strs.find(needle, at + 1)
-        return offs
+    def _ids_by_name(self, name):
+        """(ids of the types called ``name``, ids of those called
+        ``name___flavour``): one search of the string table for both, and
+        of the name column for each string found; kept, as CO-RE asks for
+        the same few names again and again."""
+        found = self._by_name.get(name)
+        if found is None:
+            strs, needle = self._decoder.strs, b"\0" + name.encode()
+            exact, flavours = [], []
+            at = strs.find(needle)
+            while at >= 0:
+                end = at + len(needle)
+                if strs[end:end + 1] == b"\0":
+                    exact += self._ids_at(at + 1)
+                elif strs.startswith(b"___", end):
+                    flavours += self._ids_at(at + 1)
+                at = strs.find(needle, end)
+            found = self._by_name[name] = (exact, flavours)
+        return found
 
     def ids_named(self, name):
         """Ids of the types called exactly ``name``."""
-        return [i for off in self._name_offsets(name, True) for i in self._ids_at(off)]
+        return list(self._ids_by_name(name)[0])
 
     def ids_flavoured(self, essential):
         """Ids of the types called ``essential`` or ``essential___flavour``."""
-        ids = self.ids_named(essential)
-        for off in self._name_offsets(essential + "___", False):
-            ids += self._ids_at(off)
-        return ids
+        exact, flavours = self._ids_by_name(essential)
+        return exact + flavours
