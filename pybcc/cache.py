@@ -28,6 +28,8 @@ ENV = "PYBCC_CACHE_DIR"
 
 _KERNEL_BTF = "/sys/kernel/btf/vmlinux"
 _checked = set()
+# Cache roots this process made (a first run): nothing in them to sweep.
+created_roots = set()
 
 
 class CacheDirError(BPFError, PermissionError):
@@ -71,10 +73,13 @@ def private_dir(*parts, base=None):
     path = os.path.join(top, *parts)
     if path in _checked:
         return path
+    if top not in _checked and not os.path.isdir(top):
+        created_roots.add(top)
     for i in range(len(parts) + 1):
         d = os.path.join(top, *parts[:i])
         os.makedirs(d, mode=0o700, exist_ok=True)     # 0700 at every level we create
         check_private(d)
+        _checked.add(d)
     _checked.add(path)
     return path
 

@@ -220,7 +220,7 @@ class BTF:
         """Ids of this blob's own types whose essential_name() is
         ``essential`` (CO-RE candidates); without decoding them when lazy."""
         if isinstance(self._own, _LazyTypes):
-            return self._own.ids_flavoured(essential)
+            return self._own.ids_flavoured(essential, essential_name)
         idx = getattr(self, "_essential_index", None)
         if idx is None:
             idx = {}
@@ -443,18 +443,19 @@ class _Decoder:
         return strs[off:strs.index(b"\0", off)].decode()
 
     def scan(self):
-        """Where each record starts, in 32-bit words (an array): the only
-        per-record Python code of a lazy parse, kept to a few operations
-        (~130k records in the kernel's BTF; names are indexed on demand)."""
+        """(where each record starts, in 32-bit words; each record's name
+        offset) as arrays: the only per-record Python code of a lazy parse,
+        kept to a few operations (~130k records in the kernel's BTF)."""
         import array     # here: a warm start never scans
         words = self.words()
-        offsets = array.array("I")
-        add = offsets.append
+        offsets, names = array.array("I"), array.array("I")
+        add, add_name = offsets.append, names.append
         step, per = _STEP_WORDS, _PER_ITEM_WORDS
         pos, n = 0, len(words)
         try:
             while pos < n:
                 add(pos)
+                add_name(words[pos])
                 info = words[pos + 1]
                 top = info >> 24
                 pos += step[top] + per[top] * (info & 0xFFFF)   # None + int: an unknown kind
@@ -465,7 +466,7 @@ class _Decoder:
             pos = n + 1     # a record header cut by the end of the section
         if pos != n:
             raise FormatError("BTF type section ends inside a type record")
-        return offsets
+        return offsets, names
 
     def words(self):
         """The type section as 32-bit words in this machine's byte order
@@ -555,17 +556,18 @@ class _Decoder:
 class _LazyTypes:
     """The types of a blob as a read-only sequence that decodes a type the
     first time it is read: one pass over the records at parse time (where
-    each starts), no Type objects until asked. Names are found from the
-    string table: a name's offset there, then the records that carry that
-    offset (a search of the name column, made when first needed)."""
+    each starts, and its name's offset), no Type objects until asked. A
+    name is found in the string table, then the records that carry its
+    offset in the column of name offsets (a search in C)."""
 
     def __init__(self, decoder):
         self._decoder = decoder
-        self._words = decoder.scan()        # where each record starts, in words
+        self._words, names = decoder.scan()     # where each record starts, in words
+        self._name_column = names.tobytes()     # each record's name offset, searched by _ids_at
         self._types = [None] * len(self._words)
         self._kinds = None
-        self._name_column = None            # each record's name offset, as bytes
-        self._by_name = {}                  # name -> ids (_ids_by_name)
+        self._named, self._flavoured = {}, {}      # name -> ids: _ids_named, ids_flavoured
+        self._flavour_offsets = None
 
     def __len__(self):
         return len(self._words)
@@ -608,21 +610,9 @@ class _LazyTypes:
         wanted = self.kinds.translate(bytes(k in kinds for k in range(256)))
         return compress(range(len(wanted)), wanted)
 
-    def _names(self):
-        """Each record's name offset (the first word of every record), as
-        bytes in this machine's byte order: picked out in C, not in a loop."""
-        if self._name_column is None:
-            import array
-            from operator import itemgetter
-            words = self._decoder.words()
-            column = array.array("I", itemgetter(*self._words)(words) if len(self._words) > 1
-                                 else [words[w] for w in self._words])
-            self._name_column = column.tobytes()
-        return self._name_column
-
     def _ids_at(self, off):
         """Ids of the records whose name is at string offset ``off``."""
-        column, needle, start = self._names(), _U32_NATIVE.pack(off), self._decoder.start_id
+        column, needle, start = self._name_column, _U32_NATIVE.pack(off), self._decoder.start_id
         ids, at = [], column.find(needle)
         while at >= 0:
             if at % 4 == 0:
@@ -635,7 +625,7 @@ class _LazyTypes:
     def names_of_kinds(self, kinds):
         """{name: [ids]} of the named types of ``kinds`` (only their names
         are decoded)."""
-        names = memoryview(self._names()).cast("I")
+        names = memoryview(self._name_column).cast("I")
         start, name_at = self._decoder.start_id, self._decoder.name_at
         out = {}
         for i in self._ids_of_kinds(kinds):
@@ -659,31 +649,46 @@ class _LazyTypes:
                 out.setdefault(name_at(u32(raw, p)[0]), []).append(tid)
         return out
 
-    def _ids_by_name(self, name):
-        """(ids of the types called ``name``, ids of those called
-        ``name___flavour``): one search of the string table for both, and
-        of the name column for each string found; kept, as CO-RE asks for
-        the same few names again and again."""
-        found = self._by_name.get(name)
-        if found is None:
-            strs, needle = self._decoder.strs, b"\0" + name.encode()
-            exact, flavours = [], []
-            at = strs.find(needle)
+    def _ids_named(self, name):
+        """Ids of the types called ``name``, kept: CO-RE asks for the same few
+        names again and again. Each string ``name`` is found in the string
+        table, then the records that carry its offset in the name column."""
+        ids = self._named.get(name)
+        if ids is None:
+            strs, needle = self._decoder.strs, b"\0" + name.encode() + b"\0"
+            ids, at = [], strs.find(needle)
             while at >= 0:
-                end = at + len(needle)
-                if strs[end:end + 1] == b"\0":
-                    exact += self._ids_at(at + 1)
-                elif strs.startswith(b"___", end):
-                    flavours += self._ids_at(at + 1)
-                at = strs.find(needle, end)
-            found = self._by_name[name] = (exact, flavours)
-        return found
+                ids += self._ids_at(at + 1)
+                at = strs.find(needle, at + len(needle) - 1)
+            self._named[name] = ids
+        return ids
+
+    def _flavours(self, essential_name):
+        """{essential name: [offsets of the strings that are its flavours]}:
+        the few strings with "___" in them, found in one pass."""
+        if self._flavour_offsets is None:
+            strs, out = self._decoder.strs, {}
+            at = strs.find(b"___")
+            while at >= 0:
+                start = strs.rfind(b"\0", 0, at) + 1
+                end = strs.find(b"\0", at)
+                text = strs[start:end].decode(errors="replace")
+                essential = essential_name(text)
+                if essential != text:
+                    out.setdefault(essential, []).append(start)
+                at = strs.find(b"___", end)
+            self._flavour_offsets = out
+        return self._flavour_offsets
 
     def ids_named(self, name):
         """Ids of the types called exactly ``name``."""
-        return list(self._ids_by_name(name)[0])
+        return list(self._ids_named(name))
 
-    def ids_flavoured(self, essential):
-        """Ids of the types called ``essential`` or ``essential___flavour``."""
-        exact, flavours = self._ids_by_name(essential)
-        return exact + flavours
+    def ids_flavoured(self, essential, essential_name):
+        """Ids of the types whose essential_name() is ``essential``: called
+        so, or ``essential___flavour``."""
+        flavours = self._flavoured.get(essential)
+        if flavours is None:
+            flavours = self._flavoured[essential] = [
+                i for off in self._flavours(essential_name).get(essential, ()) for i in self._ids_at(off)]
+        return self._ids_named(essential) + flavours
