@@ -119,6 +119,31 @@ def report(results, baseline):
     return "\n".join(md)
 
 
+def _wait_group_attached(child, timeout):
+    """Whether a process of child's group (the tool, whichever pid strace
+    gave it) came to hold attach fds (benchlib.attach_fds) for 0.3 s."""
+    import time
+    deadline, since = time.monotonic() + timeout, None
+    while time.monotonic() < deadline and child.alive():
+        group = [int(d) for d in os.listdir("/proc") if d.isdigit() and _pgid(d) == child.pid]
+        if any(bl.attach_fds(pid) > 0 for pid in group):
+            since = since or time.monotonic()
+            if time.monotonic() - since >= 0.3:
+                return True
+        else:
+            since = None
+        time.sleep(0.05)
+    return False
+
+
+def _pgid(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[2])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def check_paths(tools, log):
     """Start each tool once under strace: -> [(tool, path)] of the accesses
     to a cache a first run must not find (/var/cache/pybcc, the real ~/.cache)."""
@@ -133,8 +158,7 @@ def check_paths(tools, log):
             trace = os.path.join(base, tool + ".strace")
             p = bl.Child(["strace", "-f", "-qq", "-e", "trace=%file", "-o", trace] + _argv(tool), env=env,
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/")
-            tool_pid = ws._child_of(p.pid)     # strace's child: the tool
-            attached = tool_pid and bl.wait_attached_fds(tool_pid, timeout=60, stable=0.3, alive=p.alive) > 0
+            attached = _wait_group_attached(p, timeout=60)
             p.finish()
             with open(trace, errors="replace") as f:
                 hits = sorted({line.split('"')[1] for line in f
