@@ -434,6 +434,7 @@ _STEP_WORDS = [3 + _EXTRA.get(top & 0x1F, 0) // 4 if top & 0x1F <= ENUM64 else N
 _PER_ITEM_WORDS = [_PER_ITEM.get(top & 0x1F, 0) // 4 for top in range(256)]
 _NATIVE = "<" if sys.byteorder == "little" else ">"
 _U32_NATIVE = struct.Struct("=I")
+_SMALL_WORDS = 1 << 16       # a type section up to 256 KB: an object's, not a kernel's
 _KIND_OF_TOP = bytes(top & 0x1F for top in range(256))
 
 
@@ -456,11 +457,15 @@ class _Decoder:
 
     def scan(self):
         """(where each record starts, in 32-bit words; each record's name
-        offset) as arrays: the only per-record Python code of a lazy parse,
-        kept to a few operations (~130k records in the kernel's BTF)."""
-        import array     # here: a warm start never scans
+        offset, as bytes in this machine's byte order): the only per-record
+        Python code of a lazy parse, kept to a few operations (~130k records
+        in the kernel's BTF)."""
         words = self.words()
-        offsets, names = array.array("I"), array.array("I")
+        if len(words) > _SMALL_WORDS:
+            import array     # a kernel's BTF: 4 bytes an entry, where a list takes ~36
+            offsets, names = array.array("I"), array.array("I")
+        else:                # an object's (every warm start): not worth importing array
+            offsets, names = [], []
         add, add_name = offsets.append, names.append
         step, per = _STEP_WORDS, _PER_ITEM_WORDS
         pos, n = 0, len(words)
@@ -478,7 +483,8 @@ class _Decoder:
             pos = n + 1     # a record header cut by the end of the section
         if pos != n:
             raise FormatError("BTF type section ends inside a type record")
-        return offsets, names
+        column = struct.pack(f"={len(names)}I", *names) if type(names) is list else names.tobytes()
+        return offsets, column
 
     def words(self):
         """The type section as 32-bit words in this machine's byte order
@@ -574,8 +580,9 @@ class _LazyTypes:
 
     def __init__(self, decoder):
         self._decoder = decoder
-        self._words, names = decoder.scan()     # where each record starts, in words
-        self._name_column = names.tobytes()     # each record's name offset, searched by _ids_at
+        # where each record starts (in words), and each one's name offset
+        # (bytes, searched by _ids_at)
+        self._words, self._name_column = decoder.scan()
         self._types = [None] * len(self._words)
         self._kinds = None
         self._named, self._flavoured = {}, {}      # name -> ids: _ids_named, ids_flavoured
