@@ -671,7 +671,10 @@ class _LazyTypes:
     def _ids_named(self, name):
         """Ids of the types called ``name``, kept: CO-RE asks for the same few
         names again and again. Each string ``name`` is found in the string
-        table, then the records that carry its offset in the name column."""
+        table, then the records that carry its offset in the name column.
+        A name is a whole string of the table: a record whose name is the
+        tail of another string ("nt" in "count") is not found so; no BTF
+        writer (pahole, libbpf, LLVM) shares tails."""
         ids = self._named.get(name)
         if ids is None:
             strs, needle = self._decoder.strs, b"\0" + name.encode() + b"\0"
