@@ -197,21 +197,26 @@ def tool_args(tool):
             for a in warm_start.TOOL_ARGS.get(tool, [])]
 
 
-def warm_phases(tools, runs):
-    """Medians over ``runs`` warm starts of each tool: {tool: {phase: (user, sys) ms}}."""
+def warm_phases(tools, runs, first=False, tree=None):
+    """Medians over ``runs`` warm starts of each tool: {tool: {phase: (user, sys) ms}}.
+    ``first``: first runs instead, each in a new empty cache. ``tree``: that
+    tree's pybcc (benchlib.installed) instead of this one's."""
     import json
     import statistics
     sys.path.insert(0, HERE)
     import benchlib
-    py = benchlib.venv_python()
+    py = benchlib.venv_python(tree)
     out = {}
     for tool in tools:
         cache = tempfile.mkdtemp(prefix="pybcc-prof-cache-")
         env = dict(os.environ, PYBCC_CACHE_DIR=cache)
         argv = [py, "-c", WARM_PHASES_CHILD, tool] + tool_args(tool)
-        subprocess.run(argv, env=env, cwd="/", capture_output=True)     # fills the caches
+        if not first:
+            subprocess.run(argv, env=env, cwd="/", capture_output=True)     # fills the caches
         got = []
         for _ in range(runs):
+            if first:
+                shutil.rmtree(cache, ignore_errors=True)
             p = subprocess.run(argv, env=env, cwd="/", capture_output=True, text=True)
             lines = p.stdout.strip().splitlines()
             if p.returncode == 0 and lines:
@@ -279,10 +284,15 @@ def main():
     ap.add_argument("--warm-phases", type=int, metavar="RUNS",
                     help="instead: user/sys ms per phase of a warm start as installed (the venv of "
                          "benchlib.installed), medians of RUNS; TOOL may be a comma-separated list")
+    ap.add_argument("--first", action="store_true",
+                    help="with --warm-phases: first runs, each in a new empty cache")
+    ap.add_argument("--tree", help="with --warm-phases: another tree's pybcc (e.g. a before tree)")
     args = ap.parse_args()
     if args.warm_phases:
-        for tool, rows in warm_phases(args.tool.split(","), args.warm_phases).items():
-            print(f"{tool}: warm start, median of {args.warm_phases} (user ms, sys ms)")
+        kind = "first run" if args.first else "warm start"
+        for tool, rows in warm_phases(args.tool.split(","), args.warm_phases, args.first,
+                                      args.tree).items():
+            print(f"{tool}: {kind}, median of {args.warm_phases} (user ms, sys ms)")
             for phase, (user, system) in rows.items():
                 print(f"  {phase:47} {user:7.1f} {system:7.1f}")
         return

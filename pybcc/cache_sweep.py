@@ -57,7 +57,8 @@ def maybe_sweep():
         cache.check_private(top)
         with open(stamp, "w") as f:     # first, so other processes do not sweep too
             f.write(tag)
-        sweep(top)
+        if top not in cache.created_roots:      # else all of it is this run's own
+            sweep(top)
     except Exception:   # noqa: BLE001 -- a sweep only saves space: it never fails a run
         pass
 
@@ -124,9 +125,12 @@ def _state_path(state):
 
 
 def _elfsyms(top):
+    entries = _entries(top, "elfsyms")
+    if not entries:
+        return 0
     from .symbols import elfsyms_memo
     removed = 0
-    for n, p in _entries(top, "elfsyms"):
+    for n, p in entries:
         path = elfsyms_memo.stored_file(p)
         try:
             same = path is not None and elfsyms_memo.entry_name(os.stat(path)) == n
@@ -218,12 +222,12 @@ def _remove_path(path):
 
 
 def _scratch(top):
-    import shutil
     removed, old = 0, time.time() - SCRATCH_AGE
     for e in _scandir(os.path.join(top, "tmp")):
         path = e.path
         try:
             if os.lstat(path).st_mtime < old:
+                import shutil     # only then: it imports bz2, lzma, ...
                 shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
                 removed += 1
         except OSError:

@@ -13,6 +13,7 @@ from pybcc.symbols import elfsyms
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch):
     d = tmp_path / "cache"
+    d.mkdir(mode=0o700)     # by an earlier run: this process did not make it
     monkeypatch.setenv("PYBCC_CACHE_DIR", str(d))
     cache._checked.clear()
     yield d
@@ -89,6 +90,25 @@ def test_maybe_sweep_runs_once_a_day_and_at_a_new_boot(cache_dir):
     cache_sweep.maybe_sweep()
     assert not os.path.exists(third)
     assert stamp.read_text() == tag
+
+
+def test_a_cache_this_process_made_is_not_swept(tmp_path, monkeypatch):
+    """A first run made the cache root: everything in it is its own and
+    current, so it only stamps the sweep (no listing, no imports)."""
+    d = tmp_path / "new-cache"
+    monkeypatch.setenv("PYBCC_CACHE_DIR", str(d))
+    monkeypatch.setattr(cache, "_checked", set())
+    monkeypatch.setattr(cache, "created_roots", set())
+    swept = []
+    monkeypatch.setattr(cache_sweep, "sweep", swept.append)
+    _entry("kernel-memo", "x.json")
+    assert cache.created_roots == {str(d)}
+    cache_sweep.maybe_sweep()
+    assert swept == [] and (d / cache_sweep.STAMP).read_text() == (cache.kernel_tag() or "")
+    cache.created_roots.clear()           # the next process found it there
+    (d / cache_sweep.STAMP).unlink()
+    cache_sweep.maybe_sweep()
+    assert swept == [str(d)]
 
 
 def _age(path, days):

@@ -98,18 +98,23 @@ def test_warm_start_imports_none_of_the_heavy_stdlib(warm_env):
 
 def test_first_start_with_an_empty_cache_parses_no_elf(root, tmp_path):
     """A prebuilt object's spec ships beside it (tools/lib/prebuilt.py), so a
-    first start in an empty cache neither imports pyelftools nor OpenSSL."""
+    first start in an empty cache neither imports pyelftools nor OpenSSL;
+    its cache writes make their files without tempfile (and its shutil,
+    random, bz2, lzma)."""
     from pybcc.tools.lib import prebuilt
     if not prebuilt.current_object("execsnoop"):
         pytest.skip("no current prebuilt objects (python3 -m pybcc.tools.lib.prebuilt)")
+    # -S: no site .pth files, which may import any of these themselves
     code = ("import sys\n"
+            "before = set(sys.modules)\n"
             "from pybcc.tools.lib.runtime import Tool\n"
             "with Tool('execsnoop', {}) as t:\n"
             "    pass\n"
-            "print(sorted(m for m in ('elftools', 'hashlib', '_hashlib') if m in sys.modules))\n")
+            "print(sorted(m for m in ('elftools', 'hashlib', '_hashlib', 'tempfile', 'shutil')"
+            " if m in sys.modules and m not in before))\n")
     env = dict(os.environ, PYBCC_CACHE_DIR=str(tmp_path / "empty"))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         cwd=os.path.dirname(BENCH), timeout=120)
+    out = subprocess.run([sys.executable, "-S", "-c", code], env=env, capture_output=True,
+                         text=True, cwd=os.path.dirname(BENCH), timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["[]"], out.stdout
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import struct
+import sys
 
 from ..errors import FormatError
 from ..record import field, record
@@ -123,6 +124,8 @@ class BTF:
 
     @classmethod
     def _parse(cls, data, base=None, lazy=False):
+        if lazy and isinstance(data, (bytearray, memoryview)):
+            data = bytes(data)      # a view of it is kept: it must not change
         data = memoryview(data)
         magic = struct.unpack_from("<H", data)[0]
         endian = "<" if magic == MAGIC else ">"
@@ -136,7 +139,9 @@ class BTF:
         base_strings = base._strings if base else b""
         strs = base_strings + strings if base else strings
         start_id = len(base) if base else 1
-        decoder = _Decoder(bytes(types_raw), strs, endian, start_id)
+        # lazily: a view of the caller's bytes, not a copy (it stays alive
+        # with the BTF); eagerly: decoded at once, so a view is enough
+        decoder = _Decoder(types_raw, strs, endian, start_id)
         types = _LazyTypes(decoder) if lazy else decoder.decode_all()
         btf = cls(types, base, endian)
         btf._strings = strs
@@ -154,8 +159,7 @@ class BTF:
         global _kernel_btf
         if _kernel_btf is None:
             # Lazily: a CO-RE resolution reads a few hundred of its ~130k types.
-            with open("/sys/kernel/btf/vmlinux", "rb") as f:
-                _kernel_btf = cls.parse(f.read(), lazy=True)
+            _kernel_btf = cls.parse(read_sysfs("/sys/kernel/btf/vmlinux"), lazy=True)
         return _kernel_btf
 
     # --- queries -------------------------------------------------------------
@@ -215,7 +219,7 @@ class BTF:
         """Ids of this blob's own types whose essential_name() is
         ``essential`` (CO-RE candidates); without decoding them when lazy."""
         if isinstance(self._own, _LazyTypes):
-            return self._own.ids_flavoured(essential)
+            return self._own.ids_flavoured(essential, essential_name)
         idx = getattr(self, "_essential_index", None)
         if idx is None:
             idx = {}
@@ -405,11 +409,33 @@ def _string_offsets(table):
 _kernel_btf: BTF | None = None
 
 
+def read_sysfs(path):
+    """The BTF blob at ``path`` (/sys/kernel/btf/...): a private read-only
+    mapping of it where the kernel allows one (6.16+ for vmlinux), which
+    copies nothing (a read of vmlinux's ~5.5 MB costs ~4 ms of system
+    time), else its bytes."""
+    import mmap     # here: a warm start reads no BTF
+    with open(path, "rb") as f:
+        try:
+            return mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ)
+        except (OSError, ValueError):
+            return f.read()
+
+
 # --- decoding type records -----------------------------------------------------
 
 # Bytes after the 12-byte header of a type record: fixed, and per vlen item.
 _EXTRA = {INT: 4, ARRAY: 12, VAR: 4, DECL_TAG: 4}
 _PER_ITEM = {STRUCT: 12, UNION: 12, ENUM: 8, FUNC_PROTO: 8, DATASEC: 12, ENUM64: 12}
+# The same in 32-bit words, indexed by an info word's top byte (kind and
+# kind_flag): a record is _STEP_WORDS[top] + _PER_ITEM_WORDS[top] * vlen
+# words long; None for an unknown kind.
+_STEP_WORDS = [3 + _EXTRA.get(top & 0x1F, 0) // 4 if top & 0x1F <= ENUM64 else None for top in range(256)]
+_PER_ITEM_WORDS = [_PER_ITEM.get(top & 0x1F, 0) // 4 for top in range(256)]
+_NATIVE = "<" if sys.byteorder == "little" else ">"
+_U32_NATIVE = struct.Struct("=I")
+_SMALL_WORDS = 1 << 16       # a type section up to 256 KB: an object's, not a kernel's
+_KIND_OF_TOP = bytes(top & 0x1F for top in range(256))
 
 
 class _Decoder:
@@ -430,35 +456,47 @@ class _Decoder:
         return strs[off:strs.index(b"\0", off)].decode()
 
     def scan(self):
-        """(record offsets, {name offset: type id or [ids]}, kinds) in one pass."""
-        extra, per = [0] * 32, [0] * 32
-        for k, v in _EXTRA.items():
-            extra[k] = v
-        for k, v in _PER_ITEM.items():
-            per[k] = v
-        offsets, by_name, kinds = [], {}, bytearray()
-        unpack, raw = self.u32x3.unpack_from, self.raw
-        pos, n, tid = 0, len(raw), self.start_id
-        while pos < n:
-            name_off, info, _ = unpack(raw, pos)
-            kind = (info >> 24) & 0x1F
-            if kind > ENUM64:
-                raise FormatError(f"BTF type #{tid} has unknown kind {kind}")
-            offsets.append(pos)
-            kinds.append(kind)
-            if name_off:
-                seen = by_name.get(name_off)
-                if seen is None:
-                    by_name[name_off] = tid
-                elif type(seen) is int:
-                    by_name[name_off] = [seen, tid]
-                else:
-                    seen.append(tid)
-            pos += 12 + extra[kind] + per[kind] * (info & 0xFFFF)
-            tid += 1
+        """(where each record starts, in 32-bit words; each record's name
+        offset, as bytes in this machine's byte order): the only per-record
+        Python code of a lazy parse, kept to a few operations (~130k records
+        in the kernel's BTF)."""
+        words = self.words()
+        if len(words) > _SMALL_WORDS:
+            import array     # a kernel's BTF: 4 bytes an entry, where a list takes ~36
+            offsets, names = array.array("I"), array.array("I")
+        else:                # an object's (every warm start): not worth importing array
+            offsets, names = [], []
+        add, add_name = offsets.append, names.append
+        step, per = _STEP_WORDS, _PER_ITEM_WORDS
+        pos, n = 0, len(words)
+        try:
+            while pos < n:
+                add(pos)
+                add_name(words[pos])
+                info = words[pos + 1]
+                top = info >> 24
+                pos += step[top] + per[top] * (info & 0xFFFF)   # None + int: an unknown kind
+        except TypeError:
+            raise FormatError(f"BTF type #{self.start_id + len(offsets) - 1} has unknown kind "
+                              f"{top & 0x1F}") from None
+        except IndexError:
+            pos = n + 1     # a record header cut by the end of the section
         if pos != n:
             raise FormatError("BTF type section ends inside a type record")
-        return offsets, by_name, kinds
+        column = struct.pack(f"={len(names)}I", *names) if type(names) is list else names.tobytes()
+        return offsets, column
+
+    def words(self):
+        """The type section as 32-bit words in this machine's byte order
+        (a view of it, not a copy, when the byte orders agree)."""
+        if len(self.raw) % 4:
+            raise FormatError("BTF type section ends inside a type record")
+        if self.endian == _NATIVE:
+            return memoryview(self.raw).cast("B").cast("I")
+        import array
+        words = array.array("I", bytes(self.raw))
+        words.byteswap()
+        return words
 
     def decode_all(self):
         types, pos, n, tid = [], 0, len(self.raw), self.start_id
@@ -535,16 +573,23 @@ class _Decoder:
 
 class _LazyTypes:
     """The types of a blob as a read-only sequence that decodes a type the
-    first time it is read: one pass over the records at parse time (offsets
-    and name offsets), no Type objects until asked."""
+    first time it is read: one pass over the records at parse time (where
+    each starts, and its name's offset), no Type objects until asked. A
+    name is found in the string table, then the records that carry its
+    offset in the column of name offsets (a search in C)."""
 
     def __init__(self, decoder):
         self._decoder = decoder
-        self._offsets, self._by_name_off, self.kinds = decoder.scan()
-        self._types = [None] * len(self._offsets)
+        # where each record starts (in words), and each one's name offset
+        # (bytes, searched by _ids_at)
+        self._words, self._name_column = decoder.scan()
+        self._types = [None] * len(self._words)
+        self._kinds = None
+        self._named, self._flavoured = {}, {}      # name -> ids: _ids_named, ids_flavoured
+        self._flavour_offsets = None
 
     def __len__(self):
-        return len(self._offsets)
+        return len(self._words)
 
     def __getitem__(self, i):
         if i < 0:
@@ -552,33 +597,60 @@ class _LazyTypes:
         t = self._types[i]
         if t is None:
             try:
-                t = self._decoder.decode(self._offsets[i], i + self._decoder.start_id)[0]
+                t = self._decoder.decode(4 * self._words[i], i + self._decoder.start_id)[0]
             except (struct.error, ValueError, UnicodeDecodeError) as e:
                 raise FormatError(f"malformed BTF type #{i + self._decoder.start_id}: {e}") from None
             self._types[i] = t
         return t
 
     def __iter__(self):
-        for i in range(len(self._offsets)):
+        for i in range(len(self._words)):
             yield self[i]
 
     def append(self, t):
         raise TypeError("a lazily parsed BTF is read-only")
 
-    def names_of_kinds(self, kinds):
-        """{name: [ids]} of the named types of ``kinds`` (from the scan: only
-        their names are decoded)."""
-        want = bytes(k in kinds for k in range(32))
-        tkinds, start, name_at = self.kinds, self._decoder.start_id, self._decoder.name_at
-        out = {}
-        for off, ids in self._by_name_off.items():
-            if type(ids) is int:
-                if want[tkinds[ids - start]]:
-                    out[name_at(off)] = [ids]
+    @property
+    def kinds(self):
+        """The kind of each type (bytes, by id - start), read from the records
+        when first asked for (the dialect's names index; CO-RE never asks)."""
+        if self._kinds is None:
+            from operator import itemgetter
+            at = 7 if self._decoder.endian == "<" else 4      # the info word's top byte
+            where = [4 * w + at for w in self._words]
+            tops = itemgetter(*where)(self._decoder.raw) if len(where) > 1 else \
+                [self._decoder.raw[i] for i in where]
+            self._kinds = bytes(tops).translate(_KIND_OF_TOP)
+        return self._kinds
+
+    def _ids_of_kinds(self, kinds):
+        """Indexes (id - start) of the types of ``kinds``, picked in C."""
+        from itertools import compress
+        wanted = self.kinds.translate(bytes(k in kinds for k in range(256)))
+        return compress(range(len(wanted)), wanted)
+
+    def _ids_at(self, off):
+        """Ids of the records whose name is at string offset ``off``."""
+        column, needle, start = self._name_column, _U32_NATIVE.pack(off), self._decoder.start_id
+        ids, at = [], column.find(needle)
+        while at >= 0:
+            if at % 4 == 0:
+                ids.append(at // 4 + start)
+                at = column.find(needle, at + 4)
             else:
-                sel = [i for i in ids if want[tkinds[i - start]]]
-                if sel:
-                    out[name_at(off)] = sel
+                at = column.find(needle, at + 1)
+        return ids
+
+    def names_of_kinds(self, kinds):
+        """{name: [ids]} of the named types of ``kinds`` (only their names
+        are decoded)."""
+        names = memoryview(self._name_column).cast("I")
+        start, name_at = self._decoder.start_id, self._decoder.name_at
+        out = {}
+        for i in self._ids_of_kinds(kinds):
+            off = names[i]
+            if off:
+                out.setdefault(name_at(off), []).append(i + start)
         return out
 
     def enumerators(self):
@@ -586,38 +658,59 @@ class _LazyTypes:
         without making Type objects."""
         dec = self._decoder
         raw, name_at, u32, start = dec.raw, dec.name_at, dec.u32.unpack_from, dec.start_id
-        out = {}
-        for i, k in enumerate(self.kinds):
-            if k != ENUM and k != ENUM64:
-                continue
-            pos = self._offsets[i]
-            step = 8 if k == ENUM else 12
+        out, kinds = {}, self.kinds
+        for i in self._ids_of_kinds((ENUM, ENUM64)):
+            pos = 4 * self._words[i]
+            step = 8 if kinds[i] == ENUM else 12
             vlen = u32(raw, pos + 4)[0] & 0xFFFF
             tid = i + start
             for p in range(pos + 12, pos + 12 + step * vlen, step):
                 out.setdefault(name_at(u32(raw, p)[0]), []).append(tid)
         return out
 
-    def _ids_at(self, off):
-        ids = self._by_name_off.get(off, ())
-        return [ids] if type(ids) is int else ids
+    def _ids_named(self, name):
+        """Ids of the types called ``name``, kept: CO-RE asks for the same few
+        names again and again. Each string ``name`` is found in the string
+        table, then the records that carry its offset in the name column.
+        A name is a whole string of the table: a record whose name is the
+        tail of another string ("nt" in "count") is not found so; no BTF
+        writer (pahole, libbpf, LLVM) shares tails."""
+        ids = self._named.get(name)
+        if ids is None:
+            strs, needle = self._decoder.strs, b"\0" + name.encode() + b"\0"
+            ids, at = [], strs.find(needle)
+            while at >= 0:
+                ids += self._ids_at(at + 1)
+                at = strs.find(needle, at + len(needle) - 1)
+            self._named[name] = ids
+        return ids
 
-    def _name_offsets(self, prefix, exact):
-        """Offsets of the strings equal to ``prefix`` (``exact``) or starting with it."""
-        strs, needle = self._decoder.strs, b"\0" + prefix.encode() + (b"\0" if exact else b"")
-        offs, at = [], strs.find(needle)
-        while at >= 0:
-            offs.append(at + 1)
-            at = strs.find(needle, at + 1)
-        return offs
+    def _flavours(self, essential_name):
+        """{essential name: [offsets of the strings that are its flavours]}:
+        the few strings with "___" in them, found in one pass."""
+        if self._flavour_offsets is None:
+            strs, out = self._decoder.strs, {}
+            at = strs.find(b"___")
+            while at >= 0:
+                start = strs.rfind(b"\0", 0, at) + 1
+                end = strs.find(b"\0", at)
+                text = strs[start:end].decode(errors="replace")
+                essential = essential_name(text)
+                if essential != text:
+                    out.setdefault(essential, []).append(start)
+                at = strs.find(b"___", end)
+            self._flavour_offsets = out
+        return self._flavour_offsets
 
     def ids_named(self, name):
         """Ids of the types called exactly ``name``."""
-        return [i for off in self._name_offsets(name, True) for i in self._ids_at(off)]
+        return list(self._ids_named(name))
 
-    def ids_flavoured(self, essential):
-        """Ids of the types called ``essential`` or ``essential___flavour``."""
-        ids = self.ids_named(essential)
-        for off in self._name_offsets(essential + "___", False):
-            ids += self._ids_at(off)
-        return ids
+    def ids_flavoured(self, essential, essential_name):
+        """Ids of the types whose essential_name() is ``essential``: called
+        so, or ``essential___flavour``."""
+        flavours = self._flavoured.get(essential)
+        if flavours is None:
+            flavours = self._flavoured[essential] = [
+                i for off in self._flavours(essential_name).get(essential, ()) for i in self._ids_at(off)]
+        return self._ids_named(essential) + flavours

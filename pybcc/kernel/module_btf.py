@@ -28,8 +28,8 @@ def names():
 @functools.lru_cache(maxsize=None)
 def load(module):
     """The module's BTF (its own types, on top of vmlinux's), read lazily."""
-    with open(os.path.join(SYSFS_BTF, module), "rb") as f:
-        return BTF.parse(f.read(), BTF.kernel(), lazy=True)
+    from ..btf.types import read_sysfs
+    return BTF.parse(read_sysfs(os.path.join(SYSFS_BTF, module)), BTF.kernel(), lazy=True)
 
 
 class KernelTargets:

@@ -198,6 +198,19 @@ class BTFTarget(Target):
             [(t.kind, t.name, t.size, t.ref, t.members) for t in btf.own_types], "BTF round trip differs"
         for t in btf.own_types:
             btf.type_name(t)
+        # a lazy parse (the kernel's BTF is read so) finds the same types, by id and by name
+        lazy = BTF.parse(data, lazy=True)
+        assert len(lazy) == len(btf), "lazy BTF parse counts other types"
+        for t in btf.own_types:
+            assert lazy[t.id] == t, f"lazy BTF parse differs at #{t.id}"
+        # by name: a name is a whole string of the table (a lazy lookup finds
+        # "\0name\0"); a blob whose names share another string's tail ("nt"
+        # in "count": no BTF writer makes one) is not compared
+        strings, offsets = lazy._strings, memoryview(lazy.own_types._name_column).cast("I")
+        if all(off == 0 or strings[off - 1] == 0 for off in offsets):
+            for name in {t.name for t in btf.own_types[:50] if t.name}:
+                assert [t.id for t in lazy.find_all(name)] == [t.id for t in btf.find_all(name)], \
+                    f"lazy BTF finds other types called {name!r}"
 
 
 class BTFExtTarget(Target):
