@@ -158,6 +158,23 @@ def test_virtual_kconfig_externs():
         assert var(coll, "seen_missing") == 0
 
 
+def test_only_virtual_kconfig_externs_read_no_kernel_configuration():
+    """An object whose __kconfig externs are all libbpf's virtual LINUX_*
+    ones (funccount's LINUX_HAS_BPF_COOKIE) does not read /proc/config.gz."""
+    from pybcc.kernel.kconfig import kconfig_values
+    from pybcc.tools.lib.prebuilt import tool_object
+    spec = load_spec(tool_object("funccount"))
+    assert {e.name for e in spec.externs.values() if e.kind == "kconfig"} == {"LINUX_HAS_BPF_COOKIE"}
+    kconfig_values.cache_clear()
+    with loader.load(spec, programs=[]) as coll:
+        assert "kconfig" in coll.maps or ".kconfig" in coll.maps
+    assert kconfig_values.cache_info().misses == 0
+    # and an object with a CONFIG_ extern does read it
+    with loader.load(build("loader_links.bpf.c")):
+        pass
+    assert kconfig_values.cache_info().misses == 1
+
+
 NEWER_BTF_KINDS = ("FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64")
 
 

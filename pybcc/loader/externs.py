@@ -31,8 +31,12 @@ def layout(spec, kernel):
     out = Externs()
     kconfig = [e for e in spec.externs.values() if e.kind == "kconfig"]
     if kconfig:
-        from ..kernel.kconfig import kconfig_values
-        values = kconfig_values()
+        # libbpf's virtual LINUX_* externs need no configuration: reading and
+        # parsing /proc/config.gz costs ~10 ms at every start
+        values = {}
+        if any(e.name not in _VIRTUAL and e.name != "LINUX_KERNEL_VERSION" for e in kconfig):
+            from ..kernel.kconfig import kconfig_values
+            values = kconfig_values()
         data = bytearray()
         for ext in kconfig:
             size = spec.btf.size_of(ext.type_id)
