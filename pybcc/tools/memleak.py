@@ -320,7 +320,8 @@ def main(argv=None):
         child, release = start_command(args.command)
         pid = child
     try:
-        with Tool("memleak", constants, events=True) as tool:
+        # events only for -t: without it the events buffer is never written
+        with Tool("memleak", constants, events=args.trace) as tool:
             if kernel_trace:
                 attach_kernel(tool, args.percpu)
                 if not quiet:
