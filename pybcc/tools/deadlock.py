@@ -1,5 +1,4 @@
 """deadlock: detect potential deadlocks (lock order inversions) in a running process (bcc's flags and output)."""
-import json as jsonlib
 import os
 import sys
 import time
@@ -265,6 +264,7 @@ def main(argv=None):
                     print("Mutexes: %d, Edges: %d" % (len(g.nodes), len(g.edges)),
                           file=sys.stderr if args.json else sys.stdout)
                 if args.dump_graph:
+                    import json as jsonlib      # (only for --dump-graph)
                     with open(args.dump_graph, "w") as f:
                         f.write(jsonlib.dumps(g.node_link_data(), indent=2))
                 cycle = g.find_cycle()
