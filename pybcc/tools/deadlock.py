@@ -126,8 +126,14 @@ class DataSymbols:
         self.objects = None
         real = os.path.realpath(path)
         try:
+            inode = os.stat(real).st_ino
+        except OSError:
+            inode = None        # (another mount namespace: by path only)
+        try:
+            # the inode first: a realpath is a few system calls per line
             self.starts = [m.start - m.offset for m in read_maps(pid)
-                           if m.path and os.path.realpath(m.path) == real]
+                           if (inode is None or m.inode == inode) and m.path
+                           and os.path.realpath(m.path) == real]
         except (OSError, ProcessLookupError):
             self.starts = []
         self.bias = None
