@@ -161,6 +161,13 @@ class KernelSymbols:
     def __len__(self):
         return sum(len(t.addrs) for t in self._tables())
 
+    def in_core(self, addr):
+        """Whether ``addr`` lies among the core kernel's symbols, where a
+        lookup reads no more than the memo (a module's or BPF program's
+        address reads the rest of /proc/kallsyms: 55-80 ms of kernel time)."""
+        core = self._core_table()
+        return 0 <= _nearest(core, addr) < len(core.addrs) - 1
+
     def lookup(self, addr):
         """(name, offset, module) for a kernel address; module is "kernel" for
         the core image. None below the first symbol."""

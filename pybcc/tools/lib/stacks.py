@@ -123,6 +123,7 @@ class StackPrinter:
         # reuses ids): each is read and named once per printer
         self._kstacks, self._ustacks = {}, {}
         self._own_programs = None
+        self._bpf_programs = None       # every program's JIT images (BPFPrograms), when needed
 
     # --- stack ids → Stack ----------------------------------------------------------
 
@@ -136,10 +137,21 @@ class StackPrinter:
     def ksym(self, addr):
         name = self._kcache.get(addr)
         if name is None:
-            from ...symbols.kallsyms import ksym
-            name = self._kcache[addr] = ksym(addr, show_module=self.modules,
-                                             show_offset=self.offsets)
+            name = self._kcache[addr] = self._bpf_program_ksym(addr) or \
+                symbols.ksym(addr, show_module=self.modules, show_offset=self.offsets)
         return name
+
+    def _bpf_program_ksym(self, addr):
+        """ksym's text for an address in a BPF program's JIT image, from
+        the kernel's program info; None for any other address (an address
+        beyond the core kernel's otherwise reads all of /proc/kallsyms)."""
+        if symbols.kernel_symbols().in_core(addr):
+            return None
+        if self._bpf_programs is None:
+            from .ownprogs import BPFPrograms
+            self._bpf_programs = BPFPrograms()
+        hit = self._bpf_programs.lookup(addr)
+        return hit and symbols.format_symbol(hit[0], hit[1], "bpf", self.modules, self.offsets)
 
     def kernel_frames(self, kernel_id, first_ip=0):
         """Frames innermost first; ``first_ip`` (the sampled instruction) is
