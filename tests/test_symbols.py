@@ -619,3 +619,19 @@ def test_elf_memo_follows_the_file(tmp_path):
     os.utime(prog, ns=(1, 1))       # a rebuilt file: a new identity, a new table
     again = elfsyms.ElfSymbols(prog)
     assert isinstance(again._names, list) and again._names == first._names
+
+
+def test_find_by_name_agrees_with_the_whole_table():
+    """elfsyms.find reads only the records of one name (and, for an IFUNC
+    check, those at one address), of libc and of its debug file when there
+    is one: each answer must be the whole table's, weak aliases, versioned
+    names and IFUNCs (memcpy, strlen, gettimeofday) included."""
+    path = S.find_library("c")
+    names = ["malloc", "free", "calloc", "realloc", "mmap", "munmap", "posix_memalign",
+             "valloc", "memalign", "pvalloc", "aligned_alloc", "pthread_mutex_lock",
+             "pthread_mutex_unlock", "getpid", "memcpy", "strlen", "gettimeofday", "time",
+             "open64", "__libc_malloc", "memcpy@GLIBC_2.2.5", "no_such_function_here"]
+    whole = elfsyms.ElfSymbols(path)
+    for name in names:
+        assert elfsyms._find(path, name, None, None) == whole.find(name), name
+    assert whole.find("memcpy").ifunc and whole.find("malloc") and not whole.find("malloc").ifunc
