@@ -161,12 +161,17 @@ class KernelSymbols:
     def __len__(self):
         return sum(len(t.addrs) for t in self._tables())
 
-    def in_core(self, addr):
-        """Whether ``addr`` lies among the core kernel's symbols, where a
-        lookup reads no more than the memo (a module's or BPF program's
-        address reads the rest of /proc/kallsyms: 55-80 ms of kernel time)."""
+    def core_lookup(self, addr):
+        """lookup(addr) for an address among the core kernel's symbols (from
+        the memo); None for any other (a module's or BPF program's, which
+        lookup finds by reading the rest of /proc/kallsyms: 55-80 ms of
+        kernel time)."""
         core = self._core_table()
-        return 0 <= _nearest(core, addr) < len(core.addrs) - 1
+        i = _nearest(core, addr)
+        if not 0 <= i < len(core.addrs) - 1:
+            return None
+        name, _, module = _entry_at(core, i)
+        return name, addr - core.addrs[i], module or "kernel"
 
     def lookup(self, addr):
         """(name, offset, module) for a kernel address; module is "kernel" for
