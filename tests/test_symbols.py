@@ -138,6 +138,29 @@ def test_kallsyms_round_trip():
 
 
 @needs_kallsyms
+def test_kallsyms_addresses_of_many_names_at_once(tmp_path, monkeypatch):
+    """addresses(names) (vfscount's report) gives what address() gives for
+    each name, from the memo and from a plain file alike, in one pass over
+    the text; a name the kernel lacks is left out."""
+    from pybcc import cache
+    monkeypatch.setenv("PYBCC_CACHE_DIR", str(tmp_path))
+    cache._checked.clear()
+    names = ["vfs_read", "vfs_write", "vfs_open", "vfs_fsync_range", "vfs_unlink", "vfs_rename",
+             "vfs_getattr", "vfs_statx", "vfs_mkdir", "vfs_create"]
+    for table in (kallsyms.KernelSymbols(), kallsyms.KernelSymbols()):   # (the 2nd: memo)
+        each = {n: table.address(n) for n in names}
+        assert table.addresses(names) == {n: a for n, a in each.items() if a is not None}
+        assert each["vfs_read"] is not None
+    copy = tmp_path / "kallsyms-copy"
+    shutil.copyfile("/proc/kallsyms", copy)
+    plain = kallsyms.KernelSymbols(str(copy))
+    assert plain.addresses(names + ["vfs_no_such_function"]) == \
+        kallsyms.KernelSymbols().addresses(names)
+    assert plain.addresses(["schedule", "vfs_read"]) == \
+        {"schedule": plain.address("schedule"), "vfs_read": plain.address("vfs_read")}
+
+
+@needs_kallsyms
 def test_kallsyms_load_is_fast():
     import time
     t = time.perf_counter()
