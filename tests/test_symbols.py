@@ -658,3 +658,20 @@ def test_find_by_name_agrees_with_the_whole_table():
     for name in names:
         assert elfsyms._find(path, name, None, None) == whole.find(name), name
     assert whole.find("memcpy").ifunc and whole.find("malloc") and not whole.find("malloc").ifunc
+
+
+def test_address_table_keeps_what_the_entries_give():
+    """The address table's one-loop collection (_ByAddress.collect) keeps,
+    per address, what the entries _collect lists would keep one by one."""
+    from pybcc.symbols.elf import ElfFile
+    for path in (S.find_library("c"), sys.executable):
+        with ElfFile.open(path) as elf:
+            entries, slow_ifuncs = [], set()
+            elfsyms._collect(elf, entries, slow_ifuncs)
+            slow = elfsyms._ByAddress()
+            for entry in entries:
+                slow.append(entry)
+            fast, fast_ifuncs = elfsyms._ByAddress(), set()
+            elfsyms._collect(elf, fast, fast_ifuncs)
+        assert fast.by_addr == slow.by_addr and fast_ifuncs == slow_ifuncs, path
+        assert len(fast.by_addr) > 100 or path == sys.executable
