@@ -166,8 +166,8 @@ class BPFPrograms:
                 return None
             try:
                 names = self._names[prog_id] = _function_names(fd)
-            except BPFError:
-                return None
+            except (BPFError, ValueError, IndexError, struct.error):
+                return None     # (gone, or its BTF unreadable: kallsyms will say)
             finally:
                 os.close(fd)
         return (names[index], addr - start) if index < len(names) else None
