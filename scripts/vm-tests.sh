@@ -19,6 +19,8 @@
 #   PYBCC_VMTEST_CACHE    where kernels and initramfs are kept
 #                         (default /var/cache/pybcc-vmtest; reused across runs)
 #   PYBCC_VMTEST_TIMEOUT  seconds per kernel before QEMU is killed (default 1800)
+#   PYBCC_VMTEST_JOBS     kernels booted at once (default: the host's CPU count);
+#                         each kernel's output is printed whole when it ends
 #   PYBCC_VMTEST_PRESELECT  1 (default): with no arguments, the guest collects only
 #                         the test files that hold vm tests; 0: all of tests/
 #   PYBCC_VMTEST_PYTEST_OPTS  extra pytest options in the guest (default
@@ -134,6 +136,13 @@ cmd="echo \"vm-tests: guest \$(uname -r), python \$(command -v python3)\"; $cmd"
 # ... and which LSMs are active (BPF LSM programs need "bpf" among them).
 cmd="mount -t securityfs securityfs /sys/kernel/security 2>/dev/null; echo \"vm-tests: guest LSMs \$(cat /sys/kernel/security/lsm 2>/dev/null)\"; $cmd"
 
+# How many guests boot at once. Each TCG guest runs its tests mostly on one
+# host CPU, so on a machine with two or more CPUs the kernels share them and
+# the whole run takes about as long as its longest kernel, not their sum.
+JOBS=${PYBCC_VMTEST_JOBS:-$(nproc)}
+LOGS=$(mktemp -d /tmp/vm-tests-logs.XXXXXX)
+trap 'rm -rf "$LOGS"' EXIT
+
 # BPF LSM: a kernel built with CONFIG_BPF_LSM=y runs BPF LSM programs only when
 # "bpf" is in its active LSM list, i.e. in lsm= or, without lsm=, in CONFIG_LSM.
 # Boot with lsm= set explicitly to CONFIG_LSM plus bpf (Debian's 6.1 and 6.12
@@ -150,10 +159,10 @@ kernel_append() {   # IMAGE RELEASE -> " lsm=..." or nothing
     printf ' lsm=%s' "$lsm"
 }
 
-summary=()
-failed=0
-for img in $images; do
-    rel=${img##*/vmlinuz-}
+# boot_kernel IMAGE: one boot of one kernel; prints its output and, last, its
+# summary line; returns 1 when it failed.
+boot_kernel() {
+    local img=$1 rel=${1##*/vmlinuz-} t0 append rc dt verdict
     echo
     echo "=== vm-tests: kernel $rel ==="
     t0=$(now)
@@ -171,13 +180,41 @@ for img in $images; do
     case $rc in
         0)   verdict="passed" ;;
         5)   verdict="NO TESTS SELECTED (pytest exit 5; counted as success)" ;;
-        125) verdict="VM FAILED (no exit status from the guest: crashed, or killed after ${VMTEST_TIMEOUT}s)"; failed=1 ;;
-        *)   verdict="FAILED (pytest exit $rc)"; failed=1 ;;
+        125) verdict="VM FAILED (no exit status from the guest: crashed, or killed after ${VMTEST_TIMEOUT}s)" ;;
+        *)   verdict="FAILED (pytest exit $rc)" ;;
     esac
-    line="$(printf '%-26s %7ss boot+run  %s' "$rel" "$dt" "$verdict")"
-    echo "vm-tests: $line"
-    summary+=("$line")
-done
+    printf 'vm-tests: %-26s %7ss boot+run  %s\n' "$rel" "$dt" "$verdict"
+    case $rc in 0|5) return 0 ;; *) return 1 ;; esac
+}
+
+summary=()
+failed=0
+if [ "$JOBS" -le 1 ]; then
+    for img in $images; do
+        boot_kernel "$img" | tee "$LOGS/one.log"
+        [ "${PIPESTATUS[0]}" = 0 ] || failed=1
+        summary+=("$(tail -n 1 "$LOGS/one.log" | sed 's/^vm-tests: //')")
+    done
+else
+    # Several guests at once, each into its own log, printed whole when it
+    # ends (interleaved lines of three pytest runs would be unreadable).
+    declare -A pid_of=()
+    running=0
+    for img in $images; do
+        if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
+        rel=${img##*/vmlinuz-}
+        echo "vm-tests: kernel $rel started ($(date -u +%T))"
+        ( boot_kernel "$img" >"$LOGS/$rel.log" 2>&1; rc=$?
+          cat "$LOGS/$rel.log"; exit $rc ) &
+        pid_of[$rel]=$!
+        running=$((running + 1))
+    done
+    for img in $images; do
+        rel=${img##*/vmlinuz-}
+        wait "${pid_of[$rel]}" || failed=1
+        summary+=("$(tail -n 1 "$LOGS/$rel.log" | sed 's/^vm-tests: //')")
+    done
+fi
 
 echo
 echo "=== vm-tests summary ==="
