@@ -138,6 +138,29 @@ def test_kallsyms_round_trip():
 
 
 @needs_kallsyms
+def test_kallsyms_addresses_of_many_names_at_once(tmp_path, monkeypatch):
+    """addresses(names) (vfscount's report) gives what address() gives for
+    each name, from the memo and from a plain file alike, in one pass over
+    the text; a name the kernel lacks is left out."""
+    from pybcc import cache
+    monkeypatch.setenv("PYBCC_CACHE_DIR", str(tmp_path))
+    cache._checked.clear()
+    names = ["vfs_read", "vfs_write", "vfs_open", "vfs_fsync_range", "vfs_unlink", "vfs_rename",
+             "vfs_getattr", "vfs_statx", "vfs_mkdir", "vfs_create"]
+    for table in (kallsyms.KernelSymbols(), kallsyms.KernelSymbols()):   # (the 2nd: memo)
+        each = {n: table.address(n) for n in names}
+        assert table.addresses(names) == {n: a for n, a in each.items() if a is not None}
+        assert each["vfs_read"] is not None
+    copy = tmp_path / "kallsyms-copy"
+    shutil.copyfile("/proc/kallsyms", copy)
+    plain = kallsyms.KernelSymbols(str(copy))
+    assert plain.addresses(names + ["vfs_no_such_function"]) == \
+        kallsyms.KernelSymbols().addresses(names)
+    assert plain.addresses(["schedule", "vfs_read"]) == \
+        {"schedule": plain.address("schedule"), "vfs_read": plain.address("vfs_read")}
+
+
+@needs_kallsyms
 def test_kallsyms_load_is_fast():
     import time
     t = time.perf_counter()
@@ -619,3 +642,36 @@ def test_elf_memo_follows_the_file(tmp_path):
     os.utime(prog, ns=(1, 1))       # a rebuilt file: a new identity, a new table
     again = elfsyms.ElfSymbols(prog)
     assert isinstance(again._names, list) and again._names == first._names
+
+
+def test_find_by_name_agrees_with_the_whole_table():
+    """elfsyms.find reads only the records of one name (and, for an IFUNC
+    check, those at one address), of libc and of its debug file when there
+    is one: each answer must be the whole table's, weak aliases, versioned
+    names and IFUNCs (memcpy, strlen, gettimeofday) included."""
+    path = S.find_library("c")
+    names = ["malloc", "free", "calloc", "realloc", "mmap", "munmap", "posix_memalign",
+             "valloc", "memalign", "pvalloc", "aligned_alloc", "pthread_mutex_lock",
+             "pthread_mutex_unlock", "getpid", "memcpy", "strlen", "gettimeofday", "time",
+             "open64", "__libc_malloc", "memcpy@GLIBC_2.2.5", "no_such_function_here"]
+    whole = elfsyms.ElfSymbols(path)
+    for name in names:
+        assert elfsyms._find(path, name, None, None) == whole.find(name), name
+    assert whole.find("memcpy").ifunc and whole.find("malloc") and not whole.find("malloc").ifunc
+
+
+def test_address_table_keeps_what_the_entries_give():
+    """The address table's one-loop collection (_ByAddress.collect) keeps,
+    per address, what the entries _collect lists would keep one by one."""
+    from pybcc.symbols.elf import ElfFile
+    for path in (S.find_library("c"), sys.executable):
+        with ElfFile.open(path) as elf:
+            entries, slow_ifuncs = [], set()
+            elfsyms._collect(elf, entries, slow_ifuncs)
+            slow = elfsyms._ByAddress()
+            for entry in entries:
+                slow.append(entry)
+            fast, fast_ifuncs = elfsyms._ByAddress(), set()
+            elfsyms._collect(elf, fast, fast_ifuncs)
+        assert fast.by_addr == slow.by_addr and fast_ifuncs == slow_ifuncs, path
+        assert len(fast.by_addr) > 100 or path == sys.executable

@@ -121,6 +121,27 @@ class Text:
         """The whole text as a buffer (for re.finditer)."""
         return memoryview(self._buf())[self._base:]
 
+    def chunks(self, size=1 << 18):
+        """The text in pieces of whole lines, about ``size`` bytes each:
+        from the memo with pread, never mapped (a mapping of the 5 MB would
+        stay in the RSS), or the buffer in one piece."""
+        if self.fd is None:
+            yield bytes(self._buf()[self._base:])
+            return
+        at, carry = self._base, b""
+        while at < self._size:
+            chunk = os.pread(self.fd, min(size, self._size - at), at)
+            if not chunk:
+                break
+            at += len(chunk)
+            chunk = carry + chunk
+            cut = chunk.rfind(b"\n") + 1
+            carry = chunk[cut:]
+            if cut:
+                yield chunk[:cut]
+        if carry:
+            yield carry
+
 
 def store(table):
     """Write ``table`` (bytes text, sorted) as this boot's memo; remove other

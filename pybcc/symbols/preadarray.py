@@ -3,9 +3,11 @@
 The symbol memos (kallsyms_memo, elfsyms_memo) hold sorted address arrays of
 ~1 MB. Searched through a mapping, each page fault maps the 64 KB around it
 (the kernel's fault-around), so a stack tool's few hundred lookups brought
-most of every array it touched into its RSS. Here a search reads a handful
-of single values (those on block boundaries are kept), then the one block of
-at most BLOCK values that holds the answer, and keeps nothing else.
+most of every array it touched into its RSS. Here the first search reads the
+array once, 64 KB at a time, keeping the value at each block boundary (every
+BLOCK-th: 235 for the kernel's 120k symbols); every search then finds its
+block among those (one C bisect) and reads that one block of at most BLOCK
+values, and keeps nothing else.
 Mapping is avoided altogether: on this kernel the page cache holds such a
 file in large folios, and the first touch of a mapping (its header) brought
 2 MB of it into the RSS.
@@ -43,12 +45,13 @@ class PreadArray:
     order at ``offset`` of the file open as ``fd``."""
 
     BLOCK = 512         # values read at once at the end of a search (4 KB of u64)
+    CHUNK = 8192        # values read at once when collecting the boundaries (64 KB of u64)
 
     def __init__(self, fd, offset, count, typecode):
         self._fd, self._offset, self._count = fd, offset, count
         self._typecode = typecode
         self._width = array(typecode).itemsize
-        self._boundaries = {}     # index (a multiple of BLOCK) -> value
+        self._boundaries = None   # [value at 0, at BLOCK, at 2 * BLOCK, ...]
         self._last = (0, array(typecode))     # (first index, values) of the last block read
 
     def __len__(self):
@@ -74,22 +77,19 @@ class PreadArray:
         out.frombytes(raw)
         return out
 
-    def _boundary(self, i):
-        value = self._boundaries.get(i)
-        if value is None:
-            value = self._boundaries[i] = self[i]
-        return value
+    def _block_boundaries(self):
+        if self._boundaries is None:
+            bounds = array(self._typecode)
+            for start in range(0, self._count, self.CHUNK):    # (CHUNK: a multiple of BLOCK)
+                bounds.extend(self.values(start, min(start + self.CHUNK, self._count))[::self.BLOCK])
+            self._boundaries = bounds
+        return self._boundaries
 
     def bisect_right(self, x):
         """bisect.bisect_right(self, x): the last block whose first value is
-        at most ``x`` (first values are kept), then a search in that block."""
-        lo, hi = 0, (self._count + self.BLOCK - 1) // self.BLOCK
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if x < self._boundary(mid * self.BLOCK):
-                hi = mid
-            else:
-                lo = mid + 1
+        at most ``x`` (the blocks' first values are kept), then a search in
+        that block."""
+        lo = bisect.bisect_right(self._block_boundaries(), x)
         if lo == 0:
             return 0            # below the first value
         start = (lo - 1) * self.BLOCK

@@ -1,5 +1,4 @@
 """deadlock: detect potential deadlocks (lock order inversions) in a running process (bcc's flags and output)."""
-import json as jsonlib
 import os
 import sys
 import time
@@ -127,8 +126,14 @@ class DataSymbols:
         self.objects = None
         real = os.path.realpath(path)
         try:
+            inode = os.stat(real).st_ino
+        except OSError:
+            inode = None        # (another mount namespace: by path only)
+        try:
+            # the inode first: a realpath is a few system calls per line
             self.starts = [m.start - m.offset for m in read_maps(pid)
-                           if m.path and os.path.realpath(m.path) == real]
+                           if (inode is None or m.inode == inode) and m.path
+                           and os.path.realpath(m.path) == real]
         except (OSError, ProcessLookupError):
             self.starts = []
         self.bias = None
@@ -265,6 +270,7 @@ def main(argv=None):
                     print("Mutexes: %d, Edges: %d" % (len(g.nodes), len(g.edges)),
                           file=sys.stderr if args.json else sys.stdout)
                 if args.dump_graph:
+                    import json as jsonlib      # (only for --dump-graph)
                     with open(args.dump_graph, "w") as f:
                         f.write(jsonlib.dumps(g.node_link_data(), indent=2))
                 cycle = g.find_cycle()

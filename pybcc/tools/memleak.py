@@ -15,7 +15,6 @@ from .lib.args import add_duration, non_negative_int, pid, positive_int, tool_pa
 from .lib.procutil import comm_of
 from .lib.report import report_loop
 from .lib.runtime import Tool, fail, run_tool, status, stream_events
-from .lib.stacks import StackPrinter
 
 EXAMPLES = """
 EXAMPLES:
@@ -320,7 +319,8 @@ def main(argv=None):
         child, release = start_command(args.command)
         pid = child
     try:
-        with Tool("memleak", constants, events=True) as tool:
+        # events only for -t: without it the events buffer is never written
+        with Tool("memleak", constants, events=args.trace) as tool:
             if kernel_trace:
                 attach_kernel(tool, args.percpu)
                 if not quiet:
@@ -335,15 +335,21 @@ def main(argv=None):
             if args.trace:
                 trace_calls(tool, args.json, args.duration)
                 return 0
-            # frames with their module and offset, as bcc's memleak shows them
-            printer = StackPrinter(tool.maps["stack_traces"], user=not kernel_trace,
-                                   kernel=kernel_trace, offsets=True, modules=True)
+            printers = []   # made at the first report: a run stopped before never needs it
             sym_pid = -1 if kernel_trace else pid
             collect = combined if args.combined_only else outstanding
             comm = [""]     # the process's name, read when reporting (-c: after its exec)
 
+            def printer():
+                if not printers:
+                    from .lib.stacks import StackPrinter
+                    # frames with their module and offset, as bcc's memleak shows them
+                    printers.append(StackPrinter(tool.maps["stack_traces"], user=not kernel_trace,
+                                                 kernel=kernel_trace, offsets=True, modules=True))
+                return printers[0]
+
             def stack(stack_id, size, count):
-                return stack_of(printer, stack_id, size, count, kernel_trace, comm[0], sym_pid)
+                return stack_of(printer(), stack_id, size, count, kernel_trace, comm[0], sym_pid)
 
             def report(json):
                 if not kernel_trace:
@@ -354,7 +360,7 @@ def main(argv=None):
                 if quiet:
                     return ""
                 allocs, stacks = collect(tool, args, stack)
-                return report_json(printer, args, allocs, stacks) if json else \
+                return report_json(printer(), args, allocs, stacks) if json else \
                     report_text(args, allocs, stacks)
 
             def root():

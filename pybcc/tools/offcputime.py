@@ -26,8 +26,9 @@ def main(argv=None):
     header = "Tracing off-CPU time (us) of %s by %s stack" % (
         offcpu.thread_constants(args)[1],
         stack_context(args.user_stacks_only, args.kernel_stacks_only))
+    # wokeby is offwaketime's (the object serves both): made as small as can be
     return offcpu.run(args, argv, "offcputime", header, report, "Off-CPU Time Flame Graph",
-                      "%s off-CPU", {})
+                      "%s off-CPU", {}, map_sizes={"wokeby": 1})
 
 
 def counted_stacks(tool, args, annotations=False):

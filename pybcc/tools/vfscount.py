@@ -5,7 +5,7 @@ import sys
 from ..kernel import features
 from ..kernel.syscall_names import syscall_number
 from ..output.table import Column, Table
-from ..symbols.kallsyms import ksymname
+from ..symbols.kallsyms import kernel_symbols
 from .lib.args import add_json, positive_int, tool_parser
 from .lib.report import FOREVER, report_loop
 from .lib.runtime import Tool, status
@@ -86,7 +86,8 @@ COLUMNS = [
 
 def rows_of(counts):
     """(address, function, count) rows, fewest first, of {function: count}."""
-    rows = [(max(ksymname(f), 0), f, n) for f, n in counts.items() if n]
+    addresses = kernel_symbols().addresses(f for f, n in counts.items() if n)
+    rows = [(addresses.get(f, 0), f, n) for f, n in counts.items() if n]
     return sorted(rows, key=lambda r: r[2])
 
 

@@ -141,3 +141,35 @@ def test_own_program_frames_are_known_by_address(tmp_path, monkeypatch):
             pytest.skip("kallsyms lists no BPF programs here (net.core.bpf_jit_kallsyms)")
         own = OwnPrograms()
         assert [hex(a) for a in firsts if a not in own] == []
+
+
+def test_bpf_program_frames_are_named_as_kallsyms_names_them(tmp_path, monkeypatch):
+    """A frame in any BPF program (another tracer's, in a waker's stack) is
+    named from the kernel's program info (tools/lib/ownprogs.BPFPrograms),
+    not by reading all of /proc/kallsyms: the name and offset must be those
+    /proc/kallsyms gives, for main programs and subprograms (memleak's
+    kmalloc calls record_alloc, trace and record_free)."""
+    from pybcc.symbols import kallsyms
+    from pybcc.tools.lib.ownprogs import BPFPrograms, _images, _program_fds
+    from pybcc.tools.lib.runtime import Tool
+    from pybcc.tools.lib.stacks import StackPrinter
+    monkeypatch.setenv("PYBCC_CACHE_DIR", str(tmp_path))
+    with Tool("memleak") as tool:
+        tool.attach("kmalloc")
+        images = [im for fd in _program_fds() for im in _images(fd)]
+        if not images:
+            pytest.skip("the kernel shows no JIT images here")
+        assert any(i > 0 for _, _, i in images), "memleak's kmalloc has no subprogram"
+        programs = BPFPrograms()
+        full = kallsyms.KernelSymbols()     # reads all of /proc/kallsyms for these
+        if not full.lookup(images[0][0]) or full.lookup(images[0][0])[2] != "bpf":
+            pytest.skip("kallsyms lists no BPF programs here (net.core.bpf_jit_kallsyms)")
+        for start, end, _ in images:
+            for addr in (start, start + 1, end - 1):
+                name, offset, module = full.lookup(addr)
+                assert programs.lookup(addr) == (name, offset), hex(addr)
+        # the stack printer names such a frame without reading kallsyms' tail
+        printer = StackPrinter(None, offsets=True, modules=True)
+        monkeypatch.setattr(kallsyms, "_read_after_core", lambda path: pytest.fail("read"))
+        name, offset, _ = full.lookup(images[0][0] + 2)
+        assert printer.ksym(images[0][0] + 2) == "%s+0x%x [bpf]" % (name, offset)

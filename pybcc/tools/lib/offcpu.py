@@ -168,11 +168,12 @@ def report(tool, args, picture, collect, missing="lost and could not be displaye
 
 
 def run(args, argv, name, header, report, picture_title, picture_total, constants,
-        programs=("switch",), obj=None):
+        programs=("switch",), obj=None, map_sizes=None):
     """Trace as bcc's off-CPU tools do: load (``constants`` added to the
-    thread and stack ones), attach ``programs`` (tp_btf, else raw_tp), print
-    ``header`` ("..." and the duration added), trace for the duration or
-    until Ctrl-C, then ``report(tool, args, picture)``."""
+    thread and stack ones; ``map_sizes`` beside --stack-storage-size),
+    attach ``programs`` (tp_btf, else raw_tp), print ``header`` ("..." and
+    the duration added), trace for the duration or until Ctrl-C, then
+    ``report(tool, args, picture)``."""
     from .runtime import Tool
     from .stacks import trace_until_done
     picture = None
@@ -182,7 +183,7 @@ def run(args, argv, name, header, report, picture_title, picture_total, constant
     every = thread_constants(args)[0]
     every.update(stack_constants(args), **constants)
     with Tool(name, every, obj=obj,
-              map_sizes={"stack_traces": args.stack_storage_size}) as tool:
+              map_sizes={"stack_traces": args.stack_storage_size, **(map_sizes or {})}) as tool:
         for prog in programs:
             tool.attach_first(prog + "_btf", prog + "_raw")
         if picture:

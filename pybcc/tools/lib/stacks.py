@@ -123,6 +123,7 @@ class StackPrinter:
         # reuses ids): each is read and named once per printer
         self._kstacks, self._ustacks = {}, {}
         self._own_programs = None
+        self._bpf_programs = None       # every program's JIT images (BPFPrograms), when needed
 
     # --- stack ids → Stack ----------------------------------------------------------
 
@@ -136,10 +137,22 @@ class StackPrinter:
     def ksym(self, addr):
         name = self._kcache.get(addr)
         if name is None:
-            from ...symbols.kallsyms import ksym
-            name = self._kcache[addr] = ksym(addr, show_module=self.modules,
-                                             show_offset=self.offsets)
+            from ...symbols.kallsyms import format_symbol, kernel_symbols
+            table = kernel_symbols()
+            hit = table.core_lookup(addr) or self._in_bpf_program(addr) or table.lookup(addr)
+            name = self._kcache[addr] = format_symbol(*(hit or (None, 0, None)), self.modules,
+                                                      self.offsets)
         return name
+
+    def _in_bpf_program(self, addr):
+        """(name, offset, "bpf") for an address in a BPF program's JIT
+        image, from the kernel's program info, as kallsyms names it; None
+        for any other (kallsyms then reads all of /proc/kallsyms for it)."""
+        if self._bpf_programs is None:
+            from .ownprogs import BPFPrograms
+            self._bpf_programs = BPFPrograms()
+        hit = self._bpf_programs.lookup(addr)
+        return hit and (hit[0], hit[1], "bpf")
 
     def kernel_frames(self, kernel_id, first_ip=0):
         """Frames innermost first; ``first_ip`` (the sampled instruction) is
