@@ -249,7 +249,8 @@ def main(argv=None):
     constants = {"targ_tgid": args.pid}
     sizes = {"thread_to_held_mutexes": args.threads, "thread_to_parent": args.threads,
              "edges": args.edges, "stack_traces": args.stacktraces}
-    with Tool("deadlock", constants, map_sizes=sizes) as tool:
+    with Tool("deadlock", constants, map_sizes=sizes,
+              no_prealloc=["thread_to_held_mutexes", "thread_to_parent", "edges"]) as tool:
         tool.attach("clone_exit")
         try:
             tool.attach("clone3_exit")

@@ -320,7 +320,7 @@ def main(argv=None):
         pid = child
     try:
         # events only for -t: without it the events buffer is never written
-        with Tool("memleak", constants, events=args.trace) as tool:
+        with Tool("memleak", constants, events=args.trace, no_prealloc=["allocs"]) as tool:
             if kernel_trace:
                 attach_kernel(tool, args.percpu)
                 if not quiet:

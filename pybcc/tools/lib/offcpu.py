@@ -168,9 +168,11 @@ def report(tool, args, picture, collect, missing="lost and could not be displaye
 
 
 def run(args, argv, name, header, report, picture_title, picture_total, constants,
-        programs=("switch",), obj=None, map_sizes=None):
+        programs=("switch",), obj=None, map_sizes=None, no_prealloc=("start", "counts")):
     """Trace as bcc's off-CPU tools do: load (``constants`` added to the
-    thread and stack ones; ``map_sizes`` beside --stack-storage-size),
+    thread and stack ones; ``map_sizes`` beside --stack-storage-size;
+    ``no_prealloc``: the hash maps whose entries are made as they are
+    needed, where the kernel allows it, not all at the start),
     attach ``programs`` (tp_btf, else raw_tp), print ``header`` ("..." and
     the duration added), trace for the duration or until Ctrl-C, then
     ``report(tool, args, picture)``."""
@@ -182,7 +184,7 @@ def run(args, argv, name, header, report, picture_title, picture_total, constant
                                       title=picture_title)
     every = thread_constants(args)[0]
     every.update(stack_constants(args), **constants)
-    with Tool(name, every, obj=obj,
+    with Tool(name, every, obj=obj, no_prealloc=no_prealloc,
               map_sizes={"stack_traces": args.stack_storage_size, **(map_sizes or {})}) as tool:
         for prog in programs:
             tool.attach_first(prog + "_btf", prog + "_raw")
