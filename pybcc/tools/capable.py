@@ -213,11 +213,7 @@ def main(argv=None):
             on_event, write_batch = plain_lines(record, table, args.extra)
         tool.open_events(on_event)
         table.print_header()
-
-        def should_stop():
-            containers.sync()
-            return False
-        stream_events(tool, args.duration, should_stop, on_batch=write_batch)
+        stream_events(tool, args.duration, containers.sync, on_batch=write_batch)
     return 0
 
 

@@ -137,11 +137,7 @@ def main(argv=None):
                                    "move_mount")
                     for p in (f"{call}_enter", ("call_exit", f"syscalls/sys_exit_{call}"))]
         attach_all(tool, programs, programs[4:])
-
-        def should_stop():
-            containers.sync()
-            return False
-        print_events(tool, table, args.duration, should_stop=should_stop)
+        print_events(tool, table, args.duration, should_stop=containers.sync)
     return 0
 
 

@@ -157,11 +157,7 @@ def main(argv=None):
         plain = fields and not full_path and not args.json
         tool.open_events(each_plain_event if plain else each_event, page_cnt=args.buffer_pages or 64)
         table.print_header()
-
-        def should_stop():
-            containers.sync()
-            return False
-        stream_events(tool, args.duration, should_stop, on_batch=write_batch)
+        stream_events(tool, args.duration, containers.sync, on_batch=write_batch)
     return 0
 
 

@@ -25,6 +25,8 @@ class ContainerSets:
         return int(k)
 
     def sync(self):
+        """Copy the pinned maps' keys into ours, once a second at most.
+        Returns None (false), so a stream can call it as its should_stop."""
         if not self.pairs or time.monotonic() < self.next_sync:
             return
         self.next_sync = time.monotonic() + 1
