@@ -289,6 +289,24 @@ def test_hash_batch_ops():
         assert len(got) == 600 and len(m) == 0
 
 
+@pytest.mark.parametrize("batched", [True, False])
+def test_hash_items_bytes(batched):
+    """items_bytes(): every key and value of a hash undecoded, back to back
+    and paired in order, over several batches or, where the kernel has no
+    batches (before 5.6), a lookup per key."""
+    from pybcc.kernel.uapi import Cmd
+    with make(MapType.HASH, max_entries=1000) as m:
+        m.update_batch({i: i * 3 for i in range(700)})
+        if not batched:
+            m._batch_support = {Cmd.MAP_LOOKUP_BATCH: False}
+        keys, values = m.items_bytes(chunk=64)
+        pairs = zip(struct.iter_unpack("<I", keys), struct.iter_unpack("<Q", values))
+        assert {k: v for (k,), (v,) in pairs} == {i: i * 3 for i in range(700)}
+        assert len(keys) == 700 * 4 and len(values) == 700 * 8
+    with make(MapType.HASH, max_entries=4) as m:
+        assert m.items_bytes() == (b"", b"")
+
+
 def test_hash_full_error():
     with make(MapType.HASH, max_entries=2) as m:
         m[1], m[2] = 1, 2

@@ -36,10 +36,10 @@ def counted_stacks(tool, args, annotations=False):
     printer = flags_printer(tool, args, skip_tracing=True, annotations=annotations)
     # bcc shows the thread id; user stacks are symbolized by tgid (one
     # symbol table per process)
-    stacks = by_value(printer.stack(t.name, t.pid, t.user_stack_id, t.kernel_stack_id, v,
-                                    sym_pid=t.tgid,
-                                    fields={"pid": t.tgid, "tid": t.pid})
-                      for t, v in ((k.target, v) for k, v in tool.maps["counts"].items()))
+    stacks = by_value(printer.stack(offcpu.comm(name), tid, user_id, kernel_id, v, sym_pid=tgid,
+                                    fields={"pid": tgid, "tid": tid})
+                      for (tid, tgid, user_id, kernel_id, name), v
+                      in offcpu.counted(tool, offcpu.TARGET_KEY))
     return printer, stacks
 
 

@@ -40,16 +40,15 @@ def wake_stacks(tool, args, annotations=False):
                           kernel=not args.user_stacks_only, delimited=args.delimited,
                           skip_tracing=True, annotations=annotations)
 
-    def part(who):
+    def part(tgid, user_id, kernel_id, name):
         # user stacks are symbolized by tgid (one symbol table per process)
-        return printer.stack(who.name, who.tgid, who.user_stack_id, who.kernel_stack_id, 0,
-                             sym_pid=who.tgid)
+        return printer.stack(offcpu.comm(name), tgid, user_id, kernel_id, 0, sym_pid=tgid)
 
     stacks = []
-    for k, v in tool.maps["counts"].items():
-        waker_seen = k.waker.name[:1] not in ("", "\0", b"", b"\0")
-        stacks.append(WakeStack(part(k.target), part(k.waker) if waker_seen else None, v,
-                                (k.target.pid, k.waker.pid if waker_seen else None)))
+    for k, v in offcpu.counted(tool, offcpu.TARGET_WAKER_KEY):
+        waker_seen = k[9][:1] != b"\0"       # the waker's name: empty when it was missed
+        stacks.append(WakeStack(part(*k[1:5]), part(*k[6:10]) if waker_seen else None, v,
+                                (k[0], k[5] if waker_seen else None)))
     return printer, by_value(stacks)
 
 

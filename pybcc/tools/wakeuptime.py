@@ -48,14 +48,18 @@ def main(argv=None):
                       report, "Wakeup Time Flame Graph", "%s blocked", {}, ("waking", "switch"))
 
 
+# struct key_t of wakeuptime.bpf.c: waker_stack_id, waker and target names
+COUNTS_KEY = "<i16s16s"
+
+
 def wakeup_stacks(tool, args, annotations=False):
     """The printer and the waker stacks, least time first."""
     text = not (args.json or stackfile.chosen_format(args))
     printer = WakeupPrinter(tool.maps["stack_traces"], addresses=args.verbose, offsets=text,
                             skip_tracing=True, annotations=annotations)
-    stacks = by_value(WakeStack(Stack(k.target, 0, None, None, [], 0),
-                                printer.stack(k.waker, 0, -1, k.waker_stack_id, 0), v)
-                      for k, v in tool.maps["counts"].items())
+    stacks = by_value(WakeStack(Stack(offcpu.comm(target), 0, None, None, [], 0),
+                                printer.stack(offcpu.comm(waker), 0, -1, waker_stack_id, 0), v)
+                      for (waker_stack_id, waker, target), v in offcpu.counted(tool, COUNTS_KEY))
     return printer, stacks
 
 

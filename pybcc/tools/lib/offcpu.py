@@ -10,6 +10,11 @@ from . import stackfile
 THREADS_ALL, THREADS_TGID, THREADS_TID, THREADS_USER, THREADS_KERNEL = range(5)
 MAX_TARG_IDS = 5        # offwaketime's -p/-t take up to 5 ids, as bcc's
 U64_MAX = (1 << 64) - 1
+# struct key_t of offcputime.bpf.c (struct module formats): the blocked
+# thread's struct who_t (pid, tgid, user and kernel stack ids, name), then
+# its waker's (offwaketime's)
+WHO = "IIii16s"
+TARGET_KEY, TARGET_WAKER_KEY = "<" + WHO + "32x", "<" + WHO * 2
 
 
 def examples(tool, what, max_us, picture):
@@ -147,6 +152,25 @@ def thread_constants(args):
 def stack_constants(args):
     """user_stacks/kernel_stacks of stacks.h from -U/-K."""
     return {"user_stacks": not args.kernel_stacks_only, "kernel_stacks": not args.user_stacks_only}
+
+
+def counted(tool, key_format):
+    """(key fields, value) of each entry of the ``counts`` map (u64 values),
+    unpacked with ``key_format`` (struct) straight from the map's bytes:
+    a report reads hundreds, and decoding each key as a struct object costs
+    several times more."""
+    counts = tool.maps["counts"]
+    if struct.calcsize(key_format) != counts.key_size:
+        raise ValueError("counts: %d-byte keys, not %d" % (counts.key_size,
+                                                         struct.calcsize(key_format)))
+    keys, values = counts.items_bytes()
+    return zip(struct.iter_unpack(key_format, keys),
+               (v for v, in struct.iter_unpack("<Q", values)))
+
+
+def comm(raw):
+    """A char[16] task name as the maps' decoding gives it: up to its first NUL."""
+    return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
 
 
 def report(tool, args, picture, collect, missing="lost and could not be displayed"):
