@@ -12,8 +12,9 @@ Without CAP_SYSLOG every address reads as zero: that is reported, not guessed.
 """
 import os
 import re
+import sys
 from array import array
-from itertools import accumulate, islice
+from itertools import accumulate, islice, repeat
 import operator
 
 from ..errors import BPFError, FormatError
@@ -39,14 +40,9 @@ def _parse(data, path, check_zero=True):
         cut = data.find(b"\n", min(pos + _CHUNK, len(data) - 1)) + 1
         lines = data[pos:cut].split(b"\n")
         lines.pop()     # after the chunk's last newline
-        try:
-            addrs.extend([int(line[:width], 16) for line in lines])
-        except ValueError as e:
-            raise FormatError(f"{path}: not a kallsyms table ({e})") from None
-        except OverflowError:
-            raise FormatError(f"{path}: an address is wider than 64 bits") from None
+        addrs.extend(_addresses(lines, width, path))
         # Line i of the chunk starts after the lines before it and their newlines.
-        starts.extend(islice(accumulate(map(len, lines), lambda a, n: a + n + 1, initial=pos),
+        starts.extend(islice(accumulate(map(operator.add, map(len, lines), repeat(1)), initial=pos),
                              len(lines)))
         pos = cut
     if check_zero and addrs and not any(addrs[:1000]):
@@ -58,6 +54,31 @@ def _parse(data, path, check_zero=True):
         starts = array("I", [starts[i] for i in order])
         addrs = array("Q", [addrs[i] for i in order])
     return Table(addrs, starts, Text(data), width)
+
+
+def _addresses(lines, width, path):
+    """The address column of ``lines`` as an array("Q"). A 64-bit kernel's
+    16 hex digits a line are joined and decoded at once (bytes.fromhex: no
+    Python work per line, ~25 ms less of a first run); any other shape is
+    parsed line by line, as int() reads it."""
+    if width == 16:
+        try:
+            raw = bytes.fromhex(b"".join(map(operator.itemgetter(slice(0, 16)), lines)).decode())
+        except (ValueError, UnicodeDecodeError):
+            raw = b""
+        # Exactly 8 bytes a line only when every line has 16 hex digits first
+        # (fromhex skips spaces, and a short line gives fewer digits).
+        if len(raw) == 8 * len(lines):
+            column = array("Q", raw)
+            if sys.byteorder == "little":
+                column.byteswap()
+            return column
+    try:
+        return array("Q", [int(line[:width], 16) for line in lines])
+    except ValueError as e:
+        raise FormatError(f"{path}: not a kallsyms table ({e})") from None
+    except OverflowError:
+        raise FormatError(f"{path}: an address is wider than 64 bits") from None
 
 
 def _read(path):
