@@ -20,7 +20,6 @@ compiler reads), and whoever could rewrite it could rewrite a digest too.
 """
 import os
 import struct
-from array import array
 
 from .. import cache
 from .preadarray import PreadArray, open_memo
@@ -151,11 +150,9 @@ def store(table):
         path = _path()
         if path is None:
             return
-        starts = array("I", table.starts)
-        addrs = array("Q", table.addrs)
+        addrs, starts = table.addrs, table.starts      # (arrays "Q" and "I": joined as they are)
         header = _HEADER.pack(_MAGIC, len(addrs), table.width, len(table.text))
-        cache.write_atomic(path, b"".join((header, addrs.tobytes(), starts.tobytes(),
-                                           table.text.buffer())), mode=0o600)
+        cache.write_atomic(path, b"".join((header, addrs, starts, table.text.buffer())), mode=0o600)
         for name in os.listdir(os.path.dirname(path)):
             if name != os.path.basename(path):
                 cache.remove_entry(os.path.join(os.path.dirname(path), name))
