@@ -20,6 +20,7 @@ and names only, and a digest would mean reading all of it at each start).
 import os
 import struct
 from array import array
+from itertools import accumulate
 
 from .. import cache
 from .preadarray import PreadArray, open_memo
@@ -118,10 +119,8 @@ def store(st, addrs, sizes, names, info):
     try:
         path = _path(st)
         encoded = [n.encode("utf-8", "surrogateescape") for n in names]
-        ends, total = array("I"), 0
-        for n in encoded:
-            total += len(n)
-            ends.append(total)
+        ends = array("I", accumulate(map(len, encoded)))
+        total = ends[-1] if ends else 0
         blob = json.dumps(info).encode()
         header = _HEADER.pack(_MAGIC, len(addrs), total, len(blob))
         cache.write_atomic(path, b"".join((header, array("Q", addrs).tobytes(), array("Q", sizes).tobytes(),

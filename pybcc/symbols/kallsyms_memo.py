@@ -20,7 +20,6 @@ compiler reads), and whoever could rewrite it could rewrite a digest too.
 """
 import os
 import struct
-from array import array
 
 from .. import cache
 from .preadarray import PreadArray, open_memo
@@ -71,8 +70,9 @@ def _unpack(fd):
 
 
 class Text:
-    """Lines of kallsyms text from ``base`` on in a buffer (bytes), or in
-    the memo file open as ``fd`` (``size`` bytes): lines are read from it
+    """Lines of kallsyms text from ``base`` up to ``size`` in a buffer
+    (bytes; by default all of it), or in the memo file open as ``fd``
+    (``size`` bytes): lines are read from it
     with pread, and it is mapped only when the text is searched (a name
     looked up). It has the few bytes methods the reader uses."""
 
@@ -110,7 +110,7 @@ class Text:
         return self._buf()[self._base + i]
 
     def find(self, sub, start=0):
-        pos = self._buf().find(sub, self._base + start)
+        pos = self._buf().find(sub, self._base + start, self._size)
         return pos - self._base if pos >= 0 else -1
 
     def startswith(self, prefix, start=0):
@@ -119,14 +119,14 @@ class Text:
 
     def buffer(self):
         """The whole text as a buffer (for re.finditer)."""
-        return memoryview(self._buf())[self._base:]
+        return memoryview(self._buf())[self._base:self._size]
 
     def chunks(self, size=1 << 18):
         """The text in pieces of whole lines, about ``size`` bytes each:
         from the memo with pread, never mapped (a mapping of the 5 MB would
         stay in the RSS), or the buffer in one piece."""
         if self.fd is None:
-            yield bytes(self._buf()[self._base:])
+            yield bytes(self._buf()[self._base:self._size])
             return
         at, carry = self._base, b""
         while at < self._size:
@@ -150,11 +150,9 @@ def store(table):
         path = _path()
         if path is None:
             return
-        starts = array("I", table.starts)
-        addrs = array("Q", table.addrs)
+        addrs, starts = table.addrs, table.starts      # (arrays "Q" and "I": joined as they are)
         header = _HEADER.pack(_MAGIC, len(addrs), table.width, len(table.text))
-        cache.write_atomic(path, b"".join((header, addrs.tobytes(), starts.tobytes(),
-                                           table.text.buffer())), mode=0o600)
+        cache.write_atomic(path, b"".join((header, addrs, starts, table.text.buffer())), mode=0o600)
         for name in os.listdir(os.path.dirname(path)):
             if name != os.path.basename(path):
                 cache.remove_entry(os.path.join(os.path.dirname(path), name))
