@@ -23,7 +23,7 @@ def test_offwaketime_folded_target_and_waker_stacks(wakepair, monkeypatch):  # n
     assert mine, t.stdout
     # every wake-up from a pipe read came from the writer
     assert all(f[-1] == "wk_waker" for f, _ in mine), mine
-    assert_blocked_time(sum(v for _, v in mine))
+    assert_blocked_time(sum(v for _, v in mine), t)
     frames, _ = max(mine, key=lambda s: s[1])
     blocked, waker = frames[:frames.index("--")], frames[frames.index("--") + 1:]
     # the target blocks in a pipe read (outermost first, the scheduler last);
@@ -46,7 +46,7 @@ def test_offwaketime_text_names_waker_and_target(wakepair):  # noqa: F811
         target_tid = int(entry[-2].split()[-1])
         assert target_tid != pid       # the reader is the second thread
         total += int(entry[-1])
-    assert_blocked_time(total)
+    assert_blocked_time(total, t)
 
 
 def test_offwaketime_json_and_user_stacks(wakepair):  # noqa: F811
@@ -57,7 +57,7 @@ def test_offwaketime_json_and_user_stacks(wakepair):  # noqa: F811
     assert all(r["waker"]["comm"] == "wk_waker" and r["waker"]["pid"] == pid and
                r["waker"]["tid"] == pid and r["target"]["pid"] == pid and
                r["target"]["tid"] != pid and r["unit"] == "us" for r in records), records
-    assert_blocked_time(sum(r["value"] for r in records))
+    assert_blocked_time(sum(r["value"] for r in records), t)
     # user frames follow the kernel ones: the reader's thread function, the writer's main
     best = max(records, key=lambda r: r["value"])
     assert any(f["function"] == "target" and not f["kernel"] for f in best["target"]["frames"])
@@ -72,7 +72,7 @@ def test_offwaketime_svg_and_speedscope_in_microseconds(wakepair, tmp_path):  # 
     assert unit_of(svg) == "us"
     roots = [(n, c) for n, c, depth, _ in frames if depth == 1 and n == "wk_target"]
     assert roots, frames
-    assert_blocked_time(roots[0][1])
+    assert_blocked_time(roots[0][1], t)
     assert any(n == "--" for n, _, _, _ in frames)
 
     scope = tmp_path / "wake.json"
@@ -83,7 +83,7 @@ def test_offwaketime_svg_and_speedscope_in_microseconds(wakepair, tmp_path):  # 
     names = [f["name"] for f in doc["shared"]["frames"]]
     mine = sum(w for s, w in zip(profile["samples"], profile["weights"])
                if names[s[0]] == "wk_target")
-    assert_blocked_time(mine)
+    assert_blocked_time(mine, t)
 
 
 @pytest.mark.parametrize("args, message", [

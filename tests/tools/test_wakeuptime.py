@@ -22,7 +22,7 @@ def test_wakeuptime_folded_waker_stack(wakepair, monkeypatch):  # noqa: F811
             any("pipe_write" in x for x in f)]
     assert mine, t.stdout
     assert all(f[0] == "wk_waker" for f, _ in mine), mine
-    assert_blocked_time(sum(v for _, v in mine))
+    assert_blocked_time(sum(v for _, v in mine), t)
     # outermost first: the write system call, the pipe, the wake-up last
     frames, _ = max(mine, key=lambda s: s[1])
     assert frames[-2] == "try_to_wake_up", frames
@@ -46,7 +46,7 @@ def test_wakeuptime_text_shows_addresses_and_offsets(wakepair):  # noqa: F811
             assert int(address, 16) >= 1 << 63 and "+0x" in name, frame
         assert entry[1].split()[1].startswith("try_to_wake_up+0x"), entry
         total += int(entry[-1])
-    assert_blocked_time(total)
+    assert_blocked_time(total, t)
 
 
 def test_wakeuptime_json(wakepair):  # noqa: F811
@@ -55,7 +55,7 @@ def test_wakeuptime_json(wakepair):  # noqa: F811
                any("pipe_write" in f["function"] for f in r["frames"])]
     assert records and all(r["waker"] == "wk_waker" and r["unit"] == "us" for r in records), \
         t.stdout
-    assert_blocked_time(sum(r["value"] for r in records))
+    assert_blocked_time(sum(r["value"] for r in records), t)
     frames = max(records, key=lambda r: r["value"])["frames"]
     assert frames[0]["function"] == "try_to_wake_up" and all(f["kernel"] for f in frames)
 
@@ -66,7 +66,7 @@ def test_wakeuptime_svg_and_speedscope(wakepair, tmp_path):  # noqa: F811
     _, frames = flame_frames(svg)
     assert unit_of(svg) == "us"
     leaves = [c for n, c, _, _ in frames if n == "wk_target"]
-    assert_blocked_time(sum(leaves))
+    assert_blocked_time(sum(leaves), t)
     scope = tmp_path / "wakeup.json"
     traced("wakeuptime", wakepair, "--format", "speedscope", "-o", scope,
            ready="Tracing blocked time")
@@ -75,7 +75,7 @@ def test_wakeuptime_svg_and_speedscope(wakepair, tmp_path):  # noqa: F811
     names = [f["name"] for f in doc["shared"]["frames"]]
     assert profile["unit"] == "microseconds"
     assert_blocked_time(sum(w for s, w in zip(profile["samples"], profile["weights"])
-                            if names[s[-1]] == "wk_target"))
+                            if names[s[-1]] == "wk_target"), t)
 
 
 @pytest.mark.parametrize("args, message", [
