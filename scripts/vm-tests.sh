@@ -18,7 +18,8 @@
 #                         configuration is not changed).
 #   PYBCC_VMTEST_CACHE    where kernels and initramfs are kept
 #                         (default /var/cache/pybcc-vmtest; reused across runs)
-#   PYBCC_VMTEST_TIMEOUT  seconds per kernel before QEMU is killed (default 1800)
+#   PYBCC_VMTEST_TIMEOUT  seconds per kernel before QEMU is killed (default 1800; 2700
+#                         when kernels boot at once)
 #   PYBCC_VMTEST_JOBS     kernels booted at once (default: the host's CPU count);
 #                         each kernel's output is printed whole when it ends
 #   PYBCC_VMTEST_PRESELECT  1 (default): with no arguments, the guest collects only
@@ -44,7 +45,12 @@ HERE=$REPO/scripts/vmtest
 KERNELS=${PYBCC_VMTEST_KERNELS:-linux-image-amd64 linux-image-6.12-amd64 bullseye:linux-image-amd64}
 CACHE=${PYBCC_VMTEST_CACHE:-/var/cache/pybcc-vmtest}
 export VMTEST_CACHE=${VMTEST_CACHE:-$CACHE/vmcache}
-export VMTEST_TIMEOUT=${VMTEST_TIMEOUT:-${PYBCC_VMTEST_TIMEOUT:-1800}}
+# How many guests boot at once. Each TCG guest runs its tests mostly on one
+# host CPU, so on a machine with two or more CPUs the kernels share them and
+# the whole run takes about as long as its longest kernel, not their sum;
+# sharing the CPUs, each may take longer: hence the longer timeout.
+JOBS=${PYBCC_VMTEST_JOBS:-$(nproc)}
+export VMTEST_TIMEOUT=${VMTEST_TIMEOUT:-${PYBCC_VMTEST_TIMEOUT:-$([ "$JOBS" -gt 1 ] && echo 2700 || echo 1800)}}
 # Inside the VM a missing kprobe/fentry is a failure, not a skip.
 export PYBCC_VMTEST=1
 # Host root over virtiofs when a virtiofsd is installed (Debian 12's qemu ships
@@ -136,10 +142,7 @@ cmd="echo \"vm-tests: guest \$(uname -r), python \$(command -v python3)\"; $cmd"
 # ... and which LSMs are active (BPF LSM programs need "bpf" among them).
 cmd="mount -t securityfs securityfs /sys/kernel/security 2>/dev/null; echo \"vm-tests: guest LSMs \$(cat /sys/kernel/security/lsm 2>/dev/null)\"; $cmd"
 
-# How many guests boot at once. Each TCG guest runs its tests mostly on one
-# host CPU, so on a machine with two or more CPUs the kernels share them and
-# the whole run takes about as long as its longest kernel, not their sum.
-JOBS=${PYBCC_VMTEST_JOBS:-$(nproc)}
+# each kernel's output, when kernels boot at once
 LOGS=$(mktemp -d /tmp/vm-tests-logs.XXXXXX)
 trap 'rm -rf "$LOGS"' EXIT
 
