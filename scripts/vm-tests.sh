@@ -46,9 +46,9 @@ KERNELS=${PYBCC_VMTEST_KERNELS:-linux-image-amd64 linux-image-6.12-amd64 bullsey
 CACHE=${PYBCC_VMTEST_CACHE:-/var/cache/pybcc-vmtest}
 export VMTEST_CACHE=${VMTEST_CACHE:-$CACHE/vmcache}
 # How many guests boot at once. Each TCG guest runs its tests mostly on one
-# host CPU, so on a machine with two or more CPUs the kernels share them and
-# the whole run takes about as long as its longest kernel, not their sum;
-# sharing the CPUs, each may take longer: hence the longer timeout.
+# host CPU, so on a machine with two or more CPUs two kernels at once take
+# less than the two one after the other; sharing the CPUs, each may take
+# longer than alone: hence the longer timeout.
 JOBS=${PYBCC_VMTEST_JOBS:-$(nproc)}
 export VMTEST_TIMEOUT=${VMTEST_TIMEOUT:-${PYBCC_VMTEST_TIMEOUT:-$([ "$JOBS" -gt 1 ] && echo 2700 || echo 1800)}}
 # Inside the VM a missing kprobe/fentry is a failure, not a skip.
