@@ -249,40 +249,70 @@ static __always_inline int kernel_alloc(void *ctx, u64 size, u64 address)
     return record_alloc(ctx, size, address);
 }
 
+/* Before 6.0 the slab tracepoints shared event classes: kmalloc and
+ * kmem_cache_alloc were kmem_alloc (their _node forms kmem_alloc_node, the
+ * same fields and one more), kfree and kmem_cache_free kmem_free. The fields
+ * read here are the same; only the record names differ, so where the new
+ * names are missing the old ones are read (CO-RE picks one branch). */
+struct trace_event_raw_kmem_alloc___old {
+    const void *ptr;
+    size_t bytes_alloc;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kmem_free___old {
+    const void *ptr;
+} __attribute__((preserve_access_index));
+
+/* Read with bpf_core_read (a helper call), not loads from the context:
+ * clang merges the two branches' loads into one at a selected offset, and the
+ * verifier refuses a context pointer whose offset is not constant. */
+#define SLAB_ALLOC(args, type)                                                     \
+    (bpf_core_type_exists(struct type)                                             \
+         ? kernel_alloc(args, BPF_CORE_READ((struct type *)(args), bytes_alloc),   \
+                        (u64)BPF_CORE_READ((struct type *)(args), ptr))            \
+         : kernel_alloc(args,                                                      \
+                        BPF_CORE_READ((struct trace_event_raw_kmem_alloc___old *)(args), bytes_alloc), \
+                        (u64)BPF_CORE_READ((struct trace_event_raw_kmem_alloc___old *)(args), ptr)))
+
+#define SLAB_FREE(args, type)                                                      \
+    (bpf_core_type_exists(struct type)                                             \
+         ? record_free(args, (u64)BPF_CORE_READ((struct type *)(args), ptr))       \
+         : record_free(args, (u64)BPF_CORE_READ((struct trace_event_raw_kmem_free___old *)(args), ptr)))
+
 SEC("tracepoint/kmem/kmalloc")
-int kmalloc(struct trace_event_raw_kmalloc *args)
+int kmalloc(void *args)
 {
-    return kernel_alloc(args, args->bytes_alloc, (u64)args->ptr);
+    return SLAB_ALLOC(args, trace_event_raw_kmalloc);
 }
 
 SEC("tracepoint/kmem/kmalloc_node")
-int kmalloc_node(struct trace_event_raw_kmalloc *args)
+int kmalloc_node(void *args)
 {
-    return kernel_alloc(args, args->bytes_alloc, (u64)args->ptr);
+    return SLAB_ALLOC(args, trace_event_raw_kmalloc);
 }
 
 SEC("tracepoint/kmem/kfree")
-int kfree(struct trace_event_raw_kfree *args)
+int kfree(void *args)
 {
-    return record_free(args, (u64)args->ptr);
+    return SLAB_FREE(args, trace_event_raw_kfree);
 }
 
 SEC("tracepoint/kmem/kmem_cache_alloc")
-int kmem_cache_alloc(struct trace_event_raw_kmem_cache_alloc *args)
+int kmem_cache_alloc(void *args)
 {
-    return kernel_alloc(args, args->bytes_alloc, (u64)args->ptr);
+    return SLAB_ALLOC(args, trace_event_raw_kmem_cache_alloc);
 }
 
 SEC("tracepoint/kmem/kmem_cache_alloc_node")
-int kmem_cache_alloc_node(struct trace_event_raw_kmem_cache_alloc *args)
+int kmem_cache_alloc_node(void *args)
 {
-    return kernel_alloc(args, args->bytes_alloc, (u64)args->ptr);
+    return SLAB_ALLOC(args, trace_event_raw_kmem_cache_alloc);
 }
 
 SEC("tracepoint/kmem/kmem_cache_free")
-int kmem_cache_free(struct trace_event_raw_kmem_cache_free *args)
+int kmem_cache_free(void *args)
 {
-    return record_free(args, (u64)args->ptr);
+    return SLAB_FREE(args, trace_event_raw_kmem_cache_free);
 }
 
 /* Pages are keyed by page frame number: both page allocator interfaces see it. */
