@@ -46,9 +46,10 @@ def wake_stacks(tool, args, annotations=False):
 
     stacks = []
     for k, v in offcpu.counted(tool, offcpu.TARGET_WAKER_KEY):
-        waker_seen = k[9][:1] != b"\0"       # the waker's name: empty when it was missed
-        stacks.append(WakeStack(part(*k[1:5]), part(*k[6:10]) if waker_seen else None, v,
-                                (k[0], k[5] if waker_seen else None)))
+        target, waker = k[:5], k[5:]    # each: tid, tgid, user and kernel stack ids, name
+        waker_seen = waker[4][:1] != b"\0"      # the waker's name: empty when it was missed
+        stacks.append(WakeStack(part(*target[1:]), part(*waker[1:]) if waker_seen else None, v,
+                                (target[0], waker[0] if waker_seen else None)))
     return printer, by_value(stacks)
 
 
