@@ -263,20 +263,21 @@ struct trace_event_raw_kmem_free___old {
     const void *ptr;
 } __attribute__((preserve_access_index));
 
-/* Read with bpf_core_read (a helper call), not loads from the context:
- * clang merges the two branches' loads into one at a selected offset, and the
- * verifier refuses a context pointer whose offset is not constant. */
+/* The new names are read from the context directly (these tracepoints fire
+ * at every slab allocation); the old ones with bpf_core_read, a helper call:
+ * two branches of context loads would be merged by clang into one load at a
+ * selected offset, which the verifier refuses. */
 #define SLAB_ALLOC(args, type)                                                     \
     (bpf_core_type_exists(struct type)                                             \
-         ? kernel_alloc(args, BPF_CORE_READ((struct type *)(args), bytes_alloc),   \
-                        (u64)BPF_CORE_READ((struct type *)(args), ptr))            \
+         ? kernel_alloc(args, ((struct type *)(args))->bytes_alloc,                \
+                        (u64)((struct type *)(args))->ptr)                         \
          : kernel_alloc(args,                                                      \
                         BPF_CORE_READ((struct trace_event_raw_kmem_alloc___old *)(args), bytes_alloc), \
                         (u64)BPF_CORE_READ((struct trace_event_raw_kmem_alloc___old *)(args), ptr)))
 
 #define SLAB_FREE(args, type)                                                      \
     (bpf_core_type_exists(struct type)                                             \
-         ? record_free(args, (u64)BPF_CORE_READ((struct type *)(args), ptr))       \
+         ? record_free(args, (u64)((struct type *)(args))->ptr)                    \
          : record_free(args, (u64)BPF_CORE_READ((struct trace_event_raw_kmem_free___old *)(args), ptr)))
 
 SEC("tracepoint/kmem/kmalloc")
