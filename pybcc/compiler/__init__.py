@@ -9,7 +9,7 @@ The compiler is the system clang (or $CC), else the clang inside the
 <bpf/bpf_endian.h>) are always on the include path, and so is the
 running kernel's vmlinux.h.
 """
-from .build import (base_flags, compile, headers_digest, include_dir,  # noqa: F401
+from .build import (ProgramTypes, base_flags, compile, headers_digest, include_dir,  # noqa: F401
                     line_mapper, target_arch, vmlinux_dir)
 from .cache import cache_root  # noqa: F401
 from .discover import (Compiler, find_compiler, system_clang,  # noqa: F401

@@ -514,7 +514,12 @@ class GeneratedTool(Tool):
     """A Tool whose BPF C is generated text rather than a NAME.bpf.c file."""
 
     def __init__(self, text, name, constants=None, events=False):
-        obj = compiler.compile(text, include_dirs=[INCLUDE_DIR], filename=f"{name}.bpf.c")
+        # Against a vmlinux.h of only the kernel types the text and the
+        # tools' headers name, as BPF(text=) does (the whole one if clang
+        # still fails): generating and parsing the whole one is most of a
+        # first run's second.
+        obj = compiler.compile(text, include_dirs=[INCLUDE_DIR], filename=f"{name}.bpf.c",
+                               vmlinux=compiler.ProgramTypes((INCLUDE_DIR,)))
         super().__init__(name, constants, events=events, obj=obj)
 
 
