@@ -17,6 +17,7 @@
 #   rdmacm-utils, ibverbs-providers   rping and the soft-RoCE provider for rdmaucma's VM test
 #   nfs-kernel-server     exportfs, rpc.nfsd, rpc.mountd: a loopback NFS server for nfsslower/nfsdist (VM)
 #   iputils-ping, ethtool   bcc's own namespace tests (scripts/bcc-pytests.py) ping and set offloads
+#   kmod                  modprobe: the tests load loop, file systems, md and rdma where they are modules
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -24,7 +25,7 @@ packages=(clang-16 llvm-16 bpftool libbpf-dev libbpf-tools systemtap-sdt-dev gcc
           prometheus openssl chromium chromium-driver ruby3.1 php8.2-cli
           postgresql mariadb-server-core mariadb-client-core libgnutls28-dev libnss3-dev libssl-dev
           xfsprogs btrfs-progs f2fs-tools rdmacm-utils ibverbs-providers nfs-kernel-server
-          iputils-ping ethtool)
+          iputils-ping ethtool kmod)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from pybcc.kernel import features
+from tools.kmod import load_modules
 from tools.toolrun import communicate_or_fail, wait_until_waiting
 
 pytestmark = [pytest.mark.vm, pytest.mark.usefixtures("root")]
@@ -67,8 +68,7 @@ def test_module_btf_fentry_and_core_on_xfs(tmp_path):
     only the xfs module's BTF has (/sys/kernel/btf/xfs)."""
     from pybcc import compiler, loader
     from pybcc.kernel import module_btf
-    for module in ("xfs", "loop"):      # modules on stock kernels
-        subprocess.run(["modprobe", module], capture_output=True)
+    load_modules("xfs", "loop")      # modules on stock kernels
     if "xfs" not in module_btf.names():
         pytest.skip("no xfs module with BTF on this kernel (/sys/kernel/btf/xfs)")
     if not features.has_fentry():

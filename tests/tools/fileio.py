@@ -2,7 +2,6 @@
 told to, for the tests of filetop, fileslower and dirtop; and the check that
 their kprobe paths' tests (vm) can run."""
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -10,13 +9,6 @@ import uuid
 import pytest
 
 from pybcc.kernel import features
-
-
-def load_modules(*names):
-    """Stock kernels (the VM) have loop and most file systems as modules."""
-    if shutil.which("modprobe"):
-        for name in names:
-            subprocess.run(["modprobe", "-q", name], capture_output=True)
 
 
 def require_kprobes():

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from .kmod import load_modules
 from .loopdev import loop_device
 
 MARK = "pybcc-fsw-%d" % os.getpid()
@@ -60,9 +61,7 @@ def mounted(request):
     fstype = request.param
     if os.geteuid() != 0:
         pytest.skip("needs root")
-    if shutil.which("modprobe"):     # stock kernels: loop and file systems are modules
-        for module in ("loop", fstype):
-            subprocess.run(["modprobe", "-q", module], capture_output=True)
+    load_modules("loop", fstype)
     if not fs_in_kernel(fstype):
         pytest.skip(f"{fstype} is not in this kernel")
     if not shutil.which(f"mkfs.{fstype}"):

@@ -8,6 +8,8 @@ import tempfile
 
 import pytest
 
+from .kmod import modprobe
+
 
 @contextlib.contextmanager
 def loop_device(size_mb=64, fstype=None):
@@ -15,7 +17,7 @@ def loop_device(size_mb=64, fstype=None):
     if not shutil.which("losetup"):
         pytest.skip("losetup is not installed")
     if not os.path.exists("/dev/loop-control"):
-        subprocess.run(["modprobe", "loop"], capture_output=True)   # a module on stock kernels
+        modprobe("loop")     # a module on stock kernels
     fd, backing = tempfile.mkstemp(prefix="pybcc-loop-", dir="/var/tmp")
     os.ftruncate(fd, size_mb << 20)
     os.close(fd)

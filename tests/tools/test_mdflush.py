@@ -1,12 +1,12 @@
 import contextlib
 import os
-import subprocess
 
 import pytest
 
 from pybcc.errors import BPFError
 
 from .badinput import assert_one_line_error
+from .kmod import modprobe
 from .loopdev import loop_device
 from .toolrun import RunningTool, run_tool
 
@@ -46,7 +46,7 @@ def _write(path, value):
 def md_linear(devices, size_kb):
     """A linear md array without metadata over ``devices``, made through
     md's sysfs files (no mdadm needed); yields its name."""
-    subprocess.run(["modprobe", "linear"], capture_output=True)
+    modprobe("linear")
     if not os.path.exists("/sys/module/md_mod/parameters/new_array"):
         pytest.skip("no md driver (md_mod) on this kernel")
     md = f"/sys/block/{ARRAY}/md"

@@ -14,6 +14,7 @@ import tempfile
 import pytest
 
 from .fsworker import COUNTS, MARK, READS, WRITES, Worker
+from .kmod import load_modules
 from .test_fsdist import check_fsdist_json, traced as traced_dist
 from .test_fsslower import check_fsslower_json
 from .toolrun import RunningTool
@@ -71,9 +72,7 @@ def nfs_mount():
     """A directory on an NFSv4 mount of a loopback export of a tmpfs."""
     if os.geteuid() != 0:
         pytest.skip("needs root")
-    if shutil.which("modprobe"):
-        for module in ("nfsd", "nfs", "nfsv4"):
-            subprocess.run(["modprobe", "-q", module], capture_output=True)
+    load_modules("nfsd", "nfs", "nfsv4")
     have = filesystems()
     if "nfsd" not in have or "nfs4" not in have:
         pytest.skip(f"nfsd and nfs4 are not both in this kernel ({os.uname().release})")

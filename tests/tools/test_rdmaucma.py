@@ -9,6 +9,7 @@ import time
 import pytest
 
 from pybcc.tools.rdmaucma import why_not_here
+from .kmod import modprobe
 from .toolrun import RunningTool, bad_input, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -29,7 +30,9 @@ def soft_roce():
         if not shutil.which(tool):
             pytest.skip(f"{tool} is not installed (scripts/setup.sh installs rdmacm-utils)")
     for module in ("rdma_rxe", "rdma_ucm"):
-        r = sh("modprobe", module)
+        r = modprobe(module)
+        if r is None:
+            pytest.skip("modprobe is not installed (scripts/setup.sh installs kmod)")
         if r.returncode:
             pytest.skip(f"kernel module {module} is missing: {r.stderr.strip()}")
     sh("ip", "link", "del", "vrdma0")

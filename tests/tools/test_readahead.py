@@ -4,7 +4,8 @@ import sys
 
 import pytest
 
-from .fileio import load_modules, require_kprobes
+from .fileio import require_kprobes
+from .kmod import load_modules
 from .loopdev import loop_device
 from .toolrun import RunningTool, bad_input
 
