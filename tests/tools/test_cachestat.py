@@ -37,10 +37,13 @@ def cold_then_warm(directory, args, parse):
 
 
 def check(pages, cold, warm):
-    """Other work on the machine adds hits and misses: bounds, not equality."""
+    """Other work on the machine adds hits and misses: bounds, not equality.
+    Hits are page accesses minus misses (bcc's formula, machine-wide), so
+    other work's misses lower the warm read's hits: each page it reads is
+    an access, a hit or a miss."""
     cold_misses = sum(r["misses"] for r in cold)
     assert pages * 0.95 <= cold_misses, (pages, cold)
-    assert sum(r["hits"] for r in warm) >= pages, (pages, warm)
+    assert sum(r["hits"] + r["misses"] for r in warm) >= pages, (pages, warm)
     assert sum(r["misses"] for r in warm) < pages / 2, (pages, warm)
 
 
