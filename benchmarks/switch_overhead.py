@@ -90,6 +90,7 @@ def run(args, log):
                 # machine-wide) is not what is measured here
                 r = overhead.while_attached(measure(switchloop, args.round_trips, args.cpu),
                                             argv, env, signal.SIGKILL)
+            r["rep"] = rep
             results[label].append(r)
             log(f"  {label:45} rep {rep + 1}: " + (
                 r.get("error") or f"workload {r['elapsed']:.3f}s wall {r['cpu']:.3f}s CPU; " +
@@ -102,11 +103,19 @@ def run(args, log):
     return every, results
 
 
+def paired(runs, refs, far=1.2):
+    """Workload CPU over the reference's in the same round: the median ratio
+    and the runs more than ``far`` times the reference's."""
+    ref_cpu = {r["rep"]: r["cpu"] for r in refs if "error" not in r}
+    ratios = [r["cpu"] / ref_cpu[r["rep"]] for r in runs if r["rep"] in ref_cpu]
+    if not ratios:
+        return "—"
+    return f"{bl.med(ratios):.3f} ({sum(x > far for x in ratios)} > {far})"
+
+
 def report(every, results, round_trips):
     base = results["no tool"]
     b_cpu, b_wall = bl.med([r["cpu"] for r in base]), bl.med([r["elapsed"] for r in base])
-    cpu_of = {label: bl.med([r["cpu"] for r in rs if "error" not in r])
-              for label, rs in results.items()}
     rows = []
     for label, _, ref in every:
         rs = results[label]
@@ -122,14 +131,14 @@ def report(every, results, round_trips):
             f"{p} " + bl.fmt([r["progs"][p][1] / r["progs"][p][0] for r in ok
                               if r["progs"].get(p, (0,))[0]], 0) for p in names)
         rows.append([label, bl.fmt(cpu), bl.fmt([r["elapsed"] for r in ok]),
-                     f"{bl.ratio(cpu_of[label], b_cpu)} / "
+                     f"{bl.ratio(bl.med(cpu), b_cpu)} / "
                      f"{bl.ratio(bl.med([r['elapsed'] for r in ok]), b_wall)}",
                      "" if ref is None else bl.fmt(extra, 0),
-                     "" if ref in (None, label) else bl.ratio(cpu_of[label], cpu_of[ref], 3),
+                     "" if ref in (None, label) else paired(ok, results[ref]),
                      per_run or "", f"{len(ok)}/{len(rs)}"])
     return bl.table(["variant", "workload CPU s", "workload wall s",
                      "slowdown vs no tool (CPU / wall)", "added CPU ns per switch",
-                     "CPU / every map preallocated", "BPF ns per run (program: median, range)", "runs ok"],
+                     "CPU / every map preallocated, same round (median; runs above 1.2)", "BPF ns per run (program: median, range)", "runs ok"],
                     rows)
 
 

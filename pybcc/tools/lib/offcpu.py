@@ -195,8 +195,9 @@ def report(tool, args, picture, collect, missing="lost and could not be displaye
 # allows it), not all at the start: ``counts`` gains an entry only for a new
 # stack (pair). ``start`` (and offwaketime's ``wokeby``) stay preallocated:
 # an entry is added and deleted at every context switch of the machine, and
-# allocating it there cost the traced workload more CPU than the run-to-run
-# noise (up to +5 % median, +20-100 % in some runs; benchmarks/switch_overhead.py).
+# allocating it there made some runs of a switch-heavy workload cost 1.2-2x
+# the CPU (5 of 72; none preallocated), for ~1 ms saved at start
+# (benchmarks/switch_overhead.py, RESULTS.md).
 RUN_TIME_ALLOCATED = ("counts",)
 
 
