@@ -14,6 +14,7 @@ Runs are interleaved (every implementation once per round) so drift in the
 machine's load spreads over all of them.
 """
 import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -42,23 +43,37 @@ def impls(env_bcc):
 
 
 def workload(openloop, path, n=N):
-    out = subprocess.run([openloop, path, str(n), "0"], capture_output=True, text=True, check=True)
+    return timed([openloop, path, str(n), "0"])
+
+
+def timed(argv):
+    """Run a workload of workloads/ that ends by printing "done N elapsed_s
+    cpu_s rate" -> (elapsed_s, cpu_s)."""
+    out = subprocess.run(argv, capture_output=True, text=True, check=True)
     _, _, elapsed, cpu, _ = out.stdout.split()
     return float(elapsed), float(cpu)
 
 
 def with_tool(openloop, path, argv, env, n=N):
     """-> dict(elapsed, cpu, tool_cpu) or dict(error)"""
+    def measure(_pid):
+        elapsed, cpu = workload(openloop, path, n)
+        return {"elapsed": elapsed, "cpu": cpu, "n": n}
+    return while_attached(measure, argv, env)
+
+
+def while_attached(measure, argv, env, stop_signal=signal.SIGINT):
+    """Start the tool, wait until it is attached, then ``measure(tool_pid)``
+    (a dict of results) -> that dict with tool_cpu, or with error."""
     errf = tempfile.TemporaryFile()
     tool = bl.Child(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf)
     nfd = bl.wait_attached_fds(tool.pid, timeout=90, alive=tool.alive)
     res = {}
     if nfd > 0 and tool.alive():
         time.sleep(0.3)
-        res["elapsed"], res["cpu"] = workload(openloop, path, n)
-        res["n"] = n
+        res.update(measure(tool.pid))
         res["alive"] = tool.alive()
-    rc, ru = tool.finish()
+    rc, ru = tool.finish(stop_signal)
     res["tool_cpu"] = ru.ru_utime + ru.ru_stime
     if "elapsed" not in res or not res.get("alive"):
         errf.seek(0)

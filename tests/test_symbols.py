@@ -478,6 +478,49 @@ def test_build_id_debug_dir(tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(not (HAVE_GCC and HAVE_OBJCOPY), reason="needs gcc and binutils")
+def test_memo_outlives_the_process_it_was_read_through(tmp_path, monkeypatch):
+    """A stripped file's table, read with its separate debug file through
+    /proc/PID/root of a process that has exited since (a stack tool reads
+    libc through whichever process it saw first), is read from its memo
+    through another process's root, not built and written again, and names
+    its debug file through that root; the memo says which file it is of
+    without the exited process in the path (the cache sweep stats it)."""
+    from pybcc import cache
+    from pybcc.symbols import elfsyms_memo
+    monkeypatch.setenv("PYBCC_CACHE_DIR", str(tmp_path / "cache"))
+    cache._checked.clear()
+    prog = build(tmp_path, extra=["-Wl,--build-id"])
+    debug = str(tmp_path / "elsewhere.debug")
+    _split_debug(prog, debug)
+    ddir = tmp_path / "debugroot"
+    bid = elfsyms.ElfSymbols(prog).build_id
+    (ddir / ".build-id" / bid[:2]).mkdir(parents=True)
+    debug = str(ddir / ".build-id" / bid[:2] / (bid[2:] + ".debug"))
+    os.rename(tmp_path / "elsewhere.debug", debug)
+    monkeypatch.setattr(debuginfo, "DEBUG_DIRS", [str(ddir)])
+    memo = os.path.join(cache.private_dir("elfsyms"), elfsyms_memo.entry_name(os.stat(prog)))
+    os.unlink(memo)     # (the table without the debug file, made to learn the build id)
+
+    tables = []
+    for _ in range(2):
+        proc = subprocess.Popen(["sleep", "60"])
+        try:
+            tables.append((proc.pid, elfsyms.ElfSymbols(prog, f"/proc/{proc.pid}/root{prog}")))
+        finally:
+            proc.kill()
+            proc.wait()
+        if len(tables) == 1:
+            written = os.stat(memo).st_ino
+    (first_pid, first), (second_pid, second) = tables
+    assert first.debug_file == f"/proc/{first_pid}/root{debug}"
+    assert isinstance(second._names, elfsyms_memo.Names) and os.stat(memo).st_ino == written
+    assert second.debug_file == f"/proc/{second_pid}/root{debug}"
+    helper = elfsyms.ElfSymbols(debug).find("hidden_helper").vaddr     # (only there)
+    assert second.lookup(helper) == ("hidden_helper", 0)
+    assert elfsyms_memo.stored_file(memo) == prog
+
+
+@pytest.mark.skipif(not (HAVE_GCC and HAVE_OBJCOPY), reason="needs gcc and binutils")
 def test_minidebuginfo(tmp_path):
     prog = build(tmp_path)
     mini = str(tmp_path / "mini")

@@ -123,10 +123,12 @@ class ElfSymbols:
 
     def _info(self):
         # "file": which file the memo is of, so a cache sweep can drop it once
-        # that file is gone or changed (pybcc/cache_sweep.py)
-        return {"file": self._open_path or self.path,
+        # that file is gone or changed (pybcc/cache_sweep.py). Paths are kept
+        # as seen inside the process's root, not through /proc/PID/root: the
+        # process they were first read through soon exits, the file stays.
+        return {"file": _inside_root(self._open_path or self.path),
                 "elf_type": self.elf_type, "build_id": self.build_id, "loads": self.loads,
-                "debug_file": self.debug_file, "stripped": self._stripped,
+                "debug_file": _inside_root(self.debug_file), "stripped": self._stripped,
                 "debuglink": self._debuglink, "debug_sig": _signature(self.debug_file)}
 
     def _from_memo(self, st):
@@ -138,7 +140,9 @@ class ElfSymbols:
         try:
             self.elf_type, self.build_id = info["elf_type"], info["build_id"]
             self.loads = [tuple(seg) for seg in info["loads"]]
-            self.debug_file = info["debug_file"]
+            debug_file = info["debug_file"]
+            # (through the root of the process this table is read for now)
+            self.debug_file = debug_file and _debug_root(self._open_path or self.path) + debug_file
             if not info["stripped"] or self._same_debug_file(info):
                 return True
         except (KeyError, TypeError, ValueError):
@@ -270,6 +274,11 @@ def _debug_root(path):
     """The /proc/PID/root a path goes through, where debug files are looked up."""
     m = re.match(r"(/proc/\d+/root)/", path)
     return m.group(1) if m else ""
+
+
+def _inside_root(path):
+    """``path`` without the /proc/PID/root it goes through, if any."""
+    return path and path[len(_debug_root(path)):]
 
 
 def _signature(path):

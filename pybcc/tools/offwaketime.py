@@ -31,7 +31,7 @@ def main(argv=None):
     # one BPF object with offcputime: the same off-CPU periods, with wakers
     return offcpu.run(args, argv, "offwaketime", header, report, "Off-Wake Time Flame Graph",
                       "%s blocked", {"track_wakers": True}, ("waking", "switch"),
-                      obj=tool_object("offcputime"), no_prealloc=("start", "counts", "wokeby"))
+                      obj=tool_object("offcputime"))
 
 
 def wake_stacks(tool, args, annotations=False):

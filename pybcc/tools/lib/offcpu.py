@@ -191,12 +191,20 @@ def report(tool, args, picture, collect, missing="lost and could not be displaye
               file=sys.stderr)
 
 
+# The hash maps whose entries are made as they are needed (where the kernel
+# allows it), not all at the start: ``counts`` gains an entry only for a new
+# stack (pair). ``start`` (and offwaketime's ``wokeby``) stay preallocated:
+# an entry is added and deleted at every context switch of the machine, and
+# allocating it there made some runs of a switch-heavy workload cost 1.2-2x
+# the CPU (5 of 72; none preallocated), for ~1 ms saved at start
+# (benchmarks/switch_overhead.py, RESULTS.md).
+RUN_TIME_ALLOCATED = ("counts",)
+
+
 def run(args, argv, name, header, report, picture_title, picture_total, constants,
-        programs=("switch",), obj=None, map_sizes=None, no_prealloc=("start", "counts")):
+        programs=("switch",), obj=None, map_sizes=None):
     """Trace as bcc's off-CPU tools do: load (``constants`` added to the
-    thread and stack ones; ``map_sizes`` beside --stack-storage-size;
-    ``no_prealloc``: the hash maps whose entries are made as they are
-    needed, where the kernel allows it, not all at the start),
+    thread and stack ones; ``map_sizes`` beside --stack-storage-size),
     attach ``programs`` (tp_btf, else raw_tp), print ``header`` ("..." and
     the duration added), trace for the duration or until Ctrl-C, then
     ``report(tool, args, picture)``."""
@@ -208,7 +216,7 @@ def run(args, argv, name, header, report, picture_title, picture_total, constant
                                       title=picture_title)
     every = thread_constants(args)[0]
     every.update(stack_constants(args), **constants)
-    with Tool(name, every, obj=obj, no_prealloc=no_prealloc,
+    with Tool(name, every, obj=obj, no_prealloc=RUN_TIME_ALLOCATED,
               map_sizes={"stack_traces": args.stack_storage_size, **(map_sizes or {})}) as tool:
         for prog in programs:
             tool.attach_first(prog + "_btf", prog + "_raw")
