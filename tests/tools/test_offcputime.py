@@ -1,3 +1,4 @@
+import contextlib
 import json
 import subprocess
 import sys
@@ -9,8 +10,10 @@ from .toolrun import RunningTool, gated_child, release, run_tool
 
 pytestmark = pytest.mark.usefixtures("root")
 
-# Sleeps 100 ms at a time until killed (folded output has no header to wait for).
-LOOPER = "import time\nwhile True: time.sleep(0.1)\n"
+# Sleeps 100 ms at a time until killed, saying so once it does (folded
+# output has no header to wait for; a child still starting under load would
+# spend the traced seconds elsewhere).
+LOOPER = "import time\nprint('sleeping', flush=True)\nwhile True: time.sleep(0.1)\n"
 # Waits for a line on stdin, then sleeps 100 ms five times.
 SLEEPER = "import sys, time\nsys.stdin.readline()\nfor _ in range(5): time.sleep(0.1)\n"
 
@@ -29,16 +32,25 @@ def folded(lines):
     return out
 
 
-def folded_run(*tool_args):
-    """offcputime -f for 3 seconds on a child sleeping in a loop."""
-    child = subprocess.Popen([sys.executable, "-c", LOOPER])
+@contextlib.contextmanager
+def looping_child():
+    """A child in LOOPER's loop of sleeps: (its pid, its comm)."""
+    child = subprocess.Popen([sys.executable, "-c", LOOPER], stdout=subprocess.PIPE, text=True)
     try:
-        comm = comm_of(child.pid)
-        r = run_tool("offcputime", "-f", *tool_args, "-p", child.pid, "3", timeout=60)
+        assert child.stdout.readline() == "sleeping\n"
+        yield child.pid, comm_of(child.pid)
     finally:
         child.kill()
         child.wait()
+        child.stdout.close()
+
+
+def folded_run(*tool_args):
+    """offcputime -f for 3 seconds on a child sleeping in a loop."""
+    with looping_child() as (pid, comm):
+        r = run_tool("offcputime", "-f", *tool_args, "-p", pid, "3", timeout=60)
     assert r.returncode == 0, r.stderr
+    assert "not counted" not in r.stderr, r.stderr
     return comm, folded(r.stdout.splitlines())
 
 
@@ -81,18 +93,12 @@ def test_offcputime_kernel_threads_with_user_stacks_is_an_error():
 
 
 def test_offcputime_json_sleeps_of_one_process():
-    child = subprocess.Popen([sys.executable, "-c", LOOPER])
-    try:
-        comm = comm_of(child.pid)
-        r = run_tool("offcputime", "--json", "-K", "-p", child.pid, "3", timeout=60)
-    finally:
-        child.kill()
-        child.wait()
+    with looping_child() as (pid, comm):
+        r = run_tool("offcputime", "--json", "-K", "-p", pid, "3", timeout=60)
     assert r.returncode == 0, r.stderr
-    assert "Tracing off-CPU time (us) of PID %d by kernel stack for 3 secs." % child.pid \
-        in r.stderr
+    assert "Tracing off-CPU time (us) of PID %d by kernel stack for 3 secs." % pid in r.stderr
     records = [json.loads(ln) for ln in r.stdout.splitlines()]
-    assert records and all(rec["pid"] == child.pid and rec["tid"] == child.pid and
+    assert records and all(rec["pid"] == pid and rec["tid"] == pid and
                            rec["comm"] == comm and rec["unit"] == "us" for rec in records), r.stdout
     # -K: kernel frames only, innermost first (the scheduler before the syscall)
     assert all(f["kernel"] for rec in records for f in rec["frames"]), r.stdout
