@@ -58,12 +58,18 @@ USER_ALLOCATORS = [("malloc", False), ("calloc", False), ("realloc", False), ("m
                    ("posix_memalign", False), ("valloc", True), ("memalign", False),
                    ("pvalloc", True), ("aligned_alloc", True)]
 USER_FREES = ["free", "munmap"]
-KERNEL_TRACEPOINTS = [("kmem", "kmalloc"), ("kmem", "kmalloc_node"), ("kmem", "kfree"),
-                      ("kmem", "kmem_cache_alloc"), ("kmem", "kmem_cache_alloc_node"),
-                      ("kmem", "kmem_cache_free"), ("kmem", "mm_page_alloc"),
-                      ("kmem", "mm_page_free")]
+# (program, tracepoint): a slab program serves two (see memleak.bpf.c)
+KERNEL_TRACEPOINTS = [("kmalloc", "kmem/kmalloc"), ("kmalloc", "kmem/kmalloc_node"),
+                      ("slab_free", "kmem/kfree"), ("kmem_cache_alloc", "kmem/kmem_cache_alloc"),
+                      ("kmem_cache_alloc", "kmem/kmem_cache_alloc_node"),
+                      ("slab_free", "kmem/kmem_cache_free"), ("mm_page_alloc", "kmem/mm_page_alloc"),
+                      ("mm_page_free", "kmem/mm_page_free")]
 SORT_KEYS = ("size", "count")
-PERCPU_TRACEPOINTS = [("percpu", "percpu_alloc_percpu"), ("percpu", "percpu_free_percpu")]
+PERCPU_TRACEPOINTS = [("percpu_alloc_percpu", "percpu/percpu_alloc_percpu"),
+                      ("percpu_free_percpu", "percpu/percpu_free_percpu")]
+# Maps only the uprobes use (a size or pointer between a call's entry and
+# return): in kernel mode they are made as small as the kernel takes
+USER_MODE_MAPS = ("sizes", "memptrs")
 
 
 JSON_HELP = ("print NDJSON: with -t one object per call (comm, pid, cpu, ts, event, size, "
@@ -169,9 +175,9 @@ def attach_user(tool, obj, pid, prefix=""):
 
 
 def attach_kernel(tool, percpu):
-    for cat, name in PERCPU_TRACEPOINTS if percpu else KERNEL_TRACEPOINTS:
-        if tracefs.tracepoint_exists(cat, name):   # *_node ones are gone since 6.1
-            tool.attach(name)
+    for prog, tracepoint in PERCPU_TRACEPOINTS if percpu else KERNEL_TRACEPOINTS:
+        if tracefs.tracepoint_exists(*tracepoint.split("/")):   # *_node ones are gone since 6.1
+            tool.attach(prog, tracepoint)
 
 
 def stack_of(printer, stack_id, value, allocations, kernel, comm, pid):
@@ -319,8 +325,12 @@ def main(argv=None):
         child, release = start_command(args.command)
         pid = child
     try:
-        # events only for -t: without it the events buffer is never written
-        with Tool("memleak", constants, events=args.trace, no_prealloc=["allocs"]) as tool:
+        # events only for -t: without it the events buffer is never written.
+        # (combined_allocs stays preallocated: made entry by entry, its
+        # refills' own kmallocs were traced into new entries, in a loop)
+        with Tool("memleak", constants, events=args.trace,
+                  map_sizes=dict.fromkeys(USER_MODE_MAPS, 1) if kernel_trace else None,
+                  no_prealloc=["allocs"]) as tool:
             if kernel_trace:
                 attach_kernel(tool, args.percpu)
                 if not quiet:
