@@ -155,18 +155,25 @@ static __always_inline int alloc_exit(void *ctx, u64 address)
     return record_alloc(ctx, sz, address);
 }
 
+/* One program per way of reading a call, each attached by memleak.py to
+ * every allocator that reads so (one to verify per kind, not one per
+ * function): the size in the first argument (malloc, valloc, pvalloc) or
+ * the second (mmap, memalign, aligned_alloc); the address returned (every
+ * allocator but mmap and posix_memalign); the address freed (free, munmap). */
 SEC("uprobe")
-int malloc_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM1(ctx)); }
+int size_arg1_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM1(ctx)); }
+
+SEC("uprobe")
+int size_arg2_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM2(ctx)); }
+
 SEC("uretprobe")
-int malloc_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
+int alloc_return(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
 
 SEC("uprobe")
 int calloc_enter(struct pt_regs *ctx)
 {
     return alloc_enter(ctx, PT_REGS_PARM1(ctx) * PT_REGS_PARM2(ctx));
 }
-SEC("uretprobe")
-int calloc_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
 
 SEC("uprobe")
 int realloc_enter(struct pt_regs *ctx)
@@ -174,13 +181,9 @@ int realloc_enter(struct pt_regs *ctx)
     record_free(ctx, PT_REGS_PARM1(ctx));
     return alloc_enter(ctx, PT_REGS_PARM2(ctx));
 }
-SEC("uretprobe")
-int realloc_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
 
-SEC("uprobe")
-int mmap_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM2(ctx)); }
 SEC("uretprobe")
-int mmap_exit(struct pt_regs *ctx)
+int mmap_return(struct pt_regs *ctx)
 {
     u64 ret = PT_REGS_RC(ctx);
     return alloc_exit(ctx, ret == (u64)-1 ? 0 : ret);   /* MAP_FAILED */
@@ -195,8 +198,9 @@ int posix_memalign_enter(struct pt_regs *ctx)
     bpf_map_update_elem(&memptrs, &tid, &memptr, BPF_ANY);
     return alloc_enter(ctx, PT_REGS_PARM3(ctx));
 }
+
 SEC("uretprobe")
-int posix_memalign_exit(struct pt_regs *ctx)
+int posix_memalign_return(struct pt_regs *ctx)
 {
     u32 tid = (u32)bpf_get_current_pid_tgid();
     u64 *memptr = bpf_map_lookup_elem(&memptrs, &tid);
@@ -212,30 +216,7 @@ int posix_memalign_exit(struct pt_regs *ctx)
 }
 
 SEC("uprobe")
-int aligned_alloc_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM2(ctx)); }
-SEC("uretprobe")
-int aligned_alloc_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
-
-SEC("uprobe")
-int valloc_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM1(ctx)); }
-SEC("uretprobe")
-int valloc_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
-
-SEC("uprobe")
-int memalign_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM2(ctx)); }
-SEC("uretprobe")
-int memalign_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
-
-SEC("uprobe")
-int pvalloc_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM1(ctx)); }
-SEC("uretprobe")
-int pvalloc_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
-
-SEC("uprobe")
 int free_enter(struct pt_regs *ctx) { return record_free(ctx, PT_REGS_PARM1(ctx)); }
-
-SEC("uprobe")
-int munmap_enter(struct pt_regs *ctx) { return record_free(ctx, PT_REGS_PARM1(ctx)); }
 
 /* ---- kernel mode: tracepoints ---- */
 

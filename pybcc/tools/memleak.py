@@ -53,11 +53,19 @@ allocations made with kmalloc/kmem_cache_alloc/get_free_pages and corresponding
 memory release functions.
 """
 
-# (symbol, may be missing from the library): each gets an entry and a return probe
-USER_ALLOCATORS = [("malloc", False), ("calloc", False), ("realloc", False), ("mmap", False),
-                   ("posix_memalign", False), ("valloc", True), ("memalign", False),
-                   ("pvalloc", True), ("aligned_alloc", True)]
-USER_FREES = ["free", "munmap"]
+# (symbol, its entry program, its return program, may be missing from the
+# library); programs serve every function that passes the size and returns
+# the address alike (see memleak.bpf.c)
+USER_ALLOCATORS = [("malloc", "size_arg1_enter", "alloc_return", False),
+                   ("calloc", "calloc_enter", "alloc_return", False),
+                   ("realloc", "realloc_enter", "alloc_return", False),
+                   ("mmap", "size_arg2_enter", "mmap_return", False),
+                   ("posix_memalign", "posix_memalign_enter", "posix_memalign_return", False),
+                   ("valloc", "size_arg1_enter", "alloc_return", True),
+                   ("memalign", "size_arg2_enter", "alloc_return", False),
+                   ("pvalloc", "size_arg1_enter", "alloc_return", True),
+                   ("aligned_alloc", "size_arg2_enter", "alloc_return", True)]
+USER_FREES = ["free", "munmap"]     # each with free_enter
 # (program, tracepoint): a slab program serves two (see memleak.bpf.c)
 KERNEL_TRACEPOINTS = [("kmalloc", "kmem/kmalloc"), ("kmalloc", "kmem/kmalloc_node"),
                       ("slab_free", "kmem/kfree"), ("kmem_cache_alloc", "kmem/kmem_cache_alloc"),
@@ -163,15 +171,15 @@ def attach_user(tool, obj, pid, prefix=""):
     path = symbols.find_library(obj, pid) or symbols.resolve_module(obj, pid)
     if path is None or not os.path.exists(path):
         fail(f"memleak: can't find the object {obj!r} (-O) to probe", 2)
-    for name, optional in USER_ALLOCATORS:
+    for name, enter, ret, optional in USER_ALLOCATORS:
         try:
-            tool.attach(name + "_enter", f"{path}:{prefix}{name}", pid=pid)
-            tool.attach(name + "_exit", f"{path}:{prefix}{name}", pid=pid)
+            tool.attach(enter, f"{path}:{prefix}{name}", pid=pid)
+            tool.attach(ret, f"{path}:{prefix}{name}", pid=pid)
         except Exception:
             if not optional:
                 raise
     for name in USER_FREES:
-        tool.attach(name + "_enter", f"{path}:{prefix}{name}", pid=pid)
+        tool.attach("free_enter", f"{path}:{prefix}{name}", pid=pid)
 
 
 def attach_kernel(tool, percpu):
