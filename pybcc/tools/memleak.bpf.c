@@ -40,6 +40,7 @@ const volatile bool trace_all = false;
 const volatile bool user_stacks = false;
 const volatile bool wa_missing_free = false;
 const volatile u64 page_size = 4096;
+const volatile bool skip_bpf_refills = false;
 
 HASH_MAP(sizes, u32, u64, 10240);
 
@@ -50,6 +51,9 @@ HASH_MAP(memptrs, u32, u64, 10240);
 STACK_TRACE_MAP(stack_traces, 10240);
 
 HASH_MAP(combined_allocs, u64, struct combined_alloc_info, 10240);
+
+/* kernel call site -> whether it is the BPF allocator's refill (see from_bpf_refill) */
+LRU_HASH_MAP(refill_sites, u64, u8, 4096);
 
 /* trace, record_alloc and record_free are BPF subprograms, not inlined: the
  * object carries each once rather than in each of its 30 programs (5,118
@@ -230,6 +234,39 @@ static __always_inline int kernel_alloc(void *ctx, u64 size, u64 address)
     return record_alloc(ctx, size, address);
 }
 
+/* Where allocs is made entry by entry (6.1+: memleak.py sets skip_bpf_refills),
+ * the kernel refills its element cache from an irq_work (bpf_mem_refill ->
+ * alloc_bulk -> kmalloc). Recorded, those kmallocs would take elements from
+ * the cache they fill, and the refills would feed themselves until allocs
+ * is full: they are left out, as bcc, which preallocates, never sees them.
+ * A call site is named once (bpf_snprintf's %ps, 5.13+) and remembered. */
+static __always_inline bool same_name(const char *a, const char *b, int len)
+{
+    for (int i = 0; i < len; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+static __always_inline bool from_bpf_refill(u64 call_site)
+{
+    char name[16];
+    u64 args[1] = {call_site};
+    u8 *known, refill;
+    long len;
+
+    if (!skip_bpf_refills)
+        return false;
+    known = bpf_map_lookup_elem(&refill_sites, &call_site);
+    if (known)
+        return *known;
+    len = bpf_snprintf(name, sizeof(name), "%ps", args, sizeof(args));
+    refill = (len == sizeof("alloc_bulk") && same_name(name, "alloc_bulk", len)) ||
+             (len == sizeof("bpf_mem_refill") && same_name(name, "bpf_mem_refill", len));
+    bpf_map_update_elem(&refill_sites, &call_site, &refill, BPF_ANY);
+    return refill;
+}
+
 /* Before 6.0 the slab tracepoints shared event classes: kmalloc and
  * kmem_cache_alloc were kmem_alloc (their _node forms kmem_alloc_node, the
  * same fields and one more), kfree and kmem_cache_free kmem_free. The fields
@@ -250,8 +287,9 @@ struct trace_event_raw_kmem_free___old {
  * selected offset, which the verifier refuses. */
 #define SLAB_ALLOC(args, type)                                                     \
     (bpf_core_type_exists(struct type)                                             \
-         ? kernel_alloc(args, ((struct type *)(args))->bytes_alloc,                \
-                        (u64)((struct type *)(args))->ptr)                         \
+         ? (from_bpf_refill(((struct type *)(args))->call_site) ? 0 :              \
+            kernel_alloc(args, ((struct type *)(args))->bytes_alloc,               \
+                         (u64)((struct type *)(args))->ptr))                       \
          : kernel_alloc(args,                                                      \
                         BPF_CORE_READ((struct trace_event_raw_kmem_alloc___old *)(args), bytes_alloc), \
                         (u64)BPF_CORE_READ((struct trace_event_raw_kmem_alloc___old *)(args), ptr)))

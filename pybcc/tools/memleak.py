@@ -14,7 +14,7 @@ from .lib import stackfile
 from .lib.args import add_duration, non_negative_int, pid, positive_int, tool_parser
 from .lib.procutil import comm_of
 from .lib.report import report_loop
-from .lib.runtime import Tool, fail, run_tool, status, stream_events
+from .lib.runtime import Tool, fail, run_tool, status, stream_events, tracing_may_allocate
 
 EXAMPLES = """
 EXAMPLES:
@@ -75,9 +75,11 @@ KERNEL_TRACEPOINTS = [("kmalloc", "kmem/kmalloc"), ("kmalloc", "kmem/kmalloc_nod
 SORT_KEYS = ("size", "count")
 PERCPU_TRACEPOINTS = [("percpu_alloc_percpu", "percpu/percpu_alloc_percpu"),
                       ("percpu_free_percpu", "percpu/percpu_free_percpu")]
-# Maps only the uprobes use (a size or pointer between a call's entry and
-# return): in kernel mode they are made as small as the kernel takes
+# Maps only one mode uses (the uprobes: a size or pointer between a call's
+# entry and return; the tracepoints: the call sites of the BPF allocator's
+# refills), made as small as the kernel takes in the other
 USER_MODE_MAPS = ("sizes", "memptrs")
+KERNEL_MODE_MAPS = ("refill_sites",)
 
 
 JSON_HELP = ("print NDJSON: with -t one object per call (comm, pid, cpu, ts, event, size, "
@@ -319,9 +321,12 @@ def main(argv=None):
 
     pid = args.pid
     kernel_trace = pid == -1 and args.command is None
+    # allocs is made entry by entry where the kernel allows (Tool's
+    # no_prealloc): then the BPF allocator's refills of it are left out
     constants = {"trace_all": args.trace, "user_stacks": not kernel_trace,
                  "sample_rate": args.sample_rate, "wa_missing_free": args.wa_missing_free,
-                 "page_size": os.sysconf("SC_PAGE_SIZE")}
+                 "page_size": os.sysconf("SC_PAGE_SIZE"),
+                 "skip_bpf_refills": kernel_trace and tracing_may_allocate()}
     if args.min_size is not None:
         constants["min_size"] = args.min_size
     if args.max_size is not None:
@@ -336,8 +341,8 @@ def main(argv=None):
         # events only for -t: without it the events buffer is never written.
         # (combined_allocs stays preallocated: made entry by entry, its
         # refills' own kmallocs were traced into new entries, in a loop)
-        with Tool("memleak", constants, events=args.trace,
-                  map_sizes=dict.fromkeys(USER_MODE_MAPS, 1) if kernel_trace else None,
+        unused = USER_MODE_MAPS if kernel_trace else KERNEL_MODE_MAPS
+        with Tool("memleak", constants, events=args.trace, map_sizes=dict.fromkeys(unused, 1),
                   no_prealloc=["allocs"]) as tool:
             if kernel_trace:
                 attach_kernel(tool, args.percpu)
