@@ -43,7 +43,10 @@ EXAMPLES:
 
 -t prints bcc's lines, (task, pid, cpu, flags, timestamp, message), made
 from events rather than trace_pipe: flags read '...11' (a uprobe's on 6.x)
-and the timestamp is CLOCK_MONOTONIC.
+and the timestamp is CLOCK_MONOTONIC. Kernel mode on Linux 6.1+ leaves out
+the kmallocs of the BPF memory allocator's refills (alloc_bulk), which
+memleak's own map, made entry by entry there, would otherwise feed on; bcc
+preallocates that map and sees only other BPF programs' refills.
 """
 
 DESCRIPTION = """
