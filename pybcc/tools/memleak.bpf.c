@@ -240,29 +240,27 @@ static __always_inline int kernel_alloc(void *ctx, u64 size, u64 address)
  * the cache they fill, and the refills would feed themselves until allocs
  * is full: they are left out, as bcc, which preallocates, never sees them.
  * A call site is named once (bpf_snprintf's %ps, 5.13+) and remembered. */
-static __always_inline bool same_name(const char *a, const char *b, int len)
-{
-    for (int i = 0; i < len; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
-}
+union fn_name {
+    char text[16];
+    u64 words[2];       /* compared two words at a time: no loop to verify */
+};
+
+static const union fn_name refill_fns[2] = {{.text = "alloc_bulk"}, {.text = "bpf_mem_refill"}};
 
 static __always_inline bool from_bpf_refill(u64 call_site)
 {
-    char name[16];
+    union fn_name name = {};
     u64 args[1] = {call_site};
     u8 *known, refill;
-    long len;
 
     if (!skip_bpf_refills)
         return false;
     known = bpf_map_lookup_elem(&refill_sites, &call_site);
     if (known)
         return *known;
-    len = bpf_snprintf(name, sizeof(name), "%ps", args, sizeof(args));
-    refill = (len == sizeof("alloc_bulk") && same_name(name, "alloc_bulk", len)) ||
-             (len == sizeof("bpf_mem_refill") && same_name(name, "bpf_mem_refill", len));
+    bpf_snprintf(name.text, sizeof(name.text), "%ps", args, sizeof(args));
+    refill = (name.words[0] == refill_fns[0].words[0] && name.words[1] == refill_fns[0].words[1]) ||
+             (name.words[0] == refill_fns[1].words[0] && name.words[1] == refill_fns[1].words[1]);
     bpf_map_update_elem(&refill_sites, &call_site, &refill, BPF_ANY);
     return refill;
 }
