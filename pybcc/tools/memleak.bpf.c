@@ -56,8 +56,8 @@ HASH_MAP(combined_allocs, u64, struct combined_alloc_info, 10240);
 LRU_HASH_MAP(refill_sites, u64, u8, 4096);
 
 /* trace, record_alloc and record_free are BPF subprograms, not inlined: the
- * object carries each once rather than in each of its 30 programs (5,118
- * instructions, 997 now), which every start reads and links. */
+ * object carries each once rather than in each of its programs (with 30
+ * programs: 5,118 instructions, 997), which every start reads and links. */
 static __noinline void trace(void *ctx, u32 kind, u64 size, u64 address)
 {
     struct memleak_trace e = {};
