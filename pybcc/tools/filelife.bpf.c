@@ -38,19 +38,31 @@ DEFINE_SCRATCH(char[PATH_LEN], path_scratch);
 #define FNV_OFFSET 14695981039346656037ULL
 #define FNV_PRIME 1099511628211ULL
 
-/* FNV-1a of the last '/'-separated component of s[0..len) */
-static __always_inline u64 name_hash(const char *s, int len)
+/* FNV-1a of the last '/'-separated component of s[0..end) (``path``; else
+ * s is one name, which has no '/'), stopping at a NUL; ``mask`` (the
+ * buffer's size less one, a power of two) keeps each index inside the
+ * buffer. Only the last NAME_LEN bytes are read (a loop of NAME_LEN steps,
+ * not PATH_LEN: the verifier walks each step): a name as long was cut to
+ * NAME_LEN - 1 bytes where it was made (created()'s dentry name), so it
+ * could not match anyway. */
+static __always_inline u64 name_hash(const char *s, int end, int mask, bool path)
 {
+    int from = end > NAME_LEN ? end - NAME_LEN : 0;
     u64 h = FNV_OFFSET;
-    int i;
 
-    for (i = 0; i < PATH_LEN; i++) {
-        if (i >= len || !s[i])
+    for (int i = 0; i < NAME_LEN; i++) {
+        int k = from + i;
+        char c;
+
+        if (k >= end)
             break;
-        if (s[i] == '/')
+        c = s[k & mask];
+        if (!c)
+            break;
+        if (path && c == '/')
             h = FNV_OFFSET;
         else
-            h = (h ^ (u8)s[i]) * FNV_PRIME;
+            h = (h ^ (u8)c) * FNV_PRIME;
     }
     return h;
 }
@@ -76,7 +88,7 @@ static __always_inline int created(long fd)
                                     BPF_CORE_READ(f, f_path.dentry, d_name.name));
     if (len <= 1)
         return 0;
-    key = name_hash(b.fname, len);
+    key = name_hash(b.fname, len - 1, NAME_LEN - 1, false);
     b.ts = bpf_ktime_get_ns();
     bpf_map_update_elem(&birth, &key, &b, BPF_ANY);
     return 0;
@@ -101,7 +113,7 @@ static __always_inline int deleted(void *ctx, const char *upath)
     len = bpf_probe_read_user_str(path, PATH_LEN, upath);
     if (len <= 1)
         return 0;
-    key = name_hash(path, len);
+    key = name_hash(path, len - 1, PATH_LEN - 1, true);
     b = bpf_map_lookup_elem(&birth, &key);
     if (!b)
         return 0;       // created before tracing, or not a file we saw made

@@ -40,6 +40,7 @@ const volatile bool trace_all = false;
 const volatile bool user_stacks = false;
 const volatile bool wa_missing_free = false;
 const volatile u64 page_size = 4096;
+const volatile bool skip_bpf_refills = false;
 
 HASH_MAP(sizes, u32, u64, 10240);
 
@@ -51,9 +52,12 @@ STACK_TRACE_MAP(stack_traces, 10240);
 
 HASH_MAP(combined_allocs, u64, struct combined_alloc_info, 10240);
 
+/* kernel call site -> whether it is the BPF allocator's refill (see from_bpf_refill) */
+LRU_HASH_MAP(refill_sites, u64, u8, 4096);
+
 /* trace, record_alloc and record_free are BPF subprograms, not inlined: the
- * object carries each once rather than in each of its 30 programs (5,118
- * instructions, 997 now), which every start reads and links. */
+ * object carries each once rather than in each of its programs (with 30
+ * programs: 5,118 instructions, 997), which every start reads and links. */
 static __noinline void trace(void *ctx, u32 kind, u64 size, u64 address)
 {
     struct memleak_trace e = {};
@@ -155,18 +159,25 @@ static __always_inline int alloc_exit(void *ctx, u64 address)
     return record_alloc(ctx, sz, address);
 }
 
+/* One program per way of reading a call, each attached by memleak.py to
+ * every allocator that reads so (one to verify per kind, not one per
+ * function): the size in the first argument (malloc, valloc, pvalloc) or
+ * the second (mmap, memalign, aligned_alloc); the address returned (every
+ * allocator but mmap and posix_memalign); the address freed (free, munmap). */
 SEC("uprobe")
-int malloc_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM1(ctx)); }
+int size_arg1_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM1(ctx)); }
+
+SEC("uprobe")
+int size_arg2_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM2(ctx)); }
+
 SEC("uretprobe")
-int malloc_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
+int alloc_return(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
 
 SEC("uprobe")
 int calloc_enter(struct pt_regs *ctx)
 {
     return alloc_enter(ctx, PT_REGS_PARM1(ctx) * PT_REGS_PARM2(ctx));
 }
-SEC("uretprobe")
-int calloc_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
 
 SEC("uprobe")
 int realloc_enter(struct pt_regs *ctx)
@@ -174,13 +185,9 @@ int realloc_enter(struct pt_regs *ctx)
     record_free(ctx, PT_REGS_PARM1(ctx));
     return alloc_enter(ctx, PT_REGS_PARM2(ctx));
 }
-SEC("uretprobe")
-int realloc_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
 
-SEC("uprobe")
-int mmap_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM2(ctx)); }
 SEC("uretprobe")
-int mmap_exit(struct pt_regs *ctx)
+int mmap_return(struct pt_regs *ctx)
 {
     u64 ret = PT_REGS_RC(ctx);
     return alloc_exit(ctx, ret == (u64)-1 ? 0 : ret);   /* MAP_FAILED */
@@ -195,8 +202,9 @@ int posix_memalign_enter(struct pt_regs *ctx)
     bpf_map_update_elem(&memptrs, &tid, &memptr, BPF_ANY);
     return alloc_enter(ctx, PT_REGS_PARM3(ctx));
 }
+
 SEC("uretprobe")
-int posix_memalign_exit(struct pt_regs *ctx)
+int posix_memalign_return(struct pt_regs *ctx)
 {
     u32 tid = (u32)bpf_get_current_pid_tgid();
     u64 *memptr = bpf_map_lookup_elem(&memptrs, &tid);
@@ -212,30 +220,7 @@ int posix_memalign_exit(struct pt_regs *ctx)
 }
 
 SEC("uprobe")
-int aligned_alloc_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM2(ctx)); }
-SEC("uretprobe")
-int aligned_alloc_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
-
-SEC("uprobe")
-int valloc_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM1(ctx)); }
-SEC("uretprobe")
-int valloc_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
-
-SEC("uprobe")
-int memalign_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM2(ctx)); }
-SEC("uretprobe")
-int memalign_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
-
-SEC("uprobe")
-int pvalloc_enter(struct pt_regs *ctx) { return alloc_enter(ctx, PT_REGS_PARM1(ctx)); }
-SEC("uretprobe")
-int pvalloc_exit(struct pt_regs *ctx) { return alloc_exit(ctx, PT_REGS_RC(ctx)); }
-
-SEC("uprobe")
 int free_enter(struct pt_regs *ctx) { return record_free(ctx, PT_REGS_PARM1(ctx)); }
-
-SEC("uprobe")
-int munmap_enter(struct pt_regs *ctx) { return record_free(ctx, PT_REGS_PARM1(ctx)); }
 
 /* ---- kernel mode: tracepoints ---- */
 
@@ -247,6 +232,37 @@ static __always_inline int kernel_alloc(void *ctx, u64 size, u64 address)
         return 0;
     trace(ctx, EV_ALLOC_ENTER, size, 0);
     return record_alloc(ctx, size, address);
+}
+
+/* Where allocs is made entry by entry (6.1+: memleak.py sets skip_bpf_refills),
+ * the kernel refills its element cache from an irq_work (bpf_mem_refill ->
+ * alloc_bulk -> kmalloc). Recorded, those kmallocs would take elements from
+ * the cache they fill, and the refills would feed themselves until allocs
+ * is full: they are left out, as bcc, which preallocates, never sees them.
+ * A call site is named once (bpf_snprintf's %ps, 5.13+) and remembered. */
+union fn_name {
+    char text[16];
+    u64 words[2];       /* compared two words at a time: no loop to verify */
+};
+
+static const union fn_name refill_fns[2] = {{.text = "alloc_bulk"}, {.text = "bpf_mem_refill"}};
+
+static __always_inline bool from_bpf_refill(u64 call_site)
+{
+    union fn_name name = {};
+    u64 args[1] = {call_site};
+    u8 *known, refill;
+
+    if (!skip_bpf_refills)
+        return false;
+    known = bpf_map_lookup_elem(&refill_sites, &call_site);
+    if (known)
+        return *known;
+    bpf_snprintf(name.text, sizeof(name.text), "%ps", args, sizeof(args));
+    refill = (name.words[0] == refill_fns[0].words[0] && name.words[1] == refill_fns[0].words[1]) ||
+             (name.words[0] == refill_fns[1].words[0] && name.words[1] == refill_fns[1].words[1]);
+    bpf_map_update_elem(&refill_sites, &call_site, &refill, BPF_ANY);
+    return refill;
 }
 
 /* Before 6.0 the slab tracepoints shared event classes: kmalloc and
@@ -269,8 +285,9 @@ struct trace_event_raw_kmem_free___old {
  * selected offset, which the verifier refuses. */
 #define SLAB_ALLOC(args, type)                                                     \
     (bpf_core_type_exists(struct type)                                             \
-         ? kernel_alloc(args, ((struct type *)(args))->bytes_alloc,                \
-                        (u64)((struct type *)(args))->ptr)                         \
+         ? (from_bpf_refill(((struct type *)(args))->call_site) ? 0 :              \
+            kernel_alloc(args, ((struct type *)(args))->bytes_alloc,               \
+                         (u64)((struct type *)(args))->ptr))                       \
          : kernel_alloc(args,                                                      \
                         BPF_CORE_READ((struct trace_event_raw_kmem_alloc___old *)(args), bytes_alloc), \
                         (u64)BPF_CORE_READ((struct trace_event_raw_kmem_alloc___old *)(args), ptr)))
@@ -280,22 +297,16 @@ struct trace_event_raw_kmem_free___old {
          ? record_free(args, (u64)((struct type *)(args))->ptr)                    \
          : record_free(args, (u64)BPF_CORE_READ((struct trace_event_raw_kmem_free___old *)(args), ptr)))
 
+/* Each slab program serves two tracepoints (memleak.py attaches it to both;
+ * one to verify, not two): kmalloc also kmalloc_node, kmem_cache_alloc also
+ * kmem_cache_alloc_node (the _node records, gone since 6.1, are the same
+ * with one more field at the end), slab_free kfree and kmem_cache_free
+ * (ptr follows call_site in both, also where kmem_cache_free has the
+ * cache's name after it). */
 SEC("tracepoint/kmem/kmalloc")
 int kmalloc(void *args)
 {
     return SLAB_ALLOC(args, trace_event_raw_kmalloc);
-}
-
-SEC("tracepoint/kmem/kmalloc_node")
-int kmalloc_node(void *args)
-{
-    return SLAB_ALLOC(args, trace_event_raw_kmalloc);
-}
-
-SEC("tracepoint/kmem/kfree")
-int kfree(void *args)
-{
-    return SLAB_FREE(args, trace_event_raw_kfree);
 }
 
 SEC("tracepoint/kmem/kmem_cache_alloc")
@@ -304,16 +315,10 @@ int kmem_cache_alloc(void *args)
     return SLAB_ALLOC(args, trace_event_raw_kmem_cache_alloc);
 }
 
-SEC("tracepoint/kmem/kmem_cache_alloc_node")
-int kmem_cache_alloc_node(void *args)
+SEC("tracepoint/kmem/kfree")
+int slab_free(void *args)
 {
-    return SLAB_ALLOC(args, trace_event_raw_kmem_cache_alloc);
-}
-
-SEC("tracepoint/kmem/kmem_cache_free")
-int kmem_cache_free(void *args)
-{
-    return SLAB_FREE(args, trace_event_raw_kmem_cache_free);
+    return SLAB_FREE(args, trace_event_raw_kfree);
 }
 
 /* Pages are keyed by page frame number: both page allocator interfaces see it. */

@@ -14,7 +14,7 @@ from .lib import stackfile
 from .lib.args import add_duration, non_negative_int, pid, positive_int, tool_parser
 from .lib.procutil import comm_of
 from .lib.report import report_loop
-from .lib.runtime import Tool, fail, run_tool, status, stream_events
+from .lib.runtime import Tool, fail, run_tool, status, stream_events, tracing_may_allocate
 
 EXAMPLES = """
 EXAMPLES:
@@ -43,7 +43,10 @@ EXAMPLES:
 
 -t prints bcc's lines, (task, pid, cpu, flags, timestamp, message), made
 from events rather than trace_pipe: flags read '...11' (a uprobe's on 6.x)
-and the timestamp is CLOCK_MONOTONIC.
+and the timestamp is CLOCK_MONOTONIC. Kernel mode on Linux 6.1+ leaves out
+the kmallocs of the BPF memory allocator's refills (alloc_bulk), which
+memleak's own map, made entry by entry there, would otherwise feed on; bcc
+preallocates that map and sees only other BPF programs' refills.
 """
 
 DESCRIPTION = """
@@ -53,17 +56,33 @@ allocations made with kmalloc/kmem_cache_alloc/get_free_pages and corresponding
 memory release functions.
 """
 
-# (symbol, may be missing from the library): each gets an entry and a return probe
-USER_ALLOCATORS = [("malloc", False), ("calloc", False), ("realloc", False), ("mmap", False),
-                   ("posix_memalign", False), ("valloc", True), ("memalign", False),
-                   ("pvalloc", True), ("aligned_alloc", True)]
-USER_FREES = ["free", "munmap"]
-KERNEL_TRACEPOINTS = [("kmem", "kmalloc"), ("kmem", "kmalloc_node"), ("kmem", "kfree"),
-                      ("kmem", "kmem_cache_alloc"), ("kmem", "kmem_cache_alloc_node"),
-                      ("kmem", "kmem_cache_free"), ("kmem", "mm_page_alloc"),
-                      ("kmem", "mm_page_free")]
+# (symbol, its entry program, its return program, may be missing from the
+# library); programs serve every function that passes the size and returns
+# the address alike (see memleak.bpf.c)
+USER_ALLOCATORS = [("malloc", "size_arg1_enter", "alloc_return", False),
+                   ("calloc", "calloc_enter", "alloc_return", False),
+                   ("realloc", "realloc_enter", "alloc_return", False),
+                   ("mmap", "size_arg2_enter", "mmap_return", False),
+                   ("posix_memalign", "posix_memalign_enter", "posix_memalign_return", False),
+                   ("valloc", "size_arg1_enter", "alloc_return", True),
+                   ("memalign", "size_arg2_enter", "alloc_return", False),
+                   ("pvalloc", "size_arg1_enter", "alloc_return", True),
+                   ("aligned_alloc", "size_arg2_enter", "alloc_return", True)]
+USER_FREES = ["free", "munmap"]     # each with free_enter
+# (program, tracepoint): a slab program serves two (see memleak.bpf.c)
+KERNEL_TRACEPOINTS = [("kmalloc", "kmem/kmalloc"), ("kmalloc", "kmem/kmalloc_node"),
+                      ("slab_free", "kmem/kfree"), ("kmem_cache_alloc", "kmem/kmem_cache_alloc"),
+                      ("kmem_cache_alloc", "kmem/kmem_cache_alloc_node"),
+                      ("slab_free", "kmem/kmem_cache_free"), ("mm_page_alloc", "kmem/mm_page_alloc"),
+                      ("mm_page_free", "kmem/mm_page_free")]
 SORT_KEYS = ("size", "count")
-PERCPU_TRACEPOINTS = [("percpu", "percpu_alloc_percpu"), ("percpu", "percpu_free_percpu")]
+PERCPU_TRACEPOINTS = [("percpu_alloc_percpu", "percpu/percpu_alloc_percpu"),
+                      ("percpu_free_percpu", "percpu/percpu_free_percpu")]
+# Maps only one mode uses (the uprobes: a size or pointer between a call's
+# entry and return; the tracepoints: the call sites of the BPF allocator's
+# refills), made as small as the kernel takes in the other
+USER_MODE_MAPS = ("sizes", "memptrs")
+KERNEL_MODE_MAPS = ("refill_sites",)
 
 
 JSON_HELP = ("print NDJSON: with -t one object per call (comm, pid, cpu, ts, event, size, "
@@ -157,21 +176,21 @@ def attach_user(tool, obj, pid, prefix=""):
     path = symbols.find_library(obj, pid) or symbols.resolve_module(obj, pid)
     if path is None or not os.path.exists(path):
         fail(f"memleak: can't find the object {obj!r} (-O) to probe", 2)
-    for name, optional in USER_ALLOCATORS:
+    for name, enter, ret, optional in USER_ALLOCATORS:
         try:
-            tool.attach(name + "_enter", f"{path}:{prefix}{name}", pid=pid)
-            tool.attach(name + "_exit", f"{path}:{prefix}{name}", pid=pid)
+            tool.attach(enter, f"{path}:{prefix}{name}", pid=pid)
+            tool.attach(ret, f"{path}:{prefix}{name}", pid=pid)
         except Exception:
             if not optional:
                 raise
     for name in USER_FREES:
-        tool.attach(name + "_enter", f"{path}:{prefix}{name}", pid=pid)
+        tool.attach("free_enter", f"{path}:{prefix}{name}", pid=pid)
 
 
 def attach_kernel(tool, percpu):
-    for cat, name in PERCPU_TRACEPOINTS if percpu else KERNEL_TRACEPOINTS:
-        if tracefs.tracepoint_exists(cat, name):   # *_node ones are gone since 6.1
-            tool.attach(name)
+    for prog, tracepoint in PERCPU_TRACEPOINTS if percpu else KERNEL_TRACEPOINTS:
+        if tracefs.tracepoint_exists(*tracepoint.split("/")):   # *_node ones are gone since 6.1
+            tool.attach(prog, tracepoint)
 
 
 def stack_of(printer, stack_id, value, allocations, kernel, comm, pid):
@@ -305,9 +324,12 @@ def main(argv=None):
 
     pid = args.pid
     kernel_trace = pid == -1 and args.command is None
+    # allocs is made entry by entry where the kernel allows (Tool's
+    # no_prealloc): then the BPF allocator's refills of it are left out
     constants = {"trace_all": args.trace, "user_stacks": not kernel_trace,
                  "sample_rate": args.sample_rate, "wa_missing_free": args.wa_missing_free,
-                 "page_size": os.sysconf("SC_PAGE_SIZE")}
+                 "page_size": os.sysconf("SC_PAGE_SIZE"),
+                 "skip_bpf_refills": kernel_trace and tracing_may_allocate()}
     if args.min_size is not None:
         constants["min_size"] = args.min_size
     if args.max_size is not None:
@@ -319,8 +341,12 @@ def main(argv=None):
         child, release = start_command(args.command)
         pid = child
     try:
-        # events only for -t: without it the events buffer is never written
-        with Tool("memleak", constants, events=args.trace, no_prealloc=["allocs"]) as tool:
+        # events only for -t: without it the events buffer is never written.
+        # (combined_allocs stays preallocated: made entry by entry, its
+        # refills' own kmallocs were traced into new entries, in a loop)
+        unused = USER_MODE_MAPS if kernel_trace else KERNEL_MODE_MAPS
+        with Tool("memleak", constants, events=args.trace, map_sizes=dict.fromkeys(unused, 1),
+                  no_prealloc=["allocs"]) as tool:
             if kernel_trace:
                 attach_kernel(tool, args.percpu)
                 if not quiet:

@@ -13,7 +13,7 @@ import pytest
 from pybcc.output import flamegraph
 from .toolrun import RunningTool, gated_child, release, run_tool
 from .test_biolatency import hist_sections
-from .test_memleak import EXPECTED as LEAKS, leaky  # noqa: F401 (fixture)
+from .test_memleak import EXPECTED as LEAKS, leaky, leaky_binary  # noqa: F401 (fixtures)
 from .test_profile import spinner, spinner_binary  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.usefixtures("root")
