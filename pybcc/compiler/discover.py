@@ -213,7 +213,9 @@ def _run_probe(exe, extra, kind):
         if int(version.split(".")[0]) < MIN_CLANG:
             return {"version": version, "ok": False, "why": f"older than {MIN_CLANG}"}
         if r.returncode != 0 or not _is_bpf_elf(obj):
-            why = (r.stderr.strip().splitlines() or ["no BPF object produced"])[-1]
+            # clang's last error, not -v's command lines or "1 error generated."
+            lines = r.stderr.strip().splitlines()
+            why = ([ln for ln in lines if "error:" in ln] or lines or ["no BPF object produced"])[-1]
             return {"version": version, "ok": False, "why": f"-target {target} failed: {why}"}
     return {"version": version, "ok": True}
 
