@@ -203,7 +203,8 @@ def _run_probe(exe, extra, kind):
             r = subprocess.run(argv + ["-v", "-target", target, "-O2", "-g", "-c", "-x", "c", "-",
                                        "-o", obj],
                                input="int probe(void *ctx) { return 0; }\n",
-                               capture_output=True, text=True, timeout=120, env=env)
+                               capture_output=True, text=True, errors="replace", timeout=120,
+                               env=env)     # -v prints paths, whatever their encoding
         except (OSError, subprocess.SubprocessError) as e:
             return {"why": str(e)}
         m = re.search(r"clang version (\d+\.\d+(?:\.\d+)?)", r.stderr)
