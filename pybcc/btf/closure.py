@@ -141,7 +141,7 @@ def _names_index(btf):
     tags = dict(records)
     for name, ids in btf.own_names((ENUM, ENUM64, FWD)).items():
         tags[name] = sorted([*tags.get(name, ()), *ids])
-    return tags, btf.own_names((TYPEDEF,)), btf.own_enumerators(), sorted(records)
+    return tags, btf.own_names((TYPEDEF,)), btf.own_enumerators(), list(records)
 
 
 def _int_bits(btf, tid):
