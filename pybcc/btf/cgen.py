@@ -591,15 +591,16 @@ def _header_dir(data, cache_dir=None):
     global _gen_id
     if _gen_id is None:
         _gen_id = _generator_id()
-    digest = hashlib.sha256(_gen_id + data).hexdigest()
+    h = hashlib.sha256(_gen_id)
+    h.update(data)      # not _gen_id + data: a copy of ~5 MB
+    digest = h.hexdigest()
     return os.path.join(cache_dir or os.path.join(cache.root(), "vmlinux"), digest)
 
 
 def header_dir(btf_path=_KERNEL_BTF, cache_dir=None):
     """The directory vmlinux_header() would return for ``btf_path``, without
     generating the header: a name for that BTF (and this generator)."""
-    with open(btf_path, "rb") as f:
-        return _header_dir(f.read(), cache_dir)
+    return _header_dir(bt.read_sysfs(btf_path), cache_dir)     # a mapping: no copy to hash
 
 
 def vmlinux_header(btf_path=_KERNEL_BTF, cache_dir=None):

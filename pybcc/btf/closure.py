@@ -17,7 +17,6 @@ from . import types as bt
 from .cgen import CGenerator
 from .types import ENUM, ENUM64, FWD, INT, STRUCT, TYPEDEF, UNION
 
-_TAGS = (STRUCT, UNION, ENUM, ENUM64, FWD)
 _WORD = re.compile(r"[A-Za-z_]\w*")
 # `struct x` / `union x` / `enum x`: the only way a program names a tag.
 _TAG_USE = re.compile(r"\b(?:struct|union|enum)\s+([A-Za-z_]\w*)")
@@ -34,7 +33,7 @@ def words(text):
 
 
 # Bump when the index's content changes: remembered indexes are keyed by it.
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 
 
 class KernelTypes:
@@ -47,9 +46,7 @@ class KernelTypes:
     def __init__(self, btf, index=None):
         self._btf = btf
         if index is None:
-            btf = self.btf
-            index = (btf.own_names(_TAGS), btf.own_names((TYPEDEF,)), btf.own_enumerators(),
-                     sorted(btf.own_names((STRUCT, UNION))))
+            index = _names_index(self.btf)
         self.tags, self.typedefs, self.enumerators, records = index
         self._records = set(records)
 
@@ -60,7 +57,7 @@ class KernelTypes:
         return self._btf
 
     def index(self):
-        """The names, as JSON can keep them."""
+        """The names, as plain dicts and lists (what cache.write_memo keeps)."""
         return [self.tags, self.typedefs, self.enumerators, sorted(self._records)]
 
     # --- facts about the whole BTF (what the full header would declare) -----
@@ -135,6 +132,16 @@ class KernelTypes:
                 elif name in self.typedefs or name in self.enumerators:
                     idents.add(name)
         return tags, idents
+
+
+def _names_index(btf):
+    """(tags, typedefs, enumerators, record names) of ``btf``: each type's
+    name read once (the records' names are the structs' and unions' tags)."""
+    records = btf.own_names((STRUCT, UNION))
+    tags = dict(records)
+    for name, ids in btf.own_names((ENUM, ENUM64, FWD)).items():
+        tags[name] = sorted([*tags.get(name, ()), *ids])
+    return tags, btf.own_names((TYPEDEF,)), btf.own_enumerators(), list(records)
 
 
 def _int_bits(btf, tid):

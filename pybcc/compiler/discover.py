@@ -193,30 +193,30 @@ def _run_probe(exe, extra, kind):
     if kind == "zig":
         zigcache = cache.private_dir("zig")
         env = dict(os.environ, ZIG_GLOBAL_CACHE_DIR=zigcache, ZIG_LOCAL_CACHE_DIR=zigcache)
-    try:
-        out = subprocess.run(argv + ["--version"], capture_output=True, text=True,
-                             timeout=60, env=env).stdout
-    except (OSError, subprocess.SubprocessError) as e:
-        return {"why": str(e)}
-    m = re.search(r"clang version (\d+\.\d+(?:\.\d+)?)", out)
-    if not m:
-        return {"why": "not clang"}
-    version = m.group(1)
-    if int(version.split(".")[0]) < MIN_CLANG:
-        return {"version": version, "ok": False, "why": f"older than {MIN_CLANG}"}
     target = bpf_target() + ("-freestanding-none" if kind == "zig" else "")
-    # A real compile to an object proves the BPF backend is built in.
+    # One run, not --version then a compile (each start of clang is ~20 ms
+    # of CPU): -v prints the version, and a real compile to an object proves
+    # the BPF backend is built in.
     with cache_tmpdir() as tmp:
         obj = os.path.join(tmp, "probe.o")
         try:
-            r = subprocess.run(argv + ["-target", target, "-O2", "-g", "-c", "-x", "c", "-",
+            r = subprocess.run(argv + ["-v", "-target", target, "-O2", "-g", "-c", "-x", "c", "-",
                                        "-o", obj],
                                input="int probe(void *ctx) { return 0; }\n",
-                               capture_output=True, text=True, timeout=120, env=env)
+                               capture_output=True, text=True, errors="replace", timeout=120,
+                               env=env)     # -v prints paths, whatever their encoding
         except (OSError, subprocess.SubprocessError) as e:
-            return {"version": version, "ok": False, "why": str(e)}
+            return {"why": str(e)}
+        m = re.search(r"clang version (\d+\.\d+(?:\.\d+)?)", r.stderr)
+        if not m:
+            return {"why": "not clang"}
+        version = m.group(1)
+        if int(version.split(".")[0]) < MIN_CLANG:
+            return {"version": version, "ok": False, "why": f"older than {MIN_CLANG}"}
         if r.returncode != 0 or not _is_bpf_elf(obj):
-            why = (r.stderr.strip().splitlines() or ["no BPF object produced"])[-1]
+            # clang's last error, not -v's command lines or "1 error generated."
+            lines = r.stderr.strip().splitlines()
+            why = ([ln for ln in lines if "error:" in ln] or lines or ["no BPF object produced"])[-1]
             return {"version": version, "ok": False, "why": f"-target {target} failed: {why}"}
     return {"version": version, "ok": True}
 

@@ -36,17 +36,17 @@ def kernel():
     if _kernel is None:
         from ..btf import closure
         from ..btf import types as bt
-        from .cache import read_json, write_json
         h = _cache.sha256(f"{kernel_btf_id()}\0{closure.INDEX_VERSION}".encode())
-        path = os.path.join(private_dir("kernel-types"), f"index-{h.hexdigest()[:32]}.json")
-        index = read_json(path)
+        path = os.path.join(private_dir("kernel-types"), f"index-{h.hexdigest()[:32]}.memo")
+        # marshal, not JSON: ~35k names, written in ~2 ms where JSON takes ~15
+        index = _cache.read_memo(path)
         if index is not None:
             _kernel = closure.KernelTypes(bt.BTF.kernel, index)
         else:
             with bt.gc_paused():
                 _kernel = closure.KernelTypes(bt.BTF.kernel())
             try:
-                write_json(path, _kernel.index())
+                _cache.write_memo(path, _kernel.index())
             except OSError:
                 pass
     return _kernel
