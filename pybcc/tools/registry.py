@@ -85,7 +85,9 @@ TOOLS = [
     _t("memleak", "Memory", "Show outstanding memory allocations by stack",
        "uprobes on libc's allocators; kmem/percpu tracepoints for the kernel",
        differs="-t: bcc's trace_fields() tuples from events, not printk (flags fixed at "
-               "'...11', the timestamp CLOCK_MONOTONIC)"),
+               "'...11', the timestamp CLOCK_MONOTONIC); kernel mode on 6.1+ leaves out the "
+               "kmallocs of the BPF allocator's refills (alloc_bulk): its allocs map is made "
+               "entry by entry there, where bcc preallocates it"),
     _t("oomkill", "Memory", "Trace the out-of-memory killer",
        "tracepoint oom:mark_victim", "kprobe oom_kill_process",
        "with the tracepoint, 'pages' is worked out as the kernel's totalpages: the "
